@@ -1,0 +1,92 @@
+# vtrun — a virtualization test runner.  SPDX-License-Identifier: GPL-2.0-or-later
+#
+#   make              build ./vtrun
+#   make check        build and run every test (unit, CLI, end-to-end on the local lab)
+#   make check SANITIZE=1   the same under ASan+UBSan (separate build directory)
+#   make deps         install the Debian packages listed in deps/debian.txt
+#   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present)
+#   make fuzz         build the libFuzzer harness (clang)
+#
+# BUILD=dir puts objects elsewhere (parallel work trees, sanitizer builds).
+BUILD    ?= build
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD    := $(BUILD)-san
+endif
+
+CC       ?= cc
+PKGS     := libvirt libconfig libxml-2.0 libssh check libpcre2-8 jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+ifeq ($(SANITIZE),1)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+SRCDIRS  := lib cfg virt backends results runner
+LIBSRCS  := $(filter-out runner/main.c,$(wildcard $(addsuffix /*.c,$(SRCDIRS))))
+LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libvtrun.a
+TESTSRCS := $(wildcard tests/unit/*.c tests/e2e/*.c)
+TESTBINS := $(TESTSRCS:%.c=$(BUILD)/%)
+TESTHELP := $(wildcard tests/*.h)
+
+.PHONY: all check tests deps conformance fuzz clean lab-up lab-down lab-status
+all: $(BUILD)/vtrun
+ifeq ($(BUILD),build)
+all: vtrun
+vtrun: $(BUILD)/vtrun
+	ln -sf $< $@
+endif
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIBOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vtrun: $(BUILD)/runner/main.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIBA) $(TESTHELP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+tests: all $(TESTBINS)
+
+# The test command of the README.  tests/run runs every test binary (unit first, then
+# the end-to-end ones on a lab it starts and always stops) and prints a total.
+check: tests
+	VTRUN=$(abspath $(BUILD)/vtrun) tests/run $(BUILD)
+
+deps:
+	@tools/deps-install deps/debian.txt
+
+conformance: all
+	@if [ -x ../shared/tools/cfg-conformance ]; then \
+	    ../shared/tools/cfg-conformance $(BUILD)/vtrun; \
+	else echo "conformance: ../shared not present, nothing to compare"; fi
+
+FUZZ_SRCS := $(wildcard cfg/*.c lib/*.c)
+fuzz: $(BUILD)/fuzz-cfg
+$(BUILD)/fuzz-cfg: tests/fuzz/fuzz_cfg.c $(FUZZ_SRCS)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	    $(shell pkg-config --cflags libpcre2-8) -o $@ $^ $(shell pkg-config --libs libpcre2-8)
+
+lab-up: all
+	tests/lab/lab up
+lab-down:
+	tests/lab/lab down
+lab-status:
+	tests/lab/lab status
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-san vtrun
+
+-include $(LIBOBJS:.o=.d) $(BUILD)/runner/main.d

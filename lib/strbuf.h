@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * strbuf: the one growable string type of vtrun (after git's strbuf).
+ *
+ * Invariants:
+ *  - buf is never NULL: an initialised strbuf points at a static "" until the first
+ *    addition, so it can always be printed;
+ *  - buf[len] == '\0' always; len never counts the terminator;
+ *  - alloc == 0 means buf is the static empty string and must not be freed.
+ *
+ * Ownership: strbuf_detach() hands the heap string out (the caller frees it) and
+ * leaves the strbuf empty; strbuf_release() frees and re-initialises.
+ * Allocation failure aborts: vtrun cannot do anything useful without memory.
+ */
+#ifndef VTRUN_STRBUF_H
+#define VTRUN_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+extern char strbuf_slopbuf[];
+
+struct strbuf {
+    size_t alloc;
+    size_t len;
+    char *buf;
+};
+
+#define STRBUF_INIT { 0, 0, strbuf_slopbuf }
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_setlen(struct strbuf *sb, size_t len);
+void strbuf_add(struct strbuf *sb, const void *data, size_t n);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Allocation helpers that abort on failure (same policy as strbuf). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
