@@ -121,6 +121,11 @@ void virt_vm_spec_free(struct be_vm_spec *spec);
  * string, or NULL (err_set) for an unknown value. */
 const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx);
 
+/* Run a tiny guest (a BIOS that enters long mode and exits through isa-debug-exit)
+ * with QEMU -accel `accel` ("kvm" or "tcg"); true when it ran to the end within 2 s.
+ * why gets a one-line explanation. */
+bool virt_accel_probe(const char *accel, const struct virt_ctx *ctx, struct strbuf *why);
+
 /* How to reach a guest's shell (avocado-vt: username, password, ssh_private_key,
  * shell_port; the address is guest_ip). */
 struct virt_login {
