@@ -34,6 +34,7 @@
 
 #include "cfg/params.h"
 #include "lib/err.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
 #include "runner/run_vms.h"
@@ -113,91 +114,57 @@ static char *uri_remote_host(const char *uri)
     return host;
 }
 
-/* Run argv to completion with a timeout, its own process group killed on timeout or
- * cancel; stdout into out (may be NULL).  0 with *status = exit status, -1 + err.
- * (lib/spawn's spawn_run does this too; switch to it once it is merged.) */
+/* Run argv to completion (lib/spawn: own process group, killed on timeout or cancel);
+ * stdout into out (may be NULL).  0 with *status = exit status, -1 + err. */
 static int run_argv(char *const *argv, double timeout_s, const volatile sig_atomic_t *cancel,
                     struct strbuf *out, int *status)
 {
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
-        err_set("pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        err_set("fork: %s", strerror(errno));
-        close(pfd[0]);
-        close(pfd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        int nul = open("/dev/null", O_RDWR);
-        dup2(nul, 0);
-        dup2(pfd[1], 1);
-        dup2(nul, 2);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    close(pfd[1]);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool killed = false;
-    for (;;) {
-        struct pollfd pf = { pfd[0], POLLIN, 0 };
-        int r = poll(&pf, 1, 100);
-        if (r > 0) {
-            char buf[4096];
-            ssize_t n = read(pfd[0], buf, sizeof(buf));
-            if (n > 0 && out)
-                strbuf_add(out, buf, (size_t)n);
-            if (n == 0)
-                break;
-        }
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
-        if ((timeout_s > 0 && el > timeout_s) || (cancel && *cancel)) {
-            kill(-pid, SIGKILL);
-            killed = true;
-            break;
-        }
-    }
-    close(pfd[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (killed) {
-        err_set("%s: killed after %.0f s (timeout or cancel)", argv[0], timeout_s);
-        return -1;
-    }
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return 0;
+    struct spawn *c = spawn_newv((const char *const *)argv);
+    spawn_set_output(c, out, NULL);
+    spawn_set_timeout(c, timeout_s);
+    if (cancel)
+        spawn_set_cancel(c, cancel);
+    int r = spawn_run(c, status);
+    spawn_free(c);
+    return r;
 }
 
-/* Run a POSIX sh script on host h: locally with sh -c, remotely over ssh. */
-static int host_script(struct run_ctx *ctx, int h, const char *script, double timeout_s,
-                       struct strbuf *out, int *status)
+/* A host command: argv run locally, or over ssh on a remote host (ssh hands the
+ * remote shell one string: each word is quoted). */
+static int host_run(struct run_ctx *ctx, int h, char *const *argv, double timeout_s,
+                    struct strbuf *out, int *status)
 {
     const struct run_host *host = &ctx->hosts[h];
     char *remote = uri_remote_host(host->uri);
-    char **argv;
-    if (remote) {
-        argv = virt_stress_ssh_argv(remote, host->ssh_user, host->ssh_key, host->ssh_port, script);
+    int r;
+    if (!remote) {
+        r = run_argv(argv, timeout_s, ctx->cancel, out, status);
     } else {
-        argv = xcalloc(4, sizeof(char *));
-        argv[0] = xstrdup("sh");
-        argv[1] = xstrdup("-c");
-        argv[2] = xstrdup(script);
+        struct strbuf cmd = STRBUF_INIT;
+        for (size_t i = 0; argv[i]; i++) {
+            strbuf_addstr(&cmd, i ? " '" : "'");
+            for (const char *p = argv[i]; *p; p++)
+                strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
+            strbuf_addch(&cmd, '\'');
+        }
+        char **ssh = virt_stress_ssh_argv(remote, host->ssh_user, host->ssh_key,
+                                          host->ssh_port, cmd.buf);
+        r = run_argv(ssh, timeout_s, ctx->cancel, out, status);
+        virt_stress_argv_free(ssh);
+        strbuf_release(&cmd);
     }
-    int r = run_argv(argv, timeout_s, ctx->cancel, out, status);
     if (r < 0)
         err_prefix("host %s", host_name(ctx, h));
-    virt_stress_argv_free(argv);
     free(remote);
     return r;
+}
+
+/* Run a POSIX sh script on host h (the stress scripts of remote hosts). */
+static int host_script(struct run_ctx *ctx, int h, const char *script, double timeout_s,
+                       struct strbuf *out, int *status)
+{
+    char *const argv[] = { "sh", "-c", (char *)script, NULL };
+    return host_run(ctx, h, argv, timeout_s, out, status);
 }
 
 /* ---- per-hop metrics --------------------------------------------------------------- */
@@ -478,7 +445,8 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 
     /* each host's own memory: the reference reused the local figure for the remote */
     if (remote) {
-        if (host_script(ctx, h, "cat /proc/meminfo", 30, &out, &status) < 0 || status
+        char *const cat[] = { "cat", "/proc/meminfo", NULL };
+        if (host_run(ctx, h, cat, 30, &out, &status) < 0 || status
             || virt_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
     } else if (virt_meminfo_read_local(&mi) < 0) {
@@ -767,21 +735,23 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
         err_set("%s: guest address unknown", u->st->vms.vm[vm].name);
         return -1;
     }
-    /* the address is checked to be an address: it goes into a host shell command */
+    /* an address, not an option or a word for the remote shell */
     if (strspn(addr, "0123456789abcdefABCDEF.:") != strlen(addr)) {
         err_set("%s: '%s' is not an IP address", u->st->vms.vm[vm].name, addr);
         return -1;
     }
-    char *script = xasprintf("ping -n -q -c %u -i 0.2 -W 2 %s", count, addr);
+    char cnt[16];
+    snprintf(cnt, sizeof(cnt), "%u", count);
+    char *const argv[] = { "ping", "-n", "-q", "-c", cnt, "-i", "0.2", "-W", "2",
+                           (char *)addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    int r = host_script(u->ctx, host, script, 10.0 + count, &out, &status);
+    int r = host_run(u->ctx, host, argv, 10.0 + count, &out, &status);
     if (r == 0 && status) {
         err_set("ping %s from %s: exit %d: %s", addr, host_name(u->ctx, host), status, out.buf);
         r = -1;
     }
     strbuf_release(&out);
-    free(script);
     return r;
 }
 

@@ -12,12 +12,8 @@
 
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "virt/virt.h"
 
-/* What a kernel crash looks like in a log (the issue's list; "BUG:" also covers
- * "watchdog: BUG: soft lockup"). */
-static const char *const crash_marks[] = {
-    "Call Trace", "Oops", "BUG:", "Kernel panic", "---[ end trace",
-};
 
 /* Our own names (be.h's state_name() is newer than this file's base). */
 static const char *state_name(enum be_state s)
@@ -95,8 +91,10 @@ int virt_dmesg_scan(const char *text, int max_level, const char *expected_re,
             }
         }
         bool crash = false;
-        for (size_t i = 0; i < ARRAY_SIZE(crash_marks) && !crash; i++)
-            crash = strstr(body, crash_marks[i]) != NULL;
+        /* the console scan's markers: one definition of what a crash looks like
+         * ("BUG:" also covers "watchdog: BUG: soft lockup") */
+        for (size_t i = 0; virt_crash_markers[i] && !crash; i++)
+            crash = strstr(body, virt_crash_markers[i]) != NULL;
         if (crash && max_level > 0 && level >= max_level)
             crash = false;
         if (crash && re && pcre2_match(re, (PCRE2_SPTR)body, strlen(body), 0, 0, md, NULL) >= 0)

@@ -366,7 +366,7 @@ char **virt_stress_ssh_argv(const char *host, const char *user, const char *key,
     argv_push(&argv, &n, xstrdup("-o"));
     argv_push(&argv, &n, xstrdup("BatchMode=yes"));
     argv_push(&argv, &n, xstrdup("-o"));
-    argv_push(&argv, &n, xstrdup("StrictHostKeyChecking=no"));
+    argv_push(&argv, &n, xstrdup("StrictHostKeyChecking=accept-new"));
     if (key && *key) {
         argv_push(&argv, &n, xstrdup("-i"));
         argv_push(&argv, &n, xstrdup(key));
