@@ -460,12 +460,14 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
         script = virt_stress_start_script(argv, tag);
         free(tag);
         strbuf_reset(&out);
+        /* marked before it runs: a start that half happened is still stopped in
+         * cleanup (the stop script is harmless when nothing runs) */
+        st->remote_started[h] = true;
         if (!script || host_script(ctx, h, script, 60, &out, &status) < 0 || status
             || !strstr(out.buf, "started")) {
             err_set("host %s: stress did not start: %s", host_name(ctx, h), out.buf);
             goto fail;
         }
-        st->remote_started[h] = true;
     } else {
         char *log = ctx->outdir ? xasprintf("%s/stress-host%d.log", ctx->outdir, h) : NULL;
         int r = virt_stress_local_start(argv, log, &st->host_proc[h]);
@@ -534,13 +536,15 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
     argv = virt_stress_argv(tool, args, params_get_or(vp, "stress_vm_bytes", ""), &mi, 0, true);
     script = argv ? virt_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
     strbuf_reset(&out);
-    if (!script || run_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
+    if (!script)
+        goto fail;
+    st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
+    if (run_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
         goto fail;
     if (status || !strstr(out.buf, "started")) {
         err_set("start script exited %d: %s", status, out.buf);
         goto fail;
     }
-    st->guest_stress[i] = true;
     run_log(ctx, "stress in %s: %s", vm->name, out.buf);
     ret = 0;
     goto cleanup;
