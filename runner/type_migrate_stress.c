@@ -66,6 +66,8 @@ struct ms_state {
     struct virt_pc_opts pc;
     char *expected_dmesg;
     double login_timeout;
+    const char *desturi;                    /* virsh_migrate_desturi: how the source
+                                             * daemon reaches host 1 (virsh --desturi) */
     /* stress: what was started, so cleanup stops exactly that */
     const char *tool;
     struct virt_stress_proc host_proc[2];   /* local hosts */
@@ -273,6 +275,10 @@ static int ms_setup(struct run_ctx *ctx)
         return run_error(ctx, "ConfigError", "%s", err_msg());
 
     st->tool = pget(ctx, "stress_tool", "");
+    /* the runner makes host 1 from migrate_dest_host / virsh_migrate_desturi; the URI
+     * as written is still what the source daemon dials on forward hops */
+    const char *du = pget(ctx, "virsh_migrate_desturi", "");
+    st->desturi = *du ? du : NULL;
     /* cleanup of a partly set up VM set is safe (run_vms.h): always call it */
     st->vms_ready = true;
     if (run_vms_setup(ctx, &st->vms) < 0)
@@ -640,6 +646,8 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
         w[k].mv = &wave->moves[k];
         w[k].opts = st->opts;
         w[k].opts.cancel = &hop_cancel;
+        if (wave->moves[k].to == 1 && st->desturi)
+            w[k].opts.dest_uri = st->desturi;
         atomic_init(&w[k].done, false);
         int e = pthread_create(&w[k].tid, NULL, worker_main, &w[k]);
         if (e) {
@@ -897,7 +905,8 @@ static const struct run_param_doc ms_params[] = {
     { "vms", NULL, "VMs to migrate (at least 2, else CANCEL)" },
     { "main_vm", NULL, "the first VM (avocado-vt); every VM of `vms` migrates" },
     { "migrate_dest_host", NULL, "destination host (resolved by the runner into the hosts)" },
-    { "virsh_migrate_desturi", NULL, "destination URI (resolved by the runner into the hosts)" },
+    { "virsh_migrate_desturi", NULL, "destination URI (the runner makes it host 1); the "
+      "source daemon dials it on forward hops (virsh --desturi)" },
     { "migration_type", "orderly", "orderly | simultaneous | cross | compressed" },
     { "migration_stress_type", "", "load_vm_booting | load_vms_booting | vms_booting: "
       "migrate while guests boot" },
