@@ -779,6 +779,25 @@ static void pc_log(void *ud, const char *line)
     run_log(u->ctx, "%s", line);
 }
 
+/* `after_hop_guest_cmd`: fault injection for tests (e.g. a guest panic right after
+ * the hop); its failure is only logged, since it may well kill the guest or the
+ * session, and the post-checks judge what it did. */
+static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct virt_mig_hop *hop)
+{
+    const char *cmd = pget(ctx, "after_hop_guest_cmd", "");
+    if (!*cmd)
+        return;
+    for (size_t wv = 0; wv < hop->nwaves; wv++)
+        for (size_t k = 0; k < hop->waves[wv].n; k++) {
+            size_t i = hop->waves[wv].moves[k].vm;
+            int status = -1;
+            run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
+            if (run_vms_exec(&st->vms, i, cmd, 5, NULL, &status) < 0)
+                run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
+                        err_msg());
+        }
+}
+
 static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                        const struct virt_mig_hop *hop)
 {
@@ -874,6 +893,7 @@ static int ms_run(struct run_ctx *ctx)
         for (size_t wv = 0; wv < hop->nwaves; wv++)
             if (run_wave(ctx, st, hopno, hop, &hop->waves[wv]) > 0)
                 return -1;      /* outcome set; cleanup still runs */
+        after_hop_cmd(ctx, st, hop);
         if (post_checks(ctx, st, hopno, hop) < 0)
             return -1;
     }
@@ -940,6 +960,8 @@ static const struct run_param_doc ms_params[] = {
     { "disk_check_file", "/tmp/vtrun_disk_check", "guest file of the disk check" },
     { "post_check_retries", "3", "extra attempts of a transient post-check failure" },
     { "login_timeout", "240", "seconds to wait for a guest login" },
+    { "after_hop_guest_cmd", "", "guest command run after each hop before the post-checks "
+      "(fault injection in tests, e.g. echo c > /proc/sysrq-trigger)" },
     { "pmc_policy", "enforce", "pre-migration checks: enforce (a FAIL cancels) | warn | off" },
     { NULL, NULL, NULL },
 };
