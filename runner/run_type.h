@@ -52,6 +52,9 @@ struct run_ctx {
     const struct run_host *hosts;   /* hosts[0] is the source by default */
     size_t nhosts;
     const char *backend;            /* "libvirt" or "qemu" (vm_type / --backend / settings) */
+    unsigned slot;                  /* worker slot (--jobs): VM names, ports, paths
+                                       derived from it never collide between slots */
+    const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
     volatile sig_atomic_t *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
     void *data;                     /* the type's own state from setup to cleanup */
