@@ -99,6 +99,9 @@ int run_error(struct run_ctx *ctx, const char *fail_type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int run_cancel(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int run_skip(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Timeout or signal: the runner calls it; it overrides any earlier outcome. */
+int run_interrupt(struct run_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void run_warn(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A line in the test's debug.log (and job.log), secrets masked. */
 void run_log(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
