@@ -68,7 +68,8 @@ static const char css[] =
     ".meta td:first-child{font-weight:bold}"
     "svg text{font-family:sans-serif;font-size:11px}"
     "rect.hop{fill:#4a90d9;stroke:#245;stroke-width:.5}"
-    "rect.hop.failed{fill:#d9534f}rect.dt{fill:#f0a020}"
+    "rect.hop.postcopy{fill:#7b61c9}rect.hop.failed{fill:#d9534f}rect.dt{fill:#f0a020}"
+    ".hops td{white-space:nowrap}.badge.zero{background:#f2f2f2;color:#777}"
     "line.grid{stroke:#ddd}";
 
 static void add_meta(struct strbuf *sb, const char *k, const char *v)
@@ -148,7 +149,8 @@ static void timeline(struct strbuf *sb, const struct res_rec *r)
         if (w < 2)
             w = 2;
         y = TOP + v * ROW_H + 4;
-        strbuf_addf(sb, "<rect class=\"hop%s\" data-vm=\"", h->ok ? "" : " failed");
+        strbuf_addf(sb, "<rect class=\"hop%s%s\" data-vm=\"", h->ok ? "" : " failed",
+                    strcmp(h->mode, "postcopy") ? "" : " postcopy");
         esc(sb, h->vm);
         strbuf_addf(sb, "\" data-hop=\"%u\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
                     "height=\"%.1f\"><title>",
@@ -265,7 +267,8 @@ int res_write_html(const struct res_report *rep, const char *path)
         add_meta(&sb, "Interrupted", "yes");
     strbuf_addstr(&sb, "</table>\n<p class=\"summary\">");
     for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-        strbuf_addf(&sb, "<span class=\"badge %s\">%s %u</span>", status_class(order[i]),
+        strbuf_addf(&sb, "<span class=\"badge %s\">%s %u</span>",
+                    c.n[order[i]] ? status_class(order[i]) : "zero",
                     order[i] == RES_INTERRUPTED ? "INTERRUPT" : res_status_name(order[i]),
                     c.n[order[i]]);
     strbuf_addf(&sb, " total %u</p>\n", c.total);
@@ -294,8 +297,9 @@ int res_write_html(const struct res_report *rep, const char *path)
 
     if (any_hops)
         strbuf_addstr(&sb, "<h2>Migrations</h2>\n<p>One row per VM, one bar per hop "
-                           "(hover for details); the orange mark at the end of a bar is "
-                           "the guest downtime.</p>\n");
+                           "(hover for details): blue pre-copy, purple post-copy, red "
+                           "failed; the orange mark at the end of a bar is the guest "
+                           "downtime.</p>\n");
     for (size_t i = 0; i < rep->ntests; i++) {
         const struct res_rec *r = rep->tests[i];
         if (!r->nhops)
