@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,13 @@ struct res_test {
     char *dir;
     FILE *debuglog;
 };
+
+/* Numbers from the runner end up in JSON and XML: NaN or infinity would make the
+ * encoder fail and negative durations the schema. */
+static double clean_num(double x)
+{
+    return isfinite(x) && x > 0 ? x : 0;
+}
 
 #define NAME_MAX_BYTES 200
 #define HASH_HEX 8
@@ -345,8 +353,8 @@ int res_job_end(struct res_job *job, double job_time_s)
     char *line;
     int ret;
     pthread_mutex_lock(&job->lock);
-    job->rep.job_time = job_time_s;
-    job->rep.suites[0].job_time = job_time_s;
+    job->rep.job_time = clean_num(job_time_s);
+    job->rep.suites[0].job_time = job->rep.job_time;
     res_suite_counts(&job->rep, -1, &c);
     line = res_results_line(&c);
     log_line_locked(job, NULL, NULL, line);
@@ -541,9 +549,10 @@ void res_test_hop(struct res_test *t, const struct res_hop *hop)
     h->hop = hop->hop;
     h->from = res_str(hop->from);
     h->to = res_str(hop->to);
-    h->start = hop->start;
-    h->wall_s = hop->wall_s;
-    h->downtime_ms = hop->downtime_ms;
+    h->start = clean_num(hop->start);
+    h->wall_s = clean_num(hop->wall_s);
+    h->downtime_ms = isfinite(hop->downtime_ms) && hop->downtime_ms >= 0 ? hop->downtime_ms
+                                                                          : -1;
     h->data_bytes = hop->data_bytes;
     h->mem_iterations = hop->mem_iterations;
     h->mode = xstrdup(hop->mode && *hop->mode ? hop->mode : "precopy");
@@ -593,7 +602,7 @@ void res_test_end(struct res_test *t, enum res_status status, const char *fail_t
     }
     free(r->fail_reason);
     r->fail_reason = res_mask_with(reason ? reason : "", job->secrets, job->nsecrets);
-    r->time_s = time_s < 0 ? 0 : time_s;
+    r->time_s = clean_num(time_s);
     r->time_end = res_now();
     line = xasprintf("END %s %s%s%s (%.2f s)", r->id, res_status_name(r->status),
                      *r->fail_reason ? ": " : "", r->fail_reason, r->time_s);

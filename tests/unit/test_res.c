@@ -11,6 +11,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <math.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <pthread.h>
@@ -346,6 +347,23 @@ START_TEST(test_control_characters_in_logs_keep_xml_valid)
     ru_assert_junit_valid(xml);
     assert_xpath(xml, "contains(//system-out, '\\x1b[1;32mOK')", "true");
     free(xml);
+    res_job_free(job);
+}
+END_TEST
+
+START_TEST(test_nonfinite_numbers_keep_files_valid)
+{
+    struct res_job *job = open_job(NULL);
+    struct res_test *t = start(job, 1, -1, "migrate.nan", NULL);
+    json_t *root;
+    res_test_hop(t, &(struct res_hop){ .vm = "vm1", .hop = 1, .start = NAN,
+                                       .wall_s = INFINITY, .downtime_ms = NAN, .ok = true });
+    res_test_end(t, RES_PASS, NULL, NULL, NAN);
+    res_job_end(job, -INFINITY);
+    assert_valid_job_files(res_job_dir(job));
+    root = load_results(res_job_dir(job));
+    ck_assert_int_eq(jint(root, "total"), 1);
+    json_decref(root);
     res_job_free(job);
 }
 END_TEST
@@ -975,6 +993,7 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_junit_validates_and_uses_openqa_status_words);
     tcase_add_test(tc, test_failure_class_given_by_runner_is_kept);
     tcase_add_test(tc, test_control_characters_in_logs_keep_xml_valid);
+    tcase_add_test(tc, test_nonfinite_numbers_keep_files_valid);
     tcase_add_test(tc, test_results_files_valid_after_every_test_end);
     tcase_add_test(tc, test_killed_job_leaves_valid_files);
     tcase_add_test(tc, test_mask_key_value_forms);
