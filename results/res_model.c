@@ -130,6 +130,7 @@ void res_rec_free(struct res_rec *r)
     }
     free(r->hops);
     free(r->system_out);
+    free(r->junit);
     free(r);
 }
 

@@ -53,6 +53,8 @@ struct res_rec {
     size_t nhops;
     struct res_hop_rec *hops;
     char *system_out;  /* debug.log cut to RES_SYSTEM_OUT_MAX; "" when not kept */
+    char *junit;       /* the rendered <testcase>, cached by res_junit.c (a record is
+                          immutable once in a report); NULL until first rendered */
 };
 
 /* One testsuite: a job, or one shard of a merged run. */
