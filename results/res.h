@@ -63,6 +63,7 @@ bool res_status_ok(enum res_status s);
 struct res_counts {
     unsigned n[RES_NSTATUS]; /* indexed by enum res_status */
     unsigned total;
+    double time_s;           /* sum of the finished tests' times (for res_eta) */
 };
 
 /* Exit status bits, OR'ed (avocado/core/exit_codes.py). */

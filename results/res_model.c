@@ -176,6 +176,7 @@ void res_suite_counts(const struct res_report *rep, long suite, struct res_count
         if ((unsigned)r->status < RES_NSTATUS)
             c->n[r->status]++;
         c->total++;
+        c->time_s += r->time_s;
     }
 }
 

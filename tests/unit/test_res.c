@@ -795,6 +795,12 @@ START_TEST(test_job_exit_bits_and_closing_lines)
     struct res_job *job = run_seven();
     char *lines, *want;
     ck_assert_int_eq(res_job_exit_bits(job), 1);
+    {
+        struct res_counts c;
+        res_job_counts(job, &c);
+        ck_assert_int_eq(c.total, 7);
+        ck_assert_double_eq_tol(c.time_s, 31.5, 1e-9);
+    }
     res_job_set_flags(job, RES_EXIT_INTERRUPTED);
     ck_assert_int_eq(res_job_exit_bits(job), 9);
     lines = res_job_closing_lines(job, 42.5);
