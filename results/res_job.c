@@ -447,14 +447,18 @@ struct res_test *res_test_start(struct res_job *job, const struct res_test_info 
     r->pvals = xcalloc(np ? np : 1, sizeof(char *));
 
     pthread_mutex_lock(&job->lock);
+    /* Collect the secret values first: another param may embed one (a URI with a
+     * password, an option string), and those are masked too. */
+    for (size_t i = 0; i < np; i++)
+        if (res_key_is_secret(params_key_at(info->params, i)))
+            add_secret_locked(job, params_value_at(info->params, i));
     for (size_t i = 0; i < np; i++) {
         const char *k = params_key_at(info->params, i);
         const char *v = params_value_at(info->params, i);
-        bool secret = res_key_is_secret(k);
-        if (secret)
-            add_secret_locked(job, v);
         r->pkeys[r->nparams] = xstrdup(k);
-        r->pvals[r->nparams++] = xstrdup(secret && v && *v ? "****" : (v ? v : ""));
+        r->pvals[r->nparams++] = res_key_is_secret(k) && v && *v
+                                     ? xstrdup("****")
+                                     : res_mask_with(v ? v : "", job->secrets, job->nsecrets);
     }
     t->dir = xasprintf("%s/test-results/%s", job->dir, r->id);
     r->logdir = xstrdup(t->dir);

@@ -508,6 +508,7 @@ START_TEST(test_secrets_masked_in_every_file)
     params_set(p, "migrate_dest_pwd", "DestPw0rd!");
     params_set(p, "api_token", "tok-123456");
     params_set(p, "username", "root");
+    params_set(p, "virsh_migrate_desturi", "qemu+ssh://root:DestPw0rd!@host-b/system");
     t = start(job, 1, -1, "migrate.secret", p);
     res_test_log(t, "ssh root@host with Hunter2Secret then DestPw0rd!");
     res_test_log(t, "env API_TOKEN=tok-123456 PATH=/bin");
@@ -524,6 +525,8 @@ START_TEST(test_secrets_masked_in_every_file)
     ck_assert_int_eq(grep_tree(res_job_dir(job), "tok-123456", found, sizeof(found)), 0);
     /* the non-secret params are still there */
     ck_assert_int_gt(grep_tree(res_job_dir(job), "username", found, sizeof(found)), 0);
+    ck_assert_int_gt(grep_tree(res_job_dir(job), "qemu+ssh://root:****@host-b/system", found,
+                               sizeof(found)), 0);
     m = res_job_mask(job, "console shows Hunter2Secret");
     ck_assert_str_eq(m, "console shows ****");
     free(m);
