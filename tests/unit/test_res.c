@@ -704,6 +704,26 @@ START_TEST(test_html_has_one_hop_bar_per_hop)
 }
 END_TEST
 
+START_TEST(test_html_escapes_names_and_loads_nothing_external)
+{
+    struct res_job *job = open_job(NULL);
+    struct res_test *t = start(job, 1, -1, "boot.<script>alert(1)</script>&x", NULL);
+    char *html, *text;
+    res_test_end(t, RES_FAIL, NULL, "reason <b>bold</b>", 1);
+    html = job_file(job, "results.html");
+    text = ru_read(html);
+    ck_assert_ptr_null(strstr(text, "<script"));
+    ck_assert_ptr_null(strstr(text, "<b>"));
+    ck_assert_ptr_nonnull(strstr(text, "boot.&lt;script&gt;alert(1)&lt;/script&gt;&amp;x"));
+    ck_assert_ptr_null(strstr(text, "src="));
+    ck_assert_ptr_null(strstr(text, "<link"));
+    ck_assert_int_eq(ru_count(text, "http"), 0);
+    free(text);
+    free(html);
+    res_job_free(job);
+}
+END_TEST
+
 /* ---- threads -------------------------------------------------------------------- */
 
 struct worker {
@@ -1012,6 +1032,7 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_system_out_is_debug_log_cut_in_the_middle);
     tcase_add_test(tc, test_cut_middle_respects_limit_and_utf8);
     tcase_add_test(tc, test_html_has_one_hop_bar_per_hop);
+    tcase_add_test(tc, test_html_escapes_names_and_loads_nothing_external);
     tcase_add_test(tc, test_parallel_tests_log_and_hop_concurrently);
     tcase_add_test(tc, test_exit_bits_follow_avocado);
     tcase_add_test(tc, test_job_exit_bits_and_closing_lines);
