@@ -39,6 +39,7 @@ cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$tool" bench/clone_bench.c "$build/libvtru
     $(pkg-config --libs libssh) -lpthread
 
 now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 # median and min of the numbers on stdin
 stats() { sort -g | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
                                             printf "%.4f %.4f", m, v[1]}'; }
@@ -77,8 +78,8 @@ one() {  # method file -> seconds
     sync -f "$work" 2>/dev/null || true
     case $1 in
     vtrun) "$tool" full "$2" "$work/copy" ;;
-    cp) t=$(now); cp "$2" "$work/copy"; echo "$(now) - $t" | bc -l ;;
-    cp-reflink) t=$(now); cp --reflink=auto "$2" "$work/copy"; echo "$(now) - $t" | bc -l ;;
+    cp) t=$(now); cp "$2" "$work/copy"; calc "$(now) - $t" ;;
+    cp-reflink) t=$(now); cp --reflink=auto "$2" "$work/copy"; calc "$(now) - $t" ;;
     esac
 }
 compare() {  # title file data-MiB method...
@@ -97,7 +98,7 @@ compare() {  # title file data-MiB method...
         cp) label="cp" ;;
         cp-reflink) label="cp --reflink=auto (avocado-vt's command)" ;;
         esac
-        printf '%-44s %12s %12s %10.0f\n' "$label" "$med" "$min" "$(echo "$mib / $med" | bc -l)"
+        printf '%-44s %12s %12s %10.0f\n' "$label" "$med" "$min" "$(calc "$mib / $med")"
     done
     rm -f "$work/copy"
 }
