@@ -98,6 +98,10 @@ void virt_err_clear(void);
  * VM model from params (virt_vm.c)
  * =================================================================================== */
 
+/* avocado-vt's main_vm, else the first of vms; NULL (err_set) when vms is empty.
+ * Caller frees. */
+char *virt_main_vm(const struct params *p);
+
 /*
  * struct be_vm_spec of VM `vm` from a case's params (avocado-vt names):
  *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary,
