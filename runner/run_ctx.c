@@ -65,6 +65,16 @@ int run_cancel(struct run_ctx *ctx, const char *fmt, ...)
     return -1;
 }
 
+int run_interrupt(struct run_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_outcome(ctx, RUN_INTERRUPTED, "TestInterrupted", fmt, ap);
+    va_end(ap);
+    run_log(ctx, "INTERRUPTED: %s", ctx->reason);
+    return -1;
+}
+
 int run_skip(struct run_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;

@@ -52,6 +52,9 @@ struct run_ctx {
     const struct run_host *hosts;   /* hosts[0] is the source by default */
     size_t nhosts;
     const char *backend;            /* "libvirt" or "qemu" (vm_type / --backend / settings) */
+    unsigned slot;                  /* worker slot (--jobs): VM names, ports, paths
+                                       derived from it never collide between slots */
+    const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
     volatile sig_atomic_t *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
     void *data;                     /* the type's own state from setup to cleanup */
@@ -96,6 +99,9 @@ int run_error(struct run_ctx *ctx, const char *fail_type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int run_cancel(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int run_skip(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Timeout or signal: the runner calls it; it overrides any earlier outcome. */
+int run_interrupt(struct run_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void run_warn(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A line in the test's debug.log (and job.log), secrets masked. */
 void run_log(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -30,16 +30,19 @@ struct run_vm {
     int host;                   /* index into ctx->hosts it runs on now; -1 = not running */
     char *address;              /* guest IP address for SSH / ping, NULL = unknown */
     char *console_log;          /* serial console log file */
-    long console_scanned;       /* console bytes already scanned for kernel crashes */
+    long long console_scanned;  /* console bytes already scanned for kernel crashes */
     double uptime;              /* last uptime read from the guest, seconds */
+    void *priv;                 /* run_vms.c's own per-VM state */
 };
 
 struct run_vms {
     struct run_ctx *ctx;
     const struct be_ops *be;
-    struct be_host **hosts;     /* opened lazily, one per ctx->hosts entry */
+    struct be_host **hosts;     /* opened lazily, one per host */
+    size_t nhosts;              /* qemu backend: 2 local "hosts"; else ctx->nhosts */
     struct run_vm *vm;
     size_t n;
+    void *priv;                 /* run_vms.c's own state */
 };
 
 int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms);
@@ -58,8 +61,22 @@ int run_vms_console_crash(struct run_vms *vms, size_t i);
 /* Migrate VM i from where it runs to host `to`; metrics filled (also on failure). */
 int run_vms_migrate(struct run_vms *vms, size_t i, int to,
                     const struct be_migrate_opts *opts, struct be_hop_metrics *m);
+/* Record one hop of VM i (metrics from run_vms_migrate) in the test's results:
+ * hops.json, results.json, the HTML timeline and debug.log. */
+void run_vms_record_hop(struct run_vms *vms, size_t i, unsigned hop, int from, int to,
+                        const struct be_hop_metrics *m, bool ok, const char *error);
+/* Check VM i after a hop to `to` (from `from`): running on `to`, gone or shut off on
+ * `from`, console clean, SSH login, uptime not smaller.  0 ok, -1 with err_msg()
+ * naming the failed check. */
+int run_vms_check_after_hop(struct run_vms *vms, size_t i, int from, int to,
+                            double login_timeout_s);
 /* Shut down (graceful, then destroy) VM i. */
 int run_vms_stop(struct run_vms *vms, size_t i);
 void run_vms_cleanup(struct run_vms *vms);
+
+/* Migration options of a case: virsh_migrate_options, else migrate_options (virsh
+ * flag words, default "--live --p2p --persistent --undefinesource"), plus
+ * virsh_migrate_timeout; the cancel flag is the test's. */
+int run_migrate_opts(const struct run_ctx *ctx, struct be_migrate_opts *mo);
 
 #endif

@@ -156,6 +156,23 @@ const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx)
     return NULL;
 }
 
+char *virt_main_vm(const struct params *p)
+{
+    const char *m = params_get(p, "main_vm");
+    char **vms;
+    char *res = NULL;
+
+    if (m && *m)
+        return xstrdup(m);
+    vms = params_objects(p, "vms");
+    if (vms[0])
+        res = xstrdup(vms[0]);
+    else
+        err_set("no VM: neither main_vm nor vms is set");
+    params_strv_free(vms);
+    return res;
+}
+
 /* ---- spec ------------------------------------------------------------------------ */
 
 static char *dup_or_null(const char *s)
