@@ -171,19 +171,16 @@ static int host_script(struct run_ctx *ctx, int h, const char *script, double ti
 
 /* ---- per-hop metrics --------------------------------------------------------------- */
 
-/* The one place a hop's figures leave the type: a debug.log line for now; the results
- * sink's hop event (results/) replaces the body, not the callers. */
-static void record_hop(struct run_ctx *ctx, unsigned hop, const struct virt_mig_hop *h,
-                       const struct run_vm *vm, const struct virt_mig_move *mv,
+/* The one place a hop's figures leave the type: the VM set's results hook (hops.json,
+ * results.json, the HTML timeline, debug.log), plus the schedule's context here. */
+static void record_hop(struct run_ctx *ctx, struct ms_state *st, unsigned hop,
+                       const struct virt_mig_hop *h, const struct virt_mig_move *mv,
                        const struct be_hop_metrics *m, int rc, const char *err)
 {
-    run_log(ctx, "hop %u (round %u%s) %s %s -> %s: %s, start %.3f, wall %.3f s, "
-            "downtime %.1f ms, data %.1f MiB, memory iterations %llu, %s%s%s",
-            hop, h->round, h->back ? ", back" : "", vm->name, host_name(ctx, mv->from),
-            host_name(ctx, mv->to), rc == 0 ? "ok" : m->aborted ? "aborted" : "failed",
-            m->start, m->wall_s, m->downtime_ms, (double)m->data_bytes / (double)MiB,
-            m->mem_iterations, m->postcopy ? "postcopy" : "precopy",
-            err ? ": " : "", err ? err : "");
+    run_log(ctx, "hop %u (round %u%s) %s %s -> %s: %s", hop, h->round,
+            h->back ? ", back" : "", st->vms.vm[mv->vm].name, host_name(ctx, mv->from),
+            host_name(ctx, mv->to), rc == 0 ? "ok" : m->aborted ? "aborted" : "failed");
+    run_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
 }
 
 /* ---- setup --------------------------------------------------------------------------- */
@@ -224,10 +221,15 @@ static int ms_setup(struct run_ctx *ctx)
         return run_error(ctx, "ConfigError", "migration_stress_type '%s' is not one of "
                          "load_vm_booting, load_vms_booting, vms_booting", mst);
 
-    /* virsh_migrate_options (avocado-vt) and migrate_options (tp-libvirt) both count */
+    /* virsh_migrate_options (avocado-vt), else migrate_options (tp-libvirt), else a
+     * live p2p move of the definition (run_vms.h's run_migrate_opts rule) */
+    const char *words = pget(ctx, "virsh_migrate_options", "");
+    if (!*words)
+        words = pget(ctx, "migrate_options", "");
+    if (!*words)
+        words = "--live --p2p --persistent --undefinesource";
     st->opts.flags = 0;
-    if (virt_migopts_parse(pget(ctx, "virsh_migrate_options", ""), &st->opts) < 0
-        || virt_migopts_parse(pget(ctx, "migrate_options", ""), &st->opts) < 0)
+    if (virt_migopts_parse(words, &st->opts) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
     if (st->type == VIRT_MIG_COMPRESSED)
         st->opts.flags |= BE_MIG_COMPRESSED;
@@ -288,11 +290,11 @@ static int ms_setup(struct run_ctx *ctx)
     for (size_t i = 0; i < st->vms.n; i++)
         st->uptime[i] = -1;
 
-    char *words = virt_migopts_format(&st->opts);
+    char *fmt = virt_migopts_format(&st->opts);
     run_log(ctx, "virsh_migrate_stress: %zu VMs, %s migration%s, %zu hop(s), options '%s', "
             "thread_timeout %.0f s", st->vms.n, virt_migplan_type_name(st->type),
-            *mst ? " while booting" : "", st->plan.nhops, words, st->thread_timeout);
-    free(words);
+            *mst ? " while booting" : "", st->plan.nhops, fmt, st->thread_timeout);
+    free(fmt);
     return 0;
 }
 
@@ -681,7 +683,7 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
         const struct run_vm *vm = &st->vms.vm[w[k].mv->vm];
         if (timed_out && w[k].rc < 0)
             w[k].m.aborted = true;
-        record_hop(ctx, hopno, hop, vm, w[k].mv, &w[k].m, w[k].rc, w[k].err);
+        record_hop(ctx, st, hopno, hop, w[k].mv, &w[k].m, w[k].rc, w[k].err);
         if (w[k].rc < 0) {
             failed++;
             bool late = w[k].m.aborted || timed_out;
@@ -930,10 +932,10 @@ static const struct run_param_doc ms_params[] = {
     { "migration_type", "orderly", "orderly | simultaneous | cross | compressed" },
     { "migration_stress_type", "", "load_vm_booting | load_vms_booting | vms_booting: "
       "migrate while guests boot" },
-    { "migrate_options", "", "virsh migrate flag words (--live --p2p --tunnelled --persistent "
+    { "migrate_options", "--live --p2p --persistent --undefinesource", "virsh migrate flag words (--live --p2p --tunnelled --persistent "
       "--undefinesource --unsafe --postcopy --postcopy-after-precopy --auto-converge "
       "--compressed --offline --timeout N --bandwidth N)" },
-    { "virsh_migrate_options", "", "more flag words, same as migrate_options" },
+    { "virsh_migrate_options", "", "flag words like migrate_options; when set, they win" },
     { "virsh_migrate_back", "no", "migrate back after every forward hop" },
     { "virsh_migrate_there_and_back", "1", "round trips when virsh_migrate_back = yes" },
     { "virsh_migrate_timeout", "60", "seconds a migration may take; then it is aborted "

@@ -33,6 +33,9 @@ WEAK int run_vms_console_crash(struct run_vms *v, size_t i) { (void)v; (void)i; 
 WEAK int run_vms_migrate(struct run_vms *v, size_t i, int to, const struct be_migrate_opts *o,
                          struct be_hop_metrics *m)
 { (void)v; (void)i; (void)to; (void)o; (void)m; return -1; }
+WEAK void run_vms_record_hop(struct run_vms *v, size_t i, unsigned hop, int from, int to,
+                             const struct be_hop_metrics *m, bool ok, const char *e)
+{ (void)v; (void)i; (void)hop; (void)from; (void)to; (void)m; (void)ok; (void)e; }
 WEAK int run_vms_stop(struct run_vms *v, size_t i) { (void)v; (void)i; return -1; }
 WEAK void run_vms_cleanup(struct run_vms *v) { (void)v; }
 
@@ -129,6 +132,16 @@ START_TEST(test_unknown_migrate_option_is_a_config_error_naming_it)
 }
 END_TEST
 
+START_TEST(test_virsh_migrate_options_win_over_migrate_options)
+{
+    params_set(P, "virsh_migrate_options", "--live --p2p");
+    params_set(P, "migrate_options", "--live --persistant");
+    ck_assert_int_eq(T->setup(&ctx), -1);
+    ck_assert_str_eq(ctx.fail_type, "VMSetupError");      /* got past the options */
+    ck_assert_int_eq(reached_vms, 1);
+}
+END_TEST
+
 START_TEST(test_unknown_migration_type_and_stress_type_are_config_errors)
 {
     params_set(P, "migration_type", "sideways");
@@ -200,6 +213,7 @@ int main(void)
     tcase_add_test(tc, test_one_vm_cancels_with_the_reason);
     tcase_add_test(tc, test_one_host_cancels_with_the_reason);
     tcase_add_test(tc, test_unknown_migrate_option_is_a_config_error_naming_it);
+    tcase_add_test(tc, test_virsh_migrate_options_win_over_migrate_options);
     tcase_add_test(tc, test_unknown_migration_type_and_stress_type_are_config_errors);
     tcase_add_test(tc, test_booting_and_compressed_cells_get_past_setup_checks);
     tcase_add_test(tc, test_bad_policy_and_dest_state_are_config_errors);
