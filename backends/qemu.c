@@ -1122,6 +1122,10 @@ moved:
     if (pp && *pp == v)
         *pp = v->next;
     pthread_mutex_unlock(&src->lock);
+    /* like libvirt: a persistent source keeps a shut-off definition unless the
+     * caller asked for --undefinesource */
+    if (src != dst && !v->transient && !(opts->flags & BE_MIG_UNDEFINE_SOURCE))
+        q_define(src, &v->spec);
     proc_free(sp);
     v->proc = dp;
     dp = NULL;
@@ -1134,8 +1138,9 @@ moved:
     }
     v->next = dst->vms;
     dst->vms = v;
-    if (!(opts->flags & BE_MIG_PERSISTENT) && src != dst)
-        v->transient = true;
+    /* like libvirt: the destination's domain is transient unless --persistent */
+    if (src != dst)
+        v->transient = !(opts->flags & BE_MIG_PERSISTENT);
     pthread_mutex_unlock(&dst->lock);
 cleanup:
     m.wall_s = mono() - t0;
