@@ -454,12 +454,11 @@ static unsigned int mig_flags(unsigned f)
 
 /* Completed-job statistics: the destination has them (from the source's cookie);
  * the source too while its domain still exists. */
-static void fill_metrics(struct be_host *src, struct be_host *dst, const char *vm,
-                         struct be_hop_metrics *m)
+static bool fill_metrics_once(struct be_host *src, struct be_host *dst, const char *vm,
+                              struct be_hop_metrics *m)
 {
     struct be_host *hosts[] = { dst, src };
 
-    m->time_ms = m->downtime_ms = m->setup_ms = -1;
     for (size_t i = 0; i < ARRAY_SIZE(hosts); i++) {
         virDomainPtr dom = virDomainLookupByName(hosts[i]->conn, vm);
         virTypedParameterPtr p = NULL;
@@ -485,19 +484,32 @@ static void fill_metrics(struct be_host *src, struct be_host *dst, const char *v
         m->mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
         virTypedParamsFree(p, n);
         virDomainFree(dom);
-        return;
+        return true;
     }
+    return false;
+}
+
+static void fill_metrics(struct be_host *src, struct be_host *dst, const char *vm,
+                         struct be_hop_metrics *m, bool wait)
+{
+    /* after postcopy the destination finishes its side a moment after the source
+     * returns; give it a second before declaring the figures unknown */
+    double deadline = mono() + (wait ? 1.0 : 0);
+
+    m->time_ms = m->downtime_ms = m->setup_ms = -1;
+    while (!fill_metrics_once(src, dst, vm, m) && mono() < deadline)
+        nap(0.05);
 }
 
 static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
                       const struct be_migrate_opts *opts, struct be_hop_metrics *out)
 {
-    struct be_hop_metrics m = { 0 };
+    struct be_hop_metrics m = { 0 }, snap = { .time_ms = -1 };
     struct mig_call c = { .lock = PTHREAD_MUTEX_INITIALIZER };
     int maxp = 0, rc = -1;
     bool postcopy_asked = false, aborted = false, timed_out = false, cancelled = false;
     const char *muri;
-    double t0, deadline;
+    double t0, deadline, next_poll = 0;
     pthread_t tid;
 
     c.dom = lookup(src, vm, NULL);
@@ -548,14 +560,23 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
             }
             continue;
         }
-        if (opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY) &&
-            !postcopy_asked) {
+        if (mono() >= next_poll) {
+            /* a snapshot of the running job: the figures of a hop whose completed
+             * statistics libvirt does not keep (postcopy with --undefinesource) */
             virTypedParameterPtr p = NULL;
             int n = 0, type = 0;
+            next_poll = mono() + 0.1;
             if (virDomainGetJobStats(c.dom, &type, &p, &n, 0) == 0 &&
-                ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION) >= 2 &&
-                virDomainMigrateStartPostCopy(c.dom, 0) == 0)
-                postcopy_asked = true;
+                type != VIR_DOMAIN_JOB_NONE) {
+                snap.time_ms = (double)ull_param(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
+                snap.data_bytes = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+                snap.mem_bytes = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+                snap.mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+                if (opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY) &&
+                    !postcopy_asked && snap.mem_iterations >= 2 &&
+                    virDomainMigrateStartPostCopy(c.dom, 0) == 0)
+                    postcopy_asked = true;
+            }
             virTypedParamsFree(p, n);
         }
         if ((opts->flags & BE_MIG_POSTCOPY) && !m.postcopy && in_postcopy(c.dom))
@@ -576,10 +597,16 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         else
             err_set("VM %s: migration failed: %s -> %s: %s", vm, src->uri,
                     c.desturi ? c.desturi : dst->uri, c.err);
-        fill_metrics(src, dst, vm, &m);
+        fill_metrics(src, dst, vm, &m, false);
         goto cleanup;
     }
-    fill_metrics(src, dst, vm, &m);
+    fill_metrics(src, dst, vm, &m, !m.postcopy);
+    if (m.time_ms < 0 && snap.time_ms >= 0) {
+        m.time_ms = snap.time_ms;   /* lower bounds: the last look at the job */
+        m.data_bytes = snap.data_bytes;
+        m.mem_bytes = snap.mem_bytes;
+        m.mem_iterations = snap.mem_iterations;
+    }
     rc = 0;
     goto cleanup;
 
