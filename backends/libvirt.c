@@ -32,6 +32,8 @@ struct be_host {
     char *migrate_uri;
 };
 
+static void nap(double s);
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
 
@@ -43,10 +45,27 @@ static void quiet(void *opaque, virErrorPtr e)
     (void)e;
 }
 
+/* libvirt's default event loop, run by one thread for the whole process: it
+ * delivers the job-completed event, whose statistics are the only complete figures
+ * of a postcopy hop (the source domain is gone afterwards with --undefinesource). */
+static void *event_loop(void *arg)
+{
+    (void)arg;
+    for (;;)
+        if (virEventRunDefaultImpl() < 0)
+            nap(0.1);
+    return NULL;
+}
+
 static void init(void)
 {
+    pthread_t tid;
+
     init_rc = virInitialize();
     virSetErrorFunc(NULL, quiet);
+    if (init_rc == 0 && virEventRegisterDefaultImpl() == 0 &&
+        pthread_create(&tid, NULL, event_loop, NULL) == 0)
+        pthread_detach(tid);
 }
 
 static double now(void)
@@ -383,6 +402,36 @@ static char *lv_console_path(struct be_host *h, const char *vm)
 
 /* ---- migration ----------------------------------------------------------- */
 
+/* Statistics of the job-completed event of one migration. */
+struct job_done {
+    pthread_mutex_t lock;
+    bool seen;
+    struct be_hop_metrics m;
+};
+
+static void on_job_completed(virConnectPtr conn, virDomainPtr dom,
+                             virTypedParameterPtr p, int n, void *opaque)
+{
+    struct job_done *jd = opaque;
+    unsigned long long v;
+
+    (void)conn;
+    (void)dom;
+    pthread_mutex_lock(&jd->lock);
+    jd->seen = true;
+    jd->m.time_ms = jd->m.downtime_ms = jd->m.setup_ms = -1;
+    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
+        jd->m.time_ms = (double)v;
+    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
+        jd->m.downtime_ms = (double)v;
+    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_SETUP_TIME, &v) == 1)
+        jd->m.setup_ms = (double)v;
+    jd->m.data_bytes = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+    jd->m.mem_bytes = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+    jd->m.mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+    pthread_mutex_unlock(&jd->lock);
+}
+
 /* The blocking migration call, run in its own thread so the caller can watch it. */
 struct mig_call {
     virDomainPtr dom;
@@ -510,6 +559,8 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     bool postcopy_asked = false, aborted = false, timed_out = false, cancelled = false;
     const char *muri;
     double t0, deadline, next_poll = 0;
+    struct job_done jd = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    int cb_id = -1;
     pthread_t tid;
 
     c.dom = lookup(src, vm, NULL);
@@ -534,6 +585,10 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     m.start = now();
     t0 = mono();
     deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
+    cb_id = virConnectDomainEventRegisterAny(src->conn, c.dom,
+                                             VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                             VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
+                                             &jd, NULL);
     if (pthread_create(&tid, NULL, mig_thread, &c) != 0) {
         err_set("VM %s: migrate %s -> %s: cannot start a thread", vm, src->uri, dst->uri);
         goto cleanup;
@@ -600,7 +655,27 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         fill_metrics(src, dst, vm, &m, false);
         goto cleanup;
     }
-    fill_metrics(src, dst, vm, &m, !m.postcopy);
+    /* the job-completed event (the source's own final figures) comes through the
+     * event loop shortly after the call returns */
+    for (double until = mono() + (cb_id >= 0 ? 1.0 : 0);; nap(0.01)) {
+        bool seen;
+        pthread_mutex_lock(&jd.lock);
+        seen = jd.seen;
+        pthread_mutex_unlock(&jd.lock);
+        if (seen) {
+            bool pc = m.postcopy;
+            double start = m.start, wall = m.wall_s;
+            m = jd.m;
+            m.postcopy = pc;
+            m.start = start;
+            m.wall_s = wall;
+            break;
+        }
+        if (mono() >= until) {
+            fill_metrics(src, dst, vm, &m, false);
+            break;
+        }
+    }
     if (m.time_ms < 0 && snap.time_ms >= 0) {
         m.time_ms = snap.time_ms;   /* lower bounds: the last look at the job */
         m.data_bytes = snap.data_bytes;
@@ -613,6 +688,9 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
 param_error:
     err_set("VM %s: migrate: typed parameters: %s", vm, lverr());
 cleanup:
+    if (cb_id >= 0)
+        virConnectDomainEventDeregisterAny(src->conn, cb_id);
+    pthread_mutex_destroy(&jd.lock);
     if (out)
         *out = m;
     free(c.err);
