@@ -9,10 +9,13 @@
 #include "lib/err.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static xmlDocPtr doc;
 
@@ -347,6 +350,59 @@ START_TEST(test_normalize_is_idempotent)
 }
 END_TEST
 
+/* libvirt's own RNG schema is the judge of what libvirt will accept */
+static void ck_valid_domain(const char *xml)
+{
+    char path[] = "/tmp/vtrun-xml-XXXXXX";
+    int fd = mkstemp(path), st = -1;
+    pid_t pid;
+
+    ck_assert(fd >= 0);
+    ck_assert(write(fd, xml, strlen(xml)) == (ssize_t)strlen(xml));
+    close(fd);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(nul, 1);
+        dup2(nul, 2);
+        execlp("virt-xml-validate", "virt-xml-validate", path, "domain", (char *)NULL);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    unlink(path);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 127,
+                  "virt-xml-validate missing (libvirt-clients)");
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "libvirt's schema rejects:\n%s", xml);
+}
+
+START_TEST(test_build_output_passes_libvirt_schema)
+{
+    struct be_vm_spec s = spec();
+    char *x = virt_xml_build(&s);
+    ck_valid_domain(x);
+    free(x);
+    s.kernel = NULL;
+    s.console_log = NULL;
+    s.accel = "kvm";
+    s.cpu_model = "Haswell";
+    x = virt_xml_build(&s);
+    ck_valid_domain(x);
+    free(x);
+}
+END_TEST
+
+START_TEST(test_normalize_output_passes_libvirt_schema)
+{
+    struct be_vm_spec s = spec();
+    char *x = virt_xml_build(&s), *y = virt_xml_normalize(x, "/res/n.log");
+    ck_valid_domain(y);
+    free(x);
+    free(y);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virt_xml");
@@ -368,6 +424,7 @@ int main(void)
     tcase_add_test(b, test_build_escapes_special_characters);
     tcase_add_test(b, test_build_rejects_spec_without_name_or_memory);
     tcase_add_test(b, test_build_rejects_bridge_nic_without_bridge);
+    tcase_add_test(b, test_build_output_passes_libvirt_schema);
     tcase_add_test(n, test_normalize_turns_kvmclock_on_and_keeps_other_timers);
     tcase_add_test(n, test_normalize_adds_clock_when_missing);
     tcase_add_test(n, test_normalize_sets_cache_none_on_disks_only);
@@ -376,6 +433,7 @@ int main(void)
     tcase_add_test(n, test_normalize_drops_fixed_tap_names_and_keeps_the_rest);
     tcase_add_test(n, test_normalize_rejects_garbage_and_non_domain_roots);
     tcase_add_test(n, test_normalize_is_idempotent);
+    tcase_add_test(n, test_normalize_output_passes_libvirt_schema);
     suite_add_tcase(s, b);
     suite_add_tcase(s, n);
     sr = srunner_create(s);
