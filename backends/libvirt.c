@@ -556,7 +556,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     struct be_hop_metrics m = { 0 }, snap = { .time_ms = -1 };
     struct mig_call c = { .lock = PTHREAD_MUTEX_INITIALIZER };
     int maxp = 0, rc = -1;
-    bool postcopy_asked = false, aborted = false, timed_out = false, cancelled = false;
+    bool postcopy_asked = false, abort_done = false, timed_out = false, cancelled = false;
     const char *muri;
     double t0, deadline, next_poll = 0;
     struct job_done jd = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -599,19 +599,19 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         nap(0.02);
         if (mig_done(&c))
             break;
-        if (!cancelled && opts->cancel && *opts->cancel) {
-            cancelled = aborted = true;
-            virDomainAbortJob(c.dom);
+        /* AbortJob fails until the job exists (and during postcopy): retried */
+        if (opts->cancel && *opts->cancel && !abort_done) {
+            cancelled = true;
+            abort_done = virDomainAbortJob(c.dom) == 0;
             continue;
         }
-        if (deadline && !timed_out && mono() >= deadline) {
-            if ((opts->flags & BE_MIG_POSTCOPY) && !postcopy_asked) {
+        if (deadline && !abort_done && !postcopy_asked && mono() >= deadline) {
+            if (opts->flags & BE_MIG_POSTCOPY) {
                 /* fails while the job is still in setup: try again next round */
-                if (virDomainMigrateStartPostCopy(c.dom, 0) == 0)
-                    postcopy_asked = true;
-            } else if (!postcopy_asked) {
-                timed_out = aborted = true;
-                virDomainAbortJob(c.dom);
+                postcopy_asked = virDomainMigrateStartPostCopy(c.dom, 0) == 0;
+            } else {
+                timed_out = true;
+                abort_done = virDomainAbortJob(c.dom) == 0;
             }
             continue;
         }
@@ -640,7 +640,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     pthread_join(tid, NULL);
     m.wall_s = mono() - t0;
     m.postcopy = m.postcopy || postcopy_asked;
-    m.aborted = aborted && c.rc < 0;
+    m.aborted = (timed_out || cancelled) && c.rc < 0;
     m.timed_out = timed_out && c.rc < 0;
     if (c.rc < 0) {
         if (m.timed_out)

@@ -14,6 +14,7 @@
 #include <check.h>
 #include <libconfig.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static struct be_disk disk;
 static struct be_nic nic;
 static struct be_vm_spec spec;
 static const char *vm = "vtrun-bel";
+static const char *vm2 = "vtrun-bel2";
+static char *clone2, *console2;
 
 /* from the settings file */
 static config_t cfg;
@@ -95,19 +98,21 @@ static void read_settings(void)
 
 static void close_hosts(void)
 {
-    if (h1) {
-        ops->destroy(h1, vm);
-        ops->undefine(h1, vm);
-        ops->close(h1);
-    }
-    if (h2) {
-        ops->destroy(h2, vm);
-        ops->undefine(h2, vm);
-        ops->close(h2);
+    struct be_host *hs[] = { h1, h2 };
+    for (size_t i = 0; i < 2; i++) {
+        if (!hs[i])
+            continue;
+        ops->destroy(hs[i], vm);
+        ops->undefine(hs[i], vm);
+        ops->destroy(hs[i], vm2);
+        ops->undefine(hs[i], vm2);
+        ops->close(hs[i]);
     }
     h1 = h2 = NULL;
     if (clone_path)
         unlink(clone_path);
+    if (clone2)
+        unlink(clone2);
 }
 
 static void setup(void)
@@ -154,6 +159,11 @@ static void teardown(void)
     close_hosts();
     if (console_log)
         unlink(console_log);
+    if (console2)
+        unlink(console2);
+    free(clone2);
+    free(console2);
+    clone2 = console2 = NULL;
     if (dir)
         rmdir(dir);
     free(clone_path);
@@ -296,6 +306,82 @@ START_TEST(test_libvirt_errors_name_the_vm_and_host)
 }
 END_TEST
 
+struct worker {
+    const struct be_migrate_opts *opts;
+    const char *vm;
+    int rc;
+    char *err;
+    struct be_hop_metrics m;
+};
+
+/* A migration worker: its own connections, as vtrun's parallel workers do. */
+static void *migrate_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct be_host *a = ops->open(&hc[0]), *b = ops->open(&hc[1]);
+
+    w->rc = a && b ? ops->migrate(a, b, w->vm, w->opts, &w->m) : -1;
+    w->err = xstrdup(err_msg());
+    if (a)
+        ops->close(a);
+    if (b)
+        ops->close(b);
+    return NULL;
+}
+
+START_TEST(test_libvirt_parallel_hops_and_cancel_on_own_connections)
+{
+    static volatile sig_atomic_t cancel;
+    struct be_migrate_opts fast = { .flags = move };
+    struct be_migrate_opts slow = { .flags = move, .bandwidth_mib = 1, .cancel = &cancel };
+    struct worker w1 = { .opts = &fast, .vm = vm }, w2 = { .opts = &slow, .vm = vm2 };
+    struct be_disk d2;
+    struct be_nic n2 = nic;
+    struct be_vm_spec s2 = spec;
+    char *cmd2, *addr2, prefix[64];
+    pthread_t t1, t2;
+    enum be_state st;
+
+    snprintf(prefix, sizeof(prefix), "%.*s", (int)(strrchr(addr, '.') - addr), addr);
+    addr2 = xasprintf("%s.63", prefix);
+    cmd2 = xasprintf("%s vtrun.ip=%s/%s vtrun.gw=%s", kparams, addr2,
+                     strchr(subnet, '/') + 1, gateway);
+    clone2 = tg_clone(dir, vm2, image);
+    console2 = xasprintf("%s/serial2.log", dir);
+    d2 = (struct be_disk){ .path = clone2 };
+    n2.mac = "52:54:00:7e:be:63";
+    s2.name = (char *)vm2;
+    s2.cmdline = cmd2;
+    s2.console_log = console2;
+    s2.disks = &d2;
+    s2.nics = &n2;
+    ck_assert_msg(ops->define(h1, &s2) == 0 && ops->start(h1, vm2) == 0, "%s", err_msg());
+    boot();
+    tg_wait_ready(console2, 90);
+
+    cancel = 0;
+    ck_assert(pthread_create(&t1, NULL, migrate_worker, &w1) == 0);
+    ck_assert(pthread_create(&t2, NULL, migrate_worker, &w2) == 0);
+    usleep(500000);
+    cancel = 1;
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    printf("libvirt: parallel: %s %.3f s; %s %s after %.3f s\n", vm, w1.m.wall_s, vm2,
+           w2.rc ? "cancelled" : "not cancelled", w2.m.wall_s);
+    ck_assert_msg(w1.rc == 0, "%s", w1.err);
+    ck_assert_msg(w2.rc == -1 && strstr(w2.err, "migration cancelled"), "%s", w2.err);
+    ck_assert(w2.m.aborted && !w2.m.timed_out);
+    ck_assert(ops->state(h2, vm, &st) == 0 && st == BE_STATE_RUNNING);
+    ck_assert(ops->state(h1, vm2, &st) == 0 && st == BE_STATE_RUNNING);
+    ck_assert(ops->state(h2, vm2, &st) == 0 && st == BE_STATE_NONE);
+    free(tg_ssh(addr2, 22, key, "true", 30));
+    free(w1.err);
+    free(w2.err);
+    free(cmd2);
+    free(addr2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("be_libvirt");
@@ -309,6 +395,7 @@ int main(void)
     tcase_add_test(tc, test_libvirt_errors_name_the_vm_and_host);
     tcase_add_test(tc, test_libvirt_vm_boots_migrates_there_and_back_and_leaves_nothing);
     tcase_add_test(tc, test_libvirt_migration_timeout_aborts_and_vm_keeps_running_on_source);
+    tcase_add_test(tc, test_libvirt_parallel_hops_and_cancel_on_own_connections);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
