@@ -84,7 +84,7 @@ lab-up: all
 lab-down:
 	tests/lab/lab down
 lab-status:
-	tests/lab/lab status
+	tests/lab/lab status || true
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-san vtrun

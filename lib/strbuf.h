@@ -18,6 +18,24 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/*
+ * libconfig exports its own strbuf_release/strbuf_append: a program that links it and
+ * defines the same names breaks libconfig's parser (it calls ours).  The API keeps
+ * git's names; the linker sees them with a vt_ prefix.
+ */
+#define strbuf_init vt_strbuf_init
+#define strbuf_release vt_strbuf_release
+#define strbuf_detach vt_strbuf_detach
+#define strbuf_grow vt_strbuf_grow
+#define strbuf_reset vt_strbuf_reset
+#define strbuf_setlen vt_strbuf_setlen
+#define strbuf_add vt_strbuf_add
+#define strbuf_addstr vt_strbuf_addstr
+#define strbuf_addch vt_strbuf_addch
+#define strbuf_addf vt_strbuf_addf
+#define strbuf_vaddf vt_strbuf_vaddf
+#define strbuf_slopbuf vt_strbuf_slopbuf
+
 extern char strbuf_slopbuf[];
 
 struct strbuf {

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * res: the results sink of vtrun.  The runner and the tests emit events (job opened,
+ * test started, log line, check result, migration hop finished, test ended, job
+ * ended); this module turns them into the avocado-shaped results directory:
+ *
+ *   <results_dir>/job-<YYYY-MM-DDTHH.MM>-<id7>/
+ *       id  job.log  results.json  results.xml (JUnit)  results.html
+ *       test-results/<n>-<shortname>/debug.log  hops.json  (+ whatever the test
+ *                                                          puts in res_test_dir())
+ *   <results_dir>/latest -> job-...            (replaced atomically)
+ *
+ * Every results file is rewritten atomically (temp file + rename) when the job opens
+ * and after each test ends, so a job killed at any moment leaves valid files that
+ * list the tests finished so far.
+ *
+ * Threads: every function taking a res_job or res_test may be called from any thread;
+ * one mutex per job guards all shared state and file writes.  A res_test must not be
+ * used after res_test_end(); a res_job not after res_job_free().
+ *
+ * Secrets: values of params whose key has a word (split on '_', '-', '.') equal to
+ * password, passwd, pwd, passphrase, secret or token are written as "****" in every
+ * file; log lines are masked both by key=value pattern and by the literal secret
+ * values of the params of every test started in the job (values of 4+ characters).
+ *
+ * Errors: functions returning int give 0 / -1 and pointers NULL on failure, with the
+ * reason in err_msg() (lib/err.h).  Formatting functions return heap strings the
+ * caller frees.
+ */
+#ifndef VTRUN_RES_H
+#define VTRUN_RES_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct params;
+struct res_job;
+struct res_test;
+
+/* avocado's statuses, same meaning (avocado/core/teststatus.py). */
+enum res_status {
+    RES_PASS,
+    RES_FAIL,        /* the test's assertion failed */
+    RES_ERROR,       /* setup or infrastructure error, unexpected failure */
+    RES_SKIP,        /* skipped before running (requirement missing) */
+    RES_WARN,        /* passed with warnings */
+    RES_INTERRUPTED, /* timeout or user interrupt */
+    RES_CANCEL,      /* the test cancelled itself */
+    RES_NSTATUS
+};
+
+const char *res_status_name(enum res_status s);       /* "PASS", ..., "INTERRUPTED" */
+/* -1 if unknown; accepts the summary word "INTERRUPT" too. */
+int res_status_parse(const char *name);
+/* openQA's testcase@status word: success, failure, error, skipped, softfail,
+ * timeout_exceeded. */
+const char *res_status_openqa(enum res_status s);
+/* PASS, WARN, SKIP, CANCEL do not fail the job (avocado's "OK" set). */
+bool res_status_ok(enum res_status s);
+
+struct res_counts {
+    unsigned n[RES_NSTATUS]; /* indexed by enum res_status */
+    unsigned total;
+    double time_s;           /* sum of the finished tests' times (for res_eta) */
+};
+
+/* Exit status bits, OR'ed (avocado/core/exit_codes.py). */
+enum {
+    RES_EXIT_TESTS_FAILED = 1, /* some test FAIL / ERROR / INTERRUPTED */
+    RES_EXIT_JOB_ERROR = 2,    /* config or settings error, results not writable ... */
+    RES_EXIT_CRASH = 4,        /* vtrun itself crashed / usage error */
+    RES_EXIT_INTERRUPTED = 8,  /* the job was interrupted (SIGINT / SIGTERM) */
+};
+/* (any not-OK count ? 1 : 0) | (job_flags & (2|4|8)). */
+int res_exit_bits(const struct res_counts *c, int job_flags);
+
+/* ---- job ---------------------------------------------------------------------- */
+
+struct res_job_info {
+    const char *results_dir; /* base directory, created if missing (required) */
+    const char *name;        /* testsuite@name; NULL: the job directory's basename */
+    const char *config;      /* the --config file, recorded in job.log / results.json */
+    const char *shard;       /* "I/N" or NULL */
+    const char *hostname;    /* NULL: gethostname() */
+    const char *package;     /* testsuite@package (openQA category); NULL: "vtrun" */
+    const char *job_id;      /* 40 hex digits to reuse; NULL: a new random one */
+    unsigned total;          /* number of tests planned (ETA, html); 0 = unknown */
+};
+
+/* Create the job directory with `id`, `job.log`, empty-but-valid results files and
+ * the `latest` symlink.  NULL (err_msg()) if the directory cannot be made. */
+struct res_job *res_job_open(const struct res_job_info *info);
+
+const char *res_job_id(const struct res_job *job);  /* 40 hex */
+const char *res_job_dir(const struct res_job *job); /* absolute job directory */
+/* A timestamped line in job.log, masked. */
+void res_job_log(struct res_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void res_job_counts(struct res_job *job, struct res_counts *out);
+/* Record job-level flags (RES_EXIT_JOB_ERROR / _CRASH / _INTERRUPTED); they are
+ * written to results.json ("interrupted", "job_error") and OR'ed into
+ * res_job_exit_bits(). */
+void res_job_set_flags(struct res_job *job, int flags);
+int res_job_exit_bits(struct res_job *job);
+/* Final rewrite of every results file with the job time; logs the RESULTS line into
+ * job.log.  Tests still open are NOT ended: end them first (as INTERRUPTED). */
+int res_job_end(struct res_job *job, double job_time_s);
+void res_job_free(struct res_job *job);
+
+/* "JOB ID     : <id>\nJOB LOG    : <dir>/job.log\n" (print at start). */
+char *res_job_header_lines(struct res_job *job);
+/* "RESULTS    : PASS n | ERROR n | FAIL n | SKIP n | WARN n | INTERRUPT n | CANCEL n\n"
+ * "JOB HTML   : <dir>/results.html\n"
+ * "JOB TIME   : 12.34 s\n"
+ * "JOB LOG    : <dir>/job.log\n" */
+char *res_job_closing_lines(struct res_job *job, double job_time_s);
+char *res_results_line(const struct res_counts *c); /* the RESULTS line, no '\n' */
+
+/* ---- tests -------------------------------------------------------------------- */
+
+struct res_test_info {
+    unsigned index;      /* 1-based position in this job: <n> of the dir, (n/N) */
+    long gen_index;      /* k: position in generation order after filters, before
+                            sharding (merge sorts by it); < 0: index - 1 */
+    const char *name;    /* full test name (testcase@name, results.json name) */
+    const char *shortname; /* for the directory; NULL: name */
+    const char *classname; /* testcase@classname; NULL: params "type", else "vtrun" */
+    const struct params *params; /* copied (masked) into results; may be NULL */
+};
+
+/* Create test-results/<n>-<shortname>/ and its debug.log.  NULL (err_msg()) on
+ * failure. */
+struct res_test *res_test_start(struct res_job *job, const struct res_test_info *info);
+
+/* The directory for the test's own files (console logs, domain XMLs). */
+const char *res_test_dir(const struct res_test *t);
+
+/* A timestamped line to debug.log and job.log, secrets masked. */
+void res_test_log(struct res_test *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void res_test_vlog(struct res_test *t, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* A check result (pre-migration checks, console checks...): logged to debug.log,
+ * listed in results.json "checks" and as JUnit property "check.<name>".
+ * severity: free word ("error", "warning", "info"); status: usually PASS, FAIL,
+ * WARN or SKIP; message may be NULL. */
+void res_test_check(struct res_test *t, const char *name, const char *severity,
+                    enum res_status status, const char *message);
+
+/* Free text shown in results.json "whiteboard" (avocado's whiteboard). */
+void res_test_whiteboard(struct res_test *t, const char *text);
+
+/* One migration hop finished (or failed).  Strings are copied. */
+struct res_hop {
+    const char *vm;
+    unsigned hop;          /* 1-based hop number for this VM */
+    const char *from;      /* source host name */
+    const char *to;        /* destination host name */
+    double start;          /* epoch seconds when the migration started */
+    double wall_s;         /* duration of the migration */
+    double downtime_ms;    /* guest downtime reported by the hypervisor; < 0 unknown */
+    uint64_t data_bytes;   /* memory data transferred */
+    unsigned mem_iterations; /* pre-copy iterations */
+    const char *mode;      /* "precopy" or "postcopy" (NULL: precopy) */
+    bool ok;
+    const char *error;     /* why it failed, NULL if ok */
+};
+/* Recorded in <test dir>/hops.json (rewritten atomically at each hop), in
+ * results.json and in the HTML timeline; a line in debug.log. */
+void res_test_hop(struct res_test *t, const struct res_hop *hop);
+
+/* Close the test: status, failure class (JUnit failure/error@type; NULL: "TestFail",
+ * "TestError", "TestInterrupted", "TestSkip" or "TestCancel" by status), reason
+ * (fail_reason / message / skip reason; may be NULL) and duration.  Rewrites every
+ * results file atomically, then frees t. */
+void res_test_end(struct res_test *t, enum res_status status, const char *fail_type,
+                  const char *reason, double time_s);
+
+/* ---- names and masking -------------------------------------------------------- */
+
+/* "<index>-<shortname>" made filesystem-safe ('/' and control characters become
+ * '_'); if longer than 200 bytes: cut to 191 bytes (at a UTF-8 boundary) + '-' +
+ * 8 hex digits of a 32-bit FNV-1a hash of the whole uncut name. */
+char *res_test_dirname(unsigned index, const char *shortname);
+
+/* true if one of the key's words (split on '_', '-', '.'; any case) is password,
+ * passwd, pwd, passphrase, secret or token. */
+bool res_key_is_secret(const char *key);
+/* Copy of text with the value of every secret key=value, key: value, key value-in-
+ * quotes, "key": "value" and --key value replaced by "****". */
+char *res_mask(const char *text);
+/* res_mask() plus the literal secret values known to the job. */
+char *res_job_mask(struct res_job *job, const char *text);
+
+/* debug.log for JUnit system-out: at most max bytes; longer text keeps its head and
+ * tail around the line "\n--[ CUT DUE TO XML PER TEST LIMIT ]--\n". */
+#define RES_SYSTEM_OUT_MAX 100000
+char *res_cut_middle(const char *text, size_t len, size_t max);
+
+/* ---- progress ------------------------------------------------------------------ */
+
+/* avocado's plain line, no '\n': "(3/12) name: PASS (4.21 s)",
+ * "(3/12) name: FAIL: reason (4.21 s)" (reason: first line-escaped 255 chars),
+ * "(3/12) name: SKIP: reason" (no duration, like avocado). */
+char *res_progress_line(unsigned i, unsigned n, const char *name, enum res_status s,
+                        const char *reason, double time_s);
+/* The TTY live line, no '\n', at most width columns (0 = 80), the name cut in the
+ * middle with "...": "(3/12) name 1m04s ETA 12m30s" (eta_s < 0: "ETA ?"). */
+char *res_progress_live(unsigned i, unsigned n, const char *name, double elapsed_s,
+                        double eta_s, unsigned width);
+/* Remaining job time: mean of the done tests' times for each test not done, minus
+ * what the current one has already run; -1 when nothing is done yet. */
+double res_eta(double done_time_s, unsigned done, unsigned total, double cur_elapsed_s);
+/* "1h02m", "4m05s", "12.3s" */
+char *res_format_duration(double s);
+
+/* ---- merge and reading back ---------------------------------------------------- */
+
+/* Combine the results of shard job directories (each with a results.json; a
+ * `latest` symlink is fine) into out_dir/results.json, results.xml (one testsuite
+ * per shard) and results.html; tests ordered by generation index, so merging every
+ * shard of a run lists the cases in the unsharded order.  out_dir is created. */
+int res_merge(const char *const *dirs, size_t n, const char *out_dir);
+
+/* Names of the tests in a results.json whose status bit (1u << status) is in mask,
+ * in file order; NULL-terminated, free with params_strv_free() (cfg/params.h).
+ * Example: --rerun-failed uses mask (1u<<RES_FAIL)|(1u<<RES_ERROR)|(1u<<RES_INTERRUPTED). */
+char **res_read_names(const char *results_json, unsigned mask);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "runner/run_leftover.h"
+#include "lib/strbuf.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct leftover {
+    unsigned long id;
+    char *what, *how;
+    struct leftover *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct leftover *head;
+static unsigned long next_id = 1;
+
+unsigned long run_leftover_add(const char *what, const char *how)
+{
+    struct leftover *l = xcalloc(1, sizeof(*l));
+    l->what = xstrdup(what);
+    l->how = xstrdup(how ? how : "");
+    pthread_mutex_lock(&lock);
+    l->id = next_id++;
+    l->next = head;
+    head = l;
+    pthread_mutex_unlock(&lock);
+    return l->id;
+}
+
+void run_leftover_drop(unsigned long id)
+{
+    pthread_mutex_lock(&lock);
+    for (struct leftover **pp = &head; *pp; pp = &(*pp)->next) {
+        struct leftover *l = *pp;
+        if (l->id == id) {
+            *pp = l->next;
+            free(l->what);
+            free(l->how);
+            free(l);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+unsigned run_leftover_print(FILE *out)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&lock);
+    for (struct leftover *l = head; l; l = l->next, n++)
+        fprintf(out, "  left behind: %s\n      remove: %s\n", l->what, l->how);
+    pthread_mutex_unlock(&lock);
+    return n;
+}

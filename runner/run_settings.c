@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "runner/run_settings.h"
+#include "cfg/params.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <libconfig.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum kind { K_STR, K_NUM, K_INT };
+
+/* The scalar settings: one row each; src[] follows this order. */
+static const struct scalar {
+    const char *key;
+    enum kind kind;
+    size_t off;
+} scalars[] = {
+    { "results_dir",     K_STR, offsetof(struct run_settings, results_dir) },
+    { "backend",         K_STR, offsetof(struct run_settings, backend) },
+    { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir) },
+    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout) },
+    { "jobs",            K_INT, offsetof(struct run_settings, jobs) },
+};
+_Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
+               "one source slot per scalar setting");
+
+/* The string members of a host entry. */
+static const struct host_key {
+    const char *key;
+    size_t off;
+} host_keys[] = {
+    { "name",            offsetof(struct run_host, name) },
+    { "uri",             offsetof(struct run_host, uri) },
+    { "migrate_desturi", offsetof(struct run_host, migrate_desturi) },
+    { "migrate_uri",     offsetof(struct run_host, migrate_uri) },
+    { "ssh_user",        offsetof(struct run_host, ssh_user) },
+    { "ssh_key",         offsetof(struct run_host, ssh_key) },
+};
+
+static char **str_at(void *base, size_t off)
+{
+    return (char **)((char *)base + off);
+}
+
+void run_settings_init(struct run_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->results_dir = xstrdup("results");
+    s->backend = xstrdup("libvirt");
+    s->images_base_dir = xstrdup("images");
+    s->test_timeout = 1800;
+    s->jobs = 1;
+    s->params = params_new();
+    for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
+        s->src[i] = xstrdup("default");
+    s->hosts_src = xstrdup("default");
+    s->params_src = xstrdup("default");
+}
+
+void run_host_free(struct run_host *h)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++)
+        free(*str_at(h, host_keys[k].off));
+}
+
+static void free_hosts(struct run_settings *s)
+{
+    for (size_t i = 0; i < s->nhosts; i++)
+        run_host_free(&s->hosts[i]);
+    free(s->hosts);
+    s->hosts = NULL;
+    s->nhosts = 0;
+}
+
+void run_settings_free(struct run_settings *s)
+{
+    free(s->results_dir);
+    free(s->backend);
+    free(s->images_base_dir);
+    free_hosts(s);
+    params_free(s->params);
+    for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
+        free(s->src[i]);
+    free(s->hosts_src);
+    free(s->params_src);
+    memset(s, 0, sizeof(*s));
+}
+
+static int bad(const char *path, const config_setting_t *st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(const char *path, const config_setting_t *st, const char *fmt, ...)
+{
+    struct strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    err_set("%s:%d: %s", path, st ? config_setting_source_line(st) : 0, sb.buf);
+    strbuf_release(&sb);
+    return -1;
+}
+
+static char *where(const char *path, const config_setting_t *st)
+{
+    return xasprintf("%s:%d", path, config_setting_source_line(st));
+}
+
+static int load_scalar(struct run_settings *s, size_t i, const char *path,
+                       const config_setting_t *st)
+{
+    const struct scalar *sc = &scalars[i];
+    int type = config_setting_type(st);
+    void *field = (char *)s + sc->off;
+    switch (sc->kind) {
+    case K_STR:
+        if (type != CONFIG_TYPE_STRING)
+            return bad(path, st, "'%s' must be a string", sc->key);
+        free(*(char **)field);
+        *(char **)field = xstrdup(config_setting_get_string(st));
+        break;
+    case K_NUM:
+        if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+            *(double *)field = (double)config_setting_get_int64(st);
+        else if (type == CONFIG_TYPE_FLOAT)
+            *(double *)field = config_setting_get_float(st);
+        else
+            return bad(path, st, "'%s' must be a number", sc->key);
+        break;
+    case K_INT:
+        if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+            return bad(path, st, "'%s' must be an integer", sc->key);
+        *(long *)field = (long)config_setting_get_int64(st);
+        break;
+    }
+    free(s->src[i]);
+    s->src[i] = where(path, st);
+    return 0;
+}
+
+static int load_host(struct run_host *h, const char *path, const config_setting_t *g)
+{
+    if (!config_setting_is_group(g))
+        return bad(path, g, "each entry of 'hosts' must be a group { name = ...; uri = ...; }");
+    h->ssh_port = 22;
+    for (int m = 0; m < config_setting_length(g); m++) {
+        config_setting_t *st = config_setting_get_elem(g, (unsigned)m);
+        const char *key = config_setting_name(st);
+        size_t k;
+        if (!strcmp(key, "ssh_port")) {
+            if (config_setting_type(st) != CONFIG_TYPE_INT)
+                return bad(path, st, "'ssh_port' must be an integer");
+            h->ssh_port = config_setting_get_int(st);
+            continue;
+        }
+        for (k = 0; k < ARRAY_SIZE(host_keys) && strcmp(host_keys[k].key, key); k++)
+            ;
+        if (k == ARRAY_SIZE(host_keys))
+            return bad(path, st, "unknown host key '%s' (known: name, uri, "
+                       "migrate_desturi, migrate_uri, ssh_user, ssh_key, ssh_port)", key);
+        if (config_setting_type(st) != CONFIG_TYPE_STRING)
+            return bad(path, st, "host key '%s' must be a string", key);
+        char **f = str_at(h, host_keys[k].off);
+        free(*f);
+        *f = xstrdup(config_setting_get_string(st));
+    }
+    if (!h->name || !h->uri)
+        return bad(path, g, "a host needs at least 'name' and 'uri'");
+    return 0;
+}
+
+static int load_hosts(struct run_settings *s, const char *path, const config_setting_t *st)
+{
+    if (!config_setting_is_list(st) && !config_setting_is_array(st))
+        return bad(path, st, "'hosts' must be a list: hosts = ( { ... }, { ... } );");
+    size_t n = (size_t)config_setting_length(st);
+    struct run_host *hosts = xcalloc(n ? n : 1, sizeof(*hosts));
+    for (size_t i = 0; i < n; i++) {
+        if (load_host(&hosts[i], path, config_setting_get_elem(st, (unsigned)i)) < 0) {
+            for (size_t j = 0; j <= i; j++)
+                run_host_free(&hosts[j]);
+            free(hosts);
+            return -1;
+        }
+    }
+    free_hosts(s);
+    s->hosts = hosts;
+    s->nhosts = n;
+    free(s->hosts_src);
+    s->hosts_src = where(path, st);
+    return 0;
+}
+
+static int load_params(struct run_settings *s, const char *path, const config_setting_t *st)
+{
+    if (!config_setting_is_group(st))
+        return bad(path, st, "'params' must be a group: params = { key = \"value\"; };");
+    for (int m = 0; m < config_setting_length(st); m++) {
+        config_setting_t *p = config_setting_get_elem(st, (unsigned)m);
+        char num[64];
+        const char *v;
+        switch (config_setting_type(p)) {
+        case CONFIG_TYPE_STRING:
+            v = config_setting_get_string(p);
+            break;
+        case CONFIG_TYPE_INT:
+        case CONFIG_TYPE_INT64:
+            snprintf(num, sizeof(num), "%lld", config_setting_get_int64(p));
+            v = num;
+            break;
+        default:
+            return bad(path, p, "params value '%s' must be a string or an integer",
+                                          config_setting_name(p));
+        }
+        params_set(s->params, config_setting_name(p), v);
+    }
+    free(s->params_src);
+    s->params_src = where(path, st);
+    return 0;
+}
+
+int run_settings_load(struct run_settings *s, const char *path, int optional)
+{
+    config_t cf;
+    int rc = -1;
+    if (access(path, F_OK) != 0) {
+        if (optional)
+            return 0;
+        err_set("%s: cannot read settings: %s", path, strerror(errno));
+        return -1;
+    }
+    config_init(&cf);
+    if (!config_read_file(&cf, path)) {
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+            err_set("%s: cannot read settings: %s", path, strerror(errno));
+        else
+            err_set("%s:%d: %s", path, config_error_line(&cf), config_error_text(&cf));
+        goto cleanup;
+    }
+    config_setting_t *root = config_root_setting(&cf);
+    for (int m = 0; m < config_setting_length(root); m++) {
+        config_setting_t *st = config_setting_get_elem(root, (unsigned)m);
+        const char *key = config_setting_name(st);
+        size_t i;
+        for (i = 0; i < ARRAY_SIZE(scalars) && strcmp(scalars[i].key, key); i++)
+            ;
+        if (i < ARRAY_SIZE(scalars)) {
+            if (load_scalar(s, i, path, st) < 0)
+                goto cleanup;
+        } else if (!strcmp(key, "hosts")) {
+            if (load_hosts(s, path, st) < 0)
+                goto cleanup;
+        } else if (!strcmp(key, "params")) {
+            if (load_params(s, path, st) < 0)
+                goto cleanup;
+        } else {
+            bad(path, st, "unknown setting '%s' (known: results_dir, backend, "
+                "images_base_dir, test_timeout, jobs, hosts, params)", key);
+            goto cleanup;
+        }
+    }
+    rc = 0;
+cleanup:
+    config_destroy(&cf);
+    return rc;
+}
+
+int run_settings_load_all(struct run_settings *s, const char *explicit_file)
+{
+    const char *home = getenv("HOME");
+    const char *env = getenv("VTRUN_SETTINGS");
+    if (run_settings_load(s, "/etc/vtrun/vtrun.conf", 1) < 0)
+        return -1;
+    if (home && *home) {
+        char *user = xasprintf("%s/.config/vtrun/vtrun.conf", home);
+        int rc = run_settings_load(s, user, 1);
+        free(user);
+        if (rc < 0)
+            return -1;
+    }
+    if (env && *env && run_settings_load(s, env, 0) < 0)
+        return -1;
+    if (explicit_file && run_settings_load(s, explicit_file, 0) < 0)
+        return -1;
+    return 0;
+}
+
+void run_settings_print(const struct run_settings *s, FILE *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(scalars); i++) {
+        const void *field = (const char *)s + scalars[i].off;
+        switch (scalars[i].kind) {
+        case K_STR:
+            fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
+            break;
+        case K_NUM:
+            fprintf(out, "%-16s = %g;", scalars[i].key, *(const double *)field);
+            break;
+        case K_INT:
+            fprintf(out, "%-16s = %ld;", scalars[i].key, *(const long *)field);
+            break;
+        }
+        fprintf(out, "    # %s\n", s->src[i]);
+    }
+    fprintf(out, "hosts = (    # %s\n", s->hosts_src);
+    for (size_t i = 0; i < s->nhosts; i++) {
+        const struct run_host *h = &s->hosts[i];
+        fprintf(out, "  {");
+        for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++) {
+            const char *v = *str_at((void *)h, host_keys[k].off);
+            if (v)
+                fprintf(out, " %s = \"%s\";", host_keys[k].key, v);
+        }
+        fprintf(out, " ssh_port = %d; }%s\n", h->ssh_port, i + 1 < s->nhosts ? "," : "");
+    }
+    fprintf(out, ");\nparams = {    # %s\n", s->params_src);
+    for (size_t i = 0; i < params_count(s->params); i++)
+        fprintf(out, "  %s = \"%s\";\n", params_key_at(s->params, i),
+                params_value_at(s->params, i));
+    fprintf(out, "};\n");
+}

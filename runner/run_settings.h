@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtrun's own settings (libconfig): /etc/vtrun/vtrun.conf, then
+ * ~/.config/vtrun/vtrun.conf, then $VTRUN_SETTINGS, then --settings FILE; a later file
+ * overrides single keys of an earlier one (hosts and params as a whole list / per key).
+ *
+ * Settings are defaults: a case's params win (e.g. migrate_dest_host or
+ * virsh_migrate_desturi in a config override the settings' hosts).
+ *
+ *   results_dir = "...";  backend = "libvirt";  images_base_dir = "...";
+ *   test_timeout = 1800;  jobs = 1;
+ *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
+ *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22; }, ... );
+ *   params = { key = "value"; ... };   # defaults for every case's params
+ */
+#ifndef VTRUN_RUN_SETTINGS_H
+#define VTRUN_RUN_SETTINGS_H
+
+#include <stddef.h>
+
+#include "runner/run_type.h"
+
+struct params;
+
+struct run_settings {
+    char *results_dir;
+    char *backend;
+    char *images_base_dir;
+    double test_timeout;
+    long jobs;
+    struct run_host *hosts;
+    size_t nhosts;
+    struct params *params;      /* default params; never NULL after run_settings_init */
+    /* where each scalar came from ("default", or "FILE:LINE"), same order as the
+     * table in run_settings.c; hosts_src / params_src for the groups */
+    char *src[5];
+    char *hosts_src;
+    char *params_src;
+};
+
+void run_settings_init(struct run_settings *s);
+void run_settings_free(struct run_settings *s);
+/* Read one file over s.  Missing file: 0 when optional, else -1.  Errors (syntax,
+ * unknown key, wrong type) → -1 with err_msg() "FILE:LINE: ...". */
+int run_settings_load(struct run_settings *s, const char *path, int optional);
+/* The standard chain plus an explicit file (may be NULL). */
+int run_settings_load_all(struct run_settings *s, const char *explicit_file);
+/* `vtrun config`: print the effective settings and where each came from. */
+void run_settings_print(const struct run_settings *s, FILE *out);
+void run_host_free(struct run_host *h);
+
+#endif

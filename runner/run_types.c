@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The table of test types: one line per type, nothing else to keep in sync. */
+#include "runner/run_type.h"
+
+#include <string.h>
+
+const struct run_type *const run_types[] = {
+    NULL,
+};
+
+const struct run_type *run_type_lookup(const char *name)
+{
+    for (size_t i = 0; run_types[i]; i++)
+        if (!strcmp(run_types[i]->name, name)
+            || (run_types[i]->alias && !strcmp(run_types[i]->alias, name)))
+            return run_types[i];
+    return NULL;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helpers for the results tests (tests/unit/test_res*.c): temporary directories,
+ * running a program from an argv array with a time limit, reading files, and the
+ * JUnit schema check with xmllint.
+ */
+#ifndef VTRUN_TESTS_RES_UTIL_H
+#define VTRUN_TESTS_RES_UTIL_H
+
+#include "lib/strbuf.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline char *ru_tmpdir(void)
+{
+    char tmpl[] = "/tmp/vtrun-res-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_msg(d != NULL, "mkdtemp failed");
+    return xstrdup(d);
+}
+
+static inline int ru_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb;
+    (void)flag;
+    (void)f;
+    return remove(p);
+}
+
+static inline void ru_rmtree(const char *dir)
+{
+    nftw(dir, ru_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline char *ru_read(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct strbuf sb = STRBUF_INIT;
+    char buf[8192];
+    size_t n;
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        strbuf_add(&sb, buf, n);
+    fclose(f);
+    return strbuf_detach(&sb, NULL);
+}
+
+static inline size_t ru_count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Run argv with stdout to out_path (NULL: /dev/null) and stderr to err_path (NULL:
+ * /dev/null), killing its process group after timeout_s.  Returns the exit status,
+ * 128+signal when killed by a signal, -1 if it could not start. */
+static inline int ru_run(char *const argv[], const char *out_path, const char *err_path,
+                         int timeout_s)
+{
+    pid_t pid = fork();
+    int status;
+    struct timespec start, now;
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
+                       0644);
+        int err = open(err_path ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
+                       0644);
+        setpgid(0, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= timeout_s) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(20000);
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+/* xmllint --schema tests/junit-4.xsd: fails the test with xmllint's message. */
+static inline void ru_assert_junit_valid(const char *xml)
+{
+    char errf[] = "/tmp/vtrun-res-xmllint-XXXXXX";
+    int fd = mkstemp(errf);
+    char *argv[] = { "xmllint", "--noout", "--schema", "tests/junit-4.xsd", (char *)xml,
+                     NULL };
+    int rc;
+    ck_assert(fd >= 0);
+    close(fd);
+    rc = ru_run(argv, NULL, errf, 60);
+    if (rc != 0) {
+        char *msg = ru_read(errf);
+        unlink(errf);
+        ck_abort_msg("%s does not validate against tests/junit-4.xsd (rc %d): %.2000s",
+                     xml, rc, msg);
+    }
+    unlink(errf);
+}
+
+#endif

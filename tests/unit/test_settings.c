@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* runner/run_settings: vtrun's libconfig settings file. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg/params.h"
+#include "lib/err.h"
+#include "runner/run_settings.h"
+
+static char dir[] = "/tmp/vtrun-settings-XXXXXX";
+
+static char *write_file(const char *name, const char *text)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, name) < 0)
+        abort();
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/vtrun-settings-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd, "rm -rf '%s'", dir) >= 0 && system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+    free(cmd);
+}
+
+START_TEST(test_defaults_without_any_file)
+{
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_str_eq(s.backend, "libvirt");
+    ck_assert_int_eq(s.jobs, 1);
+    ck_assert_double_eq(s.test_timeout, 1800);
+    ck_assert_uint_eq(s.nhosts, 0);
+    ck_assert_str_eq(s.src[0], "default");
+    run_settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_full_file_is_read_with_sources)
+{
+    char *p = write_file("a.conf",
+        "results_dir = \"/tmp/r\";\n"
+        "jobs = 3;\n"
+        "test_timeout = 12.5;\n"
+        "hosts = ( { name = \"a\"; uri = \"qemu:///a\"; migrate_uri = \"tcp://127.0.0.1\"; },\n"
+        "          { name = \"b\"; uri = \"qemu:///b\"; ssh_port = 2222; } );\n"
+        "params = { mem = \"256\"; smp = 2; };\n");
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, p, 0), 0);
+    ck_assert_str_eq(s.results_dir, "/tmp/r");
+    ck_assert_int_eq(s.jobs, 3);
+    ck_assert_double_eq(s.test_timeout, 12.5);
+    ck_assert_uint_eq(s.nhosts, 2);
+    ck_assert_str_eq(s.hosts[0].migrate_uri, "tcp://127.0.0.1");
+    ck_assert_int_eq(s.hosts[1].ssh_port, 2222);
+    ck_assert_int_eq(s.hosts[0].ssh_port, 22);
+    ck_assert_str_eq(params_get(s.params, "smp"), "2");
+    char *want = NULL;
+    ck_assert_int_ge(asprintf(&want, "%s:2", p), 0);
+    ck_assert_str_eq(s.src[4], want);   /* jobs */
+    free(want);
+    run_settings_free(&s);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_later_file_overrides_single_keys)
+{
+    char *a = write_file("a.conf", "jobs = 3;\nbackend = \"qemu\";\n");
+    char *b = write_file("b.conf", "jobs = 5;\n");
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, a, 0), 0);
+    ck_assert_int_eq(run_settings_load(&s, b, 0), 0);
+    ck_assert_int_eq(s.jobs, 5);
+    ck_assert_str_eq(s.backend, "qemu");
+    run_settings_free(&s);
+    free(a);
+    free(b);
+}
+END_TEST
+
+static void expect_error(const char *text, const char *needle)
+{
+    char *p = write_file("bad.conf", text);
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, p, 0), -1);
+    ck_assert_msg(strstr(err_msg(), needle), "error '%s' lacks '%s'", err_msg(), needle);
+    ck_assert_msg(strstr(err_msg(), p), "error '%s' does not name the file", err_msg());
+    run_settings_free(&s);
+    free(p);
+}
+
+START_TEST(test_unknown_key_is_an_error_with_file_and_line)
+{
+    expect_error("jobs = 1;\n\nfrobnicate = 2;\n", "bad.conf:3: unknown setting 'frobnicate'");
+}
+END_TEST
+
+START_TEST(test_wrong_type_is_an_error_with_file_and_line)
+{
+    expect_error("jobs = \"many\";\n", "bad.conf:1: 'jobs' must be an integer");
+}
+END_TEST
+
+START_TEST(test_syntax_error_names_the_line)
+{
+    expect_error("jobs = 1;\nresults_dir = ;\n", "bad.conf:2:");
+}
+END_TEST
+
+START_TEST(test_host_without_uri_is_an_error)
+{
+    expect_error("hosts = ( { name = \"a\"; } );\n", "needs at least 'name' and 'uri'");
+}
+END_TEST
+
+START_TEST(test_unknown_host_key_is_an_error)
+{
+    expect_error("hosts = ( {\n name = \"a\";\n uri = \"x\";\n colour = \"red\"; } );\n",
+                 "bad.conf:4: unknown host key 'colour'");
+}
+END_TEST
+
+START_TEST(test_missing_explicit_file_is_an_error)
+{
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, "/nonexistent/vtrun.conf", 0), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "/nonexistent/vtrun.conf"));
+    ck_assert_int_eq(run_settings_load(&s, "/nonexistent/vtrun.conf", 1), 0);
+    run_settings_free(&s);
+}
+END_TEST
+
+START_TEST(test_print_names_the_source_of_each_setting)
+{
+    char *p = write_file("a.conf", "jobs = 4;\n");
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, p, 0), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    run_settings_print(&s, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "jobs             = 4;    # "));
+    ck_assert_ptr_nonnull(strstr(buf, "a.conf:1"));
+    ck_assert_ptr_nonnull(strstr(buf, "backend          = \"libvirt\";    # default"));
+    free(buf);
+    run_settings_free(&s);
+    free(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *su = suite_create("settings");
+    TCase *tc = tcase_create("settings");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_defaults_without_any_file);
+    tcase_add_test(tc, test_full_file_is_read_with_sources);
+    tcase_add_test(tc, test_later_file_overrides_single_keys);
+    tcase_add_test(tc, test_unknown_key_is_an_error_with_file_and_line);
+    tcase_add_test(tc, test_wrong_type_is_an_error_with_file_and_line);
+    tcase_add_test(tc, test_syntax_error_names_the_line);
+    tcase_add_test(tc, test_host_without_uri_is_an_error);
+    tcase_add_test(tc, test_unknown_host_key_is_an_error);
+    tcase_add_test(tc, test_missing_explicit_file_is_an_error);
+    tcase_add_test(tc, test_print_names_the_source_of_each_setting);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
