@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virt_ssh: guest sessions over SSH with libssh (avocado-vt's remote login, without
+ * a pty or prompt matching): key or password authentication, commands with a timeout
+ * returning exit status / stdout / stderr, SFTP both ways.
+ *
+ * Host keys: explicit accept-new policy.  The per-job known_hosts file learns a host's
+ * key the first time and refuses a changed one (a changed key within a job means the
+ * address now belongs to another guest — never silently accepted).  The user's
+ * ~/.ssh/config and the system known_hosts are not read: a run must not depend on
+ * the account it runs under.
+ */
+#include "virt/virt.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How often a running command checks its deadline and the cancel flag. */
+#define SSH_TICK_MS 50
+/* Pause between login attempts in wait_for_login. */
+#define SSH_RETRY_S 0.5
+
+struct virt_ssh {
+    ssh_session s;
+    char *where;                /* user@host:port, for messages */
+    const struct virt_ctx *ctx;
+};
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int login_fail(const struct virt_login *l, const char *what, const char *detail)
+{
+    struct strbuf d = STRBUF_INIT;
+    struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_LOGIN);
+    strbuf_addf(&d, "%s@%s:%d: %s", l->user ? l->user : "root", l->host ? l->host : "?",
+                l->port ? l->port : 22, what);
+    if (detail && *detail)
+        strbuf_addf(&d, ": %s", detail);
+    e.host = l->host;
+    e.detail = d.buf;
+    virt_fail(&e);
+    strbuf_release(&d);
+    return -1;
+}
+
+/* accept-new: 0 when the key is known or was just added, -1 otherwise. */
+static int check_host_key(ssh_session s, const struct virt_login *l,
+                          const char *known_hosts, const struct virt_ctx *ctx)
+{
+    enum ssh_known_hosts_e k;
+
+    if (!known_hosts)
+        return login_fail(l, "no known_hosts file given: host key cannot be verified", NULL);
+    k = ssh_session_is_known_server(s);
+    switch (k) {
+    case SSH_KNOWN_HOSTS_OK:
+        return 0;
+    case SSH_KNOWN_HOSTS_NOT_FOUND:
+    case SSH_KNOWN_HOSTS_UNKNOWN:
+        if (ssh_session_update_known_hosts(s) != SSH_OK)
+            return login_fail(l, "cannot add the host key to", known_hosts);
+        virt_logf(ctx, VIRT_LOG_DEBUG, "ssh: added host key of %s:%d to %s", l->host,
+                  l->port, known_hosts);
+        return 0;
+    case SSH_KNOWN_HOSTS_CHANGED:
+    case SSH_KNOWN_HOSTS_OTHER:
+        return login_fail(l, "HOST KEY CHANGED (refused; see", known_hosts);
+    case SSH_KNOWN_HOSTS_ERROR:
+    default:
+        return login_fail(l, "host key check failed", ssh_get_error(s));
+    }
+}
+
+static int authenticate(ssh_session s, const struct virt_login *l)
+{
+    struct strbuf why = STRBUF_INIT;
+    int rc = SSH_AUTH_DENIED, ret = -1;
+
+    if (!l->key_file && !l->password) {
+        login_fail(l, "neither ssh_private_key nor password given", NULL);
+        goto cleanup;
+    }
+    if (l->key_file) {
+        ssh_key key = NULL;
+        if (ssh_pki_import_privkey_file(l->key_file, NULL, NULL, NULL, &key) != SSH_OK) {
+            login_fail(l, "cannot read private key", l->key_file);
+            goto cleanup;
+        }
+        rc = ssh_userauth_publickey(s, NULL, key);
+        ssh_key_free(key);
+        if (rc == SSH_AUTH_SUCCESS) {
+            ret = 0;
+            goto cleanup;
+        }
+        strbuf_addf(&why, "key %s: %s", l->key_file,
+                    rc == SSH_AUTH_ERROR ? ssh_get_error(s) : "refused");
+    }
+    if (l->password) {
+        rc = ssh_userauth_password(s, NULL, l->password);
+        if (rc == SSH_AUTH_SUCCESS) {
+            ret = 0;
+            goto cleanup;
+        }
+        /* Never the password itself in a message. */
+        strbuf_addf(&why, "%spassword: %s", why.len ? "; " : "",
+                    rc == SSH_AUTH_ERROR ? ssh_get_error(s) : "refused");
+    }
+    login_fail(l, "authentication failed", why.buf);
+cleanup:
+    strbuf_release(&why);
+    return ret;
+}
+
+struct virt_ssh *virt_ssh_connect(const struct virt_login *l, const char *known_hosts,
+                                  double timeout_s, const struct virt_ctx *ctx)
+{
+    struct virt_ssh *vs = NULL;
+    ssh_session s;
+    long sec = timeout_s > 0 ? (long)timeout_s : 10;
+    long usec = timeout_s > 0 ? (long)((timeout_s - (double)sec) * 1e6) : 0;
+    unsigned port = l->port > 0 ? (unsigned)l->port : 22;
+    int no = 0;
+    const char *user = l->user ? l->user : "root";
+
+    if (!l->host || !*l->host) {
+        virt_failf(VIRT_ERR_ADDRESS, NULL, "no address to log in to");
+        return NULL;
+    }
+    s = ssh_new();
+    if (!s) {
+        login_fail(l, "ssh_new failed", NULL);
+        return NULL;
+    }
+    if (ssh_options_set(s, SSH_OPTIONS_HOST, l->host) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_USER, user) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &sec) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &usec) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts ? known_hosts : "/dev/null") < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0) {
+        login_fail(l, "ssh options", ssh_get_error(s));
+        goto fail;
+    }
+    if (ssh_connect(s) != SSH_OK) {
+        login_fail(l, "connect", ssh_get_error(s));
+        goto fail;
+    }
+    if (check_host_key(s, l, known_hosts, ctx) < 0 || authenticate(s, l) < 0)
+        goto fail;
+    vs = xcalloc(1, sizeof(*vs));
+    vs->s = s;
+    vs->where = xasprintf("%s@%s:%u", user, l->host, port);
+    vs->ctx = ctx;
+    virt_logf(ctx, VIRT_LOG_DEBUG, "ssh: logged in to %s", vs->where);
+    return vs;
+
+fail:
+    ssh_disconnect(s);
+    ssh_free(s);
+    return NULL;
+}
+
+struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
+                                         const char *known_hosts, double deadline_s,
+                                         const struct virt_ctx *ctx)
+{
+    double end = now_mono() + deadline_s;
+    unsigned attempts = 0;
+
+    virt_logf(ctx, VIRT_LOG_INFO, "Waiting for login to %s:%d (%.0f s)", l->host, l->port,
+              deadline_s);
+    for (;;) {
+        double left = end - now_mono();
+        struct virt_ssh *vs;
+
+        if (virt_cancelled(ctx)) {
+            login_fail(l, "cancelled while waiting for login", NULL);
+            return NULL;
+        }
+        attempts++;
+        /* Each attempt gets at most 10 s so that a guest that is still booting does
+         * not hold one attempt until the deadline. */
+        vs = virt_ssh_connect(l, known_hosts, left > 10 ? 10 : left > 0.5 ? left : 0.5, ctx);
+        if (vs) {
+            virt_logf(ctx, VIRT_LOG_INFO, "Logged in to %s after %u attempt%s", vs->where,
+                      attempts, attempts == 1 ? "" : "s");
+            return vs;
+        }
+        /* An authentication or host key failure will not heal by waiting. */
+        if (strstr(err_msg(), "authentication failed") || strstr(err_msg(), "HOST KEY") ||
+            strstr(err_msg(), "cannot read private key"))
+            return NULL;
+        left = end - now_mono();
+        if (left <= 0) {
+            err_prefix("no login within %.0f s (%u attempts)", deadline_s, attempts);
+            return NULL;
+        }
+        for (double until = now_mono() + (left < SSH_RETRY_S ? left : SSH_RETRY_S);
+             now_mono() < until && !virt_cancelled(ctx);) {
+            struct timespec ts = { 0, SSH_TICK_MS * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+void virt_ssh_close(struct virt_ssh *vs)
+{
+    if (!vs)
+        return;
+    ssh_disconnect(vs->s);
+    ssh_free(vs->s);
+    free(vs->where);
+    free(vs);
+}
+
+static int session_fail(struct virt_ssh *vs, const char *cmd, const char *what)
+{
+    struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+    char *d = xasprintf("%s: %s: %s", vs->where, what, ssh_get_error(vs->s));
+    e.command = cmd;
+    e.detail = d;
+    virt_fail(&e);
+    free(d);
+    return -1;
+}
+
+int virt_ssh_exec(struct virt_ssh *vs, const char *cmd, double timeout_s, int *status,
+                  struct strbuf *out, struct strbuf *err)
+{
+    ssh_channel ch = ssh_channel_new(vs->s);
+    struct strbuf tail = STRBUF_INIT;
+    double end = timeout_s > 0 ? now_mono() + timeout_s : 0;
+    char buf[16384];
+    int ret = -1;
+
+    virt_logf(vs->ctx, VIRT_LOG_DEBUG, "ssh %s: %s", vs->where, cmd);
+    if (!ch)
+        return session_fail(vs, cmd, "cannot open a channel");
+    if (ssh_channel_open_session(ch) != SSH_OK) {
+        session_fail(vs, cmd, "cannot open a session");
+        goto cleanup;
+    }
+    if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+        session_fail(vs, cmd, "exec request failed");
+        goto cleanup;
+    }
+    for (;;) {
+        int n, m;
+        if (virt_cancelled(vs->ctx)) {
+            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+            e.command = cmd;
+            e.host = vs->where;
+            e.detail = "cancelled";
+            virt_fail(&e);
+            goto cleanup;
+        }
+        if (end && now_mono() >= end) {
+            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+            char *d = xasprintf("timed out after %.1f s", timeout_s);
+            e.command = cmd;
+            e.host = vs->where;
+            e.detail = d;
+            e.output = tail.buf;
+            virt_fail(&e);
+            free(d);
+            goto cleanup;
+        }
+        n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, SSH_TICK_MS);
+        if (n == SSH_ERROR) {
+            session_fail(vs, cmd, "read");
+            goto cleanup;
+        }
+        if (n > 0) {
+            if (out)
+                strbuf_add(out, buf, (size_t)n);
+            strbuf_add(&tail, buf, (size_t)n);
+        }
+        m = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 1);
+        if (m == SSH_ERROR) {
+            session_fail(vs, cmd, "read stderr");
+            goto cleanup;
+        }
+        if (m > 0) {
+            if (err)
+                strbuf_add(err, buf, (size_t)m);
+            strbuf_add(&tail, buf, (size_t)m);
+        }
+        /* Only the end of the output goes into error messages. */
+        if (tail.len > 8192) {
+            memmove(tail.buf, tail.buf + tail.len - 4096, 4096);
+            strbuf_setlen(&tail, 4096);
+        }
+        if (n <= 0 && m <= 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
+            break;
+    }
+    {
+        int st = ssh_channel_get_exit_status(ch);
+        if (st < 0) {
+            /* No exit-status message: the command died by a signal (exit-signal). */
+            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+            e.command = cmd;
+            e.host = vs->where;
+            e.detail = "no exit status (killed by a signal?)";
+            e.output = tail.buf;
+            virt_fail(&e);
+            goto cleanup;
+        }
+        if (status)
+            *status = st;
+    }
+    ret = 0;
+
+cleanup:
+    if (ssh_channel_is_open(ch)) {
+        ssh_channel_send_eof(ch);
+        ssh_channel_close(ch);
+    }
+    ssh_channel_free(ch);
+    strbuf_release(&tail);
+    return ret;
+}
+
+static int sftp_fail(struct virt_ssh *vs, sftp_session sf, const char *what, const char *path)
+{
+    struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+    char *d = xasprintf("%s: sftp %s %s: %s (sftp error %d)", vs->where, what, path,
+                        ssh_get_error(vs->s), sf ? sftp_get_error(sf) : -1);
+    e.detail = d;
+    virt_fail(&e);
+    free(d);
+    return -1;
+}
+
+static sftp_session sftp_start(struct virt_ssh *vs)
+{
+    sftp_session sf = sftp_new(vs->s);
+    if (!sf) {
+        sftp_fail(vs, NULL, "start", "");
+        return NULL;
+    }
+    if (sftp_init(sf) != SSH_OK) {
+        sftp_fail(vs, sf, "init", "");
+        sftp_free(sf);
+        return NULL;
+    }
+    return sf;
+}
+
+int virt_ssh_put(struct virt_ssh *vs, const char *local, const char *remote, int mode)
+{
+    sftp_session sf = NULL;
+    sftp_file rf = NULL;
+    char buf[32768];
+    int fd, ret = -1;
+    ssize_t n;
+
+    fd = open(local, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        virt_failf(VIRT_ERR_COMMAND, NULL, "sftp put: %s: %s", local, strerror(errno));
+        return -1;
+    }
+    virt_logf(vs->ctx, VIRT_LOG_DEBUG, "sftp put %s -> %s:%s", local, vs->where, remote);
+    sf = sftp_start(vs);
+    if (!sf)
+        goto cleanup;
+    rf = sftp_open(sf, remote, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)(mode > 0 ? mode : 0644));
+    if (!rf) {
+        sftp_fail(vs, sf, "open", remote);
+        goto cleanup;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        if (virt_cancelled(vs->ctx)) {
+            virt_failf(VIRT_ERR_COMMAND, NULL, "sftp put %s: cancelled", local);
+            goto cleanup;
+        }
+        if (sftp_write(rf, buf, (size_t)n) != n) {
+            sftp_fail(vs, sf, "write", remote);
+            goto cleanup;
+        }
+    }
+    if (n < 0) {
+        virt_failf(VIRT_ERR_COMMAND, NULL, "sftp put: read %s: %s", local, strerror(errno));
+        goto cleanup;
+    }
+    if (sftp_close(rf) != SSH_OK) {
+        rf = NULL;
+        sftp_fail(vs, sf, "close", remote);
+        goto cleanup;
+    }
+    rf = NULL;
+    ret = 0;
+cleanup:
+    if (rf)
+        sftp_close(rf);
+    if (sf)
+        sftp_free(sf);
+    close(fd);
+    return ret;
+}
+
+int virt_ssh_get(struct virt_ssh *vs, const char *remote, const char *local)
+{
+    sftp_session sf = NULL;
+    sftp_file rf = NULL;
+    char buf[32768];
+    char *part = xasprintf("%s.part", local);
+    int fd = -1, ret = -1;
+    ssize_t n;
+
+    virt_logf(vs->ctx, VIRT_LOG_DEBUG, "sftp get %s:%s -> %s", vs->where, remote, local);
+    sf = sftp_start(vs);
+    if (!sf)
+        goto cleanup;
+    rf = sftp_open(sf, remote, O_RDONLY, 0);
+    if (!rf) {
+        sftp_fail(vs, sf, "open", remote);
+        goto cleanup;
+    }
+    /* Written aside and renamed: a failed copy leaves no truncated file behind. */
+    fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        virt_failf(VIRT_ERR_COMMAND, NULL, "sftp get: %s: %s", part, strerror(errno));
+        goto cleanup;
+    }
+    while ((n = sftp_read(rf, buf, sizeof(buf))) > 0) {
+        if (virt_cancelled(vs->ctx)) {
+            virt_failf(VIRT_ERR_COMMAND, NULL, "sftp get %s: cancelled", remote);
+            goto cleanup;
+        }
+        if (write(fd, buf, (size_t)n) != n) {
+            virt_failf(VIRT_ERR_COMMAND, NULL, "sftp get: write %s: %s", part, strerror(errno));
+            goto cleanup;
+        }
+    }
+    if (n < 0) {
+        sftp_fail(vs, sf, "read", remote);
+        goto cleanup;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        virt_failf(VIRT_ERR_COMMAND, NULL, "sftp get: close %s: %s", part, strerror(errno));
+        goto cleanup;
+    }
+    fd = -1;
+    if (rename(part, local) < 0) {
+        virt_failf(VIRT_ERR_COMMAND, NULL, "sftp get: rename to %s: %s", local, strerror(errno));
+        goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    if (ret < 0)
+        unlink(part);
+    if (rf)
+        sftp_close(rf);
+    if (sf)
+        sftp_free(sf);
+    free(part);
+    return ret;
+}
