@@ -3,14 +3,16 @@
  * Helpers of the backend end-to-end tests (tests/e2e/test_be_*.c): the lab's guest
  * files, a qcow2 clone, SSH into the guest, and "nothing left behind" probes.
  *
- * SSH goes through OpenSSH's client binary (argv, no shell) until the tests move to
- * virt/'s libssh session module; the guest contract is tests/lab/README.md.
+ * SSH goes through virt/'s libssh session module; the guest contract is
+ * tests/lab/README.md.
  * Every helper fails the calling check test loudly when a facility is missing.
  */
 #ifndef VTRUN_TESTS_BE_GUEST_H
 #define VTRUN_TESTS_BE_GUEST_H
 
+#include "lib/err.h"
 #include "lib/strbuf.h"
+#include "virt/virt.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -126,32 +128,39 @@ static inline void tg_wait_ready(const char *console_log, double timeout_s)
     }
 }
 
-/* Run cmd in the guest as root over SSH; retries the login until timeout_s.
- * Returns the command's stdout. */
+static char tg_known_hosts[64];
+
+static inline void tg_known_hosts_rm(void)
+{
+    if (tg_known_hosts[0])
+        unlink(tg_known_hosts);
+}
+
+/* Run cmd in the guest as root over SSH (virt/'s libssh sessions, key auth, host
+ * key accepted into a per-process known_hosts on first use and checked after every
+ * hop); retries the login until timeout_s.  Returns the command's stdout. */
 static inline char *tg_ssh(const char *addr, unsigned port, const char *key, const char *cmd,
                            double timeout_s)
 {
-    char portstr[16];
-    char *target = xasprintf("root@%s", addr);
-    double deadline = tg_now() + timeout_s;
-    struct strbuf out = STRBUF_INIT;
-    int rc;
+    struct virt_login l = { .host = (char *)addr, .port = (int)port, .user = "root",
+                            .key_file = (char *)key };
+    struct virt_ctx ctx = { 0 };
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct virt_ssh *s;
+    int status = -1;
 
-    snprintf(portstr, sizeof(portstr), "%u", port);
-    for (;;) {
-        const char *argv[] = { "ssh", "-q", "-i", key, "-p", portstr,
-                               "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                               "-o", "UserKnownHostsFile=/dev/null",
-                               "-o", "ConnectTimeout=3", target, cmd, NULL };
-        strbuf_reset(&out);
-        rc = tg_run(argv, &out, 15);
-        if (rc == 0)
-            break;
-        ck_assert_msg(tg_now() < deadline, "ssh %s -p %u '%s' failed (%d): %s", target, port,
-                      cmd, rc, out.buf);
-        usleep(200000);
+    if (!tg_known_hosts[0]) {
+        snprintf(tg_known_hosts, sizeof(tg_known_hosts), "/tmp/vtrun-be-known-%d",
+                 (int)getpid());
+        atexit(tg_known_hosts_rm);
     }
-    free(target);
+    s = virt_ssh_wait_for_login(&l, tg_known_hosts, timeout_s, &ctx);
+    ck_assert_msg(s != NULL, "login to %s:%u: %s", addr, port, err_msg());
+    ck_assert_msg(virt_ssh_exec(s, cmd, 30, &status, &out, &err) == 0, "ssh %s:%u '%s': %s",
+                  addr, port, cmd, err_msg());
+    virt_ssh_close(s);
+    ck_assert_msg(status == 0, "ssh %s:%u '%s': exit %d: %s", addr, port, cmd, status, err.buf);
+    strbuf_release(&err);
     return strbuf_detach(&out, NULL);
 }
 
