@@ -407,7 +407,27 @@ struct job_done {
     pthread_mutex_t lock;
     bool seen;
     struct be_hop_metrics m;
+    bool want_postcopy;         /* postcopy_after_precopy */
+    bool postcopy_started;
 };
+
+/* Like virsh --postcopy-after-precopy: switch as soon as the first pass is over,
+ * which the iteration event tells at once (polling would lose up to a poll period). */
+static void on_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque)
+{
+    struct job_done *jd = opaque;
+    bool want;
+
+    (void)conn;
+    pthread_mutex_lock(&jd->lock);
+    want = jd->want_postcopy && !jd->postcopy_started && iteration >= 2;
+    pthread_mutex_unlock(&jd->lock);
+    if (want && virDomainMigrateStartPostCopy(dom, 0) == 0) {
+        pthread_mutex_lock(&jd->lock);
+        jd->postcopy_started = true;
+        pthread_mutex_unlock(&jd->lock);
+    }
+}
 
 static void on_job_completed(virConnectPtr conn, virDomainPtr dom,
                              virTypedParameterPtr p, int n, void *opaque)
@@ -560,7 +580,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     const char *muri;
     double t0, deadline, next_poll = 0;
     struct job_done jd = { .lock = PTHREAD_MUTEX_INITIALIZER };
-    int cb_id = -1;
+    int cb_id = -1, iter_id = -1;
     pthread_t tid;
 
     c.dom = lookup(src, vm, NULL);
@@ -589,6 +609,12 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
                                              VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
                                              VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
                                              &jd, NULL);
+    jd.want_postcopy = opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY);
+    if (jd.want_postcopy)
+        iter_id = virConnectDomainEventRegisterAny(src->conn, c.dom,
+                                                   VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                                                   VIR_DOMAIN_EVENT_CALLBACK(on_iteration),
+                                                   &jd, NULL);
     if (pthread_create(&tid, NULL, mig_thread, &c) != 0) {
         err_set("VM %s: migrate %s -> %s: cannot start a thread", vm, src->uri, dst->uri);
         goto cleanup;
@@ -639,6 +665,9 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     }
     pthread_join(tid, NULL);
     m.wall_s = mono() - t0;
+    pthread_mutex_lock(&jd.lock);
+    postcopy_asked = postcopy_asked || jd.postcopy_started;
+    pthread_mutex_unlock(&jd.lock);
     m.postcopy = m.postcopy || postcopy_asked;
     m.aborted = (timed_out || cancelled) && c.rc < 0;
     m.timed_out = timed_out && c.rc < 0;
@@ -690,6 +719,8 @@ param_error:
 cleanup:
     if (cb_id >= 0)
         virConnectDomainEventDeregisterAny(src->conn, cb_id);
+    if (iter_id >= 0)
+        virConnectDomainEventDeregisterAny(src->conn, iter_id);
     pthread_mutex_destroy(&jd.lock);
     if (out)
         *out = m;
