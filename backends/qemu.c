@@ -1,0 +1,1174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The qemu backend: vtrun starts QEMU itself on the local machine (avocado-vt's
+ * vm_type = qemu) and drives it over QMP on a UNIX socket (jansson for the JSON).
+ *
+ * The only "host" is the local machine.  A struct be_host is a registry of defined
+ * VMs plus a run directory for QMP sockets and QEMU's own logs; two handles may be
+ * opened to play source and destination, and migrate() moves the VM's entry from
+ * one to the other.  A migration is local: the destination QEMU is started with
+ * `-incoming defer`, gets the same capabilities, `migrate-incoming` on a UNIX socket
+ * (or tcp:HOST:PORT when a tcp:// migrate URI is given), the source `migrate`s and
+ * is polled with `query-migrate`; postcopy via `migrate-set-capabilities` +
+ * `migrate-start-postcopy`.  Metrics come from the source's final `query-migrate`.
+ *
+ * A defined VM is "shut off" until start(); it runs as long as its QEMU process
+ * does.  QEMU processes are children of vtrun (which registers as a child
+ * subreaper, so helpers QEMU forks are reaped by vtrun too); close() kills the
+ * QEMUs of its handle, so nothing outlives the handle.
+ *
+ * User-mode NICs get the SSH port forward (hostfwd) on the command line at start;
+ * during a hop the source still holds the host port, so the destination starts
+ * without it and gets it through HMP `hostfwd_add` once the source has quit.
+ *
+ * QEMU is a long-running child watched by QMP, not a command that runs to
+ * completion, so it is forked here (argv, no shell) rather than through lib/spawn.
+ */
+#include "backends/be.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QMP_TIMEOUT_S 30.0
+#define START_TIMEOUT_S 20.0
+/* QEMU's default max-bandwidth is 32 MiB/s; "unlimited" means this */
+#define UNLIMITED_BW (10ULL << 30)
+
+/* One QEMU process and its QMP connection. */
+struct qproc {
+    pid_t pid;
+    int fd;
+    char *qmp_path;
+    char *log_path;
+    char *buf;          /* unparsed bytes read from QMP */
+    size_t blen, balloc;
+    pthread_mutex_t lock; /* one command/response exchange at a time */
+};
+
+struct qvm {
+    struct be_vm_spec spec;   /* deep copy */
+    struct qproc *proc;       /* NULL = shut off */
+    bool transient;           /* undefined while running: forget it when it stops */
+    struct qvm *next;
+};
+
+struct be_host {
+    char *uri;
+    char *run_dir;
+    bool own_run_dir;
+    char *migrate_uri;
+    unsigned seq;
+    pthread_mutex_t lock;     /* the registry */
+    struct qvm *vms;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    nanosleep(&ts, NULL);
+}
+
+static char *dupn(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* ---- spec copies ---------------------------------------------------------- */
+
+static void spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
+{
+    *d = *s;
+    d->name = dupn(s->name);
+    d->accel = dupn(s->accel);
+    d->machine = dupn(s->machine);
+    d->cpu_model = dupn(s->cpu_model);
+    d->kernel = dupn(s->kernel);
+    d->initrd = dupn(s->initrd);
+    d->cmdline = dupn(s->cmdline);
+    d->console_log = dupn(s->console_log);
+    d->emulator = dupn(s->emulator);
+    d->disks = s->ndisks ? xcalloc(s->ndisks, sizeof(*d->disks)) : NULL;
+    for (size_t i = 0; i < s->ndisks; i++) {
+        d->disks[i] = s->disks[i];
+        d->disks[i].path = dupn(s->disks[i].path);
+        d->disks[i].format = dupn(s->disks[i].format);
+        d->disks[i].bus = dupn(s->disks[i].bus);
+        d->disks[i].target = dupn(s->disks[i].target);
+        d->disks[i].cache = dupn(s->disks[i].cache);
+    }
+    d->nics = s->nnics ? xcalloc(s->nnics, sizeof(*d->nics)) : NULL;
+    for (size_t i = 0; i < s->nnics; i++) {
+        d->nics[i] = s->nics[i];
+        d->nics[i].mode = dupn(s->nics[i].mode);
+        d->nics[i].bridge = dupn(s->nics[i].bridge);
+        d->nics[i].model = dupn(s->nics[i].model);
+        d->nics[i].mac = dupn(s->nics[i].mac);
+    }
+}
+
+static void spec_free(struct be_vm_spec *s)
+{
+    free(s->name);
+    free(s->accel);
+    free(s->machine);
+    free(s->cpu_model);
+    free(s->kernel);
+    free(s->initrd);
+    free(s->cmdline);
+    free(s->console_log);
+    free(s->emulator);
+    for (size_t i = 0; i < s->ndisks; i++) {
+        free(s->disks[i].path);
+        free(s->disks[i].format);
+        free(s->disks[i].bus);
+        free(s->disks[i].target);
+        free(s->disks[i].cache);
+    }
+    free(s->disks);
+    for (size_t i = 0; i < s->nnics; i++) {
+        free(s->nics[i].mode);
+        free(s->nics[i].bridge);
+        free(s->nics[i].model);
+        free(s->nics[i].mac);
+    }
+    free(s->nics);
+}
+
+/* ---- command line --------------------------------------------------------- */
+
+struct argv {
+    char **v;
+    size_t n, alloc;
+};
+
+static void arg(struct argv *a, char *owned)
+{
+    if (a->n + 2 > a->alloc) {
+        a->alloc = a->alloc ? 2 * a->alloc : 32;
+        a->v = xrealloc(a->v, a->alloc * sizeof(*a->v));
+    }
+    a->v[a->n++] = owned;
+    a->v[a->n] = NULL;
+}
+
+static void argv_free(struct argv *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+}
+
+static bool nic_is_user(const struct be_nic *n)
+{
+    return !n->mode || !strcmp(n->mode, "user");
+}
+
+/* QEMU's option values are comma-separated: a comma in a value is doubled. */
+static char *qesc(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (; *s; s++) {
+        if (*s == ',')
+            strbuf_addch(&sb, ',');
+        strbuf_addch(&sb, *s);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *qmp,
+                       bool incoming)
+{
+    bool kvm = s->accel && !strcmp(s->accel, "kvm");
+
+    arg(a, xstrdup(s->emulator ? s->emulator : "qemu-system-x86_64"));
+    arg(a, xstrdup("-name"));
+    arg(a, xasprintf("guest=%s", s->name));
+    arg(a, xstrdup("-machine"));
+    arg(a, xasprintf("%s,accel=%s", s->machine ? s->machine : "pc", kvm ? "kvm" : "tcg"));
+    /* kvm-clock: the clocksource that survives migration (accepted by TCG too) */
+    arg(a, xstrdup("-cpu"));
+    arg(a, xasprintf("%s,kvmclock=on", s->cpu_model ? s->cpu_model : kvm ? "host" : "qemu64"));
+    arg(a, xstrdup("-m"));
+    arg(a, xasprintf("%lu", s->mem_mib));
+    arg(a, xstrdup("-smp"));
+    arg(a, xasprintf("%u", s->smp ? s->smp : 1));
+    arg(a, xstrdup("-nodefaults"));
+    arg(a, xstrdup("-no-user-config"));
+    arg(a, xstrdup("-display"));
+    arg(a, xstrdup("none"));
+    arg(a, xstrdup("-rtc"));
+    arg(a, xstrdup("base=utc"));
+    if (s->kernel) {
+        arg(a, xstrdup("-kernel"));
+        arg(a, xstrdup(s->kernel));
+        if (s->initrd) {
+            arg(a, xstrdup("-initrd"));
+            arg(a, xstrdup(s->initrd));
+        }
+        if (s->cmdline) {
+            arg(a, xstrdup("-append"));
+            arg(a, xstrdup(s->cmdline));
+        }
+    }
+    for (size_t i = 0; i < s->ndisks; i++) {
+        const struct be_disk *d = &s->disks[i];
+        const char *bus = d->bus ? d->bus : "virtio";
+        char *path = qesc(d->path);
+        arg(a, xstrdup("-drive"));
+        arg(a, xasprintf("file=%s,format=%s,if=none,id=drive%zu,cache=%s%s", path,
+                         d->format ? d->format : "qcow2", i, d->cache ? d->cache : "none",
+                         d->readonly ? ",readonly=on" : ""));
+        free(path);
+        arg(a, xstrdup("-device"));
+        if (!strcmp(bus, "virtio"))
+            arg(a, xasprintf("virtio-blk-pci,drive=drive%zu", i));
+        else
+            arg(a, xasprintf("ide-hd,drive=drive%zu", i));
+    }
+    for (size_t i = 0; i < s->nnics; i++) {
+        const struct be_nic *n = &s->nics[i];
+        const char *model = n->model ? n->model : "virtio";
+        arg(a, xstrdup("-netdev"));
+        if (nic_is_user(n)) {
+            if (n->hostfwd_port && !incoming)
+                arg(a, xasprintf("user,id=net%zu,hostfwd=tcp:127.0.0.1:%u-:22", i,
+                                 n->hostfwd_port));
+            else
+                arg(a, xasprintf("user,id=net%zu", i));
+        } else {
+            char *br = qesc(n->bridge ? n->bridge : "");
+            arg(a, xasprintf("bridge,id=net%zu,br=%s", i, br));
+            free(br);
+        }
+        arg(a, xstrdup("-device"));
+        arg(a, xasprintf("%s,netdev=net%zu%s%s",
+                         !strcmp(model, "virtio") ? "virtio-net-pci" : model, i,
+                         n->mac ? ",mac=" : "", n->mac ? n->mac : ""));
+    }
+    if (s->console_log) {
+        char *p = qesc(s->console_log);
+        /* append: the destination of a hop writes to the same file */
+        arg(a, xstrdup("-chardev"));
+        arg(a, xasprintf("file,id=serial0,path=%s,append=on", p));
+        arg(a, xstrdup("-serial"));
+        arg(a, xstrdup("chardev:serial0"));
+        free(p);
+    }
+    arg(a, xstrdup("-qmp"));
+    arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
+    if (incoming) {
+        arg(a, xstrdup("-incoming"));
+        arg(a, xstrdup("defer"));
+    }
+}
+
+/* ---- processes and QMP ---------------------------------------------------- */
+
+static bool proc_alive(struct qproc *p)
+{
+    int st;
+
+    if (p->pid <= 0)
+        return false;
+    if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+        p->pid = 0;
+        return false;
+    }
+    return true;
+}
+
+static char *log_tail(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char buf[600];
+    size_t n = 0;
+    long size;
+
+    if (!f)
+        return xstrdup("");
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, size > (long)sizeof(buf) - 1 ? size - (long)sizeof(buf) + 1 : 0, SEEK_SET);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+static void proc_free(struct qproc *p)
+{
+    if (!p)
+        return;
+    if (p->fd >= 0)
+        close(p->fd);
+    if (p->qmp_path)
+        unlink(p->qmp_path);
+    if (p->log_path)
+        unlink(p->log_path);
+    free(p->qmp_path);
+    free(p->log_path);
+    free(p->buf);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* Stop the process for good (SIGKILL: destroy pulls the plug) and reap it. */
+static void proc_kill(struct qproc *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        p->pid = 0;
+    }
+}
+
+/* Wait up to timeout_s for the process to exit by itself. */
+static bool proc_wait_exit(struct qproc *p, double timeout_s)
+{
+    double deadline = mono() + timeout_s;
+
+    while (proc_alive(p)) {
+        if (mono() >= deadline)
+            return false;
+        nap(0.02);
+    }
+    return true;
+}
+
+/* Read one complete QMP message (a line) into a JSON object. */
+static json_t *qmp_read(struct qproc *p, double deadline)
+{
+    for (;;) {
+        char *nl = p->buf ? memchr(p->buf, '\n', p->blen) : NULL;
+        if (nl) {
+            size_t len = (size_t)(nl - p->buf) + 1;
+            json_error_t je;
+            json_t *msg = json_loadb(p->buf, len, 0, &je);
+            memmove(p->buf, p->buf + len, p->blen - len);
+            p->blen -= len;
+            if (!msg) {
+                err_set("QMP: bad JSON: %s", je.text);
+                return NULL;
+            }
+            return msg;
+        }
+        double left = deadline - mono();
+        if (left <= 0) {
+            err_set("QMP: no answer within %.0f s", QMP_TIMEOUT_S);
+            return NULL;
+        }
+        struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+        int r = poll(&pfd, 1, (int)(left * 1000) + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            continue;
+        if (p->blen + 4096 > p->balloc) {
+            p->balloc = p->balloc ? 2 * p->balloc : 8192;
+            p->buf = xrealloc(p->buf, p->balloc);
+        }
+        ssize_t n = read(p->fd, p->buf + p->blen, p->balloc - p->blen);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err_set("QMP: connection closed (QEMU exited?)");
+            return NULL;
+        }
+        p->blen += (size_t)n;
+    }
+}
+
+/* Execute one command; returns its "return" value (new reference) or NULL with
+ * err_set() (QMP's error description). Events in between are skipped. */
+static json_t *qmp_cmd(struct qproc *p, const char *cmd, json_t *args_stolen)
+{
+    json_t *req = json_pack("{s:s}", "execute", cmd), *msg = NULL, *ret = NULL;
+    char *text;
+    double deadline = mono() + QMP_TIMEOUT_S;
+
+    if (args_stolen)
+        json_object_set_new(req, "arguments", args_stolen);
+    text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    pthread_mutex_lock(&p->lock);
+    if (p->fd < 0) {
+        err_set("QMP %s: not connected", cmd);
+        goto out;
+    }
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t n = write(p->fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err_set("QMP %s: write: %s", cmd, strerror(errno));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    for (;;) {
+        msg = qmp_read(p, deadline);
+        if (!msg) {
+            err_prefix("QMP %s", cmd);
+            goto out;
+        }
+        if (json_object_get(msg, "return")) {
+            ret = json_incref(json_object_get(msg, "return"));
+            goto out;
+        }
+        if (json_object_get(msg, "error")) {
+            const char *desc = json_string_value(
+                json_object_get(json_object_get(msg, "error"), "desc"));
+            err_set("QMP %s: %s", cmd, desc ? desc : "error");
+            goto out;
+        }
+        json_decref(msg);   /* an event */
+        msg = NULL;
+    }
+out:
+    pthread_mutex_unlock(&p->lock);
+    json_decref(msg);
+    free(text);
+    return ret;
+}
+
+static int qmp_do(struct qproc *p, const char *cmd, json_t *args_stolen)
+{
+    json_t *r = qmp_cmd(p, cmd, args_stolen);
+    json_decref(r);
+    return r ? 0 : -1;
+}
+
+static int qmp_connect(struct qproc *p, double deadline)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    json_t *greeting;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->qmp_path);
+    for (;;) {
+        p->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (p->fd < 0) {
+            err_set("QMP socket: %s", strerror(errno));
+            return -1;
+        }
+        if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+            break;
+        close(p->fd);
+        p->fd = -1;
+        if (!proc_alive(p)) {
+            char *tail = log_tail(p->log_path);
+            err_set("QEMU exited during start-up: %s", tail);
+            free(tail);
+            return -1;
+        }
+        if (mono() >= deadline) {
+            err_set("QEMU's QMP socket %s did not appear within %.0f s", p->qmp_path,
+                    START_TIMEOUT_S);
+            return -1;
+        }
+        nap(0.01);
+    }
+    pthread_mutex_lock(&p->lock);
+    greeting = qmp_read(p, mono() + QMP_TIMEOUT_S);
+    pthread_mutex_unlock(&p->lock);
+    if (!greeting || !json_object_get(greeting, "QMP")) {
+        json_decref(greeting);
+        err_prefix("QMP greeting");
+        return -1;
+    }
+    json_decref(greeting);
+    return qmp_do(p, "qmp_capabilities", NULL);
+}
+
+/* Fork/exec QEMU for spec and connect to its QMP socket. */
+static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec,
+                                bool incoming)
+{
+    struct qproc *p = xcalloc(1, sizeof(*p));
+    struct argv a = { 0 };
+    unsigned seq;
+    int logfd;
+
+    pthread_mutex_init(&p->lock, NULL);
+    p->fd = -1;
+    pthread_mutex_lock(&h->lock);
+    seq = ++h->seq;
+    pthread_mutex_unlock(&h->lock);
+    p->qmp_path = xasprintf("%s/%s.%u.qmp", h->run_dir, spec->name, seq);
+    p->log_path = xasprintf("%s/%s.%u.log", h->run_dir, spec->name, seq);
+    if (strlen(p->qmp_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        err_set("VM %s: QMP socket path too long: %s", spec->name, p->qmp_path);
+        goto fail;
+    }
+    unlink(p->qmp_path);
+    build_argv(&a, spec, p->qmp_path, incoming);
+    logfd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (logfd < 0) {
+        err_set("VM %s: %s: %s", spec->name, p->log_path, strerror(errno));
+        goto fail;
+    }
+    p->pid = fork();
+    if (p->pid < 0) {
+        err_set("VM %s: fork: %s", spec->name, strerror(errno));
+        close(logfd);
+        goto fail;
+    }
+    if (p->pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        /* own process group: a ^C at the terminal reaches vtrun, which cleans up */
+        setpgid(0, 0);
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        execvp(a.v[0], a.v);
+        dprintf(2, "exec %s: %s\n", a.v[0], strerror(errno));
+        _exit(127);
+    }
+    close(logfd);
+    argv_free(&a);
+    if (qmp_connect(p, mono() + START_TIMEOUT_S) < 0) {
+        err_prefix("VM %s", spec->name);
+        proc_kill(p);
+        proc_free(p);
+        return NULL;
+    }
+    return p;
+fail:
+    argv_free(&a);
+    proc_free(p);
+    return NULL;
+}
+
+/* ---- registry ------------------------------------------------------------- */
+
+static void subreaper(void)
+{
+    /* QEMU may fork helpers (bridge helper); orphans come back to vtrun to reap */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+static struct be_host *q_open(const struct be_host_conf *conf)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    struct be_host *h;
+
+    pthread_once(&once, subreaper);
+    h = xcalloc(1, sizeof(*h));
+    pthread_mutex_init(&h->lock, NULL);
+    h->uri = xstrdup(conf && conf->uri ? conf->uri : "qemu:///local");
+    h->migrate_uri = conf && conf->migrate_uri ? xstrdup(conf->migrate_uri) : NULL;
+    if (conf && conf->run_dir) {
+        h->run_dir = xstrdup(conf->run_dir);
+        if (mkdir(h->run_dir, 0700) < 0 && errno != EEXIST) {
+            err_set("qemu backend: run directory %s: %s", h->run_dir, strerror(errno));
+            goto fail;
+        }
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        h->run_dir = xasprintf("%s/vtrun-qemu-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(h->run_dir)) {
+            err_set("qemu backend: mkdtemp %s: %s", h->run_dir, strerror(errno));
+            goto fail;
+        }
+        h->own_run_dir = true;
+    }
+    return h;
+fail:
+    free(h->uri);
+    free(h->migrate_uri);
+    free(h->run_dir);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+    return NULL;
+}
+
+static void vm_free(struct qvm *v)
+{
+    if (v->proc) {
+        proc_kill(v->proc);
+        proc_free(v->proc);
+    }
+    spec_free(&v->spec);
+    free(v);
+}
+
+static void q_close(struct be_host *h)
+{
+    if (!h)
+        return;
+    while (h->vms) {
+        struct qvm *v = h->vms;
+        h->vms = v->next;
+        vm_free(v);
+    }
+    if (h->own_run_dir)
+        rmdir(h->run_dir);
+    free(h->uri);
+    free(h->migrate_uri);
+    free(h->run_dir);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+static const char *q_uri(struct be_host *h)
+{
+    return h->uri;
+}
+
+/* Caller holds h->lock. */
+static struct qvm **find_locked(struct be_host *h, const char *vm)
+{
+    struct qvm **pp;
+    for (pp = &h->vms; *pp; pp = &(*pp)->next)
+        if (!strcmp((*pp)->spec.name, vm))
+            return pp;
+    return NULL;
+}
+
+/* The VM, after noticing whether its QEMU has exited; NULL + err when undefined. */
+static struct qvm *find(struct be_host *h, const char *vm)
+{
+    struct qvm **pp, *v = NULL;
+
+    pthread_mutex_lock(&h->lock);
+    pp = find_locked(h, vm);
+    if (pp) {
+        v = *pp;
+        if (v->proc && !proc_alive(v->proc)) {
+            proc_free(v->proc);
+            v->proc = NULL;
+            if (v->transient) {
+                *pp = v->next;
+                spec_free(&v->spec);
+                free(v);
+                v = NULL;
+            }
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (!v)
+        err_set("VM %s: not defined on %s", vm, h->uri);
+    return v;
+}
+
+static int q_define(struct be_host *h, const struct be_vm_spec *spec)
+{
+    struct qvm **pp, *v;
+    int rc = 0;
+
+    if (!spec->name || !*spec->name || !spec->mem_mib) {
+        err_set("qemu backend: VM spec %s without %s", spec->name ? spec->name : "?",
+                spec->name && *spec->name ? "memory size" : "a name");
+        return -1;
+    }
+    pthread_mutex_lock(&h->lock);
+    pp = find_locked(h, spec->name);
+    if (pp && (*pp)->proc) {
+        /* like libvirt: the new definition takes effect at the next start */
+        spec_free(&(*pp)->spec);
+        spec_copy(&(*pp)->spec, spec);
+        (*pp)->transient = false;
+    } else if (pp) {
+        spec_free(&(*pp)->spec);
+        spec_copy(&(*pp)->spec, spec);
+    } else {
+        v = xcalloc(1, sizeof(*v));
+        spec_copy(&v->spec, spec);
+        v->next = h->vms;
+        h->vms = v;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return rc;
+}
+
+static int q_start(struct be_host *h, const char *vm)
+{
+    struct qvm *v = find(h, vm);
+    struct qproc *p;
+
+    if (!v)
+        return -1;
+    if (v->proc) {
+        err_set("VM %s on %s: start: already running", vm, h->uri);
+        return -1;
+    }
+    p = proc_spawn(h, &v->spec, false);
+    if (!p) {
+        err_prefix("start on %s", h->uri);
+        return -1;
+    }
+    v->proc = p;
+    return 0;
+}
+
+static int q_state(struct be_host *h, const char *vm, enum be_state *out)
+{
+    struct qvm *v = find(h, vm);
+    json_t *r;
+    const char *st;
+
+    if (!v) {
+        err_clear();
+        *out = BE_STATE_NONE;
+        return 0;
+    }
+    if (!v->proc) {
+        *out = BE_STATE_SHUTOFF;
+        return 0;
+    }
+    r = qmp_cmd(v->proc, "query-status", NULL);
+    if (!r) {
+        /* it may have exited between the two looks */
+        if (!proc_alive(v->proc)) {
+            *out = BE_STATE_SHUTOFF;
+            err_clear();
+            return 0;
+        }
+        err_prefix("VM %s on %s: state", vm, h->uri);
+        return -1;
+    }
+    st = json_string_value(json_object_get(r, "status"));
+    if (!st)
+        *out = BE_STATE_OTHER;
+    else if (!strcmp(st, "running"))
+        *out = BE_STATE_RUNNING;
+    else if (!strcmp(st, "guest-panicked") || !strcmp(st, "internal-error"))
+        *out = BE_STATE_CRASHED;
+    else if (!strcmp(st, "shutdown"))
+        *out = BE_STATE_SHUTOFF;
+    else
+        *out = BE_STATE_PAUSED;  /* paused, postmigrate, inmigrate, prelaunch ... */
+    json_decref(r);
+    return 0;
+}
+
+static int q_shutdown(struct be_host *h, const char *vm, double timeout_s)
+{
+    struct qvm *v = find(h, vm);
+    double deadline = mono() + timeout_s;
+
+    if (!v)
+        return -1;
+    while (v->proc && proc_alive(v->proc)) {
+        if (mono() >= deadline) {
+            err_set("VM %s on %s: did not power off within %.0f s of shutdown", vm, h->uri,
+                    timeout_s);
+            return -1;
+        }
+        /* repeat the ACPI request: a guest still booting ignores the first one */
+        qmp_do(v->proc, "system_powerdown", NULL);
+        proc_wait_exit(v->proc, 1.0);
+    }
+    find(h, vm);    /* frees the exited process, forgets a transient VM */
+    err_clear();
+    return 0;
+}
+
+static int q_destroy(struct be_host *h, const char *vm)
+{
+    struct qvm *v = find(h, vm);
+
+    if (!v) {
+        err_clear();
+        return 0;
+    }
+    if (v->proc) {
+        proc_kill(v->proc);
+        find(h, vm);    /* frees the process, forgets a transient VM */
+        err_clear();
+    }
+    return 0;
+}
+
+static int q_undefine(struct be_host *h, const char *vm)
+{
+    struct qvm **pp, *v = NULL;
+
+    find(h, vm);   /* reap an exited QEMU first */
+    pthread_mutex_lock(&h->lock);
+    pp = find_locked(h, vm);
+    if (pp) {
+        if ((*pp)->proc) {
+            (*pp)->transient = true;    /* like libvirt: running, now transient */
+        } else {
+            v = *pp;
+            *pp = v->next;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (v)
+        vm_free(v);
+    err_clear();
+    return 0;
+}
+
+static char *q_console_path(struct be_host *h, const char *vm)
+{
+    struct qvm *v = find(h, vm);
+
+    if (!v)
+        return NULL;
+    if (!v->spec.console_log) {
+        err_set("VM %s on %s: no serial console log file", vm, h->uri);
+        return NULL;
+    }
+    return xstrdup(v->spec.console_log);
+}
+
+static struct qproc *running_proc(struct be_host *h, const char *vm, const char *what)
+{
+    struct qvm *v = find(h, vm);
+
+    if (!v)
+        return NULL;
+    if (!v->proc) {
+        err_set("VM %s on %s: %s: not running", vm, h->uri, what);
+        return NULL;
+    }
+    return v->proc;
+}
+
+static int q_start_postcopy(struct be_host *h, const char *vm)
+{
+    struct qproc *p = running_proc(h, vm, "start postcopy");
+
+    if (!p || qmp_do(p, "migrate-start-postcopy", NULL) < 0) {
+        if (p)
+            err_prefix("VM %s on %s", vm, h->uri);
+        return -1;
+    }
+    return 0;
+}
+
+static int q_abort_job(struct be_host *h, const char *vm)
+{
+    struct qproc *p = running_proc(h, vm, "abort job");
+
+    if (!p || qmp_do(p, "migrate_cancel", NULL) < 0) {
+        if (p)
+            err_prefix("VM %s on %s", vm, h->uri);
+        return -1;
+    }
+    return 0;
+}
+
+static unsigned long long jull(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (unsigned long long)json_integer_value(v) : 0;
+}
+
+static int q_job_stats(struct be_host *h, const char *vm, struct be_job_stats *out)
+{
+    struct qproc *p = running_proc(h, vm, "job stats");
+    json_t *r, *ram;
+    const char *st;
+
+    memset(out, 0, sizeof(*out));
+    if (!p)
+        return -1;
+    r = qmp_cmd(p, "query-migrate", NULL);
+    if (!r) {
+        err_prefix("VM %s on %s", vm, h->uri);
+        return -1;
+    }
+    st = json_string_value(json_object_get(r, "status"));
+    ram = json_object_get(r, "ram");
+    out->active = st && (!strcmp(st, "setup") || !strcmp(st, "active") ||
+                         !strcmp(st, "postcopy-active") || !strcmp(st, "device") ||
+                         !strcmp(st, "pre-switchover") || !strcmp(st, "cancelling"));
+    out->postcopy = st && !strcmp(st, "postcopy-active");
+    out->elapsed_ms = (double)jull(r, "total-time");
+    out->data_total = jull(ram, "total");
+    out->data_processed = jull(ram, "transferred");
+    out->data_remaining = jull(ram, "remaining");
+    out->mem_iterations = jull(ram, "dirty-sync-count");
+    out->mem_dirty_rate = jull(ram, "dirty-pages-rate");
+    out->expected_downtime_ms = (double)jull(r, "expected-downtime");
+    json_decref(r);
+    return 0;
+}
+
+/* ---- migration ------------------------------------------------------------ */
+
+static int set_caps(struct qproc *p, unsigned flags)
+{
+    json_t *caps = json_array();
+
+    if (flags & BE_MIG_POSTCOPY)
+        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "postcopy-ram",
+                                              "state", 1));
+    if (flags & BE_MIG_AUTO_CONVERGE)
+        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "auto-converge",
+                                              "state", 1));
+    if (flags & BE_MIG_COMPRESSED)
+        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "compress",
+                                              "state", 1));
+    if (!json_array_size(caps)) {
+        json_decref(caps);
+        return 0;
+    }
+    return qmp_do(p, "migrate-set-capabilities", json_pack("{s:o}", "capabilities", caps));
+}
+
+/* The address both ends use: a UNIX socket in the run dir, or tcp:HOST:PORT with a
+ * free port when the caller asks for tcp://HOST[:PORT]. */
+static char *mig_address(struct be_host *dst, const char *vm, const char *muri)
+{
+    if (muri && !strncmp(muri, "tcp://", 6)) {
+        const char *host = muri + 6;
+        const char *colon = strrchr(host, ':');
+        if (colon && !strchr(colon, ']'))
+            return xasprintf("tcp:%s", host);
+        /* find a free port: bind port 0, read it back, release it */
+        int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        socklen_t sl = sizeof(sa);
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+            getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
+            port = ntohs(sa.sin_port);
+        if (fd >= 0)
+            close(fd);
+        return xasprintf("tcp:%.*s:%d", (int)strcspn(host, "/"), host, port ? port : 49152);
+    }
+    if (muri && (!strncmp(muri, "unix:", 5) || !strncmp(muri, "tcp:", 4)))
+        return xstrdup(muri);
+    return xasprintf("unix:%s/%s.%u.mig", dst->run_dir, vm, ++dst->seq);
+}
+
+static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
+                     const struct be_migrate_opts *opts, struct be_hop_metrics *out)
+{
+    struct be_hop_metrics m = { .time_ms = -1, .downtime_ms = -1, .setup_ms = -1 };
+    struct qvm *v = find(src, vm), **pp;
+    struct qproc *sp, *dp = NULL;
+    char *addr = NULL;
+    const char *muri;
+    json_t *r = NULL;
+    double t0, deadline;
+    bool postcopy_asked = false, timed_out = false, cancelled = false;
+    unsigned long long bw;
+    int rc = -1;
+
+    if (!v)
+        return -1;
+    if (!v->proc) {
+        err_set("VM %s: migration failed: not running on %s", vm, src->uri);
+        return -1;
+    }
+    sp = v->proc;
+    m.start = now();
+    t0 = mono();
+    deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
+
+    dp = proc_spawn(dst, &v->spec, true);
+    if (!dp) {
+        err_prefix("migration failed: destination QEMU on %s", dst->uri);
+        goto cleanup;
+    }
+    if (set_caps(sp, opts->flags) < 0 || set_caps(dp, opts->flags) < 0) {
+        err_prefix("VM %s: migration failed: capabilities", vm);
+        goto cleanup;
+    }
+    bw = opts->bandwidth_mib ? (unsigned long long)opts->bandwidth_mib << 20 : UNLIMITED_BW;
+    if (qmp_do(sp, "migrate-set-parameters",
+               json_pack("{s:I}", "max-bandwidth", (json_int_t)bw)) < 0) {
+        err_prefix("VM %s: migration failed: bandwidth", vm);
+        goto cleanup;
+    }
+    muri = opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
+    addr = mig_address(dst, vm, muri);
+    if (qmp_do(dp, "migrate-incoming", json_pack("{s:s}", "uri", addr)) < 0 ||
+        qmp_do(sp, "migrate", json_pack("{s:s}", "uri", addr)) < 0) {
+        err_prefix("VM %s: migration failed (%s)", vm, addr);
+        goto cleanup;
+    }
+
+    for (;;) {
+        const char *st;
+        json_decref(r);
+        r = qmp_cmd(sp, "query-migrate", NULL);
+        if (!r) {
+            err_prefix("VM %s: migration failed", vm);
+            goto cleanup;
+        }
+        st = json_string_value(json_object_get(r, "status"));
+        if (!st)
+            st = "none";
+        if (!strcmp(st, "postcopy-active"))
+            m.postcopy = true;
+        if (!strcmp(st, "completed"))
+            break;
+        if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
+            const char *desc = json_string_value(json_object_get(r, "error-desc"));
+            m.aborted = timed_out || cancelled;
+            m.timed_out = timed_out;
+            if (timed_out)
+                err_set("VM %s: migration timeout: not done within %g s, aborted", vm,
+                        opts->timeout_s);
+            else if (cancelled)
+                err_set("VM %s: migration cancelled", vm);
+            else
+                err_set("VM %s: migration failed: %s", vm, desc ? desc : st);
+            goto cleanup;
+        }
+        if (!cancelled && opts->cancel && *opts->cancel) {
+            cancelled = true;
+            qmp_do(sp, "migrate_cancel", NULL);
+        } else if (deadline && !timed_out && !postcopy_asked && mono() >= deadline) {
+            if (opts->flags & BE_MIG_POSTCOPY) {
+                if (qmp_do(sp, "migrate-start-postcopy", NULL) == 0)
+                    postcopy_asked = true;
+            } else {
+                timed_out = true;
+                qmp_do(sp, "migrate_cancel", NULL);
+            }
+        } else if (opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY) &&
+                   !postcopy_asked && !strcmp(st, "active") &&
+                   jull(json_object_get(r, "ram"), "dirty-sync-count") >= 2) {
+            if (qmp_do(sp, "migrate-start-postcopy", NULL) == 0)
+                postcopy_asked = true;
+        }
+        nap(0.02);
+    }
+    m.postcopy = m.postcopy || postcopy_asked;
+    m.time_ms = (double)jull(r, "total-time");
+    if (json_object_get(r, "downtime"))
+        m.downtime_ms = (double)jull(r, "downtime");
+    if (json_object_get(r, "setup-time"))
+        m.setup_ms = (double)jull(r, "setup-time");
+    m.mem_bytes = jull(json_object_get(r, "ram"), "transferred");
+    m.data_bytes = m.mem_bytes;
+    m.mem_iterations = jull(json_object_get(r, "ram"), "dirty-sync-count");
+
+    /* The destination resumes by itself (autostart); wait until it says so. */
+    for (double until = mono() + QMP_TIMEOUT_S;;) {
+        json_t *s = qmp_cmd(dp, "query-status", NULL);
+        bool running = s && json_is_true(json_object_get(s, "running"));
+        json_decref(s);
+        if (running)
+            break;
+        if (!s || mono() >= until) {
+            err_set("VM %s: migration failed: destination did not resume", vm);
+            goto cleanup;
+        }
+        nap(0.005);
+    }
+    /* The source is paused for good: quit it, then the destination may take the
+     * host port of the SSH forward. */
+    qmp_do(sp, "quit", NULL);
+    if (!proc_wait_exit(sp, 5.0))
+        proc_kill(sp);
+    for (size_t i = 0; i < v->spec.nnics; i++) {
+        const struct be_nic *n = &v->spec.nics[i];
+        char *hmp;
+        json_t *hr;
+        if (!nic_is_user(n) || !n->hostfwd_port)
+            continue;
+        hmp = xasprintf("hostfwd_add net%zu tcp:127.0.0.1:%u-:22", i, n->hostfwd_port);
+        hr = qmp_cmd(dp, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
+        free(hmp);
+        /* HMP reports failure as text in the return value */
+        if (!hr || (json_string_value(hr) && *json_string_value(hr))) {
+            if (hr)
+                err_set("VM %s: hostfwd_add on the destination: %s", vm,
+                        json_string_value(hr));
+            json_decref(hr);
+            err_prefix("migration failed");
+            goto moved;
+        }
+        json_decref(hr);
+    }
+    rc = 0;
+moved:
+    /* The VM lives in dp now, and in dst's registry. */
+    pthread_mutex_lock(&src->lock);
+    pp = find_locked(src, vm);
+    if (pp && *pp == v)
+        *pp = v->next;
+    pthread_mutex_unlock(&src->lock);
+    /* like libvirt: a persistent source keeps a shut-off definition unless the
+     * caller asked for --undefinesource */
+    if (src != dst && !v->transient && !(opts->flags & BE_MIG_UNDEFINE_SOURCE))
+        q_define(src, &v->spec);
+    proc_free(sp);
+    v->proc = dp;
+    dp = NULL;
+    pthread_mutex_lock(&dst->lock);
+    pp = find_locked(dst, vm);
+    if (pp) {   /* an old definition on the destination is replaced */
+        struct qvm *old = *pp;
+        *pp = old->next;
+        vm_free(old);
+    }
+    v->next = dst->vms;
+    dst->vms = v;
+    /* like libvirt: the destination's domain is transient unless --persistent */
+    if (src != dst)
+        v->transient = !(opts->flags & BE_MIG_PERSISTENT);
+    pthread_mutex_unlock(&dst->lock);
+cleanup:
+    m.wall_s = mono() - t0;
+    if (dp) {
+        proc_kill(dp);
+        proc_free(dp);
+    }
+    json_decref(r);
+    free(addr);
+    if (out)
+        *out = m;
+    return rc;
+}
+
+const struct be_ops be_qemu_ops = {
+    .name = "qemu",
+    .open = q_open,
+    .define = q_define,
+    .start = q_start,
+    .shutdown = q_shutdown,
+    .destroy = q_destroy,
+    .undefine = q_undefine,
+    .state = q_state,
+    .migrate = q_migrate,
+    .start_postcopy = q_start_postcopy,
+    .abort_job = q_abort_job,
+    .job_stats = q_job_stats,
+    .console_path = q_console_path,
+    .uri = q_uri,
+    .close = q_close,
+};

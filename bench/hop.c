@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bench/hop.c: the tiny driver bench/hop.sh compiles against build/libvtrun.a, so a
+ * hop through vtrun's libvirt backend can be timed next to `virsh migrate`.
+ *
+ *   hop start   URI VM KERNEL INITRD CMDLINE IMAGE CONSOLE_LOG BRIDGE MAC
+ *   hop migrate SRC_URI DST_URI DST_DESTURI MIGRATE_URI VM [postcopy]
+ *               prints: wall_s time_ms downtime_ms data_bytes iterations postcopy(0/1)
+ *   hop destroy URI VM
+ */
+#include "backends/be.h"
+#include "lib/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct be_host *open_host(const struct be_ops *ops, const char *uri,
+                                 const char *desturi, const char *muri)
+{
+    struct be_host_conf c = { .uri = uri, .migrate_desturi = desturi, .migrate_uri = muri };
+    struct be_host *h = ops->open(&c);
+    if (!h) {
+        fprintf(stderr, "hop: %s\n", err_msg());
+        exit(1);
+    }
+    return h;
+}
+
+int main(int argc, char **argv)
+{
+    const struct be_ops *ops = be_lookup("libvirt");
+    int rc = 1;
+
+    if (!ops || argc < 2)
+        goto usage;
+    if (!strcmp(argv[1], "start") && argc == 11) {
+        struct be_disk d = { .path = argv[7] };
+        struct be_nic n = { .mode = "bridge", .bridge = argv[9], .mac = argv[10] };
+        struct be_vm_spec s = {
+            .name = argv[3], .mem_mib = 128, .smp = 1, .accel = "tcg", .kernel = argv[4],
+            .initrd = argv[5], .cmdline = argv[6], .console_log = argv[8],
+            .disks = &d, .ndisks = 1, .nics = &n, .nnics = 1,
+        };
+        struct be_host *h = open_host(ops, argv[2], NULL, NULL);
+        rc = ops->define(h, &s) || ops->start(h, s.name);
+        ops->close(h);
+    } else if (!strcmp(argv[1], "migrate") && (argc == 7 || argc == 8)) {
+        struct be_host *src = open_host(ops, argv[2], NULL, NULL);
+        struct be_host *dst = open_host(ops, argv[3], argv[4], argv[5]);
+        struct be_migrate_opts o = {
+            .flags = BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_UNSAFE | BE_MIG_PERSISTENT |
+                     BE_MIG_UNDEFINE_SOURCE,
+        };
+        struct be_hop_metrics m;
+        if (argc == 8 && !strcmp(argv[7], "postcopy")) {
+            o.flags |= BE_MIG_POSTCOPY;
+            o.postcopy_after_precopy = true;
+        }
+        rc = ops->migrate(src, dst, argv[6], &o, &m) != 0;
+        if (!rc)
+            printf("%.3f %.0f %.0f %llu %llu %d\n", m.wall_s, m.time_ms, m.downtime_ms,
+                   m.data_bytes, m.mem_iterations, m.postcopy);
+        ops->close(src);
+        ops->close(dst);
+    } else if (!strcmp(argv[1], "destroy") && argc == 4) {
+        struct be_host *h = open_host(ops, argv[2], NULL, NULL);
+        rc = ops->destroy(h, argv[3]) || ops->undefine(h, argv[3]);
+        ops->close(h);
+    } else {
+        goto usage;
+    }
+    if (rc)
+        fprintf(stderr, "hop: %s\n", err_msg());
+    return rc;
+usage:
+    fprintf(stderr, "usage: hop start|migrate|destroy ... (see bench/hop.c)\n");
+    return 2;
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/hop.sh [RUNS] — one migration hop of the lab's guest through vtrun's libvirt
+# backend next to a bare `virsh migrate` of the same guest with the same flags
+# (--live --p2p --unsafe --persistent --undefinesource, migrate URI tcp://127.0.0.1),
+# RUNS round trips each (default 5), then the same with postcopy enabled and switched
+# on after the first pass.  Prints every hop and the mean wall-clock ratio.
+#
+# Uses the lab of $VTRUN_SETTINGS, else lab ${VTRUN_LAB_ID:-0} (started, and stopped
+# at the end, when it is not up).  Needs `make` first (build/libvtrun.a).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+id=${VTRUN_LAB_ID:-0}
+settings=${VTRUN_SETTINGS:-/run/vtrun-lab$id/vtrun.conf}
+vm=vtrun-hop
+started_lab=
+
+[ -f build/libvtrun.a ] || { echo "hop.sh: build/libvtrun.a missing: run make" >&2; exit 1; }
+if [ ! -f "$settings" ]; then
+    [ -z "${VTRUN_SETTINGS:-}" ] || { echo "hop.sh: $settings missing" >&2; exit 1; }
+    VTRUN_LAB_ID=$id tests/lab/lab up >/dev/null
+    started_lab=1
+fi
+
+# The settings file is libconfig; the lab writes one item per line.
+host_field() { sed -n "/name = \"host$1\"/,/}/p" "$settings" | tr ';' '\n' |
+               sed -n "s/^ *$2 = \"\([^\"]*\)\"$/\1/p" | head -1; }
+param() { sed -n "s/^ *$1 = \"\([^\"]*\)\";/\1/p" "$settings" | head -1; }
+uri1=$(host_field 1 uri); uri2=$(host_field 2 uri)
+dest1=$(host_field 1 migrate_desturi); dest2=$(host_field 2 migrate_desturi)
+muri=$(host_field 2 migrate_uri)
+kernel=$(param kernel); initrd=$(param initrd); kparams=$(param kernel_params)
+image="$(param image_name).$(param image_format)"; key=$(param ssh_private_key)
+bridge=$(param netdst); subnet=$(param guest_subnet); gw=$(param guest_gateway)
+addr="${subnet%.*/*}.62"
+cmdline="$kparams vtrun.ip=$addr/${subnet#*/} vtrun.gw=$gw"
+
+work=$(mktemp -d /tmp/vtrun-hop-XXXXXX)
+drv=$work/hop
+cleanup() {
+    for u in "$uri1" "$uri2"; do
+        [ -x "$drv" ] && "$drv" destroy "$u" "$vm" 2>/dev/null || true
+    done
+    rm -rf "$work"
+    [ -z "$started_lab" ] || VTRUN_LAB_ID=$id tests/lab/lab down >/dev/null
+}
+trap cleanup EXIT
+
+cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$drv" bench/hop.c \
+    build/libvtrun.a $(pkg-config --cflags --libs libvirt libconfig libxml-2.0 libssh \
+    libpcre2-8 jansson) -lpthread -lm
+
+qemu-img create -q -f qcow2 -F qcow2 -b "$image" "$work/$vm.qcow2"
+"$drv" start "$uri1" "$vm" "$kernel" "$initrd" "$cmdline" "$work/$vm.qcow2" \
+    "$work/serial.log" "$bridge" 52:54:00:7e:be:62
+for _ in $(seq 600); do grep -q '^VTRUN-GUEST-READY' "$work/serial.log" 2>/dev/null && break; sleep 0.1; done
+grep -q '^VTRUN-GUEST-READY' "$work/serial.log" || { echo "hop.sh: guest did not boot" >&2; exit 1; }
+
+now() { date +%s.%N; }
+ssh_up() {
+    ssh -q -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 "root@$addr" cat /proc/uptime |
+        cut -d' ' -f1
+}
+echo "guest $vm at $addr, uptime $(ssh_up) s; $runs round trips per tool"
+printf '%-7s %-9s %-5s %8s %9s %11s %10s %5s\n' tool mode dir wall_s total_ms downtime_ms MiB iters
+
+declare -A sum cnt
+# virsh's completed-job figures: the destination keeps them (cookie from the source)
+virsh_stats() {
+    virsh -q -c "$1" domjobinfo "$vm" --completed 2>/dev/null | awk -F: '
+        /^Time elapsed:/ {split($2,a," "); t=a[1]}
+        /^Total downtime:/ {split($2,a," "); d=a[1]}
+        /^Data processed:/ {split($2,a," "); v=a[1]; u=a[2];
+            m=(u=="KiB")?v/1024:(u=="GiB")?v*1024:(u=="MiB")?v:v/1048576}
+        /^(Memory i|I)teration:/ {split($2,a," "); i=a[1]}
+        END {printf "%s %s %.1f %s", t==""?"-":t, d==""?"-":d, m, i==""?"-":i}'
+}
+hop() {   # hop TOOL MODE FROM_URI TO_URI TO_DESTURI DIR
+    local tool=$1 mode=$2 from=$3 to=$4 todest=$5 dir=$6 t0 t1 out wall
+    t0=$(now)
+    if [ "$tool" = vtrun ]; then
+        if [ "$mode" = postcopy ]; then
+            out=$("$drv" migrate "$from" "$to" "$todest" "$muri" "$vm" postcopy)
+        else
+            out=$("$drv" migrate "$from" "$to" "$todest" "$muri" "$vm")
+        fi
+        t1=$(now)
+        read -r _ tms dms bytes iters pc <<<"$out"
+        mib=$(awk "BEGIN{printf \"%.1f\", $bytes/1048576}")
+        [ "$pc" = 1 ] && iters="$iters+pc"
+    else
+        local extra=()
+        [ "$mode" = postcopy ] && extra=(--postcopy --postcopy-after-precopy)
+        virsh -q -c "$from" migrate --live --p2p --unsafe --persistent --undefinesource \
+            "${extra[@]}" --migrateuri "$muri" "$vm" "$todest" >/dev/null
+        t1=$(now)
+        read -r tms dms mib iters <<<"$(virsh_stats "$to")"
+    fi
+    wall=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")
+    printf '%-7s %-9s %-5s %8s %9s %11s %10s %5s\n' "$tool" "$mode" "$dir" "$wall" "$tms" "$dms" "$mib" "$iters"
+    sum[$tool.$mode]=$(awk "BEGIN{print ${sum[$tool.$mode]:-0} + $wall}")
+    cnt[$tool.$mode]=$(( ${cnt[$tool.$mode]:-0} + 1 ))
+}
+
+for mode in precopy postcopy; do
+    for ((r = 1; r <= runs; r++)); do
+        for tool in vtrun virsh; do
+            hop "$tool" "$mode" "$uri1" "$uri2" "$dest2" "1->2"
+            hop "$tool" "$mode" "$uri2" "$uri1" "$dest1" "2->1"
+        done
+    done
+done
+echo "guest uptime after all hops: $(ssh_up) s"
+for mode in precopy postcopy; do
+    a=$(awk "BEGIN{printf \"%.3f\", ${sum[vtrun.$mode]} / ${cnt[vtrun.$mode]}}")
+    b=$(awk "BEGIN{printf \"%.3f\", ${sum[virsh.$mode]} / ${cnt[virsh.$mode]}}")
+    echo "$mode: mean hop vtrun $a s, virsh $b s, ratio vtrun/virsh $(awk "BEGIN{printf \"%.2f\", $a / $b}")"
+done

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helpers of the backend end-to-end tests (tests/e2e/test_be_*.c): the lab's guest
+ * files, a qcow2 clone, SSH into the guest, and "nothing left behind" probes.
+ *
+ * SSH goes through virt/'s libssh session module; the guest contract is
+ * tests/lab/README.md.
+ * Every helper fails the calling check test loudly when a facility is missing.
+ */
+#ifndef VTRUN_TESTS_BE_GUEST_H
+#define VTRUN_TESTS_BE_GUEST_H
+
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "virt/virt.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline double tg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ${VTRUN_CACHE:-/var/cache/vtrun}/guest/<file>, which must exist. */
+static inline char *tg_guest_file(const char *file)
+{
+    const char *cache = getenv("VTRUN_CACHE");
+    char *p = xasprintf("%s/guest/%s", cache && *cache ? cache : "/var/cache/vtrun", file);
+    ck_assert_msg(access(p, R_OK) == 0,
+                  "guest file %s missing: run `tests/lab/lab build` (%s)", p, strerror(errno));
+    return p;
+}
+
+/* Run argv with a timeout; stdout (and stderr) into out when given.
+ * Returns the exit status, or -1 when it could not run / timed out. */
+static inline int tg_run(const char *const *argv, struct strbuf *out, double timeout_s)
+{
+    int pipefd[2];
+    pid_t pid;
+    int st = 0;
+    double deadline = tg_now() + timeout_s;
+
+    ck_assert(pipe(pipefd) == 0);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        setpgid(0, 0);
+        dup2(nul, 0);
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        execvp(argv[0], (char *const *)argv);
+        dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    for (;;) {
+        char buf[4096];
+        struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+        double left = deadline - tg_now();
+        if (left <= 0) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            close(pipefd[0]);
+            return -1;
+        }
+        if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+            continue;
+        ssize_t n = read(pipefd[0], buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        if (out)
+            strbuf_add(out, buf, (size_t)n);
+    }
+    close(pipefd[0]);
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A linked qcow2 clone of base in dir (absolute backing path, as libvirt needs). */
+static inline char *tg_clone(const char *dir, const char *name, const char *base)
+{
+    char *path = xasprintf("%s/%s.qcow2", dir, name);
+    const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
+                           "-b", base, path, NULL };
+    struct strbuf out = STRBUF_INIT;
+    int rc = tg_run(argv, &out, 30);
+    ck_assert_msg(rc == 0, "qemu-img create failed (%d): %s", rc, out.buf);
+    strbuf_release(&out);
+    return path;
+}
+
+/* Wait until the console log holds the guest's readiness line. */
+static inline void tg_wait_ready(const char *console_log, double timeout_s)
+{
+    double deadline = tg_now() + timeout_s;
+    for (;;) {
+        FILE *f = fopen(console_log, "r");
+        char line[512];
+        if (f) {
+            while (fgets(line, sizeof(line), f))
+                if (!strncmp(line, "VTRUN-GUEST-READY", 17)) {
+                    fclose(f);
+                    return;
+                }
+            fclose(f);
+        }
+        ck_assert_msg(tg_now() < deadline, "no VTRUN-GUEST-READY in %s within %.0f s",
+                      console_log, timeout_s);
+        usleep(50000);
+    }
+}
+
+static char tg_known_hosts[64];
+
+static inline void tg_known_hosts_rm(void)
+{
+    if (tg_known_hosts[0])
+        unlink(tg_known_hosts);
+}
+
+/* Run cmd in the guest as root over SSH (virt/'s libssh sessions, key auth, host
+ * key accepted into a per-process known_hosts on first use and checked after every
+ * hop); retries the login until timeout_s.  Returns the command's stdout. */
+static inline char *tg_ssh(const char *addr, unsigned port, const char *key, const char *cmd,
+                           double timeout_s)
+{
+    struct virt_login l = { .host = (char *)addr, .port = (int)port, .user = "root",
+                            .key_file = (char *)key };
+    struct virt_ctx ctx = { 0 };
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct virt_ssh *s;
+    int status = -1;
+
+    if (!tg_known_hosts[0]) {
+        snprintf(tg_known_hosts, sizeof(tg_known_hosts), "/tmp/vtrun-be-known-%d",
+                 (int)getpid());
+        atexit(tg_known_hosts_rm);
+    }
+    s = virt_ssh_wait_for_login(&l, tg_known_hosts, timeout_s, &ctx);
+    ck_assert_msg(s != NULL, "login to %s:%u: %s", addr, port, err_msg());
+    ck_assert_msg(virt_ssh_exec(s, cmd, 30, &status, &out, &err) == 0, "ssh %s:%u '%s': %s",
+                  addr, port, cmd, err_msg());
+    virt_ssh_close(s);
+    ck_assert_msg(status == 0, "ssh %s:%u '%s': exit %d: %s", addr, port, cmd, status, err.buf);
+    strbuf_release(&err);
+    return strbuf_detach(&out, NULL);
+}
+
+/* Seconds of guest uptime (first field of /proc/uptime). */
+static inline double tg_uptime(const char *addr, unsigned port, const char *key)
+{
+    char *s = tg_ssh(addr, port, key, "cat /proc/uptime", 60), *end;
+    double up = strtod(s, &end);
+    ck_assert_msg(end != s && up > 0, "bad /proc/uptime: '%s'", s);
+    free(s);
+    return up;
+}
+
+/* Number of processes whose command line contains needle (e.g. "guest=vm1"). */
+static inline int tg_count_procs(const char *needle)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert(d != NULL);
+    while ((e = readdir(d))) {
+        char path[300], buf[8192];
+        ssize_t len;
+        int fd;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        for (ssize_t i = 0; i < len; i++)
+            if (!buf[i])
+                buf[i] = ' ';
+        buf[len] = '\0';
+        if (strstr(buf, needle) && !strstr(buf, "tests/e2e/"))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A TCP port on 127.0.0.1 nobody listens on right now. */
+static inline unsigned tg_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof(sa);
+    ck_assert(fd >= 0);
+    ck_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    ck_assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static inline char *tg_mkdtemp(const char *what)
+{
+    char *dir = xasprintf("/tmp/vtrun-%s-XXXXXX", what);
+    ck_assert(mkdtemp(dir) != NULL);
+    return dir;
+}
+
+#endif

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virt_xml: libvirt domain XML from a struct be_vm_spec, and the migration
+ * normalisation of an existing domain XML (openQA's parallel_guest_migration_base:
+ * config_guest_clock, config_guest_storage, config_guest_console).
+ *
+ * Everything goes through libxml2's tree API so values are escaped by the library,
+ * never by string pasting.
+ */
+#include "virt/virt.h"
+#include "backends/be.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define X(s) ((const xmlChar *)(s))
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name, const char *text)
+{
+    return xmlNewTextChild(parent, NULL, X(name), text ? X(text) : NULL);
+}
+
+static void prop(xmlNodePtr n, const char *name, const char *value)
+{
+    xmlSetProp(n, X(name), X(value));
+}
+
+static char *dump(xmlDocPtr doc)
+{
+    xmlChar *mem = NULL;
+    int len = 0;
+    char *out;
+
+    xmlDocDumpFormatMemory(doc, &mem, &len, 1);
+    if (!mem) {
+        err_set("domain XML: cannot serialise");
+        return NULL;
+    }
+    out = xstrndup((const char *)mem, (size_t)len);
+    xmlFree(mem);
+    return out;
+}
+
+/* Disk targets the way libvirt names them: vda.., sda.., hda.. */
+static char *disk_target(const struct be_disk *d, size_t index)
+{
+    const char *bus = d->bus ? d->bus : "virtio";
+    const char *pfx = !strcmp(bus, "virtio") ? "vd" : !strcmp(bus, "ide") ? "hd" : "sd";
+
+    if (d->target)
+        return xstrdup(d->target);
+    if (index < 26)
+        return xasprintf("%s%c", pfx, (char)('a' + index));
+    return xasprintf("%s%c%c", pfx, (char)('a' + index / 26 - 1), (char)('a' + index % 26));
+}
+
+static void add_disk(xmlNodePtr devs, const struct be_disk *d, size_t index)
+{
+    xmlNodePtr disk = child(devs, "disk", NULL), n;
+    char *target = disk_target(d, index);
+
+    prop(disk, "type", "file");
+    prop(disk, "device", "disk");
+    n = child(disk, "driver", NULL);
+    prop(n, "name", "qemu");
+    prop(n, "type", d->format ? d->format : "qcow2");
+    /* cache='none' is what makes a live migration safe without a cluster FS */
+    prop(n, "cache", d->cache ? d->cache : "none");
+    n = child(disk, "source", NULL);
+    prop(n, "file", d->path);
+    n = child(disk, "target", NULL);
+    prop(n, "dev", target);
+    prop(n, "bus", d->bus ? d->bus : "virtio");
+    if (d->readonly)
+        child(disk, "readonly", NULL);
+    free(target);
+}
+
+static void add_nic(xmlNodePtr devs, const struct be_nic *nic)
+{
+    xmlNodePtr iface = child(devs, "interface", NULL), n;
+    bool bridge = nic->mode && !strcmp(nic->mode, "bridge");
+
+    prop(iface, "type", bridge ? "bridge" : "user");
+    if (nic->mac) {
+        n = child(iface, "mac", NULL);
+        prop(n, "address", nic->mac);
+    }
+    if (bridge) {
+        n = child(iface, "source", NULL);
+        prop(n, "bridge", nic->bridge);
+    }
+    /* no <target dev=...>: a fixed tap name would collide with the destination's
+     * tap while both QEMUs exist during a hop */
+    n = child(iface, "model", NULL);
+    prop(n, "type", nic->model ? nic->model : "virtio");
+}
+
+static void add_serial_file(xmlNodePtr devs, const char *path)
+{
+    xmlNodePtr s = child(devs, "serial", NULL), n;
+
+    prop(s, "type", "file");
+    n = child(s, "source", NULL);
+    prop(n, "path", path);
+    /* append: the destination QEMU of a hop opens the same file and must not
+     * truncate what the source wrote */
+    prop(n, "append", "on");
+    n = child(s, "target", NULL);
+    prop(n, "port", "0");
+    /* libvirt adds the matching <console> (an alias of serial 0) itself */
+}
+
+static void add_serial_pty(xmlNodePtr devs)
+{
+    xmlNodePtr s = child(devs, "serial", NULL), n;
+
+    prop(s, "type", "pty");
+    n = child(s, "target", NULL);
+    prop(n, "port", "0");
+}
+
+static void add_kvmclock(xmlNodePtr clock)
+{
+    xmlNodePtr t = child(clock, "timer", NULL);
+
+    prop(t, "name", "kvmclock");
+    prop(t, "present", "yes");
+}
+
+char *virt_xml_build(const struct be_vm_spec *spec)
+{
+    xmlDocPtr doc;
+    xmlNodePtr dom, os, n, devs;
+    bool kvm = spec->accel && !strcmp(spec->accel, "kvm");
+    char num[32];
+    char *out = NULL;
+
+    if (!spec->name || !*spec->name) {
+        err_set("domain XML: VM spec without a name");
+        return NULL;
+    }
+    if (!spec->mem_mib) {
+        err_set("domain XML: VM %s: no memory size", spec->name);
+        return NULL;
+    }
+    for (size_t i = 0; i < spec->ndisks; i++)
+        if (!spec->disks[i].path) {
+            err_set("domain XML: VM %s: disk %zu without a path", spec->name, i);
+            return NULL;
+        }
+    for (size_t i = 0; i < spec->nnics; i++)
+        if (spec->nics[i].mode && !strcmp(spec->nics[i].mode, "bridge") &&
+            !spec->nics[i].bridge) {
+            err_set("domain XML: VM %s: nic %zu in bridge mode without a bridge",
+                    spec->name, i);
+            return NULL;
+        }
+
+    doc = xmlNewDoc(X("1.0"));
+    dom = xmlNewNode(NULL, X("domain"));
+    xmlDocSetRootElement(doc, dom);
+    /* /dev/kvm may exist and still be unusable: virt/ decides, we only render */
+    prop(dom, "type", kvm ? "kvm" : "qemu");
+    child(dom, "name", spec->name);
+    snprintf(num, sizeof(num), "%lu", spec->mem_mib);
+    n = child(dom, "memory", num);
+    prop(n, "unit", "MiB");
+    snprintf(num, sizeof(num), "%u", spec->smp ? spec->smp : 1);
+    child(dom, "vcpu", num);
+
+    os = child(dom, "os", NULL);
+    n = child(os, "type", "hvm");
+    prop(n, "arch", "x86_64");
+    if (spec->machine)
+        prop(n, "machine", spec->machine);
+    if (spec->kernel) {
+        child(os, "kernel", spec->kernel);
+        if (spec->initrd)
+            child(os, "initrd", spec->initrd);
+        if (spec->cmdline)
+            child(os, "cmdline", spec->cmdline);
+    } else {
+        n = child(os, "boot", NULL);
+        prop(n, "dev", "hd");
+    }
+    n = child(dom, "features", NULL);
+    child(n, "acpi", NULL);
+
+    if (spec->cpu_model) {
+        n = child(dom, "cpu", NULL);
+        prop(n, "mode", "custom");
+        prop(n, "match", "exact");
+        n = child(n, "model", spec->cpu_model);
+        prop(n, "fallback", "allow");
+    } else if (kvm) {
+        n = child(dom, "cpu", NULL);
+        prop(n, "mode", "host-model");
+    }
+
+    n = child(dom, "clock", NULL);
+    prop(n, "offset", "utc");
+    add_kvmclock(n);
+
+    child(dom, "on_poweroff", "destroy");
+    child(dom, "on_reboot", "restart");
+    child(dom, "on_crash", "destroy");
+
+    devs = child(dom, "devices", NULL);
+    if (spec->emulator)
+        child(devs, "emulator", spec->emulator);
+    for (size_t i = 0; i < spec->ndisks; i++)
+        add_disk(devs, &spec->disks[i], i);
+    for (size_t i = 0; i < spec->nnics; i++)
+        add_nic(devs, &spec->nics[i]);
+    if (spec->console_log)
+        add_serial_file(devs, spec->console_log);
+    else
+        add_serial_pty(devs);
+    /* fewer devices to emulate and to migrate; tests never balloon */
+    n = child(devs, "memballoon", NULL);
+    prop(n, "model", "none");
+
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+/* Direct element children of parent named name, in document order. */
+static xmlNodePtr first_child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, X(name)))
+            return c;
+    return NULL;
+}
+
+static xmlNodePtr next_sibling(xmlNodePtr n, const char *name)
+{
+    for (n = n->next; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, X(name)))
+            return n;
+    return NULL;
+}
+
+static bool prop_is(xmlNodePtr n, const char *name, const char *value)
+{
+    xmlChar *v = xmlGetProp(n, X(name));
+    bool eq = v && !xmlStrcmp(v, X(value));
+
+    xmlFree(v);
+    return eq;
+}
+
+static void remove_children(xmlNodePtr parent, const char *name)
+{
+    xmlNodePtr c = first_child(parent, name), next;
+
+    while (c) {
+        next = next_sibling(c, name);
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+        c = next;
+    }
+}
+
+/* config_guest_clock: kvm-clock, the clocksource that survives a hop */
+static void normalize_clock(xmlNodePtr dom)
+{
+    xmlNodePtr clock = first_child(dom, "clock"), t;
+
+    if (!clock) {
+        clock = child(dom, "clock", NULL);
+        prop(clock, "offset", "utc");
+    }
+    for (t = first_child(clock, "timer"); t; t = next_sibling(t, "timer"))
+        if (prop_is(t, "name", "kvmclock")) {
+            prop(t, "present", "yes");
+            return;
+        }
+    add_kvmclock(clock);
+}
+
+/* config_guest_storage: cache='none' on every disk (not cdroms, floppies, luns) */
+static void normalize_disks(xmlNodePtr devs)
+{
+    for (xmlNodePtr d = first_child(devs, "disk"); d; d = next_sibling(d, "disk")) {
+        xmlChar *device = xmlGetProp(d, X("device"));
+        bool disk = !device || !xmlStrcmp(device, X("disk"));
+        xmlNodePtr drv;
+
+        xmlFree(device);
+        if (!disk)
+            continue;
+        drv = first_child(d, "driver");
+        if (!drv) {
+            drv = xmlNewNode(NULL, X("driver"));
+            prop(drv, "name", "qemu");
+            if (d->children)
+                xmlAddPrevSibling(d->children, drv);
+            else
+                xmlAddChild(d, drv);
+        }
+        prop(drv, "cache", "none");
+    }
+}
+
+/* interface targets: libvirt picks fresh tap names on each host */
+static void normalize_nics(xmlNodePtr devs)
+{
+    for (xmlNodePtr i = first_child(devs, "interface"); i; i = next_sibling(i, "interface"))
+        remove_children(i, "target");
+}
+
+/* config_guest_console: exactly one serial console, to the log file when given;
+ * without a log file an existing serial port is kept, else a pty is added */
+static void normalize_console(xmlNodePtr devs, const char *console_log)
+{
+    if (!console_log && first_child(devs, "serial"))
+        return;
+    remove_children(devs, "serial");
+    remove_children(devs, "console");
+    if (console_log)
+        add_serial_file(devs, console_log);
+    else
+        add_serial_pty(devs);
+}
+
+static xmlDocPtr parse(const char *xml)
+{
+    xmlDocPtr doc;
+
+    if (!xml) {
+        err_set("domain XML: none given");
+        return NULL;
+    }
+    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+                        XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *e = xmlGetLastError();
+        err_set("domain XML: cannot parse: %s",
+                e && e->message ? e->message : "unknown error");
+        return NULL;
+    }
+    if (!xmlDocGetRootElement(doc) ||
+        xmlStrcmp(xmlDocGetRootElement(doc)->name, X("domain"))) {
+        err_set("domain XML: root element is not <domain>");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+char *virt_xml_normalize(const char *xml, const char *console_log)
+{
+    xmlDocPtr doc = parse(xml);
+    xmlNodePtr dom, devs;
+    char *out;
+
+    if (!doc)
+        return NULL;
+    dom = xmlDocGetRootElement(doc);
+    devs = first_child(dom, "devices");
+    if (!devs)
+        devs = child(dom, "devices", NULL);
+    normalize_clock(dom);
+    normalize_disks(devs);
+    normalize_nics(devs);
+    normalize_console(devs, console_log);
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *virt_xml_console_path(const char *xml)
+{
+    xmlDocPtr doc = parse(xml);
+    xmlXPathContextPtr ctx = NULL;
+    xmlXPathObjectPtr res = NULL;
+    char *out = NULL;
+    static const char *const queries[] = {
+        "string(/domain/devices/serial[@type='file'][1]/source/@path)",
+        "string(/domain/devices/serial[log/@file][1]/log/@file)",
+        "string(/domain/devices/console[@type='file'][1]/source/@path)",
+    };
+
+    if (!doc)
+        return NULL;
+    ctx = xmlXPathNewContext(doc);
+    for (size_t i = 0; i < ARRAY_SIZE(queries) && !out; i++) {
+        res = xmlXPathEvalExpression(X(queries[i]), ctx);
+        if (res && res->type == XPATH_STRING && res->stringval && *res->stringval)
+            out = xstrdup((const char *)res->stringval);
+        xmlXPathFreeObject(res);
+    }
+    if (!out) {
+        xmlChar *name = NULL;
+        xmlNodePtr n = first_child(xmlDocGetRootElement(doc), "name");
+        if (n)
+            name = xmlNodeGetContent(n);
+        err_set("domain %s: no serial console log file in its XML",
+                name ? (const char *)name : "?");
+        xmlFree(name);
+    }
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
+}
