@@ -154,7 +154,7 @@ struct cfg_node {
     uint32_t rlo, rhi;
     struct cfg_node *rup;
     /* only/no filters of the whole item body (or root), checked early for pruning */
-    struct cfg_item **hoist;
+    struct cfg_item *hoist;   /* copies: content arrays move */
     uint32_t nhoist;
 };
 

@@ -740,14 +740,14 @@ static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target
                 cnt++;
     if (!cnt)
         return;
-    struct cfg_item **h = cfg_arena_alloc(&P->c->arena, (cnt + target->nhoist) * sizeof(*h));
+    struct cfg_item *h = cfg_arena_alloc(&P->c->arena, (cnt + target->nhoist) * sizeof(*h));
     size_t k = 0;
     for (uint32_t i = 0; i < target->nhoist; i++)
         h[k++] = target->hoist[i];
     for (size_t i = 0; i < b->n; i++)
         for (size_t j = 0; j < b->nodes[i]->ncontent; j++)
             if (b->nodes[i]->content[j].kind == CI_ONLY || b->nodes[i]->content[j].kind == CI_NO)
-                h[k++] = &b->nodes[i]->content[j];
+                h[k++] = b->nodes[i]->content[j];
     target->hoist = h;
     target->nhoist = (uint32_t)k;
 }

@@ -273,8 +273,8 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     if (n->nhoist) {
         w->af = grow(w->af, &w->aaf, w->naf + n->nhoist, sizeof(*w->af));
         for (uint32_t i = 0; i < n->nhoist; i++) {
-            w->af[w->naf].f = n->hoist[i]->u.f;
-            w->af[w->naf].only = n->hoist[i]->kind == CI_ONLY;
+            w->af[w->naf].f = n->hoist[i].u.f;
+            w->af[w->naf].only = n->hoist[i].kind == CI_ONLY;
             w->naf++;
         }
     }
