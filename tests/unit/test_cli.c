@@ -31,6 +31,8 @@ static const char *vtrun(void)
 {
     const char *v = getenv("VTRUN");
     ck_assert_msg(v && *v, "VTRUN is not set: run the tests with `make check`");
+    ck_assert_msg(access("tests/cfg/basic.cfg", R_OK) == 0,
+                  "tests/cfg/basic.cfg not found: run from the top of the repository");
     return v;
 }
 
@@ -641,6 +643,8 @@ START_TEST(test_sigint_stops_count_of_huge_product)
     pid = fork();
     if (pid == 0) {
         dup2(po[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
         close(po[0]);
         execl(vtrun(), "vtrun", "--config", "tests/cfg/huge.cfg", "--count", (char *)NULL);
         _exit(127);
