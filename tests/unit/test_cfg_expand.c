@@ -427,6 +427,15 @@ START_TEST(test_join_lines_of_a_node_are_concatenated)
 }
 END_TEST
 
+START_TEST(test_join_with_empty_filter_is_a_no_op)
+{
+    /* the filter is only a comment: no term, so nothing is multiplied (found by fuzzing) */
+    expand("variants:\n    - a:\n    - b:\n"
+           "join # nothing\n");
+    expect_names("a", "b", NULL);
+}
+END_TEST
+
 START_TEST(test_join_of_identical_names_is_an_expansion_error)
 {
     expand("variants:\n"
@@ -887,6 +896,7 @@ static Suite *expand_suite(void)
     tcase_add_test(tc, test_join_single_term_is_only);
     tcase_add_test(tc, test_join_commas_and_blanks_separate_terms);
     tcase_add_test(tc, test_join_lines_of_a_node_are_concatenated);
+    tcase_add_test(tc, test_join_with_empty_filter_is_a_no_op);
     tcase_add_test(tc, test_join_of_identical_names_is_an_expansion_error);
     suite_add_tcase(s, tc);
 
