@@ -220,6 +220,25 @@ START_TEST(test_indentation_amount_need_not_be_consistent)
 }
 END_TEST
 
+START_TEST(test_unicode_whitespace_indents_by_characters)
+{
+    /* two no-break spaces (4 bytes) are an indentation of 2: the 3-blank line is deeper */
+    expand("variants:\n"
+           "\xc2\xa0\xc2\xa0- a:\n"
+           "   x = 1\n"
+           "  - b:\n");
+    expect_names("a", "b", NULL);
+    expect_val(0, "x", "1");
+}
+END_TEST
+
+START_TEST(test_trailing_unicode_whitespace_is_removed)
+{
+    expand("v = 1\xc2\xa0\xe3\x80\x80\n");
+    expect_val(0, "v", "1");
+}
+END_TEST
+
 /* ---- 3. lexer -------------------------------------------------------------------- */
 
 START_TEST(test_keyword_needs_following_blank)
@@ -406,6 +425,14 @@ START_TEST(test_bare_word_is_an_error)
            "\n"
            "justaword\n");
     expect_parse_error("t.cfg:3:");
+}
+END_TEST
+
+START_TEST(test_unknown_operator_prefix_is_a_lexer_error)
+{
+    expand("variants v +<= x:\n"
+           "    - a:\n");
+    expect_parse_error("t.cfg:1:");
 }
 END_TEST
 
@@ -645,6 +672,8 @@ static Suite *cfg_suite(void)
     tcase_add_test(tc, test_blank_and_whole_line_comments_are_dropped);
     tcase_add_test(tc, test_block_is_lines_indented_strictly_deeper);
     tcase_add_test(tc, test_indentation_amount_need_not_be_consistent);
+    tcase_add_test(tc, test_unicode_whitespace_indents_by_characters);
+    tcase_add_test(tc, test_trailing_unicode_whitespace_is_removed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("lexer");
@@ -668,6 +697,7 @@ static Suite *cfg_suite(void)
     tcase_add_test(tc, test_unexpected_character_is_a_lexer_error);
     tcase_add_test(tc, test_unterminated_quote_is_an_error);
     tcase_add_test(tc, test_bare_word_is_an_error);
+    tcase_add_test(tc, test_unknown_operator_prefix_is_a_lexer_error);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("operators");

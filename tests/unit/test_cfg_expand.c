@@ -51,6 +51,26 @@ START_TEST(test_name_map_records_the_file_defining_each_item)
 }
 END_TEST
 
+START_TEST(test_item_deps_separated_by_blanks)
+{
+    expand("variants:\n"
+           "    - a:\n"
+           "    - b:\n"
+           "    - c: a b\n");
+    expect_val(2, "dep", "[\"a\", \"b\"]");
+}
+END_TEST
+
+START_TEST(test_name_map_shares_entry_of_files_with_same_basename)
+{
+    write_file("d1/x.cfg", "variants:\n    - p:\n");
+    write_file("d2/x.cfg", "variants:\n    - q:\n");
+    expand("include d1/x.cfg\ninclude d2/x.cfg\n");
+    expect_names("q.p", NULL);
+    expect_val(0, "_name_map_file", "{\"x.cfg\": \"q.p\"}");
+}
+END_TEST
+
 START_TEST(test_name_map_of_statement_strings_uses_string_file_name)
 {
     static const char *const stmts[] = { "variants:\n    - s1:\n    - s2:\n" };
@@ -257,6 +277,33 @@ START_TEST(test_suffix_renames_keys_present_when_block_ends)
     expect_val(0, "x", "9");
     expect_val(0, "y", "8");
     expect_val(0, "z", "7");
+}
+END_TEST
+
+START_TEST(test_suffixed_key_equal_to_plain_key_is_dropped)
+{
+    expand("x = 1\n"
+           "variants:\n"
+           "    - a:\n"
+           "        suffix _a\n"
+           "x = 1\n");
+    expect_val(0, "x", "1");
+    expect_absent(0, "x_a");
+}
+END_TEST
+
+START_TEST(test_del_sees_suffixed_keys_in_application_order)
+{
+    expand("variants:\n"
+           "    - a1:\n"
+           "        x = 1\n"
+           "        y = 1\n"
+           "        suffix _a1\n"
+           "x = 9\n"
+           "del x_a1\n");
+    expect_val(0, "x", "9");
+    expect_absent(0, "x_a1");
+    expect_val(0, "y", "1");
 }
 END_TEST
 
@@ -857,6 +904,8 @@ static Suite *expand_suite(void)
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_add_test(tc, test_deps_are_prefixed_with_labels_above_the_item);
     tcase_add_test(tc, test_deps_accumulate_from_outer_to_inner_items);
+    tcase_add_test(tc, test_item_deps_separated_by_blanks);
+    tcase_add_test(tc, test_name_map_shares_entry_of_files_with_same_basename);
     tcase_add_test(tc, test_name_map_records_the_file_defining_each_item);
     tcase_add_test(tc, test_name_map_of_statement_strings_uses_string_file_name);
     tcase_add_test(tc, test_short_name_map_uses_plain_values);
@@ -883,6 +932,8 @@ static Suite *expand_suite(void)
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_add_test(tc, test_suffix_disappears_when_values_agree);
     tcase_add_test(tc, test_suffix_renames_keys_present_when_block_ends);
+    tcase_add_test(tc, test_suffixed_key_equal_to_plain_key_is_dropped);
+    tcase_add_test(tc, test_del_sees_suffixed_keys_in_application_order);
     tcase_add_test(tc, test_nested_suffixes_print_outermost_first);
     tcase_add_test(tc, test_regex_ops_see_suffixes_in_application_order);
     tcase_add_test(tc, test_only_last_suffix_of_a_block_counts);
