@@ -278,15 +278,34 @@ static int flat_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static void dump_line(struct strbuf *out, const struct cfg_dict *d, const struct cfg_flat *f)
+/* One "key=value" line; the caller reserved room for string values. */
+static inline char *dump_line(char *p, struct strbuf *out, const struct cfg_dict *d,
+                              const struct cfg_flat *f, size_t reserve)
 {
-    strbuf_add(out, f->text, f->len);
-    strbuf_addch(out, '=');
-    if (f->v->type == V_STR)
-        strbuf_add(out, f->v->s, f->v->len);
-    else
+    memcpy(p, f->text, f->len);
+    p += f->len;
+    *p++ = '=';
+    if (f->v->type == V_STR) {
+        memcpy(p, f->v->s, f->v->len);
+        p += f->v->len;
+    } else {
+        /* JSON values are rare (3 per case): go through the strbuf */
+        strbuf_setlen(out, (size_t)(p - out->buf));
         cfg_json_value(d, f->v, out);
-    strbuf_addch(out, '\n');
+        strbuf_grow(out, reserve);
+        p = out->buf + out->len;
+    }
+    *p++ = '\n';
+    return p;
+}
+
+/* Room for every line of the case except JSON values (dump_line re-grows for those). */
+static size_t dump_size(const struct cfg_flat *f, size_t n)
+{
+    size_t sz = 1;
+    for (size_t i = 0; i < n; i++)
+        sz += f[i].len + 2 + (f[i].v->type == V_STR ? f[i].v->len : 0);
+    return sz;
 }
 
 void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
@@ -302,6 +321,11 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
     }
     size_t n;
     const struct cfg_flat *f = flat(k, &n);
+    /* dump_line writes JSON through the strbuf, which may move: keep the reserve
+     * larger than any single JSON value needs on top of the string lines */
+    size_t reserve = dump_size(f, n);
+    strbuf_grow(out, reserve);
+    char *p = out->buf + out->len;
     if (!k->d->has_tuple) {
         /* every key is a plain key interned at parse time: sort by precomputed rank
          * with a bitmap instead of comparing strings */
@@ -331,10 +355,11 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
                 while (b) {
                     int bit = __builtin_ctzll(b);
                     b &= b - 1;
-                    dump_line(out, k->d, &f[it->at[wd * 64 + (size_t)bit]]);
+                    p = dump_line(p, out, k->d, &f[it->at[wd * 64 + (size_t)bit]], reserve);
                 }
             }
-            strbuf_addch(out, '\n');
+            *p++ = '\n';
+            strbuf_setlen(out, (size_t)(p - out->buf));
             return;
         }
     }
@@ -342,7 +367,8 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
     memcpy(s, f, n * sizeof(*s));
     qsort(s, n, sizeof(*s), flat_cmp);
     for (size_t i = 0; i < n; i++)
-        dump_line(out, k->d, &s[i]);
+        p = dump_line(p, out, k->d, &s[i], reserve);
     free(s);
-    strbuf_addch(out, '\n');
+    *p++ = '\n';
+    strbuf_setlen(out, (size_t)(p - out->buf));
 }
