@@ -79,6 +79,50 @@ static void compute_label_text(struct cfg *c)
     }
 }
 
+static bool cond_has_filter(struct cfg_cond *cd, int depth)
+{
+    if (cd->has_filter >= 0)
+        return cd->has_filter;
+    bool r = false;
+    for (size_t i = 0; i < cd->n && !r; i++) {
+        uint8_t k = cd->content[i].kind;
+        if (k == CI_ONLY || k == CI_NO || k == CI_JOIN)
+            r = true;
+        else if ((k == CI_COND || k == CI_NCOND) && depth < 10000)
+            r = cond_has_filter(cd->content[i].u.cond, depth + 1);
+    }
+    cd->has_filter = r;
+    return r;
+}
+
+/* The content items a names-only walk must look at. */
+static void compute_filter_content(struct cfg *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct cfg_node *n = c->nodes[i];
+        size_t cnt = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t j = 0; j < n->ncontent; j++) {
+                const struct cfg_item *it = &n->content[j];
+                bool keep = it->kind == CI_ONLY || it->kind == CI_NO ||
+                            ((it->kind == CI_COND || it->kind == CI_NCOND) &&
+                             cond_has_filter(it->u.cond, 0));
+                if (!keep)
+                    continue;
+                if (pass)
+                    n->fcontent[n->nfcontent++] = *it;
+                else
+                    cnt++;
+            }
+            if (!pass) {
+                if (!cnt)
+                    break;
+                n->fcontent = cfg_arena_alloc(&c->arena, cnt * sizeof(*n->fcontent));
+            }
+        }
+    }
+}
+
 struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
                       const struct cfg_opts *o)
 {
@@ -106,6 +150,7 @@ struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
     }
     compute_ranks(c);
     compute_label_text(c);
+    compute_filter_content(c);
     return c;
 }
 

@@ -127,6 +127,7 @@ struct cfg_cond {
     struct cfg_filter *f;
     struct cfg_item *content;
     size_t n, alloc;
+    int8_t has_filter;      /* -1 unknown; does the body hold only/no/join? */
 };
 struct cfg_item {
     uint8_t kind;
@@ -156,6 +157,9 @@ struct cfg_node {
     /* only/no filters of the whole item body (or root), checked early for pruning */
     struct cfg_item *hoist;   /* copies: content arrays move */
     uint32_t nhoist;
+    /* names-only expansion: the content items that can drop a case */
+    struct cfg_item *fcontent;
+    size_t nfcontent;
 };
 
 struct cfg {

@@ -1176,6 +1176,7 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
                 expect(P, lx, lx_next(P, lx), M(T_ENDL));
                 struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
                 cond->f = f;
+                cond->has_filter = -1;
                 if (c->nconds == c->aconds) {
                     c->aconds = c->aconds ? c->aconds * 2 : 64;
                     c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
@@ -1523,6 +1524,7 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
             expect(P, lx, lx_next(P, lx), M(T_ENDL));
             struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
             cond->f = f;
+            cond->has_filter = -1;
             if (c->nconds == c->aconds) {
                 c->aconds = c->aconds ? c->aconds * 2 : 64;
                 c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));

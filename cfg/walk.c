@@ -478,6 +478,8 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
     for (size_t i = 0; i < n; i++) {
         switch (it[i].kind) {
         case CI_OP:
+            if (w->names_only)
+                break;
             w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
             w->ops[w->nops++] = it[i].u.op;
             break;
@@ -492,6 +494,8 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
         case CI_COND:
         case CI_NCOND: {
             const struct cfg_cond *cd = it[i].u.cond;
+            if (w->names_only && !cd->has_filter)
+                break;
             bool m = prefix_match(w, cd->f);
             if (m == (it[i].kind == CI_COND)) {
                 int r = collect(w, cd->content, cd->n, true);
@@ -518,7 +522,8 @@ static int eval_leaf(struct cfg_walker *w)
     w->nops = 0;
     for (size_t i = w->nfr; i-- > 0;) {
         const struct cfg_node *n = w->fr[i].n;
-        int r = collect(w, n->content, n->ncontent, false);
+        int r = w->names_only ? collect(w, n->fcontent, n->nfcontent, false) :
+                                collect(w, n->content, n->ncontent, false);
         if (r <= 0)
             return r;
     }
