@@ -31,6 +31,13 @@ struct cfg_arena {
 void *cfg_arena_alloc(struct cfg_arena *a, size_t n);
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n);
 void cfg_arena_free(struct cfg_arena *a);
+/* Stack discipline for temporaries: rewind frees everything allocated after the mark. */
+struct cfg_arena_mark {
+    struct cfg_chunk *chunk;
+    size_t used;
+};
+struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a);
+void cfg_arena_rewind(struct cfg_arena *a, struct cfg_arena_mark m);
 
 /* ---- string interning: id <-> bytes ---- */
 struct cfg_strtab {
