@@ -588,21 +588,26 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     f->vis = NULL;     /* the term filter is new: consider every child */
     f->nvis = 0;
     s->lab = xmalloc((w->nlab + 1) * sizeof(*s->lab));
-    memcpy(s->lab, w->lab, w->nlab * sizeof(*s->lab));
+    if (w->nlab)
+        memcpy(s->lab, w->lab, w->nlab * sizeof(*s->lab));
     s->nlab = s->alab = w->nlab;
     for (size_t i = 0; i < s->nlab; i++) {
         s->cnt_val[w->c->labels[s->lab[i]].val]++;
         s->cnt_lab[s->lab[i]]++;
     }
     s->sn = xmalloc((w->nsn + 1) * sizeof(*s->sn));
-    memcpy(s->sn, w->sn, w->nsn * sizeof(*s->sn));
+    if (w->nsn)
+        memcpy(s->sn, w->sn, w->nsn * sizeof(*s->sn));
     s->nsn = s->asn = w->nsn;
-    strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
+    if (w->depbuf.len)
+        strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
     s->depoff = xmalloc((w->ndep + 1) * sizeof(*s->depoff));
-    memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
+    if (w->ndep)
+        memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
     s->ndep = s->adep = w->ndep;
     s->af = xmalloc((w->naf + 1) * sizeof(*s->af));
-    memcpy(s->af, w->af, w->naf * sizeof(*s->af));
+    if (w->naf)
+        memcpy(s->af, w->af, w->naf * sizeof(*s->af));
     s->naf = s->aaf = w->naf;
     s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
     s->af[s->naf].f = term;
@@ -615,7 +620,8 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
         s->res[s->nres++] = w->res[i];
     }
     s->extra = xmalloc((w->nextra + 1) * sizeof(*s->extra));
-    memcpy(s->extra, w->extra, w->nextra * sizeof(*s->extra));
+    if (w->nextra)
+        memcpy(s->extra, w->extra, w->nextra * sizeof(*s->extra));
     s->extra[w->nextra] = term;
     s->nextra = w->nextra + 1;
     /* the frames' stack marks stay valid: the copied stacks are the same up to level */
