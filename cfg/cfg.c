@@ -79,6 +79,50 @@ static void compute_label_text(struct cfg *c)
     }
 }
 
+static bool cond_has_filter(struct cfg_cond *cd, int depth)
+{
+    if (cd->has_filter >= 0)
+        return cd->has_filter;
+    bool r = false;
+    for (size_t i = 0; i < cd->n && !r; i++) {
+        uint8_t k = cd->content[i].kind;
+        if (k == CI_ONLY || k == CI_NO || k == CI_JOIN)
+            r = true;
+        else if ((k == CI_COND || k == CI_NCOND) && depth < 10000)
+            r = cond_has_filter(cd->content[i].u.cond, depth + 1);
+    }
+    cd->has_filter = r;
+    return r;
+}
+
+/* The content items a names-only walk must look at. */
+static void compute_filter_content(struct cfg *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct cfg_node *n = c->nodes[i];
+        size_t cnt = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t j = 0; j < n->ncontent; j++) {
+                const struct cfg_item *it = &n->content[j];
+                bool keep = it->kind == CI_ONLY || it->kind == CI_NO ||
+                            ((it->kind == CI_COND || it->kind == CI_NCOND) &&
+                             cond_has_filter(it->u.cond, 0));
+                if (!keep)
+                    continue;
+                if (pass)
+                    n->fcontent[n->nfcontent++] = *it;
+                else
+                    cnt++;
+            }
+            if (!pass) {
+                if (!cnt)
+                    break;
+                n->fcontent = cfg_arena_alloc(&c->arena, cnt * sizeof(*n->fcontent));
+            }
+        }
+    }
+}
+
 struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
                       const struct cfg_opts *o)
 {
@@ -106,6 +150,7 @@ struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
     }
     compute_ranks(c);
     compute_label_text(c);
+    compute_filter_content(c);
     return c;
 }
 
@@ -278,15 +323,34 @@ static int flat_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static void dump_line(struct strbuf *out, const struct cfg_dict *d, const struct cfg_flat *f)
+/* One "key=value" line; the caller reserved room for string values. */
+static inline char *dump_line(char *p, struct strbuf *out, const struct cfg_dict *d,
+                              const struct cfg_flat *f, size_t reserve)
 {
-    strbuf_add(out, f->text, f->len);
-    strbuf_addch(out, '=');
-    if (f->v->type == V_STR)
-        strbuf_add(out, f->v->s, f->v->len);
-    else
+    memcpy(p, f->text, f->len);
+    p += f->len;
+    *p++ = '=';
+    if (f->v->type == V_STR) {
+        memcpy(p, f->v->s, f->v->len);
+        p += f->v->len;
+    } else {
+        /* JSON values are rare (3 per case): go through the strbuf */
+        strbuf_setlen(out, (size_t)(p - out->buf));
         cfg_json_value(d, f->v, out);
-    strbuf_addch(out, '\n');
+        strbuf_grow(out, reserve);
+        p = out->buf + out->len;
+    }
+    *p++ = '\n';
+    return p;
+}
+
+/* Room for every line of the case except JSON values (dump_line re-grows for those). */
+static size_t dump_size(const struct cfg_flat *f, size_t n)
+{
+    size_t sz = 1;
+    for (size_t i = 0; i < n; i++)
+        sz += f[i].len + 2 + (f[i].v->type == V_STR ? f[i].v->len : 0);
+    return sz;
 }
 
 void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
@@ -302,6 +366,11 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
     }
     size_t n;
     const struct cfg_flat *f = flat(k, &n);
+    /* dump_line writes JSON through the strbuf, which may move: keep the reserve
+     * larger than any single JSON value needs on top of the string lines */
+    size_t reserve = dump_size(f, n);
+    strbuf_grow(out, reserve);
+    char *p = out->buf + out->len;
     if (!k->d->has_tuple) {
         /* every key is a plain key interned at parse time: sort by precomputed rank
          * with a bitmap instead of comparing strings */
@@ -331,10 +400,11 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
                 while (b) {
                     int bit = __builtin_ctzll(b);
                     b &= b - 1;
-                    dump_line(out, k->d, &f[it->at[wd * 64 + (size_t)bit]]);
+                    p = dump_line(p, out, k->d, &f[it->at[wd * 64 + (size_t)bit]], reserve);
                 }
             }
-            strbuf_addch(out, '\n');
+            *p++ = '\n';
+            strbuf_setlen(out, (size_t)(p - out->buf));
             return;
         }
     }
@@ -342,7 +412,8 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
     memcpy(s, f, n * sizeof(*s));
     qsort(s, n, sizeof(*s), flat_cmp);
     for (size_t i = 0; i < n; i++)
-        dump_line(out, k->d, &s[i]);
+        p = dump_line(p, out, k->d, &s[i], reserve);
     free(s);
-    strbuf_addch(out, '\n');
+    *p++ = '\n';
+    strbuf_setlen(out, (size_t)(p - out->buf));
 }

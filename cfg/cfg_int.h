@@ -31,6 +31,13 @@ struct cfg_arena {
 void *cfg_arena_alloc(struct cfg_arena *a, size_t n);
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n);
 void cfg_arena_free(struct cfg_arena *a);
+/* Stack discipline for temporaries: rewind frees everything allocated after the mark. */
+struct cfg_arena_mark {
+    struct cfg_chunk *chunk;
+    size_t used;
+};
+struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a);
+void cfg_arena_rewind(struct cfg_arena *a, struct cfg_arena_mark m);
 
 /* ---- string interning: id <-> bytes ---- */
 struct cfg_strtab {
@@ -127,6 +134,7 @@ struct cfg_cond {
     struct cfg_filter *f;
     struct cfg_item *content;
     size_t n, alloc;
+    int8_t has_filter;      /* -1 unknown; does the body hold only/no/join? */
 };
 struct cfg_item {
     uint8_t kind;
@@ -156,6 +164,9 @@ struct cfg_node {
     /* only/no filters of the whole item body (or root), checked early for pruning */
     struct cfg_item *hoist;   /* copies: content arrays move */
     uint32_t nhoist;
+    /* names-only expansion: the content items that can drop a case */
+    struct cfg_item *fcontent;
+    size_t nfcontent;
 };
 
 struct cfg {

@@ -42,6 +42,23 @@ char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n)
     return p;
 }
 
+struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a)
+{
+    struct cfg_arena_mark m = { a->head, a->head ? a->head->used : 0 };
+    return m;
+}
+
+void cfg_arena_rewind(struct cfg_arena *a, struct cfg_arena_mark m)
+{
+    while (a->head && a->head != m.chunk) {
+        struct cfg_chunk *n = a->head->next;
+        free(a->head);
+        a->head = n;
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
 void cfg_arena_free(struct cfg_arena *a)
 {
     while (a->head) {

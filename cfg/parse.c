@@ -136,7 +136,10 @@ struct body {
 struct parser {
     struct cfg *c;
     jmp_buf jb;
-    struct cfg_arena scratch;   /* temporaries: freed after parsing, even on errors */
+    struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
+    struct cfg_arena keep;      /* temporaries living across statements of a block */
+    struct cfg_arena text;      /* a file's raw text, until it is split into lines */
+    struct cfg_arena lines;     /* lines: parse time only */
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
     const char *incfrom[MAX_INCLUDE_DEPTH + 1];
@@ -229,7 +232,7 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
     if (rd->n % 256 == 0)
         rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
     struct line *l = &rd->lines[rd->n++];
-    l->s = cfg_arena_strndup(&P->c->arena, sb.buf, sb.len);
+    l->s = cfg_arena_strndup(&P->lines, sb.buf, sb.len);
     l->len = sb.len;
     l->indent = indent;
     l->num = num;
@@ -1071,13 +1074,16 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     struct meta_default meta = { 0 };
     bool meta_has_default = false;
     struct cfg_item suffix = { .kind = 255 };
-    struct run run = { .A = &P->scratch };
+    struct run run = { .A = &P->keep };
     int vline = 0;
 
     if (++P->depth > MAX_DEPTH)
         lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
+    struct cfg_arena_mark stmt_mark = cfg_arena_mark(&P->scratch);
     lx->fast = true;
     for (;;) {
+        /* statement temporaries die with the statement (nested blocks rewind theirs) */
+        cfg_arena_rewind(&P->scratch, stmt_mark);
         lx->prev_indent = prev_indent;
         struct tok k = lx_next(P, lx);
         if (k.t == T_ENDBLOCK) {
@@ -1176,6 +1182,7 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
                 expect(P, lx, lx_next(P, lx), M(T_ENDL));
                 struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
                 cond->f = f;
+                cond->has_filter = -1;
                 if (c->nconds == c->aconds) {
                     c->aconds = c->aconds ? c->aconds * 2 : 64;
                     c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
@@ -1200,7 +1207,9 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
             struct cfg_node *prevcur = t.node;
             uint32_t first_item = c->nitems;
             bool first_loop = true;
+            struct cfg_arena_mark item_mark = cfg_arena_mark(&P->scratch);
             for (;;) {
+                cfg_arena_rewind(&P->scratch, item_mark);
                 lx->prev_indent = var_indent;
                 struct tok nt;
                 if (first_loop)
@@ -1445,9 +1454,16 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
                             meta_has_default = true;
                             if (meta.n == meta.a) {
                                 size_t na = meta.a ? meta.a * 2 : 4;
-                                meta.v = grow(&P->scratch, meta.v, meta.n, na, sizeof(*meta.v));
+                                meta.v = grow(&P->keep, meta.v, meta.n, na, sizeof(*meta.v));
                                 meta.a = na;
                             }
+                            /* the tokens outlive this statement */
+                            struct tok *kv = grow(&P->keep, NULL, 0, mv.n + 1, sizeof(*kv));
+                            memcpy(kv, mv.v, mv.n * sizeof(*kv));
+                            for (size_t z = 0; z < mv.n; z++)
+                                if (kv[z].s)
+                                    kv[z].s = cfg_arena_strndup(&P->keep, kv[z].s, kv[z].len);
+                            mv.v = kv;
                             meta.v[meta.n++] = mv;
                         }
                     }
@@ -1523,6 +1539,7 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
             expect(P, lx, lx_next(P, lx), M(T_ENDL));
             struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
             cond->f = f;
+            cond->has_filter = -1;
             if (c->nconds == c->aconds) {
                 c->aconds = c->aconds ? c->aconds * 2 : 64;
                 c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
@@ -1562,7 +1579,7 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
         strbuf_add(&sb, buf, n);
     fclose(f);
     *outlen = sb.len;
-    *out = cfg_arena_strndup(&P->c->arena, sb.buf, sb.len);
+    *out = cfg_arena_strndup(&P->text, sb.buf, sb.len);
     strbuf_release(&sb);
 }
 
@@ -1627,8 +1644,10 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
         perr(P, lx->filename, line, "includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
     char *text;
     size_t len;
+    struct cfg_arena_mark tm = cfg_arena_mark(&P->text);
     read_file(P, p, lx->filename, line, &text, &len);
     struct reader *rd = reader_new(P, p, true, text, len);
+    cfg_arena_rewind(&P->text, tm);
     struct lexer *sub = lexer_new(P, rd);
     P->incstack[P->ninc] = p;
     P->incline[P->ninc] = line;
@@ -1671,6 +1690,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             size_t len;
             read_file(P, file, NULL, 0, &text, &len);
             struct reader *rd = reader_new(P, file, true, text, len);
+            cfg_arena_free(&P->text);
             struct lexer *lx = lexer_new(P, rd);
             P->incstack[0] = rd->filename;
             P->incline[0] = 0;
@@ -1705,6 +1725,9 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     free(P->bodies);
     free(P->lexers);
     cfg_arena_free(&P->scratch);
+    cfg_arena_free(&P->keep);
+    cfg_arena_free(&P->text);
+    cfg_arena_free(&P->lines);
     free(P);
     return rc;
 }

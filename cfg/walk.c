@@ -20,14 +20,17 @@
 struct frame {
     const struct cfg_node *n;
     uint32_t child;
-    uint32_t nlab, nsn, ndep, naf;
+    uint32_t nlab, nsn, ndep, naf, nres;
     uint64_t yields_at;
     bool leaf_done;
+    const uint32_t *vis;     /* children that can pass the `only` filters, or NULL */
+    uint32_t nvis;
 };
 
 struct afilt {
     const struct cfg_filter *f;
     bool only;
+    bool resolved;      /* decided for the whole subtree: skip until popped */
 };
 
 struct join;
@@ -47,6 +50,8 @@ struct cfg_walker {
     size_t ndep, adep;
     struct afilt *af;
     size_t naf, aaf;
+    uint32_t *res;           /* indices of af resolved, in order (undone on pop) */
+    size_t nres, ares;
     const struct cfg_filter **extra;
     size_t nextra;
     uint32_t *cnt_val, *cnt_lab;
@@ -57,6 +62,16 @@ struct cfg_walker {
     size_t nops, aops;
     struct strbuf name, shortname;
     struct join *js;
+    /* container -> viable children, keyed by the state the `only` filters see */
+    struct vcache *vc;
+    size_t nvc, avc, vc_entries;
+};
+
+struct vcache {
+    uint64_t sig;
+    const struct cfg_node *n;
+    uint32_t *vis;
+    uint32_t nvis;
 };
 
 struct join {
@@ -110,6 +125,10 @@ void cfg_walker_free(struct cfg_walker *w)
     strbuf_release(&w->depbuf);
     free(w->depoff);
     free(w->af);
+    free(w->res);
+    for (size_t i = 0; i < w->avc; i++)
+        free(w->vc[i].vis);
+    free(w->vc);
     free(w->extra);
     free(w->cnt_val);
     free(w->cnt_lab);
@@ -181,17 +200,175 @@ static bool only_possible(const struct cfg_walker *w, const struct cfg_node *n,
     return false;
 }
 
-static bool filters_ok(const struct cfg_walker *w, const struct cfg_node *n)
+/* Does the path so far match F?  Counts rule out most chains without a scan. */
+static bool prefix_match(const struct cfg_walker *w, const struct cfg_filter *f)
+{
+    for (uint32_t t = 0; t < f->nterms; t++) {
+        const struct cfg_term *term = &f->terms[t];
+        bool ok = true;
+        for (uint32_t k = 0; k < term->nchains && ok; k++) {
+            const struct cfg_chain *ch = &term->chains[k];
+            for (uint32_t i = 0; i < ch->natoms && ok; i++) {
+                const struct cfg_label *a = &ch->atoms[i];
+                ok = a->var == CFG_NONE ? w->cnt_val[a->val] != 0 : w->cnt_lab[a->lid] != 0;
+            }
+        }
+        if (!ok)
+            continue;
+        struct cfg_filter one = { .nterms = 1, .terms = (struct cfg_term *)term };
+        if (cfg_filter_match(w->c, &one, w->lab, w->nlab))
+            return true;
+    }
+    return false;
+}
+
+static void resolve(struct cfg_walker *w, size_t i)
+{
+    w->af[i].resolved = true;
+    w->res = grow(w->res, &w->ares, w->nres + 1, sizeof(*w->res));
+    w->res[w->nres++] = (uint32_t)i;
+}
+
+static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
 {
     for (size_t i = 0; i < w->naf; i++) {
         const struct afilt *a = &w->af[i];
+        if (a->resolved)
+            continue;
         if (a->only) {
             if (!only_possible(w, n, a->f))
                 return false;
-        } else if (cfg_filter_match(w->c, a->f, w->lab, w->nlab))
-            return false;
+            if (prefix_match(w, a->f))
+                resolve(w, i);
+        } else {
+            if (prefix_match(w, a->f))
+                return false;
+            if (!only_possible(w, n, a->f))
+                resolve(w, i);
+        }
     }
     return true;
+}
+
+/* ---- viable children of a wide container ---- */
+
+#define VC_MIN_CHILDREN 12
+#define VC_MAX_ENTRIES 200000
+
+static bool atom_possible_child(const struct cfg_walker *w, const struct cfg_node *x,
+                                const struct cfg_label *a)
+{
+    for (uint32_t i = 0; i < x->nname; i++) {
+        const struct cfg_label *l = &w->c->labels[x->name[i]];
+        if (l->val == a->val && (a->var == CFG_NONE || l->var == a->var))
+            return true;
+    }
+    return atom_possible(w, x, a);
+}
+
+static bool child_possible(const struct cfg_walker *w, const struct cfg_node *x,
+                           const struct cfg_filter *f)
+{
+    for (uint32_t t = 0; t < f->nterms; t++) {
+        const struct cfg_term *term = &f->terms[t];
+        bool ok = true;
+        for (uint32_t k = 0; k < term->nchains && ok; k++) {
+            const struct cfg_chain *ch = &term->chains[k];
+            for (uint32_t i = 0; i < ch->natoms && ok; i++)
+                ok = atom_possible_child(w, x, &ch->atoms[i]);
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* The state the unresolved `only` filters see at N: which filters, and which of their
+ * atoms the path already has.  Children's fate under them depends on nothing else. */
+static uint64_t only_sig(const struct cfg_walker *w, const struct cfg_node *n, bool *any)
+{
+    uint64_t h = (uint64_t)(uintptr_t)n * 0x9E3779B97F4A7C15ull;
+    *any = false;
+    for (size_t i = 0; i < w->naf; i++) {
+        const struct afilt *a = &w->af[i];
+        if (a->resolved || !a->only)
+            continue;
+        *any = true;
+        h = (h ^ (uint64_t)(uintptr_t)a->f) * 0x100000001B3ull;
+        uint64_t idx = 0;
+        for (uint32_t t = 0; t < a->f->nterms; t++)
+            for (uint32_t k = 0; k < a->f->terms[t].nchains; k++) {
+                const struct cfg_chain *ch = &a->f->terms[t].chains[k];
+                for (uint32_t j = 0; j < ch->natoms; j++, idx++) {
+                    const struct cfg_label *at = &ch->atoms[j];
+                    if (at->var == CFG_NONE ? w->cnt_val[at->val] : w->cnt_lab[at->lid])
+                        h = (h ^ (idx + 1)) * 0x100000001B3ull;
+                }
+            }
+        h = (h ^ idx) * 0x100000001B3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static void viable_children(struct cfg_walker *w, struct frame *f)
+{
+    const struct cfg_node *n = f->n;
+    f->vis = NULL;
+    f->nvis = 0;
+    if (n->nchildren < VC_MIN_CHILDREN)
+        return;
+    bool any;
+    uint64_t sig = only_sig(w, n, &any);
+    if (!any)
+        return;
+    if (w->nvc * 2 >= w->avc) {
+        if (w->vc_entries >= VC_MAX_ENTRIES)
+            return;
+        size_t na = w->avc ? w->avc * 2 : 1024;
+        struct vcache *nv = xcalloc(na, sizeof(*nv));
+        for (size_t i = 0; i < w->avc; i++) {
+            if (!w->vc[i].n)
+                continue;
+            size_t j = (size_t)(w->vc[i].sig >> 7) & (na - 1);
+            while (nv[j].n)
+                j = (j + 1) & (na - 1);
+            nv[j] = w->vc[i];
+        }
+        free(w->vc);
+        w->vc = nv;
+        w->avc = na;
+    }
+    size_t j = (size_t)(sig >> 7) & (w->avc - 1);
+    while (w->vc[j].n) {
+        if (w->vc[j].sig == sig && w->vc[j].n == n) {
+            f->vis = w->vc[j].vis;
+            f->nvis = w->vc[j].nvis;
+            return;
+        }
+        j = (j + 1) & (w->avc - 1);
+    }
+    uint32_t *vis = xmalloc((n->nchildren + 1) * sizeof(*vis));
+    uint32_t nv = 0;
+    for (size_t c = 0; c < n->nchildren; c++) {
+        const struct cfg_node *x = n->children[c];
+        bool ok = true;
+        for (size_t i = 0; i < w->naf && ok; i++) {
+            const struct afilt *a = &w->af[i];
+            if (!a->resolved && a->only)
+                ok = child_possible(w, x, a->f);
+        }
+        if (ok)
+            vis[nv++] = (uint32_t)c;
+    }
+    w->vc[j].sig = sig;
+    w->vc[j].n = n;
+    w->vc[j].vis = vis;
+    w->vc[j].nvis = nv;
+    w->nvc++;
+    w->vc_entries++;
+    f->vis = vis;
+    f->nvis = nv;
 }
 
 /* ---- path stack ---- */
@@ -213,6 +390,8 @@ static void pop(struct cfg_walker *w)
     w->nsn = f->nsn;
     w->ndep = f->ndep;
     strbuf_setlen(&w->depbuf, f->ndep ? w->depoff[f->ndep - 1] : 0);
+    while (w->nres > f->nres)
+        w->af[w->res[--w->nres]].resolved = false;
     w->naf = f->naf;
 }
 
@@ -230,8 +409,11 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     f->nsn = (uint32_t)w->nsn;
     f->ndep = (uint32_t)w->ndep;
     f->naf = (uint32_t)w->naf;
+    f->nres = (uint32_t)w->nres;
     f->yields_at = w->yields;
     f->leaf_done = false;
+    f->vis = NULL;
+    f->nvis = 0;
     if (n->dep) {
         /* "<labels above>.<chain>" for every chain of the dependency filter */
         for (uint32_t t = 0; t < n->dep->nterms; t++)
@@ -275,6 +457,7 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
         for (uint32_t i = 0; i < n->nhoist; i++) {
             w->af[w->naf].f = n->hoist[i].u.f;
             w->af[w->naf].only = n->hoist[i].kind == CI_ONLY;
+            w->af[w->naf].resolved = false;
             w->naf++;
         }
     }
@@ -284,6 +467,7 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     }
     if (n->has_join && !(w->nfr - 1 == w->base && w->base_join_done))
         return join_start(w, w->nfr - 1);
+    viable_children(w, &w->fr[w->nfr - 1]);
     return 1;
 }
 
@@ -291,25 +475,28 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
 
 static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bool in_cond)
 {
-    const struct cfg *c = w->c;
     for (size_t i = 0; i < n; i++) {
         switch (it[i].kind) {
         case CI_OP:
+            if (w->names_only)
+                break;
             w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
             w->ops[w->nops++] = it[i].u.op;
             break;
         case CI_ONLY:
-            if (!cfg_filter_match(c, it[i].u.f, w->lab, w->nlab))
+            if (!prefix_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_NO:
-            if (cfg_filter_match(c, it[i].u.f, w->lab, w->nlab))
+            if (prefix_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_COND:
         case CI_NCOND: {
             const struct cfg_cond *cd = it[i].u.cond;
-            bool m = cfg_filter_match(c, cd->f, w->lab, w->nlab);
+            if (w->names_only && !cd->has_filter)
+                break;
+            bool m = prefix_match(w, cd->f);
             if (m == (it[i].kind == CI_COND)) {
                 int r = collect(w, cd->content, cd->n, true);
                 if (r <= 0)
@@ -335,12 +522,13 @@ static int eval_leaf(struct cfg_walker *w)
     w->nops = 0;
     for (size_t i = w->nfr; i-- > 0;) {
         const struct cfg_node *n = w->fr[i].n;
-        int r = collect(w, n->content, n->ncontent, false);
+        int r = w->names_only ? collect(w, n->fcontent, n->nfcontent, false) :
+                                collect(w, n->content, n->ncontent, false);
         if (r <= 0)
             return r;
     }
     for (size_t i = 0; i < w->nextra; i++)
-        if (!cfg_filter_match(c, w->extra[i], w->lab, w->nlab))
+        if (!prefix_match(w, w->extra[i]))
             return 0;
     strbuf_reset(&w->name);
     for (size_t i = 0; i < w->nlab; i++) {
@@ -397,29 +585,43 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     f->child = 0;
     f->leaf_done = false;
     f->yields_at = 0;
+    f->vis = NULL;     /* the term filter is new: consider every child */
+    f->nvis = 0;
     s->lab = xmalloc((w->nlab + 1) * sizeof(*s->lab));
-    memcpy(s->lab, w->lab, w->nlab * sizeof(*s->lab));
+    if (w->nlab)
+        memcpy(s->lab, w->lab, w->nlab * sizeof(*s->lab));
     s->nlab = s->alab = w->nlab;
     for (size_t i = 0; i < s->nlab; i++) {
         s->cnt_val[w->c->labels[s->lab[i]].val]++;
         s->cnt_lab[s->lab[i]]++;
     }
     s->sn = xmalloc((w->nsn + 1) * sizeof(*s->sn));
-    memcpy(s->sn, w->sn, w->nsn * sizeof(*s->sn));
+    if (w->nsn)
+        memcpy(s->sn, w->sn, w->nsn * sizeof(*s->sn));
     s->nsn = s->asn = w->nsn;
-    strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
+    if (w->depbuf.len)
+        strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
     s->depoff = xmalloc((w->ndep + 1) * sizeof(*s->depoff));
-    memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
+    if (w->ndep)
+        memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
     s->ndep = s->adep = w->ndep;
     s->af = xmalloc((w->naf + 1) * sizeof(*s->af));
-    memcpy(s->af, w->af, w->naf * sizeof(*s->af));
+    if (w->naf)
+        memcpy(s->af, w->af, w->naf * sizeof(*s->af));
     s->naf = s->aaf = w->naf;
     s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
     s->af[s->naf].f = term;
     s->af[s->naf].only = true;
+    s->af[s->naf].resolved = false;
     s->naf++;
+    /* the parent's resolutions hold for the whole prefix */
+    for (size_t i = 0; i < w->nres; i++) {
+        s->res = grow(s->res, &s->ares, s->nres + 1, sizeof(*s->res));
+        s->res[s->nres++] = w->res[i];
+    }
     s->extra = xmalloc((w->nextra + 1) * sizeof(*s->extra));
-    memcpy(s->extra, w->extra, w->nextra * sizeof(*s->extra));
+    if (w->nextra)
+        memcpy(s->extra, w->extra, w->nextra * sizeof(*s->extra));
     s->extra[w->nextra] = term;
     s->nextra = w->nextra + 1;
     /* the frames' stack marks stay valid: the copied stacks are the same up to level */
@@ -667,14 +869,17 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
             }
             continue;
         }
-        if (f->child < n->nchildren) {
-            if (w->c->opts.defaults && f->child > 0 && n->children[f->child - 1]->is_default &&
+        uint32_t lim = f->vis ? f->nvis : (uint32_t)n->nchildren;
+        if (f->child < lim) {
+            uint32_t prev = f->child ? (f->vis ? f->vis[f->child - 1] : f->child - 1) : 0;
+            if (w->c->opts.defaults && f->child > 0 && n->children[prev]->is_default &&
                 w->yields > f->yields_at) {
-                f->child = (uint32_t)n->nchildren;
+                f->child = lim;
                 continue;
             }
-            const struct cfg_node *ch = n->children[f->child++];
-            push(w, ch);
+            uint32_t ci = f->vis ? f->vis[f->child] : f->child;
+            f->child++;
+            push(w, n->children[ci]);
             continue;
         }
         pop(w);
