@@ -17,6 +17,8 @@ static const struct {
     int (*main)(int argc, char **argv);     /* argv[0] is the sub-command's name */
 } commands[] = {
     { "cfg-dump", run_cfg_dump },
+    { "merge", run_cmd_merge },
+    { "config", run_cmd_config },
     { NULL, NULL },
 };
 
@@ -44,6 +46,10 @@ int main(int argc, char **argv)
         break;
     case RUN_ACTION_VERSION:
         printf("vtrun %s\n", run_opts_version());
+        rc = RUN_EXIT_OK;
+        break;
+    case RUN_ACTION_LIST_TYPES:
+        run_list_types(stdout);
         rc = RUN_EXIT_OK;
         break;
     case RUN_ACTION_LIST:

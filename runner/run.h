@@ -6,6 +6,8 @@
 #ifndef VTRUN_RUN_H
 #define VTRUN_RUN_H
 
+#include <stdio.h>
+
 #include "runner/run_opts.h"
 
 /* List the cases of o->config (--list, --count, --dump) on stdout.  Returns the
@@ -13,7 +15,14 @@
  * stderr), 130 when interrupted by SIGINT. */
 int run_list(const struct run_opts *o);
 
-/* Run the selected cases as a job.  Returns the process exit status. */
+/* Run the selected cases as a job.  Returns the process exit status (avocado's bits:
+ * 1 a test did not pass, 2 job error, 4 crash, 8 interrupted). */
 int run_job(const struct run_opts *o);
+
+/* Sub-commands (runner/run_cmds.c); argv[0] is the sub-command's name. */
+int run_cmd_merge(int argc, char **argv);
+int run_cmd_config(int argc, char **argv);
+/* --list-types: the test-type table with each type's params. */
+void run_list_types(FILE *out);
 
 #endif

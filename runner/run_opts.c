@@ -10,6 +10,8 @@
 #include "lib/strbuf.h"
 
 #include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +144,54 @@ static int set_expand(struct run_opts *o, const struct run_opt *opt, const char 
     return 0;
 }
 
+static int set_str(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    /* the row's action field holds the offset of the const char * member */
+    const char **field = (const char **)((char *)o + opt->action);
+    if (!*arg) {
+        err_set("--%s needs a value (%s)", opt->name, opt->arg);
+        return -1;
+    }
+    *field = arg;
+    return 0;
+}
+
+static int set_flag(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)arg;
+    *(bool *)((char *)o + opt->action) = true;
+    return 0;
+}
+
+/* --shard I/N, 1-based, as CI systems number their parallel jobs (CI_NODE_INDEX). */
+static int set_shard(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    unsigned i, n;
+    char end;
+    if (sscanf(arg, "%u/%u%c", &i, &n, &end) != 2 || n < 1 || i < 1 || i > n) {
+        err_set("--%s wants I/N with 1 <= I <= N (e.g. 2/4), got '%s'", opt->name, arg);
+        return -1;
+    }
+    o->shard_index = i;
+    o->shard_count = n;
+    return 0;
+}
+
+static int set_jobs(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < 1 || n > 256) {
+        err_set("--%s wants a number of parallel tests from 1 to 256, got '%s'",
+                opt->name, arg);
+        return -1;
+    }
+    o->jobs = n;
+    return 0;
+}
+
+#define FIELD(m) ((int)offsetof(struct run_opts, m))
+
 static const struct run_opt opts[] = {
     { "config", "FILE", "the Cartesian config to read", set_config, 0 },
     { "only", "F", "keep only cases matching F; each word of F is one 'only' statement",
@@ -159,6 +209,22 @@ static const struct run_opt opts[] = {
       set_defaults, 0 },
     { "expand", "NAMES", "with --defaults: expand the blocks NAMES (a,b) fully; implies "
       "--defaults", set_expand, 0 },
+    { "settings", "FILE", "read vtrun settings from FILE after /etc/vtrun/vtrun.conf, "
+      "~/.config/vtrun/vtrun.conf and $VTRUN_SETTINGS", set_str, FIELD(settings) },
+    { "backend", "NAME", "hypervisor backend (libvirt or qemu), over the case's vm_type",
+      set_str, FIELD(backend) },
+    { "shard", "I/N", "run only shard I of N: the k-th selected case runs in shard "
+      "k mod N + 1", set_shard, 0 },
+    { "jobs", "N", "run N independent cases in parallel (default: settings, 1)",
+      set_jobs, 0 },
+    { "dry-run", NULL, "print the cases that would run with their params; touch nothing",
+      set_flag, FIELD(dry_run) },
+    { "failfast", NULL, "stop after the first test that does not pass", set_flag,
+      FIELD(failfast) },
+    { "rerun-failed", "JSON", "run only the cases that did not pass in a results.json",
+      set_str, FIELD(rerun_failed) },
+    { "list-types", NULL, "print the test types with their params and exit", set_stop,
+      RUN_ACTION_LIST_TYPES },
     { "help", NULL, "print this help and exit", set_stop, RUN_ACTION_HELP },
     { "version", NULL, "print the version and exit", set_stop, RUN_ACTION_VERSION },
 };
@@ -219,7 +285,8 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv)
         }
         if (opt->set(o, opt, arg) < 0)
             return -1;
-        if (o->action == RUN_ACTION_HELP || o->action == RUN_ACTION_VERSION)
+        if (o->action == RUN_ACTION_HELP || o->action == RUN_ACTION_VERSION
+            || o->action == RUN_ACTION_LIST_TYPES)
             return 0;
     }
     return check(o);
@@ -241,6 +308,8 @@ void run_opts_help(FILE *out)
     fputs("usage: vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
           "             (--list [--short] | --count | --dump) [--defaults] [--expand NAMES]\n"
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
+          "       vtrun merge DIR... --out DIR\n"
+          "       vtrun config [--settings FILE]\n"
           "       vtrun cfg-dump CFG [STATEMENT]...\n"
           "       vtrun --help | --version\n"
           "\n"
@@ -264,7 +333,9 @@ void run_opts_help(FILE *out)
         fprintf(out, "  --%-*s  %s\n", w, sb.buf, opts[i].help);
         strbuf_release(&sb);
     }
-    fputs("\nexit status: 0 success, 2 usage or config error, 130 interrupted\n", out);
+    fputs("\nexit status of a listing: 0 success, 2 usage or config error, 130 interrupted;\n"
+          "of a job, avocado's bits OR'ed: 1 a test did not pass, 2 job error (config,\n"
+          "settings), 4 crash, 8 interrupted\n", out);
 }
 
 const char *run_opts_version(void)

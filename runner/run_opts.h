@@ -28,6 +28,7 @@ enum run_action {
     RUN_ACTION_DUMP,        /* --dump */
     RUN_ACTION_HELP,        /* --help */
     RUN_ACTION_VERSION,     /* --version */
+    RUN_ACTION_LIST_TYPES,  /* --list-types */
 };
 
 struct run_opts {
@@ -42,6 +43,15 @@ struct run_opts {
     bool defaults;          /* --defaults, or implied by --expand */
     char **expand;          /* --expand a,b: block names expanded fully; owned */
     size_t nexpand;
+    /* job options */
+    const char *settings;   /* --settings FILE, after the standard settings files */
+    const char *backend;    /* --backend NAME, over the case's vm_type */
+    unsigned shard_index;   /* --shard I/N: 1-based I; 0 = no sharding */
+    unsigned shard_count;
+    long jobs;              /* --jobs N; 0 = the settings' value */
+    bool dry_run;           /* --dry-run: list what would run, touch nothing */
+    bool failfast;          /* --failfast: stop after the first test that did not pass */
+    const char *rerun_failed; /* --rerun-failed results.json */
 };
 
 /* Parse argv[1..argc-1] into *o (which it initialises).  Returns 0, or -1 with the

@@ -195,6 +195,40 @@ static int setup_vm(struct run_vms *vms, size_t i)
     return 0;
 }
 
+/* Clone names unique to the job and slot (<image_name>_<vm>-<id7>-<slot>) unless the
+ * config names them or clones are kept for reuse: with --jobs, two slots cloning
+ * "image_vm1" at once would share one file. */
+static void unique_clone_names(struct run_vms *vms)
+{
+    struct params *p = P(vms)->p;
+    struct run_ctx *ctx = vms->ctx;
+    if (params_get_bool(p, "keep_image_clones", false, NULL))
+        return;
+    char **images = params_objects(p, "master_images_clone");
+    for (size_t i = 0; images[0] && i < vms->n; i++) {
+        const char *vm = vms->vm[i].name;
+        char *key = xasprintf("image_name_%s", vm);
+        if (!params_get(p, key)) {
+            struct params *vp = params_object(p, vm);
+            struct params *ip = params_object(vp, images[0]);
+            char *name = xasprintf("%s_%s-%.7s-%u", params_get_or(ip, "image_name", "image"),
+                                   vm, ctx->job_id ? ctx->job_id : "vtrun", ctx->slot);
+            params_set(p, key, name);
+            free(name);
+            /* image_name_<vm> now names the clone; its source must stay the master */
+            if (!params_get(ip, "master_image_name")) {
+                char *mkey = xasprintf("master_image_name_%s", vm);
+                params_set(p, mkey, params_get_or(ip, "image_name", "image"));
+                free(mkey);
+            }
+            params_free(ip);
+            params_free(vp);
+        }
+        free(key);
+    }
+    params_strv_free(images);
+}
+
 int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms)
 {
     struct run_vms_priv *pv = xcalloc(1, sizeof(*pv));
@@ -223,6 +257,7 @@ int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms)
         vms->vm[i].name = xstrdup(names[i]);
     params_strv_free(names);
     /* clones first: they set image_name_<vm>, which the specs then read */
+    unique_clone_names(vms);
     int rc = virt_images_clone(pv->p, &pv->vctx, &pv->clones);
     pv->clone_leftover = xcalloc(pv->clones.n + 1, sizeof(unsigned long));
     for (size_t c = 0; c < pv->clones.n; c++) {
@@ -277,7 +312,7 @@ int run_vms_wait_login(struct run_vms *vms, size_t i, double timeout_s)
     drop_session(vms, i);
     double t0 = run_now();
     vp->ssh = virt_ssh_wait_for_login(&vp->login, P(vms)->known_hosts,
-                                      t0 + timeout_s, &P(vms)->vctx);
+                                      timeout_s, &P(vms)->vctx);
     if (!vp->ssh)
         return -1;
     run_log(vms->ctx, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The sub-commands beside the main command line: `vtrun merge`, `vtrun config`,
+ * and the test-type table printed by --list-types. */
+#include "runner/run.h"
+#include "cfg/params.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "results/res.h"
+#include "runner/run_settings.h"
+#include "runner/run_type.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* vtrun merge DIR... --out DIR */
+int run_cmd_merge(int argc, char **argv)
+{
+    const char **dirs = xcalloc((size_t)argc, sizeof(*dirs));
+    const char *out = NULL;
+    size_t n = 0;
+    int rc = RUN_EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strncmp(argv[i], "--out=", 6))
+            out = argv[i] + 6;
+        else if (!strcmp(argv[i], "--help")) {
+            printf("usage: vtrun merge DIR... --out DIR\n"
+                   "Combine the results directories of shards (--shard I/N) into one\n"
+                   "results.json, results.xml and results.html in the --out directory.\n");
+            rc = 0;
+            goto cleanup;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "vtrun merge: unknown option '%s'\n", argv[i]);
+            goto cleanup;
+        } else
+            dirs[n++] = argv[i];
+    }
+    if (!out || !n) {
+        fprintf(stderr, "usage: vtrun merge DIR... --out DIR\n");
+        goto cleanup;
+    }
+    if (res_merge(dirs, n, out) < 0) {
+        fprintf(stderr, "vtrun merge: %s\n", err_msg());
+        rc = 2;
+        goto cleanup;
+    }
+    printf("merged %zu result directories into %s\n", n, out);
+    rc = 0;
+cleanup:
+    free(dirs);
+    return rc;
+}
+
+/* vtrun config [--settings FILE]: the effective settings and where each came from. */
+int run_cmd_config(int argc, char **argv)
+{
+    const char *file = NULL;
+    struct run_settings s;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--settings") && i + 1 < argc)
+            file = argv[++i];
+        else if (!strncmp(argv[i], "--settings=", 11))
+            file = argv[i] + 11;
+        else {
+            fprintf(stderr, "usage: vtrun config [--settings FILE]\n");
+            return RUN_EXIT_USAGE;
+        }
+    }
+    run_settings_init(&s);
+    if (run_settings_load_all(&s, file) < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        run_settings_free(&s);
+        return 2;
+    }
+    /* secrets in the settings' params are masked like everywhere else */
+    for (size_t i = 0; i < params_count(s.params); i++)
+        if (res_key_is_secret(params_key_at(s.params, i)))
+            params_set(s.params, params_key_at(s.params, i), "****");
+    run_settings_print(&s, stdout);
+    run_settings_free(&s);
+    return 0;
+}
+
+void run_list_types(FILE *out)
+{
+    for (size_t i = 0; run_types[i]; i++) {
+        const struct run_type *t = run_types[i];
+        fprintf(out, "%s%s%s%s\n    %s\n", t->name, t->alias ? " (alias " : "",
+                t->alias ? t->alias : "", t->alias ? ")" : "", t->summary);
+        if (t->needs & RUN_NEEDS_VMS)
+            fprintf(out, "    needs: VMs (vms)\n");
+        if (t->needs & RUN_NEEDS_TWO_HOSTS)
+            fprintf(out, "    needs: two hosts\n");
+        for (const struct run_param_doc *p = t->params; p && p->name; p++)
+            fprintf(out, "    %-34s %s%s%s%s\n", p->name, p->help, p->def ? " [default: " : "",
+                    p->def ? p->def : "", p->def ? "]" : "");
+    }
+}

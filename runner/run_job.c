@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The job lifecycle: settings, expansion, selection (--shard, --rerun-failed),
+ * scheduling (--jobs worker threads pulling cases from one iterator), and for each
+ * case: results directory, type lookup, setup / run / cleanup, status, progress.
+ *
+ * Signals: the first SIGINT/SIGTERM sets the cancel flag every test polls; the test
+ * becomes INTERRUPTED, its cleanup runs, results are written, the job exits with bit 8.
+ * A second SIGINT is the user's explicit choice to skip the remaining cleanup: results
+ * are still written and vtrun prints what was left behind (run_leftover).
+ */
+#include "runner/run.h"
+#include "cfg/cfg.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "results/res.h"
+#include "runner/run_leftover.h"
+#include "runner/run_settings.h"
+#include "runner/run_type.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Cleanup gets its own time, whatever happened to the test's deadline. */
+#define CLEANUP_TIME_S 300.0
+
+static volatile sig_atomic_t g_cancel;       /* stop: tests poll it */
+static volatile sig_atomic_t g_sigints;
+static volatile sig_atomic_t g_skip_cleanup; /* second SIGINT */
+static volatile sig_atomic_t g_cleanup_cancel; /* what cleanup code polls */
+
+static void on_signal(int sig)
+{
+    g_cancel = 1;
+    cfg_cancel = 1;
+    if (sig == SIGINT && ++g_sigints >= 2) {
+        g_skip_cleanup = 1;
+        g_cleanup_cancel = 1;
+    }
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* run_status (the order of the RESULTS line) → res_status (results' enum). */
+static const enum res_status to_res[] = {
+    [RUN_PASS] = RES_PASS,       [RUN_ERROR] = RES_ERROR, [RUN_FAIL] = RES_FAIL,
+    [RUN_SKIP] = RES_SKIP,       [RUN_WARN] = RES_WARN,
+    [RUN_INTERRUPTED] = RES_INTERRUPTED, [RUN_CANCEL] = RES_CANCEL,
+};
+
+struct job {
+    const struct run_opts *o;
+    struct run_settings set;
+    struct cfg *cfg;
+    struct res_job *res;
+    char **rerun;               /* --rerun-failed: names to keep, NULL = all */
+    unsigned total;             /* selected cases */
+    bool tty;
+    /* shared by the workers, under lock */
+    pthread_mutex_t lock;
+    struct cfg_iter *it;
+    long gen;                   /* generation index of the next case from it */
+    unsigned index;             /* 1-based index of the last handed-out case */
+    unsigned done;
+    double done_time;
+    bool stop;                  /* failfast hit, interrupted, or an iterator error */
+    int job_flags;
+    const char *cur_name;       /* for the live line */
+    double cur_start;
+};
+
+static bool in_rerun(const struct job *j, const char *name)
+{
+    if (!j->rerun)
+        return true;
+    for (size_t i = 0; j->rerun[i]; i++)
+        if (!strcmp(j->rerun[i], name))
+            return true;
+    return false;
+}
+
+/* --shard I/N: the k-th case in generation order (k from 0, after filters) belongs to
+ * shard k mod N + 1, so every machine computes the same split without talking. */
+static bool selected(const struct job *j, long k, const char *name)
+{
+    if (j->o->shard_count && (unsigned long)k % j->o->shard_count != j->o->shard_index - 1)
+        return false;
+    return in_rerun(j, name);
+}
+
+static int count_selected(struct job *j)
+{
+    struct cfg_iter *it = cfg_iter_new_names(j->cfg);
+    const struct cfg_case *k;
+    long gen = 0;
+    int r;
+    j->total = 0;
+    while ((r = cfg_iter_next(it, &k)) == 1)
+        if (selected(j, gen++, cfg_case_name(k)))
+            j->total++;
+    cfg_iter_free(it);
+    return r;
+}
+
+/* The case's params over the settings' default params: the case wins. */
+static struct params *merged_params(const struct job *j, const struct cfg_case *k)
+{
+    struct params *p = params_dup(j->set.params);
+    struct params *cp = cfg_case_params(k);
+    for (size_t i = 0; i < params_count(cp); i++)
+        params_set(p, params_key_at(cp, i), params_value_at(cp, i));
+    params_free(cp);
+    return p;
+}
+
+static const char *backend_of(const struct job *j, const struct params *p)
+{
+    if (j->o->backend)
+        return j->o->backend;
+    return params_get_or(p, "vm_type", j->set.backend);
+}
+
+/* Hosts of one case: the settings' hosts, overridden by the case's own params
+ * (tp-libvirt's names), because a config that names its hosts must win. */
+static struct run_host *case_hosts(const struct job *j, const struct params *p, size_t *n)
+{
+    size_t nh = j->set.nhosts < 2 ? 2 : j->set.nhosts;
+    struct run_host *h = xcalloc(nh, sizeof(*h));
+    for (size_t i = 0; i < j->set.nhosts; i++) {
+        const struct run_host *s = &j->set.hosts[i];
+        h[i] = (struct run_host){
+            .name = xstrdup(s->name), .uri = xstrdup(s->uri),
+            .migrate_desturi = s->migrate_desturi ? xstrdup(s->migrate_desturi) : NULL,
+            .migrate_uri = s->migrate_uri ? xstrdup(s->migrate_uri) : NULL,
+            .ssh_user = s->ssh_user ? xstrdup(s->ssh_user) : NULL,
+            .ssh_key = s->ssh_key ? xstrdup(s->ssh_key) : NULL,
+            .ssh_port = s->ssh_port,
+        };
+    }
+    static const struct { const char *key; size_t host; bool dest; } over[] = {
+        { "virsh_migrate_connect_uri", 0, false },
+        { "virsh_migrate_desturi", 1, true },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(over); i++) {
+        const char *v = params_get(p, over[i].key);
+        if (!v || !*v)
+            continue;
+        struct run_host *t = &h[over[i].host];
+        free(t->uri);
+        t->uri = xstrdup(v);
+        if (!t->name)
+            t->name = xstrdup(over[i].dest ? "dest" : "source");
+        if (over[i].dest) {
+            free(t->migrate_desturi);
+            t->migrate_desturi = xstrdup(v);
+        }
+    }
+    /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
+    const char *dh = params_get(p, "migrate_dest_host");
+    if (dh && *dh && strcmp(dh, "EXAMPLE")) {
+        size_t i;
+        for (i = 0; i < j->set.nhosts && strcmp(j->set.hosts[i].name, dh); i++)
+            ;
+        if (i < j->set.nhosts && i != 1) {
+            struct run_host tmp = h[1];
+            h[1] = h[i];
+            h[i] = tmp;
+        } else if (i == j->set.nhosts) {
+            run_host_free(&h[1]);
+            h[1] = (struct run_host){ .name = xstrdup(dh),
+                                      .uri = xasprintf("qemu+ssh://%s/system", dh),
+                                      .ssh_port = 22 };
+        }
+    }
+    *n = 0;
+    for (size_t i = 0; i < nh && h[i].uri; i++)
+        *n = i + 1;
+    return h;
+}
+
+static void free_hosts(struct run_host *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        run_host_free(&h[i]);
+    free(h);
+}
+
+static char *known_types(void)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; run_types[i]; i++)
+        strbuf_addf(&sb, "%s%s", i ? ", " : "", run_types[i]->name);
+    return strbuf_detach(&sb, NULL);
+}
+
+static void check_needs(struct run_ctx *ctx, const struct run_type *t)
+{
+    if (t->needs & RUN_NEEDS_VMS) {
+        char **vms = params_objects(ctx->params, "vms");
+        if (!vms[0])
+            run_cancel(ctx, "test type '%s' needs VMs: 'vms' is empty", t->name);
+        params_strv_free(vms);
+    }
+    if ((t->needs & RUN_NEEDS_TWO_HOSTS) && ctx->nhosts < 2)
+        run_cancel(ctx, "test type '%s' needs a source and a destination host; "
+                   "name them in the settings' hosts or with virsh_migrate_desturi",
+                   t->name);
+}
+
+static void print_progress(struct job *j, unsigned index, const char *name,
+                           enum res_status st, const char *reason, double t)
+{
+    char *line = res_progress_line(index, j->total, name, st, reason, t);
+    char *masked = res_job_mask(j->res, line);
+    pthread_mutex_lock(&j->lock);
+    printf("%s%s\n", j->tty ? "\r\033[K" : "", masked);
+    fflush(stdout);
+    j->done++;
+    j->done_time += t;
+    pthread_mutex_unlock(&j->lock);
+    free(masked);
+    free(line);
+}
+
+/* One selected case, copied out of the iterator (whose case is only valid until
+ * the next cfg_iter_next()) so a worker can run it without the lock. */
+struct job_case {
+    char *name;
+    char *shortname;
+    struct params *params;
+    unsigned index;
+    long gen;
+};
+
+static void run_case(struct job *j, struct job_case *c, unsigned slot)
+{
+    struct params *p = c->params;
+    const char *name = c->name;
+    struct res_test_info ti = {
+        .index = c->index, .gen_index = c->gen, .name = name,
+        .shortname = c->shortname, .classname = params_get(p, "type"),
+        .params = p,
+    };
+    struct res_test *rt = res_test_start(j->res, &ti);
+    if (!rt) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        pthread_mutex_lock(&j->lock);
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+        j->stop = true;
+        pthread_mutex_unlock(&j->lock);
+        return;
+    }
+    size_t nhosts;
+    struct run_host *hosts = case_hosts(j, p, &nhosts);
+    double timeout = params_get_float(p, "test_timeout", j->set.test_timeout, NULL);
+    double t0 = run_now();
+    struct run_ctx ctx = {
+        .params = p, .name = name, .shortname = c->shortname,
+        .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
+        .backend = backend_of(j, p), .slot = slot, .job_id = res_job_id(j->res),
+        .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &g_cancel,
+        .status = RUN_PASS,
+    };
+    const char *tname = params_get_or(p, "type", "");
+    const struct run_type *t = run_type_lookup(tname);
+    pthread_mutex_lock(&j->lock);
+    j->cur_name = name;
+    j->cur_start = t0;
+    pthread_mutex_unlock(&j->lock);
+
+    run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", name, tname,
+            ctx.backend, timeout);
+    if (!t) {
+        char *known = known_types();
+        run_error(&ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
+        free(known);
+    } else {
+        check_needs(&ctx, t);
+        bool setup_ok = ctx.status == RUN_PASS;
+        if (setup_ok && t->setup && t->setup(&ctx) < 0 && ctx.status == RUN_PASS)
+            run_error(&ctx, "SetupError", "setup failed: %s", err_msg());
+        if (ctx.status == RUN_PASS || ctx.status == RUN_WARN) {
+            if (t->run(&ctx) < 0 && (ctx.status == RUN_PASS || ctx.status == RUN_WARN))
+                run_fail(&ctx, "TestFail", "%s", err_msg());
+        }
+        if (g_cancel)
+            run_interrupt(&ctx, "interrupted by a signal");
+        else if (ctx.deadline && run_now() >= ctx.deadline)
+            run_interrupt(&ctx, "test_timeout of %g s exceeded", timeout);
+        if (t->cleanup && setup_ok) {
+            if (g_skip_cleanup) {
+                run_log(&ctx, "cleanup skipped at the user's request (second SIGINT)");
+            } else {
+                /* cleanup runs even after a cancel, with its own bounded time */
+                ctx.cancel = &g_cleanup_cancel;
+                ctx.deadline = run_now() + CLEANUP_TIME_S;
+                run_log(&ctx, "cleanup");
+                t->cleanup(&ctx);
+            }
+        }
+    }
+    double dt = run_now() - t0;
+    enum res_status st = to_res[ctx.status];
+    run_log(&ctx, "END %s: %s%s%s (%.2f s)", name, res_status_name(st),
+            ctx.reason ? ": " : "", ctx.reason ? ctx.reason : "", dt);
+    print_progress(j, c->index, name, st, ctx.reason, dt);
+    res_test_end(rt, st, ctx.fail_type, ctx.reason, dt);
+    pthread_mutex_lock(&j->lock);
+    if (j->o->failfast && !res_status_ok(st))
+        j->stop = true;
+    pthread_mutex_unlock(&j->lock);
+    free(ctx.reason);
+    free(ctx.fail_type);
+    free_hosts(hosts, nhosts);
+}
+
+/* Hand out the next selected case (under the lock); false when there is none. */
+static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index, long *gen)
+{
+    int r = 0;
+    while (!j->stop && !g_cancel && (r = cfg_iter_next(j->it, k)) == 1) {
+        long g = j->gen++;
+        if (!selected(j, g, cfg_case_name(*k)))
+            continue;
+        *index = ++j->index;
+        *gen = g;
+        return true;
+    }
+    if (!j->stop && !g_cancel && r < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+        j->stop = true;
+    }
+    return false;
+}
+
+struct worker {
+    struct job *job;
+    unsigned slot;
+    pthread_t tid;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct job *j = w->job;
+    for (;;) {
+        const struct cfg_case *k;
+        struct job_case c = { 0 };
+        pthread_mutex_lock(&j->lock);
+        bool got = next_case(j, &k, &c.index, &c.gen);
+        if (got) {
+            c.name = xstrdup(cfg_case_name(k));
+            c.shortname = xstrdup(cfg_case_shortname(k));
+            c.params = merged_params(j, k);
+        }
+        pthread_mutex_unlock(&j->lock);
+        if (!got)
+            break;
+        run_case(j, &c, w->slot);
+        free(c.name);
+        free(c.shortname);
+        params_free(c.params);
+    }
+    return NULL;
+}
+
+/* The TTY live line: "(i/N) name 1m04s ETA 12m30s", refreshed every second. */
+static void *ticker_main(void *arg)
+{
+    struct job *j = arg;
+    while (!j->stop) {
+        pthread_mutex_lock(&j->lock);
+        if (j->cur_name && j->done < j->total) {
+            double el = run_now() - j->cur_start;
+            double eta = res_eta(j->done_time, j->done, j->total, el);
+            char *line = res_progress_live(j->done + 1, j->total, j->cur_name, el, eta, 0);
+            printf("\r\033[K%s", line);
+            fflush(stdout);
+            free(line);
+        }
+        pthread_mutex_unlock(&j->lock);
+        sleep(1);
+    }
+    return NULL;
+}
+
+static void skipped_rest(struct job *j)
+{
+    /* --failfast: the cases not run are listed as SKIP, as avocado does */
+    const struct cfg_case *k;
+    unsigned index;
+    long gen;
+    if (!j->o->failfast || g_cancel)
+        return;
+    j->stop = false;
+    while (next_case(j, &k, &index, &gen)) {
+        struct res_test_info ti = { .index = index, .gen_index = gen,
+                                    .name = cfg_case_name(k),
+                                    .shortname = cfg_case_shortname(k) };
+        struct res_test *rt = res_test_start(j->res, &ti);
+        if (rt)
+            res_test_end(rt, RES_SKIP, NULL, "not run: an earlier test failed (--failfast)", 0);
+    }
+}
+
+static int dry_run(struct job *j)
+{
+    struct cfg_iter *it = cfg_iter_new(j->cfg);
+    const struct cfg_case *k;
+    long gen = 0;
+    unsigned index = 0;
+    int r;
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        if (!selected(j, gen++, cfg_case_name(k)))
+            continue;
+        struct params *p = merged_params(j, k);
+        printf("(%u/%u) %s\n", ++index, j->total, cfg_case_name(k));
+        for (size_t i = 0; i < params_count(p); i++) {
+            const char *key = params_key_at(p, i);
+            printf("    %s = %s\n", key,
+                   res_key_is_secret(key) ? "****" : params_value_at(p, i));
+        }
+        params_free(p);
+    }
+    cfg_iter_free(it);
+    if (r < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        return g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
+    }
+    return 0;
+}
+
+static int run_all(struct job *j)
+{
+    long jobs = j->o->jobs ? j->o->jobs : j->set.jobs;
+    if (jobs < 1)
+        jobs = 1;
+    struct worker *w = xcalloc((size_t)jobs, sizeof(*w));
+    pthread_t ticker;
+    bool ticking = j->tty && pthread_create(&ticker, NULL, ticker_main, j) == 0;
+    j->it = cfg_iter_new(j->cfg);
+    for (long i = 0; i < jobs; i++) {
+        w[i] = (struct worker){ .job = j, .slot = (unsigned)i };
+        if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0) {
+            fprintf(stderr, "vtrun: cannot start worker %ld\n", i);
+            jobs = i;
+            break;
+        }
+    }
+    for (long i = 0; i < jobs; i++)
+        pthread_join(w[i].tid, NULL);
+    skipped_rest(j);
+    j->stop = true;
+    if (ticking)
+        pthread_join(ticker, NULL);
+    cfg_iter_free(j->it);
+    free(w);
+    return 0;
+}
+
+int run_job(const struct run_opts *o)
+{
+    struct job j = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
+    int rc = RES_EXIT_JOB_ERROR;
+    double t0 = run_now();
+    struct cfg_opts co = { .defaults = o->defaults,
+                           .expand_defaults = (const char *const *)o->expand };
+
+    run_settings_init(&j.set);
+    install_signals();
+    if (run_settings_load_all(&j.set, o->settings) < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        goto cleanup;
+    }
+    if (!o->config) {
+        fprintf(stderr, "vtrun: no --config FILE given (try 'vtrun --help')\n");
+        goto cleanup;
+    }
+    j.cfg = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
+    if (!j.cfg) {
+        fprintf(stderr, "%s\n", err_msg());
+        goto cleanup;
+    }
+    if (o->rerun_failed) {
+        j.rerun = res_read_names(o->rerun_failed, (1u << RES_FAIL) | (1u << RES_ERROR)
+                                 | (1u << RES_INTERRUPTED));
+        if (!j.rerun) {
+            fprintf(stderr, "vtrun: %s\n", err_msg());
+            goto cleanup;
+        }
+    }
+    if (count_selected(&j) < 0) {
+        fprintf(stderr, "%s\n", err_msg());
+        rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
+        goto cleanup;
+    }
+    if (o->dry_run) {
+        rc = dry_run(&j);
+        goto cleanup;
+    }
+    char shard[32];
+    if (o->shard_count)
+        snprintf(shard, sizeof(shard), "%u/%u", o->shard_index, o->shard_count);
+    struct res_job_info ji = {
+        .results_dir = j.set.results_dir, .config = o->config,
+        .shard = o->shard_count ? shard : NULL, .total = j.total,
+    };
+    j.res = res_job_open(&ji);
+    if (!j.res) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        goto cleanup;
+    }
+    j.tty = isatty(STDOUT_FILENO);
+    char *head = res_job_header_lines(j.res);
+    fputs(head, stdout);
+    free(head);
+    run_all(&j);
+    if (g_cancel)
+        j.job_flags |= RES_EXIT_INTERRUPTED;
+    res_job_set_flags(j.res, j.job_flags);
+    double dt = run_now() - t0;
+    res_job_end(j.res, dt);
+    char *tail = res_job_closing_lines(j.res, dt);
+    fputs(tail, stdout);
+    free(tail);
+    if (g_skip_cleanup) {
+        printf("Cleanup was skipped (second SIGINT).\n");
+        if (!run_leftover_print(stdout))
+            printf("  nothing was left behind.\n");
+    }
+    rc = res_job_exit_bits(j.res);
+cleanup:
+    if (j.res)
+        res_job_free(j.res);
+    params_strv_free(j.rerun);
+    cfg_free(j.cfg);
+    run_settings_free(&j.set);
+    return rc;
+}
