@@ -147,11 +147,14 @@ static void setup(void)
     ck_assert_msg(h1 != NULL, "%s", err_msg());
     h2 = ops->open(&hc[1]);
     ck_assert_msg(h2 != NULL, "%s", err_msg());
-    /* a previous run that died may have left the domain behind */
-    ops->destroy(h1, vm);
-    ops->undefine(h1, vm);
-    ops->destroy(h2, vm);
-    ops->undefine(h2, vm);
+    /* a previous run that died may have left its domains behind */
+    for (int i = 0; i < 2; i++) {
+        struct be_host *h = i ? h2 : h1;
+        ops->destroy(h, vm);
+        ops->undefine(h, vm);
+        ops->destroy(h, vm2);
+        ops->undefine(h, vm2);
+    }
 }
 
 static void teardown(void)
@@ -322,6 +325,7 @@ static void *migrate_worker(void *arg)
 
     w->rc = a && b ? ops->migrate(a, b, w->vm, w->opts, &w->m) : -1;
     w->err = xstrdup(err_msg());
+    err_clear();    /* the thread's last error would outlive it */
     if (a)
         ops->close(a);
     if (b)
