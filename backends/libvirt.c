@@ -115,6 +115,9 @@ static struct be_host *lv_open(const struct be_host_conf *conf)
         free(h);
         return NULL;
     }
+    /* with the event loop running, a daemon that dies mid-call fails the call
+     * within ~20 s instead of hanging vtrun (5 s interval, 3 missed answers) */
+    virConnectSetKeepAlive(h->conn, 5, 3);
     h->uri = xstrdup(conf->uri);
     h->migrate_desturi = conf->migrate_desturi ? xstrdup(conf->migrate_desturi) : NULL;
     h->migrate_uri = conf->migrate_uri ? xstrdup(conf->migrate_uri) : NULL;

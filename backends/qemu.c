@@ -987,6 +987,18 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
 
     if (!v)
         return -1;
+    if (!v->proc && (opts->flags & BE_MIG_OFFLINE)) {
+        /* offline: only the definition moves (libvirt needs --persistent too) */
+        if (src == dst)
+            return 0;
+        if (q_define(dst, &v->spec) < 0)
+            return -1;
+        if (opts->flags & BE_MIG_UNDEFINE_SOURCE)
+            q_undefine(src, vm);
+        if (out)
+            *out = m;
+        return 0;
+    }
     if (!v->proc) {
         err_set("VM %s: migration failed: not running on %s", vm, src->uri);
         return -1;

@@ -309,6 +309,20 @@ START_TEST(test_libvirt_errors_name_the_vm_and_host)
 }
 END_TEST
 
+START_TEST(test_libvirt_offline_migration_moves_the_definition)
+{
+    struct be_migrate_opts off = { .flags = BE_MIG_OFFLINE | BE_MIG_P2P | BE_MIG_PERSISTENT |
+                                            BE_MIG_UNDEFINE_SOURCE | BE_MIG_UNSAFE };
+    enum be_state st;
+
+    ck_assert_msg(ops->define(h1, &spec) == 0, "%s", err_msg());
+    ck_assert_msg(ops->migrate(h1, h2, vm, &off, NULL) == 0, "%s", err_msg());
+    ck_assert(ops->state(h2, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
+    ck_assert(ops->state(h1, vm, &st) == 0 && st == BE_STATE_NONE);
+    ck_assert_int_eq(ops->undefine(h2, vm), 0);
+}
+END_TEST
+
 struct worker {
     const struct be_migrate_opts *opts;
     const char *vm;
@@ -400,6 +414,7 @@ int main(void)
     tcase_add_test(tc, test_libvirt_vm_boots_migrates_there_and_back_and_leaves_nothing);
     tcase_add_test(tc, test_libvirt_migration_timeout_aborts_and_vm_keeps_running_on_source);
     tcase_add_test(tc, test_libvirt_parallel_hops_and_cancel_on_own_connections);
+    tcase_add_test(tc, test_libvirt_offline_migration_moves_the_definition);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

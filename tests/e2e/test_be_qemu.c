@@ -224,6 +224,20 @@ START_TEST(test_qemu_unknown_vm_and_backend_report_errors)
 }
 END_TEST
 
+START_TEST(test_qemu_offline_migration_moves_the_definition)
+{
+    struct be_migrate_opts off = { .flags = BE_MIG_OFFLINE | BE_MIG_PERSISTENT |
+                                            BE_MIG_UNDEFINE_SOURCE };
+    enum be_state st;
+
+    ck_assert_msg(ops->define(ha, &spec) == 0, "%s", err_msg());
+    ck_assert_msg(ops->migrate(ha, hb, vm, &off, NULL) == 0, "%s", err_msg());
+    ck_assert(ops->state(hb, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
+    ck_assert(ops->state(ha, vm, &st) == 0 && st == BE_STATE_NONE);
+    ck_assert_int_eq(ops->undefine(hb, vm), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("be_qemu");
@@ -239,6 +253,7 @@ int main(void)
     tcase_add_test(tc, test_qemu_vm_boots_migrates_there_and_back_and_leaves_nothing);
     tcase_add_test(tc, test_qemu_migration_timeout_aborts_and_vm_keeps_running_on_source);
     tcase_add_test(tc, test_qemu_guest_poweroff_is_seen_as_shut_off);
+    tcase_add_test(tc, test_qemu_offline_migration_moves_the_definition);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
