@@ -26,6 +26,7 @@
  */
 #include "backends/be.h"
 #include "lib/err.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 
 #include <errno.h>
@@ -541,6 +542,19 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
         err_set("VM %s: %s: %s", spec->name, p->log_path, strerror(errno));
         goto fail;
     }
+    {
+        /* the exact command line heads QEMU's own log (shell-quoted by lib/spawn),
+         * so a start-up failure can be reproduced by hand */
+        struct spawn *c = spawn_newv((const char *const *)a.v);
+        struct strbuf line = STRBUF_INIT;
+        spawn_to_string(c, &line);
+        strbuf_addch(&line, '\n');
+        if (write(logfd, line.buf, line.len) < 0) {
+            /* a log we cannot write is no reason not to start */
+        }
+        strbuf_release(&line);
+        spawn_free(c);
+    }
     p->pid = fork();
     if (p->pid < 0) {
         err_set("VM %s: fork: %s", spec->name, strerror(errno));
@@ -562,6 +576,13 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     close(logfd);
     argv_free(&a);
     if (qmp_connect(p, mono() + START_TIMEOUT_S) < 0) {
+        /* QEMU listens on QMP before it loads kernel and disks: a start-up failure
+         * often shows as a closed connection; QEMU's own words are in its log */
+        if (proc_wait_exit(p, 2.0)) {
+            char *tail = log_tail(p->log_path);
+            err_set("QEMU exited during start-up: %s", tail);
+            free(tail);
+        }
         err_prefix("VM %s", spec->name);
         proc_kill(p);
         proc_free(p);

@@ -224,6 +224,20 @@ START_TEST(test_qemu_unknown_vm_and_backend_report_errors)
 }
 END_TEST
 
+START_TEST(test_qemu_start_failure_reports_qemus_complaint)
+{
+    enum be_state st;
+
+    spec.kernel = "/nonexistent/vmlinuz";
+    ck_assert_msg(ops->define(ha, &spec) == 0, "%s", err_msg());
+    ck_assert_int_eq(ops->start(ha, vm), -1);
+    ck_assert_msg(strstr(err_msg(), "exited during start-up") &&
+                  strstr(err_msg(), "/nonexistent/vmlinuz"), "%s", err_msg());
+    ck_assert(ops->state(ha, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
+    ck_assert_int_eq(tg_count_procs("guest=vtrun-beq"), 0);
+}
+END_TEST
+
 START_TEST(test_qemu_offline_migration_moves_the_definition)
 {
     struct be_migrate_opts off = { .flags = BE_MIG_OFFLINE | BE_MIG_PERSISTENT |
@@ -254,6 +268,7 @@ int main(void)
     tcase_add_test(tc, test_qemu_migration_timeout_aborts_and_vm_keeps_running_on_source);
     tcase_add_test(tc, test_qemu_guest_poweroff_is_seen_as_shut_off);
     tcase_add_test(tc, test_qemu_offline_migration_moves_the_definition);
+    tcase_add_test(tc, test_qemu_start_failure_reports_qemus_complaint);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
