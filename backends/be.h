@@ -19,6 +19,22 @@
  *    their own handles; opening is cheap (libvirt: one connection; qemu: nothing).
  *
  * Strings in the structs below are borrowed: the backend copies what it keeps.
+ *
+ * A hop on the lab (settings: hosts[i].uri / migrate_desturi / migrate_uri):
+ *
+ *   const struct be_ops *be = be_lookup(params_get(p, "vm_type"));  // "libvirt"
+ *   struct be_host *a = be->open(&(struct be_host_conf){ .uri = uri1 });
+ *   struct be_host *b = be->open(&(struct be_host_conf){ .uri = uri2,
+ *       .migrate_desturi = desturi2, .migrate_uri = "tcp://127.0.0.1" });
+ *   be->define(a, &spec); be->start(a, spec.name);
+ *   struct be_migrate_opts o = { .flags = BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_UNSAFE |
+ *       BE_MIG_PERSISTENT | BE_MIG_UNDEFINE_SOURCE, .timeout_s = 60, .cancel = &flag };
+ *   struct be_hop_metrics m;
+ *   if (be->migrate(a, b, spec.name, &o, &m) < 0) report(err_msg());
+ *   be->destroy(b, spec.name); be->undefine(b, spec.name); be->close(a); be->close(b);
+ *
+ * The qemu driver takes the same calls with uri "qemu:///local" for both handles
+ * (P2P/UNSAFE are meaningless there and ignored).
  */
 #ifndef VTRUN_BE_H
 #define VTRUN_BE_H
