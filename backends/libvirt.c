@@ -163,8 +163,18 @@ static virDomainPtr lookup(struct be_host *h, const char *vm, bool *missing)
 
 static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
 {
-    char *xml = virt_xml_build(spec);
+    char *xml;
     virDomainPtr dom;
+
+    /* the forward needs the QEMU monitor (libvirt-qemu, not linked): say so rather
+     * than start a guest nobody can reach */
+    for (size_t i = 0; i < spec->nnics; i++)
+        if (spec->nics[i].hostfwd_port) {
+            err_set("VM %s on %s: define: nic %zu: an SSH port forward (hostfwd) is not "
+                    "supported by the libvirt backend; use a bridge", spec->name, h->uri, i);
+            return -1;
+        }
+    xml = virt_xml_build(spec);
 
     if (!xml) {
         err_prefix("VM %s on %s: define", spec->name ? spec->name : "?", h->uri);
