@@ -989,7 +989,11 @@ static char *mig_address(struct be_host *dst, const char *vm, const char *muri)
     }
     if (muri && (!strncmp(muri, "unix:", 5) || !strncmp(muri, "tcp:", 4)))
         return xstrdup(muri);
-    return xasprintf("unix:%s/%s.%u.mig", dst->run_dir, vm, ++dst->seq);
+    unsigned seq;
+    pthread_mutex_lock(&dst->lock);
+    seq = ++dst->seq;
+    pthread_mutex_unlock(&dst->lock);
+    return xasprintf("unix:%s/%s.%u.mig", dst->run_dir, vm, seq);
 }
 
 static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
@@ -1182,6 +1186,8 @@ cleanup:
         proc_free(dp);
     }
     json_decref(r);
+    if (addr && !strncmp(addr, "unix:", 5))
+        unlink(addr + 5);   /* QEMU leaves the listening socket's file behind */
     free(addr);
     if (out)
         *out = m;

@@ -113,6 +113,12 @@ static void close_hosts(void)
         unlink(clone_path);
     if (clone2)
         unlink(clone2);
+    if (console_log)
+        unlink(console_log);
+    if (console2)
+        unlink(console2);
+    if (dir)
+        rmdir(dir);
 }
 
 static void setup(void)

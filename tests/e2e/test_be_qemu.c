@@ -34,6 +34,10 @@ static void close_hosts(void)
     ha = hb = NULL;
     if (clone_path)
         unlink(clone_path);
+    if (console_log)
+        unlink(console_log);
+    if (dir)
+        rmdir(dir);
 }
 
 static void setup(void)
