@@ -387,6 +387,13 @@ START_TEST(test_libvirt_parallel_hops_and_cancel_on_own_connections)
     ck_assert(pthread_create(&t1, NULL, migrate_worker, &w1) == 0);
     ck_assert(pthread_create(&t2, NULL, migrate_worker, &w2) == 0);
     usleep(500000);
+    {
+        /* the running job seen from the test's own connection */
+        struct be_job_stats js;
+        ck_assert_msg(ops->job_stats(h1, vm2, &js) == 0, "%s", err_msg());
+        ck_assert_msg(js.active && js.data_total > 0 && !js.postcopy,
+                      "job of %s: active %d total %llu", vm2, js.active, js.data_total);
+    }
     cancel = 1;
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);

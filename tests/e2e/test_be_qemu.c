@@ -10,6 +10,7 @@
 #include "tests/be_guest.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ static void setup(void)
         .kernel = kernel, .initrd = initrd, .cmdline = "console=ttyS0 quiet",
         .console_log = console_log, .disks = &disk, .ndisks = 1, .nics = &nic, .nnics = 1,
     };
+    setenv("TMPDIR", dir, 1);   /* the run directories too: checked at the end */
     ha = ops->open(&conf);
     ck_assert_msg(ha != NULL, "%s", err_msg());
     hb = ops->open(&conf);
@@ -161,6 +163,13 @@ START_TEST(test_qemu_vm_boots_migrates_there_and_back_and_leaves_nothing)
     ck_assert_int_eq(tg_count_procs("guest=vtrun-beq"), 0);
     ck_assert_int_eq(unlink(clone_path), 0);
     ck_assert_int_eq(access(clone_path, F_OK), -1);
+    /* the backends' private run directories (QMP sockets, QEMU logs, migration
+     * sockets) live under TMPDIR=dir and must be gone after close */
+    ops->close(ha);
+    ops->close(hb);
+    ha = hb = NULL;
+    ck_assert_int_eq(unlink(console_log), 0);
+    ck_assert_msg(rmdir(dir) == 0, "%s not empty after close: %s", dir, strerror(errno));
 }
 END_TEST
 
