@@ -4,7 +4,12 @@
 
 #include <string.h>
 
+extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress;
+
 const struct run_type *const run_types[] = {
+    &run_type_boot,
+    &run_type_migrate,
+    &run_type_migrate_stress,
     NULL,
 };
 

@@ -30,7 +30,7 @@ struct run_vm {
     int host;                   /* index into ctx->hosts it runs on now; -1 = not running */
     char *address;              /* guest IP address for SSH / ping, NULL = unknown */
     char *console_log;          /* serial console log file */
-    long console_scanned;       /* console bytes already scanned for kernel crashes */
+    long long console_scanned;  /* console bytes already scanned for kernel crashes */
     double uptime;              /* last uptime read from the guest, seconds */
     void *priv;                 /* run_vms.c's own per-VM state */
 };

@@ -234,7 +234,8 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
                                          const char *known_hosts_file, double deadline_s,
                                          const struct virt_ctx *ctx);
 /* Run a command; out/err may be NULL.  0 and *status when it finished, -1 on
- * timeout (VIRT_ERR_COMMAND), cancel or a session error. */
+ * timeout (VIRT_ERR_COMMAND), cancel or a session error.  No pty: a command that
+ * timed out is abandoned, not killed (it may run on until the session closes). */
 int virt_ssh_exec(struct virt_ssh *s, const char *cmd, double timeout_s, int *status,
                   struct strbuf *out, struct strbuf *err);
 int virt_ssh_put(struct virt_ssh *s, const char *local, const char *remote, int mode);

@@ -29,6 +29,8 @@
 #define SSH_TICK_MS 50
 /* Pause between login attempts in wait_for_login. */
 #define SSH_RETRY_S 0.5
+/* Longest single login attempt in wait_for_login (a login takes ~0.3 s here). */
+#define SSH_ATTEMPT_S 5.0
 
 struct virt_ssh {
     ssh_session s;
@@ -194,9 +196,11 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
             return NULL;
         }
         attempts++;
-        /* Each attempt gets at most 10 s so that a guest that is still booting does
-         * not hold one attempt until the deadline. */
-        vs = virt_ssh_connect(l, known_hosts, left > 10 ? 10 : left > 0.5 ? left : 0.5, ctx);
+        /* Each attempt gets at most SSH_ATTEMPT_S: a guest that is still booting
+         * must not hold one attempt until the deadline, and the cancel flag is only
+         * looked at between attempts. */
+        vs = virt_ssh_connect(l, known_hosts,
+                              left > SSH_ATTEMPT_S ? SSH_ATTEMPT_S : left > 0.5 ? left : 0.5, ctx);
         if (vs) {
             virt_logf(ctx, VIRT_LOG_INFO, "Logged in to %s after %u attempt%s", vs->where,
                       attempts, attempts == 1 ? "" : "s");
@@ -240,6 +244,8 @@ static int session_fail(struct virt_ssh *vs, const char *cmd, const char *what)
     return -1;
 }
 
+/* No pty (stdout and stderr stay apart), so a command that times out is abandoned,
+ * not killed: it may keep running on the guest until the session ends. */
 int virt_ssh_exec(struct virt_ssh *vs, const char *cmd, double timeout_s, int *status,
                   struct strbuf *out, struct strbuf *err)
 {

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Public API of the config engine (cfg.h): parse, iterate, and present cases (names,
+ * params, the canonical dump).
+ */
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
+#include "cfg/walk.h"
+#include "lib/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+volatile sig_atomic_t cfg_cancel;
+
+struct cfg_case {
+    struct cfg_iter *it;
+    struct cfg_dict *d;
+};
+
+struct cfg_iter {
+    struct cfg *c;
+    struct cfg_walker *w;
+    bool names_only;
+    struct cfg_case k;
+    struct cfg_flat *flat;
+    size_t nflat, aflat;
+    bool flat_valid;
+    uint64_t *bits;          /* dump: present ranks */
+    uint32_t *at;            /* rank -> flat index */
+    size_t nbits;
+};
+
+static int key_cmp_text(const struct cfg *c, uint32_t a, uint32_t b)
+{
+    const struct cfg_key *x = &c->keys.k[a], *y = &c->keys.k[b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->text, y->text, n);
+    if (r)
+        return r;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static const struct cfg *sort_cfg;
+static int rank_cmp(const void *a, const void *b)
+{
+    return key_cmp_text(sort_cfg, *(const uint32_t *)a, *(const uint32_t *)b);
+}
+
+static void compute_ranks(struct cfg *c)
+{
+    size_t n = c->keys.n;
+    uint32_t *ids = xmalloc((n + 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = (uint32_t)i;
+    sort_cfg = c;
+    qsort(ids, n, sizeof(*ids), rank_cmp);
+    c->key_rank = xmalloc((n + 1) * sizeof(*c->key_rank));
+    for (size_t i = 0; i < n; i++)
+        c->key_rank[ids[i]] = (uint32_t)i;
+    c->nkey_rank = n;
+    free(ids);
+}
+
+static void compute_label_text(struct cfg *c)
+{
+    c->llong = xcalloc(c->nlabels + 1, sizeof(*c->llong));
+    c->llong_len = xcalloc(c->nlabels + 1, sizeof(*c->llong_len));
+    for (size_t i = 0; i < c->nlabels; i++) {
+        const struct cfg_label *l = &c->labels[i];
+        struct strbuf sb = STRBUF_INIT;
+        if (l->var != CFG_NONE)
+            strbuf_addf(&sb, "(%s=%s)", c->strs.s[l->var], c->strs.s[l->val]);
+        else
+            strbuf_add(&sb, c->strs.s[l->val], c->strs.len[l->val]);
+        c->llong_len[i] = (uint32_t)sb.len;
+        c->llong[i] = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
+        strbuf_release(&sb);
+    }
+}
+
+static bool cond_has_filter(struct cfg_cond *cd, int depth)
+{
+    if (cd->has_filter >= 0)
+        return cd->has_filter;
+    bool r = false;
+    for (size_t i = 0; i < cd->n && !r; i++) {
+        uint8_t k = cd->content[i].kind;
+        if (k == CI_ONLY || k == CI_NO || k == CI_JOIN)
+            r = true;
+        else if ((k == CI_COND || k == CI_NCOND) && depth < 10000)
+            r = cond_has_filter(cd->content[i].u.cond, depth + 1);
+    }
+    cd->has_filter = r;
+    return r;
+}
+
+/* The content items a names-only walk must look at. */
+static void compute_filter_content(struct cfg *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct cfg_node *n = c->nodes[i];
+        size_t cnt = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t j = 0; j < n->ncontent; j++) {
+                const struct cfg_item *it = &n->content[j];
+                bool keep = it->kind == CI_ONLY || it->kind == CI_NO ||
+                            ((it->kind == CI_COND || it->kind == CI_NCOND) &&
+                             cond_has_filter(it->u.cond, 0));
+                if (!keep)
+                    continue;
+                if (pass)
+                    n->fcontent[n->nfcontent++] = *it;
+                else
+                    cnt++;
+            }
+            if (!pass) {
+                if (!cnt)
+                    break;
+                n->fcontent = cfg_arena_alloc(&c->arena, cnt * sizeof(*n->fcontent));
+            }
+        }
+    }
+}
+
+struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
+                      const struct cfg_opts *o)
+{
+    struct cfg *c = xcalloc(1, sizeof(*c));
+    if (o)
+        c->opts = *o;
+    if (o && o->expand_defaults) {
+        size_t n = 0;
+        while (o->expand_defaults[n])
+            n++;
+        c->expand = xcalloc(n + 1, sizeof(*c->expand));
+        for (size_t i = 0; i < n; i++)
+            c->expand[i] = xstrdup(o->expand_defaults[i]);
+    }
+    if (c->opts.include_root)
+        c->opts.include_root = cfg_arena_strndup(&c->arena, o->include_root,
+                                                 strlen(o->include_root));
+    static const char *const reserved[] = { "name", "shortname", "dep", "_name_map_file",
+                                            "_short_name_map_file" };
+    for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+        cfg_key_plain(&c->keys, reserved[i], strlen(reserved[i]));
+    if (cfg_parse_into(c, file, stmts, nstmts) < 0) {
+        cfg_free(c);
+        return NULL;
+    }
+    compute_ranks(c);
+    compute_label_text(c);
+    compute_filter_content(c);
+    return c;
+}
+
+void cfg_free(struct cfg *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nnodes; i++) {
+        free(c->nodes[i]->content);
+        free(c->nodes[i]->children);
+        free(c->nodes[i]);
+    }
+    free(c->nodes);
+    for (size_t i = 0; i < c->nconds; i++)
+        free(c->conds[i]->content);
+    free(c->conds);
+    for (size_t i = 0; i < c->nops; i++) {
+        pcre2_code_free(c->ops[i]->re);
+        free(c->ops[i]->mcache);
+    }
+    free(c->ops);
+    for (size_t i = 0; i < c->nocc_valtab; i++)
+        free(c->occ_val[i]);
+    free(c->occ_val);
+    free(c->nocc_val);
+    free(c->aocc_val);
+    for (size_t i = 0; i < c->nocc_labtab; i++)
+        free(c->occ_lab[i]);
+    free(c->occ_lab);
+    free(c->nocc_lab);
+    free(c->aocc_lab);
+    if (c->expand)
+        for (char **e = c->expand; *e; e++)
+            free(*e);
+    free(c->expand);
+    free(c->labels);
+    free(c->lslot);
+    free(c->key_rank);
+    free(c->llong);
+    free(c->llong_len);
+    cfg_strtab_free(&c->strs);
+    cfg_strtab_free(&c->keys.text);
+    free(c->keys.k);
+    free(c->keys.by_text);
+    free(c->keys.tslot);
+    free(c->keys.tid);
+    cfg_arena_free(&c->keys.arena);
+    cfg_arena_free(&c->arena);
+    free(c);
+}
+
+static struct cfg_iter *iter_new(const struct cfg *cc, bool names_only)
+{
+    /* the key table grows with suffixed keys while expanding: the cfg is logically const */
+    struct cfg *c = (struct cfg *)cc;
+    struct cfg_iter *it = xcalloc(1, sizeof(*it));
+    it->c = c;
+    it->names_only = names_only && !c->has_join;
+    it->w = cfg_walker_new(c, it->names_only);
+    it->k.it = it;
+    return it;
+}
+
+struct cfg_iter *cfg_iter_new(const struct cfg *c)
+{
+    return iter_new(c, false);
+}
+
+struct cfg_iter *cfg_iter_new_names(const struct cfg *c)
+{
+    return iter_new(c, true);
+}
+
+int cfg_iter_next(struct cfg_iter *it, const struct cfg_case **out)
+{
+    struct cfg_dict *d;
+    int r = cfg_walker_next(it->w, &d);
+    if (r != 1)
+        return r;
+    it->k.d = d;
+    it->flat_valid = false;
+    *out = &it->k;
+    return 1;
+}
+
+void cfg_iter_free(struct cfg_iter *it)
+{
+    if (!it)
+        return;
+    cfg_walker_free(it->w);
+    free(it->flat);
+    free(it->bits);
+    free(it->at);
+    free(it);
+}
+
+long long cfg_count(const struct cfg *c)
+{
+    struct cfg_iter *it = cfg_iter_new_names(c);
+    const struct cfg_case *k;
+    long long n = 0;
+    int r;
+    while ((r = cfg_iter_next(it, &k)) == 1)
+        n++;
+    cfg_iter_free(it);
+    return r < 0 ? -1 : n;
+}
+
+static const struct cfg_flat *flat(const struct cfg_case *k, size_t *n)
+{
+    struct cfg_iter *it = k->it;
+    if (!it->flat_valid) {
+        it->nflat = cfg_dict_flatten(k->d, !it->c->opts.keep_suffixes, &it->flat, &it->aflat);
+        it->flat_valid = true;
+    }
+    *n = it->nflat;
+    return it->flat;
+}
+
+static const struct cfg_ent *flat_get(const struct cfg_case *k, const char *key)
+{
+    size_t n, l = strlen(key);
+    const struct cfg_flat *f = flat(k, &n);
+    for (size_t i = 0; i < n; i++)
+        if (f[i].len == l && memcmp(f[i].text, key, l) == 0)
+            return f[i].v;
+    return NULL;
+}
+
+const char *cfg_case_name(const struct cfg_case *k)
+{
+    const struct cfg_ent *e = k->d->has_tuple ? flat_get(k, "name") : cfg_dict_get(k->d, K_NAME);
+    return e && e->type == V_STR ? e->s : "";
+}
+
+const char *cfg_case_shortname(const struct cfg_case *k)
+{
+    const struct cfg_ent *e = k->d->has_tuple ? flat_get(k, "shortname") :
+                              cfg_dict_get(k->d, K_SHORTNAME);
+    return e && e->type == V_STR ? e->s : "";
+}
+
+struct params *cfg_case_params(const struct cfg_case *k)
+{
+    if (k->it->names_only)
+        return NULL;
+    size_t n;
+    const struct cfg_flat *f = flat(k, &n);
+    struct params *p = params_new();
+    struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        strbuf_reset(&key);
+        strbuf_reset(&val);
+        strbuf_add(&key, f[i].text, f[i].len);
+        cfg_json_value(k->d, f[i].v, &val);
+        params_set(p, key.buf, val.buf);
+    }
+    strbuf_release(&key);
+    strbuf_release(&val);
+    return p;
+}
+
+static int flat_cmp(const void *a, const void *b)
+{
+    const struct cfg_flat *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->text, y->text, n);
+    if (r)
+        return r;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* One "key=value" line; the caller reserved room for string values. */
+static inline char *dump_line(char *p, struct strbuf *out, const struct cfg_dict *d,
+                              const struct cfg_flat *f, size_t reserve)
+{
+    memcpy(p, f->text, f->len);
+    p += f->len;
+    *p++ = '=';
+    if (f->v->type == V_STR) {
+        memcpy(p, f->v->s, f->v->len);
+        p += f->v->len;
+    } else {
+        /* JSON values are rare (3 per case): go through the strbuf */
+        strbuf_setlen(out, (size_t)(p - out->buf));
+        cfg_json_value(d, f->v, out);
+        strbuf_grow(out, reserve);
+        p = out->buf + out->len;
+    }
+    *p++ = '\n';
+    return p;
+}
+
+/* Room for every line of the case except JSON values (dump_line re-grows for those). */
+static size_t dump_size(const struct cfg_flat *f, size_t n)
+{
+    size_t sz = 1;
+    for (size_t i = 0; i < n; i++)
+        sz += f[i].len + 2 + (f[i].v->type == V_STR ? f[i].v->len : 0);
+    return sz;
+}
+
+void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
+{
+    struct cfg_iter *it = k->it;
+    const struct cfg *c = it->c;
+    strbuf_addstr(out, "== ");
+    strbuf_addstr(out, cfg_case_name(k));
+    strbuf_addch(out, '\n');
+    if (it->names_only) {
+        strbuf_addch(out, '\n');
+        return;
+    }
+    size_t n;
+    const struct cfg_flat *f = flat(k, &n);
+    /* dump_line writes JSON through the strbuf, which may move: keep the reserve
+     * larger than any single JSON value needs on top of the string lines */
+    size_t reserve = dump_size(f, n);
+    strbuf_grow(out, reserve);
+    char *p = out->buf + out->len;
+    if (!k->d->has_tuple) {
+        /* every key is a plain key interned at parse time: sort by precomputed rank
+         * with a bitmap instead of comparing strings */
+        size_t nk = c->nkey_rank;
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = f[i].v->key < nk;
+        if (ok) {
+            size_t words = (nk + 63) / 64;
+            if (it->nbits < words) {
+                free(it->bits);
+                free(it->at);
+                it->bits = xcalloc(words, sizeof(*it->bits));
+                it->at = xmalloc(words * 64 * sizeof(*it->at));
+                it->nbits = words;
+            }
+            for (size_t i = 0; i < n; i++) {
+                uint32_t r = c->key_rank[f[i].v->key];
+                it->bits[r >> 6] |= 1ull << (r & 63);
+                it->at[r] = (uint32_t)i;
+            }
+            for (size_t wd = 0; wd < words; wd++) {
+                uint64_t b = it->bits[wd];
+                if (!b)
+                    continue;
+                it->bits[wd] = 0;
+                while (b) {
+                    int bit = __builtin_ctzll(b);
+                    b &= b - 1;
+                    p = dump_line(p, out, k->d, &f[it->at[wd * 64 + (size_t)bit]], reserve);
+                }
+            }
+            *p++ = '\n';
+            strbuf_setlen(out, (size_t)(p - out->buf));
+            return;
+        }
+    }
+    struct cfg_flat *s = xmalloc((n + 1) * sizeof(*s));
+    memcpy(s, f, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), flat_cmp);
+    for (size_t i = 0; i < n; i++)
+        p = dump_line(p, out, k->d, &s[i], reserve);
+    free(s);
+    *p++ = '\n';
+    strbuf_setlen(out, (size_t)(p - out->buf));
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cfg: the Cartesian config engine (avocado-vt compatible), see ../shared/SYNTAX.md.
+ *
+ *   struct cfg_opts o = { 0 };
+ *   struct cfg *c = cfg_parse("tests.cfg", stmts, nstmts, &o);   // NULL: err_msg()
+ *   struct cfg_iter *it = cfg_iter_new(c);
+ *   const struct cfg_case *k;
+ *   int r;
+ *   while ((r = cfg_iter_next(it, &k)) == 1)
+ *       puts(cfg_case_name(k));
+ *   // r == -1: err_msg() says "FILE:LINE: ..." (or "interrupted" after cfg_cancel)
+ *   cfg_iter_free(it);
+ *   cfg_free(c);
+ *
+ * Expansion streams: cases are produced one at a time and memory does not grow with
+ * the number of cases.  A case handed out by cfg_iter_next() is owned by the iterator
+ * and valid until the next cfg_iter_next() / cfg_iter_free() call.
+ *
+ * Errors (err_msg()) always start with "FILE:LINE: ".  Parsing errors name what was
+ * expected and what was found; a missing include names the path and the including
+ * FILE:LINE; an include cycle names the chain.
+ *
+ * Not thread-safe per object; different cfg objects may be used from different threads
+ * (cfg_cancel is process-wide).
+ */
+#ifndef VTRUN_CFG_H
+#define VTRUN_CFG_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfg/params.h"
+#include "lib/strbuf.h"
+
+struct cfg;
+struct cfg_iter;
+struct cfg_case;
+
+struct cfg_opts {
+    /* Defaults mode (reference -d): per block, only the @/[default=] item if it yields. */
+    bool defaults;
+    /* NULL-terminated names of variants blocks expanded fully in defaults mode (-e). */
+    const char *const *expand_defaults;
+    /* Keep every suffix (reference -s, "skipdups" off). */
+    bool keep_suffixes;
+    /* Non-NULL: an include that resolves outside this directory is an error (fuzzing). */
+    const char *include_root;
+};
+
+/*
+ * Parse FILE (relative paths are taken from the CWD; includes relative to the including
+ * file's directory), then the NSTMTS statements STMTS (each one string, may hold
+ * several lines; relative includes from the CWD; reported as "<string>:LINE").
+ * FILE may be NULL: only the statements are parsed.  O may be NULL (all defaults).
+ * Returns NULL on error with err_msg() set.
+ */
+struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
+                      const struct cfg_opts *o);
+void cfg_free(struct cfg *c);
+
+/* Iteration.  cfg_iter_next(): 1 = *out is the next case, 0 = end, -1 = error
+ * (err_msg() names FILE:LINE of the statement responsible) or cancelled. */
+struct cfg_iter *cfg_iter_new(const struct cfg *c);
+int cfg_iter_next(struct cfg_iter *it, const struct cfg_case **out);
+void cfg_iter_free(struct cfg_iter *it);
+
+/*
+ * Names-only fast path (listing, counting): like cfg_iter_new() but the cases it yields
+ * carry only their name and shortname (no parameters are computed; operations that
+ * cannot change which cases exist are skipped).  cfg_case_params()/cfg_case_dump() on
+ * such a case return NULL / dump only the "== name" line.  Expansion-time errors of
+ * the skipped operations (a _max on a non-number) are not reported in this mode.
+ */
+struct cfg_iter *cfg_iter_new_names(const struct cfg *c);
+
+/* Count every case (names-only mode).  Returns -1 on error / cancel. */
+long long cfg_count(const struct cfg *c);
+
+const char *cfg_case_name(const struct cfg_case *k);       /* "" with no variants */
+const char *cfg_case_shortname(const struct cfg_case *k);
+/* A new dict (caller frees) in the case's key order; non-string values (dep,
+ * _name_map_file, _short_name_map_file) as their JSON text, as in the dump. */
+struct params *cfg_case_params(const struct cfg_case *k);
+/* Append the canonical dump block: "== name\n", "key=value\n" sorted by key (byte
+ * order = code point order), non-string values as JSON, then "\n". */
+void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
+
+/* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly,
+ * even inside a huge product with few or no surviving cases. */
+extern volatile sig_atomic_t cfg_cancel;
+
+#endif

@@ -1,0 +1,887 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Expansion: an explicit-stack depth-first walk of the inverted tree, children in item
+ * order, yielding a case at the leaf.  Semantics are the simple rule of SYNTAX.md 6.2
+ * (filters and conditions evaluated on the final name, operations in textual order);
+ * pruning is an optimisation (6.3): when a node is entered, every `only` whose labels
+ * can no longer all appear (neither on the path nor below the node) and every `no`
+ * already matched by the path cut the subtree.  "Below the node" is a list of ranges of
+ * item numbers (cfg_node.rlo/rhi/rup) looked up in per-label occurrence lists.
+ *
+ * `join` (8.2) runs one sub-walker per term from the join's node, with the term as an
+ * extra `only`, and yields the merged product.
+ */
+#include "cfg/walk.h"
+#include "lib/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct frame {
+    const struct cfg_node *n;
+    uint32_t child;
+    uint32_t nlab, nsn, ndep, naf, nres;
+    uint64_t yields_at;
+    bool leaf_done;
+    const uint32_t *vis;     /* children that can pass the `only` filters, or NULL */
+    uint32_t nvis;
+};
+
+struct afilt {
+    const struct cfg_filter *f;
+    bool only;
+    bool resolved;      /* decided for the whole subtree: skip until popped */
+};
+
+struct join;
+
+struct cfg_walker {
+    struct cfg *c;
+    bool names_only;
+    struct frame *fr;
+    size_t nfr, afr, base;
+    bool base_join_done;
+    uint32_t *lab;
+    size_t nlab, alab;
+    uint32_t *sn;
+    size_t nsn, asn;
+    struct strbuf depbuf;
+    size_t *depoff;          /* end offsets in depbuf */
+    size_t ndep, adep;
+    struct afilt *af;
+    size_t naf, aaf;
+    uint32_t *res;           /* indices of af resolved, in order (undone on pop) */
+    size_t nres, ares;
+    const struct cfg_filter **extra;
+    size_t nextra;
+    uint32_t *cnt_val, *cnt_lab;
+    uint64_t yields;
+    uint64_t steps;
+    struct cfg_dict dict;
+    const struct cfg_op **ops;
+    size_t nops, aops;
+    struct strbuf name, shortname;
+    struct join *js;
+    /* container -> viable children, keyed by the state the `only` filters see */
+    struct vcache *vc;
+    size_t nvc, avc, vc_entries;
+};
+
+struct vcache {
+    uint64_t sig;
+    const struct cfg_node *n;
+    uint32_t *vis;
+    uint32_t nvis;
+};
+
+struct join {
+    size_t level;
+    size_t nterms;
+    struct cfg_filter *terms;       /* one single-term filter per term */
+    struct cfg_walker **sub;
+    struct cfg_dict *cur;           /* cur[i]: current case of term i (i < n-1) */
+    struct cfg_dict *tmp;           /* merge results */
+    const char *file;
+    int line;
+    bool started;
+};
+
+static void *grow(void *p, size_t *alloc, size_t need, size_t sz)
+{
+    if (need <= *alloc)
+        return p;
+    size_t na = *alloc ? *alloc * 2 : 64;
+    while (na < need)
+        na *= 2;
+    *alloc = na;
+    return xrealloc(p, na * sz);
+}
+
+struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
+{
+    struct cfg_walker *w = xcalloc(1, sizeof(*w));
+    w->c = c;
+    w->names_only = names_only;
+    strbuf_init(&w->depbuf, 256);
+    strbuf_init(&w->name, 256);
+    strbuf_init(&w->shortname, 256);
+    w->cnt_val = xcalloc(c->strs.n + 1, sizeof(*w->cnt_val));
+    w->cnt_lab = xcalloc(c->nlabels + 1, sizeof(*w->cnt_lab));
+    cfg_dict_init(&w->dict, c);
+    return w;
+}
+
+static void join_free(struct join *j);
+
+void cfg_walker_free(struct cfg_walker *w)
+{
+    if (!w)
+        return;
+    if (w->js)
+        join_free(w->js);
+    free(w->fr);
+    free(w->lab);
+    free(w->sn);
+    strbuf_release(&w->depbuf);
+    free(w->depoff);
+    free(w->af);
+    free(w->res);
+    for (size_t i = 0; i < w->avc; i++)
+        free(w->vc[i].vis);
+    free(w->vc);
+    free(w->extra);
+    free(w->cnt_val);
+    free(w->cnt_lab);
+    cfg_dict_release(&w->dict);
+    free(w->ops);
+    strbuf_release(&w->name);
+    strbuf_release(&w->shortname);
+    free(w);
+}
+
+/* ---- pruning ---- */
+
+static bool occ_in(const uint32_t *v, uint32_t n, uint32_t lo, uint32_t hi)
+{
+    uint32_t a = 0, b = n;
+    while (a < b) {
+        uint32_t m = a + (b - a) / 2;
+        if (v[m] < lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < n && v[a] <= hi;
+}
+
+static bool atom_possible(const struct cfg_walker *w, const struct cfg_node *n,
+                          const struct cfg_label *a)
+{
+    const struct cfg *c = w->c;
+    const uint32_t *occ;
+    uint32_t nocc;
+    if (a->var == CFG_NONE) {
+        if (w->cnt_val[a->val])
+            return true;
+        if (a->val >= c->nocc_valtab)
+            return false;
+        occ = c->occ_val[a->val];
+        nocc = c->nocc_val[a->val];
+    } else {
+        if (w->cnt_lab[a->lid])
+            return true;
+        if (a->lid >= c->nocc_labtab)
+            return false;
+        occ = c->occ_lab[a->lid];
+        nocc = c->nocc_lab[a->lid];
+    }
+    if (!nocc)
+        return false;
+    for (const struct cfg_node *r = n; r; r = r->rup)
+        if (r->rlo <= r->rhi && occ_in(occ, nocc, r->rlo, r->rhi))
+            return true;
+    return false;
+}
+
+static bool only_possible(const struct cfg_walker *w, const struct cfg_node *n,
+                          const struct cfg_filter *f)
+{
+    for (uint32_t t = 0; t < f->nterms; t++) {
+        const struct cfg_term *term = &f->terms[t];
+        bool ok = true;
+        for (uint32_t k = 0; k < term->nchains && ok; k++) {
+            const struct cfg_chain *ch = &term->chains[k];
+            for (uint32_t i = 0; i < ch->natoms && ok; i++)
+                ok = atom_possible(w, n, &ch->atoms[i]);
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* Does the path so far match F?  Counts rule out most chains without a scan. */
+static bool prefix_match(const struct cfg_walker *w, const struct cfg_filter *f)
+{
+    for (uint32_t t = 0; t < f->nterms; t++) {
+        const struct cfg_term *term = &f->terms[t];
+        bool ok = true;
+        for (uint32_t k = 0; k < term->nchains && ok; k++) {
+            const struct cfg_chain *ch = &term->chains[k];
+            for (uint32_t i = 0; i < ch->natoms && ok; i++) {
+                const struct cfg_label *a = &ch->atoms[i];
+                ok = a->var == CFG_NONE ? w->cnt_val[a->val] != 0 : w->cnt_lab[a->lid] != 0;
+            }
+        }
+        if (!ok)
+            continue;
+        struct cfg_filter one = { .nterms = 1, .terms = (struct cfg_term *)term };
+        if (cfg_filter_match(w->c, &one, w->lab, w->nlab))
+            return true;
+    }
+    return false;
+}
+
+static void resolve(struct cfg_walker *w, size_t i)
+{
+    w->af[i].resolved = true;
+    w->res = grow(w->res, &w->ares, w->nres + 1, sizeof(*w->res));
+    w->res[w->nres++] = (uint32_t)i;
+}
+
+static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
+{
+    for (size_t i = 0; i < w->naf; i++) {
+        const struct afilt *a = &w->af[i];
+        if (a->resolved)
+            continue;
+        if (a->only) {
+            if (!only_possible(w, n, a->f))
+                return false;
+            if (prefix_match(w, a->f))
+                resolve(w, i);
+        } else {
+            if (prefix_match(w, a->f))
+                return false;
+            if (!only_possible(w, n, a->f))
+                resolve(w, i);
+        }
+    }
+    return true;
+}
+
+/* ---- viable children of a wide container ---- */
+
+#define VC_MIN_CHILDREN 12
+#define VC_MAX_ENTRIES 200000
+
+static bool atom_possible_child(const struct cfg_walker *w, const struct cfg_node *x,
+                                const struct cfg_label *a)
+{
+    for (uint32_t i = 0; i < x->nname; i++) {
+        const struct cfg_label *l = &w->c->labels[x->name[i]];
+        if (l->val == a->val && (a->var == CFG_NONE || l->var == a->var))
+            return true;
+    }
+    return atom_possible(w, x, a);
+}
+
+static bool child_possible(const struct cfg_walker *w, const struct cfg_node *x,
+                           const struct cfg_filter *f)
+{
+    for (uint32_t t = 0; t < f->nterms; t++) {
+        const struct cfg_term *term = &f->terms[t];
+        bool ok = true;
+        for (uint32_t k = 0; k < term->nchains && ok; k++) {
+            const struct cfg_chain *ch = &term->chains[k];
+            for (uint32_t i = 0; i < ch->natoms && ok; i++)
+                ok = atom_possible_child(w, x, &ch->atoms[i]);
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* The state the unresolved `only` filters see at N: which filters, and which of their
+ * atoms the path already has.  Children's fate under them depends on nothing else. */
+static uint64_t only_sig(const struct cfg_walker *w, const struct cfg_node *n, bool *any)
+{
+    uint64_t h = (uint64_t)(uintptr_t)n * 0x9E3779B97F4A7C15ull;
+    *any = false;
+    for (size_t i = 0; i < w->naf; i++) {
+        const struct afilt *a = &w->af[i];
+        if (a->resolved || !a->only)
+            continue;
+        *any = true;
+        h = (h ^ (uint64_t)(uintptr_t)a->f) * 0x100000001B3ull;
+        uint64_t idx = 0;
+        for (uint32_t t = 0; t < a->f->nterms; t++)
+            for (uint32_t k = 0; k < a->f->terms[t].nchains; k++) {
+                const struct cfg_chain *ch = &a->f->terms[t].chains[k];
+                for (uint32_t j = 0; j < ch->natoms; j++, idx++) {
+                    const struct cfg_label *at = &ch->atoms[j];
+                    if (at->var == CFG_NONE ? w->cnt_val[at->val] : w->cnt_lab[at->lid])
+                        h = (h ^ (idx + 1)) * 0x100000001B3ull;
+                }
+            }
+        h = (h ^ idx) * 0x100000001B3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static void viable_children(struct cfg_walker *w, struct frame *f)
+{
+    const struct cfg_node *n = f->n;
+    f->vis = NULL;
+    f->nvis = 0;
+    if (n->nchildren < VC_MIN_CHILDREN)
+        return;
+    bool any;
+    uint64_t sig = only_sig(w, n, &any);
+    if (!any)
+        return;
+    if (w->nvc * 2 >= w->avc) {
+        if (w->vc_entries >= VC_MAX_ENTRIES)
+            return;
+        size_t na = w->avc ? w->avc * 2 : 1024;
+        struct vcache *nv = xcalloc(na, sizeof(*nv));
+        for (size_t i = 0; i < w->avc; i++) {
+            if (!w->vc[i].n)
+                continue;
+            size_t j = (size_t)(w->vc[i].sig >> 7) & (na - 1);
+            while (nv[j].n)
+                j = (j + 1) & (na - 1);
+            nv[j] = w->vc[i];
+        }
+        free(w->vc);
+        w->vc = nv;
+        w->avc = na;
+    }
+    size_t j = (size_t)(sig >> 7) & (w->avc - 1);
+    while (w->vc[j].n) {
+        if (w->vc[j].sig == sig && w->vc[j].n == n) {
+            f->vis = w->vc[j].vis;
+            f->nvis = w->vc[j].nvis;
+            return;
+        }
+        j = (j + 1) & (w->avc - 1);
+    }
+    uint32_t *vis = xmalloc((n->nchildren + 1) * sizeof(*vis));
+    uint32_t nv = 0;
+    for (size_t c = 0; c < n->nchildren; c++) {
+        const struct cfg_node *x = n->children[c];
+        bool ok = true;
+        for (size_t i = 0; i < w->naf && ok; i++) {
+            const struct afilt *a = &w->af[i];
+            if (!a->resolved && a->only)
+                ok = child_possible(w, x, a->f);
+        }
+        if (ok)
+            vis[nv++] = (uint32_t)c;
+    }
+    w->vc[j].sig = sig;
+    w->vc[j].n = n;
+    w->vc[j].vis = vis;
+    w->vc[j].nvis = nv;
+    w->nvc++;
+    w->vc_entries++;
+    f->vis = vis;
+    f->nvis = nv;
+}
+
+/* ---- path stack ---- */
+
+static void label_text(const struct cfg *c, uint32_t l, struct strbuf *sb)
+{
+    strbuf_add(sb, c->llong[l], c->llong_len[l]);
+}
+
+static void pop(struct cfg_walker *w)
+{
+    struct frame *f = &w->fr[--w->nfr];
+    for (size_t i = f->nlab; i < w->nlab; i++) {
+        const struct cfg_label *L = &w->c->labels[w->lab[i]];
+        w->cnt_val[L->val]--;
+        w->cnt_lab[w->lab[i]]--;
+    }
+    w->nlab = f->nlab;
+    w->nsn = f->nsn;
+    w->ndep = f->ndep;
+    strbuf_setlen(&w->depbuf, f->ndep ? w->depoff[f->ndep - 1] : 0);
+    while (w->nres > f->nres)
+        w->af[w->res[--w->nres]].resolved = false;
+    w->naf = f->naf;
+}
+
+static int join_start(struct cfg_walker *w, size_t level);
+
+/* Enter node N; false if its subtree cannot yield a case. */
+static int push(struct cfg_walker *w, const struct cfg_node *n)
+{
+    const struct cfg *c = w->c;
+    w->fr = grow(w->fr, &w->afr, w->nfr + 1, sizeof(*w->fr));
+    struct frame *f = &w->fr[w->nfr++];
+    f->n = n;
+    f->child = 0;
+    f->nlab = (uint32_t)w->nlab;
+    f->nsn = (uint32_t)w->nsn;
+    f->ndep = (uint32_t)w->ndep;
+    f->naf = (uint32_t)w->naf;
+    f->nres = (uint32_t)w->nres;
+    f->yields_at = w->yields;
+    f->leaf_done = false;
+    f->vis = NULL;
+    f->nvis = 0;
+    if (n->dep) {
+        /* "<labels above>.<chain>" for every chain of the dependency filter */
+        for (uint32_t t = 0; t < n->dep->nterms; t++)
+            for (uint32_t k = 0; k < n->dep->terms[t].nchains; k++) {
+                const struct cfg_chain *ch = &n->dep->terms[t].chains[k];
+                size_t st = w->depbuf.len;
+                for (size_t i = 0; i < w->nlab; i++) {
+                    if (w->depbuf.len > st)
+                        strbuf_addch(&w->depbuf, '.');
+                    label_text(c, w->lab[i], &w->depbuf);
+                }
+                for (uint32_t i = 0; i < ch->natoms; i++) {
+                    if (w->depbuf.len > st)
+                        strbuf_addch(&w->depbuf, '.');
+                    const struct cfg_label *a = &ch->atoms[i];
+                    if (a->var != CFG_NONE)
+                        strbuf_addf(&w->depbuf, "(%s=%s)", c->strs.s[a->var], c->strs.s[a->val]);
+                    else
+                        strbuf_add(&w->depbuf, c->strs.s[a->val], c->strs.len[a->val]);
+                }
+                w->depoff = grow(w->depoff, &w->adep, w->ndep + 1, sizeof(*w->depoff));
+                w->depoff[w->ndep++] = w->depbuf.len;
+            }
+    }
+    if (n->nname) {
+        w->lab = grow(w->lab, &w->alab, w->nlab + n->nname, sizeof(*w->lab));
+        for (uint32_t i = 0; i < n->nname; i++) {
+            uint32_t l = n->name[i];
+            w->lab[w->nlab++] = l;
+            w->cnt_val[c->labels[l].val]++;
+            w->cnt_lab[l]++;
+        }
+        if (n->append_to_shortname) {
+            w->sn = grow(w->sn, &w->asn, w->nsn + n->nname, sizeof(*w->sn));
+            for (uint32_t i = 0; i < n->nname; i++)
+                w->sn[w->nsn++] = n->name[i];
+        }
+    }
+    if (n->nhoist) {
+        w->af = grow(w->af, &w->aaf, w->naf + n->nhoist, sizeof(*w->af));
+        for (uint32_t i = 0; i < n->nhoist; i++) {
+            w->af[w->naf].f = n->hoist[i].u.f;
+            w->af[w->naf].only = n->hoist[i].kind == CI_ONLY;
+            w->af[w->naf].resolved = false;
+            w->naf++;
+        }
+    }
+    if ((n->nname || n->nhoist) && !filters_ok(w, n)) {
+        pop(w);
+        return 0;
+    }
+    if (n->has_join && !(w->nfr - 1 == w->base && w->base_join_done))
+        return join_start(w, w->nfr - 1);
+    viable_children(w, &w->fr[w->nfr - 1]);
+    return 1;
+}
+
+/* ---- the leaf ---- */
+
+static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bool in_cond)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (it[i].kind) {
+        case CI_OP:
+            if (w->names_only)
+                break;
+            w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
+            w->ops[w->nops++] = it[i].u.op;
+            break;
+        case CI_ONLY:
+            if (!prefix_match(w, it[i].u.f))
+                return 0;
+            break;
+        case CI_NO:
+            if (prefix_match(w, it[i].u.f))
+                return 0;
+            break;
+        case CI_COND:
+        case CI_NCOND: {
+            const struct cfg_cond *cd = it[i].u.cond;
+            if (w->names_only && !cd->has_filter)
+                break;
+            bool m = prefix_match(w, cd->f);
+            if (m == (it[i].kind == CI_COND)) {
+                int r = collect(w, cd->content, cd->n, true);
+                if (r <= 0)
+                    return r;
+            }
+            break;
+        }
+        case CI_JOIN:
+            if (in_cond) {
+                err_set("%s:%d: 'join' is not allowed inside a conditional block",
+                        it[i].file, it[i].line);
+                return -1;
+            }
+            break;
+        }
+    }
+    return 1;
+}
+
+static int eval_leaf(struct cfg_walker *w)
+{
+    const struct cfg *c = w->c;
+    w->nops = 0;
+    for (size_t i = w->nfr; i-- > 0;) {
+        const struct cfg_node *n = w->fr[i].n;
+        int r = w->names_only ? collect(w, n->fcontent, n->nfcontent, false) :
+                                collect(w, n->content, n->ncontent, false);
+        if (r <= 0)
+            return r;
+    }
+    for (size_t i = 0; i < w->nextra; i++)
+        if (!prefix_match(w, w->extra[i]))
+            return 0;
+    strbuf_reset(&w->name);
+    for (size_t i = 0; i < w->nlab; i++) {
+        if (i)
+            strbuf_addch(&w->name, '.');
+        label_text(c, w->lab[i], &w->name);
+    }
+    strbuf_reset(&w->shortname);
+    for (size_t i = 0; i < w->nsn; i++) {
+        if (i)
+            strbuf_addch(&w->shortname, '.');
+        uint32_t v = c->labels[w->sn[i]].val;
+        strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
+    }
+    struct cfg_dict *d = &w->dict;
+    cfg_dict_reset(d, "", 0, "", 0);
+    char *nm = cfg_dict_alloc(d, w->name.len + 1);
+    memcpy(nm, w->name.buf, w->name.len + 1);
+    char *sn = cfg_dict_alloc(d, w->shortname.len + 1);
+    memcpy(sn, w->shortname.buf, w->shortname.len + 1);
+    cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
+    cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
+    if (w->names_only)
+        return 1;
+    size_t prev = 0;
+    for (size_t i = 0; i < w->ndep; i++) {
+        char *s = cfg_dict_alloc(d, w->depoff[i] - prev + 1);
+        memcpy(s, w->depbuf.buf + prev, w->depoff[i] - prev);
+        s[w->depoff[i] - prev] = '\0';
+        cfg_dict_dep_add(d, s, w->depoff[i] - prev);
+        prev = w->depoff[i];
+    }
+    for (size_t i = 0; i < w->nops; i++)
+        if (cfg_dict_apply(d, w->ops[i]) < 0)
+            return -1;
+    if (cfg_dict_postfix(d) < 0)
+        return -1;
+    return 1;
+}
+
+/* ---- join ---- */
+
+static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
+                                     const struct cfg_filter *term)
+{
+    struct cfg_walker *s = cfg_walker_new(w->c, w->names_only);
+    s->fr = xmalloc((level + 1) * sizeof(*s->fr));
+    s->afr = level + 1;
+    memcpy(s->fr, w->fr, (level + 1) * sizeof(*s->fr));
+    s->nfr = level + 1;
+    s->base = level;
+    s->base_join_done = true;
+    struct frame *f = &s->fr[level];
+    f->child = 0;
+    f->leaf_done = false;
+    f->yields_at = 0;
+    f->vis = NULL;     /* the term filter is new: consider every child */
+    f->nvis = 0;
+    s->lab = xmalloc((w->nlab + 1) * sizeof(*s->lab));
+    if (w->nlab)
+        memcpy(s->lab, w->lab, w->nlab * sizeof(*s->lab));
+    s->nlab = s->alab = w->nlab;
+    for (size_t i = 0; i < s->nlab; i++) {
+        s->cnt_val[w->c->labels[s->lab[i]].val]++;
+        s->cnt_lab[s->lab[i]]++;
+    }
+    s->sn = xmalloc((w->nsn + 1) * sizeof(*s->sn));
+    if (w->nsn)
+        memcpy(s->sn, w->sn, w->nsn * sizeof(*s->sn));
+    s->nsn = s->asn = w->nsn;
+    if (w->depbuf.len)
+        strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
+    s->depoff = xmalloc((w->ndep + 1) * sizeof(*s->depoff));
+    if (w->ndep)
+        memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
+    s->ndep = s->adep = w->ndep;
+    s->af = xmalloc((w->naf + 1) * sizeof(*s->af));
+    if (w->naf)
+        memcpy(s->af, w->af, w->naf * sizeof(*s->af));
+    s->naf = s->aaf = w->naf;
+    s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
+    s->af[s->naf].f = term;
+    s->af[s->naf].only = true;
+    s->af[s->naf].resolved = false;
+    s->naf++;
+    /* the parent's resolutions hold for the whole prefix */
+    for (size_t i = 0; i < w->nres; i++) {
+        s->res = grow(s->res, &s->ares, s->nres + 1, sizeof(*s->res));
+        s->res[s->nres++] = w->res[i];
+    }
+    s->extra = xmalloc((w->nextra + 1) * sizeof(*s->extra));
+    if (w->nextra)
+        memcpy(s->extra, w->extra, w->nextra * sizeof(*s->extra));
+    s->extra[w->nextra] = term;
+    s->nextra = w->nextra + 1;
+    /* the frames' stack marks stay valid: the copied stacks are the same up to level */
+    return s;
+}
+
+static void join_free(struct join *j)
+{
+    for (size_t i = 0; i < j->nterms; i++) {
+        cfg_walker_free(j->sub[i]);
+        cfg_dict_release(&j->cur[i]);
+        cfg_dict_release(&j->tmp[i]);
+    }
+    free(j->sub);
+    free(j->cur);
+    free(j->tmp);
+    free(j->terms);
+    free(j);
+}
+
+static int join_start(struct cfg_walker *w, size_t level)
+{
+    const struct cfg_node *n = w->fr[level].n;
+    struct join *j = xcalloc(1, sizeof(*j));
+    j->level = level;
+    for (size_t i = 0; i < n->ncontent; i++)
+        if (n->content[i].kind == CI_JOIN) {
+            if (!j->file) {
+                j->file = n->content[i].file;
+                j->line = n->content[i].line;
+            }
+            j->nterms += n->content[i].u.f->nterms;
+        }
+    j->terms = xcalloc(j->nterms + 1, sizeof(*j->terms));
+    size_t k = 0;
+    for (size_t i = 0; i < n->ncontent; i++)
+        if (n->content[i].kind == CI_JOIN) {
+            const struct cfg_filter *f = n->content[i].u.f;
+            for (uint32_t t = 0; t < f->nterms; t++) {
+                j->terms[k].nterms = 1;
+                j->terms[k].terms = &f->terms[t];
+                j->terms[k].line = f->line;
+                k++;
+            }
+        }
+    j->sub = xcalloc(j->nterms + 1, sizeof(*j->sub));
+    j->cur = xcalloc(j->nterms + 1, sizeof(*j->cur));
+    j->tmp = xcalloc(j->nterms + 1, sizeof(*j->tmp));
+    for (size_t i = 0; i < j->nterms; i++) {
+        cfg_dict_init(&j->cur[i], w->c);
+        cfg_dict_init(&j->tmp[i], w->c);
+    }
+    w->js = j;
+    return 1;
+}
+
+/* avocado's mk_name: strip the common dotted prefix, which is used as a regex. */
+static int mk_name(const struct join *j, const char *a, size_t al, const char *b, size_t bl,
+                   struct strbuf *out)
+{
+    size_t i = 0;
+    while (i < al && i < bl && a[i] == b[i])
+        i++;
+    if (i == al || i == bl) {
+        err_set("%s:%d: join: the names '%.*s' and '%.*s' have no differing part "
+                "(identical names cannot be joined)", j->file, j->line,
+                (int)(al > 200 ? 200 : al), a, (int)(bl > 200 ? 200 : bl), b);
+        return -1;
+    }
+    size_t cpl = 0;
+    for (size_t k = 0; k < i; k++)
+        if (a[k] == '.')
+            cpl = k;
+    if (cpl == 0) {
+        strbuf_add(out, a, al);
+        strbuf_addch(out, '.');
+        strbuf_add(out, b, bl);
+        return 0;
+    }
+    struct strbuf pat = STRBUF_INIT;
+    strbuf_addch(&pat, '^');
+    strbuf_add(&pat, a, cpl);
+    char eb[300];
+    pcre2_code *re = cfg_regex_compile(pat.buf, pat.len, false, eb, sizeof(eb));
+    strbuf_release(&pat);
+    if (!re) {
+        err_set("%s:%d: join: bad name prefix '%.*s': %s", j->file, j->line, (int)cpl, a, eb);
+        return -1;
+    }
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    size_t s1 = 0, s2 = 0;
+    if (pcre2_match(re, (PCRE2_SPTR)a, al, 0, 0, md, NULL) >= 0)
+        s1 = pcre2_get_ovector_pointer(md)[1];
+    if (pcre2_match(re, (PCRE2_SPTR)b, bl, 0, 0, md, NULL) >= 0)
+        s2 = pcre2_get_ovector_pointer(md)[1];
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    strbuf_add(out, a, cpl);
+    strbuf_add(out, a + s1, al - s1);
+    strbuf_add(out, b + s2, bl - s2);
+    return 0;
+}
+
+static int merge(const struct join *j, struct cfg_dict *dst, const struct cfg_dict *d1,
+                 const struct cfg_dict *d2)
+{
+    struct strbuf n = STRBUF_INIT, s = STRBUF_INIT;
+    const struct cfg_ent *n1 = cfg_dict_get(d1, K_NAME), *n2 = cfg_dict_get(d2, K_NAME);
+    const struct cfg_ent *s1 = cfg_dict_get(d1, K_SHORTNAME), *s2 = cfg_dict_get(d2, K_SHORTNAME);
+    int rc = -1;
+    if (!n1 || !n2 || !s1 || !s2 || n1->type != V_STR || n2->type != V_STR ||
+        s1->type != V_STR || s2->type != V_STR) {
+        err_set("%s:%d: join: a case has no name", j->file, j->line);
+        goto out;
+    }
+    if (mk_name(j, n1->s, n1->len, n2->s, n2->len, &n) < 0 ||
+        mk_name(j, s1->s, s1->len, s2->s, s2->len, &s) < 0)
+        goto out;
+    cfg_dict_copy(dst, d1);
+    cfg_dict_update(dst, d2);
+    char *a = cfg_dict_alloc(dst, n.len + 1);
+    memcpy(a, n.buf, n.len + 1);
+    cfg_dict_set_str(dst, K_NAME, a, n.len, NULL);
+    char *b = cfg_dict_alloc(dst, s.len + 1);
+    memcpy(b, s.buf, s.len + 1);
+    cfg_dict_set_str(dst, K_SHORTNAME, b, s.len, NULL);
+    rc = 0;
+out:
+    strbuf_release(&n);
+    strbuf_release(&s);
+    return rc;
+}
+
+/* Next case of the product; 0 when exhausted. */
+static int join_next(struct cfg_walker *w, struct cfg_dict **out)
+{
+    struct join *j = w->js;
+    size_t n = j->nterms;
+    struct cfg_dict *d;
+    int r;
+    if (!j->started) {
+        j->started = true;
+        for (size_t i = 0; i < n; i++) {
+            j->sub[i] = sub_walker(w, j->level, &j->terms[i]);
+            if (i + 1 == n)
+                break;
+            r = cfg_walker_next(j->sub[i], &d);
+            if (r <= 0)
+                return r;
+            cfg_dict_copy(&j->cur[i], d);
+        }
+    }
+    for (;;) {
+        r = cfg_walker_next(j->sub[n - 1], &d);
+        if (r < 0)
+            return r;
+        if (r == 1)
+            break;
+        /* odometer: advance the first level that still has cases */
+        size_t i = n - 1;
+        for (;;) {
+            if (i == 0)
+                return 0;
+            i--;
+            r = cfg_walker_next(j->sub[i], &d);
+            if (r < 0)
+                return r;
+            if (r == 1) {
+                cfg_dict_copy(&j->cur[i], d);
+                break;
+            }
+        }
+        for (size_t k = i + 1; k < n; k++) {
+            cfg_walker_free(j->sub[k]);
+            j->sub[k] = sub_walker(w, j->level, &j->terms[k]);
+            if (k + 1 == n)
+                break;
+            r = cfg_walker_next(j->sub[k], &d);
+            if (r <= 0)
+                return r;
+            cfg_dict_copy(&j->cur[k], d);
+        }
+    }
+    if (n == 1) {
+        *out = d;
+        return 1;
+    }
+    /* merge(cur[0], merge(cur[1], ... merge(cur[n-2], d))) */
+    const struct cfg_dict *right = d;
+    for (size_t i = n - 1; i-- > 0;) {
+        if (merge(j, &j->tmp[i], &j->cur[i], right) < 0)
+            return -1;
+        right = &j->tmp[i];
+    }
+    *out = &j->tmp[0];
+    return 1;
+}
+
+/* ---- the walk ---- */
+
+int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
+{
+    if (!w->nfr && !w->yields && !w->steps) {
+        w->steps = 1;
+        int r = push(w, w->c->root);
+        (void)r;
+    }
+    for (;;) {
+        if ((++w->steps & 1023) == 0 && cfg_cancel) {
+            err_set("interrupted");
+            return -1;
+        }
+        if (w->js) {
+            int r = join_next(w, out);
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                w->yields++;
+                return 1;
+            }
+            join_free(w->js);
+            w->js = NULL;
+            if (w->nfr > w->base)
+                pop(w);
+            continue;
+        }
+        if (w->nfr <= w->base)
+            return 0;
+        struct frame *f = &w->fr[w->nfr - 1];
+        const struct cfg_node *n = f->n;
+        if (!n->nchildren) {
+            if (f->leaf_done) {
+                pop(w);
+                continue;
+            }
+            f->leaf_done = true;
+            int r = eval_leaf(w);
+            pop(w);
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                w->yields++;
+                *out = &w->dict;
+                return 1;
+            }
+            continue;
+        }
+        uint32_t lim = f->vis ? f->nvis : (uint32_t)n->nchildren;
+        if (f->child < lim) {
+            uint32_t prev = f->child ? (f->vis ? f->vis[f->child - 1] : f->child - 1) : 0;
+            if (w->c->opts.defaults && f->child > 0 && n->children[prev]->is_default &&
+                w->yields > f->yields_at) {
+                f->child = lim;
+                continue;
+            }
+            uint32_t ci = f->vis ? f->vis[f->child] : f->child;
+            f->child++;
+            push(w, n->children[ci]);
+            continue;
+        }
+        pop(w);
+    }
+}

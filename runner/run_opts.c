@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The vtrun option table and the parser that reads it.  Each row names an option, its
+ * argument (NULL for a flag), its one-line help and the function that stores it; the
+ * same rows print --help.  Cross-option rules (one listing action, --short needs
+ * --list, listing needs --config) are checked once, after the whole line is read.
+ */
+#include "runner/run_opts.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef VTRUN_VERSION
+#define VTRUN_VERSION "0.1.0"
+#endif
+
+struct run_opt {
+    const char *name;       /* long name, without the leading "--" */
+    const char *arg;        /* argument name in --help, NULL for a flag */
+    const char *help;
+    int (*set)(struct run_opts *o, const struct run_opt *opt, const char *arg);
+    int action;             /* for set_action: the enum run_action it selects */
+};
+
+static void add_stmt(struct run_opts *o, char *stmt)
+{
+    o->stmts = xrealloc(o->stmts, (o->nstmts + 1) * sizeof(*o->stmts));
+    o->stmts[o->nstmts++] = stmt;
+}
+
+/* "--only 'A B'" -> "only A", "only B": one statement per whitespace-separated word,
+ * exactly like avocado-vt's --vt-only-filter (Python str.split()). */
+static void add_words(struct run_opts *o, const char *keyword, const char *arg)
+{
+    const char *p = arg;
+    for (;;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *w = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        add_stmt(o, xasprintf("%s %.*s", keyword, (int)(p - w), w));
+    }
+}
+
+static int set_config(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    if (o->config) {
+        err_set("--%s given twice ('%s' and '%s')", opt->name, o->config, arg);
+        return -1;
+    }
+    if (!*arg) {
+        err_set("--%s needs a file name", opt->name);
+        return -1;
+    }
+    o->config = arg;
+    return 0;
+}
+
+static int set_only(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)opt;
+    add_words(o, "only", arg);
+    return 0;
+}
+
+static int set_no(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)opt;
+    add_words(o, "no", arg);
+    return 0;
+}
+
+static int set_stmt(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)opt;
+    add_stmt(o, xstrdup(arg));
+    return 0;
+}
+
+static int set_action(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)arg;
+    if (o->action != RUN_ACTION_JOB && o->action != (enum run_action)opt->action) {
+        err_set("--list, --count and --dump cannot be combined");
+        return -1;
+    }
+    o->action = (enum run_action)opt->action;
+    return 0;
+}
+
+/* --help and --version win over whatever came before them. */
+static int set_stop(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)arg;
+    o->action = (enum run_action)opt->action;
+    return 0;
+}
+
+static int set_short(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)opt;
+    (void)arg;
+    o->short_names = true;
+    return 0;
+}
+
+static int set_defaults(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    (void)opt;
+    (void)arg;
+    o->defaults = true;
+    return 0;
+}
+
+/* --expand a,b: like the reference's -e "a,b" (which only matters with -d, so it
+ * implies --defaults here rather than being silently ignored). */
+static int set_expand(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    const char *p = arg;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n) {
+            o->expand = xrealloc(o->expand, (o->nexpand + 2) * sizeof(*o->expand));
+            o->expand[o->nexpand++] = xstrndup(p, n);
+            o->expand[o->nexpand] = NULL;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (!o->nexpand) {
+        err_set("--%s needs block names (--%s a,b)", opt->name, opt->name);
+        return -1;
+    }
+    o->defaults = true;
+    return 0;
+}
+
+static const struct run_opt opts[] = {
+    { "config", "FILE", "the Cartesian config to read", set_config, 0 },
+    { "only", "F", "keep only cases matching F; each word of F is one 'only' statement",
+      set_only, 0 },
+    { "no", "F", "drop cases matching F; each word of F is one 'no' statement",
+      set_no, 0 },
+    { "set", "STATEMENT", "append STATEMENT verbatim (e.g. 'mem = 2048', any operator)",
+      set_stmt, 0 },
+    { "list", NULL, "print one case name per line", set_action, RUN_ACTION_LIST },
+    { "short", NULL, "with --list: print shortnames instead of names", set_short, 0 },
+    { "count", NULL, "print the number of cases", set_action, RUN_ACTION_COUNT },
+    { "dump", NULL, "print every case's parameters in the canonical dump format",
+      set_action, RUN_ACTION_DUMP },
+    { "defaults", NULL, "defaults mode: expand only the default item of each block",
+      set_defaults, 0 },
+    { "expand", "NAMES", "with --defaults: expand the blocks NAMES (a,b) fully; implies "
+      "--defaults", set_expand, 0 },
+    { "help", NULL, "print this help and exit", set_stop, RUN_ACTION_HELP },
+    { "version", NULL, "print the version and exit", set_stop, RUN_ACTION_VERSION },
+};
+
+static const struct run_opt *lookup(const char *name, size_t len)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+        if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len))
+            return &opts[i];
+    return NULL;
+}
+
+/* Rules that involve several options, checked once everything is read. */
+static int check(const struct run_opts *o)
+{
+    if (o->short_names && o->action != RUN_ACTION_LIST) {
+        err_set("--short only applies to --list");
+        return -1;
+    }
+    if (o->action != RUN_ACTION_JOB && !o->config) {
+        err_set("--config FILE is required");
+        return -1;
+    }
+    return 0;
+}
+
+int run_opts_parse(struct run_opts *o, int argc, char **argv)
+{
+    *o = (struct run_opts){ 0 };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h"))
+            a = "--help";
+        if (strncmp(a, "--", 2) || !a[2]) {
+            err_set("unexpected argument '%s'", a);
+            return -1;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct run_opt *opt = lookup(name, len);
+        if (!opt) {
+            err_set("unknown option '--%.*s'", (int)len, name);
+            return -1;
+        }
+        const char *arg = NULL;
+        if (opt->arg) {
+            if (eq)
+                arg = eq + 1;
+            else if (i + 1 < argc)
+                arg = argv[++i];
+            else {
+                err_set("option --%s needs an argument (%s)", opt->name, opt->arg);
+                return -1;
+            }
+        } else if (eq) {
+            err_set("option --%s takes no argument", opt->name);
+            return -1;
+        }
+        if (opt->set(o, opt, arg) < 0)
+            return -1;
+        if (o->action == RUN_ACTION_HELP || o->action == RUN_ACTION_VERSION)
+            return 0;
+    }
+    return check(o);
+}
+
+void run_opts_release(struct run_opts *o)
+{
+    for (size_t i = 0; i < o->nstmts; i++)
+        free(o->stmts[i]);
+    free(o->stmts);
+    for (size_t i = 0; i < o->nexpand; i++)
+        free(o->expand[i]);
+    free(o->expand);
+    *o = (struct run_opts){ 0 };
+}
+
+void run_opts_help(FILE *out)
+{
+    fputs("usage: vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
+          "             (--list [--short] | --count | --dump) [--defaults] [--expand NAMES]\n"
+          "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
+          "       vtrun cfg-dump CFG [STATEMENT]...\n"
+          "       vtrun --help | --version\n"
+          "\n"
+          "Expands an avocado-vt Cartesian config into test cases; --only, --no and --set\n"
+          "apply after the file, in command-line order.  Without --list, --count or --dump\n"
+          "the selected cases are run.  cfg-dump prints the dump of CFG with STATEMENTs\n"
+          "appended (CC_DEFAULTS=1 and CC_EXPAND=a,b select defaults mode).\n"
+          "\n"
+          "options:\n", out);
+    int w = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+        int n = (int)strlen(opts[i].name) + (opts[i].arg ? 1 + (int)strlen(opts[i].arg) : 0);
+        if (n > w)
+            w = n;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addstr(&sb, opts[i].name);
+        if (opts[i].arg)
+            strbuf_addf(&sb, " %s", opts[i].arg);
+        fprintf(out, "  --%-*s  %s\n", w, sb.buf, opts[i].help);
+        strbuf_release(&sb);
+    }
+    fputs("\nexit status: 0 success, 2 usage or config error, 130 interrupted\n", out);
+}
+
+const char *run_opts_version(void)
+{
+    return VTRUN_VERSION;
+}

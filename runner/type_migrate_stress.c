@@ -1,0 +1,981 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type virsh_migrate_stress (alias migrate_stress): tp-libvirt's
+ * virsh.migrate_stress on vtrun's VM set.
+ *
+ *   setup    read and check the params (vms >= 2 else CANCEL), plan the hops
+ *            (virt/virt_migplan.h), prepare the VMs (runner/run_vms.h);
+ *   run      pre-migration checks (virt/virt_pmc.h) -> host stress -> start VMs
+ *            (and guest stress) -> per hop: [reboot the booting_* load] migrate the
+ *            hop's waves (one worker per VM of a wave), record each VM's metrics,
+ *            post-checks per VM (virt/virt_postcheck.h);
+ *   cleanup  stop every stress that was started (guests, hosts), then the VM set's
+ *            cleanup; on every path, idempotent.
+ *
+ * The reference's defects are avoided by construction: the schedule is computed
+ * (no list surgery in cross mode), `compressed` is a real type, booting_* cells need
+ * no stress tool, each worker has its own result, a late migration is aborted, and
+ * stress sizes are bytes per worker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg/params.h"
+#include "lib/err.h"
+#include "lib/spawn.h"
+#include "lib/strbuf.h"
+#include "runner/run_type.h"
+#include "runner/run_vms.h"
+#include "virt/virt_migopts.h"
+#include "virt/virt_migplan.h"
+#include "virt/virt_pmc.h"
+#include "virt/virt_postcheck.h"
+#include "virt/virt_stress.h"
+
+#define MiB (1024ULL * 1024ULL)
+#define GUEST_STRESS_TAG "vtrun-guest"
+
+enum booting {
+    BOOT_NONE,
+    BOOT_LOAD_VM,       /* load_vm_booting: the first VM of each hop reboots as it moves */
+    BOOT_LOAD_VMS,      /* load_vms_booting: every VM reboots as it moves */
+    BOOT_VMS,           /* vms_booting: VMs start right before the first hop */
+};
+
+struct ms_state {
+    struct run_vms vms;
+    bool vms_ready;
+    struct virt_migplan plan;
+    struct be_migrate_opts opts;
+    enum virt_migplan_type type;
+    enum booting booting;
+    bool start_vms;
+    double thread_timeout;
+    struct virt_pc_opts pc;
+    char *expected_dmesg;
+    double login_timeout;
+    const char *desturi;                    /* virsh_migrate_desturi: how the source
+                                             * daemon reaches host 1 (virsh --desturi) */
+    /* stress: what was started, so cleanup stops exactly that */
+    const char *tool;
+    struct virt_stress_proc host_proc[2];   /* local hosts */
+    bool remote_started[2];                 /* remote hosts (ssh) */
+    bool *guest_stress;                     /* per VM */
+    double *uptime;                         /* per VM, before the next hop; -1 unknown */
+    unsigned hop_serial;
+};
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static const char *pget(const struct run_ctx *ctx, const char *key, const char *def)
+{
+    return params_get_or(ctx->params, key, def);
+}
+
+static const char *host_name(const struct run_ctx *ctx, int h)
+{
+    if (h < 0 || (size_t)h >= ctx->nhosts)
+        return "?";
+    return ctx->hosts[h].name ? ctx->hosts[h].name : ctx->hosts[h].uri;
+}
+
+/* The remote machine of a host URI ("qemu+ssh://root@hostB/system" -> "hostB"), or
+ * NULL when the host is this machine (no host part, localhost, loopback: the lab's
+ * daemons are local namespaces reached over UNIX sockets). */
+static char *uri_remote_host(const char *uri)
+{
+    const char *p = uri ? strstr(uri, "://") : NULL;
+    if (!p)
+        return NULL;
+    p += 3;
+    size_t len = strcspn(p, "/?");
+    char *auth = xstrndup(p, len);
+    char *at = strrchr(auth, '@');
+    char *host = xstrdup(at ? at + 1 : auth);
+    free(auth);
+    char *colon = host[0] == '[' ? NULL : strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    if (!*host || !strcmp(host, "localhost") || !strncmp(host, "127.", 4)
+        || !strcmp(host, "[::1]")) {
+        free(host);
+        return NULL;
+    }
+    return host;
+}
+
+/* Run argv to completion (lib/spawn: own process group, killed on timeout or cancel);
+ * stdout into out (may be NULL).  0 with *status = exit status, -1 + err. */
+static int run_argv(char *const *argv, double timeout_s, const volatile sig_atomic_t *cancel,
+                    struct strbuf *out, int *status)
+{
+    struct spawn *c = spawn_newv((const char *const *)argv);
+    spawn_set_output(c, out, NULL);
+    spawn_set_timeout(c, timeout_s);
+    if (cancel)
+        spawn_set_cancel(c, cancel);
+    int r = spawn_run(c, status);
+    spawn_free(c);
+    return r;
+}
+
+/* A host command: argv run locally, or over ssh on a remote host (ssh hands the
+ * remote shell one string: each word is quoted). */
+static int host_run(struct run_ctx *ctx, int h, char *const *argv, double timeout_s,
+                    struct strbuf *out, int *status)
+{
+    const struct run_host *host = &ctx->hosts[h];
+    char *remote = uri_remote_host(host->uri);
+    int r;
+    if (!remote) {
+        r = run_argv(argv, timeout_s, ctx->cancel, out, status);
+    } else {
+        struct strbuf cmd = STRBUF_INIT;
+        for (size_t i = 0; argv[i]; i++) {
+            strbuf_addstr(&cmd, i ? " '" : "'");
+            for (const char *p = argv[i]; *p; p++)
+                strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
+            strbuf_addch(&cmd, '\'');
+        }
+        char **ssh = virt_stress_ssh_argv(remote, host->ssh_user, host->ssh_key,
+                                          host->ssh_port, cmd.buf);
+        r = run_argv(ssh, timeout_s, ctx->cancel, out, status);
+        virt_stress_argv_free(ssh);
+        strbuf_release(&cmd);
+    }
+    if (r < 0)
+        err_prefix("host %s", host_name(ctx, h));
+    free(remote);
+    return r;
+}
+
+/* Run a POSIX sh script on host h (the stress scripts of remote hosts). */
+static int host_script(struct run_ctx *ctx, int h, const char *script, double timeout_s,
+                       struct strbuf *out, int *status)
+{
+    char *const argv[] = { "sh", "-c", (char *)script, NULL };
+    return host_run(ctx, h, argv, timeout_s, out, status);
+}
+
+/* ---- per-hop metrics --------------------------------------------------------------- */
+
+/* The one place a hop's figures leave the type: the VM set's results hook (hops.json,
+ * results.json, the HTML timeline, debug.log), plus the schedule's context here. */
+static void record_hop(struct run_ctx *ctx, struct ms_state *st, unsigned hop,
+                       const struct virt_mig_hop *h, const struct virt_mig_move *mv,
+                       const struct be_hop_metrics *m, int rc, const char *err)
+{
+    run_log(ctx, "hop %u (round %u%s) %s %s -> %s: %s", hop, h->round,
+            h->back ? ", back" : "", st->vms.vm[mv->vm].name, host_name(ctx, mv->from),
+            host_name(ctx, mv->to), rc == 0 ? "ok" : m->aborted ? "aborted" : "failed");
+    run_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
+}
+
+/* ---- setup --------------------------------------------------------------------------- */
+
+static const struct {
+    const char *word;
+    enum booting b;
+} booting_words[] = {
+    { "load_vm_booting", BOOT_LOAD_VM },
+    { "load_vms_booting", BOOT_LOAD_VMS },
+    { "vms_booting", BOOT_VMS },
+};
+
+static int ms_setup(struct run_ctx *ctx)
+{
+    struct ms_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    const struct params *p = ctx->params;
+    bool ok = true;
+
+    char **names = params_objects(p, "vms");
+    size_t n = params_strv_len(names);
+    params_strv_free(names);
+    if (n < 2)
+        return run_cancel(ctx, "virsh_migrate_stress needs at least 2 VMs in `vms`, got %zu "
+                          "(vms = '%s')", n, pget(ctx, "vms", ""));
+    if (ctx->nhosts < 2)
+        return run_cancel(ctx, "virsh_migrate_stress needs a source and a destination host "
+                          "(settings hosts, migrate_dest_host or virsh_migrate_desturi)");
+
+    if (virt_migplan_type_parse(pget(ctx, "migration_type", "orderly"), &st->type) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    const char *mst = pget(ctx, "migration_stress_type", "");
+    for (size_t i = 0; i < ARRAY_SIZE(booting_words); i++)
+        if (!strcmp(mst, booting_words[i].word))
+            st->booting = booting_words[i].b;
+    if (*mst && st->booting == BOOT_NONE)
+        return run_error(ctx, "ConfigError", "migration_stress_type '%s' is not one of "
+                         "load_vm_booting, load_vms_booting, vms_booting", mst);
+
+    /* virsh_migrate_options (avocado-vt), else migrate_options (tp-libvirt), else a
+     * live p2p move of the definition (run_vms.h's run_migrate_opts rule) */
+    const char *words = pget(ctx, "virsh_migrate_options", "");
+    if (!*words)
+        words = pget(ctx, "migrate_options", "");
+    if (!*words)
+        words = "--live --p2p --persistent --undefinesource";
+    st->opts.flags = 0;
+    if (virt_migopts_parse(words, &st->opts) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    if (st->type == VIRT_MIG_COMPRESSED)
+        st->opts.flags |= BE_MIG_COMPRESSED;
+    double t = params_get_float(p, "virsh_migrate_timeout", 60, &ok);
+    if (!ok || t < 0)
+        return run_error(ctx, "ConfigError", "virsh_migrate_timeout '%s' is not a number of "
+                         "seconds", pget(ctx, "virsh_migrate_timeout", ""));
+    if (t > 0)
+        st->opts.timeout_s = t;
+    st->thread_timeout = params_get_float(p, "thread_timeout", 120, &ok);
+    if (!ok || st->thread_timeout < 0)
+        return run_error(ctx, "ConfigError", "thread_timeout is not a number of seconds");
+
+    bool back = params_get_bool(p, "virsh_migrate_back", false, &ok);
+    long rounds = params_get_int(p, "virsh_migrate_there_and_back", 1, &ok);
+    if (!ok || rounds < 1)
+        return run_error(ctx, "ConfigError", "virsh_migrate_there_and_back must be a number >= 1");
+    st->start_vms = params_get_bool(p, "start_migration_vms", true, NULL);
+    if (st->booting == BOOT_VMS)
+        st->start_vms = false;      /* booting_migration_vms: start right before the hop */
+
+    virt_pc_opts_default(&st->pc);
+    if (virt_pc_state_parse(pget(ctx, "virsh_migrate_dest_state", "running"),
+                            &st->pc.dest_state) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    st->pc.mig_flags = st->opts.flags;
+    /* on unless explicitly no: the reference's default-off ping hid network loss */
+    st->pc.check_ping = strcmp(pget(ctx, "check_network_accessibility_after_mig", "yes"), "no");
+    st->pc.ping_count = (unsigned)params_get_int(p, "ping_count", 3, NULL);
+    st->pc.check_disk = params_get_bool(p, "simple_disk_check_after_mig", true, NULL);
+    st->pc.disk_file = pget(ctx, "disk_check_file", "/tmp/vtrun_disk_check");
+    const char *exp = pget(ctx, "expected_guest_dmesg", "");
+    st->expected_dmesg = *exp ? xstrdup(exp) : NULL;
+    st->pc.expected_dmesg = st->expected_dmesg;
+    st->pc.dmesg_level = (int)params_get_int(p, "guest_dmesg_level", 0, NULL);
+    st->pc.retries = (unsigned)params_get_int(p, "post_check_retries", 3, NULL);
+    st->login_timeout = params_get_float(p, "login_timeout", 240, NULL);
+    st->pc.login_timeout_s = st->login_timeout;
+
+    enum virt_pmc_policy pol;
+    if (virt_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+
+    if (virt_migplan_build(n, st->type, (unsigned)rounds, back, &st->plan) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+
+    st->tool = pget(ctx, "stress_tool", "");
+    /* the runner makes host 1 from migrate_dest_host / virsh_migrate_desturi; the URI
+     * as written is still what the source daemon dials on forward hops */
+    const char *du = pget(ctx, "virsh_migrate_desturi", "");
+    st->desturi = *du ? du : NULL;
+    /* cleanup of a partly set up VM set is safe (run_vms.h): always call it */
+    st->vms_ready = true;
+    if (run_vms_setup(ctx, &st->vms) < 0)
+        return run_error(ctx, "VMSetupError", "%s", err_msg());
+    st->guest_stress = xcalloc(st->vms.n, sizeof(bool));
+    st->uptime = xcalloc(st->vms.n, sizeof(double));
+    for (size_t i = 0; i < st->vms.n; i++)
+        st->uptime[i] = -1;
+
+    char *fmt = virt_migopts_format(&st->opts);
+    run_log(ctx, "virsh_migrate_stress: %zu VMs, %s migration%s, %zu hop(s), options '%s', "
+            "thread_timeout %.0f s", st->vms.n, virt_migplan_type_name(st->type),
+            *mst ? " while booting" : "", st->plan.nhops, fmt, st->thread_timeout);
+    free(fmt);
+    return 0;
+}
+
+/* ---- pre-migration checks ------------------------------------------------------------- */
+
+/* Facts of host h that can be read without the backend: only for a host that is this
+ * machine.  The rest stays unknown (WARNING, never FAIL) until be_ops grows
+ * host_info (see the report of the stress work). */
+struct host_facts {
+    struct virt_pmc_host h;
+    struct utsname u;
+    char os_id[64], os_version[64];
+};
+
+static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->h.name = host_name(ctx, idx);
+    char *remote = uri_remote_host(ctx->hosts[idx].uri);
+    if (remote) {
+        free(remote);
+        return;
+    }
+    if (uname(&f->u) == 0) {
+        f->h.arch = f->u.machine;
+        f->h.kernel_release = f->u.release;
+    }
+    FILE *os = fopen("/etc/os-release", "r");
+    char line[256];
+    while (os && fgets(line, sizeof(line), os)) {
+        char *dst = !strncmp(line, "ID=", 3) ? f->os_id
+                    : !strncmp(line, "VERSION_ID=", 11) ? f->os_version : NULL;
+        if (!dst)
+            continue;
+        char *v = strchr(line, '=') + 1;
+        v[strcspn(v, "\n")] = '\0';
+        if (*v == '"') {
+            v++;
+            v[strcspn(v, "\"")] = '\0';
+        }
+        snprintf(dst, 64, "%s", v);
+    }
+    if (os)
+        fclose(os);
+    f->h.os_id = *f->os_id ? f->os_id : NULL;
+    f->h.os_version = *f->os_version ? f->os_version : NULL;
+    struct virt_meminfo mi;
+    if (virt_meminfo_read_local(&mi) == 0)
+        f->h.free_mem_bytes = mi.free;
+}
+
+/* One direction: VMs starting on `from` land on `to`. */
+static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int to,
+                         struct strbuf *fails, struct strbuf *warns)
+{
+    struct host_facts fs, fd;
+    local_facts(ctx, from, &fs);
+    local_facts(ctx, to, &fd);
+    /* reachability is known only when the destination is this machine */
+    char *r = uri_remote_host(ctx->hosts[to].uri);
+    bool dst_local = !r;
+    free(r);
+
+    size_t nv = 0, nd = 0;
+    struct virt_pmc_vm *vms = xcalloc(st->vms.n, sizeof(*vms));
+    for (size_t i = 0; i < st->vms.n; i++)
+        nd += st->vms.vm[i].spec ? st->vms.vm[i].spec->ndisks : 0;
+    struct virt_pmc_disk *disks = xcalloc(nd ? nd : 1, sizeof(*disks));
+    nd = 0;
+    for (size_t i = 0; i < st->vms.n; i++) {
+        const struct be_vm_spec *sp = st->vms.vm[i].spec;
+        if (st->plan.start_host[i] != from || !sp)
+            continue;
+        struct virt_pmc_vm *v = &vms[nv++];
+        v->name = st->vms.vm[i].name;
+        v->cpu_model = sp->cpu_model;
+        v->mem_bytes = (unsigned long long)sp->mem_mib * MiB;
+        v->disks = &disks[nd];
+        for (size_t d = 0; d < sp->ndisks; d++) {
+            struct virt_pmc_disk *pd = &disks[nd++];
+            pd->path = sp->disks[d].path;
+            pd->cache = sp->disks[d].cache;
+            pd->reachable_on_dst = !dst_local ? -1 : access(pd->path, R_OK) == 0 ? 1 : 0;
+            v->ndisks++;
+        }
+    }
+    struct virt_pmc_input in = { &fs.h, &fd.h, vms, nv, st->opts.flags };
+    struct virt_pmc_outcome *o;
+    size_t no = virt_pmc_run(&in, &o);
+    int nfail = 0;
+    for (size_t i = 0; i < no; i++) {
+        run_log(ctx, "pre-migration check %s -> %s: %s: %s - %s", host_name(ctx, from),
+                host_name(ctx, to), o[i].check->name, virt_pmc_result_name(o[i].result),
+                o[i].msg);
+        struct strbuf *sb = o[i].result == VIRT_PMC_FAIL ? fails
+                            : o[i].result == VIRT_PMC_WARNING ? warns : NULL;
+        if (sb)
+            strbuf_addf(sb, "%s%s (%s)", sb->len ? "; " : "", o[i].check->name, o[i].msg);
+        nfail += o[i].result == VIRT_PMC_FAIL;
+    }
+    virt_pmc_outcomes_free(o, no);
+    free(disks);
+    free(vms);
+    return nfail;
+}
+
+static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
+{
+    enum virt_pmc_policy pol;
+    virt_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol);
+    if (pol == VIRT_PMC_OFF) {
+        run_log(ctx, "pre-migration checks: off (pmc_policy = off)");
+        return 0;
+    }
+    struct strbuf fails = STRBUF_INIT, warns = STRBUF_INIT;
+    int nfail = pmc_direction(ctx, st, 0, 1, &fails, &warns);
+    if (st->type == VIRT_MIG_CROSS)
+        nfail += pmc_direction(ctx, st, 1, 0, &fails, &warns);
+    int ret = 0;
+    if (nfail && pol == VIRT_PMC_ENFORCE)
+        ret = run_cancel(ctx, "pre-migration checks failed: %s", fails.buf);
+    else if (nfail)
+        run_warn(ctx, "pre-migration checks failed (pmc_policy = warn): %s", fails.buf);
+    strbuf_release(&fails);
+    strbuf_release(&warns);
+    return ret;
+}
+
+/* ---- stress ------------------------------------------------------------------------- */
+
+static char *args_key(const char *tool)
+{
+    return xasprintf("%s_args", tool);
+}
+
+static unsigned long long vms_bytes(const struct ms_state *st)
+{
+    unsigned long long b = 0;
+    for (size_t i = 0; i < st->vms.n; i++)
+        if (st->vms.vm[i].spec)
+            b += (unsigned long long)st->vms.vm[i].spec->mem_mib * MiB;
+    return b;
+}
+
+static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
+{
+    char *key = args_key(st->tool);
+    const char *args = pget(ctx, key, "--cpu 1");
+    const char *bytes = pget(ctx, "stress_vm_bytes", "");
+    char *remote = uri_remote_host(ctx->hosts[h].uri);
+    struct virt_meminfo mi = { 0 };
+    struct strbuf out = STRBUF_INIT;
+    char **argv = NULL;
+    char *script = NULL;
+    int ret = -1, status;
+
+    /* each host's own memory: the reference reused the local figure for the remote */
+    if (remote) {
+        char *const cat[] = { "cat", "/proc/meminfo", NULL };
+        if (host_run(ctx, h, cat, 30, &out, &status) < 0 || status
+            || virt_meminfo_parse(out.buf, &mi) < 0)
+            goto fail;
+    } else if (virt_meminfo_read_local(&mi) < 0) {
+        goto fail;
+    }
+    argv = virt_stress_argv(st->tool, args, bytes, &mi, vms_bytes(st), false);
+    if (!argv)
+        goto fail;
+    if (remote) {
+        char *tag = xasprintf("host%d-%ld", h, (long)getpid());
+        script = virt_stress_start_script(argv, tag);
+        free(tag);
+        strbuf_reset(&out);
+        /* marked before it runs: a start that half happened is still stopped in
+         * cleanup (the stop script is harmless when nothing runs) */
+        st->remote_started[h] = true;
+        if (!script || host_script(ctx, h, script, 60, &out, &status) < 0 || status
+            || !strstr(out.buf, "started")) {
+            err_set("host %s: stress did not start: %s", host_name(ctx, h), out.buf);
+            goto fail;
+        }
+    } else {
+        char *log = ctx->outdir ? xasprintf("%s/stress-host%d.log", ctx->outdir, h) : NULL;
+        int r = virt_stress_local_start(argv, log, &st->host_proc[h]);
+        free(log);
+        if (r < 0)
+            goto fail;
+    }
+    run_log(ctx, "stress on host %s: started %s (%s)", host_name(ctx, h),
+            remote ? "over ssh" : "locally", args);
+    ret = 0;
+    goto cleanup;
+fail:
+    run_error(ctx, "StressError", "stress on host %s: %s", host_name(ctx, h), err_msg());
+cleanup:
+    virt_stress_argv_free(argv);
+    free(script);
+    free(remote);
+    free(key);
+    strbuf_release(&out);
+    return ret;
+}
+
+static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
+{
+    if (st->host_proc[h].pid) {
+        if (virt_stress_local_stop(&st->host_proc[h], 2.0) < 0)
+            run_warn(ctx, "host %s: %s", host_name(ctx, h), err_msg());
+        else
+            run_log(ctx, "stress on host %s: stopped", host_name(ctx, h));
+    }
+    if (st->remote_started[h]) {
+        char *tag = xasprintf("host%d-%ld", h, (long)getpid());
+        char *script = virt_stress_stop_script(tag);
+        struct strbuf out = STRBUF_INIT;
+        int status;
+        if (host_script(ctx, h, script, 30, &out, &status) < 0 || status)
+            run_warn(ctx, "host %s: stress may still run: %s%s", host_name(ctx, h),
+                     out.buf, err_msg());
+        else
+            run_log(ctx, "stress on host %s: stopped", host_name(ctx, h));
+        st->remote_started[h] = false;
+        strbuf_release(&out);
+        free(script);
+        free(tag);
+    }
+}
+
+static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i)
+{
+    struct run_vm *vm = &st->vms.vm[i];
+    const struct params *vp = vm->params ? vm->params : ctx->params;
+    const char *tool = params_get_or(vp, "stress_tool", st->tool);
+    char *key = args_key(tool);
+    const char *args = params_get_or(vp, key, "--cpu 1");
+    struct strbuf out = STRBUF_INIT;
+    struct virt_meminfo mi = { 0 };
+    char **argv = NULL;
+    char *script = NULL;
+    int status = -1, ret = -1;
+
+    if (strstr(args, "%s")) {
+        if (run_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
+            || virt_meminfo_parse(out.buf, &mi) < 0)
+            goto fail;
+    }
+    argv = virt_stress_argv(tool, args, params_get_or(vp, "stress_vm_bytes", ""), &mi, 0, true);
+    script = argv ? virt_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
+    strbuf_reset(&out);
+    if (!script)
+        goto fail;
+    st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
+    if (run_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
+        goto fail;
+    if (status || !strstr(out.buf, "started")) {
+        err_set("start script exited %d: %s", status, out.buf);
+        goto fail;
+    }
+    run_log(ctx, "stress in %s: %s", vm->name, out.buf);
+    ret = 0;
+    goto cleanup;
+fail:
+    run_error(ctx, "StressError", "stress in %s: %s", vm->name, err_msg());
+cleanup:
+    virt_stress_argv_free(argv);
+    free(script);
+    free(key);
+    strbuf_release(&out);
+    return ret;
+}
+
+static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i)
+{
+    if (!st->guest_stress[i])
+        return;
+    st->guest_stress[i] = false;
+    if (st->vms.vm[i].host < 0)
+        return;         /* not running: nothing of it is left */
+    char *script = virt_stress_stop_script(GUEST_STRESS_TAG);
+    struct strbuf out = STRBUF_INIT;
+    int status = -1;
+    if (run_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
+        run_log(ctx, "stress in %s: stop failed (the VM is destroyed next): %s%s",
+                st->vms.vm[i].name, out.buf, status ? "" : err_msg());
+    else
+        run_log(ctx, "stress in %s: stopped", st->vms.vm[i].name);
+    strbuf_release(&out);
+    free(script);
+}
+
+/* ---- migration workers ------------------------------------------------------------------ */
+
+struct worker {
+    struct run_vms *vms;
+    const struct virt_mig_move *mv;
+    struct be_migrate_opts opts;
+    struct be_hop_metrics m;
+    int rc;
+    char *err;
+    atomic_bool done;
+    pthread_t tid;
+    bool started;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = run_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
+    if (w->rc < 0)
+        w->err = xstrdup(err_msg());
+    atomic_store(&w->done, true);
+    return NULL;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Reboot the guest in the background so the hop's migration meets a booting kernel. */
+static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
+{
+    static const char cmd[] =
+        "setsid sh -c 'sleep 0.3; sync; reboot -f || echo b >/proc/sysrq-trigger' "
+        "</dev/null >/dev/null 2>&1 &";
+    int status;
+    if (run_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
+        run_log(ctx, "%s: reboot for the booting load failed: %s", st->vms.vm[i].name, err_msg());
+    else
+        run_log(ctx, "%s: rebooting while it migrates (%s)", st->vms.vm[i].name,
+                st->booting == BOOT_LOAD_VM ? "load_vm_booting" : "load_vms_booting");
+    st->uptime[i] = -1;     /* a reboot is expected now */
+    st->guest_stress[i] = false;
+}
+
+/* One wave: every move at once, one worker each, supervised for thread_timeout and
+ * cancellation (the per-hop flag makes the backend abort the job).  Returns the number
+ * of failed moves; each move is recorded. */
+static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
+                    const struct virt_mig_hop *hop, const struct virt_mig_wave *wave)
+{
+    volatile sig_atomic_t hop_cancel = 0;
+    struct worker *w = xcalloc(wave->n, sizeof(*w));
+    double t0 = run_now();
+    int failed = 0;
+
+    for (size_t k = 0; k < wave->n; k++) {
+        w[k].vms = &st->vms;
+        w[k].mv = &wave->moves[k];
+        w[k].opts = st->opts;
+        w[k].opts.cancel = &hop_cancel;
+        if (wave->moves[k].to == 1 && st->desturi)
+            w[k].opts.dest_uri = st->desturi;
+        atomic_init(&w[k].done, false);
+        int e = pthread_create(&w[k].tid, NULL, worker_main, &w[k]);
+        if (e) {
+            w[k].rc = -1;
+            w[k].err = xasprintf("pthread_create: %s", strerror(e));
+            atomic_store(&w[k].done, true);
+        } else {
+            w[k].started = true;
+        }
+    }
+    bool timed_out = false;
+    for (;;) {
+        size_t done = 0;
+        for (size_t k = 0; k < wave->n; k++)
+            done += atomic_load(&w[k].done);
+        if (done == wave->n)
+            break;
+        if (!hop_cancel && run_should_stop(ctx))
+            hop_cancel = 1;
+        if (!hop_cancel && st->thread_timeout > 0 && run_now() - t0 > st->thread_timeout) {
+            timed_out = true;
+            hop_cancel = 1;
+            run_log(ctx, "hop %u: thread_timeout %.0f s passed, aborting its migrations",
+                    hopno, st->thread_timeout);
+        }
+        sleep_s(0.05);
+    }
+    for (size_t k = 0; k < wave->n; k++) {
+        if (w[k].started)
+            pthread_join(w[k].tid, NULL);
+        const struct run_vm *vm = &st->vms.vm[w[k].mv->vm];
+        if (timed_out && w[k].rc < 0)
+            w[k].m.aborted = true;
+        record_hop(ctx, st, hopno, hop, w[k].mv, &w[k].m, w[k].rc, w[k].err);
+        if (w[k].rc < 0) {
+            failed++;
+            bool late = w[k].m.aborted || timed_out;
+            run_fail(ctx, late ? "MigrationTimeout" : "MigrationFailed",
+                     "%s hop %u %s -> %s: migration %s: %s", vm->name, hopno,
+                     host_name(ctx, w[k].mv->from), host_name(ctx, w[k].mv->to),
+                     late ? "aborted (timeout)" : "failed", w[k].err ? w[k].err : "");
+        }
+        free(w[k].err);
+    }
+    free(w);
+    return failed;
+}
+
+/* ---- post-check environment over the VM set --------------------------------------------- */
+
+struct pc_ud {
+    struct run_ctx *ctx;
+    struct ms_state *st;
+};
+
+static int pc_state(void *ud, size_t vm, int host, enum be_state *out)
+{
+    struct pc_ud *u = ud;
+    struct run_vms *v = &u->st->vms;
+    if (!v->hosts || !v->hosts[host]) {
+        err_set("host %s not connected", host_name(u->ctx, host));
+        return -1;
+    }
+    return v->be->state(v->hosts[host], v->vm[vm].domain, out);
+}
+
+static int pc_console(void *ud, size_t vm)
+{
+    struct pc_ud *u = ud;
+    return run_vms_console_crash(&u->st->vms, vm);
+}
+
+static int pc_login(void *ud, size_t vm, double timeout_s)
+{
+    struct pc_ud *u = ud;
+    return run_vms_wait_login(&u->st->vms, vm, timeout_s);
+}
+
+static int pc_exec(void *ud, size_t vm, const char *cmd, double timeout_s, struct strbuf *out,
+                   int *status)
+{
+    struct pc_ud *u = ud;
+    return run_vms_exec(&u->st->vms, vm, cmd, timeout_s, out, status);
+}
+
+static int pc_uptime(void *ud, size_t vm, double *up)
+{
+    struct pc_ud *u = ud;
+    return run_vms_uptime(&u->st->vms, vm, up);
+}
+
+static int pc_ping(void *ud, size_t vm, int host, unsigned count)
+{
+    struct pc_ud *u = ud;
+    const char *addr = u->st->vms.vm[vm].address;
+    if (!addr) {
+        err_set("%s: guest address unknown", u->st->vms.vm[vm].name);
+        return -1;
+    }
+    /* an address, not an option or a word for the remote shell */
+    if (strspn(addr, "0123456789abcdefABCDEF.:") != strlen(addr)) {
+        err_set("%s: '%s' is not an IP address", u->st->vms.vm[vm].name, addr);
+        return -1;
+    }
+    char cnt[16];
+    snprintf(cnt, sizeof(cnt), "%u", count);
+    char *const argv[] = { "ping", "-n", "-q", "-c", cnt, "-i", "0.2", "-W", "2",
+                           (char *)addr, NULL };
+    struct strbuf out = STRBUF_INIT;
+    int status = -1;
+    int r = host_run(u->ctx, host, argv, 10.0 + count, &out, &status);
+    if (r == 0 && status) {
+        err_set("ping %s from %s: exit %d: %s", addr, host_name(u->ctx, host), status, out.buf);
+        r = -1;
+    }
+    strbuf_release(&out);
+    return r;
+}
+
+static bool pc_should_stop(void *ud)
+{
+    struct pc_ud *u = ud;
+    return run_should_stop(u->ctx);
+}
+
+static void pc_log(void *ud, const char *line)
+{
+    struct pc_ud *u = ud;
+    run_log(u->ctx, "%s", line);
+}
+
+/* `after_hop_guest_cmd`: fault injection for tests (e.g. a guest panic right after
+ * the hop); its failure is only logged, since it may well kill the guest or the
+ * session, and the post-checks judge what it did. */
+static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct virt_mig_hop *hop)
+{
+    const char *cmd = pget(ctx, "after_hop_guest_cmd", "");
+    if (!*cmd)
+        return;
+    for (size_t wv = 0; wv < hop->nwaves; wv++)
+        for (size_t k = 0; k < hop->waves[wv].n; k++) {
+            size_t i = hop->waves[wv].moves[k].vm;
+            int status = -1;
+            run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
+            if (run_vms_exec(&st->vms, i, cmd, 5, NULL, &status) < 0)
+                run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
+                        err_msg());
+        }
+}
+
+static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
+                       const struct virt_mig_hop *hop)
+{
+    struct pc_ud ud = { ctx, st };
+    struct virt_pc_env env = { &ud, pc_state, pc_console, pc_login, pc_exec, pc_uptime,
+                               pc_ping, pc_should_stop };
+    for (size_t wv = 0; wv < hop->nwaves; wv++)
+        for (size_t k = 0; k < hop->waves[wv].n; k++) {
+            const struct virt_mig_move *mv = &hop->waves[wv].moves[k];
+            struct virt_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
+                                     st->uptime[mv->vm], ++st->hop_serial };
+            struct strbuf why = STRBUF_INIT;
+            int r = virt_postcheck_run(&env, &st->pc, &pv, &why, pc_log, &ud);
+            st->uptime[mv->vm] = pv.uptime_before;
+            if (r < 0) {
+                run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
+                         pv.name, hopno, host_name(ctx, mv->from), host_name(ctx, mv->to),
+                         why.buf);
+                strbuf_release(&why);
+                return -1;
+            }
+            strbuf_release(&why);
+        }
+    return 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------ */
+
+static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
+{
+    for (size_t i = 0; i < st->vms.n; i++)
+        if (run_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
+            return run_error(ctx, "VMStartError", "%s", err_msg());
+    if (!wait_login)
+        return 0;
+    for (size_t i = 0; i < st->vms.n; i++) {
+        if (run_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
+            if (run_should_stop(ctx))
+                return -1;
+            return run_error(ctx, "LoginTimeout", "%s", err_msg());
+        }
+        double up;
+        if (run_vms_uptime(&st->vms, i, &up) == 0)
+            st->uptime[i] = up;
+    }
+    return 0;
+}
+
+static int ms_run(struct run_ctx *ctx)
+{
+    struct ms_state *st = ctx->data;
+    bool stress_host = params_get_bool(ctx->params, "migration_stress_host", false, NULL);
+    bool stress_remote = params_get_bool(ctx->params, "migration_stress_remote", false, NULL);
+    bool stress_vms = params_get_bool(ctx->params, "migration_stress_vms", false, NULL);
+
+    if (pre_migration_checks(ctx, st) < 0)
+        return -1;
+
+    if ((stress_host || stress_remote || stress_vms) && !*st->tool)
+        run_log(ctx, "migration_stress_* set but stress_tool is empty: no stress");
+    if (*st->tool) {
+        if (stress_host && host_stress_start(ctx, st, 0) < 0)
+            return -1;
+        if (stress_remote && host_stress_start(ctx, st, 1) < 0)
+            return -1;
+    }
+
+    if (st->start_vms) {
+        if (start_vms(ctx, st, true) < 0)
+            return -1;
+        if (*st->tool && stress_vms)
+            for (size_t i = 0; i < st->vms.n; i++)
+                if (guest_stress_start(ctx, st, i) < 0)
+                    return -1;
+    }
+
+    for (size_t k = 0; k < st->plan.nhops; k++) {
+        const struct virt_mig_hop *hop = &st->plan.hops[k];
+        unsigned hopno = (unsigned)k + 1;
+        if (run_should_stop(ctx))
+            return -1;
+        if (k == 0 && !st->start_vms && start_vms(ctx, st, false) < 0)
+            return -1;
+        if (st->booting == BOOT_LOAD_VM || st->booting == BOOT_LOAD_VMS) {
+            for (size_t wv = 0; wv < hop->nwaves; wv++)
+                for (size_t m = 0; m < hop->waves[wv].n; m++)
+                    if (st->booting == BOOT_LOAD_VMS || (wv == 0 && m == 0))
+                        reboot_guest(ctx, st, hop->waves[wv].moves[m].vm);
+        }
+        run_log(ctx, "hop %u/%zu (round %u%s): %zu VM(s) in %zu wave(s)", hopno,
+                st->plan.nhops, hop->round, hop->back ? ", back" : "",
+                virt_mig_hop_moves(hop), hop->nwaves);
+        for (size_t wv = 0; wv < hop->nwaves; wv++)
+            if (run_wave(ctx, st, hopno, hop, &hop->waves[wv]) > 0)
+                return -1;      /* outcome set; cleanup still runs */
+        after_hop_cmd(ctx, st, hop);
+        if (post_checks(ctx, st, hopno, hop) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void ms_cleanup(struct run_ctx *ctx)
+{
+    struct ms_state *st = ctx->data;
+    if (!st)
+        return;
+    /* stress first, while the guests still run and can be told to stop */
+    if (st->guest_stress)
+        for (size_t i = 0; i < st->vms.n; i++)
+            guest_stress_stop(ctx, st, i);
+    host_stress_stop(ctx, st, 0);
+    host_stress_stop(ctx, st, 1);
+    if (st->vms_ready)
+        run_vms_cleanup(&st->vms);
+    virt_migplan_free(&st->plan);
+    free(st->guest_stress);
+    free(st->uptime);
+    free(st->expected_dmesg);
+    free(st);
+    ctx->data = NULL;
+}
+
+static const struct run_param_doc ms_params[] = {
+    { "vms", NULL, "VMs to migrate (at least 2, else CANCEL)" },
+    { "main_vm", NULL, "the first VM (avocado-vt); every VM of `vms` migrates" },
+    { "migrate_dest_host", NULL, "destination host (resolved by the runner into the hosts)" },
+    { "virsh_migrate_desturi", NULL, "destination URI (the runner makes it host 1); the "
+      "source daemon dials it on forward hops (virsh --desturi)" },
+    { "migration_type", "orderly", "orderly | simultaneous | cross | compressed" },
+    { "migration_stress_type", "", "load_vm_booting | load_vms_booting | vms_booting: "
+      "migrate while guests boot" },
+    { "migrate_options", "--live --p2p --persistent --undefinesource", "virsh migrate flag words (--live --p2p --tunnelled --persistent "
+      "--undefinesource --unsafe --postcopy --postcopy-after-precopy --auto-converge "
+      "--compressed --offline --timeout N --bandwidth N)" },
+    { "virsh_migrate_options", "", "flag words like migrate_options; when set, they win" },
+    { "virsh_migrate_back", "no", "migrate back after every forward hop" },
+    { "virsh_migrate_there_and_back", "1", "round trips when virsh_migrate_back = yes" },
+    { "virsh_migrate_timeout", "60", "seconds a migration may take; then it is aborted "
+      "(switched to postcopy with --postcopy) and the hop FAILs; 0 = none" },
+    { "thread_timeout", "120", "seconds a wave of migrations may take before vtrun aborts "
+      "them; 0 = none" },
+    { "virsh_migrate_dest_state", "running", "state expected on the target: running | "
+      "paused | shut off" },
+    { "start_migration_vms", "yes", "start and log into the VMs before the first hop" },
+    { "migration_stress_vms", "no", "run stress_tool in every guest" },
+    { "migration_stress_host", "no", "run stress_tool on the source host" },
+    { "migration_stress_remote", "no", "run stress_tool on the target host" },
+    { "stress_tool", "", "stress | stress-ng (never downloaded; a shell loop in guests "
+      "without it); empty = no stress" },
+    { "<tool>_args", "--cpu 1", "arguments of the tool; %s = per-worker --vm-bytes" },
+    { "stress_vm_bytes", "128M", "size, half ((MemTotal - VMs) / 2) or shortage (MemFree - "
+      "VMs + 512 MiB); bytes, split over the --vm workers" },
+    { "check_network_accessibility_after_mig", "yes", "ping the guest from the target "
+      "host after each hop unless no" },
+    { "ping_count", "3", "pings per check" },
+    { "guest_dmesg_level", "0", "judge dmesg lines below this level; 0 = every level" },
+    { "expected_guest_dmesg", "", "regex of guest dmesg lines that are not failures" },
+    { "simple_disk_check_after_mig", "yes", "write and read back a line after each hop" },
+    { "disk_check_file", "/tmp/vtrun_disk_check", "guest file of the disk check" },
+    { "post_check_retries", "3", "extra attempts of a transient post-check failure" },
+    { "login_timeout", "240", "seconds to wait for a guest login" },
+    { "after_hop_guest_cmd", "", "guest command run after each hop before the post-checks "
+      "(fault injection in tests, e.g. echo c > /proc/sysrq-trigger)" },
+    { "pmc_policy", "enforce", "pre-migration checks: enforce (a FAIL cancels) | warn | off" },
+    { NULL, NULL, NULL },
+};
+
+const struct run_type run_type_migrate_stress = {
+    .name = "virsh_migrate_stress",
+    .alias = "migrate_stress",
+    .summary = "migrate many VMs orderly, simultaneously or crosswise, to and fro, under "
+               "stress, with pre- and post-migration checks and per-hop metrics",
+    .needs = RUN_NEEDS_VMS | RUN_NEEDS_TWO_HOSTS,
+    .params = ms_params,
+    .setup = ms_setup,
+    .run = ms_run,
+    .cleanup = ms_cleanup,
+};

@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The vtrun command line, run as a real process: the binary comes from $VTRUN (set by
+ * `make check`), configs from tests/cfg/ (tests run from the top of the repository).
+ * Every option of --help, each usage error, each config error path, SIGINT during a
+ * listing, and the man page against --help.
+ */
+#include "lib/strbuf.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct run {
+    int status;             /* exit status, or 128 + signal */
+    struct strbuf out;
+    struct strbuf err;
+};
+
+static const char *vtrun(void)
+{
+    const char *v = getenv("VTRUN");
+    ck_assert_msg(v && *v, "VTRUN is not set: run the tests with `make check`");
+    ck_assert_msg(access("tests/cfg/basic.cfg", R_OK) == 0,
+                  "tests/cfg/basic.cfg not found: run from the top of the repository");
+    return v;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run vtrun with ARGV (NULL-terminated, argv[0] excluded) and the extra environment
+ * ENV ("K=V" strings, may be NULL).  When INTERRUPT_AFTER > 0 bytes of stdout have
+ * been read, SIGINT is sent and the time until exit goes to *exit_secs.  Killed after
+ * 60 s.
+ */
+static struct run run_full(const char *const *argv, const char *const *env,
+                           size_t interrupt_after, double *exit_secs)
+{
+    struct run r = { 0, STRBUF_INIT, STRBUF_INIT };
+    int po[2], pe[2];
+    ck_assert_int_eq(pipe(po), 0);
+    ck_assert_int_eq(pipe(pe), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        const char *args[64];
+        size_t n = 0;
+        args[n++] = "vtrun";
+        for (; argv[n - 1] && n < 63; n++)
+            args[n] = argv[n - 1];
+        args[n] = NULL;
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]);
+        close(pe[0]);
+        close(po[1]);
+        close(pe[1]);
+        signal(SIGINT, SIG_DFL);
+        execv(vtrun(), (char *const *)args);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+    double deadline = now() + 60, sent = 0;
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds) {
+        int left = (int)((deadline - now()) * 1000);
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            ck_abort_msg("vtrun did not finish within 60 s");
+        }
+        if (poll(fds, 2, left) < 0 && errno != EINTR)
+            ck_abort_msg("poll: %s", strerror(errno));
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            /* keep at most 1 MiB of a streaming listing: tests look at its start/end */
+            struct strbuf *sb = i == 0 ? &r.out : &r.err;
+            if (sb->len > (1u << 20)) {
+                char *nl = memrchr(sb->buf, '\n', sb->len);
+                size_t keep = nl ? sb->len - (size_t)(nl + 1 - sb->buf) : 0;
+                memmove(sb->buf, sb->buf + sb->len - keep, keep);
+                strbuf_setlen(sb, keep);
+            }
+            strbuf_add(sb, buf, (size_t)n);
+            if (i == 0 && interrupt_after && !sent && r.out.len >= interrupt_after) {
+                kill(pid, SIGINT);
+                sent = now();
+            }
+        }
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    if (exit_secs)
+        *exit_secs = sent ? now() - sent : -1;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+}
+
+#define RUN(...) run_full((const char *const[]){ __VA_ARGS__, NULL }, NULL, 0, NULL)
+
+static void run_release(struct run *r)
+{
+    strbuf_release(&r->out);
+    strbuf_release(&r->err);
+}
+
+static void expect_usage_error(struct run r, const char *mention)
+{
+    ck_assert_msg(r.status == 2, "exit %d, expected 2 (stderr: %s)", r.status, r.err.buf);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_msg(strstr(r.err.buf, mention), "stderr '%s' does not mention '%s'",
+                  r.err.buf, mention);
+    run_release(&r);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted, deduplicated "--option" words of TEXT, one per line. */
+static char *long_options(const char *text)
+{
+    char *words[256];
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, "--")); ) {
+        const char *s = p + 2, *e = s;
+        while (islower((unsigned char)*e) || (*e == '-' && e > s && islower((unsigned char)e[1])))
+            e++;
+        if (e > s && (p == text || !isalnum((unsigned char)p[-1]))) {
+            char *w = xstrndup(p, (size_t)(e - p));
+            bool dup = false;
+            for (size_t i = 0; i < n && !dup; i++)
+                dup = !strcmp(words[i], w);
+            if (dup || n == 256)
+                free(w);
+            else
+                words[n++] = w;
+        }
+        p = e;
+    }
+    qsort(words, n, sizeof(*words), cmp_str);
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        strbuf_addf(&sb, "%s\n", words[i]);
+        free(words[i]);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* Read a whole file (the man page). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+    struct strbuf sb = STRBUF_INIT;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        strbuf_add(&sb, buf, n);
+    fclose(f);
+    return strbuf_detach(&sb, NULL);
+}
+
+/* ---- help, version, man page ----------------------------------------------------- */
+
+START_TEST(test_help_prints_usage_and_every_option)
+{
+    struct run r = RUN("--help");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun"));
+    static const char *const opts[] = { "--config", "--only", "--no", "--set", "--list",
+                                        "--short", "--count", "--dump", "--defaults",
+                                        "--expand", "--help", "--version", "cfg-dump" };
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+        ck_assert_msg(strstr(r.out.buf, opts[i]), "--help does not mention %s", opts[i]);
+    ck_assert_str_eq(r.err.buf, "");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_help_wins_over_other_options)
+{
+    struct run r = RUN("--list", "--help");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun"));
+    run_release(&r);
+    r = RUN("-h");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_version_prints_one_line)
+{
+    struct run r = RUN("--version");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(strncmp(r.out.buf, "vtrun ", 6), 0);
+    ck_assert_uint_eq(count_lines(r.out.buf), 1);
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_man_page_documents_exactly_the_options_of_help)
+{
+    struct run r = RUN("--help");
+    ck_assert_int_eq(r.status, 0);
+    char *man = slurp("docs/vtrun.1");
+    /* groff writes a literal minus as "\-" */
+    struct strbuf plain = STRBUF_INIT;
+    for (const char *p = man; *p; p++) {
+        if (p[0] == '\\' && p[1] == '-')
+            continue;
+        strbuf_addch(&plain, *p);
+    }
+    char *from_help = long_options(r.out.buf);
+    char *from_man = long_options(plain.buf);
+    ck_assert_msg(strlen(from_help) > 0, "no option found in --help");
+    ck_assert_str_eq(from_man, from_help);
+    ck_assert_ptr_nonnull(strstr(plain.buf, "cfg-dump"));
+    ck_assert_ptr_nonnull(strstr(plain.buf, ".TH VTRUN 1"));
+    free(from_help);
+    free(from_man);
+    free(man);
+    strbuf_release(&plain);
+    run_release(&r);
+}
+END_TEST
+
+/* ---- usage errors ---------------------------------------------------------------------- */
+
+START_TEST(test_no_arguments_prints_usage_and_exits_2)
+{
+    struct run r = run_full((const char *const[]){ NULL }, NULL, 0, NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "usage: vtrun"));
+    ck_assert_str_eq(r.out.buf, "");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_option_exits_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--bogus", "--list"),
+                       "--bogus");
+}
+END_TEST
+
+START_TEST(test_option_without_its_argument_exits_2)
+{
+    expect_usage_error(RUN("--list", "--config"), "--config");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--list", "--only"), "--only");
+}
+END_TEST
+
+START_TEST(test_flag_given_a_value_exits_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--list=yes"), "--list");
+}
+END_TEST
+
+START_TEST(test_positional_argument_exits_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--list", "extra"), "extra");
+}
+END_TEST
+
+START_TEST(test_listing_options_are_exclusive)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--list", "--count"),
+                       "--count");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--dump", "--list"),
+                       "--dump");
+}
+END_TEST
+
+START_TEST(test_short_needs_list)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--count", "--short"),
+                       "--short");
+}
+END_TEST
+
+START_TEST(test_listing_needs_config)
+{
+    expect_usage_error(RUN("--list"), "--config");
+}
+END_TEST
+
+START_TEST(test_config_given_twice_exits_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--config", "x.cfg", "--list"),
+                       "--config");
+}
+END_TEST
+
+START_TEST(test_empty_expand_exits_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--count", "--expand", ","),
+                       "--expand");
+}
+END_TEST
+
+START_TEST(test_running_a_job_is_not_implemented_yet)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "not implemented"));
+    run_release(&r);
+}
+END_TEST
+
+/* ---- config errors ---------------------------------------------------------------------- */
+
+START_TEST(test_missing_config_file_exits_2_naming_it)
+{
+    struct run r = RUN("--config", "tests/cfg/no-such.cfg", "--list");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "tests/cfg/no-such.cfg"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_malformed_config_prints_file_line_and_exits_2)
+{
+    struct run r = RUN("--config", "tests/cfg/errors/syntax.cfg", "--list");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/syntax.cfg:4: "),
+                  "stderr: %s", r.err.buf);
+    ck_assert_uint_eq(count_lines(r.err.buf), 1);
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_malformed_statement_is_reported_as_string)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--set", "only a , b", "--count");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_msg(starts_with(r.err.buf, "<string>:1: "), "stderr: %s", r.err.buf);
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_missing_include_names_path_and_includer)
+{
+    struct run r = RUN("--config", "tests/cfg/errors/missing-include.cfg", "--dump");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/missing-include.cfg:3: "),
+                  "stderr: %s", r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "no/such/file.cfg"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_include_cycle_names_the_chain)
+{
+    struct run r = RUN("--config", "tests/cfg/errors/cycle-a.cfg", "--count");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/cycle-b.cfg:3: "),
+                  "stderr: %s", r.err.buf);
+    ck_assert_ptr_nonnull(strstr(strchr(r.err.buf, ' '), "cycle-a.cfg"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_expansion_error_keeps_printed_cases_and_exits_2)
+{
+    struct run r = RUN("--config", "tests/cfg/errors/postfix.cfg", "--dump");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_int_eq(strncmp(r.out.buf, "== good\n", 8), 0);
+    ck_assert_ptr_null(strstr(r.out.buf, "== bad"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\ntimeout=5\n"));
+    ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/postfix.cfg:8: "),
+                  "stderr: %s", r.err.buf);
+    run_release(&r);
+}
+END_TEST
+
+/* ---- listing --------------------------------------------------------------------------- */
+
+static const char basic_names[] =
+    "default.(disk=qcow2).(guest=RHEL).(guest=9)\n"
+    "default.(disk=qcow2).(guest=Win)\n"
+    "default.(disk=raw).(guest=RHEL).(guest=9)\n"
+    "default.(disk=raw).(guest=Win)\n"
+    "migrate.(disk=qcow2).(guest=RHEL).(guest=9)\n"
+    "migrate.(disk=qcow2).(guest=Win)\n"
+    "boot.(disk=qcow2).(guest=RHEL).(guest=9)\n"
+    "boot.(disk=qcow2).(guest=Win)\n"
+    "boot.(disk=raw).(guest=RHEL).(guest=9)\n"
+    "boot.(disk=raw).(guest=Win)\n";
+
+START_TEST(test_list_prints_one_name_per_line)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--list");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, basic_names);
+    ck_assert_str_eq(r.err.buf, "");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_list_short_prints_shortnames)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--list", "--short");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "qcow2\nqcow2.Win\nraw\nraw.Win\n"
+                                "migrate.qcow2\nmigrate.qcow2.Win\n"
+                                "boot.qcow2\nboot.qcow2.Win\nboot.raw\nboot.raw.Win\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_count_prints_number_of_cases)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--count");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "10\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_dump_prints_canonical_dump)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "migrate..RHEL", "--dump");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf,
+        "== migrate.(disk=qcow2).(guest=RHEL).(guest=9)\n"
+        "_name_map_file={\"basic.cfg\": \"migrate.(disk=qcow2)\", "
+        "\"guests.cfg\": \"(guest=RHEL).(guest=9)\"}\n"
+        "_short_name_map_file={\"basic.cfg\": \"migrate.qcow2\", \"guests.cfg\": \"RHEL.9\"}\n"
+        "dep=[]\n"
+        "disk=qcow2\n"
+        "guest=RHEL.9\n"
+        "image_format=qcow2\n"
+        "mem=1024\n"
+        "mem_vm2=2048\n"
+        "migrate_speed=1G\n"
+        "name=migrate.(disk=qcow2).(guest=RHEL).(guest=9)\n"
+        "os=linux\n"
+        "shortname=migrate.qcow2\n"
+        "type=migrate\n"
+        "vms=vm1 vm2\n"
+        "\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_only_words_become_separate_statements)
+{
+    /* "only boot Win" would be an OR; two statements are an AND */
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", " boot\tWin ", "--list");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "boot.(disk=qcow2).(guest=Win)\nboot.(disk=raw).(guest=Win)\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_no_words_become_separate_statements)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--no", "default boot", "--no",
+                       "Win", "--list");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "migrate.(disk=qcow2).(guest=RHEL).(guest=9)\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_repeated_only_options_all_apply)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--only=raw",
+                       "--count");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "2\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_set_appends_statement_verbatim)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--set", "mem <= 4x",
+                       "--set", "variants extra:\n    - e1:\n    - e2:",
+                       "--only", "migrate..Win", "--dump");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_uint_eq(count_lines(r.out.buf) > 0, 1);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "== (extra=e1).migrate.(disk=qcow2).(guest=Win)\n"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "== (extra=e2).migrate.(disk=qcow2).(guest=Win)\n"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmem=4x1024\n"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_statements_apply_in_command_line_order)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--set", "x = 1", "--only", "boot",
+                       "--set", "x += 2", "--no", "raw", "--set", "x += ${type}",
+                       "--list", "--short");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "boot.qcow2\nboot.qcow2.Win\n");
+    run_release(&r);
+    r = RUN("--config", "tests/cfg/basic.cfg", "--set", "x = 1", "--only", "boot",
+            "--set", "x += 2", "--no", "raw", "--set", "x += ${type}", "--set", "mem = ${x}",
+            "--dump");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\nx=12boot\n"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmem=12boot\n"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_defaults_selects_defaults_mode)
+{
+    struct run r = RUN("--config", "tests/cfg/defaults.cfg", "--defaults", "--list");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "(machine=q35).(os=lin)\n");
+    run_release(&r);
+    r = RUN("--config", "tests/cfg/defaults.cfg", "--count");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "4\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_expand_implies_defaults_and_expands_named_blocks)
+{
+    struct run r = RUN("--config", "tests/cfg/defaults.cfg", "--expand", "os", "--list");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "(machine=q35).(os=win)\n(machine=q35).(os=lin)\n");
+    run_release(&r);
+    r = RUN("--config", "tests/cfg/defaults.cfg", "--defaults", "--expand=os,machine",
+            "--count");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "4\n");
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_cfg_dump_matches_dump_option)
+{
+    struct run a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--set", "k = v",
+                       "--dump");
+    struct run b = RUN("cfg-dump", "tests/cfg/basic.cfg", "only boot", "k = v");
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(a.out.buf, b.out.buf);
+    run_release(&a);
+    run_release(&b);
+    a = RUN("--config", "tests/cfg/defaults.cfg", "--expand", "os", "--dump");
+    b = run_full((const char *const[]){ "cfg-dump", "tests/cfg/defaults.cfg", NULL },
+                 (const char *const[]){ "CC_DEFAULTS=1", "CC_EXPAND=os", NULL }, 0, NULL);
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(a.out.buf, b.out.buf);
+    run_release(&a);
+    run_release(&b);
+}
+END_TEST
+
+/* ---- SIGINT ---------------------------------------------------------------------------- */
+
+static void expect_prompt_interrupt(const char *action)
+{
+    double secs;
+    struct run r = run_full((const char *const[]){ "--config", "tests/cfg/huge.cfg", action,
+                                                   NULL },
+                            NULL, 200000, &secs);
+    ck_assert_msg(r.status == 130, "exit %d after SIGINT, expected 130", r.status);
+    ck_assert_msg(secs >= 0 && secs < 2.0, "took %.2f s to stop", secs);
+    ck_assert_msg(r.out.len > 0 && r.out.buf[r.out.len - 1] == '\n',
+                  "output ends with half a line");
+    if (!strcmp(action, "--dump")) {
+        ck_assert_msg(r.out.len >= 2 && r.out.buf[r.out.len - 2] == '\n',
+                      "output ends with half a case");
+    }
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "interrupted"));
+    run_release(&r);
+}
+
+START_TEST(test_sigint_stops_list_at_once_without_half_lines)
+{
+    expect_prompt_interrupt("--list");
+}
+END_TEST
+
+START_TEST(test_sigint_stops_dump_at_once_without_half_cases)
+{
+    expect_prompt_interrupt("--dump");
+}
+END_TEST
+
+START_TEST(test_sigint_stops_count_of_huge_product)
+{
+    pid_t pid;
+    int po[2];
+    ck_assert_int_eq(pipe(po), 0);
+    pid = fork();
+    if (pid == 0) {
+        dup2(po[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        close(po[0]);
+        execl(vtrun(), "vtrun", "--config", "tests/cfg/huge.cfg", "--count", (char *)NULL);
+        _exit(127);
+    }
+    close(po[1]);
+    struct timespec t = { 0, 500 * 1000 * 1000 };
+    nanosleep(&t, NULL);
+    kill(pid, SIGINT);
+    double t0 = now();
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(now() - t0 < 2.0, "took %.2f s to stop", now() - t0);
+    ck_assert(WIFEXITED(st));
+    char buf[64];
+    ssize_t n = read(po[0], buf, sizeof(buf) - 1);
+    close(po[0]);
+    buf[n > 0 ? n : 0] = '\0';
+    /* an engine may count this product before the signal arrives: then it must be right */
+    if (WEXITSTATUS(st) == 0)
+        ck_assert_str_eq(buf, "1099511627776\n");
+    else {
+        ck_assert_int_eq(WEXITSTATUS(st), 130);
+        ck_assert_str_eq(buf, "");
+    }
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("help");
+    tcase_add_test(tc, test_help_prints_usage_and_every_option);
+    tcase_add_test(tc, test_help_wins_over_other_options);
+    tcase_add_test(tc, test_version_prints_one_line);
+    tcase_add_test(tc, test_man_page_documents_exactly_the_options_of_help);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("usage");
+    tcase_add_test(tc, test_no_arguments_prints_usage_and_exits_2);
+    tcase_add_test(tc, test_unknown_option_exits_2);
+    tcase_add_test(tc, test_option_without_its_argument_exits_2);
+    tcase_add_test(tc, test_flag_given_a_value_exits_2);
+    tcase_add_test(tc, test_positional_argument_exits_2);
+    tcase_add_test(tc, test_listing_options_are_exclusive);
+    tcase_add_test(tc, test_short_needs_list);
+    tcase_add_test(tc, test_listing_needs_config);
+    tcase_add_test(tc, test_config_given_twice_exits_2);
+    tcase_add_test(tc, test_empty_expand_exits_2);
+    tcase_add_test(tc, test_running_a_job_is_not_implemented_yet);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("config_errors");
+    tcase_add_test(tc, test_missing_config_file_exits_2_naming_it);
+    tcase_add_test(tc, test_malformed_config_prints_file_line_and_exits_2);
+    tcase_add_test(tc, test_malformed_statement_is_reported_as_string);
+    tcase_add_test(tc, test_missing_include_names_path_and_includer);
+    tcase_add_test(tc, test_include_cycle_names_the_chain);
+    tcase_add_test(tc, test_expansion_error_keeps_printed_cases_and_exits_2);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("listing");
+    tcase_add_test(tc, test_list_prints_one_name_per_line);
+    tcase_add_test(tc, test_list_short_prints_shortnames);
+    tcase_add_test(tc, test_count_prints_number_of_cases);
+    tcase_add_test(tc, test_dump_prints_canonical_dump);
+    tcase_add_test(tc, test_only_words_become_separate_statements);
+    tcase_add_test(tc, test_no_words_become_separate_statements);
+    tcase_add_test(tc, test_repeated_only_options_all_apply);
+    tcase_add_test(tc, test_set_appends_statement_verbatim);
+    tcase_add_test(tc, test_statements_apply_in_command_line_order);
+    tcase_add_test(tc, test_defaults_selects_defaults_mode);
+    tcase_add_test(tc, test_expand_implies_defaults_and_expands_named_blocks);
+    tcase_add_test(tc, test_cfg_dump_matches_dump_option);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sigint");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_sigint_stops_list_at_once_without_half_lines);
+    tcase_add_test(tc, test_sigint_stops_dump_at_once_without_half_cases);
+    tcase_add_test(tc, test_sigint_stops_count_of_huge_product);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cli_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

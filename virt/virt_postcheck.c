@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Post-migration checks, one table run in order (virt/virt_postcheck.h). */
+#include "virt/virt_postcheck.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "virt/virt.h"
+
+
+/* Our own names (be.h's state_name() is newer than this file's base). */
+static const char *state_name(enum be_state s)
+{
+    switch (s) {
+    case BE_STATE_NONE: return "gone";
+    case BE_STATE_RUNNING: return "running";
+    case BE_STATE_PAUSED: return "paused";
+    case BE_STATE_SHUTOFF: return "shut off";
+    case BE_STATE_CRASHED: return "crashed";
+    default: return "in another state";
+    }
+}
+
+void virt_pc_opts_default(struct virt_pc_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->dest_state = BE_STATE_RUNNING;
+    o->check_ping = true;
+    o->ping_count = 3;
+    o->check_disk = true;
+    o->disk_file = "/tmp/vtrun_disk_check";
+    o->retries = 3;
+    o->retry_delay_s = 1.0;
+    o->login_timeout_s = 60;
+    o->cmd_timeout_s = 30;
+}
+
+int virt_pc_state_parse(const char *s, enum be_state *out)
+{
+    if (!s || !*s || !strcmp(s, "running"))
+        *out = BE_STATE_RUNNING;
+    else if (!strcmp(s, "paused"))
+        *out = BE_STATE_PAUSED;
+    else if (!strcmp(s, "shut off") || !strcmp(s, "shutoff"))
+        *out = BE_STATE_SHUTOFF;
+    else {
+        err_set("virsh_migrate_dest_state '%s' is not running, paused or shut off", s);
+        return -1;
+    }
+    return 0;
+}
+
+int virt_dmesg_scan(const char *text, int max_level, const char *expected_re,
+                    struct strbuf *bad)
+{
+    pcre2_code *re = NULL;
+    pcre2_match_data *md = NULL;
+    int n = 0;
+    if (expected_re && *expected_re) {
+        int ec;
+        PCRE2_SIZE off;
+        re = pcre2_compile((PCRE2_SPTR)expected_re, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+        if (!re) {
+            PCRE2_UCHAR buf[256];
+            pcre2_get_error_message(ec, buf, sizeof(buf));
+            err_set("expected_guest_dmesg: bad regex at %zu: %s", (size_t)off, (char *)buf);
+            return -1;
+        }
+        md = pcre2_match_data_create_from_pattern(re, NULL);
+    }
+    const char *line = text;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *l = xstrndup(line, len);
+        const char *body = l;
+        int level = -1;
+        if (l[0] == '<') {
+            char *end;
+            long v = strtol(l + 1, &end, 10);
+            if (*end == '>') {
+                level = (int)(v & 7);   /* facility * 8 + level */
+                body = end + 1;
+            }
+        }
+        bool crash = false;
+        /* the console scan's markers: one definition of what a crash looks like
+         * ("BUG:" also covers "watchdog: BUG: soft lockup") */
+        for (size_t i = 0; virt_crash_markers[i] && !crash; i++)
+            crash = strstr(body, virt_crash_markers[i]) != NULL;
+        if (crash && max_level > 0 && level >= max_level)
+            crash = false;
+        if (crash && re && pcre2_match(re, (PCRE2_SPTR)body, strlen(body), 0, 0, md, NULL) >= 0)
+            crash = false;
+        if (crash) {
+            strbuf_addf(bad, "%s\n", body);
+            n++;
+        }
+        free(l);
+        line = nl ? nl + 1 : NULL;
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return n;
+}
+
+/* ---- the checks ------------------------------------------------------------------ */
+
+static enum virt_pc_verdict pc_state(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                     struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    enum be_state dst, src;
+    bool offline = o->mig_flags & BE_MIG_OFFLINE;
+    enum be_state want = offline ? BE_STATE_SHUTOFF : o->dest_state;
+    if (env->state(env->ud, vm->vm, vm->dst, &dst) < 0) {
+        strbuf_addf(msg, "target state: %s", err_msg());
+        return VIRT_PC_RETRY;
+    }
+    if (dst != want) {
+        strbuf_addf(msg, "%s on the target, expected %s", state_name(dst),
+                    state_name(want));
+        return VIRT_PC_RETRY;
+    }
+    if (offline)
+        return VIRT_PC_PASS;    /* an offline migration copies the definition only */
+    if (env->state(env->ud, vm->vm, vm->src, &src) < 0) {
+        strbuf_addf(msg, "source state: %s", err_msg());
+        return VIRT_PC_RETRY;
+    }
+    bool ok = src == BE_STATE_NONE
+              || (src == BE_STATE_SHUTOFF && !(o->mig_flags & BE_MIG_UNDEFINE_SOURCE));
+    if (!ok) {
+        strbuf_addf(msg, "%s on the source, expected %s", state_name(src),
+                    o->mig_flags & BE_MIG_UNDEFINE_SOURCE ? "gone" : "gone or shut off");
+        return VIRT_PC_RETRY;
+    }
+    return VIRT_PC_PASS;
+}
+
+static enum virt_pc_verdict pc_console(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                       struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    (void)o;
+    int r = env->console_crash(env->ud, vm->vm);
+    if (r == 1) {
+        strbuf_addstr(msg, err_msg());
+        return VIRT_PC_FAIL;
+    }
+    if (r < 0) {
+        strbuf_addf(msg, "cannot read the console: %s", err_msg());
+        return VIRT_PC_RETRY;
+    }
+    return VIRT_PC_PASS;
+}
+
+static bool guest_checks(const struct virt_pc_opts *o)
+{
+    return !(o->mig_flags & BE_MIG_OFFLINE) && o->dest_state == BE_STATE_RUNNING;
+}
+
+static enum virt_pc_verdict pc_ssh(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                   struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    if (!guest_checks(o))
+        return VIRT_PC_PASS;
+    if (env->login(env->ud, vm->vm, o->login_timeout_s) == 0)
+        return VIRT_PC_PASS;
+    char *why = xstrdup(err_msg());
+    /* the console tells a dead guest from a broken network */
+    int r = env->console_crash(env->ud, vm->vm);
+    if (r == 1)
+        strbuf_addf(msg, "no login, the guest died: %s", err_msg());
+    else
+        strbuf_addf(msg, "no login, the network failed (console shows no crash): %s", why);
+    free(why);
+    return VIRT_PC_FAIL;        /* login already waited login_timeout_s */
+}
+
+static enum virt_pc_verdict pc_uptime(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                      struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    double up;
+    if (!guest_checks(o))
+        return VIRT_PC_PASS;
+    if (env->uptime(env->ud, vm->vm, &up) < 0) {
+        strbuf_addf(msg, "cannot read uptime: %s", err_msg());
+        return VIRT_PC_RETRY;
+    }
+    if (vm->uptime_before >= 0 && up < vm->uptime_before) {
+        strbuf_addf(msg, "uptime %.2f s < %.2f s before the hop: the guest rebooted", up,
+                    vm->uptime_before);
+        return VIRT_PC_FAIL;
+    }
+    vm->uptime_before = up;
+    return VIRT_PC_PASS;
+}
+
+static enum virt_pc_verdict pc_dmesg(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                     struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    struct strbuf out = STRBUF_INIT, bad = STRBUF_INIT;
+    int status = -1;
+    enum virt_pc_verdict v = VIRT_PC_PASS;
+    if (!guest_checks(o))
+        return VIRT_PC_PASS;
+    /* -r keeps the level, -c clears so the next hop judges only new lines */
+    if (env->exec(env->ud, vm->vm, "dmesg -r -c 2>/dev/null || dmesg -c", o->cmd_timeout_s,
+                  &out, &status) < 0 || status != 0) {
+        strbuf_addf(msg, "cannot read dmesg: %s", status != 0 && status != -1
+                    ? "dmesg failed" : err_msg());
+        v = VIRT_PC_RETRY;
+        goto cleanup;
+    }
+    int n = virt_dmesg_scan(out.buf, o->dmesg_level, o->expected_dmesg, &bad);
+    if (n < 0) {
+        strbuf_addstr(msg, err_msg());
+        v = VIRT_PC_FAIL;
+    } else if (n > 0) {
+        strbuf_setlen(&bad, bad.len - 1);
+        strbuf_addf(msg, "%d kernel crash line(s): %s", n, bad.buf);
+        v = VIRT_PC_FAIL;
+    }
+cleanup:
+    strbuf_release(&out);
+    strbuf_release(&bad);
+    return v;
+}
+
+static enum virt_pc_verdict pc_ping(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                    struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    if (!o->check_ping || !guest_checks(o))
+        return VIRT_PC_PASS;
+    if (env->ping(env->ud, vm->vm, vm->dst, o->ping_count ? o->ping_count : 1) == 0)
+        return VIRT_PC_PASS;
+    strbuf_addf(msg, "no answer to ping from the target host: %s", err_msg());
+    return VIRT_PC_RETRY;
+}
+
+static enum virt_pc_verdict pc_disk(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                                    struct virt_pc_vm *vm, struct strbuf *msg)
+{
+    if (!o->check_disk || !guest_checks(o))
+        return VIRT_PC_PASS;
+    struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
+    enum virt_pc_verdict v = VIRT_PC_PASS;
+    int status = -1;
+    char *token = xasprintf("vtrun-disk-check-%s-%u-%ld", vm->name ? vm->name : "vm",
+                            vm->serial, (long)time(NULL));
+    /* the file name comes from params: single-quote it for the guest shell */
+    strbuf_addstr(&cmd, "f='");
+    for (const char *p = o->disk_file; *p; p++)
+        strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
+    strbuf_addf(&cmd, "'; echo %s >>\"$f\" && sync && "
+                "{ echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; tail -n 1 \"$f\"", token);
+    if (env->exec(env->ud, vm->vm, cmd.buf, o->cmd_timeout_s, &out, &status) < 0) {
+        strbuf_addf(msg, "cannot write %s: %s", o->disk_file, err_msg());
+        v = VIRT_PC_RETRY;
+        goto cleanup;
+    }
+    while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
+        strbuf_setlen(&out, out.len - 1);
+    if (status != 0 || strcmp(out.buf, token)) {
+        strbuf_addf(msg, "wrote '%s' to %s, read back '%s' (exit %d)", token, o->disk_file,
+                    out.buf, status);
+        v = VIRT_PC_FAIL;
+    }
+cleanup:
+    free(token);
+    strbuf_release(&cmd);
+    strbuf_release(&out);
+    return v;
+}
+
+const struct virt_postcheck virt_postchecks[] = {
+    { "state",   pc_state },
+    { "console", pc_console },
+    { "ssh",     pc_ssh },
+    { "uptime",  pc_uptime },
+    { "dmesg",   pc_dmesg },
+    { "ping",    pc_ping },
+    { "disk",    pc_disk },
+    { NULL, NULL },
+};
+
+static void sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int virt_postcheck_run(const struct virt_pc_env *env, const struct virt_pc_opts *o,
+                       struct virt_pc_vm *vm, struct strbuf *why,
+                       void (*log)(void *ud, const char *line), void *log_ud)
+{
+    for (size_t i = 0; virt_postchecks[i].name; i++) {
+        const struct virt_postcheck *c = &virt_postchecks[i];
+        struct strbuf msg = STRBUF_INIT;
+        enum virt_pc_verdict v;
+        unsigned attempt = 0;
+        for (;;) {
+            strbuf_reset(&msg);
+            v = c->run(env, o, vm, &msg);
+            if (v != VIRT_PC_RETRY || attempt >= o->retries
+                || (env->should_stop && env->should_stop(env->ud)))
+                break;
+            attempt++;
+            sleep_s(o->retry_delay_s);
+        }
+        if (log) {
+            char *line = xasprintf("post-check %s %s: %s%s%s", vm->name ? vm->name : "",
+                                   c->name, v == VIRT_PC_PASS ? "PASS" : "FAIL",
+                                   msg.len ? " - " : "", msg.buf);
+            log(log_ud, line);
+            free(line);
+        }
+        if (v != VIRT_PC_PASS) {
+            strbuf_addf(why, "%s: %s", c->name, msg.buf);
+            strbuf_release(&msg);
+            return -1;
+        }
+        strbuf_release(&msg);
+    }
+    return 0;
+}
