@@ -149,6 +149,32 @@ enum be_state {
 
 const char *be_state_name(enum be_state s);
 
+/* What a host is (for pre-migration checks; virt/virt_pmc.h's struct
+ * virt_pmc_host maps field by field).  Owned strings; unknown = NULL / 0.
+ * Versions are encoded like libvirt's: major * 1000000 + minor * 1000 + micro. */
+struct be_host_info {
+    char *hostname;
+    unsigned long long libvirt_version; /* the daemon's; 0 for the qemu driver */
+    char *hypervisor;                   /* "QEMU" */
+    unsigned long long hv_version;
+    char *arch;                         /* "x86_64" */
+    char *host_uuid;                    /* libvirt's host_uuid (distinct per lab host) */
+    /* OS facts: only when the host is this machine (qemu driver; libvirt URI
+     * without a host part) */
+    char *os_id;                        /* os-release ID, e.g. "debian" */
+    char *os_version;                   /* os-release VERSION_ID, e.g. "12" */
+    char *kernel_release;               /* uname -r */
+    unsigned long long free_mem_bytes;
+    unsigned long long total_mem_bytes;
+    unsigned ncpus;
+    char *host_cpu_model;               /* libvirt: capabilities' host CPU model */
+    char **cpu_models;                  /* usable guest CPU models, NULL-terminated */
+};
+
+void be_host_info_free(struct be_host_info *info);
+/* For drivers: fill the facts of this machine (OS, kernel, memory, CPUs). */
+void be_host_info_local(struct be_host_info *info);
+
 /* How to reach a host. */
 struct be_host_conf {
     const char *uri;             /* libvirt: connection URI; qemu: "qemu:///local" */
@@ -187,6 +213,8 @@ struct be_ops {
     int (*job_stats)(struct be_host *h, const char *vm, struct be_job_stats *out);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
+    /* Facts of the host (out is zeroed first; free with be_host_info_free). */
+    int (*host_info)(struct be_host *h, struct be_host_info *out);
     const char *(*uri)(struct be_host *h);
     void (*close)(struct be_host *h);
 };

@@ -413,6 +413,62 @@ static char *lv_console_path(struct be_host *h, const char *vm)
     return path;
 }
 
+/* "driver[+transport]://[host]/path": no host part = this machine */
+static bool uri_is_local(const char *uri)
+{
+    const char *p = strstr(uri, "://");
+    return p && p[3] == '/';
+}
+
+static int lv_host_info(struct be_host *h, struct be_host_info *out)
+{
+    const char *type;
+    unsigned long v;
+    unsigned long long free_b;
+    virNodeInfo ni;
+    char *caps, *dcaps;
+
+    memset(out, 0, sizeof(*out));
+    out->hostname = virConnectGetHostname(h->conn);
+    if (!out->hostname) {
+        err_set("host %s: hostname: %s", h->uri, lverr());
+        return -1;
+    }
+    if (virConnectGetLibVersion(h->conn, &v) == 0)
+        out->libvirt_version = v;
+    type = virConnectGetType(h->conn);
+    out->hypervisor = type ? xstrdup(type) : NULL;
+    if (virConnectGetVersion(h->conn, &v) == 0)
+        out->hv_version = v;
+    caps = virConnectGetCapabilities(h->conn);
+    if (caps) {
+        out->arch = virt_xml_xpath_string(caps, "string(/capabilities/host/cpu/arch)");
+        out->host_cpu_model = virt_xml_xpath_string(caps,
+                                                    "string(/capabilities/host/cpu/model)");
+        out->host_uuid = virt_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
+        free(caps);
+    }
+    if (virNodeGetInfo(h->conn, &ni) == 0) {
+        out->total_mem_bytes = (unsigned long long)ni.memory * 1024;
+        out->ncpus = ni.cpus;
+    }
+    free_b = virNodeGetFreeMemory(h->conn);
+    out->free_mem_bytes = free_b;
+    /* the models a guest of this driver's default virt type can use */
+    dcaps = virConnectGetDomainCapabilities(h->conn, NULL, out->arch, NULL, NULL, 0);
+    if (dcaps) {
+        out->cpu_models = virt_xml_xpath_strings(
+            dcaps, "/domainCapabilities/cpu/mode[@name='custom']/model[@usable='yes']");
+        free(dcaps);
+    }
+    if (uri_is_local(h->uri)) {
+        /* the lab's daemons differ from this machine only in hostname and UUID */
+        be_host_info_local(out);
+    }
+    err_clear();
+    return 0;
+}
+
 /* ---- migration ----------------------------------------------------------- */
 
 /* Statistics of the job-completed event of one migration. */
@@ -757,6 +813,7 @@ const struct be_ops be_libvirt_ops = {
     .abort_job = lv_abort_job,
     .job_stats = lv_job_stats,
     .console_path = lv_console_path,
+    .host_info = lv_host_info,
     .uri = lv_uri,
     .close = lv_close,
 };

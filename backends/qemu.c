@@ -945,6 +945,41 @@ static int q_job_stats(struct be_host *h, const char *vm, struct be_job_stats *o
     return 0;
 }
 
+/* "QEMU emulator version 7.2.22 (Debian ...)" -> 7002022 */
+static unsigned long long qemu_version(const char *binary)
+{
+    struct spawn *c = spawn_new(binary);
+    struct strbuf out = STRBUF_INIT;
+    unsigned a = 0, b = 0, m = 0;
+    unsigned long long v = 0;
+    const char *p;
+
+    spawn_arg(c, "--version");
+    spawn_set_output(c, &out, NULL);
+    spawn_set_timeout(c, 10);
+    if (spawn_run(c, NULL) == 0 && (p = strstr(out.buf, "version ")) &&
+        sscanf(p + 8, "%u.%u.%u", &a, &b, &m) >= 2)
+        v = a * 1000000ULL + b * 1000ULL + m;
+    strbuf_release(&out);
+    spawn_free(c);
+    return v;
+}
+
+static int q_host_info(struct be_host *h, struct be_host_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    be_host_info_local(out);
+    out->hypervisor = xstrdup("QEMU");
+    out->hv_version = qemu_version("qemu-system-x86_64");
+    if (!out->hv_version) {
+        err_set("host %s: cannot tell the version of qemu-system-x86_64: %s", h->uri,
+                err_msg());
+        be_host_info_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- migration ------------------------------------------------------------ */
 
 static int set_caps(struct qproc *p, unsigned flags)
@@ -1208,6 +1243,7 @@ const struct be_ops be_qemu_ops = {
     .abort_job = q_abort_job,
     .job_stats = q_job_stats,
     .console_path = q_console_path,
+    .host_info = q_host_info,
     .uri = q_uri,
     .close = q_close,
 };

@@ -315,6 +315,32 @@ START_TEST(test_libvirt_errors_name_the_vm_and_host)
 }
 END_TEST
 
+START_TEST(test_libvirt_host_info_tells_the_two_lab_hosts_apart)
+{
+    struct be_host_info a, b;
+
+    ck_assert_msg(ops->host_info(h1, &a) == 0, "%s", err_msg());
+    ck_assert_msg(ops->host_info(h2, &b) == 0, "%s", err_msg());
+    printf("libvirt: host1 %s: libvirt %llu, %s %llu, %s, %s %s, kernel %s, %u cpus, "
+           "%llu MiB free, cpu %s, %zu usable cpu models\n", a.hostname, a.libvirt_version,
+           a.hypervisor, a.hv_version, a.arch, a.os_id, a.os_version, a.kernel_release,
+           a.ncpus, a.free_mem_bytes >> 20, a.host_cpu_model,
+           ({ size_t n = 0; while (a.cpu_models && a.cpu_models[n]) n++; n; }));
+    ck_assert_str_eq(a.hypervisor, "QEMU");
+    ck_assert(a.libvirt_version >= 9000000 && a.hv_version >= 7000000);
+    ck_assert_str_eq(a.arch, "x86_64");
+    ck_assert(a.free_mem_bytes > 0 && a.total_mem_bytes >= a.free_mem_bytes && a.ncpus > 0);
+    ck_assert(a.cpu_models && a.cpu_models[0]);
+    ck_assert(a.os_id && a.kernel_release);     /* lab URIs are local */
+    /* what tells a migration source from its destination */
+    ck_assert_str_ne(a.hostname, b.hostname);
+    ck_assert(a.host_uuid && b.host_uuid);
+    ck_assert_str_ne(a.host_uuid, b.host_uuid);
+    be_host_info_free(&a);
+    be_host_info_free(&b);
+}
+END_TEST
+
 START_TEST(test_libvirt_offline_migration_moves_the_definition)
 {
     struct be_migrate_opts off = { .flags = BE_MIG_OFFLINE | BE_MIG_P2P | BE_MIG_PERSISTENT |
@@ -390,7 +416,11 @@ START_TEST(test_libvirt_parallel_hops_and_cancel_on_own_connections)
     {
         /* the running job seen from the test's own connection */
         struct be_job_stats js;
-        ck_assert_msg(ops->job_stats(h1, vm2, &js) == 0, "%s", err_msg());
+        double until = tg_now() + 10;
+        /* the totals appear once the job is past its setup phase */
+        do {
+            ck_assert_msg(ops->job_stats(h1, vm2, &js) == 0, "%s", err_msg());
+        } while (js.active && !js.data_total && tg_now() < until && !usleep(100000));
         ck_assert_msg(js.active && js.data_total > 0 && !js.postcopy,
                       "job of %s: active %d total %llu", vm2, js.active, js.data_total);
     }
@@ -424,6 +454,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_libvirt_errors_name_the_vm_and_host);
+    tcase_add_test(tc, test_libvirt_host_info_tells_the_two_lab_hosts_apart);
     tcase_add_test(tc, test_libvirt_vm_boots_migrates_there_and_back_and_leaves_nothing);
     tcase_add_test(tc, test_libvirt_migration_timeout_aborts_and_vm_keeps_running_on_source);
     tcase_add_test(tc, test_libvirt_parallel_hops_and_cancel_on_own_connections);

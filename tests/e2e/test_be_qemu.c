@@ -237,6 +237,20 @@ START_TEST(test_qemu_unknown_vm_and_backend_report_errors)
 }
 END_TEST
 
+START_TEST(test_qemu_host_info_is_this_machine)
+{
+    struct be_host_info i;
+
+    ck_assert_msg(ops->host_info(ha, &i) == 0, "%s", err_msg());
+    ck_assert_str_eq(i.hypervisor, "QEMU");
+    ck_assert(i.hv_version >= 7000000 && i.libvirt_version == 0);
+    ck_assert_str_eq(i.arch, "x86_64");
+    ck_assert(i.hostname && i.os_id && i.kernel_release && i.ncpus > 0);
+    ck_assert(i.free_mem_bytes > 0 && i.total_mem_bytes >= i.free_mem_bytes);
+    be_host_info_free(&i);
+}
+END_TEST
+
 START_TEST(test_qemu_start_failure_reports_qemus_complaint)
 {
     enum be_state st;
@@ -282,6 +296,7 @@ int main(void)
     tcase_add_test(tc, test_qemu_guest_poweroff_is_seen_as_shut_off);
     tcase_add_test(tc, test_qemu_offline_migration_moves_the_definition);
     tcase_add_test(tc, test_qemu_start_failure_reports_qemus_complaint);
+    tcase_add_test(tc, test_qemu_host_info_is_this_machine);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
