@@ -732,14 +732,15 @@ static struct body *body_new(struct parser *P)
     return b;
 }
 
-/* The only/no filters written directly in a body (not in conditions): every case
- * below the body's item goes through all of them, so they can prune at the item. */
+/* The only/no filters and conditions written directly in a body: every case below the
+ * body's item goes through all of them, so they can prune at the item (a condition's
+ * filters once the path decides the condition). */
 static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target)
 {
     size_t cnt = 0;
     for (size_t i = 0; i < b->n; i++)
         for (size_t j = 0; j < b->nodes[i]->ncontent; j++)
-            if (b->nodes[i]->content[j].kind == CI_ONLY || b->nodes[i]->content[j].kind == CI_NO)
+            if (b->nodes[i]->content[j].kind != CI_OP && b->nodes[i]->content[j].kind != CI_JOIN)
                 cnt++;
     if (!cnt)
         return;
@@ -749,7 +750,7 @@ static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target
         h[k++] = target->hoist[i];
     for (size_t i = 0; i < b->n; i++)
         for (size_t j = 0; j < b->nodes[i]->ncontent; j++)
-            if (b->nodes[i]->content[j].kind == CI_ONLY || b->nodes[i]->content[j].kind == CI_NO)
+            if (b->nodes[i]->content[j].kind != CI_OP && b->nodes[i]->content[j].kind != CI_JOIN)
                 h[k++] = b->nodes[i]->content[j];
     target->hoist = h;
     target->nhoist = (uint32_t)k;

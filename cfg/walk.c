@@ -29,6 +29,8 @@ struct frame {
 
 struct afilt {
     const struct cfg_filter *f;
+    const struct cfg_cond *cond;     /* CI_COND / CI_NCOND */
+    uint8_t kind;                    /* CI_ONLY, CI_NO, CI_COND, CI_NCOND */
     bool only;
     bool resolved;      /* decided for the whole subtree: skip until popped */
 };
@@ -229,22 +231,62 @@ static void resolve(struct cfg_walker *w, size_t i)
     w->res[w->nres++] = (uint32_t)i;
 }
 
+static void af_add(struct cfg_walker *w, const struct cfg_item *it)
+{
+    w->af = grow(w->af, &w->aaf, w->naf + 1, sizeof(*w->af));
+    struct afilt *a = &w->af[w->naf++];
+    a->kind = it->kind;
+    a->only = it->kind == CI_ONLY;
+    a->resolved = false;
+    if (it->kind == CI_COND || it->kind == CI_NCOND) {
+        a->cond = it->u.cond;
+        a->f = it->u.cond->f;
+    } else {
+        a->cond = NULL;
+        a->f = it->u.f;
+    }
+}
+
 static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
 {
     for (size_t i = 0; i < w->naf; i++) {
         const struct afilt *a = &w->af[i];
         if (a->resolved)
             continue;
-        if (a->only) {
+        switch (a->kind) {
+        case CI_ONLY:
             if (!only_possible(w, n, a->f))
                 return false;
             if (prefix_match(w, a->f))
                 resolve(w, i);
-        } else {
+            break;
+        case CI_NO:
             if (prefix_match(w, a->f))
                 return false;
             if (!only_possible(w, n, a->f))
                 resolve(w, i);
+            break;
+        default: {
+            /* a condition: once the path decides it, its body's filters apply */
+            const struct cfg_cond *cd = a->cond;
+            bool active;
+            if (!cd->has_filter) {
+                resolve(w, i);
+                break;
+            }
+            if (prefix_match(w, a->f))
+                active = a->kind == CI_COND;
+            else if (!only_possible(w, n, a->f))
+                active = a->kind == CI_NCOND;
+            else
+                break;
+            resolve(w, i);
+            if (active)
+                for (size_t k = 0; k < cd->n; k++)
+                    if (cd->content[k].kind != CI_OP && cd->content[k].kind != CI_JOIN)
+                        af_add(w, &cd->content[k]);
+            break;
+        }
         }
     }
     return true;
@@ -452,15 +494,8 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
                 w->sn[w->nsn++] = n->name[i];
         }
     }
-    if (n->nhoist) {
-        w->af = grow(w->af, &w->aaf, w->naf + n->nhoist, sizeof(*w->af));
-        for (uint32_t i = 0; i < n->nhoist; i++) {
-            w->af[w->naf].f = n->hoist[i].u.f;
-            w->af[w->naf].only = n->hoist[i].kind == CI_ONLY;
-            w->af[w->naf].resolved = false;
-            w->naf++;
-        }
-    }
+    for (uint32_t i = 0; i < n->nhoist; i++)
+        af_add(w, &n->hoist[i]);
     if ((n->nname || n->nhoist) && !filters_ok(w, n)) {
         pop(w);
         return 0;
@@ -611,6 +646,8 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     s->naf = s->aaf = w->naf;
     s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
     s->af[s->naf].f = term;
+    s->af[s->naf].cond = NULL;
+    s->af[s->naf].kind = CI_ONLY;
     s->af[s->naf].only = true;
     s->af[s->naf].resolved = false;
     s->naf++;
