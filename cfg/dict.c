@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,27 +322,31 @@ static void py_str(const struct cfg_dict *d, const struct cfg_ent *e, struct str
 
 static void json_str(struct strbuf *sb, const char *s, size_t n)
 {
-    strbuf_addch(sb, '"');
-    size_t start = 0;
+    strbuf_grow(sb, n * 6 + 2);
+    char *p = sb->buf + sb->len;
+    *p++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            *p++ = (char)ch;
             continue;
-        strbuf_add(sb, s + start, i - start);
-        start = i + 1;
+        }
+        *p++ = '\\';
         switch (ch) {
-        case '"': strbuf_addstr(sb, "\\\""); break;
-        case '\\': strbuf_addstr(sb, "\\\\"); break;
-        case '\n': strbuf_addstr(sb, "\\n"); break;
-        case '\r': strbuf_addstr(sb, "\\r"); break;
-        case '\t': strbuf_addstr(sb, "\\t"); break;
-        case '\b': strbuf_addstr(sb, "\\b"); break;
-        case '\f': strbuf_addstr(sb, "\\f"); break;
-        default: strbuf_addf(sb, "\\u%04x", ch); break;
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        default:
+            p += sprintf(p, "u%04x", ch);
+            break;
         }
     }
-    strbuf_add(sb, s + start, n - start);
-    strbuf_addch(sb, '"');
+    *p++ = '"';
+    strbuf_setlen(sb, (size_t)(p - sb->buf));
 }
 
 struct mapent {

@@ -21,6 +21,7 @@ struct frame {
     const struct cfg_node *n;
     uint32_t child;
     uint32_t nlab, nsn, ndep, naf, nres;
+    size_t namelen, snlen;
     uint64_t yields_at;
     bool leaf_done;
     const uint32_t *vis;     /* children that can pass the `only` filters, or NULL */
@@ -430,6 +431,8 @@ static void pop(struct cfg_walker *w)
     }
     w->nlab = f->nlab;
     w->nsn = f->nsn;
+    strbuf_setlen(&w->name, f->namelen);
+    strbuf_setlen(&w->shortname, f->snlen);
     w->ndep = f->ndep;
     strbuf_setlen(&w->depbuf, f->ndep ? w->depoff[f->ndep - 1] : 0);
     while (w->nres > f->nres)
@@ -452,6 +455,8 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     f->ndep = (uint32_t)w->ndep;
     f->naf = (uint32_t)w->naf;
     f->nres = (uint32_t)w->nres;
+    f->namelen = w->name.len;
+    f->snlen = w->shortname.len;
     f->yields_at = w->yields;
     f->leaf_done = false;
     f->vis = NULL;
@@ -484,14 +489,22 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
         w->lab = grow(w->lab, &w->alab, w->nlab + n->nname, sizeof(*w->lab));
         for (uint32_t i = 0; i < n->nname; i++) {
             uint32_t l = n->name[i];
+            if (w->nlab)
+                strbuf_addch(&w->name, '.');
+            label_text(c, l, &w->name);
             w->lab[w->nlab++] = l;
             w->cnt_val[c->labels[l].val]++;
             w->cnt_lab[l]++;
         }
         if (n->append_to_shortname) {
             w->sn = grow(w->sn, &w->asn, w->nsn + n->nname, sizeof(*w->sn));
-            for (uint32_t i = 0; i < n->nname; i++)
+            for (uint32_t i = 0; i < n->nname; i++) {
+                uint32_t v = c->labels[n->name[i]].val;
+                if (w->nsn)
+                    strbuf_addch(&w->shortname, '.');
+                strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
                 w->sn[w->nsn++] = n->name[i];
+            }
         }
     }
     for (uint32_t i = 0; i < n->nhoist; i++)
@@ -553,7 +566,6 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
 
 static int eval_leaf(struct cfg_walker *w)
 {
-    const struct cfg *c = w->c;
     w->nops = 0;
     for (size_t i = w->nfr; i-- > 0;) {
         const struct cfg_node *n = w->fr[i].n;
@@ -565,19 +577,6 @@ static int eval_leaf(struct cfg_walker *w)
     for (size_t i = 0; i < w->nextra; i++)
         if (!prefix_match(w, w->extra[i]))
             return 0;
-    strbuf_reset(&w->name);
-    for (size_t i = 0; i < w->nlab; i++) {
-        if (i)
-            strbuf_addch(&w->name, '.');
-        label_text(c, w->lab[i], &w->name);
-    }
-    strbuf_reset(&w->shortname);
-    for (size_t i = 0; i < w->nsn; i++) {
-        if (i)
-            strbuf_addch(&w->shortname, '.');
-        uint32_t v = c->labels[w->sn[i]].val;
-        strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
-    }
     struct cfg_dict *d = &w->dict;
     cfg_dict_reset(d, "", 0, "", 0);
     char *nm = cfg_dict_alloc(d, w->name.len + 1);
@@ -636,6 +635,8 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     s->nsn = s->asn = w->nsn;
     if (w->depbuf.len)
         strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
+    strbuf_add(&s->name, w->name.buf, w->name.len);
+    strbuf_add(&s->shortname, w->shortname.buf, w->shortname.len);
     s->depoff = xmalloc((w->ndep + 1) * sizeof(*s->depoff));
     if (w->ndep)
         memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
