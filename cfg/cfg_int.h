@@ -98,6 +98,7 @@ struct cfg_term {
     struct cfg_chain *chains;
 };
 struct cfg_filter {
+    uint32_t id;          /* index for per-walk caches; CFG_NONE for synthetic ones */
     uint32_t nterms;
     struct cfg_term *terms;
     const char *line;     /* the source line, for messages */
@@ -192,6 +193,7 @@ struct cfg {
     uint32_t **occ_lab, *nocc_lab, *aocc_lab;
     size_t nocc_labtab;
     uint32_t nitems;
+    uint32_t nfilters;
     bool has_join;
     uint32_t *key_rank;              /* key id -> sort rank (static keys) */
     size_t nkey_rank;

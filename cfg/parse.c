@@ -858,6 +858,7 @@ static struct cfg_filter *fb_finish(struct parser *P, struct fb *b, const char *
 {
     struct cfg_arena *A = &P->c->arena;
     struct cfg_filter *f = cfg_arena_alloc(A, sizeof(*f));
+    f->id = P->c->nfilters++;
     f->line = cfg_arena_strndup(A, line ? line : "", line ? len : 0);
     f->nterms = (uint32_t)b->nt;
     f->terms = cfg_arena_alloc(A, (b->nt + 1) * sizeof(*f->terms));

@@ -58,6 +58,7 @@ struct cfg_walker {
     const struct cfg_filter **extra;
     size_t nextra;
     uint32_t *cnt_val, *cnt_lab;
+    uint8_t *fstate;         /* filter id -> 0 unknown, 1 matches the name, 2 cannot */
     uint64_t yields;
     uint64_t steps;
     struct cfg_dict dict;
@@ -110,6 +111,7 @@ struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
     strbuf_init(&w->shortname, 256);
     w->cnt_val = xcalloc(c->strs.n + 1, sizeof(*w->cnt_val));
     w->cnt_lab = xcalloc(c->nlabels + 1, sizeof(*w->cnt_lab));
+    w->fstate = xcalloc(c->nfilters + 1, 1);
     cfg_dict_init(&w->dict, c);
     return w;
 }
@@ -135,6 +137,7 @@ void cfg_walker_free(struct cfg_walker *w)
     free(w->extra);
     free(w->cnt_val);
     free(w->cnt_lab);
+    free(w->fstate);
     cfg_dict_release(&w->dict);
     free(w->ops);
     strbuf_release(&w->name);
@@ -225,9 +228,12 @@ static bool prefix_match(const struct cfg_walker *w, const struct cfg_filter *f)
     return false;
 }
 
-static void resolve(struct cfg_walker *w, size_t i)
+/* Af entry I is decided for the subtree; MATCH: whether its filter matches the name. */
+static void resolve(struct cfg_walker *w, size_t i, bool match)
 {
     w->af[i].resolved = true;
+    if (w->af[i].f->id != CFG_NONE)
+        w->fstate[w->af[i].f->id] = match ? 1 : 2;
     w->res = grow(w->res, &w->ares, w->nres + 1, sizeof(*w->res));
     w->res[w->nres++] = (uint32_t)i;
 }
@@ -259,29 +265,29 @@ static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
             if (!only_possible(w, n, a->f))
                 return false;
             if (prefix_match(w, a->f))
-                resolve(w, i);
+                resolve(w, i, true);
             break;
         case CI_NO:
             if (prefix_match(w, a->f))
                 return false;
             if (!only_possible(w, n, a->f))
-                resolve(w, i);
+                resolve(w, i, false);
             break;
         default: {
             /* a condition: once the path decides it, its body's filters apply */
             const struct cfg_cond *cd = a->cond;
             bool active;
-            if (!cd->has_filter) {
-                resolve(w, i);
-                break;
-            }
+            bool m;
             if (prefix_match(w, a->f))
-                active = a->kind == CI_COND;
+                m = true;
             else if (!only_possible(w, n, a->f))
-                active = a->kind == CI_NCOND;
+                m = false;
             else
                 break;
-            resolve(w, i);
+            active = m == (a->kind == CI_COND);
+            resolve(w, i, m);
+            if (!cd->has_filter)
+                break;
             if (active)
                 for (size_t k = 0; k < cd->n; k++)
                     if (cd->content[k].kind != CI_OP && cd->content[k].kind != CI_JOIN)
@@ -435,8 +441,12 @@ static void pop(struct cfg_walker *w)
     strbuf_setlen(&w->shortname, f->snlen);
     w->ndep = f->ndep;
     strbuf_setlen(&w->depbuf, f->ndep ? w->depoff[f->ndep - 1] : 0);
-    while (w->nres > f->nres)
-        w->af[w->res[--w->nres]].resolved = false;
+    while (w->nres > f->nres) {
+        struct afilt *a = &w->af[w->res[--w->nres]];
+        a->resolved = false;
+        if (a->f->id != CFG_NONE)
+            w->fstate[a->f->id] = 0;
+    }
     w->naf = f->naf;
 }
 
@@ -521,6 +531,13 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
 
 /* ---- the leaf ---- */
 
+/* Match on the complete name, from what the walk already decided when it can. */
+static inline bool leaf_match(const struct cfg_walker *w, const struct cfg_filter *f)
+{
+    uint8_t st = f->id != CFG_NONE ? w->fstate[f->id] : 0;
+    return st ? st == 1 : prefix_match(w, f);
+}
+
 static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bool in_cond)
 {
     for (size_t i = 0; i < n; i++) {
@@ -532,11 +549,11 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
             w->ops[w->nops++] = it[i].u.op;
             break;
         case CI_ONLY:
-            if (!prefix_match(w, it[i].u.f))
+            if (!leaf_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_NO:
-            if (prefix_match(w, it[i].u.f))
+            if (leaf_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_COND:
@@ -544,7 +561,7 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
             const struct cfg_cond *cd = it[i].u.cond;
             if (w->names_only && !cd->has_filter)
                 break;
-            bool m = prefix_match(w, cd->f);
+            bool m = leaf_match(w, cd->f);
             if (m == (it[i].kind == CI_COND)) {
                 int r = collect(w, cd->content, cd->n, true);
                 if (r <= 0)
@@ -645,6 +662,7 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     if (w->naf)
         memcpy(s->af, w->af, w->naf * sizeof(*s->af));
     s->naf = s->aaf = w->naf;
+    memcpy(s->fstate, w->fstate, w->c->nfilters);
     s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
     s->af[s->naf].f = term;
     s->af[s->naf].cond = NULL;
@@ -699,6 +717,7 @@ static int join_start(struct cfg_walker *w, size_t level)
         if (n->content[i].kind == CI_JOIN) {
             const struct cfg_filter *f = n->content[i].u.f;
             for (uint32_t t = 0; t < f->nterms; t++) {
+                j->terms[k].id = CFG_NONE;
                 j->terms[k].nterms = 1;
                 j->terms[k].terms = &f->terms[t];
                 j->terms[k].line = f->line;
