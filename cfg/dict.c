@@ -517,14 +517,26 @@ static const struct cfg_ent *lookup(struct cfg_dict *d, const char *name, size_t
     return NULL;
 }
 
-static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, size_t *outlen)
+/* Values beyond this are a runaway config (x += ${x} doubling), not a real parameter. */
+#define MAX_VALUE (16u << 20)
+
+static int too_long(const struct cfg_op *op, size_t len)
+{
+    if (len <= MAX_VALUE)
+        return 0;
+    err_set("%s:%d: the value of '%s' grows beyond %u MiB", op->file, op->line,
+            op->keytext ? op->keytext : "?", MAX_VALUE >> 20);
+    return -1;
+}
+
+static int subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, size_t *outlen)
 {
     const char *v = op->value;
     size_t n = op->vlen;
     if (!op->has_dollar) {
         *out = v;
         *outlen = n;
-        return;
+        return 0;
     }
     struct strbuf sb = STRBUF_INIT;
     size_t start = 0;
@@ -555,6 +567,10 @@ static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out,
         strbuf_add(&sb, v + start, p - start);
         py_str(d, e, &sb);
         start = close + 1;
+        if (sb.len > MAX_VALUE) {
+            strbuf_release(&sb);
+            return too_long(op, MAX_VALUE + 1);
+        }
     }
     strbuf_add(&sb, v + start, n - start);
     char *o = cfg_dict_alloc(d, sb.len + 1);
@@ -562,6 +578,7 @@ static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out,
     *out = o;
     *outlen = sb.len;
     strbuf_release(&sb);
+    return 0;
 }
 
 /* ---- operations ---- */
@@ -584,15 +601,17 @@ static bool key_matches(struct cfg_dict *d, const struct cfg_op *op, uint32_t ke
     return mop->mcache[key] == 2;
 }
 
-static void regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,
-                        const char *v, size_t vl)
+static int regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,
+                       const char *v, size_t vl)
 {
     if (e->type != V_STR)
-        return;
+        return 0;
     if (op->kind == OP_RSET) {
         e->s = v;
         e->len = (uint32_t)vl;
     } else {
+        if (too_long(op, (size_t)e->len + vl))
+            return -1;
         char *b = cfg_dict_alloc(d, e->len + vl + 1);
         if (op->kind == OP_RAPPEND) {
             memcpy(b, e->s, e->len);
@@ -606,6 +625,7 @@ static void regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_
         e->len += (uint32_t)vl;
     }
     e->src = op;
+    return 0;
 }
 
 int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
@@ -616,20 +636,23 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
     case OP_SET:
         if (op->key < K_NRESERVED)
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         cfg_dict_set_str(d, op->key, v, vl, op);
         return 0;
     case OP_LAZY:
         if (op->key < K_NRESERVED || find(d, op->key))
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         cfg_dict_set_str(d, op->key, v, vl, op);
         return 0;
     case OP_APPEND:
     case OP_PREPEND: {
         if (op->key < K_NRESERVED)
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         struct cfg_ent *e = find(d, op->key);
         if (!e) {
             cfg_dict_set_str(d, op->key, v, vl, op);
@@ -637,6 +660,8 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
         }
         if (e->type != V_STR)
             return 0;
+        if (too_long(op, (size_t)e->len + vl))
+            return -1;
         char *b = cfg_dict_alloc(d, e->len + vl + 1);
         if (op->kind == OP_APPEND) {
             memcpy(b, e->s, e->len);
@@ -654,12 +679,14 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
     case OP_RSET:
     case OP_RAPPEND:
     case OP_RPREPEND:
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         if (op->scoped) {
             for (uint32_t i = 0; i < op->nscope; i++) {
                 struct cfg_ent *e = find(d, op->scope[i]);
                 if (e && key_matches(d, op, op->scope[i]))
-                    regex_apply(d, op, e, v, vl);
+                    if (regex_apply(d, op, e, v, vl) < 0)
+                    return -1;
             }
             return 0;
         }
@@ -668,7 +695,8 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
             if (e->key == CFG_NONE || e->key < K_NRESERVED)
                 continue;
             if (key_matches(d, op, e->key))
-                regex_apply(d, op, e, v, vl);
+                if (regex_apply(d, op, e, v, vl) < 0)
+                    return -1;
         }
         return 0;
     case OP_DEL:
