@@ -526,8 +526,9 @@ static void lx_chars(struct parser *P, struct lexer *lx)
             const char *q = memchr(l + lx->pos, '"', len - lx->pos);
             if (!q)
                 lerr(P, lx, "unterminated string: expected a closing '\"'");
+            /* SYNTAX.md 5: a quoted atom value is one token (the reference also
+             * re-emits its text as an identifier, which only breaks such filters) */
             strbuf_reset(&lx->chars);
-            strbuf_add(&lx->chars, l + lx->pos, (size_t)(q - (l + lx->pos)));
             lx_push(lx, T_STRING, l + lx->pos, (size_t)(q - (l + lx->pos)));
             lx->pos = (size_t)(q - l) + 1;
             break;

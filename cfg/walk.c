@@ -711,6 +711,11 @@ static int join_start(struct cfg_walker *w, size_t level)
             }
             j->nterms += n->content[i].u.f->nterms;
         }
+    if (!j->nterms) {
+        /* `join` with an empty filter multiplies nothing: a plain expansion */
+        free(j);
+        return 1;
+    }
     j->terms = xcalloc(j->nterms + 1, sizeof(*j->terms));
     size_t k = 0;
     for (size_t i = 0; i < n->ncontent; i++)
