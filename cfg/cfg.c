@@ -95,6 +95,26 @@ static bool cond_has_filter(struct cfg_cond *cd, int depth)
     return r;
 }
 
+/* Consecutive operations become one run, so the leaf collects a pointer and a length. */
+static void compute_runs(struct cfg *c, struct cfg_item *it, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (it[i].kind != CI_OP) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && it[j].kind == CI_OP)
+            j++;
+        const struct cfg_op **v = cfg_arena_alloc(&c->arena, (j - i) * sizeof(*v));
+        for (size_t k = i; k < j; k++)
+            v[k - i] = it[k].u.op;
+        it[i].runv = v;
+        it[i].runlen = (uint32_t)(j - i);
+        i = j;
+    }
+}
+
 /* The content items a names-only walk must look at. */
 static void compute_filter_content(struct cfg *c)
 {
@@ -151,6 +171,10 @@ struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
     compute_ranks(c);
     compute_label_text(c);
     compute_filter_content(c);
+    for (size_t i = 0; i < c->nnodes; i++)
+        compute_runs(c, c->nodes[i]->content, c->nodes[i]->ncontent);
+    for (size_t i = 0; i < c->nconds; i++)
+        compute_runs(c, c->conds[i]->content, c->conds[i]->n);
     return c;
 }
 

@@ -139,6 +139,8 @@ struct cfg_cond {
 };
 struct cfg_item {
     uint8_t kind;
+    uint32_t runlen;      /* CI_OP starting a run of ops: its length (after parsing) */
+    const struct cfg_op *const *runv;   /* ... and the run's ops, contiguous */
     int line;
     const char *file;
     union {

@@ -328,7 +328,13 @@ static void json_str(struct strbuf *sb, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            *p++ = (char)ch;
+            /* copy the whole stretch that needs no escape */
+            size_t j = i + 1;
+            while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+                j++;
+            memcpy(p, s + i, j - i);
+            p += j - i;
+            i = j - 1;
             continue;
         }
         *p++ = '\\';

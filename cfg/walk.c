@@ -62,7 +62,7 @@ struct cfg_walker {
     uint64_t yields;
     uint64_t steps;
     struct cfg_dict dict;
-    const struct cfg_op **ops;
+    struct oprun { const struct cfg_op *const *v; size_t n; } *ops;
     size_t nops, aops;
     struct strbuf name, shortname;
     struct join *js;
@@ -543,10 +543,12 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
     for (size_t i = 0; i < n; i++) {
         switch (it[i].kind) {
         case CI_OP:
-            if (w->names_only)
-                break;
-            w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
-            w->ops[w->nops++] = it[i].u.op;
+            if (!w->names_only) {
+                w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
+                w->ops[w->nops].v = it[i].runv;
+                w->ops[w->nops++].n = it[i].runlen;
+            }
+            i += it[i].runlen - 1;
             break;
         case CI_ONLY:
             if (!leaf_match(w, it[i].u.f))
@@ -613,8 +615,9 @@ static int eval_leaf(struct cfg_walker *w)
         prev = w->depoff[i];
     }
     for (size_t i = 0; i < w->nops; i++)
-        if (cfg_dict_apply(d, w->ops[i]) < 0)
-            return -1;
+        for (size_t k = 0; k < w->ops[i].n; k++)
+            if (cfg_dict_apply(d, w->ops[i].v[k]) < 0)
+                return -1;
     if (cfg_dict_postfix(d) < 0)
         return -1;
     return 1;
