@@ -140,6 +140,7 @@ struct parser {
     struct cfg_arena keep;      /* temporaries living across statements of a block */
     struct cfg_arena text;      /* a file's raw text, until it is split into lines */
     struct cfg_arena lines;     /* lines: parse time only */
+    struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
     const char *incfrom[MAX_INCLUDE_DEPTH + 1];
@@ -1105,19 +1106,18 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
             collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
             struct tok last = id.v[id.n - 1];
             if (M(last.t) & M_OPS) {
-                struct strbuf key = STRBUF_INIT;
+                struct strbuf *key = &P->kb;
+                strbuf_reset(key);
                 if (id.n == 1)
-                    strbuf_add(&key, first.s, first.len);
+                    strbuf_add(key, first.s, first.len);
                 else {
-                    tok_text(&key, first);
+                    tok_text(key, first);
                     for (size_t i = 0; i + 1 < id.n; i++)
-                        tok_text(&key, id.v[i]);
+                        tok_text(key, id.v[i]);
                 }
                 struct tok v = lx_next(P, lx);
-                if (v.t != T_STRING) {
-                    strbuf_release(&key);
+                if (v.t != T_STRING)
                     unexpected(P, lx, M(T_STRING), v);
-                }
                 const char *val = v.s;
                 size_t vlen = v.len;
                 if (vlen && ((val[0] == '"' && val[vlen - 1] == '"') ||
@@ -1139,10 +1139,9 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
                 op->has_dollar = memchr(val, '$', vlen) != NULL;
                 op->file = lx->filename;
                 op->line = lx->linenum;
-                op->keytext = cfg_arena_strndup(&c->arena, key.buf, key.len);
-                op->keylen = (uint32_t)key.len;
-                op->key = cfg_key_plain(&c->keys, key.buf, key.len);
-                strbuf_release(&key);
+                op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
+                op->keylen = (uint32_t)key->len;
+                op->key = cfg_key_plain(&c->keys, key->buf, key->len);
                 if (op->kind >= OP_RSET) {
                     char eb[300];
                     op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
@@ -1683,6 +1682,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     struct parser *P = xcalloc(1, sizeof(*P));
     volatile int rc = 0;
     P->c = c;
+    strbuf_init(&P->kb, 64);
     struct cfg_node *root = node_new(P);
     c->root = root;
     struct body *rb = body_new(P);
@@ -1731,6 +1731,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     cfg_arena_free(&P->keep);
     cfg_arena_free(&P->text);
     cfg_arena_free(&P->lines);
+    strbuf_release(&P->kb);
     free(P);
     return rc;
 }
