@@ -41,10 +41,9 @@ static int key_cmp_text(const struct cfg *c, uint32_t a, uint32_t b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static const struct cfg *sort_cfg;
-static int rank_cmp(const void *a, const void *b)
+static int rank_cmp(const void *a, const void *b, void *c)
 {
-    return key_cmp_text(sort_cfg, *(const uint32_t *)a, *(const uint32_t *)b);
+    return key_cmp_text(c, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
 static void compute_ranks(struct cfg *c)
@@ -53,8 +52,7 @@ static void compute_ranks(struct cfg *c)
     uint32_t *ids = xmalloc((n + 1) * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = (uint32_t)i;
-    sort_cfg = c;
-    qsort(ids, n, sizeof(*ids), rank_cmp);
+    qsort_r(ids, n, sizeof(*ids), rank_cmp, c);
     c->key_rank = xmalloc((n + 1) * sizeof(*c->key_rank));
     for (size_t i = 0; i < n; i++)
         c->key_rank[ids[i]] = (uint32_t)i;
@@ -411,12 +409,17 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
                 it->at = xmalloc(words * 64 * sizeof(*it->at));
                 it->nbits = words;
             }
+            size_t lo = words, hi = 0;
             for (size_t i = 0; i < n; i++) {
                 uint32_t r = c->key_rank[f[i].v->key];
                 it->bits[r >> 6] |= 1ull << (r & 63);
                 it->at[r] = (uint32_t)i;
+                if ((r >> 6) < lo)
+                    lo = r >> 6;
+                if ((r >> 6) + 1 > hi)
+                    hi = (r >> 6) + 1;
             }
-            for (size_t wd = 0; wd < words; wd++) {
+            for (size_t wd = lo; wd < hi; wd++) {
                 uint64_t b = it->bits[wd];
                 if (!b)
                     continue;

@@ -69,6 +69,7 @@ void cfg_dict_release(struct cfg_dict *d)
     }
     free(d->dep.s);
     free(d->dep.len);
+    free(d->sflat);
     for (size_t i = 0; i < d->bump.nchunk; i++)
         free(d->bump.chunk[i]);
     free(d->bump.chunk);
@@ -507,19 +508,16 @@ size_t cfg_dict_flatten(struct cfg_dict *d, bool skipdups, struct cfg_flat **out
 
 /* ---- ${key} substitution ---- */
 
-static _Thread_local struct cfg_flat *subst_flat;
-static _Thread_local size_t subst_aflat;
-
 static const struct cfg_ent *lookup(struct cfg_dict *d, const char *name, size_t len)
 {
     if (!d->has_tuple) {
         uint32_t k = cfg_key_find_plain(&d->c->keys, name, len);
         return k == CFG_NONE ? NULL : find(d, k);
     }
-    size_t n = cfg_dict_flatten(d, true, &subst_flat, &subst_aflat);
+    size_t n = cfg_dict_flatten(d, true, &d->sflat, &d->asflat);
     for (size_t i = 0; i < n; i++)
-        if (subst_flat[i].len == len && memcmp(subst_flat[i].text, name, len) == 0)
-            return subst_flat[i].v;
+        if (d->sflat[i].len == len && memcmp(d->sflat[i].text, name, len) == 0)
+            return d->sflat[i].v;
     return NULL;
 }
 
