@@ -228,6 +228,19 @@ void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src)
         cfg_dict_dep_add(dst, bump_dup(dst, src->dep.s[i], src->dep.len[i]), src->dep.len[i]);
 }
 
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->e[i].key != CFG_NONE)
+            d->stamp[d->e[i].key] = 0;
+    d->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cfg_ent *x = append(d, e[i].key);
+        *x = e[i];
+    }
+    d->has_tuple = has_tuple;
+}
+
 /* d.update(o): maps and dep are whole values, so o's replace d's. */
 void cfg_dict_update(struct cfg_dict *d, const struct cfg_dict *o)
 {
