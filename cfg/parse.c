@@ -1562,12 +1562,13 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
                       char **out, size_t *outlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int serr = stat(path, &st) != 0 ? errno : 0;
+    if (serr || !S_ISREG(st.st_mode)) {
         if (from)
             perr(P, from, fromline, "include %s: file does not exist or is not a regular file",
                  path);
         perr(P, path, 0, "cannot read the config: %s",
-             errno ? strerror(errno) : "not a regular file");
+             serr ? strerror(serr) : "not a regular file");
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
