@@ -1065,23 +1065,513 @@ static bool cmd_tokens(const struct tokv *a, const struct tok *b, size_t nb)
 static void parse_include(struct parser *P, struct lexer *lx, struct target *t, int prev_indent,
                           struct body *body);
 
+/* One block: a call of the reference's _parse (file, item body, condition body). */
+struct blk {
+    struct target t;
+    struct body *body;           /* NULL in a condition body */
+    int prev_indent;
+    uint64_t allowed;            /* statements allowed next ('-' right after a header) */
+    /* the last variants header of this block */
+    int var_indent;
+    const char *var_name;        /* NULL or "" = unnamed */
+    size_t var_name_len;
+    struct meta_default meta;    /* [default=...] metas not matched yet */
+    bool meta_has_default;
+    int vline;
+    struct cfg_item suffix;      /* kind 255: none; only the last suffix line counts */
+    struct run run;
+};
+
+static const uint64_t block_allowed = M(T_VARIANTS) | M(T_IDENT) | M(T_ONLY) | M(T_NO) |
+                                      M(T_INCLUDE) | M(T_DEL) | M(T_NOTCOND) | M(T_SUFFIX) |
+                                      M(T_JOIN);
+
+static struct cfg_op *op_new(struct parser *P, struct lexer *lx, uint8_t kind)
+{
+    struct cfg_op *op = cfg_arena_alloc(&P->c->arena, sizeof(*op));
+    op->kind = kind;
+    op->file = lx->filename;
+    op->line = lx->linenum;
+    return op;
+}
+
+static void add_op(struct target *t, struct cfg_op *op)
+{
+    add_item(t, (struct cfg_item){ .kind = CI_OP, .line = op->line, .file = op->file,
+                                   .u.op = op });
+}
+
+/* KEY OP VALUE (SYNTAX 4.1); ID holds the tokens after FIRST up to the operator. */
+static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
+                             const struct tokv *id)
+{
+    struct cfg *c = P->c;
+    int opt = id->v[id->n - 1].t;
+    struct strbuf *key = &P->kb;
+    strbuf_reset(key);
+    if (id->n == 1)
+        strbuf_add(key, first.s, first.len);
+    else {
+        tok_text(key, first);
+        for (size_t i = 0; i + 1 < id->n; i++)
+            tok_text(key, id->v[i]);
+    }
+    struct tok v = lx_next(P, lx);
+    if (v.t != T_STRING)
+        unexpected(P, lx, M(T_STRING), v);
+    const char *val = v.s;
+    size_t vlen = v.len;
+    /* one pair of matching outer quotes is removed; a lone quote leaves "" */
+    if (vlen && ((val[0] == '"' && val[vlen - 1] == '"') ||
+                 (val[0] == '\'' && val[vlen - 1] == '\''))) {
+        if (vlen == 1)
+            vlen = 0;
+        else {
+            val++;
+            vlen -= 2;
+        }
+    }
+    struct cfg_op *op = op_new(P, lx, (uint8_t)(opt == T_SET ? OP_SET :
+                               opt == T_APPEND ? OP_APPEND : opt == T_PREPEND ? OP_PREPEND :
+                               opt == T_LAZY ? OP_LAZY : opt == T_RSET ? OP_RSET :
+                               opt == T_RAPPEND ? OP_RAPPEND : OP_RPREPEND));
+    op->value = cfg_arena_strndup(&c->arena, val, vlen);
+    op->vlen = (uint32_t)vlen;
+    op->has_dollar = memchr(val, '$', vlen) != NULL;
+    op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
+    op->keylen = (uint32_t)key->len;
+    op->key = cfg_key_plain(&c->keys, key->buf, key->len);
+    if (op->kind >= OP_RSET) {
+        char eb[300];
+        op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
+        if (!op->re)
+            lerr(P, lx, "bad regular expression '%s': %s", op->keytext, eb);
+        register_op(P, op);
+    }
+    /* avocado batches plain '=' without '$' (pre_dict); an operator on a key of the
+     * batch is applied to the batch only (SYNTAX 16.17) */
+    struct run *run = &B->run;
+    if (op->kind == OP_SET && !op->has_dollar) {
+        if (op->key >= K_NRESERVED)
+            run_add(run, op->key);
+    } else if (run->n && run_has(run, op->key) && !op->has_dollar) {
+        if (op->kind >= OP_RSET) {
+            op->scoped = true;
+            op->nscope = (uint32_t)run->n;
+            op->scope = cfg_arena_alloc(&c->arena, run->n * sizeof(uint32_t));
+            memcpy(op->scope, run->keys, run->n * sizeof(uint32_t));
+        }
+    } else
+        run_reset(run);
+    add_op(&B->t, op);
+    expect(P, lx, lx_next(P, lx), M(T_ENDL));
+}
+
+/* `F: [statement]` or `!F: [statement]` (SYNTAX 4.3): the rest of the line becomes
+ * the first line of the body, one column deeper. */
+static void parse_condition(struct parser *P, struct lexer *lx, struct blk *B,
+                            struct tokv *ftoks, int indent, uint8_t kind)
+{
+    struct cfg *c = P->c;
+    struct cfg_filter *f = parse_filter(P, lx, ftoks);
+    struct tok rest = lx_rest_string(P, lx);
+    int ln = lx->linenum;
+    if (rest.len) {
+        lx->rd->has_stored = true;
+        lx->rd->stored.s = rest.s;
+        lx->rd->stored.len = rstrip_len(rest.s, rest.len);
+        lx->rd->stored.indent = indent + 1;
+        lx->rd->stored.num = ln;
+    }
+    expect(P, lx, lx_next(P, lx), M(T_ENDL));
+    struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
+    cond->f = f;
+    cond->has_filter = -1;
+    if (c->nconds == c->aconds) {
+        c->aconds = c->aconds ? c->aconds * 2 : 64;
+        c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
+    }
+    c->conds[c->nconds++] = cond;
+    parse_block(P, lx, (struct target){ .node = B->t.node, .cond = cond }, indent, NULL);
+    run_reset(&B->run);
+    add_item(&B->t, (struct cfg_item){ .kind = kind, .line = ln, .file = lx->filename,
+                                       .u.cond = cond });
+}
+
+/* A line starting with an identifier: an assignment or a condition. */
+static void parse_ident_line(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
+                             int indent)
+{
+    struct tokv id = { .A = &P->scratch };
+    collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
+    struct tok last = id.v[id.n - 1];
+    if (M(last.t) & M_OPS) {
+        parse_assignment(P, lx, B, first, &id);
+    } else if (last.t == T_COLON) {
+        struct tokv ft = { .A = &P->scratch };
+        tv_push(&ft, first);
+        for (size_t i = 0; i + 1 < id.n; i++)
+            tv_push(&ft, id.v[i]);
+        parse_condition(P, lx, B, &ft, indent, CI_COND);
+    } else
+        lerr(P, lx, "syntax error: expected ':' or an operator after '%.*s'",
+             (int)(first.len > 80 ? 80 : first.len), first.s);
+}
+
+static void occ_add(uint32_t ***occ, uint32_t **nocc, uint32_t **aocc, size_t *ntab,
+                    uint32_t id, uint32_t item)
+{
+    if (id >= *ntab) {
+        size_t nn = *ntab ? *ntab : 256;
+        while (nn <= id)
+            nn *= 2;
+        *occ = xrealloc(*occ, nn * sizeof(**occ));
+        *nocc = xrealloc(*nocc, nn * sizeof(**nocc));
+        *aocc = xrealloc(*aocc, nn * sizeof(**aocc));
+        for (size_t z = *ntab; z < nn; z++)
+            (*occ)[z] = NULL, (*nocc)[z] = 0, (*aocc)[z] = 0;
+        *ntab = nn;
+    }
+    uint32_t n = (*nocc)[id];
+    if (n && (*occ)[id][n - 1] == item)
+        return;
+    if (n == (*aocc)[id]) {
+        (*aocc)[id] = n ? n * 2 : 4;
+        (*occ)[id] = xrealloc((*occ)[id], (*aocc)[id] * sizeof(uint32_t));
+    }
+    (*occ)[id][(*nocc)[id]++] = item;
+}
+
+/* The map updates at the end of every item (SYNTAX 7): long and short dotted names. */
+static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *file, int line)
+{
+    struct cfg *c = P->c;
+    struct strbuf ln = STRBUF_INIT, sn = STRBUF_INIT;
+    for (uint32_t i = 0; i < node3->nname; i++) {
+        const struct cfg_label *L = &c->labels[node3->name[i]];
+        if (i) {
+            strbuf_addch(&ln, '.');
+            strbuf_addch(&sn, '.');
+        }
+        if (L->var != CFG_NONE)
+            strbuf_addf(&ln, "(%s=%s)", c->strs.s[L->var], c->strs.s[L->val]);
+        else
+            strbuf_addstr(&ln, c->strs.s[L->val]);
+        strbuf_addstr(&sn, c->strs.s[L->val]);
+    }
+    const char *bn = base_name(file);
+    uint32_t fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
+    for (int w = 0; w < 2; w++) {
+        struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
+        struct strbuf *s = w ? &sn : &ln;
+        op->kind = (uint8_t)(w ? OP_SFILEMAP : OP_FILEMAP);
+        op->key = w ? K_SNAMEMAP : K_NAMEMAP;
+        op->sid = fsid;
+        op->value = cfg_arena_strndup(&c->arena, s->buf, s->len);
+        op->vlen = (uint32_t)s->len;
+        op->file = file;
+        op->line = line;
+        add_op(&(struct target){ .node = node3 }, op);
+    }
+    strbuf_release(&ln);
+    strbuf_release(&sn);
+}
+
+struct items {              /* one variants block being read */
+    struct cfg_node *node4;  /* the container */
+    struct cfg_node *prevcur;
+    bool expand;             /* named in expand_defaults: no default item */
+    bool already_default;
+};
+
+/* `- [@]NAME[.NAME2]: [DEPS]` and its body (SYNTAX 4.4); NT is the token after '-'. */
+static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct items *I,
+                       struct tok nt, int indent)
+{
+    struct cfg *c = P->c;
+    bool is_default = nt.t == T_DEFAULT;
+    struct tokv nm = { .A = &P->scratch };      /* raw name, dots included */
+    if (!is_default)
+        tv_push(&nm, nt);
+    for (;;) {
+        struct tok x = lx_next(P, lx);
+        if (x.t == T_COLON)
+            break;
+        if (x.t != T_IDENT && x.t != T_DOT)
+            unexpected(P, lx, M(T_IDENT) | M(T_DOT) | M(T_COLON), x);
+        tv_push(&nm, x);
+    }
+    /* each identifier is a label; a named block's variable gets them dotted */
+    uint32_t nlab = 0;
+    for (size_t i = 0; i < nm.n; i++)
+        nlab += nm.v[i].t == T_IDENT;
+    uint32_t *vals = cfg_arena_alloc(&P->scratch, (nlab + 1) * sizeof(uint32_t));
+    struct strbuf dotted = STRBUF_INIT;
+    nlab = 0;
+    for (size_t i = 0; i < nm.n; i++)
+        if (nm.v[i].t == T_IDENT) {
+            vals[nlab++] = cfg_str_intern(&c->strs, nm.v[i].s, nm.v[i].len);
+            if (dotted.len)
+                strbuf_addch(&dotted, '.');
+            strbuf_add(&dotted, nm.v[i].s, nm.v[i].len);
+        }
+    size_t dotted_len = dotted.len;
+    char *dotted_s = cfg_arena_strndup(&c->arena, dotted.buf, dotted.len);
+    strbuf_release(&dotted);
+    int item_line = lx->linenum;
+    const char *item_file = lx->filename;
+    struct tok d = lx_next_nw(P, lx);
+    struct cfg_filter *deps = NULL;
+    if (d.t != T_ENDL) {
+        struct tokv dt = { .A = &P->scratch };
+        tv_push(&dt, d);
+        collect(P, lx, &dt, M(T_ENDL), false);
+        deps = parse_filter(P, lx, &dt);
+    }
+    /* item number (pre-order) and label occurrences: what pruning looks up */
+    uint32_t item_no = c->nitems++;
+    bool named = B->var_name && B->var_name_len;
+    uint32_t var_sid = named ? cfg_str_intern(&c->strs, B->var_name, B->var_name_len) : CFG_NONE;
+    uint32_t *labs = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < nlab; i++) {
+        labs[i] = cfg_label_id(c, var_sid, vals[i]);
+        occ_add(&c->occ_val, &c->nocc_val, &c->aocc_val, &c->nocc_valtab, vals[i], item_no);
+        occ_add(&c->occ_lab, &c->nocc_lab, &c->aocc_lab, &c->nocc_labtab, labs[i], item_no);
+    }
+    /* node2: the body's first node, above the current node of the enclosing block */
+    struct cfg_node *node2 = node_new(P);
+    add_child(node2, B->t.node, false);
+    node2->rup = I->prevcur;
+    if (named) {
+        struct cfg_op *op = op_new(P, lx, OP_SET);
+        op->key = cfg_key_plain(&c->keys, B->var_name, B->var_name_len);
+        op->keytext = c->keys.k[op->key].text;
+        op->keylen = (uint32_t)B->var_name_len;
+        op->value = dotted_s;
+        op->vlen = (uint32_t)dotted_len;
+        op->line = item_line;
+        add_op(&(struct target){ .node = node2 }, op);
+    }
+    struct body *ib = body_new(P);
+    body_add(ib, node2);
+    struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 }, indent, ib);
+    node3->name = labs;
+    node3->nname = nlab;
+    node3->dep = deps;
+    if (B->meta_has_default) {
+        struct meta_default *m = &B->meta;
+        for (size_t i = 0; i < m->n; i++) {
+            if (cmd_tokens(&m->v[i], nm.v, nm.n)) {
+                is_default = true;
+                memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
+                m->n--;
+                /* removed while iterating, as the reference does: the next is skipped */
+            }
+        }
+    }
+    if (is_default && !I->already_default && !I->expand) {
+        node3->is_default = true;
+        I->already_default = true;
+    }
+    node3->append_to_shortname = !is_default;
+    body_hoist(P, ib, node3);
+    /* labels reachable below the item: its nested items, then below the block */
+    if (node3 != node2) {
+        node3->rlo = item_no + 1;
+        node3->rhi = c->nitems - 1;
+        node3->rup = node2->rup;
+    }
+    add_filemaps(P, node3, item_file, item_line);
+    add_child(I->node4, node3, node3->is_default && c->opts.defaults);
+}
+
+/* The items of a variants block; the first '-' token was just read. */
+static void parse_items(struct parser *P, struct lexer *lx, struct blk *B, int indent)
+{
+    struct cfg *c = P->c;
+    struct items I = { .node4 = node_new(P), .prevcur = B->t.node };
+    run_reset(&B->run);
+    for (char **e = c->expand; e && *e; e++)
+        if (B->var_name && strlen(*e) == B->var_name_len &&
+            memcmp(*e, B->var_name, B->var_name_len) == 0)
+            I.expand = true;
+    uint32_t first_item = c->nitems;
+    struct cfg_arena_mark item_mark = cfg_arena_mark(&P->scratch);
+    for (bool first = true;; first = false) {
+        cfg_arena_rewind(&P->scratch, item_mark);
+        lx->prev_indent = B->var_indent;
+        struct tok nt;
+        if (first)
+            nt = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
+        else {
+            nt = lx_next_nw(P, lx);
+            expect(P, lx, nt, M(T_IDENT) | M(T_DEFAULT) | M(T_INDENT) | M(T_ENDBLOCK));
+            if (nt.t == T_ENDBLOCK)
+                break;
+            if (nt.t == T_INDENT) {
+                expect(P, lx, lx_next_nw(P, lx), M(T_VARIANT));
+                nt = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
+            }
+        }
+        /* every item's body is what is indented deeper than the FIRST item */
+        parse_item(P, lx, B, &I, nt, indent);
+    }
+    if (B->meta_has_default && B->meta.n) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < B->meta.n; i++) {
+            strbuf_addstr(&sb, i ? ", '" : "'");
+            for (size_t j = 0; j < B->meta.v[i].n; j++)
+                tok_text(&sb, B->meta.v[i].v[j]);
+            strbuf_addch(&sb, '\'');
+        }
+        char *m = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
+        strbuf_release(&sb);
+        perr(P, lx->filename, B->vline, "missing default variant %s: no item of this "
+             "block has that name", m);
+    }
+    B->meta.n = 0;
+    B->allowed = block_allowed;
+    I.node4->rlo = first_item;
+    I.node4->rhi = c->nitems - 1;
+    I.node4->rup = I.prevcur;
+    B->t.node = I.node4;
+    body_add(B->body, I.node4);
+}
+
+/* `variants [NAME] [META]...:` (SYNTAX 4.4). */
+static void parse_variants_header(struct parser *P, struct lexer *lx, struct blk *B, int indent)
+{
+    struct cfg *c = P->c;
+    if (B->t.cond)
+        lerr(P, lx, "'variants' is not allowed inside a conditional block");
+    lx->fast = false;
+    B->vline = lx->linenum;
+    struct tokv tv = { .A = &P->scratch };
+    collect(P, lx, &tv, M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL), true);
+    int vt = tv.v[tv.n - 1].t;
+    B->var_name = "";
+    B->var_name_len = 0;
+    B->meta.n = 0;
+    B->meta_has_default = false;
+    bool meta_default_bad = false;
+    while (vt != T_COLON && vt != T_ENDL) {
+        if (vt == T_IDENT) {
+            if (B->var_name_len)
+                lerr(P, lx, "syntax error: expected '[' or ':' after the block name");
+            struct strbuf vn = STRBUF_INIT;
+            tok_text(&vn, tv.v[0]);
+            B->var_name = cfg_arena_strndup(&c->arena, vn.buf, vn.len);
+            B->var_name_len = vn.len;
+            strbuf_release(&vn);
+        } else if (vt == T_LBRACK) {
+            struct tok ident = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT));
+            struct tok t2 = expect(P, lx, lx_next_nw(P, lx), M(T_SET) | M(T_RBRACK));
+            bool is_def = ident.len == 7 && memcmp(ident.s, "default", 7) == 0;
+            if (t2.t == T_RBRACK) {
+                if (is_def) {
+                    B->meta_has_default = true;
+                    meta_default_bad = true;
+                }
+            } else {
+                struct tokv mv = { .A = &P->scratch };
+                collect(P, lx, &mv, M(T_RBRACK) | M(T_ENDL), true);
+                if (mv.v[mv.n - 1].t != T_RBRACK)
+                    lerr(P, lx, "syntax error: expected ']'");
+                mv.n--;
+                if (is_def) {
+                    struct meta_default *m = &B->meta;
+                    B->meta_has_default = true;
+                    if (m->n == m->a) {
+                        size_t na = m->a ? m->a * 2 : 4;
+                        m->v = grow(&P->keep, m->v, m->n, na, sizeof(*m->v));
+                        m->a = na;
+                    }
+                    /* the tokens outlive this statement: copy them out of scratch */
+                    struct tok *kv = grow(&P->keep, NULL, 0, mv.n + 1, sizeof(*kv));
+                    memcpy(kv, mv.v, mv.n * sizeof(*kv));
+                    for (size_t z = 0; z < mv.n; z++)
+                        if (kv[z].s)
+                            kv[z].s = cfg_arena_strndup(&P->keep, kv[z].s, kv[z].len);
+                    mv.v = kv;
+                    m->v[m->n++] = mv;
+                }
+            }
+        }
+        struct tok nk = expect(P, lx, lx_next_nw(P, lx),
+                               M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL));
+        tv.n = 0;
+        tv_push(&tv, nk);
+        vt = nk.t;
+    }
+    if (meta_default_bad)
+        lerr(P, lx, "syntax error: expected [default=ITEM]");
+    if (vt == T_ENDL)
+        lerr(P, lx, "syntax error: expected ':' at the end of the variants line");
+    expect(P, lx, lx_next_nw(P, lx), M(T_ENDL));
+    B->allowed = M(T_VARIANT);
+    B->var_indent = indent;
+}
+
+/* `only F`, `no F`, `join F` (SYNTAX 4.2, 8.2). */
+static void parse_filter_stmt(struct parser *P, struct lexer *lx, struct blk *B, int kw)
+{
+    struct tokv tv = { .A = &P->scratch };
+    collect(P, lx, &tv, M(T_ENDL), false);
+    tv.n--;     /* parse_filter adds its own end */
+    struct cfg_filter *f = parse_filter(P, lx, &tv);
+    run_reset(&B->run);
+    if (kw == T_JOIN)
+        P->c->has_join = true;
+    add_item(&B->t, (struct cfg_item){ .kind = (uint8_t)(kw == T_ONLY ? CI_ONLY :
+                                                         kw == T_NO ? CI_NO : CI_JOIN),
+                                       .line = lx->linenum, .file = lx->filename, .u.f = f });
+}
+
+/* `suffix S`: applied when the block ends (SYNTAX 8.1). */
+static void parse_suffix(struct parser *P, struct lexer *lx, struct blk *B)
+{
+    run_reset(&B->run);
+    struct tok id = expect(P, lx, lx_next(P, lx), M(T_IDENT));
+    expect(P, lx, lx_next(P, lx), M(T_ENDL));
+    struct cfg_op *op = op_new(P, lx, OP_SUFFIX);
+    op->sid = cfg_str_intern(&P->c->strs, id.s, id.len);
+    B->suffix = (struct cfg_item){ .kind = CI_OP, .line = op->line, .file = op->file,
+                                   .u.op = op };
+}
+
+/* `del KEY` (one identifier; a comment may follow). */
+static void parse_del(struct parser *P, struct lexer *lx, struct blk *B)
+{
+    struct tok id = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT));
+    expect(P, lx, lx_next_nw(P, lx), M(T_ENDL));
+    struct cfg_op *op = op_new(P, lx, OP_DEL);
+    op->keytext = tokdup(P, id);
+    op->keylen = (uint32_t)id.len;
+    op->key = cfg_key_plain(&P->c->keys, id.s, id.len);
+    run_reset(&B->run);
+    add_op(&B->t, op);
+}
+
+/* `!F: [statement]`. */
+static void parse_negative_condition(struct parser *P, struct lexer *lx, struct blk *B,
+                                     int indent)
+{
+    struct tokv tv = { .A = &P->scratch };
+    collect(P, lx, &tv, M(T_COLON) | M(T_ENDL), true);
+    if (tv.v[tv.n - 1].t != T_COLON)
+        lerr(P, lx, "syntax error: expected ':' after a '!' condition");
+    tv.n--;
+    parse_condition(P, lx, B, &tv, indent, CI_NCOND);
+}
+
+/* The statements of one block, until a line indented at most PREV_INDENT. */
 static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct target t,
                                     int prev_indent, struct body *body)
 {
-    struct cfg *c = P->c;
-    const uint64_t block_allowed = M(T_VARIANTS) | M(T_IDENT) | M(T_ONLY) | M(T_NO) |
-                                   M(T_INCLUDE) | M(T_DEL) | M(T_NOTCOND) | M(T_SUFFIX) |
-                                   M(T_JOIN);
-    uint64_t allowed = block_allowed;
-    int var_indent = 0;
-    const char *var_name = NULL;     /* NULL or "" = unnamed */
-    size_t var_name_len = 0;
-    struct meta_default meta = { 0 };
-    bool meta_has_default = false;
-    struct cfg_item suffix = { .kind = 255 };
-    struct run run = { .A = &P->keep };
-    int vline = 0;
-
+    struct blk B = {
+        .t = t, .body = body, .prev_indent = prev_indent, .allowed = block_allowed,
+        .suffix = { .kind = 255 }, .run = { .A = &P->keep },
+    };
     if (++P->depth > MAX_DEPTH)
         lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
     struct cfg_arena_mark stmt_mark = cfg_arena_mark(&P->scratch);
@@ -1091,471 +1581,29 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
         cfg_arena_rewind(&P->scratch, stmt_mark);
         lx->prev_indent = prev_indent;
         struct tok k = lx_next(P, lx);
-        if (k.t == T_ENDBLOCK) {
-            if (suffix.kind != 255)
-                add_item(&t, suffix);
+        if (k.t == T_ENDBLOCK)
             break;
-        }
         expect(P, lx, k, M(T_INDENT));
         int indent = k.indent;
-        k = lx_next(P, lx);
-        expect(P, lx, k, allowed);
-
-        if (k.t == T_IDENT) {
-            struct tok first = k;
-            struct tokv id = { .A = &P->scratch };
-            collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
-            struct tok last = id.v[id.n - 1];
-            if (M(last.t) & M_OPS) {
-                struct strbuf *key = &P->kb;
-                strbuf_reset(key);
-                if (id.n == 1)
-                    strbuf_add(key, first.s, first.len);
-                else {
-                    tok_text(key, first);
-                    for (size_t i = 0; i + 1 < id.n; i++)
-                        tok_text(key, id.v[i]);
-                }
-                struct tok v = lx_next(P, lx);
-                if (v.t != T_STRING)
-                    unexpected(P, lx, M(T_STRING), v);
-                const char *val = v.s;
-                size_t vlen = v.len;
-                if (vlen && ((val[0] == '"' && val[vlen - 1] == '"') ||
-                             (val[0] == '\'' && val[vlen - 1] == '\''))) {
-                    if (vlen == 1)
-                        vlen = 0;
-                    else {
-                        val++;
-                        vlen -= 2;
-                    }
-                }
-                struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-                op->kind = (uint8_t)(last.t == T_SET ? OP_SET : last.t == T_APPEND ? OP_APPEND :
-                           last.t == T_PREPEND ? OP_PREPEND : last.t == T_LAZY ? OP_LAZY :
-                           last.t == T_RSET ? OP_RSET : last.t == T_RAPPEND ? OP_RAPPEND :
-                           OP_RPREPEND);
-                op->value = cfg_arena_strndup(&c->arena, val, vlen);
-                op->vlen = (uint32_t)vlen;
-                op->has_dollar = memchr(val, '$', vlen) != NULL;
-                op->file = lx->filename;
-                op->line = lx->linenum;
-                op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
-                op->keylen = (uint32_t)key->len;
-                op->key = cfg_key_plain(&c->keys, key->buf, key->len);
-                if (op->kind >= OP_RSET) {
-                    char eb[300];
-                    op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
-                    if (!op->re)
-                        lerr(P, lx, "bad regular expression '%s': %s", op->keytext, eb);
-                    register_op(P, op);
-                }
-                /* avocado batches plain '=' without '$' (pre_dict); an operator on a key
-                 * of the batch is applied to the batch only (SYNTAX 16.17) */
-                if (op->kind == OP_SET && !op->has_dollar) {
-                    if (op->key >= K_NRESERVED)
-                        run_add(&run, op->key);
-                } else if (run.n && run_has(&run, op->key) && !op->has_dollar) {
-                    if (op->kind >= OP_RSET) {
-                        op->scoped = true;
-                        op->nscope = (uint32_t)run.n;
-                        op->scope = cfg_arena_alloc(&c->arena, run.n * sizeof(uint32_t));
-                        memcpy(op->scope, run.keys, run.n * sizeof(uint32_t));
-                    }
-                } else
-                    run_reset(&run);
-                add_item(&t, (struct cfg_item){ .kind = CI_OP, .line = lx->linenum,
-                                                .file = lx->filename, .u.op = op });
-                expect(P, lx, lx_next(P, lx), M(T_ENDL));
-            } else if (last.t == T_COLON) {
-                struct tokv ft = { .A = &P->scratch };
-                tv_push(&ft, first);
-                for (size_t i = 0; i + 1 < id.n; i++)
-                    tv_push(&ft, id.v[i]);
-                struct cfg_filter *f = parse_filter(P, lx, &ft);
-                struct tok rest = lx_rest_string(P, lx);
-                int ln = lx->linenum;
-                if (rest.len) {
-                    lx->rd->has_stored = true;
-                    lx->rd->stored.s = rest.s;
-                    lx->rd->stored.len = rstrip_len(rest.s, rest.len);
-                    lx->rd->stored.indent = indent + 1;
-                    lx->rd->stored.num = ln;
-                }
-                expect(P, lx, lx_next(P, lx), M(T_ENDL));
-                struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
-                cond->f = f;
-                cond->has_filter = -1;
-                if (c->nconds == c->aconds) {
-                    c->aconds = c->aconds ? c->aconds * 2 : 64;
-                    c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
-                }
-                c->conds[c->nconds++] = cond;
-                parse_block(P, lx, (struct target){ .node = t.node, .cond = cond }, indent, NULL);
-                run_reset(&run);
-                add_item(&t, (struct cfg_item){ .kind = CI_COND, .line = ln,
-                                                .file = lx->filename, .u.cond = cond });
-            } else {
-                lerr(P, lx, "syntax error: expected ':' or an operator after '%.*s'",
-                     (int)(first.len > 80 ? 80 : first.len), first.s);
-            }
-        } else if (k.t == T_VARIANT) {
-            run_reset(&run);
-            bool already_default = false;
-            bool expand = false;
-            for (char **e = c->expand; e && *e; e++)
-                if (var_name && strlen(*e) == var_name_len && memcmp(*e, var_name, var_name_len) == 0)
-                    expand = true;
-            struct cfg_node *node4 = node_new(P);
-            struct cfg_node *prevcur = t.node;
-            uint32_t first_item = c->nitems;
-            bool first_loop = true;
-            struct cfg_arena_mark item_mark = cfg_arena_mark(&P->scratch);
-            for (;;) {
-                cfg_arena_rewind(&P->scratch, item_mark);
-                lx->prev_indent = var_indent;
-                struct tok nt;
-                if (first_loop)
-                    nt = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
-                else {
-                    nt = lx_next_nw(P, lx);
-                    expect(P, lx, nt, M(T_IDENT) | M(T_DEFAULT) | M(T_INDENT) | M(T_ENDBLOCK));
-                    if (nt.t == T_ENDBLOCK)
-                        break;
-                    if (nt.t == T_INDENT) {
-                        expect(P, lx, lx_next_nw(P, lx), M(T_VARIANT));
-                        nt = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
-                    }
-                }
-                first_loop = false;
-                bool is_default = nt.t == T_DEFAULT;
-                struct tokv nm = { .A = &P->scratch };
-                if (!is_default)
-                    tv_push(&nm, nt);
-                for (;;) {
-                    struct tok x = lx_next(P, lx);
-                    if (x.t == T_COLON)
-                        break;
-                    if (x.t != T_IDENT && x.t != T_DOT) {
-                        unexpected(P, lx, M(T_IDENT) | M(T_DOT) | M(T_COLON), x);
-                    }
-                    tv_push(&nm, x);
-                }
-                /* labels = the identifiers; raw name (with dots) for [default=] */
-                uint32_t nlab = 0;
-                for (size_t i = 0; i < nm.n; i++)
-                    if (nm.v[i].t == T_IDENT)
-                        nlab++;
-                uint32_t *vals = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
-                struct strbuf dotted = STRBUF_INIT;
-                nlab = 0;
-                for (size_t i = 0; i < nm.n; i++)
-                    if (nm.v[i].t == T_IDENT) {
-                        vals[nlab++] = cfg_str_intern(&c->strs, nm.v[i].s, nm.v[i].len);
-                        if (dotted.len)
-                            strbuf_addch(&dotted, '.');
-                        strbuf_add(&dotted, nm.v[i].s, nm.v[i].len);
-                    }
-                size_t dotted_len = dotted.len;
-                char *dotted_s = cfg_arena_strndup(&c->arena, dotted.buf, dotted.len);
-                strbuf_release(&dotted);
-                int item_line = lx->linenum;
-                /* deps */
-                struct tok d = lx_next_nw(P, lx);
-                struct cfg_filter *deps = NULL;
-                if (d.t != T_ENDL) {
-                    struct tokv dt = { .A = &P->scratch };
-                    tv_push(&dt, d);
-                    collect(P, lx, &dt, M(T_ENDL), false);
-                    deps = parse_filter(P, lx, &dt);
-                }
-                /* item number and label occurrences (pruning) */
-                uint32_t item_no = c->nitems++;
-                uint32_t var_sid = var_name && var_name_len ?
-                                   cfg_str_intern(&c->strs, var_name, var_name_len) : CFG_NONE;
-                uint32_t *labs = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
-                for (uint32_t i = 0; i < nlab; i++) {
-                    labs[i] = cfg_label_id(c, var_sid, vals[i]);
-                    uint32_t vv = vals[i], ll = labs[i];
-                    if (vv >= c->nocc_valtab) {
-                        size_t nn = c->nocc_valtab ? c->nocc_valtab : 256;
-                        while (nn <= vv) nn *= 2;
-                        c->occ_val = xrealloc(c->occ_val, nn * sizeof(*c->occ_val));
-                        c->nocc_val = xrealloc(c->nocc_val, nn * sizeof(*c->nocc_val));
-                        c->aocc_val = xrealloc(c->aocc_val, nn * sizeof(*c->aocc_val));
-                        for (size_t z = c->nocc_valtab; z < nn; z++)
-                            c->occ_val[z] = NULL, c->nocc_val[z] = 0, c->aocc_val[z] = 0;
-                        c->nocc_valtab = nn;
-                    }
-                    if (!c->nocc_val[vv] || c->occ_val[vv][c->nocc_val[vv] - 1] != item_no) {
-                        if (c->nocc_val[vv] == c->aocc_val[vv]) {
-                            c->aocc_val[vv] = c->aocc_val[vv] ? c->aocc_val[vv] * 2 : 4;
-                            c->occ_val[vv] = xrealloc(c->occ_val[vv], c->aocc_val[vv] * sizeof(uint32_t));
-                        }
-                        c->occ_val[vv][c->nocc_val[vv]++] = item_no;
-                    }
-                    if (ll >= c->nocc_labtab) {
-                        size_t nn = c->nocc_labtab ? c->nocc_labtab : 256;
-                        while (nn <= ll) nn *= 2;
-                        c->occ_lab = xrealloc(c->occ_lab, nn * sizeof(*c->occ_lab));
-                        c->nocc_lab = xrealloc(c->nocc_lab, nn * sizeof(*c->nocc_lab));
-                        c->aocc_lab = xrealloc(c->aocc_lab, nn * sizeof(*c->aocc_lab));
-                        for (size_t z = c->nocc_labtab; z < nn; z++)
-                            c->occ_lab[z] = NULL, c->nocc_lab[z] = 0, c->aocc_lab[z] = 0;
-                        c->nocc_labtab = nn;
-                    }
-                    if (!c->nocc_lab[ll] || c->occ_lab[ll][c->nocc_lab[ll] - 1] != item_no) {
-                        if (c->nocc_lab[ll] == c->aocc_lab[ll]) {
-                            c->aocc_lab[ll] = c->aocc_lab[ll] ? c->aocc_lab[ll] * 2 : 4;
-                            c->occ_lab[ll] = xrealloc(c->occ_lab[ll], c->aocc_lab[ll] * sizeof(uint32_t));
-                        }
-                        c->occ_lab[ll][c->nocc_lab[ll]++] = item_no;
-                    }
-                }
-                struct cfg_node *node2 = node_new(P);
-                add_child(node2, t.node, false);
-                node2->rup = prevcur;
-                if (var_name && var_name_len) {
-                    struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-                    op->kind = OP_SET;
-                    op->key = cfg_key_plain(&c->keys, var_name, var_name_len);
-                    op->keytext = c->keys.k[op->key].text;
-                    op->keylen = (uint32_t)var_name_len;
-                    op->value = dotted_s;
-                    op->vlen = (uint32_t)dotted_len;
-                    op->file = lx->filename;
-                    op->line = item_line;
-                    add_item(&(struct target){ .node = node2 },
-                             (struct cfg_item){ .kind = CI_OP, .line = item_line,
-                                                .file = lx->filename, .u.op = op });
-                }
-                struct body *ib = body_new(P);
-                body_add(ib, node2);
-                const char *item_file = lx->filename;
-                struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 },
-                                                     indent, ib);
-                node3->name = labs;
-                node3->nname = nlab;
-                node3->dep = deps;
-                if (meta_has_default) {
-                    for (size_t i = 0; i < meta.n; i++) {
-                        if (cmd_tokens(&meta.v[i], nm.v, nm.n)) {
-                            is_default = true;
-                                                        memmove(&meta.v[i], &meta.v[i + 1], (meta.n - i - 1) * sizeof(*meta.v));
-                            meta.n--;
-                            /* the reference removes while iterating: the next one is skipped */
-                        }
-                    }
-                }
-                if (is_default && !already_default && !expand) {
-                    node3->is_default = true;
-                    already_default = true;
-                }
-                node3->append_to_shortname = !is_default;
-                body_hoist(P, ib, node3);
-                /* labels reachable below the item: its nested items, then prevcur's */
-                if (node3 != node2) {
-                    node3->rlo = item_no + 1;
-                    node3->rhi = c->nitems - 1;
-                    node3->rup = node2->rup;
-                }
-                /* _name_map_file / _short_name_map_file updates */
-                struct strbuf ln = STRBUF_INIT, sn = STRBUF_INIT;
-                for (uint32_t i = 0; i < nlab; i++) {
-                    const struct cfg_label *L = &c->labels[labs[i]];
-                    if (i) {
-                        strbuf_addch(&ln, '.');
-                        strbuf_addch(&sn, '.');
-                    }
-                    if (L->var != CFG_NONE)
-                        strbuf_addf(&ln, "(%s=%s)", c->strs.s[L->var], c->strs.s[L->val]);
-                    else
-                        strbuf_addstr(&ln, c->strs.s[L->val]);
-                    strbuf_addstr(&sn, c->strs.s[L->val]);
-                }
-                uint32_t fsid = cfg_str_intern(&c->strs, base_name(item_file), strlen(base_name(item_file)));
-                for (int w = 0; w < 2; w++) {
-                    struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-                    struct strbuf *s = w ? &sn : &ln;
-                    op->kind = (uint8_t)(w ? OP_SFILEMAP : OP_FILEMAP);
-                    op->key = w ? K_SNAMEMAP : K_NAMEMAP;
-                    op->sid = fsid;
-                    op->value = cfg_arena_strndup(&c->arena, s->buf, s->len);
-                    op->vlen = (uint32_t)s->len;
-                    op->file = item_file;
-                    op->line = item_line;
-                    add_item(&(struct target){ .node = node3 },
-                             (struct cfg_item){ .kind = CI_OP, .line = item_line,
-                                                .file = item_file, .u.op = op });
-                }
-                strbuf_release(&ln);
-                strbuf_release(&sn);
-                add_child(node4, node3, node3->is_default && c->opts.defaults);
-            }
-            if (meta_has_default && meta.n) {
-                struct strbuf sb = STRBUF_INIT;
-                for (size_t i = 0; i < meta.n; i++) {
-                    strbuf_addstr(&sb, i ? ", '" : "'");
-                    for (size_t j = 0; j < meta.v[i].n; j++)
-                        tok_text(&sb, meta.v[i].v[j]);
-                    strbuf_addch(&sb, '\'');
-                }
-                char *m = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
-                strbuf_release(&sb);
-                perr(P, lx->filename, vline, "missing default variant %s: no item of this "
-                     "block has that name", m);
-            }
-            for (size_t i = 0; i < meta.n; i++)
-                            meta.n = 0;
-            allowed = block_allowed;
-            node4->rlo = first_item;
-            node4->rhi = c->nitems - 1;
-            node4->rup = prevcur;
-            t.node = node4;
-            body_add(body, node4);
-        } else if (k.t == T_VARIANTS) {
-            if (t.cond)
-                lerr(P, lx, "'variants' is not allowed inside a conditional block");
-            lx->fast = false;
-            vline = lx->linenum;
-            struct tokv tv = { .A = &P->scratch };
-            collect(P, lx, &tv, M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL), true);
-            int vt = tv.v[tv.n - 1].t;
-            var_name = "";
-            var_name_len = 0;
-            for (size_t i = 0; i < meta.n; i++)
-                            meta.n = 0;
-            meta_has_default = false;
-            bool meta_default_bad = false;
-            while (vt != T_COLON && vt != T_ENDL) {
-                if (vt == T_IDENT) {
-                    if (var_name_len) {
-                        lerr(P, lx, "syntax error: expected '[' or ':' after the block name");
-                    }
-                    struct strbuf vn = STRBUF_INIT;
-                    tok_text(&vn, tv.v[0]);
-                    var_name = cfg_arena_strndup(&c->arena, vn.buf, vn.len);
-                    var_name_len = vn.len;
-                    strbuf_release(&vn);
-                } else if (vt == T_LBRACK) {
-                    struct tok ident = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT));
-                    struct tok t2 = expect(P, lx, lx_next_nw(P, lx), M(T_SET) | M(T_RBRACK));
-                    bool is_def = ident.len == 7 && memcmp(ident.s, "default", 7) == 0;
-                    if (t2.t == T_RBRACK) {
-                        if (is_def) {
-                            meta_has_default = true;
-                            meta_default_bad = true;
-                        }
-                    } else {
-                        struct tokv mv = { .A = &P->scratch };
-                        collect(P, lx, &mv, M(T_RBRACK) | M(T_ENDL), true);
-                        if (mv.v[mv.n - 1].t != T_RBRACK) {
-                            lerr(P, lx, "syntax error: expected ']'");
-                        }
-                        mv.n--;
-                        if (is_def) {
-                            meta_has_default = true;
-                            if (meta.n == meta.a) {
-                                size_t na = meta.a ? meta.a * 2 : 4;
-                                meta.v = grow(&P->keep, meta.v, meta.n, na, sizeof(*meta.v));
-                                meta.a = na;
-                            }
-                            /* the tokens outlive this statement */
-                            struct tok *kv = grow(&P->keep, NULL, 0, mv.n + 1, sizeof(*kv));
-                            memcpy(kv, mv.v, mv.n * sizeof(*kv));
-                            for (size_t z = 0; z < mv.n; z++)
-                                if (kv[z].s)
-                                    kv[z].s = cfg_arena_strndup(&P->keep, kv[z].s, kv[z].len);
-                            mv.v = kv;
-                            meta.v[meta.n++] = mv;
-                        }
-                    }
-                }
-                struct tok nk = expect(P, lx, lx_next_nw(P, lx),
-                                       M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL));
-                tv.n = 0;
-                tv_push(&tv, nk);
-                vt = nk.t;
-            }
-            if (meta_default_bad)
-                lerr(P, lx, "syntax error: expected [default=ITEM]");
-            if (vt == T_ENDL)
-                lerr(P, lx, "syntax error: expected ':' at the end of the variants line");
-            expect(P, lx, lx_next_nw(P, lx), M(T_ENDL));
-            allowed = M(T_VARIANT);
-            var_indent = indent;
-        } else if (k.t == T_ONLY || k.t == T_NO || k.t == T_JOIN) {
-            struct tokv tv = { .A = &P->scratch };
-            collect(P, lx, &tv, M(T_ENDL), false);
-            tv.n--;     /* parse_filter adds its own end */
-            struct cfg_filter *f = parse_filter(P, lx, &tv);
-            run_reset(&run);
-            if (k.t == T_JOIN)
-                c->has_join = true;
-            add_item(&t, (struct cfg_item){ .kind = (uint8_t)(k.t == T_ONLY ? CI_ONLY :
-                                                               k.t == T_NO ? CI_NO : CI_JOIN),
-                                            .line = lx->linenum, .file = lx->filename, .u.f = f });
-        } else if (k.t == T_SUFFIX) {
-            run_reset(&run);
-            struct tok id = expect(P, lx, lx_next(P, lx), M(T_IDENT));
-            expect(P, lx, lx_next(P, lx), M(T_ENDL));
-            struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-            op->kind = OP_SUFFIX;
-            op->sid = cfg_str_intern(&c->strs, id.s, id.len);
-            op->file = lx->filename;
-            op->line = lx->linenum;
-            suffix = (struct cfg_item){ .kind = CI_OP, .line = lx->linenum, .file = lx->filename,
-                                        .u.op = op };
-        } else if (k.t == T_INCLUDE) {
-            run_reset(&run);
-            parse_include(P, lx, &t, prev_indent, body);
-        } else if (k.t == T_DEL) {
-            struct tok id = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT));
-            expect(P, lx, lx_next_nw(P, lx), M(T_ENDL));
-            struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-            op->kind = OP_DEL;
-            op->keytext = tokdup(P, id);
-            op->keylen = (uint32_t)id.len;
-            op->key = cfg_key_plain(&c->keys, id.s, id.len);
-            op->file = lx->filename;
-            op->line = lx->linenum;
-            run_reset(&run);
-            add_item(&t, (struct cfg_item){ .kind = CI_OP, .line = lx->linenum,
-                                            .file = lx->filename, .u.op = op });
-        } else if (k.t == T_NOTCOND) {
-            struct tokv tv = { .A = &P->scratch };
-            collect(P, lx, &tv, M(T_COLON) | M(T_ENDL), true);
-            if (tv.v[tv.n - 1].t != T_COLON) {
-                lerr(P, lx, "syntax error: expected ':' after a '!' condition");
-            }
-            tv.n--;
-            struct cfg_filter *f = parse_filter(P, lx, &tv);
-            struct tok rest = lx_rest_string(P, lx);
-            int ln = lx->linenum;
-            if (rest.len) {
-                lx->rd->has_stored = true;
-                lx->rd->stored.s = rest.s;
-                lx->rd->stored.len = rstrip_len(rest.s, rest.len);
-                lx->rd->stored.indent = indent + 1;
-                lx->rd->stored.num = ln;
-            }
-            expect(P, lx, lx_next(P, lx), M(T_ENDL));
-            struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
-            cond->f = f;
-            cond->has_filter = -1;
-            if (c->nconds == c->aconds) {
-                c->aconds = c->aconds ? c->aconds * 2 : 64;
-                c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
-            }
-            c->conds[c->nconds++] = cond;
-            parse_block(P, lx, (struct target){ .node = t.node, .cond = cond }, indent, NULL);
-            run_reset(&run);
-            add_item(&t, (struct cfg_item){ .kind = CI_NCOND, .line = ln, .file = lx->filename,
-                                            .u.cond = cond });
+        k = expect(P, lx, lx_next(P, lx), B.allowed);
+        switch (k.t) {
+        case T_IDENT: parse_ident_line(P, lx, &B, k, indent); break;
+        case T_VARIANT: parse_items(P, lx, &B, indent); break;
+        case T_VARIANTS: parse_variants_header(P, lx, &B, indent); break;
+        case T_ONLY: case T_NO: case T_JOIN: parse_filter_stmt(P, lx, &B, k.t); break;
+        case T_SUFFIX: parse_suffix(P, lx, &B); break;
+        case T_INCLUDE:
+            run_reset(&B.run);
+            parse_include(P, lx, &B.t, prev_indent, body);
+            break;
+        case T_DEL: parse_del(P, lx, &B); break;
+        case T_NOTCOND: parse_negative_condition(P, lx, &B, indent); break;
         }
     }
+    if (B.suffix.kind != 255)
+        add_item(&B.t, B.suffix);
     P->depth--;
-    return t.node;
+    return B.t.node;
 }
 
 static void read_file(struct parser *P, const char *path, const char *from, int fromline,
