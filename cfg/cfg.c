@@ -5,7 +5,7 @@
  */
 #include "cfg/cfg.h"
 #include "cfg/cfg_int.h"
-#include "cfg/walk.h"
+#include "cfg/cfg_walk.h"
 #include "lib/err.h"
 
 #include <stdlib.h>

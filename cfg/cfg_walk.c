@@ -11,7 +11,7 @@
  * `join` (8.2) runs one sub-walker per term from the join's node, with the term as an
  * extra `only`, and yields the merged product.
  */
-#include "cfg/walk.h"
+#include "cfg/cfg_walk.h"
 #include "lib/err.h"
 
 #include <stdlib.h>

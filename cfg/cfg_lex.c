@@ -6,7 +6,7 @@
  * line as a string" after a condition's colon or `include`).  Like Lua's llex.c: a state
  * struct, one function that produces the next token, errors with the line quoted.
  */
-#include "cfg/parse_int.h"
+#include "cfg/cfg_parse_int.h"
 #include "lib/err.h"
 
 #include <stdarg.h>

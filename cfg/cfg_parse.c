@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Parser of the Cartesian config language (SYNTAX.md 4-5), over the tokens of lex.c.
+ * Parser of the Cartesian config language (SYNTAX.md 4-5), over the tokens of cfg_lex.c.
  *
  * One function per statement kind; it builds the same inverted tree as the reference
  * (cfg_int.h), plus what pruning needs (item numbers, label occurrences, the filters
@@ -9,7 +9,7 @@
  * error path keeps the recursive descent readable; every allocation made so far is
  * owned by the cfg and freed with it.
  */
-#include "cfg/parse_int.h"
+#include "cfg/cfg_parse_int.h"
 #include "lib/err.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * parse_int: what the reader/lexer (lex.c) and the parser (parse.c) share.  The
+ * cfg_parse_int: what the reader/lexer (cfg_lex.c) and the parser (cfg_parse.c) share.  The
  * parser state is here because every error, lexical or not, leaves through its one
  * longjmp (cfg_perr / cfg_lerr).
  */

@@ -4,7 +4,7 @@
  * append, prepend, lazy set, regex operators, del, suffix, the file-map updates,
  * ${key} substitution, _max/_min/_fixed, and suffix flattening.
  */
-#include "cfg/dict.h"
+#include "cfg/cfg_dict.h"
 #include "lib/err.h"
 
 #include <ctype.h>
