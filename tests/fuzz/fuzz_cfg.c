@@ -12,7 +12,7 @@
  * cases per input, and a watchdog thread sets cfg_cancel when one input has run for
  * CANCEL_MS (the engine must then stop promptly; if it does not, libFuzzer's -timeout
  * reports it).  Includes are confined to a temporary directory (cfg_opts.include_root)
- * that holds a few files to include, among them one that includes itself.
+ * that holds the input and a few files to include, among them one that includes itself.
  */
 #include "cfg/cfg.h"
 #include "lib/err.h"
@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_CASES 200
 #define MAX_STMTS 4
@@ -83,9 +82,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     put("self.cfg", "a = 1\ninclude self.cfg\n");
     put("sub/leaf.cfg", "leaf = yes\ninclude ../inc.cfg\n");
     input_path = xasprintf("%s/fuzz.cfg", root);
-    /* statements resolve relative includes from the CWD: make that the root too */
-    if (chdir(root) != 0)
-        abort();
+    /* No chdir: libFuzzer keeps relative paths (corpus, -fork jobs).  A relative include
+     * in a statement resolves from the CWD, outside the root: an error, also a path. */
     pthread_t t;
     if (pthread_create(&t, NULL, watchdog, NULL) != 0)
         abort();
@@ -156,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     cfg_cancel = 0;
     atomic_store(&started_ms, now_ms());
-    struct cfg *c = cfg_parse("fuzz.cfg", stmts, nstmts, &o);
+    struct cfg *c = cfg_parse(input_path, stmts, nstmts, &o);
     if (c) {
         if (mode & 8)
             cfg_count(c);
