@@ -41,10 +41,9 @@ static int key_cmp_text(const struct cfg *c, uint32_t a, uint32_t b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static const struct cfg *sort_cfg;
-static int rank_cmp(const void *a, const void *b)
+static int rank_cmp(const void *a, const void *b, void *c)
 {
-    return key_cmp_text(sort_cfg, *(const uint32_t *)a, *(const uint32_t *)b);
+    return key_cmp_text(c, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
 static void compute_ranks(struct cfg *c)
@@ -53,8 +52,7 @@ static void compute_ranks(struct cfg *c)
     uint32_t *ids = xmalloc((n + 1) * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = (uint32_t)i;
-    sort_cfg = c;
-    qsort(ids, n, sizeof(*ids), rank_cmp);
+    qsort_r(ids, n, sizeof(*ids), rank_cmp, c);
     c->key_rank = xmalloc((n + 1) * sizeof(*c->key_rank));
     for (size_t i = 0; i < n; i++)
         c->key_rank[ids[i]] = (uint32_t)i;
@@ -93,6 +91,26 @@ static bool cond_has_filter(struct cfg_cond *cd, int depth)
     }
     cd->has_filter = r;
     return r;
+}
+
+/* Consecutive operations become one run, so the leaf collects a pointer and a length. */
+static void compute_runs(struct cfg *c, struct cfg_item *it, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (it[i].kind != CI_OP) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && it[j].kind == CI_OP)
+            j++;
+        const struct cfg_op **v = cfg_arena_alloc(&c->arena, (j - i) * sizeof(*v));
+        for (size_t k = i; k < j; k++)
+            v[k - i] = it[k].u.op;
+        it[i].runv = v;
+        it[i].runlen = (uint32_t)(j - i);
+        i = j;
+    }
 }
 
 /* The content items a names-only walk must look at. */
@@ -151,6 +169,10 @@ struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
     compute_ranks(c);
     compute_label_text(c);
     compute_filter_content(c);
+    for (size_t i = 0; i < c->nnodes; i++)
+        compute_runs(c, c->nodes[i]->content, c->nodes[i]->ncontent);
+    for (size_t i = 0; i < c->nconds; i++)
+        compute_runs(c, c->conds[i]->content, c->conds[i]->n);
     return c;
 }
 
@@ -387,12 +409,17 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
                 it->at = xmalloc(words * 64 * sizeof(*it->at));
                 it->nbits = words;
             }
+            size_t lo = words, hi = 0;
             for (size_t i = 0; i < n; i++) {
                 uint32_t r = c->key_rank[f[i].v->key];
                 it->bits[r >> 6] |= 1ull << (r & 63);
                 it->at[r] = (uint32_t)i;
+                if ((r >> 6) < lo)
+                    lo = r >> 6;
+                if ((r >> 6) + 1 > hi)
+                    hi = (r >> 6) + 1;
             }
-            for (size_t wd = 0; wd < words; wd++) {
+            for (size_t wd = lo; wd < hi; wd++) {
                 uint64_t b = it->bits[wd];
                 if (!b)
                     continue;

@@ -98,6 +98,7 @@ struct cfg_term {
     struct cfg_chain *chains;
 };
 struct cfg_filter {
+    uint32_t id;          /* index for per-walk caches; CFG_NONE for synthetic ones */
     uint32_t nterms;
     struct cfg_term *terms;
     const char *line;     /* the source line, for messages */
@@ -138,6 +139,8 @@ struct cfg_cond {
 };
 struct cfg_item {
     uint8_t kind;
+    uint32_t runlen;      /* CI_OP starting a run of ops: its length (after parsing) */
+    const struct cfg_op *const *runv;   /* ... and the run's ops, contiguous */
     int line;
     const char *file;
     union {
@@ -192,6 +195,7 @@ struct cfg {
     uint32_t **occ_lab, *nocc_lab, *aocc_lab;
     size_t nocc_labtab;
     uint32_t nitems;
+    uint32_t nfilters;
     bool has_join;
     uint32_t *key_rank;              /* key id -> sort rank (static keys) */
     size_t nkey_rank;

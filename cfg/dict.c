@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,7 @@ void cfg_dict_release(struct cfg_dict *d)
     }
     free(d->dep.s);
     free(d->dep.len);
+    free(d->sflat);
     for (size_t i = 0; i < d->bump.nchunk; i++)
         free(d->bump.chunk[i]);
     free(d->bump.chunk);
@@ -321,27 +323,37 @@ static void py_str(const struct cfg_dict *d, const struct cfg_ent *e, struct str
 
 static void json_str(struct strbuf *sb, const char *s, size_t n)
 {
-    strbuf_addch(sb, '"');
-    size_t start = 0;
+    strbuf_grow(sb, n * 6 + 2);
+    char *p = sb->buf + sb->len;
+    *p++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            /* copy the whole stretch that needs no escape */
+            size_t j = i + 1;
+            while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+                j++;
+            memcpy(p, s + i, j - i);
+            p += j - i;
+            i = j - 1;
             continue;
-        strbuf_add(sb, s + start, i - start);
-        start = i + 1;
+        }
+        *p++ = '\\';
         switch (ch) {
-        case '"': strbuf_addstr(sb, "\\\""); break;
-        case '\\': strbuf_addstr(sb, "\\\\"); break;
-        case '\n': strbuf_addstr(sb, "\\n"); break;
-        case '\r': strbuf_addstr(sb, "\\r"); break;
-        case '\t': strbuf_addstr(sb, "\\t"); break;
-        case '\b': strbuf_addstr(sb, "\\b"); break;
-        case '\f': strbuf_addstr(sb, "\\f"); break;
-        default: strbuf_addf(sb, "\\u%04x", ch); break;
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        default:
+            p += sprintf(p, "u%04x", ch);
+            break;
         }
     }
-    strbuf_add(sb, s + start, n - start);
-    strbuf_addch(sb, '"');
+    *p++ = '"';
+    strbuf_setlen(sb, (size_t)(p - sb->buf));
 }
 
 struct mapent {
@@ -496,30 +508,39 @@ size_t cfg_dict_flatten(struct cfg_dict *d, bool skipdups, struct cfg_flat **out
 
 /* ---- ${key} substitution ---- */
 
-static _Thread_local struct cfg_flat *subst_flat;
-static _Thread_local size_t subst_aflat;
-
 static const struct cfg_ent *lookup(struct cfg_dict *d, const char *name, size_t len)
 {
     if (!d->has_tuple) {
         uint32_t k = cfg_key_find_plain(&d->c->keys, name, len);
         return k == CFG_NONE ? NULL : find(d, k);
     }
-    size_t n = cfg_dict_flatten(d, true, &subst_flat, &subst_aflat);
+    size_t n = cfg_dict_flatten(d, true, &d->sflat, &d->asflat);
     for (size_t i = 0; i < n; i++)
-        if (subst_flat[i].len == len && memcmp(subst_flat[i].text, name, len) == 0)
-            return subst_flat[i].v;
+        if (d->sflat[i].len == len && memcmp(d->sflat[i].text, name, len) == 0)
+            return d->sflat[i].v;
     return NULL;
 }
 
-static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, size_t *outlen)
+/* Values beyond this are a runaway config (x += ${x} doubling), not a real parameter. */
+#define MAX_VALUE (16u << 20)
+
+static int too_long(const struct cfg_op *op, size_t len)
+{
+    if (len <= MAX_VALUE)
+        return 0;
+    err_set("%s:%d: the value of '%s' grows beyond %u MiB", op->file, op->line,
+            op->keytext ? op->keytext : "?", MAX_VALUE >> 20);
+    return -1;
+}
+
+static int subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, size_t *outlen)
 {
     const char *v = op->value;
     size_t n = op->vlen;
     if (!op->has_dollar) {
         *out = v;
         *outlen = n;
-        return;
+        return 0;
     }
     struct strbuf sb = STRBUF_INIT;
     size_t start = 0;
@@ -550,6 +571,10 @@ static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out,
         strbuf_add(&sb, v + start, p - start);
         py_str(d, e, &sb);
         start = close + 1;
+        if (sb.len > MAX_VALUE) {
+            strbuf_release(&sb);
+            return too_long(op, MAX_VALUE + 1);
+        }
     }
     strbuf_add(&sb, v + start, n - start);
     char *o = cfg_dict_alloc(d, sb.len + 1);
@@ -557,6 +582,7 @@ static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out,
     *out = o;
     *outlen = sb.len;
     strbuf_release(&sb);
+    return 0;
 }
 
 /* ---- operations ---- */
@@ -579,15 +605,17 @@ static bool key_matches(struct cfg_dict *d, const struct cfg_op *op, uint32_t ke
     return mop->mcache[key] == 2;
 }
 
-static void regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,
-                        const char *v, size_t vl)
+static int regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,
+                       const char *v, size_t vl)
 {
     if (e->type != V_STR)
-        return;
+        return 0;
     if (op->kind == OP_RSET) {
         e->s = v;
         e->len = (uint32_t)vl;
     } else {
+        if (too_long(op, (size_t)e->len + vl))
+            return -1;
         char *b = cfg_dict_alloc(d, e->len + vl + 1);
         if (op->kind == OP_RAPPEND) {
             memcpy(b, e->s, e->len);
@@ -601,6 +629,7 @@ static void regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_
         e->len += (uint32_t)vl;
     }
     e->src = op;
+    return 0;
 }
 
 int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
@@ -611,20 +640,23 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
     case OP_SET:
         if (op->key < K_NRESERVED)
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         cfg_dict_set_str(d, op->key, v, vl, op);
         return 0;
     case OP_LAZY:
         if (op->key < K_NRESERVED || find(d, op->key))
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         cfg_dict_set_str(d, op->key, v, vl, op);
         return 0;
     case OP_APPEND:
     case OP_PREPEND: {
         if (op->key < K_NRESERVED)
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         struct cfg_ent *e = find(d, op->key);
         if (!e) {
             cfg_dict_set_str(d, op->key, v, vl, op);
@@ -632,6 +664,8 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
         }
         if (e->type != V_STR)
             return 0;
+        if (too_long(op, (size_t)e->len + vl))
+            return -1;
         char *b = cfg_dict_alloc(d, e->len + vl + 1);
         if (op->kind == OP_APPEND) {
             memcpy(b, e->s, e->len);
@@ -649,12 +683,14 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
     case OP_RSET:
     case OP_RAPPEND:
     case OP_RPREPEND:
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         if (op->scoped) {
             for (uint32_t i = 0; i < op->nscope; i++) {
                 struct cfg_ent *e = find(d, op->scope[i]);
                 if (e && key_matches(d, op, op->scope[i]))
-                    regex_apply(d, op, e, v, vl);
+                    if (regex_apply(d, op, e, v, vl) < 0)
+                    return -1;
             }
             return 0;
         }
@@ -663,7 +699,8 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
             if (e->key == CFG_NONE || e->key < K_NRESERVED)
                 continue;
             if (key_matches(d, op, e->key))
-                regex_apply(d, op, e, v, vl);
+                if (regex_apply(d, op, e, v, vl) < 0)
+                    return -1;
         }
         return 0;
     case OP_DEL:

@@ -10,6 +10,14 @@
 
 enum { V_STR, V_DEP, V_MAP };
 
+struct cfg_ent;
+/* Flattened view (suffixes resolved, SYNTAX 8.1): array of (text, entry). */
+struct cfg_flat {
+    const char *text;
+    uint32_t len;
+    const struct cfg_ent *v;
+};
+
 struct cfg_ent {
     uint32_t key;            /* CFG_NONE: deleted */
     uint8_t type;
@@ -49,6 +57,8 @@ struct cfg_dict {
     struct cfg_map map[2];
     struct cfg_strv dep;
     struct cfg_bump bump;
+    struct cfg_flat *sflat;      /* ${} lookups in a dict with suffixed keys */
+    size_t asflat;
 };
 
 void cfg_dict_init(struct cfg_dict *d, struct cfg *c);
@@ -70,12 +80,7 @@ void cfg_dict_set_str(struct cfg_dict *d, uint32_t key, const char *s, size_t le
                       const struct cfg_op *src);
 const struct cfg_ent *cfg_dict_get(const struct cfg_dict *d, uint32_t key);
 
-/* Flattened view (suffixes resolved, SYNTAX 8.1): array of (text, entry). */
-struct cfg_flat {
-    const char *text;
-    uint32_t len;
-    const struct cfg_ent *v;
-};
+
 size_t cfg_dict_flatten(struct cfg_dict *d, bool skipdups, struct cfg_flat **out,
                         size_t *alloc);
 

@@ -140,6 +140,7 @@ struct parser {
     struct cfg_arena keep;      /* temporaries living across statements of a block */
     struct cfg_arena text;      /* a file's raw text, until it is split into lines */
     struct cfg_arena lines;     /* lines: parse time only */
+    struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
     const char *incfrom[MAX_INCLUDE_DEPTH + 1];
@@ -526,8 +527,9 @@ static void lx_chars(struct parser *P, struct lexer *lx)
             const char *q = memchr(l + lx->pos, '"', len - lx->pos);
             if (!q)
                 lerr(P, lx, "unterminated string: expected a closing '\"'");
+            /* SYNTAX.md 5: a quoted atom value is one token (the reference also
+             * re-emits its text as an identifier, which only breaks such filters) */
             strbuf_reset(&lx->chars);
-            strbuf_add(&lx->chars, l + lx->pos, (size_t)(q - (l + lx->pos)));
             lx_push(lx, T_STRING, l + lx->pos, (size_t)(q - (l + lx->pos)));
             lx->pos = (size_t)(q - l) + 1;
             break;
@@ -732,14 +734,15 @@ static struct body *body_new(struct parser *P)
     return b;
 }
 
-/* The only/no filters written directly in a body (not in conditions): every case
- * below the body's item goes through all of them, so they can prune at the item. */
+/* The only/no filters and conditions written directly in a body: every case below the
+ * body's item goes through all of them, so they can prune at the item (a condition's
+ * filters once the path decides the condition). */
 static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target)
 {
     size_t cnt = 0;
     for (size_t i = 0; i < b->n; i++)
         for (size_t j = 0; j < b->nodes[i]->ncontent; j++)
-            if (b->nodes[i]->content[j].kind == CI_ONLY || b->nodes[i]->content[j].kind == CI_NO)
+            if (b->nodes[i]->content[j].kind != CI_OP && b->nodes[i]->content[j].kind != CI_JOIN)
                 cnt++;
     if (!cnt)
         return;
@@ -749,7 +752,7 @@ static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target
         h[k++] = target->hoist[i];
     for (size_t i = 0; i < b->n; i++)
         for (size_t j = 0; j < b->nodes[i]->ncontent; j++)
-            if (b->nodes[i]->content[j].kind == CI_ONLY || b->nodes[i]->content[j].kind == CI_NO)
+            if (b->nodes[i]->content[j].kind != CI_OP && b->nodes[i]->content[j].kind != CI_JOIN)
                 h[k++] = b->nodes[i]->content[j];
     target->hoist = h;
     target->nhoist = (uint32_t)k;
@@ -857,6 +860,7 @@ static struct cfg_filter *fb_finish(struct parser *P, struct fb *b, const char *
 {
     struct cfg_arena *A = &P->c->arena;
     struct cfg_filter *f = cfg_arena_alloc(A, sizeof(*f));
+    f->id = P->c->nfilters++;
     f->line = cfg_arena_strndup(A, line ? line : "", line ? len : 0);
     f->nterms = (uint32_t)b->nt;
     f->terms = cfg_arena_alloc(A, (b->nt + 1) * sizeof(*f->terms));
@@ -1102,19 +1106,18 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
             collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
             struct tok last = id.v[id.n - 1];
             if (M(last.t) & M_OPS) {
-                struct strbuf key = STRBUF_INIT;
+                struct strbuf *key = &P->kb;
+                strbuf_reset(key);
                 if (id.n == 1)
-                    strbuf_add(&key, first.s, first.len);
+                    strbuf_add(key, first.s, first.len);
                 else {
-                    tok_text(&key, first);
+                    tok_text(key, first);
                     for (size_t i = 0; i + 1 < id.n; i++)
-                        tok_text(&key, id.v[i]);
+                        tok_text(key, id.v[i]);
                 }
                 struct tok v = lx_next(P, lx);
-                if (v.t != T_STRING) {
-                    strbuf_release(&key);
+                if (v.t != T_STRING)
                     unexpected(P, lx, M(T_STRING), v);
-                }
                 const char *val = v.s;
                 size_t vlen = v.len;
                 if (vlen && ((val[0] == '"' && val[vlen - 1] == '"') ||
@@ -1136,10 +1139,9 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
                 op->has_dollar = memchr(val, '$', vlen) != NULL;
                 op->file = lx->filename;
                 op->line = lx->linenum;
-                op->keytext = cfg_arena_strndup(&c->arena, key.buf, key.len);
-                op->keylen = (uint32_t)key.len;
-                op->key = cfg_key_plain(&c->keys, key.buf, key.len);
-                strbuf_release(&key);
+                op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
+                op->keylen = (uint32_t)key->len;
+                op->key = cfg_key_plain(&c->keys, key->buf, key->len);
                 if (op->kind >= OP_RSET) {
                     char eb[300];
                     op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
@@ -1680,6 +1682,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     struct parser *P = xcalloc(1, sizeof(*P));
     volatile int rc = 0;
     P->c = c;
+    strbuf_init(&P->kb, 64);
     struct cfg_node *root = node_new(P);
     c->root = root;
     struct body *rb = body_new(P);
@@ -1728,6 +1731,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     cfg_arena_free(&P->keep);
     cfg_arena_free(&P->text);
     cfg_arena_free(&P->lines);
+    strbuf_release(&P->kb);
     free(P);
     return rc;
 }

@@ -21,6 +21,7 @@ struct frame {
     const struct cfg_node *n;
     uint32_t child;
     uint32_t nlab, nsn, ndep, naf, nres;
+    size_t namelen, snlen;
     uint64_t yields_at;
     bool leaf_done;
     const uint32_t *vis;     /* children that can pass the `only` filters, or NULL */
@@ -29,6 +30,8 @@ struct frame {
 
 struct afilt {
     const struct cfg_filter *f;
+    const struct cfg_cond *cond;     /* CI_COND / CI_NCOND */
+    uint8_t kind;                    /* CI_ONLY, CI_NO, CI_COND, CI_NCOND */
     bool only;
     bool resolved;      /* decided for the whole subtree: skip until popped */
 };
@@ -55,10 +58,11 @@ struct cfg_walker {
     const struct cfg_filter **extra;
     size_t nextra;
     uint32_t *cnt_val, *cnt_lab;
+    uint8_t *fstate;         /* filter id -> 0 unknown, 1 matches the name, 2 cannot */
     uint64_t yields;
     uint64_t steps;
     struct cfg_dict dict;
-    const struct cfg_op **ops;
+    struct oprun { const struct cfg_op *const *v; size_t n; } *ops;
     size_t nops, aops;
     struct strbuf name, shortname;
     struct join *js;
@@ -107,6 +111,7 @@ struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
     strbuf_init(&w->shortname, 256);
     w->cnt_val = xcalloc(c->strs.n + 1, sizeof(*w->cnt_val));
     w->cnt_lab = xcalloc(c->nlabels + 1, sizeof(*w->cnt_lab));
+    w->fstate = xcalloc(c->nfilters + 1, 1);
     cfg_dict_init(&w->dict, c);
     return w;
 }
@@ -132,6 +137,7 @@ void cfg_walker_free(struct cfg_walker *w)
     free(w->extra);
     free(w->cnt_val);
     free(w->cnt_lab);
+    free(w->fstate);
     cfg_dict_release(&w->dict);
     free(w->ops);
     strbuf_release(&w->name);
@@ -222,11 +228,30 @@ static bool prefix_match(const struct cfg_walker *w, const struct cfg_filter *f)
     return false;
 }
 
-static void resolve(struct cfg_walker *w, size_t i)
+/* Af entry I is decided for the subtree; MATCH: whether its filter matches the name. */
+static void resolve(struct cfg_walker *w, size_t i, bool match)
 {
     w->af[i].resolved = true;
+    if (w->af[i].f->id != CFG_NONE)
+        w->fstate[w->af[i].f->id] = match ? 1 : 2;
     w->res = grow(w->res, &w->ares, w->nres + 1, sizeof(*w->res));
     w->res[w->nres++] = (uint32_t)i;
+}
+
+static void af_add(struct cfg_walker *w, const struct cfg_item *it)
+{
+    w->af = grow(w->af, &w->aaf, w->naf + 1, sizeof(*w->af));
+    struct afilt *a = &w->af[w->naf++];
+    a->kind = it->kind;
+    a->only = it->kind == CI_ONLY;
+    a->resolved = false;
+    if (it->kind == CI_COND || it->kind == CI_NCOND) {
+        a->cond = it->u.cond;
+        a->f = it->u.cond->f;
+    } else {
+        a->cond = NULL;
+        a->f = it->u.f;
+    }
 }
 
 static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
@@ -235,16 +260,40 @@ static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
         const struct afilt *a = &w->af[i];
         if (a->resolved)
             continue;
-        if (a->only) {
+        switch (a->kind) {
+        case CI_ONLY:
             if (!only_possible(w, n, a->f))
                 return false;
             if (prefix_match(w, a->f))
-                resolve(w, i);
-        } else {
+                resolve(w, i, true);
+            break;
+        case CI_NO:
             if (prefix_match(w, a->f))
                 return false;
             if (!only_possible(w, n, a->f))
-                resolve(w, i);
+                resolve(w, i, false);
+            break;
+        default: {
+            /* a condition: once the path decides it, its body's filters apply */
+            const struct cfg_cond *cd = a->cond;
+            bool active;
+            bool m;
+            if (prefix_match(w, a->f))
+                m = true;
+            else if (!only_possible(w, n, a->f))
+                m = false;
+            else
+                break;
+            active = m == (a->kind == CI_COND);
+            resolve(w, i, m);
+            if (!cd->has_filter)
+                break;
+            if (active)
+                for (size_t k = 0; k < cd->n; k++)
+                    if (cd->content[k].kind != CI_OP && cd->content[k].kind != CI_JOIN)
+                        af_add(w, &cd->content[k]);
+            break;
+        }
         }
     }
     return true;
@@ -388,10 +437,16 @@ static void pop(struct cfg_walker *w)
     }
     w->nlab = f->nlab;
     w->nsn = f->nsn;
+    strbuf_setlen(&w->name, f->namelen);
+    strbuf_setlen(&w->shortname, f->snlen);
     w->ndep = f->ndep;
     strbuf_setlen(&w->depbuf, f->ndep ? w->depoff[f->ndep - 1] : 0);
-    while (w->nres > f->nres)
-        w->af[w->res[--w->nres]].resolved = false;
+    while (w->nres > f->nres) {
+        struct afilt *a = &w->af[w->res[--w->nres]];
+        a->resolved = false;
+        if (a->f->id != CFG_NONE)
+            w->fstate[a->f->id] = 0;
+    }
     w->naf = f->naf;
 }
 
@@ -410,6 +465,8 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     f->ndep = (uint32_t)w->ndep;
     f->naf = (uint32_t)w->naf;
     f->nres = (uint32_t)w->nres;
+    f->namelen = w->name.len;
+    f->snlen = w->shortname.len;
     f->yields_at = w->yields;
     f->leaf_done = false;
     f->vis = NULL;
@@ -442,25 +499,26 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
         w->lab = grow(w->lab, &w->alab, w->nlab + n->nname, sizeof(*w->lab));
         for (uint32_t i = 0; i < n->nname; i++) {
             uint32_t l = n->name[i];
+            if (w->nlab)
+                strbuf_addch(&w->name, '.');
+            label_text(c, l, &w->name);
             w->lab[w->nlab++] = l;
             w->cnt_val[c->labels[l].val]++;
             w->cnt_lab[l]++;
         }
         if (n->append_to_shortname) {
             w->sn = grow(w->sn, &w->asn, w->nsn + n->nname, sizeof(*w->sn));
-            for (uint32_t i = 0; i < n->nname; i++)
+            for (uint32_t i = 0; i < n->nname; i++) {
+                uint32_t v = c->labels[n->name[i]].val;
+                if (w->nsn)
+                    strbuf_addch(&w->shortname, '.');
+                strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
                 w->sn[w->nsn++] = n->name[i];
+            }
         }
     }
-    if (n->nhoist) {
-        w->af = grow(w->af, &w->aaf, w->naf + n->nhoist, sizeof(*w->af));
-        for (uint32_t i = 0; i < n->nhoist; i++) {
-            w->af[w->naf].f = n->hoist[i].u.f;
-            w->af[w->naf].only = n->hoist[i].kind == CI_ONLY;
-            w->af[w->naf].resolved = false;
-            w->naf++;
-        }
-    }
+    for (uint32_t i = 0; i < n->nhoist; i++)
+        af_add(w, &n->hoist[i]);
     if ((n->nname || n->nhoist) && !filters_ok(w, n)) {
         pop(w);
         return 0;
@@ -473,22 +531,31 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
 
 /* ---- the leaf ---- */
 
+/* Match on the complete name, from what the walk already decided when it can. */
+static inline bool leaf_match(const struct cfg_walker *w, const struct cfg_filter *f)
+{
+    uint8_t st = f->id != CFG_NONE ? w->fstate[f->id] : 0;
+    return st ? st == 1 : prefix_match(w, f);
+}
+
 static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bool in_cond)
 {
     for (size_t i = 0; i < n; i++) {
         switch (it[i].kind) {
         case CI_OP:
-            if (w->names_only)
-                break;
-            w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
-            w->ops[w->nops++] = it[i].u.op;
+            if (!w->names_only) {
+                w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
+                w->ops[w->nops].v = it[i].runv;
+                w->ops[w->nops++].n = it[i].runlen;
+            }
+            i += it[i].runlen - 1;
             break;
         case CI_ONLY:
-            if (!prefix_match(w, it[i].u.f))
+            if (!leaf_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_NO:
-            if (prefix_match(w, it[i].u.f))
+            if (leaf_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_COND:
@@ -496,7 +563,7 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
             const struct cfg_cond *cd = it[i].u.cond;
             if (w->names_only && !cd->has_filter)
                 break;
-            bool m = prefix_match(w, cd->f);
+            bool m = leaf_match(w, cd->f);
             if (m == (it[i].kind == CI_COND)) {
                 int r = collect(w, cd->content, cd->n, true);
                 if (r <= 0)
@@ -518,7 +585,6 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
 
 static int eval_leaf(struct cfg_walker *w)
 {
-    const struct cfg *c = w->c;
     w->nops = 0;
     for (size_t i = w->nfr; i-- > 0;) {
         const struct cfg_node *n = w->fr[i].n;
@@ -530,19 +596,6 @@ static int eval_leaf(struct cfg_walker *w)
     for (size_t i = 0; i < w->nextra; i++)
         if (!prefix_match(w, w->extra[i]))
             return 0;
-    strbuf_reset(&w->name);
-    for (size_t i = 0; i < w->nlab; i++) {
-        if (i)
-            strbuf_addch(&w->name, '.');
-        label_text(c, w->lab[i], &w->name);
-    }
-    strbuf_reset(&w->shortname);
-    for (size_t i = 0; i < w->nsn; i++) {
-        if (i)
-            strbuf_addch(&w->shortname, '.');
-        uint32_t v = c->labels[w->sn[i]].val;
-        strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
-    }
     struct cfg_dict *d = &w->dict;
     cfg_dict_reset(d, "", 0, "", 0);
     char *nm = cfg_dict_alloc(d, w->name.len + 1);
@@ -562,8 +615,9 @@ static int eval_leaf(struct cfg_walker *w)
         prev = w->depoff[i];
     }
     for (size_t i = 0; i < w->nops; i++)
-        if (cfg_dict_apply(d, w->ops[i]) < 0)
-            return -1;
+        for (size_t k = 0; k < w->ops[i].n; k++)
+            if (cfg_dict_apply(d, w->ops[i].v[k]) < 0)
+                return -1;
     if (cfg_dict_postfix(d) < 0)
         return -1;
     return 1;
@@ -601,6 +655,8 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     s->nsn = s->asn = w->nsn;
     if (w->depbuf.len)
         strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
+    strbuf_add(&s->name, w->name.buf, w->name.len);
+    strbuf_add(&s->shortname, w->shortname.buf, w->shortname.len);
     s->depoff = xmalloc((w->ndep + 1) * sizeof(*s->depoff));
     if (w->ndep)
         memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
@@ -609,8 +665,11 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     if (w->naf)
         memcpy(s->af, w->af, w->naf * sizeof(*s->af));
     s->naf = s->aaf = w->naf;
+    memcpy(s->fstate, w->fstate, w->c->nfilters);
     s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
     s->af[s->naf].f = term;
+    s->af[s->naf].cond = NULL;
+    s->af[s->naf].kind = CI_ONLY;
     s->af[s->naf].only = true;
     s->af[s->naf].resolved = false;
     s->naf++;
@@ -655,12 +714,18 @@ static int join_start(struct cfg_walker *w, size_t level)
             }
             j->nterms += n->content[i].u.f->nterms;
         }
+    if (!j->nterms) {
+        /* `join` with an empty filter multiplies nothing: a plain expansion */
+        free(j);
+        return 1;
+    }
     j->terms = xcalloc(j->nterms + 1, sizeof(*j->terms));
     size_t k = 0;
     for (size_t i = 0; i < n->ncontent; i++)
         if (n->content[i].kind == CI_JOIN) {
             const struct cfg_filter *f = n->content[i].u.f;
             for (uint32_t t = 0; t < f->nterms; t++) {
+                j->terms[k].id = CFG_NONE;
                 j->terms[k].nterms = 1;
                 j->terms[k].terms = &f->terms[t];
                 j->terms[k].line = f->line;

@@ -43,7 +43,7 @@ int run_cfg_dump(int argc, char **argv)
     const char **ev = NULL;
     const char *e = getenv("CC_EXPAND");
     if (e && *e) {
-        o.defaults = true;
+        /* like the reference's -e: only meaningful together with defaults mode */
         exp = xstrdup(e);
         size_t n = 1;
         for (char *p = exp; *p; p++)
