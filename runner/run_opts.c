@@ -144,11 +144,11 @@ static int set_expand(struct run_opts *o, const struct run_opt *opt, const char 
 
 static const struct run_opt opts[] = {
     { "config", "FILE", "the Cartesian config to read", set_config, 0 },
-    { "only", "F", "keep only cases matching F; each word of F is one 'only' statement",
+    { "only", "F", "keep cases matching F; one 'only' statement per word of F",
       set_only, 0 },
-    { "no", "F", "drop cases matching F; each word of F is one 'no' statement",
+    { "no", "F", "drop cases matching F; one 'no' statement per word of F",
       set_no, 0 },
-    { "set", "STATEMENT", "append STATEMENT verbatim (e.g. 'mem = 2048', any operator)",
+    { "set", "STATEMENT", "append STATEMENT verbatim ('mem = 2048', any operator)",
       set_stmt, 0 },
     { "list", NULL, "print one case name per line", set_action, RUN_ACTION_LIST },
     { "short", NULL, "with --list: print shortnames instead of names", set_short, 0 },
@@ -157,8 +157,7 @@ static const struct run_opt opts[] = {
       set_action, RUN_ACTION_DUMP },
     { "defaults", NULL, "defaults mode: expand only the default item of each block",
       set_defaults, 0 },
-    { "expand", "NAMES", "with --defaults: expand the blocks NAMES (a,b) fully; implies "
-      "--defaults", set_expand, 0 },
+    { "expand", "NAMES", "defaults mode, but blocks NAMES (a,b) fully expanded", set_expand, 0 },
     { "help", NULL, "print this help and exit", set_stop, RUN_ACTION_HELP },
     { "version", NULL, "print the version and exit", set_stop, RUN_ACTION_VERSION },
 };
