@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -603,6 +604,42 @@ START_TEST(test_cfg_dump_matches_dump_option)
 }
 END_TEST
 
+/* ---- streaming memory ------------------------------------------------------------- */
+
+/* Peak RSS in KiB of `vtrun --config tests/cfg/huge.cfg --only ... --list` with blocks
+ * FIXED..39 pinned to their a-item (2^FIXED cases), stdout to /dev/null. */
+static long list_huge_peak_kib(int fixed)
+{
+    struct strbuf f = STRBUF_INIT;
+    strbuf_addf(&f, "a%d", fixed);
+    for (int i = fixed + 1; i < 40; i++)
+        strbuf_addf(&f, "..a%d", i);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        execl(vtrun(), "vtrun", "--config", "tests/cfg/huge.cfg", "--only", f.buf, "--list",
+              (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    struct rusage ru;
+    ck_assert_int_eq(wait4(pid, &st, 0, &ru), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    strbuf_release(&f);
+    return ru.ru_maxrss;
+}
+
+START_TEST(test_listing_memory_does_not_grow_with_cases)
+{
+    long small = list_huge_peak_kib(8);     /* 256 cases */
+    long big = list_huge_peak_kib(20);      /* 1,048,576 cases */
+    ck_assert_msg(big < small + 4096, "peak RSS %ld KiB for 2^20 cases, %ld KiB for 2^8",
+                  big, small);
+}
+END_TEST
+
 /* ---- SIGINT ---------------------------------------------------------------------------- */
 
 static void expect_prompt_interrupt(const char *action)
@@ -718,6 +755,11 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_defaults_selects_defaults_mode);
     tcase_add_test(tc, test_expand_implies_defaults_and_expands_named_blocks);
     tcase_add_test(tc, test_cfg_dump_matches_dump_option);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("memory");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_listing_memory_does_not_grow_with_cases);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sigint");
