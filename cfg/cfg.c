@@ -375,10 +375,67 @@ static size_t dump_size(const struct cfg_flat *f, size_t n)
     return sz;
 }
 
-void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
+/* The common case: no suffixed key, every key interned at parse time.  Sort by the
+ * precomputed rank with a bitmap instead of comparing strings, and read the entries in
+ * place (no flattened copy). */
+static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
 {
     struct cfg_iter *it = k->it;
     const struct cfg *c = it->c;
+    const struct cfg_dict *d = k->d;
+    size_t nk = c->nkey_rank, words = (nk + 63) / 64;
+    size_t reserve = 1;
+    for (size_t i = 0; i < d->n; i++) {
+        const struct cfg_ent *e = &d->e[i];
+        if (e->key == CFG_NONE)
+            continue;
+        if (e->key >= nk)
+            return false;
+        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
+    }
+    if (it->nbits < words) {
+        free(it->bits);
+        free(it->at);
+        it->bits = xcalloc(words, sizeof(*it->bits));
+        it->at = xmalloc(words * 64 * sizeof(*it->at));
+        it->nbits = words;
+    }
+    size_t lo = words, hi = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->e[i].key == CFG_NONE)
+            continue;
+        uint32_t r = c->key_rank[d->e[i].key];
+        it->bits[r >> 6] |= 1ull << (r & 63);
+        it->at[r] = (uint32_t)i;
+        if ((r >> 6) < lo)
+            lo = r >> 6;
+        if ((r >> 6) + 1 > hi)
+            hi = (r >> 6) + 1;
+    }
+    strbuf_grow(out, reserve);
+    char *p = out->buf + out->len;
+    for (size_t wd = lo; wd < hi; wd++) {
+        uint64_t b = it->bits[wd];
+        if (!b)
+            continue;
+        it->bits[wd] = 0;
+        while (b) {
+            int bit = __builtin_ctzll(b);
+            b &= b - 1;
+            const struct cfg_ent *e = &d->e[it->at[wd * 64 + (size_t)bit]];
+            const struct cfg_key *key = &c->keys.k[e->key];
+            struct cfg_flat f = { key->text, key->len, e };
+            p = dump_line(p, out, d, &f, reserve);
+        }
+    }
+    *p++ = '\n';
+    strbuf_setlen(out, (size_t)(p - out->buf));
+    return true;
+}
+
+void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
+{
+    struct cfg_iter *it = k->it;
     strbuf_addstr(out, "== ");
     strbuf_addstr(out, cfg_case_name(k));
     strbuf_addch(out, '\n');
@@ -386,55 +443,14 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
         strbuf_addch(out, '\n');
         return;
     }
+    if (!k->d->has_tuple && dump_plain(k, out))
+        return;
     size_t n;
     const struct cfg_flat *f = flat(k, &n);
-    /* dump_line writes JSON through the strbuf, which may move: keep the reserve
-     * larger than any single JSON value needs on top of the string lines */
+    /* dump_line writes JSON through the strbuf, which may move: it re-reserves */
     size_t reserve = dump_size(f, n);
     strbuf_grow(out, reserve);
     char *p = out->buf + out->len;
-    if (!k->d->has_tuple) {
-        /* every key is a plain key interned at parse time: sort by precomputed rank
-         * with a bitmap instead of comparing strings */
-        size_t nk = c->nkey_rank;
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++)
-            ok = f[i].v->key < nk;
-        if (ok) {
-            size_t words = (nk + 63) / 64;
-            if (it->nbits < words) {
-                free(it->bits);
-                free(it->at);
-                it->bits = xcalloc(words, sizeof(*it->bits));
-                it->at = xmalloc(words * 64 * sizeof(*it->at));
-                it->nbits = words;
-            }
-            size_t lo = words, hi = 0;
-            for (size_t i = 0; i < n; i++) {
-                uint32_t r = c->key_rank[f[i].v->key];
-                it->bits[r >> 6] |= 1ull << (r & 63);
-                it->at[r] = (uint32_t)i;
-                if ((r >> 6) < lo)
-                    lo = r >> 6;
-                if ((r >> 6) + 1 > hi)
-                    hi = (r >> 6) + 1;
-            }
-            for (size_t wd = lo; wd < hi; wd++) {
-                uint64_t b = it->bits[wd];
-                if (!b)
-                    continue;
-                it->bits[wd] = 0;
-                while (b) {
-                    int bit = __builtin_ctzll(b);
-                    b &= b - 1;
-                    p = dump_line(p, out, k->d, &f[it->at[wd * 64 + (size_t)bit]], reserve);
-                }
-            }
-            *p++ = '\n';
-            strbuf_setlen(out, (size_t)(p - out->buf));
-            return;
-        }
-    }
     struct cfg_flat *s = xmalloc((n + 1) * sizeof(*s));
     memcpy(s, f, n * sizeof(*s));
     qsort(s, n, sizeof(*s), flat_cmp);

@@ -167,6 +167,8 @@ struct cfg_node {
     /* only/no filters of the whole item body (or root), checked early for pruning */
     struct cfg_item *hoist;   /* copies: content arrays move */
     uint32_t nhoist;
+    /* the leaf's operations read no name/shortname/dep (1), or do (0), unknown (-1) */
+    int8_t snap_ok;
     /* names-only expansion: the content items that can drop a case */
     struct cfg_item *fcontent;
     size_t nfcontent;

@@ -228,6 +228,27 @@ void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src)
         cfg_dict_dep_add(dst, bump_dup(dst, src->dep.s[i], src->dep.len[i]), src->dep.len[i]);
 }
 
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->e[i].key != CFG_NONE)
+            d->stamp[d->e[i].key] = 0;
+    d->n = 0;
+    if (d->a < n) {
+        d->a = n + 64;
+        d->e = xrealloc(d->e, d->a * sizeof(*d->e));
+    }
+    memcpy(d->e, e, n * sizeof(*e));
+    d->n = n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = e[i].key;
+        ensure_pos(d, k);
+        d->pos[k] = (uint32_t)i + 1;
+        d->stamp[k] = d->cur;
+    }
+    d->has_tuple = has_tuple;
+}
+
 /* d.update(o): maps and dep are whole values, so o's replace d's. */
 void cfg_dict_update(struct cfg_dict *d, const struct cfg_dict *o)
 {
@@ -321,23 +342,40 @@ static void py_str(const struct cfg_dict *d, const struct cfg_ent *e, struct str
     }
 }
 
+/* Bytes JSON must escape: controls, '"' and backslash. */
+static inline bool json_plain8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t lt20 = (x - ones * 0x20) & ~x & high;          /* byte < 0x20 */
+    uint64_t q = x ^ (ones * 0x22), b = x ^ (ones * 0x5C);
+    uint64_t isq = (q - ones) & ~q & high, isb = (b - ones) & ~b & high;
+    return !(lt20 | isq | isb);
+}
+
 static void json_str(struct strbuf *sb, const char *s, size_t n)
 {
     strbuf_grow(sb, n * 6 + 2);
     char *p = sb->buf + sb->len;
     *p++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            /* copy the whole stretch that needs no escape */
-            size_t j = i + 1;
-            while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
-                j++;
-            memcpy(p, s + i, j - i);
-            p += j - i;
-            i = j - 1;
-            continue;
+    size_t i = 0;
+    while (i < n) {
+        /* copy the stretch that needs no escape, 8 bytes at a time */
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, s + j, 8);
+            if (!json_plain8(x))
+                break;
+            j += 8;
         }
+        while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+            j++;
+        memcpy(p, s + i, j - i);
+        p += j - i;
+        i = j;
+        if (i >= n)
+            break;
+        unsigned char ch = (unsigned char)s[i++];
         *p++ = '\\';
         switch (ch) {
         case '"': *p++ = '"'; break;

@@ -672,6 +672,7 @@ static struct cfg_node *node_new(struct parser *P)
     c->nodes[c->nnodes++] = n;
     n->rlo = 1;
     n->rhi = 0;
+    n->snap_ok = -1;
     return n;
 }
 

@@ -66,6 +66,19 @@ struct cfg_walker {
     size_t nops, aops;
     struct strbuf name, shortname;
     struct join *js;
+    /* the dict right after the leaf node's operations, reused while the leaf's
+     * conditions pick the same operations (the leaf R0 holds the first statements of
+     * the config, e.g. all of base.cfg: most of every case) */
+    struct {
+        bool valid;
+        const struct cfg_node *leaf;
+        struct oprun *runs;
+        size_t nruns, aruns;
+        struct cfg_ent *e;
+        size_t n, a;
+        struct strbuf text;
+        bool has_tuple;
+    } snap;
     /* container -> viable children, keyed by the state the `only` filters see */
     struct vcache *vc;
     size_t nvc, avc, vc_entries;
@@ -109,6 +122,7 @@ struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
     strbuf_init(&w->depbuf, 256);
     strbuf_init(&w->name, 256);
     strbuf_init(&w->shortname, 256);
+    strbuf_init(&w->snap.text, 0);
     w->cnt_val = xcalloc(c->strs.n + 1, sizeof(*w->cnt_val));
     w->cnt_lab = xcalloc(c->nlabels + 1, sizeof(*w->cnt_lab));
     w->fstate = xcalloc(c->nfilters + 1, 1);
@@ -140,6 +154,9 @@ void cfg_walker_free(struct cfg_walker *w)
     free(w->fstate);
     cfg_dict_release(&w->dict);
     free(w->ops);
+    free(w->snap.runs);
+    free(w->snap.e);
+    strbuf_release(&w->snap.text);
     strbuf_release(&w->name);
     strbuf_release(&w->shortname);
     free(w);
@@ -583,15 +600,76 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
     return 1;
 }
 
+static bool reads_reserved(const struct cfg_item *it, size_t n, int depth)
+{
+    static const char *const pat[] = { "${name}", "${shortname}", "${dep}" };
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].kind == CI_OP) {
+            const struct cfg_op *op = it[i].u.op;
+            if (op->has_dollar)
+                for (size_t k = 0; k < ARRAY_SIZE(pat); k++)
+                    if (memmem(op->value, op->vlen, pat[k], strlen(pat[k])))
+                        return true;
+        } else if ((it[i].kind == CI_COND || it[i].kind == CI_NCOND) &&
+                   (depth > 1000 ||
+                    reads_reserved(it[i].u.cond->content, it[i].u.cond->n, depth + 1)))
+            return true;
+    }
+    return false;
+}
+
+static void snap_save(struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
+{
+    const struct cfg_dict *d = &w->dict;
+    w->snap.valid = false;
+    w->snap.leaf = leaf;
+    w->snap.runs = grow(w->snap.runs, &w->snap.aruns, nruns + 1, sizeof(*w->snap.runs));
+    if (nruns)
+        memcpy(w->snap.runs, w->ops, nruns * sizeof(*w->ops));
+    w->snap.nruns = nruns;
+    w->snap.n = 0;
+    strbuf_reset(&w->snap.text);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->e[i].key == CFG_NONE)
+            continue;
+        if (d->e[i].type != V_STR && d->e[i].key != K_DEP)
+            return;     /* a map already: not a leaf we can replay */
+        w->snap.e = grow(w->snap.e, &w->snap.a, w->snap.n + 1, sizeof(*w->snap.e));
+        struct cfg_ent *e = &w->snap.e[w->snap.n++];
+        *e = d->e[i];
+        if (e->type == V_STR) {
+            /* offset for now: the buffer may still move */
+            size_t off = w->snap.text.len;
+            strbuf_add(&w->snap.text, e->s, e->len);
+            strbuf_addch(&w->snap.text, '\0');
+            e->s = (const char *)(uintptr_t)off;
+        }
+    }
+    for (size_t i = 0; i < w->snap.n; i++)
+        if (w->snap.e[i].type == V_STR)
+            w->snap.e[i].s = w->snap.text.buf + (uintptr_t)w->snap.e[i].s;
+    w->snap.has_tuple = d->has_tuple;
+    w->snap.valid = true;
+}
+
+static bool snap_match(const struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
+{
+    return w->snap.valid && w->snap.leaf == leaf && w->snap.nruns == nruns &&
+           (!nruns || memcmp(w->snap.runs, w->ops, nruns * sizeof(*w->ops)) == 0);
+}
+
 static int eval_leaf(struct cfg_walker *w)
 {
     w->nops = 0;
+    size_t nleafruns = 0;
     for (size_t i = w->nfr; i-- > 0;) {
         const struct cfg_node *n = w->fr[i].n;
         int r = w->names_only ? collect(w, n->fcontent, n->nfcontent, false) :
                                 collect(w, n->content, n->ncontent, false);
         if (r <= 0)
             return r;
+        if (i == w->nfr - 1)
+            nleafruns = w->nops;
     }
     for (size_t i = 0; i < w->nextra; i++)
         if (!prefix_match(w, w->extra[i]))
@@ -614,10 +692,23 @@ static int eval_leaf(struct cfg_walker *w)
         cfg_dict_dep_add(d, s, w->depoff[i] - prev);
         prev = w->depoff[i];
     }
-    for (size_t i = 0; i < w->nops; i++)
+    struct cfg_node *leaf = (struct cfg_node *)w->fr[w->nfr - 1].n;
+    if (leaf->snap_ok < 0)      /* computed once; the tree is otherwise immutable */
+        leaf->snap_ok = !reads_reserved(leaf->content, leaf->ncontent, 0);
+    size_t start = 0;
+    if (leaf->snap_ok && snap_match(w, leaf, nleafruns)) {
+        cfg_dict_restore(d, w->snap.e, w->snap.n, w->snap.has_tuple);
+        cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
+        cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
+        start = nleafruns;
+    }
+    for (size_t i = start; i < w->nops; i++) {
         for (size_t k = 0; k < w->ops[i].n; k++)
             if (cfg_dict_apply(d, w->ops[i].v[k]) < 0)
                 return -1;
+        if (i + 1 == nleafruns && leaf->snap_ok)
+            snap_save(w, leaf, nleafruns);
+    }
     if (cfg_dict_postfix(d) < 0)
         return -1;
     return 1;
