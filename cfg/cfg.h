@@ -96,8 +96,9 @@ struct params *cfg_case_params(const struct cfg_case *k);
  * order = code point order), non-string values as JSON, then "\n". */
 void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
 
-/* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly,
- * even inside a huge product with few or no surviving cases. */
+/* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly
+ * (err_msg() "interrupted"), even inside a huge product with few or no surviving cases.
+ * It stays set until the caller clears it. */
 extern volatile sig_atomic_t cfg_cancel;
 
 #endif

@@ -27,6 +27,7 @@
 /* ---- arena: parse-time objects, freed all at once with the cfg ---- */
 struct cfg_arena {
     struct cfg_chunk *head;
+    struct cfg_chunk *spare;     /* chunks given back by a rewind, reused first */
 };
 void *cfg_arena_alloc(struct cfg_arena *a, size_t n);
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n);

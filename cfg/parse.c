@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Reader, lexer and parser of the Cartesian config language (SYNTAX.md 2-5).
+ * Parser of the Cartesian config language (SYNTAX.md 4-5), over the tokens of lex.c.
  *
- * The lexer reproduces avocado-vt's token stream line by line (keyword detection, the
- * assignment fast path, char-wise lexing, "rest of the line as a string" after a
- * condition's colon or `include`); the parser has one function per statement kind and
- * builds the same inverted tree as the reference (cfg_int.h).  Errors longjmp to
+ * One function per statement kind; it builds the same inverted tree as the reference
+ * (cfg_int.h), plus what pruning needs (item numbers, label occurrences, the filters
+ * hoisted to each item, the reachable-item ranges).  Errors longjmp to
  * cfg_parse_into() with "FILE:LINE: message" — like Lua's luaX_syntaxerror, the one
  * error path keeps the recursive descent readable; every allocation made so far is
  * owned by the cfg and freed with it.
  */
-#include "cfg/cfg_int.h"
+#include "cfg/parse_int.h"
 #include "lib/err.h"
 
 #include <errno.h>
@@ -20,644 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define MAX_DEPTH 400          /* nested blocks / includes: far beyond real configs */
-#define MAX_INCLUDE_DEPTH 64
-
-/* ------------------------------------------------------------------ reader */
-
-struct line {
-    const char *s;      /* stripped text */
-    size_t len;
-    int indent;
-    int num;
-};
-
-struct reader {
-    const char *filename;   /* as the reference names it (errors, _name_map_file) */
-    bool is_file;
-    struct line *lines;
-    size_t n, idx;
-    bool has_stored;
-    struct line stored;
-};
-
-struct parser;
-static _Noreturn void perr(struct parser *P, const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static bool is_linebreak(uint32_t c)
-{
-    return c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e) ||
-           c == 0x85 || c == 0x2028 || c == 0x2029;
-}
-
-/* Strip trailing whitespace (code points), expand tabs, count indentation. */
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num);
-
-static void reader_split(struct parser *P, struct reader *rd, const char *text, size_t len)
-{
-    size_t start = 0, i = 0;
-    int num = 1;
-    while (i < len) {
-        uint32_t cp;
-        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
-        if (!n)
-            perr(P, rd->filename, num, "invalid UTF-8 text");
-        if (is_linebreak(cp)) {
-            add_line(P, rd, text + start, i - start, num);
-            i += n;
-            if (cp == '\r' && i < len && text[i] == '\n')
-                i++;
-            start = i;
-            num++;
-            continue;
-        }
-        i += n;
-    }
-    if (start < len)
-        add_line(P, rd, text + start, len - start, num);
-}
-
-/* ------------------------------------------------------------------ tokens */
-
-enum tk {
-    T_INDENT, T_ENDBLOCK, T_ENDL, T_IDENT, T_WHITE, T_STRING, T_COLON, T_VARIANTS, T_DOT,
-    T_VARIANT, T_DEFAULT, T_ONLY, T_NO, T_SUFFIX, T_JOIN, T_INCLUDE, T_DEL, T_NOTCOND,
-    T_COMMA, T_LBRACK, T_RBRACK, T_LPAREN, T_RPAREN,
-    T_SET, T_APPEND, T_PREPEND, T_LAZY, T_RSET, T_RAPPEND, T_RPREPEND,
-    T_COUNT
-};
-#define M(t) (1ull << (t))
-#define M_OPS (M(T_SET) | M(T_APPEND) | M(T_PREPEND) | M(T_LAZY) | M(T_RSET) | \
-               M(T_RAPPEND) | M(T_RPREPEND))
-
-static const char *const tk_name[T_COUNT] = {
-    "indent", "end of block", "end of line", "identifier", "blank", "string", "':'",
-    "'variants'", "'.'", "'-'", "'@'", "'only'", "'no'", "'suffix'", "'join'",
-    "'include'", "'del'", "'!'", "','", "'['", "']'", "'('", "')'",
-    "'='", "'+='", "'<='", "'~='", "'?='", "'?+='", "'?<='",
-};
-
-struct tok {
-    int t;
-    const char *s;      /* IDENT, STRING: text (not NUL-terminated) */
-    size_t len;
-    int indent;
-};
-
-#define QMAX 8
-struct lexer {
-    struct reader *rd;
-    const char *filename;
-    int prev_indent;
-    bool fast;
-    bool in_line;       /* an INDENT was produced and ENDL not yet */
-    bool started;       /* keyword detection done for the current line */
-    bool done;          /* ENDL queued: the rest of the line is consumed */
-    const char *line;
-    size_t len;
-    int linenum;
-    size_t pos;         /* char-wise position */
-    size_t after;       /* index after the last tokens_map token / keyword */
-    struct strbuf chars;
-    char oper[4];
-    size_t noper;       /* may exceed sizeof(oper): then no valid operator */
-    struct tok q[QMAX];
-    size_t qh, qn;
-    struct cfg_arena *scratch;
-};
-
-struct body {
-    struct cfg_node **nodes;
-    size_t n, alloc;
-};
-
-struct parser {
-    struct cfg *c;
-    jmp_buf jb;
-    struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
-    struct cfg_arena keep;      /* temporaries living across statements of a block */
-    struct cfg_arena text;      /* a file's raw text, until it is split into lines */
-    struct cfg_arena lines;     /* lines: parse time only */
-    struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
-    int depth;
-    const char *incstack[MAX_INCLUDE_DEPTH + 1];
-    const char *incfrom[MAX_INCLUDE_DEPTH + 1];
-    int incline[MAX_INCLUDE_DEPTH + 1];
-    int ninc;
-    /* everything allocated with malloc during parsing that the cfg does not own yet */
-    struct reader **readers;
-    size_t nreaders, areaders;
-    struct body **bodies;
-    size_t nbodies, abodies;
-    struct lexer **lexers;
-    size_t nlexers, alexers;
-};
-
-static void perr(struct parser *P, const char *file, int line, const char *fmt, ...)
-{
-    struct strbuf sb = STRBUF_INIT;
-    va_list ap;
-    strbuf_addf(&sb, "%s:%d: ", file, line);
-    va_start(ap, fmt);
-    strbuf_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    err_set("%s", sb.buf);
-    strbuf_release(&sb);
-    longjmp(P->jb, 1);
-}
-
-static _Noreturn void lerr(struct parser *P, struct lexer *lx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void lerr(struct parser *P, struct lexer *lx, const char *fmt, ...)
-{
-    struct strbuf sb = STRBUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    strbuf_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    if (lx->line)
-        strbuf_addf(&sb, ": '%.*s'", (int)(lx->len > 200 ? 200 : lx->len), lx->line);
-    err_set("%s:%d: %s", lx->filename, lx->linenum, sb.buf);
-    strbuf_release(&sb);
-    longjmp(P->jb, 1);
-}
-
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num)
-{
-    /* rstrip */
-    size_t end = len;
-    while (end > 0) {
-        size_t k = end - 1;
-        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-            k--;
-        uint32_t cp;
-        if (!cfg_utf8_decode(s + k, end - k, &cp) || !cfg_unicode_isspace(cp))
-            break;
-        end = k;
-    }
-    /* expandtabs(8) + lstrip: indentation counted in code points */
-    struct strbuf sb = STRBUF_INIT;
-    size_t col = 0, i = 0;
-    bool leading = true;
-    int indent = 0;
-    while (i < end) {
-        uint32_t cp;
-        size_t n = cfg_utf8_decode(s + i, end - i, &cp);
-        if (!n)
-            n = 1, cp = 0xFFFD;
-        if (cp == '\t') {
-            size_t sp = 8 - (col % 8);
-            if (leading)
-                indent += (int)sp;
-            else
-                for (size_t k = 0; k < sp; k++)
-                    strbuf_addch(&sb, ' ');
-            col += sp;
-        } else {
-            if (leading && cfg_unicode_isspace(cp))
-                indent++;
-            else {
-                leading = false;
-                strbuf_add(&sb, s + i, n);
-            }
-            col++;
-        }
-        i += n;
-    }
-    if (!sb.len || sb.buf[0] == '#' || (sb.len >= 2 && sb.buf[0] == '/' && sb.buf[1] == '/')) {
-        strbuf_release(&sb);
-        return;
-    }
-    if (rd->n % 256 == 0)
-        rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
-    struct line *l = &rd->lines[rd->n++];
-    l->s = cfg_arena_strndup(&P->lines, sb.buf, sb.len);
-    l->len = sb.len;
-    l->indent = indent;
-    l->num = num;
-    strbuf_release(&sb);
-}
-
-static struct reader *reader_new(struct parser *P, const char *filename, bool is_file,
-                                 const char *text, size_t len)
-{
-    struct reader *rd = xcalloc(1, sizeof(*rd));
-    if (P->nreaders == P->areaders) {
-        P->areaders = P->areaders ? P->areaders * 2 : 16;
-        P->readers = xrealloc(P->readers, P->areaders * sizeof(*P->readers));
-    }
-    P->readers[P->nreaders++] = rd;
-    rd->filename = cfg_arena_strndup(&P->c->arena, filename, strlen(filename));
-    rd->is_file = is_file;
-    reader_split(P, rd, text, len);
-    return rd;
-}
-
-/* Next line of the current block (indent > prev_indent), or NULL. */
-static const struct line *reader_next(struct reader *rd, int prev_indent, int *indent)
-{
-    if (rd->has_stored) {
-        rd->has_stored = false;
-        return &rd->stored;
-    }
-    if (rd->idx >= rd->n) {
-        *indent = -1;
-        return NULL;
-    }
-    const struct line *l = &rd->lines[rd->idx];
-    if (l->indent <= prev_indent) {
-        *indent = l->indent;
-        return NULL;
-    }
-    rd->idx++;
-    return l;
-}
-
-/* ------------------------------------------------------------------ lexer */
-
-static void lx_push(struct lexer *lx, int t, const char *s, size_t len)
-{
-    struct tok *k = &lx->q[(lx->qh + lx->qn) % QMAX];
-    k->t = t;
-    k->s = s;
-    k->len = len;
-    k->indent = 0;
-    lx->qn++;
-}
-
-static bool starts(const char *s, size_t len, const char *kw)
-{
-    size_t n = strlen(kw);
-    return len >= n && memcmp(s, kw, n) == 0;
-}
-
-static size_t skip_space(const char *s, size_t len, size_t pos)
-{
-    while (pos < len) {
-        uint32_t cp;
-        size_t n = cfg_utf8_decode(s + pos, len - pos, &cp);
-        if (!n || !cfg_unicode_isspace(cp))
-            break;
-        pos += n;
-    }
-    return pos;
-}
-
-static size_t rstrip_len(const char *s, size_t len)
-{
-    while (len > 0) {
-        size_t k = len - 1;
-        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-            k--;
-        uint32_t cp;
-        if (!cfg_utf8_decode(s + k, len - k, &cp) || !cfg_unicode_isspace(cp))
-            break;
-        len = k;
-    }
-    return len;
-}
-
-static int op_token(const char *o, size_t n)
-{
-    if (n == 0) return T_SET;
-    if (n == 1 && o[0] == '~') return T_LAZY;
-    if (n == 1 && o[0] == '+') return T_APPEND;
-    if (n == 1 && o[0] == '<') return T_PREPEND;
-    if (n == 1 && o[0] == '?') return T_RSET;
-    if (n == 2 && o[0] == '?' && o[1] == '+') return T_RAPPEND;
-    if (n == 2 && o[0] == '?' && o[1] == '<') return T_RPREPEND;
-    return -1;
-}
-
-/* Keyword detection and the assignment fast path, at the first token of a line. */
-static void lx_start_line(struct lexer *lx)
-{
-    const char *l = lx->line;
-    size_t len = lx->len, pos = 0;
-    lx->started = true;
-    lx->done = false;
-    strbuf_reset(&lx->chars);
-    lx->noper = 0;
-    switch (l[0]) {
-    case 'v':
-        if (starts(l, len, "variants:")) {
-            lx_push(lx, T_VARIANTS, NULL, 0);
-            lx_push(lx, T_COLON, NULL, 0);
-            pos = 9;
-        } else if (starts(l, len, "variants ")) {
-            lx_push(lx, T_VARIANTS, NULL, 0);
-            pos = 8;
-        }
-        break;
-    case '-':
-        lx_push(lx, T_VARIANT, NULL, 0);
-        pos = 1;
-        break;
-    case 'o':
-        if (starts(l, len, "only ")) {
-            lx_push(lx, T_ONLY, NULL, 0);
-            pos = skip_space(l, len, 4);
-        }
-        break;
-    case 'n':
-        if (starts(l, len, "no ")) {
-            lx_push(lx, T_NO, NULL, 0);
-            pos = skip_space(l, len, 2);
-        }
-        break;
-    case 'i':
-        if (starts(l, len, "include ")) {
-            lx_push(lx, T_INCLUDE, NULL, 0);
-            pos = 7;
-        }
-        break;
-    case 'd':
-        if (starts(l, len, "del ")) {
-            lx_push(lx, T_DEL, NULL, 0);
-            pos = skip_space(l, len, 3);
-        }
-        break;
-    case 's':
-        if (starts(l, len, "suffix ")) {
-            lx_push(lx, T_SUFFIX, NULL, 0);
-            pos = skip_space(l, len, 6);
-        }
-        break;
-    case 'j':
-        if (starts(l, len, "join ")) {
-            lx_push(lx, T_JOIN, NULL, 0);
-            pos = skip_space(l, len, 4);
-        }
-        break;
-    }
-    lx->pos = pos;
-    lx->after = pos;
-    if (lx->fast && pos == 0) {
-        const char *colon = memchr(l, ':', len);
-        long cind = colon ? (long)(colon - l) : -1;
-        for (size_t i = 0; i < len; i++) {
-            size_t ol = 0;
-            int t = -1;
-            char ch = l[i];
-            if (ch == '=') { t = T_SET; ol = 1; }
-            else if ((ch == '+' || ch == '<' || ch == '~') && i + 1 < len && l[i + 1] == '=') {
-                t = ch == '+' ? T_APPEND : ch == '<' ? T_PREPEND : T_LAZY;
-                ol = 2;
-            } else if (ch == '?' && i + 1 < len) {
-                if (l[i + 1] == '=') { t = T_RSET; ol = 2; }
-                else if (i + 2 < len && l[i + 2] == '=' && (l[i + 1] == '+' || l[i + 1] == '<')) {
-                    t = l[i + 1] == '+' ? T_RAPPEND : T_RPREPEND;
-                    ol = 3;
-                }
-            }
-            if (t < 0)
-                continue;
-            if (cind < 0 || cind > (long)(i + ol)) {
-                size_t vs = skip_space(l, len, i + ol);
-                lx_push(lx, T_IDENT, l, rstrip_len(l, i));
-                lx_push(lx, t, NULL, 0);
-                lx_push(lx, T_STRING, l + vs, len - vs);
-                lx_push(lx, T_ENDL, NULL, 0);
-                lx->done = true;
-            }
-            break;
-        }
-    }
-}
-
-static bool is_ident_cp(uint32_t cp)
-{
-    return cp == '_' || cp == '-' || cfg_unicode_isalnum(cp);
-}
-
-static void flush_chars(struct lexer *lx)
-{
-    if (lx->chars.len) {
-        lx_push(lx, T_IDENT, cfg_arena_strndup(lx->scratch, lx->chars.buf, lx->chars.len),
-                lx->chars.len);
-        strbuf_reset(&lx->chars);
-    }
-}
-
-/* Char-wise lexing until at least one token is queued (reference Lexer.match). */
-static void lx_chars(struct parser *P, struct lexer *lx)
-{
-    const char *l = lx->line;
-    size_t len = lx->len;
-    while (!lx->qn) {
-        if (lx->pos >= len) {
-            flush_chars(lx);
-            lx_push(lx, T_ENDL, NULL, 0);
-            lx->done = true;
-            return;
-        }
-        uint32_t cp;
-        size_t n = cfg_utf8_decode(l + lx->pos, len - lx->pos, &cp);
-        if (!n)
-            n = 1, cp = 0xFFFD;
-        if (is_ident_cp(cp)) {
-            strbuf_add(&lx->chars, l + lx->pos, n);
-            lx->pos += n;
-            continue;
-        }
-        if (cp == '+' || cp == '<' || cp == '?' || cp == '~') {
-            if (lx->chars.len) {
-                flush_chars(lx);
-                lx->noper = 0;
-            }
-            if (lx->noper < sizeof(lx->oper))
-                lx->oper[lx->noper] = (char)cp;
-            lx->noper++;
-            lx->pos += n;
-            continue;
-        }
-        flush_chars(lx);
-        if (cfg_unicode_isspace(cp)) {
-            size_t p = lx->pos + n;
-            while (p < len) {
-                size_t n2 = cfg_utf8_decode(l + p, len - p, &cp);
-                if (!n2)
-                    n2 = 1, cp = 0xFFFD;
-                if (!cfg_unicode_isspace(cp)) {
-                    n = n2;
-                    break;
-                }
-                p += n2;
-            }
-            if (p >= len) {
-                lx->pos = len;
-                continue;
-            }
-            lx_push(lx, T_WHITE, NULL, 0);
-            lx->pos = p;
-        }
-        size_t at = lx->pos;
-        lx->pos += n;
-        if (is_ident_cp(cp)) {
-            /* chars was flushed above; a string's text may remain (reference quirk) */
-            strbuf_add(&lx->chars, l + at, n);
-            continue;
-        }
-        switch (cp) {
-        case '=': {
-            int t = lx->noper <= sizeof(lx->oper) ? op_token(lx->oper, lx->noper) : -1;
-            if (t < 0)
-                lerr(P, lx, "unexpected character '=' at position %zu: only =, +=, <=, ~=, "
-                     "?=, ?+=, ?<= are operators", at);
-            lx_push(lx, t, NULL, 0);
-            lx->noper = 0;
-            break;
-        }
-        case '-': case '.': case ':': case '@': case ',': case '[': case ']': case '(':
-        case ')': case '!': {
-            static const struct { char c; int t; } map[] = {
-                { '-', T_VARIANT }, { '.', T_DOT }, { ':', T_COLON }, { '@', T_DEFAULT },
-                { ',', T_COMMA }, { '[', T_LBRACK }, { ']', T_RBRACK }, { '(', T_LPAREN },
-                { ')', T_RPAREN }, { '!', T_NOTCOND },
-            };
-            for (size_t k = 0; k < ARRAY_SIZE(map); k++)
-                if (map[k].c == (char)cp)
-                    lx_push(lx, map[k].t, NULL, 0);
-            lx->after = lx->pos;
-            return;
-        }
-        case '"': {
-            const char *q = memchr(l + lx->pos, '"', len - lx->pos);
-            if (!q)
-                lerr(P, lx, "unterminated string: expected a closing '\"'");
-            /* SYNTAX.md 5: a quoted atom value is one token (the reference also
-             * re-emits its text as an identifier, which only breaks such filters) */
-            strbuf_reset(&lx->chars);
-            lx_push(lx, T_STRING, l + lx->pos, (size_t)(q - (l + lx->pos)));
-            lx->pos = (size_t)(q - l) + 1;
-            break;
-        }
-        case '#':
-            lx->pos = len;
-            flush_chars(lx);
-            lx_push(lx, T_ENDL, NULL, 0);
-            lx->done = true;
-            return;
-        default:
-            if (cp == '+' || cp == '<' || cp == '?' || cp == '~') {
-                if (lx->noper < sizeof(lx->oper))
-                    lx->oper[lx->noper] = (char)cp;
-                lx->noper++;
-                break;
-            }
-            lerr(P, lx, "unexpected character '%.*s' at position %zu: special characters are "
-                 "allowed only in assignments", (int)n, l + at, at);
-        }
-    }
-}
-
-static struct lexer *lexer_new(struct parser *P, struct reader *rd)
-{
-    struct lexer *lx = xcalloc(1, sizeof(*lx));
-    if (P->nlexers == P->alexers) {
-        P->alexers = P->alexers ? P->alexers * 2 : 16;
-        P->lexers = xrealloc(P->lexers, P->alexers * sizeof(*P->lexers));
-    }
-    P->lexers[P->nlexers++] = lx;
-    lx->rd = rd;
-    lx->scratch = &P->scratch;
-    lx->filename = rd->filename;
-    strbuf_init(&lx->chars, 64);
-    return lx;
-}
-
-static struct tok lx_next(struct parser *P, struct lexer *lx)
-{
-    struct tok k;
-    if (!lx->in_line) {
-        int indent = -1;
-        const struct line *l = reader_next(lx->rd, lx->prev_indent, &indent);
-        memset(&k, 0, sizeof(k));
-        if (!l) {
-            k.t = T_ENDBLOCK;
-            k.indent = indent;
-            return k;
-        }
-        lx->line = l->s;
-        lx->len = l->len;
-        lx->linenum = l->num;
-        lx->in_line = true;
-        lx->started = false;
-        lx->qh = lx->qn = 0;
-        k.t = T_INDENT;
-        k.indent = l->indent;
-        return k;
-    }
-    if (!lx->started)
-        lx_start_line(lx);
-    if (!lx->qn && !lx->done)
-        lx_chars(P, lx);
-    k = lx->q[lx->qh];
-    lx->qh = (lx->qh + 1) % QMAX;
-    lx->qn--;
-    if (k.t == T_ENDL)
-        lx->in_line = false;
-    return k;
-}
-
-/* The rest of the line after the last keyword / ':' token, left-stripped. */
-static struct tok lx_rest_string(struct parser *P, struct lexer *lx)
-{
-    struct tok k = { .t = T_STRING };
-    (void)P;
-    size_t p = skip_space(lx->line, lx->len, lx->after);
-    k.s = lx->line + p;
-    k.len = lx->len - p;
-    lx->qn = 0;
-    lx->qh = 0;
-    lx_push(lx, T_ENDL, NULL, 0);
-    lx->done = true;
-    lx->started = true;
-    return k;
-}
-
-static struct tok lx_next_nw(struct parser *P, struct lexer *lx)
-{
-    struct tok k;
-    do
-        k = lx_next(P, lx);
-    while (k.t == T_WHITE);
-    return k;
-}
-
-static void expect_names(struct strbuf *sb, uint64_t mask)
-{
-    bool first = true;
-    for (int t = 0; t < T_COUNT; t++) {
-        if (!(mask & M(t)))
-            continue;
-        strbuf_addf(sb, "%s%s", first ? "" : ", ", tk_name[t]);
-        first = false;
-    }
-}
-
-static _Noreturn void unexpected(struct parser *P, struct lexer *lx, uint64_t mask, struct tok k)
-{
-    struct strbuf sb = STRBUF_INIT;
-    expect_names(&sb, mask);
-    char *s = strbuf_detach(&sb, NULL);
-    const char *what = tk_name[k.t];
-    /* the message is built before the longjmp: the copy lives in the arena */
-    char *c = cfg_arena_strndup(&P->c->arena, s, strlen(s));
-    free(s);
-    if (k.t == T_IDENT || k.t == T_STRING)
-        lerr(P, lx, "expected %s, found %s '%.*s'", c, what, (int)(k.len > 80 ? 80 : k.len), k.s);
-    lerr(P, lx, "expected %s, found %s", c, what);
-}
-
-static struct tok expect(struct parser *P, struct lexer *lx, struct tok k, uint64_t mask)
-{
-    if (!(mask & M(k.t)))
-        unexpected(P, lx, mask, k);
-    return k;
-}
 
 /* ------------------------------------------------------------------ tree building */
 
@@ -781,7 +142,7 @@ static void tok_text(struct strbuf *sb, struct tok k)
     case T_RPAREN: strbuf_addch(sb, ')'); break;
     case T_NOTCOND: strbuf_addch(sb, '!'); break;
     case T_ENDL: strbuf_addstr(sb, "endl"); break;
-    default: strbuf_addstr(sb, tk_name[k.t]); break;
+    default: strbuf_addstr(sb, cfg_tk_name[k.t]); break;
     }
 }
 
@@ -893,7 +254,7 @@ static struct cfg_filter *parse_filter(struct parser *P, struct lexer *lx, struc
     size_t i = 0;
 #define NEXT() (i < tv->n ? tv->v[i++] : endl)
 #define NEXT_NW() ({ struct tok _k = NEXT(); while (_k.t == T_WHITE) _k = NEXT(); _k; })
-    struct tok k = expect(P, lx, NEXT(), M(T_IDENT) | M(T_LPAREN) | M(T_ENDL) | M(T_WHITE));
+    struct tok k = cfg_lx_expect(P, lx, NEXT(), M(T_IDENT) | M(T_LPAREN) | M(T_ENDL) | M(T_WHITE));
     int dots = 1;
     /* and_filter has chains, con_filter is the chain in progress */
     size_t and_chains = 0;      /* chains ended in the current term */
@@ -902,15 +263,15 @@ static struct cfg_filter *parse_filter(struct parser *P, struct lexer *lx, struc
         if (k.t == T_IDENT || k.t == T_LPAREN) {
             struct cfg_label a;
             if (k.t == T_LPAREN) {
-                struct tok id = expect(P, lx, NEXT_NW(), M(T_IDENT));
-                struct tok t2 = expect(P, lx, NEXT_NW(), M(T_SET) | M(T_RPAREN));
+                struct tok id = cfg_lx_expect(P, lx, NEXT_NW(), M(T_IDENT));
+                struct tok t2 = cfg_lx_expect(P, lx, NEXT_NW(), M(T_SET) | M(T_RPAREN));
                 if (t2.t == T_RPAREN) {
                     a.var = CFG_NONE;
                     a.val = cfg_str_intern(&P->c->strs, id.s, id.len);
                     a.lid = cfg_label_id(P->c, a.var, a.val);
                 } else {
-                    struct tok v = expect(P, lx, NEXT_NW(), M(T_IDENT) | M(T_STRING));
-                    expect(P, lx, NEXT_NW(), M(T_RPAREN));
+                    struct tok v = cfg_lx_expect(P, lx, NEXT_NW(), M(T_IDENT) | M(T_STRING));
+                    cfg_lx_expect(P, lx, NEXT_NW(), M(T_RPAREN));
                     a.var = cfg_str_intern(&P->c->strs, id.s, id.len);
                     a.val = cfg_str_intern(&P->c->strs, v.s, v.len);
                 }
@@ -925,19 +286,19 @@ static struct cfg_filter *parse_filter(struct parser *P, struct lexer *lx, struc
                 con = true;
             } else if (dots == 2) {
                 if (!con)
-                    lerr(P, lx, "syntax error: expected an identifier before '..'");
+                    cfg_lerr(P, lx, "syntax error: expected an identifier before '..'");
                 fb_end_chain(&b);
                 and_chains++;
                 fb_atom(&b, a);
                 con = true;
             } else
-                lerr(P, lx, "syntax error: expected '.' between identifiers");
+                cfg_lerr(P, lx, "syntax error: expected '.' between identifiers");
             dots = 0;
         } else if (k.t == T_DOT) {
             dots++;
         } else if (k.t == T_COMMA || k.t == T_WHITE) {
             if (dots > 0)
-                lerr(P, lx, "syntax error: expected an identifier between '.' and ','");
+                cfg_lerr(P, lx, "syntax error: expected an identifier between '.' and ','");
             if (and_chains) {
                 if (con) {
                     fb_end_chain(&b);
@@ -950,13 +311,13 @@ static struct cfg_filter *parse_filter(struct parser *P, struct lexer *lx, struc
                 fb_end_term(&b);
                 con = false;
             } else
-                lerr(P, lx, "syntax error: expected ',' between identifiers");
+                cfg_lerr(P, lx, "syntax error: expected ',' between identifiers");
             dots = 1;
             k = NEXT_NW();
-            k = expect(P, lx, k, M(T_IDENT) | M(T_COMMA) | M(T_DOT) | M(T_LPAREN) | M(T_ENDL));
+            k = cfg_lx_expect(P, lx, k, M(T_IDENT) | M(T_COMMA) | M(T_DOT) | M(T_LPAREN) | M(T_ENDL));
             continue;
         }
-        k = expect(P, lx, NEXT(), M(T_IDENT) | M(T_COMMA) | M(T_DOT) | M(T_LPAREN) | M(T_ENDL) |
+        k = cfg_lx_expect(P, lx, NEXT(), M(T_IDENT) | M(T_COMMA) | M(T_DOT) | M(T_LPAREN) | M(T_ENDL) |
                    M(T_WHITE));
     }
     if (and_chains) {
@@ -976,11 +337,11 @@ static struct cfg_filter *parse_filter(struct parser *P, struct lexer *lx, struc
 static void collect(struct parser *P, struct lexer *lx, struct tokv *tv, uint64_t end, bool nw)
 {
     for (;;) {
-        struct tok k = lx_next(P, lx);
+        struct tok k = cfg_lx_next(P, lx);
         if (nw && k.t == T_WHITE)
             continue;
         if (k.t == T_INDENT || k.t == T_ENDBLOCK)   /* cannot happen within a line */
-            lerr(P, lx, "unexpected end of line");
+            cfg_lerr(P, lx, "unexpected end of line");
         tv_push(tv, k);
         if (end & M(k.t))
             return;
@@ -1065,515 +426,564 @@ static bool cmd_tokens(const struct tokv *a, const struct tok *b, size_t nb)
 static void parse_include(struct parser *P, struct lexer *lx, struct target *t, int prev_indent,
                           struct body *body);
 
+/* One block: a call of the reference's _parse (file, item body, condition body). */
+struct blk {
+    struct target t;
+    struct body *body;           /* NULL in a condition body */
+    int prev_indent;
+    uint64_t allowed;            /* statements allowed next ('-' right after a header) */
+    /* the last variants header of this block */
+    int var_indent;
+    const char *var_name;        /* NULL or "" = unnamed */
+    size_t var_name_len;
+    struct meta_default meta;    /* [default=...] metas not matched yet */
+    bool meta_has_default;
+    int vline;
+    struct cfg_item suffix;      /* kind 255: none; only the last suffix line counts */
+    struct run run;
+};
+
+static const uint64_t block_allowed = M(T_VARIANTS) | M(T_IDENT) | M(T_ONLY) | M(T_NO) |
+                                      M(T_INCLUDE) | M(T_DEL) | M(T_NOTCOND) | M(T_SUFFIX) |
+                                      M(T_JOIN);
+
+static struct cfg_op *op_new(struct parser *P, struct lexer *lx, uint8_t kind)
+{
+    struct cfg_op *op = cfg_arena_alloc(&P->c->arena, sizeof(*op));
+    op->kind = kind;
+    op->file = lx->filename;
+    op->line = lx->linenum;
+    return op;
+}
+
+static void add_op(struct target *t, struct cfg_op *op)
+{
+    add_item(t, (struct cfg_item){ .kind = CI_OP, .line = op->line, .file = op->file,
+                                   .u.op = op });
+}
+
+/* KEY OP VALUE (SYNTAX 4.1); ID holds the tokens after FIRST up to the operator. */
+static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
+                             const struct tokv *id)
+{
+    struct cfg *c = P->c;
+    int opt = id->v[id->n - 1].t;
+    struct strbuf *key = &P->kb;
+    strbuf_reset(key);
+    if (id->n == 1)
+        strbuf_add(key, first.s, first.len);
+    else {
+        tok_text(key, first);
+        for (size_t i = 0; i + 1 < id->n; i++)
+            tok_text(key, id->v[i]);
+    }
+    struct tok v = cfg_lx_next(P, lx);
+    if (v.t != T_STRING)
+        cfg_lx_unexpected(P, lx, M(T_STRING), v);
+    const char *val = v.s;
+    size_t vlen = v.len;
+    /* one pair of matching outer quotes is removed; a lone quote leaves "" */
+    if (vlen && ((val[0] == '"' && val[vlen - 1] == '"') ||
+                 (val[0] == '\'' && val[vlen - 1] == '\''))) {
+        if (vlen == 1)
+            vlen = 0;
+        else {
+            val++;
+            vlen -= 2;
+        }
+    }
+    struct cfg_op *op = op_new(P, lx, (uint8_t)(opt == T_SET ? OP_SET :
+                               opt == T_APPEND ? OP_APPEND : opt == T_PREPEND ? OP_PREPEND :
+                               opt == T_LAZY ? OP_LAZY : opt == T_RSET ? OP_RSET :
+                               opt == T_RAPPEND ? OP_RAPPEND : OP_RPREPEND));
+    op->value = cfg_arena_strndup(&c->arena, val, vlen);
+    op->vlen = (uint32_t)vlen;
+    op->has_dollar = memchr(val, '$', vlen) != NULL;
+    op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
+    op->keylen = (uint32_t)key->len;
+    op->key = cfg_key_plain(&c->keys, key->buf, key->len);
+    if (op->kind >= OP_RSET) {
+        char eb[300];
+        op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
+        if (!op->re)
+            cfg_lerr(P, lx, "bad regular expression '%s': %s", op->keytext, eb);
+        register_op(P, op);
+    }
+    /* avocado batches plain '=' without '$' (pre_dict); an operator on a key of the
+     * batch is applied to the batch only (SYNTAX 16.17) */
+    struct run *run = &B->run;
+    if (op->kind == OP_SET && !op->has_dollar) {
+        if (op->key >= K_NRESERVED)
+            run_add(run, op->key);
+    } else if (run->n && run_has(run, op->key) && !op->has_dollar) {
+        if (op->kind >= OP_RSET) {
+            op->scoped = true;
+            op->nscope = (uint32_t)run->n;
+            op->scope = cfg_arena_alloc(&c->arena, run->n * sizeof(uint32_t));
+            memcpy(op->scope, run->keys, run->n * sizeof(uint32_t));
+        }
+    } else
+        run_reset(run);
+    add_op(&B->t, op);
+    cfg_lx_expect(P, lx, cfg_lx_next(P, lx), M(T_ENDL));
+}
+
+/* `F: [statement]` or `!F: [statement]` (SYNTAX 4.3): the rest of the line becomes
+ * the first line of the body, one column deeper. */
+static void parse_condition(struct parser *P, struct lexer *lx, struct blk *B,
+                            struct tokv *ftoks, int indent, uint8_t kind)
+{
+    struct cfg *c = P->c;
+    struct cfg_filter *f = parse_filter(P, lx, ftoks);
+    struct tok rest = cfg_lx_rest(P, lx);
+    int ln = lx->linenum;
+    if (rest.len) {
+        lx->rd->has_stored = true;
+        lx->rd->stored.s = rest.s;
+        lx->rd->stored.len = cfg_rstrip_len(rest.s, rest.len);
+        lx->rd->stored.indent = indent + 1;
+        lx->rd->stored.num = ln;
+    }
+    cfg_lx_expect(P, lx, cfg_lx_next(P, lx), M(T_ENDL));
+    struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
+    cond->f = f;
+    cond->has_filter = -1;
+    if (c->nconds == c->aconds) {
+        c->aconds = c->aconds ? c->aconds * 2 : 64;
+        c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
+    }
+    c->conds[c->nconds++] = cond;
+    parse_block(P, lx, (struct target){ .node = B->t.node, .cond = cond }, indent, NULL);
+    run_reset(&B->run);
+    add_item(&B->t, (struct cfg_item){ .kind = kind, .line = ln, .file = lx->filename,
+                                       .u.cond = cond });
+}
+
+/* A line starting with an identifier: an assignment or a condition. */
+static void parse_ident_line(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
+                             int indent)
+{
+    struct tokv id = { .A = &P->scratch };
+    collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
+    struct tok last = id.v[id.n - 1];
+    if (M(last.t) & M_OPS) {
+        parse_assignment(P, lx, B, first, &id);
+    } else if (last.t == T_COLON) {
+        struct tokv ft = { .A = &P->scratch };
+        tv_push(&ft, first);
+        for (size_t i = 0; i + 1 < id.n; i++)
+            tv_push(&ft, id.v[i]);
+        parse_condition(P, lx, B, &ft, indent, CI_COND);
+    } else
+        cfg_lerr(P, lx, "syntax error: expected ':' or an operator after '%.*s'",
+             (int)(first.len > 80 ? 80 : first.len), first.s);
+}
+
+static void occ_add(uint32_t ***occ, uint32_t **nocc, uint32_t **aocc, size_t *ntab,
+                    uint32_t id, uint32_t item)
+{
+    if (id >= *ntab) {
+        size_t nn = *ntab ? *ntab : 256;
+        while (nn <= id)
+            nn *= 2;
+        *occ = xrealloc(*occ, nn * sizeof(**occ));
+        *nocc = xrealloc(*nocc, nn * sizeof(**nocc));
+        *aocc = xrealloc(*aocc, nn * sizeof(**aocc));
+        for (size_t z = *ntab; z < nn; z++)
+            (*occ)[z] = NULL, (*nocc)[z] = 0, (*aocc)[z] = 0;
+        *ntab = nn;
+    }
+    uint32_t n = (*nocc)[id];
+    if (n && (*occ)[id][n - 1] == item)
+        return;
+    if (n == (*aocc)[id]) {
+        (*aocc)[id] = n ? n * 2 : 4;
+        (*occ)[id] = xrealloc((*occ)[id], (*aocc)[id] * sizeof(uint32_t));
+    }
+    (*occ)[id][(*nocc)[id]++] = item;
+}
+
+/* The map updates at the end of every item (SYNTAX 7): long and short dotted names. */
+static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *file, int line)
+{
+    struct cfg *c = P->c;
+    struct strbuf ln = STRBUF_INIT, sn = STRBUF_INIT;
+    for (uint32_t i = 0; i < node3->nname; i++) {
+        const struct cfg_label *L = &c->labels[node3->name[i]];
+        if (i) {
+            strbuf_addch(&ln, '.');
+            strbuf_addch(&sn, '.');
+        }
+        if (L->var != CFG_NONE)
+            strbuf_addf(&ln, "(%s=%s)", c->strs.s[L->var], c->strs.s[L->val]);
+        else
+            strbuf_addstr(&ln, c->strs.s[L->val]);
+        strbuf_addstr(&sn, c->strs.s[L->val]);
+    }
+    const char *bn = base_name(file);
+    uint32_t fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
+    for (int w = 0; w < 2; w++) {
+        struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
+        struct strbuf *s = w ? &sn : &ln;
+        op->kind = (uint8_t)(w ? OP_SFILEMAP : OP_FILEMAP);
+        op->key = w ? K_SNAMEMAP : K_NAMEMAP;
+        op->sid = fsid;
+        op->value = cfg_arena_strndup(&c->arena, s->buf, s->len);
+        op->vlen = (uint32_t)s->len;
+        op->file = file;
+        op->line = line;
+        add_op(&(struct target){ .node = node3 }, op);
+    }
+    strbuf_release(&ln);
+    strbuf_release(&sn);
+}
+
+struct items {              /* one variants block being read */
+    struct cfg_node *node4;  /* the container */
+    struct cfg_node *prevcur;
+    bool expand;             /* named in expand_defaults: no default item */
+    bool already_default;
+};
+
+/* `- [@]NAME[.NAME2]: [DEPS]` and its body (SYNTAX 4.4); NT is the token after '-'. */
+static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct items *I,
+                       struct tok nt, int indent)
+{
+    struct cfg *c = P->c;
+    bool is_default = nt.t == T_DEFAULT;
+    struct tokv nm = { .A = &P->scratch };      /* raw name, dots included */
+    if (!is_default)
+        tv_push(&nm, nt);
+    for (;;) {
+        struct tok x = cfg_lx_next(P, lx);
+        if (x.t == T_COLON)
+            break;
+        if (x.t != T_IDENT && x.t != T_DOT)
+            cfg_lx_unexpected(P, lx, M(T_IDENT) | M(T_DOT) | M(T_COLON), x);
+        tv_push(&nm, x);
+    }
+    /* each identifier is a label; a named block's variable gets them dotted */
+    uint32_t nlab = 0;
+    for (size_t i = 0; i < nm.n; i++)
+        nlab += nm.v[i].t == T_IDENT;
+    uint32_t *vals = cfg_arena_alloc(&P->scratch, (nlab + 1) * sizeof(uint32_t));
+    struct strbuf dotted = STRBUF_INIT;
+    nlab = 0;
+    for (size_t i = 0; i < nm.n; i++)
+        if (nm.v[i].t == T_IDENT) {
+            vals[nlab++] = cfg_str_intern(&c->strs, nm.v[i].s, nm.v[i].len);
+            if (dotted.len)
+                strbuf_addch(&dotted, '.');
+            strbuf_add(&dotted, nm.v[i].s, nm.v[i].len);
+        }
+    size_t dotted_len = dotted.len;
+    char *dotted_s = cfg_arena_strndup(&c->arena, dotted.buf, dotted.len);
+    strbuf_release(&dotted);
+    int item_line = lx->linenum;
+    const char *item_file = lx->filename;
+    struct tok d = cfg_lx_next_nw(P, lx);
+    struct cfg_filter *deps = NULL;
+    if (d.t != T_ENDL) {
+        struct tokv dt = { .A = &P->scratch };
+        tv_push(&dt, d);
+        collect(P, lx, &dt, M(T_ENDL), false);
+        deps = parse_filter(P, lx, &dt);
+    }
+    /* item number (pre-order) and label occurrences: what pruning looks up */
+    uint32_t item_no = c->nitems++;
+    bool named = B->var_name && B->var_name_len;
+    uint32_t var_sid = named ? cfg_str_intern(&c->strs, B->var_name, B->var_name_len) : CFG_NONE;
+    uint32_t *labs = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < nlab; i++) {
+        labs[i] = cfg_label_id(c, var_sid, vals[i]);
+        occ_add(&c->occ_val, &c->nocc_val, &c->aocc_val, &c->nocc_valtab, vals[i], item_no);
+        occ_add(&c->occ_lab, &c->nocc_lab, &c->aocc_lab, &c->nocc_labtab, labs[i], item_no);
+    }
+    /* node2: the body's first node, above the current node of the enclosing block */
+    struct cfg_node *node2 = node_new(P);
+    add_child(node2, B->t.node, false);
+    node2->rup = I->prevcur;
+    if (named) {
+        struct cfg_op *op = op_new(P, lx, OP_SET);
+        op->key = cfg_key_plain(&c->keys, B->var_name, B->var_name_len);
+        op->keytext = c->keys.k[op->key].text;
+        op->keylen = (uint32_t)B->var_name_len;
+        op->value = dotted_s;
+        op->vlen = (uint32_t)dotted_len;
+        op->line = item_line;
+        add_op(&(struct target){ .node = node2 }, op);
+    }
+    struct body *ib = body_new(P);
+    body_add(ib, node2);
+    struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 }, indent, ib);
+    node3->name = labs;
+    node3->nname = nlab;
+    node3->dep = deps;
+    if (B->meta_has_default) {
+        struct meta_default *m = &B->meta;
+        for (size_t i = 0; i < m->n; i++) {
+            if (cmd_tokens(&m->v[i], nm.v, nm.n)) {
+                is_default = true;
+                memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
+                m->n--;
+                /* removed while iterating, as the reference does: the next is skipped */
+            }
+        }
+    }
+    if (is_default && !I->already_default && !I->expand) {
+        node3->is_default = true;
+        I->already_default = true;
+    }
+    node3->append_to_shortname = !is_default;
+    body_hoist(P, ib, node3);
+    /* labels reachable below the item: its nested items, then below the block */
+    if (node3 != node2) {
+        node3->rlo = item_no + 1;
+        node3->rhi = c->nitems - 1;
+        node3->rup = node2->rup;
+    }
+    add_filemaps(P, node3, item_file, item_line);
+    add_child(I->node4, node3, node3->is_default && c->opts.defaults);
+}
+
+/* The items of a variants block; the first '-' token was just read. */
+static void parse_items(struct parser *P, struct lexer *lx, struct blk *B, int indent)
+{
+    struct cfg *c = P->c;
+    struct items I = { .node4 = node_new(P), .prevcur = B->t.node };
+    run_reset(&B->run);
+    for (char **e = c->expand; e && *e; e++)
+        if (B->var_name && strlen(*e) == B->var_name_len &&
+            memcmp(*e, B->var_name, B->var_name_len) == 0)
+            I.expand = true;
+    uint32_t first_item = c->nitems;
+    struct cfg_arena_mark item_mark = cfg_arena_mark(&P->scratch);
+    for (bool first = true;; first = false) {
+        cfg_arena_rewind(&P->scratch, item_mark);
+        lx->prev_indent = B->var_indent;
+        struct tok nt;
+        if (first)
+            nt = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
+        else {
+            nt = cfg_lx_next_nw(P, lx);
+            cfg_lx_expect(P, lx, nt, M(T_IDENT) | M(T_DEFAULT) | M(T_INDENT) | M(T_ENDBLOCK));
+            if (nt.t == T_ENDBLOCK)
+                break;
+            if (nt.t == T_INDENT) {
+                cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_VARIANT));
+                nt = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
+            }
+        }
+        /* every item's body is what is indented deeper than the FIRST item */
+        parse_item(P, lx, B, &I, nt, indent);
+    }
+    if (B->meta_has_default && B->meta.n) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < B->meta.n; i++) {
+            strbuf_addstr(&sb, i ? ", '" : "'");
+            for (size_t j = 0; j < B->meta.v[i].n; j++)
+                tok_text(&sb, B->meta.v[i].v[j]);
+            strbuf_addch(&sb, '\'');
+        }
+        char *m = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
+        strbuf_release(&sb);
+        cfg_perr(P, lx->filename, B->vline, "missing default variant %s: no item of this "
+             "block has that name", m);
+    }
+    B->meta.n = 0;
+    B->allowed = block_allowed;
+    I.node4->rlo = first_item;
+    I.node4->rhi = c->nitems - 1;
+    I.node4->rup = I.prevcur;
+    B->t.node = I.node4;
+    body_add(B->body, I.node4);
+}
+
+/* `variants [NAME] [META]...:` (SYNTAX 4.4). */
+static void parse_variants_header(struct parser *P, struct lexer *lx, struct blk *B, int indent)
+{
+    struct cfg *c = P->c;
+    if (B->t.cond)
+        cfg_lerr(P, lx, "'variants' is not allowed inside a conditional block");
+    lx->fast = false;
+    B->vline = lx->linenum;
+    struct tokv tv = { .A = &P->scratch };
+    collect(P, lx, &tv, M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL), true);
+    int vt = tv.v[tv.n - 1].t;
+    B->var_name = "";
+    B->var_name_len = 0;
+    B->meta.n = 0;
+    B->meta_has_default = false;
+    bool meta_default_bad = false;
+    while (vt != T_COLON && vt != T_ENDL) {
+        if (vt == T_IDENT) {
+            if (B->var_name_len)
+                cfg_lerr(P, lx, "syntax error: expected '[' or ':' after the block name");
+            struct strbuf vn = STRBUF_INIT;
+            tok_text(&vn, tv.v[0]);
+            B->var_name = cfg_arena_strndup(&c->arena, vn.buf, vn.len);
+            B->var_name_len = vn.len;
+            strbuf_release(&vn);
+        } else if (vt == T_LBRACK) {
+            struct tok ident = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_IDENT));
+            struct tok t2 = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_SET) | M(T_RBRACK));
+            bool is_def = ident.len == 7 && memcmp(ident.s, "default", 7) == 0;
+            if (t2.t == T_RBRACK) {
+                if (is_def) {
+                    B->meta_has_default = true;
+                    meta_default_bad = true;
+                }
+            } else {
+                struct tokv mv = { .A = &P->scratch };
+                collect(P, lx, &mv, M(T_RBRACK) | M(T_ENDL), true);
+                if (mv.v[mv.n - 1].t != T_RBRACK)
+                    cfg_lerr(P, lx, "syntax error: expected ']'");
+                mv.n--;
+                if (is_def) {
+                    struct meta_default *m = &B->meta;
+                    B->meta_has_default = true;
+                    if (m->n == m->a) {
+                        size_t na = m->a ? m->a * 2 : 4;
+                        m->v = grow(&P->keep, m->v, m->n, na, sizeof(*m->v));
+                        m->a = na;
+                    }
+                    /* the tokens outlive this statement: copy them out of scratch */
+                    struct tok *kv = grow(&P->keep, NULL, 0, mv.n + 1, sizeof(*kv));
+                    memcpy(kv, mv.v, mv.n * sizeof(*kv));
+                    for (size_t z = 0; z < mv.n; z++)
+                        if (kv[z].s)
+                            kv[z].s = cfg_arena_strndup(&P->keep, kv[z].s, kv[z].len);
+                    mv.v = kv;
+                    m->v[m->n++] = mv;
+                }
+            }
+        }
+        struct tok nk = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx),
+                               M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL));
+        tv.n = 0;
+        tv_push(&tv, nk);
+        vt = nk.t;
+    }
+    if (meta_default_bad)
+        cfg_lerr(P, lx, "syntax error: expected [default=ITEM]");
+    if (vt == T_ENDL)
+        cfg_lerr(P, lx, "syntax error: expected ':' at the end of the variants line");
+    cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_ENDL));
+    B->allowed = M(T_VARIANT);
+    B->var_indent = indent;
+}
+
+/* `only F`, `no F`, `join F` (SYNTAX 4.2, 8.2). */
+static void parse_filter_stmt(struct parser *P, struct lexer *lx, struct blk *B, int kw)
+{
+    struct tokv tv = { .A = &P->scratch };
+    collect(P, lx, &tv, M(T_ENDL), false);
+    tv.n--;     /* parse_filter adds its own end */
+    struct cfg_filter *f = parse_filter(P, lx, &tv);
+    run_reset(&B->run);
+    if (kw == T_JOIN)
+        P->c->has_join = true;
+    add_item(&B->t, (struct cfg_item){ .kind = (uint8_t)(kw == T_ONLY ? CI_ONLY :
+                                                         kw == T_NO ? CI_NO : CI_JOIN),
+                                       .line = lx->linenum, .file = lx->filename, .u.f = f });
+}
+
+/* `suffix S`: applied when the block ends (SYNTAX 8.1). */
+static void parse_suffix(struct parser *P, struct lexer *lx, struct blk *B)
+{
+    run_reset(&B->run);
+    struct tok id = cfg_lx_expect(P, lx, cfg_lx_next(P, lx), M(T_IDENT));
+    cfg_lx_expect(P, lx, cfg_lx_next(P, lx), M(T_ENDL));
+    struct cfg_op *op = op_new(P, lx, OP_SUFFIX);
+    op->sid = cfg_str_intern(&P->c->strs, id.s, id.len);
+    B->suffix = (struct cfg_item){ .kind = CI_OP, .line = op->line, .file = op->file,
+                                   .u.op = op };
+}
+
+/* `del KEY` (one identifier; a comment may follow). */
+static void parse_del(struct parser *P, struct lexer *lx, struct blk *B)
+{
+    struct tok id = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_IDENT));
+    cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_ENDL));
+    struct cfg_op *op = op_new(P, lx, OP_DEL);
+    op->keytext = tokdup(P, id);
+    op->keylen = (uint32_t)id.len;
+    op->key = cfg_key_plain(&P->c->keys, id.s, id.len);
+    run_reset(&B->run);
+    add_op(&B->t, op);
+}
+
+/* `!F: [statement]`. */
+static void parse_negative_condition(struct parser *P, struct lexer *lx, struct blk *B,
+                                     int indent)
+{
+    struct tokv tv = { .A = &P->scratch };
+    collect(P, lx, &tv, M(T_COLON) | M(T_ENDL), true);
+    if (tv.v[tv.n - 1].t != T_COLON)
+        cfg_lerr(P, lx, "syntax error: expected ':' after a '!' condition");
+    tv.n--;
+    parse_condition(P, lx, B, &tv, indent, CI_NCOND);
+}
+
+/* The statements of one block, until a line indented at most PREV_INDENT. */
 static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct target t,
                                     int prev_indent, struct body *body)
 {
-    struct cfg *c = P->c;
-    const uint64_t block_allowed = M(T_VARIANTS) | M(T_IDENT) | M(T_ONLY) | M(T_NO) |
-                                   M(T_INCLUDE) | M(T_DEL) | M(T_NOTCOND) | M(T_SUFFIX) |
-                                   M(T_JOIN);
-    uint64_t allowed = block_allowed;
-    int var_indent = 0;
-    const char *var_name = NULL;     /* NULL or "" = unnamed */
-    size_t var_name_len = 0;
-    struct meta_default meta = { 0 };
-    bool meta_has_default = false;
-    struct cfg_item suffix = { .kind = 255 };
-    struct run run = { .A = &P->keep };
-    int vline = 0;
-
+    struct blk B = {
+        .t = t, .body = body, .prev_indent = prev_indent, .allowed = block_allowed,
+        .suffix = { .kind = 255 }, .run = { .A = &P->keep },
+    };
     if (++P->depth > MAX_DEPTH)
-        lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
+        cfg_lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
     struct cfg_arena_mark stmt_mark = cfg_arena_mark(&P->scratch);
     lx->fast = true;
     for (;;) {
         /* statement temporaries die with the statement (nested blocks rewind theirs) */
         cfg_arena_rewind(&P->scratch, stmt_mark);
         lx->prev_indent = prev_indent;
-        struct tok k = lx_next(P, lx);
-        if (k.t == T_ENDBLOCK) {
-            if (suffix.kind != 255)
-                add_item(&t, suffix);
+        struct tok k = cfg_lx_next(P, lx);
+        if (k.t == T_ENDBLOCK)
             break;
-        }
-        expect(P, lx, k, M(T_INDENT));
+        cfg_lx_expect(P, lx, k, M(T_INDENT));
         int indent = k.indent;
-        k = lx_next(P, lx);
-        expect(P, lx, k, allowed);
-
-        if (k.t == T_IDENT) {
-            struct tok first = k;
-            struct tokv id = { .A = &P->scratch };
-            collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
-            struct tok last = id.v[id.n - 1];
-            if (M(last.t) & M_OPS) {
-                struct strbuf *key = &P->kb;
-                strbuf_reset(key);
-                if (id.n == 1)
-                    strbuf_add(key, first.s, first.len);
-                else {
-                    tok_text(key, first);
-                    for (size_t i = 0; i + 1 < id.n; i++)
-                        tok_text(key, id.v[i]);
-                }
-                struct tok v = lx_next(P, lx);
-                if (v.t != T_STRING)
-                    unexpected(P, lx, M(T_STRING), v);
-                const char *val = v.s;
-                size_t vlen = v.len;
-                if (vlen && ((val[0] == '"' && val[vlen - 1] == '"') ||
-                             (val[0] == '\'' && val[vlen - 1] == '\''))) {
-                    if (vlen == 1)
-                        vlen = 0;
-                    else {
-                        val++;
-                        vlen -= 2;
-                    }
-                }
-                struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-                op->kind = (uint8_t)(last.t == T_SET ? OP_SET : last.t == T_APPEND ? OP_APPEND :
-                           last.t == T_PREPEND ? OP_PREPEND : last.t == T_LAZY ? OP_LAZY :
-                           last.t == T_RSET ? OP_RSET : last.t == T_RAPPEND ? OP_RAPPEND :
-                           OP_RPREPEND);
-                op->value = cfg_arena_strndup(&c->arena, val, vlen);
-                op->vlen = (uint32_t)vlen;
-                op->has_dollar = memchr(val, '$', vlen) != NULL;
-                op->file = lx->filename;
-                op->line = lx->linenum;
-                op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
-                op->keylen = (uint32_t)key->len;
-                op->key = cfg_key_plain(&c->keys, key->buf, key->len);
-                if (op->kind >= OP_RSET) {
-                    char eb[300];
-                    op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
-                    if (!op->re)
-                        lerr(P, lx, "bad regular expression '%s': %s", op->keytext, eb);
-                    register_op(P, op);
-                }
-                /* avocado batches plain '=' without '$' (pre_dict); an operator on a key
-                 * of the batch is applied to the batch only (SYNTAX 16.17) */
-                if (op->kind == OP_SET && !op->has_dollar) {
-                    if (op->key >= K_NRESERVED)
-                        run_add(&run, op->key);
-                } else if (run.n && run_has(&run, op->key) && !op->has_dollar) {
-                    if (op->kind >= OP_RSET) {
-                        op->scoped = true;
-                        op->nscope = (uint32_t)run.n;
-                        op->scope = cfg_arena_alloc(&c->arena, run.n * sizeof(uint32_t));
-                        memcpy(op->scope, run.keys, run.n * sizeof(uint32_t));
-                    }
-                } else
-                    run_reset(&run);
-                add_item(&t, (struct cfg_item){ .kind = CI_OP, .line = lx->linenum,
-                                                .file = lx->filename, .u.op = op });
-                expect(P, lx, lx_next(P, lx), M(T_ENDL));
-            } else if (last.t == T_COLON) {
-                struct tokv ft = { .A = &P->scratch };
-                tv_push(&ft, first);
-                for (size_t i = 0; i + 1 < id.n; i++)
-                    tv_push(&ft, id.v[i]);
-                struct cfg_filter *f = parse_filter(P, lx, &ft);
-                struct tok rest = lx_rest_string(P, lx);
-                int ln = lx->linenum;
-                if (rest.len) {
-                    lx->rd->has_stored = true;
-                    lx->rd->stored.s = rest.s;
-                    lx->rd->stored.len = rstrip_len(rest.s, rest.len);
-                    lx->rd->stored.indent = indent + 1;
-                    lx->rd->stored.num = ln;
-                }
-                expect(P, lx, lx_next(P, lx), M(T_ENDL));
-                struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
-                cond->f = f;
-                cond->has_filter = -1;
-                if (c->nconds == c->aconds) {
-                    c->aconds = c->aconds ? c->aconds * 2 : 64;
-                    c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
-                }
-                c->conds[c->nconds++] = cond;
-                parse_block(P, lx, (struct target){ .node = t.node, .cond = cond }, indent, NULL);
-                run_reset(&run);
-                add_item(&t, (struct cfg_item){ .kind = CI_COND, .line = ln,
-                                                .file = lx->filename, .u.cond = cond });
-            } else {
-                lerr(P, lx, "syntax error: expected ':' or an operator after '%.*s'",
-                     (int)(first.len > 80 ? 80 : first.len), first.s);
-            }
-        } else if (k.t == T_VARIANT) {
-            run_reset(&run);
-            bool already_default = false;
-            bool expand = false;
-            for (char **e = c->expand; e && *e; e++)
-                if (var_name && strlen(*e) == var_name_len && memcmp(*e, var_name, var_name_len) == 0)
-                    expand = true;
-            struct cfg_node *node4 = node_new(P);
-            struct cfg_node *prevcur = t.node;
-            uint32_t first_item = c->nitems;
-            bool first_loop = true;
-            struct cfg_arena_mark item_mark = cfg_arena_mark(&P->scratch);
-            for (;;) {
-                cfg_arena_rewind(&P->scratch, item_mark);
-                lx->prev_indent = var_indent;
-                struct tok nt;
-                if (first_loop)
-                    nt = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
-                else {
-                    nt = lx_next_nw(P, lx);
-                    expect(P, lx, nt, M(T_IDENT) | M(T_DEFAULT) | M(T_INDENT) | M(T_ENDBLOCK));
-                    if (nt.t == T_ENDBLOCK)
-                        break;
-                    if (nt.t == T_INDENT) {
-                        expect(P, lx, lx_next_nw(P, lx), M(T_VARIANT));
-                        nt = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT) | M(T_DEFAULT));
-                    }
-                }
-                first_loop = false;
-                bool is_default = nt.t == T_DEFAULT;
-                struct tokv nm = { .A = &P->scratch };
-                if (!is_default)
-                    tv_push(&nm, nt);
-                for (;;) {
-                    struct tok x = lx_next(P, lx);
-                    if (x.t == T_COLON)
-                        break;
-                    if (x.t != T_IDENT && x.t != T_DOT) {
-                        unexpected(P, lx, M(T_IDENT) | M(T_DOT) | M(T_COLON), x);
-                    }
-                    tv_push(&nm, x);
-                }
-                /* labels = the identifiers; raw name (with dots) for [default=] */
-                uint32_t nlab = 0;
-                for (size_t i = 0; i < nm.n; i++)
-                    if (nm.v[i].t == T_IDENT)
-                        nlab++;
-                uint32_t *vals = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
-                struct strbuf dotted = STRBUF_INIT;
-                nlab = 0;
-                for (size_t i = 0; i < nm.n; i++)
-                    if (nm.v[i].t == T_IDENT) {
-                        vals[nlab++] = cfg_str_intern(&c->strs, nm.v[i].s, nm.v[i].len);
-                        if (dotted.len)
-                            strbuf_addch(&dotted, '.');
-                        strbuf_add(&dotted, nm.v[i].s, nm.v[i].len);
-                    }
-                size_t dotted_len = dotted.len;
-                char *dotted_s = cfg_arena_strndup(&c->arena, dotted.buf, dotted.len);
-                strbuf_release(&dotted);
-                int item_line = lx->linenum;
-                /* deps */
-                struct tok d = lx_next_nw(P, lx);
-                struct cfg_filter *deps = NULL;
-                if (d.t != T_ENDL) {
-                    struct tokv dt = { .A = &P->scratch };
-                    tv_push(&dt, d);
-                    collect(P, lx, &dt, M(T_ENDL), false);
-                    deps = parse_filter(P, lx, &dt);
-                }
-                /* item number and label occurrences (pruning) */
-                uint32_t item_no = c->nitems++;
-                uint32_t var_sid = var_name && var_name_len ?
-                                   cfg_str_intern(&c->strs, var_name, var_name_len) : CFG_NONE;
-                uint32_t *labs = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
-                for (uint32_t i = 0; i < nlab; i++) {
-                    labs[i] = cfg_label_id(c, var_sid, vals[i]);
-                    uint32_t vv = vals[i], ll = labs[i];
-                    if (vv >= c->nocc_valtab) {
-                        size_t nn = c->nocc_valtab ? c->nocc_valtab : 256;
-                        while (nn <= vv) nn *= 2;
-                        c->occ_val = xrealloc(c->occ_val, nn * sizeof(*c->occ_val));
-                        c->nocc_val = xrealloc(c->nocc_val, nn * sizeof(*c->nocc_val));
-                        c->aocc_val = xrealloc(c->aocc_val, nn * sizeof(*c->aocc_val));
-                        for (size_t z = c->nocc_valtab; z < nn; z++)
-                            c->occ_val[z] = NULL, c->nocc_val[z] = 0, c->aocc_val[z] = 0;
-                        c->nocc_valtab = nn;
-                    }
-                    if (!c->nocc_val[vv] || c->occ_val[vv][c->nocc_val[vv] - 1] != item_no) {
-                        if (c->nocc_val[vv] == c->aocc_val[vv]) {
-                            c->aocc_val[vv] = c->aocc_val[vv] ? c->aocc_val[vv] * 2 : 4;
-                            c->occ_val[vv] = xrealloc(c->occ_val[vv], c->aocc_val[vv] * sizeof(uint32_t));
-                        }
-                        c->occ_val[vv][c->nocc_val[vv]++] = item_no;
-                    }
-                    if (ll >= c->nocc_labtab) {
-                        size_t nn = c->nocc_labtab ? c->nocc_labtab : 256;
-                        while (nn <= ll) nn *= 2;
-                        c->occ_lab = xrealloc(c->occ_lab, nn * sizeof(*c->occ_lab));
-                        c->nocc_lab = xrealloc(c->nocc_lab, nn * sizeof(*c->nocc_lab));
-                        c->aocc_lab = xrealloc(c->aocc_lab, nn * sizeof(*c->aocc_lab));
-                        for (size_t z = c->nocc_labtab; z < nn; z++)
-                            c->occ_lab[z] = NULL, c->nocc_lab[z] = 0, c->aocc_lab[z] = 0;
-                        c->nocc_labtab = nn;
-                    }
-                    if (!c->nocc_lab[ll] || c->occ_lab[ll][c->nocc_lab[ll] - 1] != item_no) {
-                        if (c->nocc_lab[ll] == c->aocc_lab[ll]) {
-                            c->aocc_lab[ll] = c->aocc_lab[ll] ? c->aocc_lab[ll] * 2 : 4;
-                            c->occ_lab[ll] = xrealloc(c->occ_lab[ll], c->aocc_lab[ll] * sizeof(uint32_t));
-                        }
-                        c->occ_lab[ll][c->nocc_lab[ll]++] = item_no;
-                    }
-                }
-                struct cfg_node *node2 = node_new(P);
-                add_child(node2, t.node, false);
-                node2->rup = prevcur;
-                if (var_name && var_name_len) {
-                    struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-                    op->kind = OP_SET;
-                    op->key = cfg_key_plain(&c->keys, var_name, var_name_len);
-                    op->keytext = c->keys.k[op->key].text;
-                    op->keylen = (uint32_t)var_name_len;
-                    op->value = dotted_s;
-                    op->vlen = (uint32_t)dotted_len;
-                    op->file = lx->filename;
-                    op->line = item_line;
-                    add_item(&(struct target){ .node = node2 },
-                             (struct cfg_item){ .kind = CI_OP, .line = item_line,
-                                                .file = lx->filename, .u.op = op });
-                }
-                struct body *ib = body_new(P);
-                body_add(ib, node2);
-                const char *item_file = lx->filename;
-                struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 },
-                                                     indent, ib);
-                node3->name = labs;
-                node3->nname = nlab;
-                node3->dep = deps;
-                if (meta_has_default) {
-                    for (size_t i = 0; i < meta.n; i++) {
-                        if (cmd_tokens(&meta.v[i], nm.v, nm.n)) {
-                            is_default = true;
-                                                        memmove(&meta.v[i], &meta.v[i + 1], (meta.n - i - 1) * sizeof(*meta.v));
-                            meta.n--;
-                            /* the reference removes while iterating: the next one is skipped */
-                        }
-                    }
-                }
-                if (is_default && !already_default && !expand) {
-                    node3->is_default = true;
-                    already_default = true;
-                }
-                node3->append_to_shortname = !is_default;
-                body_hoist(P, ib, node3);
-                /* labels reachable below the item: its nested items, then prevcur's */
-                if (node3 != node2) {
-                    node3->rlo = item_no + 1;
-                    node3->rhi = c->nitems - 1;
-                    node3->rup = node2->rup;
-                }
-                /* _name_map_file / _short_name_map_file updates */
-                struct strbuf ln = STRBUF_INIT, sn = STRBUF_INIT;
-                for (uint32_t i = 0; i < nlab; i++) {
-                    const struct cfg_label *L = &c->labels[labs[i]];
-                    if (i) {
-                        strbuf_addch(&ln, '.');
-                        strbuf_addch(&sn, '.');
-                    }
-                    if (L->var != CFG_NONE)
-                        strbuf_addf(&ln, "(%s=%s)", c->strs.s[L->var], c->strs.s[L->val]);
-                    else
-                        strbuf_addstr(&ln, c->strs.s[L->val]);
-                    strbuf_addstr(&sn, c->strs.s[L->val]);
-                }
-                uint32_t fsid = cfg_str_intern(&c->strs, base_name(item_file), strlen(base_name(item_file)));
-                for (int w = 0; w < 2; w++) {
-                    struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-                    struct strbuf *s = w ? &sn : &ln;
-                    op->kind = (uint8_t)(w ? OP_SFILEMAP : OP_FILEMAP);
-                    op->key = w ? K_SNAMEMAP : K_NAMEMAP;
-                    op->sid = fsid;
-                    op->value = cfg_arena_strndup(&c->arena, s->buf, s->len);
-                    op->vlen = (uint32_t)s->len;
-                    op->file = item_file;
-                    op->line = item_line;
-                    add_item(&(struct target){ .node = node3 },
-                             (struct cfg_item){ .kind = CI_OP, .line = item_line,
-                                                .file = item_file, .u.op = op });
-                }
-                strbuf_release(&ln);
-                strbuf_release(&sn);
-                add_child(node4, node3, node3->is_default && c->opts.defaults);
-            }
-            if (meta_has_default && meta.n) {
-                struct strbuf sb = STRBUF_INIT;
-                for (size_t i = 0; i < meta.n; i++) {
-                    strbuf_addstr(&sb, i ? ", '" : "'");
-                    for (size_t j = 0; j < meta.v[i].n; j++)
-                        tok_text(&sb, meta.v[i].v[j]);
-                    strbuf_addch(&sb, '\'');
-                }
-                char *m = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
-                strbuf_release(&sb);
-                perr(P, lx->filename, vline, "missing default variant %s: no item of this "
-                     "block has that name", m);
-            }
-            for (size_t i = 0; i < meta.n; i++)
-                            meta.n = 0;
-            allowed = block_allowed;
-            node4->rlo = first_item;
-            node4->rhi = c->nitems - 1;
-            node4->rup = prevcur;
-            t.node = node4;
-            body_add(body, node4);
-        } else if (k.t == T_VARIANTS) {
-            if (t.cond)
-                lerr(P, lx, "'variants' is not allowed inside a conditional block");
-            lx->fast = false;
-            vline = lx->linenum;
-            struct tokv tv = { .A = &P->scratch };
-            collect(P, lx, &tv, M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL), true);
-            int vt = tv.v[tv.n - 1].t;
-            var_name = "";
-            var_name_len = 0;
-            for (size_t i = 0; i < meta.n; i++)
-                            meta.n = 0;
-            meta_has_default = false;
-            bool meta_default_bad = false;
-            while (vt != T_COLON && vt != T_ENDL) {
-                if (vt == T_IDENT) {
-                    if (var_name_len) {
-                        lerr(P, lx, "syntax error: expected '[' or ':' after the block name");
-                    }
-                    struct strbuf vn = STRBUF_INIT;
-                    tok_text(&vn, tv.v[0]);
-                    var_name = cfg_arena_strndup(&c->arena, vn.buf, vn.len);
-                    var_name_len = vn.len;
-                    strbuf_release(&vn);
-                } else if (vt == T_LBRACK) {
-                    struct tok ident = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT));
-                    struct tok t2 = expect(P, lx, lx_next_nw(P, lx), M(T_SET) | M(T_RBRACK));
-                    bool is_def = ident.len == 7 && memcmp(ident.s, "default", 7) == 0;
-                    if (t2.t == T_RBRACK) {
-                        if (is_def) {
-                            meta_has_default = true;
-                            meta_default_bad = true;
-                        }
-                    } else {
-                        struct tokv mv = { .A = &P->scratch };
-                        collect(P, lx, &mv, M(T_RBRACK) | M(T_ENDL), true);
-                        if (mv.v[mv.n - 1].t != T_RBRACK) {
-                            lerr(P, lx, "syntax error: expected ']'");
-                        }
-                        mv.n--;
-                        if (is_def) {
-                            meta_has_default = true;
-                            if (meta.n == meta.a) {
-                                size_t na = meta.a ? meta.a * 2 : 4;
-                                meta.v = grow(&P->keep, meta.v, meta.n, na, sizeof(*meta.v));
-                                meta.a = na;
-                            }
-                            /* the tokens outlive this statement */
-                            struct tok *kv = grow(&P->keep, NULL, 0, mv.n + 1, sizeof(*kv));
-                            memcpy(kv, mv.v, mv.n * sizeof(*kv));
-                            for (size_t z = 0; z < mv.n; z++)
-                                if (kv[z].s)
-                                    kv[z].s = cfg_arena_strndup(&P->keep, kv[z].s, kv[z].len);
-                            mv.v = kv;
-                            meta.v[meta.n++] = mv;
-                        }
-                    }
-                }
-                struct tok nk = expect(P, lx, lx_next_nw(P, lx),
-                                       M(T_LBRACK) | M(T_COLON) | M(T_IDENT) | M(T_ENDL));
-                tv.n = 0;
-                tv_push(&tv, nk);
-                vt = nk.t;
-            }
-            if (meta_default_bad)
-                lerr(P, lx, "syntax error: expected [default=ITEM]");
-            if (vt == T_ENDL)
-                lerr(P, lx, "syntax error: expected ':' at the end of the variants line");
-            expect(P, lx, lx_next_nw(P, lx), M(T_ENDL));
-            allowed = M(T_VARIANT);
-            var_indent = indent;
-        } else if (k.t == T_ONLY || k.t == T_NO || k.t == T_JOIN) {
-            struct tokv tv = { .A = &P->scratch };
-            collect(P, lx, &tv, M(T_ENDL), false);
-            tv.n--;     /* parse_filter adds its own end */
-            struct cfg_filter *f = parse_filter(P, lx, &tv);
-            run_reset(&run);
-            if (k.t == T_JOIN)
-                c->has_join = true;
-            add_item(&t, (struct cfg_item){ .kind = (uint8_t)(k.t == T_ONLY ? CI_ONLY :
-                                                               k.t == T_NO ? CI_NO : CI_JOIN),
-                                            .line = lx->linenum, .file = lx->filename, .u.f = f });
-        } else if (k.t == T_SUFFIX) {
-            run_reset(&run);
-            struct tok id = expect(P, lx, lx_next(P, lx), M(T_IDENT));
-            expect(P, lx, lx_next(P, lx), M(T_ENDL));
-            struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-            op->kind = OP_SUFFIX;
-            op->sid = cfg_str_intern(&c->strs, id.s, id.len);
-            op->file = lx->filename;
-            op->line = lx->linenum;
-            suffix = (struct cfg_item){ .kind = CI_OP, .line = lx->linenum, .file = lx->filename,
-                                        .u.op = op };
-        } else if (k.t == T_INCLUDE) {
-            run_reset(&run);
-            parse_include(P, lx, &t, prev_indent, body);
-        } else if (k.t == T_DEL) {
-            struct tok id = expect(P, lx, lx_next_nw(P, lx), M(T_IDENT));
-            expect(P, lx, lx_next_nw(P, lx), M(T_ENDL));
-            struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-            op->kind = OP_DEL;
-            op->keytext = tokdup(P, id);
-            op->keylen = (uint32_t)id.len;
-            op->key = cfg_key_plain(&c->keys, id.s, id.len);
-            op->file = lx->filename;
-            op->line = lx->linenum;
-            run_reset(&run);
-            add_item(&t, (struct cfg_item){ .kind = CI_OP, .line = lx->linenum,
-                                            .file = lx->filename, .u.op = op });
-        } else if (k.t == T_NOTCOND) {
-            struct tokv tv = { .A = &P->scratch };
-            collect(P, lx, &tv, M(T_COLON) | M(T_ENDL), true);
-            if (tv.v[tv.n - 1].t != T_COLON) {
-                lerr(P, lx, "syntax error: expected ':' after a '!' condition");
-            }
-            tv.n--;
-            struct cfg_filter *f = parse_filter(P, lx, &tv);
-            struct tok rest = lx_rest_string(P, lx);
-            int ln = lx->linenum;
-            if (rest.len) {
-                lx->rd->has_stored = true;
-                lx->rd->stored.s = rest.s;
-                lx->rd->stored.len = rstrip_len(rest.s, rest.len);
-                lx->rd->stored.indent = indent + 1;
-                lx->rd->stored.num = ln;
-            }
-            expect(P, lx, lx_next(P, lx), M(T_ENDL));
-            struct cfg_cond *cond = cfg_arena_alloc(&c->arena, sizeof(*cond));
-            cond->f = f;
-            cond->has_filter = -1;
-            if (c->nconds == c->aconds) {
-                c->aconds = c->aconds ? c->aconds * 2 : 64;
-                c->conds = xrealloc(c->conds, c->aconds * sizeof(*c->conds));
-            }
-            c->conds[c->nconds++] = cond;
-            parse_block(P, lx, (struct target){ .node = t.node, .cond = cond }, indent, NULL);
-            run_reset(&run);
-            add_item(&t, (struct cfg_item){ .kind = CI_NCOND, .line = ln, .file = lx->filename,
-                                            .u.cond = cond });
+        k = cfg_lx_expect(P, lx, cfg_lx_next(P, lx), B.allowed);
+        switch (k.t) {
+        case T_IDENT: parse_ident_line(P, lx, &B, k, indent); break;
+        case T_VARIANT: parse_items(P, lx, &B, indent); break;
+        case T_VARIANTS: parse_variants_header(P, lx, &B, indent); break;
+        case T_ONLY: case T_NO: case T_JOIN: parse_filter_stmt(P, lx, &B, k.t); break;
+        case T_SUFFIX: parse_suffix(P, lx, &B); break;
+        case T_INCLUDE:
+            run_reset(&B.run);
+            parse_include(P, lx, &B.t, prev_indent, body);
+            break;
+        case T_DEL: parse_del(P, lx, &B); break;
+        case T_NOTCOND: parse_negative_condition(P, lx, &B, indent); break;
         }
     }
+    if (B.suffix.kind != 255)
+        add_item(&B.t, B.suffix);
     P->depth--;
-    return t.node;
+    return B.t.node;
 }
 
 static void read_file(struct parser *P, const char *path, const char *from, int fromline,
                       char **out, size_t *outlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int serr = stat(path, &st) != 0 ? errno : 0;
+    if (serr || !S_ISREG(st.st_mode)) {
         if (from)
-            perr(P, from, fromline, "include %s: file does not exist or is not a regular file",
+            cfg_perr(P, from, fromline, "include %s: file does not exist or is not a regular file",
                  path);
-        perr(P, path, 0, "cannot read the config: %s",
-             errno ? strerror(errno) : "not a regular file");
+        cfg_perr(P, path, 0, "cannot read the config: %s",
+             serr ? strerror(serr) : "not a regular file");
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (from)
-            perr(P, from, fromline, "include %s: %s", path, strerror(errno));
-        perr(P, path, 0, "cannot open the config: %s", strerror(errno));
+            cfg_perr(P, from, fromline, "include %s: %s", path, strerror(errno));
+        cfg_perr(P, path, 0, "cannot open the config: %s", strerror(errno));
     }
     struct strbuf sb = STRBUF_INIT;
     char buf[65536];
@@ -1590,7 +1000,7 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
                           struct body *body)
 {
     struct cfg *c = P->c;
-    struct tok rest = lx_rest_string(P, lx);
+    struct tok rest = cfg_lx_rest(P, lx);
     int line = lx->linenum;
     struct strbuf path = STRBUF_INIT;
     /* os.path.expanduser */
@@ -1613,7 +1023,7 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
     }
     char *p = cfg_arena_strndup(&c->arena, path.buf, path.len);
     strbuf_release(&path);
-    expect(P, lx, lx_next(P, lx), M(T_ENDL));
+    cfg_lx_expect(P, lx, cfg_lx_next(P, lx), M(T_ENDL));
     if (c->opts.include_root) {
         char *rp = realpath(p, NULL);
         char *rr = realpath(c->opts.include_root, NULL);
@@ -1622,7 +1032,7 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
         free(rp);
         free(rr);
         if (!ok)
-            perr(P, lx->filename, line, "include %s: outside the allowed directory %s", p,
+            cfg_perr(P, lx->filename, line, "include %s: outside the allowed directory %s", p,
                  c->opts.include_root);
     }
     /* cycle: the same file already being parsed */
@@ -1639,19 +1049,19 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
             char *m = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
             strbuf_release(&sb);
             free(rp);
-            perr(P, lx->filename, line, "include cycle: %s", m);
+            cfg_perr(P, lx->filename, line, "include cycle: %s", m);
         }
     }
     free(rp);
     if (P->ninc >= MAX_INCLUDE_DEPTH)
-        perr(P, lx->filename, line, "includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
+        cfg_perr(P, lx->filename, line, "includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
     char *text;
     size_t len;
     struct cfg_arena_mark tm = cfg_arena_mark(&P->text);
     read_file(P, p, lx->filename, line, &text, &len);
-    struct reader *rd = reader_new(P, p, true, text, len);
+    struct reader *rd = cfg_reader_new(P, p, true, text, len);
     cfg_arena_rewind(&P->text, tm);
-    struct lexer *sub = lexer_new(P, rd);
+    struct lexer *sub = cfg_lexer_new(P, rd);
     P->incstack[P->ninc] = p;
     P->incline[P->ninc] = line;
     P->incfrom[P->ninc] = lx->filename;
@@ -1693,9 +1103,9 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             char *text;
             size_t len;
             read_file(P, file, NULL, 0, &text, &len);
-            struct reader *rd = reader_new(P, file, true, text, len);
+            struct reader *rd = cfg_reader_new(P, file, true, text, len);
             cfg_arena_free(&P->text);
-            struct lexer *lx = lexer_new(P, rd);
+            struct lexer *lx = cfg_lexer_new(P, rd);
             P->incstack[0] = rd->filename;
             P->incline[0] = 0;
             P->ninc = 1;
@@ -1703,8 +1113,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             P->ninc = 0;
         }
         for (size_t i = 0; i < n; i++) {
-            struct reader *rd = reader_new(P, "<string>", false, stmts[i], strlen(stmts[i]));
-            struct lexer *lx = lexer_new(P, rd);
+            struct reader *rd = cfg_reader_new(P, "<string>", false, stmts[i], strlen(stmts[i]));
+            struct lexer *lx = cfg_lexer_new(P, rd);
             P->depth = 0;
             root = parse_block(P, lx, (struct target){ .node = root }, -1, rb);
         }
