@@ -494,6 +494,31 @@ START_TEST(test_dump_prints_canonical_dump)
 }
 END_TEST
 
+START_TEST(test_list_names_match_dump_headers)
+{
+    /* --list takes the engine's names-only path, --dump the full one: same cases */
+    static const char *const sets[] = { "x = 1", "no Win", "join boot, migrate" };
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+        struct run l = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--list");
+        struct run d = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--dump");
+        ck_assert_int_eq(l.status, 0);
+        ck_assert_int_eq(d.status, 0);
+        struct strbuf heads = STRBUF_INIT;
+        for (const char *p = d.out.buf; (p = strstr(p, "== ")); p++) {
+            if (p != d.out.buf && p[-1] != '\n')
+                continue;
+            const char *e = strchr(p, '\n');
+            strbuf_add(&heads, p + 3, (size_t)(e - p - 2));
+        }
+        ck_assert_msg(l.out.len > 0, "no case for '%s'", sets[i]);
+        ck_assert_str_eq(l.out.buf, heads.buf);
+        strbuf_release(&heads);
+        run_release(&l);
+        run_release(&d);
+    }
+}
+END_TEST
+
 START_TEST(test_only_words_become_separate_statements)
 {
     /* "only boot Win" would be an OR; two statements are an AND */
@@ -747,6 +772,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_list_short_prints_shortnames);
     tcase_add_test(tc, test_count_prints_number_of_cases);
     tcase_add_test(tc, test_dump_prints_canonical_dump);
+    tcase_add_test(tc, test_list_names_match_dump_headers);
     tcase_add_test(tc, test_only_words_become_separate_statements);
     tcase_add_test(tc, test_no_words_become_separate_statements);
     tcase_add_test(tc, test_repeated_only_options_all_apply);
