@@ -208,6 +208,10 @@ struct cfg {
 
 uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
 
+/* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
+ * not change; differential tests compare both). */
+extern int cfg_debug_noprune;
+
 /* filters */
 bool cfg_filter_match(const struct cfg *c, const struct cfg_filter *f,
                       const uint32_t *labels, size_t n);

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cfg_debug_noprune;
+
 struct frame {
     const struct cfg_node *n;
     uint32_t child;
@@ -536,13 +538,14 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     }
     for (uint32_t i = 0; i < n->nhoist; i++)
         af_add(w, &n->hoist[i]);
-    if ((n->nname || n->nhoist) && !filters_ok(w, n)) {
+    if ((n->nname || n->nhoist) && !cfg_debug_noprune && !filters_ok(w, n)) {
         pop(w);
         return 0;
     }
     if (n->has_join && !(w->nfr - 1 == w->base && w->base_join_done))
         return join_start(w, w->nfr - 1);
-    viable_children(w, &w->fr[w->nfr - 1]);
+    if (!cfg_debug_noprune)
+        viable_children(w, &w->fr[w->nfr - 1]);
     return 1;
 }
 

@@ -6,6 +6,7 @@
  * directory and runs from there.
  */
 #include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -218,6 +219,66 @@ START_TEST(test_runaway_value_is_an_error_not_a_crash)
 }
 END_TEST
 
+static char *dump_all(const char *file, bool names_only)
+{
+    struct cfg *c = cfg_parse(file, NULL, 0, NULL);
+    ck_assert_msg(c != NULL, "%s", err_msg());
+    struct cfg_iter *it = names_only ? cfg_iter_new_names(c) : cfg_iter_new(c);
+    const struct cfg_case *k;
+    struct strbuf sb = STRBUF_INIT;
+    int r;
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        if (names_only)
+            strbuf_addf(&sb, "== %s\n\n", cfg_case_name(k));
+        else
+            cfg_case_dump(k, &sb);
+    }
+    strbuf_addf(&sb, "rc=%d\n", r);
+    cfg_iter_free(it);
+    cfg_free(c);
+    return strbuf_detach(&sb, NULL);
+}
+
+/* Pruning is an optimisation (SYNTAX 6.3): the walk without it gives the same cases. */
+START_TEST(test_pruning_never_changes_the_cases)
+{
+    static const char *const cfgs[] = {
+        "variants:\n    - a:\n        only y..q\n    - b:\n        no x.p\n"
+        "variants v:\n    - x:\n    - y:\n        c..p:\n            only q\n"
+        "variants:\n    - p:\n    - q:\n        !a: k = 1\n",
+        "only (v=x).a, b..q\nvariants:\n    - a:\n    - b:\nvariants v:\n    - x:\n"
+        "        variants:\n            - p:\n            - q:\n    - y:\n",
+        "no a..c\nvariants:\n    - a.b:\n    - c:\nvariants w:\n    - c:\n        a:\n"
+        "            no b\n    - d:\n",
+        "variants:\n    - one:\n    - two:\nvariants:\n    - t:\n        join one two\n"
+        "    - u:\n        only two\n",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cfgs); i++) {
+        put("t.cfg", cfgs[i]);
+        char *pruned = dump_all("t.cfg", false);
+        char *names = dump_all("t.cfg", true);
+        cfg_debug_noprune = 1;
+        char *plain = dump_all("t.cfg", false);
+        cfg_debug_noprune = 0;
+        ck_assert_str_eq(pruned, plain);
+        /* the names-only walk lists the same names */
+        struct strbuf n = STRBUF_INIT;
+        for (const char *l = pruned; *l; l = strchr(l, '\n') + 1) {
+            if (strncmp(l, "== ", 3) == 0 || strncmp(l, "rc=", 3) == 0) {
+                strbuf_add(&n, l, (size_t)(strchr(l, '\n') - l + 1));
+                if (l[0] == '=')
+                    strbuf_addch(&n, '\n');
+            }
+        }
+        ck_assert_str_eq(names, n.buf);
+        strbuf_release(&n);
+        free(pruned);
+        free(names);
+        free(plain);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cfg_engine");
@@ -233,6 +294,7 @@ int main(void)
     tcase_add_test(tc, test_include_cycle_names_the_chain);
     tcase_add_test(tc, test_include_outside_the_root_is_refused);
     tcase_add_test(tc, test_runaway_value_is_an_error_not_a_crash);
+    tcase_add_test(tc, test_pruning_never_changes_the_cases);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
