@@ -5,14 +5,17 @@
  *
  * Input: the bytes up to the first NUL are the config file; each further NUL-separated
  * chunk (at most 4) is one statement parsed after it, like --set.  The first byte also
- * picks the options (defaults mode, keep suffixes, names-only iteration, counting), so
- * every input exercises one combination without being cut.
+ * picks the options (defaults mode, keep suffixes, expanded blocks), so every input
+ * exercises one combination without being cut.
+ *
+ * Besides crashes, leaks and hangs, it checks the engine's contracts: every error names
+ * FILE:LINE, and the full walk, the names-only walk and cfg_count() agree.
  *
  * Bounds, so a legitimate but huge config is not reported as a hang: at most MAX_CASES
  * cases per input, and a watchdog thread sets cfg_cancel when one input has run for
  * CANCEL_MS (the engine must then stop promptly; if it does not, libFuzzer's -timeout
  * reports it).  Includes are confined to a temporary directory (cfg_opts.include_root)
- * that holds a few files to include, among them one that includes itself.
+ * that holds the input and a few files to include, among them one that includes itself.
  */
 #include "cfg/cfg.h"
 #include "lib/err.h"
@@ -26,7 +29,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_CASES 200
 #define MAX_STMTS 4
@@ -83,9 +85,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     put("self.cfg", "a = 1\ninclude self.cfg\n");
     put("sub/leaf.cfg", "leaf = yes\ninclude ../inc.cfg\n");
     input_path = xasprintf("%s/fuzz.cfg", root);
-    /* statements resolve relative includes from the CWD: make that the root too */
-    if (chdir(root) != 0)
-        abort();
+    /* No chdir: libFuzzer keeps relative paths (corpus, -fork jobs).  A relative include
+     * in a statement resolves from the CWD, outside the root: an error, also a path. */
     pthread_t t;
     if (pthread_create(&t, NULL, watchdog, NULL) != 0)
         abort();
@@ -106,16 +107,36 @@ static void check_error_names_line(void)
     }
 }
 
-static void expand(const struct cfg *c, bool names_only)
+struct names {
+    size_t n;
+    char *name[MAX_CASES];
+    char *shortname[MAX_CASES];
+};
+
+static void names_free(struct names *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->name[i]);
+        free(v->shortname[i]);
+    }
+    v->n = 0;
+}
+
+/* Iterate (names-only or full) over at most MAX_CASES cases, keeping their names.
+ * Returns what the last cfg_iter_next() returned (1 when cut at MAX_CASES). */
+static int walk(const struct cfg *c, bool names_only, struct names *v)
 {
     struct cfg_iter *it = names_only ? cfg_iter_new_names(c) : cfg_iter_new(c);
     struct strbuf sb = STRBUF_INIT;
     const struct cfg_case *k;
-    int r = 0;
-    for (int n = 0; n < MAX_CASES && (r = cfg_iter_next(it, &k)) == 1; n++) {
-        strbuf_reset(&sb);
-        cfg_case_dump(k, &sb);
+    int r = 1;
+    while (v->n < MAX_CASES && (r = cfg_iter_next(it, &k)) == 1) {
+        v->name[v->n] = xstrdup(cfg_case_name(k));
+        v->shortname[v->n] = xstrdup(cfg_case_shortname(k));
+        v->n++;
         if (!names_only) {
+            strbuf_reset(&sb);
+            cfg_case_dump(k, &sb);
             struct params *p = cfg_case_params(k);
             if (!p)
                 abort();
@@ -126,6 +147,45 @@ static void expand(const struct cfg *c, bool names_only)
         check_error_names_line();
     cfg_iter_free(it);
     strbuf_release(&sb);
+    return r;
+}
+
+/*
+ * The three ways to expand must agree: the names-only walk lists the same names as the
+ * full one (up to an expansion error, which names-only mode may not see), and when the
+ * full walk ended normally cfg_count() counts exactly its cases.
+ */
+static void expand_and_compare(const struct cfg *c)
+{
+    static struct names full, names;
+    int rf = walk(c, false, &full);
+    int rn = walk(c, true, &names);
+    if (!cfg_cancel) {
+        size_t n = full.n < names.n ? full.n : names.n;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(full.name[i], names.name[i]) ||
+                strcmp(full.shortname[i], names.shortname[i])) {
+                fprintf(stderr, "case %zu: full walk '%s' / '%s', names-only walk '%s' / '%s'\n",
+                        i, full.name[i], full.shortname[i], names.name[i],
+                        names.shortname[i]);
+                abort();
+            }
+        }
+        if (rf == 0 && (rn != 0 || names.n != full.n)) {
+            fprintf(stderr, "full walk: %zu cases; names-only walk: %zu cases, then %d\n",
+                    full.n, names.n, rn);
+            abort();
+        }
+    }
+    if (rf == 0 && !cfg_cancel) {
+        long long cnt = cfg_count(c);
+        if (cnt >= 0 && !cfg_cancel && cnt != (long long)full.n) {
+            fprintf(stderr, "cfg_count %lld, full walk %zu cases\n", cnt, full.n);
+            abort();
+        }
+    }
+    names_free(&full);
+    names_free(&names);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -156,12 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     cfg_cancel = 0;
     atomic_store(&started_ms, now_ms());
-    struct cfg *c = cfg_parse("fuzz.cfg", stmts, nstmts, &o);
+    struct cfg *c = cfg_parse(input_path, stmts, nstmts, &o);
     if (c) {
-        if (mode & 8)
-            cfg_count(c);
-        else
-            expand(c, mode & 4);
+        expand_and_compare(c);
         cfg_free(c);
     } else {
         check_error_names_line();

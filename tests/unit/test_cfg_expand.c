@@ -834,6 +834,29 @@ START_TEST(test_names_iterator_lists_the_same_cases)
 }
 END_TEST
 
+START_TEST(test_names_iterator_honours_fixed_name_and_shortname)
+{
+    /* the reference's listing prints dict["name"], after _fixed post-processing */
+    static const char text[] = "variants:\n    - a:\n    - b:\n"
+                               "name_fixed = X${shortname}\nshortname_fixed = s\n";
+    write_file("t.cfg", text);
+    expand(text);
+    expect_names("Xa", "Xb", NULL);
+    struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(c);
+    struct cfg_iter *it = cfg_iter_new_names(c);
+    const struct cfg_case *k;
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(cfg_iter_next(it, &k), 1);
+        ck_assert_str_eq(cfg_case_name(k), R.names[i]);
+        ck_assert_str_eq(cfg_case_shortname(k), "s");
+    }
+    ck_assert_int_eq(cfg_iter_next(it, &k), 0);
+    cfg_iter_free(it);
+    cfg_free(c);
+}
+END_TEST
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -995,6 +1018,7 @@ static Suite *expand_suite(void)
     tcase_add_test(tc, test_no_filters_prune_huge_product_early);
     tcase_add_test(tc, test_count_equals_number_of_cases);
     tcase_add_test(tc, test_names_iterator_lists_the_same_cases);
+    tcase_add_test(tc, test_names_iterator_honours_fixed_name_and_shortname);
     tcase_add_test(tc, test_cancel_stops_huge_product_without_survivors);
     tcase_add_test(tc, test_cancel_stops_streaming_of_huge_product);
     suite_add_tcase(s, tc);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -493,6 +494,31 @@ START_TEST(test_dump_prints_canonical_dump)
 }
 END_TEST
 
+START_TEST(test_list_names_match_dump_headers)
+{
+    /* --list takes the engine's names-only path, --dump the full one: same cases */
+    static const char *const sets[] = { "x = 1", "no Win", "join boot, migrate" };
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+        struct run l = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--list");
+        struct run d = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--dump");
+        ck_assert_int_eq(l.status, 0);
+        ck_assert_int_eq(d.status, 0);
+        struct strbuf heads = STRBUF_INIT;
+        for (const char *p = d.out.buf; (p = strstr(p, "== ")); p++) {
+            if (p != d.out.buf && p[-1] != '\n')
+                continue;
+            const char *e = strchr(p, '\n');
+            strbuf_add(&heads, p + 3, (size_t)(e - p - 2));
+        }
+        ck_assert_msg(l.out.len > 0, "no case for '%s'", sets[i]);
+        ck_assert_str_eq(l.out.buf, heads.buf);
+        strbuf_release(&heads);
+        run_release(&l);
+        run_release(&d);
+    }
+}
+END_TEST
+
 START_TEST(test_only_words_become_separate_statements)
 {
     /* "only boot Win" would be an OR; two statements are an AND */
@@ -603,6 +629,42 @@ START_TEST(test_cfg_dump_matches_dump_option)
 }
 END_TEST
 
+/* ---- streaming memory ------------------------------------------------------------- */
+
+/* Peak RSS in KiB of `vtrun --config tests/cfg/huge.cfg --only ... --list` with blocks
+ * FIXED..39 pinned to their a-item (2^FIXED cases), stdout to /dev/null. */
+static long list_huge_peak_kib(int fixed)
+{
+    struct strbuf f = STRBUF_INIT;
+    strbuf_addf(&f, "a%d", fixed);
+    for (int i = fixed + 1; i < 40; i++)
+        strbuf_addf(&f, "..a%d", i);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        execl(vtrun(), "vtrun", "--config", "tests/cfg/huge.cfg", "--only", f.buf, "--list",
+              (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    struct rusage ru;
+    ck_assert_int_eq(wait4(pid, &st, 0, &ru), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    strbuf_release(&f);
+    return ru.ru_maxrss;
+}
+
+START_TEST(test_listing_memory_does_not_grow_with_cases)
+{
+    long small = list_huge_peak_kib(8);     /* 256 cases */
+    long big = list_huge_peak_kib(20);      /* 1,048,576 cases */
+    ck_assert_msg(big < small + 4096, "peak RSS %ld KiB for 2^20 cases, %ld KiB for 2^8",
+                  big, small);
+}
+END_TEST
+
 /* ---- SIGINT ---------------------------------------------------------------------------- */
 
 static void expect_prompt_interrupt(const char *action)
@@ -710,6 +772,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_list_short_prints_shortnames);
     tcase_add_test(tc, test_count_prints_number_of_cases);
     tcase_add_test(tc, test_dump_prints_canonical_dump);
+    tcase_add_test(tc, test_list_names_match_dump_headers);
     tcase_add_test(tc, test_only_words_become_separate_statements);
     tcase_add_test(tc, test_no_words_become_separate_statements);
     tcase_add_test(tc, test_repeated_only_options_all_apply);
@@ -718,6 +781,11 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_defaults_selects_defaults_mode);
     tcase_add_test(tc, test_expand_implies_defaults_and_expands_named_blocks);
     tcase_add_test(tc, test_cfg_dump_matches_dump_option);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("memory");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_listing_memory_does_not_grow_with_cases);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sigint");
