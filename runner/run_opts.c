@@ -213,15 +213,16 @@ static const struct run_opt opts[] = {
       "~/.config/vtrun/vtrun.conf and $VTRUN_SETTINGS", set_str, FIELD(settings) },
     { "backend", "NAME", "hypervisor backend (libvirt or qemu), over the case's vm_type",
       set_str, FIELD(backend) },
-    { "shard", "I/N", "run only shard I of N: the k-th selected case runs in shard "
-      "k mod N + 1", set_shard, 0 },
+    { "shard", "I/N", "run (or list) only shard I of N: the k-th selected case is in "
+      "shard k mod N + 1", set_shard, 0 },
     { "jobs", "N", "run N independent cases in parallel (default: settings, 1)",
       set_jobs, 0 },
     { "dry-run", NULL, "print the cases that would run with their params; touch nothing",
       set_flag, FIELD(dry_run) },
     { "failfast", NULL, "stop after the first test that does not pass", set_flag,
       FIELD(failfast) },
-    { "rerun-failed", "JSON", "run only the cases that did not pass in a results.json",
+    { "rerun-failed", "JSON", "run only the cases that did not pass (FAIL, ERROR, "
+      "INTERRUPTED, SKIP) in a results.json",
       set_str, FIELD(rerun_failed) },
     { "list-types", NULL, "print the test types with their params and exit", set_stop,
       RUN_ACTION_LIST_TYPES },
@@ -308,6 +309,9 @@ void run_opts_help(FILE *out)
     fputs("usage: vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
           "             (--list [--short] | --count | --dump) [--defaults] [--expand NAMES]\n"
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
+          "             [--settings FILE] [--shard I/N] [--jobs N] [--dry-run] [--failfast]\n"
+          "             [--rerun-failed JSON] [--backend NAME]\n"
+          "       vtrun --list-types\n"
           "       vtrun merge DIR... --out DIR\n"
           "       vtrun config [--settings FILE]\n"
           "       vtrun cfg-dump CFG [STATEMENT]...\n"

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtrun jobs on the lab, with real VMs: the examples produce the full results
+ * directory, the HTML report shows every hop in Chromium, SIGINT and test_timeout stop
+ * a migration and leave nothing behind, a second SIGINT skips cleanup and vtrun says
+ * what it left, --jobs 2 runs two boot cases at once with distinct names.
+ * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
+ */
+#include "tests/e2e_util.h"
+
+#include <check.h>
+#include <stdint.h>
+
+#define MIG_SLOW "migrate_options = --live --p2p --persistent --undefinesource --unsafe " \
+                 "--bandwidth 1"
+
+static struct eu E;
+
+static void setup(void)
+{
+    eu_init(&E);
+}
+
+static void teardown(void)
+{
+    eu_free(&E);
+}
+
+static void assert_file(const char *dir, const char *name)
+{
+    char *p = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    ck_assert_msg(stat(p, &st) == 0, "missing %s", p);
+    ck_assert_msg(st.st_size > 0 || !strcmp(name, "known_hosts"), "empty %s", p);
+    free(p);
+}
+
+static size_t glob_count(const char *pat)
+{
+    glob_t g;
+    size_t n = 0;
+    if (glob(pat, 0, NULL, &g) == 0) {
+        n = g.gl_pathc;
+        globfree(&g);
+    }
+    return n;
+}
+
+/* The whole results directory of a finished job of `n` passed tests; returns the job
+ * directory and its parsed results.json in *out. */
+static char *assert_full_results(size_t n, json_t **out)
+{
+    char *job = eu_job_dir(&E);
+    ck_assert_msg(job != NULL, "no latest symlink in %s", E.results);
+    const char *base = strrchr(job, '/') + 1;
+    ck_assert_msg(!strncmp(base, "job-", 4) && strlen(base) == 4 + 16 + 1 + 7,
+                  "job directory name %s is not job-YYYY-MM-DDTHH.MM-<id7>", base);
+    for (const char *const *f = (const char *const[]){ "id", "job.log", "results.json",
+                                                       "results.xml", "results.html", NULL };
+         *f; f++)
+        assert_file(job, *f);
+    json_t *r = eu_results_json(job);
+    const char *id = eu_jstr(r, "job_id");
+    char *idf = xasprintf("%s/id", job), *idtext = ru_read(idf);
+    ck_assert_msg(!strncmp(idtext, id, 40), "id file '%s' != job_id %s", idtext, id);
+    ck_assert_msg(!strcmp(base + strlen(base) - 7, (char[8]){ id[0], id[1], id[2], id[3],
+                                                             id[4], id[5], id[6], 0 }),
+                  "job dir %s does not end in the id's 7 hex digits", base);
+    ck_assert_int_eq(eu_jint(r, "total"), (long)n);
+    ck_assert_int_eq(eu_jint(r, "pass"), (long)n);
+    ck_assert_int_eq(json_array_size(json_object_get(r, "tests")), n);
+    json_t *t;
+    size_t i;
+    json_array_foreach(json_object_get(r, "tests"), i, t) {
+        ck_assert_str_eq(eu_jstr(t, "status"), "PASS");
+        char *tdir = xasprintf("%s/test-results/%zu-%s", job, i + 1, eu_jstr(t, "shortname"));
+        assert_file(tdir, "debug.log");
+        char *pat = xasprintf("%s/serial-*.log", tdir);
+        ck_assert_msg(glob_count(pat) >= 1, "no console log in %s", tdir);
+        free(pat);
+        pat = xasprintf("%s/*-%.7s-*.xml", tdir, id);
+        ck_assert_msg(glob_count(pat) >= 1, "no domain XML in %s", tdir);
+        free(pat);
+        free(tdir);
+    }
+    eu_assert_junit(job);
+    /* the closing lines, avocado's */
+    ck_assert_msg(strstr(E.out, "RESULTS    : PASS "), "no RESULTS line:\n%s", E.out);
+    char *res = xasprintf("RESULTS    : PASS %zu | ERROR 0 | FAIL 0 | SKIP 0 | WARN 0 | "
+                          "INTERRUPT 0 | CANCEL 0\n", n);
+    ck_assert_msg(strstr(E.out, res), "expected '%s' in:\n%s", res, E.out);
+    ck_assert_msg(strstr(E.out, "\nJOB TIME   : "), "no JOB TIME line:\n%s", E.out);
+    char *log = xasprintf("JOB LOG    : %s/job.log\n", job);
+    const char *last = strstr(E.out, "JOB TIME");
+    ck_assert_msg(last && strstr(last, log), "no JOB LOG line after JOB TIME:\n%s", E.out);
+    free(log);
+    free(res);
+    free(idtext);
+    free(idf);
+    eu_assert_nothing_left(id);
+    *out = r;
+    return job;
+}
+
+START_TEST(test_boot_example_runs_real_vms_and_writes_full_results)
+{
+    eu_vtrun(&E, 170, "--config", "examples/boot.cfg");
+    ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    json_t *r;
+    char *job = assert_full_results(2, &r);
+    /* two_vms: one console log and one domain XML per VM */
+    char *pat = xasprintf("%s/test-results/2-two_vms/serial-vm*.log", job);
+    ck_assert_int_eq(glob_count(pat), 2);
+    free(pat);
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+/* chromium --headless on results.html (flags as tests/unit/test_res_chromium.c): a
+ * screenshot is written and the DOM holds one hop bar per hop of results.json. */
+static void assert_html_shows_hops(const char *job, size_t hops)
+{
+    char *url = xasprintf("file://%s/results.html", job);
+    char *udd = xasprintf("--user-data-dir=%s/chromium", E.dir);
+    char *shot = xasprintf("%s/shot.png", E.dir), *scr = xasprintf("--screenshot=%s", shot);
+    char *dom_path = xasprintf("%s/dom.html", E.dir), *err_path = xasprintf("%s/chr.err", E.dir);
+    char *argv[] = { "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", udd, "--window-size=1100,900",
+                     scr, "--dump-dom", url, NULL };
+    int rc = ru_run(argv, dom_path, err_path, 120);
+    if (rc != 0) {
+        char *err = ru_read(err_path);
+        ck_abort_msg("chromium exited %d (%s): %.3000s", rc,
+                     rc == 127 ? "not installed? apt-get install chromium" : "", err);
+    }
+    char *dom = ru_read(dom_path);
+    ck_assert_msg(strstr(dom, "</html>") != NULL, "no DOM dumped: %.500s", dom);
+    /* elements whose class list has the word "hop": exactly one per hop */
+    size_t bars = ru_count(dom, "class=\"hop\"") + ru_count(dom, "class=\"hop ");
+    ck_assert_msg(bars == hops, "%zu hop bars in the rendered page, %zu hops in results.json",
+                  bars, hops);
+    struct stat st;
+    ck_assert_msg(stat(shot, &st) == 0 && st.st_size > 1000, "no screenshot %s", shot);
+    unsigned char sig[8];
+    FILE *f = fopen(shot, "rb");
+    ck_assert(f && fread(sig, 1, 8, f) == 8);
+    fclose(f);
+    ck_assert_msg(!memcmp(sig, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", shot);
+    free(dom);
+    free(url);
+    free(udd);
+    free(shot);
+    free(scr);
+    free(dom_path);
+    free(err_path);
+}
+
+START_TEST(test_migrate_example_runs_real_migrations_and_html_shows_each_hop)
+{
+    eu_vtrun(&E, 170, "--config", "examples/migrate.cfg");
+    ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    json_t *r, *t;
+    char *job = assert_full_results(4, &r);
+    size_t i, hops = 0;
+    json_array_foreach(json_object_get(r, "tests"), i, t) {
+        size_t want = strstr(eu_jstr(t, "name"), "there_and_back") ? 2 : 1;
+        ck_assert_int_eq(json_array_size(json_object_get(t, "hops")), want);
+        hops += want;
+        char *hj = xasprintf("%s/test-results/%zu-%s/hops.json", job, i + 1,
+                             eu_jstr(t, "shortname"));
+        json_error_t je;
+        json_t *h = json_load_file(hj, 0, &je);
+        ck_assert_msg(h != NULL, "%s: %s", hj, je.text);
+        ck_assert_int_eq(json_array_size(json_object_get(h, "hops")), want);
+        json_decref(h);
+        free(hj);
+    }
+    ck_assert_int_eq(hops, 6);
+    assert_html_shows_hops(job, hops);
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+/* The one test of an interrupted job: INTERRUPTED with a reason holding `why`. */
+static json_t *assert_interrupted(const char *job, const char *why)
+{
+    json_t *r = eu_results_json(job);
+    json_t *t = json_array_get(json_object_get(r, "tests"), 0);
+    ck_assert_msg(t != NULL, "no test in results.json");
+    ck_assert_msg(!strcmp(eu_jstr(t, "status"), "INTERRUPTED"), "status %s (%s)",
+                  eu_jstr(t, "status"), json_string_value(json_object_get(t, "fail_reason")));
+    const char *reason = eu_jstr(t, "fail_reason");
+    ck_assert_msg(strstr(reason, why), "reason '%s' does not say '%s'", reason, why);
+    ck_assert_int_eq(eu_jint(r, "interrupt"), 1);
+    eu_assert_junit(job);
+    return r;
+}
+
+START_TEST(test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results)
+{
+    pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/migrate.cfg", "--only",
+                                     "there.precopy", "--set", MIG_SLOW));
+    ck_assert_msg(eu_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    usleep(300 * 1000);     /* inside the migration job, not before it */
+    double t0 = eu_now();
+    kill(pid, SIGINT);
+    eu_wait(&E, pid, 150);
+    double dt = eu_now() - t0;
+    ck_assert_msg(E.status & 8, "exit %d has no interrupted bit 8\n%s\n%s", E.status, E.out,
+                  E.err);
+    ck_assert_msg(dt < 60, "vtrun took %.1f s to stop after SIGINT", dt);
+    char *job = eu_job_dir(&E);
+    json_t *r = assert_interrupted(job, "signal");
+    ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
+    ck_assert_msg(strstr(E.out, "INTERRUPT 1"), "RESULTS line: %s", E.out);
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+START_TEST(test_test_timeout_interrupts_a_slow_hop_and_cleans_up)
+{
+    double t0 = eu_now();
+    eu_vtrun(&E, 170, "--config", "examples/migrate.cfg", "--only", "there.precopy",
+             "--set", "test_timeout = 15", "--set", MIG_SLOW);
+    double dt = eu_now() - t0;
+    ck_assert_msg(E.status == 1, "exit %d (want 1: a test did not pass)\n%s\n%s", E.status,
+                  E.out, E.err);
+    ck_assert_msg(dt < 60, "a 15 s test_timeout took %.1f s", dt);
+    char *job = eu_job_dir(&E);
+    json_t *r = assert_interrupted(job, "test_timeout");
+    ck_assert_msg(eu_debug_log_has(&E, "hop 1: vm1 from"), "timed out before the hop");
+    ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
+{
+    pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/migrate.cfg", "--only",
+                                     "there.precopy", "--set", MIG_SLOW));
+    ck_assert_msg(eu_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    usleep(300 * 1000);
+    kill(pid, SIGINT);
+    /* the second one while the first is being handled (cleanup starting) */
+    eu_wait_log(&E, pid, "INTERRUPTED", 30);
+    kill(pid, SIGINT);
+    eu_wait(&E, pid, 150);
+    char *job = eu_job_dir(&E);
+    json_t *r = assert_interrupted(job, "signal");
+    const char *id = eu_jstr(r, "job_id");
+    char id7[8];
+    snprintf(id7, sizeof(id7), "%.7s", id);
+    ck_assert_msg(E.status & 8, "exit %d", E.status);
+    ck_assert_msg(strstr(E.out, "Cleanup was skipped"), "no word on skipped cleanup:\n%s",
+                  E.out);
+    /* what vtrun says is left is what the lab has */
+    char *doms = eu_lab_domains(), *clones = eu_clones_of(id7);
+    bool any = strstr(doms, id7) || *clones;
+    if (any) {
+        ck_assert_msg(strstr(E.out, "left behind:"), "things left but not reported:\n%s\n%s%s",
+                      E.out, doms, clones);
+        for (char *l = strtok(clones, "\n"); l; l = strtok(NULL, "\n"))
+            ck_assert_msg(strstr(E.out, l), "clone %s left but not reported:\n%s", l, E.out);
+        if (strstr(doms, id7)) {
+            char *dom = xasprintf("vm1-%s-0", id7);
+            ck_assert_msg(strstr(E.out, dom), "domain %s left but not reported", dom);
+            free(dom);
+        }
+    } else {
+        ck_assert_msg(strstr(E.out, "nothing was left behind"), "%s", E.out);
+    }
+    /* and the removal hints work: keep the lab usable */
+    eu_lab_scrub();
+    free(clones);
+    clones = eu_clones_of(id7);
+    for (char *l = strtok(clones, "\n"); l; l = strtok(NULL, "\n"))
+        unlink(l);
+    for (int i = 0; i < 100 && *(free(doms), doms = eu_qemu_of(id7)); i++)
+        usleep(100 * 1000);
+    eu_assert_nothing_left(id);
+    free(doms);
+    free(clones);
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
+{
+    eu_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
+    ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    char *job = eu_job_dir(&E);
+    json_t *r = eu_results_json(job);
+    json_t *a = json_array_get(json_object_get(r, "tests"), 0);
+    json_t *b = json_array_get(json_object_get(r, "tests"), 1);
+    ck_assert(a && b);
+    double sa = json_real_value(json_object_get(a, "actual_time_start"));
+    double sb = json_real_value(json_object_get(b, "actual_time_start"));
+    double ta = json_number_value(json_object_get(a, "time"));
+    double tb = json_number_value(json_object_get(b, "time"));
+    ck_assert_msg(sa > 0 && sb > 0, "no actual_time_start");
+    ck_assert_msg(sa < sb + tb && sb < sa + ta, "not parallel: [%f +%f] [%f +%f]", sa, ta, sb,
+                  tb);
+    /* vm1 of each case: distinct domain and clone (the worker slot is in the name);
+     * each case ran in one slot */
+    char *id = xstrdup(eu_jstr(r, "job_id"));
+    char *d0 = xasprintf("domain vm1-%.7s-0 ", id), *d1 = xasprintf("domain vm1-%.7s-1 ", id);
+    char *c0 = xasprintf("base_vm1-%.7s-0.qcow2", id), *c1 = xasprintf("base_vm1-%.7s-1.qcow2", id);
+    char *p1 = xasprintf("%s/test-results/1-one_vm/debug.log", job);
+    char *p2 = xasprintf("%s/test-results/2-two_vms/debug.log", job);
+    char *l1 = ru_read(p1), *l2 = ru_read(p2);
+    bool one_in_0 = strstr(l1, d0) != NULL;
+    const char *log0 = one_in_0 ? l1 : l2, *log1 = one_in_0 ? l2 : l1;
+    ck_assert_msg(strstr(log0, d0) && !strstr(log0, d1), "slot 0 log:\n%s", log0);
+    ck_assert_msg(strstr(log1, d1) && !strstr(log1, d0), "slot 1 log:\n%s", log1);
+    ck_assert_msg(strstr(log0, c0) && strstr(log1, c1), "clones not distinct per slot");
+    eu_assert_nothing_left(id);
+    free(p1);
+    free(p2);
+    free(l1);
+    free(l2);
+    free(d0);
+    free(d1);
+    free(c0);
+    free(c1);
+    free(id);
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("runner-e2e");
+    TCase *tc = tcase_create("jobs-on-the-lab");
+    SRunner *sr;
+    int failed;
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 200);
+    tcase_add_test(tc, test_boot_example_runs_real_vms_and_writes_full_results);
+    tcase_add_test(tc, test_migrate_example_runs_real_migrations_and_html_shows_each_hop);
+    tcase_add_test(tc, test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results);
+    tcase_add_test(tc, test_test_timeout_interrupts_a_slow_hop_and_cleans_up);
+    tcase_add_test(tc, test_second_sigint_skips_cleanup_and_reports_what_is_left);
+    tcase_add_test(tc, test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
