@@ -216,6 +216,7 @@ START_TEST(test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results)
     json_t *r = assert_interrupted(job, "signal");
     ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
     ck_assert_msg(strstr(E.out, "INTERRUPT 1"), "RESULTS line: %s", E.out);
+    ck_assert_msg(json_is_true(json_object_get(r, "interrupted")), "job not marked interrupted");
     eu_assert_nothing_left(eu_jstr(r, "job_id"));
     json_decref(r);
     free(job);
@@ -234,6 +235,8 @@ START_TEST(test_test_timeout_interrupts_a_slow_hop_and_cleans_up)
     char *job = eu_job_dir(&E);
     json_t *r = assert_interrupted(job, "test_timeout");
     ck_assert_msg(eu_debug_log_has(&E, "hop 1: vm1 from"), "timed out before the hop");
+    ck_assert_msg(json_is_false(json_object_get(r, "interrupted")),
+                  "a timeout is not a job interruption");
     ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
     eu_assert_nothing_left(eu_jstr(r, "job_id"));
     json_decref(r);
@@ -313,6 +316,40 @@ START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
 }
 END_TEST
 
+/* A timeout that hits while the guest boots (waiting for login), not in a hop. */
+START_TEST(test_short_test_timeout_interrupts_the_login_wait_and_cleans_up)
+{
+    eu_vtrun(&E, 120, "--config", "examples/migrate.cfg", "--only", "there.precopy",
+             "--set", "test_timeout = 3", "--set", MIG_SLOW);
+    ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    char *job = eu_job_dir(&E);
+    json_t *r = assert_interrupted(job, "test_timeout of 3 s");
+    double t = json_number_value(json_object_get(json_array_get(json_object_get(r, "tests"),
+                                                                0), "time"));
+    ck_assert_msg(t < 15, "a 3 s test_timeout ended after %.1f s", t);
+    ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
+/* SIGTERM (a CI job cancelled) is handled like the first SIGINT. */
+START_TEST(test_sigterm_during_boot_interrupts_and_cleans_up)
+{
+    pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"));
+    ck_assert_msg(eu_wait_log(&E, pid, "define and start domain", 120), "no VM started");
+    kill(pid, SIGTERM);
+    eu_wait(&E, pid, 120);
+    ck_assert_msg(E.status & 8, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    char *job = eu_job_dir(&E);
+    json_t *r = assert_interrupted(job, "signal");
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
 START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
 {
     eu_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
@@ -369,6 +406,8 @@ int main(void)
     tcase_add_test(tc, test_migrate_example_runs_real_migrations_and_html_shows_each_hop);
     tcase_add_test(tc, test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results);
     tcase_add_test(tc, test_test_timeout_interrupts_a_slow_hop_and_cleans_up);
+    tcase_add_test(tc, test_short_test_timeout_interrupts_the_login_wait_and_cleans_up);
+    tcase_add_test(tc, test_sigterm_during_boot_interrupts_and_cleans_up);
     tcase_add_test(tc, test_second_sigint_skips_cleanup_and_reports_what_is_left);
     tcase_add_test(tc, test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names);
     suite_add_tcase(s, tc);
