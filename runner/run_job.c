@@ -84,7 +84,7 @@ struct job {
     double cur_start;
     struct worker *workers;     /* for the watchdog */
     long nworkers;
-    bool watch_stop;
+    bool watch_stop;            /* the workers are done: watchdog and ticker end */
 };
 
 /* What a worker is doing, for the watchdog. */
@@ -388,6 +388,8 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     pthread_mutex_lock(&j->lock);
     if (j->o->failfast && !res_status_ok(st))
         j->stop = true;
+    if (j->cur_name == name)    /* the worker frees it after we return */
+        j->cur_name = NULL;
     pthread_mutex_unlock(&j->lock);
     free(ctx.reason);
     free(ctx.fail_type);
@@ -443,9 +445,13 @@ static void *worker_main(void *arg)
 static void *ticker_main(void *arg)
 {
     struct job *j = arg;
-    while (!j->stop) {
+    for (unsigned tick = 0;; tick++) {
         pthread_mutex_lock(&j->lock);
-        if (j->cur_name && j->done < j->total) {
+        if (j->watch_stop) {
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        if (tick % 10 == 0 && j->cur_name && j->done < j->total) {
             double el = run_now() - j->cur_start;
             double eta = res_eta(j->done_time, j->done, j->total, el);
             char *line = res_progress_live(j->done + 1, j->total, j->cur_name, el, eta, 0);
@@ -454,7 +460,7 @@ static void *ticker_main(void *arg)
             free(line);
         }
         pthread_mutex_unlock(&j->lock);
-        sleep(1);
+        usleep(100 * 1000);     /* a 1 s refresh, but a quick exit */
     }
     return NULL;
 }
@@ -562,16 +568,15 @@ static int run_all(struct job *j)
     }
     for (long i = 0; i < jobs; i++)
         pthread_join(w[i].tid, NULL);
-    if (watching) {
-        pthread_mutex_lock(&j->lock);
-        j->watch_stop = true;
-        pthread_mutex_unlock(&j->lock);
+    pthread_mutex_lock(&j->lock);
+    j->watch_stop = true;       /* stops the watchdog and the ticker */
+    pthread_mutex_unlock(&j->lock);
+    if (watching)
         pthread_join(watchdog, NULL);
-    }
-    skipped_rest(j);
-    j->stop = true;
     if (ticking)
         pthread_join(ticker, NULL);
+    skipped_rest(j);
+    j->stop = true;
     cfg_iter_free(j->it);
     free(w);
     return 0;

@@ -402,4 +402,34 @@ static inline void eu_assert_nothing_left(const char *id)
     free(c);
 }
 
+/* No file under `dir` holds the lab's password (secrets are masked everywhere vtrun
+ * writes: logs, results, params in JUnit properties, domain XMLs). */
+static const char *eu_secret;
+static char *eu_secret_hit;
+
+static inline int eu_scan_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)f;
+    if (flag != FTW_F || sb->st_size > 64 * 1024 * 1024)
+        return 0;
+    char *text = ru_read(p);
+    if (memmem(text, (size_t)sb->st_size, eu_secret, strlen(eu_secret)) && !eu_secret_hit)
+        eu_secret_hit = xstrdup(p);
+    free(text);
+    return 0;
+}
+
+static inline void eu_assert_no_password(const char *dir)
+{
+    struct run_settings s;
+    eu_lab(&s);
+    const char *pw = params_get(s.params, "password");
+    ck_assert_msg(pw && strlen(pw) >= 6, "the lab settings have no password to look for");
+    eu_secret = pw;
+    eu_secret_hit = NULL;
+    nftw(dir, eu_scan_one, 16, FTW_PHYS);
+    ck_assert_msg(!eu_secret_hit, "the lab password is written in clear in %s", eu_secret_hit);
+    run_settings_free(&s);
+}
+
 #endif

@@ -9,6 +9,8 @@
 #include "tests/e2e_util.h"
 
 #include <check.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdint.h>
 
 #define MIG_SLOW "migrate_options = --live --p2p --persistent --undefinesource --unsafe " \
@@ -97,6 +99,7 @@ static char *assert_full_results(size_t n, json_t **out)
     free(res);
     free(idtext);
     free(idf);
+    eu_assert_no_password(job);
     eu_assert_nothing_left(id);
     *out = r;
     return job;
@@ -350,6 +353,55 @@ START_TEST(test_sigterm_during_boot_interrupts_and_cleans_up)
 }
 END_TEST
 
+/* On a terminal: the live line "(i/N) name 3.0s ETA ..." redrawn in place (\r and
+ * erase-line), then the plain result line. */
+START_TEST(test_on_a_tty_a_live_line_shows_the_running_test)
+{
+    int master;
+    char **argv = eu_argv(&E, EU_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"),
+                          true);
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    free(argv);
+    struct strbuf out = STRBUF_INIT;
+    double end = eu_now() + 120;
+    for (;;) {
+        struct pollfd pf = { .fd = master, .events = POLLIN };
+        if (eu_now() > end) {
+            kill(pid, SIGKILL);
+            ck_abort_msg("no end on the tty:\n%s", out.buf);
+        }
+        if (poll(&pf, 1, 200) <= 0)
+            continue;
+        char buf[4096];
+        ssize_t n = read(master, buf, sizeof(buf));
+        if (n <= 0)
+            break;      /* EIO: the child closed the terminal */
+        strbuf_add(&out, buf, (size_t)n);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    close(master);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit %d:\n%s", st, out.buf);
+    size_t live = 0;
+    static const char lead[] = "\r\033[K(1/1) one_vm ";
+    for (const char *p = out.buf; (p = strstr(p, lead)); p++) {
+        const char *q = p + strlen(lead);
+        if (*q >= '0' && *q <= '9' && strstr(q, "s ETA ") == strpbrk(q, "s"))
+            live++;
+    }
+    ck_assert_msg(live >= 2, "%zu live lines (one a second):\n%s", live, out.buf);
+    ck_assert_msg(strstr(out.buf, "\r\033[K(1/1) one_vm: PASS ("), "no result line:\n%s",
+                  out.buf);
+    ck_assert_msg(strstr(out.buf, "RESULTS    : PASS 1 |"), "%s", out.buf);
+    strbuf_release(&out);
+}
+END_TEST
+
 START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
 {
     eu_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
@@ -410,6 +462,7 @@ int main(void)
     tcase_add_test(tc, test_sigterm_during_boot_interrupts_and_cleans_up);
     tcase_add_test(tc, test_second_sigint_skips_cleanup_and_reports_what_is_left);
     tcase_add_test(tc, test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names);
+    tcase_add_test(tc, test_on_a_tty_a_live_line_shows_the_running_test);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
