@@ -312,8 +312,8 @@ static inline char *eu_lab_domains(void)
     return strbuf_detach(&sb, NULL);
 }
 
-/* Destroy and undefine every domain of the lab (the lab is this test run's own). */
-static inline void eu_lab_scrub(void)
+/* Destroy and undefine the lab's domains whose names hold `id7` (one job's). */
+static inline void eu_lab_scrub(const char *id7)
 {
     struct run_settings s;
     eu_lab(&s);
@@ -323,6 +323,8 @@ static inline void eu_lab_scrub(void)
         if (!sp)
             continue;
         *sp = '\0';
+        if (!strstr(sp + 1, id7))
+            continue;
         char *d1[] = { "virsh", "-q", "-c", line, "destroy", sp + 1, NULL };
         char *d2[] = { "virsh", "-q", "-c", line, "undefine", sp + 1, NULL };
         ru_run(d1, NULL, NULL, 60);
