@@ -219,6 +219,12 @@ static struct run_host *case_hosts(const struct job *j, const struct params *p, 
             t->migrate_desturi = xstrdup(v);
         }
     }
+    /* the migration data channel to the destination (tp-libvirt's --migrateuri) */
+    const char *mu = params_get(p, "virsh_migrate_migrateuri");
+    if (mu && *mu && h[1].uri) {
+        free(h[1].migrate_uri);
+        h[1].migrate_uri = xstrdup(mu);
+    }
     /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
     const char *dh = params_get(p, "migrate_dest_host");
     if (dh && *dh && strcmp(dh, "EXAMPLE")) {

@@ -233,6 +233,45 @@ START_TEST(test_on_a_tty_a_live_line_shows_the_running_test)
 }
 END_TEST
 
+/* Settings are defaults: with one host in the settings a migrate case cancels, and
+ * the case's own virsh_migrate_desturi / virsh_migrate_migrateuri name the
+ * destination (tp-libvirt's params win over the settings). */
+START_TEST(test_case_params_name_the_destination_over_the_settings_hosts)
+{
+    struct run_settings lab;
+    eu_lab(&lab);
+    const struct run_host *h1 = &lab.hosts[0], *h2 = &lab.hosts[1];
+    char *conf = xasprintf("results_dir = \"%s\";\n"
+                           "hosts = ( { name = \"%s\"; uri = \"%s\"; migrate_desturi = \"%s\";"
+                           " migrate_uri = \"%s\"; } );\n", E.results, h1->name, h1->uri,
+                           h1->migrate_desturi, h1->migrate_uri);
+    eu_write(E.settings, conf);
+    eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--only", "there.precopy");
+    ck_assert_msg(E.status == 0, "exit %d\n%s%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "CANCEL: test type 'migrate' needs a source and a destination"),
+                  "%s", E.out);
+    char *dest = xasprintf("virsh_migrate_desturi = %s", h2->uri);
+    char *data = xasprintf("virsh_migrate_migrateuri = %s", h2->migrate_uri);
+    eu_vtrun(&E, 170, "--config", "examples/migrate.cfg", "--only", "there.precopy", "--set",
+             dest, "--set", data);
+    ck_assert_msg(E.status == 0, "exit %d\n%s%s", E.status, E.out, E.err);
+    char *job = eu_job_dir(&E);
+    json_t *r = eu_results_json(job);
+    json_t *hop = json_array_get(json_object_get(json_array_get(json_object_get(r, "tests"), 0),
+                                                 "hops"), 0);
+    ck_assert_msg(hop && json_is_true(json_object_get(hop, "ok")), "no successful hop");
+    ck_assert_str_eq(eu_jstr(hop, "from"), h1->name);
+    ck_assert_str_eq(eu_jstr(hop, "to"), "dest");
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+    free(job);
+    free(dest);
+    free(data);
+    free(conf);
+    run_settings_free(&lab);
+}
+END_TEST
+
 START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
 {
     eu_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
@@ -287,6 +326,7 @@ int main(void)
     tcase_set_timeout(tc, 200);
     tcase_add_test(tc, test_boot_example_runs_real_vms_and_writes_full_results);
     tcase_add_test(tc, test_migrate_example_runs_real_migrations_and_html_shows_each_hop);
+    tcase_add_test(tc, test_case_params_name_the_destination_over_the_settings_hosts);
     tcase_add_test(tc, test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names);
     tcase_add_test(tc, test_on_a_tty_a_live_line_shows_the_running_test);
     suite_add_tcase(s, tc);
