@@ -60,12 +60,15 @@ static const enum res_status to_res[] = {
     [RUN_INTERRUPTED] = RES_INTERRUPTED, [RUN_CANCEL] = RES_CANCEL,
 };
 
+struct worker;
+
 struct job {
     const struct run_opts *o;
     struct run_settings set;
     struct cfg *cfg;
     struct res_job *res;
     char **rerun;               /* --rerun-failed: names to keep, NULL = all */
+    char *noname;               /* name of the one case of a config without variants */
     unsigned total;             /* selected cases */
     bool tty;
     /* shared by the workers, under lock */
@@ -79,7 +82,56 @@ struct job {
     int job_flags;
     const char *cur_name;       /* for the live line */
     double cur_start;
+    struct worker *workers;     /* for the watchdog */
+    long nworkers;
+    bool watch_stop;            /* the workers are done: watchdog and ticker end */
 };
+
+/* What a worker is doing, for the watchdog. */
+enum slot_phase { SLOT_IDLE, SLOT_TEST, SLOT_CLEANUP };
+
+/*
+ * One worker thread.  `cancel` is the flag its running test polls (ctx.cancel): every
+ * long operation got that pointer (migrations, spawns, logins, even copies kept by the
+ * VM set), so the watchdog thread sets it for whatever stops the test — a signal or
+ * the test's deadline — and, once cleanup starts, clears it and sets it again only for
+ * a second SIGINT or the cleanup's own deadline.  Phase and deadline change under the
+ * job's lock.
+ */
+struct worker {
+    struct job *job;
+    unsigned slot;
+    pthread_t tid;
+    volatile sig_atomic_t cancel;
+    enum slot_phase phase;
+    double deadline;            /* of the current phase; 0 = none */
+    bool timed_out;             /* the watchdog stopped the test for its deadline */
+};
+
+/* A config without variants has one case with an empty name; results need a name
+ * (test-results/<n>-<name>, JUnit), so it takes the config's file name without
+ * directory and ".cfg", as a user would call it. */
+static const char *case_name(const struct job *j, const struct cfg_case *k)
+{
+    const char *n = cfg_case_name(k);
+    return *n ? n : j->noname;
+}
+
+static const char *case_shortname(const struct job *j, const struct cfg_case *k)
+{
+    const char *n = cfg_case_shortname(k);
+    return *n ? n : j->noname;
+}
+
+static char *config_stem(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(b);
+    if (n > 4 && !strcmp(b + n - 4, ".cfg"))
+        n -= 4;
+    return n ? xstrndup(b, n) : xstrdup("case");
+}
 
 static bool in_rerun(const struct job *j, const char *name)
 {
@@ -108,7 +160,7 @@ static int count_selected(struct job *j)
     int r;
     j->total = 0;
     while ((r = cfg_iter_next(it, &k)) == 1)
-        if (selected(j, gen++, cfg_case_name(k)))
+        if (selected(j, gen++, case_name(j, k)))
             j->total++;
     cfg_iter_free(it);
     return r;
@@ -166,6 +218,12 @@ static struct run_host *case_hosts(const struct job *j, const struct params *p, 
             free(t->migrate_desturi);
             t->migrate_desturi = xstrdup(v);
         }
+    }
+    /* the migration data channel to the destination (tp-libvirt's --migrateuri) */
+    const char *mu = params_get(p, "virsh_migrate_migrateuri");
+    if (mu && *mu && h[1].uri) {
+        free(h[1].migrate_uri);
+        h[1].migrate_uri = xstrdup(mu);
     }
     /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
     const char *dh = params_get(p, "migrate_dest_host");
@@ -244,7 +302,17 @@ struct job_case {
     long gen;
 };
 
-static void run_case(struct job *j, struct job_case *c, unsigned slot)
+static void set_phase(struct worker *w, enum slot_phase phase, double deadline)
+{
+    pthread_mutex_lock(&w->job->lock);
+    w->phase = phase;
+    w->deadline = deadline;
+    w->cancel = 0;
+    w->timed_out = false;
+    pthread_mutex_unlock(&w->job->lock);
+}
+
+static void run_case(struct job *j, struct job_case *c, struct worker *w)
 {
     struct params *p = c->params;
     const char *name = c->name;
@@ -269,8 +337,8 @@ static void run_case(struct job *j, struct job_case *c, unsigned slot)
     struct run_ctx ctx = {
         .params = p, .name = name, .shortname = c->shortname,
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
-        .backend = backend_of(j, p), .slot = slot, .job_id = res_job_id(j->res),
-        .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &g_cancel,
+        .backend = backend_of(j, p), .slot = w->slot, .job_id = res_job_id(j->res),
+        .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
         .status = RUN_PASS,
     };
     const char *tname = params_get_or(p, "type", "");
@@ -279,6 +347,7 @@ static void run_case(struct job *j, struct job_case *c, unsigned slot)
     j->cur_name = name;
     j->cur_start = t0;
     pthread_mutex_unlock(&j->lock);
+    set_phase(w, SLOT_TEST, ctx.deadline);
 
     run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", name, tname,
             ctx.backend, timeout);
@@ -295,22 +364,27 @@ static void run_case(struct job *j, struct job_case *c, unsigned slot)
             if (t->run(&ctx) < 0 && (ctx.status == RUN_PASS || ctx.status == RUN_WARN))
                 run_fail(&ctx, "TestFail", "%s", err_msg());
         }
+        pthread_mutex_lock(&j->lock);
+        bool timed_out = w->timed_out || (ctx.deadline && run_now() >= ctx.deadline);
+        pthread_mutex_unlock(&j->lock);
         if (g_cancel)
             run_interrupt(&ctx, "interrupted by a signal");
-        else if (ctx.deadline && run_now() >= ctx.deadline)
+        else if (timed_out)
             run_interrupt(&ctx, "test_timeout of %g s exceeded", timeout);
         if (t->cleanup && setup_ok) {
             if (g_skip_cleanup) {
                 run_log(&ctx, "cleanup skipped at the user's request (second SIGINT)");
             } else {
-                /* cleanup runs even after a cancel, with its own bounded time */
-                ctx.cancel = &g_cleanup_cancel;
+                /* cleanup runs even after a cancel, with its own bounded time: the
+                 * same flag (the test's code kept the pointer), cleared */
                 ctx.deadline = run_now() + CLEANUP_TIME_S;
+                set_phase(w, SLOT_CLEANUP, ctx.deadline);
                 run_log(&ctx, "cleanup");
                 t->cleanup(&ctx);
             }
         }
     }
+    set_phase(w, SLOT_IDLE, 0);
     double dt = run_now() - t0;
     enum res_status st = to_res[ctx.status];
     run_log(&ctx, "END %s: %s%s%s (%.2f s)", name, res_status_name(st),
@@ -320,6 +394,8 @@ static void run_case(struct job *j, struct job_case *c, unsigned slot)
     pthread_mutex_lock(&j->lock);
     if (j->o->failfast && !res_status_ok(st))
         j->stop = true;
+    if (j->cur_name == name)    /* the worker frees it after we return */
+        j->cur_name = NULL;
     pthread_mutex_unlock(&j->lock);
     free(ctx.reason);
     free(ctx.fail_type);
@@ -332,7 +408,7 @@ static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index,
     int r = 0;
     while (!j->stop && !g_cancel && (r = cfg_iter_next(j->it, k)) == 1) {
         long g = j->gen++;
-        if (!selected(j, g, cfg_case_name(*k)))
+        if (!selected(j, g, case_name(j, *k)))
             continue;
         *index = ++j->index;
         *gen = g;
@@ -346,12 +422,6 @@ static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index,
     return false;
 }
 
-struct worker {
-    struct job *job;
-    unsigned slot;
-    pthread_t tid;
-};
-
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -362,14 +432,14 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&j->lock);
         bool got = next_case(j, &k, &c.index, &c.gen);
         if (got) {
-            c.name = xstrdup(cfg_case_name(k));
-            c.shortname = xstrdup(cfg_case_shortname(k));
+            c.name = xstrdup(case_name(j, k));
+            c.shortname = xstrdup(case_shortname(j, k));
             c.params = merged_params(j, k);
         }
         pthread_mutex_unlock(&j->lock);
         if (!got)
             break;
-        run_case(j, &c, w->slot);
+        run_case(j, &c, w);
         free(c.name);
         free(c.shortname);
         params_free(c.params);
@@ -381,9 +451,13 @@ static void *worker_main(void *arg)
 static void *ticker_main(void *arg)
 {
     struct job *j = arg;
-    while (!j->stop) {
+    for (unsigned tick = 0;; tick++) {
         pthread_mutex_lock(&j->lock);
-        if (j->cur_name && j->done < j->total) {
+        if (j->watch_stop) {
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        if (tick % 10 == 0 && j->cur_name && j->done < j->total) {
             double el = run_now() - j->cur_start;
             double eta = res_eta(j->done_time, j->done, j->total, el);
             char *line = res_progress_live(j->done + 1, j->total, j->cur_name, el, eta, 0);
@@ -392,7 +466,35 @@ static void *ticker_main(void *arg)
             free(line);
         }
         pthread_mutex_unlock(&j->lock);
-        sleep(1);
+        usleep(100 * 1000);     /* a 1 s refresh, but a quick exit */
+    }
+    return NULL;
+}
+
+/* Sets each worker's cancel flag when its test must stop (signal, test_timeout) or
+ * its cleanup must (second SIGINT, cleanup time).  50 ms granularity. */
+static void *watchdog_main(void *arg)
+{
+    struct job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        if (j->watch_stop) {
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        double now = run_now();
+        for (long i = 0; i < j->nworkers; i++) {
+            struct worker *w = &j->workers[i];
+            bool late = w->deadline > 0 && now >= w->deadline;
+            if (w->phase == SLOT_TEST && (g_cancel || late) && !w->cancel) {
+                w->cancel = 1;
+                w->timed_out = !g_cancel;
+            } else if (w->phase == SLOT_CLEANUP && (g_cleanup_cancel || late)) {
+                w->cancel = 1;
+            }
+        }
+        pthread_mutex_unlock(&j->lock);
+        usleep(50 * 1000);
     }
     return NULL;
 }
@@ -408,8 +510,8 @@ static void skipped_rest(struct job *j)
     j->stop = false;
     while (next_case(j, &k, &index, &gen)) {
         struct res_test_info ti = { .index = index, .gen_index = gen,
-                                    .name = cfg_case_name(k),
-                                    .shortname = cfg_case_shortname(k) };
+                                    .name = case_name(j, k),
+                                    .shortname = case_shortname(j, k) };
         struct res_test *rt = res_test_start(j->res, &ti);
         if (rt)
             res_test_end(rt, RES_SKIP, NULL, "not run: an earlier test failed (--failfast)", 0);
@@ -424,10 +526,10 @@ static int dry_run(struct job *j)
     unsigned index = 0;
     int r;
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (!selected(j, gen++, cfg_case_name(k)))
+        if (!selected(j, gen++, case_name(j, k)))
             continue;
         struct params *p = merged_params(j, k);
-        printf("(%u/%u) %s\n", ++index, j->total, cfg_case_name(k));
+        printf("(%u/%u) %s\n", ++index, j->total, case_name(j, k));
         for (size_t i = 0; i < params_count(p); i++) {
             const char *key = params_key_at(p, i);
             printf("    %s = %s\n", key,
@@ -449,11 +551,21 @@ static int run_all(struct job *j)
     if (jobs < 1)
         jobs = 1;
     struct worker *w = xcalloc((size_t)jobs, sizeof(*w));
-    pthread_t ticker;
+    pthread_t ticker, watchdog;
     bool ticking = j->tty && pthread_create(&ticker, NULL, ticker_main, j) == 0;
     j->it = cfg_iter_new(j->cfg);
-    for (long i = 0; i < jobs; i++) {
+    for (long i = 0; i < jobs; i++)
         w[i] = (struct worker){ .job = j, .slot = (unsigned)i };
+    j->workers = w;
+    j->nworkers = jobs;
+    /* no watchdog, no timeouts or signals: run nothing rather than run unstoppable */
+    bool watching = pthread_create(&watchdog, NULL, watchdog_main, j) == 0;
+    if (!watching) {
+        fprintf(stderr, "vtrun: cannot start the watchdog thread\n");
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+        jobs = 0;
+    }
+    for (long i = 0; i < jobs; i++) {
         if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0) {
             fprintf(stderr, "vtrun: cannot start worker %ld\n", i);
             jobs = i;
@@ -462,10 +574,15 @@ static int run_all(struct job *j)
     }
     for (long i = 0; i < jobs; i++)
         pthread_join(w[i].tid, NULL);
-    skipped_rest(j);
-    j->stop = true;
+    pthread_mutex_lock(&j->lock);
+    j->watch_stop = true;       /* stops the watchdog and the ticker */
+    pthread_mutex_unlock(&j->lock);
+    if (watching)
+        pthread_join(watchdog, NULL);
     if (ticking)
         pthread_join(ticker, NULL);
+    skipped_rest(j);
+    j->stop = true;
     cfg_iter_free(j->it);
     free(w);
     return 0;
@@ -489,14 +606,16 @@ int run_job(const struct run_opts *o)
         fprintf(stderr, "vtrun: no --config FILE given (try 'vtrun --help')\n");
         goto cleanup;
     }
+    j.noname = config_stem(o->config);
     j.cfg = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!j.cfg) {
         fprintf(stderr, "%s\n", err_msg());
         goto cleanup;
     }
     if (o->rerun_failed) {
+        /* SKIP too: what --failfast did not run has not passed either */
         j.rerun = res_read_names(o->rerun_failed, (1u << RES_FAIL) | (1u << RES_ERROR)
-                                 | (1u << RES_INTERRUPTED));
+                                 | (1u << RES_INTERRUPTED) | (1u << RES_SKIP));
         if (!j.rerun) {
             fprintf(stderr, "vtrun: %s\n", err_msg());
             goto cleanup;
@@ -552,6 +671,7 @@ cleanup:
     if (j.res)
         res_job_free(j.res);
     params_strv_free(j.rerun);
+    free(j.noname);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

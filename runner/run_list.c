@@ -8,6 +8,9 @@
  * line or half a case on stdout.  SIGINT sets cfg_cancel (the engine then stops even
  * inside a huge product with no surviving case) and the listing ends with status 130;
  * a second SIGINT kills the process the default way.
+ *
+ * --shard I/N applies here as in a job (the k-th case, k from 0, is shard k mod N + 1),
+ * so `--list --shard I/N` shows exactly what that shard's job runs.
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
@@ -68,11 +71,19 @@ static int status_of_failure(void)
     return RUN_EXIT_USAGE;
 }
 
-static int count(const struct cfg *c)
+/* Is the k-th case (generation order, from 0) in the selected shard? */
+static bool in_shard(const struct run_opts *o, long long k)
+{
+    return !o->shard_count || k % o->shard_count == o->shard_index - 1;
+}
+
+static int count(const struct run_opts *o, const struct cfg *c)
 {
     long long n = cfg_count(c);
     if (n < 0)
         return status_of_failure();
+    if (o->shard_count)     /* k = I-1, I-1+N, ... below n */
+        n = n >= o->shard_index ? (n - o->shard_index) / o->shard_count + 1 : 0;
     printf("%lld\n", n);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "vtrun: writing the count: %s\n", strerror(errno));
@@ -87,10 +98,13 @@ static int stream(const struct run_opts *o, const struct cfg *c)
     bool dump = o->action == RUN_ACTION_DUMP;
     struct cfg_iter *it = dump ? cfg_iter_new(c) : cfg_iter_new_names(c);
     const struct cfg_case *k;
+    long long gen = 0;
     int r;
 
     strbuf_grow(&out, FLUSH_AT + 4096);
     while ((r = cfg_iter_next(it, &k)) == 1) {
+        if (!in_shard(o, gen++))
+            continue;
         if (dump)
             cfg_case_dump(k, &out);
         else {
@@ -124,7 +138,7 @@ int run_list(const struct run_opts *o)
     struct cfg *c = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!c)
         return status_of_failure();
-    int rc = o->action == RUN_ACTION_COUNT ? count(c) : stream(o, c);
+    int rc = o->action == RUN_ACTION_COUNT ? count(o, c) : stream(o, c);
     cfg_free(c);
     return rc;
 }

@@ -211,14 +211,15 @@ static const struct run_opt opts[] = {
     { "settings", "FILE", "settings read after the standard ones (vtrun config)", set_str, FIELD(settings) },
     { "backend", "NAME", "backend, libvirt or qemu (over the case's vm_type)",
       set_str, FIELD(backend) },
-    { "shard", "I/N", "run shard I of N (case k is in shard k mod N + 1)", set_shard, 0 },
+    { "shard", "I/N", "run or list shard I of N (case k: shard k mod N + 1)",
+      set_shard, 0 },
     { "jobs", "N", "run N cases in parallel (default: settings, 1)",
       set_jobs, 0 },
     { "dry-run", NULL, "list the cases to run with params; touch nothing",
       set_flag, FIELD(dry_run) },
     { "failfast", NULL, "stop after the first test that does not pass", set_flag,
       FIELD(failfast) },
-    { "rerun-failed", "JSON", "run only the cases that did not pass in JSON",
+    { "rerun-failed", "JSON", "rerun what did not pass in JSON (SKIP included)",
       set_str, FIELD(rerun_failed) },
     { "list-types", NULL, "print the test types and their params", set_stop,
       RUN_ACTION_LIST_TYPES },
@@ -305,6 +306,9 @@ void run_opts_help(FILE *out)
     fputs("usage: vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
           "             (--list [--short] | --count | --dump) [--defaults] [--expand NAMES]\n"
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
+          "             [--settings FILE] [--shard I/N] [--jobs N] [--dry-run] [--failfast]\n"
+          "             [--rerun-failed JSON] [--backend NAME]\n"
+          "       vtrun --list-types\n"
           "       vtrun merge DIR... --out DIR\n"
           "       vtrun config [--settings FILE]\n"
           "       vtrun cfg-dump CFG [STATEMENT]...\n"

@@ -50,7 +50,11 @@ static char **str_at(void *base, size_t off)
 void run_settings_init(struct run_settings *s)
 {
     memset(s, 0, sizeof(*s));
-    s->results_dir = xstrdup("vtrun-results");
+    /* avocado's ~/avocado/job-results, not a relative "results": run from the source
+     * tree, that would write jobs into its results/ module */
+    const char *home = getenv("HOME");
+    s->results_dir = home && *home ? xasprintf("%s/vtrun/job-results", home)
+                                   : xstrdup("/var/tmp/vtrun/job-results");
     s->backend = xstrdup("libvirt");
     s->images_base_dir = xstrdup("images");
     s->test_timeout = 1800;

@@ -7,7 +7,7 @@
  * Settings are defaults: a case's params win (e.g. migrate_dest_host or
  * virsh_migrate_desturi in a config override the settings' hosts).
  *
- *   results_dir = "...";  backend = "libvirt";  images_base_dir = "...";
+ *   results_dir = "...";  (default ~/vtrun/job-results)  backend = "libvirt";  images_base_dir = "...";
  *   test_timeout = 1800;  jobs = 1;
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22; }, ... );

@@ -19,6 +19,9 @@ static const struct run_param_doc migrate_params[] = {
     { "virsh_migrate_back", "no", "yes: migrate back to the source after the hop" },
     { "virsh_migrate_timeout", "0", "seconds before a hop is aborted (0: none)" },
     { "login_timeout", "240", "seconds to wait for an SSH login" },
+    { "virsh_migrate_desturi", NULL, "destination libvirt URI, over the settings' second host" },
+    { "virsh_migrate_migrateuri", NULL, "migration data URI to the destination (tcp://...)" },
+    { "migrate_dest_host", NULL, "destination: a settings host name, else qemu+ssh://NAME" },
     { NULL, NULL, NULL },
 };
 

@@ -344,11 +344,15 @@ START_TEST(test_empty_expand_exits_2)
 }
 END_TEST
 
-START_TEST(test_running_a_job_is_not_implemented_yet)
+/* Jobs themselves are tested on the lab (tests/e2e/test_runner*.c); here only that
+ * the job path is reached and --dry-run runs nothing. */
+START_TEST(test_dry_run_lists_the_job_without_running_it)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg");
-    ck_assert_int_eq(r.status, 2);
-    ck_assert_ptr_nonnull(strstr(r.err.buf, "not implemented"));
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--dry-run");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "(1/10) "));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "(10/10) "));
+    ck_assert_ptr_null(strstr(r.out.buf, "JOB ID"));
     run_release(&r);
 }
 END_TEST
@@ -755,7 +759,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_listing_needs_config);
     tcase_add_test(tc, test_config_given_twice_exits_2);
     tcase_add_test(tc, test_empty_expand_exits_2);
-    tcase_add_test(tc, test_running_a_job_is_not_implemented_yet);
+    tcase_add_test(tc, test_dry_run_lists_the_job_without_running_it);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config_errors");

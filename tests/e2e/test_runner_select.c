@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtrun jobs without VMs: statuses and exit bits (unknown type → ERROR, unmet needs →
+ * CANCEL, settings and config errors → 2 with FILE:LINE), selection (--shard union on
+ * the repository's configs, --dry-run, --failfast, --rerun-failed), `vtrun merge` of
+ * two shards, --list-types and `vtrun config`.  Cases here end before any VM starts,
+ * so the whole program takes seconds; it still runs the real binary on the lab's
+ * settings (tests/e2e/run sets VTRUN and VTRUN_SETTINGS).
+ */
+#include "tests/e2e_util.h"
+
+#include <check.h>
+
+static struct eu E;
+
+static void setup(void)
+{
+    eu_init(&E);
+}
+
+static void teardown(void)
+{
+    eu_free(&E);
+}
+
+/* Write `text` to E.dir/name; returns the path (owned). */
+static char *cfg_file(const char *name, const char *text)
+{
+    char *p = xasprintf("%s/%s", E.dir, name);
+    eu_write(p, text);
+    return p;
+}
+
+static char *latest_job(void)
+{
+    char *job = eu_job_dir(&E);
+    ck_assert_msg(job != NULL, "no job directory under %s\n%s\n%s", E.results, E.out, E.err);
+    return job;
+}
+
+/* Names of results.json's tests, one per line, in file order. */
+static char *json_names(const char *job)
+{
+    json_t *r = eu_results_json(job), *t;
+    struct strbuf sb = STRBUF_INIT;
+    size_t i;
+    json_array_foreach(json_object_get(r, "tests"), i, t)
+        strbuf_addf(&sb, "%s\n", eu_jstr(t, "name"));
+    json_decref(r);
+    return strbuf_detach(&sb, NULL);
+}
+
+/* ---- statuses and exit bits ---- */
+
+START_TEST(test_unknown_type_is_error_naming_the_known_types_exit_bit_1)
+{
+    char *cfg = cfg_file("x.cfg", "type = x\nvms = vm1\n");
+    eu_vtrun(&E, 60, "--config", cfg);
+    ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "ERROR 1 |"), "%s", E.out);
+    char *job = latest_job();
+    json_t *r = eu_results_json(job);
+    json_t *t = json_array_get(json_object_get(r, "tests"), 0);
+    ck_assert_str_eq(eu_jstr(t, "status"), "ERROR");
+    const char *why = eu_jstr(t, "fail_reason");
+    ck_assert_msg(strstr(why, "unknown test type 'x' (known: ") && strstr(why, "boot")
+                  && strstr(why, "migrate"), "reason: %s", why);
+    ck_assert_int_eq(eu_jint(r, "errors"), 1);
+    eu_assert_junit(job);
+    json_decref(r);
+    free(job);
+    free(cfg);
+}
+END_TEST
+
+START_TEST(test_boot_with_empty_vms_is_cancel_and_exit_0)
+{
+    char *cfg = cfg_file("c.cfg", "type = boot\nvms =\n");
+    eu_vtrun(&E, 60, "--config", cfg);
+    ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "CANCEL 1\n"), "%s", E.out);
+    char *job = latest_job();
+    json_t *r = eu_results_json(job);
+    json_t *t = json_array_get(json_object_get(r, "tests"), 0);
+    ck_assert_str_eq(eu_jstr(t, "status"), "CANCEL");
+    ck_assert_msg(strstr(eu_jstr(t, "fail_reason"), "vms"), "%s", eu_jstr(t, "fail_reason"));
+    eu_assert_junit(job);
+    json_decref(r);
+    free(job);
+    free(cfg);
+}
+END_TEST
+
+START_TEST(test_settings_errors_exit_2_with_file_and_line)
+{
+    static const char *const bad[] = {
+        "# line 1\nbogus = 1;\n",                          /* unknown key, line 2 */
+        "# line 1\njobs = \"two\";\n",                     /* wrong type */
+        "# line 1\nhosts = ( { name = \"a\"; port = 1; } );\n", /* unknown host key */
+        "# line 1\njobs = ;\n",                             /* syntax error */
+    };
+    char *cfg = cfg_file("x.cfg", "type = x\n");
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        eu_write(E.settings, bad[i]);
+        eu_vtrun(&E, 60, "--config", cfg);
+        ck_assert_msg(E.status == 2, "settings %zu: exit %d\n%s", i, E.status, E.err);
+        char *where = xasprintf("%s:2:", E.settings);
+        ck_assert_msg(strstr(E.err, where), "settings %zu: no '%s' in: %s", i, where, E.err);
+        free(where);
+        ck_assert_msg(!strstr(E.out, "JOB ID"), "a job ran despite the settings error");
+        /* vtrun config reports the same error */
+        eu_run(&E, false, 60, EU_ARGS("config", "--settings", E.settings));
+        ck_assert_msg(E.status == 2 && strstr(E.err, ":2:"), "config: %d %s", E.status, E.err);
+    }
+    free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_errors_exit_2_with_file_and_line)
+{
+    char *cfg = cfg_file("bad.cfg", "type = x\nvariants:\n    - a:\n  include nosuch.cfg\n");
+    eu_vtrun(&E, 60, "--config", cfg);
+    ck_assert_msg(E.status == 2, "exit %d\n%s", E.status, E.err);
+    ck_assert_msg(strstr(E.err, "bad.cfg:"), "no FILE:LINE in: %s", E.err);
+    ck_assert_msg(!eu_exists(E.results), "a results directory was made for a config error");
+    char *missing = xasprintf("%s/none.cfg", E.dir);
+    eu_vtrun(&E, 60, "--config", missing);
+    ck_assert_msg(E.status == 2, "missing config: exit %d\n%s", E.status, E.err);
+    eu_vtrun(&E, 60, "--config", "examples/boot.cfg", "--set", "vms = = =\n  - broken");
+    ck_assert_msg(E.status == 2, "bad --set: exit %d\n%s", E.status, E.err);
+    free(missing);
+    free(cfg);
+}
+END_TEST
+
+/* ---- selection ---- */
+
+/* Each shard of N lists exactly the cases k = I-1, I-1+N, ... of the full list, so
+ * the shards together are the whole list, no case twice, in any order of shards. */
+static void assert_shards_partition(const char *cfg, unsigned n)
+{
+    eu_vtrun(&E, 120, "--config", cfg, "--list");
+    ck_assert_msg(E.status == 0, "%s: %s", cfg, E.err);
+    char *full = xstrdup(E.out);
+    size_t total = ru_count(full, "\n");
+    ck_assert_msg(total > 0, "%s lists nothing", cfg);
+    struct strbuf *want = xcalloc(n, sizeof(*want));
+    for (unsigned i = 0; i < n; i++)
+        strbuf_init(&want[i], 0);
+    size_t k = 0;
+    for (char *l = full, *e; *l; l = e + 1, k++) {
+        e = strchr(l, '\n');
+        strbuf_add(&want[k % n], l, (size_t)(e - l) + 1);
+    }
+    size_t seen = 0;
+    for (unsigned i = 1; i <= n; i++) {
+        char shard[16], count[32];
+        snprintf(shard, sizeof(shard), "%u/%u", i, n);
+        eu_vtrun(&E, 120, "--config", cfg, "--list", "--shard", shard);
+        ck_assert_msg(E.status == 0, "%s shard %s: %s", cfg, shard, E.err);
+        ck_assert_msg(!strcmp(E.out, want[i - 1].buf), "%s shard %s is not cases %u, %u+%u, "
+                      "...:\n%.2000s\nwanted:\n%.2000s", cfg, shard, i - 1, i - 1, n, E.out,
+                      want[i - 1].buf);
+        seen += ru_count(E.out, "\n");
+        eu_vtrun(&E, 60, "--config", cfg, "--count", "--shard", shard);
+        snprintf(count, sizeof(count), "%zu\n", ru_count(want[i - 1].buf, "\n"));
+        ck_assert_msg(!strcmp(E.out, count), "%s --count --shard %s: %s, want %s", cfg, shard,
+                      E.out, count);
+    }
+    ck_assert_int_eq(seen, total);
+    for (unsigned i = 0; i < n; i++)
+        strbuf_release(&want[i]);
+    free(want);
+    free(full);
+}
+
+START_TEST(test_shard_union_is_the_whole_set_on_the_repository_configs)
+{
+    static const char *const cfgs[] = {
+        "examples/boot.cfg", "examples/migrate.cfg", "examples/migrate_stress.cfg",
+        "tests/cfg/basic.cfg", "tests/cfg/defaults.cfg",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cfgs); i++)
+        assert_shards_partition(cfgs[i], 3);
+    assert_shards_partition("examples/migrate_stress.cfg", 7);
+}
+END_TEST
+
+/* --dry-run with --shard selects what --list --shard lists, in the same order, with
+ * "(i/N) name" and the resolved params; and it touches nothing. */
+START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
+{
+    for (unsigned i = 1; i <= 3; i++) {
+        char shard[16];
+        snprintf(shard, sizeof(shard), "%u/3", i);
+        eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--list", "--shard", shard);
+        char *listed = xstrdup(E.out);
+        eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--dry-run", "--shard", shard);
+        ck_assert_msg(E.status == 0, "exit %d: %s", E.status, E.err);
+        struct strbuf names = STRBUF_INIT;
+        size_t n = ru_count(listed, "\n"), idx = 0;
+        for (char *l = E.out, *e; *l; l = e + 1) {
+            e = strchr(l, '\n');
+            ck_assert(e != NULL);
+            if (*l == '(') {
+                char want[32];
+                snprintf(want, sizeof(want), "(%zu/%zu) ", ++idx, n);
+                ck_assert_msg(!strncmp(l, want, strlen(want)), "line %.*s", (int)(e - l), l);
+                const char *name = l + strlen(want);
+                strbuf_add(&names, name, (size_t)(e - name) + 1);
+            } else {
+                ck_assert_msg(!strncmp(l, "    ", 4), "param line %.*s", (int)(e - l), l);
+            }
+        }
+        ck_assert_str_eq(names.buf, listed);
+        /* the lab's secrets stay hidden */
+        ck_assert_msg(strstr(E.out, "    password = ****\n"), "password not masked");
+        ck_assert_msg(strstr(E.out, "    type = migrate\n"), "params missing");
+        strbuf_release(&names);
+        free(listed);
+    }
+    ck_assert_msg(!eu_exists(E.results), "--dry-run created %s", E.results);
+}
+END_TEST
+
+static const char *const mixed_cfg =
+    "vms =\n"
+    "variants:\n"
+    "    - a:\n"
+    "        type = boot\n"
+    "    - b:\n"
+    "        type = nosuch\n"
+    "    - c:\n"
+    "        type = boot\n"
+    "    - d:\n"
+    "        type = nosuch\n";
+
+START_TEST(test_failfast_stops_at_the_first_failure_and_lists_the_rest_as_skip)
+{
+    char *cfg = cfg_file("m.cfg", mixed_cfg);
+    eu_vtrun(&E, 60, "--config", cfg, "--failfast");
+    ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    char *job = latest_job();
+    json_t *r = eu_results_json(job);
+    static const char *const want[][2] = {
+        { "a", "CANCEL" }, { "b", "ERROR" }, { "c", "SKIP" }, { "d", "SKIP" },
+    };
+    ck_assert_int_eq(json_array_size(json_object_get(r, "tests")), 4);
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        json_t *t = eu_jtest(r, want[i][0]);
+        ck_assert_msg(t != NULL, "no test %s in results.json", want[i][0]);
+        ck_assert_msg(!strcmp(eu_jstr(t, "status"), want[i][1]), "%s: %s, want %s",
+                      want[i][0], eu_jstr(t, "status"), want[i][1]);
+    }
+    ck_assert_msg(strstr(eu_jstr(eu_jtest(r, "c"), "fail_reason"), "failfast"), "reason");
+    ck_assert_int_eq(eu_jint(r, "skip"), 2);
+    ck_assert_msg(!strstr(E.out, ") c:"), "c ran:\n%s", E.out);
+    eu_assert_junit(job);
+    json_decref(r);
+    free(job);
+    free(cfg);
+}
+END_TEST
+
+START_TEST(test_rerun_failed_runs_only_the_cases_that_did_not_pass)
+{
+    char *cfg = cfg_file("m.cfg", mixed_cfg);
+    eu_vtrun(&E, 60, "--config", cfg);
+    ck_assert_int_eq(E.status, 1);
+    char *first = latest_job();
+    char *json = xasprintf("%s/results.json", first);
+    eu_vtrun(&E, 60, "--config", cfg, "--rerun-failed", json);
+    ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    char *second = latest_job();
+    ck_assert_str_ne(first, second);
+    char *names = json_names(second);
+    ck_assert_str_eq(names, "b\nd\n");
+    /* after a failfast run the skipped cases are rerun too */
+    eu_vtrun(&E, 60, "--config", cfg, "--failfast");
+    char *third = latest_job(), *json3 = xasprintf("%s/results.json", third);
+    eu_vtrun(&E, 60, "--config", cfg, "--rerun-failed", json3);
+    char *fourth = latest_job(), *names4 = json_names(fourth);
+    ck_assert_str_eq(names4, "b\nc\nd\n");
+    eu_vtrun(&E, 60, "--config", cfg, "--rerun-failed", "/nonexistent/results.json");
+    ck_assert_msg(E.status == 2, "unreadable results.json: exit %d", E.status);
+    free(names4);
+    free(fourth);
+    free(json3);
+    free(third);
+    free(names);
+    free(second);
+    free(json);
+    free(first);
+    free(cfg);
+}
+END_TEST
+
+/* ---- merge ---- */
+
+START_TEST(test_merge_of_two_shards_lists_the_unsharded_cases_in_order)
+{
+    char *cfg = cfg_file("s.cfg",
+                         "type = boot\nvms =\n"
+                         "variants:\n    - x1:\n    - x2:\n    - x3:\n"
+                         "variants:\n    - y1:\n    - y2:\n");
+    eu_vtrun(&E, 60, "--config", cfg, "--list");
+    char *full = xstrdup(E.out);
+    ck_assert_int_eq(ru_count(full, "\n"), 6);
+    eu_vtrun(&E, 60, "--config", cfg, "--shard", "2/2");
+    ck_assert_msg(E.status == 0, "%s", E.err);
+    char *s2 = latest_job();
+    eu_vtrun(&E, 60, "--config", cfg, "--shard", "1/2");
+    ck_assert_msg(E.status == 0, "%s", E.err);
+    char *s1 = latest_job();
+    char *out = xasprintf("%s/merged", E.dir);
+    /* shards given in either order: the merge orders by generation index */
+    eu_run(&E, false, 60, EU_ARGS("merge", s2, s1, "--out", out));
+    ck_assert_msg(E.status == 0, "merge: exit %d %s", E.status, E.err);
+    char *names = json_names(out);
+    ck_assert_str_eq(names, full);
+    json_t *r = eu_results_json(out);
+    ck_assert_int_eq(eu_jint(r, "total"), 6);
+    ck_assert_int_eq(eu_jint(r, "cancel"), 6);
+    ck_assert_int_eq(json_array_size(json_object_get(r, "suites")), 2);
+    eu_assert_junit(out);
+    char *html = xasprintf("%s/results.html", out);
+    ck_assert_msg(eu_exists(html), "no merged results.html");
+    char *xml = xasprintf("%s/results.xml", out), *xt = ru_read(xml);
+    ck_assert_int_eq(ru_count(xt, "<testsuite "), 2);
+    ck_assert_int_eq(ru_count(xt, "<testcase "), 6);
+    eu_run(&E, false, 60, EU_ARGS("merge", "--out", out));
+    ck_assert_int_eq(E.status, 2);
+    free(xt);
+    free(xml);
+    free(html);
+    json_decref(r);
+    free(names);
+    free(out);
+    free(s1);
+    free(s2);
+    free(full);
+    free(cfg);
+}
+END_TEST
+
+/* ---- the tables ---- */
+
+START_TEST(test_list_types_prints_each_type_with_needs_and_params)
+{
+    eu_run(&E, false, 60, EU_ARGS("--list-types"));
+    ck_assert_int_eq(E.status, 0);
+    ck_assert_msg(strstr(E.out, "boot\n") && strstr(E.out, "migrate\n"), "%s", E.out);
+    ck_assert_msg(strstr(E.out, "needs: two hosts"), "%s", E.out);
+    ck_assert_msg(strstr(E.out, "login_timeout") && strstr(E.out, "[default: "), "%s", E.out);
+}
+END_TEST
+
+START_TEST(test_config_command_prints_each_setting_with_its_source)
+{
+    eu_run(&E, false, 60, EU_ARGS("config", "--settings", E.settings));
+    ck_assert_msg(E.status == 0, "%s", E.err);
+    char *line = xasprintf("\"%s\";    # %s:1\n", E.results, E.settings);
+    ck_assert_msg(strstr(E.out, line), "no '%s' in:\n%s", line, E.out);
+    const char *lab = getenv("VTRUN_SETTINGS");
+    ck_assert_msg(strstr(E.out, lab), "the lab's settings are not named:\n%s", E.out);
+    ck_assert_msg(strstr(E.out, "test_timeout     = 1800;    # default"), "%s", E.out);
+    ck_assert_msg(!strstr(E.out, "hEXO") && strstr(E.out, "password = \"****\""),
+                  "password shown:\n%s", E.out);
+    free(line);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("runner-select");
+    TCase *tc = tcase_create("no-vms");
+    SRunner *sr;
+    int failed;
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 150);
+    tcase_add_test(tc, test_unknown_type_is_error_naming_the_known_types_exit_bit_1);
+    tcase_add_test(tc, test_boot_with_empty_vms_is_cancel_and_exit_0);
+    tcase_add_test(tc, test_settings_errors_exit_2_with_file_and_line);
+    tcase_add_test(tc, test_config_errors_exit_2_with_file_and_line);
+    tcase_add_test(tc, test_shard_union_is_the_whole_set_on_the_repository_configs);
+    tcase_add_test(tc, test_dry_run_shard_selects_the_listed_cases_and_touches_nothing);
+    tcase_add_test(tc, test_failfast_stops_at_the_first_failure_and_lists_the_rest_as_skip);
+    tcase_add_test(tc, test_rerun_failed_runs_only_the_cases_that_did_not_pass);
+    tcase_add_test(tc, test_merge_of_two_shards_lists_the_unsharded_cases_in_order);
+    tcase_add_test(tc, test_list_types_prints_each_type_with_needs_and_params);
+    tcase_add_test(tc, test_config_command_prints_each_setting_with_its_source);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
