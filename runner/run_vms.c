@@ -202,13 +202,40 @@ static void unique_clone_names(struct run_vms *vms)
 {
     struct params *p = P(vms)->p;
     struct run_ctx *ctx = vms->ctx;
-    if (params_get_bool(p, "keep_image_clones", false, NULL))
-        return;
+    bool keep = params_get_bool(p, "keep_image_clones", false, NULL);
     char **images = params_objects(p, "master_images_clone");
     for (size_t i = 0; images[0] && i < vms->n; i++) {
         const char *vm = vms->vm[i].name;
         char *key = xasprintf("image_name_%s", vm);
-        if (!params_get(p, key)) {
+        if (params_get(p, key)) {
+            /* the config names the clone (image_name_vmsN, the balamuruhans top-file
+             * shape) but not its master: clone the image the case names for every VM,
+             * not the clone itself */
+            struct params *vp = params_object(p, vm);
+            struct params *vip = params_object(vp, images[0]);
+            struct params *ip = params_object(p, images[0]);
+            const char *master = params_get(vip, "master_image_name");
+            if (!master && params_get(ip, "image_name")) {
+                master = params_get(ip, "image_name");
+                char *mkey = xasprintf("master_image_name_%s", vm);
+                params_set(p, mkey, master);
+                free(mkey);
+            }
+            /* a relative clone name with no images_base_dir lives beside an absolute
+             * master (where avocado-vt's images_base_dir puts both): the daemons cannot
+             * resolve a path relative to vtrun's working directory */
+            const char *clone = params_get(p, key);
+            const char *slash = master ? strrchr(master, '/') : NULL;
+            if (slash && clone[0] != '/' && master[0] == '/'
+                && !params_get(vip, "images_base_dir")) {
+                char *abs = xasprintf("%.*s/%s", (int)(slash - master), master, clone);
+                params_set(p, key, abs);
+                free(abs);
+            }
+            params_free(ip);
+            params_free(vip);
+            params_free(vp);
+        } else if (!keep) {
             struct params *vp = params_object(p, vm);
             struct params *ip = params_object(vp, images[0]);
             char *name = xasprintf("%s_%s-%.7s-%u", params_get_or(ip, "image_name", "image"),
