@@ -698,60 +698,21 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     return failed;
 }
 
-/* ---- post-check environment over the VM set --------------------------------------------- */
+/* ---- post-checks ---------------------------------------------------------------------- */
 
-struct pc_ud {
-    struct run_ctx *ctx;
-    struct ms_state *st;
-};
-
-static int pc_state(void *ud, size_t vm, int host, enum be_state *out)
-{
-    struct pc_ud *u = ud;
-    struct run_vms *v = &u->st->vms;
-    if (!v->hosts || !v->hosts[host]) {
-        err_set("host %s not connected", host_name(u->ctx, host));
-        return -1;
-    }
-    return v->be->state(v->hosts[host], v->vm[vm].domain, out);
-}
-
-static int pc_console(void *ud, size_t vm)
-{
-    struct pc_ud *u = ud;
-    return run_vms_console_crash(&u->st->vms, vm);
-}
-
-static int pc_login(void *ud, size_t vm, double timeout_s)
-{
-    struct pc_ud *u = ud;
-    return run_vms_wait_login(&u->st->vms, vm, timeout_s);
-}
-
-static int pc_exec(void *ud, size_t vm, const char *cmd, double timeout_s, struct strbuf *out,
-                   int *status)
-{
-    struct pc_ud *u = ud;
-    return run_vms_exec(&u->st->vms, vm, cmd, timeout_s, out, status);
-}
-
-static int pc_uptime(void *ud, size_t vm, double *up)
-{
-    struct pc_ud *u = ud;
-    return run_vms_uptime(&u->st->vms, vm, up);
-}
-
+/* The ping check of the post-checks: from the target host (over ssh when it is a
+ * remote machine), the rest of the environment is the VM set's (env.ud = &st->vms). */
 static int pc_ping(void *ud, size_t vm, int host, unsigned count)
 {
-    struct pc_ud *u = ud;
-    const char *addr = u->st->vms.vm[vm].address;
+    struct run_vms *vms = ud;
+    const char *addr = vms->vm[vm].address;
     if (!addr) {
-        err_set("%s: guest address unknown", u->st->vms.vm[vm].name);
+        err_set("%s: guest address unknown", vms->vm[vm].name);
         return -1;
     }
     /* an address, not an option or a word for the remote shell */
     if (strspn(addr, "0123456789abcdefABCDEF.:") != strlen(addr)) {
-        err_set("%s: '%s' is not an IP address", u->st->vms.vm[vm].name, addr);
+        err_set("%s: '%s' is not an IP address", vms->vm[vm].name, addr);
         return -1;
     }
     char cnt[16];
@@ -760,25 +721,14 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
                            (char *)addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    int r = host_run(u->ctx, host, argv, 10.0 + count, &out, &status);
+    int r = host_run(vms->ctx, host, argv, 10.0 + count, &out, &status);
     if (r == 0 && status) {
-        err_set("ping %s from %s: exit %d: %s", addr, host_name(u->ctx, host), status, out.buf);
+        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->ctx, host), status,
+                out.buf);
         r = -1;
     }
     strbuf_release(&out);
     return r;
-}
-
-static bool pc_should_stop(void *ud)
-{
-    struct pc_ud *u = ud;
-    return run_should_stop(u->ctx);
-}
-
-static void pc_log(void *ud, const char *line)
-{
-    struct pc_ud *u = ud;
-    run_log(u->ctx, "%s", line);
 }
 
 /* `after_hop_guest_cmd`: fault injection for tests (e.g. a guest panic right after
@@ -794,7 +744,7 @@ static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct
             size_t i = hop->waves[wv].moves[k].vm;
             int status = -1;
             run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
-            if (run_vms_exec(&st->vms, i, cmd, 5, NULL, &status) < 0)
+            if (run_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
                 run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
                         err_msg());
         }
@@ -803,25 +753,20 @@ static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct
 static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                        const struct virt_mig_hop *hop)
 {
-    struct pc_ud ud = { ctx, st };
-    struct virt_pc_env env = { &ud, pc_state, pc_console, pc_login, pc_exec, pc_uptime,
-                               pc_ping, pc_should_stop };
+    struct virt_pc_env env;
+    run_vms_postcheck_env(&st->vms, &env);
+    env.ping = pc_ping;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
             const struct virt_mig_move *mv = &hop->waves[wv].moves[k];
             struct virt_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
                                      st->uptime[mv->vm], ++st->hop_serial };
-            struct strbuf why = STRBUF_INIT;
-            int r = virt_postcheck_run(&env, &st->pc, &pv, &why, pc_log, &ud);
+            int r = run_vms_postcheck(&st->vms, &env, &st->pc, &pv);
             st->uptime[mv->vm] = pv.uptime_before;
-            if (r < 0) {
-                run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
-                         pv.name, hopno, host_name(ctx, mv->from), host_name(ctx, mv->to),
-                         why.buf);
-                strbuf_release(&why);
-                return -1;
-            }
-            strbuf_release(&why);
+            if (r < 0)
+                return run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
+                                pv.name, hopno, host_name(ctx, mv->from),
+                                host_name(ctx, mv->to), err_msg());
         }
     return 0;
 }
