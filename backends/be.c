@@ -4,7 +4,11 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 static const struct be_ops *const backends[] = {
     &be_libvirt_ops,
@@ -36,4 +40,102 @@ const char *be_state_name(enum be_state s)
         [BE_STATE_OTHER] = "other",
     };
     return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+void be_host_info_free(struct be_host_info *info)
+{
+    if (!info)
+        return;
+    free(info->hostname);
+    free(info->hypervisor);
+    free(info->arch);
+    free(info->host_uuid);
+    free(info->os_id);
+    free(info->os_version);
+    free(info->kernel_release);
+    free(info->host_cpu_model);
+    for (char **m = info->cpu_models; m && *m; m++)
+        free(*m);
+    free(info->cpu_models);
+    memset(info, 0, sizeof(*info));
+}
+
+/* "KEY=value" or KEY="value" of os-release */
+static char *os_release(const char *key)
+{
+    FILE *f = fopen("/etc/os-release", "r");
+    char line[256], *out = NULL;
+    size_t klen = strlen(key);
+
+    if (!f)
+        f = fopen("/usr/lib/os-release", "r");
+    while (f && !out && fgets(line, sizeof(line), f)) {
+        char *v;
+        if (strncmp(line, key, klen) || line[klen] != '=')
+            continue;
+        v = line + klen + 1;
+        v[strcspn(v, "\n")] = '\0';
+        if (*v == '"' || *v == '\'') {
+            char q = *v++;
+            v[strcspn(v, q == '"' ? "\"" : "'")] = '\0';
+        }
+        out = xstrdup(v);
+    }
+    if (f)
+        fclose(f);
+    return out;
+}
+
+static unsigned long long meminfo_kib(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long v = 0;
+    size_t klen = strlen(key);
+
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, key, klen) && line[klen] == ':') {
+            v = strtoull(line + klen + 1, NULL, 10);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+void be_host_info_local(struct be_host_info *info)
+{
+    struct utsname u;
+    char host[256];
+    FILE *f;
+    long n;
+
+    if (!info->hostname && gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        info->hostname = xstrdup(host);
+    }
+    if (uname(&u) == 0) {
+        if (!info->arch)
+            info->arch = xstrdup(u.machine);
+        info->kernel_release = xstrdup(u.release);
+    }
+    info->os_id = os_release("ID");
+    info->os_version = os_release("VERSION_ID");
+    if (!info->free_mem_bytes)
+        info->free_mem_bytes = meminfo_kib("MemAvailable") * 1024;
+    if (!info->total_mem_bytes)
+        info->total_mem_bytes = meminfo_kib("MemTotal") * 1024;
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!info->ncpus && n > 0)
+        info->ncpus = (unsigned)n;
+    f = info->host_cpu_model ? NULL : fopen("/proc/cpuinfo", "r");
+    while (f && !info->host_cpu_model && fgets(host, sizeof(host), f))
+        if (!strncmp(host, "model name", 10) && strchr(host, ':')) {
+            char *v = strchr(host, ':') + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = '\0';
+            info->host_cpu_model = xstrdup(v);
+        }
+    if (f)
+        fclose(f);
 }

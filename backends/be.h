@@ -19,6 +19,22 @@
  *    their own handles; opening is cheap (libvirt: one connection; qemu: nothing).
  *
  * Strings in the structs below are borrowed: the backend copies what it keeps.
+ *
+ * A hop on the lab (settings: hosts[i].uri / migrate_desturi / migrate_uri):
+ *
+ *   const struct be_ops *be = be_lookup(params_get(p, "vm_type"));  // "libvirt"
+ *   struct be_host *a = be->open(&(struct be_host_conf){ .uri = uri1 });
+ *   struct be_host *b = be->open(&(struct be_host_conf){ .uri = uri2,
+ *       .migrate_desturi = desturi2, .migrate_uri = "tcp://127.0.0.1" });
+ *   be->define(a, &spec); be->start(a, spec.name);
+ *   struct be_migrate_opts o = { .flags = BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_UNSAFE |
+ *       BE_MIG_PERSISTENT | BE_MIG_UNDEFINE_SOURCE, .timeout_s = 60, .cancel = &flag };
+ *   struct be_hop_metrics m;
+ *   if (be->migrate(a, b, spec.name, &o, &m) < 0) report(err_msg());
+ *   be->destroy(b, spec.name); be->undefine(b, spec.name); be->close(a); be->close(b);
+ *
+ * The qemu driver takes the same calls with uri "qemu:///local" for both handles
+ * (P2P/UNSAFE are meaningless there and ignored).
  */
 #ifndef VTRUN_BE_H
 #define VTRUN_BE_H
@@ -133,6 +149,32 @@ enum be_state {
 
 const char *be_state_name(enum be_state s);
 
+/* What a host is (for pre-migration checks; virt/virt_pmc.h's struct
+ * virt_pmc_host maps field by field).  Owned strings; unknown = NULL / 0.
+ * Versions are encoded like libvirt's: major * 1000000 + minor * 1000 + micro. */
+struct be_host_info {
+    char *hostname;
+    unsigned long long libvirt_version; /* the daemon's; 0 for the qemu driver */
+    char *hypervisor;                   /* "QEMU" */
+    unsigned long long hv_version;
+    char *arch;                         /* "x86_64" */
+    char *host_uuid;                    /* libvirt's host_uuid (distinct per lab host) */
+    /* OS facts: only when the host is this machine (qemu driver; libvirt URI
+     * without a host part) */
+    char *os_id;                        /* os-release ID, e.g. "debian" */
+    char *os_version;                   /* os-release VERSION_ID, e.g. "12" */
+    char *kernel_release;               /* uname -r */
+    unsigned long long free_mem_bytes;
+    unsigned long long total_mem_bytes;
+    unsigned ncpus;
+    char *host_cpu_model;               /* libvirt: capabilities' host CPU model */
+    char **cpu_models;                  /* usable guest CPU models, NULL-terminated */
+};
+
+void be_host_info_free(struct be_host_info *info);
+/* For drivers: fill the facts of this machine (OS, kernel, memory, CPUs). */
+void be_host_info_local(struct be_host_info *info);
+
 /* How to reach a host. */
 struct be_host_conf {
     const char *uri;             /* libvirt: connection URI; qemu: "qemu:///local" */
@@ -171,6 +213,8 @@ struct be_ops {
     int (*job_stats)(struct be_host *h, const char *vm, struct be_job_stats *out);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
+    /* Facts of the host (out is zeroed first; free with be_host_info_free). */
+    int (*host_info)(struct be_host *h, struct be_host_info *out);
     const char *(*uri)(struct be_host *h);
     void (*close)(struct be_host *h);
 };

@@ -26,6 +26,7 @@
  */
 #include "backends/be.h"
 #include "lib/err.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 
 #include <errno.h>
@@ -541,6 +542,19 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
         err_set("VM %s: %s: %s", spec->name, p->log_path, strerror(errno));
         goto fail;
     }
+    {
+        /* the exact command line heads QEMU's own log (shell-quoted by lib/spawn),
+         * so a start-up failure can be reproduced by hand */
+        struct spawn *c = spawn_newv((const char *const *)a.v);
+        struct strbuf line = STRBUF_INIT;
+        spawn_to_string(c, &line);
+        strbuf_addch(&line, '\n');
+        if (write(logfd, line.buf, line.len) < 0) {
+            /* a log we cannot write is no reason not to start */
+        }
+        strbuf_release(&line);
+        spawn_free(c);
+    }
     p->pid = fork();
     if (p->pid < 0) {
         err_set("VM %s: fork: %s", spec->name, strerror(errno));
@@ -562,6 +576,13 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     close(logfd);
     argv_free(&a);
     if (qmp_connect(p, mono() + START_TIMEOUT_S) < 0) {
+        /* QEMU listens on QMP before it loads kernel and disks: a start-up failure
+         * often shows as a closed connection; QEMU's own words are in its log */
+        if (proc_wait_exit(p, 2.0)) {
+            char *tail = log_tail(p->log_path);
+            err_set("QEMU exited during start-up: %s", tail);
+            free(tail);
+        }
         err_prefix("VM %s", spec->name);
         proc_kill(p);
         proc_free(p);
@@ -924,6 +945,41 @@ static int q_job_stats(struct be_host *h, const char *vm, struct be_job_stats *o
     return 0;
 }
 
+/* "QEMU emulator version 7.2.22 (Debian ...)" -> 7002022 */
+static unsigned long long qemu_version(const char *binary)
+{
+    struct spawn *c = spawn_new(binary);
+    struct strbuf out = STRBUF_INIT;
+    unsigned a = 0, b = 0, m = 0;
+    unsigned long long v = 0;
+    const char *p;
+
+    spawn_arg(c, "--version");
+    spawn_set_output(c, &out, NULL);
+    spawn_set_timeout(c, 10);
+    if (spawn_run(c, NULL) == 0 && (p = strstr(out.buf, "version ")) &&
+        sscanf(p + 8, "%u.%u.%u", &a, &b, &m) >= 2)
+        v = a * 1000000ULL + b * 1000ULL + m;
+    strbuf_release(&out);
+    spawn_free(c);
+    return v;
+}
+
+static int q_host_info(struct be_host *h, struct be_host_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    be_host_info_local(out);
+    out->hypervisor = xstrdup("QEMU");
+    out->hv_version = qemu_version("qemu-system-x86_64");
+    if (!out->hv_version) {
+        err_set("host %s: cannot tell the version of qemu-system-x86_64: %s", h->uri,
+                err_msg());
+        be_host_info_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- migration ------------------------------------------------------------ */
 
 static int set_caps(struct qproc *p, unsigned flags)
@@ -968,7 +1024,11 @@ static char *mig_address(struct be_host *dst, const char *vm, const char *muri)
     }
     if (muri && (!strncmp(muri, "unix:", 5) || !strncmp(muri, "tcp:", 4)))
         return xstrdup(muri);
-    return xasprintf("unix:%s/%s.%u.mig", dst->run_dir, vm, ++dst->seq);
+    unsigned seq;
+    pthread_mutex_lock(&dst->lock);
+    seq = ++dst->seq;
+    pthread_mutex_unlock(&dst->lock);
+    return xasprintf("unix:%s/%s.%u.mig", dst->run_dir, vm, seq);
 }
 
 static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
@@ -987,6 +1047,18 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
 
     if (!v)
         return -1;
+    if (!v->proc && (opts->flags & BE_MIG_OFFLINE)) {
+        /* offline: only the definition moves (libvirt needs --persistent too) */
+        if (src == dst)
+            return 0;
+        if (q_define(dst, &v->spec) < 0)
+            return -1;
+        if (opts->flags & BE_MIG_UNDEFINE_SOURCE)
+            q_undefine(src, vm);
+        if (out)
+            *out = m;
+        return 0;
+    }
     if (!v->proc) {
         err_set("VM %s: migration failed: not running on %s", vm, src->uri);
         return -1;
@@ -1149,6 +1221,8 @@ cleanup:
         proc_free(dp);
     }
     json_decref(r);
+    if (addr && !strncmp(addr, "unix:", 5))
+        unlink(addr + 5);   /* QEMU leaves the listening socket's file behind */
     free(addr);
     if (out)
         *out = m;
@@ -1169,6 +1243,7 @@ const struct be_ops be_qemu_ops = {
     .abort_job = q_abort_job,
     .job_stats = q_job_stats,
     .console_path = q_console_path,
+    .host_info = q_host_info,
     .uri = q_uri,
     .close = q_close,
 };

@@ -294,6 +294,13 @@ char *virt_xml_normalize(const char *xml, const char *console_log);
  * path, or a <log file>); NULL + err_set() when it has none. */
 char *virt_xml_console_path(const char *xml);
 
+/* XPath over any libvirt XML document (capabilities, domain capabilities ...).
+ * virt_xml_xpath_string: the expression's string value, NULL when empty or on a
+ * parse error.  virt_xml_xpath_strings: the string values of the selected nodes,
+ * NULL-terminated (caller frees each and the array), NULL on a parse error. */
+char *virt_xml_xpath_string(const char *xml, const char *expr);
+char **virt_xml_xpath_strings(const char *xml, const char *expr);
+
 /* ==== end of domain XML ================================================ */
 
 #endif

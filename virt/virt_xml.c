@@ -412,3 +412,61 @@ char *virt_xml_console_path(const char *xml)
     xmlFreeDoc(doc);
     return out;
 }
+
+static xmlDocPtr parse_any(const char *xml)
+{
+    xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "libvirt.xml", NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                        XML_PARSE_NOWARNING) : NULL;
+    if (!doc)
+        err_set("libvirt XML: cannot parse");
+    return doc;
+}
+
+char *virt_xml_xpath_string(const char *xml, const char *expr)
+{
+    xmlDocPtr doc = parse_any(xml);
+    xmlXPathContextPtr ctx;
+    xmlXPathObjectPtr res;
+    xmlChar *v;
+    char *out = NULL;
+
+    if (!doc)
+        return NULL;
+    ctx = xmlXPathNewContext(doc);
+    res = xmlXPathEvalExpression(X(expr), ctx);
+    v = res ? xmlXPathCastToString(res) : NULL;
+    if (v && *v)
+        out = xstrdup((const char *)v);
+    xmlFree(v);
+    xmlXPathFreeObject(res);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char **virt_xml_xpath_strings(const char *xml, const char *expr)
+{
+    xmlDocPtr doc = parse_any(xml);
+    xmlXPathContextPtr ctx;
+    xmlXPathObjectPtr res;
+    char **out;
+    size_t n = 0;
+
+    if (!doc)
+        return NULL;
+    ctx = xmlXPathNewContext(doc);
+    res = xmlXPathEvalExpression(X(expr), ctx);
+    if (res && res->type == XPATH_NODESET && res->nodesetval)
+        n = (size_t)res->nodesetval->nodeNr;
+    out = xcalloc(n + 1, sizeof(*out));
+    for (size_t i = 0; i < n; i++) {
+        xmlChar *v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
+        out[i] = xstrdup(v ? (const char *)v : "");
+        xmlFree(v);
+    }
+    xmlXPathFreeObject(res);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    return out;
+}

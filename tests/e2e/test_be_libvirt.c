@@ -15,6 +15,7 @@
 #include <libconfig.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ static void close_hosts(void)
         unlink(clone_path);
     if (clone2)
         unlink(clone2);
+    if (console_log)
+        unlink(console_log);
+    if (console2)
+        unlink(console2);
+    if (dir)
+        rmdir(dir);
 }
 
 static void setup(void)
@@ -120,8 +127,10 @@ static void setup(void)
     char prefix[64];
     const char *slash;
 
-    /* check's fork mode ends a failing test with exit() before the teardown */
-    atexit(close_hosts);
+    /* also at exit: a test that dies outside check's unwinding cleans up */
+    static bool at_exit;
+    if (!at_exit)
+        at_exit = atexit(close_hosts) == 0;
     ops = be_lookup("libvirt");
     ck_assert_msg(ops != NULL, "%s", err_msg());
     read_settings();
@@ -147,11 +156,14 @@ static void setup(void)
     ck_assert_msg(h1 != NULL, "%s", err_msg());
     h2 = ops->open(&hc[1]);
     ck_assert_msg(h2 != NULL, "%s", err_msg());
-    /* a previous run that died may have left the domain behind */
-    ops->destroy(h1, vm);
-    ops->undefine(h1, vm);
-    ops->destroy(h2, vm);
-    ops->undefine(h2, vm);
+    /* a previous run that died may have left its domains behind */
+    for (int i = 0; i < 2; i++) {
+        struct be_host *h = i ? h2 : h1;
+        ops->destroy(h, vm);
+        ops->undefine(h, vm);
+        ops->destroy(h, vm2);
+        ops->undefine(h, vm2);
+    }
 }
 
 static void teardown(void)
@@ -306,6 +318,46 @@ START_TEST(test_libvirt_errors_name_the_vm_and_host)
 }
 END_TEST
 
+START_TEST(test_libvirt_host_info_tells_the_two_lab_hosts_apart)
+{
+    struct be_host_info a, b;
+
+    ck_assert_msg(ops->host_info(h1, &a) == 0, "%s", err_msg());
+    ck_assert_msg(ops->host_info(h2, &b) == 0, "%s", err_msg());
+    printf("libvirt: host1 %s: libvirt %llu, %s %llu, %s, %s %s, kernel %s, %u cpus, "
+           "%llu MiB free, cpu %s, %zu usable cpu models\n", a.hostname, a.libvirt_version,
+           a.hypervisor, a.hv_version, a.arch, a.os_id, a.os_version, a.kernel_release,
+           a.ncpus, a.free_mem_bytes >> 20, a.host_cpu_model,
+           ({ size_t n = 0; while (a.cpu_models && a.cpu_models[n]) n++; n; }));
+    ck_assert_str_eq(a.hypervisor, "QEMU");
+    ck_assert(a.libvirt_version >= 9000000 && a.hv_version >= 7000000);
+    ck_assert_str_eq(a.arch, "x86_64");
+    ck_assert(a.free_mem_bytes > 0 && a.total_mem_bytes >= a.free_mem_bytes && a.ncpus > 0);
+    ck_assert(a.cpu_models && a.cpu_models[0]);
+    ck_assert(a.os_id && a.kernel_release);     /* lab URIs are local */
+    /* what tells a migration source from its destination */
+    ck_assert_str_ne(a.hostname, b.hostname);
+    ck_assert(a.host_uuid && b.host_uuid);
+    ck_assert_str_ne(a.host_uuid, b.host_uuid);
+    be_host_info_free(&a);
+    be_host_info_free(&b);
+}
+END_TEST
+
+START_TEST(test_libvirt_offline_migration_moves_the_definition)
+{
+    struct be_migrate_opts off = { .flags = BE_MIG_OFFLINE | BE_MIG_P2P | BE_MIG_PERSISTENT |
+                                            BE_MIG_UNDEFINE_SOURCE | BE_MIG_UNSAFE };
+    enum be_state st;
+
+    ck_assert_msg(ops->define(h1, &spec) == 0, "%s", err_msg());
+    ck_assert_msg(ops->migrate(h1, h2, vm, &off, NULL) == 0, "%s", err_msg());
+    ck_assert(ops->state(h2, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
+    ck_assert(ops->state(h1, vm, &st) == 0 && st == BE_STATE_NONE);
+    ck_assert_int_eq(ops->undefine(h2, vm), 0);
+}
+END_TEST
+
 struct worker {
     const struct be_migrate_opts *opts;
     const char *vm;
@@ -322,6 +374,7 @@ static void *migrate_worker(void *arg)
 
     w->rc = a && b ? ops->migrate(a, b, w->vm, w->opts, &w->m) : -1;
     w->err = xstrdup(err_msg());
+    err_clear();    /* the thread's last error would outlive it */
     if (a)
         ops->close(a);
     if (b)
@@ -363,6 +416,17 @@ START_TEST(test_libvirt_parallel_hops_and_cancel_on_own_connections)
     ck_assert(pthread_create(&t1, NULL, migrate_worker, &w1) == 0);
     ck_assert(pthread_create(&t2, NULL, migrate_worker, &w2) == 0);
     usleep(500000);
+    {
+        /* the running job seen from the test's own connection */
+        struct be_job_stats js;
+        double until = tg_now() + 10;
+        /* the totals appear once the job is past its setup phase */
+        do {
+            ck_assert_msg(ops->job_stats(h1, vm2, &js) == 0, "%s", err_msg());
+        } while (js.active && !js.data_total && tg_now() < until && !usleep(100000));
+        ck_assert_msg(js.active && js.data_total > 0 && !js.postcopy,
+                      "job of %s: active %d total %llu", vm2, js.active, js.data_total);
+    }
     cancel = 1;
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
@@ -391,13 +455,18 @@ int main(void)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_libvirt_errors_name_the_vm_and_host);
+    tcase_add_test(tc, test_libvirt_host_info_tells_the_two_lab_hosts_apart);
     tcase_add_test(tc, test_libvirt_vm_boots_migrates_there_and_back_and_leaves_nothing);
     tcase_add_test(tc, test_libvirt_migration_timeout_aborts_and_vm_keeps_running_on_source);
     tcase_add_test(tc, test_libvirt_parallel_hops_and_cancel_on_own_connections);
+    tcase_add_test(tc, test_libvirt_offline_migration_moves_the_definition);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
+    /* no fork: check ends a failing forked test with _exit(), which skips the
+     * teardown and leaves VMs, QEMUs and clones behind; without fork a failure
+     * unwinds to the runner and the teardown cleans up */
+    srunner_set_fork_status(sr, CK_NOFORK);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -10,6 +10,8 @@
 #include "tests/be_guest.h"
 
 #include <check.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,8 @@ static struct be_nic nic;
 static struct be_vm_spec spec;
 static const char *vm = "vtrun-beq";
 
-/* check's fork mode ends a failing test with exit() before the teardown: close
- * the handles (which kills their QEMUs) from an atexit handler too */
+/* also at exit: a test that dies outside check's unwinding still closes the
+ * handles (which kills their QEMUs) */
 static void close_hosts(void)
 {
     if (ha)
@@ -34,13 +36,19 @@ static void close_hosts(void)
     ha = hb = NULL;
     if (clone_path)
         unlink(clone_path);
+    if (console_log)
+        unlink(console_log);
+    if (dir)
+        rmdir(dir);
 }
 
 static void setup(void)
 {
     struct be_host_conf conf = { .uri = "qemu:///local" };
 
-    atexit(close_hosts);
+    static bool at_exit;
+    if (!at_exit)
+        at_exit = atexit(close_hosts) == 0;
     ops = be_lookup("qemu");
     ck_assert_msg(ops != NULL, "%s", err_msg());
     kernel = tg_guest_file("vmlinuz");
@@ -57,6 +65,7 @@ static void setup(void)
         .kernel = kernel, .initrd = initrd, .cmdline = "console=ttyS0 quiet",
         .console_log = console_log, .disks = &disk, .ndisks = 1, .nics = &nic, .nnics = 1,
     };
+    setenv("TMPDIR", dir, 1);   /* the run directories too: checked at the end */
     ha = ops->open(&conf);
     ck_assert_msg(ha != NULL, "%s", err_msg());
     hb = ops->open(&conf);
@@ -157,6 +166,13 @@ START_TEST(test_qemu_vm_boots_migrates_there_and_back_and_leaves_nothing)
     ck_assert_int_eq(tg_count_procs("guest=vtrun-beq"), 0);
     ck_assert_int_eq(unlink(clone_path), 0);
     ck_assert_int_eq(access(clone_path, F_OK), -1);
+    /* the backends' private run directories (QMP sockets, QEMU logs, migration
+     * sockets) live under TMPDIR=dir and must be gone after close */
+    ops->close(ha);
+    ops->close(hb);
+    ha = hb = NULL;
+    ck_assert_int_eq(unlink(console_log), 0);
+    ck_assert_msg(rmdir(dir) == 0, "%s not empty after close: %s", dir, strerror(errno));
 }
 END_TEST
 
@@ -224,6 +240,48 @@ START_TEST(test_qemu_unknown_vm_and_backend_report_errors)
 }
 END_TEST
 
+START_TEST(test_qemu_host_info_is_this_machine)
+{
+    struct be_host_info i;
+
+    ck_assert_msg(ops->host_info(ha, &i) == 0, "%s", err_msg());
+    ck_assert_str_eq(i.hypervisor, "QEMU");
+    ck_assert(i.hv_version >= 7000000 && i.libvirt_version == 0);
+    ck_assert_str_eq(i.arch, "x86_64");
+    ck_assert(i.hostname && i.os_id && i.kernel_release && i.ncpus > 0);
+    ck_assert(i.free_mem_bytes > 0 && i.total_mem_bytes >= i.free_mem_bytes);
+    be_host_info_free(&i);
+}
+END_TEST
+
+START_TEST(test_qemu_start_failure_reports_qemus_complaint)
+{
+    enum be_state st;
+
+    spec.kernel = "/nonexistent/vmlinuz";
+    ck_assert_msg(ops->define(ha, &spec) == 0, "%s", err_msg());
+    ck_assert_int_eq(ops->start(ha, vm), -1);
+    ck_assert_msg(strstr(err_msg(), "exited during start-up") &&
+                  strstr(err_msg(), "/nonexistent/vmlinuz"), "%s", err_msg());
+    ck_assert(ops->state(ha, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
+    ck_assert_int_eq(tg_count_procs("guest=vtrun-beq"), 0);
+}
+END_TEST
+
+START_TEST(test_qemu_offline_migration_moves_the_definition)
+{
+    struct be_migrate_opts off = { .flags = BE_MIG_OFFLINE | BE_MIG_PERSISTENT |
+                                            BE_MIG_UNDEFINE_SOURCE };
+    enum be_state st;
+
+    ck_assert_msg(ops->define(ha, &spec) == 0, "%s", err_msg());
+    ck_assert_msg(ops->migrate(ha, hb, vm, &off, NULL) == 0, "%s", err_msg());
+    ck_assert(ops->state(hb, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
+    ck_assert(ops->state(ha, vm, &st) == 0 && st == BE_STATE_NONE);
+    ck_assert_int_eq(ops->undefine(hb, vm), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("be_qemu");
@@ -234,13 +292,19 @@ int main(void)
     int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_qemu_unknown_vm_and_backend_report_errors);
     tcase_add_test(tc, test_qemu_vm_boots_migrates_there_and_back_and_leaves_nothing);
     tcase_add_test(tc, test_qemu_migration_timeout_aborts_and_vm_keeps_running_on_source);
     tcase_add_test(tc, test_qemu_guest_poweroff_is_seen_as_shut_off);
+    tcase_add_test(tc, test_qemu_offline_migration_moves_the_definition);
+    tcase_add_test(tc, test_qemu_start_failure_reports_qemus_complaint);
+    tcase_add_test(tc, test_qemu_host_info_is_this_machine);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
+    /* no fork: check ends a failing forked test with _exit(), which skips the
+     * teardown and leaves VMs, QEMUs and clones behind; without fork a failure
+     * unwinds to the runner and the teardown cleans up */
+    srunner_set_fork_status(sr, CK_NOFORK);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

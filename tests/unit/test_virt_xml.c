@@ -350,6 +350,33 @@ START_TEST(test_normalize_is_idempotent)
 }
 END_TEST
 
+START_TEST(test_xpath_reads_strings_and_node_lists_of_any_document)
+{
+    const char *caps = "<domainCapabilities><cpu><mode name='custom'>"
+                       "<model usable='yes'>qemu64</model><model usable='no'>EPYC</model>"
+                       "<model usable='yes'>Nehalem</model></mode></cpu>"
+                       "<arch>x86_64</arch></domainCapabilities>";
+    char *arch = virt_xml_xpath_string(caps, "string(/domainCapabilities/arch)");
+    char **m = virt_xml_xpath_strings(caps, "//mode[@name='custom']/model[@usable='yes']");
+
+    ck_assert_str_eq(arch, "x86_64");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(m[0], "qemu64");
+    ck_assert_str_eq(m[1], "Nehalem");
+    ck_assert_ptr_null(m[2]);
+    free(arch);
+    free(m[0]);
+    free(m[1]);
+    free(m);
+    ck_assert_ptr_null(virt_xml_xpath_string(caps, "string(/nothing)"));
+    m = virt_xml_xpath_strings(caps, "/nothing");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_null(m[0]);
+    free(m);
+    ck_assert_ptr_null(virt_xml_xpath_strings("<a", "/a"));
+}
+END_TEST
+
 /* libvirt's own RNG schema is the judge of what libvirt will accept */
 static void ck_valid_domain(const char *xml)
 {
@@ -434,6 +461,7 @@ int main(void)
     tcase_add_test(n, test_normalize_rejects_garbage_and_non_domain_roots);
     tcase_add_test(n, test_normalize_is_idempotent);
     tcase_add_test(n, test_normalize_output_passes_libvirt_schema);
+    tcase_add_test(n, test_xpath_reads_strings_and_node_lists_of_any_document);
     suite_add_tcase(s, b);
     suite_add_tcase(s, n);
     sr = srunner_create(s);
