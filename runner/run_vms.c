@@ -302,6 +302,23 @@ int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms)
     return 0;
 }
 
+int run_vms_host_info(struct run_vms *vms, int h, struct be_host_info *out)
+{
+    struct be_host *bh = host(vms, h);
+    memset(out, 0, sizeof(*out));
+    if (!bh)
+        return -1;
+    if (!vms->be->host_info) {
+        err_set("backend %s cannot describe a host", vms->be->name);
+        return -1;
+    }
+    if (vms->be->host_info(bh, out) < 0) {
+        err_prefix("host %s", host_name(vms, h));
+        return -1;
+    }
+    return 0;
+}
+
 int run_vms_start(struct run_vms *vms, size_t i, int h)
 {
     struct run_vm *vm = &vms->vm[i];

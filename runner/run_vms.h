@@ -45,6 +45,9 @@ struct run_vms {
 };
 
 int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms);
+/* Facts of host h (backend host_info: versions, hypervisor, arch, CPU models, and
+ * for this machine OS, memory); free with be_host_info_free. */
+int run_vms_host_info(struct run_vms *vms, int h, struct be_host_info *out);
 /* Define and start VM i on host h (index into ctx->hosts). */
 int run_vms_start(struct run_vms *vms, size_t i, int h);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */

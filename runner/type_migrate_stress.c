@@ -300,19 +300,18 @@ static int ms_setup(struct run_ctx *ctx)
 
 /* ---- pre-migration checks ------------------------------------------------------------- */
 
-/* Facts of host h that can be read without the backend: only for a host that is this
- * machine.  The rest stays unknown (WARNING, never FAIL) until be_ops grows
- * host_info (see the report of the stress work). */
+/* Facts of host idx for the checks: the backend's host_info; when it cannot tell,
+ * what this machine knows of itself (only for a host that is this machine).  What
+ * stays unknown is a WARNING, never a FAIL. */
 struct host_facts {
     struct virt_pmc_host h;
+    struct be_host_info info;
     struct utsname u;
     char os_id[64], os_version[64];
 };
 
 static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
 {
-    memset(f, 0, sizeof(*f));
-    f->h.name = host_name(ctx, idx);
     char *remote = uri_remote_host(ctx->hosts[idx].uri);
     if (remote) {
         free(remote);
@@ -346,13 +345,34 @@ static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
         f->h.free_mem_bytes = mi.free;
 }
 
+static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->h.name = host_name(ctx, idx);
+    if (run_vms_host_info(&st->vms, idx, &f->info) < 0) {
+        run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
+        local_facts(ctx, idx, f);
+        return;
+    }
+    f->h.libvirt_version = f->info.libvirt_version;
+    f->h.hypervisor = f->info.hypervisor;
+    f->h.hv_version = f->info.hv_version;
+    f->h.arch = f->info.arch;
+    f->h.os_id = f->info.os_id;
+    f->h.os_version = f->info.os_version;
+    f->h.kernel_release = f->info.kernel_release;
+    f->h.free_mem_bytes = f->info.free_mem_bytes;
+    f->h.host_cpu_model = f->info.host_cpu_model;
+    f->h.cpu_models = (const char *const *)f->info.cpu_models;
+}
+
 /* One direction: VMs starting on `from` land on `to`. */
 static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int to,
                          struct strbuf *fails, struct strbuf *warns)
 {
     struct host_facts fs, fd;
-    local_facts(ctx, from, &fs);
-    local_facts(ctx, to, &fd);
+    host_facts(ctx, st, from, &fs);
+    host_facts(ctx, st, to, &fd);
     /* reachability is known only when the destination is this machine */
     char *r = uri_remote_host(ctx->hosts[to].uri);
     bool dst_local = !r;
@@ -396,6 +416,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
         nfail += o[i].result == VIRT_PMC_FAIL;
     }
     virt_pmc_outcomes_free(o, no);
+    be_host_info_free(&fs.info);
+    be_host_info_free(&fd.info);
     free(disks);
     free(vms);
     return nfail;

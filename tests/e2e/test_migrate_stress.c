@@ -42,6 +42,7 @@ struct run {
     json_t *hops;           /* tests[0].hops */
     struct strbuf out;      /* vtrun's stdout + stderr */
     struct strbuf debug;    /* the test's debug.log */
+    struct strbuf html;     /* the job's results.html */
 };
 
 static double now(void)
@@ -222,6 +223,7 @@ static void run_case(const char *name, struct run *r)
     r->name = name;
     strbuf_init(&r->out, 0);
     strbuf_init(&r->debug, 0);
+    strbuf_init(&r->html, 0);
     ck_assert_msg(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
     write_file(over, conf);
 
@@ -262,6 +264,9 @@ static void run_case(const char *name, struct run *r)
     const char *log = json_string_value(json_object_get(r->test, "logfile"));
     ck_assert(log != NULL);
     read_file(log, &r->debug);
+    char *html = xasprintf("%s/results.html", job);
+    read_file(html, &r->html);
+    free(html);
     print_hops(r);
     assert_machine_clean(r);
 
@@ -278,6 +283,7 @@ static void run_free(struct run *r)
     json_decref(r->root);
     strbuf_release(&r->out);
     strbuf_release(&r->debug);
+    strbuf_release(&r->html);
 }
 
 static void assert_status(const struct run *r, const char *want)
@@ -348,6 +354,13 @@ START_TEST(test_orderly_migrates_one_vm_after_the_other_there_and_back)
     /* every post-check ran after every move */
     assert_log_has(&r, "post-check vm2 disk: PASS");
     assert_log_has(&r, "post-check vm1 ping: PASS");
+    assert_log_has(&r, "post-check vm1 dmesg: PASS");
+    /* the pre-migration checks read both hosts through the backend */
+    assert_log_has(&r, "hypervisor type equal: SUCCESS");
+    assert_log_has(&r, "libvirt version equal: SUCCESS");
+    /* the HTML timeline shows every hop */
+    ck_assert_msg(strstr(r.html.buf, "data-vm=\"vm2\" data-hop=\"2\"") != NULL,
+                  "orderly: results.html has no bar for vm2's hop 2");
     run_free(&r);
 }
 END_TEST
