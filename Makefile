@@ -6,6 +6,7 @@
 #   make deps         install the Debian packages listed in deps/debian.txt
 #   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present)
 #   make fuzz         build the libFuzzer harness (clang)
+#   make demo         the main job: a slice of examples/migrate_stress.cfg on the lab
 #
 # BUILD=dir puts objects elsewhere (parallel work trees, sanitizer builds).
 BUILD    ?= build
@@ -34,7 +35,7 @@ TESTSRCS := $(wildcard tests/unit/*.c tests/e2e/*.c)
 TESTBINS := $(TESTSRCS:%.c=$(BUILD)/%)
 TESTHELP := $(wildcard tests/*.h)
 
-.PHONY: all check tests deps conformance fuzz clean lab-up lab-down lab-status
+.PHONY: all check tests deps conformance fuzz clean lab-up lab-down lab-status demo
 all: $(BUILD)/vtrun
 ifeq ($(BUILD),build)
 all: vtrun
@@ -81,6 +82,12 @@ $(BUILD)/fuzz-cfg: tests/fuzz/fuzz_cfg.c $(FUZZ_SRCS) $(wildcard cfg/*.h lib/*.h
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -pthread -fsanitize=fuzzer,address,undefined \
 	    $(shell pkg-config --cflags libpcre2-8) -o $@ $(filter %.c,$^) \
 	    $(shell pkg-config --libs libpcre2-8) -lm
+
+# The README's main job: a slice of the migration stress matrix on the local lab.
+DEMO_CONFIG ?= examples/migrate_stress.cfg
+DEMO_ONLY   ?= orderly_migration.run_stress_app.stress_tool_in_vms.stress.cpu_stress.precopy.set_vcpu_1
+demo: all
+	tools/demo $(DEMO_CONFIG) "$(DEMO_ONLY)"
 
 lab-up: all
 	tests/lab/lab up

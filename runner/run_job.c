@@ -507,6 +507,12 @@ int run_job(const struct run_opts *o)
         rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
         goto cleanup;
     }
+    if (!j.total) {
+        /* avocado: no tests found is a job error; an empty job directory helps nobody */
+        fprintf(stderr, "vtrun: no case of %s matches the filters%s\n", o->config,
+                o->shard_count ? " in this shard" : "");
+        goto cleanup;
+    }
     if (o->dry_run) {
         rc = dry_run(&j);
         goto cleanup;

@@ -50,7 +50,7 @@ static char **str_at(void *base, size_t off)
 void run_settings_init(struct run_settings *s)
 {
     memset(s, 0, sizeof(*s));
-    s->results_dir = xstrdup("results");
+    s->results_dir = xstrdup("vtrun-results");
     s->backend = xstrdup("libvirt");
     s->images_base_dir = xstrdup("images");
     s->test_timeout = 1800;

@@ -87,6 +87,11 @@ struct run_type {
     void (*cleanup)(struct run_ctx *ctx); /* may be NULL; must be idempotent */
 };
 
+/* setup / cleanup of types whose state (ctx->data) is just the VM set of the test
+ * (runner/run_vms.h): prepare every VM of `vms`; tear them all down. */
+int run_vmtype_setup(struct run_ctx *ctx);
+void run_vmtype_cleanup(struct run_ctx *ctx);
+
 /* NULL-terminated table of every type (runner/run_types.c). */
 extern const struct run_type *const run_types[];
 const struct run_type *run_type_lookup(const char *name);

@@ -16,15 +16,6 @@ static const struct run_param_doc boot_params[] = {
     { NULL, NULL, NULL },
 };
 
-static int boot_setup(struct run_ctx *ctx)
-{
-    struct run_vms *vms = xcalloc(1, sizeof(*vms));
-    ctx->data = vms;
-    if (run_vms_setup(ctx, vms) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
-}
-
 static int boot_run(struct run_ctx *ctx)
 {
     struct run_vms *vms = ctx->data;
@@ -54,22 +45,12 @@ static int boot_run(struct run_ctx *ctx)
     return 0;
 }
 
-static void boot_cleanup(struct run_ctx *ctx)
-{
-    struct run_vms *vms = ctx->data;
-    if (!vms)
-        return;
-    run_vms_cleanup(vms);
-    free(vms);
-    ctx->data = NULL;
-}
-
 const struct run_type run_type_boot = {
     .name = "boot",
     .summary = "start every VM of vms, log in over SSH, check the console, shut down",
     .needs = RUN_NEEDS_VMS,
     .params = boot_params,
-    .setup = boot_setup,
+    .setup = run_vmtype_setup,
     .run = boot_run,
-    .cleanup = boot_cleanup,
+    .cleanup = run_vmtype_cleanup,
 };

@@ -6,6 +6,7 @@
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
 #include "runner/run_vms.h"
+#include "virt/virt.h"
 #include "virt/virt_migopts.h"
 
 #include <stdlib.h>
@@ -21,23 +22,15 @@ static const struct run_param_doc migrate_params[] = {
     { NULL, NULL, NULL },
 };
 
-static int migrate_setup(struct run_ctx *ctx)
-{
-    struct run_vms *vms = xcalloc(1, sizeof(*vms));
-    ctx->data = vms;
-    if (run_vms_setup(ctx, vms) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
-}
-
-/* Index of main_vm in the VM set (avocado-vt: main_vm, else the first of vms). */
+/* Index of main_vm (avocado-vt: main_vm, else the first of vms) in the VM set. */
 static size_t main_vm(const struct run_ctx *ctx, const struct run_vms *vms)
 {
-    const char *m = params_get(ctx->params, "main_vm");
-    for (size_t i = 0; m && i < vms->n; i++)
-        if (!strcmp(vms->vm[i].name, m))
-            return i;
-    return 0;
+    char *m = virt_main_vm(ctx->params);
+    size_t i = 0;
+    while (m && i < vms->n && strcmp(vms->vm[i].name, m))
+        i++;
+    free(m);
+    return i < vms->n ? i : 0;
 }
 
 int run_migrate_opts(const struct run_ctx *ctx, struct be_migrate_opts *mo)
@@ -98,22 +91,12 @@ static int migrate_run(struct run_ctx *ctx)
     return 0;
 }
 
-static void migrate_cleanup(struct run_ctx *ctx)
-{
-    struct run_vms *vms = ctx->data;
-    if (!vms)
-        return;
-    run_vms_cleanup(vms);
-    free(vms);
-    ctx->data = NULL;
-}
-
 const struct run_type run_type_migrate = {
     .name = "migrate",
     .summary = "one VM, one live migration hop to the destination and optionally back",
     .needs = RUN_NEEDS_VMS | RUN_NEEDS_TWO_HOSTS,
     .params = migrate_params,
-    .setup = migrate_setup,
+    .setup = run_vmtype_setup,
     .run = migrate_run,
-    .cleanup = migrate_cleanup,
+    .cleanup = run_vmtype_cleanup,
 };
