@@ -108,7 +108,7 @@ static void leftover_processes(const char *job7, struct strbuf *found)
         if (strspn(e->d_name, "0123456789") != strlen(e->d_name))
             continue;
         struct strbuf comm = STRBUF_INIT, cmd = STRBUF_INIT;
-        char path[64];
+        char path[sizeof(e->d_name) + 16];
         FILE *f;
         snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
         if ((f = fopen(path, "r"))) {
