@@ -5,7 +5,7 @@
  */
 #include "cfg/cfg.h"
 #include "cfg/cfg_int.h"
-#include "cfg/walk.h"
+#include "cfg/cfg_walk.h"
 #include "lib/err.h"
 
 #include <stdlib.h>
@@ -41,10 +41,9 @@ static int key_cmp_text(const struct cfg *c, uint32_t a, uint32_t b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static const struct cfg *sort_cfg;
-static int rank_cmp(const void *a, const void *b)
+static int rank_cmp(const void *a, const void *b, void *c)
 {
-    return key_cmp_text(sort_cfg, *(const uint32_t *)a, *(const uint32_t *)b);
+    return key_cmp_text(c, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
 static void compute_ranks(struct cfg *c)
@@ -53,8 +52,7 @@ static void compute_ranks(struct cfg *c)
     uint32_t *ids = xmalloc((n + 1) * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = (uint32_t)i;
-    sort_cfg = c;
-    qsort(ids, n, sizeof(*ids), rank_cmp);
+    qsort_r(ids, n, sizeof(*ids), rank_cmp, c);
     c->key_rank = xmalloc((n + 1) * sizeof(*c->key_rank));
     for (size_t i = 0; i < n; i++)
         c->key_rank[ids[i]] = (uint32_t)i;
@@ -93,6 +91,26 @@ static bool cond_has_filter(struct cfg_cond *cd, int depth)
     }
     cd->has_filter = r;
     return r;
+}
+
+/* Consecutive operations become one run, so the leaf collects a pointer and a length. */
+static void compute_runs(struct cfg *c, struct cfg_item *it, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (it[i].kind != CI_OP) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && it[j].kind == CI_OP)
+            j++;
+        const struct cfg_op **v = cfg_arena_alloc(&c->arena, (j - i) * sizeof(*v));
+        for (size_t k = i; k < j; k++)
+            v[k - i] = it[k].u.op;
+        it[i].runv = v;
+        it[i].runlen = (uint32_t)(j - i);
+        i = j;
+    }
 }
 
 /* The content items a names-only walk must look at. */
@@ -151,6 +169,10 @@ struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
     compute_ranks(c);
     compute_label_text(c);
     compute_filter_content(c);
+    for (size_t i = 0; i < c->nnodes; i++)
+        compute_runs(c, c->nodes[i]->content, c->nodes[i]->ncontent);
+    for (size_t i = 0; i < c->nconds; i++)
+        compute_runs(c, c->conds[i]->content, c->conds[i]->n);
     return c;
 }
 
@@ -353,10 +375,67 @@ static size_t dump_size(const struct cfg_flat *f, size_t n)
     return sz;
 }
 
-void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
+/* The common case: no suffixed key, every key interned at parse time.  Sort by the
+ * precomputed rank with a bitmap instead of comparing strings, and read the entries in
+ * place (no flattened copy). */
+static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
 {
     struct cfg_iter *it = k->it;
     const struct cfg *c = it->c;
+    const struct cfg_dict *d = k->d;
+    size_t nk = c->nkey_rank, words = (nk + 63) / 64;
+    size_t reserve = 1;
+    for (size_t i = 0; i < d->n; i++) {
+        const struct cfg_ent *e = &d->e[i];
+        if (e->key == CFG_NONE)
+            continue;
+        if (e->key >= nk)
+            return false;
+        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
+    }
+    if (it->nbits < words) {
+        free(it->bits);
+        free(it->at);
+        it->bits = xcalloc(words, sizeof(*it->bits));
+        it->at = xmalloc(words * 64 * sizeof(*it->at));
+        it->nbits = words;
+    }
+    size_t lo = words, hi = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->e[i].key == CFG_NONE)
+            continue;
+        uint32_t r = c->key_rank[d->e[i].key];
+        it->bits[r >> 6] |= 1ull << (r & 63);
+        it->at[r] = (uint32_t)i;
+        if ((r >> 6) < lo)
+            lo = r >> 6;
+        if ((r >> 6) + 1 > hi)
+            hi = (r >> 6) + 1;
+    }
+    strbuf_grow(out, reserve);
+    char *p = out->buf + out->len;
+    for (size_t wd = lo; wd < hi; wd++) {
+        uint64_t b = it->bits[wd];
+        if (!b)
+            continue;
+        it->bits[wd] = 0;
+        while (b) {
+            int bit = __builtin_ctzll(b);
+            b &= b - 1;
+            const struct cfg_ent *e = &d->e[it->at[wd * 64 + (size_t)bit]];
+            const struct cfg_key *key = &c->keys.k[e->key];
+            struct cfg_flat f = { key->text, key->len, e };
+            p = dump_line(p, out, d, &f, reserve);
+        }
+    }
+    *p++ = '\n';
+    strbuf_setlen(out, (size_t)(p - out->buf));
+    return true;
+}
+
+void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
+{
+    struct cfg_iter *it = k->it;
     strbuf_addstr(out, "== ");
     strbuf_addstr(out, cfg_case_name(k));
     strbuf_addch(out, '\n');
@@ -364,50 +443,14 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out)
         strbuf_addch(out, '\n');
         return;
     }
+    if (!k->d->has_tuple && dump_plain(k, out))
+        return;
     size_t n;
     const struct cfg_flat *f = flat(k, &n);
-    /* dump_line writes JSON through the strbuf, which may move: keep the reserve
-     * larger than any single JSON value needs on top of the string lines */
+    /* dump_line writes JSON through the strbuf, which may move: it re-reserves */
     size_t reserve = dump_size(f, n);
     strbuf_grow(out, reserve);
     char *p = out->buf + out->len;
-    if (!k->d->has_tuple) {
-        /* every key is a plain key interned at parse time: sort by precomputed rank
-         * with a bitmap instead of comparing strings */
-        size_t nk = c->nkey_rank;
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++)
-            ok = f[i].v->key < nk;
-        if (ok) {
-            size_t words = (nk + 63) / 64;
-            if (it->nbits < words) {
-                free(it->bits);
-                free(it->at);
-                it->bits = xcalloc(words, sizeof(*it->bits));
-                it->at = xmalloc(words * 64 * sizeof(*it->at));
-                it->nbits = words;
-            }
-            for (size_t i = 0; i < n; i++) {
-                uint32_t r = c->key_rank[f[i].v->key];
-                it->bits[r >> 6] |= 1ull << (r & 63);
-                it->at[r] = (uint32_t)i;
-            }
-            for (size_t wd = 0; wd < words; wd++) {
-                uint64_t b = it->bits[wd];
-                if (!b)
-                    continue;
-                it->bits[wd] = 0;
-                while (b) {
-                    int bit = __builtin_ctzll(b);
-                    b &= b - 1;
-                    p = dump_line(p, out, k->d, &f[it->at[wd * 64 + (size_t)bit]], reserve);
-                }
-            }
-            *p++ = '\n';
-            strbuf_setlen(out, (size_t)(p - out->buf));
-            return;
-        }
-    }
     struct cfg_flat *s = xmalloc((n + 1) * sizeof(*s));
     memcpy(s, f, n * sizeof(*s));
     qsort(s, n, sizeof(*s), flat_cmp);

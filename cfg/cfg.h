@@ -19,10 +19,17 @@
  *
  * Errors (err_msg()) always start with "FILE:LINE: ".  Parsing errors name what was
  * expected and what was found; a missing include names the path and the including
- * FILE:LINE; an include cycle names the chain.
+ * FILE:LINE; an include cycle names the chain ("a.cfg:1 -> b.cfg:2 -> a.cfg").
+ * Expansion errors (a _max on a non-number, a join of identical names, a value growing
+ * past 16 MiB, ...) name the line of the statement responsible.
  *
- * Not thread-safe per object; different cfg objects may be used from different threads
- * (cfg_cancel is process-wide).
+ * Semantics: exactly avocado-vt's parser as ../shared/SYNTAX.md describes it (the one
+ * deliberate difference: a quoted atom value, `only (v="x")`, works as SYNTAX.md 5
+ * says).  No statement is added implicitly (no `only qemu`).
+ *
+ * Threads: a cfg and its iterators must be used by one thread at a time (iterating
+ * interns suffixed keys into the cfg); different cfg objects are independent.  Error
+ * text is per thread (lib/err.h); cfg_cancel is process-wide.
  */
 #ifndef VTRUN_CFG_H
 #define VTRUN_CFG_H
@@ -68,27 +75,30 @@ void cfg_iter_free(struct cfg_iter *it);
 
 /*
  * Names-only fast path (listing, counting): like cfg_iter_new() but the cases it yields
- * carry only their name and shortname (no parameters are computed; operations that
- * cannot change which cases exist are skipped).  cfg_case_params()/cfg_case_dump() on
- * such a case return NULL / dump only the "== name" line.  Expansion-time errors of
- * the skipped operations (a _max on a non-number) are not reported in this mode.
+ * carry only their name and shortname (no operation is applied, only the filters and
+ * conditions that can drop a case are evaluated).  cfg_case_params() on such a case
+ * returns NULL and cfg_case_dump() writes "== name\n\n" only.  Expansion errors of
+ * the skipped operations (a _max on a non-number) are not reported in this mode.  A
+ * config using `join` is expanded fully anyway (the names come from merged cases).
  */
 struct cfg_iter *cfg_iter_new_names(const struct cfg *c);
 
-/* Count every case (names-only mode).  Returns -1 on error / cancel. */
+/* Count every case (names-only mode, memory flat in the count).  -1 on error/cancel. */
 long long cfg_count(const struct cfg *c);
 
 const char *cfg_case_name(const struct cfg_case *k);       /* "" with no variants */
 const char *cfg_case_shortname(const struct cfg_case *k);
-/* A new dict (caller frees) in the case's key order; non-string values (dep,
- * _name_map_file, _short_name_map_file) as their JSON text, as in the dump. */
+/* A new dict (caller frees with params_free()) in the case's key order (avocado's dict
+ * order); non-string values (dep, _name_map_file, _short_name_map_file) as their JSON
+ * text, exactly as in the dump. */
 struct params *cfg_case_params(const struct cfg_case *k);
 /* Append the canonical dump block: "== name\n", "key=value\n" sorted by key (byte
  * order = code point order), non-string values as JSON, then "\n". */
 void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
 
-/* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly,
- * even inside a huge product with few or no surviving cases. */
+/* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly
+ * (err_msg() "interrupted"), even inside a huge product with few or no surviving cases.
+ * It stays set until the caller clears it. */
 extern volatile sig_atomic_t cfg_cancel;
 
 #endif

@@ -27,6 +27,7 @@
 /* ---- arena: parse-time objects, freed all at once with the cfg ---- */
 struct cfg_arena {
     struct cfg_chunk *head;
+    struct cfg_chunk *spare;     /* chunks given back by a rewind, reused first */
 };
 void *cfg_arena_alloc(struct cfg_arena *a, size_t n);
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n);
@@ -98,6 +99,7 @@ struct cfg_term {
     struct cfg_chain *chains;
 };
 struct cfg_filter {
+    uint32_t id;          /* index for per-walk caches; CFG_NONE for synthetic ones */
     uint32_t nterms;
     struct cfg_term *terms;
     const char *line;     /* the source line, for messages */
@@ -138,6 +140,8 @@ struct cfg_cond {
 };
 struct cfg_item {
     uint8_t kind;
+    uint32_t runlen;      /* CI_OP starting a run of ops: its length (after parsing) */
+    const struct cfg_op *const *runv;   /* ... and the run's ops, contiguous */
     int line;
     const char *file;
     union {
@@ -164,6 +168,8 @@ struct cfg_node {
     /* only/no filters of the whole item body (or root), checked early for pruning */
     struct cfg_item *hoist;   /* copies: content arrays move */
     uint32_t nhoist;
+    /* the leaf's operations read no name/shortname/dep (1), or do (0), unknown (-1) */
+    int8_t snap_ok;
     /* names-only expansion: the content items that can drop a case */
     struct cfg_item *fcontent;
     size_t nfcontent;
@@ -192,6 +198,7 @@ struct cfg {
     uint32_t **occ_lab, *nocc_lab, *aocc_lab;
     size_t nocc_labtab;
     uint32_t nitems;
+    uint32_t nfilters;
     bool has_join;
     uint32_t *key_rank;              /* key id -> sort rank (static keys) */
     size_t nkey_rank;
@@ -200,6 +207,10 @@ struct cfg {
 };
 
 uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
+
+/* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
+ * not change; differential tests compare both). */
+extern int cfg_debug_noprune;
 
 /* filters */
 bool cfg_filter_match(const struct cfg *c, const struct cfg_filter *f,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "runner/run_cfgdump.h"
 #include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -43,7 +44,7 @@ int run_cfg_dump(int argc, char **argv)
     const char **ev = NULL;
     const char *e = getenv("CC_EXPAND");
     if (e && *e) {
-        o.defaults = true;
+        /* like the reference's -e: only meaningful together with defaults mode */
         exp = xstrdup(e);
         size_t n = 1;
         for (char *p = exp; *p; p++)
@@ -54,6 +55,9 @@ int run_cfg_dump(int argc, char **argv)
             ev[k++] = tok;
         o.expand_defaults = ev;
     }
+    /* debugging aid: expand without any pruning shortcut (differential tests) */
+    const char *np = getenv("VTRUN_CFG_NOPRUNE");
+    cfg_debug_noprune = np && *np && strcmp(np, "0") != 0;
     signal(SIGINT, on_sigint);
     signal(SIGPIPE, SIG_IGN);
     int rc = 0;

@@ -16,27 +16,38 @@ struct cfg_chunk {
     max_align_t data[];
 };
 
-void *cfg_arena_alloc(struct cfg_arena *a, size_t n)
+static void *arena_raw(struct cfg_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     struct cfg_chunk *ch = a->head;
     if (!ch || ch->size - ch->used < n) {
-        size_t sz = n > 65536 ? n : 65536;
-        ch = xmalloc(sizeof(*ch) + sz);
-        ch->size = sz;
+        if (a->spare && a->spare->size >= n) {
+            ch = a->spare;
+            a->spare = ch->next;
+        } else {
+            size_t sz = n > 65536 ? n : 65536;
+            ch = xmalloc(sizeof(*ch) + sz);
+            ch->size = sz;
+        }
         ch->used = 0;
         ch->next = a->head;
         a->head = ch;
     }
     void *p = (char *)ch->data + ch->used;
     ch->used += n;
+    return p;
+}
+
+void *cfg_arena_alloc(struct cfg_arena *a, size_t n)
+{
+    void *p = arena_raw(a, n);
     memset(p, 0, n);
     return p;
 }
 
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n)
 {
-    char *p = cfg_arena_alloc(a, n + 1);
+    char *p = arena_raw(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
@@ -52,7 +63,12 @@ void cfg_arena_rewind(struct cfg_arena *a, struct cfg_arena_mark m)
 {
     while (a->head && a->head != m.chunk) {
         struct cfg_chunk *n = a->head->next;
-        free(a->head);
+        /* keep one ordinary chunk for the next statement; give the rest back */
+        if (!a->spare && a->head->size == 65536) {
+            a->head->next = NULL;
+            a->spare = a->head;
+        } else
+            free(a->head);
         a->head = n;
     }
     if (a->head)
@@ -65,6 +81,11 @@ void cfg_arena_free(struct cfg_arena *a)
         struct cfg_chunk *n = a->head->next;
         free(a->head);
         a->head = n;
+    }
+    while (a->spare) {
+        struct cfg_chunk *n = a->spare->next;
+        free(a->spare);
+        a->spare = n;
     }
 }
 

@@ -11,16 +11,19 @@
  * `join` (8.2) runs one sub-walker per term from the join's node, with the term as an
  * extra `only`, and yields the merged product.
  */
-#include "cfg/walk.h"
+#include "cfg/cfg_walk.h"
 #include "lib/err.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+int cfg_debug_noprune;
+
 struct frame {
     const struct cfg_node *n;
     uint32_t child;
     uint32_t nlab, nsn, ndep, naf, nres;
+    size_t namelen, snlen;
     uint64_t yields_at;
     bool leaf_done;
     const uint32_t *vis;     /* children that can pass the `only` filters, or NULL */
@@ -29,6 +32,8 @@ struct frame {
 
 struct afilt {
     const struct cfg_filter *f;
+    const struct cfg_cond *cond;     /* CI_COND / CI_NCOND */
+    uint8_t kind;                    /* CI_ONLY, CI_NO, CI_COND, CI_NCOND */
     bool only;
     bool resolved;      /* decided for the whole subtree: skip until popped */
 };
@@ -55,13 +60,27 @@ struct cfg_walker {
     const struct cfg_filter **extra;
     size_t nextra;
     uint32_t *cnt_val, *cnt_lab;
+    uint8_t *fstate;         /* filter id -> 0 unknown, 1 matches the name, 2 cannot */
     uint64_t yields;
     uint64_t steps;
     struct cfg_dict dict;
-    const struct cfg_op **ops;
+    struct oprun { const struct cfg_op *const *v; size_t n; } *ops;
     size_t nops, aops;
     struct strbuf name, shortname;
     struct join *js;
+    /* the dict right after the leaf node's operations, reused while the leaf's
+     * conditions pick the same operations (the leaf R0 holds the first statements of
+     * the config, e.g. all of base.cfg: most of every case) */
+    struct {
+        bool valid;
+        const struct cfg_node *leaf;
+        struct oprun *runs;
+        size_t nruns, aruns;
+        struct cfg_ent *e;
+        size_t n, a;
+        struct strbuf text;
+        bool has_tuple;
+    } snap;
     /* container -> viable children, keyed by the state the `only` filters see */
     struct vcache *vc;
     size_t nvc, avc, vc_entries;
@@ -105,8 +124,10 @@ struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
     strbuf_init(&w->depbuf, 256);
     strbuf_init(&w->name, 256);
     strbuf_init(&w->shortname, 256);
+    strbuf_init(&w->snap.text, 0);
     w->cnt_val = xcalloc(c->strs.n + 1, sizeof(*w->cnt_val));
     w->cnt_lab = xcalloc(c->nlabels + 1, sizeof(*w->cnt_lab));
+    w->fstate = xcalloc(c->nfilters + 1, 1);
     cfg_dict_init(&w->dict, c);
     return w;
 }
@@ -132,8 +153,12 @@ void cfg_walker_free(struct cfg_walker *w)
     free(w->extra);
     free(w->cnt_val);
     free(w->cnt_lab);
+    free(w->fstate);
     cfg_dict_release(&w->dict);
     free(w->ops);
+    free(w->snap.runs);
+    free(w->snap.e);
+    strbuf_release(&w->snap.text);
     strbuf_release(&w->name);
     strbuf_release(&w->shortname);
     free(w);
@@ -222,11 +247,30 @@ static bool prefix_match(const struct cfg_walker *w, const struct cfg_filter *f)
     return false;
 }
 
-static void resolve(struct cfg_walker *w, size_t i)
+/* Af entry I is decided for the subtree; MATCH: whether its filter matches the name. */
+static void resolve(struct cfg_walker *w, size_t i, bool match)
 {
     w->af[i].resolved = true;
+    if (w->af[i].f->id != CFG_NONE)
+        w->fstate[w->af[i].f->id] = match ? 1 : 2;
     w->res = grow(w->res, &w->ares, w->nres + 1, sizeof(*w->res));
     w->res[w->nres++] = (uint32_t)i;
+}
+
+static void af_add(struct cfg_walker *w, const struct cfg_item *it)
+{
+    w->af = grow(w->af, &w->aaf, w->naf + 1, sizeof(*w->af));
+    struct afilt *a = &w->af[w->naf++];
+    a->kind = it->kind;
+    a->only = it->kind == CI_ONLY;
+    a->resolved = false;
+    if (it->kind == CI_COND || it->kind == CI_NCOND) {
+        a->cond = it->u.cond;
+        a->f = it->u.cond->f;
+    } else {
+        a->cond = NULL;
+        a->f = it->u.f;
+    }
 }
 
 static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
@@ -235,16 +279,40 @@ static bool filters_ok(struct cfg_walker *w, const struct cfg_node *n)
         const struct afilt *a = &w->af[i];
         if (a->resolved)
             continue;
-        if (a->only) {
+        switch (a->kind) {
+        case CI_ONLY:
             if (!only_possible(w, n, a->f))
                 return false;
             if (prefix_match(w, a->f))
-                resolve(w, i);
-        } else {
+                resolve(w, i, true);
+            break;
+        case CI_NO:
             if (prefix_match(w, a->f))
                 return false;
             if (!only_possible(w, n, a->f))
-                resolve(w, i);
+                resolve(w, i, false);
+            break;
+        default: {
+            /* a condition: once the path decides it, its body's filters apply */
+            const struct cfg_cond *cd = a->cond;
+            bool active;
+            bool m;
+            if (prefix_match(w, a->f))
+                m = true;
+            else if (!only_possible(w, n, a->f))
+                m = false;
+            else
+                break;
+            active = m == (a->kind == CI_COND);
+            resolve(w, i, m);
+            if (!cd->has_filter)
+                break;
+            if (active)
+                for (size_t k = 0; k < cd->n; k++)
+                    if (cd->content[k].kind != CI_OP && cd->content[k].kind != CI_JOIN)
+                        af_add(w, &cd->content[k]);
+            break;
+        }
         }
     }
     return true;
@@ -388,10 +456,16 @@ static void pop(struct cfg_walker *w)
     }
     w->nlab = f->nlab;
     w->nsn = f->nsn;
+    strbuf_setlen(&w->name, f->namelen);
+    strbuf_setlen(&w->shortname, f->snlen);
     w->ndep = f->ndep;
     strbuf_setlen(&w->depbuf, f->ndep ? w->depoff[f->ndep - 1] : 0);
-    while (w->nres > f->nres)
-        w->af[w->res[--w->nres]].resolved = false;
+    while (w->nres > f->nres) {
+        struct afilt *a = &w->af[w->res[--w->nres]];
+        a->resolved = false;
+        if (a->f->id != CFG_NONE)
+            w->fstate[a->f->id] = 0;
+    }
     w->naf = f->naf;
 }
 
@@ -410,6 +484,8 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     f->ndep = (uint32_t)w->ndep;
     f->naf = (uint32_t)w->naf;
     f->nres = (uint32_t)w->nres;
+    f->namelen = w->name.len;
+    f->snlen = w->shortname.len;
     f->yields_at = w->yields;
     f->leaf_done = false;
     f->vis = NULL;
@@ -442,53 +518,64 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
         w->lab = grow(w->lab, &w->alab, w->nlab + n->nname, sizeof(*w->lab));
         for (uint32_t i = 0; i < n->nname; i++) {
             uint32_t l = n->name[i];
+            if (w->nlab)
+                strbuf_addch(&w->name, '.');
+            label_text(c, l, &w->name);
             w->lab[w->nlab++] = l;
             w->cnt_val[c->labels[l].val]++;
             w->cnt_lab[l]++;
         }
         if (n->append_to_shortname) {
             w->sn = grow(w->sn, &w->asn, w->nsn + n->nname, sizeof(*w->sn));
-            for (uint32_t i = 0; i < n->nname; i++)
+            for (uint32_t i = 0; i < n->nname; i++) {
+                uint32_t v = c->labels[n->name[i]].val;
+                if (w->nsn)
+                    strbuf_addch(&w->shortname, '.');
+                strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
                 w->sn[w->nsn++] = n->name[i];
+            }
         }
     }
-    if (n->nhoist) {
-        w->af = grow(w->af, &w->aaf, w->naf + n->nhoist, sizeof(*w->af));
-        for (uint32_t i = 0; i < n->nhoist; i++) {
-            w->af[w->naf].f = n->hoist[i].u.f;
-            w->af[w->naf].only = n->hoist[i].kind == CI_ONLY;
-            w->af[w->naf].resolved = false;
-            w->naf++;
-        }
-    }
-    if ((n->nname || n->nhoist) && !filters_ok(w, n)) {
+    for (uint32_t i = 0; i < n->nhoist; i++)
+        af_add(w, &n->hoist[i]);
+    if ((n->nname || n->nhoist) && !cfg_debug_noprune && !filters_ok(w, n)) {
         pop(w);
         return 0;
     }
     if (n->has_join && !(w->nfr - 1 == w->base && w->base_join_done))
         return join_start(w, w->nfr - 1);
-    viable_children(w, &w->fr[w->nfr - 1]);
+    if (!cfg_debug_noprune)
+        viable_children(w, &w->fr[w->nfr - 1]);
     return 1;
 }
 
 /* ---- the leaf ---- */
+
+/* Match on the complete name, from what the walk already decided when it can. */
+static inline bool leaf_match(const struct cfg_walker *w, const struct cfg_filter *f)
+{
+    uint8_t st = f->id != CFG_NONE ? w->fstate[f->id] : 0;
+    return st ? st == 1 : prefix_match(w, f);
+}
 
 static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bool in_cond)
 {
     for (size_t i = 0; i < n; i++) {
         switch (it[i].kind) {
         case CI_OP:
-            if (w->names_only)
-                break;
-            w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
-            w->ops[w->nops++] = it[i].u.op;
+            if (!w->names_only) {
+                w->ops = grow(w->ops, &w->aops, w->nops + 1, sizeof(*w->ops));
+                w->ops[w->nops].v = it[i].runv;
+                w->ops[w->nops++].n = it[i].runlen;
+            }
+            i += it[i].runlen - 1;
             break;
         case CI_ONLY:
-            if (!prefix_match(w, it[i].u.f))
+            if (!leaf_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_NO:
-            if (prefix_match(w, it[i].u.f))
+            if (leaf_match(w, it[i].u.f))
                 return 0;
             break;
         case CI_COND:
@@ -496,7 +583,7 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
             const struct cfg_cond *cd = it[i].u.cond;
             if (w->names_only && !cd->has_filter)
                 break;
-            bool m = prefix_match(w, cd->f);
+            bool m = leaf_match(w, cd->f);
             if (m == (it[i].kind == CI_COND)) {
                 int r = collect(w, cd->content, cd->n, true);
                 if (r <= 0)
@@ -516,33 +603,80 @@ static int collect(struct cfg_walker *w, const struct cfg_item *it, size_t n, bo
     return 1;
 }
 
+static bool reads_reserved(const struct cfg_item *it, size_t n, int depth)
+{
+    static const char *const pat[] = { "${name}", "${shortname}", "${dep}" };
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].kind == CI_OP) {
+            const struct cfg_op *op = it[i].u.op;
+            if (op->has_dollar)
+                for (size_t k = 0; k < ARRAY_SIZE(pat); k++)
+                    if (memmem(op->value, op->vlen, pat[k], strlen(pat[k])))
+                        return true;
+        } else if ((it[i].kind == CI_COND || it[i].kind == CI_NCOND) &&
+                   (depth > 1000 ||
+                    reads_reserved(it[i].u.cond->content, it[i].u.cond->n, depth + 1)))
+            return true;
+    }
+    return false;
+}
+
+static void snap_save(struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
+{
+    const struct cfg_dict *d = &w->dict;
+    w->snap.valid = false;
+    w->snap.leaf = leaf;
+    w->snap.runs = grow(w->snap.runs, &w->snap.aruns, nruns + 1, sizeof(*w->snap.runs));
+    if (nruns)
+        memcpy(w->snap.runs, w->ops, nruns * sizeof(*w->ops));
+    w->snap.nruns = nruns;
+    w->snap.n = 0;
+    strbuf_reset(&w->snap.text);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->e[i].key == CFG_NONE)
+            continue;
+        if (d->e[i].type != V_STR && d->e[i].key != K_DEP)
+            return;     /* a map already: not a leaf we can replay */
+        w->snap.e = grow(w->snap.e, &w->snap.a, w->snap.n + 1, sizeof(*w->snap.e));
+        struct cfg_ent *e = &w->snap.e[w->snap.n++];
+        *e = d->e[i];
+        if (e->type == V_STR) {
+            /* offset for now: the buffer may still move */
+            size_t off = w->snap.text.len;
+            strbuf_add(&w->snap.text, e->s, e->len);
+            strbuf_addch(&w->snap.text, '\0');
+            e->s = (const char *)(uintptr_t)off;
+        }
+    }
+    for (size_t i = 0; i < w->snap.n; i++)
+        if (w->snap.e[i].type == V_STR)
+            w->snap.e[i].s = w->snap.text.buf + (uintptr_t)w->snap.e[i].s;
+    w->snap.has_tuple = d->has_tuple;
+    w->snap.valid = true;
+}
+
+static bool snap_match(const struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
+{
+    return w->snap.valid && w->snap.leaf == leaf && w->snap.nruns == nruns &&
+           (!nruns || memcmp(w->snap.runs, w->ops, nruns * sizeof(*w->ops)) == 0);
+}
+
 static int eval_leaf(struct cfg_walker *w)
 {
-    const struct cfg *c = w->c;
     w->nops = 0;
+    size_t nleafruns = 0;
     for (size_t i = w->nfr; i-- > 0;) {
         const struct cfg_node *n = w->fr[i].n;
         int r = w->names_only ? collect(w, n->fcontent, n->nfcontent, false) :
                                 collect(w, n->content, n->ncontent, false);
         if (r <= 0)
             return r;
+        if (i == w->nfr - 1)
+            nleafruns = w->nops;
     }
     for (size_t i = 0; i < w->nextra; i++)
         if (!prefix_match(w, w->extra[i]))
             return 0;
-    strbuf_reset(&w->name);
-    for (size_t i = 0; i < w->nlab; i++) {
-        if (i)
-            strbuf_addch(&w->name, '.');
-        label_text(c, w->lab[i], &w->name);
-    }
-    strbuf_reset(&w->shortname);
-    for (size_t i = 0; i < w->nsn; i++) {
-        if (i)
-            strbuf_addch(&w->shortname, '.');
-        uint32_t v = c->labels[w->sn[i]].val;
-        strbuf_add(&w->shortname, c->strs.s[v], c->strs.len[v]);
-    }
     struct cfg_dict *d = &w->dict;
     cfg_dict_reset(d, "", 0, "", 0);
     char *nm = cfg_dict_alloc(d, w->name.len + 1);
@@ -561,9 +695,23 @@ static int eval_leaf(struct cfg_walker *w)
         cfg_dict_dep_add(d, s, w->depoff[i] - prev);
         prev = w->depoff[i];
     }
-    for (size_t i = 0; i < w->nops; i++)
-        if (cfg_dict_apply(d, w->ops[i]) < 0)
-            return -1;
+    struct cfg_node *leaf = (struct cfg_node *)w->fr[w->nfr - 1].n;
+    if (leaf->snap_ok < 0)      /* computed once; the tree is otherwise immutable */
+        leaf->snap_ok = !reads_reserved(leaf->content, leaf->ncontent, 0);
+    size_t start = 0;
+    if (leaf->snap_ok && snap_match(w, leaf, nleafruns)) {
+        cfg_dict_restore(d, w->snap.e, w->snap.n, w->snap.has_tuple);
+        cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
+        cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
+        start = nleafruns;
+    }
+    for (size_t i = start; i < w->nops; i++) {
+        for (size_t k = 0; k < w->ops[i].n; k++)
+            if (cfg_dict_apply(d, w->ops[i].v[k]) < 0)
+                return -1;
+        if (i + 1 == nleafruns && leaf->snap_ok)
+            snap_save(w, leaf, nleafruns);
+    }
     if (cfg_dict_postfix(d) < 0)
         return -1;
     return 1;
@@ -601,6 +749,8 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     s->nsn = s->asn = w->nsn;
     if (w->depbuf.len)
         strbuf_add(&s->depbuf, w->depbuf.buf, w->depbuf.len);
+    strbuf_add(&s->name, w->name.buf, w->name.len);
+    strbuf_add(&s->shortname, w->shortname.buf, w->shortname.len);
     s->depoff = xmalloc((w->ndep + 1) * sizeof(*s->depoff));
     if (w->ndep)
         memcpy(s->depoff, w->depoff, w->ndep * sizeof(*s->depoff));
@@ -609,8 +759,11 @@ static struct cfg_walker *sub_walker(struct cfg_walker *w, size_t level,
     if (w->naf)
         memcpy(s->af, w->af, w->naf * sizeof(*s->af));
     s->naf = s->aaf = w->naf;
+    memcpy(s->fstate, w->fstate, w->c->nfilters);
     s->af = grow(s->af, &s->aaf, s->naf + 1, sizeof(*s->af));
     s->af[s->naf].f = term;
+    s->af[s->naf].cond = NULL;
+    s->af[s->naf].kind = CI_ONLY;
     s->af[s->naf].only = true;
     s->af[s->naf].resolved = false;
     s->naf++;
@@ -655,12 +808,18 @@ static int join_start(struct cfg_walker *w, size_t level)
             }
             j->nterms += n->content[i].u.f->nterms;
         }
+    if (!j->nterms) {
+        /* `join` with an empty filter multiplies nothing: a plain expansion */
+        free(j);
+        return 1;
+    }
     j->terms = xcalloc(j->nterms + 1, sizeof(*j->terms));
     size_t k = 0;
     for (size_t i = 0; i < n->ncontent; i++)
         if (n->content[i].kind == CI_JOIN) {
             const struct cfg_filter *f = n->content[i].u.f;
             for (uint32_t t = 0; t < f->nterms; t++) {
+                j->terms[k].id = CFG_NONE;
                 j->terms[k].nterms = 1;
                 j->terms[k].terms = &f->terms[t];
                 j->terms[k].line = f->line;

@@ -10,6 +10,14 @@
 
 enum { V_STR, V_DEP, V_MAP };
 
+struct cfg_ent;
+/* Flattened view (suffixes resolved, SYNTAX 8.1): array of (text, entry). */
+struct cfg_flat {
+    const char *text;
+    uint32_t len;
+    const struct cfg_ent *v;
+};
+
 struct cfg_ent {
     uint32_t key;            /* CFG_NONE: deleted */
     uint8_t type;
@@ -49,6 +57,8 @@ struct cfg_dict {
     struct cfg_map map[2];
     struct cfg_strv dep;
     struct cfg_bump bump;
+    struct cfg_flat *sflat;      /* ${} lookups in a dict with suffixed keys */
+    size_t asflat;
 };
 
 void cfg_dict_init(struct cfg_dict *d, struct cfg *c);
@@ -57,6 +67,8 @@ void cfg_dict_release(struct cfg_dict *d);
 void cfg_dict_reset(struct cfg_dict *d, const char *name, size_t nlen,
                     const char *shortname, size_t slen);
 void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src);
+/* Replace the entries by E (values must outlive the case); dep and maps untouched. */
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple);
 char *cfg_dict_alloc(struct cfg_dict *d, size_t n);
 void cfg_dict_dep_add(struct cfg_dict *d, const char *s, size_t len);
 
@@ -70,12 +82,7 @@ void cfg_dict_set_str(struct cfg_dict *d, uint32_t key, const char *s, size_t le
                       const struct cfg_op *src);
 const struct cfg_ent *cfg_dict_get(const struct cfg_dict *d, uint32_t key);
 
-/* Flattened view (suffixes resolved, SYNTAX 8.1): array of (text, entry). */
-struct cfg_flat {
-    const char *text;
-    uint32_t len;
-    const struct cfg_ent *v;
-};
+
 size_t cfg_dict_flatten(struct cfg_dict *d, bool skipdups, struct cfg_flat **out,
                         size_t *alloc);
 

@@ -5,7 +5,7 @@
 #ifndef VTRUN_CFG_WALK_H
 #define VTRUN_CFG_WALK_H
 
-#include "cfg/dict.h"
+#include "cfg/cfg_dict.h"
 
 struct cfg_walker;
 

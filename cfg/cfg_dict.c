@@ -4,11 +4,12 @@
  * append, prepend, lazy set, regex operators, del, suffix, the file-map updates,
  * ${key} substitution, _max/_min/_fixed, and suffix flattening.
  */
-#include "cfg/dict.h"
+#include "cfg/cfg_dict.h"
 #include "lib/err.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,7 @@ void cfg_dict_release(struct cfg_dict *d)
     }
     free(d->dep.s);
     free(d->dep.len);
+    free(d->sflat);
     for (size_t i = 0; i < d->bump.nchunk; i++)
         free(d->bump.chunk[i]);
     free(d->bump.chunk);
@@ -226,6 +228,27 @@ void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src)
         cfg_dict_dep_add(dst, bump_dup(dst, src->dep.s[i], src->dep.len[i]), src->dep.len[i]);
 }
 
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->e[i].key != CFG_NONE)
+            d->stamp[d->e[i].key] = 0;
+    d->n = 0;
+    if (d->a < n) {
+        d->a = n + 64;
+        d->e = xrealloc(d->e, d->a * sizeof(*d->e));
+    }
+    memcpy(d->e, e, n * sizeof(*e));
+    d->n = n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = e[i].key;
+        ensure_pos(d, k);
+        d->pos[k] = (uint32_t)i + 1;
+        d->stamp[k] = d->cur;
+    }
+    d->has_tuple = has_tuple;
+}
+
 /* d.update(o): maps and dep are whole values, so o's replace d's. */
 void cfg_dict_update(struct cfg_dict *d, const struct cfg_dict *o)
 {
@@ -319,29 +342,56 @@ static void py_str(const struct cfg_dict *d, const struct cfg_ent *e, struct str
     }
 }
 
+/* Bytes JSON must escape: controls, '"' and backslash. */
+static inline bool json_plain8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t lt20 = (x - ones * 0x20) & ~x & high;          /* byte < 0x20 */
+    uint64_t q = x ^ (ones * 0x22), b = x ^ (ones * 0x5C);
+    uint64_t isq = (q - ones) & ~q & high, isb = (b - ones) & ~b & high;
+    return !(lt20 | isq | isb);
+}
+
 static void json_str(struct strbuf *sb, const char *s, size_t n)
 {
-    strbuf_addch(sb, '"');
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
-            continue;
-        strbuf_add(sb, s + start, i - start);
-        start = i + 1;
+    strbuf_grow(sb, n * 6 + 2);
+    char *p = sb->buf + sb->len;
+    *p++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        /* copy the stretch that needs no escape, 8 bytes at a time */
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, s + j, 8);
+            if (!json_plain8(x))
+                break;
+            j += 8;
+        }
+        while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+            j++;
+        memcpy(p, s + i, j - i);
+        p += j - i;
+        i = j;
+        if (i >= n)
+            break;
+        unsigned char ch = (unsigned char)s[i++];
+        *p++ = '\\';
         switch (ch) {
-        case '"': strbuf_addstr(sb, "\\\""); break;
-        case '\\': strbuf_addstr(sb, "\\\\"); break;
-        case '\n': strbuf_addstr(sb, "\\n"); break;
-        case '\r': strbuf_addstr(sb, "\\r"); break;
-        case '\t': strbuf_addstr(sb, "\\t"); break;
-        case '\b': strbuf_addstr(sb, "\\b"); break;
-        case '\f': strbuf_addstr(sb, "\\f"); break;
-        default: strbuf_addf(sb, "\\u%04x", ch); break;
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        default:
+            p += sprintf(p, "u%04x", ch);
+            break;
         }
     }
-    strbuf_add(sb, s + start, n - start);
-    strbuf_addch(sb, '"');
+    *p++ = '"';
+    strbuf_setlen(sb, (size_t)(p - sb->buf));
 }
 
 struct mapent {
@@ -496,30 +546,39 @@ size_t cfg_dict_flatten(struct cfg_dict *d, bool skipdups, struct cfg_flat **out
 
 /* ---- ${key} substitution ---- */
 
-static _Thread_local struct cfg_flat *subst_flat;
-static _Thread_local size_t subst_aflat;
-
 static const struct cfg_ent *lookup(struct cfg_dict *d, const char *name, size_t len)
 {
     if (!d->has_tuple) {
         uint32_t k = cfg_key_find_plain(&d->c->keys, name, len);
         return k == CFG_NONE ? NULL : find(d, k);
     }
-    size_t n = cfg_dict_flatten(d, true, &subst_flat, &subst_aflat);
+    size_t n = cfg_dict_flatten(d, true, &d->sflat, &d->asflat);
     for (size_t i = 0; i < n; i++)
-        if (subst_flat[i].len == len && memcmp(subst_flat[i].text, name, len) == 0)
-            return subst_flat[i].v;
+        if (d->sflat[i].len == len && memcmp(d->sflat[i].text, name, len) == 0)
+            return d->sflat[i].v;
     return NULL;
 }
 
-static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, size_t *outlen)
+/* Values beyond this are a runaway config (x += ${x} doubling), not a real parameter. */
+#define MAX_VALUE (16u << 20)
+
+static int too_long(const struct cfg_op *op, size_t len)
+{
+    if (len <= MAX_VALUE)
+        return 0;
+    err_set("%s:%d: the value of '%s' grows beyond %u MiB", op->file, op->line,
+            op->keytext ? op->keytext : "?", MAX_VALUE >> 20);
+    return -1;
+}
+
+static int subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, size_t *outlen)
 {
     const char *v = op->value;
     size_t n = op->vlen;
     if (!op->has_dollar) {
         *out = v;
         *outlen = n;
-        return;
+        return 0;
     }
     struct strbuf sb = STRBUF_INIT;
     size_t start = 0;
@@ -550,6 +609,10 @@ static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out,
         strbuf_add(&sb, v + start, p - start);
         py_str(d, e, &sb);
         start = close + 1;
+        if (sb.len > MAX_VALUE) {
+            strbuf_release(&sb);
+            return too_long(op, MAX_VALUE + 1);
+        }
     }
     strbuf_add(&sb, v + start, n - start);
     char *o = cfg_dict_alloc(d, sb.len + 1);
@@ -557,6 +620,7 @@ static void subst(struct cfg_dict *d, const struct cfg_op *op, const char **out,
     *out = o;
     *outlen = sb.len;
     strbuf_release(&sb);
+    return 0;
 }
 
 /* ---- operations ---- */
@@ -579,15 +643,17 @@ static bool key_matches(struct cfg_dict *d, const struct cfg_op *op, uint32_t ke
     return mop->mcache[key] == 2;
 }
 
-static void regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,
-                        const char *v, size_t vl)
+static int regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,
+                       const char *v, size_t vl)
 {
     if (e->type != V_STR)
-        return;
+        return 0;
     if (op->kind == OP_RSET) {
         e->s = v;
         e->len = (uint32_t)vl;
     } else {
+        if (too_long(op, (size_t)e->len + vl))
+            return -1;
         char *b = cfg_dict_alloc(d, e->len + vl + 1);
         if (op->kind == OP_RAPPEND) {
             memcpy(b, e->s, e->len);
@@ -601,6 +667,7 @@ static void regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_
         e->len += (uint32_t)vl;
     }
     e->src = op;
+    return 0;
 }
 
 int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
@@ -611,20 +678,23 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
     case OP_SET:
         if (op->key < K_NRESERVED)
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         cfg_dict_set_str(d, op->key, v, vl, op);
         return 0;
     case OP_LAZY:
         if (op->key < K_NRESERVED || find(d, op->key))
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         cfg_dict_set_str(d, op->key, v, vl, op);
         return 0;
     case OP_APPEND:
     case OP_PREPEND: {
         if (op->key < K_NRESERVED)
             return 0;
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         struct cfg_ent *e = find(d, op->key);
         if (!e) {
             cfg_dict_set_str(d, op->key, v, vl, op);
@@ -632,6 +702,8 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
         }
         if (e->type != V_STR)
             return 0;
+        if (too_long(op, (size_t)e->len + vl))
+            return -1;
         char *b = cfg_dict_alloc(d, e->len + vl + 1);
         if (op->kind == OP_APPEND) {
             memcpy(b, e->s, e->len);
@@ -649,12 +721,14 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
     case OP_RSET:
     case OP_RAPPEND:
     case OP_RPREPEND:
-        subst(d, op, &v, &vl);
+        if (subst(d, op, &v, &vl) < 0)
+            return -1;
         if (op->scoped) {
             for (uint32_t i = 0; i < op->nscope; i++) {
                 struct cfg_ent *e = find(d, op->scope[i]);
                 if (e && key_matches(d, op, op->scope[i]))
-                    regex_apply(d, op, e, v, vl);
+                    if (regex_apply(d, op, e, v, vl) < 0)
+                    return -1;
             }
             return 0;
         }
@@ -663,7 +737,8 @@ int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op)
             if (e->key == CFG_NONE || e->key < K_NRESERVED)
                 continue;
             if (key_matches(d, op, e->key))
-                regex_apply(d, op, e, v, vl);
+                if (regex_apply(d, op, e, v, vl) < 0)
+                    return -1;
         }
         return 0;
     case OP_DEL:

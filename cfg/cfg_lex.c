@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reader and lexer of the Cartesian config language (SYNTAX.md 2-3): physical lines as
+ * Python's splitlines/rstrip/expandtabs make them, and avocado-vt's token stream line
+ * by line (keyword detection, the assignment fast path, char-wise lexing, "rest of the
+ * line as a string" after a condition's colon or `include`).  Like Lua's llex.c: a state
+ * struct, one function that produces the next token, errors with the line quoted.
+ */
+#include "cfg/cfg_parse_int.h"
+#include "lib/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ reader */
+
+
+
+
+static bool is_linebreak(uint32_t c)
+{
+    return c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e) ||
+           c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+/* Strip trailing whitespace (code points), expand tabs, count indentation. */
+static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num);
+
+static void reader_split(struct parser *P, struct reader *rd, const char *text, size_t len)
+{
+    size_t start = 0, i = 0;
+    int num = 1;
+    while (i < len) {
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
+        if (!n)
+            cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
+        if (is_linebreak(cp)) {
+            add_line(P, rd, text + start, i - start, num);
+            i += n;
+            if (cp == '\r' && i < len && text[i] == '\n')
+                i++;
+            start = i;
+            num++;
+            continue;
+        }
+        i += n;
+    }
+    if (start < len)
+        add_line(P, rd, text + start, len - start, num);
+}
+
+/* ------------------------------------------------------------------ tokens */
+
+
+const char *const cfg_tk_name[T_COUNT] = {
+    "indent", "end of block", "end of line", "identifier", "blank", "string", "':'",
+    "'variants'", "'.'", "'-'", "'@'", "'only'", "'no'", "'suffix'", "'join'",
+    "'include'", "'del'", "'!'", "','", "'['", "']'", "'('", "')'",
+    "'='", "'+='", "'<='", "'~='", "'?='", "'?+='", "'?<='",
+};
+
+
+
+
+
+void cfg_perr(struct parser *P, const char *file, int line, const char *fmt, ...)
+{
+    struct strbuf sb = STRBUF_INIT;
+    va_list ap;
+    strbuf_addf(&sb, "%s:%d: ", file, line);
+    va_start(ap, fmt);
+    strbuf_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    err_set("%s", sb.buf);
+    strbuf_release(&sb);
+    longjmp(P->jb, 1);
+}
+
+void cfg_lerr(struct parser *P, struct lexer *lx, const char *fmt, ...)
+{
+    struct strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    if (lx->line)
+        strbuf_addf(&sb, ": '%.*s'", (int)(lx->len > 200 ? 200 : lx->len), lx->line);
+    err_set("%s:%d: %s", lx->filename, lx->linenum, sb.buf);
+    strbuf_release(&sb);
+    longjmp(P->jb, 1);
+}
+
+static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num)
+{
+    /* rstrip */
+    size_t end = len;
+    while (end > 0) {
+        size_t k = end - 1;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        uint32_t cp;
+        if (!cfg_utf8_decode(s + k, end - k, &cp) || !cfg_unicode_isspace(cp))
+            break;
+        end = k;
+    }
+    /* expandtabs(8) + lstrip: indentation counted in code points */
+    struct strbuf sb = STRBUF_INIT;
+    size_t col = 0, i = 0;
+    bool leading = true;
+    int indent = 0;
+    while (i < end) {
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(s + i, end - i, &cp);
+        if (!n)
+            n = 1, cp = 0xFFFD;
+        if (cp == '\t') {
+            size_t sp = 8 - (col % 8);
+            if (leading)
+                indent += (int)sp;
+            else
+                for (size_t k = 0; k < sp; k++)
+                    strbuf_addch(&sb, ' ');
+            col += sp;
+        } else {
+            if (leading && cfg_unicode_isspace(cp))
+                indent++;
+            else {
+                leading = false;
+                strbuf_add(&sb, s + i, n);
+            }
+            col++;
+        }
+        i += n;
+    }
+    if (!sb.len || sb.buf[0] == '#' || (sb.len >= 2 && sb.buf[0] == '/' && sb.buf[1] == '/')) {
+        strbuf_release(&sb);
+        return;
+    }
+    if (rd->n % 256 == 0)
+        rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
+    struct line *l = &rd->lines[rd->n++];
+    l->s = cfg_arena_strndup(&P->lines, sb.buf, sb.len);
+    l->len = sb.len;
+    l->indent = indent;
+    l->num = num;
+    strbuf_release(&sb);
+}
+
+struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
+                                 const char *text, size_t len)
+{
+    struct reader *rd = xcalloc(1, sizeof(*rd));
+    if (P->nreaders == P->areaders) {
+        P->areaders = P->areaders ? P->areaders * 2 : 16;
+        P->readers = xrealloc(P->readers, P->areaders * sizeof(*P->readers));
+    }
+    P->readers[P->nreaders++] = rd;
+    rd->filename = cfg_arena_strndup(&P->c->arena, filename, strlen(filename));
+    rd->is_file = is_file;
+    reader_split(P, rd, text, len);
+    return rd;
+}
+
+/* Next line of the current block (indent > prev_indent), or NULL. */
+static const struct line *reader_next(struct reader *rd, int prev_indent, int *indent)
+{
+    if (rd->has_stored) {
+        rd->has_stored = false;
+        return &rd->stored;
+    }
+    if (rd->idx >= rd->n) {
+        *indent = -1;
+        return NULL;
+    }
+    const struct line *l = &rd->lines[rd->idx];
+    if (l->indent <= prev_indent) {
+        *indent = l->indent;
+        return NULL;
+    }
+    rd->idx++;
+    return l;
+}
+
+/* ------------------------------------------------------------------ lexer */
+
+static void lx_push(struct lexer *lx, int t, const char *s, size_t len)
+{
+    struct tok *k = &lx->q[(lx->qh + lx->qn) % QMAX];
+    k->t = t;
+    k->s = s;
+    k->len = len;
+    k->indent = 0;
+    lx->qn++;
+}
+
+static bool starts(const char *s, size_t len, const char *kw)
+{
+    size_t n = strlen(kw);
+    return len >= n && memcmp(s, kw, n) == 0;
+}
+
+static size_t skip_space(const char *s, size_t len, size_t pos)
+{
+    while (pos < len) {
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(s + pos, len - pos, &cp);
+        if (!n || !cfg_unicode_isspace(cp))
+            break;
+        pos += n;
+    }
+    return pos;
+}
+
+size_t cfg_rstrip_len(const char *s, size_t len)
+{
+    while (len > 0) {
+        size_t k = len - 1;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        uint32_t cp;
+        if (!cfg_utf8_decode(s + k, len - k, &cp) || !cfg_unicode_isspace(cp))
+            break;
+        len = k;
+    }
+    return len;
+}
+
+static int op_token(const char *o, size_t n)
+{
+    if (n == 0) return T_SET;
+    if (n == 1 && o[0] == '~') return T_LAZY;
+    if (n == 1 && o[0] == '+') return T_APPEND;
+    if (n == 1 && o[0] == '<') return T_PREPEND;
+    if (n == 1 && o[0] == '?') return T_RSET;
+    if (n == 2 && o[0] == '?' && o[1] == '+') return T_RAPPEND;
+    if (n == 2 && o[0] == '?' && o[1] == '<') return T_RPREPEND;
+    return -1;
+}
+
+/* Keyword detection and the assignment fast path, at the first token of a line. */
+static void lx_start_line(struct lexer *lx)
+{
+    const char *l = lx->line;
+    size_t len = lx->len, pos = 0;
+    lx->started = true;
+    lx->done = false;
+    strbuf_reset(&lx->chars);
+    lx->noper = 0;
+    switch (l[0]) {
+    case 'v':
+        if (starts(l, len, "variants:")) {
+            lx_push(lx, T_VARIANTS, NULL, 0);
+            lx_push(lx, T_COLON, NULL, 0);
+            pos = 9;
+        } else if (starts(l, len, "variants ")) {
+            lx_push(lx, T_VARIANTS, NULL, 0);
+            pos = 8;
+        }
+        break;
+    case '-':
+        lx_push(lx, T_VARIANT, NULL, 0);
+        pos = 1;
+        break;
+    case 'o':
+        if (starts(l, len, "only ")) {
+            lx_push(lx, T_ONLY, NULL, 0);
+            pos = skip_space(l, len, 4);
+        }
+        break;
+    case 'n':
+        if (starts(l, len, "no ")) {
+            lx_push(lx, T_NO, NULL, 0);
+            pos = skip_space(l, len, 2);
+        }
+        break;
+    case 'i':
+        if (starts(l, len, "include ")) {
+            lx_push(lx, T_INCLUDE, NULL, 0);
+            pos = 7;
+        }
+        break;
+    case 'd':
+        if (starts(l, len, "del ")) {
+            lx_push(lx, T_DEL, NULL, 0);
+            pos = skip_space(l, len, 3);
+        }
+        break;
+    case 's':
+        if (starts(l, len, "suffix ")) {
+            lx_push(lx, T_SUFFIX, NULL, 0);
+            pos = skip_space(l, len, 6);
+        }
+        break;
+    case 'j':
+        if (starts(l, len, "join ")) {
+            lx_push(lx, T_JOIN, NULL, 0);
+            pos = skip_space(l, len, 4);
+        }
+        break;
+    }
+    lx->pos = pos;
+    lx->after = pos;
+    if (lx->fast && pos == 0) {
+        const char *colon = memchr(l, ':', len);
+        long cind = colon ? (long)(colon - l) : -1;
+        for (size_t i = 0; i < len; i++) {
+            size_t ol = 0;
+            int t = -1;
+            char ch = l[i];
+            if (ch == '=') { t = T_SET; ol = 1; }
+            else if ((ch == '+' || ch == '<' || ch == '~') && i + 1 < len && l[i + 1] == '=') {
+                t = ch == '+' ? T_APPEND : ch == '<' ? T_PREPEND : T_LAZY;
+                ol = 2;
+            } else if (ch == '?' && i + 1 < len) {
+                if (l[i + 1] == '=') { t = T_RSET; ol = 2; }
+                else if (i + 2 < len && l[i + 2] == '=' && (l[i + 1] == '+' || l[i + 1] == '<')) {
+                    t = l[i + 1] == '+' ? T_RAPPEND : T_RPREPEND;
+                    ol = 3;
+                }
+            }
+            if (t < 0)
+                continue;
+            if (cind < 0 || cind > (long)(i + ol)) {
+                size_t vs = skip_space(l, len, i + ol);
+                lx_push(lx, T_IDENT, l, cfg_rstrip_len(l, i));
+                lx_push(lx, t, NULL, 0);
+                lx_push(lx, T_STRING, l + vs, len - vs);
+                lx_push(lx, T_ENDL, NULL, 0);
+                lx->done = true;
+            }
+            break;
+        }
+    }
+}
+
+static bool is_ident_cp(uint32_t cp)
+{
+    return cp == '_' || cp == '-' || cfg_unicode_isalnum(cp);
+}
+
+static void flush_chars(struct lexer *lx)
+{
+    if (lx->chars.len) {
+        lx_push(lx, T_IDENT, cfg_arena_strndup(lx->scratch, lx->chars.buf, lx->chars.len),
+                lx->chars.len);
+        strbuf_reset(&lx->chars);
+    }
+}
+
+/* Char-wise lexing until at least one token is queued (reference Lexer.match). */
+static void lx_chars(struct parser *P, struct lexer *lx)
+{
+    const char *l = lx->line;
+    size_t len = lx->len;
+    while (!lx->qn) {
+        if (lx->pos >= len) {
+            flush_chars(lx);
+            lx_push(lx, T_ENDL, NULL, 0);
+            lx->done = true;
+            return;
+        }
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(l + lx->pos, len - lx->pos, &cp);
+        if (!n)
+            n = 1, cp = 0xFFFD;
+        if (is_ident_cp(cp)) {
+            strbuf_add(&lx->chars, l + lx->pos, n);
+            lx->pos += n;
+            continue;
+        }
+        if (cp == '+' || cp == '<' || cp == '?' || cp == '~') {
+            if (lx->chars.len) {
+                flush_chars(lx);
+                lx->noper = 0;
+            }
+            if (lx->noper < sizeof(lx->oper))
+                lx->oper[lx->noper] = (char)cp;
+            lx->noper++;
+            lx->pos += n;
+            continue;
+        }
+        flush_chars(lx);
+        if (cfg_unicode_isspace(cp)) {
+            size_t p = lx->pos + n;
+            while (p < len) {
+                size_t n2 = cfg_utf8_decode(l + p, len - p, &cp);
+                if (!n2)
+                    n2 = 1, cp = 0xFFFD;
+                if (!cfg_unicode_isspace(cp)) {
+                    n = n2;
+                    break;
+                }
+                p += n2;
+            }
+            if (p >= len) {
+                lx->pos = len;
+                continue;
+            }
+            lx_push(lx, T_WHITE, NULL, 0);
+            lx->pos = p;
+        }
+        size_t at = lx->pos;
+        lx->pos += n;
+        if (is_ident_cp(cp)) {
+            /* chars was flushed above; a string's text may remain (reference quirk) */
+            strbuf_add(&lx->chars, l + at, n);
+            continue;
+        }
+        switch (cp) {
+        case '=': {
+            int t = lx->noper <= sizeof(lx->oper) ? op_token(lx->oper, lx->noper) : -1;
+            if (t < 0)
+                cfg_lerr(P, lx, "unexpected character '=' at position %zu: only =, +=, <=, ~=, "
+                     "?=, ?+=, ?<= are operators", at);
+            lx_push(lx, t, NULL, 0);
+            lx->noper = 0;
+            break;
+        }
+        case '-': case '.': case ':': case '@': case ',': case '[': case ']': case '(':
+        case ')': case '!': {
+            static const struct { char c; int t; } map[] = {
+                { '-', T_VARIANT }, { '.', T_DOT }, { ':', T_COLON }, { '@', T_DEFAULT },
+                { ',', T_COMMA }, { '[', T_LBRACK }, { ']', T_RBRACK }, { '(', T_LPAREN },
+                { ')', T_RPAREN }, { '!', T_NOTCOND },
+            };
+            for (size_t k = 0; k < ARRAY_SIZE(map); k++)
+                if (map[k].c == (char)cp)
+                    lx_push(lx, map[k].t, NULL, 0);
+            lx->after = lx->pos;
+            return;
+        }
+        case '"': {
+            const char *q = memchr(l + lx->pos, '"', len - lx->pos);
+            if (!q)
+                cfg_lerr(P, lx, "unterminated string: expected a closing '\"'");
+            /* SYNTAX.md 5: a quoted atom value is one token (the reference also
+             * re-emits its text as an identifier, which only breaks such filters) */
+            strbuf_reset(&lx->chars);
+            lx_push(lx, T_STRING, l + lx->pos, (size_t)(q - (l + lx->pos)));
+            lx->pos = (size_t)(q - l) + 1;
+            break;
+        }
+        case '#':
+            lx->pos = len;
+            flush_chars(lx);
+            lx_push(lx, T_ENDL, NULL, 0);
+            lx->done = true;
+            return;
+        default:
+            if (cp == '+' || cp == '<' || cp == '?' || cp == '~') {
+                if (lx->noper < sizeof(lx->oper))
+                    lx->oper[lx->noper] = (char)cp;
+                lx->noper++;
+                break;
+            }
+            cfg_lerr(P, lx, "unexpected character '%.*s' at position %zu: special characters are "
+                 "allowed only in assignments", (int)n, l + at, at);
+        }
+    }
+}
+
+struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd)
+{
+    struct lexer *lx = xcalloc(1, sizeof(*lx));
+    if (P->nlexers == P->alexers) {
+        P->alexers = P->alexers ? P->alexers * 2 : 16;
+        P->lexers = xrealloc(P->lexers, P->alexers * sizeof(*P->lexers));
+    }
+    P->lexers[P->nlexers++] = lx;
+    lx->rd = rd;
+    lx->scratch = &P->scratch;
+    lx->filename = rd->filename;
+    strbuf_init(&lx->chars, 64);
+    return lx;
+}
+
+struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
+{
+    struct tok k;
+    if (!lx->in_line) {
+        int indent = -1;
+        const struct line *l = reader_next(lx->rd, lx->prev_indent, &indent);
+        memset(&k, 0, sizeof(k));
+        if (!l) {
+            k.t = T_ENDBLOCK;
+            k.indent = indent;
+            return k;
+        }
+        lx->line = l->s;
+        lx->len = l->len;
+        lx->linenum = l->num;
+        lx->in_line = true;
+        lx->started = false;
+        lx->qh = lx->qn = 0;
+        k.t = T_INDENT;
+        k.indent = l->indent;
+        return k;
+    }
+    if (!lx->started)
+        lx_start_line(lx);
+    if (!lx->qn && !lx->done)
+        lx_chars(P, lx);
+    k = lx->q[lx->qh];
+    lx->qh = (lx->qh + 1) % QMAX;
+    lx->qn--;
+    if (k.t == T_ENDL)
+        lx->in_line = false;
+    return k;
+}
+
+/* The rest of the line after the last keyword / ':' token, left-stripped. */
+struct tok cfg_lx_rest(struct parser *P, struct lexer *lx)
+{
+    struct tok k = { .t = T_STRING };
+    (void)P;
+    size_t p = skip_space(lx->line, lx->len, lx->after);
+    k.s = lx->line + p;
+    k.len = lx->len - p;
+    lx->qn = 0;
+    lx->qh = 0;
+    lx_push(lx, T_ENDL, NULL, 0);
+    lx->done = true;
+    lx->started = true;
+    return k;
+}
+
+struct tok cfg_lx_next_nw(struct parser *P, struct lexer *lx)
+{
+    struct tok k;
+    do
+        k = cfg_lx_next(P, lx);
+    while (k.t == T_WHITE);
+    return k;
+}
+
+static void expect_names(struct strbuf *sb, uint64_t mask)
+{
+    bool first = true;
+    for (int t = 0; t < T_COUNT; t++) {
+        if (!(mask & M(t)))
+            continue;
+        strbuf_addf(sb, "%s%s", first ? "" : ", ", cfg_tk_name[t]);
+        first = false;
+    }
+}
+
+_Noreturn void cfg_lx_unexpected(struct parser *P, struct lexer *lx, uint64_t mask, struct tok k)
+{
+    struct strbuf sb = STRBUF_INIT;
+    expect_names(&sb, mask);
+    char *s = strbuf_detach(&sb, NULL);
+    const char *what = cfg_tk_name[k.t];
+    /* the message is built before the longjmp: the copy lives in the arena */
+    char *c = cfg_arena_strndup(&P->c->arena, s, strlen(s));
+    free(s);
+    if (k.t == T_IDENT || k.t == T_STRING)
+        cfg_lerr(P, lx, "expected %s, found %s '%.*s'", c, what, (int)(k.len > 80 ? 80 : k.len), k.s);
+    cfg_lerr(P, lx, "expected %s, found %s", c, what);
+}
+
+struct tok cfg_lx_expect(struct parser *P, struct lexer *lx, struct tok k, uint64_t mask)
+{
+    if (!(mask & M(k.t)))
+        cfg_lx_unexpected(P, lx, mask, k);
+    return k;
+}
