@@ -202,13 +202,40 @@ static void unique_clone_names(struct run_vms *vms)
 {
     struct params *p = P(vms)->p;
     struct run_ctx *ctx = vms->ctx;
-    if (params_get_bool(p, "keep_image_clones", false, NULL))
-        return;
+    bool keep = params_get_bool(p, "keep_image_clones", false, NULL);
     char **images = params_objects(p, "master_images_clone");
     for (size_t i = 0; images[0] && i < vms->n; i++) {
         const char *vm = vms->vm[i].name;
         char *key = xasprintf("image_name_%s", vm);
-        if (!params_get(p, key)) {
+        if (params_get(p, key)) {
+            /* the config names the clone (image_name_vmsN, the balamuruhans top-file
+             * shape) but not its master: clone the image the case names for every VM,
+             * not the clone itself */
+            struct params *vp = params_object(p, vm);
+            struct params *vip = params_object(vp, images[0]);
+            struct params *ip = params_object(p, images[0]);
+            const char *master = params_get(vip, "master_image_name");
+            if (!master && params_get(ip, "image_name")) {
+                master = params_get(ip, "image_name");
+                char *mkey = xasprintf("master_image_name_%s", vm);
+                params_set(p, mkey, master);
+                free(mkey);
+            }
+            /* a relative clone name with no images_base_dir lives beside an absolute
+             * master (where avocado-vt's images_base_dir puts both): the daemons cannot
+             * resolve a path relative to vtrun's working directory */
+            const char *clone = params_get(p, key);
+            const char *slash = master ? strrchr(master, '/') : NULL;
+            if (slash && clone[0] != '/' && master[0] == '/'
+                && !params_get(vip, "images_base_dir")) {
+                char *abs = xasprintf("%.*s/%s", (int)(slash - master), master, clone);
+                params_set(p, key, abs);
+                free(abs);
+            }
+            params_free(ip);
+            params_free(vip);
+            params_free(vp);
+        } else if (!keep) {
             struct params *vp = params_object(p, vm);
             struct params *ip = params_object(vp, images[0]);
             char *name = xasprintf("%s_%s-%.7s-%u", params_get_or(ip, "image_name", "image"),
@@ -275,6 +302,23 @@ int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms)
     return 0;
 }
 
+int run_vms_host_info(struct run_vms *vms, int h, struct be_host_info *out)
+{
+    struct be_host *bh = host(vms, h);
+    memset(out, 0, sizeof(*out));
+    if (!bh)
+        return -1;
+    if (!vms->be->host_info) {
+        err_set("backend %s cannot describe a host", vms->be->name);
+        return -1;
+    }
+    if (vms->be->host_info(bh, out) < 0) {
+        err_prefix("host %s", host_name(vms, h));
+        return -1;
+    }
+    return 0;
+}
+
 int run_vms_start(struct run_vms *vms, size_t i, int h)
 {
     struct run_vm *vm = &vms->vm[i];
@@ -327,9 +371,12 @@ int run_vms_exec(struct run_vms *vms, size_t i, const char *cmd, double timeout_
     if (!vp->ssh && run_vms_wait_login(vms, i, timeout_s) < 0)
         return -1;
     int st = -1;
+    double t0 = run_now();
     int rc = virt_ssh_exec(vp->ssh, cmd, timeout_s, &st, out, NULL);
-    if (rc < 0) {
-        /* one fresh session: the old one may have died in a hop */
+    /* one fresh session when the old one died (e.g. in a hop); never again after the
+     * command used up its time: it ran, and running it twice (a sysrq, a stress
+     * start) is worse than one failure */
+    if (rc < 0 && run_now() - t0 < timeout_s - 0.05 && !run_should_stop(vms->ctx)) {
         drop_session(vms, i);
         if (out)
             strbuf_reset(out);
@@ -356,6 +403,20 @@ int run_vms_uptime(struct run_vms *vms, size_t i, double *uptime)
     return rc;
 }
 
+/* The line of crash text that holds the marker, without its newline. */
+static char *crash_line(const struct virt_crash *c)
+{
+    const char *t = c->text ? c->text : "";
+    const char *hit = c->pattern ? strstr(t, c->pattern) : NULL;
+    if (!hit)
+        hit = t;
+    const char *start = hit;
+    while (start > t && start[-1] != '\n')
+        start--;
+    size_t len = strcspn(start, "\r\n");
+    return xstrndup(start, len);
+}
+
 int run_vms_console_crash(struct run_vms *vms, size_t i)
 {
     struct run_vm *vm = &vms->vm[i];
@@ -366,8 +427,16 @@ int run_vms_console_crash(struct run_vms *vms, size_t i)
     int r = virt_console_scan(vm->console_log, &off, &V(vms, i)->console_line, &crash);
     vm->console_scanned = off;
     if (r == 1) {
-        virt_failf(VIRT_ERR_KERNEL_CRASH, vm->name, "'%s' on the serial console (%s line %u):\n%s",
-                   crash.pattern, vm->console_log, crash.line, crash.text);
+        /* the context goes to debug.log; the message leads with the line itself, the
+         * first thing a reader of a FAIL reason wants to see */
+        char *line = crash_line(&crash);
+        const char *base = strrchr(vm->console_log, '/');
+        run_log(vms->ctx, "%s: '%s' on the serial console (%s line %u):\n%s", vm->name,
+                crash.pattern, vm->console_log, crash.line, crash.text);
+        virt_failf(VIRT_ERR_KERNEL_CRASH, vm->name, "%s", line);
+        err_set("%s (%s serial console, %s line %u)", line, vm->name,
+                base ? base + 1 : vm->console_log, crash.line);
+        free(line);
         virt_crash_free(&crash);
     } else if (r < 0) {
         err_prefix("%s: console %s", vm->name, vm->console_log);
@@ -410,47 +479,84 @@ void run_vms_record_hop(struct run_vms *vms, size_t i, unsigned hop, int from, i
                 h.from, h.to, ok ? "ok" : error, h.wall_s, h.downtime_ms);
 }
 
-static int expect_state(struct run_vms *vms, size_t i, int h, bool running)
+/* ---- the post-check environment (virt/virt_postcheck.h) over the VM set ---- */
+
+static int pc_state(void *ud, size_t i, int h, enum be_state *out)
 {
-    enum be_state st;
+    struct run_vms *vms = ud;
     struct be_host *bh = host(vms, h);
-    if (!bh || vms->be->state(bh, vms->vm[i].domain, &st) < 0)
+    if (!bh)
         return -1;
-    bool ok = running ? st == BE_STATE_RUNNING
-                      : (st == BE_STATE_NONE || st == BE_STATE_SHUTOFF);
-    if (!ok)
-        return virt_failf(VIRT_ERR_MIGRATE_STATE, vms->vm[i].name,
-                          "domain state check: %s on %s, expected %s",
-                          be_state_name(st), host_name(vms, h),
-                          running ? "running" : "gone or shut off");
-    return 0;
+    return vms->be->state(bh, vms->vm[i].domain, out);
+}
+
+static int pc_console(void *ud, size_t i)
+{
+    return run_vms_console_crash(ud, i);
+}
+
+static int pc_login(void *ud, size_t i, double timeout_s)
+{
+    return run_vms_wait_login(ud, i, timeout_s);
+}
+
+static int pc_exec(void *ud, size_t i, const char *cmd, double timeout_s, struct strbuf *out,
+                   int *status)
+{
+    return run_vms_exec(ud, i, cmd, timeout_s, out, status);
+}
+
+static int pc_uptime(void *ud, size_t i, double *up)
+{
+    return run_vms_uptime(ud, i, up);
+}
+
+static bool pc_should_stop(void *ud)
+{
+    struct run_vms *vms = ud;
+    return run_should_stop(vms->ctx);
+}
+
+void run_vms_postcheck_env(struct run_vms *vms, struct virt_pc_env *env)
+{
+    *env = (struct virt_pc_env){ .ud = vms, .state = pc_state, .console_crash = pc_console,
+                                 .login = pc_login, .exec = pc_exec, .uptime = pc_uptime,
+                                 .ping = NULL, .should_stop = pc_should_stop };
+}
+
+static void pc_log(void *ud, const char *line)
+{
+    run_log(ud, "%s", line);
+}
+
+int run_vms_postcheck(struct run_vms *vms, const struct virt_pc_env *env,
+                      const struct virt_pc_opts *o, struct virt_pc_vm *pv)
+{
+    struct strbuf why = STRBUF_INIT;
+    int r = virt_postcheck_run(env, o, pv, &why, pc_log, vms->ctx);
+    if (r < 0)
+        err_set("%s", why.buf);
+    strbuf_release(&why);
+    return r;
 }
 
 int run_vms_check_after_hop(struct run_vms *vms, size_t i, int from, int to,
                             double login_timeout_s)
 {
     struct run_vm *vm = &vms->vm[i];
-    double before = vm->uptime, up;
-    if (expect_state(vms, i, to, true) < 0 || expect_state(vms, i, from, false) < 0)
+    struct virt_pc_env env;
+    struct virt_pc_opts o;
+    double before = vm->uptime;
+    run_vms_postcheck_env(vms, &env);
+    virt_pc_opts_default(&o);
+    o.check_dmesg = o.check_ping = o.check_disk = false;
+    o.login_timeout_s = login_timeout_s;
+    struct virt_pc_vm pv = { .vm = i, .name = vm->name, .src = from, .dst = to,
+                             .uptime_before = before };
+    if (run_vms_postcheck(vms, &env, &o, &pv) < 0)
         return -1;
-    if (run_vms_console_crash(vms, i) != 0)
-        return -1;
-    if (run_vms_wait_login(vms, i, login_timeout_s) < 0) {
-        char *why = xstrdup(err_msg());
-        int crash = run_vms_console_crash(vms, i);
-        if (crash != 1)
-            err_set("SSH check: %s (the console shows no crash: a network problem)", why);
-        free(why);
-        return -1;
-    }
-    if (run_vms_uptime(vms, i, &up) < 0)
-        return -1;
-    if (up < before)
-        return virt_failf(VIRT_ERR_DEAD, vm->name,
-                          "uptime check: %.2f s after the hop < %.2f s before: it rebooted",
-                          up, before);
     run_log(vms->ctx, "%s: on %s, uptime %.2f s (was %.2f s)", vm->name,
-            host_name(vms, to), up, before);
+            host_name(vms, to), pv.uptime_before, before);
     return 0;
 }
 

@@ -9,8 +9,6 @@
  * closes connections; idempotent, safe after any partial setup.
  * Every function returns 0 or -1 with err_msg() set (VM, host and context included).
  * Functions taking a VM index may be called from one worker thread per VM at once.
- *
- * DRAFT: the lead implements it (runner/run_vms.c) once virt/ and backends/ land.
  */
 #ifndef VTRUN_RUN_VMS_H
 #define VTRUN_RUN_VMS_H
@@ -21,6 +19,7 @@
 #include "backends/be.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
+#include "virt/virt_postcheck.h"
 
 struct run_vm {
     char *name;                 /* the object name in `vms`, e.g. vm1 */
@@ -46,6 +45,9 @@ struct run_vms {
 };
 
 int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms);
+/* Facts of host h (backend host_info: versions, hypervisor, arch, CPU models, and
+ * for this machine OS, memory); free with be_host_info_free. */
+int run_vms_host_info(struct run_vms *vms, int h, struct be_host_info *out);
 /* Define and start VM i on host h (index into ctx->hosts). */
 int run_vms_start(struct run_vms *vms, size_t i, int h);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */
@@ -55,8 +57,9 @@ int run_vms_exec(struct run_vms *vms, size_t i, const char *cmd, double timeout_
                  struct strbuf *out, int *status);
 /* Read /proc/uptime of guest i into vm[i].uptime. */
 int run_vms_uptime(struct run_vms *vms, size_t i, double *uptime);
-/* Scan new console output of VM i for kernel crashes; 1 = crash found (err_msg() has
- * the line), 0 = clean, -1 = error. */
+/* Scan new console output of VM i for kernel crashes; 1 = crash found (err_msg()
+ * starts with the matched line, then VM, console file and line; the context lines go
+ * to debug.log), 0 = clean, -1 = error. */
 int run_vms_console_crash(struct run_vms *vms, size_t i);
 /* Migrate VM i from where it runs to host `to`; metrics filled (also on failure). */
 int run_vms_migrate(struct run_vms *vms, size_t i, int to,
@@ -65,8 +68,17 @@ int run_vms_migrate(struct run_vms *vms, size_t i, int to,
  * hops.json, results.json, the HTML timeline and debug.log. */
 void run_vms_record_hop(struct run_vms *vms, size_t i, unsigned hop, int from, int to,
                         const struct be_hop_metrics *m, bool ok, const char *error);
-/* Check VM i after a hop to `to` (from `from`): running on `to`, gone or shut off on
- * `from`, console clean, SSH login, uptime not smaller.  0 ok, -1 with err_msg()
+/* The post-migration checks (virt/virt_postcheck.h) over the VM set: env->ud is vms;
+ * state, console, login, exec, uptime and should_stop go through run_vms; ping is NULL
+ * (no ping check) until the caller sets one. */
+void run_vms_postcheck_env(struct run_vms *vms, struct virt_pc_env *env);
+/* Run the post-check table for VM pv->vm; each check's result goes to debug.log.
+ * 0, or -1 with err_msg() = "<check>: <message>" of the first failure. */
+int run_vms_postcheck(struct run_vms *vms, const struct virt_pc_env *env,
+                      const struct virt_pc_opts *o, struct virt_pc_vm *pv);
+/* The first checks of that table after VM i's hop to `to` (from `from`): state
+ * (running on `to`, gone or shut off on `from`), console clean, SSH login (else the
+ * console says whether the guest died), uptime not smaller.  0 ok, -1 with err_msg()
  * naming the failed check. */
 int run_vms_check_after_hop(struct run_vms *vms, size_t i, int from, int to,
                             double login_timeout_s);

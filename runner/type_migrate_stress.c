@@ -300,19 +300,18 @@ static int ms_setup(struct run_ctx *ctx)
 
 /* ---- pre-migration checks ------------------------------------------------------------- */
 
-/* Facts of host h that can be read without the backend: only for a host that is this
- * machine.  The rest stays unknown (WARNING, never FAIL) until be_ops grows
- * host_info (see the report of the stress work). */
+/* Facts of host idx for the checks: the backend's host_info; when it cannot tell,
+ * what this machine knows of itself (only for a host that is this machine).  What
+ * stays unknown is a WARNING, never a FAIL. */
 struct host_facts {
     struct virt_pmc_host h;
+    struct be_host_info info;
     struct utsname u;
     char os_id[64], os_version[64];
 };
 
 static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
 {
-    memset(f, 0, sizeof(*f));
-    f->h.name = host_name(ctx, idx);
     char *remote = uri_remote_host(ctx->hosts[idx].uri);
     if (remote) {
         free(remote);
@@ -346,13 +345,34 @@ static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
         f->h.free_mem_bytes = mi.free;
 }
 
+static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->h.name = host_name(ctx, idx);
+    if (run_vms_host_info(&st->vms, idx, &f->info) < 0) {
+        run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
+        local_facts(ctx, idx, f);
+        return;
+    }
+    f->h.libvirt_version = f->info.libvirt_version;
+    f->h.hypervisor = f->info.hypervisor;
+    f->h.hv_version = f->info.hv_version;
+    f->h.arch = f->info.arch;
+    f->h.os_id = f->info.os_id;
+    f->h.os_version = f->info.os_version;
+    f->h.kernel_release = f->info.kernel_release;
+    f->h.free_mem_bytes = f->info.free_mem_bytes;
+    f->h.host_cpu_model = f->info.host_cpu_model;
+    f->h.cpu_models = (const char *const *)f->info.cpu_models;
+}
+
 /* One direction: VMs starting on `from` land on `to`. */
 static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int to,
                          struct strbuf *fails, struct strbuf *warns)
 {
     struct host_facts fs, fd;
-    local_facts(ctx, from, &fs);
-    local_facts(ctx, to, &fd);
+    host_facts(ctx, st, from, &fs);
+    host_facts(ctx, st, to, &fd);
     /* reachability is known only when the destination is this machine */
     char *r = uri_remote_host(ctx->hosts[to].uri);
     bool dst_local = !r;
@@ -396,6 +416,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
         nfail += o[i].result == VIRT_PMC_FAIL;
     }
     virt_pmc_outcomes_free(o, no);
+    be_host_info_free(&fs.info);
+    be_host_info_free(&fd.info);
     free(disks);
     free(vms);
     return nfail;
@@ -698,60 +720,21 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     return failed;
 }
 
-/* ---- post-check environment over the VM set --------------------------------------------- */
+/* ---- post-checks ---------------------------------------------------------------------- */
 
-struct pc_ud {
-    struct run_ctx *ctx;
-    struct ms_state *st;
-};
-
-static int pc_state(void *ud, size_t vm, int host, enum be_state *out)
-{
-    struct pc_ud *u = ud;
-    struct run_vms *v = &u->st->vms;
-    if (!v->hosts || !v->hosts[host]) {
-        err_set("host %s not connected", host_name(u->ctx, host));
-        return -1;
-    }
-    return v->be->state(v->hosts[host], v->vm[vm].domain, out);
-}
-
-static int pc_console(void *ud, size_t vm)
-{
-    struct pc_ud *u = ud;
-    return run_vms_console_crash(&u->st->vms, vm);
-}
-
-static int pc_login(void *ud, size_t vm, double timeout_s)
-{
-    struct pc_ud *u = ud;
-    return run_vms_wait_login(&u->st->vms, vm, timeout_s);
-}
-
-static int pc_exec(void *ud, size_t vm, const char *cmd, double timeout_s, struct strbuf *out,
-                   int *status)
-{
-    struct pc_ud *u = ud;
-    return run_vms_exec(&u->st->vms, vm, cmd, timeout_s, out, status);
-}
-
-static int pc_uptime(void *ud, size_t vm, double *up)
-{
-    struct pc_ud *u = ud;
-    return run_vms_uptime(&u->st->vms, vm, up);
-}
-
+/* The ping check of the post-checks: from the target host (over ssh when it is a
+ * remote machine), the rest of the environment is the VM set's (env.ud = &st->vms). */
 static int pc_ping(void *ud, size_t vm, int host, unsigned count)
 {
-    struct pc_ud *u = ud;
-    const char *addr = u->st->vms.vm[vm].address;
+    struct run_vms *vms = ud;
+    const char *addr = vms->vm[vm].address;
     if (!addr) {
-        err_set("%s: guest address unknown", u->st->vms.vm[vm].name);
+        err_set("%s: guest address unknown", vms->vm[vm].name);
         return -1;
     }
     /* an address, not an option or a word for the remote shell */
     if (strspn(addr, "0123456789abcdefABCDEF.:") != strlen(addr)) {
-        err_set("%s: '%s' is not an IP address", u->st->vms.vm[vm].name, addr);
+        err_set("%s: '%s' is not an IP address", vms->vm[vm].name, addr);
         return -1;
     }
     char cnt[16];
@@ -760,25 +743,14 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
                            (char *)addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    int r = host_run(u->ctx, host, argv, 10.0 + count, &out, &status);
+    int r = host_run(vms->ctx, host, argv, 10.0 + count, &out, &status);
     if (r == 0 && status) {
-        err_set("ping %s from %s: exit %d: %s", addr, host_name(u->ctx, host), status, out.buf);
+        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->ctx, host), status,
+                out.buf);
         r = -1;
     }
     strbuf_release(&out);
     return r;
-}
-
-static bool pc_should_stop(void *ud)
-{
-    struct pc_ud *u = ud;
-    return run_should_stop(u->ctx);
-}
-
-static void pc_log(void *ud, const char *line)
-{
-    struct pc_ud *u = ud;
-    run_log(u->ctx, "%s", line);
 }
 
 /* `after_hop_guest_cmd`: fault injection for tests (e.g. a guest panic right after
@@ -794,7 +766,7 @@ static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct
             size_t i = hop->waves[wv].moves[k].vm;
             int status = -1;
             run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
-            if (run_vms_exec(&st->vms, i, cmd, 5, NULL, &status) < 0)
+            if (run_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
                 run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
                         err_msg());
         }
@@ -803,25 +775,20 @@ static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct
 static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                        const struct virt_mig_hop *hop)
 {
-    struct pc_ud ud = { ctx, st };
-    struct virt_pc_env env = { &ud, pc_state, pc_console, pc_login, pc_exec, pc_uptime,
-                               pc_ping, pc_should_stop };
+    struct virt_pc_env env;
+    run_vms_postcheck_env(&st->vms, &env);
+    env.ping = pc_ping;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
             const struct virt_mig_move *mv = &hop->waves[wv].moves[k];
             struct virt_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
                                      st->uptime[mv->vm], ++st->hop_serial };
-            struct strbuf why = STRBUF_INIT;
-            int r = virt_postcheck_run(&env, &st->pc, &pv, &why, pc_log, &ud);
+            int r = run_vms_postcheck(&st->vms, &env, &st->pc, &pv);
             st->uptime[mv->vm] = pv.uptime_before;
-            if (r < 0) {
-                run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
-                         pv.name, hopno, host_name(ctx, mv->from), host_name(ctx, mv->to),
-                         why.buf);
-                strbuf_release(&why);
-                return -1;
-            }
-            strbuf_release(&why);
+            if (r < 0)
+                return run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
+                                pv.name, hopno, host_name(ctx, mv->from),
+                                host_name(ctx, mv->to), err_msg());
         }
     return 0;
 }

@@ -32,6 +32,7 @@ void virt_pc_opts_default(struct virt_pc_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->dest_state = BE_STATE_RUNNING;
+    o->check_dmesg = true;
     o->check_ping = true;
     o->ping_count = 3;
     o->check_disk = true;
@@ -169,7 +170,7 @@ static enum virt_pc_verdict pc_ssh(const struct virt_pc_env *env, const struct v
                                    struct virt_pc_vm *vm, struct strbuf *msg)
 {
     if (!guest_checks(o))
-        return VIRT_PC_PASS;
+        return VIRT_PC_SKIP;
     if (env->login(env->ud, vm->vm, o->login_timeout_s) == 0)
         return VIRT_PC_PASS;
     char *why = xstrdup(err_msg());
@@ -188,7 +189,7 @@ static enum virt_pc_verdict pc_uptime(const struct virt_pc_env *env, const struc
 {
     double up;
     if (!guest_checks(o))
-        return VIRT_PC_PASS;
+        return VIRT_PC_SKIP;
     if (env->uptime(env->ud, vm->vm, &up) < 0) {
         strbuf_addf(msg, "cannot read uptime: %s", err_msg());
         return VIRT_PC_RETRY;
@@ -208,8 +209,8 @@ static enum virt_pc_verdict pc_dmesg(const struct virt_pc_env *env, const struct
     struct strbuf out = STRBUF_INIT, bad = STRBUF_INIT;
     int status = -1;
     enum virt_pc_verdict v = VIRT_PC_PASS;
-    if (!guest_checks(o))
-        return VIRT_PC_PASS;
+    if (!o->check_dmesg || !guest_checks(o))
+        return VIRT_PC_SKIP;
     /* -r keeps the level, -c clears so the next hop judges only new lines */
     if (env->exec(env->ud, vm->vm, "dmesg -r -c 2>/dev/null || dmesg -c", o->cmd_timeout_s,
                   &out, &status) < 0 || status != 0) {
@@ -236,8 +237,8 @@ cleanup:
 static enum virt_pc_verdict pc_ping(const struct virt_pc_env *env, const struct virt_pc_opts *o,
                                     struct virt_pc_vm *vm, struct strbuf *msg)
 {
-    if (!o->check_ping || !guest_checks(o))
-        return VIRT_PC_PASS;
+    if (!o->check_ping || !env->ping || !guest_checks(o))
+        return VIRT_PC_SKIP;
     if (env->ping(env->ud, vm->vm, vm->dst, o->ping_count ? o->ping_count : 1) == 0)
         return VIRT_PC_PASS;
     strbuf_addf(msg, "no answer to ping from the target host: %s", err_msg());
@@ -248,7 +249,7 @@ static enum virt_pc_verdict pc_disk(const struct virt_pc_env *env, const struct 
                                     struct virt_pc_vm *vm, struct strbuf *msg)
 {
     if (!o->check_disk || !guest_checks(o))
-        return VIRT_PC_PASS;
+        return VIRT_PC_SKIP;
     struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
     enum virt_pc_verdict v = VIRT_PC_PASS;
     int status = -1;
@@ -317,12 +318,13 @@ int virt_postcheck_run(const struct virt_pc_env *env, const struct virt_pc_opts 
         }
         if (log) {
             char *line = xasprintf("post-check %s %s: %s%s%s", vm->name ? vm->name : "",
-                                   c->name, v == VIRT_PC_PASS ? "PASS" : "FAIL",
+                                   c->name, v == VIRT_PC_PASS ? "PASS"
+                                   : v == VIRT_PC_SKIP ? "skipped" : "FAIL",
                                    msg.len ? " - " : "", msg.buf);
             log(log_ud, line);
             free(line);
         }
-        if (v != VIRT_PC_PASS) {
+        if (v != VIRT_PC_PASS && v != VIRT_PC_SKIP) {
             strbuf_addf(why, "%s: %s", c->name, msg.buf);
             strbuf_release(&msg);
             return -1;

@@ -49,7 +49,8 @@ struct virt_pc_env {
 struct virt_pc_opts {
     enum be_state dest_state;       /* virsh_migrate_dest_state; default RUNNING */
     unsigned mig_flags;             /* enum be_mig_flag of the hop */
-    bool check_ping;
+    bool check_dmesg;
+    bool check_ping;                /* also off when env->ping is NULL */
     unsigned ping_count;
     bool check_disk;
     const char *disk_file;
@@ -75,6 +76,7 @@ enum virt_pc_verdict {
     VIRT_PC_PASS,
     VIRT_PC_FAIL,           /* definite: report */
     VIRT_PC_RETRY,          /* transient: try again */
+    VIRT_PC_SKIP,           /* not judged: turned off, or not applicable to the flags */
 };
 
 struct virt_postcheck {
@@ -85,7 +87,7 @@ struct virt_postcheck {
 
 extern const struct virt_postcheck virt_postchecks[];  /* NULL-name terminated */
 
-/* Defaults for the fields above (dest running, ping and disk on, 3 retries 1 s). */
+/* Defaults for the fields above (dest running, dmesg, ping and disk on, 3 retries 1 s). */
 void virt_pc_opts_default(struct virt_pc_opts *o);
 
 /* Run the table in order for one VM.  0 when all passed; -1 with *why =

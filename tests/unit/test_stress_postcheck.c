@@ -307,6 +307,27 @@ START_TEST(test_ping_failure_is_named_and_can_be_turned_off)
 }
 END_TEST
 
+START_TEST(test_dmesg_check_can_be_turned_off)
+{
+    F.dmesg = "<4>[ 5.0] Call Trace:\n";
+    opts.check_dmesg = false;
+    char *why = run();
+    ck_assert_str_eq(why, "");
+    free(why);
+}
+END_TEST
+
+START_TEST(test_no_ping_function_means_no_ping_check)
+{
+    F.ping_fails = true;
+    env.ping = NULL;
+    char *why = run();
+    env.ping = f_ping;
+    ck_assert_str_eq(why, "");
+    free(why);
+}
+END_TEST
+
 START_TEST(test_disk_read_back_mismatch_fails)
 {
     F.disk_lies = true;
@@ -338,6 +359,8 @@ int main(void)
     tcase_add_test(t, test_call_trace_in_dmesg_fails_unless_expected);
     tcase_add_test(t, test_ping_failure_is_named_and_can_be_turned_off);
     tcase_add_test(t, test_disk_read_back_mismatch_fails);
+    tcase_add_test(t, test_dmesg_check_can_be_turned_off);
+    tcase_add_test(t, test_no_ping_function_means_no_ping_check);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
