@@ -368,6 +368,14 @@ static void json_str(struct strbuf *sb, const char *s, size_t n)
                 break;
             j += 8;
         }
+        /* the last partial word: re-check the final 8 bytes (they overlap checked
+         * ones) instead of going byte by byte */
+        if (j < n && n >= 8 && j + 8 > n) {
+            uint64_t x;
+            memcpy(&x, s + n - 8, 8);
+            if (json_plain8(x))
+                j = n;
+        }
         while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
             j++;
         memcpy(p, s + i, j - i);
@@ -420,7 +428,7 @@ void cfg_json_value(const struct cfg_dict *d, const struct cfg_ent *e, struct st
         strbuf_addch(out, '[');
         for (size_t i = 0; i < d->dep.n; i++) {
             if (i)
-                strbuf_addstr(out, ", ");
+                strbuf_add(out, ", ", 2);
             json_str(out, d->dep.s[i], d->dep.len[i]);
         }
         strbuf_addch(out, ']');
@@ -433,14 +441,23 @@ void cfg_json_value(const struct cfg_dict *d, const struct cfg_ent *e, struct st
             v[i].v = m->s[i];
             v[i].vl = m->len[i];
         }
-        if (m->n > 1)
+        /* one entry per file, a handful: insertion sort (glibc's qsort allocates) */
+        if (m->n > 16)
             qsort(v, m->n, sizeof(*v), mapent_cmp);
+        else
+            for (size_t i = 1; i < m->n; i++) {
+                struct mapent x = v[i];
+                size_t j = i;
+                for (; j > 0 && mapent_cmp(&v[j - 1], &x) > 0; j--)
+                    v[j] = v[j - 1];
+                v[j] = x;
+            }
         strbuf_addch(out, '{');
         for (size_t i = 0; i < m->n; i++) {
             if (i)
-                strbuf_addstr(out, ", ");
+                strbuf_add(out, ", ", 2);
             json_str(out, v[i].k, v[i].kl);
-            strbuf_addstr(out, ": ");
+            strbuf_add(out, ": ", 2);
             json_str(out, v[i].v, v[i].vl);
         }
         strbuf_addch(out, '}');
