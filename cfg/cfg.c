@@ -67,9 +67,13 @@ static void compute_label_text(struct cfg *c)
     for (size_t i = 0; i < c->nlabels; i++) {
         const struct cfg_label *l = &c->labels[i];
         struct strbuf sb = STRBUF_INIT;
-        if (l->var != CFG_NONE)
-            strbuf_addf(&sb, "(%s=%s)", c->strs.s[l->var], c->strs.s[l->val]);
-        else
+        if (l->var != CFG_NONE) {
+            strbuf_addch(&sb, '(');
+            strbuf_add(&sb, c->strs.s[l->var], c->strs.len[l->var]);
+            strbuf_addch(&sb, '=');
+            strbuf_add(&sb, c->strs.s[l->val], c->strs.len[l->val]);
+            strbuf_addch(&sb, ')');
+        } else
             strbuf_add(&sb, c->strs.s[l->val], c->strs.len[l->val]);
         c->llong_len[i] = (uint32_t)sb.len;
         c->llong[i] = cfg_arena_strndup(&c->arena, sb.buf, sb.len);

@@ -41,6 +41,17 @@ static void reader_split(struct parser *P, struct reader *rd, const char *text, 
     int num = 1;
     bool ascii = true;
     while (i < len) {
+        /* skip 8 printable ASCII bytes at a time: no byte < 0x20, none >= 0x80 */
+        while (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, text + i, 8);
+            const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+            if (((x - ones * 0x20) | x) & high)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char b = (unsigned char)text[i];
         if (b >= 0x20 && b < 0x80) {
             i++;

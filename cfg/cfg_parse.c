@@ -614,9 +614,14 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
             strbuf_addch(&ln, '.');
             strbuf_addch(&sn, '.');
         }
-        if (L->var != CFG_NONE)
-            strbuf_addf(&ln, "(%s=%s)", c->strs.s[L->var], c->strs.s[L->val]);
-        else
+        if (L->var != CFG_NONE) {
+            /* "(var=val)" without printf: this runs for every variant item */
+            strbuf_addch(&ln, '(');
+            strbuf_add(&ln, c->strs.s[L->var], c->strs.len[L->var]);
+            strbuf_addch(&ln, '=');
+            strbuf_add(&ln, c->strs.s[L->val], c->strs.len[L->val]);
+            strbuf_addch(&ln, ')');
+        } else
             strbuf_addstr(&ln, c->strs.s[L->val]);
         strbuf_addstr(&sn, c->strs.s[L->val]);
     }
