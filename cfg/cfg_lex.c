@@ -153,6 +153,15 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
         while (end > 0 && ascii_isspace((unsigned char)s[end - 1]))
             end--;
         size_t i = 0, col = 0;
+        /* indentation is mostly spaces: 8 at a time (col stays a multiple of 8) */
+        while (i + 8 <= end) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (x != 0x2020202020202020ull)
+                break;
+            i += 8;
+            col += 8;
+        }
         while (i < end && ascii_isspace((unsigned char)s[i])) {
             col += s[i] == '\t' ? 8 - (col % 8) : 1;
             i++;
