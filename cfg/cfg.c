@@ -388,15 +388,6 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
     const struct cfg *c = it->c;
     const struct cfg_dict *d = k->d;
     size_t nk = c->nkey_rank, words = (nk + 63) / 64;
-    size_t reserve = 1;
-    for (size_t i = 0; i < d->n; i++) {
-        const struct cfg_ent *e = &d->e[i];
-        if (e->key == CFG_NONE)
-            continue;
-        if (e->key >= nk)
-            return false;
-        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
-    }
     if (it->nbits < words) {
         free(it->bits);
         free(it->at);
@@ -404,11 +395,20 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
         it->at = xmalloc(words * 64 * sizeof(*it->at));
         it->nbits = words;
     }
-    size_t lo = words, hi = 0;
+    /* one pass: room needed, rank bitmap, rank -> entry */
+    size_t reserve = 1, lo = words, hi = 0;
     for (size_t i = 0; i < d->n; i++) {
-        if (d->e[i].key == CFG_NONE)
+        const struct cfg_ent *e = &d->e[i];
+        if (e->key == CFG_NONE)
             continue;
-        uint32_t r = c->key_rank[d->e[i].key];
+        if (e->key >= nk) {
+            /* a key interned while expanding: no rank, take the general path */
+            for (size_t wd = lo; wd < hi; wd++)
+                it->bits[wd] = 0;
+            return false;
+        }
+        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
+        uint32_t r = c->key_rank[e->key];
         it->bits[r >> 6] |= 1ull << (r & 63);
         it->at[r] = (uint32_t)i;
         if ((r >> 6) < lo)
