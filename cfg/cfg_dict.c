@@ -113,8 +113,11 @@ static struct cfg_ent *append(struct cfg_dict *d, uint32_t key)
     e->key = key;
     d->pos[key] = (uint32_t)d->n;
     d->stamp[key] = d->cur;
-    if (d->c->keys.k[key].parent != CFG_NONE)
+    const struct cfg_key *k = &d->c->keys.k[key];
+    if (k->parent != CFG_NONE)
         d->has_tuple = true;
+    else if (k->pf_kind != PF_NONE)
+        d->npf++;
     return e;
 }
 
@@ -186,6 +189,7 @@ void cfg_dict_reset(struct cfg_dict *d, const char *name, size_t nlen,
     }
     d->n = 0;
     d->has_tuple = false;
+    d->npf = 0;
     d->map[0].n = d->map[1].n = 0;
     d->dep.n = 0;
     d->bump.cur = 0;
@@ -240,11 +244,14 @@ void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, boo
     }
     memcpy(d->e, e, n * sizeof(*e));
     d->n = n;
+    d->npf = 0;
+    const struct cfg_key *kt = d->c->keys.k;
     for (size_t i = 0; i < n; i++) {
         uint32_t k = e[i].key;
         ensure_pos(d, k);
         d->pos[k] = (uint32_t)i + 1;
         d->stamp[k] = d->cur;
+        d->npf += kt[k].parent == CFG_NONE && kt[k].pf_kind != PF_NONE;
     }
     d->has_tuple = has_tuple;
 }
@@ -992,6 +999,8 @@ int cfg_dict_postfix(struct cfg_dict *d)
     struct pf { uint32_t base; struct cfg_ent v; } stackv[32], *tmp = stackv;
     size_t nt = 0, at = 32;
     int rc = 0;
+    if (!d->npf)        /* most cases have no such key: skip the scan */
+        return 0;
     for (size_t i = 0; i < d->n; i++) {
         const struct cfg_ent *e = &d->e[i];
         if (e->key == CFG_NONE)

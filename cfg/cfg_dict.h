@@ -54,6 +54,9 @@ struct cfg_dict {
     size_t npos;
     uint32_t cur;
     bool has_tuple;
+    /* plain _max/_min/_fixed keys added since the last reset/restore (an upper bound:
+     * deletions don't lower it); 0 lets cfg_dict_postfix skip its scan */
+    uint32_t npf;
     struct cfg_map map[2];
     struct cfg_strv dep;
     struct cfg_bump bump;
