@@ -460,13 +460,36 @@ void cfg_json_value(const struct cfg_dict *d, const struct cfg_ent *e, struct st
                 v[j] = x;
             }
         strbuf_addch(out, '{');
-        for (size_t i = 0; i < m->n; i++) {
-            if (i)
-                strbuf_add(out, ", ", 2);
-            json_str(out, v[i].k, v[i].kl);
-            strbuf_add(out, ": ", 2);
-            json_str(out, v[i].v, v[i].vl);
-        }
+        if (!c->maps_escape) {
+            /* every map text was checked at parse time: copy them between quotes */
+            size_t sz = 0;
+            for (size_t i = 0; i < m->n; i++)
+                sz += v[i].kl + v[i].vl + 8;
+            strbuf_grow(out, sz);
+            char *p = out->buf + out->len;
+            for (size_t i = 0; i < m->n; i++) {
+                if (i) {
+                    memcpy(p, ", ", 2);
+                    p += 2;
+                }
+                *p++ = '"';
+                memcpy(p, v[i].k, v[i].kl);
+                p += v[i].kl;
+                memcpy(p, "\": \"", 4);
+                p += 4;
+                memcpy(p, v[i].v, v[i].vl);
+                p += v[i].vl;
+                *p++ = '"';
+            }
+            strbuf_setlen(out, (size_t)(p - out->buf));
+        } else
+            for (size_t i = 0; i < m->n; i++) {
+                if (i)
+                    strbuf_add(out, ", ", 2);
+                json_str(out, v[i].k, v[i].kl);
+                strbuf_add(out, ": ", 2);
+                json_str(out, v[i].v, v[i].vl);
+            }
         strbuf_addch(out, '}');
         if (v != stackv)
             free(v);

@@ -603,6 +603,15 @@ static void occ_add(uint32_t ***occ, uint32_t **nocc, uint32_t **aocc, size_t *n
     (*occ)[id][(*nocc)[id]++] = item;
 }
 
+/* Does JSON escape a byte of S (a control, '"', '\\')? */
+static bool json_escapes(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+            return true;
+    return false;
+}
+
 /* The map updates at the end of every item (SYNTAX 7): long and short dotted names. */
 static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *file, int line)
 {
@@ -627,6 +636,9 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
     }
     const char *bn = base_name(file);
     uint32_t fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
+    if (json_escapes(bn, strlen(bn)) || json_escapes(ln.buf, ln.len) ||
+        json_escapes(sn.buf, sn.len))
+        c->maps_escape = true;
     for (int w = 0; w < 2; w++) {
         struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
         struct strbuf *s = w ? &sn : &ln;
