@@ -234,9 +234,15 @@ void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src)
 
 void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (d->e[i].key != CFG_NONE)
-            d->stamp[d->e[i].key] = 0;
+    /* a new stamp forgets every current entry at once */
+    d->cur++;
+    if (d->cur == 0) {
+        memset(d->stamp, 0, d->npos * sizeof(*d->stamp));
+        d->cur = 1;
+    }
+    /* every key of the snapshot exists already: size the index once */
+    if (d->c->keys.n >= d->npos)
+        ensure_pos(d, (uint32_t)d->c->keys.n);
     d->n = 0;
     if (d->a < n) {
         d->a = n + 64;
@@ -248,7 +254,6 @@ void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, boo
     const struct cfg_key *kt = d->c->keys.k;
     for (size_t i = 0; i < n; i++) {
         uint32_t k = e[i].key;
-        ensure_pos(d, k);
         d->pos[k] = (uint32_t)i + 1;
         d->stamp[k] = d->cur;
         d->npf += kt[k].parent == CFG_NONE && kt[k].pf_kind != PF_NONE;
