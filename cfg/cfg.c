@@ -349,16 +349,38 @@ static int flat_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Copy N bytes to P, returning the end.  Keys and most values are a few bytes: copying
+ * them with two overlapping loads/stores avoids a libc call per string. */
+static inline char *put(char *p, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(p, &a, 8);
+        memcpy(p + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(p, &a, 4);
+        memcpy(p + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = s[i];
+    } else
+        memcpy(p, s, n);
+    return p + n;
+}
+
 /* One "key=value" line; the caller reserved room for string values. */
 static inline char *dump_line(char *p, struct strbuf *out, const struct cfg_dict *d,
                               const struct cfg_flat *f, size_t reserve)
 {
-    memcpy(p, f->text, f->len);
-    p += f->len;
+    p = put(p, f->text, f->len);
     *p++ = '=';
     if (f->v->type == V_STR) {
-        memcpy(p, f->v->s, f->v->len);
-        p += f->v->len;
+        p = put(p, f->v->s, f->v->len);
     } else {
         /* JSON values are rare (3 per case): go through the strbuf */
         strbuf_setlen(out, (size_t)(p - out->buf));
