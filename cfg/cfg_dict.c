@@ -232,7 +232,8 @@ void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src)
         cfg_dict_dep_add(dst, bump_dup(dst, src->dep.s[i], src->dep.len[i]), src->dep.len[i]);
 }
 
-void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple)
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple,
+                      uint32_t npf)
 {
     /* a new stamp forgets every current entry at once */
     d->cur++;
@@ -250,13 +251,11 @@ void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, boo
     }
     memcpy(d->e, e, n * sizeof(*e));
     d->n = n;
-    d->npf = 0;
-    const struct cfg_key *kt = d->c->keys.k;
+    d->npf = npf;
     for (size_t i = 0; i < n; i++) {
         uint32_t k = e[i].key;
         d->pos[k] = (uint32_t)i + 1;
         d->stamp[k] = d->cur;
-        d->npf += kt[k].parent == CFG_NONE && kt[k].pf_kind != PF_NONE;
     }
     d->has_tuple = has_tuple;
 }
