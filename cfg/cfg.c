@@ -67,9 +67,13 @@ static void compute_label_text(struct cfg *c)
     for (size_t i = 0; i < c->nlabels; i++) {
         const struct cfg_label *l = &c->labels[i];
         struct strbuf sb = STRBUF_INIT;
-        if (l->var != CFG_NONE)
-            strbuf_addf(&sb, "(%s=%s)", c->strs.s[l->var], c->strs.s[l->val]);
-        else
+        if (l->var != CFG_NONE) {
+            strbuf_addch(&sb, '(');
+            strbuf_add(&sb, c->strs.s[l->var], c->strs.len[l->var]);
+            strbuf_addch(&sb, '=');
+            strbuf_add(&sb, c->strs.s[l->val], c->strs.len[l->val]);
+            strbuf_addch(&sb, ')');
+        } else
             strbuf_add(&sb, c->strs.s[l->val], c->strs.len[l->val]);
         c->llong_len[i] = (uint32_t)sb.len;
         c->llong[i] = cfg_arena_strndup(&c->arena, sb.buf, sb.len);
@@ -345,16 +349,38 @@ static int flat_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* Copy N bytes to P, returning the end.  Keys and most values are a few bytes: copying
+ * them with two overlapping loads/stores avoids a libc call per string. */
+static inline char *put(char *p, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(p, &a, 8);
+        memcpy(p + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(p, &a, 4);
+        memcpy(p + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = s[i];
+    } else
+        memcpy(p, s, n);
+    return p + n;
+}
+
 /* One "key=value" line; the caller reserved room for string values. */
 static inline char *dump_line(char *p, struct strbuf *out, const struct cfg_dict *d,
                               const struct cfg_flat *f, size_t reserve)
 {
-    memcpy(p, f->text, f->len);
-    p += f->len;
+    p = put(p, f->text, f->len);
     *p++ = '=';
     if (f->v->type == V_STR) {
-        memcpy(p, f->v->s, f->v->len);
-        p += f->v->len;
+        p = put(p, f->v->s, f->v->len);
     } else {
         /* JSON values are rare (3 per case): go through the strbuf */
         strbuf_setlen(out, (size_t)(p - out->buf));
@@ -384,15 +410,6 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
     const struct cfg *c = it->c;
     const struct cfg_dict *d = k->d;
     size_t nk = c->nkey_rank, words = (nk + 63) / 64;
-    size_t reserve = 1;
-    for (size_t i = 0; i < d->n; i++) {
-        const struct cfg_ent *e = &d->e[i];
-        if (e->key == CFG_NONE)
-            continue;
-        if (e->key >= nk)
-            return false;
-        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
-    }
     if (it->nbits < words) {
         free(it->bits);
         free(it->at);
@@ -400,11 +417,20 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
         it->at = xmalloc(words * 64 * sizeof(*it->at));
         it->nbits = words;
     }
-    size_t lo = words, hi = 0;
+    /* one pass: room needed, rank bitmap, rank -> entry */
+    size_t reserve = 1, lo = words, hi = 0;
     for (size_t i = 0; i < d->n; i++) {
-        if (d->e[i].key == CFG_NONE)
+        const struct cfg_ent *e = &d->e[i];
+        if (e->key == CFG_NONE)
             continue;
-        uint32_t r = c->key_rank[d->e[i].key];
+        if (e->key >= nk) {
+            /* a key interned while expanding: no rank, take the general path */
+            for (size_t wd = lo; wd < hi; wd++)
+                it->bits[wd] = 0;
+            return false;
+        }
+        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
+        uint32_t r = c->key_rank[e->key];
         it->bits[r >> 6] |= 1ull << (r & 63);
         it->at[r] = (uint32_t)i;
         if ((r >> 6) < lo)

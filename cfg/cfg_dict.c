@@ -113,8 +113,11 @@ static struct cfg_ent *append(struct cfg_dict *d, uint32_t key)
     e->key = key;
     d->pos[key] = (uint32_t)d->n;
     d->stamp[key] = d->cur;
-    if (d->c->keys.k[key].parent != CFG_NONE)
+    const struct cfg_key *k = &d->c->keys.k[key];
+    if (k->parent != CFG_NONE)
         d->has_tuple = true;
+    else if (k->pf_kind != PF_NONE)
+        d->npf++;
     return e;
 }
 
@@ -186,6 +189,7 @@ void cfg_dict_reset(struct cfg_dict *d, const char *name, size_t nlen,
     }
     d->n = 0;
     d->has_tuple = false;
+    d->npf = 0;
     d->map[0].n = d->map[1].n = 0;
     d->dep.n = 0;
     d->bump.cur = 0;
@@ -228,11 +232,18 @@ void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src)
         cfg_dict_dep_add(dst, bump_dup(dst, src->dep.s[i], src->dep.len[i]), src->dep.len[i]);
 }
 
-void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple)
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple,
+                      uint32_t npf)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (d->e[i].key != CFG_NONE)
-            d->stamp[d->e[i].key] = 0;
+    /* a new stamp forgets every current entry at once */
+    d->cur++;
+    if (d->cur == 0) {
+        memset(d->stamp, 0, d->npos * sizeof(*d->stamp));
+        d->cur = 1;
+    }
+    /* every key of the snapshot exists already: size the index once */
+    if (d->c->keys.n >= d->npos)
+        ensure_pos(d, (uint32_t)d->c->keys.n);
     d->n = 0;
     if (d->a < n) {
         d->a = n + 64;
@@ -240,9 +251,9 @@ void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, boo
     }
     memcpy(d->e, e, n * sizeof(*e));
     d->n = n;
+    d->npf = npf;
     for (size_t i = 0; i < n; i++) {
         uint32_t k = e[i].key;
-        ensure_pos(d, k);
         d->pos[k] = (uint32_t)i + 1;
         d->stamp[k] = d->cur;
     }
@@ -368,6 +379,14 @@ static void json_str(struct strbuf *sb, const char *s, size_t n)
                 break;
             j += 8;
         }
+        /* the last partial word: re-check the final 8 bytes (they overlap checked
+         * ones) instead of going byte by byte */
+        if (j < n && n >= 8 && j + 8 > n) {
+            uint64_t x;
+            memcpy(&x, s + n - 8, 8);
+            if (json_plain8(x))
+                j = n;
+        }
         while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
             j++;
         memcpy(p, s + i, j - i);
@@ -420,7 +439,7 @@ void cfg_json_value(const struct cfg_dict *d, const struct cfg_ent *e, struct st
         strbuf_addch(out, '[');
         for (size_t i = 0; i < d->dep.n; i++) {
             if (i)
-                strbuf_addstr(out, ", ");
+                strbuf_add(out, ", ", 2);
             json_str(out, d->dep.s[i], d->dep.len[i]);
         }
         strbuf_addch(out, ']');
@@ -433,16 +452,48 @@ void cfg_json_value(const struct cfg_dict *d, const struct cfg_ent *e, struct st
             v[i].v = m->s[i];
             v[i].vl = m->len[i];
         }
-        if (m->n > 1)
+        /* one entry per file, a handful: insertion sort (glibc's qsort allocates) */
+        if (m->n > 16)
             qsort(v, m->n, sizeof(*v), mapent_cmp);
+        else
+            for (size_t i = 1; i < m->n; i++) {
+                struct mapent x = v[i];
+                size_t j = i;
+                for (; j > 0 && mapent_cmp(&v[j - 1], &x) > 0; j--)
+                    v[j] = v[j - 1];
+                v[j] = x;
+            }
         strbuf_addch(out, '{');
-        for (size_t i = 0; i < m->n; i++) {
-            if (i)
-                strbuf_addstr(out, ", ");
-            json_str(out, v[i].k, v[i].kl);
-            strbuf_addstr(out, ": ");
-            json_str(out, v[i].v, v[i].vl);
-        }
+        if (!c->maps_escape) {
+            /* every map text was checked at parse time: copy them between quotes */
+            size_t sz = 0;
+            for (size_t i = 0; i < m->n; i++)
+                sz += v[i].kl + v[i].vl + 8;
+            strbuf_grow(out, sz);
+            char *p = out->buf + out->len;
+            for (size_t i = 0; i < m->n; i++) {
+                if (i) {
+                    memcpy(p, ", ", 2);
+                    p += 2;
+                }
+                *p++ = '"';
+                memcpy(p, v[i].k, v[i].kl);
+                p += v[i].kl;
+                memcpy(p, "\": \"", 4);
+                p += 4;
+                memcpy(p, v[i].v, v[i].vl);
+                p += v[i].vl;
+                *p++ = '"';
+            }
+            strbuf_setlen(out, (size_t)(p - out->buf));
+        } else
+            for (size_t i = 0; i < m->n; i++) {
+                if (i)
+                    strbuf_add(out, ", ", 2);
+                json_str(out, v[i].k, v[i].kl);
+                strbuf_add(out, ": ", 2);
+                json_str(out, v[i].v, v[i].vl);
+            }
         strbuf_addch(out, '}');
         if (v != stackv)
             free(v);
@@ -975,6 +1026,8 @@ int cfg_dict_postfix(struct cfg_dict *d)
     struct pf { uint32_t base; struct cfg_ent v; } stackv[32], *tmp = stackv;
     size_t nt = 0, at = 32;
     int rc = 0;
+    if (!d->npf)        /* most cases have no such key: skip the scan */
+        return 0;
     for (size_t i = 0; i < d->n; i++) {
         const struct cfg_ent *e = &d->e[i];
         if (e->key == CFG_NONE)

@@ -54,6 +54,9 @@ struct cfg_dict {
     size_t npos;
     uint32_t cur;
     bool has_tuple;
+    /* plain _max/_min/_fixed keys added since the last reset/restore (an upper bound:
+     * deletions don't lower it); 0 lets cfg_dict_postfix skip its scan */
+    uint32_t npf;
     struct cfg_map map[2];
     struct cfg_strv dep;
     struct cfg_bump bump;
@@ -67,8 +70,10 @@ void cfg_dict_release(struct cfg_dict *d);
 void cfg_dict_reset(struct cfg_dict *d, const char *name, size_t nlen,
                     const char *shortname, size_t slen);
 void cfg_dict_copy(struct cfg_dict *dst, const struct cfg_dict *src);
-/* Replace the entries by E (values must outlive the case); dep and maps untouched. */
-void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple);
+/* Replace the entries by E (values must outlive the case); dep and maps untouched.
+ * HAS_TUPLE and NPF: the values of the dict E was taken from. */
+void cfg_dict_restore(struct cfg_dict *d, const struct cfg_ent *e, size_t n, bool has_tuple,
+                      uint32_t npf);
 char *cfg_dict_alloc(struct cfg_dict *d, size_t n);
 void cfg_dict_dep_add(struct cfg_dict *d, const char *s, size_t len);
 

@@ -200,6 +200,9 @@ struct cfg {
     uint32_t nitems;
     uint32_t nfilters;
     bool has_join;
+    /* some _name_map_file text (a file basename, an item's dotted name) has a byte JSON
+     * escapes ('"', '\\', a control): otherwise the dump copies map texts as they are */
+    bool maps_escape;
     uint32_t *key_rank;              /* key id -> sort rank (static keys) */
     size_t nkey_rank;
     char **llong;                    /* label id -> "(var=val)" or "val" */

@@ -26,30 +26,61 @@ static bool is_linebreak(uint32_t c)
 }
 
 /* Strip trailing whitespace (code points), expand tabs, count indentation. */
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num);
+static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num,
+                     bool ascii);
 
+/*
+ * Split TEXT into physical lines as Python's str.splitlines() does.  Every ASCII line
+ * break is a control character, so printable ASCII (nearly every byte of a config)
+ * takes one comparison; only non-ASCII bytes are decoded, and a line seen to be pure
+ * ASCII gets add_line's fast path.
+ */
 static void reader_split(struct parser *P, struct reader *rd, const char *text, size_t len)
 {
     size_t start = 0, i = 0;
     int num = 1;
+    bool ascii = true;
     while (i < len) {
+        /* skip 8 printable ASCII bytes at a time: no byte < 0x20, none >= 0x80 */
+        while (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, text + i, 8);
+            const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+            if (((x - ones * 0x20) | x) & high)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        unsigned char b = (unsigned char)text[i];
+        if (b >= 0x20 && b < 0x80) {
+            i++;
+            continue;
+        }
         uint32_t cp;
-        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
-        if (!n)
-            cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
+        size_t n = 1;
+        if (b < 0x80)
+            cp = b;
+        else {
+            ascii = false;
+            n = cfg_utf8_decode(text + i, len - i, &cp);
+            if (!n)
+                cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
+        }
         if (is_linebreak(cp)) {
-            add_line(P, rd, text + start, i - start, num);
+            add_line(P, rd, text + start, i - start, num, ascii);
             i += n;
             if (cp == '\r' && i < len && text[i] == '\n')
                 i++;
             start = i;
             num++;
+            ascii = true;
             continue;
         }
         i += n;
     }
     if (start < len)
-        add_line(P, rd, text + start, len - start, num);
+        add_line(P, rd, text + start, len - start, num, ascii);
 }
 
 /* ------------------------------------------------------------------ tokens */
@@ -93,10 +124,54 @@ void cfg_lerr(struct parser *P, struct lexer *lx, const char *fmt, ...)
     longjmp(P->jb, 1);
 }
 
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num)
+static bool ascii_isspace(unsigned char c)
 {
-    /* rstrip */
+    return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+}
+
+static void store_line(struct parser *P, struct reader *rd, const char *s, size_t len,
+                       int indent, int num)
+{
+    if (!len || s[0] == '#' || (len >= 2 && s[0] == '/' && s[1] == '/'))
+        return;
+    if (rd->n % 256 == 0)
+        rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
+    struct line *l = &rd->lines[rd->n++];
+    l->s = cfg_arena_strndup(&P->lines, s, len);
+    l->len = len;
+    l->indent = indent;
+    l->num = num;
+}
+
+static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num,
+                     bool ascii)
+{
     size_t end = len;
+    if (ascii) {
+        /* Fast path, same result as below for ASCII text: byte = code point.  Only a
+         * tab after the indentation needs the general loop (it expands in place). */
+        while (end > 0 && ascii_isspace((unsigned char)s[end - 1]))
+            end--;
+        size_t i = 0, col = 0;
+        /* indentation is mostly spaces: 8 at a time (col stays a multiple of 8) */
+        while (i + 8 <= end) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (x != 0x2020202020202020ull)
+                break;
+            i += 8;
+            col += 8;
+        }
+        while (i < end && ascii_isspace((unsigned char)s[i])) {
+            col += s[i] == '\t' ? 8 - (col % 8) : 1;
+            i++;
+        }
+        if (!memchr(s + i, '\t', end - i)) {
+            store_line(P, rd, s + i, end - i, (int)col, num);
+            return;
+        }
+    }
+    /* rstrip */
     while (end > 0) {
         size_t k = end - 1;
         while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
@@ -135,17 +210,7 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
         }
         i += n;
     }
-    if (!sb.len || sb.buf[0] == '#' || (sb.len >= 2 && sb.buf[0] == '/' && sb.buf[1] == '/')) {
-        strbuf_release(&sb);
-        return;
-    }
-    if (rd->n % 256 == 0)
-        rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
-    struct line *l = &rd->lines[rd->n++];
-    l->s = cfg_arena_strndup(&P->lines, sb.buf, sb.len);
-    l->len = sb.len;
-    l->indent = indent;
-    l->num = num;
+    store_line(P, rd, sb.buf, sb.len, indent, num);
     strbuf_release(&sb);
 }
 

@@ -603,6 +603,15 @@ static void occ_add(uint32_t ***occ, uint32_t **nocc, uint32_t **aocc, size_t *n
     (*occ)[id][(*nocc)[id]++] = item;
 }
 
+/* Does JSON escape a byte of S (a control, '"', '\\')? */
+static bool json_escapes(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+            return true;
+    return false;
+}
+
 /* The map updates at the end of every item (SYNTAX 7): long and short dotted names. */
 static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *file, int line)
 {
@@ -614,14 +623,22 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
             strbuf_addch(&ln, '.');
             strbuf_addch(&sn, '.');
         }
-        if (L->var != CFG_NONE)
-            strbuf_addf(&ln, "(%s=%s)", c->strs.s[L->var], c->strs.s[L->val]);
-        else
+        if (L->var != CFG_NONE) {
+            /* "(var=val)" without printf: this runs for every variant item */
+            strbuf_addch(&ln, '(');
+            strbuf_add(&ln, c->strs.s[L->var], c->strs.len[L->var]);
+            strbuf_addch(&ln, '=');
+            strbuf_add(&ln, c->strs.s[L->val], c->strs.len[L->val]);
+            strbuf_addch(&ln, ')');
+        } else
             strbuf_addstr(&ln, c->strs.s[L->val]);
         strbuf_addstr(&sn, c->strs.s[L->val]);
     }
     const char *bn = base_name(file);
     uint32_t fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
+    if (json_escapes(bn, strlen(bn)) || json_escapes(ln.buf, ln.len) ||
+        json_escapes(sn.buf, sn.len))
+        c->maps_escape = true;
     for (int w = 0; w < 2; w++) {
         struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
         struct strbuf *s = w ? &sn : &ln;

@@ -80,6 +80,7 @@ struct cfg_walker {
         size_t n, a;
         struct strbuf text;
         bool has_tuple;
+        uint32_t npf;            /* the dict's npf when taken */
     } snap;
     /* container -> viable children, keyed by the state the `only` filters see */
     struct vcache *vc;
@@ -652,6 +653,7 @@ static void snap_save(struct cfg_walker *w, const struct cfg_node *leaf, size_t 
         if (w->snap.e[i].type == V_STR)
             w->snap.e[i].s = w->snap.text.buf + (uintptr_t)w->snap.e[i].s;
     w->snap.has_tuple = d->has_tuple;
+    w->snap.npf = d->npf;
     w->snap.valid = true;
 }
 
@@ -700,7 +702,7 @@ static int eval_leaf(struct cfg_walker *w)
         leaf->snap_ok = !reads_reserved(leaf->content, leaf->ncontent, 0);
     size_t start = 0;
     if (leaf->snap_ok && snap_match(w, leaf, nleafruns)) {
-        cfg_dict_restore(d, w->snap.e, w->snap.n, w->snap.has_tuple);
+        cfg_dict_restore(d, w->snap.e, w->snap.n, w->snap.has_tuple, w->snap.npf);
         cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
         cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
         start = nleafruns;
