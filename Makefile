@@ -85,7 +85,7 @@ $(BUILD)/fuzz-cfg: tests/fuzz/fuzz_cfg.c $(FUZZ_SRCS) $(wildcard cfg/*.h lib/*.h
 
 # The README's main job: a slice of the migration stress matrix on the local lab.
 DEMO_CONFIG ?= examples/migrate_stress.cfg
-DEMO_ONLY   ?= orderly_migration.run_stress_app.stress_tool_in_vms.stress.cpu_stress.precopy.set_vcpu_1
+DEMO_ONLY   ?= set_vcpu_1 stress_tool_in_vms.stress.memory_stress orderly_migration..precopy,simultaneous_migration
 demo: all
 	tools/demo $(DEMO_CONFIG) "$(DEMO_ONLY)"
 

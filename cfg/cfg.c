@@ -234,7 +234,7 @@ static struct cfg_iter *iter_new(const struct cfg *cc, bool names_only)
     struct cfg *c = (struct cfg *)cc;
     struct cfg_iter *it = xcalloc(1, sizeof(*it));
     it->c = c;
-    it->names_only = names_only && !c->has_join;
+    it->names_only = names_only && !c->has_join && !c->renames;
     it->w = cfg_walker_new(c, it->names_only);
     it->k.it = it;
     return it;

@@ -79,7 +79,8 @@ void cfg_iter_free(struct cfg_iter *it);
  * conditions that can drop a case are evaluated).  cfg_case_params() on such a case
  * returns NULL and cfg_case_dump() writes "== name\n\n" only.  Expansion errors of
  * the skipped operations (a _max on a non-number) are not reported in this mode.  A
- * config using `join` is expanded fully anyway (the names come from merged cases).
+ * config using `join`, or a name_fixed / shortname_fixed (_max, _min) key, is
+ * expanded fully anyway: its names come from merged cases or from operations.
  */
 struct cfg_iter *cfg_iter_new_names(const struct cfg *c);
 

@@ -200,6 +200,9 @@ struct cfg {
     uint32_t nitems;
     uint32_t nfilters;
     bool has_join;
+    /* some key's _max/_min/_fixed rule targets name or shortname (SYNTAX 16.19): the
+     * names then depend on the operations, so names-only walks are full walks */
+    bool renames;
     /* some _name_map_file text (a file basename, an item's dotted name) has a byte JSON
      * escapes ('"', '\\', a control): otherwise the dump copies map texts as they are */
     bool maps_escape;

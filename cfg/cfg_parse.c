@@ -463,6 +463,23 @@ static void add_op(struct target *t, struct cfg_op *op)
 }
 
 /* KEY OP VALUE (SYNTAX 4.1); ID holds the tokens after FIRST up to the operator. */
+/* name_fixed = x (also _max/_min, and shortname_...) replaces the case's name after
+ * its operations: the base of a postfix key is the text before its first
+ * _max/_min/_fixed (SYNTAX 9.2), so only these prefixes can reach the names. */
+static bool renames_case(const char *key, size_t len)
+{
+    static const char *const prefixes[] = {
+        "name_max", "name_min", "name_fixed", "shortname_max", "shortname_min",
+        "shortname_fixed",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (len >= n && !memcmp(key, prefixes[i], n))
+            return true;
+    }
+    return false;
+}
+
 static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
                              const struct tokv *id)
 {
@@ -502,6 +519,8 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
     op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
     op->keylen = (uint32_t)key->len;
     op->key = cfg_key_plain(&c->keys, key->buf, key->len);
+    if (renames_case(key->buf, key->len))
+        c->renames = true;
     if (op->kind >= OP_RSET) {
         char eb[300];
         op->re = cfg_regex_compile(op->keytext, op->keylen, true, eb, sizeof(eb));
