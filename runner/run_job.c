@@ -170,6 +170,10 @@ static int count_selected(struct job *j)
 static struct params *merged_params(const struct job *j, const struct cfg_case *k)
 {
     struct params *p = params_dup(j->set.params);
+    /* the settings' images_base_dir is where relative image names live (avocado-vt's
+     * data dir), unless the params name one */
+    if (run_settings_is_set(&j->set, "images_base_dir") && !params_has(p, "images_base_dir"))
+        params_set(p, "images_base_dir", j->set.images_base_dir);
     struct params *cp = cfg_case_params(k);
     for (size_t i = 0; i < params_count(cp); i++)
         params_set(p, params_key_at(cp, i), params_value_at(cp, i));

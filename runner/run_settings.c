@@ -327,3 +327,11 @@ void run_settings_print(const struct run_settings *s, FILE *out)
                 params_value_at(s->params, i));
     fprintf(out, "};\n");
 }
+
+bool run_settings_is_set(const struct run_settings *s, const char *key)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
+        if (!strcmp(scalars[i].key, key))
+            return strcmp(s->src[i], "default") != 0;
+    return false;
+}

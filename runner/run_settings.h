@@ -16,6 +16,7 @@
 #ifndef VTRUN_RUN_SETTINGS_H
 #define VTRUN_RUN_SETTINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "runner/run_type.h"
@@ -48,5 +49,7 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file);
 /* `vtrun config`: print the effective settings and where each came from. */
 void run_settings_print(const struct run_settings *s, FILE *out);
 void run_host_free(struct run_host *h);
+/* Whether a scalar setting was given in some file (not left at its default). */
+bool run_settings_is_set(const struct run_settings *s, const char *key);
 
 #endif

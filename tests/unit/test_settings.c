@@ -71,6 +71,8 @@ START_TEST(test_full_file_is_read_with_sources)
     ck_assert_int_eq(s.hosts[1].ssh_port, 2222);
     ck_assert_int_eq(s.hosts[0].ssh_port, 22);
     ck_assert_str_eq(params_get(s.params, "smp"), "2");
+    ck_assert(run_settings_is_set(&s, "jobs"));
+    ck_assert(!run_settings_is_set(&s, "backend"));
     char *want = NULL;
     ck_assert_int_ge(asprintf(&want, "%s:2", p), 0);
     ck_assert_str_eq(s.src[4], want);   /* jobs */
