@@ -41,6 +41,7 @@
 #include "virt/virt_migopts.h"
 #include "virt/virt_migplan.h"
 #include "virt/virt_pmc.h"
+#include "results/res.h"
 #include "virt/virt_postcheck.h"
 #include "virt/virt_stress.h"
 
@@ -366,6 +367,25 @@ static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct
     f->h.cpu_models = (const char *const *)f->info.cpu_models;
 }
 
+/* Every pre-migration check result goes to the results too: JUnit property
+ * check.pmc.<check>.<from>-<to>, results.json "checks", debug.log. */
+static void record_pmc(struct run_ctx *ctx, int from, int to,
+                       const struct virt_pmc_outcome *o)
+{
+    static const enum res_status status[] = {
+        [VIRT_PMC_SUCCESS] = RES_PASS, [VIRT_PMC_WARNING] = RES_WARN,
+        [VIRT_PMC_FAIL] = RES_FAIL,
+    };
+    if (!ctx->res)
+        return;
+    char *name = xasprintf("pmc.%s.%s-%s", o->check->name, host_name(ctx, from),
+                           host_name(ctx, to));
+    res_test_check(ctx->res, name,
+                   o->check->severity == VIRT_PMC_FAIL ? "error" : "warning",
+                   status[o->result], o->msg);
+    free(name);
+}
+
 /* One direction: VMs starting on `from` land on `to`. */
 static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int to,
                          struct strbuf *fails, struct strbuf *warns)
@@ -409,6 +429,7 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
         run_log(ctx, "pre-migration check %s -> %s: %s: %s - %s", host_name(ctx, from),
                 host_name(ctx, to), o[i].check->name, virt_pmc_result_name(o[i].result),
                 o[i].msg);
+        record_pmc(ctx, from, to, &o[i]);
         struct strbuf *sb = o[i].result == VIRT_PMC_FAIL ? fails
                             : o[i].result == VIRT_PMC_WARNING ? warns : NULL;
         if (sb)

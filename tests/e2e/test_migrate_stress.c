@@ -43,6 +43,7 @@ struct run {
     struct strbuf out;      /* vtrun's stdout + stderr */
     struct strbuf debug;    /* the test's debug.log */
     struct strbuf html;     /* the job's results.html */
+    struct strbuf xml;      /* the job's results.xml (JUnit) */
 };
 
 static double now(void)
@@ -224,6 +225,7 @@ static void run_case(const char *name, struct run *r)
     strbuf_init(&r->out, 0);
     strbuf_init(&r->debug, 0);
     strbuf_init(&r->html, 0);
+    strbuf_init(&r->xml, 0);
     ck_assert_msg(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
     write_file(over, conf);
 
@@ -267,6 +269,9 @@ static void run_case(const char *name, struct run *r)
     char *html = xasprintf("%s/results.html", job);
     read_file(html, &r->html);
     free(html);
+    char *xml = xasprintf("%s/results.xml", job);
+    read_file(xml, &r->xml);
+    free(xml);
     print_hops(r);
     assert_machine_clean(r);
 
@@ -284,6 +289,7 @@ static void run_free(struct run *r)
     strbuf_release(&r->out);
     strbuf_release(&r->debug);
     strbuf_release(&r->html);
+    strbuf_release(&r->xml);
 }
 
 static void assert_status(const struct run *r, const char *want)
@@ -358,6 +364,9 @@ START_TEST(test_orderly_migrates_one_vm_after_the_other_there_and_back)
     /* the pre-migration checks read both hosts through the backend */
     assert_log_has(&r, "hypervisor type equal: SUCCESS");
     assert_log_has(&r, "libvirt version equal: SUCCESS");
+    /* ... and every result is a JUnit property of the test */
+    ck_assert_msg(strstr(r.xml.buf, "name=\"check.pmc.hypervisor type equal.") != NULL,
+                  "orderly: results.xml has no pre-migration check property");
     /* the HTML timeline shows every hop */
     ck_assert_msg(strstr(r.html.buf, "data-vm=\"vm2\" data-hop=\"2\"") != NULL,
                   "orderly: results.html has no bar for vm2's hop 2");
