@@ -70,7 +70,8 @@ deps:
 
 conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \
-	    ../shared/tools/cfg-conformance $(BUILD)/vtrun; \
+	    ../shared/tools/cfg-conformance $(BUILD)/vtrun && \
+	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
 	else echo "conformance: ../shared not present, nothing to compare"; fi
 
 # The harness links the engine's sources directly (not libvtrun.a, which is built
