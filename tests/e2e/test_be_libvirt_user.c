@@ -192,6 +192,20 @@ cleanup:
     return res;
 }
 
+/* Whether a TCP connect to 127.0.0.1:port of this thread's namespace is refused. */
+static bool refused_here(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool refused;
+
+    ck_assert(fd >= 0);
+    refused = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED;
+    close(fd);
+    return refused;
+}
+
 static double uptime(unsigned port)
 {
     char *why, *s = uptime_in_lab(port, &why), *end;
@@ -227,6 +241,8 @@ START_TEST(test_libvirt_user_nic_ssh_forward_survives_a_hop_and_leaves_nothing)
     ck_assert_msg(ops->start(h1, vm) == 0, "%s", err_msg());
     tg_wait_ready(console_log, 90);
     up0 = uptime(port);
+    /* the forward is the lab namespace's own loopback, not this one's */
+    ck_assert_msg(refused_here(port), "127.0.0.1:%u answers in the root namespace", port);
     printf("libvirt user: boot + first SSH via 127.0.0.1:%u in %.1f s\n", port,
            tg_now() - t0);
 
