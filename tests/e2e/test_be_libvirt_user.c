@@ -29,7 +29,8 @@
 static const struct be_ops *ops;
 static struct be_host *h1, *h2;
 static char *dir, *clone_path, *console_log, *image, *netns;
-static const char *vm = "vtrun-belu";
+/* not a prefix of another test's VM name: the leftover probes match substrings */
+static const char *vm = "vtrun-lvu";
 
 static config_t cfg;
 static struct be_host_conf hc[2];
@@ -115,7 +116,7 @@ static void setup(void)
     ops = be_lookup("libvirt");
     ck_assert_msg(ops != NULL, "%s", err_msg());
     read_settings();
-    dir = tg_mkdtemp("belu");
+    dir = tg_mkdtemp("lvu");
     clone_path = tg_clone(dir, vm, image);
     console_log = xasprintf("%s/serial.log", dir);
     h1 = ops->open(&hc[0]);
