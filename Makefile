@@ -16,7 +16,7 @@ BUILD    := $(BUILD)-san
 endif
 
 CC       ?= cc
-PKGS     := libvirt libconfig libxml-2.0 libssh check libpcre2-8 jansson
+PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g

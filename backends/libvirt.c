@@ -12,6 +12,12 @@
  * destination connection (direct), both with typed parameters.  Hop metrics come
  * from the completed job's statistics, which the source hands to the destination in
  * its migration cookie, so they survive --undefinesource.
+ *
+ * A user-mode NIC with a hostfwd_port gets its SSH forward through the QEMU monitor
+ * (HMP hostfwd_add) after start and, on the destination, after every hop: a forward
+ * in the domain's command line would make the destination QEMU bind the port while
+ * the source still holds it.  The ports travel with the domain in its <metadata>, so
+ * any process holding only the VM's name can re-add them.
  */
 #include "backends/be.h"
 #include "virt/virt.h"
@@ -19,6 +25,7 @@
 #include "lib/strbuf.h"
 
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -161,21 +168,102 @@ static virDomainPtr lookup(struct be_host *h, const char *vm, bool *missing)
     return NULL;
 }
 
+/* The SSH forwards of a domain, in its <metadata>: ports='P0,P1,...' (one per NIC,
+ * 0 = none).  The element moves with the domain's XML on every hop. */
+#define FWD_NS_URI "https://vtrun.invalid/xmlns/hostfwd/1"
+#define FWD_NS_KEY "vtrun"
+
+static char *fwd_ports_string(const struct be_vm_spec *spec)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool any = false;
+
+    for (size_t i = 0; i < spec->nnics; i++) {
+        const struct be_nic *n = &spec->nics[i];
+        bool user = !n->mode || strcmp(n->mode, "bridge") != 0;
+        unsigned port = user ? n->hostfwd_port : 0;
+        strbuf_addf(&sb, "%s%u", i ? "," : "", port);
+        any = any || port;
+    }
+    if (!any) {
+        strbuf_release(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* Add every forward the domain's metadata names.  The port may still be held for a
+ * moment by the source QEMU of a hop that is just exiting: retry for a few seconds. */
+static int add_hostfwds(struct be_host *h, virDomainPtr dom, const char *vm)
+{
+    char *meta, *ports, *p, *end;
+    int rc = -1;
+
+    /* an offline hop moves only the definition: the forwards wait for its start */
+    if (virDomainIsActive(dom) != 1)
+        return 0;
+    meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, FWD_NS_URI,
+                                VIR_DOMAIN_AFFECT_LIVE);
+    if (!meta) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN_METADATA)
+            return 0;       /* no forwards */
+        err_set("VM %s on %s: hostfwd: metadata: %s", vm, h->uri, lverr());
+        return -1;
+    }
+    ports = virt_xml_xpath_string(meta, "string(/*/@ports)");
+    free(meta);
+    if (!ports)
+        return 0;
+    p = ports;
+    for (size_t i = 0; *p; i++) {
+        unsigned long port = strtoul(p, &end, 10);
+        double deadline = mono() + 5.0;
+
+        if (end == p || port > 65535) {
+            err_set("VM %s on %s: hostfwd: bad ports metadata '%s'", vm, h->uri, ports);
+            goto cleanup;
+        }
+        p = *end == ',' ? end + 1 : end;
+        if (!port)
+            continue;
+        for (;;) {
+            /* libvirt names the netdev of interface alias net<i> host<alias> */
+            char *cmd = xasprintf("hostfwd_add hostnet%zu tcp:127.0.0.1:%lu-:22", i, port);
+            char *out = NULL;
+            int r = virDomainQemuMonitorCommand(dom, cmd, &out,
+                                                VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP);
+            free(cmd);
+            /* HMP reports failure as text, success as nothing */
+            if (r == 0 && (!out || !out[strspn(out, " \r\n")])) {
+                free(out);
+                break;
+            }
+            if (mono() >= deadline) {
+                if (r < 0)
+                    err_set("VM %s on %s: hostfwd_add port %lu: %s", vm, h->uri, port,
+                            lverr());
+                else
+                    err_set("VM %s on %s: hostfwd_add port %lu: %s", vm, h->uri, port, out);
+                free(out);
+                goto cleanup;
+            }
+            free(out);
+            nap(0.1);
+        }
+    }
+    rc = 0;
+cleanup:
+    free(ports);
+    return rc;
+}
+
 static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
 {
-    char *xml;
+    char *xml, *ports, *meta;
     virDomainPtr dom;
+    int rc = 0;
 
-    /* the forward needs the QEMU monitor (libvirt-qemu, not linked): say so rather
-     * than start a guest nobody can reach */
-    for (size_t i = 0; i < spec->nnics; i++)
-        if (spec->nics[i].hostfwd_port) {
-            err_set("VM %s on %s: define: nic %zu: an SSH port forward (hostfwd) is not "
-                    "supported by the libvirt backend; use a bridge", spec->name, h->uri, i);
-            return -1;
-        }
     xml = virt_xml_build(spec);
-
     if (!xml) {
         err_prefix("VM %s on %s: define", spec->name ? spec->name : "?", h->uri);
         return -1;
@@ -186,8 +274,20 @@ static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
         err_set("VM %s on %s: define: %s", spec->name, h->uri, lverr());
         return -1;
     }
+    ports = fwd_ports_string(spec);
+    if (ports) {
+        meta = xasprintf("<hostfwd ports='%s'/>", ports);
+        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, meta, FWD_NS_KEY,
+                                 FWD_NS_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+            err_set("VM %s on %s: define: hostfwd metadata: %s", spec->name, h->uri,
+                    lverr());
+            rc = -1;
+        }
+        free(meta);
+        free(ports);
+    }
     virDomainFree(dom);
-    return 0;
+    return rc;
 }
 
 static int lv_start(struct be_host *h, const char *vm)
@@ -199,6 +299,8 @@ static int lv_start(struct be_host *h, const char *vm)
         return -1;
     if (virDomainCreate(dom) < 0) {
         err_set("VM %s on %s: start: %s", vm, h->uri, lverr());
+        rc = -1;
+    } else if (add_hostfwds(h, dom, vm) < 0) {
         rc = -1;
     }
     virDomainFree(dom);
@@ -779,6 +881,20 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         m.data_bytes = snap.data_bytes;
         m.mem_bytes = snap.mem_bytes;
         m.mem_iterations = snap.mem_iterations;
+    }
+    /* the guest is on dst now: its SSH forwards stayed behind with the source QEMU */
+    {
+        virDomainPtr ddom = virDomainLookupByName(dst->conn, vm);
+        if (!ddom) {
+            err_set("VM %s: after migration: not found on %s: %s", vm, dst->uri, lverr());
+            goto cleanup;
+        }
+        rc = add_hostfwds(dst, ddom, vm);
+        virDomainFree(ddom);
+        if (rc < 0) {
+            err_prefix("VM %s: migrated to %s", vm, dst->uri);
+            goto cleanup;
+        }
     }
     rc = 0;
     goto cleanup;
