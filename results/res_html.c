@@ -70,7 +70,9 @@ static const char css[] =
     "rect.hop{fill:#4a90d9;stroke:#245;stroke-width:.5}"
     "rect.hop.postcopy{fill:#7b61c9}rect.hop.failed{fill:#d9534f}rect.dt{fill:#f0a020}"
     ".hops td{white-space:nowrap}.badge.zero{background:#f2f2f2;color:#777}"
-    "line.grid{stroke:#ddd}";
+    "line.grid{stroke:#ddd}"
+    /* avocado-vt names run to 200+ characters without a blank: let them wrap */
+    ".tests td,h3{overflow-wrap:anywhere}";
 
 static void add_meta(struct strbuf *sb, const char *k, const char *v)
 {
