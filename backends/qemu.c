@@ -278,6 +278,12 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
                          !strcmp(model, "virtio") ? "virtio-net-pci" : model, i,
                          n->mac ? ",mac=" : "", n->mac ? n->mac : ""));
     }
+    /* entropy for the guest, as the libvirt XML has: the first SSH login of a fresh
+     * guest otherwise waits about a second for its RNG */
+    arg(a, xstrdup("-object"));
+    arg(a, xstrdup("rng-random,id=rng0,filename=/dev/urandom"));
+    arg(a, xstrdup("-device"));
+    arg(a, xstrdup("virtio-rng-pci,rng=rng0"));
     if (s->console_log) {
         char *p = qesc(s->console_log);
         /* append: the destination of a hop writes to the same file */

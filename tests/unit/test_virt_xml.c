@@ -133,6 +133,17 @@ START_TEST(test_build_has_kvmclock_timer)
 }
 END_TEST
 
+START_TEST(test_build_gives_the_guest_a_virtio_rng_from_urandom)
+{
+    struct be_vm_spec s = spec();
+    char *x = virt_xml_build(&s);
+    load(x);
+    ck_xpath_eq("string(/domain/devices/rng/@model)", "virtio");
+    ck_xpath_eq("string(/domain/devices/rng/backend[@model='random'])", "/dev/urandom");
+    free(x);
+}
+END_TEST
+
 START_TEST(test_build_serial_console_appends_to_log_file)
 {
     struct be_vm_spec s = spec();
@@ -443,6 +454,7 @@ int main(void)
     tcase_add_test(b, test_build_kvm_spec_gives_kvm_domain_with_host_model_cpu);
     tcase_add_test(b, test_build_disk_cache_defaults_to_none_and_keeps_explicit_mode);
     tcase_add_test(b, test_build_has_kvmclock_timer);
+    tcase_add_test(b, test_build_gives_the_guest_a_virtio_rng_from_urandom);
     tcase_add_test(b, test_build_serial_console_appends_to_log_file);
     tcase_add_test(b, test_build_without_console_log_gives_pty_and_no_console_path);
     tcase_add_test(b, test_build_direct_kernel_boot_when_kernel_set);
