@@ -18,6 +18,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libconfig.h>
+#include <libgen.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -225,6 +227,66 @@ static inline char *tg_mkdtemp(const char *what)
     char *dir = xasprintf("/tmp/vtrun-%s-XXXXXX", what);
     ck_assert(mkdtemp(dir) != NULL);
     return dir;
+}
+
+
+/* ---- the lab's settings file ($VTRUN_SETTINGS, written by tests/lab/lab up) ---- */
+
+/* Read the settings into *cfg (config_destroy() it) and the first two hosts into hc;
+ * returns the settings path. */
+static inline const char *tg_lab_settings(config_t *cfg, struct be_host_conf hc[2])
+{
+    const char *file = getenv("VTRUN_SETTINGS");
+    config_setting_t *hosts;
+
+    ck_assert_msg(file && *file, "VTRUN_SETTINGS is not set: run under tests/e2e/run or "
+                  "`tests/lab/lab up` and export it");
+    config_init(cfg);
+    ck_assert_msg(config_read_file(cfg, file) == CONFIG_TRUE, "%s:%d: %s", file,
+                  config_error_line(cfg), config_error_text(cfg));
+    hosts = config_lookup(cfg, "hosts");
+    ck_assert_msg(hosts && config_setting_length(hosts) >= 2, "%s: need two hosts", file);
+    for (int i = 0; i < 2; i++) {
+        config_setting_t *h = config_setting_get_elem(hosts, (unsigned)i);
+        hc[i] = (struct be_host_conf){ 0 };
+        ck_assert(config_setting_lookup_string(h, "uri", &hc[i].uri) == CONFIG_TRUE);
+        config_setting_lookup_string(h, "migrate_desturi", &hc[i].migrate_desturi);
+        config_setting_lookup_string(h, "migrate_uri", &hc[i].migrate_uri);
+    }
+    return file;
+}
+
+/* params.<name> of the settings, which must be there. */
+static inline const char *tg_lab_param(const config_t *cfg, const char *name)
+{
+    const char *v = NULL;
+    char *path = xasprintf("params.%s", name);
+    ck_assert_msg(config_lookup_string(cfg, path, &v) == CONFIG_TRUE,
+                  "settings %s: no %s", getenv("VTRUN_SETTINGS"), path);
+    free(path);
+    return v;
+}
+
+/* The lab's network namespace (netns= in lab.env beside the settings); caller frees. */
+static inline char *tg_lab_netns(const char *settings_file)
+{
+    char *copy = xstrdup(settings_file), *env, line[256], *netns = NULL;
+    FILE *f;
+
+    env = xasprintf("%s/lab.env", dirname(copy));
+    free(copy);
+    f = fopen(env, "r");
+    ck_assert_msg(f != NULL, "%s: missing (not a tests/lab lab?)", env);
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, "netns=", 6)) {
+            line[strcspn(line, "\n")] = '\0';
+            free(netns);
+            netns = xstrdup(line + 6);
+        }
+    fclose(f);
+    ck_assert_msg(netns != NULL, "%s: no netns=", env);
+    free(env);
+    return netns;
 }
 
 #endif

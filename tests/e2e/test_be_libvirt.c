@@ -13,7 +13,6 @@
 
 #include <check.h>
 #include <libconfig.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,36 +38,13 @@ static char *image, *netns;
 
 static const char *param(const char *name)
 {
-    const char *v = NULL;
-    char *path = xasprintf("params.%s", name);
-    ck_assert_msg(config_lookup_string(&cfg, path, &v) == CONFIG_TRUE,
-                  "settings %s: no %s", getenv("VTRUN_SETTINGS"), path);
-    free(path);
-    return v;
+    return tg_lab_param(&cfg, name);
 }
 
 static void read_settings(void)
 {
-    const char *file = getenv("VTRUN_SETTINGS"), *name, *fmt;
-    config_setting_t *hosts;
-    char *copy, *env;
-    FILE *f;
-    char line[256];
+    const char *file = tg_lab_settings(&cfg, hc), *name, *fmt;
 
-    ck_assert_msg(file && *file, "VTRUN_SETTINGS is not set: run under tests/e2e/run or "
-                  "`tests/lab/lab up` and export it");
-    config_init(&cfg);
-    ck_assert_msg(config_read_file(&cfg, file) == CONFIG_TRUE, "%s:%d: %s", file,
-                  config_error_line(&cfg), config_error_text(&cfg));
-    hosts = config_lookup(&cfg, "hosts");
-    ck_assert_msg(hosts && config_setting_length(hosts) >= 2, "%s: need two hosts", file);
-    for (int i = 0; i < 2; i++) {
-        config_setting_t *h = config_setting_get_elem(hosts, (unsigned)i);
-        hc[i] = (struct be_host_conf){ 0 };
-        ck_assert(config_setting_lookup_string(h, "uri", &hc[i].uri) == CONFIG_TRUE);
-        config_setting_lookup_string(h, "migrate_desturi", &hc[i].migrate_desturi);
-        config_setting_lookup_string(h, "migrate_uri", &hc[i].migrate_uri);
-    }
     kernel = param("kernel");
     initrd = param("initrd");
     kparams = param("kernel_params");
@@ -82,19 +58,7 @@ static void read_settings(void)
     ck_assert_msg(access(image, R_OK) == 0, "image %s: missing", image);
 
     /* the lab's namespace, where the daemons create their taps */
-    copy = xstrdup(file);
-    env = xasprintf("%s/lab.env", dirname(copy));
-    free(copy);
-    f = fopen(env, "r");
-    ck_assert_msg(f != NULL, "%s: missing (not a tests/lab lab?)", env);
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "netns=", 6)) {
-            line[strcspn(line, "\n")] = '\0';
-            netns = xstrdup(line + 6);
-        }
-    fclose(f);
-    ck_assert_msg(netns != NULL, "%s: no netns=", env);
-    free(env);
+    netns = tg_lab_netns(file);
 }
 
 static void close_hosts(void)
