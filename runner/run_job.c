@@ -147,7 +147,7 @@ static bool in_rerun(const struct job *j, const char *name)
  * shard k mod N + 1, so every machine computes the same split without talking. */
 static bool selected(const struct job *j, long k, const char *name)
 {
-    if (j->o->shard_count && (unsigned long)k % j->o->shard_count != j->o->shard_index - 1)
+    if (!run_opts_in_shard(j->o, (unsigned long long)k))
         return false;
     return in_rerun(j, name);
 }

@@ -71,12 +71,6 @@ static int status_of_failure(void)
     return RUN_EXIT_USAGE;
 }
 
-/* Is the k-th case (generation order, from 0) in the selected shard? */
-static bool in_shard(const struct run_opts *o, long long k)
-{
-    return !o->shard_count || k % o->shard_count == o->shard_index - 1;
-}
-
 static int count(const struct run_opts *o, const struct cfg *c)
 {
     long long n = cfg_count(c);
@@ -103,7 +97,7 @@ static int stream(const struct run_opts *o, const struct cfg *c)
 
     strbuf_grow(&out, FLUSH_AT + 4096);
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (!in_shard(o, gen++))
+        if (!run_opts_in_shard(o, (unsigned long long)gen++))
             continue;
         if (dump)
             cfg_case_dump(k, &out);

@@ -290,6 +290,11 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv)
     return check(o);
 }
 
+bool run_opts_in_shard(const struct run_opts *o, unsigned long long k)
+{
+    return !o->shard_count || k % o->shard_count == o->shard_index - 1;
+}
+
 void run_opts_release(struct run_opts *o)
 {
     for (size_t i = 0; i < o->nstmts; i++)

@@ -58,6 +58,10 @@ struct run_opts {
  * message in err_msg() (a usage error: the caller prints it and exits 2).  --help and
  * --version stop the parsing where they appear.  Release *o in both cases. */
 int run_opts_parse(struct run_opts *o, int argc, char **argv);
+/* --shard I/N: is the k-th selected case (generation order, from 0) in shard I, i.e.
+ * k mod N == I - 1?  Always true without --shard.  Listing and running share it, so
+ * `--list --shard` shows exactly what `--shard` runs. */
+bool run_opts_in_shard(const struct run_opts *o, unsigned long long k);
 void run_opts_release(struct run_opts *o);
 
 /* The --help text (usage, then one line per option of the table). */
