@@ -262,6 +262,11 @@ int cfg_iter_next(struct cfg_iter *it, const struct cfg_case **out)
     return 1;
 }
 
+struct cfg_walker *cfg_iter_walker(struct cfg_iter *it)
+{
+    return it->w;
+}
+
 void cfg_iter_free(struct cfg_iter *it)
 {
     if (!it)

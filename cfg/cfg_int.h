@@ -217,6 +217,16 @@ uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
 /* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
  * not change; differential tests compare both). */
 extern int cfg_debug_noprune;
+/* Tests: how the parallel expansion (cfg_emit) picks its units, 0 = the defaults (a
+ * probe of 64 cases; the first depth with 8 node instances); small values make small
+ * configs run in parallel.  And what the last cfg_emit() did. */
+extern size_t cfg_debug_probe_cases, cfg_debug_probe_units;
+struct cfg_emit_stats {
+    int threads;            /* 1: the single-threaded path */
+    size_t depth;           /* the depth of the units */
+    unsigned long long chunks;
+};
+extern struct cfg_emit_stats cfg_emit_last;
 
 /* filters */
 bool cfg_filter_match(const struct cfg *c, const struct cfg_filter *f,
@@ -226,6 +236,8 @@ bool cfg_filter_match(const struct cfg *c, const struct cfg_filter *f,
 pcre2_code *cfg_regex_compile(const char *pat, size_t len, bool anchor_end, char *errbuf,
                               size_t errlen);
 bool cfg_regex_match(const pcre2_code *re, const char *s, size_t len);
+/* Free the calling thread's match data (a thread that matched is about to end). */
+void cfg_regex_thread_done(void);
 
 /* utf-8 helpers */
 bool cfg_unicode_isalnum(uint32_t cp);

@@ -111,13 +111,13 @@ pcre2_code *cfg_regex_compile(const char *pat, size_t len, bool anchor_end, char
 }
 
 static _Thread_local pcre2_match_data *mdata;
+static _Thread_local pcre2_match_context *mctx;
 
 bool cfg_regex_match(const pcre2_code *re, const char *s, size_t len)
 {
     if (!mdata)
         mdata = pcre2_match_data_create(1, NULL);
     /* the match limits keep a pathological pattern from hanging a case */
-    static _Thread_local pcre2_match_context *mctx;
     if (!mctx) {
         mctx = pcre2_match_context_create(NULL);
         pcre2_set_match_limit(mctx, 10000000);
@@ -125,6 +125,14 @@ bool cfg_regex_match(const pcre2_code *re, const char *s, size_t len)
     }
     int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, PCRE2_ANCHORED, mdata, mctx);
     return rc >= 0;
+}
+
+void cfg_regex_thread_done(void)
+{
+    pcre2_match_data_free(mdata);
+    mdata = NULL;
+    pcre2_match_context_free(mctx);
+    mctx = NULL;
 }
 
 /* ---- filters ---- */

@@ -82,6 +82,10 @@ struct cfg_walker {
         bool has_tuple;
         uint32_t npf;            /* the dict's npf when taken */
     } snap;
+    /* parallel expansion: the units this walker expands (cfg_walk.h) */
+    struct cfg_split *split;
+    void *split_ctx;
+    uint64_t units;          /* units reached so far */
     /* container -> viable children, keyed by the state the `only` filters see */
     struct vcache *vc;
     size_t nvc, avc, vc_entries;
@@ -131,6 +135,12 @@ struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
     w->fstate = xcalloc(c->nfilters + 1, 1);
     cfg_dict_init(&w->dict, c);
     return w;
+}
+
+void cfg_walker_set_split(struct cfg_walker *w, struct cfg_split *s, void *ctx)
+{
+    w->split = s;
+    w->split_ctx = ctx;
 }
 
 static void join_free(struct join *j);
@@ -622,6 +632,14 @@ static bool reads_reserved(const struct cfg_item *it, size_t n, int depth)
     return false;
 }
 
+static bool has_suffix(const struct cfg_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (it[i].kind == CI_OP && it[i].u.op->kind == OP_SUFFIX)
+            return true;
+    return false;
+}
+
 static void snap_save(struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
 {
     const struct cfg_dict *d = &w->dict;
@@ -983,16 +1001,107 @@ static int join_next(struct cfg_walker *w, struct cfg_dict **out)
 
 /* ---- the walk ---- */
 
+/* The node just entered: is it outside the units, or a unit this walker claims? */
+static bool split_take(struct cfg_walker *w)
+{
+    struct cfg_split *s = w->split;
+    if (!s)
+        return true;
+    size_t depth = w->nfr - 1;
+    if (depth > s->depth || (depth < s->depth && w->fr[depth].n->nchildren))
+        return true;
+    return s->claim(s, w->units++, w->split_ctx);
+}
+
+static bool split_stopped(const struct cfg_walker *w)
+{
+    return w->split && __atomic_load_n(&w->split->stop, __ATOMIC_RELAXED);
+}
+
+bool cfg_walk_parallel_ok(const struct cfg *c)
+{
+    if (c->has_join || c->opts.defaults)
+        return false;
+    for (size_t i = 0; i < c->nnodes; i++)
+        if (has_suffix(c->nodes[i]->content, c->nodes[i]->ncontent))
+            return false;
+    for (size_t i = 0; i < c->nconds; i++)
+        if (has_suffix(c->conds[i]->content, c->conds[i]->n))
+            return false;
+    return true;
+}
+
+/* Find where the walk fans out: expand names only until PROBE_CASES cases (or
+ * PROBE_STEPS steps), counting for each depth the node instances the paths to them
+ * went through; the shallowest depth with PROBE_UNITS instances makes units small
+ * enough to share out evenly while the part walked by every thread stays small.  The
+ * top of real configs is a long single path (the guest and platform blocks, cut to one
+ * item by `only`), the fan-out is far down (the subtests). */
+#define PROBE_CASES 64
+#define PROBE_UNITS 8
+#define PROBE_STEPS 200000
+
+size_t cfg_debug_probe_cases, cfg_debug_probe_units;
+
+size_t cfg_walk_split_depth(struct cfg *c)
+{
+    size_t want_cases = cfg_debug_probe_cases ? cfg_debug_probe_cases : PROBE_CASES;
+    size_t want_units = cfg_debug_probe_units ? cfg_debug_probe_units : PROBE_UNITS;
+    struct cfg_walker *w = cfg_walker_new(c, true);
+    const struct cfg_node **prev = NULL;
+    size_t nprev = 0, *inst = NULL, ninst = 0, cases = 0, depth = 0;
+    struct cfg_dict *d;
+    while (cases < want_cases && w->steps < PROBE_STEPS && cfg_walker_next(w, &d) == 1) {
+        cases++;
+        size_t k = 0;
+        while (k < w->nfr && k < nprev && prev[k] == w->fr[k].n)
+            k++;
+        if (w->nfr > ninst) {
+            inst = xrealloc(inst, w->nfr * sizeof(*inst));
+            memset(inst + ninst, 0, (w->nfr - ninst) * sizeof(*inst));
+            ninst = w->nfr;
+        }
+        for (size_t i = k; i < w->nfr; i++)
+            inst[i]++;
+        prev = xrealloc(prev, (w->nfr + 1) * sizeof(*prev));
+        for (size_t i = 0; i < w->nfr; i++)
+            prev[i] = w->fr[i].n;
+        nprev = w->nfr;
+    }
+    if (cases == want_cases || w->steps >= PROBE_STEPS) {
+        depth = ninst;
+        for (size_t i = 0; i < ninst; i++)
+            if (inst[i] >= want_units) {
+                depth = i;
+                break;
+            }
+    }
+    free(prev);
+    free(inst);
+    cfg_walker_free(w);
+    return depth;
+}
+
+void cfg_walk_prepare(struct cfg *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct cfg_node *n = c->nodes[i];
+        if (!n->nchildren && n->snap_ok < 0)
+            n->snap_ok = !reads_reserved(n->content, n->ncontent, 0);
+    }
+    cfg_dict_prepare(c);
+}
+
 int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
 {
     if (!w->nfr && !w->yields && !w->steps) {
         w->steps = 1;
-        int r = push(w, w->c->root);
-        (void)r;
+        if (push(w, w->c->root) && !split_take(w))
+            pop(w);
     }
     for (;;) {
-        if ((++w->steps & 1023) == 0 && cfg_cancel) {
-            err_set("interrupted");
+        if ((++w->steps & 1023) == 0 && (cfg_cancel || split_stopped(w))) {
+            err_set(cfg_cancel ? "interrupted" : "stopped");
             return -1;
         }
         if (w->js) {
@@ -1040,7 +1149,8 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
             }
             uint32_t ci = f->vis ? f->vis[f->child] : f->child;
             f->child++;
-            push(w, n->children[ci]);
+            if (push(w, n->children[ci]) && !split_take(w))
+                pop(w);
             continue;
         }
         pop(w);
