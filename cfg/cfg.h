@@ -28,7 +28,8 @@
  * says).  No statement is added implicitly (no `only qemu`).
  *
  * Threads: a cfg and its iterators must be used by one thread at a time (iterating
- * interns suffixed keys into the cfg); different cfg objects are independent.  Error
+ * interns suffixed keys into the cfg), except inside cfg_emit(), which knows when
+ * walkers can share it; different cfg objects are independent.  Error
  * text is per thread (lib/err.h); cfg_cancel is process-wide.
  */
 #ifndef VTRUN_CFG_H
@@ -96,6 +97,18 @@ struct params *cfg_case_params(const struct cfg_case *k);
 /* Append the canonical dump block: "== name\n", "key=value\n" sorted by key (byte
  * order = code point order), non-string values as JSON, then "\n". */
 void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
+
+/*
+ * Write every case's record to FD in walk order: its name or shortname and a newline,
+ * or its dump block (cfg_case_dump(); names-only expansion for the others), with
+ * write(2) calls of whole records only.  Up to NTHREADS threads expand (<= 0: one per
+ * online CPU) when the config allows it (not with join, suffix or defaults mode).
+ * Returns 0; -1 with err_msg() for an expansion error (the records of every case
+ * before it are written, as a plain cfg_iter_next() loop would) or "interrupted" after
+ * cfg_cancel (nothing more is written then); -2 with err_msg() when writing fails.
+ */
+enum cfg_emit_what { CFG_EMIT_NAME, CFG_EMIT_SHORTNAME, CFG_EMIT_DUMP };
+int cfg_emit(const struct cfg *c, enum cfg_emit_what what, int nthreads, int fd);
 
 /* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly
  * (err_msg() "interrupted"), even inside a huge product with few or no surviving cases.

@@ -17,20 +17,6 @@ static void on_sigint(int sig)
     cfg_cancel = 1;
 }
 
-/* Write and empty SB; false on a write error (closed pipe...). */
-static int flush_out(struct strbuf *sb)
-{
-    size_t off = 0;
-    while (off < sb->len) {
-        ssize_t w = write(STDOUT_FILENO, sb->buf + off, sb->len - off);
-        if (w <= 0)
-            return -1;
-        off += (size_t)w;
-    }
-    strbuf_reset(sb);
-    return 0;
-}
-
 int run_cfg_dump(int argc, char **argv)
 {
     if (argc < 2) {
@@ -67,27 +53,13 @@ int run_cfg_dump(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    struct cfg_iter *it = cfg_iter_new(c);
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_grow(&sb, 1 << 20);
-    const struct cfg_case *k;
-    int r;
-    while ((r = cfg_iter_next(it, &k)) == 1) {
-        cfg_case_dump(k, &sb);
-        if (sb.len >= (1 << 20) && flush_out(&sb) < 0) {
-            r = 0;
-            rc = 1;
-            break;
-        }
-    }
-    if (flush_out(&sb) < 0)
-        rc = 1;
-    if (r < 0) {
+    /* a write error (closed pipe...) exits 1, an expansion error 2 */
+    int r = cfg_emit(c, CFG_EMIT_DUMP, 0, STDOUT_FILENO);
+    if (r == -1) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         rc = 2;
-    }
-    strbuf_release(&sb);
-    cfg_iter_free(it);
+    } else if (r == -2)
+        rc = 1;
     cfg_free(c);
 out:
     free(ev);

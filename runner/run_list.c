@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +72,13 @@ static int status_of_failure(void)
     return RUN_EXIT_USAGE;
 }
 
+/* VTRUN_THREADS: how many threads expand a listing (default: one per CPU). */
+static int run_list_threads(void)
+{
+    const char *s = getenv("VTRUN_THREADS");
+    return s && *s ? atoi(s) : 0;
+}
+
 static int count(const struct run_opts *o, const struct cfg *c)
 {
     long long n = cfg_count(c);
@@ -86,6 +94,18 @@ static int count(const struct run_opts *o, const struct cfg *c)
     return RUN_EXIT_OK;
 }
 
+/* The whole listing, in order, expanded on every CPU (cfg_emit). */
+static int emit(const struct run_opts *o, const struct cfg *c)
+{
+    enum cfg_emit_what what = o->action == RUN_ACTION_DUMP ? CFG_EMIT_DUMP :
+                              o->short_names ? CFG_EMIT_SHORTNAME : CFG_EMIT_NAME;
+    int r = cfg_emit(c, what, run_list_threads(), STDOUT_FILENO);
+    if (r == -2)
+        err_prefix("vtrun: ");
+    return r < 0 ? status_of_failure() : RUN_EXIT_OK;
+}
+
+/* One shard's cases: the case index decides, so one walker in this thread. */
 static int stream(const struct run_opts *o, const struct cfg *c)
 {
     struct strbuf out = STRBUF_INIT;
@@ -132,7 +152,8 @@ int run_list(const struct run_opts *o)
     struct cfg *c = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!c)
         return status_of_failure();
-    int rc = o->action == RUN_ACTION_COUNT ? count(o, c) : stream(o, c);
+    int rc = o->action == RUN_ACTION_COUNT ? count(o, c) :
+             o->shard_count ? stream(o, c) : emit(o, c);
     cfg_free(c);
     return rc;
 }

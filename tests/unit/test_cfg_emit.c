@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cfg_emit(): the listing and dump writer that expands with several threads.  Its
+ * output must be byte for byte what one cfg_iter_next() loop writes, in every mode and
+ * on every path (expansion error mid-walk, cancel, write error), whatever the number of
+ * threads.  Small configs are made to run in parallel by shrinking the probe that picks
+ * the units (cfg_debug_probe_*); one test uses the defaults on a config big enough to
+ * fill the output ring and make threads wait.
+ */
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/vtrun-emit-XXXXXX";
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(p);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/vtrun-emit-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    cfg_debug_probe_cases = 4;
+    cfg_debug_probe_units = 2;
+}
+
+static void teardown(void)
+{
+    cfg_debug_probe_cases = cfg_debug_probe_units = 0;
+    if (chdir("/") == 0)
+        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* What one iterator writes: the reference output; *RC the loop's end (0 or -1) and
+ * *ERR its message. */
+static void serial(const struct cfg *c, enum cfg_emit_what what, struct strbuf *out,
+                   int *rc, char **err)
+{
+    struct cfg_iter *it = what == CFG_EMIT_DUMP ? cfg_iter_new(c) : cfg_iter_new_names(c);
+    const struct cfg_case *k;
+    int r;
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        if (what == CFG_EMIT_DUMP)
+            cfg_case_dump(k, out);
+        else {
+            strbuf_addstr(out, what == CFG_EMIT_NAME ? cfg_case_name(k) :
+                               cfg_case_shortname(k));
+            strbuf_addch(out, '\n');
+        }
+    }
+    *rc = r;
+    *err = r < 0 ? xstrdup(err_msg()) : NULL;
+    cfg_iter_free(it);
+}
+
+/* cfg_emit() into a file; returns its result, the file's bytes in OUT. */
+static int emit(const struct cfg *c, enum cfg_emit_what what, int threads, struct strbuf *out)
+{
+    int fd = open("out", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    int r = cfg_emit(c, what, threads, fd);
+    char buf[65536];
+    ssize_t n;
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        strbuf_add(out, buf, (size_t)n);
+    close(fd);
+    return r;
+}
+
+/* Every mode and thread count writes what one iterator writes; *PARALLEL: whether the
+ * threaded path ran (with more than one chunk) for every thread count above 1. */
+static void same_as_serial(const char *cfgfile, const char *const *stmts, size_t n,
+                           bool *parallel)
+{
+    static const int threads[] = { 1, 2, 3, 8 };
+    struct cfg *c = cfg_parse(cfgfile, stmts, n, NULL);
+    ck_assert_msg(c != NULL, "%s", err_msg());
+    *parallel = true;
+    for (int what = CFG_EMIT_NAME; what <= CFG_EMIT_DUMP; what++) {
+        struct strbuf want = STRBUF_INIT;
+        int wrc;
+        char *werr;
+        serial(c, (enum cfg_emit_what)what, &want, &wrc, &werr);
+        for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+            struct strbuf got = STRBUF_INIT;
+            int r = emit(c, (enum cfg_emit_what)what, threads[i], &got);
+            ck_assert_int_eq(r, wrc);
+            if (werr)
+                ck_assert_str_eq(err_msg(), werr);
+            ck_assert_msg(got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0,
+                          "mode %d, %d threads: %zu bytes differ from the %zu of one walk",
+                          what, threads[i], got.len, want.len);
+            if (threads[i] > 1 && (cfg_emit_last.threads != threads[i] ||
+                                   cfg_emit_last.chunks < 2))
+                *parallel = false;
+            strbuf_release(&got);
+        }
+        free(werr);
+        strbuf_release(&want);
+    }
+    cfg_free(c);
+}
+
+/* Three blocks of eight, with filters, conditions, dependencies and substitutions. */
+static const char product[] =
+    "x = base\n"
+    "variants:\n"
+    "    - @a1:\n"
+    "        x += _a1\n"
+    "    - a2:\n"
+    "        only b3, b4, b5\n"
+    "    - a3:\n    - a4:\n    - a5:\n    - a6:\n    - a7:\n    - a8:\n"
+    "        no c1\n"
+    "variants bb:\n"
+    "    - b1:\n"
+    "        y = ${x}_b1\n"
+    "    - b2:\n    - b3:\n    - b4:\n    - b5:\n    - b6:\n    - b7:\n    - b8:\n"
+    "variants:\n"
+    "    - c1:\n"
+    "        a2:\n"
+    "            z = in_a2\n"
+    "    - c2: c1\n"
+    "    - c3:\n    - c4:\n    - c5:\n    - c6:\n    - c7:\n    - c8:\n"
+    "a3..b2:\n"
+    "    w = cond\n"
+    "!b4:\n"
+    "    v = not_b4\n"
+    "no a5.b5\n";
+
+START_TEST(test_parallel_output_is_the_single_walk_output)
+{
+    bool parallel;
+    put("t.cfg", product);
+    same_as_serial("t.cfg", NULL, 0, &parallel);
+    ck_assert_msg(parallel, "the threaded path did not run");
+}
+END_TEST
+
+START_TEST(test_parallel_expansion_error_keeps_the_cases_before_it)
+{
+    /* c7.b3's cases (late in the walk) hold a _max on a non-number: the cases before
+     * the first of them are written, then the error, whichever thread met it first */
+    bool parallel;
+    put("t.cfg", product);
+    const char *stmts[] = { "c7.b3:\n    n = lots\nn_max = 10\n" };
+    same_as_serial("t.cfg", stmts, 1, &parallel);
+    ck_assert_msg(parallel, "the threaded path did not run");
+}
+END_TEST
+
+START_TEST(test_join_and_defaults_expand_in_one_thread)
+{
+    bool parallel;
+    put("t.cfg", "variants:\n    - a:\n    - b:\nvariants:\n    - c:\n    - d:\n"
+                 "join a b\n");
+    same_as_serial("t.cfg", NULL, 0, &parallel);
+    ck_assert_int_eq(cfg_emit_last.threads, 1);
+    put("d.cfg", product);
+    struct cfg_opts o = { .defaults = true };
+    struct cfg *c = cfg_parse("d.cfg", NULL, 0, &o);
+    ck_assert_ptr_nonnull(c);
+    struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+    int wrc;
+    char *werr;
+    serial(c, CFG_EMIT_NAME, &want, &wrc, &werr);
+    ck_assert_int_eq(emit(c, CFG_EMIT_NAME, 2, &got), 0);
+    ck_assert_int_eq(cfg_emit_last.threads, 1);
+    ck_assert_str_eq(got.buf, want.buf);
+    ck_assert_ptr_nonnull(strstr(got.buf, "c1.(bb=b1).a1\n"));
+    ck_assert_ptr_null(strstr(got.buf, "a2"));
+    strbuf_release(&got);
+    strbuf_release(&want);
+    cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_big_dump_waits_for_the_head_and_stays_in_order)
+{
+    /* ~20,000 cases, ~10 MB of dump: more chunks than the ring, more bytes than may
+     * wait behind the head, so threads that run ahead must wait (default probe) */
+    cfg_debug_probe_cases = cfg_debug_probe_units = 0;
+    struct strbuf cfgtext = STRBUF_INIT;
+    strbuf_addstr(&cfgtext, "long = ");
+    for (int i = 0; i < 40; i++)
+        strbuf_addstr(&cfgtext, "0123456789");
+    strbuf_addch(&cfgtext, '\n');
+    for (int b = 0; b < 4; b++) {
+        strbuf_addf(&cfgtext, "variants:\n");
+        for (int i = 0; i < 12; i++)
+            strbuf_addf(&cfgtext, "    - v%d_%d:\n        k%d = %d\n", b, i, b, i);
+    }
+    put("t.cfg", cfgtext.buf);
+    strbuf_release(&cfgtext);
+    bool parallel;
+    same_as_serial("t.cfg", NULL, 0, &parallel);
+    ck_assert_msg(parallel, "the threaded path did not run");
+}
+END_TEST
+
+START_TEST(test_cancel_writes_nothing_more)
+{
+    put("t.cfg", product);
+    struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(c);
+    cfg_cancel = 1;
+    for (int threads = 1; threads <= 2; threads++) {
+        struct strbuf got = STRBUF_INIT;
+        ck_assert_int_eq(emit(c, CFG_EMIT_DUMP, threads, &got), -1);
+        ck_assert_str_eq(err_msg(), "interrupted");
+        ck_assert_uint_eq(got.len, 0);
+        strbuf_release(&got);
+    }
+    cfg_cancel = 0;
+    cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_write_error_is_its_own_result)
+{
+    put("t.cfg", product);
+    struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(c);
+    signal(SIGPIPE, SIG_IGN);
+    for (int threads = 1; threads <= 2; threads++) {
+        int p[2];
+        ck_assert_int_eq(pipe(p), 0);
+        close(p[0]);
+        ck_assert_int_eq(cfg_emit(c, CFG_EMIT_DUMP, threads, p[1]), -2);
+        ck_assert_msg(strstr(err_msg(), "writing the output") != NULL, "%s", err_msg());
+        close(p[1]);
+    }
+    cfg_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cfg_emit");
+    TCase *tc = tcase_create("emit");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_parallel_output_is_the_single_walk_output);
+    tcase_add_test(tc, test_parallel_expansion_error_keeps_the_cases_before_it);
+    tcase_add_test(tc, test_join_and_defaults_expand_in_one_thread);
+    tcase_add_test(tc, test_big_dump_waits_for_the_head_and_stays_in_order);
+    tcase_add_test(tc, test_cancel_writes_nothing_more);
+    tcase_add_test(tc, test_write_error_is_its_own_result);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
