@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The vtrun command line: a first argument naming a sub-command (table below) hands
+ * the rest of the line to it; anything else is the main command line
+ * (runner/run_opts.c), which lists cases or runs a job.  Shared by the lean front and
+ * vtrun-full (runner/run_main.h); this file must not reference anything heavier than
+ * cfg/ and lib/, or the front would link it.
+ */
+#include "runner/run_main.h"
+#include "runner/run.h"
+#include "runner/run_cfgdump.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+enum cmd_where { CMD_LEAN, CMD_MERGE, CMD_CONFIG };
+
+static const struct {
+    const char *name;
+    enum cmd_where where;                   /* CMD_LEAN: main; else a struct run_full member */
+    int (*main)(int argc, char **argv);     /* argv[0] is the sub-command's name */
+} commands[] = {
+    { "cfg-dump", CMD_LEAN, run_cfg_dump },
+    { "merge", CMD_MERGE, NULL },
+    { "config", CMD_CONFIG, NULL },
+};
+
+static int run_command(size_t i, int argc, char **argv, const struct run_full *full)
+{
+    switch (commands[i].where) {
+    case CMD_LEAN:
+        return commands[i].main(argc - 1, argv + 1);
+    case CMD_MERGE:
+        return full ? full->merge(argc - 1, argv + 1) : run_exec_full(argv);
+    case CMD_CONFIG:
+        return full ? full->config(argc - 1, argv + 1) : run_exec_full(argv);
+    }
+    return RUN_EXIT_USAGE;
+}
+
+int run_main(int argc, char **argv, const struct run_full *full)
+{
+    struct run_opts o;
+    int rc;
+
+    for (size_t i = 0; argc > 1 && i < ARRAY_SIZE(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return run_command(i, argc, argv, full);
+    if (argc < 2) {
+        run_opts_help(stderr);
+        return RUN_EXIT_USAGE;
+    }
+    if (run_opts_parse(&o, argc, argv) < 0) {
+        fprintf(stderr, "vtrun: %s\nTry 'vtrun --help'.\n", err_msg());
+        rc = RUN_EXIT_USAGE;
+        goto cleanup;
+    }
+    switch (o.action) {
+    case RUN_ACTION_HELP:
+        run_opts_help(stdout);
+        rc = RUN_EXIT_OK;
+        break;
+    case RUN_ACTION_VERSION:
+        printf("vtrun %s\n", run_opts_version());
+        rc = RUN_EXIT_OK;
+        break;
+    case RUN_ACTION_LIST:
+    case RUN_ACTION_COUNT:
+    case RUN_ACTION_DUMP:
+        rc = run_list(&o);
+        break;
+    case RUN_ACTION_LIST_TYPES:
+        if (!full) {
+            rc = run_exec_full(argv);
+            break;
+        }
+        full->list_types(stdout);
+        rc = RUN_EXIT_OK;
+        break;
+    default:
+        rc = full ? full->job(&o) : run_exec_full(argv);
+        break;
+    }
+cleanup:
+    run_opts_release(&o);
+    return rc;
+}
+
+int run_exec_full(char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n < 0 || (size_t)n >= sizeof(self) - 1) {
+        fprintf(stderr, "vtrun: cannot find the directory of %s: readlink /proc/self/exe: %s\n",
+                RUN_FULL_NAME, n < 0 ? strerror(errno) : "path too long");
+        return RUN_EXIT_USAGE;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    struct strbuf path = STRBUF_INIT;
+    strbuf_addf(&path, "%.*s/%s", slash ? (int)(slash - self) : 1, slash ? self : ".",
+                RUN_FULL_NAME);
+    fflush(NULL);
+    execv(path.buf, argv);
+    fprintf(stderr, "vtrun: cannot run %s: %s (jobs, merge, config and --list-types need "
+            "it; `make` builds it next to vtrun)\n", path.buf, strerror(errno));
+    strbuf_release(&path);
+    return RUN_EXIT_USAGE;
+}
