@@ -32,7 +32,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define EM_CHUNK 8                  /* walker units per chunk (the unit of claims below) */
+#define EM_CHUNK_CASES 32           /* cases per chunk of units, about (the probe says) */
 #define EM_RING 4096                /* chunks claimed and not yet written, at most */
 #define EM_HELD (1u << 20)          /* bytes waiting behind the head, at most (soft) */
 #define EM_FLUSH (128u << 10)       /* output goes out in pieces this big */
@@ -58,6 +58,7 @@ struct emitter {
     uint64_t ready;     /* lowest unit not yet done */
     uint64_t err_unit;  /* the first unit that ended with an error */
     size_t held;        /* bytes of done units not yet written */
+    size_t chunk;       /* walker units per chunk (claims and slots are per chunk) */
     int failed;         /* the output ended: 0, -1 expansion error/cancel, -2 write */
     char *err;
     struct em_unit ring[EM_RING];
@@ -181,13 +182,13 @@ static void finish_locked(struct em_thread *t, const char *err)
     pthread_cond_broadcast(&e->cv);
 }
 
-/* Walker unit U is reached.  Units go in chunks of EM_CHUNK, claimed and written as
- * one: the lock is taken once per chunk. */
+/* Walker unit U is reached.  Units go in chunks (about EM_CHUNK_CASES cases), claimed
+ * and written as one: the lock is taken once per chunk, not per unit of one case. */
 static bool em_claim(struct cfg_split *sp, uint64_t u, void *ctx)
 {
     struct emitter *e = (struct emitter *)sp;
     struct em_thread *t = ctx;
-    uint64_t ch = u / EM_CHUNK;
+    uint64_t ch = u / e->chunk;
     if (t->open && ch == t->cur)
         return true;
     if (!t->open && ch < __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
@@ -273,7 +274,7 @@ static void *em_run(void *arg)
 
 struct cfg_emit_stats cfg_emit_last;
 
-static int emit_parallel(struct cfg *c, size_t depth, enum cfg_emit_what what,
+static int emit_parallel(struct cfg *c, size_t depth, size_t chunk, enum cfg_emit_what what,
                          int nthreads, int fd)
 {
     struct emitter *e = xcalloc(1, sizeof(*e));
@@ -283,6 +284,7 @@ static int emit_parallel(struct cfg *c, size_t depth, enum cfg_emit_what what,
     e->what = what;
     e->fd = fd;
     e->split.depth = depth;
+    e->chunk = chunk;
     e->split.claim = em_claim;
     e->err_unit = UINT64_MAX;
     pthread_mutex_init(&e->mu, NULL);
@@ -379,9 +381,11 @@ int cfg_emit(const struct cfg *c, enum cfg_emit_what what, int nthreads, int fd)
     if (nthreads > 1 && cfg_walk_parallel_ok(c)) {
         /* the cfg is logically const: walkers only fill caches (cfg_walk_prepare) */
         struct cfg *mc = (struct cfg *)c;
-        size_t depth = cfg_walk_split_depth(mc);
+        size_t per_unit;
+        size_t depth = cfg_walk_split_depth(mc, &per_unit);
+        size_t chunk = per_unit >= EM_CHUNK_CASES ? 1 : EM_CHUNK_CASES / per_unit;
         if (depth)
-            return emit_parallel(mc, depth, what, nthreads, fd);
+            return emit_parallel(mc, depth, chunk, what, nthreads, fd);
     }
     cfg_emit_last = (struct cfg_emit_stats){ 1, 0, 0 };
     return emit_serial(c, what, fd);

@@ -89,6 +89,8 @@ struct cfg_walker {
     /* container -> viable children, keyed by the state the `only` filters see */
     struct vcache *vc;
     size_t nvc, avc, vc_entries;
+    uint32_t **scr;          /* per frame depth: viable children when the cache is full */
+    size_t nscr;
 };
 
 struct vcache {
@@ -161,6 +163,9 @@ void cfg_walker_free(struct cfg_walker *w)
     for (size_t i = 0; i < w->avc; i++)
         free(w->vc[i].vis);
     free(w->vc);
+    for (size_t i = 0; i < w->nscr; i++)
+        free(w->scr[i]);
+    free(w->scr);
     free(w->extra);
     free(w->cnt_val);
     free(w->cnt_lab);
@@ -401,9 +406,7 @@ static void viable_children(struct cfg_walker *w, struct frame *f)
     uint64_t sig = only_sig(w, n, &any);
     if (!any)
         return;
-    if (w->nvc * 2 >= w->avc) {
-        if (w->vc_entries >= VC_MAX_ENTRIES)
-            return;
+    if (w->nvc * 2 >= w->avc && w->vc_entries < VC_MAX_ENTRIES) {
         size_t na = w->avc ? w->avc * 2 : 1024;
         struct vcache *nv = xcalloc(na, sizeof(*nv));
         for (size_t i = 0; i < w->avc; i++) {
@@ -427,7 +430,25 @@ static void viable_children(struct cfg_walker *w, struct frame *f)
         }
         j = (j + 1) & (w->avc - 1);
     }
-    uint32_t *vis = xmalloc((n->nchildren + 1) * sizeof(*vis));
+    /* A full cache: a lone walker tries every child; walkers sharing a split number
+     * their units over these lists, which must not depend on what each one cached,
+     * so they compute the list into the frame's scratch space. */
+    bool keep = w->nvc * 2 < w->avc;
+    if (!keep && !w->split)
+        return;
+    uint32_t *vis;
+    if (keep)
+        vis = xmalloc((n->nchildren + 1) * sizeof(*vis));
+    else {
+        size_t d = (size_t)(f - w->fr);
+        if (d >= w->nscr) {
+            w->scr = xrealloc(w->scr, (d + 1) * sizeof(*w->scr));
+            memset(w->scr + w->nscr, 0, (d + 1 - w->nscr) * sizeof(*w->scr));
+            w->nscr = d + 1;
+        }
+        w->scr[d] = xrealloc(w->scr[d], (n->nchildren + 1) * sizeof(*vis));
+        vis = w->scr[d];
+    }
     uint32_t nv = 0;
     for (size_t c = 0; c < n->nchildren; c++) {
         const struct cfg_node *x = n->children[c];
@@ -440,14 +461,16 @@ static void viable_children(struct cfg_walker *w, struct frame *f)
         if (ok)
             vis[nv++] = (uint32_t)c;
     }
+    f->vis = vis;
+    f->nvis = nv;
+    if (!keep)
+        return;
     w->vc[j].sig = sig;
     w->vc[j].n = n;
     w->vc[j].vis = vis;
     w->vc[j].nvis = nv;
     w->nvc++;
     w->vc_entries++;
-    f->vis = vis;
-    f->nvis = nv;
 }
 
 /* ---- path stack ---- */
@@ -1001,14 +1024,14 @@ static int join_next(struct cfg_walker *w, struct cfg_dict **out)
 
 /* ---- the walk ---- */
 
-/* The node just entered: is it outside the units, or a unit this walker claims? */
-static bool split_take(struct cfg_walker *w)
+/* Node X is about to be entered: is it outside the units, or a unit this walker
+ * claims?  Decided before entering, so that a unit another walker took costs nothing
+ * here, not even its pruning. */
+static bool split_take(struct cfg_walker *w, const struct cfg_node *x)
 {
     struct cfg_split *s = w->split;
-    if (!s)
-        return true;
-    size_t depth = w->nfr - 1;
-    if (depth > s->depth || (depth < s->depth && w->fr[depth].n->nchildren))
+    size_t depth = w->nfr;
+    if (!s || depth > s->depth || (depth < s->depth && x->nchildren))
         return true;
     return s->claim(s, w->units++, w->split_ctx);
 }
@@ -1043,13 +1066,14 @@ bool cfg_walk_parallel_ok(const struct cfg *c)
 
 size_t cfg_debug_probe_cases, cfg_debug_probe_units;
 
-size_t cfg_walk_split_depth(struct cfg *c)
+size_t cfg_walk_split_depth(struct cfg *c, size_t *cases_per_unit)
 {
     size_t want_cases = cfg_debug_probe_cases ? cfg_debug_probe_cases : PROBE_CASES;
     size_t want_units = cfg_debug_probe_units ? cfg_debug_probe_units : PROBE_UNITS;
     struct cfg_walker *w = cfg_walker_new(c, true);
     const struct cfg_node **prev = NULL;
     size_t nprev = 0, *inst = NULL, ninst = 0, cases = 0, depth = 0;
+    *cases_per_unit = 1;
     struct cfg_dict *d;
     while (cases < want_cases && w->steps < PROBE_STEPS && cfg_walker_next(w, &d) == 1) {
         cases++;
@@ -1073,6 +1097,7 @@ size_t cfg_walk_split_depth(struct cfg *c)
         for (size_t i = 0; i < ninst; i++)
             if (inst[i] >= want_units) {
                 depth = i;
+                *cases_per_unit = cases / inst[i];
                 break;
             }
     }
@@ -1096,8 +1121,8 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
 {
     if (!w->nfr && !w->yields && !w->steps) {
         w->steps = 1;
-        if (push(w, w->c->root) && !split_take(w))
-            pop(w);
+        if (split_take(w, w->c->root))
+            push(w, w->c->root);
     }
     for (;;) {
         if ((++w->steps & 1023) == 0 && (cfg_cancel || split_stopped(w))) {
@@ -1149,8 +1174,8 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
             }
             uint32_t ci = f->vis ? f->vis[f->child] : f->child;
             f->child++;
-            if (push(w, n->children[ci]) && !split_take(w))
-                pop(w);
+            if (split_take(w, n->children[ci]))
+                push(w, n->children[ci]);
             continue;
         }
         pop(w);

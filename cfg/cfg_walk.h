@@ -36,7 +36,7 @@ struct cfg_walker *cfg_iter_walker(struct cfg_iter *it);
  * `suffix` (it interns new keys into the shared key table). */
 bool cfg_walk_parallel_ok(const struct cfg *c);
 /* The depth for a split of C's walk into units (0: too few cases to be worth it). */
-size_t cfg_walk_split_depth(struct cfg *c);
+size_t cfg_walk_split_depth(struct cfg *c, size_t *cases_per_unit);
 /* Fill the tree's lazily computed caches, so that walkers in several threads only
  * read it.  Call before the threads start. */
 void cfg_walk_prepare(struct cfg *c);
