@@ -378,7 +378,8 @@ int cfg_emit(const struct cfg *c, enum cfg_emit_what what, int nthreads, int fd)
     }
     if (nthreads > EM_MAX_THREADS)
         nthreads = EM_MAX_THREADS;
-    if (nthreads > 1 && cfg_walk_parallel_ok(c)) {
+    /* names alone: the walk above the units (every thread's) is nearly all the work */
+    if (nthreads > 1 && what == CFG_EMIT_DUMP && cfg_walk_parallel_ok(c)) {
         /* the cfg is logically const: walkers only fill caches (cfg_walk_prepare) */
         struct cfg *mc = (struct cfg *)c;
         size_t per_unit;
