@@ -267,6 +267,13 @@ struct cfg_walker *cfg_iter_walker(struct cfg_iter *it)
     return it->w;
 }
 
+const struct cfg_case *cfg_iter_case(struct cfg_iter *it, struct cfg_dict *d)
+{
+    it->k.d = d;
+    it->flat_valid = false;
+    return &it->k;
+}
+
 void cfg_iter_free(struct cfg_iter *it)
 {
     if (!it)

@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cfg_emit: write every case's record (name, short name or dump block) in walk order,
- * expanding with several threads.
+ * cfg_emit: write every case's record (name, short name or dump block) in walk order.
  *
- * Why threads: expanding a large composition is CPU-bound (a dumped case of the libvirt
- * default costs ~6 us: ~140 operations applied, ~200 lines formatted) and no case
- * depends on another.  Each thread runs its own walker over the parse tree, which only
- * gets read (cfg_walk_prepare()).  The walk is cut into units (cfg_split: the subtrees
- * entered at one depth); every thread walks the few levels above the units and expands
- * a unit only if it claims it first, so each unit is expanded once and a thread that
- * finishes early simply takes the next one.
+ * A dump runs as a two-stage pipeline.  Why: dumping a large composition is CPU-bound
+ * and splits evenly in two: walking the tree and choosing each case's operations
+ * (pruning, filters, conditions) is about 40% of the work, applying the operations to
+ * the case's dict and formatting its lines about 60%.  A walker thread in deferred mode
+ * (cfg_walker_defer) hands each case's record (names, dependencies, the list of
+ * operation runs: pointers into the parse tree) through a ring to the calling thread,
+ * which evaluates and writes in order.  Nothing is duplicated and the records are
+ * small, so memory stays that of one walk.  The walk only reads the parse tree; the
+ * evaluation only writes the cfg's caches the walk does not read (cfg_walk.h).
  *
- * Records leave in unit order.  The unit at the head streams straight out; a later
- * unit keeps its records in its slot of a ring until the head reaches it.  What is held
- * is bounded (EM_RING units, EM_HELD bytes): a thread that is too far ahead waits, and
- * the head's owner never does, so the expansion always moves on.
- *
- * An expansion error in unit U ends the output after U's records before the error,
- * exactly as the single-threaded walk would: units before U are still completed and
- * written, units after U are abandoned.
+ * Names alone, and configs with `join` (its sub-walkers merge evaluated cases), are
+ * expanded by one walker in the calling thread.
  */
 #include "cfg/cfg.h"
 #include "cfg/cfg_int.h"
@@ -32,61 +27,37 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define EM_CHUNK_CASES 32           /* cases per chunk of units, about (the probe says) */
-#define EM_RING 4096                /* chunks claimed and not yet written, at most */
-#define EM_HELD (1u << 20)          /* bytes waiting behind the head, at most (soft) */
+#define EM_RING 256                 /* case records between the two stages */
+#define EM_BATCH 32                 /* records handed over at a time */
 #define EM_FLUSH (128u << 10)       /* output goes out in pieces this big */
-#define EM_IOV 256                  /* ... or this many units */
-#define EM_MAX_THREADS 8
 
-struct em_unit {
-    struct strbuf out;
-    bool done;
-    char *err;          /* the expansion error that ended this unit, or NULL */
+struct cfg_emit_stats cfg_emit_last;
+
+/* One case as the walk decided it, copied out of the walker. */
+struct em_rec {
+    struct strbuf text;             /* name, shortname, dependencies, back to back */
+    size_t *depoff;
+    size_t adep;
+    struct cfg_oprun *ops;
+    size_t aops;
+    struct cfg_leaf leaf;           /* points into the above once taken */
 };
 
 struct emitter {
-    struct cfg_split split;         /* first member: the claim callback gets it */
     const struct cfg *c;
-    enum cfg_emit_what what;
-    int fd;
+    struct cfg_walker *w;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* units: [head, ready) done and not written, ready not done, claimed below next */
-    uint64_t next;      /* lowest unit not yet claimed (__atomic reads outside mu) */
-    uint64_t head;      /* lowest unit not yet written (under mu, as all below) */
-    uint64_t ready;     /* lowest unit not yet done */
-    uint64_t err_unit;  /* the first unit that ended with an error */
-    size_t held;        /* bytes of done units not yet written */
-    size_t chunk;       /* walker units per chunk (claims and slots are per chunk) */
-    int failed;         /* the output ended: 0, -1 expansion error/cancel, -2 write */
+    uint64_t tail;          /* records handed over by the walk (under mu) */
+    uint64_t head;          /* records the evaluation is done with (under mu) */
+    int end;                /* the walk ended: 1 at the end, -1 with err (under mu) */
     char *err;
-    struct em_unit ring[EM_RING];
+    bool stop;              /* the evaluation ended early (under mu) */
+    int stopflag;           /* the same, for the walker's periodic check (__atomic) */
+    bool waiting;           /* a stage sleeps on cv (under mu) */
+    int starved;            /* the evaluation waits for records (__atomic, for the walk) */
+    struct em_rec ring[EM_RING];
 };
-
-struct em_thread {
-    struct emitter *e;
-    struct cfg_iter *it;
-    pthread_t tid;
-    bool open;          /* cur is claimed and not finished */
-    uint64_t cur;
-};
-
-static struct em_unit *slot(struct emitter *e, uint64_t u)
-{
-    return &e->ring[u % EM_RING];
-}
-
-/* Under mu: end the output (the first failure wins) and release everyone. */
-static void fail_locked(struct emitter *e, int how, const char *msg)
-{
-    if (!e->failed) {
-        e->failed = how;
-        e->err = xstrdup(msg);
-    }
-    __atomic_store_n(&e->split.stop, 1, __ATOMIC_RELAXED);
-    pthread_cond_broadcast(&e->cv);
-}
 
 /* Write IOV[0..N) whole; 0, or -1 with err_msg(). */
 static int write_all(int fd, struct iovec *iov, int n)
@@ -112,120 +83,11 @@ static int write_all(int fd, struct iovec *iov, int n)
     return 0;
 }
 
-/* Under mu: write units [head, end) and then EXTRA (the head's open records, or NULL),
- * in one system call per EM_IOV buffers; the written slots give their buffers back
- * (kept, 4096 slots could pin a lot of memory). */
-static void write_locked(struct emitter *e, uint64_t end, struct strbuf *extra)
+static int flush_out(int fd, struct strbuf *out)
 {
-    struct iovec iov[EM_IOV + 1];
-    while (!e->failed && (e->head < end || (extra && extra->len))) {
-        int n = 0;
-        uint64_t u = e->head;
-        for (; u < end && n < EM_IOV; u++)
-            if (slot(e, u)->out.len)
-                iov[n++] = (struct iovec){ slot(e, u)->out.buf, slot(e, u)->out.len };
-        bool with_extra = u == end && extra && extra->len;
-        if (with_extra)
-            iov[n++] = (struct iovec){ extra->buf, extra->len };
-        if (write_all(e->fd, iov, n) < 0) {
-            fail_locked(e, -2, err_msg());
-            return;
-        }
-        for (; e->head < u; e->head++) {
-            struct em_unit *s = slot(e, e->head);
-            e->held -= s->out.len;
-            strbuf_release(&s->out);
-            s->done = false;
-        }
-        if (with_extra)
-            strbuf_reset(extra);
-    }
-    pthread_cond_broadcast(&e->cv);
-}
-
-/* Under mu: move `ready` over the units done since, and write the done run at the head
- * once it is worth a system call (FORCE: at the end).  An errored unit ends it all:
- * its records before the error go out, then the error. */
-static void drain_locked(struct emitter *e, bool force)
-{
-    while (e->ready < e->next && slot(e, e->ready)->done && !slot(e, e->ready)->err)
-        e->ready++;
-    struct em_unit *s = e->ready < e->next ? slot(e, e->ready) : NULL;
-    if (s && s->done && s->err) {
-        char *msg = s->err;
-        s->err = NULL;
-        write_locked(e, e->ready + 1, NULL);
-        fail_locked(e, -1, msg);
-        free(msg);
-        return;
-    }
-    if (force || e->ready - e->head >= EM_IOV || e->held >= EM_FLUSH)
-        write_locked(e, e->ready, NULL);
-}
-
-/* Under mu: the thread's unit is complete (ERR: it ended with that error). */
-static void finish_locked(struct em_thread *t, const char *err)
-{
-    struct emitter *e = t->e;
-    if (!t->open)
-        return;
-    t->open = false;
-    struct em_unit *s = slot(e, t->cur);
-    s->done = true;
-    if (err) {
-        s->err = xstrdup(err);
-        if (t->cur < e->err_unit)
-            e->err_unit = t->cur;
-    }
-    e->held += s->out.len;
-    drain_locked(e, false);
-    pthread_cond_broadcast(&e->cv);
-}
-
-/* Walker unit U is reached.  Units go in chunks (about EM_CHUNK_CASES cases), claimed
- * and written as one: the lock is taken once per chunk, not per unit of one case. */
-static bool em_claim(struct cfg_split *sp, uint64_t u, void *ctx)
-{
-    struct emitter *e = (struct emitter *)sp;
-    struct em_thread *t = ctx;
-    uint64_t ch = u / e->chunk;
-    if (t->open && ch == t->cur)
-        return true;
-    if (!t->open && ch < __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
-        return false;       /* the common skip: another thread has it */
-    pthread_mutex_lock(&e->mu);
-    finish_locked(t, NULL);
-    /* too far ahead: wait for the chunk at `ready`, whose owner never waits */
-    while (!e->failed && ch >= e->next &&
-           (e->next - e->head >= EM_RING || e->held > EM_HELD))
-        pthread_cond_wait(&e->cv, &e->mu);
-    bool mine = !e->failed && ch == e->next && ch < e->err_unit;
-    if (mine) {
-        __atomic_store_n(&e->next, ch + 1, __ATOMIC_RELEASE);
-        t->open = true;
-        t->cur = ch;
-    }
-    pthread_mutex_unlock(&e->mu);
-    return mine;
-}
-
-/* The thread's unit grew: if every unit before it is done, write them and it (it is
- * then the head, and stays so until it finishes); else keep it, waiting once it holds
- * too much.  -1 when the output has ended. */
-static int em_flush(struct em_thread *t)
-{
-    struct emitter *e = t->e;
-    struct em_unit *s = slot(e, t->cur);
-    pthread_mutex_lock(&e->mu);
-    drain_locked(e, false);
-    while (!e->failed && t->cur != e->ready && s->out.len > EM_HELD) {
-        pthread_cond_wait(&e->cv, &e->mu);
-        drain_locked(e, false);
-    }
-    if (!e->failed && t->cur == e->ready)
-        write_locked(e, t->cur, &s->out);
-    int rc = e->failed ? -1 : 0;
-    pthread_mutex_unlock(&e->mu);
+    struct iovec iov = { out->buf, out->len };
+    int rc = out->len ? write_all(fd, &iov, 1) : 0;
+    strbuf_reset(out);
     return rc;
 }
 
@@ -245,94 +107,188 @@ static void record(enum cfg_emit_what what, const struct cfg_case *k, struct str
     strbuf_addch(out, '\n');
 }
 
-static void *em_run(void *arg)
+/* ---- the walk stage ---- */
+
+static void rec_take(struct em_rec *r, const struct cfg_leaf *l)
 {
-    struct em_thread *t = arg;
-    struct emitter *e = t->e;
-    const struct cfg_case *k;
+    strbuf_reset(&r->text);
+    strbuf_add(&r->text, l->name, l->namelen);
+    strbuf_add(&r->text, l->shortname, l->snlen);
+    size_t deps = l->ndep ? l->depoff[l->ndep - 1] : 0;
+    strbuf_add(&r->text, l->deps, deps);
+    if (l->ndep > r->adep) {
+        r->adep = l->ndep;
+        r->depoff = xrealloc(r->depoff, r->adep * sizeof(*r->depoff));
+    }
+    if (l->ndep)
+        memcpy(r->depoff, l->depoff, l->ndep * sizeof(*r->depoff));
+    if (l->nops > r->aops) {
+        r->aops = l->nops;
+        r->ops = xrealloc(r->ops, r->aops * sizeof(*r->ops));
+    }
+    if (l->nops)
+        memcpy(r->ops, l->ops, l->nops * sizeof(*r->ops));
+    r->leaf = *l;
+    r->leaf.ops = r->ops;
+    r->leaf.depoff = r->depoff;
+    /* text pointers are set by the evaluation: the buffer may still move here */
+}
+
+/* Under mu: wake the other stage if it sleeps. */
+static void wake_locked(struct emitter *e)
+{
+    if (e->waiting) {
+        e->waiting = false;
+        pthread_cond_broadcast(&e->cv);
+    }
+}
+
+static void *walk_stage(void *arg)
+{
+    struct emitter *e = arg;
+    uint64_t tail = 0, head = 0;    /* ours, and the last head seen */
+    struct cfg_dict *d;
     int r;
-    while ((r = cfg_iter_next(t->it, &k)) == 1) {
-        struct em_unit *s = slot(e, t->cur);
-        record(e->what, k, &s->out);
-        if (s->out.len >= EM_FLUSH && em_flush(t) < 0)
-            break;
+    while ((r = cfg_walker_next(e->w, &d)) == 1) {
+        if (tail - head == EM_RING || tail % EM_BATCH == 0 ||
+            __atomic_load_n(&e->starved, __ATOMIC_RELAXED)) {
+            pthread_mutex_lock(&e->mu);
+            e->tail = tail;
+            wake_locked(e);
+            while (!e->stop && tail - e->head == EM_RING) {
+                e->waiting = true;
+                pthread_cond_wait(&e->cv, &e->mu);
+            }
+            head = e->head;
+            bool stop = e->stop;
+            pthread_mutex_unlock(&e->mu);
+            if (stop)
+                break;
+        }
+        rec_take(&e->ring[tail % EM_RING], cfg_walker_leaf(e->w));
+        tail++;
     }
     pthread_mutex_lock(&e->mu);
-    if (r < 0 && !e->failed) {
-        if (cfg_cancel)
-            fail_locked(e, -1, "interrupted");
-        else if (t->open)
-            finish_locked(t, err_msg());    /* reported when the output gets there */
-        else
-            fail_locked(e, -1, err_msg());
-    }
-    finish_locked(t, NULL);
+    e->tail = tail;
+    if (r < 0 && !e->stop)
+        e->err = xstrdup(cfg_cancel ? "interrupted" : err_msg());
+    e->end = r < 0 ? -1 : 1;
+    wake_locked(e);
     pthread_mutex_unlock(&e->mu);
     cfg_regex_thread_done();
     return NULL;
 }
 
-struct cfg_emit_stats cfg_emit_last;
+/* ---- the evaluation stage (the calling thread) ---- */
 
-static int emit_parallel(struct cfg *c, size_t depth, size_t chunk, enum cfg_emit_what what,
-                         int nthreads, int fd)
+/* Evaluate and write records [from, to); 0, -1 expansion error, -2 write error. */
+static int eval_batch(struct emitter *e, struct cfg_eval *ev, struct cfg_iter *it,
+                      uint64_t from, uint64_t to, struct strbuf *out, int fd)
+{
+    for (uint64_t i = from; i < to; i++) {
+        struct em_rec *r = &e->ring[i % EM_RING];
+        struct cfg_leaf *l = &r->leaf;
+        l->name = r->text.buf;
+        l->shortname = r->text.buf + l->namelen;
+        l->deps = r->text.buf + l->namelen + l->snlen;
+        struct cfg_dict *d;
+        if (cfg_eval_apply(ev, l, &d) < 0)
+            return -1;
+        record(CFG_EMIT_DUMP, cfg_iter_case(it, d), out);
+        if (out->len >= EM_FLUSH && flush_out(fd, out) < 0)
+            return -2;
+    }
+    return 0;
+}
+
+static int emit_pipeline(const struct cfg *c, int fd)
 {
     struct emitter *e = xcalloc(1, sizeof(*e));
-    struct em_thread th[EM_MAX_THREADS];
-    int started = 0, rc;
+    struct cfg_iter *wit = cfg_iter_new(c), *it = cfg_iter_new(c);
+    struct cfg_eval *ev = cfg_eval_new((struct cfg *)c);
+    struct strbuf out = STRBUF_INIT;
+    pthread_t tid;
+    int rc = 0;
     e->c = c;
-    e->what = what;
-    e->fd = fd;
-    e->split.depth = depth;
-    e->chunk = chunk;
-    e->split.claim = em_claim;
-    e->err_unit = UINT64_MAX;
+    e->w = cfg_iter_walker(wit);
+    cfg_walker_defer(e->w, &e->stopflag);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
-    cfg_walk_prepare(c);
-    memset(th, 0, sizeof(th));
-    for (int i = 0; i < nthreads; i++) {
-        th[i].e = e;
-        th[i].it = what == CFG_EMIT_DUMP ? cfg_iter_new(c) : cfg_iter_new_names(c);
-        cfg_walker_set_split(cfg_iter_walker(th[i].it), &e->split, &th[i]);
+    strbuf_grow(&out, EM_FLUSH + 4096);
+    if (pthread_create(&tid, NULL, walk_stage, e) != 0) {
+        err_set("cannot start the walk thread: %s", strerror(errno));
+        rc = -1;
+        goto out;
     }
-    /* the calling thread is worker 0; one that cannot start claims nothing, the others
-     * take every unit */
-    for (int i = 1; i < nthreads; i++) {
-        if (pthread_create(&th[i].tid, NULL, em_run, &th[i]) != 0)
+    uint64_t head = 0;
+    for (;;) {
+        pthread_mutex_lock(&e->mu);
+        e->head = head;
+        wake_locked(e);
+        while (e->tail == head && !e->end) {
+            e->waiting = true;
+            __atomic_store_n(&e->starved, 1, __ATOMIC_RELAXED);
+            pthread_cond_wait(&e->cv, &e->mu);
+        }
+        __atomic_store_n(&e->starved, 0, __ATOMIC_RELAXED);
+        /* a batch at a time, so that the walk gets its slots back as they free up */
+        uint64_t tail = e->tail - head > EM_BATCH ? head + EM_BATCH : e->tail;
+        int end = tail == e->tail ? e->end : 0;
+        pthread_mutex_unlock(&e->mu);
+        if (cfg_cancel) {
+            err_set("interrupted");
+            rc = -1;
             break;
-        started++;
+        }
+        rc = eval_batch(e, ev, it, head, tail, &out, fd);
+        if (rc < 0)
+            break;
+        head = tail;
+        if (end && head == tail) {
+            /* the cases before a walk error stay in the output, as with one walk */
+            if (flush_out(fd, &out) < 0)
+                rc = -2;
+            else if (end < 0) {
+                err_set("%s", e->err);
+                rc = -1;
+            }
+            break;
+        }
     }
-    em_run(&th[0]);
-    for (int i = 1; i <= started; i++)
-        pthread_join(th[i].tid, NULL);
+    if (rc == -1 && !cfg_cancel) {
+        /* an evaluation error: the cases before it stay in the output */
+        char *msg = xstrdup(err_msg());
+        if (flush_out(fd, &out) < 0)
+            rc = -2;
+        else
+            err_set("%s", msg);
+        free(msg);
+    }
     pthread_mutex_lock(&e->mu);
-    drain_locked(e, true);
+    e->stop = true;
+    __atomic_store_n(&e->stopflag, 1, __ATOMIC_RELAXED);
+    wake_locked(e);
+    pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);
-    cfg_emit_last = (struct cfg_emit_stats){ nthreads, depth, e->next };
-    rc = e->failed;
-    if (rc)
-        err_set("%s", e->err);
-    for (int i = 0; i < nthreads; i++)
-        cfg_iter_free(th[i].it);
+    pthread_join(tid, NULL);
+out:
     for (size_t i = 0; i < EM_RING; i++) {
-        strbuf_release(&e->ring[i].out);
-        free(e->ring[i].err);
+        strbuf_release(&e->ring[i].text);
+        free(e->ring[i].depoff);
+        free(e->ring[i].ops);
     }
     free(e->err);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
     free(e);
+    strbuf_release(&out);
+    cfg_eval_free(ev);
+    cfg_iter_free(it);
+    cfg_iter_free(wit);
     return rc;
 }
 
-static int flush_serial(int fd, struct strbuf *out)
-{
-    struct iovec iov = { out->buf, out->len };
-    int rc = out->len ? write_all(fd, &iov, 1) : 0;
-    strbuf_reset(out);
-    return rc;
-}
+/* ---- one walker ---- */
 
 static int emit_serial(const struct cfg *c, enum cfg_emit_what what, int fd)
 {
@@ -343,7 +299,7 @@ static int emit_serial(const struct cfg *c, enum cfg_emit_what what, int fd)
     strbuf_grow(&out, EM_FLUSH + 4096);
     while ((r = cfg_iter_next(it, &k)) == 1) {
         record(what, k, &out);
-        if (out.len >= EM_FLUSH && flush_serial(fd, &out) < 0) {
+        if (out.len >= EM_FLUSH && flush_out(fd, &out) < 0) {
             rc = -2;
             goto out;
         }
@@ -357,7 +313,7 @@ static int emit_serial(const struct cfg *c, enum cfg_emit_what what, int fd)
     struct strbuf msg = STRBUF_INIT;
     if (r < 0)
         strbuf_addstr(&msg, err_msg());
-    if (flush_serial(fd, &out) < 0)
+    if (flush_out(fd, &out) < 0)
         rc = -2;
     else if (r < 0) {
         err_set("%s", msg.buf);
@@ -376,18 +332,7 @@ int cfg_emit(const struct cfg *c, enum cfg_emit_what what, int nthreads, int fd)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = n > 0 ? (int)n : 1;
     }
-    if (nthreads > EM_MAX_THREADS)
-        nthreads = EM_MAX_THREADS;
-    /* names alone: the walk above the units (every thread's) is nearly all the work */
-    if (nthreads > 1 && what == CFG_EMIT_DUMP && cfg_walk_parallel_ok(c)) {
-        /* the cfg is logically const: walkers only fill caches (cfg_walk_prepare) */
-        struct cfg *mc = (struct cfg *)c;
-        size_t per_unit;
-        size_t depth = cfg_walk_split_depth(mc, &per_unit);
-        size_t chunk = per_unit >= EM_CHUNK_CASES ? 1 : EM_CHUNK_CASES / per_unit;
-        if (depth)
-            return emit_parallel(mc, depth, chunk, what, nthreads, fd);
-    }
-    cfg_emit_last = (struct cfg_emit_stats){ 1, 0, 0 };
-    return emit_serial(c, what, fd);
+    bool pipe = nthreads > 1 && what == CFG_EMIT_DUMP && !c->has_join;
+    cfg_emit_last = (struct cfg_emit_stats){ pipe ? 2 : 1 };
+    return pipe ? emit_pipeline(c, fd) : emit_serial(c, what, fd);
 }

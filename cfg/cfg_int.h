@@ -217,14 +217,9 @@ uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
 /* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
  * not change; differential tests compare both). */
 extern int cfg_debug_noprune;
-/* Tests: how the parallel expansion (cfg_emit) picks its units, 0 = the defaults (a
- * probe of 64 cases; the first depth with 8 node instances); small values make small
- * configs run in parallel.  And what the last cfg_emit() did. */
-extern size_t cfg_debug_probe_cases, cfg_debug_probe_units;
+/* Tests: what the last cfg_emit() did. */
 struct cfg_emit_stats {
-    int threads;            /* 1: the single-threaded path */
-    size_t depth;           /* the depth of the units */
-    unsigned long long chunks;
+    int threads;            /* 2: the walk/evaluation pipeline, 1: one walker */
 };
 extern struct cfg_emit_stats cfg_emit_last;
 

@@ -40,6 +40,26 @@ struct afilt {
 
 struct join;
 
+/* A case's operations applied to its dict.  Its snapshot is the dict right after the
+ * leaf node's operations, reused while the leaf's conditions pick the same operations
+ * (the leaf R0 holds the first statements of the config, e.g. all of base.cfg: most of
+ * every case). */
+struct cfg_eval {
+    struct cfg *c;
+    struct cfg_dict dict;
+    struct {
+        bool valid;
+        const struct cfg_node *leaf;
+        struct cfg_oprun *runs;
+        size_t nruns, aruns;
+        struct cfg_ent *e;
+        size_t n, a;
+        struct strbuf text;
+        bool has_tuple;
+        uint32_t npf;            /* the dict's npf when taken */
+    } snap;
+};
+
 struct cfg_walker {
     struct cfg *c;
     bool names_only;
@@ -63,34 +83,17 @@ struct cfg_walker {
     uint8_t *fstate;         /* filter id -> 0 unknown, 1 matches the name, 2 cannot */
     uint64_t yields;
     uint64_t steps;
-    struct cfg_dict dict;
-    struct oprun { const struct cfg_op *const *v; size_t n; } *ops;
+    struct cfg_oprun *ops;   /* the case's operation runs, leaf first */
     size_t nops, aops;
     struct strbuf name, shortname;
     struct join *js;
-    /* the dict right after the leaf node's operations, reused while the leaf's
-     * conditions pick the same operations (the leaf R0 holds the first statements of
-     * the config, e.g. all of base.cfg: most of every case) */
-    struct {
-        bool valid;
-        const struct cfg_node *leaf;
-        struct oprun *runs;
-        size_t nruns, aruns;
-        struct cfg_ent *e;
-        size_t n, a;
-        struct strbuf text;
-        bool has_tuple;
-        uint32_t npf;            /* the dict's npf when taken */
-    } snap;
-    /* parallel expansion: the units this walker expands (cfg_walk.h) */
-    struct cfg_split *split;
-    void *split_ctx;
-    uint64_t units;          /* units reached so far */
+    bool defer;              /* yield the leaf record only (cfg_walker_defer) */
+    const int *stop;         /* ... until this turns non-zero (__atomic loads) */
+    struct cfg_leaf rec;
+    struct cfg_eval *ev;     /* the dict cases are evaluated into */
     /* container -> viable children, keyed by the state the `only` filters see */
     struct vcache *vc;
     size_t nvc, avc, vc_entries;
-    uint32_t **scr;          /* per frame depth: viable children when the cache is full */
-    size_t nscr;
 };
 
 struct vcache {
@@ -131,18 +134,11 @@ struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only)
     strbuf_init(&w->depbuf, 256);
     strbuf_init(&w->name, 256);
     strbuf_init(&w->shortname, 256);
-    strbuf_init(&w->snap.text, 0);
+    w->ev = cfg_eval_new(c);
     w->cnt_val = xcalloc(c->strs.n + 1, sizeof(*w->cnt_val));
     w->cnt_lab = xcalloc(c->nlabels + 1, sizeof(*w->cnt_lab));
     w->fstate = xcalloc(c->nfilters + 1, 1);
-    cfg_dict_init(&w->dict, c);
     return w;
-}
-
-void cfg_walker_set_split(struct cfg_walker *w, struct cfg_split *s, void *ctx)
-{
-    w->split = s;
-    w->split_ctx = ctx;
 }
 
 static void join_free(struct join *j);
@@ -163,18 +159,12 @@ void cfg_walker_free(struct cfg_walker *w)
     for (size_t i = 0; i < w->avc; i++)
         free(w->vc[i].vis);
     free(w->vc);
-    for (size_t i = 0; i < w->nscr; i++)
-        free(w->scr[i]);
-    free(w->scr);
     free(w->extra);
     free(w->cnt_val);
     free(w->cnt_lab);
     free(w->fstate);
-    cfg_dict_release(&w->dict);
+    cfg_eval_free(w->ev);
     free(w->ops);
-    free(w->snap.runs);
-    free(w->snap.e);
-    strbuf_release(&w->snap.text);
     strbuf_release(&w->name);
     strbuf_release(&w->shortname);
     free(w);
@@ -406,7 +396,9 @@ static void viable_children(struct cfg_walker *w, struct frame *f)
     uint64_t sig = only_sig(w, n, &any);
     if (!any)
         return;
-    if (w->nvc * 2 >= w->avc && w->vc_entries < VC_MAX_ENTRIES) {
+    if (w->nvc * 2 >= w->avc) {
+        if (w->vc_entries >= VC_MAX_ENTRIES)
+            return;
         size_t na = w->avc ? w->avc * 2 : 1024;
         struct vcache *nv = xcalloc(na, sizeof(*nv));
         for (size_t i = 0; i < w->avc; i++) {
@@ -430,25 +422,7 @@ static void viable_children(struct cfg_walker *w, struct frame *f)
         }
         j = (j + 1) & (w->avc - 1);
     }
-    /* A full cache: a lone walker tries every child; walkers sharing a split number
-     * their units over these lists, which must not depend on what each one cached,
-     * so they compute the list into the frame's scratch space. */
-    bool keep = w->nvc * 2 < w->avc;
-    if (!keep && !w->split)
-        return;
-    uint32_t *vis;
-    if (keep)
-        vis = xmalloc((n->nchildren + 1) * sizeof(*vis));
-    else {
-        size_t d = (size_t)(f - w->fr);
-        if (d >= w->nscr) {
-            w->scr = xrealloc(w->scr, (d + 1) * sizeof(*w->scr));
-            memset(w->scr + w->nscr, 0, (d + 1 - w->nscr) * sizeof(*w->scr));
-            w->nscr = d + 1;
-        }
-        w->scr[d] = xrealloc(w->scr[d], (n->nchildren + 1) * sizeof(*vis));
-        vis = w->scr[d];
-    }
+    uint32_t *vis = xmalloc((n->nchildren + 1) * sizeof(*vis));
     uint32_t nv = 0;
     for (size_t c = 0; c < n->nchildren; c++) {
         const struct cfg_node *x = n->children[c];
@@ -461,16 +435,14 @@ static void viable_children(struct cfg_walker *w, struct frame *f)
         if (ok)
             vis[nv++] = (uint32_t)c;
     }
-    f->vis = vis;
-    f->nvis = nv;
-    if (!keep)
-        return;
     w->vc[j].sig = sig;
     w->vc[j].n = n;
     w->vc[j].vis = vis;
     w->vc[j].nvis = nv;
     w->nvc++;
     w->vc_entries++;
+    f->vis = vis;
+    f->nvis = nv;
 }
 
 /* ---- path stack ---- */
@@ -655,22 +627,35 @@ static bool reads_reserved(const struct cfg_item *it, size_t n, int depth)
     return false;
 }
 
-static bool has_suffix(const struct cfg_item *it, size_t n)
+struct cfg_eval *cfg_eval_new(struct cfg *c)
 {
-    for (size_t i = 0; i < n; i++)
-        if (it[i].kind == CI_OP && it[i].u.op->kind == OP_SUFFIX)
-            return true;
-    return false;
+    struct cfg_eval *ev = xcalloc(1, sizeof(*ev));
+    ev->c = c;
+    cfg_dict_init(&ev->dict, c);
+    strbuf_init(&ev->snap.text, 0);
+    return ev;
 }
 
-static void snap_save(struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
+void cfg_eval_free(struct cfg_eval *ev)
+{
+    if (!ev)
+        return;
+    cfg_dict_release(&ev->dict);
+    free(ev->snap.runs);
+    free(ev->snap.e);
+    strbuf_release(&ev->snap.text);
+    free(ev);
+}
+
+static void snap_save(struct cfg_eval *w, const struct cfg_oprun *ops,
+                      const struct cfg_node *leaf, size_t nruns)
 {
     const struct cfg_dict *d = &w->dict;
     w->snap.valid = false;
     w->snap.leaf = leaf;
     w->snap.runs = grow(w->snap.runs, &w->snap.aruns, nruns + 1, sizeof(*w->snap.runs));
     if (nruns)
-        memcpy(w->snap.runs, w->ops, nruns * sizeof(*w->ops));
+        memcpy(w->snap.runs, ops, nruns * sizeof(*ops));
     w->snap.nruns = nruns;
     w->snap.n = 0;
     strbuf_reset(&w->snap.text);
@@ -698,12 +683,69 @@ static void snap_save(struct cfg_walker *w, const struct cfg_node *leaf, size_t 
     w->snap.valid = true;
 }
 
-static bool snap_match(const struct cfg_walker *w, const struct cfg_node *leaf, size_t nruns)
+static bool snap_match(const struct cfg_eval *w, const struct cfg_oprun *ops,
+                       const struct cfg_node *leaf, size_t nruns)
 {
     return w->snap.valid && w->snap.leaf == leaf && w->snap.nruns == nruns &&
-           (!nruns || memcmp(w->snap.runs, w->ops, nruns * sizeof(*w->ops)) == 0);
+           (!nruns || memcmp(w->snap.runs, ops, nruns * sizeof(*ops)) == 0);
 }
 
+int cfg_eval_apply(struct cfg_eval *ev, const struct cfg_leaf *l, struct cfg_dict **out)
+{
+    struct cfg_dict *d = &ev->dict;
+    cfg_dict_reset(d, "", 0, "", 0);
+    char *nm = cfg_dict_alloc(d, l->namelen + 1);
+    memcpy(nm, l->name, l->namelen);
+    nm[l->namelen] = '\0';
+    char *sn = cfg_dict_alloc(d, l->snlen + 1);
+    memcpy(sn, l->shortname, l->snlen);
+    sn[l->snlen] = '\0';
+    cfg_dict_set_str(d, K_NAME, nm, l->namelen, NULL);
+    cfg_dict_set_str(d, K_SHORTNAME, sn, l->snlen, NULL);
+    size_t prev = 0;
+    for (size_t i = 0; i < l->ndep; i++) {
+        char *s = cfg_dict_alloc(d, l->depoff[i] - prev + 1);
+        memcpy(s, l->deps + prev, l->depoff[i] - prev);
+        s[l->depoff[i] - prev] = '\0';
+        cfg_dict_dep_add(d, s, l->depoff[i] - prev);
+        prev = l->depoff[i];
+    }
+    struct cfg_node *leaf = l->leaf;
+    if (leaf->snap_ok < 0)      /* computed once; the tree is otherwise immutable */
+        leaf->snap_ok = !reads_reserved(leaf->content, leaf->ncontent, 0);
+    size_t start = 0;
+    if (leaf->snap_ok && snap_match(ev, l->ops, leaf, l->nleafruns)) {
+        cfg_dict_restore(d, ev->snap.e, ev->snap.n, ev->snap.has_tuple, ev->snap.npf);
+        cfg_dict_set_str(d, K_NAME, nm, l->namelen, NULL);
+        cfg_dict_set_str(d, K_SHORTNAME, sn, l->snlen, NULL);
+        start = l->nleafruns;
+    }
+    for (size_t i = start; i < l->nops; i++) {
+        for (size_t k = 0; k < l->ops[i].n; k++)
+            if (cfg_dict_apply(d, l->ops[i].v[k]) < 0)
+                return -1;
+        if (i + 1 == l->nleafruns && leaf->snap_ok)
+            snap_save(ev, l->ops, leaf, l->nleafruns);
+    }
+    if (cfg_dict_postfix(d) < 0)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+void cfg_walker_defer(struct cfg_walker *w, const int *stop)
+{
+    w->defer = true;
+    w->stop = stop;
+}
+
+const struct cfg_leaf *cfg_walker_leaf(const struct cfg_walker *w)
+{
+    return &w->rec;
+}
+
+/* The case at the leaf: 1 = it exists (the dict, or the record when deferred, is
+ * ready), 0 = a filter drops it, -1 = error. */
 static int eval_leaf(struct cfg_walker *w)
 {
     w->nops = 0;
@@ -720,44 +762,28 @@ static int eval_leaf(struct cfg_walker *w)
     for (size_t i = 0; i < w->nextra; i++)
         if (!prefix_match(w, w->extra[i]))
             return 0;
-    struct cfg_dict *d = &w->dict;
-    cfg_dict_reset(d, "", 0, "", 0);
-    char *nm = cfg_dict_alloc(d, w->name.len + 1);
-    memcpy(nm, w->name.buf, w->name.len + 1);
-    char *sn = cfg_dict_alloc(d, w->shortname.len + 1);
-    memcpy(sn, w->shortname.buf, w->shortname.len + 1);
-    cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
-    cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
-    if (w->names_only)
-        return 1;
-    size_t prev = 0;
-    for (size_t i = 0; i < w->ndep; i++) {
-        char *s = cfg_dict_alloc(d, w->depoff[i] - prev + 1);
-        memcpy(s, w->depbuf.buf + prev, w->depoff[i] - prev);
-        s[w->depoff[i] - prev] = '\0';
-        cfg_dict_dep_add(d, s, w->depoff[i] - prev);
-        prev = w->depoff[i];
-    }
-    struct cfg_node *leaf = (struct cfg_node *)w->fr[w->nfr - 1].n;
-    if (leaf->snap_ok < 0)      /* computed once; the tree is otherwise immutable */
-        leaf->snap_ok = !reads_reserved(leaf->content, leaf->ncontent, 0);
-    size_t start = 0;
-    if (leaf->snap_ok && snap_match(w, leaf, nleafruns)) {
-        cfg_dict_restore(d, w->snap.e, w->snap.n, w->snap.has_tuple, w->snap.npf);
+    if (w->names_only) {
+        struct cfg_dict *d = &w->ev->dict;
+        cfg_dict_reset(d, "", 0, "", 0);
+        char *nm = cfg_dict_alloc(d, w->name.len + 1);
+        memcpy(nm, w->name.buf, w->name.len + 1);
+        char *sn = cfg_dict_alloc(d, w->shortname.len + 1);
+        memcpy(sn, w->shortname.buf, w->shortname.len + 1);
         cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
         cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
-        start = nleafruns;
+        return 1;
     }
-    for (size_t i = start; i < w->nops; i++) {
-        for (size_t k = 0; k < w->ops[i].n; k++)
-            if (cfg_dict_apply(d, w->ops[i].v[k]) < 0)
-                return -1;
-        if (i + 1 == nleafruns && leaf->snap_ok)
-            snap_save(w, leaf, nleafruns);
-    }
-    if (cfg_dict_postfix(d) < 0)
-        return -1;
-    return 1;
+    w->rec = (struct cfg_leaf){
+        .name = w->name.buf, .namelen = w->name.len,
+        .shortname = w->shortname.buf, .snlen = w->shortname.len,
+        .deps = w->depbuf.buf, .depoff = w->depoff, .ndep = w->ndep,
+        .ops = w->ops, .nops = w->nops,
+        .leaf = (struct cfg_node *)w->fr[w->nfr - 1].n, .nleafruns = nleafruns,
+    };
+    if (w->defer)
+        return 1;
+    struct cfg_dict *d;
+    return cfg_eval_apply(w->ev, &w->rec, &d) < 0 ? -1 : 1;
 }
 
 /* ---- join ---- */
@@ -1024,108 +1050,16 @@ static int join_next(struct cfg_walker *w, struct cfg_dict **out)
 
 /* ---- the walk ---- */
 
-/* Node X is about to be entered: is it outside the units, or a unit this walker
- * claims?  Decided before entering, so that a unit another walker took costs nothing
- * here, not even its pruning. */
-static bool split_take(struct cfg_walker *w, const struct cfg_node *x)
-{
-    struct cfg_split *s = w->split;
-    size_t depth = w->nfr;
-    if (!s || depth > s->depth || (depth < s->depth && x->nchildren))
-        return true;
-    return s->claim(s, w->units++, w->split_ctx);
-}
-
-static bool split_stopped(const struct cfg_walker *w)
-{
-    return w->split && __atomic_load_n(&w->split->stop, __ATOMIC_RELAXED);
-}
-
-bool cfg_walk_parallel_ok(const struct cfg *c)
-{
-    if (c->has_join || c->opts.defaults)
-        return false;
-    for (size_t i = 0; i < c->nnodes; i++)
-        if (has_suffix(c->nodes[i]->content, c->nodes[i]->ncontent))
-            return false;
-    for (size_t i = 0; i < c->nconds; i++)
-        if (has_suffix(c->conds[i]->content, c->conds[i]->n))
-            return false;
-    return true;
-}
-
-/* Find where the walk fans out: expand names only until PROBE_CASES cases (or
- * PROBE_STEPS steps), counting for each depth the node instances the paths to them
- * went through; the shallowest depth with PROBE_UNITS instances makes units small
- * enough to share out evenly while the part walked by every thread stays small.  The
- * top of real configs is a long single path (the guest and platform blocks, cut to one
- * item by `only`), the fan-out is far down (the subtests). */
-#define PROBE_CASES 64
-#define PROBE_UNITS 8
-#define PROBE_STEPS 200000
-
-size_t cfg_debug_probe_cases, cfg_debug_probe_units;
-
-size_t cfg_walk_split_depth(struct cfg *c, size_t *cases_per_unit)
-{
-    size_t want_cases = cfg_debug_probe_cases ? cfg_debug_probe_cases : PROBE_CASES;
-    size_t want_units = cfg_debug_probe_units ? cfg_debug_probe_units : PROBE_UNITS;
-    struct cfg_walker *w = cfg_walker_new(c, true);
-    const struct cfg_node **prev = NULL;
-    size_t nprev = 0, *inst = NULL, ninst = 0, cases = 0, depth = 0;
-    *cases_per_unit = 1;
-    struct cfg_dict *d;
-    while (cases < want_cases && w->steps < PROBE_STEPS && cfg_walker_next(w, &d) == 1) {
-        cases++;
-        size_t k = 0;
-        while (k < w->nfr && k < nprev && prev[k] == w->fr[k].n)
-            k++;
-        if (w->nfr > ninst) {
-            inst = xrealloc(inst, w->nfr * sizeof(*inst));
-            memset(inst + ninst, 0, (w->nfr - ninst) * sizeof(*inst));
-            ninst = w->nfr;
-        }
-        for (size_t i = k; i < w->nfr; i++)
-            inst[i]++;
-        prev = xrealloc(prev, (w->nfr + 1) * sizeof(*prev));
-        for (size_t i = 0; i < w->nfr; i++)
-            prev[i] = w->fr[i].n;
-        nprev = w->nfr;
-    }
-    if (cases == want_cases || w->steps >= PROBE_STEPS) {
-        depth = ninst;
-        for (size_t i = 0; i < ninst; i++)
-            if (inst[i] >= want_units) {
-                depth = i;
-                *cases_per_unit = cases / inst[i];
-                break;
-            }
-    }
-    free(prev);
-    free(inst);
-    cfg_walker_free(w);
-    return depth;
-}
-
-void cfg_walk_prepare(struct cfg *c)
-{
-    for (size_t i = 0; i < c->nnodes; i++) {
-        struct cfg_node *n = c->nodes[i];
-        if (!n->nchildren && n->snap_ok < 0)
-            n->snap_ok = !reads_reserved(n->content, n->ncontent, 0);
-    }
-    cfg_dict_prepare(c);
-}
-
 int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
 {
     if (!w->nfr && !w->yields && !w->steps) {
         w->steps = 1;
-        if (split_take(w, w->c->root))
-            push(w, w->c->root);
+        int r = push(w, w->c->root);
+        (void)r;
     }
     for (;;) {
-        if ((++w->steps & 1023) == 0 && (cfg_cancel || split_stopped(w))) {
+        if ((++w->steps & 1023) == 0 &&
+            (cfg_cancel || (w->stop && __atomic_load_n(w->stop, __ATOMIC_RELAXED)))) {
             err_set(cfg_cancel ? "interrupted" : "stopped");
             return -1;
         }
@@ -1159,7 +1093,7 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
                 return -1;
             if (r == 1) {
                 w->yields++;
-                *out = &w->dict;
+                *out = w->defer ? NULL : &w->ev->dict;
                 return 1;
             }
             continue;
@@ -1174,8 +1108,7 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
             }
             uint32_t ci = f->vis ? f->vis[f->child] : f->child;
             f->child++;
-            if (split_take(w, n->children[ci]))
-                push(w, n->children[ci]);
+            push(w, n->children[ci]);
             continue;
         }
         pop(w);

@@ -8,6 +8,28 @@
 #include "cfg/cfg_dict.h"
 
 struct cfg_walker;
+struct cfg_eval;
+
+/* A run of consecutive operations of one content list. */
+struct cfg_oprun {
+    const struct cfg_op *const *v;
+    size_t n;
+};
+
+/* What the walk decides about a case: its names, its dependencies and the operations
+ * to apply, leaf node first.  Everything points into the walker (or, for a copy, into
+ * its owner) and into the parse tree. */
+struct cfg_leaf {
+    const char *name, *shortname;
+    size_t namelen, snlen;
+    const char *deps;            /* the dependency names, back to back */
+    const size_t *depoff;        /* their end offsets in deps */
+    size_t ndep;
+    const struct cfg_oprun *ops;
+    size_t nops;
+    struct cfg_node *leaf;       /* the leaf node and how many runs are its own */
+    size_t nleafruns;
+};
 
 struct cfg_walker *cfg_walker_new(struct cfg *c, bool names_only);
 /* 1: *out is the next case (valid until the next call), 0: end, -1: error/cancel. */
@@ -15,30 +37,21 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out);
 void cfg_walker_free(struct cfg_walker *w);
 
 /*
- * Parallel expansion (cfg_emit.c).  Walkers that share a split each expand only the
- * units they claim: a unit is a node entered at frame depth DEPTH, or a leaf entered
- * above it, numbered in walk order (the same for every walker, since pruning depends on
- * the path only).  CLAIM runs in the walker's thread at every unit it reaches and says
- * whether this walker expands it; a walker that passes a unit has finished the previous
- * one.  STOP (set by any thread) makes the walkers return -1 ("stopped") promptly.
+ * Split evaluation (cfg_emit.c runs the two halves in two threads).  After
+ * cfg_walker_defer(), cfg_walker_next() yields with *out == NULL and the case's record
+ * in cfg_walker_leaf() (valid until the next call), and returns -1 ("stopped") soon
+ * after *STOP turns non-zero (it is read with __atomic loads); cfg_eval_apply() turns a record
+ * into the case's dict (valid until the next apply), as the walker itself does
+ * otherwise.  An eval only writes the cfg's lazily filled caches (key table, regex
+ * match caches, the leaf snapshot flags), which the walk never reads.
  */
-struct cfg_split {
-    size_t depth;
-    bool (*claim)(struct cfg_split *s, uint64_t unit, void *ctx);
-    int stop;       /* read and written with __atomic builtins */
-};
-void cfg_walker_set_split(struct cfg_walker *w, struct cfg_split *s, void *ctx);
-/* The walker behind an iterator (cfg.c). */
+void cfg_walker_defer(struct cfg_walker *w, const int *stop);
+const struct cfg_leaf *cfg_walker_leaf(const struct cfg_walker *w);
+struct cfg_eval *cfg_eval_new(struct cfg *c);
+void cfg_eval_free(struct cfg_eval *ev);
+int cfg_eval_apply(struct cfg_eval *ev, const struct cfg_leaf *l, struct cfg_dict **out);
+/* The walker behind an iterator, and a case of that iterator made from dict D (cfg.c). */
 struct cfg_walker *cfg_iter_walker(struct cfg_iter *it);
-
-/* Can walkers share C from several threads?  Not with `join` (sub-walkers merge
- * across units), defaults mode (a block's default depends on its siblings' yields) or
- * `suffix` (it interns new keys into the shared key table). */
-bool cfg_walk_parallel_ok(const struct cfg *c);
-/* The depth for a split of C's walk into units (0: too few cases to be worth it). */
-size_t cfg_walk_split_depth(struct cfg *c, size_t *cases_per_unit);
-/* Fill the tree's lazily computed caches, so that walkers in several threads only
- * read it.  Call before the threads start. */
-void cfg_walk_prepare(struct cfg *c);
+const struct cfg_case *cfg_iter_case(struct cfg_iter *it, struct cfg_dict *d);
 
 #endif
