@@ -185,22 +185,19 @@ static bool occ_in(const uint32_t *v, uint32_t n, uint32_t lo, uint32_t hi)
     return a < n && v[a] <= hi;
 }
 
-static bool atom_possible(const struct cfg_walker *w, const struct cfg_node *n,
-                          const struct cfg_label *a)
+/* Can atom A appear strictly below node N (occurrence lists over N's item ranges)? */
+static bool atom_below(const struct cfg_walker *w, const struct cfg_node *n,
+                       const struct cfg_label *a)
 {
     const struct cfg *c = w->c;
     const uint32_t *occ;
     uint32_t nocc;
     if (a->var == CFG_NONE) {
-        if (w->cnt_val[a->val])
-            return true;
         if (a->val >= c->nocc_valtab)
             return false;
         occ = c->occ_val[a->val];
         nocc = c->nocc_val[a->val];
     } else {
-        if (w->cnt_lab[a->lid])
-            return true;
         if (a->lid >= c->nocc_labtab)
             return false;
         occ = c->occ_lab[a->lid];
@@ -214,17 +211,56 @@ static bool atom_possible(const struct cfg_walker *w, const struct cfg_node *n,
     return false;
 }
 
+/* Can atom A be in the final name: on the path so far, or below N? */
+static bool atom_possible(const struct cfg_walker *w, const struct cfg_node *n,
+                          const struct cfg_label *a)
+{
+    if (a->var == CFG_NONE ? w->cnt_val[a->val] : w->cnt_lab[a->lid])
+        return true;
+    return atom_below(w, n, a);
+}
+
+static inline bool label_is(const struct cfg *c, uint32_t label, const struct cfg_label *a)
+{
+    const struct cfg_label *l = &c->labels[label];
+    return l->val == a->val && (a->var == CFG_NONE || l->var == a->var);
+}
+
+/* Can chain CH (adjacent atoms) be in the final name?  The path only grows at its end,
+ * so the chain is either on the path already, or it starts with the path's last K
+ * labels (K >= 0) and its other atoms are all still to come below N.  Checking each
+ * atom alone is weaker: "RHEL.9.devel" looks possible under CentOS-Stream.9.devel when
+ * a Host.RHEL block lies below, and the whole CentOS subtree would be walked for no
+ * case. */
+static bool chain_possible(const struct cfg_walker *w, const struct cfg_node *n,
+                           const struct cfg_chain *ch)
+{
+    const struct cfg *c = w->c;
+    for (uint32_t k = 0; k <= ch->natoms && k <= w->nlab; k++) {
+        bool ok = true;
+        for (uint32_t i = 0; i < k && ok; i++)
+            ok = label_is(c, w->lab[w->nlab - k + i], &ch->atoms[i]);
+        for (uint32_t i = k; i < ch->natoms && ok; i++)
+            ok = atom_below(w, n, &ch->atoms[i]);
+        if (ok)
+            return true;
+    }
+    for (uint32_t i = 0; i < ch->natoms; i++)
+        if (!atom_possible(w, n, &ch->atoms[i]))
+            return false;
+    struct cfg_term one = { .nchains = 1, .chains = (struct cfg_chain *)ch };
+    struct cfg_filter f = { .nterms = 1, .terms = &one };
+    return cfg_filter_match(c, &f, w->lab, w->nlab);
+}
+
 static bool only_possible(const struct cfg_walker *w, const struct cfg_node *n,
                           const struct cfg_filter *f)
 {
     for (uint32_t t = 0; t < f->nterms; t++) {
         const struct cfg_term *term = &f->terms[t];
         bool ok = true;
-        for (uint32_t k = 0; k < term->nchains && ok; k++) {
-            const struct cfg_chain *ch = &term->chains[k];
-            for (uint32_t i = 0; i < ch->natoms && ok; i++)
-                ok = atom_possible(w, n, &ch->atoms[i]);
-        }
+        for (uint32_t k = 0; k < term->nchains && ok; k++)
+            ok = chain_possible(w, n, &term->chains[k]);
         if (ok)
             return true;
     }
