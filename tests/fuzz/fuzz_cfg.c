@@ -27,8 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_CASES 200
 #define MAX_STMTS 4
@@ -122,9 +124,10 @@ static void names_free(struct names *v)
     v->n = 0;
 }
 
-/* Iterate (names-only or full) over at most MAX_CASES cases, keeping their names.
- * Returns what the last cfg_iter_next() returned (1 when cut at MAX_CASES). */
-static int walk(const struct cfg *c, bool names_only, struct names *v)
+/* Iterate (names-only or full) over at most MAX_CASES cases, keeping their names (and
+ * in DUMPS, if not NULL, their dump blocks).  Returns what the last cfg_iter_next()
+ * returned (1 when cut at MAX_CASES). */
+static int walk(const struct cfg *c, bool names_only, struct names *v, struct strbuf *dumps)
 {
     struct cfg_iter *it = names_only ? cfg_iter_new_names(c) : cfg_iter_new(c);
     struct strbuf sb = STRBUF_INIT;
@@ -137,6 +140,8 @@ static int walk(const struct cfg *c, bool names_only, struct names *v)
         if (!names_only) {
             strbuf_reset(&sb);
             cfg_case_dump(k, &sb);
+            if (dumps)
+                strbuf_add(dumps, sb.buf, sb.len);
             struct params *p = cfg_case_params(k);
             if (!p)
                 abort();
@@ -155,11 +160,42 @@ static int walk(const struct cfg *c, bool names_only, struct names *v)
  * full one (up to an expansion error, which names-only mode may not see), and when the
  * full walk ended normally cfg_count() counts exactly its cases.
  */
+/* The dump pipeline (cfg_emit, two threads) writes what the full walk dumped, and
+ * fails where it failed. */
+static void emit_and_compare(const struct cfg *c, int rf, const struct strbuf *dumps)
+{
+    int fd = memfd_create("emit", 0);
+    if (fd < 0)
+        abort();
+    int r = cfg_emit(c, CFG_EMIT_DUMP, 2, fd);
+    if (!cfg_cancel) {
+        struct strbuf got = STRBUF_INIT;
+        char buf[65536];
+        ssize_t n;
+        if (lseek(fd, 0, SEEK_SET) != 0)
+            abort();
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+            strbuf_add(&got, buf, (size_t)n);
+        if ((r < 0) != (rf < 0) || got.len != dumps->len ||
+            memcmp(got.buf, dumps->buf, got.len) != 0) {
+            fprintf(stderr, "cfg_emit: %d and %zu bytes; the full walk: %d and %zu bytes\n",
+                    r, got.len, rf, dumps->len);
+            abort();
+        }
+        strbuf_release(&got);
+    }
+    close(fd);
+}
+
 static void expand_and_compare(const struct cfg *c)
 {
     static struct names full, names;
-    int rf = walk(c, false, &full);
-    int rn = walk(c, true, &names);
+    struct strbuf dumps = STRBUF_INIT;
+    int rf = walk(c, false, &full, &dumps);
+    if (rf <= 0 && !cfg_cancel)
+        emit_and_compare(c, rf, &dumps);
+    strbuf_release(&dumps);
+    int rn = walk(c, true, &names, NULL);
     if (!cfg_cancel) {
         size_t n = full.n < names.n ? full.n : names.n;
         for (size_t i = 0; i < n; i++) {
