@@ -27,7 +27,12 @@ struct cfg_iter {
     size_t nflat, aflat;
     bool flat_valid;
     uint64_t *bits;          /* dump: present ranks */
-    uint32_t *at;            /* rank -> flat index */
+    uint32_t *at;            /* rank -> entry index */
+    /* the last dump's order: its dict's key ids in entry order, and the lines in key
+     * order (entry index, key text); consecutive cases mostly have the same keys */
+    uint32_t *okeys;
+    struct oline { uint32_t i, kl; const char *k; } *order;
+    size_t norder, nokeys, aorder;
     size_t nbits;
 };
 
@@ -282,6 +287,8 @@ void cfg_iter_free(struct cfg_iter *it)
     free(it->flat);
     free(it->bits);
     free(it->at);
+    free(it->okeys);
+    free(it->order);
     free(it);
 }
 
@@ -416,11 +423,11 @@ static size_t dump_size(const struct cfg_flat *f, size_t n)
 /* The common case: no suffixed key, every key interned at parse time.  Sort by the
  * precomputed rank with a bitmap instead of comparing strings, and read the entries in
  * place (no flattened copy). */
-static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
+/* Sort the dict's lines by key rank with a bitmap (no string comparisons) into
+ * it->order; false if a key has no rank (interned while expanding). */
+static bool dump_order(struct cfg_iter *it, const struct cfg_dict *d)
 {
-    struct cfg_iter *it = k->it;
     const struct cfg *c = it->c;
-    const struct cfg_dict *d = k->d;
     size_t nk = c->nkey_rank, words = (nk + 63) / 64;
     if (it->nbits < words) {
         free(it->bits);
@@ -429,19 +436,16 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
         it->at = xmalloc(words * 64 * sizeof(*it->at));
         it->nbits = words;
     }
-    /* one pass: room needed, rank bitmap, rank -> entry */
-    size_t reserve = 1, lo = words, hi = 0;
+    size_t lo = words, hi = 0;
     for (size_t i = 0; i < d->n; i++) {
         const struct cfg_ent *e = &d->e[i];
         if (e->key == CFG_NONE)
             continue;
         if (e->key >= nk) {
-            /* a key interned while expanding: no rank, take the general path */
             for (size_t wd = lo; wd < hi; wd++)
                 it->bits[wd] = 0;
             return false;
         }
-        reserve += c->keys.k[e->key].len + 2 + (e->type == V_STR ? e->len : 0);
         uint32_t r = c->key_rank[e->key];
         it->bits[r >> 6] |= 1ull << (r & 63);
         it->at[r] = (uint32_t)i;
@@ -450,21 +454,55 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
         if ((r >> 6) + 1 > hi)
             hi = (r >> 6) + 1;
     }
-    strbuf_grow(out, reserve);
-    char *p = out->buf + out->len;
+    if (d->n > it->aorder) {
+        it->aorder = d->n;
+        it->order = xrealloc(it->order, it->aorder * sizeof(*it->order));
+        it->okeys = xrealloc(it->okeys, it->aorder * sizeof(*it->okeys));
+    }
+    size_t n = 0;
     for (size_t wd = lo; wd < hi; wd++) {
         uint64_t b = it->bits[wd];
-        if (!b)
-            continue;
         it->bits[wd] = 0;
         while (b) {
             int bit = __builtin_ctzll(b);
             b &= b - 1;
-            const struct cfg_ent *e = &d->e[it->at[wd * 64 + (size_t)bit]];
-            const struct cfg_key *key = &c->keys.k[e->key];
-            struct cfg_flat f = { key->text, key->len, e };
-            p = dump_line(p, out, d, &f, reserve);
+            uint32_t i = it->at[wd * 64 + (size_t)bit];
+            const struct cfg_key *key = &c->keys.k[d->e[i].key];
+            it->order[n++] = (struct oline){ i, key->len, key->text };
         }
+    }
+    it->norder = n;
+    for (size_t i = 0; i < d->n; i++)
+        it->okeys[i] = d->e[i].key;
+    it->nokeys = d->n;
+    return true;
+}
+
+/* The common case: no suffixed key, every key interned at parse time.  The order of
+ * the lines depends only on the keys in entry order, which the next case mostly
+ * shares: then the last order serves again. */
+static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
+{
+    struct cfg_iter *it = k->it;
+    const struct cfg_dict *d = k->d;
+    bool same = d->n == it->nokeys;
+    for (size_t i = 0; i < d->n && same; i++)
+        same = d->e[i].key == it->okeys[i];
+    if (!same && !dump_order(it, d)) {
+        it->nokeys = 0;
+        return false;
+    }
+    size_t reserve = 1;
+    for (size_t j = 0; j < it->norder; j++) {
+        const struct cfg_ent *e = &d->e[it->order[j].i];
+        reserve += it->order[j].kl + 2 + (e->type == V_STR ? e->len : 0);
+    }
+    strbuf_grow(out, reserve);
+    char *p = out->buf + out->len;
+    for (size_t j = 0; j < it->norder; j++) {
+        const struct oline *o = &it->order[j];
+        struct cfg_flat f = { o->k, o->kl, &d->e[o->i] };
+        p = dump_line(p, out, d, &f, reserve);
     }
     *p++ = '\n';
     strbuf_setlen(out, (size_t)(p - out->buf));
