@@ -30,11 +30,13 @@ struct cfg_arena {
     struct cfg_chunk *spare;     /* chunks given back by a rewind, reused first */
 };
 void *cfg_arena_alloc(struct cfg_arena *a, size_t n);
+void *cfg_arena_alloc_raw(struct cfg_arena *a, size_t n);   /* not zeroed */
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n);
 void cfg_arena_free(struct cfg_arena *a);
 /* Stack discipline for temporaries: rewind frees everything allocated after the mark. */
 struct cfg_arena_mark {
     struct cfg_chunk *chunk;
+    struct cfg_chunk *behind;    /* chunk->next then: big blocks go in between */
     size_t used;
 };
 struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a);

@@ -16,23 +16,39 @@ struct cfg_chunk {
     max_align_t data[];
 };
 
+#define CHUNK 65536
+
 static void *arena_raw(struct cfg_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     struct cfg_chunk *ch = a->head;
-    if (!ch || ch->size - ch->used < n) {
-        if (a->spare && a->spare->size >= n) {
-            ch = a->spare;
-            a->spare = ch->next;
+    if (ch && ch->size - ch->used >= n)
+        goto done;
+    if (n > CHUNK / 4) {
+        /* a big block (a file's text) gets a chunk of its own, behind the current one:
+         * the rest of the current chunk stays in use */
+        ch = xmalloc(sizeof(*ch) + n);
+        ch->size = ch->used = n;
+        if (a->head) {
+            ch->next = a->head->next;
+            a->head->next = ch;
         } else {
-            size_t sz = n > 65536 ? n : 65536;
-            ch = xmalloc(sizeof(*ch) + sz);
-            ch->size = sz;
+            ch->next = NULL;
+            a->head = ch;
         }
-        ch->used = 0;
-        ch->next = a->head;
-        a->head = ch;
+        return ch->data;
     }
+    if (a->spare) {
+        ch = a->spare;
+        a->spare = ch->next;
+    } else {
+        ch = xmalloc(sizeof(*ch) + CHUNK);
+        ch->size = CHUNK;
+    }
+    ch->used = 0;
+    ch->next = a->head;
+    a->head = ch;
+done:;
     void *p = (char *)ch->data + ch->used;
     ch->used += n;
     return p;
@@ -45,6 +61,11 @@ void *cfg_arena_alloc(struct cfg_arena *a, size_t n)
     return p;
 }
 
+void *cfg_arena_alloc_raw(struct cfg_arena *a, size_t n)
+{
+    return arena_raw(a, n);
+}
+
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n)
 {
     char *p = arena_raw(a, n + 1);
@@ -55,7 +76,8 @@ char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n)
 
 struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a)
 {
-    struct cfg_arena_mark m = { a->head, a->head ? a->head->used : 0 };
+    struct cfg_arena_mark m = { a->head, a->head ? a->head->next : NULL,
+                                a->head ? a->head->used : 0 };
     return m;
 }
 
@@ -64,15 +86,22 @@ void cfg_arena_rewind(struct cfg_arena *a, struct cfg_arena_mark m)
     while (a->head && a->head != m.chunk) {
         struct cfg_chunk *n = a->head->next;
         /* keep one ordinary chunk for the next statement; give the rest back */
-        if (!a->spare && a->head->size == 65536) {
+        if (!a->spare && a->head->size == CHUNK) {
             a->head->next = NULL;
             a->spare = a->head;
         } else
             free(a->head);
         a->head = n;
     }
-    if (a->head)
+    if (a->head) {
+        /* big blocks allocated since the mark sit between the chunk and m.behind */
+        while (a->head->next != m.behind) {
+            struct cfg_chunk *n = a->head->next->next;
+            free(a->head->next);
+            a->head->next = n;
+        }
         a->head->used = m.used;
+    }
 }
 
 void cfg_arena_free(struct cfg_arena *a)

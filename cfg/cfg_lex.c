@@ -16,31 +16,27 @@
 
 /* ------------------------------------------------------------------ reader */
 
-
-
-
 static bool is_linebreak(uint32_t c)
 {
     return c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e) ||
            c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
-/* Strip trailing whitespace (code points), expand tabs, count indentation. */
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num,
-                     bool ascii);
-
 /*
- * Split TEXT into physical lines as Python's str.splitlines() does.  Every ASCII line
- * break is a control character, so printable ASCII (nearly every byte of a config)
- * takes one comparison; only non-ASCII bytes are decoded, and a line seen to be pure
- * ASCII gets add_line's fast path.
+ * The next physical line of RD as Python's str.splitlines() cuts it: [*start, *end),
+ * ASCII or not.  Every ASCII line break is a control character, so printable ASCII
+ * (nearly every byte of a config) takes one comparison, 8 bytes at a time; only
+ * non-ASCII bytes are decoded (cfg_reader_new validated them).  False at the end.
  */
-static void reader_split(struct parser *P, struct reader *rd, const char *text, size_t len)
+static bool next_physical(struct reader *rd, size_t *start, size_t *end, bool *ascii)
 {
-    size_t start = 0, i = 0;
-    int num = 1;
-    bool ascii = true;
-    while (i < len) {
+    const char *text = rd->text;
+    size_t len = rd->len, i = rd->pos;
+    if (i >= len)
+        return false;
+    *start = i;
+    *ascii = true;
+    for (;;) {
         /* skip 8 printable ASCII bytes at a time: no byte < 0x20, none >= 0x80 */
         while (i + 8 <= len) {
             uint64_t x;
@@ -57,30 +53,69 @@ static void reader_split(struct parser *P, struct reader *rd, const char *text, 
             i++;
             continue;
         }
-        uint32_t cp;
+        uint32_t cp = b;
         size_t n = 1;
-        if (b < 0x80)
-            cp = b;
-        else {
-            ascii = false;
+        if (b >= 0x80) {
+            *ascii = false;
             n = cfg_utf8_decode(text + i, len - i, &cp);
-            if (!n)
-                cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
+            if (!n)         /* cannot happen: cfg_reader_new validated the text */
+                n = 1, cp = 0xFFFD;
         }
         if (is_linebreak(cp)) {
-            add_line(P, rd, text + start, i - start, num, ascii);
+            *end = i;
             i += n;
             if (cp == '\r' && i < len && text[i] == '\n')
                 i++;
-            start = i;
-            num++;
-            ascii = true;
-            continue;
+            rd->pos = i;
+            rd->num++;
+            return true;
         }
         i += n;
     }
-    if (start < len)
-        add_line(P, rd, text + start, len - start, num, ascii);
+    *end = len;
+    rd->pos = len;
+    rd->num++;
+    return true;
+}
+
+/* Invalid UTF-8 is an error of the whole file, found before its first statement: the
+ * line of the first bad byte, counted the way next_physical counts.  Only non-ASCII
+ * bytes are decoded; lines are counted only for the message. */
+static void reader_validate(struct parser *P, struct reader *rd)
+{
+    const char *text = rd->text;
+    size_t len = rd->len, i = 0, bad;
+    for (;;) {
+        for (; i + 8 <= len; i += 8) {
+            uint64_t x;
+            memcpy(&x, text + i, 8);
+            if (x & 0x8080808080808080ull)
+                break;
+        }
+        while (i < len && !((unsigned char)text[i] & 0x80))
+            i++;
+        if (i >= len)
+            return;
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
+        if (!n) {
+            bad = i;
+            break;
+        }
+        i += n;
+    }
+    int num = 1;
+    for (i = 0; i < bad;) {
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
+        i += n;
+        if (is_linebreak(cp)) {
+            if (cp == '\r' && i < len && text[i] == '\n')
+                i++;
+            num++;
+        }
+    }
+    cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
 }
 
 /* ------------------------------------------------------------------ tokens */
@@ -129,22 +164,20 @@ static bool ascii_isspace(unsigned char c)
     return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
 }
 
-static void store_line(struct parser *P, struct reader *rd, const char *s, size_t len,
-                       int indent, int num)
+/* Is the stripped line blank or a comment (SYNTAX 2)? */
+static bool skipped_line(const char *s, size_t len)
 {
-    if (!len || s[0] == '#' || (len >= 2 && s[0] == '/' && s[1] == '/'))
-        return;
-    if (rd->n % 256 == 0)
-        rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
-    struct line *l = &rd->lines[rd->n++];
-    l->s = cfg_arena_strndup(&P->lines, s, len);
-    l->len = len;
-    l->indent = indent;
-    l->num = num;
+    return !len || s[0] == '#' || (len >= 2 && s[0] == '/' && s[1] == '/');
 }
 
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num,
-                     bool ascii)
+/*
+ * Strip trailing whitespace (code points), expand tabs, count indentation: the line
+ * [S, S + LEN) of the reader's text becomes *OUT.  Returns false for a blank or comment
+ * line.  An ASCII line without a tab after its indentation (nearly all) stays in place,
+ * NUL-terminated where its stripped text ends; the others are rebuilt in the cfg arena.
+ */
+static bool make_line(struct parser *P, char *s, size_t len, int num, bool ascii,
+                      struct line *out)
 {
     size_t end = len;
     if (ascii) {
@@ -166,9 +199,16 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
             col += s[i] == '\t' ? 8 - (col % 8) : 1;
             i++;
         }
+        if (skipped_line(s + i, end - i))
+            return false;
         if (!memchr(s + i, '\t', end - i)) {
-            store_line(P, rd, s + i, end - i, (int)col, num);
-            return;
+            /* s[end] is stripped whitespace, the line break or the text's final NUL */
+            s[end] = '\0';
+            out->s = s + i;
+            out->len = end - i;
+            out->indent = (int)col;
+            out->num = num;
+            return true;
         }
     }
     /* rstrip */
@@ -210,12 +250,20 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
         }
         i += n;
     }
-    store_line(P, rd, sb.buf, sb.len, indent, num);
+    bool keep = !skipped_line(sb.buf, sb.len);
+    if (keep) {
+        /* the cfg keeps it: values and filter lines point into it */
+        out->s = cfg_arena_strndup(&P->c->arena, sb.buf, sb.len);
+        out->len = sb.len;
+        out->indent = indent;
+        out->num = num;
+    }
     strbuf_release(&sb);
+    return keep;
 }
 
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                                 const char *text, size_t len)
+                              char *text, size_t len)
 {
     struct reader *rd = xcalloc(1, sizeof(*rd));
     if (P->nreaders == P->areaders) {
@@ -225,28 +273,36 @@ struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_fi
     P->readers[P->nreaders++] = rd;
     rd->filename = cfg_arena_strndup(&P->c->arena, filename, strlen(filename));
     rd->is_file = is_file;
-    reader_split(P, rd, text, len);
+    rd->text = text;
+    rd->len = len;
+    reader_validate(P, rd);
     return rd;
 }
 
 /* Next line of the current block (indent > prev_indent), or NULL. */
-static const struct line *reader_next(struct reader *rd, int prev_indent, int *indent)
+static const struct line *reader_next(struct parser *P, struct reader *rd, int prev_indent,
+                                      int *indent)
 {
     if (rd->has_stored) {
         rd->has_stored = false;
         return &rd->stored;
     }
-    if (rd->idx >= rd->n) {
-        *indent = -1;
+    while (!rd->has_peek) {
+        size_t start, end;
+        bool ascii;
+        if (!next_physical(rd, &start, &end, &ascii)) {
+            *indent = -1;
+            return NULL;
+        }
+        rd->has_peek = make_line(P, rd->text + start, end - start, rd->num, ascii, &rd->peek);
+    }
+    if (rd->peek.indent <= prev_indent) {
+        *indent = rd->peek.indent;
         return NULL;
     }
-    const struct line *l = &rd->lines[rd->idx];
-    if (l->indent <= prev_indent) {
-        *indent = l->indent;
-        return NULL;
-    }
-    rd->idx++;
-    return l;
+    rd->has_peek = false;
+    rd->cur = rd->peek;
+    return &rd->cur;
 }
 
 /* ------------------------------------------------------------------ lexer */
@@ -547,7 +603,7 @@ struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
     struct tok k;
     if (!lx->in_line) {
         int indent = -1;
-        const struct line *l = reader_next(lx->rd, lx->prev_indent, &indent);
+        const struct line *l = reader_next(P, lx->rd, lx->prev_indent, &indent);
         memset(&k, 0, sizeof(k));
         if (!l) {
             k.t = T_ENDBLOCK;

@@ -13,6 +13,7 @@
 #include "lib/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,11 +121,6 @@ static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target
     target->nhoist = (uint32_t)k;
 }
 
-static char *tokdup(struct parser *P, struct tok k)
-{
-    return cfg_arena_strndup(&P->c->arena, k.s ? k.s : "", k.len);
-}
-
 /* Text of a token as the reference's str(token) gives it (for keys and metas). */
 static void tok_text(struct strbuf *sb, struct tok k)
 {
@@ -223,7 +219,8 @@ static struct cfg_filter *fb_finish(struct parser *P, struct fb *b, const char *
     struct cfg_arena *A = &P->c->arena;
     struct cfg_filter *f = cfg_arena_alloc(A, sizeof(*f));
     f->id = P->c->nfilters++;
-    f->line = cfg_arena_strndup(A, line ? line : "", line ? len : 0);
+    /* lexer lines live in the kept text, NUL-terminated */
+    f->line = !line ? "" : line[len] == '\0' ? line : cfg_arena_strndup(A, line, len);
     f->nterms = (uint32_t)b->nt;
     f->terms = cfg_arena_alloc(A, (b->nt + 1) * sizeof(*f->terms));
     size_t ci = 0, ai = 0;
@@ -513,12 +510,13 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
                                opt == T_APPEND ? OP_APPEND : opt == T_PREPEND ? OP_PREPEND :
                                opt == T_LAZY ? OP_LAZY : opt == T_RSET ? OP_RSET :
                                opt == T_RAPPEND ? OP_RAPPEND : OP_RPREPEND));
-    op->value = cfg_arena_strndup(&c->arena, val, vlen);
+    /* a value running to the end of the line is NUL-terminated in the kept text */
+    op->value = val + vlen == lx->line + lx->len ? val : cfg_arena_strndup(&c->arena, val, vlen);
     op->vlen = (uint32_t)vlen;
     op->has_dollar = memchr(val, '$', vlen) != NULL;
-    op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
-    op->keylen = (uint32_t)key->len;
     op->key = cfg_key_plain(&c->keys, key->buf, key->len);
+    op->keytext = c->keys.k[op->key].text;      /* the interned copy */
+    op->keylen = (uint32_t)key->len;
     if (renames_case(key->buf, key->len))
         c->renames = true;
     if (op->kind >= OP_RSET) {
@@ -942,9 +940,9 @@ static void parse_del(struct parser *P, struct lexer *lx, struct blk *B)
     struct tok id = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_IDENT));
     cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_ENDL));
     struct cfg_op *op = op_new(P, lx, OP_DEL);
-    op->keytext = tokdup(P, id);
-    op->keylen = (uint32_t)id.len;
     op->key = cfg_key_plain(&P->c->keys, id.s, id.len);
+    op->keytext = P->c->keys.k[op->key].text;
+    op->keylen = (uint32_t)id.len;
     run_reset(&B->run);
     add_op(&B->t, op);
 }
@@ -1003,6 +1001,8 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     return B.t.node;
 }
 
+/* The whole file in the cfg arena, NUL-terminated: the reader splits it in place and
+ * the parse tree points into it, so it is read once and never copied. */
 static void read_file(struct parser *P, const char *path, const char *from, int fromline,
                       char **out, size_t *outlen)
 {
@@ -1015,21 +1015,41 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
         cfg_perr(P, path, 0, "cannot read the config: %s",
              serr ? strerror(serr) : "not a regular file");
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (from)
             cfg_perr(P, from, fromline, "include %s: %s", path, strerror(errno));
         cfg_perr(P, path, 0, "cannot open the config: %s", strerror(errno));
     }
-    struct strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
-    *outlen = sb.len;
-    *out = cfg_arena_strndup(&P->text, sb.buf, sb.len);
-    strbuf_release(&sb);
+    size_t cap = (size_t)st.st_size, len = 0;
+    char *buf = cfg_arena_alloc_raw(&P->c->arena, cap + 1);
+    for (;;) {
+        if (len == cap) {
+            /* the size was wrong (the file grew, or /proc): read on into a bigger buffer */
+            char c1;
+            ssize_t m;
+            while ((m = read(fd, &c1, 1)) < 0 && errno == EINTR)
+                ;
+            if (m <= 0)
+                break;
+            char *nb = cfg_arena_alloc_raw(&P->c->arena, 2 * cap + 4096);
+            memcpy(nb, buf, len);
+            nb[len++] = c1;
+            buf = nb;
+            cap = 2 * cap + 4095;
+            continue;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)     /* a read error ends the text, as fread's loop did */
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    *out = buf;
+    *outlen = len;
 }
 
 static void parse_include(struct parser *P, struct lexer *lx, struct target *t, int prev_indent,
@@ -1093,10 +1113,8 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
         cfg_perr(P, lx->filename, line, "includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
     char *text;
     size_t len;
-    struct cfg_arena_mark tm = cfg_arena_mark(&P->text);
     read_file(P, p, lx->filename, line, &text, &len);
     struct reader *rd = cfg_reader_new(P, p, true, text, len);
-    cfg_arena_rewind(&P->text, tm);
     struct lexer *sub = cfg_lexer_new(P, rd);
     P->incstack[P->ninc] = p;
     P->incline[P->ninc] = line;
@@ -1140,7 +1158,6 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             size_t len;
             read_file(P, file, NULL, 0, &text, &len);
             struct reader *rd = cfg_reader_new(P, file, true, text, len);
-            cfg_arena_free(&P->text);
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->incstack[0] = rd->filename;
             P->incline[0] = 0;
@@ -1149,7 +1166,9 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             P->ninc = 0;
         }
         for (size_t i = 0; i < n; i++) {
-            struct reader *rd = cfg_reader_new(P, "<string>", false, stmts[i], strlen(stmts[i]));
+            size_t sl = strlen(stmts[i]);
+            char *text = cfg_arena_strndup(&c->arena, stmts[i], sl);   /* written in place */
+            struct reader *rd = cfg_reader_new(P, "<string>", false, text, sl);
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->depth = 0;
             root = parse_block(P, lx, (struct target){ .node = root }, -1, rb);
@@ -1160,7 +1179,6 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     } else
         rc = -1;
     for (size_t i = 0; i < P->nreaders; i++) {
-        free(P->readers[i]->lines);
         free(P->readers[i]);
     }
     for (size_t i = 0; i < P->nbodies; i++) {
@@ -1176,8 +1194,6 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     free(P->lexers);
     cfg_arena_free(&P->scratch);
     cfg_arena_free(&P->keep);
-    cfg_arena_free(&P->text);
-    cfg_arena_free(&P->lines);
     strbuf_release(&P->kb);
     free(P);
     return rc;

@@ -20,11 +20,21 @@ struct line {
     int num;
 };
 
+/*
+ * Lines are split lazily, one ahead of the lexer: no array of lines, and each line is
+ * split while its bytes are in cache.  The text belongs to the cfg (its arena) and is
+ * written in place: every line is NUL-terminated where it ends after stripping, so
+ * values, keys and filter lines point into it instead of being copied.
+ */
 struct reader {
     const char *filename;   /* as the reference names it (errors, _name_map_file) */
     bool is_file;
-    struct line *lines;
-    size_t n, idx;
+    char *text;             /* len bytes, then a NUL */
+    size_t len, pos;        /* pos: start of the next physical line */
+    int num;                /* number of the physical line at pos */
+    bool has_peek;          /* peek: the next line, read but not consumed */
+    struct line peek;
+    struct line cur;        /* the line reader_next returned last */
     bool has_stored;
     struct line stored;
 };
@@ -80,8 +90,6 @@ struct parser {
     jmp_buf jb;
     struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
     struct cfg_arena keep;      /* temporaries living across statements of a block */
-    struct cfg_arena text;      /* a file's raw text, until it is split into lines */
-    struct cfg_arena lines;     /* lines: parse time only */
     struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
@@ -108,9 +116,11 @@ _Noreturn void cfg_lx_unexpected(struct parser *P, struct lexer *lx, uint64_t ma
                                  struct tok k);
 struct tok cfg_lx_expect(struct parser *P, struct lexer *lx, struct tok k, uint64_t mask);
 
-/* Split TEXT into the lines of a new reader (owned by P until the parse ends). */
+/* A reader of TEXT (len bytes followed by a NUL, owned by the cfg: it is written in
+ * place and its lines outlive the parse).  Invalid UTF-8 is reported here, before any
+ * statement of the file is parsed.  The reader is owned by P until the parse ends. */
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                              const char *text, size_t len);
+                              char *text, size_t len);
 struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd);
 /* Next token: INDENT / ENDBLOCK at a line boundary (lx->prev_indent decides), then
  * the line's tokens up to ENDL. */
