@@ -126,6 +126,8 @@ static uint32_t hash_bytes(const char *s, size_t len)
     return h;
 }
 
+/* A slot holds hash << 32 | (id + 1), 0 = empty: a probe compares hashes without
+ * touching the string arrays. */
 static void strtab_reindex(struct cfg_strtab *t)
 {
     size_t ns = t->nslot ? t->nslot * 2 : 1024;
@@ -136,45 +138,56 @@ static void strtab_reindex(struct cfg_strtab *t)
         size_t j = t->hash[i] & (ns - 1);
         while (t->slot[j])
             j = (j + 1) & (ns - 1);
-        t->slot[j] = (uint32_t)i + 1;
+        t->slot[j] = (uint64_t)t->hash[i] << 32 | (uint32_t)(i + 1);
     }
+}
+
+static uint32_t strtab_find(const struct cfg_strtab *t, const char *s, size_t len, uint32_t h)
+{
+    uint64_t hh = (uint64_t)h << 32;
+    for (size_t j = h & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
+        uint64_t v = t->slot[j];
+        if ((v & 0xFFFFFFFF00000000ull) != hh)
+            continue;
+        uint32_t id = (uint32_t)v - 1;
+        if (t->len[id] == len && memcmp(t->s[id], s, len) == 0)
+            return id;
+    }
+    return CFG_NONE;
 }
 
 uint32_t cfg_str_find(const struct cfg_strtab *t, const char *s, size_t len)
 {
     if (!t->nslot)
         return CFG_NONE;
-    uint32_t h = hash_bytes(s, len);
-    for (size_t j = h & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
-        uint32_t id = t->slot[j] - 1;
-        if (t->hash[id] == h && t->len[id] == len && memcmp(t->s[id], s, len) == 0)
-            return id;
-    }
-    return CFG_NONE;
+    return strtab_find(t, s, len, hash_bytes(s, len));
 }
 
 uint32_t cfg_str_intern(struct cfg_strtab *t, const char *s, size_t len)
 {
-    uint32_t id = cfg_str_find(t, s, len);
-    if (id != CFG_NONE)
-        return id;
+    uint32_t h = hash_bytes(s, len);
+    if (t->nslot) {
+        uint32_t id = strtab_find(t, s, len, h);
+        if (id != CFG_NONE)
+            return id;
+    }
     if (t->n == t->alloc) {
         t->alloc = t->alloc ? t->alloc * 2 : 256;
         t->s = xrealloc(t->s, t->alloc * sizeof(*t->s));
         t->len = xrealloc(t->len, t->alloc * sizeof(*t->len));
         t->hash = xrealloc(t->hash, t->alloc * sizeof(*t->hash));
     }
-    id = (uint32_t)t->n++;
+    uint32_t id = (uint32_t)t->n++;
     t->s[id] = cfg_arena_strndup(&t->arena, s, len);
     t->len[id] = (uint32_t)len;
-    t->hash[id] = hash_bytes(s, len);
+    t->hash[id] = h;
     if (t->n * 2 > t->nslot)
         strtab_reindex(t);
     else {
-        size_t j = t->hash[id] & (t->nslot - 1);
+        size_t j = h & (t->nslot - 1);
         while (t->slot[j])
             j = (j + 1) & (t->nslot - 1);
-        t->slot[j] = id + 1;
+        t->slot[j] = (uint64_t)h << 32 | (id + 1);
     }
     return id;
 }

@@ -425,9 +425,14 @@ static void lx_start_line(struct lexer *lx)
     lx->pos = pos;
     lx->after = pos;
     if (lx->fast && pos == 0) {
-        const char *colon = memchr(l, ':', len);
-        long cind = colon ? (long)(colon - l) : -1;
-        for (size_t i = 0; i < len; i++) {
+        /* Every operator ends with '=' and holds no other '=': the first operator
+         * starts at most 2 bytes before the first '='.  The first ':' only matters if
+         * it comes before the operator's end. */
+        const char *eq = memchr(l, '=', len);
+        if (!eq)
+            return;
+        size_t from = (size_t)(eq - l) >= 2 ? (size_t)(eq - l) - 2 : 0;
+        for (size_t i = from; i < len; i++) {
             size_t ol = 0;
             int t = -1;
             char ch = l[i];
@@ -444,7 +449,7 @@ static void lx_start_line(struct lexer *lx)
             }
             if (t < 0)
                 continue;
-            if (cind < 0 || cind > (long)(i + ol)) {
+            if (!memchr(l, ':', i + ol + 1 <= len ? i + ol + 1 : len)) {
                 size_t vs = skip_space(l, len, i + ol);
                 lx_push(lx, T_IDENT, l, cfg_rstrip_len(l, i));
                 lx_push(lx, t, NULL, 0);

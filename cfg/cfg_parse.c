@@ -75,26 +75,24 @@ static void add_child(struct cfg_node *n, struct cfg_node *ch, bool front)
     n->nchildren++;
 }
 
-static void body_add(struct body *b, struct cfg_node *n)
+/* Grows in arena A (the parse's temporaries): nothing to free one by one. */
+static void *grow(struct cfg_arena *A, void *old, size_t oldn, size_t newn, size_t sz);
+
+static void body_add(struct parser *P, struct body *b, struct cfg_node *n)
 {
     if (!b)
         return;
     if (b->n == b->alloc) {
-        b->alloc = b->alloc ? b->alloc * 2 : 4;
-        b->nodes = xrealloc(b->nodes, b->alloc * sizeof(*b->nodes));
+        size_t na = b->alloc ? b->alloc * 2 : 4;
+        b->nodes = grow(&P->tmp, b->nodes, b->n, na, sizeof(*b->nodes));
+        b->alloc = na;
     }
     b->nodes[b->n++] = n;
 }
 
 static struct body *body_new(struct parser *P)
 {
-    struct body *b = xcalloc(1, sizeof(*b));
-    if (P->nbodies == P->abodies) {
-        P->abodies = P->abodies ? P->abodies * 2 : 16;
-        P->bodies = xrealloc(P->bodies, P->abodies * sizeof(*P->bodies));
-    }
-    P->bodies[P->nbodies++] = b;
-    return b;
+    return cfg_arena_alloc(&P->tmp, sizeof(struct body));
 }
 
 /* The only/no filters and conditions written directly in a body: every case below the
@@ -150,10 +148,10 @@ struct tokv {
     struct cfg_arena *A;
 };
 
-/* Grows in the scratch arena: nothing to free, nothing leaked by a longjmp. */
+/* Grows in an arena: nothing to free, nothing leaked by a longjmp. */
 static void *grow(struct cfg_arena *A, void *old, size_t oldn, size_t newn, size_t sz)
 {
-    void *p = cfg_arena_alloc(A, newn * sz);
+    void *p = cfg_arena_alloc_raw(A, newn * sz);
     if (oldn)
         memcpy(p, old, oldn * sz);
     return p;
@@ -465,6 +463,8 @@ static void add_op(struct target *t, struct cfg_op *op)
  * _max/_min/_fixed (SYNTAX 9.2), so only these prefixes can reach the names. */
 static bool renames_case(const char *key, size_t len)
 {
+    if (!len || (key[0] != 'n' && key[0] != 's'))
+        return false;
     static const char *const prefixes[] = {
         "name_max", "name_min", "name_fixed", "shortname_max", "shortname_min",
         "shortname_fixed",
@@ -747,8 +747,11 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
         op->line = item_line;
         add_op(&(struct target){ .node = node2 }, op);
     }
+    /* the body's node list dies with the item: everything after the mark is this
+     * item's (nested items rewind theirs before the enclosing list grows again) */
+    struct cfg_arena_mark body_mark = cfg_arena_mark(&P->tmp);
     struct body *ib = body_new(P);
-    body_add(ib, node2);
+    body_add(P, ib, node2);
     struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 }, indent, ib);
     node3->name = labs;
     node3->nname = nlab;
@@ -770,6 +773,7 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     }
     node3->append_to_shortname = !is_default;
     body_hoist(P, ib, node3);
+    cfg_arena_rewind(&P->tmp, body_mark);
     /* labels reachable below the item: its nested items, then below the block */
     if (node3 != node2) {
         node3->rlo = item_no + 1;
@@ -830,7 +834,7 @@ static void parse_items(struct parser *P, struct lexer *lx, struct blk *B, int i
     I.node4->rhi = c->nitems - 1;
     I.node4->rup = I.prevcur;
     B->t.node = I.node4;
-    body_add(B->body, I.node4);
+    body_add(P, B->body, I.node4);
 }
 
 /* `variants [NAME] [META]...:` (SYNTAX 4.4). */
@@ -1151,7 +1155,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     struct cfg_node *root = node_new(P);
     c->root = root;
     struct body *rb = body_new(P);
-    body_add(rb, root);
+    body_add(P, rb, root);
     if (setjmp(P->jb) == 0) {
         if (file) {
             char *text;
@@ -1181,19 +1185,15 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     for (size_t i = 0; i < P->nreaders; i++) {
         free(P->readers[i]);
     }
-    for (size_t i = 0; i < P->nbodies; i++) {
-        free(P->bodies[i]->nodes);
-        free(P->bodies[i]);
-    }
     for (size_t i = 0; i < P->nlexers; i++) {
         strbuf_release(&P->lexers[i]->chars);
         free(P->lexers[i]);
     }
     free(P->readers);
-    free(P->bodies);
     free(P->lexers);
     cfg_arena_free(&P->scratch);
     cfg_arena_free(&P->keep);
+    cfg_arena_free(&P->tmp);
     strbuf_release(&P->kb);
     free(P);
     return rc;

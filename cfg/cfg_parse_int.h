@@ -90,6 +90,7 @@ struct parser {
     jmp_buf jb;
     struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
     struct cfg_arena keep;      /* temporaries living across statements of a block */
+    struct cfg_arena tmp;       /* temporaries of the whole parse (bodies) */
     struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
@@ -99,8 +100,6 @@ struct parser {
     /* everything allocated with malloc during parsing that the cfg does not own yet */
     struct reader **readers;
     size_t nreaders, areaders;
-    struct body **bodies;
-    size_t nbodies, abodies;
     struct lexer **lexers;
     size_t nlexers, alexers;
 };
