@@ -368,7 +368,7 @@ static void lx_start_line(struct lexer *lx)
     size_t len = lx->len, pos = 0;
     lx->started = true;
     lx->done = false;
-    strbuf_reset(&lx->chars);
+    lx->clen = 0;
     lx->noper = 0;
     switch (l[0]) {
     case 'v':
@@ -467,13 +467,29 @@ static bool is_ident_cp(uint32_t cp)
     return cp == '_' || cp == '-' || cfg_unicode_isalnum(cp);
 }
 
+/* The identifier being read is always a contiguous run of the line (every other
+ * character flushes it first), and the line outlives the parse: the token points
+ * into it. */
+static void chars_add(struct lexer *lx, size_t at, size_t n)
+{
+    if (!lx->clen)
+        lx->cstart = at;
+    lx->clen += n;
+}
+
 static void flush_chars(struct lexer *lx)
 {
-    if (lx->chars.len) {
-        lx_push(lx, T_IDENT, cfg_arena_strndup(lx->scratch, lx->chars.buf, lx->chars.len),
-                lx->chars.len);
-        strbuf_reset(&lx->chars);
+    if (lx->clen) {
+        lx_push(lx, T_IDENT, lx->line + lx->cstart, lx->clen);
+        lx->clen = 0;
     }
+}
+
+/* ASCII identifier characters: [A-Za-z0-9_-] */
+static bool ascii_ident(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
 }
 
 /* Char-wise lexing until at least one token is queued (reference Lexer.match). */
@@ -488,17 +504,25 @@ static void lx_chars(struct parser *P, struct lexer *lx)
             lx->done = true;
             return;
         }
+        if (ascii_ident((unsigned char)l[lx->pos])) {
+            size_t p = lx->pos + 1;
+            while (p < len && ascii_ident((unsigned char)l[p]))
+                p++;
+            chars_add(lx, lx->pos, p - lx->pos);
+            lx->pos = p;
+            continue;
+        }
         uint32_t cp;
         size_t n = cfg_utf8_decode(l + lx->pos, len - lx->pos, &cp);
         if (!n)
             n = 1, cp = 0xFFFD;
         if (is_ident_cp(cp)) {
-            strbuf_add(&lx->chars, l + lx->pos, n);
+            chars_add(lx, lx->pos, n);
             lx->pos += n;
             continue;
         }
         if (cp == '+' || cp == '<' || cp == '?' || cp == '~') {
-            if (lx->chars.len) {
+            if (lx->clen) {
                 flush_chars(lx);
                 lx->noper = 0;
             }
@@ -532,7 +556,7 @@ static void lx_chars(struct parser *P, struct lexer *lx)
         lx->pos += n;
         if (is_ident_cp(cp)) {
             /* chars was flushed above; a string's text may remain (reference quirk) */
-            strbuf_add(&lx->chars, l + at, n);
+            chars_add(lx, at, n);
             continue;
         }
         switch (cp) {
@@ -564,7 +588,7 @@ static void lx_chars(struct parser *P, struct lexer *lx)
                 cfg_lerr(P, lx, "unterminated string: expected a closing '\"'");
             /* SYNTAX.md 5: a quoted atom value is one token (the reference also
              * re-emits its text as an identifier, which only breaks such filters) */
-            strbuf_reset(&lx->chars);
+            lx->clen = 0;
             lx_push(lx, T_STRING, l + lx->pos, (size_t)(q - (l + lx->pos)));
             lx->pos = (size_t)(q - l) + 1;
             break;
@@ -599,7 +623,6 @@ struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd)
     lx->rd = rd;
     lx->scratch = &P->scratch;
     lx->filename = rd->filename;
-    strbuf_init(&lx->chars, 64);
     return lx;
 }
 

@@ -633,43 +633,50 @@ static bool json_escapes(const char *s, size_t n)
 static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *file, int line)
 {
     struct cfg *c = P->c;
-    struct strbuf ln = STRBUF_INIT, sn = STRBUF_INIT;
+    struct strbuf *ln = &P->ln, *sn = &P->sn;
+    strbuf_reset(ln);
+    strbuf_reset(sn);
     for (uint32_t i = 0; i < node3->nname; i++) {
         const struct cfg_label *L = &c->labels[node3->name[i]];
         if (i) {
-            strbuf_addch(&ln, '.');
-            strbuf_addch(&sn, '.');
+            strbuf_addch(ln, '.');
+            strbuf_addch(sn, '.');
         }
         if (L->var != CFG_NONE) {
             /* "(var=val)" without printf: this runs for every variant item */
-            strbuf_addch(&ln, '(');
-            strbuf_add(&ln, c->strs.s[L->var], c->strs.len[L->var]);
-            strbuf_addch(&ln, '=');
-            strbuf_add(&ln, c->strs.s[L->val], c->strs.len[L->val]);
-            strbuf_addch(&ln, ')');
+            strbuf_addch(ln, '(');
+            strbuf_add(ln, c->strs.s[L->var], c->strs.len[L->var]);
+            strbuf_addch(ln, '=');
+            strbuf_add(ln, c->strs.s[L->val], c->strs.len[L->val]);
+            strbuf_addch(ln, ')');
         } else
-            strbuf_addstr(&ln, c->strs.s[L->val]);
-        strbuf_addstr(&sn, c->strs.s[L->val]);
+            strbuf_add(ln, c->strs.s[L->val], c->strs.len[L->val]);
+        strbuf_add(sn, c->strs.s[L->val], c->strs.len[L->val]);
     }
-    const char *bn = base_name(file);
-    uint32_t fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
-    if (json_escapes(bn, strlen(bn)) || json_escapes(ln.buf, ln.len) ||
-        json_escapes(sn.buf, sn.len))
+    if (file != P->map_file) {      /* the items of one file come in a row */
+        const char *bn = base_name(file);
+        P->map_file = file;
+        P->map_fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
+        if (json_escapes(bn, strlen(bn)))
+            c->maps_escape = true;
+    }
+    if (json_escapes(ln->buf, ln->len) || json_escapes(sn->buf, sn->len))
         c->maps_escape = true;
+    struct cfg_op *ops = cfg_arena_alloc(&c->arena, 2 * sizeof(*ops));
     for (int w = 0; w < 2; w++) {
-        struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-        struct strbuf *s = w ? &sn : &ln;
+        struct cfg_op *op = &ops[w];
+        struct strbuf *s = w ? sn : ln;
         op->kind = (uint8_t)(w ? OP_SFILEMAP : OP_FILEMAP);
         op->key = w ? K_SNAMEMAP : K_NAMEMAP;
-        op->sid = fsid;
-        op->value = cfg_arena_strndup(&c->arena, s->buf, s->len);
+        op->sid = P->map_fsid;
+        /* the short name is the long one when no label has a block name */
+        op->value = w && ops[0].vlen == s->len ? ops[0].value :
+                    cfg_arena_strndup(&c->arena, s->buf, s->len);
         op->vlen = (uint32_t)s->len;
         op->file = file;
         op->line = line;
         add_op(&(struct target){ .node = node3 }, op);
     }
-    strbuf_release(&ln);
-    strbuf_release(&sn);
 }
 
 struct items {              /* one variants block being read */
@@ -1152,6 +1159,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     volatile int rc = 0;
     P->c = c;
     strbuf_init(&P->kb, 64);
+    strbuf_init(&P->ln, 256);
+    strbuf_init(&P->sn, 256);
     struct cfg_node *root = node_new(P);
     c->root = root;
     struct body *rb = body_new(P);
@@ -1186,7 +1195,6 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
         free(P->readers[i]);
     }
     for (size_t i = 0; i < P->nlexers; i++) {
-        strbuf_release(&P->lexers[i]->chars);
         free(P->lexers[i]);
     }
     free(P->readers);
@@ -1195,6 +1203,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     cfg_arena_free(&P->keep);
     cfg_arena_free(&P->tmp);
     strbuf_release(&P->kb);
+    strbuf_release(&P->ln);
+    strbuf_release(&P->sn);
     free(P);
     return rc;
 }

@@ -71,7 +71,7 @@ struct lexer {
     int linenum;
     size_t pos;         /* char-wise position */
     size_t after;       /* index after the last tokens_map token / keyword */
-    struct strbuf chars;
+    size_t cstart, clen;    /* the identifier being read: line[cstart, cstart + clen) */
     char oper[4];
     size_t noper;       /* may exceed sizeof(oper): then no valid operator */
     struct tok q[QMAX];
@@ -92,6 +92,9 @@ struct parser {
     struct cfg_arena keep;      /* temporaries living across statements of a block */
     struct cfg_arena tmp;       /* temporaries of the whole parse (bodies) */
     struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
+    struct strbuf ln, sn;       /* an item's long and short names (add_filemaps) */
+    const char *map_file;       /* the file of the last item, and its basename's id */
+    uint32_t map_fsid;
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
     const char *incfrom[MAX_INCLUDE_DEPTH + 1];
