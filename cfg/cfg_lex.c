@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ------------------------------------------------------------------ reader */
 
@@ -176,7 +177,7 @@ static bool skipped_line(const char *s, size_t len)
  * line.  An ASCII line without a tab after its indentation (nearly all) stays in place,
  * NUL-terminated where its stripped text ends; the others are rebuilt in the cfg arena.
  */
-static bool make_line(struct parser *P, char *s, size_t len, int num, bool ascii,
+static bool make_line(struct parser *P, const char *s, size_t len, int num, bool ascii,
                       struct line *out)
 {
     size_t end = len;
@@ -202,8 +203,6 @@ static bool make_line(struct parser *P, char *s, size_t len, int num, bool ascii
         if (skipped_line(s + i, end - i))
             return false;
         if (!memchr(s + i, '\t', end - i)) {
-            /* s[end] is stripped whitespace, the line break or the text's final NUL */
-            s[end] = '\0';
             out->s = s + i;
             out->len = end - i;
             out->indent = (int)col;
@@ -252,8 +251,8 @@ static bool make_line(struct parser *P, char *s, size_t len, int num, bool ascii
     }
     bool keep = !skipped_line(sb.buf, sb.len);
     if (keep) {
-        /* the cfg keeps it: values and filter lines point into it */
-        out->s = cfg_arena_strndup(&P->c->arena, sb.buf, sb.len);
+        /* tokens point into it until the parse ends */
+        out->s = cfg_arena_strndup(&P->lines, sb.buf, sb.len);
         out->len = sb.len;
         out->indent = indent;
         out->num = num;
@@ -263,7 +262,7 @@ static bool make_line(struct parser *P, char *s, size_t len, int num, bool ascii
 }
 
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                              char *text, size_t len)
+                              const char *text, size_t len, void *map, size_t maplen)
 {
     struct reader *rd = xcalloc(1, sizeof(*rd));
     if (P->nreaders == P->areaders) {
@@ -275,8 +274,27 @@ struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_fi
     rd->is_file = is_file;
     rd->text = text;
     rd->len = len;
+    rd->map = map;
+    rd->maplen = maplen;
     reader_validate(P, rd);
+    if (map && len >= (2u << 20))     /* the check read every page */
+        madvise(map, maplen, MADV_DONTNEED);
     return rd;
+}
+
+/*
+ * Give back the mapped pages before the line at START, a megabyte at a time: a big file
+ * then costs little resident memory.  Earlier lines may still be read (tokens of an item
+ * line, error messages): the mapping stays, and their pages fault in again.
+ */
+static void reader_drop(struct reader *rd, size_t start)
+{
+    const size_t step = 1 << 20;
+    if (!rd->map || start - rd->dropped < 2 * step)
+        return;
+    size_t to = (start - step) & ~(step - 1);
+    madvise((char *)rd->map + rd->dropped, to - rd->dropped, MADV_DONTNEED);
+    rd->dropped = to;
 }
 
 /* Next line of the current block (indent > prev_indent), or NULL. */
@@ -295,6 +313,7 @@ static const struct line *reader_next(struct parser *P, struct reader *rd, int p
             return NULL;
         }
         rd->has_peek = make_line(P, rd->text + start, end - start, rd->num, ascii, &rd->peek);
+        reader_drop(rd, start);
     }
     if (rd->peek.indent <= prev_indent) {
         *indent = rd->peek.indent;

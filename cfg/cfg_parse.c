@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,8 +218,7 @@ static struct cfg_filter *fb_finish(struct parser *P, struct fb *b, const char *
     struct cfg_arena *A = &P->c->arena;
     struct cfg_filter *f = cfg_arena_alloc(A, sizeof(*f));
     f->id = P->c->nfilters++;
-    /* lexer lines live in the kept text, NUL-terminated */
-    f->line = !line ? "" : line[len] == '\0' ? line : cfg_arena_strndup(A, line, len);
+    f->line = cfg_arena_strndup(A, line ? line : "", line ? len : 0);
     f->nterms = (uint32_t)b->nt;
     f->terms = cfg_arena_alloc(A, (b->nt + 1) * sizeof(*f->terms));
     size_t ci = 0, ai = 0;
@@ -510,8 +510,7 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
                                opt == T_APPEND ? OP_APPEND : opt == T_PREPEND ? OP_PREPEND :
                                opt == T_LAZY ? OP_LAZY : opt == T_RSET ? OP_RSET :
                                opt == T_RAPPEND ? OP_RAPPEND : OP_RPREPEND));
-    /* a value running to the end of the line is NUL-terminated in the kept text */
-    op->value = val + vlen == lx->line + lx->len ? val : cfg_arena_strndup(&c->arena, val, vlen);
+    op->value = cfg_arena_strndup(&c->arena, val, vlen);
     op->vlen = (uint32_t)vlen;
     op->has_dollar = memchr(val, '$', vlen) != NULL;
     op->key = cfg_key_plain(&c->keys, key->buf, key->len);
@@ -1012,10 +1011,14 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     return B.t.node;
 }
 
-/* The whole file in the cfg arena, NUL-terminated: the reader splits it in place and
- * the parse tree points into it, so it is read once and never copied. */
-static void read_file(struct parser *P, const char *path, const char *from, int fromline,
-                      char **out, size_t *outlen)
+/*
+ * A reader of the whole file.  The text is mapped read-only, not read: no copy, no
+ * zeroed pages, and the reader gives pages back as it goes (the parse copies what it
+ * keeps).  A file that cannot be mapped (empty, special file systems) is read into the
+ * parse's arena instead.
+ */
+static struct reader *open_file(struct parser *P, const char *path, const char *from,
+                                int fromline)
 {
     struct stat st;
     int serr = stat(path, &st) != 0 ? errno : 0;
@@ -1033,7 +1036,14 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
         cfg_perr(P, path, 0, "cannot open the config: %s", strerror(errno));
     }
     size_t cap = (size_t)st.st_size, len = 0;
-    char *buf = cfg_arena_alloc_raw(&P->c->arena, cap + 1);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            close(fd);
+            return cfg_reader_new(P, path, true, m, (size_t)st.st_size, m, (size_t)st.st_size);
+        }
+    }
+    char *buf = cfg_arena_alloc_raw(&P->lines, cap + 1);
     for (;;) {
         if (len == cap) {
             /* the size was wrong (the file grew, or /proc): read on into a bigger buffer */
@@ -1043,7 +1053,7 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
                 ;
             if (m <= 0)
                 break;
-            char *nb = cfg_arena_alloc_raw(&P->c->arena, 2 * cap + 4096);
+            char *nb = cfg_arena_alloc_raw(&P->lines, 2 * cap + 4096);
             memcpy(nb, buf, len);
             nb[len++] = c1;
             buf = nb;
@@ -1058,9 +1068,7 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
         len += (size_t)n;
     }
     close(fd);
-    buf[len] = '\0';
-    *out = buf;
-    *outlen = len;
+    return cfg_reader_new(P, path, true, buf, len, NULL, 0);
 }
 
 static void parse_include(struct parser *P, struct lexer *lx, struct target *t, int prev_indent,
@@ -1122,10 +1130,7 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
     free(rp);
     if (P->ninc >= MAX_INCLUDE_DEPTH)
         cfg_perr(P, lx->filename, line, "includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
-    char *text;
-    size_t len;
-    read_file(P, p, lx->filename, line, &text, &len);
-    struct reader *rd = cfg_reader_new(P, p, true, text, len);
+    struct reader *rd = open_file(P, p, lx->filename, line);
     struct lexer *sub = cfg_lexer_new(P, rd);
     P->incstack[P->ninc] = p;
     P->incline[P->ninc] = line;
@@ -1167,10 +1172,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     body_add(P, rb, root);
     if (setjmp(P->jb) == 0) {
         if (file) {
-            char *text;
-            size_t len;
-            read_file(P, file, NULL, 0, &text, &len);
-            struct reader *rd = cfg_reader_new(P, file, true, text, len);
+            struct reader *rd = open_file(P, file, NULL, 0);
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->incstack[0] = rd->filename;
             P->incline[0] = 0;
@@ -1179,9 +1181,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             P->ninc = 0;
         }
         for (size_t i = 0; i < n; i++) {
-            size_t sl = strlen(stmts[i]);
-            char *text = cfg_arena_strndup(&c->arena, stmts[i], sl);   /* written in place */
-            struct reader *rd = cfg_reader_new(P, "<string>", false, text, sl);
+            struct reader *rd = cfg_reader_new(P, "<string>", false, stmts[i],
+                                               strlen(stmts[i]), NULL, 0);
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->depth = 0;
             root = parse_block(P, lx, (struct target){ .node = root }, -1, rb);
@@ -1192,6 +1193,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     } else
         rc = -1;
     for (size_t i = 0; i < P->nreaders; i++) {
+        if (P->readers[i]->map)
+            munmap(P->readers[i]->map, P->readers[i]->maplen);
         free(P->readers[i]);
     }
     for (size_t i = 0; i < P->nlexers; i++) {
@@ -1202,6 +1205,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     cfg_arena_free(&P->scratch);
     cfg_arena_free(&P->keep);
     cfg_arena_free(&P->tmp);
+    cfg_arena_free(&P->lines);
     strbuf_release(&P->kb);
     strbuf_release(&P->ln);
     strbuf_release(&P->sn);

@@ -22,16 +22,20 @@ struct line {
 
 /*
  * Lines are split lazily, one ahead of the lexer: no array of lines, and each line is
- * split while its bytes are in cache.  The text belongs to the cfg (its arena) and is
- * written in place: every line is NUL-terminated where it ends after stripping, so
- * values, keys and filter lines point into it instead of being copied.
+ * split while its bytes are in cache.  A file's text is mapped read-only and never
+ * copied (values are copied out of it); pages already read are given back as the
+ * reader moves on (they stay readable: a later access faults them in again), so a big
+ * file adds little to the peak memory.
  */
 struct reader {
     const char *filename;   /* as the reference names it (errors, _name_map_file) */
     bool is_file;
-    char *text;             /* len bytes, then a NUL */
+    const char *text;
     size_t len, pos;        /* pos: start of the next physical line */
-    int num;                /* number of the physical line at pos */
+    int num;                /* number of the physical line before pos */
+    void *map;              /* the text's mapping (munmap at the end of the parse) */
+    size_t maplen;
+    size_t dropped;         /* text[0, dropped) given back (madvise) */
     bool has_peek;          /* peek: the next line, read but not consumed */
     struct line peek;
     struct line cur;        /* the line reader_next returned last */
@@ -90,7 +94,8 @@ struct parser {
     jmp_buf jb;
     struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
     struct cfg_arena keep;      /* temporaries living across statements of a block */
-    struct cfg_arena tmp;       /* temporaries of the whole parse (bodies) */
+    struct cfg_arena tmp;       /* temporaries of an item (bodies), rewound per item */
+    struct cfg_arena lines;     /* rebuilt lines, texts that could not be mapped */
     struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
     struct strbuf ln, sn;       /* an item's long and short names (add_filemaps) */
     const char *map_file;       /* the file of the last item, and its basename's id */
@@ -118,11 +123,11 @@ _Noreturn void cfg_lx_unexpected(struct parser *P, struct lexer *lx, uint64_t ma
                                  struct tok k);
 struct tok cfg_lx_expect(struct parser *P, struct lexer *lx, struct tok k, uint64_t mask);
 
-/* A reader of TEXT (len bytes followed by a NUL, owned by the cfg: it is written in
- * place and its lines outlive the parse).  Invalid UTF-8 is reported here, before any
- * statement of the file is parsed.  The reader is owned by P until the parse ends. */
+/* A reader of TEXT (which lives until the parse ends).  Invalid UTF-8 is reported here,
+ * before any statement of the file is parsed.  The reader is owned by P until the parse
+ * ends; MAP (MAPLEN bytes), if not NULL, is unmapped then. */
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                              char *text, size_t len);
+                              const char *text, size_t len, void *map, size_t maplen);
 struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd);
 /* Next token: INDENT / ENDBLOCK at a line boundary (lx->prev_indent decides), then
  * the line's tokens up to ENDL. */
