@@ -979,6 +979,9 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     };
     if (++P->depth > MAX_DEPTH)
         cfg_lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
+    /* what this block keeps across statements (its run, its [default=] metas) dies with
+     * it; nested blocks rewind theirs before this one allocates again */
+    struct cfg_arena_mark keep_mark = cfg_arena_mark(&P->keep);
     struct cfg_arena_mark stmt_mark = cfg_arena_mark(&P->scratch);
     lx->fast = true;
     for (;;) {
@@ -1007,6 +1010,7 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     }
     if (B.suffix.kind != 255)
         add_item(&B.t, B.suffix);
+    cfg_arena_rewind(&P->keep, keep_mark);
     P->depth--;
     return B.t.node;
 }
