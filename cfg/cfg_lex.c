@@ -326,14 +326,29 @@ static const struct line *reader_next(struct parser *P, struct reader *rd, int p
 
 /* ------------------------------------------------------------------ lexer */
 
+/*
+ * Queued tokens are written and read as two 8-byte words: a 16-byte load of a token
+ * written field by field cannot be forwarded from the stores and stalls (this is the
+ * hottest spot of the parse).
+ */
 static void lx_push(struct lexer *lx, int t, const char *s, size_t len)
 {
-    struct tok *k = &lx->q[(lx->qh + lx->qn) % QMAX];
-    k->t = t;
-    k->s = s;
-    k->len = len;
-    k->indent = 0;
+    uint64_t *w = lx->qw[(lx->qh + lx->qn) % QMAX];
+    w[0] = (uint64_t)(uintptr_t)s;
+    w[1] = (uint32_t)len | (uint64_t)(uint32_t)t << 32;
     lx->qn++;
+}
+
+static struct tok lx_pop(struct lexer *lx)
+{
+    const uint64_t *w = lx->qw[lx->qh];
+    struct tok k;
+    k.s = (const char *)(uintptr_t)w[0];
+    k.len = (uint32_t)w[1];
+    k.t = (int32_t)(w[1] >> 32);
+    lx->qh = (lx->qh + 1) % QMAX;
+    lx->qn--;
+    return k;
 }
 
 static bool starts(const char *s, size_t len, const char *kw)
@@ -671,9 +686,7 @@ struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
         lx_start_line(lx);
     if (!lx->qn && !lx->done)
         lx_chars(P, lx);
-    k = lx->q[lx->qh];
-    lx->qh = (lx->qh + 1) % QMAX;
-    lx->qn--;
+    k = lx_pop(lx);
     if (k.t == T_ENDL)
         lx->in_line = false;
     return k;

@@ -54,11 +54,15 @@ enum tk {
 #define M_OPS (M(T_SET) | M(T_APPEND) | M(T_PREPEND) | M(T_LAZY) | M(T_RSET) | \
                M(T_RAPPEND) | M(T_RPREPEND))
 
+/* 16 bytes: returned in registers.  An INDENT / ENDBLOCK token has no text, so its
+ * indentation shares the length's place. */
 struct tok {
-    int t;
     const char *s;      /* IDENT, STRING: text (not NUL-terminated) */
-    size_t len;
-    int indent;
+    union {
+        uint32_t len;
+        int32_t indent;
+    };
+    int32_t t;
 };
 
 #define QMAX 8
@@ -78,7 +82,7 @@ struct lexer {
     size_t cstart, clen;    /* the identifier being read: line[cstart, cstart + clen) */
     char oper[4];
     size_t noper;       /* may exceed sizeof(oper): then no valid operator */
-    struct tok q[QMAX];
+    uint64_t qw[QMAX][2];   /* queued tokens: text, then length | type << 32 */
     size_t qh, qn;
     struct cfg_arena *scratch;
 };
