@@ -118,12 +118,27 @@ void cfg_arena_free(struct cfg_arena *a)
     }
 }
 
+/* Eight bytes at a time (keys and labels are 5-40 bytes): only table positions
+ * depend on it, never an order. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    const uint64_t m = 0x9E3779B97F4A7C15ull;
+    uint64_t h = len * m;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, len - i);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    h *= m;
+    return (uint32_t)(h >> 32);
 }
 
 /* A slot holds hash << 32 | (id + 1), 0 = empty: a probe compares hashes without
