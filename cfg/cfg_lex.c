@@ -692,6 +692,11 @@ struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
     return k;
 }
 
+int cfg_lx_peek(const struct lexer *lx)
+{
+    return lx->in_line && lx->qn ? (int)(lx->qw[lx->qh][1] >> 32) : -1;
+}
+
 /* The rest of the line after the last keyword / ':' token, left-stripped. */
 struct tok cfg_lx_rest(struct parser *P, struct lexer *lx)
 {

@@ -482,14 +482,16 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
 {
     struct cfg *c = P->c;
     int opt = id->v[id->n - 1].t;
-    struct strbuf *key = &P->kb;
-    strbuf_reset(key);
-    if (id->n == 1)
-        strbuf_add(key, first.s, first.len);
-    else {
+    const char *kt = first.s;        /* the key: one identifier, or built in P->kb */
+    size_t kl = first.len;
+    if (id->n > 1) {
+        struct strbuf *key = &P->kb;
+        strbuf_reset(key);
         tok_text(key, first);
         for (size_t i = 0; i + 1 < id->n; i++)
             tok_text(key, id->v[i]);
+        kt = key->buf;
+        kl = key->len;
     }
     struct tok v = cfg_lx_next(P, lx);
     if (v.t != T_STRING)
@@ -513,10 +515,10 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
     op->value = cfg_arena_strndup(&c->arena, val, vlen);
     op->vlen = (uint32_t)vlen;
     op->has_dollar = memchr(val, '$', vlen) != NULL;
-    op->key = cfg_key_plain(&c->keys, key->buf, key->len);
+    op->key = cfg_key_plain(&c->keys, kt, kl);
     op->keytext = c->keys.k[op->key].text;      /* the interned copy */
-    op->keylen = (uint32_t)key->len;
-    if (renames_case(key->buf, key->len))
+    op->keylen = (uint32_t)kl;
+    if (renames_case(kt, kl))
         c->renames = true;
     if (op->kind >= OP_RSET) {
         char eb[300];
@@ -579,6 +581,13 @@ static void parse_condition(struct parser *P, struct lexer *lx, struct blk *B,
 static void parse_ident_line(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
                              int indent)
 {
+    if (cfg_lx_peek(lx) >= 0 && (M(cfg_lx_peek(lx)) & M_OPS)) {
+        /* the assignment fast path queued KEY OP VALUE: what collect() would gather */
+        struct tok opk = cfg_lx_next(P, lx);
+        struct tokv one = { .v = &opk, .n = 1, .a = 1 };
+        parse_assignment(P, lx, B, first, &one);
+        return;
+    }
     struct tokv id = { .A = &P->scratch };
     collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
     struct tok last = id.v[id.n - 1];

@@ -137,6 +137,8 @@ struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd);
  * the line's tokens up to ENDL. */
 struct tok cfg_lx_next(struct parser *P, struct lexer *lx);
 struct tok cfg_lx_next_nw(struct parser *P, struct lexer *lx);   /* skipping blanks */
+/* The type of the next token if it is already queued (no lexing), else -1. */
+int cfg_lx_peek(const struct lexer *lx);
 /* The rest of the line after the last ':' or keyword, left-stripped, as one STRING. */
 struct tok cfg_lx_rest(struct parser *P, struct lexer *lx);
 size_t cfg_rstrip_len(const char *s, size_t len);
