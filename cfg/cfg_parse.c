@@ -668,7 +668,8 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
         if (json_escapes(bn, strlen(bn)))
             c->maps_escape = true;
     }
-    if (json_escapes(ln->buf, ln->len) || json_escapes(sn->buf, sn->len))
+    /* every byte of the short name is in the long one */
+    if (!c->maps_escape && json_escapes(ln->buf, ln->len))
         c->maps_escape = true;
     struct cfg_op *ops = cfg_arena_alloc(&c->arena, 2 * sizeof(*ops));
     for (int w = 0; w < 2; w++) {
