@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------ reader */
 
@@ -38,6 +41,18 @@ static bool next_physical(struct reader *rd, size_t *start, size_t *end, bool *a
     *start = i;
     *ascii = true;
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: as signed bytes, both controls and non-ASCII are < 0x20 */
+        while (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
+            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            if (mask) {
+                i += (size_t)__builtin_ctz(mask);
+                break;
+            }
+            i += 16;
+        }
+#endif
         /* skip 8 printable ASCII bytes at a time: no byte < 0x20, none >= 0x80 */
         while (i + 8 <= len) {
             uint64_t x;
@@ -320,8 +335,7 @@ static const struct line *reader_next(struct parser *P, struct reader *rd, int p
         return NULL;
     }
     rd->has_peek = false;
-    rd->cur = rd->peek;
-    return &rd->cur;
+    return &rd->peek;       /* read at once by the caller, before the next line */
 }
 
 /* ------------------------------------------------------------------ lexer */

@@ -38,7 +38,6 @@ struct reader {
     size_t dropped;         /* text[0, dropped) given back (madvise) */
     bool has_peek;          /* peek: the next line, read but not consumed */
     struct line peek;
-    struct line cur;        /* the line reader_next returned last */
     bool has_stored;
     struct line stored;
 };
