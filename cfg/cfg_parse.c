@@ -56,7 +56,7 @@ static void add_item(struct target *t, struct cfg_item it)
             t->node->has_join = true;
     }
     if (*n == *a) {
-        *a = *a ? *a * 2 : 4;
+        *a = *a ? *a * 2 : 2;
         *v = xrealloc(*v, *a * sizeof(**v));
     }
     (*v)[(*n)++] = it;
@@ -65,7 +65,7 @@ static void add_item(struct target *t, struct cfg_item it)
 static void add_child(struct cfg_node *n, struct cfg_node *ch, bool front)
 {
     if (n->nchildren == n->achildren) {
-        n->achildren = n->achildren ? n->achildren * 2 : 4;
+        n->achildren = n->achildren ? n->achildren * 2 : 1;
         n->children = xrealloc(n->children, n->achildren * sizeof(*n->children));
     }
     if (front) {
