@@ -674,33 +674,46 @@ struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd)
     return lx;
 }
 
-struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
+/* The INDENT or ENDBLOCK token that opens a line (out of line: cfg_lx_next stays small,
+ * most of its calls just pop a queued token). */
+static __attribute__((noinline)) struct tok lx_next_line(struct parser *P, struct lexer *lx)
 {
     struct tok k;
-    if (!lx->in_line) {
-        int indent = -1;
-        const struct line *l = reader_next(P, lx->rd, lx->prev_indent, &indent);
-        memset(&k, 0, sizeof(k));
-        if (!l) {
-            k.t = T_ENDBLOCK;
-            k.indent = indent;
-            return k;
-        }
-        lx->line = l->s;
-        lx->len = l->len;
-        lx->linenum = l->num;
-        lx->in_line = true;
-        lx->started = false;
-        lx->qh = lx->qn = 0;
-        k.t = T_INDENT;
-        k.indent = l->indent;
+    int indent = -1;
+    const struct line *l = reader_next(P, lx->rd, lx->prev_indent, &indent);
+    memset(&k, 0, sizeof(k));
+    if (!l) {
+        k.t = T_ENDBLOCK;
+        k.indent = indent;
         return k;
     }
+    lx->line = l->s;
+    lx->len = l->len;
+    lx->linenum = l->num;
+    lx->in_line = true;
+    lx->started = false;
+    lx->qh = lx->qn = 0;
+    k.t = T_INDENT;
+    k.indent = l->indent;
+    return k;
+}
+
+/* Queue the next tokens of the line (a queued token implies the line was started). */
+static __attribute__((noinline)) void lx_fill(struct parser *P, struct lexer *lx)
+{
     if (!lx->started)
         lx_start_line(lx);
     if (!lx->qn && !lx->done)
         lx_chars(P, lx);
-    k = lx_pop(lx);
+}
+
+struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
+{
+    if (!lx->in_line)
+        return lx_next_line(P, lx);
+    if (!lx->qn)
+        lx_fill(P, lx);
+    struct tok k = lx_pop(lx);
     if (k.t == T_ENDL)
         lx->in_line = false;
     return k;
