@@ -533,11 +533,24 @@ static void flush_chars(struct lexer *lx)
     }
 }
 
-/* ASCII identifier characters: [A-Za-z0-9_-] */
+/* ASCII identifier characters: [A-Za-z0-9_-] (a table: one load per byte) */
+static const bool ident_tab[256] = {
+    ['-'] = 1, ['_'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
 static bool ascii_ident(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return ident_tab[c];
 }
 
 /* Char-wise lexing until at least one token is queued (reference Lexer.match). */
@@ -619,14 +632,12 @@ static void lx_chars(struct parser *P, struct lexer *lx)
         }
         case '-': case '.': case ':': case '@': case ',': case '[': case ']': case '(':
         case ')': case '!': {
-            static const struct { char c; int t; } map[] = {
-                { '-', T_VARIANT }, { '.', T_DOT }, { ':', T_COLON }, { '@', T_DEFAULT },
-                { ',', T_COMMA }, { '[', T_LBRACK }, { ']', T_RBRACK }, { '(', T_LPAREN },
-                { ')', T_RPAREN }, { '!', T_NOTCOND },
+            static const int8_t punct[128] = {
+                ['-'] = T_VARIANT, ['.'] = T_DOT, [':'] = T_COLON, ['@'] = T_DEFAULT,
+                [','] = T_COMMA, ['['] = T_LBRACK, [']'] = T_RBRACK, ['('] = T_LPAREN,
+                [')'] = T_RPAREN, ['!'] = T_NOTCOND,
             };
-            for (size_t k = 0; k < ARRAY_SIZE(map); k++)
-                if (map[k].c == (char)cp)
-                    lx_push(lx, map[k].t, NULL, 0);
+            lx_push(lx, punct[cp], NULL, 0);
             lx->after = lx->pos;
             return;
         }
@@ -678,24 +689,19 @@ struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd)
  * most of its calls just pop a queued token). */
 static __attribute__((noinline)) struct tok lx_next_line(struct parser *P, struct lexer *lx)
 {
-    struct tok k;
     int indent = -1;
     const struct line *l = reader_next(P, lx->rd, lx->prev_indent, &indent);
-    memset(&k, 0, sizeof(k));
-    if (!l) {
-        k.t = T_ENDBLOCK;
-        k.indent = indent;
-        return k;
-    }
+    /* compound literals: built in registers (a token written to memory in parts and
+     * read back whole stalls store forwarding) */
+    if (!l)
+        return (struct tok){ .indent = indent, .t = T_ENDBLOCK };
     lx->line = l->s;
     lx->len = l->len;
     lx->linenum = l->num;
     lx->in_line = true;
     lx->started = false;
     lx->qh = lx->qn = 0;
-    k.t = T_INDENT;
-    k.indent = l->indent;
-    return k;
+    return (struct tok){ .indent = l->indent, .t = T_INDENT };
 }
 
 /* Queue the next tokens of the line (a queued token implies the line was started). */
