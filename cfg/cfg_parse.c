@@ -431,6 +431,7 @@ struct blk {
     int var_indent;
     const char *var_name;        /* NULL or "" = unnamed */
     size_t var_name_len;
+    uint32_t var_sid, var_key;   /* its string and key ids, interned at the first item */
     struct meta_default meta;    /* [default=...] metas not matched yet */
     bool meta_has_default;
     int vline;
@@ -742,7 +743,9 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     /* item number (pre-order) and label occurrences: what pruning looks up */
     uint32_t item_no = c->nitems++;
     bool named = B->var_name && B->var_name_len;
-    uint32_t var_sid = named ? cfg_str_intern(&c->strs, B->var_name, B->var_name_len) : CFG_NONE;
+    if (named && B->var_sid == CFG_NONE)
+        B->var_sid = cfg_str_intern(&c->strs, B->var_name, B->var_name_len);
+    uint32_t var_sid = named ? B->var_sid : CFG_NONE;
     uint32_t *labs = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
     for (uint32_t i = 0; i < nlab; i++) {
         labs[i] = cfg_label_id(c, var_sid, vals[i]);
@@ -755,7 +758,9 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     node2->rup = I->prevcur;
     if (named) {
         struct cfg_op *op = op_new(P, lx, OP_SET);
-        op->key = cfg_key_plain(&c->keys, B->var_name, B->var_name_len);
+        if (B->var_key == CFG_NONE)
+            B->var_key = cfg_key_plain(&c->keys, B->var_name, B->var_name_len);
+        op->key = B->var_key;
         op->keytext = c->keys.k[op->key].text;
         op->keylen = (uint32_t)B->var_name_len;
         op->value = dotted_s;
@@ -866,6 +871,7 @@ static void parse_variants_header(struct parser *P, struct lexer *lx, struct blk
     int vt = tv.v[tv.n - 1].t;
     B->var_name = "";
     B->var_name_len = 0;
+    B->var_sid = B->var_key = CFG_NONE;
     B->meta.n = 0;
     B->meta_has_default = false;
     bool meta_default_bad = false;
@@ -986,6 +992,7 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     struct blk B = {
         .t = t, .body = body, .prev_indent = prev_indent, .allowed = block_allowed,
         .suffix = { .kind = 255 }, .run = { .A = &P->keep },
+        .var_sid = CFG_NONE, .var_key = CFG_NONE,
     };
     if (++P->depth > MAX_DEPTH)
         cfg_lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
