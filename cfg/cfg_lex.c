@@ -102,6 +102,11 @@ static void reader_validate(struct parser *P, struct reader *rd)
     const char *text = rd->text;
     size_t len = rd->len, i = 0, bad;
     for (;;) {
+#ifdef __SSE2__
+        for (; i + 16 <= len; i += 16)
+            if (_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(text + i))))
+                break;
+#endif
         for (; i + 8 <= len; i += 8) {
             uint64_t x;
             memcpy(&x, text + i, 8);
