@@ -333,6 +333,8 @@ static const struct line *reader_next(struct parser *P, struct reader *rd, int p
             return NULL;
         }
         rd->has_peek = make_line(P, rd->text + start, end - start, rd->num, ascii, &rd->peek);
+        if (rd->has_peek && rd->peek.len > UINT32_MAX)     /* tokens hold 32-bit lengths */
+            cfg_perr(P, rd->filename, rd->peek.num, "line longer than 4 GiB");
         reader_drop(rd, start);
     }
     if (rd->peek.indent <= prev_indent) {
@@ -685,7 +687,6 @@ struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd)
     }
     P->lexers[P->nlexers++] = lx;
     lx->rd = rd;
-    lx->scratch = &P->scratch;
     lx->filename = rd->filename;
     return lx;
 }

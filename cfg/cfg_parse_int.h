@@ -83,7 +83,6 @@ struct lexer {
     size_t noper;       /* may exceed sizeof(oper): then no valid operator */
     uint64_t qw[QMAX][2];   /* queued tokens: text, then length | type << 32 */
     size_t qh, qn;
-    struct cfg_arena *scratch;
 };
 
 /* The nodes of one item body (or of the root): their filters are hoisted to the item. */
