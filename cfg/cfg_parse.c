@@ -1158,6 +1158,10 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
     P->incfrom[P->ninc] = lx->filename;
     P->ninc++;
     t->node = parse_block(P, sub, *t, -1, body);
+    if (rd->map) {      /* nothing points into a finished file: the cfg copied what it keeps */
+        munmap(rd->map, rd->maplen);
+        rd->map = NULL;
+    }
     P->ninc--;
     lx->prev_indent = prev_indent;
     (void)lx;
