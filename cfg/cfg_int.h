@@ -30,11 +30,13 @@ struct cfg_arena {
     struct cfg_chunk *spare;     /* chunks given back by a rewind, reused first */
 };
 void *cfg_arena_alloc(struct cfg_arena *a, size_t n);
+void *cfg_arena_alloc_raw(struct cfg_arena *a, size_t n);   /* not zeroed */
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n);
 void cfg_arena_free(struct cfg_arena *a);
 /* Stack discipline for temporaries: rewind frees everything allocated after the mark. */
 struct cfg_arena_mark {
     struct cfg_chunk *chunk;
+    struct cfg_chunk *behind;    /* chunk->next then: big blocks go in between */
     size_t used;
 };
 struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a);
@@ -46,7 +48,7 @@ struct cfg_strtab {
     uint32_t *len;
     uint32_t *hash;
     size_t n, alloc;
-    uint32_t *slot;     /* 0 = empty, else id + 1 */
+    uint64_t *slot;     /* 0 = empty, else hash << 32 | (id + 1) */
     size_t nslot;
     struct cfg_arena arena;
 };
@@ -111,23 +113,24 @@ enum cfg_opkind {
     OP_DEL, OP_SUFFIX, OP_FILEMAP, OP_SFILEMAP,
 };
 struct cfg_subst_piece;
+/* Fields ordered so that the struct has no padding: one per statement (80 bytes). */
 struct cfg_op {
     uint8_t kind;
     bool has_dollar;
+    bool scoped;
     uint32_t key;         /* plain key id (SET..LAZY), the map key (FILEMAP) */
-    const char *keytext;  /* regex ops / del: the key text */
     uint32_t keylen;
-    const char *value;
     uint32_t vlen;
     uint32_t sid;         /* SUFFIX: suffix string id; FILEMAP: file basename id */
+    uint32_t nscope;
+    int line;
+    uint32_t nmcache;
+    const char *keytext;  /* regex ops / del: the key text */
+    const char *value;
     pcre2_code *re;       /* regex ops */
     uint8_t *mcache;      /* regex ops: per key id, 0 unknown 1 no 2 yes */
-    size_t nmcache;
     uint32_t *scope;      /* regex op folded into avocado's pre_dict: only these keys */
-    uint32_t nscope;
-    bool scoped;
     const char *file;
-    int line;
 };
 
 enum cfg_ckind { CI_OP, CI_ONLY, CI_NO, CI_COND, CI_NCOND, CI_JOIN };

@@ -16,23 +16,39 @@ struct cfg_chunk {
     max_align_t data[];
 };
 
+#define CHUNK 65536
+
 static void *arena_raw(struct cfg_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     struct cfg_chunk *ch = a->head;
-    if (!ch || ch->size - ch->used < n) {
-        if (a->spare && a->spare->size >= n) {
-            ch = a->spare;
-            a->spare = ch->next;
+    if (ch && ch->size - ch->used >= n)
+        goto done;
+    if (n > CHUNK / 4) {
+        /* a big block (a file's text) gets a chunk of its own, behind the current one:
+         * the rest of the current chunk stays in use */
+        ch = xmalloc(sizeof(*ch) + n);
+        ch->size = ch->used = n;
+        if (a->head) {
+            ch->next = a->head->next;
+            a->head->next = ch;
         } else {
-            size_t sz = n > 65536 ? n : 65536;
-            ch = xmalloc(sizeof(*ch) + sz);
-            ch->size = sz;
+            ch->next = NULL;
+            a->head = ch;
         }
-        ch->used = 0;
-        ch->next = a->head;
-        a->head = ch;
+        return ch->data;
     }
+    if (a->spare) {
+        ch = a->spare;
+        a->spare = ch->next;
+    } else {
+        ch = xmalloc(sizeof(*ch) + CHUNK);
+        ch->size = CHUNK;
+    }
+    ch->used = 0;
+    ch->next = a->head;
+    a->head = ch;
+done:;
     void *p = (char *)ch->data + ch->used;
     ch->used += n;
     return p;
@@ -45,6 +61,11 @@ void *cfg_arena_alloc(struct cfg_arena *a, size_t n)
     return p;
 }
 
+void *cfg_arena_alloc_raw(struct cfg_arena *a, size_t n)
+{
+    return arena_raw(a, n);
+}
+
 char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n)
 {
     char *p = arena_raw(a, n + 1);
@@ -55,7 +76,8 @@ char *cfg_arena_strndup(struct cfg_arena *a, const char *s, size_t n)
 
 struct cfg_arena_mark cfg_arena_mark(const struct cfg_arena *a)
 {
-    struct cfg_arena_mark m = { a->head, a->head ? a->head->used : 0 };
+    struct cfg_arena_mark m = { a->head, a->head ? a->head->next : NULL,
+                                a->head ? a->head->used : 0 };
     return m;
 }
 
@@ -64,15 +86,22 @@ void cfg_arena_rewind(struct cfg_arena *a, struct cfg_arena_mark m)
     while (a->head && a->head != m.chunk) {
         struct cfg_chunk *n = a->head->next;
         /* keep one ordinary chunk for the next statement; give the rest back */
-        if (!a->spare && a->head->size == 65536) {
+        if (!a->spare && a->head->size == CHUNK) {
             a->head->next = NULL;
             a->spare = a->head;
         } else
             free(a->head);
         a->head = n;
     }
-    if (a->head)
+    if (a->head) {
+        /* big blocks allocated since the mark sit between the chunk and m.behind */
+        while (a->head->next != m.behind) {
+            struct cfg_chunk *n = a->head->next->next;
+            free(a->head->next);
+            a->head->next = n;
+        }
         a->head->used = m.used;
+    }
 }
 
 void cfg_arena_free(struct cfg_arena *a)
@@ -89,14 +118,31 @@ void cfg_arena_free(struct cfg_arena *a)
     }
 }
 
+/* Eight bytes at a time (keys and labels are 5-40 bytes): only table positions
+ * depend on it, never an order. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    const uint64_t m = 0x9E3779B97F4A7C15ull;
+    uint64_t h = len * m;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, len - i);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    h *= m;
+    return (uint32_t)(h >> 32);
 }
 
+/* A slot holds hash << 32 | (id + 1), 0 = empty: a probe compares hashes without
+ * touching the string arrays. */
 static void strtab_reindex(struct cfg_strtab *t)
 {
     size_t ns = t->nslot ? t->nslot * 2 : 1024;
@@ -107,45 +153,56 @@ static void strtab_reindex(struct cfg_strtab *t)
         size_t j = t->hash[i] & (ns - 1);
         while (t->slot[j])
             j = (j + 1) & (ns - 1);
-        t->slot[j] = (uint32_t)i + 1;
+        t->slot[j] = (uint64_t)t->hash[i] << 32 | (uint32_t)(i + 1);
     }
+}
+
+static uint32_t strtab_find(const struct cfg_strtab *t, const char *s, size_t len, uint32_t h)
+{
+    uint64_t hh = (uint64_t)h << 32;
+    for (size_t j = h & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
+        uint64_t v = t->slot[j];
+        if ((v & 0xFFFFFFFF00000000ull) != hh)
+            continue;
+        uint32_t id = (uint32_t)v - 1;
+        if (t->len[id] == len && memcmp(t->s[id], s, len) == 0)
+            return id;
+    }
+    return CFG_NONE;
 }
 
 uint32_t cfg_str_find(const struct cfg_strtab *t, const char *s, size_t len)
 {
     if (!t->nslot)
         return CFG_NONE;
-    uint32_t h = hash_bytes(s, len);
-    for (size_t j = h & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
-        uint32_t id = t->slot[j] - 1;
-        if (t->hash[id] == h && t->len[id] == len && memcmp(t->s[id], s, len) == 0)
-            return id;
-    }
-    return CFG_NONE;
+    return strtab_find(t, s, len, hash_bytes(s, len));
 }
 
 uint32_t cfg_str_intern(struct cfg_strtab *t, const char *s, size_t len)
 {
-    uint32_t id = cfg_str_find(t, s, len);
-    if (id != CFG_NONE)
-        return id;
+    uint32_t h = hash_bytes(s, len);
+    if (t->nslot) {
+        uint32_t id = strtab_find(t, s, len, h);
+        if (id != CFG_NONE)
+            return id;
+    }
     if (t->n == t->alloc) {
         t->alloc = t->alloc ? t->alloc * 2 : 256;
         t->s = xrealloc(t->s, t->alloc * sizeof(*t->s));
         t->len = xrealloc(t->len, t->alloc * sizeof(*t->len));
         t->hash = xrealloc(t->hash, t->alloc * sizeof(*t->hash));
     }
-    id = (uint32_t)t->n++;
+    uint32_t id = (uint32_t)t->n++;
     t->s[id] = cfg_arena_strndup(&t->arena, s, len);
     t->len[id] = (uint32_t)len;
-    t->hash[id] = hash_bytes(s, len);
+    t->hash[id] = h;
     if (t->n * 2 > t->nslot)
         strtab_reindex(t);
     else {
-        size_t j = t->hash[id] & (t->nslot - 1);
+        size_t j = h & (t->nslot - 1);
         while (t->slot[j])
             j = (j + 1) & (t->nslot - 1);
-        t->slot[j] = id + 1;
+        t->slot[j] = (uint64_t)h << 32 | (id + 1);
     }
     return id;
 }

@@ -13,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------ reader */
-
-
-
 
 static bool is_linebreak(uint32_t c)
 {
@@ -25,22 +26,33 @@ static bool is_linebreak(uint32_t c)
            c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
-/* Strip trailing whitespace (code points), expand tabs, count indentation. */
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num,
-                     bool ascii);
-
 /*
- * Split TEXT into physical lines as Python's str.splitlines() does.  Every ASCII line
- * break is a control character, so printable ASCII (nearly every byte of a config)
- * takes one comparison; only non-ASCII bytes are decoded, and a line seen to be pure
- * ASCII gets add_line's fast path.
+ * The next physical line of RD as Python's str.splitlines() cuts it: [*start, *end),
+ * ASCII or not.  Every ASCII line break is a control character, so printable ASCII
+ * (nearly every byte of a config) takes one comparison, 8 bytes at a time; only
+ * non-ASCII bytes are decoded (cfg_reader_new validated them).  False at the end.
  */
-static void reader_split(struct parser *P, struct reader *rd, const char *text, size_t len)
+static bool next_physical(struct reader *rd, size_t *start, size_t *end, bool *ascii)
 {
-    size_t start = 0, i = 0;
-    int num = 1;
-    bool ascii = true;
-    while (i < len) {
+    const char *text = rd->text;
+    size_t len = rd->len, i = rd->pos;
+    if (i >= len)
+        return false;
+    *start = i;
+    *ascii = true;
+    for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: as signed bytes, both controls and non-ASCII are < 0x20 */
+        while (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
+            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            if (mask) {
+                i += (size_t)__builtin_ctz(mask);
+                break;
+            }
+            i += 16;
+        }
+#endif
         /* skip 8 printable ASCII bytes at a time: no byte < 0x20, none >= 0x80 */
         while (i + 8 <= len) {
             uint64_t x;
@@ -57,30 +69,74 @@ static void reader_split(struct parser *P, struct reader *rd, const char *text, 
             i++;
             continue;
         }
-        uint32_t cp;
+        uint32_t cp = b;
         size_t n = 1;
-        if (b < 0x80)
-            cp = b;
-        else {
-            ascii = false;
+        if (b >= 0x80) {
+            *ascii = false;
             n = cfg_utf8_decode(text + i, len - i, &cp);
-            if (!n)
-                cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
+            if (!n)         /* cannot happen: cfg_reader_new validated the text */
+                n = 1, cp = 0xFFFD;
         }
         if (is_linebreak(cp)) {
-            add_line(P, rd, text + start, i - start, num, ascii);
+            *end = i;
             i += n;
             if (cp == '\r' && i < len && text[i] == '\n')
                 i++;
-            start = i;
-            num++;
-            ascii = true;
-            continue;
+            rd->pos = i;
+            rd->num++;
+            return true;
         }
         i += n;
     }
-    if (start < len)
-        add_line(P, rd, text + start, len - start, num, ascii);
+    *end = len;
+    rd->pos = len;
+    rd->num++;
+    return true;
+}
+
+/* Invalid UTF-8 is an error of the whole file, found before its first statement: the
+ * line of the first bad byte, counted the way next_physical counts.  Only non-ASCII
+ * bytes are decoded; lines are counted only for the message. */
+static void reader_validate(struct parser *P, struct reader *rd)
+{
+    const char *text = rd->text;
+    size_t len = rd->len, i = 0, bad;
+    for (;;) {
+#ifdef __SSE2__
+        for (; i + 16 <= len; i += 16)
+            if (_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(text + i))))
+                break;
+#endif
+        for (; i + 8 <= len; i += 8) {
+            uint64_t x;
+            memcpy(&x, text + i, 8);
+            if (x & 0x8080808080808080ull)
+                break;
+        }
+        while (i < len && !((unsigned char)text[i] & 0x80))
+            i++;
+        if (i >= len)
+            return;
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
+        if (!n) {
+            bad = i;
+            break;
+        }
+        i += n;
+    }
+    int num = 1;
+    for (i = 0; i < bad;) {
+        uint32_t cp;
+        size_t n = cfg_utf8_decode(text + i, len - i, &cp);
+        i += n;
+        if (is_linebreak(cp)) {
+            if (cp == '\r' && i < len && text[i] == '\n')
+                i++;
+            num++;
+        }
+    }
+    cfg_perr(P, rd->filename, num, "invalid UTF-8 text");
 }
 
 /* ------------------------------------------------------------------ tokens */
@@ -129,22 +185,20 @@ static bool ascii_isspace(unsigned char c)
     return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
 }
 
-static void store_line(struct parser *P, struct reader *rd, const char *s, size_t len,
-                       int indent, int num)
+/* Is the stripped line blank or a comment (SYNTAX 2)? */
+static bool skipped_line(const char *s, size_t len)
 {
-    if (!len || s[0] == '#' || (len >= 2 && s[0] == '/' && s[1] == '/'))
-        return;
-    if (rd->n % 256 == 0)
-        rd->lines = xrealloc(rd->lines, (rd->n + 256) * sizeof(*rd->lines));
-    struct line *l = &rd->lines[rd->n++];
-    l->s = cfg_arena_strndup(&P->lines, s, len);
-    l->len = len;
-    l->indent = indent;
-    l->num = num;
+    return !len || s[0] == '#' || (len >= 2 && s[0] == '/' && s[1] == '/');
 }
 
-static void add_line(struct parser *P, struct reader *rd, const char *s, size_t len, int num,
-                     bool ascii)
+/*
+ * Strip trailing whitespace (code points), expand tabs, count indentation: the line
+ * [S, S + LEN) of the reader's text becomes *OUT.  Returns false for a blank or comment
+ * line.  An ASCII line without a tab after its indentation (nearly all) stays in place,
+ * NUL-terminated where its stripped text ends; the others are rebuilt in the cfg arena.
+ */
+static bool make_line(struct parser *P, const char *s, size_t len, int num, bool ascii,
+                      struct line *out)
 {
     size_t end = len;
     if (ascii) {
@@ -166,9 +220,14 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
             col += s[i] == '\t' ? 8 - (col % 8) : 1;
             i++;
         }
+        if (skipped_line(s + i, end - i))
+            return false;
         if (!memchr(s + i, '\t', end - i)) {
-            store_line(P, rd, s + i, end - i, (int)col, num);
-            return;
+            out->s = s + i;
+            out->len = end - i;
+            out->indent = (int)col;
+            out->num = num;
+            return true;
         }
     }
     /* rstrip */
@@ -210,12 +269,20 @@ static void add_line(struct parser *P, struct reader *rd, const char *s, size_t 
         }
         i += n;
     }
-    store_line(P, rd, sb.buf, sb.len, indent, num);
+    bool keep = !skipped_line(sb.buf, sb.len);
+    if (keep) {
+        /* tokens point into it until the parse ends */
+        out->s = cfg_arena_strndup(&P->lines, sb.buf, sb.len);
+        out->len = sb.len;
+        out->indent = indent;
+        out->num = num;
+    }
     strbuf_release(&sb);
+    return keep;
 }
 
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                                 const char *text, size_t len)
+                              const char *text, size_t len, void *map, size_t maplen)
 {
     struct reader *rd = xcalloc(1, sizeof(*rd));
     if (P->nreaders == P->areaders) {
@@ -225,40 +292,84 @@ struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_fi
     P->readers[P->nreaders++] = rd;
     rd->filename = cfg_arena_strndup(&P->c->arena, filename, strlen(filename));
     rd->is_file = is_file;
-    reader_split(P, rd, text, len);
+    rd->text = text;
+    rd->len = len;
+    rd->map = map;
+    rd->maplen = maplen;
+    reader_validate(P, rd);
+    if (map && len >= (2u << 20))     /* the check read every page */
+        madvise(map, maplen, MADV_DONTNEED);
     return rd;
 }
 
+/*
+ * Give back the mapped pages before the line at START, a megabyte at a time: a big file
+ * then costs little resident memory.  Earlier lines may still be read (tokens of an item
+ * line, error messages): the mapping stays, and their pages fault in again.
+ */
+static void reader_drop(struct reader *rd, size_t start)
+{
+    const size_t step = 1 << 20;
+    if (!rd->map || start - rd->dropped < 2 * step)
+        return;
+    size_t to = (start - step) & ~(step - 1);
+    madvise((char *)rd->map + rd->dropped, to - rd->dropped, MADV_DONTNEED);
+    rd->dropped = to;
+}
+
 /* Next line of the current block (indent > prev_indent), or NULL. */
-static const struct line *reader_next(struct reader *rd, int prev_indent, int *indent)
+static const struct line *reader_next(struct parser *P, struct reader *rd, int prev_indent,
+                                      int *indent)
 {
     if (rd->has_stored) {
         rd->has_stored = false;
         return &rd->stored;
     }
-    if (rd->idx >= rd->n) {
-        *indent = -1;
+    while (!rd->has_peek) {
+        size_t start, end;
+        bool ascii;
+        if (!next_physical(rd, &start, &end, &ascii)) {
+            *indent = -1;
+            return NULL;
+        }
+        rd->has_peek = make_line(P, rd->text + start, end - start, rd->num, ascii, &rd->peek);
+        if (rd->has_peek && rd->peek.len > UINT32_MAX)     /* tokens hold 32-bit lengths */
+            cfg_perr(P, rd->filename, rd->peek.num, "line longer than 4 GiB");
+        reader_drop(rd, start);
+    }
+    if (rd->peek.indent <= prev_indent) {
+        *indent = rd->peek.indent;
         return NULL;
     }
-    const struct line *l = &rd->lines[rd->idx];
-    if (l->indent <= prev_indent) {
-        *indent = l->indent;
-        return NULL;
-    }
-    rd->idx++;
-    return l;
+    rd->has_peek = false;
+    return &rd->peek;       /* read at once by the caller, before the next line */
 }
 
 /* ------------------------------------------------------------------ lexer */
 
+/*
+ * Queued tokens are written and read as two 8-byte words: a 16-byte load of a token
+ * written field by field cannot be forwarded from the stores and stalls (this is the
+ * hottest spot of the parse).
+ */
 static void lx_push(struct lexer *lx, int t, const char *s, size_t len)
 {
-    struct tok *k = &lx->q[(lx->qh + lx->qn) % QMAX];
-    k->t = t;
-    k->s = s;
-    k->len = len;
-    k->indent = 0;
+    uint64_t *w = lx->qw[(lx->qh + lx->qn) % QMAX];
+    w[0] = (uint64_t)(uintptr_t)s;
+    w[1] = (uint32_t)len | (uint64_t)(uint32_t)t << 32;
     lx->qn++;
+}
+
+static struct tok lx_pop(struct lexer *lx)
+{
+    const uint64_t *w = lx->qw[lx->qh];
+    struct tok k;
+    k.s = (const char *)(uintptr_t)w[0];
+    k.len = (uint32_t)w[1];
+    k.t = (int32_t)(w[1] >> 32);
+    lx->qh = (lx->qh + 1) % QMAX;
+    lx->qn--;
+    return k;
 }
 
 static bool starts(const char *s, size_t len, const char *kw)
@@ -312,7 +423,7 @@ static void lx_start_line(struct lexer *lx)
     size_t len = lx->len, pos = 0;
     lx->started = true;
     lx->done = false;
-    strbuf_reset(&lx->chars);
+    lx->clen = 0;
     lx->noper = 0;
     switch (l[0]) {
     case 'v':
@@ -369,9 +480,14 @@ static void lx_start_line(struct lexer *lx)
     lx->pos = pos;
     lx->after = pos;
     if (lx->fast && pos == 0) {
-        const char *colon = memchr(l, ':', len);
-        long cind = colon ? (long)(colon - l) : -1;
-        for (size_t i = 0; i < len; i++) {
+        /* Every operator ends with '=' and holds no other '=': the first operator
+         * starts at most 2 bytes before the first '='.  The first ':' only matters if
+         * it comes before the operator's end. */
+        const char *eq = memchr(l, '=', len);
+        if (!eq)
+            return;
+        size_t from = (size_t)(eq - l) >= 2 ? (size_t)(eq - l) - 2 : 0;
+        for (size_t i = from; i < len; i++) {
             size_t ol = 0;
             int t = -1;
             char ch = l[i];
@@ -388,7 +504,7 @@ static void lx_start_line(struct lexer *lx)
             }
             if (t < 0)
                 continue;
-            if (cind < 0 || cind > (long)(i + ol)) {
+            if (!memchr(l, ':', i + ol + 1 <= len ? i + ol + 1 : len)) {
                 size_t vs = skip_space(l, len, i + ol);
                 lx_push(lx, T_IDENT, l, cfg_rstrip_len(l, i));
                 lx_push(lx, t, NULL, 0);
@@ -406,13 +522,42 @@ static bool is_ident_cp(uint32_t cp)
     return cp == '_' || cp == '-' || cfg_unicode_isalnum(cp);
 }
 
+/* The identifier being read is always a contiguous run of the line (every other
+ * character flushes it first), and the line outlives the parse: the token points
+ * into it. */
+static void chars_add(struct lexer *lx, size_t at, size_t n)
+{
+    if (!lx->clen)
+        lx->cstart = at;
+    lx->clen += n;
+}
+
 static void flush_chars(struct lexer *lx)
 {
-    if (lx->chars.len) {
-        lx_push(lx, T_IDENT, cfg_arena_strndup(lx->scratch, lx->chars.buf, lx->chars.len),
-                lx->chars.len);
-        strbuf_reset(&lx->chars);
+    if (lx->clen) {
+        lx_push(lx, T_IDENT, lx->line + lx->cstart, lx->clen);
+        lx->clen = 0;
     }
+}
+
+/* ASCII identifier characters: [A-Za-z0-9_-] (a table: one load per byte) */
+static const bool ident_tab[256] = {
+    ['-'] = 1, ['_'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+static bool ascii_ident(unsigned char c)
+{
+    return ident_tab[c];
 }
 
 /* Char-wise lexing until at least one token is queued (reference Lexer.match). */
@@ -427,17 +572,25 @@ static void lx_chars(struct parser *P, struct lexer *lx)
             lx->done = true;
             return;
         }
+        if (ascii_ident((unsigned char)l[lx->pos])) {
+            size_t p = lx->pos + 1;
+            while (p < len && ascii_ident((unsigned char)l[p]))
+                p++;
+            chars_add(lx, lx->pos, p - lx->pos);
+            lx->pos = p;
+            continue;
+        }
         uint32_t cp;
         size_t n = cfg_utf8_decode(l + lx->pos, len - lx->pos, &cp);
         if (!n)
             n = 1, cp = 0xFFFD;
         if (is_ident_cp(cp)) {
-            strbuf_add(&lx->chars, l + lx->pos, n);
+            chars_add(lx, lx->pos, n);
             lx->pos += n;
             continue;
         }
         if (cp == '+' || cp == '<' || cp == '?' || cp == '~') {
-            if (lx->chars.len) {
+            if (lx->clen) {
                 flush_chars(lx);
                 lx->noper = 0;
             }
@@ -471,7 +624,7 @@ static void lx_chars(struct parser *P, struct lexer *lx)
         lx->pos += n;
         if (is_ident_cp(cp)) {
             /* chars was flushed above; a string's text may remain (reference quirk) */
-            strbuf_add(&lx->chars, l + at, n);
+            chars_add(lx, at, n);
             continue;
         }
         switch (cp) {
@@ -486,14 +639,12 @@ static void lx_chars(struct parser *P, struct lexer *lx)
         }
         case '-': case '.': case ':': case '@': case ',': case '[': case ']': case '(':
         case ')': case '!': {
-            static const struct { char c; int t; } map[] = {
-                { '-', T_VARIANT }, { '.', T_DOT }, { ':', T_COLON }, { '@', T_DEFAULT },
-                { ',', T_COMMA }, { '[', T_LBRACK }, { ']', T_RBRACK }, { '(', T_LPAREN },
-                { ')', T_RPAREN }, { '!', T_NOTCOND },
+            static const int8_t punct[128] = {
+                ['-'] = T_VARIANT, ['.'] = T_DOT, [':'] = T_COLON, ['@'] = T_DEFAULT,
+                [','] = T_COMMA, ['['] = T_LBRACK, [']'] = T_RBRACK, ['('] = T_LPAREN,
+                [')'] = T_RPAREN, ['!'] = T_NOTCOND,
             };
-            for (size_t k = 0; k < ARRAY_SIZE(map); k++)
-                if (map[k].c == (char)cp)
-                    lx_push(lx, map[k].t, NULL, 0);
+            lx_push(lx, punct[cp], NULL, 0);
             lx->after = lx->pos;
             return;
         }
@@ -503,7 +654,7 @@ static void lx_chars(struct parser *P, struct lexer *lx)
                 cfg_lerr(P, lx, "unterminated string: expected a closing '\"'");
             /* SYNTAX.md 5: a quoted atom value is one token (the reference also
              * re-emits its text as an identifier, which only breaks such filters) */
-            strbuf_reset(&lx->chars);
+            lx->clen = 0;
             lx_push(lx, T_STRING, l + lx->pos, (size_t)(q - (l + lx->pos)));
             lx->pos = (size_t)(q - l) + 1;
             break;
@@ -536,44 +687,53 @@ struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd)
     }
     P->lexers[P->nlexers++] = lx;
     lx->rd = rd;
-    lx->scratch = &P->scratch;
     lx->filename = rd->filename;
-    strbuf_init(&lx->chars, 64);
     return lx;
 }
 
-struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
+/* The INDENT or ENDBLOCK token that opens a line (out of line: cfg_lx_next stays small,
+ * most of its calls just pop a queued token). */
+static __attribute__((noinline)) struct tok lx_next_line(struct parser *P, struct lexer *lx)
 {
-    struct tok k;
-    if (!lx->in_line) {
-        int indent = -1;
-        const struct line *l = reader_next(lx->rd, lx->prev_indent, &indent);
-        memset(&k, 0, sizeof(k));
-        if (!l) {
-            k.t = T_ENDBLOCK;
-            k.indent = indent;
-            return k;
-        }
-        lx->line = l->s;
-        lx->len = l->len;
-        lx->linenum = l->num;
-        lx->in_line = true;
-        lx->started = false;
-        lx->qh = lx->qn = 0;
-        k.t = T_INDENT;
-        k.indent = l->indent;
-        return k;
-    }
+    int indent = -1;
+    const struct line *l = reader_next(P, lx->rd, lx->prev_indent, &indent);
+    /* compound literals: built in registers (a token written to memory in parts and
+     * read back whole stalls store forwarding) */
+    if (!l)
+        return (struct tok){ .indent = indent, .t = T_ENDBLOCK };
+    lx->line = l->s;
+    lx->len = l->len;
+    lx->linenum = l->num;
+    lx->in_line = true;
+    lx->started = false;
+    lx->qh = lx->qn = 0;
+    return (struct tok){ .indent = l->indent, .t = T_INDENT };
+}
+
+/* Queue the next tokens of the line (a queued token implies the line was started). */
+static __attribute__((noinline)) void lx_fill(struct parser *P, struct lexer *lx)
+{
     if (!lx->started)
         lx_start_line(lx);
     if (!lx->qn && !lx->done)
         lx_chars(P, lx);
-    k = lx->q[lx->qh];
-    lx->qh = (lx->qh + 1) % QMAX;
-    lx->qn--;
+}
+
+struct tok cfg_lx_next(struct parser *P, struct lexer *lx)
+{
+    if (!lx->in_line)
+        return lx_next_line(P, lx);
+    if (!lx->qn)
+        lx_fill(P, lx);
+    struct tok k = lx_pop(lx);
     if (k.t == T_ENDL)
         lx->in_line = false;
     return k;
+}
+
+int cfg_lx_peek(const struct lexer *lx)
+{
+    return lx->in_line && lx->qn ? (int)(lx->qw[lx->qh][1] >> 32) : -1;
 }
 
 /* The rest of the line after the last keyword / ':' token, left-stripped. */

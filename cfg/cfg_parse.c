@@ -13,10 +13,12 @@
 #include "lib/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,7 +56,7 @@ static void add_item(struct target *t, struct cfg_item it)
             t->node->has_join = true;
     }
     if (*n == *a) {
-        *a = *a ? *a * 2 : 4;
+        *a = *a ? *a * 2 : 2;
         *v = xrealloc(*v, *a * sizeof(**v));
     }
     (*v)[(*n)++] = it;
@@ -63,7 +65,7 @@ static void add_item(struct target *t, struct cfg_item it)
 static void add_child(struct cfg_node *n, struct cfg_node *ch, bool front)
 {
     if (n->nchildren == n->achildren) {
-        n->achildren = n->achildren ? n->achildren * 2 : 4;
+        n->achildren = n->achildren ? n->achildren * 2 : 1;
         n->children = xrealloc(n->children, n->achildren * sizeof(*n->children));
     }
     if (front) {
@@ -74,26 +76,24 @@ static void add_child(struct cfg_node *n, struct cfg_node *ch, bool front)
     n->nchildren++;
 }
 
-static void body_add(struct body *b, struct cfg_node *n)
+/* Grows in arena A (the parse's temporaries): nothing to free one by one. */
+static void *grow(struct cfg_arena *A, void *old, size_t oldn, size_t newn, size_t sz);
+
+static void body_add(struct parser *P, struct body *b, struct cfg_node *n)
 {
     if (!b)
         return;
     if (b->n == b->alloc) {
-        b->alloc = b->alloc ? b->alloc * 2 : 4;
-        b->nodes = xrealloc(b->nodes, b->alloc * sizeof(*b->nodes));
+        size_t na = b->alloc ? b->alloc * 2 : 4;
+        b->nodes = grow(&P->tmp, b->nodes, b->n, na, sizeof(*b->nodes));
+        b->alloc = na;
     }
     b->nodes[b->n++] = n;
 }
 
 static struct body *body_new(struct parser *P)
 {
-    struct body *b = xcalloc(1, sizeof(*b));
-    if (P->nbodies == P->abodies) {
-        P->abodies = P->abodies ? P->abodies * 2 : 16;
-        P->bodies = xrealloc(P->bodies, P->abodies * sizeof(*P->bodies));
-    }
-    P->bodies[P->nbodies++] = b;
-    return b;
+    return cfg_arena_alloc(&P->tmp, sizeof(struct body));
 }
 
 /* The only/no filters and conditions written directly in a body: every case below the
@@ -118,11 +118,6 @@ static void body_hoist(struct parser *P, struct body *b, struct cfg_node *target
                 h[k++] = b->nodes[i]->content[j];
     target->hoist = h;
     target->nhoist = (uint32_t)k;
-}
-
-static char *tokdup(struct parser *P, struct tok k)
-{
-    return cfg_arena_strndup(&P->c->arena, k.s ? k.s : "", k.len);
 }
 
 /* Text of a token as the reference's str(token) gives it (for keys and metas). */
@@ -154,10 +149,10 @@ struct tokv {
     struct cfg_arena *A;
 };
 
-/* Grows in the scratch arena: nothing to free, nothing leaked by a longjmp. */
+/* Grows in an arena: nothing to free, nothing leaked by a longjmp. */
 static void *grow(struct cfg_arena *A, void *old, size_t oldn, size_t newn, size_t sz)
 {
-    void *p = cfg_arena_alloc(A, newn * sz);
+    void *p = cfg_arena_alloc_raw(A, newn * sz);
     if (oldn)
         memcpy(p, old, oldn * sz);
     return p;
@@ -436,6 +431,7 @@ struct blk {
     int var_indent;
     const char *var_name;        /* NULL or "" = unnamed */
     size_t var_name_len;
+    uint32_t var_sid, var_key;   /* its string and key ids, interned at the first item */
     struct meta_default meta;    /* [default=...] metas not matched yet */
     bool meta_has_default;
     int vline;
@@ -468,6 +464,8 @@ static void add_op(struct target *t, struct cfg_op *op)
  * _max/_min/_fixed (SYNTAX 9.2), so only these prefixes can reach the names. */
 static bool renames_case(const char *key, size_t len)
 {
+    if (!len || (key[0] != 'n' && key[0] != 's'))
+        return false;
     static const char *const prefixes[] = {
         "name_max", "name_min", "name_fixed", "shortname_max", "shortname_min",
         "shortname_fixed",
@@ -485,14 +483,16 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
 {
     struct cfg *c = P->c;
     int opt = id->v[id->n - 1].t;
-    struct strbuf *key = &P->kb;
-    strbuf_reset(key);
-    if (id->n == 1)
-        strbuf_add(key, first.s, first.len);
-    else {
+    const char *kt = first.s;        /* the key: one identifier, or built in P->kb */
+    size_t kl = first.len;
+    if (id->n > 1) {
+        struct strbuf *key = &P->kb;
+        strbuf_reset(key);
         tok_text(key, first);
         for (size_t i = 0; i + 1 < id->n; i++)
             tok_text(key, id->v[i]);
+        kt = key->buf;
+        kl = key->len;
     }
     struct tok v = cfg_lx_next(P, lx);
     if (v.t != T_STRING)
@@ -516,10 +516,10 @@ static void parse_assignment(struct parser *P, struct lexer *lx, struct blk *B, 
     op->value = cfg_arena_strndup(&c->arena, val, vlen);
     op->vlen = (uint32_t)vlen;
     op->has_dollar = memchr(val, '$', vlen) != NULL;
-    op->keytext = cfg_arena_strndup(&c->arena, key->buf, key->len);
-    op->keylen = (uint32_t)key->len;
-    op->key = cfg_key_plain(&c->keys, key->buf, key->len);
-    if (renames_case(key->buf, key->len))
+    op->key = cfg_key_plain(&c->keys, kt, kl);
+    op->keytext = c->keys.k[op->key].text;      /* the interned copy */
+    op->keylen = (uint32_t)kl;
+    if (renames_case(kt, kl))
         c->renames = true;
     if (op->kind >= OP_RSET) {
         char eb[300];
@@ -582,6 +582,13 @@ static void parse_condition(struct parser *P, struct lexer *lx, struct blk *B,
 static void parse_ident_line(struct parser *P, struct lexer *lx, struct blk *B, struct tok first,
                              int indent)
 {
+    if (cfg_lx_peek(lx) >= 0 && (M(cfg_lx_peek(lx)) & M_OPS)) {
+        /* the assignment fast path queued KEY OP VALUE: what collect() would gather */
+        struct tok opk = cfg_lx_next(P, lx);
+        struct tokv one = { .v = &opk, .n = 1, .a = 1 };
+        parse_assignment(P, lx, B, first, &one);
+        return;
+    }
     struct tokv id = { .A = &P->scratch };
     collect(P, lx, &id, M_OPS | M(T_COLON) | M(T_ENDL), true);
     struct tok last = id.v[id.n - 1];
@@ -635,43 +642,51 @@ static bool json_escapes(const char *s, size_t n)
 static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *file, int line)
 {
     struct cfg *c = P->c;
-    struct strbuf ln = STRBUF_INIT, sn = STRBUF_INIT;
+    struct strbuf *ln = &P->ln, *sn = &P->sn;
+    strbuf_reset(ln);
+    strbuf_reset(sn);
     for (uint32_t i = 0; i < node3->nname; i++) {
         const struct cfg_label *L = &c->labels[node3->name[i]];
         if (i) {
-            strbuf_addch(&ln, '.');
-            strbuf_addch(&sn, '.');
+            strbuf_addch(ln, '.');
+            strbuf_addch(sn, '.');
         }
         if (L->var != CFG_NONE) {
             /* "(var=val)" without printf: this runs for every variant item */
-            strbuf_addch(&ln, '(');
-            strbuf_add(&ln, c->strs.s[L->var], c->strs.len[L->var]);
-            strbuf_addch(&ln, '=');
-            strbuf_add(&ln, c->strs.s[L->val], c->strs.len[L->val]);
-            strbuf_addch(&ln, ')');
+            strbuf_addch(ln, '(');
+            strbuf_add(ln, c->strs.s[L->var], c->strs.len[L->var]);
+            strbuf_addch(ln, '=');
+            strbuf_add(ln, c->strs.s[L->val], c->strs.len[L->val]);
+            strbuf_addch(ln, ')');
         } else
-            strbuf_addstr(&ln, c->strs.s[L->val]);
-        strbuf_addstr(&sn, c->strs.s[L->val]);
+            strbuf_add(ln, c->strs.s[L->val], c->strs.len[L->val]);
+        strbuf_add(sn, c->strs.s[L->val], c->strs.len[L->val]);
     }
-    const char *bn = base_name(file);
-    uint32_t fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
-    if (json_escapes(bn, strlen(bn)) || json_escapes(ln.buf, ln.len) ||
-        json_escapes(sn.buf, sn.len))
+    if (file != P->map_file) {      /* the items of one file come in a row */
+        const char *bn = base_name(file);
+        P->map_file = file;
+        P->map_fsid = cfg_str_intern(&c->strs, bn, strlen(bn));
+        if (json_escapes(bn, strlen(bn)))
+            c->maps_escape = true;
+    }
+    /* every byte of the short name is in the long one */
+    if (!c->maps_escape && json_escapes(ln->buf, ln->len))
         c->maps_escape = true;
+    struct cfg_op *ops = cfg_arena_alloc(&c->arena, 2 * sizeof(*ops));
     for (int w = 0; w < 2; w++) {
-        struct cfg_op *op = cfg_arena_alloc(&c->arena, sizeof(*op));
-        struct strbuf *s = w ? &sn : &ln;
+        struct cfg_op *op = &ops[w];
+        struct strbuf *s = w ? sn : ln;
         op->kind = (uint8_t)(w ? OP_SFILEMAP : OP_FILEMAP);
         op->key = w ? K_SNAMEMAP : K_NAMEMAP;
-        op->sid = fsid;
-        op->value = cfg_arena_strndup(&c->arena, s->buf, s->len);
+        op->sid = P->map_fsid;
+        /* the short name is the long one when no label has a block name */
+        op->value = w && ops[0].vlen == s->len ? ops[0].value :
+                    cfg_arena_strndup(&c->arena, s->buf, s->len);
         op->vlen = (uint32_t)s->len;
         op->file = file;
         op->line = line;
         add_op(&(struct target){ .node = node3 }, op);
     }
-    strbuf_release(&ln);
-    strbuf_release(&sn);
 }
 
 struct items {              /* one variants block being read */
@@ -728,7 +743,9 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     /* item number (pre-order) and label occurrences: what pruning looks up */
     uint32_t item_no = c->nitems++;
     bool named = B->var_name && B->var_name_len;
-    uint32_t var_sid = named ? cfg_str_intern(&c->strs, B->var_name, B->var_name_len) : CFG_NONE;
+    if (named && B->var_sid == CFG_NONE)
+        B->var_sid = cfg_str_intern(&c->strs, B->var_name, B->var_name_len);
+    uint32_t var_sid = named ? B->var_sid : CFG_NONE;
     uint32_t *labs = cfg_arena_alloc(&c->arena, (nlab + 1) * sizeof(uint32_t));
     for (uint32_t i = 0; i < nlab; i++) {
         labs[i] = cfg_label_id(c, var_sid, vals[i]);
@@ -741,7 +758,9 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     node2->rup = I->prevcur;
     if (named) {
         struct cfg_op *op = op_new(P, lx, OP_SET);
-        op->key = cfg_key_plain(&c->keys, B->var_name, B->var_name_len);
+        if (B->var_key == CFG_NONE)
+            B->var_key = cfg_key_plain(&c->keys, B->var_name, B->var_name_len);
+        op->key = B->var_key;
         op->keytext = c->keys.k[op->key].text;
         op->keylen = (uint32_t)B->var_name_len;
         op->value = dotted_s;
@@ -749,8 +768,11 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
         op->line = item_line;
         add_op(&(struct target){ .node = node2 }, op);
     }
+    /* the body's node list dies with the item: everything after the mark is this
+     * item's (nested items rewind theirs before the enclosing list grows again) */
+    struct cfg_arena_mark body_mark = cfg_arena_mark(&P->tmp);
     struct body *ib = body_new(P);
-    body_add(ib, node2);
+    body_add(P, ib, node2);
     struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 }, indent, ib);
     node3->name = labs;
     node3->nname = nlab;
@@ -772,6 +794,7 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     }
     node3->append_to_shortname = !is_default;
     body_hoist(P, ib, node3);
+    cfg_arena_rewind(&P->tmp, body_mark);
     /* labels reachable below the item: its nested items, then below the block */
     if (node3 != node2) {
         node3->rlo = item_no + 1;
@@ -832,7 +855,7 @@ static void parse_items(struct parser *P, struct lexer *lx, struct blk *B, int i
     I.node4->rhi = c->nitems - 1;
     I.node4->rup = I.prevcur;
     B->t.node = I.node4;
-    body_add(B->body, I.node4);
+    body_add(P, B->body, I.node4);
 }
 
 /* `variants [NAME] [META]...:` (SYNTAX 4.4). */
@@ -848,6 +871,7 @@ static void parse_variants_header(struct parser *P, struct lexer *lx, struct blk
     int vt = tv.v[tv.n - 1].t;
     B->var_name = "";
     B->var_name_len = 0;
+    B->var_sid = B->var_key = CFG_NONE;
     B->meta.n = 0;
     B->meta_has_default = false;
     bool meta_default_bad = false;
@@ -942,9 +966,9 @@ static void parse_del(struct parser *P, struct lexer *lx, struct blk *B)
     struct tok id = cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_IDENT));
     cfg_lx_expect(P, lx, cfg_lx_next_nw(P, lx), M(T_ENDL));
     struct cfg_op *op = op_new(P, lx, OP_DEL);
-    op->keytext = tokdup(P, id);
-    op->keylen = (uint32_t)id.len;
     op->key = cfg_key_plain(&P->c->keys, id.s, id.len);
+    op->keytext = P->c->keys.k[op->key].text;
+    op->keylen = (uint32_t)id.len;
     run_reset(&B->run);
     add_op(&B->t, op);
 }
@@ -968,9 +992,13 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     struct blk B = {
         .t = t, .body = body, .prev_indent = prev_indent, .allowed = block_allowed,
         .suffix = { .kind = 255 }, .run = { .A = &P->keep },
+        .var_sid = CFG_NONE, .var_key = CFG_NONE,
     };
     if (++P->depth > MAX_DEPTH)
         cfg_lerr(P, lx, "blocks nested deeper than %d levels", MAX_DEPTH);
+    /* what this block keeps across statements (its run, its [default=] metas) dies with
+     * it; nested blocks rewind theirs before this one allocates again */
+    struct cfg_arena_mark keep_mark = cfg_arena_mark(&P->keep);
     struct cfg_arena_mark stmt_mark = cfg_arena_mark(&P->scratch);
     lx->fast = true;
     for (;;) {
@@ -999,12 +1027,19 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
     }
     if (B.suffix.kind != 255)
         add_item(&B.t, B.suffix);
+    cfg_arena_rewind(&P->keep, keep_mark);
     P->depth--;
     return B.t.node;
 }
 
-static void read_file(struct parser *P, const char *path, const char *from, int fromline,
-                      char **out, size_t *outlen)
+/*
+ * A reader of the whole file.  The text is mapped read-only, not read: no copy, no
+ * zeroed pages, and the reader gives pages back as it goes (the parse copies what it
+ * keeps).  A file that cannot be mapped (empty, special file systems) is read into the
+ * parse's arena instead.
+ */
+static struct reader *open_file(struct parser *P, const char *path, const char *from,
+                                int fromline)
 {
     struct stat st;
     int serr = stat(path, &st) != 0 ? errno : 0;
@@ -1015,21 +1050,46 @@ static void read_file(struct parser *P, const char *path, const char *from, int 
         cfg_perr(P, path, 0, "cannot read the config: %s",
              serr ? strerror(serr) : "not a regular file");
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (from)
             cfg_perr(P, from, fromline, "include %s: %s", path, strerror(errno));
         cfg_perr(P, path, 0, "cannot open the config: %s", strerror(errno));
     }
-    struct strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
-    *outlen = sb.len;
-    *out = cfg_arena_strndup(&P->text, sb.buf, sb.len);
-    strbuf_release(&sb);
+    size_t cap = (size_t)st.st_size, len = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            close(fd);
+            return cfg_reader_new(P, path, true, m, (size_t)st.st_size, m, (size_t)st.st_size);
+        }
+    }
+    char *buf = cfg_arena_alloc_raw(&P->lines, cap + 1);
+    for (;;) {
+        if (len == cap) {
+            /* the size was wrong (the file grew, or /proc): read on into a bigger buffer */
+            char c1;
+            ssize_t m;
+            while ((m = read(fd, &c1, 1)) < 0 && errno == EINTR)
+                ;
+            if (m <= 0)
+                break;
+            char *nb = cfg_arena_alloc_raw(&P->lines, 2 * cap + 4096);
+            memcpy(nb, buf, len);
+            nb[len++] = c1;
+            buf = nb;
+            cap = 2 * cap + 4095;
+            continue;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)     /* a read error ends the text, as fread's loop did */
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    return cfg_reader_new(P, path, true, buf, len, NULL, 0);
 }
 
 static void parse_include(struct parser *P, struct lexer *lx, struct target *t, int prev_indent,
@@ -1091,18 +1151,17 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
     free(rp);
     if (P->ninc >= MAX_INCLUDE_DEPTH)
         cfg_perr(P, lx->filename, line, "includes nested deeper than %d files", MAX_INCLUDE_DEPTH);
-    char *text;
-    size_t len;
-    struct cfg_arena_mark tm = cfg_arena_mark(&P->text);
-    read_file(P, p, lx->filename, line, &text, &len);
-    struct reader *rd = cfg_reader_new(P, p, true, text, len);
-    cfg_arena_rewind(&P->text, tm);
+    struct reader *rd = open_file(P, p, lx->filename, line);
     struct lexer *sub = cfg_lexer_new(P, rd);
     P->incstack[P->ninc] = p;
     P->incline[P->ninc] = line;
     P->incfrom[P->ninc] = lx->filename;
     P->ninc++;
     t->node = parse_block(P, sub, *t, -1, body);
+    if (rd->map) {      /* nothing points into a finished file: the cfg copied what it keeps */
+        munmap(rd->map, rd->maplen);
+        rd->map = NULL;
+    }
     P->ninc--;
     lx->prev_indent = prev_indent;
     (void)lx;
@@ -1130,17 +1189,15 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     volatile int rc = 0;
     P->c = c;
     strbuf_init(&P->kb, 64);
+    strbuf_init(&P->ln, 256);
+    strbuf_init(&P->sn, 256);
     struct cfg_node *root = node_new(P);
     c->root = root;
     struct body *rb = body_new(P);
-    body_add(rb, root);
+    body_add(P, rb, root);
     if (setjmp(P->jb) == 0) {
         if (file) {
-            char *text;
-            size_t len;
-            read_file(P, file, NULL, 0, &text, &len);
-            struct reader *rd = cfg_reader_new(P, file, true, text, len);
-            cfg_arena_free(&P->text);
+            struct reader *rd = open_file(P, file, NULL, 0);
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->incstack[0] = rd->filename;
             P->incline[0] = 0;
@@ -1149,7 +1206,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
             P->ninc = 0;
         }
         for (size_t i = 0; i < n; i++) {
-            struct reader *rd = cfg_reader_new(P, "<string>", false, stmts[i], strlen(stmts[i]));
+            struct reader *rd = cfg_reader_new(P, "<string>", false, stmts[i],
+                                               strlen(stmts[i]), NULL, 0);
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->depth = 0;
             root = parse_block(P, lx, (struct target){ .node = root }, -1, rb);
@@ -1160,25 +1218,22 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
     } else
         rc = -1;
     for (size_t i = 0; i < P->nreaders; i++) {
-        free(P->readers[i]->lines);
+        if (P->readers[i]->map)
+            munmap(P->readers[i]->map, P->readers[i]->maplen);
         free(P->readers[i]);
     }
-    for (size_t i = 0; i < P->nbodies; i++) {
-        free(P->bodies[i]->nodes);
-        free(P->bodies[i]);
-    }
     for (size_t i = 0; i < P->nlexers; i++) {
-        strbuf_release(&P->lexers[i]->chars);
         free(P->lexers[i]);
     }
     free(P->readers);
-    free(P->bodies);
     free(P->lexers);
     cfg_arena_free(&P->scratch);
     cfg_arena_free(&P->keep);
-    cfg_arena_free(&P->text);
+    cfg_arena_free(&P->tmp);
     cfg_arena_free(&P->lines);
     strbuf_release(&P->kb);
+    strbuf_release(&P->ln);
+    strbuf_release(&P->sn);
     free(P);
     return rc;
 }

@@ -20,11 +20,24 @@ struct line {
     int num;
 };
 
+/*
+ * Lines are split lazily, one ahead of the lexer: no array of lines, and each line is
+ * split while its bytes are in cache.  A file's text is mapped read-only and never
+ * copied (values are copied out of it); pages already read are given back as the
+ * reader moves on (they stay readable: a later access faults them in again), so a big
+ * file adds little to the peak memory.
+ */
 struct reader {
     const char *filename;   /* as the reference names it (errors, _name_map_file) */
     bool is_file;
-    struct line *lines;
-    size_t n, idx;
+    const char *text;
+    size_t len, pos;        /* pos: start of the next physical line */
+    int num;                /* number of the physical line before pos */
+    void *map;              /* the text's mapping (munmap at the end of the parse) */
+    size_t maplen;
+    size_t dropped;         /* text[0, dropped) given back (madvise) */
+    bool has_peek;          /* peek: the next line, read but not consumed */
+    struct line peek;
     bool has_stored;
     struct line stored;
 };
@@ -40,11 +53,15 @@ enum tk {
 #define M_OPS (M(T_SET) | M(T_APPEND) | M(T_PREPEND) | M(T_LAZY) | M(T_RSET) | \
                M(T_RAPPEND) | M(T_RPREPEND))
 
+/* 16 bytes: returned in registers.  An INDENT / ENDBLOCK token has no text, so its
+ * indentation shares the length's place. */
 struct tok {
-    int t;
     const char *s;      /* IDENT, STRING: text (not NUL-terminated) */
-    size_t len;
-    int indent;
+    union {
+        uint32_t len;
+        int32_t indent;
+    };
+    int32_t t;
 };
 
 #define QMAX 8
@@ -61,12 +78,11 @@ struct lexer {
     int linenum;
     size_t pos;         /* char-wise position */
     size_t after;       /* index after the last tokens_map token / keyword */
-    struct strbuf chars;
+    size_t cstart, clen;    /* the identifier being read: line[cstart, cstart + clen) */
     char oper[4];
     size_t noper;       /* may exceed sizeof(oper): then no valid operator */
-    struct tok q[QMAX];
+    uint64_t qw[QMAX][2];   /* queued tokens: text, then length | type << 32 */
     size_t qh, qn;
-    struct cfg_arena *scratch;
 };
 
 /* The nodes of one item body (or of the root): their filters are hoisted to the item. */
@@ -80,9 +96,12 @@ struct parser {
     jmp_buf jb;
     struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
     struct cfg_arena keep;      /* temporaries living across statements of a block */
-    struct cfg_arena text;      /* a file's raw text, until it is split into lines */
-    struct cfg_arena lines;     /* lines: parse time only */
+    struct cfg_arena tmp;       /* temporaries of an item (bodies), rewound per item */
+    struct cfg_arena lines;     /* rebuilt lines, texts that could not be mapped */
     struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
+    struct strbuf ln, sn;       /* an item's long and short names (add_filemaps) */
+    const char *map_file;       /* the file of the last item, and its basename's id */
+    uint32_t map_fsid;
     int depth;
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
     const char *incfrom[MAX_INCLUDE_DEPTH + 1];
@@ -91,8 +110,6 @@ struct parser {
     /* everything allocated with malloc during parsing that the cfg does not own yet */
     struct reader **readers;
     size_t nreaders, areaders;
-    struct body **bodies;
-    size_t nbodies, abodies;
     struct lexer **lexers;
     size_t nlexers, alexers;
 };
@@ -108,14 +125,18 @@ _Noreturn void cfg_lx_unexpected(struct parser *P, struct lexer *lx, uint64_t ma
                                  struct tok k);
 struct tok cfg_lx_expect(struct parser *P, struct lexer *lx, struct tok k, uint64_t mask);
 
-/* Split TEXT into the lines of a new reader (owned by P until the parse ends). */
+/* A reader of TEXT (which lives until the parse ends).  Invalid UTF-8 is reported here,
+ * before any statement of the file is parsed.  The reader is owned by P until the parse
+ * ends; MAP (MAPLEN bytes), if not NULL, is unmapped then. */
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                              const char *text, size_t len);
+                              const char *text, size_t len, void *map, size_t maplen);
 struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd);
 /* Next token: INDENT / ENDBLOCK at a line boundary (lx->prev_indent decides), then
  * the line's tokens up to ENDL. */
 struct tok cfg_lx_next(struct parser *P, struct lexer *lx);
 struct tok cfg_lx_next_nw(struct parser *P, struct lexer *lx);   /* skipping blanks */
+/* The type of the next token if it is already queued (no lexing), else -1. */
+int cfg_lx_peek(const struct lexer *lx);
 /* The rest of the line after the last ':' or keyword, left-stripped, as one STRING. */
 struct tok cfg_lx_rest(struct parser *P, struct lexer *lx);
 size_t cfg_rstrip_len(const char *s, size_t len);
