@@ -1056,14 +1056,11 @@ static struct reader *open_file(struct parser *P, const char *path, const char *
             cfg_perr(P, from, fromline, "include %s: %s", path, strerror(errno));
         cfg_perr(P, path, 0, "cannot open the config: %s", strerror(errno));
     }
+    /* Read, not mapped: a mapped file that shrinks while it is parsed (an editor saving
+     * it) would kill vtrun with SIGBUS. */
     size_t cap = (size_t)st.st_size, len = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            close(fd);
-            return cfg_reader_new(P, path, true, m, (size_t)st.st_size, m, (size_t)st.st_size);
-        }
-    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        cap = (size_t)st.st_size;
     char *buf = cfg_arena_alloc_raw(&P->lines, cap + 1);
     for (;;) {
         if (len == cap) {
