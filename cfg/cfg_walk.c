@@ -532,13 +532,29 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
     f->leaf_done = false;
     f->vis = NULL;
     f->nvis = 0;
+    /* the filters see labels only: the texts are built once the node is in */
+    if (n->nname) {
+        w->lab = grow(w->lab, &w->alab, w->nlab + n->nname, sizeof(*w->lab));
+        for (uint32_t i = 0; i < n->nname; i++) {
+            uint32_t l = n->name[i];
+            w->lab[w->nlab++] = l;
+            w->cnt_val[c->labels[l].val]++;
+            w->cnt_lab[l]++;
+        }
+    }
+    for (uint32_t i = 0; i < n->nhoist; i++)
+        af_add(w, &n->hoist[i]);
+    if ((n->nname || n->nhoist) && !cfg_debug_noprune && !filters_ok(w, n)) {
+        pop(w);
+        return 0;
+    }
     if (n->dep) {
         /* "<labels above>.<chain>" for every chain of the dependency filter */
         for (uint32_t t = 0; t < n->dep->nterms; t++)
             for (uint32_t k = 0; k < n->dep->terms[t].nchains; k++) {
                 const struct cfg_chain *ch = &n->dep->terms[t].chains[k];
                 size_t st = w->depbuf.len;
-                for (size_t i = 0; i < w->nlab; i++) {
+                for (size_t i = 0; i < f->nlab; i++) {
                     if (w->depbuf.len > st)
                         strbuf_addch(&w->depbuf, '.');
                     label_text(c, w->lab[i], &w->depbuf);
@@ -557,15 +573,10 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
             }
     }
     if (n->nname) {
-        w->lab = grow(w->lab, &w->alab, w->nlab + n->nname, sizeof(*w->lab));
         for (uint32_t i = 0; i < n->nname; i++) {
-            uint32_t l = n->name[i];
-            if (w->nlab)
+            if (f->nlab + i)
                 strbuf_addch(&w->name, '.');
-            label_text(c, l, &w->name);
-            w->lab[w->nlab++] = l;
-            w->cnt_val[c->labels[l].val]++;
-            w->cnt_lab[l]++;
+            label_text(c, n->name[i], &w->name);
         }
         if (n->append_to_shortname) {
             w->sn = grow(w->sn, &w->asn, w->nsn + n->nname, sizeof(*w->sn));
@@ -577,12 +588,6 @@ static int push(struct cfg_walker *w, const struct cfg_node *n)
                 w->sn[w->nsn++] = n->name[i];
             }
         }
-    }
-    for (uint32_t i = 0; i < n->nhoist; i++)
-        af_add(w, &n->hoist[i]);
-    if ((n->nname || n->nhoist) && !cfg_debug_noprune && !filters_ok(w, n)) {
-        pop(w);
-        return 0;
     }
     if (n->has_join && !(w->nfr - 1 == w->base && w->base_join_done))
         return join_start(w, w->nfr - 1);
