@@ -384,10 +384,12 @@ static inline char *put(char *p, const char *s, size_t n)
         memcpy(&b, s + n - 4, 4);
         memcpy(p, &a, 4);
         memcpy(p + n - 4, &b, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            p[i] = s[i];
-    } else
+    } else if (n > 0 && n < 4) {
+        /* 1 to 3 bytes without a loop: first, middle and last (some the same) */
+        p[0] = s[0];
+        p[n >> 1] = s[n >> 1];
+        p[n - 1] = s[n - 1];
+    } else if (n >= 4)
         memcpy(p, s, n);
     return p + n;
 }
@@ -492,17 +494,25 @@ static bool dump_plain(const struct cfg_case *k, struct strbuf *out)
         it->nokeys = 0;
         return false;
     }
-    size_t reserve = 1;
-    for (size_t j = 0; j < it->norder; j++) {
-        const struct cfg_ent *e = &d->e[it->order[j].i];
-        reserve += it->order[j].kl + 2 + (e->type == V_STR ? e->len : 0);
-    }
-    strbuf_grow(out, reserve);
-    char *p = out->buf + out->len;
+    /* room is checked per line (one pass over the lines, not two) */
+    char *p = out->buf + out->len, *end = out->buf + out->alloc;
     for (size_t j = 0; j < it->norder; j++) {
         const struct oline *o = &it->order[j];
         struct cfg_flat f = { o->k, o->kl, &d->e[o->i] };
-        p = dump_line(p, out, d, &f, reserve);
+        size_t need = o->kl + 3 + (f.v->type == V_STR ? f.v->len : 0);
+        if ((size_t)(end - p) < need) {
+            strbuf_setlen(out, (size_t)(p - out->buf));
+            strbuf_grow(out, need + (out->len >> 1));
+            p = out->buf + out->len;
+            end = out->buf + out->alloc;
+        }
+        p = dump_line(p, out, d, &f, need);
+        end = out->buf + out->alloc;
+    }
+    if (end - p < 2) {      /* the block's blank line and the strbuf's NUL */
+        strbuf_setlen(out, (size_t)(p - out->buf));
+        strbuf_grow(out, 2);
+        p = out->buf + out->len;
     }
     *p++ = '\n';
     strbuf_setlen(out, (size_t)(p - out->buf));
