@@ -676,22 +676,39 @@ static int subst(struct cfg_dict *d, const struct cfg_op *op, const char **out, 
 
 /* ---- operations ---- */
 
+/* The match cache of a regex op (0 unknown, 1 no, 2 yes per key id).  Two threads
+ * may evaluate cases at once (cfg_emit.c): they fill the same entry with the same
+ * value, and relaxed atomic bytes make that well defined.  cfg_dict_prepare() sized
+ * the cache beforehand; only a single evaluating thread grows it here. */
+static void mcache_grow(struct cfg_op *mop, size_t key)
+{
+    size_t nn = mop->nmcache ? mop->nmcache : 256;
+    while (nn <= key)
+        nn *= 2;
+    mop->mcache = xrealloc(mop->mcache, nn);
+    memset(mop->mcache + mop->nmcache, 0, nn - mop->nmcache);
+    mop->nmcache = (uint32_t)nn;
+}
+
+void cfg_dict_prepare(struct cfg *c)
+{
+    for (size_t i = 0; i < c->nops; i++)
+        if (c->ops[i]->nmcache <= c->keys.n)
+            mcache_grow(c->ops[i], c->keys.n);
+}
+
 static bool key_matches(struct cfg_dict *d, const struct cfg_op *op, uint32_t key)
 {
     struct cfg_op *mop = (struct cfg_op *)op;   /* the match cache is logically const */
-    if (key >= mop->nmcache) {
-        size_t nn = mop->nmcache ? mop->nmcache : 256;
-        while (nn <= key)
-            nn *= 2;
-        mop->mcache = xrealloc(mop->mcache, nn);
-        memset(mop->mcache + mop->nmcache, 0, nn - mop->nmcache);
-        mop->nmcache = nn;
-    }
-    if (!mop->mcache[key]) {
+    if (key >= mop->nmcache)
+        mcache_grow(mop, key);
+    uint8_t m = __atomic_load_n(&mop->mcache[key], __ATOMIC_RELAXED);
+    if (!m) {
         const struct cfg_key *k = &d->c->keys.k[key];
-        mop->mcache[key] = cfg_regex_match(op->re, k->text, k->len) ? 2 : 1;
+        m = cfg_regex_match(op->re, k->text, k->len) ? 2 : 1;
+        __atomic_store_n(&mop->mcache[key], m, __ATOMIC_RELAXED);
     }
-    return mop->mcache[key] == 2;
+    return m == 2;
 }
 
 static int regex_apply(struct cfg_dict *d, const struct cfg_op *op, struct cfg_ent *e,

@@ -79,6 +79,9 @@ void cfg_dict_dep_add(struct cfg_dict *d, const char *s, size_t len);
 
 /* Apply one operation; -1 on error (err_set with FILE:LINE). */
 int cfg_dict_apply(struct cfg_dict *d, const struct cfg_op *op);
+/* Size every regex operation's match cache for all of C's keys, so that two threads
+ * evaluating cases only fill it (cfg_emit.c). */
+void cfg_dict_prepare(struct cfg *c);
 /* _max / _min / _fixed; -1 on error. */
 int cfg_dict_postfix(struct cfg_dict *d);
 /* d = d updated by o (join merge), name and shortname given. */

@@ -220,11 +220,14 @@ uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
 /* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
  * not change; differential tests compare both). */
 extern int cfg_debug_noprune;
-/* Tests: what the last cfg_emit() did. */
+/* Tests: what the last cfg_emit() did, and how far the evaluation may lag before the
+ * walk helps (0: the default, 64 records; -1: the walk evaluates every case). */
 struct cfg_emit_stats {
     int threads;            /* 2: the walk/evaluation pipeline, 1: one walker */
+    unsigned long helped;   /* records the walk evaluated itself */
 };
 extern struct cfg_emit_stats cfg_emit_last;
+extern int cfg_debug_help_lag;
 
 /* filters */
 bool cfg_filter_match(const struct cfg *c, const struct cfg_filter *f,

@@ -774,6 +774,31 @@ int cfg_eval_apply(struct cfg_eval *ev, const struct cfg_leaf *l, struct cfg_dic
     return 0;
 }
 
+static bool has_suffix(const struct cfg_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (it[i].kind == CI_OP && it[i].u.op->kind == OP_SUFFIX)
+            return true;
+    return false;
+}
+
+bool cfg_eval_shareable(struct cfg *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++)
+        if (has_suffix(c->nodes[i]->content, c->nodes[i]->ncontent))
+            return false;
+    for (size_t i = 0; i < c->nconds; i++)
+        if (has_suffix(c->conds[i]->content, c->conds[i]->n))
+            return false;
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct cfg_node *n = c->nodes[i];
+        if (!n->nchildren && n->snap_ok < 0)
+            n->snap_ok = !reads_reserved(n->content, n->ncontent, 0);
+    }
+    cfg_dict_prepare(c);
+    return true;
+}
+
 void cfg_walker_defer(struct cfg_walker *w, const int *stop)
 {
     w->defer = true;

@@ -50,6 +50,10 @@ const struct cfg_leaf *cfg_walker_leaf(const struct cfg_walker *w);
 struct cfg_eval *cfg_eval_new(struct cfg *c);
 void cfg_eval_free(struct cfg_eval *ev);
 int cfg_eval_apply(struct cfg_eval *ev, const struct cfg_leaf *l, struct cfg_dict **out);
+/* Make C's cases evaluable by two threads at once: fill the caches evaluation would
+ * fill lazily.  False if C has a `suffix`, whose evaluation grows the key table that
+ * every evaluation and dump reads. */
+bool cfg_eval_shareable(struct cfg *c);
 /* The walker behind an iterator, and a case of that iterator made from dict D (cfg.c). */
 struct cfg_walker *cfg_iter_walker(struct cfg_iter *it);
 const struct cfg_case *cfg_iter_case(struct cfg_iter *it, struct cfg_dict *d);

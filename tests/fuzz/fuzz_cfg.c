@@ -18,6 +18,7 @@
  * that holds the input and a few files to include, among them one that includes itself.
  */
 #include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -168,6 +169,14 @@ static void emit_and_compare(const struct cfg *c, int rf, const struct strbuf *d
     if (fd < 0)
         abort();
     int r = cfg_emit(c, CFG_EMIT_DUMP, 2, fd);
+    /* and with the walk evaluating every case itself */
+    if (!cfg_cancel && r >= 0) {
+        if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+            abort();
+        cfg_debug_help_lag = -1;
+        r = cfg_emit(c, CFG_EMIT_DUMP, 2, fd);
+        cfg_debug_help_lag = 0;
+    }
     if (!cfg_cancel) {
         struct strbuf got = STRBUF_INIT;
         char buf[65536];

@@ -2,9 +2,11 @@
 /*
  * cfg_emit(): the listing and dump writer; a dump runs as a two-thread pipeline (walk,
  * then evaluation and output).  Its output must be byte for byte what one
- * cfg_iter_next() loop writes, in every mode and on every path (an error in the walk
- * or in the evaluation, cancel, write error), whatever the thread count.  One test
- * dumps enough cases to fill the ring between the stages many times over.
+ * cfg_iter_next() loop writes, in every mode and on every path (an error in the
+ * evaluation, cancel, write error), whatever the thread count and whichever stage
+ * evaluated a case (the walk helps when the evaluation lags: the tests run with the
+ * default lag and with the walk evaluating every case).
+ * One test dumps enough cases to fill the ring between the stages many times over.
  */
 #include "cfg/cfg.h"
 #include "cfg/cfg_int.h"
@@ -90,11 +92,13 @@ static int emit(const struct cfg *c, enum cfg_emit_what what, int threads, struc
 }
 
 /* Every mode and thread count writes what one iterator writes; *PARALLEL: whether the
- * pipeline ran the dumps for every thread count above 1. */
-static void same_as_serial(const char *cfgfile, const char *const *stmts, size_t n,
-                           bool *parallel)
+ * pipeline ran the dumps for every thread count above 1 (and, when it was to evaluate
+ * every case, the walk did). */
+static void same_as_serial_lag(const char *cfgfile, const char *const *stmts, size_t n,
+                               bool *parallel, int lag)
 {
     static const int threads[] = { 1, 2, 3, 8 };
+    cfg_debug_help_lag = lag;
     struct cfg *c = cfg_parse(cfgfile, stmts, n, NULL);
     ck_assert_msg(c != NULL, "%s", err_msg());
     *parallel = true;
@@ -110,16 +114,27 @@ static void same_as_serial(const char *cfgfile, const char *const *stmts, size_t
             if (werr)
                 ck_assert_str_eq(err_msg(), werr);
             ck_assert_msg(got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0,
-                          "mode %d, %d threads: %zu bytes differ from the %zu of one walk",
-                          what, threads[i], got.len, want.len);
-            if (what == CFG_EMIT_DUMP && threads[i] > 1 && cfg_emit_last.threads != 2)
+                          "mode %d, %d threads, lag %d: %zu bytes differ from the %zu of "
+                          "one walk", what, threads[i], lag, got.len, want.len);
+            if (what == CFG_EMIT_DUMP && threads[i] > 1 &&
+                (cfg_emit_last.threads != 2 || (lag < 0 && !cfg_emit_last.helped)))
                 *parallel = false;
             strbuf_release(&got);
         }
         free(werr);
         strbuf_release(&want);
     }
+    cfg_debug_help_lag = 0;
     cfg_free(c);
+}
+
+static void same_as_serial(const char *cfgfile, const char *const *stmts, size_t n,
+                           bool *parallel)
+{
+    same_as_serial_lag(cfgfile, stmts, n, parallel, 0);
+    bool helped;
+    same_as_serial_lag(cfgfile, stmts, n, &helped, -1);
+    *parallel = *parallel && helped;
 }
 
 /* Three blocks of eight, with filters, conditions, dependencies and substitutions. */
