@@ -14,6 +14,8 @@
  * process exit status: 0, 2 for a config or I/O error (message already printed on
  * stderr), 130 when interrupted by SIGINT. */
 int run_list(const struct run_opts *o);
+/* VTRUN_THREADS: how many threads expand a dump (--dump, cfg-dump); 0 = one per CPU. */
+int run_list_threads(void);
 
 /* Run the selected cases as a job.  Returns the process exit status (avocado's bits:
  * 1 a test did not pass, 2 job error, 4 crash, 8 interrupted). */

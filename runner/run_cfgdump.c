@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "runner/run_cfgdump.h"
+#include "runner/run.h"
 #include "cfg/cfg.h"
 #include "cfg/cfg_int.h"
 #include "lib/err.h"
@@ -54,7 +55,7 @@ int run_cfg_dump(int argc, char **argv)
         goto out;
     }
     /* a write error (closed pipe...) exits 1, an expansion error 2 */
-    int r = cfg_emit(c, CFG_EMIT_DUMP, 0, STDOUT_FILENO);
+    int r = cfg_emit(c, CFG_EMIT_DUMP, run_list_threads(), STDOUT_FILENO);
     if (r == -1) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         rc = 2;

@@ -72,8 +72,7 @@ static int status_of_failure(void)
     return RUN_EXIT_USAGE;
 }
 
-/* VTRUN_THREADS: how many threads expand a listing (default: one per CPU). */
-static int run_list_threads(void)
+int run_list_threads(void)
 {
     const char *s = getenv("VTRUN_THREADS");
     return s && *s ? atoi(s) : 0;

@@ -633,6 +633,31 @@ START_TEST(test_cfg_dump_matches_dump_option)
 }
 END_TEST
 
+START_TEST(test_dump_is_the_same_in_any_number_of_threads)
+{
+    const char *cmds[][8] = {
+        { "--config", "tests/cfg/basic.cfg", "--dump", NULL },
+        /* 2^10 cases: blocks 0..29 pinned */
+        { "--config", "tests/cfg/huge.cfg", "--only",
+          "a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 a11 a12 a13 a14 a15 a16 a17 a18 a19 a20 a21 a22 a23 a24 a25 a26 a27 a28 a29",
+          "--dump", NULL },
+        { "cfg-dump", "tests/cfg/basic.cfg", "only boot", NULL },
+    };
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        struct run one = run_full(cmds[i], (const char *const[]){ "VTRUN_THREADS=1", NULL },
+                                  0, NULL);
+        struct run two = run_full(cmds[i], (const char *const[]){ "VTRUN_THREADS=2", NULL },
+                                  0, NULL);
+        ck_assert_int_eq(one.status, 0);
+        ck_assert_int_eq(two.status, 0);
+        ck_assert_msg(one.out.len > 100, "%s: %zu bytes", cmds[i][1], one.out.len);
+        ck_assert_str_eq(one.out.buf, two.out.buf);
+        run_release(&one);
+        run_release(&two);
+    }
+}
+END_TEST
+
 /* ---- streaming memory ------------------------------------------------------------- */
 
 /* Peak RSS in KiB of `vtrun --config tests/cfg/huge.cfg --only ... --list` with blocks
@@ -785,6 +810,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_defaults_selects_defaults_mode);
     tcase_add_test(tc, test_expand_implies_defaults_and_expands_named_blocks);
     tcase_add_test(tc, test_cfg_dump_matches_dump_option);
+    tcase_add_test(tc, test_dump_is_the_same_in_any_number_of_threads);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("memory");
