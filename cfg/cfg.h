@@ -101,9 +101,10 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
 /*
  * Write every case's record to FD in walk order: its name or shortname and a newline,
  * or its dump block (cfg_case_dump(); names-only expansion for the others), with
- * write(2) calls of whole records only.  Up to NTHREADS threads expand a dump (<= 0:
- * one per online CPU) when the config allows it (not with join, suffix or defaults
- * mode); names are listed by one (the walk itself is most of their work).
+ * write(2) calls of whole records only.  A dump with NTHREADS > 1 (<= 0: the number
+ * of online CPUs) runs in two threads, a walk thread and the calling one
+ * (cfg/cfg_emit.c); configs with `join`, and names, are expanded in the calling thread
+ * alone (the walk is most of a names listing's work).  The output is the same.
  * Returns 0; -1 with err_msg() for an expansion error (the records of every case
  * before it are written, as a plain cfg_iter_next() loop would) or "interrupted" after
  * cfg_cancel (nothing more is written then); -2 with err_msg() when writing fails.
