@@ -101,8 +101,8 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
 /*
  * Write every case's record to FD in walk order: its name or shortname and a newline,
  * or its dump block (cfg_case_dump(); names-only expansion for the others), with
- * write(2) calls of whole records only.  A dump with NTHREADS > 1 (<= 0: the number
- * of online CPUs) runs in two threads, a walk thread and the calling one
+ * write(2) calls of whole records only.  O may be NULL (all cases, one thread per CPU).
+ * A dump with more than one thread runs in two, a walk thread and the calling one
  * (cfg/cfg_emit.c); configs with `join`, and names, are expanded in the calling thread
  * alone (the walk is most of a names listing's work).  The output is the same.
  * Returns 0; -1 with err_msg() for an expansion error (the records of every case
@@ -110,7 +110,15 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
  * cfg_cancel (nothing more is written then); -2 with err_msg() when writing fails.
  */
 enum cfg_emit_what { CFG_EMIT_NAME, CFG_EMIT_SHORTNAME, CFG_EMIT_DUMP };
-int cfg_emit(const struct cfg *c, enum cfg_emit_what what, int nthreads, int fd);
+struct cfg_emit_opts {
+    int threads;            /* <= 0: the number of online CPUs */
+    /* If set, only the cases it keeps are written; K counts every case from 0 (a
+     * shard: K mod N == I - 1).  It may run in another thread. */
+    bool (*keep)(const void *ctx, unsigned long long k);
+    const void *ctx;
+};
+int cfg_emit(const struct cfg *c, enum cfg_emit_what what, const struct cfg_emit_opts *o,
+             int fd);
 
 /* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly
  * (err_msg() "interrupted"), even inside a huge product with few or no surviving cases.

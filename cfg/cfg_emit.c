@@ -28,7 +28,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define EM_RING 256                 /* case records between the two stages */
@@ -56,8 +55,9 @@ struct em_rec {
 enum { R_WALKED, R_HELPING, R_HELPED, R_EVALUATING };
 
 struct emitter {
-    const struct cfg *c;
     struct cfg_walker *w;
+    bool (*keep)(const void *ctx, unsigned long long k);
+    const void *ctx;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t tail;          /* records handed over by the walk (under mu) */
@@ -76,34 +76,23 @@ struct emitter {
     struct em_rec ring[EM_RING];
 };
 
-/* Write IOV[0..N) whole; 0, or -1 with err_msg(). */
-static int write_all(int fd, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        ssize_t w = writev(fd, iov, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            err_set("writing the output: %s", strerror(errno));
-            return -1;
-        }
-        while (n > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
-    }
-    return 0;
-}
-
+/* Write OUT whole (whole records: finishing after a SIGINT is right) and empty it;
+ * 0, or -1 with err_msg(). */
 static int flush_out(int fd, struct strbuf *out)
 {
-    struct iovec iov = { out->buf, out->len };
-    int rc = out->len ? write_all(fd, &iov, 1) : 0;
+    size_t off = 0;
+    int rc = 0;
+    while (off < out->len) {
+        ssize_t n = write(fd, out->buf + off, out->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set("writing the output: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        off += (size_t)n;
+    }
     strbuf_reset(out);
     return rc;
 }
@@ -196,9 +185,12 @@ static void *walk_stage(void *arg)
 {
     struct emitter *e = arg;
     uint64_t tail = 0, head = 0;    /* ours, and the last head seen */
+    unsigned long long k = 0;       /* cases walked */
     struct cfg_dict *d;
     int r;
     while ((r = cfg_walker_next(e->w, &d)) == 1) {
+        if (e->keep && !e->keep(e->ctx, k++))
+            continue;
         if (tail - head == EM_RING || tail % EM_BATCH == 0 ||
             __atomic_load_n(&e->starved, __ATOMIC_RELAXED)) {
             pthread_mutex_lock(&e->mu);
@@ -269,7 +261,7 @@ static int eval_batch(struct emitter *e, struct cfg_eval *ev, struct cfg_iter *i
     return 0;
 }
 
-static int emit_pipeline(const struct cfg *c, int fd)
+static int emit_pipeline(const struct cfg *c, const struct cfg_emit_opts *o, int fd)
 {
     struct emitter *e = xcalloc(1, sizeof(*e));
     struct cfg_iter *wit = cfg_iter_new(c), *it = cfg_iter_new(c);
@@ -277,7 +269,8 @@ static int emit_pipeline(const struct cfg *c, int fd)
     struct strbuf out = STRBUF_INIT;
     pthread_t tid;
     int rc = 0;
-    e->c = c;
+    e->keep = o->keep;
+    e->ctx = o->ctx;
     e->w = cfg_iter_walker(wit);
     cfg_walker_defer(e->w, &e->stopflag);
     if (cfg_eval_shareable((struct cfg *)c)) {
@@ -368,14 +361,18 @@ out:
 
 /* ---- one walker ---- */
 
-static int emit_serial(const struct cfg *c, enum cfg_emit_what what, int fd)
+static int emit_serial(const struct cfg *c, enum cfg_emit_what what,
+                       const struct cfg_emit_opts *o, int fd)
 {
     struct cfg_iter *it = what == CFG_EMIT_DUMP ? cfg_iter_new(c) : cfg_iter_new_names(c);
     struct strbuf out = STRBUF_INIT;
     const struct cfg_case *k;
+    unsigned long long n = 0;
     int r, rc = 0;
     strbuf_grow(&out, EM_FLUSH + 4096);
     while ((r = cfg_iter_next(it, &k)) == 1) {
+        if (o->keep && !o->keep(o->ctx, n++))
+            continue;
         record(what, k, &out);
         if (out.len >= EM_FLUSH && flush_out(fd, &out) < 0) {
             rc = -2;
@@ -404,13 +401,18 @@ out:
     return rc;
 }
 
-int cfg_emit(const struct cfg *c, enum cfg_emit_what what, int nthreads, int fd)
+int cfg_emit(const struct cfg *c, enum cfg_emit_what what, const struct cfg_emit_opts *o,
+             int fd)
 {
-    if (nthreads <= 0) {
+    static const struct cfg_emit_opts defaults;
+    if (!o)
+        o = &defaults;
+    int threads = o->threads;
+    if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        nthreads = n > 0 ? (int)n : 1;
+        threads = n > 0 ? (int)n : 1;
     }
-    bool pipe = nthreads > 1 && what == CFG_EMIT_DUMP && !c->has_join;
+    bool pipe = threads > 1 && what == CFG_EMIT_DUMP && !c->has_join;
     cfg_emit_last = (struct cfg_emit_stats){ .threads = pipe ? 2 : 1 };
-    return pipe ? emit_pipeline(c, fd) : emit_serial(c, what, fd);
+    return pipe ? emit_pipeline(c, o, fd) : emit_serial(c, what, o, fd);
 }

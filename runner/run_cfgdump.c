@@ -55,7 +55,8 @@ int run_cfg_dump(int argc, char **argv)
         goto out;
     }
     /* a write error (closed pipe...) exits 1, an expansion error 2 */
-    int r = cfg_emit(c, CFG_EMIT_DUMP, run_list_threads(), STDOUT_FILENO);
+    struct cfg_emit_opts eo = { .threads = run_list_threads() };
+    int r = cfg_emit(c, CFG_EMIT_DUMP, &eo, STDOUT_FILENO);
     if (r == -1) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         rc = 2;

@@ -168,13 +168,14 @@ static void emit_and_compare(const struct cfg *c, int rf, const struct strbuf *d
     int fd = memfd_create("emit", 0);
     if (fd < 0)
         abort();
-    int r = cfg_emit(c, CFG_EMIT_DUMP, 2, fd);
+    static const struct cfg_emit_opts two = { .threads = 2 };
+    int r = cfg_emit(c, CFG_EMIT_DUMP, &two, fd);
     /* and with the walk evaluating every case itself */
     if (!cfg_cancel && r >= 0) {
         if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
             abort();
         cfg_debug_help_lag = -1;
-        r = cfg_emit(c, CFG_EMIT_DUMP, 2, fd);
+        r = cfg_emit(c, CFG_EMIT_DUMP, &two, fd);
         cfg_debug_help_lag = 0;
     }
     if (!cfg_cancel) {

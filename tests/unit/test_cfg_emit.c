@@ -76,12 +76,13 @@ static void serial(const struct cfg *c, enum cfg_emit_what what, struct strbuf *
     cfg_iter_free(it);
 }
 
-/* cfg_emit() into a file; returns its result, the file's bytes in OUT. */
-static int emit(const struct cfg *c, enum cfg_emit_what what, int threads, struct strbuf *out)
+/* cfg_emit() with O into a file; returns its result, the file's bytes in OUT. */
+static int emit_with(const struct cfg *c, enum cfg_emit_what what,
+                     const struct cfg_emit_opts *o, struct strbuf *out)
 {
     int fd = open("out", O_RDWR | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
-    int r = cfg_emit(c, what, threads, fd);
+    int r = cfg_emit(c, what, o, fd);
     char buf[65536];
     ssize_t n;
     ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
@@ -89,6 +90,12 @@ static int emit(const struct cfg *c, enum cfg_emit_what what, int threads, struc
         strbuf_add(out, buf, (size_t)n);
     close(fd);
     return r;
+}
+
+static int emit(const struct cfg *c, enum cfg_emit_what what, int threads, struct strbuf *out)
+{
+    struct cfg_emit_opts o = { .threads = threads };
+    return emit_with(c, what, &o, out);
 }
 
 /* Every mode and thread count writes what one iterator writes; *PARALLEL: whether the
@@ -184,6 +191,52 @@ START_TEST(test_parallel_expansion_error_keeps_the_cases_before_it)
 }
 END_TEST
 
+static bool every_third(const void *ctx, unsigned long long k)
+{
+    return k % 3 == *(const unsigned *)ctx;
+}
+
+START_TEST(test_keep_writes_only_the_cases_it_keeps)
+{
+    put("t.cfg", product);
+    struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
+    ck_assert_ptr_nonnull(c);
+    for (int what = CFG_EMIT_NAME; what <= CFG_EMIT_DUMP; what++) {
+        struct strbuf all = STRBUF_INIT;
+        int wrc;
+        char *werr;
+        serial(c, (enum cfg_emit_what)what, &all, &wrc, &werr);
+        ck_assert_int_eq(wrc, 0);
+        for (unsigned first = 0; first < 3; first++) {
+            /* the serial records whose index is FIRST mod 3: names are one line each,
+             * dump blocks end with a blank line */
+            struct strbuf want = STRBUF_INIT;
+            const char *sep = what == CFG_EMIT_DUMP ? "\n\n" : "\n";
+            size_t step = strlen(sep);
+            unsigned long long k = 0;
+            for (const char *p = all.buf; *p; k++) {
+                const char *e = strstr(p, sep) + step;
+                if (k % 3 == first)
+                    strbuf_add(&want, p, (size_t)(e - p));
+                p = e;
+            }
+            for (int threads = 1; threads <= 2; threads++) {
+                struct cfg_emit_opts o = { .threads = threads, .keep = every_third,
+                                           .ctx = &first };
+                struct strbuf got = STRBUF_INIT;
+                ck_assert_int_eq(emit_with(c, (enum cfg_emit_what)what, &o, &got), 0);
+                ck_assert_uint_gt(want.len, 0);
+                ck_assert_str_eq(got.buf, want.buf);
+                strbuf_release(&got);
+            }
+            strbuf_release(&want);
+        }
+        strbuf_release(&all);
+    }
+    cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_join_expands_in_one_thread_and_defaults_in_two)
 {
     bool parallel;
@@ -260,7 +313,8 @@ START_TEST(test_write_error_is_its_own_result)
         int p[2];
         ck_assert_int_eq(pipe(p), 0);
         close(p[0]);
-        ck_assert_int_eq(cfg_emit(c, CFG_EMIT_DUMP, threads, p[1]), -2);
+        struct cfg_emit_opts o = { .threads = threads };
+        ck_assert_int_eq(cfg_emit(c, CFG_EMIT_DUMP, &o, p[1]), -2);
         ck_assert_msg(strstr(err_msg(), "writing the output") != NULL, "%s", err_msg());
         close(p[1]);
     }
@@ -276,6 +330,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_parallel_output_is_the_single_walk_output);
     tcase_add_test(tc, test_parallel_expansion_error_keeps_the_cases_before_it);
+    tcase_add_test(tc, test_keep_writes_only_the_cases_it_keeps);
     tcase_add_test(tc, test_join_expands_in_one_thread_and_defaults_in_two);
     tcase_add_test(tc, test_big_dump_fills_the_ring_and_stays_in_order);
     tcase_add_test(tc, test_cancel_writes_nothing_more);
