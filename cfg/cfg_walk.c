@@ -731,24 +731,34 @@ static bool snap_match(const struct cfg_eval *w, const struct cfg_oprun *ops,
            (!nruns || memcmp(w->snap.runs, ops, nruns * sizeof(*ops)) == 0);
 }
 
+/* A NUL-terminated copy of S[0..N) in D's storage. */
+static char *dict_strndup(struct cfg_dict *d, const char *s, size_t n)
+{
+    char *c = cfg_dict_alloc(d, n + 1);
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+/* Empty D but for L's name and shortname (their copies in *NM, *SN). */
+static void eval_names(struct cfg_dict *d, const struct cfg_leaf *l, char **nm, char **sn)
+{
+    cfg_dict_reset(d, "", 0, "", 0);
+    *nm = dict_strndup(d, l->name, l->namelen);
+    *sn = dict_strndup(d, l->shortname, l->snlen);
+    cfg_dict_set_str(d, K_NAME, *nm, l->namelen, NULL);
+    cfg_dict_set_str(d, K_SHORTNAME, *sn, l->snlen, NULL);
+}
+
 int cfg_eval_apply(struct cfg_eval *ev, const struct cfg_leaf *l, struct cfg_dict **out)
 {
     struct cfg_dict *d = &ev->dict;
-    cfg_dict_reset(d, "", 0, "", 0);
-    char *nm = cfg_dict_alloc(d, l->namelen + 1);
-    memcpy(nm, l->name, l->namelen);
-    nm[l->namelen] = '\0';
-    char *sn = cfg_dict_alloc(d, l->snlen + 1);
-    memcpy(sn, l->shortname, l->snlen);
-    sn[l->snlen] = '\0';
-    cfg_dict_set_str(d, K_NAME, nm, l->namelen, NULL);
-    cfg_dict_set_str(d, K_SHORTNAME, sn, l->snlen, NULL);
+    char *nm, *sn;
+    eval_names(d, l, &nm, &sn);
     size_t prev = 0;
     for (size_t i = 0; i < l->ndep; i++) {
-        char *s = cfg_dict_alloc(d, l->depoff[i] - prev + 1);
-        memcpy(s, l->deps + prev, l->depoff[i] - prev);
-        s[l->depoff[i] - prev] = '\0';
-        cfg_dict_dep_add(d, s, l->depoff[i] - prev);
+        cfg_dict_dep_add(d, dict_strndup(d, l->deps + prev, l->depoff[i] - prev),
+                         l->depoff[i] - prev);
         prev = l->depoff[i];
     }
     struct cfg_node *leaf = l->leaf;
@@ -828,17 +838,6 @@ static int eval_leaf(struct cfg_walker *w)
     for (size_t i = 0; i < w->nextra; i++)
         if (!prefix_match(w, w->extra[i]))
             return 0;
-    if (w->names_only) {
-        struct cfg_dict *d = &w->ev->dict;
-        cfg_dict_reset(d, "", 0, "", 0);
-        char *nm = cfg_dict_alloc(d, w->name.len + 1);
-        memcpy(nm, w->name.buf, w->name.len + 1);
-        char *sn = cfg_dict_alloc(d, w->shortname.len + 1);
-        memcpy(sn, w->shortname.buf, w->shortname.len + 1);
-        cfg_dict_set_str(d, K_NAME, nm, w->name.len, NULL);
-        cfg_dict_set_str(d, K_SHORTNAME, sn, w->shortname.len, NULL);
-        return 1;
-    }
     w->rec = (struct cfg_leaf){
         .name = w->name.buf, .namelen = w->name.len,
         .shortname = w->shortname.buf, .snlen = w->shortname.len,
@@ -846,6 +845,11 @@ static int eval_leaf(struct cfg_walker *w)
         .ops = w->ops, .nops = w->nops,
         .leaf = (struct cfg_node *)w->fr[w->nfr - 1].n, .nleafruns = nleafruns,
     };
+    if (w->names_only) {
+        char *nm, *sn;
+        eval_names(&w->ev->dict, &w->rec, &nm, &sn);
+        return 1;
+    }
     if (w->defer)
         return 1;
     struct cfg_dict *d;
