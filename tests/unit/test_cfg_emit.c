@@ -8,51 +8,11 @@
  * default lag and with the walk evaluating every case).
  * One test dumps enough cases to fill the ring between the stages many times over.
  */
-#include "cfg/cfg.h"
 #include "cfg/cfg_int.h"
-#include "lib/err.h"
-#include "lib/strbuf.h"
+#include "tests/cfgtest.h"
 
-#include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static char dir[] = "/tmp/vtrun-emit-XXXXXX";
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
-
-static void setup(void)
-{
-    strcpy(dir, "/tmp/vtrun-emit-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    ck_assert_int_eq(chdir(dir), 0);
-}
-
-static void teardown(void)
-{
-    if (chdir("/") == 0)
-        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void put(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 /* What one iterator writes: the reference output; *RC the loop's end (0 or -1) and
  * *ERR its message. */
@@ -173,7 +133,7 @@ static const char product[] =
 START_TEST(test_parallel_output_is_the_single_walk_output)
 {
     bool parallel;
-    put("t.cfg", product);
+    write_file("t.cfg", product);
     same_as_serial("t.cfg", NULL, 0, &parallel);
     ck_assert_msg(parallel, "the pipeline did not run");
 }
@@ -184,7 +144,7 @@ START_TEST(test_parallel_expansion_error_keeps_the_cases_before_it)
     /* c7.b3's cases (late in the walk) hold a _max on a non-number: the evaluation
      * fails there, and the cases before it are written, then the error */
     bool parallel;
-    put("t.cfg", product);
+    write_file("t.cfg", product);
     const char *stmts[] = { "c7.b3:\n    n = lots\nn_max = 10\n" };
     same_as_serial("t.cfg", stmts, 1, &parallel);
     ck_assert_msg(parallel, "the pipeline did not run");
@@ -198,7 +158,7 @@ static bool every_third(const void *ctx, unsigned long long k)
 
 START_TEST(test_keep_writes_only_the_cases_it_keeps)
 {
-    put("t.cfg", product);
+    write_file("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     for (int what = CFG_EMIT_NAME; what <= CFG_EMIT_DUMP; what++) {
@@ -240,12 +200,12 @@ END_TEST
 START_TEST(test_join_expands_in_one_thread_and_defaults_in_two)
 {
     bool parallel;
-    put("t.cfg", "variants:\n    - a:\n    - b:\nvariants:\n    - c:\n    - d:\n"
+    write_file("t.cfg", "variants:\n    - a:\n    - b:\nvariants:\n    - c:\n    - d:\n"
                  "join a b\n");
     same_as_serial("t.cfg", NULL, 0, &parallel);
     ck_assert_int_eq(cfg_emit_last.threads, 1);
     /* defaults mode decides a block's default by its siblings' yields, in the walk */
-    put("d.cfg", product);
+    write_file("d.cfg", product);
     struct cfg_opts o = { .defaults = true };
     struct cfg *c = cfg_parse("d.cfg", NULL, 0, &o);
     ck_assert_ptr_nonnull(c);
@@ -277,7 +237,7 @@ START_TEST(test_big_dump_fills_the_ring_and_stays_in_order)
         for (int i = 0; i < 12; i++)
             strbuf_addf(&cfgtext, "    - v%d_%d:\n        k%d = %d\n", b, i, b, i);
     }
-    put("t.cfg", cfgtext.buf);
+    write_file("t.cfg", cfgtext.buf);
     strbuf_release(&cfgtext);
     bool parallel;
     same_as_serial("t.cfg", NULL, 0, &parallel);
@@ -287,7 +247,7 @@ END_TEST
 
 START_TEST(test_cancel_writes_nothing_more)
 {
-    put("t.cfg", product);
+    write_file("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     cfg_cancel = 1;
@@ -305,7 +265,7 @@ END_TEST
 
 START_TEST(test_write_error_is_its_own_result)
 {
-    put("t.cfg", product);
+    write_file("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     signal(SIGPIPE, SIG_IGN);
@@ -326,7 +286,7 @@ int main(void)
 {
     Suite *s = suite_create("cfg_emit");
     TCase *tc = tcase_create("emit");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_parallel_output_is_the_single_walk_output);
     tcase_add_test(tc, test_parallel_expansion_error_keeps_the_cases_before_it);
