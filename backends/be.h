@@ -149,8 +149,8 @@ enum be_state {
 
 const char *be_state_name(enum be_state s);
 
-/* What a host is (for pre-migration checks; virt/virt_pmc.h's struct
- * virt_pmc_host maps field by field).  Owned strings; unknown = NULL / 0.
+/* What a host is (for pre-migration checks; migration/mig.h's struct
+ * mig_pmc_host maps field by field).  Owned strings; unknown = NULL / 0.
  * Versions are encoded like libvirt's: major * 1000000 + minor * 1000 + micro. */
 struct be_host_info {
     char *hostname;

@@ -479,7 +479,7 @@ void run_vms_record_hop(struct run_vms *vms, size_t i, unsigned hop, int from, i
                 h.from, h.to, ok ? "ok" : error, h.wall_s, h.downtime_ms);
 }
 
-/* ---- the post-check environment (virt/virt_postcheck.h) over the VM set ---- */
+/* ---- the post-check environment (migration/mig.h) over the VM set ---- */
 
 static int pc_state(void *ud, size_t i, int h, enum be_state *out)
 {
@@ -517,9 +517,9 @@ static bool pc_should_stop(void *ud)
     return run_should_stop(vms->ctx);
 }
 
-void run_vms_postcheck_env(struct run_vms *vms, struct virt_pc_env *env)
+void run_vms_postcheck_env(struct run_vms *vms, struct mig_pc_env *env)
 {
-    *env = (struct virt_pc_env){ .ud = vms, .state = pc_state, .console_crash = pc_console,
+    *env = (struct mig_pc_env){ .ud = vms, .state = pc_state, .console_crash = pc_console,
                                  .login = pc_login, .exec = pc_exec, .uptime = pc_uptime,
                                  .ping = NULL, .should_stop = pc_should_stop };
 }
@@ -529,11 +529,11 @@ static void pc_log(void *ud, const char *line)
     run_log(ud, "%s", line);
 }
 
-int run_vms_postcheck(struct run_vms *vms, const struct virt_pc_env *env,
-                      const struct virt_pc_opts *o, struct virt_pc_vm *pv)
+int run_vms_postcheck(struct run_vms *vms, const struct mig_pc_env *env,
+                      const struct mig_pc_opts *o, struct mig_pc_vm *pv)
 {
     struct strbuf why = STRBUF_INIT;
-    int r = virt_postcheck_run(env, o, pv, &why, pc_log, vms->ctx);
+    int r = mig_postcheck_run(env, o, pv, &why, pc_log, vms->ctx);
     if (r < 0)
         err_set("%s", why.buf);
     strbuf_release(&why);
@@ -544,14 +544,14 @@ int run_vms_check_after_hop(struct run_vms *vms, size_t i, int from, int to,
                             double login_timeout_s)
 {
     struct run_vm *vm = &vms->vm[i];
-    struct virt_pc_env env;
-    struct virt_pc_opts o;
+    struct mig_pc_env env;
+    struct mig_pc_opts o;
     double before = vm->uptime;
     run_vms_postcheck_env(vms, &env);
-    virt_pc_opts_default(&o);
+    mig_pc_opts_default(&o);
     o.check_dmesg = o.check_ping = o.check_disk = false;
     o.login_timeout_s = login_timeout_s;
-    struct virt_pc_vm pv = { .vm = i, .name = vm->name, .src = from, .dst = to,
+    struct mig_pc_vm pv = { .vm = i, .name = vm->name, .src = from, .dst = to,
                              .uptime_before = before };
     if (run_vms_postcheck(vms, &env, &o, &pv) < 0)
         return -1;

@@ -19,7 +19,7 @@
 #include "backends/be.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
-#include "virt/virt_postcheck.h"
+#include "migration/mig.h"
 
 struct run_vm {
     char *name;                 /* the object name in `vms`, e.g. vm1 */
@@ -68,14 +68,14 @@ int run_vms_migrate(struct run_vms *vms, size_t i, int to,
  * hops.json, results.json, the HTML timeline and debug.log. */
 void run_vms_record_hop(struct run_vms *vms, size_t i, unsigned hop, int from, int to,
                         const struct be_hop_metrics *m, bool ok, const char *error);
-/* The post-migration checks (virt/virt_postcheck.h) over the VM set: env->ud is vms;
+/* The post-migration checks (migration/mig.h) over the VM set: env->ud is vms;
  * state, console, login, exec, uptime and should_stop go through run_vms; ping is NULL
  * (no ping check) until the caller sets one. */
-void run_vms_postcheck_env(struct run_vms *vms, struct virt_pc_env *env);
+void run_vms_postcheck_env(struct run_vms *vms, struct mig_pc_env *env);
 /* Run the post-check table for VM pv->vm; each check's result goes to debug.log.
  * 0, or -1 with err_msg() = "<check>: <message>" of the first failure. */
-int run_vms_postcheck(struct run_vms *vms, const struct virt_pc_env *env,
-                      const struct virt_pc_opts *o, struct virt_pc_vm *pv);
+int run_vms_postcheck(struct run_vms *vms, const struct mig_pc_env *env,
+                      const struct mig_pc_opts *o, struct mig_pc_vm *pv);
 /* The first checks of that table after VM i's hop to `to` (from `from`): state
  * (running on `to`, gone or shut off on `from`), console clean, SSH login (else the
  * console says whether the guest died), uptime not smaller.  0 ok, -1 with err_msg()

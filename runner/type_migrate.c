@@ -7,7 +7,7 @@
 #include "runner/run_type.h"
 #include "runner/run_vms.h"
 #include "virt/virt.h"
-#include "virt/virt_migopts.h"
+#include "migration/mig.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +43,7 @@ int run_migrate_opts(const struct run_ctx *ctx, struct be_migrate_opts *mo)
         words = params_get_or(ctx->params, "migrate_options",
                               "--live --p2p --persistent --undefinesource");
     memset(mo, 0, sizeof(*mo));
-    if (virt_migopts_parse(words, mo) < 0)
+    if (mig_opts_parse(words, mo) < 0)
         return -1;
     double t = params_get_float(ctx->params, "virsh_migrate_timeout", 0, NULL);
     if (t > 0)
