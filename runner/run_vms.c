@@ -6,7 +6,7 @@
  * cleanup can still say what is left.
  */
 #include "runner/run_vms.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"

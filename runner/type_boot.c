@@ -5,7 +5,7 @@
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
 #include "runner/run_vms.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 
 #include <stdlib.h>
 

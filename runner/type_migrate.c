@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test type `migrate`: one VM, one hop to the destination host and optionally back,
  * with the post-hop checks after each hop. */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"

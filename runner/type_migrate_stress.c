@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"

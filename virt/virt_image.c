@@ -12,7 +12,7 @@
  *  - clones are removed after each test unless keep_image_clones = yes.
  */
 #include "virt/virt.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"

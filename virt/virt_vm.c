@@ -5,7 +5,7 @@
  * struct virt_login.  Also resolves vm_accel = auto with a probe, once per process.
  */
 #include "virt/virt.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"

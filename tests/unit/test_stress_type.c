@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "runner/run_type.h"
 #include "runner/run_vms.h"

@@ -2,7 +2,7 @@
 /* virt_image on real files with the real qemu-img: names, linked and full clones,
  * qemu-img check verdicts (corruption made by editing qcow2 refcounts), and
  * avocado-vt's master_images_clone flow. */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"

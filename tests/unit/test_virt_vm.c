@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* virt_vm: VM spec and login from avocado-vt params; vm_accel probe with real QEMU. */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
