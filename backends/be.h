@@ -3,9 +3,10 @@
  * be: the hypervisor backend interface.  One struct be_ops per driver
  * (backends/libvirt.c, backends/qemu.c), found with be_lookup(name).
  *
- * Backends know nothing of params: they take plain structs (a VM spec, migration
- * options) that virt/ builds from a case's params.  The libvirt driver renders the
- * spec to domain XML with virt/'s XML module; the qemu driver to a QEMU command line.
+ * Backends know nothing of params or of virt/: they take plain structs (a VM spec,
+ * migration options) that virt/ builds from a case's params.  The libvirt driver
+ * renders the spec to domain XML with its own XML module (backends/lv_xml.h); the qemu
+ * driver to a QEMU command line.
  *
  * Conventions of every operation:
  *  - return 0 on success, -1 on failure after err_set() (lib/err.h) with the VM, the
@@ -213,6 +214,10 @@ struct be_ops {
     int (*job_stats)(struct be_host *h, const char *vm, struct be_job_stats *out);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
+    /* What the driver makes of spec, as text kept with a test's results (libvirt: the
+     * domain XML; qemu: the command line); *ext gets the file name extension ("xml",
+     * "args").  Caller frees; NULL + err_set() on error. */
+    char *(*render)(const struct be_vm_spec *spec, const char **ext);
     /* Facts of the host (out is zeroed first; free with be_host_info_free). */
     int (*host_info)(struct be_host *h, struct be_host_info *out);
     const char *(*uri)(struct be_host *h);

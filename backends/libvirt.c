@@ -20,7 +20,7 @@
  * any process holding only the VM's name can re-add them.
  */
 #include "backends/be.h"
-#include "virt/virt.h"
+#include "backends/lv_xml.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -210,7 +210,7 @@ static int add_hostfwds(struct be_host *h, virDomainPtr dom, const char *vm)
         err_set("VM %s on %s: hostfwd: metadata: %s", vm, h->uri, lverr());
         return -1;
     }
-    ports = virt_xml_xpath_string(meta, "string(/*/@ports)");
+    ports = lv_xml_xpath_string(meta, "string(/*/@ports)");
     free(meta);
     if (!ports)
         return 0;
@@ -263,7 +263,7 @@ static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
     virDomainPtr dom;
     int rc = 0;
 
-    xml = virt_xml_build(spec);
+    xml = lv_xml_build(spec);
     if (!xml) {
         err_prefix("VM %s on %s: define", spec->name ? spec->name : "?", h->uri);
         return -1;
@@ -510,7 +510,7 @@ static char *lv_console_path(struct be_host *h, const char *vm)
         err_set("VM %s on %s: XML: %s", vm, h->uri, lverr());
         return NULL;
     }
-    path = virt_xml_console_path(xml);
+    path = lv_xml_console_path(xml);
     free(xml);
     return path;
 }
@@ -544,10 +544,10 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
         out->hv_version = v;
     caps = virConnectGetCapabilities(h->conn);
     if (caps) {
-        out->arch = virt_xml_xpath_string(caps, "string(/capabilities/host/cpu/arch)");
-        out->host_cpu_model = virt_xml_xpath_string(caps,
+        out->arch = lv_xml_xpath_string(caps, "string(/capabilities/host/cpu/arch)");
+        out->host_cpu_model = lv_xml_xpath_string(caps,
                                                     "string(/capabilities/host/cpu/model)");
-        out->host_uuid = virt_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
+        out->host_uuid = lv_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
         free(caps);
     }
     if (virNodeGetInfo(h->conn, &ni) == 0) {
@@ -559,7 +559,7 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
     /* the models a guest of this driver's default virt type can use */
     dcaps = virConnectGetDomainCapabilities(h->conn, NULL, out->arch, NULL, NULL, 0);
     if (dcaps) {
-        out->cpu_models = virt_xml_xpath_strings(
+        out->cpu_models = lv_xml_xpath_strings(
             dcaps, "/domainCapabilities/cpu/mode[@name='custom']/model[@usable='yes']");
         free(dcaps);
     }
@@ -915,6 +915,12 @@ cleanup:
     return rc;
 }
 
+static char *lv_render(const struct be_vm_spec *spec, const char **ext)
+{
+    *ext = "xml";
+    return lv_xml_build(spec);
+}
+
 const struct be_ops be_libvirt_ops = {
     .name = "libvirt",
     .open = lv_open,
@@ -929,6 +935,7 @@ const struct be_ops be_libvirt_ops = {
     .abort_job = lv_abort_job,
     .job_stats = lv_job_stats,
     .console_path = lv_console_path,
+    .render = lv_render,
     .host_info = lv_host_info,
     .uri = lv_uri,
     .close = lv_close,

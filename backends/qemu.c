@@ -293,8 +293,10 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
         arg(a, xstrdup("chardev:serial0"));
         free(p);
     }
-    arg(a, xstrdup("-qmp"));
-    arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
+    if (qmp) {
+        arg(a, xstrdup("-qmp"));
+        arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
+    }
     if (incoming) {
         arg(a, xstrdup("-incoming"));
         arg(a, xstrdup("defer"));
@@ -1235,6 +1237,21 @@ cleanup:
     return rc;
 }
 
+/* The command line a start would run (QMP socket and incoming flag left out). */
+static char *q_render(const struct be_vm_spec *spec, const char **ext)
+{
+    struct argv a = { 0 };
+    struct strbuf line = STRBUF_INIT;
+    build_argv(&a, spec, NULL, false);
+    struct spawn *c = spawn_newv((const char *const *)a.v);
+    spawn_to_string(c, &line);
+    strbuf_addch(&line, '\n');
+    spawn_free(c);
+    argv_free(&a);
+    *ext = "args";
+    return strbuf_detach(&line, NULL);
+}
+
 const struct be_ops be_qemu_ops = {
     .name = "qemu",
     .open = q_open,
@@ -1249,6 +1266,7 @@ const struct be_ops be_qemu_ops = {
     .abort_job = q_abort_job,
     .job_stats = q_job_stats,
     .console_path = q_console_path,
+    .render = q_render,
     .host_info = q_host_info,
     .uri = q_uri,
     .close = q_close,

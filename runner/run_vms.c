@@ -180,17 +180,19 @@ static int setup_vm(struct run_vms *vms, size_t i)
     }
     if (vp->login.host)
         vm->address = xstrdup(vp->login.host);
-    /* keep the domain XML with the results, as the test saw it */
-    char *xml = virt_xml_build(vm->spec);
-    if (xml) {
-        char *path = xasprintf("%s/%s.xml", ctx->outdir, vm->domain);
+    /* keep the definition (domain XML, command line) with the results, as the test
+     * saw it */
+    const char *ext = NULL;
+    char *text = vms->be->render ? vms->be->render(vm->spec, &ext) : NULL;
+    if (text) {
+        char *path = xasprintf("%s/%s.%s", ctx->outdir, vm->domain, ext);
         FILE *f = fopen(path, "w");
         if (f) {
-            fputs(xml, f);
+            fputs(text, f);
             fclose(f);
         }
         free(path);
-        free(xml);
+        free(text);
     }
     return 0;
 }

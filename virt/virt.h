@@ -2,7 +2,7 @@
 /*
  * virt: everything vtrun knows about a guest apart from the hypervisor driver:
  * the VM model built from a case's params (-> struct be_vm_spec), image clones and
- * checks, the domain XML module, guest sessions over SSH, serial console scanning,
+ * checks, guest sessions over SSH, serial console scanning,
  * and the error vocabulary (autotest's VMError family).
  *
  * virt/ knows nothing of the CLI or of the runner: callers hand in a struct virt_ctx
@@ -268,39 +268,5 @@ int virt_console_scan(const char *path, long long *offset, unsigned *line_no,
                       struct virt_crash *crash);
 void virt_crash_free(struct virt_crash *c);
 
-/* ==== domain XML (virt/virt_xml.c) ===================================== */
-/*
- * Build and normalise libvirt domain XML with libxml2.  The section is
- * self-contained (it needs only backends/be.h) so the rest of virt.h can grow
- * around it.  Every function returns a heap string the caller frees, or NULL
- * after err_set().
- */
-struct be_vm_spec;
-
-/* Domain XML for spec: type='qemu' (tcg) or 'kvm'; disks cache='none' unless the
- * spec says otherwise; kvm-clock; serial console appended to spec->console_log;
- * direct kernel boot when spec->kernel is set; bridge or user interfaces with no
- * fixed tap names (source and destination taps coexist during a hop). */
-char *virt_xml_build(const struct be_vm_spec *spec);
-
-/* The migration normalisation of openQA's parallel_guest_migration_base, applied to
- * an existing domain XML: kvm-clock present, every disk's cache mode 'none', a
- * serial console (to console_log when given; else an existing serial port is kept
- * or a pty added; libvirt derives the <console>), and
- * no fixed tap names.  Everything else is kept. */
-char *virt_xml_normalize(const char *xml, const char *console_log);
-
-/* The file the domain's first serial port writes to (<serial type='file'> source
- * path, or a <log file>); NULL + err_set() when it has none. */
-char *virt_xml_console_path(const char *xml);
-
-/* XPath over any libvirt XML document (capabilities, domain capabilities ...).
- * virt_xml_xpath_string: the expression's string value, NULL when empty or on a
- * parse error.  virt_xml_xpath_strings: the string values of the selected nodes,
- * NULL-terminated (caller frees each and the array), NULL on a parse error. */
-char *virt_xml_xpath_string(const char *xml, const char *expr);
-char **virt_xml_xpath_strings(const char *xml, const char *expr);
-
-/* ==== end of domain XML ================================================ */
 
 #endif
