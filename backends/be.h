@@ -40,6 +40,7 @@
 #ifndef VTRUN_BE_H
 #define VTRUN_BE_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -108,7 +109,7 @@ struct be_migrate_opts {
      * abort the job (migrate() then fails with "migration timeout") */
     double timeout_s;
     bool postcopy_after_precopy;    /* switch to postcopy after the first pass */
-    const volatile sig_atomic_t *cancel; /* polled; non-zero aborts the job */
+    const atomic_bool *cancel; /* polled; non-zero aborts the job */
 };
 
 /* One finished hop.  Times from the hypervisor where it reports them. */

@@ -3,6 +3,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,7 +44,7 @@ struct spawn {
     struct strbuf *out, *err;
     bool inherit;
     double timeout, grace;
-    const volatile sig_atomic_t *cancel;
+    const atomic_bool *cancel;
     spawn_log_fn log;
     void *log_ud;
     /* last run */
@@ -175,7 +176,7 @@ void spawn_inherit_output(struct spawn *c)
 void spawn_set_timeout(struct spawn *c, double seconds) { c->timeout = seconds; }
 void spawn_set_kill_grace(struct spawn *c, double seconds) { c->grace = seconds; }
 
-void spawn_set_cancel(struct spawn *c, const volatile sig_atomic_t *cancel)
+void spawn_set_cancel(struct spawn *c, const atomic_bool *cancel)
 {
     c->cancel = cancel;
 }

@@ -18,6 +18,7 @@
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
+#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,10 +29,10 @@
 /* Cleanup gets its own time, whatever happened to the test's deadline. */
 #define CLEANUP_TIME_S 300.0
 
-static volatile sig_atomic_t g_cancel;       /* stop: tests poll it */
-static volatile sig_atomic_t g_sigints;
-static volatile sig_atomic_t g_skip_cleanup; /* second SIGINT */
-static volatile sig_atomic_t g_cleanup_cancel; /* what cleanup code polls */
+static atomic_bool g_cancel;       /* stop: tests poll it */
+static atomic_int g_sigints;
+static atomic_bool g_skip_cleanup; /* second SIGINT */
+static atomic_bool g_cleanup_cancel; /* what cleanup code polls */
 
 static void on_signal(int sig)
 {
@@ -102,7 +103,7 @@ struct worker {
     struct job *job;
     unsigned slot;
     pthread_t tid;
-    volatile sig_atomic_t cancel;
+    atomic_bool cancel;
     enum slot_phase phase;
     double deadline;            /* of the current phase; 0 = none */
     bool timed_out;             /* the watchdog stopped the test for its deadline */

@@ -12,6 +12,7 @@
 #ifndef VTRUN_RUN_TYPE_H
 #define VTRUN_RUN_TYPE_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,7 +57,7 @@ struct run_ctx {
                                        derived from it never collide between slots */
     const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
-    volatile sig_atomic_t *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
+    atomic_bool *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
     void *data;                     /* the type's own state from setup to cleanup */
     /* set through run_fail() & co. */
     enum run_status status;

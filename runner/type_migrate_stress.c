@@ -115,7 +115,7 @@ static char *uri_remote_host(const char *uri)
 
 /* Run argv to completion (lib/spawn: own process group, killed on timeout or cancel);
  * stdout into out (may be NULL).  0 with *status = exit status, -1 + err. */
-static int run_argv(char *const *argv, double timeout_s, const volatile sig_atomic_t *cancel,
+static int run_argv(char *const *argv, double timeout_s, const atomic_bool *cancel,
                     struct strbuf *out, int *status)
 {
     struct spawn *c = spawn_newv((const char *const *)argv);
@@ -677,7 +677,7 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
 static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                     const struct mig_hop *hop, const struct mig_wave *wave)
 {
-    volatile sig_atomic_t hop_cancel = 0;
+    atomic_bool hop_cancel = 0;
     struct worker *w = xcalloc(wave->n, sizeof(*w));
     double t0 = run_now();
     int failed = 0;

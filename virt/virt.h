@@ -15,6 +15,7 @@
 #ifndef VTRUN_VIRT_H
 #define VTRUN_VIRT_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +38,7 @@ typedef void (*virt_log_fn)(void *ud, enum virt_log_level level, const char *msg
 struct virt_ctx {
     virt_log_fn log;
     void *log_ud;
-    const volatile sig_atomic_t *cancel;
+    const atomic_bool *cancel;
 };
 
 void virt_logf(const struct virt_ctx *ctx, enum virt_log_level level, const char *fmt, ...)
