@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
@@ -291,12 +292,6 @@ const struct mig_postcheck mig_postchecks[] = {
     { NULL, NULL },
 };
 
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
                        struct mig_pc_vm *vm, struct strbuf *why,
@@ -314,7 +309,7 @@ int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
                 || (env->should_stop && env->should_stop(env->ud)))
                 break;
             attempt++;
-            sleep_s(o->retry_delay_s);
+            clock_sleep(o->retry_delay_s);
         }
         if (log) {
             char *line = xasprintf("post-check %s %s: %s%s%s", vm->name ? vm->name : "",

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -485,12 +486,6 @@ bool mig_stress_local_alive(const struct mig_stress_proc *p)
     return alive;
 }
 
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s)
 {
@@ -500,12 +495,12 @@ int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s)
     kill(-p->pid, SIGTERM);
     for (double t = 0; t < grace_s && mig_stress_local_alive(p); t += 0.05) {
         waitpid(p->pid, NULL, WNOHANG);     /* reap the leader so it does not linger */
-        sleep_s(0.05);
+        clock_sleep(0.05);
     }
     kill(-p->pid, SIGKILL);
     waitpid(p->pid, NULL, 0);
     for (int i = 0; i < 40 && mig_stress_local_alive(p); i++)
-        sleep_s(0.05);
+        clock_sleep(0.05);
     if (mig_stress_local_alive(p)) {
         err_set("stress: process group %d (%s) survived SIGKILL", (int)p->pid,
                 p->cmdline ? p->cmdline : "");

@@ -11,6 +11,7 @@
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
@@ -471,7 +472,7 @@ static void *ticker_main(void *arg)
             free(line);
         }
         pthread_mutex_unlock(&j->lock);
-        usleep(100 * 1000);     /* a 1 s refresh, but a quick exit */
+        clock_sleep(0.1);       /* a 1 s refresh, but a quick exit */
     }
     return NULL;
 }
@@ -499,7 +500,7 @@ static void *watchdog_main(void *arg)
             }
         }
         pthread_mutex_unlock(&j->lock);
-        usleep(50 * 1000);
+        clock_sleep(0.05);
     }
     return NULL;
 }

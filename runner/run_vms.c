@@ -6,6 +6,7 @@
  * cleanup can still say what is left.
  */
 #include "runner/run_vms.h"
+#include "lib/clock.h"
 #include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -583,7 +584,7 @@ int run_vms_stop(struct run_vms *vms, size_t i)
             return -1;
         if (st == BE_STATE_SHUTOFF || st == BE_STATE_NONE)
             break;
-        usleep(200 * 1000);
+        clock_sleep(0.2);
     }
     if (st != BE_STATE_SHUTOFF && st != BE_STATE_NONE) {
         run_log(vms->ctx, "%s: no power-off after '%s' within %g s, destroying", vm->name,

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
@@ -648,12 +649,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* Reboot the guest in the background so the hop's migration meets a booting kernel. */
 static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
@@ -714,7 +709,7 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
             run_log(ctx, "hop %u: thread_timeout %.0f s passed, aborting its migrations",
                     hopno, st->thread_timeout);
         }
-        sleep_s(0.05);
+        clock_sleep(0.05);
     }
     for (size_t k = 0; k < wave->n; k++) {
         if (w[k].started)
