@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * libconfig exports its own strbuf_release/strbuf_append: a program that links it and
@@ -35,6 +36,8 @@
 #define strbuf_addf vt_strbuf_addf
 #define strbuf_vaddf vt_strbuf_vaddf
 #define strbuf_slopbuf vt_strbuf_slopbuf
+#define strbuf_add_sq vt_strbuf_add_sq
+#define strbuf_read_file vt_strbuf_read_file
 
 extern char strbuf_slopbuf[];
 
@@ -59,6 +62,23 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/*
+ * Append s quoted for a POSIX shell (git's sq_quote_buf): inside single quotes, with
+ * ' written as '\'' and ! as '\!' (so csh's history expansion cannot touch it
+ * either).  The shell reads the result back as exactly one word, s, whatever s holds
+ * (blanks, newlines, $(...), ;, quotes).  This is the only shell quoting of vtrun:
+ * a command for a remote or guest shell is built from argv words, each through here.
+ */
+void strbuf_add_sq(struct strbuf *sb, const char *s);
+
+/*
+ * Append the contents of the file at path, at most max bytes (0: all of it); works for
+ * /proc files, whose size is unknown until read.  Returns the number of bytes
+ * appended, or -1 with err_set("PATH: reason") and errno kept (what was read before
+ * an error stays appended).
+ */
+ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
 
 /* Allocation helpers that abort on failure (same policy as strbuf). */
 void *xmalloc(size_t n);

@@ -209,18 +209,6 @@ char **mig_stress_argv(const char *tool, const char *args, const char *vm_bytes_
 
 /* ---- scripts for guests and remote hosts ------------------------------------------- */
 
-static void sh_quote(struct strbuf *sb, const char *s)
-{
-    strbuf_addch(sb, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            strbuf_addstr(sb, "'\\''");
-        else
-            strbuf_addch(sb, *s);
-    }
-    strbuf_addch(sb, '\'');
-}
-
 static bool tag_ok(const char *tag)
 {
     if (!tag || !*tag)
@@ -311,11 +299,11 @@ char *mig_stress_start_script(char *const *argv, const char *tag)
     strbuf_addstr(&sb, "if [ -s \"$pidf\" ]; then P=$(cat \"$pidf\"); "
                        "if alive; then echo \"started $P\"; exit 0; fi; fi\n");
     strbuf_addstr(&sb, "if command -v ");
-    sh_quote(&sb, argv[0]);
+    strbuf_add_sq(&sb, argv[0]);
     strbuf_addstr(&sb, " >/dev/null 2>&1; then\n  setsid");
     for (size_t i = 0; argv[i]; i++) {
         strbuf_addch(&sb, ' ');
-        sh_quote(&sb, argv[i]);
+        strbuf_add_sq(&sb, argv[i]);
     }
     strbuf_addstr(&sb, " </dev/null >/dev/null 2>&1 &\nelse\n  setsid sh -c '");
     fallback_loop(&loop, argv);
@@ -385,7 +373,7 @@ char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, 
      * `sh -c` word keeps the script intact whatever that shell is */
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, "sh -c ");
-    sh_quote(&sb, script);
+    strbuf_add_sq(&sb, script);
     argv_push(&argv, &n, strbuf_detach(&sb, NULL));
     return argv;
 }
@@ -400,7 +388,7 @@ int mig_stress_local_start(char *const *argv, const char *log_path,
     for (size_t i = 0; argv[i]; i++) {
         if (i)
             strbuf_addch(&cmd, ' ');
-        sh_quote(&cmd, argv[i]);
+        strbuf_add_sq(&cmd, argv[i]);
     }
     p->pid = 0;
     p->cmdline = NULL;
