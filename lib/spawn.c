@@ -712,7 +712,7 @@ static bool in_group(const char *name, pid_t pgid)
     return yes;
 }
 
-static bool group_alive(pid_t pgid)
+bool spawn_group_alive(pid_t pgid)
 {
     DIR *d = opendir("/proc");
     struct dirent *de;
@@ -729,7 +729,7 @@ static bool group_alive(pid_t pgid)
 /* The leader first: the /proc scan only when it has exited. */
 static bool running(const struct spawn *c)
 {
-    return c->pid > 0 && (!leader_exited(c->pid) || group_alive(c->pid));
+    return c->pid > 0 && (!leader_exited(c->pid) || spawn_group_alive(c->pid));
 }
 
 bool spawn_alive(struct spawn *c)
@@ -892,9 +892,9 @@ int spawn_stop(struct spawn *c, double grace_s)
     c->pid = 0;
     /* Members outlive their leader by the time the kernel takes to kill them. */
     for (double until = clock_now() + SPAWN_KILL_WAIT_S;
-         group_alive(pgid) && clock_now() < until;)
+         spawn_group_alive(pgid) && clock_now() < until;)
         clock_sleep(0.02);
-    if (group_alive(pgid)) {
+    if (spawn_group_alive(pgid)) {
         err_set("%s: process group %d survived SIGKILL", c->cmdline.buf, (int)pgid);
         ret = -1;
     }

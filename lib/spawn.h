@@ -149,6 +149,9 @@ bool spawn_alive(struct spawn *c);
  * 0 when nothing runs.
  */
 int spawn_stop(struct spawn *c, double grace_s);
+/* Whether any live (not zombie) process is in process group pgid, whoever started
+ * it (a group recorded by an earlier vtrun, a test looking for leftovers). */
+bool spawn_group_alive(pid_t pgid);
 /* Process (and group) id while started and not reaped; 0 otherwise. */
 pid_t spawn_pid(const struct spawn *c);
 

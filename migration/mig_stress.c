@@ -3,19 +3,14 @@
 #include "migration/mig.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 
 /* ---- sizes ---------------------------------------------------------------------- */
@@ -51,16 +46,12 @@ int mig_meminfo_parse(const char *text, struct mig_meminfo *mi)
 
 int mig_meminfo_read_local(struct mig_meminfo *mi)
 {
-    char buf[8192];
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) {
-        err_set("/proc/meminfo: %s", strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return mig_meminfo_parse(buf, mi);
+    struct strbuf sb = STRBUF_INIT;
+    int ret = -1;
+    if (strbuf_read_file(&sb, "/proc/meminfo", 65536) >= 0)
+        ret = mig_meminfo_parse(sb.buf, mi);
+    strbuf_release(&sb);
+    return ret;
 }
 
 int mig_size_parse(const char *s, unsigned long long *bytes)
@@ -383,119 +374,35 @@ char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, 
 int mig_stress_local_start(char *const *argv, const char *log_path,
                             struct mig_stress_proc *p)
 {
-    int pipefd[2];
-    struct strbuf cmd = STRBUF_INIT;
-    for (size_t i = 0; argv[i]; i++) {
-        if (i)
-            strbuf_addch(&cmd, ' ');
-        strbuf_add_sq(&cmd, argv[i]);
-    }
-    p->pid = 0;
-    p->cmdline = NULL;
-    /* exec errors come back through a close-on-exec pipe: EOF means exec worked */
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        err_set("stress: pipe: %s", strerror(errno));
-        strbuf_release(&cmd);
+    p->sp = spawn_newv((const char *const *)argv);
+    if (log_path)
+        spawn_set_output_file(p->sp, log_path);
+    /* a stress left behind by a killed vtrun would load the host for good */
+    spawn_set_pdeathsig(p->sp, SIGKILL);
+    if (spawn_start(p->sp) < 0) {
+        err_set("stress: %s (if it is missing: install it; vtrun never builds it)",
+                err_msg());
+        spawn_free(p->sp);
+        p->sp = NULL;
         return -1;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        err_set("stress: fork: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        strbuf_release(&cmd);
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (in >= 0)
-            dup2(in, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        execvp(argv[0], argv);
-        int e = errno;
-        if (write(pipefd[1], &e, sizeof(e)) < 0)
-            _exit(127);
-        _exit(127);
-    }
-    setpgid(pid, pid);      /* both sides, so a kill right after fork hits the group */
-    close(pipefd[1]);
-    int e = 0;
-    ssize_t r;
-    do
-        r = read(pipefd[0], &e, sizeof(e));
-    while (r < 0 && errno == EINTR);
-    close(pipefd[0]);
-    if (r > 0) {
-        waitpid(pid, NULL, 0);
-        err_set("stress: cannot run %s: %s (install it; vtrun never builds it)",
-                cmd.buf, strerror(e));
-        strbuf_release(&cmd);
-        return -1;
-    }
-    p->pid = pid;
-    p->cmdline = strbuf_detach(&cmd, NULL);
     return 0;
 }
 
 bool mig_stress_local_alive(const struct mig_stress_proc *p)
 {
-    if (!p->pid)
-        return false;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return kill(-p->pid, 0) == 0;
-    bool alive = false;
-    struct dirent *de;
-    while (!alive && (de = readdir(d))) {
-        if (!isdigit((unsigned char)de->d_name[0]))
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        /* "pid (comm) S ppid pgrp ...": comm may hold spaces, so start after ')' */
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid, pgrp;
-        if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3
-            && pgrp == p->pid && state != 'Z' && state != 'X')
-            alive = true;
-    }
-    closedir(d);
-    return alive;
+    return p->sp && spawn_alive(p->sp);
 }
-
 
 int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s)
 {
-    if (!p->pid)
+    int ret;
+    if (!p->sp)
         return 0;
-    int ret = 0;
-    kill(-p->pid, SIGTERM);
-    for (double t = 0; t < grace_s && mig_stress_local_alive(p); t += 0.05) {
-        waitpid(p->pid, NULL, WNOHANG);     /* reap the leader so it does not linger */
-        clock_sleep(0.05);
-    }
-    kill(-p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    for (int i = 0; i < 40 && mig_stress_local_alive(p); i++)
-        clock_sleep(0.05);
-    if (mig_stress_local_alive(p)) {
-        err_set("stress: process group %d (%s) survived SIGKILL", (int)p->pid,
-                p->cmdline ? p->cmdline : "");
-        ret = -1;
-    }
-    p->pid = 0;
-    free(p->cmdline);
-    p->cmdline = NULL;
+    ret = spawn_stop(p->sp, grace_s);
+    if (ret < 0)
+        err_prefix("stress");
+    spawn_free(p->sp);
+    p->sp = NULL;
     return ret;
 }

@@ -540,7 +540,7 @@ cleanup:
 
 static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 {
-    if (st->host_proc[h].pid) {
+    if (st->host_proc[h].sp) {
         if (mig_stress_local_stop(&st->host_proc[h], 2.0) < 0)
             run_warn(ctx, "host %s: %s", host_name(ctx, h), err_msg());
         else

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/err.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 
@@ -224,10 +225,11 @@ START_TEST(test_small_host_stress_runs_and_is_gone_after_stop)
     ck_assert_msg(mig_stress_local_start(argv, NULL, &p) == 0, "%s", err_msg());
     usleep(300 * 1000);
     ck_assert(mig_stress_local_alive(&p));
-    pid_t pgid = p.pid;
+    pid_t pgid = spawn_pid(p.sp);
+    ck_assert_int_gt(pgid, 0);
     ck_assert_int_eq(mig_stress_local_stop(&p, 1.0), 0);
-    struct mig_stress_proc again = { .pid = pgid };
-    ck_assert(!mig_stress_local_alive(&again));
+    ck_assert(!mig_stress_local_alive(&p));
+    ck_assert(!spawn_group_alive(pgid));
     ck_assert_int_eq(mig_stress_local_stop(&p, 1.0), 0);    /* idempotent */
     mig_stress_argv_free(argv);
 }
