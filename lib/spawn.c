@@ -348,17 +348,18 @@ static void __attribute__((noreturn)) child_exec(const struct child_plan *pl)
  * The keeper: one thread that lives as long as vtrun and forks the children that must
  * die with vtrun.  PR_SET_PDEATHSIG fires when the forking *thread* ends; a child forked
  * by a migration worker would be killed when the worker returns.  Requests are served
- * one at a time.
+ * one at a time.  fork() copies only the calling thread, so a child process of vtrun
+ * (a test harness forking per test) starts its own keeper when it needs one.
  */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     const struct child_plan *req;   /* set by a requester, cleared when served */
     bool served;
+    bool up;                        /* the thread runs (in this process) */
     pid_t pid;
     int err;
-    int up;                         /* 1 running, -1 could not start */
-} keeper = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, 0, 0, 0 };
+} keeper = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false, 0, 0 };
 
 static void *keeper_main(void *unused)
 {
@@ -371,9 +372,11 @@ static void *keeper_main(void *unused)
     for (;;) {
         while (!keeper.req || keeper.served)
             pthread_cond_wait(&keeper.cond, &keeper.lock);
+        /* a local copy: in the child, keeper_forget() has cleared keeper.req */
+        const struct child_plan *pl = keeper.req;
         keeper.pid = fork();
         if (keeper.pid == 0)
-            child_exec(keeper.req);
+            child_exec(pl);
         keeper.err = errno;
         keeper.served = true;
         pthread_cond_broadcast(&keeper.cond);
@@ -381,27 +384,46 @@ static void *keeper_main(void *unused)
     return NULL;
 }
 
-static void keeper_start(void)
+/* In the child of any fork(): the keeper thread was not copied. */
+static void keeper_forget(void)
 {
+    pthread_mutex_init(&keeper.lock, NULL);
+    pthread_cond_init(&keeper.cond, NULL);
+    keeper.req = NULL;
+    keeper.served = false;
+    keeper.up = false;
+}
+
+static void keeper_atfork(void)
+{
+    pthread_atfork(NULL, NULL, keeper_forget);
+}
+
+/* Under keeper.lock.  0, or -1 with errno. */
+static int keeper_start(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_attr_t a;
     pthread_t t;
+    int e;
+
+    pthread_once(&once, keeper_atfork);
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    keeper.up = pthread_create(&t, &a, keeper_main, NULL) == 0 ? 1 : -1;
+    e = pthread_create(&t, &a, keeper_main, NULL);
     pthread_attr_destroy(&a);
+    keeper.up = e == 0;
+    errno = e;
+    return e ? -1 : 0;
 }
 
 static pid_t keeper_fork(const struct child_plan *pl)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pid_t pid;
+    pid_t pid = -1;
 
-    pthread_once(&once, keeper_start);
-    if (keeper.up < 0) {
-        errno = EAGAIN;
-        return -1;
-    }
     pthread_mutex_lock(&keeper.lock);
+    if (!keeper.up && keeper_start() < 0)
+        goto out;
     while (keeper.req)
         pthread_cond_wait(&keeper.cond, &keeper.lock);
     keeper.req = pl;
@@ -413,8 +435,20 @@ static pid_t keeper_fork(const struct child_plan *pl)
     errno = keeper.err;
     keeper.req = NULL;
     pthread_cond_broadcast(&keeper.cond);
+out:
     pthread_mutex_unlock(&keeper.lock);
     return pid;
+}
+
+static void subreaper_once(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+void spawn_subreaper(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, subreaper_once);
 }
 
 /* ---- start ------------------------------------------------------------------------ */

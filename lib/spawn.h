@@ -149,6 +149,9 @@ bool spawn_alive(struct spawn *c);
  * 0 when nothing runs.
  */
 int spawn_stop(struct spawn *c, double grace_s);
+/* Make this process the reaper of its children's orphans (PR_SET_CHILD_SUBREAPER),
+ * once per process: what a child forked stays under vtrun when the child dies. */
+void spawn_subreaper(void);
 /* Whether any live (not zombie) process is in process group pgid, whoever started
  * it (a group recorded by an earlier vtrun, a test looking for leftovers). */
 bool spawn_group_alive(pid_t pgid);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "lib/strbuf.h"
-#include "lib/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,7 +189,7 @@ ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0)
-        goto fail;
+        return -1;
     while (!max || got < max) {
         size_t want = 65536;
         if (max && max - got < want)
@@ -199,8 +198,12 @@ ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
         ssize_t n = read(fd, sb->buf + sb->len, want);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            goto fail;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
         if (n == 0)
             break;
         strbuf_setlen(sb, sb->len + (size_t)n);
@@ -208,11 +211,4 @@ ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
     }
     close(fd);
     return (ssize_t)got;
-fail:;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    err_set("%s: %s", path, strerror(e));
-    errno = e;
-    return -1;
 }

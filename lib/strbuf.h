@@ -75,8 +75,10 @@ void strbuf_add_sq(struct strbuf *sb, const char *s);
 /*
  * Append the contents of the file at path, at most max bytes (0: all of it); works for
  * /proc files, whose size is unknown until read.  Returns the number of bytes
- * appended, or -1 with err_set("PATH: reason") and errno kept (what was read before
- * an error stays appended).
+ * appended, or -1 with errno set (what was read before an error stays appended).
+ * Like git's, it reports nothing itself: err_msg() is left alone, so a caller that
+ * only probes (a /proc scan) does not overwrite the error its own caller is about to
+ * print.
  */
 ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
 

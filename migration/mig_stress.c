@@ -48,7 +48,9 @@ int mig_meminfo_read_local(struct mig_meminfo *mi)
 {
     struct strbuf sb = STRBUF_INIT;
     int ret = -1;
-    if (strbuf_read_file(&sb, "/proc/meminfo", 65536) >= 0)
+    if (strbuf_read_file(&sb, "/proc/meminfo", 65536) < 0)
+        err_set("/proc/meminfo: %s", strerror(errno));
+    else
         ret = mig_meminfo_parse(sb.buf, mi);
     strbuf_release(&sb);
     return ret;

@@ -93,12 +93,13 @@ START_TEST(test_read_file_reads_proc_files_of_unknown_size)
 }
 END_TEST
 
-START_TEST(test_read_file_error_names_the_path_and_keeps_errno)
+START_TEST(test_read_file_error_sets_errno_and_leaves_the_error_message)
 {
     struct strbuf sb = STRBUF_INIT;
+    err_set("the caller's error");
     ck_assert_int_eq(strbuf_read_file(&sb, "/nonexistent/vtrun-file", 0), -1);
     ck_assert_int_eq(errno, ENOENT);
-    ck_assert_ptr_nonnull(strstr(err_msg(), "/nonexistent/vtrun-file: No such file"));
+    ck_assert_str_eq(err_msg(), "the caller's error");
     ck_assert_uint_eq(sb.len, 0);
     strbuf_release(&sb);
 }
@@ -112,7 +113,7 @@ int main(void)
     tcase_add_test(tc, test_add_sq_words_arrive_verbatim_through_sh);
     tcase_add_test(tc, test_read_file_appends_whole_file_or_at_most_max);
     tcase_add_test(tc, test_read_file_reads_proc_files_of_unknown_size);
-    tcase_add_test(tc, test_read_file_error_names_the_path_and_keeps_errno);
+    tcase_add_test(tc, test_read_file_error_sets_errno_and_leaves_the_error_message);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
