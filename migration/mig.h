@@ -405,4 +405,25 @@ int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s);
 char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
                             const char *script);
 
+/* ===================================================================================
+ * The post-migration checks over a test's VM set (mig_vms.c)
+ * =================================================================================== */
+
+struct virt_vms;
+
+/* The check environment over the VM set: env->ud is vms; state, console, login, exec,
+ * uptime and should_stop go through virt/'s VM set; ping is NULL (no ping check) until
+ * the caller sets one. */
+void mig_vms_pc_env(struct virt_vms *vms, struct mig_pc_env *env);
+/* Run the post-check table for VM pv->vm; each check's result goes to the log.
+ * 0, or -1 with err_msg() = "<check>: <message>" of the first failure. */
+int mig_vms_postcheck(struct virt_vms *vms, const struct mig_pc_env *env,
+                      const struct mig_pc_opts *o, struct mig_pc_vm *pv);
+/* The first checks of that table after VM i's hop to `to` (from `from`): state
+ * (running on `to`, gone or shut off on `from`), console clean, SSH login (else the
+ * console says whether the guest died), uptime not smaller.  0 ok, -1 with err_msg()
+ * naming the failed check. */
+int mig_vms_check_after_hop(struct virt_vms *vms, size_t i, int from, int to,
+                            double login_timeout_s);
+
 #endif

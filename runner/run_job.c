@@ -7,7 +7,7 @@
  * Signals: the first SIGINT/SIGTERM sets the cancel flag every test polls; the test
  * becomes INTERRUPTED, its cleanup runs, results are written, the job exits with bit 8.
  * A second SIGINT is the user's explicit choice to skip the remaining cleanup: results
- * are still written and vtrun prints what was left behind (run_leftover).
+ * are still written and vtrun prints what was left behind (virt_leftover).
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
@@ -15,7 +15,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "runner/run_leftover.h"
+#include "virt/virt.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -669,7 +669,7 @@ int run_job(const struct run_opts *o)
     free(tail);
     if (g_skip_cleanup) {
         printf("Cleanup was skipped (second SIGINT).\n");
-        if (!run_leftover_print(stdout))
+        if (!virt_leftover_print(stdout))
             printf("  nothing was left behind.\n");
     }
     rc = res_job_exit_bits(j.res);

@@ -4,7 +4,7 @@
  * virsh.migrate_stress on vtrun's VM set.
  *
  *   setup    read and check the params (vms >= 2 else CANCEL), plan the hops
- *            (migration/mig.h), prepare the VMs (runner/run_vms.h);
+ *            (migration/mig.h), prepare the VMs (virt/virt.h);
  *   run      pre-migration checks (migration/mig.h) -> host stress -> start VMs
  *            (and guest stress) -> per hop: [reboot the booting_* load] migrate the
  *            hop's waves (one worker per VM of a wave), record each VM's metrics,
@@ -38,7 +38,7 @@
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
+#include "virt/virt.h"
 #include "migration/mig.h"
 #include "results/res.h"
 
@@ -53,7 +53,7 @@ enum booting {
 };
 
 struct ms_state {
-    struct run_vms vms;
+    struct virt_vms vms;
     bool vms_ready;
     struct mig_plan plan;
     struct be_migrate_opts opts;
@@ -178,7 +178,7 @@ static void record_hop(struct run_ctx *ctx, struct ms_state *st, unsigned hop,
     run_log(ctx, "hop %u (round %u%s) %s %s -> %s: %s", hop, h->round,
             h->back ? ", back" : "", st->vms.vm[mv->vm].name, host_name(ctx, mv->from),
             host_name(ctx, mv->to), rc == 0 ? "ok" : m->aborted ? "aborted" : "failed");
-    run_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
+    virt_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
 }
 
 /* ---- setup --------------------------------------------------------------------------- */
@@ -220,7 +220,7 @@ static int ms_setup(struct run_ctx *ctx)
                          "load_vm_booting, load_vms_booting, vms_booting", mst);
 
     /* virsh_migrate_options (avocado-vt), else migrate_options (tp-libvirt), else a
-     * live p2p move of the definition (run_vms.h's run_migrate_opts rule) */
+     * live p2p move of the definition (type_migrate.c's run_migrate_opts rule) */
     const char *words = pget(ctx, "virsh_migrate_options", "");
     if (!*words)
         words = pget(ctx, "migrate_options", "");
@@ -279,9 +279,9 @@ static int ms_setup(struct run_ctx *ctx)
      * as written is still what the source daemon dials on forward hops */
     const char *du = pget(ctx, "virsh_migrate_desturi", "");
     st->desturi = *du ? du : NULL;
-    /* cleanup of a partly set up VM set is safe (run_vms.h): always call it */
+    /* cleanup of a partly set up VM set is safe (virt/virt.h): always call it */
     st->vms_ready = true;
-    if (run_vms_setup(ctx, &st->vms) < 0)
+    if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMSetupError", "%s", err_msg());
     st->guest_stress = xcalloc(st->vms.n, sizeof(bool));
     st->uptime = xcalloc(st->vms.n, sizeof(double));
@@ -347,7 +347,7 @@ static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct
 {
     memset(f, 0, sizeof(*f));
     f->h.name = host_name(ctx, idx);
-    if (run_vms_host_info(&st->vms, idx, &f->info) < 0) {
+    if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
         run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
         local_facts(ctx, idx, f);
         return;
@@ -565,7 +565,7 @@ static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 
 static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
-    struct run_vm *vm = &st->vms.vm[i];
+    struct virt_vm *vm = &st->vms.vm[i];
     const struct params *vp = vm->params ? vm->params : ctx->params;
     const char *tool = params_get_or(vp, "stress_tool", st->tool);
     char *key = args_key(tool);
@@ -577,7 +577,7 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
     int status = -1, ret = -1;
 
     if (strstr(args, "%s")) {
-        if (run_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
+        if (virt_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
             || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
     }
@@ -587,7 +587,7 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
     if (!script)
         goto fail;
     st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
-    if (run_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
+    if (virt_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
         goto fail;
     if (status || !strstr(out.buf, "started")) {
         err_set("start script exited %d: %s", status, out.buf);
@@ -616,7 +616,7 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
     char *script = mig_stress_stop_script(GUEST_STRESS_TAG);
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    if (run_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
+    if (virt_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
         run_log(ctx, "stress in %s: stop failed (the VM is destroyed next): %s%s",
                 st->vms.vm[i].name, out.buf, status ? "" : err_msg());
     else
@@ -628,7 +628,7 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
 /* ---- migration workers ------------------------------------------------------------------ */
 
 struct worker {
-    struct run_vms *vms;
+    struct virt_vms *vms;
     const struct mig_move *mv;
     struct be_migrate_opts opts;
     struct be_hop_metrics m;
@@ -642,7 +642,7 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    w->rc = run_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
+    w->rc = virt_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
     if (w->rc < 0)
         w->err = xstrdup(err_msg());
     atomic_store(&w->done, true);
@@ -657,7 +657,7 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
         "setsid sh -c 'sleep 0.3; sync; reboot -f || echo b >/proc/sysrq-trigger' "
         "</dev/null >/dev/null 2>&1 &";
     int status;
-    if (run_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
+    if (virt_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
         run_log(ctx, "%s: reboot for the booting load failed: %s", st->vms.vm[i].name, err_msg());
     else
         run_log(ctx, "%s: rebooting while it migrates (%s)", st->vms.vm[i].name,
@@ -714,7 +714,7 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     for (size_t k = 0; k < wave->n; k++) {
         if (w[k].started)
             pthread_join(w[k].tid, NULL);
-        const struct run_vm *vm = &st->vms.vm[w[k].mv->vm];
+        const struct virt_vm *vm = &st->vms.vm[w[k].mv->vm];
         if (timed_out && w[k].rc < 0)
             w[k].m.aborted = true;
         record_hop(ctx, st, hopno, hop, w[k].mv, &w[k].m, w[k].rc, w[k].err);
@@ -738,7 +738,7 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
  * remote machine), the rest of the environment is the VM set's (env.ud = &st->vms). */
 static int pc_ping(void *ud, size_t vm, int host, unsigned count)
 {
-    struct run_vms *vms = ud;
+    struct virt_vms *vms = ud;
     const char *addr = vms->vm[vm].address;
     if (!addr) {
         err_set("%s: guest address unknown", vms->vm[vm].name);
@@ -755,9 +755,9 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
                            (char *)addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    int r = host_run(vms->ctx, host, argv, 10.0 + count, &out, &status);
+    int r = host_run(vms->conf.user, host, argv, 10.0 + count, &out, &status);
     if (r == 0 && status) {
-        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->ctx, host), status,
+        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->conf.user, host), status,
                 out.buf);
         r = -1;
     }
@@ -778,7 +778,7 @@ static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct
             size_t i = hop->waves[wv].moves[k].vm;
             int status = -1;
             run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
-            if (run_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
+            if (virt_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
                 run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
                         err_msg());
         }
@@ -788,14 +788,14 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                        const struct mig_hop *hop)
 {
     struct mig_pc_env env;
-    run_vms_postcheck_env(&st->vms, &env);
+    mig_vms_pc_env(&st->vms, &env);
     env.ping = pc_ping;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
             const struct mig_move *mv = &hop->waves[wv].moves[k];
             struct mig_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
                                      st->uptime[mv->vm], ++st->hop_serial };
-            int r = run_vms_postcheck(&st->vms, &env, &st->pc, &pv);
+            int r = mig_vms_postcheck(&st->vms, &env, &st->pc, &pv);
             st->uptime[mv->vm] = pv.uptime_before;
             if (r < 0)
                 return run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
@@ -810,18 +810,18 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
 static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 {
     for (size_t i = 0; i < st->vms.n; i++)
-        if (run_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
+        if (virt_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
             return run_error(ctx, "VMStartError", "%s", err_msg());
     if (!wait_login)
         return 0;
     for (size_t i = 0; i < st->vms.n; i++) {
-        if (run_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
+        if (virt_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
             if (run_should_stop(ctx))
                 return -1;
             return run_error(ctx, "LoginTimeout", "%s", err_msg());
         }
         double up;
-        if (run_vms_uptime(&st->vms, i, &up) == 0)
+        if (virt_vms_uptime(&st->vms, i, &up) == 0)
             st->uptime[i] = up;
     }
     return 0;
@@ -893,7 +893,7 @@ static void ms_cleanup(struct run_ctx *ctx)
     host_stress_stop(ctx, st, 0);
     host_stress_stop(ctx, st, 1);
     if (st->vms_ready)
-        run_vms_cleanup(&st->vms);
+        run_vmset_cleanup(ctx, &st->vms);
     mig_plan_free(&st->plan);
     free(st->guest_stress);
     free(st->uptime);
