@@ -339,7 +339,7 @@ int mig_pc_state_parse(const char *s, enum be_state *out);
  * that does the same kind of work (CPU spin, memory touch via dd, sync); nothing is
  * downloaded or built.  Started detached in its own session (setsid), its PID written
  * to /tmp/vtrun-stress-<tag>.pid, stopped by killing that process group.  The same
- * scripts serve remote hosts over ssh.
+ * scripts serve remote hosts through the host transport (virt/virt.h virt_host).
  * Local host: the argv in the background through lib/spawn (own process group, dies
  * with vtrun); stop kills the group.
  */
@@ -398,12 +398,6 @@ int mig_stress_local_start(char *const *argv, const char *log_path,
 bool mig_stress_local_alive(const struct mig_stress_proc *p);
 /* SIGTERM the group, SIGKILL after grace_s, reap; idempotent (sp NULL = nothing). */
 int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s);
-
-/* argv to run `script` on a remote host over ssh (BatchMode, no host-key prompt);
- * user/key may be NULL, port 0 = default.  NULL-terminated; free with
- * mig_stress_argv_free(). */
-char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
-                            const char *script);
 
 /* ===================================================================================
  * The post-migration checks over a test's VM set (mig_vms.c)

@@ -342,35 +342,6 @@ char *mig_stress_probe_script(const char *tag)
     return strbuf_detach(&sb, NULL);
 }
 
-char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
-                            const char *script)
-{
-    char **argv = NULL;
-    size_t n = 0;
-    argv_push(&argv, &n, xstrdup("ssh"));
-    argv_push(&argv, &n, xstrdup("-o"));
-    argv_push(&argv, &n, xstrdup("BatchMode=yes"));
-    argv_push(&argv, &n, xstrdup("-o"));
-    argv_push(&argv, &n, xstrdup("StrictHostKeyChecking=accept-new"));
-    if (key && *key) {
-        argv_push(&argv, &n, xstrdup("-i"));
-        argv_push(&argv, &n, xstrdup(key));
-    }
-    if (port > 0) {
-        argv_push(&argv, &n, xstrdup("-p"));
-        argv_push(&argv, &n, xasprintf("%d", port));
-    }
-    argv_push(&argv, &n, user && *user ? xasprintf("%s@%s", user, host) : xstrdup(host));
-    argv_push(&argv, &n, xstrdup("--"));
-    /* ssh hands its command to the remote login shell as one string: one quoted
-     * `sh -c` word keeps the script intact whatever that shell is */
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_addstr(&sb, "sh -c ");
-    strbuf_add_sq(&sb, script);
-    argv_push(&argv, &n, strbuf_detach(&sb, NULL));
-    return argv;
-}
-
 /* ---- local host ------------------------------------------------------------------ */
 
 int mig_stress_local_start(char *const *argv, const char *log_path,

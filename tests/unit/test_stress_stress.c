@@ -150,20 +150,6 @@ START_TEST(test_scripts_quote_arguments_and_reject_bad_tags)
 }
 END_TEST
 
-START_TEST(test_ssh_argv_passes_the_script_as_one_word)
-{
-    char **a = mig_stress_ssh_argv("hostB", "root", "/k", 2222, "echo 'hi'");
-    ck_assert_str_eq(a[0], "ssh");
-    size_t n = 0;
-    while (a[n])
-        n++;
-    ck_assert_str_eq(a[n - 3], "root@hostB");
-    ck_assert_str_eq(a[n - 2], "--");
-    ck_assert_str_eq(a[n - 1], "sh -c 'echo '\\''hi'\\'''");
-    mig_stress_argv_free(a);
-}
-END_TEST
-
 /* Run a script with sh; stdout into out. */
 static int run_sh(const char *script, struct strbuf *out)
 {
@@ -271,7 +257,6 @@ int main(void)
     tcase_add_test(tc, test_argv_divides_the_total_per_worker_in_plain_bytes);
     tcase_add_test(tc, test_argv_without_percent_s_needs_no_memory_facts);
     tcase_add_test(tc, test_scripts_quote_arguments_and_reject_bad_tags);
-    tcase_add_test(tc, test_ssh_argv_passes_the_script_as_one_word);
     suite_add_tcase(s, tc);
     TCase *real = tcase_create("real");
     tcase_set_timeout(real, 30);
