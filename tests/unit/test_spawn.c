@@ -136,16 +136,13 @@ END_TEST
 /* Gone or a zombie (reparented to an init that reaps lazily): not running. */
 static int running(pid_t pid)
 {
-    char path[64], buf[256];
+    char path[64];
+    struct strbuf sb = STRBUF_INIT;
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    char *p = strbuf_read_file(&sb, path, 512) > 0 ? strrchr(sb.buf, ')') : NULL;
+    int yes = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    strbuf_release(&sb);
+    return yes;
 }
 
 static double mono(void)

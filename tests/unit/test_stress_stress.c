@@ -150,23 +150,15 @@ START_TEST(test_scripts_quote_arguments_and_reject_bad_tags)
 }
 END_TEST
 
-/* Run a script with sh; stdout into out. */
+/* Run a script with sh; stdout into out; its exit status. */
 static int run_sh(const char *script, struct strbuf *out)
 {
-    char path[] = "/tmp/vtrun-test-stress-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, script, strlen(script)), (ssize_t)strlen(script));
-    close(fd);
-    char *cmd = xasprintf("sh %s", path);
-    FILE *f = popen(cmd, "r");
-    char buf[256];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(out, buf, n);
-    int st = pclose(f);
-    unlink(path);
-    free(cmd);
+    struct spawn *c = spawn_new("sh");
+    int st = -1;
+    spawn_args(c, "-c", script, NULL);
+    spawn_set_output(c, out, NULL);
+    ck_assert_msg(spawn_run(c, &st) == 0, "%s", err_msg());
+    spawn_free(c);
     return st;
 }
 
