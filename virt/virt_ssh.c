@@ -303,99 +303,110 @@ static int session_fail(struct virt_ssh *vs, const char *cmd, const char *what)
     return -1;
 }
 
+/* A command that ran but did not end well: timed out, cancelled, killed. */
+static int command_fail(struct virt_ssh *vs, const char *cmd, const char *detail,
+                        const char *output)
+{
+    struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+    e.command = cmd;
+    e.host = vs->where;
+    e.detail = detail;
+    e.output = output;
+    return virt_fail(&e);
+}
+
+/* A channel running cmd, or NULL (vs->lost when the connection was found gone before
+ * anything was sent: a new session may run it again). */
+static ssh_channel start_exec(struct virt_ssh *vs, const char *cmd)
+{
+    ssh_channel ch = ssh_channel_new(vs->s);
+
+    if (ch && ssh_channel_open_session(ch) == SSH_OK) {
+        if (ssh_channel_request_exec(ch, cmd) == SSH_OK)
+            return ch;
+        session_fail(vs, cmd, "exec request failed");
+    } else {
+        /* nothing was sent: when the connection is gone, a new one may run it */
+        vs->lost = !ssh_is_connected(vs->s);
+        session_fail(vs, cmd, ch ? "cannot open a session" : "cannot open a channel");
+    }
+    if (ch)
+        ssh_channel_free(ch);
+    return NULL;
+}
+
+/* Append what stdout (or stderr) has, waiting up to wait_ms, to dst (may be NULL) and
+ * to tail.  Bytes read, or -1 with err. */
+static int read_stream(struct virt_ssh *vs, ssh_channel ch, const char *cmd, int is_stderr,
+                       int wait_ms, struct strbuf *dst, struct strbuf *tail)
+{
+    char buf[16384];
+    int n = wait_ms ? ssh_channel_read_timeout(ch, buf, sizeof(buf), is_stderr, wait_ms)
+                    : ssh_channel_read_nonblocking(ch, buf, sizeof(buf), is_stderr);
+    if (n == SSH_ERROR)
+        return session_fail(vs, cmd, is_stderr ? "read stderr" : "read");
+    if (n > 0) {
+        if (dst)
+            strbuf_add(dst, buf, (size_t)n);
+        strbuf_add(tail, buf, (size_t)n);
+    }
+    /* Only the end of the output goes into error messages. */
+    if (tail->len > 8192) {
+        memmove(tail->buf, tail->buf + tail->len - 4096, 4096);
+        strbuf_setlen(tail, 4096);
+    }
+    return n > 0 ? n : 0;
+}
+
+/* Read stdout and stderr until the command's end of output, its deadline or cancel. */
+static int drain_channel(struct virt_ssh *vs, ssh_channel ch, const char *cmd,
+                         double timeout_s, struct strbuf *out, struct strbuf *err,
+                         struct strbuf *tail)
+{
+    double end = timeout_s > 0 ? clock_now() + timeout_s : 0;
+    for (;;) {
+        int n, m;
+        if (virt_cancelled(vs->ctx))
+            return command_fail(vs, cmd, "cancelled", NULL);
+        if (end && clock_now() >= end) {
+            char *d = xasprintf("timed out after %.1f s", timeout_s);
+            command_fail(vs, cmd, d, tail->buf);
+            free(d);
+            return -1;
+        }
+        if ((n = read_stream(vs, ch, cmd, 0, SSH_TICK_MS, out, tail)) < 0 ||
+            (m = read_stream(vs, ch, cmd, 1, 0, err, tail)) < 0)
+            return -1;
+        if (!n && !m && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
+            return 0;
+    }
+}
+
 /* No pty (stdout and stderr stay apart), so a command that times out is abandoned,
  * not killed: it may keep running on the guest until the session ends. */
 int virt_ssh_exec(struct virt_ssh *vs, const char *cmd, double timeout_s, int *status,
                   struct strbuf *out, struct strbuf *err)
 {
-    ssh_channel ch = ssh_channel_new(vs->s);
     struct strbuf tail = STRBUF_INIT;
-    double end = timeout_s > 0 ? clock_now() + timeout_s : 0;
-    char buf[16384];
-    int ret = -1;
+    ssh_channel ch;
+    int ret = -1, st;
 
     virt_logf(vs->ctx, VIRT_LOG_DEBUG, "ssh %s: %s", vs->where, cmd);
     vs->lost = false;
-    if (!ch) {
-        vs->lost = !ssh_is_connected(vs->s);
-        return session_fail(vs, cmd, "cannot open a channel");
-    }
-    if (ssh_channel_open_session(ch) != SSH_OK) {
-        /* nothing was sent: when the connection is gone, a new one may run it */
-        vs->lost = !ssh_is_connected(vs->s);
-        session_fail(vs, cmd, "cannot open a session");
+    ch = start_exec(vs, cmd);
+    if (!ch)
+        return -1;
+    if (drain_channel(vs, ch, cmd, timeout_s, out, err, &tail) < 0)
+        goto cleanup;
+    st = ssh_channel_get_exit_status(ch);
+    if (st < 0) {
+        /* No exit-status message: the command died by a signal (exit-signal). */
+        command_fail(vs, cmd, "no exit status (killed by a signal?)", tail.buf);
         goto cleanup;
     }
-    if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-        session_fail(vs, cmd, "exec request failed");
-        goto cleanup;
-    }
-    for (;;) {
-        int n, m;
-        if (virt_cancelled(vs->ctx)) {
-            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
-            e.command = cmd;
-            e.host = vs->where;
-            e.detail = "cancelled";
-            virt_fail(&e);
-            goto cleanup;
-        }
-        if (end && clock_now() >= end) {
-            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
-            char *d = xasprintf("timed out after %.1f s", timeout_s);
-            e.command = cmd;
-            e.host = vs->where;
-            e.detail = d;
-            e.output = tail.buf;
-            virt_fail(&e);
-            free(d);
-            goto cleanup;
-        }
-        n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, SSH_TICK_MS);
-        if (n == SSH_ERROR) {
-            session_fail(vs, cmd, "read");
-            goto cleanup;
-        }
-        if (n > 0) {
-            if (out)
-                strbuf_add(out, buf, (size_t)n);
-            strbuf_add(&tail, buf, (size_t)n);
-        }
-        m = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 1);
-        if (m == SSH_ERROR) {
-            session_fail(vs, cmd, "read stderr");
-            goto cleanup;
-        }
-        if (m > 0) {
-            if (err)
-                strbuf_add(err, buf, (size_t)m);
-            strbuf_add(&tail, buf, (size_t)m);
-        }
-        /* Only the end of the output goes into error messages. */
-        if (tail.len > 8192) {
-            memmove(tail.buf, tail.buf + tail.len - 4096, 4096);
-            strbuf_setlen(&tail, 4096);
-        }
-        if (n <= 0 && m <= 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
-            break;
-    }
-    {
-        int st = ssh_channel_get_exit_status(ch);
-        if (st < 0) {
-            /* No exit-status message: the command died by a signal (exit-signal). */
-            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
-            e.command = cmd;
-            e.host = vs->where;
-            e.detail = "no exit status (killed by a signal?)";
-            e.output = tail.buf;
-            virt_fail(&e);
-            goto cleanup;
-        }
-        if (status)
-            *status = st;
-    }
+    if (status)
+        *status = st;
     ret = 0;
-
 cleanup:
     if (ssh_channel_is_open(ch)) {
         ssh_channel_send_eof(ch);
