@@ -259,8 +259,11 @@ static enum mig_pc_verdict pc_disk(const struct mig_pc_env *env, const struct mi
     /* the file name comes from params: single-quote it for the guest shell */
     strbuf_addstr(&cmd, "f=");
     strbuf_add_sq(&cmd, o->disk_file);
-    strbuf_addf(&cmd, "; echo %s >>\"$f\" && sync && "
-                "{ echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; tail -n 1 \"$f\"", token);
+    /* the token holds the VM name, which comes from params too */
+    strbuf_addstr(&cmd, "; echo ");
+    strbuf_add_sq(&cmd, token);
+    strbuf_addstr(&cmd, " >>\"$f\" && sync && "
+                  "{ echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; tail -n 1 \"$f\"");
     if (env->exec(env->ud, vm->vm, cmd.buf, o->cmd_timeout_s, &out, &status) < 0) {
         strbuf_addf(msg, "cannot write %s: %s", o->disk_file, err_msg());
         v = MIG_PC_RETRY;
