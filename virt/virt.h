@@ -334,8 +334,9 @@ struct virt_host_conf {
     const char *key_file;       /* NULL: ssh-agent and ~/.ssh/id_* keys, as ssh does */
     const char *password;       /* tried after the key; NULL: none */
     enum virt_hostkey hostkey;  /* default accept-new */
-    const char *known_hosts;    /* accept-new: the (per-job) file that learns keys;
-                                   strict: the file trusted (NULL: ~/.ssh/known_hosts) */
+    const char *known_hosts;    /* accept-new: the (per-job) file that learns keys
+                                   (NULL: every host refused); strict: the file trusted
+                                   (NULL: ~/.ssh/known_hosts); off: not used */
     double connect_timeout_s;   /* TCP connect and each login step; 0: 10 s */
 };
 
