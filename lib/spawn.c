@@ -803,14 +803,8 @@ static int reap(struct spawn *c)
 
 static void tail(struct strbuf *msg, const struct strbuf *sb)
 {
-    size_t len, start;
-    if (!sb || !sb->len)
-        return;
-    len = sb->len;
-    while (len && (sb->buf[len - 1] == '\n' || sb->buf[len - 1] == ' '))
-        len--;
-    start = len > SPAWN_ERR_TAIL ? len - SPAWN_ERR_TAIL : 0;
-    strbuf_addf(msg, ": %s%.*s", start ? "..." : "", (int)(len - start), sb->buf + start);
+    if (sb)
+        strbuf_add_tail(msg, sb->buf, sb->len, SPAWN_ERR_TAIL);
 }
 
 /* Pump until the leader exited and its pipes are drained, or until the deadline or

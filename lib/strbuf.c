@@ -212,3 +212,14 @@ ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
     close(fd);
     return (ssize_t)got;
 }
+
+void strbuf_add_tail(struct strbuf *sb, const char *text, size_t len, size_t max)
+{
+    size_t start;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
+    if (!len)
+        return;
+    start = len > max ? len - max : 0;
+    strbuf_addf(sb, ": %s%.*s", start ? "..." : "", (int)(len - start), text + start);
+}

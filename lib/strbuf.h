@@ -38,6 +38,7 @@
 #define strbuf_slopbuf vt_strbuf_slopbuf
 #define strbuf_add_sq vt_strbuf_add_sq
 #define strbuf_read_file vt_strbuf_read_file
+#define strbuf_add_tail vt_strbuf_add_tail
 
 extern char strbuf_slopbuf[];
 
@@ -81,6 +82,11 @@ void strbuf_add_sq(struct strbuf *sb, const char *s);
  * print.
  */
 ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
+
+/* Append ": " and the last max bytes of text[0, len) without its trailing newlines and
+ * blanks, "..." first when cut; nothing when that is empty.  For error messages that
+ * end with what a command wrote to stderr. */
+void strbuf_add_tail(struct strbuf *sb, const char *text, size_t len, size_t max);
 
 /* Allocation helpers that abort on failure (same policy as strbuf). */
 void *xmalloc(size_t n);

@@ -180,18 +180,6 @@ out:
     return rc;
 }
 
-/* The end of what the command wrote to stderr, for its error message. */
-static void add_tail(struct strbuf *msg, const char *text, size_t len)
-{
-    size_t start;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-        len--;
-    if (!len)
-        return;
-    start = len > HOST_ERR_TAIL ? len - HOST_ERR_TAIL : 0;
-    strbuf_addf(msg, ": %s%.*s", start ? "..." : "", (int)(len - start), text + start);
-}
-
 int virt_host_run(struct virt_host *h, const char *const *argv, double timeout_s,
                   struct strbuf *out, struct strbuf *err, int *status)
 {
@@ -217,7 +205,7 @@ int virt_host_run(struct virt_host *h, const char *const *argv, double timeout_s
         *status = st;
     } else if (rc == 0 && st != 0) {
         strbuf_addf(&msg, "host %s: %s: exit status %d", h->name, cmd, st);
-        add_tail(&msg, e->buf + err0, e->len - err0);
+        strbuf_add_tail(&msg, e->buf + err0, e->len - err0, HOST_ERR_TAIL);
         err_set("%s", msg.buf);
         rc = -1;
     }
