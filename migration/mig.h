@@ -353,9 +353,6 @@ struct mig_meminfo {
 int mig_meminfo_parse(const char *text, struct mig_meminfo *mi);
 int mig_meminfo_read_local(struct mig_meminfo *mi);
 
-/* "128M", "64k", "1G", "4096", "2T" (binary units, optional trailing B/iB) -> bytes. */
-int mig_size_parse(const char *s, unsigned long long *bytes);
-
 /* The TOTAL bytes `stress_vm_bytes` asks for (see above); in_guest selects the guest
  * rule for `shortage`.  -1 with err when the spec is bad or the result is not
  * positive (e.g. the host is already short). */
