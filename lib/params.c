@@ -250,7 +250,13 @@ bad:
 
 char **params_objects(const struct params *p, const char *key)
 {
-    const char *v = params_get_or(p, key, "");
+    return params_split(params_get(p, key));
+}
+
+char **params_split(const char *v)
+{
+    if (!v)
+        v = "";
     size_t n = 0, cap = 4;
     char **out = xmalloc(cap * sizeof(*out));
     while (*v) {

@@ -56,6 +56,8 @@ int params_size_parse(const char *s, unsigned long long *bytes);
 /* Whitespace-split value, duplicates removed, first-occurrence order: avocado-vt's
  * Params.objects().  NULL-terminated; never NULL itself (empty list if absent). */
 char **params_objects(const struct params *p, const char *key);
+/* The same split of a text (NULL: empty list). */
+char **params_split(const char *text);
 size_t params_strv_len(char *const *v);
 void params_strv_free(char **v);
 
