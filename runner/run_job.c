@@ -636,6 +636,12 @@ int run_job(const struct run_opts *o)
 
     run_settings_init(&j.set);
     install_signals();
+    /* a usage error, not a per-test ERROR: no case could run with it */
+    if (o->backend && virt_backend_check(o->backend) < 0) {
+        fprintf(stderr, "vtrun: --backend: %s\n", err_msg());
+        rc = RUN_EXIT_USAGE;
+        goto cleanup;
+    }
     if (run_settings_load_all(&j.set, o->settings) < 0) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;

@@ -98,6 +98,8 @@ START_TEST(test_settings_errors_exit_2_with_file_and_line)
         "# line 1\njobs = \"two\";\n",                     /* wrong type */
         "# line 1\nhosts = ( { name = \"a\"; port = 1; } );\n", /* unknown host key */
         "# line 1\njobs = ;\n",                             /* syntax error */
+        "# line 1\nbackend = \"foo\";\n",                   /* no such backend */
+        "# line 1\ntest_timeout = -3;\n",                   /* a negative timeout */
     };
     char *cfg = cfg_file("x.cfg", "type = x\n");
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
