@@ -41,6 +41,16 @@ static bool blank(const char *s)
     return !*s;
 }
 
+/* The next of the blank-separated aliases at *a: its length, *a moved to its start
+ * (the caller steps over it); 0 at the end. */
+static size_t next_alias(const char **a)
+{
+    if (!*a)
+        return 0;
+    *a += strspn(*a, " ");
+    return strcspn(*a, " ");
+}
+
 /* The value of row r in p: its name, then its aliases in order; the first set (not
  * blank) wins.  *key gets the name that was found.  NULL when none is set. */
 static const char *lookup(const struct run_param *r, const struct params *p,
@@ -52,17 +62,13 @@ static const char *lookup(const struct run_param *r, const struct params *p,
         strbuf_addstr(key, r->name);
         return v;
     }
-    for (const char *a = r->aliases; a && *a;) {
-        a += strspn(a, " ");
-        size_t n = strcspn(a, " ");
-        if (!n)
-            break;
+    const char *a = r->aliases;
+    for (size_t n; (n = next_alias(&a)); a += n) {
         strbuf_reset(key);
         strbuf_add(key, a, n);
         v = params_get(p, key->buf);
         if (v && !blank(v))
             return v;
-        a += n;
     }
     strbuf_reset(key);
     return NULL;
@@ -387,13 +393,9 @@ void run_param_release(const struct run_param *table, void *opts)
 static void add_names(struct strbuf *sb, const struct run_param *r)
 {
     strbuf_addstr(sb, r->name);
-    for (const char *a = r->aliases; a && *a;) {
-        a += strspn(a, " ");
-        size_t n = strcspn(a, " ");
-        if (n)
-            strbuf_addf(sb, ", %.*s", (int)n, a);
-        a += n;
-    }
+    const char *a = r->aliases;
+    for (size_t n; (n = next_alias(&a)); a += n)
+        strbuf_addf(sb, ", %.*s", (int)n, a);
 }
 
 void run_param_print(const struct run_param *table, FILE *out)
