@@ -422,6 +422,15 @@ START_TEST(test_list_types_prints_each_type_with_needs_and_params)
     ck_assert_msg(strstr(E.out, "boot\n") && strstr(E.out, "migrate\n"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "needs: two hosts"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "login_timeout") && strstr(E.out, "[default: "), "%s", E.out);
+    /* the rows the runner parses: names with aliases, what a value must be, default */
+    ck_assert_msg(strstr(E.out, "params of every test type:\n    test_timeout: a number of "
+                         "seconds >= 0\n"), "%s", E.out);
+    ck_assert_msg(strstr(E.out, "    migrate_options, virsh_migrate_options: virsh migrate "
+                         "flag words [default: --live --p2p --persistent --undefinesource]\n"),
+                  "%s", E.out);
+    ck_assert_msg(strstr(E.out, "    mem (per VM): an integer >= 1 in MiB [default: 1024]\n"),
+                  "%s", E.out);
+    ck_assert_msg(strstr(E.out, "needs: at least 2 VMs (vms)\n"), "%s", E.out);
 }
 END_TEST
 
