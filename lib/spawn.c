@@ -913,8 +913,9 @@ int spawn_stop(struct spawn *c, double grace_s)
     by_itself = !running(c);
     if (!by_itself)
         kill_group(c, grace_s);
-    /* what the group wrote before it ended is the caller's */
-    while (spawn_pump(c, 0) > 0)
+    /* what the group wrote before it ended is the caller's (bounded: a daemon outside
+     * the group may hold the pipe and keep writing) */
+    for (double until = clock_now() + 0.5; clock_now() < until && spawn_pump(c, 0) > 0;)
         ;
     wstatus = reap(c);
     c->pid = 0;

@@ -325,9 +325,9 @@ void virt_ssh_close(struct virt_ssh *s);
  * read as shell syntax.  Files go over SFTP.
  *
  * Errors name the host: "host NAME: ...".  The password is never logged nor put in an
- * error.  Over SSH a command that times out or is cancelled is abandoned, not killed:
- * OpenSSH's sshd does not deliver signals to a session without a pty, so it may run on
- * until it ends or the session closes.  One command at a time per handle (a lock);
+ * error.  Over SSH a command that times out or is cancelled is abandoned, not killed
+ * (no pty, so stdout and stderr stay apart; OpenSSH 9.2's sshd did not act on a
+ * channel "signal" request when tried): it may run on until it ends by itself.  One command at a time per handle (a lock);
  * different handles in different threads.
  */
 
