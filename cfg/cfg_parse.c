@@ -688,6 +688,24 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
     }
 }
 
+/* Explain's record of an item (cfg.prov): where it and its block's header are. */
+static void prov_item(struct parser *P, const struct blk *B, const struct cfg_node *node,
+                      const char *file, int line, bool at, const char *text,
+                      const struct cfg_op *named)
+{
+    struct cfg_prov *pv = P->c->prov;
+    if (pv->n == pv->a) {
+        pv->a = pv->a ? pv->a * 2 : 256;
+        pv->v = xrealloc(pv->v, pv->a * sizeof(*pv->v));
+    }
+    pv->v[pv->n++] = (struct cfg_src_item){
+        .node = node, .file = file, .line = line, .vline = B->vline,
+        .depth = P->item_depth, .at = at,
+        .block = B->var_name && B->var_name_len ? B->var_name : "",
+        .text = text, .named = named,
+    };
+}
+
 struct items {              /* one variants block being read */
     struct cfg_node *node4;  /* the container */
     struct cfg_node *prevcur;
@@ -755,6 +773,7 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     struct cfg_node *node2 = node_new(P);
     add_child(node2, B->t.node, false);
     node2->rup = I->prevcur;
+    struct cfg_op *named_op = NULL;
     if (named) {
         struct cfg_op *op = op_new(P, lx, OP_SET);
         if (B->var_key == CFG_NONE)
@@ -766,13 +785,16 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
         op->vlen = (uint32_t)dotted_len;
         op->line = item_line;
         add_op(&(struct target){ .node = node2 }, op);
+        named_op = op;
     }
     /* the body's node list dies with the item: everything after the mark is this
      * item's (nested items rewind theirs before the enclosing list grows again) */
     struct cfg_arena_mark body_mark = cfg_arena_mark(&P->tmp);
     struct body *ib = body_new(P);
     body_add(P, ib, node2);
+    P->item_depth++;
     struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 }, indent, ib);
+    P->item_depth--;
     node3->name = labs;
     node3->nname = nlab;
     node3->dep = deps;
@@ -802,6 +824,8 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     }
     add_filemaps(P, node3, item_file, item_line);
     add_child(I->node4, node3, node3->is_default && c->opts.defaults);
+    if (c->prov)
+        prov_item(P, B, node3, item_file, item_line, nt.t == T_DEFAULT, dotted_s, named_op);
 }
 
 /* The items of a variants block; the first '-' token was just read. */
