@@ -76,11 +76,20 @@ struct xjoin {
     size_t n;
 };
 
+struct xterm {              /* a join's term, and where the join is */
+    const struct cfg_filter *f;
+    const char *file;
+    int line;
+};
+
 struct xcase {
+    const char *shortname;  /* the engine's (a join's is merged) */
     struct xpart *part;     /* one, or a join's parts in merge order */
     size_t npart, apart;
     struct xjoin *join;
     size_t njoin, ajoin;
+    struct xterm *term;
+    size_t nterm, aterm;
 };
 
 struct occ {                /* one explained occurrence */
@@ -392,7 +401,8 @@ static int replay_content(struct explain *X, struct xpart *p, const struct cfg_i
 }
 
 /* The plain case walker W just yielded, replayed into P. */
-static int replay_part(struct explain *X, struct xpart *p, struct cfg_walker *w)
+static int replay_part(struct explain *X, const struct xcase *xc, struct xpart *p,
+                       struct cfg_walker *w)
 {
     const struct cfg_leaf *l = cfg_walker_leaf(w);
     p->npath = cfg_walker_path(w);
@@ -435,7 +445,12 @@ static int replay_part(struct explain *X, struct xpart *p, struct cfg_walker *w)
     size_t nextra = cfg_walker_extra(w, &extra);
     for (size_t i = 0; i < nextra; i++) {
         bool ok = cfg_filter_match(X->c, extra[i], p->lab, p->nlab);
-        struct cfg_item at = { .file = "", .line = 0 };
+        struct cfg_item at = { .file = "?", .line = 0 };
+        for (size_t k = 0; k < xc->nterm; k++)
+            if (xc->term[k].f == extra[i]) {
+                at.file = xc->term[k].file;
+                at.line = xc->term[k].line;
+            }
         step(p, XS_TERM, ok, 0, &at, extra[i]->line);
         p->dropped |= !ok;
     }
@@ -449,6 +464,9 @@ static int gather(struct explain *X, struct xcase *xc, struct cfg_walker *w)
     if (cfg_walker_join(w, &j)) {
         xc->join = grow(xc->join, &xc->ajoin, xc->njoin + 1, sizeof(*xc->join));
         xc->join[xc->njoin++] = (struct xjoin){ .file = j.file, .line = j.line, .n = j.n };
+        xc->term = grow(xc->term, &xc->aterm, xc->nterm + j.n, sizeof(*xc->term));
+        for (size_t i = 0; i < j.n; i++)
+            xc->term[xc->nterm++] = (struct xterm){ &j.terms[i], j.file, j.line };
         for (size_t i = 0; i < j.n; i++)
             if (gather(X, xc, j.part[i]) < 0)
                 return -1;
@@ -457,7 +475,7 @@ static int gather(struct explain *X, struct xcase *xc, struct cfg_walker *w)
     xc->part = grow(xc->part, &xc->apart, xc->npart + 1, sizeof(*xc->part));
     struct xpart *p = &xc->part[xc->npart++];
     *p = (struct xpart){ 0 };
-    return replay_part(X, p, w);
+    return replay_part(X, xc, p, w);
 }
 
 static void xcase_free(struct xcase *xc)
@@ -475,6 +493,7 @@ static void xcase_free(struct xcase *xc)
     }
     free(xc->part);
     free(xc->join);
+    free(xc->term);
 }
 
 /* ---- final values ---- */
@@ -741,8 +760,8 @@ static void text_steps(const struct xpart *p, struct rows *r, bool conditions, b
         bool cond = s->kind == XS_COND || s->kind == XS_NCOND;
         if (cond != conditions || (failed && (cond || s->ok)))
             continue;
-        char *loc = s->kind == XS_TERM ? xstrdup("join") : locs(s->file, s->line);
-        row(r, R_ROW, loc, 2 * s->depth, xstrdup(s->text), xstrdup(step_note(s)));
+        row(r, R_ROW, locs(s->file, s->line), 2 * s->depth, xstrdup(s->text),
+            xstrdup(step_note(s)));
         shown++;
     }
     if (!shown)
@@ -819,10 +838,8 @@ static void text_case(struct explain *X, const struct xcase *xc, const struct fi
                       size_t nfv, struct strbuf *out)
 {
     struct rows r = { 0 };
-    const struct xpart *p0 = &xc->part[0];
     if (X->listed)
-        row(&r, R_RAW, NULL, 0, xasprintf("shortname: %s", xc->npart == 1 ? p0->shortname :
-                                          "(see the params)"), NULL);
+        row(&r, R_RAW, NULL, 0, xasprintf("shortname: %s", xc->shortname), NULL);
     for (size_t i = 0; i < xc->njoin; i++)
         row(&r, R_RAW, NULL, 0, xasprintf("join %s:%d: the case merges %zu parts, a later "
                                           "part's value wins", xc->join[i].file,
@@ -849,7 +866,7 @@ static void text_case(struct explain *X, const struct xcase *xc, const struct fi
                                               p->name), NULL);
         text_variants(X, p, &r);
         row(&r, R_HEAD, NULL, 0,
-            xstrdup("filters (only and no on the path, in the order the walk checks them):"),
+            xstrdup("filters (only and no on the path, in the order of the statements):"),
             NULL);
         text_steps(p, &r, false, false);
         row(&r, R_HEAD, NULL, 0,
@@ -1024,7 +1041,7 @@ static void json_case(struct explain *X, const struct xcase *xc, const struct fi
 static int explain_one(struct explain *X, struct cfg_iter *it, struct cfg_dict *d,
                        struct strbuf *out)
 {
-    struct xcase xc = { 0 };
+    struct xcase xc = { .shortname = cfg_case_shortname(cfg_iter_case(it, d)) };
     struct fin *fv = NULL;
     size_t nfv = 0;
     struct strbuf dump = STRBUF_INIT;
@@ -1056,32 +1073,139 @@ out:
     return rc;
 }
 
-/* Walk C and explain every case named (then shortnamed) NAME. */
+/* ---- how many labels a name can have ---- */
+
+struct span {
+    uint32_t lo[2], hi[2];      /* [0]: labels of the name, [1]: of the shortname */
+};
+
+struct spans {
+    const struct cfg_node **node;   /* sorted */
+    struct span *v;
+    bool *done;
+    size_t n;
+};
+
+static int node_cmp(const void *a, const void *b)
+{
+    return ptr_cmp(a, b);
+}
+
+/* The fewest and most labels of the names (and shortnames) of the cases below N, N's own
+ * included, whatever the filters keep. */
+static struct span span_of(struct spans *S, const struct cfg_node *n, int depth)
+{
+    const struct cfg_node **at = bsearch(&n, S->node, S->n, sizeof(*S->node), node_cmp);
+    size_t i = (size_t)(at - S->node);
+    if (S->done[i])
+        return S->v[i];
+    struct span sp = { { 0, 0 }, { 0, 0 } };
+    if (n->nchildren && depth < 100000) {
+        sp = span_of(S, n->children[0], depth + 1);
+        for (size_t k = 1; k < n->nchildren; k++) {
+            struct span x = span_of(S, n->children[k], depth + 1);
+            for (int w = 0; w < 2; w++) {
+                if (x.lo[w] < sp.lo[w])
+                    sp.lo[w] = x.lo[w];
+                if (x.hi[w] > sp.hi[w])
+                    sp.hi[w] = x.hi[w];
+            }
+        }
+    }
+    for (int w = 0; w < 2; w++) {
+        uint32_t own = w == 0 || n->append_to_shortname ? n->nname : 0;
+        sp.lo[w] += own;
+        sp.hi[w] += own;
+    }
+    S->v[i] = sp;
+    S->done[i] = true;
+    return sp;
+}
+
+/* Can a case's name or shortname have as many labels as NAME?  A partial name (a few
+ * labels) would otherwise make the walk look at every case that has them. */
+static bool count_possible(const struct explain *X)
+{
+    const struct cfg *c = X->c;
+    if (c->has_join || c->renames)
+        return true;
+    uint32_t k = 1;
+    for (const char *p = X->name; *p; p++)
+        k += *p == '.';
+    if (!*X->name)
+        k = 0;
+    struct spans S = { .n = c->nnodes };
+    S.node = xmalloc((S.n + 1) * sizeof(*S.node));
+    memcpy(S.node, c->nodes, S.n * sizeof(*S.node));
+    qsort(S.node, S.n, sizeof(*S.node), node_cmp);
+    S.v = xmalloc((S.n + 1) * sizeof(*S.v));
+    S.done = xcalloc(S.n + 1, sizeof(*S.done));
+    struct span sp = span_of(&S, c->root, 0);
+    free(S.node);
+    free(S.v);
+    free(S.done);
+    return (k >= sp.lo[0] && k <= sp.hi[0]) || (k >= sp.lo[1] && k <= sp.hi[1]);
+}
+
+/* ---- the search ---- */
+
+/* Is the case the walker just yielded named (0) or shortnamed (1) NAME?  -1: neither. */
+static int named(const struct explain *X, const char *name, size_t nl, const char *sn,
+                 size_t sl)
+{
+    size_t n = strlen(X->name);
+    if (nl == n && !memcmp(name, X->name, n))
+        return 0;
+    return sl == n && !memcmp(sn, X->name, n) ? 1 : -1;
+}
+
+/* Walk the cfg and explain every case named (then shortnamed) NAME.  The walk only
+ * names the cases (cfg_walker_defer) and the ones named NAME are evaluated; a config
+ * whose names come from merged or evaluated cases (join, name_fixed) is walked fully. */
 static int search(struct explain *X)
 {
-    if (!add_name_filter(X))
+    static const int never = 0;
+    if (!count_possible(X) || !add_name_filter(X))
         return 0;
-    struct cfg_iter *it = cfg_iter_new(X->c);
+    struct cfg *c = X->c;
+    struct cfg_iter *it = cfg_iter_new(c);
     struct cfg_walker *w = cfg_iter_walker(it);
+    bool defer = !c->has_join && !c->renames;
+    struct cfg_eval *ev = defer ? cfg_eval_new(c) : NULL;
     struct cfg_dict *d;
     int r;
+    if (defer)
+        cfg_walker_defer(w, &never);
     while ((r = cfg_walker_next(w, &d)) == 1) {
-        const struct cfg_case *k = cfg_iter_case(it, d);
-        int which = !strcmp(cfg_case_name(k), X->name) ? 0 :
-                    !strcmp(cfg_case_shortname(k), X->name) ? 1 : -1;
-        if (which < 0)
-            continue;
+        int which;
+        if (defer) {
+            const struct cfg_leaf *l = cfg_walker_leaf(w);
+            which = named(X, l->name, l->namelen, l->shortname, l->snlen);
+            if (which < 0)
+                continue;
+            if (cfg_eval_apply(ev, l, &d) < 0) {
+                r = -1;
+                break;
+            }
+        } else {
+            const struct cfg_case *k = cfg_iter_case(it, d);
+            const char *nm = cfg_case_name(k), *sn = cfg_case_shortname(k);
+            which = named(X, nm, strlen(nm), sn, strlen(sn));
+            if (which < 0)
+                continue;
+        }
         if (X->count[which]++ >= MAX_SHOWN || (which == 1 && X->count[0]))
             continue;
         X->occ[which] = xrealloc(X->occ[which], (X->nocc[which] + 1) * sizeof(struct occ));
         struct occ *o = &X->occ[which][X->nocc[which]++];
-        o->name = xstrdup(cfg_case_name(k));
+        o->name = xstrdup(cfg_case_name(cfg_iter_case(it, d)));
         strbuf_init(&o->body, 0);
         if (explain_one(X, it, d, &o->body) < 0) {
             r = -1;
             break;
         }
     }
+    cfg_eval_free(ev);
     cfg_iter_free(it);
     return r < 0 ? -1 : 0;
 }
@@ -1112,17 +1236,19 @@ static void assemble(const struct explain *X, struct strbuf *out)
             strbuf_addch(out, '\n');
         strbuf_addf(out, "== %s\n", o->name);
         if (which)
-            strbuf_addf(out, "(its shortname is %s)\n", X->name);
+            strbuf_addf(out, "(matched by its shortname%s%s)\n", X->listed ? "" : " ",
+                        X->listed ? "" : X->name);
         if (n > 1)
-            strbuf_addf(out, "occurrence %zu of %zu cases %s %s, in --list order\n", i + 1, n,
-                        which ? "shortnamed" : "named", X->name);
+            strbuf_addf(out, "occurrence %zu of %zu cases with this %s, in --list order\n",
+                        i + 1, n, which ? "shortname" : "name");
         strbuf_add(out, o->body.buf, o->body.len);
     }
     if (json)
         strbuf_addstr(out, "]}\n");
     else if (n > X->nocc[which])
-        strbuf_addf(out, "\n... and %zu more cases %s %s (the first %d are explained)\n",
-                    n - X->nocc[which], which ? "shortnamed" : "named", X->name, MAX_SHOWN);
+        strbuf_addf(out, "\n... and %zu more cases with this %s (the first %d are "
+                    "explained)\n", n - X->nocc[which], which ? "shortname" : "name",
+                    MAX_SHOWN);
 }
 
 static void explain_reset(struct explain *X)
