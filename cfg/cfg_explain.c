@@ -776,8 +776,22 @@ static bool chain_has(const struct cfg_keytab *kt, uint32_t key, uint32_t k)
     return false;
 }
 
-/* The statements that made KEY's value in part P: those on the key itself, and for a
- * suffixed key those on the keys it was renamed from, up to the rename. */
+/* Is E in the history of KEY's value?  The statements on the key's name, from the plain
+ * key down the suffixes that made KEY (*CUR: the key followed so far); a suffix that
+ * renames the key followed away is shown too (that value is gone from that name). */
+static bool in_history(const struct cfg_keytab *kt, uint32_t key, const struct xev *e,
+                       uint32_t *cur)
+{
+    if (e->what != XE_SUFFIX)
+        return e->key == *cur;
+    if (e->from != *cur)
+        return false;
+    if (chain_has(kt, key, e->key))
+        *cur = e->key;
+    return true;
+}
+
+/* The statements that made KEY's value in part P (in_history()). */
 static void text_history(const struct explain *X, const struct xcase *xc, size_t pi,
                          uint32_t key, struct rows *r)
 {
@@ -785,15 +799,10 @@ static void text_history(const struct explain *X, const struct xcase *xc, size_t
     const struct cfg_keytab *kt = &X->c->keys;
     struct strbuf sb = STRBUF_INIT;
     size_t shown = 0;
-    /* the chain of keys it was renamed from: follow it from the plain key down */
     uint32_t cur = kt->k[key].base;
     for (size_t i = 0; i < p->nev; i++) {
         const struct xev *e = &p->ev[i];
-        if (e->what == XE_SUFFIX) {
-            if (e->from != cur || !chain_has(kt, key, e->key))
-                continue;
-            cur = e->key;
-        } else if (e->key != cur)
+        if (!in_history(kt, key, e, &cur))
             continue;
         const struct cfg_op *op = e->op;
         char *note;
@@ -808,8 +817,10 @@ static void text_history(const struct explain *X, const struct xcase *xc, size_t
             case XE_RESERVED: note = xstrdup("no effect: a reserved key"); break;
             case XE_DEL: note = xstrdup("deleted"); break;
             case XE_SUFFIX:
-                note = xasprintf("-> %s = %.*s", kt->k[e->key].text, (int)e->vlen,
-                                 e->val ? e->val : "");
+                note = chain_has(kt, key, e->key) ?
+                           xasprintf("-> %s = %.*s", kt->k[e->key].text, (int)e->vlen,
+                                     e->val ? e->val : "") :
+                           xasprintf("renamed %s: this key is unset", kt->k[e->key].text);
                 break;
             default: note = xasprintf("-> %.*s", (int)e->vlen, e->val ? e->val : ""); break;
             }
@@ -959,11 +970,7 @@ static void json_history(const struct explain *X, const struct xcase *xc, size_t
     bool first = true;
     for (size_t i = 0; i < p->nev; i++) {
         const struct xev *e = &p->ev[i];
-        if (e->what == XE_SUFFIX) {
-            if (e->from != cur || !chain_has(kt, key, e->key))
-                continue;
-            cur = e->key;
-        } else if (e->key != cur)
+        if (!in_history(kt, key, e, &cur))
             continue;
         strbuf_addstr(sb, first ? "{" : ", {");
         first = false;
