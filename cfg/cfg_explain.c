@@ -21,7 +21,7 @@
  * kept aside) is walked the same way, and each only/no on the path of a case named
  * NAME is evaluated with its original terms: those that fail drop it.
  */
-#include "cfg/cfg_dict.h"
+#include "cfg/cfg_explain.h"
 #include "cfg/cfg_walk.h"
 #include "lib/err.h"
 
@@ -29,68 +29,6 @@
 #include <string.h>
 
 #define MAX_SHOWN 20      /* occurrences explained in full; the others are counted */
-
-/* ---- what one case is made of ---- */
-
-enum { XS_ONLY, XS_NO, XS_TERM, XS_COND, XS_NCOND };
-struct xstep {              /* a filter or condition met on the path */
-    uint8_t kind;
-    bool ok;                /* ONLY, NO, TERM: passes; COND, NCOND: applies */
-    int depth;              /* condition bodies around it */
-    const char *file;
-    int line;
-    const char *text;       /* its source line */
-};
-
-enum { XE_SET, XE_KEPT, XE_RESERVED, XE_DEL, XE_SUFFIX, XE_POSTFIX };
-struct xev {                /* what one statement did to one key */
-    uint8_t what;
-    uint32_t key;           /* the key it leaves (XE_SUFFIX: the suffixed key) */
-    uint32_t from;          /* XE_SUFFIX: the key renamed; else key */
-    uint32_t rule;          /* XE_POSTFIX: the _max/_min/_fixed key applied */
-    const struct cfg_op *op;    /* XE_POSTFIX: the statement that set the rule key */
-    const char *val;        /* the value after it (in the part's dict), NULL if none */
-    uint32_t vlen;
-};
-
-/* A plain case, or one part of a join: its path and its replay. */
-struct xpart {
-    const struct cfg_node **path;   /* root first */
-    size_t npath;
-    uint32_t *lab;
-    size_t nlab;
-    char *name, *shortname;
-    struct xstep *st;
-    size_t nst, ast;
-    struct xev *ev;
-    size_t nev, aev;
-    struct cfg_dict dict;
-    bool has_dict;
-    bool ops;               /* apply the statements (not for a dropped case) */
-    bool dropped;
-};
-
-struct xjoin {
-    const char *file;
-    int line;
-    size_t n;
-};
-
-struct xterm {              /* a join's term, and where the join is */
-    const struct cfg_filter *f;
-    const char *file;
-    int line;
-};
-
-struct xcase {
-    const char *shortname;  /* the engine's (a join's is merged) */
-    struct xpart *part;     /* one, or a join's parts in merge order */
-    size_t npart, apart;
-    struct xjoin *join;
-    size_t njoin, ajoin;
-    struct xterm *term;
-    size_t nterm, aterm;
-};
 
 struct occ {                /* one explained occurrence */
     char *name;
@@ -120,23 +58,6 @@ struct explain {
     struct occ *occ[2];
     size_t nocc[2], count[2];
 };
-
-static void *grow(void *p, size_t *alloc, size_t need, size_t sz)
-{
-    if (need <= *alloc)
-        return p;
-    size_t na = *alloc ? *alloc * 2 : 16;
-    while (na < need)
-        na *= 2;
-    *alloc = na;
-    return xrealloc(p, na * sz);
-}
-
-static int ptr_cmp(const void *a, const void *b)
-{
-    uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* ---- the pruning filter and the filters made no-ops ---- */
 
@@ -197,7 +118,7 @@ static void neutralise(struct explain *X, const struct cfg_item *it, size_t n)
         if (it[i].kind != CI_ONLY && it[i].kind != CI_NO)
             continue;
         struct cfg_filter *f = it[i].u.f;
-        X->saved = grow(X->saved, &X->asaved, X->nsaved + 1, sizeof(*X->saved));
+        X->saved = xgrow(X->saved, &X->asaved, X->nsaved + 1, sizeof(*X->saved));
         X->saved[X->nsaved++] = (struct saved_filter){ .f = f, .orig = *f };
         /* `only` with a term of no chain always passes; `no` with no term never drops */
         f->nterms = it[i].kind == CI_ONLY;
@@ -230,21 +151,7 @@ static void index_named(struct explain *X)
     for (size_t i = 0; i < pv->n; i++)
         if (pv->v[i].named)
             X->named[X->nnamed++] = pv->v[i].named;
-    qsort(X->named, X->nnamed, sizeof(*X->named), ptr_cmp);
-}
-
-static bool is_named_op(const struct explain *X, const struct cfg_op *op)
-{
-    return X->nnamed && bsearch(&op, X->named, X->nnamed, sizeof(*X->named), ptr_cmp);
-}
-
-static const struct cfg_src_item *src_item(const struct explain *X, const struct cfg_node *n)
-{
-    const struct cfg_prov *pv = X->c->prov;
-    for (size_t i = 0; i < pv->n; i++)
-        if (pv->v[i].node == n)
-            return &pv->v[i];
-    return NULL;
+    qsort(X->named, X->nnamed, sizeof(*X->named), xptr_cmp);
 }
 
 /* ---- the replay ---- */
@@ -252,7 +159,7 @@ static const struct cfg_src_item *src_item(const struct explain *X, const struct
 static void step(struct xpart *p, uint8_t kind, bool ok, int depth, const struct cfg_item *it,
                  const char *text)
 {
-    p->st = grow(p->st, &p->ast, p->nst + 1, sizeof(*p->st));
+    p->st = xgrow(p->st, &p->ast, p->nst + 1, sizeof(*p->st));
     p->st[p->nst++] = (struct xstep){ .kind = kind, .ok = ok, .depth = depth,
                                       .file = it->file, .line = it->line, .text = text };
 }
@@ -260,7 +167,7 @@ static void step(struct xpart *p, uint8_t kind, bool ok, int depth, const struct
 static void event(struct xpart *p, uint8_t what, uint32_t key, uint32_t from,
                   const struct cfg_op *op, const struct cfg_ent *e)
 {
-    p->ev = grow(p->ev, &p->aev, p->nev + 1, sizeof(*p->ev));
+    p->ev = xgrow(p->ev, &p->aev, p->nev + 1, sizeof(*p->ev));
     p->ev[p->nev++] = (struct xev){
         .what = what, .key = key, .from = from, .rule = CFG_NONE, .op = op,
         .val = e && e->type == V_STR ? e->s : NULL,
@@ -462,9 +369,9 @@ static int gather(struct explain *X, struct xcase *xc, struct cfg_walker *w)
 {
     struct cfg_walk_join j;
     if (cfg_walker_join(w, &j)) {
-        xc->join = grow(xc->join, &xc->ajoin, xc->njoin + 1, sizeof(*xc->join));
+        xc->join = xgrow(xc->join, &xc->ajoin, xc->njoin + 1, sizeof(*xc->join));
         xc->join[xc->njoin++] = (struct xjoin){ .file = j.file, .line = j.line, .n = j.n };
-        xc->term = grow(xc->term, &xc->aterm, xc->nterm + j.n, sizeof(*xc->term));
+        xc->term = xgrow(xc->term, &xc->aterm, xc->nterm + j.n, sizeof(*xc->term));
         for (size_t i = 0; i < j.n; i++)
             xc->term[xc->nterm++] = (struct xterm){ &j.terms[i], j.file, j.line };
         for (size_t i = 0; i < j.n; i++)
@@ -472,7 +379,7 @@ static int gather(struct explain *X, struct xcase *xc, struct cfg_walker *w)
                 return -1;
         return 0;
     }
-    xc->part = grow(xc->part, &xc->apart, xc->npart + 1, sizeof(*xc->part));
+    xc->part = xgrow(xc->part, &xc->apart, xc->npart + 1, sizeof(*xc->part));
     struct xpart *p = &xc->part[xc->npart++];
     *p = (struct xpart){ 0 };
     return replay_part(X, xc, p, w);
@@ -497,13 +404,6 @@ static void xcase_free(struct xcase *xc)
 }
 
 /* ---- final values ---- */
-
-struct fin {                /* one line of the case's dump */
-    const char *line;       /* "key=value" (not NUL-terminated) */
-    size_t len, keylen;
-    uint32_t key;           /* the dict entry's key id */
-    size_t part;            /* the part whose value it is */
-};
 
 static int flat_cmp(const void *a, const void *b)
 {
@@ -535,12 +435,12 @@ static size_t part_of(const struct xcase *xc, uint32_t key)
  * key, and check the replay gave the same value (a join's name and shortname are
  * merged, not replayed). */
 static int final_values(struct explain *X, const struct xcase *xc, struct cfg_dict *d,
-                        const struct strbuf *dump, struct fin **out, size_t *nout)
+                        const struct strbuf *dump, struct xfin **out, size_t *nout)
 {
     struct cfg_flat *f = NULL, *g = NULL;
     size_t af = 0, ag = 0;
     size_t n = flat_sorted(X->c, d, &f, &af);
-    struct fin *v = xcalloc(n + 1, sizeof(*v));
+    struct xfin *v = xcalloc(n + 1, sizeof(*v));
     struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
     int rc = -1;
     const char *p = memchr(dump->buf, '\n', dump->len);
@@ -553,7 +453,7 @@ static int final_values(struct explain *X, const struct xcase *xc, struct cfg_di
                     (int)f[i].len, f[i].text);
             goto out;
         }
-        v[i] = (struct fin){ .line = p, .len = (size_t)(e - p), .keylen = f[i].len,
+        v[i] = (struct xfin){ .line = p, .len = (size_t)(e - p), .keylen = f[i].len,
                              .key = f[i].v->key, .part = part_of(xc, f[i].v->key) };
         p = e + 1;
     }
@@ -612,444 +512,15 @@ out:
     return rc;
 }
 
-/* ---- text ---- */
 
-static const char *const op_sign[] = {
-    [OP_SET] = "=", [OP_APPEND] = "+=", [OP_PREPEND] = "<=", [OP_LAZY] = "~=",
-    [OP_RSET] = "?=", [OP_RAPPEND] = "?+=", [OP_RPREPEND] = "?<=",
-};
+/* ---- one case ---- */
 
-/* The statement OP was made from. */
-static void op_text(const struct explain *X, const struct cfg_op *op, struct strbuf *sb)
-{
-    if (!op) {
-        strbuf_addstr(sb, "?");
-        return;
-    }
-    switch (op->kind) {
-    case OP_DEL:
-        strbuf_addf(sb, "del %s", op->keytext);
-        break;
-    case OP_SUFFIX:
-        strbuf_addf(sb, "suffix %s", X->c->strs.s[op->sid]);
-        break;
-    case OP_FILEMAP:
-    case OP_SFILEMAP:
-        strbuf_addstr(sb, "(the item's _name_map_file entry)");
-        break;
-    default:
-        if (is_named_op(X, op))
-            strbuf_addf(sb, "- %.*s:  (variants %s:)", (int)op->vlen, op->value, op->keytext);
-        else
-            strbuf_addf(sb, "%.*s %s %.*s", (int)op->keylen, op->keytext, op_sign[op->kind],
-                        (int)op->vlen, op->value);
-        break;
-    }
-}
-
-static const char *step_note(const struct xstep *s)
-{
-    switch (s->kind) {
-    case XS_ONLY:
-        return s->ok ? "passes: the name matches" : "DROPS the case: the name does not match";
-    case XS_NO:
-        return s->ok ? "passes: the name does not match" : "DROPS the case: the name matches";
-    case XS_TERM:
-        return s->ok ? "passes: this part's term of the join matches" :
-                       "DROPS the case: the join term does not match";
-    case XS_COND:
-        return s->ok ? "applies: the name matches" : "does not apply: the name does not match";
-    default:
-        return s->ok ? "applies: the name does not match" : "does not apply: the name matches";
-    }
-}
-
-/* Rows of a text explanation: a heading, a raw line, or "LOC  TEXT  NOTE" aligned. */
-enum { R_HEAD, R_RAW, R_ROW };
-struct row {
-    uint8_t kind;
-    int indent;
-    char *loc, *text, *note;
-};
-struct rows {
-    struct row *v;
-    size_t n, a;
-};
-
-static void row(struct rows *r, uint8_t kind, char *loc, int indent, char *text, char *note)
-{
-    r->v = grow(r->v, &r->a, r->n + 1, sizeof(*r->v));
-    r->v[r->n++] = (struct row){ kind, indent, loc, text, note };
-}
-
-static char *locs(const char *file, int line)
-{
-    return xasprintf("%s:%d", file, line);
-}
-
-static char *dupsb(struct strbuf *sb)
-{
-    char *s = xstrndup(sb->buf, sb->len);
-    strbuf_reset(sb);
-    return s;
-}
-
-/* Print R: locations padded to one width, texts to one width per section (at most 56
- * columns, so a long statement does not push every note off the screen). */
-static void rows_print(struct rows *r, struct strbuf *out)
-{
-    size_t lw = 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->v[i].kind == R_ROW && strlen(r->v[i].loc) > lw)
-            lw = strlen(r->v[i].loc);
-    size_t tw = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        const struct row *x = &r->v[i];
-        if (x->kind == R_HEAD) {
-            tw = 0;
-            for (size_t j = i + 1; j < r->n && r->v[j].kind != R_HEAD; j++)
-                if (r->v[j].kind == R_ROW && r->v[j].note) {
-                    size_t w = (size_t)r->v[j].indent + strlen(r->v[j].text);
-                    if (w > tw)
-                        tw = w > 56 ? 56 : w;
-                }
-            strbuf_addf(out, "%s\n", x->text);
-        } else if (x->kind == R_RAW) {
-            strbuf_addf(out, "%s\n", x->text);
-        } else {
-            size_t w = (size_t)x->indent + strlen(x->text);
-            strbuf_addf(out, "  %-*s  %*s%s", (int)lw, x->loc, x->indent, "", x->text);
-            if (x->note)
-                strbuf_addf(out, "%*s  %s", w < tw ? (int)(tw - w) : 0, "", x->note);
-            strbuf_addch(out, '\n');
-        }
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->v[i].loc);
-        free(r->v[i].text);
-        free(r->v[i].note);
-    }
-    free(r->v);
-    *r = (struct rows){ 0 };
-}
-
-static void text_variants(const struct explain *X, const struct xpart *p, struct rows *r)
-{
-    row(r, R_HEAD, NULL, 0, xstrdup("variants (outermost block first, as in the name):"),
-        NULL);
-    size_t shown = 0;
-    for (size_t i = 0; i < p->npath; i++) {
-        const struct cfg_src_item *s = src_item(X, p->path[i]);
-        if (!s)
-            continue;
-        row(r, R_ROW, locs(s->file, s->vline), 4 * s->depth,
-            *s->block ? xasprintf("variants %s:", s->block) : xstrdup("variants:"), NULL);
-        row(r, R_ROW, locs(s->file, s->line), 4 * s->depth + 2,
-            xasprintf("- %s%s:", s->at ? "@" : "", s->text), NULL);
-        shown++;
-    }
-    if (!shown)
-        row(r, R_RAW, NULL, 0, xstrdup("  (none: the config has no variants block)"), NULL);
-}
-
-static void text_steps(const struct xpart *p, struct rows *r, bool conditions, bool failed)
-{
-    size_t shown = 0;
-    for (size_t i = 0; i < p->nst; i++) {
-        const struct xstep *s = &p->st[i];
-        bool cond = s->kind == XS_COND || s->kind == XS_NCOND;
-        if (cond != conditions || (failed && (cond || s->ok)))
-            continue;
-        row(r, R_ROW, locs(s->file, s->line), 2 * s->depth, xstrdup(s->text),
-            xstrdup(step_note(s)));
-        shown++;
-    }
-    if (!shown)
-        row(r, R_RAW, NULL, 0, xstrdup("  (none)"), NULL);
-}
-
-static bool chain_has(const struct cfg_keytab *kt, uint32_t key, uint32_t k)
-{
-    for (uint32_t q = key; q != CFG_NONE; q = kt->k[q].parent)
-        if (q == k)
-            return true;
-    return false;
-}
-
-/* Is E in the history of KEY's value?  The statements on the key's name, from the plain
- * key down the suffixes that made KEY (*CUR: the key followed so far); a suffix that
- * renames the key followed away is shown too (that value is gone from that name). */
-static bool in_history(const struct cfg_keytab *kt, uint32_t key, const struct xev *e,
-                       uint32_t *cur)
-{
-    if (e->what != XE_SUFFIX)
-        return e->key == *cur;
-    if (e->from != *cur)
-        return false;
-    if (chain_has(kt, key, e->key))
-        *cur = e->key;
-    return true;
-}
-
-/* The statements that made KEY's value in part P (in_history()). */
-static void text_history(const struct explain *X, const struct xcase *xc, size_t pi,
-                         uint32_t key, struct rows *r)
-{
-    const struct xpart *p = &xc->part[pi];
-    const struct cfg_keytab *kt = &X->c->keys;
-    struct strbuf sb = STRBUF_INIT;
-    size_t shown = 0;
-    uint32_t cur = kt->k[key].base;
-    for (size_t i = 0; i < p->nev; i++) {
-        const struct xev *e = &p->ev[i];
-        if (!in_history(kt, key, e, &cur))
-            continue;
-        const struct cfg_op *op = e->op;
-        char *note;
-        if (e->what == XE_POSTFIX) {
-            strbuf_addf(&sb, "%s applied after every statement",
-                        e->rule != CFG_NONE ? kt->k[e->rule].text : "_max/_min/_fixed");
-            note = xasprintf("-> %.*s", (int)e->vlen, e->val ? e->val : "");
-        } else {
-            op_text(X, op, &sb);
-            switch (e->what) {
-            case XE_KEPT: note = xstrdup("not applied: the key is already set"); break;
-            case XE_RESERVED: note = xstrdup("no effect: a reserved key"); break;
-            case XE_DEL: note = xstrdup("deleted"); break;
-            case XE_SUFFIX:
-                note = chain_has(kt, key, e->key) ?
-                           xasprintf("-> %s = %.*s", kt->k[e->key].text, (int)e->vlen,
-                                     e->val ? e->val : "") :
-                           xasprintf("renamed %s: this key is unset", kt->k[e->key].text);
-                break;
-            default: note = xasprintf("-> %.*s", (int)e->vlen, e->val ? e->val : ""); break;
-            }
-        }
-        if (xc->npart > 1) {
-            char *n2 = xasprintf("%s  (part %zu)", note, pi + 1);
-            free(note);
-            note = n2;
-        }
-        row(r, R_ROW, op ? locs(op->file, op->line) : xstrdup("?"), 0, dupsb(&sb), note);
-        shown++;
-    }
-    if (!shown || key < K_NRESERVED) {
-        const char *why = key == K_NAME || key == K_SHORTNAME ?
-                              (xc->njoin ? "the join's merge of its parts' names" :
-                                           "the labels of the variant items above") :
-                          key == K_DEP ? "the dependencies of the variant items above" :
-                          key < K_NRESERVED ? "the variant items above and their files" :
-                                              "(no statement: set by the engine)";
-        row(r, R_ROW, xstrdup("-"), 0, xasprintf("from %s", why), NULL);
-    }
-    strbuf_release(&sb);
-}
-
-static void text_case(struct explain *X, const struct xcase *xc, const struct fin *fv,
-                      size_t nfv, struct strbuf *out)
-{
-    struct rows r = { 0 };
-    if (X->listed)
-        row(&r, R_RAW, NULL, 0, xasprintf("shortname: %s", xc->shortname), NULL);
-    for (size_t i = 0; i < xc->njoin; i++)
-        row(&r, R_RAW, NULL, 0, xasprintf("join %s:%d: the case merges %zu parts, a later "
-                                          "part's value wins", xc->join[i].file,
-                                          xc->join[i].line, xc->join[i].n), NULL);
-    if (!X->listed) {
-        bool any = false;
-        for (size_t i = 0; i < xc->npart; i++)
-            for (size_t k = 0; k < xc->part[i].nst; k++)
-                any |= !xc->part[i].st[k].ok && xc->part[i].st[k].kind != XS_COND &&
-                       xc->part[i].st[k].kind != XS_NCOND;
-        row(&r, R_RAW, NULL, 0, xstrdup(any ? "not listed: the filters drop it" :
-                                        "not listed: no only/no drops it (defaults mode "
-                                        "keeps only the default item of each block)"), NULL);
-        if (any) {
-            row(&r, R_HEAD, NULL, 0, xstrdup("dropped by:"), NULL);
-            for (size_t i = 0; i < xc->npart; i++)
-                text_steps(&xc->part[i], &r, false, true);
-        }
-    }
-    for (size_t i = 0; i < xc->npart; i++) {
-        const struct xpart *p = &xc->part[i];
-        if (xc->npart > 1)
-            row(&r, R_RAW, NULL, 0, xasprintf("\npart %zu of %zu: %s", i + 1, xc->npart,
-                                              p->name), NULL);
-        text_variants(X, p, &r);
-        row(&r, R_HEAD, NULL, 0,
-            xstrdup("filters (only and no on the path, in the order of the statements):"),
-            NULL);
-        text_steps(p, &r, false, false);
-        row(&r, R_HEAD, NULL, 0,
-            xstrdup("conditions (on the path, in order; a nested one is indented):"), NULL);
-        text_steps(p, &r, true, false);
-    }
-    if (X->listed) {
-        row(&r, R_HEAD, NULL, 0, xstrdup("params (each line as --dump prints it, then every "
-                                        "statement on the key, in order):"), NULL);
-        for (size_t i = 0; i < nfv; i++) {
-            row(&r, R_RAW, NULL, 0, xstrndup(fv[i].line, fv[i].len), NULL);
-            text_history(X, xc, fv[i].part, fv[i].key, &r);
-        }
-    }
-    rows_print(&r, out);
-}
-
-/* ---- JSON ---- */
-
-static void jstr(struct strbuf *sb, const char *s)
-{
-    cfg_json_str(sb, s ? s : "", s ? strlen(s) : 0);
-}
-
-static void jloc(struct strbuf *sb, const char *file, int line)
-{
-    strbuf_addstr(sb, "\"file\": ");
-    jstr(sb, file);
-    strbuf_addf(sb, ", \"line\": %d", line);
-}
-
-static const char *const step_kind[] = {
-    [XS_ONLY] = "only", [XS_NO] = "no", [XS_TERM] = "join term", [XS_COND] = "condition",
-    [XS_NCOND] = "negated condition",
-};
-
-static void json_part(const struct explain *X, const struct xpart *p, struct strbuf *sb)
-{
-    strbuf_addstr(sb, "{\"name\": ");
-    jstr(sb, p->name);
-    strbuf_addstr(sb, ", \"variants\": [");
-    bool first = true;
-    for (size_t i = 0; i < p->npath; i++) {
-        const struct cfg_src_item *s = src_item(X, p->path[i]);
-        if (!s)
-            continue;
-        strbuf_addstr(sb, first ? "{" : ", {");
-        first = false;
-        jloc(sb, s->file, s->line);
-        strbuf_addf(sb, ", \"variants_line\": %d, \"block\": ", s->vline);
-        jstr(sb, s->block);
-        strbuf_addstr(sb, ", \"item\": ");
-        jstr(sb, s->text);
-        strbuf_addf(sb, ", \"default\": %s, \"depth\": %d}", s->at ? "true" : "false",
-                    s->depth);
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        strbuf_addstr(sb, pass ? "], \"conditions\": [" : "], \"filters\": [");
-        first = true;
-        for (size_t i = 0; i < p->nst; i++) {
-            const struct xstep *s = &p->st[i];
-            if ((s->kind == XS_COND || s->kind == XS_NCOND) != (pass == 1))
-                continue;
-            strbuf_addstr(sb, first ? "{" : ", {");
-            first = false;
-            jloc(sb, s->file, s->line);
-            strbuf_addstr(sb, ", \"kind\": ");
-            jstr(sb, step_kind[s->kind]);
-            strbuf_addstr(sb, ", \"statement\": ");
-            jstr(sb, s->text);
-            strbuf_addf(sb, ", \"%s\": %s, \"depth\": %d}", pass ? "applies" : "passes",
-                        s->ok ? "true" : "false", s->depth);
-        }
-    }
-    strbuf_addstr(sb, "]}");
-}
-
-static const char *const ev_kind[] = {
-    [XE_SET] = "set", [XE_KEPT] = "not applied", [XE_RESERVED] = "reserved",
-    [XE_DEL] = "deleted", [XE_SUFFIX] = "suffixed", [XE_POSTFIX] = "postfix",
-};
-
-static void json_history(const struct explain *X, const struct xcase *xc, size_t pi,
-                         uint32_t key, struct strbuf *sb)
-{
-    const struct xpart *p = &xc->part[pi];
-    const struct cfg_keytab *kt = &X->c->keys;
-    struct strbuf st = STRBUF_INIT;
-    uint32_t cur = kt->k[key].base;
-    bool first = true;
-    for (size_t i = 0; i < p->nev; i++) {
-        const struct xev *e = &p->ev[i];
-        if (!in_history(kt, key, e, &cur))
-            continue;
-        strbuf_addstr(sb, first ? "{" : ", {");
-        first = false;
-        jloc(sb, e->op ? e->op->file : "?", e->op ? e->op->line : 0);
-        strbuf_reset(&st);
-        op_text(X, e->op, &st);
-        strbuf_addstr(sb, ", \"statement\": ");
-        jstr(sb, st.buf);
-        strbuf_addstr(sb, ", \"effect\": ");
-        jstr(sb, ev_kind[e->what]);
-        if (e->what == XE_SUFFIX) {
-            strbuf_addstr(sb, ", \"key\": ");
-            jstr(sb, kt->k[e->key].text);
-        }
-        if (e->what == XE_POSTFIX && e->rule != CFG_NONE) {
-            strbuf_addstr(sb, ", \"rule\": ");
-            jstr(sb, kt->k[e->rule].text);
-        }
-        if (e->val) {
-            strbuf_addstr(sb, ", \"value\": ");
-            cfg_json_str(sb, e->val, e->vlen);
-        }
-        strbuf_addf(sb, ", \"part\": %zu}", pi + 1);
-    }
-    strbuf_release(&st);
-}
-
-static void json_case(struct explain *X, const struct xcase *xc, const struct fin *fv,
-                      size_t nfv, struct strbuf *out)
-{
-    strbuf_addstr(out, "{\"join\": [");
-    for (size_t i = 0; i < xc->njoin; i++) {
-        strbuf_addstr(out, i ? ", {" : "{");
-        jloc(out, xc->join[i].file, xc->join[i].line);
-        strbuf_addf(out, ", \"parts\": %zu}", xc->join[i].n);
-    }
-    strbuf_addstr(out, "], \"parts\": [");
-    for (size_t i = 0; i < xc->npart; i++) {
-        if (i)
-            strbuf_addstr(out, ", ");
-        json_part(X, &xc->part[i], out);
-    }
-    strbuf_addstr(out, "], \"dropped_by\": [");
-    bool first = true;
-    for (size_t i = 0; i < xc->npart; i++)
-        for (size_t k = 0; k < xc->part[i].nst; k++) {
-            const struct xstep *s = &xc->part[i].st[k];
-            if (s->ok || s->kind == XS_COND || s->kind == XS_NCOND)
-                continue;
-            strbuf_addstr(out, first ? "{" : ", {");
-            first = false;
-            jloc(out, s->file, s->line);
-            strbuf_addstr(out, ", \"kind\": ");
-            jstr(out, step_kind[s->kind]);
-            strbuf_addstr(out, ", \"statement\": ");
-            jstr(out, s->text);
-            strbuf_addf(out, ", \"part\": %zu}", i + 1);
-        }
-    strbuf_addstr(out, "], \"params\": [");
-    for (size_t i = 0; i < nfv; i++) {
-        strbuf_addstr(out, i ? ", {\"key\": " : "{\"key\": ");
-        cfg_json_str(out, fv[i].line, fv[i].keylen);
-        strbuf_addstr(out, ", \"value\": ");
-        cfg_json_str(out, fv[i].line + fv[i].keylen + 1, fv[i].len - fv[i].keylen - 1);
-        strbuf_addstr(out, ", \"history\": [");
-        json_history(X, xc, fv[i].part, fv[i].key, out);
-        strbuf_addstr(out, "]}");
-    }
-    strbuf_addstr(out, "]}");
-}
-
-/* ---- the search ---- */
-
-/* Explain the case the walker just yielded (dict D, case K of iterator IT). */
+/* Explain the case the walker just yielded (its dict D, of iterator IT). */
 static int explain_one(struct explain *X, struct cfg_iter *it, struct cfg_dict *d,
                        struct strbuf *out)
 {
     struct xcase xc = { .shortname = cfg_case_shortname(cfg_iter_case(it, d)) };
-    struct fin *fv = NULL;
+    struct xfin *fv = NULL;
     size_t nfv = 0;
     struct strbuf dump = STRBUF_INIT;
     int rc = -1;
@@ -1068,10 +539,11 @@ static int explain_one(struct explain *X, struct cfg_iter *it, struct cfg_dict *
         if (final_values(X, &xc, d, &dump, &fv, &nfv) < 0)
             goto out;
     }
+    struct xview v = { X->c, X->listed, X->named, X->nnamed };
     if (X->flags & CFG_EXPLAIN_JSON)
-        json_case(X, &xc, fv, nfv, out);
+        cfg_explain_json(&v, &xc, fv, nfv, out);
     else
-        text_case(X, &xc, fv, nfv, out);
+        cfg_explain_text(&v, &xc, fv, nfv, out);
     rc = 0;
 out:
     xcase_free(&xc);
@@ -1093,16 +565,11 @@ struct spans {
     size_t n;
 };
 
-static int node_cmp(const void *a, const void *b)
-{
-    return ptr_cmp(a, b);
-}
-
 /* The fewest and most labels of the names (and shortnames) of the cases below N, N's own
  * included, whatever the filters keep. */
 static struct span span_of(struct spans *S, const struct cfg_node *n, int depth)
 {
-    const struct cfg_node **at = bsearch(&n, S->node, S->n, sizeof(*S->node), node_cmp);
+    const struct cfg_node **at = bsearch(&n, S->node, S->n, sizeof(*S->node), xptr_cmp);
     size_t i = (size_t)(at - S->node);
     if (S->done[i])
         return S->v[i];
@@ -1144,7 +611,7 @@ static bool count_possible(const struct explain *X)
     struct spans S = { .n = c->nnodes };
     S.node = xmalloc((S.n + 1) * sizeof(*S.node));
     memcpy(S.node, c->nodes, S.n * sizeof(*S.node));
-    qsort(S.node, S.n, sizeof(*S.node), node_cmp);
+    qsort(S.node, S.n, sizeof(*S.node), xptr_cmp);
     S.v = xmalloc((S.n + 1) * sizeof(*S.v));
     S.done = xcalloc(S.n + 1, sizeof(*S.done));
     struct span sp = span_of(&S, c->root, 0);
@@ -1224,7 +691,7 @@ static void assemble(const struct explain *X, struct strbuf *out)
     bool json = X->flags & CFG_EXPLAIN_JSON;
     if (json) {
         strbuf_addstr(out, "{\"query\": ");
-        jstr(out, X->name);
+        cfg_json_str(out, X->name, strlen(X->name));
         strbuf_addf(out, ", \"listed\": %s, \"matched_by\": \"%s\", \"count\": %zu, "
                     "\"cases\": [", X->listed ? "true" : "false", which ? "shortname" : "name",
                     n);
@@ -1233,7 +700,7 @@ static void assemble(const struct explain *X, struct strbuf *out)
         const struct occ *o = &X->occ[which][i];
         if (json) {
             strbuf_addstr(out, i ? ", {\"name\": " : "{\"name\": ");
-            jstr(out, o->name);
+            cfg_json_str(out, o->name, strlen(o->name));
             strbuf_addf(out, ", \"occurrence\": %zu, \"explanation\": ", i + 1);
             strbuf_add(out, o->body.buf, o->body.len);
             strbuf_addch(out, '}');
