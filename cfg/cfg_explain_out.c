@@ -28,6 +28,24 @@ static const struct cfg_src_item *src_item(const struct xview *X, const struct c
     return NULL;
 }
 
+/* The variant items of P's path, root first, in *N; their depth (how many of them
+ * enclose each: an item's body holds the items numbered first + 1 to last) in *DEPTH.
+ * The caller frees both. */
+static const struct cfg_src_item **path_items(const struct xview *X, const struct xpart *p,
+                                              size_t *n, int **depth)
+{
+    const struct cfg_src_item **v = xmalloc((p->npath + 1) * sizeof(*v));
+    *n = 0;
+    for (size_t i = 0; i < p->npath; i++)
+        if ((v[*n] = src_item(X, p->path[i])))
+            (*n)++;
+    *depth = xcalloc(*n + 1, sizeof(**depth));
+    for (size_t i = 0; i < *n; i++)
+        for (size_t k = 0; k < *n; k++)
+            (*depth)[i] += v[k]->first < v[i]->first && v[i]->first <= v[k]->last;
+    return v;
+}
+
 /* ---- text ---- */
 
 static const char *const op_sign[] = {
@@ -153,19 +171,20 @@ static void text_variants(const struct xview *X, const struct xpart *p, struct r
 {
     row(r, R_HEAD, NULL, 0, xstrdup("variants (outermost block first, as in the name):"),
         NULL);
-    size_t shown = 0;
-    for (size_t i = 0; i < p->npath; i++) {
-        const struct cfg_src_item *s = src_item(X, p->path[i]);
-        if (!s)
-            continue;
-        row(r, R_ROW, locs(s->file, s->vline), 4 * s->depth,
+    size_t n;
+    int *depth;
+    const struct cfg_src_item **v = path_items(X, p, &n, &depth);
+    for (size_t i = 0; i < n; i++) {
+        const struct cfg_src_item *s = v[i];
+        row(r, R_ROW, locs(s->file, s->vline), 4 * depth[i],
             *s->block ? xasprintf("variants %s:", s->block) : xstrdup("variants:"), NULL);
-        row(r, R_ROW, locs(s->file, s->line), 4 * s->depth + 2,
+        row(r, R_ROW, locs(s->file, s->line), 4 * depth[i] + 2,
             xasprintf("- %s%s:", s->at ? "@" : "", s->text), NULL);
-        shown++;
     }
-    if (!shown)
+    if (!n)
         row(r, R_RAW, NULL, 0, xstrdup("  (none: the config has no variants block)"), NULL);
+    free(v);
+    free(depth);
 }
 
 static void text_steps(const struct xpart *p, struct rows *r, bool conditions, bool failed)
@@ -335,24 +354,25 @@ static void json_part(const struct xview *X, const struct xpart *p, struct strbu
     strbuf_addstr(sb, "{\"name\": ");
     jstr(sb, p->name);
     strbuf_addstr(sb, ", \"variants\": [");
-    bool first = true;
-    for (size_t i = 0; i < p->npath; i++) {
-        const struct cfg_src_item *s = src_item(X, p->path[i]);
-        if (!s)
-            continue;
-        strbuf_addstr(sb, first ? "{" : ", {");
-        first = false;
+    size_t n;
+    int *depth;
+    const struct cfg_src_item **v = path_items(X, p, &n, &depth);
+    for (size_t i = 0; i < n; i++) {
+        const struct cfg_src_item *s = v[i];
+        strbuf_addstr(sb, i ? ", {" : "{");
         jloc(sb, s->file, s->line);
         strbuf_addf(sb, ", \"variants_line\": %d, \"block\": ", s->vline);
         jstr(sb, s->block);
         strbuf_addstr(sb, ", \"item\": ");
         jstr(sb, s->text);
         strbuf_addf(sb, ", \"default\": %s, \"depth\": %d}", s->at ? "true" : "false",
-                    s->depth);
+                    depth[i]);
     }
+    free(v);
+    free(depth);
     for (int pass = 0; pass < 2; pass++) {
         strbuf_addstr(sb, pass ? "], \"conditions\": [" : "], \"filters\": [");
-        first = true;
+        bool first = true;
         for (size_t i = 0; i < p->nst; i++) {
             const struct xstep *s = &p->st[i];
             if ((s->kind == XS_COND || s->kind == XS_NCOND) != (pass == 1))

@@ -188,7 +188,7 @@ struct cfg_src_item {
     const char *file;
     int line;                        /* the `- name:` line */
     int vline;                       /* its block's `variants` line (same file) */
-    int depth;                       /* variant items enclosing it */
+    uint32_t first, last;            /* its item number, and the last one of its body */
     bool at;                         /* written `- @name:` */
     const char *block;               /* the block's name, "" if unnamed */
     const char *text;                /* the item's name as written, dotted */
@@ -201,7 +201,6 @@ struct cfg_prov {
 
 struct cfg {
     struct cfg_opts opts;
-    struct cfg_prov *prov;           /* NULL but in a parse for cfg_explain() */
     char **expand;
     struct cfg_arena arena;
     struct cfg_strtab strs;          /* label values, var names, suffixes, files */
@@ -235,6 +234,8 @@ struct cfg {
     size_t nkey_rank;
     char **llong;                    /* label id -> "(var=val)" or "val" */
     uint32_t *llong_len;
+    /* last, so the fields the walk reads keep their places */
+    struct cfg_prov *prov;           /* NULL but in a parse for cfg_explain() */
 };
 
 uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);

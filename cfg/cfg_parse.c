@@ -688,21 +688,23 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
     }
 }
 
-/* Explain's record of an item (cfg.prov): where it and its block's header are. */
-static void prov_item(struct parser *P, const struct blk *B, const struct cfg_node *node,
-                      const char *file, int line, bool at, const char *text,
-                      const struct cfg_op *named)
+/* Explain's record of an item (cfg.prov): where it and its block's header are.  NODE2
+ * is its body's first node, whose first operation is a named block's `NAME = item`. */
+static void prov_item(struct parser *P, const struct blk *B, const struct cfg_node *node2,
+                      const struct cfg_node *node, uint32_t item_no, const char *file,
+                      int line, bool at, const char *text)
 {
     struct cfg_prov *pv = P->c->prov;
+    bool named = B->var_name && B->var_name_len;
     if (pv->n == pv->a) {
         pv->a = pv->a ? pv->a * 2 : 256;
         pv->v = xrealloc(pv->v, pv->a * sizeof(*pv->v));
     }
     pv->v[pv->n++] = (struct cfg_src_item){
         .node = node, .file = file, .line = line, .vline = B->vline,
-        .depth = P->item_depth, .at = at,
-        .block = B->var_name && B->var_name_len ? B->var_name : "",
-        .text = text, .named = named,
+        .first = item_no, .last = P->c->nitems - 1, .at = at,
+        .block = named ? B->var_name : "", .text = text,
+        .named = named ? node2->content[0].u.op : NULL,
     };
 }
 
@@ -773,7 +775,6 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     struct cfg_node *node2 = node_new(P);
     add_child(node2, B->t.node, false);
     node2->rup = I->prevcur;
-    struct cfg_op *named_op = NULL;
     if (named) {
         struct cfg_op *op = op_new(P, lx, OP_SET);
         if (B->var_key == CFG_NONE)
@@ -785,16 +786,13 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
         op->vlen = (uint32_t)dotted_len;
         op->line = item_line;
         add_op(&(struct target){ .node = node2 }, op);
-        named_op = op;
     }
     /* the body's node list dies with the item: everything after the mark is this
      * item's (nested items rewind theirs before the enclosing list grows again) */
     struct cfg_arena_mark body_mark = cfg_arena_mark(&P->tmp);
     struct body *ib = body_new(P);
     body_add(P, ib, node2);
-    P->item_depth++;
     struct cfg_node *node3 = parse_block(P, lx, (struct target){ .node = node2 }, indent, ib);
-    P->item_depth--;
     node3->name = labs;
     node3->nname = nlab;
     node3->dep = deps;
@@ -825,7 +823,8 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     add_filemaps(P, node3, item_file, item_line);
     add_child(I->node4, node3, node3->is_default && c->opts.defaults);
     if (c->prov)
-        prov_item(P, B, node3, item_file, item_line, nt.t == T_DEFAULT, dotted_s, named_op);
+        prov_item(P, B, node2, node3, item_no, item_file, item_line, nt.t == T_DEFAULT,
+                  dotted_s);
 }
 
 /* The items of a variants block; the first '-' token was just read. */

@@ -98,7 +98,6 @@ struct parser {
     const char *map_file;       /* the file of the last item, and its basename's id */
     uint32_t map_fsid;
     int depth;
-    int item_depth;             /* variant items being read (cfg.prov only) */
     const char *incstack[MAX_INCLUDE_DEPTH + 1];
     const char *incfrom[MAX_INCLUDE_DEPTH + 1];
     int incline[MAX_INCLUDE_DEPTH + 1];
