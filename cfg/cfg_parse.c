@@ -689,7 +689,9 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
 }
 
 /* Explain's record of an item (cfg.prov): where it and its block's header are.  NODE2
- * is its body's first node, whose first operation is a named block's `NAME = item`. */
+ * is its body's first node, whose first operation is a named block's `NAME = item`.
+ * Cold and out of line: an ordinary parse only tests cfg.prov. */
+__attribute__((cold, noinline))
 static void prov_item(struct parser *P, const struct blk *B, const struct cfg_node *node2,
                       const struct cfg_node *node, uint32_t item_no, const char *file,
                       int line, bool at, const char *text)
