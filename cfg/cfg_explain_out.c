@@ -308,7 +308,7 @@ void cfg_explain_text(const struct xview *X, const struct xcase *xc, const struc
     for (size_t i = 0; i < xc->npart; i++) {
         const struct xpart *p = &xc->part[i];
         if (xc->npart > 1)
-            row(&r, R_RAW, NULL, 0, xasprintf("\npart %zu of %zu: %s", i + 1, xc->npart,
+            row(&r, R_RAW, NULL, 0, xasprintf("part %zu of %zu: %s", i + 1, xc->npart,
                                               p->name), NULL);
         text_variants(X, p, &r);
         row(&r, R_HEAD, NULL, 0,

@@ -234,13 +234,15 @@ static const char *block_of(const struct strbuf *dumps, const char *name, size_t
     return NULL;
 }
 
-/* The params lines (unindented, after "params (") of the first case explained in T. */
+/* The params lines (unindented, after "params (") of the first case explained in T,
+ * up to the empty line that ends it (a dump line is never empty, but it may start with
+ * "== ": the empty key's value "= x"). */
 static void params_of(const char *t, struct strbuf *out)
 {
     const char *p = strstr(t, "\nparams (");
     if (!p)
         return;
-    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n' && strncmp(p, "== ", 3);) {
+    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n';) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
         if (*p != ' ')

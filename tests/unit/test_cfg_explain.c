@@ -76,14 +76,15 @@ static void expect_rows_in_order(const char *const rows[][3], size_t n)
         expect_rows_in_order(r_, ARRAY_SIZE(r_)); \
     } while (0)
 
-/* The unindented lines after "params (" of the first occurrence. */
+/* The unindented lines after "params (" of the first occurrence, up to the empty line
+ * that ends it (a dump line may start with "== ": the empty key's value "= x"). */
 static char *params_of(const char *text)
 {
     struct strbuf sb = STRBUF_INIT;
     const char *p = strstr(text, "\nparams (");
     ck_assert_msg(p != NULL, "no params section in:\n%s", text);
     p = strchr(p + 1, '\n') + 1;
-    while (*p && strncmp(p, "== ", 3) && *p != '\n') {
+    while (*p && *p != '\n') {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
         if (*p != ' ')
@@ -455,6 +456,14 @@ START_TEST(test_the_params_of_every_case_are_its_dump)
 }
 END_TEST
 
+/* The empty key's value "= y" dumps as "== y": a params line, not a case's heading. */
+START_TEST(test_a_params_line_that_starts_like_a_heading_is_a_param)
+{
+    expect_every_case_matches_dump("variants:\n    - a:\n= = y\n");
+    ck_assert_ptr_nonnull(strstr(X.buf, "\n== y\n  t.cfg:3 "));
+}
+END_TEST
+
 START_TEST(test_json_holds_the_same_explanation)
 {
     explain_stmts("x = 1\nvariants:\n    - a:\n        x += 2\n        only a\n    - b:\n",
@@ -528,6 +537,7 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_a_config_error_is_reported_as_parsing_does);
     tcase_add_test(tc, test_defaults_mode_explains_the_default_case);
     tcase_add_test(tc, test_the_params_of_every_case_are_its_dump);
+    tcase_add_test(tc, test_a_params_line_that_starts_like_a_heading_is_a_param);
     tcase_add_test(tc, test_json_holds_the_same_explanation);
     tcase_add_test(tc, test_the_ordinary_parse_records_nothing_for_explain);
     suite_add_tcase(s, tc);

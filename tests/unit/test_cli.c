@@ -776,13 +776,14 @@ END_TEST
 
 /* ---- --explain ------------------------------------------------------------------------- */
 
-/* The unindented lines after "params (" of the first case explained in TEXT. */
+/* The unindented lines after "params (" of the first case explained in TEXT, up to the
+ * empty line that ends it. */
 static char *explained_params(const char *text)
 {
     struct strbuf sb = STRBUF_INIT;
     const char *p = strstr(text, "\nparams (");
     ck_assert_msg(p != NULL, "no params in:\n%s", text);
-    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n' && strncmp(p, "== ", 3);) {
+    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n';) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
         if (*p != ' ')
