@@ -4,7 +4,8 @@
 #   make check        build and run every test (unit, CLI, end-to-end on the local lab)
 #   make check SANITIZE=1   the same under ASan+UBSan (separate build directory)
 #   make deps         install the Debian packages listed in deps/debian.txt
-#   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present)
+#   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present),
+#                     and --shard and --explain on its compositions
 #   make fuzz         build the libFuzzer harness (clang)
 #   make demo         the main job: a slice of examples/migrate_stress.cfg on the lab
 #
@@ -84,7 +85,8 @@ deps:
 conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \
 	    ../shared/tools/cfg-conformance $(BUILD)/vtrun && \
-	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
+	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/explain-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
 	else echo "conformance: ../shared not present, nothing to compare"; fi
 
 # The harness links the engine's sources directly (not libvtrun.a, which is built

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Listing actions of vtrun: --list [--short], --count and --dump.  Cases stream from
- * the engine straight to stdout; nothing is kept per case.
+ * Listing actions of vtrun: --list [--short], --count, --dump and --explain.  Cases
+ * stream from the engine straight to stdout; nothing is kept per case (--explain keeps
+ * its one case's explanation and writes it at the end).
  *
  * cfg_emit() writes whole records only, so an interrupted or failed listing never
  * leaves half a line or half a case on stdout.  SIGINT sets cfg_cancel (the engine then stops even
@@ -90,6 +91,21 @@ static int emit(const struct run_opts *o, const struct cfg *c)
     return r < 0 ? status_of_failure() : RUN_EXIT_OK;
 }
 
+/* --explain NAME: cfg_explain() parses the config itself, for this alone. */
+static int explain(const struct run_opts *o, const struct cfg_opts *co)
+{
+    struct strbuf out = STRBUF_INIT;
+    int r = cfg_explain(o->config, (const char *const *)o->stmts, o->nstmts, co, o->explain,
+                        o->json ? CFG_EXPLAIN_JSON : 0, &out);
+    int rc = r < 0 ? status_of_failure() : r ? RUN_EXIT_NOT_LISTED : RUN_EXIT_OK;
+    if (r >= 0 && (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0)) {
+        fprintf(stderr, "vtrun: writing the explanation: %s\n", strerror(errno));
+        rc = RUN_EXIT_USAGE;
+    }
+    strbuf_release(&out);
+    return rc;
+}
+
 int run_list(const struct run_opts *o)
 {
     struct cfg_opts co = {
@@ -97,6 +113,8 @@ int run_list(const struct run_opts *o)
         .expand_defaults = (const char *const *)o->expand,
     };
     catch_sigint();
+    if (o->action == RUN_ACTION_EXPLAIN)
+        return explain(o, &co);
     struct cfg *c = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!c)
         return status_of_failure();

@@ -72,6 +72,7 @@ int run_main(int argc, char **argv, const struct run_full *full)
     case RUN_ACTION_LIST:
     case RUN_ACTION_COUNT:
     case RUN_ACTION_DUMP:
+    case RUN_ACTION_EXPLAIN:
         rc = run_list(&o);
         break;
     case RUN_ACTION_LIST_TYPES:

@@ -89,10 +89,22 @@ static int set_action(struct run_opts *o, const struct run_opt *opt, const char 
 {
     (void)arg;
     if (o->action != RUN_ACTION_JOB && o->action != (enum run_action)opt->action) {
-        err_set("--list, --count and --dump cannot be combined");
+        err_set("--list, --count, --dump and --explain cannot be combined");
         return -1;
     }
     o->action = (enum run_action)opt->action;
+    return 0;
+}
+
+static int set_explain(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    if (set_action(o, opt, arg) < 0)
+        return -1;
+    if (o->explain) {
+        err_set("--%s given twice ('%s' and '%s')", opt->name, o->explain, arg);
+        return -1;
+    }
+    o->explain = arg;
     return 0;
 }
 
@@ -205,6 +217,9 @@ static const struct run_opt opts[] = {
     { "count", NULL, "print the number of cases", set_action, RUN_ACTION_COUNT },
     { "dump", NULL, "print every case's params in the canonical dump",
       set_action, RUN_ACTION_DUMP },
+    { "explain", "NAME", "show what made case NAME (or shortname), FILE:LINE each",
+      set_explain, RUN_ACTION_EXPLAIN },
+    { "json", NULL, "with --explain: write JSON", set_flag, FIELD(json) },
     { "defaults", NULL, "defaults mode: only the default item of each block",
       set_defaults, 0 },
     { "expand", "NAMES", "defaults mode, blocks NAMES (a,b) fully expanded", set_expand, 0 },
@@ -240,6 +255,10 @@ static int check(const struct run_opts *o)
 {
     if (o->short_names && o->action != RUN_ACTION_LIST) {
         err_set("--short only applies to --list");
+        return -1;
+    }
+    if (o->json && o->action != RUN_ACTION_EXPLAIN) {
+        err_set("--json only applies to --explain");
         return -1;
     }
     if (o->action != RUN_ACTION_JOB && !o->config) {
@@ -309,7 +328,8 @@ void run_opts_release(struct run_opts *o)
 void run_opts_help(FILE *out)
 {
     fputs("usage: vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
-          "             (--list [--short] | --count | --dump) [--defaults] [--expand NAMES]\n"
+          "             (--list [--short] | --count | --dump | --explain NAME [--json])\n"
+          "             [--defaults] [--expand NAMES]\n"
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
           "             [--settings FILE] [--shard I/N] [--jobs N] [--dry-run] [--failfast]\n"
           "             [--rerun-failed JSON] [--backend NAME]\n"
@@ -320,9 +340,15 @@ void run_opts_help(FILE *out)
           "       vtrun --help | --version\n"
           "\n"
           "Expands an avocado-vt Cartesian config into test cases; --only, --no and --set\n"
-          "apply after the file, in command-line order.  Without --list, --count or --dump\n"
-          "the selected cases are run.  cfg-dump prints the dump of CFG with STATEMENTs\n"
-          "appended (CC_DEFAULTS=1 and CC_EXPAND=a,b select defaults mode).\n"
+          "apply after the file, in command-line order.  Without --list, --count, --dump or\n"
+          "--explain the selected cases are run.  cfg-dump prints the dump of CFG with\n"
+          "STATEMENTs appended (CC_DEFAULTS=1 and CC_EXPAND=a,b select defaults mode).\n"
+          "--explain NAME prints, for each case named NAME (as --list prints it, or its\n"
+          "shortname), the variant items of its path with their 'variants' lines, every\n"
+          "only/no it passed, every condition on its path and whether it applied, and\n"
+          "each param as --dump prints it followed by every statement that touched it,\n"
+          "in order, with the value after it -- FILE:LINE for each.  A case the filters\n"
+          "drop is explained too: which only/no at which FILE:LINE drops it.\n"
           "\n"
           "options:\n", out);
     int w = 0;
@@ -340,6 +366,7 @@ void run_opts_help(FILE *out)
         strbuf_release(&sb);
     }
     fputs("\nexit status of a listing: 0 success, 2 usage or config error, 130 interrupted;\n"
+          "of --explain: 0 explained, 1 the filters drop the case, 2 no such case or error;\n"
           "of a job, avocado's bits OR'ed: 1 a test did not pass, 2 job error (config,\n"
           "settings), 4 crash, 8 interrupted\n", out);
 }

@@ -17,6 +17,7 @@
 /* Process exit statuses of vtrun. */
 enum {
     RUN_EXIT_OK = 0,
+    RUN_EXIT_NOT_LISTED = 1,    /* --explain: the filters drop the case */
     RUN_EXIT_USAGE = 2,         /* bad command line, config error, I/O error */
     RUN_EXIT_INTERRUPTED = 130, /* SIGINT while listing (128 + SIGINT, as shells do) */
 };
@@ -29,6 +30,7 @@ enum run_action {
     RUN_ACTION_HELP,        /* --help */
     RUN_ACTION_VERSION,     /* --version */
     RUN_ACTION_LIST_TYPES,  /* --list-types */
+    RUN_ACTION_EXPLAIN,     /* --explain NAME [--json] */
 };
 
 struct run_opts {
@@ -40,6 +42,8 @@ struct run_opts {
     char **stmts;
     size_t nstmts;
     bool short_names;       /* --short: shortnames instead of names */
+    const char *explain;    /* --explain NAME: the case to explain (points into argv) */
+    bool json;              /* --json: --explain writes JSON */
     bool defaults;          /* --defaults, or implied by --expand */
     char **expand;          /* --expand a,b: block names expanded fully; owned */
     size_t nexpand;

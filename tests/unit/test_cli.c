@@ -769,6 +769,151 @@ START_TEST(test_sigint_stops_count_of_huge_product)
 }
 END_TEST
 
+/* ---- --explain ------------------------------------------------------------------------- */
+
+/* The unindented lines after "params (" of the first case explained in TEXT, up to the
+ * empty line that ends it. */
+static char *explained_params(const char *text)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *p = strstr(text, "\nparams (");
+    ck_assert_msg(p != NULL, "no params in:\n%s", text);
+    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n';) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+        if (*p != ' ')
+            strbuf_add(&sb, p, len);
+        p += len;
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* --explain of every case of CFG (with FLAG, e.g. --defaults, or NULL) prints its --dump
+ * block as its params. */
+static void explain_every_case(const char *cfg, const char *flag)
+{
+    const char *argv[8];
+    size_t n = 0;
+    argv[n++] = "--config";
+    argv[n++] = cfg;
+    if (flag)
+        argv[n++] = flag;
+    argv[n++] = "--dump";
+    argv[n] = NULL;
+    struct run d = run_full(argv, NULL, 0, NULL);
+    ck_assert_int_eq(d.status, 0);
+    argv[n - 1] = "--explain";
+    size_t cases = 0;
+    for (const char *p = d.out.buf; (p = strstr(p, "== ")); cases++) {
+        const char *e = strchr(p, '\n'), *end = strstr(e, "\n\n");
+        char *name = xstrndup(p + 3, (size_t)(e - p - 3));
+        char *want = xstrndup(e + 1, (size_t)(end - e));
+        argv[n] = name;
+        argv[n + 1] = NULL;
+        struct run x = run_full(argv, NULL, 0, NULL);
+        ck_assert_msg(x.status == 0, "--explain '%s': exit %d: %s", name, x.status, x.err.buf);
+        char *got = explained_params(x.out.buf);
+        ck_assert_msg(!strcmp(got, want), "--explain '%s' params:\n%s\n--dump:\n%s", name, got,
+                      want);
+        free(got);
+        free(want);
+        free(name);
+        run_release(&x);
+        p = end + 2;
+    }
+    ck_assert_uint_gt(cases, 0);
+    run_release(&d);
+}
+
+/* TEXT has a line "  LOC  ...WHAT..." (the location column is padded). */
+static bool has_row(const char *text, const char *loc, const char *what)
+{
+    for (const char *p = text; (p = strstr(p, loc)); p++) {
+        const char *bol = p;
+        while (bol > text && bol[-1] != '\n')
+            bol--;
+        const char *eol = strchr(p, '\n');
+        char *line = xstrndup(bol, eol ? (size_t)(eol - bol) : strlen(bol));
+        bool ok = p - bol == 2 && p[strlen(loc)] == ' ' && strstr(line, what);
+        free(line);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+#define expect_row(text, loc, what) \
+    ck_assert_msg(has_row((text), (loc), (what)), "no row '%s ... %s' in:\n%s", (loc), \
+                  (what), (text))
+
+START_TEST(test_explain_prints_the_dump_of_every_case_of_the_test_configs)
+{
+    explain_every_case("tests/cfg/basic.cfg", NULL);
+    explain_every_case("tests/cfg/defaults.cfg", "--defaults");
+}
+END_TEST
+
+START_TEST(test_explain_names_the_included_file_and_its_lines)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain",
+                       "migrate.(disk=qcow2).(guest=RHEL).(guest=9)");
+    ck_assert_int_eq(r.status, 0);
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:3", "variants guest:");
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:4", "- @RHEL.9:");
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:4", "- RHEL.9:  (variants guest:)");
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:5", "os = linux");
+    expect_row(r.out.buf, "tests/cfg/basic.cfg:17", "only qcow2");
+    expect_row(r.out.buf, "tests/cfg/basic.cfg:20", "migrate..RHEL:");
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmigrate_speed=1G\n  tests/cfg/basic.cfg:21 "));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_explain_of_a_case_the_filters_drop_exits_1_naming_the_filter)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--explain",
+                       "migrate.qcow2");
+    ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err.buf);
+    ck_assert_str_eq(r.err.buf, "");
+    const char *drop = strstr(r.out.buf, "not listed: the filters drop it\ndropped by:\n");
+    ck_assert_ptr_nonnull(drop);
+    expect_row(drop, "<string>:1", "only boot");
+    ck_assert(starts_with(strstr(drop, "\n  ") + 3, "<string>:1 "));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_explain_of_an_unknown_name_exits_2_with_one_error)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "nosuch.case");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_uint_eq(count_lines(r.err.buf), 1);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "'nosuch.case'"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_explain_json_is_one_object)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "boot.raw", "--json");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(starts_with(r.out.buf, "{\"query\": \"boot.raw\", \"listed\": true, "
+                                     "\"matched_by\": \"shortname\", \"count\": 1,"));
+    ck_assert_uint_eq(count_lines(r.out.buf), 1);
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_json_and_explain_usage_errors_exit_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--list", "--json"), "--json");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--explain", "a", "--list"),
+                       "--explain");
+    expect_usage_error(RUN("--explain", "a"), "--config");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -818,6 +963,16 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_expand_implies_defaults_and_expands_named_blocks);
     tcase_add_test(tc, test_cfg_dump_matches_dump_option);
     tcase_add_test(tc, test_dump_is_the_same_in_any_number_of_threads);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("explain");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_explain_prints_the_dump_of_every_case_of_the_test_configs);
+    tcase_add_test(tc, test_explain_names_the_included_file_and_its_lines);
+    tcase_add_test(tc, test_explain_of_a_case_the_filters_drop_exits_1_naming_the_filter);
+    tcase_add_test(tc, test_explain_of_an_unknown_name_exits_2_with_one_error);
+    tcase_add_test(tc, test_explain_json_is_one_object);
+    tcase_add_test(tc, test_json_and_explain_usage_errors_exit_2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("memory");
