@@ -418,7 +418,8 @@ static json_t *qmp_cmd(struct qproc *p, const char *cmd, json_t *args_stolen)
     }
     size_t len = strlen(text), off = 0;
     while (off < len) {
-        ssize_t n = write(p->fd, text + off, len - off);
+        /* QEMU closes QMP a moment before it exits: EPIPE, not SIGPIPE (issue 15) */
+        ssize_t n = send(p->fd, text + off, len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
