@@ -226,7 +226,7 @@ char *res_format_duration(double s);
 int res_merge(const char *const *dirs, size_t n, const char *out_dir);
 
 /* Names of the tests in a results.json whose status bit (1u << status) is in mask,
- * in file order; NULL-terminated, free with params_strv_free() (cfg/params.h).
+ * in file order; NULL-terminated, free with params_strv_free() (lib/params.h).
  * Example: --rerun-failed uses mask (1u<<RES_FAIL)|(1u<<RES_ERROR)|(1u<<RES_INTERRUPTED). */
 char **res_read_names(const char *results_json, unsigned mask);
 

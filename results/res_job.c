@@ -3,7 +3,7 @@
  * and job.log, and the rewrite of every results file after each test. */
 #include "results/res_model.h"
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 

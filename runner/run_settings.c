@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "runner/run_settings.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "virt/virt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,17 +15,42 @@
 
 enum kind { K_STR, K_NUM, K_INT };
 
+/* Values a setting refuses (-1 with err_set(what is expected)): a wrong one is an
+ * error FILE:LINE, never a silent default. */
+static int check_backend(const void *field)
+{
+    return virt_backend_check(*(char *const *)field);
+}
+
+static int check_timeout(const void *field)
+{
+    if (*(const double *)field >= 0)
+        return 0;
+    err_set("expected a number of seconds >= 0 (0: no limit)");
+    return -1;
+}
+
+static int check_jobs(const void *field)
+{
+    long n = *(const long *)field;
+    if (n >= 1 && n <= 256)
+        return 0;
+    err_set("expected a number of parallel tests from 1 to 256");
+    return -1;
+}
+
 /* The scalar settings: one row each; src[] follows this order. */
 static const struct scalar {
     const char *key;
     enum kind kind;
     size_t off;
+    int (*check)(const void *field);    /* may be NULL */
 } scalars[] = {
-    { "results_dir",     K_STR, offsetof(struct run_settings, results_dir) },
-    { "backend",         K_STR, offsetof(struct run_settings, backend) },
-    { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir) },
-    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout) },
-    { "jobs",            K_INT, offsetof(struct run_settings, jobs) },
+    { "results_dir",     K_STR, offsetof(struct run_settings, results_dir), NULL },
+    { "backend",         K_STR, offsetof(struct run_settings, backend), check_backend },
+    { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir), NULL },
+    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), check_timeout },
+    { "jobs",            K_INT, offsetof(struct run_settings, jobs), check_jobs },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -141,6 +167,8 @@ static int load_scalar(struct run_settings *s, size_t i, const char *path,
         *(long *)field = (long)config_setting_get_int64(st);
         break;
     }
+    if (sc->check && sc->check(field) < 0)
+        return bad(path, st, "'%s': %s", sc->key, err_msg());
     free(s->src[i]);
     s->src[i] = where(path, st);
     return 0;

@@ -2,7 +2,7 @@
 /* results.html as a browser sees it: Debian's chromium renders a produced report
  * headless; the DOM it built holds one hop bar per migration hop and the screenshot
  * is a real PNG.  Needs `chromium` (deps/debian.txt); fails loudly without it. */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
