@@ -37,7 +37,7 @@ LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o)
 # It execs build/vtrun-full, which links everything, for jobs and the sub-commands
 # that need it.  --as-needed keeps libraries no object uses (check) out of both.
 FRONTSRCS := $(wildcard lib/*.c cfg/*.c) runner/run_main.c runner/run_opts.c \
-             runner/run_list.c runner/run_cfgdump.c
+             runner/run_list.c runner/run_cfgdump.c runner/run_name.c
 FRONTOBJS := $(BUILD)/runner/main.o $(FRONTSRCS:%.c=$(BUILD)/%.o)
 FRONTLIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null) -lpthread -lm
 LIBA     := $(BUILD)/libvtrun.a

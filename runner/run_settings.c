@@ -14,17 +14,21 @@
 
 enum kind { K_STR, K_NUM, K_INT };
 
-/* The scalar settings: one row each; src[] follows this order. */
+/* The scalar settings: one row each; src[] follows this order.  A string setting
+ * with choices ("a|b") takes only those words. */
 static const struct scalar {
     const char *key;
     enum kind kind;
     size_t off;
+    const char *choices;
 } scalars[] = {
-    { "results_dir",     K_STR, offsetof(struct run_settings, results_dir) },
-    { "backend",         K_STR, offsetof(struct run_settings, backend) },
-    { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir) },
-    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout) },
-    { "jobs",            K_INT, offsetof(struct run_settings, jobs) },
+    { "results_dir",     K_STR, offsetof(struct run_settings, results_dir), NULL },
+    { "backend",         K_STR, offsetof(struct run_settings, backend), NULL },
+    { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir), NULL },
+    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), NULL },
+    { "jobs",            K_INT, offsetof(struct run_settings, jobs), NULL },
+    { "junit_flavour",   K_STR, offsetof(struct run_settings, junit_flavour), "full|strict" },
+    { "junit_params",    K_STR, offsetof(struct run_settings, junit_params), "relevant|all" },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -59,6 +63,8 @@ void run_settings_init(struct run_settings *s)
     s->images_base_dir = xstrdup("images");
     s->test_timeout = 1800;
     s->jobs = 1;
+    s->junit_flavour = xstrdup("full");
+    s->junit_params = xstrdup("relevant");
     s->params = params_new();
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         s->src[i] = xstrdup("default");
@@ -86,6 +92,8 @@ void run_settings_free(struct run_settings *s)
     free(s->results_dir);
     free(s->backend);
     free(s->images_base_dir);
+    free(s->junit_flavour);
+    free(s->junit_params);
     free_hosts(s);
     params_free(s->params);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
@@ -114,6 +122,19 @@ static char *where(const char *path, const config_setting_t *st)
     return xasprintf("%s:%d", path, config_setting_source_line(st));
 }
 
+static bool is_choice(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *c = choices;;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && !strncmp(c, v, n))
+            return true;
+        if (!c[len])
+            return false;
+        c += len + 1;
+    }
+}
+
 static int load_scalar(struct run_settings *s, size_t i, const char *path,
                        const config_setting_t *st)
 {
@@ -124,6 +145,9 @@ static int load_scalar(struct run_settings *s, size_t i, const char *path,
     case K_STR:
         if (type != CONFIG_TYPE_STRING)
             return bad(path, st, "'%s' must be a string", sc->key);
+        if (sc->choices && !is_choice(sc->choices, config_setting_get_string(st)))
+            return bad(path, st, "'%s' must be one of %s, not \"%s\"", sc->key,
+                       sc->choices, config_setting_get_string(st));
         free(*(char **)field);
         *(char **)field = xstrdup(config_setting_get_string(st));
         break;
@@ -263,7 +287,8 @@ int run_settings_load(struct run_settings *s, const char *path, int optional)
                 goto cleanup;
         } else {
             bad(path, st, "unknown setting '%s' (known: results_dir, backend, "
-                "images_base_dir, test_timeout, jobs, hosts, params)", key);
+                "images_base_dir, test_timeout, jobs, junit_flavour, junit_params, hosts, "
+                "params)", key);
             goto cleanup;
         }
     }
