@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The results sink: directory layout, results.json, JUnit (validated with xmllint
- * against tests/junit-4.xsd), HTML hop bars, atomic rewrites, masking, names,
+ * against tests/vtrun-junit.xsd), HTML hop bars, atomic rewrites, masking, names,
  * progress lines, exit bits, threads and merge.  No VMs; runs in seconds. */
 #include "cfg/params.h"
 #include "lib/err.h"
