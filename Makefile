@@ -6,7 +6,8 @@
 #   make install      install vtrun, vtrun-full and the man page (PREFIX, DESTDIR)
 #   make bench        build the benchmark drivers (bench/*.sh run them)
 #   make deps         install the Debian packages listed in deps/debian.txt
-#   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present)
+#   make conformance  compare `vtrun cfg-dump` and test names with ../shared/corpus
+#                     (when present)
 #   make fuzz         build the libFuzzer harness (clang)
 #   make demo         the main job: a slice of examples/migrate_stress.cfg on the lab
 #
@@ -108,7 +109,8 @@ deps:
 conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \
 	    ../shared/tools/cfg-conformance $(BUILD)/vtrun && \
-	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
+	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/names-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
 	else echo "conformance: ../shared not present, nothing to compare"; fi
 
 # The harness links the engine's sources directly (not libvtrun.a, which is built
