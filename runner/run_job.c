@@ -89,6 +89,8 @@ struct job {
     long nworkers;
     bool watch_stop;            /* the workers are done: watchdog and ticker end */
     unsigned ran;               /* cases that got past their needs (setup or run ran) */
+    struct run_name_set *names; /* reported names so far, */
+    unsigned shared_names;      /* and how many cases got a name already given */
     char *first_reason;         /* why the first case that did not run did not */
 };
 
@@ -536,6 +538,8 @@ static void *worker_main(void *arg)
             c.shortname = xstrdup(case_shortname(j, k));
             c.params = merged_params(j, k);
             c.name = test_name(j, c.params, k);
+            if (!run_name_set_add(j->names, c.name))
+                j->shared_names++;
         }
         pthread_mutex_unlock(&j->lock);
         if (!got)
@@ -697,6 +701,23 @@ static int run_all(struct job *j)
     return 0;
 }
 
+/* avocado-vt's names leave out the variants outside subtests.cfg (guest, machine...),
+ * so a job over several of them reports several cases under one name; say so, since
+ * GitLab keeps one test per suite, class and name. */
+static void shared_names(struct job *j)
+{
+    char *line;
+    if (!j->shared_names)
+        return;
+    line = xasprintf("%u of %u cases have a test name another case has (avocado-vt's "
+                     "names leave out the variants outside subtests.cfg): GitLab keeps "
+                     "one test per name; --full-names gives every case its own",
+                     j->shared_names, j->index);
+    printf("NAMES      : %s\n", line);
+    res_job_log(j->res, "%s", line);
+    free(line);
+}
+
 /* A night that tested nothing (no host, no VM: every case CANCEL or SKIP before it
  * started anything) must not go green: say so beside the RESULTS line and make it a
  * job error, unless the user allows it. */
@@ -741,6 +762,7 @@ int run_job(const struct run_opts *o)
     }
     j.all_props = !strcmp(o->junit_params ? o->junit_params : j.set.junit_params, "all");
     j.stem = run_name_stem(o->config);
+    j.names = run_name_set_new();
     j.cfg = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!j.cfg) {
         fprintf(stderr, "%s\n", err_msg());
@@ -799,6 +821,7 @@ int run_job(const struct run_opts *o)
     char *tail = res_job_closing_lines(j.res, dt);
     fputs(tail, stdout);
     free(tail);
+    shared_names(&j);
     if (g_skip_cleanup) {
         printf("Cleanup was skipped (second SIGINT).\n");
         if (!run_leftover_print(stdout))
@@ -811,6 +834,7 @@ cleanup:
     params_strv_free(j.rerun);
     free(j.stem);
     free(j.first_reason);
+    run_name_set_free(j.names);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

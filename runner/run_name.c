@@ -168,3 +168,63 @@ char *run_name_case(const struct params *p, const char *name, const char *shortn
     free(n);
     return xstrdup(stem);
 }
+
+/* Open addressing on a 64-bit FNV-1a hash, at most half full. */
+struct run_name_set {
+    char **slot;
+    size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+struct run_name_set *run_name_set_new(void)
+{
+    struct run_name_set *s = xcalloc(1, sizeof(*s));
+    s->cap = 64;
+    s->slot = xcalloc(s->cap, sizeof(char *));
+    return s;
+}
+
+static char **name_slot(char **slot, size_t cap, const char *name)
+{
+    size_t i = (size_t)name_hash(name) & (cap - 1);
+    while (slot[i] && strcmp(slot[i], name))
+        i = (i + 1) & (cap - 1);
+    return &slot[i];
+}
+
+bool run_name_set_add(struct run_name_set *s, const char *name)
+{
+    char **at = name_slot(s->slot, s->cap, name);
+    if (*at)
+        return false;
+    if (2 * (s->n + 1) > s->cap) {
+        char **bigger = xcalloc(2 * s->cap, sizeof(char *));
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i])
+                *name_slot(bigger, 2 * s->cap, s->slot[i]) = s->slot[i];
+        free(s->slot);
+        s->slot = bigger;
+        s->cap *= 2;
+        at = name_slot(s->slot, s->cap, name);
+    }
+    *at = xstrdup(name);
+    s->n++;
+    return true;
+}
+
+void run_name_set_free(struct run_name_set *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slot[i]);
+    free(s->slot);
+    free(s);
+}

@@ -36,4 +36,13 @@ char *run_name_stem(const char *config_path);
 char *run_name_case(const struct params *p, const char *name, const char *shortname,
                     bool full, const char *stem);
 
+/* A set of names: avocado-vt's names leave out the variants outside subtests.cfg, so
+ * several cases of a job can share one, and GitLab keeps one test per name; the job
+ * counts them to say so. */
+struct run_name_set;
+struct run_name_set *run_name_set_new(void);
+/* Adds NAME; false when it was already in the set. */
+bool run_name_set_add(struct run_name_set *s, const char *name);
+void run_name_set_free(struct run_name_set *s);
+
 #endif
