@@ -400,8 +400,8 @@ static struct res_test *start_test(struct job *j, struct job_case *c,
     return rt;
 }
 
-/* A case that did not get past its needs (CANCEL / SKIP before setup): the first
- * reason is what an empty night says. */
+/* A case that did not get past its needs (CANCEL before setup): the first reason is
+ * what an empty night says. */
 static void note_not_run(struct job *j, const char *reason)
 {
     pthread_mutex_lock(&j->lock);
@@ -449,7 +449,6 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
         char *known = known_types();
         run_error(&ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
         free(known);
-        note_not_run(j, ctx.reason);
     } else {
         check_needs(&ctx, t);
         bool setup_ok = ctx.status == RUN_PASS;
@@ -723,12 +722,15 @@ static void shared_names(struct job *j)
  * job error, unless the user allows it. */
 static void empty_night(struct job *j)
 {
+    struct res_counts c;
     char *note;
-    if (j->ran || !j->index)
+    res_job_counts(j->res, &c);
+    /* a night with an ERROR (an unknown type) is already red */
+    if (j->ran || !c.total || c.n[RES_CANCEL] + c.n[RES_SKIP] != c.total)
         return;
     note = xasprintf("no case ran: all %u cases stopped before starting anything (the "
                      "first: %s); %s",
-                     j->index, j->first_reason && *j->first_reason ? j->first_reason
+                     c.total, j->first_reason && *j->first_reason ? j->first_reason
                                                                    : "no reason given",
                      j->o->allow_empty ? "allowed by --allow-empty"
                                        : "exit status 2 (--allow-empty to accept it)");

@@ -551,6 +551,59 @@ START_TEST(test_list_command_prints_avocado_vt_names)
 }
 END_TEST
 
+/* A job on settings without hosts: every case CANCELs before starting anything. */
+static struct run empty_night(const char *results, bool allow)
+{
+    char *conf = xasprintf("%s.conf", results);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("hosts = ();\n", f);
+    fclose(f);
+    /* the lab's settings, if any, must not lend their hosts */
+    struct run r = run_full((const char *const[]){ "run", "--settings", conf,
+                                                   "--config", "tests/cfg/avt/top.cfg",
+                                                   "--only", "qcow2", "--job-results-dir",
+                                                   results, allow ? "--allow-empty" : NULL,
+                                                   NULL },
+                            (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    free(conf);
+    return r;
+}
+
+START_TEST(test_a_job_where_no_case_ran_says_so_and_exits_2)
+{
+    char tmpl[] = "/tmp/vtrun-cli-XXXXXX", *dir = mkdtemp(tmpl);
+    char *results = xasprintf("%s/results", dir), *latest;
+    struct run r = empty_night(results, false);
+    ck_assert_msg(r.status == 2, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "CANCEL 3\nEMPTY JOB  : no case ran: all 3 "
+                                            "cases stopped before starting anything"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "(the first: test type 'boot' needs VMs"));
+    /* the job went where --job-results-dir said, and its results.json says it too */
+    latest = xasprintf("%s/latest/results.json", results);
+    char *json = slurp(latest);
+    ck_assert_ptr_nonnull(strstr(json, "\"job_error\": true"));
+    ck_assert_ptr_nonnull(strstr(json, "\"note\": \"no case ran"));
+    free(json);
+    run_release(&r);
+    /* --allow-empty: still said, exit 0 */
+    r = empty_night(results, true);
+    ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "EMPTY JOB  : no case ran"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "allowed by --allow-empty"));
+    run_release(&r);
+    free(latest);
+    free(results);
+    char *rm[] = { "rm", "-rf", dir, NULL };
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(rm[0], rm);
+        _exit(127);
+    }
+    waitpid(pid, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_list_short_prints_shortnames)
 {
     struct run r = RUN("--config", "tests/cfg/basic.cfg", "--list", "--short");
@@ -903,6 +956,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_list_short_prints_shortnames);
     tcase_add_test(tc, test_avocado_vt_spellings_do_what_vtrun_options_do);
     tcase_add_test(tc, test_list_command_prints_avocado_vt_names);
+    tcase_add_test(tc, test_a_job_where_no_case_ran_says_so_and_exits_2);
     tcase_add_test(tc, test_count_prints_number_of_cases);
     tcase_add_test(tc, test_dump_prints_canonical_dump);
     tcase_add_test(tc, test_list_names_match_dump_headers);
