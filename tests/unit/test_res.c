@@ -1076,6 +1076,66 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
 }
 END_TEST
 
+/* A shard SIGKILLed between two renders: its results.json lags, its journal does
+ * not; merge and --rerun-failed read the journal. */
+START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
+{
+    int pipefd[2];
+    char dir[4096] = "", *out = xasprintf("%s/merged", base), *json;
+    const char *dirs[1] = { dir };
+    char **names;
+    json_t *root;
+    ssize_t n;
+    pid_t pid;
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* renders a minute apart: the kill lands before the first after the open */
+        struct res_job_info info = { .results_dir = base, .shard = "1/2",
+                                     .render_interval = 60 };
+        struct res_job *job = res_job_open(&info);
+        close(pipefd[0]);
+        for (unsigned i = 1; job && i <= 3; i++) {
+            char *name = xasprintf("k.%u", i);
+            struct res_test_info ti = { .index = i, .gen_index = 2 * (long)i - 2,
+                                        .name = name };
+            struct res_test *t = res_test_start(job, &ti);
+            res_test_end(t, i == 2 ? RES_FAIL : RES_PASS, NULL, "x", 1);
+            free(name);
+        }
+        if (!job || write(pipefd[1], res_job_dir(job), strlen(res_job_dir(job))) < 0)
+            _exit(1);
+        close(pipefd[1]);
+        pause();
+        _exit(0);
+    }
+    close(pipefd[1]);
+    n = read(pipefd[0], dir, sizeof(dir) - 1);
+    close(pipefd[0]);
+    ck_assert_int_gt(n, 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_valid_job_files(dir);
+
+    root = load_results(dir);
+    ck_assert_int_lt(jint(root, "total"), 3); /* the aggregate lags... */
+    json_decref(root);
+    ck_assert_msg(res_merge(dirs, 1, out, RES_JUNIT_FULL) == 0, "%s", err_msg());
+    root = load_results(out);                 /* ...the journal does not */
+    ck_assert_int_eq(jint(root, "total"), 3);
+    ck_assert_int_eq(jint(root, "failures"), 1);
+    json_decref(root);
+    json = xasprintf("%s/results.json", dir);
+    names = res_read_names(json, 1u << RES_FAIL);
+    ck_assert_int_eq(params_strv_len(names), 1);
+    ck_assert_str_eq(names[0], "k.2");
+    params_strv_free(names);
+    free(json);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_merge_reports_missing_results)
 {
     const char *dirs[] = { "/nonexistent/vtrun" };
@@ -1135,6 +1195,7 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_status_names_round_trip);
     tcase_add_test(tc, test_progress_lines);
     tcase_add_test(tc, test_merge_of_two_shards_equals_unsharded_case_list);
+    tcase_add_test(tc, test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun);
     tcase_add_test(tc, test_merge_reports_missing_results);
     tcase_add_test(tc, test_read_names_by_status_for_rerun_failed);
     suite_add_tcase(s, tc);

@@ -245,17 +245,19 @@ static const char *vtrun(void)
     return v;
 }
 
-/* One shard of a night: tests/cfg/avt/top.cfg's qcow2 cases, no hosts (CANCEL). */
-static void night_shard(const char *night, unsigned shard)
+/* One shard of a night: tests/cfg/avt/top.cfg's qcow2 cases, no hosts (CANCEL);
+ * EXTRA: settings lines, and one more option (or NULL). */
+static void night_shard_with(const char *night, unsigned shard, const char *extra,
+                             const char *opt)
 {
     char *settings = xasprintf("%s/%s.conf", base, night);
     char *results = xasprintf("%s/%s/shard%u", base, night, shard);
     char *spec = xasprintf("%u/2", shard);
-    char *conf = xasprintf("results_dir = \"%s\";\nhosts = ();\n", results);
+    char *conf = xasprintf("results_dir = \"%s\";\nhosts = ();\n%s", results, extra);
     FILE *f = fopen(settings, "w");
     char *argv[] = { "env", "-u", "VTRUN_SETTINGS", (char *)vtrun(), "run", "--settings",
                      settings, "--vt-config", "tests/cfg/avt/top.cfg", "--only", "qcow2",
-                     "--shard", spec, "--allow-empty", NULL };
+                     "--shard", spec, "--allow-empty", (char *)opt, NULL };
     ck_assert_ptr_nonnull(f);
     fputs(conf, f);
     fclose(f);
@@ -264,6 +266,11 @@ static void night_shard(const char *night, unsigned shard)
     free(results);
     free(spec);
     free(conf);
+}
+
+static void night_shard(const char *night, unsigned shard)
+{
+    night_shard_with(night, shard, "", NULL);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -351,6 +358,32 @@ START_TEST(test_gitlab_keys_are_equal_on_two_nights_and_openqa_keeps_both_shards
 }
 END_TEST
 
+/* The settings' junit_flavour "strict" makes strict files; --junit-params all lists
+ * every param (the default only those that matter). */
+START_TEST(test_junit_settings_and_params_options_through_vtrun)
+{
+    char *xml = xasprintf("%s/strict/shard1/latest/results.xml", base), *text;
+    night_shard_with("strict", 1, "junit_flavour = \"strict\";\n", NULL);
+    ru_assert_valid("tests/junit-strict.xsd", xml);
+    free(xml);
+
+    night_shard_with("relevant", 1, "", NULL);
+    xml = xasprintf("%s/relevant/shard1/latest/results.xml", base);
+    text = ru_read(xml);
+    ck_assert_ptr_nonnull(strstr(text, "<property name=\"type\" value=\"boot\"/>"));
+    ck_assert_ptr_null(strstr(text, "name=\"image_format\""));
+    free(text);
+    free(xml);
+    night_shard_with("all", 1, "", "--junit-params=all");
+    xml = xasprintf("%s/all/shard1/latest/results.xml", base);
+    text = ru_read(xml);
+    ck_assert_ptr_nonnull(strstr(text, "<property name=\"image_format\" value=\"qcow2\"/>"));
+    ru_assert_junit_valid(xml);
+    free(text);
+    free(xml);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("results-junit-consumers");
@@ -364,6 +397,7 @@ int main(void)
     tcase_add_test(tc, test_openqa_parses_a_merged_file_into_one_module_per_shard);
     tcase_add_test(tc, test_junitparser_reads_every_case_and_its_result);
     tcase_add_test(tc, test_gitlab_keys_are_equal_on_two_nights_and_openqa_keeps_both_shards);
+    tcase_add_test(tc, test_junit_settings_and_params_options_through_vtrun);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
