@@ -41,6 +41,21 @@ static inline void ru_rmtree(const char *dir)
     nftw(dir, ru_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The results suites' fixture: a fresh temporary directory per test in ru_base
+ * (tcase_add_checked_fixture(tc, ru_setup, ru_teardown)). */
+static char *ru_base __attribute__((unused));
+
+static inline void ru_setup(void)
+{
+    ru_base = ru_tmpdir();
+}
+
+static inline void ru_teardown(void)
+{
+    ru_rmtree(ru_base);
+    free(ru_base);
+}
+
 static inline char *ru_read(const char *path)
 {
     FILE *f = fopen(path, "rb");

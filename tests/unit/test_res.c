@@ -22,23 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *base;
-
-static void setup(void)
-{
-    base = ru_tmpdir();
-}
-
-static void teardown(void)
-{
-    ru_rmtree(base);
-    free(base);
-}
-
 static struct res_job *open_job(const char *shard)
 {
     struct res_job_info info = {
-        .results_dir = base, .shard = shard, .hostname = "host1",
+        .results_dir = ru_base, .shard = shard, .hostname = "host1",
         .package = "virt_autotest", .config = "examples/migrate.cfg", .total = 7,
     };
     struct res_job *job = res_job_open(&info);
@@ -164,7 +151,7 @@ START_TEST(test_job_open_creates_avocado_layout_with_valid_empty_results)
     p = job_file(job, "job.log");
     ck_assert_int_eq(access(p, R_OK), 0);
     free(p);
-    latest = xasprintf("%s/latest", base);
+    latest = xasprintf("%s/latest", ru_base);
     n = readlink(latest, target, sizeof(target) - 1);
     ck_assert_int_gt(n, 0);
     target[n] = '\0';
@@ -184,7 +171,7 @@ END_TEST
 START_TEST(test_latest_follows_the_newest_job)
 {
     struct res_job *a = open_job(NULL), *b = open_job(NULL);
-    char *latest = xasprintf("%s/latest/id", base);
+    char *latest = xasprintf("%s/latest/id", ru_base);
     char *id = ru_read(latest);
     ck_assert_str_ne(res_job_dir(a), res_job_dir(b));
     ck_assert_int_eq(strncmp(id, res_job_id(b), 40), 0);
@@ -198,7 +185,7 @@ END_TEST
 START_TEST(test_given_job_id_is_kept)
 {
     const char *id = "0123456789abcdef0123456789abcdef01234567";
-    struct res_job_info info = { .results_dir = base, .job_id = id };
+    struct res_job_info info = { .results_dir = ru_base, .job_id = id };
     struct res_job *job = res_job_open(&info);
     ck_assert_ptr_nonnull(job);
     ck_assert_str_eq(res_job_id(job), id);
@@ -438,7 +425,7 @@ END_TEST
  * without waiting for the job's end. */
 START_TEST(test_files_are_rendered_while_the_job_runs)
 {
-    struct res_job_info info = { .results_dir = base, .render_interval = 0.2 };
+    struct res_job_info info = { .results_dir = ru_base, .render_interval = 0.2 };
     struct res_job *job = res_job_open(&info);
     struct res_test *t;
     json_t *root = NULL;
@@ -1002,8 +989,8 @@ static char **names_of(const char *dir)
 
 START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
 {
-    char *all_dir = xasprintf("%s/all", base), *s_dir = xasprintf("%s/shards", base);
-    char *out = xasprintf("%s/merged", base), *xml, *html, *text;
+    char *all_dir = xasprintf("%s/all", ru_base), *s_dir = xasprintf("%s/shards", ru_base);
+    char *out = xasprintf("%s/merged", ru_base), *xml, *html, *text;
     char *unsharded = run_shard(all_dir, 1, 1);
     char *s1 = run_shard(s_dir, 1, 2);
     char *s2 = run_shard(s_dir, 2, 2);
@@ -1058,7 +1045,7 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     /* a results directory works as well as its `latest` job */
     {
         const char *one[] = { all_dir };
-        char *out2 = xasprintf("%s/merged-one", base);
+        char *out2 = xasprintf("%s/merged-one", ru_base);
         ck_assert_int_eq(res_merge(one, 1, out2, RES_JUNIT_FULL), 0);
         params_strv_free(got);
         got = names_of(out2);
@@ -1081,7 +1068,7 @@ END_TEST
 START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
 {
     int pipefd[2];
-    char dir[4096] = "", *out = xasprintf("%s/merged", base), *json;
+    char dir[4096] = "", *out = xasprintf("%s/merged", ru_base), *json;
     const char *dirs[1] = { dir };
     char **names;
     json_t *root;
@@ -1092,7 +1079,7 @@ START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         /* renders a minute apart: the kill lands before the first after the open */
-        struct res_job_info info = { .results_dir = base, .shard = "1/2",
+        struct res_job_info info = { .results_dir = ru_base, .shard = "1/2",
                                      .render_interval = 60 };
         struct res_job *job = res_job_open(&info);
         close(pipefd[0]);
@@ -1139,7 +1126,7 @@ END_TEST
 START_TEST(test_merge_reports_missing_results)
 {
     const char *dirs[] = { "/nonexistent/vtrun" };
-    char *out = xasprintf("%s/m", base);
+    char *out = xasprintf("%s/m", ru_base);
     ck_assert_int_eq(res_merge(dirs, 1, out, RES_JUNIT_FULL), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "/nonexistent/vtrun"));
     free(out);
@@ -1167,7 +1154,7 @@ static Suite *res_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *tc = tcase_create("results");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_job_open_creates_avocado_layout_with_valid_empty_results);
     tcase_add_test(tc, test_latest_follows_the_newest_job);

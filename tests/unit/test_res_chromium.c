@@ -29,19 +29,6 @@
 
 #define JENKINS_CSP "sandbox; default-src 'none'; img-src 'self'; style-src 'self';"
 
-static char *base;
-
-static void setup(void)
-{
-    base = ru_tmpdir();
-}
-
-static void teardown(void)
-{
-    ru_rmtree(base);
-    free(base);
-}
-
 /* ---- the report ------------------------------------------------------------------ */
 
 static const struct {
@@ -66,7 +53,7 @@ static const struct {
  * postcopy, the last one failed); returns its job directory. */
 static char *make_report(int vms, int hops)
 {
-    struct res_job_info info = { .results_dir = base, .hostname = "lab", .total = 8 };
+    struct res_job_info info = { .results_dir = ru_base, .hostname = "lab", .total = 8 };
     struct res_job *job = res_job_open(&info);
     struct res_test_info ti = { .index = 8, .gen_index = -1,
                                 .name = "virsh.migrate_stress.orderly.three_vms" };
@@ -287,11 +274,11 @@ static size_t count_colour(const struct image *im, uint32_t rgb)
     return n;
 }
 
-/* chromium --screenshot of url into base/NAME.png (and its DOM into *dom if set). */
+/* chromium --screenshot of url into ru_base/NAME.png (and its DOM into *dom if set). */
 static struct image screenshot(const char *url, const char *name, char **dom)
 {
-    char *profile = xasprintf("%s/profile", base), *shot = xasprintf("%s/%s.png", base, name);
-    char *dom_path = xasprintf("%s/%s.dom", base, name), *err_path = xasprintf("%s/err", base);
+    char *profile = xasprintf("%s/profile", ru_base), *shot = xasprintf("%s/%s.png", ru_base, name);
+    char *dom_path = xasprintf("%s/%s.dom", ru_base, name), *err_path = xasprintf("%s/err", ru_base);
     char *udd = xasprintf("--user-data-dir=%s", profile);
     char *scr = xasprintf("--screenshot=%s", shot);
     char *argv[] = { "chromium", "--headless", "--no-sandbox", "--disable-gpu",
@@ -369,7 +356,7 @@ END_TEST
  * with the same header, does not show. */
 START_TEST(test_chromium_under_jenkins_csp_drops_inline_style)
 {
-    char *page = xasprintf("%s/inline.html", base), *url;
+    char *page = xasprintf("%s/inline.html", ru_base), *url;
     FILE *f = fopen(page, "w");
     unsigned port;
     pid_t server;
@@ -380,7 +367,7 @@ START_TEST(test_chromium_under_jenkins_csp_drops_inline_style)
           "<div style=\"background:#ff6b6b;height:300px\">attribute</div></body></html>\n",
           f);
     fclose(f);
-    server = start_server(base, &port);
+    server = start_server(ru_base, &port);
     url = xasprintf("http://127.0.0.1:%u/inline.html", port);
     im = screenshot(url, "inline", NULL);
     ck_assert_uint_eq(count_colour(&im, 0xff6b6b), 0);
@@ -398,7 +385,7 @@ int main(void)
     SRunner *sr;
     int failed;
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_chromium_under_jenkins_csp_shows_coloured_statuses_and_hop_bars);
     tcase_add_test(tc, test_chromium_under_jenkins_csp_drops_inline_style);

@@ -25,19 +25,6 @@
 
 #define OPENQA_LIB "/usr/share/openqa/lib"
 
-static char *base;
-
-static void setup(void)
-{
-    base = ru_tmpdir();
-}
-
-static void teardown(void)
-{
-    ru_rmtree(base);
-    free(base);
-}
-
 /* ---- a merged file of every status, from the results module ---------------------- */
 
 static const struct {
@@ -57,10 +44,10 @@ static const struct {
 };
 #define NCASES ARRAY_SIZE(cases)
 
-/* Shard i of 2 (case k in shard k % 2 + 1) into base/shardI; its job directory. */
+/* Shard i of 2 (case k in shard k % 2 + 1) into ru_base/shardI; its job directory. */
 static char *run_shard(unsigned i)
 {
-    char shard[8], *results = xasprintf("%s/shard%u", base, i), *dir;
+    char shard[8], *results = xasprintf("%s/shard%u", ru_base, i), *dir;
     struct res_job_info info = { .results_dir = results, .name = "nightly",
                                  .shard = shard, .hostname = "pair" };
     struct res_job *job;
@@ -91,7 +78,7 @@ static char *run_shard(unsigned i)
 
 static char *merged(enum res_junit_flavour f, const char *out_name)
 {
-    char *s1 = run_shard(1), *s2 = run_shard(2), *out = xasprintf("%s/%s", base, out_name);
+    char *s1 = run_shard(1), *s2 = run_shard(2), *out = xasprintf("%s/%s", ru_base, out_name);
     const char *dirs[] = { s2, s1 };
     char *xml;
     ck_assert_msg(res_merge(dirs, 2, out, f) == 0, "merge: %s", err_msg());
@@ -135,7 +122,7 @@ END_TEST
 /* Run a program (argv), its stdout; fails the test on a non-zero exit. */
 static char *output_of(char *const argv[], const char *what)
 {
-    char *out = xasprintf("%s/out", base), *err = xasprintf("%s/err", base), *text;
+    char *out = xasprintf("%s/out", ru_base), *err = xasprintf("%s/err", ru_base), *text;
     int rc = ru_run(argv, out, err, 120);
     if (rc != 0) {
         char *e = ru_read(err);
@@ -230,8 +217,8 @@ START_TEST(test_junitparser_reads_every_case_and_its_result)
         ck_assert_ptr_nonnull(strstr(out, "suite|nightly.shard2|3|1\n"));
         free(out);
         free(xml);
-        ru_rmtree(base);
-        ck_assert_int_eq(mkdir(base, 0700), 0);
+        ru_rmtree(ru_base);
+        ck_assert_int_eq(mkdir(ru_base, 0700), 0);
     }
 }
 END_TEST
@@ -250,8 +237,8 @@ static const char *vtrun(void)
 static void night_shard_with(const char *night, unsigned shard, const char *extra,
                              const char *opt)
 {
-    char *settings = xasprintf("%s/%s.conf", base, night);
-    char *results = xasprintf("%s/%s/shard%u", base, night, shard);
+    char *settings = xasprintf("%s/%s.conf", ru_base, night);
+    char *results = xasprintf("%s/%s/shard%u", ru_base, night, shard);
     char *spec = xasprintf("%u/2", shard);
     char *conf = xasprintf("results_dir = \"%s\";\nhosts = ();\n%s", results, extra);
     FILE *f = fopen(settings, "w");
@@ -316,8 +303,8 @@ static char *gitlab_keys(const char *xml)
 
 static char *merge_night(const char *night)
 {
-    char *s1 = xasprintf("%s/%s/shard1", base, night), *s2 = xasprintf("%s/%s/shard2", base, night);
-    char *out = xasprintf("%s/%s/merged", base, night);
+    char *s1 = xasprintf("%s/%s/shard1", ru_base, night), *s2 = xasprintf("%s/%s/shard2", ru_base, night);
+    char *out = xasprintf("%s/%s/merged", ru_base, night);
     char *argv[] = { (char *)vtrun(), "merge", s1, s2, "--out", out, NULL };
     char *xml = xasprintf("%s/results.xml", out);
     free(output_of(argv, "vtrun merge"));
@@ -362,20 +349,20 @@ END_TEST
  * every param (the default only those that matter). */
 START_TEST(test_junit_settings_and_params_options_through_vtrun)
 {
-    char *xml = xasprintf("%s/strict/shard1/latest/results.xml", base), *text;
+    char *xml = xasprintf("%s/strict/shard1/latest/results.xml", ru_base), *text;
     night_shard_with("strict", 1, "junit_flavour = \"strict\";\n", NULL);
     ru_assert_valid("tests/junit-strict.xsd", xml);
     free(xml);
 
     night_shard_with("relevant", 1, "", NULL);
-    xml = xasprintf("%s/relevant/shard1/latest/results.xml", base);
+    xml = xasprintf("%s/relevant/shard1/latest/results.xml", ru_base);
     text = ru_read(xml);
     ck_assert_ptr_nonnull(strstr(text, "<property name=\"type\" value=\"boot\"/>"));
     ck_assert_ptr_null(strstr(text, "name=\"image_format\""));
     free(text);
     free(xml);
     night_shard_with("all", 1, "", "--junit-params=all");
-    xml = xasprintf("%s/all/shard1/latest/results.xml", base);
+    xml = xasprintf("%s/all/shard1/latest/results.xml", ru_base);
     text = ru_read(xml);
     ck_assert_ptr_nonnull(strstr(text, "<property name=\"image_format\" value=\"qcow2\"/>"));
     ru_assert_junit_valid(xml);
@@ -390,7 +377,7 @@ int main(void)
     TCase *tc = tcase_create("junit");
     SRunner *sr;
     int failed;
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_full_flavour_validates_against_vtrun_schema_not_the_strict_one);
     tcase_add_test(tc, test_strict_flavour_validates_against_the_strict_schema);
