@@ -83,7 +83,8 @@ const char res_html_css[] =
     "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
     "table{border-collapse:collapse;margin:.5em 0}\n"
     "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}\n"
-    "th{background:#eee}td.num{text-align:right;white-space:nowrap}td.status{white-space:nowrap}\n"
+    "th{background:#eee}td.num{text-align:right;white-space:nowrap}\n"
+    "td.status{white-space:nowrap}\n"
     ".meta td:first-child{font-weight:bold}\n"
     ".reason{font-family:monospace;white-space:pre-wrap;max-width:50em}\n"
     /* avocado-vt names run to 200+ characters without a blank: let them wrap */

@@ -182,7 +182,6 @@ static void *renderer_main(void *arg)
             pthread_mutex_lock(&job->lock);
             continue;
         }
-        /* the condition variable runs on CLOCK_MONOTONIC, res_mono()'s clock */
         double until = job->dirty ? job->next_render : now + 3600;
         struct timespec ts;
         ts.tv_sec = (time_t)until;
@@ -331,11 +330,6 @@ cleanup:
 
 static int start_renderer(struct res_job *job)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&job->wake, &ca);
-    pthread_condattr_destroy(&ca);
     if (pthread_create(&job->renderer, NULL, renderer_main, job) != 0) {
         err_set("results: cannot start the render thread");
         return -1;
@@ -369,6 +363,14 @@ struct res_job *res_job_open(const struct res_job_info *info)
 
     job = xcalloc(1, sizeof(*job));
     pthread_mutex_init(&job->lock, NULL);
+    {
+        /* the render thread waits on CLOCK_MONOTONIC, res_mono()'s clock */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&job->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     job->journal = -1;
     job->id = xstrdup(id);
     job->interval = info->render_interval > 0 ? info->render_interval : RES_RENDER_INTERVAL;
@@ -501,6 +503,7 @@ void res_job_free(struct res_job *job)
     free(job->secrets);
     free(job->dir);
     free(job->id);
+    pthread_cond_destroy(&job->wake);
     pthread_mutex_destroy(&job->lock);
     free(job);
 }
