@@ -31,7 +31,7 @@ CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-SRCDIRS  := lib cfg virt backends results runner
+SRCDIRS  := lib cfg virt migration backends results runner
 MAINS    := runner/main.c runner/main_full.c
 LIBSRCS  := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(SRCDIRS))))
 LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o)

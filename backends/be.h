@@ -3,9 +3,10 @@
  * be: the hypervisor backend interface.  One struct be_ops per driver
  * (backends/libvirt.c, backends/qemu.c), found with be_lookup(name).
  *
- * Backends know nothing of params: they take plain structs (a VM spec, migration
- * options) that virt/ builds from a case's params.  The libvirt driver renders the
- * spec to domain XML with virt/'s XML module; the qemu driver to a QEMU command line.
+ * Backends know nothing of params or of virt/: they take plain structs (a VM spec,
+ * migration options) that virt/ builds from a case's params.  The libvirt driver
+ * renders the spec to domain XML with its own XML module (backends/lv_xml.h); the qemu
+ * driver to a QEMU command line.
  *
  * Conventions of every operation:
  *  - return 0 on success, -1 on failure after err_set() (lib/err.h) with the VM, the
@@ -39,6 +40,7 @@
 #ifndef VTRUN_BE_H
 #define VTRUN_BE_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,7 +109,7 @@ struct be_migrate_opts {
      * abort the job (migrate() then fails with "migration timeout") */
     double timeout_s;
     bool postcopy_after_precopy;    /* switch to postcopy after the first pass */
-    const volatile sig_atomic_t *cancel; /* polled; non-zero aborts the job */
+    const atomic_bool *cancel; /* polled; non-zero aborts the job */
 };
 
 /* One finished hop.  Times from the hypervisor where it reports them. */
@@ -149,8 +151,8 @@ enum be_state {
 
 const char *be_state_name(enum be_state s);
 
-/* What a host is (for pre-migration checks; virt/virt_pmc.h's struct
- * virt_pmc_host maps field by field).  Owned strings; unknown = NULL / 0.
+/* What a host is (for pre-migration checks; migration/mig.h's struct
+ * mig_pmc_host maps field by field).  Owned strings; unknown = NULL / 0.
  * Versions are encoded like libvirt's: major * 1000000 + minor * 1000 + micro. */
 struct be_host_info {
     char *hostname;
@@ -213,6 +215,10 @@ struct be_ops {
     int (*job_stats)(struct be_host *h, const char *vm, struct be_job_stats *out);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
+    /* What the driver makes of spec, as text kept with a test's results (libvirt: the
+     * domain XML; qemu: the command line); *ext gets the file name extension ("xml",
+     * "args").  Caller frees; NULL + err_set() on error. */
+    char *(*render)(const struct be_vm_spec *spec, const char **ext);
     /* Facts of the host (out is zeroed first; free with be_host_info_free). */
     int (*host_info)(struct be_host *h, struct be_host_info *out);
     const char *(*uri)(struct be_host *h);

@@ -20,7 +20,8 @@
  * any process holding only the VM's name can re-add them.
  */
 #include "backends/be.h"
-#include "virt/virt.h"
+#include "backends/lv_xml.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -38,8 +39,6 @@ struct be_host {
     char *migrate_desturi;
     char *migrate_uri;
 };
-
-static void nap(double s);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -60,7 +59,7 @@ static void *event_loop(void *arg)
     (void)arg;
     for (;;)
         if (virEventRunDefaultImpl() < 0)
-            nap(0.1);
+            clock_sleep(0.1);
     return NULL;
 }
 
@@ -75,25 +74,8 @@ static void init(void)
         pthread_detach(tid);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static void nap(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    nanosleep(&ts, NULL);
-}
 
 /* libvirt's last error of this thread, for err_set() */
 static const char *lverr(void)
@@ -210,14 +192,14 @@ static int add_hostfwds(struct be_host *h, virDomainPtr dom, const char *vm)
         err_set("VM %s on %s: hostfwd: metadata: %s", vm, h->uri, lverr());
         return -1;
     }
-    ports = virt_xml_xpath_string(meta, "string(/*/@ports)");
+    ports = lv_xml_xpath_string(meta, "string(/*/@ports)");
     free(meta);
     if (!ports)
         return 0;
     p = ports;
     for (size_t i = 0; *p; i++) {
         unsigned long port = strtoul(p, &end, 10);
-        double deadline = mono() + 5.0;
+        double deadline = clock_now() + 5.0;
 
         if (end == p || port > 65535) {
             err_set("VM %s on %s: hostfwd: bad ports metadata '%s'", vm, h->uri, ports);
@@ -238,7 +220,7 @@ static int add_hostfwds(struct be_host *h, virDomainPtr dom, const char *vm)
                 free(out);
                 break;
             }
-            if (mono() >= deadline) {
+            if (clock_now() >= deadline) {
                 if (r < 0)
                     err_set("VM %s on %s: hostfwd_add port %lu: %s", vm, h->uri, port,
                             lverr());
@@ -248,7 +230,7 @@ static int add_hostfwds(struct be_host *h, virDomainPtr dom, const char *vm)
                 goto cleanup;
             }
             free(out);
-            nap(0.1);
+            clock_sleep(0.1);
         }
     }
     rc = 0;
@@ -263,7 +245,7 @@ static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
     virDomainPtr dom;
     int rc = 0;
 
-    xml = virt_xml_build(spec);
+    xml = lv_xml_build(spec);
     if (!xml) {
         err_prefix("VM %s on %s: define", spec->name ? spec->name : "?", h->uri);
         return -1;
@@ -344,7 +326,7 @@ static int lv_state(struct be_host *h, const char *vm, enum be_state *out)
 static int lv_shutdown(struct be_host *h, const char *vm, double timeout_s)
 {
     virDomainPtr dom = lookup(h, vm, NULL);
-    double deadline = mono() + timeout_s, next_req = 0;
+    double deadline = clock_now() + timeout_s, next_req = 0;
     int st, reason, rc = -1;
 
     if (!dom)
@@ -358,20 +340,20 @@ static int lv_shutdown(struct be_host *h, const char *vm, double timeout_s)
             rc = 0;
             goto cleanup;
         }
-        if (mono() >= deadline) {
+        if (clock_now() >= deadline) {
             err_set("VM %s on %s: did not power off within %.0f s of shutdown",
                     vm, h->uri, timeout_s);
             goto cleanup;
         }
         /* repeat the ACPI request: a guest still booting ignores the first one */
-        if (mono() >= next_req) {
+        if (clock_now() >= next_req) {
             if (virDomainShutdown(dom) < 0 && virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID) {
                 err_set("VM %s on %s: shutdown: %s", vm, h->uri, lverr());
                 goto cleanup;
             }
-            next_req = mono() + 1.0;
+            next_req = clock_now() + 1.0;
         }
-        nap(0.1);
+        clock_sleep(0.1);
     }
 cleanup:
     virDomainFree(dom);
@@ -510,7 +492,7 @@ static char *lv_console_path(struct be_host *h, const char *vm)
         err_set("VM %s on %s: XML: %s", vm, h->uri, lverr());
         return NULL;
     }
-    path = virt_xml_console_path(xml);
+    path = lv_xml_console_path(xml);
     free(xml);
     return path;
 }
@@ -544,10 +526,10 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
         out->hv_version = v;
     caps = virConnectGetCapabilities(h->conn);
     if (caps) {
-        out->arch = virt_xml_xpath_string(caps, "string(/capabilities/host/cpu/arch)");
-        out->host_cpu_model = virt_xml_xpath_string(caps,
+        out->arch = lv_xml_xpath_string(caps, "string(/capabilities/host/cpu/arch)");
+        out->host_cpu_model = lv_xml_xpath_string(caps,
                                                     "string(/capabilities/host/cpu/model)");
-        out->host_uuid = virt_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
+        out->host_uuid = lv_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
         free(caps);
     }
     if (virNodeGetInfo(h->conn, &ni) == 0) {
@@ -559,7 +541,7 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
     /* the models a guest of this driver's default virt type can use */
     dcaps = virConnectGetDomainCapabilities(h->conn, NULL, out->arch, NULL, NULL, 0);
     if (dcaps) {
-        out->cpu_models = virt_xml_xpath_strings(
+        out->cpu_models = lv_xml_xpath_strings(
             dcaps, "/domainCapabilities/cpu/mode[@name='custom']/model[@usable='yes']");
         free(dcaps);
     }
@@ -734,11 +716,11 @@ static void fill_metrics(struct be_host *src, struct be_host *dst, const char *v
 {
     /* after postcopy the destination finishes its side a moment after the source
      * returns; give it a second before declaring the figures unknown */
-    double deadline = mono() + (wait ? 1.0 : 0);
+    double deadline = clock_now() + (wait ? 1.0 : 0);
 
     m->time_ms = m->downtime_ms = m->setup_ms = -1;
-    while (!fill_metrics_once(src, dst, vm, m) && mono() < deadline)
-        nap(0.05);
+    while (!fill_metrics_once(src, dst, vm, m) && clock_now() < deadline)
+        clock_sleep(0.05);
 }
 
 static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
@@ -773,8 +755,8 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         c.dconn = dst->conn;
     }
 
-    m.start = now();
-    t0 = mono();
+    m.start = clock_wall();
+    t0 = clock_now();
     deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
     cb_id = virConnectDomainEventRegisterAny(src->conn, c.dom,
                                              VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
@@ -793,7 +775,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     /* Watch the job: the migration thread owns the blocking call, this one decides
      * when to switch to postcopy or give up. */
     while (!mig_done(&c)) {
-        nap(0.02);
+        clock_sleep(0.02);
         if (mig_done(&c))
             break;
         /* AbortJob fails until the job exists (and during postcopy): retried */
@@ -802,7 +784,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
             abort_done = virDomainAbortJob(c.dom) == 0;
             continue;
         }
-        if (deadline && !abort_done && !postcopy_asked && mono() >= deadline) {
+        if (deadline && !abort_done && !postcopy_asked && clock_now() >= deadline) {
             if (opts->flags & BE_MIG_POSTCOPY) {
                 /* fails while the job is still in setup: try again next round */
                 postcopy_asked = virDomainMigrateStartPostCopy(c.dom, 0) == 0;
@@ -812,12 +794,12 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
             }
             continue;
         }
-        if (mono() >= next_poll) {
+        if (clock_now() >= next_poll) {
             /* a snapshot of the running job: the figures of a hop whose completed
              * statistics libvirt does not keep (postcopy with --undefinesource) */
             virTypedParameterPtr p = NULL;
             int n = 0, type = 0;
-            next_poll = mono() + 0.1;
+            next_poll = clock_now() + 0.1;
             if (virDomainGetJobStats(c.dom, &type, &p, &n, 0) == 0 &&
                 type != VIR_DOMAIN_JOB_NONE) {
                 snap.time_ms = (double)ull_param(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
@@ -835,7 +817,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
             m.postcopy = true;   /* also catches a switch asked by another thread */
     }
     pthread_join(tid, NULL);
-    m.wall_s = mono() - t0;
+    m.wall_s = clock_now() - t0;
     pthread_mutex_lock(&jd.lock);
     postcopy_asked = postcopy_asked || jd.postcopy_started;
     pthread_mutex_unlock(&jd.lock);
@@ -857,7 +839,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     }
     /* the job-completed event (the source's own final figures) comes through the
      * event loop shortly after the call returns */
-    for (double until = mono() + (cb_id >= 0 ? 1.0 : 0);; nap(0.01)) {
+    for (double until = clock_now() + (cb_id >= 0 ? 1.0 : 0);; clock_sleep(0.01)) {
         bool seen;
         pthread_mutex_lock(&jd.lock);
         seen = jd.seen;
@@ -871,7 +853,7 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
             m.wall_s = wall;
             break;
         }
-        if (mono() >= until) {
+        if (clock_now() >= until) {
             fill_metrics(src, dst, vm, &m, false);
             break;
         }
@@ -915,6 +897,12 @@ cleanup:
     return rc;
 }
 
+static char *lv_render(const struct be_vm_spec *spec, const char **ext)
+{
+    *ext = "xml";
+    return lv_xml_build(spec);
+}
+
 const struct be_ops be_libvirt_ops = {
     .name = "libvirt",
     .open = lv_open,
@@ -929,6 +917,7 @@ const struct be_ops be_libvirt_ops = {
     .abort_job = lv_abort_job,
     .job_stats = lv_job_stats,
     .console_path = lv_console_path,
+    .render = lv_render,
     .host_info = lv_host_info,
     .uri = lv_uri,
     .close = lv_close,

@@ -25,6 +25,7 @@
  * completion, so it is forked here (argv, no shell) rather than through lib/spawn.
  */
 #include "backends/be.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
@@ -81,25 +82,8 @@ struct be_host {
     struct qvm *vms;
 };
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static void nap(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    nanosleep(&ts, NULL);
-}
 
 static char *dupn(const char *s)
 {
@@ -293,8 +277,10 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
         arg(a, xstrdup("chardev:serial0"));
         free(p);
     }
-    arg(a, xstrdup("-qmp"));
-    arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
+    if (qmp) {
+        arg(a, xstrdup("-qmp"));
+        arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
+    }
     if (incoming) {
         arg(a, xstrdup("-incoming"));
         arg(a, xstrdup("defer"));
@@ -366,12 +352,12 @@ static void proc_kill(struct qproc *p)
 /* Wait up to timeout_s for the process to exit by itself. */
 static bool proc_wait_exit(struct qproc *p, double timeout_s)
 {
-    double deadline = mono() + timeout_s;
+    double deadline = clock_now() + timeout_s;
 
     while (proc_alive(p)) {
-        if (mono() >= deadline)
+        if (clock_now() >= deadline)
             return false;
-        nap(0.02);
+        clock_sleep(0.02);
     }
     return true;
 }
@@ -393,7 +379,7 @@ static json_t *qmp_read(struct qproc *p, double deadline)
             }
             return msg;
         }
-        double left = deadline - mono();
+        double left = deadline - clock_now();
         if (left <= 0) {
             err_set("QMP: no answer within %.0f s", QMP_TIMEOUT_S);
             return NULL;
@@ -425,7 +411,7 @@ static json_t *qmp_cmd(struct qproc *p, const char *cmd, json_t *args_stolen)
 {
     json_t *req = json_pack("{s:s}", "execute", cmd), *msg = NULL, *ret = NULL;
     char *text;
-    double deadline = mono() + QMP_TIMEOUT_S;
+    double deadline = clock_now() + QMP_TIMEOUT_S;
 
     if (args_stolen)
         json_object_set_new(req, "arguments", args_stolen);
@@ -502,15 +488,15 @@ static int qmp_connect(struct qproc *p, double deadline)
             free(tail);
             return -1;
         }
-        if (mono() >= deadline) {
+        if (clock_now() >= deadline) {
             err_set("QEMU's QMP socket %s did not appear within %.0f s", p->qmp_path,
                     START_TIMEOUT_S);
             return -1;
         }
-        nap(0.01);
+        clock_sleep(0.01);
     }
     pthread_mutex_lock(&p->lock);
-    greeting = qmp_read(p, mono() + QMP_TIMEOUT_S);
+    greeting = qmp_read(p, clock_now() + QMP_TIMEOUT_S);
     pthread_mutex_unlock(&p->lock);
     if (!greeting || !json_object_get(greeting, "QMP")) {
         json_decref(greeting);
@@ -581,7 +567,7 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     }
     close(logfd);
     argv_free(&a);
-    if (qmp_connect(p, mono() + START_TIMEOUT_S) < 0) {
+    if (qmp_connect(p, clock_now() + START_TIMEOUT_S) < 0) {
         /* QEMU listens on QMP before it loads kernel and disks: a start-up failure
          * often shows as a closed connection; QEMU's own words are in its log */
         if (proc_wait_exit(p, 2.0)) {
@@ -807,12 +793,12 @@ static int q_state(struct be_host *h, const char *vm, enum be_state *out)
 static int q_shutdown(struct be_host *h, const char *vm, double timeout_s)
 {
     struct qvm *v = find(h, vm);
-    double deadline = mono() + timeout_s;
+    double deadline = clock_now() + timeout_s;
 
     if (!v)
         return -1;
     while (v->proc && proc_alive(v->proc)) {
-        if (mono() >= deadline) {
+        if (clock_now() >= deadline) {
             err_set("VM %s on %s: did not power off within %.0f s of shutdown", vm, h->uri,
                     timeout_s);
             return -1;
@@ -1070,8 +1056,8 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         return -1;
     }
     sp = v->proc;
-    m.start = now();
-    t0 = mono();
+    m.start = clock_wall();
+    t0 = clock_now();
     deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
 
     dp = proc_spawn(dst, &v->spec, true);
@@ -1128,7 +1114,7 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         if (!cancelled && opts->cancel && *opts->cancel) {
             cancelled = true;
             qmp_do(sp, "migrate_cancel", NULL);
-        } else if (deadline && !timed_out && !postcopy_asked && mono() >= deadline) {
+        } else if (deadline && !timed_out && !postcopy_asked && clock_now() >= deadline) {
             if (opts->flags & BE_MIG_POSTCOPY) {
                 if (qmp_do(sp, "migrate-start-postcopy", NULL) == 0)
                     postcopy_asked = true;
@@ -1142,7 +1128,7 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
             if (qmp_do(sp, "migrate-start-postcopy", NULL) == 0)
                 postcopy_asked = true;
         }
-        nap(0.02);
+        clock_sleep(0.02);
     }
     m.postcopy = m.postcopy || postcopy_asked;
     m.time_ms = (double)jull(r, "total-time");
@@ -1155,17 +1141,17 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
     m.mem_iterations = jull(json_object_get(r, "ram"), "dirty-sync-count");
 
     /* The destination resumes by itself (autostart); wait until it says so. */
-    for (double until = mono() + QMP_TIMEOUT_S;;) {
+    for (double until = clock_now() + QMP_TIMEOUT_S;;) {
         json_t *s = qmp_cmd(dp, "query-status", NULL);
         bool running = s && json_is_true(json_object_get(s, "running"));
         json_decref(s);
         if (running)
             break;
-        if (!s || mono() >= until) {
+        if (!s || clock_now() >= until) {
             err_set("VM %s: migration failed: destination did not resume", vm);
             goto cleanup;
         }
-        nap(0.005);
+        clock_sleep(0.005);
     }
     /* The source is paused for good: quit it, then the destination may take the
      * host port of the SSH forward. */
@@ -1221,7 +1207,7 @@ moved:
         v->transient = !(opts->flags & BE_MIG_PERSISTENT);
     pthread_mutex_unlock(&dst->lock);
 cleanup:
-    m.wall_s = mono() - t0;
+    m.wall_s = clock_now() - t0;
     if (dp) {
         proc_kill(dp);
         proc_free(dp);
@@ -1233,6 +1219,21 @@ cleanup:
     if (out)
         *out = m;
     return rc;
+}
+
+/* The command line a start would run (QMP socket and incoming flag left out). */
+static char *q_render(const struct be_vm_spec *spec, const char **ext)
+{
+    struct argv a = { 0 };
+    struct strbuf line = STRBUF_INIT;
+    build_argv(&a, spec, NULL, false);
+    struct spawn *c = spawn_newv((const char *const *)a.v);
+    spawn_to_string(c, &line);
+    strbuf_addch(&line, '\n');
+    spawn_free(c);
+    argv_free(&a);
+    *ext = "args";
+    return strbuf_detach(&line, NULL);
 }
 
 const struct be_ops be_qemu_ops = {
@@ -1249,6 +1250,7 @@ const struct be_ops be_qemu_ops = {
     .abort_job = q_abort_job,
     .job_stats = q_job_stats,
     .console_path = q_console_path,
+    .render = q_render,
     .host_info = q_host_info,
     .uri = q_uri,
     .close = q_close,

@@ -8,10 +8,11 @@
 #include "cfg/cfg_walk.h"
 #include "lib/err.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-volatile sig_atomic_t cfg_cancel;
+atomic_bool cfg_cancel;
 
 struct cfg_case {
     struct cfg_iter *it;

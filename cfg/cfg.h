@@ -35,11 +35,12 @@
 #ifndef VTRUN_CFG_H
 #define VTRUN_CFG_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 struct cfg;
@@ -123,6 +124,10 @@ int cfg_emit(const struct cfg *c, enum cfg_emit_what what, const struct cfg_emit
 /* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly
  * (err_msg() "interrupted"), even inside a huge product with few or no surviving cases.
  * It stays set until the caller clears it. */
-extern volatile sig_atomic_t cfg_cancel;
+extern atomic_bool cfg_cancel;
+
+/* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
+ * not change; differential tests compare both: VTRUN_CFG_NOPRUNE). */
+extern int cfg_debug_noprune;
 
 #endif

@@ -217,9 +217,6 @@ struct cfg {
 
 uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
 
-/* Debugging aid: non-zero disables every pruning shortcut of the walk (the output must
- * not change; differential tests compare both). */
-extern int cfg_debug_noprune;
 /* Tests: what the last cfg_emit() did, and how far the evaluation may lag before the
  * walk helps (0: the default, 64 records; -1: the walk evaluates every case). */
 struct cfg_emit_stats {

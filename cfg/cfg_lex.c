@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -282,7 +281,7 @@ static bool make_line(struct parser *P, const char *s, size_t len, int num, bool
 }
 
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                              const char *text, size_t len, void *map, size_t maplen)
+                              const char *text, size_t len)
 {
     struct reader *rd = xcalloc(1, sizeof(*rd));
     if (P->nreaders == P->areaders) {
@@ -294,27 +293,8 @@ struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_fi
     rd->is_file = is_file;
     rd->text = text;
     rd->len = len;
-    rd->map = map;
-    rd->maplen = maplen;
     reader_validate(P, rd);
-    if (map && len >= (2u << 20))     /* the check read every page */
-        madvise(map, maplen, MADV_DONTNEED);
     return rd;
-}
-
-/*
- * Give back the mapped pages before the line at START, a megabyte at a time: a big file
- * then costs little resident memory.  Earlier lines may still be read (tokens of an item
- * line, error messages): the mapping stays, and their pages fault in again.
- */
-static void reader_drop(struct reader *rd, size_t start)
-{
-    const size_t step = 1 << 20;
-    if (!rd->map || start - rd->dropped < 2 * step)
-        return;
-    size_t to = (start - step) & ~(step - 1);
-    madvise((char *)rd->map + rd->dropped, to - rd->dropped, MADV_DONTNEED);
-    rd->dropped = to;
 }
 
 /* Next line of the current block (indent > prev_indent), or NULL. */
@@ -335,7 +315,6 @@ static const struct line *reader_next(struct parser *P, struct reader *rd, int p
         rd->has_peek = make_line(P, rd->text + start, end - start, rd->num, ascii, &rd->peek);
         if (rd->has_peek && rd->peek.len > UINT32_MAX)     /* tokens hold 32-bit lengths */
             cfg_perr(P, rd->filename, rd->peek.num, "line longer than 4 GiB");
-        reader_drop(rd, start);
     }
     if (rd->peek.indent <= prev_indent) {
         *indent = rd->peek.indent;

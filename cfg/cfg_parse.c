@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1033,10 +1032,8 @@ static struct cfg_node *parse_block(struct parser *P, struct lexer *lx, struct t
 }
 
 /*
- * A reader of the whole file.  The text is mapped read-only, not read: no copy, no
- * zeroed pages, and the reader gives pages back as it goes (the parse copies what it
- * keeps).  A file that cannot be mapped (empty, special file systems) is read into the
- * parse's arena instead.
+ * A reader of the whole file, read once into the parse's arena (lines and tokens point
+ * into it until the parse ends).
  */
 static struct reader *open_file(struct parser *P, const char *path, const char *from,
                                 int fromline)
@@ -1086,7 +1083,7 @@ static struct reader *open_file(struct parser *P, const char *path, const char *
         len += (size_t)n;
     }
     close(fd);
-    return cfg_reader_new(P, path, true, buf, len, NULL, 0);
+    return cfg_reader_new(P, path, true, buf, len);
 }
 
 static void parse_include(struct parser *P, struct lexer *lx, struct target *t, int prev_indent,
@@ -1155,10 +1152,6 @@ static void parse_include(struct parser *P, struct lexer *lx, struct target *t, 
     P->incfrom[P->ninc] = lx->filename;
     P->ninc++;
     t->node = parse_block(P, sub, *t, -1, body);
-    if (rd->map) {      /* nothing points into a finished file: the cfg copied what it keeps */
-        munmap(rd->map, rd->maplen);
-        rd->map = NULL;
-    }
     P->ninc--;
     lx->prev_indent = prev_indent;
     (void)lx;
@@ -1204,7 +1197,7 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
         }
         for (size_t i = 0; i < n; i++) {
             struct reader *rd = cfg_reader_new(P, "<string>", false, stmts[i],
-                                               strlen(stmts[i]), NULL, 0);
+                                               strlen(stmts[i]));
             struct lexer *lx = cfg_lexer_new(P, rd);
             P->depth = 0;
             root = parse_block(P, lx, (struct target){ .node = root }, -1, rb);
@@ -1214,11 +1207,8 @@ int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, si
         compress_ranges(c);
     } else
         rc = -1;
-    for (size_t i = 0; i < P->nreaders; i++) {
-        if (P->readers[i]->map)
-            munmap(P->readers[i]->map, P->readers[i]->maplen);
+    for (size_t i = 0; i < P->nreaders; i++)
         free(P->readers[i]);
-    }
     for (size_t i = 0; i < P->nlexers; i++) {
         free(P->lexers[i]);
     }

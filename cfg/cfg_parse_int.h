@@ -22,10 +22,8 @@ struct line {
 
 /*
  * Lines are split lazily, one ahead of the lexer: no array of lines, and each line is
- * split while its bytes are in cache.  A file's text is mapped read-only and never
- * copied (values are copied out of it); pages already read are given back as the
- * reader moves on (they stay readable: a later access faults them in again), so a big
- * file adds little to the peak memory.
+ * split while its bytes are in cache.  A file's text is read once into the parse's
+ * arena and never copied again (values are copied out of it).
  */
 struct reader {
     const char *filename;   /* as the reference names it (errors, _name_map_file) */
@@ -33,9 +31,6 @@ struct reader {
     const char *text;
     size_t len, pos;        /* pos: start of the next physical line */
     int num;                /* number of the physical line before pos */
-    void *map;              /* the text's mapping (munmap at the end of the parse) */
-    size_t maplen;
-    size_t dropped;         /* text[0, dropped) given back (madvise) */
     bool has_peek;          /* peek: the next line, read but not consumed */
     struct line peek;
     bool has_stored;
@@ -97,7 +92,7 @@ struct parser {
     struct cfg_arena scratch;   /* per-statement temporaries (mark/rewind) */
     struct cfg_arena keep;      /* temporaries living across statements of a block */
     struct cfg_arena tmp;       /* temporaries of an item (bodies), rewound per item */
-    struct cfg_arena lines;     /* rebuilt lines, texts that could not be mapped */
+    struct cfg_arena lines;     /* file texts and rebuilt lines */
     struct strbuf kb;           /* key text being built (survives a longjmp: no leak) */
     struct strbuf ln, sn;       /* an item's long and short names (add_filemaps) */
     const char *map_file;       /* the file of the last item, and its basename's id */
@@ -127,9 +122,9 @@ struct tok cfg_lx_expect(struct parser *P, struct lexer *lx, struct tok k, uint6
 
 /* A reader of TEXT (which lives until the parse ends).  Invalid UTF-8 is reported here,
  * before any statement of the file is parsed.  The reader is owned by P until the parse
- * ends; MAP (MAPLEN bytes), if not NULL, is unmapped then. */
+ * ends. */
 struct reader *cfg_reader_new(struct parser *P, const char *filename, bool is_file,
-                              const char *text, size_t len, void *map, size_t maplen);
+                              const char *text, size_t len);
 struct lexer *cfg_lexer_new(struct parser *P, struct reader *rd);
 /* Next token: INDENT / ENDBLOCK at a line boundary (lx->prev_indent decides), then
  * the line's tokens up to ENDL. */

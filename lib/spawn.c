@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "lib/clock.h"
 #include "lib/spawn.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,7 +45,7 @@ struct spawn {
     struct strbuf *out, *err;
     bool inherit;
     double timeout, grace;
-    const volatile sig_atomic_t *cancel;
+    const atomic_bool *cancel;
     spawn_log_fn log;
     void *log_ud;
     /* last run */
@@ -52,12 +54,6 @@ struct spawn {
     double elapsed;
 };
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void push_arg(struct spawn *c, char *text, size_t visible)
 {
@@ -175,7 +171,7 @@ void spawn_inherit_output(struct spawn *c)
 void spawn_set_timeout(struct spawn *c, double seconds) { c->timeout = seconds; }
 void spawn_set_kill_grace(struct spawn *c, double seconds) { c->grace = seconds; }
 
-void spawn_set_cancel(struct spawn *c, const volatile sig_atomic_t *cancel)
+void spawn_set_cancel(struct spawn *c, const atomic_bool *cancel)
 {
     c->cancel = cancel;
 }
@@ -322,10 +318,9 @@ static void kill_group(const struct spawn *c, pid_t pid)
 {
     double until;
     kill(-pid, SIGTERM);
-    until = now_mono() + c->grace;
-    while (!leader_exited(pid) && now_mono() < until) {
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
+    until = clock_now() + c->grace;
+    while (!leader_exited(pid) && clock_now() < until) {
+        clock_sleep(0.02);
     }
     /* Always: kills the leader if it ignored SIGTERM, and children left behind. */
     kill(-pid, SIGKILL);
@@ -355,7 +350,7 @@ int spawn_run(struct spawn *c, int *exitstatus)
     size_t inoff = 0;
     pid_t pid = -1;
     int wstatus = 0, e = 0, ret = -1;
-    double t0 = now_mono(), deadline = c->timeout > 0 ? t0 + c->timeout : 0;
+    double t0 = clock_now(), deadline = c->timeout > 0 ? t0 + c->timeout : 0;
     ssize_t n;
 
     c->end = SPAWN_NOT_RUN;
@@ -438,7 +433,7 @@ int spawn_run(struct spawn *c, int *exitstatus)
             c->end = SPAWN_CANCELLED;
             break;
         }
-        if (deadline && now_mono() >= deadline) {
+        if (deadline && clock_now() >= deadline) {
             c->end = SPAWN_TIMEOUT;
             break;
         }
@@ -455,7 +450,7 @@ int spawn_run(struct spawn *c, int *exitstatus)
         if (nfd == 0 && exited)
             break;
         if (deadline) {
-            double left_ms = (deadline - now_mono()) * 1000;
+            double left_ms = (deadline - clock_now()) * 1000;
             if (left_ms < wait_ms)
                 wait_ms = left_ms > 0 ? (int)left_ms : 0;
         }
@@ -495,7 +490,7 @@ int spawn_run(struct spawn *c, int *exitstatus)
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
         ;
     pid = -1;
-    c->elapsed = now_mono() - t0;
+    c->elapsed = clock_now() - t0;
 
     if (c->end == SPAWN_TIMEOUT) {
         strbuf_addf(&msg, "%s: timed out after %.1f s", cmdline.buf, c->timeout);
@@ -543,7 +538,7 @@ cleanup:
     if (devnull >= 0)
         close(devnull);
     if (!c->elapsed)
-        c->elapsed = now_mono() - t0;
+        c->elapsed = clock_now() - t0;
     free(argv);
     free(envp);
     strbuf_release(&cmdline);

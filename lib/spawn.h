@@ -24,6 +24,7 @@
 #ifndef VTRUN_SPAWN_H
 #define VTRUN_SPAWN_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -74,7 +75,7 @@ void spawn_inherit_output(struct spawn *c);
 void spawn_set_timeout(struct spawn *c, double seconds);
 void spawn_set_kill_grace(struct spawn *c, double seconds);
 /* Polled about every 50 ms while the child runs; non-zero kills it. */
-void spawn_set_cancel(struct spawn *c, const volatile sig_atomic_t *cancel);
+void spawn_set_cancel(struct spawn *c, const atomic_bool *cancel);
 void spawn_set_log(struct spawn *c, spawn_log_fn fn, void *ud);
 
 /*

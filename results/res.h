@@ -285,7 +285,7 @@ int res_merge(const char *const *dirs, size_t n, const char *out_dir,
 /* Names of the tests of a results.json (or of its job's journal when that lists
  * more: a killed job) whose status bit (1u << status) is in mask, in file order; each
  * test gives its name and, when different, its Cartesian name.  NULL-terminated,
- * free each string and the array.  Example: --rerun-failed uses mask
+ * free with params_strv_free() (lib/params.h).  Example: --rerun-failed uses mask
  * (1u<<RES_FAIL)|(1u<<RES_ERROR)|(1u<<RES_INTERRUPTED). */
 char **res_read_names(const char *results_json, unsigned mask);
 

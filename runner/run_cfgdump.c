@@ -2,7 +2,6 @@
 #include "runner/run_cfgdump.h"
 #include "runner/run.h"
 #include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 

@@ -2,7 +2,7 @@
 /* The sub-commands beside the main command line: `vtrun merge`, `vtrun config`,
  * and the test-type table printed by --list-types. */
 #include "runner/run.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The outcome and logging helpers every test type uses (runner/run_type.h). */
 #include "runner/run_type.h"
+#include "lib/clock.h"
 #include "lib/strbuf.h"
 
 #include <stdarg.h>
@@ -12,9 +13,7 @@ void run_ctx_log_line(struct run_ctx *ctx, const char *line);
 
 double run_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clock_now();
 }
 
 bool run_should_stop(const struct run_ctx *ctx)

@@ -7,18 +7,20 @@
  * Signals: the first SIGINT/SIGTERM sets the cancel flag every test polls; the test
  * becomes INTERRUPTED, its cleanup runs, results are written, the job exits with bit 8.
  * A second SIGINT is the user's explicit choice to skip the remaining cleanup: results
- * are still written and vtrun prints what was left behind (run_leftover).
+ * are still written and vtrun prints what was left behind (virt_leftover).
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "runner/run_leftover.h"
 #include "runner/run_name.h"
+#include "virt/virt.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
+#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,10 +31,10 @@
 /* Cleanup gets its own time, whatever happened to the test's deadline. */
 #define CLEANUP_TIME_S 300.0
 
-static volatile sig_atomic_t g_cancel;       /* stop: tests poll it */
-static volatile sig_atomic_t g_sigints;
-static volatile sig_atomic_t g_skip_cleanup; /* second SIGINT */
-static volatile sig_atomic_t g_cleanup_cancel; /* what cleanup code polls */
+static atomic_bool g_cancel;       /* stop: tests poll it */
+static atomic_int g_sigints;
+static atomic_bool g_skip_cleanup; /* second SIGINT */
+static atomic_bool g_cleanup_cancel; /* what cleanup code polls */
 
 static void on_signal(int sig)
 {
@@ -109,7 +111,7 @@ struct worker {
     struct job *job;
     unsigned slot;
     pthread_t tid;
-    volatile sig_atomic_t cancel;
+    atomic_bool cancel;
     enum slot_phase phase;
     double deadline;            /* of the current phase; 0 = none */
     bool timed_out;             /* the watchdog stopped the test for its deadline */
@@ -571,7 +573,7 @@ static void *ticker_main(void *arg)
             free(line);
         }
         pthread_mutex_unlock(&j->lock);
-        usleep(100 * 1000);     /* a 1 s refresh, but a quick exit */
+        clock_sleep(0.1);       /* a 1 s refresh, but a quick exit */
     }
     return NULL;
 }
@@ -599,7 +601,7 @@ static void *watchdog_main(void *arg)
             }
         }
         pthread_mutex_unlock(&j->lock);
-        usleep(50 * 1000);
+        clock_sleep(0.05);
     }
     return NULL;
 }
@@ -826,7 +828,7 @@ int run_job(const struct run_opts *o)
     shared_names(&j);
     if (g_skip_cleanup) {
         printf("Cleanup was skipped (second SIGINT).\n");
-        if (!run_leftover_print(stdout))
+        if (!virt_leftover_print(stdout))
             printf("  nothing was left behind.\n");
     }
     rc = res_job_exit_bits(j.res);

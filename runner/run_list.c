@@ -14,7 +14,7 @@
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_name.h"

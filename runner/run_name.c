@@ -2,7 +2,7 @@
 /* run_name: avocado-vt's test names (runner/run_name.h).  The lean front links this
  * file, so the map is read by the small JSON string reader below, not jansson. */
 #include "runner/run_name.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 #include <stdbool.h>

@@ -12,6 +12,7 @@
 #ifndef VTRUN_RUN_TYPE_H
 #define VTRUN_RUN_TYPE_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,7 +57,7 @@ struct run_ctx {
                                        derived from it never collide between slots */
     const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
-    volatile sig_atomic_t *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
+    atomic_bool *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
     void *data;                     /* the type's own state from setup to cleanup */
     /* set through run_fail() & co. */
     enum run_status status;
@@ -87,8 +88,16 @@ struct run_type {
     void (*cleanup)(struct run_ctx *ctx); /* may be NULL; must be idempotent */
 };
 
-/* setup / cleanup of types whose state (ctx->data) is just the VM set of the test
- * (runner/run_vms.h): prepare every VM of `vms`; tear them all down. */
+struct virt_vms;
+
+/* The test's VM set (virt/virt.h) from its context: hosts, backend, slot, logging,
+ * cancel flag and deadline, hops reported into the results.  Cleanup turns the set's
+ * own after-test verdict (a clone check) into ERROR or WARN. */
+int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms);
+void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms);
+
+/* setup / cleanup of types whose state (ctx->data) is just the VM set of the test:
+ * prepare every VM of `vms`; tear them all down. */
 int run_vmtype_setup(struct run_ctx *ctx);
 void run_vmtype_cleanup(struct run_ctx *ctx);
 

@@ -4,8 +4,8 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
-#include "cfg/params.h"
+#include "virt/virt.h"
+#include "lib/params.h"
 
 #include <stdlib.h>
 
@@ -18,29 +18,29 @@ static const struct run_param_doc boot_params[] = {
 
 static int boot_run(struct run_ctx *ctx)
 {
-    struct run_vms *vms = ctx->data;
+    struct virt_vms *vms = ctx->data;
     double login = params_get_float(ctx->params, "login_timeout", 240, NULL);
     int host = (int)params_get_int(ctx->params, "start_vm_host", 0, NULL);
 
     for (size_t i = 0; i < vms->n; i++)
-        if (run_vms_start(vms, i, host) < 0)
+        if (virt_vms_start(vms, i, host) < 0)
             return run_error(ctx, "VMCreateError", "%s", err_msg());
     for (size_t i = 0; i < vms->n && !run_should_stop(ctx); i++) {
         double up;
-        if (run_vms_wait_login(vms, i, login) < 0) {
-            int crash = run_vms_console_crash(vms, i);
+        if (virt_vms_wait_login(vms, i, login) < 0) {
+            int crash = virt_vms_console_crash(vms, i);
             if (crash == 1)
                 return run_fail(ctx, "KernelCrash", "%s", err_msg());
             return run_fail(ctx, "LoginError", "%s", err_msg());
         }
-        if (run_vms_uptime(vms, i, &up) < 0)
+        if (virt_vms_uptime(vms, i, &up) < 0)
             return run_fail(ctx, "LoginError", "%s", err_msg());
         run_log(ctx, "%s: logged in, uptime %.2f s", vms->vm[i].name, up);
-        if (run_vms_console_crash(vms, i) != 0)
+        if (virt_vms_console_crash(vms, i) != 0)
             return run_fail(ctx, "KernelCrash", "%s", err_msg());
     }
     for (size_t i = 0; i < vms->n && !run_should_stop(ctx); i++)
-        if (run_vms_stop(vms, i) < 0)
+        if (virt_vms_stop(vms, i) < 0)
             return run_fail(ctx, "VMShutdownError", "%s", err_msg());
     return 0;
 }

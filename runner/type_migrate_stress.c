@@ -4,11 +4,11 @@
  * virsh.migrate_stress on vtrun's VM set.
  *
  *   setup    read and check the params (vms >= 2 else CANCEL), plan the hops
- *            (virt/virt_migplan.h), prepare the VMs (runner/run_vms.h);
- *   run      pre-migration checks (virt/virt_pmc.h) -> host stress -> start VMs
+ *            (migration/mig.h), prepare the VMs (virt/virt.h);
+ *   run      pre-migration checks (migration/mig.h) -> host stress -> start VMs
  *            (and guest stress) -> per hop: [reboot the booting_* load] migrate the
  *            hop's waves (one worker per VM of a wave), record each VM's metrics,
- *            post-checks per VM (virt/virt_postcheck.h);
+ *            post-checks per VM (migration/mig.h);
  *   cleanup  stop every stress that was started (guests, hosts), then the VM set's
  *            cleanup; on every path, idempotent.
  *
@@ -32,18 +32,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg/params.h"
+#include "lib/clock.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
-#include "virt/virt_migopts.h"
-#include "virt/virt_migplan.h"
-#include "virt/virt_pmc.h"
+#include "virt/virt.h"
+#include "migration/mig.h"
 #include "results/res.h"
-#include "virt/virt_postcheck.h"
-#include "virt/virt_stress.h"
 
 #define MiB (1024ULL * 1024ULL)
 #define GUEST_STRESS_TAG "vtrun-guest"
@@ -56,22 +53,22 @@ enum booting {
 };
 
 struct ms_state {
-    struct run_vms vms;
+    struct virt_vms vms;
     bool vms_ready;
-    struct virt_migplan plan;
+    struct mig_plan plan;
     struct be_migrate_opts opts;
-    enum virt_migplan_type type;
+    enum mig_plan_type type;
     enum booting booting;
     bool start_vms;
     double thread_timeout;
-    struct virt_pc_opts pc;
+    struct mig_pc_opts pc;
     char *expected_dmesg;
     double login_timeout;
     const char *desturi;                    /* virsh_migrate_desturi: how the source
                                              * daemon reaches host 1 (virsh --desturi) */
     /* stress: what was started, so cleanup stops exactly that */
     const char *tool;
-    struct virt_stress_proc host_proc[2];   /* local hosts */
+    struct mig_stress_proc host_proc[2];   /* local hosts */
     bool remote_started[2];                 /* remote hosts (ssh) */
     bool *guest_stress;                     /* per VM */
     double *uptime;                         /* per VM, before the next hop; -1 unknown */
@@ -119,7 +116,7 @@ static char *uri_remote_host(const char *uri)
 
 /* Run argv to completion (lib/spawn: own process group, killed on timeout or cancel);
  * stdout into out (may be NULL).  0 with *status = exit status, -1 + err. */
-static int run_argv(char *const *argv, double timeout_s, const volatile sig_atomic_t *cancel,
+static int run_argv(char *const *argv, double timeout_s, const atomic_bool *cancel,
                     struct strbuf *out, int *status)
 {
     struct spawn *c = spawn_newv((const char *const *)argv);
@@ -150,10 +147,10 @@ static int host_run(struct run_ctx *ctx, int h, char *const *argv, double timeou
                 strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
             strbuf_addch(&cmd, '\'');
         }
-        char **ssh = virt_stress_ssh_argv(remote, host->ssh_user, host->ssh_key,
+        char **ssh = mig_stress_ssh_argv(remote, host->ssh_user, host->ssh_key,
                                           host->ssh_port, cmd.buf);
         r = run_argv(ssh, timeout_s, ctx->cancel, out, status);
-        virt_stress_argv_free(ssh);
+        mig_stress_argv_free(ssh);
         strbuf_release(&cmd);
     }
     if (r < 0)
@@ -175,13 +172,13 @@ static int host_script(struct run_ctx *ctx, int h, const char *script, double ti
 /* The one place a hop's figures leave the type: the VM set's results hook (hops.json,
  * results.json, the HTML timeline, debug.log), plus the schedule's context here. */
 static void record_hop(struct run_ctx *ctx, struct ms_state *st, unsigned hop,
-                       const struct virt_mig_hop *h, const struct virt_mig_move *mv,
+                       const struct mig_hop *h, const struct mig_move *mv,
                        const struct be_hop_metrics *m, int rc, const char *err)
 {
     run_log(ctx, "hop %u (round %u%s) %s %s -> %s: %s", hop, h->round,
             h->back ? ", back" : "", st->vms.vm[mv->vm].name, host_name(ctx, mv->from),
             host_name(ctx, mv->to), rc == 0 ? "ok" : m->aborted ? "aborted" : "failed");
-    run_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
+    virt_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
 }
 
 /* ---- setup --------------------------------------------------------------------------- */
@@ -212,7 +209,7 @@ static int ms_setup(struct run_ctx *ctx)
         return run_cancel(ctx, "virsh_migrate_stress needs a source and a destination host "
                           "(settings hosts, migrate_dest_host or virsh_migrate_desturi)");
 
-    if (virt_migplan_type_parse(pget(ctx, "migration_type", "orderly"), &st->type) < 0)
+    if (mig_plan_type_parse(pget(ctx, "migration_type", "orderly"), &st->type) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
     const char *mst = pget(ctx, "migration_stress_type", "");
     for (size_t i = 0; i < ARRAY_SIZE(booting_words); i++)
@@ -223,16 +220,16 @@ static int ms_setup(struct run_ctx *ctx)
                          "load_vm_booting, load_vms_booting, vms_booting", mst);
 
     /* virsh_migrate_options (avocado-vt), else migrate_options (tp-libvirt), else a
-     * live p2p move of the definition (run_vms.h's run_migrate_opts rule) */
+     * live p2p move of the definition (type_migrate.c's run_migrate_opts rule) */
     const char *words = pget(ctx, "virsh_migrate_options", "");
     if (!*words)
         words = pget(ctx, "migrate_options", "");
     if (!*words)
         words = "--live --p2p --persistent --undefinesource";
     st->opts.flags = 0;
-    if (virt_migopts_parse(words, &st->opts) < 0)
+    if (mig_opts_parse(words, &st->opts) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
-    if (st->type == VIRT_MIG_COMPRESSED)
+    if (st->type == MIG_COMPRESSED)
         st->opts.flags |= BE_MIG_COMPRESSED;
     double t = params_get_float(p, "virsh_migrate_timeout", 60, &ok);
     if (!ok || t < 0)
@@ -252,8 +249,8 @@ static int ms_setup(struct run_ctx *ctx)
     if (st->booting == BOOT_VMS)
         st->start_vms = false;      /* booting_migration_vms: start right before the hop */
 
-    virt_pc_opts_default(&st->pc);
-    if (virt_pc_state_parse(pget(ctx, "virsh_migrate_dest_state", "running"),
+    mig_pc_opts_default(&st->pc);
+    if (mig_pc_state_parse(pget(ctx, "virsh_migrate_dest_state", "running"),
                             &st->pc.dest_state) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
     st->pc.mig_flags = st->opts.flags;
@@ -270,11 +267,11 @@ static int ms_setup(struct run_ctx *ctx)
     st->login_timeout = params_get_float(p, "login_timeout", 240, NULL);
     st->pc.login_timeout_s = st->login_timeout;
 
-    enum virt_pmc_policy pol;
-    if (virt_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol) < 0)
+    enum mig_pmc_policy pol;
+    if (mig_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
 
-    if (virt_migplan_build(n, st->type, (unsigned)rounds, back, &st->plan) < 0)
+    if (mig_plan_build(n, st->type, (unsigned)rounds, back, &st->plan) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
 
     st->tool = pget(ctx, "stress_tool", "");
@@ -282,18 +279,18 @@ static int ms_setup(struct run_ctx *ctx)
      * as written is still what the source daemon dials on forward hops */
     const char *du = pget(ctx, "virsh_migrate_desturi", "");
     st->desturi = *du ? du : NULL;
-    /* cleanup of a partly set up VM set is safe (run_vms.h): always call it */
+    /* cleanup of a partly set up VM set is safe (virt/virt.h): always call it */
     st->vms_ready = true;
-    if (run_vms_setup(ctx, &st->vms) < 0)
+    if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMSetupError", "%s", err_msg());
     st->guest_stress = xcalloc(st->vms.n, sizeof(bool));
     st->uptime = xcalloc(st->vms.n, sizeof(double));
     for (size_t i = 0; i < st->vms.n; i++)
         st->uptime[i] = -1;
 
-    char *fmt = virt_migopts_format(&st->opts);
+    char *fmt = mig_opts_format(&st->opts);
     run_log(ctx, "virsh_migrate_stress: %zu VMs, %s migration%s, %zu hop(s), options '%s', "
-            "thread_timeout %.0f s", st->vms.n, virt_migplan_type_name(st->type),
+            "thread_timeout %.0f s", st->vms.n, mig_plan_type_name(st->type),
             *mst ? " while booting" : "", st->plan.nhops, fmt, st->thread_timeout);
     free(fmt);
     return 0;
@@ -305,7 +302,7 @@ static int ms_setup(struct run_ctx *ctx)
  * what this machine knows of itself (only for a host that is this machine).  What
  * stays unknown is a WARNING, never a FAIL. */
 struct host_facts {
-    struct virt_pmc_host h;
+    struct mig_pmc_host h;
     struct be_host_info info;
     struct utsname u;
     char os_id[64], os_version[64];
@@ -341,8 +338,8 @@ static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
         fclose(os);
     f->h.os_id = *f->os_id ? f->os_id : NULL;
     f->h.os_version = *f->os_version ? f->os_version : NULL;
-    struct virt_meminfo mi;
-    if (virt_meminfo_read_local(&mi) == 0)
+    struct mig_meminfo mi;
+    if (mig_meminfo_read_local(&mi) == 0)
         f->h.free_mem_bytes = mi.free;
 }
 
@@ -350,7 +347,7 @@ static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct
 {
     memset(f, 0, sizeof(*f));
     f->h.name = host_name(ctx, idx);
-    if (run_vms_host_info(&st->vms, idx, &f->info) < 0) {
+    if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
         run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
         local_facts(ctx, idx, f);
         return;
@@ -370,18 +367,18 @@ static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct
 /* Every pre-migration check result goes to the results too: JUnit property
  * check.pmc.<check>.<from>-<to>, results.json "checks", debug.log. */
 static void record_pmc(struct run_ctx *ctx, int from, int to,
-                       const struct virt_pmc_outcome *o)
+                       const struct mig_pmc_outcome *o)
 {
     static const enum res_status status[] = {
-        [VIRT_PMC_SUCCESS] = RES_PASS, [VIRT_PMC_WARNING] = RES_WARN,
-        [VIRT_PMC_FAIL] = RES_FAIL,
+        [MIG_PMC_SUCCESS] = RES_PASS, [MIG_PMC_WARNING] = RES_WARN,
+        [MIG_PMC_FAIL] = RES_FAIL,
     };
     if (!ctx->res)
         return;
     char *name = xasprintf("pmc.%s.%s-%s", o->check->name, host_name(ctx, from),
                            host_name(ctx, to));
     res_test_check(ctx->res, name,
-                   o->check->severity == VIRT_PMC_FAIL ? "error" : "warning",
+                   o->check->severity == MIG_PMC_FAIL ? "error" : "warning",
                    status[o->result], o->msg);
     free(name);
 }
@@ -399,44 +396,44 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     free(r);
 
     size_t nv = 0, nd = 0;
-    struct virt_pmc_vm *vms = xcalloc(st->vms.n, sizeof(*vms));
+    struct mig_pmc_vm *vms = xcalloc(st->vms.n, sizeof(*vms));
     for (size_t i = 0; i < st->vms.n; i++)
         nd += st->vms.vm[i].spec ? st->vms.vm[i].spec->ndisks : 0;
-    struct virt_pmc_disk *disks = xcalloc(nd ? nd : 1, sizeof(*disks));
+    struct mig_pmc_disk *disks = xcalloc(nd ? nd : 1, sizeof(*disks));
     nd = 0;
     for (size_t i = 0; i < st->vms.n; i++) {
         const struct be_vm_spec *sp = st->vms.vm[i].spec;
         if (st->plan.start_host[i] != from || !sp)
             continue;
-        struct virt_pmc_vm *v = &vms[nv++];
+        struct mig_pmc_vm *v = &vms[nv++];
         v->name = st->vms.vm[i].name;
         v->cpu_model = sp->cpu_model;
         v->mem_bytes = (unsigned long long)sp->mem_mib * MiB;
         v->disks = &disks[nd];
         for (size_t d = 0; d < sp->ndisks; d++) {
-            struct virt_pmc_disk *pd = &disks[nd++];
+            struct mig_pmc_disk *pd = &disks[nd++];
             pd->path = sp->disks[d].path;
             pd->cache = sp->disks[d].cache;
             pd->reachable_on_dst = !dst_local ? -1 : access(pd->path, R_OK) == 0 ? 1 : 0;
             v->ndisks++;
         }
     }
-    struct virt_pmc_input in = { &fs.h, &fd.h, vms, nv, st->opts.flags };
-    struct virt_pmc_outcome *o;
-    size_t no = virt_pmc_run(&in, &o);
+    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->opts.flags };
+    struct mig_pmc_outcome *o;
+    size_t no = mig_pmc_run(&in, &o);
     int nfail = 0;
     for (size_t i = 0; i < no; i++) {
         run_log(ctx, "pre-migration check %s -> %s: %s: %s - %s", host_name(ctx, from),
-                host_name(ctx, to), o[i].check->name, virt_pmc_result_name(o[i].result),
+                host_name(ctx, to), o[i].check->name, mig_pmc_result_name(o[i].result),
                 o[i].msg);
         record_pmc(ctx, from, to, &o[i]);
-        struct strbuf *sb = o[i].result == VIRT_PMC_FAIL ? fails
-                            : o[i].result == VIRT_PMC_WARNING ? warns : NULL;
+        struct strbuf *sb = o[i].result == MIG_PMC_FAIL ? fails
+                            : o[i].result == MIG_PMC_WARNING ? warns : NULL;
         if (sb)
             strbuf_addf(sb, "%s%s (%s)", sb->len ? "; " : "", o[i].check->name, o[i].msg);
-        nfail += o[i].result == VIRT_PMC_FAIL;
+        nfail += o[i].result == MIG_PMC_FAIL;
     }
-    virt_pmc_outcomes_free(o, no);
+    mig_pmc_outcomes_free(o, no);
     be_host_info_free(&fs.info);
     be_host_info_free(&fd.info);
     free(disks);
@@ -446,18 +443,18 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
 
 static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
 {
-    enum virt_pmc_policy pol;
-    virt_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol);
-    if (pol == VIRT_PMC_OFF) {
+    enum mig_pmc_policy pol;
+    mig_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol);
+    if (pol == MIG_PMC_OFF) {
         run_log(ctx, "pre-migration checks: off (pmc_policy = off)");
         return 0;
     }
     struct strbuf fails = STRBUF_INIT, warns = STRBUF_INIT;
     int nfail = pmc_direction(ctx, st, 0, 1, &fails, &warns);
-    if (st->type == VIRT_MIG_CROSS)
+    if (st->type == MIG_CROSS)
         nfail += pmc_direction(ctx, st, 1, 0, &fails, &warns);
     int ret = 0;
-    if (nfail && pol == VIRT_PMC_ENFORCE)
+    if (nfail && pol == MIG_PMC_ENFORCE)
         ret = run_cancel(ctx, "pre-migration checks failed: %s", fails.buf);
     else if (nfail)
         run_warn(ctx, "pre-migration checks failed (pmc_policy = warn): %s", fails.buf);
@@ -488,7 +485,7 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
     const char *args = pget(ctx, key, "--cpu 1");
     const char *bytes = pget(ctx, "stress_vm_bytes", "");
     char *remote = uri_remote_host(ctx->hosts[h].uri);
-    struct virt_meminfo mi = { 0 };
+    struct mig_meminfo mi = { 0 };
     struct strbuf out = STRBUF_INIT;
     char **argv = NULL;
     char *script = NULL;
@@ -498,17 +495,17 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
     if (remote) {
         char *const cat[] = { "cat", "/proc/meminfo", NULL };
         if (host_run(ctx, h, cat, 30, &out, &status) < 0 || status
-            || virt_meminfo_parse(out.buf, &mi) < 0)
+            || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
-    } else if (virt_meminfo_read_local(&mi) < 0) {
+    } else if (mig_meminfo_read_local(&mi) < 0) {
         goto fail;
     }
-    argv = virt_stress_argv(st->tool, args, bytes, &mi, vms_bytes(st), false);
+    argv = mig_stress_argv(st->tool, args, bytes, &mi, vms_bytes(st), false);
     if (!argv)
         goto fail;
     if (remote) {
         char *tag = xasprintf("host%d-%ld", h, (long)getpid());
-        script = virt_stress_start_script(argv, tag);
+        script = mig_stress_start_script(argv, tag);
         free(tag);
         strbuf_reset(&out);
         /* marked before it runs: a start that half happened is still stopped in
@@ -521,7 +518,7 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
         }
     } else {
         char *log = ctx->outdir ? xasprintf("%s/stress-host%d.log", ctx->outdir, h) : NULL;
-        int r = virt_stress_local_start(argv, log, &st->host_proc[h]);
+        int r = mig_stress_local_start(argv, log, &st->host_proc[h]);
         free(log);
         if (r < 0)
             goto fail;
@@ -533,7 +530,7 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 fail:
     run_error(ctx, "StressError", "stress on host %s: %s", host_name(ctx, h), err_msg());
 cleanup:
-    virt_stress_argv_free(argv);
+    mig_stress_argv_free(argv);
     free(script);
     free(remote);
     free(key);
@@ -544,14 +541,14 @@ cleanup:
 static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 {
     if (st->host_proc[h].pid) {
-        if (virt_stress_local_stop(&st->host_proc[h], 2.0) < 0)
+        if (mig_stress_local_stop(&st->host_proc[h], 2.0) < 0)
             run_warn(ctx, "host %s: %s", host_name(ctx, h), err_msg());
         else
             run_log(ctx, "stress on host %s: stopped", host_name(ctx, h));
     }
     if (st->remote_started[h]) {
         char *tag = xasprintf("host%d-%ld", h, (long)getpid());
-        char *script = virt_stress_stop_script(tag);
+        char *script = mig_stress_stop_script(tag);
         struct strbuf out = STRBUF_INIT;
         int status;
         if (host_script(ctx, h, script, 30, &out, &status) < 0 || status)
@@ -568,29 +565,29 @@ static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 
 static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
-    struct run_vm *vm = &st->vms.vm[i];
+    struct virt_vm *vm = &st->vms.vm[i];
     const struct params *vp = vm->params ? vm->params : ctx->params;
     const char *tool = params_get_or(vp, "stress_tool", st->tool);
     char *key = args_key(tool);
     const char *args = params_get_or(vp, key, "--cpu 1");
     struct strbuf out = STRBUF_INIT;
-    struct virt_meminfo mi = { 0 };
+    struct mig_meminfo mi = { 0 };
     char **argv = NULL;
     char *script = NULL;
     int status = -1, ret = -1;
 
     if (strstr(args, "%s")) {
-        if (run_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
-            || virt_meminfo_parse(out.buf, &mi) < 0)
+        if (virt_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
+            || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
     }
-    argv = virt_stress_argv(tool, args, params_get_or(vp, "stress_vm_bytes", ""), &mi, 0, true);
-    script = argv ? virt_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
+    argv = mig_stress_argv(tool, args, params_get_or(vp, "stress_vm_bytes", ""), &mi, 0, true);
+    script = argv ? mig_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
     strbuf_reset(&out);
     if (!script)
         goto fail;
     st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
-    if (run_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
+    if (virt_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
         goto fail;
     if (status || !strstr(out.buf, "started")) {
         err_set("start script exited %d: %s", status, out.buf);
@@ -602,7 +599,7 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
 fail:
     run_error(ctx, "StressError", "stress in %s: %s", vm->name, err_msg());
 cleanup:
-    virt_stress_argv_free(argv);
+    mig_stress_argv_free(argv);
     free(script);
     free(key);
     strbuf_release(&out);
@@ -616,10 +613,10 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
     st->guest_stress[i] = false;
     if (st->vms.vm[i].host < 0)
         return;         /* not running: nothing of it is left */
-    char *script = virt_stress_stop_script(GUEST_STRESS_TAG);
+    char *script = mig_stress_stop_script(GUEST_STRESS_TAG);
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    if (run_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
+    if (virt_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
         run_log(ctx, "stress in %s: stop failed (the VM is destroyed next): %s%s",
                 st->vms.vm[i].name, out.buf, status ? "" : err_msg());
     else
@@ -631,8 +628,8 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
 /* ---- migration workers ------------------------------------------------------------------ */
 
 struct worker {
-    struct run_vms *vms;
-    const struct virt_mig_move *mv;
+    struct virt_vms *vms;
+    const struct mig_move *mv;
     struct be_migrate_opts opts;
     struct be_hop_metrics m;
     int rc;
@@ -645,19 +642,13 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    w->rc = run_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
+    w->rc = virt_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
     if (w->rc < 0)
         w->err = xstrdup(err_msg());
     atomic_store(&w->done, true);
     return NULL;
 }
 
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* Reboot the guest in the background so the hop's migration meets a booting kernel. */
 static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
@@ -666,7 +657,7 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
         "setsid sh -c 'sleep 0.3; sync; reboot -f || echo b >/proc/sysrq-trigger' "
         "</dev/null >/dev/null 2>&1 &";
     int status;
-    if (run_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
+    if (virt_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
         run_log(ctx, "%s: reboot for the booting load failed: %s", st->vms.vm[i].name, err_msg());
     else
         run_log(ctx, "%s: rebooting while it migrates (%s)", st->vms.vm[i].name,
@@ -679,9 +670,9 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
  * cancellation (the per-hop flag makes the backend abort the job).  Returns the number
  * of failed moves; each move is recorded. */
 static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
-                    const struct virt_mig_hop *hop, const struct virt_mig_wave *wave)
+                    const struct mig_hop *hop, const struct mig_wave *wave)
 {
-    volatile sig_atomic_t hop_cancel = 0;
+    atomic_bool hop_cancel = 0;
     struct worker *w = xcalloc(wave->n, sizeof(*w));
     double t0 = run_now();
     int failed = 0;
@@ -718,12 +709,12 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
             run_log(ctx, "hop %u: thread_timeout %.0f s passed, aborting its migrations",
                     hopno, st->thread_timeout);
         }
-        sleep_s(0.05);
+        clock_sleep(0.05);
     }
     for (size_t k = 0; k < wave->n; k++) {
         if (w[k].started)
             pthread_join(w[k].tid, NULL);
-        const struct run_vm *vm = &st->vms.vm[w[k].mv->vm];
+        const struct virt_vm *vm = &st->vms.vm[w[k].mv->vm];
         if (timed_out && w[k].rc < 0)
             w[k].m.aborted = true;
         record_hop(ctx, st, hopno, hop, w[k].mv, &w[k].m, w[k].rc, w[k].err);
@@ -747,7 +738,7 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
  * remote machine), the rest of the environment is the VM set's (env.ud = &st->vms). */
 static int pc_ping(void *ud, size_t vm, int host, unsigned count)
 {
-    struct run_vms *vms = ud;
+    struct virt_vms *vms = ud;
     const char *addr = vms->vm[vm].address;
     if (!addr) {
         err_set("%s: guest address unknown", vms->vm[vm].name);
@@ -764,9 +755,9 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
                            (char *)addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    int r = host_run(vms->ctx, host, argv, 10.0 + count, &out, &status);
+    int r = host_run(vms->conf.user, host, argv, 10.0 + count, &out, &status);
     if (r == 0 && status) {
-        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->ctx, host), status,
+        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->conf.user, host), status,
                 out.buf);
         r = -1;
     }
@@ -777,7 +768,7 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
 /* `after_hop_guest_cmd`: fault injection for tests (e.g. a guest panic right after
  * the hop); its failure is only logged, since it may well kill the guest or the
  * session, and the post-checks judge what it did. */
-static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct virt_mig_hop *hop)
+static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct mig_hop *hop)
 {
     const char *cmd = pget(ctx, "after_hop_guest_cmd", "");
     if (!*cmd)
@@ -787,24 +778,24 @@ static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct
             size_t i = hop->waves[wv].moves[k].vm;
             int status = -1;
             run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
-            if (run_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
+            if (virt_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
                 run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
                         err_msg());
         }
 }
 
 static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
-                       const struct virt_mig_hop *hop)
+                       const struct mig_hop *hop)
 {
-    struct virt_pc_env env;
-    run_vms_postcheck_env(&st->vms, &env);
+    struct mig_pc_env env;
+    mig_vms_pc_env(&st->vms, &env);
     env.ping = pc_ping;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
-            const struct virt_mig_move *mv = &hop->waves[wv].moves[k];
-            struct virt_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
+            const struct mig_move *mv = &hop->waves[wv].moves[k];
+            struct mig_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
                                      st->uptime[mv->vm], ++st->hop_serial };
-            int r = run_vms_postcheck(&st->vms, &env, &st->pc, &pv);
+            int r = mig_vms_postcheck(&st->vms, &env, &st->pc, &pv);
             st->uptime[mv->vm] = pv.uptime_before;
             if (r < 0)
                 return run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
@@ -819,18 +810,18 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
 static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 {
     for (size_t i = 0; i < st->vms.n; i++)
-        if (run_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
+        if (virt_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
             return run_error(ctx, "VMStartError", "%s", err_msg());
     if (!wait_login)
         return 0;
     for (size_t i = 0; i < st->vms.n; i++) {
-        if (run_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
+        if (virt_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
             if (run_should_stop(ctx))
                 return -1;
             return run_error(ctx, "LoginTimeout", "%s", err_msg());
         }
         double up;
-        if (run_vms_uptime(&st->vms, i, &up) == 0)
+        if (virt_vms_uptime(&st->vms, i, &up) == 0)
             st->uptime[i] = up;
     }
     return 0;
@@ -865,7 +856,7 @@ static int ms_run(struct run_ctx *ctx)
     }
 
     for (size_t k = 0; k < st->plan.nhops; k++) {
-        const struct virt_mig_hop *hop = &st->plan.hops[k];
+        const struct mig_hop *hop = &st->plan.hops[k];
         unsigned hopno = (unsigned)k + 1;
         if (run_should_stop(ctx))
             return -1;
@@ -879,7 +870,7 @@ static int ms_run(struct run_ctx *ctx)
         }
         run_log(ctx, "hop %u/%zu (round %u%s): %zu VM(s) in %zu wave(s)", hopno,
                 st->plan.nhops, hop->round, hop->back ? ", back" : "",
-                virt_mig_hop_moves(hop), hop->nwaves);
+                mig_hop_moves(hop), hop->nwaves);
         for (size_t wv = 0; wv < hop->nwaves; wv++)
             if (run_wave(ctx, st, hopno, hop, &hop->waves[wv]) > 0)
                 return -1;      /* outcome set; cleanup still runs */
@@ -902,8 +893,8 @@ static void ms_cleanup(struct run_ctx *ctx)
     host_stress_stop(ctx, st, 0);
     host_stress_stop(ctx, st, 1);
     if (st->vms_ready)
-        run_vms_cleanup(&st->vms);
-    virt_migplan_free(&st->plan);
+        run_vmset_cleanup(ctx, &st->vms);
+    mig_plan_free(&st->plan);
     free(st->guest_stress);
     free(st->uptime);
     free(st->expected_dmesg);

@@ -8,7 +8,7 @@
 #ifndef VTRUN_TESTS_E2E_UTIL_H
 #define VTRUN_TESTS_E2E_UTIL_H
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_settings.h"

@@ -2,7 +2,7 @@
 /*
  * virt: everything vtrun knows about a guest apart from the hypervisor driver:
  * the VM model built from a case's params (-> struct be_vm_spec), image clones and
- * checks, the domain XML module, guest sessions over SSH, serial console scanning,
+ * checks, guest sessions over SSH, serial console scanning,
  * and the error vocabulary (autotest's VMError family).
  *
  * virt/ knows nothing of the CLI or of the runner: callers hand in a struct virt_ctx
@@ -15,9 +15,12 @@
 #ifndef VTRUN_VIRT_H
 #define VTRUN_VIRT_H
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <stdio.h>
 
 #include "backends/be.h"
 
@@ -37,12 +40,14 @@ typedef void (*virt_log_fn)(void *ud, enum virt_log_level level, const char *msg
 struct virt_ctx {
     virt_log_fn log;
     void *log_ud;
-    const volatile sig_atomic_t *cancel;
+    const atomic_bool *cancel;
+    double deadline;            /* monotonic seconds (lib/clock.h); 0 = none */
 };
 
 void virt_logf(const struct virt_ctx *ctx, enum virt_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *virt_log_level_name(enum virt_log_level level);
+/* True when the caller must stop: the cancel flag is set or the deadline passed. */
 bool virt_cancelled(const struct virt_ctx *ctx);
 
 /* ===================================================================================
@@ -102,6 +107,16 @@ void virt_err_clear(void);
  * Caller frees. */
 char *virt_main_vm(const struct params *p);
 
+struct virt_clones;
+
+/* What a caller (the VM set) derived for a VM and hands to the model, instead of
+ * writing it into the case's params: the address it chose (over guest_ip) and the
+ * clones standing for the VM's images (virt_clones_path()).  Either may be NULL. */
+struct virt_vm_derived {
+    const char *guest_ip;
+    const struct virt_clones *clones;
+};
+
 /*
  * struct be_vm_spec of VM `vm` from a case's params (avocado-vt names):
  *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary,
@@ -110,13 +125,14 @@ char *virt_main_vm(const struct params *p);
  *   appended to the kernel command line), images (each: image_name, image_format,
  *   images_base_dir, drive_format, drive_cache), nics (each: nettype, netdst,
  *   nic_model, mac).
+ * d (may be NULL): what the caller derived for the VM, over the params.
  * console_dir: the serial console goes to "<console_dir>/serial-<vm>.log" (NULL: none).
  * vm_accel=auto is resolved with virt_accel_resolve() (probe cached per process).
  * On error (-1) *out is left empty.
  */
 int virt_vm_spec_from_params(const struct params *p, const char *vm,
-                             const char *console_dir, const struct virt_ctx *ctx,
-                             struct be_vm_spec *out);
+                             const struct virt_vm_derived *d, const char *console_dir,
+                             const struct virt_ctx *ctx, struct be_vm_spec *out);
 /* Frees every member and zeroes the struct (safe on a zeroed or freed spec). */
 void virt_vm_spec_free(struct be_vm_spec *spec);
 
@@ -140,7 +156,8 @@ struct virt_login {
     char *key_file;             /* may be NULL */
 };
 
-int virt_login_from_params(const struct params *p, const char *vm, struct virt_login *out);
+int virt_login_from_params(const struct params *p, const char *vm,
+                           const struct virt_vm_derived *d, struct virt_login *out);
 void virt_login_free(struct virt_login *l);
 
 /* ===================================================================================
@@ -176,14 +193,17 @@ const char *virt_check_name(enum virt_check c);
 int virt_image_check(const char *path, const char *fmt, const struct virt_ctx *ctx,
                      enum virt_check *out);
 
-/* One clone made for one test. */
+/* One clone of one image for one VM of a test.  owned: made (or re-used) for this
+ * test, so checked and removed after it; not owned: clone_master = no, the VM only
+ * uses the per-VM name. */
 struct virt_clone {
     char *vm;
     char *image;                /* image object, e.g. image1 */
-    char *path;                 /* the clone */
-    char *master;               /* its source */
+    char *path;                 /* the clone: the file the VM's disk uses */
+    char *master;               /* its source (NULL when not owned) */
     char *format;
     bool linked;
+    bool owned;
 };
 
 struct virt_clones {
@@ -191,19 +211,34 @@ struct virt_clones {
     size_t n;
 };
 
+/* What the caller decided for a VM's clones (unique names per job slot): the clone's
+ * image_name and its master's; NULL fields: the config's.  Arrays of these end with a
+ * NULL vm. */
+struct virt_clone_name {
+    const char *vm;
+    const char *name;
+    const char *master;
+};
+
 /*
  * avocado-vt's preprocess cloning: for each VM in `vms`, for each image object in
  * `master_images_clone`: unless image_name_<image>_<vm> is set, the clone is named
  * image_name_<vm> (default "<image_name>_<vm>"); its source is
  * "<master_image_name>.<image_format>" when master_image_name is set, else the image's
- * own file; it is made only if it does not exist or force_image_clone = yes; then
- * image_name_<vm> and image_name_<image>_<vm> are set in p, so every later
- * params_object() sees the clone.
+ * own file; it is made only if it does not exist or force_image_clone = yes.
+ * names (may be NULL) overrides the clone and master names per VM.
+ * The params are not changed: where avocado-vt writes image_name_<vm> back, vtrun
+ * hands the clones to virt_vm_spec_from_params() (virt_clones_path()).
  * vtrun extensions: image_clone_mode = linked (default; qcow2 masters only, others
  * get a full copy) | full.
- * Clones are appended to *out (also on error, for cleanup).
+ * Clones are appended to *out (also on error, for cleanup); a (vm, image) already in
+ * *out is not cloned again.
  */
-int virt_images_clone(struct params *p, const struct virt_ctx *ctx, struct virt_clones *out);
+int virt_images_clone(const struct params *p, const struct virt_clone_name *names,
+                      const struct virt_ctx *ctx, struct virt_clones *out);
+/* The file VM vm's disk of image object `image` uses instead of the config's; NULL when
+ * no clone stands for it. */
+const char *virt_clones_path(const struct virt_clones *c, const char *vm, const char *image);
 
 /*
  * After the test: when check_image = yes, qemu-img check each clone (worst result in
@@ -211,7 +246,7 @@ int virt_images_clone(struct params *p, const struct virt_ctx *ctx, struct virt_
  * yes; every clone is removed unless keep_image_clones = yes (vtrun extension:
  * avocado-vt keeps them and leaks guest state into the next test).  Never removes a
  * master.  Returns -1 when a check ERRORed (VIRT_ERR_IMAGE_CHECK) or a removal failed;
- * all clones are processed either way.
+ * all clones are processed either way.  Clones not owned are left alone.
  */
 int virt_images_postprocess(const struct params *p, const struct virt_ctx *ctx,
                             const struct virt_clones *clones, enum virt_check *worst);
@@ -268,39 +303,130 @@ int virt_console_scan(const char *path, long long *offset, unsigned *line_no,
                       struct virt_crash *crash);
 void virt_crash_free(struct virt_crash *c);
 
-/* ==== domain XML (virt/virt_xml.c) ===================================== */
+
+/* ===================================================================================
+ * Leftovers (virt_leftover.c)
+ * =================================================================================== */
+
 /*
- * Build and normalise libvirt domain XML with libxml2.  The section is
- * self-contained (it needs only backends/be.h) so the rest of virt.h can grow
- * around it.  Every function returns a heap string the caller frees, or NULL
- * after err_set().
+ * What a running job has created outside its results directory (domains on hosts,
+ * image clones, processes), so that when the user chooses to skip cleanup (a second
+ * SIGINT) vtrun can print exactly what was left behind and how to remove it.  Modules
+ * register a resource when they create it and drop it when they removed it.
+ * Thread-safe.
+ * what: "domain vm1-3f2a on qemu+unix:///...", how: "virsh -c URI destroy vm1-3f2a".
+ * Returns a handle for virt_leftover_drop() (0 never is one).
  */
-struct be_vm_spec;
+unsigned long virt_leftover_add(const char *what, const char *how);
+void virt_leftover_drop(unsigned long handle);
+/* Print every registered resource with its removal hint; returns their number. */
+unsigned virt_leftover_print(FILE *out);
 
-/* Domain XML for spec: type='qemu' (tcg) or 'kvm'; disks cache='none' unless the
- * spec says otherwise; kvm-clock; serial console appended to spec->console_log;
- * direct kernel boot when spec->kernel is set; bridge or user interfaces with no
- * fixed tap names (source and destination taps coexist during a hop). */
-char *virt_xml_build(const struct be_vm_spec *spec);
+/* ===================================================================================
+ * The VM set of a test (virt_vms.c)
+ * =================================================================================== */
 
-/* The migration normalisation of openQA's parallel_guest_migration_base, applied to
- * an existing domain XML: kvm-clock present, every disk's cache mode 'none', a
- * serial console (to console_log when given; else an existing serial port is kept
- * or a pty added; libvirt derives the <console>), and
- * no fixed tap names.  Everything else is kept. */
-char *virt_xml_normalize(const char *xml, const char *console_log);
+/*
+ * The VMs of one test, from params to running guests and back to nothing; used by
+ * every VM test type.  virt_vms_setup() reads `vms` and each VM's object params,
+ * resolves the backend, prepares each VM's clones, address and spec; nothing runs
+ * yet.  virt_vms_cleanup() destroys and undefines every VM on every host, removes
+ * clones and closes connections; idempotent, safe after any partial setup.
+ * Functions return 0 or -1 with err_msg() set (VM, host and context included).
+ * Functions taking a VM index may be called from one worker thread per VM at once.
+ * The case's params are only read.
+ */
 
-/* The file the domain's first serial port writes to (<serial type='file'> source
- * path, or a <log file>); NULL + err_set() when it has none. */
-char *virt_xml_console_path(const char *xml);
+/* A host as the runner resolved it (settings hosts, case params).  Borrowed. */
+struct virt_vms_host {
+    const char *name;
+    const char *uri;                /* client URI vtrun connects to */
+    const char *migrate_desturi;    /* URI the peer daemon uses to reach it (p2p) */
+    const char *migrate_uri;        /* migration data channel, e.g. tcp://127.0.0.1 */
+};
 
-/* XPath over any libvirt XML document (capabilities, domain capabilities ...).
- * virt_xml_xpath_string: the expression's string value, NULL when empty or on a
- * parse error.  virt_xml_xpath_strings: the string values of the selected nodes,
- * NULL-terminated (caller frees each and the array), NULL on a parse error. */
-char *virt_xml_xpath_string(const char *xml, const char *expr);
-char **virt_xml_xpath_strings(const char *xml, const char *expr);
+/* One hop of one VM, as the VM set reports it to its caller (results). */
+struct virt_hop_record {
+    const char *vm;
+    unsigned hop;
+    const char *from, *to;          /* host names */
+    const struct be_hop_metrics *m;
+    bool ok;
+    const char *error;              /* NULL when ok */
+};
 
-/* ==== end of domain XML ================================================ */
+/* What the caller hands the VM set; every pointer is borrowed and must outlive it. */
+struct virt_vms_conf {
+    const struct params *params;    /* the case */
+    const char *backend;            /* "libvirt" or "qemu" */
+    const struct virt_vms_host *hosts;
+    size_t nhosts;
+    const char *job_id;             /* its first 7 hex make names job-unique */
+    unsigned slot;                  /* worker slot: names, addresses never collide */
+    const char *outdir;             /* the test's result directory */
+    struct virt_ctx vctx;           /* log, cancel flag, deadline */
+    void (*on_hop)(void *ud, const struct virt_hop_record *h);  /* may be NULL */
+    void *hop_ud;
+    void *user;                     /* the caller's own (its test context): not used here */
+};
+
+struct virt_vm {
+    char *name;                 /* the object name in `vms`, e.g. vm1 */
+    char *domain;               /* the domain name used on the hosts (unique per job slot) */
+    struct params *params;      /* object params of this VM (a view: read-only) */
+    struct be_vm_spec *spec;
+    int host;                   /* index of the host it runs on now; -1 = not running */
+    char *address;              /* guest IP address for SSH / ping, NULL = unknown */
+    char *console_log;          /* serial console log file */
+    long long console_scanned;  /* console bytes already scanned for kernel crashes */
+    double uptime;              /* last uptime read from the guest, seconds */
+    void *priv;                 /* virt_vms.c's own per-VM state */
+};
+
+struct virt_vms {
+    struct virt_vms_conf conf;
+    const struct be_ops *be;
+    struct be_host **hosts;     /* opened lazily, one per host */
+    size_t nhosts;              /* qemu backend: 2 local "hosts"; else conf.nhosts */
+    struct virt_vm *vm;
+    size_t n;
+    void *priv;                 /* virt_vms.c's own state */
+};
+
+int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms);
+/* The name of host h for messages ("local-a"/"local-b" for the qemu backend). */
+const char *virt_vms_host_name(const struct virt_vms *vms, int h);
+/* True when the test must stop (the conf's cancel flag or deadline). */
+bool virt_vms_should_stop(const struct virt_vms *vms);
+/* Facts of host h (backend host_info); free with be_host_info_free. */
+int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out);
+/* State of VM i's domain on host h. */
+int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
+/* Define and start VM i on host h. */
+int virt_vms_start(struct virt_vms *vms, size_t i, int h);
+/* Retry SSH login until it works or timeout_s passes (or the test must stop). */
+int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s);
+/* Run a command in guest i; out (may be NULL) gets stdout, *status the exit status. */
+int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
+                  struct strbuf *out, int *status);
+/* Read /proc/uptime of guest i into vm[i].uptime. */
+int virt_vms_uptime(struct virt_vms *vms, size_t i, double *uptime);
+/* Scan new console output of VM i for kernel crashes; 1 = crash found (err_msg()
+ * starts with the matched line, then VM, console file and line; the context lines go
+ * to the log), 0 = clean, -1 = error. */
+int virt_vms_console_crash(struct virt_vms *vms, size_t i);
+/* Migrate VM i from where it runs to host `to`; metrics filled (also on failure). */
+int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
+                     const struct be_migrate_opts *opts, struct be_hop_metrics *m);
+/* Report one hop of VM i (metrics from virt_vms_migrate) to the conf's on_hop, or to
+ * the log when there is none. */
+void virt_vms_record_hop(struct virt_vms *vms, size_t i, unsigned hop, int from, int to,
+                         const struct be_hop_metrics *m, bool ok, const char *error);
+/* Shut down (graceful, then destroy) VM i. */
+int virt_vms_stop(struct virt_vms *vms, size_t i);
+/* Tear everything down.  0 clean; 1 a warning (err_msg(): qemu-img check of a clone);
+ * -1 an error after the test (err_msg(): a clone check failed or could not be removed;
+ * virt_err_last() its kind).  The struct is zeroed either way. */
+int virt_vms_cleanup(struct virt_vms *vms);
 
 #endif

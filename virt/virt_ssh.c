@@ -11,6 +11,7 @@
  * the account it runs under.
  */
 #include "virt/virt.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -38,12 +39,6 @@ struct virt_ssh {
     const struct virt_ctx *ctx;
 };
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int login_fail(const struct virt_login *l, const char *what, const char *detail)
 {
@@ -182,13 +177,13 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
                                          const char *known_hosts, double deadline_s,
                                          const struct virt_ctx *ctx)
 {
-    double end = now_mono() + deadline_s;
+    double end = clock_now() + deadline_s;
     unsigned attempts = 0;
 
     virt_logf(ctx, VIRT_LOG_INFO, "Waiting for login to %s:%d (%.0f s)", l->host, l->port,
               deadline_s);
     for (;;) {
-        double left = end - now_mono();
+        double left = end - clock_now();
         struct virt_ssh *vs;
 
         if (virt_cancelled(ctx)) {
@@ -210,15 +205,14 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
         if (strstr(err_msg(), "authentication failed") || strstr(err_msg(), "HOST KEY") ||
             strstr(err_msg(), "cannot read private key"))
             return NULL;
-        left = end - now_mono();
+        left = end - clock_now();
         if (left <= 0) {
             err_prefix("no login within %.0f s (%u attempts)", deadline_s, attempts);
             return NULL;
         }
-        for (double until = now_mono() + (left < SSH_RETRY_S ? left : SSH_RETRY_S);
-             now_mono() < until && !virt_cancelled(ctx);) {
-            struct timespec ts = { 0, SSH_TICK_MS * 1000000L };
-            nanosleep(&ts, NULL);
+        for (double until = clock_now() + (left < SSH_RETRY_S ? left : SSH_RETRY_S);
+             clock_now() < until && !virt_cancelled(ctx);) {
+            clock_sleep(SSH_TICK_MS / 1000.0);
         }
     }
 }
@@ -251,7 +245,7 @@ int virt_ssh_exec(struct virt_ssh *vs, const char *cmd, double timeout_s, int *s
 {
     ssh_channel ch = ssh_channel_new(vs->s);
     struct strbuf tail = STRBUF_INIT;
-    double end = timeout_s > 0 ? now_mono() + timeout_s : 0;
+    double end = timeout_s > 0 ? clock_now() + timeout_s : 0;
     char buf[16384];
     int ret = -1;
 
@@ -276,7 +270,7 @@ int virt_ssh_exec(struct virt_ssh *vs, const char *cmd, double timeout_s, int *s
             virt_fail(&e);
             goto cleanup;
         }
-        if (end && now_mono() >= end) {
+        if (end && clock_now() >= end) {
             struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
             char *d = xasprintf("timed out after %.1f s", timeout_s);
             e.command = cmd;

@@ -5,7 +5,7 @@
  * struct virt_login.  Also resolves vm_accel = auto with a probe, once per process.
  */
 #include "virt/virt.h"
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
@@ -225,7 +225,8 @@ static const char *drive_bus(const char *drive_format)
     return NULL;
 }
 
-static int add_disks(const struct params *vmp, const char *vm, struct be_vm_spec *s)
+static int add_disks(const struct params *vmp, const char *vm,
+                     const struct virt_vm_derived *dv, struct be_vm_spec *s)
 {
     char **images = params_objects(vmp, "images");
     unsigned nvd = 0, nsd = 0, nhd = 0;
@@ -253,7 +254,8 @@ static int add_disks(const struct params *vmp, const char *vm, struct be_vm_spec
             params_free(ip);
             goto cleanup;
         }
-        d->path = virt_image_filename(ip);
+        const char *clone = dv ? virt_clones_path(dv->clones, vm, images[i]) : NULL;
+        d->path = clone ? xstrdup(clone) : virt_image_filename(ip);
         d->format = xstrdup(params_get_or(ip, "image_format", "qcow2"));
         if (!*d->format) {
             free(d->format);
@@ -318,11 +320,17 @@ cleanup:
     return ret;
 }
 
-static int build_cmdline(const struct params *vmp, const char *vm, struct be_vm_spec *s)
+static const char *guest_ip(const struct params *vmp, const struct virt_vm_derived *d)
+{
+    return d && d->guest_ip ? d->guest_ip : params_get(vmp, "guest_ip");
+}
+
+static int build_cmdline(const struct params *vmp, const char *vm,
+                         const struct virt_vm_derived *d, struct be_vm_spec *s)
 {
     struct strbuf sb = STRBUF_INIT;
     const char *kp = params_get(vmp, "kernel_params");
-    const char *ip = params_get(vmp, "guest_ip");
+    const char *ip = guest_ip(vmp, d);
 
     if (kp && *kp)
         strbuf_addstr(&sb, kp);
@@ -347,8 +355,8 @@ static int build_cmdline(const struct params *vmp, const char *vm, struct be_vm_
 }
 
 int virt_vm_spec_from_params(const struct params *p, const char *vm,
-                             const char *console_dir, const struct virt_ctx *ctx,
-                             struct be_vm_spec *out)
+                             const struct virt_vm_derived *d, const char *console_dir,
+                             const struct virt_ctx *ctx, struct be_vm_spec *out)
 {
     struct params *vmp = params_object(p, vm);
     const char *accel;
@@ -375,7 +383,7 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
     out->emulator = dup_or_null(params_get(vmp, "qemu_binary"));
     if (console_dir && *console_dir)
         out->console_log = xasprintf("%s/serial-%s.log", console_dir, vm);
-    if (build_cmdline(vmp, vm, out) < 0 || add_disks(vmp, vm, out) < 0 ||
+    if (build_cmdline(vmp, vm, d, out) < 0 || add_disks(vmp, vm, d, out) < 0 ||
         add_nics(vmp, vm, out) < 0)
         goto cleanup;
     ret = 0;
@@ -419,10 +427,11 @@ void virt_vm_spec_free(struct be_vm_spec *s)
 
 /* ---- login ----------------------------------------------------------------------- */
 
-int virt_login_from_params(const struct params *p, const char *vm, struct virt_login *out)
+int virt_login_from_params(const struct params *p, const char *vm,
+                           const struct virt_vm_derived *d, struct virt_login *out)
 {
     struct params *vmp = params_object(p, vm);
-    const char *ip = params_get(vmp, "guest_ip");
+    const char *ip = guest_ip(vmp, d);
     bool ok = true;
     long port = params_get_int(vmp, "shell_port", 22, &ok);
     int ret = -1;

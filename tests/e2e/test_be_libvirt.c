@@ -11,6 +11,7 @@
 #include "lib/strbuf.h"
 #include "tests/be_guest.h"
 
+#include <stdatomic.h>
 #include <check.h>
 #include <libconfig.h>
 #include <pthread.h>
@@ -348,7 +349,7 @@ static void *migrate_worker(void *arg)
 
 START_TEST(test_libvirt_parallel_hops_and_cancel_on_own_connections)
 {
-    static volatile sig_atomic_t cancel;
+    static atomic_bool cancel;
     struct be_migrate_opts fast = { .flags = move };
     struct be_migrate_opts slow = { .flags = move, .bandwidth_mib = 1, .cancel = &cancel };
     struct worker w1 = { .opts = &fast, .vm = vm }, w2 = { .opts = &slow, .vm = vm2 };

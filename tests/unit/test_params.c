@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cfg/params.h: the per-case dict and avocado-vt's Params semantics (typed getters,
+ * lib/params.h: the per-case dict and avocado-vt's Params semantics (typed getters,
  * objects(), object_params() as in virttest/utils_params.py, SYNTAX.md section 11).
  */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 #include <check.h>

@@ -2,7 +2,7 @@
 /* The results sink: directory layout, results.json, JUnit (validated with xmllint
  * against tests/vtrun-junit.xsd), HTML hop bars, atomic rewrites, masking, names,
  * progress lines, exit bits, threads and merge.  No VMs; runs in seconds. */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"

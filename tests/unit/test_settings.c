@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "runner/run_settings.h"
 

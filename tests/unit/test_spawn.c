@@ -4,6 +4,7 @@
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 
+#include <stdatomic.h>
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ START_TEST(test_timeout_escalates_to_sigkill)
 }
 END_TEST
 
-static volatile sig_atomic_t cancel_flag;
+static atomic_bool cancel_flag;
 
 static void on_alarm(int sig)
 {

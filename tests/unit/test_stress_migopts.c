@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* virsh migrate flag words -> backend options (virt/virt_migopts.h). */
+/* virsh migrate flag words -> backend options (migration/mig.h). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/err.h"
-#include "virt/virt_migopts.h"
+#include "migration/mig.h"
 
 START_TEST(test_tp_libvirt_precopy_words_set_live_persistent_autoconverge)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--live --persistent --auto-converge", &o), 0);
+    ck_assert_int_eq(mig_opts_parse("--live --persistent --auto-converge", &o), 0);
     ck_assert_uint_eq(o.flags, BE_MIG_LIVE | BE_MIG_PERSISTENT | BE_MIG_AUTO_CONVERGE);
     ck_assert(!o.postcopy_after_precopy);
 }
@@ -19,7 +19,7 @@ END_TEST
 START_TEST(test_postcopy_after_precopy_sets_postcopy_and_switch)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--live --persistent --postcopy --postcopy-after-precopy", &o), 0);
+    ck_assert_int_eq(mig_opts_parse("--live --persistent --postcopy --postcopy-after-precopy", &o), 0);
     ck_assert(o.flags & BE_MIG_POSTCOPY);
     ck_assert(o.postcopy_after_precopy);
 }
@@ -28,14 +28,14 @@ END_TEST
 START_TEST(test_every_flag_word_is_known)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse(
+    ck_assert_int_eq(mig_opts_parse(
         " --live\t--p2p --tunnelled --persistent --undefinesource --unsafe --postcopy "
         "--postcopy-after-precopy --auto-converge --compressed\n", &o), 0);
     ck_assert_uint_eq(o.flags, BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_TUNNELLED
                       | BE_MIG_PERSISTENT | BE_MIG_UNDEFINE_SOURCE | BE_MIG_UNSAFE
                       | BE_MIG_POSTCOPY | BE_MIG_AUTO_CONVERGE | BE_MIG_COMPRESSED);
     struct be_migrate_opts off = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--offline --persistent", &off), 0);
+    ck_assert_int_eq(mig_opts_parse("--offline --persistent", &off), 0);
     ck_assert_uint_eq(off.flags, BE_MIG_OFFLINE | BE_MIG_PERSISTENT);
 }
 END_TEST
@@ -43,11 +43,11 @@ END_TEST
 START_TEST(test_timeout_and_bandwidth_take_values_in_both_spellings)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--live --timeout 30 --bandwidth 1", &o), 0);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 30 --bandwidth 1", &o), 0);
     ck_assert(o.timeout_s == 30);
     ck_assert_uint_eq(o.bandwidth_mib, 1);
     struct be_migrate_opts e = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--live --timeout=2.5 --bandwidth=64", &e), 0);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout=2.5 --bandwidth=64", &e), 0);
     ck_assert(e.timeout_s == 2.5);
     ck_assert_uint_eq(e.bandwidth_mib, 64);
 }
@@ -56,7 +56,7 @@ END_TEST
 START_TEST(test_unknown_word_is_an_error_naming_it)
 {
     struct be_migrate_opts o = { .flags = BE_MIG_UNSAFE };
-    ck_assert_int_eq(virt_migopts_parse("--live --frobnicate --p2p", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --frobnicate --p2p", &o), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "'--frobnicate'"));
     ck_assert_uint_eq(o.flags, BE_MIG_UNSAFE);      /* untouched on error */
 }
@@ -65,23 +65,23 @@ END_TEST
 START_TEST(test_missing_or_bad_values_are_errors)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--live --timeout", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout", &o), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout needs a value"));
-    ck_assert_int_eq(virt_migopts_parse("--live --bandwidth fast", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --bandwidth fast", &o), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "'fast'"));
-    ck_assert_int_eq(virt_migopts_parse("--live --timeout 0", &o), -1);
-    ck_assert_int_eq(virt_migopts_parse("--live --bandwidth -3", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 0", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --bandwidth -3", &o), -1);
 }
 END_TEST
 
 START_TEST(test_combinations_virsh_rejects_are_rejected)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--live --tunnelled", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --tunnelled", &o), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--tunnelled needs --p2p"));
-    ck_assert_int_eq(virt_migopts_parse("--live --postcopy-after-precopy", &o), -1);
-    ck_assert_int_eq(virt_migopts_parse("--live --offline", &o), -1);
-    ck_assert_int_eq(virt_migopts_parse("--timeout 5", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy-after-precopy", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --offline", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--timeout 5", &o), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout needs --live"));
 }
 END_TEST
@@ -89,8 +89,8 @@ END_TEST
 START_TEST(test_empty_and_null_mean_no_flags_and_keep_existing)
 {
     struct be_migrate_opts o = { .flags = BE_MIG_UNSAFE, .timeout_s = 7 };
-    ck_assert_int_eq(virt_migopts_parse(NULL, &o), 0);
-    ck_assert_int_eq(virt_migopts_parse("   ", &o), 0);
+    ck_assert_int_eq(mig_opts_parse(NULL, &o), 0);
+    ck_assert_int_eq(mig_opts_parse("   ", &o), 0);
     ck_assert_uint_eq(o.flags, BE_MIG_UNSAFE);
     ck_assert(o.timeout_s == 7);
 }
@@ -99,11 +99,11 @@ END_TEST
 START_TEST(test_format_gives_back_the_words)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(virt_migopts_parse("--postcopy --live --postcopy-after-precopy --timeout 9", &o), 0);
-    char *s = virt_migopts_format(&o);
+    ck_assert_int_eq(mig_opts_parse("--postcopy --live --postcopy-after-precopy --timeout 9", &o), 0);
+    char *s = mig_opts_format(&o);
     ck_assert_str_eq(s, "--live --postcopy --postcopy-after-precopy --timeout 9");
     struct be_migrate_opts back = { 0 };
-    ck_assert_int_eq(virt_migopts_parse(s, &back), 0);
+    ck_assert_int_eq(mig_opts_parse(s, &back), 0);
     ck_assert_uint_eq(back.flags, o.flags);
     free(s);
 }

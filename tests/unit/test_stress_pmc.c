@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Pre-migration checks on synthetic host facts (virt/virt_pmc.h). */
+/* Pre-migration checks on synthetic host facts (migration/mig.h). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/be.h"
 #include "lib/err.h"
-#include "virt/virt_pmc.h"
+#include "migration/mig.h"
 
 #define MiB (1024ULL * 1024ULL)
 
 static const char *const models[] = { "qemu64", "Haswell", "EPYC", NULL };
 
-static struct virt_pmc_host src, dst;
-static struct virt_pmc_disk disks[2];
-static struct virt_pmc_vm vms[2];
-static struct virt_pmc_input in;
+static struct mig_pmc_host src, dst;
+static struct mig_pmc_disk disks[2];
+static struct mig_pmc_vm vms[2];
+static struct mig_pmc_input in;
 
 /* Two identical healthy hosts and two small VMs: every check passes. */
 static void setup(void)
 {
-    struct virt_pmc_host h = {
+    struct mig_pmc_host h = {
         .libvirt_version = 9000000, .hypervisor = "QEMU", .hv_version = 7002000,
         .arch = "x86_64", .os_id = "debian", .os_version = "12",
         .kernel_release = "6.1.0-18-amd64", .free_mem_bytes = 4096 * MiB,
@@ -30,19 +30,19 @@ static void setup(void)
     src.name = "hostA";
     dst = h;
     dst.name = "hostB";
-    disks[0] = (struct virt_pmc_disk){ "/var/lib/vtrun/vm1.qcow2", "none", false, 1 };
-    disks[1] = (struct virt_pmc_disk){ "/var/lib/vtrun/vm2.qcow2", NULL, false, 1 };
-    vms[0] = (struct virt_pmc_vm){ "vm1", NULL, 128 * MiB, &disks[0], 1 };
-    vms[1] = (struct virt_pmc_vm){ "vm2", "Haswell", 128 * MiB, &disks[1], 1 };
-    in = (struct virt_pmc_input){ &src, &dst, vms, 2, BE_MIG_LIVE };
+    disks[0] = (struct mig_pmc_disk){ "/var/lib/vtrun/vm1.qcow2", "none", false, 1 };
+    disks[1] = (struct mig_pmc_disk){ "/var/lib/vtrun/vm2.qcow2", NULL, false, 1 };
+    vms[0] = (struct mig_pmc_vm){ "vm1", NULL, 128 * MiB, &disks[0], 1 };
+    vms[1] = (struct mig_pmc_vm){ "vm2", "Haswell", 128 * MiB, &disks[1], 1 };
+    in = (struct mig_pmc_input){ &src, &dst, vms, 2, BE_MIG_LIVE };
 }
 
 /* The outcome of the check named `name`; its message into *msg (static copy). */
-static enum virt_pmc_result result_of(const char *name, char **msg)
+static enum mig_pmc_result result_of(const char *name, char **msg)
 {
-    struct virt_pmc_outcome *o;
-    size_t n = virt_pmc_run(&in, &o);
-    enum virt_pmc_result r = VIRT_PMC_SUCCESS;
+    struct mig_pmc_outcome *o;
+    size_t n = mig_pmc_run(&in, &o);
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
     bool found = false;
     for (size_t i = 0; i < n; i++)
         if (!strcmp(o[i].check->name, name)) {
@@ -51,17 +51,17 @@ static enum virt_pmc_result result_of(const char *name, char **msg)
                 *msg = strdup(o[i].msg);
             found = true;
         }
-    virt_pmc_outcomes_free(o, n);
+    mig_pmc_outcomes_free(o, n);
     ck_assert_msg(found, "no check named %s", name);
     return r;
 }
 
-static void assert_result(const char *check, enum virt_pmc_result want, const char *needle)
+static void assert_result(const char *check, enum mig_pmc_result want, const char *needle)
 {
     char *msg = NULL;
-    enum virt_pmc_result got = result_of(check, &msg);
+    enum mig_pmc_result got = result_of(check, &msg);
     ck_assert_msg(got == want, "%s: got %s (%s), want %s", check,
-                  virt_pmc_result_name(got), msg, virt_pmc_result_name(want));
+                  mig_pmc_result_name(got), msg, mig_pmc_result_name(want));
     if (needle)
         ck_assert_msg(strstr(msg, needle), "%s: message '%s' lacks '%s'", check, msg, needle);
     free(msg);
@@ -69,32 +69,32 @@ static void assert_result(const char *check, enum virt_pmc_result want, const ch
 
 START_TEST(test_identical_hosts_pass_every_check)
 {
-    struct virt_pmc_outcome *o;
-    size_t n = virt_pmc_run(&in, &o);
+    struct mig_pmc_outcome *o;
+    size_t n = mig_pmc_run(&in, &o);
     ck_assert_uint_eq(n, 8);
     for (size_t i = 0; i < n; i++)
-        ck_assert_msg(o[i].result == VIRT_PMC_SUCCESS, "%s: %s", o[i].check->name, o[i].msg);
-    virt_pmc_outcomes_free(o, n);
+        ck_assert_msg(o[i].result == MIG_PMC_SUCCESS, "%s: %s", o[i].check->name, o[i].msg);
+    mig_pmc_outcomes_free(o, n);
 }
 END_TEST
 
 START_TEST(test_table_has_the_severities_of_the_issue)
 {
-    static const struct { const char *name; enum virt_pmc_result sev; } want[] = {
-        { "libvirt version equal", VIRT_PMC_WARNING },
-        { "hypervisor type equal", VIRT_PMC_FAIL },
-        { "host architecture equal", VIRT_PMC_FAIL },
-        { "destination not older than source", VIRT_PMC_FAIL },
-        { "guest CPU usable on destination", VIRT_PMC_FAIL },
-        { "disk cache mode safe", VIRT_PMC_WARNING },
-        { "images reachable from destination", VIRT_PMC_FAIL },
-        { "free memory on destination", VIRT_PMC_FAIL },
+    static const struct { const char *name; enum mig_pmc_result sev; } want[] = {
+        { "libvirt version equal", MIG_PMC_WARNING },
+        { "hypervisor type equal", MIG_PMC_FAIL },
+        { "host architecture equal", MIG_PMC_FAIL },
+        { "destination not older than source", MIG_PMC_FAIL },
+        { "guest CPU usable on destination", MIG_PMC_FAIL },
+        { "disk cache mode safe", MIG_PMC_WARNING },
+        { "images reachable from destination", MIG_PMC_FAIL },
+        { "free memory on destination", MIG_PMC_FAIL },
     };
     size_t i;
-    for (i = 0; virt_pmc_checks[i].name; i++) {
+    for (i = 0; mig_pmc_checks[i].name; i++) {
         ck_assert_uint_lt(i, sizeof(want) / sizeof(want[0]));
-        ck_assert_str_eq(virt_pmc_checks[i].name, want[i].name);
-        ck_assert_int_eq(virt_pmc_checks[i].severity, want[i].sev);
+        ck_assert_str_eq(mig_pmc_checks[i].name, want[i].name);
+        ck_assert_int_eq(mig_pmc_checks[i].severity, want[i].sev);
     }
     ck_assert_uint_eq(i, sizeof(want) / sizeof(want[0]));
 }
@@ -103,56 +103,56 @@ END_TEST
 START_TEST(test_different_libvirt_version_is_a_warning)
 {
     dst.libvirt_version = 9001000;
-    assert_result("libvirt version equal", VIRT_PMC_WARNING, "9.0.0");
-    assert_result("destination not older than source", VIRT_PMC_SUCCESS, NULL);
+    assert_result("libvirt version equal", MIG_PMC_WARNING, "9.0.0");
+    assert_result("destination not older than source", MIG_PMC_SUCCESS, NULL);
 }
 END_TEST
 
 START_TEST(test_different_hypervisor_fails)
 {
     dst.hypervisor = "Xen";
-    assert_result("hypervisor type equal", VIRT_PMC_FAIL, "Xen");
+    assert_result("hypervisor type equal", MIG_PMC_FAIL, "Xen");
 }
 END_TEST
 
 START_TEST(test_different_arch_fails)
 {
     dst.arch = "aarch64";
-    assert_result("host architecture equal", VIRT_PMC_FAIL, "aarch64");
+    assert_result("host architecture equal", MIG_PMC_FAIL, "aarch64");
 }
 END_TEST
 
 START_TEST(test_older_destination_libvirt_fails)
 {
     dst.libvirt_version = 8000000;
-    assert_result("destination not older than source", VIRT_PMC_FAIL, "8.0.0 is older");
+    assert_result("destination not older than source", MIG_PMC_FAIL, "8.0.0 is older");
 }
 END_TEST
 
 START_TEST(test_older_destination_qemu_fails)
 {
     dst.hv_version = 5002000;
-    assert_result("destination not older than source", VIRT_PMC_FAIL, "QEMU 5.2.0 is older");
+    assert_result("destination not older than source", MIG_PMC_FAIL, "QEMU 5.2.0 is older");
 }
 END_TEST
 
 START_TEST(test_older_destination_os_fails_and_other_distro_is_not_compared)
 {
     dst.os_version = "11";
-    assert_result("destination not older than source", VIRT_PMC_FAIL, "debian 11 is older");
+    assert_result("destination not older than source", MIG_PMC_FAIL, "debian 11 is older");
     dst.os_version = "12.10";
     src.os_version = "12.9";
-    assert_result("destination not older than source", VIRT_PMC_SUCCESS, NULL);
+    assert_result("destination not older than source", MIG_PMC_SUCCESS, NULL);
     dst.os_id = "fedora";
     dst.os_version = "1";
-    assert_result("destination not older than source", VIRT_PMC_SUCCESS, "not comparable");
+    assert_result("destination not older than source", MIG_PMC_SUCCESS, "not comparable");
 }
 END_TEST
 
 START_TEST(test_cpu_model_missing_on_destination_fails)
 {
     vms[1].cpu_model = "Icelake-Server";
-    assert_result("guest CPU usable on destination", VIRT_PMC_FAIL, "vm2: CPU model Icelake-Server");
+    assert_result("guest CPU usable on destination", MIG_PMC_FAIL, "vm2: CPU model Icelake-Server");
 }
 END_TEST
 
@@ -160,40 +160,40 @@ START_TEST(test_host_passthrough_between_different_cpus_fails)
 {
     vms[0].cpu_model = "host-passthrough";
     dst.host_cpu_model = "EPYC-Rome";
-    assert_result("guest CPU usable on destination", VIRT_PMC_FAIL, "EPYC-Rome");
+    assert_result("guest CPU usable on destination", MIG_PMC_FAIL, "EPYC-Rome");
     vms[0].cpu_model = "host-model";
-    assert_result("guest CPU usable on destination", VIRT_PMC_WARNING, "host-model");
+    assert_result("guest CPU usable on destination", MIG_PMC_WARNING, "host-model");
 }
 END_TEST
 
 START_TEST(test_unknown_cpu_list_is_a_warning_not_a_fail)
 {
     dst.cpu_models = NULL;
-    assert_result("guest CPU usable on destination", VIRT_PMC_WARNING, "unknown");
+    assert_result("guest CPU usable on destination", MIG_PMC_WARNING, "unknown");
 }
 END_TEST
 
 START_TEST(test_writeback_cache_warns_unless_unsafe_allowed)
 {
     disks[1].cache = "writeback";
-    assert_result("disk cache mode safe", VIRT_PMC_WARNING, "vm2: /var/lib/vtrun/vm2.qcow2 cache=writeback");
+    assert_result("disk cache mode safe", MIG_PMC_WARNING, "vm2: /var/lib/vtrun/vm2.qcow2 cache=writeback");
     in.mig_flags |= BE_MIG_UNSAFE;
-    assert_result("disk cache mode safe", VIRT_PMC_SUCCESS, "--unsafe");
+    assert_result("disk cache mode safe", MIG_PMC_SUCCESS, "--unsafe");
     in.mig_flags = 0;
     disks[1].readonly = true;
-    assert_result("disk cache mode safe", VIRT_PMC_SUCCESS, NULL);
+    assert_result("disk cache mode safe", MIG_PMC_SUCCESS, NULL);
     disks[1].readonly = false;
     disks[1].cache = "directsync";
-    assert_result("disk cache mode safe", VIRT_PMC_SUCCESS, NULL);
+    assert_result("disk cache mode safe", MIG_PMC_SUCCESS, NULL);
 }
 END_TEST
 
 START_TEST(test_unreachable_image_fails_and_unknown_warns)
 {
     disks[0].reachable_on_dst = -1;
-    assert_result("images reachable from destination", VIRT_PMC_WARNING, "unknown");
+    assert_result("images reachable from destination", MIG_PMC_WARNING, "unknown");
     disks[1].reachable_on_dst = 0;
-    assert_result("images reachable from destination", VIRT_PMC_FAIL,
+    assert_result("images reachable from destination", MIG_PMC_FAIL,
                   "vm2: /var/lib/vtrun/vm2.qcow2 not reachable");
 }
 END_TEST
@@ -201,47 +201,47 @@ END_TEST
 START_TEST(test_too_little_free_memory_on_destination_fails)
 {
     dst.free_mem_bytes = 200 * MiB;
-    assert_result("free memory on destination", VIRT_PMC_FAIL, "VMs need 256 MiB, hostB has 200 MiB");
+    assert_result("free memory on destination", MIG_PMC_FAIL, "VMs need 256 MiB, hostB has 200 MiB");
     dst.free_mem_bytes = 0;
-    assert_result("free memory on destination", VIRT_PMC_WARNING, "unknown");
+    assert_result("free memory on destination", MIG_PMC_WARNING, "unknown");
 }
 END_TEST
 
 START_TEST(test_unknown_facts_never_fail)
 {
-    struct virt_pmc_host empty = { 0 };
+    struct mig_pmc_host empty = { 0 };
     in.src = &empty;
     in.dst = &empty;
     disks[0].reachable_on_dst = -1;
     disks[1].reachable_on_dst = -1;
-    struct virt_pmc_outcome *o;
-    size_t n = virt_pmc_run(&in, &o);
+    struct mig_pmc_outcome *o;
+    size_t n = mig_pmc_run(&in, &o);
     for (size_t i = 0; i < n; i++)
-        ck_assert_msg(o[i].result != VIRT_PMC_FAIL, "%s: %s", o[i].check->name, o[i].msg);
-    virt_pmc_outcomes_free(o, n);
+        ck_assert_msg(o[i].result != MIG_PMC_FAIL, "%s: %s", o[i].check->name, o[i].msg);
+    mig_pmc_outcomes_free(o, n);
 }
 END_TEST
 
 START_TEST(test_policy_words)
 {
-    enum virt_pmc_policy p;
-    ck_assert_int_eq(virt_pmc_policy_parse(NULL, &p), 0);
-    ck_assert_int_eq(p, VIRT_PMC_ENFORCE);
-    ck_assert_int_eq(virt_pmc_policy_parse("warn", &p), 0);
-    ck_assert_int_eq(p, VIRT_PMC_WARN);
-    ck_assert_int_eq(virt_pmc_policy_parse("off", &p), 0);
-    ck_assert_int_eq(p, VIRT_PMC_OFF);
-    ck_assert_int_eq(virt_pmc_policy_parse("ask", &p), -1);
+    enum mig_pmc_policy p;
+    ck_assert_int_eq(mig_pmc_policy_parse(NULL, &p), 0);
+    ck_assert_int_eq(p, MIG_PMC_ENFORCE);
+    ck_assert_int_eq(mig_pmc_policy_parse("warn", &p), 0);
+    ck_assert_int_eq(p, MIG_PMC_WARN);
+    ck_assert_int_eq(mig_pmc_policy_parse("off", &p), 0);
+    ck_assert_int_eq(p, MIG_PMC_OFF);
+    ck_assert_int_eq(mig_pmc_policy_parse("ask", &p), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "'ask'"));
 }
 END_TEST
 
 START_TEST(test_vercmp_compares_numbers_not_text)
 {
-    ck_assert_int_lt(virt_pmc_vercmp("9", "12"), 0);
-    ck_assert_int_gt(virt_pmc_vercmp("12.10", "12.9"), 0);
-    ck_assert_int_eq(virt_pmc_vercmp("22.04", "22.04"), 0);
-    ck_assert_int_lt(virt_pmc_vercmp("8", "8.1"), 0);
+    ck_assert_int_lt(mig_pmc_vercmp("9", "12"), 0);
+    ck_assert_int_gt(mig_pmc_vercmp("12.10", "12.9"), 0);
+    ck_assert_int_eq(mig_pmc_vercmp("22.04", "22.04"), 0);
+    ck_assert_int_lt(mig_pmc_vercmp("8", "8.1"), 0);
 }
 END_TEST
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Post-migration checks: dmesg scan and the table's order and naming
- * (virt/virt_postcheck.h).  The environment here is a fault injector: it answers
+ * (migration/mig.h).  The environment here is a fault injector: it answers
  * like a VM set would and breaks exactly one thing per test. */
 #include <check.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include "lib/err.h"
 #include "lib/strbuf.h"
-#include "virt/virt_postcheck.h"
+#include "migration/mig.h"
 
 START_TEST(test_dmesg_crash_lines_at_every_level_are_found)
 {
@@ -22,7 +22,7 @@ START_TEST(test_dmesg_crash_lines_at_every_level_are_found)
         "<4>[   13.1] ---[ end trace 0000000000000000 ]---\n"
         "<1>[   14.0] BUG: unable to handle page fault\n"
         "<6>[   15.0] Oops: 0002 [#1] SMP\n";
-    ck_assert_int_eq(virt_dmesg_scan(log, 0, NULL, &bad), 5);
+    ck_assert_int_eq(mig_dmesg_scan(log, 0, NULL, &bad), 5);
     ck_assert_ptr_nonnull(strstr(bad.buf, "Call Trace"));   /* a warning-level trace too */
     strbuf_release(&bad);
 }
@@ -32,7 +32,7 @@ START_TEST(test_dmesg_level_limits_like_avocado_when_asked)
 {
     struct strbuf bad = STRBUF_INIT;
     const char *log = "<4>[ 1.0] Call Trace:\n<2>[ 2.0] BUG: soft lockup\n";
-    ck_assert_int_eq(virt_dmesg_scan(log, 3, NULL, &bad), 1);
+    ck_assert_int_eq(mig_dmesg_scan(log, 3, NULL, &bad), 1);
     ck_assert_str_eq(bad.buf, "[ 2.0] BUG: soft lockup\n");
     strbuf_release(&bad);
 }
@@ -42,9 +42,9 @@ START_TEST(test_dmesg_expected_lines_are_ignored)
 {
     struct strbuf bad = STRBUF_INIT;
     const char *log = "[ 1.0] BUG: known harmless thing\n[ 2.0] Oops: real\nplain line\n";
-    ck_assert_int_eq(virt_dmesg_scan(log, 0, "known harmless|other", &bad), 1);
+    ck_assert_int_eq(mig_dmesg_scan(log, 0, "known harmless|other", &bad), 1);
     ck_assert_str_eq(bad.buf, "[ 2.0] Oops: real\n");
-    ck_assert_int_eq(virt_dmesg_scan(log, 0, "(unclosed", &bad), -1);
+    ck_assert_int_eq(mig_dmesg_scan(log, 0, "(unclosed", &bad), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "expected_guest_dmesg"));
     strbuf_release(&bad);
 }
@@ -53,11 +53,11 @@ END_TEST
 START_TEST(test_dest_state_words)
 {
     enum be_state s;
-    ck_assert_int_eq(virt_pc_state_parse("running", &s), 0);
+    ck_assert_int_eq(mig_pc_state_parse("running", &s), 0);
     ck_assert_int_eq(s, BE_STATE_RUNNING);
-    ck_assert_int_eq(virt_pc_state_parse("shut off", &s), 0);
+    ck_assert_int_eq(mig_pc_state_parse("shut off", &s), 0);
     ck_assert_int_eq(s, BE_STATE_SHUTOFF);
-    ck_assert_int_eq(virt_pc_state_parse("dancing", &s), -1);
+    ck_assert_int_eq(mig_pc_state_parse("dancing", &s), -1);
 }
 END_TEST
 
@@ -163,9 +163,9 @@ static void f_log(void *ud, const char *line)
 }
 
 static struct fake F;
-static struct virt_pc_env env = { &F, f_state, f_console, f_login, f_exec, f_uptime, f_ping, NULL };
-static struct virt_pc_opts opts;
-static struct virt_pc_vm vm;
+static struct mig_pc_env env = { &F, f_state, f_console, f_login, f_exec, f_uptime, f_ping, NULL };
+static struct mig_pc_opts opts;
+static struct mig_pc_vm vm;
 
 static void setup(void)
 {
@@ -174,10 +174,10 @@ static void setup(void)
     F.on[0] = BE_STATE_NONE;
     F.on[1] = BE_STATE_RUNNING;
     F.uptime = 100;
-    virt_pc_opts_default(&opts);
+    mig_pc_opts_default(&opts);
     opts.retry_delay_s = 0.01;
     opts.mig_flags = BE_MIG_LIVE | BE_MIG_PERSISTENT | BE_MIG_UNDEFINE_SOURCE;
-    vm = (struct virt_pc_vm){ .vm = 0, .name = "vm1", .src = 0, .dst = 1,
+    vm = (struct mig_pc_vm){ .vm = 0, .name = "vm1", .src = 0, .dst = 1,
                               .uptime_before = 50, .serial = 1 };
 }
 
@@ -190,7 +190,7 @@ static void teardown(void)
 static char *run(void)
 {
     struct strbuf why = STRBUF_INIT;
-    int r = virt_postcheck_run(&env, &opts, &vm, &why, f_log, &F);
+    int r = mig_postcheck_run(&env, &opts, &vm, &why, f_log, &F);
     ck_assert_int_eq(r, why.len ? -1 : 0);
     return strbuf_detach(&why, NULL);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Stress sizes, commands, and a real small stress on this host (virt/virt_stress.h). */
+/* Stress sizes, commands, and a real small stress on this host (migration/mig.h). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 
 #include "lib/err.h"
 #include "lib/strbuf.h"
-#include "virt/virt_stress.h"
+#include "migration/mig.h"
 
-#define MiB VIRT_MIB
+#define MiB MIG_MIB
 #define GiB (1024ULL * MiB)
 
 static const char meminfo_4g[] =
@@ -20,18 +20,18 @@ static const char meminfo_4g[] =
 
 START_TEST(test_meminfo_kib_are_turned_into_bytes)
 {
-    struct virt_meminfo mi;
-    ck_assert_int_eq(virt_meminfo_parse(meminfo_4g, &mi), 0);
+    struct mig_meminfo mi;
+    ck_assert_int_eq(mig_meminfo_parse(meminfo_4g, &mi), 0);
     ck_assert_uint_eq(mi.total, 4 * GiB);
     ck_assert_uint_eq(mi.free, 3 * GiB);
-    ck_assert_int_eq(virt_meminfo_parse("MemTotal: 1 kB\n", &mi), -1);
+    ck_assert_int_eq(mig_meminfo_parse("MemTotal: 1 kB\n", &mi), -1);
 }
 END_TEST
 
 START_TEST(test_local_meminfo_is_plausible)
 {
-    struct virt_meminfo mi;
-    ck_assert_int_eq(virt_meminfo_read_local(&mi), 0);
+    struct mig_meminfo mi;
+    ck_assert_int_eq(mig_meminfo_read_local(&mi), 0);
     ck_assert_uint_gt(mi.total, 64 * MiB);          /* bytes, not KiB */
     ck_assert_uint_le(mi.free, mi.total);
 }
@@ -40,25 +40,25 @@ END_TEST
 START_TEST(test_sizes_use_binary_units)
 {
     unsigned long long b;
-    ck_assert_int_eq(virt_size_parse("128M", &b), 0);
+    ck_assert_int_eq(mig_size_parse("128M", &b), 0);
     ck_assert_uint_eq(b, 128 * MiB);
-    ck_assert_int_eq(virt_size_parse("64k", &b), 0);
+    ck_assert_int_eq(mig_size_parse("64k", &b), 0);
     ck_assert_uint_eq(b, 64 * 1024);
-    ck_assert_int_eq(virt_size_parse("1GiB", &b), 0);
+    ck_assert_int_eq(mig_size_parse("1GiB", &b), 0);
     ck_assert_uint_eq(b, GiB);
-    ck_assert_int_eq(virt_size_parse("4096", &b), 0);
+    ck_assert_int_eq(mig_size_parse("4096", &b), 0);
     ck_assert_uint_eq(b, 4096);
-    ck_assert_int_eq(virt_size_parse("lots", &b), -1);
-    ck_assert_int_eq(virt_size_parse("12X", &b), -1);
-    ck_assert_int_eq(virt_size_parse("", &b), -1);
+    ck_assert_int_eq(mig_size_parse("lots", &b), -1);
+    ck_assert_int_eq(mig_size_parse("12X", &b), -1);
+    ck_assert_int_eq(mig_size_parse("", &b), -1);
 }
 END_TEST
 
 START_TEST(test_half_is_half_of_memory_beyond_the_vms_in_bytes)
 {
-    struct virt_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
+    struct mig_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
     unsigned long long b;
-    ck_assert_int_eq(virt_stress_total_bytes("half", &mi, 2 * 512 * MiB, false, &b), 0);
+    ck_assert_int_eq(mig_stress_total_bytes("half", &mi, 2 * 512 * MiB, false, &b), 0);
     ck_assert_uint_eq(b, 1536 * MiB);
     /* the reference's arithmetic on KiB values would give 1536 Ki "bytes" */
     ck_assert_uint_ne(b, 1536 * 1024);
@@ -67,9 +67,9 @@ END_TEST
 
 START_TEST(test_shortage_leaves_512mib_less_free_than_the_vms_need)
 {
-    struct virt_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
+    struct mig_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
     unsigned long long b;
-    ck_assert_int_eq(virt_stress_total_bytes("shortage", &mi, 1 * GiB, false, &b), 0);
+    ck_assert_int_eq(mig_stress_total_bytes("shortage", &mi, 1 * GiB, false, &b), 0);
     ck_assert_uint_eq(b, 2 * GiB + 512 * MiB);
     ck_assert_uint_eq(mi.free - b, 1 * GiB - 512 * MiB);     /* free after < VMs' 1 GiB */
 }
@@ -77,39 +77,39 @@ END_TEST
 
 START_TEST(test_shortage_in_a_guest_is_half)
 {
-    struct virt_meminfo mi = { .total = 128 * MiB, .free = 100 * MiB };
+    struct mig_meminfo mi = { .total = 128 * MiB, .free = 100 * MiB };
     unsigned long long b;
-    ck_assert_int_eq(virt_stress_total_bytes("shortage", &mi, 0, true, &b), 0);
+    ck_assert_int_eq(mig_stress_total_bytes("shortage", &mi, 0, true, &b), 0);
     ck_assert_uint_eq(b, 64 * MiB);
 }
 END_TEST
 
 START_TEST(test_sizes_that_leave_nothing_are_errors)
 {
-    struct virt_meminfo mi = { .total = 1 * GiB, .free = 100 * MiB };
+    struct mig_meminfo mi = { .total = 1 * GiB, .free = 100 * MiB };
     unsigned long long b;
-    ck_assert_int_eq(virt_stress_total_bytes("half", &mi, 2 * GiB, false, &b), -1);
-    ck_assert_int_eq(virt_stress_total_bytes("shortage", &mi, 1 * GiB, false, &b), -1);
+    ck_assert_int_eq(mig_stress_total_bytes("half", &mi, 2 * GiB, false, &b), -1);
+    ck_assert_int_eq(mig_stress_total_bytes("shortage", &mi, 1 * GiB, false, &b), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "nothing left"));
-    ck_assert_int_eq(virt_stress_total_bytes("huge", &mi, 0, false, &b), -1);
-    ck_assert_int_eq(virt_stress_total_bytes(NULL, &mi, 0, false, &b), 0);
+    ck_assert_int_eq(mig_stress_total_bytes("huge", &mi, 0, false, &b), -1);
+    ck_assert_int_eq(mig_stress_total_bytes(NULL, &mi, 0, false, &b), 0);
     ck_assert_uint_eq(b, 128 * MiB);
 }
 END_TEST
 
 START_TEST(test_workers_are_read_from_args)
 {
-    ck_assert_uint_eq(virt_stress_workers("--vm 4 --vm-bytes %s --vm-keep", "--vm"), 4);
-    ck_assert_uint_eq(virt_stress_workers("--cpu 2 --vm=3", "--vm"), 3);
-    ck_assert_uint_eq(virt_stress_workers("--cpu 2 --vm-bytes 1M", "--vm"), 1);
-    ck_assert_uint_eq(virt_stress_workers("", "--vm"), 1);
+    ck_assert_uint_eq(mig_stress_workers("--vm 4 --vm-bytes %s --vm-keep", "--vm"), 4);
+    ck_assert_uint_eq(mig_stress_workers("--cpu 2 --vm=3", "--vm"), 3);
+    ck_assert_uint_eq(mig_stress_workers("--cpu 2 --vm-bytes 1M", "--vm"), 1);
+    ck_assert_uint_eq(mig_stress_workers("", "--vm"), 1);
 }
 END_TEST
 
 START_TEST(test_argv_divides_the_total_per_worker_in_plain_bytes)
 {
-    struct virt_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
-    char **argv = virt_stress_argv("stress", "--vm 4 --vm-bytes %s --vm-keep --timeout 3600",
+    struct mig_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
+    char **argv = mig_stress_argv("stress", "--vm 4 --vm-bytes %s --vm-keep --timeout 3600",
                                    "half", &mi, 2 * 512 * MiB, false);
     ck_assert_ptr_nonnull(argv);
     ck_assert_str_eq(argv[0], "stress");
@@ -119,39 +119,39 @@ START_TEST(test_argv_divides_the_total_per_worker_in_plain_bytes)
     ck_assert_str_eq(argv[4], want);                 /* 402653184: no float, no suffix */
     ck_assert_str_eq(argv[7], "3600");
     ck_assert_ptr_null(argv[8]);
-    virt_stress_argv_free(argv);
+    mig_stress_argv_free(argv);
 }
 END_TEST
 
 START_TEST(test_argv_without_percent_s_needs_no_memory_facts)
 {
-    char **argv = virt_stress_argv("stress-ng", "--cpu 4 --quiet --timeout 3600", NULL, NULL, 0, false);
+    char **argv = mig_stress_argv("stress-ng", "--cpu 4 --quiet --timeout 3600", NULL, NULL, 0, false);
     ck_assert_ptr_nonnull(argv);
     ck_assert_str_eq(argv[0], "stress-ng");
     ck_assert_str_eq(argv[2], "4");
-    virt_stress_argv_free(argv);
-    ck_assert_ptr_null(virt_stress_argv("stress", "--vm 1 --vm-bytes %s", "half", NULL, 0, false));
-    ck_assert_ptr_null(virt_stress_argv("rm -rf /", "", NULL, NULL, 0, false));
-    ck_assert_ptr_null(virt_stress_argv("", "", NULL, NULL, 0, false));
+    mig_stress_argv_free(argv);
+    ck_assert_ptr_null(mig_stress_argv("stress", "--vm 1 --vm-bytes %s", "half", NULL, 0, false));
+    ck_assert_ptr_null(mig_stress_argv("rm -rf /", "", NULL, NULL, 0, false));
+    ck_assert_ptr_null(mig_stress_argv("", "", NULL, NULL, 0, false));
 }
 END_TEST
 
 START_TEST(test_scripts_quote_arguments_and_reject_bad_tags)
 {
     char *argv[] = { "stress", "--cpu", "1';reboot;'", NULL };
-    char *s = virt_stress_start_script(argv, "vm1");
+    char *s = mig_stress_start_script(argv, "vm1");
     ck_assert_ptr_nonnull(s);
     ck_assert_ptr_nonnull(strstr(s, "'1'\\'';reboot;'\\'''"));
     ck_assert_ptr_null(strstr(s, "sh -c '1"));
     free(s);
-    ck_assert_ptr_null(virt_stress_start_script(argv, "a b"));
-    ck_assert_ptr_null(virt_stress_stop_script("../x"));
+    ck_assert_ptr_null(mig_stress_start_script(argv, "a b"));
+    ck_assert_ptr_null(mig_stress_stop_script("../x"));
 }
 END_TEST
 
 START_TEST(test_ssh_argv_passes_the_script_as_one_word)
 {
-    char **a = virt_stress_ssh_argv("hostB", "root", "/k", 2222, "echo 'hi'");
+    char **a = mig_stress_ssh_argv("hostB", "root", "/k", 2222, "echo 'hi'");
     ck_assert_str_eq(a[0], "ssh");
     size_t n = 0;
     while (a[n])
@@ -159,7 +159,7 @@ START_TEST(test_ssh_argv_passes_the_script_as_one_word)
     ck_assert_str_eq(a[n - 3], "root@hostB");
     ck_assert_str_eq(a[n - 2], "--");
     ck_assert_str_eq(a[n - 1], "sh -c 'echo '\\''hi'\\'''");
-    virt_stress_argv_free(a);
+    mig_stress_argv_free(a);
 }
 END_TEST
 
@@ -191,9 +191,9 @@ START_TEST(test_fallback_loop_starts_and_stops_completely)
                      "--vm-bytes", "8M", "--timeout", "30", NULL };
     char tag[64];
     snprintf(tag, sizeof(tag), "unit-%d", (int)getpid());
-    char *start = virt_stress_start_script(argv, tag);
-    char *probe = virt_stress_probe_script(tag);
-    char *stop = virt_stress_stop_script(tag);
+    char *start = mig_stress_start_script(argv, tag);
+    char *probe = mig_stress_probe_script(tag);
+    char *stop = mig_stress_stop_script(tag);
     struct strbuf out = STRBUF_INIT;
 
     ck_assert_int_eq(run_sh(start, &out), 0);
@@ -218,38 +218,38 @@ END_TEST
 /* CI's host stress: one CPU worker, 32 MiB, 2 s timeout; stop leaves nothing. */
 START_TEST(test_small_host_stress_runs_and_is_gone_after_stop)
 {
-    char **argv = virt_stress_argv("stress", "--cpu 1 --vm 1 --vm-bytes 32M --timeout 2",
+    char **argv = mig_stress_argv("stress", "--cpu 1 --vm 1 --vm-bytes 32M --timeout 2",
                                    NULL, NULL, 0, false);
-    struct virt_stress_proc p;
-    ck_assert_msg(virt_stress_local_start(argv, NULL, &p) == 0, "%s", err_msg());
+    struct mig_stress_proc p;
+    ck_assert_msg(mig_stress_local_start(argv, NULL, &p) == 0, "%s", err_msg());
     usleep(300 * 1000);
-    ck_assert(virt_stress_local_alive(&p));
+    ck_assert(mig_stress_local_alive(&p));
     pid_t pgid = p.pid;
-    ck_assert_int_eq(virt_stress_local_stop(&p, 1.0), 0);
-    struct virt_stress_proc again = { .pid = pgid };
-    ck_assert(!virt_stress_local_alive(&again));
-    ck_assert_int_eq(virt_stress_local_stop(&p, 1.0), 0);    /* idempotent */
-    virt_stress_argv_free(argv);
+    ck_assert_int_eq(mig_stress_local_stop(&p, 1.0), 0);
+    struct mig_stress_proc again = { .pid = pgid };
+    ck_assert(!mig_stress_local_alive(&again));
+    ck_assert_int_eq(mig_stress_local_stop(&p, 1.0), 0);    /* idempotent */
+    mig_stress_argv_free(argv);
 }
 END_TEST
 
 START_TEST(test_host_stress_that_ends_by_itself_is_reaped)
 {
-    char **argv = virt_stress_argv("stress", "--cpu 1 --timeout 1", NULL, NULL, 0, false);
-    struct virt_stress_proc p;
-    ck_assert_int_eq(virt_stress_local_start(argv, NULL, &p), 0);
+    char **argv = mig_stress_argv("stress", "--cpu 1 --timeout 1", NULL, NULL, 0, false);
+    struct mig_stress_proc p;
+    ck_assert_int_eq(mig_stress_local_start(argv, NULL, &p), 0);
     sleep(2);
-    ck_assert(!virt_stress_local_alive(&p));
-    ck_assert_int_eq(virt_stress_local_stop(&p, 0.5), 0);
-    virt_stress_argv_free(argv);
+    ck_assert(!mig_stress_local_alive(&p));
+    ck_assert_int_eq(mig_stress_local_stop(&p, 0.5), 0);
+    mig_stress_argv_free(argv);
 }
 END_TEST
 
 START_TEST(test_missing_host_tool_is_an_error_not_a_download)
 {
     char *argv[] = { "vtrun-no-such-stress-tool", "--cpu", "1", NULL };
-    struct virt_stress_proc p;
-    ck_assert_int_eq(virt_stress_local_start(argv, NULL, &p), -1);
+    struct mig_stress_proc p;
+    ck_assert_int_eq(mig_stress_local_start(argv, NULL, &p), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "never builds"));
 }
 END_TEST

@@ -2,7 +2,7 @@
 /*
  * The virsh_migrate_stress descriptor and the outcomes its setup decides before any VM
  * exists (runner/type_migrate_stress.c).  The VM set is not needed for these: the
- * test gives a backend name that does not exist, so the real run_vms_setup() stops
+ * test gives a backend name that does not exist, so the real virt_vms_setup() stops
  * with "unknown backend" as soon as setup reaches it.
  */
 #include <check.h>
@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
+#include "virt/virt.h"
 
 /* The real VM set is reached with a backend that does not exist, so setup stops
  * right there, before any VM work: "reached the VM set" = that error. */

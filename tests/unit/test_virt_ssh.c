@@ -10,6 +10,7 @@
 #include "lib/strbuf.h"
 #include "virt/virt.h"
 
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <check.h>
 #include <fcntl.h>
@@ -289,7 +290,7 @@ START_TEST(test_exec_timeout_returns_promptly)
 }
 END_TEST
 
-static volatile sig_atomic_t cancel;
+static atomic_bool cancel;
 
 static void on_alarm(int sig)
 {

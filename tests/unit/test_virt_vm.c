@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* virt_vm: VM spec and login from avocado-vt params; vm_accel probe with real QEMU. */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
@@ -43,7 +43,7 @@ START_TEST(test_spec_from_avocado_vt_params)
 {
     struct params *p = base();
     struct be_vm_spec s;
-    ck_assert_msg(virt_vm_spec_from_params(p, "vm1", "/res/t1", NULL, &s) == 0, "%s", err_msg());
+    ck_assert_msg(virt_vm_spec_from_params(p, "vm1", NULL, "/res/t1", NULL, &s) == 0, "%s", err_msg());
     ck_assert_str_eq(s.name, "vm1");
     ck_assert_uint_eq(s.mem_mib, 128);
     ck_assert_uint_eq(s.smp, 2);
@@ -79,7 +79,7 @@ START_TEST(test_per_vm_suffix_overrides)
     struct params *p = base();
     struct be_vm_spec s;
     params_set(p, "drive_cache_image1", "writeback");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm2", NULL, NULL, &s), 0);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm2", NULL, NULL, NULL, &s), 0);
     ck_assert_uint_eq(s.mem_mib, 256);
     ck_assert_str_eq(s.disks[0].cache, "writeback");
     ck_assert_ptr_null(s.console_log);
@@ -97,7 +97,7 @@ START_TEST(test_netmask_subnet_and_user_networking)
     params_del(p, "kernel_params");
     params_del(p, "guest_gateway");
     params_set(p, "nettype", "user");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), 0);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), 0);
     ck_assert_str_eq(s.cmdline, "vtrun.ip=192.168.123.11/16");
     ck_assert_str_eq(s.nics[0].mode, "user");
     ck_assert_ptr_null(s.nics[0].bridge);
@@ -111,17 +111,17 @@ START_TEST(test_bad_values_are_create_errors)
     struct params *p = base();
     struct be_vm_spec s;
     params_set(p, "mem", "lots");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), -1);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_CREATE);
     ck_assert_ptr_nonnull(strstr(err_msg(), "(vm vm1): mem = 'lots'"));
     ck_assert_ptr_null(s.name);
     params_set(p, "mem", "128");
     params_set(p, "netdst", "");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), -1);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "needs netdst"));
     params_set(p, "netdst", "br0");
     params_set(p, "vm_accel", "xen");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), -1);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "vm_accel"));
     params_free(p);
 }
@@ -143,7 +143,7 @@ static void logger(void *ud, enum virt_log_level lvl, const char *msg)
 START_TEST(test_accel_auto_probes_once_and_logs_choice)
 {
     struct strbuf log = STRBUF_INIT;
-    struct virt_ctx ctx = { logger, &log, NULL };
+    struct virt_ctx ctx = { .log = logger, .log_ud = &log };
     const char *a = virt_accel_resolve("auto", &ctx);
     ck_assert_ptr_nonnull(a);
     ck_assert(!strcmp(a, "kvm") || !strcmp(a, "tcg"));
@@ -193,7 +193,7 @@ START_TEST(test_login_from_params)
     params_set(p, "password", "pw");
     params_set(p, "shell_port", "2222");
     params_set(p, "ssh_private_key", "/keys/id");
-    ck_assert_int_eq(virt_login_from_params(p, "vm2", &l), 0);
+    ck_assert_int_eq(virt_login_from_params(p, "vm2", NULL, &l), 0);
     ck_assert_str_eq(l.host, "192.168.123.12");
     ck_assert_int_eq(l.port, 2222);
     ck_assert_str_eq(l.user, "tester");
@@ -201,7 +201,7 @@ START_TEST(test_login_from_params)
     ck_assert_str_eq(l.key_file, "/keys/id");
     virt_login_free(&l);
     params_del(p, "guest_ip_vm2");
-    ck_assert_int_eq(virt_login_from_params(p, "vm2", &l), -1);
+    ck_assert_int_eq(virt_login_from_params(p, "vm2", NULL, &l), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_ADDRESS);
     params_free(p);
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virt_xml: libvirt domain XML from a struct be_vm_spec, and the migration
+ * lv_xml: libvirt domain XML from a struct be_vm_spec, and the migration
  * normalisation of an existing domain XML (openQA's parallel_guest_migration_base:
  * config_guest_clock, config_guest_storage, config_guest_console).
  *
  * Everything goes through libxml2's tree API so values are escaped by the library,
  * never by string pasting.
  */
-#include "virt/virt.h"
+#include "backends/lv_xml.h"
 #include "backends/be.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -133,7 +133,7 @@ static void add_kvmclock(xmlNodePtr clock)
     prop(t, "present", "yes");
 }
 
-char *virt_xml_build(const struct be_vm_spec *spec)
+char *lv_xml_build(const struct be_vm_spec *spec)
 {
     xmlDocPtr doc;
     xmlNodePtr dom, os, n, devs;
@@ -362,7 +362,7 @@ static xmlDocPtr parse(const char *xml)
     return doc;
 }
 
-char *virt_xml_normalize(const char *xml, const char *console_log)
+char *lv_xml_normalize(const char *xml, const char *console_log)
 {
     xmlDocPtr doc = parse(xml);
     xmlNodePtr dom, devs;
@@ -383,7 +383,7 @@ char *virt_xml_normalize(const char *xml, const char *console_log)
     return out;
 }
 
-char *virt_xml_console_path(const char *xml)
+char *lv_xml_console_path(const char *xml)
 {
     xmlDocPtr doc = parse(xml);
     xmlXPathContextPtr ctx = NULL;
@@ -428,7 +428,7 @@ static xmlDocPtr parse_any(const char *xml)
     return doc;
 }
 
-char *virt_xml_xpath_string(const char *xml, const char *expr)
+char *lv_xml_xpath_string(const char *xml, const char *expr)
 {
     xmlDocPtr doc = parse_any(xml);
     xmlXPathContextPtr ctx;
@@ -450,7 +450,7 @@ char *virt_xml_xpath_string(const char *xml, const char *expr)
     return out;
 }
 
-char **virt_xml_xpath_strings(const char *xml, const char *expr)
+char **lv_xml_xpath_strings(const char *xml, const char *expr)
 {
     xmlDocPtr doc = parse_any(xml);
     xmlXPathContextPtr ctx;

@@ -3,7 +3,7 @@
  * Ordered dict: entries in insertion order plus an open-addressing index of entry
  * positions, so lookups stay O(1) on the ~300-key cases of real provider configs.
  */
-#include "cfg/params.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The migration schedule as data (virt/virt_migplan.h). */
-#include "virt/virt_migplan.h"
+/* The migration schedule as data (migration/mig.h). */
+#include "migration/mig.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +9,17 @@
 #include "lib/strbuf.h"
 
 static const char *const type_names[] = {
-    [VIRT_MIG_ORDERLY] = "orderly",
-    [VIRT_MIG_SIMULTANEOUS] = "simultaneous",
-    [VIRT_MIG_CROSS] = "cross",
-    [VIRT_MIG_COMPRESSED] = "compressed",
+    [MIG_ORDERLY] = "orderly",
+    [MIG_SIMULTANEOUS] = "simultaneous",
+    [MIG_CROSS] = "cross",
+    [MIG_COMPRESSED] = "compressed",
 };
 
-int virt_migplan_type_parse(const char *s, enum virt_migplan_type *out)
+int mig_plan_type_parse(const char *s, enum mig_plan_type *out)
 {
     for (size_t i = 0; i < ARRAY_SIZE(type_names); i++)
         if (s && !strcmp(s, type_names[i])) {
-            *out = (enum virt_migplan_type)i;
+            *out = (enum mig_plan_type)i;
             return 0;
         }
     err_set("migration_type '%s' is not one of orderly, simultaneous, cross, compressed",
@@ -27,33 +27,33 @@ int virt_migplan_type_parse(const char *s, enum virt_migplan_type *out)
     return -1;
 }
 
-const char *virt_migplan_type_name(enum virt_migplan_type t)
+const char *mig_plan_type_name(enum mig_plan_type t)
 {
     return (size_t)t < ARRAY_SIZE(type_names) ? type_names[t] : "?";
 }
 
-static struct virt_mig_wave *add_wave(struct virt_mig_hop *h)
+static struct mig_wave *add_wave(struct mig_hop *h)
 {
     h->waves = xrealloc(h->waves, (h->nwaves + 1) * sizeof(*h->waves));
-    struct virt_mig_wave *w = &h->waves[h->nwaves++];
+    struct mig_wave *w = &h->waves[h->nwaves++];
     w->moves = NULL;
     w->n = 0;
     return w;
 }
 
-static void add_move(struct virt_mig_wave *w, size_t vm, int from)
+static void add_move(struct mig_wave *w, size_t vm, int from)
 {
     w->moves = xrealloc(w->moves, (w->n + 1) * sizeof(*w->moves));
-    w->moves[w->n++] = (struct virt_mig_move){ vm, from, 1 - from };
+    w->moves[w->n++] = (struct mig_move){ vm, from, 1 - from };
 }
 
 /* One hop from the current locations `at`, which it updates. */
-static void plan_hop(struct virt_mig_hop *h, enum virt_migplan_type type, int *at, size_t n)
+static void plan_hop(struct mig_hop *h, enum mig_plan_type type, int *at, size_t n)
 {
-    if (type == VIRT_MIG_ORDERLY) {
+    if (type == MIG_ORDERLY) {
         for (size_t i = 0; i < n; i++)
             add_move(add_wave(h), i, at[i]);
-    } else if (type == VIRT_MIG_CROSS) {
+    } else if (type == MIG_CROSS) {
         /* pair the k-th VM on host 0 with the k-th VM on host 1 */
         size_t on0[n], on1[n], n0 = 0, n1 = 0;
         for (size_t i = 0; i < n; i++) {
@@ -63,14 +63,14 @@ static void plan_hop(struct virt_mig_hop *h, enum virt_migplan_type type, int *a
                 on1[n1++] = i;
         }
         for (size_t k = 0; k < n0 || k < n1; k++) {
-            struct virt_mig_wave *w = add_wave(h);
+            struct mig_wave *w = add_wave(h);
             if (k < n0)
                 add_move(w, on0[k], 0);
             if (k < n1)
                 add_move(w, on1[k], 1);
         }
     } else {
-        struct virt_mig_wave *w = add_wave(h);
+        struct mig_wave *w = add_wave(h);
         for (size_t i = 0; i < n; i++)
             add_move(w, i, at[i]);
     }
@@ -78,8 +78,8 @@ static void plan_hop(struct virt_mig_hop *h, enum virt_migplan_type type, int *a
         at[i] = 1 - at[i];
 }
 
-int virt_migplan_build(size_t nvms, enum virt_migplan_type type, unsigned rounds,
-                       bool back, struct virt_migplan *out)
+int mig_plan_build(size_t nvms, enum mig_plan_type type, unsigned rounds,
+                       bool back, struct mig_plan *out)
 {
     memset(out, 0, sizeof(*out));
     if (nvms < 2) {
@@ -93,14 +93,14 @@ int virt_migplan_build(size_t nvms, enum virt_migplan_type type, unsigned rounds
     out->nvms = nvms;
     out->start_host = xcalloc(nvms, sizeof(int));
     for (size_t i = 0; i < nvms; i++)
-        out->start_host[i] = type == VIRT_MIG_CROSS && i >= (nvms + 1) / 2 ? 1 : 0;
+        out->start_host[i] = type == MIG_CROSS && i >= (nvms + 1) / 2 ? 1 : 0;
 
     int *at = xmalloc(nvms * sizeof(int));
     memcpy(at, out->start_host, nvms * sizeof(int));
     size_t nhops = back ? 2 * (size_t)rounds : 1;
     out->hops = xcalloc(nhops, sizeof(*out->hops));
     for (size_t k = 0; k < nhops; k++) {
-        struct virt_mig_hop *h = &out->hops[k];
+        struct mig_hop *h = &out->hops[k];
         h->round = (unsigned)(k / 2 + 1);
         h->back = back && k % 2 == 1;
         plan_hop(h, type, at, nvms);
@@ -110,7 +110,7 @@ int virt_migplan_build(size_t nvms, enum virt_migplan_type type, unsigned rounds
     return 0;
 }
 
-void virt_migplan_free(struct virt_migplan *p)
+void mig_plan_free(struct mig_plan *p)
 {
     for (size_t k = 0; k < p->nhops; k++) {
         for (size_t w = 0; w < p->hops[k].nwaves; w++)
@@ -122,7 +122,7 @@ void virt_migplan_free(struct virt_migplan *p)
     memset(p, 0, sizeof(*p));
 }
 
-size_t virt_mig_hop_moves(const struct virt_mig_hop *h)
+size_t mig_hop_moves(const struct mig_hop *h)
 {
     size_t n = 0;
     for (size_t w = 0; w < h->nwaves; w++)

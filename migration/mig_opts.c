@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* virsh migrate flag words -> struct be_migrate_opts (virt/virt_migopts.h). */
-#include "virt/virt_migopts.h"
+/* virsh migrate flag words -> struct be_migrate_opts (migration/mig.h). */
+#include "migration/mig.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ static int parse_number(const char *what, const char *s, double *out)
     return 0;
 }
 
-int virt_migopts_parse(const char *words, struct be_migrate_opts *opts)
+int mig_opts_parse(const char *words, struct be_migrate_opts *opts)
 {
     struct be_migrate_opts o = *opts;
     char *copy = xstrdup(words ? words : "");
@@ -118,7 +118,7 @@ cleanup:
     return ret;
 }
 
-char *virt_migopts_format(const struct be_migrate_opts *opts)
+char *mig_opts_format(const struct be_migrate_opts *opts)
 {
     struct strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < ARRAY_SIZE(flag_words); i++)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pre-migration checks: one table, plain facts in, a result and a message out. */
-#include "virt/virt_pmc.h"
+#include "migration/mig.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #define MiB (1024ULL * 1024ULL)
 
-static const char *nm(const struct virt_pmc_host *h, const char *def)
+static const char *nm(const struct mig_pmc_host *h, const char *def)
 {
     return h->name ? h->name : def;
 }
@@ -23,7 +23,7 @@ static void fmt_version(struct strbuf *sb, unsigned long long v)
     strbuf_addf(sb, "%llu.%llu.%llu", v / 1000000, v / 1000 % 1000, v % 1000);
 }
 
-int virt_pmc_vercmp(const char *a, const char *b)
+int mig_pmc_vercmp(const char *a, const char *b)
 {
     while (*a && *b) {
         if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
@@ -45,13 +45,13 @@ int virt_pmc_vercmp(const char *a, const char *b)
 
 /* ---- the checks ------------------------------------------------------------------ */
 
-static enum virt_pmc_result check_libvirt_version(const struct virt_pmc_input *in,
+static enum mig_pmc_result check_libvirt_version(const struct mig_pmc_input *in,
                                                   struct strbuf *msg)
 {
     unsigned long long s = in->src->libvirt_version, d = in->dst->libvirt_version;
     if (!s || !d) {
         strbuf_addstr(msg, "libvirt version unknown on a host: cannot tell");
-        return VIRT_PMC_WARNING;
+        return MIG_PMC_WARNING;
     }
     strbuf_addf(msg, "%s libvirt ", nm(in->src, "source"));
     fmt_version(msg, s);
@@ -59,59 +59,59 @@ static enum virt_pmc_result check_libvirt_version(const struct virt_pmc_input *i
     fmt_version(msg, d);
     if (s != d) {
         strbuf_addstr(msg, ": not equal");
-        return VIRT_PMC_WARNING;
+        return MIG_PMC_WARNING;
     }
-    return VIRT_PMC_SUCCESS;
+    return MIG_PMC_SUCCESS;
 }
 
 /* Same string on both hosts, case-insensitive: FAIL when they differ. */
-static enum virt_pmc_result same_fact(const char *what, const char *s, const char *d,
-                                      const struct virt_pmc_input *in, struct strbuf *msg)
+static enum mig_pmc_result same_fact(const char *what, const char *s, const char *d,
+                                      const struct mig_pmc_input *in, struct strbuf *msg)
 {
     if (!s || !d) {
         strbuf_addf(msg, "%s unknown on a host: cannot tell", what);
-        return VIRT_PMC_WARNING;
+        return MIG_PMC_WARNING;
     }
     strbuf_addf(msg, "%s %s %s, %s %s %s", nm(in->src, "source"), what, s,
                 nm(in->dst, "destination"), what, d);
     if (strcasecmp(s, d)) {
         strbuf_addstr(msg, ": differ");
-        return VIRT_PMC_FAIL;
+        return MIG_PMC_FAIL;
     }
-    return VIRT_PMC_SUCCESS;
+    return MIG_PMC_SUCCESS;
 }
 
-static enum virt_pmc_result check_hypervisor(const struct virt_pmc_input *in,
+static enum mig_pmc_result check_hypervisor(const struct mig_pmc_input *in,
                                              struct strbuf *msg)
 {
     return same_fact("hypervisor", in->src->hypervisor, in->dst->hypervisor, in, msg);
 }
 
-static enum virt_pmc_result check_arch(const struct virt_pmc_input *in, struct strbuf *msg)
+static enum mig_pmc_result check_arch(const struct mig_pmc_input *in, struct strbuf *msg)
 {
     return same_fact("arch", in->src->arch, in->dst->arch, in, msg);
 }
 
 /* Migrating to an older libvirt / QEMU / OS release is where incompatible machine
  * types and device states come from. */
-static enum virt_pmc_result check_not_older(const struct virt_pmc_input *in,
+static enum mig_pmc_result check_not_older(const struct mig_pmc_input *in,
                                             struct strbuf *msg)
 {
-    const struct virt_pmc_host *s = in->src, *d = in->dst;
-    enum virt_pmc_result r = VIRT_PMC_SUCCESS;
+    const struct mig_pmc_host *s = in->src, *d = in->dst;
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
     const char *sep = "";
 
     if (!s->libvirt_version || !d->libvirt_version) {
         strbuf_addstr(msg, "libvirt version unknown");
         sep = "; ";
-        r = VIRT_PMC_WARNING;
+        r = MIG_PMC_WARNING;
     } else if (d->libvirt_version < s->libvirt_version) {
         strbuf_addf(msg, "%s libvirt ", nm(d, "destination"));
         fmt_version(msg, d->libvirt_version);
         strbuf_addf(msg, " is older than %s's ", nm(s, "source"));
         fmt_version(msg, s->libvirt_version);
         sep = "; ";
-        r = VIRT_PMC_FAIL;
+        r = MIG_PMC_FAIL;
     }
     if (s->hv_version && d->hv_version && d->hv_version < s->hv_version) {
         strbuf_addf(msg, "%s%s %s ", sep, nm(d, "destination"), d->hypervisor ? d->hypervisor : "hypervisor");
@@ -119,25 +119,25 @@ static enum virt_pmc_result check_not_older(const struct virt_pmc_input *in,
         strbuf_addf(msg, " is older than %s's ", nm(s, "source"));
         fmt_version(msg, s->hv_version);
         sep = "; ";
-        r = VIRT_PMC_FAIL;
+        r = MIG_PMC_FAIL;
     }
     if (!s->os_id || !d->os_id || !s->os_version || !d->os_version) {
         strbuf_addf(msg, "%sOS release unknown", sep);
         sep = "; ";
-        if (r == VIRT_PMC_SUCCESS)
-            r = VIRT_PMC_WARNING;
+        if (r == MIG_PMC_SUCCESS)
+            r = MIG_PMC_WARNING;
     } else if (strcmp(s->os_id, d->os_id)) {
         /* different distributions have no order; the libvirt/QEMU versions decide */
         strbuf_addf(msg, "%sOS %s %s vs %s %s: not comparable", sep, s->os_id,
                     s->os_version, d->os_id, d->os_version);
         sep = "; ";
-    } else if (virt_pmc_vercmp(d->os_version, s->os_version) < 0) {
+    } else if (mig_pmc_vercmp(d->os_version, s->os_version) < 0) {
         strbuf_addf(msg, "%s%s OS %s %s is older than %s's %s", sep, nm(d, "destination"),
                     d->os_id, d->os_version, nm(s, "source"), s->os_version);
         sep = "; ";
-        r = VIRT_PMC_FAIL;
+        r = MIG_PMC_FAIL;
     }
-    if (r == VIRT_PMC_SUCCESS && !*sep)
+    if (r == MIG_PMC_SUCCESS && !*sep)
         strbuf_addf(msg, "%s is not older than %s", nm(d, "destination"), nm(s, "source"));
     return r;
 }
@@ -150,39 +150,39 @@ static bool in_list(const char *const *list, const char *s)
     return false;
 }
 
-static enum virt_pmc_result check_cpu(const struct virt_pmc_input *in, struct strbuf *msg)
+static enum mig_pmc_result check_cpu(const struct mig_pmc_input *in, struct strbuf *msg)
 {
-    enum virt_pmc_result r = VIRT_PMC_SUCCESS;
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
     for (size_t i = 0; i < in->nvms; i++) {
-        const struct virt_pmc_vm *vm = &in->vms[i];
+        const struct mig_pmc_vm *vm = &in->vms[i];
         const char *m = vm->cpu_model;
-        enum virt_pmc_result one = VIRT_PMC_SUCCESS;
+        enum mig_pmc_result one = MIG_PMC_SUCCESS;
         if (!m || !*m)
             continue;       /* the hypervisor's default model runs everywhere it runs */
         if (!strcmp(m, "host-passthrough") || !strcmp(m, "host-model")) {
             const char *sm = in->src->host_cpu_model, *dm = in->dst->host_cpu_model;
             if (!sm || !dm) {
                 strbuf_addf(msg, "%s: %s and a host CPU model unknown; ", vm->name, m);
-                one = VIRT_PMC_WARNING;
+                one = MIG_PMC_WARNING;
             } else if (strcmp(sm, dm)) {
                 strbuf_addf(msg, "%s: %s with host CPU %s on the source, %s on the "
                             "destination; ", vm->name, m, sm, dm);
                 /* host-model migrates as the source's expanded model, which may still
                  * fit; passthrough exposes the exact CPU */
-                one = strcmp(m, "host-passthrough") ? VIRT_PMC_WARNING : VIRT_PMC_FAIL;
+                one = strcmp(m, "host-passthrough") ? MIG_PMC_WARNING : MIG_PMC_FAIL;
             }
         } else if (!in->dst->cpu_models) {
             strbuf_addf(msg, "%s: CPU model %s, destination models unknown; ", vm->name, m);
-            one = VIRT_PMC_WARNING;
+            one = MIG_PMC_WARNING;
         } else if (!in_list(in->dst->cpu_models, m)) {
             strbuf_addf(msg, "%s: CPU model %s is not usable on %s; ", vm->name, m,
                         nm(in->dst, "the destination"));
-            one = VIRT_PMC_FAIL;
+            one = MIG_PMC_FAIL;
         }
         if (one > r)
             r = one;
     }
-    if (r == VIRT_PMC_SUCCESS)
+    if (r == MIG_PMC_SUCCESS)
         strbuf_addstr(msg, "every guest CPU is usable on the destination");
     else
         strbuf_setlen(msg, msg->len - 2);
@@ -196,12 +196,12 @@ static bool cache_safe(const char *c)
     return !c || !*c || !strcmp(c, "none") || !strcmp(c, "directsync");
 }
 
-static enum virt_pmc_result check_cache(const struct virt_pmc_input *in, struct strbuf *msg)
+static enum mig_pmc_result check_cache(const struct mig_pmc_input *in, struct strbuf *msg)
 {
     size_t unsafe = 0;
     for (size_t i = 0; i < in->nvms; i++)
         for (size_t j = 0; j < in->vms[i].ndisks; j++) {
-            const struct virt_pmc_disk *d = &in->vms[i].disks[j];
+            const struct mig_pmc_disk *d = &in->vms[i].disks[j];
             if (d->readonly || cache_safe(d->cache))
                 continue;
             strbuf_addf(msg, "%s%s: %s cache=%s", unsafe ? "; " : "", in->vms[i].name,
@@ -210,41 +210,41 @@ static enum virt_pmc_result check_cache(const struct virt_pmc_input *in, struct 
         }
     if (!unsafe) {
         strbuf_addstr(msg, "every writable disk has cache=none or directsync");
-        return VIRT_PMC_SUCCESS;
+        return MIG_PMC_SUCCESS;
     }
     if (in->mig_flags & BE_MIG_UNSAFE) {
         strbuf_addstr(msg, " (allowed: --unsafe)");
-        return VIRT_PMC_SUCCESS;
+        return MIG_PMC_SUCCESS;
     }
     strbuf_addstr(msg, " (unsafe for migration without --unsafe)");
-    return VIRT_PMC_WARNING;
+    return MIG_PMC_WARNING;
 }
 
-static enum virt_pmc_result check_images(const struct virt_pmc_input *in, struct strbuf *msg)
+static enum mig_pmc_result check_images(const struct mig_pmc_input *in, struct strbuf *msg)
 {
-    enum virt_pmc_result r = VIRT_PMC_SUCCESS;
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
     size_t n = 0;
     for (size_t i = 0; i < in->nvms; i++)
         for (size_t j = 0; j < in->vms[i].ndisks; j++) {
-            const struct virt_pmc_disk *d = &in->vms[i].disks[j];
+            const struct mig_pmc_disk *d = &in->vms[i].disks[j];
             n++;
             if (d->reachable_on_dst == 1)
                 continue;
             bool no = d->reachable_on_dst == 0;
-            strbuf_addf(msg, "%s%s: %s %s", r != VIRT_PMC_SUCCESS ? "; " : "",
+            strbuf_addf(msg, "%s%s: %s %s", r != MIG_PMC_SUCCESS ? "; " : "",
                         in->vms[i].name, d->path ? d->path : "?",
                         no ? "not reachable from the destination" : "reachability unknown");
             if (no)
-                r = VIRT_PMC_FAIL;
-            else if (r == VIRT_PMC_SUCCESS)
-                r = VIRT_PMC_WARNING;
+                r = MIG_PMC_FAIL;
+            else if (r == MIG_PMC_SUCCESS)
+                r = MIG_PMC_WARNING;
         }
-    if (r == VIRT_PMC_SUCCESS)
+    if (r == MIG_PMC_SUCCESS)
         strbuf_addf(msg, "all %zu image(s) reachable from the destination", n);
     return r;
 }
 
-static enum virt_pmc_result check_memory(const struct virt_pmc_input *in, struct strbuf *msg)
+static enum mig_pmc_result check_memory(const struct mig_pmc_input *in, struct strbuf *msg)
 {
     unsigned long long need = 0;
     for (size_t i = 0; i < in->nvms; i++)
@@ -252,40 +252,40 @@ static enum virt_pmc_result check_memory(const struct virt_pmc_input *in, struct
     if (!in->dst->free_mem_bytes) {
         strbuf_addf(msg, "free memory of the destination unknown (VMs need %llu MiB)",
                     need / MiB);
-        return VIRT_PMC_WARNING;
+        return MIG_PMC_WARNING;
     }
     strbuf_addf(msg, "VMs need %llu MiB, %s has %llu MiB free", need / MiB,
                 nm(in->dst, "destination"), in->dst->free_mem_bytes / MiB);
-    return need > in->dst->free_mem_bytes ? VIRT_PMC_FAIL : VIRT_PMC_SUCCESS;
+    return need > in->dst->free_mem_bytes ? MIG_PMC_FAIL : MIG_PMC_SUCCESS;
 }
 
-const struct virt_pmc_check virt_pmc_checks[] = {
-    { "libvirt version equal",            VIRT_PMC_WARNING, check_libvirt_version },
-    { "hypervisor type equal",            VIRT_PMC_FAIL,    check_hypervisor },
-    { "host architecture equal",          VIRT_PMC_FAIL,    check_arch },
-    { "destination not older than source", VIRT_PMC_FAIL,   check_not_older },
-    { "guest CPU usable on destination",  VIRT_PMC_FAIL,    check_cpu },
-    { "disk cache mode safe",             VIRT_PMC_WARNING, check_cache },
-    { "images reachable from destination", VIRT_PMC_FAIL,   check_images },
-    { "free memory on destination",       VIRT_PMC_FAIL,    check_memory },
-    { NULL, VIRT_PMC_SUCCESS, NULL },
+const struct mig_pmc_check mig_pmc_checks[] = {
+    { "libvirt version equal",            MIG_PMC_WARNING, check_libvirt_version },
+    { "hypervisor type equal",            MIG_PMC_FAIL,    check_hypervisor },
+    { "host architecture equal",          MIG_PMC_FAIL,    check_arch },
+    { "destination not older than source", MIG_PMC_FAIL,   check_not_older },
+    { "guest CPU usable on destination",  MIG_PMC_FAIL,    check_cpu },
+    { "disk cache mode safe",             MIG_PMC_WARNING, check_cache },
+    { "images reachable from destination", MIG_PMC_FAIL,   check_images },
+    { "free memory on destination",       MIG_PMC_FAIL,    check_memory },
+    { NULL, MIG_PMC_SUCCESS, NULL },
 };
 
 /* ---- running them ---------------------------------------------------------------- */
 
-size_t virt_pmc_run(const struct virt_pmc_input *in, struct virt_pmc_outcome **out)
+size_t mig_pmc_run(const struct mig_pmc_input *in, struct mig_pmc_outcome **out)
 {
     size_t n = 0;
-    while (virt_pmc_checks[n].name)
+    while (mig_pmc_checks[n].name)
         n++;
-    struct virt_pmc_outcome *o = xcalloc(n ? n : 1, sizeof(*o));
+    struct mig_pmc_outcome *o = xcalloc(n ? n : 1, sizeof(*o));
     for (size_t i = 0; i < n; i++) {
         struct strbuf msg = STRBUF_INIT;
-        enum virt_pmc_result r = virt_pmc_checks[i].run(in, &msg);
+        enum mig_pmc_result r = mig_pmc_checks[i].run(in, &msg);
         /* a check never reports worse than its declared severity */
-        if (r > virt_pmc_checks[i].severity)
-            r = virt_pmc_checks[i].severity;
-        o[i].check = &virt_pmc_checks[i];
+        if (r > mig_pmc_checks[i].severity)
+            r = mig_pmc_checks[i].severity;
+        o[i].check = &mig_pmc_checks[i];
         o[i].result = r;
         o[i].msg = strbuf_detach(&msg, NULL);
     }
@@ -293,7 +293,7 @@ size_t virt_pmc_run(const struct virt_pmc_input *in, struct virt_pmc_outcome **o
     return n;
 }
 
-void virt_pmc_outcomes_free(struct virt_pmc_outcome *o, size_t n)
+void mig_pmc_outcomes_free(struct mig_pmc_outcome *o, size_t n)
 {
     if (!o)
         return;
@@ -302,24 +302,24 @@ void virt_pmc_outcomes_free(struct virt_pmc_outcome *o, size_t n)
     free(o);
 }
 
-const char *virt_pmc_result_name(enum virt_pmc_result r)
+const char *mig_pmc_result_name(enum mig_pmc_result r)
 {
     switch (r) {
-    case VIRT_PMC_SUCCESS: return "SUCCESS";
-    case VIRT_PMC_WARNING: return "WARNING";
-    case VIRT_PMC_FAIL: return "FAIL";
+    case MIG_PMC_SUCCESS: return "SUCCESS";
+    case MIG_PMC_WARNING: return "WARNING";
+    case MIG_PMC_FAIL: return "FAIL";
     }
     return "?";
 }
 
-int virt_pmc_policy_parse(const char *s, enum virt_pmc_policy *out)
+int mig_pmc_policy_parse(const char *s, enum mig_pmc_policy *out)
 {
     if (!s || !*s || !strcmp(s, "enforce"))
-        *out = VIRT_PMC_ENFORCE;
+        *out = MIG_PMC_ENFORCE;
     else if (!strcmp(s, "warn"))
-        *out = VIRT_PMC_WARN;
+        *out = MIG_PMC_WARN;
     else if (!strcmp(s, "off"))
-        *out = VIRT_PMC_OFF;
+        *out = MIG_PMC_OFF;
     else {
         err_set("pmc_policy: '%s' is not one of enforce, warn, off", s);
         return -1;

@@ -4,7 +4,7 @@
  * checked with XPath, so the tests state what libvirt will see, not how it is
  * spelled.
  */
-#include "virt/virt.h"
+#include "backends/lv_xml.h"
 #include "backends/be.h"
 #include "lib/err.h"
 
@@ -82,7 +82,7 @@ static struct be_vm_spec spec(void)
 START_TEST(test_build_tcg_spec_gives_qemu_domain_type)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/@type)", "qemu");
     ck_xpath_eq("string(/domain/name)", "vm1");
@@ -97,7 +97,7 @@ START_TEST(test_build_kvm_spec_gives_kvm_domain_with_host_model_cpu)
 {
     struct be_vm_spec s = spec();
     s.accel = "kvm";
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/@type)", "kvm");
     ck_xpath_eq("string(/domain/cpu/@mode)", "host-model");
@@ -108,7 +108,7 @@ END_TEST
 START_TEST(test_build_disk_cache_defaults_to_none_and_keeps_explicit_mode)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("count(/domain/devices/disk)", "2");
     ck_xpath_eq("string(/domain/devices/disk[1]/driver/@cache)", "none");
@@ -126,7 +126,7 @@ END_TEST
 START_TEST(test_build_has_kvmclock_timer)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/clock/timer[@name='kvmclock']/@present)", "yes");
     free(x);
@@ -136,7 +136,7 @@ END_TEST
 START_TEST(test_build_gives_the_guest_a_virtio_rng_from_urandom)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/devices/rng/@model)", "virtio");
     ck_xpath_eq("string(/domain/devices/rng/backend[@model='random'])", "/dev/urandom");
@@ -147,13 +147,13 @@ END_TEST
 START_TEST(test_build_serial_console_appends_to_log_file)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s), *path;
+    char *x = lv_xml_build(&s), *path;
     load(x);
     ck_xpath_eq("count(/domain/devices/serial)", "1");
     ck_xpath_eq("string(/domain/devices/serial/@type)", "file");
     ck_xpath_eq("string(/domain/devices/serial/source/@path)", "/res/serial-vm1.log");
     ck_xpath_eq("string(/domain/devices/serial/source/@append)", "on");
-    path = virt_xml_console_path(x);
+    path = lv_xml_console_path(x);
     ck_assert_str_eq(path, "/res/serial-vm1.log");
     free(path);
     free(x);
@@ -164,10 +164,10 @@ START_TEST(test_build_without_console_log_gives_pty_and_no_console_path)
 {
     struct be_vm_spec s = spec();
     s.console_log = NULL;
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/devices/serial/@type)", "pty");
-    ck_assert_ptr_null(virt_xml_console_path(x));
+    ck_assert_ptr_null(lv_xml_console_path(x));
     ck_assert_ptr_nonnull(strstr(err_msg(), "vm1"));
     free(x);
 }
@@ -176,7 +176,7 @@ END_TEST
 START_TEST(test_build_direct_kernel_boot_when_kernel_set)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/os/kernel)", "/cache/vmlinuz");
     ck_xpath_eq("string(/domain/os/initrd)", "/cache/initrd");
@@ -190,7 +190,7 @@ START_TEST(test_build_boots_from_disk_without_kernel)
 {
     struct be_vm_spec s = spec();
     s.kernel = NULL;
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("count(/domain/os/kernel)", "0");
     ck_xpath_eq("count(/domain/os/initrd)", "0");
@@ -202,7 +202,7 @@ END_TEST
 START_TEST(test_build_bridge_and_user_nics_without_tap_names)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/devices/interface[1]/@type)", "bridge");
     ck_xpath_eq("string(/domain/devices/interface[1]/source/@bridge)", "vtbr0");
@@ -219,7 +219,7 @@ START_TEST(test_build_escapes_special_characters)
 {
     struct be_vm_spec s = spec();
     s.cmdline = "a=<b> & c='d\"";
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     load(x);
     ck_xpath_eq("string(/domain/os/cmdline)", "a=<b> & c='d\"");
     free(x);
@@ -230,11 +230,11 @@ START_TEST(test_build_rejects_spec_without_name_or_memory)
 {
     struct be_vm_spec s = spec();
     s.name = NULL;
-    ck_assert_ptr_null(virt_xml_build(&s));
+    ck_assert_ptr_null(lv_xml_build(&s));
     ck_assert_ptr_nonnull(strstr(err_msg(), "without a name"));
     s = spec();
     s.mem_mib = 0;
-    ck_assert_ptr_null(virt_xml_build(&s));
+    ck_assert_ptr_null(lv_xml_build(&s));
     ck_assert_ptr_nonnull(strstr(err_msg(), "vm1"));
 }
 END_TEST
@@ -243,7 +243,7 @@ START_TEST(test_build_rejects_bridge_nic_without_bridge)
 {
     struct be_vm_spec s = spec();
     s.nics[0].bridge = NULL;
-    ck_assert_ptr_null(virt_xml_build(&s));
+    ck_assert_ptr_null(lv_xml_build(&s));
     ck_assert_ptr_nonnull(strstr(err_msg(), "bridge"));
 }
 END_TEST
@@ -267,7 +267,7 @@ static const char *foreign =
 
 START_TEST(test_normalize_turns_kvmclock_on_and_keeps_other_timers)
 {
-    char *x = virt_xml_normalize(foreign, NULL);
+    char *x = lv_xml_normalize(foreign, NULL);
     load(x);
     ck_xpath_eq("string(/domain/clock/timer[@name='kvmclock']/@present)", "yes");
     ck_xpath_eq("count(/domain/clock/timer[@name='kvmclock'])", "1");
@@ -279,7 +279,7 @@ END_TEST
 
 START_TEST(test_normalize_adds_clock_when_missing)
 {
-    char *x = virt_xml_normalize("<domain><name>a</name></domain>", NULL);
+    char *x = lv_xml_normalize("<domain><name>a</name></domain>", NULL);
     load(x);
     ck_xpath_eq("string(/domain/clock/@offset)", "utc");
     ck_xpath_eq("string(/domain/clock/timer[@name='kvmclock']/@present)", "yes");
@@ -290,7 +290,7 @@ END_TEST
 
 START_TEST(test_normalize_sets_cache_none_on_disks_only)
 {
-    char *x = virt_xml_normalize(foreign, NULL);
+    char *x = lv_xml_normalize(foreign, NULL);
     load(x);
     ck_xpath_eq("string(/domain/devices/disk[1]/driver/@cache)", "none");
     ck_xpath_eq("string(/domain/devices/disk[1]/driver/@type)", "qcow2");
@@ -304,13 +304,13 @@ END_TEST
 
 START_TEST(test_normalize_points_serial_console_at_log_file)
 {
-    char *x = virt_xml_normalize(foreign, "/res/sles.log"), *path;
+    char *x = lv_xml_normalize(foreign, "/res/sles.log"), *path;
     load(x);
     ck_xpath_eq("count(/domain/devices/serial)", "1");
     ck_xpath_eq("count(/domain/devices/console)", "0");
     ck_xpath_eq("string(/domain/devices/serial/@type)", "file");
     ck_xpath_eq("string(/domain/devices/serial/source/@path)", "/res/sles.log");
-    path = virt_xml_console_path(x);
+    path = lv_xml_console_path(x);
     ck_assert_str_eq(path, "/res/sles.log");
     free(path);
     free(x);
@@ -319,7 +319,7 @@ END_TEST
 
 START_TEST(test_normalize_without_log_keeps_existing_serial)
 {
-    char *x = virt_xml_normalize(foreign, NULL);
+    char *x = lv_xml_normalize(foreign, NULL);
     load(x);
     ck_xpath_eq("count(/domain/devices/serial)", "1");
     ck_xpath_eq("string(/domain/devices/serial/@type)", "pty");
@@ -330,7 +330,7 @@ END_TEST
 
 START_TEST(test_normalize_drops_fixed_tap_names_and_keeps_the_rest)
 {
-    char *x = virt_xml_normalize(foreign, NULL);
+    char *x = lv_xml_normalize(foreign, NULL);
     load(x);
     ck_xpath_eq("count(/domain/devices/interface/target)", "0");
     ck_xpath_eq("string(/domain/devices/interface/source/@bridge)", "br0");
@@ -343,18 +343,18 @@ END_TEST
 
 START_TEST(test_normalize_rejects_garbage_and_non_domain_roots)
 {
-    ck_assert_ptr_null(virt_xml_normalize("<domain><name>", NULL));
+    ck_assert_ptr_null(lv_xml_normalize("<domain><name>", NULL));
     ck_assert_ptr_nonnull(strstr(err_msg(), "cannot parse"));
-    ck_assert_ptr_null(virt_xml_normalize("<network/>", NULL));
+    ck_assert_ptr_null(lv_xml_normalize("<network/>", NULL));
     ck_assert_ptr_nonnull(strstr(err_msg(), "<domain>"));
-    ck_assert_ptr_null(virt_xml_normalize(NULL, NULL));
+    ck_assert_ptr_null(lv_xml_normalize(NULL, NULL));
 }
 END_TEST
 
 START_TEST(test_normalize_is_idempotent)
 {
-    char *a = virt_xml_normalize(foreign, "/res/l.log");
-    char *b = virt_xml_normalize(a, "/res/l.log");
+    char *a = lv_xml_normalize(foreign, "/res/l.log");
+    char *b = lv_xml_normalize(a, "/res/l.log");
     ck_assert_str_eq(a, b);
     free(a);
     free(b);
@@ -367,8 +367,8 @@ START_TEST(test_xpath_reads_strings_and_node_lists_of_any_document)
                        "<model usable='yes'>qemu64</model><model usable='no'>EPYC</model>"
                        "<model usable='yes'>Nehalem</model></mode></cpu>"
                        "<arch>x86_64</arch></domainCapabilities>";
-    char *arch = virt_xml_xpath_string(caps, "string(/domainCapabilities/arch)");
-    char **m = virt_xml_xpath_strings(caps, "//mode[@name='custom']/model[@usable='yes']");
+    char *arch = lv_xml_xpath_string(caps, "string(/domainCapabilities/arch)");
+    char **m = lv_xml_xpath_strings(caps, "//mode[@name='custom']/model[@usable='yes']");
 
     ck_assert_str_eq(arch, "x86_64");
     ck_assert_ptr_nonnull(m);
@@ -379,12 +379,12 @@ START_TEST(test_xpath_reads_strings_and_node_lists_of_any_document)
     free(m[0]);
     free(m[1]);
     free(m);
-    ck_assert_ptr_null(virt_xml_xpath_string(caps, "string(/nothing)"));
-    m = virt_xml_xpath_strings(caps, "/nothing");
+    ck_assert_ptr_null(lv_xml_xpath_string(caps, "string(/nothing)"));
+    m = lv_xml_xpath_strings(caps, "/nothing");
     ck_assert_ptr_nonnull(m);
     ck_assert_ptr_null(m[0]);
     free(m);
-    ck_assert_ptr_null(virt_xml_xpath_strings("<a", "/a"));
+    ck_assert_ptr_null(lv_xml_xpath_strings("<a", "/a"));
 }
 END_TEST
 
@@ -418,14 +418,14 @@ static void ck_valid_domain(const char *xml)
 START_TEST(test_build_output_passes_libvirt_schema)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s);
+    char *x = lv_xml_build(&s);
     ck_valid_domain(x);
     free(x);
     s.kernel = NULL;
     s.console_log = NULL;
     s.accel = "kvm";
     s.cpu_model = "Haswell";
-    x = virt_xml_build(&s);
+    x = lv_xml_build(&s);
     ck_valid_domain(x);
     free(x);
 }
@@ -434,7 +434,7 @@ END_TEST
 START_TEST(test_normalize_output_passes_libvirt_schema)
 {
     struct be_vm_spec s = spec();
-    char *x = virt_xml_build(&s), *y = virt_xml_normalize(x, "/res/n.log");
+    char *x = lv_xml_build(&s), *y = lv_xml_normalize(x, "/res/n.log");
     ck_valid_domain(y);
     free(x);
     free(y);

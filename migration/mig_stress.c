@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Stress in guests and on hosts: sizes, commands, start and stop (virt/virt_stress.h). */
-#include "virt/virt_stress.h"
+/* Stress in guests and on hosts: sizes, commands, start and stop (migration/mig.h). */
+#include "migration/mig.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -38,7 +39,7 @@ static int meminfo_field(const char *text, const char *key, unsigned long long *
     return -1;
 }
 
-int virt_meminfo_parse(const char *text, struct virt_meminfo *mi)
+int mig_meminfo_parse(const char *text, struct mig_meminfo *mi)
 {
     if (meminfo_field(text, "MemTotal", &mi->total) < 0
         || meminfo_field(text, "MemFree", &mi->free) < 0) {
@@ -48,7 +49,7 @@ int virt_meminfo_parse(const char *text, struct virt_meminfo *mi)
     return 0;
 }
 
-int virt_meminfo_read_local(struct virt_meminfo *mi)
+int mig_meminfo_read_local(struct mig_meminfo *mi)
 {
     char buf[8192];
     FILE *f = fopen("/proc/meminfo", "r");
@@ -59,10 +60,10 @@ int virt_meminfo_read_local(struct virt_meminfo *mi)
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    return virt_meminfo_parse(buf, mi);
+    return mig_meminfo_parse(buf, mi);
 }
 
-int virt_size_parse(const char *s, unsigned long long *bytes)
+int mig_size_parse(const char *s, unsigned long long *bytes)
 {
     if (!s || !isdigit((unsigned char)*s))
         goto bad;
@@ -92,7 +93,7 @@ bad:
     return -1;
 }
 
-int virt_stress_total_bytes(const char *spec, const struct virt_meminfo *mi,
+int mig_stress_total_bytes(const char *spec, const struct mig_meminfo *mi,
                             unsigned long long vms_bytes, bool in_guest,
                             unsigned long long *out)
 {
@@ -102,10 +103,10 @@ int virt_stress_total_bytes(const char *spec, const struct virt_meminfo *mi,
     if (!strcmp(spec, "half") || (in_guest && !strcmp(spec, "shortage"))) {
         v = ((long long)mi->total - (long long)vms_bytes) / 2;
     } else if (!strcmp(spec, "shortage")) {
-        v = (long long)mi->free - (long long)vms_bytes + (long long)(512 * VIRT_MIB);
+        v = (long long)mi->free - (long long)vms_bytes + (long long)(512 * MIG_MIB);
     } else {
         unsigned long long b;
-        if (virt_size_parse(spec, &b) < 0) {
+        if (mig_size_parse(spec, &b) < 0) {
             err_prefix("stress_vm_bytes");
             return -1;
         }
@@ -113,15 +114,15 @@ int virt_stress_total_bytes(const char *spec, const struct virt_meminfo *mi,
     }
     if (v <= 0) {
         err_set("stress_vm_bytes=%s: nothing left to take (MemTotal %llu MiB, MemFree "
-                "%llu MiB, VMs %llu MiB)", spec, mi->total / VIRT_MIB, mi->free / VIRT_MIB,
-                vms_bytes / VIRT_MIB);
+                "%llu MiB, VMs %llu MiB)", spec, mi->total / MIG_MIB, mi->free / MIG_MIB,
+                vms_bytes / MIG_MIB);
         return -1;
     }
     *out = (unsigned long long)v;
     return 0;
 }
 
-unsigned virt_stress_workers(const char *args, const char *opt)
+unsigned mig_stress_workers(const char *args, const char *opt)
 {
     size_t olen = strlen(opt);
     const char *p = args;
@@ -141,7 +142,7 @@ unsigned virt_stress_workers(const char *args, const char *opt)
 
 /* ---- argv ----------------------------------------------------------------------- */
 
-void virt_stress_argv_free(char **argv)
+void mig_stress_argv_free(char **argv)
 {
     if (!argv)
         return;
@@ -157,8 +158,8 @@ static void argv_push(char ***argv, size_t *n, char *s)
     (*argv)[*n] = NULL;
 }
 
-char **virt_stress_argv(const char *tool, const char *args, const char *vm_bytes_spec,
-                        const struct virt_meminfo *mi, unsigned long long vms_bytes,
+char **mig_stress_argv(const char *tool, const char *args, const char *vm_bytes_spec,
+                        const struct mig_meminfo *mi, unsigned long long vms_bytes,
                         bool in_guest)
 {
     char **argv = NULL;
@@ -176,9 +177,9 @@ char **virt_stress_argv(const char *tool, const char *args, const char *vm_bytes
             err_set("%s_args has %%s but no memory facts were given", tool);
             return NULL;
         }
-        if (virt_stress_total_bytes(vm_bytes_spec, mi, vms_bytes, in_guest, &total) < 0)
+        if (mig_stress_total_bytes(vm_bytes_spec, mi, vms_bytes, in_guest, &total) < 0)
             return NULL;
-        unsigned workers = virt_stress_workers(args, "--vm");
+        unsigned workers = mig_stress_workers(args, "--vm");
         unsigned long long each = total / workers;
         if (!each) {
             err_set("stress_vm_bytes: %llu bytes over %u workers is nothing", total, workers);
@@ -272,7 +273,7 @@ static void fallback_loop(struct strbuf *sb, char *const *argv)
                  || !strcmp(name, "-d"))
             io += strtol(v, NULL, 10);
         else if (!strcmp(name, "--vm-bytes"))
-            virt_size_parse(v, &bytes);
+            mig_size_parse(v, &bytes);
         else if (!strcmp(name, "--timeout") || !strcmp(name, "-t"))
             timeout = parse_duration(v);
     }
@@ -298,7 +299,7 @@ static const char alive_fn[] =
     " || continue; s=${l##*) }; set -- $s; [ \"$3\" = \"$P\" ] && [ \"$1\" != Z ] && return 0;"
     " done; return 1; }\n";
 
-char *virt_stress_start_script(char *const *argv, const char *tag)
+char *mig_stress_start_script(char *const *argv, const char *tag)
 {
     if (!tag_ok(tag) || !argv || !argv[0]) {
         err_set("stress: bad tag or empty command");
@@ -325,7 +326,7 @@ char *virt_stress_start_script(char *const *argv, const char *tag)
     return strbuf_detach(&sb, NULL);
 }
 
-char *virt_stress_stop_script(const char *tag)
+char *mig_stress_stop_script(const char *tag)
 {
     if (!tag_ok(tag)) {
         err_set("stress: bad tag");
@@ -346,7 +347,7 @@ char *virt_stress_stop_script(const char *tag)
     return strbuf_detach(&sb, NULL);
 }
 
-char *virt_stress_probe_script(const char *tag)
+char *mig_stress_probe_script(const char *tag)
 {
     if (!tag_ok(tag)) {
         err_set("stress: bad tag");
@@ -360,7 +361,7 @@ char *virt_stress_probe_script(const char *tag)
     return strbuf_detach(&sb, NULL);
 }
 
-char **virt_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
+char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
                             const char *script)
 {
     char **argv = NULL;
@@ -391,8 +392,8 @@ char **virt_stress_ssh_argv(const char *host, const char *user, const char *key,
 
 /* ---- local host ------------------------------------------------------------------ */
 
-int virt_stress_local_start(char *const *argv, const char *log_path,
-                            struct virt_stress_proc *p)
+int mig_stress_local_start(char *const *argv, const char *log_path,
+                            struct mig_stress_proc *p)
 {
     int pipefd[2];
     struct strbuf cmd = STRBUF_INIT;
@@ -453,7 +454,7 @@ int virt_stress_local_start(char *const *argv, const char *log_path,
     return 0;
 }
 
-bool virt_stress_local_alive(const struct virt_stress_proc *p)
+bool mig_stress_local_alive(const struct mig_stress_proc *p)
 {
     if (!p->pid)
         return false;
@@ -485,28 +486,22 @@ bool virt_stress_local_alive(const struct virt_stress_proc *p)
     return alive;
 }
 
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
-int virt_stress_local_stop(struct virt_stress_proc *p, double grace_s)
+int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s)
 {
     if (!p->pid)
         return 0;
     int ret = 0;
     kill(-p->pid, SIGTERM);
-    for (double t = 0; t < grace_s && virt_stress_local_alive(p); t += 0.05) {
+    for (double t = 0; t < grace_s && mig_stress_local_alive(p); t += 0.05) {
         waitpid(p->pid, NULL, WNOHANG);     /* reap the leader so it does not linger */
-        sleep_s(0.05);
+        clock_sleep(0.05);
     }
     kill(-p->pid, SIGKILL);
     waitpid(p->pid, NULL, 0);
-    for (int i = 0; i < 40 && virt_stress_local_alive(p); i++)
-        sleep_s(0.05);
-    if (virt_stress_local_alive(p)) {
+    for (int i = 0; i < 40 && mig_stress_local_alive(p); i++)
+        clock_sleep(0.05);
+    if (mig_stress_local_alive(p)) {
         err_set("stress: process group %d (%s) survived SIGKILL", (int)p->pid,
                 p->cmdline ? p->cmdline : "");
         ret = -1;

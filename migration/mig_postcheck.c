@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Post-migration checks, one table run in order (virt/virt_postcheck.h). */
-#include "virt/virt_postcheck.h"
+/* Post-migration checks, one table run in order (migration/mig.h). */
+#include "migration/mig.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
@@ -28,7 +29,7 @@ static const char *state_name(enum be_state s)
     }
 }
 
-void virt_pc_opts_default(struct virt_pc_opts *o)
+void mig_pc_opts_default(struct mig_pc_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->dest_state = BE_STATE_RUNNING;
@@ -43,7 +44,7 @@ void virt_pc_opts_default(struct virt_pc_opts *o)
     o->cmd_timeout_s = 30;
 }
 
-int virt_pc_state_parse(const char *s, enum be_state *out)
+int mig_pc_state_parse(const char *s, enum be_state *out)
 {
     if (!s || !*s || !strcmp(s, "running"))
         *out = BE_STATE_RUNNING;
@@ -58,7 +59,7 @@ int virt_pc_state_parse(const char *s, enum be_state *out)
     return 0;
 }
 
-int virt_dmesg_scan(const char *text, int max_level, const char *expected_re,
+int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
                     struct strbuf *bad)
 {
     pcre2_code *re = NULL;
@@ -114,65 +115,65 @@ int virt_dmesg_scan(const char *text, int max_level, const char *expected_re,
 
 /* ---- the checks ------------------------------------------------------------------ */
 
-static enum virt_pc_verdict pc_state(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                     struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_state(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                     struct mig_pc_vm *vm, struct strbuf *msg)
 {
     enum be_state dst, src;
     bool offline = o->mig_flags & BE_MIG_OFFLINE;
     enum be_state want = offline ? BE_STATE_SHUTOFF : o->dest_state;
     if (env->state(env->ud, vm->vm, vm->dst, &dst) < 0) {
         strbuf_addf(msg, "target state: %s", err_msg());
-        return VIRT_PC_RETRY;
+        return MIG_PC_RETRY;
     }
     if (dst != want) {
         strbuf_addf(msg, "%s on the target, expected %s", state_name(dst),
                     state_name(want));
-        return VIRT_PC_RETRY;
+        return MIG_PC_RETRY;
     }
     if (offline)
-        return VIRT_PC_PASS;    /* an offline migration copies the definition only */
+        return MIG_PC_PASS;    /* an offline migration copies the definition only */
     if (env->state(env->ud, vm->vm, vm->src, &src) < 0) {
         strbuf_addf(msg, "source state: %s", err_msg());
-        return VIRT_PC_RETRY;
+        return MIG_PC_RETRY;
     }
     bool ok = src == BE_STATE_NONE
               || (src == BE_STATE_SHUTOFF && !(o->mig_flags & BE_MIG_UNDEFINE_SOURCE));
     if (!ok) {
         strbuf_addf(msg, "%s on the source, expected %s", state_name(src),
                     o->mig_flags & BE_MIG_UNDEFINE_SOURCE ? "gone" : "gone or shut off");
-        return VIRT_PC_RETRY;
+        return MIG_PC_RETRY;
     }
-    return VIRT_PC_PASS;
+    return MIG_PC_PASS;
 }
 
-static enum virt_pc_verdict pc_console(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                       struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_console(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                       struct mig_pc_vm *vm, struct strbuf *msg)
 {
     (void)o;
     int r = env->console_crash(env->ud, vm->vm);
     if (r == 1) {
         strbuf_addstr(msg, err_msg());
-        return VIRT_PC_FAIL;
+        return MIG_PC_FAIL;
     }
     if (r < 0) {
         strbuf_addf(msg, "cannot read the console: %s", err_msg());
-        return VIRT_PC_RETRY;
+        return MIG_PC_RETRY;
     }
-    return VIRT_PC_PASS;
+    return MIG_PC_PASS;
 }
 
-static bool guest_checks(const struct virt_pc_opts *o)
+static bool guest_checks(const struct mig_pc_opts *o)
 {
     return !(o->mig_flags & BE_MIG_OFFLINE) && o->dest_state == BE_STATE_RUNNING;
 }
 
-static enum virt_pc_verdict pc_ssh(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                   struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_ssh(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                   struct mig_pc_vm *vm, struct strbuf *msg)
 {
     if (!guest_checks(o))
-        return VIRT_PC_SKIP;
+        return MIG_PC_SKIP;
     if (env->login(env->ud, vm->vm, o->login_timeout_s) == 0)
-        return VIRT_PC_PASS;
+        return MIG_PC_PASS;
     char *why = xstrdup(err_msg());
     /* the console tells a dead guest from a broken network */
     int r = env->console_crash(env->ud, vm->vm);
@@ -181,52 +182,52 @@ static enum virt_pc_verdict pc_ssh(const struct virt_pc_env *env, const struct v
     else
         strbuf_addf(msg, "no login, the network failed (console shows no crash): %s", why);
     free(why);
-    return VIRT_PC_FAIL;        /* login already waited login_timeout_s */
+    return MIG_PC_FAIL;        /* login already waited login_timeout_s */
 }
 
-static enum virt_pc_verdict pc_uptime(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                      struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_uptime(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                      struct mig_pc_vm *vm, struct strbuf *msg)
 {
     double up;
     if (!guest_checks(o))
-        return VIRT_PC_SKIP;
+        return MIG_PC_SKIP;
     if (env->uptime(env->ud, vm->vm, &up) < 0) {
         strbuf_addf(msg, "cannot read uptime: %s", err_msg());
-        return VIRT_PC_RETRY;
+        return MIG_PC_RETRY;
     }
     if (vm->uptime_before >= 0 && up < vm->uptime_before) {
         strbuf_addf(msg, "uptime %.2f s < %.2f s before the hop: the guest rebooted", up,
                     vm->uptime_before);
-        return VIRT_PC_FAIL;
+        return MIG_PC_FAIL;
     }
     vm->uptime_before = up;
-    return VIRT_PC_PASS;
+    return MIG_PC_PASS;
 }
 
-static enum virt_pc_verdict pc_dmesg(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                     struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_dmesg(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                     struct mig_pc_vm *vm, struct strbuf *msg)
 {
     struct strbuf out = STRBUF_INIT, bad = STRBUF_INIT;
     int status = -1;
-    enum virt_pc_verdict v = VIRT_PC_PASS;
+    enum mig_pc_verdict v = MIG_PC_PASS;
     if (!o->check_dmesg || !guest_checks(o))
-        return VIRT_PC_SKIP;
+        return MIG_PC_SKIP;
     /* -r keeps the level, -c clears so the next hop judges only new lines */
     if (env->exec(env->ud, vm->vm, "dmesg -r -c 2>/dev/null || dmesg -c", o->cmd_timeout_s,
                   &out, &status) < 0 || status != 0) {
         strbuf_addf(msg, "cannot read dmesg: %s", status != 0 && status != -1
                     ? "dmesg failed" : err_msg());
-        v = VIRT_PC_RETRY;
+        v = MIG_PC_RETRY;
         goto cleanup;
     }
-    int n = virt_dmesg_scan(out.buf, o->dmesg_level, o->expected_dmesg, &bad);
+    int n = mig_dmesg_scan(out.buf, o->dmesg_level, o->expected_dmesg, &bad);
     if (n < 0) {
         strbuf_addstr(msg, err_msg());
-        v = VIRT_PC_FAIL;
+        v = MIG_PC_FAIL;
     } else if (n > 0) {
         strbuf_setlen(&bad, bad.len - 1);
         strbuf_addf(msg, "%d kernel crash line(s): %s", n, bad.buf);
-        v = VIRT_PC_FAIL;
+        v = MIG_PC_FAIL;
     }
 cleanup:
     strbuf_release(&out);
@@ -234,24 +235,24 @@ cleanup:
     return v;
 }
 
-static enum virt_pc_verdict pc_ping(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                    struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_ping(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                    struct mig_pc_vm *vm, struct strbuf *msg)
 {
     if (!o->check_ping || !env->ping || !guest_checks(o))
-        return VIRT_PC_SKIP;
+        return MIG_PC_SKIP;
     if (env->ping(env->ud, vm->vm, vm->dst, o->ping_count ? o->ping_count : 1) == 0)
-        return VIRT_PC_PASS;
+        return MIG_PC_PASS;
     strbuf_addf(msg, "no answer to ping from the target host: %s", err_msg());
-    return VIRT_PC_RETRY;
+    return MIG_PC_RETRY;
 }
 
-static enum virt_pc_verdict pc_disk(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                                    struct virt_pc_vm *vm, struct strbuf *msg)
+static enum mig_pc_verdict pc_disk(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                    struct mig_pc_vm *vm, struct strbuf *msg)
 {
     if (!o->check_disk || !guest_checks(o))
-        return VIRT_PC_SKIP;
+        return MIG_PC_SKIP;
     struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
-    enum virt_pc_verdict v = VIRT_PC_PASS;
+    enum mig_pc_verdict v = MIG_PC_PASS;
     int status = -1;
     char *token = xasprintf("vtrun-disk-check-%s-%u-%ld", vm->name ? vm->name : "vm",
                             vm->serial, (long)time(NULL));
@@ -263,7 +264,7 @@ static enum virt_pc_verdict pc_disk(const struct virt_pc_env *env, const struct 
                 "{ echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; tail -n 1 \"$f\"", token);
     if (env->exec(env->ud, vm->vm, cmd.buf, o->cmd_timeout_s, &out, &status) < 0) {
         strbuf_addf(msg, "cannot write %s: %s", o->disk_file, err_msg());
-        v = VIRT_PC_RETRY;
+        v = MIG_PC_RETRY;
         goto cleanup;
     }
     while (out.len && (out.buf[out.len - 1] == '\n' || out.buf[out.len - 1] == '\r'))
@@ -271,7 +272,7 @@ static enum virt_pc_verdict pc_disk(const struct virt_pc_env *env, const struct 
     if (status != 0 || strcmp(out.buf, token)) {
         strbuf_addf(msg, "wrote '%s' to %s, read back '%s' (exit %d)", token, o->disk_file,
                     out.buf, status);
-        v = VIRT_PC_FAIL;
+        v = MIG_PC_FAIL;
     }
 cleanup:
     free(token);
@@ -280,7 +281,7 @@ cleanup:
     return v;
 }
 
-const struct virt_postcheck virt_postchecks[] = {
+const struct mig_postcheck mig_postchecks[] = {
     { "state",   pc_state },
     { "console", pc_console },
     { "ssh",     pc_ssh },
@@ -291,40 +292,34 @@ const struct virt_postcheck virt_postchecks[] = {
     { NULL, NULL },
 };
 
-static void sleep_s(double s)
-{
-    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
-int virt_postcheck_run(const struct virt_pc_env *env, const struct virt_pc_opts *o,
-                       struct virt_pc_vm *vm, struct strbuf *why,
+int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                       struct mig_pc_vm *vm, struct strbuf *why,
                        void (*log)(void *ud, const char *line), void *log_ud)
 {
-    for (size_t i = 0; virt_postchecks[i].name; i++) {
-        const struct virt_postcheck *c = &virt_postchecks[i];
+    for (size_t i = 0; mig_postchecks[i].name; i++) {
+        const struct mig_postcheck *c = &mig_postchecks[i];
         struct strbuf msg = STRBUF_INIT;
-        enum virt_pc_verdict v;
+        enum mig_pc_verdict v;
         unsigned attempt = 0;
         for (;;) {
             strbuf_reset(&msg);
             v = c->run(env, o, vm, &msg);
-            if (v != VIRT_PC_RETRY || attempt >= o->retries
+            if (v != MIG_PC_RETRY || attempt >= o->retries
                 || (env->should_stop && env->should_stop(env->ud)))
                 break;
             attempt++;
-            sleep_s(o->retry_delay_s);
+            clock_sleep(o->retry_delay_s);
         }
         if (log) {
             char *line = xasprintf("post-check %s %s: %s%s%s", vm->name ? vm->name : "",
-                                   c->name, v == VIRT_PC_PASS ? "PASS"
-                                   : v == VIRT_PC_SKIP ? "skipped" : "FAIL",
+                                   c->name, v == MIG_PC_PASS ? "PASS"
+                                   : v == MIG_PC_SKIP ? "skipped" : "FAIL",
                                    msg.len ? " - " : "", msg.buf);
             log(log_ud, line);
             free(line);
         }
-        if (v != VIRT_PC_PASS && v != VIRT_PC_SKIP) {
+        if (v != MIG_PC_PASS && v != MIG_PC_SKIP) {
             strbuf_addf(why, "%s: %s", c->name, msg.buf);
             strbuf_release(&msg);
             return -1;

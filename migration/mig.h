@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * migration: the migration engine, one public header in sections (one per source
+ * file): the schedule (mig_plan), virsh flag words (mig_opts), pre-migration checks
+ * (mig_pmc), post-migration checks (mig_postcheck) and stress (mig_stress).
+ *
+ * It sits between the runner (which hands it parsed options and the VM set) and virt/
+ * (VMs, guests, hosts); it knows nothing of the CLI, the results files or params.
+ */
+#ifndef VTRUN_MIG_H
+#define VTRUN_MIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "backends/be.h"
+
+struct strbuf;
+
+/* ===================================================================================
+ * The migration schedule (mig_plan.c)
+ * =================================================================================== */
+/*
+ * mig_plan: where every VM starts and which VMs move when, as data.
+ *
+ * The reference mutates its VM list while migrating (and loses VMs in cross mode);
+ * here the whole schedule is computed first from (number of VMs, migration_type,
+ * there-and-back rounds, migrate back), by a pure function the unit tests read.
+ *
+ * Hosts are 0 (source) and 1 (destination).  A hop moves every VM from the host it
+ * is on to the other one; the hop is a list of waves run one after another, and the
+ * moves of a wave run at the same time (one worker per VM):
+ *  - orderly:             all VMs start on 0; one wave per VM (one after another);
+ *  - simultaneous,
+ *    compressed:          all VMs start on 0; one wave with every VM;
+ *  - cross:               the first ceil(n/2) VMs start on 0, the rest on 1; both
+ *                         halves move at the same time, pairwise: wave k moves the
+ *                         k-th VM of each half (one each way), like the reference's
+ *                         two threads, without its list surgery.
+ * With migrate back, the plan is `rounds` round trips (2 * rounds hops, the VMs end
+ * where they started); without, one forward hop (tp-libvirt runs there-and-back only
+ * with virsh_migrate_back=yes).
+ */
+
+enum mig_plan_type {
+    MIG_ORDERLY,
+    MIG_SIMULTANEOUS,
+    MIG_CROSS,
+    MIG_COMPRESSED,
+};
+
+struct mig_move {
+    size_t vm;          /* index into the test's VMs */
+    int from, to;       /* host indexes */
+};
+
+struct mig_wave {
+    struct mig_move *moves;
+    size_t n;
+};
+
+struct mig_hop {
+    unsigned round;     /* 1-based round trip */
+    bool back;          /* the return half of a round trip */
+    struct mig_wave *waves;
+    size_t nwaves;
+};
+
+struct mig_plan {
+    size_t nvms;
+    int *start_host;            /* per VM */
+    struct mig_hop *hops;
+    size_t nhops;
+};
+
+/* "orderly", "simultaneous", "cross", "compressed"; -1 + err otherwise. */
+int mig_plan_type_parse(const char *s, enum mig_plan_type *out);
+const char *mig_plan_type_name(enum mig_plan_type t);
+
+/* nvms >= 2 (cross needs one VM per host), rounds >= 1.  -1 + err otherwise. */
+int mig_plan_build(size_t nvms, enum mig_plan_type type, unsigned rounds,
+                       bool back, struct mig_plan *out);
+void mig_plan_free(struct mig_plan *p);
+
+/* Number of moves in a hop (all its waves). */
+size_t mig_hop_moves(const struct mig_hop *h);
+
+/* ===================================================================================
+ * virsh migrate flag words (mig_opts.c)
+ * =================================================================================== */
+/*
+ * mig_opts: the virsh migrate flag words of `migrate_options` /
+ * `virsh_migrate_options` turned into the backend's struct be_migrate_opts.
+ *
+ * Existing tp-libvirt configs carry options as the words users type after
+ * `virsh migrate`; vtrun reads those words itself (it never runs virsh) so a typo is
+ * a config error with the word named, not a surprise at migration time.
+ *
+ * Known words: --live --p2p --tunnelled --persistent --undefinesource --unsafe
+ * --postcopy --postcopy-after-precopy --auto-converge --compressed --offline
+ * --timeout N --bandwidth N (also written --timeout=N, --bandwidth=N).  The rules
+ * virsh itself enforces are enforced too: --tunnelled needs --p2p,
+ * --postcopy-after-precopy needs --postcopy, --timeout needs --live, --live and
+ * --offline exclude each other.
+ */
+
+/* Parse `words` (may be NULL or empty: no flags) and OR the result into *opts (flags,
+ * timeout_s, bandwidth_mib, postcopy_after_precopy); other fields are left alone.
+ * -1 with err_msg() naming the offending word; *opts is untouched then. */
+int mig_opts_parse(const char *words, struct be_migrate_opts *opts);
+
+/* The flags as virsh words, for logs ("--live --p2p ..."); caller frees. */
+char *mig_opts_format(const struct be_migrate_opts *opts);
+
+/* ===================================================================================
+ * Pre-migration checks (mig_pmc.c)
+ * =================================================================================== */
+/*
+ * mig_pmc: pre-migration checks, the libvirt mailing-list draft done as one static
+ * table (seeds/libvirt-pre-migration-checks-draft.txt): each check has a name, the
+ * worst result it can report (its severity) and a function returning SUCCESS,
+ * WARNING or FAIL with a message.  No interactive prompt: the policy decides.
+ *
+ * The checks read plain facts (struct mig_pmc_host for each host, struct
+ * mig_pmc_vm for each VM) so they are testable without hosts; the test type fills
+ * them from the backend (see the proposed be_ops.host_info) and from the VM specs.
+ * Unknown facts (NULL strings, 0 numbers) give WARNING "cannot tell", never FAIL.
+ */
+
+enum mig_pmc_result {
+    MIG_PMC_SUCCESS,
+    MIG_PMC_WARNING,
+    MIG_PMC_FAIL,
+};
+
+/* `pmc_policy`: enforce (a FAIL cancels the test), warn (FAILs are logged and the
+ * test goes on), off (no checks). */
+enum mig_pmc_policy {
+    MIG_PMC_ENFORCE,
+    MIG_PMC_WARN,
+    MIG_PMC_OFF,
+};
+
+/* What a host is; filled by the backend (libvirt: virConnectGetLibVersion,
+ * virConnectGetType, virConnectGetCapabilities, virNodeGetFreeMemory,
+ * virConnectGetDomainCapabilities; OS from /etc/os-release and uname). */
+struct mig_pmc_host {
+    const char *name;                   /* for messages */
+    unsigned long long libvirt_version; /* major * 1000000 + minor * 1000 + micro; 0 ? */
+    const char *hypervisor;             /* "QEMU" */
+    unsigned long long hv_version;      /* same encoding; 0 unknown */
+    const char *arch;                   /* "x86_64" */
+    const char *os_id;                  /* os-release ID, e.g. "debian" */
+    const char *os_version;             /* os-release VERSION_ID, e.g. "12" */
+    const char *kernel_release;         /* uname -r */
+    unsigned long long free_mem_bytes;  /* 0 unknown */
+    const char *host_cpu_model;         /* the host CPU's model name (host-passthrough) */
+    /* CPU models a guest can use here (domain capabilities, usable='yes');
+     * NULL-terminated; NULL = unknown */
+    const char *const *cpu_models;
+};
+
+struct mig_pmc_disk {
+    const char *path;
+    const char *cache;          /* NULL = the backend's default, none */
+    bool readonly;
+    int reachable_on_dst;       /* 1 yes, 0 no, -1 unknown */
+};
+
+struct mig_pmc_vm {
+    const char *name;
+    const char *cpu_model;      /* NULL = default model; "host-passthrough", ... */
+    unsigned long long mem_bytes;
+    const struct mig_pmc_disk *disks;
+    size_t ndisks;
+};
+
+struct mig_pmc_input {
+    const struct mig_pmc_host *src;
+    const struct mig_pmc_host *dst;
+    const struct mig_pmc_vm *vms;      /* the VMs that will land on dst */
+    size_t nvms;
+    unsigned mig_flags;                 /* enum be_mig_flag (BE_MIG_UNSAFE allows caches) */
+};
+
+struct mig_pmc_check {
+    const char *name;
+    enum mig_pmc_result severity;      /* the worst result run() can give */
+    enum mig_pmc_result (*run)(const struct mig_pmc_input *in, struct strbuf *msg);
+};
+
+/* The table, NULL-name terminated. */
+extern const struct mig_pmc_check mig_pmc_checks[];
+
+struct mig_pmc_outcome {
+    const struct mig_pmc_check *check;
+    enum mig_pmc_result result;
+    char *msg;
+};
+
+/* Run every check; *out (caller frees with mig_pmc_outcomes_free) gets one outcome
+ * per check in table order.  Returns the number of outcomes. */
+size_t mig_pmc_run(const struct mig_pmc_input *in, struct mig_pmc_outcome **out);
+void mig_pmc_outcomes_free(struct mig_pmc_outcome *o, size_t n);
+
+const char *mig_pmc_result_name(enum mig_pmc_result r);
+int mig_pmc_policy_parse(const char *s, enum mig_pmc_policy *out);    /* NULL = enforce */
+
+/* Dotted version compare (strverscmp-like on digit runs): <0, 0, >0. */
+int mig_pmc_vercmp(const char *a, const char *b);
+
+/* ===================================================================================
+ * Post-migration checks (mig_postcheck.c)
+ * =================================================================================== */
+/*
+ * mig_postcheck: what must hold for a VM after each migration hop, as one table run
+ * in order, the first failure naming itself ("console: Kernel panic - not syncing").
+ *
+ *   state    running (virsh_migrate_dest_state) on the target; on the source gone, or
+ *            shut off when the definition may stay (no --undefinesource);
+ *   console  serial console output since the last scan has no kernel crash;
+ *   ssh      the guest logs in; when it does not, the console is scanned again to
+ *            say whether the guest died or only its network failed;
+ *   uptime   not smaller than before the hop (the guest did not reboot);
+ *   dmesg    guest kernel log at every level (or below guest_dmesg_level when set)
+ *            has no Call Trace / Oops / BUG: / Kernel panic / ---[ end trace, minus
+ *            lines matching expected_guest_dmesg; read with -c so each line is judged
+ *            once;
+ *   ping     the guest answers ping from the target host (unless
+ *            check_network_accessibility_after_mig = no);
+ *   disk     a line written to disk_check_file reads back after a cache drop.
+ *
+ * Checks talk to the world only through struct mig_pc_env (filled by the test type
+ * from its VM set), so this file knows nothing of the runner.  Transient failures
+ * (state not settled yet, a command that could not run) are retried `retries` times,
+ * `retry_delay_s` apart; a crash or an offending line is never retried away.
+ */
+
+struct mig_pc_env {
+    void *ud;
+    int (*state)(void *ud, size_t vm, int host, enum be_state *out);
+    /* 1 crash (err_msg() has the line), 0 clean, -1 error */
+    int (*console_crash)(void *ud, size_t vm);
+    int (*login)(void *ud, size_t vm, double timeout_s);
+    int (*exec)(void *ud, size_t vm, const char *cmd, double timeout_s,
+                struct strbuf *out, int *status);
+    int (*uptime)(void *ud, size_t vm, double *out);
+    /* 0 when the guest answered `count` pings sent from `host` */
+    int (*ping)(void *ud, size_t vm, int host, unsigned count);
+    bool (*should_stop)(void *ud);
+};
+
+struct mig_pc_opts {
+    enum be_state dest_state;       /* virsh_migrate_dest_state; default RUNNING */
+    unsigned mig_flags;             /* enum be_mig_flag of the hop */
+    bool check_dmesg;
+    bool check_ping;                /* also off when env->ping is NULL */
+    unsigned ping_count;
+    bool check_disk;
+    const char *disk_file;
+    const char *expected_dmesg;     /* PCRE2 or NULL */
+    int dmesg_level;                /* judge levels < this; <= 0: every level */
+    unsigned retries;               /* extra attempts of a transient failure */
+    double retry_delay_s;
+    double login_timeout_s;
+    double cmd_timeout_s;
+};
+
+/* One VM after one hop.  uptime_before < 0 = unknown (e.g. rebooted on purpose):
+ * the uptime check then only records the new value. */
+struct mig_pc_vm {
+    size_t vm;
+    const char *name;
+    int src, dst;
+    double uptime_before;           /* updated by the uptime check */
+    unsigned serial;                /* distinguishes disk check lines (hop number) */
+};
+
+enum mig_pc_verdict {
+    MIG_PC_PASS,
+    MIG_PC_FAIL,           /* definite: report */
+    MIG_PC_RETRY,          /* transient: try again */
+    MIG_PC_SKIP,           /* not judged: turned off, or not applicable to the flags */
+};
+
+struct mig_postcheck {
+    const char *name;
+    enum mig_pc_verdict (*run)(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                struct mig_pc_vm *vm, struct strbuf *msg);
+};
+
+extern const struct mig_postcheck mig_postchecks[];  /* NULL-name terminated */
+
+/* Defaults for the fields above (dest running, dmesg, ping and disk on, 3 retries 1 s). */
+void mig_pc_opts_default(struct mig_pc_opts *o);
+
+/* Run the table in order for one VM.  0 when all passed; -1 with *why =
+ * "<check>: <message>" for the first failure.  log (may be NULL) gets one line per
+ * check result. */
+int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                       struct mig_pc_vm *vm, struct strbuf *why,
+                       void (*log)(void *ud, const char *line), void *log_ud);
+
+/* Scan dmesg text (plain or `dmesg -r` "<N>" prefixed lines) for kernel crash lines
+ * at a level < max_level (<= 0: all; lines without a level always count), skipping
+ * lines matching expected_re.  Offending lines are appended to bad (one per line).
+ * Returns their number, or -1 + err when expected_re does not compile. */
+int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
+                    struct strbuf *bad);
+
+/* Parse virsh_migrate_dest_state words: running, paused, "shut off"/shutoff. */
+int mig_pc_state_parse(const char *s, enum be_state *out);
+
+/* ===================================================================================
+ * Stress (mig_stress.c)
+ * =================================================================================== */
+/*
+ * mig_stress: load generators in guests and on hosts (avocado-vt's VMStress /
+ * HostStress, without their download-and-build step).
+ *
+ * Params (tp-libvirt's names): `stress_tool` (stress, stress-ng), `<tool>_args` (may
+ * hold one %s: the per-worker --vm-bytes), `stress_vm_bytes` (a size such as 128M,
+ * or `half`, or `shortage`).
+ *
+ * Sizes are BYTES everywhere (the reference reads /proc/meminfo in KiB and passes the
+ * result to --vm-bytes as bytes, and per worker the whole amount):
+ *  - half     = (MemTotal - sum of the VMs' memory) / 2: half of what the host has
+ *               beyond its guests;
+ *  - shortage = MemFree - sum of the VMs' memory + 512 MiB: afterwards the host has
+ *               512 MiB less free than the VMs need ("short of memory");
+ *  - in a guest (no VMs inside) `shortage` would only feed the guest's OOM killer, so
+ *    it is computed as `half` there;
+ * and the total is divided by the number of --vm workers, since each worker
+ * allocates --vm-bytes.
+ *
+ * Guests: the tool runs if the guest has it (`command -v`), else a busybox shell loop
+ * that does the same kind of work (CPU spin, memory touch via dd, sync); nothing is
+ * downloaded or built.  Started detached in its own session (setsid), its PID written
+ * to /tmp/vtrun-stress-<tag>.pid, stopped by killing that process group.  The same
+ * scripts serve remote hosts over ssh.
+ * Local host: fork+exec of the argv in its own process group; stop kills the group.
+ */
+
+#define MIG_MIB (1024ULL * 1024ULL)
+
+struct mig_meminfo {
+    unsigned long long total;   /* bytes */
+    unsigned long long free;    /* bytes */
+};
+
+/* /proc/meminfo text -> bytes (its "kB" are KiB).  -1 if MemTotal/MemFree missing. */
+int mig_meminfo_parse(const char *text, struct mig_meminfo *mi);
+int mig_meminfo_read_local(struct mig_meminfo *mi);
+
+/* "128M", "64k", "1G", "4096", "2T" (binary units, optional trailing B/iB) -> bytes. */
+int mig_size_parse(const char *s, unsigned long long *bytes);
+
+/* The TOTAL bytes `stress_vm_bytes` asks for (see above); in_guest selects the guest
+ * rule for `shortage`.  -1 with err when the spec is bad or the result is not
+ * positive (e.g. the host is already short). */
+int mig_stress_total_bytes(const char *spec, const struct mig_meminfo *mi,
+                            unsigned long long vms_bytes, bool in_guest,
+                            unsigned long long *out);
+
+/* N of "--vm N" / "--vm=N" (or `opt` generally) in args; 1 when absent or bad. */
+unsigned mig_stress_workers(const char *args, const char *opt);
+
+/* The stress argv: tool first, args split on blanks, "%s" replaced by the per-worker
+ * bytes (a plain integer: bytes).  vm_bytes_spec/mi are only used when args hold %s.
+ * NULL-terminated; free with mig_stress_argv_free().  NULL + err on error. */
+char **mig_stress_argv(const char *tool, const char *args, const char *vm_bytes_spec,
+                        const struct mig_meminfo *mi, unsigned long long vms_bytes,
+                        bool in_guest);
+void mig_stress_argv_free(char **argv);
+
+/* POSIX sh scripts (guest or remote host) to start / stop / probe the stress that
+ * carries `tag` (letters, digits, - and _ only).  Start prints "started <pid>";
+ * stop prints "stopped" once nothing of the group is left; probe prints "running"
+ * or "gone".  Caller frees. */
+char *mig_stress_start_script(char *const *argv, const char *tag);
+char *mig_stress_stop_script(const char *tag);
+char *mig_stress_probe_script(const char *tag);
+
+/* A stress process on this machine. */
+struct mig_stress_proc {
+    pid_t pid;                  /* also the process group */
+    char *cmdline;              /* for logs */
+};
+
+/* Start argv (PATH lookup) in its own process group, output to log_path (NULL =
+ * /dev/null).  -1 with err if it cannot start (e.g. the tool is not installed). */
+int mig_stress_local_start(char *const *argv, const char *log_path,
+                            struct mig_stress_proc *p);
+/* True while any process of the group is alive (zombies excepted). */
+bool mig_stress_local_alive(const struct mig_stress_proc *p);
+/* SIGTERM the group, SIGKILL after grace_s, reap; idempotent (pid 0 = nothing). */
+int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s);
+
+/* argv to run `script` on a remote host over ssh (BatchMode, no host-key prompt);
+ * user/key may be NULL, port 0 = default.  NULL-terminated; free with
+ * mig_stress_argv_free(). */
+char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
+                            const char *script);
+
+/* ===================================================================================
+ * The post-migration checks over a test's VM set (mig_vms.c)
+ * =================================================================================== */
+
+struct virt_vms;
+
+/* The check environment over the VM set: env->ud is vms; state, console, login, exec,
+ * uptime and should_stop go through virt/'s VM set; ping is NULL (no ping check) until
+ * the caller sets one. */
+void mig_vms_pc_env(struct virt_vms *vms, struct mig_pc_env *env);
+/* Run the post-check table for VM pv->vm; each check's result goes to the log.
+ * 0, or -1 with err_msg() = "<check>: <message>" of the first failure. */
+int mig_vms_postcheck(struct virt_vms *vms, const struct mig_pc_env *env,
+                      const struct mig_pc_opts *o, struct mig_pc_vm *pv);
+/* The first checks of that table after VM i's hop to `to` (from `from`): state
+ * (running on `to`, gone or shut off on `from`), console clean, SSH login (else the
+ * console says whether the guest died), uptime not smaller.  0 ok, -1 with err_msg()
+ * naming the failed check. */
+int mig_vms_check_after_hop(struct virt_vms *vms, size_t i, int from, int to,
+                            double login_timeout_s);
+
+#endif
