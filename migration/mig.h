@@ -5,7 +5,9 @@
  * (mig_pmc), post-migration checks (mig_postcheck) and stress (mig_stress).
  *
  * It sits between the runner (which hands it parsed options and the VM set) and virt/
- * (VMs, guests, hosts); it knows nothing of the CLI, the results files or params.
+ * (VMs, guests, hosts); it knows nothing of the CLI, the results files or the case's
+ * params: it publishes its vocabularies as word tables (lib/params.h) that the runner's
+ * declared params read.
  */
 #ifndef VTRUN_MIG_H
 #define VTRUN_MIG_H
@@ -15,6 +17,7 @@
 #include <sys/types.h>
 
 #include "backends/be.h"
+#include "lib/params.h"
 
 struct strbuf;
 
@@ -74,8 +77,8 @@ struct mig_plan {
     size_t nhops;
 };
 
-/* "orderly", "simultaneous", "cross", "compressed"; -1 + err otherwise. */
-int mig_plan_type_parse(const char *s, enum mig_plan_type *out);
+/* migration_type's words: orderly, simultaneous, cross, compressed. */
+extern const struct params_word mig_plan_type_words[];
 const char *mig_plan_type_name(enum mig_plan_type t);
 
 /* nvms >= 2 (cross needs one VM per host), rounds >= 1.  -1 + err otherwise. */
@@ -104,6 +107,10 @@ size_t mig_hop_moves(const struct mig_hop *h);
  * --postcopy-after-precopy needs --postcopy, --timeout needs --live, --live and
  * --offline exclude each other.
  */
+
+/* The flag words of a migration whose case names none (migrate_options unset): a live,
+ * peer-to-peer move of the definition, as the lab and most tp-libvirt cases migrate. */
+#define MIG_OPTS_DEFAULT "--live --p2p --persistent --undefinesource"
 
 /* Parse `words` (may be NULL or empty: no flags) and OR the result into *opts (flags,
  * timeout_s, bandwidth_mib, postcopy_after_precopy); other fields are left alone.
@@ -205,7 +212,8 @@ size_t mig_pmc_run(const struct mig_pmc_input *in, struct mig_pmc_outcome **out)
 void mig_pmc_outcomes_free(struct mig_pmc_outcome *o, size_t n);
 
 const char *mig_pmc_result_name(enum mig_pmc_result r);
-int mig_pmc_policy_parse(const char *s, enum mig_pmc_policy *out);    /* NULL = enforce */
+/* pmc_policy's words: enforce, warn, off. */
+extern const struct params_word mig_pmc_policy_words[];
 
 /* Dotted version compare (strverscmp-like on digit runs): <0, 0, >0. */
 int mig_pmc_vercmp(const char *a, const char *b);
@@ -309,8 +317,9 @@ int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
 int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
                     struct strbuf *bad);
 
-/* Parse virsh_migrate_dest_state words: running, paused, "shut off"/shutoff. */
-int mig_pc_state_parse(const char *s, enum be_state *out);
+/* virsh_migrate_dest_state's words -> enum be_state: running, paused, shut off
+ * (also shutoff). */
+extern const struct params_word mig_pc_state_words[];
 
 /* ===================================================================================
  * Stress (mig_stress.c)
@@ -352,9 +361,6 @@ struct mig_meminfo {
 /* /proc/meminfo text -> bytes (its "kB" are KiB).  -1 if MemTotal/MemFree missing. */
 int mig_meminfo_parse(const char *text, struct mig_meminfo *mi);
 int mig_meminfo_read_local(struct mig_meminfo *mi);
-
-/* "128M", "64k", "1G", "4096", "2T" (binary units, optional trailing B/iB) -> bytes. */
-int mig_size_parse(const char *s, unsigned long long *bytes);
 
 /* The TOTAL bytes `stress_vm_bytes` asks for (see above); in_guest selects the guest
  * rule for `shortage`.  -1 with err when the spec is bad or the result is not

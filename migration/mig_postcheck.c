@@ -44,20 +44,13 @@ void mig_pc_opts_default(struct mig_pc_opts *o)
     o->cmd_timeout_s = 30;
 }
 
-int mig_pc_state_parse(const char *s, enum be_state *out)
-{
-    if (!s || !*s || !strcmp(s, "running"))
-        *out = BE_STATE_RUNNING;
-    else if (!strcmp(s, "paused"))
-        *out = BE_STATE_PAUSED;
-    else if (!strcmp(s, "shut off") || !strcmp(s, "shutoff"))
-        *out = BE_STATE_SHUTOFF;
-    else {
-        err_set("virsh_migrate_dest_state '%s' is not running, paused or shut off", s);
-        return -1;
-    }
-    return 0;
-}
+const struct params_word mig_pc_state_words[] = {
+    { "running", BE_STATE_RUNNING },
+    { "paused", BE_STATE_PAUSED },
+    { "shut off", BE_STATE_SHUTOFF },
+    { "shutoff", BE_STATE_SHUTOFF },
+    { NULL, 0 },
+};
 
 int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
                     struct strbuf *bad)

@@ -16,6 +16,7 @@
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 /* ---- sizes ---------------------------------------------------------------------- */
@@ -63,36 +64,6 @@ int mig_meminfo_read_local(struct mig_meminfo *mi)
     return mig_meminfo_parse(buf, mi);
 }
 
-int mig_size_parse(const char *s, unsigned long long *bytes)
-{
-    if (!s || !isdigit((unsigned char)*s))
-        goto bad;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        goto bad;
-    unsigned shift = 0;
-    switch (tolower((unsigned char)*end)) {
-    case 'k': shift = 10; end++; break;
-    case 'm': shift = 20; end++; break;
-    case 'g': shift = 30; end++; break;
-    case 't': shift = 40; end++; break;
-    default: break;
-    }
-    if (shift && *end == 'i')
-        end++;
-    if (*end == 'b' || *end == 'B')
-        end++;
-    if (*end || (shift && v > (~0ULL >> shift)))
-        goto bad;
-    *bytes = v << shift;
-    return 0;
-bad:
-    err_set("'%s' is not a size (e.g. 128M, 1G, 4096)", s ? s : "");
-    return -1;
-}
-
 int mig_stress_total_bytes(const char *spec, const struct mig_meminfo *mi,
                             unsigned long long vms_bytes, bool in_guest,
                             unsigned long long *out)
@@ -106,7 +77,7 @@ int mig_stress_total_bytes(const char *spec, const struct mig_meminfo *mi,
         v = (long long)mi->free - (long long)vms_bytes + (long long)(512 * MIG_MIB);
     } else {
         unsigned long long b;
-        if (mig_size_parse(spec, &b) < 0) {
+        if (params_size_parse(spec, &b) < 0) {
             err_prefix("stress_vm_bytes");
             return -1;
         }
@@ -273,7 +244,7 @@ static void fallback_loop(struct strbuf *sb, char *const *argv)
                  || !strcmp(name, "-d"))
             io += strtol(v, NULL, 10);
         else if (!strcmp(name, "--vm-bytes"))
-            mig_size_parse(v, &bytes);
+            params_size_parse(v, &bytes);
         else if (!strcmp(name, "--timeout") || !strcmp(name, "-t"))
             timeout = parse_duration(v);
     }

@@ -95,18 +95,30 @@ int run_cmd_config(int argc, char **argv)
     return 0;
 }
 
+static void print_needs(const struct run_needs *n, FILE *out)
+{
+    if (n->vms == 1)
+        fprintf(out, "    needs: VMs (vms)\n");
+    else if (n->vms > 1)
+        fprintf(out, "    needs: at least %u VMs (vms)\n", n->vms);
+    if (n->hosts == 2)
+        fprintf(out, "    needs: two hosts\n");
+    else if (n->hosts > 2)
+        fprintf(out, "    needs: %u hosts\n", n->hosts);
+}
+
+/* The rows the runner parses, as it parses them (runner/run_param.c): the params of
+ * every case, then each type with its needs and its own params. */
 void run_list_types(FILE *out)
 {
+    fprintf(out, "params of every test type:\n");
+    run_param_print(run_common_params, out);
+    run_param_print(run_vm_params, out);
     for (size_t i = 0; run_types[i]; i++) {
         const struct run_type *t = run_types[i];
-        fprintf(out, "%s%s%s%s\n    %s\n", t->name, t->alias ? " (alias " : "",
+        fprintf(out, "\n%s%s%s%s\n    %s\n", t->name, t->alias ? " (alias " : "",
                 t->alias ? t->alias : "", t->alias ? ")" : "", t->summary);
-        if (t->needs & RUN_NEEDS_VMS)
-            fprintf(out, "    needs: VMs (vms)\n");
-        if (t->needs & RUN_NEEDS_TWO_HOSTS)
-            fprintf(out, "    needs: two hosts\n");
-        for (const struct run_param_doc *p = t->params; p && p->name; p++)
-            fprintf(out, "    %-34s %s%s%s%s\n", p->name, p->help, p->def ? " [default: " : "",
-                    p->def ? p->def : "", p->def ? "]" : "");
+        print_needs(&t->needs, out);
+        run_param_print(t->params, out);
     }
 }

@@ -198,16 +198,16 @@ static struct params *merged_params(const struct job *j, const struct cfg_case *
     return p;
 }
 
-static const char *backend_of(const struct job *j, const struct params *p)
+static const char *backend_of(const struct job *j, const struct run_common *c)
 {
     if (j->o->backend)
         return j->o->backend;
-    return params_get_or(p, "vm_type", j->set.backend);
+    return c->vm_type ? c->vm_type : j->set.backend;
 }
 
 /* Hosts of one case: the settings' hosts, overridden by the case's own params
  * (tp-libvirt's names), because a config that names its hosts must win. */
-static struct run_host *case_hosts(const struct job *j, const struct params *p, size_t *n)
+static struct run_host *case_hosts(const struct job *j, const struct run_common *c, size_t *n)
 {
     size_t nh = j->set.nhosts < 2 ? 2 : j->set.nhosts;
     struct run_host *h = xcalloc(nh, sizeof(*h));
@@ -222,13 +222,13 @@ static struct run_host *case_hosts(const struct job *j, const struct params *p, 
             .ssh_port = s->ssh_port,
         };
     }
-    static const struct { const char *key; size_t host; bool dest; } over[] = {
-        { "virsh_migrate_connect_uri", 0, false },
-        { "virsh_migrate_desturi", 1, true },
+    const struct { const char *uri; size_t host; bool dest; } over[] = {
+        { c->virsh_migrate_connect_uri, 0, false },
+        { c->virsh_migrate_desturi, 1, true },
     };
     for (size_t i = 0; i < ARRAY_SIZE(over); i++) {
-        const char *v = params_get(p, over[i].key);
-        if (!v || !*v)
+        const char *v = over[i].uri;
+        if (!v)
             continue;
         struct run_host *t = &h[over[i].host];
         free(t->uri);
@@ -241,14 +241,14 @@ static struct run_host *case_hosts(const struct job *j, const struct params *p, 
         }
     }
     /* the migration data channel to the destination (tp-libvirt's --migrateuri) */
-    const char *mu = params_get(p, "virsh_migrate_migrateuri");
-    if (mu && *mu && h[1].uri) {
+    const char *mu = c->virsh_migrate_migrateuri;
+    if (mu && h[1].uri) {
         free(h[1].migrate_uri);
         h[1].migrate_uri = xstrdup(mu);
     }
     /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
-    const char *dh = params_get(p, "migrate_dest_host");
-    if (dh && *dh && strcmp(dh, "EXAMPLE")) {
+    const char *dh = c->migrate_dest_host;
+    if (dh && strcmp(dh, "EXAMPLE")) {
         size_t i;
         for (i = 0; i < j->set.nhosts && strcmp(j->set.hosts[i].name, dh); i++)
             ;
@@ -284,18 +284,43 @@ static char *known_types(void)
     return strbuf_detach(&sb, NULL);
 }
 
-static void check_needs(struct run_ctx *ctx, const struct run_type *t)
+/* What the test runs with, defaults included, in its debug.log. */
+static void log_params(struct run_ctx *ctx, const struct run_type *t)
 {
-    if (t->needs & RUN_NEEDS_VMS) {
-        char **vms = params_objects(ctx->params, "vms");
-        if (!vms[0])
-            run_cancel(ctx, "test type '%s' needs VMs: 'vms' is empty", t->name);
-        params_strv_free(vms);
+    struct strbuf sb = STRBUF_INIT;
+    run_param_format(run_common_params, ctx->common, &sb);
+    run_param_format(t->params, ctx->opts, &sb);
+    for (char *line = sb.buf, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = '\0';
+        run_log(ctx, "param %s", line);
     }
-    if ((t->needs & RUN_NEEDS_TWO_HOSTS) && ctx->nhosts < 2)
-        run_cancel(ctx, "test type '%s' needs a source and a destination host; "
-                   "name them in the settings' hosts or with virsh_migrate_desturi",
-                   t->name);
+    strbuf_release(&sb);
+}
+
+/* What is decided from the params alone, before anything of the test runs: its type,
+ * the common params (parsed by the caller: `bad` is their error), the type's options
+ * into ctx->opts, its needs.  false with the outcome set (ERROR, CANCEL) when the test
+ * must not start. */
+static bool prepare(struct run_ctx *ctx, const struct run_type *t, const char *tname,
+                    const char *bad)
+{
+    if (!t) {
+        char *known = known_types();
+        run_error(ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
+        free(known);
+        return false;
+    }
+    if (bad || run_type_parse(t, ctx->params, ctx->common, &ctx->opts) < 0) {
+        run_error(ctx, "ConfigError", "%s", bad ? bad : err_msg());
+        return false;
+    }
+    if (run_type_check_needs(t, ctx->common, ctx->nhosts) < 0) {
+        run_cancel(ctx, "%s", err_msg());
+        return false;
+    }
+    log_params(ctx, t);
+    return true;
 }
 
 static void print_progress(struct job *j, unsigned index, const char *name,
@@ -334,6 +359,37 @@ static void set_phase(struct worker *w, enum slot_phase phase, double deadline)
     pthread_mutex_unlock(&w->job->lock);
 }
 
+/* setup, run and cleanup of a prepared test, with its deadline and the signals. */
+static void run_test(struct job *j, struct worker *w, struct run_ctx *ctx,
+                     const struct run_type *t, double timeout)
+{
+    if (t->setup && t->setup(ctx) < 0 && ctx->status == RUN_PASS)
+        run_error(ctx, "SetupError", "setup failed: %s", err_msg());
+    if (ctx->status == RUN_PASS || ctx->status == RUN_WARN) {
+        if (t->run(ctx) < 0 && (ctx->status == RUN_PASS || ctx->status == RUN_WARN))
+            run_fail(ctx, "TestFail", "%s", err_msg());
+    }
+    pthread_mutex_lock(&j->lock);
+    bool timed_out = w->timed_out || (ctx->deadline && run_now() >= ctx->deadline);
+    pthread_mutex_unlock(&j->lock);
+    if (g_cancel)
+        run_interrupt(ctx, "interrupted by a signal");
+    else if (timed_out)
+        run_interrupt(ctx, "test_timeout of %g s exceeded", timeout);
+    if (!t->cleanup)
+        return;
+    if (g_skip_cleanup) {
+        run_log(ctx, "cleanup skipped at the user's request (second SIGINT)");
+        return;
+    }
+    /* cleanup runs even after a cancel, with its own bounded time: the same flag (the
+     * test's code kept the pointer), cleared */
+    ctx->deadline = run_now() + CLEANUP_TIME_S;
+    set_phase(w, SLOT_CLEANUP, ctx->deadline);
+    run_log(ctx, "cleanup");
+    t->cleanup(ctx);
+}
+
 /* Every param of a case as results/ takes them (pointers into p). */
 static struct res_param *res_params(const struct params *p, size_t *n)
 {
@@ -343,6 +399,21 @@ static struct res_param *res_params(const struct params *p, size_t *n)
     for (size_t i = 0; i < *n; i++)
         rp[i] = (struct res_param){ params_key_at(p, i), params_value_at(p, i) };
     return rp;
+}
+
+/* A row's value as the case wrote it: under its name, else one of its aliases. */
+static const char *param_or_alias(const struct params *p, const struct run_param *d)
+{
+    const char *v = params_get(p, d->name), *a = d->aliases;
+    while (!v && a && *a) {
+        size_t len = strcspn(a, " ");
+        char *name = xstrndup(a, len);
+        v = params_get(p, name);
+        free(name);
+        a += len;
+        a += strspn(a, " ");
+    }
+    return v;
 }
 
 /*
@@ -361,7 +432,7 @@ static struct res_param *relevant_params(const struct params *p, const char *bac
     size_t a = 3;
     struct res_param *rp;
     struct strbuf sb = STRBUF_INIT;
-    for (const struct run_param_doc *d = t ? t->params : NULL; d && d->name; d++)
+    for (const struct run_param *d = t ? t->params : NULL; d && d->name; d++)
         a++;
     rp = xcalloc(a, sizeof(*rp));
     *n = 0;
@@ -372,23 +443,23 @@ static struct res_param *relevant_params(const struct params *p, const char *bac
     *hosts = strbuf_detach(&sb, NULL);
     if (nh)
         rp[(*n)++] = (struct res_param){ "hosts", *hosts };
-    for (const struct run_param_doc *d = t ? t->params : NULL; d && d->name; d++) {
-        const char *v = params_get(p, d->name);
+    for (const struct run_param *d = t ? t->params : NULL; d && d->name; d++) {
+        const char *v = d->scope == RUN_PARAM_CASE ? param_or_alias(p, d) : NULL;
         if (v && (!d->def || strcmp(v, d->def)))
             rp[(*n)++] = (struct res_param){ d->name, v };
     }
     return rp;
 }
 
-static struct res_test *start_test(struct job *j, struct job_case *c,
+static struct res_test *start_test(struct job *j, struct job_case *c, const char *backend,
                                    const struct run_host *hosts, size_t nhosts)
 {
     size_t np, nr = 0;
     char *hoststr = NULL;
     struct res_param *all = res_params(c->params, &np);
     struct res_param *rel = j->all_props ? NULL
-                            : relevant_params(c->params, backend_of(j, c->params), hosts,
-                                              nhosts, &hoststr, &nr);
+                            : relevant_params(c->params, backend, hosts, nhosts, &hoststr,
+                                              &nr);
     struct res_test_info ti = {
         .index = c->index, .gen_index = c->gen, .name = c->name,
         .cartesian_name = c->cartesian, .shortname = c->shortname,
@@ -402,12 +473,14 @@ static struct res_test *start_test(struct job *j, struct job_case *c,
     return rt;
 }
 
-/* A case that did not get past its needs (CANCEL before setup): the first reason is
- * what an empty night says. */
-static void note_not_run(struct job *j, const char *reason)
+/* Whether the case got past its params and needs: counted, or the first reason of a
+ * case that did not is kept (what an empty night says). */
+static void note_ran(struct job *j, bool ran, const char *reason)
 {
     pthread_mutex_lock(&j->lock);
-    if (!j->first_reason)
+    if (ran)
+        j->ran++;
+    else if (!j->first_reason)
         j->first_reason = xstrdup(reason ? reason : "");
     pthread_mutex_unlock(&j->lock);
 }
@@ -416,29 +489,34 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
 {
     struct params *p = c->params;
     const char *name = c->name;
+    /* `type` picks the tables everything else is parsed with */
+    const char *tname = params_get_or(p, "type", "");
+    const struct run_type *t = run_type_lookup(tname);
+    struct run_common common = { .test_timeout = j->set.test_timeout };
+    char *bad = run_common_parse(p, &common) < 0 ? xstrdup(err_msg()) : NULL;
     size_t nhosts;
-    struct run_host *hosts = case_hosts(j, p, &nhosts);
-    struct res_test *rt = start_test(j, c, hosts, nhosts);
+    struct run_host *hosts = case_hosts(j, &common, &nhosts);
+    double timeout = common.test_timeout;
+    struct res_test *rt = start_test(j, c, backend_of(j, &common), hosts, nhosts);
     if (!rt) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         pthread_mutex_lock(&j->lock);
         j->job_flags |= RES_EXIT_JOB_ERROR;
         j->stop = true;
         pthread_mutex_unlock(&j->lock);
+        run_common_release(&common);
+        free(bad);
         free_hosts(hosts, nhosts);
         return;
     }
-    double timeout = params_get_float(p, "test_timeout", j->set.test_timeout, NULL);
     double t0 = run_now();
     struct run_ctx ctx = {
-        .params = p, .name = name, .shortname = c->shortname,
+        .params = p, .common = &common, .name = name, .shortname = c->shortname,
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
-        .backend = backend_of(j, p), .slot = w->slot, .job_id = res_job_id(j->res),
+        .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
         .status = RUN_PASS,
     };
-    const char *tname = params_get_or(p, "type", "");
-    const struct run_type *t = run_type_lookup(tname);
     pthread_mutex_lock(&j->lock);
     j->cur_name = name;
     j->cur_start = t0;
@@ -447,46 +525,10 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
 
     run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", c->cartesian, tname,
             ctx.backend, timeout);
-    if (!t) {
-        char *known = known_types();
-        run_error(&ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
-        free(known);
-    } else {
-        check_needs(&ctx, t);
-        bool setup_ok = ctx.status == RUN_PASS;
-        if (setup_ok) {
-            pthread_mutex_lock(&j->lock);
-            j->ran++;
-            pthread_mutex_unlock(&j->lock);
-        } else {
-            note_not_run(j, ctx.reason);
-        }
-        if (setup_ok && t->setup && t->setup(&ctx) < 0 && ctx.status == RUN_PASS)
-            run_error(&ctx, "SetupError", "setup failed: %s", err_msg());
-        if (ctx.status == RUN_PASS || ctx.status == RUN_WARN) {
-            if (t->run(&ctx) < 0 && (ctx.status == RUN_PASS || ctx.status == RUN_WARN))
-                run_fail(&ctx, "TestFail", "%s", err_msg());
-        }
-        pthread_mutex_lock(&j->lock);
-        bool timed_out = w->timed_out || (ctx.deadline && run_now() >= ctx.deadline);
-        pthread_mutex_unlock(&j->lock);
-        if (g_cancel)
-            run_interrupt(&ctx, "interrupted by a signal");
-        else if (timed_out)
-            run_interrupt(&ctx, "test_timeout of %g s exceeded", timeout);
-        if (t->cleanup && setup_ok) {
-            if (g_skip_cleanup) {
-                run_log(&ctx, "cleanup skipped at the user's request (second SIGINT)");
-            } else {
-                /* cleanup runs even after a cancel, with its own bounded time: the
-                 * same flag (the test's code kept the pointer), cleared */
-                ctx.deadline = run_now() + CLEANUP_TIME_S;
-                set_phase(w, SLOT_CLEANUP, ctx.deadline);
-                run_log(&ctx, "cleanup");
-                t->cleanup(&ctx);
-            }
-        }
-    }
+    bool ready = prepare(&ctx, t, tname, bad);
+    note_ran(j, ready, ctx.status == RUN_CANCEL || ctx.status == RUN_SKIP ? ctx.reason : NULL);
+    if (ready)
+        run_test(j, w, &ctx, t, timeout);
     set_phase(w, SLOT_IDLE, 0);
     double dt = run_now() - t0;
     enum res_status st = to_res[ctx.status];
@@ -500,6 +542,10 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     if (j->cur_name == name)    /* the worker frees it after we return */
         j->cur_name = NULL;
     pthread_mutex_unlock(&j->lock);
+    if (t)
+        run_type_opts_free(t, ctx.opts);
+    run_common_release(&common);
+    free(bad);
     free(ctx.reason);
     free(ctx.fail_type);
     free_hosts(hosts, nhosts);
@@ -752,6 +798,12 @@ int run_job(const struct run_opts *o)
 
     run_settings_init(&j.set);
     install_signals();
+    /* a usage error, not a per-test ERROR: no case could run with it */
+    if (o->backend && virt_backend_check(o->backend) < 0) {
+        fprintf(stderr, "vtrun: --backend: %s\n", err_msg());
+        rc = RUN_EXIT_USAGE;
+        goto cleanup;
+    }
     if (run_settings_load_all(&j.set, o->settings) < 0) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;

@@ -3,6 +3,7 @@
 #include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "virt/virt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,21 +15,64 @@
 
 enum kind { K_STR, K_NUM, K_INT };
 
-/* The scalar settings: one row each; src[] follows this order.  A string setting
- * with choices ("a|b") takes only those words. */
+/* Values a setting refuses (-1 with err_set(what is expected)): a wrong one is an
+ * error FILE:LINE, never a silent default. */
+static int check_backend(const void *field)
+{
+    return virt_backend_check(*(char *const *)field);
+}
+
+static int check_timeout(const void *field)
+{
+    if (*(const double *)field >= 0)
+        return 0;
+    err_set("expected a number of seconds >= 0 (0: no limit)");
+    return -1;
+}
+
+static int check_jobs(const void *field)
+{
+    long n = *(const long *)field;
+    if (n >= 1 && n <= 256)
+        return 0;
+    err_set("expected a number of parallel tests from 1 to 256");
+    return -1;
+}
+
+static int check_word(const char *v, const char *a, const char *b)
+{
+    if (!strcmp(v, a) || !strcmp(v, b))
+        return 0;
+    err_set("expected \"%s\" or \"%s\", not \"%s\"", a, b, v);
+    return -1;
+}
+
+static int check_junit_flavour(const void *field)
+{
+    return check_word(*(char *const *)field, "full", "strict");
+}
+
+static int check_junit_params(const void *field)
+{
+    return check_word(*(char *const *)field, "relevant", "all");
+}
+
+/* The scalar settings: one row each; src[] follows this order. */
 static const struct scalar {
     const char *key;
     enum kind kind;
     size_t off;
-    const char *choices;
+    int (*check)(const void *field);    /* may be NULL */
 } scalars[] = {
     { "results_dir",     K_STR, offsetof(struct run_settings, results_dir), NULL },
-    { "backend",         K_STR, offsetof(struct run_settings, backend), NULL },
+    { "backend",         K_STR, offsetof(struct run_settings, backend), check_backend },
     { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir), NULL },
-    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), NULL },
-    { "jobs",            K_INT, offsetof(struct run_settings, jobs), NULL },
-    { "junit_flavour",   K_STR, offsetof(struct run_settings, junit_flavour), "full|strict" },
-    { "junit_params",    K_STR, offsetof(struct run_settings, junit_params), "relevant|all" },
+    { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), check_timeout },
+    { "jobs",            K_INT, offsetof(struct run_settings, jobs), check_jobs },
+    { "junit_flavour",   K_STR, offsetof(struct run_settings, junit_flavour),
+      check_junit_flavour },
+    { "junit_params",    K_STR, offsetof(struct run_settings, junit_params),
+      check_junit_params },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -122,19 +166,6 @@ static char *where(const char *path, const config_setting_t *st)
     return xasprintf("%s:%d", path, config_setting_source_line(st));
 }
 
-static bool is_choice(const char *choices, const char *v)
-{
-    size_t n = strlen(v);
-    for (const char *c = choices;;) {
-        size_t len = strcspn(c, "|");
-        if (len == n && !strncmp(c, v, n))
-            return true;
-        if (!c[len])
-            return false;
-        c += len + 1;
-    }
-}
-
 static int load_scalar(struct run_settings *s, size_t i, const char *path,
                        const config_setting_t *st)
 {
@@ -145,9 +176,6 @@ static int load_scalar(struct run_settings *s, size_t i, const char *path,
     case K_STR:
         if (type != CONFIG_TYPE_STRING)
             return bad(path, st, "'%s' must be a string", sc->key);
-        if (sc->choices && !is_choice(sc->choices, config_setting_get_string(st)))
-            return bad(path, st, "'%s' must be one of %s, not \"%s\"", sc->key,
-                       sc->choices, config_setting_get_string(st));
         free(*(char **)field);
         *(char **)field = xstrdup(config_setting_get_string(st));
         break;
@@ -165,6 +193,8 @@ static int load_scalar(struct run_settings *s, size_t i, const char *path,
         *(long *)field = (long)config_setting_get_int64(st);
         break;
     }
+    if (sc->check && sc->check(field) < 0)
+        return bad(path, st, "'%s': %s", sc->key, err_msg());
     free(s->src[i]);
     s->src[i] = where(path, st);
     return 0;

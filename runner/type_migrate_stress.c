@@ -3,8 +3,9 @@
  * Test type virsh_migrate_stress (alias migrate_stress): tp-libvirt's
  * virsh.migrate_stress on vtrun's VM set.
  *
- *   setup    read and check the params (vms >= 2 else CANCEL), plan the hops
- *            (migration/mig.h), prepare the VMs (virt/virt.h);
+ *   params   one table (ms_params) parsed by the runner into struct ms_opts before
+ *            anything starts; the needs (2 VMs, 2 hosts) are the runner's CANCEL;
+ *   setup    plan the hops (migration/mig.h), prepare the VMs (virt/virt.h);
  *   run      pre-migration checks (migration/mig.h) -> host stress -> start VMs
  *            (and guest stress) -> per hop: [reboot the booting_* load] migrate the
  *            hop's waves (one worker per VM of a wave), record each VM's metrics,
@@ -37,9 +38,9 @@
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
+#include "runner/run_mig.h"
 #include "runner/run_type.h"
 #include "virt/virt.h"
-#include "migration/mig.h"
 #include "results/res.h"
 
 #define MiB (1024ULL * 1024ULL)
@@ -52,22 +53,55 @@ enum booting {
     BOOT_VMS,           /* vms_booting: VMs start right before the first hop */
 };
 
+static const struct params_word booting_words[] = {
+    { "load_vm_booting", BOOT_LOAD_VM },
+    { "load_vms_booting", BOOT_LOAD_VMS },
+    { "vms_booting", BOOT_VMS },
+    { NULL, 0 },
+};
+
+/* The tools whose options vtrun understands (--vm N, --vm-bytes; a shell loop in guests
+ * without them): stress_tool's words, and the index of their `<tool>_args`. */
+enum stress_tool { TOOL_NONE, TOOL_STRESS, TOOL_STRESS_NG, TOOL_COUNT };
+static const struct params_word tool_words[] = {
+    { "stress", TOOL_STRESS },
+    { "stress-ng", TOOL_STRESS_NG },
+    { NULL, 0 },
+};
+
+/* Every param the type reads, parsed once by the runner (ms_params below). */
+struct ms_opts {
+    int type;                       /* enum mig_plan_type */
+    int booting;                    /* enum booting */
+    struct be_migrate_opts mig;     /* migrate_options, then compressed and the timeout */
+    double mig_timeout;
+    double thread_timeout;
+    bool back;
+    long rounds;
+    bool start_vms;
+    int pmc;                        /* enum mig_pmc_policy */
+    /* post-checks: the params, then the whole struct derived by ms_check */
+    int dest_state;                 /* enum be_state */
+    bool check_ping, check_disk;
+    long ping_count, dmesg_level, retries;
+    const char *disk_file;
+    const char *expected_dmesg;
+    struct mig_pc_opts pc;
+    /* stress */
+    int tool;                       /* enum stress_tool */
+    const char *tool_name;          /* its word; NULL: no stress */
+    const char *tool_args[TOOL_COUNT];
+    const char *vm_bytes;
+    bool stress_host, stress_remote, stress_vms;
+    const char *after_hop_cmd;
+};
+
 struct ms_state {
+    const struct ms_opts *o;                /* ctx->opts */
     struct virt_vms vms;
     bool vms_ready;
     struct mig_plan plan;
-    struct be_migrate_opts opts;
-    enum mig_plan_type type;
-    enum booting booting;
-    bool start_vms;
-    double thread_timeout;
-    struct mig_pc_opts pc;
-    char *expected_dmesg;
-    double login_timeout;
-    const char *desturi;                    /* virsh_migrate_desturi: how the source
-                                             * daemon reaches host 1 (virsh --desturi) */
     /* stress: what was started, so cleanup stops exactly that */
-    const char *tool;
     struct mig_stress_proc host_proc[2];   /* local hosts */
     bool remote_started[2];                 /* remote hosts (ssh) */
     bool *guest_stress;                     /* per VM */
@@ -76,11 +110,6 @@ struct ms_state {
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
-
-static const char *pget(const struct run_ctx *ctx, const char *key, const char *def)
-{
-    return params_get_or(ctx->params, key, def);
-}
 
 static const char *host_name(const struct run_ctx *ctx, int h)
 {
@@ -181,104 +210,117 @@ static void record_hop(struct run_ctx *ctx, struct ms_state *st, unsigned hop,
     virt_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
 }
 
-/* ---- setup --------------------------------------------------------------------------- */
+/* ---- params and setup ---------------------------------------------------------------- */
 
-static const struct {
-    const char *word;
-    enum booting b;
-} booting_words[] = {
-    { "load_vm_booting", BOOT_LOAD_VM },
-    { "load_vms_booting", BOOT_LOAD_VMS },
-    { "vms_booting", BOOT_VMS },
+/* stress_vm_bytes: a size, or half / shortage of the host's memory (mig_stress.c). */
+static int check_vm_bytes(const void *field)
+{
+    const char *s = *(const char *const *)field;
+    unsigned long long b;
+    if (!strcmp(s, "half") || !strcmp(s, "shortage"))
+        return 0;
+    return params_size_parse(s, &b);
+}
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct ms_opts, __VA_ARGS__)
+static const struct run_param ms_params[] = {
+    { "migration_type", AT(ENUM, type, mig_plan_type_words), .def = "orderly",
+      .doc = "orderly: one VM after another; simultaneous: all at once; cross: half the "
+             "VMs each way at once; compressed: simultaneous with --compressed" },
+    { "migration_stress_type", AT(ENUM, booting, booting_words),
+      .doc = "migrate while guests boot: the first VM of each hop reboots as it moves "
+             "(load_vm_booting), every VM does (load_vms_booting), or the VMs start right "
+             "before the first hop (vms_booting)" },
+    RUN_MIG_OPTIONS_ROW(struct ms_opts, mig),
+    /* tp-libvirt's virsh_migrate_stress.py: params.get("virsh_migrate_timeout", 60) */
+    { "virsh_migrate_timeout", AT(FLOAT, mig_timeout), .def = "60", RUN_PARAM_MIN(0),
+      .unit = "seconds", .doc = "seconds a migration may take; then it is aborted "
+      "(switched to postcopy with --postcopy) and the hop FAILs; 0 = none" },
+    { "thread_timeout", AT(FLOAT, thread_timeout), .def = "120", RUN_PARAM_MIN(0),
+      .unit = "seconds", .doc = "seconds a wave of migrations may take before vtrun "
+      "aborts them; 0 = none" },
+    RUN_MIG_BACK_ROW(struct ms_opts, back),
+    { "virsh_migrate_there_and_back", AT(INT, rounds), .def = "1", RUN_PARAM_MIN(1),
+      .doc = "round trips when virsh_migrate_back = yes" },
+    { "start_migration_vms", AT(BOOL, start_vms), .def = "yes",
+      .doc = "start and log into the VMs before the first hop" },
+    { "pmc_policy", AT(ENUM, pmc, mig_pmc_policy_words), .def = "enforce",
+      .doc = "pre-migration checks: a FAIL cancels the test (enforce), is logged (warn), "
+             "or no checks (off)" },
+    { "virsh_migrate_dest_state", AT(ENUM, dest_state, mig_pc_state_words),
+      .def = "running", .doc = "state expected on the target after each hop" },
+    { "check_network_accessibility_after_mig", AT(BOOL, check_ping), .def = "yes",
+      .doc = "ping the guest from the target host after each hop" },
+    { "ping_count", AT(INT, ping_count), .def = "3", RUN_PARAM_MIN(1),
+      .doc = "pings per check" },
+    { "simple_disk_check_after_mig", AT(BOOL, check_disk), .def = "yes",
+      .doc = "write and read back a line after each hop" },
+    { "disk_check_file", AT(STR, disk_file), .def = "/tmp/vtrun_disk_check",
+      .doc = "guest file of the disk check" },
+    { "guest_dmesg_level", AT(INT, dmesg_level), .def = "0", RUN_PARAM_MIN(0),
+      .doc = "judge guest dmesg lines below this level; 0 = every level" },
+    { "expected_guest_dmesg", AT(REGEX, expected_dmesg),
+      .doc = "guest dmesg lines that are not failures" },
+    { "post_check_retries", AT(INT, retries), .def = "3", RUN_PARAM_MIN(0),
+      .doc = "extra attempts of a transient post-check failure" },
+    { "stress_tool", AT(ENUM, tool, tool_words),
+      .doc = "stress tool (never downloaded; a shell loop in guests without it); "
+             "unset: no stress" },
+    { "stress_args", AT(STR, tool_args[TOOL_STRESS]), .def = "--cpu 1",
+      .doc = "arguments of stress; %s = the per-worker --vm-bytes" },
+    { "stress-ng_args", AT(STR, tool_args[TOOL_STRESS_NG]), .def = "--cpu 1",
+      .doc = "arguments of stress-ng; %s = the per-worker --vm-bytes" },
+    { "stress_vm_bytes", AT(STR, vm_bytes), .def = "128M", .check = check_vm_bytes,
+      .expect = "a size (128M, 1G), half or shortage",
+      .doc = "memory to stress: a size, half ((MemTotal - VMs) / 2) or shortage (MemFree - "
+             "VMs + 512 MiB); split over the --vm workers" },
+    { "migration_stress_vms", AT(BOOL, stress_vms), .def = "no",
+      .doc = "run stress_tool in every guest" },
+    { "migration_stress_host", AT(BOOL, stress_host), .def = "no",
+      .doc = "run stress_tool on the source host" },
+    { "migration_stress_remote", AT(BOOL, stress_remote), .def = "no",
+      .doc = "run stress_tool on the target host" },
+    { "after_hop_guest_cmd", AT(STR, after_hop_cmd),
+      .doc = "guest command run after each hop before the post-checks (fault injection "
+             "in tests, e.g. echo c > /proc/sysrq-trigger)" },
+    { NULL },
 };
+#undef AT
+
+/* What the params imply for each other, once. */
+static int ms_check(const struct run_common *c, void *opts)
+{
+    struct ms_opts *o = opts;
+    if (o->type == MIG_COMPRESSED)
+        o->mig.flags |= BE_MIG_COMPRESSED;
+    if (o->mig_timeout > 0)
+        o->mig.timeout_s = o->mig_timeout;
+    if (o->booting == BOOT_VMS)
+        o->start_vms = false;       /* booting_migration_vms: start right before the hop */
+    o->tool_name = o->tool ? tool_words[o->tool - 1].word : NULL;
+    mig_pc_opts_default(&o->pc);
+    o->pc.dest_state = (enum be_state)o->dest_state;
+    o->pc.mig_flags = o->mig.flags;
+    o->pc.check_ping = o->check_ping;
+    o->pc.ping_count = (unsigned)o->ping_count;
+    o->pc.check_disk = o->check_disk;
+    o->pc.disk_file = o->disk_file;
+    o->pc.expected_dmesg = o->expected_dmesg;
+    o->pc.dmesg_level = (int)o->dmesg_level;
+    o->pc.retries = (unsigned)o->retries;
+    o->pc.login_timeout_s = c->login_timeout;
+    return 0;
+}
 
 static int ms_setup(struct run_ctx *ctx)
 {
     struct ms_state *st = xcalloc(1, sizeof(*st));
+    const struct ms_opts *o = ctx->opts;
     ctx->data = st;
-    const struct params *p = ctx->params;
-    bool ok = true;
-
-    char **names = params_objects(p, "vms");
-    size_t n = params_strv_len(names);
-    params_strv_free(names);
-    if (n < 2)
-        return run_cancel(ctx, "virsh_migrate_stress needs at least 2 VMs in `vms`, got %zu "
-                          "(vms = '%s')", n, pget(ctx, "vms", ""));
-    if (ctx->nhosts < 2)
-        return run_cancel(ctx, "virsh_migrate_stress needs a source and a destination host "
-                          "(settings hosts, migrate_dest_host or virsh_migrate_desturi)");
-
-    if (mig_plan_type_parse(pget(ctx, "migration_type", "orderly"), &st->type) < 0)
+    st->o = o;
+    if (mig_plan_build(params_strv_len(ctx->common->vms), (enum mig_plan_type)o->type,
+                       (unsigned)o->rounds, o->back, &st->plan) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
-    const char *mst = pget(ctx, "migration_stress_type", "");
-    for (size_t i = 0; i < ARRAY_SIZE(booting_words); i++)
-        if (!strcmp(mst, booting_words[i].word))
-            st->booting = booting_words[i].b;
-    if (*mst && st->booting == BOOT_NONE)
-        return run_error(ctx, "ConfigError", "migration_stress_type '%s' is not one of "
-                         "load_vm_booting, load_vms_booting, vms_booting", mst);
-
-    /* virsh_migrate_options (avocado-vt), else migrate_options (tp-libvirt), else a
-     * live p2p move of the definition (type_migrate.c's run_migrate_opts rule) */
-    const char *words = pget(ctx, "virsh_migrate_options", "");
-    if (!*words)
-        words = pget(ctx, "migrate_options", "");
-    if (!*words)
-        words = "--live --p2p --persistent --undefinesource";
-    st->opts.flags = 0;
-    if (mig_opts_parse(words, &st->opts) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    if (st->type == MIG_COMPRESSED)
-        st->opts.flags |= BE_MIG_COMPRESSED;
-    double t = params_get_float(p, "virsh_migrate_timeout", 60, &ok);
-    if (!ok || t < 0)
-        return run_error(ctx, "ConfigError", "virsh_migrate_timeout '%s' is not a number of "
-                         "seconds", pget(ctx, "virsh_migrate_timeout", ""));
-    if (t > 0)
-        st->opts.timeout_s = t;
-    st->thread_timeout = params_get_float(p, "thread_timeout", 120, &ok);
-    if (!ok || st->thread_timeout < 0)
-        return run_error(ctx, "ConfigError", "thread_timeout is not a number of seconds");
-
-    bool back = params_get_bool(p, "virsh_migrate_back", false, &ok);
-    long rounds = params_get_int(p, "virsh_migrate_there_and_back", 1, &ok);
-    if (!ok || rounds < 1)
-        return run_error(ctx, "ConfigError", "virsh_migrate_there_and_back must be a number >= 1");
-    st->start_vms = params_get_bool(p, "start_migration_vms", true, NULL);
-    if (st->booting == BOOT_VMS)
-        st->start_vms = false;      /* booting_migration_vms: start right before the hop */
-
-    mig_pc_opts_default(&st->pc);
-    if (mig_pc_state_parse(pget(ctx, "virsh_migrate_dest_state", "running"),
-                            &st->pc.dest_state) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    st->pc.mig_flags = st->opts.flags;
-    /* on unless explicitly no: the reference's default-off ping hid network loss */
-    st->pc.check_ping = strcmp(pget(ctx, "check_network_accessibility_after_mig", "yes"), "no");
-    st->pc.ping_count = (unsigned)params_get_int(p, "ping_count", 3, NULL);
-    st->pc.check_disk = params_get_bool(p, "simple_disk_check_after_mig", true, NULL);
-    st->pc.disk_file = pget(ctx, "disk_check_file", "/tmp/vtrun_disk_check");
-    const char *exp = pget(ctx, "expected_guest_dmesg", "");
-    st->expected_dmesg = *exp ? xstrdup(exp) : NULL;
-    st->pc.expected_dmesg = st->expected_dmesg;
-    st->pc.dmesg_level = (int)params_get_int(p, "guest_dmesg_level", 0, NULL);
-    st->pc.retries = (unsigned)params_get_int(p, "post_check_retries", 3, NULL);
-    st->login_timeout = params_get_float(p, "login_timeout", 240, NULL);
-    st->pc.login_timeout_s = st->login_timeout;
-
-    enum mig_pmc_policy pol;
-    if (mig_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-
-    if (mig_plan_build(n, st->type, (unsigned)rounds, back, &st->plan) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-
-    st->tool = pget(ctx, "stress_tool", "");
-    /* the runner makes host 1 from migrate_dest_host / virsh_migrate_desturi; the URI
-     * as written is still what the source daemon dials on forward hops */
-    const char *du = pget(ctx, "virsh_migrate_desturi", "");
-    st->desturi = *du ? du : NULL;
     /* cleanup of a partly set up VM set is safe (virt/virt.h): always call it */
     st->vms_ready = true;
     if (run_vmset_setup(ctx, &st->vms) < 0)
@@ -288,10 +330,10 @@ static int ms_setup(struct run_ctx *ctx)
     for (size_t i = 0; i < st->vms.n; i++)
         st->uptime[i] = -1;
 
-    char *fmt = mig_opts_format(&st->opts);
+    char *fmt = mig_opts_format(&o->mig);
     run_log(ctx, "virsh_migrate_stress: %zu VMs, %s migration%s, %zu hop(s), options '%s', "
-            "thread_timeout %.0f s", st->vms.n, mig_plan_type_name(st->type),
-            *mst ? " while booting" : "", st->plan.nhops, fmt, st->thread_timeout);
+            "thread_timeout %.0f s", st->vms.n, mig_plan_type_name(o->type),
+            o->booting ? " while booting" : "", st->plan.nhops, fmt, o->thread_timeout);
     free(fmt);
     return 0;
 }
@@ -418,7 +460,7 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
             v->ndisks++;
         }
     }
-    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->opts.flags };
+    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->o->mig.flags };
     struct mig_pmc_outcome *o;
     size_t no = mig_pmc_run(&in, &o);
     int nfail = 0;
@@ -443,15 +485,14 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
 
 static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
 {
-    enum mig_pmc_policy pol;
-    mig_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol);
+    enum mig_pmc_policy pol = (enum mig_pmc_policy)st->o->pmc;
     if (pol == MIG_PMC_OFF) {
         run_log(ctx, "pre-migration checks: off (pmc_policy = off)");
         return 0;
     }
     struct strbuf fails = STRBUF_INIT, warns = STRBUF_INIT;
     int nfail = pmc_direction(ctx, st, 0, 1, &fails, &warns);
-    if (st->type == MIG_CROSS)
+    if (st->o->type == MIG_CROSS)
         nfail += pmc_direction(ctx, st, 1, 0, &fails, &warns);
     int ret = 0;
     if (nfail && pol == MIG_PMC_ENFORCE)
@@ -465,11 +506,6 @@ static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
 
 /* ---- stress ------------------------------------------------------------------------- */
 
-static char *args_key(const char *tool)
-{
-    return xasprintf("%s_args", tool);
-}
-
 static unsigned long long vms_bytes(const struct ms_state *st)
 {
     unsigned long long b = 0;
@@ -481,9 +517,7 @@ static unsigned long long vms_bytes(const struct ms_state *st)
 
 static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 {
-    char *key = args_key(st->tool);
-    const char *args = pget(ctx, key, "--cpu 1");
-    const char *bytes = pget(ctx, "stress_vm_bytes", "");
+    const char *args = st->o->tool_args[st->o->tool];
     char *remote = uri_remote_host(ctx->hosts[h].uri);
     struct mig_meminfo mi = { 0 };
     struct strbuf out = STRBUF_INIT;
@@ -500,7 +534,8 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
     } else if (mig_meminfo_read_local(&mi) < 0) {
         goto fail;
     }
-    argv = mig_stress_argv(st->tool, args, bytes, &mi, vms_bytes(st), false);
+    argv = mig_stress_argv(st->o->tool_name, args, st->o->vm_bytes, &mi, vms_bytes(st),
+                           false);
     if (!argv)
         goto fail;
     if (remote) {
@@ -533,7 +568,6 @@ cleanup:
     mig_stress_argv_free(argv);
     free(script);
     free(remote);
-    free(key);
     strbuf_release(&out);
     return ret;
 }
@@ -566,10 +600,7 @@ static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
     struct virt_vm *vm = &st->vms.vm[i];
-    const struct params *vp = vm->params ? vm->params : ctx->params;
-    const char *tool = params_get_or(vp, "stress_tool", st->tool);
-    char *key = args_key(tool);
-    const char *args = params_get_or(vp, key, "--cpu 1");
+    const char *args = st->o->tool_args[st->o->tool];
     struct strbuf out = STRBUF_INIT;
     struct mig_meminfo mi = { 0 };
     char **argv = NULL;
@@ -581,7 +612,7 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
             || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
     }
-    argv = mig_stress_argv(tool, args, params_get_or(vp, "stress_vm_bytes", ""), &mi, 0, true);
+    argv = mig_stress_argv(st->o->tool_name, args, st->o->vm_bytes, &mi, 0, true);
     script = argv ? mig_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
     strbuf_reset(&out);
     if (!script)
@@ -601,7 +632,6 @@ fail:
 cleanup:
     mig_stress_argv_free(argv);
     free(script);
-    free(key);
     strbuf_release(&out);
     return ret;
 }
@@ -661,7 +691,7 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
         run_log(ctx, "%s: reboot for the booting load failed: %s", st->vms.vm[i].name, err_msg());
     else
         run_log(ctx, "%s: rebooting while it migrates (%s)", st->vms.vm[i].name,
-                st->booting == BOOT_LOAD_VM ? "load_vm_booting" : "load_vms_booting");
+                st->o->booting == BOOT_LOAD_VM ? "load_vm_booting" : "load_vms_booting");
     st->uptime[i] = -1;     /* a reboot is expected now */
     st->guest_stress[i] = false;
 }
@@ -680,10 +710,12 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     for (size_t k = 0; k < wave->n; k++) {
         w[k].vms = &st->vms;
         w[k].mv = &wave->moves[k];
-        w[k].opts = st->opts;
+        w[k].opts = st->o->mig;
         w[k].opts.cancel = &hop_cancel;
-        if (wave->moves[k].to == 1 && st->desturi)
-            w[k].opts.dest_uri = st->desturi;
+        /* the URI as the case wrote it is what the source daemon dials on forward hops
+         * (the runner made host 1 of it too) */
+        if (wave->moves[k].to == 1 && ctx->common->virsh_migrate_desturi)
+            w[k].opts.dest_uri = ctx->common->virsh_migrate_desturi;
         atomic_init(&w[k].done, false);
         int e = pthread_create(&w[k].tid, NULL, worker_main, &w[k]);
         if (e) {
@@ -703,11 +735,12 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
             break;
         if (!hop_cancel && run_should_stop(ctx))
             hop_cancel = 1;
-        if (!hop_cancel && st->thread_timeout > 0 && run_now() - t0 > st->thread_timeout) {
+        if (!hop_cancel && st->o->thread_timeout > 0
+            && run_now() - t0 > st->o->thread_timeout) {
             timed_out = true;
             hop_cancel = 1;
             run_log(ctx, "hop %u: thread_timeout %.0f s passed, aborting its migrations",
-                    hopno, st->thread_timeout);
+                    hopno, st->o->thread_timeout);
         }
         clock_sleep(0.05);
     }
@@ -770,8 +803,8 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
  * session, and the post-checks judge what it did. */
 static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct mig_hop *hop)
 {
-    const char *cmd = pget(ctx, "after_hop_guest_cmd", "");
-    if (!*cmd)
+    const char *cmd = st->o->after_hop_cmd;
+    if (!cmd)
         return;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
@@ -795,7 +828,7 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
             const struct mig_move *mv = &hop->waves[wv].moves[k];
             struct mig_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
                                      st->uptime[mv->vm], ++st->hop_serial };
-            int r = mig_vms_postcheck(&st->vms, &env, &st->pc, &pv);
+            int r = mig_vms_postcheck(&st->vms, &env, &st->o->pc, &pv);
             st->uptime[mv->vm] = pv.uptime_before;
             if (r < 0)
                 return run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
@@ -815,7 +848,7 @@ static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
     if (!wait_login)
         return 0;
     for (size_t i = 0; i < st->vms.n; i++) {
-        if (virt_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
+        if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0) {
             if (run_should_stop(ctx))
                 return -1;
             return run_error(ctx, "LoginTimeout", "%s", err_msg());
@@ -830,26 +863,24 @@ static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 static int ms_run(struct run_ctx *ctx)
 {
     struct ms_state *st = ctx->data;
-    bool stress_host = params_get_bool(ctx->params, "migration_stress_host", false, NULL);
-    bool stress_remote = params_get_bool(ctx->params, "migration_stress_remote", false, NULL);
-    bool stress_vms = params_get_bool(ctx->params, "migration_stress_vms", false, NULL);
+    const struct ms_opts *o = st->o;
 
     if (pre_migration_checks(ctx, st) < 0)
         return -1;
 
-    if ((stress_host || stress_remote || stress_vms) && !*st->tool)
+    if ((o->stress_host || o->stress_remote || o->stress_vms) && !o->tool_name)
         run_log(ctx, "migration_stress_* set but stress_tool is empty: no stress");
-    if (*st->tool) {
-        if (stress_host && host_stress_start(ctx, st, 0) < 0)
+    if (o->tool_name) {
+        if (o->stress_host && host_stress_start(ctx, st, 0) < 0)
             return -1;
-        if (stress_remote && host_stress_start(ctx, st, 1) < 0)
+        if (o->stress_remote && host_stress_start(ctx, st, 1) < 0)
             return -1;
     }
 
-    if (st->start_vms) {
+    if (o->start_vms) {
         if (start_vms(ctx, st, true) < 0)
             return -1;
-        if (*st->tool && stress_vms)
+        if (o->tool_name && o->stress_vms)
             for (size_t i = 0; i < st->vms.n; i++)
                 if (guest_stress_start(ctx, st, i) < 0)
                     return -1;
@@ -860,12 +891,12 @@ static int ms_run(struct run_ctx *ctx)
         unsigned hopno = (unsigned)k + 1;
         if (run_should_stop(ctx))
             return -1;
-        if (k == 0 && !st->start_vms && start_vms(ctx, st, false) < 0)
+        if (k == 0 && !o->start_vms && start_vms(ctx, st, false) < 0)
             return -1;
-        if (st->booting == BOOT_LOAD_VM || st->booting == BOOT_LOAD_VMS) {
+        if (o->booting == BOOT_LOAD_VM || o->booting == BOOT_LOAD_VMS) {
             for (size_t wv = 0; wv < hop->nwaves; wv++)
                 for (size_t m = 0; m < hop->waves[wv].n; m++)
-                    if (st->booting == BOOT_LOAD_VMS || (wv == 0 && m == 0))
+                    if (o->booting == BOOT_LOAD_VMS || (wv == 0 && m == 0))
                         reboot_guest(ctx, st, hop->waves[wv].moves[m].vm);
         }
         run_log(ctx, "hop %u/%zu (round %u%s): %zu VM(s) in %zu wave(s)", hopno,
@@ -897,63 +928,19 @@ static void ms_cleanup(struct run_ctx *ctx)
     mig_plan_free(&st->plan);
     free(st->guest_stress);
     free(st->uptime);
-    free(st->expected_dmesg);
     free(st);
     ctx->data = NULL;
 }
-
-static const struct run_param_doc ms_params[] = {
-    { "vms", NULL, "VMs to migrate (at least 2, else CANCEL)" },
-    { "main_vm", NULL, "the first VM (avocado-vt); every VM of `vms` migrates" },
-    { "migrate_dest_host", NULL, "destination host (resolved by the runner into the hosts)" },
-    { "virsh_migrate_desturi", NULL, "destination URI (the runner makes it host 1); the "
-      "source daemon dials it on forward hops (virsh --desturi)" },
-    { "migration_type", "orderly", "orderly | simultaneous | cross | compressed" },
-    { "migration_stress_type", "", "load_vm_booting | load_vms_booting | vms_booting: "
-      "migrate while guests boot" },
-    { "migrate_options", "--live --p2p --persistent --undefinesource", "virsh migrate flag words (--live --p2p --tunnelled --persistent "
-      "--undefinesource --unsafe --postcopy --postcopy-after-precopy --auto-converge "
-      "--compressed --offline --timeout N --bandwidth N)" },
-    { "virsh_migrate_options", "", "flag words like migrate_options; when set, they win" },
-    { "virsh_migrate_back", "no", "migrate back after every forward hop" },
-    { "virsh_migrate_there_and_back", "1", "round trips when virsh_migrate_back = yes" },
-    { "virsh_migrate_timeout", "60", "seconds a migration may take; then it is aborted "
-      "(switched to postcopy with --postcopy) and the hop FAILs; 0 = none" },
-    { "thread_timeout", "120", "seconds a wave of migrations may take before vtrun aborts "
-      "them; 0 = none" },
-    { "virsh_migrate_dest_state", "running", "state expected on the target: running | "
-      "paused | shut off" },
-    { "start_migration_vms", "yes", "start and log into the VMs before the first hop" },
-    { "migration_stress_vms", "no", "run stress_tool in every guest" },
-    { "migration_stress_host", "no", "run stress_tool on the source host" },
-    { "migration_stress_remote", "no", "run stress_tool on the target host" },
-    { "stress_tool", "", "stress | stress-ng (never downloaded; a shell loop in guests "
-      "without it); empty = no stress" },
-    { "<tool>_args", "--cpu 1", "arguments of the tool; %s = per-worker --vm-bytes" },
-    { "stress_vm_bytes", "128M", "size, half ((MemTotal - VMs) / 2) or shortage (MemFree - "
-      "VMs + 512 MiB); bytes, split over the --vm workers" },
-    { "check_network_accessibility_after_mig", "yes", "ping the guest from the target "
-      "host after each hop unless no" },
-    { "ping_count", "3", "pings per check" },
-    { "guest_dmesg_level", "0", "judge dmesg lines below this level; 0 = every level" },
-    { "expected_guest_dmesg", "", "regex of guest dmesg lines that are not failures" },
-    { "simple_disk_check_after_mig", "yes", "write and read back a line after each hop" },
-    { "disk_check_file", "/tmp/vtrun_disk_check", "guest file of the disk check" },
-    { "post_check_retries", "3", "extra attempts of a transient post-check failure" },
-    { "login_timeout", "240", "seconds to wait for a guest login" },
-    { "after_hop_guest_cmd", "", "guest command run after each hop before the post-checks "
-      "(fault injection in tests, e.g. echo c > /proc/sysrq-trigger)" },
-    { "pmc_policy", "enforce", "pre-migration checks: enforce (a FAIL cancels) | warn | off" },
-    { NULL, NULL, NULL },
-};
 
 const struct run_type run_type_migrate_stress = {
     .name = "virsh_migrate_stress",
     .alias = "migrate_stress",
     .summary = "migrate many VMs orderly, simultaneously or crosswise, to and fro, under "
                "stress, with pre- and post-migration checks and per-hop metrics",
-    .needs = RUN_NEEDS_VMS | RUN_NEEDS_TWO_HOSTS,
+    .needs = { .vms = 2, .hosts = 2 },
     .params = ms_params,
+    .opts_size = sizeof(struct ms_opts),
+    .check = ms_check,
     .setup = ms_setup,
     .run = ms_run,
     .cleanup = ms_cleanup,

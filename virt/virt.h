@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "backends/be.h"
+#include "lib/params.h"
 
 struct params;
 struct strbuf;
@@ -103,9 +104,15 @@ void virt_err_clear(void);
  * VM model from params (virt_vm.c)
  * =================================================================================== */
 
-/* avocado-vt's main_vm, else the first of vms; NULL (err_set) when vms is empty.
- * Caller frees. */
-char *virt_main_vm(const struct params *p);
+/* Defaults of the per-VM params virt/ reads; the runner checks their values before any
+ * VM or clone exists and prints these defaults (runner/run_common.c, run_vm_params). */
+#define VIRT_MEM_MIB_DEFAULT 1024
+#define VIRT_SMP_DEFAULT 1
+#define VIRT_SHELL_PORT_DEFAULT 22
+#define VIRT_SHUTDOWN_TIMEOUT_DEFAULT 60
+/* vm_accel's words (auto, kvm, tcg) and image_clone_mode's (linked, full). */
+extern const struct params_word virt_accel_words[];
+extern const struct params_word virt_clone_mode_words[];
 
 struct virt_clones;
 
@@ -394,6 +401,9 @@ struct virt_vms {
 };
 
 int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms);
+/* 0 when `name` is a backend (vm_type) vtrun has, else -1 with err_msg() naming the
+ * ones it has: for checking --backend, the settings and vm_type before a job starts. */
+int virt_backend_check(const char *name);
 /* The name of host h for messages ("local-a"/"local-b" for the qemu backend). */
 const char *virt_vms_host_name(const struct virt_vms *vms, int h);
 /* True when the test must stop (the conf's cancel flag or deadline). */

@@ -33,6 +33,11 @@
 /* copy_file_range() per call: small enough to poll the cancel flag often. */
 #define COPY_CHUNK (64LL << 20)
 
+/* image_clone_mode: the value says whether the clone is linked. */
+const struct params_word virt_clone_mode_words[] = {
+    { "linked", true }, { "full", false }, { NULL, 0 },
+};
+
 static void log_cmdline(void *ud, const char *cmdline)
 {
     virt_logf(ud, VIRT_LOG_DEBUG, "running: %s", cmdline);
@@ -424,9 +429,10 @@ static int make_clone(const struct params *ip, const char *vm, const char *image
         return 0;
     }
     const char *mode = params_get_or(ip, "image_clone_mode", "linked");
-    if (strcmp(mode, "linked") && strcmp(mode, "full"))
+    const struct params_word *w = params_word_find(virt_clone_mode_words, mode);
+    if (!w)
         return virt_failf(VIRT_ERR_CREATE, vm, "image_clone_mode '%s': linked or full", mode);
-    bool linked = !strcmp(mode, "linked");
+    bool linked = w->value;
     if (linked && strcmp(fmt, "qcow2")) {
         /* The overlay is qcow2 and would not match the image_format the VM is given. */
         virt_logf(ctx, VIRT_LOG_INFO, "image %s is %s, not qcow2: full clone instead of a "

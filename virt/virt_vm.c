@@ -129,12 +129,24 @@ cleanup:
     return ok;
 }
 
+enum { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
+
+const struct params_word virt_accel_words[] = {
+    { "auto", ACCEL_AUTO }, { "kvm", ACCEL_KVM }, { "tcg", ACCEL_TCG }, { NULL, 0 },
+};
+
 const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx)
 {
     struct strbuf why = STRBUF_INIT;
     const char *res;
 
-    if (!want || !*want || !strcmp(want, "auto")) {
+    const struct params_word *w = want && *want ? params_word_find(virt_accel_words, want)
+                                                : &virt_accel_words[ACCEL_AUTO];
+    if (!w) {
+        err_set("vm_accel: unknown value '%s' (auto, kvm or tcg)", want);
+        return NULL;
+    }
+    if (w->value == ACCEL_AUTO) {
         /* One probe per process: every VM of every test gets the same answer.  The
          * lock makes parallel workers wait for the first probe instead of racing. */
         pthread_mutex_lock(&accel_lock);
@@ -148,29 +160,7 @@ const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx)
         strbuf_release(&why);
         return res;
     }
-    if (!strcmp(want, "kvm"))
-        return "kvm";
-    if (!strcmp(want, "tcg"))
-        return "tcg";
-    err_set("vm_accel: unknown value '%s' (auto, kvm or tcg)", want);
-    return NULL;
-}
-
-char *virt_main_vm(const struct params *p)
-{
-    const char *m = params_get(p, "main_vm");
-    char **vms;
-    char *res = NULL;
-
-    if (m && *m)
-        return xstrdup(m);
-    vms = params_objects(p, "vms");
-    if (vms[0])
-        res = xstrdup(vms[0]);
-    else
-        err_set("no VM: neither main_vm nor vms is set");
-    params_strv_free(vms);
-    return res;
+    return w->word;
 }
 
 /* ---- spec ------------------------------------------------------------------------ */
@@ -364,8 +354,8 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
     int ret = -1;
 
     memset(out, 0, sizeof(*out));
-    if (get_positive(vmp, "mem", 1024, vm, &mem) < 0 ||
-        get_positive(vmp, "smp", 1, vm, &smp) < 0)
+    if (get_positive(vmp, "mem", VIRT_MEM_MIB_DEFAULT, vm, &mem) < 0 ||
+        get_positive(vmp, "smp", VIRT_SMP_DEFAULT, vm, &smp) < 0)
         goto cleanup;
     accel = virt_accel_resolve(params_get(vmp, "vm_accel"), ctx);
     if (!accel) {
@@ -433,7 +423,7 @@ int virt_login_from_params(const struct params *p, const char *vm,
     struct params *vmp = params_object(p, vm);
     const char *ip = guest_ip(vmp, d);
     bool ok = true;
-    long port = params_get_int(vmp, "shell_port", 22, &ok);
+    long port = params_get_int(vmp, "shell_port", VIRT_SHELL_PORT_DEFAULT, &ok);
     int ret = -1;
 
     memset(out, 0, sizeof(*out));

@@ -268,6 +268,11 @@ static void unique_clone_names(struct virt_vms *vms)
     params_strv_free(images);
 }
 
+int virt_backend_check(const char *name)
+{
+    return be_lookup(name) ? 0 : -1;
+}
+
 int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
 {
     struct vms_priv *pv = xcalloc(1, sizeof(*pv));
@@ -511,7 +516,8 @@ int virt_vms_stop(struct virt_vms *vms, size_t i)
     struct virt_vm *vm = &vms->vm[i];
     struct be_host *bh = host(vms, vm->host);
     const char *cmd = params_get_or(vm->params, "shutdown_command", "poweroff -f");
-    double timeout = params_get_float(vm->params, "shutdown_timeout", 60, NULL);
+    double timeout = params_get_float(vm->params, "shutdown_timeout",
+                                      VIRT_SHUTDOWN_TIMEOUT_DEFAULT, NULL);
     if (!bh)
         return -1;
     /* the guest's own shutdown command, as avocado-vt does; the fire-and-forget form

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vtrun jobs without VMs: statuses and exit bits (unknown type → ERROR, unmet needs →
- * CANCEL, settings and config errors → 2 with FILE:LINE), selection (--shard union on
+ * vtrun jobs without VMs: statuses and exit bits (unknown type → ERROR, a bad param
+ * value → ERROR before any VM or clone exists, unmet needs → CANCEL, settings and config
+ * errors → 2 with FILE:LINE), selection (--shard union on
  * the repository's configs, --dry-run, --failfast, --rerun-failed), `vtrun merge` of
  * two shards, --list-types and `vtrun config`.  Cases here end before any VM starts,
  * so the whole program takes seconds; it still runs the real binary on the lab's
@@ -96,6 +97,73 @@ START_TEST(test_boot_with_empty_vms_is_cancel_and_an_empty_job)
 }
 END_TEST
 
+/* A bad param value ends the case as ERROR naming the param, its value and what was
+ * expected, before anything of the test exists: no line of the VM set in debug.log (no
+ * clone, no domain defined), no domain on any lab host, no clone file, and each case
+ * over in well under a second. */
+START_TEST(test_bad_param_values_are_errors_before_any_vm_starts)
+{
+    static const char *const cases[][2] = {
+        { "mem", "param mem = '-5': expected an integer >= 1 in MiB" },
+        { "mem_vm2", "param mem = '-5' (VM vm2): expected an integer >= 1 in MiB" },
+        { "timeout", "param virsh_migrate_timeout = 'soon': expected a number of seconds" },
+        { "sideways", "param migration_type = 'sideways': expected one of orderly, "
+                      "simultaneous, cross, compressed" },
+        { "login", "param login_timeout = 'abc': expected a number of seconds >= 0" },
+        { "test_timeout", "param test_timeout = '-3': expected a number of seconds >= 0" },
+    };
+    char *cfg = cfg_file("bad.cfg",
+        "type = virsh_migrate_stress\nvms = vm1 vm2\n"
+        "variants:\n"
+        "    - mem:\n        mem = -5\n"
+        "    - mem_vm2:\n        mem_vm2 = -5\n"
+        "    - timeout:\n        type = migrate\n        virsh_migrate_timeout = soon\n"
+        "    - sideways:\n        migration_type = sideways\n"
+        "    - login:\n        type = boot\n        login_timeout = abc\n"
+        "    - test_timeout:\n        test_timeout = -3\n");
+    char *before = eu_lab_domains();
+    eu_vtrun(&E, 120, "--config", cfg);
+    ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "ERROR 6 |"), "%s", E.out);
+    char *job = latest_job();
+    json_t *r = eu_results_json(job);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        json_t *t = json_array_get(json_object_get(r, "tests"), i);
+        const char *why = eu_jstr(t, "fail_reason");
+        ck_assert_msg(strstr(eu_jstr(t, "name"), cases[i][0]), "%s", eu_jstr(t, "name"));
+        ck_assert_str_eq(eu_jstr(t, "status"), "ERROR");
+        ck_assert_str_eq(eu_jstr(t, "fail_class"), "ConfigError");
+        ck_assert_msg(!strncmp(why, cases[i][1], strlen(cases[i][1])), "%s: reason '%s'",
+                      cases[i][0], why);
+        double took = json_real_value(json_object_get(t, "time"));
+        ck_assert_msg(took < 1.0, "%s took %.2f s", cases[i][0], took);
+    }
+    /* the VM set logs every clone and every domain it defines: none of it happened */
+    static const char *const vm_work[] = {
+        "Clone master image", "existing clone", "Removing clone", "running: ",
+        "define and start domain", "logged in", "cleanup",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(vm_work); i++)
+        ck_assert_msg(!eu_debug_log_has(&E, vm_work[i]), "a debug.log shows VM work: '%s'",
+                      vm_work[i]);
+    ck_assert_msg(eu_debug_log_has(&E, "ERROR: param "), "no ERROR line in debug.log");
+    char *after = eu_lab_domains();
+    ck_assert_msg(!strcmp(before, after), "the lab's domains changed:\n%s---\n%s", before,
+                  after);
+    char id7[8];
+    snprintf(id7, sizeof(id7), "%.7s", eu_jstr(r, "job_id"));
+    char *clones = eu_clones_of(id7);
+    ck_assert_msg(!*clones, "clones of job %s:\n%s", id7, clones);
+    eu_assert_junit(job);
+    free(clones);
+    free(after);
+    free(before);
+    json_decref(r);
+    free(job);
+    free(cfg);
+}
+END_TEST
+
 START_TEST(test_settings_errors_exit_2_with_file_and_line)
 {
     static const char *const bad[] = {
@@ -103,6 +171,8 @@ START_TEST(test_settings_errors_exit_2_with_file_and_line)
         "# line 1\njobs = \"two\";\n",                     /* wrong type */
         "# line 1\nhosts = ( { name = \"a\"; port = 1; } );\n", /* unknown host key */
         "# line 1\njobs = ;\n",                             /* syntax error */
+        "# line 1\nbackend = \"foo\";\n",                   /* no such backend */
+        "# line 1\ntest_timeout = -3;\n",                   /* a negative timeout */
     };
     char *cfg = cfg_file("x.cfg", "type = x\n");
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -357,6 +427,15 @@ START_TEST(test_list_types_prints_each_type_with_needs_and_params)
     ck_assert_msg(strstr(E.out, "boot\n") && strstr(E.out, "migrate\n"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "needs: two hosts"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "login_timeout") && strstr(E.out, "[default: "), "%s", E.out);
+    /* the rows the runner parses: names with aliases, what a value must be, default */
+    ck_assert_msg(strstr(E.out, "params of every test type:\n    test_timeout: a number of "
+                         "seconds >= 0\n"), "%s", E.out);
+    ck_assert_msg(strstr(E.out, "    migrate_options, virsh_migrate_options: virsh migrate "
+                         "flag words [default: --live --p2p --persistent --undefinesource]\n"),
+                  "%s", E.out);
+    ck_assert_msg(strstr(E.out, "    mem (per VM): an integer >= 1 in MiB [default: 1024]\n"),
+                  "%s", E.out);
+    ck_assert_msg(strstr(E.out, "needs: at least 2 VMs (vms)\n"), "%s", E.out);
 }
 END_TEST
 
@@ -385,6 +464,7 @@ int main(void)
     tcase_set_timeout(tc, 150);
     tcase_add_test(tc, test_unknown_type_is_error_naming_the_known_types_exit_bit_1);
     tcase_add_test(tc, test_boot_with_empty_vms_is_cancel_and_an_empty_job);
+    tcase_add_test(tc, test_bad_param_values_are_errors_before_any_vm_starts);
     tcase_add_test(tc, test_settings_errors_exit_2_with_file_and_line);
     tcase_add_test(tc, test_config_errors_exit_2_with_file_and_line);
     tcase_add_test(tc, test_shard_union_is_the_whole_set_on_the_repository_configs);

@@ -327,6 +327,17 @@ START_TEST(test_unknown_command_names_the_closest_one)
 }
 END_TEST
 
+/* A backend vtrun does not have is one line and exit 2 before settings, results or any
+ * test (it used to be an ERROR of every test).  A job: the front execs vtrun-full. */
+START_TEST(test_unknown_backend_exits_2_with_one_line)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--backend", "foo");
+    ck_assert_str_eq(r.err.buf, "vtrun: --backend: unknown backend (vm_type) 'foo'; known: "
+                     "libvirt, qemu\n");
+    expect_usage_error(r, "--backend");
+}
+END_TEST
+
 START_TEST(test_option_without_its_argument_exits_2)
 {
     expect_usage_error(RUN("--list", "--config"), "--config");
@@ -943,6 +954,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_unknown_option_exits_2);
     tcase_add_test(tc, test_unknown_option_names_the_closest_one);
     tcase_add_test(tc, test_unknown_command_names_the_closest_one);
+    tcase_add_test(tc, test_unknown_backend_exits_2_with_one_line);
     tcase_add_test(tc, test_option_without_its_argument_exits_2);
     tcase_add_test(tc, test_flag_given_a_value_exits_2);
     tcase_add_test(tc, test_positional_argument_exits_2);

@@ -122,6 +122,18 @@ START_TEST(test_wrong_type_is_an_error_with_file_and_line)
 }
 END_TEST
 
+/* Values that used to fall back (or fail each test later) are errors FILE:LINE. */
+START_TEST(test_bad_values_are_errors_with_file_and_line)
+{
+    expect_error("jobs = 1;\nbackend = \"foo\";\n", "bad.conf:2: 'backend': unknown backend "
+                 "(vm_type) 'foo'; known: libvirt, qemu");
+    expect_error("test_timeout = -3;\n", "bad.conf:1: 'test_timeout': expected a number of "
+                 "seconds >= 0 (0: no limit)");
+    expect_error("jobs = 0;\n", "bad.conf:1: 'jobs': expected a number of parallel tests "
+                 "from 1 to 256");
+}
+END_TEST
+
 START_TEST(test_syntax_error_names_the_line)
 {
     expect_error("jobs = 1;\nresults_dir = ;\n", "bad.conf:2:");
@@ -141,9 +153,9 @@ START_TEST(test_junit_settings_take_only_their_words)
     run_settings_free(&s);
     free(p);
     expect_error("\njunit_flavour = \"xunit\";\n",
-                 "bad.conf:2: 'junit_flavour' must be one of full|strict, not \"xunit\"");
+                 "bad.conf:2: 'junit_flavour': expected \"full\" or \"strict\", not \"xunit\"");
     expect_error("junit_params = \"some\";\n",
-                 "bad.conf:1: 'junit_params' must be one of relevant|all");
+                 "bad.conf:1: 'junit_params': expected \"relevant\" or \"all\"");
 }
 END_TEST
 
@@ -201,6 +213,7 @@ int main(void)
     tcase_add_test(tc, test_later_file_overrides_single_keys);
     tcase_add_test(tc, test_unknown_key_is_an_error_with_file_and_line);
     tcase_add_test(tc, test_wrong_type_is_an_error_with_file_and_line);
+    tcase_add_test(tc, test_bad_values_are_errors_with_file_and_line);
     tcase_add_test(tc, test_syntax_error_names_the_line);
     tcase_add_test(tc, test_junit_settings_take_only_their_words);
     tcase_add_test(tc, test_host_without_uri_is_an_error);

@@ -52,12 +52,12 @@ END_TEST
 
 START_TEST(test_dest_state_words)
 {
-    enum be_state s;
-    ck_assert_int_eq(mig_pc_state_parse("running", &s), 0);
-    ck_assert_int_eq(s, BE_STATE_RUNNING);
-    ck_assert_int_eq(mig_pc_state_parse("shut off", &s), 0);
-    ck_assert_int_eq(s, BE_STATE_SHUTOFF);
-    ck_assert_int_eq(mig_pc_state_parse("dancing", &s), -1);
+    const struct params_word *w = mig_pc_state_words;
+    ck_assert_int_eq(params_word_find(w, "running")->value, BE_STATE_RUNNING);
+    ck_assert_int_eq(params_word_find(w, "paused")->value, BE_STATE_PAUSED);
+    ck_assert_int_eq(params_word_find(w, "shut off")->value, BE_STATE_SHUTOFF);
+    ck_assert_int_eq(params_word_find(w, "shutoff")->value, BE_STATE_SHUTOFF);
+    ck_assert_ptr_null(params_word_find(w, "dancing"));
 }
 END_TEST
 

@@ -37,23 +37,6 @@ START_TEST(test_local_meminfo_is_plausible)
 }
 END_TEST
 
-START_TEST(test_sizes_use_binary_units)
-{
-    unsigned long long b;
-    ck_assert_int_eq(mig_size_parse("128M", &b), 0);
-    ck_assert_uint_eq(b, 128 * MiB);
-    ck_assert_int_eq(mig_size_parse("64k", &b), 0);
-    ck_assert_uint_eq(b, 64 * 1024);
-    ck_assert_int_eq(mig_size_parse("1GiB", &b), 0);
-    ck_assert_uint_eq(b, GiB);
-    ck_assert_int_eq(mig_size_parse("4096", &b), 0);
-    ck_assert_uint_eq(b, 4096);
-    ck_assert_int_eq(mig_size_parse("lots", &b), -1);
-    ck_assert_int_eq(mig_size_parse("12X", &b), -1);
-    ck_assert_int_eq(mig_size_parse("", &b), -1);
-}
-END_TEST
-
 START_TEST(test_half_is_half_of_memory_beyond_the_vms_in_bytes)
 {
     struct mig_meminfo mi = { .total = 4 * GiB, .free = 3 * GiB };
@@ -260,7 +243,6 @@ int main(void)
     TCase *tc = tcase_create("sizes");
     tcase_add_test(tc, test_meminfo_kib_are_turned_into_bytes);
     tcase_add_test(tc, test_local_meminfo_is_plausible);
-    tcase_add_test(tc, test_sizes_use_binary_units);
     tcase_add_test(tc, test_half_is_half_of_memory_beyond_the_vms_in_bytes);
     tcase_add_test(tc, test_shortage_leaves_512mib_less_free_than_the_vms_need);
     tcase_add_test(tc, test_shortage_in_a_guest_is_half);

@@ -168,23 +168,6 @@ START_TEST(test_accel_probe_guest_reaches_long_mode_under_tcg)
 }
 END_TEST
 
-START_TEST(test_main_vm_defaults_to_first_of_vms)
-{
-    struct params *p = base();
-    char *m = virt_main_vm(p);
-    ck_assert_str_eq(m, "vm1");
-    free(m);
-    params_set(p, "main_vm", "");
-    params_set(p, "vms", "b a");
-    m = virt_main_vm(p);
-    ck_assert_str_eq(m, "b");
-    free(m);
-    params_set(p, "vms", "");
-    ck_assert_ptr_null(virt_main_vm(p));
-    params_free(p);
-}
-END_TEST
-
 START_TEST(test_login_from_params)
 {
     struct params *p = base();
@@ -218,7 +201,6 @@ int main(void)
     tcase_add_test(tc, test_bad_values_are_create_errors);
     tcase_add_test(tc, test_accel_auto_probes_once_and_logs_choice);
     tcase_add_test(tc, test_accel_probe_guest_reaches_long_mode_under_tcg);
-    tcase_add_test(tc, test_main_vm_defaults_to_first_of_vms);
     tcase_add_test(tc, test_login_from_params);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
