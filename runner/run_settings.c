@@ -39,6 +39,24 @@ static int check_jobs(const void *field)
     return -1;
 }
 
+static int check_word(const char *v, const char *a, const char *b)
+{
+    if (!strcmp(v, a) || !strcmp(v, b))
+        return 0;
+    err_set("expected \"%s\" or \"%s\", not \"%s\"", a, b, v);
+    return -1;
+}
+
+static int check_junit_flavour(const void *field)
+{
+    return check_word(*(char *const *)field, "full", "strict");
+}
+
+static int check_junit_params(const void *field)
+{
+    return check_word(*(char *const *)field, "relevant", "all");
+}
+
 /* The scalar settings: one row each; src[] follows this order. */
 static const struct scalar {
     const char *key;
@@ -51,6 +69,10 @@ static const struct scalar {
     { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir), NULL },
     { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), check_timeout },
     { "jobs",            K_INT, offsetof(struct run_settings, jobs), check_jobs },
+    { "junit_flavour",   K_STR, offsetof(struct run_settings, junit_flavour),
+      check_junit_flavour },
+    { "junit_params",    K_STR, offsetof(struct run_settings, junit_params),
+      check_junit_params },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -112,6 +134,8 @@ void run_settings_init(struct run_settings *s)
     s->images_base_dir = xstrdup("images");
     s->test_timeout = 1800;
     s->jobs = 1;
+    s->junit_flavour = xstrdup("full");
+    s->junit_params = xstrdup("relevant");
     s->params = params_new();
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         s->src[i] = xstrdup("default");
@@ -150,6 +174,8 @@ void run_settings_free(struct run_settings *s)
     free(s->results_dir);
     free(s->backend);
     free(s->images_base_dir);
+    free(s->junit_flavour);
+    free(s->junit_params);
     free_hosts(s);
     params_free(s->params);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
@@ -359,7 +385,8 @@ int run_settings_load(struct run_settings *s, const char *path, int optional)
                 goto cleanup;
         } else {
             bad(path, st, "unknown setting '%s' (known: results_dir, backend, "
-                "images_base_dir, test_timeout, jobs, hosts, params)", key);
+                "images_base_dir, test_timeout, jobs, junit_flavour, junit_params, hosts, "
+                "params)", key);
             goto cleanup;
         }
     }

@@ -9,6 +9,7 @@
  *
  *   results_dir = "...";  (default ~/vtrun/job-results)  backend = "libvirt";  images_base_dir = "...";
  *   test_timeout = 1800;  jobs = 1;
+ *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
  *               ssh_password = "..."; ssh_password_file = "...";
@@ -32,12 +33,14 @@ struct run_settings {
     char *images_base_dir;
     double test_timeout;
     long jobs;
+    char *junit_flavour;        /* "full" or "strict" (results.xml, results/res.h) */
+    char *junit_params;         /* "relevant" or "all" (JUnit properties) */
     struct run_host *hosts;
     size_t nhosts;
     struct params *params;      /* default params; never NULL after run_settings_init */
     /* where each scalar came from ("default", or "FILE:LINE"), same order as the
      * table in run_settings.c; hosts_src / params_src for the groups */
-    char *src[5];
+    char *src[7];
     char *hosts_src;
     char *params_src;
 };
