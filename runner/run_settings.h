@@ -11,7 +11,10 @@
  *   test_timeout = 1800;  jobs = 1;
  *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
- *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22; }, ... );
+ *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
+ *               ssh_password = "..."; ssh_password_file = "...";
+ *               ssh_known_hosts = "accept-new"; ssh_known_hosts_file = "...";
+ *               ssh_connect_timeout = 10; }, ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
  */
 #ifndef VTRUN_RUN_SETTINGS_H
@@ -52,6 +55,8 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file);
 /* `vtrun config`: print the effective settings and where each came from. */
 void run_settings_print(const struct run_settings *s, FILE *out);
 void run_host_free(struct run_host *h);
+/* A deep copy (strings duplicated); free with run_host_free. */
+void run_host_copy(struct run_host *dst, const struct run_host *src);
 /* Whether a scalar setting was given in some file (not left at its default). */
 bool run_settings_is_set(const struct run_settings *s, const char *key);
 
