@@ -38,6 +38,19 @@ char *run_uri_remote_host(const char *uri)
     return host;
 }
 
+char *run_host_remote(const struct run_host *rh)
+{
+    if (rh->address && *rh->address) {
+        /* "localhost" said explicitly is still this machine */
+        bool v6 = strchr(rh->address, ':') != NULL;
+        char *uri = xasprintf("ssh://%s%s%s/", v6 ? "[" : "", rh->address, v6 ? "]" : "");
+        char *r = run_uri_remote_host(uri);
+        free(uri);
+        return r;
+    }
+    return run_uri_remote_host(rh->uri);
+}
+
 /* The user part of a URI ("qemu+ssh://root@h/system" -> "root"), or NULL. */
 static char *uri_user(const char *uri)
 {
@@ -81,7 +94,7 @@ static void vlog(void *ud, enum virt_log_level level, const char *msg)
 static struct virt_host *open_link(struct run_ctx *ctx, const struct run_host *rh,
                                    const struct virt_ctx *vctx)
 {
-    char *remote = run_uri_remote_host(rh->uri), *user = NULL, *password = NULL;
+    char *remote = run_host_remote(rh), *user = NULL, *password = NULL;
     struct virt_host *link = NULL;
     struct virt_host_conf conf = { .name = rh->name ? rh->name : rh->uri };
 

@@ -91,6 +91,16 @@ static int check_known_hosts(const char *v)
     return virt_hostkey_parse(v, &k);
 }
 
+/* A directory on the host: vtrun hands it to the host's daemons, which resolve no
+ * relative path against vtrun's working directory. */
+static int check_abs_dir(const char *v)
+{
+    if (v[0] == '/')
+        return 0;
+    err_set("expected an absolute directory, not \"%s\"", v);
+    return -1;
+}
+
 static const struct host_key {
     const char *key;
     enum host_kind kind;
@@ -110,6 +120,9 @@ static const struct host_key {
       check_known_hosts },
     { "ssh_known_hosts_file", H_STR,     offsetof(struct run_host, ssh_known_hosts_file), NULL },
     { "ssh_connect_timeout",  H_SECONDS, offsetof(struct run_host, ssh_connect_timeout), NULL },
+    { "address",              H_STR,     offsetof(struct run_host, address), NULL },
+    { "images_dir",           H_STR,     offsetof(struct run_host, images_dir), check_abs_dir },
+    { "shared_dir",           H_STR,     offsetof(struct run_host, shared_dir), check_abs_dir },
 };
 
 static char **str_at(void *base, size_t off)

@@ -14,7 +14,9 @@
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
  *               ssh_password = "..."; ssh_password_file = "...";
  *               ssh_known_hosts = "accept-new"; ssh_known_hosts_file = "...";
- *               ssh_connect_timeout = 10; }, ... );
+ *               ssh_connect_timeout = 10;
+ *               address = "192.0.2.10"; images_dir = "/var/lib/libvirt/images";
+ *               shared_dir = "/mnt/shared"; }, ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
  */
 #ifndef VTRUN_RUN_SETTINGS_H

@@ -61,6 +61,10 @@ struct run_host {
     char *ssh_known_hosts_file; /* NULL: the job's file (accept-new), ~/.ssh/known_hosts
                                    (strict) */
     double ssh_connect_timeout; /* seconds; 0: 10 */
+    char *address;          /* where SSH reaches it; NULL: the URI's host part */
+    char *images_dir;       /* its private image directory (/var/lib/libvirt/images) */
+    char *shared_dir;       /* where the shared storage is mounted (same path on every
+                               host); NULL: none */
 };
 
 struct run_common;
@@ -288,8 +292,8 @@ void run_vmtype_cleanup(struct run_ctx *ctx);
 /*
  * The host transport to ctx->hosts[h] (virt/virt.h virt_host), opened on first use and
  * kept for the test; the runner closes it after cleanup (run_ctx_close_links).  The
- * host is this machine when its URI names no remote machine (run_uri_remote_host),
- * else it is reached over SSH with its ssh_* settings: user (else the URI's user),
+ * host is this machine when neither its address nor its URI names a remote machine
+ * (run_host_remote), else it is reached over SSH with its ssh_* settings: user (else the URI's user),
  * key, port, password (or password file), known-hosts policy, connect timeout.  NULL
  * with err ("host NAME: ...") when it cannot be opened.
  */
@@ -299,6 +303,9 @@ void run_ctx_close_links(struct run_ctx *ctx);
  * NULL when the URI names this machine: no host part, localhost, 127.x, [::1] (the
  * lab's daemons are local namespaces reached over UNIX sockets).  Caller frees. */
 char *run_uri_remote_host(const char *uri);
+/* The remote machine of a settings host: its `address` when set, else its URI's host
+ * (run_uri_remote_host); NULL when it is this machine.  Caller frees. */
+char *run_host_remote(const struct run_host *rh);
 
 /* Set the outcome with a printf message (the first non-PASS outcome set wins, except
  * that INTERRUPTED always wins).  They return -1 so `return run_fail(...)` reads well. */

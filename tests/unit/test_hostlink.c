@@ -76,6 +76,30 @@ START_TEST(test_uri_names_a_remote_machine_or_this_one)
 }
 END_TEST
 
+/* A host's address says where SSH reaches it, over its URI's host; a UNIX-socket URI
+ * with an address is a remote machine whose daemon vtrun reaches through a socket. */
+START_TEST(test_address_names_the_machine_over_the_uri)
+{
+    static const struct { const char *uri, *address, *remote; } cases[] = {
+        { "qemu+tls://hostB/system", "192.0.2.7", "192.0.2.7" },
+        { "qemu+unix:///system?socket=/s", "hostB", "hostB" },
+        { "qemu+unix:///system?socket=/s", NULL, NULL },
+        { "qemu+ssh://root@hostB/system", "", "hostB" },
+        { "qemu+ssh://root@hostB/system", "localhost", NULL },
+        { "qemu+ssh://root@hostB/system", "fe80::1", "fe80::1" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct run_host h = { .uri = (char *)cases[i].uri, .address = (char *)cases[i].address };
+        char *r = run_host_remote(&h);
+        if (cases[i].remote)
+            ck_assert_msg(r && !strcmp(r, cases[i].remote), "%zu -> %s", i, r);
+        else
+            ck_assert_msg(!r, "%zu -> %s", i, r);
+        free(r);
+    }
+}
+END_TEST
+
 START_TEST(test_local_uri_runs_on_this_machine)
 {
     struct run_host h = { .name = "h0", .uri = "qemu+unix:///system?socket=/nonexistent" };
@@ -149,6 +173,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
     tcase_add_test(tc, test_uri_names_a_remote_machine_or_this_one);
+    tcase_add_test(tc, test_address_names_the_machine_over_the_uri);
     tcase_add_test(tc, test_local_uri_runs_on_this_machine);
     tcase_add_test(tc, test_remote_uri_goes_over_ssh_and_learns_into_the_job_file);
     tcase_add_test(tc, test_password_file_logs_in_and_a_bad_one_names_host_and_file);

@@ -221,6 +221,25 @@ START_TEST(test_bad_host_ssh_values_are_errors_with_file_and_line)
 }
 END_TEST
 
+/* Lab v2's host keys: where SSH reaches the host and where its disks live. */
+START_TEST(test_host_address_and_storage_dirs_are_read)
+{
+    char *p = write_file("v2.conf",
+        "hosts = ( { name = \"a\"; uri = \"qemu+tls://a/system\"; address = \"192.0.2.7\";\n"
+        "  images_dir = \"/var/lib/libvirt/images\"; shared_dir = \"/mnt/shared\"; } );\n");
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_msg(run_settings_load(&s, p, 0) == 0, "%s", err_msg());
+    ck_assert_str_eq(s.hosts[0].address, "192.0.2.7");
+    ck_assert_str_eq(s.hosts[0].images_dir, "/var/lib/libvirt/images");
+    ck_assert_str_eq(s.hosts[0].shared_dir, "/mnt/shared");
+    run_settings_free(&s);
+    free(p);
+    expect_error("hosts = ( { name = \"a\"; uri = \"x\";\n shared_dir = \"mnt\"; } );\n",
+                 "bad.conf:2: host key 'shared_dir': expected an absolute directory, not \"mnt\"");
+}
+END_TEST
+
 START_TEST(test_missing_explicit_file_is_an_error)
 {
     struct run_settings s;
@@ -271,6 +290,7 @@ int main(void)
     tcase_add_test(tc, test_print_names_the_source_of_each_setting);
     tcase_add_test(tc, test_host_ssh_keys_are_read_and_the_password_is_never_printed);
     tcase_add_test(tc, test_bad_host_ssh_values_are_errors_with_file_and_line);
+    tcase_add_test(tc, test_host_address_and_storage_dirs_are_read);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
