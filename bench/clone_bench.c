@@ -29,10 +29,10 @@ int main(int argc, char **argv)
 
     if (argc == 5 && !strcmp(argv[1], "linked")) {
         t0 = mono();
-        rc = virt_image_clone_linked(argv[2], argv[3], argv[4], NULL);
+        rc = virt_image_clone_linked(NULL, argv[2], argv[3], argv[4], NULL);
     } else if (argc == 4 && !strcmp(argv[1], "full")) {
         t0 = mono();
-        rc = virt_image_clone_full(argv[2], argv[3], NULL);
+        rc = virt_image_clone_full(NULL, argv[2], argv[3], NULL);
     } else {
         fprintf(stderr, "usage: %s linked MASTER FORMAT DEST | full MASTER DEST\n", argv[0]);
         return 2;

@@ -193,15 +193,31 @@ void virt_login_free(struct virt_login *l);
  * params.  Caller frees. */
 char *virt_image_filename(const struct params *image_params);
 
+/*
+ * Image files on a host: h NULL (or a local handle) is this machine, else the remote
+ * host of the handle (commands through the host transport: qemu-img, cp, rm, test,
+ * realpath).  Errors name the command and, remote, the host.
+ */
+struct virt_host;
+
 /* qemu-img create -f fmt path size (size a qemu-img size string, e.g. "1G"). */
-int virt_image_create(const char *path, const char *fmt, const char *size,
-                      const struct virt_ctx *ctx);
+int virt_image_create(struct virt_host *h, const char *path, const char *fmt,
+                      const char *size, const struct virt_ctx *ctx);
 /* Linked clone: qcow2 overlay on the absolute path of `master` (format master_fmt). */
-int virt_image_clone_linked(const char *master, const char *master_fmt, const char *dest,
+int virt_image_clone_linked(struct virt_host *h, const char *master, const char *master_fmt,
+                            const char *dest, const struct virt_ctx *ctx);
+/* Full clone: here reflink when the file system can, else copy_file_range over the
+ * data extents (holes stay holes); remote cp --reflink=auto --sparse=always.  Written
+ * to dest.part then renamed. */
+int virt_image_clone_full(struct virt_host *h, const char *master, const char *dest,
+                          const struct virt_ctx *ctx);
+/* 1 exists, 0 does not, -1 cannot tell (err). */
+int virt_image_exists(struct virt_host *h, const char *path, const struct virt_ctx *ctx);
+/* qemu-img info's virtual-size (bytes) of an image, which may be in use. */
+int virt_image_virtual_size(struct virt_host *h, const char *path, unsigned long long *out,
                             const struct virt_ctx *ctx);
-/* Full clone: reflink when the file system can, else copy_file_range over the data
- * extents (holes stay holes); written to dest.part then renamed. */
-int virt_image_clone_full(const char *master, const char *dest, const struct virt_ctx *ctx);
+/* rm -f: a missing file is no error. */
+int virt_image_remove(struct virt_host *h, const char *path, const struct virt_ctx *ctx);
 
 enum virt_check {
     VIRT_CHECK_OK,
@@ -214,20 +230,23 @@ const char *virt_check_name(enum virt_check c);
 /* autotest's check_image: qemu-img check; exit 1 -> WARN, 2 -> ERROR (and -1 with
  * VIRT_ERR_IMAGE_CHECK), 3 -> WARN (leaked clusters).  Output lines are logged.
  * Returns 0 and *out for OK / SKIPPED / WARN. */
-int virt_image_check(const char *path, const char *fmt, const struct virt_ctx *ctx,
-                     enum virt_check *out);
+int virt_image_check(struct virt_host *h, const char *path, const char *fmt,
+                     const struct virt_ctx *ctx, enum virt_check *out);
 
 /* One clone of one image for one VM of a test.  owned: made (or re-used) for this
  * test, so checked and removed after it; not owned: clone_master = no, the VM only
- * uses the per-VM name. */
+ * uses the per-VM name.  A copy of a disk made for a copy-storage migration is an owned
+ * clone without master on its host. */
 struct virt_clone {
     char *vm;
     char *image;                /* image object, e.g. image1 */
     char *path;                 /* the clone: the file the VM's disk uses */
-    char *master;               /* its source (NULL when not owned) */
+    char *master;               /* its source (NULL when not owned, and for copies) */
     char *format;
     bool linked;
     bool owned;
+    bool made;                  /* the file exists (made or re-used): check, remove it */
+    struct virt_host *host;     /* where it is (borrowed); NULL: this machine */
 };
 
 struct virt_clones {
@@ -260,6 +279,16 @@ struct virt_clone_name {
  */
 int virt_images_clone(const struct params *p, const struct virt_clone_name *names,
                       const struct virt_ctx *ctx, struct virt_clones *out);
+/* virt_images_clone() in two steps, for clones made where their VM first runs: plan
+ * every clone (names, masters; nothing made; -1 for a bad image_clone_mode), then make
+ * those of VM vm (NULL: all) not made yet on host h (NULL: this machine). */
+int virt_images_plan(const struct params *p, const struct virt_clone_name *names,
+                     struct virt_clones *out);
+int virt_images_make(const struct params *p, struct virt_clones *cl, const char *vm,
+                     struct virt_host *h, const struct virt_ctx *ctx);
+/* Record a disk copy made at path on h (copy-storage migration): removed after. */
+void virt_clones_add_copy(struct virt_clones *cl, const char *vm, const char *image,
+                          const char *path, const char *fmt, struct virt_host *h);
 /* The file VM vm's disk of image object `image` uses instead of the config's; NULL when
  * no clone stands for it. */
 const char *virt_clones_path(const struct virt_clones *c, const char *vm, const char *image);
@@ -268,8 +297,8 @@ const char *virt_clones_path(const struct virt_clones *c, const char *vm, const 
  * After the test: when check_image = yes, qemu-img check each clone (worst result in
  * *worst); a clone whose check ERRORed is removed when remove_image_on_check_error =
  * yes; every clone is removed unless keep_image_clones = yes (vtrun extension:
- * avocado-vt keeps them and leaks guest state into the next test).  Never removes a
- * master.  Returns -1 when a check ERRORed (VIRT_ERR_IMAGE_CHECK) or a removal failed;
+ * avocado-vt keeps them and leaks guest state into the next test), on the host it was
+ * made on.  Never removes a master.  Returns -1 when a check ERRORed (VIRT_ERR_IMAGE_CHECK) or a removal failed;
  * all clones are processed either way.  Clones not owned are left alone.
  */
 int virt_images_postprocess(const struct params *p, const struct virt_ctx *ctx,

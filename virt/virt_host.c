@@ -220,7 +220,7 @@ int virt_host_run(struct virt_host *h, const char *const *argv, double timeout_s
 /* On this machine: the full-clone copy of virt_image (reflink, sparse, via .part). */
 static int copy_local(const struct virt_host *h, const char *from, const char *to, int mode)
 {
-    if (virt_image_clone_full(from, to, h->ctx) < 0)
+    if (virt_image_clone_full(NULL, from, to, h->ctx) < 0)
         return -1;
     if (mode > 0 && chmod(to, (mode_t)mode) < 0) {
         err_set("%s: chmod: %s", to, strerror(errno));

@@ -6,9 +6,11 @@
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
+#include "tests/sshd.h"
 #include "virt/virt.h"
 
 #include <check.h>
+#include <libssh/libssh.h>
 #include <endian.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -121,11 +123,11 @@ START_TEST(test_linked_clone_is_overlay_with_absolute_backing_path)
 {
     char *master = in_dir("master.qcow2"), *clone = in_dir("clone.qcow2");
     char cwd[4096];
-    ck_assert_int_eq(virt_image_create(master, "qcow2", "1G", &ctx), 0);
+    ck_assert_int_eq(virt_image_create(NULL, master, "qcow2", "1G", &ctx), 0);
     /* Given a relative master path, the backing path is still absolute. */
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
     ck_assert_int_eq(chdir(dir), 0);
-    ck_assert_int_eq(virt_image_clone_linked("master.qcow2", "qcow2", clone, &ctx), 0);
+    ck_assert_int_eq(virt_image_clone_linked(NULL, "master.qcow2", "qcow2", clone, &ctx), 0);
     ck_assert_int_eq(chdir(cwd), 0);
     char *info = qemu_img_info(clone);
     char *want = xasprintf("\"backing-filename\": \"%s\"", master);
@@ -146,7 +148,7 @@ END_TEST
 START_TEST(test_linked_clone_of_missing_master_is_image_missing)
 {
     char *clone = in_dir("clone.qcow2");
-    ck_assert_int_eq(virt_image_clone_linked("/nonexistent/m.qcow2", "qcow2", clone, &ctx), -1);
+    ck_assert_int_eq(virt_image_clone_linked(NULL, "/nonexistent/m.qcow2", "qcow2", clone, &ctx), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_IMAGE_MISSING);
     ck_assert_ptr_nonnull(strstr(err_msg(), "/nonexistent/m.qcow2"));
     free(clone);
@@ -164,7 +166,7 @@ START_TEST(test_full_clone_copies_data_and_keeps_holes)
     ck_assert_int_eq(pwrite(fd, "end", 3, (256 << 20) - 3), 3);
     ck_assert_int_eq(pwrite(fd, buf, sizeof(buf), 100 << 20), (ssize_t)sizeof(buf));
     close(fd);
-    ck_assert_int_eq(virt_image_clone_full(master, clone, &ctx), 0);
+    ck_assert_int_eq(virt_image_clone_full(NULL, master, clone, &ctx), 0);
     struct stat st;
     ck_assert_int_eq(stat(clone, &st), 0);
     ck_assert_int_eq(st.st_size, 256 << 20);
@@ -185,12 +187,12 @@ START_TEST(test_check_clean_image_ok_raw_and_missing_skipped)
 {
     char *img = in_dir("ok.qcow2");
     enum virt_check r;
-    ck_assert_int_eq(virt_image_create(img, "qcow2", "64M", &ctx), 0);
-    ck_assert_int_eq(virt_image_check(img, "qcow2", &ctx, &r), 0);
+    ck_assert_int_eq(virt_image_create(NULL, img, "qcow2", "64M", &ctx), 0);
+    ck_assert_int_eq(virt_image_check(NULL, img, "qcow2", &ctx, &r), 0);
     ck_assert_int_eq(r, VIRT_CHECK_OK);
-    ck_assert_int_eq(virt_image_check(img, "raw", &ctx, &r), 0);
+    ck_assert_int_eq(virt_image_check(NULL, img, "raw", &ctx, &r), 0);
     ck_assert_int_eq(r, VIRT_CHECK_SKIPPED);
-    ck_assert_int_eq(virt_image_check("/nonexistent.qcow2", "qcow2", &ctx, &r), 0);
+    ck_assert_int_eq(virt_image_check(NULL, "/nonexistent.qcow2", "qcow2", &ctx, &r), 0);
     ck_assert_int_eq(r, VIRT_CHECK_SKIPPED);
     free(img);
 }
@@ -200,11 +202,11 @@ START_TEST(test_check_leaked_clusters_exit_3_is_warn)
 {
     char *img = in_dir("leak.qcow2");
     enum virt_check r;
-    ck_assert_int_eq(virt_image_create(img, "qcow2", "64M", &ctx), 0);
+    ck_assert_int_eq(virt_image_create(NULL, img, "qcow2", "64M", &ctx), 0);
     struct stat st;
     stat(img, &st);
     refcount_set(img, ((uint64_t)st.st_size + 65535) / 65536, 1, true);
-    ck_assert_int_eq(virt_image_check(img, "qcow2", &ctx, &r), 0);
+    ck_assert_int_eq(virt_image_check(NULL, img, "qcow2", &ctx, &r), 0);
     ck_assert_int_eq(r, VIRT_CHECK_WARN);
     ck_assert_ptr_nonnull(strstr(logbuf.buf, "WARN Leaked clusters were noticed"));
     free(img);
@@ -215,9 +217,9 @@ START_TEST(test_check_corruption_exit_2_is_image_check_error)
 {
     char *img = in_dir("bad.qcow2");
     enum virt_check r;
-    ck_assert_int_eq(virt_image_create(img, "qcow2", "64M", &ctx), 0);
+    ck_assert_int_eq(virt_image_create(NULL, img, "qcow2", "64M", &ctx), 0);
     refcount_set(img, 0, 0, false);         /* the header cluster "unused" */
-    ck_assert_int_eq(virt_image_check(img, "qcow2", &ctx, &r), -1);
+    ck_assert_int_eq(virt_image_check(NULL, img, "qcow2", &ctx, &r), -1);
     ck_assert_int_eq(r, VIRT_CHECK_ERROR);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_IMAGE_CHECK);
     ck_assert_ptr_nonnull(strstr(err_msg(), "VMImageCheckError: image check error"));
@@ -239,7 +241,7 @@ static struct params *two_vm_params(void)
     params_set(p, "master_images_clone", "image1");
     params_set(p, "vm_accel", "tcg");
     char *m = in_dir("base.qcow2");
-    ck_assert_int_eq(virt_image_create(m, "qcow2", "128M", &ctx), 0);
+    ck_assert_int_eq(virt_image_create(NULL, m, "qcow2", "128M", &ctx), 0);
     free(m);
     return p;
 }
@@ -329,7 +331,7 @@ START_TEST(test_image_name_vm_and_master_image_name_honoured)
     struct params *p = two_vm_params();
     struct virt_clones cl = { 0 };
     char *m2 = in_dir("gold.qcow2");
-    ck_assert_int_eq(virt_image_create(m2, "qcow2", "64M", &ctx), 0);
+    ck_assert_int_eq(virt_image_create(NULL, m2, "qcow2", "64M", &ctx), 0);
     params_set(p, "vms", "vm1");
     params_set(p, "image_name_vm1", "mine");
     params_set(p, "master_image_name", "gold");
@@ -373,7 +375,84 @@ START_TEST(test_missing_master_is_image_missing_error)
     ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_IMAGE_MISSING);
     ck_assert_ptr_nonnull(strstr(err_msg(), "nothere.qcow2"));
-    ck_assert_uint_eq(cl.n, 0);
+    /* planned, none made: nothing for the postprocess to check or remove */
+    for (size_t i = 0; i < cl.n; i++)
+        ck_assert(!cl.v[i].made);
+    virt_clones_free(&cl);
+    params_free(p);
+}
+END_TEST
+
+/* ---- on a remote host: the same flow through the host transport ------------------ */
+
+static struct tsshd sshd;
+static struct virt_host *remote;
+
+static void remote_setup(void)
+{
+    setup();
+    ck_assert_msg(tsshd_start(&sshd) == 0, "%s", err_msg());
+    struct virt_host_conf c = { .name = "h2", .address = "127.0.0.1", .port = sshd.port,
+                                .user = "root", .key_file = sshd.key,
+                                .known_hosts = sshd.known_hosts, .connect_timeout_s = 5 };
+    remote = virt_host_open(&c, &ctx);
+    ck_assert_msg(remote && !virt_host_is_local(remote), "%s", err_msg());
+}
+
+static void remote_teardown(void)
+{
+    virt_host_close(remote);
+    remote = NULL;
+    tsshd_stop(&sshd);
+    ssh_finalize();
+    teardown();
+}
+
+/* Planned in setup, made on the host where the VM first runs, checked and removed there
+ * after the test: every step a command over SSH (the log names the host). */
+START_TEST(test_clones_are_made_checked_and_removed_on_the_remote_host)
+{
+    struct params *p = two_vm_params();
+    struct virt_clones cl = { 0 };
+    enum virt_check worst;
+    params_set(p, "check_image", "yes");
+    params_set(p, "image_clone_mode_vm2", "full");
+    ck_assert_int_eq(virt_images_plan(p, NULL, &cl), 0);
+    ck_assert_uint_eq(cl.n, 2);
+    ck_assert(!cl.v[0].made && !cl.v[1].made && !exists(cl.v[0].path));
+    ck_assert_msg(virt_images_make(p, &cl, "vm1", remote, &ctx) == 0, "%s", err_msg());
+    ck_assert(cl.v[0].made && !cl.v[1].made && cl.v[0].host == remote);
+    ck_assert_msg(virt_images_make(p, &cl, NULL, remote, &ctx) == 0, "%s", err_msg());
+    ck_assert(exists(cl.v[0].path) && exists(cl.v[1].path));
+    ck_assert(cl.v[0].linked && !cl.v[1].linked);
+    ck_assert_msg(strstr(logbuf.buf, "(linked, on h2)") && strstr(logbuf.buf, "(full, on h2)"),
+                  "%s", logbuf.buf);
+    char *info = qemu_img_info(cl.v[0].path);
+    ck_assert_msg(strstr(info, "\"full-backing-filename\": \"/"), "%s", info);
+    free(info);
+    unsigned long long size = 0;
+    ck_assert_int_eq(virt_image_virtual_size(remote, cl.v[1].path, &size, &ctx), 0);
+    ck_assert_uint_eq(size, 128ULL << 20);
+    ck_assert_int_eq(virt_image_exists(remote, cl.v[1].path, &ctx), 1);
+    ck_assert_int_eq(virt_images_postprocess(p, &ctx, &cl, &worst), 0);
+    ck_assert_int_eq(worst, VIRT_CHECK_OK);
+    ck_assert(!exists(cl.v[0].path) && !exists(cl.v[1].path));
+    ck_assert_int_eq(virt_image_exists(remote, cl.v[1].path, &ctx), 0);
+    virt_clones_free(&cl);
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_missing_master_on_the_remote_host_names_the_host)
+{
+    struct params *p = two_vm_params();
+    struct virt_clones cl = { 0 };
+    params_set(p, "image_name", "nothere");
+    ck_assert_int_eq(virt_images_plan(p, NULL, &cl), 0);
+    ck_assert_int_eq(virt_images_make(p, &cl, NULL, remote, &ctx), -1);
+    ck_assert_int_eq(virt_err_last(), VIRT_ERR_IMAGE_MISSING);
+    ck_assert_msg(strstr(err_msg(), "nothere.qcow2 of image1: no such file on h2"), "%s",
+                  err_msg());
     virt_clones_free(&cl);
     params_free(p);
 }
@@ -399,6 +478,12 @@ int main(void)
     tcase_add_test(tc, test_corrupt_clone_removed_on_check_error_even_when_kept);
     tcase_add_test(tc, test_missing_master_is_image_missing_error);
     suite_add_tcase(s, tc);
+    TCase *rc = tcase_create("remote");
+    tcase_set_timeout(rc, 60);
+    tcase_add_checked_fixture(rc, remote_setup, remote_teardown);
+    tcase_add_test(rc, test_clones_are_made_checked_and_removed_on_the_remote_host);
+    tcase_add_test(rc, test_missing_master_on_the_remote_host_names_the_host);
+    suite_add_tcase(s, rc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
