@@ -94,6 +94,15 @@ enum be_mig_flag {
     BE_MIG_OFFLINE         = 1 << 8,
     BE_MIG_UNSAFE          = 1 << 9,  /* needed unless cache=none or a cluster FS */
     BE_MIG_ABORT_ON_ERROR  = 1 << 10,
+    /* (1 << 11 is kept for the migration supervisor's postcopy resume) */
+    BE_MIG_TLS             = 1 << 12, /* migration stream over TLS (both QEMUs' certs) */
+    /* copy the disks (NBD) into disks created first on the destination: all of each
+     * disk, or only its top image (the backing chain is already there) */
+    BE_MIG_COPY_STORAGE_ALL = 1 << 13,
+    BE_MIG_COPY_STORAGE_INC = 1 << 14,
+    /* virsh --direct: the hypervisor's own (unmanaged) migration to dest_uri, no
+     * destination daemon; QEMU has none and libvirt says so */
+    BE_MIG_DIRECT          = 1 << 15,
 };
 
 struct be_migrate_opts {

@@ -1,10 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# bench/host.sh [RUNS] — the overhead of a host command through vtrun's host transport
-# (virt/virt_host.c): `true` RUNS times (default 100) over SSH reusing one session, over
-# SSH with a new session per command, and on this machine, against a throwaway OpenSSH
-# sshd on 127.0.0.1 (tests/sshd.h).  Prints median, p10, p90 and min per mode.
+# bench/host.sh [RUNS] [--lab K] — the overhead of a host command through vtrun's host
+# transport (virt/virt_host.c): `true` RUNS times (default 100) over SSH reusing one
+# session, over SSH with a new session per command, and on this machine, against a
+# throwaway OpenSSH sshd on 127.0.0.1 (tests/sshd.h), or with --lab K against lab K's
+# host1 (tests/lab: a machine of its own, up).  Prints median, p10, p90 and min per
+# mode.  The throwaway sshd runs commands with this machine's /root (its shell rc
+# files), a lab host with its own: on a machine whose root has a heavy ~/.bashrc the
+# two differ by that rc file's cost per command.
 #
 # The driver, bench/host_rtt.c, is compiled against build/libvtrun.a (running `make`
 # first if the library is missing).  Needs root (the sshd runs in a private mount
@@ -12,6 +16,12 @@
 set -euo pipefail
 
 runs=${1:-100}
+lab_args=()
+if [ "${2:-}" = --lab ]; then
+    state=/run/vtrun-lab${3:?--lab K}
+    [ -f "$state/lab.env" ] || { echo "bench/host.sh: lab ${3} is not up" >&2; exit 1; }
+    lab_args=("$(sed -n 's/^host1_ip=//p' "$state/lab.env")" "$state/id_ed25519" "$state/known_hosts")
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 cd "$top"
@@ -24,4 +34,4 @@ cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$work/host_rtt" bench/host_rtt.c "$build/l
     $(pkg-config --libs libssh) -lpthread
 
 echo "vtrun host transport: \`true\` x $runs, $(nproc) CPUs, $(ssh -V 2>&1), libssh $(pkg-config --modversion libssh)"
-"$work/host_rtt" "$runs"
+"$work/host_rtt" "$runs" "${lab_args[@]}"

@@ -9,6 +9,10 @@
  * sshd runs in a private mount namespace).
  *
  *   host_rtt [N]        prints one line per mode: median, p10, p90, min in ms
+ *   host_rtt N ADDRESS KEY KNOWN_HOSTS
+ *                       the same against a real host (root with KEY, its key strictly
+ *                       in KNOWN_HOSTS): a lab host, whose sshd runs commands the way a
+ *                       remote machine's does (its own /root, no shell rc of ours)
  */
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -58,13 +62,23 @@ int main(int argc, char **argv)
     struct tsshd sshd;
     double *t = calloc((size_t)(n > 0 ? n : 1), sizeof(*t));
 
-    if (n <= 0 || tsshd_start(&sshd) < 0) {
+    bool real = argc == 5;
+    if (n <= 0 || (!real && tsshd_start(&sshd) < 0)) {
         fprintf(stderr, "host_rtt: %s\n", n <= 0 ? "N must be > 0" : err_msg());
         return 1;
     }
-    struct virt_host_conf ssh = { .name = "bench", .address = "127.0.0.1", .port = sshd.port,
-                                  .user = "root", .key_file = sshd.key,
-                                  .known_hosts = sshd.known_hosts };
+    struct virt_host_conf ssh = { .name = "bench", .address = "127.0.0.1", .user = "root" };
+    if (real) {
+        ssh.address = argv[2];
+        ssh.key_file = argv[3];
+        ssh.known_hosts = argv[4];
+        ssh.hostkey = VIRT_HOSTKEY_STRICT;
+        printf("host %s\n", argv[2]);
+    } else {
+        ssh.port = sshd.port;
+        ssh.key_file = sshd.key;
+        ssh.known_hosts = sshd.known_hosts;
+    }
     struct virt_host_conf local = { .name = "local" };
 
     struct virt_host *h = open_or_die(&ssh);
@@ -95,7 +109,8 @@ int main(int argc, char **argv)
     virt_host_close(h);
     report("local", t, n);
 
-    tsshd_stop(&sshd);
+    if (!real)
+        tsshd_stop(&sshd);
     ssh_finalize();
     free(t);
     return 0;

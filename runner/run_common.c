@@ -23,6 +23,15 @@ static int check_backend(const void *field)
     return virt_backend_check(*(const char *const *)field);
 }
 
+static int check_clone_dir(const void *field)
+{
+    const char *v = *(const char *const *)field;
+    if (v[0] == '/' || !strcmp(v, "images_dir") || !strcmp(v, "shared_dir"))
+        return 0;
+    err_set("a relative directory means nothing on a host");
+    return -1;
+}
+
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct run_common, __VA_ARGS__)
 
 const struct run_param run_common_params[] = {
@@ -79,6 +88,11 @@ const struct run_param run_vm_params[] = {
       .doc = "keep the clones after the test (avocado-vt keeps them; vtrun removes them)" },
     { "image_raw_device", .kind = RUN_PARAM_BOOL, .scope = RUN_PARAM_IMAGE, .def = "no",
       .doc = "image_name is a device path, used as is" },
+    { "image_clone_dir", .kind = RUN_PARAM_STR, .scope = RUN_PARAM_IMAGE,
+      .check = check_clone_dir, .expect = "an absolute directory, images_dir or shared_dir",
+      .doc = "directory of the clones, made on the host where each VM first runs "
+             "(images_dir: the hosts' private image directory, shared_dir: their shared "
+             "storage, from the settings) [default: beside the master]" },
     { NULL },
 };
 

@@ -37,21 +37,34 @@ static void on_hop(void *ud, const struct virt_hop_record *r)
                 h.to, r->ok ? "ok" : r->error, h.wall_s, h.downtime_ms);
 }
 
+/* The VM set's way to a host's transport: the test's link (run_host_link). */
+static struct virt_host *vmset_link(void *ud, int h)
+{
+    return run_host_link(ud, h);
+}
+
 int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms)
 {
     struct virt_vms_host *hosts = xcalloc(ctx->nhosts + 1, sizeof(*hosts));
-    for (size_t h = 0; h < ctx->nhosts; h++)
-        hosts[h] = (struct virt_vms_host){ .name = ctx->hosts[h].name,
-                                           .uri = ctx->hosts[h].uri,
-                                           .migrate_desturi = ctx->hosts[h].migrate_desturi,
-                                           .migrate_uri = ctx->hosts[h].migrate_uri };
+    for (size_t h = 0; h < ctx->nhosts; h++) {
+        const struct run_host *rh = &ctx->hosts[h];
+        char *remote = run_host_remote(rh);
+        hosts[h] = (struct virt_vms_host){ .name = rh->name, .uri = rh->uri,
+                                           .migrate_desturi = rh->migrate_desturi,
+                                           .migrate_uri = rh->migrate_uri,
+                                           .remote = remote != NULL,
+                                           .images_dir = rh->images_dir,
+                                           .shared_dir = rh->shared_dir };
+        free(remote);
+    }
     struct virt_vms_conf conf = {
         .params = ctx->params, .backend = ctx->backend, .hosts = hosts,
         .nhosts = ctx->nhosts, .job_id = ctx->job_id, .slot = ctx->slot,
         .outdir = ctx->outdir,
         .vctx = { .log = vlog, .log_ud = ctx, .cancel = ctx->cancel,
                   .deadline = ctx->deadline },
-        .on_hop = on_hop, .hop_ud = ctx, .user = ctx,
+        .on_hop = on_hop, .hop_ud = ctx, .host_link = vmset_link, .link_ud = ctx,
+        .user = ctx,
     };
     int rc = virt_vms_setup(&conf, vms);     /* it keeps a copy of hosts */
     free(hosts);

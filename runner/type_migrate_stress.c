@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,58 +274,20 @@ static int ms_setup(struct run_ctx *ctx)
 
 /* ---- pre-migration checks ------------------------------------------------------------- */
 
-/* Facts of host idx for the checks: the backend's host_info; when it cannot tell,
- * what this machine knows of itself (only for a host that is this machine).  What
+/* Facts of host idx for the checks: the backend's host_info, with what libvirt does not
+ * tell (OS, kernel) read on the host through its transport (virt_vms_host_info).  What
  * stays unknown is a WARNING, never a FAIL. */
 struct host_facts {
     struct mig_pmc_host h;
     struct be_host_info info;
-    struct utsname u;
-    char os_id[64], os_version[64];
 };
-
-static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
-{
-    char *remote = run_uri_remote_host(ctx->hosts[idx].uri);
-    if (remote) {
-        free(remote);
-        return;
-    }
-    if (uname(&f->u) == 0) {
-        f->h.arch = f->u.machine;
-        f->h.kernel_release = f->u.release;
-    }
-    FILE *os = fopen("/etc/os-release", "r");
-    char line[256];
-    while (os && fgets(line, sizeof(line), os)) {
-        char *dst = !strncmp(line, "ID=", 3) ? f->os_id
-                    : !strncmp(line, "VERSION_ID=", 11) ? f->os_version : NULL;
-        if (!dst)
-            continue;
-        char *v = strchr(line, '=') + 1;
-        v[strcspn(v, "\n")] = '\0';
-        if (*v == '"') {
-            v++;
-            v[strcspn(v, "\"")] = '\0';
-        }
-        snprintf(dst, 64, "%s", v);
-    }
-    if (os)
-        fclose(os);
-    f->h.os_id = *f->os_id ? f->os_id : NULL;
-    f->h.os_version = *f->os_version ? f->os_version : NULL;
-    struct mig_meminfo mi;
-    if (mig_meminfo_read_local(&mi) == 0)
-        f->h.free_mem_bytes = mi.free;
-}
 
 static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
 {
     memset(f, 0, sizeof(*f));
     f->h.name = host_name(ctx, idx);
     if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
-        run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
-        local_facts(ctx, idx, f);
+        run_log(ctx, "pre-migration checks: %s", err_msg());
         return;
     }
     f->h.libvirt_version = f->info.libvirt_version;
@@ -339,6 +300,17 @@ static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct
     f->h.free_mem_bytes = f->info.free_mem_bytes;
     f->h.host_cpu_model = f->info.host_cpu_model;
     f->h.cpu_models = (const char *const *)f->info.cpu_models;
+}
+
+/* 1 when `path` can be read on host h (through its transport), 0 not, -1 cannot tell. */
+static int readable_on(struct run_ctx *ctx, int h, const char *path)
+{
+    const char *argv[] = { "test", "-r", path, NULL };
+    struct virt_host *link = run_host_link(ctx, h);
+    int status;
+    if (!link || virt_host_run(link, argv, 30, NULL, NULL, &status) < 0)
+        return -1;
+    return status == 0;
 }
 
 /* Every pre-migration check result goes to the results too: JUnit property
@@ -367,10 +339,6 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     struct host_facts fs, fd;
     host_facts(ctx, st, from, &fs);
     host_facts(ctx, st, to, &fd);
-    /* reachability is known only when the destination is this machine */
-    char *r = run_uri_remote_host(ctx->hosts[to].uri);
-    bool dst_local = !r;
-    free(r);
 
     size_t nv = 0, nd = 0;
     struct mig_pmc_vm *vms = xcalloc(st->vms.n, sizeof(*vms));
@@ -391,7 +359,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
             struct mig_pmc_disk *pd = &disks[nd++];
             pd->path = sp->disks[d].path;
             pd->cache = sp->disks[d].cache;
-            pd->reachable_on_dst = !dst_local ? -1 : access(pd->path, R_OK) == 0 ? 1 : 0;
+            /* where the destination's daemon will look for it */
+            pd->reachable_on_dst = readable_on(ctx, to, pd->path);
             v->ndisks++;
         }
     }
@@ -453,7 +422,7 @@ static unsigned long long vms_bytes(const struct ms_state *st)
 static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 {
     const char *args = st->o->tool_args[st->o->tool];
-    char *remote = run_uri_remote_host(ctx->hosts[h].uri);
+    char *remote = run_host_remote(&ctx->hosts[h]);
     struct mig_meminfo mi = { 0 };
     struct strbuf out = STRBUF_INIT;
     char **argv = NULL;

@@ -398,6 +398,83 @@ int virt_host_put(struct virt_host *h, const char *local, const char *remote, in
 int virt_host_get(struct virt_host *h, const char *remote, const char *local);
 
 /* ===================================================================================
+ * Host operations (virt_hostops.c): what a test does to a host, and undoes
+ * =================================================================================== */
+/*
+ * Through the host transport above, argv only (values are checked, never handed to a
+ * shell).  Changes are recorded in one struct virt_hostops per test and registered as
+ * leftovers (virt_leftover) until undone, so a killed job prints what to restore:
+ *
+ *   struct virt_hostops *ops = virt_hostops_new("a1b2c3d-0", ctx);    (job7-slot)
+ *   virt_hostop_conf_set(ops, h, "libvirtd", "/etc/libvirt/qemu.conf",
+ *                        "migration_port_min", "49200");
+ *   virt_hostop_daemon(ops, h, "libvirtd", VIRT_DAEMON_RESTART, NULL);   (in place:
+ *                                                     running domains survive)
+ *   virt_hostop_fw_add(ops, h, &(struct virt_fw_rule){ .port_min = 49152,
+ *                                                      .port_max = 49215 });
+ *   ...
+ *   virt_hostops_undo(ops);     (rules deleted, daemons started, files restored and
+ *                                their daemon restarted when the edit was in effect)
+ *   virt_hostops_free(ops);
+ *
+ * Daemons are driven with `systemctl` (a real host's, or the lab's stand-in).
+ */
+struct virt_hostops;
+
+struct virt_hostops *virt_hostops_new(const char *tag, const struct virt_ctx *ctx);
+/* Undo every change not undone yet, newest first; -1 with err listing what could not
+ * be restored (those stay registered leftovers). */
+int virt_hostops_undo(struct virt_hostops *ops);
+/* Frees the record only: call virt_hostops_undo() first. */
+void virt_hostops_free(struct virt_hostops *ops);
+
+/* The host's OS facts into out where unknown: os-release ID and VERSION_ID, kernel
+ * release, free and total memory (one command; no record). */
+int virt_hostop_facts(struct virt_host *h, struct be_host_info *out);
+
+enum virt_daemon_action {
+    VIRT_DAEMON_START,
+    VIRT_DAEMON_STOP,       /* recorded: started again by the undo */
+    VIRT_DAEMON_RESTART,    /* in place: the QEMUs of a libvirtd keep running */
+    VIRT_DAEMON_KILL,       /* systemctl kill -s SIGNAL (default TERM); recorded as stop */
+};
+/* systemctl ACTION UNIT on h ("libvirtd", "sshd", "virtqemud"). */
+int virt_hostop_daemon(struct virt_hostops *ops, struct virt_host *h, const char *unit,
+                       enum virt_daemon_action action, const char *signal);
+
+/* Set key = value (the value as the file writes it: 1, "text", [ "a", "b" ]) in a
+ * `key = value` file of libvirt's format (qemu.conf, libvirtd.conf ...) on h, or
+ * remove the key's lines (value NULL: the daemon's default).  The first edit of a file
+ * keeps the original beside it (PATH.vtrun-TAG.orig); the undo puts it back and
+ * restarts `daemon` when it was (re)started through ops since the edit.  The daemon
+ * reads the change when restarted (virt_hostop_daemon). */
+int virt_hostop_conf_set(struct virt_hostops *ops, struct virt_host *h, const char *daemon,
+                         const char *path, const char *key, const char *value);
+
+/* One nftables rule in the host's own network namespace, in table inet vtrun_TAG (one
+ * per ops and host, deleted whole by the undo: exactly the test's rules go). */
+struct virt_fw_rule {
+    const char *chain;          /* "input" (default) or "output" */
+    const char *proto;          /* "tcp" (default) or "udp" */
+    unsigned port_min, port_max;    /* destination port or range; 0: any */
+    const char *saddr;          /* source IPv4/IPv6 address; NULL: any */
+    bool reject;                /* answer (TCP reset, ICMP) instead of dropping */
+};
+int virt_hostop_fw_add(struct virt_hostops *ops, struct virt_host *h,
+                       const struct virt_fw_rule *r);
+
+/* A log file on a host read from a mark on: what a daemon wrote during a step. */
+struct virt_log_mark {
+    char *path;
+    long long size;             /* bytes at the mark (0: the file did not exist) */
+};
+int virt_hostop_log_mark(struct virt_host *h, const char *path, struct virt_log_mark *m);
+/* Append what was written since the mark to out (all of it when the file shrank). */
+int virt_hostop_log_read(struct virt_host *h, const struct virt_log_mark *m,
+                         struct strbuf *out);
+void virt_log_mark_free(struct virt_log_mark *m);
+
+/* ===================================================================================
  * Serial console scanning (virt_console.c)
  * =================================================================================== */
 
@@ -449,8 +526,10 @@ unsigned virt_leftover_print(FILE *out);
 /*
  * The VMs of one test, from params to running guests and back to nothing; used by
  * every VM test type.  virt_vms_setup() reads `vms` and each VM's object params,
- * resolves the backend, prepares each VM's clones, address and spec; nothing runs
- * yet.  virt_vms_cleanup() destroys and undefines every VM on every host, removes
+ * resolves the backend, plans each VM's clones, address and spec; nothing runs or is
+ * made yet: a VM's clones are made on the host where it first starts (through the
+ * host transport when that host is remote), a copy-storage hop creates the disks on
+ * the destination first, as libvirt requires.  virt_vms_cleanup() destroys and undefines every VM on every host, removes
  * clones and closes connections; idempotent, safe after any partial setup.
  * Functions return 0 or -1 with err_msg() set (VM, host and context included).
  * Functions taking a VM index may be called from one worker thread per VM at once.
@@ -463,7 +542,14 @@ struct virt_vms_host {
     const char *uri;                /* client URI vtrun connects to */
     const char *migrate_desturi;    /* URI the peer daemon uses to reach it (p2p) */
     const char *migrate_uri;        /* migration data channel, e.g. tcp://127.0.0.1 */
+    bool remote;                    /* another machine: files it opens are made there */
+    const char *images_dir;         /* its private image directory; NULL unknown */
+    const char *shared_dir;         /* its shared storage mount; NULL none */
 };
+
+/* Where a VM's serial console log is written on a remote host: libvirt's own log
+ * directory, present wherever the QEMU driver runs ("<dir>/<domain>-serial.log"). */
+#define VIRT_HOST_CONSOLE_DIR "/var/log/libvirt/qemu"
 
 /* One hop of one VM, as the VM set reports it to its caller (results). */
 struct virt_hop_record {
@@ -487,6 +573,11 @@ struct virt_vms_conf {
     struct virt_ctx vctx;           /* log, cancel flag, deadline */
     void (*on_hop)(void *ud, const struct virt_hop_record *h);  /* may be NULL */
     void *hop_ud;
+    /* The host transport to host h, opened (once) and closed by the caller after
+     * virt_vms_cleanup(); NULL with err when it cannot be opened.  NULL callback:
+     * every host is this machine. */
+    struct virt_host *(*host_link)(void *ud, int h);
+    void *link_ud;
     void *user;                     /* the caller's own (its test context): not used here */
 };
 
@@ -497,8 +588,10 @@ struct virt_vm {
     struct be_vm_spec *spec;
     int host;                   /* index of the host it runs on now; -1 = not running */
     char *address;              /* guest IP address for SSH / ping, NULL = unknown */
-    char *console_log;          /* serial console log file */
-    long long console_scanned;  /* console bytes already scanned for kernel crashes */
+    /* serial console log file the daemons write: in the test's result directory when
+     * every host is this machine; else VIRT_HOST_CONSOLE_DIR on each host the VM ran
+     * on, copied into the result directory as serial-<vm>.<host>.log as the test goes */
+    char *console_log;
     double uptime;              /* last uptime read from the guest, seconds */
     void *priv;                 /* virt_vms.c's own per-VM state */
 };

@@ -194,7 +194,7 @@ struct virt_ssh *virt_ssh_connect(const struct virt_login *l, const char *known_
     long sec = timeout_s > 0 ? (long)timeout_s : 10;
     long usec = timeout_s > 0 ? (long)((timeout_s - (double)sec) * 1e6) : 0;
     unsigned port = l->port > 0 ? (unsigned)l->port : 22;
-    int no = 0;
+    int no = 0, yes = 1;
     const char *user = l->user ? l->user : "root";
 
     if (!l->host || !*l->host) {
@@ -212,6 +212,9 @@ struct virt_ssh *virt_ssh_connect(const struct virt_login *l, const char *known_
         ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &sec) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &usec) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
+        /* small requests (channel open, exec) one after another: Nagle would hold the
+         * second for the peer's delayed ACK, ~40 ms a command (OpenSSH sets it too) */
+        ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts && l->hostkey != VIRT_HOSTKEY_OFF
                                                    ? known_hosts : "/dev/null") < 0 ||
         ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0) {

@@ -13,11 +13,14 @@
 #include "lib/strbuf.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Per-test private state behind struct virt_vms. */
@@ -25,9 +28,21 @@ struct vms_priv {
     struct virt_vms_host *hosts;        /* the conf's hosts, copied */
     struct virt_clone_name *names;      /* per VM: the clone names chosen here */
     struct virt_clones clones;
-    unsigned long *clone_leftover;
+    unsigned long *clone_leftover;      /* per clone (grows with it); 0: none */
+    size_t nclone_leftover;
     char *known_hosts;
     char **run_dirs;            /* qemu backend: one run directory per host */
+    bool host_consoles;         /* console logs on the hosts (a host is remote) */
+};
+
+/* A VM's serial console on one host (host consoles): the host's file copied into
+ * the result directory as it grows, and how far that copy was scanned. */
+struct console_copy {
+    bool visited;               /* the VM ran there: its file exists there */
+    char *copy;                 /* <outdir>/serial-<vm>.<host>.log */
+    long long scanned;
+    unsigned line;
+    unsigned long leftover;     /* the file on the host, until removed */
 };
 
 struct vm_priv {
@@ -36,7 +51,9 @@ struct vm_priv {
     struct virt_login login;
     struct virt_ssh *ssh;
     unsigned long leftover;     /* the domain, while it exists somewhere */
+    long long console_scanned;  /* console in the result directory: bytes scanned */
     unsigned console_line;
+    struct console_copy *con;   /* host consoles: per host */
     double uptime_seen;         /* largest uptime read so far */
 };
 
@@ -54,6 +71,8 @@ static const struct virt_ctx *VC(const struct virt_vms *vms)
 {
     return &vms->conf.vctx;
 }
+
+static int check_clone_dir(struct virt_vms *vms);
 
 /* The log line as the test's log wants it. */
 #define vlog(vms, ...) virt_logf(VC(vms), VIRT_LOG_DEBUG, __VA_ARGS__)
@@ -94,6 +113,21 @@ static struct be_host *host(struct virt_vms *vms, int h)
     if (!vms->hosts[h])
         err_prefix("host %s", virt_vms_host_name(vms, h));
     return vms->hosts[h];
+}
+
+/* The host transport to host h into *out: NULL when the host is this machine (no
+ * transport given, or the qemu backend).  -1 with err naming the host. */
+static int link_of(struct virt_vms *vms, int h, struct virt_host **out)
+{
+    *out = NULL;
+    if (is_qemu(vms) || !vms->conf.host_link)
+        return 0;
+    if (h < 0 || (size_t)h >= vms->nhosts) {
+        err_set("no host %d (the test has %zu)", h, vms->nhosts);
+        return -1;
+    }
+    *out = vms->conf.host_link(vms->conf.link_ud, h);
+    return *out ? 0 : -1;
 }
 
 const char *virt_vms_host_name(const struct virt_vms *vms, int h)
@@ -161,12 +195,21 @@ static int setup_vm(struct virt_vms *vms, size_t i)
     if (assign_address(vms, i) < 0)
         return -1;
     struct virt_vm_derived d = { .guest_ip = vp->guest_ip, .clones = &P(vms)->clones };
+    bool host_cons = P(vms)->host_consoles;
     vm->params = params_object(cf->params, vm->name);
     vm->spec = xcalloc(1, sizeof(*vm->spec));
-    if (virt_vm_spec_from_params(cf->params, vm->name, &d, cf->outdir, VC(vms), vm->spec) < 0)
+    if (virt_vm_spec_from_params(cf->params, vm->name, &d, host_cons ? NULL : cf->outdir,
+                                 VC(vms), vm->spec) < 0)
         return -1;
     free(vm->spec->name);
     vm->spec->name = xstrdup(vm->domain);
+    if (host_cons) {
+        /* a path each host's daemon can open: the daemon's own log directory; the
+         * domain name keeps it unique per job and slot */
+        vm->spec->console_log = xasprintf("%s/%s-serial.log", VIRT_HOST_CONSOLE_DIR,
+                                          vm->domain);
+        vp->con = xcalloc(vms->nhosts, sizeof(*vp->con));
+    }
     if (vm->spec->console_log)
         vm->console_log = xstrdup(vm->spec->console_log);
     if (virt_login_from_params(cf->params, vm->name, &d, &vp->login) < 0)
@@ -233,6 +276,24 @@ static void config_named_clone(struct virt_vms *vms, size_t i, const char *image
     free(key);
 }
 
+/* image_clone_dir (vtrun extension): the clones go there instead of beside their
+ * master; images_dir / shared_dir name the first host's directories of the settings
+ * (the same path on every host).  The clone's name without directory otherwise. */
+static char *clone_dir_name(struct virt_vms *vms, const struct params *ip, const char *image)
+{
+    const char *dir = params_get(ip, "image_clone_dir");
+    const char *base = strrchr(image, '/');
+    if (!dir || !*dir)
+        return xstrdup(image);
+    if (!strcmp(dir, "images_dir") || !strcmp(dir, "shared_dir")) {
+        const struct virt_vms_host *h = vms->conf.nhosts ? &P(vms)->hosts[0] : NULL;
+        dir = !h ? NULL : !strcmp(dir, "images_dir") ? h->images_dir : h->shared_dir;
+        if (!dir)
+            return xstrdup(image);      /* checked in setup: not reached */
+    }
+    return xasprintf("%s/%s", dir, base ? base + 1 : image);
+}
+
 /* Clone names unique to the job and slot (<image_name>_<vm>-<id7>-<slot>) unless the
  * config names them or clones are kept for reuse: with --jobs, two slots cloning
  * "image_vm1" at once would share one file.  The names go to virt_images_clone(),
@@ -253,11 +314,13 @@ static void unique_clone_names(struct virt_vms *vms)
             struct params *vmp = params_object(p, vm);
             struct params *ip = params_object(vmp, images[0]);
             const char *job = vms->conf.job_id ? vms->conf.job_id : "vtrun";
-            vp->clone_name = xasprintf("%s_%s-%.7s-%u", params_get_or(ip, "image_name", "image"),
-                                       vm, job, vms->conf.slot);
+            const char *image = params_get_or(ip, "image_name", "image");
+            char *name = clone_dir_name(vms, ip, image);
+            vp->clone_name = xasprintf("%s_%s-%.7s-%u", name, vm, job, vms->conf.slot);
+            free(name);
             /* the clone takes image_name_<vm>; its source must stay the master */
             if (!params_get(ip, "master_image_name"))
-                vp->clone_master = xstrdup(params_get_or(ip, "image_name", "image"));
+                vp->clone_master = xstrdup(image);
             params_free(ip);
             params_free(vmp);
         }
@@ -308,25 +371,81 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
                                conf->slot);
     }
     params_strv_free(names);
-    /* clones first: the specs use them */
+    for (size_t h = 0; h < conf->nhosts && !is_qemu(vms); h++)
+        pv->host_consoles |= conf->hosts[h].remote;
+    if (check_clone_dir(vms) < 0)
+        return -1;
+    /* clones planned first: the specs use their names; each is made where its VM
+     * first starts */
     unique_clone_names(vms);
-    int rc = virt_images_clone(conf->params, pv->names, VC(vms), &pv->clones);
-    pv->clone_leftover = xcalloc(pv->clones.n + 1, sizeof(unsigned long));
-    for (size_t c = 0; c < pv->clones.n; c++) {
-        if (!pv->clones.v[c].owned)
-            continue;
-        char *what = xasprintf("image clone %s", pv->clones.v[c].path);
-        char *how = xasprintf("rm -f %s", pv->clones.v[c].path);
-        pv->clone_leftover[c] = virt_leftover_add(what, how);
-        free(what);
-        free(how);
-    }
-    if (rc < 0)
+    if (virt_images_plan(conf->params, pv->names, &pv->clones) < 0)
         return -1;
     for (size_t i = 0; i < vms->n; i++)
         if (setup_vm(vms, i) < 0)
             return -1;
     return 0;
+}
+
+/* image_clone_dir = images_dir | shared_dir needs the settings to say where that is. */
+static int check_clone_dir(struct virt_vms *vms)
+{
+    char **images = params_objects(vms->conf.params, "master_images_clone");
+    int rc = 0;
+    for (size_t i = 0; images[0] && i < vms->n && rc == 0; i++) {
+        struct params *vmp = params_object(vms->conf.params, vms->vm[i].name);
+        struct params *ip = params_object(vmp, images[0]);
+        const char *dir = params_get(ip, "image_clone_dir");
+        const struct virt_vms_host *h = vms->conf.nhosts ? &P(vms)->hosts[0] : NULL;
+        if (dir && !strcmp(dir, "images_dir") && !(h && h->images_dir))
+            rc = virt_failf(VIRT_ERR_CREATE, vms->vm[i].name, "image_clone_dir = images_dir, "
+                            "but the settings give host %s no images_dir", h ? h->name : "?");
+        else if (dir && !strcmp(dir, "shared_dir") && !(h && h->shared_dir))
+            rc = virt_failf(VIRT_ERR_CREATE, vms->vm[i].name, "image_clone_dir = shared_dir, "
+                            "but the settings give host %s no shared_dir", h ? h->name : "?");
+        params_free(ip);
+        params_free(vmp);
+    }
+    params_strv_free(images);
+    return rc;
+}
+
+/* Register every clone made since the last call as a leftover, until removed. */
+static void note_clones(struct virt_vms *vms)
+{
+    struct vms_priv *pv = P(vms);
+    if (pv->nclone_leftover < pv->clones.n) {
+        pv->clone_leftover = xrealloc(pv->clone_leftover,
+                                      pv->clones.n * sizeof(*pv->clone_leftover));
+        memset(pv->clone_leftover + pv->nclone_leftover, 0,
+               (pv->clones.n - pv->nclone_leftover) * sizeof(*pv->clone_leftover));
+        pv->nclone_leftover = pv->clones.n;
+    }
+    for (size_t c = 0; c < pv->clones.n; c++) {
+        const struct virt_clone *cl = &pv->clones.v[c];
+        if (!cl->owned || !cl->made || pv->clone_leftover[c])
+            continue;
+        bool remote = cl->host && !virt_host_is_local(cl->host);
+        char *what = remote ? xasprintf("image clone %s on host %s", cl->path,
+                                        virt_host_name(cl->host))
+                            : xasprintf("image clone %s", cl->path);
+        char *how = remote ? xasprintf("on host %s: rm -f %s", virt_host_name(cl->host),
+                                       cl->path)
+                           : xasprintf("rm -f %s", cl->path);
+        pv->clone_leftover[c] = virt_leftover_add(what, how);
+        free(what);
+        free(how);
+    }
+}
+
+/* VM i's clones not made yet, made on host h (where it starts). */
+static int make_clones(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_host *link;
+    if (link_of(vms, h, &link) < 0)
+        return -1;
+    int rc = virt_images_make(vms->conf.params, &P(vms)->clones, vms->vm[i].name, link, VC(vms));
+    note_clones(vms);
+    return rc;
 }
 
 int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out)
@@ -343,6 +462,12 @@ int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out)
         err_prefix("host %s", virt_vms_host_name(vms, h));
         return -1;
     }
+    /* what libvirt does not tell (the OS, the kernel), from the host itself */
+    struct virt_host *link;
+    if (!out->os_id && !out->kernel_release && link_of(vms, h, &link) == 0 && link &&
+        virt_hostop_facts(link, out) < 0)
+        vlog(vms, "host %s: OS facts unknown: %s", virt_vms_host_name(vms, h), err_msg());
+    err_clear();
     return 0;
 }
 
@@ -354,14 +479,34 @@ int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out)
     return vms->be->state(bh, vms->vm[i].domain, out);
 }
 
+/* The VM runs on host h now: with host consoles, its file there is ours to copy and
+ * remove. */
+static void console_visit(struct virt_vms *vms, size_t i, int h)
+{
+    struct console_copy *c = V(vms, i)->con ? &V(vms, i)->con[h] : NULL;
+    if (!c || c->visited)
+        return;
+    c->visited = true;
+    char *what = xasprintf("console log %s on host %s", vms->vm[i].console_log,
+                           virt_vms_host_name(vms, h));
+    char *how = xasprintf("on host %s: rm -f %s", virt_vms_host_name(vms, h),
+                          vms->vm[i].console_log);
+    c->leftover = virt_leftover_add(what, how);
+    free(what);
+    free(how);
+}
+
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
     struct be_host *bh = host(vms, h);
     if (!bh)
         return -1;
+    if (make_clones(vms, i, h) < 0)
+        return -1;
     vlog(vms, "%s: define and start domain %s on %s", vm->name, vm->domain,
             virt_vms_host_name(vms, h));
+    console_visit(vms, i, h);
     if (vms->be->define(bh, vm->spec) < 0)
         return -1;
     char *what = xasprintf("domain %s on %s", vm->domain, vms->be->uri(bh));
@@ -452,31 +597,232 @@ static char *crash_line(const struct virt_crash *c)
     return xstrndup(start, len);
 }
 
-int virt_vms_console_crash(struct virt_vms *vms, size_t i)
+/* Scan `path` from *off for a crash of VM i (virt_vms_console_crash's verdict). */
+static int scan_console(struct virt_vms *vms, size_t i, const char *path, long long *off,
+                        unsigned *line_no)
 {
     struct virt_vm *vm = &vms->vm[i];
     struct virt_crash crash = { 0 };
-    long long off = vm->console_scanned;
-    if (!vm->console_log)
-        return 0;
-    int r = virt_console_scan(vm->console_log, &off, &V(vms, i)->console_line, &crash);
-    vm->console_scanned = off;
+    int r = virt_console_scan(path, off, line_no, &crash);
     if (r == 1) {
         /* the context goes to debug.log; the message leads with the line itself, the
          * first thing a reader of a FAIL reason wants to see */
         char *line = crash_line(&crash);
-        const char *base = strrchr(vm->console_log, '/');
+        const char *base = strrchr(path, '/');
         vlog(vms, "%s: '%s' on the serial console (%s line %u):\n%s", vm->name,
-                crash.pattern, vm->console_log, crash.line, crash.text);
+                crash.pattern, path, crash.line, crash.text);
         virt_failf(VIRT_ERR_KERNEL_CRASH, vm->name, "%s", line);
         err_set("%s (%s serial console, %s line %u)", line, vm->name,
-                base ? base + 1 : vm->console_log, crash.line);
+                base ? base + 1 : path, crash.line);
         free(line);
         virt_crash_free(&crash);
     } else if (r < 0) {
-        err_prefix("%s: console %s", vm->name, vm->console_log);
+        err_prefix("%s: console %s", vm->name, path);
     }
     return r;
+}
+
+/* A file name part from a host name ("host2"; a URI loses its slashes). */
+static char *file_part(const char *name)
+{
+    char *s = xstrdup(name);
+    for (char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+            *p = '_';
+    return s;
+}
+
+/* Bring the copy of VM i's console file on host h up to date: the bytes past the
+ * copy's end, read there (tail -c +N, through the transport), appended.  A file not
+ * there yet is no error (the VM has not written it). */
+static int console_sync(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct console_copy *c = &V(vms, i)->con[h];
+    struct virt_host *link;
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct stat st;
+    int status, rc = -1;
+
+    if (!c->copy) {
+        char *host = file_part(virt_vms_host_name(vms, h));
+        c->copy = xasprintf("%s/serial-%s.%s.log", vms->conf.outdir, vm->name, host);
+        free(host);
+    }
+    long long have = stat(c->copy, &st) == 0 ? (long long)st.st_size : 0;
+    char from[32];
+    snprintf(from, sizeof(from), "+%lld", have + 1);
+    const char *argv[] = { "tail", "-c", from, "--", vm->console_log, NULL };
+    if (link_of(vms, h, &link) < 0 || !link)
+        goto out;
+    if (virt_host_run(link, argv, 30, &out, &err, &status) < 0)
+        goto out;
+    if (status != 0) {      /* not written yet */
+        rc = 0;
+        goto out;
+    }
+    FILE *f = fopen(c->copy, "ab");
+    if (!f || fwrite(out.buf, 1, out.len, f) != out.len) {
+        err_set("%s: %s", c->copy, strerror(errno));
+        if (f)
+            fclose(f);
+        goto out;
+    }
+    rc = fclose(f) == 0 ? 0 : -1;
+    if (rc < 0)
+        err_set("%s: %s", c->copy, strerror(errno));
+out:
+    strbuf_release(&out);
+    strbuf_release(&err);
+    return rc;
+}
+
+int virt_vms_console_crash(struct virt_vms *vms, size_t i)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    if (!vm->console_log)
+        return 0;
+    if (!vp->con)
+        return scan_console(vms, i, vm->console_log, &vp->console_scanned, &vp->console_line);
+    /* every host it ran on: a crash just before a hop is in the source's file */
+    for (size_t h = 0; h < vms->nhosts; h++) {
+        struct console_copy *c = &vp->con[h];
+        if (!c->visited)
+            continue;
+        if (console_sync(vms, i, (int)h) < 0) {
+            err_prefix("%s: console on %s", vm->name, virt_vms_host_name(vms, (int)h));
+            return -1;
+        }
+        struct stat st;
+        if (stat(c->copy, &st) < 0)
+            continue;           /* nothing written there yet */
+        int r = scan_console(vms, i, c->copy, &c->scanned, &c->line);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* After the test: the last bytes of each host's console file into its copy, then the
+ * file removed from the host. */
+static void console_collect(struct virt_vms *vms, size_t i)
+{
+    struct vm_priv *vp = V(vms, i);
+    for (size_t h = 0; vp->con && h < vms->nhosts; h++) {
+        struct console_copy *c = &vp->con[h];
+        struct virt_host *link;
+        if (c->visited) {
+            if (console_sync(vms, i, (int)h) < 0)
+                vlog(vms, "%s: console on %s not copied: %s", vms->vm[i].name,
+                     virt_vms_host_name(vms, (int)h), err_msg());
+            if (link_of(vms, (int)h, &link) == 0 && link &&
+                virt_image_remove(link, vms->vm[i].console_log, VC(vms)) == 0 && c->leftover)
+                virt_leftover_drop(c->leftover);
+        }
+        free(c->copy);
+    }
+    free(vp->con);
+    vp->con = NULL;
+}
+
+/* Whether path lies under dir (a directory prefix, not a name prefix). */
+static bool under_dir(const char *path, const char *dir)
+{
+    size_t n = dir ? strlen(dir) : 0;
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return n && !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/* The clone (or copy) of VM i at `path` on link h, NULL when none was made there. */
+static const struct virt_clone *copy_on(struct virt_vms *vms, size_t i, const char *path,
+                                        struct virt_host *h)
+{
+    const struct virt_clones *cl = &P(vms)->clones;
+    for (size_t c = 0; c < cl->n; c++)
+        if (cl->v[c].made && cl->v[c].host == h && !strcmp(cl->v[c].vm, vms->vm[i].name) &&
+            !strcmp(cl->v[c].path, path))
+            return &cl->v[c];
+    return NULL;
+}
+
+/* The clone entry standing for `path` of VM i (for its image name and master). */
+static const struct virt_clone *clone_of(struct virt_vms *vms, size_t i, const char *path)
+{
+    const struct virt_clones *cl = &P(vms)->clones;
+    for (size_t c = 0; c < cl->n; c++)
+        if (!strcmp(cl->v[c].vm, vms->vm[i].name) && !strcmp(cl->v[c].path, path))
+            return &cl->v[c];
+    return NULL;
+}
+
+/*
+ * --copy-storage-all / --copy-storage-inc: libvirt copies each writable disk over NBD
+ * into a disk that must already exist on the destination, same path and size.  Made
+ * here on host `to`: -all an empty image of the source's virtual size, -inc an overlay
+ * on the clone's master (its backing chain must be there).  A disk on the
+ * destination's shared storage is left alone (it is the same file); a file already
+ * there is used as is, unless it is a copy this test made there earlier (a way back):
+ * then it is stale and made again.
+ */
+static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, bool inc)
+{
+    const struct be_vm_spec *sp = vms->vm[i].spec;
+    const char *dname = virt_vms_host_name(vms, to);
+    struct virt_host *src, *dst;
+    if (link_of(vms, from, &src) < 0 || link_of(vms, to, &dst) < 0)
+        return -1;
+    for (size_t d = 0; d < sp->ndisks; d++) {
+        const struct be_disk *dk = &sp->disks[d];
+        const char *fmt = dk->format ? dk->format : "qcow2";
+        const struct virt_clone *c = clone_of(vms, i, dk->path);
+        if (dk->readonly)
+            continue;
+        if (under_dir(dk->path, P(vms)->hosts[to].shared_dir)) {
+            vlog(vms, "%s: %s is on %s's shared storage: no copy made", vms->vm[i].name,
+                 dk->path, dname);
+            continue;
+        }
+        if (copy_on(vms, i, dk->path, dst)) {
+            if (virt_image_remove(dst, dk->path, VC(vms)) < 0)
+                return -1;
+        } else {
+            int ex = virt_image_exists(dst, dk->path, VC(vms));
+            if (ex < 0)
+                return -1;
+            if (ex) {
+                vlog(vms, "%s: %s exists on %s: the copy goes into it", vms->vm[i].name,
+                     dk->path, dname);
+                continue;
+            }
+        }
+        int rc;
+        if (inc) {
+            if (!c || !c->master || !c->linked)
+                return virt_failf(VIRT_ERR_CREATE, vms->vm[i].name, "--copy-storage-inc: "
+                                  "%s is not an overlay vtrun made, its backing chain is "
+                                  "unknown (create %s on %s first)", dk->path, dk->path, dname);
+            vlog(vms, "%s: --copy-storage-inc: overlay %s on %s made on %s", vms->vm[i].name,
+                 dk->path, c->master, dname);
+            rc = virt_image_clone_linked(dst, c->master, c->format, dk->path, VC(vms));
+        } else {
+            unsigned long long size;
+            char sz[32];
+            if (virt_image_virtual_size(src, dk->path, &size, VC(vms)) < 0)
+                return -1;
+            snprintf(sz, sizeof(sz), "%llu", size);
+            vlog(vms, "%s: --copy-storage-all: %s (%s bytes) made on %s", vms->vm[i].name,
+                 dk->path, sz, dname);
+            rc = virt_image_create(dst, dk->path, fmt, sz, VC(vms));
+        }
+        if (rc < 0)
+            return -1;
+        virt_clones_add_copy(&P(vms)->clones, vms->vm[i].name, c ? c->image : "disk",
+                             dk->path, fmt, dst);
+        note_clones(vms);
+    }
+    return 0;
 }
 
 int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
@@ -488,6 +834,13 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
     if (!dst)
         return -1;
     drop_session(vms, i);
+    unsigned copy = opts->flags & (BE_MIG_COPY_STORAGE_ALL | BE_MIG_COPY_STORAGE_INC);
+    if (copy && create_dest_disks(vms, i, vm->host, to, copy == BE_MIG_COPY_STORAGE_INC) < 0) {
+        err_prefix("%s: migration %s -> %s", vm->name, virt_vms_host_name(vms, vm->host),
+                   virt_vms_host_name(vms, to));
+        return -1;
+    }
+    console_visit(vms, i, to);
     if (vms->be->migrate(src, dst, vm->domain, opts, m) < 0) {
         err_prefix("%s: migration %s -> %s", vm->name, virt_vms_host_name(vms, vm->host),
                    virt_vms_host_name(vms, to));
@@ -568,6 +921,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
             }
             if (clean && V(vms, i)->leftover)
                 virt_leftover_drop(V(vms, i)->leftover);
+            console_collect(vms, i);
             virt_login_free(&V(vms, i)->login);
             free(V(vms, i)->guest_ip);
             free(V(vms, i)->clone_name);
@@ -592,9 +946,11 @@ int virt_vms_cleanup(struct virt_vms *vms)
         rc = 1;
     }
     bool keep = params_get_bool(vms->conf.params, "keep_image_clones", false, NULL);
-    for (size_t c = 0; c < pv->clones.n; c++)
-        if (pv->clone_leftover[c] && (access(pv->clones.v[c].path, F_OK) != 0 || keep))
+    for (size_t c = 0; c < pv->nclone_leftover; c++) {
+        const struct virt_clone *cl = &pv->clones.v[c];
+        if (pv->clone_leftover[c] && (keep || virt_image_exists(cl->host, cl->path, VC(vms)) == 0))
             virt_leftover_drop(pv->clone_leftover[c]);
+    }
     for (size_t h = 0; h < vms->nhosts; h++)
         if (vms->hosts[h])
             vms->be->close(vms->hosts[h]);
