@@ -665,6 +665,9 @@ static unsigned int mig_flags(unsigned f)
         { BE_MIG_OFFLINE, VIR_MIGRATE_OFFLINE },
         { BE_MIG_UNSAFE, VIR_MIGRATE_UNSAFE },
         { BE_MIG_ABORT_ON_ERROR, VIR_MIGRATE_ABORT_ON_ERROR },
+        { BE_MIG_TLS, VIR_MIGRATE_TLS },
+        { BE_MIG_COPY_STORAGE_ALL, VIR_MIGRATE_NON_SHARED_DISK },
+        { BE_MIG_COPY_STORAGE_INC, VIR_MIGRATE_NON_SHARED_INC },
     };
     unsigned int lv = 0;
 
@@ -748,7 +751,9 @@ static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
         virTypedParamsAddULLong(&c.params, &c.nparams, &maxp, VIR_MIGRATE_PARAM_BANDWIDTH,
                                 opts->bandwidth_mib) < 0)
         goto param_error;
-    if (opts->flags & BE_MIG_P2P) {
+    if (opts->flags & (BE_MIG_P2P | BE_MIG_DIRECT)) {
+        /* virsh --direct: the same call without PEER2PEER (libvirt's unmanaged
+         * migration, which the QEMU driver refuses with its own words) */
         c.desturi = opts->dest_uri ? opts->dest_uri
                   : dst->migrate_desturi ? dst->migrate_desturi : dst->uri;
     } else {

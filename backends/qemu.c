@@ -1022,6 +1022,13 @@ static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
 
     if (!v)
         return -1;
+    /* one machine, no TLS certificates, no second disk: refused, not ignored */
+    if (opts->flags & (BE_MIG_TLS | BE_MIG_COPY_STORAGE_ALL | BE_MIG_COPY_STORAGE_INC |
+                       BE_MIG_DIRECT)) {
+        err_set("VM %s: the qemu backend migrates on this machine only: --tls, "
+                "--copy-storage-all, --copy-storage-inc and --direct need libvirt", vm);
+        return -1;
+    }
     if (!v->proc && (opts->flags & BE_MIG_OFFLINE)) {
         /* offline: only the definition moves (libvirt needs --persistent too) */
         if (src == dst)

@@ -102,11 +102,15 @@ size_t mig_hop_moves(const struct mig_hop *h);
  * a config error with the word named, not a surprise at migration time.
  *
  * Known words: --live --p2p --tunnelled --persistent --undefinesource --unsafe
- * --postcopy --postcopy-after-precopy --auto-converge --compressed --offline
- * --timeout N --bandwidth N (also written --timeout=N, --bandwidth=N).  The rules
- * virsh itself enforces are enforced too: --tunnelled needs --p2p,
- * --postcopy-after-precopy needs --postcopy, --timeout needs --live, --live and
- * --offline exclude each other.
+ * --postcopy --postcopy-after-precopy --auto-converge --compressed --offline --tls
+ * --copy-storage-all --copy-storage-inc --direct --timeout N --bandwidth N (also
+ * written --timeout=N, --bandwidth=N).  The rules virsh itself enforces are enforced
+ * too: --tunnelled needs --p2p, --postcopy-after-precopy needs --postcopy, --timeout
+ * needs --live, --live and --offline exclude each other, so do the two copy-storage
+ * words, and --direct (virsh's: the hypervisor's own migration, no destination
+ * daemon; QEMU has none, libvirt refuses it) excludes --p2p and --tunnelled.  Without
+ * --p2p or --direct a migration is the normal one: vtrun's connection to the
+ * destination drives it (what the issue calls direct, non-p2p).
  */
 
 /* The flag words of a migration whose case names none (migrate_options unset): a live,

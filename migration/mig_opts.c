@@ -24,6 +24,10 @@ static const struct {
     { "--auto-converge",  BE_MIG_AUTO_CONVERGE },
     { "--compressed",     BE_MIG_COMPRESSED },
     { "--offline",        BE_MIG_OFFLINE },
+    { "--tls",            BE_MIG_TLS },
+    { "--copy-storage-all", BE_MIG_COPY_STORAGE_ALL },
+    { "--copy-storage-inc", BE_MIG_COPY_STORAGE_INC },
+    { "--direct",         BE_MIG_DIRECT },
 };
 
 /* A non-negative number for --timeout / --bandwidth; `what` names it in errors. */
@@ -103,6 +107,15 @@ int mig_opts_parse(const char *words, struct be_migrate_opts *opts)
     }
     if ((o.flags & BE_MIG_LIVE) && (o.flags & BE_MIG_OFFLINE)) {
         err_set("migrate options: --live and --offline exclude each other");
+        goto cleanup;
+    }
+    if ((o.flags & BE_MIG_COPY_STORAGE_ALL) && (o.flags & BE_MIG_COPY_STORAGE_INC)) {
+        err_set("migrate options: --copy-storage-all and --copy-storage-inc exclude each "
+                "other");
+        goto cleanup;
+    }
+    if ((o.flags & BE_MIG_DIRECT) && (o.flags & (BE_MIG_P2P | BE_MIG_TUNNELLED))) {
+        err_set("migrate options: --direct excludes --p2p and --tunnelled");
         goto cleanup;
     }
     if (has_timeout && !(o.flags & BE_MIG_LIVE)) {

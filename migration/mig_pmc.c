@@ -224,6 +224,13 @@ static enum mig_pmc_result check_images(const struct mig_pmc_input *in, struct s
 {
     enum mig_pmc_result r = MIG_PMC_SUCCESS;
     size_t n = 0;
+    /* copy-storage carries the disks over: the destination need not see them */
+    if (in->mig_flags & (BE_MIG_COPY_STORAGE_ALL | BE_MIG_COPY_STORAGE_INC)) {
+        strbuf_addf(msg, "disks copied to the destination (%s)",
+                    in->mig_flags & BE_MIG_COPY_STORAGE_ALL ? "--copy-storage-all"
+                                                            : "--copy-storage-inc");
+        return MIG_PMC_SUCCESS;
+    }
     for (size_t i = 0; i < in->nvms; i++)
         for (size_t j = 0; j < in->vms[i].ndisks; j++) {
             const struct mig_pmc_disk *d = &in->vms[i].disks[j];

@@ -25,7 +25,8 @@ void run_mig_options_format(const void *field, struct strbuf *out);
       .def = MIG_OPTS_DEFAULT, .expect = "virsh migrate flag words",                   \
       .doc = "virsh migrate flags: --live --offline --p2p --tunnelled --persistent "   \
              "--undefinesource --unsafe --postcopy --postcopy-after-precopy "          \
-             "--auto-converge --compressed --timeout N --bandwidth N" }
+             "--auto-converge --compressed --tls --copy-storage-all "                  \
+             "--copy-storage-inc --direct --timeout N --bandwidth N" }
 
 /* virsh_migrate_back, the same in every migration type. */
 #define RUN_MIG_BACK_ROW(T, f)                                                         \

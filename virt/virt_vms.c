@@ -704,8 +704,26 @@ int virt_vms_console_crash(struct virt_vms *vms, size_t i)
     return 0;
 }
 
+/* libvirt's own log of the domain on host h (the QEMU command line, its errors, the
+ * migration's end) into the results as qemu-<vm>.<host>.log, and off the host: the
+ * domain is gone, and a night of tests would pile them up there. */
+static void domain_log_collect(struct virt_vms *vms, size_t i, int h, struct virt_host *link)
+{
+    char *remote = xasprintf("%s/%s.log", VIRT_HOST_CONSOLE_DIR, vms->vm[i].domain);
+    char *host = file_part(virt_vms_host_name(vms, h));
+    char *local = xasprintf("%s/qemu-%s.%s.log", vms->conf.outdir, vms->vm[i].name, host);
+    if (virt_host_get(link, remote, local) < 0)
+        vlog(vms, "%s: libvirt's log of %s not copied: %s", vms->vm[i].name,
+             vms->vm[i].domain, err_msg());
+    else
+        virt_image_remove(link, remote, VC(vms));
+    free(local);
+    free(host);
+    free(remote);
+}
+
 /* After the test: the last bytes of each host's console file into its copy, then the
- * file removed from the host. */
+ * file removed from the host; libvirt's domain log likewise. */
 static void console_collect(struct virt_vms *vms, size_t i)
 {
     struct vm_priv *vp = V(vms, i);
@@ -716,9 +734,12 @@ static void console_collect(struct virt_vms *vms, size_t i)
             if (console_sync(vms, i, (int)h) < 0)
                 vlog(vms, "%s: console on %s not copied: %s", vms->vm[i].name,
                      virt_vms_host_name(vms, (int)h), err_msg());
-            if (link_of(vms, (int)h, &link) == 0 && link &&
-                virt_image_remove(link, vms->vm[i].console_log, VC(vms)) == 0 && c->leftover)
-                virt_leftover_drop(c->leftover);
+            if (link_of(vms, (int)h, &link) == 0 && link) {
+                if (virt_image_remove(link, vms->vm[i].console_log, VC(vms)) == 0 &&
+                    c->leftover)
+                    virt_leftover_drop(c->leftover);
+                domain_log_collect(vms, i, (int)h, link);
+            }
         }
         free(c->copy);
     }

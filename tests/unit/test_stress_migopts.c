@@ -37,6 +37,14 @@ START_TEST(test_every_flag_word_is_known)
     struct be_migrate_opts off = { 0 };
     ck_assert_int_eq(mig_opts_parse("--offline --persistent", &off), 0);
     ck_assert_uint_eq(off.flags, BE_MIG_OFFLINE | BE_MIG_PERSISTENT);
+    /* between real hosts: TLS, disks copied, virsh's --direct */
+    struct be_migrate_opts remote = { 0 };
+    ck_assert_int_eq(mig_opts_parse("--live --p2p --tls --copy-storage-all", &remote), 0);
+    ck_assert_uint_eq(remote.flags, BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_TLS |
+                      BE_MIG_COPY_STORAGE_ALL);
+    struct be_migrate_opts inc = { 0 };
+    ck_assert_int_eq(mig_opts_parse("--live --copy-storage-inc --direct", &inc), 0);
+    ck_assert_uint_eq(inc.flags, BE_MIG_LIVE | BE_MIG_COPY_STORAGE_INC | BE_MIG_DIRECT);
 }
 END_TEST
 
@@ -83,6 +91,10 @@ START_TEST(test_combinations_virsh_rejects_are_rejected)
     ck_assert_int_eq(mig_opts_parse("--live --offline", &o), -1);
     ck_assert_int_eq(mig_opts_parse("--timeout 5", &o), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout needs --live"));
+    ck_assert_int_eq(mig_opts_parse("--live --copy-storage-all --copy-storage-inc", &o), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "exclude each other"));
+    ck_assert_int_eq(mig_opts_parse("--live --p2p --direct", &o), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "--direct excludes --p2p"));
 }
 END_TEST
 

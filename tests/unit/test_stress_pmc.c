@@ -195,6 +195,11 @@ START_TEST(test_unreachable_image_fails_and_unknown_warns)
     disks[1].reachable_on_dst = 0;
     assert_result("images reachable from destination", MIG_PMC_FAIL,
                   "vm2: /var/lib/vtrun/vm2.qcow2 not reachable");
+    /* copy-storage brings them along */
+    in.mig_flags = BE_MIG_COPY_STORAGE_ALL;
+    assert_result("images reachable from destination", MIG_PMC_SUCCESS,
+                  "disks copied to the destination (--copy-storage-all)");
+    in.mig_flags = 0;
 }
 END_TEST
 
