@@ -53,8 +53,15 @@ const struct run_param run_common_params[] = {
              "daemon dials it on forward hops (virsh --desturi)" },
     { "virsh_migrate_migrateuri", AT(STR, virsh_migrate_migrateuri),
       .doc = "the migration data URI to the destination (tcp://...)" },
-    { "migrate_dest_host", AT(STR, migrate_dest_host),
-      .doc = "the destination: a settings host by name, else qemu+ssh://NAME/system" },
+    { "migrate_dest_host", .aliases = "remote_ip server_ip", AT(STR, migrate_dest_host),
+      .doc = "the destination: a settings host by name, address or URI host, else "
+             "qemu+ssh://NAME/system" },
+    { "migrate_source_host", .aliases = "local_ip client_ip", AT(STR, migrate_source_host),
+      .doc = "the source: a settings host by name, address or URI host" },
+    { "remote_user", .aliases = "server_user", AT(STR, remote_user),
+      .doc = "the destination's SSH user, over the settings' ssh_user" },
+    { "remote_pwd", .aliases = "server_pwd", AT(STR, remote_pwd),
+      .doc = "the destination's SSH password, over the settings' (never printed)" },
     { NULL },
 };
 #undef AT

@@ -206,6 +206,58 @@ static const char *backend_of(const struct job *j, const struct run_common *c)
     return c->vm_type ? c->vm_type : j->set.backend;
 }
 
+/* ---- avocado-vt's remote params (remote_ip, server_user, local_ip ...) -------------- */
+
+/* tp-libvirt's configs ship placeholders (ENTER.YOUR.DEST.EXAMPLE.COM,
+ * PASSWORD.EXAMPLE): such a value names nothing. */
+static bool is_placeholder(const char *v)
+{
+    return strstr(v, "EXAMPLE") != NULL;
+}
+
+/* The index of the host among h[0..n) that `what` names (its name, address, or the
+ * machine of its URI), n when none does. */
+static size_t host_named(const struct run_host *h, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *m = h[i].uri ? run_uri_remote_host(h[i].uri) : NULL;
+        bool hit = (h[i].name && !strcmp(h[i].name, what)) ||
+                   (h[i].address && !strcmp(h[i].address, what)) || (m && !strcmp(m, what));
+        free(m);
+        if (hit)
+            return i;
+    }
+    return n;
+}
+
+static void set_str(char **field, const char *v)
+{
+    free(*field);
+    *field = xstrdup(v);
+}
+
+/* The source named by migrate_source_host (local_ip, client_ip) moves to the front;
+ * the destination's login (remote_user, remote_pwd and their server_* twins) is the
+ * case's: avocado-vt's remote params mean exactly these. */
+static void remote_aliases(const struct run_common *c, struct run_host *h, size_t nh)
+{
+    const char *sh = c->migrate_source_host;
+    if (sh && !is_placeholder(sh)) {
+        size_t i = host_named(h, nh, sh);
+        if (i < nh && i != 0) {
+            struct run_host tmp = h[0];
+            h[0] = h[i];
+            h[i] = tmp;
+        }
+    }
+    if (nh < 2 || !h[1].uri)
+        return;
+    if (c->remote_user && !is_placeholder(c->remote_user))
+        set_str(&h[1].ssh_user, c->remote_user);
+    if (c->remote_pwd && !is_placeholder(c->remote_pwd))
+        set_str(&h[1].ssh_password, c->remote_pwd);
+}
+
 /* Hosts of one case: the settings' hosts, overridden by the case's own params
  * (tp-libvirt's names), because a config that names its hosts must win. */
 static struct run_host *case_hosts(const struct job *j, const struct run_common *c, size_t *n)
@@ -240,21 +292,20 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
     }
     /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
     const char *dh = c->migrate_dest_host;
-    if (dh && strcmp(dh, "EXAMPLE")) {
-        size_t i;
-        for (i = 0; i < j->set.nhosts && strcmp(j->set.hosts[i].name, dh); i++)
-            ;
-        if (i < j->set.nhosts && i != 1) {
+    if (dh && !is_placeholder(dh)) {
+        size_t i = host_named(h, nh, dh);
+        if (i < nh && i != 1) {
             struct run_host tmp = h[1];
             h[1] = h[i];
             h[i] = tmp;
-        } else if (i == j->set.nhosts) {
+        } else if (i == nh) {
             run_host_free(&h[1]);
             h[1] = (struct run_host){ .name = xstrdup(dh),
                                       .uri = xasprintf("qemu+ssh://%s/system", dh),
                                       .ssh_port = 22 };
         }
     }
+    remote_aliases(c, h, nh);
     *n = 0;
     for (size_t i = 0; i < nh && h[i].uri; i++)
         *n = i + 1;

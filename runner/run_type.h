@@ -218,6 +218,10 @@ struct run_common {
     const char *virsh_migrate_desturi;      /* the destination host's URI */
     const char *virsh_migrate_migrateuri;   /* the migration data URI to the destination */
     const char *migrate_dest_host;          /* a settings host by name, else over SSH */
+    /* avocado-vt's remote params, aliases of the same meaning (runner/run_job.c) */
+    const char *migrate_source_host;        /* the source: a settings host */
+    const char *remote_user;                /* the destination's SSH user */
+    const char *remote_pwd;                 /* the destination's SSH password */
 };
 
 /* The rows of struct run_common; the per-VM and per-image rows virt/ reads for its VM
