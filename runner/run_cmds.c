@@ -74,10 +74,7 @@ int run_cmd_config(int argc, char **argv)
         run_settings_free(&s);
         return 2;
     }
-    /* secrets in the settings' params are masked like everywhere else */
-    for (size_t i = 0; i < params_count(s.params); i++)
-        if (res_key_is_secret(params_key_at(s.params, i)))
-            params_set(s.params, params_key_at(s.params, i), "****");
+    /* secrets (params, override, host passwords) print as ****, as everywhere else */
     run_settings_print(&s, stdout);
     run_settings_free(&s);
     return 0;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "runner/run_settings.h"
+#include "runner/run_needs.h"
 #include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "results/res.h"
 #include "virt/virt.h"
 
 #include <errno.h>
@@ -39,7 +41,14 @@ static int check_jobs(const void *field)
     return -1;
 }
 
-/* The scalar settings: one row each; src[] follows this order. */
+static int check_version(const void *field)
+{
+    unsigned long long v;
+    return run_version_parse(*(char *const *)field, &v);
+}
+
+/* The scalar settings: one row each; src[] follows this order.  A string that may
+ * stay unset (NULL) prints as a comment. */
 static const struct scalar {
     const char *key;
     enum kind kind;
@@ -51,6 +60,9 @@ static const struct scalar {
     { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir), NULL },
     { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), check_timeout },
     { "jobs",            K_INT, offsetof(struct run_settings, jobs), check_jobs },
+    { "libvirt_version", K_STR, offsetof(struct run_settings, libvirt_version), check_version },
+    { "qemu_version",    K_STR, offsetof(struct run_settings, qemu_version), check_version },
+    { "arch",            K_STR, offsetof(struct run_settings, arch), NULL },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -66,6 +78,11 @@ static const struct host_key {
     { "migrate_uri",     offsetof(struct run_host, migrate_uri) },
     { "ssh_user",        offsetof(struct run_host, ssh_user) },
     { "ssh_key",         offsetof(struct run_host, ssh_key) },
+    { "ssh_password",    offsetof(struct run_host, ssh_password) },
+    { "ssh_password_file", offsetof(struct run_host, ssh_password_file) },
+    { "address",         offsetof(struct run_host, address) },
+    { "address6",        offsetof(struct run_host, address6) },
+    { "hostname",        offsetof(struct run_host, hostname) },
 };
 
 static char **str_at(void *base, size_t off)
@@ -86,16 +103,30 @@ void run_settings_init(struct run_settings *s)
     s->test_timeout = 1800;
     s->jobs = 1;
     s->params = params_new();
+    s->override = params_new();
+    s->capabilities = params_split(NULL);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         s->src[i] = xstrdup("default");
     s->hosts_src = xstrdup("default");
     s->params_src = xstrdup("default");
+    s->override_src = xstrdup("default");
+    s->capabilities_src = xstrdup("default");
 }
 
 void run_host_free(struct run_host *h)
 {
     for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++)
         free(*str_at(h, host_keys[k].off));
+}
+
+void run_host_copy(struct run_host *dst, const struct run_host *src)
+{
+    *dst = *src;
+    for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++) {
+        char **f = str_at(dst, host_keys[k].off);
+        if (*f)
+            *f = xstrdup(*f);
+    }
 }
 
 static void free_hosts(struct run_settings *s)
@@ -112,12 +143,19 @@ void run_settings_free(struct run_settings *s)
     free(s->results_dir);
     free(s->backend);
     free(s->images_base_dir);
+    free(s->libvirt_version);
+    free(s->qemu_version);
+    free(s->arch);
     free_hosts(s);
     params_free(s->params);
+    params_free(s->override);
+    params_strv_free(s->capabilities);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         free(s->src[i]);
     free(s->hosts_src);
     free(s->params_src);
+    free(s->override_src);
+    free(s->capabilities_src);
     memset(s, 0, sizeof(*s));
 }
 
@@ -191,9 +229,14 @@ static int load_host(struct run_host *h, const char *path, const config_setting_
         }
         for (k = 0; k < ARRAY_SIZE(host_keys) && strcmp(host_keys[k].key, key); k++)
             ;
-        if (k == ARRAY_SIZE(host_keys))
-            return bad(path, st, "unknown host key '%s' (known: name, uri, "
-                       "migrate_desturi, migrate_uri, ssh_user, ssh_key, ssh_port)", key);
+        if (k == ARRAY_SIZE(host_keys)) {
+            struct strbuf known = STRBUF_INIT;
+            for (size_t i = 0; i < ARRAY_SIZE(host_keys); i++)
+                strbuf_addf(&known, "%s, ", host_keys[i].key);
+            bad(path, st, "unknown host key '%s' (known: %sssh_port)", key, known.buf);
+            strbuf_release(&known);
+            return -1;
+        }
         if (config_setting_type(st) != CONFIG_TYPE_STRING)
             return bad(path, st, "host key '%s' must be a string", key);
         char **f = str_at(h, host_keys[k].off);
@@ -227,10 +270,13 @@ static int load_hosts(struct run_settings *s, const char *path, const config_set
     return 0;
 }
 
-static int load_params(struct run_settings *s, const char *path, const config_setting_t *st)
+/* `params` or `override`: a group of key = "value" (or an integer) into *into. */
+static int load_params(struct params *into, char **src, const char *path,
+                       const config_setting_t *st)
 {
+    const char *what = config_setting_name(st);
     if (!config_setting_is_group(st))
-        return bad(path, st, "'params' must be a group: params = { key = \"value\"; };");
+        return bad(path, st, "'%s' must be a group: %s = { key = \"value\"; };", what, what);
     for (int m = 0; m < config_setting_length(st); m++) {
         config_setting_t *p = config_setting_get_elem(st, (unsigned)m);
         char num[64];
@@ -245,13 +291,43 @@ static int load_params(struct run_settings *s, const char *path, const config_se
             v = num;
             break;
         default:
-            return bad(path, p, "params value '%s' must be a string or an integer",
-                                          config_setting_name(p));
+            return bad(path, p, "%s value '%s' must be a string or an integer", what,
+                       config_setting_name(p));
         }
-        params_set(s->params, config_setting_name(p), v);
+        params_set(into, config_setting_name(p), v);
     }
-    free(s->params_src);
-    s->params_src = where(path, st);
+    free(*src);
+    *src = where(path, st);
+    return 0;
+}
+
+/* capabilities = [ "hugepages", ... ]: words a need row is satisfied by. */
+static int load_capabilities(struct run_settings *s, const char *path,
+                             const config_setting_t *st)
+{
+    if (!config_setting_is_array(st) && !config_setting_is_list(st))
+        return bad(path, st, "'capabilities' must be a list of words: "
+                   "capabilities = [ \"hugepages\", \"gluster\" ];");
+    size_t n = (size_t)config_setting_length(st);
+    char **caps = xcalloc(n + 1, sizeof(*caps));
+    for (size_t i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(st, (unsigned)i);
+        const char *w = config_setting_type(e) == CONFIG_TYPE_STRING
+                        ? config_setting_get_string(e) : NULL;
+        if (!w || !run_needs_capability_known(w)) {
+            char *known = run_needs_capability_words();
+            bad(path, e, "capabilities: '%s' is not a capability (known: %s)",
+                w ? w : "(not a string)", known);
+            free(known);
+            params_strv_free(caps);
+            return -1;
+        }
+        caps[i] = xstrdup(w);
+    }
+    params_strv_free(s->capabilities);
+    s->capabilities = caps;
+    free(s->capabilities_src);
+    s->capabilities_src = where(path, st);
     return 0;
 }
 
@@ -287,11 +363,21 @@ int run_settings_load(struct run_settings *s, const char *path, int optional)
             if (load_hosts(s, path, st) < 0)
                 goto cleanup;
         } else if (!strcmp(key, "params")) {
-            if (load_params(s, path, st) < 0)
+            if (load_params(s->params, &s->params_src, path, st) < 0)
+                goto cleanup;
+        } else if (!strcmp(key, "override")) {
+            if (load_params(s->override, &s->override_src, path, st) < 0)
+                goto cleanup;
+        } else if (!strcmp(key, "capabilities")) {
+            if (load_capabilities(s, path, st) < 0)
                 goto cleanup;
         } else {
-            bad(path, st, "unknown setting '%s' (known: results_dir, backend, "
-                "images_base_dir, test_timeout, jobs, hosts, params)", key);
+            struct strbuf known = STRBUF_INIT;
+            for (size_t k = 0; k < ARRAY_SIZE(scalars); k++)
+                strbuf_addf(&known, "%s, ", scalars[k].key);
+            bad(path, st, "unknown setting '%s' (known: %shosts, params, override, "
+                "capabilities)", key, known.buf);
+            strbuf_release(&known);
             goto cleanup;
         }
     }
@@ -321,12 +407,26 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file)
     return 0;
 }
 
+/* A params group; secret keys (the results' rule) print as ****. */
+static void print_group(FILE *out, const char *name, const struct params *p, const char *src)
+{
+    fprintf(out, "%s = {    # %s\n", name, src);
+    for (size_t i = 0; i < params_count(p); i++)
+        fprintf(out, "  %s = \"%s\";\n", params_key_at(p, i),
+                res_key_is_secret(params_key_at(p, i)) ? "****" : params_value_at(p, i));
+    fprintf(out, "};\n");
+}
+
 void run_settings_print(const struct run_settings *s, FILE *out)
 {
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++) {
         const void *field = (const char *)s + scalars[i].off;
         switch (scalars[i].kind) {
         case K_STR:
+            if (!*(char *const *)field) {
+                fprintf(out, "# %-14s   unset;", scalars[i].key);
+                break;
+            }
             fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
             break;
         case K_NUM:
@@ -345,15 +445,18 @@ void run_settings_print(const struct run_settings *s, FILE *out)
         for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++) {
             const char *v = *str_at((void *)h, host_keys[k].off);
             if (v)
-                fprintf(out, " %s = \"%s\";", host_keys[k].key, v);
+                fprintf(out, " %s = \"%s\";", host_keys[k].key,
+                        res_key_is_secret(host_keys[k].key) ? "****" : v);
         }
         fprintf(out, " ssh_port = %d; }%s\n", h->ssh_port, i + 1 < s->nhosts ? "," : "");
     }
-    fprintf(out, ");\nparams = {    # %s\n", s->params_src);
-    for (size_t i = 0; i < params_count(s->params); i++)
-        fprintf(out, "  %s = \"%s\";\n", params_key_at(s->params, i),
-                params_value_at(s->params, i));
-    fprintf(out, "};\n");
+    fprintf(out, ");\n");
+    print_group(out, "params", s->params, s->params_src);
+    print_group(out, "override", s->override, s->override_src);
+    fprintf(out, "capabilities = [");
+    for (size_t i = 0; s->capabilities[i]; i++)
+        fprintf(out, "%s \"%s\"", i ? "," : "", s->capabilities[i]);
+    fprintf(out, " ];    # %s\n", s->capabilities_src);
 }
 
 bool run_settings_is_set(const struct run_settings *s, const char *key)
