@@ -6,6 +6,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
+#include "runner/run_needs.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -90,6 +91,7 @@ static void print_needs(const struct run_needs *n, FILE *out)
         fprintf(out, "    needs: two hosts\n");
     else if (n->hosts > 2)
         fprintf(out, "    needs: %u hosts\n", n->hosts);
+    run_needs_print(n->rows, out);
 }
 
 /* The rows the runner parses, as it parses them (runner/run_param.c): the params of
@@ -106,4 +108,7 @@ void run_list_types(FILE *out)
         print_needs(&t->needs, out);
         run_param_print(t->params, out);
     }
+    fprintf(out, "\nneeds of every case (CANCEL when unmet; capabilities and facts in the "
+            "settings, docs/porting.md):\n");
+    run_needs_print(run_needs_generic, out);
 }

@@ -155,9 +155,11 @@ static bool cache_negative(const struct params *p)
 
 const struct run_need run_needs_generic[] = {
     { "libvirt_version", .when = { { "func_supported_since_libvirt_ver" } },
-      .met = met_libvirt, .text = "the source host's libvirt is older than the case needs" },
+      .met = met_libvirt, .met_doc = "the source host's libvirt (settings' libvirt_version, "
+      "else asked)", .text = "the source host's libvirt is older than the case needs" },
     { "qemu_version", .when = { { "func_supported_since_qemu_kvm_ver" } },
-      .met = met_qemu, .text = "the source host's QEMU is older than the case needs" },
+      .met = met_qemu, .met_doc = "the source host's QEMU (settings' qemu_version, else "
+      "asked)", .text = "the source host's QEMU is older than the case needs" },
     /* cases tp-libvirt cancels itself, in the order its sources check them */
     { "direct", .types = "virsh_migrate",
       .when = { { "virsh_migrate_options", .has = "direct" },
@@ -168,9 +170,9 @@ const struct run_need run_needs_generic[] = {
               "cancels memory_mode = preferred with two guest cells, smp > 1)" },
     { "ppc64", .types = "migrate_options_shared",
       .when = { { "hpt_resize" }, { "htm_state" }, { "new_contrl_index" } },
-      .met = met_ppc64, .text = "The case is PPC only (HPT, HTM, PHBs)" },
+      .met = met_ppc64, .met_doc = "ppc64 hosts (settings' arch, else asked)", .text = "The case is PPC only (HPT, HTM, PHBs)" },
     { "cache_negative", .types = "migrate_options_shared", .applies = cache_negative,
-      .met = met_cache_unsafe,
+      .met = met_cache_unsafe, .met_doc = "libvirt < 5.6 or QEMU < 4.0",
       .text = "All the cache modes are safe on current libvirtd & qemu version, skip "
               "negative tests (tp-libvirt cancels them)" },
     /* what the hosts have or not */
@@ -436,21 +438,32 @@ char *run_needs_capability_words(void)
 {
     struct strbuf sb = STRBUF_INIT;
     const struct run_need *rows;
-    for (size_t i = 0; (rows = row_table(i)); i++) {
-        for (const struct run_need *n = rows; n->name; n++) {
-            if (!n->capability)
-                continue;
-            /* once each, though several rows may share one */
-            char *w = xasprintf(", %s,", n->capability);
-            struct strbuf have = STRBUF_INIT;
-            strbuf_addf(&have, ", %s,", sb.buf);
-            if (!strstr(have.buf, w))
-                strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", n->capability);
-            strbuf_release(&have);
-            free(w);
-        }
+    for (size_t i = 0; (rows = row_table(i)); i++)
+        for (const struct run_need *n = rows; n->name; n++)
+            /* once each: rows may share one (the list is "a, b": no word in it twice) */
+            if (n->capability && !words_match(sb.buf, n->capability, true))
+                strbuf_addf(&sb, "%s%s", sb.len ? " " : "", n->capability);
+    char *list = strbuf_detach(&sb, NULL);
+    struct strbuf out = STRBUF_INIT;
+    for (const char *w = list; *w;) {
+        size_t n = strcspn(w, " ");
+        strbuf_addf(&out, "%s%.*s", out.len ? ", " : "", (int)n, w);
+        w += n;
+        w += strspn(w, " ");
     }
-    return strbuf_detach(&sb, NULL);
+    free(list);
+    return strbuf_detach(&out, NULL);
+}
+
+/* "a", "b" -> "a or b" */
+static void add_words_or(struct strbuf *sb, const char *words)
+{
+    for (const char *w = words; *w;) {
+        size_t n = strcspn(w, " ");
+        strbuf_addf(sb, "%s%.*s", w == words ? "" : " or ", (int)n, w);
+        w += n;
+        w += strspn(w, " ");
+    }
 }
 
 void run_needs_print(const struct run_need *rows, FILE *out)
@@ -458,14 +471,23 @@ void run_needs_print(const struct run_need *rows, FILE *out)
     for (const struct run_need *n = rows; n && n->name; n++) {
         struct strbuf when = STRBUF_INIT;
         for (const struct run_need_when *w = n->when;
-             w < n->when + ARRAY_SIZE(n->when) && w->key; w++)
-            strbuf_addf(&when, "%s%s %s %s", when.len ? " | " : "", w->key,
-                        w->eq ? "=" : w->has ? "has" : "set", w->eq ? w->eq : w->has ? w->has : "");
+             w < n->when + ARRAY_SIZE(n->when) && w->key; w++) {
+            strbuf_addf(&when, "%s%s", when.len ? " | " : "",
+                        strcmp(w->key, ANY) ? w->key : "a param");
+            if (w->eq || w->has) {
+                strbuf_addstr(&when, w->eq ? " = " : " has ");
+                add_words_or(&when, w->eq ? w->eq : w->has);
+            } else {
+                strbuf_addstr(&when, " is set");
+            }
+        }
         if (n->applies)
             strbuf_addf(&when, "%sthe test's own condition", when.len ? " | " : "");
-        fprintf(out, "    %s: %s\n        when: %s%s%s\n        met by: %s%s\n", n->name,
-                n->text, when.buf, n->types ? "; types: " : "", n->types ? n->types : "",
-                n->capability ? "capability " : n->met ? "the hosts' facts" : "nothing (CANCEL)",
+        fprintf(out, "    %s: %s\n        when: %s%s%s%s\n        met by: %s%s\n", n->name,
+                n->text, when.buf, n->types ? " (types: " : "", n->types ? n->types : "",
+                n->types ? ")" : "",
+                n->capability ? "the settings' capability " : n->met_doc ? n->met_doc
+                                                                  : "nothing: CANCEL",
                 n->capability ? n->capability : "");
         strbuf_release(&when);
     }

@@ -89,6 +89,7 @@ struct run_need {
      * met (a case the test itself cancels). */
     int (*met)(const struct run_need *n, const struct params *p, struct run_facts *f,
                struct strbuf *why);
+    const char *met_doc;        /* what met checks, for --list-types */
     const char *text;           /* the CANCEL text */
 };
 
