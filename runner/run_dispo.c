@@ -41,6 +41,10 @@ void run_dispo_decide(const struct run_type *t, const char *tname, const struct 
         set(d, RUN_ERROR, "UnknownTestType", "unknown test type", why);
         free(why);
         free(known);
+        /* what the needs of every case would say, once the type exists */
+        const struct run_type stub = { .name = tname };
+        if (!bad && run_needs_check(&stub, p, c, nhosts, f, &label) == -1)
+            d->would_cancel = label;
         return;
     }
     if (bad || run_type_parse(t, p, c, opts) < 0) {
@@ -77,6 +81,12 @@ struct run_dispo_counts {
     unsigned long run, cancel, error;
     struct reason *r;
     size_t nr;
+    /* cases of types vtrun does not have: how many, of how many types, and the
+     * reasons the needs of every case would cancel them for */
+    unsigned long unknown;
+    char **unknown_types;
+    struct reason *w;
+    size_t nw;
 };
 
 struct run_dispo_counts *run_dispo_counts_new(void)
@@ -84,7 +94,22 @@ struct run_dispo_counts *run_dispo_counts_new(void)
     return xcalloc(1, sizeof(struct run_dispo_counts));
 }
 
-void run_dispo_count(struct run_dispo_counts *k, const struct run_dispo *d)
+/* One more of (status, label) in r[0..*n), keeping the first example. */
+static void add_reason(struct reason **r, size_t *n, enum run_status st, const char *label,
+                       const char *example)
+{
+    size_t i;
+    for (i = 0; i < *n; i++)
+        if ((*r)[i].status == st && !strcmp((*r)[i].label, label))
+            break;
+    if (i == *n) {
+        *r = xrealloc(*r, (*n + 1) * sizeof(**r));
+        (*r)[(*n)++] = (struct reason){ st, label, 0, example ? res_mask(example) : NULL };
+    }
+    (*r)[i].n++;
+}
+
+void run_dispo_count(struct run_dispo_counts *k, const struct run_dispo *d, const char *type)
 {
     if (d->status == RUN_PASS) {
         k->run++;
@@ -94,15 +119,21 @@ void run_dispo_count(struct run_dispo_counts *k, const struct run_dispo *d)
         k->cancel++;
     else
         k->error++;
-    size_t i;
-    for (i = 0; i < k->nr; i++)
-        if (k->r[i].status == d->status && !strcmp(k->r[i].label, d->label))
-            break;
-    if (i == k->nr) {
-        k->r = xrealloc(k->r, (k->nr + 1) * sizeof(*k->r));
-        k->r[k->nr++] = (struct reason){ d->status, d->label, 0, res_mask(d->reason) };
+    add_reason(&k->r, &k->nr, d->status, d->label, d->reason);
+    if (!d->fail_type || strcmp(d->fail_type, "UnknownTestType"))
+        return;
+    k->unknown++;
+    size_t n = params_strv_len(k->unknown_types);
+    bool seen = false;
+    for (size_t i = 0; i < n && !seen; i++)
+        seen = !strcmp(k->unknown_types[i], type);
+    if (!seen) {
+        k->unknown_types = xrealloc(k->unknown_types, (n + 2) * sizeof(char *));
+        k->unknown_types[n] = xstrdup(type);
+        k->unknown_types[n + 1] = NULL;
     }
-    k->r[i].n++;
+    if (d->would_cancel)
+        add_reason(&k->w, &k->nw, RUN_CANCEL, d->would_cancel, NULL);
 }
 
 /* CANCEL before ERROR, then the most frequent first, then by label. */
@@ -116,15 +147,33 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
+static struct reason *sorted(const struct reason *r, size_t n)
+{
+    struct reason *s = xcalloc(n ? n : 1, sizeof(*s));
+    memcpy(s, r, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), by_count);
+    return s;
+}
+
 void run_dispo_counts_print(const struct run_dispo_counts *k, FILE *out)
 {
-    struct reason *r = xcalloc(k->nr ? k->nr : 1, sizeof(*r));
-    memcpy(r, k->r, k->nr * sizeof(*r));
-    qsort(r, k->nr, sizeof(*r), by_count);
+    struct reason *r = sorted(k->r, k->nr);
     fprintf(out, "DRY RUN    : run %lu | cancel %lu | error %lu\n", k->run, k->cancel, k->error);
     for (size_t i = 0; i < k->nr; i++)
         fprintf(out, "%-11s: %6lu %s -- e.g. %s\n", r[i].status == RUN_CANCEL ? "CANCEL" : "ERROR",
                 r[i].n, r[i].label, r[i].example);
+    free(r);
+    if (!k->unknown)
+        return;
+    unsigned long would = 0;
+    for (size_t i = 0; i < k->nw; i++)
+        would += k->w[i].n;
+    fprintf(out, "UNKNOWN    : %6lu cases of %zu types vtrun does not have; the needs of every "
+            "case would CANCEL %lu of them:\n", k->unknown, params_strv_len(k->unknown_types),
+            would);
+    r = sorted(k->w, k->nw);
+    for (size_t i = 0; i < k->nw; i++)
+        fprintf(out, "  CANCEL   : %6lu %s\n", r[i].n, r[i].label);
     free(r);
 }
 
@@ -135,5 +184,7 @@ void run_dispo_counts_free(struct run_dispo_counts *k)
     for (size_t i = 0; i < k->nr; i++)
         free(k->r[i].example);
     free(k->r);
+    free(k->w);
+    params_strv_free(k->unknown_types);
     free(k);
 }

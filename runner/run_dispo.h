@@ -22,6 +22,9 @@ struct run_dispo {
     const char *fail_type;      /* ERROR: "UnknownTestType", "ConfigError" (static) */
     const char *label;          /* what the counts group by: the need, the error's kind */
     char *reason;               /* owned; NULL when it runs */
+    /* of a type vtrun does not have: the need of every case it would CANCEL for, or
+     * NULL (a preview for --dry-run: the type's own needs are unknown) */
+    const char *would_cancel;
 };
 
 /*
@@ -38,9 +41,10 @@ void run_dispo_release(struct run_dispo *d);
  * each label kept as its example). */
 struct run_dispo_counts;
 struct run_dispo_counts *run_dispo_counts_new(void);
-void run_dispo_count(struct run_dispo_counts *k, const struct run_dispo *d);
+void run_dispo_count(struct run_dispo_counts *k, const struct run_dispo *d, const char *type);
 /* "DRY RUN    : run N | cancel M | error K", then one line per reason, most first:
- * "CANCEL     :   479 hugepages: needs hugepages: ..." (the first such reason). */
+ * "CANCEL     :    479 hugepages -- e.g. needs hugepages: ..." (the first such reason);
+ * then the cases of unknown types and what the needs of every case say of them. */
 void run_dispo_counts_print(const struct run_dispo_counts *k, FILE *out);
 void run_dispo_counts_free(struct run_dispo_counts *k);
 

@@ -632,7 +632,7 @@ static int dry_run(struct job *j)
             printf("    %s = %s\n", key,
                    res_key_is_secret(key) ? "****" : params_value_at(p, i));
         }
-        run_dispo_count(counts, &d);
+        run_dispo_count(counts, &d, tname);
         free(why);
         run_dispo_release(&d);
         if (t)

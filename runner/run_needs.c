@@ -98,6 +98,18 @@ static int met_qemu(const struct run_need *n, const struct params *p, struct run
     return met_version(n, p, f, why, true);
 }
 
+int run_need_libvirt_since(const struct run_need *n, const struct params *p,
+                           struct run_facts *f, struct strbuf *why)
+{
+    unsigned long long want, have = fact_version(f, false);
+    (void)p;
+    if (run_version_parse(n->since, &want) < 0 || !have || have >= want)
+        return 1;
+    strbuf_addf(why, "libvirt >= %s, the source host has ", n->since);
+    add_version(why, have);
+    return 0;
+}
+
 static int met_ppc64(const struct run_need *n, const struct params *p, struct run_facts *f,
                      struct strbuf *why)
 {
@@ -160,6 +172,13 @@ const struct run_need run_needs_generic[] = {
     { "qemu_version", .when = { { "func_supported_since_qemu_kvm_ver" } },
       .met = met_qemu, .met_doc = "the source host's QEMU (settings' qemu_version, else "
       "asked)", .text = "the source host's QEMU is older than the case needs" },
+    /* virsh options newer than some hosts' libvirt: virsh itself refuses them there */
+    { "detect_zeroes",
+      .when = { { "virsh_migrate_options", .has = "--migrate-disks-detect-zeroes" },
+                { "virsh_migrate_extra", .has = "--migrate-disks-detect-zeroes" } },
+      .met = run_need_libvirt_since, .since = "10.9.0",
+      .met_doc = "the source host's libvirt >= 10.9.0",
+      .text = "virsh migrate --migrate-disks-detect-zeroes (libvirt 10.9.0)" },
     /* cases tp-libvirt cancels itself, in the order its sources check them */
     { "direct", .types = "virsh_migrate",
       .when = { { "virsh_migrate_options", .has = "direct" },

@@ -90,8 +90,14 @@ struct run_need {
     int (*met)(const struct run_need *n, const struct params *p, struct run_facts *f,
                struct strbuf *why);
     const char *met_doc;        /* what met checks, for --list-types */
+    const char *since;          /* run_need_libvirt_since: the libvirt version that has it */
     const char *text;           /* the CANCEL text */
 };
+
+/* A .met for rows with .since: the source host's libvirt is at least that version
+ * (unknown: met). */
+int run_need_libvirt_since(const struct run_need *n, const struct params *p,
+                           struct run_facts *f, struct strbuf *why);
 
 /* The rows every case is checked against (runner/run_needs.c). */
 extern const struct run_need run_needs_generic[];

@@ -398,8 +398,9 @@ static bool blank(const char *s)
     return s[strspn(s, " \t\n")] == '\0';
 }
 
-/* The override's keys over p (not those a --set assigns), and over the case's per-VM
- * forms of them (image_name_vm2 under image_name) that the override does not set. */
+/* The override's keys over p, but for those a --set assigns.  Only the keys it names:
+ * a case's per-object forms (image_name_vm2 -- a clone's name under
+ * master_images_clone --, netdst_nic1, image_name_stg1) are the case's to keep. */
 static void apply_override(const struct run_port *port, struct params *p)
 {
     const struct params *o = port->set->override;
@@ -408,19 +409,6 @@ static void apply_override(const struct run_port *port, struct params *p)
         if (!in_list(port->set_keys, k))
             params_set(p, k, params_value_at(o, i));
     }
-    char **vms = params_objects(p, "vms");
-    for (size_t i = 0; i < params_count(o); i++) {
-        const char *k = params_key_at(o, i);
-        if (in_list(port->set_keys, k))
-            continue;
-        for (size_t v = 0; vms[v]; v++) {
-            char *kv = xasprintf("%s_%s", k, vms[v]);
-            if (!params_has(o, kv) && !in_list(port->set_keys, kv))
-                params_del(p, kv);
-            free(kv);
-        }
-    }
-    params_strv_free(vms);
 }
 
 static void fill_logins(const struct run_port *port, struct params *p)

@@ -14,8 +14,8 @@
  *   2. the case's own params (the config) -- except that a value holding a
  *      placeholder leaves the key to (1) when (1) sets it;
  *   3. the settings' `override = { }` (the lab's own guest: kernel, image, login,
- *      network ...), which also replaces the case's per-VM forms of its keys
- *      (image_name_vm2 under an override of image_name);
+ *      network ...): the keys it names, not the case's per-object forms of them
+ *      (image_name_vm2, netdst_nic1: name those in the override to replace them);
  *   4. --set statements: a key a --set assigns keeps the case's value (which holds
  *      the --set's) whatever the override says;
  * then every placeholder left in any value is replaced by the host fact it stands

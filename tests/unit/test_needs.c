@@ -174,6 +174,20 @@ START_TEST(test_libvirt_and_qemu_versions)
 }
 END_TEST
 
+/* An option word newer than the hosts' libvirt. */
+START_TEST(test_an_option_word_needs_the_libvirt_that_has_it)
+{
+    struct params *p = base();
+    params_set(p, "virsh_migrate_options", "--live --p2p --migrate-disks-detect-zeroes sda");
+    ASSERT_NEEDS(&t_other, p, "detect_zeroes");
+    ck_assert_msg(strstr(err_msg(), "(libvirt >= 10.9.0, the source host has 9.0.0)"), "%s",
+                  err_msg());
+    F.libvirt_version = 10010000;
+    ASSERT_MET(&t_other, p);
+    params_free(p);
+}
+END_TEST
+
 static int fake_probe(void *ud, struct run_facts *f)
 {
     (void)ud;
@@ -333,7 +347,7 @@ START_TEST(test_dispositions_of_crafted_cases)
     decide("virsh_migrate_stress", p, &d);
     ck_assert_int_eq(d.status, RUN_PASS);
     ck_assert_ptr_null(d.reason);
-    run_dispo_count(k, &d);
+    run_dispo_count(k, &d, "t");
     run_dispo_release(&d);
 
     params_set(p, "migration_type", "sideways");
@@ -341,7 +355,7 @@ START_TEST(test_dispositions_of_crafted_cases)
     ck_assert_int_eq(d.status, RUN_ERROR);
     ck_assert_str_eq(d.fail_type, "ConfigError");
     ck_assert_msg(strstr(d.reason, "migration_type = 'sideways'"), "%s", d.reason);
-    run_dispo_count(k, &d);
+    run_dispo_count(k, &d, "t");
     run_dispo_release(&d);
 
     params_set(p, "migration_type", "orderly");
@@ -350,7 +364,7 @@ START_TEST(test_dispositions_of_crafted_cases)
         decide("virsh_migrate_stress", p, &d);
         ck_assert_int_eq(d.status, RUN_CANCEL);
         ck_assert_str_eq(d.label, "vms");
-        run_dispo_count(k, &d);
+        run_dispo_count(k, &d, "t");
         run_dispo_release(&d);
     }
     params_set(p, "vms", "vm1 vm2");
@@ -358,14 +372,14 @@ START_TEST(test_dispositions_of_crafted_cases)
     decide("virsh_migrate_stress", p, &d);
     ck_assert_int_eq(d.status, RUN_CANCEL);
     ck_assert_str_eq(d.label, "hugepages");
-    run_dispo_count(k, &d);
+    run_dispo_count(k, &d, "t");
     run_dispo_release(&d);
 
     decide("virsh_migrate", p, &d);
     ck_assert_int_eq(d.status, RUN_ERROR);
     ck_assert_str_eq(d.fail_type, "UnknownTestType");
     ck_assert_msg(strstr(d.reason, "unknown test type 'virsh_migrate'"), "%s", d.reason);
-    run_dispo_count(k, &d);
+    run_dispo_count(k, &d, "t");
     run_dispo_release(&d);
 
     char *out = NULL;
@@ -415,6 +429,7 @@ int main(void)
     tcase_add_test(tc, test_storage_and_transport_rows);
     tcase_add_test(tc, test_libvirt_and_qemu_versions);
     tcase_add_test(tc, test_unknown_facts_are_asked_once_and_never_cancel);
+    tcase_add_test(tc, test_an_option_word_needs_the_libvirt_that_has_it);
     tcase_add_test(tc, test_the_cases_tp_libvirt_cancels);
     tcase_add_test(tc, test_rows_decide_in_table_order);
     tcase_add_test(tc, test_placeholders_in_params_the_type_reads);

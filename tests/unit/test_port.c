@@ -206,17 +206,18 @@ START_TEST(test_override_wins_over_the_case_and_set_over_the_override)
     ck_assert_str_eq(params_get(p, "kernel"), "/lab/vmlinuz");   /* params fill the rest */
     ck_assert_str_eq(params_get(p, "image_name"), "/lab/base");  /* override over the case */
     ck_assert_str_eq(params_get(p, "netdst"), "vtbr6");
-    /* the case's per-VM form of an overridden key goes; other objects' forms stay */
-    ck_assert_ptr_null(params_get(p, "image_name_avocado-vt-vm1"));
+    /* the keys it names: the case's per-object forms stay (a clone's name, a disk) */
+    ck_assert_str_eq(params_get(p, "image_name_avocado-vt-vm1"), "images/jeos-27-vm1");
     ck_assert_str_eq(params_get(p, "image_name_stg1"), "images/stg1");
     params_free(p);
     /* --set: the case holds the --set's value; the override leaves it */
-    char *stmts[] = { "only precopy", "netdst = br9", "vm1: image_name_avocado-vt-vm1 += x" };
+    char *stmts[] = { "only precopy", "netdst = br9", "a.b: username += x" };
     params_set(cp, "netdst", "br9");
+    params_set(cp, "username", "rootx");
     p = run(stmts, 3, cp);
     ck_assert_str_eq(params_get(p, "netdst"), "br9");
+    ck_assert_str_eq(params_get(p, "username"), "rootx");
     ck_assert_str_eq(params_get(p, "image_name"), "/lab/base");
-    ck_assert_str_eq(params_get(p, "image_name_avocado-vt-vm1"), "images/jeos-27-vm1");
     params_free(p);
     params_free(cp);
 }
