@@ -5,7 +5,7 @@
 #   make check SANITIZE=1   the same under ASan+UBSan (separate build directory)
 #   make deps         install the Debian packages listed in deps/debian.txt
 #   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present),
-#                     and --shard and --explain on its compositions
+#                     and --shard, --explain and --dry-run on its compositions
 #   make fuzz         build the libFuzzer harness (clang)
 #   make demo         the main job: a slice of examples/migrate_stress.cfg on the lab
 #
@@ -86,7 +86,8 @@ conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \
 	    ../shared/tools/cfg-conformance $(BUILD)/vtrun && \
 	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
-	    tests/explain-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
+	    tests/explain-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/porting-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
 	else echo "conformance: ../shared not present, nothing to compare"; fi
 
 # The harness links the engine's sources directly (not libvtrun.a, which is built
