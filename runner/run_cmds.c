@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* vtrun merge DIR... --out DIR */
+#define MERGE_USAGE "usage: vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+
+/* vtrun merge DIR... --out DIR [--junit-flavour full|strict] */
 int run_cmd_merge(int argc, char **argv)
 {
     const char **dirs = xcalloc((size_t)argc, sizeof(*dirs));
-    const char *out = NULL;
+    const char *out = NULL, *flavour = "full";
     size_t n = 0;
     int rc = RUN_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -26,10 +28,15 @@ int run_cmd_merge(int argc, char **argv)
             out = argv[++i];
         else if (!strncmp(argv[i], "--out=", 6))
             out = argv[i] + 6;
+        else if (!strcmp(argv[i], "--junit-flavour") && i + 1 < argc)
+            flavour = argv[++i];
+        else if (!strncmp(argv[i], "--junit-flavour=", 16))
+            flavour = argv[i] + 16;
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: vtrun merge DIR... --out DIR\n"
-                   "Combine the results directories of shards (--shard I/N) into one\n"
-                   "results.json, results.xml and results.html in the --out directory.\n");
+            printf(MERGE_USAGE
+                   "Combine the results directories of shards (--shard I/N) into one job\n"
+                   "directory: id, job.log, results.json, results.xml (one testsuite per\n"
+                   "shard), results.html and the tests' directories, in --out.\n");
             rc = 0;
             goto cleanup;
         } else if (argv[i][0] == '-') {
@@ -39,10 +46,15 @@ int run_cmd_merge(int argc, char **argv)
             dirs[n++] = argv[i];
     }
     if (!out || !n) {
-        fprintf(stderr, "usage: vtrun merge DIR... --out DIR\n");
+        fprintf(stderr, MERGE_USAGE);
         goto cleanup;
     }
-    if (res_merge(dirs, n, out) < 0) {
+    if (res_junit_flavour_parse(flavour) < 0) {
+        fprintf(stderr, "vtrun merge: --junit-flavour wants full or strict, got '%s'\n",
+                flavour);
+        goto cleanup;
+    }
+    if (res_merge(dirs, n, out, res_junit_flavour_parse(flavour)) < 0) {
         fprintf(stderr, "vtrun merge: %s\n", err_msg());
         rc = 2;
         goto cleanup;

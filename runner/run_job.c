@@ -15,6 +15,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
+#include "runner/run_name.h"
 #include "virt/virt.h"
 #include "runner/run_dispo.h"
 #include "runner/run_needs.h"
@@ -76,7 +77,9 @@ struct job {
     struct cfg *cfg;
     struct res_job *res;
     char **rerun;               /* --rerun-failed: names to keep, NULL = all */
-    char *noname;               /* name of the one case of a config without variants */
+    char *stem;                 /* the config's file stem: the job's name, and the name
+                                   of the one case of a config without variants */
+    bool all_props;             /* --junit-params all */
     unsigned total;             /* selected cases */
     bool tty;
     /* shared by the workers, under lock */
@@ -93,6 +96,10 @@ struct job {
     struct worker *workers;     /* for the watchdog */
     long nworkers;
     bool watch_stop;            /* the workers are done: watchdog and ticker end */
+    unsigned ran;               /* cases that got past their needs (setup or run ran) */
+    struct run_name_set *names; /* reported names so far, */
+    unsigned shared_names;      /* and how many cases got a name already given */
+    char *first_reason;         /* why the first case that did not run did not */
 };
 
 /* What a worker is doing, for the watchdog. */
@@ -122,29 +129,24 @@ struct worker {
 static const char *case_name(const struct job *j, const struct cfg_case *k)
 {
     const char *n = cfg_case_name(k);
-    return *n ? n : j->noname;
+    return *n ? n : j->stem;
 }
 
 static const char *case_shortname(const struct job *j, const struct cfg_case *k)
 {
     const char *n = cfg_case_shortname(k);
-    return *n ? n : j->noname;
+    return *n ? n : j->stem;
 }
 
-static char *config_stem(const char *path)
+/* The name the case is reported under (avocado-vt's, or --full-names). */
+static char *test_name(const struct job *j, const struct params *p, const struct cfg_case *k)
 {
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    size_t n = strlen(b);
-    if (n > 4 && !strcmp(b + n - 4, ".cfg"))
-        n -= 4;
-    return n ? xstrndup(b, n) : xstrdup("case");
+    return run_name_case(p, cfg_case_name(k), cfg_case_shortname(k), j->o->full_names,
+                         j->stem);
 }
 
 static bool in_rerun(const struct job *j, const char *name)
 {
-    if (!j->rerun)
-        return true;
     for (size_t i = 0; j->rerun[i]; i++)
         if (!strcmp(j->rerun[i], name))
             return true;
@@ -152,23 +154,36 @@ static bool in_rerun(const struct job *j, const char *name)
 }
 
 /* --shard I/N: the k-th case in generation order (k from 0, after filters) belongs to
- * shard k mod N + 1, so every machine computes the same split without talking. */
-static bool selected(const struct job *j, long k, const char *name)
+ * shard k mod N + 1, so every machine computes the same split without talking.
+ * --rerun-failed: a results.json names a case by its Cartesian name (vtrun's) or by
+ * avocado-vt's name (avocado's, or vtrun's own), so either matches; the latter needs
+ * the case's params, hence the full expansion then. */
+static bool selected(const struct job *j, long k, const struct cfg_case *c)
 {
+    bool keep;
     if (!run_opts_in_shard(j->o, (unsigned long long)k))
         return false;
-    return in_rerun(j, name);
+    if (!j->rerun)
+        return true;
+    if (in_rerun(j, case_name(j, c)))
+        return true;
+    struct params *p = cfg_case_params(c);
+    char *name = test_name(j, p, c);
+    keep = in_rerun(j, name);
+    free(name);
+    params_free(p);
+    return keep;
 }
 
 static int count_selected(struct job *j)
 {
-    struct cfg_iter *it = cfg_iter_new_names(j->cfg);
+    struct cfg_iter *it = j->rerun ? cfg_iter_new(j->cfg) : cfg_iter_new_names(j->cfg);
     const struct cfg_case *k;
     long gen = 0;
     int r;
     j->total = 0;
     while ((r = cfg_iter_next(it, &k)) == 1)
-        if (selected(j, gen++, case_name(j, k)))
+        if (selected(j, gen++, k))
             j->total++;
     cfg_iter_free(it);
     return r;
@@ -369,7 +384,8 @@ static void print_progress(struct job *j, unsigned index, const char *name,
 /* One selected case, copied out of the iterator (whose case is only valid until
  * the next cfg_iter_next()) so a worker can run it without the lock. */
 struct job_case {
-    char *name;
+    char *name;                 /* reported name */
+    char *cartesian;            /* the Cartesian name */
     char *shortname;
     struct params *params;
     unsigned index;
@@ -417,24 +433,105 @@ static void run_test(struct job *j, struct worker *w, struct run_ctx *ctx,
     t->cleanup(ctx);
 }
 
+/* Every param of a case as results/ takes them (pointers into p). */
+static struct res_param *res_params(const struct params *p, size_t *n)
+{
+    struct res_param *rp;
+    *n = params_count(p);
+    rp = xcalloc(*n ? *n : 1, sizeof(*rp));
+    for (size_t i = 0; i < *n; i++)
+        rp[i] = (struct res_param){ params_key_at(p, i), params_value_at(p, i) };
+    return rp;
+}
+
+/* A row's value as the case wrote it: under its name, else one of its aliases. */
+static const char *param_or_alias(const struct params *p, const struct run_param *d)
+{
+    const char *v = params_get(p, d->name), *a = d->aliases;
+    while (!v && a && *a) {
+        size_t len = strcspn(a, " ");
+        char *name = xstrndup(a, len);
+        v = params_get(p, name);
+        free(name);
+        a += len;
+        a += strspn(a, " ");
+    }
+    return v;
+}
+
+/*
+ * The params that matter, for JUnit properties and results.json (--junit-params
+ * relevant): the type, the backend, the hosts, and the params its test type declares
+ * (--list-types) that the case sets to something else than their default.  Every
+ * param is still in the test's params.json; a few hundred per case as properties
+ * made results.xml ~5 KB per CANCEL and GitLab refuse merged files.  HOSTS holds the
+ * "hosts" text the array points to.
+ */
+static struct res_param *relevant_params(const struct params *p, const char *backend,
+                                         const struct run_host *h, size_t nh,
+                                         char **hosts, size_t *n)
+{
+    const struct run_type *t = run_type_lookup(params_get_or(p, "type", ""));
+    size_t a = 3;
+    struct res_param *rp;
+    struct strbuf sb = STRBUF_INIT;
+    for (const struct run_param *d = t ? t->params : NULL; d && d->name; d++)
+        a++;
+    rp = xcalloc(a, sizeof(*rp));
+    *n = 0;
+    rp[(*n)++] = (struct res_param){ "type", params_get_or(p, "type", "") };
+    rp[(*n)++] = (struct res_param){ "backend", backend };
+    for (size_t i = 0; i < nh; i++)
+        strbuf_addf(&sb, "%s%s", i ? " -> " : "", h[i].name ? h[i].name : h[i].uri);
+    *hosts = strbuf_detach(&sb, NULL);
+    if (nh)
+        rp[(*n)++] = (struct res_param){ "hosts", *hosts };
+    for (const struct run_param *d = t ? t->params : NULL; d && d->name; d++) {
+        const char *v = d->scope == RUN_PARAM_CASE ? param_or_alias(p, d) : NULL;
+        if (v && (!d->def || strcmp(v, d->def)))
+            rp[(*n)++] = (struct res_param){ d->name, v };
+    }
+    return rp;
+}
+
+static struct res_test *start_test(struct job *j, struct job_case *c, const char *backend,
+                                   const struct run_host *hosts, size_t nhosts)
+{
+    size_t np, nr = 0;
+    char *hoststr = NULL;
+    struct res_param *all = res_params(c->params, &np);
+    struct res_param *rel = j->all_props ? NULL
+                            : relevant_params(c->params, backend, hosts, nhosts, &hoststr,
+                                              &nr);
+    struct res_test_info ti = {
+        .index = c->index, .gen_index = c->gen, .name = c->name,
+        .cartesian_name = c->cartesian, .shortname = c->shortname,
+        .classname = params_get(c->params, "type"),
+        .params = all, .nparams = np, .props = rel, .nprops = nr,
+    };
+    struct res_test *rt = res_test_start(j->res, &ti);
+    free(all);
+    free(rel);
+    free(hoststr);
+    return rt;
+}
+
+/* Whether the case got past its params and needs: counted, or the first reason of a
+ * case that did not is kept (what an empty night says). */
+static void note_ran(struct job *j, bool ran, const char *reason)
+{
+    pthread_mutex_lock(&j->lock);
+    if (ran)
+        j->ran++;
+    else if (!j->first_reason)
+        j->first_reason = xstrdup(reason ? reason : "");
+    pthread_mutex_unlock(&j->lock);
+}
+
 static void run_case(struct job *j, struct job_case *c, struct worker *w)
 {
     struct params *p = c->params;
     const char *name = c->name;
-    struct res_test_info ti = {
-        .index = c->index, .gen_index = c->gen, .name = name,
-        .shortname = c->shortname, .classname = params_get(p, "type"),
-        .params = p,
-    };
-    struct res_test *rt = res_test_start(j->res, &ti);
-    if (!rt) {
-        fprintf(stderr, "vtrun: %s\n", err_msg());
-        pthread_mutex_lock(&j->lock);
-        j->job_flags |= RES_EXIT_JOB_ERROR;
-        j->stop = true;
-        pthread_mutex_unlock(&j->lock);
-        return;
-    }
     /* `type` picks the tables everything else is parsed with */
     const char *tname = params_get_or(p, "type", "");
     const struct run_type *t = run_type_lookup(tname);
@@ -443,6 +540,18 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     size_t nhosts;
     struct run_host *hosts = case_hosts(j, &common, &nhosts);
     double timeout = common.test_timeout;
+    struct res_test *rt = start_test(j, c, backend_of(j, &common), hosts, nhosts);
+    if (!rt) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        pthread_mutex_lock(&j->lock);
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+        j->stop = true;
+        pthread_mutex_unlock(&j->lock);
+        run_common_release(&common);
+        free(bad);
+        free_hosts(hosts, nhosts);
+        return;
+    }
     double t0 = run_now();
     struct run_ctx ctx = {
         .params = p, .common = &common, .name = name, .shortname = c->shortname,
@@ -457,9 +566,11 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     pthread_mutex_unlock(&j->lock);
     set_phase(w, SLOT_TEST, ctx.deadline);
 
-    run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", name, tname,
+    run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", c->cartesian, tname,
             ctx.backend, timeout);
-    if (prepare(j, &ctx, t, tname, bad))
+    bool ready = prepare(j, &ctx, t, tname, bad);
+    note_ran(j, ready, ctx.status == RUN_CANCEL || ctx.status == RUN_SKIP ? ctx.reason : NULL);
+    if (ready)
         run_test(j, w, &ctx, t, timeout);
     set_phase(w, SLOT_IDLE, 0);
     double dt = run_now() - t0;
@@ -489,7 +600,7 @@ static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index,
     int r = 0;
     while (!j->stop && !g_cancel && (r = cfg_iter_next(j->it, k)) == 1) {
         long g = j->gen++;
-        if (!selected(j, g, case_name(j, *k)))
+        if (!selected(j, g, *k))
             continue;
         *index = ++j->index;
         *gen = g;
@@ -513,15 +624,19 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&j->lock);
         bool got = next_case(j, &k, &c.index, &c.gen);
         if (got) {
-            c.name = xstrdup(case_name(j, k));
+            c.cartesian = xstrdup(case_name(j, k));
             c.shortname = xstrdup(case_shortname(j, k));
             c.params = merged_params(j, k);
+            c.name = test_name(j, c.params, k);
+            if (!run_name_set_add(j->names, c.name))
+                j->shared_names++;
         }
         pthread_mutex_unlock(&j->lock);
         if (!got)
             break;
         run_case(j, &c, w);
         free(c.name);
+        free(c.cartesian);
         free(c.shortname);
         params_free(c.params);
     }
@@ -590,12 +705,17 @@ static void skipped_rest(struct job *j)
         return;
     j->stop = false;
     while (next_case(j, &k, &index, &gen)) {
-        struct res_test_info ti = { .index = index, .gen_index = gen,
-                                    .name = case_name(j, k),
-                                    .shortname = case_shortname(j, k) };
+        struct params *p = cfg_case_params(k);
+        char *name = test_name(j, p, k);
+        struct res_test_info ti = { .index = index, .gen_index = gen, .name = name,
+                                    .cartesian_name = case_name(j, k),
+                                    .shortname = case_shortname(j, k),
+                                    .classname = params_get(p, "type") };
         struct res_test *rt = res_test_start(j->res, &ti);
         if (rt)
             res_test_end(rt, RES_SKIP, NULL, "not run: an earlier test failed (--failfast)", 0);
+        free(name);
+        params_free(p);
     }
 }
 
@@ -611,7 +731,7 @@ static int dry_run(struct job *j)
     unsigned index = 0;
     int r;
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (!selected(j, gen++, case_name(j, k)))
+        if (!selected(j, gen++, k))
             continue;
         struct params *p = merged_params(j, k);
         const char *tname = params_get_or(p, "type", "");
@@ -624,9 +744,11 @@ static int dry_run(struct job *j)
         void *opts;
         run_dispo_decide(t, tname, p, &common, bad, nhosts, &j->facts, &opts, &d);
         char *why = d.reason ? res_mask(d.reason) : NULL;
-        printf("(%u/%u) %s: %s%s%s\n", ++index, j->total, case_name(j, k),
+        char *name = test_name(j, p, k);
+        printf("(%u/%u) %s: %s%s%s\n", ++index, j->total, name,
                d.status == RUN_PASS ? "RUN" : d.status == RUN_CANCEL ? "CANCEL" : "ERROR",
                why ? ": " : "", why ? why : "");
+        free(name);
         for (size_t i = 0; i < params_count(p); i++) {
             const char *key = params_key_at(p, i);
             printf("    %s = %s\n", key,
@@ -717,6 +839,46 @@ static void init_facts(struct job *j)
     j->facts.probe_ud = &j->probe;
 }
 
+/* avocado-vt's names leave out the variants outside subtests.cfg (guest, machine...),
+ * so a job over several of them reports several cases under one name; say so, since
+ * GitLab keeps one test per suite, class and name. */
+static void shared_names(struct job *j)
+{
+    char *line;
+    if (!j->shared_names)
+        return;
+    line = xasprintf("%u of %u cases have a test name another case has (avocado-vt's "
+                     "names leave out the variants outside subtests.cfg): GitLab keeps "
+                     "one test per name; --full-names gives every case its own",
+                     j->shared_names, j->index);
+    printf("NAMES      : %s\n", line);
+    res_job_log(j->res, "%s", line);
+    free(line);
+}
+
+/* A night that tested nothing (no host, no VM: every case CANCEL or SKIP before it
+ * started anything) must not go green: say so beside the RESULTS line and make it a
+ * job error, unless the user allows it. */
+static void empty_night(struct job *j)
+{
+    struct res_counts c;
+    char *note;
+    res_job_counts(j->res, &c);
+    /* a night with an ERROR (an unknown type) is already red */
+    if (j->ran || !c.total || c.n[RES_CANCEL] + c.n[RES_SKIP] != c.total)
+        return;
+    note = xasprintf("no case ran: all %u cases stopped before starting anything (the "
+                     "first: %s); %s",
+                     c.total, j->first_reason && *j->first_reason ? j->first_reason
+                                                                   : "no reason given",
+                     j->o->allow_empty ? "allowed by --allow-empty"
+                                       : "exit status 2 (--allow-empty to accept it)");
+    res_job_note(j->res, note);
+    free(note);
+    if (!j->o->allow_empty)
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+}
+
 int run_job(const struct run_opts *o)
 {
     struct job j = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -744,7 +906,13 @@ int run_job(const struct run_opts *o)
         fprintf(stderr, "vtrun: no --config FILE given (try 'vtrun --help')\n");
         goto cleanup;
     }
-    j.noname = config_stem(o->config);
+    if (o->results_dir) {
+        free(j.set.results_dir);
+        j.set.results_dir = xstrdup(o->results_dir);
+    }
+    j.all_props = !strcmp(o->junit_params ? o->junit_params : j.set.junit_params, "all");
+    j.stem = run_name_stem(o->config);
+    j.names = run_name_set_new();
     j.cfg = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!j.cfg) {
         fprintf(stderr, "%s\n", err_msg());
@@ -778,8 +946,10 @@ int run_job(const struct run_opts *o)
     if (o->shard_count)
         snprintf(shard, sizeof(shard), "%u/%u", o->shard_index, o->shard_count);
     struct res_job_info ji = {
-        .results_dir = j.set.results_dir, .config = o->config,
+        .results_dir = j.set.results_dir, .name = j.stem, .config = o->config,
         .shard = o->shard_count ? shard : NULL, .total = j.total,
+        .junit_flavour = res_junit_flavour_parse(o->junit_flavour ? o->junit_flavour
+                                                                  : j.set.junit_flavour),
     };
     j.res = res_job_open(&ji);
     if (!j.res) {
@@ -793,12 +963,15 @@ int run_job(const struct run_opts *o)
     run_all(&j);
     if (g_cancel)
         j.job_flags |= RES_EXIT_INTERRUPTED;
+    else
+        empty_night(&j);
     res_job_set_flags(j.res, j.job_flags);
     double dt = run_now() - t0;
     res_job_end(j.res, dt);
     char *tail = res_job_closing_lines(j.res, dt);
     fputs(tail, stdout);
     free(tail);
+    shared_names(&j);
     if (g_skip_cleanup) {
         printf("Cleanup was skipped (second SIGINT).\n");
         if (!virt_leftover_print(stdout))
@@ -809,7 +982,9 @@ cleanup:
     if (j.res)
         res_job_free(j.res);
     params_strv_free(j.rerun);
-    free(j.noname);
+    free(j.stem);
+    free(j.first_reason);
+    run_name_set_free(j.names);
     run_port_free(j.port);
     run_facts_release(&j.facts);
     cfg_free(j.cfg);

@@ -41,6 +41,24 @@ static int check_jobs(const void *field)
     return -1;
 }
 
+static int check_word(const char *v, const char *a, const char *b)
+{
+    if (!strcmp(v, a) || !strcmp(v, b))
+        return 0;
+    err_set("expected \"%s\" or \"%s\", not \"%s\"", a, b, v);
+    return -1;
+}
+
+static int check_junit_flavour(const void *field)
+{
+    return check_word(*(char *const *)field, "full", "strict");
+}
+
+static int check_junit_params(const void *field)
+{
+    return check_word(*(char *const *)field, "relevant", "all");
+}
+
 static int check_version(const void *field)
 {
     unsigned long long v;
@@ -60,6 +78,10 @@ static const struct scalar {
     { "images_base_dir", K_STR, offsetof(struct run_settings, images_base_dir), NULL },
     { "test_timeout",    K_NUM, offsetof(struct run_settings, test_timeout), check_timeout },
     { "jobs",            K_INT, offsetof(struct run_settings, jobs), check_jobs },
+    { "junit_flavour",   K_STR, offsetof(struct run_settings, junit_flavour),
+      check_junit_flavour },
+    { "junit_params",    K_STR, offsetof(struct run_settings, junit_params),
+      check_junit_params },
     { "libvirt_version", K_STR, offsetof(struct run_settings, libvirt_version), check_version },
     { "qemu_version",    K_STR, offsetof(struct run_settings, qemu_version), check_version },
     { "arch",            K_STR, offsetof(struct run_settings, arch), NULL },
@@ -102,6 +124,8 @@ void run_settings_init(struct run_settings *s)
     s->images_base_dir = xstrdup("images");
     s->test_timeout = 1800;
     s->jobs = 1;
+    s->junit_flavour = xstrdup("full");
+    s->junit_params = xstrdup("relevant");
     s->params = params_new();
     s->override = params_new();
     s->capabilities = params_split(NULL);
@@ -143,6 +167,8 @@ void run_settings_free(struct run_settings *s)
     free(s->results_dir);
     free(s->backend);
     free(s->images_base_dir);
+    free(s->junit_flavour);
+    free(s->junit_params);
     free(s->libvirt_version);
     free(s->qemu_version);
     free(s->arch);

@@ -9,6 +9,7 @@
  *
  *   results_dir = "...";  (default ~/vtrun/job-results)  backend = "libvirt";  images_base_dir = "...";
  *   test_timeout = 1800;  jobs = 1;
+ *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
  *               ssh_password = "..."; ssh_password_file = "...";
@@ -36,6 +37,8 @@ struct run_settings {
     char *images_base_dir;
     double test_timeout;
     long jobs;
+    char *junit_flavour;        /* "full" or "strict" (results.xml, results/res.h) */
+    char *junit_params;         /* "relevant" or "all" (JUnit properties) */
     char *libvirt_version;      /* NULL: asked from the hosts when a case needs it */
     char *qemu_version;
     char *arch;
@@ -46,7 +49,7 @@ struct run_settings {
     char **capabilities;        /* NULL-terminated, never NULL */
     /* where each scalar came from ("default", or "FILE:LINE"), same order as the
      * table in run_settings.c; *_src for the groups */
-    char *src[8];
+    char *src[10];
     char *hosts_src;
     char *params_src;
     char *override_src;

@@ -74,10 +74,15 @@ START_TEST(test_unknown_type_is_error_naming_the_known_types_exit_bit_1)
 }
 END_TEST
 
-START_TEST(test_boot_with_empty_vms_is_cancel_and_exit_0)
+/* A job whose only case CANCELs tested nothing: it says so and exits with bit 2
+ * (job error), unless --allow-empty. */
+START_TEST(test_boot_with_empty_vms_is_cancel_and_an_empty_job)
 {
     char *cfg = cfg_file("c.cfg", "type = boot\nvms =\n");
     eu_vtrun(&E, 60, "--config", cfg);
+    ck_assert_msg(E.status == 2, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "CANCEL 1\nEMPTY JOB  : no case ran"), "%s", E.out);
+    eu_vtrun(&E, 60, "--config", cfg, "--allow-empty");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "CANCEL 1\n"), "%s", E.out);
     char *job = latest_job();
@@ -392,10 +397,10 @@ START_TEST(test_merge_of_two_shards_lists_the_unsharded_cases_in_order)
     eu_vtrun(&E, 60, "--config", cfg, "--list");
     char *full = xstrdup(E.out);
     ck_assert_int_eq(ru_count(full, "\n"), 6);
-    eu_vtrun(&E, 60, "--config", cfg, "--shard", "2/2");
+    eu_vtrun(&E, 60, "--config", cfg, "--shard", "2/2", "--allow-empty");
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *s2 = latest_job();
-    eu_vtrun(&E, 60, "--config", cfg, "--shard", "1/2");
+    eu_vtrun(&E, 60, "--config", cfg, "--shard", "1/2", "--allow-empty");
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *s1 = latest_job();
     char *out = xasprintf("%s/merged", E.dir);
@@ -474,7 +479,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 150);
     tcase_add_test(tc, test_unknown_type_is_error_naming_the_known_types_exit_bit_1);
-    tcase_add_test(tc, test_boot_with_empty_vms_is_cancel_and_exit_0);
+    tcase_add_test(tc, test_boot_with_empty_vms_is_cancel_and_an_empty_job);
     tcase_add_test(tc, test_bad_param_values_are_errors_before_any_vm_starts);
     tcase_add_test(tc, test_settings_errors_exit_2_with_file_and_line);
     tcase_add_test(tc, test_config_errors_exit_2_with_file_and_line);

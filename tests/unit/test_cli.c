@@ -244,6 +244,16 @@ START_TEST(test_version_prints_one_line)
 }
 END_TEST
 
+START_TEST(test_capital_v_prints_the_version)
+{
+    struct run a = RUN("--version"), b = RUN("-V");
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(b.out.buf, a.out.buf);
+    run_release(&a);
+    run_release(&b);
+}
+END_TEST
+
 START_TEST(test_man_page_documents_exactly_the_options_of_help)
 {
     struct run r = RUN("--help");
@@ -286,6 +296,34 @@ START_TEST(test_unknown_option_exits_2)
 {
     expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--bogus", "--list"),
                        "--bogus");
+}
+END_TEST
+
+START_TEST(test_unknown_option_names_the_closest_one)
+{
+    expect_usage_error(RUN("--confg", "tests/cfg/basic.cfg", "--list"),
+                       "unknown option '--confg'; did you mean '--config'?");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--lsit"),
+                       "did you mean '--list'?");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--vt-only-fitler", "x"),
+                       "did you mean '--vt-only-filter'?");
+    /* avocado-vt's options vtrun has no use for: say which it takes */
+    expect_usage_error(RUN("--vt-config", "tests/cfg/basic.cfg", "--vt-guest-os", "X"),
+                       "vtrun takes --vt-config, --vt-only-filter, --vt-no-filter and "
+                       "--vt-extra-params");
+    /* nothing close: no wild guess */
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--xyzzy-plugh");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_null(strstr(r.err.buf, "did you mean"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_command_names_the_closest_one)
+{
+    expect_usage_error(RUN("mrege", "a", "--out", "b"), "did you mean 'merge'?");
+    expect_usage_error(RUN("lsit", "--config", "tests/cfg/basic.cfg"),
+                       "did you mean 'list'?");
 }
 END_TEST
 
@@ -460,6 +498,132 @@ START_TEST(test_list_prints_one_name_per_line)
     ck_assert_str_eq(r.out.buf, basic_names);
     ck_assert_str_eq(r.err.buf, "");
     run_release(&r);
+}
+END_TEST
+
+/* avocado-vt's spellings are the same options, not look-alikes. */
+START_TEST(test_avocado_vt_spellings_do_what_vtrun_options_do)
+{
+    struct run a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot qcow2",
+                       "--no", "Win", "--list");
+    struct run b = RUN("--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter",
+                       "boot qcow2", "--vt-no-filter", "Win", "--list");
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(a.out.buf, "boot.(disk=qcow2).(guest=RHEL).(guest=9)\n");
+    ck_assert_str_eq(b.out.buf, a.out.buf);
+    run_release(&a);
+    run_release(&b);
+
+    /* --vt-extra-params k=v is the assignment "k = v", repeatable */
+    a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot..raw..RHEL",
+            "--vt-extra-params", "mem=4096", "--vt-extra-params", "note=a=b", "--dump");
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_ptr_nonnull(strstr(a.out.buf, "\nmem=4096\n"));
+    ck_assert_ptr_nonnull(strstr(a.out.buf, "\nnote=a=b\n"));
+    run_release(&a);
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--vt-extra-params", "mem",
+                           "--list"), "--vt-extra-params wants key=value, got 'mem'");
+}
+END_TEST
+
+/* `vtrun list`: the names a job reports, avocado-vt's rule: the subtests.cfg part of
+ * the name when the config has one, else the shortname. */
+START_TEST(test_list_command_prints_avocado_vt_names)
+{
+    struct run r = RUN("list", "--config", "tests/cfg/avt/top.cfg");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "type_specific.io-github-autotest-libvirt.boot\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.precopy\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.postcopy\n"
+                                "type_specific.io-github-autotest-libvirt.boot\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.precopy\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.postcopy\n");
+    run_release(&r);
+    /* no subtests.cfg: the shortname, as avocado-vt with a config of one's own */
+    r = RUN("list", "--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter", "boot");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "boot.qcow2\nboot.qcow2.Win\nboot.raw\nboot.raw.Win\n");
+    run_release(&r);
+    /* references keep the cases matching any of them; --full-names the Cartesian ones */
+    r = RUN("list", "--config", "tests/cfg/avt/top.cfg", "--full-names", "raw..precopy",
+            "qcow2..boot");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf,
+                     "qcow2.(subtest=type_specific).(subtest=io-github-autotest-libvirt).boot\n"
+                     "raw.(subtest=type_specific).(subtest=io-github-autotest-libvirt)."
+                     "migrate.precopy\n");
+    run_release(&r);
+    /* a listing option wins over the sub-command's */
+    r = RUN("list", "--config", "tests/cfg/avt/top.cfg", "--count");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "6\n");
+    run_release(&r);
+}
+END_TEST
+
+/* A job on settings without hosts: every case CANCELs before starting anything. */
+static struct run empty_night(const char *results, bool allow)
+{
+    char *conf = xasprintf("%s.conf", results);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("hosts = ();\n", f);
+    fclose(f);
+    /* the lab's settings, if any, must not lend their hosts */
+    struct run r = run_full((const char *const[]){ "run", "--settings", conf,
+                                                   "--config", "tests/cfg/avt/top.cfg",
+                                                   "--only", "qcow2", "--job-results-dir",
+                                                   results, allow ? "--allow-empty" : NULL,
+                                                   NULL },
+                            (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    free(conf);
+    return r;
+}
+
+START_TEST(test_a_job_where_no_case_ran_says_so_and_exits_2)
+{
+    char tmpl[] = "/tmp/vtrun-cli-XXXXXX", *dir = mkdtemp(tmpl);
+    char *results = xasprintf("%s/results", dir), *latest;
+    struct run r = empty_night(results, false);
+    ck_assert_msg(r.status == 2, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "CANCEL 3\nEMPTY JOB  : no case ran: all 3 "
+                                            "cases stopped before starting anything"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "(the first: test type 'boot' needs VMs"));
+    /* the job went where --job-results-dir said, and its results.json says it too */
+    latest = xasprintf("%s/latest/results.json", results);
+    char *json = slurp(latest);
+    ck_assert_ptr_nonnull(strstr(json, "\"job_error\": true"));
+    ck_assert_ptr_nonnull(strstr(json, "\"note\": \"no case ran"));
+    free(json);
+    run_release(&r);
+    /* --allow-empty: still said, exit 0 */
+    r = empty_night(results, true);
+    ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "EMPTY JOB  : no case ran"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "allowed by --allow-empty"));
+    ck_assert_ptr_null(strstr(r.out.buf, "NAMES "));
+    run_release(&r);
+    /* qcow2 and raw cases share avocado-vt's names: said, since CI keeps one each */
+    char *conf = xasprintf("%s.conf", results);
+    r = run_full((const char *const[]){ "run", "--settings", conf, "--config",
+                                        "tests/cfg/avt/top.cfg", "--job-results-dir",
+                                        results, "--allow-empty", NULL },
+                 (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "NAMES      : 3 of 6 cases have a test name "
+                                            "another case has"));
+    run_release(&r);
+    free(conf);
+    free(latest);
+    free(results);
+    char *rm[] = { "rm", "-rf", dir, NULL };
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(rm[0], rm);
+        _exit(127);
+    }
+    waitpid(pid, NULL, 0);
 }
 END_TEST
 
@@ -926,12 +1090,15 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_help_prints_usage_and_every_option);
     tcase_add_test(tc, test_help_wins_over_other_options);
     tcase_add_test(tc, test_version_prints_one_line);
+    tcase_add_test(tc, test_capital_v_prints_the_version);
     tcase_add_test(tc, test_man_page_documents_exactly_the_options_of_help);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("usage");
     tcase_add_test(tc, test_no_arguments_prints_usage_and_exits_2);
     tcase_add_test(tc, test_unknown_option_exits_2);
+    tcase_add_test(tc, test_unknown_option_names_the_closest_one);
+    tcase_add_test(tc, test_unknown_command_names_the_closest_one);
     tcase_add_test(tc, test_unknown_backend_exits_2_with_one_line);
     tcase_add_test(tc, test_option_without_its_argument_exits_2);
     tcase_add_test(tc, test_flag_given_a_value_exits_2);
@@ -956,6 +1123,9 @@ static Suite *cli_suite(void)
     tc = tcase_create("listing");
     tcase_add_test(tc, test_list_prints_one_name_per_line);
     tcase_add_test(tc, test_list_short_prints_shortnames);
+    tcase_add_test(tc, test_avocado_vt_spellings_do_what_vtrun_options_do);
+    tcase_add_test(tc, test_list_command_prints_avocado_vt_names);
+    tcase_add_test(tc, test_a_job_where_no_case_ran_says_so_and_exits_2);
     tcase_add_test(tc, test_count_prints_number_of_cases);
     tcase_add_test(tc, test_dump_prints_canonical_dump);
     tcase_add_test(tc, test_list_names_match_dump_headers);

@@ -140,6 +140,25 @@ START_TEST(test_syntax_error_names_the_line)
 }
 END_TEST
 
+START_TEST(test_junit_settings_take_only_their_words)
+{
+    struct run_settings s;
+    char *p = write_file("j.conf", "junit_flavour = \"strict\";\njunit_params = \"all\";\n");
+    run_settings_init(&s);
+    ck_assert_str_eq(s.junit_flavour, "full");
+    ck_assert_str_eq(s.junit_params, "relevant");
+    ck_assert_int_eq(run_settings_load(&s, p, 0), 0);
+    ck_assert_str_eq(s.junit_flavour, "strict");
+    ck_assert_str_eq(s.junit_params, "all");
+    run_settings_free(&s);
+    free(p);
+    expect_error("\njunit_flavour = \"xunit\";\n",
+                 "bad.conf:2: 'junit_flavour': expected \"full\" or \"strict\", not \"xunit\"");
+    expect_error("junit_params = \"some\";\n",
+                 "bad.conf:1: 'junit_params': expected \"relevant\" or \"all\"");
+}
+END_TEST
+
 START_TEST(test_host_without_uri_is_an_error)
 {
     expect_error("hosts = ( { name = \"a\"; } );\n", "needs at least 'name' and 'uri'");
@@ -256,6 +275,7 @@ int main(void)
     tcase_add_test(tc, test_wrong_type_is_an_error_with_file_and_line);
     tcase_add_test(tc, test_bad_values_are_errors_with_file_and_line);
     tcase_add_test(tc, test_syntax_error_names_the_line);
+    tcase_add_test(tc, test_junit_settings_take_only_their_words);
     tcase_add_test(tc, test_host_without_uri_is_an_error);
     tcase_add_test(tc, test_unknown_host_key_is_an_error);
     tcase_add_test(tc, test_missing_explicit_file_is_an_error);
