@@ -206,15 +206,15 @@ static const char *backend_of(const struct job *j, const struct run_common *c)
     return c->vm_type ? c->vm_type : j->set.backend;
 }
 
-/* Whether settings host h is the one `what` names: by URI, or by name, hostname or
- * address. */
+/* Whether settings host h is the one `what` names: one of its URIs (uri_names); its
+ * name, hostname or address, or the host of one of its URIs (host_names). */
 static bool uri_names(const struct run_host *h, const char *what)
 {
     return (h->uri && !strcmp(h->uri, what))
         || (h->migrate_desturi && !strcmp(h->migrate_desturi, what));
 }
 
-/* The host part of uri is what? */
+/* Whether the host part of uri ("qemu+tcp://root@H:16509/system") is `what`. */
 static bool uri_host_is(const char *uri, const char *what)
 {
     const char *sep = uri ? strstr(uri, "://") : NULL;

@@ -12,6 +12,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "lib/params.h"
+#include "results/res.h"
 #include "runner/run_port.h"
 #include "runner/run_settings.h"
 
@@ -238,6 +239,32 @@ START_TEST(test_settings_params_fill_a_placeholder_of_the_case)
 }
 END_TEST
 
+/* A filled password is only ever the value of a key results/ masks. */
+START_TEST(test_filled_passwords_land_in_secret_keys_only)
+{
+    static const char *const logins[] = {
+        "server_pwd", "remote_pwd", "host_password", "migrate_dest_pwd", "client_pwd",
+        "local_pwd", "migrate_source_pwd", "server_user", "remote_user", "client_user",
+    };
+    struct params *cp = tp_case();
+    for (size_t i = 0; i < sizeof(logins) / sizeof(logins[0]); i++)
+        params_set(cp, logins[i], "");
+    struct params *p = run(NULL, 0, cp);
+    size_t filled = 0;
+    for (size_t i = 0; i < params_count(p); i++) {
+        const char *v = params_value_at(p, i);
+        if (strstr(v, "dst-secret") || strstr(v, "src-secret")) {
+            filled++;
+            ck_assert_msg(res_key_is_secret(params_key_at(p, i)), "password in %s",
+                          params_key_at(p, i));
+        }
+    }
+    ck_assert_uint_eq(filled, 7);      /* the seven password params */
+    params_free(p);
+    params_free(cp);
+}
+END_TEST
+
 START_TEST(test_placeholder_found_with_its_word)
 {
     char *ph = run_port_placeholder("qemu+tcp://ENTER.YOUR.DEST.EXAMPLE.COM/system");
@@ -289,6 +316,7 @@ int main(void)
     tcase_add_test(tc, test_uri_to_a_placeholder_host_is_the_hosts_uri_of_that_transport);
     tcase_add_test(tc, test_override_wins_over_the_case_and_set_over_the_override);
     tcase_add_test(tc, test_settings_params_fill_a_placeholder_of_the_case);
+    tcase_add_test(tc, test_filled_passwords_land_in_secret_keys_only);
     tcase_add_test(tc, test_placeholder_found_with_its_word);
     tcase_add_test(tc, test_set_statement_keys);
     suite_add_tcase(s, tc);
