@@ -80,6 +80,7 @@ struct job {
     char *stem;                 /* the config's file stem: the job's name, and the name
                                    of the one case of a config without variants */
     bool all_props;             /* --junit-params all */
+    char *known_hosts;          /* the job's known_hosts: host keys learned (accept-new) */
     unsigned total;             /* selected cases */
     bool tty;
     /* shared by the workers, under lock */
@@ -558,7 +559,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
         .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
-        .status = RUN_PASS,
+        .known_hosts = j->known_hosts, .status = RUN_PASS,
     };
     pthread_mutex_lock(&j->lock);
     j->cur_name = name;
@@ -585,6 +586,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     if (j->cur_name == name)    /* the worker frees it after we return */
         j->cur_name = NULL;
     pthread_mutex_unlock(&j->lock);
+    run_ctx_close_links(&ctx);      /* after cleanup: it may still talk to the hosts */
     if (t)
         run_type_opts_free(t, ctx.opts);
     run_common_release(&common);
@@ -956,6 +958,7 @@ int run_job(const struct run_opts *o)
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
     }
+    j.known_hosts = xasprintf("%s/known_hosts", res_job_dir(j.res));
     j.tty = isatty(STDOUT_FILENO);
     char *head = res_job_header_lines(j.res);
     fputs(head, stdout);
@@ -985,6 +988,7 @@ cleanup:
     free(j.stem);
     free(j.first_reason);
     run_name_set_free(j.names);
+    free(j.known_hosts);
     run_port_free(j.port);
     run_facts_release(&j.facts);
     cfg_free(j.cfg);

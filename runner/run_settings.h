@@ -13,6 +13,8 @@
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
  *               ssh_password = "..."; ssh_password_file = "...";
+ *               ssh_known_hosts = "accept-new"; ssh_known_hosts_file = "...";
+ *               ssh_connect_timeout = 10;
  *               address = "192.0.2.1"; address6 = "2001:db8::1"; hostname = "h1.example.org"; },
  *             ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
