@@ -7,7 +7,8 @@
 #   make bench        build the benchmark drivers (bench/*.sh run them)
 #   make deps         install the Debian packages listed in deps/debian.txt
 #   make conformance  compare `vtrun cfg-dump` and test names with ../shared/corpus
-#                     (when present), and --shard and --explain on its compositions
+#                     (when present), and --shard, --explain and --dry-run on its
+#                     compositions
 #   make fuzz         build the libFuzzer harness (clang)
 #   make demo         the main job: a slice of examples/migrate_stress.cfg on the lab
 #
@@ -111,7 +112,8 @@ conformance: all
 	    ../shared/tools/cfg-conformance $(BUILD)/vtrun && \
 	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
 	    tests/explain-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
-	    tests/names-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
+	    tests/names-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/porting-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
 	else echo "conformance: ../shared not present, nothing to compare"; fi
 
 # The harness links the engine's sources directly (not libvtrun.a, which is built

@@ -6,6 +6,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
+#include "runner/run_needs.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -86,10 +87,7 @@ int run_cmd_config(int argc, char **argv)
         run_settings_free(&s);
         return 2;
     }
-    /* secrets in the settings' params are masked like everywhere else */
-    for (size_t i = 0; i < params_count(s.params); i++)
-        if (res_key_is_secret(params_key_at(s.params, i)))
-            params_set(s.params, params_key_at(s.params, i), "****");
+    /* secrets (params, override, host passwords) print as ****, as everywhere else */
     run_settings_print(&s, stdout);
     run_settings_free(&s);
     return 0;
@@ -105,6 +103,7 @@ static void print_needs(const struct run_needs *n, FILE *out)
         fprintf(out, "    needs: two hosts\n");
     else if (n->hosts > 2)
         fprintf(out, "    needs: %u hosts\n", n->hosts);
+    run_needs_print(n->rows, out);
 }
 
 /* The rows the runner parses, as it parses them (runner/run_param.c): the params of
@@ -121,4 +120,7 @@ void run_list_types(FILE *out)
         print_needs(&t->needs, out);
         run_param_print(t->params, out);
     }
+    fprintf(out, "\nneeds of every case (CANCEL when unmet; capabilities and facts in the "
+            "settings, docs/porting.md):\n");
+    run_needs_print(run_needs_generic, out);
 }

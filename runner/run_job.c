@@ -17,6 +17,9 @@
 #include "results/res.h"
 #include "runner/run_name.h"
 #include "virt/virt.h"
+#include "runner/run_dispo.h"
+#include "runner/run_needs.h"
+#include "runner/run_port.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -68,6 +71,9 @@ struct worker;
 struct job {
     const struct run_opts *o;
     struct run_settings set;
+    struct run_port *port;      /* settings' hosts, override, --set: a case's params */
+    struct run_facts facts;     /* what the hosts are, for the needs */
+    struct run_facts_hosts probe;
     struct cfg *cfg;
     struct res_job *res;
     char **rerun;               /* --rerun-failed: names to keep, NULL = all */
@@ -184,17 +190,12 @@ static int count_selected(struct job *j)
     return r;
 }
 
-/* The case's params over the settings' default params: the case wins. */
+/* The case's params as it runs with them: the settings' defaults, the case, the
+ * override, --set, placeholders filled (runner/run_port.h). */
 static struct params *merged_params(const struct job *j, const struct cfg_case *k)
 {
-    struct params *p = params_dup(j->set.params);
-    /* the settings' images_base_dir is where relative image names live (avocado-vt's
-     * data dir), unless the params name one */
-    if (run_settings_is_set(&j->set, "images_base_dir") && !params_has(p, "images_base_dir"))
-        params_set(p, "images_base_dir", j->set.images_base_dir);
     struct params *cp = cfg_case_params(k);
-    for (size_t i = 0; i < params_count(cp); i++)
-        params_set(p, params_key_at(cp, i), params_value_at(cp, i));
+    struct params *p = run_port_params(j->port, cp);
     params_free(cp);
     return p;
 }
@@ -204,6 +205,64 @@ static const char *backend_of(const struct job *j, const struct run_common *c)
     if (j->o->backend)
         return j->o->backend;
     return c->vm_type ? c->vm_type : j->set.backend;
+}
+
+/* Whether settings host h is the one `what` names: one of its URIs (uri_names); its
+ * name, hostname or address, or the host of one of its URIs (host_names). */
+static bool uri_names(const struct run_host *h, const char *what)
+{
+    return (h->uri && !strcmp(h->uri, what))
+        || (h->migrate_desturi && !strcmp(h->migrate_desturi, what));
+}
+
+/* Whether the host part of uri ("qemu+tcp://root@H:16509/system") is `what`. */
+static bool uri_host_is(const char *uri, const char *what)
+{
+    const char *sep = uri ? strstr(uri, "://") : NULL;
+    if (!sep)
+        return false;
+    const char *b = sep + 3, *at = strpbrk(b, "@/");
+    if (at && *at == '@')
+        b = at + 1;
+    size_t n = *b == '[' ? strcspn(b, "]") + 1 : strcspn(b, ":/?");
+    return n && n == strlen(what) && !strncmp(b, what, n);
+}
+
+static bool host_names(const struct run_host *h, const char *what)
+{
+    const char *ids[] = { h->name, h->hostname, h->address, h->address6 };
+    for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+        if (ids[i] && !strcmp(ids[i], what))
+            return true;
+    /* addresses are often only in the URIs (the lab's, a real host's name) */
+    return uri_host_is(h->migrate_uri, what) || uri_host_is(h->migrate_desturi, what)
+        || uri_host_is(h->uri, what);
+}
+
+/* The settings host `what` names, the one at `prefer` first; NULL for none. */
+static const struct run_host *settings_host(const struct job *j, const char *what,
+                                            size_t prefer,
+                                            bool (*names)(const struct run_host *, const char *))
+{
+    if (prefer < j->set.nhosts && names(&j->set.hosts[prefer], what))
+        return &j->set.hosts[prefer];
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        if (names(&j->set.hosts[i], what))
+            return &j->set.hosts[i];
+    return NULL;
+}
+
+/* The copy of settings host s among h[0..n) into position `at`. */
+static void select_host(struct run_host *h, size_t n, size_t at, const struct run_host *s)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (h[k].name && !strcmp(h[k].name, s->name) && h[k].uri && !strcmp(h[k].uri, s->uri)) {
+            struct run_host tmp = h[at];
+            h[at] = h[k];
+            h[k] = tmp;
+            return;
+        }
+    }
 }
 
 /* Hosts of one case: the settings' hosts, overridden by the case's own params
@@ -222,6 +281,12 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
         const char *v = over[i].uri;
         if (!v)
             continue;
+        /* a URI the settings give a host: that host, as the settings describe it */
+        const struct run_host *s = settings_host(j, v, over[i].host, uri_names);
+        if (s) {
+            select_host(h, nh, over[i].host, s);
+            continue;
+        }
         struct run_host *t = &h[over[i].host];
         free(t->uri);
         t->uri = xstrdup(v);
@@ -238,23 +303,23 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
         free(h[1].migrate_uri);
         h[1].migrate_uri = xstrdup(mu);
     }
-    /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
+    /* migrate_dest_host: a settings host by name, hostname or address (the
+     * destination's own first: the placeholder filled in is its address), else a
+     * host reached over SSH; a placeholder left in it names none */
     const char *dh = c->migrate_dest_host;
-    if (dh && strcmp(dh, "EXAMPLE")) {
-        size_t i;
-        for (i = 0; i < j->set.nhosts && strcmp(j->set.hosts[i].name, dh); i++)
-            ;
-        if (i < j->set.nhosts && i != 1) {
-            struct run_host tmp = h[1];
-            h[1] = h[i];
-            h[i] = tmp;
-        } else if (i == j->set.nhosts) {
+    char *ph = dh ? run_port_placeholder(dh) : NULL;
+    if (dh && !ph) {
+        const struct run_host *s = settings_host(j, dh, 1, host_names);
+        if (s) {
+            select_host(h, nh, 1, s);
+        } else {
             run_host_free(&h[1]);
             h[1] = (struct run_host){ .name = xstrdup(dh),
                                       .uri = xasprintf("qemu+ssh://%s/system", dh),
                                       .ssh_port = 22 };
         }
     }
+    free(ph);
     *n = 0;
     for (size_t i = 0; i < nh && h[i].uri; i++)
         *n = i + 1;
@@ -266,14 +331,6 @@ static void free_hosts(struct run_host *h, size_t n)
     for (size_t i = 0; i < n; i++)
         run_host_free(&h[i]);
     free(h);
-}
-
-static char *known_types(void)
-{
-    struct strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; run_types[i]; i++)
-        strbuf_addf(&sb, "%s%s", i ? ", " : "", run_types[i]->name);
-    return strbuf_detach(&sb, NULL);
 }
 
 /* What the test runs with, defaults included, in its debug.log. */
@@ -290,29 +347,24 @@ static void log_params(struct run_ctx *ctx, const struct run_type *t)
     strbuf_release(&sb);
 }
 
-/* What is decided from the params alone, before anything of the test runs: its type,
- * the common params (parsed by the caller: `bad` is their error), the type's options
- * into ctx->opts, its needs.  false with the outcome set (ERROR, CANCEL) when the test
- * must not start. */
-static bool prepare(struct run_ctx *ctx, const struct run_type *t, const char *tname,
-                    const char *bad)
+/* What is decided from the params alone, before anything of the test runs
+ * (runner/run_dispo.h): its type, the common params (parsed by the caller: `bad` is
+ * their error), the type's options into ctx->opts, its needs.  false with the outcome
+ * set (ERROR, CANCEL) when the test must not start. */
+static bool prepare(struct job *j, struct run_ctx *ctx, const struct run_type *t,
+                    const char *tname, const char *bad)
 {
-    if (!t) {
-        char *known = known_types();
-        run_error(ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
-        free(known);
-        return false;
-    }
-    if (bad || run_type_parse(t, ctx->params, ctx->common, &ctx->opts) < 0) {
-        run_error(ctx, "ConfigError", "%s", bad ? bad : err_msg());
-        return false;
-    }
-    if (run_type_check_needs(t, ctx->common, ctx->nhosts) < 0) {
-        run_cancel(ctx, "%s", err_msg());
-        return false;
-    }
-    log_params(ctx, t);
-    return true;
+    struct run_dispo d;
+    run_dispo_decide(t, tname, ctx->params, ctx->common, bad, ctx->nhosts, &j->facts,
+                     &ctx->opts, &d);
+    if (d.status == RUN_ERROR)
+        run_error(ctx, d.fail_type, "%s", d.reason);
+    else if (d.status == RUN_CANCEL)
+        run_cancel(ctx, "%s", d.reason);
+    else
+        log_params(ctx, t);
+    run_dispo_release(&d);
+    return ctx->status == RUN_PASS;
 }
 
 static void print_progress(struct job *j, unsigned index, const char *name,
@@ -517,7 +569,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
 
     run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", c->cartesian, tname,
             ctx.backend, timeout);
-    bool ready = prepare(&ctx, t, tname, bad);
+    bool ready = prepare(j, &ctx, t, tname, bad);
     note_ran(j, ready, ctx.status == RUN_CANCEL || ctx.status == RUN_SKIP ? ctx.reason : NULL);
     if (ready)
         run_test(j, w, &ctx, t, timeout);
@@ -669,9 +721,13 @@ static void skipped_rest(struct job *j)
     }
 }
 
+/* --dry-run: each selected case's disposition (what a job would decide before
+ * starting it, runner/run_dispo.h) and the params it would run with, then the counts.
+ * Nothing starts; the hosts are asked for their versions when a case needs them. */
 static int dry_run(struct job *j)
 {
     struct cfg_iter *it = cfg_iter_new(j->cfg);
+    struct run_dispo_counts *counts = run_dispo_counts_new();
     const struct cfg_case *k;
     long gen = 0;
     unsigned index = 0;
@@ -680,21 +736,48 @@ static int dry_run(struct job *j)
         if (!selected(j, gen++, k))
             continue;
         struct params *p = merged_params(j, k);
+        const char *tname = params_get_or(p, "type", "");
+        const struct run_type *t = run_type_lookup(tname);
+        struct run_common common = { .test_timeout = j->set.test_timeout };
+        char *bad = run_common_parse(p, &common) < 0 ? xstrdup(err_msg()) : NULL;
+        size_t nhosts;
+        struct run_host *hosts = case_hosts(j, &common, &nhosts);
+        struct run_dispo d;
+        void *opts;
+        run_dispo_decide(t, tname, p, &common, bad, nhosts, &j->facts, &opts, &d);
+        char *why = d.reason ? res_mask(d.reason) : NULL;
         char *name = test_name(j, p, k);
-        printf("(%u/%u) %s\n", ++index, j->total, name);
+        printf("(%u/%u) %s: %s%s%s\n", ++index, j->total, name,
+               d.status == RUN_PASS ? "RUN" : d.status == RUN_CANCEL ? "CANCEL" : "ERROR",
+               why ? ": " : "", why ? why : "");
         free(name);
         for (size_t i = 0; i < params_count(p); i++) {
             const char *key = params_key_at(p, i);
             printf("    %s = %s\n", key,
                    res_key_is_secret(key) ? "****" : params_value_at(p, i));
         }
+        run_dispo_count(counts, &d, tname);
+        free(why);
+        run_dispo_release(&d);
+        if (t)
+            run_type_opts_free(t, opts);
+        free_hosts(hosts, nhosts);
+        run_common_release(&common);
+        free(bad);
         params_free(p);
     }
     cfg_iter_free(it);
     if (r < 0) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
+        run_dispo_counts_free(counts);
         return g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
     }
+    struct strbuf facts = STRBUF_INIT;
+    run_facts_describe(&j->facts, &facts);
+    run_dispo_counts_print(counts, stdout);
+    printf("HOSTS      : %s\n", facts.buf);
+    strbuf_release(&facts);
+    run_dispo_counts_free(counts);
     return 0;
 }
 
@@ -739,6 +822,23 @@ static int run_all(struct job *j)
     cfg_iter_free(j->it);
     free(w);
     return 0;
+}
+
+/* The hosts' facts for the needs: the settings', the rest asked from the hosts once. */
+static void init_facts(struct job *j)
+{
+    const struct run_settings *s = &j->set;
+    j->facts.capabilities = s->capabilities;
+    /* the settings checked them */
+    if (s->libvirt_version)
+        run_version_parse(s->libvirt_version, &j->facts.libvirt_version);
+    if (s->qemu_version)
+        run_version_parse(s->qemu_version, &j->facts.qemu_version);
+    j->facts.arch = s->arch;
+    j->probe = (struct run_facts_hosts){ .backend = j->o->backend ? j->o->backend : s->backend,
+                                         .hosts = s->hosts, .nhosts = s->nhosts };
+    j->facts.probe = run_facts_probe_hosts;
+    j->facts.probe_ud = &j->probe;
 }
 
 /* avocado-vt's names leave out the variants outside subtests.cfg (guest, machine...),
@@ -790,6 +890,7 @@ int run_job(const struct run_opts *o)
                            .expand_defaults = (const char *const *)o->expand };
 
     run_settings_init(&j.set);
+    run_facts_init(&j.facts);
     install_signals();
     /* a usage error, not a per-test ERROR: no case could run with it */
     if (o->backend && virt_backend_check(o->backend) < 0) {
@@ -801,6 +902,8 @@ int run_job(const struct run_opts *o)
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
     }
+    j.port = run_port_new(&j.set, o->stmts, o->nstmts);
+    init_facts(&j);
     if (!o->config) {
         fprintf(stderr, "vtrun: no --config FILE given (try 'vtrun --help')\n");
         goto cleanup;
@@ -886,6 +989,8 @@ cleanup:
     free(j.first_reason);
     run_name_set_free(j.names);
     free(j.known_hosts);
+    run_port_free(j.port);
+    run_facts_release(&j.facts);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

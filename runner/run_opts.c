@@ -271,7 +271,7 @@ static const struct run_opt opts[] = {
       set_shard, 0 },
     { "jobs", "N", "run N cases in parallel (default: settings, 1)",
       set_jobs, 0 },
-    { "dry-run", NULL, "list the cases to run with params; touch nothing",
+    { "dry-run", NULL, "each case: RUN, CANCEL or ERROR and why, its params; touch nothing",
       set_flag, FIELD(dry_run) },
     { "failfast", NULL, "stop after the first test that does not pass", set_flag,
       FIELD(failfast) },

@@ -14,8 +14,14 @@
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
  *               ssh_password = "..."; ssh_password_file = "...";
  *               ssh_known_hosts = "accept-new"; ssh_known_hosts_file = "...";
- *               ssh_connect_timeout = 10; }, ... );
+ *               ssh_connect_timeout = 10;
+ *               address = "192.0.2.1"; address6 = "2001:db8::1"; hostname = "h1.example.org"; },
+ *             ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
+ *   override = { key = "value"; ... }; # over every case's params (docs/porting.md)
+ *   capabilities = [ "hugepages", "gluster", ... ];  # what the hosts offer (run_needs.h)
+ *   libvirt_version = "9.0.0";  qemu_version = "7.2.0";  arch = "x86_64";
+ *                                      # the hosts' facts; unset: asked from the hosts
  */
 #ifndef VTRUN_RUN_SETTINGS_H
 #define VTRUN_RUN_SETTINGS_H
@@ -35,14 +41,21 @@ struct run_settings {
     long jobs;
     char *junit_flavour;        /* "full" or "strict" (results.xml, results/res.h) */
     char *junit_params;         /* "relevant" or "all" (JUnit properties) */
+    char *libvirt_version;      /* NULL: asked from the hosts when a case needs it */
+    char *qemu_version;
+    char *arch;
     struct run_host *hosts;
     size_t nhosts;
     struct params *params;      /* default params; never NULL after run_settings_init */
+    struct params *override;    /* params over every case's; never NULL either */
+    char **capabilities;        /* NULL-terminated, never NULL */
     /* where each scalar came from ("default", or "FILE:LINE"), same order as the
-     * table in run_settings.c; hosts_src / params_src for the groups */
-    char *src[7];
+     * table in run_settings.c; *_src for the groups */
+    char *src[10];
     char *hosts_src;
     char *params_src;
+    char *override_src;
+    char *capabilities_src;
 };
 
 void run_settings_init(struct run_settings *s);

@@ -262,7 +262,8 @@ START_TEST(test_shard_union_is_the_whole_set_on_the_repository_configs)
 END_TEST
 
 /* --dry-run with --shard selects what --list --shard lists, in the same order, with
- * "(i/N) name" and the resolved params; and it touches nothing. */
+ * "(i/N) name: RUN" (or CANCEL / ERROR and why) and the params each would run with,
+ * then the counts; and it touches nothing. */
 START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
 {
     for (unsigned i = 1; i <= 3; i++) {
@@ -273,21 +274,36 @@ START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
         eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--dry-run", "--shard", shard);
         ck_assert_msg(E.status == 0, "exit %d: %s", E.status, E.err);
         struct strbuf names = STRBUF_INIT;
-        size_t n = ru_count(listed, "\n"), idx = 0;
+        size_t n = ru_count(listed, "\n"), idx = 0, run = 0;
+        bool summary = false;
         for (char *l = E.out, *e; *l; l = e + 1) {
             e = strchr(l, '\n');
             ck_assert(e != NULL);
             if (*l == '(') {
                 char want[32];
+                ck_assert_msg(!summary, "a case after the counts: %.*s", (int)(e - l), l);
                 snprintf(want, sizeof(want), "(%zu/%zu) ", ++idx, n);
                 ck_assert_msg(!strncmp(l, want, strlen(want)), "line %.*s", (int)(e - l), l);
                 const char *name = l + strlen(want);
-                strbuf_add(&names, name, (size_t)(e - name) + 1);
+                const char *d = strstr(name, ": ");
+                ck_assert_msg(d && d < e, "no disposition: %.*s", (int)(e - l), l);
+                /* the lab has both hosts and the guest: every case of the example runs */
+                ck_assert_msg(!strncmp(d, ": RUN\n", 6), "line %.*s", (int)(e - l), l);
+                run++;
+                strbuf_add(&names, name, (size_t)(d - name));
+                strbuf_addch(&names, '\n');
+            } else if (!strncmp(l, "    ", 4)) {
+                ck_assert_msg(!summary, "params after the counts: %.*s", (int)(e - l), l);
             } else {
-                ck_assert_msg(!strncmp(l, "    ", 4), "param line %.*s", (int)(e - l), l);
+                ck_assert_msg(!strncmp(l, "DRY RUN    : ", 13) || !strncmp(l, "HOSTS      : ", 13),
+                              "line %.*s", (int)(e - l), l);
+                summary = true;
             }
         }
         ck_assert_str_eq(names.buf, listed);
+        char *counts = xasprintf("DRY RUN    : run %zu | cancel 0 | error 0\n", run);
+        ck_assert_msg(strstr(E.out, counts), "no '%s' in %s", counts, E.out);
+        free(counts);
         /* the lab's secrets stay hidden */
         ck_assert_msg(strstr(E.out, "    password = ****\n"), "password not masked");
         ck_assert_msg(strstr(E.out, "    type = migrate\n"), "params missing");
