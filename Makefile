@@ -19,8 +19,10 @@ BUILD    := $(BUILD)-san
 endif
 
 CC       ?= cc
-# zlib: only the tests use it (the HTML test reads the PNG chromium writes)
-PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson zlib
+# zlib: only the tests use it (the HTML test reads the PNG chromium writes); sqlite3:
+# the history (results/res_hist.c), vtrun-full's only (the front links FRONTLIBS)
+PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson zlib \
+            sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
@@ -41,7 +43,7 @@ LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o)
 # It execs build/vtrun-full, which links everything, for jobs and the sub-commands
 # that need it.  --as-needed keeps libraries no object uses (check) out of both.
 FRONTSRCS := $(wildcard lib/*.c cfg/*.c) runner/run_main.c runner/run_opts.c \
-             runner/run_list.c runner/run_cfgdump.c runner/run_name.c
+             runner/run_list.c runner/run_cfgdump.c runner/run_name.c runner/run_shard.c
 FRONTOBJS := $(BUILD)/runner/main.o $(FRONTSRCS:%.c=$(BUILD)/%.o)
 FRONTLIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null) -lpthread -lm
 LIBA     := $(BUILD)/libvtrun.a

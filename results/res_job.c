@@ -27,6 +27,7 @@ struct res_job {
     FILE *joblog;
     int journal;          /* results.jsonl, O_APPEND */
     struct res_report rep;
+    struct res_hist *hist; /* the history database, NULL: none (or it failed) */
     char **secrets;       /* literal secret values seen in tests' params */
     size_t nsecrets;
     /* The render thread: renders when dirty, at most every `interval` seconds (or
@@ -338,6 +339,22 @@ static int start_renderer(struct res_job *job)
     return 0;
 }
 
+/* The history records the job from its start (a killed job shows as not ended); a
+ * database that cannot be opened is said once and the job goes on unrecorded. */
+static void open_history(struct res_job *job, const struct res_job_info *info)
+{
+    if (!info->history || !*info->history)
+        return;
+    job->hist = res_hist_open(info->history, true);
+    if (!job->hist) {
+        fprintf(stderr, "vtrun: %s (the job is not recorded in the history)\n", err_msg());
+        return;
+    }
+    pthread_mutex_lock(&job->lock);
+    res_hist_job_start(job->hist, &job->rep, job->dir, info->meta, info->shard);
+    pthread_mutex_unlock(&job->lock);
+}
+
 struct res_job *res_job_open(const struct res_job_info *info)
 {
     struct res_job *job = NULL;
@@ -403,6 +420,9 @@ struct res_job *res_job_open(const struct res_job_info *info)
     }
     if (render_and_write(job) < 0 || start_renderer(job) < 0)
         goto fail;
+    if (info->meta && res_write_jobdata(job->dir, info->meta) < 0)
+        fprintf(stderr, "vtrun: cannot write %s/jobdata: %s\n", job->dir, err_msg());
+    open_history(job, info);
     update_latest(base, job->dir);
     free(base);
     return job;
@@ -485,7 +505,13 @@ int res_job_end(struct res_job *job, double job_time_s)
     log_line_locked(job, NULL, NULL, line);
     free(line);
     pthread_mutex_unlock(&job->lock);
-    return render_and_write(job);
+    int ret = render_and_write(job);
+    if (job->hist) {
+        pthread_mutex_lock(&job->lock);
+        res_hist_job_end(job->hist, &job->rep, res_exit_bits(&c, job->rep.flags));
+        pthread_mutex_unlock(&job->lock);
+    }
+    return ret;
 }
 
 void res_job_free(struct res_job *job)
@@ -497,6 +523,7 @@ void res_job_free(struct res_job *job)
         fclose(job->joblog);
     if (job->journal >= 0)
         close(job->journal);
+    res_hist_close(job->hist);
     res_report_release(&job->rep);
     for (size_t i = 0; i < job->nsecrets; i++)
         free(job->secrets[i]);
@@ -837,6 +864,9 @@ void res_test_end(struct res_test *t, enum res_status status, const char *fail_t
     if (fdatasync(job->journal) < 0)
         fprintf(stderr, "vtrun: cannot sync %s/results.jsonl: %s\n", job->dir,
                 strerror(errno));
+    /* the record is the report's now, and immutable: read without the job's lock */
+    if (job->hist)
+        res_hist_test(job->hist, job->id, r);
     free(t->dir);
     free(t);
 }

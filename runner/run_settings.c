@@ -73,6 +73,7 @@ static const struct scalar {
       check_junit_flavour },
     { "junit_params",    K_STR, offsetof(struct run_settings, junit_params),
       check_junit_params },
+    { "history",         K_STR, offsetof(struct run_settings, history), NULL },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -109,6 +110,7 @@ void run_settings_init(struct run_settings *s)
     s->jobs = 1;
     s->junit_flavour = xstrdup("full");
     s->junit_params = xstrdup("relevant");
+    s->history = xstrdup("");
     s->params = params_new();
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         s->src[i] = xstrdup("default");
@@ -138,6 +140,7 @@ void run_settings_free(struct run_settings *s)
     free(s->images_base_dir);
     free(s->junit_flavour);
     free(s->junit_params);
+    free(s->history);
     free_hosts(s);
     params_free(s->params);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
@@ -317,8 +320,8 @@ int run_settings_load(struct run_settings *s, const char *path, int optional)
                 goto cleanup;
         } else {
             bad(path, st, "unknown setting '%s' (known: results_dir, backend, "
-                "images_base_dir, test_timeout, jobs, junit_flavour, junit_params, hosts, "
-                "params)", key);
+                "images_base_dir, test_timeout, jobs, junit_flavour, junit_params, history, "
+                "hosts, params)", key);
             goto cleanup;
         }
     }
@@ -354,7 +357,11 @@ void run_settings_print(const struct run_settings *s, FILE *out)
         const void *field = (const char *)s + scalars[i].off;
         switch (scalars[i].kind) {
         case K_STR:
-            fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
+            if (field == &s->history && !run_settings_is_set(s, "history"))
+                fprintf(out, "%-16s = \"%s/history.sqlite\";", scalars[i].key,
+                        s->results_dir);
+            else
+                fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
             break;
         case K_NUM:
             fprintf(out, "%-16s = %g;", scalars[i].key, *(const double *)field);
@@ -389,4 +396,11 @@ bool run_settings_is_set(const struct run_settings *s, const char *key)
         if (!strcmp(scalars[i].key, key))
             return strcmp(s->src[i], "default") != 0;
     return false;
+}
+
+char *run_settings_history(const struct run_settings *s)
+{
+    if (!run_settings_is_set(s, "history"))
+        return xasprintf("%s/history.sqlite", s->results_dir);
+    return *s->history ? xstrdup(s->history) : NULL;
 }

@@ -10,6 +10,7 @@
  *   results_dir = "...";  (default ~/vtrun/job-results)  backend = "libvirt";  images_base_dir = "...";
  *   test_timeout = 1800;  jobs = 1;
  *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
+ *   history = "...";  (default <results_dir>/history.sqlite; "" records nothing)
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22; }, ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
@@ -32,12 +33,13 @@ struct run_settings {
     long jobs;
     char *junit_flavour;        /* "full" or "strict" (results.xml, results/res.h) */
     char *junit_params;         /* "relevant" or "all" (JUnit properties) */
+    char *history;              /* the history database; "" = none; unset: in results_dir */
     struct run_host *hosts;
     size_t nhosts;
     struct params *params;      /* default params; never NULL after run_settings_init */
     /* where each scalar came from ("default", or "FILE:LINE"), same order as the
      * table in run_settings.c; hosts_src / params_src for the groups */
-    char *src[7];
+    char *src[8];
     char *hosts_src;
     char *params_src;
 };
@@ -52,6 +54,9 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file);
 /* `vtrun config`: print the effective settings and where each came from. */
 void run_settings_print(const struct run_settings *s, FILE *out);
 void run_host_free(struct run_host *h);
+/* The history database's path: the setting, else <results_dir>/history.sqlite (heap);
+ * NULL when the settings turn it off (history = ""). */
+char *run_settings_history(const struct run_settings *s);
 /* Whether a scalar setting was given in some file (not left at its default). */
 bool run_settings_is_set(const struct run_settings *s, const char *key);
 
