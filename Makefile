@@ -5,7 +5,8 @@
 #   make check SANITIZE=1   the same under ASan+UBSan (separate build directory)
 #   make install      install vtrun, vtrun-full and the man page (PREFIX, DESTDIR)
 #   make bench        build the benchmark drivers (bench/*.sh run them)
-#   make deps         install the Debian packages listed in deps/debian.txt
+#   make deps         install the Debian packages listed in deps/debian.txt, and
+#                     gitlab-ci-local (npm) into tools/gitlab-ci-local
 #   make conformance  compare `vtrun cfg-dump` and test names with ../shared/corpus
 #                     (when present), and --shard and --explain on its compositions
 #   make fuzz         build the libFuzzer harness (clang)
@@ -107,6 +108,7 @@ check: tests
 
 deps:
 	@tools/deps-install deps/debian.txt
+	@tools/gitlab-ci-local/install
 
 conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \

@@ -422,6 +422,20 @@ int res_report_load_job(struct res_report *rep, const char *job_dir)
     rep->job_time = jnum(root, "time", -1);
     rep->total_planned = (unsigned)jnum(root, "planned", 0);
     rep->note = jstr(root, "note");
+    /* a merged job's other shards (res_report_load took its first suite) */
+    json_t *suites = json_object_get(root, "suites"), *s;
+    size_t k;
+    json_array_foreach(suites, k, s) {
+        if (!k)
+            continue;
+        rep->suites = xrealloc(rep->suites, (rep->nsuites + 1) * sizeof(*rep->suites));
+        rep->suites[rep->nsuites++] = (struct res_suite){
+            .name = jstr(s, "name"), .hostname = jstr(s, "hostname"),
+            .package = jstr(s, "package"), .timestamp = jstr(s, "timestamp"),
+            .shard = jstr(s, "shard"), .job_id = jstr(s, "job_id"),
+            .job_time = jnum(s, "job_time", -1),
+        };
+    }
     if (!rep->start_epoch)      /* avocado's own results.json: its first test's start */
         for (size_t i = 0; i < rep->ntests; i++)
             if (rep->tests[i]->time_start > 0 && (!rep->start_epoch ||

@@ -79,7 +79,8 @@ struct job {
     char *stem;                 /* the config's file stem: the job's name, and the name
                                    of the one case of a config without variants */
     bool all_props;             /* --junit-params all */
-    unsigned total;             /* selected cases */
+    unsigned total;             /* selected cases (in this shard) */
+    unsigned total_all;         /* selected cases in all shards */
     bool tty;
     /* shared by the workers, under lock */
     pthread_mutex_t lock;
@@ -157,12 +158,9 @@ static bool in_rerun(const struct job *j, const char *name)
  * pass, in order.  --rerun-failed: a results.json names a case by its Cartesian name
  * (vtrun's) or by avocado-vt's name (avocado's, or vtrun's own), so either matches;
  * the latter needs the case's params, hence the full expansion then. */
-static bool selected(const struct job *j, const struct cfg_case *c)
+static bool rerun_keeps(const struct job *j, const struct cfg_case *c)
 {
     bool keep;
-    const char *cname = cfg_case_name(c);
-    if (j->shard && !run_shard_keep(j->shard, cname, strlen(cname)))
-        return false;
     if (!j->rerun)
         return true;
     if (in_rerun(j, case_name(j, c)))
@@ -175,17 +173,35 @@ static bool selected(const struct job *j, const struct cfg_case *c)
     return keep;
 }
 
+/* The shard's rule sees every case of a pass (it counts occurrences of names). */
+static bool in_shard(const struct job *j, const struct cfg_case *c)
+{
+    const char *cname = cfg_case_name(c);
+    return !j->shard || run_shard_keep(j->shard, cname, strlen(cname));
+}
+
+static bool selected(const struct job *j, const struct cfg_case *c)
+{
+    return in_shard(j, c) && rerun_keeps(j, c);
+}
+
+/* The cases this job runs (j->total) and all the filters select (j->total_all):
+ * a shard may have none of them. */
 static int count_selected(struct job *j)
 {
     struct cfg_iter *it = j->rerun ? cfg_iter_new(j->cfg) : cfg_iter_new_names(j->cfg);
     const struct cfg_case *k;
     int r;
-    j->total = 0;
+    j->total = j->total_all = 0;
     if (j->shard)
         run_shard_rewind(j->shard);
-    while ((r = cfg_iter_next(it, &k)) == 1)
-        if (selected(j, k))
-            j->total++;
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        bool mine = in_shard(j, k);
+        if (rerun_keeps(j, k)) {
+            j->total_all++;
+            j->total += mine;
+        }
+    }
     cfg_iter_free(it);
     return r;
 }
@@ -808,6 +824,9 @@ static void say_shard(struct job *j)
     text = run_opts_shard_text(j->o);
     printf("SHARD      : %s%s%s\n", text, j->shard_said ? ": " : "",
            j->shard_said ? j->shard_said : "");
+    if (!j->total)
+        printf("SHARD      : none of the %u selected cases falls in this shard\n",
+               j->total_all);
     res_job_log(j->res, "Shard %s%s%s", text, j->shard_said ? ": " : "",
                 j->shard_said ? j->shard_said : "");
     free(text);
@@ -1004,12 +1023,13 @@ int run_job(const struct run_opts *o)
         rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
         goto cleanup;
     }
-    if (!j.total) {
+    if (!j.total_all) {
         /* avocado: no tests found is a job error; an empty job directory helps nobody */
-        fprintf(stderr, "vtrun: no case of %s matches the filters%s\n", o->config,
-                o->shard_count ? " in this shard" : "");
+        fprintf(stderr, "vtrun: no case of %s matches the filters\n", o->config);
         goto cleanup;
     }
+    /* A shard the split by name left empty (few cases, many shards) is no error: its
+     * job is empty, so every shard of a pipeline has its results directory. */
     if (o->dry_run) {
         rc = dry_run(&j);
         goto cleanup;
