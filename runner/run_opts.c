@@ -307,7 +307,7 @@ static const struct run_opt opts[] = {
       set_flag, FIELD(dry_run) },
     { "failfast", NULL, "stop after the first test that does not pass", set_flag,
       FIELD(failfast) },
-    { "rerun-failed", "JSON", "rerun what did not pass in JSON (SKIP included)",
+    { "rerun-failed", "JOB", "rerun what did not pass in JOB (SKIP included)",
       set_str, FIELD(rerun_failed) },
     { "job-results-dir", "DIR", "write the job under DIR (over the settings' results_dir)",
       set_str, FIELD(results_dir) },
@@ -546,13 +546,18 @@ void run_opts_help(FILE *out)
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
           "             [--settings FILE] [--shard I/N|auto [--shard-total N]]\n"
           "             [--shard-by name|time] [--jobs N] [--dry-run] [--failfast]\n"
-          "             [--rerun-failed JSON] [--backend NAME] [--job-results-dir DIR]\n"
+          "             [--rerun-failed JOB] [--backend NAME] [--job-results-dir DIR]\n"
           "             [--full-names] [--allow-empty] [--junit-params relevant|all]\n"
           "             [--junit-flavour full|strict]\n"
           "       vtrun run [OPTIONS] [REF]...       (avocado's spelling of a job)\n"
           "       vtrun list [OPTIONS] [REF]...      (the test names a job would report)\n"
           "       vtrun --list-types\n"
           "       vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+          "       vtrun jobs list [--json] [H]        vtrun jobs show JOB [--json] [H]\n"
+          "       vtrun diff JOB_A JOB_B [--json] [H] vtrun replay JOB [H]\n"
+          "       vtrun history NAME [--limit N] [--json] [H]\n"
+          "       vtrun flaky [--last N] [--json] [H]\n"
+          "             H: [--settings FILE] [--job-results-dir DIR] [--history FILE]\n"
           "       vtrun config [--settings FILE]\n"
           "       vtrun cfg-dump CFG [STATEMENT]...\n"
           "       vtrun --help | --version | -V\n"
@@ -570,6 +575,15 @@ void run_opts_help(FILE *out)
           "each param as --dump prints it followed by every statement that touched it,\n"
           "in order, with the value after it -- FILE:LINE for each.  A case the filters\n"
           "drop is explained too: which only/no at which FILE:LINE drops it.\n"
+          "--shard I/N: a case's shard is a hash of its name (adding or removing a variant\n"
+          "moves only its cases); auto reads GitLab's CI_NODE_INDEX/CI_NODE_TOTAL,\n"
+          "Kubernetes' JOB_COMPLETION_INDEX (with --shard-total N or VTRUN_SHARD_TOTAL),\n"
+          "Buildkite's BUILDKITE_PARALLEL_JOB/_COUNT, CircleCI's CIRCLE_NODE_INDEX/_TOTAL.\n"
+          "--shard-by time balances the shards' durations from the history.\n"
+          "Every job is recorded in the history (settings `history`, default\n"
+          "<results_dir>/history.sqlite).  A JOB is a job id or its prefix, a job\n"
+          "directory (or its results.json), or `latest`; diff exits 0 when both jobs have\n"
+          "the same cases with the same statuses, 1 when they differ.\n"
           "\n"
           "options:\n", out);
     int w = 0;
