@@ -58,8 +58,8 @@ static void read_settings(void)
     image = xasprintf("%s.%s", name, fmt);
     ck_assert_msg(access(image, R_OK) == 0, "image %s: missing", image);
 
-    /* the lab's namespace, where the daemons create their taps */
-    netns = tg_lab_netns(file);
+    /* host1's namespace, where its daemon creates the guest's tap */
+    netns = tg_lab_host_netns(file, 1);
 }
 
 static void close_hosts(void)

@@ -5,10 +5,11 @@
  * (hostfwd_port), added through the QEMU monitor after start and again on the
  * destination after a hop.
  *
- * The lab's daemons, and so their QEMUs and the forwards, live in the lab's network
- * namespace: 127.0.0.1:<port> exists there, not in the root namespace this test runs
- * in.  The test's thread enters that namespace for each login (setns() changes only
- * the calling thread; the libvirt connections are UNIX sockets and do not care).
+ * A host's daemon, and so its QEMUs and their forwards, live in the host's network
+ * namespace: 127.0.0.1:<port> exists on the host that runs the guest (host1, then
+ * host2 after the hop), not in the root namespace this test runs in.  The test's
+ * thread enters that namespace for each login (setns() changes only the calling
+ * thread; the libvirt connections are UNIX sockets and do not care).
  */
 #include "backends/be.h"
 #include "lib/err.h"
@@ -27,7 +28,7 @@
 
 static const struct be_ops *ops;
 static struct be_host *h1, *h2;
-static char *dir, *clone_path, *console_log, *image, *netns;
+static char *dir, *clone_path, *console_log, *image, *netns[2];
 /* not a prefix of another test's VM name: the leftover probes match substrings */
 static const char *vm = "vtrun-lvu";
 
@@ -51,8 +52,10 @@ static void read_settings(void)
     image = xasprintf("%s.%s", param("image_name"), param("image_format"));
     ck_assert_msg(access(image, R_OK) == 0, "image %s: missing", image);
 
-    /* the lab's namespace, where the daemons create their taps */
-    netns = tg_lab_netns(file);
+    /* each host's namespace: a forward listens on the loopback of the host whose QEMU
+     * runs the guest */
+    netns[0] = tg_lab_host_netns(file, 1);
+    netns[1] = tg_lab_host_netns(file, 2);
 }
 
 static void close_hosts(void)
@@ -102,17 +105,18 @@ static void teardown(void)
     free(console_log);
     free(dir);
     free(image);
-    free(netns);
-    clone_path = console_log = dir = image = netns = NULL;
+    free(netns[0]);
+    free(netns[1]);
+    clone_path = console_log = dir = image = netns[0] = netns[1] = NULL;
     config_destroy(&cfg);
 }
 
-/* Guest uptime over SSH at 127.0.0.1:port of the lab's network namespace; NULL and
- * *why on failure.  Never asserts while in the lab's namespace, so the thread is
- * always back in its own before a failure unwinds. */
-static char *uptime_in_lab(unsigned port, char **why)
+/* Guest uptime over SSH at 127.0.0.1:port of the network namespace of lab host h
+ * (0-based); NULL and *why on failure.  Never asserts while in the lab's namespace,
+ * so the thread is always back in its own before a failure unwinds. */
+static char *uptime_in_lab(int h, unsigned port, char **why)
 {
-    char *nspath = xasprintf("/run/netns/%s", netns);
+    char *nspath = xasprintf("/run/netns/%s", netns[h]);
     int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     int lab = open(nspath, O_RDONLY | O_CLOEXEC);
     struct virt_login l = { .host = "127.0.0.1", .port = (int)port, .user = "root",
@@ -135,7 +139,7 @@ static char *uptime_in_lab(unsigned port, char **why)
     }
     s = virt_ssh_wait_for_login(&l, tg_known_hosts, 60, &ctx);
     if (!s)
-        *why = xasprintf("login to 127.0.0.1:%u in %s: %s", port, netns, err_msg());
+        *why = xasprintf("login to 127.0.0.1:%u in %s: %s", port, netns[h], err_msg());
     else if (virt_ssh_exec(s, "cat /proc/uptime", 30, &status, &out, &err) < 0 || status)
         *why = xasprintf("ssh 127.0.0.1:%u: status %d: %s %s", port, status, err_msg(),
                          err.buf);
@@ -173,9 +177,9 @@ static bool refused_here(unsigned port)
     return refused;
 }
 
-static double uptime(unsigned port)
+static double uptime(int h, unsigned port)
 {
-    char *why, *s = uptime_in_lab(port, &why), *end;
+    char *why, *s = uptime_in_lab(h, port, &why), *end;
     double up;
 
     ck_assert_msg(s != NULL, "%s", why);
@@ -207,8 +211,8 @@ START_TEST(test_libvirt_user_nic_ssh_forward_survives_a_hop_and_leaves_nothing)
     ck_assert_msg(ops->define(h1, &spec) == 0, "%s", err_msg());
     ck_assert_msg(ops->start(h1, vm) == 0, "%s", err_msg());
     tg_wait_ready(console_log, 90);
-    up0 = uptime(port);
-    /* the forward is the lab namespace's own loopback, not this one's */
+    up0 = uptime(0, port);
+    /* the forward is host1's own loopback, not this namespace's */
     ck_assert_msg(refused_here(port), "127.0.0.1:%u answers in the root namespace", port);
     printf("libvirt user: boot + first SSH via 127.0.0.1:%u in %.1f s\n", port,
            tg_now() - t0);
@@ -218,7 +222,7 @@ START_TEST(test_libvirt_user_nic_ssh_forward_survives_a_hop_and_leaves_nothing)
     ck_assert(ops->state(h2, vm, &st) == 0 && st == BE_STATE_RUNNING);
     ck_assert(ops->state(h1, vm, &st) == 0 && st == BE_STATE_NONE);
     t0 = tg_now();
-    up1 = uptime(port);
+    up1 = uptime(1, port);
     printf("libvirt user: SSH after the hop in %.2f s\n", tg_now() - t0);
     ck_assert_msg(up1 > up0, "uptime %.2f after the hop, %.2f before: not the same guest",
                   up1, up0);
