@@ -219,10 +219,64 @@ static char *scan_prefix(const char *results_dir, const char *prefix, char **id)
     return dir;
 }
 
+/* latest~N: the N-th job of the results directory before `latest`, by start time (the
+ * history's jobs there and the directories it does not record). */
+static int back_from_latest(struct hctx *c, unsigned long n, char **dir, char **id)
+{
+    char *p = xasprintf("%s/latest", c->set.results_dir), *latest = realpath(p, NULL);
+    char *base = realpath(c->set.results_dir, NULL);
+    struct res_hist_job *v = NULL;
+    size_t nv = 0, *mine = NULL, k = 0, at = (size_t)-1;
+    int ret = -1;
+    free(p);
+    if (!latest || !base) {
+        err_set("%s has no `latest` job", c->set.results_dir);
+        goto out;
+    }
+    if (res_hist_jobs(c->h, c->set.results_dir, &v, &nv) < 0)
+        goto out;
+    /* the jobs of this results directory, oldest first; where `latest` is */
+    mine = xcalloc(nv + 1, sizeof(*mine));
+    size_t bl = strlen(base);
+    for (size_t i = 0; i < nv; i++) {
+        if (strncmp(v[i].dir, base, bl) || v[i].dir[bl] != '/')
+            continue;
+        if (!strcmp(v[i].dir, latest))
+            at = k;
+        mine[k++] = i;
+    }
+    if (at == (size_t)-1 || at < n) {
+        err_set("%s has %zu job%s before `latest`", c->set.results_dir,
+                at == (size_t)-1 ? 0 : at, at == 1 ? "" : "s");
+        goto out;
+    }
+    *dir = xstrdup(v[mine[at - n]].dir);
+    *id = xstrdup(v[mine[at - n]].id);
+    ret = 0;
+out:
+    for (size_t i = 0; i < nv; i++)
+        res_hist_job_release(&v[i]);
+    free(v);
+    free(mine);
+    free(latest);
+    free(base);
+    return ret;
+}
+
 static int resolve(struct hctx *c, const char *ref, char **dir, char **id)
 {
     char *p = NULL;
     *dir = *id = NULL;
+    if (!strncmp(ref, "latest~", 7)) {
+        char *end;
+        unsigned long n = strtoul(ref + 7, &end, 10);
+        if (*end || end == ref + 7) {
+            err_set("'%s': latest~N wants a number of jobs back (latest~1: the one before)",
+                    ref);
+            return -1;
+        }
+        return back_from_latest(c, n, dir, id);
+    }
     if (!strcmp(ref, "latest")) {
         p = xasprintf("%s/latest", c->set.results_dir);
     } else if (is_dir(ref)) {
@@ -326,9 +380,10 @@ static struct res_view *load_job(struct hctx *c, const char *ref)
 #define JOBS_USAGE "usage: vtrun jobs list [--json] " COMMON_USAGE "\n" \
                    "       vtrun jobs show JOB [--json] " COMMON_USAGE
 #define JOB_HELP \
-    "JOB: a job id or its first characters, a job directory (or its results.json), or\n" \
-    "`latest`.  Jobs come from the history (settings `history`, default\n" \
-    "<results_dir>/history.sqlite) and from the job directories under results_dir.\n"
+    "JOB: a job id or its first characters, a job directory (or its results.json),\n" \
+    "`latest`, or `latest~N` (the N-th job of the results directory before it).  Jobs\n" \
+    "come from the history (settings `history`, default <results_dir>/history.sqlite)\n" \
+    "and from the job directories under results_dir.\n"
 
 int run_cmd_jobs(int argc, char **argv)
 {

@@ -582,8 +582,9 @@ void run_opts_help(FILE *out)
           "--shard-by time balances the shards' durations from the history.\n"
           "Every job is recorded in the history (settings `history`, default\n"
           "<results_dir>/history.sqlite).  A JOB is a job id or its prefix, a job\n"
-          "directory (or its results.json), or `latest`; diff exits 0 when both jobs have\n"
-          "the same cases with the same statuses, 1 when they differ.\n"
+          "directory (or its results.json), `latest` or `latest~N` (N jobs before it);\n"
+          "diff exits 0 when both jobs have the same cases with the same statuses, 1 when\n"
+          "they differ.\n"
           "\n"
           "options:\n", out);
     int w = 0;

@@ -99,6 +99,12 @@ START_TEST(test_three_lab_jobs_in_the_history)
     ck_assert_msg(strstr(E.out, "FIXED (1):\n  vm: ERROR -> PASS\n"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "STATUS CHANGES (1):\n  novm: ERROR -> CANCEL\n"), "%s",
                   E.out);
+    cmd(&E, "diff", "latest~2", "latest~1", "--settings", E.settings);
+    ck_assert_msg(E.status == 1 && strstr(E.out, id1) && strstr(E.out, id2) &&
+                  strstr(E.out, "FIXED (1):\n  vm: ERROR -> PASS\n"), "latest~N:\n%s%s",
+                  E.out, E.err);
+    cmd(&E, "diff", "latest~3", "latest", "--settings", E.settings);
+    ck_assert_msg(E.status == 2 && strstr(E.err, "2 jobs before `latest`"), "%s", E.err);
     char *prefix = xstrndup(id2, 8);
     cmd(&E, "diff", prefix, "latest", "--settings", E.settings, "--json");
     ck_assert_msg(E.status == 1, "diff 2 3: exit %d\n%s", E.status, E.err);

@@ -277,6 +277,7 @@ END_TEST
  * "(i/N) name" and the resolved params; and it touches nothing. */
 START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
 {
+    size_t shown = 0;
     for (unsigned i = 1; i <= 3; i++) {
         char shard[16];
         snprintf(shard, sizeof(shard), "%u/3", i);
@@ -300,12 +301,14 @@ START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
             }
         }
         ck_assert_str_eq(names.buf, listed);
-        /* the lab's secrets stay hidden */
-        ck_assert_msg(strstr(E.out, "    password = ****\n"), "password not masked");
-        ck_assert_msg(strstr(E.out, "    type = migrate\n"), "params missing");
+        /* the lab's secrets stay hidden (a shard the split left empty prints nothing) */
+        ck_assert_msg(!n || strstr(E.out, "    password = ****\n"), "password not masked");
+        ck_assert_msg(!n || strstr(E.out, "    type = migrate\n"), "params missing");
+        shown += n;
         strbuf_release(&names);
         free(listed);
     }
+    ck_assert_msg(shown > 0, "no shard showed a case");
     ck_assert_msg(!eu_exists(E.results), "--dry-run created %s", E.results);
 }
 END_TEST
