@@ -303,6 +303,10 @@ char *res_format_duration(double s);
  * directory (`avocado jobs show` / `avocado diff` read it). */
 int res_merge(const char *const *dirs, size_t n, const char *out_dir,
               enum res_junit_flavour flavour);
+/* Record the job of directory DIR (a merged one: the night of a CI run whose shards
+ * ran on machines of their own) in the history HISTORY, created if missing: the
+ * history a pipeline keeps and hands its next shards (--shard-by time). */
+int res_hist_record_dir(const char *history, const char *dir);
 
 /* Names of the tests of a results.json (or of its job's journal when that lists
  * more: a killed job) whose status bit (1u << status) is in mask, in file order; each

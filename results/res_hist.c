@@ -913,3 +913,35 @@ int res_job_replay_args(struct res_hist *h, const char *dir, const char *id, cha
     sqlite3_finalize(st);
     return 0;
 }
+
+int res_hist_record_dir(const char *history, const char *dir)
+{
+    struct res_report rep = { 0 };
+    struct res_counts c;
+    struct res_hist *h = NULL;
+    char *shard = NULL;
+    int ret = -1;
+    if (res_report_load_job(&rep, dir) < 0)
+        goto out;
+    h = res_hist_open(history, true);
+    if (!h)
+        goto out;
+    /* a merged job: its shards, "1/3 2/3 3/3" */
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < rep.nsuites; i++)
+        if (*rep.suites[i].shard)
+            strbuf_addf(&sb, "%s%s", sb.len ? " " : "", rep.suites[i].shard);
+    shard = strbuf_detach(&sb, NULL);
+    res_suite_counts(&rep, -1, &c);
+    if (res_hist_job_start(h, &rep, dir, NULL, shard) < 0)
+        goto out;
+    for (size_t i = 0; i < rep.ntests; i++)
+        if (res_hist_test(h, rep.job_id, rep.tests[i]) < 0)
+            goto out;
+    ret = res_hist_job_end(h, &rep, res_exit_bits(&c, rep.flags));
+out:
+    res_hist_close(h);
+    res_report_release(&rep);
+    free(shard);
+    return ret;
+}

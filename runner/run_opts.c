@@ -552,7 +552,7 @@ void run_opts_help(FILE *out)
           "       vtrun run [OPTIONS] [REF]...       (avocado's spelling of a job)\n"
           "       vtrun list [OPTIONS] [REF]...      (the test names a job would report)\n"
           "       vtrun --list-types\n"
-          "       vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+          "       vtrun merge DIR... --out DIR [--junit-flavour full|strict] [--history FILE]\n"
           "       vtrun jobs list [--json] [H]        vtrun jobs show JOB [--json] [H]\n"
           "       vtrun diff JOB_A JOB_B [--json] [H] vtrun replay JOB [H]\n"
           "       vtrun history NAME [--limit N] [--json] [H]\n"

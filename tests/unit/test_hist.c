@@ -241,6 +241,28 @@ START_TEST(test_diff_sections_and_a_job_read_back_from_the_history)
 }
 END_TEST
 
+/* a merged night recorded as one job: its tests, its shards */
+START_TEST(test_a_merged_directory_is_recorded_as_one_job)
+{
+    char *a = xasprintf("%s/a", ru_base), *b = xasprintf("%s/b", ru_base);
+    char *out = xasprintf("%s/merged", ru_base), *db = xasprintf("%s/night.sqlite", ru_base);
+    char *d1 = run_job(a, NULL, night1, 5, NULL), *d2 = run_job(b, NULL, night2, 5, NULL);
+    const char *dirs[] = { d1, d2 };
+    ck_assert_int_eq(res_merge(dirs, 2, out, RES_JUNIT_FULL), 0);
+    ck_assert_msg(res_hist_record_dir(db, out) == 0, "%s", err_msg());
+    ck_assert_int_eq(scalar(db, "SELECT count(*) FROM jobs"), 1);
+    ck_assert_int_eq(scalar(db, "SELECT total FROM jobs"), 10);
+    ck_assert_int_eq(scalar(db, "SELECT count(*) FROM tests WHERE name = 'a'"), 2);
+    ck_assert_int_eq(scalar(db, "SELECT count(*) FROM hops"), 2);
+    free(d1);
+    free(d2);
+    free(db);
+    free(out);
+    free(a);
+    free(b);
+}
+END_TEST
+
 /* durations: the last known per name, SKIP and CANCEL left out, and the CI run's own
  * jobs left out */
 struct seen {
@@ -365,6 +387,7 @@ int main(void)
     tcase_add_test(tc, test_two_jobs_write_one_database_at_once);
     tcase_add_test(tc, test_a_history_that_cannot_be_written_does_not_fail_the_job);
     tcase_add_test(tc, test_diff_sections_and_a_job_read_back_from_the_history);
+    tcase_add_test(tc, test_a_merged_directory_is_recorded_as_one_job);
     tcase_add_test(tc, test_durations_are_the_last_known_outside_this_run);
     tcase_add_test(tc, test_shard_by_time_balances_a_known_history);
     suite_add_tcase(s, tc);
