@@ -95,7 +95,7 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man1/vtrun.1
 
 # Benchmark drivers linked against the library; bench/results.sh runs res_bench.
-BENCHBINS := $(BUILD)/bench/res_bench
+BENCHBINS := $(BUILD)/bench/res_bench $(BUILD)/bench/hist_bench
 bench: $(BENCHBINS)
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)

@@ -4,10 +4,13 @@
  * writer fed by the job's events (res_job.c: job opened, test ended, job ended) and the
  * queries of `vtrun jobs`, `history`, `flaky` and --shard-by time.
  *
- * Cost: one transaction per finished test (its row and its hops), in WAL mode with
- * synchronous=NORMAL: a commit appends to the WAL and does not wait for the disk (the
- * journal results.jsonl is what is synced), so a test's end stays O(1) whatever the
- * job's or the database's size.  Several jobs may write one database at once: each
+ * Cost: the tests that ended since the last write go in one transaction (their rows
+ * and hops), written by the job's render thread beside the aggregate files (at most
+ * every few seconds) and at the job's end, so a test's end only appends a pointer; in
+ * WAL mode with synchronous=NORMAL a commit appends to the WAL without waiting for the
+ * disk (the journal results.jsonl is what is synced, once per test), and the writes
+ * stay out of the per-test fdatasync.  O(1) per test whatever the job's or the
+ * database's size (bench/hist_bench).  Several jobs may write one database at once: each
  * transaction is BEGIN IMMEDIATE and waits up to RES_HIST_BUSY_MS for the others.
  * A failing history never fails the job: the first error is said once on stderr and
  * the job goes on unrecorded.
@@ -301,20 +304,15 @@ static const char *rec_hosts(const struct res_rec *r)
     return NULL;
 }
 
-int res_hist_test(struct res_hist *h, const char *job_id, const struct res_rec *r)
+/* One test's row and hops, inside the caller's transaction. */
+static int insert_test(struct res_hist *h, const char *job_id, const struct res_rec *r)
 {
     static const char sql[] =
         "INSERT OR REPLACE INTO tests (job_id, idx, gen_index, name, full_name, type,"
         " status, fail_type, reason, start, end, time, hosts, logdir)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    int ret = -1;
-    pthread_mutex_lock(&h->lock);
-    if (h->failed)
-        goto out;
-    if (exec(h, "BEGIN IMMEDIATE") < 0)
-        goto out;
     if (prepare(h, &h->ins_test, sql) < 0)
-        goto rollback;
+        return -1;
     sqlite3_stmt *st = h->ins_test;
     bind_text(st, 1, job_id);
     sqlite3_bind_int64(st, 2, r->index);
@@ -330,11 +328,26 @@ int res_hist_test(struct res_hist *h, const char *job_id, const struct res_rec *
     sqlite3_bind_double(st, 12, r->time_s);
     bind_text(st, 13, rec_hosts(r));
     bind_text(st, 14, r->logdir);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        db_error(h, "recording a test");
-        goto rollback;
-    }
-    if (insert_hops(h, job_id, r) < 0 || exec(h, "COMMIT") < 0)
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(h, "recording a test");
+    return insert_hops(h, job_id, r);
+}
+
+int res_hist_tests(struct res_hist *h, const char *job_id, struct res_rec *const *recs,
+                   size_t n)
+{
+    int ret = -1;
+    if (!n)
+        return 0;
+    pthread_mutex_lock(&h->lock);
+    if (h->failed)
+        goto out;
+    if (exec(h, "BEGIN IMMEDIATE") < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (insert_test(h, job_id, recs[i]) < 0)
+            goto rollback;
+    if (exec(h, "COMMIT") < 0)
         goto rollback;
     ret = 0;
     goto out;
@@ -935,9 +948,8 @@ int res_hist_record_dir(const char *history, const char *dir)
     res_suite_counts(&rep, -1, &c);
     if (res_hist_job_start(h, &rep, dir, NULL, shard) < 0)
         goto out;
-    for (size_t i = 0; i < rep.ntests; i++)
-        if (res_hist_test(h, rep.job_id, rep.tests[i]) < 0)
-            goto out;
+    if (res_hist_tests(h, rep.job_id, rep.tests, rep.ntests) < 0)
+        goto out;
     ret = res_hist_job_end(h, &rep, res_exit_bits(&c, rep.flags));
 out:
     res_hist_close(h);

@@ -123,7 +123,9 @@ int res_copy_tree(const char *src, const char *dst);
  * saying the first error on stderr (the job goes on unrecorded). */
 int res_hist_job_start(struct res_hist *h, const struct res_report *rep, const char *dir,
                        const struct res_job_meta *m, const char *shard);
-int res_hist_test(struct res_hist *h, const char *job_id, const struct res_rec *r);
+/* The records RECS (N) of job JOB_ID in one transaction. */
+int res_hist_tests(struct res_hist *h, const char *job_id, struct res_rec *const *recs,
+                   size_t n);
 int res_hist_job_end(struct res_hist *h, const struct res_report *rep, int exit_bits);
 /* <job>/jobdata/: cmdline (argv as a JSON array, which avocado's diff reads as a
  * Python literal), pwd, args.json (the meta, with the resolved options as "replay"). */
