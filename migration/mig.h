@@ -19,6 +19,7 @@
 #include "backends/be.h"
 #include "lib/params.h"
 
+struct spawn;
 struct strbuf;
 
 /* ===================================================================================
@@ -347,8 +348,9 @@ extern const struct params_word mig_pc_state_words[];
  * that does the same kind of work (CPU spin, memory touch via dd, sync); nothing is
  * downloaded or built.  Started detached in its own session (setsid), its PID written
  * to /tmp/vtrun-stress-<tag>.pid, stopped by killing that process group.  The same
- * scripts serve remote hosts over ssh.
- * Local host: fork+exec of the argv in its own process group; stop kills the group.
+ * scripts serve remote hosts through the host transport (virt/virt.h virt_host).
+ * Local host: the argv in the background through lib/spawn (own process group, dies
+ * with vtrun); stop kills the group.
  */
 
 #define MIG_MIB (1024ULL * 1024ULL)
@@ -388,26 +390,20 @@ char *mig_stress_start_script(char *const *argv, const char *tag);
 char *mig_stress_stop_script(const char *tag);
 char *mig_stress_probe_script(const char *tag);
 
-/* A stress process on this machine. */
+/* A stress process on this machine (lib/spawn in the background). */
 struct mig_stress_proc {
-    pid_t pid;                  /* also the process group */
-    char *cmdline;              /* for logs */
+    struct spawn *sp;           /* NULL: nothing started */
 };
 
 /* Start argv (PATH lookup) in its own process group, output to log_path (NULL =
- * /dev/null).  -1 with err if it cannot start (e.g. the tool is not installed). */
+ * /dev/null); it dies with vtrun (pdeathsig).  -1 with err if it cannot start (e.g.
+ * the tool is not installed). */
 int mig_stress_local_start(char *const *argv, const char *log_path,
                             struct mig_stress_proc *p);
 /* True while any process of the group is alive (zombies excepted). */
 bool mig_stress_local_alive(const struct mig_stress_proc *p);
-/* SIGTERM the group, SIGKILL after grace_s, reap; idempotent (pid 0 = nothing). */
+/* SIGTERM the group, SIGKILL after grace_s, reap; idempotent (sp NULL = nothing). */
 int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s);
-
-/* argv to run `script` on a remote host over ssh (BatchMode, no host-key prompt);
- * user/key may be NULL, port 0 = default.  NULL-terminated; free with
- * mig_stress_argv_free(). */
-char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
-                            const char *script);
 
 /* ===================================================================================
  * The post-migration checks over a test's VM set (mig_vms.c)

@@ -91,27 +91,12 @@ cleanup:
 char *res_read_file(const char *path, size_t *lenp)
 {
     struct strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    if (!f) {
+    if (strbuf_read_file(&sb, path, 0) < 0) {
         err_set("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    if (ferror(f)) {
-        err_set("%s: read error", path);
-        fclose(f);
         strbuf_release(&sb);
         return NULL;
     }
-    fclose(f);
-    if (lenp)
-        *lenp = sb.len;
-    if (!sb.alloc)
-        return xstrdup("");
-    return strbuf_detach(&sb, NULL);
+    return strbuf_detach(&sb, lenp);
 }
 
 /* One file of the tree: a hard link when src and dst share a file system (the

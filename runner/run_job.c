@@ -79,6 +79,7 @@ struct job {
     char *stem;                 /* the config's file stem: the job's name, and the name
                                    of the one case of a config without variants */
     bool all_props;             /* --junit-params all */
+    char *known_hosts;          /* the job's known_hosts: host keys learned (accept-new) */
     unsigned total;             /* selected cases (in this shard) */
     unsigned total_all;         /* selected cases in all shards */
     bool tty;
@@ -234,17 +235,8 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
 {
     size_t nh = j->set.nhosts < 2 ? 2 : j->set.nhosts;
     struct run_host *h = xcalloc(nh, sizeof(*h));
-    for (size_t i = 0; i < j->set.nhosts; i++) {
-        const struct run_host *s = &j->set.hosts[i];
-        h[i] = (struct run_host){
-            .name = xstrdup(s->name), .uri = xstrdup(s->uri),
-            .migrate_desturi = s->migrate_desturi ? xstrdup(s->migrate_desturi) : NULL,
-            .migrate_uri = s->migrate_uri ? xstrdup(s->migrate_uri) : NULL,
-            .ssh_user = s->ssh_user ? xstrdup(s->ssh_user) : NULL,
-            .ssh_key = s->ssh_key ? xstrdup(s->ssh_key) : NULL,
-            .ssh_port = s->ssh_port,
-        };
-    }
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        run_host_copy(&h[i], &j->set.hosts[i]);
     const struct { const char *uri; size_t host; bool dest; } over[] = {
         { c->virsh_migrate_connect_uri, 0, false },
         { c->virsh_migrate_desturi, 1, true },
@@ -538,7 +530,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
         .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
-        .status = RUN_PASS,
+        .known_hosts = j->known_hosts, .status = RUN_PASS,
     };
     pthread_mutex_lock(&j->lock);
     j->cur_name = name;
@@ -565,6 +557,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     if (j->cur_name == name)    /* the worker frees it after we return */
         j->cur_name = NULL;
     pthread_mutex_unlock(&j->lock);
+    run_ctx_close_links(&ctx);      /* after cleanup: it may still talk to the hosts */
     if (t)
         run_type_opts_free(t, ctx.opts);
     run_common_release(&common);
@@ -1054,6 +1047,7 @@ int run_job(const struct run_opts *o)
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
     }
+    j.known_hosts = xasprintf("%s/known_hosts", res_job_dir(j.res));
     j.tty = isatty(STDOUT_FILENO);
     char *head = res_job_header_lines(j.res);
     fputs(head, stdout);
@@ -1086,6 +1080,7 @@ cleanup:
     free(j.stem);
     free(j.first_reason);
     run_name_set_free(j.names);
+    free(j.known_hosts);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

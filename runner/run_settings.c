@@ -78,22 +78,49 @@ static const struct scalar {
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
 
-/* The string members of a host entry. */
+/* The members of a host entry, one row each: load, copy, free and print follow it. */
+enum host_kind {
+    H_STR,
+    H_SECRET,       /* a string `vtrun config` prints as **** */
+    H_PORT,         /* int, 1..65535 */
+    H_SECONDS,      /* double, > 0 */
+};
+
+static int check_known_hosts(const char *v)
+{
+    enum virt_hostkey k;
+    return virt_hostkey_parse(v, &k);
+}
+
 static const struct host_key {
     const char *key;
+    enum host_kind kind;
     size_t off;
+    int (*check)(const char *v);    /* strings: 0 ok, -1 + err */
 } host_keys[] = {
-    { "name",            offsetof(struct run_host, name) },
-    { "uri",             offsetof(struct run_host, uri) },
-    { "migrate_desturi", offsetof(struct run_host, migrate_desturi) },
-    { "migrate_uri",     offsetof(struct run_host, migrate_uri) },
-    { "ssh_user",        offsetof(struct run_host, ssh_user) },
-    { "ssh_key",         offsetof(struct run_host, ssh_key) },
+    { "name",                 H_STR,     offsetof(struct run_host, name), NULL },
+    { "uri",                  H_STR,     offsetof(struct run_host, uri), NULL },
+    { "migrate_desturi",      H_STR,     offsetof(struct run_host, migrate_desturi), NULL },
+    { "migrate_uri",          H_STR,     offsetof(struct run_host, migrate_uri), NULL },
+    { "ssh_user",             H_STR,     offsetof(struct run_host, ssh_user), NULL },
+    { "ssh_key",              H_STR,     offsetof(struct run_host, ssh_key), NULL },
+    { "ssh_port",             H_PORT,    offsetof(struct run_host, ssh_port), NULL },
+    { "ssh_password",         H_SECRET,  offsetof(struct run_host, ssh_password), NULL },
+    { "ssh_password_file",    H_STR,     offsetof(struct run_host, ssh_password_file), NULL },
+    { "ssh_known_hosts",      H_STR,     offsetof(struct run_host, ssh_known_hosts),
+      check_known_hosts },
+    { "ssh_known_hosts_file", H_STR,     offsetof(struct run_host, ssh_known_hosts_file), NULL },
+    { "ssh_connect_timeout",  H_SECONDS, offsetof(struct run_host, ssh_connect_timeout), NULL },
 };
 
 static char **str_at(void *base, size_t off)
 {
     return (char **)((char *)base + off);
+}
+
+static bool is_str(enum host_kind k)
+{
+    return k == H_STR || k == H_SECRET;
 }
 
 void run_settings_init(struct run_settings *s)
@@ -121,7 +148,18 @@ void run_settings_init(struct run_settings *s)
 void run_host_free(struct run_host *h)
 {
     for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++)
-        free(*str_at(h, host_keys[k].off));
+        if (is_str(host_keys[k].kind))
+            free(*str_at(h, host_keys[k].off));
+}
+
+void run_host_copy(struct run_host *dst, const struct run_host *src)
+{
+    *dst = *src;
+    for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++) {
+        char **f = str_at(dst, host_keys[k].off);
+        if (is_str(host_keys[k].kind) && *f)
+            *f = xstrdup(*f);
+    }
 }
 
 static void free_hosts(struct run_settings *s)
@@ -203,6 +241,40 @@ static int load_scalar(struct run_settings *s, size_t i, const char *path,
     return 0;
 }
 
+static int load_host_key(struct run_host *h, const struct host_key *hk, const char *path,
+                         const config_setting_t *st)
+{
+    int type = config_setting_type(st);
+    void *field = (char *)h + hk->off;
+    bool is_int = type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64;
+
+    switch (hk->kind) {
+    case H_STR:
+    case H_SECRET:
+        if (type != CONFIG_TYPE_STRING)
+            return bad(path, st, "host key '%s' must be a string", hk->key);
+        if (hk->check && hk->check(config_setting_get_string(st)) < 0)
+            return bad(path, st, "host key '%s': %s", hk->key, err_msg());
+        free(*(char **)field);
+        *(char **)field = xstrdup(config_setting_get_string(st));
+        break;
+    case H_PORT:
+        if (!is_int || config_setting_get_int64(st) < 1 || config_setting_get_int64(st) > 65535)
+            return bad(path, st, "'%s' must be a port number (1-65535)", hk->key);
+        *(int *)field = (int)config_setting_get_int64(st);
+        break;
+    case H_SECONDS:
+        if (is_int)
+            *(double *)field = (double)config_setting_get_int64(st);
+        else if (type == CONFIG_TYPE_FLOAT)
+            *(double *)field = config_setting_get_float(st);
+        if ((!is_int && type != CONFIG_TYPE_FLOAT) || *(double *)field <= 0)
+            return bad(path, st, "'%s' must be a number of seconds > 0", hk->key);
+        break;
+    }
+    return 0;
+}
+
 static int load_host(struct run_host *h, const char *path, const config_setting_t *g)
 {
     if (!config_setting_is_group(g))
@@ -212,22 +284,18 @@ static int load_host(struct run_host *h, const char *path, const config_setting_
         config_setting_t *st = config_setting_get_elem(g, (unsigned)m);
         const char *key = config_setting_name(st);
         size_t k;
-        if (!strcmp(key, "ssh_port")) {
-            if (config_setting_type(st) != CONFIG_TYPE_INT)
-                return bad(path, st, "'ssh_port' must be an integer");
-            h->ssh_port = config_setting_get_int(st);
-            continue;
-        }
         for (k = 0; k < ARRAY_SIZE(host_keys) && strcmp(host_keys[k].key, key); k++)
             ;
-        if (k == ARRAY_SIZE(host_keys))
-            return bad(path, st, "unknown host key '%s' (known: name, uri, "
-                       "migrate_desturi, migrate_uri, ssh_user, ssh_key, ssh_port)", key);
-        if (config_setting_type(st) != CONFIG_TYPE_STRING)
-            return bad(path, st, "host key '%s' must be a string", key);
-        char **f = str_at(h, host_keys[k].off);
-        free(*f);
-        *f = xstrdup(config_setting_get_string(st));
+        if (k == ARRAY_SIZE(host_keys)) {
+            struct strbuf known = STRBUF_INIT;
+            for (size_t i = 0; i < ARRAY_SIZE(host_keys); i++)
+                strbuf_addf(&known, "%s%s", i ? ", " : "", host_keys[i].key);
+            bad(path, st, "unknown host key '%s' (known: %s)", key, known.buf);
+            strbuf_release(&known);
+            return -1;
+        }
+        if (load_host_key(h, &host_keys[k], path, st) < 0)
+            return -1;
     }
     if (!h->name || !h->uri)
         return bad(path, g, "a host needs at least 'name' and 'uri'");
@@ -351,6 +419,26 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file)
     return 0;
 }
 
+static void print_host_key(const struct run_host *h, const struct host_key *hk, FILE *out)
+{
+    const void *field = (const char *)h + hk->off;
+    switch (hk->kind) {
+    case H_STR:
+    case H_SECRET:
+        if (*(char *const *)field)
+            fprintf(out, " %s = \"%s\";", hk->key,
+                    hk->kind == H_SECRET ? "****" : *(char *const *)field);
+        break;
+    case H_PORT:
+        fprintf(out, " %s = %d;", hk->key, *(const int *)field);
+        break;
+    case H_SECONDS:
+        if (*(const double *)field > 0)
+            fprintf(out, " %s = %g;", hk->key, *(const double *)field);
+        break;
+    }
+}
+
 void run_settings_print(const struct run_settings *s, FILE *out)
 {
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++) {
@@ -376,12 +464,9 @@ void run_settings_print(const struct run_settings *s, FILE *out)
     for (size_t i = 0; i < s->nhosts; i++) {
         const struct run_host *h = &s->hosts[i];
         fprintf(out, "  {");
-        for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++) {
-            const char *v = *str_at((void *)h, host_keys[k].off);
-            if (v)
-                fprintf(out, " %s = \"%s\";", host_keys[k].key, v);
-        }
-        fprintf(out, " ssh_port = %d; }%s\n", h->ssh_port, i + 1 < s->nhosts ? "," : "");
+        for (size_t k = 0; k < ARRAY_SIZE(host_keys); k++)
+            print_host_key(h, &host_keys[k], out);
+        fprintf(out, " }%s\n", i + 1 < s->nhosts ? "," : "");
     }
     fprintf(out, ");\nparams = {    # %s\n", s->params_src);
     for (size_t i = 0; i < params_count(s->params); i++)

@@ -12,7 +12,10 @@
  *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
  *   history = "...";  (default <results_dir>/history.sqlite; "" records nothing)
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
- *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22; }, ... );
+ *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
+ *               ssh_password = "..."; ssh_password_file = "...";
+ *               ssh_known_hosts = "accept-new"; ssh_known_hosts_file = "...";
+ *               ssh_connect_timeout = 10; }, ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
  */
 #ifndef VTRUN_RUN_SETTINGS_H
@@ -57,6 +60,8 @@ void run_host_free(struct run_host *h);
 /* The history database's path: the setting, else <results_dir>/history.sqlite (heap);
  * NULL when the settings turn it off (history = ""). */
 char *run_settings_history(const struct run_settings *s);
+/* A deep copy (strings duplicated); free with run_host_free. */
+void run_host_copy(struct run_host *dst, const struct run_host *src);
 /* Whether a scalar setting was given in some file (not left at its default). */
 bool run_settings_is_set(const struct run_settings *s, const char *key);
 

@@ -30,6 +30,8 @@
 struct params;
 struct params_word;
 struct res_test;
+struct run_links;
+struct virt_host;
 struct strbuf;
 
 /* avocado's statuses, in the order of the RESULTS line. */
@@ -43,15 +45,22 @@ enum run_status {
     RUN_CANCEL,
 };
 
-/* One libvirt host from the settings (or from the case's params). */
+/* One libvirt host from the settings (or from the case's params).  The ssh_* keys are
+ * for the host transport (run_host_link): commands and files on a remote host. */
 struct run_host {
     char *name;
     char *uri;              /* client URI vtrun connects to */
     char *migrate_desturi;  /* URI the peer daemon uses to reach this host (p2p) */
     char *migrate_uri;      /* migration data channel, e.g. tcp://127.0.0.1 */
-    char *ssh_user;
-    char *ssh_key;
+    char *ssh_user;         /* NULL: the URI's user, else the user vtrun runs as */
+    char *ssh_key;          /* NULL: ssh-agent and ~/.ssh/id_* */
     int ssh_port;
+    char *ssh_password;     /* secret: never printed or logged */
+    char *ssh_password_file;    /* its first line is the password */
+    char *ssh_known_hosts;  /* accept-new (NULL) | strict | off */
+    char *ssh_known_hosts_file; /* NULL: the job's file (accept-new), ~/.ssh/known_hosts
+                                   (strict) */
+    double ssh_connect_timeout; /* seconds; 0: 10 */
 };
 
 struct run_common;
@@ -74,6 +83,8 @@ struct run_ctx {
     const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
     atomic_bool *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
+    const char *known_hosts;        /* the job's known_hosts file (host transport) */
+    struct run_links *links;        /* run_host_link(): opened on first use, per host */
     void *data;                     /* the type's own state from setup to cleanup */
     /* set through run_fail() & co. */
     enum run_status status;
@@ -273,6 +284,21 @@ void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms);
  * prepare every VM of `vms`; tear them all down. */
 int run_vmtype_setup(struct run_ctx *ctx);
 void run_vmtype_cleanup(struct run_ctx *ctx);
+
+/*
+ * The host transport to ctx->hosts[h] (virt/virt.h virt_host), opened on first use and
+ * kept for the test; the runner closes it after cleanup (run_ctx_close_links).  The
+ * host is this machine when its URI names no remote machine (run_uri_remote_host),
+ * else it is reached over SSH with its ssh_* settings: user (else the URI's user),
+ * key, port, password (or password file), known-hosts policy, connect timeout.  NULL
+ * with err ("host NAME: ...") when it cannot be opened.
+ */
+struct virt_host *run_host_link(struct run_ctx *ctx, int h);
+void run_ctx_close_links(struct run_ctx *ctx);
+/* The remote machine of a host URI ("qemu+ssh://root@hostB/system" -> "hostB"), or
+ * NULL when the URI names this machine: no host part, localhost, 127.x, [::1] (the
+ * lab's daemons are local namespaces reached over UNIX sockets).  Caller frees. */
+char *run_uri_remote_host(const char *uri);
 
 /* Set the outcome with a printf message (the first non-PASS outcome set wins, except
  * that INTERRUPTED always wins).  They return -1 so `return run_fail(...)` reads well. */

@@ -19,8 +19,6 @@
  * stress sizes are bytes per worker.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -29,14 +27,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/params.h"
 #include "lib/err.h"
-#include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_type.h"
@@ -118,81 +114,20 @@ static const char *host_name(const struct run_ctx *ctx, int h)
     return ctx->hosts[h].name ? ctx->hosts[h].name : ctx->hosts[h].uri;
 }
 
-/* The remote machine of a host URI ("qemu+ssh://root@hostB/system" -> "hostB"), or
- * NULL when the host is this machine (no host part, localhost, loopback: the lab's
- * daemons are local namespaces reached over UNIX sockets). */
-static char *uri_remote_host(const char *uri)
-{
-    const char *p = uri ? strstr(uri, "://") : NULL;
-    if (!p)
-        return NULL;
-    p += 3;
-    size_t len = strcspn(p, "/?");
-    char *auth = xstrndup(p, len);
-    char *at = strrchr(auth, '@');
-    char *host = xstrdup(at ? at + 1 : auth);
-    free(auth);
-    char *colon = host[0] == '[' ? NULL : strrchr(host, ':');
-    if (colon)
-        *colon = '\0';
-    if (!*host || !strcmp(host, "localhost") || !strncmp(host, "127.", 4)
-        || !strcmp(host, "[::1]")) {
-        free(host);
-        return NULL;
-    }
-    return host;
-}
-
-/* Run argv to completion (lib/spawn: own process group, killed on timeout or cancel);
- * stdout into out (may be NULL).  0 with *status = exit status, -1 + err. */
-static int run_argv(char *const *argv, double timeout_s, const atomic_bool *cancel,
+/* A host command through the host transport (runner/run_type.h run_host_link): on this
+ * machine, or over SSH on a remote host; stdout into out (may be NULL). */
+static int host_run(struct run_ctx *ctx, int h, const char *const *argv, double timeout_s,
                     struct strbuf *out, int *status)
 {
-    struct spawn *c = spawn_newv((const char *const *)argv);
-    spawn_set_output(c, out, NULL);
-    spawn_set_timeout(c, timeout_s);
-    if (cancel)
-        spawn_set_cancel(c, cancel);
-    int r = spawn_run(c, status);
-    spawn_free(c);
-    return r;
-}
-
-/* A host command: argv run locally, or over ssh on a remote host (ssh hands the
- * remote shell one string: each word is quoted). */
-static int host_run(struct run_ctx *ctx, int h, char *const *argv, double timeout_s,
-                    struct strbuf *out, int *status)
-{
-    const struct run_host *host = &ctx->hosts[h];
-    char *remote = uri_remote_host(host->uri);
-    int r;
-    if (!remote) {
-        r = run_argv(argv, timeout_s, ctx->cancel, out, status);
-    } else {
-        struct strbuf cmd = STRBUF_INIT;
-        for (size_t i = 0; argv[i]; i++) {
-            strbuf_addstr(&cmd, i ? " '" : "'");
-            for (const char *p = argv[i]; *p; p++)
-                strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
-            strbuf_addch(&cmd, '\'');
-        }
-        char **ssh = mig_stress_ssh_argv(remote, host->ssh_user, host->ssh_key,
-                                          host->ssh_port, cmd.buf);
-        r = run_argv(ssh, timeout_s, ctx->cancel, out, status);
-        mig_stress_argv_free(ssh);
-        strbuf_release(&cmd);
-    }
-    if (r < 0)
-        err_prefix("host %s", host_name(ctx, h));
-    free(remote);
-    return r;
+    struct virt_host *link = run_host_link(ctx, h);
+    return link ? virt_host_run(link, argv, timeout_s, out, NULL, status) : -1;
 }
 
 /* Run a POSIX sh script on host h (the stress scripts of remote hosts). */
 static int host_script(struct run_ctx *ctx, int h, const char *script, double timeout_s,
                        struct strbuf *out, int *status)
 {
-    char *const argv[] = { "sh", "-c", (char *)script, NULL };
+    const char *argv[] = { "sh", "-c", script, NULL };
     return host_run(ctx, h, argv, timeout_s, out, status);
 }
 
@@ -352,7 +287,7 @@ struct host_facts {
 
 static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
 {
-    char *remote = uri_remote_host(ctx->hosts[idx].uri);
+    char *remote = run_uri_remote_host(ctx->hosts[idx].uri);
     if (remote) {
         free(remote);
         return;
@@ -433,7 +368,7 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     host_facts(ctx, st, from, &fs);
     host_facts(ctx, st, to, &fd);
     /* reachability is known only when the destination is this machine */
-    char *r = uri_remote_host(ctx->hosts[to].uri);
+    char *r = run_uri_remote_host(ctx->hosts[to].uri);
     bool dst_local = !r;
     free(r);
 
@@ -518,7 +453,7 @@ static unsigned long long vms_bytes(const struct ms_state *st)
 static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 {
     const char *args = st->o->tool_args[st->o->tool];
-    char *remote = uri_remote_host(ctx->hosts[h].uri);
+    char *remote = run_uri_remote_host(ctx->hosts[h].uri);
     struct mig_meminfo mi = { 0 };
     struct strbuf out = STRBUF_INIT;
     char **argv = NULL;
@@ -527,7 +462,7 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 
     /* each host's own memory: the reference reused the local figure for the remote */
     if (remote) {
-        char *const cat[] = { "cat", "/proc/meminfo", NULL };
+        const char *cat[] = { "cat", "/proc/meminfo", NULL };
         if (host_run(ctx, h, cat, 30, &out, &status) < 0 || status
             || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
@@ -574,7 +509,7 @@ cleanup:
 
 static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 {
-    if (st->host_proc[h].pid) {
+    if (st->host_proc[h].sp) {
         if (mig_stress_local_stop(&st->host_proc[h], 2.0) < 0)
             run_warn(ctx, "host %s: %s", host_name(ctx, h), err_msg());
         else
@@ -784,8 +719,7 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
     }
     char cnt[16];
     snprintf(cnt, sizeof(cnt), "%u", count);
-    char *const argv[] = { "ping", "-n", "-q", "-c", cnt, "-i", "0.2", "-W", "2",
-                           (char *)addr, NULL };
+    const char *argv[] = { "ping", "-n", "-q", "-c", cnt, "-i", "0.2", "-W", "2", addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
     int r = host_run(vms->conf.user, host, argv, 10.0 + count, &out, &status);

@@ -58,14 +58,8 @@ static inline void ru_teardown(void)
 
 static inline char *ru_read(const char *path)
 {
-    FILE *f = fopen(path, "rb");
     struct strbuf sb = STRBUF_INIT;
-    char buf[8192];
-    size_t n;
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
+    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s", path);
     return strbuf_detach(&sb, NULL);
 }
 

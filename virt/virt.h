@@ -153,14 +153,31 @@ const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx);
  * why gets a one-line explanation. */
 bool virt_accel_probe(const char *accel, const struct virt_ctx *ctx, struct strbuf *why);
 
+/* Which host keys an SSH login accepts (virt_ssh.c), OpenSSH's StrictHostKeyChecking:
+ *  - accept-new (default): a host not in the known_hosts file is learned into it (a
+ *    per-job file), a host whose key changed is refused;
+ *  - strict: only a key already in the known_hosts file (the user's, or one given);
+ *  - off: not checked at all (a lab whose hosts get new keys on every boot). */
+enum virt_hostkey {
+    VIRT_HOSTKEY_ACCEPT_NEW,
+    VIRT_HOSTKEY_STRICT,
+    VIRT_HOSTKEY_OFF,
+};
+
+/* "accept-new", "strict" (or "yes"), "off" (or "no"); -1 + err otherwise. */
+int virt_hostkey_parse(const char *s, enum virt_hostkey *out);
+const char *virt_hostkey_name(enum virt_hostkey k);
+
 /* How to reach a guest's shell (avocado-vt: username, password, ssh_private_key,
- * shell_port; the address is guest_ip). */
+ * shell_port; the address is guest_ip), or a host's (virt_host.c). */
 struct virt_login {
     char *host;
     int port;                   /* default 22 */
     char *user;                 /* default root */
-    char *password;             /* may be NULL */
+    char *password;             /* may be NULL; never logged */
     char *key_file;             /* may be NULL */
+    enum virt_hostkey hostkey;  /* default accept-new */
+    bool default_keys;          /* no key_file: try ssh-agent and ~/.ssh/id_* as ssh does */
 };
 
 int virt_login_from_params(const struct params *p, const char *vm,
@@ -265,9 +282,10 @@ void virt_clones_free(struct virt_clones *c);
 
 struct virt_ssh;
 
-/* Host keys: accept-new into known_hosts_file (per job): an unknown host's key is
- * added, a changed key is refused (VIRT_ERR_LOGIN).  known_hosts_file NULL: refuse
- * unknown hosts. */
+/* Host keys by l->hostkey against known_hosts_file (accept-new: the per-job file it
+ * learns into; strict: the file checked); a changed or refused key is VIRT_ERR_LOGIN.
+ * known_hosts_file NULL: refuse (unless the policy is off).  timeout_s bounds the TCP
+ * connect and each blocking step of the login (0: 10 s). */
 struct virt_ssh *virt_ssh_connect(const struct virt_login *l, const char *known_hosts_file,
                                   double timeout_s, const struct virt_ctx *ctx);
 /* Retry virt_ssh_connect() until it works, deadline_s passes or ctx->cancel is set
@@ -280,9 +298,75 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
  * timed out is abandoned, not killed (it may run on until the session closes). */
 int virt_ssh_exec(struct virt_ssh *s, const char *cmd, double timeout_s, int *status,
                   struct strbuf *out, struct strbuf *err);
+/* True when the last virt_ssh_exec() failed because the connection was gone before
+ * the command was sent: a new session may run it again safely. */
+bool virt_ssh_lost(const struct virt_ssh *s);
 int virt_ssh_put(struct virt_ssh *s, const char *local, const char *remote, int mode);
 int virt_ssh_get(struct virt_ssh *s, const char *remote, const char *local);
 void virt_ssh_close(struct virt_ssh *s);
+
+/* ===================================================================================
+ * Host transport (virt_host.c): commands and files on a host, local or over SSH
+ * =================================================================================== */
+/*
+ * One API for the machine vtrun runs on and for a remote server:
+ *
+ *   struct virt_host *h = virt_host_open(&conf, ctx);     (connects when remote)
+ *   virt_host_run(h, (const char *[]){ "cat", "/proc/meminfo", NULL }, 30,
+ *                 &out, &err, &status);
+ *   virt_host_put(h, local, remote, 0644);  virt_host_get(h, remote, local);
+ *   virt_host_close(h);
+ *
+ * Local (conf.address NULL or ""): the argv runs through lib/spawn (own process group,
+ * killed on timeout or cancel).  Remote: one libssh session (virt_ssh.c), reused by
+ * every command and reopened when it was found dropped; the argv becomes one command
+ * line with each word quoted by strbuf_add_sq(), so the remote login shell (POSIX sh,
+ * bash, dash, zsh) hands the program exactly these words — nothing in them is ever
+ * read as shell syntax.  Files go over SFTP.
+ *
+ * Errors name the host: "host NAME: ...".  The password is never logged nor put in an
+ * error.  Over SSH a command that times out or is cancelled is abandoned, not killed
+ * (no pty, so stdout and stderr stay apart; OpenSSH 9.2's sshd did not act on a
+ * channel "signal" request when tried): it may run on until it ends by itself.  One command at a time per handle (a lock);
+ * different handles in different threads.
+ */
+
+struct virt_host;
+
+struct virt_host_conf {
+    const char *name;           /* in messages (e.g. the settings name); default: address */
+    const char *address;        /* NULL or "": this machine; else a host name or IP */
+    int port;                   /* SSH port; 0: 22 */
+    const char *user;           /* NULL: the user vtrun runs as */
+    const char *key_file;       /* NULL: ssh-agent and ~/.ssh/id_* keys, as ssh does */
+    const char *password;       /* tried after the key; NULL: none */
+    enum virt_hostkey hostkey;  /* default accept-new */
+    const char *known_hosts;    /* accept-new: the (per-job) file that learns keys
+                                   (NULL: every host refused); strict: the file trusted
+                                   (NULL: ~/.ssh/known_hosts); off: not used */
+    double connect_timeout_s;   /* TCP connect and each login step; 0: 10 s */
+};
+
+/* NULL with err ("host NAME: ...") when the host cannot be reached or logged into. */
+struct virt_host *virt_host_open(const struct virt_host_conf *conf, const struct virt_ctx *ctx);
+void virt_host_close(struct virt_host *h);
+bool virt_host_is_local(const struct virt_host *h);
+const char *virt_host_name(const struct virt_host *h);
+
+/*
+ * Run argv (argv[0] looked up in PATH there) with timeout_s (<= 0: none) and the
+ * context's cancel flag; stdout/stderr appended to out/err (either may be NULL).
+ * With status non-NULL: 0 when the program ran to its end (any exit status, in
+ * *status).  With status NULL: 0 only for exit status 0.  -1 with err naming the host
+ * and the command otherwise (cannot connect, timed out, cancelled, killed by a signal,
+ * non-zero exit without status).
+ */
+int virt_host_run(struct virt_host *h, const char *const *argv, double timeout_s,
+                  struct strbuf *out, struct strbuf *err, int *status);
+/* Copy a file to / from the host (mode: of the new remote file, 0: 0644).  get writes
+ * local.part and renames it, so a failed copy leaves nothing behind. */
+int virt_host_put(struct virt_host *h, const char *local, const char *remote, int mode);
+int virt_host_get(struct virt_host *h, const char *remote, const char *local);
 
 /* ===================================================================================
  * Serial console scanning (virt_console.c)

@@ -193,14 +193,9 @@ static char *long_options(const char *text)
 /* Read a whole file (the man page). */
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
     struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
+    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s: %s", path,
+                  strerror(errno));
     return strbuf_detach(&sb, NULL);
 }
 

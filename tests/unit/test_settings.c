@@ -199,6 +199,55 @@ START_TEST(test_unknown_host_key_is_an_error)
 }
 END_TEST
 
+START_TEST(test_host_ssh_keys_are_read_and_the_password_is_never_printed)
+{
+    char *p = write_file("ssh.conf",
+        "hosts = ( { name = \"a\"; uri = \"qemu+ssh://root@a/system\";\n"
+        "  ssh_user = \"tester\"; ssh_key = \"/k\"; ssh_port = 2022;\n"
+        "  ssh_password = \"hEXO-secret\"; ssh_password_file = \"/pw\";\n"
+        "  ssh_known_hosts = \"strict\"; ssh_known_hosts_file = \"/kh\";\n"
+        "  ssh_connect_timeout = 2.5; } );\n");
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_msg(run_settings_load(&s, p, 0) == 0, "%s", err_msg());
+    const struct run_host *h = &s.hosts[0];
+    ck_assert_str_eq(h->ssh_user, "tester");
+    ck_assert_int_eq(h->ssh_port, 2022);
+    ck_assert_str_eq(h->ssh_password, "hEXO-secret");
+    ck_assert_str_eq(h->ssh_password_file, "/pw");
+    ck_assert_str_eq(h->ssh_known_hosts, "strict");
+    ck_assert_str_eq(h->ssh_known_hosts_file, "/kh");
+    ck_assert_double_eq(h->ssh_connect_timeout, 2.5);
+    struct run_host copy;
+    run_host_copy(&copy, h);
+    ck_assert_ptr_ne(copy.ssh_password, h->ssh_password);
+    ck_assert_str_eq(copy.ssh_password, "hEXO-secret");
+    run_host_free(&copy);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    run_settings_print(&s, f);
+    fclose(f);
+    ck_assert_msg(!strstr(buf, "hEXO") && strstr(buf, "ssh_password = \"****\";"), "%s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "ssh_connect_timeout = 2.5;"));
+    free(buf);
+    run_settings_free(&s);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_bad_host_ssh_values_are_errors_with_file_and_line)
+{
+    expect_error("hosts = ( { name = \"a\"; uri = \"x\";\n ssh_known_hosts = \"maybe\"; } );\n",
+                 "bad.conf:2: host key 'ssh_known_hosts': known-hosts policy 'maybe' is not "
+                 "one of accept-new, strict, off");
+    expect_error("hosts = ( { name = \"a\"; uri = \"x\";\n ssh_port = 70000; } );\n",
+                 "bad.conf:2: 'ssh_port' must be a port number");
+    expect_error("hosts = ( { name = \"a\"; uri = \"x\";\n ssh_connect_timeout = -1; } );\n",
+                 "bad.conf:2: 'ssh_connect_timeout' must be a number of seconds");
+}
+END_TEST
+
 START_TEST(test_missing_explicit_file_is_an_error)
 {
     struct run_settings s;
@@ -248,6 +297,8 @@ int main(void)
     tcase_add_test(tc, test_unknown_host_key_is_an_error);
     tcase_add_test(tc, test_missing_explicit_file_is_an_error);
     tcase_add_test(tc, test_print_names_the_source_of_each_setting);
+    tcase_add_test(tc, test_host_ssh_keys_are_read_and_the_password_is_never_printed);
+    tcase_add_test(tc, test_bad_host_ssh_values_are_errors_with_file_and_line);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
