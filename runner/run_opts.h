@@ -60,7 +60,7 @@ struct run_opts {
     long jobs;              /* --jobs N; 0 = the settings' value */
     bool dry_run;           /* --dry-run: list what would run, touch nothing */
     bool failfast;          /* --failfast: stop after the first test that did not pass */
-    const char *rerun_failed; /* --rerun-failed results.json */
+    const char *rerun_failed; /* --rerun-failed JOB (an id, a directory, latest...) */
     const char *results_dir;  /* --job-results-dir DIR, over the settings' */
     bool full_names;        /* --full-names: report Cartesian names, not avocado-vt's */
     bool allow_empty;       /* --allow-empty: a job where no case ran exits 0 */
