@@ -6,6 +6,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
+#include "runner/run_needs.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -13,13 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MERGE_USAGE "usage: vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+#define MERGE_USAGE "usage: vtrun merge DIR... --out DIR [--junit-flavour full|strict] " \
+                    "[--history FILE]\n"
 
-/* vtrun merge DIR... --out DIR [--junit-flavour full|strict] */
+/* vtrun merge DIR... --out DIR [--junit-flavour full|strict] [--history FILE] */
 int run_cmd_merge(int argc, char **argv)
 {
     const char **dirs = xcalloc((size_t)argc, sizeof(*dirs));
-    const char *out = NULL, *flavour = "full";
+    const char *out = NULL, *flavour = "full", *history = NULL;
     size_t n = 0;
     int rc = RUN_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -31,11 +33,16 @@ int run_cmd_merge(int argc, char **argv)
             flavour = argv[++i];
         else if (!strncmp(argv[i], "--junit-flavour=", 16))
             flavour = argv[i] + 16;
+        else if (!strcmp(argv[i], "--history") && i + 1 < argc)
+            history = argv[++i];
+        else if (!strncmp(argv[i], "--history=", 10))
+            history = argv[i] + 10;
         else if (!strcmp(argv[i], "--help")) {
             printf(MERGE_USAGE
                    "Combine the results directories of shards (--shard I/N) into one job\n"
                    "directory: id, job.log, results.json, results.xml (one testsuite per\n"
-                   "shard), results.html and the tests' directories, in --out.\n");
+                   "shard), results.html and the tests' directories, in --out.\n"
+                   "--history FILE records the merged job in that history database.\n");
             rc = 0;
             goto cleanup;
         } else if (argv[i][0] == '-') {
@@ -59,6 +66,13 @@ int run_cmd_merge(int argc, char **argv)
         goto cleanup;
     }
     printf("merged %zu result directories into %s\n", n, out);
+    if (history && res_hist_record_dir(history, out) < 0) {
+        fprintf(stderr, "vtrun merge: %s\n", err_msg());
+        rc = 2;
+        goto cleanup;
+    }
+    if (history)
+        printf("recorded it in %s\n", history);
     rc = 0;
 cleanup:
     free(dirs);
@@ -86,10 +100,7 @@ int run_cmd_config(int argc, char **argv)
         run_settings_free(&s);
         return 2;
     }
-    /* secrets in the settings' params are masked like everywhere else */
-    for (size_t i = 0; i < params_count(s.params); i++)
-        if (res_key_is_secret(params_key_at(s.params, i)))
-            params_set(s.params, params_key_at(s.params, i), "****");
+    /* secrets (params, override, host passwords) print as ****, as everywhere else */
     run_settings_print(&s, stdout);
     run_settings_free(&s);
     return 0;
@@ -105,6 +116,7 @@ static void print_needs(const struct run_needs *n, FILE *out)
         fprintf(out, "    needs: two hosts\n");
     else if (n->hosts > 2)
         fprintf(out, "    needs: %u hosts\n", n->hosts);
+    run_needs_print(n->rows, out);
 }
 
 /* The rows the runner parses, as it parses them (runner/run_param.c): the params of
@@ -121,4 +133,7 @@ void run_list_types(FILE *out)
         print_needs(&t->needs, out);
         run_param_print(t->params, out);
     }
+    fprintf(out, "\nneeds of every case (CANCEL when unmet; capabilities and facts in the "
+            "settings, docs/porting.md):\n");
+    run_needs_print(run_needs_generic, out);
 }

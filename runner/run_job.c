@@ -16,10 +16,15 @@
 #include "lib/strbuf.h"
 #include "results/res.h"
 #include "runner/run_name.h"
+#include "runner/run_shard.h"
 #include "virt/virt.h"
+#include "runner/run_dispo.h"
+#include "runner/run_needs.h"
+#include "runner/run_port.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
@@ -68,14 +73,21 @@ struct worker;
 struct job {
     const struct run_opts *o;
     struct run_settings set;
+    struct run_port *port;      /* settings' hosts, override, --set: a case's params */
+    struct run_facts facts;     /* what the hosts are, for the needs */
+    struct run_facts_hosts probe;
     struct cfg *cfg;
     struct res_job *res;
     char **rerun;               /* --rerun-failed: names to keep, NULL = all */
+    struct run_shard *shard;    /* --shard: its selection, NULL = all; rewound before
+                                   each pass over the cases */
+    char *shard_said;           /* what a plan by time planned */
     char *stem;                 /* the config's file stem: the job's name, and the name
                                    of the one case of a config without variants */
     bool all_props;             /* --junit-params all */
     char *known_hosts;          /* the job's known_hosts: host keys learned (accept-new) */
-    unsigned total;             /* selected cases */
+    unsigned total;             /* selected cases (in this shard) */
+    unsigned total_all;         /* selected cases in all shards */
     bool tty;
     /* shared by the workers, under lock */
     pthread_mutex_t lock;
@@ -148,16 +160,14 @@ static bool in_rerun(const struct job *j, const char *name)
     return false;
 }
 
-/* --shard I/N: the k-th case in generation order (k from 0, after filters) belongs to
- * shard k mod N + 1, so every machine computes the same split without talking.
- * --rerun-failed: a results.json names a case by its Cartesian name (vtrun's) or by
- * avocado-vt's name (avocado's, or vtrun's own), so either matches; the latter needs
- * the case's params, hence the full expansion then. */
-static bool selected(const struct job *j, long k, const struct cfg_case *c)
+/* --shard: the shard of a case is decided by its Cartesian name (runner/run_shard.h),
+ * so every machine computes the same split without talking; called once per case of a
+ * pass, in order.  --rerun-failed: a results.json names a case by its Cartesian name
+ * (vtrun's) or by avocado-vt's name (avocado's, or vtrun's own), so either matches;
+ * the latter needs the case's params, hence the full expansion then. */
+static bool rerun_keeps(const struct job *j, const struct cfg_case *c)
 {
     bool keep;
-    if (!run_opts_in_shard(j->o, (unsigned long long)k))
-        return false;
     if (!j->rerun)
         return true;
     if (in_rerun(j, case_name(j, c)))
@@ -170,31 +180,45 @@ static bool selected(const struct job *j, long k, const struct cfg_case *c)
     return keep;
 }
 
+/* The shard's rule sees every case of a pass (it counts occurrences of names). */
+static bool in_shard(const struct job *j, const struct cfg_case *c)
+{
+    const char *cname = cfg_case_name(c);
+    return !j->shard || run_shard_keep(j->shard, cname, strlen(cname));
+}
+
+static bool selected(const struct job *j, const struct cfg_case *c)
+{
+    return in_shard(j, c) && rerun_keeps(j, c);
+}
+
+/* The cases this job runs (j->total) and all the filters select (j->total_all):
+ * a shard may have none of them. */
 static int count_selected(struct job *j)
 {
     struct cfg_iter *it = j->rerun ? cfg_iter_new(j->cfg) : cfg_iter_new_names(j->cfg);
     const struct cfg_case *k;
-    long gen = 0;
     int r;
-    j->total = 0;
-    while ((r = cfg_iter_next(it, &k)) == 1)
-        if (selected(j, gen++, k))
-            j->total++;
+    j->total = j->total_all = 0;
+    if (j->shard)
+        run_shard_rewind(j->shard);
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        bool mine = in_shard(j, k);
+        if (rerun_keeps(j, k)) {
+            j->total_all++;
+            j->total += mine;
+        }
+    }
     cfg_iter_free(it);
     return r;
 }
 
-/* The case's params over the settings' default params: the case wins. */
+/* The case's params as it runs with them: the settings' defaults, the case, the
+ * override, --set, placeholders filled (runner/run_port.h). */
 static struct params *merged_params(const struct job *j, const struct cfg_case *k)
 {
-    struct params *p = params_dup(j->set.params);
-    /* the settings' images_base_dir is where relative image names live (avocado-vt's
-     * data dir), unless the params name one */
-    if (run_settings_is_set(&j->set, "images_base_dir") && !params_has(p, "images_base_dir"))
-        params_set(p, "images_base_dir", j->set.images_base_dir);
     struct params *cp = cfg_case_params(k);
-    for (size_t i = 0; i < params_count(cp); i++)
-        params_set(p, params_key_at(cp, i), params_value_at(cp, i));
+    struct params *p = run_port_params(j->port, cp);
     params_free(cp);
     return p;
 }
@@ -206,29 +230,65 @@ static const char *backend_of(const struct job *j, const struct run_common *c)
     return c->vm_type ? c->vm_type : j->set.backend;
 }
 
-/* ---- avocado-vt's remote params (remote_ip, server_user, local_ip ...) -------------- */
-
-/* tp-libvirt's configs ship placeholders (ENTER.YOUR.DEST.EXAMPLE.COM,
- * PASSWORD.EXAMPLE): such a value names nothing. */
-static bool is_placeholder(const char *v)
+/* Whether settings host h is the one `what` names: one of its URIs (uri_names); its
+ * name, hostname or address, or the host of one of its URIs (host_names). */
+static bool uri_names(const struct run_host *h, const char *what)
 {
-    return strstr(v, "EXAMPLE") != NULL;
+    return (h->uri && !strcmp(h->uri, what))
+        || (h->migrate_desturi && !strcmp(h->migrate_desturi, what));
 }
 
-/* The index of the host among h[0..n) that `what` names (its name, address, or the
- * machine of its URI), n when none does. */
-static size_t host_named(const struct run_host *h, size_t n, const char *what)
+/* Whether the host part of uri ("qemu+tcp://root@H:16509/system") is `what`. */
+static bool uri_host_is(const char *uri, const char *what)
 {
-    for (size_t i = 0; i < n; i++) {
-        char *m = h[i].uri ? run_uri_remote_host(h[i].uri) : NULL;
-        bool hit = (h[i].name && !strcmp(h[i].name, what)) ||
-                   (h[i].address && !strcmp(h[i].address, what)) || (m && !strcmp(m, what));
-        free(m);
-        if (hit)
-            return i;
+    const char *sep = uri ? strstr(uri, "://") : NULL;
+    if (!sep)
+        return false;
+    const char *b = sep + 3, *at = strpbrk(b, "@/");
+    if (at && *at == '@')
+        b = at + 1;
+    size_t n = *b == '[' ? strcspn(b, "]") + 1 : strcspn(b, ":/?");
+    return n && n == strlen(what) && !strncmp(b, what, n);
+}
+
+static bool host_names(const struct run_host *h, const char *what)
+{
+    const char *ids[] = { h->name, h->hostname, h->address, h->address6 };
+    for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+        if (ids[i] && !strcmp(ids[i], what))
+            return true;
+    /* addresses are often only in the URIs (the lab's, a real host's name) */
+    return uri_host_is(h->migrate_uri, what) || uri_host_is(h->migrate_desturi, what)
+        || uri_host_is(h->uri, what);
+}
+
+/* The settings host `what` names, the one at `prefer` first; NULL for none. */
+static const struct run_host *settings_host(const struct job *j, const char *what,
+                                            size_t prefer,
+                                            bool (*names)(const struct run_host *, const char *))
+{
+    if (prefer < j->set.nhosts && names(&j->set.hosts[prefer], what))
+        return &j->set.hosts[prefer];
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        if (names(&j->set.hosts[i], what))
+            return &j->set.hosts[i];
+    return NULL;
+}
+
+/* The copy of settings host s among h[0..n) into position `at`. */
+static void select_host(struct run_host *h, size_t n, size_t at, const struct run_host *s)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (h[k].name && !strcmp(h[k].name, s->name) && h[k].uri && !strcmp(h[k].uri, s->uri)) {
+            struct run_host tmp = h[at];
+            h[at] = h[k];
+            h[k] = tmp;
+            return;
+        }
     }
-    return n;
 }
+
+/* ---- avocado-vt's remote params (remote_ip, server_user, local_ip ...) -------------- */
 
 static void set_str(char **field, const char *v)
 {
@@ -236,25 +296,30 @@ static void set_str(char **field, const char *v)
     *field = xstrdup(v);
 }
 
+/* Whether v is a value a config means (not a tp-libvirt placeholder left unfilled). */
+static bool meant(const char *v)
+{
+    char *ph = v ? run_port_placeholder(v) : NULL;
+    free(ph);
+    return v && !ph;
+}
+
 /* The source named by migrate_source_host (local_ip, client_ip) moves to the front;
  * the destination's login (remote_user, remote_pwd and their server_* twins) is the
  * case's: avocado-vt's remote params mean exactly these. */
-static void remote_aliases(const struct run_common *c, struct run_host *h, size_t nh)
+static void remote_aliases(const struct job *j, const struct run_common *c,
+                           struct run_host *h, size_t nh)
 {
-    const char *sh = c->migrate_source_host;
-    if (sh && !is_placeholder(sh)) {
-        size_t i = host_named(h, nh, sh);
-        if (i < nh && i != 0) {
-            struct run_host tmp = h[0];
-            h[0] = h[i];
-            h[i] = tmp;
-        }
+    if (meant(c->migrate_source_host)) {
+        const struct run_host *s = settings_host(j, c->migrate_source_host, 0, host_names);
+        if (s)
+            select_host(h, nh, 0, s);
     }
     if (nh < 2 || !h[1].uri)
         return;
-    if (c->remote_user && !is_placeholder(c->remote_user))
+    if (meant(c->remote_user))
         set_str(&h[1].ssh_user, c->remote_user);
-    if (c->remote_pwd && !is_placeholder(c->remote_pwd))
+    if (meant(c->remote_pwd))
         set_str(&h[1].ssh_password, c->remote_pwd);
 }
 
@@ -274,6 +339,12 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
         const char *v = over[i].uri;
         if (!v)
             continue;
+        /* a URI the settings give a host: that host, as the settings describe it */
+        const struct run_host *s = settings_host(j, v, over[i].host, uri_names);
+        if (s) {
+            select_host(h, nh, over[i].host, s);
+            continue;
+        }
         struct run_host *t = &h[over[i].host];
         free(t->uri);
         t->uri = xstrdup(v);
@@ -290,22 +361,24 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
         free(h[1].migrate_uri);
         h[1].migrate_uri = xstrdup(mu);
     }
-    /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
+    /* migrate_dest_host: a settings host by name, hostname or address (the
+     * destination's own first: the placeholder filled in is its address), else a
+     * host reached over SSH; a placeholder left in it names none */
     const char *dh = c->migrate_dest_host;
-    if (dh && !is_placeholder(dh)) {
-        size_t i = host_named(h, nh, dh);
-        if (i < nh && i != 1) {
-            struct run_host tmp = h[1];
-            h[1] = h[i];
-            h[i] = tmp;
-        } else if (i == nh) {
+    char *ph = dh ? run_port_placeholder(dh) : NULL;
+    if (dh && !ph) {
+        const struct run_host *s = settings_host(j, dh, 1, host_names);
+        if (s) {
+            select_host(h, nh, 1, s);
+        } else {
             run_host_free(&h[1]);
             h[1] = (struct run_host){ .name = xstrdup(dh),
                                       .uri = xasprintf("qemu+ssh://%s/system", dh),
                                       .ssh_port = 22 };
         }
     }
-    remote_aliases(c, h, nh);
+    free(ph);
+    remote_aliases(j, c, h, nh);
     *n = 0;
     for (size_t i = 0; i < nh && h[i].uri; i++)
         *n = i + 1;
@@ -317,14 +390,6 @@ static void free_hosts(struct run_host *h, size_t n)
     for (size_t i = 0; i < n; i++)
         run_host_free(&h[i]);
     free(h);
-}
-
-static char *known_types(void)
-{
-    struct strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; run_types[i]; i++)
-        strbuf_addf(&sb, "%s%s", i ? ", " : "", run_types[i]->name);
-    return strbuf_detach(&sb, NULL);
 }
 
 /* What the test runs with, defaults included, in its debug.log. */
@@ -341,29 +406,24 @@ static void log_params(struct run_ctx *ctx, const struct run_type *t)
     strbuf_release(&sb);
 }
 
-/* What is decided from the params alone, before anything of the test runs: its type,
- * the common params (parsed by the caller: `bad` is their error), the type's options
- * into ctx->opts, its needs.  false with the outcome set (ERROR, CANCEL) when the test
- * must not start. */
-static bool prepare(struct run_ctx *ctx, const struct run_type *t, const char *tname,
-                    const char *bad)
+/* What is decided from the params alone, before anything of the test runs
+ * (runner/run_dispo.h): its type, the common params (parsed by the caller: `bad` is
+ * their error), the type's options into ctx->opts, its needs.  false with the outcome
+ * set (ERROR, CANCEL) when the test must not start. */
+static bool prepare(struct job *j, struct run_ctx *ctx, const struct run_type *t,
+                    const char *tname, const char *bad)
 {
-    if (!t) {
-        char *known = known_types();
-        run_error(ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
-        free(known);
-        return false;
-    }
-    if (bad || run_type_parse(t, ctx->params, ctx->common, &ctx->opts) < 0) {
-        run_error(ctx, "ConfigError", "%s", bad ? bad : err_msg());
-        return false;
-    }
-    if (run_type_check_needs(t, ctx->common, ctx->nhosts) < 0) {
-        run_cancel(ctx, "%s", err_msg());
-        return false;
-    }
-    log_params(ctx, t);
-    return true;
+    struct run_dispo d;
+    run_dispo_decide(t, tname, ctx->params, ctx->common, bad, ctx->nhosts, &j->facts,
+                     &ctx->opts, &d);
+    if (d.status == RUN_ERROR)
+        run_error(ctx, d.fail_type, "%s", d.reason);
+    else if (d.status == RUN_CANCEL)
+        run_cancel(ctx, "%s", d.reason);
+    else
+        log_params(ctx, t);
+    run_dispo_release(&d);
+    return ctx->status == RUN_PASS;
 }
 
 static void print_progress(struct job *j, unsigned index, const char *name,
@@ -568,7 +628,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
 
     run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", c->cartesian, tname,
             ctx.backend, timeout);
-    bool ready = prepare(&ctx, t, tname, bad);
+    bool ready = prepare(j, &ctx, t, tname, bad);
     note_ran(j, ready, ctx.status == RUN_CANCEL || ctx.status == RUN_SKIP ? ctx.reason : NULL);
     if (ready)
         run_test(j, w, &ctx, t, timeout);
@@ -601,7 +661,7 @@ static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index,
     int r = 0;
     while (!j->stop && !g_cancel && (r = cfg_iter_next(j->it, k)) == 1) {
         long g = j->gen++;
-        if (!selected(j, g, *k))
+        if (!selected(j, *k))
             continue;
         *index = ++j->index;
         *gen = g;
@@ -720,32 +780,64 @@ static void skipped_rest(struct job *j)
     }
 }
 
+/* --dry-run: each selected case's disposition (what a job would decide before
+ * starting it, runner/run_dispo.h) and the params it would run with, then the counts.
+ * Nothing starts; the hosts are asked for their versions when a case needs them. */
 static int dry_run(struct job *j)
 {
     struct cfg_iter *it = cfg_iter_new(j->cfg);
+    struct run_dispo_counts *counts = run_dispo_counts_new();
     const struct cfg_case *k;
-    long gen = 0;
     unsigned index = 0;
     int r;
+    if (j->shard)
+        run_shard_rewind(j->shard);
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (!selected(j, gen++, k))
+        if (!selected(j, k))
             continue;
         struct params *p = merged_params(j, k);
+        const char *tname = params_get_or(p, "type", "");
+        const struct run_type *t = run_type_lookup(tname);
+        struct run_common common = { .test_timeout = j->set.test_timeout };
+        char *bad = run_common_parse(p, &common) < 0 ? xstrdup(err_msg()) : NULL;
+        size_t nhosts;
+        struct run_host *hosts = case_hosts(j, &common, &nhosts);
+        struct run_dispo d;
+        void *opts;
+        run_dispo_decide(t, tname, p, &common, bad, nhosts, &j->facts, &opts, &d);
+        char *why = d.reason ? res_mask(d.reason) : NULL;
         char *name = test_name(j, p, k);
-        printf("(%u/%u) %s\n", ++index, j->total, name);
+        printf("(%u/%u) %s: %s%s%s\n", ++index, j->total, name,
+               d.status == RUN_PASS ? "RUN" : d.status == RUN_CANCEL ? "CANCEL" : "ERROR",
+               why ? ": " : "", why ? why : "");
         free(name);
         for (size_t i = 0; i < params_count(p); i++) {
             const char *key = params_key_at(p, i);
             printf("    %s = %s\n", key,
                    res_key_is_secret(key) ? "****" : params_value_at(p, i));
         }
+        run_dispo_count(counts, &d, tname);
+        free(why);
+        run_dispo_release(&d);
+        if (t)
+            run_type_opts_free(t, opts);
+        free_hosts(hosts, nhosts);
+        run_common_release(&common);
+        free(bad);
         params_free(p);
     }
     cfg_iter_free(it);
     if (r < 0) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
+        run_dispo_counts_free(counts);
         return g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
     }
+    struct strbuf facts = STRBUF_INIT;
+    run_facts_describe(&j->facts, &facts);
+    run_dispo_counts_print(counts, stdout);
+    printf("HOSTS      : %s\n", facts.buf);
+    strbuf_release(&facts);
+    run_dispo_counts_free(counts);
     return 0;
 }
 
@@ -758,6 +850,8 @@ static int run_all(struct job *j)
     pthread_t ticker, watchdog;
     bool ticking = j->tty && pthread_create(&ticker, NULL, ticker_main, j) == 0;
     j->it = cfg_iter_new(j->cfg);
+    if (j->shard)
+        run_shard_rewind(j->shard);
     for (long i = 0; i < jobs; i++)
         w[i] = (struct worker){ .job = j, .slot = (unsigned)i };
     j->workers = w;
@@ -790,6 +884,23 @@ static int run_all(struct job *j)
     cfg_iter_free(j->it);
     free(w);
     return 0;
+}
+
+/* The hosts' facts for the needs: the settings', the rest asked from the hosts once. */
+static void init_facts(struct job *j)
+{
+    const struct run_settings *s = &j->set;
+    j->facts.capabilities = s->capabilities;
+    /* the settings checked them */
+    if (s->libvirt_version)
+        run_version_parse(s->libvirt_version, &j->facts.libvirt_version);
+    if (s->qemu_version)
+        run_version_parse(s->qemu_version, &j->facts.qemu_version);
+    j->facts.arch = s->arch;
+    j->probe = (struct run_facts_hosts){ .backend = j->o->backend ? j->o->backend : s->backend,
+                                         .hosts = s->hosts, .nhosts = s->nhosts };
+    j->facts.probe = run_facts_probe_hosts;
+    j->facts.probe_ud = &j->probe;
 }
 
 /* avocado-vt's names leave out the variants outside subtests.cfg (guest, machine...),
@@ -832,6 +943,150 @@ static void empty_night(struct job *j)
         j->job_flags |= RES_EXIT_JOB_ERROR;
 }
 
+/* The shard beside JOB ID and JOB LOG: which, by what, from which CI variables, and
+ * for a plan by time what it planned. */
+static void say_shard(struct job *j)
+{
+    char *text;
+    if (!j->o->shard_count)
+        return;
+    text = run_opts_shard_text(j->o);
+    printf("SHARD      : %s%s%s\n", text, j->shard_said ? ": " : "",
+           j->shard_said ? j->shard_said : "");
+    if (!j->total)
+        printf("SHARD      : none of the %u selected cases falls in this shard\n",
+               j->total_all);
+    res_job_log(j->res, "Shard %s%s%s", text, j->shard_said ? ": " : "",
+                j->shard_said ? j->shard_said : "");
+    free(text);
+}
+
+/* What the job was run with, for the history and `vtrun replay` (results/res.h, struct
+ * res_job_meta): the command line, and the options resolved so that running them again
+ * anywhere runs the same job -- absolute paths, the shard --shard auto found, the
+ * results directory. */
+struct job_meta {
+    struct res_job_meta m;
+    char **replay, **filters, **argv;
+    char *cwd, *hosts, *run_id, *settings, *config, *rerun;
+};
+
+static void strv_add(char ***v, size_t *n, const char *s)
+{
+    *v = xrealloc(*v, (*n + 2) * sizeof(**v));
+    (*v)[(*n)++] = xstrdup(s);
+    (*v)[*n] = NULL;
+}
+
+static char *absolute(const char *path)
+{
+    char *r = path ? realpath(path, NULL) : NULL;
+    return r ? r : path ? xstrdup(path) : NULL;
+}
+
+static const char *env_get(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static void meta_init(struct job_meta *jm, const struct job *j)
+{
+    const struct run_opts *o = j->o;
+    size_t nr = 0, nf = 0, na = 0;
+    char num[32], cwd[PATH_MAX];
+    struct strbuf hosts = STRBUF_INIT;
+    memset(jm, 0, sizeof(*jm));
+    jm->config = absolute(o->config);
+    jm->settings = absolute(o->settings);
+    jm->cwd = xstrdup(getcwd(cwd, sizeof(cwd)) ? cwd : "");
+    jm->run_id = run_shard_run_id(env_get, NULL);
+    for (int i = 0; i < o->argc; i++)
+        strv_add(&jm->argv, &na, o->argv[i]);
+    strv_add(&jm->replay, &nr, "--config");
+    strv_add(&jm->replay, &nr, jm->config);
+    for (size_t i = 0; i < o->nstmts; i++) {
+        strv_add(&jm->filters, &nf, o->stmts[i]);
+        strv_add(&jm->replay, &nr, "--set");
+        strv_add(&jm->replay, &nr, o->stmts[i]);
+    }
+    if (jm->settings) {
+        strv_add(&jm->replay, &nr, "--settings");
+        strv_add(&jm->replay, &nr, jm->settings);
+    }
+    strv_add(&jm->replay, &nr, "--job-results-dir");
+    {
+        char *rd = absolute(j->set.results_dir);
+        strv_add(&jm->replay, &nr, rd);
+        free(rd);
+    }
+    const struct { const char *opt, *val; } pairs[] = {
+        { "--backend", o->backend },
+        { "--junit-params", o->junit_params },
+        { "--junit-flavour", o->junit_flavour },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(pairs); i++)
+        if (pairs[i].val) {
+            strv_add(&jm->replay, &nr, pairs[i].opt);
+            strv_add(&jm->replay, &nr, pairs[i].val);
+        }
+    if (o->shard_count) {
+        snprintf(num, sizeof(num), "%u/%u", o->shard_index, o->shard_count);
+        strv_add(&jm->replay, &nr, "--shard");
+        strv_add(&jm->replay, &nr, num);
+        if (o->shard_by == RUN_SHARD_BY_TIME) {
+            strv_add(&jm->replay, &nr, "--shard-by");
+            strv_add(&jm->replay, &nr, "time");
+        }
+    }
+    if (o->jobs) {
+        snprintf(num, sizeof(num), "%ld", o->jobs);
+        strv_add(&jm->replay, &nr, "--jobs");
+        strv_add(&jm->replay, &nr, num);
+    }
+    if (o->rerun_failed) {
+        /* the job it reran, fixed: `latest` moves */
+        char *dir = NULL, *id = NULL;
+        if (run_hist_resolve(&j->set, o->rerun_failed, &dir, &id) == 0 && (dir || id))
+            jm->rerun = xstrdup(dir ? dir : id);
+        free(dir);
+        free(id);
+        strv_add(&jm->replay, &nr, "--rerun-failed");
+        strv_add(&jm->replay, &nr, jm->rerun ? jm->rerun : o->rerun_failed);
+    }
+    const struct { bool on; const char *opt; } flags[] = {
+        { o->failfast, "--failfast" }, { o->full_names, "--full-names" },
+        { o->allow_empty, "--allow-empty" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+        if (flags[i].on)
+            strv_add(&jm->replay, &nr, flags[i].opt);
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        strbuf_addf(&hosts, "%s%s", i ? " -> " : "", j->set.hosts[i].name);
+    jm->hosts = strbuf_detach(&hosts, NULL);
+    jm->m = (struct res_job_meta){
+        .argv = (const char *const *)jm->argv, .replay = (const char *const *)jm->replay,
+        .cwd = jm->cwd, .filters = (const char *const *)jm->filters,
+        .settings = jm->settings, .settings_env = getenv("VTRUN_SETTINGS"),
+        .shard_by = o->shard_count ? o->shard_by == RUN_SHARD_BY_TIME ? "time" : "name"
+                                   : NULL,
+        .run_id = jm->run_id, .hosts = jm->hosts, .version = run_opts_version(),
+    };
+}
+
+static void meta_release(struct job_meta *jm)
+{
+    params_strv_free(jm->replay);
+    params_strv_free(jm->filters);
+    params_strv_free(jm->argv);
+    free(jm->cwd);
+    free(jm->hosts);
+    free(jm->run_id);
+    free(jm->settings);
+    free(jm->config);
+    free(jm->rerun);
+}
+
 int run_job(const struct run_opts *o)
 {
     struct job j = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -841,6 +1096,7 @@ int run_job(const struct run_opts *o)
                            .expand_defaults = (const char *const *)o->expand };
 
     run_settings_init(&j.set);
+    run_facts_init(&j.facts);
     install_signals();
     /* a usage error, not a per-test ERROR: no case could run with it */
     if (o->backend && virt_backend_check(o->backend) < 0) {
@@ -852,6 +1108,8 @@ int run_job(const struct run_opts *o)
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
     }
+    j.port = run_port_new(&j.set, o->stmts, o->nstmts);
+    init_facts(&j);
     if (!o->config) {
         fprintf(stderr, "vtrun: no --config FILE given (try 'vtrun --help')\n");
         goto cleanup;
@@ -870,24 +1128,40 @@ int run_job(const struct run_opts *o)
     }
     if (o->rerun_failed) {
         /* SKIP too: what --failfast did not run has not passed either */
-        j.rerun = res_read_names(o->rerun_failed, (1u << RES_FAIL) | (1u << RES_ERROR)
-                                 | (1u << RES_INTERRUPTED) | (1u << RES_SKIP));
+        j.rerun = run_hist_job_names(&j.set, o->rerun_failed,
+                                     (1u << RES_FAIL) | (1u << RES_ERROR)
+                                     | (1u << RES_INTERRUPTED) | (1u << RES_SKIP));
         if (!j.rerun) {
-            fprintf(stderr, "vtrun: %s\n", err_msg());
+            fprintf(stderr, "vtrun: --rerun-failed %s\n", err_msg());
             goto cleanup;
         }
+    } else if (o->only_names) {
+        size_t n = 0;
+        while (o->only_names[n])
+            n++;
+        j.rerun = xcalloc(n + 1, sizeof(*j.rerun));
+        for (size_t i = 0; i < n; i++)
+            j.rerun[i] = xstrdup(o->only_names[i]);
+    }
+    j.shard = run_opts_shard(o);
+    if (j.shard && o->shard_by == RUN_SHARD_BY_TIME &&
+        run_hist_plan_with(&j.set, o, j.cfg, j.shard, &j.shard_said) < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
+        goto cleanup;
     }
     if (count_selected(&j) < 0) {
         fprintf(stderr, "%s\n", err_msg());
         rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
         goto cleanup;
     }
-    if (!j.total) {
+    if (!j.total_all) {
         /* avocado: no tests found is a job error; an empty job directory helps nobody */
-        fprintf(stderr, "vtrun: no case of %s matches the filters%s\n", o->config,
-                o->shard_count ? " in this shard" : "");
+        fprintf(stderr, "vtrun: no case of %s matches the filters\n", o->config);
         goto cleanup;
     }
+    /* A shard the split by name left empty (few cases, many shards) is no error: its
+     * job is empty, so every shard of a pipeline has its results directory. */
     if (o->dry_run) {
         rc = dry_run(&j);
         goto cleanup;
@@ -895,13 +1169,19 @@ int run_job(const struct run_opts *o)
     char shard[32];
     if (o->shard_count)
         snprintf(shard, sizeof(shard), "%u/%u", o->shard_index, o->shard_count);
+    struct job_meta meta;
+    meta_init(&meta, &j);
+    char *history = run_settings_history(&j.set);
     struct res_job_info ji = {
         .results_dir = j.set.results_dir, .name = j.stem, .config = o->config,
         .shard = o->shard_count ? shard : NULL, .total = j.total,
         .junit_flavour = res_junit_flavour_parse(o->junit_flavour ? o->junit_flavour
                                                                   : j.set.junit_flavour),
+        .history = history, .meta = &meta.m,
     };
     j.res = res_job_open(&ji);
+    meta_release(&meta);
+    free(history);
     if (!j.res) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
@@ -911,6 +1191,7 @@ int run_job(const struct run_opts *o)
     char *head = res_job_header_lines(j.res);
     fputs(head, stdout);
     free(head);
+    say_shard(&j);
     run_all(&j);
     if (g_cancel)
         j.job_flags |= RES_EXIT_INTERRUPTED;
@@ -933,10 +1214,14 @@ cleanup:
     if (j.res)
         res_job_free(j.res);
     params_strv_free(j.rerun);
+    run_shard_free(j.shard);
+    free(j.shard_said);
     free(j.stem);
     free(j.first_reason);
     run_name_set_free(j.names);
     free(j.known_hosts);
+    run_port_free(j.port);
+    run_facts_release(&j.facts);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "runner/run_settings.h"
+#include "runner/run_needs.h"
 #include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "results/res.h"
 #include "virt/virt.h"
 
 #include <errno.h>
@@ -57,7 +59,14 @@ static int check_junit_params(const void *field)
     return check_word(*(char *const *)field, "relevant", "all");
 }
 
-/* The scalar settings: one row each; src[] follows this order. */
+static int check_version(const void *field)
+{
+    unsigned long long v;
+    return run_version_parse(*(char *const *)field, &v);
+}
+
+/* The scalar settings: one row each; src[] follows this order.  A string that may
+ * stay unset (NULL) prints as a comment. */
 static const struct scalar {
     const char *key;
     enum kind kind;
@@ -73,6 +82,10 @@ static const struct scalar {
       check_junit_flavour },
     { "junit_params",    K_STR, offsetof(struct run_settings, junit_params),
       check_junit_params },
+    { "libvirt_version", K_STR, offsetof(struct run_settings, libvirt_version), check_version },
+    { "qemu_version",    K_STR, offsetof(struct run_settings, qemu_version), check_version },
+    { "arch",            K_STR, offsetof(struct run_settings, arch), NULL },
+    { "history",         K_STR, offsetof(struct run_settings, history), NULL },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -121,6 +134,8 @@ static const struct host_key {
     { "ssh_known_hosts_file", H_STR,     offsetof(struct run_host, ssh_known_hosts_file), NULL },
     { "ssh_connect_timeout",  H_SECONDS, offsetof(struct run_host, ssh_connect_timeout), NULL },
     { "address",              H_STR,     offsetof(struct run_host, address), NULL },
+    { "address6",             H_STR,     offsetof(struct run_host, address6), NULL },
+    { "hostname",             H_STR,     offsetof(struct run_host, hostname), NULL },
     { "images_dir",           H_STR,     offsetof(struct run_host, images_dir), check_abs_dir },
     { "shared_dir",           H_STR,     offsetof(struct run_host, shared_dir), check_abs_dir },
 };
@@ -149,11 +164,16 @@ void run_settings_init(struct run_settings *s)
     s->jobs = 1;
     s->junit_flavour = xstrdup("full");
     s->junit_params = xstrdup("relevant");
+    s->history = xstrdup("");
     s->params = params_new();
+    s->override = params_new();
+    s->capabilities = params_split(NULL);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         s->src[i] = xstrdup("default");
     s->hosts_src = xstrdup("default");
     s->params_src = xstrdup("default");
+    s->override_src = xstrdup("default");
+    s->capabilities_src = xstrdup("default");
 }
 
 void run_host_free(struct run_host *h)
@@ -189,12 +209,20 @@ void run_settings_free(struct run_settings *s)
     free(s->images_base_dir);
     free(s->junit_flavour);
     free(s->junit_params);
+    free(s->libvirt_version);
+    free(s->qemu_version);
+    free(s->arch);
+    free(s->history);
     free_hosts(s);
     params_free(s->params);
+    params_free(s->override);
+    params_strv_free(s->capabilities);
     for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
         free(s->src[i]);
     free(s->hosts_src);
     free(s->params_src);
+    free(s->override_src);
+    free(s->capabilities_src);
     memset(s, 0, sizeof(*s));
 }
 
@@ -334,10 +362,13 @@ static int load_hosts(struct run_settings *s, const char *path, const config_set
     return 0;
 }
 
-static int load_params(struct run_settings *s, const char *path, const config_setting_t *st)
+/* `params` or `override`: a group of key = "value" (or an integer) into *into. */
+static int load_params(struct params *into, char **src, const char *path,
+                       const config_setting_t *st)
 {
+    const char *what = config_setting_name(st);
     if (!config_setting_is_group(st))
-        return bad(path, st, "'params' must be a group: params = { key = \"value\"; };");
+        return bad(path, st, "'%s' must be a group: %s = { key = \"value\"; };", what, what);
     for (int m = 0; m < config_setting_length(st); m++) {
         config_setting_t *p = config_setting_get_elem(st, (unsigned)m);
         char num[64];
@@ -352,13 +383,43 @@ static int load_params(struct run_settings *s, const char *path, const config_se
             v = num;
             break;
         default:
-            return bad(path, p, "params value '%s' must be a string or an integer",
-                                          config_setting_name(p));
+            return bad(path, p, "%s value '%s' must be a string or an integer", what,
+                       config_setting_name(p));
         }
-        params_set(s->params, config_setting_name(p), v);
+        params_set(into, config_setting_name(p), v);
     }
-    free(s->params_src);
-    s->params_src = where(path, st);
+    free(*src);
+    *src = where(path, st);
+    return 0;
+}
+
+/* capabilities = [ "hugepages", ... ]: words a need row is satisfied by. */
+static int load_capabilities(struct run_settings *s, const char *path,
+                             const config_setting_t *st)
+{
+    if (!config_setting_is_array(st) && !config_setting_is_list(st))
+        return bad(path, st, "'capabilities' must be a list of words: "
+                   "capabilities = [ \"hugepages\", \"gluster\" ];");
+    size_t n = (size_t)config_setting_length(st);
+    char **caps = xcalloc(n + 1, sizeof(*caps));
+    for (size_t i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(st, (unsigned)i);
+        const char *w = config_setting_type(e) == CONFIG_TYPE_STRING
+                        ? config_setting_get_string(e) : NULL;
+        if (!w || !run_needs_capability_known(w)) {
+            char *known = run_needs_capability_words();
+            bad(path, e, "capabilities: '%s' is not a capability (known: %s)",
+                w ? w : "(not a string)", known);
+            free(known);
+            params_strv_free(caps);
+            return -1;
+        }
+        caps[i] = xstrdup(w);
+    }
+    params_strv_free(s->capabilities);
+    s->capabilities = caps;
+    free(s->capabilities_src);
+    s->capabilities_src = where(path, st);
     return 0;
 }
 
@@ -394,12 +455,21 @@ int run_settings_load(struct run_settings *s, const char *path, int optional)
             if (load_hosts(s, path, st) < 0)
                 goto cleanup;
         } else if (!strcmp(key, "params")) {
-            if (load_params(s, path, st) < 0)
+            if (load_params(s->params, &s->params_src, path, st) < 0)
+                goto cleanup;
+        } else if (!strcmp(key, "override")) {
+            if (load_params(s->override, &s->override_src, path, st) < 0)
+                goto cleanup;
+        } else if (!strcmp(key, "capabilities")) {
+            if (load_capabilities(s, path, st) < 0)
                 goto cleanup;
         } else {
-            bad(path, st, "unknown setting '%s' (known: results_dir, backend, "
-                "images_base_dir, test_timeout, jobs, junit_flavour, junit_params, hosts, "
-                "params)", key);
+            struct strbuf known = STRBUF_INIT;
+            for (size_t k = 0; k < ARRAY_SIZE(scalars); k++)
+                strbuf_addf(&known, "%s, ", scalars[k].key);
+            bad(path, st, "unknown setting '%s' (known: %shosts, params, override, "
+                "capabilities)", key, known.buf);
+            strbuf_release(&known);
             goto cleanup;
         }
     }
@@ -429,6 +499,16 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file)
     return 0;
 }
 
+/* A params group; secret keys (the results' rule) print as ****. */
+static void print_group(FILE *out, const char *name, const struct params *p, const char *src)
+{
+    fprintf(out, "%s = {    # %s\n", name, src);
+    for (size_t i = 0; i < params_count(p); i++)
+        fprintf(out, "  %s = \"%s\";\n", params_key_at(p, i),
+                res_key_is_secret(params_key_at(p, i)) ? "****" : params_value_at(p, i));
+    fprintf(out, "};\n");
+}
+
 static void print_host_key(const struct run_host *h, const struct host_key *hk, FILE *out)
 {
     const void *field = (const char *)h + hk->off;
@@ -455,7 +535,15 @@ void run_settings_print(const struct run_settings *s, FILE *out)
         const void *field = (const char *)s + scalars[i].off;
         switch (scalars[i].kind) {
         case K_STR:
-            fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
+            if (!*(char *const *)field) {
+                fprintf(out, "# %-14s   unset;", scalars[i].key);
+                break;
+            }
+            if (field == &s->history && !run_settings_is_set(s, "history"))
+                fprintf(out, "%-16s = \"%s/history.sqlite\";", scalars[i].key,
+                        s->results_dir);
+            else
+                fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
             break;
         case K_NUM:
             fprintf(out, "%-16s = %g;", scalars[i].key, *(const double *)field);
@@ -474,11 +562,13 @@ void run_settings_print(const struct run_settings *s, FILE *out)
             print_host_key(h, &host_keys[k], out);
         fprintf(out, " }%s\n", i + 1 < s->nhosts ? "," : "");
     }
-    fprintf(out, ");\nparams = {    # %s\n", s->params_src);
-    for (size_t i = 0; i < params_count(s->params); i++)
-        fprintf(out, "  %s = \"%s\";\n", params_key_at(s->params, i),
-                params_value_at(s->params, i));
-    fprintf(out, "};\n");
+    fprintf(out, ");\n");
+    print_group(out, "params", s->params, s->params_src);
+    print_group(out, "override", s->override, s->override_src);
+    fprintf(out, "capabilities = [");
+    for (size_t i = 0; s->capabilities[i]; i++)
+        fprintf(out, "%s \"%s\"", i ? "," : "", s->capabilities[i]);
+    fprintf(out, " ];    # %s\n", s->capabilities_src);
 }
 
 bool run_settings_is_set(const struct run_settings *s, const char *key)
@@ -487,4 +577,11 @@ bool run_settings_is_set(const struct run_settings *s, const char *key)
         if (!strcmp(scalars[i].key, key))
             return strcmp(s->src[i], "default") != 0;
     return false;
+}
+
+char *run_settings_history(const struct run_settings *s)
+{
+    if (!run_settings_is_set(s, "history"))
+        return xasprintf("%s/history.sqlite", s->results_dir);
+    return *s->history ? xstrdup(s->history) : NULL;
 }

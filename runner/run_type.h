@@ -61,7 +61,11 @@ struct run_host {
     char *ssh_known_hosts_file; /* NULL: the job's file (accept-new), ~/.ssh/known_hosts
                                    (strict) */
     double ssh_connect_timeout; /* seconds; 0: 10 */
-    char *address;          /* where SSH reaches it; NULL: the URI's host part */
+    /* What a tp-libvirt case's placeholders are filled with (runner/run_port.c):
+     * NULL = derived from the URIs (address, hostname) or unknown (address6). */
+    char *address;          /* the IPv4 address (or name) other machines reach it at */
+    char *address6;         /* its IPv6 address */
+    char *hostname;         /* the name it resolves as and its TLS certificate's CN */
     char *images_dir;       /* its private image directory (/var/lib/libvirt/images) */
     char *shared_dir;       /* where the shared storage is mounted (same path on every
                                host); NULL: none */
@@ -243,11 +247,16 @@ long run_common_main_vm(const struct run_common *c);
  * Test types
  * =================================================================================== */
 
+struct run_need;
+
 /* What a type needs, checked once by the runner after the params: an unmet need makes
- * the case CANCEL naming it ("needs at least 2 VMs in 'vms', got 1"). */
+ * the case CANCEL naming it ("needs at least 2 VMs in 'vms', got 1").  The runner
+ * checks these, then what every case may need (runner/run_needs.h), in one place. */
 struct run_needs {
     unsigned vms;                   /* at least this many VMs in `vms` */
     unsigned hosts;                 /* at least this many hosts (2: source, destination) */
+    const struct run_need *rows;    /* the type's own need rows (NULL-name terminated;
+                                       may be NULL): capabilities, cases it cancels */
 };
 
 struct run_type {

@@ -117,16 +117,21 @@ extern const struct params_word virt_clone_mode_words[];
 struct virt_clones;
 
 /* What a caller (the VM set) derived for a VM and hands to the model, instead of
- * writing it into the case's params: the address it chose (over guest_ip) and the
- * clones standing for the VM's images (virt_clones_path()).  Either may be NULL. */
+ * writing it into the case's params: the address it chose (over guest_ip), the
+ * clones standing for the VM's images (virt_clones_path()), and whether the VM runs
+ * under libvirt.  Any may be NULL / false. */
 struct virt_vm_derived {
     const char *guest_ip;
     const struct virt_clones *clones;
+    /* libvirt picks the emulator unless emulator_path names one (avocado-vt's libvirt
+     * VM); qemu_binary is the qemu backend's binary */
+    bool libvirt;
 };
 
 /*
  * struct be_vm_spec of VM `vm` from a case's params (avocado-vt names):
- *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary,
+ *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary (qemu
+ *   backend) or emulator_path (libvirt: d->libvirt),
  *   vm_accel (auto|kvm|tcg, default auto), kernel, initrd, kernel_params,
  *   guest_ip + guest_subnet + guest_gateway (-> "vtrun.ip=IP/PREFIX vtrun.gw=GW"
  *   appended to the kernel command line), images (each: image_name, image_format,

@@ -194,7 +194,8 @@ static int setup_vm(struct virt_vms *vms, size_t i)
     struct vm_priv *vp = V(vms, i);
     if (assign_address(vms, i) < 0)
         return -1;
-    struct virt_vm_derived d = { .guest_ip = vp->guest_ip, .clones = &P(vms)->clones };
+    struct virt_vm_derived d = { .guest_ip = vp->guest_ip, .clones = &P(vms)->clones,
+                                 .libvirt = !is_qemu(vms) };
     bool host_cons = P(vms)->host_consoles;
     vm->params = params_object(cf->params, vm->name);
     vm->spec = xcalloc(1, sizeof(*vm->spec));

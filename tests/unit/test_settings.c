@@ -159,6 +159,33 @@ START_TEST(test_junit_settings_take_only_their_words)
 }
 END_TEST
 
+/* The history lives in the results directory unless the settings name another place;
+ * "" records nothing. */
+START_TEST(test_history_defaults_to_the_results_dir_and_empty_turns_it_off)
+{
+    struct run_settings s;
+    char *h;
+    char *a = write_file("r.conf", "results_dir = \"/srv/r\";\n");
+    char *b = write_file("h.conf", "history = \"/srv/h.sqlite\";\n");
+    char *c = write_file("off.conf", "history = \"\";\n");
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, a, 0), 0);
+    h = run_settings_history(&s);
+    ck_assert_str_eq(h, "/srv/r/history.sqlite");
+    free(h);
+    ck_assert_int_eq(run_settings_load(&s, b, 0), 0);
+    h = run_settings_history(&s);
+    ck_assert_str_eq(h, "/srv/h.sqlite");
+    free(h);
+    ck_assert_int_eq(run_settings_load(&s, c, 0), 0);
+    ck_assert_ptr_null(run_settings_history(&s));
+    run_settings_free(&s);
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
 START_TEST(test_host_without_uri_is_an_error)
 {
     expect_error("hosts = ( { name = \"a\"; } );\n", "needs at least 'name' and 'uri'");
@@ -271,6 +298,66 @@ START_TEST(test_print_names_the_source_of_each_setting)
 }
 END_TEST
 
+/* The porting groups: override over the cases, capabilities, the hosts' facts. */
+START_TEST(test_override_capabilities_and_host_facts_are_read)
+{
+    char *p = write_file("a.conf",
+        "hosts = ( { name = \"a\"; uri = \"qemu:///a\"; address = \"192.0.2.1\";\n"
+        "            address6 = \"2001:db8::1\"; hostname = \"a.example.org\";\n"
+        "            ssh_password = \"pw1\"; ssh_password_file = \"/x\"; } );\n"
+        "override = { image_name = \"/lab/base\"; mem = 256; };\n"
+        "capabilities = [ \"hugepages\", \"gluster\" ];\n"
+        "libvirt_version = \"9.0.0\";\nqemu_version = \"7.2\";\narch = \"x86_64\";\n");
+    struct run_settings s;
+    run_settings_init(&s);
+    ck_assert_int_eq(params_count(s.override), 0);
+    ck_assert_ptr_null(s.capabilities[0]);
+    ck_assert_msg(run_settings_load(&s, p, 0) == 0, "%s", err_msg());
+    ck_assert_str_eq(s.hosts[0].address, "192.0.2.1");
+    ck_assert_str_eq(s.hosts[0].address6, "2001:db8::1");
+    ck_assert_str_eq(s.hosts[0].hostname, "a.example.org");
+    ck_assert_str_eq(s.hosts[0].ssh_password, "pw1");
+    ck_assert_str_eq(params_get(s.override, "image_name"), "/lab/base");
+    ck_assert_str_eq(params_get(s.override, "mem"), "256");
+    ck_assert_str_eq(s.capabilities[0], "hugepages");
+    ck_assert_str_eq(s.capabilities[1], "gluster");
+    ck_assert_ptr_null(s.capabilities[2]);
+    ck_assert_str_eq(s.libvirt_version, "9.0.0");
+    ck_assert_str_eq(s.arch, "x86_64");
+    struct run_host copy;
+    run_host_copy(&copy, &s.hosts[0]);
+    ck_assert_str_eq(copy.hostname, "a.example.org");
+    ck_assert_ptr_ne(copy.hostname, s.hosts[0].hostname);
+    run_host_free(&copy);
+    /* vtrun config: the password shows as ****, the groups with their source */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    run_settings_print(&s, f);
+    fclose(f);
+    ck_assert_msg(strstr(buf, " ssh_password = \"****\";") && !strstr(buf, "pw1"), "%s", buf);
+    ck_assert_msg(strstr(buf, "override = {    # "), "%s", buf);
+    ck_assert_msg(strstr(buf, "  image_name = \"/lab/base\";\n"), "%s", buf);
+    ck_assert_msg(strstr(buf, "capabilities = [ \"hugepages\", \"gluster\" ];    # "), "%s", buf);
+    free(buf);
+    run_settings_free(&s);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_bad_porting_settings_are_errors_with_file_and_line)
+{
+    expect_error("capabilities = [ \"hugepages\",\n \"hugepage\" ];\n",
+                 "bad.conf:2: capabilities: 'hugepage' is not a capability (known: hugepages, ");
+    expect_error("capabilities = \"hugepages\";\n", "bad.conf:1: 'capabilities' must be a list");
+    expect_error("override = ( 1 );\n", "bad.conf:1: 'override' must be a group");
+    expect_error("override = { mem = 1.5; };\n",
+                 "bad.conf:1: override value 'mem' must be a string or an integer");
+    expect_error("libvirt_version = \"nine\";\n", "bad.conf:1: 'libvirt_version': 'nine' is "
+                 "not a version (expected MAJOR.MINOR[.MICRO], e.g. 9.0.0)");
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("settings");
@@ -284,6 +371,7 @@ int main(void)
     tcase_add_test(tc, test_bad_values_are_errors_with_file_and_line);
     tcase_add_test(tc, test_syntax_error_names_the_line);
     tcase_add_test(tc, test_junit_settings_take_only_their_words);
+    tcase_add_test(tc, test_history_defaults_to_the_results_dir_and_empty_turns_it_off);
     tcase_add_test(tc, test_host_without_uri_is_an_error);
     tcase_add_test(tc, test_unknown_host_key_is_an_error);
     tcase_add_test(tc, test_missing_explicit_file_is_an_error);
@@ -291,6 +379,8 @@ int main(void)
     tcase_add_test(tc, test_host_ssh_keys_are_read_and_the_password_is_never_printed);
     tcase_add_test(tc, test_bad_host_ssh_values_are_errors_with_file_and_line);
     tcase_add_test(tc, test_host_address_and_storage_dirs_are_read);
+    tcase_add_test(tc, test_override_capabilities_and_host_facts_are_read);
+    tcase_add_test(tc, test_bad_porting_settings_are_errors_with_file_and_line);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

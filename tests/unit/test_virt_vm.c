@@ -127,6 +127,29 @@ START_TEST(test_bad_values_are_create_errors)
 }
 END_TEST
 
+/* avocado-vt's libvirt VM runs the emulator libvirt picks (tp-libvirt's configs say
+ * qemu_binary = qemu, which libvirt refuses as <emulator>) unless emulator_path names
+ * one; the qemu backend runs qemu_binary. */
+START_TEST(test_emulator_is_libvirts_choice_unless_emulator_path)
+{
+    struct params *p = base();
+    struct be_vm_spec s;
+    struct virt_vm_derived lv = { .libvirt = true }, qemu = { .libvirt = false };
+    params_set(p, "qemu_binary", "qemu");
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
+    ck_assert_ptr_null(s.emulator);
+    virt_vm_spec_free(&s);
+    params_set(p, "emulator_path", "/usr/bin/qemu-system-x86_64");
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
+    ck_assert_str_eq(s.emulator, "/usr/bin/qemu-system-x86_64");
+    virt_vm_spec_free(&s);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &qemu, NULL, NULL, &s), 0);
+    ck_assert_str_eq(s.emulator, "qemu");
+    virt_vm_spec_free(&s);
+    params_free(p);
+}
+END_TEST
+
 static double mono(void)
 {
     struct timespec ts;
@@ -199,6 +222,7 @@ int main(void)
     tcase_add_test(tc, test_per_vm_suffix_overrides);
     tcase_add_test(tc, test_netmask_subnet_and_user_networking);
     tcase_add_test(tc, test_bad_values_are_create_errors);
+    tcase_add_test(tc, test_emulator_is_libvirts_choice_unless_emulator_path);
     tcase_add_test(tc, test_accel_auto_probes_once_and_logs_choice);
     tcase_add_test(tc, test_accel_probe_guest_reaches_long_mode_under_tcg);
     tcase_add_test(tc, test_login_from_params);
