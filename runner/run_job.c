@@ -616,6 +616,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     struct run_ctx ctx = {
         .params = p, .common = &common, .name = name, .shortname = c->shortname,
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
+        .need_hosts = t && t->needs.hosts > 1 ? t->needs.hosts : 1,
         .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
         .known_hosts = j->known_hosts, .status = RUN_PASS,

@@ -85,6 +85,8 @@ struct run_ctx {
     FILE *log;                      /* where run_log writes when res is NULL (tests) */
     const struct run_host *hosts;   /* hosts[0] is the source by default */
     size_t nhosts;
+    size_t need_hosts;              /* the first ones the type needs (needs.hosts, at
+                                       least 1): reached before anything is made */
     const char *backend;            /* "libvirt" or "qemu" (vm_type / --backend / settings) */
     unsigned slot;                  /* worker slot (--jobs): VM names, ports, paths
                                        derived from it never collide between slots */

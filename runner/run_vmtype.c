@@ -68,6 +68,8 @@ int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms)
     };
     int rc = virt_vms_setup(&conf, vms);     /* it keeps a copy of hosts */
     free(hosts);
+    if (rc == 0)
+        rc = virt_vms_connect(vms, ctx->need_hosts);
     return rc;
 }
 

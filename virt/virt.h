@@ -612,6 +612,11 @@ struct virt_vms {
 };
 
 int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms);
+/* Reach hosts 0..n-1 before anything is made on them: the host transport first (SSH,
+ * bounded by its connect timeout), then the backend's connection.  A wrong key, a
+ * host refusing SSH or one not reachable ends here, -1 with err naming the host,
+ * instead of at the hop after a boot (or in a connect with no bound of ours). */
+int virt_vms_connect(struct virt_vms *vms, size_t n);
 /* 0 when `name` is a backend (vm_type) vtrun has, else -1 with err_msg() naming the
  * ones it has: for checking --backend, the settings and vm_type before a job starts. */
 int virt_backend_check(const char *name);

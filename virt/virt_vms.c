@@ -387,6 +387,16 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
     return 0;
 }
 
+int virt_vms_connect(struct virt_vms *vms, size_t n)
+{
+    for (size_t h = 0; h < n && h < vms->nhosts; h++) {
+        struct virt_host *link;
+        if (link_of(vms, (int)h, &link) < 0 || !host(vms, (int)h))
+            return -1;
+    }
+    return 0;
+}
+
 /* image_clone_dir = images_dir | shared_dir needs the settings to say where that is. */
 static int check_clone_dir(struct virt_vms *vms)
 {
