@@ -857,6 +857,34 @@ static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, b
     return 0;
 }
 
+/* Where libvirtd logs on the lab's hosts and on hosts configured as docs/hosts.md says. */
+#define LIBVIRTD_LOG "/var/log/libvirt/libvirtd.log"
+
+/* A failed peer-to-peer migration reports libvirt's last error, often the dropped
+ * connection to the destination ("End of file while reading data"); the source
+ * daemon's log has the first, which says why ("unable to connect to server at
+ * 'host2:49152': Connection refused").  That first error since the mark, or NULL. */
+static char *daemon_first_error(struct virt_host *link, const struct virt_log_mark *mark)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char *first = NULL;
+    if (virt_hostop_log_read(link, mark, &sb) == 0) {
+        for (char *l = sb.buf; l && *l && !first;) {
+            char *nl = strchr(l, '\n');
+            if (nl)
+                *nl = '\0';
+            /* "<time>: <tid>: error : <function>:<line> : <message>" */
+            char *e = strstr(l, ": error : ");
+            char *msg = e ? strstr(e + 10, " : ") : NULL;
+            if (msg)
+                first = xstrdup(msg + 3);
+            l = nl ? nl + 1 : NULL;
+        }
+    }
+    strbuf_release(&sb);
+    return first;
+}
+
 int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
                     const struct be_migrate_opts *opts, struct be_hop_metrics *m)
 {
@@ -873,13 +901,25 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
         return -1;
     }
     console_visit(vms, i, to);
-    if (vms->be->migrate(src, dst, vm->domain, opts, m) < 0) {
+    struct virt_host *link = NULL;
+    struct virt_log_mark mark = { 0 };
+    bool marked = (opts->flags & BE_MIG_P2P) && link_of(vms, vm->host, &link) == 0 && link &&
+                  !virt_host_is_local(link) && virt_hostop_log_mark(link, LIBVIRTD_LOG, &mark) == 0;
+    err_clear();
+    int rc = vms->be->migrate(src, dst, vm->domain, opts, m);
+    if (rc < 0) {
+        char *why = marked ? daemon_first_error(link, &mark) : NULL;
+        if (why && !strstr(err_msg(), why))
+            err_set("%s (libvirtd on %s: %s)", err_msg(), virt_vms_host_name(vms, vm->host),
+                    why);
+        free(why);
         err_prefix("%s: migration %s -> %s", vm->name, virt_vms_host_name(vms, vm->host),
                    virt_vms_host_name(vms, to));
-        return -1;
+    } else {
+        vm->host = to;
     }
-    vm->host = to;
-    return 0;
+    virt_log_mark_free(&mark);
+    return rc;
 }
 
 void virt_vms_record_hop(struct virt_vms *vms, size_t i, unsigned hop, int from, int to,
