@@ -629,6 +629,9 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
 
     run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", c->cartesian, tname,
             ctx.backend, timeout);
+    for (size_t h = 0; h < nhosts; h++)
+        if (hosts[h].uri)
+            run_log(&ctx, "host %s: %s", hosts[h].name ? hosts[h].name : "?", hosts[h].uri);
     bool ready = prepare(j, &ctx, t, tname, bad);
     note_ran(j, ready, ctx.status == RUN_CANCEL || ctx.status == RUN_SKIP ? ctx.reason : NULL);
     if (ready)
