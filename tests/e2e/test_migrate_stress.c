@@ -451,14 +451,16 @@ START_TEST(test_stress_in_guests_runs_through_the_hop_and_is_stopped)
 }
 END_TEST
 
-START_TEST(test_stress_on_the_source_host_runs_and_nothing_is_left)
+START_TEST(test_stress_on_both_hosts_over_ssh_runs_and_nothing_is_left)
 {
     struct run r;
-    run_case("stress_on_source", &r);
+    run_case("stress_on_hosts", &r);
     assert_status(&r, "PASS");
     assert_hops_ok(&r, 2, "precopy");
     assert_log_has(&r, "stress on host host1: started");
+    assert_log_has(&r, "stress on host host2: started over ssh");
     assert_log_has(&r, "stress on host host1: stopped");
+    assert_log_has(&r, "stress on host host2: stopped");
     /* no stress process: assert_machine_clean() in run_case */
     run_free(&r);
 }
@@ -570,7 +572,7 @@ int main(void)
     tcase_add_test(tc, test_precopy_with_auto_converge_passes);
     tcase_add_test(tc, test_postcopy_after_precopy_is_recorded_in_the_hop_metrics);
     tcase_add_test(tc, test_stress_in_guests_runs_through_the_hop_and_is_stopped);
-    tcase_add_test(tc, test_stress_on_the_source_host_runs_and_nothing_is_left);
+    tcase_add_test(tc, test_stress_on_both_hosts_over_ssh_runs_and_nothing_is_left);
     tcase_add_test(tc, test_guest_panic_after_the_hop_fails_naming_the_console_check);
     tcase_add_test(tc, test_throttled_migration_past_its_timeout_is_aborted_and_fails);
     suite_add_tcase(s, tc);
