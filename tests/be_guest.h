@@ -222,10 +222,15 @@ static inline unsigned tg_free_port(void)
     return ntohs(sa.sin_port);
 }
 
+/* A scratch directory for a test's disks and console logs, which the backends hand to
+ * the lab's daemons as they are: under the lab's state directory, which every lab host
+ * sees at the same path ($VTRUN_LAB_STATE; each host's /tmp is its own), else /tmp. */
 static inline char *tg_mkdtemp(const char *what)
 {
-    char *dir = xasprintf("/tmp/vtrun-%s-XXXXXX", what);
-    ck_assert(mkdtemp(dir) != NULL);
+    const char *state = getenv("VTRUN_LAB_STATE");
+    char *dir = state && *state ? xasprintf("%s/tmp-vtrun-%s-XXXXXX", state, what)
+                                : xasprintf("/tmp/vtrun-%s-XXXXXX", what);
+    ck_assert_msg(mkdtemp(dir) != NULL, "%s: %s", dir, strerror(errno));
     return dir;
 }
 
