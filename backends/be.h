@@ -19,7 +19,8 @@
  *    handle or the same one) while migrate() runs.  Parallel migration workers open
  *    their own handles; opening is cheap (libvirt: one connection; qemu: nothing).
  *
- * Strings in the structs below are borrowed: the backend copies what it keeps.
+ * Strings in the structs below are borrowed: the backend copies what it keeps
+ * (be_vm_spec_copy()).
  *
  * A hop on the lab (settings: hosts[i].uri / migrate_desturi / migrate_uri):
  *
@@ -227,6 +228,11 @@ struct be_ops {
 
 /* "libvirt" or "qemu" (avocado-vt's vm_type); NULL + err_set() when unknown. */
 const struct be_ops *be_lookup(const char *name);
+
+/* Owner functions of a VM spec: a deep copy (strings, disks and NICs), and its free
+ * (zeroes the struct: a second free is harmless). */
+void be_vm_spec_copy(struct be_vm_spec *dst, const struct be_vm_spec *src);
+void be_vm_spec_free(struct be_vm_spec *spec);
 
 extern const struct be_ops be_libvirt_ops;
 extern const struct be_ops be_qemu_ops;

@@ -85,72 +85,6 @@ struct be_host {
 
 
 
-static char *dupn(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-/* ---- spec copies ---------------------------------------------------------- */
-
-static void spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
-{
-    *d = *s;
-    d->name = dupn(s->name);
-    d->accel = dupn(s->accel);
-    d->machine = dupn(s->machine);
-    d->cpu_model = dupn(s->cpu_model);
-    d->kernel = dupn(s->kernel);
-    d->initrd = dupn(s->initrd);
-    d->cmdline = dupn(s->cmdline);
-    d->console_log = dupn(s->console_log);
-    d->emulator = dupn(s->emulator);
-    d->disks = s->ndisks ? xcalloc(s->ndisks, sizeof(*d->disks)) : NULL;
-    for (size_t i = 0; i < s->ndisks; i++) {
-        d->disks[i] = s->disks[i];
-        d->disks[i].path = dupn(s->disks[i].path);
-        d->disks[i].format = dupn(s->disks[i].format);
-        d->disks[i].bus = dupn(s->disks[i].bus);
-        d->disks[i].target = dupn(s->disks[i].target);
-        d->disks[i].cache = dupn(s->disks[i].cache);
-    }
-    d->nics = s->nnics ? xcalloc(s->nnics, sizeof(*d->nics)) : NULL;
-    for (size_t i = 0; i < s->nnics; i++) {
-        d->nics[i] = s->nics[i];
-        d->nics[i].mode = dupn(s->nics[i].mode);
-        d->nics[i].bridge = dupn(s->nics[i].bridge);
-        d->nics[i].model = dupn(s->nics[i].model);
-        d->nics[i].mac = dupn(s->nics[i].mac);
-    }
-}
-
-static void spec_free(struct be_vm_spec *s)
-{
-    free(s->name);
-    free(s->accel);
-    free(s->machine);
-    free(s->cpu_model);
-    free(s->kernel);
-    free(s->initrd);
-    free(s->cmdline);
-    free(s->console_log);
-    free(s->emulator);
-    for (size_t i = 0; i < s->ndisks; i++) {
-        free(s->disks[i].path);
-        free(s->disks[i].format);
-        free(s->disks[i].bus);
-        free(s->disks[i].target);
-        free(s->disks[i].cache);
-    }
-    free(s->disks);
-    for (size_t i = 0; i < s->nnics; i++) {
-        free(s->nics[i].mode);
-        free(s->nics[i].bridge);
-        free(s->nics[i].model);
-        free(s->nics[i].mac);
-    }
-    free(s->nics);
-}
-
 /* ---- command line --------------------------------------------------------- */
 
 struct argv {
@@ -636,7 +570,7 @@ static void vm_free(struct qvm *v)
         proc_kill(v->proc);
         proc_free(v->proc);
     }
-    spec_free(&v->spec);
+    be_vm_spec_free(&v->spec);
     free(v);
 }
 
@@ -687,7 +621,7 @@ static struct qvm *find(struct be_host *h, const char *vm)
             v->proc = NULL;
             if (v->transient) {
                 *pp = v->next;
-                spec_free(&v->spec);
+                be_vm_spec_free(&v->spec);
                 free(v);
                 v = NULL;
             }
@@ -713,15 +647,15 @@ static int q_define(struct be_host *h, const struct be_vm_spec *spec)
     pp = find_locked(h, spec->name);
     if (pp && (*pp)->proc) {
         /* like libvirt: the new definition takes effect at the next start */
-        spec_free(&(*pp)->spec);
-        spec_copy(&(*pp)->spec, spec);
+        be_vm_spec_free(&(*pp)->spec);
+        be_vm_spec_copy(&(*pp)->spec, spec);
         (*pp)->transient = false;
     } else if (pp) {
-        spec_free(&(*pp)->spec);
-        spec_copy(&(*pp)->spec, spec);
+        be_vm_spec_free(&(*pp)->spec);
+        be_vm_spec_copy(&(*pp)->spec, spec);
     } else {
         v = xcalloc(1, sizeof(*v));
-        spec_copy(&v->spec, spec);
+        be_vm_spec_copy(&v->spec, spec);
         v->next = h->vms;
         h->vms = v;
     }

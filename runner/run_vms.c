@@ -622,7 +622,7 @@ void run_vms_cleanup(struct run_vms *vms)
             free(vm->priv);
         }
         if (vm->spec) {
-            virt_vm_spec_free(vm->spec);
+            be_vm_spec_free(vm->spec);
             free(vm->spec);
         }
         params_free(vm->params);
