@@ -456,7 +456,7 @@ int run_vms_migrate(struct run_vms *vms, size_t i, int to,
     if (!dst)
         return -1;
     drop_session(vms, i);
-    if (vms->be->migrate(src, dst, vm->domain, opts, m) < 0) {
+    if (be_migrate(vms->be, src, dst, vm->domain, opts, m) < 0) {
         err_prefix("%s: migration %s -> %s", vm->name, host_name(vms, vm->host),
                    host_name(vms, to));
         return -1;

@@ -214,7 +214,7 @@ START_TEST(test_libvirt_vm_boots_migrates_there_and_back_and_leaves_nothing)
     free(path);
     up0 = tg_uptime(addr, 22, key);
 
-    ck_assert_msg(ops->migrate(h1, h2, vm, &there, &m) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, h1, h2, vm, &there, &m) == 0, "%s", err_msg());
     print_hop("hop there (precopy, p2p)", &m);
     ck_assert(m.wall_s > 0 && m.time_ms > 0 && m.downtime_ms >= 0 && m.data_bytes > 0);
     ck_assert(!m.postcopy && !m.aborted);
@@ -225,7 +225,7 @@ START_TEST(test_libvirt_vm_boots_migrates_there_and_back_and_leaves_nothing)
     up1 = tg_uptime(addr, 22, key);
     ck_assert_msg(up1 >= up0, "uptime went back: %.2f -> %.2f", up0, up1);
 
-    ck_assert_msg(ops->migrate(h2, h1, vm, &back, &m) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, h2, h1, vm, &back, &m) == 0, "%s", err_msg());
     print_hop("hop back (postcopy on timeout, p2p)", &m);
     ck_assert(m.postcopy);
     ck_assert(ops->state(h1, vm, &st) == 0 && st == BE_STATE_RUNNING);
@@ -252,7 +252,7 @@ START_TEST(test_libvirt_migration_timeout_aborts_and_vm_keeps_running_on_source)
     enum be_state st;
 
     boot();
-    ck_assert_int_eq(ops->migrate(h1, h2, vm, &slow, &m), -1);
+    ck_assert_int_eq(be_migrate(ops, h1, h2, vm, &slow, &m), -1);
     ck_assert_msg(strstr(err_msg(), "migration timeout") != NULL, "%s", err_msg());
     ck_assert(m.aborted && m.timed_out);
     ck_assert(m.wall_s >= 1.0 && m.wall_s < 15.0);
@@ -316,7 +316,7 @@ START_TEST(test_libvirt_offline_migration_moves_the_definition)
     enum be_state st;
 
     ck_assert_msg(ops->define(h1, &spec) == 0, "%s", err_msg());
-    ck_assert_msg(ops->migrate(h1, h2, vm, &off, NULL) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, h1, h2, vm, &off, NULL) == 0, "%s", err_msg());
     ck_assert(ops->state(h2, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
     ck_assert(ops->state(h1, vm, &st) == 0 && st == BE_STATE_NONE);
     ck_assert_int_eq(ops->undefine(h2, vm), 0);
@@ -337,7 +337,7 @@ static void *migrate_worker(void *arg)
     struct worker *w = arg;
     struct be_host *a = ops->open(&hc[0]), *b = ops->open(&hc[1]);
 
-    w->rc = a && b ? ops->migrate(a, b, w->vm, w->opts, &w->m) : -1;
+    w->rc = a && b ? be_migrate(ops, a, b, w->vm, w->opts, &w->m) : -1;
     w->err = xstrdup(err_msg());
     err_clear();    /* the thread's last error would outlive it */
     if (a)

@@ -213,7 +213,7 @@ START_TEST(test_libvirt_user_nic_ssh_forward_survives_a_hop_and_leaves_nothing)
     printf("libvirt user: boot + first SSH via 127.0.0.1:%u in %.1f s\n", port,
            tg_now() - t0);
 
-    ck_assert_msg(ops->migrate(h1, h2, vm, &there, &m) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, h1, h2, vm, &there, &m) == 0, "%s", err_msg());
     printf("libvirt user: hop (forward re-added) wall %.3f s\n", m.wall_s);
     ck_assert(ops->state(h2, vm, &st) == 0 && st == BE_STATE_RUNNING);
     ck_assert(ops->state(h1, vm, &st) == 0 && st == BE_STATE_NONE);

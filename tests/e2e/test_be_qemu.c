@@ -141,7 +141,7 @@ START_TEST(test_qemu_vm_boots_migrates_there_and_back_and_leaves_nothing)
     free(path);
     up0 = tg_uptime("127.0.0.1", nic.hostfwd_port, key);
 
-    ck_assert_msg(ops->migrate(ha, hb, vm, &live, &m) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, ha, hb, vm, &live, &m) == 0, "%s", err_msg());
     print_hop("hop there (precopy)", &m);
     ck_assert(m.wall_s > 0 && m.mem_bytes > 0 && m.downtime_ms >= 0);
     ck_assert(!m.postcopy && !m.aborted);
@@ -151,7 +151,7 @@ START_TEST(test_qemu_vm_boots_migrates_there_and_back_and_leaves_nothing)
     up1 = tg_uptime("127.0.0.1", nic.hostfwd_port, key);
     ck_assert_msg(up1 >= up0, "uptime went back: %.2f -> %.2f", up0, up1);
 
-    ck_assert_msg(ops->migrate(hb, ha, vm, &post, &m) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, hb, ha, vm, &post, &m) == 0, "%s", err_msg());
     print_hop("hop back (postcopy on timeout)", &m);
     ck_assert(m.postcopy);
     ck_assert(ops->state(ha, vm, &st) == 0 && st == BE_STATE_RUNNING);
@@ -185,7 +185,7 @@ START_TEST(test_qemu_migration_timeout_aborts_and_vm_keeps_running_on_source)
     enum be_state st;
 
     boot();
-    ck_assert_int_eq(ops->migrate(ha, hb, vm, &slow, &m), -1);
+    ck_assert_int_eq(be_migrate(ops, ha, hb, vm, &slow, &m), -1);
     ck_assert_msg(strstr(err_msg(), "migration timeout") != NULL, "%s", err_msg());
     ck_assert(m.aborted && m.timed_out);
     ck_assert(m.wall_s >= 1.0 && m.wall_s < 15.0);
@@ -275,7 +275,7 @@ START_TEST(test_qemu_offline_migration_moves_the_definition)
     enum be_state st;
 
     ck_assert_msg(ops->define(ha, &spec) == 0, "%s", err_msg());
-    ck_assert_msg(ops->migrate(ha, hb, vm, &off, NULL) == 0, "%s", err_msg());
+    ck_assert_msg(be_migrate(ops, ha, hb, vm, &off, NULL) == 0, "%s", err_msg());
     ck_assert(ops->state(hb, vm, &st) == 0 && st == BE_STATE_SHUTOFF);
     ck_assert(ops->state(ha, vm, &st) == 0 && st == BE_STATE_NONE);
     ck_assert_int_eq(ops->undefine(hb, vm), 0);
