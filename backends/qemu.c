@@ -942,24 +942,22 @@ static int q_host_info(struct be_host *h, struct be_host_info *out)
 
 /* ---- migration ------------------------------------------------------------ */
 
+/* The hop's capabilities, each set on or off: a QEMU keeps what an earlier hop set
+ * (the destination of a postcopy hop would still have postcopy-ram on as the source
+ * of a precopy one, and the two ends would disagree about the stream). */
 static int set_caps(struct qproc *p, unsigned flags)
 {
-    json_t *caps = json_array();
+    static const struct { unsigned flag; const char *cap; } caps[] = {
+        { BE_MIG_POSTCOPY, "postcopy-ram" },
+        { BE_MIG_AUTO_CONVERGE, "auto-converge" },
+        { BE_MIG_COMPRESSED, "compress" },
+    };
+    json_t *list = json_array();
 
-    if (flags & BE_MIG_POSTCOPY)
-        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "postcopy-ram",
-                                              "state", 1));
-    if (flags & BE_MIG_AUTO_CONVERGE)
-        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "auto-converge",
-                                              "state", 1));
-    if (flags & BE_MIG_COMPRESSED)
-        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "compress",
-                                              "state", 1));
-    if (!json_array_size(caps)) {
-        json_decref(caps);
-        return 0;
-    }
-    return qmp_do(p, "migrate-set-capabilities", json_pack("{s:o}", "capabilities", caps));
+    for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+        json_array_append_new(list, json_pack("{s:s,s:b}", "capability", caps[i].cap,
+                                              "state", (flags & caps[i].flag) != 0));
+    return qmp_do(p, "migrate-set-capabilities", json_pack("{s:o}", "capabilities", list));
 }
 
 /* The address both ends use: a UNIX socket in the run dir, or tcp:HOST:PORT with a
