@@ -74,9 +74,14 @@ static void look(struct sup *s)
 
     if (!accepted(s->be->job_stats(s->src, s->vm, &js)) || !js.active)
         return;
-    s->last = js;
-    s->seen = true;
     s->in_postcopy = s->in_postcopy || js.postcopy;
+    /* the figures of an aborted hop are those read just before the abort: a job
+     * being cancelled (by vtrun or anyone) may report its counters reset (libvirt:
+     * elapsed 0) */
+    if (!s->aborted && js.elapsed_ms >= s->last.elapsed_ms) {
+        s->last = js;
+        s->seen = true;
+    }
 }
 
 static void try_abort(struct sup *s)
