@@ -1186,6 +1186,32 @@ static void job_metrics(const struct be_job *j, struct be_hop_metrics *m)
     m->mem_iterations = jull(ram, "dirty-sync-count");
 }
 
+/* The destination has read the whole stream.  After a postcopy hop it runs the
+ * guest before that, and until it is done it may still ask the source for pages:
+ * the source quits only after this (libvirt too ends the source only once the
+ * destination reports completion). */
+static int dest_loaded(struct be_job *j)
+{
+    for (double until = clock_now() + QMP_TIMEOUT_S;;) {
+        json_t *r = qmp_cmd(j->dp, "query-migrate", NULL);
+        const char *st = json_string_value(json_object_get(r, "status"));
+        bool done = st && !strcmp(st, "completed");
+        char *why = st && ended_status(st) && !done ? xstrdup(st) : NULL;
+
+        json_decref(r);
+        if (done)
+            return 0;
+        if (!r || why || clock_now() >= until) {
+            if (r)
+                err_set("the destination's incoming migration: %s",
+                        why ? why : "not completed in time");
+            free(why);
+            return -1;
+        }
+        clock_sleep(0.005);
+    }
+}
+
 /* The destination runs the guest once the stream is in.  Like libvirt, it is resumed
  * when the source was paused during the hop (the stream then says "paused"). */
 static int dest_running(struct be_job *j)
@@ -1314,7 +1340,7 @@ static int q_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
         failed(j, &m);
     } else {
         job_metrics(j, &m);
-        if (dest_running(j) < 0) {
+        if (dest_loaded(j) < 0 || dest_running(j) < 0) {
             err_prefix("after the stream on %s", j->dst->uri);
         } else {
             /* the source quits: the VM belongs to dst from here, forwards or not */
