@@ -135,6 +135,9 @@ struct be_migrate_opts {
      * be_host_conf.migrate_uri, else the driver's default */
     const char *migrate_uri;
     unsigned long bandwidth_mib;    /* MiB/s, 0 = unlimited */
+    /* the longest pause the switch-over may take (virsh migrate-setmaxdowntime);
+     * precopy converges once the rest fits in it.  0 = the hypervisor's (300 ms) */
+    unsigned long max_downtime_ms;
     /* Policy, read by be_migrate() only (drivers ignore the fields below). */
     double timeout_s;               /* 0 = none; at expiry: timeout_action */
     enum be_timeout_action timeout_action;

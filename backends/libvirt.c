@@ -763,6 +763,12 @@ static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
     }
     if (mig_call_setup(j, dst, opts) < 0)
         goto fail;
+    /* no typed parameter for it: set on the domain, the job reads it */
+    if (opts->max_downtime_ms &&
+        virDomainMigrateSetMaxDowntime(j->dom, opts->max_downtime_ms, 0) < 0) {
+        err_set("max downtime %lu ms: %s", opts->max_downtime_ms, lverr());
+        goto fail;
+    }
     j->cb_id = virConnectDomainEventRegisterAny(src->conn, NULL,
                                                 VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
                                                 VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),

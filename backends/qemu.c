@@ -53,6 +53,8 @@
 #define START_TIMEOUT_S 20.0
 /* QEMU's default max-bandwidth is 32 MiB/s; "unlimited" means this */
 #define UNLIMITED_BW (10ULL << 30)
+/* QEMU's (and libvirt's) default downtime-limit */
+#define DEFAULT_DOWNTIME_MS 300
 
 /* One QEMU process and its QMP connection. */
 struct qproc {
@@ -1052,9 +1054,12 @@ static int begin(struct be_job *j, const struct be_migrate_opts *opts)
         err_prefix("capabilities");
         return -1;
     }
+    /* both every hop: the source may keep what an earlier hop set */
     if (qmp_do(j->sp, "migrate-set-parameters",
-               json_pack("{s:I}", "max-bandwidth", (json_int_t)bw)) < 0) {
-        err_prefix("bandwidth");
+               json_pack("{s:I,s:I}", "max-bandwidth", (json_int_t)bw, "downtime-limit",
+                         (json_int_t)(opts->max_downtime_ms ? opts->max_downtime_ms
+                                                            : DEFAULT_DOWNTIME_MS))) < 0) {
+        err_prefix("bandwidth, downtime");
         return -1;
     }
     j->addr = mig_address(j->dst, j->vm, muri);
