@@ -3,8 +3,12 @@
 #   make              build ./vtrun (build/vtrun, the lean front, and build/vtrun-full)
 #   make check        build and run every test (unit, CLI, end-to-end on the local lab)
 #   make check SANITIZE=1   the same under ASan+UBSan (separate build directory)
+#   make install      install vtrun, vtrun-full and the man page (PREFIX, DESTDIR)
+#   make bench        build the benchmark drivers (bench/*.sh run them)
 #   make deps         install the Debian packages listed in deps/debian.txt
-#   make conformance  compare `vtrun cfg-dump` with ../shared/corpus (when present)
+#   make conformance  compare `vtrun cfg-dump` and test names with ../shared/corpus
+#                     (when present), and --shard, --explain and --dry-run on its
+#                     compositions
 #   make fuzz         build the libFuzzer harness (clang)
 #   make demo         the main job: a slice of examples/migrate_stress.cfg on the lab
 #
@@ -16,7 +20,8 @@ BUILD    := $(BUILD)-san
 endif
 
 CC       ?= cc
-PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson
+# zlib: only the tests use it (the HTML test reads the PNG chromium writes)
+PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
@@ -37,7 +42,7 @@ LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o)
 # It execs build/vtrun-full, which links everything, for jobs and the sub-commands
 # that need it.  --as-needed keeps libraries no object uses (check) out of both.
 FRONTSRCS := $(wildcard lib/*.c cfg/*.c) runner/run_main.c runner/run_opts.c \
-             runner/run_list.c runner/run_cfgdump.c
+             runner/run_list.c runner/run_cfgdump.c runner/run_name.c
 FRONTOBJS := $(BUILD)/runner/main.o $(FRONTSRCS:%.c=$(BUILD)/%.o)
 FRONTLIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null) -lpthread -lm
 LIBA     := $(BUILD)/libvtrun.a
@@ -45,7 +50,8 @@ TESTSRCS := $(wildcard tests/unit/*.c tests/e2e/*.c)
 TESTBINS := $(TESTSRCS:%.c=$(BUILD)/%)
 TESTHELP := $(wildcard tests/*.h)
 
-.PHONY: all check tests deps conformance fuzz clean lab-up lab-down lab-status demo
+.PHONY: all check tests deps conformance fuzz clean lab-up lab-down lab-status demo \
+        install uninstall bench
 all: $(BUILD)/vtrun $(BUILD)/vtrun-full
 ifeq ($(BUILD),build)
 all: vtrun
@@ -73,6 +79,26 @@ $(BUILD)/tests/%: tests/%.c $(LIBA) $(TESTHELP)
 
 tests: all $(TESTBINS)
 
+# Both binaries go to the same directory: the front finds vtrun-full beside itself
+# (/proc/self/exe), wherever that is.  DESTDIR stages a package's tree.
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/vtrun $(BUILD)/vtrun-full $(DESTDIR)$(BINDIR)/
+	install -m 644 docs/vtrun.1 $(DESTDIR)$(MANDIR)/man1/vtrun.1
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vtrun $(DESTDIR)$(BINDIR)/vtrun-full \
+	      $(DESTDIR)$(MANDIR)/man1/vtrun.1
+
+# Benchmark drivers linked against the library; bench/results.sh runs res_bench.
+BENCHBINS := $(BUILD)/bench/res_bench
+bench: $(BENCHBINS)
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
 # The test command of the README.  tests/run runs every test binary (unit first, then
 # the end-to-end ones on a lab it starts and always stops) and prints a total.
 check: tests
@@ -84,7 +110,10 @@ deps:
 conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \
 	    ../shared/tools/cfg-conformance $(BUILD)/vtrun && \
-	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
+	    tests/shard-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/explain-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/names-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus) && \
+	    tests/porting-corpus $(abspath $(BUILD)/vtrun) $(abspath ../shared/corpus); \
 	else echo "conformance: ../shared not present, nothing to compare"; fi
 
 # The harness links the engine's sources directly (not libvtrun.a, which is built

@@ -14,15 +14,15 @@
  *
  * A defined VM is "shut off" until start(); it runs as long as its QEMU process
  * does.  QEMU processes are children of vtrun (which registers as a child
- * subreaper, so helpers QEMU forks are reaped by vtrun too); close() kills the
- * QEMUs of its handle, so nothing outlives the handle.
+ * subreaper, so helpers QEMU forks are re-parented to vtrun too); close() kills the
+ * QEMUs of its handle, so nothing outlives the handle, and they die with vtrun.
  *
  * User-mode NICs get the SSH port forward (hostfwd) on the command line at start;
  * during a hop the source still holds the host port, so the destination starts
  * without it and gets it through HMP `hostfwd_add` once the source has quit.
  *
- * QEMU is a long-running child watched by QMP, not a command that runs to
- * completion, so it is forked here (argv, no shell) rather than through lib/spawn.
+ * QEMU is a long-running child watched by QMP: lib/spawn starts it in the
+ * background (argv, no shell, own process group, dies with vtrun) and stops it.
  */
 #include "backends/be.h"
 #include "lib/clock.h"
@@ -41,11 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,7 +56,7 @@
 
 /* One QEMU process and its QMP connection. */
 struct qproc {
-    pid_t pid;
+    struct spawn *sp;   /* the QEMU process (lib/spawn, in the background) */
     int fd;
     char *qmp_path;
     char *log_path;
@@ -231,15 +229,12 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
 
 static bool proc_alive(struct qproc *p)
 {
-    int st;
-
-    if (p->pid <= 0)
+    if (!p->sp || !spawn_pid(p->sp))
         return false;
-    if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
-        p->pid = 0;
-        return false;
-    }
-    return true;
+    if (spawn_alive(p->sp))
+        return true;
+    spawn_stop(p->sp, 0);       /* it ended by itself: reap it */
+    return false;
 }
 
 static char *log_tail(const char *path)
@@ -275,18 +270,17 @@ static void proc_free(struct qproc *p)
     free(p->qmp_path);
     free(p->log_path);
     free(p->buf);
+    spawn_free(p->sp);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
-/* Stop the process for good (SIGKILL: destroy pulls the plug) and reap it. */
+/* Stop the process for good (SIGKILL to its group: destroy pulls the plug) and reap
+ * it. */
 static void proc_kill(struct qproc *p)
 {
-    if (p->pid > 0) {
-        kill(p->pid, SIGKILL);
-        waitpid(p->pid, NULL, 0);
-        p->pid = 0;
-    }
+    if (p->sp)
+        spawn_stop(p->sp, 0);
 }
 
 /* Wait up to timeout_s for the process to exit by itself. */
@@ -364,7 +358,7 @@ static json_t *qmp_cmd(struct qproc *p, const char *cmd, json_t *args_stolen)
     }
     size_t len = strlen(text), off = 0;
     while (off < len) {
-        /* MSG_NOSIGNAL: a QEMU that died is an error of this call, not SIGPIPE */
+        /* QEMU closes QMP a moment before it exits: EPIPE, not SIGPIPE (issue 15) */
         ssize_t n = send(p->fd, text + off, len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
@@ -448,14 +442,35 @@ static int qmp_connect(struct qproc *p, double deadline)
     return qmp_do(p, "qmp_capabilities", NULL);
 }
 
-/* Fork/exec QEMU for spec and connect to its QMP socket. */
+/* The exact command line heads QEMU's own log (shell-quoted by lib/spawn, secrets
+ * masked), so a start-up failure can be reproduced by hand; QEMU appends to it. */
+static int log_start(struct qproc *p, const char *vm)
+{
+    struct strbuf line = STRBUF_INIT;
+    int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err_set("VM %s: %s: %s", vm, p->log_path, strerror(errno));
+        return -1;
+    }
+    spawn_to_string(p->sp, &line);
+    strbuf_addch(&line, '\n');
+    if (write(fd, line.buf, line.len) < 0) {
+        /* a log we cannot write is no reason not to start */
+    }
+    close(fd);
+    strbuf_release(&line);
+    return 0;
+}
+
+/* Start QEMU for spec in the background and connect to its QMP socket.  QEMU runs in
+ * its own process group (a ^C at the terminal reaches vtrun, which cleans up) and dies
+ * with vtrun (pdeathsig), also when a migration worker thread started it. */
 static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec,
                                 bool incoming)
 {
     struct qproc *p = xcalloc(1, sizeof(*p));
     struct argv a = { 0 };
     unsigned seq;
-    int logfd;
 
     pthread_mutex_init(&p->lock, NULL);
     p->fd = -1;
@@ -470,43 +485,15 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     }
     unlink(p->qmp_path);
     build_argv(&a, spec, p->qmp_path, incoming);
-    logfd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (logfd < 0) {
-        err_set("VM %s: %s: %s", spec->name, p->log_path, strerror(errno));
+    p->sp = spawn_newv((const char *const *)a.v);
+    spawn_set_output_file(p->sp, p->log_path);
+    spawn_set_pdeathsig(p->sp, SIGKILL);
+    if (log_start(p, spec->name) < 0)
+        goto fail;
+    if (spawn_start(p->sp) < 0) {
+        err_prefix("VM %s", spec->name);
         goto fail;
     }
-    {
-        /* the exact command line heads QEMU's own log (shell-quoted by lib/spawn),
-         * so a start-up failure can be reproduced by hand */
-        struct spawn *c = spawn_newv((const char *const *)a.v);
-        struct strbuf line = STRBUF_INIT;
-        spawn_to_string(c, &line);
-        strbuf_addch(&line, '\n');
-        if (write(logfd, line.buf, line.len) < 0) {
-            /* a log we cannot write is no reason not to start */
-        }
-        strbuf_release(&line);
-        spawn_free(c);
-    }
-    p->pid = fork();
-    if (p->pid < 0) {
-        err_set("VM %s: fork: %s", spec->name, strerror(errno));
-        close(logfd);
-        goto fail;
-    }
-    if (p->pid == 0) {
-        int nul = open("/dev/null", O_RDONLY);
-        /* own process group: a ^C at the terminal reaches vtrun, which cleans up */
-        setpgid(0, 0);
-        if (nul >= 0)
-            dup2(nul, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        execvp(a.v[0], a.v);
-        dprintf(2, "exec %s: %s\n", a.v[0], strerror(errno));
-        _exit(127);
-    }
-    close(logfd);
     argv_free(&a);
     if (qmp_connect(p, clock_now() + START_TIMEOUT_S) < 0) {
         /* QEMU listens on QMP before it loads kernel and disks: a start-up failure
@@ -530,18 +517,12 @@ fail:
 
 /* ---- registry ------------------------------------------------------------- */
 
-static void subreaper(void)
-{
-    /* QEMU may fork helpers (bridge helper); orphans come back to vtrun to reap */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-}
-
 static struct be_host *q_open(const struct be_host_conf *conf)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct be_host *h;
 
-    pthread_once(&once, subreaper);
+    /* QEMU may fork helpers (bridge helper); orphans come back to vtrun */
+    spawn_subreaper();
     h = xcalloc(1, sizeof(*h));
     pthread_mutex_init(&h->lock, NULL);
     h->uri = xstrdup(conf && conf->uri ? conf->uri : "qemu:///local");
@@ -717,7 +698,8 @@ static int q_state(struct be_host *h, const char *vm, enum be_state *out)
     }
     r = qmp_cmd(v->proc, "query-status", NULL);
     if (!r) {
-        /* it may be exiting: QEMU closes QMP a moment before the process ends */
+        /* it may have exited between the two looks, or be exiting: QEMU closes its
+         * QMP socket a moment before the process ends */
         if (proc_wait_exit(v->proc, 2.0)) {
             *out = BE_STATE_SHUTOFF;
             err_clear();

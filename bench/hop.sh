@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/hop.sh [RUNS] — one migration hop of the lab's guest through vtrun's libvirt
 # backend next to a bare `virsh migrate` of the same guest with the same flags
-# (--live --p2p --unsafe --persistent --undefinesource, migrate URI tcp://127.0.0.1),
+# (--live --p2p --unsafe --persistent --undefinesource, the settings' migrate URI),
 # RUNS round trips each (default 5), then the same with postcopy enabled and switched
 # on after the first pass.  Prints every hop and the mean wall-clock ratio.
 #

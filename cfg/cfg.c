@@ -151,12 +151,14 @@ static void compute_filter_content(struct cfg *c)
     }
 }
 
-struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
-                      const struct cfg_opts *o)
+static struct cfg *parse(const char *file, const char *const *stmts, size_t nstmts,
+                         const struct cfg_opts *o, bool prov)
 {
     struct cfg *c = xcalloc(1, sizeof(*c));
     if (o)
         c->opts = *o;
+    if (prov)
+        c->prov = xcalloc(1, sizeof(*c->prov));
     if (o && o->expand_defaults) {
         size_t n = 0;
         while (o->expand_defaults[n])
@@ -184,6 +186,18 @@ struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
     for (size_t i = 0; i < c->nconds; i++)
         compute_runs(c, c->conds[i]->content, c->conds[i]->n);
     return c;
+}
+
+struct cfg *cfg_parse(const char *file, const char *const *stmts, size_t nstmts,
+                      const struct cfg_opts *o)
+{
+    return parse(file, stmts, nstmts, o, false);
+}
+
+struct cfg *cfg_parse_prov(const char *file, const char *const *stmts, size_t nstmts,
+                           const struct cfg_opts *o)
+{
+    return parse(file, stmts, nstmts, o, true);
 }
 
 void cfg_free(struct cfg *c)
@@ -223,6 +237,9 @@ void cfg_free(struct cfg *c)
     free(c->key_rank);
     free(c->llong);
     free(c->llong_len);
+    if (c->prov)
+        free(c->prov->v);
+    free(c->prov);
     cfg_strtab_free(&c->strs);
     cfg_strtab_free(&c->keys.text);
     free(c->keys.k);

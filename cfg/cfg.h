@@ -121,6 +121,25 @@ struct cfg_emit_opts {
 int cfg_emit(const struct cfg *c, enum cfg_emit_what what, const struct cfg_emit_opts *o,
              int fd);
 
+/*
+ * Explain one case (vtrun --explain NAME): the variant items of its path with their
+ * `variants` lines, every only/no it passed, every condition on its path and whether
+ * it applied, every statement that touched each param in order with the value after
+ * it, and each param's final value exactly as cfg_case_dump() prints it -- FILE:LINE
+ * for each.  NAME is a name as cfg_case_name() gives it or, failing that, a shortname;
+ * every case bearing it is explained (in walk order, the first 20 in full, the rest
+ * counted).  The config is parsed here, for this alone (FILE, STMTS, NSTMTS and O as
+ * for cfg_parse()): the ordinary parse and walk record nothing for it.
+ * FLAGS: CFG_EXPLAIN_JSON writes one JSON object instead of the text.
+ * Returns 0: OUT explains the case(s); 1: no case is named NAME, but one would be
+ * without the only/no filters and OUT says which filter at which FILE:LINE drops it;
+ * -1: err_msg() (a config or expansion error, or no such case at all).
+ */
+enum { CFG_EXPLAIN_JSON = 1 };
+int cfg_explain(const char *file, const char *const *stmts, size_t nstmts,
+                const struct cfg_opts *o, const char *name, unsigned flags,
+                struct strbuf *out);
+
 /* Set to non-zero (e.g. by a SIGINT handler) to make cfg_iter_next() return -1 promptly
  * (err_msg() "interrupted"), even inside a huge product with few or no surviving cases.
  * It stays set until the caller clears it. */

@@ -413,6 +413,11 @@ static void json_str(struct strbuf *sb, const char *s, size_t n)
     strbuf_setlen(sb, (size_t)(p - sb->buf));
 }
 
+void cfg_json_str(struct strbuf *sb, const char *s, size_t n)
+{
+    json_str(sb, s, n);
+}
+
 struct mapent {
     const char *k;
     size_t kl;

@@ -96,5 +96,7 @@ size_t cfg_dict_flatten(struct cfg_dict *d, bool skipdups, struct cfg_flat **out
 
 /* Value text helpers. */
 void cfg_json_value(const struct cfg_dict *d, const struct cfg_ent *e, struct strbuf *out);
+/* S[0..N) as a JSON string, quotes included. */
+void cfg_json_str(struct strbuf *sb, const char *s, size_t n);
 
 #endif

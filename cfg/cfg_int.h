@@ -178,6 +178,27 @@ struct cfg_node {
     size_t nfcontent;
 };
 
+/*
+ * Where each variant item came from, for cfg_explain() only: a parse for explain
+ * (cfg_parse_prov()) fills it, every other parse leaves cfg.prov NULL and records
+ * nothing, so the walk and the dump never see it.
+ */
+struct cfg_src_item {
+    const struct cfg_node *node;     /* the item's node: the one carrying its labels */
+    const char *file;
+    int line;                        /* the `- name:` line */
+    int vline;                       /* its block's `variants` line (same file) */
+    uint32_t first, last;            /* its item number, and the last one of its body */
+    bool at;                         /* written `- @name:` */
+    const char *block;               /* the block's name, "" if unnamed */
+    const char *text;                /* the item's name as written, dotted */
+    const struct cfg_op *named;      /* a named block's `NAME = item` op, or NULL */
+};
+struct cfg_prov {
+    struct cfg_src_item *v;
+    size_t n, a;
+};
+
 struct cfg {
     struct cfg_opts opts;
     char **expand;
@@ -213,6 +234,8 @@ struct cfg {
     size_t nkey_rank;
     char **llong;                    /* label id -> "(var=val)" or "val" */
     uint32_t *llong_len;
+    /* last, so the fields the walk reads keep their places */
+    struct cfg_prov *prov;           /* NULL but in a parse for cfg_explain() */
 };
 
 uint32_t cfg_label_id(struct cfg *c, uint32_t var, uint32_t val);
@@ -244,5 +267,8 @@ size_t cfg_utf8_decode(const char *s, size_t len, uint32_t *cp);  /* bytes used,
 
 /* parser entry */
 int cfg_parse_into(struct cfg *c, const char *file, const char *const *stmts, size_t n);
+/* cfg_parse() that also records where each variant item came from (cfg.prov). */
+struct cfg *cfg_parse_prov(const char *file, const char *const *stmts, size_t nstmts,
+                           const struct cfg_opts *o);
 
 #endif

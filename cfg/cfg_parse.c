@@ -688,6 +688,28 @@ static void add_filemaps(struct parser *P, struct cfg_node *node3, const char *f
     }
 }
 
+/* Explain's record of an item (cfg.prov): where it and its block's header are.  NODE2
+ * is its body's first node, whose first operation is a named block's `NAME = item`.
+ * Cold and out of line: an ordinary parse only tests cfg.prov. */
+__attribute__((cold, noinline))
+static void prov_item(struct parser *P, const struct blk *B, const struct cfg_node *node2,
+                      const struct cfg_node *node, uint32_t item_no, const char *file,
+                      int line, bool at, const char *text)
+{
+    struct cfg_prov *pv = P->c->prov;
+    bool named = B->var_name && B->var_name_len;
+    if (pv->n == pv->a) {
+        pv->a = pv->a ? pv->a * 2 : 256;
+        pv->v = xrealloc(pv->v, pv->a * sizeof(*pv->v));
+    }
+    pv->v[pv->n++] = (struct cfg_src_item){
+        .node = node, .file = file, .line = line, .vline = B->vline,
+        .first = item_no, .last = P->c->nitems - 1, .at = at,
+        .block = named ? B->var_name : "", .text = text,
+        .named = named ? node2->content[0].u.op : NULL,
+    };
+}
+
 struct items {              /* one variants block being read */
     struct cfg_node *node4;  /* the container */
     struct cfg_node *prevcur;
@@ -802,6 +824,9 @@ static void parse_item(struct parser *P, struct lexer *lx, struct blk *B, struct
     }
     add_filemaps(P, node3, item_file, item_line);
     add_child(I->node4, node3, node3->is_default && c->opts.defaults);
+    if (c->prov)
+        prov_item(P, B, node2, node3, item_no, item_file, item_line, nt.t == T_DEFAULT,
+                  dotted_s);
 }
 
 /* The items of a variants block; the first '-' token was just read. */

@@ -1184,3 +1184,32 @@ int cfg_walker_next(struct cfg_walker *w, struct cfg_dict **out)
         pop(w);
     }
 }
+
+/* ---- what explain reads (cfg_walk.h) ---- */
+
+size_t cfg_walker_path(const struct cfg_walker *w)
+{
+    return w->js ? 0 : w->nfr + 1;
+}
+
+const struct cfg_node *cfg_walker_node(const struct cfg_walker *w, size_t i)
+{
+    return w->fr[i].n;
+}
+
+bool cfg_walker_join(const struct cfg_walker *w, struct cfg_walk_join *out)
+{
+    if (!w->js)
+        return false;
+    *out = (struct cfg_walk_join){
+        .n = w->js->nterms, .part = w->js->sub, .terms = w->js->terms,
+        .file = w->js->file, .line = w->js->line,
+    };
+    return true;
+}
+
+size_t cfg_walker_extra(const struct cfg_walker *w, const struct cfg_filter *const **out)
+{
+    *out = w->extra;
+    return w->nextra;
+}

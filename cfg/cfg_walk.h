@@ -54,6 +54,29 @@ int cfg_eval_apply(struct cfg_eval *ev, const struct cfg_leaf *l, struct cfg_dic
  * fill lazily.  False if C has a `suffix`, whose evaluation grows the key table that
  * every evaluation and dump reads. */
 bool cfg_eval_shareable(struct cfg *c);
+/*
+ * What cfg_explain() reads of the case cfg_walker_next() just yielded.  The walk leaves
+ * all of it in place until its next call (the leaf's frame is popped, not overwritten),
+ * so reading it costs the walk nothing.
+ *   cfg_walker_path(): the number of nodes of the case's path and the I-th (root 0,
+ *     the leaf last); 0 for a case of a `join`, whose parts cfg_walker_join() gives.
+ *   cfg_walker_join(): false for a plain case; else the join's parts, one walker per
+ *     term in merge order (each at the part it last yielded), the terms, the join line.
+ *   cfg_walker_extra(): the `only` terms this walker checks besides the config's (a
+ *     join part's term).
+ * Names, shortname and dependencies of a plain case are in cfg_walker_leaf().
+ */
+size_t cfg_walker_path(const struct cfg_walker *w);
+const struct cfg_node *cfg_walker_node(const struct cfg_walker *w, size_t i);
+struct cfg_walk_join {
+    size_t n;
+    struct cfg_walker *const *part;
+    const struct cfg_filter *terms;
+    const char *file;
+    int line;
+};
+bool cfg_walker_join(const struct cfg_walker *w, struct cfg_walk_join *out);
+size_t cfg_walker_extra(const struct cfg_walker *w, const struct cfg_filter *const **out);
 /* The walker behind an iterator, and a case of that iterator made from dict D (cfg.c). */
 struct cfg_walker *cfg_iter_walker(struct cfg_iter *it);
 const struct cfg_case *cfg_iter_case(struct cfg_iter *it, struct cfg_dict *d);

@@ -4,6 +4,7 @@
  * positions, so lookups stay O(1) on the ~300-key cases of real provider configs.
  */
 #include "lib/params.h"
+#include "lib/err.h"
 #include "lib/strbuf.h"
 
 #include <ctype.h>
@@ -209,9 +210,53 @@ bool params_get_bool(const struct params *p, const char *key, bool def, bool *ok
     return def;
 }
 
+const struct params_word *params_word_find(const struct params_word *words, const char *s)
+{
+    for (; s && words && words->word; words++)
+        if (!strcmp(words->word, s))
+            return words;
+    return NULL;
+}
+
+int params_size_parse(const char *s, unsigned long long *bytes)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        goto bad;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        goto bad;
+    unsigned shift = 0;
+    switch (tolower((unsigned char)*end)) {
+    case 'k': shift = 10; end++; break;
+    case 'm': shift = 20; end++; break;
+    case 'g': shift = 30; end++; break;
+    case 't': shift = 40; end++; break;
+    default: break;
+    }
+    if (shift && *end == 'i')
+        end++;
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end || (shift && v > (~0ULL >> shift)))
+        goto bad;
+    *bytes = v << shift;
+    return 0;
+bad:
+    err_set("'%s' is not a size (e.g. 128M, 1G, 4096)", s ? s : "");
+    return -1;
+}
+
 char **params_objects(const struct params *p, const char *key)
 {
-    const char *v = params_get_or(p, key, "");
+    return params_split(params_get(p, key));
+}
+
+char **params_split(const char *v)
+{
+    if (!v)
+        v = "";
     size_t n = 0, cap = 4;
     char **out = xmalloc(cap * sizeof(*out));
     while (*v) {

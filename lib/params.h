@@ -36,9 +36,28 @@ double params_get_float(const struct params *p, const char *key, double def, boo
 /* "yes" -> true, "no" -> false (avocado-vt's words; also accepts true/false, 1/0). */
 bool params_get_bool(const struct params *p, const char *key, bool def, bool *ok);
 
+/* A word of a closed vocabulary and the value it stands for (migration_type = cross,
+ * virsh_migrate_dest_state = shut off ...).  Tables end with a NULL word; several words
+ * may share a value (synonyms).  One table serves parsing, messages and --list-types. */
+struct params_word {
+    const char *word;
+    int value;
+};
+
+/* The entry of `words` spelled exactly s (case-sensitive, as avocado-vt compares);
+ * NULL when none. */
+const struct params_word *params_word_find(const struct params_word *words, const char *s);
+
+/* A size with an optional binary unit: "128M", "64k", "1G", "1GiB", "4096", "2T"
+ * (k M G T, any case, optional trailing i and B) -> bytes.  -1 with err_msg() "'x' is
+ * not a size (e.g. 128M, 1G, 4096)" otherwise (also on overflow). */
+int params_size_parse(const char *s, unsigned long long *bytes);
+
 /* Whitespace-split value, duplicates removed, first-occurrence order: avocado-vt's
  * Params.objects().  NULL-terminated; never NULL itself (empty list if absent). */
 char **params_objects(const struct params *p, const char *key);
+/* The same split of a text (NULL: empty list). */
+char **params_split(const char *text);
 size_t params_strv_len(char *const *v);
 void params_strv_free(char **v);
 

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "lib/strbuf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char strbuf_slopbuf[1];
 
@@ -161,4 +164,62 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     va_start(ap, fmt);
     strbuf_vaddf(sb, fmt, ap);
     va_end(ap);
+}
+
+void strbuf_add_sq(struct strbuf *sb, const char *s)
+{
+    strbuf_addch(sb, '\'');
+    while (*s) {
+        size_t n = strcspn(s, "'!");
+        strbuf_add(sb, s, n);
+        s += n;
+        /* close the quote, a backslashed ' or !, open again */
+        for (; *s == '\'' || *s == '!'; s++) {
+            strbuf_addstr(sb, "'\\");
+            strbuf_addch(sb, *s);
+            strbuf_addch(sb, '\'');
+        }
+    }
+    strbuf_addch(sb, '\'');
+}
+
+ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
+{
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    while (!max || got < max) {
+        size_t want = 65536;
+        if (max && max - got < want)
+            want = max - got;
+        strbuf_grow(sb, want);
+        ssize_t n = read(fd, sb->buf + sb->len, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        strbuf_setlen(sb, sb->len + (size_t)n);
+        got += (size_t)n;
+    }
+    close(fd);
+    return (ssize_t)got;
+}
+
+void strbuf_add_tail(struct strbuf *sb, const char *text, size_t len, size_t max)
+{
+    size_t start;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
+    if (!len)
+        return;
+    start = len > max ? len - max : 0;
+    strbuf_addf(sb, ": %s%.*s", start ? "..." : "", (int)(len - start), text + start);
 }

@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * libconfig exports its own strbuf_release/strbuf_append: a program that links it and
@@ -35,6 +36,9 @@
 #define strbuf_addf vt_strbuf_addf
 #define strbuf_vaddf vt_strbuf_vaddf
 #define strbuf_slopbuf vt_strbuf_slopbuf
+#define strbuf_add_sq vt_strbuf_add_sq
+#define strbuf_read_file vt_strbuf_read_file
+#define strbuf_add_tail vt_strbuf_add_tail
 
 extern char strbuf_slopbuf[];
 
@@ -59,6 +63,30 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/*
+ * Append s quoted for a POSIX shell (git's sq_quote_buf): inside single quotes, with
+ * ' written as '\'' and ! as '\!' (so csh's history expansion cannot touch it
+ * either).  The shell reads the result back as exactly one word, s, whatever s holds
+ * (blanks, newlines, $(...), ;, quotes).  This is the only shell quoting of vtrun:
+ * a command for a remote or guest shell is built from argv words, each through here.
+ */
+void strbuf_add_sq(struct strbuf *sb, const char *s);
+
+/*
+ * Append the contents of the file at path, at most max bytes (0: all of it); works for
+ * /proc files, whose size is unknown until read.  Returns the number of bytes
+ * appended, or -1 with errno set (what was read before an error stays appended).
+ * Like git's, it reports nothing itself: err_msg() is left alone, so a caller that
+ * only probes (a /proc scan) does not overwrite the error its own caller is about to
+ * print.
+ */
+ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
+
+/* Append ": " and the last max bytes of text[0, len) without its trailing newlines and
+ * blanks, "..." first when cut; nothing when that is empty.  For error messages that
+ * end with what a command wrote to stderr. */
+void strbuf_add_tail(struct strbuf *sb, const char *text, size_t len, size_t max);
 
 /* Allocation helpers that abort on failure (same policy as strbuf). */
 void *xmalloc(size_t n);

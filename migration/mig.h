@@ -5,7 +5,9 @@
  * (mig_pmc), post-migration checks (mig_postcheck) and stress (mig_stress).
  *
  * It sits between the runner (which hands it parsed options and the VM set) and virt/
- * (VMs, guests, hosts); it knows nothing of the CLI, the results files or params.
+ * (VMs, guests, hosts); it knows nothing of the CLI, the results files or the case's
+ * params: it publishes its vocabularies as word tables (lib/params.h) that the runner's
+ * declared params read.
  */
 #ifndef VTRUN_MIG_H
 #define VTRUN_MIG_H
@@ -15,7 +17,9 @@
 #include <sys/types.h>
 
 #include "backends/be.h"
+#include "lib/params.h"
 
+struct spawn;
 struct strbuf;
 
 /* ===================================================================================
@@ -74,8 +78,8 @@ struct mig_plan {
     size_t nhops;
 };
 
-/* "orderly", "simultaneous", "cross", "compressed"; -1 + err otherwise. */
-int mig_plan_type_parse(const char *s, enum mig_plan_type *out);
+/* migration_type's words: orderly, simultaneous, cross, compressed. */
+extern const struct params_word mig_plan_type_words[];
 const char *mig_plan_type_name(enum mig_plan_type t);
 
 /* nvms >= 2 (cross needs one VM per host), rounds >= 1.  -1 + err otherwise. */
@@ -111,6 +115,10 @@ size_t mig_hop_moves(const struct mig_hop *h);
  * switches to postcopy with --postcopy), virsh suspends the guest; say
  * --timeout-suspend for virsh's behaviour (be.h, enum be_timeout_action).
  */
+
+/* The flag words of a migration whose case names none (migrate_options unset): a live,
+ * peer-to-peer move of the definition, as the lab and most tp-libvirt cases migrate. */
+#define MIG_OPTS_DEFAULT "--live --p2p --persistent --undefinesource"
 
 /* Parse `words` (may be NULL or empty: no flags) and OR the result into *opts (flags,
  * timeout_s, timeout_action, bandwidth_mib, postcopy_after_precopy); other fields
@@ -213,7 +221,8 @@ size_t mig_pmc_run(const struct mig_pmc_input *in, struct mig_pmc_outcome **out)
 void mig_pmc_outcomes_free(struct mig_pmc_outcome *o, size_t n);
 
 const char *mig_pmc_result_name(enum mig_pmc_result r);
-int mig_pmc_policy_parse(const char *s, enum mig_pmc_policy *out);    /* NULL = enforce */
+/* pmc_policy's words: enforce, warn, off. */
+extern const struct params_word mig_pmc_policy_words[];
 
 /* Dotted version compare (strverscmp-like on digit runs): <0, 0, >0. */
 int mig_pmc_vercmp(const char *a, const char *b);
@@ -317,8 +326,9 @@ int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
 int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
                     struct strbuf *bad);
 
-/* Parse virsh_migrate_dest_state words: running, paused, "shut off"/shutoff. */
-int mig_pc_state_parse(const char *s, enum be_state *out);
+/* virsh_migrate_dest_state's words -> enum be_state: running, paused, shut off
+ * (also shutoff). */
+extern const struct params_word mig_pc_state_words[];
 
 /* ===================================================================================
  * Stress (mig_stress.c)
@@ -346,8 +356,9 @@ int mig_pc_state_parse(const char *s, enum be_state *out);
  * that does the same kind of work (CPU spin, memory touch via dd, sync); nothing is
  * downloaded or built.  Started detached in its own session (setsid), its PID written
  * to /tmp/vtrun-stress-<tag>.pid, stopped by killing that process group.  The same
- * scripts serve remote hosts over ssh.
- * Local host: fork+exec of the argv in its own process group; stop kills the group.
+ * scripts serve remote hosts through the host transport (virt/virt.h virt_host).
+ * Local host: the argv in the background through lib/spawn (own process group, dies
+ * with vtrun); stop kills the group.
  */
 
 #define MIG_MIB (1024ULL * 1024ULL)
@@ -360,9 +371,6 @@ struct mig_meminfo {
 /* /proc/meminfo text -> bytes (its "kB" are KiB).  -1 if MemTotal/MemFree missing. */
 int mig_meminfo_parse(const char *text, struct mig_meminfo *mi);
 int mig_meminfo_read_local(struct mig_meminfo *mi);
-
-/* "128M", "64k", "1G", "4096", "2T" (binary units, optional trailing B/iB) -> bytes. */
-int mig_size_parse(const char *s, unsigned long long *bytes);
 
 /* The TOTAL bytes `stress_vm_bytes` asks for (see above); in_guest selects the guest
  * rule for `shortage`.  -1 with err when the spec is bad or the result is not
@@ -390,25 +398,40 @@ char *mig_stress_start_script(char *const *argv, const char *tag);
 char *mig_stress_stop_script(const char *tag);
 char *mig_stress_probe_script(const char *tag);
 
-/* A stress process on this machine. */
+/* A stress process on this machine (lib/spawn in the background). */
 struct mig_stress_proc {
-    pid_t pid;                  /* also the process group */
-    char *cmdline;              /* for logs */
+    struct spawn *sp;           /* NULL: nothing started */
 };
 
 /* Start argv (PATH lookup) in its own process group, output to log_path (NULL =
- * /dev/null).  -1 with err if it cannot start (e.g. the tool is not installed). */
+ * /dev/null); it dies with vtrun (pdeathsig).  -1 with err if it cannot start (e.g.
+ * the tool is not installed). */
 int mig_stress_local_start(char *const *argv, const char *log_path,
                             struct mig_stress_proc *p);
 /* True while any process of the group is alive (zombies excepted). */
 bool mig_stress_local_alive(const struct mig_stress_proc *p);
-/* SIGTERM the group, SIGKILL after grace_s, reap; idempotent (pid 0 = nothing). */
+/* SIGTERM the group, SIGKILL after grace_s, reap; idempotent (sp NULL = nothing). */
 int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s);
 
-/* argv to run `script` on a remote host over ssh (BatchMode, no host-key prompt);
- * user/key may be NULL, port 0 = default.  NULL-terminated; free with
- * mig_stress_argv_free(). */
-char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
-                            const char *script);
+/* ===================================================================================
+ * The post-migration checks over a test's VM set (mig_vms.c)
+ * =================================================================================== */
+
+struct virt_vms;
+
+/* The check environment over the VM set: env->ud is vms; state, console, login, exec,
+ * uptime and should_stop go through virt/'s VM set; ping is NULL (no ping check) until
+ * the caller sets one. */
+void mig_vms_pc_env(struct virt_vms *vms, struct mig_pc_env *env);
+/* Run the post-check table for VM pv->vm; each check's result goes to the log.
+ * 0, or -1 with err_msg() = "<check>: <message>" of the first failure. */
+int mig_vms_postcheck(struct virt_vms *vms, const struct mig_pc_env *env,
+                      const struct mig_pc_opts *o, struct mig_pc_vm *pv);
+/* The first checks of that table after VM i's hop to `to` (from `from`): state
+ * (running on `to`, gone or shut off on `from`), console clean, SSH login (else the
+ * console says whether the guest died), uptime not smaller.  0 ok, -1 with err_msg()
+ * naming the failed check. */
+int mig_vms_check_after_hop(struct virt_vms *vms, size_t i, int from, int to,
+                            double login_timeout_s);
 
 #endif

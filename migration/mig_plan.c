@@ -8,28 +8,20 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
-static const char *const type_names[] = {
-    [MIG_ORDERLY] = "orderly",
-    [MIG_SIMULTANEOUS] = "simultaneous",
-    [MIG_CROSS] = "cross",
-    [MIG_COMPRESSED] = "compressed",
+const struct params_word mig_plan_type_words[] = {
+    { "orderly", MIG_ORDERLY },
+    { "simultaneous", MIG_SIMULTANEOUS },
+    { "cross", MIG_CROSS },
+    { "compressed", MIG_COMPRESSED },
+    { NULL, 0 },
 };
-
-int mig_plan_type_parse(const char *s, enum mig_plan_type *out)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(type_names); i++)
-        if (s && !strcmp(s, type_names[i])) {
-            *out = (enum mig_plan_type)i;
-            return 0;
-        }
-    err_set("migration_type '%s' is not one of orderly, simultaneous, cross, compressed",
-            s ? s : "");
-    return -1;
-}
 
 const char *mig_plan_type_name(enum mig_plan_type t)
 {
-    return (size_t)t < ARRAY_SIZE(type_names) ? type_names[t] : "?";
+    for (const struct params_word *w = mig_plan_type_words; w->word; w++)
+        if (w->value == (int)t)
+            return w->word;
+    return "?";
 }
 
 static struct mig_wave *add_wave(struct mig_hop *h)

@@ -312,17 +312,9 @@ const char *mig_pmc_result_name(enum mig_pmc_result r)
     return "?";
 }
 
-int mig_pmc_policy_parse(const char *s, enum mig_pmc_policy *out)
-{
-    if (!s || !*s || !strcmp(s, "enforce"))
-        *out = MIG_PMC_ENFORCE;
-    else if (!strcmp(s, "warn"))
-        *out = MIG_PMC_WARN;
-    else if (!strcmp(s, "off"))
-        *out = MIG_PMC_OFF;
-    else {
-        err_set("pmc_policy: '%s' is not one of enforce, warn, off", s);
-        return -1;
-    }
-    return 0;
-}
+const struct params_word mig_pmc_policy_words[] = {
+    { "enforce", MIG_PMC_ENFORCE },
+    { "warn", MIG_PMC_WARN },
+    { "off", MIG_PMC_OFF },
+    { NULL, 0 },
+};

@@ -44,20 +44,13 @@ void mig_pc_opts_default(struct mig_pc_opts *o)
     o->cmd_timeout_s = 30;
 }
 
-int mig_pc_state_parse(const char *s, enum be_state *out)
-{
-    if (!s || !*s || !strcmp(s, "running"))
-        *out = BE_STATE_RUNNING;
-    else if (!strcmp(s, "paused"))
-        *out = BE_STATE_PAUSED;
-    else if (!strcmp(s, "shut off") || !strcmp(s, "shutoff"))
-        *out = BE_STATE_SHUTOFF;
-    else {
-        err_set("virsh_migrate_dest_state '%s' is not running, paused or shut off", s);
-        return -1;
-    }
-    return 0;
-}
+const struct params_word mig_pc_state_words[] = {
+    { "running", BE_STATE_RUNNING },
+    { "paused", BE_STATE_PAUSED },
+    { "shut off", BE_STATE_SHUTOFF },
+    { "shutoff", BE_STATE_SHUTOFF },
+    { NULL, 0 },
+};
 
 int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
                     struct strbuf *bad)
@@ -257,11 +250,13 @@ static enum mig_pc_verdict pc_disk(const struct mig_pc_env *env, const struct mi
     char *token = xasprintf("vtrun-disk-check-%s-%u-%ld", vm->name ? vm->name : "vm",
                             vm->serial, (long)time(NULL));
     /* the file name comes from params: single-quote it for the guest shell */
-    strbuf_addstr(&cmd, "f='");
-    for (const char *p = o->disk_file; *p; p++)
-        strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
-    strbuf_addf(&cmd, "'; echo %s >>\"$f\" && sync && "
-                "{ echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; tail -n 1 \"$f\"", token);
+    strbuf_addstr(&cmd, "f=");
+    strbuf_add_sq(&cmd, o->disk_file);
+    /* the token holds the VM name, which comes from params too */
+    strbuf_addstr(&cmd, "; echo ");
+    strbuf_add_sq(&cmd, token);
+    strbuf_addstr(&cmd, " >>\"$f\" && sync && "
+                  "{ echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; tail -n 1 \"$f\"");
     if (env->exec(env->ud, vm->vm, cmd.buf, o->cmd_timeout_s, &out, &status) < 0) {
         strbuf_addf(msg, "cannot write %s: %s", o->disk_file, err_msg());
         v = MIG_PC_RETRY;

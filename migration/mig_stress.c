@@ -3,19 +3,15 @@
 #include "migration/mig.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/spawn.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 /* ---- sizes ---------------------------------------------------------------------- */
@@ -51,46 +47,14 @@ int mig_meminfo_parse(const char *text, struct mig_meminfo *mi)
 
 int mig_meminfo_read_local(struct mig_meminfo *mi)
 {
-    char buf[8192];
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) {
+    struct strbuf sb = STRBUF_INIT;
+    int ret = -1;
+    if (strbuf_read_file(&sb, "/proc/meminfo", 65536) < 0)
         err_set("/proc/meminfo: %s", strerror(errno));
-        return -1;
-    }
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return mig_meminfo_parse(buf, mi);
-}
-
-int mig_size_parse(const char *s, unsigned long long *bytes)
-{
-    if (!s || !isdigit((unsigned char)*s))
-        goto bad;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        goto bad;
-    unsigned shift = 0;
-    switch (tolower((unsigned char)*end)) {
-    case 'k': shift = 10; end++; break;
-    case 'm': shift = 20; end++; break;
-    case 'g': shift = 30; end++; break;
-    case 't': shift = 40; end++; break;
-    default: break;
-    }
-    if (shift && *end == 'i')
-        end++;
-    if (*end == 'b' || *end == 'B')
-        end++;
-    if (*end || (shift && v > (~0ULL >> shift)))
-        goto bad;
-    *bytes = v << shift;
-    return 0;
-bad:
-    err_set("'%s' is not a size (e.g. 128M, 1G, 4096)", s ? s : "");
-    return -1;
+    else
+        ret = mig_meminfo_parse(sb.buf, mi);
+    strbuf_release(&sb);
+    return ret;
 }
 
 int mig_stress_total_bytes(const char *spec, const struct mig_meminfo *mi,
@@ -106,7 +70,7 @@ int mig_stress_total_bytes(const char *spec, const struct mig_meminfo *mi,
         v = (long long)mi->free - (long long)vms_bytes + (long long)(512 * MIG_MIB);
     } else {
         unsigned long long b;
-        if (mig_size_parse(spec, &b) < 0) {
+        if (params_size_parse(spec, &b) < 0) {
             err_prefix("stress_vm_bytes");
             return -1;
         }
@@ -209,18 +173,6 @@ char **mig_stress_argv(const char *tool, const char *args, const char *vm_bytes_
 
 /* ---- scripts for guests and remote hosts ------------------------------------------- */
 
-static void sh_quote(struct strbuf *sb, const char *s)
-{
-    strbuf_addch(sb, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            strbuf_addstr(sb, "'\\''");
-        else
-            strbuf_addch(sb, *s);
-    }
-    strbuf_addch(sb, '\'');
-}
-
 static bool tag_ok(const char *tag)
 {
     if (!tag || !*tag)
@@ -273,7 +225,7 @@ static void fallback_loop(struct strbuf *sb, char *const *argv)
                  || !strcmp(name, "-d"))
             io += strtol(v, NULL, 10);
         else if (!strcmp(name, "--vm-bytes"))
-            mig_size_parse(v, &bytes);
+            params_size_parse(v, &bytes);
         else if (!strcmp(name, "--timeout") || !strcmp(name, "-t"))
             timeout = parse_duration(v);
     }
@@ -311,11 +263,11 @@ char *mig_stress_start_script(char *const *argv, const char *tag)
     strbuf_addstr(&sb, "if [ -s \"$pidf\" ]; then P=$(cat \"$pidf\"); "
                        "if alive; then echo \"started $P\"; exit 0; fi; fi\n");
     strbuf_addstr(&sb, "if command -v ");
-    sh_quote(&sb, argv[0]);
+    strbuf_add_sq(&sb, argv[0]);
     strbuf_addstr(&sb, " >/dev/null 2>&1; then\n  setsid");
     for (size_t i = 0; argv[i]; i++) {
         strbuf_addch(&sb, ' ');
-        sh_quote(&sb, argv[i]);
+        strbuf_add_sq(&sb, argv[i]);
     }
     strbuf_addstr(&sb, " </dev/null >/dev/null 2>&1 &\nelse\n  setsid sh -c '");
     fallback_loop(&loop, argv);
@@ -361,153 +313,40 @@ char *mig_stress_probe_script(const char *tag)
     return strbuf_detach(&sb, NULL);
 }
 
-char **mig_stress_ssh_argv(const char *host, const char *user, const char *key, int port,
-                            const char *script)
-{
-    char **argv = NULL;
-    size_t n = 0;
-    argv_push(&argv, &n, xstrdup("ssh"));
-    argv_push(&argv, &n, xstrdup("-o"));
-    argv_push(&argv, &n, xstrdup("BatchMode=yes"));
-    argv_push(&argv, &n, xstrdup("-o"));
-    argv_push(&argv, &n, xstrdup("StrictHostKeyChecking=accept-new"));
-    if (key && *key) {
-        argv_push(&argv, &n, xstrdup("-i"));
-        argv_push(&argv, &n, xstrdup(key));
-    }
-    if (port > 0) {
-        argv_push(&argv, &n, xstrdup("-p"));
-        argv_push(&argv, &n, xasprintf("%d", port));
-    }
-    argv_push(&argv, &n, user && *user ? xasprintf("%s@%s", user, host) : xstrdup(host));
-    argv_push(&argv, &n, xstrdup("--"));
-    /* ssh hands its command to the remote login shell as one string: one quoted
-     * `sh -c` word keeps the script intact whatever that shell is */
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_addstr(&sb, "sh -c ");
-    sh_quote(&sb, script);
-    argv_push(&argv, &n, strbuf_detach(&sb, NULL));
-    return argv;
-}
-
 /* ---- local host ------------------------------------------------------------------ */
 
 int mig_stress_local_start(char *const *argv, const char *log_path,
                             struct mig_stress_proc *p)
 {
-    int pipefd[2];
-    struct strbuf cmd = STRBUF_INIT;
-    for (size_t i = 0; argv[i]; i++) {
-        if (i)
-            strbuf_addch(&cmd, ' ');
-        sh_quote(&cmd, argv[i]);
-    }
-    p->pid = 0;
-    p->cmdline = NULL;
-    /* exec errors come back through a close-on-exec pipe: EOF means exec worked */
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        err_set("stress: pipe: %s", strerror(errno));
-        strbuf_release(&cmd);
+    p->sp = spawn_newv((const char *const *)argv);
+    if (log_path)
+        spawn_set_output_file(p->sp, log_path);
+    /* a stress left behind by a killed vtrun would load the host for good */
+    spawn_set_pdeathsig(p->sp, SIGKILL);
+    if (spawn_start(p->sp) < 0) {
+        err_set("stress: %s (if it is missing: install it; vtrun never builds it)",
+                err_msg());
+        spawn_free(p->sp);
+        p->sp = NULL;
         return -1;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        err_set("stress: fork: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        strbuf_release(&cmd);
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (in >= 0)
-            dup2(in, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        execvp(argv[0], argv);
-        int e = errno;
-        if (write(pipefd[1], &e, sizeof(e)) < 0)
-            _exit(127);
-        _exit(127);
-    }
-    setpgid(pid, pid);      /* both sides, so a kill right after fork hits the group */
-    close(pipefd[1]);
-    int e = 0;
-    ssize_t r;
-    do
-        r = read(pipefd[0], &e, sizeof(e));
-    while (r < 0 && errno == EINTR);
-    close(pipefd[0]);
-    if (r > 0) {
-        waitpid(pid, NULL, 0);
-        err_set("stress: cannot run %s: %s (install it; vtrun never builds it)",
-                cmd.buf, strerror(e));
-        strbuf_release(&cmd);
-        return -1;
-    }
-    p->pid = pid;
-    p->cmdline = strbuf_detach(&cmd, NULL);
     return 0;
 }
 
 bool mig_stress_local_alive(const struct mig_stress_proc *p)
 {
-    if (!p->pid)
-        return false;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return kill(-p->pid, 0) == 0;
-    bool alive = false;
-    struct dirent *de;
-    while (!alive && (de = readdir(d))) {
-        if (!isdigit((unsigned char)de->d_name[0]))
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        /* "pid (comm) S ppid pgrp ...": comm may hold spaces, so start after ')' */
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid, pgrp;
-        if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3
-            && pgrp == p->pid && state != 'Z' && state != 'X')
-            alive = true;
-    }
-    closedir(d);
-    return alive;
+    return p->sp && spawn_alive(p->sp);
 }
-
 
 int mig_stress_local_stop(struct mig_stress_proc *p, double grace_s)
 {
-    if (!p->pid)
+    int ret;
+    if (!p->sp)
         return 0;
-    int ret = 0;
-    kill(-p->pid, SIGTERM);
-    for (double t = 0; t < grace_s && mig_stress_local_alive(p); t += 0.05) {
-        waitpid(p->pid, NULL, WNOHANG);     /* reap the leader so it does not linger */
-        clock_sleep(0.05);
-    }
-    kill(-p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    for (int i = 0; i < 40 && mig_stress_local_alive(p); i++)
-        clock_sleep(0.05);
-    if (mig_stress_local_alive(p)) {
-        err_set("stress: process group %d (%s) survived SIGKILL", (int)p->pid,
-                p->cmdline ? p->cmdline : "");
-        ret = -1;
-    }
-    p->pid = 0;
-    free(p->cmdline);
-    p->cmdline = NULL;
+    ret = spawn_stop(p->sp, grace_s);
+    if (ret < 0)
+        err_prefix("stress");
+    spawn_free(p->sp);
+    p->sp = NULL;
     return ret;
 }

@@ -10,9 +10,20 @@
  *                                                          puts in res_test_dir())
  *   <results_dir>/latest -> job-...            (replaced atomically)
  *
- * Every results file is rewritten atomically (temp file + rename) when the job opens
- * and after each test ends, so a job killed at any moment leaves valid files that
- * list the tests finished so far.
+ *   results.jsonl      the journal: one line per finished test (the object of
+ *                      results.json's tests[]), appended and fdatasync'ed when the
+ *                      test ends, so a job killed at any moment loses no finished test
+ *   results.css        the stylesheet of results.html (no inline style: CI viewers
+ *                      such as Jenkins serve reports under a CSP that blocks it)
+ *
+ * The aggregate files (results.json, results.xml, results.html) are rendered from the
+ * in-memory report: when the job opens, at most every RES_RENDER_INTERVAL seconds
+ * while tests end (by a thread of the job, so a test's end never waits for them), and
+ * at the end.  Each is replaced atomically (temp file + rename): at every moment they
+ * parse and validate, listing the tests finished up to their last render; the journal
+ * lists all.  A test's end costs the same for the 1st and the 10,000th test: its
+ * record is rendered once (JSON line, <testcase>, HTML row) and only concatenated
+ * afterwards.
  *
  * Threads: every function taking a res_job or res_test may be called from any thread;
  * one mutex per job guards all shared state and file writes.  A res_test must not be
@@ -35,7 +46,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct params;
 struct res_job;
 struct res_test;
 
@@ -78,15 +88,34 @@ int res_exit_bits(const struct res_counts *c, int job_flags);
 
 /* ---- job ---------------------------------------------------------------------- */
 
+/* What results.xml may carry.  FULL: openQA's testcase@status words, testcase
+ * properties, skipped@message, testsuites@skipped (vtrun's schema,
+ * tests/vtrun-junit.xsd).  STRICT: only what both Jenkins' xunit junit-10.xsd and the
+ * dtkit junit-4.xsd accept (tests/junit-strict.xsd): none of those. */
+enum res_junit_flavour { RES_JUNIT_FULL, RES_JUNIT_STRICT };
+/* "full" / "strict" -> the flavour; -1 if unknown. */
+int res_junit_flavour_parse(const char *s);
+
+/* Aggregate files are rendered at most this often while the job runs (seconds). */
+#define RES_RENDER_INTERVAL 3.0
+
 struct res_job_info {
     const char *results_dir; /* base directory, created if missing (required) */
-    const char *name;        /* testsuite@name; NULL: the job directory's basename */
+    /* The job's name: testsuite@name, stable across nights so CI engines can follow
+     * a case (GitLab keys a test by suite + classname + name).  The runner gives the
+     * config's file stem; ".shard<I>" is appended when shard is set.  NULL: "vtrun". */
+    const char *name;
     const char *config;      /* the --config file, recorded in job.log / results.json */
     const char *shard;       /* "I/N" or NULL */
     const char *hostname;    /* NULL: gethostname() */
-    const char *package;     /* testsuite@package (openQA category); NULL: "vtrun" */
+    /* testsuite@package: openQA's parser takes the module's category from what is
+     * before the first '.' and its name from the rest, so every shard needs its own.
+     * NULL: "vtrun.<testsuite@name>". */
+    const char *package;
     const char *job_id;      /* 40 hex digits to reuse; NULL: a new random one */
     unsigned total;          /* number of tests planned (ETA, html); 0 = unknown */
+    enum res_junit_flavour junit_flavour;
+    double render_interval;  /* seconds between renders while running; 0: default */
 };
 
 /* Create the job directory with `id`, `job.log`, empty-but-valid results files and
@@ -104,14 +133,20 @@ void res_job_counts(struct res_job *job, struct res_counts *out);
  * res_job_exit_bits(). */
 void res_job_set_flags(struct res_job *job, int flags);
 int res_job_exit_bits(struct res_job *job);
-/* Final rewrite of every results file with the job time; logs the RESULTS line into
- * job.log.  Tests still open are NOT ended: end them first (as INTERRUPTED). */
+/* A line the job wants said beside its RESULTS line (a night that tested nothing):
+ * logged to job.log, stored in results.json "note", and printed by
+ * res_job_closing_lines() right after RESULTS as "EMPTY JOB  : <text>". */
+void res_job_note(struct res_job *job, const char *text);
+/* Final render of every results file with the job time (the render thread stops);
+ * logs the RESULTS line into job.log.  Tests still open are NOT ended: end them first
+ * (as INTERRUPTED). */
 int res_job_end(struct res_job *job, double job_time_s);
 void res_job_free(struct res_job *job);
 
 /* "JOB ID     : <id>\nJOB LOG    : <dir>/job.log\n" (print at start). */
 char *res_job_header_lines(struct res_job *job);
 /* "RESULTS    : PASS n | ERROR n | FAIL n | SKIP n | WARN n | INTERRUPT n | CANCEL n\n"
+ * ("EMPTY JOB  : <note>\n" when res_job_note() was called)
  * "JOB HTML   : <dir>/results.html\n"
  * "JOB TIME   : 12.34 s\n"
  * "JOB LOG    : <dir>/job.log\n" */
@@ -120,18 +155,34 @@ char *res_results_line(const struct res_counts *c); /* the RESULTS line, no '\n'
 
 /* ---- tests -------------------------------------------------------------------- */
 
+/* One param of a case, as plain strings (results/ knows nothing of the config). */
+struct res_param {
+    const char *key;
+    const char *value;
+};
+
 struct res_test_info {
     unsigned index;      /* 1-based position in this job: <n> of the dir, (n/N) */
     long gen_index;      /* k: position in generation order after filters, before
                             sharding (merge sorts by it); < 0: index - 1 */
-    const char *name;    /* full test name (testcase@name, results.json name) */
-    const char *shortname; /* for the directory; NULL: name */
-    const char *classname; /* testcase@classname; NULL: params "type", else "vtrun" */
-    const struct params *params; /* copied (masked) into results; may be NULL */
+    /* The test's name everywhere: testcase@name, results.json name, the directory
+     * test-results/<n>-<name>.  The runner gives avocado-vt's name (see runner/). */
+    const char *name;
+    const char *cartesian_name; /* the full Cartesian name; NULL: name */
+    const char *shortname;  /* the Cartesian shortname (results.json); NULL: name */
+    const char *classname;  /* testcase@classname; NULL: param "type", else "vtrun" */
+    /* Every param of the case (may be NULL): the values of secret keys are learnt
+     * from them (see Secrets), and they are written, masked, to <test dir>/params.json. */
+    const struct res_param *params;
+    size_t nparams;
+    /* What results.json "params" and the JUnit properties list (masked): the params
+     * that matter.  NULL: every param of params. */
+    const struct res_param *props;
+    size_t nprops;
 };
 
-/* Create test-results/<n>-<shortname>/ and its debug.log.  NULL (err_msg()) on
- * failure. */
+/* Create test-results/<n>-<name>/, its debug.log and params.json.  NULL (err_msg())
+ * on failure. */
 struct res_test *res_test_start(struct res_job *job, const struct res_test_info *info);
 
 /* The directory for the test's own files (console logs, domain XMLs). */
@@ -174,17 +225,17 @@ void res_test_hop(struct res_test *t, const struct res_hop *hop);
 
 /* Close the test: status, failure class (JUnit failure/error@type; NULL: "TestFail",
  * "TestError", "TestInterrupted", "TestSkip" or "TestCancel" by status), reason
- * (fail_reason / message / skip reason; may be NULL) and duration.  Rewrites every
- * results file atomically, then frees t. */
+ * (fail_reason / message / skip reason; may be NULL) and duration.  Appends the test
+ * to results.jsonl (fdatasync), schedules a render of the aggregate files, frees t. */
 void res_test_end(struct res_test *t, enum res_status status, const char *fail_type,
                   const char *reason, double time_s);
 
 /* ---- names and masking -------------------------------------------------------- */
 
-/* "<index>-<shortname>" made filesystem-safe ('/' and control characters become
+/* "<index>-<name>" made filesystem-safe ('/' and control characters become
  * '_'); if longer than 200 bytes: cut to 191 bytes (at a UTF-8 boundary) + '-' +
  * 8 hex digits of a 32-bit FNV-1a hash of the whole uncut name. */
-char *res_test_dirname(unsigned index, const char *shortname);
+char *res_test_dirname(unsigned index, const char *name);
 
 /* true if one of the key's words (split on '_', '-', '.'; any case) is password,
  * passwd, pwd, passphrase, secret or token. */
@@ -195,8 +246,9 @@ char *res_mask(const char *text);
 /* res_mask() plus the literal secret values known to the job. */
 char *res_job_mask(struct res_job *job, const char *text);
 
-/* debug.log for JUnit system-out: at most max bytes; longer text keeps its head and
- * tail around the line "\n--[ CUT DUE TO XML PER TEST LIMIT ]--\n". */
+/* debug.log for JUnit system-out (tests that did not pass, and WARN, as avocado): at
+ * most max bytes; longer text keeps its head and tail around the line
+ * "\n--[ CUT DUE TO XML PER TEST LIMIT ]--\n". */
 #define RES_SYSTEM_OUT_MAX 100000
 char *res_cut_middle(const char *text, size_t len, size_t max);
 
@@ -219,15 +271,22 @@ char *res_format_duration(double s);
 
 /* ---- merge and reading back ---------------------------------------------------- */
 
-/* Combine the results of shard job directories (each with a results.json; a
- * `latest` symlink is fine) into out_dir/results.json, results.xml (one testsuite
- * per shard) and results.html; tests ordered by generation index, so merging every
- * shard of a run lists the cases in the unsharded order.  out_dir is created. */
-int res_merge(const char *const *dirs, size_t n, const char *out_dir);
+/* Combine the results of shard job directories (each with a results.json, and the
+ * journal results.jsonl of a job that was killed; a `latest` symlink is fine) into
+ * out_dir: id, job.log, results.json, results.xml (one testsuite per shard, in shard
+ * order, testsuite@id 0, 1, ...), results.html and test-results/ (each test's
+ * directory copied, hard links where possible, so the merged report's links stay
+ * inside out_dir); tests ordered by generation index, so merging every shard of a run
+ * lists the cases in the unsharded order.  out_dir is created; it is an avocado job
+ * directory (`avocado jobs show` / `avocado diff` read it). */
+int res_merge(const char *const *dirs, size_t n, const char *out_dir,
+              enum res_junit_flavour flavour);
 
-/* Names of the tests in a results.json whose status bit (1u << status) is in mask,
- * in file order; NULL-terminated, free with params_strv_free() (lib/params.h).
- * Example: --rerun-failed uses mask (1u<<RES_FAIL)|(1u<<RES_ERROR)|(1u<<RES_INTERRUPTED). */
+/* Names of the tests of a results.json (or of its job's journal when that lists
+ * more: a killed job) whose status bit (1u << status) is in mask, in file order; each
+ * test gives its name and, when different, its Cartesian name.  NULL-terminated,
+ * free with params_strv_free() (lib/params.h).  Example: --rerun-failed uses mask
+ * (1u<<RES_FAIL)|(1u<<RES_ERROR)|(1u<<RES_INTERRUPTED). */
 char **res_read_names(const char *results_json, unsigned mask);
 
 #endif

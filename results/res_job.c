@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* res_job: the event sink.  Job and test lifecycle, the directory layout, debug.log
- * and job.log, and the rewrite of every results file after each test. */
+ * and job.log, the journal (results.jsonl) and the thread that renders the aggregate
+ * files from the report at most every few seconds. */
 #include "results/res_model.h"
 
-#include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -20,13 +21,23 @@
 #include <unistd.h>
 
 struct res_job {
-    pthread_mutex_t lock; /* guards everything below and every file write */
+    pthread_mutex_t lock; /* guards everything below but the render thread's writes */
     char *dir;            /* absolute job directory */
     char *id;
     FILE *joblog;
+    int journal;          /* results.jsonl, O_APPEND */
     struct res_report rep;
     char **secrets;       /* literal secret values seen in tests' params */
     size_t nsecrets;
+    /* The render thread: renders when dirty, at most every `interval` seconds (or
+     * nine times the last render's cost, so rendering stays under ~10% of the job's
+     * time however big the report grows).  Only it and res_job_end() write the
+     * aggregate files, never at once (res_job_end() stops it first). */
+    pthread_t renderer;
+    bool rendering;       /* the thread runs */
+    pthread_cond_t wake;
+    bool dirty, stop;
+    double interval, next_render; /* monotonic seconds */
 };
 
 struct res_test {
@@ -58,9 +69,9 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
-char *res_test_dirname(unsigned index, const char *shortname)
+char *res_test_dirname(unsigned index, const char *name)
 {
-    char *full = xasprintf("%u-%s", index, shortname ? shortname : "");
+    char *full = xasprintf("%u-%s", index, name ? name : "");
     size_t len = strlen(full), cut;
     char *out;
     for (char *p = full; *p; p++)
@@ -126,23 +137,71 @@ static void add_secret_locked(struct res_job *job, const char *v)
     job->secrets[job->nsecrets++] = xstrdup(v);
 }
 
-static int write_all_locked(struct res_job *job)
+/* Render the report into strings under the lock (the records' caches make it a
+ * concatenation), then write the files without it, so logging and ending tests go on
+ * while the disk works. */
+static int render_and_write(struct res_job *job)
 {
-    char *p;
+    static const char *const files[] = { "results.json", "results.xml", "results.html" };
+    char *text[ARRAY_SIZE(files)];
+    double t0 = res_mono(), cost;
     int ret = 0;
-    const char *files[] = { "results.json", "results.xml", "results.html" };
-    int (*writers[])(const struct res_report *, const char *) = {
-        res_write_json, res_write_junit, res_write_html,
-    };
+
+    pthread_mutex_lock(&job->lock);
+    job->dirty = false;
+    text[0] = res_render_json(&job->rep);
+    text[1] = res_render_junit(&job->rep);
+    text[2] = res_render_html(&job->rep);
+    pthread_mutex_unlock(&job->lock);
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-        p = xasprintf("%s/%s", job->dir, files[i]);
-        if (writers[i](&job->rep, p) < 0) {
-            fprintf(stderr, "vtrun: cannot write %s: %s\n", p, err_msg());
+        char *p = xasprintf("%s/%s", job->dir, files[i]);
+        if (!text[i] || res_write_atomic(p, text[i], strlen(text[i])) < 0) {
+            fprintf(stderr, "vtrun: cannot write %s: %s\n", p,
+                    text[i] ? err_msg() : "rendering failed");
             ret = -1;
         }
         free(p);
+        free(text[i]);
     }
+    cost = res_mono() - t0;
+    pthread_mutex_lock(&job->lock);
+    job->next_render = res_mono() + (job->interval > 9 * cost ? job->interval : 9 * cost);
+    pthread_mutex_unlock(&job->lock);
     return ret;
+}
+
+static void *renderer_main(void *arg)
+{
+    struct res_job *job = arg;
+    pthread_mutex_lock(&job->lock);
+    while (!job->stop) {
+        double now = res_mono();
+        if (job->dirty && now >= job->next_render) {
+            pthread_mutex_unlock(&job->lock);
+            render_and_write(job);
+            pthread_mutex_lock(&job->lock);
+            continue;
+        }
+        double until = job->dirty ? job->next_render : now + 3600;
+        struct timespec ts;
+        ts.tv_sec = (time_t)until;
+        ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&job->wake, &job->lock, &ts);
+    }
+    pthread_mutex_unlock(&job->lock);
+    return NULL;
+}
+
+static void stop_renderer(struct res_job *job)
+{
+    if (!job->rendering)
+        return;
+    pthread_mutex_lock(&job->lock);
+    job->stop = true;
+    pthread_cond_signal(&job->wake);
+    pthread_mutex_unlock(&job->lock);
+    pthread_join(job->renderer, NULL);
+    job->rendering = false;
 }
 
 void res_new_id(char out[41])
@@ -205,12 +264,85 @@ static void update_latest(const char *base, const char *dir)
 
 /* ---- job ---------------------------------------------------------------------- */
 
+static void init_suite(struct res_job *job, const struct res_job_info *info,
+                       const char *host)
+{
+    struct res_suite *s;
+    unsigned shard = 0;
+    const char *base = info->name && *info->name ? info->name : "vtrun";
+
+    job->rep.suites = xcalloc(1, sizeof(*job->rep.suites));
+    job->rep.nsuites = 1;
+    s = &job->rep.suites[0];
+    if (info->shard && sscanf(info->shard, "%u", &shard) == 1 && shard > 0)
+        s->name = xasprintf("%s.shard%u", base, shard);
+    else
+        s->name = xstrdup(base);
+    s->hostname = xstrdup(info->hostname ? info->hostname : host);
+    s->package = info->package && *info->package ? xstrdup(info->package)
+                                                 : xasprintf("vtrun.%s", s->name);
+    s->timestamp = xstrdup(job->rep.start);
+    s->shard = res_str(info->shard);
+    s->job_id = xstrdup(job->id);
+    s->job_time = -1;
+}
+
+static int open_files(struct res_job *job)
+{
+    char *p = xasprintf("%s/test-results", job->dir);
+    char *idline = xasprintf("%s\n", job->id);
+    int ret = -1;
+
+    if (mkdir(p, 0755) < 0) {
+        err_set("mkdir %s: %s", p, strerror(errno));
+        goto cleanup;
+    }
+    free(p);
+    p = xasprintf("%s/id", job->dir);
+    if (res_write_atomic(p, idline, strlen(idline)) < 0)
+        goto cleanup;
+    free(p);
+    p = xasprintf("%s/" RES_HTML_CSS, job->dir);
+    if (res_write_atomic(p, res_html_css, strlen(res_html_css)) < 0)
+        goto cleanup;
+    free(p);
+    p = xasprintf("%s/results.jsonl", job->dir);
+    job->journal = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (job->journal < 0) {
+        err_set("%s: %s", p, strerror(errno));
+        goto cleanup;
+    }
+    free(p);
+    p = xasprintf("%s/job.log", job->dir);
+    job->joblog = fopen(p, "ae");
+    if (!job->joblog) {
+        err_set("%s: %s", p, strerror(errno));
+        goto cleanup;
+    }
+    job->rep.debuglog = p;
+    p = NULL;
+    ret = 0;
+cleanup:
+    free(p);
+    free(idline);
+    return ret;
+}
+
+static int start_renderer(struct res_job *job)
+{
+    if (pthread_create(&job->renderer, NULL, renderer_main, job) != 0) {
+        err_set("results: cannot start the render thread");
+        return -1;
+    }
+    job->rendering = true;
+    return 0;
+}
+
 struct res_job *res_job_open(const struct res_job_info *info)
 {
     struct res_job *job = NULL;
-    char id[41], host[256], *base = NULL, *p = NULL, *idline = NULL;
+    char id[41], host[256], *base = NULL;
     double now = res_now();
-    struct res_suite *s;
 
     if (!info || !info->results_dir || !*info->results_dir) {
         err_set("results: no results directory given");
@@ -231,69 +363,51 @@ struct res_job *res_job_open(const struct res_job_info *info)
 
     job = xcalloc(1, sizeof(*job));
     pthread_mutex_init(&job->lock, NULL);
+    {
+        /* the render thread waits on CLOCK_MONOTONIC, res_mono()'s clock */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&job->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    job->journal = -1;
     job->id = xstrdup(id);
+    job->interval = info->render_interval > 0 ? info->render_interval : RES_RENDER_INTERVAL;
     job->dir = make_job_dir(base, id, now);
-    if (!job->dir)
+    if (!job->dir || open_files(job) < 0)
         goto fail;
-    p = xasprintf("%s/test-results", job->dir);
-    if (mkdir(p, 0755) < 0) {
-        err_set("mkdir %s: %s", p, strerror(errno));
-        goto fail;
-    }
-    free(p);
-    p = xasprintf("%s/id", job->dir);
-    idline = xasprintf("%s\n", id);
-    if (res_write_atomic(p, idline, strlen(idline)) < 0)
-        goto fail;
-    free(p);
-    p = xasprintf("%s/job.log", job->dir);
-    job->joblog = fopen(p, "a");
-    if (!job->joblog) {
-        err_set("%s: %s", p, strerror(errno));
-        goto fail;
-    }
 
     if (!info->hostname && gethostname(host, sizeof(host)) < 0)
         strcpy(host, "localhost");
     host[sizeof(host) - 1] = '\0';
     job->rep.job_id = xstrdup(id);
-    job->rep.debuglog = xstrdup(p);
     job->rep.start = res_iso_time(now);
     job->rep.start_epoch = now;
     job->rep.job_time = -1;
     job->rep.total_planned = info->total;
     job->rep.config = res_str(info->config);
-    job->rep.suites = xcalloc(1, sizeof(*job->rep.suites));
-    job->rep.nsuites = 1;
-    s = &job->rep.suites[0];
-    s->name = xstrdup(info->name && *info->name ? info->name : strrchr(job->dir, '/') + 1);
-    s->hostname = xstrdup(info->hostname ? info->hostname : host);
-    s->package = xstrdup(info->package && *info->package ? info->package : "vtrun");
-    s->timestamp = xstrdup(job->rep.start);
-    s->shard = res_str(info->shard);
-    s->job_id = xstrdup(id);
-    s->job_time = -1;
+    job->rep.note = xstrdup("");
+    job->rep.flavour = info->junit_flavour;
+    init_suite(job, info, host);
 
-    pthread_mutex_lock(&job->lock);
     {
         char *l = xasprintf("Job ID: %s\nJob directory: %s\nConfig: %s\nShard: %s\n"
                             "Host: %s",
                             id, job->dir, info->config ? info->config : "-",
-                            info->shard ? info->shard : "-", s->hostname);
+                            info->shard ? info->shard : "-", job->rep.suites[0].hostname);
+        pthread_mutex_lock(&job->lock);
         log_line_locked(job, NULL, NULL, l);
+        pthread_mutex_unlock(&job->lock);
         free(l);
     }
-    write_all_locked(job);
-    pthread_mutex_unlock(&job->lock);
+    if (render_and_write(job) < 0 || start_renderer(job) < 0)
+        goto fail;
     update_latest(base, job->dir);
-    free(p);
-    free(idline);
     free(base);
     return job;
 
 fail:
-    free(p);
-    free(idline);
     free(base);
     res_job_free(job);
     return NULL;
@@ -333,6 +447,7 @@ void res_job_set_flags(struct res_job *job, int flags)
 {
     pthread_mutex_lock(&job->lock);
     job->rep.flags |= flags;
+    job->dirty = true;
     pthread_mutex_unlock(&job->lock);
 }
 
@@ -347,11 +462,21 @@ int res_job_exit_bits(struct res_job *job)
     return bits;
 }
 
+void res_job_note(struct res_job *job, const char *text)
+{
+    pthread_mutex_lock(&job->lock);
+    free(job->rep.note);
+    job->rep.note = res_mask_with(text ? text : "", job->secrets, job->nsecrets);
+    log_line_locked(job, NULL, NULL, job->rep.note);
+    job->dirty = true;
+    pthread_mutex_unlock(&job->lock);
+}
+
 int res_job_end(struct res_job *job, double job_time_s)
 {
     struct res_counts c;
     char *line;
-    int ret;
+    stop_renderer(job);
     pthread_mutex_lock(&job->lock);
     job->rep.job_time = clean_num(job_time_s);
     job->rep.suites[0].job_time = job->rep.job_time;
@@ -359,23 +484,26 @@ int res_job_end(struct res_job *job, double job_time_s)
     line = res_results_line(&c);
     log_line_locked(job, NULL, NULL, line);
     free(line);
-    ret = write_all_locked(job);
     pthread_mutex_unlock(&job->lock);
-    return ret;
+    return render_and_write(job);
 }
 
 void res_job_free(struct res_job *job)
 {
     if (!job)
         return;
+    stop_renderer(job);
     if (job->joblog)
         fclose(job->joblog);
+    if (job->journal >= 0)
+        close(job->journal);
     res_report_release(&job->rep);
     for (size_t i = 0; i < job->nsecrets; i++)
         free(job->secrets[i]);
     free(job->secrets);
     free(job->dir);
     free(job->id);
+    pthread_cond_destroy(&job->wake);
     pthread_mutex_destroy(&job->lock);
     free(job);
 }
@@ -388,13 +516,17 @@ char *res_job_header_lines(struct res_job *job)
 char *res_job_closing_lines(struct res_job *job, double job_time_s)
 {
     struct res_counts c;
-    char *results, *out;
+    char *results, *note, *out;
     res_job_counts(job, &c);
     results = res_results_line(&c);
-    out = xasprintf("%s\nJOB HTML   : %s/results.html\nJOB TIME   : %.2f s\n"
+    pthread_mutex_lock(&job->lock);
+    note = *job->rep.note ? xasprintf("EMPTY JOB  : %s\n", job->rep.note) : xstrdup("");
+    pthread_mutex_unlock(&job->lock);
+    out = xasprintf("%s\n%sJOB HTML   : %s/results.html\nJOB TIME   : %.2f s\n"
                     "JOB LOG    : %s/job.log\n",
-                    results, job->dir, job_time_s, job->dir);
+                    results, note, job->dir, job_time_s, job->dir);
     free(results);
+    free(note);
     return out;
 }
 
@@ -409,57 +541,113 @@ char *res_job_mask(struct res_job *job, const char *text)
 
 /* ---- tests -------------------------------------------------------------------- */
 
+static const char *param_of(const struct res_param *p, size_t n, const char *key)
+{
+    for (size_t i = 0; p && i < n; i++)
+        if (p[i].key && !strcmp(p[i].key, key))
+            return p[i].value;
+    return NULL;
+}
+
+/* A masked copy of a param value: the whole value of a secret key, the known secret
+ * values inside any other. */
+static char *mask_value_locked(struct res_job *job, const char *k, const char *v)
+{
+    if (res_key_is_secret(k) && v && *v)
+        return xstrdup("****");
+    return res_mask_with(v ? v : "", job->secrets, job->nsecrets);
+}
+
+static void copy_props_locked(struct res_job *job, struct res_rec *r,
+                              const struct res_param *p, size_t n)
+{
+    r->pkeys = xcalloc(n ? n : 1, sizeof(char *));
+    r->pvals = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i].key)
+            continue;
+        r->pkeys[r->nparams] = xstrdup(p[i].key);
+        r->pvals[r->nparams++] = mask_value_locked(job, p[i].key, p[i].value);
+    }
+}
+
+static struct res_rec *new_rec(const struct res_test_info *info)
+{
+    struct res_rec *r = xcalloc(1, sizeof(*r));
+    const char *classname = info->classname;
+    if (!classname)
+        classname = param_of(info->props, info->nprops, "type");
+    if (!classname)
+        classname = param_of(info->params, info->nparams, "type");
+    r->index = info->index;
+    r->gen_index = info->gen_index >= 0 ? info->gen_index : (long)info->index - 1;
+    r->name = xstrdup(info->name);
+    r->cartesian_name = xstrdup(info->cartesian_name && *info->cartesian_name
+                                    ? info->cartesian_name : info->name);
+    r->shortname = xstrdup(info->shortname && *info->shortname ? info->shortname
+                                                               : info->name);
+    r->classname = xstrdup(classname && *classname ? classname : "vtrun");
+    r->id = res_test_dirname(info->index, info->name);
+    r->fail_type = xstrdup("");
+    r->fail_reason = xstrdup("");
+    r->whiteboard = xstrdup("");
+    r->time_start = res_now();
+    return r;
+}
+
+/* <test dir>/params.json: every param of the case, masked (the properties in the
+ * aggregate files are only the ones that matter). */
+static void write_params_locked(struct res_job *job, const struct res_test_info *info,
+                                const char *dir)
+{
+    size_t n = info->params ? info->nparams : 0;
+    char **k = xcalloc(n ? n : 1, sizeof(char *)), **v = xcalloc(n ? n : 1, sizeof(char *));
+    char *p = xasprintf("%s/params.json", dir);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!info->params[i].key)
+            continue;
+        k[m] = xstrdup(info->params[i].key);
+        v[m++] = mask_value_locked(job, info->params[i].key, info->params[i].value);
+    }
+    if (res_write_params_json(k, v, m, p) < 0)
+        fprintf(stderr, "vtrun: cannot write %s: %s\n", p, err_msg());
+    for (size_t i = 0; i < m; i++) {
+        free(k[i]);
+        free(v[i]);
+    }
+    free(k);
+    free(v);
+    free(p);
+}
+
 struct res_test *res_test_start(struct res_job *job, const struct res_test_info *info)
 {
     struct res_test *t = NULL;
     struct res_rec *r;
-    const char *shortname, *classname = info->classname;
     char *p = NULL;
-    size_t np;
 
     if (!info->name || !*info->name) {
         err_set("results: test %u has no name", info->index);
         return NULL;
     }
-    shortname = info->shortname && *info->shortname ? info->shortname : info->name;
-    if (!classname && info->params)
-        classname = params_get(info->params, "type");
-    if (!classname || !*classname)
-        classname = "vtrun";
-
     t = xcalloc(1, sizeof(*t));
     t->job = job;
-    r = t->rec = xcalloc(1, sizeof(*r));
-    r->index = info->index;
-    r->gen_index = info->gen_index >= 0 ? info->gen_index : (long)info->index - 1;
-    r->name = xstrdup(info->name);
-    r->shortname = xstrdup(shortname);
-    r->classname = xstrdup(classname);
-    r->id = res_test_dirname(info->index, shortname);
-    r->fail_type = xstrdup("");
-    r->fail_reason = xstrdup("");
-    r->whiteboard = xstrdup("");
-    r->system_out = xstrdup("");
-    r->time_start = res_now();
-    r->status = RES_INTERRUPTED; /* what a record read mid-test would mean */
-    np = info->params ? params_count(info->params) : 0;
-    r->pkeys = xcalloc(np ? np : 1, sizeof(char *));
-    r->pvals = xcalloc(np ? np : 1, sizeof(char *));
+    r = t->rec = new_rec(info);
 
     pthread_mutex_lock(&job->lock);
     /* Collect the secret values first: another param may embed one (a URI with a
      * password, an option string), and those are masked too. */
-    for (size_t i = 0; i < np; i++)
-        if (res_key_is_secret(params_key_at(info->params, i)))
-            add_secret_locked(job, params_value_at(info->params, i));
-    for (size_t i = 0; i < np; i++) {
-        const char *k = params_key_at(info->params, i);
-        const char *v = params_value_at(info->params, i);
-        r->pkeys[r->nparams] = xstrdup(k);
-        r->pvals[r->nparams++] = res_key_is_secret(k) && v && *v
-                                     ? xstrdup("****")
-                                     : res_mask_with(v ? v : "", job->secrets, job->nsecrets);
-    }
+    for (size_t i = 0; info->params && i < info->nparams; i++)
+        if (info->params[i].key && res_key_is_secret(info->params[i].key))
+            add_secret_locked(job, info->params[i].value);
+    for (size_t i = 0; info->props && i < info->nprops; i++)
+        if (info->props[i].key && res_key_is_secret(info->props[i].key))
+            add_secret_locked(job, info->props[i].value);
+    if (info->props)
+        copy_props_locked(job, r, info->props, info->nprops);
+    else
+        copy_props_locked(job, r, info->params, info->params ? info->nparams : 0);
     t->dir = xasprintf("%s/test-results/%s", job->dir, r->id);
     r->logdir = xstrdup(t->dir);
     r->link = xasprintf("test-results/%s", r->id);
@@ -468,14 +656,15 @@ struct res_test *res_test_start(struct res_job *job, const struct res_test_info 
         goto fail;
     }
     p = xasprintf("%s/debug.log", t->dir);
-    t->debuglog = fopen(p, "a");
+    t->debuglog = fopen(p, "ae");
     if (!t->debuglog) {
         err_set("%s: %s", p, strerror(errno));
         goto fail;
     }
     free(p);
-    p = xasprintf("START %u-%s\nTest name: %s\nTest directory: %s", r->index, r->shortname,
-                  r->name, t->dir);
+    write_params_locked(job, info, t->dir);
+    p = xasprintf("START %u-%s\nTest name: %s\nTest directory: %s", r->index, r->name,
+                  r->cartesian_name, t->dir);
     log_line_locked(job, t->debuglog, r->id, p);
     free(p);
     pthread_mutex_unlock(&job->lock);
@@ -587,23 +776,41 @@ static void insert_sorted_locked(struct res_report *rep, struct res_rec *r)
     rep->tests[i] = r;
 }
 
+/* The journal line, whole in one write(2) on an O_APPEND descriptor: lines of tests
+ * ending at once never interleave.  Durable once fdatasync returns. */
+static void journal_locked(struct res_job *job, const char *json)
+{
+    size_t len = strlen(json), off = 0;
+    char *line = xasprintf("%s\n", json);
+    while (off < len + 1) {
+        ssize_t n = write(job->journal, line + off, len + 1 - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "vtrun: cannot append to %s/results.jsonl: %s\n", job->dir,
+                    strerror(errno));
+            break;
+        }
+        off += (size_t)n;
+    }
+    free(line);
+}
+
 void res_test_end(struct res_test *t, enum res_status status, const char *fail_type,
                   const char *reason, double time_s)
 {
     struct res_job *job = t->job;
     struct res_rec *r = t->rec;
-    char *line, *p, *log;
-    size_t len;
+    char *line;
 
     pthread_mutex_lock(&job->lock);
     r->status = (unsigned)status < RES_NSTATUS ? status : RES_ERROR;
     free(r->fail_type);
-    r->fail_type = xstrdup(fail_type && *fail_type ? fail_type
-                           : res_default_fail_type(r->status));
-    if (r->status == RES_PASS && !(fail_type && *fail_type)) {
-        free(r->fail_type);
+    if (r->status == RES_PASS && !(fail_type && *fail_type))
         r->fail_type = xstrdup("");
-    }
+    else
+        r->fail_type = xstrdup(fail_type && *fail_type ? fail_type
+                                                       : res_default_fail_type(r->status));
     free(r->fail_reason);
     r->fail_reason = res_mask_with(reason ? reason : "", job->secrets, job->nsecrets);
     r->time_s = clean_num(time_s);
@@ -612,24 +819,24 @@ void res_test_end(struct res_test *t, enum res_status status, const char *fail_t
                      *r->fail_reason ? ": " : "", r->fail_reason, r->time_s);
     log_line_locked(job, t->debuglog, r->id, line);
     free(line);
+    pthread_mutex_unlock(&job->lock);
     fclose(t->debuglog);
     t->debuglog = NULL;
 
-    /* system-out for JUnit, read once now rather than at every rewrite */
-    p = xasprintf("%s/debug.log", t->dir);
-    log = res_read_file(p, &len);
-    if (log) {
-        char *clean = res_xml_clean(log, len);
-        free(r->system_out);
-        r->system_out = res_cut_middle(clean, strlen(clean), RES_SYSTEM_OUT_MAX);
-        free(clean);
-        free(log);
-    }
-    free(p);
-
+    /* The record is this thread's until it joins the report: render its pieces of
+     * every file now, once, without the lock. */
+    res_rec_json(r);
+    res_rec_junit(r, job->rep.flavour);
+    res_rec_html(r);
+    pthread_mutex_lock(&job->lock);
+    journal_locked(job, r->json);
     insert_sorted_locked(&job->rep, r);
-    write_all_locked(job);
+    job->dirty = true;
+    pthread_cond_signal(&job->wake);
     pthread_mutex_unlock(&job->lock);
+    if (fdatasync(job->journal) < 0)
+        fprintf(stderr, "vtrun: cannot sync %s/results.jsonl: %s\n", job->dir,
+                strerror(errno));
     free(t->dir);
     free(t);
 }

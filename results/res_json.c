@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* res_json: results.json in avocado's jsonresult shape (plus vtrun's fields), the
- * per-test hops.json, and the reader `vtrun merge` and --rerun-failed use. */
+ * journal's lines (one results.json test object each), the per-test hops.json and
+ * params.json, and the reader `vtrun merge` and --rerun-failed use. */
 #include "results/res_model.h"
 
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_t *hop_json(const struct res_hop_rec *h)
 {
@@ -42,20 +46,36 @@ static json_t *test_json(const struct res_rec *r)
                                                 r->checks[i].severity, "status",
                                                 res_status_name(r->checks[i].status),
                                                 "message", r->checks[i].message));
-    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:s, s:s, s:o,"
-                  " s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}",
+    /* avocado's keys first (jobs show reads id, status, time, end; diff id and
+     * status), then vtrun's */
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s,"
+                  " s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}",
                   "id", r->id, "name", r->name, "status", res_status_name(r->status),
                   "fail_reason", r->fail_reason, "fail_class", r->fail_type,
                   "time", r->time_s, "time_elapsed", r->time_s, "time_start",
                   r->time_start, "time_end", r->time_end, "actual_time_start",
-                  r->time_start, "logdir", r->logdir, "logfile", logfile, "tags",
+                  r->time_start, "actual_time_end", r->time_end, "end", r->time_end,
+                  "logdir", r->logdir, "logfile", logfile, "tags",
                   json_object(), "whiteboard", r->whiteboard, "shortname", r->shortname,
+                  "cartesian_name", r->cartesian_name,
                   "index", (json_int_t)r->index, "gen_index", (json_int_t)r->gen_index,
                   "classname", r->classname, "status_openqa",
                   res_status_openqa(r->status), "params", params, "checks", checks,
                   "hops", hops_json(r));
     free(logfile);
     return o;
+}
+
+const char *res_rec_json(struct res_rec *r)
+{
+    json_t *o;
+    if (r->json)
+        return r->json;
+    o = test_json(r);
+    /* compact: the journal holds one test per line */
+    r->json = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return r->json;
 }
 
 static json_t *suite_json(const struct res_suite *s)
@@ -81,19 +101,17 @@ static int dump_atomic(json_t *root, const char *path)
     return ret;
 }
 
-int res_write_json(const struct res_report *rep, const char *path)
+/* The job-level object, without "tests" (spliced in by res_render_json). */
+static json_t *job_json(const struct res_report *rep)
 {
     struct res_counts c;
-    json_t *root, *tests = json_array(), *suites = json_array();
-    int ret;
+    json_t *root, *suites = json_array();
     res_suite_counts(rep, -1, &c);
-    for (size_t i = 0; i < rep->ntests; i++)
-        json_array_append_new(tests, test_json(rep->tests[i]));
     for (size_t i = 0; i < rep->nsuites; i++)
         json_array_append_new(suites, suite_json(&rep->suites[i]));
-    root = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:f,"
-                     " s:s, s:I, s:b, s:b, s:o}",
-                     "job_id", rep->job_id, "debuglog", rep->debuglog, "tests", tests,
+    root = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:f,"
+                     " s:s, s:I, s:b, s:b, s:s, s:o}",
+                     "job_id", rep->job_id, "debuglog", rep->debuglog ? rep->debuglog : "",
                      "total", (json_int_t)c.total, "pass", (json_int_t)c.n[RES_PASS],
                      "errors", (json_int_t)c.n[RES_ERROR], "failures",
                      (json_int_t)c.n[RES_FAIL], "skip", (json_int_t)c.n[RES_SKIP],
@@ -103,17 +121,46 @@ int res_write_json(const struct res_report *rep, const char *path)
                      "start_epoch", rep->start_epoch, "config", rep->config ? rep->config : "",
                      "planned", (json_int_t)rep->total_planned, "interrupted",
                      (rep->flags & RES_EXIT_INTERRUPTED) != 0, "job_error",
-                     (rep->flags & RES_EXIT_JOB_ERROR) != 0, "suites", suites);
-    if (!root) {
-        err_set("%s: cannot build JSON", path);
-        return -1;
-    }
+                     (rep->flags & RES_EXIT_JOB_ERROR) != 0, "note",
+                     rep->note ? rep->note : "", "suites", suites);
+    if (!root)
+        return NULL;
     /* avocado's "time" is the job time; while running, the sum of test times */
     json_object_set_new(root, "time", json_real(rep->job_time >= 0 ? rep->job_time
                                                                     : res_suite_time(rep, -1)));
-    ret = dump_atomic(root, path);
+    return root;
+}
+
+char *res_render_json(struct res_report *rep)
+{
+    json_t *root = job_json(rep);
+    char *head = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    struct strbuf sb = STRBUF_INIT;
+    size_t hl;
+
     json_decref(root);
-    return ret;
+    if (!head || (hl = strlen(head)) < 2 || head[hl - 1] != '}') {
+        free(head);
+        return NULL;
+    }
+    /* "{\n  ...\n}" + ",\n  \"tests\": [...]": every test on its own line, as cached */
+    while (hl > 1 && (head[hl - 2] == '\n' || head[hl - 2] == ' '))
+        hl--;
+    strbuf_add(&sb, head, hl - 1);
+    strbuf_addstr(&sb, ",\n  \"tests\": [");
+    for (size_t i = 0; i < rep->ntests; i++) {
+        const char *t = res_rec_json(rep->tests[i]);
+        if (!t) {
+            free(head);
+            strbuf_release(&sb);
+            return NULL;
+        }
+        strbuf_addstr(&sb, i ? ",\n    " : "\n    ");
+        strbuf_addstr(&sb, t);
+    }
+    strbuf_addstr(&sb, rep->ntests ? "\n  ]\n}\n" : "]\n}\n");
+    free(head);
+    return strbuf_detach(&sb, NULL);
 }
 
 int res_write_hops_json(const struct res_rec *r, const char *path)
@@ -121,6 +168,33 @@ int res_write_hops_json(const struct res_rec *r, const char *path)
     json_t *root = json_pack("{s:s, s:o}", "test", r->name, "hops", hops_json(r));
     int ret = dump_atomic(root, path);
     json_decref(root);
+    return ret;
+}
+
+int res_write_params_json(char *const *keys, char *const *vals, size_t n, const char *path)
+{
+    json_t *o = json_object();
+    char *text;
+    FILE *f;
+    int ret = -1;
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, keys[i], json_string(vals[i]));
+    text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    /* not atomic, not synced: written once when the test starts, and only for people */
+    f = text ? fopen(path, "we") : NULL;
+    if (!f) {
+        err_set("%s: %s", path, text ? strerror(errno) : "cannot encode JSON");
+        free(text);
+        return -1;
+    }
+    if (fputs(text, f) >= 0 && fputc('\n', f) != EOF)
+        ret = 0;
+    if (fclose(f) != 0 || ret < 0) {
+        err_set("%s: write error", path);
+        ret = -1;
+    }
+    free(text);
     return ret;
 }
 
@@ -143,12 +217,16 @@ static struct res_rec *rec_from_json(json_t *t, const char *job_dir, size_t suit
     struct res_rec *r = xcalloc(1, sizeof(*r));
     json_t *params = json_object_get(t, "params"), *a, *v;
     const char *key;
-    char *p, *log;
     size_t i, len;
     int st = res_status_parse(json_string_value(json_object_get(t, "status")));
 
     r->suite = suite;
     r->name = jstr(t, "name");
+    r->cartesian_name = jstr(t, "cartesian_name");
+    if (!*r->cartesian_name) {
+        free(r->cartesian_name);
+        r->cartesian_name = xstrdup(r->name);
+    }
     r->shortname = jstr(t, "shortname");
     r->classname = jstr(t, "classname");
     if (!*r->classname) {
@@ -168,17 +246,6 @@ static struct res_rec *rec_from_json(json_t *t, const char *job_dir, size_t suit
     /* the shard may come from another machine: its logs are where the copy is now */
     r->logdir = xasprintf("%s/test-results/%s", job_dir, r->id);
     r->link = xstrdup(r->logdir);
-    r->system_out = xstrdup("");
-    p = xasprintf("%s/debug.log", r->logdir);
-    log = res_read_file(p, &len);
-    if (log) {
-        char *clean = res_xml_clean(log, len);
-        free(r->system_out);
-        r->system_out = res_cut_middle(clean, strlen(clean), RES_SYSTEM_OUT_MAX);
-        free(clean);
-        free(log);
-    }
-    free(p);
 
     len = json_object_size(params);
     r->pkeys = xcalloc(len ? len : 1, sizeof(char *));
@@ -234,10 +301,59 @@ static json_t *load_json(const char *path)
     return root;
 }
 
+/* The tests of the journal beside results_json, when it lists more than results.json
+ * does (a job killed between two renders); NULL otherwise.  A last line cut by the
+ * kill is not a test. */
+static json_t *journal_tests(const char *results_json, size_t have)
+{
+    char *dir = xstrdup(results_json), *slash = strrchr(dir, '/');
+    char *path, *text, *line, *next;
+    json_t *tests = NULL;
+    if (slash)
+        *slash = '\0';
+    path = slash ? xasprintf("%s/results.jsonl", dir) : xstrdup("results.jsonl");
+    text = access(path, R_OK) == 0 ? res_read_file(path, NULL) : NULL;
+    free(path);
+    free(dir);
+    if (!text)
+        return NULL;
+    tests = json_array();
+    for (line = text; *line; line = next) {
+        json_t *t;
+        next = strchr(line, '\n');
+        if (!next)
+            break;
+        *next++ = '\0';
+        t = json_loads(line, 0, NULL);
+        if (json_is_object(t))
+            json_array_append_new(tests, t);
+        else
+            json_decref(t);
+    }
+    free(text);
+    if (json_array_size(tests) <= have) {
+        json_decref(tests);
+        return NULL;
+    }
+    return tests;
+}
+
+/* results.json of path, its "tests" replaced by the journal's when that has more. */
+static json_t *load_results(const char *path)
+{
+    json_t *root = load_json(path), *more;
+    if (!root)
+        return NULL;
+    more = journal_tests(path, json_array_size(json_object_get(root, "tests")));
+    if (more)
+        json_object_set_new(root, "tests", more);
+    return root;
+}
+
 int res_report_load(struct res_report *rep, const char *job_dir)
 {
     char *path = xasprintf("%s/results.json", job_dir);
-    json_t *root = load_json(path), *tests, *t, *s;
+    json_t *root = load_results(path), *tests, *t, *s;
     struct res_suite *suite;
     size_t i, idx;
 
@@ -257,16 +373,18 @@ int res_report_load(struct res_report *rep, const char *job_dir)
     suite->job_time = jnum(root, "time", -1);
     if (!*suite->name) {
         free(suite->name);
-        suite->name = xstrdup(job_dir);
+        suite->name = xstrdup("vtrun");
     }
     if (!*suite->package) {
         free(suite->package);
-        suite->package = xstrdup("vtrun");
+        suite->package = xasprintf("vtrun.%s", suite->name);
     }
     if (!*suite->timestamp) {
         free(suite->timestamp);
         suite->timestamp = jstr(root, "start");
     }
+    if (!rep->config)
+        rep->config = jstr(root, "config");
     if (json_is_true(json_object_get(root, "interrupted")))
         rep->flags |= RES_EXIT_INTERRUPTED;
     if (json_is_true(json_object_get(root, "job_error")))
@@ -280,17 +398,21 @@ int res_report_load(struct res_report *rep, const char *job_dir)
 
 char **res_read_names(const char *results_json, unsigned mask)
 {
-    json_t *root = load_json(results_json), *t;
+    json_t *root = load_results(results_json), *t;
     char **names;
     size_t i, n = 0;
     if (!root)
         return NULL;
-    names = xcalloc(json_array_size(json_object_get(root, "tests")) + 1, sizeof(char *));
+    names = xcalloc(2 * json_array_size(json_object_get(root, "tests")) + 1, sizeof(char *));
     json_array_foreach(json_object_get(root, "tests"), i, t) {
         int st = res_status_parse(json_string_value(json_object_get(t, "status")));
         const char *name = json_string_value(json_object_get(t, "name"));
-        if (st >= 0 && name && (mask & (1u << st)))
-            names[n++] = xstrdup(name);
+        const char *full = json_string_value(json_object_get(t, "cartesian_name"));
+        if (st < 0 || !name || !(mask & (1u << st)))
+            continue;
+        names[n++] = xstrdup(name);
+        if (full && strcmp(full, name))
+            names[n++] = xstrdup(full);
     }
     json_decref(root);
     return names;

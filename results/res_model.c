@@ -79,6 +79,23 @@ char *res_str(const char *s)
     return xstrdup(s ? s : "");
 }
 
+double res_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int res_junit_flavour_parse(const char *s)
+{
+    static const char *const names[] = { [RES_JUNIT_FULL] = "full",
+                                          [RES_JUNIT_STRICT] = "strict" };
+    for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
+        if (!strcmp(s, names[i]))
+            return (int)i;
+    return -1;
+}
+
 double res_now(void)
 {
     struct timeval tv;
@@ -101,6 +118,7 @@ void res_rec_free(struct res_rec *r)
     if (!r)
         return;
     free(r->name);
+    free(r->cartesian_name);
     free(r->shortname);
     free(r->classname);
     free(r->id);
@@ -129,8 +147,9 @@ void res_rec_free(struct res_rec *r)
         free(r->hops[i].error);
     }
     free(r->hops);
-    free(r->system_out);
+    free(r->json);
     free(r->junit);
+    free(r->html);
     free(r);
 }
 
@@ -153,6 +172,7 @@ void res_report_release(struct res_report *rep)
     free(rep->debuglog);
     free(rep->start);
     free(rep->config);
+    free(rep->note);
     memset(rep, 0, sizeof(*rep));
 }
 

@@ -2,8 +2,12 @@
 /*
  * res_model: PRIVATE to results/.  The in-memory report every writer renders.  A live
  * job fills it from events (res_job.c); `vtrun merge` fills it from shards'
- * results.json (res_merge.c); the writers (res_json.c, res_junit.c, res_html.c) only
- * read it, so a new format is one new writer.
+ * results.json / results.jsonl (res_merge.c); the writers (res_json.c, res_junit.c,
+ * res_html.c) only read it, so a new format is one new writer.
+ *
+ * A record is immutable once it is in a report, so each writer renders it once into
+ * its cache (rec->json, rec->junit, rec->html) and a file is a concatenation: the
+ * cost of writing the job's files grows with their size, not with size x tests.
  */
 #ifndef VTRUN_RES_MODEL_H
 #define VTRUN_RES_MODEL_H
@@ -38,7 +42,7 @@ struct res_rec {
     unsigned index;
     long gen_index;
     size_t suite;      /* index into res_report.suites */
-    char *name, *shortname, *classname;
+    char *name, *cartesian_name, *shortname, *classname;
     char *id;          /* test-results/ directory name: "<n>-<shortname>" */
     char *logdir;      /* absolute path of the test directory */
     char *link;        /* href of the test directory relative to the report */
@@ -47,17 +51,17 @@ struct res_rec {
     double time_s, time_start, time_end;
     char *whiteboard;
     size_t nparams;
-    char **pkeys, **pvals; /* masked */
+    char **pkeys, **pvals; /* the properties (params that matter), masked */
     size_t nchecks;
     struct res_check_rec *checks;
     size_t nhops;
     struct res_hop_rec *hops;
-    char *system_out;  /* debug.log cut to RES_SYSTEM_OUT_MAX; "" when not kept */
-    char *junit;       /* the rendered <testcase>, cached by res_junit.c (a record is
-                          immutable once in a report); NULL until first rendered */
+    /* Caches, NULL until first rendered: the results.json object (also the journal
+     * line), the <testcase> (for rep->flavour), the row of the HTML table. */
+    char *json, *junit, *html;
 };
 
-/* One testsuite: a job, or one shard of a merged run. */
+/* One testsuite: a job, or one shard of a merged run (testsuite@id: its index). */
 struct res_suite {
     char *name, *hostname, *package, *timestamp, *shard, *job_id;
     double job_time;   /* < 0: unknown (job still running) */
@@ -72,6 +76,8 @@ struct res_report {
     int flags;         /* RES_EXIT_* job flags */
     unsigned total_planned;
     char *config;
+    char *note;        /* res_job_note(); "" when none */
+    enum res_junit_flavour flavour;
     size_t nsuites;
     struct res_suite *suites;
     size_t ntests, atests;
@@ -88,6 +94,8 @@ char *res_str(const char *s);
 /* Local ISO-8601 "YYYY-MM-DDTHH:MM:SS" of epoch seconds. */
 char *res_iso_time(double epoch);
 double res_now(void);
+/* Monotonic seconds (render scheduling). */
+double res_mono(void);
 /* A new random job id: 40 hex digits + NUL. */
 void res_new_id(char out[41]);
 /* The default failure class for a status ("TestFail", ...). */
@@ -107,14 +115,32 @@ int res_write_atomic(const char *path, const char *data, size_t len);
 int res_mkdir_p(const char *path);
 /* Whole file, NUL-terminated; NULL (err_set) on failure. */
 char *res_read_file(const char *path, size_t *len);
+/* Copy the tree src to dst (created), hard-linking files where the file system lets
+ * it, copying them otherwise; symbolic links are recreated. */
+int res_copy_tree(const char *src, const char *dst);
 
-/* Writers: each renders the whole report to a string, then res_write_atomic(). */
-int res_write_json(const struct res_report *rep, const char *path);
+/* Renderers: the whole file as a string (the caller frees), from the records' caches;
+ * the caches of records not rendered yet are filled (so rep is not const). */
+char *res_render_json(struct res_report *rep);
+char *res_render_junit(struct res_report *rep);
+char *res_render_html(struct res_report *rep);
+/* The stylesheet results.html links to (a file beside it: CSP-safe). */
+extern const char res_html_css[];
+#define RES_HTML_CSS "results.css"
+
+/* One record's piece of each file, rendered once into its cache: its results.json
+ * object, compact on one line (also the journal's line); its <testcase>; its rows of
+ * the HTML table.  NULL if rendering failed. */
+const char *res_rec_json(struct res_rec *r);
+const char *res_rec_junit(struct res_rec *r, enum res_junit_flavour flavour);
+const char *res_rec_html(struct res_rec *r);
 int res_write_hops_json(const struct res_rec *r, const char *path);
-int res_write_junit(const struct res_report *rep, const char *path);
-int res_write_html(const struct res_report *rep, const char *path);
-/* Reader for merge: appends the suite and tests of one results.json to rep.  Test
- * records get their system_out from <job_dir>/test-results/<id>/debug.log. */
+/* The masked params of a test as <test dir>/params.json. */
+int res_write_params_json(char *const *keys, char *const *vals, size_t n, const char *path);
+/* JUnit system-out of a record: its debug.log, cut; NULL when the status keeps none. */
+char *res_rec_system_out(const struct res_rec *r);
+/* Reader for merge: appends the suite and tests of one job directory to rep: the
+ * results.json, with the tests of results.jsonl when the journal lists more. */
 int res_report_load(struct res_report *rep, const char *job_dir);
 
 #endif

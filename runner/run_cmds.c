@@ -6,6 +6,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
+#include "runner/run_needs.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -13,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* vtrun merge DIR... --out DIR */
+#define MERGE_USAGE "usage: vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+
+/* vtrun merge DIR... --out DIR [--junit-flavour full|strict] */
 int run_cmd_merge(int argc, char **argv)
 {
     const char **dirs = xcalloc((size_t)argc, sizeof(*dirs));
-    const char *out = NULL;
+    const char *out = NULL, *flavour = "full";
     size_t n = 0;
     int rc = RUN_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -25,10 +28,15 @@ int run_cmd_merge(int argc, char **argv)
             out = argv[++i];
         else if (!strncmp(argv[i], "--out=", 6))
             out = argv[i] + 6;
+        else if (!strcmp(argv[i], "--junit-flavour") && i + 1 < argc)
+            flavour = argv[++i];
+        else if (!strncmp(argv[i], "--junit-flavour=", 16))
+            flavour = argv[i] + 16;
         else if (!strcmp(argv[i], "--help")) {
-            printf("usage: vtrun merge DIR... --out DIR\n"
-                   "Combine the results directories of shards (--shard I/N) into one\n"
-                   "results.json, results.xml and results.html in the --out directory.\n");
+            printf(MERGE_USAGE
+                   "Combine the results directories of shards (--shard I/N) into one job\n"
+                   "directory: id, job.log, results.json, results.xml (one testsuite per\n"
+                   "shard), results.html and the tests' directories, in --out.\n");
             rc = 0;
             goto cleanup;
         } else if (argv[i][0] == '-') {
@@ -38,10 +46,15 @@ int run_cmd_merge(int argc, char **argv)
             dirs[n++] = argv[i];
     }
     if (!out || !n) {
-        fprintf(stderr, "usage: vtrun merge DIR... --out DIR\n");
+        fprintf(stderr, MERGE_USAGE);
         goto cleanup;
     }
-    if (res_merge(dirs, n, out) < 0) {
+    if (res_junit_flavour_parse(flavour) < 0) {
+        fprintf(stderr, "vtrun merge: --junit-flavour wants full or strict, got '%s'\n",
+                flavour);
+        goto cleanup;
+    }
+    if (res_merge(dirs, n, out, res_junit_flavour_parse(flavour)) < 0) {
         fprintf(stderr, "vtrun merge: %s\n", err_msg());
         rc = 2;
         goto cleanup;
@@ -74,27 +87,40 @@ int run_cmd_config(int argc, char **argv)
         run_settings_free(&s);
         return 2;
     }
-    /* secrets in the settings' params are masked like everywhere else */
-    for (size_t i = 0; i < params_count(s.params); i++)
-        if (res_key_is_secret(params_key_at(s.params, i)))
-            params_set(s.params, params_key_at(s.params, i), "****");
+    /* secrets (params, override, host passwords) print as ****, as everywhere else */
     run_settings_print(&s, stdout);
     run_settings_free(&s);
     return 0;
 }
 
+static void print_needs(const struct run_needs *n, FILE *out)
+{
+    if (n->vms == 1)
+        fprintf(out, "    needs: VMs (vms)\n");
+    else if (n->vms > 1)
+        fprintf(out, "    needs: at least %u VMs (vms)\n", n->vms);
+    if (n->hosts == 2)
+        fprintf(out, "    needs: two hosts\n");
+    else if (n->hosts > 2)
+        fprintf(out, "    needs: %u hosts\n", n->hosts);
+    run_needs_print(n->rows, out);
+}
+
+/* The rows the runner parses, as it parses them (runner/run_param.c): the params of
+ * every case, then each type with its needs and its own params. */
 void run_list_types(FILE *out)
 {
+    fprintf(out, "params of every test type:\n");
+    run_param_print(run_common_params, out);
+    run_param_print(run_vm_params, out);
     for (size_t i = 0; run_types[i]; i++) {
         const struct run_type *t = run_types[i];
-        fprintf(out, "%s%s%s%s\n    %s\n", t->name, t->alias ? " (alias " : "",
+        fprintf(out, "\n%s%s%s%s\n    %s\n", t->name, t->alias ? " (alias " : "",
                 t->alias ? t->alias : "", t->alias ? ")" : "", t->summary);
-        if (t->needs & RUN_NEEDS_VMS)
-            fprintf(out, "    needs: VMs (vms)\n");
-        if (t->needs & RUN_NEEDS_TWO_HOSTS)
-            fprintf(out, "    needs: two hosts\n");
-        for (const struct run_param_doc *p = t->params; p && p->name; p++)
-            fprintf(out, "    %-34s %s%s%s%s\n", p->name, p->help, p->def ? " [default: " : "",
-                    p->def ? p->def : "", p->def ? "]" : "");
+        print_needs(&t->needs, out);
+        run_param_print(t->params, out);
     }
+    fprintf(out, "\nneeds of every case (CANCEL when unmet; capabilities and facts in the "
+            "settings, docs/porting.md):\n");
+    run_needs_print(run_needs_generic, out);
 }

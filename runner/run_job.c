@@ -7,7 +7,7 @@
  * Signals: the first SIGINT/SIGTERM sets the cancel flag every test polls; the test
  * becomes INTERRUPTED, its cleanup runs, results are written, the job exits with bit 8.
  * A second SIGINT is the user's explicit choice to skip the remaining cleanup: results
- * are still written and vtrun prints what was left behind (run_leftover).
+ * are still written and vtrun prints what was left behind (virt_leftover).
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
@@ -15,7 +15,11 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "runner/run_leftover.h"
+#include "runner/run_name.h"
+#include "virt/virt.h"
+#include "runner/run_dispo.h"
+#include "runner/run_needs.h"
+#include "runner/run_port.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -67,10 +71,16 @@ struct worker;
 struct job {
     const struct run_opts *o;
     struct run_settings set;
+    struct run_port *port;      /* settings' hosts, override, --set: a case's params */
+    struct run_facts facts;     /* what the hosts are, for the needs */
+    struct run_facts_hosts probe;
     struct cfg *cfg;
     struct res_job *res;
     char **rerun;               /* --rerun-failed: names to keep, NULL = all */
-    char *noname;               /* name of the one case of a config without variants */
+    char *stem;                 /* the config's file stem: the job's name, and the name
+                                   of the one case of a config without variants */
+    bool all_props;             /* --junit-params all */
+    char *known_hosts;          /* the job's known_hosts: host keys learned (accept-new) */
     unsigned total;             /* selected cases */
     bool tty;
     /* shared by the workers, under lock */
@@ -87,6 +97,10 @@ struct job {
     struct worker *workers;     /* for the watchdog */
     long nworkers;
     bool watch_stop;            /* the workers are done: watchdog and ticker end */
+    unsigned ran;               /* cases that got past their needs (setup or run ran) */
+    struct run_name_set *names; /* reported names so far, */
+    unsigned shared_names;      /* and how many cases got a name already given */
+    char *first_reason;         /* why the first case that did not run did not */
 };
 
 /* What a worker is doing, for the watchdog. */
@@ -116,29 +130,24 @@ struct worker {
 static const char *case_name(const struct job *j, const struct cfg_case *k)
 {
     const char *n = cfg_case_name(k);
-    return *n ? n : j->noname;
+    return *n ? n : j->stem;
 }
 
 static const char *case_shortname(const struct job *j, const struct cfg_case *k)
 {
     const char *n = cfg_case_shortname(k);
-    return *n ? n : j->noname;
+    return *n ? n : j->stem;
 }
 
-static char *config_stem(const char *path)
+/* The name the case is reported under (avocado-vt's, or --full-names). */
+static char *test_name(const struct job *j, const struct params *p, const struct cfg_case *k)
 {
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    size_t n = strlen(b);
-    if (n > 4 && !strcmp(b + n - 4, ".cfg"))
-        n -= 4;
-    return n ? xstrndup(b, n) : xstrdup("case");
+    return run_name_case(p, cfg_case_name(k), cfg_case_shortname(k), j->o->full_names,
+                         j->stem);
 }
 
 static bool in_rerun(const struct job *j, const char *name)
 {
-    if (!j->rerun)
-        return true;
     for (size_t i = 0; j->rerun[i]; i++)
         if (!strcmp(j->rerun[i], name))
             return true;
@@ -146,75 +155,138 @@ static bool in_rerun(const struct job *j, const char *name)
 }
 
 /* --shard I/N: the k-th case in generation order (k from 0, after filters) belongs to
- * shard k mod N + 1, so every machine computes the same split without talking. */
-static bool selected(const struct job *j, long k, const char *name)
+ * shard k mod N + 1, so every machine computes the same split without talking.
+ * --rerun-failed: a results.json names a case by its Cartesian name (vtrun's) or by
+ * avocado-vt's name (avocado's, or vtrun's own), so either matches; the latter needs
+ * the case's params, hence the full expansion then. */
+static bool selected(const struct job *j, long k, const struct cfg_case *c)
 {
+    bool keep;
     if (!run_opts_in_shard(j->o, (unsigned long long)k))
         return false;
-    return in_rerun(j, name);
+    if (!j->rerun)
+        return true;
+    if (in_rerun(j, case_name(j, c)))
+        return true;
+    struct params *p = cfg_case_params(c);
+    char *name = test_name(j, p, c);
+    keep = in_rerun(j, name);
+    free(name);
+    params_free(p);
+    return keep;
 }
 
 static int count_selected(struct job *j)
 {
-    struct cfg_iter *it = cfg_iter_new_names(j->cfg);
+    struct cfg_iter *it = j->rerun ? cfg_iter_new(j->cfg) : cfg_iter_new_names(j->cfg);
     const struct cfg_case *k;
     long gen = 0;
     int r;
     j->total = 0;
     while ((r = cfg_iter_next(it, &k)) == 1)
-        if (selected(j, gen++, case_name(j, k)))
+        if (selected(j, gen++, k))
             j->total++;
     cfg_iter_free(it);
     return r;
 }
 
-/* The case's params over the settings' default params: the case wins. */
+/* The case's params as it runs with them: the settings' defaults, the case, the
+ * override, --set, placeholders filled (runner/run_port.h). */
 static struct params *merged_params(const struct job *j, const struct cfg_case *k)
 {
-    struct params *p = params_dup(j->set.params);
-    /* the settings' images_base_dir is where relative image names live (avocado-vt's
-     * data dir), unless the params name one */
-    if (run_settings_is_set(&j->set, "images_base_dir") && !params_has(p, "images_base_dir"))
-        params_set(p, "images_base_dir", j->set.images_base_dir);
     struct params *cp = cfg_case_params(k);
-    for (size_t i = 0; i < params_count(cp); i++)
-        params_set(p, params_key_at(cp, i), params_value_at(cp, i));
+    struct params *p = run_port_params(j->port, cp);
     params_free(cp);
     return p;
 }
 
-static const char *backend_of(const struct job *j, const struct params *p)
+static const char *backend_of(const struct job *j, const struct run_common *c)
 {
     if (j->o->backend)
         return j->o->backend;
-    return params_get_or(p, "vm_type", j->set.backend);
+    return c->vm_type ? c->vm_type : j->set.backend;
+}
+
+/* Whether settings host h is the one `what` names: one of its URIs (uri_names); its
+ * name, hostname or address, or the host of one of its URIs (host_names). */
+static bool uri_names(const struct run_host *h, const char *what)
+{
+    return (h->uri && !strcmp(h->uri, what))
+        || (h->migrate_desturi && !strcmp(h->migrate_desturi, what));
+}
+
+/* Whether the host part of uri ("qemu+tcp://root@H:16509/system") is `what`. */
+static bool uri_host_is(const char *uri, const char *what)
+{
+    const char *sep = uri ? strstr(uri, "://") : NULL;
+    if (!sep)
+        return false;
+    const char *b = sep + 3, *at = strpbrk(b, "@/");
+    if (at && *at == '@')
+        b = at + 1;
+    size_t n = *b == '[' ? strcspn(b, "]") + 1 : strcspn(b, ":/?");
+    return n && n == strlen(what) && !strncmp(b, what, n);
+}
+
+static bool host_names(const struct run_host *h, const char *what)
+{
+    const char *ids[] = { h->name, h->hostname, h->address, h->address6 };
+    for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+        if (ids[i] && !strcmp(ids[i], what))
+            return true;
+    /* addresses are often only in the URIs (the lab's, a real host's name) */
+    return uri_host_is(h->migrate_uri, what) || uri_host_is(h->migrate_desturi, what)
+        || uri_host_is(h->uri, what);
+}
+
+/* The settings host `what` names, the one at `prefer` first; NULL for none. */
+static const struct run_host *settings_host(const struct job *j, const char *what,
+                                            size_t prefer,
+                                            bool (*names)(const struct run_host *, const char *))
+{
+    if (prefer < j->set.nhosts && names(&j->set.hosts[prefer], what))
+        return &j->set.hosts[prefer];
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        if (names(&j->set.hosts[i], what))
+            return &j->set.hosts[i];
+    return NULL;
+}
+
+/* The copy of settings host s among h[0..n) into position `at`. */
+static void select_host(struct run_host *h, size_t n, size_t at, const struct run_host *s)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (h[k].name && !strcmp(h[k].name, s->name) && h[k].uri && !strcmp(h[k].uri, s->uri)) {
+            struct run_host tmp = h[at];
+            h[at] = h[k];
+            h[k] = tmp;
+            return;
+        }
+    }
 }
 
 /* Hosts of one case: the settings' hosts, overridden by the case's own params
  * (tp-libvirt's names), because a config that names its hosts must win. */
-static struct run_host *case_hosts(const struct job *j, const struct params *p, size_t *n)
+static struct run_host *case_hosts(const struct job *j, const struct run_common *c, size_t *n)
 {
     size_t nh = j->set.nhosts < 2 ? 2 : j->set.nhosts;
     struct run_host *h = xcalloc(nh, sizeof(*h));
-    for (size_t i = 0; i < j->set.nhosts; i++) {
-        const struct run_host *s = &j->set.hosts[i];
-        h[i] = (struct run_host){
-            .name = xstrdup(s->name), .uri = xstrdup(s->uri),
-            .migrate_desturi = s->migrate_desturi ? xstrdup(s->migrate_desturi) : NULL,
-            .migrate_uri = s->migrate_uri ? xstrdup(s->migrate_uri) : NULL,
-            .ssh_user = s->ssh_user ? xstrdup(s->ssh_user) : NULL,
-            .ssh_key = s->ssh_key ? xstrdup(s->ssh_key) : NULL,
-            .ssh_port = s->ssh_port,
-        };
-    }
-    static const struct { const char *key; size_t host; bool dest; } over[] = {
-        { "virsh_migrate_connect_uri", 0, false },
-        { "virsh_migrate_desturi", 1, true },
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        run_host_copy(&h[i], &j->set.hosts[i]);
+    const struct { const char *uri; size_t host; bool dest; } over[] = {
+        { c->virsh_migrate_connect_uri, 0, false },
+        { c->virsh_migrate_desturi, 1, true },
     };
     for (size_t i = 0; i < ARRAY_SIZE(over); i++) {
-        const char *v = params_get(p, over[i].key);
-        if (!v || !*v)
+        const char *v = over[i].uri;
+        if (!v)
             continue;
+        /* a URI the settings give a host: that host, as the settings describe it */
+        const struct run_host *s = settings_host(j, v, over[i].host, uri_names);
+        if (s) {
+            select_host(h, nh, over[i].host, s);
+            continue;
+        }
         struct run_host *t = &h[over[i].host];
         free(t->uri);
         t->uri = xstrdup(v);
@@ -226,28 +298,28 @@ static struct run_host *case_hosts(const struct job *j, const struct params *p, 
         }
     }
     /* the migration data channel to the destination (tp-libvirt's --migrateuri) */
-    const char *mu = params_get(p, "virsh_migrate_migrateuri");
-    if (mu && *mu && h[1].uri) {
+    const char *mu = c->virsh_migrate_migrateuri;
+    if (mu && h[1].uri) {
         free(h[1].migrate_uri);
         h[1].migrate_uri = xstrdup(mu);
     }
-    /* migrate_dest_host: a settings host by name, else a host reached over SSH. */
-    const char *dh = params_get(p, "migrate_dest_host");
-    if (dh && *dh && strcmp(dh, "EXAMPLE")) {
-        size_t i;
-        for (i = 0; i < j->set.nhosts && strcmp(j->set.hosts[i].name, dh); i++)
-            ;
-        if (i < j->set.nhosts && i != 1) {
-            struct run_host tmp = h[1];
-            h[1] = h[i];
-            h[i] = tmp;
-        } else if (i == j->set.nhosts) {
+    /* migrate_dest_host: a settings host by name, hostname or address (the
+     * destination's own first: the placeholder filled in is its address), else a
+     * host reached over SSH; a placeholder left in it names none */
+    const char *dh = c->migrate_dest_host;
+    char *ph = dh ? run_port_placeholder(dh) : NULL;
+    if (dh && !ph) {
+        const struct run_host *s = settings_host(j, dh, 1, host_names);
+        if (s) {
+            select_host(h, nh, 1, s);
+        } else {
             run_host_free(&h[1]);
             h[1] = (struct run_host){ .name = xstrdup(dh),
                                       .uri = xasprintf("qemu+ssh://%s/system", dh),
                                       .ssh_port = 22 };
         }
     }
+    free(ph);
     *n = 0;
     for (size_t i = 0; i < nh && h[i].uri; i++)
         *n = i + 1;
@@ -261,26 +333,38 @@ static void free_hosts(struct run_host *h, size_t n)
     free(h);
 }
 
-static char *known_types(void)
+/* What the test runs with, defaults included, in its debug.log. */
+static void log_params(struct run_ctx *ctx, const struct run_type *t)
 {
     struct strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; run_types[i]; i++)
-        strbuf_addf(&sb, "%s%s", i ? ", " : "", run_types[i]->name);
-    return strbuf_detach(&sb, NULL);
+    run_param_format(run_common_params, ctx->common, &sb);
+    run_param_format(t->params, ctx->opts, &sb);
+    for (char *line = sb.buf, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = '\0';
+        run_log(ctx, "param %s", line);
+    }
+    strbuf_release(&sb);
 }
 
-static void check_needs(struct run_ctx *ctx, const struct run_type *t)
+/* What is decided from the params alone, before anything of the test runs
+ * (runner/run_dispo.h): its type, the common params (parsed by the caller: `bad` is
+ * their error), the type's options into ctx->opts, its needs.  false with the outcome
+ * set (ERROR, CANCEL) when the test must not start. */
+static bool prepare(struct job *j, struct run_ctx *ctx, const struct run_type *t,
+                    const char *tname, const char *bad)
 {
-    if (t->needs & RUN_NEEDS_VMS) {
-        char **vms = params_objects(ctx->params, "vms");
-        if (!vms[0])
-            run_cancel(ctx, "test type '%s' needs VMs: 'vms' is empty", t->name);
-        params_strv_free(vms);
-    }
-    if ((t->needs & RUN_NEEDS_TWO_HOSTS) && ctx->nhosts < 2)
-        run_cancel(ctx, "test type '%s' needs a source and a destination host; "
-                   "name them in the settings' hosts or with virsh_migrate_desturi",
-                   t->name);
+    struct run_dispo d;
+    run_dispo_decide(t, tname, ctx->params, ctx->common, bad, ctx->nhosts, &j->facts,
+                     &ctx->opts, &d);
+    if (d.status == RUN_ERROR)
+        run_error(ctx, d.fail_type, "%s", d.reason);
+    else if (d.status == RUN_CANCEL)
+        run_cancel(ctx, "%s", d.reason);
+    else
+        log_params(ctx, t);
+    run_dispo_release(&d);
+    return ctx->status == RUN_PASS;
 }
 
 static void print_progress(struct job *j, unsigned index, const char *name,
@@ -301,7 +385,8 @@ static void print_progress(struct job *j, unsigned index, const char *name,
 /* One selected case, copied out of the iterator (whose case is only valid until
  * the next cfg_iter_next()) so a worker can run it without the lock. */
 struct job_case {
-    char *name;
+    char *name;                 /* reported name */
+    char *cartesian;            /* the Cartesian name */
     char *shortname;
     struct params *params;
     unsigned index;
@@ -318,78 +403,176 @@ static void set_phase(struct worker *w, enum slot_phase phase, double deadline)
     pthread_mutex_unlock(&w->job->lock);
 }
 
+/* setup, run and cleanup of a prepared test, with its deadline and the signals. */
+static void run_test(struct job *j, struct worker *w, struct run_ctx *ctx,
+                     const struct run_type *t, double timeout)
+{
+    if (t->setup && t->setup(ctx) < 0 && ctx->status == RUN_PASS)
+        run_error(ctx, "SetupError", "setup failed: %s", err_msg());
+    if (ctx->status == RUN_PASS || ctx->status == RUN_WARN) {
+        if (t->run(ctx) < 0 && (ctx->status == RUN_PASS || ctx->status == RUN_WARN))
+            run_fail(ctx, "TestFail", "%s", err_msg());
+    }
+    pthread_mutex_lock(&j->lock);
+    bool timed_out = w->timed_out || (ctx->deadline && run_now() >= ctx->deadline);
+    pthread_mutex_unlock(&j->lock);
+    if (g_cancel)
+        run_interrupt(ctx, "interrupted by a signal");
+    else if (timed_out)
+        run_interrupt(ctx, "test_timeout of %g s exceeded", timeout);
+    if (!t->cleanup)
+        return;
+    if (g_skip_cleanup) {
+        run_log(ctx, "cleanup skipped at the user's request (second SIGINT)");
+        return;
+    }
+    /* cleanup runs even after a cancel, with its own bounded time: the same flag (the
+     * test's code kept the pointer), cleared */
+    ctx->deadline = run_now() + CLEANUP_TIME_S;
+    set_phase(w, SLOT_CLEANUP, ctx->deadline);
+    run_log(ctx, "cleanup");
+    t->cleanup(ctx);
+}
+
+/* Every param of a case as results/ takes them (pointers into p). */
+static struct res_param *res_params(const struct params *p, size_t *n)
+{
+    struct res_param *rp;
+    *n = params_count(p);
+    rp = xcalloc(*n ? *n : 1, sizeof(*rp));
+    for (size_t i = 0; i < *n; i++)
+        rp[i] = (struct res_param){ params_key_at(p, i), params_value_at(p, i) };
+    return rp;
+}
+
+/* A row's value as the case wrote it: under its name, else one of its aliases. */
+static const char *param_or_alias(const struct params *p, const struct run_param *d)
+{
+    const char *v = params_get(p, d->name), *a = d->aliases;
+    while (!v && a && *a) {
+        size_t len = strcspn(a, " ");
+        char *name = xstrndup(a, len);
+        v = params_get(p, name);
+        free(name);
+        a += len;
+        a += strspn(a, " ");
+    }
+    return v;
+}
+
+/*
+ * The params that matter, for JUnit properties and results.json (--junit-params
+ * relevant): the type, the backend, the hosts, and the params its test type declares
+ * (--list-types) that the case sets to something else than their default.  Every
+ * param is still in the test's params.json; a few hundred per case as properties
+ * made results.xml ~5 KB per CANCEL and GitLab refuse merged files.  HOSTS holds the
+ * "hosts" text the array points to.
+ */
+static struct res_param *relevant_params(const struct params *p, const char *backend,
+                                         const struct run_host *h, size_t nh,
+                                         char **hosts, size_t *n)
+{
+    const struct run_type *t = run_type_lookup(params_get_or(p, "type", ""));
+    size_t a = 3;
+    struct res_param *rp;
+    struct strbuf sb = STRBUF_INIT;
+    for (const struct run_param *d = t ? t->params : NULL; d && d->name; d++)
+        a++;
+    rp = xcalloc(a, sizeof(*rp));
+    *n = 0;
+    rp[(*n)++] = (struct res_param){ "type", params_get_or(p, "type", "") };
+    rp[(*n)++] = (struct res_param){ "backend", backend };
+    for (size_t i = 0; i < nh; i++)
+        strbuf_addf(&sb, "%s%s", i ? " -> " : "", h[i].name ? h[i].name : h[i].uri);
+    *hosts = strbuf_detach(&sb, NULL);
+    if (nh)
+        rp[(*n)++] = (struct res_param){ "hosts", *hosts };
+    for (const struct run_param *d = t ? t->params : NULL; d && d->name; d++) {
+        const char *v = d->scope == RUN_PARAM_CASE ? param_or_alias(p, d) : NULL;
+        if (v && (!d->def || strcmp(v, d->def)))
+            rp[(*n)++] = (struct res_param){ d->name, v };
+    }
+    return rp;
+}
+
+static struct res_test *start_test(struct job *j, struct job_case *c, const char *backend,
+                                   const struct run_host *hosts, size_t nhosts)
+{
+    size_t np, nr = 0;
+    char *hoststr = NULL;
+    struct res_param *all = res_params(c->params, &np);
+    struct res_param *rel = j->all_props ? NULL
+                            : relevant_params(c->params, backend, hosts, nhosts, &hoststr,
+                                              &nr);
+    struct res_test_info ti = {
+        .index = c->index, .gen_index = c->gen, .name = c->name,
+        .cartesian_name = c->cartesian, .shortname = c->shortname,
+        .classname = params_get(c->params, "type"),
+        .params = all, .nparams = np, .props = rel, .nprops = nr,
+    };
+    struct res_test *rt = res_test_start(j->res, &ti);
+    free(all);
+    free(rel);
+    free(hoststr);
+    return rt;
+}
+
+/* Whether the case got past its params and needs: counted, or the first reason of a
+ * case that did not is kept (what an empty night says). */
+static void note_ran(struct job *j, bool ran, const char *reason)
+{
+    pthread_mutex_lock(&j->lock);
+    if (ran)
+        j->ran++;
+    else if (!j->first_reason)
+        j->first_reason = xstrdup(reason ? reason : "");
+    pthread_mutex_unlock(&j->lock);
+}
+
 static void run_case(struct job *j, struct job_case *c, struct worker *w)
 {
     struct params *p = c->params;
     const char *name = c->name;
-    struct res_test_info ti = {
-        .index = c->index, .gen_index = c->gen, .name = name,
-        .shortname = c->shortname, .classname = params_get(p, "type"),
-        .params = p,
-    };
-    struct res_test *rt = res_test_start(j->res, &ti);
+    /* `type` picks the tables everything else is parsed with */
+    const char *tname = params_get_or(p, "type", "");
+    const struct run_type *t = run_type_lookup(tname);
+    struct run_common common = { .test_timeout = j->set.test_timeout };
+    char *bad = run_common_parse(p, &common) < 0 ? xstrdup(err_msg()) : NULL;
+    size_t nhosts;
+    struct run_host *hosts = case_hosts(j, &common, &nhosts);
+    double timeout = common.test_timeout;
+    struct res_test *rt = start_test(j, c, backend_of(j, &common), hosts, nhosts);
     if (!rt) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         pthread_mutex_lock(&j->lock);
         j->job_flags |= RES_EXIT_JOB_ERROR;
         j->stop = true;
         pthread_mutex_unlock(&j->lock);
+        run_common_release(&common);
+        free(bad);
+        free_hosts(hosts, nhosts);
         return;
     }
-    size_t nhosts;
-    struct run_host *hosts = case_hosts(j, p, &nhosts);
-    double timeout = params_get_float(p, "test_timeout", j->set.test_timeout, NULL);
     double t0 = run_now();
     struct run_ctx ctx = {
-        .params = p, .name = name, .shortname = c->shortname,
+        .params = p, .common = &common, .name = name, .shortname = c->shortname,
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
-        .backend = backend_of(j, p), .slot = w->slot, .job_id = res_job_id(j->res),
+        .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
-        .status = RUN_PASS,
+        .known_hosts = j->known_hosts, .status = RUN_PASS,
     };
-    const char *tname = params_get_or(p, "type", "");
-    const struct run_type *t = run_type_lookup(tname);
     pthread_mutex_lock(&j->lock);
     j->cur_name = name;
     j->cur_start = t0;
     pthread_mutex_unlock(&j->lock);
     set_phase(w, SLOT_TEST, ctx.deadline);
 
-    run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", name, tname,
+    run_log(&ctx, "START %s (type %s, backend %s, timeout %g s)", c->cartesian, tname,
             ctx.backend, timeout);
-    if (!t) {
-        char *known = known_types();
-        run_error(&ctx, "UnknownTestType", "unknown test type '%s' (known: %s)", tname, known);
-        free(known);
-    } else {
-        check_needs(&ctx, t);
-        bool setup_ok = ctx.status == RUN_PASS;
-        if (setup_ok && t->setup && t->setup(&ctx) < 0 && ctx.status == RUN_PASS)
-            run_error(&ctx, "SetupError", "setup failed: %s", err_msg());
-        if (ctx.status == RUN_PASS || ctx.status == RUN_WARN) {
-            if (t->run(&ctx) < 0 && (ctx.status == RUN_PASS || ctx.status == RUN_WARN))
-                run_fail(&ctx, "TestFail", "%s", err_msg());
-        }
-        pthread_mutex_lock(&j->lock);
-        bool timed_out = w->timed_out || (ctx.deadline && run_now() >= ctx.deadline);
-        pthread_mutex_unlock(&j->lock);
-        if (g_cancel)
-            run_interrupt(&ctx, "interrupted by a signal");
-        else if (timed_out)
-            run_interrupt(&ctx, "test_timeout of %g s exceeded", timeout);
-        if (t->cleanup && setup_ok) {
-            if (g_skip_cleanup) {
-                run_log(&ctx, "cleanup skipped at the user's request (second SIGINT)");
-            } else {
-                /* cleanup runs even after a cancel, with its own bounded time: the
-                 * same flag (the test's code kept the pointer), cleared */
-                ctx.deadline = run_now() + CLEANUP_TIME_S;
-                set_phase(w, SLOT_CLEANUP, ctx.deadline);
-                run_log(&ctx, "cleanup");
-                t->cleanup(&ctx);
-            }
-        }
-    }
+    bool ready = prepare(j, &ctx, t, tname, bad);
+    note_ran(j, ready, ctx.status == RUN_CANCEL || ctx.status == RUN_SKIP ? ctx.reason : NULL);
+    if (ready)
+        run_test(j, w, &ctx, t, timeout);
     set_phase(w, SLOT_IDLE, 0);
     double dt = run_now() - t0;
     enum res_status st = to_res[ctx.status];
@@ -403,6 +586,11 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     if (j->cur_name == name)    /* the worker frees it after we return */
         j->cur_name = NULL;
     pthread_mutex_unlock(&j->lock);
+    run_ctx_close_links(&ctx);      /* after cleanup: it may still talk to the hosts */
+    if (t)
+        run_type_opts_free(t, ctx.opts);
+    run_common_release(&common);
+    free(bad);
     free(ctx.reason);
     free(ctx.fail_type);
     free_hosts(hosts, nhosts);
@@ -414,7 +602,7 @@ static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index,
     int r = 0;
     while (!j->stop && !g_cancel && (r = cfg_iter_next(j->it, k)) == 1) {
         long g = j->gen++;
-        if (!selected(j, g, case_name(j, *k)))
+        if (!selected(j, g, *k))
             continue;
         *index = ++j->index;
         *gen = g;
@@ -438,15 +626,19 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&j->lock);
         bool got = next_case(j, &k, &c.index, &c.gen);
         if (got) {
-            c.name = xstrdup(case_name(j, k));
+            c.cartesian = xstrdup(case_name(j, k));
             c.shortname = xstrdup(case_shortname(j, k));
             c.params = merged_params(j, k);
+            c.name = test_name(j, c.params, k);
+            if (!run_name_set_add(j->names, c.name))
+                j->shared_names++;
         }
         pthread_mutex_unlock(&j->lock);
         if (!got)
             break;
         run_case(j, &c, w);
         free(c.name);
+        free(c.cartesian);
         free(c.shortname);
         params_free(c.params);
     }
@@ -515,39 +707,77 @@ static void skipped_rest(struct job *j)
         return;
     j->stop = false;
     while (next_case(j, &k, &index, &gen)) {
-        struct res_test_info ti = { .index = index, .gen_index = gen,
-                                    .name = case_name(j, k),
-                                    .shortname = case_shortname(j, k) };
+        struct params *p = cfg_case_params(k);
+        char *name = test_name(j, p, k);
+        struct res_test_info ti = { .index = index, .gen_index = gen, .name = name,
+                                    .cartesian_name = case_name(j, k),
+                                    .shortname = case_shortname(j, k),
+                                    .classname = params_get(p, "type") };
         struct res_test *rt = res_test_start(j->res, &ti);
         if (rt)
             res_test_end(rt, RES_SKIP, NULL, "not run: an earlier test failed (--failfast)", 0);
+        free(name);
+        params_free(p);
     }
 }
 
+/* --dry-run: each selected case's disposition (what a job would decide before
+ * starting it, runner/run_dispo.h) and the params it would run with, then the counts.
+ * Nothing starts; the hosts are asked for their versions when a case needs them. */
 static int dry_run(struct job *j)
 {
     struct cfg_iter *it = cfg_iter_new(j->cfg);
+    struct run_dispo_counts *counts = run_dispo_counts_new();
     const struct cfg_case *k;
     long gen = 0;
     unsigned index = 0;
     int r;
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (!selected(j, gen++, case_name(j, k)))
+        if (!selected(j, gen++, k))
             continue;
         struct params *p = merged_params(j, k);
-        printf("(%u/%u) %s\n", ++index, j->total, case_name(j, k));
+        const char *tname = params_get_or(p, "type", "");
+        const struct run_type *t = run_type_lookup(tname);
+        struct run_common common = { .test_timeout = j->set.test_timeout };
+        char *bad = run_common_parse(p, &common) < 0 ? xstrdup(err_msg()) : NULL;
+        size_t nhosts;
+        struct run_host *hosts = case_hosts(j, &common, &nhosts);
+        struct run_dispo d;
+        void *opts;
+        run_dispo_decide(t, tname, p, &common, bad, nhosts, &j->facts, &opts, &d);
+        char *why = d.reason ? res_mask(d.reason) : NULL;
+        char *name = test_name(j, p, k);
+        printf("(%u/%u) %s: %s%s%s\n", ++index, j->total, name,
+               d.status == RUN_PASS ? "RUN" : d.status == RUN_CANCEL ? "CANCEL" : "ERROR",
+               why ? ": " : "", why ? why : "");
+        free(name);
         for (size_t i = 0; i < params_count(p); i++) {
             const char *key = params_key_at(p, i);
             printf("    %s = %s\n", key,
                    res_key_is_secret(key) ? "****" : params_value_at(p, i));
         }
+        run_dispo_count(counts, &d, tname);
+        free(why);
+        run_dispo_release(&d);
+        if (t)
+            run_type_opts_free(t, opts);
+        free_hosts(hosts, nhosts);
+        run_common_release(&common);
+        free(bad);
         params_free(p);
     }
     cfg_iter_free(it);
     if (r < 0) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
+        run_dispo_counts_free(counts);
         return g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
     }
+    struct strbuf facts = STRBUF_INIT;
+    run_facts_describe(&j->facts, &facts);
+    run_dispo_counts_print(counts, stdout);
+    printf("HOSTS      : %s\n", facts.buf);
+    strbuf_release(&facts);
+    run_dispo_counts_free(counts);
     return 0;
 }
 
@@ -594,6 +824,63 @@ static int run_all(struct job *j)
     return 0;
 }
 
+/* The hosts' facts for the needs: the settings', the rest asked from the hosts once. */
+static void init_facts(struct job *j)
+{
+    const struct run_settings *s = &j->set;
+    j->facts.capabilities = s->capabilities;
+    /* the settings checked them */
+    if (s->libvirt_version)
+        run_version_parse(s->libvirt_version, &j->facts.libvirt_version);
+    if (s->qemu_version)
+        run_version_parse(s->qemu_version, &j->facts.qemu_version);
+    j->facts.arch = s->arch;
+    j->probe = (struct run_facts_hosts){ .backend = j->o->backend ? j->o->backend : s->backend,
+                                         .hosts = s->hosts, .nhosts = s->nhosts };
+    j->facts.probe = run_facts_probe_hosts;
+    j->facts.probe_ud = &j->probe;
+}
+
+/* avocado-vt's names leave out the variants outside subtests.cfg (guest, machine...),
+ * so a job over several of them reports several cases under one name; say so, since
+ * GitLab keeps one test per suite, class and name. */
+static void shared_names(struct job *j)
+{
+    char *line;
+    if (!j->shared_names)
+        return;
+    line = xasprintf("%u of %u cases have a test name another case has (avocado-vt's "
+                     "names leave out the variants outside subtests.cfg): GitLab keeps "
+                     "one test per name; --full-names gives every case its own",
+                     j->shared_names, j->index);
+    printf("NAMES      : %s\n", line);
+    res_job_log(j->res, "%s", line);
+    free(line);
+}
+
+/* A night that tested nothing (no host, no VM: every case CANCEL or SKIP before it
+ * started anything) must not go green: say so beside the RESULTS line and make it a
+ * job error, unless the user allows it. */
+static void empty_night(struct job *j)
+{
+    struct res_counts c;
+    char *note;
+    res_job_counts(j->res, &c);
+    /* a night with an ERROR (an unknown type) is already red */
+    if (j->ran || !c.total || c.n[RES_CANCEL] + c.n[RES_SKIP] != c.total)
+        return;
+    note = xasprintf("no case ran: all %u cases stopped before starting anything (the "
+                     "first: %s); %s",
+                     c.total, j->first_reason && *j->first_reason ? j->first_reason
+                                                                   : "no reason given",
+                     j->o->allow_empty ? "allowed by --allow-empty"
+                                       : "exit status 2 (--allow-empty to accept it)");
+    res_job_note(j->res, note);
+    free(note);
+    if (!j->o->allow_empty)
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+}
+
 int run_job(const struct run_opts *o)
 {
     struct job j = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -603,16 +890,31 @@ int run_job(const struct run_opts *o)
                            .expand_defaults = (const char *const *)o->expand };
 
     run_settings_init(&j.set);
+    run_facts_init(&j.facts);
     install_signals();
+    /* a usage error, not a per-test ERROR: no case could run with it */
+    if (o->backend && virt_backend_check(o->backend) < 0) {
+        fprintf(stderr, "vtrun: --backend: %s\n", err_msg());
+        rc = RUN_EXIT_USAGE;
+        goto cleanup;
+    }
     if (run_settings_load_all(&j.set, o->settings) < 0) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
     }
+    j.port = run_port_new(&j.set, o->stmts, o->nstmts);
+    init_facts(&j);
     if (!o->config) {
         fprintf(stderr, "vtrun: no --config FILE given (try 'vtrun --help')\n");
         goto cleanup;
     }
-    j.noname = config_stem(o->config);
+    if (o->results_dir) {
+        free(j.set.results_dir);
+        j.set.results_dir = xstrdup(o->results_dir);
+    }
+    j.all_props = !strcmp(o->junit_params ? o->junit_params : j.set.junit_params, "all");
+    j.stem = run_name_stem(o->config);
+    j.names = run_name_set_new();
     j.cfg = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!j.cfg) {
         fprintf(stderr, "%s\n", err_msg());
@@ -646,14 +948,17 @@ int run_job(const struct run_opts *o)
     if (o->shard_count)
         snprintf(shard, sizeof(shard), "%u/%u", o->shard_index, o->shard_count);
     struct res_job_info ji = {
-        .results_dir = j.set.results_dir, .config = o->config,
+        .results_dir = j.set.results_dir, .name = j.stem, .config = o->config,
         .shard = o->shard_count ? shard : NULL, .total = j.total,
+        .junit_flavour = res_junit_flavour_parse(o->junit_flavour ? o->junit_flavour
+                                                                  : j.set.junit_flavour),
     };
     j.res = res_job_open(&ji);
     if (!j.res) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
     }
+    j.known_hosts = xasprintf("%s/known_hosts", res_job_dir(j.res));
     j.tty = isatty(STDOUT_FILENO);
     char *head = res_job_header_lines(j.res);
     fputs(head, stdout);
@@ -661,15 +966,18 @@ int run_job(const struct run_opts *o)
     run_all(&j);
     if (g_cancel)
         j.job_flags |= RES_EXIT_INTERRUPTED;
+    else
+        empty_night(&j);
     res_job_set_flags(j.res, j.job_flags);
     double dt = run_now() - t0;
     res_job_end(j.res, dt);
     char *tail = res_job_closing_lines(j.res, dt);
     fputs(tail, stdout);
     free(tail);
+    shared_names(&j);
     if (g_skip_cleanup) {
         printf("Cleanup was skipped (second SIGINT).\n");
-        if (!run_leftover_print(stdout))
+        if (!virt_leftover_print(stdout))
             printf("  nothing was left behind.\n");
     }
     rc = res_job_exit_bits(j.res);
@@ -677,7 +985,12 @@ cleanup:
     if (j.res)
         res_job_free(j.res);
     params_strv_free(j.rerun);
-    free(j.noname);
+    free(j.stem);
+    free(j.first_reason);
+    run_name_set_free(j.names);
+    free(j.known_hosts);
+    run_port_free(j.port);
+    run_facts_release(&j.facts);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

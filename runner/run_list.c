@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Listing actions of vtrun: --list [--short], --count and --dump.  Cases stream from
- * the engine straight to stdout; nothing is kept per case.
+ * Listing actions of vtrun: --list [--short], --count, --dump, --explain, and `vtrun
+ * list` (the test names a job reports: avocado-vt's, runner/run_name.h).  Cases stream
+ * from the engine straight to stdout; nothing is kept per case (--explain keeps its one
+ * case's explanation and writes it at the end).
  *
  * cfg_emit() writes whole records only, so an interrupted or failed listing never
  * leaves half a line or half a case on stdout.  SIGINT sets cfg_cancel (the engine then stops even
@@ -13,7 +15,10 @@
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
+#include "lib/params.h"
 #include "lib/err.h"
+#include "lib/strbuf.h"
+#include "runner/run_name.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -90,6 +95,75 @@ static int emit(const struct run_opts *o, const struct cfg *c)
     return r < 0 ? status_of_failure() : RUN_EXIT_OK;
 }
 
+/* --explain NAME: cfg_explain() parses the config itself, for this alone. */
+static int explain(const struct run_opts *o, const struct cfg_opts *co)
+{
+    struct strbuf out = STRBUF_INIT;
+    int r = cfg_explain(o->config, (const char *const *)o->stmts, o->nstmts, co, o->explain,
+                        o->json ? CFG_EXPLAIN_JSON : 0, &out);
+    int rc = r < 0 ? status_of_failure() : r ? RUN_EXIT_NOT_LISTED : RUN_EXIT_OK;
+    if (r >= 0 && (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0)) {
+        fprintf(stderr, "vtrun: writing the explanation: %s\n", strerror(errno));
+        rc = RUN_EXIT_USAGE;
+    }
+    strbuf_release(&out);
+    return rc;
+}
+
+/* Whole lines only, so an interrupted listing ends at a line's end. */
+static int write_lines(struct strbuf *sb)
+{
+    size_t off = 0;
+    while (off < sb->len) {
+        ssize_t n = write(STDOUT_FILENO, sb->buf + off, sb->len - off);
+        if (n < 0 && errno == EINTR && !cfg_cancel)
+            continue;
+        if (n < 0) {
+            err_set("vtrun: writing the list: %s", strerror(errno));
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    strbuf_reset(sb);
+    return 0;
+}
+
+/* `vtrun list`: the names of avocado-vt's rule need the case's params (its
+ * _short_name_map_file), so the cases are expanded fully. */
+static int test_names(const struct run_opts *o, const struct cfg *c)
+{
+    struct cfg_iter *it = cfg_iter_new(c);
+    const struct cfg_case *k;
+    struct strbuf sb = STRBUF_INIT;
+    char *stem = run_name_stem(o->config);
+    unsigned long long n = 0;
+    int r, rc = RUN_EXIT_OK;
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        struct params *p;
+        char *name;
+        if (!run_opts_in_shard(o, n++))
+            continue;
+        p = o->full_names ? NULL : cfg_case_params(k);
+        name = run_name_case(p, cfg_case_name(k), cfg_case_shortname(k), o->full_names,
+                             stem);
+        strbuf_addf(&sb, "%s\n", name);
+        free(name);
+        params_free(p);
+        if (sb.len >= 65536 && write_lines(&sb) < 0) {
+            r = -2;
+            break;
+        }
+    }
+    if (r == 0 && write_lines(&sb) < 0)
+        r = -2;
+    if (r < 0)
+        rc = status_of_failure();
+    cfg_iter_free(it);
+    strbuf_release(&sb);
+    free(stem);
+    return rc;
+}
+
 int run_list(const struct run_opts *o)
 {
     struct cfg_opts co = {
@@ -97,10 +171,13 @@ int run_list(const struct run_opts *o)
         .expand_defaults = (const char *const *)o->expand,
     };
     catch_sigint();
+    if (o->action == RUN_ACTION_EXPLAIN)
+        return explain(o, &co);
     struct cfg *c = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!c)
         return status_of_failure();
-    int rc = o->action == RUN_ACTION_COUNT ? count(o, c) : emit(o, c);
+    int rc = o->action == RUN_ACTION_COUNT ? count(o, c)
+             : o->action == RUN_ACTION_TESTS ? test_names(o, c) : emit(o, c);
     cfg_free(c);
     return rc;
 }

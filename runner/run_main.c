@@ -43,9 +43,38 @@ static int run_command(size_t i, int argc, char **argv, const struct run_full *f
     return RUN_EXIT_USAGE;
 }
 
+/* avocado's sub-commands: the main command line after them, plus test references. */
+static const struct {
+    const char *name;
+    enum run_sub sub;
+} avocado_subs[] = {
+    { "run", RUN_SUB_RUN },
+    { "list", RUN_SUB_LIST },
+};
+
+/* A first word that is no command: name the closest one if it looks like a typo. */
+static int unknown_command(const char *word)
+{
+    const char *names[ARRAY_SIZE(commands) + ARRAY_SIZE(avocado_subs) + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        names[n++] = commands[i].name;
+    for (size_t i = 0; i < ARRAY_SIZE(avocado_subs); i++)
+        names[n++] = avocado_subs[i].name;
+    names[n] = NULL;
+    const char *close = run_opts_closest(word, names);
+    if (close)
+        fprintf(stderr, "vtrun: unknown command '%s'; did you mean '%s'?\n", word, close);
+    else
+        fprintf(stderr, "vtrun: unexpected argument '%s'\n", word);
+    fputs("Try 'vtrun --help'.\n", stderr);
+    return RUN_EXIT_USAGE;
+}
+
 int run_main(int argc, char **argv, const struct run_full *full)
 {
     struct run_opts o;
+    enum run_sub sub = RUN_SUB_NONE;
     int rc;
 
     for (size_t i = 0; argc > 1 && i < ARRAY_SIZE(commands); i++)
@@ -55,7 +84,13 @@ int run_main(int argc, char **argv, const struct run_full *full)
         run_opts_help(stderr);
         return RUN_EXIT_USAGE;
     }
-    if (run_opts_parse(&o, argc, argv) < 0) {
+    for (size_t i = 0; i < ARRAY_SIZE(avocado_subs); i++)
+        if (!strcmp(argv[1], avocado_subs[i].name))
+            sub = avocado_subs[i].sub;
+    if (sub == RUN_SUB_NONE && argv[1][0] && argv[1][0] != '-')
+        return unknown_command(argv[1]);
+    /* the sub-command's words are dropped: run_opts_parse reads from argv[1] */
+    if (run_opts_parse(&o, sub ? argc - 1 : argc, sub ? argv + 1 : argv, sub) < 0) {
         fprintf(stderr, "vtrun: %s\nTry 'vtrun --help'.\n", err_msg());
         rc = RUN_EXIT_USAGE;
         goto cleanup;
@@ -72,6 +107,8 @@ int run_main(int argc, char **argv, const struct run_full *full)
     case RUN_ACTION_LIST:
     case RUN_ACTION_COUNT:
     case RUN_ACTION_DUMP:
+    case RUN_ACTION_EXPLAIN:
+    case RUN_ACTION_TESTS:
         rc = run_list(&o);
         break;
     case RUN_ACTION_LIST_TYPES:

@@ -85,14 +85,62 @@ static int set_stmt(struct run_opts *o, const struct run_opt *opt, const char *a
     return 0;
 }
 
+/* --vt-extra-params k=v: avocado-vt splits at the first '=' and parses "k = v". */
+static int set_extra(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) {
+        err_set("--%s wants key=value, got '%s'", opt->name, arg);
+        return -1;
+    }
+    add_stmt(o, xasprintf("%.*s = %s", (int)(eq - arg), arg, eq + 1));
+    return 0;
+}
+
+/* A word out of a fixed set (--junit-params, --junit-flavour); the row's arg names
+ * them as "a|b". */
+static int set_choice(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    const char **field = (const char **)((char *)o + opt->action);
+    const char *c = opt->arg;
+    size_t n = strlen(arg);
+    for (;;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && !strncmp(c, arg, n)) {
+            *field = arg;
+            return 0;
+        }
+        if (!c[len])
+            break;
+        c += len + 1;
+    }
+    err_set("--%s wants one of %s, got '%s'", opt->name, opt->arg, arg);
+    return -1;
+}
+
 static int set_action(struct run_opts *o, const struct run_opt *opt, const char *arg)
 {
     (void)arg;
+    /* `vtrun list --count`: the listing option given wins over the sub-command's */
+    if (o->action == RUN_ACTION_TESTS)
+        o->action = RUN_ACTION_JOB;
     if (o->action != RUN_ACTION_JOB && o->action != (enum run_action)opt->action) {
-        err_set("--list, --count and --dump cannot be combined");
+        err_set("--list, --count, --dump and --explain cannot be combined");
         return -1;
     }
     o->action = (enum run_action)opt->action;
+    return 0;
+}
+
+static int set_explain(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    if (set_action(o, opt, arg) < 0)
+        return -1;
+    if (o->explain) {
+        err_set("--%s given twice ('%s' and '%s')", opt->name, o->explain, arg);
+        return -1;
+    }
+    o->explain = arg;
     return 0;
 }
 
@@ -194,17 +242,25 @@ static int set_jobs(struct run_opts *o, const struct run_opt *opt, const char *a
 
 static const struct run_opt opts[] = {
     { "config", "FILE", "the Cartesian config to read", set_config, 0 },
+    { "vt-config", "FILE", "avocado-vt's spelling of --config", set_config, 0 },
     { "only", "F", "keep cases matching F; one 'only' per word of F",
       set_only, 0 },
+    { "vt-only-filter", "F", "avocado-vt's spelling of --only", set_only, 0 },
     { "no", "F", "drop cases matching F; one 'no' per word of F",
       set_no, 0 },
+    { "vt-no-filter", "F", "avocado-vt's spelling of --no", set_no, 0 },
     { "set", "STATEMENT", "append STATEMENT verbatim ('mem = 2048', any operator)",
       set_stmt, 0 },
+    { "vt-extra-params", "K=V", "append 'K = V' (avocado-vt's extra params)",
+      set_extra, 0 },
     { "list", NULL, "print one case name per line", set_action, RUN_ACTION_LIST },
     { "short", NULL, "with --list: print shortnames instead of names", set_short, 0 },
     { "count", NULL, "print the number of cases", set_action, RUN_ACTION_COUNT },
     { "dump", NULL, "print every case's params in the canonical dump",
       set_action, RUN_ACTION_DUMP },
+    { "explain", "NAME", "show what made case NAME (or shortname), FILE:LINE each",
+      set_explain, RUN_ACTION_EXPLAIN },
+    { "json", NULL, "with --explain: write JSON", set_flag, FIELD(json) },
     { "defaults", NULL, "defaults mode: only the default item of each block",
       set_defaults, 0 },
     { "expand", "NAMES", "defaults mode, blocks NAMES (a,b) fully expanded", set_expand, 0 },
@@ -215,12 +271,22 @@ static const struct run_opt opts[] = {
       set_shard, 0 },
     { "jobs", "N", "run N cases in parallel (default: settings, 1)",
       set_jobs, 0 },
-    { "dry-run", NULL, "list the cases to run with params; touch nothing",
+    { "dry-run", NULL, "each case: RUN, CANCEL or ERROR and why, its params; touch nothing",
       set_flag, FIELD(dry_run) },
     { "failfast", NULL, "stop after the first test that does not pass", set_flag,
       FIELD(failfast) },
     { "rerun-failed", "JSON", "rerun what did not pass in JSON (SKIP included)",
       set_str, FIELD(rerun_failed) },
+    { "job-results-dir", "DIR", "write the job under DIR (over the settings' results_dir)",
+      set_str, FIELD(results_dir) },
+    { "full-names", NULL, "report tests by their Cartesian name, not avocado-vt's",
+      set_flag, FIELD(full_names) },
+    { "allow-empty", NULL, "exit 0 even when no case ran (all CANCEL/SKIP)",
+      set_flag, FIELD(allow_empty) },
+    { "junit-params", "relevant|all", "JUnit properties: the params that matter, or all",
+      set_choice, FIELD(junit_params) },
+    { "junit-flavour", "full|strict", "results.xml for openQA/GitLab, or strict xunit",
+      set_choice, FIELD(junit_flavour) },
     { "list-types", NULL, "print the test types and their params", set_stop,
       RUN_ACTION_LIST_TYPES },
     { "help", NULL, "print this help and exit", set_stop, RUN_ACTION_HELP },
@@ -235,11 +301,90 @@ static const struct run_opt *lookup(const char *name, size_t len)
     return NULL;
 }
 
+/* Optimal string alignment distance (a transposition counts one edit, as typos do). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), d;
+    size_t *prev2 = xcalloc(lb + 1, sizeof(size_t)), *prev = xcalloc(lb + 1, sizeof(size_t));
+    size_t *cur = xcalloc(lb + 1, sizeof(size_t));
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1], v = prev[j - 1] + cost;
+            if (prev[j] + 1 < v)
+                v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < v)
+                v = prev2[j - 2] + 1;
+            cur[j] = v;
+        }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    d = prev[lb];
+    free(prev2);
+    free(prev);
+    free(cur);
+    return d;
+}
+
+const char *run_opts_closest(const char *word, const char *const *candidates)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, len = strlen(word);
+    for (size_t i = 0; candidates[i]; i++) {
+        size_t d = edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    return best && best_d <= 2 && best_d * 3 < len ? best : NULL;
+}
+
+static void unknown_option(const char *name, size_t len)
+{
+    const char *names[ARRAY_SIZE(opts) + 1];
+    char *word = xstrndup(name, len);
+    const char *close;
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+        names[i] = opts[i].name;
+    names[ARRAY_SIZE(opts)] = NULL;
+    close = run_opts_closest(word, names);
+    if (close)
+        err_set("unknown option '--%s'; did you mean '--%s'?", word, close);
+    else if (!strncmp(word, "vt-", 3))
+        err_set("unknown option '--%s' (of avocado-vt's options vtrun takes --vt-config, "
+                "--vt-only-filter, --vt-no-filter and --vt-extra-params)", word);
+    else
+        err_set("unknown option '--%s'", word);
+    free(word);
+}
+
+/* avocado's test references: "only a, b" keeps the cases matching any of them, as
+ * avocado-vt resolves each reference into the cases it names. */
+static void add_ref(struct run_opts *o, const char *ref)
+{
+    char *old = o->refs;
+    o->refs = old ? xasprintf("%s, %s", old, ref) : xasprintf("only %s", ref);
+    free(old);
+}
+
 /* Rules that involve several options, checked once everything is read. */
 static int check(const struct run_opts *o)
 {
     if (o->short_names && o->action != RUN_ACTION_LIST) {
         err_set("--short only applies to --list");
+        return -1;
+    }
+    if (o->json && o->action != RUN_ACTION_EXPLAIN) {
+        err_set("--json only applies to --explain");
         return -1;
     }
     if (o->action != RUN_ACTION_JOB && !o->config) {
@@ -249,13 +394,21 @@ static int check(const struct run_opts *o)
     return 0;
 }
 
-int run_opts_parse(struct run_opts *o, int argc, char **argv)
+int run_opts_parse(struct run_opts *o, int argc, char **argv, enum run_sub sub)
 {
     *o = (struct run_opts){ 0 };
+    if (sub == RUN_SUB_LIST)
+        o->action = RUN_ACTION_TESTS;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h"))
             a = "--help";
+        else if (!strcmp(a, "-V"))
+            a = "--version";
+        if (sub != RUN_SUB_NONE && a[0] && a[0] != '-') {
+            add_ref(o, a);
+            continue;
+        }
         if (strncmp(a, "--", 2) || !a[2]) {
             err_set("unexpected argument '%s'", a);
             return -1;
@@ -264,7 +417,7 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv)
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const struct run_opt *opt = lookup(name, len);
         if (!opt) {
-            err_set("unknown option '--%.*s'", (int)len, name);
+            unknown_option(name, len);
             return -1;
         }
         const char *arg = NULL;
@@ -287,6 +440,8 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv)
             || o->action == RUN_ACTION_LIST_TYPES)
             return 0;
     }
+    if (o->refs)
+        add_stmt(o, xstrdup(o->refs));
     return check(o);
 }
 
@@ -303,26 +458,41 @@ void run_opts_release(struct run_opts *o)
     for (size_t i = 0; i < o->nexpand; i++)
         free(o->expand[i]);
     free(o->expand);
+    free(o->refs);
     *o = (struct run_opts){ 0 };
 }
 
 void run_opts_help(FILE *out)
 {
     fputs("usage: vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
-          "             (--list [--short] | --count | --dump) [--defaults] [--expand NAMES]\n"
+          "             (--list [--short] | --count | --dump | --explain NAME [--json])\n"
+          "             [--defaults] [--expand NAMES]\n"
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
           "             [--settings FILE] [--shard I/N] [--jobs N] [--dry-run] [--failfast]\n"
-          "             [--rerun-failed JSON] [--backend NAME]\n"
+          "             [--rerun-failed JSON] [--backend NAME] [--job-results-dir DIR]\n"
+          "             [--full-names] [--allow-empty] [--junit-params relevant|all]\n"
+          "             [--junit-flavour full|strict]\n"
+          "       vtrun run [OPTIONS] [REF]...       (avocado's spelling of a job)\n"
+          "       vtrun list [OPTIONS] [REF]...      (the test names a job would report)\n"
           "       vtrun --list-types\n"
-          "       vtrun merge DIR... --out DIR\n"
+          "       vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
           "       vtrun config [--settings FILE]\n"
           "       vtrun cfg-dump CFG [STATEMENT]...\n"
-          "       vtrun --help | --version\n"
+          "       vtrun --help | --version | -V\n"
           "\n"
           "Expands an avocado-vt Cartesian config into test cases; --only, --no and --set\n"
-          "apply after the file, in command-line order.  Without --list, --count or --dump\n"
-          "the selected cases are run.  cfg-dump prints the dump of CFG with STATEMENTs\n"
-          "appended (CC_DEFAULTS=1 and CC_EXPAND=a,b select defaults mode).\n"
+          "apply after the file, in command-line order.  Without --list, --count, --dump or\n"
+          "--explain the selected cases are run.  Tests are named as avocado-vt names them\n"
+          "(the subtests.cfg part of the name, else the shortname).  A REF (avocado's test\n"
+          "reference) keeps the cases matching it: all REFs as one 'only REF1, REF2'.\n"
+          "cfg-dump prints the dump of CFG with STATEMENTs appended (CC_DEFAULTS=1 and\n"
+          "CC_EXPAND=a,b select defaults mode).\n"
+          "--explain NAME prints, for each case named NAME (as --list prints it, or its\n"
+          "shortname), the variant items of its path with their 'variants' lines, every\n"
+          "only/no it passed, every condition on its path and whether it applied, and\n"
+          "each param as --dump prints it followed by every statement that touched it,\n"
+          "in order, with the value after it -- FILE:LINE for each.  A case the filters\n"
+          "drop is explained too: which only/no at which FILE:LINE drops it.\n"
           "\n"
           "options:\n", out);
     int w = 0;
@@ -340,8 +510,10 @@ void run_opts_help(FILE *out)
         strbuf_release(&sb);
     }
     fputs("\nexit status of a listing: 0 success, 2 usage or config error, 130 interrupted;\n"
+          "of --explain: 0 explained, 1 the filters drop the case, 2 no such case or error;\n"
           "of a job, avocado's bits OR'ed: 1 a test did not pass, 2 job error (config,\n"
-          "settings), 4 crash, 8 interrupted\n", out);
+          "settings, or no case ran: all CANCEL/SKIP, unless --allow-empty), 4 crash,\n"
+          "8 interrupted\n", out);
 }
 
 const char *run_opts_version(void)

@@ -17,6 +17,7 @@
 /* Process exit statuses of vtrun. */
 enum {
     RUN_EXIT_OK = 0,
+    RUN_EXIT_NOT_LISTED = 1,    /* --explain: the filters drop the case */
     RUN_EXIT_USAGE = 2,         /* bad command line, config error, I/O error */
     RUN_EXIT_INTERRUPTED = 130, /* SIGINT while listing (128 + SIGINT, as shells do) */
 };
@@ -29,6 +30,8 @@ enum run_action {
     RUN_ACTION_HELP,        /* --help */
     RUN_ACTION_VERSION,     /* --version */
     RUN_ACTION_LIST_TYPES,  /* --list-types */
+    RUN_ACTION_EXPLAIN,     /* --explain NAME [--json] */
+    RUN_ACTION_TESTS,       /* `vtrun list`: the test names a job reports */
 };
 
 struct run_opts {
@@ -40,6 +43,8 @@ struct run_opts {
     char **stmts;
     size_t nstmts;
     bool short_names;       /* --short: shortnames instead of names */
+    const char *explain;    /* --explain NAME: the case to explain (points into argv) */
+    bool json;              /* --json: --explain writes JSON */
     bool defaults;          /* --defaults, or implied by --expand */
     char **expand;          /* --expand a,b: block names expanded fully; owned */
     size_t nexpand;
@@ -52,12 +57,29 @@ struct run_opts {
     bool dry_run;           /* --dry-run: list what would run, touch nothing */
     bool failfast;          /* --failfast: stop after the first test that did not pass */
     const char *rerun_failed; /* --rerun-failed results.json */
+    const char *results_dir;  /* --job-results-dir DIR, over the settings' */
+    bool full_names;        /* --full-names: report Cartesian names, not avocado-vt's */
+    bool allow_empty;       /* --allow-empty: a job where no case ran exits 0 */
+    const char *junit_params; /* --junit-params relevant|all; NULL: the settings' */
+    const char *junit_flavour; /* --junit-flavour full|strict; NULL: the settings' */
+    /* `vtrun run|list REF...`: avocado's test references, kept as one statement
+     * "only REF1, REF2" (a case matching any of them) after the others.  Owned. */
+    char *refs;
 };
 
+/* `vtrun run` / `vtrun list`: avocado's sub-commands.  The rest of the line is the main
+ * command line, plus test references (positional words). */
+enum run_sub { RUN_SUB_NONE, RUN_SUB_RUN, RUN_SUB_LIST };
+
 /* Parse argv[1..argc-1] into *o (which it initialises).  Returns 0, or -1 with the
- * message in err_msg() (a usage error: the caller prints it and exits 2).  --help and
- * --version stop the parsing where they appear.  Release *o in both cases. */
-int run_opts_parse(struct run_opts *o, int argc, char **argv);
+ * message in err_msg() (a usage error: the caller prints it and exits 2; an unknown
+ * option gets "did you mean" the closest known one).  --help and --version stop the
+ * parsing where they appear.  SUB allows test references (and for RUN_SUB_LIST makes
+ * the default action RUN_ACTION_TESTS).  Release *o in both cases. */
+int run_opts_parse(struct run_opts *o, int argc, char **argv, enum run_sub sub);
+/* The closest of CANDIDATES (NULL-terminated) to WORD, or NULL when none is close
+ * enough to be a typo (edit distance at most 2, and under a third of its length). */
+const char *run_opts_closest(const char *word, const char *const *candidates);
 /* --shard I/N: is the k-th selected case (generation order, from 0) in shard I, i.e.
  * k mod N == I - 1?  Always true without --shard.  Listing and running share it, so
  * `--list --shard` shows exactly what `--shard` runs. */

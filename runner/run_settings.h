@@ -9,9 +9,19 @@
  *
  *   results_dir = "...";  (default ~/vtrun/job-results)  backend = "libvirt";  images_base_dir = "...";
  *   test_timeout = 1800;  jobs = 1;
+ *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
- *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22; }, ... );
+ *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
+ *               ssh_password = "..."; ssh_password_file = "...";
+ *               ssh_known_hosts = "accept-new"; ssh_known_hosts_file = "...";
+ *               ssh_connect_timeout = 10;
+ *               address = "192.0.2.1"; address6 = "2001:db8::1"; hostname = "h1.example.org"; },
+ *             ... );
  *   params = { key = "value"; ... };   # defaults for every case's params
+ *   override = { key = "value"; ... }; # over every case's params (docs/porting.md)
+ *   capabilities = [ "hugepages", "gluster", ... ];  # what the hosts offer (run_needs.h)
+ *   libvirt_version = "9.0.0";  qemu_version = "7.2.0";  arch = "x86_64";
+ *                                      # the hosts' facts; unset: asked from the hosts
  */
 #ifndef VTRUN_RUN_SETTINGS_H
 #define VTRUN_RUN_SETTINGS_H
@@ -29,14 +39,23 @@ struct run_settings {
     char *images_base_dir;
     double test_timeout;
     long jobs;
+    char *junit_flavour;        /* "full" or "strict" (results.xml, results/res.h) */
+    char *junit_params;         /* "relevant" or "all" (JUnit properties) */
+    char *libvirt_version;      /* NULL: asked from the hosts when a case needs it */
+    char *qemu_version;
+    char *arch;
     struct run_host *hosts;
     size_t nhosts;
     struct params *params;      /* default params; never NULL after run_settings_init */
+    struct params *override;    /* params over every case's; never NULL either */
+    char **capabilities;        /* NULL-terminated, never NULL */
     /* where each scalar came from ("default", or "FILE:LINE"), same order as the
-     * table in run_settings.c; hosts_src / params_src for the groups */
-    char *src[5];
+     * table in run_settings.c; *_src for the groups */
+    char *src[10];
     char *hosts_src;
     char *params_src;
+    char *override_src;
+    char *capabilities_src;
 };
 
 void run_settings_init(struct run_settings *s);
@@ -49,6 +68,8 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file);
 /* `vtrun config`: print the effective settings and where each came from. */
 void run_settings_print(const struct run_settings *s, FILE *out);
 void run_host_free(struct run_host *h);
+/* A deep copy (strings duplicated); free with run_host_free. */
+void run_host_copy(struct run_host *dst, const struct run_host *src);
 /* Whether a scalar setting was given in some file (not left at its default). */
 bool run_settings_is_set(const struct run_settings *s, const char *key);
 

@@ -1,28 +1,87 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* setup / cleanup of the test types whose whole state is the test's VM set
- * (boot, migrate): one definition instead of a copy per type. */
+/* The test's VM set (virt/virt.h) set up from its context, and setup / cleanup of the
+ * test types whose whole state is that set (boot, migrate): one definition instead of
+ * a copy per type. */
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "results/res.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
+#include "virt/virt.h"
 
 #include <stdlib.h>
 
+static void vlog(void *ud, enum virt_log_level level, const char *msg)
+{
+    struct run_ctx *ctx = ud;
+    if (level == VIRT_LOG_DEBUG)
+        run_log(ctx, "%s", msg);
+    else
+        run_log(ctx, "%s: %s", virt_log_level_name(level), msg);
+}
+
+/* A hop into the results: hops.json, results.json, the HTML timeline, debug.log. */
+static void on_hop(void *ud, const struct virt_hop_record *r)
+{
+    struct run_ctx *ctx = ud;
+    const struct be_hop_metrics *m = r->m;
+    struct res_hop h = {
+        .vm = r->vm, .hop = r->hop, .from = r->from, .to = r->to, .start = m->start,
+        .wall_s = m->wall_s, .downtime_ms = m->downtime_ms, .data_bytes = m->data_bytes,
+        .mem_iterations = (unsigned)m->mem_iterations,
+        .mode = m->postcopy ? "postcopy" : "precopy", .ok = r->ok, .error = r->error,
+    };
+    if (ctx->res)
+        res_test_hop(ctx->res, &h);
+    else
+        run_log(ctx, "hop %u %s %s->%s: %s, %.3f s, downtime %.1f ms", h.hop, h.vm, h.from,
+                h.to, r->ok ? "ok" : r->error, h.wall_s, h.downtime_ms);
+}
+
+int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms)
+{
+    struct virt_vms_host *hosts = xcalloc(ctx->nhosts + 1, sizeof(*hosts));
+    for (size_t h = 0; h < ctx->nhosts; h++)
+        hosts[h] = (struct virt_vms_host){ .name = ctx->hosts[h].name,
+                                           .uri = ctx->hosts[h].uri,
+                                           .migrate_desturi = ctx->hosts[h].migrate_desturi,
+                                           .migrate_uri = ctx->hosts[h].migrate_uri };
+    struct virt_vms_conf conf = {
+        .params = ctx->params, .backend = ctx->backend, .hosts = hosts,
+        .nhosts = ctx->nhosts, .job_id = ctx->job_id, .slot = ctx->slot,
+        .outdir = ctx->outdir,
+        .vctx = { .log = vlog, .log_ud = ctx, .cancel = ctx->cancel,
+                  .deadline = ctx->deadline },
+        .on_hop = on_hop, .hop_ud = ctx, .user = ctx,
+    };
+    int rc = virt_vms_setup(&conf, vms);     /* it keeps a copy of hosts */
+    free(hosts);
+    return rc;
+}
+
+void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms)
+{
+    int rc = virt_vms_cleanup(vms);
+    if (rc < 0)
+        run_error(ctx, virt_err_name(virt_err_last()), "after the test: %s", err_msg());
+    else if (rc > 0)
+        run_warn(ctx, "%s", err_msg());
+}
+
 int run_vmtype_setup(struct run_ctx *ctx)
 {
-    struct run_vms *vms = xcalloc(1, sizeof(*vms));
+    struct virt_vms *vms = xcalloc(1, sizeof(*vms));
     ctx->data = vms;
-    if (run_vms_setup(ctx, vms) < 0)
+    if (run_vmset_setup(ctx, vms) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
     return 0;
 }
 
 void run_vmtype_cleanup(struct run_ctx *ctx)
 {
-    struct run_vms *vms = ctx->data;
+    struct virt_vms *vms = ctx->data;
     if (!vms)
         return;
-    run_vms_cleanup(vms);
+    run_vmset_cleanup(ctx, vms);
     free(vms);
     ctx->data = NULL;
 }

@@ -4,43 +4,48 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
-#include "lib/params.h"
+#include "virt/virt.h"
 
 #include <stdlib.h>
 
-static const struct run_param_doc boot_params[] = {
-    { "vms", "vm1", "VMs to start; per-VM keys with the _<vm> suffix (image_name_vm2)" },
-    { "login_timeout", "240", "seconds to wait for an SSH login after start" },
-    { "start_vm_host", "0", "index of the host (settings hosts) the VMs start on" },
-    { NULL, NULL, NULL },
+struct boot_opts {
+    long start_vm_host;
 };
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct boot_opts, __VA_ARGS__)
+static const struct run_param boot_params[] = {
+    { "start_vm_host", AT(INT, start_vm_host), .def = "0", RUN_PARAM_MIN(0),
+      .doc = "index of the host (settings hosts) the VMs start on" },
+    { NULL },
+};
+#undef AT
 
 static int boot_run(struct run_ctx *ctx)
 {
-    struct run_vms *vms = ctx->data;
-    double login = params_get_float(ctx->params, "login_timeout", 240, NULL);
-    int host = (int)params_get_int(ctx->params, "start_vm_host", 0, NULL);
+    const struct boot_opts *o = ctx->opts;
+    struct virt_vms *vms = ctx->data;
+    double login = ctx->common->login_timeout;
+    int host = (int)o->start_vm_host;
 
     for (size_t i = 0; i < vms->n; i++)
-        if (run_vms_start(vms, i, host) < 0)
+        if (virt_vms_start(vms, i, host) < 0)
             return run_error(ctx, "VMCreateError", "%s", err_msg());
     for (size_t i = 0; i < vms->n && !run_should_stop(ctx); i++) {
         double up;
-        if (run_vms_wait_login(vms, i, login) < 0) {
-            int crash = run_vms_console_crash(vms, i);
+        if (virt_vms_wait_login(vms, i, login) < 0) {
+            int crash = virt_vms_console_crash(vms, i);
             if (crash == 1)
                 return run_fail(ctx, "KernelCrash", "%s", err_msg());
             return run_fail(ctx, "LoginError", "%s", err_msg());
         }
-        if (run_vms_uptime(vms, i, &up) < 0)
+        if (virt_vms_uptime(vms, i, &up) < 0)
             return run_fail(ctx, "LoginError", "%s", err_msg());
         run_log(ctx, "%s: logged in, uptime %.2f s", vms->vm[i].name, up);
-        if (run_vms_console_crash(vms, i) != 0)
+        if (virt_vms_console_crash(vms, i) != 0)
             return run_fail(ctx, "KernelCrash", "%s", err_msg());
     }
     for (size_t i = 0; i < vms->n && !run_should_stop(ctx); i++)
-        if (run_vms_stop(vms, i) < 0)
+        if (virt_vms_stop(vms, i) < 0)
             return run_fail(ctx, "VMShutdownError", "%s", err_msg());
     return 0;
 }
@@ -48,8 +53,9 @@ static int boot_run(struct run_ctx *ctx)
 const struct run_type run_type_boot = {
     .name = "boot",
     .summary = "start every VM of vms, log in over SSH, check the console, shut down",
-    .needs = RUN_NEEDS_VMS,
+    .needs = { .vms = 1 },
     .params = boot_params,
+    .opts_size = sizeof(struct boot_opts),
     .setup = run_vmtype_setup,
     .run = boot_run,
     .cleanup = run_vmtype_cleanup,

@@ -3,8 +3,9 @@
  * Test type virsh_migrate_stress (alias migrate_stress): tp-libvirt's
  * virsh.migrate_stress on vtrun's VM set.
  *
- *   setup    read and check the params (vms >= 2 else CANCEL), plan the hops
- *            (migration/mig.h), prepare the VMs (runner/run_vms.h);
+ *   params   one table (ms_params) parsed by the runner into struct ms_opts before
+ *            anything starts; the needs (2 VMs, 2 hosts) are the runner's CANCEL;
+ *   setup    plan the hops (migration/mig.h), prepare the VMs (virt/virt.h);
  *   run      pre-migration checks (migration/mig.h) -> host stress -> start VMs
  *            (and guest stress) -> per hop: [reboot the booting_* load] migrate the
  *            hop's waves (one worker per VM of a wave), record each VM's metrics,
@@ -18,8 +19,6 @@
  * stress sizes are bytes per worker.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,18 +27,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/params.h"
 #include "lib/err.h"
-#include "lib/spawn.h"
 #include "lib/strbuf.h"
+#include "runner/run_mig.h"
 #include "runner/run_type.h"
-#include "runner/run_vms.h"
-#include "migration/mig.h"
+#include "virt/virt.h"
 #include "results/res.h"
 
 #define MiB (1024ULL * 1024ULL)
@@ -52,22 +49,55 @@ enum booting {
     BOOT_VMS,           /* vms_booting: VMs start right before the first hop */
 };
 
+static const struct params_word booting_words[] = {
+    { "load_vm_booting", BOOT_LOAD_VM },
+    { "load_vms_booting", BOOT_LOAD_VMS },
+    { "vms_booting", BOOT_VMS },
+    { NULL, 0 },
+};
+
+/* The tools whose options vtrun understands (--vm N, --vm-bytes; a shell loop in guests
+ * without them): stress_tool's words, and the index of their `<tool>_args`. */
+enum stress_tool { TOOL_NONE, TOOL_STRESS, TOOL_STRESS_NG, TOOL_COUNT };
+static const struct params_word tool_words[] = {
+    { "stress", TOOL_STRESS },
+    { "stress-ng", TOOL_STRESS_NG },
+    { NULL, 0 },
+};
+
+/* Every param the type reads, parsed once by the runner (ms_params below). */
+struct ms_opts {
+    int type;                       /* enum mig_plan_type */
+    int booting;                    /* enum booting */
+    struct be_migrate_opts mig;     /* migrate_options, then compressed and the timeout */
+    double mig_timeout;
+    double thread_timeout;
+    bool back;
+    long rounds;
+    bool start_vms;
+    int pmc;                        /* enum mig_pmc_policy */
+    /* post-checks: the params, then the whole struct derived by ms_check */
+    int dest_state;                 /* enum be_state */
+    bool check_ping, check_disk;
+    long ping_count, dmesg_level, retries;
+    const char *disk_file;
+    const char *expected_dmesg;
+    struct mig_pc_opts pc;
+    /* stress */
+    int tool;                       /* enum stress_tool */
+    const char *tool_name;          /* its word; NULL: no stress */
+    const char *tool_args[TOOL_COUNT];
+    const char *vm_bytes;
+    bool stress_host, stress_remote, stress_vms;
+    const char *after_hop_cmd;
+};
+
 struct ms_state {
-    struct run_vms vms;
+    const struct ms_opts *o;                /* ctx->opts */
+    struct virt_vms vms;
     bool vms_ready;
     struct mig_plan plan;
-    struct be_migrate_opts opts;
-    enum mig_plan_type type;
-    enum booting booting;
-    bool start_vms;
-    double thread_timeout;
-    struct mig_pc_opts pc;
-    char *expected_dmesg;
-    double login_timeout;
-    const char *desturi;                    /* virsh_migrate_desturi: how the source
-                                             * daemon reaches host 1 (virsh --desturi) */
     /* stress: what was started, so cleanup stops exactly that */
-    const char *tool;
     struct mig_stress_proc host_proc[2];   /* local hosts */
     bool remote_started[2];                 /* remote hosts (ssh) */
     bool *guest_stress;                     /* per VM */
@@ -77,11 +107,6 @@ struct ms_state {
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static const char *pget(const struct run_ctx *ctx, const char *key, const char *def)
-{
-    return params_get_or(ctx->params, key, def);
-}
-
 static const char *host_name(const struct run_ctx *ctx, int h)
 {
     if (h < 0 || (size_t)h >= ctx->nhosts)
@@ -89,81 +114,20 @@ static const char *host_name(const struct run_ctx *ctx, int h)
     return ctx->hosts[h].name ? ctx->hosts[h].name : ctx->hosts[h].uri;
 }
 
-/* The remote machine of a host URI ("qemu+ssh://root@hostB/system" -> "hostB"), or
- * NULL when the host is this machine (no host part, localhost, loopback: the lab's
- * daemons are local namespaces reached over UNIX sockets). */
-static char *uri_remote_host(const char *uri)
-{
-    const char *p = uri ? strstr(uri, "://") : NULL;
-    if (!p)
-        return NULL;
-    p += 3;
-    size_t len = strcspn(p, "/?");
-    char *auth = xstrndup(p, len);
-    char *at = strrchr(auth, '@');
-    char *host = xstrdup(at ? at + 1 : auth);
-    free(auth);
-    char *colon = host[0] == '[' ? NULL : strrchr(host, ':');
-    if (colon)
-        *colon = '\0';
-    if (!*host || !strcmp(host, "localhost") || !strncmp(host, "127.", 4)
-        || !strcmp(host, "[::1]")) {
-        free(host);
-        return NULL;
-    }
-    return host;
-}
-
-/* Run argv to completion (lib/spawn: own process group, killed on timeout or cancel);
- * stdout into out (may be NULL).  0 with *status = exit status, -1 + err. */
-static int run_argv(char *const *argv, double timeout_s, const atomic_bool *cancel,
+/* A host command through the host transport (runner/run_type.h run_host_link): on this
+ * machine, or over SSH on a remote host; stdout into out (may be NULL). */
+static int host_run(struct run_ctx *ctx, int h, const char *const *argv, double timeout_s,
                     struct strbuf *out, int *status)
 {
-    struct spawn *c = spawn_newv((const char *const *)argv);
-    spawn_set_output(c, out, NULL);
-    spawn_set_timeout(c, timeout_s);
-    if (cancel)
-        spawn_set_cancel(c, cancel);
-    int r = spawn_run(c, status);
-    spawn_free(c);
-    return r;
-}
-
-/* A host command: argv run locally, or over ssh on a remote host (ssh hands the
- * remote shell one string: each word is quoted). */
-static int host_run(struct run_ctx *ctx, int h, char *const *argv, double timeout_s,
-                    struct strbuf *out, int *status)
-{
-    const struct run_host *host = &ctx->hosts[h];
-    char *remote = uri_remote_host(host->uri);
-    int r;
-    if (!remote) {
-        r = run_argv(argv, timeout_s, ctx->cancel, out, status);
-    } else {
-        struct strbuf cmd = STRBUF_INIT;
-        for (size_t i = 0; argv[i]; i++) {
-            strbuf_addstr(&cmd, i ? " '" : "'");
-            for (const char *p = argv[i]; *p; p++)
-                strbuf_addstr(&cmd, *p == '\'' ? "'\\''" : (char[]){ *p, 0 });
-            strbuf_addch(&cmd, '\'');
-        }
-        char **ssh = mig_stress_ssh_argv(remote, host->ssh_user, host->ssh_key,
-                                          host->ssh_port, cmd.buf);
-        r = run_argv(ssh, timeout_s, ctx->cancel, out, status);
-        mig_stress_argv_free(ssh);
-        strbuf_release(&cmd);
-    }
-    if (r < 0)
-        err_prefix("host %s", host_name(ctx, h));
-    free(remote);
-    return r;
+    struct virt_host *link = run_host_link(ctx, h);
+    return link ? virt_host_run(link, argv, timeout_s, out, NULL, status) : -1;
 }
 
 /* Run a POSIX sh script on host h (the stress scripts of remote hosts). */
 static int host_script(struct run_ctx *ctx, int h, const char *script, double timeout_s,
                        struct strbuf *out, int *status)
 {
-    char *const argv[] = { "sh", "-c", (char *)script, NULL };
+    const char *argv[] = { "sh", "-c", script, NULL };
     return host_run(ctx, h, argv, timeout_s, out, status);
 }
 
@@ -178,120 +142,133 @@ static void record_hop(struct run_ctx *ctx, struct ms_state *st, unsigned hop,
     run_log(ctx, "hop %u (round %u%s) %s %s -> %s: %s", hop, h->round,
             h->back ? ", back" : "", st->vms.vm[mv->vm].name, host_name(ctx, mv->from),
             host_name(ctx, mv->to), rc == 0 ? "ok" : m->aborted ? "aborted" : "failed");
-    run_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
+    virt_vms_record_hop(&st->vms, mv->vm, hop, mv->from, mv->to, m, rc == 0, err);
 }
 
-/* ---- setup --------------------------------------------------------------------------- */
+/* ---- params and setup ---------------------------------------------------------------- */
 
-static const struct {
-    const char *word;
-    enum booting b;
-} booting_words[] = {
-    { "load_vm_booting", BOOT_LOAD_VM },
-    { "load_vms_booting", BOOT_LOAD_VMS },
-    { "vms_booting", BOOT_VMS },
+/* stress_vm_bytes: a size, or half / shortage of the host's memory (mig_stress.c). */
+static int check_vm_bytes(const void *field)
+{
+    const char *s = *(const char *const *)field;
+    unsigned long long b;
+    if (!strcmp(s, "half") || !strcmp(s, "shortage"))
+        return 0;
+    return params_size_parse(s, &b);
+}
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct ms_opts, __VA_ARGS__)
+static const struct run_param ms_params[] = {
+    { "migration_type", AT(ENUM, type, mig_plan_type_words), .def = "orderly",
+      .doc = "orderly: one VM after another; simultaneous: all at once; cross: half the "
+             "VMs each way at once; compressed: simultaneous with --compressed" },
+    { "migration_stress_type", AT(ENUM, booting, booting_words),
+      .doc = "migrate while guests boot: the first VM of each hop reboots as it moves "
+             "(load_vm_booting), every VM does (load_vms_booting), or the VMs start right "
+             "before the first hop (vms_booting)" },
+    RUN_MIG_OPTIONS_ROW(struct ms_opts, mig),
+    /* tp-libvirt's virsh_migrate_stress.py: params.get("virsh_migrate_timeout", 60) */
+    { "virsh_migrate_timeout", AT(FLOAT, mig_timeout), .def = "60", RUN_PARAM_MIN(0),
+      .unit = "seconds", .doc = "seconds a migration may take; then it is aborted "
+      "(switched to postcopy with --postcopy) and the hop FAILs; 0 = none" },
+    { "thread_timeout", AT(FLOAT, thread_timeout), .def = "120", RUN_PARAM_MIN(0),
+      .unit = "seconds", .doc = "seconds a wave of migrations may take before vtrun "
+      "aborts them; 0 = none" },
+    RUN_MIG_BACK_ROW(struct ms_opts, back),
+    { "virsh_migrate_there_and_back", AT(INT, rounds), .def = "1", RUN_PARAM_MIN(1),
+      .doc = "round trips when virsh_migrate_back = yes" },
+    { "start_migration_vms", AT(BOOL, start_vms), .def = "yes",
+      .doc = "start and log into the VMs before the first hop" },
+    { "pmc_policy", AT(ENUM, pmc, mig_pmc_policy_words), .def = "enforce",
+      .doc = "pre-migration checks: a FAIL cancels the test (enforce), is logged (warn), "
+             "or no checks (off)" },
+    { "virsh_migrate_dest_state", AT(ENUM, dest_state, mig_pc_state_words),
+      .def = "running", .doc = "state expected on the target after each hop" },
+    { "check_network_accessibility_after_mig", AT(BOOL, check_ping), .def = "yes",
+      .doc = "ping the guest from the target host after each hop" },
+    { "ping_count", AT(INT, ping_count), .def = "3", RUN_PARAM_MIN(1),
+      .doc = "pings per check" },
+    { "simple_disk_check_after_mig", AT(BOOL, check_disk), .def = "yes",
+      .doc = "write and read back a line after each hop" },
+    { "disk_check_file", AT(STR, disk_file), .def = "/tmp/vtrun_disk_check",
+      .doc = "guest file of the disk check" },
+    { "guest_dmesg_level", AT(INT, dmesg_level), .def = "0", RUN_PARAM_MIN(0),
+      .doc = "judge guest dmesg lines below this level; 0 = every level" },
+    { "expected_guest_dmesg", AT(REGEX, expected_dmesg),
+      .doc = "guest dmesg lines that are not failures" },
+    { "post_check_retries", AT(INT, retries), .def = "3", RUN_PARAM_MIN(0),
+      .doc = "extra attempts of a transient post-check failure" },
+    { "stress_tool", AT(ENUM, tool, tool_words),
+      .doc = "stress tool (never downloaded; a shell loop in guests without it); "
+             "unset: no stress" },
+    { "stress_args", AT(STR, tool_args[TOOL_STRESS]), .def = "--cpu 1",
+      .doc = "arguments of stress; %s = the per-worker --vm-bytes" },
+    { "stress-ng_args", AT(STR, tool_args[TOOL_STRESS_NG]), .def = "--cpu 1",
+      .doc = "arguments of stress-ng; %s = the per-worker --vm-bytes" },
+    { "stress_vm_bytes", AT(STR, vm_bytes), .def = "128M", .check = check_vm_bytes,
+      .expect = "a size (128M, 1G), half or shortage",
+      .doc = "memory to stress: a size, half ((MemTotal - VMs) / 2) or shortage (MemFree - "
+             "VMs + 512 MiB); split over the --vm workers" },
+    { "migration_stress_vms", AT(BOOL, stress_vms), .def = "no",
+      .doc = "run stress_tool in every guest" },
+    { "migration_stress_host", AT(BOOL, stress_host), .def = "no",
+      .doc = "run stress_tool on the source host" },
+    { "migration_stress_remote", AT(BOOL, stress_remote), .def = "no",
+      .doc = "run stress_tool on the target host" },
+    { "after_hop_guest_cmd", AT(STR, after_hop_cmd),
+      .doc = "guest command run after each hop before the post-checks (fault injection "
+             "in tests, e.g. echo c > /proc/sysrq-trigger)" },
+    { NULL },
 };
+#undef AT
+
+/* What the params imply for each other, once. */
+static int ms_check(const struct run_common *c, void *opts)
+{
+    struct ms_opts *o = opts;
+    if (o->type == MIG_COMPRESSED)
+        o->mig.flags |= BE_MIG_COMPRESSED;
+    if (o->mig_timeout > 0)
+        o->mig.timeout_s = o->mig_timeout;
+    if (o->booting == BOOT_VMS)
+        o->start_vms = false;       /* booting_migration_vms: start right before the hop */
+    o->tool_name = o->tool ? tool_words[o->tool - 1].word : NULL;
+    mig_pc_opts_default(&o->pc);
+    o->pc.dest_state = (enum be_state)o->dest_state;
+    o->pc.mig_flags = o->mig.flags;
+    o->pc.check_ping = o->check_ping;
+    o->pc.ping_count = (unsigned)o->ping_count;
+    o->pc.check_disk = o->check_disk;
+    o->pc.disk_file = o->disk_file;
+    o->pc.expected_dmesg = o->expected_dmesg;
+    o->pc.dmesg_level = (int)o->dmesg_level;
+    o->pc.retries = (unsigned)o->retries;
+    o->pc.login_timeout_s = c->login_timeout;
+    return 0;
+}
 
 static int ms_setup(struct run_ctx *ctx)
 {
     struct ms_state *st = xcalloc(1, sizeof(*st));
+    const struct ms_opts *o = ctx->opts;
     ctx->data = st;
-    const struct params *p = ctx->params;
-    bool ok = true;
-
-    char **names = params_objects(p, "vms");
-    size_t n = params_strv_len(names);
-    params_strv_free(names);
-    if (n < 2)
-        return run_cancel(ctx, "virsh_migrate_stress needs at least 2 VMs in `vms`, got %zu "
-                          "(vms = '%s')", n, pget(ctx, "vms", ""));
-    if (ctx->nhosts < 2)
-        return run_cancel(ctx, "virsh_migrate_stress needs a source and a destination host "
-                          "(settings hosts, migrate_dest_host or virsh_migrate_desturi)");
-
-    if (mig_plan_type_parse(pget(ctx, "migration_type", "orderly"), &st->type) < 0)
+    st->o = o;
+    if (mig_plan_build(params_strv_len(ctx->common->vms), (enum mig_plan_type)o->type,
+                       (unsigned)o->rounds, o->back, &st->plan) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
-    const char *mst = pget(ctx, "migration_stress_type", "");
-    for (size_t i = 0; i < ARRAY_SIZE(booting_words); i++)
-        if (!strcmp(mst, booting_words[i].word))
-            st->booting = booting_words[i].b;
-    if (*mst && st->booting == BOOT_NONE)
-        return run_error(ctx, "ConfigError", "migration_stress_type '%s' is not one of "
-                         "load_vm_booting, load_vms_booting, vms_booting", mst);
-
-    /* virsh_migrate_options (avocado-vt), else migrate_options (tp-libvirt), else a
-     * live p2p move of the definition (run_vms.h's run_migrate_opts rule) */
-    const char *words = pget(ctx, "virsh_migrate_options", "");
-    if (!*words)
-        words = pget(ctx, "migrate_options", "");
-    if (!*words)
-        words = "--live --p2p --persistent --undefinesource";
-    st->opts.flags = 0;
-    if (mig_opts_parse(words, &st->opts) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    if (st->type == MIG_COMPRESSED)
-        st->opts.flags |= BE_MIG_COMPRESSED;
-    double t = params_get_float(p, "virsh_migrate_timeout", 60, &ok);
-    if (!ok || t < 0)
-        return run_error(ctx, "ConfigError", "virsh_migrate_timeout '%s' is not a number of "
-                         "seconds", pget(ctx, "virsh_migrate_timeout", ""));
-    if (t > 0)
-        st->opts.timeout_s = t;
-    st->thread_timeout = params_get_float(p, "thread_timeout", 120, &ok);
-    if (!ok || st->thread_timeout < 0)
-        return run_error(ctx, "ConfigError", "thread_timeout is not a number of seconds");
-
-    bool back = params_get_bool(p, "virsh_migrate_back", false, &ok);
-    long rounds = params_get_int(p, "virsh_migrate_there_and_back", 1, &ok);
-    if (!ok || rounds < 1)
-        return run_error(ctx, "ConfigError", "virsh_migrate_there_and_back must be a number >= 1");
-    st->start_vms = params_get_bool(p, "start_migration_vms", true, NULL);
-    if (st->booting == BOOT_VMS)
-        st->start_vms = false;      /* booting_migration_vms: start right before the hop */
-
-    mig_pc_opts_default(&st->pc);
-    if (mig_pc_state_parse(pget(ctx, "virsh_migrate_dest_state", "running"),
-                            &st->pc.dest_state) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    st->pc.mig_flags = st->opts.flags;
-    /* on unless explicitly no: the reference's default-off ping hid network loss */
-    st->pc.check_ping = strcmp(pget(ctx, "check_network_accessibility_after_mig", "yes"), "no");
-    st->pc.ping_count = (unsigned)params_get_int(p, "ping_count", 3, NULL);
-    st->pc.check_disk = params_get_bool(p, "simple_disk_check_after_mig", true, NULL);
-    st->pc.disk_file = pget(ctx, "disk_check_file", "/tmp/vtrun_disk_check");
-    const char *exp = pget(ctx, "expected_guest_dmesg", "");
-    st->expected_dmesg = *exp ? xstrdup(exp) : NULL;
-    st->pc.expected_dmesg = st->expected_dmesg;
-    st->pc.dmesg_level = (int)params_get_int(p, "guest_dmesg_level", 0, NULL);
-    st->pc.retries = (unsigned)params_get_int(p, "post_check_retries", 3, NULL);
-    st->login_timeout = params_get_float(p, "login_timeout", 240, NULL);
-    st->pc.login_timeout_s = st->login_timeout;
-
-    enum mig_pmc_policy pol;
-    if (mig_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-
-    if (mig_plan_build(n, st->type, (unsigned)rounds, back, &st->plan) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-
-    st->tool = pget(ctx, "stress_tool", "");
-    /* the runner makes host 1 from migrate_dest_host / virsh_migrate_desturi; the URI
-     * as written is still what the source daemon dials on forward hops */
-    const char *du = pget(ctx, "virsh_migrate_desturi", "");
-    st->desturi = *du ? du : NULL;
-    /* cleanup of a partly set up VM set is safe (run_vms.h): always call it */
+    /* cleanup of a partly set up VM set is safe (virt/virt.h): always call it */
     st->vms_ready = true;
-    if (run_vms_setup(ctx, &st->vms) < 0)
+    if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMSetupError", "%s", err_msg());
     st->guest_stress = xcalloc(st->vms.n, sizeof(bool));
     st->uptime = xcalloc(st->vms.n, sizeof(double));
     for (size_t i = 0; i < st->vms.n; i++)
         st->uptime[i] = -1;
 
-    char *fmt = mig_opts_format(&st->opts);
+    char *fmt = mig_opts_format(&o->mig);
     run_log(ctx, "virsh_migrate_stress: %zu VMs, %s migration%s, %zu hop(s), options '%s', "
-            "thread_timeout %.0f s", st->vms.n, mig_plan_type_name(st->type),
-            *mst ? " while booting" : "", st->plan.nhops, fmt, st->thread_timeout);
+            "thread_timeout %.0f s", st->vms.n, mig_plan_type_name(o->type),
+            o->booting ? " while booting" : "", st->plan.nhops, fmt, o->thread_timeout);
     free(fmt);
     return 0;
 }
@@ -310,7 +287,7 @@ struct host_facts {
 
 static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
 {
-    char *remote = uri_remote_host(ctx->hosts[idx].uri);
+    char *remote = run_uri_remote_host(ctx->hosts[idx].uri);
     if (remote) {
         free(remote);
         return;
@@ -347,7 +324,7 @@ static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct
 {
     memset(f, 0, sizeof(*f));
     f->h.name = host_name(ctx, idx);
-    if (run_vms_host_info(&st->vms, idx, &f->info) < 0) {
+    if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
         run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
         local_facts(ctx, idx, f);
         return;
@@ -391,7 +368,7 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     host_facts(ctx, st, from, &fs);
     host_facts(ctx, st, to, &fd);
     /* reachability is known only when the destination is this machine */
-    char *r = uri_remote_host(ctx->hosts[to].uri);
+    char *r = run_uri_remote_host(ctx->hosts[to].uri);
     bool dst_local = !r;
     free(r);
 
@@ -418,7 +395,7 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
             v->ndisks++;
         }
     }
-    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->opts.flags };
+    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->o->mig.flags };
     struct mig_pmc_outcome *o;
     size_t no = mig_pmc_run(&in, &o);
     int nfail = 0;
@@ -443,15 +420,14 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
 
 static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
 {
-    enum mig_pmc_policy pol;
-    mig_pmc_policy_parse(pget(ctx, "pmc_policy", "enforce"), &pol);
+    enum mig_pmc_policy pol = (enum mig_pmc_policy)st->o->pmc;
     if (pol == MIG_PMC_OFF) {
         run_log(ctx, "pre-migration checks: off (pmc_policy = off)");
         return 0;
     }
     struct strbuf fails = STRBUF_INIT, warns = STRBUF_INIT;
     int nfail = pmc_direction(ctx, st, 0, 1, &fails, &warns);
-    if (st->type == MIG_CROSS)
+    if (st->o->type == MIG_CROSS)
         nfail += pmc_direction(ctx, st, 1, 0, &fails, &warns);
     int ret = 0;
     if (nfail && pol == MIG_PMC_ENFORCE)
@@ -465,11 +441,6 @@ static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
 
 /* ---- stress ------------------------------------------------------------------------- */
 
-static char *args_key(const char *tool)
-{
-    return xasprintf("%s_args", tool);
-}
-
 static unsigned long long vms_bytes(const struct ms_state *st)
 {
     unsigned long long b = 0;
@@ -481,10 +452,8 @@ static unsigned long long vms_bytes(const struct ms_state *st)
 
 static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 {
-    char *key = args_key(st->tool);
-    const char *args = pget(ctx, key, "--cpu 1");
-    const char *bytes = pget(ctx, "stress_vm_bytes", "");
-    char *remote = uri_remote_host(ctx->hosts[h].uri);
+    const char *args = st->o->tool_args[st->o->tool];
+    char *remote = run_uri_remote_host(ctx->hosts[h].uri);
     struct mig_meminfo mi = { 0 };
     struct strbuf out = STRBUF_INIT;
     char **argv = NULL;
@@ -493,14 +462,15 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 
     /* each host's own memory: the reference reused the local figure for the remote */
     if (remote) {
-        char *const cat[] = { "cat", "/proc/meminfo", NULL };
+        const char *cat[] = { "cat", "/proc/meminfo", NULL };
         if (host_run(ctx, h, cat, 30, &out, &status) < 0 || status
             || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
     } else if (mig_meminfo_read_local(&mi) < 0) {
         goto fail;
     }
-    argv = mig_stress_argv(st->tool, args, bytes, &mi, vms_bytes(st), false);
+    argv = mig_stress_argv(st->o->tool_name, args, st->o->vm_bytes, &mi, vms_bytes(st),
+                           false);
     if (!argv)
         goto fail;
     if (remote) {
@@ -533,14 +503,13 @@ cleanup:
     mig_stress_argv_free(argv);
     free(script);
     free(remote);
-    free(key);
     strbuf_release(&out);
     return ret;
 }
 
 static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 {
-    if (st->host_proc[h].pid) {
+    if (st->host_proc[h].sp) {
         if (mig_stress_local_stop(&st->host_proc[h], 2.0) < 0)
             run_warn(ctx, "host %s: %s", host_name(ctx, h), err_msg());
         else
@@ -565,11 +534,8 @@ static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
 
 static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
-    struct run_vm *vm = &st->vms.vm[i];
-    const struct params *vp = vm->params ? vm->params : ctx->params;
-    const char *tool = params_get_or(vp, "stress_tool", st->tool);
-    char *key = args_key(tool);
-    const char *args = params_get_or(vp, key, "--cpu 1");
+    struct virt_vm *vm = &st->vms.vm[i];
+    const char *args = st->o->tool_args[st->o->tool];
     struct strbuf out = STRBUF_INIT;
     struct mig_meminfo mi = { 0 };
     char **argv = NULL;
@@ -577,17 +543,17 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
     int status = -1, ret = -1;
 
     if (strstr(args, "%s")) {
-        if (run_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
+        if (virt_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
             || mig_meminfo_parse(out.buf, &mi) < 0)
             goto fail;
     }
-    argv = mig_stress_argv(tool, args, params_get_or(vp, "stress_vm_bytes", ""), &mi, 0, true);
+    argv = mig_stress_argv(st->o->tool_name, args, st->o->vm_bytes, &mi, 0, true);
     script = argv ? mig_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
     strbuf_reset(&out);
     if (!script)
         goto fail;
     st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
-    if (run_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
+    if (virt_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
         goto fail;
     if (status || !strstr(out.buf, "started")) {
         err_set("start script exited %d: %s", status, out.buf);
@@ -601,7 +567,6 @@ fail:
 cleanup:
     mig_stress_argv_free(argv);
     free(script);
-    free(key);
     strbuf_release(&out);
     return ret;
 }
@@ -616,7 +581,7 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
     char *script = mig_stress_stop_script(GUEST_STRESS_TAG);
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    if (run_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
+    if (virt_vms_exec(&st->vms, i, script, 15, &out, &status) < 0 || status)
         run_log(ctx, "stress in %s: stop failed (the VM is destroyed next): %s%s",
                 st->vms.vm[i].name, out.buf, status ? "" : err_msg());
     else
@@ -628,7 +593,7 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
 /* ---- migration workers ------------------------------------------------------------------ */
 
 struct worker {
-    struct run_vms *vms;
+    struct virt_vms *vms;
     const struct mig_move *mv;
     struct be_migrate_opts opts;
     struct be_hop_metrics m;
@@ -642,7 +607,7 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    w->rc = run_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
+    w->rc = virt_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
     if (w->rc < 0)
         w->err = xstrdup(err_msg());
     atomic_store(&w->done, true);
@@ -657,11 +622,11 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
         "setsid sh -c 'sleep 0.3; sync; reboot -f || echo b >/proc/sysrq-trigger' "
         "</dev/null >/dev/null 2>&1 &";
     int status;
-    if (run_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
+    if (virt_vms_exec(&st->vms, i, cmd, 15, NULL, &status) < 0)
         run_log(ctx, "%s: reboot for the booting load failed: %s", st->vms.vm[i].name, err_msg());
     else
         run_log(ctx, "%s: rebooting while it migrates (%s)", st->vms.vm[i].name,
-                st->booting == BOOT_LOAD_VM ? "load_vm_booting" : "load_vms_booting");
+                st->o->booting == BOOT_LOAD_VM ? "load_vm_booting" : "load_vms_booting");
     st->uptime[i] = -1;     /* a reboot is expected now */
     st->guest_stress[i] = false;
 }
@@ -680,10 +645,12 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     for (size_t k = 0; k < wave->n; k++) {
         w[k].vms = &st->vms;
         w[k].mv = &wave->moves[k];
-        w[k].opts = st->opts;
+        w[k].opts = st->o->mig;
         w[k].opts.cancel = &hop_cancel;
-        if (wave->moves[k].to == 1 && st->desturi)
-            w[k].opts.dest_uri = st->desturi;
+        /* the URI as the case wrote it is what the source daemon dials on forward hops
+         * (the runner made host 1 of it too) */
+        if (wave->moves[k].to == 1 && ctx->common->virsh_migrate_desturi)
+            w[k].opts.dest_uri = ctx->common->virsh_migrate_desturi;
         atomic_init(&w[k].done, false);
         int e = pthread_create(&w[k].tid, NULL, worker_main, &w[k]);
         if (e) {
@@ -703,18 +670,19 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
             break;
         if (!hop_cancel && run_should_stop(ctx))
             hop_cancel = 1;
-        if (!hop_cancel && st->thread_timeout > 0 && run_now() - t0 > st->thread_timeout) {
+        if (!hop_cancel && st->o->thread_timeout > 0
+            && run_now() - t0 > st->o->thread_timeout) {
             timed_out = true;
             hop_cancel = 1;
             run_log(ctx, "hop %u: thread_timeout %.0f s passed, aborting its migrations",
-                    hopno, st->thread_timeout);
+                    hopno, st->o->thread_timeout);
         }
         clock_sleep(0.05);
     }
     for (size_t k = 0; k < wave->n; k++) {
         if (w[k].started)
             pthread_join(w[k].tid, NULL);
-        const struct run_vm *vm = &st->vms.vm[w[k].mv->vm];
+        const struct virt_vm *vm = &st->vms.vm[w[k].mv->vm];
         if (timed_out && w[k].rc < 0)
             w[k].m.aborted = true;
         record_hop(ctx, st, hopno, hop, w[k].mv, &w[k].m, w[k].rc, w[k].err);
@@ -738,7 +706,7 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
  * remote machine), the rest of the environment is the VM set's (env.ud = &st->vms). */
 static int pc_ping(void *ud, size_t vm, int host, unsigned count)
 {
-    struct run_vms *vms = ud;
+    struct virt_vms *vms = ud;
     const char *addr = vms->vm[vm].address;
     if (!addr) {
         err_set("%s: guest address unknown", vms->vm[vm].name);
@@ -751,13 +719,12 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
     }
     char cnt[16];
     snprintf(cnt, sizeof(cnt), "%u", count);
-    char *const argv[] = { "ping", "-n", "-q", "-c", cnt, "-i", "0.2", "-W", "2",
-                           (char *)addr, NULL };
+    const char *argv[] = { "ping", "-n", "-q", "-c", cnt, "-i", "0.2", "-W", "2", addr, NULL };
     struct strbuf out = STRBUF_INIT;
     int status = -1;
-    int r = host_run(vms->ctx, host, argv, 10.0 + count, &out, &status);
+    int r = host_run(vms->conf.user, host, argv, 10.0 + count, &out, &status);
     if (r == 0 && status) {
-        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->ctx, host), status,
+        err_set("ping %s from %s: exit %d: %s", addr, host_name(vms->conf.user, host), status,
                 out.buf);
         r = -1;
     }
@@ -770,15 +737,15 @@ static int pc_ping(void *ud, size_t vm, int host, unsigned count)
  * session, and the post-checks judge what it did. */
 static void after_hop_cmd(struct run_ctx *ctx, struct ms_state *st, const struct mig_hop *hop)
 {
-    const char *cmd = pget(ctx, "after_hop_guest_cmd", "");
-    if (!*cmd)
+    const char *cmd = st->o->after_hop_cmd;
+    if (!cmd)
         return;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
             size_t i = hop->waves[wv].moves[k].vm;
             int status = -1;
             run_log(ctx, "%s: after_hop_guest_cmd: %s", st->vms.vm[i].name, cmd);
-            if (run_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
+            if (virt_vms_exec(&st->vms, i, cmd, 3, NULL, &status) < 0)
                 run_log(ctx, "%s: after_hop_guest_cmd did not finish: %s", st->vms.vm[i].name,
                         err_msg());
         }
@@ -788,14 +755,14 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                        const struct mig_hop *hop)
 {
     struct mig_pc_env env;
-    run_vms_postcheck_env(&st->vms, &env);
+    mig_vms_pc_env(&st->vms, &env);
     env.ping = pc_ping;
     for (size_t wv = 0; wv < hop->nwaves; wv++)
         for (size_t k = 0; k < hop->waves[wv].n; k++) {
             const struct mig_move *mv = &hop->waves[wv].moves[k];
             struct mig_pc_vm pv = { mv->vm, st->vms.vm[mv->vm].name, mv->from, mv->to,
                                      st->uptime[mv->vm], ++st->hop_serial };
-            int r = run_vms_postcheck(&st->vms, &env, &st->pc, &pv);
+            int r = mig_vms_postcheck(&st->vms, &env, &st->o->pc, &pv);
             st->uptime[mv->vm] = pv.uptime_before;
             if (r < 0)
                 return run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
@@ -810,18 +777,18 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
 static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 {
     for (size_t i = 0; i < st->vms.n; i++)
-        if (run_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
+        if (virt_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
             return run_error(ctx, "VMStartError", "%s", err_msg());
     if (!wait_login)
         return 0;
     for (size_t i = 0; i < st->vms.n; i++) {
-        if (run_vms_wait_login(&st->vms, i, st->login_timeout) < 0) {
+        if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0) {
             if (run_should_stop(ctx))
                 return -1;
             return run_error(ctx, "LoginTimeout", "%s", err_msg());
         }
         double up;
-        if (run_vms_uptime(&st->vms, i, &up) == 0)
+        if (virt_vms_uptime(&st->vms, i, &up) == 0)
             st->uptime[i] = up;
     }
     return 0;
@@ -830,26 +797,24 @@ static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 static int ms_run(struct run_ctx *ctx)
 {
     struct ms_state *st = ctx->data;
-    bool stress_host = params_get_bool(ctx->params, "migration_stress_host", false, NULL);
-    bool stress_remote = params_get_bool(ctx->params, "migration_stress_remote", false, NULL);
-    bool stress_vms = params_get_bool(ctx->params, "migration_stress_vms", false, NULL);
+    const struct ms_opts *o = st->o;
 
     if (pre_migration_checks(ctx, st) < 0)
         return -1;
 
-    if ((stress_host || stress_remote || stress_vms) && !*st->tool)
+    if ((o->stress_host || o->stress_remote || o->stress_vms) && !o->tool_name)
         run_log(ctx, "migration_stress_* set but stress_tool is empty: no stress");
-    if (*st->tool) {
-        if (stress_host && host_stress_start(ctx, st, 0) < 0)
+    if (o->tool_name) {
+        if (o->stress_host && host_stress_start(ctx, st, 0) < 0)
             return -1;
-        if (stress_remote && host_stress_start(ctx, st, 1) < 0)
+        if (o->stress_remote && host_stress_start(ctx, st, 1) < 0)
             return -1;
     }
 
-    if (st->start_vms) {
+    if (o->start_vms) {
         if (start_vms(ctx, st, true) < 0)
             return -1;
-        if (*st->tool && stress_vms)
+        if (o->tool_name && o->stress_vms)
             for (size_t i = 0; i < st->vms.n; i++)
                 if (guest_stress_start(ctx, st, i) < 0)
                     return -1;
@@ -860,12 +825,12 @@ static int ms_run(struct run_ctx *ctx)
         unsigned hopno = (unsigned)k + 1;
         if (run_should_stop(ctx))
             return -1;
-        if (k == 0 && !st->start_vms && start_vms(ctx, st, false) < 0)
+        if (k == 0 && !o->start_vms && start_vms(ctx, st, false) < 0)
             return -1;
-        if (st->booting == BOOT_LOAD_VM || st->booting == BOOT_LOAD_VMS) {
+        if (o->booting == BOOT_LOAD_VM || o->booting == BOOT_LOAD_VMS) {
             for (size_t wv = 0; wv < hop->nwaves; wv++)
                 for (size_t m = 0; m < hop->waves[wv].n; m++)
-                    if (st->booting == BOOT_LOAD_VMS || (wv == 0 && m == 0))
+                    if (o->booting == BOOT_LOAD_VMS || (wv == 0 && m == 0))
                         reboot_guest(ctx, st, hop->waves[wv].moves[m].vm);
         }
         run_log(ctx, "hop %u/%zu (round %u%s): %zu VM(s) in %zu wave(s)", hopno,
@@ -893,67 +858,23 @@ static void ms_cleanup(struct run_ctx *ctx)
     host_stress_stop(ctx, st, 0);
     host_stress_stop(ctx, st, 1);
     if (st->vms_ready)
-        run_vms_cleanup(&st->vms);
+        run_vmset_cleanup(ctx, &st->vms);
     mig_plan_free(&st->plan);
     free(st->guest_stress);
     free(st->uptime);
-    free(st->expected_dmesg);
     free(st);
     ctx->data = NULL;
 }
-
-static const struct run_param_doc ms_params[] = {
-    { "vms", NULL, "VMs to migrate (at least 2, else CANCEL)" },
-    { "main_vm", NULL, "the first VM (avocado-vt); every VM of `vms` migrates" },
-    { "migrate_dest_host", NULL, "destination host (resolved by the runner into the hosts)" },
-    { "virsh_migrate_desturi", NULL, "destination URI (the runner makes it host 1); the "
-      "source daemon dials it on forward hops (virsh --desturi)" },
-    { "migration_type", "orderly", "orderly | simultaneous | cross | compressed" },
-    { "migration_stress_type", "", "load_vm_booting | load_vms_booting | vms_booting: "
-      "migrate while guests boot" },
-    { "migrate_options", "--live --p2p --persistent --undefinesource", "virsh migrate flag words (--live --p2p --tunnelled --persistent "
-      "--undefinesource --unsafe --postcopy --postcopy-after-precopy --auto-converge "
-      "--compressed --offline --timeout N --bandwidth N)" },
-    { "virsh_migrate_options", "", "flag words like migrate_options; when set, they win" },
-    { "virsh_migrate_back", "no", "migrate back after every forward hop" },
-    { "virsh_migrate_there_and_back", "1", "round trips when virsh_migrate_back = yes" },
-    { "virsh_migrate_timeout", "60", "seconds a migration may take; then it is aborted "
-      "(switched to postcopy with --postcopy) and the hop FAILs; 0 = none" },
-    { "thread_timeout", "120", "seconds a wave of migrations may take before vtrun aborts "
-      "them; 0 = none" },
-    { "virsh_migrate_dest_state", "running", "state expected on the target: running | "
-      "paused | shut off" },
-    { "start_migration_vms", "yes", "start and log into the VMs before the first hop" },
-    { "migration_stress_vms", "no", "run stress_tool in every guest" },
-    { "migration_stress_host", "no", "run stress_tool on the source host" },
-    { "migration_stress_remote", "no", "run stress_tool on the target host" },
-    { "stress_tool", "", "stress | stress-ng (never downloaded; a shell loop in guests "
-      "without it); empty = no stress" },
-    { "<tool>_args", "--cpu 1", "arguments of the tool; %s = per-worker --vm-bytes" },
-    { "stress_vm_bytes", "128M", "size, half ((MemTotal - VMs) / 2) or shortage (MemFree - "
-      "VMs + 512 MiB); bytes, split over the --vm workers" },
-    { "check_network_accessibility_after_mig", "yes", "ping the guest from the target "
-      "host after each hop unless no" },
-    { "ping_count", "3", "pings per check" },
-    { "guest_dmesg_level", "0", "judge dmesg lines below this level; 0 = every level" },
-    { "expected_guest_dmesg", "", "regex of guest dmesg lines that are not failures" },
-    { "simple_disk_check_after_mig", "yes", "write and read back a line after each hop" },
-    { "disk_check_file", "/tmp/vtrun_disk_check", "guest file of the disk check" },
-    { "post_check_retries", "3", "extra attempts of a transient post-check failure" },
-    { "login_timeout", "240", "seconds to wait for a guest login" },
-    { "after_hop_guest_cmd", "", "guest command run after each hop before the post-checks "
-      "(fault injection in tests, e.g. echo c > /proc/sysrq-trigger)" },
-    { "pmc_policy", "enforce", "pre-migration checks: enforce (a FAIL cancels) | warn | off" },
-    { NULL, NULL, NULL },
-};
 
 const struct run_type run_type_migrate_stress = {
     .name = "virsh_migrate_stress",
     .alias = "migrate_stress",
     .summary = "migrate many VMs orderly, simultaneously or crosswise, to and fro, under "
                "stress, with pre- and post-migration checks and per-hop metrics",
-    .needs = RUN_NEEDS_VMS | RUN_NEEDS_TWO_HOSTS,
+    .needs = { .vms = 2, .hosts = 2 },
     .params = ms_params,
+    .opts_size = sizeof(struct ms_opts),
+    .check = ms_check,
     .setup = ms_setup,
     .run = ms_run,
     .cleanup = ms_cleanup,

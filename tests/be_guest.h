@@ -322,10 +322,12 @@ static inline const char *tg_lab_param(const config_t *cfg, const char *name)
     return v;
 }
 
-/* The lab's network namespace (netns= in lab.env beside the settings); caller frees. */
-static inline char *tg_lab_netns(const char *settings_file)
+/* KEY=value of lab.env beside the settings (the last one), NULL when absent; caller
+ * frees. */
+static inline char *tg_lab_env(const char *settings_file, const char *key)
 {
-    char *copy = xstrdup(settings_file), *env, line[256], *netns = NULL;
+    char *copy = xstrdup(settings_file), *env, line[256], *val = NULL;
+    size_t klen = strlen(key);
     FILE *f;
 
     env = xasprintf("%s/lab.env", dirname(copy));
@@ -333,14 +335,29 @@ static inline char *tg_lab_netns(const char *settings_file)
     f = fopen(env, "r");
     ck_assert_msg(f != NULL, "%s: missing (not a tests/lab lab?)", env);
     while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "netns=", 6)) {
+        if (!strncmp(line, key, klen) && line[klen] == '=') {
             line[strcspn(line, "\n")] = '\0';
-            free(netns);
-            netns = xstrdup(line + 6);
+            free(val);
+            val = xstrdup(line + klen + 1);
         }
     fclose(f);
-    ck_assert_msg(netns != NULL, "%s: no netns=", env);
     free(env);
+    return val;
+}
+
+/* The network namespace of lab host i (1-based): where its daemon creates a guest's
+ * tap and where QEMU's user-mode forwards listen.  Each host of a lab v2 has its own
+ * (hostI_netns=); a lab v1 put every host in its one netns=.  Caller frees. */
+static inline char *tg_lab_host_netns(const char *settings_file, int i)
+{
+    char key[32];
+    char *netns;
+
+    snprintf(key, sizeof(key), "host%d_netns", i);
+    netns = tg_lab_env(settings_file, key);
+    if (!netns)
+        netns = tg_lab_env(settings_file, "netns");
+    ck_assert_msg(netns != NULL, "lab.env beside %s: no %s= nor netns=", settings_file, key);
     return netns;
 }
 

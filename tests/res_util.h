@@ -41,16 +41,25 @@ static inline void ru_rmtree(const char *dir)
     nftw(dir, ru_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The results suites' fixture: a fresh temporary directory per test in ru_base
+ * (tcase_add_checked_fixture(tc, ru_setup, ru_teardown)). */
+static char *ru_base __attribute__((unused));
+
+static inline void ru_setup(void)
+{
+    ru_base = ru_tmpdir();
+}
+
+static inline void ru_teardown(void)
+{
+    ru_rmtree(ru_base);
+    free(ru_base);
+}
+
 static inline char *ru_read(const char *path)
 {
-    FILE *f = fopen(path, "rb");
     struct strbuf sb = STRBUF_INIT;
-    char buf[8192];
-    size_t n;
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
+    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s", path);
     return strbuf_detach(&sb, NULL);
 }
 
@@ -103,24 +112,37 @@ static inline int ru_run(char *const argv[], const char *out_path, const char *e
     return 128 + WTERMSIG(status);
 }
 
-/* xmllint --schema tests/junit-4.xsd: fails the test with xmllint's message. */
-static inline void ru_assert_junit_valid(const char *xml)
+/* xmllint --schema XSD: 0 when xml validates, else xmllint's status, its message in
+ * *msg (NULL: dropped). */
+static inline int ru_xsd_check(const char *xsd, const char *xml, char **msg)
 {
     char errf[] = "/tmp/vtrun-res-xmllint-XXXXXX";
     int fd = mkstemp(errf);
-    char *argv[] = { "xmllint", "--noout", "--schema", "tests/junit-4.xsd", (char *)xml,
-                     NULL };
+    char *argv[] = { "xmllint", "--noout", "--schema", (char *)xsd, (char *)xml, NULL };
     int rc;
     ck_assert(fd >= 0);
     close(fd);
     rc = ru_run(argv, NULL, errf, 60);
-    if (rc != 0) {
-        char *msg = ru_read(errf);
-        unlink(errf);
-        ck_abort_msg("%s does not validate against tests/junit-4.xsd (rc %d): %.2000s",
-                     xml, rc, msg);
-    }
+    if (msg)
+        *msg = ru_read(errf);
     unlink(errf);
+    return rc;
+}
+
+/* Fails the test with xmllint's message unless xml validates against xsd. */
+static inline void ru_assert_valid(const char *xsd, const char *xml)
+{
+    char *msg;
+    int rc = ru_xsd_check(xsd, xml, &msg);
+    if (rc != 0)
+        ck_abort_msg("%s does not validate against %s (rc %d): %.2000s", xml, xsd, rc, msg);
+    free(msg);
+}
+
+/* vtrun's own schema (results.xml as written by default). */
+static inline void ru_assert_junit_valid(const char *xml)
+{
+    ru_assert_valid("tests/vtrun-junit.xsd", xml);
 }
 
 #endif

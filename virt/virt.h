@@ -20,7 +20,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdio.h>
+
 #include "backends/be.h"
+#include "lib/params.h"
 
 struct params;
 struct strbuf;
@@ -39,11 +42,13 @@ struct virt_ctx {
     virt_log_fn log;
     void *log_ud;
     const atomic_bool *cancel;
+    double deadline;            /* monotonic seconds (lib/clock.h); 0 = none */
 };
 
 void virt_logf(const struct virt_ctx *ctx, enum virt_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *virt_log_level_name(enum virt_log_level level);
+/* True when the caller must stop: the cancel flag is set or the deadline passed. */
 bool virt_cancelled(const struct virt_ctx *ctx);
 
 /* ===================================================================================
@@ -99,26 +104,48 @@ void virt_err_clear(void);
  * VM model from params (virt_vm.c)
  * =================================================================================== */
 
-/* avocado-vt's main_vm, else the first of vms; NULL (err_set) when vms is empty.
- * Caller frees. */
-char *virt_main_vm(const struct params *p);
+/* Defaults of the per-VM params virt/ reads; the runner checks their values before any
+ * VM or clone exists and prints these defaults (runner/run_common.c, run_vm_params). */
+#define VIRT_MEM_MIB_DEFAULT 1024
+#define VIRT_SMP_DEFAULT 1
+#define VIRT_SHELL_PORT_DEFAULT 22
+#define VIRT_SHUTDOWN_TIMEOUT_DEFAULT 60
+/* vm_accel's words (auto, kvm, tcg) and image_clone_mode's (linked, full). */
+extern const struct params_word virt_accel_words[];
+extern const struct params_word virt_clone_mode_words[];
+
+struct virt_clones;
+
+/* What a caller (the VM set) derived for a VM and hands to the model, instead of
+ * writing it into the case's params: the address it chose (over guest_ip), the
+ * clones standing for the VM's images (virt_clones_path()), and whether the VM runs
+ * under libvirt.  Any may be NULL / false. */
+struct virt_vm_derived {
+    const char *guest_ip;
+    const struct virt_clones *clones;
+    /* libvirt picks the emulator unless emulator_path names one (avocado-vt's libvirt
+     * VM); qemu_binary is the qemu backend's binary */
+    bool libvirt;
+};
 
 /*
  * struct be_vm_spec of VM `vm` from a case's params (avocado-vt names):
- *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary,
+ *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary (qemu
+ *   backend) or emulator_path (libvirt: d->libvirt),
  *   vm_accel (auto|kvm|tcg, default auto), kernel, initrd, kernel_params,
  *   guest_ip + guest_subnet + guest_gateway (-> "vtrun.ip=IP/PREFIX vtrun.gw=GW"
  *   appended to the kernel command line), images (each: image_name, image_format,
  *   images_base_dir, drive_format, drive_cache), nics (each: nettype, netdst,
  *   nic_model, mac).
+ * d (may be NULL): what the caller derived for the VM, over the params.
  * console_dir: the serial console goes to "<console_dir>/serial-<vm>.log" (NULL: none).
  * vm_accel=auto is resolved with virt_accel_resolve() (probe cached per process).
  * On error (-1) *out is left empty.  The caller owns *out: be_vm_spec_free()
  * (backends/be.h).
  */
 int virt_vm_spec_from_params(const struct params *p, const char *vm,
-                             const char *console_dir, const struct virt_ctx *ctx,
-                             struct be_vm_spec *out);
+                             const struct virt_vm_derived *d, const char *console_dir,
+                             const struct virt_ctx *ctx, struct be_vm_spec *out);
 
 /* "auto" -> "kvm" when a short KVM probe runs guest code, else "tcg"; "kvm"/"tcg"
  * returned as is.  The probe runs at most once per process.  Returns a static
@@ -130,17 +157,35 @@ const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx);
  * why gets a one-line explanation. */
 bool virt_accel_probe(const char *accel, const struct virt_ctx *ctx, struct strbuf *why);
 
+/* Which host keys an SSH login accepts (virt_ssh.c), OpenSSH's StrictHostKeyChecking:
+ *  - accept-new (default): a host not in the known_hosts file is learned into it (a
+ *    per-job file), a host whose key changed is refused;
+ *  - strict: only a key already in the known_hosts file (the user's, or one given);
+ *  - off: not checked at all (a lab whose hosts get new keys on every boot). */
+enum virt_hostkey {
+    VIRT_HOSTKEY_ACCEPT_NEW,
+    VIRT_HOSTKEY_STRICT,
+    VIRT_HOSTKEY_OFF,
+};
+
+/* "accept-new", "strict" (or "yes"), "off" (or "no"); -1 + err otherwise. */
+int virt_hostkey_parse(const char *s, enum virt_hostkey *out);
+const char *virt_hostkey_name(enum virt_hostkey k);
+
 /* How to reach a guest's shell (avocado-vt: username, password, ssh_private_key,
- * shell_port; the address is guest_ip). */
+ * shell_port; the address is guest_ip), or a host's (virt_host.c). */
 struct virt_login {
     char *host;
     int port;                   /* default 22 */
     char *user;                 /* default root */
-    char *password;             /* may be NULL */
+    char *password;             /* may be NULL; never logged */
     char *key_file;             /* may be NULL */
+    enum virt_hostkey hostkey;  /* default accept-new */
+    bool default_keys;          /* no key_file: try ssh-agent and ~/.ssh/id_* as ssh does */
 };
 
-int virt_login_from_params(const struct params *p, const char *vm, struct virt_login *out);
+int virt_login_from_params(const struct params *p, const char *vm,
+                           const struct virt_vm_derived *d, struct virt_login *out);
 void virt_login_free(struct virt_login *l);
 
 /* ===================================================================================
@@ -176,14 +221,17 @@ const char *virt_check_name(enum virt_check c);
 int virt_image_check(const char *path, const char *fmt, const struct virt_ctx *ctx,
                      enum virt_check *out);
 
-/* One clone made for one test. */
+/* One clone of one image for one VM of a test.  owned: made (or re-used) for this
+ * test, so checked and removed after it; not owned: clone_master = no, the VM only
+ * uses the per-VM name. */
 struct virt_clone {
     char *vm;
     char *image;                /* image object, e.g. image1 */
-    char *path;                 /* the clone */
-    char *master;               /* its source */
+    char *path;                 /* the clone: the file the VM's disk uses */
+    char *master;               /* its source (NULL when not owned) */
     char *format;
     bool linked;
+    bool owned;
 };
 
 struct virt_clones {
@@ -191,19 +239,34 @@ struct virt_clones {
     size_t n;
 };
 
+/* What the caller decided for a VM's clones (unique names per job slot): the clone's
+ * image_name and its master's; NULL fields: the config's.  Arrays of these end with a
+ * NULL vm. */
+struct virt_clone_name {
+    const char *vm;
+    const char *name;
+    const char *master;
+};
+
 /*
  * avocado-vt's preprocess cloning: for each VM in `vms`, for each image object in
  * `master_images_clone`: unless image_name_<image>_<vm> is set, the clone is named
  * image_name_<vm> (default "<image_name>_<vm>"); its source is
  * "<master_image_name>.<image_format>" when master_image_name is set, else the image's
- * own file; it is made only if it does not exist or force_image_clone = yes; then
- * image_name_<vm> and image_name_<image>_<vm> are set in p, so every later
- * params_object() sees the clone.
+ * own file; it is made only if it does not exist or force_image_clone = yes.
+ * names (may be NULL) overrides the clone and master names per VM.
+ * The params are not changed: where avocado-vt writes image_name_<vm> back, vtrun
+ * hands the clones to virt_vm_spec_from_params() (virt_clones_path()).
  * vtrun extensions: image_clone_mode = linked (default; qcow2 masters only, others
  * get a full copy) | full.
- * Clones are appended to *out (also on error, for cleanup).
+ * Clones are appended to *out (also on error, for cleanup); a (vm, image) already in
+ * *out is not cloned again.
  */
-int virt_images_clone(struct params *p, const struct virt_ctx *ctx, struct virt_clones *out);
+int virt_images_clone(const struct params *p, const struct virt_clone_name *names,
+                      const struct virt_ctx *ctx, struct virt_clones *out);
+/* The file VM vm's disk of image object `image` uses instead of the config's; NULL when
+ * no clone stands for it. */
+const char *virt_clones_path(const struct virt_clones *c, const char *vm, const char *image);
 
 /*
  * After the test: when check_image = yes, qemu-img check each clone (worst result in
@@ -211,7 +274,7 @@ int virt_images_clone(struct params *p, const struct virt_ctx *ctx, struct virt_
  * yes; every clone is removed unless keep_image_clones = yes (vtrun extension:
  * avocado-vt keeps them and leaks guest state into the next test).  Never removes a
  * master.  Returns -1 when a check ERRORed (VIRT_ERR_IMAGE_CHECK) or a removal failed;
- * all clones are processed either way.
+ * all clones are processed either way.  Clones not owned are left alone.
  */
 int virt_images_postprocess(const struct params *p, const struct virt_ctx *ctx,
                             const struct virt_clones *clones, enum virt_check *worst);
@@ -223,9 +286,10 @@ void virt_clones_free(struct virt_clones *c);
 
 struct virt_ssh;
 
-/* Host keys: accept-new into known_hosts_file (per job): an unknown host's key is
- * added, a changed key is refused (VIRT_ERR_LOGIN).  known_hosts_file NULL: refuse
- * unknown hosts. */
+/* Host keys by l->hostkey against known_hosts_file (accept-new: the per-job file it
+ * learns into; strict: the file checked); a changed or refused key is VIRT_ERR_LOGIN.
+ * known_hosts_file NULL: refuse (unless the policy is off).  timeout_s bounds the TCP
+ * connect and each blocking step of the login (0: 10 s). */
 struct virt_ssh *virt_ssh_connect(const struct virt_login *l, const char *known_hosts_file,
                                   double timeout_s, const struct virt_ctx *ctx);
 /* Retry virt_ssh_connect() until it works, deadline_s passes or ctx->cancel is set
@@ -238,9 +302,75 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
  * timed out is abandoned, not killed (it may run on until the session closes). */
 int virt_ssh_exec(struct virt_ssh *s, const char *cmd, double timeout_s, int *status,
                   struct strbuf *out, struct strbuf *err);
+/* True when the last virt_ssh_exec() failed because the connection was gone before
+ * the command was sent: a new session may run it again safely. */
+bool virt_ssh_lost(const struct virt_ssh *s);
 int virt_ssh_put(struct virt_ssh *s, const char *local, const char *remote, int mode);
 int virt_ssh_get(struct virt_ssh *s, const char *remote, const char *local);
 void virt_ssh_close(struct virt_ssh *s);
+
+/* ===================================================================================
+ * Host transport (virt_host.c): commands and files on a host, local or over SSH
+ * =================================================================================== */
+/*
+ * One API for the machine vtrun runs on and for a remote server:
+ *
+ *   struct virt_host *h = virt_host_open(&conf, ctx);     (connects when remote)
+ *   virt_host_run(h, (const char *[]){ "cat", "/proc/meminfo", NULL }, 30,
+ *                 &out, &err, &status);
+ *   virt_host_put(h, local, remote, 0644);  virt_host_get(h, remote, local);
+ *   virt_host_close(h);
+ *
+ * Local (conf.address NULL or ""): the argv runs through lib/spawn (own process group,
+ * killed on timeout or cancel).  Remote: one libssh session (virt_ssh.c), reused by
+ * every command and reopened when it was found dropped; the argv becomes one command
+ * line with each word quoted by strbuf_add_sq(), so the remote login shell (POSIX sh,
+ * bash, dash, zsh) hands the program exactly these words — nothing in them is ever
+ * read as shell syntax.  Files go over SFTP.
+ *
+ * Errors name the host: "host NAME: ...".  The password is never logged nor put in an
+ * error.  Over SSH a command that times out or is cancelled is abandoned, not killed
+ * (no pty, so stdout and stderr stay apart; OpenSSH 9.2's sshd did not act on a
+ * channel "signal" request when tried): it may run on until it ends by itself.  One command at a time per handle (a lock);
+ * different handles in different threads.
+ */
+
+struct virt_host;
+
+struct virt_host_conf {
+    const char *name;           /* in messages (e.g. the settings name); default: address */
+    const char *address;        /* NULL or "": this machine; else a host name or IP */
+    int port;                   /* SSH port; 0: 22 */
+    const char *user;           /* NULL: the user vtrun runs as */
+    const char *key_file;       /* NULL: ssh-agent and ~/.ssh/id_* keys, as ssh does */
+    const char *password;       /* tried after the key; NULL: none */
+    enum virt_hostkey hostkey;  /* default accept-new */
+    const char *known_hosts;    /* accept-new: the (per-job) file that learns keys
+                                   (NULL: every host refused); strict: the file trusted
+                                   (NULL: ~/.ssh/known_hosts); off: not used */
+    double connect_timeout_s;   /* TCP connect and each login step; 0: 10 s */
+};
+
+/* NULL with err ("host NAME: ...") when the host cannot be reached or logged into. */
+struct virt_host *virt_host_open(const struct virt_host_conf *conf, const struct virt_ctx *ctx);
+void virt_host_close(struct virt_host *h);
+bool virt_host_is_local(const struct virt_host *h);
+const char *virt_host_name(const struct virt_host *h);
+
+/*
+ * Run argv (argv[0] looked up in PATH there) with timeout_s (<= 0: none) and the
+ * context's cancel flag; stdout/stderr appended to out/err (either may be NULL).
+ * With status non-NULL: 0 when the program ran to its end (any exit status, in
+ * *status).  With status NULL: 0 only for exit status 0.  -1 with err naming the host
+ * and the command otherwise (cannot connect, timed out, cancelled, killed by a signal,
+ * non-zero exit without status).
+ */
+int virt_host_run(struct virt_host *h, const char *const *argv, double timeout_s,
+                  struct strbuf *out, struct strbuf *err, int *status);
+/* Copy a file to / from the host (mode: of the new remote file, 0: 0644).  get writes
+ * local.part and renames it, so a failed copy leaves nothing behind. */
+int virt_host_put(struct virt_host *h, const char *local, const char *remote, int mode);
+int virt_host_get(struct virt_host *h, const char *remote, const char *local);
 
 /* ===================================================================================
  * Serial console scanning (virt_console.c)
@@ -268,5 +398,133 @@ int virt_console_scan(const char *path, long long *offset, unsigned *line_no,
                       struct virt_crash *crash);
 void virt_crash_free(struct virt_crash *c);
 
+
+/* ===================================================================================
+ * Leftovers (virt_leftover.c)
+ * =================================================================================== */
+
+/*
+ * What a running job has created outside its results directory (domains on hosts,
+ * image clones, processes), so that when the user chooses to skip cleanup (a second
+ * SIGINT) vtrun can print exactly what was left behind and how to remove it.  Modules
+ * register a resource when they create it and drop it when they removed it.
+ * Thread-safe.
+ * what: "domain vm1-3f2a on qemu+unix:///...", how: "virsh -c URI destroy vm1-3f2a".
+ * Returns a handle for virt_leftover_drop() (0 never is one).
+ */
+unsigned long virt_leftover_add(const char *what, const char *how);
+void virt_leftover_drop(unsigned long handle);
+/* Print every registered resource with its removal hint; returns their number. */
+unsigned virt_leftover_print(FILE *out);
+
+/* ===================================================================================
+ * The VM set of a test (virt_vms.c)
+ * =================================================================================== */
+
+/*
+ * The VMs of one test, from params to running guests and back to nothing; used by
+ * every VM test type.  virt_vms_setup() reads `vms` and each VM's object params,
+ * resolves the backend, prepares each VM's clones, address and spec; nothing runs
+ * yet.  virt_vms_cleanup() destroys and undefines every VM on every host, removes
+ * clones and closes connections; idempotent, safe after any partial setup.
+ * Functions return 0 or -1 with err_msg() set (VM, host and context included).
+ * Functions taking a VM index may be called from one worker thread per VM at once.
+ * The case's params are only read.
+ */
+
+/* A host as the runner resolved it (settings hosts, case params).  Borrowed. */
+struct virt_vms_host {
+    const char *name;
+    const char *uri;                /* client URI vtrun connects to */
+    const char *migrate_desturi;    /* URI the peer daemon uses to reach it (p2p) */
+    const char *migrate_uri;        /* migration data channel, e.g. tcp://127.0.0.1 */
+};
+
+/* One hop of one VM, as the VM set reports it to its caller (results). */
+struct virt_hop_record {
+    const char *vm;
+    unsigned hop;
+    const char *from, *to;          /* host names */
+    const struct be_hop_metrics *m;
+    bool ok;
+    const char *error;              /* NULL when ok */
+};
+
+/* What the caller hands the VM set; every pointer is borrowed and must outlive it. */
+struct virt_vms_conf {
+    const struct params *params;    /* the case */
+    const char *backend;            /* "libvirt" or "qemu" */
+    const struct virt_vms_host *hosts;
+    size_t nhosts;
+    const char *job_id;             /* its first 7 hex make names job-unique */
+    unsigned slot;                  /* worker slot: names, addresses never collide */
+    const char *outdir;             /* the test's result directory */
+    struct virt_ctx vctx;           /* log, cancel flag, deadline */
+    void (*on_hop)(void *ud, const struct virt_hop_record *h);  /* may be NULL */
+    void *hop_ud;
+    void *user;                     /* the caller's own (its test context): not used here */
+};
+
+struct virt_vm {
+    char *name;                 /* the object name in `vms`, e.g. vm1 */
+    char *domain;               /* the domain name used on the hosts (unique per job slot) */
+    struct params *params;      /* object params of this VM (a view: read-only) */
+    struct be_vm_spec *spec;
+    int host;                   /* index of the host it runs on now; -1 = not running */
+    char *address;              /* guest IP address for SSH / ping, NULL = unknown */
+    char *console_log;          /* serial console log file */
+    long long console_scanned;  /* console bytes already scanned for kernel crashes */
+    double uptime;              /* last uptime read from the guest, seconds */
+    void *priv;                 /* virt_vms.c's own per-VM state */
+};
+
+struct virt_vms {
+    struct virt_vms_conf conf;
+    const struct be_ops *be;
+    struct be_host **hosts;     /* opened lazily, one per host */
+    size_t nhosts;              /* qemu backend: 2 local "hosts"; else conf.nhosts */
+    struct virt_vm *vm;
+    size_t n;
+    void *priv;                 /* virt_vms.c's own state */
+};
+
+int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms);
+/* 0 when `name` is a backend (vm_type) vtrun has, else -1 with err_msg() naming the
+ * ones it has: for checking --backend, the settings and vm_type before a job starts. */
+int virt_backend_check(const char *name);
+/* The name of host h for messages ("local-a"/"local-b" for the qemu backend). */
+const char *virt_vms_host_name(const struct virt_vms *vms, int h);
+/* True when the test must stop (the conf's cancel flag or deadline). */
+bool virt_vms_should_stop(const struct virt_vms *vms);
+/* Facts of host h (backend host_info); free with be_host_info_free. */
+int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out);
+/* State of VM i's domain on host h. */
+int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
+/* Define and start VM i on host h. */
+int virt_vms_start(struct virt_vms *vms, size_t i, int h);
+/* Retry SSH login until it works or timeout_s passes (or the test must stop). */
+int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s);
+/* Run a command in guest i; out (may be NULL) gets stdout, *status the exit status. */
+int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
+                  struct strbuf *out, int *status);
+/* Read /proc/uptime of guest i into vm[i].uptime. */
+int virt_vms_uptime(struct virt_vms *vms, size_t i, double *uptime);
+/* Scan new console output of VM i for kernel crashes; 1 = crash found (err_msg()
+ * starts with the matched line, then VM, console file and line; the context lines go
+ * to the log), 0 = clean, -1 = error. */
+int virt_vms_console_crash(struct virt_vms *vms, size_t i);
+/* Migrate VM i from where it runs to host `to`; metrics filled (also on failure). */
+int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
+                     const struct be_migrate_opts *opts, struct be_hop_metrics *m);
+/* Report one hop of VM i (metrics from virt_vms_migrate) to the conf's on_hop, or to
+ * the log when there is none. */
+void virt_vms_record_hop(struct virt_vms *vms, size_t i, unsigned hop, int from, int to,
+                         const struct be_hop_metrics *m, bool ok, const char *error);
+/* Shut down (graceful, then destroy) VM i. */
+int virt_vms_stop(struct virt_vms *vms, size_t i);
+/* Tear everything down.  0 clean; 1 a warning (err_msg(): qemu-img check of a clone);
+ * -1 an error after the test (err_msg(): a clone check failed or could not be removed;
+ * virt_err_last() its kind).  The struct is zeroed either way. */
+int virt_vms_cleanup(struct virt_vms *vms);
 
 #endif

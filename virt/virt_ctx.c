@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* virt_ctx: logging and cancellation as handed in by the caller (the test context). */
 #include "virt/virt.h"
+#include "lib/clock.h"
 #include "lib/strbuf.h"
 
 #include <stdarg.h>
@@ -27,5 +28,9 @@ const char *virt_log_level_name(enum virt_log_level level)
 
 bool virt_cancelled(const struct virt_ctx *ctx)
 {
-    return ctx && ctx->cancel && *ctx->cancel;
+    if (!ctx)
+        return false;
+    if (ctx->cancel && *ctx->cancel)
+        return true;
+    return ctx->deadline > 0 && clock_now() >= ctx->deadline;
 }

@@ -33,6 +33,11 @@
 /* copy_file_range() per call: small enough to poll the cancel flag often. */
 #define COPY_CHUNK (64LL << 20)
 
+/* image_clone_mode: the value says whether the clone is linked. */
+const struct params_word virt_clone_mode_words[] = {
+    { "linked", true }, { "full", false }, { NULL, 0 },
+};
+
 static void log_cmdline(void *ud, const char *cmdline)
 {
     virt_logf(ud, VIRT_LOG_DEBUG, "running: %s", cmdline);
@@ -334,7 +339,8 @@ cleanup:
 /* ---- per-test clones (env_process preprocess / postprocess) ---------------------- */
 
 static void clones_add(struct virt_clones *cl, const char *vm, const char *image,
-                       const char *path, const char *master, const char *fmt, bool linked)
+                       const char *path, const char *master, const char *fmt, bool linked,
+                       bool owned)
 {
     struct virt_clone *c;
     cl->v = xrealloc(cl->v, (cl->n + 1) * sizeof(*cl->v));
@@ -342,9 +348,10 @@ static void clones_add(struct virt_clones *cl, const char *vm, const char *image
     c->vm = xstrdup(vm);
     c->image = xstrdup(image);
     c->path = xstrdup(path);
-    c->master = xstrdup(master);
+    c->master = master ? xstrdup(master) : NULL;
     c->format = xstrdup(fmt);
     c->linked = linked;
+    c->owned = owned;
 }
 
 void virt_clones_free(struct virt_clones *cl)
@@ -361,6 +368,21 @@ void virt_clones_free(struct virt_clones *cl)
     cl->n = 0;
 }
 
+static const struct virt_clone *clones_find(const struct virt_clones *cl, const char *vm,
+                                            const char *image)
+{
+    for (size_t i = 0; cl && i < cl->n; i++)
+        if (!strcmp(cl->v[i].vm, vm) && !strcmp(cl->v[i].image, image))
+            return &cl->v[i];
+    return NULL;
+}
+
+const char *virt_clones_path(const struct virt_clones *cl, const char *vm, const char *image)
+{
+    const struct virt_clone *c = clones_find(cl, vm, image);
+    return c ? c->path : NULL;
+}
+
 static bool same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -369,87 +391,98 @@ static bool same_file(const char *a, const char *b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int clone_one(struct params *p, const struct params *vmp, const char *vm,
+static const struct virt_clone_name *name_of(const struct virt_clone_name *names, const char *vm)
+{
+    for (; names && names->vm; names++)
+        if (!strcmp(names->vm, vm))
+            return names;
+    return NULL;
+}
+
+/* The file of image object ip when its image_name is `name` (NULL: its own). */
+static char *file_named(const struct params *ip, const char *name)
+{
+    if (!name)
+        return virt_image_filename(ip);
+    struct params *cp = params_dup(ip);
+    params_set(cp, "image_name", name);
+    char *f = virt_image_filename(cp);
+    params_free(cp);
+    return f;
+}
+
+/* Make (or re-use) the clone of a new file; 0 and the entry appended to out. */
+static int make_clone(const struct params *ip, const char *vm, const char *image,
+                      const char *master, const char *dest, const char *fmt,
+                      const struct virt_ctx *ctx, struct virt_clones *out)
+{
+    if (!file_exists(master))
+        return virt_failf(VIRT_ERR_IMAGE_MISSING, vm, "master image %s of %s: %s", master,
+                          image, strerror(errno));
+    if (same_file(master, dest))
+        return virt_failf(VIRT_ERR_CREATE, vm, "clone of %s would overwrite its master %s "
+                          "(set master_image_name)", image, master);
+    if (file_exists(dest) && !params_get_bool(ip, "force_image_clone", false, NULL)) {
+        virt_logf(ctx, VIRT_LOG_INFO, "Re-using existing clone %s of %s for %s", dest, master,
+                  vm);
+        clones_add(out, vm, image, dest, master, fmt, false, true);
+        return 0;
+    }
+    const char *mode = params_get_or(ip, "image_clone_mode", "linked");
+    const struct params_word *w = params_word_find(virt_clone_mode_words, mode);
+    if (!w)
+        return virt_failf(VIRT_ERR_CREATE, vm, "image_clone_mode '%s': linked or full", mode);
+    bool linked = w->value;
+    if (linked && strcmp(fmt, "qcow2")) {
+        /* The overlay is qcow2 and would not match the image_format the VM is given. */
+        virt_logf(ctx, VIRT_LOG_INFO, "image %s is %s, not qcow2: full clone instead of a "
+                  "linked one", master, fmt);
+        linked = false;
+    }
+    virt_logf(ctx, VIRT_LOG_INFO, "Clone master image %s for %s: %s (%s)", master, vm, dest,
+              linked ? "linked" : "full");
+    if ((linked ? virt_image_clone_linked(master, fmt, dest, ctx)
+                : virt_image_clone_full(master, dest, ctx)) < 0) {
+        err_prefix("vm %s image %s", vm, image);
+        return -1;
+    }
+    clones_add(out, vm, image, dest, master, fmt, linked, true);
+    return 0;
+}
+
+static int clone_one(const struct params *p, const struct virt_clone_name *nm, const char *vm,
                      const char *image, const struct virt_ctx *ctx, struct virt_clones *out)
 {
+    struct params *vmp = params_object(p, vm);
+    struct params *ip = params_object(vmp, image);
     char *key = xasprintf("image_name_%s_%s", image, vm);
     char *vmkey = xasprintf("image_name_%s", vm);
-    struct params *ip = params_object(vmp, image), *cp = NULL;
     char *vm_image = NULL, *master = NULL, *dest = NULL;
-    const char *fmt, *mname, *mode;
-    int ret = -1;
+    const char *fmt = params_get_or(ip, "image_format", "qcow2");
+    int ret = 0;
 
-    if (params_get(vmp, key) && *params_get(vmp, key)) {
-        ret = 0;                /* already cloned for this VM (avocado-vt skips too) */
+    /* cloned already: by this call's earlier work, or the config names the clone of
+     * this image for this VM (avocado-vt skips both) */
+    if (clones_find(out, vm, image) || (params_get(vmp, key) && *params_get(vmp, key)))
         goto cleanup;
-    }
-    fmt = params_get_or(ip, "image_format", "qcow2");
     {
-        const char *own = params_get(vmp, vmkey);
+        const char *own = nm && nm->name ? nm->name : params_get(vmp, vmkey);
         vm_image = own && *own ? xstrdup(own)
                                : xasprintf("%s_%s", params_get_or(ip, "image_name", "image"), vm);
     }
+    dest = file_named(ip, vm_image);
     if (params_get_bool(ip, "clone_master", true, NULL)) {
-        mname = params_get(ip, "master_image_name");
-        if (mname && *mname) {
-            struct params *mp = params_dup(ip);
-            params_set(mp, "image_name", mname);
-            master = virt_image_filename(mp);
-            params_free(mp);
-        } else {
-            master = virt_image_filename(ip);
-        }
-        cp = params_dup(ip);
-        params_set(cp, "image_name", vm_image);
-        dest = virt_image_filename(cp);
-
-        if (!file_exists(master)) {
-            virt_failf(VIRT_ERR_IMAGE_MISSING, vm, "master image %s of %s: %s", master, image,
-                       strerror(errno));
-            goto cleanup;
-        }
-        if (same_file(master, dest)) {
-            virt_failf(VIRT_ERR_CREATE, vm, "clone of %s would overwrite its master %s "
-                       "(set master_image_name)", image, master);
-            goto cleanup;
-        }
-        if (!file_exists(dest) || params_get_bool(ip, "force_image_clone", false, NULL)) {
-            bool linked;
-            mode = params_get_or(ip, "image_clone_mode", "linked");
-            if (strcmp(mode, "linked") && strcmp(mode, "full")) {
-                virt_failf(VIRT_ERR_CREATE, vm, "image_clone_mode '%s': linked or full", mode);
-                goto cleanup;
-            }
-            linked = !strcmp(mode, "linked");
-            if (linked && strcmp(fmt, "qcow2")) {
-                /* The overlay is qcow2 and would not match the image_format the VM is
-                 * given. */
-                virt_logf(ctx, VIRT_LOG_INFO, "image %s is %s, not qcow2: full clone instead "
-                          "of a linked one", master, fmt);
-                linked = false;
-            }
-            virt_logf(ctx, VIRT_LOG_INFO, "Clone master image %s for %s: %s (%s)", master, vm,
-                      dest, linked ? "linked" : "full");
-            if ((linked ? virt_image_clone_linked(master, fmt, dest, ctx)
-                        : virt_image_clone_full(master, dest, ctx)) < 0) {
-                err_prefix("vm %s image %s", vm, image);
-                goto cleanup;
-            }
-            clones_add(out, vm, image, dest, master, fmt, linked);
-        } else {
-            virt_logf(ctx, VIRT_LOG_INFO, "Re-using existing clone %s of %s for %s", dest,
-                      master, vm);
-            clones_add(out, vm, image, dest, master, fmt, false);
-        }
+        const char *mname = nm && nm->master ? nm->master : params_get(ip, "master_image_name");
+        master = file_named(ip, mname && *mname ? mname : NULL);
+        ret = make_clone(ip, vm, image, master, dest, fmt, ctx, out);
+    } else {
+        /* no copy, but the VM still uses the per-VM name (avocado-vt's clone_image) */
+        clones_add(out, vm, image, dest, NULL, fmt, false, false);
     }
-    /* From here on every params_object(p, vm) sees the clone, as in avocado-vt. */
-    params_set(p, vmkey, vm_image);
-    params_set(p, key, vm_image);
-    ret = 0;
 
 cleanup:
     params_free(ip);
-    params_free(cp);
+    params_free(vmp);
     free(key);
     free(vmkey);
     free(vm_image);
@@ -458,18 +491,16 @@ cleanup:
     return ret;
 }
 
-int virt_images_clone(struct params *p, const struct virt_ctx *ctx, struct virt_clones *out)
+int virt_images_clone(const struct params *p, const struct virt_clone_name *names,
+                      const struct virt_ctx *ctx, struct virt_clones *out)
 {
     char **images = params_objects(p, "master_images_clone");
     char **vms = params_objects(p, "vms");
     int ret = 0;
 
-    for (size_t v = 0; vms[v] && ret == 0; v++) {
-        struct params *vmp = params_object(p, vms[v]);
+    for (size_t v = 0; vms[v] && ret == 0; v++)
         for (size_t i = 0; images[i] && ret == 0; i++)
-            ret = clone_one(p, vmp, vms[v], images[i], ctx, out);
-        params_free(vmp);
-    }
+            ret = clone_one(p, name_of(names, vms[v]), vms[v], images[i], ctx, out);
     params_strv_free(images);
     params_strv_free(vms);
     return ret;
@@ -484,6 +515,8 @@ int virt_images_postprocess(const struct params *p, const struct virt_ctx *ctx,
     *worst = VIRT_CHECK_SKIPPED;
     for (size_t i = 0; i < clones->n; i++) {
         const struct virt_clone *c = &clones->v[i];
+        if (!c->owned)
+            continue;
         struct params *vmp = params_object(p, c->vm);
         struct params *ip = params_object(vmp, c->image);
         enum virt_check res = VIRT_CHECK_SKIPPED;

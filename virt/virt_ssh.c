@@ -4,11 +4,15 @@
  * a pty or prompt matching): key or password authentication, commands with a timeout
  * returning exit status / stdout / stderr, SFTP both ways.
  *
- * Host keys: explicit accept-new policy.  The per-job known_hosts file learns a host's
- * key the first time and refuses a changed one (a changed key within a job means the
- * address now belongs to another guest — never silently accepted).  The user's
- * ~/.ssh/config and the system known_hosts are not read: a run must not depend on
- * the account it runs under.
+ * Sessions serve guests (run_vms) and hosts (virt_host.c): one login, many commands.
+ *
+ * Host keys: an explicit policy (virt.h enum virt_hostkey), accept-new by default: the
+ * per-job known_hosts file learns a host's key the first time and refuses a changed
+ * one (a changed key within a job means the address now belongs to another machine —
+ * never silently accepted).  The user's ~/.ssh/config and the system known_hosts are
+ * not read: a run must not depend on the account it runs under; with `strict`, the
+ * file to trust is named.  Known-hosts files are read and written under one lock:
+ * parallel workers learn into the same per-job file.
  */
 #include "virt/virt.h"
 #include "lib/clock.h"
@@ -17,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 #include <stdio.h>
@@ -37,7 +42,38 @@ struct virt_ssh {
     ssh_session s;
     char *where;                /* user@host:port, for messages */
     const struct virt_ctx *ctx;
+    bool lost;                  /* the last exec found the connection gone */
 };
+
+static const struct {
+    const char *word;
+    enum virt_hostkey k;
+} hostkey_words[] = {
+    { "accept-new", VIRT_HOSTKEY_ACCEPT_NEW },
+    { "strict", VIRT_HOSTKEY_STRICT },
+    { "yes", VIRT_HOSTKEY_STRICT },
+    { "off", VIRT_HOSTKEY_OFF },
+    { "no", VIRT_HOSTKEY_OFF },
+};
+
+int virt_hostkey_parse(const char *s, enum virt_hostkey *out)
+{
+    for (size_t i = 0; s && i < ARRAY_SIZE(hostkey_words); i++)
+        if (!strcmp(s, hostkey_words[i].word)) {
+            *out = hostkey_words[i].k;
+            return 0;
+        }
+    err_set("known-hosts policy '%s' is not one of accept-new, strict, off", s ? s : "");
+    return -1;
+}
+
+const char *virt_hostkey_name(enum virt_hostkey k)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(hostkey_words); i++)
+        if (hostkey_words[i].k == k)
+            return hostkey_words[i].word;
+    return "?";
+}
 
 
 static int login_fail(const struct virt_login *l, const char *what, const char *detail)
@@ -55,32 +91,51 @@ static int login_fail(const struct virt_login *l, const char *what, const char *
     return -1;
 }
 
-/* accept-new: 0 when the key is known or was just added, -1 otherwise. */
+static pthread_mutex_t known_hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* By l->hostkey: 0 when the key is acceptable (known, or just learned), -1 otherwise. */
 static int check_host_key(ssh_session s, const struct virt_login *l,
                           const char *known_hosts, const struct virt_ctx *ctx)
 {
     enum ssh_known_hosts_e k;
+    int ret = -1;
 
+    if (l->hostkey == VIRT_HOSTKEY_OFF) {
+        virt_logf(ctx, VIRT_LOG_DEBUG, "ssh: host key of %s:%d not checked (policy off)",
+                  l->host, l->port);
+        return 0;
+    }
     if (!known_hosts)
         return login_fail(l, "no known_hosts file given: host key cannot be verified", NULL);
+    pthread_mutex_lock(&known_hosts_lock);
     k = ssh_session_is_known_server(s);
     switch (k) {
     case SSH_KNOWN_HOSTS_OK:
-        return 0;
+        ret = 0;
+        break;
     case SSH_KNOWN_HOSTS_NOT_FOUND:
     case SSH_KNOWN_HOSTS_UNKNOWN:
-        if (ssh_session_update_known_hosts(s) != SSH_OK)
-            return login_fail(l, "cannot add the host key to", known_hosts);
-        virt_logf(ctx, VIRT_LOG_DEBUG, "ssh: added host key of %s:%d to %s", l->host,
-                  l->port, known_hosts);
-        return 0;
+        if (l->hostkey == VIRT_HOSTKEY_STRICT) {
+            login_fail(l, "host key unknown (strict: not in", known_hosts);
+        } else if (ssh_session_update_known_hosts(s) != SSH_OK) {
+            login_fail(l, "cannot add the host key to", known_hosts);
+        } else {
+            virt_logf(ctx, VIRT_LOG_DEBUG, "ssh: added host key of %s:%d to %s", l->host,
+                      l->port, known_hosts);
+            ret = 0;
+        }
+        break;
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER:
-        return login_fail(l, "HOST KEY CHANGED (refused; see", known_hosts);
+        login_fail(l, "HOST KEY CHANGED (refused; see", known_hosts);
+        break;
     case SSH_KNOWN_HOSTS_ERROR:
     default:
-        return login_fail(l, "host key check failed", ssh_get_error(s));
+        login_fail(l, "host key check failed", ssh_get_error(s));
+        break;
     }
+    pthread_mutex_unlock(&known_hosts_lock);
+    return ret;
 }
 
 static int authenticate(ssh_session s, const struct virt_login *l)
@@ -88,7 +143,7 @@ static int authenticate(ssh_session s, const struct virt_login *l)
     struct strbuf why = STRBUF_INIT;
     int rc = SSH_AUTH_DENIED, ret = -1;
 
-    if (!l->key_file && !l->password) {
+    if (!l->key_file && !l->password && !l->default_keys) {
         login_fail(l, "neither ssh_private_key nor password given", NULL);
         goto cleanup;
     }
@@ -105,6 +160,14 @@ static int authenticate(ssh_session s, const struct virt_login *l)
             goto cleanup;
         }
         strbuf_addf(&why, "key %s: %s", l->key_file,
+                    rc == SSH_AUTH_ERROR ? ssh_get_error(s) : "refused");
+    } else if (l->default_keys) {
+        rc = ssh_userauth_publickey_auto(s, NULL, NULL);
+        if (rc == SSH_AUTH_SUCCESS) {
+            ret = 0;
+            goto cleanup;
+        }
+        strbuf_addf(&why, "ssh-agent and ~/.ssh keys: %s",
                     rc == SSH_AUTH_ERROR ? ssh_get_error(s) : "refused");
     }
     if (l->password) {
@@ -149,7 +212,8 @@ struct virt_ssh *virt_ssh_connect(const struct virt_login *l, const char *known_
         ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &sec) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &usec) < 0 ||
         ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
-        ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts ? known_hosts : "/dev/null") < 0 ||
+        ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts && l->hostkey != VIRT_HOSTKEY_OFF
+                                                   ? known_hosts : "/dev/null") < 0 ||
         ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0) {
         login_fail(l, "ssh options", ssh_get_error(s));
         goto fail;
@@ -203,6 +267,7 @@ struct virt_ssh *virt_ssh_wait_for_login(const struct virt_login *l,
         }
         /* An authentication or host key failure will not heal by waiting. */
         if (strstr(err_msg(), "authentication failed") || strstr(err_msg(), "HOST KEY") ||
+            strstr(err_msg(), "host key unknown") ||
             strstr(err_msg(), "cannot read private key"))
             return NULL;
         left = end - clock_now();
@@ -238,94 +303,110 @@ static int session_fail(struct virt_ssh *vs, const char *cmd, const char *what)
     return -1;
 }
 
+/* A command that ran but did not end well: timed out, cancelled, killed. */
+static int command_fail(struct virt_ssh *vs, const char *cmd, const char *detail,
+                        const char *output)
+{
+    struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
+    e.command = cmd;
+    e.host = vs->where;
+    e.detail = detail;
+    e.output = output;
+    return virt_fail(&e);
+}
+
+/* A channel running cmd, or NULL (vs->lost when the connection was found gone before
+ * anything was sent: a new session may run it again). */
+static ssh_channel start_exec(struct virt_ssh *vs, const char *cmd)
+{
+    ssh_channel ch = ssh_channel_new(vs->s);
+
+    if (ch && ssh_channel_open_session(ch) == SSH_OK) {
+        if (ssh_channel_request_exec(ch, cmd) == SSH_OK)
+            return ch;
+        session_fail(vs, cmd, "exec request failed");
+    } else {
+        /* nothing was sent: when the connection is gone, a new one may run it */
+        vs->lost = !ssh_is_connected(vs->s);
+        session_fail(vs, cmd, ch ? "cannot open a session" : "cannot open a channel");
+    }
+    if (ch)
+        ssh_channel_free(ch);
+    return NULL;
+}
+
+/* Append what stdout (or stderr) has, waiting up to wait_ms, to dst (may be NULL) and
+ * to tail.  Bytes read, or -1 with err. */
+static int read_stream(struct virt_ssh *vs, ssh_channel ch, const char *cmd, int is_stderr,
+                       int wait_ms, struct strbuf *dst, struct strbuf *tail)
+{
+    char buf[16384];
+    int n = wait_ms ? ssh_channel_read_timeout(ch, buf, sizeof(buf), is_stderr, wait_ms)
+                    : ssh_channel_read_nonblocking(ch, buf, sizeof(buf), is_stderr);
+    if (n == SSH_ERROR)
+        return session_fail(vs, cmd, is_stderr ? "read stderr" : "read");
+    if (n > 0) {
+        if (dst)
+            strbuf_add(dst, buf, (size_t)n);
+        strbuf_add(tail, buf, (size_t)n);
+    }
+    /* Only the end of the output goes into error messages. */
+    if (tail->len > 8192) {
+        memmove(tail->buf, tail->buf + tail->len - 4096, 4096);
+        strbuf_setlen(tail, 4096);
+    }
+    return n > 0 ? n : 0;
+}
+
+/* Read stdout and stderr until the command's end of output, its deadline or cancel. */
+static int drain_channel(struct virt_ssh *vs, ssh_channel ch, const char *cmd,
+                         double timeout_s, struct strbuf *out, struct strbuf *err,
+                         struct strbuf *tail)
+{
+    double end = timeout_s > 0 ? clock_now() + timeout_s : 0;
+    for (;;) {
+        int n, m;
+        if (virt_cancelled(vs->ctx))
+            return command_fail(vs, cmd, "cancelled", NULL);
+        if (end && clock_now() >= end) {
+            char *d = xasprintf("timed out after %.1f s", timeout_s);
+            command_fail(vs, cmd, d, tail->buf);
+            free(d);
+            return -1;
+        }
+        if ((n = read_stream(vs, ch, cmd, 0, SSH_TICK_MS, out, tail)) < 0 ||
+            (m = read_stream(vs, ch, cmd, 1, 0, err, tail)) < 0)
+            return -1;
+        if (!n && !m && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
+            return 0;
+    }
+}
+
 /* No pty (stdout and stderr stay apart), so a command that times out is abandoned,
  * not killed: it may keep running on the guest until the session ends. */
 int virt_ssh_exec(struct virt_ssh *vs, const char *cmd, double timeout_s, int *status,
                   struct strbuf *out, struct strbuf *err)
 {
-    ssh_channel ch = ssh_channel_new(vs->s);
     struct strbuf tail = STRBUF_INIT;
-    double end = timeout_s > 0 ? clock_now() + timeout_s : 0;
-    char buf[16384];
-    int ret = -1;
+    ssh_channel ch;
+    int ret = -1, st;
 
     virt_logf(vs->ctx, VIRT_LOG_DEBUG, "ssh %s: %s", vs->where, cmd);
+    vs->lost = false;
+    ch = start_exec(vs, cmd);
     if (!ch)
-        return session_fail(vs, cmd, "cannot open a channel");
-    if (ssh_channel_open_session(ch) != SSH_OK) {
-        session_fail(vs, cmd, "cannot open a session");
+        return -1;
+    if (drain_channel(vs, ch, cmd, timeout_s, out, err, &tail) < 0)
+        goto cleanup;
+    st = ssh_channel_get_exit_status(ch);
+    if (st < 0) {
+        /* No exit-status message: the command died by a signal (exit-signal). */
+        command_fail(vs, cmd, "no exit status (killed by a signal?)", tail.buf);
         goto cleanup;
     }
-    if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-        session_fail(vs, cmd, "exec request failed");
-        goto cleanup;
-    }
-    for (;;) {
-        int n, m;
-        if (virt_cancelled(vs->ctx)) {
-            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
-            e.command = cmd;
-            e.host = vs->where;
-            e.detail = "cancelled";
-            virt_fail(&e);
-            goto cleanup;
-        }
-        if (end && clock_now() >= end) {
-            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
-            char *d = xasprintf("timed out after %.1f s", timeout_s);
-            e.command = cmd;
-            e.host = vs->where;
-            e.detail = d;
-            e.output = tail.buf;
-            virt_fail(&e);
-            free(d);
-            goto cleanup;
-        }
-        n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, SSH_TICK_MS);
-        if (n == SSH_ERROR) {
-            session_fail(vs, cmd, "read");
-            goto cleanup;
-        }
-        if (n > 0) {
-            if (out)
-                strbuf_add(out, buf, (size_t)n);
-            strbuf_add(&tail, buf, (size_t)n);
-        }
-        m = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 1);
-        if (m == SSH_ERROR) {
-            session_fail(vs, cmd, "read stderr");
-            goto cleanup;
-        }
-        if (m > 0) {
-            if (err)
-                strbuf_add(err, buf, (size_t)m);
-            strbuf_add(&tail, buf, (size_t)m);
-        }
-        /* Only the end of the output goes into error messages. */
-        if (tail.len > 8192) {
-            memmove(tail.buf, tail.buf + tail.len - 4096, 4096);
-            strbuf_setlen(&tail, 4096);
-        }
-        if (n <= 0 && m <= 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
-            break;
-    }
-    {
-        int st = ssh_channel_get_exit_status(ch);
-        if (st < 0) {
-            /* No exit-status message: the command died by a signal (exit-signal). */
-            struct virt_error e = VIRT_ERROR_INIT(VIRT_ERR_COMMAND);
-            e.command = cmd;
-            e.host = vs->where;
-            e.detail = "no exit status (killed by a signal?)";
-            e.output = tail.buf;
-            virt_fail(&e);
-            goto cleanup;
-        }
-        if (status)
-            *status = st;
-    }
+    if (status)
+        *status = st;
     ret = 0;
-
 cleanup:
     if (ssh_channel_is_open(ch)) {
         ssh_channel_send_eof(ch);
@@ -334,6 +415,11 @@ cleanup:
     ssh_channel_free(ch);
     strbuf_release(&tail);
     return ret;
+}
+
+bool virt_ssh_lost(const struct virt_ssh *vs)
+{
+    return vs->lost;
 }
 
 static int sftp_fail(struct virt_ssh *vs, sftp_session sf, const char *what, const char *path)

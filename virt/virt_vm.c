@@ -129,12 +129,24 @@ cleanup:
     return ok;
 }
 
+enum { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
+
+const struct params_word virt_accel_words[] = {
+    { "auto", ACCEL_AUTO }, { "kvm", ACCEL_KVM }, { "tcg", ACCEL_TCG }, { NULL, 0 },
+};
+
 const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx)
 {
     struct strbuf why = STRBUF_INIT;
     const char *res;
 
-    if (!want || !*want || !strcmp(want, "auto")) {
+    const struct params_word *w = want && *want ? params_word_find(virt_accel_words, want)
+                                                : &virt_accel_words[ACCEL_AUTO];
+    if (!w) {
+        err_set("vm_accel: unknown value '%s' (auto, kvm or tcg)", want);
+        return NULL;
+    }
+    if (w->value == ACCEL_AUTO) {
         /* One probe per process: every VM of every test gets the same answer.  The
          * lock makes parallel workers wait for the first probe instead of racing. */
         pthread_mutex_lock(&accel_lock);
@@ -148,29 +160,7 @@ const char *virt_accel_resolve(const char *want, const struct virt_ctx *ctx)
         strbuf_release(&why);
         return res;
     }
-    if (!strcmp(want, "kvm"))
-        return "kvm";
-    if (!strcmp(want, "tcg"))
-        return "tcg";
-    err_set("vm_accel: unknown value '%s' (auto, kvm or tcg)", want);
-    return NULL;
-}
-
-char *virt_main_vm(const struct params *p)
-{
-    const char *m = params_get(p, "main_vm");
-    char **vms;
-    char *res = NULL;
-
-    if (m && *m)
-        return xstrdup(m);
-    vms = params_objects(p, "vms");
-    if (vms[0])
-        res = xstrdup(vms[0]);
-    else
-        err_set("no VM: neither main_vm nor vms is set");
-    params_strv_free(vms);
-    return res;
+    return w->word;
 }
 
 /* ---- spec ------------------------------------------------------------------------ */
@@ -225,7 +215,8 @@ static const char *drive_bus(const char *drive_format)
     return NULL;
 }
 
-static int add_disks(const struct params *vmp, const char *vm, struct be_vm_spec *s)
+static int add_disks(const struct params *vmp, const char *vm,
+                     const struct virt_vm_derived *dv, struct be_vm_spec *s)
 {
     char **images = params_objects(vmp, "images");
     unsigned nvd = 0, nsd = 0, nhd = 0;
@@ -253,7 +244,8 @@ static int add_disks(const struct params *vmp, const char *vm, struct be_vm_spec
             params_free(ip);
             goto cleanup;
         }
-        d->path = virt_image_filename(ip);
+        const char *clone = dv ? virt_clones_path(dv->clones, vm, images[i]) : NULL;
+        d->path = clone ? xstrdup(clone) : virt_image_filename(ip);
         d->format = xstrdup(params_get_or(ip, "image_format", "qcow2"));
         if (!*d->format) {
             free(d->format);
@@ -318,11 +310,17 @@ cleanup:
     return ret;
 }
 
-static int build_cmdline(const struct params *vmp, const char *vm, struct be_vm_spec *s)
+static const char *guest_ip(const struct params *vmp, const struct virt_vm_derived *d)
+{
+    return d && d->guest_ip ? d->guest_ip : params_get(vmp, "guest_ip");
+}
+
+static int build_cmdline(const struct params *vmp, const char *vm,
+                         const struct virt_vm_derived *d, struct be_vm_spec *s)
 {
     struct strbuf sb = STRBUF_INIT;
     const char *kp = params_get(vmp, "kernel_params");
-    const char *ip = params_get(vmp, "guest_ip");
+    const char *ip = guest_ip(vmp, d);
 
     if (kp && *kp)
         strbuf_addstr(&sb, kp);
@@ -347,8 +345,8 @@ static int build_cmdline(const struct params *vmp, const char *vm, struct be_vm_
 }
 
 int virt_vm_spec_from_params(const struct params *p, const char *vm,
-                             const char *console_dir, const struct virt_ctx *ctx,
-                             struct be_vm_spec *out)
+                             const struct virt_vm_derived *d, const char *console_dir,
+                             const struct virt_ctx *ctx, struct be_vm_spec *out)
 {
     struct params *vmp = params_object(p, vm);
     const char *accel;
@@ -356,8 +354,8 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
     int ret = -1;
 
     memset(out, 0, sizeof(*out));
-    if (get_positive(vmp, "mem", 1024, vm, &mem) < 0 ||
-        get_positive(vmp, "smp", 1, vm, &smp) < 0)
+    if (get_positive(vmp, "mem", VIRT_MEM_MIB_DEFAULT, vm, &mem) < 0 ||
+        get_positive(vmp, "smp", VIRT_SMP_DEFAULT, vm, &smp) < 0)
         goto cleanup;
     accel = virt_accel_resolve(params_get(vmp, "vm_accel"), ctx);
     if (!accel) {
@@ -372,10 +370,11 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
     out->cpu_model = dup_or_null(params_get(vmp, "cpu_model"));
     out->kernel = dup_or_null(params_get(vmp, "kernel"));
     out->initrd = dup_or_null(params_get(vmp, "initrd"));
-    out->emulator = dup_or_null(params_get(vmp, "qemu_binary"));
+    out->emulator = dup_or_null(params_get(vmp, d && d->libvirt ? "emulator_path"
+                                                                : "qemu_binary"));
     if (console_dir && *console_dir)
         out->console_log = xasprintf("%s/serial-%s.log", console_dir, vm);
-    if (build_cmdline(vmp, vm, out) < 0 || add_disks(vmp, vm, out) < 0 ||
+    if (build_cmdline(vmp, vm, d, out) < 0 || add_disks(vmp, vm, d, out) < 0 ||
         add_nics(vmp, vm, out) < 0)
         goto cleanup;
     ret = 0;
@@ -388,12 +387,13 @@ cleanup:
 
 /* ---- login ----------------------------------------------------------------------- */
 
-int virt_login_from_params(const struct params *p, const char *vm, struct virt_login *out)
+int virt_login_from_params(const struct params *p, const char *vm,
+                           const struct virt_vm_derived *d, struct virt_login *out)
 {
     struct params *vmp = params_object(p, vm);
-    const char *ip = params_get(vmp, "guest_ip");
+    const char *ip = guest_ip(vmp, d);
     bool ok = true;
-    long port = params_get_int(vmp, "shell_port", 22, &ok);
+    long port = params_get_int(vmp, "shell_port", VIRT_SHELL_PORT_DEFAULT, &ok);
     int ret = -1;
 
     memset(out, 0, sizeof(*out));

@@ -55,13 +55,7 @@ static double now(void)
 
 static void read_file(const char *path, struct strbuf *sb)
 {
-    FILE *f = fopen(path, "r");
-    char buf[4096];
-    size_t n;
-    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(sb, buf, n);
-    fclose(f);
+    ck_assert_msg(strbuf_read_file(sb, path, 0) >= 0, "%s: %s", path, strerror(errno));
 }
 
 static void write_file(const char *path, const char *text)

@@ -246,7 +246,8 @@ START_TEST(test_case_params_name_the_destination_over_the_settings_hosts)
                            " migrate_uri = \"%s\"; } );\n", E.results, h1->name, h1->uri,
                            h1->migrate_desturi, h1->migrate_uri);
     eu_write(E.settings, conf);
-    eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--only", "there.precopy");
+    eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--only", "there.precopy",
+             "--allow-empty");
     ck_assert_msg(E.status == 0, "exit %d\n%s%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "CANCEL: test type 'migrate' needs a source and a destination"),
                   "%s", E.out);

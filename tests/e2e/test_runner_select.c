@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vtrun jobs without VMs: statuses and exit bits (unknown type → ERROR, unmet needs →
- * CANCEL, settings and config errors → 2 with FILE:LINE), selection (--shard union on
+ * vtrun jobs without VMs: statuses and exit bits (unknown type → ERROR, a bad param
+ * value → ERROR before any VM or clone exists, unmet needs → CANCEL, settings and config
+ * errors → 2 with FILE:LINE), selection (--shard union on
  * the repository's configs, --dry-run, --failfast, --rerun-failed), `vtrun merge` of
  * two shards, --list-types and `vtrun config`.  Cases here end before any VM starts,
  * so the whole program takes seconds; it still runs the real binary on the lab's
@@ -73,10 +74,15 @@ START_TEST(test_unknown_type_is_error_naming_the_known_types_exit_bit_1)
 }
 END_TEST
 
-START_TEST(test_boot_with_empty_vms_is_cancel_and_exit_0)
+/* A job whose only case CANCELs tested nothing: it says so and exits with bit 2
+ * (job error), unless --allow-empty. */
+START_TEST(test_boot_with_empty_vms_is_cancel_and_an_empty_job)
 {
     char *cfg = cfg_file("c.cfg", "type = boot\nvms =\n");
     eu_vtrun(&E, 60, "--config", cfg);
+    ck_assert_msg(E.status == 2, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "CANCEL 1\nEMPTY JOB  : no case ran"), "%s", E.out);
+    eu_vtrun(&E, 60, "--config", cfg, "--allow-empty");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "CANCEL 1\n"), "%s", E.out);
     char *job = latest_job();
@@ -91,6 +97,73 @@ START_TEST(test_boot_with_empty_vms_is_cancel_and_exit_0)
 }
 END_TEST
 
+/* A bad param value ends the case as ERROR naming the param, its value and what was
+ * expected, before anything of the test exists: no line of the VM set in debug.log (no
+ * clone, no domain defined), no domain on any lab host, no clone file, and each case
+ * over in well under a second. */
+START_TEST(test_bad_param_values_are_errors_before_any_vm_starts)
+{
+    static const char *const cases[][2] = {
+        { "mem", "param mem = '-5': expected an integer >= 1 in MiB" },
+        { "mem_vm2", "param mem = '-5' (VM vm2): expected an integer >= 1 in MiB" },
+        { "timeout", "param virsh_migrate_timeout = 'soon': expected a number of seconds" },
+        { "sideways", "param migration_type = 'sideways': expected one of orderly, "
+                      "simultaneous, cross, compressed" },
+        { "login", "param login_timeout = 'abc': expected a number of seconds >= 0" },
+        { "test_timeout", "param test_timeout = '-3': expected a number of seconds >= 0" },
+    };
+    char *cfg = cfg_file("bad.cfg",
+        "type = virsh_migrate_stress\nvms = vm1 vm2\n"
+        "variants:\n"
+        "    - mem:\n        mem = -5\n"
+        "    - mem_vm2:\n        mem_vm2 = -5\n"
+        "    - timeout:\n        type = migrate\n        virsh_migrate_timeout = soon\n"
+        "    - sideways:\n        migration_type = sideways\n"
+        "    - login:\n        type = boot\n        login_timeout = abc\n"
+        "    - test_timeout:\n        test_timeout = -3\n");
+    char *before = eu_lab_domains();
+    eu_vtrun(&E, 120, "--config", cfg);
+    ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(strstr(E.out, "ERROR 6 |"), "%s", E.out);
+    char *job = latest_job();
+    json_t *r = eu_results_json(job);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        json_t *t = json_array_get(json_object_get(r, "tests"), i);
+        const char *why = eu_jstr(t, "fail_reason");
+        ck_assert_msg(strstr(eu_jstr(t, "name"), cases[i][0]), "%s", eu_jstr(t, "name"));
+        ck_assert_str_eq(eu_jstr(t, "status"), "ERROR");
+        ck_assert_str_eq(eu_jstr(t, "fail_class"), "ConfigError");
+        ck_assert_msg(!strncmp(why, cases[i][1], strlen(cases[i][1])), "%s: reason '%s'",
+                      cases[i][0], why);
+        double took = json_real_value(json_object_get(t, "time"));
+        ck_assert_msg(took < 1.0, "%s took %.2f s", cases[i][0], took);
+    }
+    /* the VM set logs every clone and every domain it defines: none of it happened */
+    static const char *const vm_work[] = {
+        "Clone master image", "existing clone", "Removing clone", "running: ",
+        "define and start domain", "logged in", "cleanup",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(vm_work); i++)
+        ck_assert_msg(!eu_debug_log_has(&E, vm_work[i]), "a debug.log shows VM work: '%s'",
+                      vm_work[i]);
+    ck_assert_msg(eu_debug_log_has(&E, "ERROR: param "), "no ERROR line in debug.log");
+    char *after = eu_lab_domains();
+    ck_assert_msg(!strcmp(before, after), "the lab's domains changed:\n%s---\n%s", before,
+                  after);
+    char id7[8];
+    snprintf(id7, sizeof(id7), "%.7s", eu_jstr(r, "job_id"));
+    char *clones = eu_clones_of(id7);
+    ck_assert_msg(!*clones, "clones of job %s:\n%s", id7, clones);
+    eu_assert_junit(job);
+    free(clones);
+    free(after);
+    free(before);
+    json_decref(r);
+    free(job);
+    free(cfg);
+}
+END_TEST
+
 START_TEST(test_settings_errors_exit_2_with_file_and_line)
 {
     static const char *const bad[] = {
@@ -98,6 +171,8 @@ START_TEST(test_settings_errors_exit_2_with_file_and_line)
         "# line 1\njobs = \"two\";\n",                     /* wrong type */
         "# line 1\nhosts = ( { name = \"a\"; port = 1; } );\n", /* unknown host key */
         "# line 1\njobs = ;\n",                             /* syntax error */
+        "# line 1\nbackend = \"foo\";\n",                   /* no such backend */
+        "# line 1\ntest_timeout = -3;\n",                   /* a negative timeout */
     };
     char *cfg = cfg_file("x.cfg", "type = x\n");
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -187,7 +262,8 @@ START_TEST(test_shard_union_is_the_whole_set_on_the_repository_configs)
 END_TEST
 
 /* --dry-run with --shard selects what --list --shard lists, in the same order, with
- * "(i/N) name" and the resolved params; and it touches nothing. */
+ * "(i/N) name: RUN" (or CANCEL / ERROR and why) and the params each would run with,
+ * then the counts; and it touches nothing. */
 START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
 {
     for (unsigned i = 1; i <= 3; i++) {
@@ -198,21 +274,36 @@ START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
         eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--dry-run", "--shard", shard);
         ck_assert_msg(E.status == 0, "exit %d: %s", E.status, E.err);
         struct strbuf names = STRBUF_INIT;
-        size_t n = ru_count(listed, "\n"), idx = 0;
+        size_t n = ru_count(listed, "\n"), idx = 0, run = 0;
+        bool summary = false;
         for (char *l = E.out, *e; *l; l = e + 1) {
             e = strchr(l, '\n');
             ck_assert(e != NULL);
             if (*l == '(') {
                 char want[32];
+                ck_assert_msg(!summary, "a case after the counts: %.*s", (int)(e - l), l);
                 snprintf(want, sizeof(want), "(%zu/%zu) ", ++idx, n);
                 ck_assert_msg(!strncmp(l, want, strlen(want)), "line %.*s", (int)(e - l), l);
                 const char *name = l + strlen(want);
-                strbuf_add(&names, name, (size_t)(e - name) + 1);
+                const char *d = strstr(name, ": ");
+                ck_assert_msg(d && d < e, "no disposition: %.*s", (int)(e - l), l);
+                /* the lab has both hosts and the guest: every case of the example runs */
+                ck_assert_msg(!strncmp(d, ": RUN\n", 6), "line %.*s", (int)(e - l), l);
+                run++;
+                strbuf_add(&names, name, (size_t)(d - name));
+                strbuf_addch(&names, '\n');
+            } else if (!strncmp(l, "    ", 4)) {
+                ck_assert_msg(!summary, "params after the counts: %.*s", (int)(e - l), l);
             } else {
-                ck_assert_msg(!strncmp(l, "    ", 4), "param line %.*s", (int)(e - l), l);
+                ck_assert_msg(!strncmp(l, "DRY RUN    : ", 13) || !strncmp(l, "HOSTS      : ", 13),
+                              "line %.*s", (int)(e - l), l);
+                summary = true;
             }
         }
         ck_assert_str_eq(names.buf, listed);
+        char *counts = xasprintf("DRY RUN    : run %zu | cancel 0 | error 0\n", run);
+        ck_assert_msg(strstr(E.out, counts), "no '%s' in %s", counts, E.out);
+        free(counts);
         /* the lab's secrets stay hidden */
         ck_assert_msg(strstr(E.out, "    password = ****\n"), "password not masked");
         ck_assert_msg(strstr(E.out, "    type = migrate\n"), "params missing");
@@ -306,10 +397,10 @@ START_TEST(test_merge_of_two_shards_lists_the_unsharded_cases_in_order)
     eu_vtrun(&E, 60, "--config", cfg, "--list");
     char *full = xstrdup(E.out);
     ck_assert_int_eq(ru_count(full, "\n"), 6);
-    eu_vtrun(&E, 60, "--config", cfg, "--shard", "2/2");
+    eu_vtrun(&E, 60, "--config", cfg, "--shard", "2/2", "--allow-empty");
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *s2 = latest_job();
-    eu_vtrun(&E, 60, "--config", cfg, "--shard", "1/2");
+    eu_vtrun(&E, 60, "--config", cfg, "--shard", "1/2", "--allow-empty");
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *s1 = latest_job();
     char *out = xasprintf("%s/merged", E.dir);
@@ -352,6 +443,15 @@ START_TEST(test_list_types_prints_each_type_with_needs_and_params)
     ck_assert_msg(strstr(E.out, "boot\n") && strstr(E.out, "migrate\n"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "needs: two hosts"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "login_timeout") && strstr(E.out, "[default: "), "%s", E.out);
+    /* the rows the runner parses: names with aliases, what a value must be, default */
+    ck_assert_msg(strstr(E.out, "params of every test type:\n    test_timeout: a number of "
+                         "seconds >= 0\n"), "%s", E.out);
+    ck_assert_msg(strstr(E.out, "    migrate_options, virsh_migrate_options: virsh migrate "
+                         "flag words [default: --live --p2p --persistent --undefinesource]\n"),
+                  "%s", E.out);
+    ck_assert_msg(strstr(E.out, "    mem (per VM): an integer >= 1 in MiB [default: 1024]\n"),
+                  "%s", E.out);
+    ck_assert_msg(strstr(E.out, "needs: at least 2 VMs (vms)\n"), "%s", E.out);
 }
 END_TEST
 
@@ -379,7 +479,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 150);
     tcase_add_test(tc, test_unknown_type_is_error_naming_the_known_types_exit_bit_1);
-    tcase_add_test(tc, test_boot_with_empty_vms_is_cancel_and_exit_0);
+    tcase_add_test(tc, test_boot_with_empty_vms_is_cancel_and_an_empty_job);
+    tcase_add_test(tc, test_bad_param_values_are_errors_before_any_vm_starts);
     tcase_add_test(tc, test_settings_errors_exit_2_with_file_and_line);
     tcase_add_test(tc, test_config_errors_exit_2_with_file_and_line);
     tcase_add_test(tc, test_shard_union_is_the_whole_set_on_the_repository_configs);

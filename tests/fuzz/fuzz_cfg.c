@@ -9,7 +9,9 @@
  * exercises one combination without being cut.
  *
  * Besides crashes, leaks and hangs, it checks the engine's contracts: every error names
- * FILE:LINE, and the full walk, the names-only walk and cfg_count() agree.
+ * FILE:LINE, and the full walk, the names-only walk and cfg_count() agree; cfg_explain()
+ * of the first cases gives their dump as their params (and of a name no case has, an
+ * error or a dropped case, never a crash).
  *
  * Bounds, so a legitimate but huge config is not reported as a hang: at most MAX_CASES
  * cases per input, and a watchdog thread sets cfg_cancel when one input has run for
@@ -110,6 +112,14 @@ static void check_error_names_line(void)
     }
 }
 
+/* cfg_explain()'s "no case is named" is not an expansion error: no FILE:LINE. */
+static void check_error_names_line_or_name(void)
+{
+    if (strstr(err_msg(), " is named '"))
+        return;
+    check_error_names_line();
+}
+
 struct names {
     size_t n;
     char *name[MAX_CASES];
@@ -197,13 +207,110 @@ static void emit_and_compare(const struct cfg *c, int rf, const struct strbuf *d
     close(fd);
 }
 
-static void expand_and_compare(const struct cfg *c)
+/* What cfg_explain() needs to parse the input again. */
+struct source {
+    const char *file;
+    const char *const *stmts;
+    size_t nstmts;
+    const struct cfg_opts *o;
+};
+
+#define MAX_EXPLAINED 3
+
+/* The dump block of the first case NAME in DUMPS, without its "== " line. */
+static const char *block_of(const struct strbuf *dumps, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    for (const char *p = dumps->buf; p && *p;) {
+        const char *end = strstr(p, "\n\n");
+        if (!end)
+            break;
+        if (!strncmp(p, "== ", 3) && !strncmp(p + 3, name, nl) && p[3 + nl] == '\n') {
+            *len = (size_t)(end + 1 - (p + 4 + nl));
+            return p + 4 + nl;
+        }
+        p = end + 2;
+    }
+    return NULL;
+}
+
+/* The params lines (unindented, after "params (") of the first case explained in T,
+ * up to the empty line that ends it (a dump line is never empty, but it may start with
+ * "== ": the empty key's value "= x"). */
+static void params_of(const char *t, struct strbuf *out)
+{
+    const char *p = strstr(t, "\nparams (");
+    if (!p)
+        return;
+    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n';) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+        if (*p != ' ')
+            strbuf_add(out, p, len);
+        p += len;
+    }
+}
+
+/* Explain the first few cases of a complete walk: each is found (0) and its params are
+ * its dump; a name no case has is an error or a dropped case. */
+static void explain_and_compare(const struct source *src, const struct names *full,
+                                const struct strbuf *dumps)
+{
+    struct strbuf out = STRBUF_INIT, got = STRBUF_INIT;
+    for (size_t i = 0; i < full->n && i < MAX_EXPLAINED && !cfg_cancel; i++) {
+        strbuf_reset(&out);
+        strbuf_reset(&got);
+        int r = cfg_explain(src->file, src->stmts, src->nstmts, src->o, full->name[i],
+                            i == 1 ? CFG_EXPLAIN_JSON : 0, &out);
+        if (cfg_cancel)
+            break;
+        if (r != 0) {
+            fprintf(stderr, "cfg_explain '%s': %d (%s), but it is case %zu\n", full->name[i],
+                    r, r < 0 ? err_msg() : out.buf, i);
+            abort();
+        }
+        if (i == 1)
+            continue;       /* JSON: no crash is the check */
+        size_t len = 0;
+        const char *want = block_of(dumps, full->name[i], &len);
+        params_of(out.buf, &got);
+        if (!want || got.len != len || memcmp(got.buf, want, len)) {
+            fprintf(stderr, "cfg_explain '%s': params\n%s\nthe dump\n%.*s\n", full->name[i],
+                    got.buf, (int)len, want ? want : "");
+            abort();
+        }
+    }
+    /* the first name without its first label (its labels exist, so the pass without
+     * filters walks): found (0) iff a listed case bears it */
+    const char *dot = full->n ? strchr(full->name[0], '.') : NULL;
+    if (dot && !cfg_cancel) {
+        const char *other = dot + 1;
+        bool listed = false;
+        for (size_t i = 0; i < full->n; i++)
+            listed |= !strcmp(full->name[i], other) || !strcmp(full->shortname[i], other);
+        strbuf_reset(&out);
+        int r = cfg_explain(src->file, src->stmts, src->nstmts, src->o, other, 0, &out);
+        if (!cfg_cancel && (r == 0) != listed) {
+            fprintf(stderr, "cfg_explain '%s': %d (%s), %s\n", other, r,
+                    r < 0 ? err_msg() : "", listed ? "a listed case" : "no listed case");
+            abort();
+        }
+        if (r < 0 && !cfg_cancel)
+            check_error_names_line_or_name();
+    }
+    strbuf_release(&out);
+    strbuf_release(&got);
+}
+
+static void expand_and_compare(const struct cfg *c, const struct source *src)
 {
     static struct names full, names;
     struct strbuf dumps = STRBUF_INIT;
     int rf = walk(c, false, &full, &dumps);
     if (rf <= 0 && !cfg_cancel)
         emit_and_compare(c, rf, &dumps);
+    if (rf == 0 && !cfg_cancel)
+        explain_and_compare(src, &full, &dumps);
     strbuf_release(&dumps);
     int rn = walk(c, true, &names, NULL);
     if (!cfg_cancel) {
@@ -263,8 +370,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg_cancel = 0;
     atomic_store(&started_ms, now_ms());
     struct cfg *c = cfg_parse(input_path, stmts, nstmts, &o);
+    struct source src = { input_path, stmts, nstmts, &o };
     if (c) {
-        expand_and_compare(c);
+        expand_and_compare(c, &src);
         cfg_free(c);
     } else {
         check_error_names_line();

@@ -193,14 +193,9 @@ static char *long_options(const char *text)
 /* Read a whole file (the man page). */
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
     struct strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
+    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s: %s", path,
+                  strerror(errno));
     return strbuf_detach(&sb, NULL);
 }
 
@@ -241,6 +236,16 @@ START_TEST(test_version_prints_one_line)
     ck_assert_int_eq(strncmp(r.out.buf, "vtrun ", 6), 0);
     ck_assert_uint_eq(count_lines(r.out.buf), 1);
     run_release(&r);
+}
+END_TEST
+
+START_TEST(test_capital_v_prints_the_version)
+{
+    struct run a = RUN("--version"), b = RUN("-V");
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(b.out.buf, a.out.buf);
+    run_release(&a);
+    run_release(&b);
 }
 END_TEST
 
@@ -286,6 +291,45 @@ START_TEST(test_unknown_option_exits_2)
 {
     expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--bogus", "--list"),
                        "--bogus");
+}
+END_TEST
+
+START_TEST(test_unknown_option_names_the_closest_one)
+{
+    expect_usage_error(RUN("--confg", "tests/cfg/basic.cfg", "--list"),
+                       "unknown option '--confg'; did you mean '--config'?");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--lsit"),
+                       "did you mean '--list'?");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--vt-only-fitler", "x"),
+                       "did you mean '--vt-only-filter'?");
+    /* avocado-vt's options vtrun has no use for: say which it takes */
+    expect_usage_error(RUN("--vt-config", "tests/cfg/basic.cfg", "--vt-guest-os", "X"),
+                       "vtrun takes --vt-config, --vt-only-filter, --vt-no-filter and "
+                       "--vt-extra-params");
+    /* nothing close: no wild guess */
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--xyzzy-plugh");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_null(strstr(r.err.buf, "did you mean"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_command_names_the_closest_one)
+{
+    expect_usage_error(RUN("mrege", "a", "--out", "b"), "did you mean 'merge'?");
+    expect_usage_error(RUN("lsit", "--config", "tests/cfg/basic.cfg"),
+                       "did you mean 'list'?");
+}
+END_TEST
+
+/* A backend vtrun does not have is one line and exit 2 before settings, results or any
+ * test (it used to be an ERROR of every test).  A job: the front execs vtrun-full. */
+START_TEST(test_unknown_backend_exits_2_with_one_line)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--backend", "foo");
+    ck_assert_str_eq(r.err.buf, "vtrun: --backend: unknown backend (vm_type) 'foo'; known: "
+                     "libvirt, qemu\n");
+    expect_usage_error(r, "--backend");
 }
 END_TEST
 
@@ -449,6 +493,132 @@ START_TEST(test_list_prints_one_name_per_line)
     ck_assert_str_eq(r.out.buf, basic_names);
     ck_assert_str_eq(r.err.buf, "");
     run_release(&r);
+}
+END_TEST
+
+/* avocado-vt's spellings are the same options, not look-alikes. */
+START_TEST(test_avocado_vt_spellings_do_what_vtrun_options_do)
+{
+    struct run a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot qcow2",
+                       "--no", "Win", "--list");
+    struct run b = RUN("--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter",
+                       "boot qcow2", "--vt-no-filter", "Win", "--list");
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_int_eq(b.status, 0);
+    ck_assert_str_eq(a.out.buf, "boot.(disk=qcow2).(guest=RHEL).(guest=9)\n");
+    ck_assert_str_eq(b.out.buf, a.out.buf);
+    run_release(&a);
+    run_release(&b);
+
+    /* --vt-extra-params k=v is the assignment "k = v", repeatable */
+    a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot..raw..RHEL",
+            "--vt-extra-params", "mem=4096", "--vt-extra-params", "note=a=b", "--dump");
+    ck_assert_int_eq(a.status, 0);
+    ck_assert_ptr_nonnull(strstr(a.out.buf, "\nmem=4096\n"));
+    ck_assert_ptr_nonnull(strstr(a.out.buf, "\nnote=a=b\n"));
+    run_release(&a);
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--vt-extra-params", "mem",
+                           "--list"), "--vt-extra-params wants key=value, got 'mem'");
+}
+END_TEST
+
+/* `vtrun list`: the names a job reports, avocado-vt's rule: the subtests.cfg part of
+ * the name when the config has one, else the shortname. */
+START_TEST(test_list_command_prints_avocado_vt_names)
+{
+    struct run r = RUN("list", "--config", "tests/cfg/avt/top.cfg");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "type_specific.io-github-autotest-libvirt.boot\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.precopy\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.postcopy\n"
+                                "type_specific.io-github-autotest-libvirt.boot\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.precopy\n"
+                                "type_specific.io-github-autotest-libvirt.migrate.postcopy\n");
+    run_release(&r);
+    /* no subtests.cfg: the shortname, as avocado-vt with a config of one's own */
+    r = RUN("list", "--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter", "boot");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "boot.qcow2\nboot.qcow2.Win\nboot.raw\nboot.raw.Win\n");
+    run_release(&r);
+    /* references keep the cases matching any of them; --full-names the Cartesian ones */
+    r = RUN("list", "--config", "tests/cfg/avt/top.cfg", "--full-names", "raw..precopy",
+            "qcow2..boot");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf,
+                     "qcow2.(subtest=type_specific).(subtest=io-github-autotest-libvirt).boot\n"
+                     "raw.(subtest=type_specific).(subtest=io-github-autotest-libvirt)."
+                     "migrate.precopy\n");
+    run_release(&r);
+    /* a listing option wins over the sub-command's */
+    r = RUN("list", "--config", "tests/cfg/avt/top.cfg", "--count");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out.buf, "6\n");
+    run_release(&r);
+}
+END_TEST
+
+/* A job on settings without hosts: every case CANCELs before starting anything. */
+static struct run empty_night(const char *results, bool allow)
+{
+    char *conf = xasprintf("%s.conf", results);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("hosts = ();\n", f);
+    fclose(f);
+    /* the lab's settings, if any, must not lend their hosts */
+    struct run r = run_full((const char *const[]){ "run", "--settings", conf,
+                                                   "--config", "tests/cfg/avt/top.cfg",
+                                                   "--only", "qcow2", "--job-results-dir",
+                                                   results, allow ? "--allow-empty" : NULL,
+                                                   NULL },
+                            (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    free(conf);
+    return r;
+}
+
+START_TEST(test_a_job_where_no_case_ran_says_so_and_exits_2)
+{
+    char tmpl[] = "/tmp/vtrun-cli-XXXXXX", *dir = mkdtemp(tmpl);
+    char *results = xasprintf("%s/results", dir), *latest;
+    struct run r = empty_night(results, false);
+    ck_assert_msg(r.status == 2, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "CANCEL 3\nEMPTY JOB  : no case ran: all 3 "
+                                            "cases stopped before starting anything"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "(the first: test type 'boot' needs VMs"));
+    /* the job went where --job-results-dir said, and its results.json says it too */
+    latest = xasprintf("%s/latest/results.json", results);
+    char *json = slurp(latest);
+    ck_assert_ptr_nonnull(strstr(json, "\"job_error\": true"));
+    ck_assert_ptr_nonnull(strstr(json, "\"note\": \"no case ran"));
+    free(json);
+    run_release(&r);
+    /* --allow-empty: still said, exit 0 */
+    r = empty_night(results, true);
+    ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "EMPTY JOB  : no case ran"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "allowed by --allow-empty"));
+    ck_assert_ptr_null(strstr(r.out.buf, "NAMES "));
+    run_release(&r);
+    /* qcow2 and raw cases share avocado-vt's names: said, since CI keeps one each */
+    char *conf = xasprintf("%s.conf", results);
+    r = run_full((const char *const[]){ "run", "--settings", conf, "--config",
+                                        "tests/cfg/avt/top.cfg", "--job-results-dir",
+                                        results, "--allow-empty", NULL },
+                 (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "NAMES      : 3 of 6 cases have a test name "
+                                            "another case has"));
+    run_release(&r);
+    free(conf);
+    free(latest);
+    free(results);
+    char *rm[] = { "rm", "-rf", dir, NULL };
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(rm[0], rm);
+        _exit(127);
+    }
+    waitpid(pid, NULL, 0);
 }
 END_TEST
 
@@ -763,6 +933,151 @@ START_TEST(test_sigint_stops_count_of_huge_product)
 }
 END_TEST
 
+/* ---- --explain ------------------------------------------------------------------------- */
+
+/* The unindented lines after "params (" of the first case explained in TEXT, up to the
+ * empty line that ends it. */
+static char *explained_params(const char *text)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *p = strstr(text, "\nparams (");
+    ck_assert_msg(p != NULL, "no params in:\n%s", text);
+    for (p = strchr(p + 1, '\n') + 1; *p && *p != '\n';) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+        if (*p != ' ')
+            strbuf_add(&sb, p, len);
+        p += len;
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* --explain of every case of CFG (with FLAG, e.g. --defaults, or NULL) prints its --dump
+ * block as its params. */
+static void explain_every_case(const char *cfg, const char *flag)
+{
+    const char *argv[8];
+    size_t n = 0;
+    argv[n++] = "--config";
+    argv[n++] = cfg;
+    if (flag)
+        argv[n++] = flag;
+    argv[n++] = "--dump";
+    argv[n] = NULL;
+    struct run d = run_full(argv, NULL, 0, NULL);
+    ck_assert_int_eq(d.status, 0);
+    argv[n - 1] = "--explain";
+    size_t cases = 0;
+    for (const char *p = d.out.buf; (p = strstr(p, "== ")); cases++) {
+        const char *e = strchr(p, '\n'), *end = strstr(e, "\n\n");
+        char *name = xstrndup(p + 3, (size_t)(e - p - 3));
+        char *want = xstrndup(e + 1, (size_t)(end - e));
+        argv[n] = name;
+        argv[n + 1] = NULL;
+        struct run x = run_full(argv, NULL, 0, NULL);
+        ck_assert_msg(x.status == 0, "--explain '%s': exit %d: %s", name, x.status, x.err.buf);
+        char *got = explained_params(x.out.buf);
+        ck_assert_msg(!strcmp(got, want), "--explain '%s' params:\n%s\n--dump:\n%s", name, got,
+                      want);
+        free(got);
+        free(want);
+        free(name);
+        run_release(&x);
+        p = end + 2;
+    }
+    ck_assert_uint_gt(cases, 0);
+    run_release(&d);
+}
+
+/* TEXT has a line "  LOC  ...WHAT..." (the location column is padded). */
+static bool has_row(const char *text, const char *loc, const char *what)
+{
+    for (const char *p = text; (p = strstr(p, loc)); p++) {
+        const char *bol = p;
+        while (bol > text && bol[-1] != '\n')
+            bol--;
+        const char *eol = strchr(p, '\n');
+        char *line = xstrndup(bol, eol ? (size_t)(eol - bol) : strlen(bol));
+        bool ok = p - bol == 2 && p[strlen(loc)] == ' ' && strstr(line, what);
+        free(line);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+#define expect_row(text, loc, what) \
+    ck_assert_msg(has_row((text), (loc), (what)), "no row '%s ... %s' in:\n%s", (loc), \
+                  (what), (text))
+
+START_TEST(test_explain_prints_the_dump_of_every_case_of_the_test_configs)
+{
+    explain_every_case("tests/cfg/basic.cfg", NULL);
+    explain_every_case("tests/cfg/defaults.cfg", "--defaults");
+}
+END_TEST
+
+START_TEST(test_explain_names_the_included_file_and_its_lines)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain",
+                       "migrate.(disk=qcow2).(guest=RHEL).(guest=9)");
+    ck_assert_int_eq(r.status, 0);
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:3", "variants guest:");
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:4", "- @RHEL.9:");
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:4", "- RHEL.9:  (variants guest:)");
+    expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:5", "os = linux");
+    expect_row(r.out.buf, "tests/cfg/basic.cfg:17", "only qcow2");
+    expect_row(r.out.buf, "tests/cfg/basic.cfg:20", "migrate..RHEL:");
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmigrate_speed=1G\n  tests/cfg/basic.cfg:21 "));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_explain_of_a_case_the_filters_drop_exits_1_naming_the_filter)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--explain",
+                       "migrate.qcow2");
+    ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err.buf);
+    ck_assert_str_eq(r.err.buf, "");
+    const char *drop = strstr(r.out.buf, "not listed: the filters drop it\ndropped by:\n");
+    ck_assert_ptr_nonnull(drop);
+    expect_row(drop, "<string>:1", "only boot");
+    ck_assert(starts_with(strstr(drop, "\n  ") + 3, "<string>:1 "));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_explain_of_an_unknown_name_exits_2_with_one_error)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "nosuch.case");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_uint_eq(count_lines(r.err.buf), 1);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "'nosuch.case'"));
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_explain_json_is_one_object)
+{
+    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "boot.raw", "--json");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(starts_with(r.out.buf, "{\"query\": \"boot.raw\", \"listed\": true, "
+                                     "\"matched_by\": \"shortname\", \"count\": 1,"));
+    ck_assert_uint_eq(count_lines(r.out.buf), 1);
+    run_release(&r);
+}
+END_TEST
+
+START_TEST(test_json_and_explain_usage_errors_exit_2)
+{
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--list", "--json"), "--json");
+    expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--explain", "a", "--list"),
+                       "--explain");
+    expect_usage_error(RUN("--explain", "a"), "--config");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -770,12 +1085,16 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_help_prints_usage_and_every_option);
     tcase_add_test(tc, test_help_wins_over_other_options);
     tcase_add_test(tc, test_version_prints_one_line);
+    tcase_add_test(tc, test_capital_v_prints_the_version);
     tcase_add_test(tc, test_man_page_documents_exactly_the_options_of_help);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("usage");
     tcase_add_test(tc, test_no_arguments_prints_usage_and_exits_2);
     tcase_add_test(tc, test_unknown_option_exits_2);
+    tcase_add_test(tc, test_unknown_option_names_the_closest_one);
+    tcase_add_test(tc, test_unknown_command_names_the_closest_one);
+    tcase_add_test(tc, test_unknown_backend_exits_2_with_one_line);
     tcase_add_test(tc, test_option_without_its_argument_exits_2);
     tcase_add_test(tc, test_flag_given_a_value_exits_2);
     tcase_add_test(tc, test_positional_argument_exits_2);
@@ -799,6 +1118,9 @@ static Suite *cli_suite(void)
     tc = tcase_create("listing");
     tcase_add_test(tc, test_list_prints_one_name_per_line);
     tcase_add_test(tc, test_list_short_prints_shortnames);
+    tcase_add_test(tc, test_avocado_vt_spellings_do_what_vtrun_options_do);
+    tcase_add_test(tc, test_list_command_prints_avocado_vt_names);
+    tcase_add_test(tc, test_a_job_where_no_case_ran_says_so_and_exits_2);
     tcase_add_test(tc, test_count_prints_number_of_cases);
     tcase_add_test(tc, test_dump_prints_canonical_dump);
     tcase_add_test(tc, test_list_names_match_dump_headers);
@@ -811,6 +1133,16 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_expand_implies_defaults_and_expands_named_blocks);
     tcase_add_test(tc, test_cfg_dump_matches_dump_option);
     tcase_add_test(tc, test_dump_is_the_same_in_any_number_of_threads);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("explain");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_explain_prints_the_dump_of_every_case_of_the_test_configs);
+    tcase_add_test(tc, test_explain_names_the_included_file_and_its_lines);
+    tcase_add_test(tc, test_explain_of_a_case_the_filters_drop_exits_1_naming_the_filter);
+    tcase_add_test(tc, test_explain_of_an_unknown_name_exits_2_with_one_error);
+    tcase_add_test(tc, test_explain_json_is_one_object);
+    tcase_add_test(tc, test_json_and_explain_usage_errors_exit_2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("memory");

@@ -4,6 +4,7 @@
  * objects(), object_params() as in virttest/utils_params.py, SYNTAX.md section 11).
  */
 #include "lib/params.h"
+#include "lib/err.h"
 #include "lib/strbuf.h"
 
 #include <check.h>
@@ -184,6 +185,43 @@ START_TEST(test_get_bool_reads_yes_and_no)
     ck_assert(params_get_bool(p, "bad", true, &ok));
     ck_assert(!ok);
     params_free(p);
+}
+END_TEST
+
+START_TEST(test_sizes_use_binary_units)
+{
+    const unsigned long long MiB = 1024ULL * 1024, GiB = 1024 * MiB;
+    unsigned long long b;
+    ck_assert_int_eq(params_size_parse("128M", &b), 0);
+    ck_assert_uint_eq(b, 128 * MiB);
+    ck_assert_int_eq(params_size_parse("64k", &b), 0);
+    ck_assert_uint_eq(b, 64 * 1024);
+    ck_assert_int_eq(params_size_parse("1GiB", &b), 0);
+    ck_assert_uint_eq(b, GiB);
+    ck_assert_int_eq(params_size_parse("2T", &b), 0);
+    ck_assert_uint_eq(b, 2048 * GiB);
+    ck_assert_int_eq(params_size_parse("4096", &b), 0);
+    ck_assert_uint_eq(b, 4096);
+    ck_assert_int_eq(params_size_parse("lots", &b), -1);
+    ck_assert_str_eq(err_msg(), "'lots' is not a size (e.g. 128M, 1G, 4096)");
+    ck_assert_int_eq(params_size_parse("12X", &b), -1);
+    ck_assert_int_eq(params_size_parse("-1M", &b), -1);
+    ck_assert_int_eq(params_size_parse("99999999999999999T", &b), -1);
+    ck_assert_int_eq(params_size_parse("", &b), -1);
+}
+END_TEST
+
+START_TEST(test_word_tables_find_exact_words_and_synonyms)
+{
+    static const struct params_word w[] = {
+        { "running", 1 }, { "shut off", 3 }, { "shutoff", 3 }, { NULL, 0 },
+    };
+    ck_assert_int_eq(params_word_find(w, "shutoff")->value, 3);
+    ck_assert_int_eq(params_word_find(w, "shut off")->value, 3);
+    ck_assert_ptr_eq(params_word_find(w, "running"), &w[0]);
+    ck_assert_ptr_null(params_word_find(w, "Running"));
+    ck_assert_ptr_null(params_word_find(w, ""));
+    ck_assert_ptr_null(params_word_find(w, NULL));
 }
 END_TEST
 
@@ -370,6 +408,8 @@ static Suite *params_suite(void)
     tcase_add_test(tc, test_get_int_parses_and_defaults);
     tcase_add_test(tc, test_get_float_parses_and_rejects_garbage);
     tcase_add_test(tc, test_get_bool_reads_yes_and_no);
+    tcase_add_test(tc, test_sizes_use_binary_units);
+    tcase_add_test(tc, test_word_tables_find_exact_words_and_synonyms);
     tcase_add_test(tc, test_objects_split_on_whitespace);
     tcase_add_test(tc, test_objects_drop_duplicates_keeping_first_occurrence);
     tcase_add_test(tc, test_objects_of_absent_or_blank_key_is_empty_list);

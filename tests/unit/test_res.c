@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The results sink: directory layout, results.json, JUnit (validated with xmllint
- * against tests/junit-4.xsd), HTML hop bars, atomic rewrites, masking, names,
+ * against tests/vtrun-junit.xsd), HTML hop bars, atomic rewrites, masking, names,
  * progress lines, exit bits, threads and merge.  No VMs; runs in seconds. */
 #include "lib/params.h"
 #include "lib/err.h"
@@ -22,23 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *base;
-
-static void setup(void)
-{
-    base = ru_tmpdir();
-}
-
-static void teardown(void)
-{
-    ru_rmtree(base);
-    free(base);
-}
-
 static struct res_job *open_job(const char *shard)
 {
     struct res_job_info info = {
-        .results_dir = base, .shard = shard, .hostname = "host1",
+        .results_dir = ru_base, .shard = shard, .hostname = "host1",
         .package = "virt_autotest", .config = "examples/migrate.cfg", .total = 7,
     };
     struct res_job *job = res_job_open(&info);
@@ -46,13 +33,27 @@ static struct res_job *open_job(const char *shard)
     return job;
 }
 
+/* The params of p as results/ takes them (pointers into p); free the array. */
+static struct res_param *res_params_of(const struct params *p, size_t *n)
+{
+    struct res_param *rp;
+    *n = p ? params_count(p) : 0;
+    rp = xcalloc(*n ? *n : 1, sizeof(*rp));
+    for (size_t i = 0; i < *n; i++)
+        rp[i] = (struct res_param){ params_key_at(p, i), params_value_at(p, i) };
+    return rp;
+}
+
 static struct res_test *start(struct res_job *job, unsigned index, long k,
                               const char *name, struct params *p)
 {
+    size_t n;
+    struct res_param *rp = res_params_of(p, &n);
     struct res_test_info ti = { .index = index, .gen_index = k, .name = name,
-                                .shortname = name, .params = p };
+                                .shortname = name, .params = rp, .nparams = n };
     struct res_test *t = res_test_start(job, &ti);
     ck_assert_msg(t != NULL, "res_test_start: %s", err_msg());
+    free(rp);
     return t;
 }
 
@@ -150,7 +151,7 @@ START_TEST(test_job_open_creates_avocado_layout_with_valid_empty_results)
     p = job_file(job, "job.log");
     ck_assert_int_eq(access(p, R_OK), 0);
     free(p);
-    latest = xasprintf("%s/latest", base);
+    latest = xasprintf("%s/latest", ru_base);
     n = readlink(latest, target, sizeof(target) - 1);
     ck_assert_int_gt(n, 0);
     target[n] = '\0';
@@ -170,7 +171,7 @@ END_TEST
 START_TEST(test_latest_follows_the_newest_job)
 {
     struct res_job *a = open_job(NULL), *b = open_job(NULL);
-    char *latest = xasprintf("%s/latest/id", base);
+    char *latest = xasprintf("%s/latest/id", ru_base);
     char *id = ru_read(latest);
     ck_assert_str_ne(res_job_dir(a), res_job_dir(b));
     ck_assert_int_eq(strncmp(id, res_job_id(b), 40), 0);
@@ -184,7 +185,7 @@ END_TEST
 START_TEST(test_given_job_id_is_kept)
 {
     const char *id = "0123456789abcdef0123456789abcdef01234567";
-    struct res_job_info info = { .results_dir = base, .job_id = id };
+    struct res_job_info info = { .results_dir = ru_base, .job_id = id };
     struct res_job *job = res_job_open(&info);
     ck_assert_ptr_nonnull(job);
     ck_assert_str_eq(res_job_id(job), id);
@@ -315,8 +316,18 @@ START_TEST(test_junit_validates_and_uses_openqa_status_words)
                       "/@value", "vm1");
     assert_xpath(xml, "/testsuites/testsuite/testcase[2]/properties/"
                       "property[@name='check.console']/@value", "FAIL [error]: no call trace");
-    assert_xpath(xml, "contains(/testsuites/testsuite/testcase[1]/system-out, "
-                      "'running boot.pass')", "true");
+    /* system-out only where someone has to look (as avocado): not for PASS */
+    assert_xpath(xml, "count(/testsuites/testsuite/testcase[1]/system-out)", "0");
+    assert_xpath(xml, "contains(/testsuites/testsuite/testcase[2]/system-out, "
+                      "'running boot.fail')", "true");
+    /* WARN's reason: a property, and the head of its system-out */
+    assert_xpath(xml, "/testsuites/testsuite/testcase[5]/properties/property[@name='warn']"
+                      "/@value", "guest clock drifted");
+    assert_xpath(xml, "starts-with(/testsuites/testsuite/testcase[5]/system-out, "
+                      "'WARN: guest clock drifted')", "true");
+    /* a stable suite name, a numeric id and a package of its own (openQA) */
+    assert_xpath(xml, "/testsuites/testsuite/@name", "vtrun");
+    assert_xpath(xml, "/testsuites/testsuite/@id", "0");
     free(xml);
     res_job_free(job);
 }
@@ -328,6 +339,7 @@ START_TEST(test_failure_class_given_by_runner_is_kept)
     struct res_test *t = start(job, 1, -1, "migrate.x", NULL);
     char *xml;
     res_test_end(t, RES_FAIL, "MigrationTimeout", "migration did not converge", 3);
+    res_job_end(job, 3);
     xml = job_file(job, "results.xml");
     assert_xpath(xml, "//testcase/failure/@type", "MigrationTimeout");
     assert_xpath(xml, "//testcase/@classname", "vtrun");
@@ -343,6 +355,7 @@ START_TEST(test_control_characters_in_logs_keep_xml_valid)
     char *xml;
     res_test_log(t, "console: \x1b[1;32mOK\x1b[0m bell\a nul-ish \x01 bad utf8 \xff\xfe end");
     res_test_end(t, RES_FAIL, NULL, "reason with \x1b escape", 1);
+    res_job_end(job, 1);
     xml = job_file(job, "results.xml");
     ru_assert_junit_valid(xml);
     assert_xpath(xml, "contains(//system-out, '\\x1b[1;32mOK')", "true");
@@ -370,21 +383,64 @@ END_TEST
 
 /* ---- atomicity ------------------------------------------------------------------ */
 
-START_TEST(test_results_files_valid_after_every_test_end)
+/* The journal has every finished test at once (one JSON object per line, synced);
+ * the aggregate files are valid at every moment and complete after the job's end. */
+START_TEST(test_journal_has_each_test_at_its_end_and_files_stay_valid)
 {
     struct res_job *job = open_job(NULL);
+    char *journal = job_file(job, "results.jsonl");
+    json_t *root;
     for (unsigned i = 1; i <= 5; i++) {
-        char *name = xasprintf("case.%u", i);
+        char *name = xasprintf("case.%u", i), *text, *line;
         struct res_test *t = start(job, i, -1, name, NULL);
-        json_t *root;
+        json_error_t e;
+        json_t *last;
         res_test_log(t, "hello %u", i);
         res_test_end(t, i % 2 ? RES_PASS : RES_FAIL, NULL, "x", 0.1);
         assert_valid_job_files(res_job_dir(job));
-        root = load_results(res_job_dir(job));
-        ck_assert_int_eq(jint(root, "total"), i);
-        json_decref(root);
+        text = ru_read(journal);
+        ck_assert_int_eq(ru_count(text, "\n"), i);
+        line = text + strlen(text) - 1;
+        *line = '\0';
+        line = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
+        last = json_loads(line, 0, &e);
+        ck_assert_msg(last != NULL, "journal line %u: %s", i, e.text);
+        ck_assert_str_eq(jstr(last, "name"), name);
+        ck_assert_str_eq(jstr(last, "status"), i % 2 ? "PASS" : "FAIL");
+        json_decref(last);
+        free(text);
         free(name);
     }
+    res_job_end(job, 1);
+    assert_valid_job_files(res_job_dir(job));
+    root = load_results(res_job_dir(job));
+    ck_assert_int_eq(jint(root, "total"), 5);
+    json_decref(root);
+    free(journal);
+    res_job_free(job);
+}
+END_TEST
+
+/* While tests end, the aggregate files are rendered again within a few seconds,
+ * without waiting for the job's end. */
+START_TEST(test_files_are_rendered_while_the_job_runs)
+{
+    struct res_job_info info = { .results_dir = ru_base, .render_interval = 0.2 };
+    struct res_job *job = res_job_open(&info);
+    struct res_test *t;
+    json_t *root = NULL;
+    ck_assert_ptr_nonnull(job);
+    t = start(job, 1, -1, "case.1", NULL);
+    res_test_end(t, RES_PASS, NULL, NULL, 0.1);
+    for (int i = 0; i < 100; i++) {
+        json_decref(root);
+        root = load_results(res_job_dir(job));
+        if (jint(root, "total") == 1)
+            break;
+        usleep(50000);
+    }
+    ck_assert_int_eq(jint(root, "total"), 1);
+    json_decref(root);
     res_job_free(job);
 }
 END_TEST
@@ -607,6 +663,7 @@ START_TEST(test_system_out_is_debug_log_cut_in_the_middle)
         res_test_log(t, "console line %05d with some padding to make it longer", i);
     res_test_log(t, "LAST-LINE");
     res_test_end(t, RES_FAIL, NULL, "too chatty", 1);
+    res_job_end(job, 1);
     xml = job_file(job, "results.xml");
     ru_assert_junit_valid(xml);
     out = xpath_str(xml, "//testcase/system-out");
@@ -710,14 +767,22 @@ START_TEST(test_html_escapes_names_and_loads_nothing_external)
     struct res_test *t = start(job, 1, -1, "boot.<script>alert(1)</script>&x", NULL);
     char *html, *text;
     res_test_end(t, RES_FAIL, NULL, "reason <b>bold</b>", 1);
+    res_job_end(job, 1);
     html = job_file(job, "results.html");
     text = ru_read(html);
     ck_assert_ptr_null(strstr(text, "<script"));
     ck_assert_ptr_null(strstr(text, "<b>"));
     ck_assert_ptr_nonnull(strstr(text, "boot.&lt;script&gt;alert(1)&lt;/script&gt;&amp;x"));
     ck_assert_ptr_null(strstr(text, "src="));
-    ck_assert_ptr_null(strstr(text, "<link"));
-    ck_assert_int_eq(ru_count(text, "http"), 0);
+    /* one stylesheet, beside it; no inline style or script (CI viewers' CSP) */
+    ck_assert_int_eq(ru_count(text, "<link"), 1);
+    ck_assert_ptr_nonnull(strstr(text, "<link rel=\"stylesheet\" href=\"results.css\">"));
+    ck_assert_ptr_null(strstr(text, "<style"));
+    ck_assert_ptr_null(strstr(text, "style="));
+    ck_assert_ptr_null(strstr(text, "onclick"));
+    /* no URL but SVG's namespace name (which loads nothing) */
+    ck_assert_int_eq(ru_count(text, "http"),
+                     ru_count(text, "xmlns=\"http://www.w3.org/2000/svg\""));
     free(text);
     free(html);
     res_job_free(job);
@@ -767,6 +832,7 @@ START_TEST(test_parallel_tests_log_and_hop_concurrently)
     }
     for (int k = 0; k < 4; k++)
         pthread_join(th[k], NULL);
+    res_job_end(job, 1);
     root = load_results(res_job_dir(job));
     ck_assert_int_eq(jint(root, "pass"), 4);
     json_array_foreach(json_object_get(root, "tests"), i, t) {
@@ -923,8 +989,8 @@ static char **names_of(const char *dir)
 
 START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
 {
-    char *all_dir = xasprintf("%s/all", base), *s_dir = xasprintf("%s/shards", base);
-    char *out = xasprintf("%s/merged", base), *xml, *html, *text;
+    char *all_dir = xasprintf("%s/all", ru_base), *s_dir = xasprintf("%s/shards", ru_base);
+    char *out = xasprintf("%s/merged", ru_base), *xml, *html, *text;
     char *unsharded = run_shard(all_dir, 1, 1);
     char *s1 = run_shard(s_dir, 1, 2);
     char *s2 = run_shard(s_dir, 2, 2);
@@ -932,7 +998,7 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     char **want = names_of(unsharded), **got;
     json_t *root;
 
-    ck_assert_msg(res_merge(dirs, 2, out) == 0, "merge: %s", err_msg());
+    ck_assert_msg(res_merge(dirs, 2, out, RES_JUNIT_FULL) == 0, "merge: %s", err_msg());
     got = names_of(out);
     ck_assert_int_eq(params_strv_len(got), ARRAY_SIZE(cases));
     for (size_t k = 0; want[k] || got[k]; k++)
@@ -947,15 +1013,31 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     ru_assert_junit_valid(xml);
     assert_xpath(xml, "count(/testsuites/testsuite)", "2");
     assert_xpath(xml, "/testsuites/@tests", "7");
+    /* in shard order whatever order the directories came in, ids 0, 1 */
     assert_xpath(xml, "/testsuites/testsuite[1]/properties/property[@name='shard']/@value",
-                 "2/2");
-    assert_xpath(xml, "/testsuites/testsuite[2]/@tests", "4");
+                 "1/2");
+    assert_xpath(xml, "/testsuites/testsuite[1]/@tests", "4");
+    assert_xpath(xml, "/testsuites/testsuite[1]/@id", "0");
+    assert_xpath(xml, "/testsuites/testsuite[2]/@id", "1");
+    assert_xpath(xml, "/testsuites/testsuite[1]/@name", "vtrun.shard1");
+    assert_xpath(xml, "/testsuites/testsuite[2]/@package", "vtrun.vtrun.shard2");
     assert_xpath(xml, "contains(//testcase[@name='c.d']/system-out, 'case c.d')", "true");
     html = xasprintf("%s/results.html", out);
     text = ru_read(html);
     ck_assert_int_eq(ru_count(text, "<rect class=\"hop"), 2);
-    /* links are relative to the merged report */
-    ck_assert_ptr_nonnull(strstr(text, "href=\"../shards/job-"));
+    /* links stay inside the merged directory, which has the tests' files */
+    ck_assert_ptr_null(strstr(text, "href=\"../"));
+    ck_assert_ptr_nonnull(strstr(text, "href=\"test-results/4-c.d/debug.log\""));
+    {
+        char *log = xasprintf("%s/test-results/4-c.d/debug.log", out), *t2 = ru_read(log);
+        char *id = xasprintf("%s/id", out), *idt = ru_read(id);
+        ck_assert_ptr_nonnull(strstr(t2, "case c.d"));
+        ck_assert_int_eq(strlen(idt), 41);
+        free(t2);
+        free(log);
+        free(idt);
+        free(id);
+    }
     free(text);
     free(html);
     free(xml);
@@ -963,8 +1045,8 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     /* a results directory works as well as its `latest` job */
     {
         const char *one[] = { all_dir };
-        char *out2 = xasprintf("%s/merged-one", base);
-        ck_assert_int_eq(res_merge(one, 1, out2), 0);
+        char *out2 = xasprintf("%s/merged-one", ru_base);
+        ck_assert_int_eq(res_merge(one, 1, out2, RES_JUNIT_FULL), 0);
         params_strv_free(got);
         got = names_of(out2);
         ck_assert_int_eq(params_strv_len(got), 7);
@@ -981,11 +1063,71 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
 }
 END_TEST
 
+/* A shard SIGKILLed between two renders: its results.json lags, its journal does
+ * not; merge and --rerun-failed read the journal. */
+START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
+{
+    int pipefd[2];
+    char dir[4096] = "", *out = xasprintf("%s/merged", ru_base), *json;
+    const char *dirs[1] = { dir };
+    char **names;
+    json_t *root;
+    ssize_t n;
+    pid_t pid;
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* renders a minute apart: the kill lands before the first after the open */
+        struct res_job_info info = { .results_dir = ru_base, .shard = "1/2",
+                                     .render_interval = 60 };
+        struct res_job *job = res_job_open(&info);
+        close(pipefd[0]);
+        for (unsigned i = 1; job && i <= 3; i++) {
+            char *name = xasprintf("k.%u", i);
+            struct res_test_info ti = { .index = i, .gen_index = 2 * (long)i - 2,
+                                        .name = name };
+            struct res_test *t = res_test_start(job, &ti);
+            res_test_end(t, i == 2 ? RES_FAIL : RES_PASS, NULL, "x", 1);
+            free(name);
+        }
+        if (!job || write(pipefd[1], res_job_dir(job), strlen(res_job_dir(job))) < 0)
+            _exit(1);
+        close(pipefd[1]);
+        pause();
+        _exit(0);
+    }
+    close(pipefd[1]);
+    n = read(pipefd[0], dir, sizeof(dir) - 1);
+    close(pipefd[0]);
+    ck_assert_int_gt(n, 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_valid_job_files(dir);
+
+    root = load_results(dir);
+    ck_assert_int_lt(jint(root, "total"), 3); /* the aggregate lags... */
+    json_decref(root);
+    ck_assert_msg(res_merge(dirs, 1, out, RES_JUNIT_FULL) == 0, "%s", err_msg());
+    root = load_results(out);                 /* ...the journal does not */
+    ck_assert_int_eq(jint(root, "total"), 3);
+    ck_assert_int_eq(jint(root, "failures"), 1);
+    json_decref(root);
+    json = xasprintf("%s/results.json", dir);
+    names = res_read_names(json, 1u << RES_FAIL);
+    ck_assert_int_eq(params_strv_len(names), 1);
+    ck_assert_str_eq(names[0], "k.2");
+    params_strv_free(names);
+    free(json);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_merge_reports_missing_results)
 {
     const char *dirs[] = { "/nonexistent/vtrun" };
-    char *out = xasprintf("%s/m", base);
-    ck_assert_int_eq(res_merge(dirs, 1, out), -1);
+    char *out = xasprintf("%s/m", ru_base);
+    ck_assert_int_eq(res_merge(dirs, 1, out, RES_JUNIT_FULL), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "/nonexistent/vtrun"));
     free(out);
 }
@@ -1012,7 +1154,7 @@ static Suite *res_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *tc = tcase_create("results");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_job_open_creates_avocado_layout_with_valid_empty_results);
     tcase_add_test(tc, test_latest_follows_the_newest_job);
@@ -1023,7 +1165,8 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_failure_class_given_by_runner_is_kept);
     tcase_add_test(tc, test_control_characters_in_logs_keep_xml_valid);
     tcase_add_test(tc, test_nonfinite_numbers_keep_files_valid);
-    tcase_add_test(tc, test_results_files_valid_after_every_test_end);
+    tcase_add_test(tc, test_journal_has_each_test_at_its_end_and_files_stay_valid);
+    tcase_add_test(tc, test_files_are_rendered_while_the_job_runs);
     tcase_add_test(tc, test_killed_job_leaves_valid_files);
     tcase_add_test(tc, test_mask_key_value_forms);
     tcase_add_test(tc, test_secrets_masked_in_every_file);
@@ -1039,6 +1182,7 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_status_names_round_trip);
     tcase_add_test(tc, test_progress_lines);
     tcase_add_test(tc, test_merge_of_two_shards_equals_unsharded_case_list);
+    tcase_add_test(tc, test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun);
     tcase_add_test(tc, test_merge_reports_missing_results);
     tcase_add_test(tc, test_read_names_by_status_for_rerun_failed);
     suite_add_tcase(s, tc);

@@ -6,10 +6,15 @@
 
 #include <stdatomic.h>
 #include <check.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,16 +136,13 @@ END_TEST
 /* Gone or a zombie (reparented to an init that reaps lazily): not running. */
 static int running(pid_t pid)
 {
-    char path[64], buf[256];
+    char path[64];
+    struct strbuf sb = STRBUF_INIT;
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    char *p = strbuf_read_file(&sb, path, 512) > 0 ? strrchr(sb.buf, ')') : NULL;
+    int yes = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    strbuf_release(&sb);
+    return yes;
 }
 
 static double mono(void)
@@ -297,6 +299,298 @@ START_TEST(test_exited_child_with_daemon_holding_pipe_returns)
 }
 END_TEST
 
+
+/* ---- steps: start / pump / wait ----------------------------------------------------- */
+
+/* Live (not zombie) processes whose process group is pgid. */
+static int group_members(pid_t pgid)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    int n = 0;
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d))) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        char path[300];
+        struct strbuf sb = STRBUF_INIT;
+        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+        if (strbuf_read_file(&sb, path, 512) > 0) {
+            char *rp = strrchr(sb.buf, ')'), state;
+            int ppid, pgrp;
+            if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+                pgrp == pgid && state != 'Z' && state != 'X')
+                n++;
+        }
+        strbuf_release(&sb);
+    }
+    closedir(d);
+    return n;
+}
+
+START_TEST(test_start_returns_while_the_program_runs_and_wait_collects_it)
+{
+    struct strbuf out = STRBUF_INIT;
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", "sleep 0.3; echo done; exit 4", NULL);
+    spawn_set_output(c, &out, NULL);
+    double t0 = mono();
+    ck_assert_msg(spawn_start(c) == 0, "%s", err_msg());
+    ck_assert_double_lt(mono() - t0, 0.25);
+    ck_assert_int_gt(spawn_pid(c), 0);
+    ck_assert_int_eq(spawn_end(c), SPAWN_NOT_RUN);
+    int st = -1;
+    ck_assert_int_eq(spawn_wait(c, &st), 0);
+    ck_assert_int_eq(st, 4);
+    ck_assert_str_eq(out.buf, "done\n");
+    ck_assert_int_eq(spawn_pid(c), 0);
+    ck_assert_double_ge(spawn_elapsed(c), 0.25);
+    spawn_free(c);
+    strbuf_release(&out);
+}
+END_TEST
+
+START_TEST(test_pump_delivers_output_before_the_program_ends)
+{
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", "echo first; echo oops >&2; sleep 5; echo never", NULL);
+    spawn_set_output(c, &out, &err);
+    ck_assert_int_eq(spawn_start(c), 0);
+    double end = mono() + 3;
+    while ((!strstr(out.buf, "first\n") || !strstr(err.buf, "oops\n")) && mono() < end)
+        ck_assert_int_ge(spawn_pump(c, 50), 0);
+    ck_assert_str_eq(out.buf, "first\n");
+    ck_assert_str_eq(err.buf, "oops\n");
+    ck_assert(spawn_alive(c));
+    ck_assert_int_eq(spawn_stop(c, 1.0), 0);
+    ck_assert_int_eq(spawn_end(c), SPAWN_STOPPED);
+    ck_assert_ptr_null(strstr(out.buf, "never"));
+    spawn_free(c);
+    strbuf_release(&out);
+    strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_exec_failure_is_an_error_of_start)
+{
+    struct spawn *c = spawn_new("vtrun-no-such-program");
+    ck_assert_int_eq(spawn_start(c), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "cannot run vtrun-no-such-program: No such file"));
+    ck_assert_int_eq(spawn_pid(c), 0);
+    ck_assert_int_eq(spawn_wait(c, NULL), -1);      /* nothing to wait for */
+    spawn_free(c);
+}
+END_TEST
+
+START_TEST(test_second_start_while_running_is_refused)
+{
+    struct spawn *c = spawn_new("sleep");
+    spawn_arg(c, "5");
+    ck_assert_int_eq(spawn_start(c), 0);
+    pid_t pid = spawn_pid(c);
+    ck_assert_int_eq(spawn_start(c), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "still running"));
+    ck_assert_int_eq(spawn_pid(c), pid);
+    spawn_free(c);          /* kills and reaps it */
+    ck_assert_int_eq(kill(pid, 0), -1);
+}
+END_TEST
+
+/* ---- background: alive / stop / reap ------------------------------------------------ */
+
+START_TEST(test_background_group_is_alive_then_stopped_and_gone)
+{
+    struct spawn *c = spawn_new("sh");
+    /* the leader and two children: all of the group must go */
+    spawn_args(c, "-c", "sleep 30 & sleep 30 & wait", NULL);
+    ck_assert_int_eq(spawn_start(c), 0);
+    pid_t pgid = spawn_pid(c);
+    usleep(100000);
+    ck_assert(spawn_alive(c));
+    ck_assert_int_eq(group_members(pgid), 3);
+    double t0 = mono();
+    ck_assert_msg(spawn_stop(c, 2.0) == 0, "%s", err_msg());
+    ck_assert_double_lt(mono() - t0, 1.5);          /* SIGTERM was enough */
+    ck_assert_int_eq(spawn_end(c), SPAWN_STOPPED);
+    ck_assert_int_eq(group_members(pgid), 0);
+    ck_assert(!spawn_alive(c));
+    ck_assert_int_eq(spawn_stop(c, 2.0), 0);        /* idempotent */
+    ck_assert_int_eq(waitpid(pgid, NULL, WNOHANG), -1);     /* reaped */
+    spawn_free(c);
+}
+END_TEST
+
+START_TEST(test_stop_escalates_to_sigkill_after_the_grace_period)
+{
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", "trap '' TERM; while :; do sleep 0.05; done", NULL);
+    ck_assert_int_eq(spawn_start(c), 0);
+    pid_t pgid = spawn_pid(c);
+    usleep(100000);
+    double t0 = mono();
+    ck_assert_int_eq(spawn_stop(c, 0.4), 0);
+    double dt = mono() - t0;
+    ck_assert_double_ge(dt, 0.35);
+    ck_assert_double_lt(dt, 2.0);
+    ck_assert_int_eq(group_members(pgid), 0);
+    spawn_free(c);
+}
+END_TEST
+
+START_TEST(test_member_left_by_an_exited_leader_keeps_the_group_alive)
+{
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", "sleep 30 & exit 0", NULL);
+    ck_assert_int_eq(spawn_start(c), 0);
+    pid_t pgid = spawn_pid(c);
+    usleep(200000);
+    ck_assert(spawn_alive(c));                      /* the sleep still runs */
+    ck_assert_int_eq(spawn_stop(c, 1.0), 0);
+    ck_assert_int_eq(group_members(pgid), 0);
+    spawn_free(c);
+}
+END_TEST
+
+START_TEST(test_background_that_ended_by_itself_is_reaped_with_its_status)
+{
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", "exit 3", NULL);
+    ck_assert_int_eq(spawn_start(c), 0);
+    double end = mono() + 3;
+    while (spawn_alive(c) && mono() < end)
+        usleep(20000);
+    ck_assert(!spawn_alive(c));
+    ck_assert_int_gt(spawn_pid(c), 0);              /* a zombie until reaped */
+    ck_assert_int_eq(spawn_stop(c, 1.0), 0);
+    ck_assert_int_eq(spawn_end(c), SPAWN_EXITED);
+    ck_assert_int_eq(spawn_exit_status(c), 3);
+    ck_assert_int_eq(spawn_pid(c), 0);
+    spawn_free(c);
+}
+END_TEST
+
+START_TEST(test_background_output_goes_to_a_file_appended)
+{
+    char path[] = "/tmp/vtrun-test-spawn-out-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "head\n", 5), 5);
+    close(fd);
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", "echo out; echo err >&2", NULL);
+    spawn_set_output_file(c, path);
+    ck_assert_int_eq(spawn_run(c, NULL), 0);
+    struct strbuf sb = STRBUF_INIT;
+    ck_assert_int_gt(strbuf_read_file(&sb, path, 0), 0);
+    ck_assert_str_eq(sb.buf, "head\nout\nerr\n");
+    unlink(path);
+    spawn_free(c);
+    strbuf_release(&sb);
+}
+END_TEST
+
+/* ---- descriptors and death ---------------------------------------------------------- */
+
+START_TEST(test_kept_descriptor_reaches_the_child_others_do_not)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    char *script = xasprintf("echo via-kept-fd >&%d", p[1]);
+    struct spawn *c = spawn_new("sh");
+    spawn_args(c, "-c", script, NULL);
+    int st = -1;
+    ck_assert_int_eq(spawn_run(c, &st), 0);
+    ck_assert_int_ne(st, 0);                        /* not passed: bad descriptor */
+    spawn_keep_fd(c, p[1]);
+    ck_assert_int_eq(spawn_run(c, &st), 0);
+    ck_assert_int_eq(st, 0);
+    char buf[64] = "";
+    ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 12);
+    ck_assert_str_eq(buf, "via-kept-fd\n");
+    ck_assert_int_eq(fcntl(p[1], F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);    /* ours as it was */
+    spawn_free(c);
+    spawn_keep_fd(c = spawn_new("true"), 1);
+    ck_assert_int_eq(spawn_run(c, NULL), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "descriptor 1"));
+    spawn_free(c);
+    free(script);
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
+struct starter {
+    int pdeathsig;
+    struct spawn *c;
+};
+
+static void *start_in_thread(void *arg)
+{
+    struct starter *s = arg;
+    s->c = spawn_new("sleep");
+    spawn_arg(s->c, "30");
+    if (s->pdeathsig)
+        spawn_set_pdeathsig(s->c, s->pdeathsig);
+    ck_assert_int_eq(spawn_start(s->c), 0);
+    return NULL;
+}
+
+/* A process (not this test) that starts `sleep 30` from a thread that then exits,
+ * reports the sleep's pid and waits to be killed. */
+static pid_t start_parent(int pdeathsig, pid_t *grandchild)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct starter s = { pdeathsig, NULL };
+        pthread_t t;
+        pthread_create(&t, NULL, start_in_thread, &s);
+        pthread_join(t, NULL);
+        pid_t g = spawn_pid(s.c);
+        if (write(p[1], &g, sizeof(g)) != sizeof(g))
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    ck_assert_int_eq(read(p[0], grandchild, sizeof(*grandchild)), sizeof(*grandchild));
+    close(p[0]);
+    return pid;
+}
+
+static bool gone_within(pid_t pid, double s)
+{
+    for (double end = mono() + s; mono() < end; usleep(20000))
+        if (group_members(pid) == 0)
+            return true;
+    return false;
+}
+
+START_TEST(test_pdeathsig_child_outlives_its_thread_and_dies_with_the_process)
+{
+    pid_t g, parent = start_parent(SIGKILL, &g);
+    usleep(300000);
+    ck_assert_msg(group_members(g) == 1, "the child died with the thread that started it");
+    kill(parent, SIGKILL);
+    waitpid(parent, NULL, 0);
+    ck_assert_msg(gone_within(g, 2.0), "child %d survived its parent", (int)g);
+}
+END_TEST
+
+START_TEST(test_without_pdeathsig_the_child_survives_its_parent)
+{
+    pid_t g, parent = start_parent(0, &g);
+    kill(parent, SIGKILL);
+    waitpid(parent, NULL, 0);
+    usleep(300000);
+    ck_assert_int_eq(group_members(g), 1);
+    kill(-g, SIGKILL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spawn");
@@ -319,6 +613,21 @@ int main(void)
     tcase_add_test(tc, test_env_cwd_and_log_hook);
     tcase_add_test(tc, test_exited_child_with_daemon_holding_pipe_returns);
     suite_add_tcase(s, tc);
+    TCase *steps = tcase_create("steps");
+    tcase_set_timeout(steps, 30);
+    tcase_add_test(steps, test_start_returns_while_the_program_runs_and_wait_collects_it);
+    tcase_add_test(steps, test_pump_delivers_output_before_the_program_ends);
+    tcase_add_test(steps, test_exec_failure_is_an_error_of_start);
+    tcase_add_test(steps, test_second_start_while_running_is_refused);
+    tcase_add_test(steps, test_background_group_is_alive_then_stopped_and_gone);
+    tcase_add_test(steps, test_stop_escalates_to_sigkill_after_the_grace_period);
+    tcase_add_test(steps, test_member_left_by_an_exited_leader_keeps_the_group_alive);
+    tcase_add_test(steps, test_background_that_ended_by_itself_is_reaped_with_its_status);
+    tcase_add_test(steps, test_background_output_goes_to_a_file_appended);
+    tcase_add_test(steps, test_kept_descriptor_reaches_the_child_others_do_not);
+    tcase_add_test(steps, test_pdeathsig_child_outlives_its_thread_and_dies_with_the_process);
+    tcase_add_test(steps, test_without_pdeathsig_the_child_survives_its_parent);
+    suite_add_tcase(s, steps);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -134,14 +134,12 @@ END_TEST
 
 START_TEST(test_type_words)
 {
-    enum mig_plan_type t;
-    ck_assert_int_eq(mig_plan_type_parse("cross", &t), 0);
-    ck_assert_int_eq(t, MIG_CROSS);
-    ck_assert_int_eq(mig_plan_type_parse("compressed", &t), 0);
-    ck_assert_int_eq(t, MIG_COMPRESSED);
-    ck_assert_int_eq(mig_plan_type_parse("parallel", &t), -1);
-    ck_assert_ptr_nonnull(strstr(err_msg(), "'parallel'"));
+    const struct params_word *w = mig_plan_type_words;
+    ck_assert_int_eq(params_word_find(w, "cross")->value, MIG_CROSS);
+    ck_assert_int_eq(params_word_find(w, "compressed")->value, MIG_COMPRESSED);
+    ck_assert_ptr_null(params_word_find(w, "parallel"));
     ck_assert_str_eq(mig_plan_type_name(MIG_ORDERLY), "orderly");
+    ck_assert_str_eq(mig_plan_type_name(MIG_SIMULTANEOUS), "simultaneous");
 }
 END_TEST
 

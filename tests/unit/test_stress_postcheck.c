@@ -52,12 +52,12 @@ END_TEST
 
 START_TEST(test_dest_state_words)
 {
-    enum be_state s;
-    ck_assert_int_eq(mig_pc_state_parse("running", &s), 0);
-    ck_assert_int_eq(s, BE_STATE_RUNNING);
-    ck_assert_int_eq(mig_pc_state_parse("shut off", &s), 0);
-    ck_assert_int_eq(s, BE_STATE_SHUTOFF);
-    ck_assert_int_eq(mig_pc_state_parse("dancing", &s), -1);
+    const struct params_word *w = mig_pc_state_words;
+    ck_assert_int_eq(params_word_find(w, "running")->value, BE_STATE_RUNNING);
+    ck_assert_int_eq(params_word_find(w, "paused")->value, BE_STATE_PAUSED);
+    ck_assert_int_eq(params_word_find(w, "shut off")->value, BE_STATE_SHUTOFF);
+    ck_assert_int_eq(params_word_find(w, "shutoff")->value, BE_STATE_SHUTOFF);
+    ck_assert_ptr_null(params_word_find(w, "dancing"));
 }
 END_TEST
 
@@ -73,6 +73,7 @@ struct fake {
     const char *dmesg;
     bool ping_fails;
     bool disk_lies;
+    struct strbuf last_cmd;     /* the last disk check command */
     struct strbuf log;
 };
 
@@ -120,11 +121,14 @@ static int f_exec(void *ud, size_t vm, const char *cmd, double t, struct strbuf 
     if (!strncmp(cmd, "dmesg", 5)) {
         strbuf_addstr(out, f->dmesg ? f->dmesg : "");
     } else {
-        /* the disk check: echo back the token it wrote (or a stale line) */
-        const char *e = strstr(cmd, "echo vtrun-disk-check");
+        /* the disk check: echo back the token it wrote, single-quoted (or a stale
+         * line) */
+        const char *e = strstr(cmd, "echo 'vtrun-disk-check");
         ck_assert_ptr_nonnull(e);
-        const char *tok = e + 5;
-        size_t len = strcspn(tok, " >");
+        const char *tok = e + 6;
+        size_t len = strcspn(tok, "'");
+        strbuf_reset(&f->last_cmd);
+        strbuf_addstr(&f->last_cmd, cmd);
         if (f->disk_lies)
             strbuf_addstr(out, "stale\n");
         else {
@@ -171,6 +175,7 @@ static void setup(void)
 {
     memset(&F, 0, sizeof(F));
     strbuf_init(&F.log, 0);
+    strbuf_init(&F.last_cmd, 0);
     F.on[0] = BE_STATE_NONE;
     F.on[1] = BE_STATE_RUNNING;
     F.uptime = 100;
@@ -184,6 +189,7 @@ static void setup(void)
 static void teardown(void)
 {
     strbuf_release(&F.log);
+    strbuf_release(&F.last_cmd);
 }
 
 /* Runs the table; returns the failure text ("" when all passed). */
@@ -328,6 +334,18 @@ START_TEST(test_no_ping_function_means_no_ping_check)
 }
 END_TEST
 
+/* The VM name comes from params: in the guest command it is inside single quotes. */
+START_TEST(test_disk_check_quotes_a_hostile_vm_name)
+{
+    vm.name = "vms1 x;id;$(reboot)";
+    char *why = run();
+    ck_assert_str_eq(why, "");
+    ck_assert_msg(strstr(F.last_cmd.buf, "echo 'vtrun-disk-check-vms1 x;id;$(reboot)-1-"),
+                  "%s", F.last_cmd.buf);
+    free(why);
+}
+END_TEST
+
 START_TEST(test_disk_read_back_mismatch_fails)
 {
     F.disk_lies = true;
@@ -359,6 +377,7 @@ int main(void)
     tcase_add_test(t, test_call_trace_in_dmesg_fails_unless_expected);
     tcase_add_test(t, test_ping_failure_is_named_and_can_be_turned_off);
     tcase_add_test(t, test_disk_read_back_mismatch_fails);
+    tcase_add_test(t, test_disk_check_quotes_a_hostile_vm_name);
     tcase_add_test(t, test_dmesg_check_can_be_turned_off);
     tcase_add_test(t, test_no_ping_function_means_no_ping_check);
     suite_add_tcase(s, t);

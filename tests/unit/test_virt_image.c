@@ -26,7 +26,7 @@ static void logger(void *ud, enum virt_log_level lvl, const char *msg)
     strbuf_addf(ud, "%s %s\n", virt_log_level_name(lvl), msg);
 }
 
-static struct virt_ctx ctx = { logger, &logbuf, NULL };
+static struct virt_ctx ctx = { .log = logger, .log_ud = &logbuf };
 
 static void setup(void)
 {
@@ -251,19 +251,22 @@ START_TEST(test_master_images_clone_makes_one_clone_per_vm_and_vm_uses_it)
     struct be_vm_spec spec;
     enum virt_check worst;
 
-    ck_assert_msg(virt_images_clone(p, &ctx, &cl) == 0, "%s", err_msg());
+    ck_assert_msg(virt_images_clone(p, NULL, &ctx, &cl) == 0, "%s", err_msg());
     ck_assert_uint_eq(cl.n, 2);
-    ck_assert_str_eq(params_get(p, "image_name_vm1"), "base_vm1");
-    ck_assert_str_eq(params_get(p, "image_name_image1_vm2"), "base_vm2");
     ck_assert(cl.v[0].linked);
     char *c1 = in_dir("base_vm1.qcow2"), *c2 = in_dir("base_vm2.qcow2"), *m = in_dir("base.qcow2");
+    /* the clones are named image_name_<vm> (default <image_name>_<vm>) */
+    ck_assert_str_eq(virt_clones_path(&cl, "vm1", "image1"), c1);
+    ck_assert_str_eq(virt_clones_path(&cl, "vm2", "image1"), c2);
     ck_assert(exists(c1) && exists(c2));
-    /* The VM model now points at the clone. */
-    ck_assert_msg(virt_vm_spec_from_params(p, "vm2", NULL, &ctx, &spec) == 0, "%s", err_msg());
+    /* The VM model points at the clone; the params are not changed. */
+    ck_assert_ptr_null(params_get(p, "image_name_vm1"));
+    struct virt_vm_derived d = { .clones = &cl };
+    ck_assert_msg(virt_vm_spec_from_params(p, "vm2", &d, NULL, &ctx, &spec) == 0, "%s", err_msg());
     ck_assert_str_eq(spec.disks[0].path, c2);
     be_vm_spec_free(&spec);
-    /* Cloning again (same test) does nothing: image_name_image1_vm1 is set. */
-    ck_assert_int_eq(virt_images_clone(p, &ctx, &cl), 0);
+    /* Cloning again (same test) does nothing: the clones are already in cl. */
+    ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), 0);
     ck_assert_uint_eq(cl.n, 2);
     /* After the test the clones go, the master stays. */
     ck_assert_int_eq(virt_images_postprocess(p, &ctx, &cl, &worst), 0);
@@ -282,7 +285,7 @@ START_TEST(test_keep_image_clones_keeps_and_check_runs_when_asked)
     params_set(p, "keep_image_clones", "yes");
     params_set(p, "check_image", "yes");
     params_set(p, "image_clone_mode", "full");
-    ck_assert_int_eq(virt_images_clone(p, &ctx, &cl), 0);
+    ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), 0);
     ck_assert(!cl.v[0].linked);
     ck_assert_int_eq(virt_images_postprocess(p, &ctx, &cl, &worst), 0);
     ck_assert_int_eq(worst, VIRT_CHECK_OK);
@@ -301,7 +304,7 @@ START_TEST(test_existing_clone_reused_unless_force_image_clone)
     FILE *f = fopen(c1, "w");
     fputs("old clone", f);
     fclose(f);
-    ck_assert_int_eq(virt_images_clone(p, &ctx, &cl), 0);
+    ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), 0);
     struct stat st;
     stat(c1, &st);
     ck_assert_int_eq(st.st_size, 9);        /* not re-cloned */
@@ -311,7 +314,7 @@ START_TEST(test_existing_clone_reused_unless_force_image_clone)
     p = two_vm_params();
     params_set(p, "vms", "vm1");
     params_set(p, "force_image_clone", "yes");
-    ck_assert_int_eq(virt_images_clone(p, &ctx, &cl), 0);
+    ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), 0);
     char *info = qemu_img_info(c1);
     ck_assert_ptr_nonnull(strstr(info, "backing-filename"));
     free(info);
@@ -330,7 +333,7 @@ START_TEST(test_image_name_vm_and_master_image_name_honoured)
     params_set(p, "vms", "vm1");
     params_set(p, "image_name_vm1", "mine");
     params_set(p, "master_image_name", "gold");
-    ck_assert_msg(virt_images_clone(p, &ctx, &cl) == 0, "%s", err_msg());
+    ck_assert_msg(virt_images_clone(p, NULL, &ctx, &cl) == 0, "%s", err_msg());
     ck_assert_uint_eq(cl.n, 1);
     char *want = in_dir("mine.qcow2");
     ck_assert_str_eq(cl.v[0].path, want);
@@ -351,7 +354,7 @@ START_TEST(test_corrupt_clone_removed_on_check_error_even_when_kept)
     params_set(p, "check_image", "yes");
     params_set(p, "keep_image_clones", "yes");
     params_set(p, "remove_image_on_check_error", "yes");
-    ck_assert_int_eq(virt_images_clone(p, &ctx, &cl), 0);
+    ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), 0);
     refcount_set(cl.v[0].path, 0, 0, false);
     ck_assert_int_eq(virt_images_postprocess(p, &ctx, &cl, &worst), -1);
     ck_assert_int_eq(worst, VIRT_CHECK_ERROR);
@@ -367,7 +370,7 @@ START_TEST(test_missing_master_is_image_missing_error)
     struct params *p = two_vm_params();
     struct virt_clones cl = { 0 };
     params_set(p, "image_name", "nothere");
-    ck_assert_int_eq(virt_images_clone(p, &ctx, &cl), -1);
+    ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_IMAGE_MISSING);
     ck_assert_ptr_nonnull(strstr(err_msg(), "nothere.qcow2"));
     ck_assert_uint_eq(cl.n, 0);

@@ -1,61 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virt_ssh against a real throwaway sshd on 127.0.0.1: own host key, own
- * authorized_keys, a free port, -D.  Password login works because sshd runs in a
- * private mount namespace where /etc/shadow is a bind-mounted file with a known test
- * password for root (the machine's real shadow file is not touched).
+ * virt_ssh against a real throwaway sshd on 127.0.0.1 (tests/sshd.h: own host key,
+ * own authorized_keys, a free port, password login for root in a private mount
+ * namespace).
  */
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
+#include "tests/sshd.h"
 #include "virt/virt.h"
 
 #include <stdatomic.h>
-#include <arpa/inet.h>
 #include <check.h>
-#include <fcntl.h>
 #include <libssh/libssh.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#define TEST_PW "vtrun-test-pw"
-/* openssl passwd -6 -salt vtruntest vtrun-test-pw */
-#define TEST_PW_HASH "$6$vtruntest$2OGFTyFDcT9XOU8ptBToGqjLHZPhGBg6WY24X3raeWDUPoDwvyExdfv2" \
-                     "ByAjL0xaRRPWpqziCvN02PUi0X/Hy."
-
-static char dir[] = "/tmp/vtrun-ssh-XXXXXX";
-static pid_t sshd_pid = -1, late_pid = -1;
+static struct tsshd sshd;
 static int port;
 static char *key, *known_hosts;
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static char *in_dir(const char *name)
 {
-    return xasprintf("%s/%s", dir, name);
-}
-
-static void write_file(const char *name, const char *text)
-{
-    char *p = in_dir(name);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    free(p);
+    return tsshd_path(&sshd, name);
 }
 
 static void run(const char *const *argv)
@@ -68,116 +40,17 @@ static void run(const char *const *argv)
     strbuf_release(&err);
 }
 
-static int free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static bool port_open(int p)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    close(fd);
-    return ok;
-}
-
-/* sshd on port p after `delay` seconds, in its own process group. */
-static pid_t start_sshd(int p, double delay)
-{
-    char *conf = in_dir("sshd_config"), *shadow = in_dir("shadow"), *log = in_dir("sshd.log");
-    char portarg[32];
-    pid_t pid;
-
-    snprintf(portarg, sizeof(portarg), "Port=%d", p);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 2);
-        if (delay > 0)
-            usleep((useconds_t)(delay * 1e6));
-        execlp("unshare", "unshare", "--mount", "--propagation", "private", "sh", "-c",
-               "mkdir -p /run/sshd && mount --bind \"$1\" /etc/shadow && "
-               "exec /usr/sbin/sshd -D -e -f \"$2\" -o \"$3\"",
-               "sh", shadow, conf, portarg, (char *)NULL);
-        _exit(127);
-    }
-    free(conf);
-    free(shadow);
-    free(log);
-    return pid;
-}
-
-static void stop(pid_t *pid)
-{
-    if (*pid > 0) {
-        kill(-*pid, SIGTERM);
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-        *pid = -1;
-    }
-}
-
 static void suite_setup(void)
 {
-    char *hostkey, *pub, *ak;
-    struct strbuf conf = STRBUF_INIT;
-
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    hostkey = in_dir("hostkey");
-    key = in_dir("id_ed25519");
-    known_hosts = in_dir("known_hosts");
-    run((const char *[]){ "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey, NULL });
-    run((const char *[]){ "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key, NULL });
-    pub = xasprintf("%s.pub", key);
-    ak = in_dir("authorized_keys");
-    run((const char *[]){ "cp", pub, ak, NULL });
-    chmod(ak, 0600);
-    write_file("shadow", "root:" TEST_PW_HASH ":19000:0:99999:7:::\n");
-    strbuf_addf(&conf,
-                "ListenAddress 127.0.0.1\n"
-                "HostKey %s\n"
-                "PidFile none\n"
-                "AuthorizedKeysFile %s\n"
-                "StrictModes no\n"
-                "UsePAM no\n"
-                "PermitRootLogin yes\n"
-                "PasswordAuthentication yes\n"
-                "KbdInteractiveAuthentication no\n"
-                "Subsystem sftp internal-sftp\n"
-                "LogLevel ERROR\n", hostkey, ak);
-    write_file("sshd_config", conf.buf);
-    port = free_port();
-    sshd_pid = start_sshd(port, 0);
-    double end = mono() + 5;
-    while (!port_open(port) && mono() < end)
-        usleep(20000);
-    ck_assert_msg(port_open(port), "sshd did not start on port %d (see %s/sshd.log)", port, dir);
-    free(hostkey);
-    free(pub);
-    free(ak);
-    strbuf_release(&conf);
+    ck_assert_msg(tsshd_start(&sshd) == 0, "%s", err_msg());
+    port = sshd.port;
+    key = sshd.key;
+    known_hosts = sshd.known_hosts;
 }
 
 static void suite_teardown(void)
 {
-    stop(&sshd_pid);
-    stop(&late_pid);
-    struct spawn *c = spawn_new("rm");
-    spawn_args(c, "-rf", dir, NULL);
-    spawn_run(c, NULL);
-    spawn_free(c);
-    free(key);
-    free(known_hosts);
+    tsshd_stop(&sshd);
     ssh_finalize();
 }
 
@@ -212,7 +85,7 @@ END_TEST
 START_TEST(test_password_login)
 {
     struct virt_login l = { .host = "127.0.0.1", .port = port, .user = "root",
-                            .password = TEST_PW };
+                            .password = TSSHD_PW };
     int st = -1;
     struct virt_ssh *s = virt_ssh_connect(&l, known_hosts, 5, NULL);
     ck_assert_msg(s, "%s", err_msg());
@@ -252,7 +125,7 @@ START_TEST(test_host_key_accept_new_then_changed_key_refused)
 
     /* Another key for the same [127.0.0.1]:port: refused. */
     char *other = in_dir("otherkey"), *otherpub = in_dir("otherkey.pub");
-    run((const char *[]){ "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other, NULL });
+    ck_assert_int_eq(tsshd_keygen(other), 0);
     FILE *f = fopen(otherpub, "r");
     char line[512];
     ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
@@ -277,9 +150,9 @@ START_TEST(test_exec_timeout_returns_promptly)
     struct virt_ssh *s = virt_ssh_connect(&l, known_hosts, 5, NULL);
     int st = -1;
     ck_assert_msg(s, "%s", err_msg());
-    double t0 = mono();
+    double t0 = clock_now();
     ck_assert_int_eq(virt_ssh_exec(s, "echo started; sleep 3", 0.4, &st, NULL, NULL), -1);
-    ck_assert_double_lt(mono() - t0, 2.0);
+    ck_assert_double_lt(clock_now() - t0, 2.0);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_COMMAND);
     ck_assert_ptr_nonnull(strstr(err_msg(), "timed out after 0.4 s"));
     ck_assert_ptr_nonnull(strstr(err_msg(), "started"));
@@ -307,20 +180,20 @@ START_TEST(test_exec_and_wait_for_login_poll_cancel_flag)
     cancel = 0;
     signal(SIGALRM, on_alarm);
     ualarm(200000, 0);
-    double t0 = mono();
+    double t0 = clock_now();
     ck_assert_int_eq(virt_ssh_exec(s, "sleep 5", 0, NULL, NULL, NULL), -1);
-    ck_assert_double_lt(mono() - t0, 2.0);
+    ck_assert_double_lt(clock_now() - t0, 2.0);
     ck_assert_ptr_nonnull(strstr(err_msg(), "cancelled"));
     virt_ssh_close(s);
 
     /* Nobody listens on this port: wait_for_login retries until cancelled. */
     struct virt_login dead = login_key();
-    dead.port = free_port();
+    dead.port = tsshd_free_port();
     cancel = 0;
     ualarm(300000, 0);
-    t0 = mono();
+    t0 = clock_now();
     ck_assert_ptr_null(virt_ssh_wait_for_login(&dead, known_hosts, 30, &ctx));
-    ck_assert_double_lt(mono() - t0, 2.0);
+    ck_assert_double_lt(clock_now() - t0, 2.0);
     ck_assert_ptr_nonnull(strstr(err_msg(), "cancelled"));
 }
 END_TEST
@@ -329,24 +202,25 @@ START_TEST(test_wait_for_login_retries_until_sshd_comes_up)
 {
     struct virt_login l = login_key();
     struct virt_ssh *s;
-    l.port = free_port();
-    late_pid = start_sshd(l.port, 0.8);      /* the "guest" boots for 0.8 s */
-    double t0 = mono();
+    l.port = tsshd_free_port();
+    struct spawn *late = tsshd_spawn(&sshd, l.port, 0.8);   /* the "guest" boots 0.8 s */
+    ck_assert_msg(late, "%s", err_msg());
+    double t0 = clock_now();
     s = virt_ssh_wait_for_login(&l, known_hosts, 10, NULL);
     ck_assert_msg(s, "%s", err_msg());
-    ck_assert_double_gt(mono() - t0, 0.7);
+    ck_assert_double_gt(clock_now() - t0, 0.7);
     virt_ssh_close(s);
-    stop(&late_pid);
+    spawn_free(late);
 }
 END_TEST
 
 START_TEST(test_wait_for_login_gives_up_at_deadline)
 {
     struct virt_login l = login_key();
-    l.port = free_port();
-    double t0 = mono();
+    l.port = tsshd_free_port();
+    double t0 = clock_now();
     ck_assert_ptr_null(virt_ssh_wait_for_login(&l, known_hosts, 1.0, NULL));
-    double dt = mono() - t0;
+    double dt = clock_now() - t0;
     ck_assert_double_ge(dt, 0.9);
     ck_assert_double_lt(dt, 3.0);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_LOGIN);

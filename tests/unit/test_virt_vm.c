@@ -43,7 +43,7 @@ START_TEST(test_spec_from_avocado_vt_params)
 {
     struct params *p = base();
     struct be_vm_spec s;
-    ck_assert_msg(virt_vm_spec_from_params(p, "vm1", "/res/t1", NULL, &s) == 0, "%s", err_msg());
+    ck_assert_msg(virt_vm_spec_from_params(p, "vm1", NULL, "/res/t1", NULL, &s) == 0, "%s", err_msg());
     ck_assert_str_eq(s.name, "vm1");
     ck_assert_uint_eq(s.mem_mib, 128);
     ck_assert_uint_eq(s.smp, 2);
@@ -79,7 +79,7 @@ START_TEST(test_per_vm_suffix_overrides)
     struct params *p = base();
     struct be_vm_spec s;
     params_set(p, "drive_cache_image1", "writeback");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm2", NULL, NULL, &s), 0);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm2", NULL, NULL, NULL, &s), 0);
     ck_assert_uint_eq(s.mem_mib, 256);
     ck_assert_str_eq(s.disks[0].cache, "writeback");
     ck_assert_ptr_null(s.console_log);
@@ -97,7 +97,7 @@ START_TEST(test_netmask_subnet_and_user_networking)
     params_del(p, "kernel_params");
     params_del(p, "guest_gateway");
     params_set(p, "nettype", "user");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), 0);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), 0);
     ck_assert_str_eq(s.cmdline, "vtrun.ip=192.168.123.11/16");
     ck_assert_str_eq(s.nics[0].mode, "user");
     ck_assert_ptr_null(s.nics[0].bridge);
@@ -111,18 +111,41 @@ START_TEST(test_bad_values_are_create_errors)
     struct params *p = base();
     struct be_vm_spec s;
     params_set(p, "mem", "lots");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), -1);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_CREATE);
     ck_assert_ptr_nonnull(strstr(err_msg(), "(vm vm1): mem = 'lots'"));
     ck_assert_ptr_null(s.name);
     params_set(p, "mem", "128");
     params_set(p, "netdst", "");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), -1);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "needs netdst"));
     params_set(p, "netdst", "br0");
     params_set(p, "vm_accel", "xen");
-    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, &s), -1);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "vm_accel"));
+    params_free(p);
+}
+END_TEST
+
+/* avocado-vt's libvirt VM runs the emulator libvirt picks (tp-libvirt's configs say
+ * qemu_binary = qemu, which libvirt refuses as <emulator>) unless emulator_path names
+ * one; the qemu backend runs qemu_binary. */
+START_TEST(test_emulator_is_libvirts_choice_unless_emulator_path)
+{
+    struct params *p = base();
+    struct be_vm_spec s;
+    struct virt_vm_derived lv = { .libvirt = true }, qemu = { .libvirt = false };
+    params_set(p, "qemu_binary", "qemu");
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
+    ck_assert_ptr_null(s.emulator);
+    be_vm_spec_free(&s);
+    params_set(p, "emulator_path", "/usr/bin/qemu-system-x86_64");
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
+    ck_assert_str_eq(s.emulator, "/usr/bin/qemu-system-x86_64");
+    be_vm_spec_free(&s);
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &qemu, NULL, NULL, &s), 0);
+    ck_assert_str_eq(s.emulator, "qemu");
+    be_vm_spec_free(&s);
     params_free(p);
 }
 END_TEST
@@ -143,7 +166,7 @@ static void logger(void *ud, enum virt_log_level lvl, const char *msg)
 START_TEST(test_accel_auto_probes_once_and_logs_choice)
 {
     struct strbuf log = STRBUF_INIT;
-    struct virt_ctx ctx = { logger, &log, NULL };
+    struct virt_ctx ctx = { .log = logger, .log_ud = &log };
     const char *a = virt_accel_resolve("auto", &ctx);
     ck_assert_ptr_nonnull(a);
     ck_assert(!strcmp(a, "kvm") || !strcmp(a, "tcg"));
@@ -168,23 +191,6 @@ START_TEST(test_accel_probe_guest_reaches_long_mode_under_tcg)
 }
 END_TEST
 
-START_TEST(test_main_vm_defaults_to_first_of_vms)
-{
-    struct params *p = base();
-    char *m = virt_main_vm(p);
-    ck_assert_str_eq(m, "vm1");
-    free(m);
-    params_set(p, "main_vm", "");
-    params_set(p, "vms", "b a");
-    m = virt_main_vm(p);
-    ck_assert_str_eq(m, "b");
-    free(m);
-    params_set(p, "vms", "");
-    ck_assert_ptr_null(virt_main_vm(p));
-    params_free(p);
-}
-END_TEST
-
 START_TEST(test_login_from_params)
 {
     struct params *p = base();
@@ -193,7 +199,7 @@ START_TEST(test_login_from_params)
     params_set(p, "password", "pw");
     params_set(p, "shell_port", "2222");
     params_set(p, "ssh_private_key", "/keys/id");
-    ck_assert_int_eq(virt_login_from_params(p, "vm2", &l), 0);
+    ck_assert_int_eq(virt_login_from_params(p, "vm2", NULL, &l), 0);
     ck_assert_str_eq(l.host, "192.168.123.12");
     ck_assert_int_eq(l.port, 2222);
     ck_assert_str_eq(l.user, "tester");
@@ -201,7 +207,7 @@ START_TEST(test_login_from_params)
     ck_assert_str_eq(l.key_file, "/keys/id");
     virt_login_free(&l);
     params_del(p, "guest_ip_vm2");
-    ck_assert_int_eq(virt_login_from_params(p, "vm2", &l), -1);
+    ck_assert_int_eq(virt_login_from_params(p, "vm2", NULL, &l), -1);
     ck_assert_int_eq(virt_err_last(), VIRT_ERR_ADDRESS);
     params_free(p);
 }
@@ -216,9 +222,9 @@ int main(void)
     tcase_add_test(tc, test_per_vm_suffix_overrides);
     tcase_add_test(tc, test_netmask_subnet_and_user_networking);
     tcase_add_test(tc, test_bad_values_are_create_errors);
+    tcase_add_test(tc, test_emulator_is_libvirts_choice_unless_emulator_path);
     tcase_add_test(tc, test_accel_auto_probes_once_and_logs_choice);
     tcase_add_test(tc, test_accel_probe_guest_reaches_long_mode_under_tcg);
-    tcase_add_test(tc, test_main_vm_defaults_to_first_of_vms);
     tcase_add_test(tc, test_login_from_params);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

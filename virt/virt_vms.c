@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The VMs of one test (runner/run_vms.h): params → specs and clones (virt/), define,
- * start, migrate, stop through the backend (backends/), guest access over SSH.
- * Everything created is registered with run_leftover until removed, so an aborted
- * cleanup can still say what is left.
+ * The VMs of one test (virt/virt.h): params -> specs and clones, define, start,
+ * migrate, stop through the backend (backends/), guest access over SSH.  Everything
+ * created is registered with virt_leftover until removed, so an aborted cleanup can
+ * still say what is left.  What the set derives (clone names unique per job slot,
+ * guest addresses) stays in its own structs: the case's params are only read.
  */
-#include "runner/run_vms.h"
-#include "lib/clock.h"
-#include "lib/params.h"
-#include "lib/err.h"
-#include "lib/strbuf.h"
-#include "results/res.h"
-#include "runner/run_leftover.h"
 #include "virt/virt.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/params.h"
+#include "lib/strbuf.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,17 +20,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Per-test private state behind struct run_vms. */
-struct run_vms_priv {
-    struct params *p;           /* the case's params, with clone names added */
-    struct virt_ctx vctx;
+/* Per-test private state behind struct virt_vms. */
+struct vms_priv {
+    struct virt_vms_host *hosts;        /* the conf's hosts, copied */
+    struct virt_clone_name *names;      /* per VM: the clone names chosen here */
     struct virt_clones clones;
     unsigned long *clone_leftover;
     char *known_hosts;
     char **run_dirs;            /* qemu backend: one run directory per host */
 };
 
-struct run_vm_priv {
+struct vm_priv {
+    char *guest_ip;             /* chosen from guest_subnet when the config set none */
+    char *clone_name, *clone_master;    /* owned strings of names[i] */
     struct virt_login login;
     struct virt_ssh *ssh;
     unsigned long leftover;     /* the domain, while it exists somewhere */
@@ -40,35 +40,41 @@ struct run_vm_priv {
     double uptime_seen;         /* largest uptime read so far */
 };
 
-static void vlog(void *ud, enum virt_log_level level, const char *msg)
-{
-    struct run_ctx *ctx = ud;
-    if (level == VIRT_LOG_DEBUG)
-        run_log(ctx, "%s", msg);
-    else
-        run_log(ctx, "%s: %s", virt_log_level_name(level), msg);
-}
-
-static struct run_vms_priv *P(struct run_vms *vms)
+static struct vms_priv *P(struct virt_vms *vms)
 {
     return vms->priv;
 }
 
-static struct run_vm_priv *V(struct run_vms *vms, size_t i)
+static struct vm_priv *V(struct virt_vms *vms, size_t i)
 {
     return vms->vm[i].priv;
 }
 
-static bool is_qemu(const struct run_vms *vms)
+static const struct virt_ctx *VC(const struct virt_vms *vms)
+{
+    return &vms->conf.vctx;
+}
+
+/* The log line as the test's log wants it. */
+#define vlog(vms, ...) virt_logf(VC(vms), VIRT_LOG_DEBUG, __VA_ARGS__)
+
+/* The qemu backend has no remote hosts: its two "hosts" are this machine, each with
+ * its own run directory.  A backend difference the set must know of; the driver says
+ * so by its name until be_ops carries capabilities. */
+static bool is_qemu(const struct virt_vms *vms)
 {
     return !strcmp(vms->be->name, "qemu");
 }
 
+bool virt_vms_should_stop(const struct virt_vms *vms)
+{
+    return virt_cancelled(VC(vms));
+}
+
 /* Open host h on first use.  The qemu backend's hosts are all the local machine,
  * each with its own run directory (QMP sockets) under the test's directory. */
-static struct be_host *host(struct run_vms *vms, int h)
+static struct be_host *host(struct virt_vms *vms, int h)
 {
-    struct run_ctx *ctx = vms->ctx;
     if (h < 0 || (size_t)h >= vms->nhosts) {
         err_set("no host %d (the test has %zu)", h, vms->nhosts);
         return NULL;
@@ -80,21 +86,24 @@ static struct be_host *host(struct run_vms *vms, int h)
         conf.uri = "qemu:///local";
         conf.run_dir = P(vms)->run_dirs[h];
     } else {
-        conf.uri = ctx->hosts[h].uri;
-        conf.migrate_desturi = ctx->hosts[h].migrate_desturi;
-        conf.migrate_uri = ctx->hosts[h].migrate_uri;
+        conf.uri = P(vms)->hosts[h].uri;
+        conf.migrate_desturi = P(vms)->hosts[h].migrate_desturi;
+        conf.migrate_uri = P(vms)->hosts[h].migrate_uri;
     }
     vms->hosts[h] = vms->be->open(&conf);
     if (!vms->hosts[h])
-        err_prefix("host %s", is_qemu(vms) ? "local" : ctx->hosts[h].name);
+        err_prefix("host %s", virt_vms_host_name(vms, h));
     return vms->hosts[h];
 }
 
-static const char *host_name(const struct run_vms *vms, int h)
+const char *virt_vms_host_name(const struct virt_vms *vms, int h)
 {
     if (is_qemu(vms))
         return h == 0 ? "local-a" : "local-b";
-    return vms->ctx->hosts[h].name;
+    if (h < 0 || (size_t)h >= vms->nhosts)
+        return "?";
+    const struct virt_vms_host *vh = &P((struct virt_vms *)vms)->hosts[h];
+    return vh->name ? vh->name : vh->uri;
 }
 
 /* A free TCP port on loopback for a user-mode SSH forward (the kernel picks it). */
@@ -115,9 +124,9 @@ static int free_port(void)
 
 /* guest_ip_<vm> from guest_subnet when the config did not set one: host numbers
  * 10 + 20 * slot + i, so parallel job slots never share an address. */
-static int assign_address(struct run_vms *vms, size_t i)
+static int assign_address(struct virt_vms *vms, size_t i)
 {
-    struct params *p = P(vms)->p;
+    const struct params *p = vms->conf.params;
     const char *vm = vms->vm[i].name;
     char *key = xasprintf("guest_ip_%s", vm);
     const char *subnet = params_get(p, "guest_subnet");
@@ -129,7 +138,7 @@ static int assign_address(struct run_vms *vms, size_t i)
         char *slash = strchr(net, '/');
         if (slash)
             *slash = '\0';
-        unsigned n = 10 + 20 * vms->ctx->slot + (unsigned)i;
+        unsigned n = 10 + 20 * vms->conf.slot + (unsigned)i;
         if (inet_pton(AF_INET, net, &a) != 1 || n > 250) {
             err_set("guest_subnet '%s': cannot give %s an address", subnet, vm);
             rc = -1;
@@ -137,33 +146,31 @@ static int assign_address(struct run_vms *vms, size_t i)
             a.s_addr = htonl(ntohl(a.s_addr) + n);
             char ip[INET_ADDRSTRLEN];
             inet_ntop(AF_INET, &a, ip, sizeof(ip));
-            params_set(p, key, ip);
+            V(vms, i)->guest_ip = xstrdup(ip);
         }
     }
     free(key);
     return rc;
 }
 
-static int setup_vm(struct run_vms *vms, size_t i)
+static int setup_vm(struct virt_vms *vms, size_t i)
 {
-    struct run_ctx *ctx = vms->ctx;
-    struct run_vm *vm = &vms->vm[i];
-    struct run_vm_priv *vp = xcalloc(1, sizeof(*vp));
-    vm->priv = vp;
-    vm->host = -1;
-    vm->domain = xasprintf("%s-%.7s-%u", vm->name, ctx->job_id ? ctx->job_id : "vtrun",
-                           ctx->slot);
+    const struct virt_vms_conf *cf = &vms->conf;
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
     if (assign_address(vms, i) < 0)
         return -1;
-    vm->params = params_object(P(vms)->p, vm->name);
+    struct virt_vm_derived d = { .guest_ip = vp->guest_ip, .clones = &P(vms)->clones,
+                                 .libvirt = !is_qemu(vms) };
+    vm->params = params_object(cf->params, vm->name);
     vm->spec = xcalloc(1, sizeof(*vm->spec));
-    if (virt_vm_spec_from_params(P(vms)->p, vm->name, ctx->outdir, &P(vms)->vctx, vm->spec) < 0)
+    if (virt_vm_spec_from_params(cf->params, vm->name, &d, cf->outdir, VC(vms), vm->spec) < 0)
         return -1;
     free(vm->spec->name);
     vm->spec->name = xstrdup(vm->domain);
     if (vm->spec->console_log)
         vm->console_log = xstrdup(vm->spec->console_log);
-    if (virt_login_from_params(P(vms)->p, vm->name, &vp->login) < 0)
+    if (virt_login_from_params(cf->params, vm->name, &d, &vp->login) < 0)
         return -1;
     /* user-mode networking: SSH through a host port forward on loopback */
     for (size_t n = 0; n < vm->spec->nnics; n++) {
@@ -186,7 +193,7 @@ static int setup_vm(struct run_vms *vms, size_t i)
     const char *ext = NULL;
     char *text = vms->be->render ? vms->be->render(vm->spec, &ext) : NULL;
     if (text) {
-        char *path = xasprintf("%s/%s.%s", ctx->outdir, vm->domain, ext);
+        char *path = xasprintf("%s/%s.%s", cf->outdir, vm->domain, ext);
         FILE *f = fopen(path, "w");
         if (f) {
             fputs(text, f);
@@ -198,102 +205,120 @@ static int setup_vm(struct run_vms *vms, size_t i)
     return 0;
 }
 
+/* The clone of VM i named by the config (image_name_<vm>) but not its master: clone
+ * the image the case names for every VM, not the clone itself; and a relative clone
+ * name with no images_base_dir lives beside an absolute master (where avocado-vt's
+ * images_base_dir puts both): the daemons cannot resolve a path relative to vtrun's
+ * working directory. */
+static void config_named_clone(struct virt_vms *vms, size_t i, const char *image)
+{
+    const struct params *p = vms->conf.params;
+    const char *vm = vms->vm[i].name;
+    struct vm_priv *vp = V(vms, i);
+    char *key = xasprintf("image_name_%s", vm);
+    struct params *vmp = params_object(p, vm);
+    struct params *vip = params_object(vmp, image);
+    struct params *ip = params_object(p, image);
+    const char *master = params_get(vip, "master_image_name");
+    if (!master && params_get(ip, "image_name")) {
+        master = params_get(ip, "image_name");
+        vp->clone_master = xstrdup(master);
+    }
+    const char *clone = params_get(p, key);
+    const char *slash = master ? strrchr(master, '/') : NULL;
+    if (slash && clone[0] != '/' && master[0] == '/' && !params_get(vip, "images_base_dir"))
+        vp->clone_name = xasprintf("%.*s/%s", (int)(slash - master), master, clone);
+    params_free(ip);
+    params_free(vip);
+    params_free(vmp);
+    free(key);
+}
+
 /* Clone names unique to the job and slot (<image_name>_<vm>-<id7>-<slot>) unless the
  * config names them or clones are kept for reuse: with --jobs, two slots cloning
- * "image_vm1" at once would share one file. */
-static void unique_clone_names(struct run_vms *vms)
+ * "image_vm1" at once would share one file.  The names go to virt_images_clone(),
+ * never into the params. */
+static void unique_clone_names(struct virt_vms *vms)
 {
-    struct params *p = P(vms)->p;
-    struct run_ctx *ctx = vms->ctx;
+    const struct params *p = vms->conf.params;
     bool keep = params_get_bool(p, "keep_image_clones", false, NULL);
     char **images = params_objects(p, "master_images_clone");
+    P(vms)->names = xcalloc(vms->n + 1, sizeof(*P(vms)->names));
     for (size_t i = 0; images[0] && i < vms->n; i++) {
         const char *vm = vms->vm[i].name;
+        struct vm_priv *vp = V(vms, i);
         char *key = xasprintf("image_name_%s", vm);
         if (params_get(p, key)) {
-            /* the config names the clone (image_name_vmsN, the balamuruhans top-file
-             * shape) but not its master: clone the image the case names for every VM,
-             * not the clone itself */
-            struct params *vp = params_object(p, vm);
-            struct params *vip = params_object(vp, images[0]);
-            struct params *ip = params_object(p, images[0]);
-            const char *master = params_get(vip, "master_image_name");
-            if (!master && params_get(ip, "image_name")) {
-                master = params_get(ip, "image_name");
-                char *mkey = xasprintf("master_image_name_%s", vm);
-                params_set(p, mkey, master);
-                free(mkey);
-            }
-            /* a relative clone name with no images_base_dir lives beside an absolute
-             * master (where avocado-vt's images_base_dir puts both): the daemons cannot
-             * resolve a path relative to vtrun's working directory */
-            const char *clone = params_get(p, key);
-            const char *slash = master ? strrchr(master, '/') : NULL;
-            if (slash && clone[0] != '/' && master[0] == '/'
-                && !params_get(vip, "images_base_dir")) {
-                char *abs = xasprintf("%.*s/%s", (int)(slash - master), master, clone);
-                params_set(p, key, abs);
-                free(abs);
-            }
-            params_free(ip);
-            params_free(vip);
-            params_free(vp);
+            config_named_clone(vms, i, images[0]);
         } else if (!keep) {
-            struct params *vp = params_object(p, vm);
-            struct params *ip = params_object(vp, images[0]);
-            char *name = xasprintf("%s_%s-%.7s-%u", params_get_or(ip, "image_name", "image"),
-                                   vm, ctx->job_id ? ctx->job_id : "vtrun", ctx->slot);
-            params_set(p, key, name);
-            free(name);
-            /* image_name_<vm> now names the clone; its source must stay the master */
-            if (!params_get(ip, "master_image_name")) {
-                char *mkey = xasprintf("master_image_name_%s", vm);
-                params_set(p, mkey, params_get_or(ip, "image_name", "image"));
-                free(mkey);
-            }
+            struct params *vmp = params_object(p, vm);
+            struct params *ip = params_object(vmp, images[0]);
+            const char *job = vms->conf.job_id ? vms->conf.job_id : "vtrun";
+            vp->clone_name = xasprintf("%s_%s-%.7s-%u", params_get_or(ip, "image_name", "image"),
+                                       vm, job, vms->conf.slot);
+            /* the clone takes image_name_<vm>; its source must stay the master */
+            if (!params_get(ip, "master_image_name"))
+                vp->clone_master = xstrdup(params_get_or(ip, "image_name", "image"));
             params_free(ip);
-            params_free(vp);
+            params_free(vmp);
         }
+        P(vms)->names[i] = (struct virt_clone_name){ .vm = vm, .name = vp->clone_name,
+                                                     .master = vp->clone_master };
         free(key);
     }
     params_strv_free(images);
 }
 
-int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms)
+int virt_backend_check(const char *name)
 {
-    struct run_vms_priv *pv = xcalloc(1, sizeof(*pv));
+    return be_lookup(name) ? 0 : -1;
+}
+
+int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
+{
+    struct vms_priv *pv = xcalloc(1, sizeof(*pv));
     memset(vms, 0, sizeof(*vms));
-    vms->ctx = ctx;
+    vms->conf = *conf;
     vms->priv = pv;
-    pv->p = params_dup(ctx->params);
-    pv->vctx = (struct virt_ctx){ .log = vlog, .log_ud = ctx, .cancel = ctx->cancel };
-    pv->known_hosts = xasprintf("%s/known_hosts", ctx->outdir);
-    vms->be = be_lookup(ctx->backend);
+    pv->hosts = xcalloc(conf->nhosts + 1, sizeof(*pv->hosts));
+    for (size_t h = 0; h < conf->nhosts; h++)
+        pv->hosts[h] = conf->hosts[h];
+    vms->conf.hosts = pv->hosts;
+    pv->known_hosts = xasprintf("%s/known_hosts", conf->outdir);
+    vms->be = be_lookup(conf->backend);
     if (!vms->be) {
-        err_set("unknown backend '%s' (vm_type / --backend: libvirt or qemu)", ctx->backend);
+        err_set("unknown backend '%s' (vm_type / --backend: libvirt or qemu)", conf->backend);
         return -1;
     }
-    vms->nhosts = is_qemu(vms) ? 2 : ctx->nhosts;
+    vms->nhosts = is_qemu(vms) ? 2 : conf->nhosts;
     vms->hosts = xcalloc(vms->nhosts ? vms->nhosts : 1, sizeof(*vms->hosts));
     if (is_qemu(vms)) {
         pv->run_dirs = xcalloc(2, sizeof(char *));
         for (int h = 0; h < 2; h++)
-            pv->run_dirs[h] = xasprintf("%s/qemu-%s", ctx->outdir, host_name(vms, h));
+            pv->run_dirs[h] = xasprintf("%s/qemu-%s", conf->outdir, virt_vms_host_name(vms, h));
     }
-    char **names = params_objects(pv->p, "vms");
+    char **names = params_objects(conf->params, "vms");
     vms->n = params_strv_len(names);
     vms->vm = xcalloc(vms->n ? vms->n : 1, sizeof(*vms->vm));
-    for (size_t i = 0; i < vms->n; i++)
-        vms->vm[i].name = xstrdup(names[i]);
+    for (size_t i = 0; i < vms->n; i++) {
+        struct virt_vm *vm = &vms->vm[i];
+        vm->name = xstrdup(names[i]);
+        vm->priv = xcalloc(1, sizeof(struct vm_priv));
+        vm->host = -1;
+        vm->domain = xasprintf("%s-%.7s-%u", vm->name, conf->job_id ? conf->job_id : "vtrun",
+                               conf->slot);
+    }
     params_strv_free(names);
-    /* clones first: they set image_name_<vm>, which the specs then read */
+    /* clones first: the specs use them */
     unique_clone_names(vms);
-    int rc = virt_images_clone(pv->p, &pv->vctx, &pv->clones);
+    int rc = virt_images_clone(conf->params, pv->names, VC(vms), &pv->clones);
     pv->clone_leftover = xcalloc(pv->clones.n + 1, sizeof(unsigned long));
     for (size_t c = 0; c < pv->clones.n; c++) {
+        if (!pv->clones.v[c].owned)
+            continue;
         char *what = xasprintf("image clone %s", pv->clones.v[c].path);
         char *how = xasprintf("rm -f %s", pv->clones.v[c].path);
-        pv->clone_leftover[c] = run_leftover_add(what, how);
+        pv->clone_leftover[c] = virt_leftover_add(what, how);
         free(what);
         free(how);
     }
@@ -305,7 +330,7 @@ int run_vms_setup(struct run_ctx *ctx, struct run_vms *vms)
     return 0;
 }
 
-int run_vms_host_info(struct run_vms *vms, int h, struct be_host_info *out)
+int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out)
 {
     struct be_host *bh = host(vms, h);
     memset(out, 0, sizeof(*out));
@@ -316,33 +341,41 @@ int run_vms_host_info(struct run_vms *vms, int h, struct be_host_info *out)
         return -1;
     }
     if (vms->be->host_info(bh, out) < 0) {
-        err_prefix("host %s", host_name(vms, h));
+        err_prefix("host %s", virt_vms_host_name(vms, h));
         return -1;
     }
     return 0;
 }
 
-int run_vms_start(struct run_vms *vms, size_t i, int h)
+int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out)
 {
-    struct run_vm *vm = &vms->vm[i];
     struct be_host *bh = host(vms, h);
     if (!bh)
         return -1;
-    run_log(vms->ctx, "%s: define and start domain %s on %s", vm->name, vm->domain,
-            host_name(vms, h));
+    return vms->be->state(bh, vms->vm[i].domain, out);
+}
+
+int virt_vms_start(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    vlog(vms, "%s: define and start domain %s on %s", vm->name, vm->domain,
+            virt_vms_host_name(vms, h));
     if (vms->be->define(bh, vm->spec) < 0)
         return -1;
     char *what = xasprintf("domain %s on %s", vm->domain, vms->be->uri(bh));
     char *how = xasprintf("virsh -c '%s' destroy %s; virsh -c '%s' undefine %s",
                           vms->be->uri(bh), vm->domain, vms->be->uri(bh), vm->domain);
-    V(vms, i)->leftover = run_leftover_add(what, how);
+    V(vms, i)->leftover = virt_leftover_add(what, how);
     free(what);
     free(how);
     vm->host = h;
     return vms->be->start(bh, vm->domain);
 }
 
-static void drop_session(struct run_vms *vms, size_t i)
+static void drop_session(struct virt_vms *vms, size_t i)
 {
     if (V(vms, i)->ssh) {
         virt_ssh_close(V(vms, i)->ssh);
@@ -350,40 +383,40 @@ static void drop_session(struct run_vms *vms, size_t i)
     }
 }
 
-int run_vms_wait_login(struct run_vms *vms, size_t i, double timeout_s)
+int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
 {
-    struct run_vm_priv *vp = V(vms, i);
+    struct vm_priv *vp = V(vms, i);
     if (!vp->login.host)
         return virt_failf(VIRT_ERR_ADDRESS, vms->vm[i].name,
                           "no address to log in to (set guest_ip or guest_subnet)");
     drop_session(vms, i);
-    double t0 = run_now();
+    double t0 = clock_now();
     vp->ssh = virt_ssh_wait_for_login(&vp->login, P(vms)->known_hosts,
-                                      timeout_s, &P(vms)->vctx);
+                                      timeout_s, VC(vms));
     if (!vp->ssh)
         return -1;
-    run_log(vms->ctx, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,
-            vp->login.host, vp->login.port, run_now() - t0);
+    vlog(vms, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,
+            vp->login.host, vp->login.port, clock_now() - t0);
     return 0;
 }
 
-int run_vms_exec(struct run_vms *vms, size_t i, const char *cmd, double timeout_s,
+int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
                  struct strbuf *out, int *status)
 {
-    struct run_vm_priv *vp = V(vms, i);
-    if (!vp->ssh && run_vms_wait_login(vms, i, timeout_s) < 0)
+    struct vm_priv *vp = V(vms, i);
+    if (!vp->ssh && virt_vms_wait_login(vms, i, timeout_s) < 0)
         return -1;
     int st = -1;
-    double t0 = run_now();
+    double t0 = clock_now();
     int rc = virt_ssh_exec(vp->ssh, cmd, timeout_s, &st, out, NULL);
     /* one fresh session when the old one died (e.g. in a hop); never again after the
      * command used up its time: it ran, and running it twice (a sysrq, a stress
      * start) is worse than one failure */
-    if (rc < 0 && run_now() - t0 < timeout_s - 0.05 && !run_should_stop(vms->ctx)) {
+    if (rc < 0 && clock_now() - t0 < timeout_s - 0.05 && !virt_vms_should_stop(vms)) {
         drop_session(vms, i);
         if (out)
             strbuf_reset(out);
-        if (run_vms_wait_login(vms, i, timeout_s) < 0)
+        if (virt_vms_wait_login(vms, i, timeout_s) < 0)
             return -1;
         rc = virt_ssh_exec(vp->ssh, cmd, timeout_s, &st, out, NULL);
     }
@@ -392,11 +425,11 @@ int run_vms_exec(struct run_vms *vms, size_t i, const char *cmd, double timeout_
     return rc;
 }
 
-int run_vms_uptime(struct run_vms *vms, size_t i, double *uptime)
+int virt_vms_uptime(struct virt_vms *vms, size_t i, double *uptime)
 {
     struct strbuf out = STRBUF_INIT;
     int st;
-    int rc = run_vms_exec(vms, i, "cat /proc/uptime", 30, &out, &st);
+    int rc = virt_vms_exec(vms, i, "cat /proc/uptime", 30, &out, &st);
     if (rc == 0 && (st != 0 || sscanf(out.buf, "%lf", uptime) != 1))
         rc = virt_failf(VIRT_ERR_COMMAND, vms->vm[i].name,
                         "cannot read /proc/uptime (exit %d): %.100s", st, out.buf);
@@ -420,9 +453,9 @@ static char *crash_line(const struct virt_crash *c)
     return xstrndup(start, len);
 }
 
-int run_vms_console_crash(struct run_vms *vms, size_t i)
+int virt_vms_console_crash(struct virt_vms *vms, size_t i)
 {
-    struct run_vm *vm = &vms->vm[i];
+    struct virt_vm *vm = &vms->vm[i];
     struct virt_crash crash = { 0 };
     long long off = vm->console_scanned;
     if (!vm->console_log)
@@ -434,7 +467,7 @@ int run_vms_console_crash(struct run_vms *vms, size_t i)
          * first thing a reader of a FAIL reason wants to see */
         char *line = crash_line(&crash);
         const char *base = strrchr(vm->console_log, '/');
-        run_log(vms->ctx, "%s: '%s' on the serial console (%s line %u):\n%s", vm->name,
+        vlog(vms, "%s: '%s' on the serial console (%s line %u):\n%s", vm->name,
                 crash.pattern, vm->console_log, crash.line, crash.text);
         virt_failf(VIRT_ERR_KERNEL_CRASH, vm->name, "%s", line);
         err_set("%s (%s serial console, %s line %u)", line, vm->name,
@@ -447,139 +480,56 @@ int run_vms_console_crash(struct run_vms *vms, size_t i)
     return r;
 }
 
-int run_vms_migrate(struct run_vms *vms, size_t i, int to,
+int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
                     const struct be_migrate_opts *opts, struct be_hop_metrics *m)
 {
-    struct run_vm *vm = &vms->vm[i];
+    struct virt_vm *vm = &vms->vm[i];
     struct be_host *src = host(vms, vm->host);
     struct be_host *dst = src ? host(vms, to) : NULL;
     if (!dst)
         return -1;
     drop_session(vms, i);
     if (be_migrate(vms->be, src, dst, vm->domain, opts, m) < 0) {
-        err_prefix("%s: migration %s -> %s", vm->name, host_name(vms, vm->host),
-                   host_name(vms, to));
+        err_prefix("%s: migration %s -> %s", vm->name, virt_vms_host_name(vms, vm->host),
+                   virt_vms_host_name(vms, to));
         return -1;
     }
     vm->host = to;
     return 0;
 }
 
-void run_vms_record_hop(struct run_vms *vms, size_t i, unsigned hop, int from, int to,
+void virt_vms_record_hop(struct virt_vms *vms, size_t i, unsigned hop, int from, int to,
                         const struct be_hop_metrics *m, bool ok, const char *error)
 {
-    struct res_hop h = {
-        .vm = vms->vm[i].name, .hop = hop, .from = host_name(vms, from),
-        .to = host_name(vms, to), .start = m->start, .wall_s = m->wall_s,
-        .downtime_ms = m->downtime_ms, .data_bytes = m->data_bytes,
-        .mem_iterations = (unsigned)m->mem_iterations,
-        .mode = m->postcopy ? "postcopy" : "precopy", .ok = ok, .error = error,
+    struct virt_hop_record h = {
+        .vm = vms->vm[i].name, .hop = hop, .from = virt_vms_host_name(vms, from),
+        .to = virt_vms_host_name(vms, to), .m = m, .ok = ok, .error = ok ? NULL : error,
     };
-    if (vms->ctx->res)
-        res_test_hop(vms->ctx->res, &h);
+    if (vms->conf.on_hop)
+        vms->conf.on_hop(vms->conf.hop_ud, &h);
     else
-        run_log(vms->ctx, "hop %u %s %s->%s: %s, %.3f s, downtime %.1f ms", hop, h.vm,
-                h.from, h.to, ok ? "ok" : error, h.wall_s, h.downtime_ms);
+        vlog(vms, "hop %u %s %s->%s: %s, %.3f s, downtime %.1f ms", hop, h.vm, h.from, h.to,
+             ok ? "ok" : error, m->wall_s, m->downtime_ms);
 }
 
-/* ---- the post-check environment (migration/mig.h) over the VM set ---- */
-
-static int pc_state(void *ud, size_t i, int h, enum be_state *out)
+int virt_vms_stop(struct virt_vms *vms, size_t i)
 {
-    struct run_vms *vms = ud;
-    struct be_host *bh = host(vms, h);
-    if (!bh)
-        return -1;
-    return vms->be->state(bh, vms->vm[i].domain, out);
-}
-
-static int pc_console(void *ud, size_t i)
-{
-    return run_vms_console_crash(ud, i);
-}
-
-static int pc_login(void *ud, size_t i, double timeout_s)
-{
-    return run_vms_wait_login(ud, i, timeout_s);
-}
-
-static int pc_exec(void *ud, size_t i, const char *cmd, double timeout_s, struct strbuf *out,
-                   int *status)
-{
-    return run_vms_exec(ud, i, cmd, timeout_s, out, status);
-}
-
-static int pc_uptime(void *ud, size_t i, double *up)
-{
-    return run_vms_uptime(ud, i, up);
-}
-
-static bool pc_should_stop(void *ud)
-{
-    struct run_vms *vms = ud;
-    return run_should_stop(vms->ctx);
-}
-
-void run_vms_postcheck_env(struct run_vms *vms, struct mig_pc_env *env)
-{
-    *env = (struct mig_pc_env){ .ud = vms, .state = pc_state, .console_crash = pc_console,
-                                 .login = pc_login, .exec = pc_exec, .uptime = pc_uptime,
-                                 .ping = NULL, .should_stop = pc_should_stop };
-}
-
-static void pc_log(void *ud, const char *line)
-{
-    run_log(ud, "%s", line);
-}
-
-int run_vms_postcheck(struct run_vms *vms, const struct mig_pc_env *env,
-                      const struct mig_pc_opts *o, struct mig_pc_vm *pv)
-{
-    struct strbuf why = STRBUF_INIT;
-    int r = mig_postcheck_run(env, o, pv, &why, pc_log, vms->ctx);
-    if (r < 0)
-        err_set("%s", why.buf);
-    strbuf_release(&why);
-    return r;
-}
-
-int run_vms_check_after_hop(struct run_vms *vms, size_t i, int from, int to,
-                            double login_timeout_s)
-{
-    struct run_vm *vm = &vms->vm[i];
-    struct mig_pc_env env;
-    struct mig_pc_opts o;
-    double before = vm->uptime;
-    run_vms_postcheck_env(vms, &env);
-    mig_pc_opts_default(&o);
-    o.check_dmesg = o.check_ping = o.check_disk = false;
-    o.login_timeout_s = login_timeout_s;
-    struct mig_pc_vm pv = { .vm = i, .name = vm->name, .src = from, .dst = to,
-                             .uptime_before = before };
-    if (run_vms_postcheck(vms, &env, &o, &pv) < 0)
-        return -1;
-    run_log(vms->ctx, "%s: on %s, uptime %.2f s (was %.2f s)", vm->name,
-            host_name(vms, to), pv.uptime_before, before);
-    return 0;
-}
-
-int run_vms_stop(struct run_vms *vms, size_t i)
-{
-    struct run_vm *vm = &vms->vm[i];
+    struct virt_vm *vm = &vms->vm[i];
     struct be_host *bh = host(vms, vm->host);
     const char *cmd = params_get_or(vm->params, "shutdown_command", "poweroff -f");
-    double timeout = params_get_float(vm->params, "shutdown_timeout", 60, NULL);
+    double timeout = params_get_float(vm->params, "shutdown_timeout",
+                                      VIRT_SHUTDOWN_TIMEOUT_DEFAULT, NULL);
     if (!bh)
         return -1;
     /* the guest's own shutdown command, as avocado-vt does; the fire-and-forget form
      * because the session dies with the guest */
     char *bg = xasprintf("(sleep 1; %s) >/dev/null 2>&1 </dev/null &", cmd);
-    run_vms_exec(vms, i, bg, 10, NULL, NULL);
+    virt_vms_exec(vms, i, bg, 10, NULL, NULL);
     free(bg);
     drop_session(vms, i);
-    double end = run_now() + timeout;
+    double end = clock_now() + timeout;
     enum be_state st = BE_STATE_RUNNING;
-    while (run_now() < end && !run_should_stop(vms->ctx)) {
+    while (clock_now() < end && !virt_vms_should_stop(vms)) {
         if (vms->be->state(bh, vm->domain, &st) < 0)
             return -1;
         if (st == BE_STATE_SHUTOFF || st == BE_STATE_NONE)
@@ -587,21 +537,22 @@ int run_vms_stop(struct run_vms *vms, size_t i)
         clock_sleep(0.2);
     }
     if (st != BE_STATE_SHUTOFF && st != BE_STATE_NONE) {
-        run_log(vms->ctx, "%s: no power-off after '%s' within %g s, destroying", vm->name,
+        vlog(vms, "%s: no power-off after '%s' within %g s, destroying", vm->name,
                 cmd, timeout);
         return vms->be->destroy(bh, vm->domain);
     }
-    run_log(vms->ctx, "%s: shut off", vm->name);
+    vlog(vms, "%s: shut off", vm->name);
     return 0;
 }
 
-void run_vms_cleanup(struct run_vms *vms)
+int virt_vms_cleanup(struct virt_vms *vms)
 {
-    struct run_vms_priv *pv = vms->priv;
+    struct vms_priv *pv = vms->priv;
+    int rc = 0;
     if (!pv)
-        return;
+        return 0;
     for (size_t i = 0; i < vms->n; i++) {
-        struct run_vm *vm = &vms->vm[i];
+        struct virt_vm *vm = &vms->vm[i];
         if (vm->priv) {
             drop_session(vms, i);
             /* everywhere it may be: a failed hop can leave it on either side */
@@ -611,14 +562,17 @@ void run_vms_cleanup(struct run_vms *vms)
                 if (!bh)
                     continue;
                 if (vms->be->destroy(bh, vm->domain) < 0 || vms->be->undefine(bh, vm->domain) < 0) {
-                    run_log(vms->ctx, "cleanup of %s on %s: %s", vm->domain,
-                            host_name(vms, (int)h), err_msg());
+                    vlog(vms, "cleanup of %s on %s: %s", vm->domain,
+                            virt_vms_host_name(vms, (int)h), err_msg());
                     clean = false;
                 }
             }
             if (clean && V(vms, i)->leftover)
-                run_leftover_drop(V(vms, i)->leftover);
+                virt_leftover_drop(V(vms, i)->leftover);
             virt_login_free(&V(vms, i)->login);
+            free(V(vms, i)->guest_ip);
+            free(V(vms, i)->clone_name);
+            free(V(vms, i)->clone_master);
             free(vm->priv);
         }
         if (vm->spec) {
@@ -632,14 +586,16 @@ void run_vms_cleanup(struct run_vms *vms)
         free(vm->console_log);
     }
     enum virt_check worst = VIRT_CHECK_OK;
-    if (virt_images_postprocess(pv->p, &pv->vctx, &pv->clones, &worst) < 0)
-        run_error(vms->ctx, virt_err_name(virt_err_last()), "after the test: %s", err_msg());
-    else if (worst == VIRT_CHECK_WARN)
-        run_warn(vms->ctx, "qemu-img check of a clone gave a warning (see debug.log)");
+    if (virt_images_postprocess(vms->conf.params, VC(vms), &pv->clones, &worst) < 0) {
+        rc = -1;
+    } else if (worst == VIRT_CHECK_WARN) {
+        err_set("qemu-img check of a clone gave a warning (see debug.log)");
+        rc = 1;
+    }
+    bool keep = params_get_bool(vms->conf.params, "keep_image_clones", false, NULL);
     for (size_t c = 0; c < pv->clones.n; c++)
-        if (access(pv->clones.v[c].path, F_OK) != 0
-            || params_get_bool(pv->p, "keep_image_clones", false, NULL))
-            run_leftover_drop(pv->clone_leftover[c]);
+        if (pv->clone_leftover[c] && (access(pv->clones.v[c].path, F_OK) != 0 || keep))
+            virt_leftover_drop(pv->clone_leftover[c]);
     for (size_t h = 0; h < vms->nhosts; h++)
         if (vms->hosts[h])
             vms->be->close(vms->hosts[h]);
@@ -651,9 +607,11 @@ void run_vms_cleanup(struct run_vms *vms)
     virt_clones_free(&pv->clones);
     free(pv->clone_leftover);
     free(pv->known_hosts);
-    params_free(pv->p);
+    free(pv->names);
+    free(pv->hosts);
     free(pv);
     free(vms->hosts);
     free(vms->vm);
     memset(vms, 0, sizeof(*vms));
+    return rc;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "runner/run_leftover.h"
+#include "virt/virt.h"
 #include "lib/strbuf.h"
 
 #include <pthread.h>
@@ -15,7 +15,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct leftover *head;
 static unsigned long next_id = 1;
 
-unsigned long run_leftover_add(const char *what, const char *how)
+unsigned long virt_leftover_add(const char *what, const char *how)
 {
     struct leftover *l = xcalloc(1, sizeof(*l));
     l->what = xstrdup(what);
@@ -28,7 +28,7 @@ unsigned long run_leftover_add(const char *what, const char *how)
     return l->id;
 }
 
-void run_leftover_drop(unsigned long id)
+void virt_leftover_drop(unsigned long id)
 {
     pthread_mutex_lock(&lock);
     for (struct leftover **pp = &head; *pp; pp = &(*pp)->next) {
@@ -44,7 +44,7 @@ void run_leftover_drop(unsigned long id)
     pthread_mutex_unlock(&lock);
 }
 
-unsigned run_leftover_print(FILE *out)
+unsigned virt_leftover_print(FILE *out)
 {
     unsigned n = 0;
     pthread_mutex_lock(&lock);
