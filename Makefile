@@ -5,7 +5,8 @@
 #   make check SANITIZE=1   the same under ASan+UBSan (separate build directory)
 #   make install      install vtrun, vtrun-full and the man page (PREFIX, DESTDIR)
 #   make bench        build the benchmark drivers (bench/*.sh run them)
-#   make deps         install the Debian packages listed in deps/debian.txt
+#   make deps         install the Debian packages listed in deps/debian.txt, and
+#                     gitlab-ci-local (npm) into tools/gitlab-ci-local
 #   make conformance  compare `vtrun cfg-dump` and test names with ../shared/corpus
 #                     (when present), and --shard, --explain and --dry-run on its
 #                     compositions
@@ -20,8 +21,10 @@ BUILD    := $(BUILD)-san
 endif
 
 CC       ?= cc
-# zlib: only the tests use it (the HTML test reads the PNG chromium writes)
-PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson zlib
+# zlib: only the tests use it (the HTML test reads the PNG chromium writes); sqlite3:
+# the history (results/res_hist.c), vtrun-full's only (the front links FRONTLIBS)
+PKGS     := libvirt libvirt-qemu libconfig libxml-2.0 libssh check libpcre2-8 jansson zlib \
+            sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
@@ -42,7 +45,7 @@ LIBOBJS  := $(LIBSRCS:%.c=$(BUILD)/%.o)
 # It execs build/vtrun-full, which links everything, for jobs and the sub-commands
 # that need it.  --as-needed keeps libraries no object uses (check) out of both.
 FRONTSRCS := $(wildcard lib/*.c cfg/*.c) runner/run_main.c runner/run_opts.c \
-             runner/run_list.c runner/run_cfgdump.c runner/run_name.c
+             runner/run_list.c runner/run_cfgdump.c runner/run_name.c runner/run_shard.c
 FRONTOBJS := $(BUILD)/runner/main.o $(FRONTSRCS:%.c=$(BUILD)/%.o)
 FRONTLIBS := $(shell pkg-config --libs libpcre2-8 2>/dev/null) -lpthread -lm
 LIBA     := $(BUILD)/libvtrun.a
@@ -93,7 +96,7 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man1/vtrun.1
 
 # Benchmark drivers linked against the library; bench/results.sh runs res_bench.
-BENCHBINS := $(BUILD)/bench/res_bench
+BENCHBINS := $(BUILD)/bench/res_bench $(BUILD)/bench/hist_bench
 bench: $(BENCHBINS)
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -106,6 +109,7 @@ check: tests
 
 deps:
 	@tools/deps-install deps/debian.txt
+	@tools/gitlab-ci-local/install
 
 conformance: all
 	@if [ -x ../shared/tools/cfg-conformance ]; then \

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench/res_bench N DIR: the results module's cost per test, driven directly (no
- * config, no runner): a job of N tests in DIR, each with 300 params (a real
+ * bench/res_bench N DIR [HISTORY]: the results module's cost per test, driven directly
+ * (no config, no runner): a job of N tests in DIR, each with 300 params (a real
  * avocado-vt case has 250-400), the dozen properties the runner keeps, three log
- * lines, a CANCEL.  Prints the mean time per test over the whole job, over its first
- * and its last tenth (flat = O(1) per test), the final render, and the file sizes.
+ * lines, a CANCEL; recorded in the SQLite history HISTORY when given (as a job does by
+ * default).  Prints the mean time per test over the whole job, over its first and its
+ * last tenth (flat = O(1) per test), the final render, and the file sizes.
  * Built by `make bench`; bench/results.sh runs it.
  */
 #include "lib/strbuf.h"
@@ -43,12 +44,13 @@ int main(int argc, char **argv)
     struct res_job *job;
 
     if (n < 10) {
-        fprintf(stderr, "usage: res_bench N DIR   (N >= 10 tests, results under DIR)\n");
+        fprintf(stderr, "usage: res_bench N DIR [HISTORY]   (N >= 10 tests, results under "
+                "DIR, recorded in the SQLite database HISTORY)\n");
         return 2;
     }
     tenth = n / 10;
     struct res_job_info ji = { .results_dir = argv[2], .name = "bench", .total = n,
-                               .config = "bench.cfg" };
+                               .config = "bench.cfg", .history = argc > 3 ? argv[3] : NULL };
     job = res_job_open(&ji);
     if (!job) {
         fprintf(stderr, "res_bench: cannot open the job in %s\n", argv[2]);
@@ -86,9 +88,10 @@ int main(int argc, char **argv)
     }
     t_end = now();
     res_job_end(job, t_end - t0);
-    printf("%u tests: %.3f ms/test (first tenth %.3f, last tenth %.3f); final render "
+    printf("%u tests%s: %.3f ms/test (first tenth %.3f, last tenth %.3f); final render "
            "%.0f ms; results.json %.0f KiB, results.xml %.0f KiB, results.html %.0f KiB\n",
-           n, (t_end - t0) * 1000 / n, first * 1000 / tenth, last * 1000 / tenth,
+           n, ji.history ? " (history)" : "", (t_end - t0) * 1000 / n, first * 1000 / tenth,
+           last * 1000 / tenth,
            (now() - t_end) * 1000, file_kib(res_job_dir(job), "results.json"),
            file_kib(res_job_dir(job), "results.xml"),
            file_kib(res_job_dir(job), "results.html"));

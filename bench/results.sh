@@ -9,6 +9,9 @@
 #     from the first to the 10,000th test is the point: every test's end appends one
 #     line to results.jsonl and the aggregate files are re-rendered at most every few
 #     seconds, not after each test;
+#     then the same with each job recorded in a SQLite history, into a database that
+#     keeps the previous runs' jobs, and the history writer alone (bench/hist_bench,
+#     one transaction per test) into a database that grows run after run;
 #  2. through vtrun: examples/migrate_stress.cfg (1,312 cases) and its shard 1/4 (328)
 #     on settings without hosts, so every case is a quick CANCEL and the job time is
 #     the runner's and the results' overhead; the per-test time of both.
@@ -43,6 +46,28 @@ for n in "${sizes[@]}"; do
         "$build/bench/res_bench" "$n" "$work/module-$n" | sed 's/^ *//'
         rm -rf "$work/module-$n"
     done | median
+done
+
+echo "== the same, each job recorded in a SQLite history (results/res_hist.c), median of $runs"
+echo "   (the database keeps every run before: the last one writes into $((runs - 1)) earlier jobs)"
+for n in "${sizes[@]}"; do
+    rm -f "$work/history-$n.sqlite"*
+    for ((r = 0; r < runs; r++)); do
+        "$build/bench/res_bench" "$n" "$work/module-$n" "$work/history-$n.sqlite" | sed 's/^ *//'
+        rm -rf "$work/module-$n"
+    done | median
+done
+
+echo "== the history writer alone (build/bench/hist_bench): one transaction per test (the"
+echo "   worst case) and per 100 (a job writes what ended since its last render in one),"
+echo "   into one database that keeps every run (median of $runs)"
+rm -f "$work/hist.sqlite"*
+for batch in 1 100; do
+    for n in "${sizes[@]}"; do
+        for ((r = 0; r < runs; r++)); do
+            "$build/bench/hist_bench" "$work/hist.sqlite" "$n" "$batch"
+        done | sed 's/^ *//' | sort -t: -k2,2g | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
+    done
 done
 
 echo "== vtrun, every case CANCEL (no hosts): examples/migrate_stress.cfg, median of $runs"

@@ -113,10 +113,11 @@ void cfg_case_dump(const struct cfg_case *k, struct strbuf *out);
 enum cfg_emit_what { CFG_EMIT_NAME, CFG_EMIT_SHORTNAME, CFG_EMIT_DUMP };
 struct cfg_emit_opts {
     int threads;            /* <= 0: the number of online CPUs */
-    /* If set, only the cases it keeps are written; K counts every case from 0 (a
-     * shard: K mod N == I - 1).  It may run in another thread. */
-    bool (*keep)(const void *ctx, unsigned long long k);
-    const void *ctx;
+    /* If set, only the cases it keeps are written: it is called once per case, in
+     * order, with K counting every case from 0 and the case's name (NAME, LEN bytes,
+     * not NUL-terminated); it may run in another thread (one at a time). */
+    bool (*keep)(void *ctx, unsigned long long k, const char *name, size_t len);
+    void *ctx;
 };
 int cfg_emit(const struct cfg *c, enum cfg_emit_what what, const struct cfg_emit_opts *o,
              int fd);

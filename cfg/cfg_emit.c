@@ -56,8 +56,8 @@ enum { R_WALKED, R_HELPING, R_HELPED, R_EVALUATING };
 
 struct emitter {
     struct cfg_walker *w;
-    bool (*keep)(const void *ctx, unsigned long long k);
-    const void *ctx;
+    bool (*keep)(void *ctx, unsigned long long k, const char *name, size_t len);
+    void *ctx;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t tail;          /* records handed over by the walk (under mu) */
@@ -189,8 +189,11 @@ static void *walk_stage(void *arg)
     struct cfg_dict *d;
     int r;
     while ((r = cfg_walker_next(e->w, &d)) == 1) {
-        if (e->keep && !e->keep(e->ctx, k++))
-            continue;
+        if (e->keep) {
+            const struct cfg_leaf *l = cfg_walker_leaf(e->w);
+            if (!e->keep(e->ctx, k++, l->name, l->namelen))
+                continue;
+        }
         if (tail - head == EM_RING || tail % EM_BATCH == 0 ||
             __atomic_load_n(&e->starved, __ATOMIC_RELAXED)) {
             pthread_mutex_lock(&e->mu);
@@ -371,8 +374,11 @@ static int emit_serial(const struct cfg *c, enum cfg_emit_what what,
     int r, rc = 0;
     strbuf_grow(&out, EM_FLUSH + 4096);
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (o->keep && !o->keep(o->ctx, n++))
-            continue;
+        if (o->keep) {
+            const char *name = cfg_case_name(k);
+            if (!o->keep(o->ctx, n++, name, strlen(name)))
+                continue;
+        }
         record(what, k, &out);
         if (out.len >= EM_FLUSH && flush_out(fd, &out) < 0) {
             rc = -2;

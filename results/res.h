@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct res_job;
 struct res_test;
@@ -99,8 +100,29 @@ int res_junit_flavour_parse(const char *s);
 /* Aggregate files are rendered at most this often while the job runs (seconds). */
 #define RES_RENDER_INTERVAL 3.0
 
+/* What a job was run with, as plain strings (results/ knows nothing of the command
+ * line's meaning): recorded in the history and in <job>/jobdata/ (avocado's place for
+ * it: cmdline, pwd, args.json), so `vtrun replay` can run the job again.  Arrays are
+ * NULL-terminated; any member may be NULL. */
+struct res_job_meta {
+    const char *const *argv;    /* the command line as typed */
+    const char *const *replay;  /* the options resolved (absolute paths, --shard I/N) */
+    const char *cwd;
+    const char *const *filters; /* the statements after the config (--only, --no, --set) */
+    const char *settings;       /* --settings FILE */
+    const char *settings_env;   /* $VTRUN_SETTINGS */
+    const char *shard_by;       /* "name", "time" */
+    const char *run_id;         /* the CI run the job is part of (its shards share it) */
+    const char *hosts;          /* the settings' hosts, "src -> dst" */
+    const char *version;        /* vtrun's */
+};
+
 struct res_job_info {
     const char *results_dir; /* base directory, created if missing (required) */
+    /* The history database the job is recorded in (res_hist_*), created if missing;
+     * NULL or "": none. */
+    const char *history;
+    const struct res_job_meta *meta;
     /* The job's name: testsuite@name, stable across nights so CI engines can follow
      * a case (GitLab keys a test by suite + classname + name).  The runner gives the
      * config's file stem; ".shard<I>" is appended when shard is set.  NULL: "vtrun". */
@@ -281,6 +303,10 @@ char *res_format_duration(double s);
  * directory (`avocado jobs show` / `avocado diff` read it). */
 int res_merge(const char *const *dirs, size_t n, const char *out_dir,
               enum res_junit_flavour flavour);
+/* Record the job of directory DIR (a merged one: the night of a CI run whose shards
+ * ran on machines of their own) in the history HISTORY, created if missing: the
+ * history a pipeline keeps and hands its next shards (--shard-by time). */
+int res_hist_record_dir(const char *history, const char *dir);
 
 /* Names of the tests of a results.json (or of its job's journal when that lists
  * more: a killed job) whose status bit (1u << status) is in mask, in file order; each
@@ -288,5 +314,83 @@ int res_merge(const char *const *dirs, size_t n, const char *out_dir,
  * free with params_strv_free() (lib/params.h).  Example: --rerun-failed uses mask
  * (1u<<RES_FAIL)|(1u<<RES_ERROR)|(1u<<RES_INTERRUPTED). */
 char **res_read_names(const char *results_json, unsigned mask);
+
+/* ---- history (res_hist.c, SQLite) and reading jobs back (res_view.c) ------------ */
+
+/*
+ * The history: every job and every finished test, in one SQLite database (by default
+ * <results_dir>/history.sqlite).  Tables: jobs (id, dir, config, filters, settings,
+ * shard, run id, host pair, version, start/end/time, counts, exit bits), tests (job,
+ * index, name, Cartesian name, type, status, fail type, reason, start/end/time, hosts,
+ * logdir), hops (per test: vm, hop, hosts, times, downtime, bytes, iterations, mode).
+ * A job writes it through res_job_info.history; a test's end is one transaction.
+ */
+struct res_hist;
+/* CREATE: make the file and its tables if missing.  NULL with err_msg() otherwise. */
+struct res_hist *res_hist_open(const char *path, bool create);
+void res_hist_close(struct res_hist *h);
+const char *res_hist_path(const struct res_hist *h);
+
+/* A job as `vtrun jobs list` shows it: from the history, or read from its directory
+ * (a job not recorded: copied from another machine, merged). */
+struct res_hist_job {
+    char *id, *dir, *name, *config, *shard, *run_id;
+    double start;           /* epoch s */
+    double time;            /* < 0: not ended (running, or killed) */
+    struct res_counts counts;
+    bool recorded;          /* in the history */
+};
+void res_hist_job_release(struct res_hist_job *j);
+/* The jobs of H (may be NULL) and those under RESULTS_DIR (may be NULL) it does not
+ * record, oldest first. */
+int res_hist_jobs(struct res_hist *h, const char *results_dir, struct res_hist_job **out,
+                  size_t *n);
+/* `vtrun jobs list`: a table, or a JSON array. */
+void res_hist_print_jobs(const struct res_hist_job *v, size_t n, bool json, FILE *out);
+/* The job of H whose id starts with PREFIX: 1 found (*out), 0 none, -1 error (an
+ * ambiguous prefix: err_msg() names the candidates). */
+int res_hist_find(struct res_hist *h, const char *prefix, struct res_hist_job *out);
+/* The last duration of each Cartesian name (SKIP and CANCEL left out: they say
+ * nothing of how long a case runs), jobs of the CI run EXCLUDE_RUN (may be NULL) left
+ * out: a run's own shards must not change its plan while it runs. */
+int res_hist_durations(struct res_hist *h, const char *exclude_run,
+                       void (*cb)(void *ctx, const char *full_name, double time_s),
+                       void *ctx);
+/* `vtrun history NAME`: the runs of the tests named NAME (reported or Cartesian name):
+ * pass rate, last pass, last fail, the last LIMIT statuses.  0, 1 when the history
+ * has no such test, -1 error. */
+int res_hist_print_test(struct res_hist *h, const char *name, size_t limit, bool json,
+                        FILE *out);
+/* `vtrun flaky`: the cases whose outcome (PASS/WARN against FAIL/ERROR/INTERRUPTED;
+ * SKIP and CANCEL say nothing) flipped within the last LAST ended jobs. */
+int res_hist_print_flaky(struct res_hist *h, size_t last, bool json, FILE *out);
+
+/* A job read back: from its directory (results.json, the journal when it has more)
+ * when DIR has one, else from the history by ID.  NULL with err_msg(). */
+struct res_view;
+struct res_view *res_view_load(struct res_hist *h, const char *dir, const char *id);
+void res_view_free(struct res_view *v);
+const char *res_view_id(const struct res_view *v);
+const char *res_view_dir(const struct res_view *v);     /* "" when only in the history */
+/* `vtrun jobs show`: the job's fields, its tests (avocado's columns) and RESULTS. */
+void res_view_print(const struct res_view *v, bool json, FILE *out);
+/* `vtrun diff A B`: new failures (not failing in A, FAIL/ERROR/INTERRUPTED in B),
+ * fixed (failing in A, PASS/WARN in B), other status changes, cases in one job only,
+ * time regressions (PASS/WARN in both, B more than RES_DIFF_SLOWER_RATIO times and
+ * RES_DIFF_SLOWER_S seconds slower), and what still fails with the same status (no
+ * difference: listed when the jobs differ otherwise, and in the JSON); tests are
+ * matched by Cartesian name (and occurrence).  0: the same cases with the same
+ * statuses and no regression; 1: they differ. */
+#define RES_DIFF_SLOWER_RATIO 1.5
+#define RES_DIFF_SLOWER_S 5.0
+int res_view_diff(const struct res_view *a, const struct res_view *b, bool json, FILE *out);
+/* Names of the tests whose status bit is in MASK (as res_read_names()). */
+char **res_view_names(const struct res_view *v, unsigned mask);
+/* What job ID (with directory DIR, may be NULL or gone) was run with, for `vtrun
+ * replay`: its options resolved (config, filters, settings, shard..., heap and
+ * NULL-terminated) and its $VTRUN_SETTINGS (heap, may be NULL); from DIR/jobdata,
+ * else from the history H.  -1 with err_msg(). */
+int res_job_replay_args(struct res_hist *h, const char *dir, const char *id, char ***argv,
+                        char **settings_env);
 
 #endif

@@ -27,6 +27,10 @@ struct res_job {
     FILE *joblog;
     int journal;          /* results.jsonl, O_APPEND */
     struct res_report rep;
+    struct res_hist *hist; /* the history database, NULL: none (or it failed) */
+    struct res_rec **hist_pending; /* ended tests not in the history yet (the report
+                                      owns them); written with the renders */
+    size_t npending, apending;
     char **secrets;       /* literal secret values seen in tests' params */
     size_t nsecrets;
     /* The render thread: renders when dirty, at most every `interval` seconds (or
@@ -137,6 +141,24 @@ static void add_secret_locked(struct res_job *job, const char *v)
     job->secrets[job->nsecrets++] = xstrdup(v);
 }
 
+/* The tests that ended since the last call, in one transaction of the history (a
+ * test's end only queued them).  Without the job's lock: the records are immutable. */
+static void write_history(struct res_job *job)
+{
+    struct res_rec **v;
+    size_t n;
+    if (!job->hist)
+        return;
+    pthread_mutex_lock(&job->lock);
+    v = job->hist_pending;
+    n = job->npending;
+    job->hist_pending = NULL;
+    job->npending = job->apending = 0;
+    pthread_mutex_unlock(&job->lock);
+    res_hist_tests(job->hist, job->id, v, n);
+    free(v);
+}
+
 /* Render the report into strings under the lock (the records' caches make it a
  * concatenation), then write the files without it, so logging and ending tests go on
  * while the disk works. */
@@ -153,6 +175,7 @@ static int render_and_write(struct res_job *job)
     text[1] = res_render_junit(&job->rep);
     text[2] = res_render_html(&job->rep);
     pthread_mutex_unlock(&job->lock);
+    write_history(job);
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
         char *p = xasprintf("%s/%s", job->dir, files[i]);
         if (!text[i] || res_write_atomic(p, text[i], strlen(text[i])) < 0) {
@@ -338,6 +361,22 @@ static int start_renderer(struct res_job *job)
     return 0;
 }
 
+/* The history records the job from its start (a killed job shows as not ended); a
+ * database that cannot be opened is said once and the job goes on unrecorded. */
+static void open_history(struct res_job *job, const struct res_job_info *info)
+{
+    if (!info->history || !*info->history)
+        return;
+    job->hist = res_hist_open(info->history, true);
+    if (!job->hist) {
+        fprintf(stderr, "vtrun: %s (the job is not recorded in the history)\n", err_msg());
+        return;
+    }
+    pthread_mutex_lock(&job->lock);
+    res_hist_job_start(job->hist, &job->rep, job->dir, info->meta, info->shard);
+    pthread_mutex_unlock(&job->lock);
+}
+
 struct res_job *res_job_open(const struct res_job_info *info)
 {
     struct res_job *job = NULL;
@@ -403,6 +442,9 @@ struct res_job *res_job_open(const struct res_job_info *info)
     }
     if (render_and_write(job) < 0 || start_renderer(job) < 0)
         goto fail;
+    if (info->meta && res_write_jobdata(job->dir, info->meta) < 0)
+        fprintf(stderr, "vtrun: cannot write %s/jobdata: %s\n", job->dir, err_msg());
+    open_history(job, info);
     update_latest(base, job->dir);
     free(base);
     return job;
@@ -485,7 +527,13 @@ int res_job_end(struct res_job *job, double job_time_s)
     log_line_locked(job, NULL, NULL, line);
     free(line);
     pthread_mutex_unlock(&job->lock);
-    return render_and_write(job);
+    int ret = render_and_write(job);
+    if (job->hist) {
+        pthread_mutex_lock(&job->lock);
+        res_hist_job_end(job->hist, &job->rep, res_exit_bits(&c, job->rep.flags));
+        pthread_mutex_unlock(&job->lock);
+    }
+    return ret;
 }
 
 void res_job_free(struct res_job *job)
@@ -497,6 +545,9 @@ void res_job_free(struct res_job *job)
         fclose(job->joblog);
     if (job->journal >= 0)
         close(job->journal);
+    write_history(job);         /* a job freed without its end: what ended is kept */
+    res_hist_close(job->hist);
+    free(job->hist_pending);
     res_report_release(&job->rep);
     for (size_t i = 0; i < job->nsecrets; i++)
         free(job->secrets[i]);
@@ -831,12 +882,21 @@ void res_test_end(struct res_test *t, enum res_status status, const char *fail_t
     pthread_mutex_lock(&job->lock);
     journal_locked(job, r->json);
     insert_sorted_locked(&job->rep, r);
+    if (job->hist) {
+        if (job->npending == job->apending) {
+            job->apending = job->apending ? 2 * job->apending : 64;
+            job->hist_pending = xrealloc(job->hist_pending,
+                                         job->apending * sizeof(*job->hist_pending));
+        }
+        job->hist_pending[job->npending++] = r;
+    }
     job->dirty = true;
     pthread_cond_signal(&job->wake);
     pthread_mutex_unlock(&job->lock);
     if (fdatasync(job->journal) < 0)
         fprintf(stderr, "vtrun: cannot sync %s/results.jsonl: %s\n", job->dir,
                 strerror(errno));
+
     free(t->dir);
     free(t);
 }

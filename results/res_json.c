@@ -396,6 +396,55 @@ int res_report_load(struct res_report *rep, const char *job_dir)
     return 0;
 }
 
+int res_report_load_job(struct res_report *rep, const char *job_dir)
+{
+    char *path = xasprintf("%s/results.json", job_dir);
+    json_t *root = load_json(path);
+    free(path);
+    if (!root)
+        return -1;
+    if (res_report_load(rep, job_dir) < 0) {
+        json_decref(root);
+        return -1;
+    }
+    /* the `id` file is what avocado reads; results.json's job_id says the same */
+    path = xasprintf("%s/id", job_dir);
+    char *id = access(path, R_OK) == 0 ? res_read_file(path, NULL) : NULL;
+    free(path);
+    if (id)
+        id[strcspn(id, "\r\n")] = '\0';
+    rep->job_id = id && *id ? id : jstr(root, "job_id");
+    if (rep->job_id != id)
+        free(id);
+    rep->debuglog = jstr(root, "debuglog");
+    rep->start = jstr(root, "start");
+    rep->start_epoch = jnum(root, "start_epoch", 0);
+    rep->job_time = jnum(root, "time", -1);
+    rep->total_planned = (unsigned)jnum(root, "planned", 0);
+    rep->note = jstr(root, "note");
+    /* a merged job's other shards (res_report_load took its first suite) */
+    json_t *suites = json_object_get(root, "suites"), *s;
+    size_t k;
+    json_array_foreach(suites, k, s) {
+        if (!k)
+            continue;
+        rep->suites = xrealloc(rep->suites, (rep->nsuites + 1) * sizeof(*rep->suites));
+        rep->suites[rep->nsuites++] = (struct res_suite){
+            .name = jstr(s, "name"), .hostname = jstr(s, "hostname"),
+            .package = jstr(s, "package"), .timestamp = jstr(s, "timestamp"),
+            .shard = jstr(s, "shard"), .job_id = jstr(s, "job_id"),
+            .job_time = jnum(s, "job_time", -1),
+        };
+    }
+    if (!rep->start_epoch)      /* avocado's own results.json: its first test's start */
+        for (size_t i = 0; i < rep->ntests; i++)
+            if (rep->tests[i]->time_start > 0 && (!rep->start_epoch ||
+                                                   rep->tests[i]->time_start < rep->start_epoch))
+                rep->start_epoch = rep->tests[i]->time_start;
+    json_decref(root);
+    return 0;
+}
+
 char **res_read_names(const char *results_json, unsigned mask)
 {
     json_t *root = load_results(results_json), *t;
@@ -416,4 +465,83 @@ char **res_read_names(const char *results_json, unsigned mask)
     }
     json_decref(root);
     return names;
+}
+
+/* ---- jobdata/: what the job was run with (avocado keeps it there too) ------------ */
+
+static json_t *strv_json(const char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+int res_write_jobdata(const char *job_dir, const struct res_job_meta *m)
+{
+    char *dir = xasprintf("%s/jobdata", job_dir), *p = NULL, *text = NULL;
+    json_t *args = NULL;
+    int ret = -1;
+    if (res_mkdir_p(dir) < 0)
+        goto out;
+    /* cmdline: avocado's `diff` reads it with ast.literal_eval: a JSON array of strings
+     * is a Python list literal */
+    {
+        json_t *argv = strv_json(m->argv);
+        text = json_dumps(argv, JSON_COMPACT);
+        json_decref(argv);
+    }
+    p = xasprintf("%s/cmdline", dir);
+    if (!text || res_write_atomic(p, text, strlen(text)) < 0)
+        goto out;
+    free(p);
+    p = xasprintf("%s/pwd", dir);
+    if (res_write_atomic(p, m->cwd ? m->cwd : "", m->cwd ? strlen(m->cwd) : 0) < 0)
+        goto out;
+    args = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "replay", strv_json(m->replay), "filters", strv_json(m->filters),
+                     "settings", str_or_null(m->settings),
+                     "settings_env", str_or_null(m->settings_env),
+                     "shard_by", str_or_null(m->shard_by), "run_id", str_or_null(m->run_id),
+                     "hosts", str_or_null(m->hosts), "version", str_or_null(m->version),
+                     "cwd", str_or_null(m->cwd));
+    free(p);
+    p = xasprintf("%s/args.json", dir);
+    ret = dump_atomic(args, p);
+out:
+    json_decref(args);
+    free(text);
+    free(p);
+    free(dir);
+    return ret;
+}
+
+int res_read_jobdata(const char *job_dir, char ***replay, char **settings_env)
+{
+    char *p = xasprintf("%s/jobdata/args.json", job_dir);
+    json_error_t e;
+    json_t *root = json_load_file(p, 0, &e), *a, *v;
+    size_t i;
+    *replay = NULL;
+    *settings_env = NULL;
+    if (!root) {
+        err_set("%s: %s (a job of vtrun before its history, or not vtrun's)", p, e.text);
+        free(p);
+        return -1;
+    }
+    free(p);
+    a = json_object_get(root, "replay");
+    *replay = xcalloc(json_array_size(a) + 1, sizeof(char *));
+    json_array_foreach(a, i, v)
+        (*replay)[i] = xstrdup(json_string_value(v) ? json_string_value(v) : "");
+    v = json_object_get(root, "settings_env");
+    if (json_is_string(v))
+        *settings_env = xstrdup(json_string_value(v));
+    json_decref(root);
+    return 0;
 }

@@ -119,6 +119,24 @@ char *res_read_file(const char *path, size_t *len);
  * it, copying them otherwise; symbolic links are recreated. */
 int res_copy_tree(const char *src, const char *dst);
 
+/* The history's writer (res_hist.c), fed by res_job.c.  Each returns 0, or -1 after
+ * saying the first error on stderr (the job goes on unrecorded). */
+int res_hist_job_start(struct res_hist *h, const struct res_report *rep, const char *dir,
+                       const struct res_job_meta *m, const char *shard);
+/* The records RECS (N) of job JOB_ID in one transaction. */
+int res_hist_tests(struct res_hist *h, const char *job_id, struct res_rec *const *recs,
+                   size_t n);
+int res_hist_job_end(struct res_hist *h, const struct res_report *rep, int exit_bits);
+/* <job>/jobdata/: cmdline (argv as a JSON array, which avocado's diff reads as a
+ * Python literal), pwd, args.json (the meta, with the resolved options as "replay"). */
+int res_write_jobdata(const char *job_dir, const struct res_job_meta *m);
+/* The "replay" options and "settings_env" of <job>/jobdata/args.json (heap; *replay
+ * NULL-terminated).  -1 with err_msg() when there is none. */
+int res_read_jobdata(const char *job_dir, char ***replay, char **settings_env);
+/* A job of the history as a report (its tests in index order); -1 if H has no ID. */
+int res_hist_load_report(struct res_hist *h, const char *id, struct res_report *rep,
+                         char **dir);
+
 /* Renderers: the whole file as a string (the caller frees), from the records' caches;
  * the caches of records not rendered yet are filled (so rep is not const). */
 char *res_render_json(struct res_report *rep);
@@ -142,5 +160,8 @@ char *res_rec_system_out(const struct res_rec *r);
 /* Reader for merge: appends the suite and tests of one job directory to rep: the
  * results.json, with the tests of results.jsonl when the journal lists more. */
 int res_report_load(struct res_report *rep, const char *job_dir);
+/* A fresh rep as the job of job_dir: res_report_load() plus the job's own fields (id,
+ * start, time, planned, note), for `vtrun jobs show` and `vtrun diff`. */
+int res_report_load_job(struct res_report *rep, const char *job_dir);
 
 #endif

@@ -1,17 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * build/vtrun-full: every vtrun action, linked with every library.  The front
- * (build/vtrun) execs it with the user's argv for jobs, merge, config and --list-types;
- * run directly it behaves exactly like vtrun.
+ * (build/vtrun) execs it with the user's argv for jobs, the sub-commands that need
+ * results, settings or the history, --list-types and --shard-by time; run directly it
+ * behaves exactly like vtrun.
  */
 #include "runner/run.h"
 #include "runner/run_main.h"
 
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+} commands[] = {
+    { "merge", run_cmd_merge },
+    { "config", run_cmd_config },
+    { "jobs", run_cmd_jobs },
+    { "diff", run_cmd_diff },
+    { "replay", run_cmd_replay },
+    { "history", run_cmd_history },
+    { "flaky", run_cmd_flaky },
+};
+
+static int command(int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[0], commands[i].name))
+            return commands[i].main(argc, argv);
+    return RUN_EXIT_USAGE;      /* run_main() knows no other names */
+}
+
 static const struct run_full full = {
     .job = run_job,
     .list_types = run_list_types,
-    .merge = run_cmd_merge,
-    .config = run_cmd_config,
+    .command = command,
+    .plan_shards = run_hist_plan,
 };
 
 int main(int argc, char **argv)

@@ -14,13 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MERGE_USAGE "usage: vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+#define MERGE_USAGE "usage: vtrun merge DIR... --out DIR [--junit-flavour full|strict] " \
+                    "[--history FILE]\n"
 
-/* vtrun merge DIR... --out DIR [--junit-flavour full|strict] */
+/* vtrun merge DIR... --out DIR [--junit-flavour full|strict] [--history FILE] */
 int run_cmd_merge(int argc, char **argv)
 {
     const char **dirs = xcalloc((size_t)argc, sizeof(*dirs));
-    const char *out = NULL, *flavour = "full";
+    const char *out = NULL, *flavour = "full", *history = NULL;
     size_t n = 0;
     int rc = RUN_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -32,11 +33,16 @@ int run_cmd_merge(int argc, char **argv)
             flavour = argv[++i];
         else if (!strncmp(argv[i], "--junit-flavour=", 16))
             flavour = argv[i] + 16;
+        else if (!strcmp(argv[i], "--history") && i + 1 < argc)
+            history = argv[++i];
+        else if (!strncmp(argv[i], "--history=", 10))
+            history = argv[i] + 10;
         else if (!strcmp(argv[i], "--help")) {
             printf(MERGE_USAGE
                    "Combine the results directories of shards (--shard I/N) into one job\n"
                    "directory: id, job.log, results.json, results.xml (one testsuite per\n"
-                   "shard), results.html and the tests' directories, in --out.\n");
+                   "shard), results.html and the tests' directories, in --out.\n"
+                   "--history FILE records the merged job in that history database.\n");
             rc = 0;
             goto cleanup;
         } else if (argv[i][0] == '-') {
@@ -60,6 +66,13 @@ int run_cmd_merge(int argc, char **argv)
         goto cleanup;
     }
     printf("merged %zu result directories into %s\n", n, out);
+    if (history && res_hist_record_dir(history, out) < 0) {
+        fprintf(stderr, "vtrun merge: %s\n", err_msg());
+        rc = 2;
+        goto cleanup;
+    }
+    if (history)
+        printf("recorded it in %s\n", history);
     rc = 0;
 cleanup:
     free(dirs);

@@ -150,8 +150,10 @@ static int by_count(const void *a, const void *b)
 static struct reason *sorted(const struct reason *r, size_t n)
 {
     struct reason *s = xcalloc(n ? n : 1, sizeof(*s));
-    memcpy(s, r, n * sizeof(*s));
-    qsort(s, n, sizeof(*s), by_count);
+    if (n) { /* r is NULL before the first reason; memcpy/qsort forbid NULL even for 0 */
+        memcpy(s, r, n * sizeof(*s));
+        qsort(s, n, sizeof(*s), by_count);
+    }
     return s;
 }
 

@@ -16,6 +16,7 @@
 #include "lib/strbuf.h"
 #include "results/res.h"
 #include "runner/run_name.h"
+#include "runner/run_shard.h"
 #include "virt/virt.h"
 #include "runner/run_dispo.h"
 #include "runner/run_needs.h"
@@ -23,6 +24,7 @@
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
@@ -77,11 +79,15 @@ struct job {
     struct cfg *cfg;
     struct res_job *res;
     char **rerun;               /* --rerun-failed: names to keep, NULL = all */
+    struct run_shard *shard;    /* --shard: its selection, NULL = all; rewound before
+                                   each pass over the cases */
+    char *shard_said;           /* what a plan by time planned */
     char *stem;                 /* the config's file stem: the job's name, and the name
                                    of the one case of a config without variants */
     bool all_props;             /* --junit-params all */
     char *known_hosts;          /* the job's known_hosts: host keys learned (accept-new) */
-    unsigned total;             /* selected cases */
+    unsigned total;             /* selected cases (in this shard) */
+    unsigned total_all;         /* selected cases in all shards */
     bool tty;
     /* shared by the workers, under lock */
     pthread_mutex_t lock;
@@ -154,16 +160,14 @@ static bool in_rerun(const struct job *j, const char *name)
     return false;
 }
 
-/* --shard I/N: the k-th case in generation order (k from 0, after filters) belongs to
- * shard k mod N + 1, so every machine computes the same split without talking.
- * --rerun-failed: a results.json names a case by its Cartesian name (vtrun's) or by
- * avocado-vt's name (avocado's, or vtrun's own), so either matches; the latter needs
- * the case's params, hence the full expansion then. */
-static bool selected(const struct job *j, long k, const struct cfg_case *c)
+/* --shard: the shard of a case is decided by its Cartesian name (runner/run_shard.h),
+ * so every machine computes the same split without talking; called once per case of a
+ * pass, in order.  --rerun-failed: a results.json names a case by its Cartesian name
+ * (vtrun's) or by avocado-vt's name (avocado's, or vtrun's own), so either matches;
+ * the latter needs the case's params, hence the full expansion then. */
+static bool rerun_keeps(const struct job *j, const struct cfg_case *c)
 {
     bool keep;
-    if (!run_opts_in_shard(j->o, (unsigned long long)k))
-        return false;
     if (!j->rerun)
         return true;
     if (in_rerun(j, case_name(j, c)))
@@ -176,16 +180,35 @@ static bool selected(const struct job *j, long k, const struct cfg_case *c)
     return keep;
 }
 
+/* The shard's rule sees every case of a pass (it counts occurrences of names). */
+static bool in_shard(const struct job *j, const struct cfg_case *c)
+{
+    const char *cname = cfg_case_name(c);
+    return !j->shard || run_shard_keep(j->shard, cname, strlen(cname));
+}
+
+static bool selected(const struct job *j, const struct cfg_case *c)
+{
+    return in_shard(j, c) && rerun_keeps(j, c);
+}
+
+/* The cases this job runs (j->total) and all the filters select (j->total_all):
+ * a shard may have none of them. */
 static int count_selected(struct job *j)
 {
     struct cfg_iter *it = j->rerun ? cfg_iter_new(j->cfg) : cfg_iter_new_names(j->cfg);
     const struct cfg_case *k;
-    long gen = 0;
     int r;
-    j->total = 0;
-    while ((r = cfg_iter_next(it, &k)) == 1)
-        if (selected(j, gen++, k))
-            j->total++;
+    j->total = j->total_all = 0;
+    if (j->shard)
+        run_shard_rewind(j->shard);
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        bool mine = in_shard(j, k);
+        if (rerun_keeps(j, k)) {
+            j->total_all++;
+            j->total += mine;
+        }
+    }
     cfg_iter_free(it);
     return r;
 }
@@ -602,7 +625,7 @@ static bool next_case(struct job *j, const struct cfg_case **k, unsigned *index,
     int r = 0;
     while (!j->stop && !g_cancel && (r = cfg_iter_next(j->it, k)) == 1) {
         long g = j->gen++;
-        if (!selected(j, g, *k))
+        if (!selected(j, *k))
             continue;
         *index = ++j->index;
         *gen = g;
@@ -729,11 +752,12 @@ static int dry_run(struct job *j)
     struct cfg_iter *it = cfg_iter_new(j->cfg);
     struct run_dispo_counts *counts = run_dispo_counts_new();
     const struct cfg_case *k;
-    long gen = 0;
     unsigned index = 0;
     int r;
+    if (j->shard)
+        run_shard_rewind(j->shard);
     while ((r = cfg_iter_next(it, &k)) == 1) {
-        if (!selected(j, gen++, k))
+        if (!selected(j, k))
             continue;
         struct params *p = merged_params(j, k);
         const char *tname = params_get_or(p, "type", "");
@@ -790,6 +814,8 @@ static int run_all(struct job *j)
     pthread_t ticker, watchdog;
     bool ticking = j->tty && pthread_create(&ticker, NULL, ticker_main, j) == 0;
     j->it = cfg_iter_new(j->cfg);
+    if (j->shard)
+        run_shard_rewind(j->shard);
     for (long i = 0; i < jobs; i++)
         w[i] = (struct worker){ .job = j, .slot = (unsigned)i };
     j->workers = w;
@@ -881,6 +907,150 @@ static void empty_night(struct job *j)
         j->job_flags |= RES_EXIT_JOB_ERROR;
 }
 
+/* The shard beside JOB ID and JOB LOG: which, by what, from which CI variables, and
+ * for a plan by time what it planned. */
+static void say_shard(struct job *j)
+{
+    char *text;
+    if (!j->o->shard_count)
+        return;
+    text = run_opts_shard_text(j->o);
+    printf("SHARD      : %s%s%s\n", text, j->shard_said ? ": " : "",
+           j->shard_said ? j->shard_said : "");
+    if (!j->total)
+        printf("SHARD      : none of the %u selected cases falls in this shard\n",
+               j->total_all);
+    res_job_log(j->res, "Shard %s%s%s", text, j->shard_said ? ": " : "",
+                j->shard_said ? j->shard_said : "");
+    free(text);
+}
+
+/* What the job was run with, for the history and `vtrun replay` (results/res.h, struct
+ * res_job_meta): the command line, and the options resolved so that running them again
+ * anywhere runs the same job -- absolute paths, the shard --shard auto found, the
+ * results directory. */
+struct job_meta {
+    struct res_job_meta m;
+    char **replay, **filters, **argv;
+    char *cwd, *hosts, *run_id, *settings, *config, *rerun;
+};
+
+static void strv_add(char ***v, size_t *n, const char *s)
+{
+    *v = xrealloc(*v, (*n + 2) * sizeof(**v));
+    (*v)[(*n)++] = xstrdup(s);
+    (*v)[*n] = NULL;
+}
+
+static char *absolute(const char *path)
+{
+    char *r = path ? realpath(path, NULL) : NULL;
+    return r ? r : path ? xstrdup(path) : NULL;
+}
+
+static const char *env_get(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static void meta_init(struct job_meta *jm, const struct job *j)
+{
+    const struct run_opts *o = j->o;
+    size_t nr = 0, nf = 0, na = 0;
+    char num[32], cwd[PATH_MAX];
+    struct strbuf hosts = STRBUF_INIT;
+    memset(jm, 0, sizeof(*jm));
+    jm->config = absolute(o->config);
+    jm->settings = absolute(o->settings);
+    jm->cwd = xstrdup(getcwd(cwd, sizeof(cwd)) ? cwd : "");
+    jm->run_id = run_shard_run_id(env_get, NULL);
+    for (int i = 0; i < o->argc; i++)
+        strv_add(&jm->argv, &na, o->argv[i]);
+    strv_add(&jm->replay, &nr, "--config");
+    strv_add(&jm->replay, &nr, jm->config);
+    for (size_t i = 0; i < o->nstmts; i++) {
+        strv_add(&jm->filters, &nf, o->stmts[i]);
+        strv_add(&jm->replay, &nr, "--set");
+        strv_add(&jm->replay, &nr, o->stmts[i]);
+    }
+    if (jm->settings) {
+        strv_add(&jm->replay, &nr, "--settings");
+        strv_add(&jm->replay, &nr, jm->settings);
+    }
+    strv_add(&jm->replay, &nr, "--job-results-dir");
+    {
+        char *rd = absolute(j->set.results_dir);
+        strv_add(&jm->replay, &nr, rd);
+        free(rd);
+    }
+    const struct { const char *opt, *val; } pairs[] = {
+        { "--backend", o->backend },
+        { "--junit-params", o->junit_params },
+        { "--junit-flavour", o->junit_flavour },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(pairs); i++)
+        if (pairs[i].val) {
+            strv_add(&jm->replay, &nr, pairs[i].opt);
+            strv_add(&jm->replay, &nr, pairs[i].val);
+        }
+    if (o->shard_count) {
+        snprintf(num, sizeof(num), "%u/%u", o->shard_index, o->shard_count);
+        strv_add(&jm->replay, &nr, "--shard");
+        strv_add(&jm->replay, &nr, num);
+        if (o->shard_by == RUN_SHARD_BY_TIME) {
+            strv_add(&jm->replay, &nr, "--shard-by");
+            strv_add(&jm->replay, &nr, "time");
+        }
+    }
+    if (o->jobs) {
+        snprintf(num, sizeof(num), "%ld", o->jobs);
+        strv_add(&jm->replay, &nr, "--jobs");
+        strv_add(&jm->replay, &nr, num);
+    }
+    if (o->rerun_failed) {
+        /* the job it reran, fixed: `latest` moves */
+        char *dir = NULL, *id = NULL;
+        if (run_hist_resolve(&j->set, o->rerun_failed, &dir, &id) == 0 && (dir || id))
+            jm->rerun = xstrdup(dir ? dir : id);
+        free(dir);
+        free(id);
+        strv_add(&jm->replay, &nr, "--rerun-failed");
+        strv_add(&jm->replay, &nr, jm->rerun ? jm->rerun : o->rerun_failed);
+    }
+    const struct { bool on; const char *opt; } flags[] = {
+        { o->failfast, "--failfast" }, { o->full_names, "--full-names" },
+        { o->allow_empty, "--allow-empty" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+        if (flags[i].on)
+            strv_add(&jm->replay, &nr, flags[i].opt);
+    for (size_t i = 0; i < j->set.nhosts; i++)
+        strbuf_addf(&hosts, "%s%s", i ? " -> " : "", j->set.hosts[i].name);
+    jm->hosts = strbuf_detach(&hosts, NULL);
+    jm->m = (struct res_job_meta){
+        .argv = (const char *const *)jm->argv, .replay = (const char *const *)jm->replay,
+        .cwd = jm->cwd, .filters = (const char *const *)jm->filters,
+        .settings = jm->settings, .settings_env = getenv("VTRUN_SETTINGS"),
+        .shard_by = o->shard_count ? o->shard_by == RUN_SHARD_BY_TIME ? "time" : "name"
+                                   : NULL,
+        .run_id = jm->run_id, .hosts = jm->hosts, .version = run_opts_version(),
+    };
+}
+
+static void meta_release(struct job_meta *jm)
+{
+    params_strv_free(jm->replay);
+    params_strv_free(jm->filters);
+    params_strv_free(jm->argv);
+    free(jm->cwd);
+    free(jm->hosts);
+    free(jm->run_id);
+    free(jm->settings);
+    free(jm->config);
+    free(jm->rerun);
+}
+
 int run_job(const struct run_opts *o)
 {
     struct job j = { .o = o, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -922,24 +1092,40 @@ int run_job(const struct run_opts *o)
     }
     if (o->rerun_failed) {
         /* SKIP too: what --failfast did not run has not passed either */
-        j.rerun = res_read_names(o->rerun_failed, (1u << RES_FAIL) | (1u << RES_ERROR)
-                                 | (1u << RES_INTERRUPTED) | (1u << RES_SKIP));
+        j.rerun = run_hist_job_names(&j.set, o->rerun_failed,
+                                     (1u << RES_FAIL) | (1u << RES_ERROR)
+                                     | (1u << RES_INTERRUPTED) | (1u << RES_SKIP));
         if (!j.rerun) {
-            fprintf(stderr, "vtrun: %s\n", err_msg());
+            fprintf(stderr, "vtrun: --rerun-failed %s\n", err_msg());
             goto cleanup;
         }
+    } else if (o->only_names) {
+        size_t n = 0;
+        while (o->only_names[n])
+            n++;
+        j.rerun = xcalloc(n + 1, sizeof(*j.rerun));
+        for (size_t i = 0; i < n; i++)
+            j.rerun[i] = xstrdup(o->only_names[i]);
+    }
+    j.shard = run_opts_shard(o);
+    if (j.shard && o->shard_by == RUN_SHARD_BY_TIME &&
+        run_hist_plan_with(&j.set, o, j.cfg, j.shard, &j.shard_said) < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
+        goto cleanup;
     }
     if (count_selected(&j) < 0) {
         fprintf(stderr, "%s\n", err_msg());
         rc = g_cancel ? RES_EXIT_INTERRUPTED : RES_EXIT_JOB_ERROR;
         goto cleanup;
     }
-    if (!j.total) {
+    if (!j.total_all) {
         /* avocado: no tests found is a job error; an empty job directory helps nobody */
-        fprintf(stderr, "vtrun: no case of %s matches the filters%s\n", o->config,
-                o->shard_count ? " in this shard" : "");
+        fprintf(stderr, "vtrun: no case of %s matches the filters\n", o->config);
         goto cleanup;
     }
+    /* A shard the split by name left empty (few cases, many shards) is no error: its
+     * job is empty, so every shard of a pipeline has its results directory. */
     if (o->dry_run) {
         rc = dry_run(&j);
         goto cleanup;
@@ -947,13 +1133,19 @@ int run_job(const struct run_opts *o)
     char shard[32];
     if (o->shard_count)
         snprintf(shard, sizeof(shard), "%u/%u", o->shard_index, o->shard_count);
+    struct job_meta meta;
+    meta_init(&meta, &j);
+    char *history = run_settings_history(&j.set);
     struct res_job_info ji = {
         .results_dir = j.set.results_dir, .name = j.stem, .config = o->config,
         .shard = o->shard_count ? shard : NULL, .total = j.total,
         .junit_flavour = res_junit_flavour_parse(o->junit_flavour ? o->junit_flavour
                                                                   : j.set.junit_flavour),
+        .history = history, .meta = &meta.m,
     };
     j.res = res_job_open(&ji);
+    meta_release(&meta);
+    free(history);
     if (!j.res) {
         fprintf(stderr, "vtrun: %s\n", err_msg());
         goto cleanup;
@@ -963,6 +1155,7 @@ int run_job(const struct run_opts *o)
     char *head = res_job_header_lines(j.res);
     fputs(head, stdout);
     free(head);
+    say_shard(&j);
     run_all(&j);
     if (g_cancel)
         j.job_flags |= RES_EXIT_INTERRUPTED;
@@ -985,6 +1178,8 @@ cleanup:
     if (j.res)
         res_job_free(j.res);
     params_strv_free(j.rerun);
+    run_shard_free(j.shard);
+    free(j.shard_said);
     free(j.stem);
     free(j.first_reason);
     run_name_set_free(j.names);

@@ -10,8 +10,9 @@
  * inside a huge product with no surviving case) and the listing ends with status 130;
  * a second SIGINT kills the process the default way.
  *
- * --shard I/N applies here as in a job (run_opts_in_shard(), handed to cfg_emit() as
- * the cases to keep), so `--list --shard I/N` shows exactly what that shard's job runs.
+ * --shard applies here as in a job (runner/run_shard.h, handed to cfg_emit() as the
+ * cases to keep), so `--list --shard I/N` shows exactly what that shard's job runs.
+ * --shard-by time needs the history (SQLite): only vtrun-full lists with it (PLAN).
  */
 #include "runner/run.h"
 #include "cfg/cfg.h"
@@ -19,6 +20,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_name.h"
+#include "runner/run_shard.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -59,13 +61,26 @@ int run_list_threads(void)
     return s && *s ? atoi(s) : 0;
 }
 
-static int count(const struct run_opts *o, const struct cfg *c)
+/* The cases of shard S, counted by name (names-only expansion). */
+static long long count_shard(const struct cfg *c, struct run_shard *s)
 {
-    long long n = cfg_count(c);
+    struct cfg_iter *it = cfg_iter_new_names(c);
+    const struct cfg_case *k;
+    long long n = 0;
+    int r;
+    while ((r = cfg_iter_next(it, &k)) == 1) {
+        const char *name = cfg_case_name(k);
+        n += run_shard_keep(s, name, strlen(name));
+    }
+    cfg_iter_free(it);
+    return r < 0 ? -1 : n;
+}
+
+static int count(const struct cfg *c, struct run_shard *s)
+{
+    long long n = s ? count_shard(c, s) : cfg_count(c);
     if (n < 0)
         return status_of_failure();
-    if (o->shard_count)     /* k = I-1, I-1+N, ... below n */
-        n = n >= o->shard_index ? (n - o->shard_index) / o->shard_count + 1 : 0;
     printf("%lld\n", n);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "vtrun: writing the count: %s\n", strerror(errno));
@@ -74,20 +89,21 @@ static int count(const struct run_opts *o, const struct cfg *c)
     return RUN_EXIT_OK;
 }
 
-static bool in_shard(const void *o, unsigned long long k)
+static bool in_shard(void *s, unsigned long long k, const char *name, size_t len)
 {
-    return run_opts_in_shard(o, k);
+    (void)k;
+    return run_shard_keep(s, name, len);
 }
 
 /* The listing or dump, in order (cfg_emit: a dump expands in two threads). */
-static int emit(const struct run_opts *o, const struct cfg *c)
+static int emit(const struct run_opts *o, const struct cfg *c, struct run_shard *s)
 {
     enum cfg_emit_what what = o->action == RUN_ACTION_DUMP ? CFG_EMIT_DUMP :
                               o->short_names ? CFG_EMIT_SHORTNAME : CFG_EMIT_NAME;
     struct cfg_emit_opts eo = {
         .threads = run_list_threads(),
-        .keep = o->shard_count ? in_shard : NULL,
-        .ctx = o,
+        .keep = s ? in_shard : NULL,
+        .ctx = s,
     };
     int r = cfg_emit(c, what, &eo, STDOUT_FILENO);
     if (r == -2)
@@ -130,18 +146,18 @@ static int write_lines(struct strbuf *sb)
 
 /* `vtrun list`: the names of avocado-vt's rule need the case's params (its
  * _short_name_map_file), so the cases are expanded fully. */
-static int test_names(const struct run_opts *o, const struct cfg *c)
+static int test_names(const struct run_opts *o, const struct cfg *c, struct run_shard *s)
 {
     struct cfg_iter *it = cfg_iter_new(c);
     const struct cfg_case *k;
     struct strbuf sb = STRBUF_INIT;
     char *stem = run_name_stem(o->config);
-    unsigned long long n = 0;
     int r, rc = RUN_EXIT_OK;
     while ((r = cfg_iter_next(it, &k)) == 1) {
         struct params *p;
         char *name;
-        if (!run_opts_in_shard(o, n++))
+        const char *cname = cfg_case_name(k);
+        if (s && !run_shard_keep(s, cname, strlen(cname)))
             continue;
         p = o->full_names ? NULL : cfg_case_params(k);
         name = run_name_case(p, cfg_case_name(k), cfg_case_shortname(k), o->full_names,
@@ -164,20 +180,52 @@ static int test_names(const struct run_opts *o, const struct cfg *c)
     return rc;
 }
 
-int run_list(const struct run_opts *o)
+/* The shard's selection (NULL: not sharded), planned by time with PLAN; what an
+ * automatic or timed shard is, on stderr (stdout is the listing). */
+static int shard_for(const struct run_opts *o, const struct cfg *c, run_shard_planner plan,
+                     struct run_shard **out)
+{
+    char *text, *said = NULL;
+    *out = run_opts_shard(o);
+    if (!*out)
+        return 0;
+    if (o->shard_by == RUN_SHARD_BY_TIME) {
+        if (!plan)
+            err_set("--shard-by time needs the history (vtrun-full)");
+        if (!plan || plan(o, c, *out, &said) < 0) {
+            err_prefix("vtrun: ");
+            return -1;
+        }
+    }
+    if (said || o->shard_said) {
+        text = run_opts_shard_text(o);
+        fprintf(stderr, "vtrun: shard %s%s%s\n", text, said ? ": " : "", said ? said : "");
+        free(text);
+    }
+    free(said);
+    return 0;
+}
+
+int run_list(const struct run_opts *o, run_shard_planner plan)
 {
     struct cfg_opts co = {
         .defaults = o->defaults,
         .expand_defaults = (const char *const *)o->expand,
     };
+    struct run_shard *s = NULL;
+    int rc;
     catch_sigint();
     if (o->action == RUN_ACTION_EXPLAIN)
         return explain(o, &co);
     struct cfg *c = cfg_parse(o->config, (const char *const *)o->stmts, o->nstmts, &co);
     if (!c)
         return status_of_failure();
-    int rc = o->action == RUN_ACTION_COUNT ? count(o, c)
-             : o->action == RUN_ACTION_TESTS ? test_names(o, c) : emit(o, c);
+    if (shard_for(o, c, plan, &s) < 0)
+        rc = status_of_failure();
+    else
+        rc = o->action == RUN_ACTION_COUNT ? count(c, s)
+             : o->action == RUN_ACTION_TESTS ? test_names(o, c, s) : emit(o, c, s);
+    run_shard_free(s);
     cfg_free(c);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "runner/run_main.h"
 #include "runner/run.h"
 #include "runner/run_cfgdump.h"
+#include "runner/run_shard.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -18,29 +19,27 @@
 #include <string.h>
 #include <unistd.h>
 
-enum cmd_where { CMD_LEAN, CMD_MERGE, CMD_CONFIG };
-
+/* The sub-commands.  MAIN runs in the front; the others need vtrun-full's libraries
+ * (results, SQLite, libconfig) and are handed to it (struct run_full's command). */
 static const struct {
     const char *name;
-    enum cmd_where where;                   /* CMD_LEAN: main; else a struct run_full member */
     int (*main)(int argc, char **argv);     /* argv[0] is the sub-command's name */
 } commands[] = {
-    { "cfg-dump", CMD_LEAN, run_cfg_dump },
-    { "merge", CMD_MERGE, NULL },
-    { "config", CMD_CONFIG, NULL },
+    { "cfg-dump", run_cfg_dump },
+    { "merge", NULL },
+    { "config", NULL },
+    { "jobs", NULL },
+    { "diff", NULL },
+    { "replay", NULL },
+    { "history", NULL },
+    { "flaky", NULL },
 };
 
 static int run_command(size_t i, int argc, char **argv, const struct run_full *full)
 {
-    switch (commands[i].where) {
-    case CMD_LEAN:
+    if (commands[i].main)
         return commands[i].main(argc - 1, argv + 1);
-    case CMD_MERGE:
-        return full ? full->merge(argc - 1, argv + 1) : run_exec_full(argv);
-    case CMD_CONFIG:
-        return full ? full->config(argc - 1, argv + 1) : run_exec_full(argv);
-    }
-    return RUN_EXIT_USAGE;
+    return full ? full->command(argc - 1, argv + 1) : run_exec_full(argv);
 }
 
 /* avocado's sub-commands: the main command line after them, plus test references. */
@@ -109,7 +108,11 @@ int run_main(int argc, char **argv, const struct run_full *full)
     case RUN_ACTION_DUMP:
     case RUN_ACTION_EXPLAIN:
     case RUN_ACTION_TESTS:
-        rc = run_list(&o);
+        /* a plan by time reads the history: SQLite is vtrun-full's */
+        if (o.shard_by == RUN_SHARD_BY_TIME && !full)
+            rc = run_exec_full(argv);
+        else
+            rc = run_list(&o, full ? full->plan_shards : NULL);
         break;
     case RUN_ACTION_LIST_TYPES:
         if (!full) {

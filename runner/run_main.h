@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "runner/run.h"
 #include "runner/run_opts.h"
 
 /* The name of the full binary, looked up in the directory of the running executable. */
@@ -23,8 +24,9 @@
 struct run_full {
     int (*job)(const struct run_opts *o);       /* no listing option: run a job */
     void (*list_types)(FILE *out);              /* --list-types */
-    int (*merge)(int argc, char **argv);        /* vtrun merge ... (argv[0] "merge") */
-    int (*config)(int argc, char **argv);       /* vtrun config ... */
+    /* vtrun merge, config, jobs, diff, replay, history, flaky (argv[0] names it) */
+    int (*command)(int argc, char **argv);
+    run_shard_planner plan_shards;              /* --shard-by time (listings) */
 };
 
 /* Run the command line ARGV and return the process exit status.  FULL is NULL in the

@@ -6,6 +6,7 @@
  * --list, listing needs --config) are checked once, after the whole line is read.
  */
 #include "runner/run_opts.h"
+#include "runner/run_shard.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -211,17 +212,44 @@ static int set_flag(struct run_opts *o, const struct run_opt *opt, const char *a
     return 0;
 }
 
-/* --shard I/N, 1-based, as CI systems number their parallel jobs (CI_NODE_INDEX). */
+/* --shard I/N, 1-based, as GitLab numbers its parallel jobs (CI_NODE_INDEX); or
+ * --shard auto: the CI engine's variables, read once the whole line is (check()). */
 static int set_shard(struct run_opts *o, const struct run_opt *opt, const char *arg)
 {
     unsigned i, n;
     char end;
+    o->shard_auto = !strcmp(arg, "auto");
+    if (o->shard_auto)
+        return 0;
     if (sscanf(arg, "%u/%u%c", &i, &n, &end) != 2 || n < 1 || i < 1 || i > n) {
-        err_set("--%s wants I/N with 1 <= I <= N (e.g. 2/4), got '%s'", opt->name, arg);
+        err_set("--%s wants I/N with 1 <= I <= N (e.g. 2/4) or auto, got '%s'", opt->name,
+                arg);
         return -1;
     }
     o->shard_index = i;
     o->shard_count = n;
+    return 0;
+}
+
+static int set_shard_total(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < 1 || n > 1000000) {
+        err_set("--%s wants a number of shards >= 1, got '%s'", opt->name, arg);
+        return -1;
+    }
+    o->shard_total = (unsigned)n;
+    return 0;
+}
+
+static int set_shard_by(struct run_opts *o, const struct run_opt *opt, const char *arg)
+{
+    if (strcmp(arg, "name") && strcmp(arg, "time")) {
+        err_set("--%s wants one of %s, got '%s'", opt->name, opt->arg, arg);
+        return -1;
+    }
+    o->shard_by = !strcmp(arg, "time") ? RUN_SHARD_BY_TIME : RUN_SHARD_BY_NAME;
     return 0;
 }
 
@@ -267,15 +295,19 @@ static const struct run_opt opts[] = {
     { "settings", "FILE", "settings read after the standard ones (vtrun config)", set_str, FIELD(settings) },
     { "backend", "NAME", "backend, libvirt or qemu (over the case's vm_type)",
       set_str, FIELD(backend) },
-    { "shard", "I/N", "run or list shard I of N (case k: shard k mod N + 1)",
+    { "shard", "I/N|auto", "run or list shard I of N (auto: from the CI engine's variables)",
       set_shard, 0 },
+    { "shard-total", "N", "with --shard auto: N shards (Kubernetes' indexed Jobs)",
+      set_shard_total, 0 },
+    { "shard-by", "name|time", "split by a hash of the names, or by past durations",
+      set_shard_by, 0 },
     { "jobs", "N", "run N cases in parallel (default: settings, 1)",
       set_jobs, 0 },
     { "dry-run", NULL, "each case: RUN, CANCEL or ERROR and why, its params; touch nothing",
       set_flag, FIELD(dry_run) },
     { "failfast", NULL, "stop after the first test that does not pass", set_flag,
       FIELD(failfast) },
-    { "rerun-failed", "JSON", "rerun what did not pass in JSON (SKIP included)",
+    { "rerun-failed", "JOB", "rerun what did not pass in JOB (SKIP included)",
       set_str, FIELD(rerun_failed) },
     { "job-results-dir", "DIR", "write the job under DIR (over the settings' results_dir)",
       set_str, FIELD(results_dir) },
@@ -391,12 +423,42 @@ static int check(const struct run_opts *o)
         err_set("--config FILE is required");
         return -1;
     }
+    if (o->shard_total && !o->shard_auto) {
+        err_set("--shard-total only applies to --shard auto");
+        return -1;
+    }
+    if (o->shard_by == RUN_SHARD_BY_TIME && !o->shard_count && !o->shard_auto) {
+        err_set("--shard-by only applies with --shard");
+        return -1;
+    }
+    if (o->shard_by == RUN_SHARD_BY_TIME && o->action != RUN_ACTION_JOB
+        && o->action != RUN_ACTION_LIST && o->action != RUN_ACTION_COUNT
+        && o->action != RUN_ACTION_TESTS) {
+        err_set("--shard-by time applies to a job, --list, --count and `vtrun list`");
+        return -1;
+    }
     return 0;
+}
+
+static const char *env_get(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+/* --shard auto: I/N from the environment, once the line is read (--shard-total may
+ * come after it). */
+static int resolve_auto(struct run_opts *o)
+{
+    if (!o->shard_auto)
+        return 0;
+    return run_shard_detect(env_get, NULL, o->shard_total, &o->shard_index,
+                            &o->shard_count, &o->shard_said);
 }
 
 int run_opts_parse(struct run_opts *o, int argc, char **argv, enum run_sub sub)
 {
-    *o = (struct run_opts){ 0 };
+    *o = (struct run_opts){ .argv = argv, .argc = argc };
     if (sub == RUN_SUB_LIST)
         o->action = RUN_ACTION_TESTS;
     for (int i = 1; i < argc; i++) {
@@ -442,12 +504,20 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv, enum run_sub sub)
     }
     if (o->refs)
         add_stmt(o, xstrdup(o->refs));
-    return check(o);
+    return check(o) < 0 ? -1 : resolve_auto(o);
 }
 
-bool run_opts_in_shard(const struct run_opts *o, unsigned long long k)
+struct run_shard *run_opts_shard(const struct run_opts *o)
 {
-    return !o->shard_count || k % o->shard_count == o->shard_index - 1;
+    return o->shard_count ? run_shard_new(o->shard_index, o->shard_count) : NULL;
+}
+
+char *run_opts_shard_text(const struct run_opts *o)
+{
+    return xasprintf("%u/%u%s%s%s%s", o->shard_index, o->shard_count,
+                     o->shard_by == RUN_SHARD_BY_TIME ? " by time" : "",
+                     o->shard_said ? " (" : "", o->shard_said ? o->shard_said : "",
+                     o->shard_said ? ")" : "");
 }
 
 void run_opts_release(struct run_opts *o)
@@ -459,6 +529,12 @@ void run_opts_release(struct run_opts *o)
         free(o->expand[i]);
     free(o->expand);
     free(o->refs);
+    free(o->shard_said);
+    if (o->only_names) {
+        for (size_t i = 0; o->only_names[i]; i++)
+            free(o->only_names[i]);
+        free(o->only_names);
+    }
     *o = (struct run_opts){ 0 };
 }
 
@@ -468,14 +544,20 @@ void run_opts_help(FILE *out)
           "             (--list [--short] | --count | --dump | --explain NAME [--json])\n"
           "             [--defaults] [--expand NAMES]\n"
           "       vtrun --config FILE [--only F]... [--no F]... [--set STATEMENT]...\n"
-          "             [--settings FILE] [--shard I/N] [--jobs N] [--dry-run] [--failfast]\n"
-          "             [--rerun-failed JSON] [--backend NAME] [--job-results-dir DIR]\n"
+          "             [--settings FILE] [--shard I/N|auto [--shard-total N]]\n"
+          "             [--shard-by name|time] [--jobs N] [--dry-run] [--failfast]\n"
+          "             [--rerun-failed JOB] [--backend NAME] [--job-results-dir DIR]\n"
           "             [--full-names] [--allow-empty] [--junit-params relevant|all]\n"
           "             [--junit-flavour full|strict]\n"
           "       vtrun run [OPTIONS] [REF]...       (avocado's spelling of a job)\n"
           "       vtrun list [OPTIONS] [REF]...      (the test names a job would report)\n"
           "       vtrun --list-types\n"
-          "       vtrun merge DIR... --out DIR [--junit-flavour full|strict]\n"
+          "       vtrun merge DIR... --out DIR [--junit-flavour full|strict] [--history FILE]\n"
+          "       vtrun jobs list [--json] [H]        vtrun jobs show JOB [--json] [H]\n"
+          "       vtrun diff JOB_A JOB_B [--json] [H] vtrun replay JOB [H]\n"
+          "       vtrun history NAME [--limit N] [--json] [H]\n"
+          "       vtrun flaky [--last N] [--json] [H]\n"
+          "             H: [--settings FILE] [--job-results-dir DIR] [--history FILE]\n"
           "       vtrun config [--settings FILE]\n"
           "       vtrun cfg-dump CFG [STATEMENT]...\n"
           "       vtrun --help | --version | -V\n"
@@ -493,6 +575,16 @@ void run_opts_help(FILE *out)
           "each param as --dump prints it followed by every statement that touched it,\n"
           "in order, with the value after it -- FILE:LINE for each.  A case the filters\n"
           "drop is explained too: which only/no at which FILE:LINE drops it.\n"
+          "--shard I/N: a case's shard is a hash of its name (adding or removing a variant\n"
+          "moves only its cases); auto reads GitLab's CI_NODE_INDEX/CI_NODE_TOTAL,\n"
+          "Kubernetes' JOB_COMPLETION_INDEX (with --shard-total N or VTRUN_SHARD_TOTAL),\n"
+          "Buildkite's BUILDKITE_PARALLEL_JOB/_COUNT, CircleCI's CIRCLE_NODE_INDEX/_TOTAL.\n"
+          "--shard-by time balances the shards' durations from the history.\n"
+          "Every job is recorded in the history (settings `history`, default\n"
+          "<results_dir>/history.sqlite).  A JOB is a job id or its prefix, a job\n"
+          "directory (or its results.json), `latest` or `latest~N` (N jobs before it);\n"
+          "diff exits 0 when both jobs have the same cases with the same statuses, 1 when\n"
+          "they differ.\n"
           "\n"
           "options:\n", out);
     int w = 0;

@@ -53,10 +53,14 @@ struct run_opts {
     const char *backend;    /* --backend NAME, over the case's vm_type */
     unsigned shard_index;   /* --shard I/N: 1-based I; 0 = no sharding */
     unsigned shard_count;
+    bool shard_auto;        /* --shard auto: I/N from the CI engine (run_shard.h) */
+    unsigned shard_total;   /* --shard-total N: for engines without a total variable */
+    int shard_by;           /* --shard-by name|time: enum run_shard_by */
+    char *shard_said;       /* --shard auto: which engine and variables gave I/N; owned */
     long jobs;              /* --jobs N; 0 = the settings' value */
     bool dry_run;           /* --dry-run: list what would run, touch nothing */
     bool failfast;          /* --failfast: stop after the first test that did not pass */
-    const char *rerun_failed; /* --rerun-failed results.json */
+    const char *rerun_failed; /* --rerun-failed JOB (an id, a directory, latest...) */
     const char *results_dir;  /* --job-results-dir DIR, over the settings' */
     bool full_names;        /* --full-names: report Cartesian names, not avocado-vt's */
     bool allow_empty;       /* --allow-empty: a job where no case ran exits 0 */
@@ -65,6 +69,12 @@ struct run_opts {
     /* `vtrun run|list REF...`: avocado's test references, kept as one statement
      * "only REF1, REF2" (a case matching any of them) after the others.  Owned. */
     char *refs;
+    /* `vtrun replay` of a job sharded by time: the cases it ran (their names, as
+     * --rerun-failed keeps them) instead of a plan from today's history.  Owned. */
+    char **only_names;
+    /* The command line parsed (points into the caller's argv), for the history. */
+    char **argv;
+    int argc;
 };
 
 /* `vtrun run` / `vtrun list`: avocado's sub-commands.  The rest of the line is the main
@@ -80,10 +90,12 @@ int run_opts_parse(struct run_opts *o, int argc, char **argv, enum run_sub sub);
 /* The closest of CANDIDATES (NULL-terminated) to WORD, or NULL when none is close
  * enough to be a typo (edit distance at most 2, and under a third of its length). */
 const char *run_opts_closest(const char *word, const char *const *candidates);
-/* --shard I/N: is the k-th selected case (generation order, from 0) in shard I, i.e.
- * k mod N == I - 1?  Always true without --shard.  Listing and running share it, so
- * `--list --shard` shows exactly what `--shard` runs. */
-bool run_opts_in_shard(const struct run_opts *o, unsigned long long k);
+/* The selection of --shard (runner/run_shard.h), NULL without it.  Listing and running
+ * share it, so `--list --shard` shows exactly what `--shard` runs. */
+struct run_shard *run_opts_shard(const struct run_opts *o);
+/* "2/3" or "2/3 by time", then " (GitLab: CI_NODE_INDEX=2 ...)" after --shard auto: what
+ * a job's header and a listing's stderr say.  A heap string. */
+char *run_opts_shard_text(const struct run_opts *o);
 void run_opts_release(struct run_opts *o);
 
 /* The --help text (usage, then one line per option of the table). */

@@ -85,6 +85,7 @@ static const struct scalar {
     { "libvirt_version", K_STR, offsetof(struct run_settings, libvirt_version), check_version },
     { "qemu_version",    K_STR, offsetof(struct run_settings, qemu_version), check_version },
     { "arch",            K_STR, offsetof(struct run_settings, arch), NULL },
+    { "history",         K_STR, offsetof(struct run_settings, history), NULL },
 };
 _Static_assert(ARRAY_SIZE(scalars) == ARRAY_SIZE(((struct run_settings *)0)->src),
                "one source slot per scalar setting");
@@ -151,6 +152,7 @@ void run_settings_init(struct run_settings *s)
     s->jobs = 1;
     s->junit_flavour = xstrdup("full");
     s->junit_params = xstrdup("relevant");
+    s->history = xstrdup("");
     s->params = params_new();
     s->override = params_new();
     s->capabilities = params_split(NULL);
@@ -198,6 +200,7 @@ void run_settings_free(struct run_settings *s)
     free(s->libvirt_version);
     free(s->qemu_version);
     free(s->arch);
+    free(s->history);
     free_hosts(s);
     params_free(s->params);
     params_free(s->override);
@@ -524,7 +527,11 @@ void run_settings_print(const struct run_settings *s, FILE *out)
                 fprintf(out, "# %-14s   unset;", scalars[i].key);
                 break;
             }
-            fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
+            if (field == &s->history && !run_settings_is_set(s, "history"))
+                fprintf(out, "%-16s = \"%s/history.sqlite\";", scalars[i].key,
+                        s->results_dir);
+            else
+                fprintf(out, "%-16s = \"%s\";", scalars[i].key, *(char *const *)field);
             break;
         case K_NUM:
             fprintf(out, "%-16s = %g;", scalars[i].key, *(const double *)field);
@@ -558,4 +565,11 @@ bool run_settings_is_set(const struct run_settings *s, const char *key)
         if (!strcmp(scalars[i].key, key))
             return strcmp(s->src[i], "default") != 0;
     return false;
+}
+
+char *run_settings_history(const struct run_settings *s)
+{
+    if (!run_settings_is_set(s, "history"))
+        return xasprintf("%s/history.sqlite", s->results_dir);
+    return *s->history ? xstrdup(s->history) : NULL;
 }

@@ -10,6 +10,7 @@
  *   results_dir = "...";  (default ~/vtrun/job-results)  backend = "libvirt";  images_base_dir = "...";
  *   test_timeout = 1800;  jobs = 1;
  *   junit_flavour = "full";  (or "strict")   junit_params = "relevant";  (or "all")
+ *   history = "...";  (default <results_dir>/history.sqlite; "" records nothing)
  *   hosts = ( { name = "h1"; uri = "..."; migrate_desturi = "..."; migrate_uri = "...";
  *               ssh_user = "root"; ssh_key = "..."; ssh_port = 22;
  *               ssh_password = "..."; ssh_password_file = "...";
@@ -44,14 +45,15 @@ struct run_settings {
     char *libvirt_version;      /* NULL: asked from the hosts when a case needs it */
     char *qemu_version;
     char *arch;
+    char *history;              /* the history database; "" = none; unset: in results_dir */
     struct run_host *hosts;
     size_t nhosts;
     struct params *params;      /* default params; never NULL after run_settings_init */
     struct params *override;    /* params over every case's; never NULL either */
     char **capabilities;        /* NULL-terminated, never NULL */
     /* where each scalar came from ("default", or "FILE:LINE"), same order as the
-     * table in run_settings.c; *_src for the groups */
-    char *src[10];
+ * table in run_settings.c; *_src for the groups */
+    char *src[11];
     char *hosts_src;
     char *params_src;
     char *override_src;
@@ -68,6 +70,9 @@ int run_settings_load_all(struct run_settings *s, const char *explicit_file);
 /* `vtrun config`: print the effective settings and where each came from. */
 void run_settings_print(const struct run_settings *s, FILE *out);
 void run_host_free(struct run_host *h);
+/* The history database's path: the setting, else <results_dir>/history.sqlite (heap);
+ * NULL when the settings turn it off (history = ""). */
+char *run_settings_history(const struct run_settings *s);
 /* A deep copy (strings duplicated); free with run_host_free. */
 void run_host_copy(struct run_host *dst, const struct run_host *src);
 /* Whether a scalar setting was given in some file (not left at its default). */

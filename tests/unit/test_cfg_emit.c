@@ -151,9 +151,24 @@ START_TEST(test_parallel_expansion_error_keeps_the_cases_before_it)
 }
 END_TEST
 
-static bool every_third(const void *ctx, unsigned long long k)
+/* Keeps the cases k = first, first + 3, ...; checks that each call names the k-th
+ * case of the serial listing (a shard by name decides from it). */
+struct third {
+    unsigned first;
+    const char *names;      /* the serial listing, one name per line */
+    const char *next;       /* the line of the next case */
+};
+
+static bool every_third(void *ctx, unsigned long long k, const char *name, size_t len)
 {
-    return k % 3 == *(const unsigned *)ctx;
+    struct third *t = ctx;
+    const char *e = strchr(t->next, '\n');
+    ck_assert_ptr_nonnull(e);
+    ck_assert_msg((size_t)(e - t->next) == len && !memcmp(t->next, name, len),
+                  "case %llu is '%.*s', keep() got '%.*s'", k, (int)(e - t->next), t->next,
+                  (int)len, name);
+    t->next = e + 1;
+    return k % 3 == t->first;
 }
 
 START_TEST(test_keep_writes_only_the_cases_it_keeps)
@@ -161,6 +176,11 @@ START_TEST(test_keep_writes_only_the_cases_it_keeps)
     write_file("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
+    struct strbuf names = STRBUF_INIT;
+    int nrc;
+    char *nerr;
+    serial(c, CFG_EMIT_NAME, &names, &nrc, &nerr);
+    ck_assert_int_eq(nrc, 0);
     for (int what = CFG_EMIT_NAME; what <= CFG_EMIT_DUMP; what++) {
         struct strbuf all = STRBUF_INIT;
         int wrc;
@@ -181,8 +201,9 @@ START_TEST(test_keep_writes_only_the_cases_it_keeps)
                 p = e;
             }
             for (int threads = 1; threads <= 2; threads++) {
+                struct third t = { first, names.buf, names.buf };
                 struct cfg_emit_opts o = { .threads = threads, .keep = every_third,
-                                           .ctx = &first };
+                                           .ctx = &t };
                 struct strbuf got = STRBUF_INIT;
                 ck_assert_int_eq(emit_with(c, (enum cfg_emit_what)what, &o, &got), 0);
                 ck_assert_uint_gt(want.len, 0);
@@ -193,6 +214,7 @@ START_TEST(test_keep_writes_only_the_cases_it_keeps)
         }
         strbuf_release(&all);
     }
+    strbuf_release(&names);
     cfg_free(c);
 }
 END_TEST

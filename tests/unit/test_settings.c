@@ -159,6 +159,33 @@ START_TEST(test_junit_settings_take_only_their_words)
 }
 END_TEST
 
+/* The history lives in the results directory unless the settings name another place;
+ * "" records nothing. */
+START_TEST(test_history_defaults_to_the_results_dir_and_empty_turns_it_off)
+{
+    struct run_settings s;
+    char *h;
+    char *a = write_file("r.conf", "results_dir = \"/srv/r\";\n");
+    char *b = write_file("h.conf", "history = \"/srv/h.sqlite\";\n");
+    char *c = write_file("off.conf", "history = \"\";\n");
+    run_settings_init(&s);
+    ck_assert_int_eq(run_settings_load(&s, a, 0), 0);
+    h = run_settings_history(&s);
+    ck_assert_str_eq(h, "/srv/r/history.sqlite");
+    free(h);
+    ck_assert_int_eq(run_settings_load(&s, b, 0), 0);
+    h = run_settings_history(&s);
+    ck_assert_str_eq(h, "/srv/h.sqlite");
+    free(h);
+    ck_assert_int_eq(run_settings_load(&s, c, 0), 0);
+    ck_assert_ptr_null(run_settings_history(&s));
+    run_settings_free(&s);
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
 START_TEST(test_host_without_uri_is_an_error)
 {
     expect_error("hosts = ( { name = \"a\"; } );\n", "needs at least 'name' and 'uri'");
@@ -325,6 +352,7 @@ int main(void)
     tcase_add_test(tc, test_bad_values_are_errors_with_file_and_line);
     tcase_add_test(tc, test_syntax_error_names_the_line);
     tcase_add_test(tc, test_junit_settings_take_only_their_words);
+    tcase_add_test(tc, test_history_defaults_to_the_results_dir_and_empty_turns_it_off);
     tcase_add_test(tc, test_host_without_uri_is_an_error);
     tcase_add_test(tc, test_unknown_host_key_is_an_error);
     tcase_add_test(tc, test_missing_explicit_file_is_an_error);
