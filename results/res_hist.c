@@ -17,6 +17,7 @@
  */
 #include "results/res_model.h"
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -109,6 +110,23 @@ static int exec(struct res_hist *h, const char *sql)
     return -1;
 }
 
+/* Like exec(), but a SQLITE_BUSY that the busy handler does not cover is waited out too:
+ * switching a new file to WAL, and a deferred transaction that must upgrade to write
+ * after another writer committed, fail at once whatever the busy timeout (SQLite does
+ * not wait there, to avoid a deadlock).  Two jobs opening one new history meet both. */
+static int exec_waiting(struct res_hist *h, const char *sql)
+{
+    double deadline = clock_now() + RES_HIST_BUSY_MS / 1000.0;
+    for (;;) {
+        int rc = sqlite3_exec(h->db, sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || clock_now() > deadline)
+            return exec(h, sql);
+        clock_sleep(0.01);
+    }
+}
+
 struct res_hist *res_hist_open(const char *path, bool create)
 {
     struct res_hist *h = xcalloc(1, sizeof(*h));
@@ -138,11 +156,16 @@ struct res_hist *res_hist_open(const char *path, bool create)
     sqlite3_busy_timeout(h->db, RES_HIST_BUSY_MS);
     /* WAL: readers and one writer at once; NORMAL: a commit does not fsync (the job's
      * journal is the durable record, the history can be rebuilt from job dirs) */
-    if (exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;") < 0)
+    if (exec_waiting(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                        "PRAGMA foreign_keys=ON;") < 0)
         goto fail;
-    if (create && exec(h, schema) < 0)
+    /* one write transaction taken up front, so a second job waits for it */
+    if (create && exec_waiting(h, "BEGIN IMMEDIATE") < 0)
         goto fail;
+    if (create && (exec(h, schema) < 0 || exec(h, "COMMIT") < 0)) {
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
     return h;
 fail:
     res_hist_close(h);
