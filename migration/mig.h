@@ -102,11 +102,18 @@ size_t mig_hop_moves(const struct mig_hop *h);
  * a config error with the word named, not a surprise at migration time.
  *
  * Known words: --live --p2p --tunnelled --persistent --undefinesource --unsafe
- * --postcopy --postcopy-after-precopy --auto-converge --compressed --offline
- * --timeout N --bandwidth N (also written --timeout=N, --bandwidth=N).  The rules
- * virsh itself enforces are enforced too: --tunnelled needs --p2p,
- * --postcopy-after-precopy needs --postcopy, --timeout needs --live, --live and
- * --offline exclude each other.
+ * --postcopy --postcopy-after-precopy --postcopy-resume --auto-converge --compressed
+ * --offline --timeout N --timeout-suspend --timeout-postcopy --bandwidth N (also
+ * written --timeout=N, --bandwidth=N).  The rules virsh itself enforces are enforced
+ * too: --tunnelled needs --p2p, --postcopy-after-precopy, --postcopy-resume and
+ * --timeout-postcopy need --postcopy, --timeout needs --live, --timeout-suspend and
+ * --timeout-postcopy exclude each other, --live and --offline exclude each other.
+ * (virsh also wants --timeout beside the two --timeout-* words; vtrun's timeout may
+ * come from a param instead, e.g. virsh_migrate_timeout.)
+ *
+ * --timeout N alone differs from virsh on purpose: vtrun aborts the hop at N s (or
+ * switches to postcopy with --postcopy), virsh suspends the guest; say
+ * --timeout-suspend for virsh's behaviour (be.h, enum be_timeout_action).
  */
 
 /* The flag words of a migration whose case names none (migrate_options unset): a live,
@@ -114,7 +121,8 @@ size_t mig_hop_moves(const struct mig_hop *h);
 #define MIG_OPTS_DEFAULT "--live --p2p --persistent --undefinesource"
 
 /* Parse `words` (may be NULL or empty: no flags) and OR the result into *opts (flags,
- * timeout_s, bandwidth_mib, postcopy_after_precopy); other fields are left alone.
+ * timeout_s, timeout_action, bandwidth_mib, postcopy_after_precopy); other fields
+ * are left alone.
  * -1 with err_msg() naming the offending word; *opts is untouched then. */
 int mig_opts_parse(const char *words, struct be_migrate_opts *opts);
 

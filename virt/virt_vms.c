@@ -489,7 +489,7 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
     if (!dst)
         return -1;
     drop_session(vms, i);
-    if (vms->be->migrate(src, dst, vm->domain, opts, m) < 0) {
+    if (be_migrate(vms->be, src, dst, vm->domain, opts, m) < 0) {
         err_prefix("%s: migration %s -> %s", vm->name, virt_vms_host_name(vms, vm->host),
                    virt_vms_host_name(vms, to));
         return -1;
@@ -576,7 +576,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
             free(vm->priv);
         }
         if (vm->spec) {
-            virt_vm_spec_free(vm->spec);
+            be_vm_spec_free(vm->spec);
             free(vm->spec);
         }
         params_free(vm->params);
