@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* be: the table of backends (avocado-vt's vm_type names) and shared helpers. */
+/* be: the table of backends (avocado-vt's vm_type names), the VM spec's owner
+ * functions and helpers the drivers share.  The migration supervisor is be_migrate.c. */
 #include "backends/be.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -41,6 +42,77 @@ const char *be_state_name(enum be_state s)
     };
     return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "?";
 }
+
+/* ---- VM spec owner functions ---------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void be_vm_spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
+{
+    *d = *s;
+    d->name = dup_or_null(s->name);
+    d->accel = dup_or_null(s->accel);
+    d->machine = dup_or_null(s->machine);
+    d->cpu_model = dup_or_null(s->cpu_model);
+    d->kernel = dup_or_null(s->kernel);
+    d->initrd = dup_or_null(s->initrd);
+    d->cmdline = dup_or_null(s->cmdline);
+    d->console_log = dup_or_null(s->console_log);
+    d->emulator = dup_or_null(s->emulator);
+    d->disks = s->ndisks ? xcalloc(s->ndisks, sizeof(*d->disks)) : NULL;
+    for (size_t i = 0; i < s->ndisks; i++) {
+        d->disks[i] = s->disks[i];
+        d->disks[i].path = dup_or_null(s->disks[i].path);
+        d->disks[i].format = dup_or_null(s->disks[i].format);
+        d->disks[i].bus = dup_or_null(s->disks[i].bus);
+        d->disks[i].target = dup_or_null(s->disks[i].target);
+        d->disks[i].cache = dup_or_null(s->disks[i].cache);
+    }
+    d->nics = s->nnics ? xcalloc(s->nnics, sizeof(*d->nics)) : NULL;
+    for (size_t i = 0; i < s->nnics; i++) {
+        d->nics[i] = s->nics[i];
+        d->nics[i].mode = dup_or_null(s->nics[i].mode);
+        d->nics[i].bridge = dup_or_null(s->nics[i].bridge);
+        d->nics[i].model = dup_or_null(s->nics[i].model);
+        d->nics[i].mac = dup_or_null(s->nics[i].mac);
+    }
+}
+
+void be_vm_spec_free(struct be_vm_spec *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; s->disks && i < s->ndisks; i++) {
+        free(s->disks[i].path);
+        free(s->disks[i].format);
+        free(s->disks[i].bus);
+        free(s->disks[i].target);
+        free(s->disks[i].cache);
+    }
+    for (size_t i = 0; s->nics && i < s->nnics; i++) {
+        free(s->nics[i].mode);
+        free(s->nics[i].bridge);
+        free(s->nics[i].model);
+        free(s->nics[i].mac);
+    }
+    free(s->disks);
+    free(s->nics);
+    free(s->name);
+    free(s->accel);
+    free(s->machine);
+    free(s->cpu_model);
+    free(s->kernel);
+    free(s->initrd);
+    free(s->cmdline);
+    free(s->console_log);
+    free(s->emulator);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- host facts ------------------------------------------------------------- */
 
 void be_host_info_free(struct be_host_info *info)
 {

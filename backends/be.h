@@ -14,12 +14,24 @@
  *  - VMs are named by their spec name;
  *  - destroy() of a VM that is not running and undefine() of a VM that is not
  *    defined succeed: cleanup paths call them unconditionally;
- *  - a struct be_host is used by one thread at a time, except that abort_job(),
- *    start_postcopy() and job_stats() may be called from another thread (on another
- *    handle or the same one) while migrate() runs.  Parallel migration workers open
- *    their own handles; opening is cheap (libvirt: one connection; qemu: nothing).
+ *  - a struct be_host is used by one thread at a time, except that job_stats(),
+ *    abort_job(), start_postcopy(), abort_postcopy(), suspend() and resume() may be
+ *    called from another thread (on another handle or the same one) while a
+ *    migration of the VM runs.  Parallel migration workers open their own handles;
+ *    opening is cheap (libvirt: one connection; qemu: nothing).
  *
- * Strings in the structs below are borrowed: the backend copies what it keeps.
+ * Strings in the structs below are borrowed: the backend copies what it keeps
+ * (be_vm_spec_copy()).
+ *
+ * Migration is split in two (DESIGN: policy once, mechanism per driver).  A driver
+ * exposes primitives: migrate_start() begins the job and returns at once,
+ * migrate_wait() waits a bounded time for it to end, migrate_finish() collects the
+ * outcome, plus job_stats(), abort_job(), start_postcopy(), abort_postcopy(),
+ * suspend().  be_migrate() (backends/be_migrate.c) is the one supervisor over them:
+ * the deadline and what happens at it, the cancel flag, postcopy after the first
+ * pass, the hop's figures and the error texts.  Callers migrate with be_migrate();
+ * a driver contains no migration policy, so both drivers behave the same by
+ * construction (tests/e2e/test_be_conformance.c runs one suite against each).
  *
  * A hop on the lab (settings: hosts[i].uri / migrate_desturi / migrate_uri):
  *
@@ -31,7 +43,7 @@
  *   struct be_migrate_opts o = { .flags = BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_UNSAFE |
  *       BE_MIG_PERSISTENT | BE_MIG_UNDEFINE_SOURCE, .timeout_s = 60, .cancel = &flag };
  *   struct be_hop_metrics m;
- *   if (be->migrate(a, b, spec.name, &o, &m) < 0) report(err_msg());
+ *   if (be_migrate(be, a, b, spec.name, &o, &m) < 0) report(err_msg());
  *   be->destroy(b, spec.name); be->undefine(b, spec.name); be->close(a); be->close(b);
  *
  * The qemu driver takes the same calls with uri "qemu:///local" for both handles
@@ -41,7 +53,6 @@
 #define VTRUN_BE_H
 
 #include <stdatomic.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -94,7 +105,10 @@ enum be_mig_flag {
     BE_MIG_OFFLINE         = 1 << 8,
     BE_MIG_UNSAFE          = 1 << 9,  /* needed unless cache=none or a cluster FS */
     BE_MIG_ABORT_ON_ERROR  = 1 << 10,
-    /* (1 << 11 is kept for the migration supervisor's postcopy resume) */
+    /* resume a postcopy migration that was paused (abort_postcopy(), a broken
+     * connection): virsh --postcopy-resume; with the hop's other flags, POSTCOPY
+     * included */
+    BE_MIG_POSTCOPY_RESUME = 1 << 11,
     BE_MIG_TLS             = 1 << 12, /* migration stream over TLS (both QEMUs' certs) */
     /* copy the disks (NBD) into disks created first on the destination: all of each
      * disk, or only its top image (the backing chain is already there) */
@@ -103,6 +117,21 @@ enum be_mig_flag {
     /* virsh --direct: the hypervisor's own (unmanaged) migration to dest_uri, no
      * destination daemon; QEMU has none and libvirt says so */
     BE_MIG_DIRECT          = 1 << 15,
+};
+
+/* What the deadline (timeout_s) does.  virsh migrate --timeout N runs its action
+ * once, when the job has been running N s: --timeout-suspend (virsh's default)
+ * pauses the guest so the migration completes non-live, --timeout-postcopy switches
+ * to postcopy; virsh never aborts on a timeout.  vtrun's default is older than that
+ * reading and is kept, since configs and tests rely on a timed-out hop failing:
+ * abort, or postcopy when the hop allows it. */
+enum be_timeout_action {
+    BE_TIMEOUT_DEFAULT,   /* BE_TIMEOUT_POSTCOPY with BE_MIG_POSTCOPY, else _ABORT */
+    BE_TIMEOUT_ABORT,     /* abort the job (be_migrate() fails: "migration timeout");
+                           * the VM keeps running on the source */
+    BE_TIMEOUT_SUSPEND,   /* virsh --timeout-suspend: pause the guest; the hop
+                           * completes and the destination runs it */
+    BE_TIMEOUT_POSTCOPY,  /* virsh --timeout-postcopy (needs BE_MIG_POSTCOPY) */
 };
 
 struct be_migrate_opts {
@@ -114,12 +143,23 @@ struct be_migrate_opts {
      * be_host_conf.migrate_uri, else the driver's default */
     const char *migrate_uri;
     unsigned long bandwidth_mib;    /* MiB/s, 0 = unlimited */
-    /* 0 = none.  On expiry: switch to postcopy when BE_MIG_POSTCOPY is set, else
-     * abort the job (migrate() then fails with "migration timeout") */
-    double timeout_s;
+    /* the longest pause the switch-over may take (virsh migrate-setmaxdowntime);
+     * precopy converges once the rest fits in it.  0 = the hypervisor's (300 ms) */
+    unsigned long max_downtime_ms;
+    /* Policy, read by be_migrate() only (drivers ignore the fields below). */
+    double timeout_s;               /* 0 = none; at expiry: timeout_action */
+    enum be_timeout_action timeout_action;
     bool postcopy_after_precopy;    /* switch to postcopy after the first pass */
-    const atomic_bool *cancel; /* polled; non-zero aborts the job */
+    const atomic_bool *cancel;      /* polled; true aborts the job */
+    /* clock_now() time (lib/clock.h) by which be_migrate() returns whatever the
+     * hypervisor does: the job is aborted, given BE_ABANDON_GRACE_S to end, then
+     * abandoned ("migration abandoned"); 0 = none.  For a test's wall-clock bound. */
+    double hard_deadline;
 };
+
+/* Seconds an aborted job gets to end before be_migrate() abandons it at the hard
+ * deadline. */
+#define BE_ABANDON_GRACE_S 5.0
 
 /* One finished hop.  Times from the hypervisor where it reports them. */
 struct be_hop_metrics {
@@ -132,8 +172,9 @@ struct be_hop_metrics {
     unsigned long long mem_bytes;   /* memory transferred */
     unsigned long long mem_iterations;
     bool postcopy;                  /* the hop switched to postcopy */
-    bool aborted;                   /* the hop was aborted (timeout or cancel) */
-    bool timed_out;
+    bool suspended;                 /* the guest was paused at the deadline */
+    bool aborted;                   /* the job was aborted (timeout, cancel, abort_job()) */
+    bool timed_out;                 /* ... at the deadline */
 };
 
 /* The running job of a VM (job_stats()).  Fields unknown to the driver are 0. */
@@ -144,6 +185,7 @@ struct be_job_stats {
     unsigned long long data_total;
     unsigned long long data_processed;
     unsigned long long data_remaining;
+    unsigned long long mem_processed;
     unsigned long long mem_iterations;
     unsigned long long mem_dirty_rate; /* pages per second */
     double expected_downtime_ms;
@@ -201,6 +243,7 @@ struct be_host_conf {
 };
 
 struct be_host;
+struct be_job;              /* a migration in flight: migrate_start() .. migrate_finish() */
 
 struct be_ops {
     const char *name;
@@ -214,14 +257,50 @@ struct be_ops {
     int (*destroy)(struct be_host *h, const char *vm);
     int (*undefine)(struct be_host *h, const char *vm);
     int (*state)(struct be_host *h, const char *vm, enum be_state *out);
-    /* Migrate vm from src to dst; blocks until done, failed, timed out or
-     * cancelled.  out (may be NULL) is filled in every case that got as far as
-     * starting the job. */
-    int (*migrate)(struct be_host *src, struct be_host *dst, const char *vm,
-                   const struct be_migrate_opts *opts, struct be_hop_metrics *out);
-    int (*start_postcopy)(struct be_host *h, const char *vm);
-    int (*abort_job)(struct be_host *h, const char *vm);
+
+    /* ---- migration primitives (mechanism only; be_migrate() is the policy) ----
+     *
+     * migrate_start: begin migrating vm from src to dst with opts' flags, URIs and
+     * bandwidth, and return without waiting for it (the blocking part runs in a
+     * driver thread or in the hypervisor).  NULL + err_set() when no job could be
+     * started (VM not running, destination QEMU did not start, bad URI); with
+     * BE_MIG_POSTCOPY_RESUME, also when there is no paused postcopy to resume.
+     * An offline hop may be done by the time it returns.
+     *
+     * migrate_wait: wait up to timeout_s for the job to end (completed, failed or
+     * cancelled): 1 ended, 0 still running.  Bounded: it never waits much past
+     * timeout_s (one hypervisor round trip at most).
+     *
+     * migrate_finish: release the job.  Ended: the driver completes its side of the
+     * hop (the VM is on dst now: SSH forwards re-added, definitions moved, the source
+     * QEMU quit) and fills out with the hypervisor's own figures (time_ms,
+     * downtime_ms, setup_ms -1 and counters 0 where it has none), postcopy when it
+     * saw the postcopy phase and aborted when it reports the job cancelled; returns
+     * 0 when the migration completed, else -1 with err_set() of the hypervisor's
+     * own words (e.g. "operation aborted: migration out job: canceled by client").
+     * A postcopy that paused (abort_postcopy(), a broken connection) ends with -1 and
+     * leaves the guest on both hosts for a BE_MIG_POSTCOPY_RESUME hop.  Still
+     * running: the job is abandoned (libvirt: its thread is left to finish the
+     * blocked call and clean up after itself; qemu: the migration is cancelled and
+     * the destination killed); -1.  out may be NULL. */
+    struct be_job *(*migrate_start)(struct be_host *src, struct be_host *dst,
+                                    const char *vm, const struct be_migrate_opts *opts);
+    int (*migrate_wait)(struct be_job *job, double timeout_s);
+    int (*migrate_finish)(struct be_job *job, struct be_hop_metrics *out);
+    /* The running job of vm on h (the migration source). */
     int (*job_stats)(struct be_host *h, const char *vm, struct be_job_stats *out);
+    /* Abort the job: fails until the job has left its setup phase, and in postcopy
+     * (the guest's memory is then split between the hosts). */
+    int (*abort_job)(struct be_host *h, const char *vm);
+    /* Switch a BE_MIG_POSTCOPY job to postcopy (virsh migrate-postcopy); fails
+     * while the job is in setup. */
+    int (*start_postcopy)(struct be_host *h, const char *vm);
+    /* Interrupt a job in postcopy (virsh domjobabort --postcopy): it pauses, the
+     * guest waits on both hosts until a BE_MIG_POSTCOPY_RESUME hop. */
+    int (*abort_postcopy)(struct be_host *h, const char *vm);
+    /* Pause / resume the guest's vCPUs (virsh suspend / resume). */
+    int (*suspend)(struct be_host *h, const char *vm);
+    int (*resume)(struct be_host *h, const char *vm);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the
@@ -236,6 +315,32 @@ struct be_ops {
 
 /* "libvirt" or "qemu" (avocado-vt's vm_type); NULL + err_set() when unknown. */
 const struct be_ops *be_lookup(const char *name);
+
+/* Migrate vm from src to dst: the one migration supervisor (backends/be_migrate.c)
+ * over be's primitives.  Blocks until the hop completed (0) or failed (-1,
+ * err_set()), within the bounds opts sets:
+ *  - timeout_s: once the job has run that long, its timeout_action, once;
+ *  - cancel: the job is aborted as soon as the flag is seen;
+ *  - postcopy_after_precopy (with BE_MIG_POSTCOPY): postcopy as soon as the first
+ *    pass over memory is done;
+ *  - hard_deadline: the job is abandoned (see migrate_finish).
+ * A job in postcopy is never aborted (the guest would be lost): a timeout or cancel
+ * then waits for it to complete.
+ * Error texts, all prefixed "VM <vm>: ": "migration timeout: SRC -> DST not done
+ * within N s, aborted (<hypervisor>)", "migration cancelled: SRC -> DST
+ * (<hypervisor>)", "migration abandoned: ...", "migration failed: SRC -> DST:
+ * <hypervisor>".
+ * out (may be NULL) is filled on every path that got as far as starting the job:
+ * the hypervisor's figures of the finished job, or else the last look at the
+ * running job (an aborted hop records how far it got). */
+int be_migrate(const struct be_ops *be, struct be_host *src, struct be_host *dst,
+               const char *vm, const struct be_migrate_opts *opts,
+               struct be_hop_metrics *out);
+
+/* Owner functions of a VM spec: a deep copy (strings, disks and NICs), and its free
+ * (zeroes the struct: a second free is harmless). */
+void be_vm_spec_copy(struct be_vm_spec *dst, const struct be_vm_spec *src);
+void be_vm_spec_free(struct be_vm_spec *spec);
 
 extern const struct be_ops be_libvirt_ops;
 extern const struct be_ops be_qemu_ops;

@@ -3,8 +3,9 @@
  * The libvirt backend: the only file of vtrun that includes libvirt's headers.
  *
  * One struct be_host is one virConnectPtr.  libvirt connections are thread-safe, so
- * while a migration call blocks in a worker thread the calling thread keeps using the
- * same connection to poll the job (timeout, cancel, postcopy switch) and to abort it.
+ * while a migration call blocks in the job's own thread (migrate_start) the
+ * supervisor (be_migrate.c) keeps using the same connection to look at the job and
+ * to control it (abort, postcopy switch, suspend).
  *
  * Migration goes through virDomainMigrateToURI3 (peer-to-peer: the source daemon
  * opens the destination URI itself, which is how the lab's daemons must talk: their
@@ -440,6 +441,7 @@ static int lv_job_stats(struct be_host *h, const char *vm, struct be_job_stats *
     out->data_total = ull_param(p, n, VIR_DOMAIN_JOB_DATA_TOTAL);
     out->data_processed = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
     out->data_remaining = ull_param(p, n, VIR_DOMAIN_JOB_DATA_REMAINING);
+    out->mem_processed = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
     out->mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
     out->mem_dirty_rate = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE);
     out->expected_downtime_ms = (double)ull_param(p, n, VIR_DOMAIN_JOB_DOWNTIME);
@@ -553,102 +555,133 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
     return 0;
 }
 
-/* ---- migration ----------------------------------------------------------- */
+/* ---- migration primitives ------------------------------------------------- */
 
-/* Statistics of the job-completed event of one migration. */
-struct job_done {
+/*
+ * A migration job.  The blocking libvirt call runs in its own thread (mig_thread), on
+ * a connection of its own: libvirt's client multiplexes the calls of all threads on
+ * one connection, and while a long call holds the connection's I/O a short call of
+ * another thread (the supervisor's job_stats, abort_job) was seen to wait for the
+ * next keepalive, 5 s, before it was even sent.  The job-completed event, on the
+ * source handle's connection, brings the source's own final figures.  The caller,
+ * the thread and the event registration each hold a reference, so a job abandoned
+ * while its call is blocked is freed by whichever lets go last; the thread and the
+ * event touch only the job, never a struct be_host (the caller may close it).
+ */
+struct be_job {
     pthread_mutex_t lock;
+    pthread_cond_t cond;            /* done */
+    int refs;
+    /* the call (read-only once the thread runs) */
+    virConnectPtr conn;             /* the call's own connection to the source */
+    virDomainPtr dom;               /* the VM through it */
+    virConnectPtr dconn;            /* direct migration: the destination (a reference) */
+    char *desturi;                  /* p2p */
+    virTypedParameterPtr params;
+    int nparams;
+    unsigned int flags;
+    /* its outcome */
+    bool done;
+    int rc;
+    int code;                       /* libvirt's error code of a failed call */
+    char *err;
+    /* the job-completed event */
     bool seen;
-    struct be_hop_metrics m;
-    bool want_postcopy;         /* postcopy_after_precopy */
-    bool postcopy_started;
+    struct be_hop_metrics ev;
+    /* the caller's */
+    struct be_host *src, *dst;
+    char *vm;
+    int cb_id;
+    pthread_t tid;
 };
 
-/* Like virsh --postcopy-after-precopy: switch as soon as the first pass is over,
- * which the iteration event tells at once (polling would lose up to a poll period). */
-static void on_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque)
+static void job_unref(struct be_job *j)
 {
-    struct job_done *jd = opaque;
-    bool want;
+    bool last;
 
-    (void)conn;
-    pthread_mutex_lock(&jd->lock);
-    want = jd->want_postcopy && !jd->postcopy_started && iteration >= 2;
-    pthread_mutex_unlock(&jd->lock);
-    if (want && virDomainMigrateStartPostCopy(dom, 0) == 0) {
-        pthread_mutex_lock(&jd->lock);
-        jd->postcopy_started = true;
-        pthread_mutex_unlock(&jd->lock);
-    }
+    pthread_mutex_lock(&j->lock);
+    last = --j->refs == 0;
+    pthread_mutex_unlock(&j->lock);
+    if (!last)
+        return;
+    if (j->dom)
+        virDomainFree(j->dom);
+    if (j->conn)
+        virConnectClose(j->conn);
+    if (j->dconn)
+        virConnectClose(j->dconn);
+    virTypedParamsFree(j->params, j->nparams);
+    free(j->desturi);
+    free(j->err);
+    free(j->vm);
+    pthread_cond_destroy(&j->cond);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+static void job_event_free(void *opaque)
+{
+    job_unref(opaque);
+}
+
+/* The completed job's statistics, from the job-completed event or from
+ * virDomainGetJobStats(COMPLETED): libvirt's figures of a hop. */
+static void stats_to_metrics(virTypedParameterPtr p, int n, struct be_hop_metrics *m)
+{
+    unsigned long long v;
+
+    m->time_ms = m->downtime_ms = m->setup_ms = -1;
+    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
+        m->time_ms = (double)v;
+    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
+        m->downtime_ms = (double)v;
+    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_SETUP_TIME, &v) == 1)
+        m->setup_ms = (double)v;
+    m->data_bytes = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+    m->mem_bytes = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+    m->mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
 }
 
 static void on_job_completed(virConnectPtr conn, virDomainPtr dom,
                              virTypedParameterPtr p, int n, void *opaque)
 {
-    struct job_done *jd = opaque;
-    unsigned long long v;
+    struct be_job *j = opaque;
+    const char *name = virDomainGetName(dom);
 
     (void)conn;
-    (void)dom;
-    pthread_mutex_lock(&jd->lock);
-    jd->seen = true;
-    jd->m.time_ms = jd->m.downtime_ms = jd->m.setup_ms = -1;
-    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
-        jd->m.time_ms = (double)v;
-    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
-        jd->m.downtime_ms = (double)v;
-    if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_SETUP_TIME, &v) == 1)
-        jd->m.setup_ms = (double)v;
-    jd->m.data_bytes = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
-    jd->m.mem_bytes = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
-    jd->m.mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
-    pthread_mutex_unlock(&jd->lock);
+    if (!name || strcmp(name, j->vm))
+        return;     /* registered for every domain of the connection: not ours */
+    pthread_mutex_lock(&j->lock);
+    j->seen = true;
+    stats_to_metrics(p, n, &j->ev);
+    pthread_mutex_unlock(&j->lock);
 }
-
-/* The blocking migration call, run in its own thread so the caller can watch it. */
-struct mig_call {
-    virDomainPtr dom;
-    virConnectPtr dconn;        /* direct (non-p2p) migration */
-    const char *desturi;        /* p2p */
-    virTypedParameterPtr params;
-    int nparams;
-    unsigned int flags;
-    int rc;
-    char *err;
-    pthread_mutex_t lock;
-    bool done;
-};
 
 static void *mig_thread(void *arg)
 {
-    struct mig_call *c = arg;
+    struct be_job *j = arg;
     int rc;
 
-    if (c->dconn) {
-        virDomainPtr ddom = virDomainMigrate3(c->dom, c->dconn, c->params, c->nparams,
-                                              c->flags);
+    if (j->dconn) {
+        virDomainPtr ddom = virDomainMigrate3(j->dom, j->dconn, j->params, j->nparams,
+                                              j->flags);
         rc = ddom ? 0 : -1;
         if (ddom)
             virDomainFree(ddom);
     } else {
-        rc = virDomainMigrateToURI3(c->dom, c->desturi, c->params, c->nparams, c->flags);
+        rc = virDomainMigrateToURI3(j->dom, j->desturi, j->params, j->nparams, j->flags);
     }
-    pthread_mutex_lock(&c->lock);
-    c->rc = rc;
-    if (rc < 0)
-        c->err = xstrdup(lverr());   /* libvirt errors are per thread */
-    c->done = true;
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_lock(&j->lock);
+    j->rc = rc;
+    if (rc < 0) {
+        j->err = xstrdup(lverr());   /* libvirt errors are per thread */
+        j->code = virGetLastErrorCode();
+    }
+    j->done = true;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    job_unref(j);
     return NULL;
-}
-
-static bool mig_done(struct mig_call *c)
-{
-    bool d;
-    pthread_mutex_lock(&c->lock);
-    d = c->done;
-    pthread_mutex_unlock(&c->lock);
-    return d;
 }
 
 static unsigned int mig_flags(unsigned f)
@@ -665,6 +698,7 @@ static unsigned int mig_flags(unsigned f)
         { BE_MIG_OFFLINE, VIR_MIGRATE_OFFLINE },
         { BE_MIG_UNSAFE, VIR_MIGRATE_UNSAFE },
         { BE_MIG_ABORT_ON_ERROR, VIR_MIGRATE_ABORT_ON_ERROR },
+        { BE_MIG_POSTCOPY_RESUME, VIR_MIGRATE_POSTCOPY_RESUME },
         { BE_MIG_TLS, VIR_MIGRATE_TLS },
         { BE_MIG_COPY_STORAGE_ALL, VIR_MIGRATE_NON_SHARED_DISK },
         { BE_MIG_COPY_STORAGE_INC, VIR_MIGRATE_NON_SHARED_INC },
@@ -677,10 +711,108 @@ static unsigned int mig_flags(unsigned f)
     return lv;
 }
 
+/* The call's typed parameters and destination. */
+static int mig_call_setup(struct be_job *j, struct be_host *dst,
+                          const struct be_migrate_opts *opts)
+{
+    const char *muri = opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
+    int maxp = 0;
+
+    j->flags = mig_flags(opts->flags);
+    if ((muri && virTypedParamsAddString(&j->params, &j->nparams, &maxp,
+                                         VIR_MIGRATE_PARAM_URI, muri) < 0) ||
+        (opts->bandwidth_mib &&
+         virTypedParamsAddULLong(&j->params, &j->nparams, &maxp,
+                                 VIR_MIGRATE_PARAM_BANDWIDTH, opts->bandwidth_mib) < 0)) {
+        err_set("typed parameters: %s", lverr());
+        return -1;
+    }
+    if (opts->flags & (BE_MIG_P2P | BE_MIG_DIRECT)) {
+        /* virsh --direct: the same call without PEER2PEER (libvirt's unmanaged
+         * migration, which the QEMU driver refuses with its own words) */
+        j->desturi = xstrdup(opts->dest_uri ? opts->dest_uri
+                             : dst->migrate_desturi ? dst->migrate_desturi : dst->uri);
+    } else {
+        j->dconn = dst->conn;
+        virConnectRef(j->dconn);
+    }
+    return 0;
+}
+
+static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
+                                       const char *vm, const struct be_migrate_opts *opts)
+{
+    struct be_job *j = xcalloc(1, sizeof(*j));
+    pthread_condattr_t ca;
+
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    j->refs = 1;
+    j->src = src;
+    j->dst = dst;
+    j->vm = xstrdup(vm);
+    j->cb_id = -1;
+    j->conn = virConnectOpen(src->uri);
+    if (!j->conn) {
+        err_set("cannot connect to %s: %s", src->uri, lverr());
+        goto fail;
+    }
+    virConnectSetKeepAlive(j->conn, 5, 3);
+    j->dom = virDomainLookupByName(j->conn, vm);
+    if (!j->dom) {
+        err_set("lookup on %s: %s", src->uri, lverr());
+        goto fail;
+    }
+    if (mig_call_setup(j, dst, opts) < 0)
+        goto fail;
+    /* no typed parameter for it: set on the domain, the job reads it */
+    if (opts->max_downtime_ms &&
+        virDomainMigrateSetMaxDowntime(j->dom, opts->max_downtime_ms, 0) < 0) {
+        err_set("max downtime %lu ms: %s", opts->max_downtime_ms, lverr());
+        goto fail;
+    }
+    j->cb_id = virConnectDomainEventRegisterAny(src->conn, NULL,
+                                                VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                                VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
+                                                j, job_event_free);
+    if (j->cb_id >= 0)
+        j->refs++;
+    j->refs++;      /* the thread's */
+    if (pthread_create(&j->tid, NULL, mig_thread, j) != 0) {
+        j->refs--;
+        err_set("cannot start a thread");
+        goto fail;
+    }
+    return j;
+fail:
+    if (j->cb_id >= 0)
+        virConnectDomainEventDeregisterAny(src->conn, j->cb_id);
+    job_unref(j);
+    return NULL;
+}
+
+static int lv_migrate_wait(struct be_job *j, double timeout_s)
+{
+    double until = clock_now() + (timeout_s > 0 ? timeout_s : 0);
+    struct timespec ts = { .tv_sec = (time_t)until,
+                           .tv_nsec = (long)((until - (double)(time_t)until) * 1e9) };
+    bool done;
+
+    pthread_mutex_lock(&j->lock);
+    while (!j->done && pthread_cond_timedwait(&j->cond, &j->lock, &ts) == 0)
+        ;
+    done = j->done;
+    pthread_mutex_unlock(&j->lock);
+    return done;
+}
+
 /* Completed-job statistics: the destination has them (from the source's cookie);
  * the source too while its domain still exists. */
-static bool fill_metrics_once(struct be_host *src, struct be_host *dst, const char *vm,
-                              struct be_hop_metrics *m)
+static bool completed_stats(struct be_host *src, struct be_host *dst, const char *vm,
+                            struct be_hop_metrics *m)
 {
     struct be_host *hosts[] = { dst, src };
 
@@ -688,217 +820,144 @@ static bool fill_metrics_once(struct be_host *src, struct be_host *dst, const ch
         virDomainPtr dom = virDomainLookupByName(hosts[i]->conn, vm);
         virTypedParameterPtr p = NULL;
         int n = 0, type = 0;
-        unsigned long long v;
+        bool ok;
 
         if (!dom)
             continue;
-        if (virDomainGetJobStats(dom, &type, &p, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0 ||
-            type == VIR_DOMAIN_JOB_NONE) {
-            virTypedParamsFree(p, n);
-            virDomainFree(dom);
-            continue;
-        }
-        if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
-            m->time_ms = (double)v;
-        if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
-            m->downtime_ms = (double)v;
-        if (virTypedParamsGetULLong(p, n, VIR_DOMAIN_JOB_SETUP_TIME, &v) == 1)
-            m->setup_ms = (double)v;
-        m->data_bytes = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
-        m->mem_bytes = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
-        m->mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+        ok = virDomainGetJobStats(dom, &type, &p, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+             type != VIR_DOMAIN_JOB_NONE;
+        if (ok)
+            stats_to_metrics(p, n, m);
         virTypedParamsFree(p, n);
         virDomainFree(dom);
-        return true;
+        if (ok)
+            return true;
     }
     return false;
 }
 
-static void fill_metrics(struct be_host *src, struct be_host *dst, const char *vm,
-                         struct be_hop_metrics *m, bool wait)
+/* The figures of a completed hop: the job-completed event (the source's own) comes
+ * through the event loop a moment after the call returns; else the completed stats. */
+static void final_metrics(struct be_job *j, struct be_hop_metrics *m)
 {
-    /* after postcopy the destination finishes its side a moment after the source
-     * returns; give it a second before declaring the figures unknown */
-    double deadline = clock_now() + (wait ? 1.0 : 0);
+    double until = clock_now() + (j->cb_id >= 0 ? 1.0 : 0);
 
-    m->time_ms = m->downtime_ms = m->setup_ms = -1;
-    while (!fill_metrics_once(src, dst, vm, m) && clock_now() < deadline)
-        clock_sleep(0.05);
+    for (;; clock_sleep(0.01)) {
+        bool seen;
+        pthread_mutex_lock(&j->lock);
+        seen = j->seen;
+        if (seen)
+            *m = j->ev;
+        pthread_mutex_unlock(&j->lock);
+        if (seen)
+            return;
+        if (clock_now() >= until)
+            break;
+    }
+    completed_stats(j->src, j->dst, j->vm, m);
 }
 
-static int lv_migrate(struct be_host *src, struct be_host *dst, const char *vm,
-                      const struct be_migrate_opts *opts, struct be_hop_metrics *out)
+/* A failed call: libvirt's words, the failed job's figures, and whether the job was
+ * cancelled or is a postcopy left paused. */
+static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
 {
-    struct be_hop_metrics m = { 0 }, snap = { .time_ms = -1 };
-    struct mig_call c = { .lock = PTHREAD_MUTEX_INITIALIZER };
-    int maxp = 0, rc = -1;
-    bool postcopy_asked = false, abort_done = false, timed_out = false, cancelled = false;
-    const char *muri;
-    double t0, deadline, next_poll = 0;
-    struct job_done jd = { .lock = PTHREAD_MUTEX_INITIALIZER };
-    int cb_id = -1, iter_id = -1;
-    pthread_t tid;
+    int st, reason;
 
-    c.dom = lookup(src, vm, NULL);
-    if (!c.dom)
+    completed_stats(j->src, j->dst, j->vm, m);
+    m->aborted = j->code == VIR_ERR_OPERATION_ABORTED;
+    m->postcopy = virDomainGetState(j->dom, &st, &reason, 0) == 0 &&
+                  st == VIR_DOMAIN_PAUSED && (reason == VIR_DOMAIN_PAUSED_POSTCOPY ||
+                                              reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED);
+    err_clear();
+    err_set("%s", j->err);
+}
+
+/* The guest is on dst now: its SSH forwards stayed behind with the source QEMU. */
+static int arrived(struct be_job *j)
+{
+    virDomainPtr ddom = virDomainLookupByName(j->dst->conn, j->vm);
+    int rc;
+
+    if (!ddom) {
+        err_set("after migration: not found on %s: %s", j->dst->uri, lverr());
         return -1;
-    c.flags = mig_flags(opts->flags);
-    muri = opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
-    if (muri && virTypedParamsAddString(&c.params, &c.nparams, &maxp,
-                                        VIR_MIGRATE_PARAM_URI, muri) < 0)
-        goto param_error;
-    if (opts->bandwidth_mib &&
-        virTypedParamsAddULLong(&c.params, &c.nparams, &maxp, VIR_MIGRATE_PARAM_BANDWIDTH,
-                                opts->bandwidth_mib) < 0)
-        goto param_error;
-    if (opts->flags & (BE_MIG_P2P | BE_MIG_DIRECT)) {
-        /* virsh --direct: the same call without PEER2PEER (libvirt's unmanaged
-         * migration, which the QEMU driver refuses with its own words) */
-        c.desturi = opts->dest_uri ? opts->dest_uri
-                  : dst->migrate_desturi ? dst->migrate_desturi : dst->uri;
-    } else {
-        c.dconn = dst->conn;
     }
+    rc = add_hostfwds(j->dst, ddom, j->vm);
+    virDomainFree(ddom);
+    if (rc < 0)
+        err_prefix("migrated to %s", j->dst->uri);
+    return rc;
+}
 
-    m.start = clock_wall();
-    t0 = clock_now();
-    deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
-    cb_id = virConnectDomainEventRegisterAny(src->conn, c.dom,
-                                             VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
-                                             VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
-                                             &jd, NULL);
-    jd.want_postcopy = opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY);
-    if (jd.want_postcopy)
-        iter_id = virConnectDomainEventRegisterAny(src->conn, c.dom,
-                                                   VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
-                                                   VIR_DOMAIN_EVENT_CALLBACK(on_iteration),
-                                                   &jd, NULL);
-    if (pthread_create(&tid, NULL, mig_thread, &c) != 0) {
-        err_set("VM %s: migrate %s -> %s: cannot start a thread", vm, src->uri, dst->uri);
-        goto cleanup;
-    }
-    /* Watch the job: the migration thread owns the blocking call, this one decides
-     * when to switch to postcopy or give up. */
-    while (!mig_done(&c)) {
-        clock_sleep(0.02);
-        if (mig_done(&c))
-            break;
-        /* AbortJob fails until the job exists (and during postcopy): retried */
-        if (opts->cancel && *opts->cancel && !abort_done) {
-            cancelled = true;
-            abort_done = virDomainAbortJob(c.dom) == 0;
-            continue;
-        }
-        if (deadline && !abort_done && !postcopy_asked && clock_now() >= deadline) {
-            if (opts->flags & BE_MIG_POSTCOPY) {
-                /* fails while the job is still in setup: try again next round */
-                postcopy_asked = virDomainMigrateStartPostCopy(c.dom, 0) == 0;
-            } else {
-                timed_out = true;
-                abort_done = virDomainAbortJob(c.dom) == 0;
-            }
-            continue;
-        }
-        if (clock_now() >= next_poll) {
-            /* a snapshot of the running job: the figures of a hop whose completed
-             * statistics libvirt does not keep (postcopy with --undefinesource) */
-            virTypedParameterPtr p = NULL;
-            int n = 0, type = 0;
-            next_poll = clock_now() + 0.1;
-            if (virDomainGetJobStats(c.dom, &type, &p, &n, 0) == 0 &&
-                type != VIR_DOMAIN_JOB_NONE) {
-                snap.time_ms = (double)ull_param(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
-                snap.data_bytes = ull_param(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
-                snap.mem_bytes = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
-                snap.mem_iterations = ull_param(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
-                if (opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY) &&
-                    !postcopy_asked && snap.mem_iterations >= 2 &&
-                    virDomainMigrateStartPostCopy(c.dom, 0) == 0)
-                    postcopy_asked = true;
-            }
-            virTypedParamsFree(p, n);
-        }
-        if ((opts->flags & BE_MIG_POSTCOPY) && !m.postcopy && in_postcopy(c.dom))
-            m.postcopy = true;   /* also catches a switch asked by another thread */
-    }
-    pthread_join(tid, NULL);
-    m.wall_s = clock_now() - t0;
-    pthread_mutex_lock(&jd.lock);
-    postcopy_asked = postcopy_asked || jd.postcopy_started;
-    pthread_mutex_unlock(&jd.lock);
-    m.postcopy = m.postcopy || postcopy_asked;
-    m.aborted = (timed_out || cancelled) && c.rc < 0;
-    m.timed_out = timed_out && c.rc < 0;
-    if (c.rc < 0) {
-        if (m.timed_out)
-            err_set("VM %s: migration timeout: %s -> %s not done within %g s, aborted (%s)",
-                    vm, src->uri, dst->uri, opts->timeout_s, c.err);
-        else if (cancelled)
-            err_set("VM %s: migration cancelled: %s -> %s (%s)", vm, src->uri, dst->uri,
-                    c.err);
-        else
-            err_set("VM %s: migration failed: %s -> %s: %s", vm, src->uri,
-                    c.desturi ? c.desturi : dst->uri, c.err);
-        fill_metrics(src, dst, vm, &m, false);
-        goto cleanup;
-    }
-    /* the job-completed event (the source's own final figures) comes through the
-     * event loop shortly after the call returns */
-    for (double until = clock_now() + (cb_id >= 0 ? 1.0 : 0);; clock_sleep(0.01)) {
-        bool seen;
-        pthread_mutex_lock(&jd.lock);
-        seen = jd.seen;
-        pthread_mutex_unlock(&jd.lock);
-        if (seen) {
-            bool pc = m.postcopy;
-            double start = m.start, wall = m.wall_s;
-            m = jd.m;
-            m.postcopy = pc;
-            m.start = start;
-            m.wall_s = wall;
-            break;
-        }
-        if (clock_now() >= until) {
-            fill_metrics(src, dst, vm, &m, false);
-            break;
-        }
-    }
-    if (m.time_ms < 0 && snap.time_ms >= 0) {
-        m.time_ms = snap.time_ms;   /* lower bounds: the last look at the job */
-        m.data_bytes = snap.data_bytes;
-        m.mem_bytes = snap.mem_bytes;
-        m.mem_iterations = snap.mem_iterations;
-    }
-    /* the guest is on dst now: its SSH forwards stayed behind with the source QEMU */
-    {
-        virDomainPtr ddom = virDomainLookupByName(dst->conn, vm);
-        if (!ddom) {
-            err_set("VM %s: after migration: not found on %s: %s", vm, dst->uri, lverr());
-            goto cleanup;
-        }
-        rc = add_hostfwds(dst, ddom, vm);
-        virDomainFree(ddom);
-        if (rc < 0) {
-            err_prefix("VM %s: migrated to %s", vm, dst->uri);
-            goto cleanup;
-        }
-    }
-    rc = 0;
-    goto cleanup;
+static int lv_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
+{
+    struct be_hop_metrics m = { .time_ms = -1, .downtime_ms = -1, .setup_ms = -1 };
+    int rc = -1;
 
-param_error:
-    err_set("VM %s: migrate: typed parameters: %s", vm, lverr());
-cleanup:
-    if (cb_id >= 0)
-        virConnectDomainEventDeregisterAny(src->conn, cb_id);
-    if (iter_id >= 0)
-        virConnectDomainEventDeregisterAny(src->conn, iter_id);
-    pthread_mutex_destroy(&jd.lock);
+    if (!lv_migrate_wait(j, 0)) {
+        /* the call is blocked in libvirt: its thread keeps the job until it returns */
+        pthread_detach(j->tid);
+        err_set("the libvirt migration call did not return; left to its thread");
+        goto out;
+    }
+    pthread_join(j->tid, NULL);
+    if (j->rc < 0) {
+        failed_metrics(j, &m);
+        goto out;
+    }
+    final_metrics(j, &m);
+    rc = arrived(j);
+out:
+    if (j->cb_id >= 0)
+        virConnectDomainEventDeregisterAny(j->src->conn, j->cb_id);
+    job_unref(j);
     if (out)
         *out = m;
-    free(c.err);
-    virTypedParamsFree(c.params, c.nparams);
-    virDomainFree(c.dom);
+    return rc;
+}
+
+static int lv_abort_postcopy(struct be_host *h, const char *vm)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainAbortJobFlags(dom, VIR_DOMAIN_ABORT_JOB_POSTCOPY) < 0) {
+        err_set("VM %s on %s: abort postcopy: %s", vm, h->uri, lverr());
+        rc = -1;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_suspend(struct be_host *h, const char *vm)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainSuspend(dom) < 0) {
+        err_set("VM %s on %s: suspend: %s", vm, h->uri, lverr());
+        rc = -1;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_resume(struct be_host *h, const char *vm)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainResume(dom) < 0) {
+        err_set("VM %s on %s: resume: %s", vm, h->uri, lverr());
+        rc = -1;
+    }
+    virDomainFree(dom);
     return rc;
 }
 
@@ -917,10 +976,15 @@ const struct be_ops be_libvirt_ops = {
     .destroy = lv_destroy,
     .undefine = lv_undefine,
     .state = lv_state,
-    .migrate = lv_migrate,
-    .start_postcopy = lv_start_postcopy,
-    .abort_job = lv_abort_job,
+    .migrate_start = lv_migrate_start,
+    .migrate_wait = lv_migrate_wait,
+    .migrate_finish = lv_migrate_finish,
     .job_stats = lv_job_stats,
+    .abort_job = lv_abort_job,
+    .start_postcopy = lv_start_postcopy,
+    .abort_postcopy = lv_abort_postcopy,
+    .suspend = lv_suspend,
+    .resume = lv_resume,
     .console_path = lv_console_path,
     .render = lv_render,
     .host_info = lv_host_info,

@@ -51,6 +51,8 @@
 #define START_TIMEOUT_S 20.0
 /* QEMU's default max-bandwidth is 32 MiB/s; "unlimited" means this */
 #define UNLIMITED_BW (10ULL << 30)
+/* QEMU's (and libvirt's) default downtime-limit */
+#define DEFAULT_DOWNTIME_MS 300
 
 /* One QEMU process and its QMP connection. */
 struct qproc {
@@ -67,6 +69,10 @@ struct qvm {
     struct be_vm_spec spec;   /* deep copy */
     struct qproc *proc;       /* NULL = shut off */
     bool transient;           /* undefined while running: forget it when it stops */
+    /* the destination QEMU of a postcopy hop that paused (abort_postcopy): it holds
+     * half of the guest until a BE_MIG_POSTCOPY_RESUME hop to paused_to */
+    struct qproc *paused_dst;
+    struct be_host *paused_to;
     struct qvm *next;
 };
 
@@ -82,72 +88,6 @@ struct be_host {
 
 
 
-
-static char *dupn(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-/* ---- spec copies ---------------------------------------------------------- */
-
-static void spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
-{
-    *d = *s;
-    d->name = dupn(s->name);
-    d->accel = dupn(s->accel);
-    d->machine = dupn(s->machine);
-    d->cpu_model = dupn(s->cpu_model);
-    d->kernel = dupn(s->kernel);
-    d->initrd = dupn(s->initrd);
-    d->cmdline = dupn(s->cmdline);
-    d->console_log = dupn(s->console_log);
-    d->emulator = dupn(s->emulator);
-    d->disks = s->ndisks ? xcalloc(s->ndisks, sizeof(*d->disks)) : NULL;
-    for (size_t i = 0; i < s->ndisks; i++) {
-        d->disks[i] = s->disks[i];
-        d->disks[i].path = dupn(s->disks[i].path);
-        d->disks[i].format = dupn(s->disks[i].format);
-        d->disks[i].bus = dupn(s->disks[i].bus);
-        d->disks[i].target = dupn(s->disks[i].target);
-        d->disks[i].cache = dupn(s->disks[i].cache);
-    }
-    d->nics = s->nnics ? xcalloc(s->nnics, sizeof(*d->nics)) : NULL;
-    for (size_t i = 0; i < s->nnics; i++) {
-        d->nics[i] = s->nics[i];
-        d->nics[i].mode = dupn(s->nics[i].mode);
-        d->nics[i].bridge = dupn(s->nics[i].bridge);
-        d->nics[i].model = dupn(s->nics[i].model);
-        d->nics[i].mac = dupn(s->nics[i].mac);
-    }
-}
-
-static void spec_free(struct be_vm_spec *s)
-{
-    free(s->name);
-    free(s->accel);
-    free(s->machine);
-    free(s->cpu_model);
-    free(s->kernel);
-    free(s->initrd);
-    free(s->cmdline);
-    free(s->console_log);
-    free(s->emulator);
-    for (size_t i = 0; i < s->ndisks; i++) {
-        free(s->disks[i].path);
-        free(s->disks[i].format);
-        free(s->disks[i].bus);
-        free(s->disks[i].target);
-        free(s->disks[i].cache);
-    }
-    free(s->disks);
-    for (size_t i = 0; i < s->nnics; i++) {
-        free(s->nics[i].mode);
-        free(s->nics[i].bridge);
-        free(s->nics[i].model);
-        free(s->nics[i].mac);
-    }
-    free(s->nics);
-}
 
 /* ---- command line --------------------------------------------------------- */
 
@@ -612,13 +552,24 @@ fail:
     return NULL;
 }
 
+static void drop_paused_dst(struct qvm *v)
+{
+    if (v->paused_dst) {
+        proc_kill(v->paused_dst);
+        proc_free(v->paused_dst);
+    }
+    v->paused_dst = NULL;
+    v->paused_to = NULL;
+}
+
 static void vm_free(struct qvm *v)
 {
     if (v->proc) {
         proc_kill(v->proc);
         proc_free(v->proc);
     }
-    spec_free(&v->spec);
+    drop_paused_dst(v);
+    be_vm_spec_free(&v->spec);
     free(v);
 }
 
@@ -669,8 +620,7 @@ static struct qvm *find(struct be_host *h, const char *vm)
             v->proc = NULL;
             if (v->transient) {
                 *pp = v->next;
-                spec_free(&v->spec);
-                free(v);
+                vm_free(v);
                 v = NULL;
             }
         }
@@ -695,15 +645,15 @@ static int q_define(struct be_host *h, const struct be_vm_spec *spec)
     pp = find_locked(h, spec->name);
     if (pp && (*pp)->proc) {
         /* like libvirt: the new definition takes effect at the next start */
-        spec_free(&(*pp)->spec);
-        spec_copy(&(*pp)->spec, spec);
+        be_vm_spec_free(&(*pp)->spec);
+        be_vm_spec_copy(&(*pp)->spec, spec);
         (*pp)->transient = false;
     } else if (pp) {
-        spec_free(&(*pp)->spec);
-        spec_copy(&(*pp)->spec, spec);
+        be_vm_spec_free(&(*pp)->spec);
+        be_vm_spec_copy(&(*pp)->spec, spec);
     } else {
         v = xcalloc(1, sizeof(*v));
-        spec_copy(&v->spec, spec);
+        be_vm_spec_copy(&v->spec, spec);
         v->next = h->vms;
         h->vms = v;
     }
@@ -765,9 +715,11 @@ static int q_state(struct be_host *h, const char *vm, enum be_state *out)
         *out = BE_STATE_RUNNING;
     else if (!strcmp(st, "guest-panicked") || !strcmp(st, "internal-error"))
         *out = BE_STATE_CRASHED;
-    else if (!strcmp(st, "shutdown"))
+    else if (!strcmp(st, "shutdown")) {
+        /* powered off, QEMU about to exit: "shut off" promises no process left */
+        proc_wait_exit(v->proc, 5.0);
         *out = BE_STATE_SHUTOFF;
-    else
+    } else
         *out = BE_STATE_PAUSED;  /* paused, postmigrate, inmigrate, prelaunch ... */
     json_decref(r);
     return 0;
@@ -803,6 +755,7 @@ static int q_destroy(struct be_host *h, const char *vm)
         err_clear();
         return 0;
     }
+    drop_paused_dst(v);     /* both halves of a paused postcopy */
     if (v->proc) {
         proc_kill(v->proc);
         find(h, vm);    /* frees the process, forgets a transient VM */
@@ -859,11 +812,13 @@ static struct qproc *running_proc(struct be_host *h, const char *vm, const char 
     return v->proc;
 }
 
-static int q_start_postcopy(struct be_host *h, const char *vm)
-{
-    struct qproc *p = running_proc(h, vm, "start postcopy");
 
-    if (!p || qmp_do(p, "migrate-start-postcopy", NULL) < 0) {
+/* A QMP command without arguments on the running VM, for the controls below. */
+static int control(struct be_host *h, const char *vm, const char *what, const char *cmd)
+{
+    struct qproc *p = running_proc(h, vm, what);
+
+    if (!p || qmp_do(p, cmd, NULL) < 0) {
         if (p)
             err_prefix("VM %s on %s", vm, h->uri);
         return -1;
@@ -871,16 +826,29 @@ static int q_start_postcopy(struct be_host *h, const char *vm)
     return 0;
 }
 
+static int q_start_postcopy(struct be_host *h, const char *vm)
+{
+    return control(h, vm, "start postcopy", "migrate-start-postcopy");
+}
+
 static int q_abort_job(struct be_host *h, const char *vm)
 {
-    struct qproc *p = running_proc(h, vm, "abort job");
+    return control(h, vm, "abort job", "migrate_cancel");
+}
 
-    if (!p || qmp_do(p, "migrate_cancel", NULL) < 0) {
-        if (p)
-            err_prefix("VM %s on %s", vm, h->uri);
-        return -1;
-    }
-    return 0;
+static int q_abort_postcopy(struct be_host *h, const char *vm)
+{
+    return control(h, vm, "abort postcopy", "migrate-pause");
+}
+
+static int q_suspend(struct be_host *h, const char *vm)
+{
+    return control(h, vm, "suspend", "stop");
+}
+
+static int q_resume(struct be_host *h, const char *vm)
+{
+    return control(h, vm, "resume", "cont");
 }
 
 static unsigned long long jull(json_t *o, const char *k)
@@ -913,6 +881,7 @@ static int q_job_stats(struct be_host *h, const char *vm, struct be_job_stats *o
     out->data_total = jull(ram, "total");
     out->data_processed = jull(ram, "transferred");
     out->data_remaining = jull(ram, "remaining");
+    out->mem_processed = jull(ram, "transferred");
     out->mem_iterations = jull(ram, "dirty-sync-count");
     out->mem_dirty_rate = jull(ram, "dirty-pages-rate");
     out->expected_downtime_ms = (double)jull(r, "expected-downtime");
@@ -957,24 +926,22 @@ static int q_host_info(struct be_host *h, struct be_host_info *out)
 
 /* ---- migration ------------------------------------------------------------ */
 
+/* The hop's capabilities, each set on or off: a QEMU keeps what an earlier hop set
+ * (the destination of a postcopy hop would still have postcopy-ram on as the source
+ * of a precopy one, and the two ends would disagree about the stream). */
 static int set_caps(struct qproc *p, unsigned flags)
 {
-    json_t *caps = json_array();
+    static const struct { unsigned flag; const char *cap; } caps[] = {
+        { BE_MIG_POSTCOPY, "postcopy-ram" },
+        { BE_MIG_AUTO_CONVERGE, "auto-converge" },
+        { BE_MIG_COMPRESSED, "compress" },
+    };
+    json_t *list = json_array();
 
-    if (flags & BE_MIG_POSTCOPY)
-        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "postcopy-ram",
-                                              "state", 1));
-    if (flags & BE_MIG_AUTO_CONVERGE)
-        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "auto-converge",
-                                              "state", 1));
-    if (flags & BE_MIG_COMPRESSED)
-        json_array_append_new(caps, json_pack("{s:s,s:b}", "capability", "compress",
-                                              "state", 1));
-    if (!json_array_size(caps)) {
-        json_decref(caps);
-        return 0;
-    }
-    return qmp_do(p, "migrate-set-capabilities", json_pack("{s:o}", "capabilities", caps));
+    for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+        json_array_append_new(list, json_pack("{s:s,s:b}", "capability", caps[i].cap,
+                                              "state", (flags & caps[i].flag) != 0));
+    return qmp_do(p, "migrate-set-capabilities", json_pack("{s:o}", "capabilities", list));
 }
 
 /* The address both ends use: a UNIX socket in the run dir, or tcp:HOST:PORT with a
@@ -1006,185 +973,317 @@ static char *mig_address(struct be_host *dst, const char *vm, const char *muri)
     return xasprintf("unix:%s/%s.%u.mig", dst->run_dir, vm, seq);
 }
 
-static int q_migrate(struct be_host *src, struct be_host *dst, const char *vm,
-                     const struct be_migrate_opts *opts, struct be_hop_metrics *out)
+/*
+ * A migration job: both QEMUs, the address, and the source's last query-migrate.
+ * Nothing runs in the background: migrate_wait() polls query-migrate.
+ */
+struct be_job {
+    struct be_host *src, *dst;
+    char *vm;
+    unsigned flags;
+    struct qvm *v;
+    struct qproc *sp, *dp;
+    char *addr;
+    json_t *r;                  /* the source's last query-migrate */
+    const char *status;         /* its "status" (borrowed from r) */
+    bool ended;                 /* completed, failed, cancelled, postcopy-paused */
+    bool postcopy;              /* a look saw postcopy-active */
+    char *qmp_err;              /* the source's QMP failed (QEMU died?) */
+};
+
+static void job_free(struct be_job *j)
 {
-    struct be_hop_metrics m = { .time_ms = -1, .downtime_ms = -1, .setup_ms = -1 };
-    struct qvm *v = find(src, vm), **pp;
-    struct qproc *sp, *dp = NULL;
-    char *addr = NULL;
-    const char *muri;
-    json_t *r = NULL;
-    double t0, deadline;
-    bool postcopy_asked = false, timed_out = false, cancelled = false;
-    unsigned long long bw;
-    int rc = -1;
+    if (j->dp) {
+        proc_kill(j->dp);
+        proc_free(j->dp);
+    }
+    json_decref(j->r);
+    if (j->addr && !strncmp(j->addr, "unix:", 5))
+        unlink(j->addr + 5);   /* QEMU leaves the listening socket's file behind */
+    free(j->addr);
+    free(j->qmp_err);
+    free(j->vm);
+    free(j);
+}
+
+/* Offline: only the definition moves (libvirt needs --persistent too). */
+static int offline_move(struct be_host *src, struct be_host *dst, struct qvm *v,
+                        unsigned flags)
+{
+    if (src == dst)
+        return 0;
+    if (q_define(dst, &v->spec) < 0)
+        return -1;
+    if (flags & BE_MIG_UNDEFINE_SOURCE)
+        q_undefine(src, v->spec.name);
+    return 0;
+}
+
+/* Start the destination paused for the stream, both with the hop's capabilities,
+ * then point them at each other. */
+static int begin(struct be_job *j, const struct be_migrate_opts *opts)
+{
+    const char *muri = opts->migrate_uri ? opts->migrate_uri : j->dst->migrate_uri;
+    unsigned long long bw = opts->bandwidth_mib ? (unsigned long long)opts->bandwidth_mib << 20
+                                                : UNLIMITED_BW;
+
+    j->dp = proc_spawn(j->dst, &j->v->spec, true);
+    if (!j->dp) {
+        err_prefix("destination QEMU on %s", j->dst->uri);
+        return -1;
+    }
+    if (set_caps(j->sp, opts->flags) < 0 || set_caps(j->dp, opts->flags) < 0) {
+        err_prefix("capabilities");
+        return -1;
+    }
+    /* both every hop: the source may keep what an earlier hop set */
+    if (qmp_do(j->sp, "migrate-set-parameters",
+               json_pack("{s:I,s:I}", "max-bandwidth", (json_int_t)bw, "downtime-limit",
+                         (json_int_t)(opts->max_downtime_ms ? opts->max_downtime_ms
+                                                            : DEFAULT_DOWNTIME_MS))) < 0) {
+        err_prefix("bandwidth, downtime");
+        return -1;
+    }
+    j->addr = mig_address(j->dst, j->vm, muri);
+    if (qmp_do(j->dp, "migrate-incoming", json_pack("{s:s}", "uri", j->addr)) < 0 ||
+        qmp_do(j->sp, "migrate", json_pack("{s:s}", "uri", j->addr)) < 0) {
+        err_prefix("%s", j->addr);
+        return -1;
+    }
+    return 0;
+}
+
+/* A paused postcopy goes on over a new channel: the destination listens
+ * (migrate-recover), the source resumes into it. */
+static int resume(struct be_job *j, const struct be_migrate_opts *opts)
+{
+    struct qvm *v = j->v;
+
+    if (!v->paused_dst || v->paused_to != j->dst) {
+        err_set("postcopy resume: no paused postcopy of %s from %s to %s", j->vm,
+                j->src->uri, j->dst->uri);
+        return -1;
+    }
+    j->dp = v->paused_dst;
+    v->paused_dst = NULL;
+    v->paused_to = NULL;
+    j->addr = mig_address(j->dst, j->vm,
+                          opts->migrate_uri ? opts->migrate_uri : j->dst->migrate_uri);
+    if (qmp_do(j->dp, "migrate-recover", json_pack("{s:s}", "uri", j->addr)) < 0 ||
+        qmp_do(j->sp, "migrate", json_pack("{s:s,s:b}", "uri", j->addr, "resume", 1)) < 0) {
+        err_prefix("postcopy resume (%s)", j->addr);
+        return -1;
+    }
+    return 0;
+}
+
+static struct be_job *q_migrate_start(struct be_host *src, struct be_host *dst,
+                                      const char *vm, const struct be_migrate_opts *opts)
+{
+    struct qvm *v = find(src, vm);
+    struct be_job *j;
 
     if (!v)
-        return -1;
+        return NULL;
     /* one machine, no TLS certificates, no second disk: refused, not ignored */
     if (opts->flags & (BE_MIG_TLS | BE_MIG_COPY_STORAGE_ALL | BE_MIG_COPY_STORAGE_INC |
                        BE_MIG_DIRECT)) {
         err_set("VM %s: the qemu backend migrates on this machine only: --tls, "
                 "--copy-storage-all, --copy-storage-inc and --direct need libvirt", vm);
-        return -1;
+        return NULL;
     }
+    j = xcalloc(1, sizeof(*j));
+    j->src = src;
+    j->dst = dst;
+    j->vm = xstrdup(vm);
+    j->flags = opts->flags;
+    j->v = v;
     if (!v->proc && (opts->flags & BE_MIG_OFFLINE)) {
-        /* offline: only the definition moves (libvirt needs --persistent too) */
-        if (src == dst)
-            return 0;
-        if (q_define(dst, &v->spec) < 0)
-            return -1;
-        if (opts->flags & BE_MIG_UNDEFINE_SOURCE)
-            q_undefine(src, vm);
-        if (out)
-            *out = m;
-        return 0;
+        if (offline_move(src, dst, v, opts->flags) < 0)
+            goto fail;
+        j->ended = true;
+        return j;
     }
     if (!v->proc) {
-        err_set("VM %s: migration failed: not running on %s", vm, src->uri);
-        return -1;
+        err_set("not running on %s", src->uri);
+        goto fail;
     }
-    sp = v->proc;
-    m.start = clock_wall();
-    t0 = clock_now();
-    deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
+    j->sp = v->proc;
+    if (((opts->flags & BE_MIG_POSTCOPY_RESUME) ? resume(j, opts) : begin(j, opts)) < 0)
+        goto fail;
+    return j;
+fail:
+    job_free(j);
+    return NULL;
+}
 
-    dp = proc_spawn(dst, &v->spec, true);
-    if (!dp) {
-        err_prefix("migration failed: destination QEMU on %s", dst->uri);
-        goto cleanup;
+static bool ended_status(const char *st)
+{
+    static const char *const words[] = { "completed", "failed", "cancelled",
+                                         "postcopy-paused" };
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+        if (!strcmp(st, words[i]))
+            return true;
+    return false;
+}
+
+/* One look at the source's job. */
+static void job_poll(struct be_job *j)
+{
+    json_t *r = qmp_cmd(j->sp, "query-migrate", NULL);
+
+    if (!r) {
+        j->qmp_err = xstrdup(err_msg());
+        j->ended = true;
+        return;
     }
-    if (set_caps(sp, opts->flags) < 0 || set_caps(dp, opts->flags) < 0) {
-        err_prefix("VM %s: migration failed: capabilities", vm);
-        goto cleanup;
-    }
-    bw = opts->bandwidth_mib ? (unsigned long long)opts->bandwidth_mib << 20 : UNLIMITED_BW;
-    if (qmp_do(sp, "migrate-set-parameters",
-               json_pack("{s:I}", "max-bandwidth", (json_int_t)bw)) < 0) {
-        err_prefix("VM %s: migration failed: bandwidth", vm);
-        goto cleanup;
-    }
-    muri = opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
-    addr = mig_address(dst, vm, muri);
-    if (qmp_do(dp, "migrate-incoming", json_pack("{s:s}", "uri", addr)) < 0 ||
-        qmp_do(sp, "migrate", json_pack("{s:s}", "uri", addr)) < 0) {
-        err_prefix("VM %s: migration failed (%s)", vm, addr);
-        goto cleanup;
-    }
+    json_decref(j->r);
+    j->r = r;
+    j->status = json_string_value(json_object_get(r, "status"));
+    if (!j->status)
+        j->status = "none";
+    j->postcopy = j->postcopy || !strcmp(j->status, "postcopy-active");
+    j->ended = ended_status(j->status);
+}
+
+static int q_migrate_wait(struct be_job *j, double timeout_s)
+{
+    double until = clock_now() + timeout_s;
 
     for (;;) {
-        const char *st;
-        json_decref(r);
-        r = qmp_cmd(sp, "query-migrate", NULL);
-        if (!r) {
-            err_prefix("VM %s: migration failed", vm);
-            goto cleanup;
-        }
-        st = json_string_value(json_object_get(r, "status"));
-        if (!st)
-            st = "none";
-        if (!strcmp(st, "postcopy-active"))
-            m.postcopy = true;
-        if (!strcmp(st, "completed"))
-            break;
-        if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
-            const char *desc = json_string_value(json_object_get(r, "error-desc"));
-            m.aborted = timed_out || cancelled;
-            m.timed_out = timed_out;
-            if (timed_out)
-                err_set("VM %s: migration timeout: not done within %g s, aborted", vm,
-                        opts->timeout_s);
-            else if (cancelled)
-                err_set("VM %s: migration cancelled", vm);
-            else
-                err_set("VM %s: migration failed: %s", vm, desc ? desc : st);
-            goto cleanup;
-        }
-        if (!cancelled && opts->cancel && *opts->cancel) {
-            cancelled = true;
-            qmp_do(sp, "migrate_cancel", NULL);
-        } else if (deadline && !timed_out && !postcopy_asked && clock_now() >= deadline) {
-            if (opts->flags & BE_MIG_POSTCOPY) {
-                if (qmp_do(sp, "migrate-start-postcopy", NULL) == 0)
-                    postcopy_asked = true;
-            } else {
-                timed_out = true;
-                qmp_do(sp, "migrate_cancel", NULL);
-            }
-        } else if (opts->postcopy_after_precopy && (opts->flags & BE_MIG_POSTCOPY) &&
-                   !postcopy_asked && !strcmp(st, "active") &&
-                   jull(json_object_get(r, "ram"), "dirty-sync-count") >= 2) {
-            if (qmp_do(sp, "migrate-start-postcopy", NULL) == 0)
-                postcopy_asked = true;
-        }
-        clock_sleep(0.02);
+        if (!j->ended)
+            job_poll(j);
+        if (j->ended)
+            return 1;
+        double left = until - clock_now();
+        if (left <= 0)
+            return 0;
+        clock_sleep(left < 0.02 ? left : 0.02);
     }
-    m.postcopy = m.postcopy || postcopy_asked;
-    m.time_ms = (double)jull(r, "total-time");
-    if (json_object_get(r, "downtime"))
-        m.downtime_ms = (double)jull(r, "downtime");
-    if (json_object_get(r, "setup-time"))
-        m.setup_ms = (double)jull(r, "setup-time");
-    m.mem_bytes = jull(json_object_get(r, "ram"), "transferred");
-    m.data_bytes = m.mem_bytes;
-    m.mem_iterations = jull(json_object_get(r, "ram"), "dirty-sync-count");
+}
 
-    /* The destination resumes by itself (autostart); wait until it says so. */
+/* QEMU's figures of the job, where its last query-migrate has them. */
+static void job_metrics(const struct be_job *j, struct be_hop_metrics *m)
+{
+    json_t *ram = json_object_get(j->r, "ram");
+
+    m->postcopy = j->postcopy;
+    if (!json_object_get(j->r, "total-time"))
+        return;
+    m->time_ms = (double)jull(j->r, "total-time");
+    if (json_object_get(j->r, "downtime"))
+        m->downtime_ms = (double)jull(j->r, "downtime");
+    if (json_object_get(j->r, "setup-time"))
+        m->setup_ms = (double)jull(j->r, "setup-time");
+    m->mem_bytes = jull(ram, "transferred");
+    m->data_bytes = m->mem_bytes;
+    m->mem_iterations = jull(ram, "dirty-sync-count");
+}
+
+/* The destination has read the whole stream.  After a postcopy hop it runs the
+ * guest before that, and until it is done it may still ask the source for pages:
+ * the source quits only after this (libvirt too ends the source only once the
+ * destination reports completion). */
+static int dest_loaded(struct be_job *j)
+{
     for (double until = clock_now() + QMP_TIMEOUT_S;;) {
-        json_t *s = qmp_cmd(dp, "query-status", NULL);
-        bool running = s && json_is_true(json_object_get(s, "running"));
-        json_decref(s);
-        if (running)
-            break;
-        if (!s || clock_now() >= until) {
-            err_set("VM %s: migration failed: destination did not resume", vm);
-            goto cleanup;
+        json_t *r = qmp_cmd(j->dp, "query-migrate", NULL);
+        const char *st = json_string_value(json_object_get(r, "status"));
+        bool done = st && !strcmp(st, "completed");
+        char *why = st && ended_status(st) && !done ? xstrdup(st) : NULL;
+
+        json_decref(r);
+        if (done)
+            return 0;
+        if (!r || why || clock_now() >= until) {
+            if (r)
+                err_set("the destination's incoming migration: %s",
+                        why ? why : "not completed in time");
+            free(why);
+            return -1;
         }
         clock_sleep(0.005);
     }
-    /* The source is paused for good: quit it, then the destination may take the
-     * host port of the SSH forward. */
-    qmp_do(sp, "quit", NULL);
-    if (!proc_wait_exit(sp, 5.0))
-        proc_kill(sp);
-    for (size_t i = 0; i < v->spec.nnics; i++) {
-        const struct be_nic *n = &v->spec.nics[i];
+}
+
+/* The destination runs the guest once the stream is in.  Like libvirt, it is resumed
+ * when the source was paused during the hop (the stream then says "paused"). */
+static int dest_running(struct be_job *j)
+{
+    bool cont = false;
+
+    for (double until = clock_now() + QMP_TIMEOUT_S;;) {
+        json_t *s = qmp_cmd(j->dp, "query-status", NULL);
+        const char *st = json_string_value(json_object_get(s, "status"));
+        bool running = s && json_is_true(json_object_get(s, "running"));
+        bool paused = st && !strcmp(st, "paused");
+        json_decref(s);
+        if (running)
+            return 0;
+        if (paused && !cont) {
+            cont = true;
+            if (qmp_do(j->dp, "cont", NULL) < 0)
+                return -1;
+            continue;
+        }
+        if (!s || clock_now() >= until) {
+            err_set("the destination did not resume");
+            return -1;
+        }
+        clock_sleep(0.005);
+    }
+}
+
+/* The source is paused for good: quit it, then the destination may take the host
+ * port of each SSH forward. */
+static int take_over(struct be_job *j)
+{
+    const struct be_vm_spec *spec = &j->v->spec;
+
+    qmp_do(j->sp, "quit", NULL);
+    if (!proc_wait_exit(j->sp, 5.0))
+        proc_kill(j->sp);
+    for (size_t i = 0; i < spec->nnics; i++) {
+        const struct be_nic *n = &spec->nics[i];
         char *hmp;
         json_t *hr;
         if (!nic_is_user(n) || !n->hostfwd_port)
             continue;
         hmp = xasprintf("hostfwd_add net%zu tcp:127.0.0.1:%u-:22", i, n->hostfwd_port);
-        hr = qmp_cmd(dp, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
+        hr = qmp_cmd(j->dp, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
         free(hmp);
         /* HMP reports failure as text in the return value */
         if (!hr || (json_string_value(hr) && *json_string_value(hr))) {
             if (hr)
-                err_set("VM %s: hostfwd_add on the destination: %s", vm,
-                        json_string_value(hr));
+                err_set("hostfwd_add on the destination: %s", json_string_value(hr));
             json_decref(hr);
-            err_prefix("migration failed");
-            goto moved;
+            return -1;
         }
         json_decref(hr);
     }
-    rc = 0;
-moved:
-    /* The VM lives in dp now, and in dst's registry. */
+    return 0;
+}
+
+/* The VM lives in the destination QEMU now, and in dst's registry. */
+static void move_vm(struct be_job *j)
+{
+    struct be_host *src = j->src, *dst = j->dst;
+    struct qvm **pp, *v = j->v;
+
     pthread_mutex_lock(&src->lock);
-    pp = find_locked(src, vm);
+    pp = find_locked(src, j->vm);
     if (pp && *pp == v)
         *pp = v->next;
     pthread_mutex_unlock(&src->lock);
     /* like libvirt: a persistent source keeps a shut-off definition unless the
      * caller asked for --undefinesource */
-    if (src != dst && !v->transient && !(opts->flags & BE_MIG_UNDEFINE_SOURCE))
+    if (src != dst && !v->transient && !(j->flags & BE_MIG_UNDEFINE_SOURCE))
         q_define(src, &v->spec);
-    proc_free(sp);
-    v->proc = dp;
-    dp = NULL;
+    proc_free(j->sp);
+    v->proc = j->dp;
+    j->dp = NULL;
     pthread_mutex_lock(&dst->lock);
-    pp = find_locked(dst, vm);
+    pp = find_locked(dst, j->vm);
     if (pp) {   /* an old definition on the destination is replaced */
         struct qvm *old = *pp;
         *pp = old->next;
@@ -1194,18 +1293,58 @@ moved:
     dst->vms = v;
     /* like libvirt: the destination's domain is transient unless --persistent */
     if (src != dst)
-        v->transient = !(opts->flags & BE_MIG_PERSISTENT);
+        v->transient = !(j->flags & BE_MIG_PERSISTENT);
     pthread_mutex_unlock(&dst->lock);
-cleanup:
-    m.wall_s = clock_now() - t0;
-    if (dp) {
-        proc_kill(dp);
-        proc_free(dp);
+}
+
+/* A job that did not complete: QEMU's words; a paused postcopy keeps its
+ * destination for the resume hop. */
+static void failed(struct be_job *j, struct be_hop_metrics *m)
+{
+    const char *desc = json_string_value(json_object_get(j->r, "error-desc"));
+
+    if (j->qmp_err) {
+        err_set("%s", j->qmp_err);
+        return;
     }
-    json_decref(r);
-    if (addr && !strncmp(addr, "unix:", 5))
-        unlink(addr + 5);   /* QEMU leaves the listening socket's file behind */
-    free(addr);
+    m->aborted = !strcmp(j->status, "cancelled");
+    if (!strcmp(j->status, "postcopy-paused")) {
+        m->postcopy = true;
+        j->v->paused_dst = j->dp;
+        j->v->paused_to = j->dst;
+        j->dp = NULL;
+        err_set("postcopy paused: the guest waits on both sides for a postcopy resume");
+        return;
+    }
+    err_set("%s", desc ? desc : j->status);
+}
+
+static int q_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
+{
+    struct be_hop_metrics m = { .time_ms = -1, .downtime_ms = -1, .setup_ms = -1 };
+    int rc = -1;
+
+    if (!j->ended) {
+        qmp_do(j->sp, "migrate_cancel", NULL);
+        err_set("abandoned while running: cancelled, destination QEMU killed");
+    } else if (!j->sp) {
+        rc = 0;         /* offline: the definition moved in migrate_start */
+    } else if (j->qmp_err || strcmp(j->status, "completed")) {
+        job_metrics(j, &m);
+        failed(j, &m);
+    } else {
+        job_metrics(j, &m);
+        if (dest_loaded(j) < 0 || dest_running(j) < 0) {
+            err_prefix("after the stream on %s", j->dst->uri);
+        } else {
+            /* the source quits: the VM belongs to dst from here, forwards or not */
+            rc = take_over(j) < 0 ? -1 : 0;
+            if (rc < 0)
+                err_prefix("after the stream on %s", j->dst->uri);
+            move_vm(j);
+        }
+    }
+    job_free(j);
     if (out)
         *out = m;
     return rc;
@@ -1235,10 +1374,15 @@ const struct be_ops be_qemu_ops = {
     .destroy = q_destroy,
     .undefine = q_undefine,
     .state = q_state,
-    .migrate = q_migrate,
-    .start_postcopy = q_start_postcopy,
-    .abort_job = q_abort_job,
+    .migrate_start = q_migrate_start,
+    .migrate_wait = q_migrate_wait,
+    .migrate_finish = q_migrate_finish,
     .job_stats = q_job_stats,
+    .abort_job = q_abort_job,
+    .start_postcopy = q_start_postcopy,
+    .abort_postcopy = q_abort_postcopy,
+    .suspend = q_suspend,
+    .resume = q_resume,
     .console_path = q_console_path,
     .render = q_render,
     .host_info = q_host_info,

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
             o.flags |= BE_MIG_POSTCOPY;
             o.postcopy_after_precopy = true;
         }
-        rc = ops->migrate(src, dst, argv[6], &o, &m) != 0;
+        rc = be_migrate(ops, src, dst, argv[6], &o, &m) != 0;
         if (!rc)
             printf("%.3f %.0f %.0f %llu %llu %d\n", m.wall_s, m.time_ms, m.downtime_ms,
                    m.data_bytes, m.mem_iterations, m.postcopy);

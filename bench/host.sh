@@ -10,9 +10,8 @@
 # files), a lab host with its own: on a machine whose root has a heavy ~/.bashrc the
 # two differ by that rc file's cost per command.
 #
-# The driver, bench/host_rtt.c, is compiled against build/libvtrun.a (running `make`
-# first if the library is missing).  Needs root (the sshd runs in a private mount
-# namespace) and openssh-server.
+# The driver, bench/host_rtt.c, is built by `make bench` (which this script runs).
+# Needs root (the sshd runs in a private mount namespace) and openssh-server.
 set -euo pipefail
 
 runs=${1:-100}
@@ -26,12 +25,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 cd "$top"
 
-[ -f "$build/libvtrun.a" ] || make -s BUILD="$build" "$build/libvtrun.a" >/dev/null
+make -s BUILD="$build" bench >/dev/null
 work=$(mktemp -d /tmp/vtrun-bench-host.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# shellcheck disable=SC2046  # pkg-config output is a word list on purpose
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$work/host_rtt" bench/host_rtt.c "$build/libvtrun.a" \
-    $(pkg-config --libs libssh) -lpthread
 
 echo "vtrun host transport: \`true\` x $runs, $(nproc) CPUs, $(ssh -V 2>&1), libssh $(pkg-config --modversion libssh)"
-"$work/host_rtt" "$runs" "${lab_args[@]}"
+"$build/bench/host_rtt" "$runs" "${lab_args[@]}"

@@ -102,15 +102,23 @@ size_t mig_hop_moves(const struct mig_hop *h);
  * a config error with the word named, not a surprise at migration time.
  *
  * Known words: --live --p2p --tunnelled --persistent --undefinesource --unsafe
- * --postcopy --postcopy-after-precopy --auto-converge --compressed --offline --tls
- * --copy-storage-all --copy-storage-inc --direct --timeout N --bandwidth N (also
- * written --timeout=N, --bandwidth=N).  The rules virsh itself enforces are enforced
- * too: --tunnelled needs --p2p, --postcopy-after-precopy needs --postcopy, --timeout
- * needs --live, --live and --offline exclude each other, so do the two copy-storage
+ * --postcopy --postcopy-after-precopy --postcopy-resume --auto-converge --compressed
+ * --offline --tls --copy-storage-all --copy-storage-inc --direct --timeout N
+ * --timeout-suspend --timeout-postcopy --bandwidth N (also written --timeout=N,
+ * --bandwidth=N).  The rules virsh itself enforces are enforced too: --tunnelled needs
+ * --p2p, --postcopy-after-precopy, --postcopy-resume and --timeout-postcopy need
+ * --postcopy, --timeout needs --live, --timeout-suspend and --timeout-postcopy exclude
+ * each other, --live and --offline exclude each other, so do the two copy-storage
  * words, and --direct (virsh's: the hypervisor's own migration, no destination
  * daemon; QEMU has none, libvirt refuses it) excludes --p2p and --tunnelled.  Without
  * --p2p or --direct a migration is the normal one: vtrun's connection to the
- * destination drives it (what the issue calls direct, non-p2p).
+ * destination drives it (what the issue calls direct, non-p2p).  (virsh also wants
+ * --timeout beside the two --timeout-* words; vtrun's timeout may come from a param
+ * instead, e.g. virsh_migrate_timeout.)
+ *
+ * --timeout N alone differs from virsh on purpose: vtrun aborts the hop at N s (or
+ * switches to postcopy with --postcopy), virsh suspends the guest; say
+ * --timeout-suspend for virsh's behaviour (be.h, enum be_timeout_action).
  */
 
 /* The flag words of a migration whose case names none (migrate_options unset): a live,
@@ -118,7 +126,8 @@ size_t mig_hop_moves(const struct mig_hop *h);
 #define MIG_OPTS_DEFAULT "--live --p2p --persistent --undefinesource"
 
 /* Parse `words` (may be NULL or empty: no flags) and OR the result into *opts (flags,
- * timeout_s, bandwidth_mib, postcopy_after_precopy); other fields are left alone.
+ * timeout_s, timeout_action, bandwidth_mib, postcopy_after_precopy); other fields
+ * are left alone.
  * -1 with err_msg() naming the offending word; *opts is untouched then. */
 int mig_opts_parse(const char *words, struct be_migrate_opts *opts);
 

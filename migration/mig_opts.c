@@ -28,6 +28,18 @@ static const struct {
     { "--copy-storage-all", BE_MIG_COPY_STORAGE_ALL },
     { "--copy-storage-inc", BE_MIG_COPY_STORAGE_INC },
     { "--direct",         BE_MIG_DIRECT },
+    { "--postcopy-resume", BE_MIG_POSTCOPY_RESUME },
+};
+
+/* What --timeout does when it expires (backends/be.h, enum be_timeout_action).
+ * Without either word vtrun aborts the hop (or switches to postcopy with
+ * --postcopy), where virsh would suspend the guest. */
+static const struct {
+    const char *word;
+    enum be_timeout_action action;
+} action_words[] = {
+    { "--timeout-suspend",  BE_TIMEOUT_SUSPEND },
+    { "--timeout-postcopy", BE_TIMEOUT_POSTCOPY },
 };
 
 /* A non-negative number for --timeout / --bandwidth; `what` names it in errors. */
@@ -67,6 +79,18 @@ int mig_opts_parse(const char *words, struct be_migrate_opts *opts)
         }
         if (!strcmp(w, "--postcopy-after-precopy")) {
             after_precopy = true;
+            continue;
+        }
+        for (i = 0; i < ARRAY_SIZE(action_words); i++)
+            if (!strcmp(w, action_words[i].word))
+                break;
+        if (i < ARRAY_SIZE(action_words)) {
+            if (o.timeout_action && o.timeout_action != action_words[i].action) {
+                err_set("migrate options: --timeout-suspend and --timeout-postcopy "
+                        "exclude each other");
+                goto cleanup;
+            }
+            o.timeout_action = action_words[i].action;
             continue;
         }
         /* --timeout N, --timeout=N, --bandwidth N, --bandwidth=N */
@@ -122,6 +146,14 @@ int mig_opts_parse(const char *words, struct be_migrate_opts *opts)
         err_set("migrate options: --timeout needs --live");
         goto cleanup;
     }
+    if (o.timeout_action == BE_TIMEOUT_POSTCOPY && !(o.flags & BE_MIG_POSTCOPY)) {
+        err_set("migrate options: --timeout-postcopy needs --postcopy");
+        goto cleanup;
+    }
+    if ((o.flags & BE_MIG_POSTCOPY_RESUME) && !(o.flags & BE_MIG_POSTCOPY)) {
+        err_set("migrate options: --postcopy-resume needs --postcopy");
+        goto cleanup;
+    }
     if (after_precopy)
         o.postcopy_after_precopy = true;
     *opts = o;
@@ -141,6 +173,9 @@ char *mig_opts_format(const struct be_migrate_opts *opts)
         strbuf_addf(&sb, "%s--postcopy-after-precopy", sb.len ? " " : "");
     if (opts->timeout_s > 0)
         strbuf_addf(&sb, "%s--timeout %g", sb.len ? " " : "", opts->timeout_s);
+    for (size_t i = 0; i < ARRAY_SIZE(action_words); i++)
+        if (opts->timeout_action == action_words[i].action)
+            strbuf_addf(&sb, "%s%s", sb.len ? " " : "", action_words[i].word);
     if (opts->bandwidth_mib)
         strbuf_addf(&sb, "%s--bandwidth %lu", sb.len ? " " : "", opts->bandwidth_mib);
     return strbuf_detach(&sb, NULL);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Helpers of the backend end-to-end tests (tests/e2e/test_be_*.c): the lab's guest
- * files, a qcow2 clone, SSH into the guest, and "nothing left behind" probes.
+ * Helpers of the backend end-to-end tests (tests/e2e/test_be_conformance.c): the
+ * lab's guest files and settings, a qcow2 clone, SSH into the guest (also inside the
+ * lab's network namespace), and "nothing left behind" probes.
  *
  * SSH goes through virt/'s libssh session module; the guest contract is
  * tests/lab/README.md.
@@ -22,6 +23,7 @@
 #include <libgen.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,40 +142,93 @@ static inline void tg_known_hosts_rm(void)
 
 /* Run cmd in the guest as root over SSH (virt/'s libssh sessions, key auth, host
  * key accepted into a per-process known_hosts on first use and checked after every
- * hop); retries the login until timeout_s.  Returns the command's stdout. */
-static inline char *tg_ssh(const char *addr, unsigned port, const char *key, const char *cmd,
-                           double timeout_s)
+ * hop); retries the login until timeout_s.  With netns, the calling thread enters
+ * that network namespace (/run/netns/NAME) for the session and comes back: a
+ * user-mode NIC's forward of a lab daemon's QEMU exists only there.  Returns the
+ * command's stdout, or NULL with *why. */
+static inline char *tg_ssh_try(const char *netns, const char *addr, unsigned port,
+                               const char *key, const char *cmd, double timeout_s,
+                               char **why)
 {
     struct virt_login l = { .host = (char *)addr, .port = (int)port, .user = "root",
                             .key_file = (char *)key };
     struct virt_ctx ctx = { 0 };
     struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-    struct virt_ssh *s;
-    int status = -1;
+    struct virt_ssh *s = NULL;
+    int status = -1, self = -1, ns = -1;
+    char *res = NULL;
 
+    *why = NULL;
     if (!tg_known_hosts[0]) {
         snprintf(tg_known_hosts, sizeof(tg_known_hosts), "/tmp/vtrun-be-known-%d",
                  (int)getpid());
         atexit(tg_known_hosts_rm);
     }
+    if (netns) {
+        char *path = xasprintf("/run/netns/%s", netns);
+        self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+            *why = xasprintf("enter %s: %s", path, strerror(errno));
+        free(path);
+        if (*why)
+            goto cleanup;
+    }
     s = virt_ssh_wait_for_login(&l, tg_known_hosts, timeout_s, &ctx);
-    ck_assert_msg(s != NULL, "login to %s:%u: %s", addr, port, err_msg());
-    ck_assert_msg(virt_ssh_exec(s, cmd, 30, &status, &out, &err) == 0, "ssh %s:%u '%s': %s",
-                  addr, port, cmd, err_msg());
-    virt_ssh_close(s);
-    ck_assert_msg(status == 0, "ssh %s:%u '%s': exit %d: %s", addr, port, cmd, status, err.buf);
+    if (!s)
+        *why = xasprintf("login to %s:%u: %s", addr, port, err_msg());
+    else if (virt_ssh_exec(s, cmd, 30, &status, &out, &err) < 0 || status)
+        *why = xasprintf("ssh %s:%u '%s': exit %d: %s %s", addr, port, cmd, status,
+                         err_msg(), err.buf);
+    else
+        res = strbuf_detach(&out, NULL);
+    if (s)
+        virt_ssh_close(s);
+    if (netns && setns(self, CLONE_NEWNET) < 0) {
+        /* cannot go on in the wrong namespace */
+        fprintf(stderr, "back to own netns: %s\n", strerror(errno));
+        abort();
+    }
+cleanup:
+    if (self >= 0)
+        close(self);
+    if (ns >= 0)
+        close(ns);
+    strbuf_release(&out);
     strbuf_release(&err);
-    return strbuf_detach(&out, NULL);
+    return res;
+}
+
+/* tg_ssh_try() that fails the test (never while in another namespace). */
+static inline char *tg_ssh_in(const char *netns, const char *addr, unsigned port,
+                              const char *key, const char *cmd, double timeout_s)
+{
+    char *why, *out = tg_ssh_try(netns, addr, port, key, cmd, timeout_s, &why);
+
+    ck_assert_msg(out != NULL, "%s", why);
+    return out;
+}
+
+static inline char *tg_ssh(const char *addr, unsigned port, const char *key, const char *cmd,
+                           double timeout_s)
+{
+    return tg_ssh_in(NULL, addr, port, key, cmd, timeout_s);
 }
 
 /* Seconds of guest uptime (first field of /proc/uptime). */
-static inline double tg_uptime(const char *addr, unsigned port, const char *key)
+static inline double tg_uptime_in(const char *netns, const char *addr, unsigned port,
+                                  const char *key)
 {
-    char *s = tg_ssh(addr, port, key, "cat /proc/uptime", 60), *end;
+    char *s = tg_ssh_in(netns, addr, port, key, "cat /proc/uptime", 60), *end;
     double up = strtod(s, &end);
     ck_assert_msg(end != s && up > 0, "bad /proc/uptime: '%s'", s);
     free(s);
     return up;
+}
+
+static inline double tg_uptime(const char *addr, unsigned port, const char *key)
+{
+    return tg_uptime_in(NULL, addr, port, key);
 }
 
 /* Number of processes whose command line contains needle (e.g. "guest=vm1"). */

@@ -140,13 +140,12 @@ struct virt_vm_derived {
  * d (may be NULL): what the caller derived for the VM, over the params.
  * console_dir: the serial console goes to "<console_dir>/serial-<vm>.log" (NULL: none).
  * vm_accel=auto is resolved with virt_accel_resolve() (probe cached per process).
- * On error (-1) *out is left empty.
+ * On error (-1) *out is left empty.  The caller owns *out: be_vm_spec_free()
+ * (backends/be.h).
  */
 int virt_vm_spec_from_params(const struct params *p, const char *vm,
                              const struct virt_vm_derived *d, const char *console_dir,
                              const struct virt_ctx *ctx, struct be_vm_spec *out);
-/* Frees every member and zeroes the struct (safe on a zeroed or freed spec). */
-void virt_vm_spec_free(struct be_vm_spec *spec);
 
 /* "auto" -> "kvm" when a short KVM probe runs guest code, else "tcg"; "kvm"/"tcg"
  * returned as is.  The probe runs at most once per process.  Returns a static

@@ -380,40 +380,9 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
     ret = 0;
 cleanup:
     if (ret < 0)
-        virt_vm_spec_free(out);
+        be_vm_spec_free(out);
     params_free(vmp);
     return ret;
-}
-
-void virt_vm_spec_free(struct be_vm_spec *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; s->disks && i < s->ndisks; i++) {
-        free(s->disks[i].path);
-        free(s->disks[i].format);
-        free(s->disks[i].bus);
-        free(s->disks[i].target);
-        free(s->disks[i].cache);
-    }
-    for (size_t i = 0; s->nics && i < s->nnics; i++) {
-        free(s->nics[i].mode);
-        free(s->nics[i].bridge);
-        free(s->nics[i].model);
-        free(s->nics[i].mac);
-    }
-    free(s->disks);
-    free(s->nics);
-    free(s->name);
-    free(s->accel);
-    free(s->machine);
-    free(s->cpu_model);
-    free(s->kernel);
-    free(s->initrd);
-    free(s->cmdline);
-    free(s->console_log);
-    free(s->emulator);
-    memset(s, 0, sizeof(*s));
 }
 
 /* ---- login ----------------------------------------------------------------------- */

@@ -906,7 +906,7 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
     bool marked = (opts->flags & BE_MIG_P2P) && link_of(vms, vm->host, &link) == 0 && link &&
                   !virt_host_is_local(link) && virt_hostop_log_mark(link, LIBVIRTD_LOG, &mark) == 0;
     err_clear();
-    int rc = vms->be->migrate(src, dst, vm->domain, opts, m);
+    int rc = be_migrate(vms->be, src, dst, vm->domain, opts, m);
     if (rc < 0) {
         char *why = marked ? daemon_first_error(link, &mark) : NULL;
         if (why && !strstr(err_msg(), why))
@@ -1001,7 +1001,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
             free(vm->priv);
         }
         if (vm->spec) {
-            virt_vm_spec_free(vm->spec);
+            be_vm_spec_free(vm->spec);
             free(vm->spec);
         }
         params_free(vm->params);

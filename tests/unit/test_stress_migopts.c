@@ -121,6 +121,38 @@ START_TEST(test_format_gives_back_the_words)
 }
 END_TEST
 
+START_TEST(test_timeout_action_words_choose_what_the_deadline_does)
+{
+    struct be_migrate_opts o = { 0 };
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 10", &o), 0);
+    ck_assert_int_eq(o.timeout_action, BE_TIMEOUT_DEFAULT);     /* vtrun's: abort */
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 10 --timeout-suspend", &o), 0);
+    ck_assert_int_eq(o.timeout_action, BE_TIMEOUT_SUSPEND);
+    struct be_migrate_opts p = { 0 };
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy --timeout-postcopy --timeout=5", &p), 0);
+    ck_assert_int_eq(p.timeout_action, BE_TIMEOUT_POSTCOPY);
+    ck_assert(p.timeout_s == 5);
+    char *s = mig_opts_format(&p);
+    ck_assert_str_eq(s, "--live --postcopy --timeout 5 --timeout-postcopy");
+    free(s);
+}
+END_TEST
+
+START_TEST(test_timeout_action_and_resume_combinations_virsh_rejects)
+{
+    struct be_migrate_opts o = { 0 };
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 9 --timeout-postcopy", &o), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout-postcopy needs --postcopy"));
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy --timeout 9 --timeout-suspend "
+                                    "--timeout-postcopy", &o), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "exclude each other"));
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy-resume", &o), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "--postcopy-resume needs --postcopy"));
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy --postcopy-resume", &o), 0);
+    ck_assert(o.flags & BE_MIG_POSTCOPY_RESUME);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("stress_migopts");
@@ -134,6 +166,8 @@ int main(void)
     tcase_add_test(tc, test_combinations_virsh_rejects_are_rejected);
     tcase_add_test(tc, test_empty_and_null_mean_no_flags_and_keep_existing);
     tcase_add_test(tc, test_format_gives_back_the_words);
+    tcase_add_test(tc, test_timeout_action_words_choose_what_the_deadline_does);
+    tcase_add_test(tc, test_timeout_action_and_resume_combinations_virsh_rejects);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -266,7 +266,7 @@ START_TEST(test_master_images_clone_makes_one_clone_per_vm_and_vm_uses_it)
     struct virt_vm_derived d = { .clones = &cl };
     ck_assert_msg(virt_vm_spec_from_params(p, "vm2", &d, NULL, &ctx, &spec) == 0, "%s", err_msg());
     ck_assert_str_eq(spec.disks[0].path, c2);
-    virt_vm_spec_free(&spec);
+    be_vm_spec_free(&spec);
     /* Cloning again (same test) does nothing: the clones are already in cl. */
     ck_assert_int_eq(virt_images_clone(p, NULL, &ctx, &cl), 0);
     ck_assert_uint_eq(cl.n, 2);

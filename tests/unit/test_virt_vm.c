@@ -67,9 +67,9 @@ START_TEST(test_spec_from_avocado_vt_params)
     ck_assert_str_eq(s.nics[0].model, "virtio");
     ck_assert_ptr_null(s.nics[0].mac);
     ck_assert_ptr_null(s.machine);
-    virt_vm_spec_free(&s);
+    be_vm_spec_free(&s);
     ck_assert_ptr_null(s.name);
-    virt_vm_spec_free(&s);          /* twice is harmless */
+    be_vm_spec_free(&s);          /* twice is harmless */
     params_free(p);
 }
 END_TEST
@@ -84,7 +84,7 @@ START_TEST(test_per_vm_suffix_overrides)
     ck_assert_str_eq(s.disks[0].cache, "writeback");
     ck_assert_ptr_null(s.console_log);
     ck_assert_ptr_nonnull(strstr(s.cmdline, "vtrun.ip=192.168.123.12/24"));
-    virt_vm_spec_free(&s);
+    be_vm_spec_free(&s);
     params_free(p);
 }
 END_TEST
@@ -101,7 +101,7 @@ START_TEST(test_netmask_subnet_and_user_networking)
     ck_assert_str_eq(s.cmdline, "vtrun.ip=192.168.123.11/16");
     ck_assert_str_eq(s.nics[0].mode, "user");
     ck_assert_ptr_null(s.nics[0].bridge);
-    virt_vm_spec_free(&s);
+    be_vm_spec_free(&s);
     params_free(p);
 }
 END_TEST
@@ -138,14 +138,14 @@ START_TEST(test_emulator_is_libvirts_choice_unless_emulator_path)
     params_set(p, "qemu_binary", "qemu");
     ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
     ck_assert_ptr_null(s.emulator);
-    virt_vm_spec_free(&s);
+    be_vm_spec_free(&s);
     params_set(p, "emulator_path", "/usr/bin/qemu-system-x86_64");
     ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
     ck_assert_str_eq(s.emulator, "/usr/bin/qemu-system-x86_64");
-    virt_vm_spec_free(&s);
+    be_vm_spec_free(&s);
     ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &qemu, NULL, NULL, &s), 0);
     ck_assert_str_eq(s.emulator, "qemu");
-    virt_vm_spec_free(&s);
+    be_vm_spec_free(&s);
     params_free(p);
 }
 END_TEST
