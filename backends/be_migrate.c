@@ -99,6 +99,11 @@ static void on_deadline(struct sup *s)
         s->deadline_done = s->postcopy_asked;
         break;
     case BE_TIMEOUT_SUSPEND:
+        /* once memory moves: libvirt keeps a guest paused on the destination when it
+         * was paused as its peer-to-peer migration began (the connection to the
+         * destination takes a while over qemu+ssh), as virsh's guest would stay */
+        if (!s->seen || !s->last.data_processed)
+            break;
         s->suspended = accepted(s->be->suspend(s->src, s->vm));
         s->deadline_done = s->suspended;
         break;
