@@ -828,6 +828,10 @@ static bool completed_stats(struct be_host *src, struct be_host *dst, const char
              type != VIR_DOMAIN_JOB_NONE;
         if (ok)
             stats_to_metrics(p, n, m);
+        /* a job cancelled by anyone: libvirt's error of the failed call may be another
+         * (peer to peer, the dropped connection to the destination, "End of file ...") */
+        if (ok && type == VIR_DOMAIN_JOB_CANCELLED)
+            m->aborted = true;
         virTypedParamsFree(p, n);
         virDomainFree(dom);
         if (ok)
@@ -864,7 +868,7 @@ static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
     int st, reason;
 
     completed_stats(j->src, j->dst, j->vm, m);
-    m->aborted = j->code == VIR_ERR_OPERATION_ABORTED;
+    m->aborted = m->aborted || j->code == VIR_ERR_OPERATION_ABORTED;
     m->postcopy = virDomainGetState(j->dom, &st, &reason, 0) == 0 &&
                   st == VIR_DOMAIN_PAUSED && (reason == VIR_DOMAIN_PAUSED_POSTCOPY ||
                                               reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED);
