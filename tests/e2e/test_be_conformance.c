@@ -555,7 +555,15 @@ START_TEST(test_host_info_describes_the_host)
     ck_assert_str_eq(a.hypervisor, "QEMU");
     ck_assert(a.hv_version >= 7000000);
     ck_assert_str_eq(a.arch, "x86_64");
-    ck_assert(a.hostname && a.os_id && a.kernel_release && a.ncpus > 0);
+    ck_assert(a.hostname && a.ncpus > 0);
+    /* the OS of a host whose URI names this machine (qemu+unix, qemu:///); over the
+     * network libvirt does not say, and the VM set reads it through the host transport
+     * (virt_hostop_facts) */
+    const char *u = ops->uri(H[0]);
+    if (!strstr(u, "://") || strstr(u, ":///"))
+        ck_assert(a.os_id && a.kernel_release);
+    else
+        ck_assert(!a.os_id && !a.kernel_release);
     ck_assert(a.free_mem_bytes > 0 && a.total_mem_bytes >= a.free_mem_bytes);
     if (R->libvirt_version) {
         ck_assert(a.libvirt_version >= 9000000);
