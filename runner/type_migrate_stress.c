@@ -773,6 +773,11 @@ static int ms_run(struct run_ctx *ctx)
     const struct ms_opts *o = st->o;
 
     double t0 = run_now();
+    /* the checks look for the disks where the VMs will run: made first (clones are
+     * made on the host a VM starts on) */
+    for (size_t i = 0; i < st->vms.n; i++)
+        if (virt_vms_prepare_disks(&st->vms, i, st->plan.start_host[i]) < 0)
+            return run_error(ctx, virt_err_name(virt_err_last()), "%s", err_msg());
     if (pre_migration_checks(ctx, st) < 0)
         return -1;
     run_phase(ctx, "pre-checks", t0);

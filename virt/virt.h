@@ -627,6 +627,9 @@ bool virt_vms_should_stop(const struct virt_vms *vms);
 int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out);
 /* State of VM i's domain on host h. */
 int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
+/* Make VM i's disks (its clones) on host h, where it will start: what pre-migration
+ * checks look at before any VM runs.  virt_vms_start() makes those not made yet. */
+int virt_vms_prepare_disks(struct virt_vms *vms, size_t i, int h);
 /* Define and start VM i on host h. */
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */

@@ -507,6 +507,11 @@ static void console_visit(struct virt_vms *vms, size_t i, int h)
     free(how);
 }
 
+int virt_vms_prepare_disks(struct virt_vms *vms, size_t i, int h)
+{
+    return host(vms, h) ? make_clones(vms, i, h) : -1;
+}
+
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
