@@ -281,6 +281,7 @@ static int ms_setup(struct run_ctx *ctx)
 struct host_facts {
     struct mig_pmc_host h;
     struct be_host_info info;
+    struct mig_pmc_id *ids;
     struct utsname u;
     char os_id[64], os_version[64];
 };
@@ -320,10 +321,27 @@ static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
         f->h.free_mem_bytes = mi.free;
 }
 
+/* The QEMU user's and groups' ids of host idx, over the host transport. */
+static void host_ids(struct run_ctx *ctx, int idx, struct host_facts *f)
+{
+    struct strbuf out = STRBUF_INIT;
+    int status = -1;
+    if (host_script(ctx, idx, mig_pmc_ids_script, 15, &out, &status) == 0 && status == 0) {
+        f->h.nids = mig_pmc_ids_parse(out.buf, &f->ids);
+        f->h.ids = f->ids;
+        f->h.ids_known = true;
+    } else {
+        run_log(ctx, "pre-migration checks: users and groups of %s: %s", host_name(ctx, idx),
+                status < 0 ? err_msg() : "getent failed");
+    }
+    strbuf_release(&out);
+}
+
 static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
 {
     memset(f, 0, sizeof(*f));
     f->h.name = host_name(ctx, idx);
+    host_ids(ctx, idx, f);
     if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
         run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
         local_facts(ctx, idx, f);
@@ -413,6 +431,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     mig_pmc_outcomes_free(o, no);
     be_host_info_free(&fs.info);
     be_host_info_free(&fd.info);
+    mig_pmc_ids_free(fs.ids, fs.h.nids);
+    mig_pmc_ids_free(fd.ids, fd.h.nids);
     free(disks);
     free(vms);
     return nfail;
