@@ -63,6 +63,19 @@ static char *uri_user(const char *uri)
     return at && at > p ? xstrndup(p, (size_t)(at - p)) : NULL;
 }
 
+/* The value of query parameter `name` of a URI ("...?keyfile=/k&no_tty=1"), or NULL.
+ * libvirt's ssh transport logs in with keyfile=: so does vtrun when the settings name
+ * no ssh_key, since both reach the same host as the same user. */
+static char *uri_query(const char *uri, const char *name)
+{
+    const char *q = strchr(uri, '?');
+    size_t n = strlen(name);
+    for (const char *p = q ? q + 1 : NULL; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (!strncmp(p, name, n) && p[n] == '=')
+            return xstrndup(p + n + 1, strcspn(p + n + 1, "&#"));
+    return NULL;
+}
+
 /* ssh_password, else the first line of ssh_password_file; NULL when neither. */
 static int password_of(const struct run_host *rh, char **out)
 {
@@ -94,7 +107,7 @@ static void vlog(void *ud, enum virt_log_level level, const char *msg)
 static struct virt_host *open_link(struct run_ctx *ctx, const struct run_host *rh,
                                    const struct virt_ctx *vctx)
 {
-    char *remote = run_host_remote(rh), *user = NULL, *password = NULL;
+    char *remote = run_host_remote(rh), *user = NULL, *password = NULL, *key = NULL;
     struct virt_host *link = NULL;
     struct virt_host_conf conf = { .name = rh->name ? rh->name : rh->uri };
 
@@ -109,7 +122,8 @@ static struct virt_host *open_link(struct run_ctx *ctx, const struct run_host *r
         conf.address = remote;
         conf.port = rh->ssh_port;
         conf.user = user;
-        conf.key_file = rh->ssh_key;
+        key = rh->ssh_key || !rh->uri ? NULL : uri_query(rh->uri, "keyfile");
+        conf.key_file = rh->ssh_key ? rh->ssh_key : key;
         conf.password = password;
         conf.known_hosts = rh->ssh_known_hosts_file ? rh->ssh_known_hosts_file
                            : conf.hostkey == VIRT_HOSTKEY_ACCEPT_NEW ? ctx->known_hosts : NULL;
@@ -120,6 +134,7 @@ out:
     free(remote);
     free(user);
     free(password);
+    free(key);
     return link;
 }
 
