@@ -385,6 +385,9 @@ struct virt_host *virt_host_open(const struct virt_host_conf *conf, const struct
 void virt_host_close(struct virt_host *h);
 bool virt_host_is_local(const struct virt_host *h);
 const char *virt_host_name(const struct virt_host *h);
+/* cmd as a user runs it on h from this machine's shell: itself, or `ssh [-p P] [-i KEY]
+ * USER@HOST 'cmd'` (the removal hints of leftovers).  Caller frees. */
+char *virt_host_hint(const struct virt_host *h, const char *cmd);
 
 /*
  * Run argv (argv[0] looked up in PATH there) with timeout_s (<= 0: none) and the

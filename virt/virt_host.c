@@ -114,6 +114,27 @@ bool virt_host_is_local(const struct virt_host *h)
     return !h->login.host;
 }
 
+char *virt_host_hint(const struct virt_host *h, const char *cmd)
+{
+    if (!h || virt_host_is_local(h))
+        return xstrdup(cmd);
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "ssh");
+    if (h->login.port && h->login.port != 22)
+        strbuf_addf(&sb, " -p %d", h->login.port);
+    if (h->login.key_file) {
+        strbuf_addstr(&sb, " -i ");
+        strbuf_add_sq(&sb, h->login.key_file);
+    }
+    strbuf_addch(&sb, ' ');
+    if (h->login.user)
+        strbuf_addf(&sb, "%s@", h->login.user);
+    strbuf_addstr(&sb, h->login.host);
+    strbuf_addch(&sb, ' ');
+    strbuf_add_sq(&sb, cmd);
+    return strbuf_detach(&sb, NULL);
+}
+
 const char *virt_host_name(const struct virt_host *h)
 {
     return h->name;

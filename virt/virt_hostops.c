@@ -68,7 +68,7 @@ static struct undo *undo_add(struct virt_hostops *ops, enum undo_kind kind,
     *u = (struct undo){ .kind = kind, .h = h, .a = xstrdup(a), .b = b ? xstrdup(b) : NULL,
                         .c = c ? xstrdup(c) : NULL };
     char *w = xasprintf("%s on host %s", what, virt_host_name(h));
-    char *hw = xasprintf("on host %s: %s", virt_host_name(h), how);
+    char *hw = virt_host_hint(h, how);
     u->leftover = virt_leftover_add(w, hw);
     free(w);
     free(hw);

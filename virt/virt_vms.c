@@ -439,9 +439,9 @@ static void note_clones(struct virt_vms *vms)
         char *what = remote ? xasprintf("image clone %s on host %s", cl->path,
                                         virt_host_name(cl->host))
                             : xasprintf("image clone %s", cl->path);
-        char *how = remote ? xasprintf("on host %s: rm -f %s", virt_host_name(cl->host),
-                                       cl->path)
-                           : xasprintf("rm -f %s", cl->path);
+        char *rm = xasprintf("rm -f %s", cl->path);
+        char *how = virt_host_hint(remote ? cl->host : NULL, rm);
+        free(rm);
         pv->clone_leftover[c] = virt_leftover_add(what, how);
         free(what);
         free(how);
@@ -500,8 +500,12 @@ static void console_visit(struct virt_vms *vms, size_t i, int h)
     c->visited = true;
     char *what = xasprintf("console log %s on host %s", vms->vm[i].console_log,
                            virt_vms_host_name(vms, h));
-    char *how = xasprintf("on host %s: rm -f %s", virt_vms_host_name(vms, h),
-                          vms->vm[i].console_log);
+    struct virt_host *link = NULL;
+    if (link_of(vms, h, &link) < 0)
+        err_clear();    /* the hint names the file; the transport's error comes later */
+    char *rm = xasprintf("rm -f %s", vms->vm[i].console_log);
+    char *how = virt_host_hint(link, rm);
+    free(rm);
     c->leftover = virt_leftover_add(what, how);
     free(what);
     free(how);
