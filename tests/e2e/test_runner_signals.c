@@ -127,6 +127,24 @@ START_TEST(test_sigterm_during_boot_interrupts_and_cleans_up)
 }
 END_TEST
 
+/* Console logs of job id7 the lab's hosts keep (in their own /var/log, under the lab's
+ * state directory here): vtrun writes them there when the hosts are remote. */
+static char *host_logs_of(const char *id7)
+{
+    const char *state = getenv("VTRUN_LAB_STATE");
+    struct strbuf sb = STRBUF_INIT;
+    char *pat = xasprintf("%s/host*/log/libvirt/qemu/*%s*-serial.log",
+                          state ? state : "/nonexistent", id7);
+    glob_t g;
+    if (glob(pat, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            strbuf_addf(&sb, "%s\n", g.gl_pathv[i]);
+        globfree(&g);
+    }
+    free(pat);
+    return strbuf_detach(&sb, NULL);
+}
+
 START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
 {
     pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/migrate.cfg", "--only",
@@ -147,8 +165,8 @@ START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
     ck_assert_msg(strstr(E.out, "Cleanup was skipped"), "no word on skipped cleanup:\n%s",
                   E.out);
     /* what vtrun says is left is what the lab has */
-    char *doms = eu_lab_domains(), *clones = eu_clones_of(id7);
-    bool any = strstr(doms, id7) || *clones;
+    char *doms = eu_lab_domains(), *clones = eu_clones_of(id7), *logs = host_logs_of(id7);
+    bool any = strstr(doms, id7) || *clones || *logs;
     if (any) {
         ck_assert_msg(strstr(E.out, "left behind:"), "things left but not reported:\n%s\n%s%s",
                       E.out, doms, clones);
@@ -160,7 +178,10 @@ START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
             free(dom);
         }
     } else {
-        ck_assert_msg(strstr(E.out, "nothing was left behind"), "%s", E.out);
+        /* nothing left; vtrun may still list what the cleanup under way when the second
+         * signal came removed before vtrun exited (a remote rm in flight) */
+        ck_assert_msg(strstr(E.out, "nothing was left behind") || strstr(E.out, "left behind:"),
+                      "%s", E.out);
     }
     /* the printed removal hints work (they are for the user's shell, so a shell runs
      * them); then a scrub of the lab in case they did not, to keep the lab usable */
@@ -174,9 +195,11 @@ START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
     }
     free(doms);
     free(clones);
+    free(logs);
     doms = eu_lab_domains();
     clones = eu_clones_of(id7);
-    char *after_hints = xasprintf("%s%s", strstr(doms, id7) ? doms : "", clones);
+    logs = host_logs_of(id7);
+    char *after_hints = xasprintf("%s%s%s", strstr(doms, id7) ? doms : "", clones, logs);
     eu_lab_scrub(id7);
     for (char *l = strtok(clones, "\n"); l; l = strtok(NULL, "\n"))
         unlink(l);
@@ -194,6 +217,7 @@ START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
     free(after_hints);
     free(doms);
     free(clones);
+    free(logs);
     json_decref(r);
     free(job);
 }
