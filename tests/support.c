@@ -172,7 +172,7 @@ void ts_vtrun_release(struct ts_vtrun *r)
     strbuf_release(&r->err);
 }
 
-/* Drop the start of out, keeping the whole lines of its last keep bytes. */
+/* Once out holds more than keep bytes, drop it up to its last newline. */
 static void ts_keep_tail(struct strbuf *out, size_t keep)
 {
     if (!keep || out->len <= keep)
@@ -213,13 +213,13 @@ int ts_vtrun_run(struct ts_vtrun *r, const char *const *args,
     end = start + (o->timeout_s > 0 ? o->timeout_s : 60);
     ck_assert_msg(spawn_start(c) == 0, "%s", err_msg());
     while (!ts_ended(spawn_pid(c))) {
-        ts_keep_tail(&r->out, o->keep_tail);
         if (!sent && ((o->sigint_after_bytes && r->out.len >= o->sigint_after_bytes) ||
                       (o->sigint_after_ms &&
                        ts_now() - start >= o->sigint_after_ms / 1000.0))) {
             kill(spawn_pid(c), SIGINT);
             sent = ts_now();
         }
+        ts_keep_tail(&r->out, o->keep_tail);
         if (ts_now() > end) {
             spawn_stop(c, 0);
             spawn_free(c);
@@ -231,11 +231,12 @@ int ts_vtrun_run(struct ts_vtrun *r, const char *const *args,
     }
     spawn_wait(c, &r->status);
     r->status = ts_spawn_status(c);
+    if (spawn_end(c) == SPAWN_SIGNALED)
+        r->signal = r->status - 128;
     r->secs = ts_now() - start;
     if (sent)
         r->sigint_secs = ts_now() - sent;
     spawn_free(c);
-    ts_keep_tail(&r->out, o->keep_tail);
     return r->status;
 }
 

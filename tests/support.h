@@ -131,12 +131,13 @@ struct ts_vtrun_opts {
     bool merge;                     /* stderr into out, in order */
     size_t sigint_after_bytes;      /* SIGINT once stdout holds this much */
     int sigint_after_ms;            /* SIGINT this long after the start */
-    size_t keep_tail;               /* keep at most ~this much of stdout, whole lines
-                                       at its end (a streaming listing) */
+    size_t keep_tail;               /* once stdout holds more, drop it up to its last
+                                       newline (a streaming listing's memory) */
 };
 
 struct ts_vtrun {
     int status;                     /* exit status, or 128 + signal */
+    int signal;                     /* the signal that killed it; 0 when it exited */
     struct strbuf out, err;         /* stdout, stderr (empty with merge) */
     double secs;                    /* from start to exit */
     double sigint_secs;             /* from SIGINT to exit; -1 when none was sent */
