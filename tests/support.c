@@ -68,11 +68,17 @@ void ts_write(const char *path, const char *text)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-char *ts_read(const char *path)
+char *ts_read_len(const char *path, size_t *len)
 {
     struct strbuf sb = STRBUF_INIT;
-    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s", path);
-    return strbuf_detach(&sb, NULL);
+    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s: %s", path,
+                  strerror(errno));
+    return strbuf_detach(&sb, len);
+}
+
+char *ts_read(const char *path)
+{
+    return ts_read_len(path, NULL);
 }
 
 bool ts_exists(const char *path)

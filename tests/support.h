@@ -86,6 +86,8 @@ void ts_write(const char *path, const char *text);
 
 /* The whole file; the test fails when it cannot be read.  Caller frees. */
 char *ts_read(const char *path);
+/* The same, binary: its length in *len. */
+char *ts_read_len(const char *path, size_t *len);
 
 bool ts_exists(const char *path);
 
