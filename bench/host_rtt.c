@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * host_rtt: the cost of one host command through the host transport (virt/virt_host.c),
- * `true` run N times against a throwaway OpenSSH sshd on 127.0.0.1 (tests/sshd.h):
+ * `true` run N times against a throwaway OpenSSH sshd on 127.0.0.1 (tests/support_sshd.h):
  *   ssh-reuse    one session, N commands (what a test does: one link per host)
  *   ssh-new      a new session per command (connect, key exchange, login, run, close)
  *   local        the same argv on this machine through lib/spawn

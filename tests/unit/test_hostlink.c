@@ -2,7 +2,7 @@
 /*
  * The runner's links to its hosts (runner/run_hostlink.c): a settings host becomes the
  * host transport — this machine when its URI names no remote machine, else SSH with
- * the host's ssh_* settings — checked against the real sshd of tests/sshd.h.  The
+ * the host's ssh_* settings — checked against the real sshd of tests/support_sshd.h.  The
  * fixture listens on 127.0.0.1, which the URI rule calls local; 0.0.0.0 reaches the
  * same listener and is not, so it plays the remote host.
  */

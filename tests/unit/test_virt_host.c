@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The host transport (virt/virt_host.c) against a real OpenSSH sshd on 127.0.0.1
- * (tests/sshd.h) and on this machine.  The tests that hold for both run twice
+ * (tests/support_sshd.h) and on this machine.  The tests that hold for both run twice
  * (check's loop: _i = 0 local, 1 ssh).
  */
 #include "lib/clock.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virt_ssh against a real throwaway sshd on 127.0.0.1 (tests/sshd.h: own host key,
+ * virt_ssh against a real throwaway sshd on 127.0.0.1 (tests/support_sshd.h: own host key,
  * own authorized_keys, a free port, password login for root in a private mount
  * namespace).
  */
