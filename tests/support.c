@@ -408,13 +408,19 @@ bool ts_e2e_wait_log(struct ts_e2e *e, pid_t pid, const char *needle,
     return false;
 }
 
-json_t *ts_results_json(const char *job)
+json_t *ts_json_file(const char *path)
 {
-    char *path = xasprintf("%s/results.json", job);
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     ck_assert_msg(j != NULL, "%s does not parse: %s:%d: %s", path, je.source, je.line,
                   je.text);
+    return j;
+}
+
+json_t *ts_results_json(const char *job)
+{
+    char *path = xasprintf("%s/results.json", job);
+    json_t *j = ts_json_file(path);
     ck_assert(json_is_object(j));
     free(path);
     return j;

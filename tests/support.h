@@ -203,6 +203,9 @@ bool ts_debug_log_has(const struct ts_e2e *e, const char *needle);
 bool ts_e2e_wait_log(struct ts_e2e *e, pid_t pid, const char *needle,
                      double timeout_s);
 
+/* A JSON file, parsed (the test fails if it does not parse); json_decref() it. */
+json_t *ts_json_file(const char *path);
+
 /* results.json of a job, parsed (the test fails if it does not parse). */
 json_t *ts_results_json(const char *job);
 

@@ -62,34 +62,10 @@ static char *job_file(struct res_job *job, const char *name)
     return xasprintf("%s/%s", res_job_dir(job), name);
 }
 
-static json_t *load_results(const char *dir)
-{
-    char *p = xasprintf("%s/results.json", dir);
-    json_error_t e;
-    json_t *root = json_load_file(p, 0, &e);
-    ck_assert_msg(root != NULL, "%s:%d: %s", p, e.line, e.text);
-    free(p);
-    return root;
-}
-
-static long jint(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    ck_assert_msg(json_is_integer(v), "\"%s\" is not an integer", k);
-    return (long)json_integer_value(v);
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    ck_assert_msg(json_is_string(v), "\"%s\" is not a string", k);
-    return json_string_value(v);
-}
-
 static void assert_valid_job_files(const char *dir)
 {
     char *xml = xasprintf("%s/results.xml", dir), *html = xasprintf("%s/results.html", dir);
-    json_decref(load_results(dir));
+    json_decref(ts_results_json(dir));
     ts_assert_junit_valid(xml);
     ck_assert_int_eq(access(html, R_OK), 0);
     free(xml);
@@ -159,10 +135,10 @@ START_TEST(test_job_open_creates_avocado_layout_with_valid_empty_results)
     free(latest);
 
     assert_valid_job_files(dir);
-    root = load_results(dir);
-    ck_assert_int_eq(jint(root, "total"), 0);
+    root = ts_results_json(dir);
+    ck_assert_int_eq(ts_jint(root, "total"), 0);
     ck_assert_int_eq(json_array_size(json_object_get(root, "tests")), 0);
-    ck_assert_str_eq(jstr(root, "job_id"), res_job_id(job));
+    ck_assert_str_eq(ts_jstr(root, "job_id"), res_job_id(job));
     json_decref(root);
     res_job_free(job);
 }
@@ -241,34 +217,34 @@ static struct res_job *run_seven(void)
 START_TEST(test_results_json_has_avocado_shape_and_counts)
 {
     struct res_job *job = run_seven();
-    json_t *root = load_results(res_job_dir(job)), *tests, *t;
+    json_t *root = ts_results_json(res_job_dir(job)), *tests, *t;
     size_t i;
 
-    ck_assert_int_eq(jint(root, "total"), 7);
-    ck_assert_int_eq(jint(root, "pass"), 1);
-    ck_assert_int_eq(jint(root, "failures"), 1);
-    ck_assert_int_eq(jint(root, "errors"), 1);
-    ck_assert_int_eq(jint(root, "skip"), 1);
-    ck_assert_int_eq(jint(root, "warn"), 1);
-    ck_assert_int_eq(jint(root, "interrupt"), 1);
-    ck_assert_int_eq(jint(root, "cancel"), 1);
+    ck_assert_int_eq(ts_jint(root, "total"), 7);
+    ck_assert_int_eq(ts_jint(root, "pass"), 1);
+    ck_assert_int_eq(ts_jint(root, "failures"), 1);
+    ck_assert_int_eq(ts_jint(root, "errors"), 1);
+    ck_assert_int_eq(ts_jint(root, "skip"), 1);
+    ck_assert_int_eq(ts_jint(root, "warn"), 1);
+    ck_assert_int_eq(ts_jint(root, "interrupt"), 1);
+    ck_assert_int_eq(ts_jint(root, "cancel"), 1);
     ck_assert_double_eq_tol(json_real_value(json_object_get(root, "time")), 42.5, 1e-9);
-    ck_assert_ptr_nonnull(strstr(jstr(root, "debuglog"), "/job.log"));
+    ck_assert_ptr_nonnull(strstr(ts_jstr(root, "debuglog"), "/job.log"));
     tests = json_object_get(root, "tests");
     ck_assert_int_eq(json_array_size(tests), 7);
     json_array_foreach(tests, i, t) {
         char *id = xasprintf("%zu-%s", i + 1, seven[i].name);
         char *logdir = xasprintf("%s/test-results/%s", res_job_dir(job), id);
-        ck_assert_str_eq(jstr(t, "name"), seven[i].name);
-        ck_assert_str_eq(jstr(t, "id"), id);
-        ck_assert_str_eq(jstr(t, "status"), res_status_name(seven[i].st));
-        ck_assert_str_eq(jstr(t, "fail_reason"), seven[i].reason ? seven[i].reason : "");
-        ck_assert_str_eq(jstr(t, "logdir"), logdir);
-        ck_assert_str_eq(jstr(t, "whiteboard"), "");
+        ck_assert_str_eq(ts_jstr(t, "name"), seven[i].name);
+        ck_assert_str_eq(ts_jstr(t, "id"), id);
+        ck_assert_str_eq(ts_jstr(t, "status"), res_status_name(seven[i].st));
+        ck_assert_str_eq(ts_jstr(t, "fail_reason"), seven[i].reason ? seven[i].reason : "");
+        ck_assert_str_eq(ts_jstr(t, "logdir"), logdir);
+        ck_assert_str_eq(ts_jstr(t, "whiteboard"), "");
         ck_assert(json_is_array(json_object_get(t, "hops")));
         ck_assert_double_eq_tol(json_real_value(json_object_get(t, "time")),
                                 1.5 + (double)i, 1e-9);
-        ck_assert_str_eq(jstr(json_object_get(t, "params"), "main_vm"), "vm1");
+        ck_assert_str_eq(ts_jstr(json_object_get(t, "params"), "main_vm"), "vm1");
         free(id);
         free(logdir);
     }
@@ -374,8 +350,8 @@ START_TEST(test_nonfinite_numbers_keep_files_valid)
     res_test_end(t, RES_PASS, NULL, NULL, NAN);
     res_job_end(job, -INFINITY);
     assert_valid_job_files(res_job_dir(job));
-    root = load_results(res_job_dir(job));
-    ck_assert_int_eq(jint(root, "total"), 1);
+    root = ts_results_json(res_job_dir(job));
+    ck_assert_int_eq(ts_jint(root, "total"), 1);
     json_decref(root);
     res_job_free(job);
 }
@@ -396,10 +372,10 @@ START_TEST(test_phases_in_results_and_summed_in_job_log)
     }
     res_job_end(job, 20);
     assert_valid_job_files(res_job_dir(job));
-    json_t *root = load_results(res_job_dir(job));
+    json_t *root = ts_results_json(res_job_dir(job));
     json_t *ph = json_object_get(json_array_get(json_object_get(root, "tests"), 1), "phases");
     ck_assert_int_eq(json_array_size(ph), 4);
-    ck_assert_str_eq(jstr(json_array_get(ph, 2), "name"), "hop 2");
+    ck_assert_str_eq(ts_jstr(json_array_get(ph, 2), "name"), "hop 2");
     ck_assert(json_real_value(json_object_get(json_array_get(ph, 2), "time")) == 3);
     ck_assert(json_real_value(json_object_get(json_array_get(ph, 3), "time")) == 0);
     json_decref(root);
@@ -440,16 +416,16 @@ START_TEST(test_journal_has_each_test_at_its_end_and_files_stay_valid)
         line = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
         last = json_loads(line, 0, &e);
         ck_assert_msg(last != NULL, "journal line %u: %s", i, e.text);
-        ck_assert_str_eq(jstr(last, "name"), name);
-        ck_assert_str_eq(jstr(last, "status"), i % 2 ? "PASS" : "FAIL");
+        ck_assert_str_eq(ts_jstr(last, "name"), name);
+        ck_assert_str_eq(ts_jstr(last, "status"), i % 2 ? "PASS" : "FAIL");
         json_decref(last);
         free(text);
         free(name);
     }
     res_job_end(job, 1);
     assert_valid_job_files(res_job_dir(job));
-    root = load_results(res_job_dir(job));
-    ck_assert_int_eq(jint(root, "total"), 5);
+    root = ts_results_json(res_job_dir(job));
+    ck_assert_int_eq(ts_jint(root, "total"), 5);
     json_decref(root);
     free(journal);
     res_job_free(job);
@@ -469,12 +445,12 @@ START_TEST(test_files_are_rendered_while_the_job_runs)
     res_test_end(t, RES_PASS, NULL, NULL, 0.1);
     for (int i = 0; i < 100; i++) {
         json_decref(root);
-        root = load_results(res_job_dir(job));
-        if (jint(root, "total") == 1)
+        root = ts_results_json(res_job_dir(job));
+        if (ts_jint(root, "total") == 1)
             break;
         usleep(50000);
     }
-    ck_assert_int_eq(jint(root, "total"), 1);
+    ck_assert_int_eq(ts_jint(root, "total"), 1);
     json_decref(root);
     res_job_free(job);
 }
@@ -761,7 +737,6 @@ START_TEST(test_html_has_one_hop_bar_per_hop)
     struct res_test *u = start(job, 2, -1, "boot.plain", NULL);
     char *html, *hops, *text;
     json_t *root, *h;
-    json_error_t e;
     add_hops(t, 2, 3, true);
     res_test_end(u, RES_PASS, NULL, NULL, 5);
     res_test_end(t, RES_FAIL, NULL, "vm2 hop 3 failed", 70);
@@ -778,16 +753,15 @@ START_TEST(test_html_has_one_hop_bar_per_hop)
 
     hops = xasprintf("%s/test-results/1-virsh.migrate_stress.two_vms/hops.json",
                      res_job_dir(job));
-    root = json_load_file(hops, 0, &e);
-    ck_assert_msg(root != NULL, "%s: %s", hops, e.text);
+    root = ts_json_file(hops);
     ck_assert_int_eq(json_array_size(json_object_get(root, "hops")), 6);
     h = json_array_get(json_object_get(root, "hops"), 1);
-    ck_assert_str_eq(jstr(h, "mode"), "postcopy");
-    ck_assert_int_eq(jint(h, "data_bytes"), 1100L << 20);
+    ck_assert_str_eq(ts_jstr(h, "mode"), "postcopy");
+    ck_assert_int_eq(ts_jint(h, "data_bytes"), 1100L << 20);
     json_decref(root);
     free(hops);
 
-    root = load_results(res_job_dir(job));
+    root = ts_results_json(res_job_dir(job));
     /* tests are listed by index although test 2 ended first */
     ck_assert_int_eq(json_array_size(json_object_get(
                          json_array_get(json_object_get(root, "tests"), 0), "hops")), 6);
@@ -868,12 +842,12 @@ START_TEST(test_parallel_tests_log_and_hop_concurrently)
     for (int k = 0; k < 4; k++)
         pthread_join(th[k], NULL);
     res_job_end(job, 1);
-    root = load_results(res_job_dir(job));
-    ck_assert_int_eq(jint(root, "pass"), 4);
+    root = ts_results_json(res_job_dir(job));
+    ck_assert_int_eq(ts_jint(root, "pass"), 4);
     json_array_foreach(json_object_get(root, "tests"), i, t) {
-        char *p = xasprintf("%s/debug.log", jstr(t, "logdir"));
+        char *p = xasprintf("%s/debug.log", ts_jstr(t, "logdir"));
         char *text = ts_read(p);
-        ck_assert_int_eq(jint(t, "index"), (long)i + 1);
+        ck_assert_int_eq(ts_jint(t, "index"), (long)i + 1);
         ck_assert_int_eq(json_array_size(json_object_get(t, "hops")), 5);
         ck_assert_int_eq(ts_count(text, "line "), 200);
         free(text);
@@ -1038,10 +1012,10 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     ck_assert_int_eq(params_strv_len(got), ARRAY_SIZE(cases));
     for (size_t k = 0; want[k] || got[k]; k++)
         ck_assert_str_eq(got[k], want[k]);
-    root = load_results(out);
-    ck_assert_int_eq(jint(root, "total"), 7);
-    ck_assert_int_eq(jint(root, "failures"), 1);
-    ck_assert_int_eq(jint(root, "pass"), 6);
+    root = ts_results_json(out);
+    ck_assert_int_eq(ts_jint(root, "total"), 7);
+    ck_assert_int_eq(ts_jint(root, "failures"), 1);
+    ck_assert_int_eq(ts_jint(root, "pass"), 6);
     json_decref(root);
 
     xml = xasprintf("%s/results.xml", out);
@@ -1140,13 +1114,13 @@ START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
     waitpid(pid, NULL, 0);
     assert_valid_job_files(dir);
 
-    root = load_results(dir);
-    ck_assert_int_lt(jint(root, "total"), 3); /* the aggregate lags... */
+    root = ts_results_json(dir);
+    ck_assert_int_lt(ts_jint(root, "total"), 3); /* the aggregate lags... */
     json_decref(root);
     ck_assert_msg(res_merge(dirs, 1, out, RES_JUNIT_FULL) == 0, "%s", err_msg());
-    root = load_results(out);                 /* ...the journal does not */
-    ck_assert_int_eq(jint(root, "total"), 3);
-    ck_assert_int_eq(jint(root, "failures"), 1);
+    root = ts_results_json(out);                 /* ...the journal does not */
+    ck_assert_int_eq(ts_jint(root, "total"), 3);
+    ck_assert_int_eq(ts_jint(root, "failures"), 1);
     json_decref(root);
     json = xasprintf("%s/results.json", dir);
     names = res_read_names(json, 1u << RES_FAIL);
