@@ -3,16 +3,18 @@
  * The test support library: every unit and end-to-end test includes this one header,
  * and every helper in it is named ts_*.
  *
- *   files      ts_tmpdir, ts_rmtree, ts_write, ts_read, ts_exists, ts_count, and the
- *              per-test temporary directory fixture ts_setup/ts_teardown (ts_base)
+ *   files      ts_tmpdir, ts_rmtree, ts_write, ts_read, ts_exists, ts_count, ts_now,
+ *              ts_free_port, and the per-test temporary directory fixture
+ *              ts_setup/ts_teardown (ts_base)
  *   programs   ts_run (argv, output captured), ts_run_files (output to files)
  *   vtrun      ts_vtrun_run(&r, TS_ARGS(...), &opts) -> struct ts_vtrun (status,
  *              stdout, stderr, time); options: binary, --settings, environment,
  *              timeout, SIGINT after N bytes of stdout or N ms, stdout kept as a tail
  *   a job      struct ts_e2e: a private results directory, vtrun to the end
  *              (ts_e2e_vtrun) or in the background (ts_e2e_start / _wait_log / _wait)
- *   results    ts_job_dir, ts_debug_log_has, ts_results_json, ts_jint/jstr/jtest,
- *              the JUnit schema checks (ts_assert_valid, ts_assert_junit...)
+ *   results    ts_job_dir, ts_debug_log_has, ts_json_file, ts_results_json,
+ *              ts_jint/jstr/jtest, the JUnit schema checks (ts_assert_valid,
+ *              ts_assert_junit...)
  *   the lab    its settings (ts_lab, ts_lab_settings, ts_lab_param, ts_lab_env,
  *              ts_lab_host_netns), what a job left (ts_lab_domains, ts_qemu_of,
  *              ts_clones_of, ts_assert_nothing_left, ts_assert_no_password)
@@ -22,10 +24,10 @@
  *              include that part alone
  *
  * Declared here, defined in tests/support.c, which the Makefile builds once and links
- * into every test binary: a test's namespace gets only what these declarations need
- * (the helpers' sockets, ftw, glob stay in support.c: <sys/socket.h>'s PF_MAX would
- * clash with cfg's private PF_MAX that test_cfg_explain.c uses), and the library is
- * compiled once instead of once per test.  Programs run through lib/spawn, the
+ * into every test binary: the socket headers the helpers need stay in support.c
+ * (<sys/socket.h>'s PF_MAX would clash with cfg's private PF_MAX that
+ * test_cfg_explain.c uses), and the library is compiled once instead of once per
+ * test.  Programs run through lib/spawn, the
  * project's one way to start a process.  Every helper fails the calling check test
  * loudly when a facility is missing.
  */
