@@ -684,7 +684,7 @@ static void *mig_thread(void *arg)
     return NULL;
 }
 
-static unsigned int mig_flags(unsigned f)
+unsigned int be_libvirt_mig_flags(unsigned f)
 {
     static const struct { unsigned be; unsigned int lv; } map[] = {
         { BE_MIG_LIVE, VIR_MIGRATE_LIVE },
@@ -699,6 +699,16 @@ static unsigned int mig_flags(unsigned f)
         { BE_MIG_UNSAFE, VIR_MIGRATE_UNSAFE },
         { BE_MIG_ABORT_ON_ERROR, VIR_MIGRATE_ABORT_ON_ERROR },
         { BE_MIG_POSTCOPY_RESUME, VIR_MIGRATE_POSTCOPY_RESUME },
+        { BE_MIG_PAUSED, VIR_MIGRATE_PAUSED },
+        { BE_MIG_COPY_STORAGE_ALL, VIR_MIGRATE_NON_SHARED_DISK },
+        { BE_MIG_COPY_STORAGE_INC, VIR_MIGRATE_NON_SHARED_INC },
+        { BE_MIG_COPY_STORAGE_SYNC, VIR_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES },
+        { BE_MIG_CHANGE_PROTECTION, VIR_MIGRATE_CHANGE_PROTECTION },
+        { BE_MIG_TLS, VIR_MIGRATE_TLS },
+        { BE_MIG_PARALLEL, VIR_MIGRATE_PARALLEL },
+        { BE_MIG_ZEROCOPY, VIR_MIGRATE_ZEROCOPY },
+        { BE_MIG_RDMA_PIN_ALL, VIR_MIGRATE_RDMA_PIN_ALL },
+        /* BE_MIG_DIRECT is no flag: the call without PEER2PEER (mig_call_setup) */
     };
     unsigned int lv = 0;
 
@@ -708,14 +718,46 @@ static unsigned int mig_flags(unsigned f)
     return lv;
 }
 
+/* One typed parameter of opts->params onto the call's list. */
+static int add_param(struct be_job *j, int *maxp, const struct be_mig_param_val *v)
+{
+    const char *name = be_mig_param_name(v->id);
+
+    switch (be_mig_param_type(v->id)) {
+    case BE_MPT_INT:
+        return virTypedParamsAddInt(&j->params, &j->nparams, maxp, name, (int)v->num);
+    case BE_MPT_ULLONG:
+        return virTypedParamsAddULLong(&j->params, &j->nparams, maxp, name,
+                                       (unsigned long long)v->num);
+    case BE_MPT_STRING:
+        break;
+    }
+    /* AddString replaces an earlier value; the list params take every one */
+    if (v->id == BE_MP_MIGRATE_DISKS || v->id == BE_MP_COMPRESSION ||
+        v->id == BE_MP_DISKS_DETECT_ZEROES)
+        return virTypedParamsAddStringList(&j->params, &j->nparams, maxp, name,
+                                           (const char *[]){ v->str, NULL });
+    return virTypedParamsAddString(&j->params, &j->nparams, maxp, name, v->str);
+}
+
+static bool has_param(const struct be_migrate_opts *opts, enum be_mig_param id)
+{
+    for (size_t i = 0; i < opts->nparams; i++)
+        if (opts->params[i].id == id)
+            return true;
+    return false;
+}
+
 /* The call's typed parameters and destination. */
 static int mig_call_setup(struct be_job *j, struct be_host *dst,
                           const struct be_migrate_opts *opts)
 {
-    const char *muri = opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
+    /* the case's own --migrateuri wins over the host's default */
+    const char *muri = has_param(opts, BE_MP_URI) ? NULL
+                       : opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
     int maxp = 0;
 
-    j->flags = mig_flags(opts->flags);
+    j->flags = be_libvirt_mig_flags(opts->flags);
     if ((muri && virTypedParamsAddString(&j->params, &j->nparams, &maxp,
                                          VIR_MIGRATE_PARAM_URI, muri) < 0) ||
         (opts->bandwidth_mib &&
@@ -724,7 +766,14 @@ static int mig_call_setup(struct be_job *j, struct be_host *dst,
         err_set("typed parameters: %s", lverr());
         return -1;
     }
-    if (opts->flags & BE_MIG_P2P) {
+    for (size_t i = 0; i < opts->nparams; i++)
+        if (add_param(j, &maxp, &opts->params[i]) < 0) {
+            err_set("typed parameter %s: %s", be_mig_param_name(opts->params[i].id),
+                    lverr());
+            return -1;
+        }
+    /* p2p, and virsh's --direct: the source's side opens the destination URI */
+    if (opts->flags & (BE_MIG_P2P | BE_MIG_DIRECT)) {
         j->desturi = xstrdup(opts->dest_uri ? opts->dest_uri
                              : dst->migrate_desturi ? dst->migrate_desturi : dst->uri);
     } else {

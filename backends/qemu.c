@@ -1077,13 +1077,34 @@ static int resume(struct be_job *j, const struct be_migrate_opts *opts)
     return 0;
 }
 
+/* What this driver does not implement is refused by name, never ignored. */
+static int q_mig_supported(const struct be_migrate_opts *opts)
+{
+    static const unsigned unsupported = BE_MIG_PAUSED | BE_MIG_COPY_STORAGE_ALL |
+        BE_MIG_COPY_STORAGE_INC | BE_MIG_COPY_STORAGE_SYNC | BE_MIG_CHANGE_PROTECTION |
+        BE_MIG_TLS | BE_MIG_PARALLEL | BE_MIG_ZEROCOPY | BE_MIG_RDMA_PIN_ALL |
+        BE_MIG_DIRECT;
+
+    if (opts->flags & unsupported) {
+        err_set("the qemu driver does not support the migration flags 0x%x",
+                opts->flags & unsupported);
+        return -1;
+    }
+    if (opts->nparams) {
+        err_set("the qemu driver does not support the migration parameter %s",
+                be_mig_param_name(opts->params[0].id));
+        return -1;
+    }
+    return 0;
+}
+
 static struct be_job *q_migrate_start(struct be_host *src, struct be_host *dst,
                                       const char *vm, const struct be_migrate_opts *opts)
 {
     struct qvm *v = find(src, vm);
     struct be_job *j;
 
-    if (!v)
+    if (!v || q_mig_supported(opts) < 0)
         return NULL;
     j = xcalloc(1, sizeof(*j));
     j->src = src;
