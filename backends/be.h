@@ -228,6 +228,10 @@ struct be_hop_metrics {
     bool suspended;                 /* the guest was paused at the deadline */
     bool aborted;                   /* the job was aborted (timeout, cancel, abort_job()) */
     bool timed_out;                 /* ... at the deadline */
+    /* a failed hop: the hypervisor's (driver's) own message, without vtrun's words
+     * around it -- what virsh prints after "error: " (tp-libvirt's err_msg regexes
+     * are written against it); "" when the hop did not fail there */
+    char hv_error[1024];
 };
 
 /* The running job of a VM (job_stats()).  Fields unknown to the driver are 0. */

@@ -142,6 +142,75 @@ bool mig_opts_word_known(const char *word);
 char *mig_opts_format(const struct be_migrate_opts *opts);
 
 /* ===================================================================================
+ * The verdict on a virsh migrate call (mig_result.c)
+ * =================================================================================== */
+/*
+ * mig_result: tp-libvirt's rules for one migration call (avocado-vt migration.py
+ * MigrationTest.check_result, tp-libvirt virsh_migrate.py):
+ *  - status_error = yes: the call must fail; with err_msg, that regex (PCRE2, searched
+ *    anywhere, as Python's re.search) must match the error text as virsh prints it,
+ *    "error: <libvirt's message>";
+ *  - status_error = no: the call must succeed;
+ *  - a failure "error: unsupported configuration: ..." CANCELs the case (libvirt
+ *    refused the configuration on this host), unless the case expects exactly that
+ *    (status_error with an err_msg that matches).
+ * The same rules judge migrate_again (migrate_again_status_error, err_msg_again).
+ */
+
+enum mig_verdict {
+    MIG_V_OK,                   /* succeeded as it should: go on with the checks */
+    MIG_V_EXPECTED_FAILURE,     /* failed as it should: the case passes */
+    MIG_V_FAIL,
+    MIG_V_CANCEL,
+    MIG_V_ERROR,                /* err_msg does not compile */
+};
+
+struct mig_expect {
+    bool status_error;
+    const char *err_msg;        /* NULL: any error text */
+    const char *err_msg_name;   /* the param's name for errors; NULL: "err_msg" */
+    bool cancel_unsupported;
+};
+
+/* ok: the call's outcome; stderr_text: "error: ..." of a failed call.  why gets the
+ * reason of every verdict but OK (FAIL: tp-libvirt's words). */
+enum mig_verdict mig_result_judge(const struct mig_expect *e, bool ok,
+                                  const char *stderr_text, struct strbuf *why);
+const char *mig_verdict_name(enum mig_verdict v);
+/* The error text virsh would print for a hop that failed with hv_error
+ * (be_hop_metrics.hv_error): "error: " + it. */
+void mig_virsh_error(const char *hv_error, struct strbuf *out);
+/* 0 when re is NULL or compiles; -1 + err naming `what` (the param). */
+int mig_regex_check(const char *what, const char *re);
+
+/* A domain's state as tp-libvirt's params name it (virsh_migrate_dest_state ...). */
+enum mig_dom_state {
+    MIG_DOM_RUNNING,
+    MIG_DOM_PAUSED,
+    MIG_DOM_SHUTOFF,
+    MIG_DOM_NONEXIST,
+    MIG_DOM_OTHER,
+};
+/* running, paused, shut off (also shutoff), nonexist. */
+extern const struct params_word mig_dom_state_words[];
+const char *mig_dom_state_name(enum mig_dom_state s);
+
+/* What was seen after a successful hop, and what the case wants. */
+struct mig_after {
+    enum be_state dst_state, src_state;     /* BE_STATE_NONE: no such domain */
+    bool dst_persistent;
+    unsigned flags;                         /* the hop's enum be_mig_flag */
+    enum mig_dom_state want_dst;            /* virsh_migrate_dest_state */
+    bool check_src;
+    enum mig_dom_state want_src;            /* virsh_migrate_src_state (after) */
+    double uptime_before, uptime_after;     /* < 0: unknown, not judged */
+};
+/* avocado-vt's post-migration check of states, then the words' effects: --persistent
+ * (persistent on dst), --undefinesource (gone from src), guest uptime not lower.
+ * 0, or -1 with why (tp-libvirt's words where it has them). */
+int mig_after_check(const struct mig_after *a, struct strbuf *why);
+
+/* ===================================================================================
  * Pre-migration checks (mig_pmc.c)
  * =================================================================================== */
 /*
