@@ -314,6 +314,9 @@ struct be_ops {
     int (*destroy)(struct be_host *h, const char *vm);
     int (*undefine)(struct be_host *h, const char *vm);
     int (*state)(struct be_host *h, const char *vm, enum be_state *out);
+    /* Whether vm has a persistent definition on h (virsh dominfo's Persistent);
+     * -1 + err when there is no such domain. */
+    int (*persistent)(struct be_host *h, const char *vm, bool *out);
 
     /* ---- migration primitives (mechanism only; be_migrate() is the policy) ----
      *

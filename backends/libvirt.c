@@ -324,6 +324,23 @@ static int lv_state(struct be_host *h, const char *vm, enum be_state *out)
     return rc;
 }
 
+static int lv_persistent(struct be_host *h, const char *vm, bool *out)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int p;
+
+    if (!dom)
+        return -1;
+    p = virDomainIsPersistent(dom);
+    virDomainFree(dom);
+    if (p < 0) {
+        err_set("VM %s on %s: persistent: %s", vm, h->uri, lverr());
+        return -1;
+    }
+    *out = p == 1;
+    return 0;
+}
+
 static int lv_shutdown(struct be_host *h, const char *vm, double timeout_s)
 {
     virDomainPtr dom = lookup(h, vm, NULL);
@@ -591,6 +608,7 @@ struct be_job {
     /* the caller's */
     struct be_host *src, *dst;
     char *vm;
+    char *dest_vm;                  /* its name on dst (BE_MP_DEST_NAME), else NULL */
     int cb_id;
     pthread_t tid;
 };
@@ -614,6 +632,7 @@ static void job_unref(struct be_job *j)
     free(j->desturi);
     free(j->err);
     free(j->vm);
+    free(j->dest_vm);
     pthread_cond_destroy(&j->cond);
     pthread_mutex_destroy(&j->lock);
     free(j);
@@ -766,12 +785,17 @@ static int mig_call_setup(struct be_job *j, struct be_host *dst,
         err_set("typed parameters: %s", lverr());
         return -1;
     }
-    for (size_t i = 0; i < opts->nparams; i++)
+    for (size_t i = 0; i < opts->nparams; i++) {
+        if (opts->params[i].id == BE_MP_DEST_NAME) {
+            free(j->dest_vm);
+            j->dest_vm = xstrdup(opts->params[i].str);
+        }
         if (add_param(j, &maxp, &opts->params[i]) < 0) {
             err_set("typed parameter %s: %s", be_mig_param_name(opts->params[i].id),
                     lverr());
             return -1;
         }
+    }
     /* p2p, and virsh's --direct: the source's side opens the destination URI */
     if (opts->flags & (BE_MIG_P2P | BE_MIG_DIRECT)) {
         j->desturi = xstrdup(opts->dest_uri ? opts->dest_uri
@@ -919,14 +943,15 @@ static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
 /* The guest is on dst now: its SSH forwards stayed behind with the source QEMU. */
 static int arrived(struct be_job *j)
 {
-    virDomainPtr ddom = virDomainLookupByName(j->dst->conn, j->vm);
+    const char *name = j->dest_vm ? j->dest_vm : j->vm;
+    virDomainPtr ddom = virDomainLookupByName(j->dst->conn, name);
     int rc;
 
     if (!ddom) {
         err_set("after migration: not found on %s: %s", j->dst->uri, lverr());
         return -1;
     }
-    rc = add_hostfwds(j->dst, ddom, j->vm);
+    rc = add_hostfwds(j->dst, ddom, name);
     virDomainFree(ddom);
     if (rc < 0)
         err_prefix("migrated to %s", j->dst->uri);
@@ -1020,6 +1045,7 @@ const struct be_ops be_libvirt_ops = {
     .destroy = lv_destroy,
     .undefine = lv_undefine,
     .state = lv_state,
+    .persistent = lv_persistent,
     .migrate_start = lv_migrate_start,
     .migrate_wait = lv_migrate_wait,
     .migrate_finish = lv_migrate_finish,

@@ -681,6 +681,16 @@ static int q_start(struct be_host *h, const char *vm)
     return 0;
 }
 
+static int q_persistent(struct be_host *h, const char *vm, bool *out)
+{
+    struct qvm *v = find(h, vm);
+
+    if (!v)
+        return -1;
+    *out = !v->transient;
+    return 0;
+}
+
 static int q_state(struct be_host *h, const char *vm, enum be_state *out)
 {
     struct qvm *v = find(h, vm);
@@ -1388,6 +1398,7 @@ const struct be_ops be_qemu_ops = {
     .destroy = q_destroy,
     .undefine = q_undefine,
     .state = q_state,
+    .persistent = q_persistent,
     .migrate_start = q_migrate_start,
     .migrate_wait = q_migrate_wait,
     .migrate_finish = q_migrate_finish,
