@@ -47,7 +47,6 @@ struct vmig_opts {
     int src_state;                  /* enum mig_dom_state, before the migration */
     bool back;
     double delay;
-    const char *migrateuri;         /* virsh_migrate_migrateuri: any value adds one */
     long migrate_port;
     const char *migrate_proto;
     /* the reference's setups vtrun does not build yet (check: ERROR) */
@@ -76,10 +75,8 @@ static const struct run_param vmig_params[] = {
     RUN_MIG_BACK_ROW(struct vmig_opts, back),
     { "virsh_migrate_delay", AT(FLOAT, delay), .def = "10", RUN_PARAM_MIN(0),
       .unit = "seconds", .doc = "pause before the migration" },
-    { "virsh_migrate_migrateuri", AT(STR, migrateuri),
-      .doc = "set: add --migrateuri PROTO://DEST:PORT" },
     { "migrate_port", AT(INT, migrate_port), .def = "49152", RUN_PARAM_RANGE(1, 65535),
-      .doc = "port of virsh_migrate_migrateuri" },
+      .doc = "port of the --migrateuri virsh_migrate_migrateuri asks for" },
     { "migrate_proto", AT(STR, migrate_proto), .def = "tcp",
       .doc = "scheme of virsh_migrate_migrateuri" },
     { "virsh_migrate_with_numa", AT(BOOL, with_numa), .def = "no",
@@ -153,7 +150,7 @@ static const char *not_built(const struct params *p)
             (*v && !strcmp(v, not_built_rows[i].unless ? not_built_rows[i].unless : "no")))
             continue;
         /* vm_ref naming the VM itself is the plain case */
-        if (!strcmp(not_built_rows[i].param, "vm_ref") &&
+        if (!strcmp(not_built_rows[i].param, "vm_ref") && *v &&
             !strcmp(v, params_get_or(p, "main_vm", "")))
             continue;
         return not_built_rows[i].param;
@@ -242,7 +239,9 @@ static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
     char *words = call_words(o);
     int rc = mig_opts_parse(words, mo);
     free(words);
-    if (rc == 0 && o->migrateuri) {
+    /* virsh_migrate.py: virsh_migrate_migrateuri set (to anything) adds
+     * --migrateuri PROTO://DEST:PORT (a common param: run_common) */
+    if (rc == 0 && ctx->common->virsh_migrate_migrateuri) {
         const struct run_host *h = &ctx->hosts[to];
         const char *addr = h->address ? h->address : h->name;
         char *w = xasprintf("--migrateuri %s://%s:%ld", o->migrate_proto, addr,
