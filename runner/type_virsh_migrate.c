@@ -47,6 +47,7 @@ struct vmig_opts {
     int src_state;                  /* enum mig_dom_state, before the migration */
     bool back;
     double delay;
+    long migrate_speed;             /* MiB/s, with --timeout-suspend */
     long migrate_port;
     const char *migrate_proto;
     /* the reference's setups vtrun does not build yet (check: ERROR) */
@@ -75,6 +76,9 @@ static const struct run_param vmig_params[] = {
     RUN_MIG_BACK_ROW(struct vmig_opts, back),
     { "virsh_migrate_delay", AT(FLOAT, delay), .def = "10", RUN_PARAM_MIN(0),
       .unit = "seconds", .doc = "pause before the migration" },
+    { "migrate_speed", AT(INT, migrate_speed), .def = "1", RUN_PARAM_MIN(1),
+      .unit = "MiB/s", .doc = "with --timeout-suspend: the bandwidth, so the hop "
+      "outlasts its timeout" },
     { "migrate_port", AT(INT, migrate_port), .def = "49152", RUN_PARAM_RANGE(1, 65535),
       .doc = "port of the --migrateuri virsh_migrate_migrateuri asks for" },
     { "migrate_proto", AT(STR, migrate_proto), .def = "tcp",
@@ -231,6 +235,15 @@ static void vmig_cleanup(struct run_ctx *ctx)
     ctx->data = NULL;
 }
 
+/* Whether the case's words hold `word` (as the reference's str.count()). */
+static bool words_have(const struct vmig_opts *o, const char *word)
+{
+    char *w = call_words(o);
+    bool has = strstr(w, word) != NULL;
+    free(w);
+    return has;
+}
+
 /* The options of the call: the words, virsh's meaning of a bare --timeout, the
  * migrateuri the case asks for, the files of --xml / --persistent-xml. */
 static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
@@ -251,6 +264,9 @@ static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
     }
     if (rc == 0 && mo->timeout_s > 0 && mo->timeout_action == BE_TIMEOUT_DEFAULT)
         mo->timeout_action = BE_TIMEOUT_SUSPEND;     /* virsh's default */
+    /* virsh_migrate.py: with --timeout-suspend, migrate-setspeed migrate_speed first */
+    if (rc == 0 && words_have(o, "--timeout-suspend") && !mo->bandwidth_mib)
+        mo->bandwidth_mib = (unsigned long)o->migrate_speed;
     if (rc == 0)
         rc = mig_opts_load_files(mo);
     mo->cancel = ctx->cancel;
@@ -269,7 +285,8 @@ static void delay(struct run_ctx *ctx, double s)
 /* One call from host `from` to `to`, judged.  1: go on with the checks; 0: the test
  * has its verdict (status set); -1: failed (status set). */
 static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, int to,
-                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo)
+                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
+                bool *suspended)
 {
     struct be_hop_metrics m;
     struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
@@ -290,6 +307,7 @@ static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, 
         mig_virsh_error(m.hv_error, &text);
     }
     virt_vms_record_hop(&st->vms, i, n, from, to, &m, ok, ok ? NULL : text.buf);
+    *suspended = m.suspended;
     switch (mig_result_judge(e, ok, text.buf, &why)) {
     case MIG_V_OK:
         rc = 1;
@@ -316,21 +334,29 @@ static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, 
 
 /* The checks after a successful hop of VM i to `to`. */
 static int after(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, int to,
-                 const struct be_migrate_opts *mo, double *uptime)
+                 const struct be_migrate_opts *mo, bool suspended, double *uptime)
 {
     const struct vmig_opts *o = ctx->opts;
     const char *dname = mig_opts_param_value(mo, BE_MP_DEST_NAME);
     const char *dom = st->vms.vm[i].domain;
     struct mig_after a = {
         .flags = mo->flags, .want_dst = (enum mig_dom_state)o->dest_state,
-        /* virsh_migrate.py looks at the source only after --timeout-suspend */
-        .check_src = mo->timeout_action == BE_TIMEOUT_SUSPEND,
+        /* virsh_migrate.py looks at the source only when the case says
+         * --timeout-suspend (not after a bare --timeout, whose action is the same) */
+        .check_src = mo->timeout_action == BE_TIMEOUT_SUSPEND && words_have(o,
+                                                                 "--timeout-suspend"),
         .want_src = MIG_DOM_SHUTOFF, .uptime_before = *uptime, .uptime_after = -1,
     };
     struct strbuf why = STRBUF_INIT;
     bool src_persistent;
     int rc = 0;
 
+    /* --timeout-suspend: the guest was paused when the timeout came (the reference
+     * sees it paused on both hosts then) */
+    if (a.check_src && !suspended)
+        return run_fail(ctx, "PostMigrationCheck", "--timeout-suspend: the hop ended "
+                        "before its %g s timeout, the guest was never paused",
+                        mo->timeout_s);
     if (virt_vms_domain(&st->vms, to, dname ? dname : dom, &a.dst_state,
                         &a.dst_persistent) < 0 ||
         virt_vms_domain(&st->vms, from, dom, &a.src_state, &src_persistent) < 0)
@@ -366,6 +392,7 @@ static int vmig_run(struct run_ctx *ctx)
                             .cancel_unsupported = true };
     struct be_migrate_opts mo = { 0 }, back = { 0 };
     double up = -1;
+    bool suspended = false;
     int rc = -1;
 
     if (call_opts(ctx, o, 1, &mo) < 0 || call_opts(ctx, o, 0, &back) < 0) {
@@ -392,10 +419,10 @@ static int vmig_run(struct run_ctx *ctx)
     if (o->src_state != MIG_DOM_RUNNING)
         up = -1;                    /* not comparable after a pause or a boot */
     delay(ctx, o->delay);
-    rc = call(ctx, st, i, 0, 1, 1, &e, &mo);
+    rc = call(ctx, st, i, 0, 1, 1, &e, &mo, &suspended);
     if (rc <= 0)
         goto out;
-    if (after(ctx, st, i, 0, 1, &mo, &up) < 0) {
+    if (after(ctx, st, i, 0, 1, &mo, suspended, &up) < 0) {
         rc = -1;
         goto out;
     }
@@ -404,9 +431,9 @@ static int vmig_run(struct run_ctx *ctx)
         /* back the same way; it must work whatever the first call was expected to do */
         struct mig_expect again = { .cancel_unsupported = true };
         delay(ctx, o->delay);
-        rc = call(ctx, st, i, 1, 0, 2, &again, &back);
+        rc = call(ctx, st, i, 1, 0, 2, &again, &back, &suspended);
         if (rc > 0)
-            rc = after(ctx, st, i, 1, 0, &back, &up);
+            rc = after(ctx, st, i, 1, 0, &back, suspended, &up);
     }
 out:
     mig_opts_release(&mo);
