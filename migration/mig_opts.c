@@ -419,4 +419,3 @@ bool mig_opts_word_known(const char *word)
 {
     return lookup(word, strlen(word)) != NULL;
 }
-
