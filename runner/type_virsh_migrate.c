@@ -334,17 +334,13 @@ static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, 
 
 /* The checks after a successful hop of VM i to `to`. */
 static int after(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, int to,
-                 const struct be_migrate_opts *mo, bool suspended, double *uptime)
+                 const struct be_migrate_opts *mo, enum mig_dom_state want_dst,
+                 bool check_src, bool suspended, double *uptime)
 {
-    const struct vmig_opts *o = ctx->opts;
     const char *dname = mig_opts_param_value(mo, BE_MP_DEST_NAME);
     const char *dom = st->vms.vm[i].domain;
     struct mig_after a = {
-        .flags = mo->flags, .want_dst = (enum mig_dom_state)o->dest_state,
-        /* virsh_migrate.py looks at the source only when the case says
-         * --timeout-suspend (not after a bare --timeout, whose action is the same) */
-        .check_src = mo->timeout_action == BE_TIMEOUT_SUSPEND && words_have(o,
-                                                                 "--timeout-suspend"),
+        .flags = mo->flags, .want_dst = want_dst, .check_src = check_src,
         .want_src = MIG_DOM_SHUTOFF, .uptime_before = *uptime, .uptime_after = -1,
     };
     struct strbuf why = STRBUF_INIT;
@@ -422,7 +418,12 @@ static int vmig_run(struct run_ctx *ctx)
     rc = call(ctx, st, i, 0, 1, 1, &e, &mo, &suspended);
     if (rc <= 0)
         goto out;
-    if (after(ctx, st, i, 0, 1, &mo, suspended, &up) < 0) {
+    /* virsh_migrate.py looks at the source only when the case says --timeout-suspend
+     * (not after a bare --timeout, whose action is the same) */
+    bool check_src = mo.timeout_action == BE_TIMEOUT_SUSPEND &&
+                     words_have(o, "--timeout-suspend");
+    if (after(ctx, st, i, 0, 1, &mo, (enum mig_dom_state)o->dest_state, check_src,
+              suspended, &up) < 0) {
         rc = -1;
         goto out;
     }
@@ -433,7 +434,8 @@ static int vmig_run(struct run_ctx *ctx)
         delay(ctx, o->delay);
         rc = call(ctx, st, i, 1, 0, 2, &again, &back, &suspended);
         if (rc > 0)
-            rc = after(ctx, st, i, 1, 0, &back, suspended, &up);
+            rc = after(ctx, st, i, 1, 0, &back, (enum mig_dom_state)o->dest_state,
+                       check_src, suspended, &up);
     }
 out:
     mig_opts_release(&mo);
@@ -452,5 +454,101 @@ const struct run_type run_type_virsh_migrate = {
     .check = vmig_check,
     .setup = vmig_setup,
     .run = vmig_run,
+    .cleanup = vmig_cleanup,
+};
+
+/* ===================================================================================
+ * virsh_migration: tp-libvirt's libvirt/tests/src/virsh_cmd/domain/virsh_migration.py
+ * ===================================================================================
+ * Every VM of `vms` starts on the source and migrates, one after another, with the
+ * words of migrate_options; with migrate_postcopy the hop switches to postcopy as the
+ * reference does (virsh migrate-postcopy 3 s after the migration started).  Any failure
+ * FAILs (MigrationTest.do_migration); after it each VM must be in migrate_vm_state on the
+ * destination (default running: the reference says so for the offline variant too), with
+ * the checks after a hop of virsh_migrate.
+ */
+
+struct vmn_opts {
+    const char *options;
+    const char *postcopy;           /* migrate_postcopy: any value switches */
+    int vm_state;                   /* enum mig_dom_state */
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct vmn_opts, __VA_ARGS__)
+static const struct run_param vmn_params[] = {
+    { "migrate_options", AT(STR, options),
+      .doc = "virsh migrate option words (migration/mig.h)" },
+    { "migrate_postcopy", AT(STR, postcopy),
+      .doc = "set: switch the hop to postcopy 3 s after it started (migrate-postcopy)" },
+    { "migrate_vm_state", AT(ENUM, vm_state, mig_dom_state_words), .def = "running",
+      .doc = "state expected on the destination after the hop" },
+    { NULL },
+};
+#undef AT
+
+static int vmn_check(const struct run_common *c, void *opts)
+{
+    struct vmn_opts *o = opts;
+    struct be_migrate_opts mo = { 0 };
+    int rc = mig_opts_parse(o->options, &mo);
+
+    (void)c;
+    if (rc < 0)
+        err_prefix("migrate_options = '%s'", o->options ? o->options : "");
+    else if (o->postcopy && !(mo.flags & BE_MIG_POSTCOPY)) {
+        err_set("migrate_postcopy without --postcopy in migrate_options");
+        rc = -1;
+    }
+    mig_opts_release(&mo);
+    return rc;
+}
+
+static int vmn_run(struct run_ctx *ctx)
+{
+    const struct vmn_opts *o = ctx->opts;
+    struct vmig_state *st = ctx->data;
+    struct mig_expect e = { .status_error = false };
+    int rc = 0;
+
+    for (size_t i = 0; i < st->vms.n && rc == 0; i++) {
+        struct be_migrate_opts mo = { 0 };
+        double up = -1;
+        bool suspended = false;
+
+        if (mig_opts_parse(o->options, &mo) < 0) {
+            rc = run_error(ctx, "ConfigError", "%s", err_msg());
+            break;
+        }
+        if (o->postcopy) {
+            mo.timeout_s = 3;
+            mo.timeout_action = BE_TIMEOUT_POSTCOPY;
+        }
+        mo.cancel = ctx->cancel;
+        mo.hard_deadline = ctx->deadline;
+        if (virt_vms_start(&st->vms, i, 0) < 0)
+            rc = run_error(ctx, "VMCreateError", "%s", err_msg());
+        else if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0 ||
+                 virt_vms_uptime(&st->vms, i, &up) < 0)
+            rc = run_error(ctx, "LoginError", "before migration: %s", err_msg());
+        else if ((rc = call(ctx, st, i, 0, 1, (unsigned)i + 1, &e, &mo, &suspended)) > 0)
+            rc = after(ctx, st, i, 0, 1, &mo, (enum mig_dom_state)o->vm_state, false,
+                       suspended, &up);
+        else if (rc == 0)
+            rc = -1;                /* cannot be: nothing is expected to fail */
+        mig_opts_release(&mo);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+const struct run_type run_type_virsh_migration = {
+    .name = "virsh_migration",
+    .summary = "tp-libvirt's virsh_migration: every VM migrates once with "
+               "migrate_options, optionally switched to postcopy, checked after",
+    .needs = { .vms = 1, .hosts = 2 },
+    .params = vmn_params,
+    .opts_size = sizeof(struct vmn_opts),
+    .check = vmn_check,
+    .setup = vmig_setup,
+    .run = vmn_run,
     .cleanup = vmig_cleanup,
 };

@@ -6,7 +6,9 @@
  *  - there_persistent: `--live --persistent` and `--timeout 60`; PASS needs the guest
  *    running and persistent on the destination, logged into, its uptime not lower;
  *  - there_migrateuri_nonexist: `--migrateuri xyz` with status_error = yes: libvirt
- *    refuses it, and the case passes because it failed, as tp-libvirt's does.
+ *    refuses it, and the case passes because it failed, as tp-libvirt's does;
+ *  - virsh_migration's migrate_precopy.live: `--live --undefinesource --persistent`,
+ *    the guest running and persistent on the destination, gone from the source.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
 #include "tests/e2e_util.h"
@@ -67,6 +69,19 @@ START_TEST(test_expected_failure_passes_with_libvirts_error)
 }
 END_TEST
 
+START_TEST(test_virsh_migration_live_passes)
+{
+    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migration.cfg");
+    json_t *r, *t = only_test(&r);
+    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
+                  eu_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert(eu_debug_log_has(&E, "running on host2 (persistent), none on host1"));
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virsh_migrate");
@@ -75,6 +90,7 @@ int main(void)
     tcase_set_timeout(tc, 400);
     tcase_add_test(tc, test_persistent_live_migration_passes);
     tcase_add_test(tc, test_expected_failure_passes_with_libvirts_error);
+    tcase_add_test(tc, test_virsh_migration_live_passes);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
