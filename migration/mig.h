@@ -125,7 +125,9 @@ size_t mig_hop_moves(const struct mig_hop *h);
 /* Parse `text` (may be NULL or empty: no words) and OR the result into *opts (flags,
  * timeout_s, timeout_action, bandwidth_mib, postcopy_after_precopy; typed params are
  * appended, owned by *opts: mig_opts_release()); other fields are left alone.
- * -1 with err_msg() naming the offending word; *opts is untouched then. */
+ * -1 with err_msg() naming an unknown word, -2 for a known word whose value or
+ * combination virsh itself refuses (a case may expect that failure); *opts is
+ * untouched then. */
 int mig_opts_parse(const char *text, struct be_migrate_opts *opts);
 /* Free the typed params parse appended (the rest of *opts is not owned). */
 void mig_opts_release(struct be_migrate_opts *opts);

@@ -297,7 +297,7 @@ static int split_words(const char *text, char ***out, size_t *n)
 int mig_opts_parse(const char *text, struct be_migrate_opts *opts)
 {
     struct be_migrate_opts o = *opts;
-    bool has_timeout = false, after_precopy = false;
+    bool has_timeout = false, after_precopy = false, usage = false;
     char **argv = NULL;
     size_t argc = 0;
     int ret = -1;
@@ -323,17 +323,23 @@ int mig_opts_parse(const char *text, struct be_migrate_opts *opts)
             val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
             if (!val) {
                 err_set("migrate options: %s needs a value", mw->word);
+                usage = true;
                 goto cleanup;
             }
         } else if (eq) {
             err_set("migrate options: %s takes no value", mw->word);
+            usage = true;
             goto cleanup;
         }
-        if (apply(mw, val, &o, &after_precopy, &has_timeout) < 0)
+        if (apply(mw, val, &o, &after_precopy, &has_timeout) < 0) {
+            usage = true;
             goto cleanup;
+        }
     }
-    if (check_combinations(&o, after_precopy, has_timeout) < 0)
+    if (check_combinations(&o, after_precopy, has_timeout) < 0) {
+        usage = true;
         goto cleanup;
+    }
     if (after_precopy)
         o.postcopy_after_precopy = true;
     mig_opts_release(opts);
@@ -342,6 +348,8 @@ int mig_opts_parse(const char *text, struct be_migrate_opts *opts)
 cleanup:
     if (ret < 0)
         mig_opts_release(&o);
+    if (usage)
+        ret = -2;
     for (size_t i = 0; i < argc; i++)
         free(argv[i]);
     free(argv);

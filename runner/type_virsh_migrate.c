@@ -27,6 +27,7 @@
 #include "runner/run_type.h"
 #include "virt/virt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,9 @@ struct vmig_opts {
     const char *disk_cache, *libvirtd_state, *graphics_server, *postcopy_cmd, *vm_ref;
     const char *graphics_uri;
     long main_vm;
+    /* what virsh itself refuses in the words (a value, a combination): the call fails
+     * with it before libvirt is asked, and the case may expect that */
+    char usage[512];
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct vmig_opts, __VA_ARGS__)
@@ -192,7 +196,10 @@ static int vmig_check(const struct run_common *c, void *opts)
     char *words = call_words(o);
     int rc = mig_opts_parse(words, &mo);
 
-    if (rc < 0)
+    if (rc == -2) {
+        snprintf(o->usage, sizeof(o->usage), "%s", err_msg());
+        rc = 0;
+    } else if (rc < 0)
         err_prefix("virsh_migrate_options + postcopy_options + virsh_migrate_extra = '%s'",
                    words);
     else if (mig_opts_param_value(&mo, BE_MP_DEST_NAME) && o->back) {
@@ -391,6 +398,29 @@ static int vmig_run(struct run_ctx *ctx)
     bool suspended = false;
     int rc = -1;
 
+    if (o->usage[0]) {
+        /* virsh refuses its command line: that is the call's outcome */
+        struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+        strbuf_addf(&text, "error: %s", o->usage);
+        run_log(ctx, "virsh migrate refuses its words: %s", text.buf);
+        switch (mig_result_judge(&e, false, text.buf, &why)) {
+        case MIG_V_EXPECTED_FAILURE:
+            rc = 0;
+            break;
+        case MIG_V_CANCEL:
+            rc = run_cancel(ctx, "%s", why.buf);
+            break;
+        case MIG_V_ERROR:
+            rc = run_error(ctx, "ConfigError", "%s", why.buf);
+            break;
+        default:
+            rc = run_fail(ctx, "MigrationError", "%s", why.buf);
+            break;
+        }
+        strbuf_release(&text);
+        strbuf_release(&why);
+        return rc < 0 ? -1 : 0;
+    }
     if (call_opts(ctx, o, 1, &mo) < 0 || call_opts(ctx, o, 0, &back) < 0) {
         rc = run_error(ctx, "ConfigError", "%s", err_msg());
         goto out;

@@ -473,12 +473,11 @@ START_TEST(test_virsh_migrate_params)
                          "virsh_migrate_extra") &&
                   strstr(err_msg(), "unknown word '--copy-storage-everything'"), "%s",
                   err_msg());
-    /* virsh's own rule across the params: --postcopy-after-precopy needs --postcopy */
+    /* virsh's own rule across the params (--postcopy-after-precopy needs --postcopy):
+     * not a config error but virsh refusing the call, which a case may expect */
     params_set(P, "virsh_migrate_extra", "--timeout 60");
     params_set(P, "postcopy_options", "--postcopy-after-precopy");
-    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
-    ck_assert_msg(strstr(err_msg(), "--postcopy-after-precopy needs --postcopy"), "%s",
-                  err_msg());
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
     params_set(P, "postcopy_options", "");
     params_set(P, "err_msg", "(unclosed");
     ck_assert_int_eq(type_parse("virsh_migrate"), -1);
