@@ -31,6 +31,8 @@ struct res_job {
     struct res_rec **hist_pending; /* ended tests not in the history yet (the report
                                       owns them); written with the renders */
     size_t npending, apending;
+    bool write_failed;    /* a results file or the journal could not be written: the
+                             job's exit has the job-error bit (a full disk is not a PASS) */
     char **secrets;       /* literal secret values seen in tests' params */
     size_t nsecrets;
     /* The render thread: renders when dirty, at most every `interval` seconds (or
@@ -188,6 +190,7 @@ static int render_and_write(struct res_job *job)
     }
     cost = res_mono() - t0;
     pthread_mutex_lock(&job->lock);
+    job->write_failed |= ret < 0;
     job->next_render = res_mono() + (job->interval > 9 * cost ? job->interval : 9 * cost);
     pthread_mutex_unlock(&job->lock);
     return ret;
@@ -499,7 +502,7 @@ int res_job_exit_bits(struct res_job *job)
     int bits;
     pthread_mutex_lock(&job->lock);
     res_suite_counts(&job->rep, -1, &c);
-    bits = res_exit_bits(&c, job->rep.flags);
+    bits = res_exit_bits(&c, job->rep.flags | (job->write_failed ? RES_EXIT_JOB_ERROR : 0));
     pthread_mutex_unlock(&job->lock);
     return bits;
 }
@@ -514,6 +517,50 @@ void res_job_note(struct res_job *job, const char *text)
     pthread_mutex_unlock(&job->lock);
 }
 
+/* The length of NAME without a trailing " <number>": "hop 3" sums as "hop". */
+static size_t phase_kind_len(const char *name)
+{
+    size_t n = strlen(name), d = n;
+    while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+        d--;
+    return d < n && d > 1 && name[d - 1] == ' ' ? d - 1 : n;
+}
+
+/* "PHASES     : clone 1.20 s (3.1 %) | ..." over every test of REP, in the order the
+ * kinds first appear; NULL when no test recorded a phase. */
+static char *phases_line(const struct res_report *rep)
+{
+    struct kind { const char *name; size_t len; double s; } *k = NULL;
+    size_t nk = 0;
+    double total = 0;
+    for (size_t i = 0; i < rep->ntests; i++) {
+        const struct res_rec *r = rep->tests[i];
+        total += r->time_s;
+        for (size_t j = 0; j < r->nphases; j++) {
+            const char *name = r->phases[j].name;
+            size_t len = phase_kind_len(name), x;
+            for (x = 0; x < nk && (k[x].len != len || strncmp(k[x].name, name, len)); x++)
+                ;
+            if (x == nk) {
+                k = xrealloc(k, (nk + 1) * sizeof(*k));
+                k[nk++] = (struct kind){ name, len, 0 };
+            }
+            k[x].s += r->phases[j].time_s;
+        }
+    }
+    if (!nk) {
+        free(k);
+        return NULL;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "PHASES     :");
+    for (size_t x = 0; x < nk; x++)
+        strbuf_addf(&sb, "%s %.*s %.2f s (%.1f %%)", x ? " |" : "", (int)k[x].len, k[x].name,
+                    k[x].s, total > 0 ? 100 * k[x].s / total : 0);
+    free(k);
+    return strbuf_detach(&sb, NULL);
+}
+
 int res_job_end(struct res_job *job, double job_time_s)
 {
     struct res_counts c;
@@ -526,6 +573,10 @@ int res_job_end(struct res_job *job, double job_time_s)
     line = res_results_line(&c);
     log_line_locked(job, NULL, NULL, line);
     free(line);
+    if ((line = phases_line(&job->rep))) {
+        log_line_locked(job, NULL, NULL, line);
+        free(line);
+    }
     pthread_mutex_unlock(&job->lock);
     int ret = render_and_write(job);
     if (job->hist) {
@@ -572,6 +623,12 @@ char *res_job_closing_lines(struct res_job *job, double job_time_s)
     results = res_results_line(&c);
     pthread_mutex_lock(&job->lock);
     note = *job->rep.note ? xasprintf("EMPTY JOB  : %s\n", job->rep.note) : xstrdup("");
+    if (job->write_failed) {
+        char *both = xasprintf("%sWRITE ERROR: results files could not be written (see the "
+                               "errors above): the job failed\n", note);
+        free(note);
+        note = both;
+    }
     pthread_mutex_unlock(&job->lock);
     out = xasprintf("%s\n%sJOB HTML   : %s/results.html\nJOB TIME   : %.2f s\n"
                     "JOB LOG    : %s/job.log\n",
@@ -817,6 +874,20 @@ void res_test_hop(struct res_test *t, const struct res_hop *hop)
     pthread_mutex_unlock(&t->job->lock);
 }
 
+void res_test_phase(struct res_test *t, const struct res_phase *p)
+{
+    struct res_rec *r = t->rec;
+    pthread_mutex_lock(&t->job->lock);
+    r->phases = xrealloc(r->phases, (r->nphases + 1) * sizeof(*r->phases));
+    r->phases[r->nphases++] = (struct res_phase_rec){ .name = res_str(p->name),
+                                                      .start = clean_num(p->start),
+                                                      .time_s = clean_num(p->time_s) };
+    char *line = xasprintf("PHASE %s: %.3f s", p->name ? p->name : "", clean_num(p->time_s));
+    log_line_locked(t->job, t->debuglog, r->id, line);
+    free(line);
+    pthread_mutex_unlock(&t->job->lock);
+}
+
 /* Keep the report in test index order whatever order parallel tests end in. */
 static void insert_sorted_locked(struct res_report *rep, struct res_rec *r)
 {
@@ -840,6 +911,7 @@ static void journal_locked(struct res_job *job, const char *json)
         if (n < 0) {
             fprintf(stderr, "vtrun: cannot append to %s/results.jsonl: %s\n", job->dir,
                     strerror(errno));
+            job->write_failed = true;
             break;
         }
         off += (size_t)n;
@@ -893,9 +965,13 @@ void res_test_end(struct res_test *t, enum res_status status, const char *fail_t
     job->dirty = true;
     pthread_cond_signal(&job->wake);
     pthread_mutex_unlock(&job->lock);
-    if (fdatasync(job->journal) < 0)
+    if (fdatasync(job->journal) < 0) {
         fprintf(stderr, "vtrun: cannot sync %s/results.jsonl: %s\n", job->dir,
                 strerror(errno));
+        pthread_mutex_lock(&job->lock);
+        job->write_failed = true;
+        pthread_mutex_unlock(&job->lock);
+    }
 
     free(t->dir);
     free(t);
