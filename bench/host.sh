@@ -4,7 +4,7 @@
 # bench/host.sh [RUNS] [--lab K] — the overhead of a host command through vtrun's host
 # transport (virt/virt_host.c): `true` RUNS times (default 100) over SSH reusing one
 # session, over SSH with a new session per command, and on this machine, against a
-# throwaway OpenSSH sshd on 127.0.0.1 (tests/sshd.h), or with --lab K against lab K's
+# throwaway OpenSSH sshd on 127.0.0.1 (tests/support_sshd.h), or with --lab K against lab K's
 # host1 (tests/lab: a machine of its own, up).  Prints median, p10, p90 and min per
 # mode.  The throwaway sshd runs commands with this machine's /root (its shell rc
 # files), a lab host with its own: on a machine whose root has a heavy ~/.bashrc the

@@ -633,6 +633,16 @@ int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
 /* Make VM i's disks (its clones) on host h, where it will start: what pre-migration
  * checks look at before any VM runs.  virt_vms_start() makes those not made yet. */
 int virt_vms_prepare_disks(struct virt_vms *vms, size_t i, int h);
+/* The domain `name` (any name, e.g. the one --dname gave) on host h: its state
+ * (BE_STATE_NONE: no such domain) and whether it is persistent. */
+int virt_vms_domain(struct virt_vms *vms, int h, const char *name, enum be_state *st,
+                    bool *persistent);
+/* Destroy and undefine the domain `name` on host h (one the VM set does not name:
+ * --dname's); a missing domain is no error. */
+int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name);
+/* Pause / resume VM i's vCPUs where it runs (virsh suspend / resume). */
+int virt_vms_suspend(struct virt_vms *vms, size_t i);
+int virt_vms_resume(struct virt_vms *vms, size_t i);
 /* Define and start VM i on host h. */
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */

@@ -516,6 +516,37 @@ int virt_vms_prepare_disks(struct virt_vms *vms, size_t i, int h)
     return host(vms, h) ? make_clones(vms, i, h) : -1;
 }
 
+int virt_vms_domain(struct virt_vms *vms, int h, const char *name, enum be_state *st,
+                    bool *persistent)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh || vms->be->state(bh, name, st) < 0)
+        return -1;
+    *persistent = false;
+    return *st == BE_STATE_NONE ? 0 : vms->be->persistent(bh, name, persistent);
+}
+
+int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    vlog(vms, "remove domain %s on %s", name, virt_vms_host_name(vms, h));
+    return vms->be->destroy(bh, name) < 0 || vms->be->undefine(bh, name) < 0 ? -1 : 0;
+}
+
+int virt_vms_suspend(struct virt_vms *vms, size_t i)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    return bh ? vms->be->suspend(bh, vms->vm[i].domain) : -1;
+}
+
+int virt_vms_resume(struct virt_vms *vms, size_t i)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    return bh ? vms->be->resume(bh, vms->vm[i].domain) : -1;
+}
+
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];

@@ -15,7 +15,7 @@
  * transport) and of each case.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS, VTRUN_LAB_STATE, VTRUN_LAB_ID set).
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 #include "virt/virt.h"
 
 #include <check.h>
@@ -23,16 +23,16 @@
 
 #define CFG "tests/e2e/remote.cfg"
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 static const char *lab_state(void)
@@ -52,14 +52,14 @@ static void use_settings(const char *transport, const char *text)
         char *out = xasprintf("%s/lab-%s.conf", E.dir, transport);
         char *argv[] = { "tests/lab/lab", "settings", "--id", (char *)(id ? id : "0"),
                          "--transport", (char *)transport, NULL };
-        ck_assert_msg(ru_run(argv, out, NULL, 30) == 0, "lab settings --transport %s",
+        ck_assert_msg(ts_run_files(argv, out, NULL, 30) == 0, "lab settings --transport %s",
                       transport);
-        lab = ru_read(out);
+        lab = ts_read(out);
         free(out);
         text = lab;
     }
     char *all = xasprintf("%s\nresults_dir = \"%s\";\n", text, E.results);
-    eu_write(E.settings, all);
+    ts_write(E.settings, all);
     free(all);
     free(lab);
 }
@@ -83,28 +83,28 @@ static char *private_clones_of(const char *id7)
  * *root), after printing its figures and checking that nothing of the job is left. */
 static json_t *run_case(const char *name, json_t **root)
 {
-    double t0 = eu_now();
-    eu_vtrun(&E, 300, "--config", CFG, "--only", name);
-    double secs = eu_now() - t0;
-    char *job = eu_job_dir(&E);
+    double t0 = ts_now();
+    ts_e2e_vtrun(&E, 300, "--config", CFG, "--only", name);
+    double secs = ts_now() - t0;
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "%s: no job (exit %d):\n%s%s", name, E.status, E.out, E.err);
-    *root = eu_results_json(job);
+    *root = ts_results_json(job);
     json_t *t = json_array_get(json_object_get(*root, "tests"), 0);
     ck_assert_msg(t != NULL, "%s: no test in the results:\n%s", name, E.out);
-    const char *reason = eu_jstr(t, "fail_reason");
-    printf("remote: %s: %s in %.1f s%s%s\n", name, eu_jstr(t, "status"), secs,
+    const char *reason = ts_jstr(t, "fail_reason");
+    printf("remote: %s: %s in %.1f s%s%s\n", name, ts_jstr(t, "status"), secs,
            *reason ? ": " : "", reason);
     json_t *h;
     size_t i;
     json_array_foreach(json_object_get(t, "hops"), i, h)
         printf("remote: %s: hop %zu %s -> %s: %s, wall %.2f s, downtime %.0f ms\n", name,
-               i + 1, eu_jstr(h, "from"), eu_jstr(h, "to"),
+               i + 1, ts_jstr(h, "from"), ts_jstr(h, "to"),
                json_is_true(json_object_get(h, "ok")) ? "ok" : "FAILED",
                json_number_value(json_object_get(h, "wall_s")),
                json_number_value(json_object_get(h, "downtime_ms")));
     fflush(stdout);
-    const char *id = eu_jstr(*root, "job_id");
-    eu_assert_nothing_left(id);
+    const char *id = ts_jstr(*root, "job_id");
+    ts_assert_nothing_left(id);
     char id7[8];
     snprintf(id7, sizeof(id7), "%.7s", id);
     char *priv = private_clones_of(id7);
@@ -116,9 +116,9 @@ static json_t *run_case(const char *name, json_t **root)
 
 static void assert_status(json_t *t, const char *want)
 {
-    ck_assert_msg(!strcmp(eu_jstr(t, "status"), want), "%s: %s (want %s): %s: %s",
-                  eu_jstr(t, "name"), eu_jstr(t, "status"), want, eu_jstr(t, "fail_class"),
-                  eu_jstr(t, "fail_reason"));
+    ck_assert_msg(!strcmp(ts_jstr(t, "status"), want), "%s: %s (want %s): %s: %s",
+                  ts_jstr(t, "name"), ts_jstr(t, "status"), want, ts_jstr(t, "fail_class"),
+                  ts_jstr(t, "fail_reason"));
 }
 
 /* A case that boots and hops over `transport` passes, and its hosts were reached
@@ -131,7 +131,7 @@ static void hop_passes(const char *transport, const char *name, const char *uri_
     json_t *t = run_case(name, &root);
     assert_status(t, "PASS");
     ck_assert_int_eq(json_array_size(json_object_get(t, "hops")), hops);
-    ck_assert_msg(eu_debug_log_has(&E, uri_prefix), "%s: debug.log never names %s", name,
+    ck_assert_msg(ts_debug_log_has(&E, uri_prefix), "%s: debug.log never names %s", name,
                   uri_prefix);
     json_decref(root);
 }
@@ -157,7 +157,7 @@ END_TEST
 START_TEST(test_tls_with_tls_stream)
 {
     hop_passes("tls", "tls", "qemu+tls://", 1);
-    ck_assert(eu_debug_log_has(&E, "--tls"));
+    ck_assert(ts_debug_log_has(&E, "--tls"));
 }
 END_TEST
 
@@ -170,7 +170,7 @@ END_TEST
 START_TEST(test_copy_storage_between_private_directories)
 {
     hop_passes("ssh", "copy_storage", "qemu+ssh://", 1);
-    ck_assert(eu_debug_log_has(&E, "/var/lib/libvirt/images/"));
+    ck_assert(ts_debug_log_has(&E, "/var/lib/libvirt/images/"));
 }
 END_TEST
 
@@ -180,8 +180,8 @@ START_TEST(test_private_disk_without_copy_storage_is_unsafe)
     use_settings("ssh", NULL);
     json_t *t = run_case("private_no_copy", &root);
     assert_status(t, "FAIL");
-    ck_assert_msg(strstr(eu_jstr(t, "fail_reason"), "unsafe"), "reason: %s",
-                  eu_jstr(t, "fail_reason"));
+    ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "unsafe"), "reason: %s",
+                  ts_jstr(t, "fail_reason"));
     json_decref(root);
 }
 END_TEST
@@ -234,7 +234,7 @@ static char *host_text(struct virt_host *h, const char *path)
 START_TEST(test_ports_rejected_on_the_destination_fail_the_hop_and_the_rule_goes)
 {
     struct run_settings s;
-    eu_lab(&s);
+    ts_lab(&s);
     struct virt_host *h2 = link_to(&s, 1);
     struct virt_hostops *ops = virt_hostops_new("e2eports", &vctx);
     /* QEMU's migration ports (qemu.conf migration_port_min/max) */
@@ -251,9 +251,9 @@ START_TEST(test_ports_rejected_on_the_destination_fail_the_hop_and_the_rule_goes
     assert_status(t, "FAIL");
     /* why, whether libvirt reports it or only the source daemon's log (when its last
      * error is the dropped connection to the destination, "End of file ...") */
-    ck_assert_msg(strstr(eu_jstr(t, "fail_reason"), "unable to connect to server at") &&
-                  strstr(eu_jstr(t, "fail_reason"), ":49152': Connection refused"),
-                  "reason: %s", eu_jstr(t, "fail_reason"));
+    ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "unable to connect to server at") &&
+                  strstr(ts_jstr(t, "fail_reason"), ":49152': Connection refused"),
+                  "reason: %s", ts_jstr(t, "fail_reason"));
     ck_assert_msg(undo == 0, "undo: %s", undo_err);
     ck_assert_msg(!strstr(tables.buf, "vtrun_e2eports"), "rule left on host2:\n%s", tables.buf);
     strbuf_release(&tables);
@@ -274,10 +274,10 @@ static void create_domain(const char *uri, const struct run_settings *s, const c
         "<devices><graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices>"
         "</domain>", name, params_get(s->params, "kernel"), params_get(s->params, "initrd"));
     char *path = xasprintf("%s/%s.xml", E.dir, name);
-    eu_write(path, xml);
+    ts_write(path, xml);
     char *argv[] = { "virsh", "-q", "-c", (char *)uri, "create", path, NULL };
-    ck_assert_msg(ru_run(argv, E.out_path, E.err_path, 60) == 0, "virsh create: %s",
-                  ru_read(E.err_path));
+    ck_assert_msg(ts_run_files(argv, E.out_path, E.err_path, 60) == 0, "virsh create: %s",
+                  ts_read(E.err_path));
     free(path);
     free(xml);
 }
@@ -285,8 +285,8 @@ static void create_domain(const char *uri, const struct run_settings *s, const c
 static char *domstate(const char *uri, const char *name)
 {
     char *argv[] = { "virsh", "-q", "-c", (char *)uri, "domstate", (char *)name, NULL };
-    ru_run(argv, E.out_path, NULL, 60);
-    char *out = ru_read(E.out_path);
+    ts_run_files(argv, E.out_path, NULL, 60);
+    char *out = ts_read(E.out_path);
     out[strcspn(out, "\n")] = '\0';
     return out;
 }
@@ -305,7 +305,7 @@ static void assert_domain_runs(const char *uri, const char *name, struct virt_ho
 START_TEST(test_host_ops_over_ssh_restart_in_place_and_undo)
 {
     struct run_settings s;
-    eu_lab(&s);
+    ts_lab(&s);
     const char *uri = s.hosts[1].uri, *conf = "/etc/libvirt/libvirtd.conf";
     struct virt_host *h2 = link_to(&s, 1);
 
@@ -315,10 +315,10 @@ START_TEST(test_host_ops_over_ssh_restart_in_place_and_undo)
     ck_assert_msg(strstr(uri, strtok(sb.buf, "\n")), "host2 says it is %s", sb.buf);
     char *local = xasprintf("%s/put", E.dir), *back = xasprintf("%s/got", E.dir);
     char *remote = xasprintf("/tmp/vtrun-e2e-put-%ld", (long)getpid());
-    eu_write(local, "vtrun host ops\n");
+    ts_write(local, "vtrun host ops\n");
     ck_assert_msg(virt_host_put(h2, local, remote, 0600) == 0, "%s", err_msg());
     ck_assert_msg(virt_host_get(h2, remote, back) == 0, "%s", err_msg());
-    char *got = ru_read(back);
+    char *got = ts_read(back);
     ck_assert_str_eq(got, "vtrun host ops\n");
     ck_assert_int_eq(ON(h2, NULL, "rm", "-f", remote), 0);
 
@@ -339,12 +339,12 @@ START_TEST(test_host_ops_over_ssh_restart_in_place_and_undo)
     pid[strcspn(pid, "\n")] = '\0';
     char *orig = host_text(h2, conf);
     struct virt_hostops *ops = virt_hostops_new("e2eops", &vctx);
-    double t0 = eu_now();
+    double t0 = ts_now();
     ck_assert_msg(virt_hostop_conf_set(ops, h2, "libvirtd", conf, "max_clients", "4999") == 0,
                   "%s", err_msg());
     ck_assert_msg(virt_hostop_daemon(ops, h2, "libvirtd", VIRT_DAEMON_RESTART, NULL) == 0,
                   "%s", err_msg());
-    printf("remote: libvirtd restarted in place in %.2f s\n", eu_now() - t0);
+    printf("remote: libvirtd restarted in place in %.2f s\n", ts_now() - t0);
     char *edited = host_text(h2, conf);
     ck_assert_msg(strstr(edited, "max_clients = 4999"), "%s:\n%s", conf, edited);
     assert_domain_runs(uri, name, h2, pid, "after the restart");
@@ -368,7 +368,7 @@ START_TEST(test_host_ops_over_ssh_restart_in_place_and_undo)
     assert_domain_runs(uri, name, h2, pid, "after stop, kill and the undo");
 
     char *argv[] = { "virsh", "-q", "-c", (char *)uri, "destroy", name, NULL };
-    ck_assert_int_eq(ru_run(argv, NULL, NULL, 60), 0);
+    ck_assert_int_eq(ts_run_files(argv, NULL, NULL, 60), 0);
     virt_hostops_free(ops);
     free(restored);
     free(edited);
@@ -407,7 +407,7 @@ static char *lab_with(const char *text, const char *from, const char *to)
 static char *ssh_settings(void)
 {
     use_settings("ssh", NULL);
-    char *text = ru_read(E.settings);
+    char *text = ts_read(E.settings);
     /* without our results_dir line: use_settings() adds it again */
     *strstr(text, "\nresults_dir") = '\0';
     return text;
@@ -417,11 +417,11 @@ static void unreachable_is_error(const char *what, char *settings_text, const ch
 {
     json_t *root;
     use_settings(NULL, settings_text);
-    double t0 = eu_now();
+    double t0 = ts_now();
     json_t *t = run_case("ssh_direct", &root);
-    double secs = eu_now() - t0;
+    double secs = ts_now() - t0;
     assert_status(t, "ERROR");
-    const char *r = eu_jstr(t, "fail_reason");
+    const char *r = ts_jstr(t, "fail_reason");
     ck_assert_msg(strstr(r, host) && !strchr(r, '\n'), "%s: reason %s", what, r);
     ck_assert_msg(secs < 20, "%s: %.1f s", what, secs);
     ck_assert_int_eq(json_array_size(json_object_get(t, "hops")), 0);
@@ -434,11 +434,11 @@ START_TEST(test_wrong_key_refused_ssh_and_no_such_host_are_errors_naming_the_hos
     char *lab = ssh_settings();
     char *key = xasprintf("%s/wrong_ed25519", E.dir);
     char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key, NULL };
-    ck_assert_int_eq(ru_run(argv, NULL, NULL, 30), 0);
+    ck_assert_int_eq(ts_run_files(argv, NULL, NULL, 30), 0);
     char *labkey = xasprintf("%s/id_ed25519", lab_state());
     char *labpw = xasprintf("%s/root-password", lab_state());
     char *pw = xasprintf("%s/wrong-password", E.dir);
-    eu_write(pw, "not the password\n");
+    ts_write(pw, "not the password\n");
     /* every key is the wrong one, and so is the password */
     char *t1 = lab_with(lab, labkey, key);
     char *wrong = lab_with(t1, labpw, pw);

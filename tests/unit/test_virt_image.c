@@ -6,7 +6,8 @@
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
-#include "tests/sshd.h"
+#include "tests/support.h"
+#include "tests/support_sshd.h"
 #include "virt/virt.h"
 
 #include <check.h>
@@ -39,10 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    struct spawn *c = spawn_new("rm");
-    spawn_args(c, "-rf", dir, NULL);
-    spawn_run(c, NULL);
-    spawn_free(c);
+    ts_rmtree(dir);
 }
 
 static char *in_dir(const char *name)
@@ -385,13 +383,13 @@ END_TEST
 
 /* ---- on a remote host: the same flow through the host transport ------------------ */
 
-static struct tsshd sshd;
+static struct ts_sshd sshd;
 static struct virt_host *remote;
 
 static void remote_setup(void)
 {
     setup();
-    ck_assert_msg(tsshd_start(&sshd) == 0, "%s", err_msg());
+    ck_assert_msg(ts_sshd_start(&sshd) == 0, "%s", err_msg());
     struct virt_host_conf c = { .name = "h2", .address = "127.0.0.1", .port = sshd.port,
                                 .user = "root", .key_file = sshd.key,
                                 .known_hosts = sshd.known_hosts, .connect_timeout_s = 5 };
@@ -403,7 +401,7 @@ static void remote_teardown(void)
 {
     virt_host_close(remote);
     remote = NULL;
-    tsshd_stop(&sshd);
+    ts_sshd_stop(&sshd);
     ssh_finalize();
     teardown();
 }
