@@ -254,7 +254,7 @@ static void row_setup(const struct row *row)
     R = row;
     ops = be_lookup(R->driver);
     ck_assert_msg(ops != NULL, "%s", err_msg());
-    netns = tg_lab_netns(tg_lab_settings(&cfg, hc));
+    netns = tg_lab_host_netns(tg_lab_settings(&cfg, hc), 1);
     kernel = param("kernel");
     initrd = param("initrd");
     kparams = param("kernel_params");
