@@ -4,12 +4,15 @@
 
 #include <string.h>
 
-extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress;
+extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress,
+    run_type_migrate_set_get_speed, run_type_setspeed_and_getspeed;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
     &run_type_migrate,
     &run_type_migrate_stress,
+    &run_type_migrate_set_get_speed,
+    &run_type_setspeed_and_getspeed,
     NULL,
 };
 

@@ -500,8 +500,14 @@ bool virt_vms_should_stop(const struct virt_vms *vms);
 int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out);
 /* State of VM i's domain on host h. */
 int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
+/* Define VM i on host h (shut off; cleanup undefines it). */
+int virt_vms_define(struct virt_vms *vms, size_t i, int h);
 /* Define and start VM i on host h. */
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
+/* Pause VM i where it runs (virsh suspend). */
+int virt_vms_suspend(struct virt_vms *vms, size_t i);
+/* Power VM i off at once (virsh destroy); it stays defined on its host. */
+int virt_vms_destroy(struct virt_vms *vms, size_t i);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */
 int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s);
 /* Run a command in guest i; out (may be NULL) gets stdout, *status the exit status. */
