@@ -5,7 +5,8 @@
 #include <string.h>
 
 extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress,
-    run_type_migrate_set_get_speed, run_type_setspeed_and_getspeed;
+    run_type_migrate_set_get_speed, run_type_setspeed_and_getspeed,
+    run_type_migrate_compcache;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -13,6 +14,7 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_stress,
     &run_type_migrate_set_get_speed,
     &run_type_setspeed_and_getspeed,
+    &run_type_migrate_compcache,
     NULL,
 };
 
