@@ -254,7 +254,8 @@ struct ssg_opts {
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct ssg_opts, __VA_ARGS__)
 static const struct run_param ssg_params[] = {
-    { "bandwidth", AT(STR, bandwidth), .doc = "MiB/s for migrate-setspeed (required)" },
+    { "bandwidth", AT(STR, bandwidth),
+      .doc = "MiB/s for migrate-setspeed; unset: no argument (virsh refuses it)" },
     { "status_error", AT(BOOL, status_error), .def = "no",
       .doc = "migrate-setspeed must fail with err_msg" },
     { "err_msg", AT(REGEX, err_msg), .doc = "the error migrate-setspeed must print" },
@@ -270,21 +271,11 @@ static const struct run_param ssg_params[] = {
 };
 #undef AT
 
-static int ssg_check(const struct run_common *c, void *opts)
-{
-    const struct ssg_opts *o = opts;
-    (void)c;
-    if (!o->bandwidth) {
-        err_set("param bandwidth: required (MiB/s for migrate-setspeed)");
-        return -1;
-    }
-    return 0;
-}
-
 /* overflow values: the bandwidth must keep its value (setspeed_and_getspeed.py) */
 static bool ssg_overflow(const char *bw)
 {
-    return !strcmp(bw, "-1") || !strcmp(bw, "8796093022208") || !strcmp(bw, "17592186044416");
+    return bw && (!strcmp(bw, "-1") || !strcmp(bw, "8796093022208")
+                  || !strcmp(bw, "17592186044416"));
 }
 
 static bool ssg_postcopy_shutoff(const struct ssg_opts *o)
@@ -329,6 +320,7 @@ static int ssg_run(struct run_ctx *ctx)
         return -1;
     if ((have_orig = ssg_get(ctx, o, &orig)) < 0)
         return -1;
+    const char *bw = o->bandwidth ? o->bandwidth : "";
     if (speed_cmd(ctx, "migrate-setspeed", o->bandwidth, o->postcopy_options, &r) < 0)
         goto out;
     if (r.status) {
@@ -338,8 +330,7 @@ static int ssg_run(struct run_ctx *ctx)
         else if (o->status_error)
             want = o->err_msg;
         else {
-            run_fail(ctx, "CmdError", "migrate-setspeed %s failed: %s", o->bandwidth,
-                     r.err.buf);
+            run_fail(ctx, "CmdError", "migrate-setspeed %s failed: %s", bw, r.err.buf);
             goto out;
         }
         if (run_virsh_expect("migrate-setspeed", &r, true, want) < 0) {
@@ -356,12 +347,12 @@ static int ssg_run(struct run_ctx *ctx)
     if (ssg_overflow(o->bandwidth)) {
         if (have_orig > 0 && have_now > 0 && orig && now && orig != now) {
             run_fail(ctx, "SpeedMismatch", "bandwidth %s: the speed changed from %lld to "
-                     "%lld MiB/s; it should keep its value", o->bandwidth, orig, now);
+                     "%lld MiB/s; it should keep its value", bw, orig, now);
             goto out;
         }
-    } else if (have_now > 0 && strtoll(o->bandwidth, NULL, 10) != now) {
+    } else if (have_now > 0 && strtoll(bw, NULL, 10) != now) {
         run_fail(ctx, "SpeedMismatch", "migrate-setspeed %s, then migrate-getspeed says %lld",
-                 o->bandwidth, now);
+                 bw, now);
         goto out;
     }
     rc = 0;
@@ -377,7 +368,6 @@ const struct run_type run_type_setspeed_and_getspeed = {
     .needs = { .vms = 1, .hosts = 1 },
     .params = ssg_params,
     .opts_size = sizeof(struct ssg_opts),
-    .check = ssg_check,
     .setup = run_vmtype_setup,
     .run = ssg_run,
     .cleanup = run_vmtype_cleanup,
