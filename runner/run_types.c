@@ -6,7 +6,7 @@
 
 extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress,
     run_type_migrate_set_get_speed, run_type_setspeed_and_getspeed,
-    run_type_migrate_compcache, run_type_migrate_setmaxdowntime;
+    run_type_migrate_compcache, run_type_migrate_setmaxdowntime, run_type_migrate_multi_vms;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -16,6 +16,7 @@ const struct run_type *const run_types[] = {
     &run_type_setspeed_and_getspeed,
     &run_type_migrate_compcache,
     &run_type_migrate_setmaxdowntime,
+    &run_type_migrate_multi_vms,
     NULL,
 };
 
