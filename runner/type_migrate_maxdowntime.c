@@ -204,14 +204,14 @@ static int md_run(struct run_ctx *ctx)
         }
         clock_sleep(o->delay);
     }
-    struct strbuf_words { const char *v[16]; } w = { { "migrate-setmaxdowntime", ref } };
+    const char *words[16] = { "migrate-setmaxdowntime", ref };
     size_t n = 2;
     if (*o->downtime_ms)
-        w.v[n++] = o->downtime_ms;
+        words[n++] = o->downtime_ms;
     char **extra = params_split(o->extra);
     for (char **e = extra; *e && n < 15; e++)
-        w.v[n++] = *e;
-    int vr = run_virsh_words(ctx, 0, w.v, &r);
+        words[n++] = *e;
+    int vr = run_virsh_words(ctx, 0, words, &r);
     if (vr == 0 && r.status == 0 && *o->downtime_ms && (!o->status_error || !o->do_migrate))
         md_verify(ctx, ref, o->downtime_ms);
     params_strv_free(extra);
