@@ -506,6 +506,8 @@ int virt_vms_define(struct virt_vms *vms, size_t i, int h);
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
 /* Pause VM i where it runs (virsh suspend). */
 int virt_vms_suspend(struct virt_vms *vms, size_t i);
+/* Resume VM i where it runs (virsh resume). */
+int virt_vms_resume(struct virt_vms *vms, size_t i);
 /* Power VM i off at once (virsh destroy); it stays defined on its host. */
 int virt_vms_destroy(struct virt_vms *vms, size_t i);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */

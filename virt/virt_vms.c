@@ -397,6 +397,16 @@ int virt_vms_suspend(struct virt_vms *vms, size_t i)
     return vms->be->suspend(bh, vm->domain);
 }
 
+int virt_vms_resume(struct virt_vms *vms, size_t i)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct be_host *bh = host(vms, vm->host);
+    if (!bh)
+        return -1;
+    vlog(vms, "%s: resume domain %s", vm->name, vm->domain);
+    return vms->be->resume(bh, vm->domain);
+}
+
 int virt_vms_destroy(struct virt_vms *vms, size_t i)
 {
     struct virt_vm *vm = &vms->vm[i];

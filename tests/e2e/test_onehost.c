@@ -69,11 +69,13 @@ START_TEST(test_setspeed_and_getspeed_overflow_on_a_shut_off_vm)
 }
 END_TEST
 
-/* the cache set to the VM's memory reads back as that */
+/* the cache set to the VM's memory reads back as that, and is the job's in a
+ * --compressed migration */
 START_TEST(test_compcache_set_to_the_vms_memory)
 {
-    run_case("virsh_migrate_compcache", "PASS", 120, NULL, NULL);
+    run_case("virsh_migrate_compcache", "PASS", 300, NULL, NULL);
     ck_assert(eu_debug_log_has(&E, "Compression cache: 1.000 GiB"));
+    ck_assert(eu_debug_log_has(&E, "the migration job shows the compression cache set"));
 }
 END_TEST
 
