@@ -72,6 +72,11 @@ static const struct run_param md_params[] = {
 
 /* The reference's migration thread gets 180 s. */
 #define MD_THREAD_TIMEOUT_S 180
+/* The reference counts on the migration still running delay_time after its start
+ * ("Migration must be executing before setting maxdowntime").  An idle guest under
+ * TCG moves over loopback in about a second (its zero pages cost nothing), so the hop
+ * is paced: its ~50-100 MiB of used memory take a few seconds at this rate. */
+#define MD_PACE_MIB 16
 
 static int md_check(const struct run_common *c, void *opts)
 {
@@ -85,6 +90,8 @@ static int md_check(const struct run_common *c, void *opts)
         return -1;
     }
     o->mo.timeout_s = MD_THREAD_TIMEOUT_S;
+    if (!o->mo.bandwidth_mib)
+        o->mo.bandwidth_mib = MD_PACE_MIB;
     o->downtime_ms[0] = '\0';
     if (*o->downtime) {
         /* int(float(x)) * 1000, as the reference computes it */
