@@ -712,7 +712,11 @@ static unsigned int mig_flags(unsigned f)
 static int mig_call_setup(struct be_job *j, struct be_host *dst,
                           const struct be_migrate_opts *opts)
 {
-    const char *muri = opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
+    /* a tunnelled migration's data goes through the daemons' connection: the host's
+     * data channel is not used (libvirt refuses a URI "not supported by tunnelled
+     * migration"); one the hop names still reaches libvirt, as virsh's --migrateuri */
+    const char *muri = opts->migrate_uri ? opts->migrate_uri
+                       : (opts->flags & BE_MIG_TUNNELLED) ? NULL : dst->migrate_uri;
     int maxp = 0;
 
     j->flags = mig_flags(opts->flags);
