@@ -158,7 +158,9 @@ static int mv_check(const struct run_common *c, void *opts)
     mv_words(o, &sb);
     int rc = mig_opts_parse(sb.buf, &o->mo);
     if (rc < 0)
-        err_prefix("virsh_migrate_options/virsh_migrate_method ('%s')", sb.buf + (sb.len > 0));
+        err_prefix("param virsh_migrate_options = '%s', virsh_migrate_method = '%s' (virsh "
+                   "words '%s')", o->options ? o->options : "", o->method ? o->method : "",
+                   sb.buf + (sb.len > 0));
     o->suspend = strstr(sb.buf, "--suspend") != NULL;
     strbuf_release(&sb);
     return rc;
