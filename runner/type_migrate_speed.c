@@ -201,17 +201,20 @@ out:
 static int sgs_run(struct run_ctx *ctx)
 {
     const struct sgs_opts *o = ctx->opts;
-    const char *value = speed_value(o->bandwidth);
+    /* `bandwidth =`: no argument; '' an empty one */
+    const char *value = *o->bandwidth ? speed_value(o->bandwidth) : NULL;
     struct run_virsh r = RUN_VIRSH_INIT;
     if (main_vm_ready(ctx, o->start_vm, false) < 0)
         return -1;
-    if (speed_cmd(ctx, "migrate-getspeed", NULL, NULL, &r) < 0)
+    if (speed_cmd(ctx, "migrate-getspeed", NULL, NULL, &r) < 0) {
+        run_virsh_release(&r);
         return -1;
+    }
     char *orig = r.status == 0 ? xstrndup(r.out.buf, strcspn(r.out.buf, "\n")) : NULL;
     /* the reference sets and checks twice */
-    int rc = sgs_set_get(ctx, o, *value || strcmp(o->bandwidth, "") ? value : NULL);
+    int rc = sgs_set_get(ctx, o, value);
     if (rc == 0)
-        rc = sgs_set_get(ctx, o, *value || strcmp(o->bandwidth, "") ? value : NULL);
+        rc = sgs_set_get(ctx, o, value);
     if (orig)
         speed_cmd(ctx, "migrate-setspeed", orig, NULL, &r);     /* restore */
     free(orig);
