@@ -10,8 +10,7 @@
 #     of the same file: throughput in MiB/s of data in the file.
 #
 # The clones are made by vtrun's own C code (virt/virt_image.c) through a small
-# driver, bench/clone_bench.c, that this script compiles against build/libvtrun.a
-# (running `make` first if the library is missing); the Makefile is not involved.
+# driver, bench/clone_bench.c, built by `make bench` (which this script runs).
 #
 # Usage: bench/clone.sh [RUNS]     (default 5; median and min printed)
 # Environment: BENCH_DIR (default: a new directory under /var/tmp; must be on a real
@@ -27,16 +26,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 cd "$top"
 
-[ -f "$build/libvtrun.a" ] || make -s BUILD="$build" "$build/libvtrun.a" >/dev/null
+make -s BUILD="$build" bench >/dev/null
 work=${BENCH_DIR:-$(mktemp -d /var/tmp/vtrun-bench-clone.XXXXXX)}
 mkdir -p "$work"
 cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
 
-tool=$work/clone_bench
-# shellcheck disable=SC2046  # pkg-config output is a word list on purpose
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$tool" bench/clone_bench.c "$build/libvtrun.a" \
-    $(pkg-config --libs libssh) -lpthread
+tool=$build/bench/clone_bench
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }

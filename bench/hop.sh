@@ -3,20 +3,22 @@
 # bench/hop.sh [RUNS] — one migration hop of the lab's guest through vtrun's libvirt
 # backend next to a bare `virsh migrate` of the same guest with the same flags
 # (--live --p2p --unsafe --persistent --undefinesource, the settings' migrate URI),
-# RUNS round trips each (default 5), then the same with postcopy enabled and switched
-# on after the first pass.  Prints every hop and the mean wall-clock ratio.
+# RUNS round trips each (default 10), then the same with postcopy enabled and switched
+# on after the first pass.  The tools take turns going first (odd rounds vtrun, even
+# rounds virsh) so neither always meets a guest just moved.  Prints every hop and, per
+# mode, the median round trip of each tool and their ratio.
 #
 # Uses the lab of $VTRUN_SETTINGS, else lab ${VTRUN_LAB_ID:-0} (started, and stopped
-# at the end, when it is not up).  Needs `make` first (build/libvtrun.a).
+# at the end, when it is not up).  The driver, bench/hop.c, is built by `make bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5}
+runs=${1:-10}
 id=${VTRUN_LAB_ID:-0}
 settings=${VTRUN_SETTINGS:-/run/vtrun-lab$id/vtrun.conf}
 vm=vtrun-hop
 started_lab=
 
-[ -f build/libvtrun.a ] || { echo "hop.sh: build/libvtrun.a missing: run make" >&2; exit 1; }
+make -s bench >/dev/null || { echo "hop.sh: make bench failed" >&2; exit 1; }
 if [ ! -f "$settings" ]; then
     [ -z "${VTRUN_SETTINGS:-}" ] || { echo "hop.sh: $settings missing" >&2; exit 1; }
     VTRUN_LAB_ID=$id tests/lab/lab up >/dev/null
@@ -29,7 +31,8 @@ host_field() { sed -n "/name = \"host$1\"/,/}/p" "$settings" | tr ';' '\n' |
 param() { sed -n "s/^ *$1 = \"\([^\"]*\)\";/\1/p" "$settings" | head -1; }
 uri1=$(host_field 1 uri); uri2=$(host_field 2 uri)
 dest1=$(host_field 1 migrate_desturi); dest2=$(host_field 2 migrate_desturi)
-muri=$(host_field 2 migrate_uri)
+# the migration stream goes to the destination's migrate_uri (each host has its own)
+muri1=$(host_field 1 migrate_uri); muri2=$(host_field 2 migrate_uri)
 kernel=$(param kernel); initrd=$(param initrd); kparams=$(param kernel_params)
 image="$(param image_name).$(param image_format)"; key=$(param ssh_private_key)
 bridge=$(param netdst); subnet=$(param guest_subnet); gw=$(param guest_gateway)
@@ -37,7 +40,7 @@ addr="${subnet%.*/*}.62"
 cmdline="$kparams vtrun.ip=$addr/${subnet#*/} vtrun.gw=$gw"
 
 work=$(mktemp -d /tmp/vtrun-hop-XXXXXX)
-drv=$work/hop
+drv=$PWD/build/bench/hop
 cleanup() {
     for u in "$uri1" "$uri2"; do
         [ -x "$drv" ] && "$drv" destroy "$u" "$vm" 2>/dev/null || true
@@ -47,9 +50,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$drv" bench/hop.c \
-    build/libvtrun.a $(pkg-config --cflags --libs libvirt libconfig libxml-2.0 libssh \
-    libpcre2-8 jansson) -lpthread -lm
 
 qemu-img create -q -f qcow2 -F qcow2 -b "$image" "$work/$vm.qcow2"
 "$drv" start "$uri1" "$vm" "$kernel" "$initrd" "$cmdline" "$work/$vm.qcow2" \
@@ -66,7 +66,7 @@ ssh_up() {
 echo "guest $vm at $addr, uptime $(ssh_up) s; $runs round trips per tool"
 printf '%-7s %-9s %-5s %8s %9s %11s %10s %5s\n' tool mode dir wall_s total_ms downtime_ms MiB iters
 
-declare -A sum cnt
+declare -A trips     # "TOOL.MODE" -> round-trip seconds, one per line
 # virsh's completed-job figures: the destination keeps them (cookie from the source)
 virsh_stats() {
     virsh -q -c "$1" domjobinfo "$vm" --completed 2>/dev/null | awk -F: '
@@ -77,8 +77,8 @@ virsh_stats() {
         /^(Memory i|I)teration:/ {split($2,a," "); i=a[1]}
         END {printf "%s %s %.1f %s", t==""?"-":t, d==""?"-":d, m, i==""?"-":i}'
 }
-hop() {   # hop TOOL MODE FROM_URI TO_URI TO_DESTURI DIR
-    local tool=$1 mode=$2 from=$3 to=$4 todest=$5 dir=$6 t0 t1 out wall
+hop() {   # hop TOOL MODE FROM_URI TO_URI TO_DESTURI TO_MIGRATE_URI DIR
+    local tool=$1 mode=$2 from=$3 to=$4 todest=$5 muri=$6 dir=$7 t0 t1 out wall
     t0=$(now)
     if [ "$tool" = vtrun ]; then
         if [ "$mode" = postcopy ]; then
@@ -100,21 +100,25 @@ hop() {   # hop TOOL MODE FROM_URI TO_URI TO_DESTURI DIR
     fi
     wall=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")
     printf '%-7s %-9s %-5s %8s %9s %11s %10s %5s\n' "$tool" "$mode" "$dir" "$wall" "$tms" "$dms" "$mib" "$iters"
-    sum[$tool.$mode]=$(awk "BEGIN{print ${sum[$tool.$mode]:-0} + $wall}")
-    cnt[$tool.$mode]=$(( ${cnt[$tool.$mode]:-0} + 1 ))
+    trip=$(awk "BEGIN{print ${trip:-0} + $wall}")
 }
+median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 for mode in precopy postcopy; do
     for ((r = 1; r <= runs; r++)); do
-        for tool in vtrun virsh; do
-            hop "$tool" "$mode" "$uri1" "$uri2" "$dest2" "1->2"
-            hop "$tool" "$mode" "$uri2" "$uri1" "$dest1" "2->1"
+        order=(vtrun virsh)
+        (( r % 2 )) || order=(virsh vtrun)
+        for tool in "${order[@]}"; do
+            trip=0
+            hop "$tool" "$mode" "$uri1" "$uri2" "$dest2" "$muri2" "1->2"
+            hop "$tool" "$mode" "$uri2" "$uri1" "$dest1" "$muri1" "2->1"
+            trips[$tool.$mode]+="$trip"$'\n'
         done
     done
 done
 echo "guest uptime after all hops: $(ssh_up) s"
 for mode in precopy postcopy; do
-    a=$(awk "BEGIN{printf \"%.3f\", ${sum[vtrun.$mode]} / ${cnt[vtrun.$mode]}}")
-    b=$(awk "BEGIN{printf \"%.3f\", ${sum[virsh.$mode]} / ${cnt[virsh.$mode]}}")
-    echo "$mode: mean hop vtrun $a s, virsh $b s, ratio vtrun/virsh $(awk "BEGIN{printf \"%.2f\", $a / $b}")"
+    a=$(printf '%s' "${trips[vtrun.$mode]}" | median)
+    b=$(printf '%s' "${trips[virsh.$mode]}" | median)
+    echo "$mode: median round trip vtrun $a s, virsh $b s, ratio vtrun/virsh $(awk "BEGIN{printf \"%.3f\", $a / $b}")"
 done

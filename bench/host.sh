@@ -6,8 +6,7 @@
 # SSH with a new session per command, and on this machine, against a throwaway OpenSSH
 # sshd on 127.0.0.1 (tests/sshd.h).  Prints median, p10, p90 and min per mode.
 #
-# The driver, bench/host_rtt.c, is compiled against build/libvtrun.a (running `make`
-# first if the library is missing).  Needs root (the sshd runs in a private mount
+# The driver, bench/host_rtt.c, is built by `make bench` (which this script runs).  Needs root (the sshd runs in a private mount
 # namespace) and openssh-server.
 set -euo pipefail
 
@@ -16,12 +15,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 cd "$top"
 
-[ -f "$build/libvtrun.a" ] || make -s BUILD="$build" "$build/libvtrun.a" >/dev/null
+make -s BUILD="$build" bench >/dev/null
 work=$(mktemp -d /tmp/vtrun-bench-host.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# shellcheck disable=SC2046  # pkg-config output is a word list on purpose
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$work/host_rtt" bench/host_rtt.c "$build/libvtrun.a" \
-    $(pkg-config --libs libssh) -lpthread
 
 echo "vtrun host transport: \`true\` x $runs, $(nproc) CPUs, $(ssh -V 2>&1), libssh $(pkg-config --modversion libssh)"
-"$work/host_rtt" "$runs"
+"$build/bench/host_rtt" "$runs"

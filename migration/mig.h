@@ -161,6 +161,22 @@ enum mig_pmc_policy {
 /* What a host is; filled by the backend (libvirt: virConnectGetLibVersion,
  * virConnectGetType, virConnectGetCapabilities, virNodeGetFreeMemory,
  * virConnectGetDomainCapabilities; OS from /etc/os-release and uname). */
+/* A user or group of a host, as `getent passwd` / `getent group` print it. */
+struct mig_pmc_id {
+    char kind;                          /* 'u' user, 'g' group */
+    char *name;
+    long id;
+};
+
+/* The users and groups QEMU runs as and shares image files through: their ids must
+ * be equal on both hosts, or a file one host's QEMU made is not the other's (openQA's
+ * check_host_uid / check_host_gid).  The script prints them on a host; parse its
+ * output with mig_pmc_ids_parse (lines of getent: "name:x:id:..."; a line "#g" starts
+ * the groups). */
+extern const char mig_pmc_ids_script[];
+size_t mig_pmc_ids_parse(const char *text, struct mig_pmc_id **out);
+void mig_pmc_ids_free(struct mig_pmc_id *ids, size_t n);
+
 struct mig_pmc_host {
     const char *name;                   /* for messages */
     unsigned long long libvirt_version; /* major * 1000000 + minor * 1000 + micro; 0 ? */
@@ -175,6 +191,9 @@ struct mig_pmc_host {
     /* CPU models a guest can use here (domain capabilities, usable='yes');
      * NULL-terminated; NULL = unknown */
     const char *const *cpu_models;
+    const struct mig_pmc_id *ids;       /* mig_pmc_ids_parse; ids_known false: unknown */
+    size_t nids;
+    bool ids_known;
 };
 
 struct mig_pmc_disk {

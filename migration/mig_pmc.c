@@ -259,6 +259,97 @@ static enum mig_pmc_result check_memory(const struct mig_pmc_input *in, struct s
     return need > in->dst->free_mem_bytes ? MIG_PMC_FAIL : MIG_PMC_SUCCESS;
 }
 
+/* Debian's libvirt runs QEMU as libvirt-qemu, Fedora's as qemu; kvm owns /dev/kvm,
+ * libvirt the sockets.  Fixed words: no param reaches this script. */
+const char mig_pmc_ids_script[] =
+    "getent passwd qemu libvirt-qemu; echo '#g'; getent group qemu kvm libvirt libvirt-qemu;"
+    " exit 0";
+
+size_t mig_pmc_ids_parse(const char *text, struct mig_pmc_id **out)
+{
+    size_t n = 0;
+    char kind = 'u';
+    *out = NULL;
+    for (const char *p = text ? text : ""; *p;) {
+        size_t len = strcspn(p, "\n");
+        const char *c1 = memchr(p, ':', len), *c2 = NULL;
+        if (c1)
+            c2 = memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p));
+        if (len >= 2 && !strncmp(p, "#g", 2))
+            kind = 'g';
+        else if (c1 && c2 && c1 > p && isdigit((unsigned char)c2[1])) {
+            *out = xrealloc(*out, (n + 1) * sizeof(**out));
+            (*out)[n++] = (struct mig_pmc_id){ kind, xstrndup(p, (size_t)(c1 - p)),
+                                               strtol(c2 + 1, NULL, 10) };
+        }
+        p += len + (p[len] == '\n');
+    }
+    return n;
+}
+
+void mig_pmc_ids_free(struct mig_pmc_id *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i].name);
+    free(ids);
+}
+
+static const struct mig_pmc_id *find_id(const struct mig_pmc_host *h, char kind,
+                                        const char *name)
+{
+    for (size_t i = 0; i < h->nids; i++)
+        if (h->ids[i].kind == kind && !strcmp(h->ids[i].name, name))
+            return &h->ids[i];
+    return NULL;
+}
+
+/* What is wrong with A's ids seen from B, appended to BAD: an id that differs is a
+ * FAIL (reported from the source's side only, DIFFERING), one A has and B lacks a
+ * WARNING (a host without that user cannot run as it). */
+static enum mig_pmc_result ids_against(const struct mig_pmc_host *a,
+                                        const struct mig_pmc_host *b, bool differing,
+                                        struct strbuf *bad)
+{
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
+    for (size_t i = 0; i < a->nids; i++) {
+        const struct mig_pmc_id *x = &a->ids[i], *y = find_id(b, x->kind, x->name);
+        const char *what = x->kind == 'u' ? "uid" : "gid";
+        if ((y && y->id == x->id) || (y && !differing))
+            continue;
+        strbuf_addf(bad, "%s%s %s %ld on %s, ", bad->len ? "; " : "", x->name, what, x->id,
+                    nm(a, "one host"));
+        if (y) {
+            strbuf_addf(bad, "%ld on %s", y->id, nm(b, "the other"));
+            r = MIG_PMC_FAIL;
+        } else {
+            strbuf_addf(bad, "none on %s", nm(b, "the other"));
+            if (r == MIG_PMC_SUCCESS)
+                r = MIG_PMC_WARNING;
+        }
+    }
+    return r;
+}
+
+static enum mig_pmc_result check_ids(const struct mig_pmc_input *in, struct strbuf *msg)
+{
+    if (!in->src->ids_known || !in->dst->ids_known) {
+        strbuf_addf(msg, "users and groups of %s unknown: cannot tell",
+                    !in->src->ids_known ? nm(in->src, "the source")
+                                        : nm(in->dst, "the destination"));
+        return MIG_PMC_WARNING;
+    }
+    enum mig_pmc_result r = ids_against(in->src, in->dst, true, msg),
+                        r2 = ids_against(in->dst, in->src, false, msg);
+    if (r == MIG_PMC_SUCCESS && r2 == MIG_PMC_SUCCESS) {
+        for (size_t i = 0; i < in->src->nids; i++)
+            strbuf_addf(msg, "%s%s %s %ld", i ? ", " : "", in->src->ids[i].name,
+                        in->src->ids[i].kind == 'u' ? "uid" : "gid", in->src->ids[i].id);
+        strbuf_addstr(msg, in->src->nids ? ": equal on both hosts"
+                                         : "no QEMU user or group on either host");
+    }
+    return r > r2 ? r : r2;
+}
+
 const struct mig_pmc_check mig_pmc_checks[] = {
     { "libvirt version equal",            MIG_PMC_WARNING, check_libvirt_version },
     { "hypervisor type equal",            MIG_PMC_FAIL,    check_hypervisor },
@@ -268,6 +359,7 @@ const struct mig_pmc_check mig_pmc_checks[] = {
     { "disk cache mode safe",             MIG_PMC_WARNING, check_cache },
     { "images reachable from destination", MIG_PMC_FAIL,   check_images },
     { "free memory on destination",       MIG_PMC_FAIL,    check_memory },
+    { "QEMU user and group ids equal",    MIG_PMC_FAIL,    check_ids },
     { NULL, MIG_PMC_SUCCESS, NULL },
 };
 

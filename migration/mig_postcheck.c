@@ -71,6 +71,8 @@ int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
         md = pcre2_match_data_create_from_pattern(re, NULL);
     }
     const char *line = text;
+    char *prev = NULL;          /* the line before, body only */
+    bool prev_added = false;
     while (line && *line) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
@@ -95,12 +97,20 @@ int mig_dmesg_scan(const char *text, int max_level, const char *expected_re,
         if (crash && re && pcre2_match(re, (PCRE2_SPTR)body, strlen(body), 0, 0, md, NULL) >= 0)
             crash = false;
         if (crash) {
+            /* a trace says what it is in the line before it ("WARNING: CPU: 0 PID: 1
+             * at ...", "rcu: INFO: rcu_sched self-detected stall"): keep it as context */
+            if (strstr(body, "Call Trace") && prev && !prev_added && *prev)
+                strbuf_addf(bad, "%s\n", prev);
             strbuf_addf(bad, "%s\n", body);
             n++;
         }
+        free(prev);
+        prev = xstrdup(body);
+        prev_added = crash;
         free(l);
         line = nl ? nl + 1 : NULL;
     }
+    free(prev);
     pcre2_match_data_free(md);
     pcre2_code_free(re);
     return n;

@@ -245,6 +245,19 @@ struct res_hop {
  * results.json and in the HTML timeline; a line in debug.log. */
 void res_test_hop(struct res_test *t, const struct res_hop *hop);
 
+/* One phase of a test finished: where its time went (issue: a case should cost its VM
+ * work and little else).  Phases do not overlap; a name may repeat ("post-checks"
+ * after every hop).  Names the runner uses: setup, clone, start, login, pre-checks,
+ * stress, hop N, post-checks, cleanup.  Recorded in results.json ("phases"), as bars
+ * in the HTML timeline and summed per name over the job in job.log ("PHASES").  The
+ * name is copied. */
+struct res_phase {
+    const char *name;
+    double start;          /* epoch seconds */
+    double time_s;
+};
+void res_test_phase(struct res_test *t, const struct res_phase *p);
+
 /* Close the test: status, failure class (JUnit failure/error@type; NULL: "TestFail",
  * "TestError", "TestInterrupted", "TestSkip" or "TestCancel" by status), reason
  * (fail_reason / message / skip reason; may be NULL) and duration.  Appends the test

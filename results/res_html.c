@@ -11,8 +11,9 @@
  * Layout: summary; "Problems" (tests that did not pass, then WARN) first; every test
  * with a status filter made of links to :target anchors (CSS only; without CSS the
  * links jump to the table and everything shows); for every test that migrated an SVG
- * timeline, one row per VM, one <rect class="hop"> per hop, and a table of the same
- * numbers.  Each test's rows are rendered once (rec->html), the page is assembled.
+ * timeline, one row per VM, one <rect class="hop"> per hop, a row under them with one
+ * <rect class="phase"> per phase of the test (where its time went), and a table of the
+ * hops' numbers.  Each test's rows are rendered once (rec->html), the page is assembled.
  */
 #include "results/res_model.h"
 
@@ -162,11 +163,60 @@ static void hop_title(struct strbuf *sb, const struct res_hop_rec *h, double t0)
     }
 }
 
+/* Phase colours by kind (the name up to a space: "hop 2" is a hop). */
+static const struct { const char *kind, *fill; } phase_fills[] = {
+    { "setup", "#b0bec5" }, { "clone", "#90a4ae" }, { "start", "#8d6e63" },
+    { "login", "#26a69a" }, { "pre-checks", "#ffb74d" }, { "stress", "#e57373" },
+    { "hop", FILL_PRECOPY }, { "post-checks", "#81c784" }, { "cleanup", "#bdbdbd" },
+};
+
+static const char *phase_fill(const char *name)
+{
+    size_t n = strcspn(name, " ");
+    for (size_t i = 0; i < ARRAY_SIZE(phase_fills); i++)
+        if (strlen(phase_fills[i].kind) == n && !strncmp(phase_fills[i].kind, name, n))
+            return phase_fills[i].fill;
+    return "#cfd8dc";
+}
+
+/* The phases row at height y, under the VMs' rows. */
+static void phase_bars(struct strbuf *sb, const struct res_rec *r, double t0, double span,
+                       double y)
+{
+    strbuf_addf(sb, "<text x=\"4\" y=\"%.0f\">phases</text>\n", y + ROW_H * 0.65);
+    for (size_t i = 0; i < r->nphases; i++) {
+        const struct res_phase_rec *p = &r->phases[i];
+        double x = LABEL_W + (p->start - t0) / span * PLOT_W, w = p->time_s / span * PLOT_W;
+        if (w < 1)
+            w = 1;
+        strbuf_addf(sb, "<rect class=\"phase\" fill=\"%s\" stroke=\"#ffffff\" "
+                    "stroke-width=\"0.5\" data-phase=\"", phase_fill(p->name));
+        esc(sb, p->name);
+        strbuf_addf(sb, "\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\"><title>",
+                    x, y + 4, w, ROW_H - 8);
+        esc(sb, p->name);
+        strbuf_addf(sb, ": start +%.2f s, %.2f s</title></rect>\n", p->start - t0, p->time_s);
+        if (w > 7.0 * (double)strlen(p->name)) {
+            strbuf_addf(sb, "<text x=\"%.2f\" y=\"%.1f\" fill=\"#000000\">", x + 3,
+                        y + ROW_H * 0.6);
+            esc(sb, p->name);
+            strbuf_addstr(sb, "</text>\n");
+        }
+    }
+}
+
 static void timeline(struct strbuf *sb, const struct res_rec *r)
 {
     const char **vms = xcalloc(r->nhops, sizeof(char *));
-    size_t nvm = 0;
+    size_t nvm = 0, nrows;
     double t0 = INFINITY, t1 = -INFINITY, span, step, height;
+
+    for (size_t i = 0; i < r->nphases; i++) {
+        if (r->phases[i].start < t0)
+            t0 = r->phases[i].start;
+        if (r->phases[i].start + r->phases[i].time_s > t1)
+            t1 = r->phases[i].start + r->phases[i].time_s;
+    }
 
     for (size_t i = 0; i < r->nhops; i++) {
         const struct res_hop_rec *h = &r->hops[i];
@@ -182,7 +232,8 @@ static void timeline(struct strbuf *sb, const struct res_rec *r)
     }
     span = t1 - t0 > 1e-3 ? t1 - t0 : 1;
     step = tick_step(span);
-    height = TOP + nvm * ROW_H + AXIS_H;
+    nrows = nvm + (r->nphases ? 1 : 0);
+    height = TOP + nrows * ROW_H + AXIS_H;
     strbuf_addf(sb, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
                 "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
                 "font-family=\"sans-serif\" font-size=\"11\">\n",
@@ -192,7 +243,7 @@ static void timeline(struct strbuf *sb, const struct res_rec *r)
         strbuf_addf(sb, "<line class=\"grid\" stroke=\"#dddddd\" x1=\"%.1f\" y1=\"%.0f\" "
                     "x2=\"%.1f\" y2=\"%.0f\"/><text x=\"%.1f\" y=\"%.0f\" "
                     "text-anchor=\"middle\">%gs</text>\n",
-                    x, TOP, x, TOP + nvm * ROW_H, x, TOP + nvm * ROW_H + 16, t);
+                    x, TOP, x, TOP + nrows * ROW_H, x, TOP + nrows * ROW_H + 16, t);
     }
     for (size_t v = 0; v < nvm; v++) {
         strbuf_addf(sb, "<text x=\"4\" y=\"%.0f\">", TOP + v * ROW_H + ROW_H * 0.65);
@@ -237,6 +288,8 @@ static void timeline(struct strbuf *sb, const struct res_rec *r)
             strbuf_addf(sb, "<text x=\"%.2f\" y=\"%.1f\" fill=\"#ffffff\">%u</text>\n",
                         x + 4, y + ROW_H * 0.5, h->hop);
     }
+    if (r->nphases)
+        phase_bars(sb, r, t0, span, TOP + nvm * ROW_H);
     strbuf_addstr(sb, "</svg>\n");
     free(vms);
 }
@@ -412,7 +465,8 @@ char *res_render_html(struct res_report *rep)
         strbuf_addstr(&sb, "<h2>Migrations</h2>\n<p>One row per VM, one bar per hop "
                            "(hover for details): blue pre-copy, purple post-copy, red "
                            "failed; the orange mark at the end of a bar is the guest "
-                           "downtime.</p>\n");
+                           "downtime; the last row, the test's phases: where its "
+                           "time went.</p>\n");
     for (size_t i = 0; i < rep->ntests; i++)
         if (rep->tests[i]->nhops)
             strbuf_addstr(&sb, migration_part(rep->tests[i]));

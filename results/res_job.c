@@ -514,6 +514,50 @@ void res_job_note(struct res_job *job, const char *text)
     pthread_mutex_unlock(&job->lock);
 }
 
+/* The length of NAME without a trailing " <number>": "hop 3" sums as "hop". */
+static size_t phase_kind_len(const char *name)
+{
+    size_t n = strlen(name), d = n;
+    while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+        d--;
+    return d < n && d > 1 && name[d - 1] == ' ' ? d - 1 : n;
+}
+
+/* "PHASES     : clone 1.20 s (3.1 %) | ..." over every test of REP, in the order the
+ * kinds first appear; NULL when no test recorded a phase. */
+static char *phases_line(const struct res_report *rep)
+{
+    struct kind { const char *name; size_t len; double s; } *k = NULL;
+    size_t nk = 0;
+    double total = 0;
+    for (size_t i = 0; i < rep->ntests; i++) {
+        const struct res_rec *r = rep->tests[i];
+        total += r->time_s;
+        for (size_t j = 0; j < r->nphases; j++) {
+            const char *name = r->phases[j].name;
+            size_t len = phase_kind_len(name), x;
+            for (x = 0; x < nk && (k[x].len != len || strncmp(k[x].name, name, len)); x++)
+                ;
+            if (x == nk) {
+                k = xrealloc(k, (nk + 1) * sizeof(*k));
+                k[nk++] = (struct kind){ name, len, 0 };
+            }
+            k[x].s += r->phases[j].time_s;
+        }
+    }
+    if (!nk) {
+        free(k);
+        return NULL;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "PHASES     :");
+    for (size_t x = 0; x < nk; x++)
+        strbuf_addf(&sb, "%s %.*s %.2f s (%.1f %%)", x ? " |" : "", (int)k[x].len, k[x].name,
+                    k[x].s, total > 0 ? 100 * k[x].s / total : 0);
+    free(k);
+    return strbuf_detach(&sb, NULL);
+}
+
 int res_job_end(struct res_job *job, double job_time_s)
 {
     struct res_counts c;
@@ -526,6 +570,10 @@ int res_job_end(struct res_job *job, double job_time_s)
     line = res_results_line(&c);
     log_line_locked(job, NULL, NULL, line);
     free(line);
+    if ((line = phases_line(&job->rep))) {
+        log_line_locked(job, NULL, NULL, line);
+        free(line);
+    }
     pthread_mutex_unlock(&job->lock);
     int ret = render_and_write(job);
     if (job->hist) {
@@ -814,6 +862,20 @@ void res_test_hop(struct res_test *t, const struct res_hop *hop)
     if (res_write_hops_json(r, p) < 0)
         fprintf(stderr, "vtrun: cannot write %s: %s\n", p, err_msg());
     free(p);
+    pthread_mutex_unlock(&t->job->lock);
+}
+
+void res_test_phase(struct res_test *t, const struct res_phase *p)
+{
+    struct res_rec *r = t->rec;
+    pthread_mutex_lock(&t->job->lock);
+    r->phases = xrealloc(r->phases, (r->nphases + 1) * sizeof(*r->phases));
+    r->phases[r->nphases++] = (struct res_phase_rec){ .name = res_str(p->name),
+                                                      .start = clean_num(p->start),
+                                                      .time_s = clean_num(p->time_s) };
+    char *line = xasprintf("PHASE %s: %.3f s", p->name ? p->name : "", clean_num(p->time_s));
+    log_line_locked(t->job, t->debuglog, r->id, line);
+    free(line);
     pthread_mutex_unlock(&t->job->lock);
 }
 

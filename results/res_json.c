@@ -33,6 +33,16 @@ static json_t *hops_json(const struct res_rec *r)
     return a;
 }
 
+static json_t *phases_json(const struct res_rec *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nphases; i++)
+        json_array_append_new(a, json_pack("{s:s, s:f, s:f}", "name", r->phases[i].name,
+                                           "start", r->phases[i].start, "time",
+                                           r->phases[i].time_s));
+    return a;
+}
+
 static json_t *test_json(const struct res_rec *r)
 {
     json_t *params = json_object(), *checks = json_array();
@@ -49,7 +59,7 @@ static json_t *test_json(const struct res_rec *r)
     /* avocado's keys first (jobs show reads id, status, time, end; diff id and
      * status), then vtrun's */
     o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s,"
-                  " s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}",
+                  " s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o}",
                   "id", r->id, "name", r->name, "status", res_status_name(r->status),
                   "fail_reason", r->fail_reason, "fail_class", r->fail_type,
                   "time", r->time_s, "time_elapsed", r->time_s, "time_start",
@@ -61,7 +71,7 @@ static json_t *test_json(const struct res_rec *r)
                   "index", (json_int_t)r->index, "gen_index", (json_int_t)r->gen_index,
                   "classname", r->classname, "status_openqa",
                   res_status_openqa(r->status), "params", params, "checks", checks,
-                  "hops", hops_json(r));
+                  "hops", hops_json(r), "phases", phases_json(r));
     free(logfile);
     return o;
 }
@@ -281,6 +291,14 @@ static struct res_rec *rec_from_json(json_t *t, const char *job_dir, size_t suit
         h->mode = jstr(v, "mode");
         h->ok = json_is_true(json_object_get(v, "ok"));
         h->error = jstr(v, "error");
+    }
+    a = json_object_get(t, "phases");
+    r->phases = xcalloc(json_array_size(a) + 1, sizeof(*r->phases));
+    json_array_foreach(a, i, v) {
+        struct res_phase_rec *p = &r->phases[r->nphases++];
+        p->name = jstr(v, "name");
+        p->start = jnum(v, "start", 0);
+        p->time_s = jnum(v, "time", 0);
     }
     return r;
 }

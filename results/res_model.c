@@ -147,6 +147,9 @@ void res_rec_free(struct res_rec *r)
         free(r->hops[i].error);
     }
     free(r->hops);
+    for (size_t i = 0; i < r->nphases; i++)
+        free(r->phases[i].name);
+    free(r->phases);
     free(r->json);
     free(r->junit);
     free(r->html);

@@ -37,6 +37,11 @@ struct res_hop_rec {
     char *error; /* "" when none */
 };
 
+struct res_phase_rec {
+    char *name;
+    double start, time_s;
+};
+
 /* One finished test. Every string is owned, never NULL ("" when absent). */
 struct res_rec {
     unsigned index;
@@ -56,6 +61,8 @@ struct res_rec {
     struct res_check_rec *checks;
     size_t nhops;
     struct res_hop_rec *hops;
+    size_t nphases;
+    struct res_phase_rec *phases;
     /* Caches, NULL until first rendered: the results.json object (also the journal
      * line), the <testcase> (for rep->flavour), the row of the HTML table. */
     char *json, *junit, *html;

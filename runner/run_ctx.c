@@ -3,6 +3,7 @@
 #include "runner/run_type.h"
 #include "lib/clock.h"
 #include "lib/strbuf.h"
+#include "results/res.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -92,6 +93,16 @@ void run_warn(struct run_ctx *ctx, const char *fmt, ...)
         set_outcome(ctx, RUN_WARN, NULL, fmt, ap);
     va_end(ap);
     run_log(ctx, "WARN: %s", ctx->reason ? ctx->reason : "");
+}
+
+void run_phase(struct run_ctx *ctx, const char *name, double t0)
+{
+    double secs = clock_now() - t0;
+    struct res_phase p = { .name = name, .start = clock_wall() - secs, .time_s = secs };
+    if (ctx->res)
+        res_test_phase(ctx->res, &p);
+    else
+        run_log(ctx, "phase %s: %.3f s", name, secs);
 }
 
 void run_log(struct run_ctx *ctx, const char *fmt, ...)

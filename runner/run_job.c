@@ -430,8 +430,11 @@ static void set_phase(struct worker *w, enum slot_phase phase, double deadline)
 static void run_test(struct job *j, struct worker *w, struct run_ctx *ctx,
                      const struct run_type *t, double timeout)
 {
+    double t0 = run_now();
     if (t->setup && t->setup(ctx) < 0 && ctx->status == RUN_PASS)
         run_error(ctx, "SetupError", "setup failed: %s", err_msg());
+    if (t->setup)
+        run_phase(ctx, "setup", t0);       /* params, clones, definitions */
     if (ctx->status == RUN_PASS || ctx->status == RUN_WARN) {
         if (t->run(ctx) < 0 && (ctx->status == RUN_PASS || ctx->status == RUN_WARN))
             run_fail(ctx, "TestFail", "%s", err_msg());
@@ -454,7 +457,9 @@ static void run_test(struct job *j, struct worker *w, struct run_ctx *ctx,
     ctx->deadline = run_now() + CLEANUP_TIME_S;
     set_phase(w, SLOT_CLEANUP, ctx->deadline);
     run_log(ctx, "cleanup");
+    t0 = run_now();
     t->cleanup(ctx);
+    run_phase(ctx, "cleanup", t0);
 }
 
 /* Every param of a case as results/ takes them (pointers into p). */

@@ -335,5 +335,9 @@ void run_log(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(pr
 /* True when the test must stop: cancel flag set or deadline passed. */
 bool run_should_stop(const struct run_ctx *ctx);
 double run_now(void);               /* monotonic seconds */
+/* One phase of the test ran from T0 (run_now()) until now: into its results (results.json
+ * "phases", the HTML timeline, job.log's PHASES sums) or, with no results, its log.
+ * Names: setup, clone, start, login, pre-checks, stress, "hop N", post-checks, cleanup. */
+void run_phase(struct run_ctx *ctx, const char *name, double t0);
 
 #endif

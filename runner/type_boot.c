@@ -26,10 +26,13 @@ static int boot_run(struct run_ctx *ctx)
     struct virt_vms *vms = ctx->data;
     double login = ctx->common->login_timeout;
     int host = (int)o->start_vm_host;
+    double t0 = run_now();
 
     for (size_t i = 0; i < vms->n; i++)
         if (virt_vms_start(vms, i, host) < 0)
             return run_error(ctx, "VMCreateError", "%s", err_msg());
+    run_phase(ctx, "start", t0);
+    t0 = run_now();
     for (size_t i = 0; i < vms->n && !run_should_stop(ctx); i++) {
         double up;
         if (virt_vms_wait_login(vms, i, login) < 0) {
@@ -44,9 +47,12 @@ static int boot_run(struct run_ctx *ctx)
         if (virt_vms_console_crash(vms, i) != 0)
             return run_fail(ctx, "KernelCrash", "%s", err_msg());
     }
+    run_phase(ctx, "login", t0);
+    t0 = run_now();
     for (size_t i = 0; i < vms->n && !run_should_stop(ctx); i++)
         if (virt_vms_stop(vms, i) < 0)
             return run_fail(ctx, "VMShutdownError", "%s", err_msg());
+    run_phase(ctx, "shutdown", t0);
     return 0;
 }
 

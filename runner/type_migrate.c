@@ -7,6 +7,7 @@
 #include "runner/run_type.h"
 #include "virt/virt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +43,15 @@ static int hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, unsigned n, 
                int to, const struct be_migrate_opts *mo, double login)
 {
     struct be_hop_metrics m;
+    char phase[32];
     memset(&m, 0, sizeof(m));
     run_log(ctx, "hop %u: %s from %s to %s", n, vms->vm[i].name, ctx->hosts[from].name,
             ctx->hosts[to].name);
-    if (virt_vms_migrate(vms, i, to, mo, &m) < 0) {
+    double t0 = run_now();
+    int rc = virt_vms_migrate(vms, i, to, mo, &m);
+    snprintf(phase, sizeof(phase), "hop %u", n);
+    run_phase(ctx, phase, t0);
+    if (rc < 0) {
         char *why = xstrdup(err_msg());
         virt_vms_record_hop(vms, i, n, from, to, &m, false, why);
         run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s", why);
@@ -53,7 +59,10 @@ static int hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, unsigned n, 
         return -1;
     }
     virt_vms_record_hop(vms, i, n, from, to, &m, true, NULL);
-    if (mig_vms_check_after_hop(vms, i, from, to, login) < 0)
+    t0 = run_now();
+    rc = mig_vms_check_after_hop(vms, i, from, to, login);
+    run_phase(ctx, "post-checks", t0);
+    if (rc < 0)
         return run_fail(ctx, "PostMigrationCheck", "after hop %u: %s", n, err_msg());
     return 0;
 }
@@ -68,10 +77,14 @@ static int migrate_run(struct run_ctx *ctx)
     double up;
 
     mo.cancel = ctx->cancel;
+    double t0 = run_now();
     if (virt_vms_start(vms, i, 0) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
+    run_phase(ctx, "start", t0);
+    t0 = run_now();
     if (virt_vms_wait_login(vms, i, login) < 0 || virt_vms_uptime(vms, i, &up) < 0)
         return run_error(ctx, "LoginError", "before migration: %s", err_msg());
+    run_phase(ctx, "login", t0);
     if (hop(ctx, vms, i, 1, 0, 1, &mo, login) < 0)
         return -1;
     if (o->back && hop(ctx, vms, i, 2, 1, 0, &mo, login) < 0)

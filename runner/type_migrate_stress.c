@@ -281,6 +281,7 @@ static int ms_setup(struct run_ctx *ctx)
 struct host_facts {
     struct mig_pmc_host h;
     struct be_host_info info;
+    struct mig_pmc_id *ids;
     struct utsname u;
     char os_id[64], os_version[64];
 };
@@ -320,10 +321,27 @@ static void local_facts(struct run_ctx *ctx, int idx, struct host_facts *f)
         f->h.free_mem_bytes = mi.free;
 }
 
+/* The QEMU user's and groups' ids of host idx, over the host transport. */
+static void host_ids(struct run_ctx *ctx, int idx, struct host_facts *f)
+{
+    struct strbuf out = STRBUF_INIT;
+    int status = -1;
+    if (host_script(ctx, idx, mig_pmc_ids_script, 15, &out, &status) == 0 && status == 0) {
+        f->h.nids = mig_pmc_ids_parse(out.buf, &f->ids);
+        f->h.ids = f->ids;
+        f->h.ids_known = true;
+    } else {
+        run_log(ctx, "pre-migration checks: users and groups of %s: %s", host_name(ctx, idx),
+                status < 0 ? err_msg() : "getent failed");
+    }
+    strbuf_release(&out);
+}
+
 static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
 {
     memset(f, 0, sizeof(*f));
     f->h.name = host_name(ctx, idx);
+    host_ids(ctx, idx, f);
     if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
         run_log(ctx, "pre-migration checks: %s; using what this machine knows", err_msg());
         local_facts(ctx, idx, f);
@@ -413,6 +431,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     mig_pmc_outcomes_free(o, no);
     be_host_info_free(&fs.info);
     be_host_info_free(&fd.info);
+    mig_pmc_ids_free(fs.ids, fs.h.nids);
+    mig_pmc_ids_free(fd.ids, fd.h.nids);
     free(disks);
     free(vms);
     return nfail;
@@ -708,11 +728,14 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
 
 static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 {
+    double t0 = run_now();
     for (size_t i = 0; i < st->vms.n; i++)
         if (virt_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
             return run_error(ctx, "VMStartError", "%s", err_msg());
+    run_phase(ctx, "start", t0);
     if (!wait_login)
         return 0;
+    t0 = run_now();
     for (size_t i = 0; i < st->vms.n; i++) {
         if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0) {
             if (run_should_stop(ctx))
@@ -723,6 +746,7 @@ static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
         if (virt_vms_uptime(&st->vms, i, &up) == 0)
             st->uptime[i] = up;
     }
+    run_phase(ctx, "login", t0);
     return 0;
 }
 
@@ -731,25 +755,32 @@ static int ms_run(struct run_ctx *ctx)
     struct ms_state *st = ctx->data;
     const struct ms_opts *o = st->o;
 
+    double t0 = run_now();
     if (pre_migration_checks(ctx, st) < 0)
         return -1;
+    run_phase(ctx, "pre-checks", t0);
 
     if ((o->stress_host || o->stress_remote || o->stress_vms) && !o->tool_name)
         run_log(ctx, "migration_stress_* set but stress_tool is empty: no stress");
-    if (o->tool_name) {
+    if (o->tool_name && (o->stress_host || o->stress_remote)) {
+        t0 = run_now();
         if (o->stress_host && host_stress_start(ctx, st, 0) < 0)
             return -1;
         if (o->stress_remote && host_stress_start(ctx, st, 1) < 0)
             return -1;
+        run_phase(ctx, "stress", t0);
     }
 
     if (o->start_vms) {
         if (start_vms(ctx, st, true) < 0)
             return -1;
-        if (o->tool_name && o->stress_vms)
+        if (o->tool_name && o->stress_vms) {
+            t0 = run_now();
             for (size_t i = 0; i < st->vms.n; i++)
                 if (guest_stress_start(ctx, st, i) < 0)
                     return -1;
+            run_phase(ctx, "stress", t0);
+        }
     }
 
     for (size_t k = 0; k < st->plan.nhops; k++) {
@@ -768,11 +799,20 @@ static int ms_run(struct run_ctx *ctx)
         run_log(ctx, "hop %u/%zu (round %u%s): %zu VM(s) in %zu wave(s)", hopno,
                 st->plan.nhops, hop->round, hop->back ? ", back" : "",
                 mig_hop_moves(hop), hop->nwaves);
+        char phase[32];
+        snprintf(phase, sizeof(phase), "hop %u", hopno);
+        t0 = run_now();
         for (size_t wv = 0; wv < hop->nwaves; wv++)
-            if (run_wave(ctx, st, hopno, hop, &hop->waves[wv]) > 0)
+            if (run_wave(ctx, st, hopno, hop, &hop->waves[wv]) > 0) {
+                run_phase(ctx, phase, t0);
                 return -1;      /* outcome set; cleanup still runs */
+            }
+        run_phase(ctx, phase, t0);
         after_hop_cmd(ctx, st, hop);
-        if (post_checks(ctx, st, hopno, hop) < 0)
+        t0 = run_now();
+        int rc = post_checks(ctx, st, hopno, hop);
+        run_phase(ctx, "post-checks", t0);
+        if (rc < 0)
             return -1;
     }
     return 0;

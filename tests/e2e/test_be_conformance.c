@@ -87,7 +87,10 @@ static struct be_host_conf hc[2];
 static config_t cfg;
 /* from the settings (borrowed from cfg) */
 static const char *kernel, *initrd, *kparams, *key, *bridge, *subnet, *gateway;
-static char *image, *netns, *dir, *run_dir, *clone_path, *console_log, *cmdline;
+/* the hosts' network namespaces: a guest's tap and its user-mode forwards live in the
+ * one of the host that runs it (lab v2; a one-netns lab gives the same name twice) */
+static char *hostns[2];
+static char *image, *dir, *run_dir, *clone_path, *console_log, *cmdline;
 static char *addr;                  /* the guest's SSH address ... */
 static unsigned port;               /* ... and port */
 static double last_up;              /* its uptime at the last look; 0 = none since boot */
@@ -124,21 +127,27 @@ static void assert_no_procs(const char *vm)
     ck_assert_int_eq(procs_of(vm), 0);
 }
 
-/* Interfaces enslaved to the lab bridge other than the lab's own veth end. */
-static int taps_on_bridge(void)
+/* Interfaces enslaved to the bridge of host namespace NS other than the lab's veth. */
+static int taps_in(const char *ns)
 {
-    const char *argv[] = { "ip", "-n", netns, "-o", "link", "show", "master", bridge,
-                           NULL };
+    const char *argv[] = { "ip", "-n", ns, "-o", "link", "show", "master", bridge, NULL };
     struct strbuf out = STRBUF_INIT;
     int n = 0;
     char *line, *save = NULL;
 
-    ck_assert_msg(tg_run(argv, &out, 10) == 0, "ip -n %s link: %s", netns, out.buf);
+    ck_assert_msg(tg_run(argv, &out, 10) == 0, "ip -n %s link: %s", ns, out.buf);
     for (line = strtok_r(out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         if (!strstr(line, "vtlab"))
             n++;
     strbuf_release(&out);
     return n;
+}
+
+/* Guest taps on the lab bridge, on every host. */
+static int taps_on_bridge(void)
+{
+    int n = taps_in(hostns[0]);
+    return strcmp(hostns[0], hostns[1]) ? n + taps_in(hostns[1]) : n;
 }
 
 static void remove_everywhere(const char *vm)
@@ -226,7 +235,9 @@ static int second_guest_ready(void)
 
 static char *second_guest_ssh(const char *cmd)
 {
-    return tg_ssh_in(R->ssh_in_lab_netns ? netns : NULL, G2.addr, G2.port, key, cmd, 60);
+    int h = second_guest_where();
+    return tg_ssh_in(R->ssh_in_lab_netns ? hostns[h > 0 ? h : 0] : NULL, G2.addr, G2.port,
+                     key, cmd, 60);
 }
 
 static void second_guest_remove(void)
@@ -254,7 +265,9 @@ static void row_setup(const struct row *row)
     R = row;
     ops = be_lookup(R->driver);
     ck_assert_msg(ops != NULL, "%s", err_msg());
-    netns = tg_lab_host_netns(tg_lab_settings(&cfg, hc), 1);
+    const char *settings = tg_lab_settings(&cfg, hc);
+    for (int i = 0; i < 2; i++)
+        hostns[i] = tg_lab_host_netns(settings, i + 1);
     kernel = param("kernel");
     initrd = param("initrd");
     kparams = param("kernel_params");
@@ -322,14 +335,17 @@ static void row_teardown(void)
     if (dir)
         rmdir(dir);
     free(image);
-    free(netns);
+    for (int i = 0; i < 2; i++) {
+        free(hostns[i]);
+        hostns[i] = NULL;
+    }
     free(dir);
     free(run_dir);
     free(clone_path);
     free(console_log);
     free(cmdline);
     free(addr);
-    image = netns = dir = run_dir = clone_path = console_log = cmdline = addr = NULL;
+    image = dir = run_dir = clone_path = console_log = cmdline = addr = NULL;
     config_destroy(&cfg);
 }
 
@@ -344,9 +360,15 @@ static void at_exit(void)
         row_teardown();
 }
 
+static int where(void);
+
+/* Where the guest's SSH forward listens: the namespace of the host that runs it. */
 static const char *ssh_netns(void)
 {
-    return R->ssh_in_lab_netns ? netns : NULL;
+    if (!R->ssh_in_lab_netns)
+        return NULL;
+    int h = where();
+    return hostns[h > 0 ? h : 0];
 }
 
 static double uptime(void)

@@ -6,7 +6,9 @@
  *
  * and lib/ under all of them; a directory is reached only through its public header.
  * This suite reads every #include of the production sources and fails on an arrow
- * that points the wrong way, so the shape stays as the tree grows.
+ * that points the wrong way, so the shape stays as the tree grows.  It also reads their
+ * calls: a process is started in one place (lib/spawn.c), so that timeouts, the process
+ * group, PR_SET_PDEATHSIG and the reaping are written once.
  */
 #include <check.h>
 #include <dirent.h>
@@ -47,6 +49,26 @@ static const struct publics {
     { "runner", "runner/run.h runner/run_type.h" },
 };
 
+/* Calls only some files may make: "CALL(" outside a comment, not part of a longer name. */
+static const struct owned_call {
+    const char *call;
+    const char *files;              /* space-separated, relative to the top */
+} owned_calls[] = {
+    { "fork", "lib/spawn.c" },
+    { "vfork", "" },
+    { "clone", "" },
+    { "posix_spawn", "" },
+    { "posix_spawnp", "" },
+    { "system", "" },
+    { "popen", "" },
+    { "execvpe", "lib/spawn.c" },
+    { "execvp", "lib/spawn.c" },
+    { "execv", "lib/spawn.c runner/run_main.c" },    /* the front becomes vtrun-full */
+    { "execl", "" },
+    { "execlp", "" },
+    { "execve", "" },
+};
+
 static bool word_in(const char *words, const char *w, size_t len)
 {
     for (const char *p = words; *p;) {
@@ -78,6 +100,32 @@ static bool is_public(const char *inc)
     return false;
 }
 
+static bool is_ident(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* LINE (not a comment line) calls one of owned_calls that PATH may not make. */
+static void check_calls(const char *path, const char *line, unsigned no, struct strbuf *bad)
+{
+    const char *p = line + strspn(line, " \t");
+    if (*p == '*' || !strncmp(p, "/*", 2) || !strncmp(p, "//", 2))
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(owned_calls); i++) {
+        const struct owned_call *c = &owned_calls[i];
+        size_t n = strlen(c->call);
+        for (const char *q = p; (q = strstr(q, c->call)); q += n) {
+            if ((q > p && is_ident(q[-1])) || q[n] != '(')
+                continue;
+            if (word_in(c->files, path, strlen(path)))
+                break;
+            strbuf_addf(bad, "%s:%u: %s() starts a process outside %s\n", path, no, c->call,
+                        *c->files ? c->files : "any file (use lib/spawn)");
+            break;
+        }
+    }
+}
+
 /* Check one file's #include "..." lines; violations appended to bad. */
 static void check_file(const char *dir, const char *path, struct strbuf *bad)
 {
@@ -88,6 +136,7 @@ static void check_file(const char *dir, const char *path, struct strbuf *bad)
     unsigned no = 0;
     while (fgets(line, sizeof(line), f)) {
         no++;
+        check_calls(path, line, no, bad);
         const char *p = line + strspn(line, " \t");
         if (!strncmp(p, "#include <libvirt/", 18) && strcmp(dir, "backends"))
             strbuf_addf(bad, "%s:%u: libvirt headers belong to backends/ only\n", path, no);
@@ -139,7 +188,7 @@ START_TEST(test_every_include_points_down_the_layers)
     for (size_t i = 0; i < ARRAY_SIZE(layers); i++)
         check_dir(layers[i].dir, &bad, &nfiles);
     ck_assert_msg(nfiles > 50, "only %u sources found: wrong directory?", nfiles);
-    ck_assert_msg(bad.len == 0, "layering violations:\n%s", bad.buf);
+    ck_assert_msg(bad.len == 0, "layering or process-start violations:\n%s", bad.buf);
     strbuf_release(&bad);
 }
 END_TEST
@@ -152,7 +201,9 @@ START_TEST(test_checker_finds_a_wrong_arrow_and_a_private_header)
     char *path = xasprintf("%s/x.c", dir);
     FILE *f = fopen(path, "w");
     fputs("#include \"virt/virt.h\"\n#include \"backends/lv_xml.h\"\n#include <libvirt/libvirt.h>\n"
-          "#include \"cfg/cfg.h\"\n#include \"lib/err.h\"\n", f);
+          "#include \"cfg/cfg.h\"\n#include \"lib/err.h\"\n"
+          "/* fork() in a comment is fine */\nstatic int f(void) { return fork() + my_fork(); }\n",
+          f);
     fclose(f);
     struct strbuf bad = STRBUF_INIT;
     check_file("virt", path, &bad);
@@ -161,6 +212,9 @@ START_TEST(test_checker_finds_a_wrong_arrow_and_a_private_header)
     ck_assert_msg(strstr(bad.buf, "virt/ may not include cfg/cfg.h"), "%s", bad.buf);
     ck_assert_msg(!strstr(bad.buf, "virt/virt.h") && !strstr(bad.buf, "lib/err.h"), "%s",
                   bad.buf);
+    ck_assert_msg(strstr(bad.buf, ":7: fork() starts a process outside lib/spawn.c"), "%s",
+                  bad.buf);
+    ck_assert_msg(!strstr(bad.buf, ":6:") && !strstr(bad.buf, "my_fork"), "%s", bad.buf);
     strbuf_reset(&bad);
     check_file("backends", path, &bad);
     ck_assert_msg(strstr(bad.buf, "backends/ may not include virt/virt.h"), "%s", bad.buf);

@@ -381,6 +381,41 @@ START_TEST(test_nonfinite_numbers_keep_files_valid)
 }
 END_TEST
 
+/* Where a test's time went: its phases in results.json (and the journal, so a merge
+ * keeps them), summed per kind over the job in job.log ("hop 1" and "hop 2" are hops). */
+START_TEST(test_phases_in_results_and_summed_in_job_log)
+{
+    struct res_job *job = open_job(NULL);
+    for (unsigned i = 1; i <= 2; i++) {
+        struct res_test *t = start(job, i, -1, i == 1 ? "migrate.a" : "migrate.b", NULL);
+        res_test_phase(t, &(struct res_phase){ "setup", 1000, 1.5 });
+        res_test_phase(t, &(struct res_phase){ "hop 1", 1002, 2 });
+        res_test_phase(t, &(struct res_phase){ "hop 2", 1004, 3 });
+        res_test_phase(t, &(struct res_phase){ "cleanup", 1007, NAN });
+        res_test_end(t, RES_PASS, NULL, NULL, 10);
+    }
+    res_job_end(job, 20);
+    assert_valid_job_files(res_job_dir(job));
+    json_t *root = load_results(res_job_dir(job));
+    json_t *ph = json_object_get(json_array_get(json_object_get(root, "tests"), 1), "phases");
+    ck_assert_int_eq(json_array_size(ph), 4);
+    ck_assert_str_eq(jstr(json_array_get(ph, 2), "name"), "hop 2");
+    ck_assert(json_real_value(json_object_get(json_array_get(ph, 2), "time")) == 3);
+    ck_assert(json_real_value(json_object_get(json_array_get(ph, 3), "time")) == 0);
+    json_decref(root);
+    char *log = job_file(job, "job.log"), *text = ru_read(log);
+    ck_assert_msg(strstr(text, "PHASES     : setup 3.00 s (15.0 %) | hop 10.00 s (50.0 %) | "
+                               "cleanup 0.00 s (0.0 %)"), "%s", text);
+    char *journal = job_file(job, "results.jsonl"), *j = ru_read(journal);
+    ck_assert_uint_eq(ru_count(j, "\"phases\""), 2);
+    free(j);
+    free(journal);
+    free(text);
+    free(log);
+    res_job_free(job);
+}
+END_TEST
+
 /* ---- atomicity ------------------------------------------------------------------ */
 
 /* The journal has every finished test at once (one JSON object per line, synced);
@@ -1165,6 +1200,7 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_failure_class_given_by_runner_is_kept);
     tcase_add_test(tc, test_control_characters_in_logs_keep_xml_valid);
     tcase_add_test(tc, test_nonfinite_numbers_keep_files_valid);
+    tcase_add_test(tc, test_phases_in_results_and_summed_in_job_log);
     tcase_add_test(tc, test_journal_has_each_test_at_its_end_and_files_stay_valid);
     tcase_add_test(tc, test_files_are_rendered_while_the_job_runs);
     tcase_add_test(tc, test_killed_job_leaves_valid_files);

@@ -48,6 +48,8 @@ static const struct {
 #define FILL_PRECOPY 0x4a90d9
 #define FILL_POSTCOPY 0x7b61c9
 #define FILL_FAILED 0xd9534f
+#define FILL_LOGIN 0x26a69a         /* phase colours (res_html.c phase_fills) */
+#define FILL_CLEANUP 0xbdbdbd
 
 /* A job: one test of every status, then a migration test of vms x hops hops (hop 3
  * postcopy, the last one failed); returns its job directory. */
@@ -83,6 +85,17 @@ static char *make_report(int vms, int hops)
                                 .ok = !(v == vms - 1 && h == hops),
                                 .error = v == vms - 1 && h == hops ? "job aborted" : NULL });
         }
+    /* where the test's time went: a row of phase bars under the hops */
+    const double t0 = 1700000000.0;
+    res_test_phase(t, &(struct res_phase){ "setup", t0 - 20, 10 });
+    res_test_phase(t, &(struct res_phase){ "login", t0 - 8, 7 });
+    for (int h = 1; h <= hops; h++) {
+        char name[16];
+        snprintf(name, sizeof(name), "hop %d", h);
+        res_test_phase(t, &(struct res_phase){ name, t0 + (h - 1) * 30, 24 });
+        res_test_phase(t, &(struct res_phase){ "post-checks", t0 + (h - 1) * 30 + 24, 5 });
+    }
+    res_test_phase(t, &(struct res_phase){ "cleanup", t0 + hops * 30 + 5, 6 });
     res_test_end(t, RES_FAIL, NULL, "last hop failed", 150);
     res_job_end(job, 170);
     dir = xstrdup(res_job_dir(job));
@@ -322,6 +335,8 @@ START_TEST(test_chromium_under_jenkins_csp_shows_coloured_statuses_and_hop_bars)
     ck_assert_int_eq(ru_count(dom, "<rect class=\"hop"), 12);
     ck_assert_int_eq(ru_count(dom, "<rect class=\"hop failed"), 1);
     ck_assert_int_eq(ru_count(dom, "<rect class=\"hop postcopy"), 3);
+    /* and one bar per phase: setup, login, 4 x (hop, post-checks), cleanup */
+    ck_assert_int_eq(ru_count(dom, "<rect class=\"phase\""), 11);
     /* every status in its own colour, from results.css despite the policy */
     for (size_t i = 0; i < ARRAY_SIZE(statuses); i++) {
         size_t n = count_colour(&im, statuses[i].rgb);
@@ -332,6 +347,8 @@ START_TEST(test_chromium_under_jenkins_csp_shows_coloured_statuses_and_hop_bars)
     ck_assert_msg(count_colour(&im, FILL_PRECOPY) >= MIN_PIXELS, "no pre-copy bars");
     ck_assert_msg(count_colour(&im, FILL_POSTCOPY) >= MIN_PIXELS, "no post-copy bars");
     ck_assert_msg(count_colour(&im, FILL_FAILED) >= MIN_PIXELS, "no failed bar");
+    ck_assert_msg(count_colour(&im, FILL_LOGIN) >= MIN_PIXELS, "no login phase bar");
+    ck_assert_msg(count_colour(&im, FILL_CLEANUP) >= MIN_PIXELS, "no cleanup phase bar");
 
     /* the status filter, CSS only: FAIL rows alone in the table of all tests (the
      * PASS badge of the summary stays) */

@@ -12,6 +12,8 @@
 
 static const char *const models[] = { "qemu64", "Haswell", "EPYC", NULL };
 
+static struct mig_pmc_id ids_a[] = { { 'u', "libvirt-qemu", 64055 }, { 'g', "kvm", 993 } };
+static struct mig_pmc_id ids_b[] = { { 'u', "libvirt-qemu", 64055 }, { 'g', "kvm", 993 } };
 static struct mig_pmc_host src, dst;
 static struct mig_pmc_disk disks[2];
 static struct mig_pmc_vm vms[2];
@@ -30,6 +32,12 @@ static void setup(void)
     src.name = "hostA";
     dst = h;
     dst.name = "hostB";
+    ids_b[0].id = 64055;
+    ids_b[1].id = 993;
+    src.ids = ids_a;
+    dst.ids = ids_b;
+    src.nids = dst.nids = 2;
+    src.ids_known = dst.ids_known = true;
     disks[0] = (struct mig_pmc_disk){ "/var/lib/vtrun/vm1.qcow2", "none", false, 1 };
     disks[1] = (struct mig_pmc_disk){ "/var/lib/vtrun/vm2.qcow2", NULL, false, 1 };
     vms[0] = (struct mig_pmc_vm){ "vm1", NULL, 128 * MiB, &disks[0], 1 };
@@ -71,7 +79,7 @@ START_TEST(test_identical_hosts_pass_every_check)
 {
     struct mig_pmc_outcome *o;
     size_t n = mig_pmc_run(&in, &o);
-    ck_assert_uint_eq(n, 8);
+    ck_assert_uint_eq(n, 9);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(o[i].result == MIG_PMC_SUCCESS, "%s: %s", o[i].check->name, o[i].msg);
     mig_pmc_outcomes_free(o, n);
@@ -89,6 +97,7 @@ START_TEST(test_table_has_the_severities_of_the_issue)
         { "disk cache mode safe", MIG_PMC_WARNING },
         { "images reachable from destination", MIG_PMC_FAIL },
         { "free memory on destination", MIG_PMC_FAIL },
+        { "QEMU user and group ids equal", MIG_PMC_FAIL },
     };
     size_t i;
     for (i = 0; mig_pmc_checks[i].name; i++) {
@@ -97,6 +106,54 @@ START_TEST(test_table_has_the_severities_of_the_issue)
         ck_assert_int_eq(mig_pmc_checks[i].severity, want[i].sev);
     }
     ck_assert_uint_eq(i, sizeof(want) / sizeof(want[0]));
+}
+END_TEST
+
+START_TEST(test_ids_equal_pass_naming_them)
+{
+    assert_result("QEMU user and group ids equal", MIG_PMC_SUCCESS,
+                  "libvirt-qemu uid 64055, kvm gid 993: equal on both hosts");
+}
+END_TEST
+
+START_TEST(test_a_different_gid_fails_naming_both)
+{
+    ids_b[1].id = 36;
+    assert_result("QEMU user and group ids equal", MIG_PMC_FAIL,
+                  "kvm gid 993 on hostA, 36 on hostB");
+}
+END_TEST
+
+START_TEST(test_a_user_on_one_host_only_is_a_warning)
+{
+    dst.nids = 1;       /* hostB has no kvm group */
+    assert_result("QEMU user and group ids equal", MIG_PMC_WARNING,
+                  "kvm gid 993 on hostA, none on hostB");
+    src.nids = 0;       /* now hostA lacks both */
+    dst.nids = 2;
+    assert_result("QEMU user and group ids equal", MIG_PMC_WARNING,
+                  "libvirt-qemu uid 64055 on hostB, none on hostA");
+}
+END_TEST
+
+START_TEST(test_unknown_ids_are_a_warning)
+{
+    dst.ids_known = false;
+    assert_result("QEMU user and group ids equal", MIG_PMC_WARNING, "hostB unknown");
+}
+END_TEST
+
+START_TEST(test_getent_output_parses)
+{
+    struct mig_pmc_id *ids;
+    size_t n = mig_pmc_ids_parse("libvirt-qemu:x:64055:108:Libvirt Qemu,,,:/var/lib/libvirt:"
+                                 "/usr/sbin/nologin\n#g\nkvm:x:993:\nlibvirt:x:108:root\n"
+                                 "garbage\n:x:1:\n", &ids);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(ids[0].kind == 'u' && !strcmp(ids[0].name, "libvirt-qemu") && ids[0].id == 64055);
+    ck_assert(ids[1].kind == 'g' && !strcmp(ids[1].name, "kvm") && ids[1].id == 993);
+    ck_assert(ids[2].kind == 'g' && !strcmp(ids[2].name, "libvirt") && ids[2].id == 108);
+    mig_pmc_ids_free(ids, n);
 }
 END_TEST
 
@@ -248,6 +305,11 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_identical_hosts_pass_every_check);
     tcase_add_test(tc, test_table_has_the_severities_of_the_issue);
+    tcase_add_test(tc, test_ids_equal_pass_naming_them);
+    tcase_add_test(tc, test_a_different_gid_fails_naming_both);
+    tcase_add_test(tc, test_a_user_on_one_host_only_is_a_warning);
+    tcase_add_test(tc, test_unknown_ids_are_a_warning);
+    tcase_add_test(tc, test_getent_output_parses);
     tcase_add_test(tc, test_different_libvirt_version_is_a_warning);
     tcase_add_test(tc, test_different_hypervisor_fails);
     tcase_add_test(tc, test_different_arch_fails);
