@@ -451,34 +451,52 @@ cleanup:
     return rc;
 }
 
-static int lv_start_postcopy(struct be_host *h, const char *vm)
+/* The domain operations that are one libvirt call: looked up by name, called, the
+ * error named after the operation. */
+struct dom_op {
+    const char *what;
+    int (*call)(virDomainPtr dom);
+};
+
+static int call_start_postcopy(virDomainPtr dom)
+{
+    return virDomainMigrateStartPostCopy(dom, 0);
+}
+
+static int call_abort_postcopy(virDomainPtr dom)
+{
+    return virDomainAbortJobFlags(dom, VIR_DOMAIN_ABORT_JOB_POSTCOPY);
+}
+
+static const struct dom_op op_start_postcopy = { "start postcopy", call_start_postcopy },
+                           op_abort_job = { "abort job", virDomainAbortJob },
+                           op_abort_postcopy = { "abort postcopy", call_abort_postcopy },
+                           op_suspend = { "suspend", virDomainSuspend },
+                           op_resume = { "resume", virDomainResume };
+
+static int on_domain(struct be_host *h, const char *vm, const struct dom_op *op)
 {
     virDomainPtr dom = lookup(h, vm, NULL);
     int rc = 0;
 
     if (!dom)
         return -1;
-    if (virDomainMigrateStartPostCopy(dom, 0) < 0) {
-        err_set("VM %s on %s: start postcopy: %s", vm, h->uri, lverr());
+    if (op->call(dom) < 0) {
+        err_set("VM %s on %s: %s: %s", vm, h->uri, op->what, lverr());
         rc = -1;
     }
     virDomainFree(dom);
     return rc;
 }
 
+static int lv_start_postcopy(struct be_host *h, const char *vm)
+{
+    return on_domain(h, vm, &op_start_postcopy);
+}
+
 static int lv_abort_job(struct be_host *h, const char *vm)
 {
-    virDomainPtr dom = lookup(h, vm, NULL);
-    int rc = 0;
-
-    if (!dom)
-        return -1;
-    if (virDomainAbortJob(dom) < 0) {
-        err_set("VM %s on %s: abort job: %s", vm, h->uri, lverr());
-        rc = -1;
-    }
-    virDomainFree(dom);
-    return rc;
+    return on_domain(h, vm, &op_abort_job);
 }
 
 static char *lv_console_path(struct be_host *h, const char *vm)
@@ -917,47 +935,17 @@ out:
 
 static int lv_abort_postcopy(struct be_host *h, const char *vm)
 {
-    virDomainPtr dom = lookup(h, vm, NULL);
-    int rc = 0;
-
-    if (!dom)
-        return -1;
-    if (virDomainAbortJobFlags(dom, VIR_DOMAIN_ABORT_JOB_POSTCOPY) < 0) {
-        err_set("VM %s on %s: abort postcopy: %s", vm, h->uri, lverr());
-        rc = -1;
-    }
-    virDomainFree(dom);
-    return rc;
+    return on_domain(h, vm, &op_abort_postcopy);
 }
 
 static int lv_suspend(struct be_host *h, const char *vm)
 {
-    virDomainPtr dom = lookup(h, vm, NULL);
-    int rc = 0;
-
-    if (!dom)
-        return -1;
-    if (virDomainSuspend(dom) < 0) {
-        err_set("VM %s on %s: suspend: %s", vm, h->uri, lverr());
-        rc = -1;
-    }
-    virDomainFree(dom);
-    return rc;
+    return on_domain(h, vm, &op_suspend);
 }
 
 static int lv_resume(struct be_host *h, const char *vm)
 {
-    virDomainPtr dom = lookup(h, vm, NULL);
-    int rc = 0;
-
-    if (!dom)
-        return -1;
-    if (virDomainResume(dom) < 0) {
-        err_set("VM %s on %s: resume: %s", vm, h->uri, lverr());
-        rc = -1;
-    }
-    virDomainFree(dom);
-    return rc;
+    return on_domain(h, vm, &op_resume);
 }
 
 static char *lv_render(const struct be_vm_spec *spec, const char **ext)

@@ -1081,7 +1081,10 @@ END_TEST
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
+    /* check's default is 4 s per test: a job or a 1,024-case dump under ASan on a
+     * busy 2-core CI machine can take longer; a hang still fails, at 60 s */
     TCase *tc = tcase_create("help");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_help_prints_usage_and_every_option);
     tcase_add_test(tc, test_help_wins_over_other_options);
     tcase_add_test(tc, test_version_prints_one_line);
@@ -1090,6 +1093,7 @@ static Suite *cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("usage");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_no_arguments_prints_usage_and_exits_2);
     tcase_add_test(tc, test_unknown_option_exits_2);
     tcase_add_test(tc, test_unknown_option_names_the_closest_one);
@@ -1107,6 +1111,7 @@ static Suite *cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config_errors");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_missing_config_file_exits_2_naming_it);
     tcase_add_test(tc, test_malformed_config_prints_file_line_and_exits_2);
     tcase_add_test(tc, test_malformed_statement_is_reported_as_string);
@@ -1116,6 +1121,7 @@ static Suite *cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("listing");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_list_prints_one_name_per_line);
     tcase_add_test(tc, test_list_short_prints_shortnames);
     tcase_add_test(tc, test_avocado_vt_spellings_do_what_vtrun_options_do);
