@@ -157,10 +157,13 @@ static int mv_check(const struct run_common *c, void *opts)
     struct strbuf sb = STRBUF_INIT;
     mv_words(o, &sb);
     int rc = mig_opts_parse(sb.buf, &o->mo);
-    if (rc < 0)
-        err_prefix("param virsh_migrate_options = '%s', virsh_migrate_method = '%s' (virsh "
-                   "words '%s')", o->options ? o->options : "", o->method ? o->method : "",
-                   sb.buf + (sb.len > 0));
+    if (rc < 0) {
+        /* the word first: a result's reason is cut */
+        char *why = xstrdup(err_msg());
+        err_set("param virsh_migrate_options/virsh_migrate_method: %s (virsh words '%s')",
+                why, sb.buf + (sb.len > 0));
+        free(why);
+    }
     o->suspend = strstr(sb.buf, "--suspend") != NULL;
     strbuf_release(&sb);
     return rc;
