@@ -30,6 +30,46 @@ const struct be_ops *be_lookup(const char *name)
     return NULL;
 }
 
+/* libvirt's names are the vocabulary of the typed parameters (other drivers read
+ * the ids); one row per enum be_mig_param, in its order. */
+static const struct {
+    const char *name;
+    enum be_mig_param_type type;
+} mig_params[BE_MP_COUNT] = {
+    [BE_MP_URI] = { "migrate_uri", BE_MPT_STRING },
+    [BE_MP_GRAPHICS_URI] = { "graphics_uri", BE_MPT_STRING },
+    [BE_MP_LISTEN_ADDRESS] = { "listen_address", BE_MPT_STRING },
+    [BE_MP_DEST_NAME] = { "destination_name", BE_MPT_STRING },
+    [BE_MP_DEST_XML] = { "destination_xml", BE_MPT_STRING },
+    [BE_MP_PERSIST_XML] = { "persistent_xml", BE_MPT_STRING },
+    [BE_MP_MIGRATE_DISKS] = { "migrate_disks", BE_MPT_STRING },
+    [BE_MP_DISKS_PORT] = { "disks_port", BE_MPT_INT },
+    [BE_MP_DISKS_URI] = { "disks_uri", BE_MPT_STRING },
+    [BE_MP_COMPRESSION] = { "compression", BE_MPT_STRING },
+    [BE_MP_COMP_MT_LEVEL] = { "compression.mt.level", BE_MPT_INT },
+    [BE_MP_COMP_MT_THREADS] = { "compression.mt.threads", BE_MPT_INT },
+    [BE_MP_COMP_MT_DTHREADS] = { "compression.mt.dthreads", BE_MPT_INT },
+    [BE_MP_COMP_XBZRLE_CACHE] = { "compression.xbzrle.cache", BE_MPT_ULLONG },
+    [BE_MP_COMP_ZLIB_LEVEL] = { "compression.zlib.level", BE_MPT_INT },
+    [BE_MP_COMP_ZSTD_LEVEL] = { "compression.zstd.level", BE_MPT_INT },
+    [BE_MP_AUTO_CONVERGE_INITIAL] = { "auto_converge.initial", BE_MPT_INT },
+    [BE_MP_AUTO_CONVERGE_INCREMENT] = { "auto_converge.increment", BE_MPT_INT },
+    [BE_MP_BANDWIDTH_POSTCOPY] = { "bandwidth.postcopy", BE_MPT_ULLONG },
+    [BE_MP_PARALLEL_CONNECTIONS] = { "parallel.connections", BE_MPT_INT },
+    [BE_MP_TLS_DESTINATION] = { "tls.destination", BE_MPT_STRING },
+    [BE_MP_DISKS_DETECT_ZEROES] = { "migrate_disks_detect_zeroes", BE_MPT_STRING },
+};
+
+const char *be_mig_param_name(enum be_mig_param id)
+{
+    return (unsigned)id < BE_MP_COUNT ? mig_params[id].name : "?";
+}
+
+enum be_mig_param_type be_mig_param_type(enum be_mig_param id)
+{
+    return (unsigned)id < BE_MP_COUNT ? mig_params[id].type : BE_MPT_STRING;
+}
+
 const char *be_state_name(enum be_state s)
 {
     static const char *const names[] = {

@@ -109,7 +109,65 @@ enum be_mig_flag {
      * connection): virsh --postcopy-resume; with the hop's other flags, POSTCOPY
      * included */
     BE_MIG_POSTCOPY_RESUME = 1 << 11,
+    BE_MIG_PAUSED          = 1 << 12, /* virsh --suspend: the guest stays paused on dst */
+    BE_MIG_COPY_STORAGE_ALL = 1 << 13, /* copy whole disks (libvirt NON_SHARED_DISK) */
+    BE_MIG_COPY_STORAGE_INC = 1 << 14, /* copy the top image only (NON_SHARED_INC) */
+    BE_MIG_COPY_STORAGE_SYNC = 1 << 15, /* disk copy converges by synchronous writes */
+    BE_MIG_CHANGE_PROTECTION = 1 << 16, /* no domain config change during the job */
+    BE_MIG_TLS             = 1 << 17, /* TLS on the hypervisor's data channels */
+    BE_MIG_PARALLEL        = 1 << 18, /* several data connections (multifd) */
+    BE_MIG_ZEROCOPY        = 1 << 19, /* zero-copy send (with BE_MIG_PARALLEL) */
+    BE_MIG_RDMA_PIN_ALL    = 1 << 20,
+    /* virsh --direct: the hypervisor drivers talk without the daemons' peer-to-peer
+     * protocol (libvirt: virDomainMigrateToURI3 without PEER2PEER; QEMU's driver
+     * refuses it) */
+    BE_MIG_DIRECT          = 1 << 21,
 };
+
+/* The typed parameters of a hop beyond the fields of struct be_migrate_opts (libvirt's
+ * VIR_MIGRATE_PARAM_*; be_mig_param_name() gives libvirt's name).  A string-valued
+ * param given several times (MIGRATE_DISKS, COMPRESSION) is a list, in order. */
+enum be_mig_param {
+    BE_MP_URI,                  /* string: data channel (virsh --migrateuri) */
+    BE_MP_GRAPHICS_URI,         /* string */
+    BE_MP_LISTEN_ADDRESS,       /* string: where dst QEMU listens */
+    BE_MP_DEST_NAME,            /* string: the domain's name on dst (--dname) */
+    BE_MP_DEST_XML,             /* string: domain XML text for dst (--xml FILE) */
+    BE_MP_PERSIST_XML,          /* string: persistent XML text (--persistent-xml FILE) */
+    BE_MP_MIGRATE_DISKS,        /* string, list: disk targets to copy */
+    BE_MP_DISKS_PORT,           /* int */
+    BE_MP_DISKS_URI,            /* string */
+    BE_MP_COMPRESSION,          /* string, list: xbzrle, mt, zlib, zstd */
+    BE_MP_COMP_MT_LEVEL,        /* int */
+    BE_MP_COMP_MT_THREADS,      /* int */
+    BE_MP_COMP_MT_DTHREADS,     /* int */
+    BE_MP_COMP_XBZRLE_CACHE,    /* unsigned long long: bytes */
+    BE_MP_COMP_ZLIB_LEVEL,      /* int (libvirt 9.4) */
+    BE_MP_COMP_ZSTD_LEVEL,      /* int (libvirt 9.4) */
+    BE_MP_AUTO_CONVERGE_INITIAL, /* int: percent */
+    BE_MP_AUTO_CONVERGE_INCREMENT, /* int: percent */
+    BE_MP_BANDWIDTH_POSTCOPY,   /* unsigned long long: MiB/s */
+    BE_MP_PARALLEL_CONNECTIONS, /* int */
+    BE_MP_TLS_DESTINATION,      /* string */
+    BE_MP_DISKS_DETECT_ZEROES,  /* string, list: disk targets (libvirt 10.9) */
+    BE_MP_COUNT
+};
+
+enum be_mig_param_type { BE_MPT_STRING, BE_MPT_INT, BE_MPT_ULLONG };
+
+/* One typed parameter: str for strings, num for numbers. */
+struct be_mig_param_val {
+    enum be_mig_param id;
+    char *str;
+    long long num;
+};
+
+/* libvirt's name of a typed parameter ("destination_name") and its type. */
+const char *be_mig_param_name(enum be_mig_param id);
+/* libvirt's VIR_MIGRATE_* flags of enum be_mig_flag bits (the libvirt driver's
+ * mapping; unit tests compare it with virsh's meaning of each word). */
+unsigned int be_libvirt_mig_flags(unsigned be_flags);
+enum be_mig_param_type be_mig_param_type(enum be_mig_param id);
 
 /* What the deadline (timeout_s) does.  virsh migrate --timeout N runs its action
  * once, when the job has been running N s: --timeout-suspend (virsh's default)
@@ -138,6 +196,9 @@ struct be_migrate_opts {
     /* the longest pause the switch-over may take (virsh migrate-setmaxdowntime);
      * precopy converges once the rest fits in it.  0 = the hypervisor's (300 ms) */
     unsigned long max_downtime_ms;
+    /* more typed parameters, in order (owned by whoever filled them: mig_opts) */
+    struct be_mig_param_val *params;
+    size_t nparams;
     /* Policy, read by be_migrate() only (drivers ignore the fields below). */
     double timeout_s;               /* 0 = none; at expiry: timeout_action */
     enum be_timeout_action timeout_action;
@@ -167,6 +228,10 @@ struct be_hop_metrics {
     bool suspended;                 /* the guest was paused at the deadline */
     bool aborted;                   /* the job was aborted (timeout, cancel, abort_job()) */
     bool timed_out;                 /* ... at the deadline */
+    /* a failed hop: the hypervisor's (driver's) own message, without vtrun's words
+     * around it -- what virsh prints after "error: " (tp-libvirt's err_msg regexes
+     * are written against it); "" when the hop did not fail there */
+    char hv_error[1024];
 };
 
 /* The running job of a VM (job_stats()).  Fields unknown to the driver are 0. */
@@ -249,6 +314,9 @@ struct be_ops {
     int (*destroy)(struct be_host *h, const char *vm);
     int (*undefine)(struct be_host *h, const char *vm);
     int (*state)(struct be_host *h, const char *vm, enum be_state *out);
+    /* Whether vm has a persistent definition on h (virsh dominfo's Persistent);
+     * -1 + err when there is no such domain. */
+    int (*persistent)(struct be_host *h, const char *vm, bool *out);
 
     /* ---- migration primitives (mechanism only; be_migrate() is the policy) ----
      *

@@ -18,6 +18,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,7 @@ int be_migrate(const struct be_ops *be, struct be_host *src, struct be_host *dst
     job = be->migrate_start(src, dst, vm, opts);
     if (!job) {
         char *why = xstrdup(err_msg());
+        snprintf(m.hv_error, sizeof(m.hv_error), "%s", why);
         report(&s, why);
         free(why);
         goto out;
@@ -249,6 +251,7 @@ int be_migrate(const struct be_ops *be, struct be_host *src, struct be_host *dst
         bool paused = s.suspended && be->resume(src, vm) < 0;
         m.aborted = fin.aborted || s.aborted || s.abandoned;
         m.timed_out = s.timed_out && !s.cancelled && !s.hard;
+        snprintf(m.hv_error, sizeof(m.hv_error), "%s", why);
         report(&s, why);
         free(why);
         if (paused) {

@@ -324,6 +324,23 @@ static int lv_state(struct be_host *h, const char *vm, enum be_state *out)
     return rc;
 }
 
+static int lv_persistent(struct be_host *h, const char *vm, bool *out)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int p;
+
+    if (!dom)
+        return -1;
+    p = virDomainIsPersistent(dom);
+    virDomainFree(dom);
+    if (p < 0) {
+        err_set("VM %s on %s: persistent: %s", vm, h->uri, lverr());
+        return -1;
+    }
+    *out = p == 1;
+    return 0;
+}
+
 static int lv_shutdown(struct be_host *h, const char *vm, double timeout_s)
 {
     virDomainPtr dom = lookup(h, vm, NULL);
@@ -609,6 +626,7 @@ struct be_job {
     /* the caller's */
     struct be_host *src, *dst;
     char *vm;
+    char *dest_vm;                  /* its name on dst (BE_MP_DEST_NAME), else NULL */
     int cb_id;
     pthread_t tid;
 };
@@ -632,6 +650,7 @@ static void job_unref(struct be_job *j)
     free(j->desturi);
     free(j->err);
     free(j->vm);
+    free(j->dest_vm);
     pthread_cond_destroy(&j->cond);
     pthread_mutex_destroy(&j->lock);
     free(j);
@@ -702,7 +721,7 @@ static void *mig_thread(void *arg)
     return NULL;
 }
 
-static unsigned int mig_flags(unsigned f)
+unsigned int be_libvirt_mig_flags(unsigned f)
 {
     static const struct { unsigned be; unsigned int lv; } map[] = {
         { BE_MIG_LIVE, VIR_MIGRATE_LIVE },
@@ -717,6 +736,16 @@ static unsigned int mig_flags(unsigned f)
         { BE_MIG_UNSAFE, VIR_MIGRATE_UNSAFE },
         { BE_MIG_ABORT_ON_ERROR, VIR_MIGRATE_ABORT_ON_ERROR },
         { BE_MIG_POSTCOPY_RESUME, VIR_MIGRATE_POSTCOPY_RESUME },
+        { BE_MIG_PAUSED, VIR_MIGRATE_PAUSED },
+        { BE_MIG_COPY_STORAGE_ALL, VIR_MIGRATE_NON_SHARED_DISK },
+        { BE_MIG_COPY_STORAGE_INC, VIR_MIGRATE_NON_SHARED_INC },
+        { BE_MIG_COPY_STORAGE_SYNC, VIR_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES },
+        { BE_MIG_CHANGE_PROTECTION, VIR_MIGRATE_CHANGE_PROTECTION },
+        { BE_MIG_TLS, VIR_MIGRATE_TLS },
+        { BE_MIG_PARALLEL, VIR_MIGRATE_PARALLEL },
+        { BE_MIG_ZEROCOPY, VIR_MIGRATE_ZEROCOPY },
+        { BE_MIG_RDMA_PIN_ALL, VIR_MIGRATE_RDMA_PIN_ALL },
+        /* BE_MIG_DIRECT is no flag: the call without PEER2PEER (mig_call_setup) */
     };
     unsigned int lv = 0;
 
@@ -726,18 +755,50 @@ static unsigned int mig_flags(unsigned f)
     return lv;
 }
 
+/* One typed parameter of opts->params onto the call's list. */
+static int add_param(struct be_job *j, int *maxp, const struct be_mig_param_val *v)
+{
+    const char *name = be_mig_param_name(v->id);
+
+    switch (be_mig_param_type(v->id)) {
+    case BE_MPT_INT:
+        return virTypedParamsAddInt(&j->params, &j->nparams, maxp, name, (int)v->num);
+    case BE_MPT_ULLONG:
+        return virTypedParamsAddULLong(&j->params, &j->nparams, maxp, name,
+                                       (unsigned long long)v->num);
+    case BE_MPT_STRING:
+        break;
+    }
+    /* AddString replaces an earlier value; the list params take every one */
+    if (v->id == BE_MP_MIGRATE_DISKS || v->id == BE_MP_COMPRESSION ||
+        v->id == BE_MP_DISKS_DETECT_ZEROES)
+        return virTypedParamsAddStringList(&j->params, &j->nparams, maxp, name,
+                                           (const char *[]){ v->str, NULL });
+    return virTypedParamsAddString(&j->params, &j->nparams, maxp, name, v->str);
+}
+
+static bool has_param(const struct be_migrate_opts *opts, enum be_mig_param id)
+{
+    for (size_t i = 0; i < opts->nparams; i++)
+        if (opts->params[i].id == id)
+            return true;
+    return false;
+}
+
 /* The call's typed parameters and destination. */
 static int mig_call_setup(struct be_job *j, struct be_host *dst,
                           const struct be_migrate_opts *opts)
 {
-    /* a tunnelled migration's data goes through the daemons' connection: the host's
-     * data channel is not used (libvirt refuses a URI "not supported by tunnelled
-     * migration"); one the hop names still reaches libvirt, as virsh's --migrateuri */
-    const char *muri = opts->migrate_uri ? opts->migrate_uri
+    /* the case's own --migrateuri wins over the host's default; a tunnelled
+     * migration's data goes through the daemons' connection, so the host's data
+     * channel is not used there (libvirt refuses a URI "not supported by tunnelled
+     * migration"), while one the hop names still reaches libvirt, as virsh's */
+    const char *muri = has_param(opts, BE_MP_URI) ? NULL
+                       : opts->migrate_uri ? opts->migrate_uri
                        : (opts->flags & BE_MIG_TUNNELLED) ? NULL : dst->migrate_uri;
     int maxp = 0;
 
-    j->flags = mig_flags(opts->flags);
+    j->flags = be_libvirt_mig_flags(opts->flags);
     if ((muri && virTypedParamsAddString(&j->params, &j->nparams, &maxp,
                                          VIR_MIGRATE_PARAM_URI, muri) < 0) ||
         (opts->bandwidth_mib &&
@@ -746,7 +807,19 @@ static int mig_call_setup(struct be_job *j, struct be_host *dst,
         err_set("typed parameters: %s", lverr());
         return -1;
     }
-    if (opts->flags & BE_MIG_P2P) {
+    for (size_t i = 0; i < opts->nparams; i++) {
+        if (opts->params[i].id == BE_MP_DEST_NAME) {
+            free(j->dest_vm);
+            j->dest_vm = xstrdup(opts->params[i].str);
+        }
+        if (add_param(j, &maxp, &opts->params[i]) < 0) {
+            err_set("typed parameter %s: %s", be_mig_param_name(opts->params[i].id),
+                    lverr());
+            return -1;
+        }
+    }
+    /* p2p, and virsh's --direct: the source's side opens the destination URI */
+    if (opts->flags & (BE_MIG_P2P | BE_MIG_DIRECT)) {
         j->desturi = xstrdup(opts->dest_uri ? opts->dest_uri
                              : dst->migrate_desturi ? dst->migrate_desturi : dst->uri);
     } else {
@@ -892,14 +965,15 @@ static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
 /* The guest is on dst now: its SSH forwards stayed behind with the source QEMU. */
 static int arrived(struct be_job *j)
 {
-    virDomainPtr ddom = virDomainLookupByName(j->dst->conn, j->vm);
+    const char *name = j->dest_vm ? j->dest_vm : j->vm;
+    virDomainPtr ddom = virDomainLookupByName(j->dst->conn, name);
     int rc;
 
     if (!ddom) {
         err_set("after migration: not found on %s: %s", j->dst->uri, lverr());
         return -1;
     }
-    rc = add_hostfwds(j->dst, ddom, j->vm);
+    rc = add_hostfwds(j->dst, ddom, name);
     virDomainFree(ddom);
     if (rc < 0)
         err_prefix("migrated to %s", j->dst->uri);
@@ -963,6 +1037,7 @@ const struct be_ops be_libvirt_ops = {
     .destroy = lv_destroy,
     .undefine = lv_undefine,
     .state = lv_state,
+    .persistent = lv_persistent,
     .migrate_start = lv_migrate_start,
     .migrate_wait = lv_migrate_wait,
     .migrate_finish = lv_migrate_finish,

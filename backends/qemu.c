@@ -681,6 +681,16 @@ static int q_start(struct be_host *h, const char *vm)
     return 0;
 }
 
+static int q_persistent(struct be_host *h, const char *vm, bool *out)
+{
+    struct qvm *v = find(h, vm);
+
+    if (!v)
+        return -1;
+    *out = !v->transient;
+    return 0;
+}
+
 static int q_state(struct be_host *h, const char *vm, enum be_state *out)
 {
     struct qvm *v = find(h, vm);
@@ -1077,13 +1087,34 @@ static int resume(struct be_job *j, const struct be_migrate_opts *opts)
     return 0;
 }
 
+/* What this driver does not implement is refused by name, never ignored. */
+static int q_mig_supported(const struct be_migrate_opts *opts)
+{
+    static const unsigned unsupported = BE_MIG_PAUSED | BE_MIG_COPY_STORAGE_ALL |
+        BE_MIG_COPY_STORAGE_INC | BE_MIG_COPY_STORAGE_SYNC | BE_MIG_CHANGE_PROTECTION |
+        BE_MIG_TLS | BE_MIG_PARALLEL | BE_MIG_ZEROCOPY | BE_MIG_RDMA_PIN_ALL |
+        BE_MIG_DIRECT;
+
+    if (opts->flags & unsupported) {
+        err_set("the qemu driver does not support the migration flags 0x%x",
+                opts->flags & unsupported);
+        return -1;
+    }
+    if (opts->nparams) {
+        err_set("the qemu driver does not support the migration parameter %s",
+                be_mig_param_name(opts->params[0].id));
+        return -1;
+    }
+    return 0;
+}
+
 static struct be_job *q_migrate_start(struct be_host *src, struct be_host *dst,
                                       const char *vm, const struct be_migrate_opts *opts)
 {
     struct qvm *v = find(src, vm);
     struct be_job *j;
 
-    if (!v)
+    if (!v || q_mig_supported(opts) < 0)
         return NULL;
     j = xcalloc(1, sizeof(*j));
     j->src = src;
@@ -1367,6 +1398,7 @@ const struct be_ops be_qemu_ops = {
     .destroy = q_destroy,
     .undefine = q_undefine,
     .state = q_state,
+    .persistent = q_persistent,
     .migrate_start = q_migrate_start,
     .migrate_wait = q_migrate_wait,
     .migrate_finish = q_migrate_finish,

@@ -94,40 +94,123 @@ size_t mig_hop_moves(const struct mig_hop *h);
  * virsh migrate flag words (mig_opts.c)
  * =================================================================================== */
 /*
- * mig_opts: the virsh migrate flag words of `migrate_options` /
- * `virsh_migrate_options` turned into the backend's struct be_migrate_opts.
+ * mig_opts: the words users type after `virsh migrate` (tp-libvirt's
+ * `virsh_migrate_options`, `virsh_migrate_extra`, `postcopy_options`,
+ * `copy_storage_option`, `migrate_options`) turned into the backend's struct
+ * be_migrate_opts: flags (enum be_mig_flag) and typed parameters (enum be_mig_param),
+ * one table row per word with libvirt's meaning (virsh-domain.c cmdMigrate).
  *
- * Existing tp-libvirt configs carry options as the words users type after
- * `virsh migrate`; vtrun reads those words itself (it never runs virsh) so a typo is
- * a config error with the word named, not a surprise at migration time.
- *
- * Known words: --live --p2p --tunnelled --persistent --undefinesource --unsafe
- * --postcopy --postcopy-after-precopy --postcopy-resume --auto-converge --compressed
- * --offline --timeout N --timeout-suspend --timeout-postcopy --bandwidth N (also
- * written --timeout=N, --bandwidth=N).  The rules virsh itself enforces are enforced
- * too: --tunnelled needs --p2p, --postcopy-after-precopy, --postcopy-resume and
- * --timeout-postcopy need --postcopy, --timeout needs --live, --timeout-suspend and
- * --timeout-postcopy exclude each other, --live and --offline exclude each other.
+ * vtrun reads those words itself (it never runs virsh) so a typo is a config error
+ * with the word named, not a surprise at migration time.  The text is split as a
+ * shell splits it ('' is an empty word); a value follows its word or is written
+ * --word=value; list words (--migrate-disks, --comp-methods,
+ * --migrate-disks-detect-zeroes) take comma-separated values.  The rules virsh itself
+ * enforces are enforced too: --tunnelled needs --p2p, --postcopy-after-precopy,
+ * --postcopy-resume and --timeout-postcopy need --postcopy, --timeout needs --live,
+ * --timeout-suspend and --timeout-postcopy exclude each other, --live and --offline
+ * exclude each other, --copy-storage-synchronous-writes needs a --copy-storage-*.
  * (virsh also wants --timeout beside the two --timeout-* words; vtrun's timeout may
  * come from a param instead, e.g. virsh_migrate_timeout.)
  *
  * --timeout N alone differs from virsh on purpose: vtrun aborts the hop at N s (or
  * switches to postcopy with --postcopy), virsh suspends the guest; say
  * --timeout-suspend for virsh's behaviour (be.h, enum be_timeout_action).
+ * --verbose is accepted and does nothing (virsh's progress display).
  */
 
 /* The flag words of a migration whose case names none (migrate_options unset): a live,
  * peer-to-peer move of the definition, as the lab and most tp-libvirt cases migrate. */
 #define MIG_OPTS_DEFAULT "--live --p2p --persistent --undefinesource"
 
-/* Parse `words` (may be NULL or empty: no flags) and OR the result into *opts (flags,
- * timeout_s, timeout_action, bandwidth_mib, postcopy_after_precopy); other fields
- * are left alone.
- * -1 with err_msg() naming the offending word; *opts is untouched then. */
-int mig_opts_parse(const char *words, struct be_migrate_opts *opts);
+/* Parse `text` (may be NULL or empty: no words) and OR the result into *opts (flags,
+ * timeout_s, timeout_action, bandwidth_mib, postcopy_after_precopy; typed params are
+ * appended, owned by *opts: mig_opts_release()); other fields are left alone.
+ * -1 with err_msg() naming an unknown word, -2 for a known word whose value or
+ * combination virsh itself refuses (a case may expect that failure); *opts is
+ * untouched then. */
+int mig_opts_parse(const char *text, struct be_migrate_opts *opts);
+/* Free the typed params parse appended (the rest of *opts is not owned). */
+void mig_opts_release(struct be_migrate_opts *opts);
+/* --xml FILE / --persistent-xml FILE: replace the file names by the files' text, as
+ * virsh sends it.  -1 with err "error: Failed to open file 'F': ..." (virsh's). */
+int mig_opts_load_files(struct be_migrate_opts *opts);
+/* The first string value of param id (e.g. BE_MP_DEST_NAME for --dname), or NULL. */
+const char *mig_opts_param_value(const struct be_migrate_opts *opts, enum be_mig_param id);
+/* Is word (without a value) one of virsh migrate's known words? */
+bool mig_opts_word_known(const char *word);
 
-/* The flags as virsh words, for logs ("--live --p2p ..."); caller frees. */
+/* The options as virsh words, for logs ("--live --p2p ... --dname x"); parses back to
+ * the same options.  Caller frees. */
 char *mig_opts_format(const struct be_migrate_opts *opts);
+
+/* ===================================================================================
+ * The verdict on a virsh migrate call (mig_result.c)
+ * =================================================================================== */
+/*
+ * mig_result: tp-libvirt's rules for one migration call (avocado-vt migration.py
+ * MigrationTest.check_result, tp-libvirt virsh_migrate.py):
+ *  - status_error = yes: the call must fail; with err_msg, that regex (PCRE2, searched
+ *    anywhere, as Python's re.search) must match the error text as virsh prints it,
+ *    "error: <libvirt's message>";
+ *  - status_error = no: the call must succeed;
+ *  - a failure "error: unsupported configuration: ..." CANCELs the case (libvirt
+ *    refused the configuration on this host), unless the case expects exactly that
+ *    (status_error with an err_msg that matches).
+ * The same rules judge migrate_again (migrate_again_status_error, err_msg_again).
+ */
+
+enum mig_verdict {
+    MIG_V_OK,                   /* succeeded as it should: go on with the checks */
+    MIG_V_EXPECTED_FAILURE,     /* failed as it should: the case passes */
+    MIG_V_FAIL,
+    MIG_V_CANCEL,
+    MIG_V_ERROR,                /* err_msg does not compile */
+};
+
+struct mig_expect {
+    bool status_error;
+    const char *err_msg;        /* NULL: any error text */
+    const char *err_msg_name;   /* the param's name for errors; NULL: "err_msg" */
+    bool cancel_unsupported;
+};
+
+/* ok: the call's outcome; stderr_text: "error: ..." of a failed call.  why gets the
+ * reason of every verdict but OK (FAIL: tp-libvirt's words). */
+enum mig_verdict mig_result_judge(const struct mig_expect *e, bool ok,
+                                  const char *stderr_text, struct strbuf *why);
+const char *mig_verdict_name(enum mig_verdict v);
+/* The error text virsh would print for a hop that failed with hv_error
+ * (be_hop_metrics.hv_error): "error: " + it. */
+void mig_virsh_error(const char *hv_error, struct strbuf *out);
+/* 0 when re is NULL or compiles; -1 + err naming `what` (the param). */
+int mig_regex_check(const char *what, const char *re);
+
+/* A domain's state as tp-libvirt's params name it (virsh_migrate_dest_state ...). */
+enum mig_dom_state {
+    MIG_DOM_RUNNING,
+    MIG_DOM_PAUSED,
+    MIG_DOM_SHUTOFF,
+    MIG_DOM_NONEXIST,
+    MIG_DOM_OTHER,
+};
+/* running, paused, shut off (also shutoff), nonexist. */
+extern const struct params_word mig_dom_state_words[];
+const char *mig_dom_state_name(enum mig_dom_state s);
+
+/* What was seen after a successful hop, and what the case wants. */
+struct mig_after {
+    enum be_state dst_state, src_state;     /* BE_STATE_NONE: no such domain */
+    bool dst_persistent;
+    unsigned flags;                         /* the hop's enum be_mig_flag */
+    enum mig_dom_state want_dst;            /* virsh_migrate_dest_state */
+    bool check_src;
+    enum mig_dom_state want_src;            /* virsh_migrate_src_state (after) */
+    double uptime_before, uptime_after;     /* < 0: unknown, not judged */
+};
+/* avocado-vt's post-migration check of states, then the words' effects: --persistent
+ * (persistent on dst), --undefinesource (gone from src), guest uptime not lower.
+ * 0, or -1 with why (tp-libvirt's words where it has them). */
+int mig_after_check(const struct mig_after *a, struct strbuf *why);
 
 /* ===================================================================================
  * Pre-migration checks (mig_pmc.c)

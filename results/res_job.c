@@ -31,6 +31,8 @@ struct res_job {
     struct res_rec **hist_pending; /* ended tests not in the history yet (the report
                                       owns them); written with the renders */
     size_t npending, apending;
+    bool write_failed;    /* a results file or the journal could not be written: the
+                             job's exit has the job-error bit (a full disk is not a PASS) */
     char **secrets;       /* literal secret values seen in tests' params */
     size_t nsecrets;
     /* The render thread: renders when dirty, at most every `interval` seconds (or
@@ -188,6 +190,7 @@ static int render_and_write(struct res_job *job)
     }
     cost = res_mono() - t0;
     pthread_mutex_lock(&job->lock);
+    job->write_failed |= ret < 0;
     job->next_render = res_mono() + (job->interval > 9 * cost ? job->interval : 9 * cost);
     pthread_mutex_unlock(&job->lock);
     return ret;
@@ -499,7 +502,7 @@ int res_job_exit_bits(struct res_job *job)
     int bits;
     pthread_mutex_lock(&job->lock);
     res_suite_counts(&job->rep, -1, &c);
-    bits = res_exit_bits(&c, job->rep.flags);
+    bits = res_exit_bits(&c, job->rep.flags | (job->write_failed ? RES_EXIT_JOB_ERROR : 0));
     pthread_mutex_unlock(&job->lock);
     return bits;
 }
@@ -620,6 +623,12 @@ char *res_job_closing_lines(struct res_job *job, double job_time_s)
     results = res_results_line(&c);
     pthread_mutex_lock(&job->lock);
     note = *job->rep.note ? xasprintf("EMPTY JOB  : %s\n", job->rep.note) : xstrdup("");
+    if (job->write_failed) {
+        char *both = xasprintf("%sWRITE ERROR: results files could not be written (see the "
+                               "errors above): the job failed\n", note);
+        free(note);
+        note = both;
+    }
     pthread_mutex_unlock(&job->lock);
     out = xasprintf("%s\n%sJOB HTML   : %s/results.html\nJOB TIME   : %.2f s\n"
                     "JOB LOG    : %s/job.log\n",
@@ -902,6 +911,7 @@ static void journal_locked(struct res_job *job, const char *json)
         if (n < 0) {
             fprintf(stderr, "vtrun: cannot append to %s/results.jsonl: %s\n", job->dir,
                     strerror(errno));
+            job->write_failed = true;
             break;
         }
         off += (size_t)n;
@@ -955,9 +965,13 @@ void res_test_end(struct res_test *t, enum res_status status, const char *fail_t
     job->dirty = true;
     pthread_cond_signal(&job->wake);
     pthread_mutex_unlock(&job->lock);
-    if (fdatasync(job->journal) < 0)
+    if (fdatasync(job->journal) < 0) {
         fprintf(stderr, "vtrun: cannot sync %s/results.jsonl: %s\n", job->dir,
                 strerror(errno));
+        pthread_mutex_lock(&job->lock);
+        job->write_failed = true;
+        pthread_mutex_unlock(&job->lock);
+    }
 
     free(t->dir);
     free(t);

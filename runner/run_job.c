@@ -304,6 +304,10 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
         const char *v = over[i].uri;
         if (!v)
             continue;
+        /* the source's own daemon as tp-libvirt names it (qemu:///system: no host, the
+         * machine the test runs on): the settings' source host */
+        if (!over[i].dest && strstr(v, ":///") && !strchr(v, '+'))
+            continue;
         /* a URI the settings give a host: that host, as the settings describe it */
         const struct run_host *s = settings_host(j, v, over[i].host, uri_names);
         if (s) {

@@ -8,8 +8,14 @@
 int run_mig_options_parse(const char *text, void *field)
 {
     struct be_migrate_opts *o = field;
+    mig_opts_release(o);
     *o = (struct be_migrate_opts){ 0 };     /* the words say everything */
     return mig_opts_parse(text, o);
+}
+
+void run_mig_options_release(void *field)
+{
+    mig_opts_release(field);
 }
 
 void run_mig_options_format(const void *field, struct strbuf *out)

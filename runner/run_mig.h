@@ -16,6 +16,7 @@ struct virt_vms;
  * (mig_opts_parse; an unknown word or a combination virsh refuses is an error). */
 int run_mig_options_parse(const char *text, void *field);
 void run_mig_options_format(const void *field, struct strbuf *out);
+void run_mig_options_release(void *field);
 
 /* migrate_options, as tp-libvirt's virsh_migrate_stress reads it, else
  * virsh_migrate_options (avocado-vt's migration.py: params.get("migrate_options",
@@ -24,10 +25,12 @@ void run_mig_options_format(const void *field, struct strbuf *out);
     { "migrate_options", .aliases = "virsh_migrate_options",                           \
       RUN_PARAM_CUSTOM_AT(T, f, struct be_migrate_opts, run_mig_options_parse,         \
                           run_mig_options_format),                                     \
+      .release = run_mig_options_release,                                              \
       .def = MIG_OPTS_DEFAULT, .expect = "virsh migrate flag words",                   \
-      .doc = "virsh migrate flags: --live --offline --p2p --tunnelled --persistent "   \
+      .doc = "virsh migrate options: --live --offline --p2p --tunnelled --persistent " \
              "--undefinesource --unsafe --postcopy --postcopy-after-precopy "          \
-             "--auto-converge --compressed --timeout N --bandwidth N" }
+             "--auto-converge --compressed --timeout N --bandwidth N --dname N ... "   \
+             "(migration/mig.h)" }
 
 /* virsh_migrate_back, the same in every migration type. */
 #define RUN_MIG_BACK_ROW(T, f)                                                         \

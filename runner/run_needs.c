@@ -427,6 +427,8 @@ int run_needs_check(const struct run_type *t, const struct params *p,
     int rc = check_rows(t->needs.rows, t->name, p, f, label);
     if (rc == 0)
         rc = check_rows(run_needs_generic, t->name, p, f, label);
+    if (rc == 0)
+        rc = check_rows(t->needs.rows_last, t->name, p, f, label);
     return rc;
 }
 

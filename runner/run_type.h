@@ -254,6 +254,10 @@ struct run_needs {
     unsigned hosts;                 /* at least this many hosts (2: source, destination) */
     const struct run_need *rows;    /* the type's own need rows (NULL-name terminated;
                                        may be NULL): capabilities, cases it cancels */
+    /* rows decided after run_needs_generic[]: setups of the reference the type does
+     * not build yet (their .met fails: ERROR), so a case the hosts cannot meet anyway
+     * still CANCELs for that need first (may be NULL) */
+    const struct run_need *rows_last;
 };
 
 struct run_type {

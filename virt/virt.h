@@ -500,14 +500,20 @@ bool virt_vms_should_stop(const struct virt_vms *vms);
 int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out);
 /* State of VM i's domain on host h. */
 int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
+/* The domain `name` (any name, e.g. the one --dname gave) on host h: its state
+ * (BE_STATE_NONE: no such domain) and whether it is persistent. */
+int virt_vms_domain(struct virt_vms *vms, int h, const char *name, enum be_state *st,
+                    bool *persistent);
+/* Destroy and undefine the domain `name` on host h (one the VM set does not name:
+ * --dname's); a missing domain is no error. */
+int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name);
+/* Pause / resume VM i's vCPUs where it runs (virsh suspend / resume). */
+int virt_vms_suspend(struct virt_vms *vms, size_t i);
+int virt_vms_resume(struct virt_vms *vms, size_t i);
 /* Define VM i on host h (shut off; cleanup undefines it). */
 int virt_vms_define(struct virt_vms *vms, size_t i, int h);
 /* Define and start VM i on host h. */
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
-/* Pause VM i where it runs (virsh suspend). */
-int virt_vms_suspend(struct virt_vms *vms, size_t i);
-/* Resume VM i where it runs (virsh resume). */
-int virt_vms_resume(struct virt_vms *vms, size_t i);
 /* Power VM i off at once (virsh destroy); it stays defined on its host. */
 int virt_vms_destroy(struct virt_vms *vms, size_t i);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */

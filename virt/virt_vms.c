@@ -355,6 +355,37 @@ int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out)
     return vms->be->state(bh, vms->vm[i].domain, out);
 }
 
+int virt_vms_domain(struct virt_vms *vms, int h, const char *name, enum be_state *st,
+                    bool *persistent)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh || vms->be->state(bh, name, st) < 0)
+        return -1;
+    *persistent = false;
+    return *st == BE_STATE_NONE ? 0 : vms->be->persistent(bh, name, persistent);
+}
+
+int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    vlog(vms, "remove domain %s on %s", name, virt_vms_host_name(vms, h));
+    return vms->be->destroy(bh, name) < 0 || vms->be->undefine(bh, name) < 0 ? -1 : 0;
+}
+
+int virt_vms_suspend(struct virt_vms *vms, size_t i)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    return bh ? vms->be->suspend(bh, vms->vm[i].domain) : -1;
+}
+
+int virt_vms_resume(struct virt_vms *vms, size_t i)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    return bh ? vms->be->resume(bh, vms->vm[i].domain) : -1;
+}
+
 static void drop_session(struct virt_vms *vms, size_t i);
 
 int virt_vms_define(struct virt_vms *vms, size_t i, int h)
@@ -385,26 +416,6 @@ int virt_vms_start(struct virt_vms *vms, size_t i, int h)
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
     return vms->be->start(host(vms, h), vm->domain);
-}
-
-int virt_vms_suspend(struct virt_vms *vms, size_t i)
-{
-    struct virt_vm *vm = &vms->vm[i];
-    struct be_host *bh = host(vms, vm->host);
-    if (!bh)
-        return -1;
-    vlog(vms, "%s: pause domain %s", vm->name, vm->domain);
-    return vms->be->suspend(bh, vm->domain);
-}
-
-int virt_vms_resume(struct virt_vms *vms, size_t i)
-{
-    struct virt_vm *vm = &vms->vm[i];
-    struct be_host *bh = host(vms, vm->host);
-    if (!bh)
-        return -1;
-    vlog(vms, "%s: resume domain %s", vm->name, vm->domain);
-    return vms->be->resume(bh, vm->domain);
 }
 
 int virt_vms_destroy(struct virt_vms *vms, size_t i)

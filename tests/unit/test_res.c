@@ -416,6 +416,31 @@ START_TEST(test_phases_in_results_and_summed_in_job_log)
 }
 END_TEST
 
+/* A results file that cannot be written (a full disk, here a directory in its place)
+ * makes the job fail with the job-error bit and say so, whatever the tests did. */
+START_TEST(test_unwritable_results_fail_the_job)
+{
+    struct res_job *job = open_job(NULL);
+    char *json = job_file(job, "results.json"), *inside = xasprintf("%s/x", json);
+    ck_assert_int_eq(unlink(json), 0);
+    ck_assert_int_eq(mkdir(json, 0700), 0);
+    ck_assert_int_eq(mkdir(inside, 0700), 0);
+    struct res_test *t = start(job, 1, -1, "boot.ok", NULL);
+    res_test_end(t, RES_PASS, NULL, NULL, 1);
+    ck_assert_int_lt(res_job_end(job, 2), 0);
+    ck_assert_int_eq(res_job_exit_bits(job) & RES_EXIT_JOB_ERROR, RES_EXIT_JOB_ERROR);
+    char *tail = res_job_closing_lines(job, 2);
+    ck_assert_msg(strstr(tail, "\nWRITE ERROR: results files could not be written"), "%s",
+                  tail);
+    free(tail);
+    rmdir(inside);
+    rmdir(json);
+    free(inside);
+    free(json);
+    res_job_free(job);
+}
+END_TEST
+
 /* ---- atomicity ------------------------------------------------------------------ */
 
 /* The journal has every finished test at once (one JSON object per line, synced);
@@ -1201,6 +1226,7 @@ static Suite *res_suite(void)
     tcase_add_test(tc, test_control_characters_in_logs_keep_xml_valid);
     tcase_add_test(tc, test_nonfinite_numbers_keep_files_valid);
     tcase_add_test(tc, test_phases_in_results_and_summed_in_job_log);
+    tcase_add_test(tc, test_unwritable_results_fail_the_job);
     tcase_add_test(tc, test_journal_has_each_test_at_its_end_and_files_stay_valid);
     tcase_add_test(tc, test_files_are_rendered_while_the_job_runs);
     tcase_add_test(tc, test_killed_job_leaves_valid_files);

@@ -65,23 +65,23 @@ END_TEST
 START_TEST(test_missing_or_bad_values_are_errors)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(mig_opts_parse("--live --timeout", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout needs a value"));
-    ck_assert_int_eq(mig_opts_parse("--live --bandwidth fast", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --bandwidth fast", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "'fast'"));
-    ck_assert_int_eq(mig_opts_parse("--live --timeout 0", &o), -1);
-    ck_assert_int_eq(mig_opts_parse("--live --bandwidth -3", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 0", &o), -2);
+    ck_assert_int_eq(mig_opts_parse("--live --bandwidth -3", &o), -2);
 }
 END_TEST
 
 START_TEST(test_combinations_virsh_rejects_are_rejected)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(mig_opts_parse("--live --tunnelled", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --tunnelled", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--tunnelled needs --p2p"));
-    ck_assert_int_eq(mig_opts_parse("--live --postcopy-after-precopy", &o), -1);
-    ck_assert_int_eq(mig_opts_parse("--live --offline", &o), -1);
-    ck_assert_int_eq(mig_opts_parse("--timeout 5", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy-after-precopy", &o), -2);
+    ck_assert_int_eq(mig_opts_parse("--live --offline", &o), -2);
+    ck_assert_int_eq(mig_opts_parse("--timeout 5", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout needs --live"));
 }
 END_TEST
@@ -129,12 +129,12 @@ END_TEST
 START_TEST(test_timeout_action_and_resume_combinations_virsh_rejects)
 {
     struct be_migrate_opts o = { 0 };
-    ck_assert_int_eq(mig_opts_parse("--live --timeout 9 --timeout-postcopy", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --timeout 9 --timeout-postcopy", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--timeout-postcopy needs --postcopy"));
     ck_assert_int_eq(mig_opts_parse("--live --postcopy --timeout 9 --timeout-suspend "
-                                    "--timeout-postcopy", &o), -1);
+                                    "--timeout-postcopy", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "exclude each other"));
-    ck_assert_int_eq(mig_opts_parse("--live --postcopy-resume", &o), -1);
+    ck_assert_int_eq(mig_opts_parse("--live --postcopy-resume", &o), -2);
     ck_assert_ptr_nonnull(strstr(err_msg(), "--postcopy-resume needs --postcopy"));
     ck_assert_int_eq(mig_opts_parse("--live --postcopy --postcopy-resume", &o), 0);
     ck_assert(o.flags & BE_MIG_POSTCOPY_RESUME);

@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type `virsh_migrate`: tp-libvirt's one-shot `virsh migrate` test
+ * (libvirt/tests/src/virsh_cmd/domain/virsh_migrate.py) on the one migration engine.
+ *
+ * One VM starts on the source, is put into virsh_migrate_src_state, waits
+ * virsh_migrate_delay seconds and migrates once with the words of
+ * virsh_migrate_options + postcopy_options + virsh_migrate_extra (virsh's meaning,
+ * migration/mig_opts.c; a bare --timeout N suspends the guest at N s, as virsh does).
+ * The call is judged as tp-libvirt does (migration/mig_result.c): status_error, err_msg
+ * against "error: <libvirt's message>", "unsupported configuration" CANCELs.  After a
+ * successful hop: the state on the destination (virsh_migrate_dest_state), the source
+ * shut off after --timeout-suspend, --persistent, --undefinesource, --dname; with the
+ * guest running there, no panic on its console, a login, uptime not lower.  With
+ * virsh_migrate_back the VM comes back the same way and is checked again.
+ *
+ * The reference's guest edits (NUMA cells and numatune, vCPU and DIMM hotplug, disk
+ * cache modes, --xml with an extra NIC, a stopped source daemon, remote-viewer, a wrong
+ * VM name) are not built yet: such a case is an ERROR naming the param, never a PASS
+ * that skipped its point.
+ */
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "runner/run_mig.h"
+#include "runner/run_needs.h"
+#include "runner/run_type.h"
+#include "virt/virt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* virsh_migrate_src_state: the state the source VM is put in before migrating. */
+static const struct params_word src_state_words[] = {
+    { "running", MIG_DOM_RUNNING },
+    { "paused", MIG_DOM_PAUSED },
+    { "shut off", MIG_DOM_SHUTOFF },
+    { "shutoff", MIG_DOM_SHUTOFF },
+    { NULL, 0 },
+};
+
+struct vmig_opts {
+    const char *options, *extra, *postcopy;
+    bool status_error;
+    const char *err_msg;
+    int dest_state;                 /* enum mig_dom_state */
+    int src_state;                  /* enum mig_dom_state, before the migration */
+    bool back;
+    double delay;
+    long migrate_speed;             /* MiB/s, with --timeout-suspend */
+    long migrate_port;
+    const char *migrate_proto;
+    /* the reference's setups vtrun does not build yet (check: ERROR) */
+    bool with_numa, cpu_hotplug, mem_hotplug, xml_option, attach_scsi;
+    const char *disk_cache, *libvirtd_state, *graphics_server, *postcopy_cmd, *vm_ref;
+    const char *graphics_uri;
+    long main_vm;
+    /* what virsh itself refuses in the words (a value, a combination): the call fails
+     * with it before libvirt is asked, and the case may expect that */
+    char usage[512];
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct vmig_opts, __VA_ARGS__)
+static const struct run_param vmig_params[] = {
+    { "virsh_migrate_options", AT(STR, options), .def = "--live",
+      .doc = "virsh migrate option words (migration/mig.h)" },
+    { "postcopy_options", AT(STR, postcopy),
+      .doc = "more words, appended to virsh_migrate_options" },
+    { "virsh_migrate_extra", AT(STR, extra),
+      .doc = "more words, after the destination URI in virsh's command line" },
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the migration must fail" },
+    { "err_msg", AT(REGEX, err_msg),
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    { "virsh_migrate_dest_state", AT(ENUM, dest_state, mig_dom_state_words),
+      .def = "running", .doc = "state expected on the destination after the hop" },
+    { "virsh_migrate_src_state", AT(ENUM, src_state, src_state_words),
+      .def = "running", .doc = "state the source VM is put in before migrating" },
+    RUN_MIG_BACK_ROW(struct vmig_opts, back),
+    { "virsh_migrate_delay", AT(FLOAT, delay), .def = "10", RUN_PARAM_MIN(0),
+      .unit = "seconds", .doc = "pause before the migration" },
+    { "migrate_speed", AT(INT, migrate_speed), .def = "1", RUN_PARAM_MIN(1),
+      .unit = "MiB/s", .doc = "with --timeout-suspend: the bandwidth, so the hop "
+      "outlasts its timeout" },
+    { "migrate_port", AT(INT, migrate_port), .def = "49152", RUN_PARAM_RANGE(1, 65535),
+      .doc = "port of the --migrateuri virsh_migrate_migrateuri asks for" },
+    { "migrate_proto", AT(STR, migrate_proto), .def = "tcp",
+      .doc = "scheme of virsh_migrate_migrateuri" },
+    { "virsh_migrate_with_numa", AT(BOOL, with_numa), .def = "no",
+      .doc = "guest NUMA cells (not built yet: ERROR)" },
+    { "virsh_migrate_cpu_hotplug", AT(BOOL, cpu_hotplug), .def = "no",
+      .doc = "vCPU hotplug around the hop (not built yet: ERROR)" },
+    { "virsh_migrate_mem_hotplug", AT(BOOL, mem_hotplug), .def = "no",
+      .doc = "DIMM hotplug before the hop (not built yet: ERROR)" },
+    { "xml_option", AT(BOOL, xml_option), .def = "no",
+      .doc = "--xml with an extra NIC (not built yet: ERROR)" },
+    { "attach_scsi_disk", AT(BOOL, attach_scsi), .def = "no",
+      .doc = "a SCSI disk attached before the hop (not built yet: ERROR)" },
+    { "virsh_migrate_disk_cache", AT(STR, disk_cache), .def = "none",
+      .doc = "disk cache mode; other than none (not built yet: ERROR)" },
+    { "virsh_migrate_libvirtd_state", AT(STR, libvirtd_state), .def = "on",
+      .doc = "off: the source daemon stopped (not built yet: ERROR)" },
+    { "graphics_server", AT(STR, graphics_server),
+      .doc = "remote-viewer connected during the hop (not built yet: ERROR)" },
+    { "virsh_migrate_graphics_uri", AT(STR, graphics_uri),
+      .doc = "--graphicsuri to a SPICE listener (not built yet: ERROR)" },
+    { "virsh_postcopy_cmd", AT(STR, postcopy_cmd),
+      .doc = "migrate-postcopy during the hop (not built yet: ERROR)" },
+    { "vm_ref", AT(STR, vm_ref),
+      .doc = "another VM name to migrate (not built yet: ERROR)" },
+    { NULL },
+};
+#undef AT
+
+/* The words of one call, in virsh's order: options, then extra. */
+static char *call_words(const struct vmig_opts *o)
+{
+    return xasprintf("%s %s %s", o->options ? o->options : "",
+                     o->postcopy ? o->postcopy : "", o->extra ? o->extra : "");
+}
+
+/* The setups of the reference that vtrun does not build: such a case must not PASS
+ * without its point, so it is an ERROR naming the param -- decided after the needs
+ * every case has, so a case the hosts cannot meet (hugepages, preferred numatune)
+ * still CANCELs as tp-libvirt would. */
+static const struct {
+    const char *param;
+    const char *unless;             /* the value that needs nothing; NULL: "no" or unset */
+} not_built_rows[] = {
+    { "virsh_migrate_with_numa", NULL },
+    { "virsh_migrate_cpu_hotplug", NULL },
+    { "virsh_migrate_mem_hotplug", NULL },
+    { "xml_option", NULL },
+    { "attach_scsi_disk", NULL },
+    { "virsh_migrate_disk_cache", "none" },
+    { "virsh_migrate_libvirtd_state", "on" },
+    { "graphics_server", NULL },
+    { "virsh_migrate_graphics_uri", NULL },
+    { "virsh_postcopy_cmd", NULL },
+    { "vm_ref", NULL },
+    /* another destination URI than the hosts' (xyz, empty): not built yet */
+    { "virsh_migrate_desturi", NULL },
+};
+
+static const char *not_built(const struct params *p)
+{
+    const char *extra = params_get(p, "virsh_migrate_extra");
+
+    /* the reference defines a domain of that name on the destination first */
+    if (extra && strstr(extra, "dest_exist_vm"))
+        return "virsh_migrate_extra";
+    for (size_t i = 0; i < ARRAY_SIZE(not_built_rows); i++) {
+        const char *v = params_get(p, not_built_rows[i].param);
+        bool any = !strcmp(not_built_rows[i].param, "vm_ref") ||
+                   !strcmp(not_built_rows[i].param, "virsh_migrate_desturi");
+        if (!v || (!*v && !any) ||
+            (*v && !strcmp(v, not_built_rows[i].unless ? not_built_rows[i].unless : "no")))
+            continue;
+        /* vm_ref naming the VM itself is the plain case */
+        if (!strcmp(not_built_rows[i].param, "vm_ref") && *v &&
+            !strcmp(v, params_get_or(p, "main_vm", "")))
+            continue;
+        return not_built_rows[i].param;
+    }
+    return NULL;
+}
+
+static bool not_built_applies(const struct params *p)
+{
+    return not_built(p) != NULL;
+}
+
+static int not_built_met(const struct run_need *n, const struct params *p,
+                         struct run_facts *f, struct strbuf *why)
+{
+    (void)n;
+    (void)f;
+    (void)why;
+    err_set("%s = '%s': vtrun does not build this setup of tp-libvirt's virsh_migrate yet",
+            not_built(p), params_get(p, not_built(p)));
+    return -1;
+}
+
+static const struct run_need vmig_needs_last[] = {
+    { "not built", .applies = not_built_applies, .met = not_built_met,
+      .met_doc = "a setup vtrun does not build yet (ERROR)",
+      .text = "a setup of the reference vtrun does not build yet" },
+    { NULL },
+};
+
+static int vmig_check(const struct run_common *c, void *opts)
+{
+    struct vmig_opts *o = opts;
+    struct be_migrate_opts mo = { 0 };
+    char *words = call_words(o);
+    int rc = mig_opts_parse(words, &mo);
+
+    if (rc == -2) {
+        snprintf(o->usage, sizeof(o->usage), "%s", err_msg());
+        rc = 0;
+    } else if (rc < 0)
+        err_prefix("virsh_migrate_options + postcopy_options + virsh_migrate_extra = '%s'",
+                   words);
+    else if (mig_opts_param_value(&mo, BE_MP_DEST_NAME) && o->back) {
+        err_set("--dname with virsh_migrate_back: not built yet");
+        rc = -1;
+    }
+    mig_opts_release(&mo);
+    free(words);
+    if (rc < 0)
+        return -1;
+    o->main_vm = run_common_main_vm(c);
+    return o->main_vm < 0 ? -1 : 0;
+}
+
+/* The test's state: the VM set first, so run_vmtype_cleanup's view of it holds. */
+struct vmig_state {
+    struct virt_vms vms;
+    char *renamed;                  /* --dname's domain on the destination, to remove */
+};
+
+static int vmig_setup(struct run_ctx *ctx)
+{
+    struct vmig_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    if (run_vmset_setup(ctx, &st->vms) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    return 0;
+}
+
+static void vmig_cleanup(struct run_ctx *ctx)
+{
+    struct vmig_state *st = ctx->data;
+    if (!st)
+        return;
+    if (st->renamed && virt_vms_remove_domain(&st->vms, 1, st->renamed) < 0)
+        run_log(ctx, "cleanup of %s: %s", st->renamed, err_msg());
+    free(st->renamed);
+    run_vmset_cleanup(ctx, &st->vms);
+    free(st);
+    ctx->data = NULL;
+}
+
+/* Whether the case's words hold `word` (as the reference's str.count()). */
+static bool words_have(const struct vmig_opts *o, const char *word)
+{
+    char *w = call_words(o);
+    bool has = strstr(w, word) != NULL;
+    free(w);
+    return has;
+}
+
+/* The options of the call: the words, virsh's meaning of a bare --timeout, the
+ * migrateuri the case asks for, the files of --xml / --persistent-xml. */
+static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
+                     struct be_migrate_opts *mo)
+{
+    char *words = call_words(o);
+    int rc = mig_opts_parse(words, mo);
+    free(words);
+    /* virsh_migrate.py: virsh_migrate_migrateuri set (to anything) adds
+     * --migrateuri PROTO://DEST:PORT (a common param: run_common) */
+    if (rc == 0 && ctx->common->virsh_migrate_migrateuri) {
+        const struct run_host *h = &ctx->hosts[to];
+        const char *addr = h->address ? h->address : h->name;
+        char *w = xasprintf("--migrateuri %s://%s:%ld", o->migrate_proto, addr,
+                            o->migrate_port);
+        rc = mig_opts_parse(w, mo);
+        free(w);
+    }
+    if (rc == 0 && mo->timeout_s > 0 && mo->timeout_action == BE_TIMEOUT_DEFAULT)
+        mo->timeout_action = BE_TIMEOUT_SUSPEND;     /* virsh's default */
+    /* virsh_migrate.py: with --timeout-suspend, migrate-setspeed migrate_speed first */
+    if (rc == 0 && words_have(o, "--timeout-suspend") && !mo->bandwidth_mib)
+        mo->bandwidth_mib = (unsigned long)o->migrate_speed;
+    if (rc == 0)
+        rc = mig_opts_load_files(mo);
+    mo->cancel = ctx->cancel;
+    mo->hard_deadline = ctx->deadline;
+    return rc;
+}
+
+/* Sleep `s` seconds unless the test is stopped. */
+static void delay(struct run_ctx *ctx, double s)
+{
+    double end = clock_now() + s;
+    while (clock_now() < end && !atomic_load(ctx->cancel))
+        clock_sleep(end - clock_now() < 0.2 ? end - clock_now() : 0.2);
+}
+
+/* One call from host `from` to `to`, judged.  1: go on with the checks; 0: the test
+ * has its verdict (status set); -1: failed (status set). */
+static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, int to,
+                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
+                bool *suspended)
+{
+    struct be_hop_metrics m;
+    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+    char *fmt = mig_opts_format(mo);
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    /* --dname: whatever the hop does, cleanup removes that name from the destination */
+    const char *dname = mig_opts_param_value(mo, BE_MP_DEST_NAME);
+    if (dname && !st->renamed)
+        st->renamed = xstrdup(dname);
+    run_log(ctx, "hop %u: virsh migrate %s %s (%s -> %s)", n, st->vms.vm[i].name, fmt,
+            ctx->hosts[from].name, ctx->hosts[to].name);
+    free(fmt);
+    bool ok = virt_vms_migrate(&st->vms, i, to, mo, &m) == 0;
+    if (!ok) {
+        run_log(ctx, "hop %u: %s", n, err_msg());
+        mig_virsh_error(m.hv_error, &text);
+    }
+    virt_vms_record_hop(&st->vms, i, n, from, to, &m, ok, ok ? NULL : text.buf);
+    *suspended = m.suspended;
+    switch (mig_result_judge(e, ok, text.buf, &why)) {
+    case MIG_V_OK:
+        rc = 1;
+        break;
+    case MIG_V_EXPECTED_FAILURE:
+        run_log(ctx, "hop %u failed as expected: %s", n, text.buf);
+        rc = 0;
+        break;
+    case MIG_V_CANCEL:
+        rc = run_cancel(ctx, "%s", why.buf);
+        break;
+    case MIG_V_ERROR:
+        rc = run_error(ctx, "ConfigError", "%s", why.buf);
+        break;
+    default:
+        rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
+                      why.buf);
+        break;
+    }
+    strbuf_release(&text);
+    strbuf_release(&why);
+    return rc;
+}
+
+/* The checks after a successful hop of VM i to `to`. */
+static int after(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, int to,
+                 const struct be_migrate_opts *mo, enum mig_dom_state want_dst,
+                 bool check_src, bool suspended, double *uptime)
+{
+    const char *dname = mig_opts_param_value(mo, BE_MP_DEST_NAME);
+    const char *dom = st->vms.vm[i].domain;
+    struct mig_after a = {
+        .flags = mo->flags, .want_dst = want_dst, .check_src = check_src,
+        .want_src = MIG_DOM_SHUTOFF, .uptime_before = *uptime, .uptime_after = -1,
+    };
+    struct strbuf why = STRBUF_INIT;
+    bool src_persistent;
+    int rc = 0;
+
+    /* --timeout-suspend: the guest was paused when the timeout came (the reference
+     * sees it paused on both hosts then) */
+    if (a.check_src && !suspended)
+        return run_fail(ctx, "PostMigrationCheck", "--timeout-suspend: the hop ended "
+                        "before its %g s timeout, the guest was never paused",
+                        mo->timeout_s);
+    if (virt_vms_domain(&st->vms, to, dname ? dname : dom, &a.dst_state,
+                        &a.dst_persistent) < 0 ||
+        virt_vms_domain(&st->vms, from, dom, &a.src_state, &src_persistent) < 0)
+        return run_error(ctx, "PostMigrationCheck", "domain state: %s", err_msg());
+    if (a.src_state == BE_STATE_SHUTOFF && !src_persistent)
+        a.src_state = BE_STATE_NONE;
+    run_log(ctx, "after the hop: %s %s on %s%s, %s on %s", dname ? dname : dom,
+            be_state_name(a.dst_state), ctx->hosts[to].name,
+            a.dst_persistent ? " (persistent)" : "", be_state_name(a.src_state),
+            ctx->hosts[from].name);
+    if (a.dst_state == BE_STATE_RUNNING) {
+        if (virt_vms_console_crash(&st->vms, i) != 0)
+            return run_fail(ctx, "PostMigrationCheck", "console: %s", err_msg());
+        if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0 ||
+            virt_vms_uptime(&st->vms, i, &a.uptime_after) < 0)
+            return run_fail(ctx, "PostMigrationCheck", "login after the hop: %s",
+                            err_msg());
+        *uptime = a.uptime_after;
+    }
+    if (mig_after_check(&a, &why) < 0)
+        rc = run_fail(ctx, "PostMigrationCheck", "%s", why.buf);
+    strbuf_release(&why);
+    return rc;
+}
+
+static int vmig_run(struct run_ctx *ctx)
+{
+    const struct vmig_opts *o = ctx->opts;
+    struct vmig_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
+    size_t i = (size_t)o->main_vm;
+    struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg,
+                            .cancel_unsupported = true };
+    struct be_migrate_opts mo = { 0 }, back = { 0 };
+    double up = -1;
+    bool suspended = false;
+    int rc = -1;
+
+    if (o->usage[0]) {
+        /* virsh refuses its command line: that is the call's outcome */
+        struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+        strbuf_addf(&text, "error: %s", o->usage);
+        run_log(ctx, "virsh migrate refuses its words: %s", text.buf);
+        switch (mig_result_judge(&e, false, text.buf, &why)) {
+        case MIG_V_EXPECTED_FAILURE:
+            rc = 0;
+            break;
+        case MIG_V_CANCEL:
+            rc = run_cancel(ctx, "%s", why.buf);
+            break;
+        case MIG_V_ERROR:
+            rc = run_error(ctx, "ConfigError", "%s", why.buf);
+            break;
+        default:
+            rc = run_fail(ctx, "MigrationError", "%s", why.buf);
+            break;
+        }
+        strbuf_release(&text);
+        strbuf_release(&why);
+        return rc < 0 ? -1 : 0;
+    }
+    if (call_opts(ctx, o, 1, &mo) < 0 || call_opts(ctx, o, 0, &back) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s", err_msg());
+        goto out;
+    }
+    if (virt_vms_start(vms, i, 0) < 0) {
+        rc = run_error(ctx, "VMCreateError", "%s", err_msg());
+        goto out;
+    }
+    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0 ||
+        virt_vms_uptime(vms, i, &up) < 0) {
+        rc = run_error(ctx, "LoginError", "before migration: %s", err_msg());
+        goto out;
+    }
+    if (o->src_state == MIG_DOM_PAUSED && virt_vms_suspend(vms, i) < 0) {
+        rc = run_error(ctx, "TestSetupError", "pause the source VM: %s", err_msg());
+        goto out;
+    }
+    if (o->src_state == MIG_DOM_SHUTOFF && virt_vms_stop(vms, i) < 0) {
+        rc = run_error(ctx, "TestSetupError", "shut the source VM off: %s", err_msg());
+        goto out;
+    }
+    if (o->src_state != MIG_DOM_RUNNING)
+        up = -1;                    /* not comparable after a pause or a boot */
+    delay(ctx, o->delay);
+    rc = call(ctx, st, i, 0, 1, 1, &e, &mo, &suspended);
+    if (rc <= 0)
+        goto out;
+    /* virsh_migrate.py looks at the source only when the case says --timeout-suspend
+     * (not after a bare --timeout, whose action is the same) */
+    bool check_src = mo.timeout_action == BE_TIMEOUT_SUSPEND &&
+                     words_have(o, "--timeout-suspend");
+    if (after(ctx, st, i, 0, 1, &mo, (enum mig_dom_state)o->dest_state, check_src,
+              suspended, &up) < 0) {
+        rc = -1;
+        goto out;
+    }
+    rc = 0;
+    if (o->back && o->dest_state == MIG_DOM_RUNNING) {
+        /* back the same way; it must work whatever the first call was expected to do */
+        struct mig_expect again = { .cancel_unsupported = true };
+        delay(ctx, o->delay);
+        rc = call(ctx, st, i, 1, 0, 2, &again, &back, &suspended);
+        if (rc > 0)
+            rc = after(ctx, st, i, 1, 0, &back, (enum mig_dom_state)o->dest_state,
+                       check_src, suspended, &up);
+    }
+out:
+    mig_opts_release(&mo);
+    mig_opts_release(&back);
+    return rc < 0 ? -1 : 0;
+}
+
+const struct run_type run_type_virsh_migrate = {
+    .name = "virsh_migrate",
+    .summary = "tp-libvirt's one-shot virsh migrate: one VM, one hop with the case's "
+               "virsh words, judged by status_error / err_msg, checked after, optionally "
+               "back",
+    .needs = { .vms = 1, .hosts = 2, .rows_last = vmig_needs_last },
+    .params = vmig_params,
+    .opts_size = sizeof(struct vmig_opts),
+    .check = vmig_check,
+    .setup = vmig_setup,
+    .run = vmig_run,
+    .cleanup = vmig_cleanup,
+};
+
+/* ===================================================================================
+ * virsh_migration: tp-libvirt's libvirt/tests/src/virsh_cmd/domain/virsh_migration.py
+ * ===================================================================================
+ * Every VM of `vms` starts on the source and migrates, one after another, with the
+ * words of migrate_options; with migrate_postcopy the hop switches to postcopy as the
+ * reference does (virsh migrate-postcopy 3 s after the migration started).  Any failure
+ * FAILs (MigrationTest.do_migration); after it each VM must be in migrate_vm_state on the
+ * destination (default running: the reference says so for the offline variant too), with
+ * the checks after a hop of virsh_migrate.
+ */
+
+struct vmn_opts {
+    const char *options;
+    const char *postcopy;           /* migrate_postcopy: any value switches */
+    int vm_state;                   /* enum mig_dom_state */
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct vmn_opts, __VA_ARGS__)
+static const struct run_param vmn_params[] = {
+    { "migrate_options", AT(STR, options),
+      .doc = "virsh migrate option words (migration/mig.h)" },
+    { "migrate_postcopy", AT(STR, postcopy),
+      .doc = "set: switch the hop to postcopy 3 s after it started (migrate-postcopy)" },
+    { "migrate_vm_state", AT(ENUM, vm_state, mig_dom_state_words), .def = "running",
+      .doc = "state expected on the destination after the hop" },
+    { NULL },
+};
+#undef AT
+
+static int vmn_check(const struct run_common *c, void *opts)
+{
+    struct vmn_opts *o = opts;
+    struct be_migrate_opts mo = { 0 };
+    int rc = mig_opts_parse(o->options, &mo);
+
+    (void)c;
+    if (rc < 0)
+        err_prefix("migrate_options = '%s'", o->options ? o->options : "");
+    else if (o->postcopy && !(mo.flags & BE_MIG_POSTCOPY)) {
+        err_set("migrate_postcopy without --postcopy in migrate_options");
+        rc = -1;
+    }
+    mig_opts_release(&mo);
+    return rc;
+}
+
+static int vmn_run(struct run_ctx *ctx)
+{
+    const struct vmn_opts *o = ctx->opts;
+    struct vmig_state *st = ctx->data;
+    struct mig_expect e = { .status_error = false };
+    int rc = 0;
+
+    for (size_t i = 0; i < st->vms.n && rc == 0; i++) {
+        struct be_migrate_opts mo = { 0 };
+        double up = -1;
+        bool suspended = false;
+
+        if (mig_opts_parse(o->options, &mo) < 0) {
+            rc = run_error(ctx, "ConfigError", "%s", err_msg());
+            break;
+        }
+        if (o->postcopy) {
+            mo.timeout_s = 3;
+            mo.timeout_action = BE_TIMEOUT_POSTCOPY;
+        }
+        mo.cancel = ctx->cancel;
+        mo.hard_deadline = ctx->deadline;
+        if (virt_vms_start(&st->vms, i, 0) < 0)
+            rc = run_error(ctx, "VMCreateError", "%s", err_msg());
+        else if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0 ||
+                 virt_vms_uptime(&st->vms, i, &up) < 0)
+            rc = run_error(ctx, "LoginError", "before migration: %s", err_msg());
+        else if ((rc = call(ctx, st, i, 0, 1, (unsigned)i + 1, &e, &mo, &suspended)) > 0)
+            rc = after(ctx, st, i, 0, 1, &mo, (enum mig_dom_state)o->vm_state, false,
+                       suspended, &up);
+        else if (rc == 0)
+            rc = -1;                /* cannot be: nothing is expected to fail */
+        mig_opts_release(&mo);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+const struct run_type run_type_virsh_migration = {
+    .name = "virsh_migration",
+    .summary = "tp-libvirt's virsh_migration: every VM migrates once with "
+               "migrate_options, optionally switched to postcopy, checked after",
+    .needs = { .vms = 1, .hosts = 2 },
+    .params = vmn_params,
+    .opts_size = sizeof(struct vmn_opts),
+    .check = vmn_check,
+    .setup = vmig_setup,
+    .run = vmn_run,
+    .cleanup = vmig_cleanup,
+};

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tp-libvirt's own virsh_migrate cases on the lab, with the lab's settings file alone
+ * (no --set): tests/e2e/tp-libvirt/virsh_migrate*.cfg are the composition's cases
+ * (make conformance checks they still are).
+ *  - there_persistent: `--live --persistent` and `--timeout 60`; PASS needs the guest
+ *    running and persistent on the destination, logged into, its uptime not lower;
+ *  - there_migrateuri_nonexist: `--migrateuri xyz` with status_error = yes: libvirt
+ *    refuses it, and the case passes because it failed, as tp-libvirt's does;
+ *  - virsh_migration's migrate_precopy.live: `--live --undefinesource --persistent`,
+ *    the guest running and persistent on the destination, gone from the source.
+ * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
+ */
+#include "tests/e2e_util.h"
+
+#include <check.h>
+
+static struct eu E;
+
+static void setup(void)
+{
+    eu_init(&E);
+}
+
+static void teardown(void)
+{
+    eu_free(&E);
+}
+
+/* The only test of the finished job, its results.json in *r (caller frees). */
+static json_t *only_test(json_t **r)
+{
+    char *job = eu_job_dir(&E);
+    ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
+    *r = eu_results_json(job);
+    free(job);
+    json_t *tests = json_object_get(*r, "tests");
+    ck_assert_int_eq(json_array_size(tests), 1);
+    return json_array_get(tests, 0);
+}
+
+START_TEST(test_persistent_live_migration_passes)
+{
+    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate.cfg");
+    json_t *r, *t = only_test(&r);
+    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
+                  eu_jstr(t, "fail_reason"), E.out, E.err);
+    /* the hop the case's words asked for, and the checks after it */
+    ck_assert(eu_debug_log_has(&E, "virsh migrate avocado-vt-vm1 --live --persistent "
+                                   "--timeout 60 --timeout-suspend"));
+    ck_assert(eu_debug_log_has(&E, "running on host2 (persistent)"));
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_expected_failure_passes_with_libvirts_error)
+{
+    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_status_error.cfg");
+    json_t *r, *t = only_test(&r);
+    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
+                  eu_jstr(t, "fail_reason"), E.out, E.err);
+    /* it passed because the hop failed, with libvirt's own words */
+    ck_assert(eu_debug_log_has(&E, "hop 1 failed as expected: error: "));
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_virsh_migration_live_passes)
+{
+    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migration.cfg");
+    json_t *r, *t = only_test(&r);
+    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
+                  eu_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert(eu_debug_log_has(&E, "running on host2 (persistent), none on host1"));
+    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("virsh_migrate");
+    TCase *tc = tcase_create("virsh_migrate");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 400);
+    tcase_add_test(tc, test_persistent_live_migration_passes);
+    tcase_add_test(tc, test_expected_failure_passes_with_libvirts_error);
+    tcase_add_test(tc, test_virsh_migration_live_passes);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
