@@ -149,6 +149,9 @@ static int size_check(struct run_ctx *ctx, const char *ref, const char *size)
  * --compressed --unsafe through the supervisor; for up to 5 s virsh domjobinfo on the
  * source must show the cache that was set; then the job is aborted.  A job whose
  * figures never show (it ended first) is logged, as the reference does. */
+/* MiB/s of the checking migration: its ~50-100 MiB of used guest memory take seconds */
+#define CC_PACE_MIB 16
+
 struct cc_mig {
     struct virt_vms *vms;
     size_t vm;
@@ -182,13 +185,16 @@ static int job_check(struct run_ctx *ctx, struct virt_vms *vms, size_t i, bool p
     if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
         return run_error(ctx, "LoginError", "%s", err_msg());
     cm.mo.flags = BE_MIG_LIVE | BE_MIG_COMPRESSED | BE_MIG_UNSAFE;
+    /* paced, so the job is still there when its figures are read: an idle guest under
+     * TCG moves over loopback in about a second (seen: gone before the first look) */
+    cm.mo.bandwidth_mib = CC_PACE_MIB;
     cm.mo.dest_uri = ctx->common->virsh_migrate_desturi;
     cm.mo.cancel = &cm.abort;
     atomic_init(&cm.abort, false);
     if (pthread_create(&tid, NULL, cc_mig_main, &cm) != 0)
         return run_error(ctx, "ThreadError", "cannot start the migration thread");
-    for (int t = 0; t < 10 && seen < 0 && !run_should_stop(ctx); t++) {
-        clock_sleep(0.5);
+    for (int t = 0; t < 25 && seen < 0 && !run_should_stop(ctx); t++) {
+        clock_sleep(0.2);
         if (run_virsh_words(ctx, 0, words, &r) == 0 && r.status == 0)
             seen = cache_is(r.out.buf, size);
     }
