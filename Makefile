@@ -76,9 +76,15 @@ $(BUILD)/vtrun: $(FRONTOBJS)
 $(BUILD)/vtrun-full: $(BUILD)/runner/main_full.o $(LIBA)
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(LIBA) $(TESTHELP)
+# The test support library (tests/support.h): one object linked into every test.
+TESTSUP  := $(BUILD)/tests/support.o
+$(TESTSUP): tests/support.c $(TESTHELP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(TESTSUP) $(LIBA) $(TESTHELP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTSUP) $(LIBA) $(LDLIBS)
 
 tests: all $(TESTBINS)
 

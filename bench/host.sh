@@ -4,7 +4,7 @@
 # bench/host.sh [RUNS] — the overhead of a host command through vtrun's host transport
 # (virt/virt_host.c): `true` RUNS times (default 100) over SSH reusing one session, over
 # SSH with a new session per command, and on this machine, against a throwaway OpenSSH
-# sshd on 127.0.0.1 (tests/sshd.h).  Prints median, p10, p90 and min per mode.
+# sshd on 127.0.0.1 (tests/support_sshd.h).  Prints median, p10, p90 and min per mode.
 #
 # The driver, bench/host_rtt.c, is built by `make bench` (which this script runs).  Needs root (the sshd runs in a private mount
 # namespace) and openssh-server.

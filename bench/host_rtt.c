@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * host_rtt: the cost of one host command through the host transport (virt/virt_host.c),
- * `true` run N times against a throwaway OpenSSH sshd on 127.0.0.1 (tests/sshd.h):
+ * `true` run N times against a throwaway OpenSSH sshd on 127.0.0.1 (tests/support_sshd.h):
  *   ssh-reuse    one session, N commands (what a test does: one link per host)
  *   ssh-new      a new session per command (connect, key exchange, login, run, close)
  *   local        the same argv on this machine through lib/spawn
@@ -12,7 +12,7 @@
  */
 #include "lib/clock.h"
 #include "lib/err.h"
-#include "tests/sshd.h"
+#include "tests/support_sshd.h"
 #include "virt/virt.h"
 
 #include <libssh/libssh.h>
@@ -55,10 +55,10 @@ static void run_or_die(struct virt_host *h)
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 100;
-    struct tsshd sshd;
+    struct ts_sshd sshd;
     double *t = calloc((size_t)(n > 0 ? n : 1), sizeof(*t));
 
-    if (n <= 0 || tsshd_start(&sshd) < 0) {
+    if (n <= 0 || ts_sshd_start(&sshd) < 0) {
         fprintf(stderr, "host_rtt: %s\n", n <= 0 ? "N must be > 0" : err_msg());
         return 1;
     }
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     virt_host_close(h);
     report("local", t, n);
 
-    tsshd_stop(&sshd);
+    ts_sshd_stop(&sshd);
     ssh_finalize();
     free(t);
     return 0;

@@ -33,7 +33,9 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
-#include "tests/be_guest.h"
+#include "tests/support.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <check.h>
 #include <libconfig.h>
@@ -100,7 +102,7 @@ static struct be_vm_spec spec;
 
 static const char *param(const char *name)
 {
-    return tg_lab_param(&cfg, name);
+    return ts_lab_param(&cfg, name);
 }
 
 static unsigned hop_flags(void)
@@ -112,7 +114,7 @@ static unsigned hop_flags(void)
 static int procs_of(const char *vm)
 {
     char *a = xasprintf("guest=%s,", vm), *b = xasprintf("guest=%s ", vm);
-    int n = tg_count_procs(a) + tg_count_procs(b);
+    int n = ts_count_procs(a) + ts_count_procs(b);
     free(a);
     free(b);
     return n;
@@ -135,7 +137,7 @@ static int taps_in(const char *ns)
     int n = 0;
     char *line, *save = NULL;
 
-    ck_assert_msg(tg_run(argv, &out, 10) == 0, "ip -n %s link: %s", ns, out.buf);
+    ck_assert_msg(ts_run(argv, &out, 10) == 0, "ip -n %s link: %s", ns, out.buf);
     for (line = strtok_r(out.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         if (!strstr(line, "vtlab"))
             n++;
@@ -182,7 +184,7 @@ static struct {
 
 static void second_guest_start(void)
 {
-    G2.clone = tg_clone(dir, R->vm2, image);
+    G2.clone = ts_clone(dir, R->vm2, image);
     G2.console = xasprintf("%s/serial2.log", dir);
     G2.disk = (struct be_disk){ .path = G2.clone };
     G2.nic = nic;
@@ -193,7 +195,7 @@ static void second_guest_start(void)
     } else {
         G2.cmdline = xstrdup(kparams);
         G2.addr = xstrdup("127.0.0.1");
-        G2.port = tg_free_port();
+        G2.port = ts_free_port();
         G2.nic.hostfwd_port = (unsigned short)G2.port;
     }
     G2.spec = spec;
@@ -229,14 +231,14 @@ static int second_guest_ready(void)
         second_guest_start();
         h = 0;
     }
-    tg_wait_ready(G2.console, 90);
+    ts_wait_ready(G2.console, 90);
     return h;
 }
 
 static char *second_guest_ssh(const char *cmd)
 {
     int h = second_guest_where();
-    return tg_ssh_in(R->ssh_in_lab_netns ? hostns[h > 0 ? h : 0] : NULL, G2.addr, G2.port,
+    return ts_ssh_in(R->ssh_in_lab_netns ? hostns[h > 0 ? h : 0] : NULL, G2.addr, G2.port,
                      key, cmd, 60);
 }
 
@@ -265,9 +267,9 @@ static void row_setup(const struct row *row)
     R = row;
     ops = be_lookup(R->driver);
     ck_assert_msg(ops != NULL, "%s", err_msg());
-    const char *settings = tg_lab_settings(&cfg, hc);
+    const char *settings = ts_lab_settings(&cfg, hc);
     for (int i = 0; i < 2; i++)
-        hostns[i] = tg_lab_host_netns(settings, i + 1);
+        hostns[i] = ts_lab_host_netns(settings, i + 1);
     kernel = param("kernel");
     initrd = param("initrd");
     kparams = param("kernel_params");
@@ -279,8 +281,8 @@ static void row_setup(const struct row *row)
     image = xasprintf("%s.%s", param("image_name"), param("image_format"));
     ck_assert_msg(access(image, R_OK) == 0, "image %s: missing", image);
 
-    dir = tg_mkdtemp(R->name);
-    clone_path = tg_clone(dir, R->vm, image);
+    dir = ts_tmpdir(R->name);
+    clone_path = ts_clone(dir, R->vm, image);
     console_log = xasprintf("%s/serial.log", dir);
     disk = (struct be_disk){ .path = clone_path };
     if (R->bridge) {
@@ -292,7 +294,7 @@ static void row_setup(const struct row *row)
         /* no vtrun.ip: the guest takes user-mode networking's 10.0.2.15 */
         addr = xstrdup("127.0.0.1");
         cmdline = xstrdup(kparams);
-        port = tg_free_port();
+        port = ts_free_port();
         nic = (struct be_nic){ .mode = "user", .hostfwd_port = (unsigned short)port };
     }
     spec = (struct be_vm_spec){
@@ -373,7 +375,7 @@ static const char *ssh_netns(void)
 
 static double uptime(void)
 {
-    return last_up = tg_uptime_in(ssh_netns(), addr, port, key);
+    return last_up = ts_uptime_in(ssh_netns(), addr, port, key);
 }
 
 /* The guest's uptime before a hop: the last look is as good as a new one (uptime
@@ -385,7 +387,7 @@ static double uptime_before(void)
 
 static char *guest(const char *cmd)
 {
-    return tg_ssh_in(ssh_netns(), addr, port, key, cmd, 60);
+    return ts_ssh_in(ssh_netns(), addr, port, key, cmd, 60);
 }
 
 static enum be_state state_on(int host)
@@ -406,7 +408,7 @@ static int where(void)
 
 static void boot(void)
 {
-    double t0 = tg_now();
+    double t0 = ts_now();
 
     remove_everywhere(R->vm);
     unlink(console_log);    /* the readiness line must be this boot's */
@@ -415,8 +417,8 @@ static void boot(void)
     ck_assert_int_eq(state_on(0), BE_STATE_SHUTOFF);
     ck_assert_msg(ops->start(H[0], R->vm) == 0, "%s", err_msg());
     ck_assert_msg(state_on(0) == BE_STATE_RUNNING, "state %s", be_state_name(state_on(0)));
-    tg_wait_ready(console_log, 90);
-    printf("%s: booted to VTRUN-GUEST-READY in %.1f s\n", R->name, tg_now() - t0);
+    ts_wait_ready(console_log, 90);
+    printf("%s: booted to VTRUN-GUEST-READY in %.1f s\n", R->name, ts_now() - t0);
 }
 
 /* The host of the running guest, booted on host 0 when there is none. */
@@ -510,11 +512,11 @@ static void bg_start(struct bg_hop *b)
 static void wait_job_running(struct be_host *h, const char *vm)
 {
     struct be_job_stats js;
-    double until = tg_now() + 30;
+    double until = ts_now() + 30;
 
     do {
         ck_assert_msg(ops->job_stats(h, vm, &js) == 0, "%s", err_msg());
-    } while ((!js.active || !js.data_total) && tg_now() < until && !usleep(50000));
+    } while ((!js.active || !js.data_total) && ts_now() < until && !usleep(50000));
     ck_assert_msg(js.active && js.data_total > 0 && !js.postcopy,
                   "job of %s: active %d, total %llu, postcopy %d", vm, js.active,
                   js.data_total, js.postcopy);
@@ -801,8 +803,8 @@ START_TEST(test_poweroff_restart_destroy_undefine_leave_nothing)
     ck_assert_msg(rc == 0 || strstr(err_msg(), "did not power off") != NULL, "%s", err_msg());
     if (rc != 0)
         free(guest("(sleep 0.3; poweroff -f) >/dev/null 2>&1 &"));
-    for (deadline = tg_now() + 20; state_on(h) != BE_STATE_SHUTOFF; usleep(100000))
-        ck_assert_msg(tg_now() < deadline, "still %s 20 s after poweroff",
+    for (deadline = ts_now() + 20; state_on(h) != BE_STATE_SHUTOFF; usleep(100000))
+        ck_assert_msg(ts_now() < deadline, "still %s 20 s after poweroff",
                       be_state_name(state_on(h)));
     assert_no_procs(R->vm);
     ck_assert_msg(ops->start(H[h], R->vm) == 0, "restart after poweroff: %s", err_msg());

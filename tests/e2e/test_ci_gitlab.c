@@ -9,21 +9,21 @@
  * (tools/gitlab-ci-local); the shards run one at a time (--concurrency 1): they share
  * the lab's one host pair, where a real pipeline has a pair per runner.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <libgen.h>
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 /* Three boot cases and two that CANCEL (no VMs); split by name, each of the three
@@ -51,12 +51,12 @@ static int by_str(const void *a, const void *b)
 /* "name STATUS" per test of a job directory's results.json, sorted. */
 static char *cases_of(const char *job)
 {
-    json_t *r = eu_results_json(job), *t;
+    json_t *r = ts_results_json(job), *t;
     size_t i, n = json_array_size(json_object_get(r, "tests"));
     char **v = xcalloc(n + 1, sizeof(*v));
     struct strbuf sb = STRBUF_INIT;
     json_array_foreach(json_object_get(r, "tests"), i, t)
-        v[i] = xasprintf("%s %s", eu_jstr(t, "name"), eu_jstr(t, "status"));
+        v[i] = xasprintf("%s %s", ts_jstr(t, "name"), ts_jstr(t, "status"));
     qsort(v, n, sizeof(*v), by_str);
     for (i = 0; i < n; i++) {
         strbuf_addf(&sb, "%s\n", v[i]);
@@ -81,7 +81,7 @@ START_TEST(test_gitlab_pipeline_shards_and_merge_equal_an_unsharded_run)
     const char *lab = getenv("VTRUN_SETTINGS");
     ck_assert_msg(lab && *lab, "VTRUN_SETTINGS (the lab's settings) is not set");
     char *gcl = gitlab_ci_local(), *proj = xasprintf("%s/project", E.dir);
-    char *bin = xstrdup(eu_bin()), *bindir = dirname(bin);
+    char *bin = xstrdup(ts_vtrun_bin()), *bindir = dirname(bin);
     char *path = xasprintf("PATH=%s:%s", bindir, getenv("PATH"));
     char *home = xasprintf("HOME=%s", E.dir);
     char top[PATH_MAX];
@@ -89,18 +89,18 @@ START_TEST(test_gitlab_pipeline_shards_and_merge_equal_an_unsharded_run)
 
     /* the project: the pipeline as docs/ci has it, a config, in a git repository */
     ck_assert_int_eq(mkdir(proj, 0755), 0);
-    char *yml = xasprintf("%s/docs/ci/gitlab-ci.yml", top), *text = ru_read(yml);
+    char *yml = xasprintf("%s/docs/ci/gitlab-ci.yml", top), *text = ts_read(yml);
     char *dst = xasprintf("%s/.gitlab-ci.yml", proj), *cfg = xasprintf("%s/nightly.cfg", proj);
-    eu_write(dst, text);
-    eu_write(cfg, nightly_cfg);
+    ts_write(dst, text);
+    ts_write(cfg, nightly_cfg);
     char *const git_init[] = { "git", "-C", proj, "init", "-q", NULL };
-    ck_assert_int_eq(ru_run(git_init, NULL, NULL, 60), 0);
+    ck_assert_int_eq(ts_run_files(git_init, NULL, NULL, 60), 0);
     char *const git_add[] = { "git", "-C", proj, "add", "-A", NULL };
-    ck_assert_int_eq(ru_run(git_add, NULL, NULL, 60), 0);
+    ck_assert_int_eq(ts_run_files(git_add, NULL, NULL, 60), 0);
     char *const git_commit[] = { "git", "-C", proj, "-c", "user.name=vtrun", "-c",
                                  "user.email=vtrun@localhost", "commit", "-qm", "nightly",
                                  NULL };
-    ck_assert_int_eq(ru_run(git_commit, NULL, NULL, 60), 0);
+    ck_assert_int_eq(ts_run_files(git_commit, NULL, NULL, 60), 0);
 
     /* the pipeline, on the lab's settings */
     char *settings = xasprintf("VTRUN_SETTINGS_FILE=%s", lab);
@@ -109,10 +109,10 @@ START_TEST(test_gitlab_pipeline_shards_and_merge_equal_an_unsharded_run)
         "--variable", "VTRUN_CONFIG=nightly.cfg", "--variable", "VTRUN_ONLY=",
         "--variable", settings, "--variable", "VTRUN_ARGS=", NULL,
     };
-    double t0 = eu_now();
-    int rc = ru_run(pipeline, E.out_path, E.err_path, 600);
-    double took = eu_now() - t0;
-    eu_collect(&E);
+    double t0 = ts_now();
+    int rc = ts_run_files(pipeline, E.out_path, E.err_path, 600);
+    double took = ts_now() - t0;
+    ts_e2e_collect(&E);
     printf("gitlab-ci-local pipeline (3 shards + merge): %.1f s\n", took);
     ck_assert_msg(rc == 0, "gitlab-ci-local exit %d\n%s\n%s", rc, E.out, E.err);
     static const char *const jobs[] = { "PASS  vtrun-shard: [1/3]", "PASS  vtrun-shard: [2/3]",
@@ -128,10 +128,10 @@ START_TEST(test_gitlab_pipeline_shards_and_merge_equal_an_unsharded_run)
 
     /* the merged artifact (gitlab-ci-local copies artifacts back into the project) */
     char *merged = xasprintf("%s/merged", proj);
-    ck_assert_msg(eu_exists(merged), "no merged/ artifact:\n%s", E.out);
-    eu_assert_junit(merged);
-    char *xml = xasprintf("%s/results.xml", merged), *xt = ru_read(xml);
-    ck_assert_int_eq(ru_count(xt, "<testsuite "), 3);
+    ck_assert_msg(ts_exists(merged), "no merged/ artifact:\n%s", E.out);
+    ts_assert_junit(merged);
+    char *xml = xasprintf("%s/results.xml", merged), *xt = ts_read(xml);
+    ck_assert_int_eq(ts_count(xt, "<testsuite "), 3);
     for (unsigned i = 1; i <= 3; i++) {
         char *suite = xasprintf("name=\"nightly.shard%u\"", i);
         ck_assert_msg(strstr(xt, suite), "no testsuite %s in %s", suite, xml);
@@ -140,11 +140,11 @@ START_TEST(test_gitlab_pipeline_shards_and_merge_equal_an_unsharded_run)
 
     /* the same config unsharded, on the same lab */
     char *whole = xasprintf("%s/unsharded", E.dir);
-    eu_vtrun(&E, 600, "--config", cfg, "--job-results-dir", whole);
+    ts_e2e_vtrun(&E, 600, "--config", cfg, "--job-results-dir", whole);
     ck_assert_msg(E.status == 0, "unsharded: exit %d\n%s\n%s", E.status, E.out, E.err);
     char *latest = xasprintf("%s/latest", whole);
     char *want = cases_of(latest), *got = cases_of(merged);
-    ck_assert_msg(ru_count(want, " PASS\n") == 3 && ru_count(want, " CANCEL\n") == 2,
+    ck_assert_msg(ts_count(want, " PASS\n") == 3 && ts_count(want, " CANCEL\n") == 2,
                   "unsharded:\n%s", want);
     ck_assert_str_eq(got, want);
 

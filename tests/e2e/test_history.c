@@ -8,20 +8,20 @@
  * `--rerun-failed JOB_ID`, and jobdata/cmdline as avocado's `diff` reads it (a Python
  * literal).  One guest boots in the whole suite.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 static const char flip_cfg[] =
@@ -41,42 +41,42 @@ static const char flip_cfg[] =
 
 static char *latest_job(void)
 {
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "no job directory under %s\n%s\n%s", E.results, E.out, E.err);
     return job;
 }
 
 static char *job_id(const char *dir)
 {
-    char *p = xasprintf("%s/id", dir), *id = ru_read(p);
+    char *p = xasprintf("%s/id", dir), *id = ts_read(p);
     id[strcspn(id, "\n")] = '\0';
     free(p);
     return id;
 }
 
 /* A history command (no settings injected: --settings is passed explicitly). */
-#define cmd(e, ...) eu_run((e), false, 120, EU_ARGS(__VA_ARGS__))
+#define cmd(e, ...) ts_e2e_run((e), false, 120, TS_ARGS(__VA_ARGS__))
 
 START_TEST(test_three_lab_jobs_in_the_history)
 {
     char *cfg = xasprintf("%s/flip.cfg", E.dir);
-    eu_write(cfg, flip_cfg);
+    ts_write(cfg, flip_cfg);
 
     /* ERROR, PASS, ERROR */
-    eu_vtrun(&E, 120, "--config", cfg, "--set", BREAK);
+    ts_e2e_vtrun(&E, 120, "--config", cfg, "--set", BREAK);
     ck_assert_msg(E.status == 1, "job 1: exit %d\n%s\n%s", E.status, E.out, E.err);
     char *j1 = latest_job(), *id1 = job_id(j1);
-    eu_vtrun(&E, 600, "--config", cfg);
+    ts_e2e_vtrun(&E, 600, "--config", cfg);
     ck_assert_msg(E.status == 0, "job 2: exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "vm: PASS"), "%s", E.out);
     char *j2 = latest_job(), *id2 = job_id(j2);
-    eu_vtrun(&E, 120, "--config", cfg, "--set", BREAK);
+    ts_e2e_vtrun(&E, 120, "--config", cfg, "--set", BREAK);
     ck_assert_int_eq(E.status, 1);
     char *j3 = latest_job(), *id3 = job_id(j3);
 
     /* every job recorded, in the default place */
     char *db = xasprintf("%s/history.sqlite", E.results);
-    ck_assert_msg(eu_exists(db), "no %s", db);
+    ck_assert_msg(ts_exists(db), "no %s", db);
     cmd(&E, "jobs", "list", "--settings", E.settings);
     ck_assert_msg(E.status == 0, "jobs list: %d %s", E.status, E.err);
     const char *ids[] = { id1, id2, id3 };
@@ -115,9 +115,9 @@ START_TEST(test_three_lab_jobs_in_the_history)
     json_t *nfs = json_object_get(d, "new_failures");
     ck_assert_int_eq(json_array_size(nfs), 2);
     json_t *nf = json_array_get(nfs, 1);
-    ck_assert_str_eq(eu_jstr(nf, "name"), "vm");
-    ck_assert_str_eq(eu_jstr(nf, "a"), "PASS");
-    ck_assert_str_eq(eu_jstr(nf, "b"), "ERROR");
+    ck_assert_str_eq(ts_jstr(nf, "name"), "vm");
+    ck_assert_str_eq(ts_jstr(nf, "a"), "PASS");
+    ck_assert_str_eq(ts_jstr(nf, "b"), "ERROR");
     ck_assert(json_is_false(json_object_get(d, "equal")));
     json_decref(d);
     cmd(&E, "diff", id2, j2, "--settings", E.settings);
@@ -128,9 +128,9 @@ START_TEST(test_three_lab_jobs_in_the_history)
     /* directories the history never saw: a copy from "another machine", a merge */
     char *copy = xasprintf("%s/elsewhere", E.dir);
     char *const cp[] = { "cp", "-a", j2, copy, NULL };
-    ck_assert_int_eq(ru_run(cp, NULL, NULL, 60), 0);
+    ck_assert_int_eq(ts_run_files(cp, NULL, NULL, 60), 0);
     char *idf = xasprintf("%s/id", copy);
-    eu_write(idf, "0123456789abcdef0123456789abcdef01234567\n");
+    ts_write(idf, "0123456789abcdef0123456789abcdef01234567\n");
     cmd(&E, "diff", copy, id2, "--settings", E.settings);
     ck_assert_msg(E.status == 0, "diff copy: exit %d\n%s\n%s", E.status, E.out, E.err);
     char *merged = xasprintf("%s/merged", E.dir);
@@ -166,7 +166,7 @@ START_TEST(test_three_lab_jobs_in_the_history)
     ck_assert_msg(E.status == 0, "replay differs from its job:\n%s", E.out);
 
     /* --rerun-failed takes a job id */
-    eu_vtrun(&E, 120, "--config", cfg, "--set", BREAK, "--rerun-failed", id1);
+    ts_e2e_vtrun(&E, 120, "--config", cfg, "--set", BREAK, "--rerun-failed", id1);
     ck_assert_msg(E.status == 1 && strstr(E.out, "(2/2)"), "%s%s", E.out, E.err);
 
     /* avocado's diff reads jobdata/cmdline with ast.literal_eval */
@@ -174,7 +174,7 @@ START_TEST(test_three_lab_jobs_in_the_history)
                           ".read()); sys.exit(0 if isinstance(v, list) and '--set' in v "
                           "else 1)", j3);
     char *const py[] = { "python3", "-c", lit, NULL };
-    ck_assert_int_eq(ru_run(py, NULL, NULL, 60), 0);
+    ck_assert_int_eq(ts_run_files(py, NULL, NULL, 60), 0);
 
     free(lit);
     free(j4);

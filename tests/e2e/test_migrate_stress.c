@@ -7,14 +7,13 @@
  * machine afterwards: no domain on either lab host, no QEMU of the job's domains, no
  * stress process of the case.
  */
-#include "lib/spawn.h"
 #include "lib/strbuf.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
-#include <libconfig.h>
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,9 +26,7 @@
 /* In stress_args of the cfg: tells this test's stress processes from anyone else's. */
 #define STRESS_MARK "--timeout 417"
 
-static const char *vtrun, *settings;
 static char *cfg_path, *tmp;
-static char *uri[2];
 
 /* One finished vtrun job of one case. */
 struct run {
@@ -46,26 +43,6 @@ struct run {
     struct strbuf xml;      /* the job's results.xml (JUnit) */
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void read_file(const char *path, struct strbuf *sb)
-{
-    ck_assert_msg(strbuf_read_file(sb, path, 0) >= 0, "%s: %s", path, strerror(errno));
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    fputs(text, f);
-    ck_assert(fclose(f) == 0);
-}
-
 /* ---- the machine after a case ---------------------------------------------------- */
 
 static void trim(struct strbuf *sb)
@@ -77,19 +54,6 @@ static void trim(struct strbuf *sb)
         a++;
     memmove(sb->buf, sb->buf + a, n - a);
     strbuf_setlen(sb, n - a);
-}
-
-static void host_domains(int h, struct strbuf *out)
-{
-    struct spawn *c = spawn_new("virsh");
-    int status = -1;
-    spawn_args(c, "-c", uri[h], "list", "--all", "--name", NULL);
-    spawn_set_output(c, out, NULL);
-    spawn_set_timeout(c, 30);
-    ck_assert_msg(spawn_run(c, &status) == 0 && status == 0, "virsh list on %s failed",
-                  uri[h]);
-    spawn_free(c);
-    trim(out);
 }
 
 /* Processes the case left: QEMU of the job's domains (their names carry the job id)
@@ -133,19 +97,15 @@ static void leftover_processes(const char *job7, struct strbuf *found)
 
 static void assert_machine_clean(const struct run *r)
 {
-    for (int h = 0; h < 2; h++) {
-        struct strbuf doms = STRBUF_INIT;
-        host_domains(h, &doms);
-        ck_assert_msg(doms.len == 0, "%s: domains left on lab host %d: %s", r->name, h + 1,
-                      doms.buf);
-        strbuf_release(&doms);
-    }
+    char *doms = ts_lab_domains();
+    ck_assert_msg(!*doms, "%s: domains left on the lab hosts:\n%s", r->name, doms);
+    free(doms);
     /* a process killed a moment ago may still be reaped */
     struct strbuf found = STRBUF_INIT;
-    for (double end = now() + 5;;) {
+    for (double end = ts_now() + 5;;) {
         strbuf_reset(&found);
         leftover_processes(r->job7, &found);
-        if (!found.len || now() > end)
+        if (!found.len || ts_now() > end)
             break;
         usleep(200 * 1000);
     }
@@ -221,19 +181,19 @@ static void run_case(const char *name, struct run *r)
     strbuf_init(&r->html, 0);
     strbuf_init(&r->xml, 0);
     ck_assert_msg(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
-    write_file(over, conf);
+    ts_write(over, conf);
 
     /* the lab's settings come from $VTRUN_SETTINGS (inherited); ours only moves the
      * results into the test's directory */
-    struct spawn *c = spawn_new(vtrun);
-    spawn_args(c, "--settings", over, "--config", cfg_path, "--only", name, NULL);
-    spawn_set_output(c, &r->out, &r->out);
-    spawn_set_timeout(c, 240);
-    double t0 = now();
-    ck_assert_msg(spawn_run(c, &r->exit) == 0, "%s: vtrun did not finish: %s", name,
-                  r->out.buf);
-    r->secs = now() - t0;
-    spawn_free(c);
+    struct ts_vtrun v;
+    ts_vtrun_run(&v, TS_ARGS("--config", cfg_path, "--only", name),
+                 &(struct ts_vtrun_opts){ .settings = over, .merge = true, .timeout_s = 240 });
+    ck_assert_msg(v.signal == 0, "%s: vtrun did not finish: %s", name, v.out.buf);
+    strbuf_release(&r->out);
+    r->out = v.out;
+    r->exit = v.status;
+    r->secs = v.secs;
+    strbuf_release(&v.err);
 
     DIR *d = opendir(results);
     struct dirent *e;
@@ -259,12 +219,12 @@ static void run_case(const char *name, struct run *r)
     r->hops = json_object_get(r->test, "hops");
     const char *log = json_string_value(json_object_get(r->test, "logfile"));
     ck_assert(log != NULL);
-    read_file(log, &r->debug);
+    ck_assert_msg(strbuf_read_file(&r->debug, log, 0) >= 0, "%s: %s", log, strerror(errno));
     char *html = xasprintf("%s/results.html", job);
-    read_file(html, &r->html);
+    ck_assert_msg(strbuf_read_file(&r->html, html, 0) >= 0, "%s: %s", html, strerror(errno));
     free(html);
     char *xml = xasprintf("%s/results.xml", job);
-    read_file(xml, &r->xml);
+    ck_assert_msg(strbuf_read_file(&r->xml, xml, 0) >= 0, "%s: %s", xml, strerror(errno));
     free(xml);
     print_hops(r);
     assert_machine_clean(r);
@@ -511,33 +471,12 @@ END_TEST
 
 static char *lab_setup(void)
 {
-    config_t cfg;
-    vtrun = getenv("VTRUN");
-    settings = getenv("VTRUN_SETTINGS");
+    const char *vtrun = getenv("VTRUN"), *settings = getenv("VTRUN_SETTINGS");
     if (!vtrun || !*vtrun || !settings || !*settings) {
         fprintf(stderr, "test_migrate_stress: VTRUN and VTRUN_SETTINGS must be set: run it "
                 "with tests/e2e/run (which brings the lab up)\n");
         return NULL;
     }
-    config_init(&cfg);
-    if (config_read_file(&cfg, settings) != CONFIG_TRUE) {
-        fprintf(stderr, "%s:%d: %s\n", settings, config_error_line(&cfg),
-                config_error_text(&cfg));
-        config_destroy(&cfg);
-        return NULL;
-    }
-    config_setting_t *hosts = config_lookup(&cfg, "hosts");
-    for (int i = 0; i < 2; i++) {
-        config_setting_t *h = hosts ? config_setting_get_elem(hosts, (unsigned)i) : NULL;
-        const char *u = NULL;
-        if (!h || config_setting_lookup_string(h, "uri", &u) != CONFIG_TRUE) {
-            fprintf(stderr, "%s: need two hosts with a uri\n", settings);
-            config_destroy(&cfg);
-            return NULL;
-        }
-        uri[i] = xstrdup(u);
-    }
-    config_destroy(&cfg);
     /* the cfg sits beside this file (the build compiles it by its path from the top) */
     char *src = xstrdup(__FILE__);
     cfg_path = xasprintf("%s/migrate_stress.cfg", dirname(src));
@@ -556,7 +495,7 @@ static char *lab_setup(void)
 
 int main(void)
 {
-    double t0 = now();
+    double t0 = ts_now();
     tmp = lab_setup();
     if (!tmp)
         return 1;
@@ -582,15 +521,10 @@ int main(void)
     if (failed) {
         printf("test_migrate_stress: results kept in %s\n", tmp);
     } else {
-        char *const rm[] = { "rm", "-rf", tmp, NULL };
-        struct spawn *c = spawn_newv((const char *const *)rm);
-        spawn_run(c, NULL);
-        spawn_free(c);
+        ts_rmtree(tmp);
     }
-    printf("test_migrate_stress: %.1f s\n", now() - t0);
+    printf("test_migrate_stress: %.1f s\n", ts_now() - t0);
     free(tmp);
     free(cfg_path);
-    free(uri[0]);
-    free(uri[1]);
     return failed ? 1 : 0;
 }

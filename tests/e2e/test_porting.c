@@ -7,30 +7,30 @@
  * conformance checks it still is).
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 
 #define CASE "tests/e2e/tp-libvirt/virsh_migrate_stress.cfg"
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 /* The only test of the finished job, its results.json in *r (caller frees). */
 static json_t *only_test(json_t **r)
 {
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
-    *r = eu_results_json(job);
+    *r = ts_results_json(job);
     free(job);
     json_t *tests = json_object_get(*r, "tests");
     ck_assert_int_eq(json_array_size(tests), 1);
@@ -41,7 +41,7 @@ static json_t *only_test(json_t **r)
  * matter); caller frees. */
 static json_t *test_params(json_t *t)
 {
-    char *path = xasprintf("%s/params.json", eu_jstr(t, "logdir"));
+    char *path = xasprintf("%s/params.json", ts_jstr(t, "logdir"));
     json_error_t e;
     json_t *p = json_load_file(path, 0, &e);
     ck_assert_msg(p != NULL, "%s: %s", path, e.text);
@@ -61,19 +61,19 @@ static const char *param(json_t *params, const char *key)
  * its placeholders already filled from the lab's hosts. */
 START_TEST(test_the_compositions_case_cancels_as_tp_libvirt_does)
 {
-    eu_vtrun(&E, 120, "--config", CASE);
+    ts_e2e_vtrun(&E, 120, "--config", CASE);
     /* a job of nothing but a CANCEL: 0, or 2 where such a night is a job error */
     ck_assert_msg(E.status == 0 || E.status == 2, "exit %d:\n%s%s", E.status, E.out, E.err);
     json_t *r, *t = only_test(&r);
-    ck_assert_str_eq(eu_jstr(t, "status"), "CANCEL");
-    ck_assert_msg(strstr(eu_jstr(t, "fail_reason"), "needs at least 2 VMs in 'vms', got 1 "
-                         "(vms = 'avocado-vt-vm1')"), "%s", eu_jstr(t, "fail_reason"));
+    ck_assert_str_eq(ts_jstr(t, "status"), "CANCEL");
+    ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "needs at least 2 VMs in 'vms', got 1 "
+                         "(vms = 'avocado-vt-vm1')"), "%s", ts_jstr(t, "fail_reason"));
     ck_assert_msg(json_number_value(json_object_get(t, "time")) < 10,
                   "a CANCEL decided from the params took long");
     /* the case's placeholders filled, the lab's guest over avocado-vt's */
     struct run_settings lab;
     json_t *p = test_params(t);
-    eu_lab(&lab);
+    ts_lab(&lab);
     ck_assert_msg(strcmp(param(p, "migrate_dest_host"), "ENTER.YOUR.DEST.EXAMPLE.COM"),
                   "migrate_dest_host not filled");
     ck_assert_str_eq(param(p, "netdst"), params_get(lab.override, "netdst"));
@@ -81,7 +81,7 @@ START_TEST(test_the_compositions_case_cancels_as_tp_libvirt_does)
     ck_assert_str_eq(param(p, "mem"), "1024");          /* the case's, not the lab's 128 */
     run_settings_free(&lab);
     json_decref(p);
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
 }
 END_TEST
@@ -93,16 +93,16 @@ END_TEST
  * shared volume).  Kept lean: one round trip instead of the case's five. */
 START_TEST(test_the_compositions_case_passes_with_its_vms)
 {
-    eu_vtrun(&E, 600, "--config", CASE, "--set", "vms = avocado-vt-vm1 vm2",
+    ts_e2e_vtrun(&E, 600, "--config", CASE, "--set", "vms = avocado-vt-vm1 vm2",
              "--set", "virsh_migrate_there_and_back = 1");
     json_t *r, *t = only_test(&r);
-    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"), "exit %d, %s: %s\n%s",
-                  E.status, eu_jstr(t, "status"), eu_jstr(t, "fail_reason"), E.out);
-    char *job = eu_job_dir(&E);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"), "exit %d, %s: %s\n%s",
+                  E.status, ts_jstr(t, "status"), ts_jstr(t, "fail_reason"), E.out);
+    char *job = ts_job_dir(&E);
     char *pat = xasprintf("%s/test-results/1-*/vm2-*.xml", job);
     glob_t g;
     ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
-    char *xml = ru_read(g.gl_pathv[0]);
+    char *xml = ts_read(g.gl_pathv[0]);
     ck_assert_msg(!strstr(xml, "<emulator>"), "an <emulator> in the domain:\n%s", xml);
     ck_assert_msg(strstr(xml, "<memory unit=\"MiB\">1024</memory>"), "not 1024 MiB:\n%s", xml);
     ck_assert_msg(strstr(xml, "<vcpu>2</vcpu>"), "not 2 vCPUs:\n%s", xml);
@@ -110,8 +110,8 @@ START_TEST(test_the_compositions_case_passes_with_its_vms)
     free(xml);
     globfree(&g);
     free(pat);
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
-    eu_assert_no_password(job);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    ts_assert_no_password(job);
     free(job);
     json_decref(r);
 }

@@ -6,23 +6,23 @@
  * timeouts: tests/e2e/test_runner_signals.c.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <poll.h>
 #include <pty.h>
 #include <stdint.h>
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 static void assert_file(const char *dir, const char *name)
@@ -49,7 +49,7 @@ static size_t glob_count(const char *pat)
  * directory and its parsed results.json in *out. */
 static char *assert_full_results(size_t n, json_t **out)
 {
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "no latest symlink in %s", E.results);
     const char *base = strrchr(job, '/') + 1;
     ck_assert_msg(!strncmp(base, "job-", 4) && strlen(base) == 4 + 16 + 1 + 7,
@@ -58,21 +58,21 @@ static char *assert_full_results(size_t n, json_t **out)
                                                        "results.xml", "results.html", NULL };
          *f; f++)
         assert_file(job, *f);
-    json_t *r = eu_results_json(job);
-    const char *id = eu_jstr(r, "job_id");
-    char *idf = xasprintf("%s/id", job), *idtext = ru_read(idf);
+    json_t *r = ts_results_json(job);
+    const char *id = ts_jstr(r, "job_id");
+    char *idf = xasprintf("%s/id", job), *idtext = ts_read(idf);
     ck_assert_msg(!strncmp(idtext, id, 40), "id file '%s' != job_id %s", idtext, id);
     ck_assert_msg(!strcmp(base + strlen(base) - 7, (char[8]){ id[0], id[1], id[2], id[3],
                                                              id[4], id[5], id[6], 0 }),
                   "job dir %s does not end in the id's 7 hex digits", base);
-    ck_assert_int_eq(eu_jint(r, "total"), (long)n);
-    ck_assert_int_eq(eu_jint(r, "pass"), (long)n);
+    ck_assert_int_eq(ts_jint(r, "total"), (long)n);
+    ck_assert_int_eq(ts_jint(r, "pass"), (long)n);
     ck_assert_int_eq(json_array_size(json_object_get(r, "tests")), n);
     json_t *t;
     size_t i;
     json_array_foreach(json_object_get(r, "tests"), i, t) {
-        ck_assert_str_eq(eu_jstr(t, "status"), "PASS");
-        char *tdir = xasprintf("%s/test-results/%zu-%s", job, i + 1, eu_jstr(t, "shortname"));
+        ck_assert_str_eq(ts_jstr(t, "status"), "PASS");
+        char *tdir = xasprintf("%s/test-results/%zu-%s", job, i + 1, ts_jstr(t, "shortname"));
         assert_file(tdir, "debug.log");
         char *pat = xasprintf("%s/serial-*.log", tdir);
         ck_assert_msg(glob_count(pat) >= 1, "no console log in %s", tdir);
@@ -82,7 +82,7 @@ static char *assert_full_results(size_t n, json_t **out)
         free(pat);
         free(tdir);
     }
-    eu_assert_junit(job);
+    ts_assert_junit(job);
     /* the closing lines, avocado's */
     ck_assert_msg(strstr(E.out, "RESULTS    : PASS "), "no RESULTS line:\n%s", E.out);
     char *res = xasprintf("RESULTS    : PASS %zu | ERROR 0 | FAIL 0 | SKIP 0 | WARN 0 | "
@@ -96,15 +96,15 @@ static char *assert_full_results(size_t n, json_t **out)
     free(res);
     free(idtext);
     free(idf);
-    eu_assert_no_password(job);
-    eu_assert_nothing_left(id);
+    ts_assert_no_password(job);
+    ts_assert_nothing_left(id);
     *out = r;
     return job;
 }
 
 START_TEST(test_boot_example_runs_real_vms_and_writes_full_results)
 {
-    eu_vtrun(&E, 170, "--config", "examples/boot.cfg");
+    ts_e2e_vtrun(&E, 170, "--config", "examples/boot.cfg");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
     json_t *r;
     char *job = assert_full_results(2, &r);
@@ -129,16 +129,16 @@ static void assert_html_shows_hops(const char *job, size_t hops)
                      "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--no-first-run", udd, "--window-size=1100,900",
                      scr, "--dump-dom", url, NULL };
-    int rc = ru_run(argv, dom_path, err_path, 120);
+    int rc = ts_run_files(argv, dom_path, err_path, 120);
     if (rc != 0) {
-        char *err = ru_read(err_path);
+        char *err = ts_read(err_path);
         ck_abort_msg("chromium exited %d (%s): %.3000s", rc,
                      rc == 127 ? "not installed? apt-get install chromium" : "", err);
     }
-    char *dom = ru_read(dom_path);
+    char *dom = ts_read(dom_path);
     ck_assert_msg(strstr(dom, "</html>") != NULL, "no DOM dumped: %.500s", dom);
     /* elements whose class list has the word "hop": exactly one per hop */
-    size_t bars = ru_count(dom, "class=\"hop\"") + ru_count(dom, "class=\"hop ");
+    size_t bars = ts_count(dom, "class=\"hop\"") + ts_count(dom, "class=\"hop ");
     ck_assert_msg(bars == hops, "%zu hop bars in the rendered page, %zu hops in results.json",
                   bars, hops);
     struct stat st;
@@ -159,17 +159,17 @@ static void assert_html_shows_hops(const char *job, size_t hops)
 
 START_TEST(test_migrate_example_runs_real_migrations_and_html_shows_each_hop)
 {
-    eu_vtrun(&E, 170, "--config", "examples/migrate.cfg");
+    ts_e2e_vtrun(&E, 170, "--config", "examples/migrate.cfg");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
     json_t *r, *t;
     char *job = assert_full_results(4, &r);
     size_t i, hops = 0;
     json_array_foreach(json_object_get(r, "tests"), i, t) {
-        size_t want = strstr(eu_jstr(t, "name"), "there_and_back") ? 2 : 1;
+        size_t want = strstr(ts_jstr(t, "name"), "there_and_back") ? 2 : 1;
         ck_assert_int_eq(json_array_size(json_object_get(t, "hops")), want);
         hops += want;
         char *hj = xasprintf("%s/test-results/%zu-%s/hops.json", job, i + 1,
-                             eu_jstr(t, "shortname"));
+                             ts_jstr(t, "shortname"));
         json_error_t je;
         json_t *h = json_load_file(hj, 0, &je);
         ck_assert_msg(h != NULL, "%s: %s", hj, je.text);
@@ -189,7 +189,7 @@ END_TEST
 START_TEST(test_on_a_tty_a_live_line_shows_the_running_test)
 {
     int master;
-    char **argv = eu_argv(&E, EU_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"),
+    char **argv = ts_e2e_argv(&E, TS_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"),
                           true);
     pid_t pid = forkpty(&master, NULL, NULL, NULL);
     ck_assert_int_ge(pid, 0);
@@ -199,10 +199,10 @@ START_TEST(test_on_a_tty_a_live_line_shows_the_running_test)
     }
     free(argv);
     struct strbuf out = STRBUF_INIT;
-    double end = eu_now() + 120;
+    double end = ts_now() + 120;
     for (;;) {
         struct pollfd pf = { .fd = master, .events = POLLIN };
-        if (eu_now() > end) {
+        if (ts_now() > end) {
             kill(pid, SIGKILL);
             ck_abort_msg("no end on the tty:\n%s", out.buf);
         }
@@ -239,31 +239,31 @@ END_TEST
 START_TEST(test_case_params_name_the_destination_over_the_settings_hosts)
 {
     struct run_settings lab;
-    eu_lab(&lab);
+    ts_lab(&lab);
     const struct run_host *h1 = &lab.hosts[0], *h2 = &lab.hosts[1];
     char *conf = xasprintf("results_dir = \"%s\";\n"
                            "hosts = ( { name = \"%s\"; uri = \"%s\"; migrate_desturi = \"%s\";"
                            " migrate_uri = \"%s\"; } );\n", E.results, h1->name, h1->uri,
                            h1->migrate_desturi, h1->migrate_uri);
-    eu_write(E.settings, conf);
-    eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--only", "there.precopy",
+    ts_write(E.settings, conf);
+    ts_e2e_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--only", "there.precopy",
              "--allow-empty");
     ck_assert_msg(E.status == 0, "exit %d\n%s%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "CANCEL: test type 'migrate' needs a source and a destination"),
                   "%s", E.out);
     char *dest = xasprintf("virsh_migrate_desturi = %s", h2->uri);
     char *data = xasprintf("virsh_migrate_migrateuri = %s", h2->migrate_uri);
-    eu_vtrun(&E, 170, "--config", "examples/migrate.cfg", "--only", "there.precopy", "--set",
+    ts_e2e_vtrun(&E, 170, "--config", "examples/migrate.cfg", "--only", "there.precopy", "--set",
              dest, "--set", data);
     ck_assert_msg(E.status == 0, "exit %d\n%s%s", E.status, E.out, E.err);
-    char *job = eu_job_dir(&E);
-    json_t *r = eu_results_json(job);
+    char *job = ts_job_dir(&E);
+    json_t *r = ts_results_json(job);
     json_t *hop = json_array_get(json_object_get(json_array_get(json_object_get(r, "tests"), 0),
                                                  "hops"), 0);
     ck_assert_msg(hop && json_is_true(json_object_get(hop, "ok")), "no successful hop");
-    ck_assert_str_eq(eu_jstr(hop, "from"), h1->name);
-    ck_assert_str_eq(eu_jstr(hop, "to"), "dest");
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert_str_eq(ts_jstr(hop, "from"), h1->name);
+    ck_assert_str_eq(ts_jstr(hop, "to"), "dest");
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
     free(dest);
@@ -275,10 +275,10 @@ END_TEST
 
 START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
 {
-    eu_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
+    ts_e2e_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
-    char *job = eu_job_dir(&E);
-    json_t *r = eu_results_json(job);
+    char *job = ts_job_dir(&E);
+    json_t *r = ts_results_json(job);
     json_t *a = json_array_get(json_object_get(r, "tests"), 0);
     json_t *b = json_array_get(json_object_get(r, "tests"), 1);
     ck_assert(a && b);
@@ -291,18 +291,18 @@ START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
                   tb);
     /* vm1 of each case: distinct domain and clone (the worker slot is in the name);
      * each case ran in one slot */
-    char *id = xstrdup(eu_jstr(r, "job_id"));
+    char *id = xstrdup(ts_jstr(r, "job_id"));
     char *d0 = xasprintf("domain vm1-%.7s-0 ", id), *d1 = xasprintf("domain vm1-%.7s-1 ", id);
     char *c0 = xasprintf("base_vm1-%.7s-0.qcow2", id), *c1 = xasprintf("base_vm1-%.7s-1.qcow2", id);
     char *p1 = xasprintf("%s/test-results/1-one_vm/debug.log", job);
     char *p2 = xasprintf("%s/test-results/2-two_vms/debug.log", job);
-    char *l1 = ru_read(p1), *l2 = ru_read(p2);
+    char *l1 = ts_read(p1), *l2 = ts_read(p2);
     bool one_in_0 = strstr(l1, d0) != NULL;
     const char *log0 = one_in_0 ? l1 : l2, *log1 = one_in_0 ? l2 : l1;
     ck_assert_msg(strstr(log0, d0) && !strstr(log0, d1), "slot 0 log:\n%s", log0);
     ck_assert_msg(strstr(log1, d1) && !strstr(log1, d0), "slot 1 log:\n%s", log1);
     ck_assert_msg(strstr(log0, c0) && strstr(log1, c1), "clones not distinct per slot");
-    eu_assert_nothing_left(id);
+    ts_assert_nothing_left(id);
     free(p1);
     free(p2);
     free(l1);

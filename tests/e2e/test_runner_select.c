@@ -8,33 +8,33 @@
  * so the whole program takes seconds; it still runs the real binary on the lab's
  * settings (tests/e2e/run sets VTRUN and VTRUN_SETTINGS).
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 /* Write `text` to E.dir/name; returns the path (owned). */
 static char *cfg_file(const char *name, const char *text)
 {
     char *p = xasprintf("%s/%s", E.dir, name);
-    eu_write(p, text);
+    ts_write(p, text);
     return p;
 }
 
 static char *latest_job(void)
 {
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "no job directory under %s\n%s\n%s", E.results, E.out, E.err);
     return job;
 }
@@ -42,11 +42,11 @@ static char *latest_job(void)
 /* Names of results.json's tests, one per line, in file order. */
 static char *json_names(const char *job)
 {
-    json_t *r = eu_results_json(job), *t;
+    json_t *r = ts_results_json(job), *t;
     struct strbuf sb = STRBUF_INIT;
     size_t i;
     json_array_foreach(json_object_get(r, "tests"), i, t)
-        strbuf_addf(&sb, "%s\n", eu_jstr(t, "name"));
+        strbuf_addf(&sb, "%s\n", ts_jstr(t, "name"));
     json_decref(r);
     return strbuf_detach(&sb, NULL);
 }
@@ -56,18 +56,18 @@ static char *json_names(const char *job)
 START_TEST(test_unknown_type_is_error_naming_the_known_types_exit_bit_1)
 {
     char *cfg = cfg_file("x.cfg", "type = x\nvms = vm1\n");
-    eu_vtrun(&E, 60, "--config", cfg);
+    ts_e2e_vtrun(&E, 60, "--config", cfg);
     ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "ERROR 1 |"), "%s", E.out);
     char *job = latest_job();
-    json_t *r = eu_results_json(job);
+    json_t *r = ts_results_json(job);
     json_t *t = json_array_get(json_object_get(r, "tests"), 0);
-    ck_assert_str_eq(eu_jstr(t, "status"), "ERROR");
-    const char *why = eu_jstr(t, "fail_reason");
+    ck_assert_str_eq(ts_jstr(t, "status"), "ERROR");
+    const char *why = ts_jstr(t, "fail_reason");
     ck_assert_msg(strstr(why, "unknown test type 'x' (known: ") && strstr(why, "boot")
                   && strstr(why, "migrate"), "reason: %s", why);
-    ck_assert_int_eq(eu_jint(r, "errors"), 1);
-    eu_assert_junit(job);
+    ck_assert_int_eq(ts_jint(r, "errors"), 1);
+    ts_assert_junit(job);
     json_decref(r);
     free(job);
     free(cfg);
@@ -79,18 +79,18 @@ END_TEST
 START_TEST(test_boot_with_empty_vms_is_cancel_and_an_empty_job)
 {
     char *cfg = cfg_file("c.cfg", "type = boot\nvms =\n");
-    eu_vtrun(&E, 60, "--config", cfg);
+    ts_e2e_vtrun(&E, 60, "--config", cfg);
     ck_assert_msg(E.status == 2, "exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "CANCEL 1\nEMPTY JOB  : no case ran"), "%s", E.out);
-    eu_vtrun(&E, 60, "--config", cfg, "--allow-empty");
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--allow-empty");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "CANCEL 1\n"), "%s", E.out);
     char *job = latest_job();
-    json_t *r = eu_results_json(job);
+    json_t *r = ts_results_json(job);
     json_t *t = json_array_get(json_object_get(r, "tests"), 0);
-    ck_assert_str_eq(eu_jstr(t, "status"), "CANCEL");
-    ck_assert_msg(strstr(eu_jstr(t, "fail_reason"), "vms"), "%s", eu_jstr(t, "fail_reason"));
-    eu_assert_junit(job);
+    ck_assert_str_eq(ts_jstr(t, "status"), "CANCEL");
+    ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "vms"), "%s", ts_jstr(t, "fail_reason"));
+    ts_assert_junit(job);
     json_decref(r);
     free(job);
     free(cfg);
@@ -121,18 +121,18 @@ START_TEST(test_bad_param_values_are_errors_before_any_vm_starts)
         "    - sideways:\n        migration_type = sideways\n"
         "    - login:\n        type = boot\n        login_timeout = abc\n"
         "    - test_timeout:\n        test_timeout = -3\n");
-    char *before = eu_lab_domains();
-    eu_vtrun(&E, 120, "--config", cfg);
+    char *before = ts_lab_domains();
+    ts_e2e_vtrun(&E, 120, "--config", cfg);
     ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
     ck_assert_msg(strstr(E.out, "ERROR 6 |"), "%s", E.out);
     char *job = latest_job();
-    json_t *r = eu_results_json(job);
+    json_t *r = ts_results_json(job);
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         json_t *t = json_array_get(json_object_get(r, "tests"), i);
-        const char *why = eu_jstr(t, "fail_reason");
-        ck_assert_msg(strstr(eu_jstr(t, "name"), cases[i][0]), "%s", eu_jstr(t, "name"));
-        ck_assert_str_eq(eu_jstr(t, "status"), "ERROR");
-        ck_assert_str_eq(eu_jstr(t, "fail_class"), "ConfigError");
+        const char *why = ts_jstr(t, "fail_reason");
+        ck_assert_msg(strstr(ts_jstr(t, "name"), cases[i][0]), "%s", ts_jstr(t, "name"));
+        ck_assert_str_eq(ts_jstr(t, "status"), "ERROR");
+        ck_assert_str_eq(ts_jstr(t, "fail_class"), "ConfigError");
         ck_assert_msg(!strncmp(why, cases[i][1], strlen(cases[i][1])), "%s: reason '%s'",
                       cases[i][0], why);
         double took = json_real_value(json_object_get(t, "time"));
@@ -144,17 +144,17 @@ START_TEST(test_bad_param_values_are_errors_before_any_vm_starts)
         "define and start domain", "logged in", "cleanup",
     };
     for (size_t i = 0; i < ARRAY_SIZE(vm_work); i++)
-        ck_assert_msg(!eu_debug_log_has(&E, vm_work[i]), "a debug.log shows VM work: '%s'",
+        ck_assert_msg(!ts_debug_log_has(&E, vm_work[i]), "a debug.log shows VM work: '%s'",
                       vm_work[i]);
-    ck_assert_msg(eu_debug_log_has(&E, "ERROR: param "), "no ERROR line in debug.log");
-    char *after = eu_lab_domains();
+    ck_assert_msg(ts_debug_log_has(&E, "ERROR: param "), "no ERROR line in debug.log");
+    char *after = ts_lab_domains();
     ck_assert_msg(!strcmp(before, after), "the lab's domains changed:\n%s---\n%s", before,
                   after);
     char id7[8];
-    snprintf(id7, sizeof(id7), "%.7s", eu_jstr(r, "job_id"));
-    char *clones = eu_clones_of(id7);
+    snprintf(id7, sizeof(id7), "%.7s", ts_jstr(r, "job_id"));
+    char *clones = ts_clones_of(id7);
     ck_assert_msg(!*clones, "clones of job %s:\n%s", id7, clones);
-    eu_assert_junit(job);
+    ts_assert_junit(job);
     free(clones);
     free(after);
     free(before);
@@ -176,15 +176,15 @@ START_TEST(test_settings_errors_exit_2_with_file_and_line)
     };
     char *cfg = cfg_file("x.cfg", "type = x\n");
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-        eu_write(E.settings, bad[i]);
-        eu_vtrun(&E, 60, "--config", cfg);
+        ts_write(E.settings, bad[i]);
+        ts_e2e_vtrun(&E, 60, "--config", cfg);
         ck_assert_msg(E.status == 2, "settings %zu: exit %d\n%s", i, E.status, E.err);
         char *where = xasprintf("%s:2:", E.settings);
         ck_assert_msg(strstr(E.err, where), "settings %zu: no '%s' in: %s", i, where, E.err);
         free(where);
         ck_assert_msg(!strstr(E.out, "JOB ID"), "a job ran despite the settings error");
         /* vtrun config reports the same error */
-        eu_run(&E, false, 60, EU_ARGS("config", "--settings", E.settings));
+        ts_e2e_run(&E, false, 60, TS_ARGS("config", "--settings", E.settings));
         ck_assert_msg(E.status == 2 && strstr(E.err, ":2:"), "config: %d %s", E.status, E.err);
     }
     free(cfg);
@@ -194,14 +194,14 @@ END_TEST
 START_TEST(test_config_errors_exit_2_with_file_and_line)
 {
     char *cfg = cfg_file("bad.cfg", "type = x\nvariants:\n    - a:\n  include nosuch.cfg\n");
-    eu_vtrun(&E, 60, "--config", cfg);
+    ts_e2e_vtrun(&E, 60, "--config", cfg);
     ck_assert_msg(E.status == 2, "exit %d\n%s", E.status, E.err);
     ck_assert_msg(strstr(E.err, "bad.cfg:"), "no FILE:LINE in: %s", E.err);
-    ck_assert_msg(!eu_exists(E.results), "a results directory was made for a config error");
+    ck_assert_msg(!ts_exists(E.results), "a results directory was made for a config error");
     char *missing = xasprintf("%s/none.cfg", E.dir);
-    eu_vtrun(&E, 60, "--config", missing);
+    ts_e2e_vtrun(&E, 60, "--config", missing);
     ck_assert_msg(E.status == 2, "missing config: exit %d\n%s", E.status, E.err);
-    eu_vtrun(&E, 60, "--config", "examples/boot.cfg", "--set", "vms = = =\n  - broken");
+    ts_e2e_vtrun(&E, 60, "--config", "examples/boot.cfg", "--set", "vms = = =\n  - broken");
     ck_assert_msg(E.status == 2, "bad --set: exit %d\n%s", E.status, E.err);
     free(missing);
     free(cfg);
@@ -216,17 +216,17 @@ END_TEST
  * listing as in a job. */
 static void assert_shards_partition(const char *cfg, unsigned n)
 {
-    eu_vtrun(&E, 120, "--config", cfg, "--list");
+    ts_e2e_vtrun(&E, 120, "--config", cfg, "--list");
     ck_assert_msg(E.status == 0, "%s: %s", cfg, E.err);
     char *full = xstrdup(E.out);
-    size_t total = ru_count(full, "\n");
+    size_t total = ts_count(full, "\n");
     ck_assert_msg(total > 0, "%s lists nothing", cfg);
     /* owner[k]: the shard that listed the k-th case of the full list */
     unsigned *owner = xcalloc(total, sizeof(*owner));
     for (unsigned i = 1; i <= n; i++) {
         char shard[16], count[32];
         snprintf(shard, sizeof(shard), "%u/%u", i, n);
-        eu_vtrun(&E, 120, "--config", cfg, "--list", "--shard", shard);
+        ts_e2e_vtrun(&E, 120, "--config", cfg, "--list", "--shard", shard);
         ck_assert_msg(E.status == 0, "%s shard %s: %s", cfg, shard, E.err);
         char *mine = xstrdup(E.out);
         /* walk the full list: the shard's lines must come in its order */
@@ -248,8 +248,8 @@ static void assert_shards_partition(const char *cfg, unsigned n)
                 }
             }
         }
-        eu_vtrun(&E, 60, "--config", cfg, "--count", "--shard", shard);
-        snprintf(count, sizeof(count), "%zu\n", ru_count(mine, "\n"));
+        ts_e2e_vtrun(&E, 60, "--config", cfg, "--count", "--shard", shard);
+        snprintf(count, sizeof(count), "%zu\n", ts_count(mine, "\n"));
         ck_assert_msg(!strcmp(E.out, count), "%s --count --shard %s: %s, want %s", cfg, shard,
                       E.out, count);
         free(mine);
@@ -282,12 +282,12 @@ START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
     for (unsigned i = 1; i <= 3; i++) {
         char shard[16];
         snprintf(shard, sizeof(shard), "%u/3", i);
-        eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--list", "--shard", shard);
+        ts_e2e_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--list", "--shard", shard);
         char *listed = xstrdup(E.out);
-        eu_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--dry-run", "--shard", shard);
+        ts_e2e_vtrun(&E, 60, "--config", "examples/migrate.cfg", "--dry-run", "--shard", shard);
         ck_assert_msg(E.status == 0, "exit %d: %s", E.status, E.err);
         struct strbuf names = STRBUF_INIT;
-        size_t n = ru_count(listed, "\n"), idx = 0, run = 0;
+        size_t n = ts_count(listed, "\n"), idx = 0, run = 0;
         bool summary = false;
         for (char *l = E.out, *e; *l; l = e + 1) {
             e = strchr(l, '\n');
@@ -325,7 +325,7 @@ START_TEST(test_dry_run_shard_selects_the_listed_cases_and_touches_nothing)
         free(listed);
     }
     ck_assert_msg(shown > 0, "no shard showed a case");
-    ck_assert_msg(!eu_exists(E.results), "--dry-run created %s", E.results);
+    ck_assert_msg(!ts_exists(E.results), "--dry-run created %s", E.results);
 }
 END_TEST
 
@@ -344,24 +344,24 @@ static const char *const mixed_cfg =
 START_TEST(test_failfast_stops_at_the_first_failure_and_lists_the_rest_as_skip)
 {
     char *cfg = cfg_file("m.cfg", mixed_cfg);
-    eu_vtrun(&E, 60, "--config", cfg, "--failfast");
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--failfast");
     ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
     char *job = latest_job();
-    json_t *r = eu_results_json(job);
+    json_t *r = ts_results_json(job);
     static const char *const want[][2] = {
         { "a", "CANCEL" }, { "b", "ERROR" }, { "c", "SKIP" }, { "d", "SKIP" },
     };
     ck_assert_int_eq(json_array_size(json_object_get(r, "tests")), 4);
     for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-        json_t *t = eu_jtest(r, want[i][0]);
+        json_t *t = ts_jtest(r, want[i][0]);
         ck_assert_msg(t != NULL, "no test %s in results.json", want[i][0]);
-        ck_assert_msg(!strcmp(eu_jstr(t, "status"), want[i][1]), "%s: %s, want %s",
-                      want[i][0], eu_jstr(t, "status"), want[i][1]);
+        ck_assert_msg(!strcmp(ts_jstr(t, "status"), want[i][1]), "%s: %s, want %s",
+                      want[i][0], ts_jstr(t, "status"), want[i][1]);
     }
-    ck_assert_msg(strstr(eu_jstr(eu_jtest(r, "c"), "fail_reason"), "failfast"), "reason");
-    ck_assert_int_eq(eu_jint(r, "skip"), 2);
+    ck_assert_msg(strstr(ts_jstr(ts_jtest(r, "c"), "fail_reason"), "failfast"), "reason");
+    ck_assert_int_eq(ts_jint(r, "skip"), 2);
     ck_assert_msg(!strstr(E.out, ") c:"), "c ran:\n%s", E.out);
-    eu_assert_junit(job);
+    ts_assert_junit(job);
     json_decref(r);
     free(job);
     free(cfg);
@@ -371,23 +371,23 @@ END_TEST
 START_TEST(test_rerun_failed_runs_only_the_cases_that_did_not_pass)
 {
     char *cfg = cfg_file("m.cfg", mixed_cfg);
-    eu_vtrun(&E, 60, "--config", cfg);
+    ts_e2e_vtrun(&E, 60, "--config", cfg);
     ck_assert_int_eq(E.status, 1);
     char *first = latest_job();
     char *json = xasprintf("%s/results.json", first);
-    eu_vtrun(&E, 60, "--config", cfg, "--rerun-failed", json);
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--rerun-failed", json);
     ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
     char *second = latest_job();
     ck_assert_str_ne(first, second);
     char *names = json_names(second);
     ck_assert_str_eq(names, "b\nd\n");
     /* after a failfast run the skipped cases are rerun too */
-    eu_vtrun(&E, 60, "--config", cfg, "--failfast");
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--failfast");
     char *third = latest_job(), *json3 = xasprintf("%s/results.json", third);
-    eu_vtrun(&E, 60, "--config", cfg, "--rerun-failed", json3);
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--rerun-failed", json3);
     char *fourth = latest_job(), *names4 = json_names(fourth);
     ck_assert_str_eq(names4, "b\nc\nd\n");
-    eu_vtrun(&E, 60, "--config", cfg, "--rerun-failed", "/nonexistent/results.json");
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--rerun-failed", "/nonexistent/results.json");
     ck_assert_msg(E.status == 2, "unreadable results.json: exit %d", E.status);
     free(names4);
     free(fourth);
@@ -409,32 +409,32 @@ START_TEST(test_merge_of_two_shards_lists_the_unsharded_cases_in_order)
                          "type = boot\nvms =\n"
                          "variants:\n    - x1:\n    - x2:\n    - x3:\n"
                          "variants:\n    - y1:\n    - y2:\n");
-    eu_vtrun(&E, 60, "--config", cfg, "--list");
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--list");
     char *full = xstrdup(E.out);
-    ck_assert_int_eq(ru_count(full, "\n"), 6);
-    eu_vtrun(&E, 60, "--config", cfg, "--shard", "2/2", "--allow-empty");
+    ck_assert_int_eq(ts_count(full, "\n"), 6);
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--shard", "2/2", "--allow-empty");
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *s2 = latest_job();
-    eu_vtrun(&E, 60, "--config", cfg, "--shard", "1/2", "--allow-empty");
+    ts_e2e_vtrun(&E, 60, "--config", cfg, "--shard", "1/2", "--allow-empty");
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *s1 = latest_job();
     char *out = xasprintf("%s/merged", E.dir);
     /* shards given in either order: the merge orders by generation index */
-    eu_run(&E, false, 60, EU_ARGS("merge", s2, s1, "--out", out));
+    ts_e2e_run(&E, false, 60, TS_ARGS("merge", s2, s1, "--out", out));
     ck_assert_msg(E.status == 0, "merge: exit %d %s", E.status, E.err);
     char *names = json_names(out);
     ck_assert_str_eq(names, full);
-    json_t *r = eu_results_json(out);
-    ck_assert_int_eq(eu_jint(r, "total"), 6);
-    ck_assert_int_eq(eu_jint(r, "cancel"), 6);
+    json_t *r = ts_results_json(out);
+    ck_assert_int_eq(ts_jint(r, "total"), 6);
+    ck_assert_int_eq(ts_jint(r, "cancel"), 6);
     ck_assert_int_eq(json_array_size(json_object_get(r, "suites")), 2);
-    eu_assert_junit(out);
+    ts_assert_junit(out);
     char *html = xasprintf("%s/results.html", out);
-    ck_assert_msg(eu_exists(html), "no merged results.html");
-    char *xml = xasprintf("%s/results.xml", out), *xt = ru_read(xml);
-    ck_assert_int_eq(ru_count(xt, "<testsuite "), 2);
-    ck_assert_int_eq(ru_count(xt, "<testcase "), 6);
-    eu_run(&E, false, 60, EU_ARGS("merge", "--out", out));
+    ck_assert_msg(ts_exists(html), "no merged results.html");
+    char *xml = xasprintf("%s/results.xml", out), *xt = ts_read(xml);
+    ck_assert_int_eq(ts_count(xt, "<testsuite "), 2);
+    ck_assert_int_eq(ts_count(xt, "<testcase "), 6);
+    ts_e2e_run(&E, false, 60, TS_ARGS("merge", "--out", out));
     ck_assert_int_eq(E.status, 2);
     free(xt);
     free(xml);
@@ -453,7 +453,7 @@ END_TEST
 
 START_TEST(test_list_types_prints_each_type_with_needs_and_params)
 {
-    eu_run(&E, false, 60, EU_ARGS("--list-types"));
+    ts_e2e_run(&E, false, 60, TS_ARGS("--list-types"));
     ck_assert_int_eq(E.status, 0);
     ck_assert_msg(strstr(E.out, "boot\n") && strstr(E.out, "migrate\n"), "%s", E.out);
     ck_assert_msg(strstr(E.out, "needs: two hosts"), "%s", E.out);
@@ -472,7 +472,7 @@ END_TEST
 
 START_TEST(test_config_command_prints_each_setting_with_its_source)
 {
-    eu_run(&E, false, 60, EU_ARGS("config", "--settings", E.settings));
+    ts_e2e_run(&E, false, 60, TS_ARGS("config", "--settings", E.settings));
     ck_assert_msg(E.status == 0, "%s", E.err);
     char *line = xasprintf("\"%s\";    # %s:1\n", E.results, E.settings);
     ck_assert_msg(strstr(E.out, line), "no '%s' in:\n%s", line, E.out);

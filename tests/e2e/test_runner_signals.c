@@ -7,7 +7,7 @@
  * to remove it.  Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set), from the top of
  * the repository.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 
@@ -15,56 +15,56 @@
 #define MIG_SLOW "migrate_options = --live --p2p --persistent --undefinesource --unsafe " \
                  "--bandwidth 1"
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 /* The one test of an interrupted job: INTERRUPTED with a reason holding `why`. */
 static json_t *assert_interrupted(const char *job, const char *why)
 {
-    json_t *r = eu_results_json(job);
+    json_t *r = ts_results_json(job);
     json_t *t = json_array_get(json_object_get(r, "tests"), 0);
     ck_assert_msg(t != NULL, "no test in results.json");
-    ck_assert_msg(!strcmp(eu_jstr(t, "status"), "INTERRUPTED"), "status %s (%s)",
-                  eu_jstr(t, "status"), json_string_value(json_object_get(t, "fail_reason")));
-    const char *reason = eu_jstr(t, "fail_reason");
+    ck_assert_msg(!strcmp(ts_jstr(t, "status"), "INTERRUPTED"), "status %s (%s)",
+                  ts_jstr(t, "status"), json_string_value(json_object_get(t, "fail_reason")));
+    const char *reason = ts_jstr(t, "fail_reason");
     ck_assert_msg(strstr(reason, why), "reason '%s' does not say '%s'", reason, why);
-    ck_assert_int_eq(eu_jint(r, "interrupt"), 1);
-    eu_assert_junit(job);
+    ck_assert_int_eq(ts_jint(r, "interrupt"), 1);
+    ts_assert_junit(job);
     char *html = xasprintf("%s/results.html", job);
-    ck_assert_msg(eu_exists(html), "no %s", html);
+    ck_assert_msg(ts_exists(html), "no %s", html);
     free(html);
-    eu_assert_no_password(job);
+    ts_assert_no_password(job);
     return r;
 }
 
 START_TEST(test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results)
 {
-    pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/migrate.cfg", "--only",
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
                                      "there.precopy", "--set", MIG_SLOW));
-    ck_assert_msg(eu_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
     usleep(300 * 1000);     /* inside the migration job, not before it */
-    double t0 = eu_now();
+    double t0 = ts_now();
     kill(pid, SIGINT);
-    eu_wait(&E, pid, 150);
-    double dt = eu_now() - t0;
+    ts_e2e_wait(&E, pid, 150);
+    double dt = ts_now() - t0;
     ck_assert_msg(E.status & 8, "exit %d has no interrupted bit 8\n%s\n%s", E.status, E.out,
                   E.err);
     ck_assert_msg(dt < 60, "vtrun took %.1f s to stop after SIGINT", dt);
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     json_t *r = assert_interrupted(job, "signal");
-    ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
+    ck_assert_msg(ts_debug_log_has(&E, "cleanup"), "cleanup did not run");
     ck_assert_msg(strstr(E.out, "INTERRUPT 1"), "RESULTS line: %s", E.out);
     ck_assert_msg(json_is_true(json_object_get(r, "interrupted")), "job not marked interrupted");
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
 }
@@ -74,20 +74,20 @@ END_TEST
  * the 1 MiB/s hop, which must then be aborted. */
 START_TEST(test_test_timeout_interrupts_a_slow_hop_and_cleans_up)
 {
-    double t0 = eu_now();
-    eu_vtrun(&E, 170, "--config", "examples/migrate.cfg", "--only", "there.precopy",
+    double t0 = ts_now();
+    ts_e2e_vtrun(&E, 170, "--config", "examples/migrate.cfg", "--only", "there.precopy",
              "--set", "test_timeout = 25", "--set", MIG_SLOW);
-    double dt = eu_now() - t0;
+    double dt = ts_now() - t0;
     ck_assert_msg(E.status == 1, "exit %d (want 1: a test did not pass)\n%s\n%s", E.status,
                   E.out, E.err);
     ck_assert_msg(dt < 60, "a 25 s test_timeout took %.1f s", dt);
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     json_t *r = assert_interrupted(job, "test_timeout");
-    ck_assert_msg(eu_debug_log_has(&E, "hop 1: vm1 from"), "timed out before the hop");
+    ck_assert_msg(ts_debug_log_has(&E, "hop 1: vm1 from"), "timed out before the hop");
     ck_assert_msg(json_is_false(json_object_get(r, "interrupted")),
                   "a timeout is not a job interruption");
-    ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert_msg(ts_debug_log_has(&E, "cleanup"), "cleanup did not run");
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
 }
@@ -96,16 +96,16 @@ END_TEST
 /* A timeout that hits while the guest boots (waiting for login), not in a hop. */
 START_TEST(test_short_test_timeout_interrupts_the_login_wait_and_cleans_up)
 {
-    eu_vtrun(&E, 120, "--config", "examples/migrate.cfg", "--only", "there.precopy",
+    ts_e2e_vtrun(&E, 120, "--config", "examples/migrate.cfg", "--only", "there.precopy",
              "--set", "test_timeout = 3", "--set", MIG_SLOW);
     ck_assert_msg(E.status == 1, "exit %d\n%s\n%s", E.status, E.out, E.err);
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     json_t *r = assert_interrupted(job, "test_timeout of 3 s");
     double t = json_number_value(json_object_get(json_array_get(json_object_get(r, "tests"),
                                                                 0), "time"));
     ck_assert_msg(t < 15, "a 3 s test_timeout ended after %.1f s", t);
-    ck_assert_msg(eu_debug_log_has(&E, "cleanup"), "cleanup did not run");
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert_msg(ts_debug_log_has(&E, "cleanup"), "cleanup did not run");
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
 }
@@ -114,14 +114,14 @@ END_TEST
 /* SIGTERM (a CI job cancelled) is handled like the first SIGINT. */
 START_TEST(test_sigterm_during_boot_interrupts_and_cleans_up)
 {
-    pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"));
-    ck_assert_msg(eu_wait_log(&E, pid, "define and start domain", 120), "no VM started");
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "define and start domain", 120), "no VM started");
     kill(pid, SIGTERM);
-    eu_wait(&E, pid, 120);
+    ts_e2e_wait(&E, pid, 120);
     ck_assert_msg(E.status & 8, "exit %d\n%s\n%s", E.status, E.out, E.err);
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     json_t *r = assert_interrupted(job, "signal");
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
 }
@@ -129,25 +129,25 @@ END_TEST
 
 START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
 {
-    pid_t pid = eu_start(&E, EU_ARGS("--config", "examples/migrate.cfg", "--only",
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
                                      "there.precopy", "--set", MIG_SLOW));
-    ck_assert_msg(eu_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
     usleep(300 * 1000);
     kill(pid, SIGINT);
     /* the second one while the first is being handled (cleanup starting) */
-    eu_wait_log(&E, pid, "INTERRUPTED", 30);
+    ts_e2e_wait_log(&E, pid, "INTERRUPTED", 30);
     kill(pid, SIGINT);
-    eu_wait(&E, pid, 150);
-    char *job = eu_job_dir(&E);
+    ts_e2e_wait(&E, pid, 150);
+    char *job = ts_job_dir(&E);
     json_t *r = assert_interrupted(job, "signal");
-    const char *id = eu_jstr(r, "job_id");
+    const char *id = ts_jstr(r, "job_id");
     char id7[8];
     snprintf(id7, sizeof(id7), "%.7s", id);
     ck_assert_msg(E.status & 8, "exit %d", E.status);
     ck_assert_msg(strstr(E.out, "Cleanup was skipped"), "no word on skipped cleanup:\n%s",
                   E.out);
     /* what vtrun says is left is what the lab has */
-    char *doms = eu_lab_domains(), *clones = eu_clones_of(id7);
+    char *doms = ts_lab_domains(), *clones = ts_clones_of(id7);
     bool any = strstr(doms, id7) || *clones;
     if (any) {
         ck_assert_msg(strstr(E.out, "left behind:"), "things left but not reported:\n%s\n%s%s",
@@ -169,26 +169,26 @@ START_TEST(test_second_sigint_skips_cleanup_and_reports_what_is_left)
         l += strlen("      remove: ");
         char *cmd = xstrndup(l, strcspn(l, "\n"));
         char *argv[] = { "sh", "-c", cmd, NULL };
-        ck_assert_msg(ru_run(argv, NULL, NULL, 60) == 0, "hint failed: %s", cmd);
+        ck_assert_msg(ts_run_files(argv, NULL, NULL, 60) == 0, "hint failed: %s", cmd);
         free(cmd);
     }
     free(doms);
     free(clones);
-    doms = eu_lab_domains();
-    clones = eu_clones_of(id7);
+    doms = ts_lab_domains();
+    clones = ts_clones_of(id7);
     char *after_hints = xasprintf("%s%s", strstr(doms, id7) ? doms : "", clones);
-    eu_lab_scrub(id7);
+    ts_lab_scrub(id7);
     for (char *l = strtok(clones, "\n"); l; l = strtok(NULL, "\n"))
         unlink(l);
     for (int i = 0; i < 100; i++) {     /* QEMU exits shortly after destroy */
-        char *q = eu_qemu_of(id7);
+        char *q = ts_qemu_of(id7);
         bool none = !*q;
         free(q);
         if (none)
             break;
         usleep(100 * 1000);
     }
-    eu_assert_nothing_left(id);
+    ts_assert_nothing_left(id);
     ck_assert_msg(!*after_hints, "left after running the %zu removal hints:\n%s", hints,
                   after_hints);
     free(after_hints);

@@ -11,28 +11,28 @@
  *    the guest running and persistent on the destination, gone from the source.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 /* The only test of the finished job, its results.json in *r (caller frees). */
 static json_t *only_test(json_t **r)
 {
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
-    *r = eu_results_json(job);
+    *r = ts_results_json(job);
     free(job);
     json_t *tests = json_object_get(*r, "tests");
     ck_assert_int_eq(json_array_size(tests), 1);
@@ -41,43 +41,43 @@ static json_t *only_test(json_t **r)
 
 START_TEST(test_persistent_live_migration_passes)
 {
-    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate.cfg");
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate.cfg");
     json_t *r, *t = only_test(&r);
-    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
-                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
-                  eu_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
     /* the hop the case's words asked for, and the checks after it */
-    ck_assert(eu_debug_log_has(&E, "virsh migrate avocado-vt-vm1 --live --persistent "
+    ck_assert(ts_debug_log_has(&E, "virsh migrate avocado-vt-vm1 --live --persistent "
                                    "--timeout 60 --timeout-suspend"));
-    ck_assert(eu_debug_log_has(&E, "running on host2 (persistent)"));
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert(ts_debug_log_has(&E, "running on host2 (persistent)"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
 }
 END_TEST
 
 START_TEST(test_expected_failure_passes_with_libvirts_error)
 {
-    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_status_error.cfg");
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_status_error.cfg");
     json_t *r, *t = only_test(&r);
-    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
-                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
-                  eu_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
     /* it passed because the hop failed, with libvirt's own words */
-    ck_assert(eu_debug_log_has(&E, "hop 1 failed as expected: error: "));
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert(ts_debug_log_has(&E, "hop 1 failed as expected: error: "));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
 }
 END_TEST
 
 START_TEST(test_virsh_migration_live_passes)
 {
-    eu_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migration.cfg");
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migration.cfg");
     json_t *r, *t = only_test(&r);
-    ck_assert_msg(E.status == 0 && !strcmp(eu_jstr(t, "status"), "PASS"),
-                  "exit %d, %s: %s\n%s%s", E.status, eu_jstr(t, "status"),
-                  eu_jstr(t, "fail_reason"), E.out, E.err);
-    ck_assert(eu_debug_log_has(&E, "running on host2 (persistent), none on host1"));
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert(ts_debug_log_has(&E, "running on host2 (persistent), none on host1"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
 }
 END_TEST

@@ -6,25 +6,25 @@
  * post-processing, defaults mode and streaming: test_cfg_expand.c.
  * Expected values come from the spec and the reference's golden files.
  */
-#include "tests/cfgtest.h"
+#include "tests/support.h"
 
 /* ---- 1. model ---------------------------------------------------------------- */
 
 START_TEST(test_later_variants_block_is_outer_loop)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "    - b:\n"
            "variants:\n"
            "    - p:\n"
            "    - q:\n");
-    expect_names("p.a", "p.b", "q.a", "q.b", NULL);
+    ts_expect_names("p.a", "p.b", "q.a", "q.b", NULL);
 }
 END_TEST
 
 START_TEST(test_operations_apply_in_textual_order)
 {
-    expand("x = 0\n"
+    ts_expand("x = 0\n"
            "variants:\n"
            "    - a:\n"
            "        x += a\n"
@@ -37,18 +37,18 @@ START_TEST(test_operations_apply_in_textual_order)
            "    - q:\n"
            "        x += q\n"
            "x += _end\n");
-    expect_names("p.a", "p.b", "q.a", "q.b", NULL);
-    expect_val(0, "x", "0a_midp_end");
-    expect_val(1, "x", "0b_midp_end");
-    expect_val(2, "x", "0a_midq_end");
-    expect_val(3, "x", "0b_midq_end");
+    ts_expect_names("p.a", "p.b", "q.a", "q.b", NULL);
+    ts_expect_val(0, "x", "0a_midp_end");
+    ts_expect_val(1, "x", "0b_midp_end");
+    ts_expect_val(2, "x", "0a_midq_end");
+    ts_expect_val(3, "x", "0b_midq_end");
 }
 END_TEST
 
 START_TEST(test_config_without_variants_is_one_unnamed_case)
 {
-    expand("a = 1\n");
-    expect_dump("== \n"
+    ts_expand("a = 1\n");
+    ts_expect_dump("== \n"
                 "a=1\n"
                 "dep=[]\n"
                 "name=\n"
@@ -59,9 +59,9 @@ END_TEST
 
 START_TEST(test_name_map_keys_appear_with_variants)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n");
-    expect_dump("== a\n"
+    ts_expect_dump("== a\n"
                 "_name_map_file={\"t.cfg\": \"a\"}\n"
                 "_short_name_map_file={\"t.cfg\": \"a\"}\n"
                 "dep=[]\n"
@@ -73,8 +73,8 @@ END_TEST
 
 START_TEST(test_dump_sorts_keys_by_code_point)
 {
-    expand("b = 1\nB = 2\n_x = 3\na = 4\n\xc3\xa9 = 5\nz = 6\n");
-    expect_dump("== \n"
+    ts_expand("b = 1\nB = 2\n_x = 3\na = 4\n\xc3\xa9 = 5\nz = 6\n");
+    ts_expect_dump("== \n"
                 "B=2\n"
                 "_x=3\n"
                 "a=4\n"
@@ -90,32 +90,32 @@ END_TEST
 
 START_TEST(test_dump_escapes_json_like_python)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a: \n"
            "    - b: a\n");
-    ck_assert_uint_eq(R.n, 2);
+    ck_assert_uint_eq(ts_cases.n, 2);
     /* no block above b: the dependency is the chain alone */
-    expect_val(1, "dep", "[\"a\"]");
+    ts_expect_val(1, "dep", "[\"a\"]");
     /* the map keys are file names: a quote in one is escaped */
-    write_file("q\"x.cfg", "variants:\n    - c:\n");
-    expand_with("q\"x.cfg", NULL, 0, NULL);
-    expect_names("c", NULL);
-    expect_val(0, "_name_map_file", "{\"q\\\"x.cfg\": \"c\"}");
+    ts_write("q\"x.cfg", "variants:\n    - c:\n");
+    ts_expand_with("q\"x.cfg", NULL, 0, NULL);
+    ts_expect_names("c", NULL);
+    ts_expect_val(0, "_name_map_file", "{\"q\\\"x.cfg\": \"c\"}");
 }
 END_TEST
 
 START_TEST(test_filter_only_config_yields_no_cases)
 {
-    expand("only x\n");
-    expect_no_cases();
+    ts_expand("only x\n");
+    ts_expect_no_cases();
 }
 END_TEST
 
 START_TEST(test_empty_config_yields_one_case)
 {
-    expand("");
-    ck_assert_uint_eq(R.n, 1);
-    expect_val(0, "name", "");
+    ts_expand("");
+    ck_assert_uint_eq(ts_cases.n, 1);
+    ts_expect_val(0, "name", "");
 }
 END_TEST
 
@@ -123,87 +123,87 @@ END_TEST
 
 START_TEST(test_lf_crlf_and_cr_end_lines)
 {
-    expand("a = 1\r\nb = 2\rc = 3\nd = 4");
-    expect_val(0, "a", "1");
-    expect_val(0, "b", "2");
-    expect_val(0, "c", "3");
-    expect_val(0, "d", "4");
+    ts_expand("a = 1\r\nb = 2\rc = 3\nd = 4");
+    ts_expect_val(0, "a", "1");
+    ts_expect_val(0, "b", "2");
+    ts_expect_val(0, "c", "3");
+    ts_expect_val(0, "d", "4");
 }
 END_TEST
 
 START_TEST(test_form_feed_vertical_tab_and_separators_end_lines)
 {
-    expand("a = 1\fb = 2\vc = 3\x1c" "d = 4\x1d" "e = 5\x1e" "f = 6\n"
+    ts_expand("a = 1\fb = 2\vc = 3\x1c" "d = 4\x1d" "e = 5\x1e" "f = 6\n"
            "g = 7\xc2\x85" "h = 8\xe2\x80\xa8" "i = 9\xe2\x80\xa9" "j = 10\n");
     static const char *const keys[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j" };
     for (size_t i = 0; i < 10; i++) {
         char want[8];
         snprintf(want, sizeof(want), "%zu", i + 1);
-        expect_val(0, keys[i], want);
+        ts_expect_val(0, keys[i], want);
     }
 }
 END_TEST
 
 START_TEST(test_trailing_whitespace_is_removed)
 {
-    expand("spaced   =    lots   of   space   \t \n");
-    expect_val(0, "spaced", "lots   of   space");
+    ts_expand("spaced   =    lots   of   space   \t \n");
+    ts_expect_val(0, "spaced", "lots   of   space");
 }
 END_TEST
 
 START_TEST(test_tab_expansion_inside_values)
 {
-    expand("tab = a\tb\tc\n");
-    expect_val(0, "tab", "a b       c");
+    ts_expand("tab = a\tb\tc\n");
+    ts_expect_val(0, "tab", "a b       c");
 }
 END_TEST
 
 START_TEST(test_tabs_indent_to_eight_column_stops)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "\t- a:\n"
            "\t\tx = 1\n"
            "        \ty = 2\n"
            "\t- b:\n");
-    expect_names("a", "b", NULL);
-    expect_val(0, "x", "1");
-    expect_val(0, "y", "2");
-    expect_absent(1, "x");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_val(0, "x", "1");
+    ts_expect_val(0, "y", "2");
+    ts_expect_absent(1, "x");
 }
 END_TEST
 
 START_TEST(test_blank_and_whole_line_comments_are_dropped)
 {
-    expand("\n"
+    ts_expand("\n"
            "# a comment\n"
            "   # an indented comment\n"
            "// a C++ style comment line\n"
            "\t// indented too\n"
            "   \n"
            "a = 1\n");
-    ck_assert_uint_eq(params_count(R.params[0]), 4);
-    expect_val(0, "a", "1");
+    ck_assert_uint_eq(params_count(ts_cases.params[0]), 4);
+    ts_expect_val(0, "a", "1");
 }
 END_TEST
 
 START_TEST(test_block_is_lines_indented_strictly_deeper)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "        x = 1\n"
            "    - b:\n"
            "y = 2\n");
-    expect_names("a", "b", NULL);
-    expect_val(0, "x", "1");
-    expect_absent(1, "x");
-    expect_val(0, "y", "2");
-    expect_val(1, "y", "2");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_val(0, "x", "1");
+    ts_expect_absent(1, "x");
+    ts_expect_val(0, "y", "2");
+    ts_expect_val(1, "y", "2");
 }
 END_TEST
 
 START_TEST(test_indentation_amount_need_not_be_consistent)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "        - a:\n"
            "            x = 1\n"
            "              y = 2\n"
@@ -211,31 +211,31 @@ START_TEST(test_indentation_amount_need_not_be_consistent)
            "    - b:\n"
            "      - c:\n"
            "            w = 1\n");
-    expect_names("a", "b", "c", NULL);
-    expect_val(0, "x", "1");
-    expect_val(0, "y", "2");
-    expect_val(0, "z", "3");
-    expect_absent(1, "w");
-    expect_val(2, "w", "1");
+    ts_expect_names("a", "b", "c", NULL);
+    ts_expect_val(0, "x", "1");
+    ts_expect_val(0, "y", "2");
+    ts_expect_val(0, "z", "3");
+    ts_expect_absent(1, "w");
+    ts_expect_val(2, "w", "1");
 }
 END_TEST
 
 START_TEST(test_unicode_whitespace_indents_by_characters)
 {
     /* two no-break spaces (4 bytes) are an indentation of 2: the 3-blank line is deeper */
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "\xc2\xa0\xc2\xa0- a:\n"
            "   x = 1\n"
            "  - b:\n");
-    expect_names("a", "b", NULL);
-    expect_val(0, "x", "1");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_val(0, "x", "1");
 }
 END_TEST
 
 START_TEST(test_trailing_unicode_whitespace_is_removed)
 {
-    expand("v = 1\xc2\xa0\xe3\x80\x80\n");
-    expect_val(0, "v", "1");
+    ts_expand("v = 1\xc2\xa0\xe3\x80\x80\n");
+    ts_expect_val(0, "v", "1");
 }
 END_TEST
 
@@ -243,196 +243,196 @@ END_TEST
 
 START_TEST(test_keyword_needs_following_blank)
 {
-    expand("only_x = 1\nnox = 2\nvariantsx = 3\nincludes = 4\ndelx = 5\n"
+    ts_expand("only_x = 1\nnox = 2\nvariantsx = 3\nincludes = 4\ndelx = 5\n"
            "suffixes = 6\njoint = 7\n");
-    expect_val(0, "only_x", "1");
-    expect_val(0, "nox", "2");
-    expect_val(0, "variantsx", "3");
-    expect_val(0, "includes", "4");
-    expect_val(0, "delx", "5");
-    expect_val(0, "suffixes", "6");
-    expect_val(0, "joint", "7");
+    ts_expect_val(0, "only_x", "1");
+    ts_expect_val(0, "nox", "2");
+    ts_expect_val(0, "variantsx", "3");
+    ts_expect_val(0, "includes", "4");
+    ts_expect_val(0, "delx", "5");
+    ts_expect_val(0, "suffixes", "6");
+    ts_expect_val(0, "joint", "7");
 }
 END_TEST
 
 START_TEST(test_keyword_followed_by_operator_is_an_error)
 {
-    expand("# comment\nno = 1\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expand("# comment\nno = 1\n");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_leftmost_operator_splits_assignment)
 {
-    expand("eq = a=b==c\n"
+    ts_expand("eq = a=b==c\n"
            "app += x = y\n"
            "k?=v <= w\n");
-    expect_val(0, "eq", "a=b==c");
-    expect_val(0, "app", "x = y");
+    ts_expect_val(0, "eq", "a=b==c");
+    ts_expect_val(0, "app", "x = y");
     /* "k?=v" : ?= at position 1 is the leftmost operator; no key matches "k" */
-    expect_absent(0, "k");
-    expect_absent(0, "k?");
+    ts_expect_absent(0, "k");
+    ts_expect_absent(0, "k?");
 }
 END_TEST
 
 START_TEST(test_longer_operator_wins_at_same_position)
 {
-    expand("a = 1\n"
+    ts_expand("a = 1\n"
            "a ?+= 2\n"
            "b = 1\n"
            "b ?<= 0\n");
-    expect_val(0, "a", "12");
-    expect_val(0, "b", "01");
-    expect_absent(0, "a ?");
-    expect_absent(0, "a ?+");
+    ts_expect_val(0, "a", "12");
+    ts_expect_val(0, "b", "01");
+    ts_expect_absent(0, "a ?");
+    ts_expect_absent(0, "a ?+");
 }
 END_TEST
 
 START_TEST(test_assignment_key_may_contain_any_characters)
 {
-    expand("a key.with (odd) chars = ok\n"
+    ts_expand("a key.with (odd) chars = ok\n"
            "star*!key = 1\n");
-    expect_val(0, "a key.with (odd) chars", "ok");
-    expect_val(0, "star*!key", "1");
+    ts_expect_val(0, "a key.with (odd) chars", "ok");
+    ts_expect_val(0, "star*!key", "1");
 }
 END_TEST
 
 START_TEST(test_colon_after_operator_keeps_assignment)
 {
-    expand("url = http://h:80/p\nport = :8080\n");
-    expect_val(0, "url", "http://h:80/p");
-    expect_val(0, "port", ":8080");
+    ts_expand("url = http://h:80/p\nport = :8080\n");
+    ts_expect_val(0, "url", "http://h:80/p");
+    ts_expect_val(0, "port", ":8080");
 }
 END_TEST
 
 START_TEST(test_colon_right_after_operator_is_an_error)
 {
-    expand("a = 1\nport=:8080\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expand("a = 1\nport=:8080\n");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_colon_before_operator_makes_condition)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "    - b:\n"
            "a: x = 1\n");
-    expect_names("a", "b", NULL);
-    expect_val(0, "x", "1");
-    expect_absent(1, "x");
-    expect_absent(0, "a: x");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_val(0, "x", "1");
+    ts_expect_absent(1, "x");
+    ts_expect_absent(0, "a: x");
 }
 END_TEST
 
 START_TEST(test_empty_key_is_assignable)
 {
-    expand("= 5\n");
-    expect_val(0, "", "5");
+    ts_expand("= 5\n");
+    ts_expect_val(0, "", "5");
 }
 END_TEST
 
 START_TEST(test_condition_with_operator_body_assigns_empty_key)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - opt:\n"
            "    - other:\n"
            "opt := 1\n");
-    expect_names("opt", "other", NULL);
-    expect_val(0, "", "1");
-    expect_absent(1, "");
+    ts_expect_names("opt", "other", NULL);
+    ts_expect_val(0, "", "1");
+    ts_expect_absent(1, "");
 }
 END_TEST
 
 START_TEST(test_hash_in_value_is_not_a_comment)
 {
-    expand("hash = value # not a comment\n");
-    expect_val(0, "hash", "value # not a comment");
+    ts_expand("hash = value # not a comment\n");
+    ts_expect_val(0, "hash", "value # not a comment");
 }
 END_TEST
 
 START_TEST(test_inline_comments_after_filters_and_headers)
 {
-    expand("variants: # header comment\n"
+    ts_expand("variants: # header comment\n"
            "    - a: # item comment\n"
            "    - b:\n"
            "only a # filter comment\n"
            "no b # another\n");
-    expect_names("a", NULL);
+    ts_expect_names("a", NULL);
 }
 END_TEST
 
 START_TEST(test_del_accepts_inline_comment)
 {
-    expand("x = 1\ny = 2\ndel x # gone\n");
-    expect_absent(0, "x");
-    expect_val(0, "y", "2");
+    ts_expand("x = 1\ny = 2\ndel x # gone\n");
+    ts_expect_absent(0, "x");
+    ts_expect_val(0, "y", "2");
 }
 END_TEST
 
 START_TEST(test_comment_after_suffix_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "        suffix _a # comment\n");
-    expect_parse_error("t.cfg:3:");
+    ts_expect_parse_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_double_slash_after_statement_is_an_error)
 {
-    expand("variants: // not a comment here\n"
+    ts_expand("variants: // not a comment here\n"
            "    - a:\n");
-    expect_parse_error("t.cfg:1:");
+    ts_expect_parse_error("t.cfg:1:");
 }
 END_TEST
 
 START_TEST(test_unicode_letters_make_identifiers)
 {
-    expand("vmname = k\xc4\xab\xd0\xbc\n"
+    ts_expand("vmname = k\xc4\xab\xd0\xbc\n"
            "variants:\n"
            "    - caf\xc3\xa9:\n"
            "        x = \xc3\xa9\n"
            "    - ascii:\n"
            "only caf\xc3\xa9\n");
-    expect_names("caf\xc3\xa9", NULL);
-    expect_val(0, "x", "\xc3\xa9");
-    expect_val(0, "vmname", "k\xc4\xab\xd0\xbc");
-    expect_val(0, "_name_map_file", "{\"t.cfg\": \"caf\xc3\xa9\"}");
+    ts_expect_names("caf\xc3\xa9", NULL);
+    ts_expect_val(0, "x", "\xc3\xa9");
+    ts_expect_val(0, "vmname", "k\xc4\xab\xd0\xbc");
+    ts_expect_val(0, "_name_map_file", "{\"t.cfg\": \"caf\xc3\xa9\"}");
 }
 END_TEST
 
 START_TEST(test_unexpected_character_is_a_lexer_error)
 {
-    expand("# bad char\n"
+    ts_expand("# bad char\n"
            "variants tests$:\n"
            "    - a:\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_unterminated_quote_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - \"a:\n");
-    expect_error("t.cfg:2:");
+    ts_expect_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_bare_word_is_an_error)
 {
-    expand("a = 1\n"
+    ts_expand("a = 1\n"
            "\n"
            "justaword\n");
-    expect_parse_error("t.cfg:3:");
+    ts_expect_parse_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_unknown_operator_prefix_is_a_lexer_error)
 {
-    expand("variants v +<= x:\n"
+    ts_expand("variants v +<= x:\n"
            "    - a:\n");
-    expect_parse_error("t.cfg:1:");
+    ts_expect_parse_error("t.cfg:1:");
 }
 END_TEST
 
@@ -440,29 +440,29 @@ END_TEST
 
 START_TEST(test_set_replaces_value)
 {
-    expand("a = 1\na = 2\n");
-    expect_val(0, "a", "2");
+    ts_expand("a = 1\na = 2\n");
+    ts_expect_val(0, "a", "2");
 }
 END_TEST
 
 START_TEST(test_append_to_missing_key_starts_empty)
 {
-    expand("a += x\na += y\n");
-    expect_val(0, "a", "xy");
+    ts_expand("a += x\na += y\n");
+    ts_expect_val(0, "a", "xy");
 }
 END_TEST
 
 START_TEST(test_prepend_adds_in_front)
 {
-    expand("a = 1\na += 2\na <= 0\nb <= z\n");
-    expect_val(0, "a", "012");
-    expect_val(0, "b", "z");
+    ts_expand("a = 1\na += 2\na <= 0\nb <= z\n");
+    ts_expect_val(0, "a", "012");
+    ts_expect_val(0, "b", "z");
 }
 END_TEST
 
 START_TEST(test_lazy_set_is_immediate)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - base_set:\n"
            "        foo = bar\n"
            "    - base_unset:\n"
@@ -473,126 +473,126 @@ START_TEST(test_lazy_set_is_immediate)
            "foo ~= qux\n"
            "later = 1\n"
            "later ~= 2\n");
-    expect_names("lazy.base_set", "lazy.base_unset", "plain.base_set", "plain.base_unset",
+    ts_expect_names("lazy.base_set", "lazy.base_unset", "plain.base_set", "plain.base_unset",
                  NULL);
-    expect_val(0, "foo", "bar");
-    expect_val(1, "foo", "baz");
-    expect_val(2, "foo", "bar");
-    expect_val(3, "foo", "qux");
+    ts_expect_val(0, "foo", "bar");
+    ts_expect_val(1, "foo", "baz");
+    ts_expect_val(2, "foo", "bar");
+    ts_expect_val(3, "foo", "qux");
     for (size_t i = 0; i < 4; i++)
-        expect_val(i, "later", "1");
+        ts_expect_val(i, "later", "1");
 }
 END_TEST
 
 START_TEST(test_lazy_set_after_del_sets_again)
 {
-    expand("a = 1\ndel a\na ~= 2\n");
-    expect_val(0, "a", "2");
+    ts_expand("a = 1\ndel a\na ~= 2\n");
+    ts_expect_val(0, "a", "2");
 }
 END_TEST
 
 START_TEST(test_regex_set_matches_whole_keys)
 {
-    expand("kill_vm = yes\n"
+    ts_expand("kill_vm = yes\n"
            "kill_vm_gracefully = yes\n"
            "kill_vm_on_error = yes\n"
            "kill_unresponsive_vms = yes\n"
            "kill_vm.* ?= no\n");
-    expect_val(0, "kill_vm", "no");
-    expect_val(0, "kill_vm_gracefully", "no");
-    expect_val(0, "kill_vm_on_error", "no");
-    expect_val(0, "kill_unresponsive_vms", "yes");
+    ts_expect_val(0, "kill_vm", "no");
+    ts_expect_val(0, "kill_vm_gracefully", "no");
+    ts_expect_val(0, "kill_vm_on_error", "no");
+    ts_expect_val(0, "kill_unresponsive_vms", "yes");
 }
 END_TEST
 
 START_TEST(test_regex_append_and_prepend)
 {
-    expand("kill_vm_on_error = no\n"
+    ts_expand("kill_vm_on_error = no\n"
            "kill_unresponsive_vms = yes\n"
            "x = 1\n"
            "kill_unresponsive_vms.* ?+= _x\n"
            ".*_on_error ?<= pre_\n");
-    expect_val(0, "kill_unresponsive_vms", "yes_x");
-    expect_val(0, "kill_vm_on_error", "pre_no");
-    expect_val(0, "x", "1");
+    ts_expect_val(0, "kill_unresponsive_vms", "yes_x");
+    ts_expect_val(0, "kill_vm_on_error", "pre_no");
+    ts_expect_val(0, "x", "1");
 }
 END_TEST
 
 START_TEST(test_regex_op_without_match_creates_nothing)
 {
-    expand("a = 1\nnothing_matches.* ?= never\nb ?+= x\n");
-    expect_absent(0, "nothing_matches.*");
-    expect_absent(0, "b");
-    ck_assert_uint_eq(params_count(R.params[0]), 4);
+    ts_expand("a = 1\nnothing_matches.* ?= never\nb ?+= x\n");
+    ts_expect_absent(0, "nothing_matches.*");
+    ts_expect_absent(0, "b");
+    ck_assert_uint_eq(params_count(ts_cases.params[0]), 4);
 }
 END_TEST
 
 START_TEST(test_regex_key_must_match_to_the_end)
 {
-    expand("image = a\nimage_size = b\nimg = c\n"
+    ts_expand("image = a\nimage_size = b\nimg = c\n"
            "image ?= X\n"
            "im.g ?= Y\n");
-    expect_val(0, "image", "X");
-    expect_val(0, "image_size", "b");
-    expect_val(0, "img", "c");
+    ts_expect_val(0, "image", "X");
+    ts_expect_val(0, "image_size", "b");
+    ts_expect_val(0, "img", "c");
 }
 END_TEST
 
 START_TEST(test_regex_alternation_anchored_only_on_last_branch)
 {
-    expand("mem = 1\nmemory = 2\nmem_size = 3\nsmp = 4\nsmpx = 5\nxmem = 6\n"
+    ts_expand("mem = 1\nmemory = 2\nmem_size = 3\nsmp = 4\nsmpx = 5\nxmem = 6\n"
            "mem|smp ?= Z\n");
-    expect_val(0, "mem", "Z");
-    expect_val(0, "memory", "Z");
-    expect_val(0, "mem_size", "Z");
-    expect_val(0, "smp", "Z");
-    expect_val(0, "smpx", "5");
-    expect_val(0, "xmem", "6");
+    ts_expect_val(0, "mem", "Z");
+    ts_expect_val(0, "memory", "Z");
+    ts_expect_val(0, "mem_size", "Z");
+    ts_expect_val(0, "smp", "Z");
+    ts_expect_val(0, "smpx", "5");
+    ts_expect_val(0, "xmem", "6");
 }
 END_TEST
 
 START_TEST(test_regex_op_right_after_plain_run_sees_only_that_run)
 {
     /* the plain run is "disk.0 = D" alone: diskX0 was set before another statement */
-    expand("diskX0 = old\n"
+    ts_expand("diskX0 = old\n"
            "other += 1\n"
            "disk.0 = D\n"
            "disk.0 ?= new\n");
-    expect_val(0, "diskX0", "old");
-    expect_val(0, "disk.0", "new");
+    ts_expect_val(0, "diskX0", "old");
+    ts_expect_val(0, "disk.0", "new");
 }
 END_TEST
 
 START_TEST(test_regex_op_after_other_statement_sees_every_key)
 {
-    expand("diskX0 = old\n"
+    ts_expand("diskX0 = old\n"
            "disk.0 = D\n"
            "other += 1\n"
            "disk.0 ?= new\n");
-    expect_val(0, "diskX0", "new");
-    expect_val(0, "disk.0", "new");
+    ts_expect_val(0, "diskX0", "new");
+    ts_expect_val(0, "disk.0", "new");
 }
 END_TEST
 
 START_TEST(test_del_removes_key)
 {
-    expand("gone = soon\nkept = 1\ndel gone\ndel never_set\n");
-    expect_absent(0, "gone");
-    expect_val(0, "kept", "1");
+    ts_expand("gone = soon\nkept = 1\ndel gone\ndel never_set\n");
+    ts_expect_absent(0, "gone");
+    ts_expect_val(0, "kept", "1");
 }
 END_TEST
 
 START_TEST(test_del_takes_one_identifier)
 {
-    expand("foo_x = 1\n"
+    ts_expand("foo_x = 1\n"
            "del foo_.*\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_reserved_keys_ignore_operations)
 {
-    expand("name = ignored\n"
+    ts_expand("name = ignored\n"
            "shortname += ignored\n"
            "dep = ignored\n"
            "variants:\n"
@@ -603,7 +603,7 @@ START_TEST(test_reserved_keys_ignore_operations)
            "na.* ?= x\n"
            "del name\n"
            "del dep\n");
-    expect_dump("== a\n"
+    ts_expect_dump("== a\n"
                 "_name_map_file={\"t.cfg\": \"a\"}\n"
                 "_short_name_map_file={\"t.cfg\": \"a\"}\n"
                 "dep=[]\n"
@@ -615,35 +615,35 @@ END_TEST
 
 START_TEST(test_one_pair_of_outer_quotes_is_stripped)
 {
-    expand("q1 = \"double\"\n"
+    ts_expand("q1 = \"double\"\n"
            "q2 = 'single'\n"
            "q3 = \"a\" \"b\"\n"
            "q4 = \"\n"
            "q5 = 'mixed\"\n"
            "q6 = \"\"quoted twice\"\"\n"
            "q7 = \"a\\\"\n");
-    expect_val(0, "q1", "double");
-    expect_val(0, "q2", "single");
-    expect_val(0, "q3", "a\" \"b");
-    expect_val(0, "q4", "");
-    expect_val(0, "q5", "'mixed\"");
-    expect_val(0, "q6", "\"quoted twice\"");
-    expect_val(0, "q7", "a\\");
+    ts_expect_val(0, "q1", "double");
+    ts_expect_val(0, "q2", "single");
+    ts_expect_val(0, "q3", "a\" \"b");
+    ts_expect_val(0, "q4", "");
+    ts_expect_val(0, "q5", "'mixed\"");
+    ts_expect_val(0, "q6", "\"quoted twice\"");
+    ts_expect_val(0, "q7", "a\\");
 }
 END_TEST
 
 START_TEST(test_empty_value_is_empty_string)
 {
-    expand("empty =\nalso_empty =   \n");
-    expect_val(0, "empty", "");
-    expect_val(0, "also_empty", "");
+    ts_expand("empty =\nalso_empty =   \n");
+    ts_expect_val(0, "empty", "");
+    ts_expect_val(0, "also_empty", "");
 }
 END_TEST
 
 START_TEST(test_value_keeps_inner_blanks_and_drops_leading_ones)
 {
-    expand("v =    a   b\n");
-    expect_val(0, "v", "a   b");
+    ts_expand("v =    a   b\n");
+    ts_expect_val(0, "v", "a   b");
 }
 END_TEST
 
@@ -651,7 +651,7 @@ static Suite *cfg_suite(void)
 {
     Suite *s = suite_create("cfg");
     TCase *tc = tcase_create("model");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_later_variants_block_is_outer_loop);
     tcase_add_test(tc, test_operations_apply_in_textual_order);
     tcase_add_test(tc, test_config_without_variants_is_one_unnamed_case);
@@ -663,7 +663,7 @@ static Suite *cfg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("lines");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_lf_crlf_and_cr_end_lines);
     tcase_add_test(tc, test_form_feed_vertical_tab_and_separators_end_lines);
     tcase_add_test(tc, test_trailing_whitespace_is_removed);
@@ -677,7 +677,7 @@ static Suite *cfg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("lexer");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_keyword_needs_following_blank);
     tcase_add_test(tc, test_keyword_followed_by_operator_is_an_error);
     tcase_add_test(tc, test_leftmost_operator_splits_assignment);
@@ -701,7 +701,7 @@ static Suite *cfg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("operators");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_set_replaces_value);
     tcase_add_test(tc, test_append_to_missing_key_starts_empty);
     tcase_add_test(tc, test_prepend_adds_in_front);

@@ -9,7 +9,7 @@
  * One test dumps enough cases to fill the ring between the stages many times over.
  */
 #include "cfg/cfg_int.h"
-#include "tests/cfgtest.h"
+#include "tests/support.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -133,7 +133,7 @@ static const char product[] =
 START_TEST(test_parallel_output_is_the_single_walk_output)
 {
     bool parallel;
-    write_file("t.cfg", product);
+    ts_write("t.cfg", product);
     same_as_serial("t.cfg", NULL, 0, &parallel);
     ck_assert_msg(parallel, "the pipeline did not run");
 }
@@ -144,7 +144,7 @@ START_TEST(test_parallel_expansion_error_keeps_the_cases_before_it)
     /* c7.b3's cases (late in the walk) hold a _max on a non-number: the evaluation
      * fails there, and the cases before it are written, then the error */
     bool parallel;
-    write_file("t.cfg", product);
+    ts_write("t.cfg", product);
     const char *stmts[] = { "c7.b3:\n    n = lots\nn_max = 10\n" };
     same_as_serial("t.cfg", stmts, 1, &parallel);
     ck_assert_msg(parallel, "the pipeline did not run");
@@ -173,7 +173,7 @@ static bool every_third(void *ctx, unsigned long long k, const char *name, size_
 
 START_TEST(test_keep_writes_only_the_cases_it_keeps)
 {
-    write_file("t.cfg", product);
+    ts_write("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     struct strbuf names = STRBUF_INIT;
@@ -222,12 +222,12 @@ END_TEST
 START_TEST(test_join_expands_in_one_thread_and_defaults_in_two)
 {
     bool parallel;
-    write_file("t.cfg", "variants:\n    - a:\n    - b:\nvariants:\n    - c:\n    - d:\n"
+    ts_write("t.cfg", "variants:\n    - a:\n    - b:\nvariants:\n    - c:\n    - d:\n"
                  "join a b\n");
     same_as_serial("t.cfg", NULL, 0, &parallel);
     ck_assert_int_eq(cfg_emit_last.threads, 1);
     /* defaults mode decides a block's default by its siblings' yields, in the walk */
-    write_file("d.cfg", product);
+    ts_write("d.cfg", product);
     struct cfg_opts o = { .defaults = true };
     struct cfg *c = cfg_parse("d.cfg", NULL, 0, &o);
     ck_assert_ptr_nonnull(c);
@@ -259,7 +259,7 @@ START_TEST(test_big_dump_fills_the_ring_and_stays_in_order)
         for (int i = 0; i < 12; i++)
             strbuf_addf(&cfgtext, "    - v%d_%d:\n        k%d = %d\n", b, i, b, i);
     }
-    write_file("t.cfg", cfgtext.buf);
+    ts_write("t.cfg", cfgtext.buf);
     strbuf_release(&cfgtext);
     bool parallel;
     same_as_serial("t.cfg", NULL, 0, &parallel);
@@ -269,7 +269,7 @@ END_TEST
 
 START_TEST(test_cancel_writes_nothing_more)
 {
-    write_file("t.cfg", product);
+    ts_write("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     cfg_cancel = 1;
@@ -287,7 +287,7 @@ END_TEST
 
 START_TEST(test_write_error_is_its_own_result)
 {
-    write_file("t.cfg", product);
+    ts_write("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     signal(SIGPIPE, SIG_IGN);
@@ -308,7 +308,7 @@ int main(void)
 {
     Suite *s = suite_create("cfg_emit");
     TCase *tc = tcase_create("emit");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_parallel_output_is_the_single_walk_output);
     tcase_add_test(tc, test_parallel_expansion_error_keeps_the_cases_before_it);

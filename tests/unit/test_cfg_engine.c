@@ -9,6 +9,7 @@
 #include "cfg/cfg_int.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <ftw.h>
@@ -17,37 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char dir[] = "/tmp/vtrun-engine-XXXXXX";
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
-
-static void setup(void)
-{
-    strcpy(dir, "/tmp/vtrun-engine-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    ck_assert_int_eq(chdir(dir), 0);
-}
-
-static void teardown(void)
-{
-    if (chdir("/") == 0)
-        nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void put(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 static const char *product =
     "x = 1\n"
@@ -62,7 +32,7 @@ static const char *product =
 
 START_TEST(test_names_only_iteration_yields_the_same_names)
 {
-    put("t.cfg", product);
+    ts_write("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     struct cfg_iter *full = cfg_iter_new(c), *names = cfg_iter_new_names(c);
@@ -87,7 +57,7 @@ END_TEST
 
 START_TEST(test_params_hold_strings_and_json_for_lists_and_maps)
 {
-    put("t.cfg", product);
+    ts_write("t.cfg", product);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     struct cfg_iter *it = cfg_iter_new(c);
     const struct cfg_case *k;
@@ -112,7 +82,7 @@ END_TEST
 
 START_TEST(test_statements_apply_after_the_file)
 {
-    put("t.cfg", product);
+    ts_write("t.cfg", product);
     const char *stmts[] = { "only a", "x = set" };
     struct cfg *c = cfg_parse("t.cfg", stmts, 2, NULL);
     struct cfg_iter *it = cfg_iter_new(c);
@@ -134,7 +104,7 @@ START_TEST(test_huge_product_streams_and_stops_on_cancel)
     struct strbuf sb = STRBUF_INIT;
     for (int i = 0; i < 40; i++)
         strbuf_addstr(&sb, "variants:\n    - x:\n    - y:\n");
-    put("t.cfg", sb.buf);
+    ts_write("t.cfg", sb.buf);
     strbuf_release(&sb);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
@@ -156,7 +126,7 @@ END_TEST
 
 START_TEST(test_expansion_error_names_the_statement_line)
 {
-    put("t.cfg", "variants:\n    - a:\n        mem = lots\n    - b:\nmem_max = 10\n");
+    ts_write("t.cfg", "variants:\n    - a:\n        mem = lots\n    - b:\nmem_max = 10\n");
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     struct cfg_iter *it = cfg_iter_new(c);
@@ -170,7 +140,7 @@ END_TEST
 
 START_TEST(test_missing_include_names_path_and_includer)
 {
-    put("t.cfg", "a = 1\ninclude nope.cfg\n");
+    ts_write("t.cfg", "a = 1\ninclude nope.cfg\n");
     ck_assert_ptr_null(cfg_parse("t.cfg", NULL, 0, NULL));
     ck_assert_msg(strstr(err_msg(), "t.cfg:2:") && strstr(err_msg(), "nope.cfg"), "%s",
                   err_msg());
@@ -179,8 +149,8 @@ END_TEST
 
 START_TEST(test_include_cycle_names_the_chain)
 {
-    put("a.cfg", "include b.cfg\n");
-    put("b.cfg", "x = 1\ninclude a.cfg\n");
+    ts_write("a.cfg", "include b.cfg\n");
+    ts_write("b.cfg", "x = 1\ninclude a.cfg\n");
     ck_assert_ptr_null(cfg_parse("a.cfg", NULL, 0, NULL));
     ck_assert_msg(strstr(err_msg(), "cycle") && strstr(err_msg(), "a.cfg:1 -> b.cfg:2"),
                   "%s", err_msg());
@@ -190,8 +160,8 @@ END_TEST
 START_TEST(test_include_outside_the_root_is_refused)
 {
     ck_assert_int_eq(mkdir("in", 0755), 0);
-    put("out.cfg", "x = 1\n");
-    put("in/t.cfg", "include ../out.cfg\n");
+    ts_write("out.cfg", "x = 1\n");
+    ts_write("in/t.cfg", "include ../out.cfg\n");
     struct cfg_opts o = { .include_root = "in" };
     ck_assert_ptr_null(cfg_parse("in/t.cfg", NULL, 0, &o));
     ck_assert_msg(strstr(err_msg(), "in/t.cfg:1:"), "%s", err_msg());
@@ -207,7 +177,7 @@ START_TEST(test_runaway_value_is_an_error_not_a_crash)
     strbuf_addstr(&sb, "a = xy\n");
     for (int i = 0; i < 40; i++)
         strbuf_addstr(&sb, "a += ${a}\n");
-    put("t.cfg", sb.buf);
+    ts_write("t.cfg", sb.buf);
     strbuf_release(&sb);
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     struct cfg_iter *it = cfg_iter_new(c);
@@ -254,7 +224,7 @@ START_TEST(test_pruning_never_changes_the_cases)
         "    - u:\n        only two\n",
     };
     for (size_t i = 0; i < ARRAY_SIZE(cfgs); i++) {
-        put("t.cfg", cfgs[i]);
+        ts_write("t.cfg", cfgs[i]);
         char *pruned = dump_all("t.cfg", false);
         char *names = dump_all("t.cfg", true);
         cfg_debug_noprune = 1;
@@ -283,7 +253,7 @@ int main(void)
 {
     Suite *s = suite_create("cfg_engine");
     TCase *tc = tcase_create("engine");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_names_only_iteration_yields_the_same_names);
     tcase_add_test(tc, test_params_hold_strings_and_json_for_lists_and_maps);

@@ -6,7 +6,7 @@
  * drop, repeated names, shortnames, an unknown name; the params always equal the dump.
  * And the promise that the ordinary parse records nothing for explain.
  */
-#include "tests/cfgtest.h"
+#include "tests/support.h"
 #include "cfg/cfg_int.h"
 
 #include <jansson.h>
@@ -24,7 +24,7 @@ static void explain_stmts(const char *text, const char *name, unsigned flags, ..
     for (const char *s; (s = va_arg(ap, const char *)) && n < 8;)
         stmts[n++] = s;
     va_end(ap);
-    write_file("t.cfg", text);
+    ts_write("t.cfg", text);
     strbuf_release(&X);
     err_clear();
     XR = cfg_explain("t.cfg", stmts, n, NULL, name, flags, &X);
@@ -98,7 +98,7 @@ static char *params_of(const char *text)
 static char *dump_of(const char *name)
 {
     char *hdr = xasprintf("== %s\n", name);
-    const char *p = R.dump.buf;
+    const char *p = ts_cases.dump.buf;
     while (p && strncmp(p, hdr, strlen(hdr))) {
         p = strstr(p, "\n\n");
         p = p ? p + 2 : NULL;
@@ -113,15 +113,15 @@ static char *dump_of(const char *name)
 /* Every case of TEXT, explained by its name: exit 0 and the params are its dump. */
 static void expect_every_case_matches_dump(const char *text)
 {
-    expand(text);
-    no_error();
-    ck_assert_uint_gt(R.n, 0);
-    for (size_t i = 0; i < R.n; i++) {
-        explain(text, R.names[i]);
+    ts_expand(text);
+    ts_no_error();
+    ck_assert_uint_gt(ts_cases.n, 0);
+    for (size_t i = 0; i < ts_cases.n; i++) {
+        explain(text, ts_cases.names[i]);
         explained();
-        char *got = params_of(X.buf), *want = dump_of(R.names[i]);
+        char *got = params_of(X.buf), *want = dump_of(ts_cases.names[i]);
         ck_assert_msg(!strcmp(got, want), "case '%s': explain's params\n%s\nthe dump\n%s",
-                      R.names[i], got, want);
+                      ts_cases.names[i], got, want);
         free(got);
         free(want);
     }
@@ -295,7 +295,7 @@ END_TEST
 
 START_TEST(test_an_included_file_shows_its_own_file_and_lines)
 {
-    write_file("inc/os.cfg", "# the guests\n"
+    ts_write("inc/os.cfg", "# the guests\n"
                              "variants os:\n"
                              "    - linux:\n"
                              "        kernel = vmlinuz\n"
@@ -412,7 +412,7 @@ END_TEST
 START_TEST(test_defaults_mode_explains_the_default_case)
 {
     struct cfg_opts o = { .defaults = true };
-    write_file("t.cfg", "variants:\n    - a:\n    - @b:\n        x = 1\n");
+    ts_write("t.cfg", "variants:\n    - a:\n    - @b:\n        x = 1\n");
     strbuf_release(&X);
     ck_assert_int_eq(cfg_explain("t.cfg", NULL, 0, &o, "b", 0, &X), 0);
     expect_row("t.cfg:3", "- @b:", NULL);
@@ -427,7 +427,7 @@ END_TEST
 
 START_TEST(test_the_params_of_every_case_are_its_dump)
 {
-    write_file("inc/g.cfg", "variants guest:\n    - @RHEL.9:\n        os = linux\n"
+    ts_write("inc/g.cfg", "variants guest:\n    - @RHEL.9:\n        os = linux\n"
                             "    - Win:\n        os = windows\n        suffix _w\n");
     expect_every_case_matches_dump(
         "vms = vm1 vm2\n"
@@ -500,7 +500,7 @@ END_TEST
 
 START_TEST(test_the_ordinary_parse_records_nothing_for_explain)
 {
-    write_file("t.cfg", "variants:\n    - a:\n    - b:\n");
+    ts_write("t.cfg", "variants:\n    - a:\n    - b:\n");
     struct cfg *c = cfg_parse("t.cfg", NULL, 0, NULL);
     ck_assert_ptr_nonnull(c);
     ck_assert_ptr_null(c->prov);
@@ -518,7 +518,7 @@ static Suite *explain_suite(void)
 {
     Suite *s = suite_create("cfg_explain");
     TCase *tc = tcase_create("explain");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_every_variant_block_and_item_of_the_path_is_named_outermost_first);
     tcase_add_test(tc, test_named_block_assignment_is_shown_at_its_item);
     tcase_add_test(tc, test_only_and_no_at_every_level_that_the_case_passed_are_listed);

@@ -3,7 +3,7 @@
  * cfg/: filters, only/no, conditions and variants blocks (SYNTAX.md sections 4.2-4.4,
  * 5 and the matching items of 15/16), one test per behaviour.
  */
-#include "tests/cfgtest.h"
+#include "tests/support.h"
 
 /* Three unnamed blocks: names p.x.a ... q.y.b (last block outermost). */
 #define THREE_BLOCKS "variants:\n    - a:\n    - b:\n" \
@@ -14,144 +14,144 @@
 
 START_TEST(test_filter_comma_is_or)
 {
-    expand_stmts(THREE_BLOCKS, "only a..x..p, b..y..q", NULL);
-    expect_names("p.x.a", "q.y.b", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only a..x..p, b..y..q", NULL);
+    ts_expect_names("p.x.a", "q.y.b", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_blank_is_or)
 {
-    expand_stmts(THREE_BLOCKS, "only a..x..p   b..y..q", NULL);
-    expect_names("p.x.a", "q.y.b", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only a..x..p   b..y..q", NULL);
+    ts_expect_names("p.x.a", "q.y.b", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_double_dot_is_and_in_any_order)
 {
-    expand_stmts(THREE_BLOCKS, "only b..q", "only y..q..b", NULL);
-    expect_names("q.y.b", NULL);
-    expand_stmts(THREE_BLOCKS, "only q..a", NULL);
-    expect_names("q.x.a", "q.y.a", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only b..q", "only y..q..b", NULL);
+    ts_expect_names("q.y.b", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only q..a", NULL);
+    ts_expect_names("q.x.a", "q.y.a", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_dot_needs_adjacent_labels_in_name_order)
 {
-    expand_stmts(THREE_BLOCKS, "only q.y", NULL);
-    expect_names("q.y.a", "q.y.b", NULL);
-    expand_stmts(THREE_BLOCKS, "only y.q", NULL);
-    expect_no_cases();
-    expand_stmts(THREE_BLOCKS, "only p.a", NULL);
-    expect_no_cases();
-    expand_stmts(THREE_BLOCKS, "only p.x.a", NULL);
-    expect_names("p.x.a", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only q.y", NULL);
+    ts_expect_names("q.y.a", "q.y.b", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only y.q", NULL);
+    ts_expect_no_cases();
+    ts_expand_stmts(THREE_BLOCKS, "only p.a", NULL);
+    ts_expect_no_cases();
+    ts_expand_stmts(THREE_BLOCKS, "only p.x.a", NULL);
+    ts_expect_names("p.x.a", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_chains_in_a_term_may_overlap)
 {
-    expand_stmts(THREE_BLOCKS, "only p.x..x.a", NULL);
-    expect_names("p.x.a", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only p.x..x.a", NULL);
+    ts_expect_names("p.x.a", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_parenthesized_plain_atom_is_the_atom)
 {
-    expand_stmts(THREE_BLOCKS, "only (a)..(q)", NULL);
-    expect_names("q.x.a", "q.y.a", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only (a)..(q)", NULL);
+    ts_expect_names("q.x.a", "q.y.a", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_plain_atom_matches_named_label_by_value)
 {
-    expand_stmts("variants guest:\n    - linux:\n    - windows:\n"
+    ts_expand_stmts("variants guest:\n    - linux:\n    - windows:\n"
                  "variants host:\n    - linux:\n    - rhel:\n",
                  "only windows", NULL);
-    expect_names("(host=linux).(guest=windows)", "(host=rhel).(guest=windows)", NULL);
+    ts_expect_names("(host=linux).(guest=windows)", "(host=rhel).(guest=windows)", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_named_atom_matches_only_its_block)
 {
-    expand_stmts("variants guest:\n    - linux:\n    - windows:\n"
+    ts_expand_stmts("variants guest:\n    - linux:\n    - windows:\n"
                  "variants host:\n    - linux:\n    - rhel:\n",
                  "no (guest=windows)..(host=linux)", "only (guest=linux)", NULL);
-    expect_names("(host=linux).(guest=linux)", "(host=rhel).(guest=linux)", NULL);
+    ts_expect_names("(host=linux).(guest=linux)", "(host=rhel).(guest=linux)", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_named_atom_allows_blanks_inside_parentheses)
 {
-    expand_stmts("variants v1:\n    - a:\n    - b:\n",
+    ts_expand_stmts("variants v1:\n    - a:\n    - b:\n",
                  "only ( v1 = b )", NULL);
-    expect_names("(v1=b)", NULL);
+    ts_expect_names("(v1=b)", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_named_atom_value_may_be_a_quoted_string)
 {
-    expand_stmts("variants v1:\n    - a:\n    - b:\n",
+    ts_expand_stmts("variants v1:\n    - a:\n    - b:\n",
                  "only (v1=\"a\")", NULL);
-    expect_names("(v1=a)", NULL);
+    ts_expect_names("(v1=a)", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_atom_does_not_match_block_name)
 {
-    expand_stmts("variants guest:\n    - linux:\n", "only guest", NULL);
-    expect_no_cases();
+    ts_expand_stmts("variants guest:\n    - linux:\n", "only guest", NULL);
+    ts_expect_no_cases();
 }
 END_TEST
 
 START_TEST(test_filter_trailing_dots_are_ignored)
 {
-    expand_stmts(THREE_BLOCKS, "only a.", "no (q)..x..", NULL);
-    expect_names("p.x.a", "p.y.a", "q.y.a", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only a.", "no (q)..x..", NULL);
+    ts_expect_names("p.x.a", "p.y.a", "q.y.a", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_trailing_comma_is_accepted)
 {
-    expand_stmts(THREE_BLOCKS, "only a,", "no p.x.a,", NULL);
-    expect_names("p.y.a", "q.x.a", "q.y.a", NULL);
+    ts_expand_stmts(THREE_BLOCKS, "only a,", "no p.x.a,", NULL);
+    ts_expect_names("p.y.a", "q.x.a", "q.y.a", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_triple_dot_is_an_error)
 {
-    expand(THREE_BLOCKS "only a...b\n");
-    expect_parse_error("t.cfg:10:");
+    ts_expand(THREE_BLOCKS "only a...b\n");
+    ts_expect_parse_error("t.cfg:10:");
 }
 END_TEST
 
 START_TEST(test_filter_blank_before_comma_is_an_error)
 {
-    expand(THREE_BLOCKS "only a , b\n");
-    expect_parse_error("t.cfg:10:");
+    ts_expand(THREE_BLOCKS "only a , b\n");
+    ts_expect_parse_error("t.cfg:10:");
 }
 END_TEST
 
 START_TEST(test_filter_leading_comma_or_dot_is_an_error)
 {
-    expand("only ,a\n");
-    expect_parse_error("t.cfg:1:");
-    expand("x = 1\nno .a\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expand("only ,a\n");
+    ts_expect_parse_error("t.cfg:1:");
+    ts_expand("x = 1\nno .a\n");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_filter_double_comma_is_an_error)
 {
-    expand("only a,,b\n");
-    expect_parse_error("t.cfg:1:");
+    ts_expand("only a,,b\n");
+    ts_expect_parse_error("t.cfg:1:");
 }
 END_TEST
 
 START_TEST(test_filter_values_compare_as_whole_words)
 {
-    expand_stmts("variants:\n    - 8:\n    - 8devel:\nvariants:\n    - RHEL:\n",
+    ts_expand_stmts("variants:\n    - 8:\n    - 8devel:\nvariants:\n    - RHEL:\n",
                  "only RHEL.8", NULL);
-    expect_names("RHEL.8", NULL);
+    ts_expect_names("RHEL.8", NULL);
 }
 END_TEST
 
@@ -159,28 +159,28 @@ START_TEST(test_filter_chain_spans_labels_of_dotted_item)
 {
     static const char cfg[] = "variants ver:\n    - 7.9:\n    - 8.0:\n    - 8.10:\n"
                               "variants:\n    - RHEL:\n    - Fedora:\n";
-    expand_stmts(cfg, "only RHEL.8", NULL);
-    expect_names("RHEL.(ver=8).(ver=0)", "RHEL.(ver=8).(ver=10)", NULL);
-    expand_stmts(cfg, "only 0", NULL);
-    expect_names("RHEL.(ver=8).(ver=0)", "Fedora.(ver=8).(ver=0)", NULL);
-    expand_stmts(cfg, "only 9.Fedora", NULL);
-    expect_no_cases();
+    ts_expand_stmts(cfg, "only RHEL.8", NULL);
+    ts_expect_names("RHEL.(ver=8).(ver=0)", "RHEL.(ver=8).(ver=10)", NULL);
+    ts_expand_stmts(cfg, "only 0", NULL);
+    ts_expect_names("RHEL.(ver=8).(ver=0)", "Fedora.(ver=8).(ver=0)", NULL);
+    ts_expand_stmts(cfg, "only 9.Fedora", NULL);
+    ts_expect_no_cases();
 }
 END_TEST
 
 START_TEST(test_filter_ignores_at_marker)
 {
-    expand_stmts("variants:\n    - @Linux:\n    - Windows:\n", "only Linux", NULL);
-    expect_names("Linux", NULL);
+    ts_expand_stmts("variants:\n    - @Linux:\n    - Windows:\n", "only Linux", NULL);
+    ts_expect_names("Linux", NULL);
 }
 END_TEST
 
 START_TEST(test_filter_never_matches_parameter_values)
 {
-    expand_stmts("variants:\n    - @hidden:\n        k = value\n    - shown:\n"
+    ts_expand_stmts("variants:\n    - @hidden:\n        k = value\n    - shown:\n"
                  "variants v:\n    - p:\n",
                  "only value", NULL);
-    expect_no_cases();
+    ts_expect_no_cases();
 }
 END_TEST
 
@@ -188,37 +188,37 @@ END_TEST
 
 START_TEST(test_only_drops_unmatched_cases)
 {
-    expand(THREE_BLOCKS "only x\n");
-    expect_names("p.x.a", "p.x.b", "q.x.a", "q.x.b", NULL);
+    ts_expand(THREE_BLOCKS "only x\n");
+    ts_expect_names("p.x.a", "p.x.b", "q.x.a", "q.x.b", NULL);
 }
 END_TEST
 
 START_TEST(test_no_drops_matched_cases)
 {
-    expand(THREE_BLOCKS "no x\nno q..b\n");
-    expect_names("p.y.a", "p.y.b", "q.y.a", NULL);
+    ts_expand(THREE_BLOCKS "no x\nno q..b\n");
+    ts_expect_names("p.y.a", "p.y.b", "q.y.a", NULL);
 }
 END_TEST
 
 START_TEST(test_every_only_on_the_path_must_match)
 {
-    expand(THREE_BLOCKS "only a, b\nonly q\nonly y\n");
-    expect_names("q.y.a", "q.y.b", NULL);
+    ts_expand(THREE_BLOCKS "only a, b\nonly q\nonly y\n");
+    ts_expect_names("q.y.a", "q.y.b", NULL);
 }
 END_TEST
 
 START_TEST(test_top_level_only_before_blocks_applies_to_all)
 {
-    expand("only b\n"
+    ts_expand("only b\n"
            "variants:\n    - a:\n    - b:\n"
            "variants:\n    - x:\n    - y:\n");
-    expect_names("x.b", "y.b", NULL);
+    ts_expect_names("x.b", "y.b", NULL);
 }
 END_TEST
 
 START_TEST(test_only_inside_item_sees_labels_of_later_blocks)
 {
-    expand("only b, y, z\n"
+    ts_expand("only b, y, z\n"
            "variants:\n"
            "    - a:\n"
            "        only x\n"
@@ -232,18 +232,18 @@ START_TEST(test_only_inside_item_sees_labels_of_later_blocks)
            "            - d:\n"
            "    - z:\n"
            "        only a\n");
-    expect_names("x.b", "y.c.b", NULL);
+    ts_expect_names("x.b", "y.c.b", NULL);
 }
 END_TEST
 
 START_TEST(test_only_inside_item_applies_to_that_item_only)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "        only p\n"
            "    - b:\n"
            "variants:\n    - p:\n    - q:\n");
-    expect_names("p.a", "p.b", "q.b", NULL);
+    ts_expect_names("p.a", "p.b", "q.b", NULL);
 }
 END_TEST
 
@@ -251,64 +251,64 @@ END_TEST
 
 START_TEST(test_condition_applies_body_when_name_matches)
 {
-    expand("x = base\n"
+    ts_expand("x = base\n"
            "a:\n"
            "    x += _a\n"
            "variants:\n    - a:\n    - b:\n");
-    expect_names("a", "b", NULL);
-    expect_val(0, "x", "base_a");
-    expect_val(1, "x", "base");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_val(0, "x", "base_a");
+    ts_expect_val(1, "x", "base");
 }
 END_TEST
 
 START_TEST(test_negative_condition_applies_when_name_does_not_match)
 {
-    expand("variants:\n    - a:\n    - b:\n"
+    ts_expand("variants:\n    - a:\n    - b:\n"
            "!a:\n"
            "    x = not_a\n"
            "!b: y = not_b\n");
-    expect_names("a", "b", NULL);
-    expect_absent(0, "x");
-    expect_val(0, "y", "not_b");
-    expect_val(1, "x", "not_a");
-    expect_absent(1, "y");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_absent(0, "x");
+    ts_expect_val(0, "y", "not_b");
+    ts_expect_val(1, "x", "not_a");
+    ts_expect_absent(1, "y");
 }
 END_TEST
 
 START_TEST(test_condition_same_line_statement_continues_on_deeper_lines)
 {
-    expand("variants:\n    - a:\n    - b:\n"
+    ts_expand("variants:\n    - a:\n    - b:\n"
            "variants:\n    - p:\n    - q:\n"
            "a..p: y = 1\n"
            "    z = 2\n"
            "w = 3\n");
-    expect_names("p.a", "p.b", "q.a", "q.b", NULL);
-    expect_val(0, "y", "1");
-    expect_val(0, "z", "2");
+    ts_expect_names("p.a", "p.b", "q.a", "q.b", NULL);
+    ts_expect_val(0, "y", "1");
+    ts_expect_val(0, "z", "2");
     for (size_t i = 1; i < 4; i++) {
-        expect_absent(i, "y");
-        expect_absent(i, "z");
+        ts_expect_absent(i, "y");
+        ts_expect_absent(i, "z");
     }
     for (size_t i = 0; i < 4; i++)
-        expect_val(i, "w", "3");
+        ts_expect_val(i, "w", "3");
 }
 END_TEST
 
 START_TEST(test_condition_can_hold_only_and_no)
 {
-    expand("a:\n"
+    ts_expand("a:\n"
            "    only p\n"
            "b:\n"
            "    no q\n"
            "variants:\n    - a:\n    - b:\n    - c:\n"
            "variants:\n    - p:\n    - q:\n");
-    expect_names("p.a", "p.b", "p.c", "q.c", NULL);
+    ts_expect_names("p.a", "p.b", "p.c", "q.c", NULL);
 }
 END_TEST
 
 START_TEST(test_conditions_nest)
 {
-    expand("x = base\n"
+    ts_expand("x = base\n"
            "a:\n"
            "    x += _a\n"
            "    p:\n"
@@ -317,87 +317,87 @@ START_TEST(test_conditions_nest)
            "        x += _anotp\n"
            "variants:\n    - a:\n    - b:\n"
            "variants:\n    - p:\n    - q:\n");
-    expect_names("p.a", "p.b", "q.a", "q.b", NULL);
-    expect_val(0, "x", "base_a_ap");
-    expect_val(1, "x", "base");
-    expect_val(2, "x", "base_a_anotp");
-    expect_val(3, "x", "base");
+    ts_expect_names("p.a", "p.b", "q.a", "q.b", NULL);
+    ts_expect_val(0, "x", "base_a_ap");
+    ts_expect_val(1, "x", "base");
+    ts_expect_val(2, "x", "base_a_anotp");
+    ts_expect_val(3, "x", "base");
 }
 END_TEST
 
 START_TEST(test_condition_body_applies_at_its_textual_place)
 {
-    expand("variants:\n    - a:\n    - b:\n"
+    ts_expand("variants:\n    - a:\n    - b:\n"
            "x = 1\n"
            "a: x += 2\n"
            "x += 3\n");
-    expect_val(0, "x", "123");
-    expect_val(1, "x", "13");
+    ts_expect_val(0, "x", "123");
+    ts_expect_val(1, "x", "13");
 }
 END_TEST
 
 START_TEST(test_variants_inside_condition_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "a:\n"
            "    variants:\n"
            "        - x:\n");
-    expect_parse_error("t.cfg:4:");
+    ts_expect_parse_error("t.cfg:4:");
 }
 END_TEST
 
 START_TEST(test_join_inside_condition_fails_when_reached)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "    - b:\n"
            "variants:\n"
            "    - x:\n"
            "        b:\n"
            "            join a\n");
-    expect_expand_error(1, "t.cfg:7:");
-    ck_assert_str_eq(R.names[0], "x.a");
+    ts_expect_expand_error(1, "t.cfg:7:");
+    ck_assert_str_eq(ts_cases.names[0], "x.a");
 }
 END_TEST
 
 START_TEST(test_blanks_are_not_or_in_condition)
 {
-    expand("variants:\n    - a:\n    - b:\n"
+    ts_expand("variants:\n    - a:\n    - b:\n"
            "a b:\n"
            "    x = 1\n");
-    expect_parse_error("t.cfg:4:");
+    ts_expect_parse_error("t.cfg:4:");
 }
 END_TEST
 
 START_TEST(test_blanks_next_to_comma_or_dot_are_ignored_in_condition)
 {
-    expand("variants:\n    - a:\n    - b:\n    - c:\n"
+    ts_expand("variants:\n    - a:\n    - b:\n    - c:\n"
            "variants:\n    - p:\n    - q:\n"
            "a ,b: x = 1\n"
            "a. .q: y = 1\n");
-    expect_names("p.a", "p.b", "p.c", "q.a", "q.b", "q.c", NULL);
-    expect_val(0, "x", "1");
-    expect_val(1, "x", "1");
-    expect_absent(2, "x");
-    expect_absent(0, "y");
-    expect_val(3, "y", "1");
-    expect_absent(4, "y");
+    ts_expect_names("p.a", "p.b", "p.c", "q.a", "q.b", "q.c", NULL);
+    ts_expect_val(0, "x", "1");
+    ts_expect_val(1, "x", "1");
+    ts_expect_absent(2, "x");
+    ts_expect_absent(0, "y");
+    ts_expect_val(3, "y", "1");
+    ts_expect_absent(4, "y");
 }
 END_TEST
 
 START_TEST(test_condition_cannot_start_with_parenthesis)
 {
-    expand("variants:\n    - a:\n"
+    ts_expand("variants:\n    - a:\n"
            "(a):\n"
            "    x = 1\n");
-    expect_parse_error("t.cfg:3:");
+    ts_expect_parse_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_named_atom_turns_condition_line_into_assignment)
 {
-    expand("variants os:\n"
+    ts_expand("variants os:\n"
            "    - RHEL:\n"
            "    - Win:\n"
            "(os=RHEL):\n"
@@ -405,57 +405,57 @@ START_TEST(test_named_atom_turns_condition_line_into_assignment)
            "(os=Win): y = 2\n"
            "b..(os=Win):\n"
            "!a..(x=b):\n");
-    expect_names("(os=RHEL)", "(os=Win)", NULL);
+    ts_expect_names("(os=RHEL)", "(os=Win)", NULL);
     for (size_t i = 0; i < 2; i++) {
         /* the later "(os=Win): y = 2" assigns the same key "(os" */
-        expect_val(i, "(os", "Win): y = 2");
-        expect_val(i, "x", "1");
-        expect_absent(i, "y");
-        expect_val(i, "b..(os", "Win):");
-        expect_val(i, "!a..(x", "b):");
+        ts_expect_val(i, "(os", "Win): y = 2");
+        ts_expect_val(i, "x", "1");
+        ts_expect_absent(i, "y");
+        ts_expect_val(i, "b..(os", "Win):");
+        ts_expect_val(i, "!a..(x", "b):");
     }
     /* "(os=Win): y = 2": the leftmost "=" splits it */
-    ck_assert_ptr_null(params_get(R.params[0], "(os=Win): y"));
+    ck_assert_ptr_null(params_get(ts_cases.params[0], "(os=Win): y"));
 }
 END_TEST
 
 START_TEST(test_condition_rest_of_line_must_be_a_statement)
 {
-    expand("variants:\n    - a:\n"
+    ts_expand("variants:\n    - a:\n"
            "a: plain text here\n");
-    expect_parse_error("t.cfg:3:");
+    ts_expect_parse_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_comment_after_condition_colon_is_an_error)
 {
-    expand("variants:\n    - a:\n"
+    ts_expand("variants:\n    - a:\n"
            "a: # comment\n"
            "    x = 1\n");
-    expect_parse_error("t.cfg:3:");
+    ts_expect_parse_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_negation_without_colon_is_an_error)
 {
-    expand("variants:\n    - a:\n"
+    ts_expand("variants:\n    - a:\n"
            "!a\n");
-    expect_error("t.cfg:3:");
+    ts_expect_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_suffix_in_condition_renames_only_when_condition_applies)
 {
-    expand("variants:\n    - a:\n    - b:\n"
+    ts_expand("variants:\n    - a:\n    - b:\n"
            "a:\n"
            "    x = 2\n"
            "    suffix _s\n"
            "x = 3\n");
-    expect_names("a", "b", NULL);
-    expect_val(0, "x_s", "2");
-    expect_val(0, "x", "3");
-    expect_absent(1, "x_s");
-    expect_val(1, "x", "3");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_val(0, "x_s", "2");
+    ts_expect_val(0, "x", "3");
+    ts_expect_absent(1, "x_s");
+    ts_expect_val(1, "x", "3");
 }
 END_TEST
 
@@ -463,11 +463,11 @@ END_TEST
 
 START_TEST(test_named_block_labels_print_as_name_equals_value)
 {
-    expand("variants guest:\n"
+    ts_expand("variants guest:\n"
            "    - linux:\n"
            "variants host:\n"
            "    - rhel:\n");
-    expect_dump("== (host=rhel).(guest=linux)\n"
+    ts_expect_dump("== (host=rhel).(guest=linux)\n"
                 "_name_map_file={\"t.cfg\": \"(host=rhel).(guest=linux)\"}\n"
                 "_short_name_map_file={\"t.cfg\": \"rhel.linux\"}\n"
                 "dep=[]\n"
@@ -481,43 +481,43 @@ END_TEST
 
 START_TEST(test_named_block_assignment_is_first_operation_of_item)
 {
-    expand("guest = top\n"
+    ts_expand("guest = top\n"
            "variants guest:\n"
            "    - linux:\n"
            "        guest = overwritten-by-body\n"
            "    - windows:\n"
            "        copy = ${guest}\n");
-    expect_val(0, "guest", "overwritten-by-body");
-    expect_val(1, "guest", "windows");
-    expect_val(1, "copy", "windows");
+    ts_expect_val(0, "guest", "overwritten-by-body");
+    ts_expect_val(1, "guest", "windows");
+    ts_expect_val(1, "copy", "windows");
 }
 END_TEST
 
 START_TEST(test_dotted_item_name_is_several_labels)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - 8.0:\n"
            "    - 7:\n"
            "variants ver:\n"
            "    - 1.2.3:\n");
-    expect_names("(ver=1).(ver=2).(ver=3).8.0", "(ver=1).(ver=2).(ver=3).7", NULL);
-    expect_val(0, "ver", "1.2.3");
-    ck_assert_str_eq(R.shorts[0], "1.2.3.8.0");
+    ts_expect_names("(ver=1).(ver=2).(ver=3).8.0", "(ver=1).(ver=2).(ver=3).7", NULL);
+    ts_expect_val(0, "ver", "1.2.3");
+    ck_assert_str_eq(ts_cases.shorts[0], "1.2.3.8.0");
 }
 END_TEST
 
 START_TEST(test_double_and_trailing_dots_in_item_name_are_dropped)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a..b:\n"
            "    - c.:\n");
-    expect_names("a.b", "c", NULL);
+    ts_expect_names("a.b", "c", NULL);
 }
 END_TEST
 
 START_TEST(test_at_item_is_hidden_from_shortname_only)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - @default:\n"
            "        mode = default\n"
            "    - extra:\n"
@@ -527,162 +527,162 @@ START_TEST(test_at_item_is_hidden_from_shortname_only)
            "            - @Linux:\n"
            "                variants:\n"
            "                    - JeOS:\n");
-    expect_names("Guest.Linux.JeOS.default", "Guest.Linux.JeOS.extra", NULL);
-    ck_assert_str_eq(R.shorts[0], "JeOS");
-    ck_assert_str_eq(R.shorts[1], "JeOS.extra");
-    expect_val(0, "_short_name_map_file", "{\"t.cfg\": \"Guest.Linux.JeOS.default\"}");
+    ts_expect_names("Guest.Linux.JeOS.default", "Guest.Linux.JeOS.extra", NULL);
+    ck_assert_str_eq(ts_cases.shorts[0], "JeOS");
+    ck_assert_str_eq(ts_cases.shorts[1], "JeOS.extra");
+    ts_expect_val(0, "_short_name_map_file", "{\"t.cfg\": \"Guest.Linux.JeOS.default\"}");
 }
 END_TEST
 
 START_TEST(test_at_item_without_name_has_no_labels)
 {
-    expand("variants v:\n"
+    ts_expand("variants v:\n"
            "    - @:\n"
            "    - x:\n"
            "variants:\n"
            "    - p:\n");
-    expect_names("p", "p.(v=x)", NULL);
-    expect_val(0, "v", "");
-    expect_val(0, "_name_map_file", "{\"t.cfg\": \"p.\"}");
+    ts_expect_names("p", "p.(v=x)", NULL);
+    ts_expect_val(0, "v", "");
+    ts_expect_val(0, "_name_map_file", "{\"t.cfg\": \"p.\"}");
 }
 END_TEST
 
 START_TEST(test_default_meta_item_is_hidden_from_shortname)
 {
-    expand("variants sys [default=lin]:\n"
+    ts_expand("variants sys [default=lin]:\n"
            "    - win:\n"
            "    - lin:\n");
-    expect_names("(sys=win)", "(sys=lin)", NULL);
-    ck_assert_str_eq(R.shorts[0], "win");
-    ck_assert_str_eq(R.shorts[1], "");
-    expect_val(1, "_short_name_map_file", "{\"t.cfg\": \"lin\"}");
+    ts_expect_names("(sys=win)", "(sys=lin)", NULL);
+    ck_assert_str_eq(ts_cases.shorts[0], "win");
+    ck_assert_str_eq(ts_cases.shorts[1], "");
+    ts_expect_val(1, "_short_name_map_file", "{\"t.cfg\": \"lin\"}");
 }
 END_TEST
 
 START_TEST(test_default_meta_matches_first_item_by_prefix)
 {
-    expand("variants mt [default=pc]:\n"
+    ts_expand("variants mt [default=pc]:\n"
            "    - pc.i440fx:\n"
            "    - pc:\n");
-    expect_names("(mt=pc).(mt=i440fx)", "(mt=pc)", NULL);
-    ck_assert_str_eq(R.shorts[0], "");
-    ck_assert_str_eq(R.shorts[1], "pc");
+    ts_expect_names("(mt=pc).(mt=i440fx)", "(mt=pc)", NULL);
+    ck_assert_str_eq(ts_cases.shorts[0], "");
+    ck_assert_str_eq(ts_cases.shorts[1], "pc");
 }
 END_TEST
 
 START_TEST(test_default_meta_without_value_is_an_error)
 {
-    expand("x = 1\n"
+    ts_expand("x = 1\n"
            "variants t [default]:\n"
            "    - a:\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_default_meta_naming_missing_item_is_an_error)
 {
-    expand("variants t [default=zz]:\n"
+    ts_expand("variants t [default=zz]:\n"
            "    - a:\n");
-    expect_parse_error("t.cfg:");
-    expect_error_mentions("zz");
+    ts_expect_parse_error("t.cfg:");
+    ts_expect_error_mentions("zz");
 }
 END_TEST
 
 START_TEST(test_other_metas_are_ignored)
 {
-    expand("variants t [foo] [bar=baz qux]:\n"
+    ts_expand("variants t [foo] [bar=baz qux]:\n"
            "    - a:\n"
            "    - b:\n");
-    expect_names("(t=a)", "(t=b)", NULL);
-    ck_assert_str_eq(R.shorts[0], "a");
+    ts_expect_names("(t=a)", "(t=b)", NULL);
+    ck_assert_str_eq(ts_cases.shorts[0], "a");
 }
 END_TEST
 
 START_TEST(test_text_after_variants_colon_is_an_error)
 {
-    expand("variants: foo\n"
+    ts_expand("variants: foo\n"
            "    - a:\n");
-    expect_parse_error("t.cfg:1:");
+    ts_expect_parse_error("t.cfg:1:");
 }
 END_TEST
 
 START_TEST(test_item_body_is_everything_deeper_than_first_item)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "        - a:\n"
            "    - b:\n"
            "          x = 1\n");
-    expect_names("a", "b", NULL);
-    expect_absent(0, "x");
-    expect_val(1, "x", "1");
+    ts_expect_names("a", "b", NULL);
+    ts_expect_absent(0, "x");
+    ts_expect_val(1, "x", "1");
 }
 END_TEST
 
 START_TEST(test_body_not_deeper_than_first_item_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "        - a:\n"
            "    - b:\n"
            "      x = 1\n");
-    expect_parse_error("t.cfg:4:");
+    ts_expect_parse_error("t.cfg:4:");
 }
 END_TEST
 
 START_TEST(test_items_at_variants_indentation_are_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "- a:\n"
            "- b:\n");
-    expect_parse_error("t.cfg:3:");
+    ts_expect_parse_error("t.cfg:3:");
 }
 END_TEST
 
 START_TEST(test_item_needs_no_blank_after_dash)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    -a:\n"
            "    -  b:\n");
-    expect_names("a", "b", NULL);
+    ts_expect_names("a", "b", NULL);
 }
 END_TEST
 
 START_TEST(test_blank_inside_item_name_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a b:\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_blank_before_item_colon_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a :\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_empty_variants_header_at_end_is_accepted)
 {
-    expand("a = 1\n"
+    ts_expand("a = 1\n"
            "variants:\n");
-    ck_assert_uint_eq(R.n, 1);
-    expect_val(0, "a", "1");
-    expect_val(0, "name", "");
+    ck_assert_uint_eq(ts_cases.n, 1);
+    ts_expect_val(0, "a", "1");
+    ts_expect_val(0, "name", "");
 }
 END_TEST
 
 START_TEST(test_statement_after_empty_variants_header_is_an_error)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "a = 1\n");
-    expect_parse_error("t.cfg:2:");
+    ts_expect_parse_error("t.cfg:2:");
 }
 END_TEST
 
 START_TEST(test_items_may_nest_blocks)
 {
-    expand("variants:\n"
+    ts_expand("variants:\n"
            "    - a:\n"
            "        variants:\n"
            "            - a1:\n"
@@ -690,7 +690,7 @@ START_TEST(test_items_may_nest_blocks)
            "        variants:\n"
            "            - n1:\n"
            "    - b:\n");
-    expect_names("a.n1.a1", "a.n1.a2", "b", NULL);
+    ts_expect_names("a.n1.a1", "a.n1.a2", "b", NULL);
 }
 END_TEST
 
@@ -698,7 +698,7 @@ static Suite *filters_suite(void)
 {
     Suite *s = suite_create("cfg_filters");
     TCase *tc = tcase_create("filters");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_filter_comma_is_or);
     tcase_add_test(tc, test_filter_blank_is_or);
     tcase_add_test(tc, test_filter_double_dot_is_and_in_any_order);
@@ -723,7 +723,7 @@ static Suite *filters_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("only_no");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_only_drops_unmatched_cases);
     tcase_add_test(tc, test_no_drops_matched_cases);
     tcase_add_test(tc, test_every_only_on_the_path_must_match);
@@ -733,7 +733,7 @@ static Suite *filters_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("conditions");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_condition_applies_body_when_name_matches);
     tcase_add_test(tc, test_negative_condition_applies_when_name_does_not_match);
     tcase_add_test(tc, test_condition_same_line_statement_continues_on_deeper_lines);
@@ -753,7 +753,7 @@ static Suite *filters_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("variants");
-    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_checked_fixture(tc, ts_tmp_setup, ts_tmp_teardown);
     tcase_add_test(tc, test_named_block_labels_print_as_name_equals_value);
     tcase_add_test(tc, test_named_block_assignment_is_first_operation_of_item);
     tcase_add_test(tc, test_dotted_item_name_is_several_labels);

@@ -6,6 +6,7 @@
  * listing, and the man page against --help.
  */
 #include "lib/strbuf.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <ctype.h>
@@ -22,124 +23,24 @@
 #include <time.h>
 #include <unistd.h>
 
-struct run {
-    int status;             /* exit status, or 128 + signal */
-    struct strbuf out;
-    struct strbuf err;
-};
-
-static const char *vtrun(void)
+/* vtrun ARGS with the extra environment ENV ("K=V", may be NULL); at most the last MiB
+ * of a streaming listing's stdout is kept (tests look at its end). */
+static struct ts_vtrun run_env(const char *const *args, const char *const *env)
 {
-    const char *v = getenv("VTRUN");
-    ck_assert_msg(v && *v, "VTRUN is not set: run the tests with `make check`");
-    ck_assert_msg(access("tests/cfg/basic.cfg", R_OK) == 0,
-                  "tests/cfg/basic.cfg not found: run from the top of the repository");
-    return v;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/*
- * Run vtrun with ARGV (NULL-terminated, argv[0] excluded) and the extra environment
- * ENV ("K=V" strings, may be NULL).  When INTERRUPT_AFTER > 0 bytes of stdout have
- * been read, SIGINT is sent and the time until exit goes to *exit_secs.  Killed after
- * 60 s.
- */
-static struct run run_full(const char *const *argv, const char *const *env,
-                           size_t interrupt_after, double *exit_secs)
-{
-    struct run r = { 0, STRBUF_INIT, STRBUF_INIT };
-    int po[2], pe[2];
-    ck_assert_int_eq(pipe(po), 0);
-    ck_assert_int_eq(pipe(pe), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        const char *args[64];
-        size_t n = 0;
-        args[n++] = "vtrun";
-        for (; argv[n - 1] && n < 63; n++)
-            args[n] = argv[n - 1];
-        args[n] = NULL;
-        for (size_t i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close(po[0]);
-        close(pe[0]);
-        close(po[1]);
-        close(pe[1]);
-        signal(SIGINT, SIG_DFL);
-        execv(vtrun(), (char *const *)args);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-    double deadline = now() + 60, sent = 0;
-    int open_fds = 2;
-    char buf[65536];
-    while (open_fds) {
-        int left = (int)((deadline - now()) * 1000);
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            ck_abort_msg("vtrun did not finish within 60 s");
-        }
-        if (poll(fds, 2, left) < 0 && errno != EINTR)
-            ck_abort_msg("poll: %s", strerror(errno));
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-            if (n <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-                continue;
-            }
-            /* keep at most 1 MiB of a streaming listing: tests look at its start/end */
-            struct strbuf *sb = i == 0 ? &r.out : &r.err;
-            if (sb->len > (1u << 20)) {
-                char *nl = memrchr(sb->buf, '\n', sb->len);
-                size_t keep = nl ? sb->len - (size_t)(nl + 1 - sb->buf) : 0;
-                memmove(sb->buf, sb->buf + sb->len - keep, keep);
-                strbuf_setlen(sb, keep);
-            }
-            strbuf_add(sb, buf, (size_t)n);
-            if (i == 0 && interrupt_after && !sent && r.out.len >= interrupt_after) {
-                kill(pid, SIGINT);
-                sent = now();
-            }
-        }
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    if (exit_secs)
-        *exit_secs = sent ? now() - sent : -1;
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    struct ts_vtrun r;
+    ts_vtrun_run(&r, args, &(struct ts_vtrun_opts){ .env = env, .keep_tail = 1u << 20 });
     return r;
 }
 
-#define RUN(...) run_full((const char *const[]){ __VA_ARGS__, NULL }, NULL, 0, NULL)
+#define RUN(...) run_env(TS_ARGS(__VA_ARGS__), NULL)
 
-static void run_release(struct run *r)
-{
-    strbuf_release(&r->out);
-    strbuf_release(&r->err);
-}
-
-static void expect_usage_error(struct run r, const char *mention)
+static void expect_usage_error(struct ts_vtrun r, const char *mention)
 {
     ck_assert_msg(r.status == 2, "exit %d, expected 2 (stderr: %s)", r.status, r.err.buf);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_msg(strstr(r.err.buf, mention), "stderr '%s' does not mention '%s'",
                   r.err.buf, mention);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -190,20 +91,11 @@ static char *long_options(const char *text)
     return strbuf_detach(&sb, NULL);
 }
 
-/* Read a whole file (the man page). */
-static char *slurp(const char *path)
-{
-    struct strbuf sb = STRBUF_INIT;
-    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s: %s", path,
-                  strerror(errno));
-    return strbuf_detach(&sb, NULL);
-}
-
 /* ---- help, version, man page ----------------------------------------------------- */
 
 START_TEST(test_help_prints_usage_and_every_option)
 {
-    struct run r = RUN("--help");
+    struct ts_vtrun r = RUN("--help");
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun"));
     static const char *const opts[] = { "--config", "--only", "--no", "--set", "--list",
@@ -212,48 +104,48 @@ START_TEST(test_help_prints_usage_and_every_option)
     for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
         ck_assert_msg(strstr(r.out.buf, opts[i]), "--help does not mention %s", opts[i]);
     ck_assert_str_eq(r.err.buf, "");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_help_wins_over_other_options)
 {
-    struct run r = RUN("--list", "--help");
+    struct ts_vtrun r = RUN("--list", "--help");
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun"));
-    run_release(&r);
+    ts_vtrun_release(&r);
     r = RUN("-h");
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_version_prints_one_line)
 {
-    struct run r = RUN("--version");
+    struct ts_vtrun r = RUN("--version");
     ck_assert_int_eq(r.status, 0);
     ck_assert_int_eq(strncmp(r.out.buf, "vtrun ", 6), 0);
     ck_assert_uint_eq(count_lines(r.out.buf), 1);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_capital_v_prints_the_version)
 {
-    struct run a = RUN("--version"), b = RUN("-V");
+    struct ts_vtrun a = RUN("--version"), b = RUN("-V");
     ck_assert_int_eq(b.status, 0);
     ck_assert_str_eq(b.out.buf, a.out.buf);
-    run_release(&a);
-    run_release(&b);
+    ts_vtrun_release(&a);
+    ts_vtrun_release(&b);
 }
 END_TEST
 
 START_TEST(test_man_page_documents_exactly_the_options_of_help)
 {
-    struct run r = RUN("--help");
+    struct ts_vtrun r = RUN("--help");
     ck_assert_int_eq(r.status, 0);
-    char *man = slurp("docs/vtrun.1");
+    char *man = ts_read("docs/vtrun.1");
     /* groff writes a literal minus as "\-" */
     struct strbuf plain = STRBUF_INIT;
     for (const char *p = man; *p; p++) {
@@ -271,7 +163,7 @@ START_TEST(test_man_page_documents_exactly_the_options_of_help)
     free(from_man);
     free(man);
     strbuf_release(&plain);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -279,11 +171,11 @@ END_TEST
 
 START_TEST(test_no_arguments_prints_usage_and_exits_2)
 {
-    struct run r = run_full((const char *const[]){ NULL }, NULL, 0, NULL);
+    struct ts_vtrun r = run_env(TS_ARGS(NULL), NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err.buf, "usage: vtrun"));
     ck_assert_str_eq(r.out.buf, "");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -307,10 +199,10 @@ START_TEST(test_unknown_option_names_the_closest_one)
                        "vtrun takes --vt-config, --vt-only-filter, --vt-no-filter and "
                        "--vt-extra-params");
     /* nothing close: no wild guess */
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--xyzzy-plugh");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--xyzzy-plugh");
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_null(strstr(r.err.buf, "did you mean"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -326,7 +218,7 @@ END_TEST
  * test (it used to be an ERROR of every test).  A job: the front execs vtrun-full. */
 START_TEST(test_unknown_backend_exits_2_with_one_line)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--backend", "foo");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--backend", "foo");
     ck_assert_str_eq(r.err.buf, "vtrun: --backend: unknown backend (vm_type) 'foo'; known: "
                      "libvirt, qemu\n");
     expect_usage_error(r, "--backend");
@@ -392,12 +284,12 @@ END_TEST
  * the job path is reached and --dry-run runs nothing. */
 START_TEST(test_dry_run_lists_the_job_without_running_it)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--dry-run");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--dry-run");
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "(1/10) "));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "(10/10) "));
     ck_assert_ptr_null(strstr(r.out.buf, "JOB ID"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -405,70 +297,70 @@ END_TEST
 
 START_TEST(test_missing_config_file_exits_2_naming_it)
 {
-    struct run r = RUN("--config", "tests/cfg/no-such.cfg", "--list");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/no-such.cfg", "--list");
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_ptr_nonnull(strstr(r.err.buf, "tests/cfg/no-such.cfg"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_malformed_config_prints_file_line_and_exits_2)
 {
-    struct run r = RUN("--config", "tests/cfg/errors/syntax.cfg", "--list");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/errors/syntax.cfg", "--list");
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/syntax.cfg:4: "),
                   "stderr: %s", r.err.buf);
     ck_assert_uint_eq(count_lines(r.err.buf), 1);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_malformed_statement_is_reported_as_string)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--set", "only a , b", "--count");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--set", "only a , b", "--count");
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_msg(starts_with(r.err.buf, "<string>:1: "), "stderr: %s", r.err.buf);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_missing_include_names_path_and_includer)
 {
-    struct run r = RUN("--config", "tests/cfg/errors/missing-include.cfg", "--dump");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/errors/missing-include.cfg", "--dump");
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/missing-include.cfg:3: "),
                   "stderr: %s", r.err.buf);
     ck_assert_ptr_nonnull(strstr(r.err.buf, "no/such/file.cfg"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_include_cycle_names_the_chain)
 {
-    struct run r = RUN("--config", "tests/cfg/errors/cycle-a.cfg", "--count");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/errors/cycle-a.cfg", "--count");
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/cycle-b.cfg:3: "),
                   "stderr: %s", r.err.buf);
     ck_assert_ptr_nonnull(strstr(strchr(r.err.buf, ' '), "cycle-a.cfg"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_expansion_error_keeps_printed_cases_and_exits_2)
 {
-    struct run r = RUN("--config", "tests/cfg/errors/postfix.cfg", "--dump");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/errors/postfix.cfg", "--dump");
     ck_assert_int_eq(r.status, 2);
     ck_assert_int_eq(strncmp(r.out.buf, "== good\n", 8), 0);
     ck_assert_ptr_null(strstr(r.out.buf, "== bad"));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "\ntimeout=5\n"));
     ck_assert_msg(starts_with(r.err.buf, "tests/cfg/errors/postfix.cfg:8: "),
                   "stderr: %s", r.err.buf);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -488,27 +380,27 @@ static const char basic_names[] =
 
 START_TEST(test_list_prints_one_name_per_line)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--list");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--list");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, basic_names);
     ck_assert_str_eq(r.err.buf, "");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 /* avocado-vt's spellings are the same options, not look-alikes. */
 START_TEST(test_avocado_vt_spellings_do_what_vtrun_options_do)
 {
-    struct run a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot qcow2",
+    struct ts_vtrun a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot qcow2",
                        "--no", "Win", "--list");
-    struct run b = RUN("--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter",
+    struct ts_vtrun b = RUN("--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter",
                        "boot qcow2", "--vt-no-filter", "Win", "--list");
     ck_assert_int_eq(a.status, 0);
     ck_assert_int_eq(b.status, 0);
     ck_assert_str_eq(a.out.buf, "boot.(disk=qcow2).(guest=RHEL).(guest=9)\n");
     ck_assert_str_eq(b.out.buf, a.out.buf);
-    run_release(&a);
-    run_release(&b);
+    ts_vtrun_release(&a);
+    ts_vtrun_release(&b);
 
     /* --vt-extra-params k=v is the assignment "k = v", repeatable */
     a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot..raw..RHEL",
@@ -516,7 +408,7 @@ START_TEST(test_avocado_vt_spellings_do_what_vtrun_options_do)
     ck_assert_int_eq(a.status, 0);
     ck_assert_ptr_nonnull(strstr(a.out.buf, "\nmem=4096\n"));
     ck_assert_ptr_nonnull(strstr(a.out.buf, "\nnote=a=b\n"));
-    run_release(&a);
+    ts_vtrun_release(&a);
     expect_usage_error(RUN("--config", "tests/cfg/basic.cfg", "--vt-extra-params", "mem",
                            "--list"), "--vt-extra-params wants key=value, got 'mem'");
 }
@@ -526,7 +418,7 @@ END_TEST
  * the name when the config has one, else the shortname. */
 START_TEST(test_list_command_prints_avocado_vt_names)
 {
-    struct run r = RUN("list", "--config", "tests/cfg/avt/top.cfg");
+    struct ts_vtrun r = RUN("list", "--config", "tests/cfg/avt/top.cfg");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "type_specific.io-github-autotest-libvirt.boot\n"
                                 "type_specific.io-github-autotest-libvirt.migrate.precopy\n"
@@ -534,12 +426,12 @@ START_TEST(test_list_command_prints_avocado_vt_names)
                                 "type_specific.io-github-autotest-libvirt.boot\n"
                                 "type_specific.io-github-autotest-libvirt.migrate.precopy\n"
                                 "type_specific.io-github-autotest-libvirt.migrate.postcopy\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
     /* no subtests.cfg: the shortname, as avocado-vt with a config of one's own */
     r = RUN("list", "--vt-config", "tests/cfg/basic.cfg", "--vt-only-filter", "boot");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "boot.qcow2\nboot.qcow2.Win\nboot.raw\nboot.raw.Win\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
     /* references keep the cases matching any of them; --full-names the Cartesian ones */
     r = RUN("list", "--config", "tests/cfg/avt/top.cfg", "--full-names", "raw..precopy",
             "qcow2..boot");
@@ -548,17 +440,17 @@ START_TEST(test_list_command_prints_avocado_vt_names)
                      "qcow2.(subtest=type_specific).(subtest=io-github-autotest-libvirt).boot\n"
                      "raw.(subtest=type_specific).(subtest=io-github-autotest-libvirt)."
                      "migrate.precopy\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
     /* a listing option wins over the sub-command's */
     r = RUN("list", "--config", "tests/cfg/avt/top.cfg", "--count");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "6\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 /* A job on settings without hosts: every case CANCELs before starting anything. */
-static struct run empty_night(const char *results, bool allow)
+static struct ts_vtrun empty_night(const char *results, bool allow)
 {
     char *conf = xasprintf("%s.conf", results);
     FILE *f = fopen(conf, "w");
@@ -566,12 +458,11 @@ static struct run empty_night(const char *results, bool allow)
     fputs("hosts = ();\n", f);
     fclose(f);
     /* the lab's settings, if any, must not lend their hosts */
-    struct run r = run_full((const char *const[]){ "run", "--settings", conf,
-                                                   "--config", "tests/cfg/avt/top.cfg",
-                                                   "--only", "qcow2", "--job-results-dir",
-                                                   results, allow ? "--allow-empty" : NULL,
-                                                   NULL },
-                            (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    struct ts_vtrun r = run_env(TS_ARGS("run", "--settings", conf, "--config",
+                                        "tests/cfg/avt/top.cfg", "--only", "qcow2",
+                                        "--job-results-dir", results,
+                                        allow ? "--allow-empty" : NULL),
+                                TS_ARGS("VTRUN_SETTINGS="));
     free(conf);
     return r;
 }
@@ -580,71 +471,64 @@ START_TEST(test_a_job_where_no_case_ran_says_so_and_exits_2)
 {
     char tmpl[] = "/tmp/vtrun-cli-XXXXXX", *dir = mkdtemp(tmpl);
     char *results = xasprintf("%s/results", dir), *latest;
-    struct run r = empty_night(results, false);
+    struct ts_vtrun r = empty_night(results, false);
     ck_assert_msg(r.status == 2, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "CANCEL 3\nEMPTY JOB  : no case ran: all 3 "
                                             "cases stopped before starting anything"));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "(the first: test type 'boot' needs VMs"));
     /* the job went where --job-results-dir said, and its results.json says it too */
     latest = xasprintf("%s/latest/results.json", results);
-    char *json = slurp(latest);
+    char *json = ts_read(latest);
     ck_assert_ptr_nonnull(strstr(json, "\"job_error\": true"));
     ck_assert_ptr_nonnull(strstr(json, "\"note\": \"no case ran"));
     free(json);
-    run_release(&r);
+    ts_vtrun_release(&r);
     /* --allow-empty: still said, exit 0 */
     r = empty_night(results, true);
     ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out.buf, r.err.buf);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "EMPTY JOB  : no case ran"));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "allowed by --allow-empty"));
     ck_assert_ptr_null(strstr(r.out.buf, "NAMES "));
-    run_release(&r);
+    ts_vtrun_release(&r);
     /* qcow2 and raw cases share avocado-vt's names: said, since CI keeps one each */
     char *conf = xasprintf("%s.conf", results);
-    r = run_full((const char *const[]){ "run", "--settings", conf, "--config",
-                                        "tests/cfg/avt/top.cfg", "--job-results-dir",
-                                        results, "--allow-empty", NULL },
-                 (const char *const[]){ "VTRUN_SETTINGS=", NULL }, 0, NULL);
+    r = run_env(TS_ARGS("run", "--settings", conf, "--config", "tests/cfg/avt/top.cfg",
+                        "--job-results-dir", results, "--allow-empty"),
+                TS_ARGS("VTRUN_SETTINGS="));
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "NAMES      : 3 of 6 cases have a test name "
                                             "another case has"));
-    run_release(&r);
+    ts_vtrun_release(&r);
     free(conf);
     free(latest);
     free(results);
-    char *rm[] = { "rm", "-rf", dir, NULL };
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(rm[0], rm);
-        _exit(127);
-    }
-    waitpid(pid, NULL, 0);
+    ts_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_list_short_prints_shortnames)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--list", "--short");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--list", "--short");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "qcow2\nqcow2.Win\nraw\nraw.Win\n"
                                 "migrate.qcow2\nmigrate.qcow2.Win\n"
                                 "boot.qcow2\nboot.qcow2.Win\nboot.raw\nboot.raw.Win\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_count_prints_number_of_cases)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--count");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--count");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "10\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_dump_prints_canonical_dump)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "migrate..RHEL", "--dump");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--only", "migrate..RHEL", "--dump");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf,
         "== migrate.(disk=qcow2).(guest=RHEL).(guest=9)\n"
@@ -664,7 +548,7 @@ START_TEST(test_dump_prints_canonical_dump)
         "type=migrate\n"
         "vms=vm1 vm2\n"
         "\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -673,8 +557,8 @@ START_TEST(test_list_names_match_dump_headers)
     /* --list takes the engine's names-only path, --dump the full one: same cases */
     static const char *const sets[] = { "x = 1", "no Win", "join boot, migrate" };
     for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-        struct run l = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--list");
-        struct run d = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--dump");
+        struct ts_vtrun l = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--list");
+        struct ts_vtrun d = RUN("--config", "tests/cfg/basic.cfg", "--set", sets[i], "--dump");
         ck_assert_int_eq(l.status, 0);
         ck_assert_int_eq(d.status, 0);
         struct strbuf heads = STRBUF_INIT;
@@ -687,8 +571,8 @@ START_TEST(test_list_names_match_dump_headers)
         ck_assert_msg(l.out.len > 0, "no case for '%s'", sets[i]);
         ck_assert_str_eq(l.out.buf, heads.buf);
         strbuf_release(&heads);
-        run_release(&l);
-        run_release(&d);
+        ts_vtrun_release(&l);
+        ts_vtrun_release(&d);
     }
 }
 END_TEST
@@ -696,36 +580,36 @@ END_TEST
 START_TEST(test_only_words_become_separate_statements)
 {
     /* "only boot Win" would be an OR; two statements are an AND */
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", " boot\tWin ", "--list");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--only", " boot\tWin ", "--list");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "boot.(disk=qcow2).(guest=Win)\nboot.(disk=raw).(guest=Win)\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_no_words_become_separate_statements)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--no", "default boot", "--no",
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--no", "default boot", "--no",
                        "Win", "--list");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "migrate.(disk=qcow2).(guest=RHEL).(guest=9)\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_repeated_only_options_all_apply)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--only=raw",
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--only=raw",
                        "--count");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "2\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_set_appends_statement_verbatim)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--set", "mem <= 4x",
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--set", "mem <= 4x",
                        "--set", "variants extra:\n    - e1:\n    - e2:",
                        "--only", "migrate..Win", "--dump");
     ck_assert_int_eq(r.status, 0);
@@ -733,73 +617,73 @@ START_TEST(test_set_appends_statement_verbatim)
     ck_assert_ptr_nonnull(strstr(r.out.buf, "== (extra=e1).migrate.(disk=qcow2).(guest=Win)\n"));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "== (extra=e2).migrate.(disk=qcow2).(guest=Win)\n"));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmem=4x1024\n"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_statements_apply_in_command_line_order)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--set", "x = 1", "--only", "boot",
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--set", "x = 1", "--only", "boot",
                        "--set", "x += 2", "--no", "raw", "--set", "x += ${type}",
                        "--list", "--short");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "boot.qcow2\nboot.qcow2.Win\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
     r = RUN("--config", "tests/cfg/basic.cfg", "--set", "x = 1", "--only", "boot",
             "--set", "x += 2", "--no", "raw", "--set", "x += ${type}", "--set", "mem = ${x}",
             "--dump");
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out.buf, "\nx=12boot\n"));
     ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmem=12boot\n"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_defaults_selects_defaults_mode)
 {
-    struct run r = RUN("--config", "tests/cfg/defaults.cfg", "--defaults", "--list");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/defaults.cfg", "--defaults", "--list");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "(machine=q35).(os=lin)\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
     r = RUN("--config", "tests/cfg/defaults.cfg", "--count");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "4\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_expand_implies_defaults_and_expands_named_blocks)
 {
-    struct run r = RUN("--config", "tests/cfg/defaults.cfg", "--expand", "os", "--list");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/defaults.cfg", "--expand", "os", "--list");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "(machine=q35).(os=win)\n(machine=q35).(os=lin)\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
     r = RUN("--config", "tests/cfg/defaults.cfg", "--defaults", "--expand=os,machine",
             "--count");
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out.buf, "4\n");
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_cfg_dump_matches_dump_option)
 {
-    struct run a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--set", "k = v",
+    struct ts_vtrun a = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--set", "k = v",
                        "--dump");
-    struct run b = RUN("cfg-dump", "tests/cfg/basic.cfg", "only boot", "k = v");
+    struct ts_vtrun b = RUN("cfg-dump", "tests/cfg/basic.cfg", "only boot", "k = v");
     ck_assert_int_eq(a.status, 0);
     ck_assert_int_eq(b.status, 0);
     ck_assert_str_eq(a.out.buf, b.out.buf);
-    run_release(&a);
-    run_release(&b);
+    ts_vtrun_release(&a);
+    ts_vtrun_release(&b);
     a = RUN("--config", "tests/cfg/defaults.cfg", "--expand", "os", "--dump");
-    b = run_full((const char *const[]){ "cfg-dump", "tests/cfg/defaults.cfg", NULL },
-                 (const char *const[]){ "CC_DEFAULTS=1", "CC_EXPAND=os", NULL }, 0, NULL);
+    b = run_env(TS_ARGS("cfg-dump", "tests/cfg/defaults.cfg"),
+                TS_ARGS("CC_DEFAULTS=1", "CC_EXPAND=os"));
     ck_assert_int_eq(a.status, 0);
     ck_assert_int_eq(b.status, 0);
     ck_assert_str_eq(a.out.buf, b.out.buf);
-    run_release(&a);
-    run_release(&b);
+    ts_vtrun_release(&a);
+    ts_vtrun_release(&b);
 }
 END_TEST
 
@@ -814,16 +698,14 @@ START_TEST(test_dump_is_the_same_in_any_number_of_threads)
         { "cfg-dump", "tests/cfg/basic.cfg", "only boot", NULL },
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        struct run one = run_full(cmds[i], (const char *const[]){ "VTRUN_THREADS=1", NULL },
-                                  0, NULL);
-        struct run two = run_full(cmds[i], (const char *const[]){ "VTRUN_THREADS=2", NULL },
-                                  0, NULL);
+        struct ts_vtrun one = run_env(cmds[i], TS_ARGS("VTRUN_THREADS=1"));
+        struct ts_vtrun two = run_env(cmds[i], TS_ARGS("VTRUN_THREADS=2"));
         ck_assert_int_eq(one.status, 0);
         ck_assert_int_eq(two.status, 0);
         ck_assert_msg(one.out.len > 100, "%s: %zu bytes", cmds[i][1], one.out.len);
         ck_assert_str_eq(one.out.buf, two.out.buf);
-        run_release(&one);
-        run_release(&two);
+        ts_vtrun_release(&one);
+        ts_vtrun_release(&two);
     }
 }
 END_TEST
@@ -843,7 +725,7 @@ static long list_huge_peak_kib(int fixed)
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
-        execl(vtrun(), "vtrun", "--config", "tests/cfg/huge.cfg", "--only", f.buf, "--list",
+        execl(ts_vtrun_bin(), "vtrun", "--config", "tests/cfg/huge.cfg", "--only", f.buf, "--list",
               (char *)NULL);
         _exit(127);
     }
@@ -868,10 +750,11 @@ END_TEST
 
 static void expect_prompt_interrupt(const char *action)
 {
-    double secs;
-    struct run r = run_full((const char *const[]){ "--config", "tests/cfg/huge.cfg", action,
-                                                   NULL },
-                            NULL, 200000, &secs);
+    struct ts_vtrun r;
+    ts_vtrun_run(&r, TS_ARGS("--config", "tests/cfg/huge.cfg", action),
+                 &(struct ts_vtrun_opts){ .sigint_after_bytes = 200000,
+                                          .keep_tail = 1u << 20 });
+    double secs = r.sigint_secs;
     ck_assert_msg(r.status == 130, "exit %d after SIGINT, expected 130", r.status);
     ck_assert_msg(secs >= 0 && secs < 2.0, "took %.2f s to stop", secs);
     ck_assert_msg(r.out.len > 0 && r.out.buf[r.out.len - 1] == '\n',
@@ -881,7 +764,7 @@ static void expect_prompt_interrupt(const char *action)
                       "output ends with half a case");
     }
     ck_assert_ptr_nonnull(strstr(r.err.buf, "interrupted"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 
 START_TEST(test_sigint_stops_list_at_once_without_half_lines)
@@ -898,38 +781,19 @@ END_TEST
 
 START_TEST(test_sigint_stops_count_of_huge_product)
 {
-    pid_t pid;
-    int po[2];
-    ck_assert_int_eq(pipe(po), 0);
-    pid = fork();
-    if (pid == 0) {
-        dup2(po[1], 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
-        close(po[0]);
-        execl(vtrun(), "vtrun", "--config", "tests/cfg/huge.cfg", "--count", (char *)NULL);
-        _exit(127);
-    }
-    close(po[1]);
-    struct timespec t = { 0, 500 * 1000 * 1000 };
-    nanosleep(&t, NULL);
-    kill(pid, SIGINT);
-    double t0 = now();
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_msg(now() - t0 < 2.0, "took %.2f s to stop", now() - t0);
-    ck_assert(WIFEXITED(st));
-    char buf[64];
-    ssize_t n = read(po[0], buf, sizeof(buf) - 1);
-    close(po[0]);
-    buf[n > 0 ? n : 0] = '\0';
+    struct ts_vtrun r;
+    ts_vtrun_run(&r, TS_ARGS("--config", "tests/cfg/huge.cfg", "--count"),
+                 &(struct ts_vtrun_opts){ .sigint_after_ms = 500 });
+    ck_assert_msg(r.sigint_secs < 2.0, "took %.2f s to stop", r.sigint_secs);
+    ck_assert(r.signal == 0);
     /* an engine may count this product before the signal arrives: then it must be right */
-    if (WEXITSTATUS(st) == 0)
-        ck_assert_str_eq(buf, "1099511627776\n");
+    if (r.status == 0)
+        ck_assert_str_eq(r.out.buf, "1099511627776\n");
     else {
-        ck_assert_int_eq(WEXITSTATUS(st), 130);
-        ck_assert_str_eq(buf, "");
+        ck_assert_int_eq(r.status, 130);
+        ck_assert_str_eq(r.out.buf, "");
     }
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -964,7 +828,7 @@ static void explain_every_case(const char *cfg, const char *flag)
         argv[n++] = flag;
     argv[n++] = "--dump";
     argv[n] = NULL;
-    struct run d = run_full(argv, NULL, 0, NULL);
+    struct ts_vtrun d = run_env(argv, NULL);
     ck_assert_int_eq(d.status, 0);
     argv[n - 1] = "--explain";
     size_t cases = 0;
@@ -974,7 +838,7 @@ static void explain_every_case(const char *cfg, const char *flag)
         char *want = xstrndup(e + 1, (size_t)(end - e));
         argv[n] = name;
         argv[n + 1] = NULL;
-        struct run x = run_full(argv, NULL, 0, NULL);
+        struct ts_vtrun x = run_env(argv, NULL);
         ck_assert_msg(x.status == 0, "--explain '%s': exit %d: %s", name, x.status, x.err.buf);
         char *got = explained_params(x.out.buf);
         ck_assert_msg(!strcmp(got, want), "--explain '%s' params:\n%s\n--dump:\n%s", name, got,
@@ -982,11 +846,11 @@ static void explain_every_case(const char *cfg, const char *flag)
         free(got);
         free(want);
         free(name);
-        run_release(&x);
+        ts_vtrun_release(&x);
         p = end + 2;
     }
     ck_assert_uint_gt(cases, 0);
-    run_release(&d);
+    ts_vtrun_release(&d);
 }
 
 /* TEXT has a line "  LOC  ...WHAT..." (the location column is padded). */
@@ -1019,7 +883,7 @@ END_TEST
 
 START_TEST(test_explain_names_the_included_file_and_its_lines)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain",
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--explain",
                        "migrate.(disk=qcow2).(guest=RHEL).(guest=9)");
     ck_assert_int_eq(r.status, 0);
     expect_row(r.out.buf, "tests/cfg/inc/guests.cfg:3", "variants guest:");
@@ -1029,13 +893,13 @@ START_TEST(test_explain_names_the_included_file_and_its_lines)
     expect_row(r.out.buf, "tests/cfg/basic.cfg:17", "only qcow2");
     expect_row(r.out.buf, "tests/cfg/basic.cfg:20", "migrate..RHEL:");
     ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmigrate_speed=1G\n  tests/cfg/basic.cfg:21 "));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_explain_of_a_case_the_filters_drop_exits_1_naming_the_filter)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--explain",
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--only", "boot", "--explain",
                        "migrate.qcow2");
     ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err.buf);
     ck_assert_str_eq(r.err.buf, "");
@@ -1043,29 +907,29 @@ START_TEST(test_explain_of_a_case_the_filters_drop_exits_1_naming_the_filter)
     ck_assert_ptr_nonnull(drop);
     expect_row(drop, "<string>:1", "only boot");
     ck_assert(starts_with(strstr(drop, "\n  ") + 3, "<string>:1 "));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_explain_of_an_unknown_name_exits_2_with_one_error)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "nosuch.case");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "nosuch.case");
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.out.buf, "");
     ck_assert_uint_eq(count_lines(r.err.buf), 1);
     ck_assert_ptr_nonnull(strstr(r.err.buf, "'nosuch.case'"));
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_explain_json_is_one_object)
 {
-    struct run r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "boot.raw", "--json");
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--explain", "boot.raw", "--json");
     ck_assert_int_eq(r.status, 0);
     ck_assert(starts_with(r.out.buf, "{\"query\": \"boot.raw\", \"listed\": true, "
                                      "\"matched_by\": \"shortname\", \"count\": 1,"));
     ck_assert_uint_eq(count_lines(r.out.buf), 1);
-    run_release(&r);
+    ts_vtrun_release(&r);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
  * repository (configs in tests/cfg/).
  */
 #include "lib/strbuf.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <elf.h>
@@ -20,85 +21,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *vtrun(void)
-{
-    const char *v = getenv("VTRUN");
-    ck_assert_msg(v && *v, "VTRUN is not set: run the tests with `make check`");
-    ck_assert_msg(access("tests/cfg/basic.cfg", R_OK) == 0,
-                  "tests/cfg/basic.cfg not found: run from the top of the repository");
-    return v;
-}
-
 /* $VTRUN's directory + "/vtrun-full" (resolving a symlink as /proc/self/exe does). */
 static char *full_binary(void)
 {
-    char *real = realpath(vtrun(), NULL);
-    ck_assert_msg(real != NULL, "realpath %s: %s", vtrun(), strerror(errno));
+    char *real = realpath(ts_vtrun_bin(), NULL);
+    ck_assert_msg(real != NULL, "realpath %s: %s", ts_vtrun_bin(), strerror(errno));
     *strrchr(real, '/') = '\0';
     char *path = xasprintf("%s/vtrun-full", real);
     free(real);
     return path;
 }
 
-static char *slurp(const char *path, size_t *len)
+/* Run BIN (the front, vtrun-full, a copy) with ARGS. */
+static struct ts_vtrun run_bin(const char *bin, const char *const *args)
 {
-    struct strbuf sb = STRBUF_INIT;
-    ck_assert_msg(strbuf_read_file(&sb, path, 0) >= 0, "cannot open %s: %s", path,
-                  strerror(errno));
-    return strbuf_detach(&sb, len);
-}
-
-struct run {
-    int status;             /* exit status, or 128 + signal */
-    char *out;
-    char *err;
-};
-
-/* Run BIN with ARGV (argv[0] "vtrun" prepended, as a shell would for ./vtrun); its
- * output goes through files, which cannot fill up like pipes. */
-static struct run run_bin(const char *bin, const char *const *argv)
-{
-    char dir[] = "/tmp/vtrun-front-run.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *out = xasprintf("%s/out", dir), *err = xasprintf("%s/err", dir);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        const char *args[32] = { "vtrun" };
-        for (size_t i = 0; argv[i] && i < 30; i++)
-            args[i + 1] = argv[i];
-        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(bin, (char *const *)args);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    struct run r = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-                     slurp(out, NULL), slurp(err, NULL) };
-    unlink(out);
-    unlink(err);
-    rmdir(dir);
-    free(out);
-    free(err);
+    struct ts_vtrun r;
+    ts_vtrun_run(&r, args, &(struct ts_vtrun_opts){ .bin = bin });
     return r;
 }
 
-#define RUN(bin, ...) run_bin(bin, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(bin, ...) run_bin(bin, TS_ARGS(__VA_ARGS__))
 
-static void run_release(struct run *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* The DT_NEEDED entries of the ELF file PATH, each followed by a newline. */
 static char *elf_needed(const char *path)
 {
     size_t len;
-    char *img = slurp(path, &len);
+    char *img = ts_read_len(path, &len);
     ck_assert_msg(len >= sizeof(Elf64_Ehdr) && !memcmp(img, ELFMAG, SELFMAG)
                   && img[EI_CLASS] == ELFCLASS64, "%s is not a 64-bit ELF file", path);
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
@@ -132,7 +79,7 @@ static char *lone_front(void)
     char tmpl[] = "/tmp/vtrun-front.XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(tmpl));
     size_t len;
-    char *img = slurp(vtrun(), &len);
+    char *img = ts_read_len(ts_vtrun_bin(), &len);
     char *copy = xasprintf("%s/vtrun", tmpl);
     int fd = open(copy, O_WRONLY | O_CREAT | O_EXCL, 0755);
     ck_assert_int_ge(fd, 0);
@@ -159,7 +106,7 @@ START_TEST(test_front_loads_only_pcre2_and_libc)
     static const char *const allowed[] = { "libc.so.", "libm.so.", "libpthread.so.",
                                            "libdl.so.", "librt.so.", "ld-linux",
                                            "libpcre2-8.so.", "libasan.so.", "libubsan.so." };
-    char *needed = elf_needed(vtrun());
+    char *needed = elf_needed(ts_vtrun_bin());
     ck_assert_ptr_nonnull(strstr(needed, "libpcre2-8.so."));
     for (char *l = needed, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
         *nl = '\0';
@@ -168,7 +115,7 @@ START_TEST(test_front_loads_only_pcre2_and_libc)
             ok = !strncmp(l, allowed[i], strlen(allowed[i]));
         ck_assert_msg(ok, "%s needs %s: the front must not load anything heavier than "
                       "PCRE2 (see runner/run_main.h and FRONTSRCS in the Makefile)",
-                      vtrun(), l);
+                      ts_vtrun_bin(), l);
     }
     free(needed);
 }
@@ -188,35 +135,35 @@ END_TEST
 
 START_TEST(test_list_types_is_run_by_the_full_binary)
 {
-    struct run r = RUN(vtrun(), "--list-types");
-    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-    ck_assert_ptr_nonnull(strstr(r.out, "boot\n"));
-    ck_assert_ptr_nonnull(strstr(r.out, "\nmigrate\n"));
-    run_release(&r);
+    struct ts_vtrun r = RUN(ts_vtrun_bin(), "--list-types");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "boot\n"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\nmigrate\n"));
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 START_TEST(test_sub_commands_reach_the_full_binary_and_keep_their_exit_status)
 {
-    struct run r = RUN(vtrun(), "merge", "--help");
+    struct ts_vtrun r = RUN(ts_vtrun_bin(), "merge", "--help");
     ck_assert_int_eq(r.status, 0);
-    ck_assert_ptr_nonnull(strstr(r.out, "usage: vtrun merge"));
-    run_release(&r);
-    r = RUN(vtrun(), "merge");
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "usage: vtrun merge"));
+    ts_vtrun_release(&r);
+    r = RUN(ts_vtrun_bin(), "merge");
     ck_assert_int_eq(r.status, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "usage: vtrun merge"));
-    run_release(&r);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "usage: vtrun merge"));
+    ts_vtrun_release(&r);
 }
 END_TEST
 
 /* A job's own errors come from vtrun-full, with its exit status, not a hand-over error. */
 START_TEST(test_job_errors_come_from_the_full_binary)
 {
-    struct run r = RUN(vtrun(), "--config", "tests/cfg/no-such-file.cfg");
+    struct ts_vtrun r = RUN(ts_vtrun_bin(), "--config", "tests/cfg/no-such-file.cfg");
     ck_assert_int_eq(r.status, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "no-such-file.cfg"));
-    ck_assert_ptr_null(strstr(r.err, "vtrun-full"));
-    run_release(&r);
+    ck_assert_ptr_nonnull(strstr(r.err.buf, "no-such-file.cfg"));
+    ck_assert_ptr_null(strstr(r.err.buf, "vtrun-full"));
+    ts_vtrun_release(&r);
 }
 END_TEST
 
@@ -225,13 +172,13 @@ START_TEST(test_a_symlink_to_the_front_finds_the_full_binary)
 {
     char tmpl[] = "/tmp/vtrun-front-link.XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(tmpl));
-    char *real = realpath(vtrun(), NULL);
+    char *real = realpath(ts_vtrun_bin(), NULL);
     char *link = xasprintf("%s/vtrun", tmpl);
     ck_assert_int_eq(symlink(real, link), 0);
-    struct run r = RUN(link, "--list-types");
-    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-    ck_assert_ptr_nonnull(strstr(r.out, "boot\n"));
-    run_release(&r);
+    struct ts_vtrun r = RUN(link, "--list-types");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err.buf);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "boot\n"));
+    ts_vtrun_release(&r);
     unlink(link);
     rmdir(tmpl);
     free(link);
@@ -243,18 +190,18 @@ END_TEST
 START_TEST(test_both_binaries_reject_a_bad_option_identically)
 {
     char *full = full_binary();
-    struct run a = RUN(vtrun(), "--config", "tests/cfg/basic.cfg", "--jobs", "0");
-    struct run b = RUN(full, "--config", "tests/cfg/basic.cfg", "--jobs", "0");
+    struct ts_vtrun a = RUN(ts_vtrun_bin(), "--config", "tests/cfg/basic.cfg", "--jobs", "0");
+    struct ts_vtrun b = RUN(full, "--config", "tests/cfg/basic.cfg", "--jobs", "0");
     ck_assert_int_eq(a.status, 2);
     ck_assert_int_eq(b.status, 2);
-    ck_assert_str_eq(a.err, b.err);
-    run_release(&a);
-    run_release(&b);
-    a = RUN(vtrun(), "--help");
+    ck_assert_str_eq(a.err.buf, b.err.buf);
+    ts_vtrun_release(&a);
+    ts_vtrun_release(&b);
+    a = RUN(ts_vtrun_bin(), "--help");
     b = RUN(full, "--help");
-    ck_assert_str_eq(a.out, b.out);
-    run_release(&a);
-    run_release(&b);
+    ck_assert_str_eq(a.out.buf, b.out.buf);
+    ts_vtrun_release(&a);
+    ts_vtrun_release(&b);
     free(full);
 }
 END_TEST
@@ -264,39 +211,39 @@ END_TEST
 START_TEST(test_front_alone_still_lists_configs)
 {
     char *lone = lone_front();
-    struct run r = RUN(lone, "--config", "tests/cfg/basic.cfg", "--count");
-    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-    ck_assert_str_eq(r.out, "10\n");
-    run_release(&r);
+    struct ts_vtrun r = RUN(lone, "--config", "tests/cfg/basic.cfg", "--count");
+    ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err.buf);
+    ck_assert_str_eq(r.out.buf, "10\n");
+    ts_vtrun_release(&r);
     remove_lone(lone);
 }
 END_TEST
 
-static void expect_missing_full(const char *lone, struct run r)
+static void expect_missing_full(const char *lone, struct ts_vtrun r)
 {
     char *expected = xasprintf("vtrun: cannot run %.*s/vtrun-full: ",
                                (int)(strrchr(lone, '/') - lone), lone);
-    ck_assert_msg(r.status == 2, "exit %d, expected 2 (stderr: %s)", r.status, r.err);
-    ck_assert_str_eq(r.out, "");
-    ck_assert_msg(!strncmp(r.err, expected, strlen(expected)),
-                  "stderr '%s' does not start with '%s'", r.err, expected);
-    ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                  "not one line: '%s'", r.err);
+    ck_assert_msg(r.status == 2, "exit %d, expected 2 (stderr: %s)", r.status, r.err.buf);
+    ck_assert_str_eq(r.out.buf, "");
+    ck_assert_msg(!strncmp(r.err.buf, expected, strlen(expected)),
+                  "stderr '%s' does not start with '%s'", r.err.buf, expected);
+    ck_assert_msg(strchr(r.err.buf, '\n') == r.err.buf + strlen(r.err.buf) - 1,
+                  "not one line: '%s'", r.err.buf);
     free(expected);
 }
 
 START_TEST(test_missing_full_binary_is_one_clear_error)
 {
     char *lone = lone_front();
-    struct run r = RUN(lone, "--config", "tests/cfg/basic.cfg");
+    struct ts_vtrun r = RUN(lone, "--config", "tests/cfg/basic.cfg");
     expect_missing_full(lone, r);
-    run_release(&r);
+    ts_vtrun_release(&r);
     r = RUN(lone, "merge", "a", "--out", "b");
     expect_missing_full(lone, r);
-    run_release(&r);
+    ts_vtrun_release(&r);
     r = RUN(lone, "--list-types");
     expect_missing_full(lone, r);
-    run_release(&r);
+    ts_vtrun_release(&r);
     remove_lone(lone);
 }
 END_TEST

@@ -10,7 +10,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "tests/res_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <jansson.h>
@@ -87,8 +87,8 @@ static const struct t night2[] = {
 
 START_TEST(test_a_job_records_its_tests_hops_and_end)
 {
-    char *db = xasprintf("%s/h/history.sqlite", ru_base);
-    char *dir = run_job(ru_base, db, night1, 5, NULL);
+    char *db = xasprintf("%s/h/history.sqlite", ts_base);
+    char *dir = run_job(ts_base, db, night1, 5, NULL);
     ck_assert_int_eq(scalar(db, "SELECT count(*) FROM jobs WHERE end IS NOT NULL"), 1);
     ck_assert_int_eq(scalar(db, "SELECT count(*) FROM tests"), 5);
     ck_assert_int_eq(scalar(db, "SELECT fail FROM jobs"), 1);
@@ -101,7 +101,7 @@ START_TEST(test_a_job_records_its_tests_hops_and_end)
     ck_assert_int_eq(scalar(db, "SELECT count(*) FROM pragma_journal_mode "
                                 "WHERE journal_mode = 'wal'"), 1);
     /* jobdata for replay, avocado's place */
-    char *args = xasprintf("%s/jobdata/args.json", dir), *text = ru_read(args);
+    char *args = xasprintf("%s/jobdata/args.json", dir), *text = ts_read(args);
     ck_assert_ptr_nonnull(strstr(text, "\"x.cfg\""));
     free(text);
     free(args);
@@ -112,7 +112,7 @@ END_TEST
 
 START_TEST(test_two_jobs_write_one_database_at_once)
 {
-    char *db = xasprintf("%s/history.sqlite", ru_base);
+    char *db = xasprintf("%s/history.sqlite", ts_base);
     enum { N = 150 };
     pid_t pid[2];
     for (int p = 0; p < 2; p++) {
@@ -125,7 +125,7 @@ START_TEST(test_two_jobs_write_one_database_at_once)
                 names[i] = xasprintf("p%d.t%zu", p, i);
                 tests[i] = (struct t){ names[i], RES_PASS, 0.01 };
             }
-            char *rd = xasprintf("%s/r%d", ru_base, p);
+            char *rd = xasprintf("%s/r%d", ts_base, p);
             free(run_job(rd, db, tests, N, NULL));
             _exit(0);
         }
@@ -144,10 +144,10 @@ END_TEST
 START_TEST(test_a_history_that_cannot_be_written_does_not_fail_the_job)
 {
     /* a file where the database's directory should be */
-    char *file = xasprintf("%s/file", ru_base), *db = xasprintf("%s/file/h.sqlite", ru_base);
+    char *file = xasprintf("%s/file", ts_base), *db = xasprintf("%s/file/h.sqlite", ts_base);
     FILE *f = fopen(file, "w");
     fclose(f);
-    char *dir = run_job(ru_base, db, night1, 5, NULL);
+    char *dir = run_job(ts_base, db, night1, 5, NULL);
     char *json = xasprintf("%s/results.json", dir);
     char **names = res_read_names(json, ~0u);
     size_t n = 0;
@@ -176,8 +176,8 @@ static char *diff_text(struct res_view *a, struct res_view *b, int *rc)
 
 START_TEST(test_diff_sections_and_a_job_read_back_from_the_history)
 {
-    char *db = xasprintf("%s/history.sqlite", ru_base);
-    char *d1 = run_job(ru_base, db, night1, 5, NULL), *d2 = run_job(ru_base, db, night2, 5,
+    char *db = xasprintf("%s/history.sqlite", ts_base);
+    char *d1 = run_job(ts_base, db, night1, 5, NULL), *d2 = run_job(ts_base, db, night2, 5,
                                                                      NULL);
     struct res_hist *h = res_hist_open(db, false);
     ck_assert_ptr_nonnull(h);
@@ -206,7 +206,7 @@ START_TEST(test_diff_sections_and_a_job_read_back_from_the_history)
     /* the directory gone, the history still answers */
     const char *id = res_view_id(b);
     char *id2 = xstrdup(id);
-    ru_rmtree(d2);
+    ts_rmtree(d2);
     struct res_view *b2 = res_view_load(h, d2, id2);
     ck_assert_msg(b2 != NULL, "%s", err_msg());
     ck_assert_str_eq(res_view_dir(b2), "");
@@ -222,7 +222,7 @@ START_TEST(test_diff_sections_and_a_job_read_back_from_the_history)
     res_hist_job_release(&j);
     struct res_hist_job *v;
     size_t n;
-    ck_assert_int_eq(res_hist_jobs(h, ru_base, &v, &n), 0);
+    ck_assert_int_eq(res_hist_jobs(h, ts_base, &v, &n), 0);
     ck_assert_uint_eq(n, 2);
     ck_assert(v[0].start <= v[1].start && v[0].recorded && v[1].recorded);
     ck_assert_uint_eq(v[1].counts.n[RES_ERROR], 1);
@@ -244,8 +244,8 @@ END_TEST
 /* a merged night recorded as one job: its tests, its shards */
 START_TEST(test_a_merged_directory_is_recorded_as_one_job)
 {
-    char *a = xasprintf("%s/a", ru_base), *b = xasprintf("%s/b", ru_base);
-    char *out = xasprintf("%s/merged", ru_base), *db = xasprintf("%s/night.sqlite", ru_base);
+    char *a = xasprintf("%s/a", ts_base), *b = xasprintf("%s/b", ts_base);
+    char *out = xasprintf("%s/merged", ts_base), *db = xasprintf("%s/night.sqlite", ts_base);
     char *d1 = run_job(a, NULL, night1, 5, NULL), *d2 = run_job(b, NULL, night2, 5, NULL);
     const char *dirs[] = { d1, d2 };
     ck_assert_int_eq(res_merge(dirs, 2, out, RES_JUNIT_FULL), 0);
@@ -288,9 +288,9 @@ static double seen_t(const struct seen *s, const char *name)
 
 START_TEST(test_durations_are_the_last_known_outside_this_run)
 {
-    char *db = xasprintf("%s/history.sqlite", ru_base);
-    free(run_job(ru_base, db, night1, 5, "CI_PIPELINE_ID=1"));
-    free(run_job(ru_base, db, night2, 5, "CI_PIPELINE_ID=2"));
+    char *db = xasprintf("%s/history.sqlite", ts_base);
+    free(run_job(ts_base, db, night1, 5, "CI_PIPELINE_ID=1"));
+    free(run_job(ts_base, db, night2, 5, "CI_PIPELINE_ID=2"));
     struct res_hist *h = res_hist_open(db, false);
     struct seen s = { 0 };
     ck_assert_int_eq(res_hist_durations(h, NULL, collect, &s), 0);
@@ -313,8 +313,8 @@ START_TEST(test_shard_by_time_balances_a_known_history)
     const char *vtrun = getenv("VTRUN");
     ck_assert_msg(vtrun && *vtrun, "VTRUN is not set: run with `make check`");
     enum { N = 40 };
-    char *cfg = xasprintf("%s/t.cfg", ru_base), *conf = xasprintf("%s/s.conf", ru_base);
-    char *db = xasprintf("%s/h.sqlite", ru_base);
+    char *cfg = xasprintf("%s/t.cfg", ts_base), *conf = xasprintf("%s/s.conf", ts_base);
+    char *db = xasprintf("%s/h.sqlite", ts_base);
     struct strbuf text = STRBUF_INIT;
     struct t tests[N];
     char *names[N];
@@ -330,20 +330,20 @@ START_TEST(test_shard_by_time_balances_a_known_history)
     fputs(text.buf, f);
     fclose(f);
     f = fopen(conf, "w");
-    fprintf(f, "results_dir = \"%s/res\";\nhistory = \"%s\";\n", ru_base, db);
+    fprintf(f, "results_dir = \"%s/res\";\nhistory = \"%s\";\n", ts_base, db);
     fclose(f);
-    free(run_job(ru_base, db, tests, N, NULL));
+    free(run_job(ts_base, db, tests, N, NULL));
 
     double sum[4] = { 0 }, longest = 0;
     size_t listed = 0;
-    char *out = xasprintf("%s/out", ru_base), *err = xasprintf("%s/err", ru_base);
+    char *out = xasprintf("%s/out", ts_base), *err = xasprintf("%s/err", ts_base);
     for (unsigned i = 1; i <= 3; i++) {
         char shard[8];
         snprintf(shard, sizeof(shard), "%u/3", i);
         char *const argv[] = { (char *)vtrun, "--settings", conf, "--config", cfg, "--list",
                                "--shard", shard, "--shard-by", "time", NULL };
-        ck_assert_int_eq(ru_run(argv, out, err, 60), 0);
-        char *list = ru_read(out), *said = ru_read(err);
+        ck_assert_int_eq(ts_run_files(argv, out, err, 60), 0);
+        char *list = ts_read(out), *said = ts_read(err);
         ck_assert_msg(strstr(said, "vtrun: shard ") && strstr(said, "planned from ") &&
                       strstr(said, "40 of 40 cases with a known duration"), "%s", said);
         for (char *l = list, *e; (e = strchr(l, '\n')); l = e + 1) {
@@ -381,7 +381,7 @@ int main(void)
 {
     Suite *s = suite_create("history");
     TCase *tc = tcase_create("sqlite");
-    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
+    tcase_add_checked_fixture(tc, ts_setup, ts_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_a_job_records_its_tests_hops_and_end);
     tcase_add_test(tc, test_two_jobs_write_one_database_at_once);

@@ -2,14 +2,14 @@
 /*
  * The runner's links to its hosts (runner/run_hostlink.c): a settings host becomes the
  * host transport — this machine when its URI names no remote machine, else SSH with
- * the host's ssh_* settings — checked against the real sshd of tests/sshd.h.  The
+ * the host's ssh_* settings — checked against the real sshd of tests/support_sshd.h.  The
  * fixture listens on 127.0.0.1, which the URI rule calls local; 0.0.0.0 reaches the
  * same listener and is not, so it plays the remote host.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_type.h"
-#include "tests/sshd.h"
+#include "tests/support_sshd.h"
 #include "virt/virt.h"
 
 #include <check.h>
@@ -18,16 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct tsshd sshd;
+static struct ts_sshd sshd;
 
 static void suite_setup(void)
 {
-    ck_assert_msg(tsshd_start(&sshd) == 0, "%s", err_msg());
+    ck_assert_msg(ts_sshd_start(&sshd) == 0, "%s", err_msg());
 }
 
 static void suite_teardown(void)
 {
-    tsshd_stop(&sshd);
+    ts_sshd_stop(&sshd);
     ssh_finalize();
 }
 
@@ -89,7 +89,7 @@ END_TEST
 START_TEST(test_remote_uri_goes_over_ssh_and_learns_into_the_job_file)
 {
     struct run_host h = remote_host();
-    char *kh = tsshd_path(&sshd, "job-known_hosts");
+    char *kh = ts_sshd_path(&sshd, "job-known_hosts");
     struct strbuf out = STRBUF_INIT;
     unlink(kh);
     ck_assert_msg(whoami(&h, kh, &out) == 0, "%s", err_msg());
@@ -103,10 +103,10 @@ END_TEST
 START_TEST(test_password_file_logs_in_and_a_bad_one_names_host_and_file)
 {
     struct run_host h = remote_host();
-    char *pwf = tsshd_path(&sshd, "pw"), *kh = tsshd_path(&sshd, "job-known_hosts");
+    char *pwf = ts_sshd_path(&sshd, "pw"), *kh = ts_sshd_path(&sshd, "job-known_hosts");
     struct strbuf out = STRBUF_INIT;
     FILE *f = fopen(pwf, "w");
-    fputs(TSSHD_PW "\n", f);
+    fputs(TS_SSHD_PW "\n", f);
     fclose(f);
     h.ssh_key = NULL;
     h.ssh_password_file = pwf;
@@ -125,7 +125,7 @@ END_TEST
 START_TEST(test_known_hosts_policy_of_the_settings_is_applied)
 {
     struct run_host h = remote_host();
-    char *kh = tsshd_path(&sshd, "kh-empty");
+    char *kh = ts_sshd_path(&sshd, "kh-empty");
     struct strbuf out = STRBUF_INIT;
     unlink(kh);
     h.ssh_known_hosts = "strict";

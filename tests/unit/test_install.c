@@ -6,7 +6,7 @@
  * removes what install put.  The build directory is the one of $VTRUN (`make check`).
  */
 #include "lib/strbuf.h"
-#include "tests/res_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <libgen.h>
@@ -20,12 +20,12 @@ static char *dir;
 
 static void setup(void)
 {
-    dir = ru_tmpdir();
+    dir = ts_tmpdir("res");
 }
 
 static void teardown(void)
 {
-    ru_rmtree(dir);
+    ts_rmtree(dir);
     free(dir);
 }
 
@@ -46,9 +46,9 @@ static int make(const char *target)
     char *argv[] = { "env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL", "make",
                      "-s", (char *)target, b, d, "PREFIX=/usr",
                      san ? "SANITIZE=1" : "SANITIZE=0", NULL };
-    int rc = ru_run(argv, out, out, 300);
+    int rc = ts_run_files(argv, out, out, 300);
     if (rc != 0) {
-        char *text = ru_read(out);
+        char *text = ts_read(out);
         ck_abort_msg("make %s exited %d: %.2000s", target, rc, text);
     }
     free(out);
@@ -75,8 +75,8 @@ static char *run_installed(const char *argv0, const char *path, const char *arg,
     char *out = xasprintf("%s/run.out", dir), *text;
     char *p = xasprintf("PATH=%s", path);
     char *argv[] = { "env", p, (char *)argv0, (char *)arg, NULL };
-    *rc = ru_run(argv, out, out, 60);
-    text = ru_read(out);
+    *rc = ts_run_files(argv, out, out, 60);
+    text = ts_read(out);
     free(out);
     free(p);
     return text;
@@ -91,7 +91,7 @@ START_TEST(test_install_places_both_binaries_and_the_man_page)
     assert_mode("/usr/bin/vtrun-full", 0755);
     assert_mode("/usr/share/man/man1/vtrun.1", 0644);
     man = xasprintf("%s/usr/share/man/man1/vtrun.1", dir);
-    out = ru_read(man);
+    out = ts_read(man);
     ck_assert_ptr_nonnull(strstr(out, ".TH VTRUN 1"));
     free(out);
     free(man);

@@ -6,7 +6,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "tests/res_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -25,7 +25,7 @@
 static struct res_job *open_job(const char *shard)
 {
     struct res_job_info info = {
-        .results_dir = ru_base, .shard = shard, .hostname = "host1",
+        .results_dir = ts_base, .shard = shard, .hostname = "host1",
         .package = "virt_autotest", .config = "examples/migrate.cfg", .total = 7,
     };
     struct res_job *job = res_job_open(&info);
@@ -62,35 +62,11 @@ static char *job_file(struct res_job *job, const char *name)
     return xasprintf("%s/%s", res_job_dir(job), name);
 }
 
-static json_t *load_results(const char *dir)
-{
-    char *p = xasprintf("%s/results.json", dir);
-    json_error_t e;
-    json_t *root = json_load_file(p, 0, &e);
-    ck_assert_msg(root != NULL, "%s:%d: %s", p, e.line, e.text);
-    free(p);
-    return root;
-}
-
-static long jint(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    ck_assert_msg(json_is_integer(v), "\"%s\" is not an integer", k);
-    return (long)json_integer_value(v);
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    ck_assert_msg(json_is_string(v), "\"%s\" is not a string", k);
-    return json_string_value(v);
-}
-
 static void assert_valid_job_files(const char *dir)
 {
     char *xml = xasprintf("%s/results.xml", dir), *html = xasprintf("%s/results.html", dir);
-    json_decref(load_results(dir));
-    ru_assert_junit_valid(xml);
+    json_decref(ts_results_json(dir));
+    ts_assert_junit_valid(xml);
     ck_assert_int_eq(access(html, R_OK), 0);
     free(xml);
     free(html);
@@ -142,7 +118,7 @@ START_TEST(test_job_open_creates_avocado_layout_with_valid_empty_results)
     regfree(&re);
     ck_assert_int_eq(strncmp(dir + strlen(dir) - 7, res_job_id(job), 7), 0);
     p = job_file(job, "id");
-    id = ru_read(p);
+    id = ts_read(p);
     ck_assert_int_eq(strlen(id), 41);
     ck_assert_int_eq(strspn(id, "0123456789abcdef"), 40);
     ck_assert_int_eq(id[40], '\n');
@@ -151,7 +127,7 @@ START_TEST(test_job_open_creates_avocado_layout_with_valid_empty_results)
     p = job_file(job, "job.log");
     ck_assert_int_eq(access(p, R_OK), 0);
     free(p);
-    latest = xasprintf("%s/latest", ru_base);
+    latest = xasprintf("%s/latest", ts_base);
     n = readlink(latest, target, sizeof(target) - 1);
     ck_assert_int_gt(n, 0);
     target[n] = '\0';
@@ -159,10 +135,10 @@ START_TEST(test_job_open_creates_avocado_layout_with_valid_empty_results)
     free(latest);
 
     assert_valid_job_files(dir);
-    root = load_results(dir);
-    ck_assert_int_eq(jint(root, "total"), 0);
+    root = ts_results_json(dir);
+    ck_assert_int_eq(ts_jint(root, "total"), 0);
     ck_assert_int_eq(json_array_size(json_object_get(root, "tests")), 0);
-    ck_assert_str_eq(jstr(root, "job_id"), res_job_id(job));
+    ck_assert_str_eq(ts_jstr(root, "job_id"), res_job_id(job));
     json_decref(root);
     res_job_free(job);
 }
@@ -171,8 +147,8 @@ END_TEST
 START_TEST(test_latest_follows_the_newest_job)
 {
     struct res_job *a = open_job(NULL), *b = open_job(NULL);
-    char *latest = xasprintf("%s/latest/id", ru_base);
-    char *id = ru_read(latest);
+    char *latest = xasprintf("%s/latest/id", ts_base);
+    char *id = ts_read(latest);
     ck_assert_str_ne(res_job_dir(a), res_job_dir(b));
     ck_assert_int_eq(strncmp(id, res_job_id(b), 40), 0);
     free(id);
@@ -185,7 +161,7 @@ END_TEST
 START_TEST(test_given_job_id_is_kept)
 {
     const char *id = "0123456789abcdef0123456789abcdef01234567";
-    struct res_job_info info = { .results_dir = ru_base, .job_id = id };
+    struct res_job_info info = { .results_dir = ts_base, .job_id = id };
     struct res_job *job = res_job_open(&info);
     ck_assert_ptr_nonnull(job);
     ck_assert_str_eq(res_job_id(job), id);
@@ -241,34 +217,34 @@ static struct res_job *run_seven(void)
 START_TEST(test_results_json_has_avocado_shape_and_counts)
 {
     struct res_job *job = run_seven();
-    json_t *root = load_results(res_job_dir(job)), *tests, *t;
+    json_t *root = ts_results_json(res_job_dir(job)), *tests, *t;
     size_t i;
 
-    ck_assert_int_eq(jint(root, "total"), 7);
-    ck_assert_int_eq(jint(root, "pass"), 1);
-    ck_assert_int_eq(jint(root, "failures"), 1);
-    ck_assert_int_eq(jint(root, "errors"), 1);
-    ck_assert_int_eq(jint(root, "skip"), 1);
-    ck_assert_int_eq(jint(root, "warn"), 1);
-    ck_assert_int_eq(jint(root, "interrupt"), 1);
-    ck_assert_int_eq(jint(root, "cancel"), 1);
+    ck_assert_int_eq(ts_jint(root, "total"), 7);
+    ck_assert_int_eq(ts_jint(root, "pass"), 1);
+    ck_assert_int_eq(ts_jint(root, "failures"), 1);
+    ck_assert_int_eq(ts_jint(root, "errors"), 1);
+    ck_assert_int_eq(ts_jint(root, "skip"), 1);
+    ck_assert_int_eq(ts_jint(root, "warn"), 1);
+    ck_assert_int_eq(ts_jint(root, "interrupt"), 1);
+    ck_assert_int_eq(ts_jint(root, "cancel"), 1);
     ck_assert_double_eq_tol(json_real_value(json_object_get(root, "time")), 42.5, 1e-9);
-    ck_assert_ptr_nonnull(strstr(jstr(root, "debuglog"), "/job.log"));
+    ck_assert_ptr_nonnull(strstr(ts_jstr(root, "debuglog"), "/job.log"));
     tests = json_object_get(root, "tests");
     ck_assert_int_eq(json_array_size(tests), 7);
     json_array_foreach(tests, i, t) {
         char *id = xasprintf("%zu-%s", i + 1, seven[i].name);
         char *logdir = xasprintf("%s/test-results/%s", res_job_dir(job), id);
-        ck_assert_str_eq(jstr(t, "name"), seven[i].name);
-        ck_assert_str_eq(jstr(t, "id"), id);
-        ck_assert_str_eq(jstr(t, "status"), res_status_name(seven[i].st));
-        ck_assert_str_eq(jstr(t, "fail_reason"), seven[i].reason ? seven[i].reason : "");
-        ck_assert_str_eq(jstr(t, "logdir"), logdir);
-        ck_assert_str_eq(jstr(t, "whiteboard"), "");
+        ck_assert_str_eq(ts_jstr(t, "name"), seven[i].name);
+        ck_assert_str_eq(ts_jstr(t, "id"), id);
+        ck_assert_str_eq(ts_jstr(t, "status"), res_status_name(seven[i].st));
+        ck_assert_str_eq(ts_jstr(t, "fail_reason"), seven[i].reason ? seven[i].reason : "");
+        ck_assert_str_eq(ts_jstr(t, "logdir"), logdir);
+        ck_assert_str_eq(ts_jstr(t, "whiteboard"), "");
         ck_assert(json_is_array(json_object_get(t, "hops")));
         ck_assert_double_eq_tol(json_real_value(json_object_get(t, "time")),
                                 1.5 + (double)i, 1e-9);
-        ck_assert_str_eq(jstr(json_object_get(t, "params"), "main_vm"), "vm1");
+        ck_assert_str_eq(ts_jstr(json_object_get(t, "params"), "main_vm"), "vm1");
         free(id);
         free(logdir);
     }
@@ -281,7 +257,7 @@ START_TEST(test_junit_validates_and_uses_openqa_status_words)
 {
     struct res_job *job = run_seven();
     char *xml = job_file(job, "results.xml");
-    ru_assert_junit_valid(xml);
+    ts_assert_junit_valid(xml);
     assert_xpath(xml, "name(/*)", "testsuites");
     assert_xpath(xml, "count(/testsuites/testsuite)", "1");
     assert_xpath(xml, "/testsuites/testsuite/@tests", "7");
@@ -357,7 +333,7 @@ START_TEST(test_control_characters_in_logs_keep_xml_valid)
     res_test_end(t, RES_FAIL, NULL, "reason with \x1b escape", 1);
     res_job_end(job, 1);
     xml = job_file(job, "results.xml");
-    ru_assert_junit_valid(xml);
+    ts_assert_junit_valid(xml);
     assert_xpath(xml, "contains(//system-out, '\\x1b[1;32mOK')", "true");
     free(xml);
     res_job_free(job);
@@ -374,8 +350,8 @@ START_TEST(test_nonfinite_numbers_keep_files_valid)
     res_test_end(t, RES_PASS, NULL, NULL, NAN);
     res_job_end(job, -INFINITY);
     assert_valid_job_files(res_job_dir(job));
-    root = load_results(res_job_dir(job));
-    ck_assert_int_eq(jint(root, "total"), 1);
+    root = ts_results_json(res_job_dir(job));
+    ck_assert_int_eq(ts_jint(root, "total"), 1);
     json_decref(root);
     res_job_free(job);
 }
@@ -396,18 +372,18 @@ START_TEST(test_phases_in_results_and_summed_in_job_log)
     }
     res_job_end(job, 20);
     assert_valid_job_files(res_job_dir(job));
-    json_t *root = load_results(res_job_dir(job));
+    json_t *root = ts_results_json(res_job_dir(job));
     json_t *ph = json_object_get(json_array_get(json_object_get(root, "tests"), 1), "phases");
     ck_assert_int_eq(json_array_size(ph), 4);
-    ck_assert_str_eq(jstr(json_array_get(ph, 2), "name"), "hop 2");
+    ck_assert_str_eq(ts_jstr(json_array_get(ph, 2), "name"), "hop 2");
     ck_assert(json_real_value(json_object_get(json_array_get(ph, 2), "time")) == 3);
     ck_assert(json_real_value(json_object_get(json_array_get(ph, 3), "time")) == 0);
     json_decref(root);
-    char *log = job_file(job, "job.log"), *text = ru_read(log);
+    char *log = job_file(job, "job.log"), *text = ts_read(log);
     ck_assert_msg(strstr(text, "PHASES     : setup 3.00 s (15.0 %) | hop 10.00 s (50.0 %) | "
                                "cleanup 0.00 s (0.0 %)"), "%s", text);
-    char *journal = job_file(job, "results.jsonl"), *j = ru_read(journal);
-    ck_assert_uint_eq(ru_count(j, "\"phases\""), 2);
+    char *journal = job_file(job, "results.jsonl"), *j = ts_read(journal);
+    ck_assert_uint_eq(ts_count(j, "\"phases\""), 2);
     free(j);
     free(journal);
     free(text);
@@ -458,23 +434,23 @@ START_TEST(test_journal_has_each_test_at_its_end_and_files_stay_valid)
         res_test_log(t, "hello %u", i);
         res_test_end(t, i % 2 ? RES_PASS : RES_FAIL, NULL, "x", 0.1);
         assert_valid_job_files(res_job_dir(job));
-        text = ru_read(journal);
-        ck_assert_int_eq(ru_count(text, "\n"), i);
+        text = ts_read(journal);
+        ck_assert_int_eq(ts_count(text, "\n"), i);
         line = text + strlen(text) - 1;
         *line = '\0';
         line = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
         last = json_loads(line, 0, &e);
         ck_assert_msg(last != NULL, "journal line %u: %s", i, e.text);
-        ck_assert_str_eq(jstr(last, "name"), name);
-        ck_assert_str_eq(jstr(last, "status"), i % 2 ? "PASS" : "FAIL");
+        ck_assert_str_eq(ts_jstr(last, "name"), name);
+        ck_assert_str_eq(ts_jstr(last, "status"), i % 2 ? "PASS" : "FAIL");
         json_decref(last);
         free(text);
         free(name);
     }
     res_job_end(job, 1);
     assert_valid_job_files(res_job_dir(job));
-    root = load_results(res_job_dir(job));
-    ck_assert_int_eq(jint(root, "total"), 5);
+    root = ts_results_json(res_job_dir(job));
+    ck_assert_int_eq(ts_jint(root, "total"), 5);
     json_decref(root);
     free(journal);
     res_job_free(job);
@@ -485,7 +461,7 @@ END_TEST
  * without waiting for the job's end. */
 START_TEST(test_files_are_rendered_while_the_job_runs)
 {
-    struct res_job_info info = { .results_dir = ru_base, .render_interval = 0.2 };
+    struct res_job_info info = { .results_dir = ts_base, .render_interval = 0.2 };
     struct res_job *job = res_job_open(&info);
     struct res_test *t;
     json_t *root = NULL;
@@ -494,12 +470,12 @@ START_TEST(test_files_are_rendered_while_the_job_runs)
     res_test_end(t, RES_PASS, NULL, NULL, 0.1);
     for (int i = 0; i < 100; i++) {
         json_decref(root);
-        root = load_results(res_job_dir(job));
-        if (jint(root, "total") == 1)
+        root = ts_results_json(res_job_dir(job));
+        if (ts_jint(root, "total") == 1)
             break;
         usleep(50000);
     }
-    ck_assert_int_eq(jint(root, "total"), 1);
+    ck_assert_int_eq(ts_jint(root, "total"), 1);
     json_decref(root);
     res_job_free(job);
 }
@@ -599,7 +575,7 @@ static int grep_tree(const char *dir, const char *needle, char *found, size_t fs
         if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
             hits += grep_tree(p, needle, found, fsz);
         } else if (S_ISREG(st.st_mode)) {
-            char *text = ru_read(p);
+            char *text = ts_read(p);
             if (strstr(text, needle)) {
                 hits++;
                 snprintf(found, fsz, "%s", p);
@@ -725,7 +701,7 @@ START_TEST(test_system_out_is_debug_log_cut_in_the_middle)
     res_test_end(t, RES_FAIL, NULL, "too chatty", 1);
     res_job_end(job, 1);
     xml = job_file(job, "results.xml");
-    ru_assert_junit_valid(xml);
+    ts_assert_junit_valid(xml);
     out = xpath_str(xml, "//testcase/system-out");
     ck_assert_int_le(strlen(out), RES_SYSTEM_OUT_MAX);
     ck_assert_int_gt(strlen(out), RES_SYSTEM_OUT_MAX - 200);
@@ -786,16 +762,15 @@ START_TEST(test_html_has_one_hop_bar_per_hop)
     struct res_test *u = start(job, 2, -1, "boot.plain", NULL);
     char *html, *hops, *text;
     json_t *root, *h;
-    json_error_t e;
     add_hops(t, 2, 3, true);
     res_test_end(u, RES_PASS, NULL, NULL, 5);
     res_test_end(t, RES_FAIL, NULL, "vm2 hop 3 failed", 70);
     res_job_end(job, 80);
     html = job_file(job, "results.html");
-    text = ru_read(html);
-    ck_assert_int_eq(ru_count(text, "<rect class=\"hop"), 6);
-    ck_assert_int_eq(ru_count(text, "<rect class=\"hop failed\""), 1);
-    ck_assert_int_eq(ru_count(text, "<svg"), 1);
+    text = ts_read(html);
+    ck_assert_int_eq(ts_count(text, "<rect class=\"hop"), 6);
+    ck_assert_int_eq(ts_count(text, "<rect class=\"hop failed\""), 1);
+    ck_assert_int_eq(ts_count(text, "<svg"), 1);
     ck_assert_ptr_nonnull(strstr(text, "vm2 hop 3: host-a \xe2\x86\x92 host-b"));
     ck_assert_ptr_nonnull(strstr(text, "test-results/1-virsh.migrate_stress.two_vms/debug.log"));
     free(text);
@@ -803,16 +778,15 @@ START_TEST(test_html_has_one_hop_bar_per_hop)
 
     hops = xasprintf("%s/test-results/1-virsh.migrate_stress.two_vms/hops.json",
                      res_job_dir(job));
-    root = json_load_file(hops, 0, &e);
-    ck_assert_msg(root != NULL, "%s: %s", hops, e.text);
+    root = ts_json_file(hops);
     ck_assert_int_eq(json_array_size(json_object_get(root, "hops")), 6);
     h = json_array_get(json_object_get(root, "hops"), 1);
-    ck_assert_str_eq(jstr(h, "mode"), "postcopy");
-    ck_assert_int_eq(jint(h, "data_bytes"), 1100L << 20);
+    ck_assert_str_eq(ts_jstr(h, "mode"), "postcopy");
+    ck_assert_int_eq(ts_jint(h, "data_bytes"), 1100L << 20);
     json_decref(root);
     free(hops);
 
-    root = load_results(res_job_dir(job));
+    root = ts_results_json(res_job_dir(job));
     /* tests are listed by index although test 2 ended first */
     ck_assert_int_eq(json_array_size(json_object_get(
                          json_array_get(json_object_get(root, "tests"), 0), "hops")), 6);
@@ -829,20 +803,20 @@ START_TEST(test_html_escapes_names_and_loads_nothing_external)
     res_test_end(t, RES_FAIL, NULL, "reason <b>bold</b>", 1);
     res_job_end(job, 1);
     html = job_file(job, "results.html");
-    text = ru_read(html);
+    text = ts_read(html);
     ck_assert_ptr_null(strstr(text, "<script"));
     ck_assert_ptr_null(strstr(text, "<b>"));
     ck_assert_ptr_nonnull(strstr(text, "boot.&lt;script&gt;alert(1)&lt;/script&gt;&amp;x"));
     ck_assert_ptr_null(strstr(text, "src="));
     /* one stylesheet, beside it; no inline style or script (CI viewers' CSP) */
-    ck_assert_int_eq(ru_count(text, "<link"), 1);
+    ck_assert_int_eq(ts_count(text, "<link"), 1);
     ck_assert_ptr_nonnull(strstr(text, "<link rel=\"stylesheet\" href=\"results.css\">"));
     ck_assert_ptr_null(strstr(text, "<style"));
     ck_assert_ptr_null(strstr(text, "style="));
     ck_assert_ptr_null(strstr(text, "onclick"));
     /* no URL but SVG's namespace name (which loads nothing) */
-    ck_assert_int_eq(ru_count(text, "http"),
-                     ru_count(text, "xmlns=\"http://www.w3.org/2000/svg\""));
+    ck_assert_int_eq(ts_count(text, "http"),
+                     ts_count(text, "xmlns=\"http://www.w3.org/2000/svg\""));
     free(text);
     free(html);
     res_job_free(job);
@@ -893,22 +867,22 @@ START_TEST(test_parallel_tests_log_and_hop_concurrently)
     for (int k = 0; k < 4; k++)
         pthread_join(th[k], NULL);
     res_job_end(job, 1);
-    root = load_results(res_job_dir(job));
-    ck_assert_int_eq(jint(root, "pass"), 4);
+    root = ts_results_json(res_job_dir(job));
+    ck_assert_int_eq(ts_jint(root, "pass"), 4);
     json_array_foreach(json_object_get(root, "tests"), i, t) {
-        char *p = xasprintf("%s/debug.log", jstr(t, "logdir"));
-        char *text = ru_read(p);
-        ck_assert_int_eq(jint(t, "index"), (long)i + 1);
+        char *p = xasprintf("%s/debug.log", ts_jstr(t, "logdir"));
+        char *text = ts_read(p);
+        ck_assert_int_eq(ts_jint(t, "index"), (long)i + 1);
         ck_assert_int_eq(json_array_size(json_object_get(t, "hops")), 5);
-        ck_assert_int_eq(ru_count(text, "line "), 200);
+        ck_assert_int_eq(ts_count(text, "line "), 200);
         free(text);
         free(p);
     }
     json_decref(root);
     log = job_file(job, "job.log");
     {
-        char *text = ru_read(log);
-        ck_assert_int_eq(ru_count(text, "] worker "), 800);
+        char *text = ts_read(log);
+        ck_assert_int_eq(ts_count(text, "] worker "), 800);
         free(text);
     }
     free(log);
@@ -1049,8 +1023,8 @@ static char **names_of(const char *dir)
 
 START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
 {
-    char *all_dir = xasprintf("%s/all", ru_base), *s_dir = xasprintf("%s/shards", ru_base);
-    char *out = xasprintf("%s/merged", ru_base), *xml, *html, *text;
+    char *all_dir = xasprintf("%s/all", ts_base), *s_dir = xasprintf("%s/shards", ts_base);
+    char *out = xasprintf("%s/merged", ts_base), *xml, *html, *text;
     char *unsharded = run_shard(all_dir, 1, 1);
     char *s1 = run_shard(s_dir, 1, 2);
     char *s2 = run_shard(s_dir, 2, 2);
@@ -1063,14 +1037,14 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     ck_assert_int_eq(params_strv_len(got), ARRAY_SIZE(cases));
     for (size_t k = 0; want[k] || got[k]; k++)
         ck_assert_str_eq(got[k], want[k]);
-    root = load_results(out);
-    ck_assert_int_eq(jint(root, "total"), 7);
-    ck_assert_int_eq(jint(root, "failures"), 1);
-    ck_assert_int_eq(jint(root, "pass"), 6);
+    root = ts_results_json(out);
+    ck_assert_int_eq(ts_jint(root, "total"), 7);
+    ck_assert_int_eq(ts_jint(root, "failures"), 1);
+    ck_assert_int_eq(ts_jint(root, "pass"), 6);
     json_decref(root);
 
     xml = xasprintf("%s/results.xml", out);
-    ru_assert_junit_valid(xml);
+    ts_assert_junit_valid(xml);
     assert_xpath(xml, "count(/testsuites/testsuite)", "2");
     assert_xpath(xml, "/testsuites/@tests", "7");
     /* in shard order whatever order the directories came in, ids 0, 1 */
@@ -1083,14 +1057,14 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     assert_xpath(xml, "/testsuites/testsuite[2]/@package", "vtrun.vtrun.shard2");
     assert_xpath(xml, "contains(//testcase[@name='c.d']/system-out, 'case c.d')", "true");
     html = xasprintf("%s/results.html", out);
-    text = ru_read(html);
-    ck_assert_int_eq(ru_count(text, "<rect class=\"hop"), 2);
+    text = ts_read(html);
+    ck_assert_int_eq(ts_count(text, "<rect class=\"hop"), 2);
     /* links stay inside the merged directory, which has the tests' files */
     ck_assert_ptr_null(strstr(text, "href=\"../"));
     ck_assert_ptr_nonnull(strstr(text, "href=\"test-results/4-c.d/debug.log\""));
     {
-        char *log = xasprintf("%s/test-results/4-c.d/debug.log", out), *t2 = ru_read(log);
-        char *id = xasprintf("%s/id", out), *idt = ru_read(id);
+        char *log = xasprintf("%s/test-results/4-c.d/debug.log", out), *t2 = ts_read(log);
+        char *id = xasprintf("%s/id", out), *idt = ts_read(id);
         ck_assert_ptr_nonnull(strstr(t2, "case c.d"));
         ck_assert_int_eq(strlen(idt), 41);
         free(t2);
@@ -1105,7 +1079,7 @@ START_TEST(test_merge_of_two_shards_equals_unsharded_case_list)
     /* a results directory works as well as its `latest` job */
     {
         const char *one[] = { all_dir };
-        char *out2 = xasprintf("%s/merged-one", ru_base);
+        char *out2 = xasprintf("%s/merged-one", ts_base);
         ck_assert_int_eq(res_merge(one, 1, out2, RES_JUNIT_FULL), 0);
         params_strv_free(got);
         got = names_of(out2);
@@ -1128,7 +1102,7 @@ END_TEST
 START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
 {
     int pipefd[2];
-    char dir[4096] = "", *out = xasprintf("%s/merged", ru_base), *json;
+    char dir[4096] = "", *out = xasprintf("%s/merged", ts_base), *json;
     const char *dirs[1] = { dir };
     char **names;
     json_t *root;
@@ -1139,7 +1113,7 @@ START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         /* renders a minute apart: the kill lands before the first after the open */
-        struct res_job_info info = { .results_dir = ru_base, .shard = "1/2",
+        struct res_job_info info = { .results_dir = ts_base, .shard = "1/2",
                                      .render_interval = 60 };
         struct res_job *job = res_job_open(&info);
         close(pipefd[0]);
@@ -1165,13 +1139,13 @@ START_TEST(test_a_killed_shard_loses_no_finished_test_in_merge_and_rerun)
     waitpid(pid, NULL, 0);
     assert_valid_job_files(dir);
 
-    root = load_results(dir);
-    ck_assert_int_lt(jint(root, "total"), 3); /* the aggregate lags... */
+    root = ts_results_json(dir);
+    ck_assert_int_lt(ts_jint(root, "total"), 3); /* the aggregate lags... */
     json_decref(root);
     ck_assert_msg(res_merge(dirs, 1, out, RES_JUNIT_FULL) == 0, "%s", err_msg());
-    root = load_results(out);                 /* ...the journal does not */
-    ck_assert_int_eq(jint(root, "total"), 3);
-    ck_assert_int_eq(jint(root, "failures"), 1);
+    root = ts_results_json(out);                 /* ...the journal does not */
+    ck_assert_int_eq(ts_jint(root, "total"), 3);
+    ck_assert_int_eq(ts_jint(root, "failures"), 1);
     json_decref(root);
     json = xasprintf("%s/results.json", dir);
     names = res_read_names(json, 1u << RES_FAIL);
@@ -1186,7 +1160,7 @@ END_TEST
 START_TEST(test_merge_reports_missing_results)
 {
     const char *dirs[] = { "/nonexistent/vtrun" };
-    char *out = xasprintf("%s/m", ru_base);
+    char *out = xasprintf("%s/m", ts_base);
     ck_assert_int_eq(res_merge(dirs, 1, out, RES_JUNIT_FULL), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "/nonexistent/vtrun"));
     free(out);
@@ -1214,7 +1188,7 @@ static Suite *res_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *tc = tcase_create("results");
-    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
+    tcase_add_checked_fixture(tc, ts_setup, ts_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_job_open_creates_avocado_layout_with_valid_empty_results);
     tcase_add_test(tc, test_latest_follows_the_newest_job);

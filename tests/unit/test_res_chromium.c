@@ -12,7 +12,9 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "tests/res_util.h"
+#include "tests/support.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -55,7 +57,7 @@ static const struct {
  * postcopy, the last one failed); returns its job directory. */
 static char *make_report(int vms, int hops)
 {
-    struct res_job_info info = { .results_dir = ru_base, .hostname = "lab", .total = 8 };
+    struct res_job_info info = { .results_dir = ts_base, .hostname = "lab", .total = 8 };
     struct res_job *job = res_job_open(&info);
     struct res_test_info ti = { .index = 8, .gen_index = -1,
                                 .name = "virsh.migrate_stress.orderly.three_vms" };
@@ -138,7 +140,7 @@ static void serve_one(int c, const char *root)
         type = "text/css";
     else if (strstr(path, ".log"))
         type = "text/plain";
-    char *body = ru_read(file);
+    char *body = ts_read(file);
     dprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n"
                "Content-Security-Policy: " JENKINS_CSP "\r\nConnection: close\r\n\r\n",
             type, (long long)st.st_size);
@@ -287,11 +289,11 @@ static size_t count_colour(const struct image *im, uint32_t rgb)
     return n;
 }
 
-/* chromium --screenshot of url into ru_base/NAME.png (and its DOM into *dom if set). */
+/* chromium --screenshot of url into ts_base/NAME.png (and its DOM into *dom if set). */
 static struct image screenshot(const char *url, const char *name, char **dom)
 {
-    char *profile = xasprintf("%s/profile", ru_base), *shot = xasprintf("%s/%s.png", ru_base, name);
-    char *dom_path = xasprintf("%s/%s.dom", ru_base, name), *err_path = xasprintf("%s/err", ru_base);
+    char *profile = xasprintf("%s/profile", ts_base), *shot = xasprintf("%s/%s.png", ts_base, name);
+    char *dom_path = xasprintf("%s/%s.dom", ts_base, name), *err_path = xasprintf("%s/err", ts_base);
     char *udd = xasprintf("--user-data-dir=%s", profile);
     char *scr = xasprintf("--screenshot=%s", shot);
     char *argv[] = { "chromium", "--headless", "--no-sandbox", "--disable-gpu",
@@ -300,15 +302,15 @@ static struct image screenshot(const char *url, const char *name, char **dom)
                      "--force-device-scale-factor=1", udd, "--window-size=1100,2600", scr,
                      "--dump-dom", (char *)url, NULL };
     struct image im;
-    int rc = ru_run(argv, dom_path, err_path, 120);
+    int rc = ts_run_files(argv, dom_path, err_path, 120);
     if (rc != 0) {
-        char *err = ru_read(err_path);
+        char *err = ts_read(err_path);
         ck_abort_msg("chromium exited %d (%s): %.3000s", rc,
                      rc == 127 ? "not installed? apt-get install chromium" : "", err);
     }
     im = read_png(shot);
     if (dom)
-        *dom = ru_read(dom_path);
+        *dom = ts_read(dom_path);
     free(profile);
     free(shot);
     free(dom_path);
@@ -332,11 +334,11 @@ START_TEST(test_chromium_under_jenkins_csp_shows_coloured_statuses_and_hop_bars)
     ck_assert_int_eq(im.w, 1100);
     /* the browser built the page: one bar per hop, the failed one marked */
     ck_assert_msg(strstr(dom, "</html>") != NULL, "no DOM dumped: %.500s", dom);
-    ck_assert_int_eq(ru_count(dom, "<rect class=\"hop"), 12);
-    ck_assert_int_eq(ru_count(dom, "<rect class=\"hop failed"), 1);
-    ck_assert_int_eq(ru_count(dom, "<rect class=\"hop postcopy"), 3);
+    ck_assert_int_eq(ts_count(dom, "<rect class=\"hop"), 12);
+    ck_assert_int_eq(ts_count(dom, "<rect class=\"hop failed"), 1);
+    ck_assert_int_eq(ts_count(dom, "<rect class=\"hop postcopy"), 3);
     /* and one bar per phase: setup, login, 4 x (hop, post-checks), cleanup */
-    ck_assert_int_eq(ru_count(dom, "<rect class=\"phase\""), 11);
+    ck_assert_int_eq(ts_count(dom, "<rect class=\"phase\""), 11);
     /* every status in its own colour, from results.css despite the policy */
     for (size_t i = 0; i < ARRAY_SIZE(statuses); i++) {
         size_t n = count_colour(&im, statuses[i].rgb);
@@ -373,7 +375,7 @@ END_TEST
  * with the same header, does not show. */
 START_TEST(test_chromium_under_jenkins_csp_drops_inline_style)
 {
-    char *page = xasprintf("%s/inline.html", ru_base), *url;
+    char *page = xasprintf("%s/inline.html", ts_base), *url;
     FILE *f = fopen(page, "w");
     unsigned port;
     pid_t server;
@@ -384,7 +386,7 @@ START_TEST(test_chromium_under_jenkins_csp_drops_inline_style)
           "<div style=\"background:#ff6b6b;height:300px\">attribute</div></body></html>\n",
           f);
     fclose(f);
-    server = start_server(ru_base, &port);
+    server = start_server(ts_base, &port);
     url = xasprintf("http://127.0.0.1:%u/inline.html", port);
     im = screenshot(url, "inline", NULL);
     ck_assert_uint_eq(count_colour(&im, 0xff6b6b), 0);
@@ -402,7 +404,7 @@ int main(void)
     SRunner *sr;
     int failed;
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
+    tcase_add_checked_fixture(tc, ts_setup, ts_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_chromium_under_jenkins_csp_shows_coloured_statuses_and_hop_bars);
     tcase_add_test(tc, test_chromium_under_jenkins_csp_drops_inline_style);

@@ -12,7 +12,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
-#include "tests/res_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <libxml/parser.h>
@@ -44,10 +44,10 @@ static const struct {
 };
 #define NCASES ARRAY_SIZE(cases)
 
-/* Shard i of 2 (case k in shard k % 2 + 1) into ru_base/shardI; its job directory. */
+/* Shard i of 2 (case k in shard k % 2 + 1) into ts_base/shardI; its job directory. */
 static char *run_shard(unsigned i)
 {
-    char shard[8], *results = xasprintf("%s/shard%u", ru_base, i), *dir;
+    char shard[8], *results = xasprintf("%s/shard%u", ts_base, i), *dir;
     struct res_job_info info = { .results_dir = results, .name = "nightly",
                                  .shard = shard, .hostname = "pair" };
     struct res_job *job;
@@ -78,7 +78,7 @@ static char *run_shard(unsigned i)
 
 static char *merged(enum res_junit_flavour f, const char *out_name)
 {
-    char *s1 = run_shard(1), *s2 = run_shard(2), *out = xasprintf("%s/%s", ru_base, out_name);
+    char *s1 = run_shard(1), *s2 = run_shard(2), *out = xasprintf("%s/%s", ts_base, out_name);
     const char *dirs[] = { s2, s1 };
     char *xml;
     ck_assert_msg(res_merge(dirs, 2, out, f) == 0, "merge: %s", err_msg());
@@ -92,9 +92,9 @@ static char *merged(enum res_junit_flavour f, const char *out_name)
 START_TEST(test_full_flavour_validates_against_vtrun_schema_not_the_strict_one)
 {
     char *xml = merged(RES_JUNIT_FULL, "full"), *msg;
-    ru_assert_valid("tests/vtrun-junit.xsd", xml);
+    ts_assert_valid("tests/vtrun-junit.xsd", xml);
     /* testcase@status and testcase properties: what strict consumers reject */
-    ck_assert_int_ne(ru_xsd_check("tests/junit-strict.xsd", xml, &msg), 0);
+    ck_assert_int_ne(ts_xsd_check("tests/junit-strict.xsd", xml, &msg), 0);
     ck_assert_ptr_nonnull(strstr(msg, "status"));
     free(msg);
     free(xml);
@@ -105,9 +105,9 @@ START_TEST(test_strict_flavour_validates_against_the_strict_schema)
 {
     char *xml = merged(RES_JUNIT_STRICT, "strict");
     char *text;
-    ru_assert_valid("tests/junit-strict.xsd", xml);
-    ru_assert_valid("tests/vtrun-junit.xsd", xml);
-    text = ru_read(xml);
+    ts_assert_valid("tests/junit-strict.xsd", xml);
+    ts_assert_valid("tests/vtrun-junit.xsd", xml);
+    text = ts_read(xml);
     ck_assert_ptr_null(strstr(text, " status=\""));
     ck_assert_ptr_null(strstr(text, "<skipped message"));
     /* the reasons are still there, as text */
@@ -122,14 +122,14 @@ END_TEST
 /* Run a program (argv), its stdout; fails the test on a non-zero exit. */
 static char *output_of(char *const argv[], const char *what)
 {
-    char *out = xasprintf("%s/out", ru_base), *err = xasprintf("%s/err", ru_base), *text;
-    int rc = ru_run(argv, out, err, 120);
+    char *out = xasprintf("%s/out", ts_base), *err = xasprintf("%s/err", ts_base), *text;
+    int rc = ts_run_files(argv, out, err, 120);
     if (rc != 0) {
-        char *e = ru_read(err);
+        char *e = ts_read(err);
         ck_abort_msg("%s exited %d%s: %.3000s", what, rc,
                      rc == 127 ? " (not installed? see deps/debian.txt)" : "", e);
     }
-    text = ru_read(out);
+    text = ts_read(out);
     unlink(out);
     unlink(err);
     free(out);
@@ -163,9 +163,9 @@ START_TEST(test_openqa_parses_a_merged_file_into_one_module_per_shard)
     /* two modules, distinct: the package per shard, numbered by testsuite@id */
     ck_assert_msg(strstr(out, "module vtrun 1_nightly_shard1\n") &&
                   strstr(out, "module vtrun 2_nightly_shard2\n"), "%s", out);
-    ck_assert_int_eq(ru_count(out, "module "), 2);
+    ck_assert_int_eq(ts_count(out, "module "), 2);
     /* every step, with openQA's result for its status */
-    ck_assert_int_eq(ru_count(out, "step "), NCASES);
+    ck_assert_int_eq(ts_count(out, "step "), NCASES);
     for (size_t k = 0; k < NCASES; k++) {
         char *step = xasprintf("step %u_nightly_shard%zu %s %s\n", (unsigned)(k % 2 + 1),
                                k % 2 + 1, cases[k].openqa, cases[k].name);
@@ -217,8 +217,8 @@ START_TEST(test_junitparser_reads_every_case_and_its_result)
         ck_assert_ptr_nonnull(strstr(out, "suite|nightly.shard2|3|1\n"));
         free(out);
         free(xml);
-        ru_rmtree(ru_base);
-        ck_assert_int_eq(mkdir(ru_base, 0700), 0);
+        ts_rmtree(ts_base);
+        ck_assert_int_eq(mkdir(ts_base, 0700), 0);
     }
 }
 END_TEST
@@ -237,8 +237,8 @@ static const char *vtrun(void)
 static void night_shard_with(const char *night, unsigned shard, const char *extra,
                              const char *opt)
 {
-    char *settings = xasprintf("%s/%s.conf", ru_base, night);
-    char *results = xasprintf("%s/%s/shard%u", ru_base, night, shard);
+    char *settings = xasprintf("%s/%s.conf", ts_base, night);
+    char *results = xasprintf("%s/%s/shard%u", ts_base, night, shard);
     char *spec = xasprintf("%u/2", shard);
     char *conf = xasprintf("results_dir = \"%s\";\nhosts = ();\n%s", results, extra);
     FILE *f = fopen(settings, "w");
@@ -303,8 +303,8 @@ static char *gitlab_keys(const char *xml)
 
 static char *merge_night(const char *night)
 {
-    char *s1 = xasprintf("%s/%s/shard1", ru_base, night), *s2 = xasprintf("%s/%s/shard2", ru_base, night);
-    char *out = xasprintf("%s/%s/merged", ru_base, night);
+    char *s1 = xasprintf("%s/%s/shard1", ts_base, night), *s2 = xasprintf("%s/%s/shard2", ts_base, night);
+    char *out = xasprintf("%s/%s/merged", ts_base, night);
     char *argv[] = { (char *)vtrun(), "merge", s1, s2, "--out", out, NULL };
     char *xml = xasprintf("%s/results.xml", out);
     free(output_of(argv, "vtrun merge"));
@@ -323,7 +323,7 @@ START_TEST(test_gitlab_keys_are_equal_on_two_nights_and_openqa_keeps_both_shards
     }
     xml1 = merge_night("monday");
     xml2 = merge_night("tuesday");
-    ru_assert_junit_valid(xml1);
+    ts_assert_junit_valid(xml1);
     k1 = gitlab_keys(xml1);
     k2 = gitlab_keys(xml2);
     ck_assert_str_eq(k1, k2);
@@ -337,7 +337,7 @@ START_TEST(test_gitlab_keys_are_equal_on_two_nights_and_openqa_keeps_both_shards
     out = openqa_parse(xml1);
     ck_assert_msg(strstr(out, "module vtrun 1_top_shard1\n") &&
                   strstr(out, "module vtrun 2_top_shard2\n"), "%s", out);
-    ck_assert_int_eq(ru_count(out, "step "), 3);
+    ck_assert_int_eq(ts_count(out, "step "), 3);
     free(out);
     free(k1);
     free(k2);
@@ -350,23 +350,23 @@ END_TEST
  * every param (the default only those that matter). */
 START_TEST(test_junit_settings_and_params_options_through_vtrun)
 {
-    char *xml = xasprintf("%s/strict/shard1/latest/results.xml", ru_base), *text;
+    char *xml = xasprintf("%s/strict/shard1/latest/results.xml", ts_base), *text;
     night_shard_with("strict", 1, "junit_flavour = \"strict\";\n", NULL);
-    ru_assert_valid("tests/junit-strict.xsd", xml);
+    ts_assert_valid("tests/junit-strict.xsd", xml);
     free(xml);
 
     night_shard_with("relevant", 1, "", NULL);
-    xml = xasprintf("%s/relevant/shard1/latest/results.xml", ru_base);
-    text = ru_read(xml);
+    xml = xasprintf("%s/relevant/shard1/latest/results.xml", ts_base);
+    text = ts_read(xml);
     ck_assert_ptr_nonnull(strstr(text, "<property name=\"type\" value=\"boot\"/>"));
     ck_assert_ptr_null(strstr(text, "name=\"image_format\""));
     free(text);
     free(xml);
     night_shard_with("all", 1, "", "--junit-params=all");
-    xml = xasprintf("%s/all/shard1/latest/results.xml", ru_base);
-    text = ru_read(xml);
+    xml = xasprintf("%s/all/shard1/latest/results.xml", ts_base);
+    text = ts_read(xml);
     ck_assert_ptr_nonnull(strstr(text, "<property name=\"image_format\" value=\"qcow2\"/>"));
-    ru_assert_junit_valid(xml);
+    ts_assert_junit_valid(xml);
     free(text);
     free(xml);
 }
@@ -378,7 +378,7 @@ int main(void)
     TCase *tc = tcase_create("junit");
     SRunner *sr;
     int failed;
-    tcase_add_checked_fixture(tc, ru_setup, ru_teardown);
+    tcase_add_checked_fixture(tc, ts_setup, ts_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_full_flavour_validates_against_vtrun_schema_not_the_strict_one);
     tcase_add_test(tc, test_strict_flavour_validates_against_the_strict_schema);

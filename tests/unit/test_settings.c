@@ -9,6 +9,7 @@
 #include "lib/params.h"
 #include "lib/err.h"
 #include "runner/run_settings.h"
+#include "tests/support.h"
 
 static char dir[] = "/tmp/vtrun-settings-XXXXXX";
 
@@ -32,10 +33,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char *cmd = NULL;
-    if (asprintf(&cmd, "rm -rf '%s'", dir) >= 0 && system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-    free(cmd);
+    ts_rmtree(dir);
 }
 
 START_TEST(test_defaults_without_any_file)

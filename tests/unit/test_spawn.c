@@ -3,6 +3,7 @@
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
+#include "tests/support.h"
 
 #include <stdatomic.h>
 #include <check.h>
@@ -145,13 +146,6 @@ static int running(pid_t pid)
     return yes;
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 START_TEST(test_timeout_kills_whole_process_group)
 {
     struct strbuf out = STRBUF_INIT;
@@ -161,9 +155,9 @@ START_TEST(test_timeout_kills_whole_process_group)
     spawn_args(c, "-c", "sleep 5 & echo $!; wait", NULL);
     spawn_set_output(c, &out, NULL);
     spawn_set_timeout(c, 0.3);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_int_eq(spawn_run(c, NULL), -1);
-    double dt = mono() - t0;
+    double dt = ts_now() - t0;
     ck_assert_int_eq(spawn_end(c), SPAWN_TIMEOUT);
     ck_assert_msg(dt < 2.0, "took %.2f s", dt);
     ck_assert_ptr_nonnull(strstr(err_msg(), "timed out"));
@@ -182,10 +176,10 @@ START_TEST(test_timeout_escalates_to_sigkill)
     spawn_args(c, "-c", "trap '' TERM; sleep 5", NULL);
     spawn_set_timeout(c, 0.2);
     spawn_set_kill_grace(c, 0.2);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_int_eq(spawn_run(c, NULL), -1);
     ck_assert_int_eq(spawn_end(c), SPAWN_TIMEOUT);
-    ck_assert_msg(mono() - t0 < 2.0, "SIGKILL not sent in time");
+    ck_assert_msg(ts_now() - t0 < 2.0, "SIGKILL not sent in time");
     spawn_free(c);
 }
 END_TEST
@@ -206,10 +200,10 @@ START_TEST(test_cancel_flag_stops_child)
     spawn_set_cancel(c, &cancel_flag);
     signal(SIGALRM, on_alarm);
     ualarm(200000, 0);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_int_eq(spawn_run(c, NULL), -1);
     ck_assert_int_eq(spawn_end(c), SPAWN_CANCELLED);
-    ck_assert_msg(mono() - t0 < 2.0, "cancel not noticed");
+    ck_assert_msg(ts_now() - t0 < 2.0, "cancel not noticed");
     spawn_free(c);
 }
 END_TEST
@@ -286,9 +280,9 @@ START_TEST(test_exited_child_with_daemon_holding_pipe_returns)
     /* A "daemon" keeps stdout open after the program exits: we must not wait for it. */
     spawn_args(c, "-c", "echo started; (sleep 3; echo late) & echo $!", NULL);
     spawn_set_output(c, &out, NULL);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_int_eq(spawn_run(c, NULL), 0);
-    ck_assert_msg(mono() - t0 < 1.5, "waited for the daemon");
+    ck_assert_msg(ts_now() - t0 < 1.5, "waited for the daemon");
     ck_assert_ptr_nonnull(strstr(out.buf, "started\n"));
     char *nl = strchr(out.buf, '\n');
     pid_t d = (pid_t)atoi(nl + 1);
@@ -334,9 +328,9 @@ START_TEST(test_start_returns_while_the_program_runs_and_wait_collects_it)
     struct spawn *c = spawn_new("sh");
     spawn_args(c, "-c", "sleep 0.3; echo done; exit 4", NULL);
     spawn_set_output(c, &out, NULL);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_msg(spawn_start(c) == 0, "%s", err_msg());
-    ck_assert_double_lt(mono() - t0, 0.25);
+    ck_assert_double_lt(ts_now() - t0, 0.25);
     ck_assert_int_gt(spawn_pid(c), 0);
     ck_assert_int_eq(spawn_end(c), SPAWN_NOT_RUN);
     int st = -1;
@@ -357,8 +351,8 @@ START_TEST(test_pump_delivers_output_before_the_program_ends)
     spawn_args(c, "-c", "echo first; echo oops >&2; sleep 5; echo never", NULL);
     spawn_set_output(c, &out, &err);
     ck_assert_int_eq(spawn_start(c), 0);
-    double end = mono() + 3;
-    while ((!strstr(out.buf, "first\n") || !strstr(err.buf, "oops\n")) && mono() < end)
+    double end = ts_now() + 3;
+    while ((!strstr(out.buf, "first\n") || !strstr(err.buf, "oops\n")) && ts_now() < end)
         ck_assert_int_ge(spawn_pump(c, 50), 0);
     ck_assert_str_eq(out.buf, "first\n");
     ck_assert_str_eq(err.buf, "oops\n");
@@ -409,9 +403,9 @@ START_TEST(test_background_group_is_alive_then_stopped_and_gone)
     usleep(100000);
     ck_assert(spawn_alive(c));
     ck_assert_int_eq(group_members(pgid), 3);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_msg(spawn_stop(c, 2.0) == 0, "%s", err_msg());
-    ck_assert_double_lt(mono() - t0, 1.5);          /* SIGTERM was enough */
+    ck_assert_double_lt(ts_now() - t0, 1.5);          /* SIGTERM was enough */
     ck_assert_int_eq(spawn_end(c), SPAWN_STOPPED);
     ck_assert_int_eq(group_members(pgid), 0);
     ck_assert(!spawn_alive(c));
@@ -428,9 +422,9 @@ START_TEST(test_stop_escalates_to_sigkill_after_the_grace_period)
     ck_assert_int_eq(spawn_start(c), 0);
     pid_t pgid = spawn_pid(c);
     usleep(100000);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_int_eq(spawn_stop(c, 0.4), 0);
-    double dt = mono() - t0;
+    double dt = ts_now() - t0;
     ck_assert_double_ge(dt, 0.35);
     ck_assert_double_lt(dt, 2.0);
     ck_assert_int_eq(group_members(pgid), 0);
@@ -457,8 +451,8 @@ START_TEST(test_background_that_ended_by_itself_is_reaped_with_its_status)
     struct spawn *c = spawn_new("sh");
     spawn_args(c, "-c", "exit 3", NULL);
     ck_assert_int_eq(spawn_start(c), 0);
-    double end = mono() + 3;
-    while (spawn_alive(c) && mono() < end)
+    double end = ts_now() + 3;
+    while (spawn_alive(c) && ts_now() < end)
         usleep(20000);
     ck_assert(!spawn_alive(c));
     ck_assert_int_gt(spawn_pid(c), 0);              /* a zombie until reaped */
@@ -563,7 +557,7 @@ static pid_t start_parent(int pdeathsig, pid_t *grandchild)
 
 static bool gone_within(pid_t pid, double s)
 {
-    for (double end = mono() + s; mono() < end; usleep(20000))
+    for (double end = ts_now() + s; ts_now() < end; usleep(20000))
         if (group_members(pid) == 0)
             return true;
     return false;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The host transport (virt/virt_host.c) against a real OpenSSH sshd on 127.0.0.1
- * (tests/sshd.h) and on this machine.  The tests that hold for both run twice
+ * (tests/support_sshd.h) and on this machine.  The tests that hold for both run twice
  * (check's loop: _i = 0 local, 1 ssh).
  */
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
-#include "tests/sshd.h"
+#include "tests/support_sshd.h"
 #include "virt/virt.h"
 
 #include <arpa/inet.h>
@@ -22,18 +22,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct tsshd sshd;
+static struct ts_sshd sshd;
 static atomic_bool cancel;
 static const struct virt_ctx cancel_ctx = { .cancel = &cancel };
 
 static void suite_setup(void)
 {
-    ck_assert_msg(tsshd_start(&sshd) == 0, "%s", err_msg());
+    ck_assert_msg(ts_sshd_start(&sshd) == 0, "%s", err_msg());
 }
 
 static void suite_teardown(void)
 {
-    tsshd_stop(&sshd);
+    ts_sshd_stop(&sshd);
     ssh_finalize();
 }
 
@@ -155,8 +155,8 @@ END_TEST
 START_TEST(test_put_and_get_round_trip_a_file)
 {
     struct virt_host *h = open_kind(_i);
-    char *src = tsshd_path(&sshd, "payload"), *remote = tsshd_path(&sshd, "remote-copy");
-    char *back = tsshd_path(&sshd, "back");
+    char *src = ts_sshd_path(&sshd, "payload"), *remote = ts_sshd_path(&sshd, "remote-copy");
+    char *back = ts_sshd_path(&sshd, "back");
     FILE *f = fopen(src, "w");
     for (int i = 0; i < 100000; i++)
         fprintf(f, "%d\n", i);
@@ -186,7 +186,7 @@ START_TEST(test_password_login_and_the_password_never_in_an_error)
 {
     struct virt_host_conf c = ssh_conf();
     c.key_file = NULL;
-    c.password = TSSHD_PW;
+    c.password = TS_SSHD_PW;
     struct virt_host *h = virt_host_open(&c, NULL);
     ck_assert_msg(h, "%s", err_msg());
     const char *argv[] = { "true", NULL };
@@ -203,10 +203,10 @@ END_TEST
 
 START_TEST(test_wrong_key_is_an_error_naming_the_host)
 {
-    char *other = tsshd_path(&sshd, "unauthorized_key");
+    char *other = ts_sshd_path(&sshd, "unauthorized_key");
     struct virt_host_conf c = ssh_conf();
     unlink(other);
-    ck_assert_int_eq(tsshd_keygen(other), 0);
+    ck_assert_int_eq(ts_sshd_keygen(other), 0);
     c.key_file = other;
     ck_assert_ptr_null(virt_host_open(&c, NULL));
     ck_assert_msg(strstr(err_msg(), "host h1: ") == err_msg(), "%s", err_msg());
@@ -219,7 +219,7 @@ END_TEST
 START_TEST(test_refused_port_is_an_error_naming_the_host)
 {
     struct virt_host_conf c = ssh_conf();
-    c.port = tsshd_free_port();
+    c.port = ts_sshd_free_port();
     double t0 = clock_now();
     ck_assert_ptr_null(virt_host_open(&c, NULL));
     ck_assert_double_lt(clock_now() - t0, 2.0);
@@ -286,7 +286,7 @@ END_TEST
 
 START_TEST(test_known_hosts_policies)
 {
-    char *kh = tsshd_path(&sshd, "kh_policy"), *none = tsshd_path(&sshd, "kh_none");
+    char *kh = ts_sshd_path(&sshd, "kh_policy"), *none = ts_sshd_path(&sshd, "kh_none");
     struct virt_host_conf c = ssh_conf();
     struct virt_host *h;
     struct stat st;
@@ -307,10 +307,10 @@ START_TEST(test_known_hosts_policies)
     ck_assert_int_eq(access(none, F_OK), -1);   /* strict learns nothing */
 
     /* another key for [127.0.0.1]:port: refused by accept-new, ignored by off */
-    char *other = tsshd_path(&sshd, "otherhostkey");
+    char *other = ts_sshd_path(&sshd, "otherhostkey");
     struct strbuf pub = STRBUF_INIT, line = STRBUF_INIT;
     unlink(other);
-    ck_assert_int_eq(tsshd_keygen(other), 0);
+    ck_assert_int_eq(ts_sshd_keygen(other), 0);
     char *otherpub = xasprintf("%s.pub", other);
     ck_assert_int_gt(strbuf_read_file(&pub, otherpub, 0), 0);
     strbuf_addf(&line, "[127.0.0.1]:%d %s", sshd.port, pub.buf);

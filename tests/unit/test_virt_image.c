@@ -7,6 +7,7 @@
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <endian.h>
@@ -37,10 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    struct spawn *c = spawn_new("rm");
-    spawn_args(c, "-rf", dir, NULL);
-    spawn_run(c, NULL);
-    spawn_free(c);
+    ts_rmtree(dir);
 }
 
 static char *in_dir(const char *name)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * virt_ssh against a real throwaway sshd on 127.0.0.1 (tests/sshd.h: own host key,
+ * virt_ssh against a real throwaway sshd on 127.0.0.1 (tests/support_sshd.h: own host key,
  * own authorized_keys, a free port, password login for root in a private mount
  * namespace).
  */
@@ -8,7 +8,7 @@
 #include "lib/err.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
-#include "tests/sshd.h"
+#include "tests/support_sshd.h"
 #include "virt/virt.h"
 
 #include <stdatomic.h>
@@ -21,13 +21,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct tsshd sshd;
+static struct ts_sshd sshd;
 static int port;
 static char *key, *known_hosts;
 
 static char *in_dir(const char *name)
 {
-    return tsshd_path(&sshd, name);
+    return ts_sshd_path(&sshd, name);
 }
 
 static void run(const char *const *argv)
@@ -42,7 +42,7 @@ static void run(const char *const *argv)
 
 static void suite_setup(void)
 {
-    ck_assert_msg(tsshd_start(&sshd) == 0, "%s", err_msg());
+    ck_assert_msg(ts_sshd_start(&sshd) == 0, "%s", err_msg());
     port = sshd.port;
     key = sshd.key;
     known_hosts = sshd.known_hosts;
@@ -50,7 +50,7 @@ static void suite_setup(void)
 
 static void suite_teardown(void)
 {
-    tsshd_stop(&sshd);
+    ts_sshd_stop(&sshd);
     ssh_finalize();
 }
 
@@ -85,7 +85,7 @@ END_TEST
 START_TEST(test_password_login)
 {
     struct virt_login l = { .host = "127.0.0.1", .port = port, .user = "root",
-                            .password = TSSHD_PW };
+                            .password = TS_SSHD_PW };
     int st = -1;
     struct virt_ssh *s = virt_ssh_connect(&l, known_hosts, 5, NULL);
     ck_assert_msg(s, "%s", err_msg());
@@ -125,7 +125,7 @@ START_TEST(test_host_key_accept_new_then_changed_key_refused)
 
     /* Another key for the same [127.0.0.1]:port: refused. */
     char *other = in_dir("otherkey"), *otherpub = in_dir("otherkey.pub");
-    ck_assert_int_eq(tsshd_keygen(other), 0);
+    ck_assert_int_eq(ts_sshd_keygen(other), 0);
     FILE *f = fopen(otherpub, "r");
     char line[512];
     ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
@@ -188,7 +188,7 @@ START_TEST(test_exec_and_wait_for_login_poll_cancel_flag)
 
     /* Nobody listens on this port: wait_for_login retries until cancelled. */
     struct virt_login dead = login_key();
-    dead.port = tsshd_free_port();
+    dead.port = ts_sshd_free_port();
     cancel = 0;
     ualarm(300000, 0);
     t0 = clock_now();
@@ -202,8 +202,8 @@ START_TEST(test_wait_for_login_retries_until_sshd_comes_up)
 {
     struct virt_login l = login_key();
     struct virt_ssh *s;
-    l.port = tsshd_free_port();
-    struct spawn *late = tsshd_spawn(&sshd, l.port, 0.8);   /* the "guest" boots 0.8 s */
+    l.port = ts_sshd_free_port();
+    struct spawn *late = ts_sshd_spawn(&sshd, l.port, 0.8);   /* the "guest" boots 0.8 s */
     ck_assert_msg(late, "%s", err_msg());
     double t0 = clock_now();
     s = virt_ssh_wait_for_login(&l, known_hosts, 10, NULL);
@@ -217,7 +217,7 @@ END_TEST
 START_TEST(test_wait_for_login_gives_up_at_deadline)
 {
     struct virt_login l = login_key();
-    l.port = tsshd_free_port();
+    l.port = ts_sshd_free_port();
     double t0 = clock_now();
     ck_assert_ptr_null(virt_ssh_wait_for_login(&l, known_hosts, 1.0, NULL));
     double dt = clock_now() - t0;

@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
+#include "tests/support.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -150,13 +151,6 @@ START_TEST(test_emulator_is_libvirts_choice_unless_emulator_path)
 }
 END_TEST
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void logger(void *ud, enum virt_log_level lvl, const char *msg)
 {
     (void)lvl;
@@ -173,9 +167,9 @@ START_TEST(test_accel_auto_probes_once_and_logs_choice)
     ck_assert_ptr_nonnull(strstr(log.buf, "vm_accel auto: using "));
     /* Cached: the second answer is immediate and not logged again. */
     strbuf_reset(&log);
-    double t0 = mono();
+    double t0 = ts_now();
     ck_assert_str_eq(virt_accel_resolve(NULL, &ctx), a);
-    ck_assert(mono() - t0 < 0.01);
+    ck_assert(ts_now() - t0 < 0.01);
     ck_assert_uint_eq(log.len, 0);
     ck_assert_str_eq(virt_accel_resolve("tcg", &ctx), "tcg");
     strbuf_release(&log);

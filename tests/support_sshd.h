@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A throwaway OpenSSH sshd on 127.0.0.1 for tests and benchmarks (no check.h: the
- * benchmarks use it too).  It gets its own host key, a client key in its
+ * The sshd part of the test support library (tests/support.h includes it): a
+ * throwaway OpenSSH sshd on 127.0.0.1 for tests and benchmarks (no check.h here: the
+ * benchmarks include this file alone).  It gets its own host key, a client key in its
  * authorized_keys, a free port, and runs in the foreground (-D) under lib/spawn, so it
  * dies with the process that started it.  Password login for root works because sshd
  * runs in a private mount namespace (unshare) where /etc/shadow is a bind-mounted file
- * holding TSSHD_PW's hash; the machine's own shadow file is not touched.  Needs root.
+ * holding TS_SSHD_PW's hash; the machine's own shadow file is not touched.  Needs root.
  *
- *   struct tsshd s;
- *   if (tsshd_start(&s) < 0) ...err_msg()...;
- *   ... connect to 127.0.0.1:s.port as root with s.key (or TSSHD_PW) ...
- *   tsshd_stop(&s);
+ *   struct ts_sshd s;
+ *   if (ts_sshd_start(&s) < 0) ...err_msg()...;
+ *   ... connect to 127.0.0.1:s.port as root with s.key (or TS_SSHD_PW) ...
+ *   ts_sshd_stop(&s);
  */
-#ifndef VTRUN_TESTS_SSHD_H
-#define VTRUN_TESTS_SSHD_H
+#ifndef VTRUN_TESTS_SUPPORT_SSHD_H
+#define VTRUN_TESTS_SUPPORT_SSHD_H
 
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -32,12 +33,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TSSHD_PW "vtrun-test-pw"
+#define TS_SSHD_PW "vtrun-test-pw"
 /* openssl passwd -6 -salt vtruntest vtrun-test-pw */
-#define TSSHD_PW_HASH "$6$vtruntest$2OGFTyFDcT9XOU8ptBToGqjLHZPhGBg6WY24X3raeWDUPoDwvyExd" \
+#define TS_SSHD_PW_HASH "$6$vtruntest$2OGFTyFDcT9XOU8ptBToGqjLHZPhGBg6WY24X3raeWDUPoDwvyExd" \
                       "fv2ByAjL0xaRRPWpqziCvN02PUi0X/Hy."
 
-struct tsshd {
+struct ts_sshd {
     char *dir;              /* keys, config, shadow, sshd.log */
     char *key;              /* the client's private key (authorized for root) */
     char *known_hosts;      /* for clients; does not exist at start */
@@ -45,13 +46,14 @@ struct tsshd {
     struct spawn *proc;
 };
 
-static inline char *tsshd_path(const struct tsshd *s, const char *name)
+static inline char *ts_sshd_path(const struct ts_sshd *s, const char *name)
 {
     return xasprintf("%s/%s", s->dir, name);
 }
 
-/* A port nobody listens on right now (bind to 0, read it back, close). */
-static inline int tsshd_free_port(void)
+/* A port on 127.0.0.1 nobody listens on right now (bind to 0, read it back, close);
+ * -1 when there is none. */
+static inline int ts_sshd_free_port(void)
 {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t len = sizeof(a);
@@ -64,7 +66,7 @@ static inline int tsshd_free_port(void)
     return port;
 }
 
-static inline bool tsshd_port_open(int port)
+static inline bool ts_sshd_port_open(int port)
 {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -76,7 +78,7 @@ static inline bool tsshd_port_open(int port)
 }
 
 /* An ed25519 key pair without passphrase at path (and path.pub). */
-static inline int tsshd_keygen(const char *path)
+static inline int ts_sshd_keygen(const char *path)
 {
     struct spawn *c = spawn_new("ssh-keygen");
     struct strbuf err = STRBUF_INIT;
@@ -89,9 +91,9 @@ static inline int tsshd_keygen(const char *path)
     return rc;
 }
 
-static inline int tsshd_write(const struct tsshd *s, const char *name, const char *text)
+static inline int ts_sshd_write(const struct ts_sshd *s, const char *name, const char *text)
 {
-    char *p = tsshd_path(s, name);
+    char *p = ts_sshd_path(s, name);
     FILE *f = fopen(p, "w");
     int rc = f && fputs(text, f) >= 0 ? 0 : -1;
     if (f && fclose(f) != 0)
@@ -102,14 +104,14 @@ static inline int tsshd_write(const struct tsshd *s, const char *name, const cha
     return rc;
 }
 
-static inline int tsshd_config(const struct tsshd *s)
+static inline int ts_sshd_config(const struct ts_sshd *s)
 {
-    char *hostkey = tsshd_path(s, "hostkey"), *ak = tsshd_path(s, "authorized_keys");
+    char *hostkey = ts_sshd_path(s, "hostkey"), *ak = ts_sshd_path(s, "authorized_keys");
     struct strbuf pub = STRBUF_INIT, conf = STRBUF_INIT;
     char *pubpath = xasprintf("%s.pub", s->key);
     int rc = -1;
 
-    if (tsshd_keygen(hostkey) < 0 || tsshd_keygen(s->key) < 0)
+    if (ts_sshd_keygen(hostkey) < 0 || ts_sshd_keygen(s->key) < 0)
         goto out;
     if (strbuf_read_file(&pub, pubpath, 0) < 0) {
         err_set("%s: %s", pubpath, strerror(errno));
@@ -127,9 +129,9 @@ static inline int tsshd_config(const struct tsshd *s)
                 "KbdInteractiveAuthentication no\n"
                 "Subsystem sftp internal-sftp\n"
                 "LogLevel ERROR\n", hostkey, ak);
-    rc = tsshd_write(s, "authorized_keys", pub.buf) < 0 ||
-         tsshd_write(s, "shadow", "root:" TSSHD_PW_HASH ":19000:0:99999:7:::\n") < 0 ||
-         tsshd_write(s, "sshd_config", conf.buf) < 0 ? -1 : 0;
+    rc = ts_sshd_write(s, "authorized_keys", pub.buf) < 0 ||
+         ts_sshd_write(s, "shadow", "root:" TS_SSHD_PW_HASH ":19000:0:99999:7:::\n") < 0 ||
+         ts_sshd_write(s, "sshd_config", conf.buf) < 0 ? -1 : 0;
 out:
     free(hostkey);
     free(ak);
@@ -141,10 +143,10 @@ out:
 
 /* Another sshd of this fixture on port, listening after delay_s (a host that is still
  * booting); stop it with spawn_free().  NULL with err_msg() when it cannot start. */
-static inline struct spawn *tsshd_spawn(const struct tsshd *s, int port, double delay_s)
+static inline struct spawn *ts_sshd_spawn(const struct ts_sshd *s, int port, double delay_s)
 {
-    char *shadow = tsshd_path(s, "shadow"), *conf = tsshd_path(s, "sshd_config");
-    char *log = tsshd_path(s, "sshd.log");
+    char *shadow = ts_sshd_path(s, "shadow"), *conf = ts_sshd_path(s, "sshd_config");
+    char *log = ts_sshd_path(s, "sshd.log");
     struct spawn *c = spawn_new("unshare");
     spawn_args(c, "--mount", "--propagation", "private", "sh", "-c",
                "sleep \"$1\" && mkdir -p /run/sshd && mount --bind \"$2\" /etc/shadow && "
@@ -165,7 +167,7 @@ static inline struct spawn *tsshd_spawn(const struct tsshd *s, int port, double 
     return c;
 }
 
-static inline void tsshd_stop(struct tsshd *s)
+static inline void ts_sshd_stop(struct ts_sshd *s)
 {
     spawn_free(s->proc);
     s->proc = NULL;
@@ -181,7 +183,7 @@ static inline void tsshd_stop(struct tsshd *s)
     memset(s, 0, sizeof(*s));
 }
 
-static inline int tsshd_start(struct tsshd *s)
+static inline int ts_sshd_start(struct ts_sshd *s)
 {
     memset(s, 0, sizeof(*s));
     s->dir = xstrdup("/tmp/vtrun-sshd-XXXXXX");
@@ -191,16 +193,16 @@ static inline int tsshd_start(struct tsshd *s)
         s->dir = NULL;
         return -1;
     }
-    s->key = tsshd_path(s, "id_ed25519");
-    s->known_hosts = tsshd_path(s, "known_hosts");
-    s->port = tsshd_free_port();
-    if (tsshd_config(s) < 0 || !(s->proc = tsshd_spawn(s, s->port, 0)))
+    s->key = ts_sshd_path(s, "id_ed25519");
+    s->known_hosts = ts_sshd_path(s, "known_hosts");
+    s->port = ts_sshd_free_port();
+    if (ts_sshd_config(s) < 0 || !(s->proc = ts_sshd_spawn(s, s->port, 0)))
         goto fail;
-    for (double end = clock_now() + 5; !tsshd_port_open(s->port) && clock_now() < end;)
+    for (double end = clock_now() + 5; !ts_sshd_port_open(s->port) && clock_now() < end;)
         clock_sleep(0.02);
-    if (!tsshd_port_open(s->port)) {
+    if (!ts_sshd_port_open(s->port)) {
         struct strbuf log = STRBUF_INIT;
-        char *p = tsshd_path(s, "sshd.log");
+        char *p = ts_sshd_path(s, "sshd.log");
         strbuf_read_file(&log, p, 4096);
         err_set("sshd did not start on port %d: %s", s->port, log.buf);
         strbuf_release(&log);
@@ -209,7 +211,7 @@ static inline int tsshd_start(struct tsshd *s)
     }
     return 0;
 fail:
-    tsshd_stop(s);
+    ts_sshd_stop(s);
     return -1;
 }
 
