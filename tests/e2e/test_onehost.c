@@ -7,20 +7,20 @@
  * values it set are read back, the migration goes through the supervisor.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
-#include "tests/e2e_util.h"
+#include "tests/support.h"
 
 #include <check.h>
 
-static struct eu E;
+static struct ts_e2e E;
 
 static void setup(void)
 {
-    eu_init(&E);
+    ts_e2e_init(&E);
 }
 
 static void teardown(void)
 {
-    eu_free(&E);
+    ts_e2e_free(&E);
 }
 
 /* Run the case file of type `type` (more args after); its one test's status is
@@ -31,21 +31,21 @@ static const char *run_case(const char *type, const char *want, int timeout_s,
     static char reason[512];
     char *cfg = xasprintf("tests/e2e/tp-libvirt/%s.cfg", type);
     if (set1)
-        eu_vtrun(&E, timeout_s, "--config", cfg, "--set", set1, "--set", set2);
+        ts_e2e_vtrun(&E, timeout_s, "--config", cfg, "--set", set1, "--set", set2);
     else
-        eu_vtrun(&E, timeout_s, "--config", cfg);
+        ts_e2e_vtrun(&E, timeout_s, "--config", cfg);
     free(cfg);
-    char *job = eu_job_dir(&E);
+    char *job = ts_job_dir(&E);
     ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
-    json_t *r = eu_results_json(job);
+    json_t *r = ts_results_json(job);
     json_t *tests = json_object_get(r, "tests");
     ck_assert_int_eq(json_array_size(tests), 1);
     json_t *t = json_array_get(tests, 0);
-    const char *fr = eu_jstr(t, "fail_reason");
+    const char *fr = ts_jstr(t, "fail_reason");
     snprintf(reason, sizeof(reason), "%s", fr ? fr : "");
-    ck_assert_msg(!strcmp(eu_jstr(t, "status"), want), "%s: %s, not %s: %s\n%s", type,
-                  eu_jstr(t, "status"), want, reason, E.out);
-    eu_assert_nothing_left(eu_jstr(r, "job_id"));
+    ck_assert_msg(!strcmp(ts_jstr(t, "status"), want), "%s: %s, not %s: %s\n%s", type,
+                  ts_jstr(t, "status"), want, reason, E.out);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
     return reason;
@@ -55,8 +55,8 @@ static const char *run_case(const char *type, const char *want, int timeout_s,
 START_TEST(test_set_get_speed_overflow_is_virshs_error)
 {
     run_case("virsh_migrate_set_get_speed", "PASS", 120, NULL, NULL);
-    ck_assert(eu_debug_log_has(&E, " migrate-setspeed "));
-    ck_assert(eu_debug_log_has(&E, "numerical overflow"));
+    ck_assert(ts_debug_log_has(&E, " migrate-setspeed "));
+    ck_assert(ts_debug_log_has(&E, "numerical overflow"));
 }
 END_TEST
 
@@ -64,8 +64,8 @@ END_TEST
 START_TEST(test_setspeed_and_getspeed_overflow_on_a_shut_off_vm)
 {
     run_case("setspeed_and_getspeed", "PASS", 120, NULL, NULL);
-    ck_assert(eu_debug_log_has(&E, " migrate-setspeed "));
-    ck_assert(eu_debug_log_has(&E, " 8796093022208"));
+    ck_assert(ts_debug_log_has(&E, " migrate-setspeed "));
+    ck_assert(ts_debug_log_has(&E, " 8796093022208"));
 }
 END_TEST
 
@@ -74,8 +74,8 @@ END_TEST
 START_TEST(test_compcache_set_to_the_vms_memory)
 {
     run_case("virsh_migrate_compcache", "PASS", 300, NULL, NULL);
-    ck_assert(eu_debug_log_has(&E, "Compression cache: 1.000 GiB"));
-    ck_assert(eu_debug_log_has(&E, "the migration job shows the compression cache set"));
+    ck_assert(ts_debug_log_has(&E, "Compression cache: 1.000 GiB"));
+    ck_assert(ts_debug_log_has(&E, "the migration job shows the compression cache set"));
 }
 END_TEST
 
@@ -83,8 +83,8 @@ END_TEST
 START_TEST(test_setmaxdowntime_by_uuid_during_migration)
 {
     run_case("virsh_migrate_setmaxdowntime", "PASS", 300, NULL, NULL);
-    ck_assert(eu_debug_log_has(&E, "virsh migrate-getmaxdowntime: exit 0, stdout: 1000"));
-    ck_assert(eu_debug_log_has(&E, "HOP"));
+    ck_assert(ts_debug_log_has(&E, "virsh migrate-getmaxdowntime: exit 0, stdout: 1000"));
+    ck_assert(ts_debug_log_has(&E, "HOP"));
 }
 END_TEST
 
@@ -96,7 +96,7 @@ START_TEST(test_multi_vms_cancels_without_vms_and_passes_with_them)
     ck_assert_msg(strstr(why, "No multi vms provided."), "%s", why);
     run_case("virsh_migrate_multi_vms", "PASS", 600, "vms = avocado-vt-vm1 vm2",
              "migrate_vms = avocado-vt-vm1 vm2");
-    ck_assert(eu_debug_log_has(&E, "vm2: longest ping silence while it moved"));
+    ck_assert(ts_debug_log_has(&E, "vm2: longest ping silence while it moved"));
 }
 END_TEST
 
