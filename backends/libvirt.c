@@ -789,9 +789,13 @@ static bool has_param(const struct be_migrate_opts *opts, enum be_mig_param id)
 static int mig_call_setup(struct be_job *j, struct be_host *dst,
                           const struct be_migrate_opts *opts)
 {
-    /* the case's own --migrateuri wins over the host's default */
+    /* the case's own --migrateuri wins over the host's default; a tunnelled
+     * migration's data goes through the daemons' connection, so the host's data
+     * channel is not used there (libvirt refuses a URI "not supported by tunnelled
+     * migration"), while one the hop names still reaches libvirt, as virsh's */
     const char *muri = has_param(opts, BE_MP_URI) ? NULL
-                       : opts->migrate_uri ? opts->migrate_uri : dst->migrate_uri;
+                       : opts->migrate_uri ? opts->migrate_uri
+                       : (opts->flags & BE_MIG_TUNNELLED) ? NULL : dst->migrate_uri;
     int maxp = 0;
 
     j->flags = be_libvirt_mig_flags(opts->flags);

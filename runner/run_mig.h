@@ -10,6 +10,8 @@
 #include "migration/mig.h"
 #include "runner/run_type.h"
 
+struct virt_vms;
+
 /* CUSTOM parser of virsh migrate flag words into a struct be_migrate_opts
  * (mig_opts_parse; an unknown word or a combination virsh refuses is an error). */
 int run_mig_options_parse(const char *text, void *field);
@@ -34,5 +36,32 @@ void run_mig_options_release(void *field);
 #define RUN_MIG_BACK_ROW(T, f)                                                         \
     { "virsh_migrate_back", RUN_PARAM_BOOL_AT(T, f), .def = "no",                      \
       .doc = "migrate back to the source after each forward hop" }
+
+/* ---- one wave of a plan (runner/run_wave.c) ---------------------------------------- */
+
+struct run_wave_conf {
+    const struct be_migrate_opts *opts;   /* of every move (cancel is the wave's) */
+    double thread_timeout;      /* seconds the wave may take, then its jobs are aborted
+                                   (the moves fail "late"); 0 = none */
+    double abort_after;         /* > 0: abort every job this long after the start (virsh
+                                   domjobabort during the migration) */
+    unsigned hopno;             /* for the log */
+};
+
+struct run_wave_move {
+    struct be_hop_metrics m;
+    int rc;                     /* 0 moved, -1 failed (err) */
+    char *err;                  /* owned; run_wave_release() */
+    bool late;                  /* the wave ran past thread_timeout */
+    bool aborted;               /* failed after abort_after aborted it */
+};
+
+/* Every move of wave at once, one worker thread each, on the test's VM set; the test's
+ * cancel flag, thread_timeout and abort_after abort the jobs.  res gets wave->n
+ * results (nothing is recorded: the caller does, with its own context).  Returns how
+ * many moves failed. */
+size_t run_wave_migrate(struct run_ctx *ctx, struct virt_vms *vms, const struct mig_wave *wave,
+                        const struct run_wave_conf *conf, struct run_wave_move *res);
+void run_wave_release(struct run_wave_move *res, size_t n);
 
 #endif

@@ -58,7 +58,7 @@ static const char *lookup(const struct run_param *r, const struct params *p,
 {
     const char *v = params_get(p, r->name);
     strbuf_reset(key);
-    if (v && !blank(v)) {
+    if (v && (!blank(v) || r->empty_is_value)) {
         strbuf_addstr(key, r->name);
         return v;
     }
@@ -67,7 +67,7 @@ static const char *lookup(const struct run_param *r, const struct params *p,
         strbuf_reset(key);
         strbuf_add(key, a, n);
         v = params_get(p, key->buf);
-        if (v && !blank(v))
+        if (v && (!blank(v) || r->empty_is_value))
             return v;
     }
     strbuf_reset(key);

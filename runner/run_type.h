@@ -115,7 +115,8 @@ struct run_ctx {
  *  - names: the row's name, then its aliases in the order written; the first one set
  *    in the case wins (avocado-vt: params.get("migrate_options",
  *    params.get("virsh_migrate_options")) in virttest/migration.py);
- *  - a value that is empty or blank is unset (a variant's `x =` clears a param);
+ *  - a value that is empty or blank is unset (a variant's `x =` clears a param), but
+ *    in a row with .empty_is_value;
  *  - unset: the default text is parsed as if the case had written it; no default
  *    (NULL): the field keeps what the caller put there (zero, NULL; an empty list for
  *    RUN_PARAM_LIST; the settings' value for test_timeout);
@@ -158,6 +159,9 @@ struct run_param {
     void (*release)(void *field);
     /* After the kind's conversion, any kind: -1 with err_set(why) refuses the value. */
     int (*check)(const void *field);
+    /* STR: a value the case sets empty is that empty text, not unset (tp-libvirt's
+     * `bandwidth =` leaves virsh's argument out, unlike an unset one) */
+    bool empty_is_value;
     const char *expect;             /* what a value is ("virsh migrate flag words");
                                        NULL: said from the kind, words and bounds */
     const char *doc;
@@ -307,6 +311,10 @@ void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms);
  * prepare every VM of `vms`; tear them all down. */
 int run_vmtype_setup(struct run_ctx *ctx);
 void run_vmtype_cleanup(struct run_ctx *ctx);
+/* VM i of the set on the source host as avocado-vt's start_vm leaves it: started (and
+ * logged into when login), or only defined.  0, or -1 with the outcome set (ERROR). */
+int run_vmtype_prepare(struct run_ctx *ctx, struct virt_vms *vms, size_t i, bool start,
+                       bool login);
 
 /*
  * The host transport to ctx->hosts[h] (virt/virt.h virt_host), opened on first use and

@@ -5,12 +5,19 @@
 #include <string.h>
 
 extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress,
+    run_type_migrate_set_get_speed, run_type_setspeed_and_getspeed,
+    run_type_migrate_compcache, run_type_migrate_setmaxdowntime, run_type_migrate_multi_vms,
     run_type_virsh_migrate, run_type_virsh_migration;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
     &run_type_migrate,
     &run_type_migrate_stress,
+    &run_type_migrate_set_get_speed,
+    &run_type_setspeed_and_getspeed,
+    &run_type_migrate_compcache,
+    &run_type_migrate_setmaxdowntime,
+    &run_type_migrate_multi_vms,
     &run_type_virsh_migrate,
     &run_type_virsh_migration,
     NULL,

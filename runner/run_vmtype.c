@@ -100,3 +100,21 @@ void run_vmtype_cleanup(struct run_ctx *ctx)
     free(vms);
     ctx->data = NULL;
 }
+
+int run_vmtype_prepare(struct run_ctx *ctx, struct virt_vms *vms, size_t i, bool start,
+                       bool login)
+{
+    if (!start) {
+        if (virt_vms_define(vms, i, 0) < 0)
+            return run_error(ctx, "VMCreateError", "%s", err_msg());
+        return 0;
+    }
+    if (virt_vms_start(vms, i, 0) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    if (login && virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+        if (run_should_stop(ctx))
+            return -1;
+        return run_error(ctx, "LoginError", "%s", err_msg());
+    }
+    return 0;
+}

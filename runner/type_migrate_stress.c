@@ -579,31 +579,6 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
     free(script);
 }
 
-/* ---- migration workers ------------------------------------------------------------------ */
-
-struct worker {
-    struct virt_vms *vms;
-    const struct mig_move *mv;
-    struct be_migrate_opts opts;
-    struct be_hop_metrics m;
-    int rc;
-    char *err;
-    atomic_bool done;
-    pthread_t tid;
-    bool started;
-};
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    w->rc = virt_vms_migrate(w->vms, w->mv->vm, w->mv->to, &w->opts, &w->m);
-    if (w->rc < 0)
-        w->err = xstrdup(err_msg());
-    atomic_store(&w->done, true);
-    return NULL;
-}
-
-
 /* Reboot the guest in the background so the hop's migration meets a booting kernel. */
 static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
@@ -620,72 +595,29 @@ static void reboot_guest(struct run_ctx *ctx, struct ms_state *st, size_t i)
     st->guest_stress[i] = false;
 }
 
-/* One wave: every move at once, one worker each, supervised for thread_timeout and
- * cancellation (the per-hop flag makes the backend abort the job).  Returns the number
- * of failed moves; each move is recorded. */
+/* One wave through the shared engine (runner/run_wave.c), each move recorded.  Returns
+ * the number of failed moves. */
 static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
                     const struct mig_hop *hop, const struct mig_wave *wave)
 {
-    atomic_bool hop_cancel = 0;
-    struct worker *w = xcalloc(wave->n, sizeof(*w));
-    double t0 = run_now();
-    int failed = 0;
-
+    struct run_wave_move *res = xcalloc(wave->n, sizeof(*res));
+    struct run_wave_conf conf = { .opts = &st->o->mig, .thread_timeout = st->o->thread_timeout,
+                                  .hopno = hopno };
+    int failed = (int)run_wave_migrate(ctx, &st->vms, wave, &conf, res);
     for (size_t k = 0; k < wave->n; k++) {
-        w[k].vms = &st->vms;
-        w[k].mv = &wave->moves[k];
-        w[k].opts = st->o->mig;
-        w[k].opts.cancel = &hop_cancel;
-        /* the URI as the case wrote it is what the source daemon dials on forward hops
-         * (the runner made host 1 of it too) */
-        if (wave->moves[k].to == 1 && ctx->common->virsh_migrate_desturi)
-            w[k].opts.dest_uri = ctx->common->virsh_migrate_desturi;
-        atomic_init(&w[k].done, false);
-        int e = pthread_create(&w[k].tid, NULL, worker_main, &w[k]);
-        if (e) {
-            w[k].rc = -1;
-            w[k].err = xasprintf("pthread_create: %s", strerror(e));
-            atomic_store(&w[k].done, true);
-        } else {
-            w[k].started = true;
-        }
-    }
-    bool timed_out = false;
-    for (;;) {
-        size_t done = 0;
-        for (size_t k = 0; k < wave->n; k++)
-            done += atomic_load(&w[k].done);
-        if (done == wave->n)
-            break;
-        if (!hop_cancel && run_should_stop(ctx))
-            hop_cancel = 1;
-        if (!hop_cancel && st->o->thread_timeout > 0
-            && run_now() - t0 > st->o->thread_timeout) {
-            timed_out = true;
-            hop_cancel = 1;
-            run_log(ctx, "hop %u: thread_timeout %.0f s passed, aborting its migrations",
-                    hopno, st->o->thread_timeout);
-        }
-        clock_sleep(0.05);
-    }
-    for (size_t k = 0; k < wave->n; k++) {
-        if (w[k].started)
-            pthread_join(w[k].tid, NULL);
-        const struct virt_vm *vm = &st->vms.vm[w[k].mv->vm];
-        if (timed_out && w[k].rc < 0)
-            w[k].m.aborted = true;
-        record_hop(ctx, st, hopno, hop, w[k].mv, &w[k].m, w[k].rc, w[k].err);
-        if (w[k].rc < 0) {
-            failed++;
-            bool late = w[k].m.aborted || timed_out;
+        const struct mig_move *mv = &wave->moves[k];
+        const struct virt_vm *vm = &st->vms.vm[mv->vm];
+        record_hop(ctx, st, hopno, hop, mv, &res[k].m, res[k].rc, res[k].err);
+        if (res[k].rc < 0) {
+            bool late = res[k].m.aborted || res[k].late;
             run_fail(ctx, late ? "MigrationTimeout" : "MigrationFailed",
                      "%s hop %u %s -> %s: migration %s: %s", vm->name, hopno,
-                     host_name(ctx, w[k].mv->from), host_name(ctx, w[k].mv->to),
-                     late ? "aborted (timeout)" : "failed", w[k].err ? w[k].err : "");
+                     host_name(ctx, mv->from), host_name(ctx, mv->to),
+                     late ? "aborted (timeout)" : "failed", res[k].err ? res[k].err : "");
         }
-        free(w[k].err);
     }
-    free(w);
+    run_wave_release(res, wave->n);
+    free(res);
     return failed;
 }
 

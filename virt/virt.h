@@ -643,8 +643,12 @@ int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name);
 /* Pause / resume VM i's vCPUs where it runs (virsh suspend / resume). */
 int virt_vms_suspend(struct virt_vms *vms, size_t i);
 int virt_vms_resume(struct virt_vms *vms, size_t i);
+/* Define VM i on host h (shut off; cleanup undefines it). */
+int virt_vms_define(struct virt_vms *vms, size_t i, int h);
 /* Define and start VM i on host h. */
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
+/* Power VM i off at once (virsh destroy); it stays defined on its host. */
+int virt_vms_destroy(struct virt_vms *vms, size_t i);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */
 int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s);
 /* Run a command in guest i; out (may be NULL) gets stdout, *status the exit status. */

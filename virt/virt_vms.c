@@ -547,7 +547,9 @@ int virt_vms_resume(struct virt_vms *vms, size_t i)
     return bh ? vms->be->resume(bh, vms->vm[i].domain) : -1;
 }
 
-int virt_vms_start(struct virt_vms *vms, size_t i, int h)
+static void drop_session(struct virt_vms *vms, size_t i);
+
+int virt_vms_define(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
     struct be_host *bh = host(vms, h);
@@ -555,19 +557,43 @@ int virt_vms_start(struct virt_vms *vms, size_t i, int h)
         return -1;
     if (make_clones(vms, i, h) < 0)
         return -1;
-    vlog(vms, "%s: define and start domain %s on %s", vm->name, vm->domain,
-            virt_vms_host_name(vms, h));
+    vlog(vms, "%s: define domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     console_visit(vms, i, h);
     if (vms->be->define(bh, vm->spec) < 0)
         return -1;
-    char *what = xasprintf("domain %s on %s", vm->domain, vms->be->uri(bh));
-    char *how = xasprintf("virsh -c '%s' destroy %s; virsh -c '%s' undefine %s",
-                          vms->be->uri(bh), vm->domain, vms->be->uri(bh), vm->domain);
-    V(vms, i)->leftover = virt_leftover_add(what, how);
-    free(what);
-    free(how);
+    if (!V(vms, i)->leftover) {
+        char *what = xasprintf("domain %s on %s", vm->domain, vms->be->uri(bh));
+        char *how = xasprintf("virsh -c '%s' destroy %s; virsh -c '%s' undefine %s",
+                              vms->be->uri(bh), vm->domain, vms->be->uri(bh), vm->domain);
+        V(vms, i)->leftover = virt_leftover_add(what, how);
+        free(what);
+        free(how);
+    }
+    return 0;
+}
+
+int virt_vms_start(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    if (virt_vms_define(vms, i, h) < 0)
+        return -1;
+    vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
-    return vms->be->start(bh, vm->domain);
+    return vms->be->start(host(vms, h), vm->domain);
+}
+
+int virt_vms_destroy(struct virt_vms *vms, size_t i)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct be_host *bh = host(vms, vm->host);
+    if (!bh)
+        return -1;
+    vlog(vms, "%s: destroy domain %s (it stays defined)", vm->name, vm->domain);
+    drop_session(vms, i);
+    if (vms->be->destroy(bh, vm->domain) < 0)
+        return -1;
+    vm->host = -1;
+    return 0;
 }
 
 static void drop_session(struct virt_vms *vms, size_t i)
