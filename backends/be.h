@@ -304,6 +304,14 @@ struct be_job;              /* a migration in flight: migrate_start() .. migrate
 
 struct be_ops {
     const char *name;
+    /* What the VM set must know of a driver, declared here rather than guessed from
+     * its name.  local_hosts: its hosts are this machine, one run directory each, with
+     * no URI and no host transport (qemu); else hosts are reached by URI (libvirt).
+     * emulator_param: the param naming the emulator binary for a spec ("qemu_binary"
+     * when the driver runs it itself; "emulator_path" when a daemon picks its own
+     * unless told, as avocado-vt's libvirt tests let libvirt choose). */
+    bool local_hosts;
+    const char *emulator_param;
     struct be_host *(*open)(const struct be_host_conf *conf);
     /* Define (persistently) from spec; an existing definition is replaced. */
     int (*define)(struct be_host *h, const struct be_vm_spec *spec);

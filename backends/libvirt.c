@@ -1034,6 +1034,7 @@ static char *lv_render(const struct be_vm_spec *spec, const char **ext)
 
 const struct be_ops be_libvirt_ops = {
     .name = "libvirt",
+    .emulator_param = "emulator_path",
     .open = lv_open,
     .define = lv_define,
     .start = lv_start,

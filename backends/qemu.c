@@ -1391,6 +1391,8 @@ static char *q_render(const struct be_vm_spec *spec, const char **ext)
 
 const struct be_ops be_qemu_ops = {
     .name = "qemu",
+    .local_hosts = true,
+    .emulator_param = "qemu_binary",
     .open = q_open,
     .define = q_define,
     .start = q_start,

@@ -118,20 +118,21 @@ struct virt_clones;
 
 /* What a caller (the VM set) derived for a VM and hands to the model, instead of
  * writing it into the case's params: the address it chose (over guest_ip), the
- * clones standing for the VM's images (virt_clones_path()), and whether the VM runs
- * under libvirt.  Any may be NULL / false. */
+ * clones standing for the VM's images (virt_clones_path()), and the param that names
+ * its emulator.  Any may be NULL. */
 struct virt_vm_derived {
     const char *guest_ip;
     const struct virt_clones *clones;
-    /* libvirt picks the emulator unless emulator_path names one (avocado-vt's libvirt
-     * VM); qemu_binary is the qemu backend's binary */
-    bool libvirt;
+    /* the driver's be_ops.emulator_param: libvirt picks the emulator unless
+     * emulator_path names one (avocado-vt's libvirt VM); qemu_binary is the qemu
+     * backend's binary.  NULL: qemu_binary */
+    const char *emulator_param;
 };
 
 /*
  * struct be_vm_spec of VM `vm` from a case's params (avocado-vt names):
  *   mem (MiB, default 1024), smp (1), machine_type, cpu_model, qemu_binary (qemu
- *   backend) or emulator_path (libvirt: d->libvirt),
+ *   backend) or emulator_path (libvirt: d->emulator_param),
  *   vm_accel (auto|kvm|tcg, default auto), kernel, initrd, kernel_params,
  *   guest_ip + guest_subnet + guest_gateway (-> "vtrun.ip=IP/PREFIX vtrun.gw=GW"
  *   appended to the kernel command line), images (each: image_name, image_format,

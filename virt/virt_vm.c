@@ -370,8 +370,8 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
     out->cpu_model = dup_or_null(params_get(vmp, "cpu_model"));
     out->kernel = dup_or_null(params_get(vmp, "kernel"));
     out->initrd = dup_or_null(params_get(vmp, "initrd"));
-    out->emulator = dup_or_null(params_get(vmp, d && d->libvirt ? "emulator_path"
-                                                                : "qemu_binary"));
+    out->emulator = dup_or_null(params_get(vmp, d && d->emulator_param ? d->emulator_param
+                                                                        : "qemu_binary"));
     if (console_dir && *console_dir)
         out->console_log = xasprintf("%s/serial-%s.log", console_dir, vm);
     if (build_cmdline(vmp, vm, d, out) < 0 || add_disks(vmp, vm, d, out) < 0 ||

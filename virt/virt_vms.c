@@ -77,12 +77,11 @@ static int check_clone_dir(struct virt_vms *vms);
 /* The log line as the test's log wants it. */
 #define vlog(vms, ...) virt_logf(VC(vms), VIRT_LOG_DEBUG, __VA_ARGS__)
 
-/* The qemu backend has no remote hosts: its two "hosts" are this machine, each with
- * its own run directory.  A backend difference the set must know of; the driver says
- * so by its name until be_ops carries capabilities. */
-static bool is_qemu(const struct virt_vms *vms)
+/* A driver whose two "hosts" are this machine, each with its own run directory (the
+ * qemu driver): declared by the driver (be_ops.local_hosts). */
+static bool local_hosts(const struct virt_vms *vms)
 {
-    return !strcmp(vms->be->name, "qemu");
+    return vms->be->local_hosts;
 }
 
 bool virt_vms_should_stop(const struct virt_vms *vms)
@@ -101,7 +100,7 @@ static struct be_host *host(struct virt_vms *vms, int h)
     if (vms->hosts[h])
         return vms->hosts[h];
     struct be_host_conf conf = { 0 };
-    if (is_qemu(vms)) {
+    if (local_hosts(vms)) {
         conf.uri = "qemu:///local";
         conf.run_dir = P(vms)->run_dirs[h];
     } else {
@@ -120,7 +119,7 @@ static struct be_host *host(struct virt_vms *vms, int h)
 static int link_of(struct virt_vms *vms, int h, struct virt_host **out)
 {
     *out = NULL;
-    if (is_qemu(vms) || !vms->conf.host_link)
+    if (local_hosts(vms) || !vms->conf.host_link)
         return 0;
     if (h < 0 || (size_t)h >= vms->nhosts) {
         err_set("no host %d (the test has %zu)", h, vms->nhosts);
@@ -132,7 +131,7 @@ static int link_of(struct virt_vms *vms, int h, struct virt_host **out)
 
 const char *virt_vms_host_name(const struct virt_vms *vms, int h)
 {
-    if (is_qemu(vms))
+    if (local_hosts(vms))
         return h == 0 ? "local-a" : "local-b";
     if (h < 0 || (size_t)h >= vms->nhosts)
         return "?";
@@ -195,7 +194,7 @@ static int setup_vm(struct virt_vms *vms, size_t i)
     if (assign_address(vms, i) < 0)
         return -1;
     struct virt_vm_derived d = { .guest_ip = vp->guest_ip, .clones = &P(vms)->clones,
-                                 .libvirt = !is_qemu(vms) };
+                                 .emulator_param = vms->be->emulator_param };
     bool host_cons = P(vms)->host_consoles;
     vm->params = params_object(cf->params, vm->name);
     vm->spec = xcalloc(1, sizeof(*vm->spec));
@@ -353,9 +352,9 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
         err_set("unknown backend '%s' (vm_type / --backend: libvirt or qemu)", conf->backend);
         return -1;
     }
-    vms->nhosts = is_qemu(vms) ? 2 : conf->nhosts;
+    vms->nhosts = local_hosts(vms) ? 2 : conf->nhosts;
     vms->hosts = xcalloc(vms->nhosts ? vms->nhosts : 1, sizeof(*vms->hosts));
-    if (is_qemu(vms)) {
+    if (local_hosts(vms)) {
         pv->run_dirs = xcalloc(2, sizeof(char *));
         for (int h = 0; h < 2; h++)
             pv->run_dirs[h] = xasprintf("%s/qemu-%s", conf->outdir, virt_vms_host_name(vms, h));
@@ -372,7 +371,7 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
                                conf->slot);
     }
     params_strv_free(names);
-    for (size_t h = 0; h < conf->nhosts && !is_qemu(vms); h++)
+    for (size_t h = 0; h < conf->nhosts && !local_hosts(vms); h++)
         pv->host_consoles |= conf->hosts[h].remote;
     if (check_clone_dir(vms) < 0)
         return -1;

@@ -135,7 +135,8 @@ START_TEST(test_emulator_is_libvirts_choice_unless_emulator_path)
 {
     struct params *p = base();
     struct be_vm_spec s;
-    struct virt_vm_derived lv = { .libvirt = true }, qemu = { .libvirt = false };
+    struct virt_vm_derived lv = { .emulator_param = be_libvirt_ops.emulator_param },
+                           qemu = { .emulator_param = be_qemu_ops.emulator_param };
     params_set(p, "qemu_binary", "qemu");
     ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", &lv, NULL, NULL, &s), 0);
     ck_assert_ptr_null(s.emulator);
