@@ -900,11 +900,15 @@ static int lv_migrate_wait(struct be_job *j, double timeout_s)
 }
 
 /* Completed-job statistics: the destination has them (from the source's cookie);
- * the source too while its domain still exists. */
+ * the source too while its domain still exists.  The figures come from the first host
+ * that has them; whether the job was cancelled from every host that says (after a
+ * failed hop the destination's incoming domain may report its own failed job while
+ * the source's says "cancelled": an abort from another thread). */
 static bool completed_stats(struct be_host *src, struct be_host *dst, const char *vm,
                             struct be_hop_metrics *m)
 {
     struct be_host *hosts[] = { dst, src };
+    bool found = false;
 
     for (size_t i = 0; i < ARRAY_SIZE(hosts); i++) {
         virDomainPtr dom = virDomainLookupByName(hosts[i]->conn, vm);
@@ -916,7 +920,7 @@ static bool completed_stats(struct be_host *src, struct be_host *dst, const char
             continue;
         ok = virDomainGetJobStats(dom, &type, &p, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
              type != VIR_DOMAIN_JOB_NONE;
-        if (ok)
+        if (ok && !found)
             stats_to_metrics(p, n, m);
         /* a job cancelled by anyone: libvirt's error of the failed call may be another
          * (peer to peer, the dropped connection to the destination, "End of file ...") */
@@ -924,10 +928,11 @@ static bool completed_stats(struct be_host *src, struct be_host *dst, const char
             m->aborted = true;
         virTypedParamsFree(p, n);
         virDomainFree(dom);
-        if (ok)
-            return true;
+        found |= ok;
+        if (found && m->aborted)
+            break;
     }
-    return false;
+    return found;
 }
 
 /* The figures of a completed hop: the job-completed event (the source's own) comes
@@ -958,7 +963,8 @@ static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
     int st, reason;
 
     completed_stats(j->src, j->dst, j->vm, m);
-    m->aborted = m->aborted || j->code == VIR_ERR_OPERATION_ABORTED;
+    m->aborted = m->aborted || j->code == VIR_ERR_OPERATION_ABORTED ||
+                 (j->err && strstr(j->err, "canceled by client"));
     m->postcopy = virDomainGetState(j->dom, &st, &reason, 0) == 0 &&
                   st == VIR_DOMAIN_PAUSED && (reason == VIR_DOMAIN_PAUSED_POSTCOPY ||
                                               reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED);
