@@ -78,13 +78,15 @@ $(BUILD)/vtrun-full: $(BUILD)/runner/main_full.o $(LIBA)
 
 # The test support library (tests/support.h): one object linked into every test.
 TESTSUP  := $(BUILD)/tests/support.o
+# -MMD: the object and every test depend on the headers they include (a test built
+# against an older struct layout reads garbage: seen with run_settings).
 $(TESTSUP): tests/support.c $(TESTHELP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(TESTSUP) $(LIBA) $(TESTHELP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTSUP) $(LIBA) $(LDLIBS)
+	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(TESTSUP) $(LIBA) $(LDLIBS)
 
 tests: all $(TESTBINS)
 
@@ -154,4 +156,4 @@ lab-status:
 clean:
 	rm -rf $(BUILD) $(BUILD)-san vtrun
 
--include $(LIBOBJS:.o=.d) $(MAINS:%.c=$(BUILD)/%.d)
+-include $(LIBOBJS:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(TESTSUP:.o=.d) $(TESTBINS:=.d)

@@ -116,7 +116,7 @@ END_TEST
 START_TEST(test_sigterm_during_boot_interrupts_and_cleans_up)
 {
     pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/boot.cfg", "--only", "one_vm"));
-    ck_assert_msg(ts_e2e_wait_log(&E, pid, "define and start domain", 120), "no VM started");
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, ": start domain ", 120), "no VM started");
     kill(pid, SIGTERM);
     ts_e2e_wait(&E, pid, 120);
     ck_assert_msg(E.status & 8, "exit %d\n%s\n%s", E.status, E.out, E.err);
