@@ -448,6 +448,31 @@ START_TEST(test_boot_defaults_and_errors)
 }
 END_TEST
 
+/* tp-libvirt's virsh_migration: its words, the postcopy switch that needs --postcopy,
+ * the state expected on the destination. */
+START_TEST(test_virsh_migration_params)
+{
+    params_set(P, "vms", "vm1");
+    params_set(P, "migrate_options", "--live --p2p --verbose");
+    ck_assert_int_eq(type_parse("virsh_migration"), 0);
+    assert_has("migrate_vm_state = running\n");
+    params_set(P, "migrate_postcopy", "yes");
+    ck_assert_int_eq(type_parse("virsh_migration"), -1);
+    ck_assert_str_eq(err_msg(), "migrate_postcopy without --postcopy in migrate_options");
+    params_set(P, "migrate_options", "--live --p2p --postcopy");
+    ck_assert_int_eq(type_parse("virsh_migration"), 0);
+    params_set(P, "migrate_options", "--live --sideways");
+    ck_assert_int_eq(type_parse("virsh_migration"), -1);
+    ck_assert_msg(strstr(err_msg(), "migrate_options = '--live --sideways'") &&
+                  strstr(err_msg(), "--sideways"), "%s", err_msg());
+    params_set(P, "migrate_options", "--live");
+    params_del(P, "migrate_postcopy");
+    params_set(P, "migrate_vm_state", "sideways");
+    ck_assert_int_eq(type_parse("virsh_migration"), -1);
+    ck_assert_msg(strstr(err_msg(), "param migrate_vm_state = 'sideways'"), "%s", err_msg());
+}
+END_TEST
+
 /* tp-libvirt's virsh_migrate: its words from three params, checked together. */
 START_TEST(test_virsh_migrate_params)
 {
@@ -632,6 +657,7 @@ int main(void)
     tcase_add_checked_fixture(tc, type_setup, type_teardown);
     tcase_add_test(tc, test_boot_defaults_and_errors);
     tcase_add_test(tc, test_virsh_migrate_params);
+    tcase_add_test(tc, test_virsh_migration_params);
     tcase_add_test(tc, test_boot_needs_vms);
     tcase_add_test(tc, test_migrate_defaults_to_the_one_definition_of_the_flag_words);
     tcase_add_test(tc, test_migrate_options_win_over_virsh_migrate_options);
