@@ -763,7 +763,13 @@ START_TEST(test_abort_job_from_another_thread_fails_the_hop)
     pthread_join(b.tid, NULL);
     print_hop("aborted from elsewhere", &b.m);
     ck_assert_msg(b.rc == -1 && strstr(b.err, "migration failed"), "%s", b.err);
-    ck_assert(b.m.aborted && !b.m.timed_out);
+    /* Whether the driver can tell it was an abort: QMP says "cancelled"; libvirt peer to
+     * peer over qemu+ssh often reports the dropped connection to the destination ("End
+     * of file ...") and a completed job of type failed, not cancelled (seen 2 runs in 3
+     * in CI-like runs), so there the hop must fail, not be known as aborted. */
+    ck_assert_msg(!b.m.timed_out, "%s", b.err);
+    ck_assert_msg(b.m.aborted || (R->extra_flags & BE_MIG_P2P), "not seen as aborted: %s",
+                  b.err);
     free(b.err);
     assert_stayed(from, to);
 }
