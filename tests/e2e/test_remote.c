@@ -460,8 +460,8 @@ START_TEST(test_wrong_key_refused_ssh_and_no_such_host_are_errors_naming_the_hos
     ck_assert(addr);
     addr += strlen("address = \"");
     char *ip = xstrndup(addr, strcspn(addr, "\""));
-    char *none = xstrdup(ip);
-    strcpy(strrchr(none, '.'), ".99");
+    /* the last octet replaced by 99 (longer than "3": a new string, not in place) */
+    char *none = xasprintf("%.*s.99", (int)(strrchr(ip, '.') - ip), ip);
     char *t3 = lab_with(lab, ip, none);
     char *gone = lab_with(t3, "ssh_known_hosts = \"strict\";",
                           "ssh_known_hosts = \"strict\"; ssh_connect_timeout = 3;");
