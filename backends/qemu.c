@@ -999,6 +999,7 @@ struct be_job {
     bool ended;                 /* completed, failed, cancelled, postcopy-paused */
     bool postcopy;              /* a look saw postcopy-active */
     char *qmp_err;              /* the source's QMP failed (QEMU died?) */
+    double t_start;             /* clock_now() at migrate_start */
 };
 
 static void job_free(struct be_job *j)
@@ -1117,6 +1118,7 @@ static struct be_job *q_migrate_start(struct be_host *src, struct be_host *dst,
     if (!v || q_mig_supported(opts) < 0)
         return NULL;
     j = xcalloc(1, sizeof(*j));
+    j->t_start = clock_now();
     j->src = src;
     j->dst = dst;
     j->vm = xstrdup(vm);
@@ -1195,6 +1197,10 @@ static void job_metrics(const struct be_job *j, struct be_hop_metrics *m)
     if (!json_object_get(j->r, "total-time"))
         return;
     m->time_ms = (double)jull(j->r, "total-time");
+    /* QEMU 7.2 reports a total-time of 0 for a stream it completed after the guest was
+     * paused under it (--timeout-suspend): then the hop took what this job measured */
+    if (m->time_ms <= 0 && j->status && !strcmp(j->status, "completed"))
+        m->time_ms = (clock_now() - j->t_start) * 1000;
     if (json_object_get(j->r, "downtime"))
         m->downtime_ms = (double)jull(j->r, "downtime");
     if (json_object_get(j->r, "setup-time"))
