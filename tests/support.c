@@ -426,6 +426,17 @@ json_t *ts_results_json(const char *job)
     return j;
 }
 
+json_t *ts_only_test(const struct ts_e2e *e, json_t **r)
+{
+    char *job = ts_job_dir(e);
+    ck_assert_msg(job != NULL, "no job in %s:\n%s%s", e->results, e->out, e->err);
+    *r = ts_results_json(job);
+    free(job);
+    json_t *tests = json_object_get(*r, "tests");
+    ck_assert_int_eq(json_array_size(tests), 1);
+    return json_array_get(tests, 0);
+}
+
 long ts_jint(const json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);

@@ -211,6 +211,10 @@ json_t *ts_json_file(const char *path);
 /* results.json of a job, parsed (the test fails if it does not parse). */
 json_t *ts_results_json(const char *job);
 
+/* The one test of e's latest job (the test fails unless the job has exactly one);
+ * its results.json in *r, json_decref() it. */
+json_t *ts_only_test(const struct ts_e2e *e, json_t **r);
+
 long ts_jint(const json_t *o, const char *key);
 
 const char *ts_jstr(const json_t *o, const char *key);

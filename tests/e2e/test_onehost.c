@@ -35,19 +35,13 @@ static const char *run_case(const char *type, const char *want, int timeout_s,
     else
         ts_e2e_vtrun(&E, timeout_s, "--config", cfg);
     free(cfg);
-    char *job = ts_job_dir(&E);
-    ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
-    json_t *r = ts_results_json(job);
-    json_t *tests = json_object_get(r, "tests");
-    ck_assert_int_eq(json_array_size(tests), 1);
-    json_t *t = json_array_get(tests, 0);
+    json_t *r, *t = ts_only_test(&E, &r);
     const char *fr = ts_jstr(t, "fail_reason");
     snprintf(reason, sizeof(reason), "%s", fr ? fr : "");
     ck_assert_msg(!strcmp(ts_jstr(t, "status"), want), "%s: %s, not %s: %s\n%s", type,
                   ts_jstr(t, "status"), want, reason, E.out);
     ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
-    free(job);
     return reason;
 }
 

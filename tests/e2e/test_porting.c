@@ -25,17 +25,6 @@ static void teardown(void)
     ts_e2e_free(&E);
 }
 
-/* The only test of the finished job, its results.json in *r (caller frees). */
-static json_t *only_test(json_t **r)
-{
-    char *job = ts_job_dir(&E);
-    ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
-    *r = ts_results_json(job);
-    free(job);
-    json_t *tests = json_object_get(*r, "tests");
-    ck_assert_int_eq(json_array_size(tests), 1);
-    return json_array_get(tests, 0);
-}
 
 /* Every param the test ran with (its params.json: results.json keeps the ones that
  * matter); caller frees. */
@@ -64,7 +53,7 @@ START_TEST(test_the_compositions_case_cancels_as_tp_libvirt_does)
     ts_e2e_vtrun(&E, 120, "--config", CASE);
     /* a job of nothing but a CANCEL: 0, or 2 where such a night is a job error */
     ck_assert_msg(E.status == 0 || E.status == 2, "exit %d:\n%s%s", E.status, E.out, E.err);
-    json_t *r, *t = only_test(&r);
+    json_t *r, *t = ts_only_test(&E, &r);
     ck_assert_str_eq(ts_jstr(t, "status"), "CANCEL");
     ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "needs at least 2 VMs in 'vms', got 1 "
                          "(vms = 'avocado-vt-vm1')"), "%s", ts_jstr(t, "fail_reason"));
@@ -95,7 +84,7 @@ START_TEST(test_the_compositions_case_passes_with_its_vms)
 {
     ts_e2e_vtrun(&E, 600, "--config", CASE, "--set", "vms = avocado-vt-vm1 vm2",
              "--set", "virsh_migrate_there_and_back = 1");
-    json_t *r, *t = only_test(&r);
+    json_t *r, *t = ts_only_test(&E, &r);
     ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"), "exit %d, %s: %s\n%s",
                   E.status, ts_jstr(t, "status"), ts_jstr(t, "fail_reason"), E.out);
     char *job = ts_job_dir(&E);

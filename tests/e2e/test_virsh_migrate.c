@@ -27,22 +27,11 @@ static void teardown(void)
     ts_e2e_free(&E);
 }
 
-/* The only test of the finished job, its results.json in *r (caller frees). */
-static json_t *only_test(json_t **r)
-{
-    char *job = ts_job_dir(&E);
-    ck_assert_msg(job != NULL, "no job in %s:\n%s%s", E.results, E.out, E.err);
-    *r = ts_results_json(job);
-    free(job);
-    json_t *tests = json_object_get(*r, "tests");
-    ck_assert_int_eq(json_array_size(tests), 1);
-    return json_array_get(tests, 0);
-}
 
 START_TEST(test_persistent_live_migration_passes)
 {
     ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate.cfg");
-    json_t *r, *t = only_test(&r);
+    json_t *r, *t = ts_only_test(&E, &r);
     ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
                   "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
                   ts_jstr(t, "fail_reason"), E.out, E.err);
@@ -58,7 +47,7 @@ END_TEST
 START_TEST(test_expected_failure_passes_with_libvirts_error)
 {
     ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_status_error.cfg");
-    json_t *r, *t = only_test(&r);
+    json_t *r, *t = ts_only_test(&E, &r);
     ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
                   "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
                   ts_jstr(t, "fail_reason"), E.out, E.err);
@@ -72,7 +61,7 @@ END_TEST
 START_TEST(test_virsh_migration_live_passes)
 {
     ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migration.cfg");
-    json_t *r, *t = only_test(&r);
+    json_t *r, *t = ts_only_test(&E, &r);
     ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
                   "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
                   ts_jstr(t, "fail_reason"), E.out, E.err);
