@@ -971,7 +971,14 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
     bool marked = (opts->flags & BE_MIG_P2P) && link_of(vms, vm->host, &link) == 0 && link &&
                   !virt_host_is_local(link) && virt_hostop_log_mark(link, LIBVIRTD_LOG, &mark) == 0;
     err_clear();
-    int rc = be_migrate(vms->be, src, dst, vm->domain, opts, m);
+    /* the test's SIGINT and test_timeout reach every hop, whatever type asked for it:
+     * a hop blocked on a stopped daemon is aborted, then abandoned, at the deadline */
+    struct be_migrate_opts o = *opts;
+    if (!o.cancel)
+        o.cancel = vms->conf.vctx.cancel;
+    if (!o.hard_deadline)
+        o.hard_deadline = vms->conf.vctx.deadline;
+    int rc = be_migrate(vms->be, src, dst, vm->domain, &o, m);
     if (rc < 0) {
         char *why = marked ? daemon_first_error(link, &mark) : NULL;
         if (why && !strstr(err_msg(), why))
