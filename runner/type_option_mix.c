@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct params_word cfg_words[] = {
     { "persistent", OMIX_PERSISTENT },
@@ -76,6 +77,9 @@ static const struct run_param omix_params[] = {
     { "transport_port", AT(STR, transport_port), .doc = "port of the destination URI" },
     { "hypervisor_driver", AT(STR, driver), .def = "qemu", .doc = "driver of the URIs" },
     { "hypervisor_mode", AT(STR, mode), .def = "system", .doc = "path of the URIs" },
+    { "server_cn", AT(STR, server_cn),
+      .doc = "the destination's name in its TLS certificate: the host of the destination "
+      "URI (the settings' destination host fills ENTER.YOUR.SERVER_CN)" },
     { "virsh_migrate_desturi", AT(STR, desturi),
       .doc = "the destination URI, instead of the one built from transport" },
     { "storage_type", AT(STR, storage_type),
@@ -457,6 +461,8 @@ static int define_xml(struct run_ctx *ctx, int h, const char *dom, const char *x
         rc = virsh(ctx, h, def, NULL);
         virt_host_run(link, rm, 30, NULL, NULL, NULL);
     }
+    if (local)
+        unlink(local);              /* it holds the display's password */
     free(name);
     free(local);
     free(remote);
@@ -497,16 +503,16 @@ static int prepare_source(struct run_ctx *ctx, struct omix_state *st, double *up
                              err_msg());
         vms->vm[i].host = 0;        /* what virt_vms_start() records */
     }
-    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0 ||
-        virt_vms_uptime(vms, i, up) < 0)
-        return run_error(ctx, "LoginError", "before migration: %s", err_msg());
     if (o->src_status == OMIX_SHUTOFF) {
+        /* the reference destroys the VM (vm.destroy()), no guest shutdown */
         *up = -1;
-        if (virt_vms_stop(vms, i) < 0)
+        if (virt_vms_destroy(vms, i) < 0)
             return run_error(ctx, "TestSetupError", "shut the source VM off: %s",
                              err_msg());
         vms->vm[i].host = 0;        /* still defined there: what migrates */
-    }
+    } else if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0 ||
+               virt_vms_uptime(vms, i, up) < 0)
+        return run_error(ctx, "LoginError", "before migration: %s", err_msg());
     if (o->src_cfg == OMIX_TRANSIENT) {
         const char *undef[] = { "undefine", dom, NULL };
         if (virsh(ctx, 0, undef, NULL) < 0)
@@ -516,6 +522,9 @@ static int prepare_source(struct run_ctx *ctx, struct omix_state *st, double *up
     return 0;
 }
 
+/* The files of --xml and --persistent-xml, in the result directory until read. */
+static const char *const xml_files[] = { "omix-xml.xml", "omix-persistent-xml.xml" };
+
 /* The --xml / --persistent-xml words: the files of the reference's new titles. */
 static int xml_words(struct run_ctx *ctx, const char *dom, struct strbuf *words)
 {
@@ -524,9 +533,9 @@ static int xml_words(struct run_ctx *ctx, const char *dom, struct strbuf *words)
         bool on;
         const char *word, *title, *file, *flag;
     } files[] = {
-        { o->xml_option, "--xml", OMIX_XML_TITLE, "omix-xml.xml", "--migratable" },
+        { o->xml_option, "--xml", OMIX_XML_TITLE, xml_files[0], "--migratable" },
         { o->persistent_xml_option, "--persistent-xml", OMIX_PERSIST_XML_TITLE,
-          "omix-persistent-xml.xml", "--inactive" },
+          xml_files[1], "--inactive" },
     };
     for (size_t k = 0; k < ARRAY_SIZE(files); k++) {
         if (!files[k].on)
@@ -565,12 +574,20 @@ static int hop_opts(struct run_ctx *ctx, const char *dom, bool stressed,
     strbuf_release(&words);
     if (rc == 0)
         rc = mig_opts_load_files(mo);
+    /* the files hold the display's password: they live only until read */
+    for (size_t k = 0; k < ARRAY_SIZE(xml_files); k++) {
+        char *path = xasprintf("%s/%s", ctx->outdir, xml_files[k]);
+        unlink(path);
+        free(path);
+    }
     if (rc < 0)
         return -1;
-    *desturi = o->desturi && *o->desturi
-                   ? xstrdup(o->desturi)
-                   : omix_desturi(o, dst->hostname ? dst->hostname
-                                     : dst->address ? dst->address : dst->name);
+    /* the reference: server_cn, else migrate_dest_host */
+    const char *host = o->server_cn && *o->server_cn ? o->server_cn
+                       : ctx->common->migrate_dest_host ? ctx->common->migrate_dest_host
+                       : dst->hostname ? dst->hostname
+                       : dst->address ? dst->address : dst->name;
+    *desturi = o->desturi && *o->desturi ? xstrdup(o->desturi) : omix_desturi(o, host);
     mo->dest_uri = *desturi;
     if (mo->timeout_s > 0 && mo->timeout_action == BE_TIMEOUT_DEFAULT)
         mo->timeout_action = BE_TIMEOUT_SUSPEND;     /* virsh's */

@@ -28,6 +28,7 @@ struct omix_opts {
     const char *dname;              /* --dname's name; NULL or "": none */
     const char *extra;              /* virsh_migrate_extra */
     const char *transport, *transport_port, *driver, *mode;
+    const char *server_cn;          /* the destination URI's host */
     const char *desturi;            /* virsh_migrate_desturi: the case's own */
     const char *storage_type;
     int src_cfg;                    /* enum omix_cfg */
