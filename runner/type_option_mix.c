@@ -664,7 +664,7 @@ static int hop(struct run_ctx *ctx, struct omix_state *st, size_t i,
         ok = false;
         run_log(ctx, "virsh migrate refuses its words: %s", text.buf);
     } else {
-        run_log(ctx, "virsh migrate %s %s %s (%s -> %s)", st->vms.vm[i].domain, fmt,
+        run_log(ctx, "virsh migrate %s %s %s (%s -> %s)", st->vms.vm[i].name, fmt,
                 mo->dest_uri, ctx->hosts[0].name, ctx->hosts[1].name);
         ok = virt_vms_migrate(&st->vms, i, 1, mo, m) == 0;
         if (!ok) {
