@@ -80,8 +80,6 @@ static const struct run_param omix_params[] = {
     { "server_cn", AT(STR, server_cn),
       .doc = "the destination's name in its TLS certificate: the host of the destination "
       "URI (the settings' destination host fills ENTER.YOUR.SERVER_CN)" },
-    { "virsh_migrate_desturi", AT(STR, desturi),
-      .doc = "the destination URI, instead of the one built from transport" },
     { "storage_type", AT(STR, storage_type),
       .doc = "live cases: nfs (the settings' shared storage); another: CANCEL, as the "
       "reference" },
@@ -587,7 +585,9 @@ static int hop_opts(struct run_ctx *ctx, const char *dom, bool stressed,
                        : ctx->common->migrate_dest_host ? ctx->common->migrate_dest_host
                        : dst->hostname ? dst->hostname
                        : dst->address ? dst->address : dst->name;
-    *desturi = o->desturi && *o->desturi ? xstrdup(o->desturi) : omix_desturi(o, host);
+    /* virsh_migrate_desturi (a common param) set: the case's own */
+    const char *own = ctx->common->virsh_migrate_desturi;
+    *desturi = own && *own ? xstrdup(own) : omix_desturi(o, host);
     mo->dest_uri = *desturi;
     if (mo->timeout_s > 0 && mo->timeout_action == BE_TIMEOUT_DEFAULT)
         mo->timeout_action = BE_TIMEOUT_SUSPEND;     /* virsh's */

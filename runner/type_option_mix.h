@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "backends/be.h"
+#include "migration/mig.h"   /* enum be_state, through the migration layer */
 
 struct strbuf;
 
@@ -29,7 +29,6 @@ struct omix_opts {
     const char *extra;              /* virsh_migrate_extra */
     const char *transport, *transport_port, *driver, *mode;
     const char *server_cn;          /* the destination URI's host */
-    const char *desturi;            /* virsh_migrate_desturi: the case's own */
     const char *storage_type;
     int src_cfg;                    /* enum omix_cfg */
     int src_status;                 /* enum omix_status */

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/be.h"
 #include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
