@@ -35,6 +35,7 @@
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -431,13 +432,21 @@ static int virsh(struct run_ctx *ctx, int h, const char *const *words, char **ou
     return rc;
 }
 
-/* Write text to the result directory as `name`; its path (caller frees) or NULL. */
+/* Write text to the result directory as `name`, readable by its owner only (it may
+ * hold the display's password); its path (caller frees) or NULL + err. */
 static char *write_file(struct run_ctx *ctx, const char *name, const char *text)
 {
     char *path = xasprintf("%s/%s", ctx->outdir, name);
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    bool ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    else if (!f && fd >= 0)
+        close(fd);
+    if (!ok) {
         err_set("cannot write %s", path);
+        unlink(path);
         free(path);
         return NULL;
     }
@@ -547,7 +556,7 @@ static int xml_words(struct run_ctx *ctx, const char *dom, struct strbuf *words)
         free(edited);
         if (!path)
             return -1;
-        strbuf_addf(words, " %s=%s", files[k].word, path);
+        strbuf_addf(words, " %s='%s'", files[k].word, path);   /* split as a shell */
         free(path);
     }
     return 0;
