@@ -75,10 +75,31 @@ struct be_nic {
     unsigned short hostfwd_port;
 };
 
+/* A guest NUMA cell (libvirt <cpu><numa><cell>) and the host nodes its memory is
+ * bound to (<numatune><memnode>). */
+struct be_numa_cell {
+    char *cpus;             /* the cell's vCPUs, e.g. "0-3" */
+    unsigned long mem_kib;
+    char *mode;             /* memnode mode: strict, interleave, preferred; NULL none */
+    char *nodeset;          /* memnode host nodes, e.g. "0"; with mode */
+};
+
+/* The guest's memory binding to host nodes as a whole (<numatune><memory>). */
+struct be_numatune {
+    char *mode;             /* strict, interleave, preferred; NULL = no <numatune> */
+    char *placement;        /* static (default), auto */
+    char *nodeset;          /* host nodes, e.g. "0" */
+};
+
 struct be_vm_spec {
     char *name;
     unsigned long mem_mib;
-    unsigned smp;       /* 0 = 1 */
+    unsigned smp;       /* 0 = 1; the vCPUs online at start */
+    /* vCPUs the guest may have (hotplug up to it); 0 = smp */
+    unsigned max_vcpus;
+    struct be_numa_cell *numa;  /* guest NUMA cells; none = no NUMA topology */
+    size_t nnuma;
+    struct be_numatune numatune;
     char *accel;        /* "kvm" or "tcg" (virt/ resolves "auto" before); NULL = tcg */
     char *machine;      /* e.g. pc, q35; NULL = default */
     char *cpu_model;    /* NULL = default (host-model for kvm, qemu64 for tcg) */
@@ -369,6 +390,10 @@ struct be_ops {
     /* Pause / resume the guest's vCPUs (virsh suspend / resume). */
     int (*suspend)(struct be_host *h, const char *vm);
     int (*resume)(struct be_host *h, const char *vm);
+    /* vCPU hot(un)plug of the running guest (virsh setvcpus --live), and the count
+     * of its enabled vCPUs (the live XML's <vcpu current>).  NULL: not supported. */
+    int (*set_vcpus)(struct be_host *h, const char *vm, unsigned n);
+    int (*vcpus)(struct be_host *h, const char *vm, unsigned *out);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the

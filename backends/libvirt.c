@@ -1032,6 +1032,38 @@ static int lv_resume(struct be_host *h, const char *vm)
     return on_domain(h, vm, &op_resume);
 }
 
+static int lv_set_vcpus(struct be_host *h, const char *vm, unsigned n)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainSetVcpusFlags(dom, n, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        err_set("VM %s on %s: setvcpus %u --live: %s", vm, h->uri, n, lverr());
+        rc = -1;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_vcpus(struct be_host *h, const char *vm, unsigned *out)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int n;
+
+    if (!dom)
+        return -1;
+    n = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE);
+    virDomainFree(dom);
+    if (n < 0) {
+        err_set("VM %s on %s: vcpucount --live: %s", vm, h->uri, lverr());
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
 static char *lv_render(const struct be_vm_spec *spec, const char **ext)
 {
     *ext = "xml";
@@ -1058,6 +1090,8 @@ const struct be_ops be_libvirt_ops = {
     .abort_postcopy = lv_abort_postcopy,
     .suspend = lv_suspend,
     .resume = lv_resume,
+    .set_vcpus = lv_set_vcpus,
+    .vcpus = lv_vcpus,
     .console_path = lv_console_path,
     .render = lv_render,
     .host_info = lv_host_info,

@@ -40,6 +40,15 @@ static const struct params_word src_state_words[] = {
     { NULL, 0 },
 };
 
+/* numatune's memory modes (libvirt's words). */
+static const struct params_word numa_mode_words[] = {
+    { "strict", 0 },
+    { "interleave", 1 },
+    { "preferred", 2 },
+    { "restrictive", 3 },
+    { NULL, 0 },
+};
+
 struct vmig_opts {
     const char *options, *extra, *postcopy;
     bool status_error;
@@ -51,8 +60,16 @@ struct vmig_opts {
     long migrate_speed;             /* MiB/s, with --timeout-suspend */
     long migrate_port;
     const char *migrate_proto;
+    /* guest NUMA cells, and with numa_pin their numatune (migration/mig_numa.c) */
+    bool with_numa, numa_pin;
+    int memory_mode, memnode_mode[2];       /* numa_mode_words */
+    const char *memory_placement;
+    /* vCPU hot(un)plug: the guest starts with vcpus_current of vcpus_max online;
+     * hotplug sets vcpus_max, hotunplug vcpus_current, before and/or after the hop */
+    bool cpu_hotplug, cpu_hotunplug, plug_before, plug_after, unplug_before, unplug_after;
+    long vcpus_current, vcpus_max;
     /* the reference's setups vtrun does not build yet (check: ERROR) */
-    bool with_numa, cpu_hotplug, mem_hotplug, xml_option, attach_scsi;
+    bool mem_hotplug, xml_option, attach_scsi;
     const char *disk_cache, *libvirtd_state, *graphics_server, *postcopy_cmd, *vm_ref;
     const char *graphics_uri;
     long main_vm;
@@ -88,9 +105,34 @@ static const struct run_param vmig_params[] = {
     { "migrate_proto", AT(STR, migrate_proto), .def = "tcp",
       .doc = "scheme of virsh_migrate_migrateuri" },
     { "virsh_migrate_with_numa", AT(BOOL, with_numa), .def = "no",
-      .doc = "guest NUMA cells (not built yet: ERROR)" },
+      .doc = "guest NUMA cells: one for one vCPU, else two halving vCPUs and memory" },
+    { "virsh_migrate_with_numa_pin", AT(BOOL, numa_pin), .def = "no",
+      .doc = "with virsh_migrate_with_numa: numatune binding the memory to host node 0" },
+    { "memory_mode", AT(ENUM, memory_mode, numa_mode_words), .def = "strict",
+      .doc = "numatune's memory mode" },
+    { "memory_placement", AT(STR, memory_placement), .def = "static",
+      .doc = "numatune's memory placement" },
+    { "memnode_mode_1", AT(ENUM, memnode_mode[0], numa_mode_words), .def = "preferred",
+      .doc = "numatune's mode of the first guest cell" },
+    { "memnode_mode_2", AT(ENUM, memnode_mode[1], numa_mode_words), .def = "preferred",
+      .doc = "numatune's mode of the second guest cell" },
     { "virsh_migrate_cpu_hotplug", AT(BOOL, cpu_hotplug), .def = "no",
-      .doc = "vCPU hotplug around the hop (not built yet: ERROR)" },
+      .doc = "vCPU hotplug (setvcpus --live) around the hop; the guest may have "
+             "virsh_migrate_vcpus, starts with virsh_migrate_vcpus_current" },
+    { "virsh_migrate_cpu_hotunplug", AT(BOOL, cpu_hotunplug), .def = "no",
+      .doc = "with virsh_migrate_cpu_hotplug: unplug back to virsh_migrate_vcpus_current" },
+    { "virsh_hotplug_cpu_before", AT(BOOL, plug_before), .def = "no",
+      .doc = "hotplug before the hop" },
+    { "virsh_hotplug_cpu_after", AT(BOOL, plug_after), .def = "no",
+      .doc = "hotplug after the hop, where the guest is then" },
+    { "virsh_hotunplug_cpu_before", AT(BOOL, unplug_before), .def = "no",
+      .doc = "hotunplug before the hop" },
+    { "virsh_hotunplug_cpu_after", AT(BOOL, unplug_after), .def = "no",
+      .doc = "hotunplug after the hop" },
+    { "virsh_migrate_vcpus_current", AT(INT, vcpus_current), .def = "8", RUN_PARAM_MIN(1),
+      .doc = "vCPUs online at start with virsh_migrate_cpu_hotplug" },
+    { "virsh_migrate_vcpus", AT(INT, vcpus_max), .def = "64", RUN_PARAM_MIN(1),
+      .doc = "the guest's maximum vCPUs with virsh_migrate_cpu_hotplug" },
     { "virsh_migrate_mem_hotplug", AT(BOOL, mem_hotplug), .def = "no",
       .doc = "DIMM hotplug before the hop (not built yet: ERROR)" },
     { "xml_option", AT(BOOL, xml_option), .def = "no",
@@ -128,8 +170,6 @@ static const struct {
     const char *param;
     const char *unless;             /* the value that needs nothing; NULL: "no" or unset */
 } not_built_rows[] = {
-    { "virsh_migrate_with_numa", NULL },
-    { "virsh_migrate_cpu_hotplug", NULL },
     { "virsh_migrate_mem_hotplug", NULL },
     { "xml_option", NULL },
     { "attach_scsi_disk", NULL },
@@ -205,6 +245,10 @@ static int vmig_check(const struct run_common *c, void *opts)
     else if (mig_opts_param_value(&mo, BE_MP_DEST_NAME) && o->back) {
         err_set("--dname with virsh_migrate_back: not built yet");
         rc = -1;
+    } else if (o->cpu_hotplug && o->vcpus_current > o->vcpus_max) {
+        err_set("virsh_migrate_vcpus_current = %ld: more than virsh_migrate_vcpus = %ld",
+                o->vcpus_current, o->vcpus_max);
+        rc = -1;
     }
     mig_opts_release(&mo);
     free(words);
@@ -279,6 +323,106 @@ static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
     mo->cancel = ctx->cancel;
     mo->hard_deadline = ctx->deadline;
     return rc;
+}
+
+/* The reference's edits of the guest's definition before it starts: vCPUs for
+ * hotplug (current of a maximum), then NUMA cells over them and their numatune. */
+static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct be_vm_spec *spec)
+{
+    if (o->cpu_hotplug) {
+        spec->smp = (unsigned)o->vcpus_current;
+        spec->max_vcpus = (unsigned)o->vcpus_max;
+    }
+    if (!o->with_numa)
+        return 0;
+    /* vtrun binds to host node 0, which every Linux host has; the reference takes
+     * the source's online nodes with enough free memory, two at most */
+    struct mig_numa_conf c = {
+        .pin = o->numa_pin, .memory_mode = numa_mode_words[o->memory_mode].word,
+        .placement = o->memory_placement,
+        .memnode_mode = { numa_mode_words[o->memnode_mode[0]].word,
+                          numa_mode_words[o->memnode_mode[1]].word },
+        .host_nodes = { "0", NULL },
+    };
+    if (mig_numa_apply(spec, &c) < 0)
+        return run_error(ctx, "TestSetupError", "guest NUMA: %s", err_msg());
+    for (size_t k = 0; k < spec->nnuma; k++)
+        run_log(ctx, "guest NUMA cell %zu: vCPUs %s, %lu KiB%s%s%s", k, spec->numa[k].cpus,
+                spec->numa[k].mem_kib, spec->numa[k].mode ? ", memnode " : "",
+                spec->numa[k].mode ? spec->numa[k].mode : "",
+                spec->numa[k].mode ? " on host node 0" : "");
+    if (spec->numatune.mode)
+        run_log(ctx, "numatune memory: mode %s, placement %s, nodeset %s",
+                spec->numatune.mode, spec->numatune.placement, spec->numatune.nodeset);
+    return 0;
+}
+
+/* Online CPUs the guest reports: the reference's cpu_chk_cmd. */
+static int guest_cpus(struct virt_vms *vms, size_t i, long *n)
+{
+    struct strbuf out = STRBUF_INIT;
+    int status = -1;
+    int rc = virt_vms_exec(vms, i, "grep -c '^processor' /proc/cpuinfo", 30, &out, &status);
+    char *end = NULL;
+
+    if (rc == 0 && status == 0)
+        *n = strtol(out.buf, &end, 10);
+    if (rc == 0 && (status != 0 || !end || end == out.buf)) {
+        err_set("counting the guest's CPUs: exit %d, '%s'", status, out.buf);
+        rc = -1;
+    }
+    strbuf_release(&out);
+    return rc;
+}
+
+/* Seconds the guest gets to bring its CPUs online after setvcpus (the reference's). */
+#define VCPU_ONLINE_TIMEOUT_S 300
+
+/* virsh setvcpus N --live on VM i where it runs, then as the reference checks it:
+ * N vCPUs enabled in the live definition, N CPUs seen by the guest (waiting for it
+ * to online them).  0, or -1 with the test failed. */
+static int set_vcpus(struct run_ctx *ctx, struct vmig_state *st, size_t i, long n,
+                     const char *what)
+{
+    struct virt_vms *vms = &st->vms;
+    unsigned got = 0;
+    long seen = -1;
+
+    if (virt_vms_set_vcpus(vms, i, (unsigned)n) < 0)
+        return run_fail(ctx, "HotplugError", "CPU %s failed - %s", what, err_msg());
+    if (virt_vms_vcpus(vms, i, &got) < 0)
+        return run_fail(ctx, "HotplugError", "CPU %s: %s", what, err_msg());
+    if (got != (unsigned)n)
+        return run_fail(ctx, "HotplugError", "CPU %s failed as cpus is not reflected in "
+                        "guest xml: %u enabled, %ld wanted", what, got, n);
+    double end = clock_now() + VCPU_ONLINE_TIMEOUT_S;
+    for (;;) {
+        if (guest_cpus(vms, i, &seen) < 0)
+            return run_fail(ctx, "HotplugError", "CPU %s: %s", what, err_msg());
+        if (seen == n || clock_now() >= end || atomic_load(ctx->cancel))
+            break;
+        clock_sleep(2);
+    }
+    if (seen != n)
+        return run_fail(ctx, "HotplugError", "CPU %s failed: the guest has %ld CPUs online "
+                        "after %d s, %ld wanted", what, seen, VCPU_ONLINE_TIMEOUT_S, n);
+    run_log(ctx, "CPU %s: %ld vCPUs enabled and online in the guest", what, n);
+    return 0;
+}
+
+/* The hot(un)plugs of one side of the hop (before: true), in the reference's order. */
+static int vcpu_steps(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                      size_t i, bool before)
+{
+    if (!o->cpu_hotplug)
+        return 0;
+    if ((before ? o->plug_before : o->plug_after) &&
+        set_vcpus(ctx, st, i, o->vcpus_max, "Hotplug") < 0)
+        return -1;
+    if (o->cpu_hotunplug && (before ? o->unplug_before : o->unplug_after) &&
+        set_vcpus(ctx, st, i, o->vcpus_current, "Hotunplug") < 0)
+        return -1;
+    return 0;
 }
 
 /* Sleep `s` seconds unless the test is stopped. */
@@ -425,12 +569,19 @@ static int vmig_run(struct run_ctx *ctx)
         rc = run_error(ctx, "ConfigError", "%s", err_msg());
         goto out;
     }
+    if (guest_edits(ctx, o, vms->vm[i].spec) < 0)
+        goto out;
     if (virt_vms_start(vms, i, 0) < 0) {
         rc = run_error(ctx, "VMCreateError", "%s", err_msg());
         goto out;
     }
-    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0 ||
-        virt_vms_uptime(vms, i, &up) < 0) {
+    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+        rc = run_error(ctx, "LoginError", "before migration: %s", err_msg());
+        goto out;
+    }
+    if (vcpu_steps(ctx, o, st, i, true) < 0)
+        goto out;
+    if (virt_vms_uptime(vms, i, &up) < 0) {
         rc = run_error(ctx, "LoginError", "before migration: %s", err_msg());
         goto out;
     }
@@ -467,6 +618,9 @@ static int vmig_run(struct run_ctx *ctx)
             rc = after(ctx, st, i, 1, 0, &back, (enum mig_dom_state)o->dest_state,
                        check_src, suspended, &up);
     }
+    /* after the hop(s), where the guest is then, when it runs there */
+    if (rc >= 0 && o->dest_state == MIG_DOM_RUNNING && vcpu_steps(ctx, o, st, i, false) < 0)
+        rc = -1;
 out:
     mig_opts_release(&mo);
     mig_opts_release(&back);

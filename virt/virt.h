@@ -644,6 +644,16 @@ int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name);
 /* Pause / resume VM i's vCPUs where it runs (virsh suspend / resume). */
 int virt_vms_suspend(struct virt_vms *vms, size_t i);
 int virt_vms_resume(struct virt_vms *vms, size_t i);
+/* vCPU hot(un)plug of running VM i (virsh setvcpus --live), and the count of its
+ * enabled vCPUs as the hypervisor sees it (the live XML's). */
+int virt_vms_set_vcpus(struct virt_vms *vms, size_t i, unsigned n);
+int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out);
+/* Define a copy of VM i's spec named `name` on host h (shut off, its own console);
+ * the caller removes it (virt_vms_remove_domain). */
+int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name);
+/* Open (and close) a connection of the VM set's backend to `uri`: -1 with the
+ * driver's words when it cannot (a destination URI that names nothing). */
+int virt_vms_open_uri(struct virt_vms *vms, const char *uri);
 /* Define VM i on host h (shut off; cleanup undefines it). */
 int virt_vms_define(struct virt_vms *vms, size_t i, int h);
 /* Define and start VM i on host h. */

@@ -91,6 +91,24 @@ bool virt_vms_should_stop(const struct virt_vms *vms)
 
 /* Open host h on first use.  The qemu backend's hosts are all the local machine,
  * each with its own run directory (QMP sockets) under the test's directory. */
+/* Keep VM vm's definition (domain XML, command line) with the results, as the test
+ * saw it: at setup, and again at each define (a test may edit the spec between). */
+static void keep_definition(struct virt_vms *vms, const struct virt_vm *vm)
+{
+    const char *ext = NULL;
+    char *text = vms->be->render ? vms->be->render(vm->spec, &ext) : NULL;
+    if (!text)
+        return;
+    char *path = xasprintf("%s/%s.%s", vms->conf.outdir, vm->domain, ext);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    free(path);
+    free(text);
+}
+
 static struct be_host *host(struct virt_vms *vms, int h)
 {
     if (h < 0 || (size_t)h >= vms->nhosts) {
@@ -230,20 +248,7 @@ static int setup_vm(struct virt_vms *vms, size_t i)
     }
     if (vp->login.host)
         vm->address = xstrdup(vp->login.host);
-    /* keep the definition (domain XML, command line) with the results, as the test
-     * saw it */
-    const char *ext = NULL;
-    char *text = vms->be->render ? vms->be->render(vm->spec, &ext) : NULL;
-    if (text) {
-        char *path = xasprintf("%s/%s.%s", cf->outdir, vm->domain, ext);
-        FILE *f = fopen(path, "w");
-        if (f) {
-            fputs(text, f);
-            fclose(f);
-        }
-        free(path);
-        free(text);
-    }
+    keep_definition(vms, vm);
     return 0;
 }
 
@@ -546,6 +551,65 @@ int virt_vms_resume(struct virt_vms *vms, size_t i)
     return bh ? vms->be->resume(bh, vms->vm[i].domain) : -1;
 }
 
+int virt_vms_set_vcpus(struct virt_vms *vms, size_t i, unsigned n)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->set_vcpus) {
+        err_set("%s: vCPU hotplug: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    vlog(vms, "%s: setvcpus %u --live on %s", vms->vm[i].name, n,
+         virt_vms_host_name(vms, vms->vm[i].host));
+    return vms->be->set_vcpus(bh, vms->vm[i].domain, n);
+}
+
+int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->vcpus) {
+        err_set("%s: vCPU count: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    return vms->be->vcpus(bh, vms->vm[i].domain, out);
+}
+
+int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name)
+{
+    struct be_host *bh = host(vms, h);
+    struct be_vm_spec copy;
+    int rc;
+
+    if (!bh)
+        return -1;
+    be_vm_spec_copy(&copy, vms->vm[i].spec);
+    free(copy.name);
+    copy.name = xstrdup(name);
+    /* its own console file: two domains appending to one would mix their lines */
+    free(copy.console_log);
+    copy.console_log = NULL;
+    vlog(vms, "%s: define a copy named %s on %s", vms->vm[i].name, name,
+         virt_vms_host_name(vms, h));
+    rc = vms->be->define(bh, &copy);
+    be_vm_spec_free(&copy);
+    return rc;
+}
+
+int virt_vms_open_uri(struct virt_vms *vms, const char *uri)
+{
+    struct be_host_conf conf = { .uri = uri };
+    struct be_host *bh = vms->be->open(&conf);
+    if (!bh)
+        return -1;
+    vms->be->close(bh);
+    return 0;
+}
+
 static void drop_session(struct virt_vms *vms, size_t i);
 
 int virt_vms_define(struct virt_vms *vms, size_t i, int h)
@@ -558,6 +622,7 @@ int virt_vms_define(struct virt_vms *vms, size_t i, int h)
         return -1;
     vlog(vms, "%s: define domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     console_visit(vms, i, h);
+    keep_definition(vms, vm);
     if (vms->be->define(bh, vm->spec) < 0)
         return -1;
     if (!V(vms, i)->leftover) {
