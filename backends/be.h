@@ -97,6 +97,10 @@ struct be_vm_spec {
     unsigned smp;       /* 0 = 1; the vCPUs online at start */
     /* vCPUs the guest may have (hotplug up to it); 0 = smp */
     unsigned max_vcpus;
+    /* memory hotplug: the most memory the guest may have and its DIMM slots
+     * (<maxMemory>); 0 = none */
+    unsigned long max_mem_kib;
+    unsigned mem_slots;
     struct be_numa_cell *numa;  /* guest NUMA cells; none = no NUMA topology */
     size_t nnuma;
     struct be_numatune numatune;
@@ -394,6 +398,11 @@ struct be_ops {
      * of its enabled vCPUs (the live XML's <vcpu current>).  NULL: not supported. */
     int (*set_vcpus)(struct be_host *h, const char *vm, unsigned n);
     int (*vcpus)(struct be_host *h, const char *vm, unsigned *out);
+    /* DIMM hotplug into the running guest (virsh attach-device --live of a
+     * <memory model='dimm'>) on guest NUMA node `node` (-1: none), and the guest's
+     * current memory (<currentMemory>, DIMMs included).  NULL: not supported. */
+    int (*attach_dimm)(struct be_host *h, const char *vm, unsigned long size_kib, int node);
+    int (*memory)(struct be_host *h, const char *vm, unsigned long *cur_kib);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the

@@ -1064,6 +1064,46 @@ static int lv_vcpus(struct be_host *h, const char *vm, unsigned *out)
     return 0;
 }
 
+static int lv_attach_dimm(struct be_host *h, const char *vm, unsigned long size_kib, int node)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml = lv_xml_dimm(size_kib, node);
+    int rc = 0;
+
+    if (!dom || !xml) {
+        free(xml);
+        if (dom)
+            virDomainFree(dom);
+        return -1;
+    }
+    if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        err_set("VM %s on %s: attach-device --live (DIMM %lu KiB): %s", vm, h->uri,
+                size_kib, lverr());
+        rc = -1;
+    }
+    free(xml);
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_memory(struct be_host *h, const char *vm, unsigned long *cur_kib)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    virDomainInfo info;
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainGetInfo(dom, &info) < 0) {
+        err_set("VM %s on %s: dominfo: %s", vm, h->uri, lverr());
+        rc = -1;
+    } else {
+        *cur_kib = info.memory;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
 static char *lv_render(const struct be_vm_spec *spec, const char **ext)
 {
     *ext = "xml";
@@ -1092,6 +1132,8 @@ const struct be_ops be_libvirt_ops = {
     .resume = lv_resume,
     .set_vcpus = lv_set_vcpus,
     .vcpus = lv_vcpus,
+    .attach_dimm = lv_attach_dimm,
+    .memory = lv_memory,
     .console_path = lv_console_path,
     .render = lv_render,
     .host_info = lv_host_info,

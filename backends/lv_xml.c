@@ -248,6 +248,13 @@ char *lv_xml_build(const struct be_vm_spec *spec)
         snprintf(num, sizeof(num), "%u", spec->smp ? spec->smp : 1);
         child(dom, "vcpu", num);
     }
+    if (spec->max_mem_kib) {
+        snprintf(num, sizeof(num), "%lu", spec->max_mem_kib);
+        n = child(dom, "maxMemory", num);
+        prop(n, "unit", "KiB");
+        snprintf(num, sizeof(num), "%u", spec->mem_slots);
+        prop(n, "slots", num);
+    }
     add_numatune(dom, spec);
 
     os = child(dom, "os", NULL);
@@ -310,6 +317,28 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     prop(n, "model", "virtio");
     prop(child(n, "backend", "/dev/urandom"), "model", "random");
 
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *lv_xml_dimm(unsigned long size_kib, int node)
+{
+    xmlDocPtr doc = xmlNewDoc(X("1.0"));
+    xmlNodePtr mem = xmlNewNode(NULL, X("memory")), target, n;
+    char num[32];
+    char *out;
+
+    xmlDocSetRootElement(doc, mem);
+    prop(mem, "model", "dimm");
+    target = child(mem, "target", NULL);
+    snprintf(num, sizeof(num), "%lu", size_kib);
+    n = child(target, "size", num);
+    prop(n, "unit", "KiB");
+    if (node >= 0) {
+        snprintf(num, sizeof(num), "%d", node);
+        child(target, "node", num);
+    }
     out = dump(doc);
     xmlFreeDoc(doc);
     return out;

@@ -648,9 +648,16 @@ int virt_vms_resume(struct virt_vms *vms, size_t i);
  * enabled vCPUs as the hypervisor sees it (the live XML's). */
 int virt_vms_set_vcpus(struct virt_vms *vms, size_t i, unsigned n);
 int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out);
+/* DIMM hotplug into running VM i on guest NUMA node `node` (-1: none), and its
+ * current memory as the hypervisor sees it (DIMMs included). */
+int virt_vms_attach_dimm(struct virt_vms *vms, size_t i, unsigned long size_kib, int node);
+int virt_vms_memory(struct virt_vms *vms, size_t i, unsigned long *cur_kib);
 /* Define a copy of VM i's spec named `name` on host h (shut off, its own console);
  * the caller removes it (virt_vms_remove_domain). */
 int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name);
+/* Drop the connection to host h; the next use opens a new one (after its daemon was
+ * stopped and started again). */
+void virt_vms_reconnect(struct virt_vms *vms, int h);
 /* Open (and close) a connection of the VM set's backend to `uri`: -1 with the
  * driver's words when it cannot (a destination URI that names nothing). */
 int virt_vms_open_uri(struct virt_vms *vms, const char *uri);

@@ -579,6 +579,34 @@ int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out)
     return vms->be->vcpus(bh, vms->vm[i].domain, out);
 }
 
+int virt_vms_attach_dimm(struct virt_vms *vms, size_t i, unsigned long size_kib, int node)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->attach_dimm) {
+        err_set("%s: memory hotplug: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    vlog(vms, "%s: attach a DIMM of %lu KiB on guest node %d", vms->vm[i].name, size_kib,
+         node);
+    return vms->be->attach_dimm(bh, vms->vm[i].domain, size_kib, node);
+}
+
+int virt_vms_memory(struct virt_vms *vms, size_t i, unsigned long *cur_kib)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->memory) {
+        err_set("%s: current memory: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    return vms->be->memory(bh, vms->vm[i].domain, cur_kib);
+}
+
 int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name)
 {
     struct be_host *bh = host(vms, h);
@@ -598,6 +626,14 @@ int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name)
     rc = vms->be->define(bh, &copy);
     be_vm_spec_free(&copy);
     return rc;
+}
+
+void virt_vms_reconnect(struct virt_vms *vms, int h)
+{
+    if (h < 0 || (size_t)h >= vms->nhosts || !vms->hosts[h])
+        return;
+    vms->be->close(vms->hosts[h]);
+    vms->hosts[h] = NULL;
 }
 
 int virt_vms_open_uri(struct virt_vms *vms, const char *uri)
