@@ -403,6 +403,14 @@ struct be_ops {
      * current memory (<currentMemory>, DIMMs included).  NULL: not supported. */
     int (*attach_dimm)(struct be_host *h, const char *vm, unsigned long size_kib, int node);
     int (*memory)(struct be_host *h, const char *vm, unsigned long *cur_kib);
+    /* Attach NIC nic (its mac set) to the running guest and its persistent
+     * definition (virsh attach-interface --live --config). */
+    int (*attach_nic)(struct be_host *h, const char *vm, const struct be_nic *nic);
+    /* The domain's definition as text for a hop's BE_MP_DEST_XML (libvirt: dumpxml
+     * --migratable --security-info), its name changed to `rename` when set; and
+     * whether the live definition on h holds a NIC with MAC `mac` (1 yes, 0 no). */
+    char *(*migratable_def)(struct be_host *h, const char *vm, const char *rename);
+    int (*has_mac)(struct be_host *h, const char *vm, const char *mac);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the

@@ -1104,6 +1104,78 @@ static int lv_memory(struct be_host *h, const char *vm, unsigned long *cur_kib)
     return rc;
 }
 
+static int lv_attach_nic(struct be_host *h, const char *vm, const struct be_nic *nic)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml = lv_xml_nic(nic);
+    int rc = 0;
+
+    if (!dom || !xml) {
+        free(xml);
+        if (dom)
+            virDomainFree(dom);
+        return -1;
+    }
+    if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE |
+                                   VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        err_set("VM %s on %s: attach-interface --live --config: %s", vm, h->uri, lverr());
+        rc = -1;
+    }
+    free(xml);
+    virDomainFree(dom);
+    return rc;
+}
+
+/* The domain's XML with flags; NULL + err. */
+static char *xml_desc(struct be_host *h, const char *vm, unsigned flags)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml;
+
+    if (!dom)
+        return NULL;
+    xml = virDomainGetXMLDesc(dom, flags);
+    virDomainFree(dom);
+    if (!xml)
+        err_set("VM %s on %s: XML: %s", vm, h->uri, lverr());
+    return xml;
+}
+
+static char *lv_migratable_def(struct be_host *h, const char *vm, const char *rename)
+{
+    char *xml = xml_desc(h, vm, VIR_DOMAIN_XML_MIGRATABLE | VIR_DOMAIN_XML_SECURE), *out;
+
+    if (!xml || !rename)
+        return xml;
+    out = lv_xml_rename(xml, rename);
+    free(xml);
+    return out;
+}
+
+static int lv_has_mac(struct be_host *h, const char *vm, const char *mac)
+{
+    char *xml = xml_desc(h, vm, 0), *expr;
+    char **found;
+    int rc;
+
+    if (!xml)
+        return -1;
+    expr = xasprintf("/domain/devices/interface/mac[translate(@address,'ABCDEF','abcdef')"
+                     "=translate('%s','ABCDEF','abcdef')]/@address", mac);
+    found = lv_xml_xpath_strings(xml, expr);
+    free(expr);
+    free(xml);
+    if (!found) {
+        err_set("VM %s on %s: XML does not parse", vm, h->uri);
+        return -1;
+    }
+    rc = found[0] != NULL;
+    for (size_t i = 0; found[i]; i++)
+        free(found[i]);
+    free(found);
+    return rc;
+}
+
 static char *lv_render(const struct be_vm_spec *spec, const char **ext)
 {
     *ext = "xml";
@@ -1134,6 +1206,9 @@ const struct be_ops be_libvirt_ops = {
     .vcpus = lv_vcpus,
     .attach_dimm = lv_attach_dimm,
     .memory = lv_memory,
+    .attach_nic = lv_attach_nic,
+    .migratable_def = lv_migratable_def,
+    .has_mac = lv_has_mac,
     .console_path = lv_console_path,
     .render = lv_render,
     .host_info = lv_host_info,

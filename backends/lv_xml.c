@@ -322,6 +322,30 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     return out;
 }
 
+char *lv_xml_nic(const struct be_nic *nic)
+{
+    xmlDocPtr doc = xmlNewDoc(X("1.0"));
+    xmlNodePtr holder = xmlNewNode(NULL, X("devices"));
+    char *out = NULL;
+
+    if (nic->mode && !strcmp(nic->mode, "bridge") && !nic->bridge) {
+        err_set("interface XML: bridge mode without a bridge");
+        xmlFreeNode(holder);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlDocSetRootElement(doc, holder);
+    add_nic(holder, nic);
+    /* the <interface> alone is the document */
+    xmlNodePtr iface = holder->children;
+    xmlUnlinkNode(iface);
+    xmlDocSetRootElement(doc, iface);
+    xmlFreeNode(holder);
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
 char *lv_xml_dimm(unsigned long size_kib, int node)
 {
     xmlDocPtr doc = xmlNewDoc(X("1.0"));
@@ -486,6 +510,24 @@ char *lv_xml_normalize(const char *xml, const char *console_log)
     normalize_disks(devs);
     normalize_nics(devs);
     normalize_console(devs, console_log);
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *lv_xml_rename(const char *xml, const char *name)
+{
+    xmlDocPtr doc = parse(xml);
+    xmlNodePtr n;
+    char *out;
+
+    if (!doc)
+        return NULL;
+    n = first_child(xmlDocGetRootElement(doc), "name");
+    if (!n)
+        n = child(xmlDocGetRootElement(doc), "name", NULL);
+    xmlNodeSetContent(n, NULL);
+    xmlNodeAddContent(n, X(name));
     out = dump(doc);
     xmlFreeDoc(doc);
     return out;

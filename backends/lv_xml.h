@@ -16,6 +16,11 @@
  * fixed tap names (source and destination taps coexist during a hop). */
 char *lv_xml_build(const struct be_vm_spec *spec);
 
+/* <interface> of nic for attach-device (the domain XML's own rendering). */
+char *lv_xml_nic(const struct be_nic *nic);
+/* xml with its /domain/name set to name. */
+char *lv_xml_rename(const char *xml, const char *name);
+
 /* A DIMM of size_kib KiB on guest NUMA node `node` (-1: none), for attach-device. */
 char *lv_xml_dimm(unsigned long size_kib, int node);
 

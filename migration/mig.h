@@ -136,6 +136,8 @@ void mig_opts_release(struct be_migrate_opts *opts);
 int mig_opts_load_files(struct be_migrate_opts *opts);
 /* The first string value of param id (e.g. BE_MP_DEST_NAME for --dname), or NULL. */
 const char *mig_opts_param_value(const struct be_migrate_opts *opts, enum be_mig_param id);
+/* One more string param with its text (a file's content already read: --xml's). */
+void mig_opts_add_text(struct be_migrate_opts *opts, enum be_mig_param id, const char *text);
 /* Is word (without a value) one of virsh migrate's known words? */
 bool mig_opts_word_known(const char *word);
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* virsh_migrate_src_state: the state the source VM is put in before migrating. */
 static const struct params_word src_state_words[] = {
@@ -100,8 +101,13 @@ struct vmig_opts {
     bool mem_hotplug;
     long hotplug_mem, hotplug_count, dimm_slots;
     int hotplug_unit;                       /* mem_unit_words: KiB per unit */
-    /* the reference's setups vtrun does not build yet (check: ERROR) */
-    bool xml_option, attach_scsi;
+    /* --xml: the guest's own definition (an extra NIC, or renamed to vm_new_name
+     * with --dname) */
+    bool xml_option;
+    const char *vm_new_name;
+    /* attach_scsi_disk: another disk (sdb, SCSI) of image_size beside the guest's */
+    bool attach_scsi;
+    const char *image_size;
     int disk_cache;                 /* disk_cache_words */
     int libvirtd_state;             /* on_off_words: 1 on */
     const char *graphics_server, *postcopy_cmd, *vm_ref;
@@ -179,9 +185,15 @@ static const struct run_param vmig_params[] = {
     { "virsh_migrate_max_dimm_slots", AT(INT, dimm_slots), .def = "32", RUN_PARAM_MIN(1),
       .doc = "the guest's DIMM slots (maxMemory: 256 MiB each over its memory)" },
     { "xml_option", AT(BOOL, xml_option), .def = "no",
-      .doc = "--xml with an extra NIC (not built yet: ERROR)" },
+      .doc = "--xml with the guest's definition: a NIC attached first and looked for "
+             "on the destination; with --dname, renamed to vm_new_name" },
+    { "vm_new_name", AT(STR, vm_new_name),
+      .doc = "with xml_option and --dname: the name in the --xml definition" },
     { "attach_scsi_disk", AT(BOOL, attach_scsi), .def = "no",
-      .doc = "a SCSI disk attached before the hop (not built yet: ERROR)" },
+      .doc = "a second disk, sdb on SCSI, made beside the guest's image and defined "
+             "with it before the start" },
+    { "image_size", AT(STR, image_size), .def = "10G",
+      .doc = "with attach_scsi_disk: its size (qemu-img's words)" },
     { "virsh_migrate_disk_cache", AT(ENUM, disk_cache, disk_cache_words), .def = "none",
       .doc = "the cache mode of the guest's disk (libvirt's words)" },
     { "virsh_migrate_libvirtd_state", AT(ENUM, libvirtd_state, on_off_words), .def = "on",
@@ -214,8 +226,6 @@ static const struct {
     const char *param;
     const char *unless;             /* the value that needs nothing; NULL: "no" or unset */
 } not_built_rows[] = {
-    { "xml_option", NULL },
-    { "attach_scsi_disk", NULL },
     { "graphics_server", NULL },
     { "virsh_migrate_graphics_uri", NULL },
     { "virsh_postcopy_cmd", NULL },
@@ -223,17 +233,10 @@ static const struct {
 
 static const char *not_built(const struct params *p)
 {
-    const char *extra = params_get_or(p, "virsh_migrate_extra", "");
-
     for (size_t i = 0; i < ARRAY_SIZE(not_built_rows); i++) {
         const char *v = params_get(p, not_built_rows[i].param);
         if (!v || !*v ||
             !strcmp(v, not_built_rows[i].unless ? not_built_rows[i].unless : "no"))
-            continue;
-        /* xml_option with the case's own --xml (and no --dname): the reference
-         * prepares no XML, the words go to virsh as written */
-        if (!strcmp(not_built_rows[i].param, "xml_option") && strstr(extra, "--xml") &&
-            !strstr(extra, "--dname"))
             continue;
         return not_built_rows[i].param;
     }
@@ -256,7 +259,38 @@ static int not_built_met(const struct run_need *n, const struct params *p,
     return -1;
 }
 
+/* graphics_server: the reference runs remote-viewer against the guest's display and
+ * cancels without it (path.find_command).  On this machine's PATH, as there. */
+static bool graphics_applies(const struct params *p)
+{
+    const char *v = params_get(p, "graphics_server");
+    return v && *v;
+}
+
+static int remote_viewer_met(const struct run_need *n, const struct params *p,
+                             struct run_facts *f, struct strbuf *why)
+{
+    const char *path = getenv("PATH");
+    (void)n;
+    (void)p;
+    (void)f;
+    (void)why;
+    for (const char *d = path ? path : ""; *d;) {
+        size_t len = strcspn(d, ":");
+        char *exe = xasprintf("%.*s/remote-viewer", (int)len, d);
+        bool found = len && access(exe, X_OK) == 0;
+        free(exe);
+        if (found)
+            return 1;
+        d += len + (d[len] == ':');
+    }
+    return 0;
+}
+
 static const struct run_need vmig_needs_last[] = {
+    { "remote_viewer", .applies = graphics_applies, .met = remote_viewer_met,
+      .met_doc = "remote-viewer on this machine's PATH",
+      .text = "No 'remote-viewer' command found." },
     { "not built", .applies = not_built_applies, .met = not_built_met,
       .met_doc = "a setup vtrun does not build yet (ERROR)",
       .text = "a setup of the reference vtrun does not build yet" },
@@ -296,6 +330,8 @@ static int vmig_check(const struct run_common *c, void *opts)
 struct vmig_state {
     struct virt_vms vms;
     char *renamed;                  /* --dname's domain on the destination, to remove */
+    char *xml_mac;                  /* xml_option: the NIC the --xml definition adds */
+    char *scsi_disk;                /* attach_scsi_disk's image, to remove */
     struct virt_hostops *daemon;    /* the source daemon stopped: started again by undo */
 };
 
@@ -350,6 +386,13 @@ static void vmig_cleanup(struct run_ctx *ctx)
     if (st->renamed && virt_vms_remove_domain(&st->vms, 1, st->renamed) < 0)
         run_log(ctx, "cleanup of %s: %s", st->renamed, err_msg());
     free(st->renamed);
+    free(st->xml_mac);
+    if (st->scsi_disk) {
+        struct virt_host *link = run_host_link(ctx, 0);
+        if (!link || virt_image_remove(link, st->scsi_disk, &st->vms.conf.vctx) < 0)
+            run_log(ctx, "cleanup of %s: %s", st->scsi_disk, err_msg());
+        free(st->scsi_disk);
+    }
     run_vmset_cleanup(ctx, &st->vms);
     free(st);
     ctx->data = NULL;
@@ -436,6 +479,33 @@ static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct be
     if (spec->numatune.mode)
         run_log(ctx, "numatune memory: mode %s, placement %s, nodeset %s",
                 spec->numatune.mode, spec->numatune.placement, spec->numatune.nodeset);
+    return 0;
+}
+
+/* attach_scsi_disk: the reference makes a qcow2 image beside the guest's (on the
+ * storage both hosts share) and attaches it as sdb --config before the start; a
+ * failed attach is only logged there, a failed image is the test's error here. */
+static int scsi_disk(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                     struct be_vm_spec *spec)
+{
+    if (!o->attach_scsi || !spec->ndisks)
+        return 0;
+    const char *img = spec->disks[0].path;
+    const char *slash = strrchr(img, '/');
+    struct virt_host *link = run_host_link(ctx, 0);
+    if (!link)
+        return run_error(ctx, "TestSetupError", "source host: %s", err_msg());
+    st->scsi_disk = xasprintf("%.*sscsi_test-%.7s-%u.qcow2", slash ? (int)(slash - img + 1) : 0,
+                              img, ctx->job_id, ctx->slot);
+    if (virt_image_create(link, st->scsi_disk, "qcow2", o->image_size, &st->vms.conf.vctx) < 0)
+        return run_error(ctx, "TestSetupError", "attach_scsi_disk: %s", err_msg());
+    spec->disks = xrealloc(spec->disks, (spec->ndisks + 1) * sizeof(*spec->disks));
+    spec->disks[spec->ndisks++] = (struct be_disk){
+        .path = xstrdup(st->scsi_disk), .format = xstrdup("qcow2"), .bus = xstrdup("scsi"),
+        .target = xstrdup("sdb"),
+        .cache = xstrdup(disk_cache_words[o->disk_cache].word) };
+    run_log(ctx, "disk sdb (scsi): %s, %s, cache %s", st->scsi_disk, o->image_size,
+            disk_cache_words[o->disk_cache].word);
     return 0;
 }
 
@@ -748,6 +818,40 @@ static int unsafe_retry(struct run_ctx *ctx, const struct vmig_opts *o, struct v
     return rc;
 }
 
+/* xml_option: the reference's --xml.  Without --dname (and no --xml of the case's
+ * own) a NIC is attached to the guest first and its definition passed, so the
+ * destination must show the NIC; with --dname the definition is passed as is or
+ * renamed to vm_new_name.  It is kept with the results (<domain>.dest.xml).  0, or
+ * -1 with the test's error set. */
+static int prepare_xml(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                       size_t i, struct be_migrate_opts *mo)
+{
+    const char *extra = o->extra ? o->extra : "";
+    bool dname = strstr(extra, "--dname") != NULL;
+    char *def, *path;
+    FILE *f;
+
+    if (!o->xml_option || (!dname && strstr(extra, "--xml")))
+        return 0;
+    if (!dname && virt_vms_attach_nic(&st->vms, i, &st->xml_mac) < 0)
+        return run_error(ctx, "TestSetupError", "Attaching nic to %s failed: %s",
+                         st->vms.vm[i].name, err_msg());
+    def = virt_vms_migratable_def(&st->vms, i, dname ? o->vm_new_name : NULL);
+    if (!def)
+        return run_error(ctx, "TestSetupError", "--xml: %s", err_msg());
+    path = xasprintf("%s/%s.dest.xml", ctx->outdir, st->vms.vm[i].domain);
+    if ((f = fopen(path, "w"))) {
+        fputs(def, f);
+        fclose(f);
+    }
+    run_log(ctx, "--xml %s%s%s", path, st->xml_mac ? ": with a NIC " : "",
+            st->xml_mac ? st->xml_mac : "");
+    mig_opts_add_text(mo, BE_MP_DEST_XML, def);
+    free(path);
+    free(def);
+    return 0;
+}
+
 /* --dname dest_exist_vm: the reference defines a domain of that name on the
  * destination first (a copy of the guest's definition, its own UUID), so the hop
  * meets an existing name.  Cleanup removes it with the --dname name. */
@@ -793,7 +897,8 @@ static int vmig_run(struct run_ctx *ctx)
         rc = run_error(ctx, "ConfigError", "%s", err_msg());
         goto out;
     }
-    if (guest_edits(ctx, o, vms->vm[i].spec) < 0) {
+    if (guest_edits(ctx, o, vms->vm[i].spec) < 0 ||
+        scsi_disk(ctx, o, st, vms->vm[i].spec) < 0) {
         rc = -1;
         goto out;
     }
@@ -827,6 +932,10 @@ static int vmig_run(struct run_ctx *ctx)
         rc = -1;
         goto out;
     }
+    if (prepare_xml(ctx, o, st, i, &mo) < 0) {
+        rc = -1;
+        goto out;
+    }
     if (define_dest_exist(ctx, o, st, i, &mo) < 0) {
         rc = -1;
         goto out;
@@ -851,6 +960,17 @@ static int vmig_run(struct run_ctx *ctx)
               suspended, &up) < 0) {
         rc = -1;
         goto out;
+    }
+    /* --xml's NIC on the destination (the reference's check_dest_xml) */
+    if (st->xml_mac) {
+        int has = virt_vms_has_mac(vms, 1, vms->vm[i].domain, st->xml_mac);
+        if (has <= 0) {
+            rc = has < 0 ? run_error(ctx, "PostMigrationCheck", "--xml: %s", err_msg()) :
+                 run_fail(ctx, "PostMigrationCheck", "Wrong xml configuration on "
+                          "destination: no NIC %s", st->xml_mac);
+            goto out;
+        }
+        run_log(ctx, "--xml: NIC %s on the destination", st->xml_mac);
     }
     rc = 0;
     if (o->back && o->dest_state == MIG_DOM_RUNNING) {

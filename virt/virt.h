@@ -652,6 +652,15 @@ int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out);
  * current memory as the hypervisor sees it (DIMMs included). */
 int virt_vms_attach_dimm(struct virt_vms *vms, size_t i, unsigned long size_kib, int node);
 int virt_vms_memory(struct virt_vms *vms, size_t i, unsigned long *cur_kib);
+/* Attach a NIC like VM i's first (a new random MAC, *mac: caller frees) to the running
+ * guest and its definition (virsh attach-interface --live --config). */
+int virt_vms_attach_nic(struct virt_vms *vms, size_t i, char **mac);
+/* VM i's definition where it runs, as text for --xml (its name changed to `rename`
+ * when set); caller frees, NULL + err. */
+char *virt_vms_migratable_def(struct virt_vms *vms, size_t i, const char *rename);
+/* Whether domain `name`'s live definition on host h holds a NIC with MAC mac: 1, 0,
+ * or -1 + err. */
+int virt_vms_has_mac(struct virt_vms *vms, int h, const char *name, const char *mac);
 /* Define a copy of VM i's spec named `name` on host h (shut off, its own console);
  * the caller removes it (virt_vms_remove_domain). */
 int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name);

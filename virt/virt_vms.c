@@ -607,6 +607,71 @@ int virt_vms_memory(struct virt_vms *vms, size_t i, unsigned long *cur_kib)
     return vms->be->memory(bh, vms->vm[i].domain, cur_kib);
 }
 
+int virt_vms_attach_nic(struct virt_vms *vms, size_t i, char **mac)
+{
+    struct be_vm_spec *spec = vms->vm[i].spec;
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    unsigned char r[3] = { 0 };
+    FILE *f;
+
+    *mac = NULL;
+    if (!bh)
+        return -1;
+    if (!vms->be->attach_nic) {
+        err_set("%s: NIC hotplug: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    /* a locally administered QEMU MAC of its own, so the check after finds it */
+    f = fopen("/dev/urandom", "rb");
+    if (!f || fread(r, 1, sizeof(r), f) != sizeof(r)) {
+        if (f)
+            fclose(f);
+        err_set("%s: NIC hotplug: no random MAC (/dev/urandom)", vms->vm[i].name);
+        return -1;
+    }
+    fclose(f);
+    struct be_nic nic = { .mode = "user" };
+    if (spec->nnics)
+        nic = (struct be_nic){ .mode = spec->nics[0].mode, .bridge = spec->nics[0].bridge,
+                               .model = spec->nics[0].model };
+    *mac = xasprintf("52:54:00:%02x:%02x:%02x", r[0], r[1], r[2]);
+    nic.mac = *mac;
+    vlog(vms, "%s: attach a NIC %s (%s %s) --live --config", vms->vm[i].name, *mac,
+         nic.mode ? nic.mode : "user", nic.bridge ? nic.bridge : "");
+    if (vms->be->attach_nic(bh, vms->vm[i].domain, &nic) < 0) {
+        free(*mac);
+        *mac = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+char *virt_vms_migratable_def(struct virt_vms *vms, size_t i, const char *rename)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return NULL;
+    if (!vms->be->migratable_def) {
+        err_set("%s: definition for --xml: not supported by the %s backend",
+                vms->vm[i].name, vms->be->name);
+        return NULL;
+    }
+    return vms->be->migratable_def(bh, vms->vm[i].domain, rename);
+}
+
+int virt_vms_has_mac(struct virt_vms *vms, int h, const char *name, const char *mac)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    if (!vms->be->has_mac) {
+        err_set("NIC lookup: not supported by the %s backend", vms->be->name);
+        return -1;
+    }
+    return vms->be->has_mac(bh, name, mac);
+}
+
 int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name)
 {
     struct be_host *bh = host(vms, h);

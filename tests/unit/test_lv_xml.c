@@ -512,6 +512,49 @@ START_TEST(test_build_rejects_bad_vcpus_and_cells)
 }
 END_TEST
 
+/* memory hotplug: <maxMemory> with its slots; the DIMM attach-device takes; the NIC
+ * of --xml; a definition renamed for --xml with --dname */
+START_TEST(test_build_max_memory_dimm_nic_and_rename)
+{
+    struct be_vm_spec s = numa_spec();
+    s.max_mem_kib = 8 * 1024 * 1024 + 128 * 1024;
+    s.mem_slots = 32;
+    char *x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("string(/domain/maxMemory)", "8519680");
+    ck_xpath_eq("string(/domain/maxMemory/@unit)", "KiB");
+    ck_xpath_eq("string(/domain/maxMemory/@slots)", "32");
+    ck_valid_domain(x);
+    char *y = lv_xml_rename(x, "guest-new-name");
+    load(y);
+    ck_xpath_eq("string(/domain/name)", "guest-new-name");
+    ck_xpath_eq("count(/domain/name)", "1");
+    ck_xpath_eq("string(/domain/maxMemory/@slots)", "32");
+    free(y);
+    free(x);
+    x = lv_xml_dimm(262144, 1);
+    load(x);
+    ck_xpath_eq("string(/memory/@model)", "dimm");
+    ck_xpath_eq("string(/memory/target/size)", "262144");
+    ck_xpath_eq("string(/memory/target/size/@unit)", "KiB");
+    ck_xpath_eq("string(/memory/target/node)", "1");
+    free(x);
+    x = lv_xml_dimm(1024, -1);
+    load(x);
+    ck_xpath_eq("count(/memory/target/node)", "0");
+    free(x);
+    x = lv_xml_nic(&nic_br);
+    load(x);
+    ck_xpath_eq("string(/interface/@type)", "bridge");
+    ck_xpath_eq("string(/interface/source/@bridge)", "vtbr0");
+    ck_xpath_eq("string(/interface/mac/@address)", "52:54:00:00:00:01");
+    ck_xpath_eq("count(/interface/target)", "0");
+    free(x);
+    struct be_nic bad = { .mode = "bridge" };
+    ck_assert_ptr_null(lv_xml_nic(&bad));
+}
+END_TEST
+
 START_TEST(test_normalize_output_passes_libvirt_schema)
 {
     struct be_vm_spec s = spec();
@@ -547,6 +590,7 @@ int main(void)
     tcase_add_test(b, test_build_output_passes_libvirt_schema);
     tcase_add_test(b, test_build_numa_cells_numatune_and_vcpu_maximum);
     tcase_add_test(b, test_build_rejects_bad_vcpus_and_cells);
+    tcase_add_test(b, test_build_max_memory_dimm_nic_and_rename);
     tcase_add_test(n, test_normalize_turns_kvmclock_on_and_keeps_other_timers);
     tcase_add_test(n, test_normalize_adds_clock_when_missing);
     tcase_add_test(n, test_normalize_sets_cache_none_on_disks_only);
