@@ -110,7 +110,11 @@ struct vmig_opts {
     const char *image_size;
     int disk_cache;                 /* disk_cache_words */
     int libvirtd_state;             /* on_off_words: 1 on */
-    const char *graphics_server, *postcopy_cmd, *vm_ref;
+    const char *graphics_server, *vm_ref;
+    /* virsh_postcopy_cmd: the hop switched to postcopy (migrate-postcopy) while
+     * stress runs in the guest, at migrate_speed in both phases */
+    const char *postcopy_cmd, *stress_tool, *stress_args;
+    long postcopy_timeout;
     const char *graphics_uri;
     long main_vm;
     /* what virsh itself refuses in the words (a value, a combination): the call fails
@@ -139,7 +143,7 @@ static const struct run_param vmig_params[] = {
       .unit = "seconds", .doc = "pause before the migration" },
     { "migrate_speed", AT(INT, migrate_speed), .def = "1", RUN_PARAM_MIN(1),
       .unit = "MiB/s", .doc = "with --timeout-suspend: the bandwidth, so the hop "
-      "outlasts its timeout" },
+      "outlasts its timeout; with virsh_postcopy_cmd: the bandwidth of both phases" },
     { "migrate_port", AT(INT, migrate_port), .def = "49152", RUN_PARAM_RANGE(1, 65535),
       .doc = "port of the --migrateuri virsh_migrate_migrateuri asks for" },
     { "migrate_proto", AT(STR, migrate_proto), .def = "tcp",
@@ -203,7 +207,16 @@ static const struct run_param vmig_params[] = {
     { "virsh_migrate_graphics_uri", AT(STR, graphics_uri),
       .doc = "--graphicsuri to a SPICE listener (not built yet: ERROR)" },
     { "virsh_postcopy_cmd", AT(STR, postcopy_cmd),
-      .doc = "migrate-postcopy during the hop (not built yet: ERROR)" },
+      .doc = "migrate-postcopy: the hop switches to postcopy once started (3 s), with "
+             "stress_args running in the guest; it must have switched" },
+    { "stress_package", AT(STR, stress_tool), .def = "stress",
+      .doc = "with virsh_postcopy_cmd: the guest's stress tool" },
+    { "stress_args", AT(STR, stress_args),
+      .def = "--cpu 8 --io 4 --vm 2 --vm-bytes 128M --timeout 20s",
+      .doc = "with virsh_postcopy_cmd: its arguments" },
+    { "postcopy_migration_timeout", AT(INT, postcopy_timeout), .def = "180",
+      RUN_PARAM_MIN(1), .unit = "seconds",
+      .doc = "with virsh_postcopy_cmd: the most the hop may take" },
     { "vm_ref", AT(STR, vm_ref),
       .doc = "the name virsh migrate is given: another than main_vm's (none, or empty) "
              "makes the call fail as virsh's does" },
@@ -228,7 +241,6 @@ static const struct {
 } not_built_rows[] = {
     { "graphics_server", NULL },
     { "virsh_migrate_graphics_uri", NULL },
-    { "virsh_postcopy_cmd", NULL },
 };
 
 static const char *not_built(const struct params *p)
@@ -313,6 +325,10 @@ static int vmig_check(const struct run_common *c, void *opts)
     else if (mig_opts_param_value(&mo, BE_MP_DEST_NAME) && o->back) {
         err_set("--dname with virsh_migrate_back: not built yet");
         rc = -1;
+    } else if (o->postcopy_cmd && strcmp(o->postcopy_cmd, "migrate-postcopy")) {
+        err_set("virsh_postcopy_cmd = '%s': only migrate-postcopy is known",
+                o->postcopy_cmd);
+        rc = -1;
     } else if (o->cpu_hotplug && o->vcpus_current > o->vcpus_max) {
         err_set("virsh_migrate_vcpus_current = %ld: more than virsh_migrate_vcpus = %ld",
                 o->vcpus_current, o->vcpus_max);
@@ -332,6 +348,7 @@ struct vmig_state {
     char *renamed;                  /* --dname's domain on the destination, to remove */
     char *xml_mac;                  /* xml_option: the NIC the --xml definition adds */
     char *scsi_disk;                /* attach_scsi_disk's image, to remove */
+    bool postcopy;                  /* the last hop switched to postcopy */
     struct virt_hostops *daemon;    /* the source daemon stopped: started again by undo */
 };
 
@@ -648,6 +665,7 @@ static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, 
     }
     virt_vms_record_hop(&st->vms, i, n, from, to, &m, ok, ok ? NULL : text.buf);
     *suspended = m.suspended;
+    st->postcopy = m.postcopy;
     switch (mig_result_judge(e, ok, text.buf, &why)) {
     case MIG_V_OK:
         rc = 1;
@@ -852,6 +870,53 @@ static int prepare_xml(struct run_ctx *ctx, const struct vmig_opts *o, struct vm
     return 0;
 }
 
+/* virsh_postcopy_cmd: stress in the guest (the reference's VMStress: an error when it
+ * cannot run), migrate_speed for precopy and postcopy, and migrate-postcopy once the
+ * job runs: vtrun switches 3 s into the hop (be_migrate's postcopy timeout action),
+ * where the reference waits for the destination's paused domain.  0 or -1 with the
+ * test's error set. */
+static int postcopy_setup(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                          size_t i, struct be_migrate_opts *mo)
+{
+    struct mig_meminfo mi = { 0 };
+    struct strbuf out = STRBUF_INIT;
+    char **argv, *script = NULL, *w;
+    int status = -1, rc = -1;
+
+    if (!o->postcopy_cmd)
+        return 0;
+    if (!(mo->flags & BE_MIG_POSTCOPY))
+        return run_error(ctx, "ConfigError", "virsh_postcopy_cmd without --postcopy");
+    argv = mig_stress_argv(o->stress_tool, o->stress_args, NULL, &mi, 0, true);
+    if (argv)
+        script = mig_stress_start_script(argv, "vtrun-vmig");
+    if (!script || virt_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
+        rc = run_error(ctx, "StressError", "stress in the guest: %s", err_msg());
+    else if (status || !strstr(out.buf, "started"))
+        rc = run_error(ctx, "StressError", "stress in the guest: exit %d: %s", status,
+                       out.buf);
+    else
+        rc = 0;
+    mig_stress_argv_free(argv);
+    free(script);
+    strbuf_release(&out);
+    if (rc < 0)
+        return -1;
+    run_log(ctx, "stress in the guest: %s %s", o->stress_tool, o->stress_args);
+    mo->bandwidth_mib = (unsigned long)o->migrate_speed;
+    w = xasprintf("--postcopy-bandwidth %ld", o->migrate_speed);
+    rc = mig_opts_parse(w, mo);
+    free(w);
+    if (rc < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    mo->timeout_s = 3;
+    mo->timeout_action = BE_TIMEOUT_POSTCOPY;
+    double end = clock_now() + (double)o->postcopy_timeout;
+    if (!mo->hard_deadline || end < mo->hard_deadline)
+        mo->hard_deadline = end;
+    return 0;
+}
+
 /* --dname dest_exist_vm: the reference defines a domain of that name on the
  * destination first (a copy of the guest's definition, its own UUID), so the hop
  * meets an existing name.  Cleanup removes it with the --dname name. */
@@ -932,7 +997,7 @@ static int vmig_run(struct run_ctx *ctx)
         rc = -1;
         goto out;
     }
-    if (prepare_xml(ctx, o, st, i, &mo) < 0) {
+    if (postcopy_setup(ctx, o, st, i, &mo) < 0 || prepare_xml(ctx, o, st, i, &mo) < 0) {
         rc = -1;
         goto out;
     }
@@ -952,6 +1017,11 @@ static int vmig_run(struct run_ctx *ctx)
         source_daemon_back(ctx, st);
     if (rc <= 0)
         goto out;
+    if (o->postcopy_cmd && !st->postcopy) {
+        rc = run_fail(ctx, "MigrationError", "migrate-postcopy: the hop completed "
+                      "without switching to postcopy");
+        goto out;
+    }
     /* virsh_migrate.py looks at the source only when the case says --timeout-suspend
      * (not after a bare --timeout, whose action is the same) */
     bool check_src = mo.timeout_action == BE_TIMEOUT_SUSPEND &&
