@@ -82,6 +82,7 @@ struct vmig_opts {
     const char *options, *extra, *postcopy;
     bool status_error;
     const char *err_msg;
+    bool unsupported_conf;          /* "unsupported configuration" is the case's point */
     int dest_state;                 /* enum mig_dom_state */
     int src_state;                  /* enum mig_dom_state, before the migration */
     bool back;
@@ -132,6 +133,8 @@ static const struct run_param vmig_params[] = {
       .doc = "more words, after the destination URI in virsh's command line" },
     { "status_error", AT(BOOL, status_error), .def = "no",
       .doc = "the migration must fail" },
+    { "unsupported_conf", AT(BOOL, unsupported_conf), .def = "no",
+      .doc = "an 'unsupported configuration' error does not CANCEL: the case expects it" },
     { "err_msg", AT(REGEX, err_msg),
       .doc = "with status_error: a regex the error text ('error: ...') must match" },
     { "virsh_migrate_dest_state", AT(ENUM, dest_state, mig_dom_state_words),
@@ -942,7 +945,7 @@ static int vmig_run(struct run_ctx *ctx)
     struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg,
-                            .cancel_unsupported = true };
+                            .cancel_unsupported = !o->unsupported_conf };
     struct be_migrate_opts mo = { 0 }, back = { 0 };
     double up = -1;
     bool suspended = false;
