@@ -14,9 +14,13 @@
  * guest running there, no panic on its console, a login, uptime not lower.  With
  * virsh_migrate_back the VM comes back the same way and is checked again.
  *
- * The reference's guest edits (NUMA cells and numatune, vCPU and DIMM hotplug, disk
- * cache modes, --xml with an extra NIC, a stopped source daemon, remote-viewer, a wrong
- * VM name) are not built yet: such a case is an ERROR naming the param, never a PASS
+ * The reference's setups around the hop, as it builds them: guest NUMA cells and
+ * numatune (migration/mig_numa.c), vCPU hot(un)plug before/after, DIMM hotplug, the
+ * disk's cache mode, a second SCSI disk, --xml with an extra NIC (its MAC looked for
+ * on the destination) or renamed for --dname, the source daemon stopped, its negative
+ * names (vm_ref, desturi, --dname of an existing domain), migrate-postcopy under
+ * stress.  remote-viewer (graphics_server) is not built: without one the case
+ * CANCELs as the reference's, with one it is an ERROR naming the param, never a PASS
  * that skipped its point.
  */
 #include "lib/clock.h"
@@ -459,8 +463,9 @@ static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
     return rc;
 }
 
-/* The reference's edits of the guest's definition before it starts: vCPUs for
- * hotplug (current of a maximum), then NUMA cells over them and their numatune. */
+/* The reference's edits of the guest's definition before it starts: the disk's cache
+ * mode, vCPUs for hotplug (current of a maximum), maxMemory for DIMMs, then NUMA
+ * cells over the vCPUs and their numatune. */
 static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct be_vm_spec *spec)
 {
     /* the reference sets it on the guest's disk (set_vm_disk's driver_cache) */
