@@ -11,7 +11,9 @@
  *    the guest running and persistent on the destination, gone from the source;
  *  - there_live_with_numa...strict_memory_mode: two guest NUMA cells (one vCPU and
  *    512 MiB each) with numatune strict and memnodes strict / interleave on host node
- *    0, defined so by libvirt, migrated live and checked on the destination.
+ *    0, defined so by libvirt, migrated live and checked on the destination;
+ *  - there_xml: a NIC attached to the running guest, its definition passed with --xml,
+ *    the NIC's MAC found in the destination's live definition.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
 #include "tests/support.h"
@@ -104,6 +106,21 @@ START_TEST(test_numa_pinned_guest_migrates)
 }
 END_TEST
 
+START_TEST(test_xml_option_carries_a_new_nic)
+{
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_xml.cfg");
+    json_t *r, *t = ts_only_test(&E, &r);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    /* the definition went with the hop; the NIC it added is on the destination */
+    ck_assert(ts_debug_log_has(&E, "virsh migrate avocado-vt-vm1 --live --xml '<domain"));
+    ck_assert(ts_debug_log_has(&E, "--xml: NIC 52:54:00:"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virsh_migrate");
@@ -114,6 +131,7 @@ int main(void)
     tcase_add_test(tc, test_expected_failure_passes_with_libvirts_error);
     tcase_add_test(tc, test_virsh_migration_live_passes);
     tcase_add_test(tc, test_numa_pinned_guest_migrates);
+    tcase_add_test(tc, test_xml_option_carries_a_new_nic);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
