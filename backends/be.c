@@ -188,6 +188,10 @@ void be_host_info_free(struct be_host_info *info)
     for (char **m = info->cpu_models; m && *m; m++)
         free(*m);
     free(info->cpu_models);
+    for (char **m = info->numa_nodes; m && *m; m++)
+        free(*m);
+    free(info->numa_nodes);
+    free(info->numa_free_bytes);
     memset(info, 0, sizeof(*info));
 }
 

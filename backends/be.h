@@ -304,6 +304,10 @@ struct be_host_info {
     unsigned ncpus;
     char *host_cpu_model;               /* libvirt: capabilities' host CPU model */
     char **cpu_models;                  /* usable guest CPU models, NULL-terminated */
+    /* the host's NUMA nodes (capabilities' cells: ids, NULL-terminated) and the free
+     * memory of each (bytes, 0 unknown); NULL when the driver cannot tell */
+    char **numa_nodes;
+    unsigned long long *numa_free_bytes;
 };
 
 void be_host_info_free(struct be_host_info *info);

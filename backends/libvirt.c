@@ -541,6 +541,23 @@ static bool uri_is_local(const char *uri)
     return p && p[3] == '/';
 }
 
+/* The free memory of each NUMA node in out->numa_nodes (virsh freecell). */
+static void numa_free(struct be_host *h, struct be_host_info *out)
+{
+    size_t n = 0;
+    while (out->numa_nodes && out->numa_nodes[n])
+        n++;
+    if (!n)
+        return;
+    out->numa_free_bytes = xcalloc(n, sizeof(*out->numa_free_bytes));
+    for (size_t i = 0; i < n; i++) {
+        unsigned long long b = 0;
+        int cell = atoi(out->numa_nodes[i]);
+        if (virNodeGetCellsFreeMemory(h->conn, &b, cell, 1) == 1)
+            out->numa_free_bytes[i] = b;
+    }
+}
+
 static int lv_host_info(struct be_host *h, struct be_host_info *out)
 {
     const char *type;
@@ -567,8 +584,11 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
         out->host_cpu_model = lv_xml_xpath_string(caps,
                                                     "string(/capabilities/host/cpu/model)");
         out->host_uuid = lv_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
+        out->numa_nodes = lv_xml_xpath_strings(caps,
+                                               "/capabilities/host/topology/cells/cell/@id");
         free(caps);
     }
+    numa_free(h, out);
     if (virNodeGetInfo(h->conn, &ni) == 0) {
         out->total_mem_bytes = (unsigned long long)ni.memory * 1024;
         out->ncpus = ni.cpus;

@@ -158,7 +158,8 @@ static const struct run_param vmig_params[] = {
     { "virsh_migrate_with_numa", AT(BOOL, with_numa), .def = "no",
       .doc = "guest NUMA cells: one for one vCPU, else two halving vCPUs and memory" },
     { "virsh_migrate_with_numa_pin", AT(BOOL, numa_pin), .def = "no",
-      .doc = "with virsh_migrate_with_numa: numatune binding the memory to host node 0" },
+      .doc = "with virsh_migrate_with_numa: numatune binding the memory to the source's "
+             "first one or two NUMA nodes with the guest's memory free" },
     { "memory_mode", AT(ENUM, memory_mode, numa_mode_words), .def = "strict",
       .doc = "numatune's memory mode" },
     { "memory_placement", AT(STR, memory_placement), .def = "static",
@@ -463,10 +464,40 @@ static int call_opts(struct run_ctx *ctx, const struct vmig_opts *o, int to,
     return rc;
 }
 
+/* The source's NUMA nodes to bind the guest's memory to, as the reference picks them:
+ * its online nodes with at least the guest's memory free, the first two (nodes[]
+ * owned).  A host that does not say: node 0, which every Linux host has.  1, or the
+ * test's verdict (CANCEL with none: "No host numa node available to pin"). */
+static int host_nodes(struct run_ctx *ctx, struct vmig_state *st,
+                      const struct be_vm_spec *spec, char *nodes[2])
+{
+    struct be_host_info info;
+    size_t n = 0;
+
+    if (virt_vms_host_info(&st->vms, 0, &info) < 0)
+        return run_error(ctx, "TestSetupError", "source host: %s", err_msg());
+    if (!info.numa_nodes || !info.numa_nodes[0]) {
+        nodes[0] = xstrdup("0");
+        be_host_info_free(&info);
+        return 1;
+    }
+    for (size_t k = 0; info.numa_nodes[k] && n < 2; k++) {
+        unsigned long long free_b = info.numa_free_bytes ? info.numa_free_bytes[k] : 0;
+        if (free_b && free_b < (unsigned long long)spec->mem_mib << 20)
+            continue;           /* known too small; unknown: taken */
+        nodes[n++] = xstrdup(info.numa_nodes[k]);
+    }
+    be_host_info_free(&info);
+    if (!n)
+        return run_cancel(ctx, "No host numa node available to pin");
+    return 1;
+}
+
 /* The reference's edits of the guest's definition before it starts: the disk's cache
  * mode, vCPUs for hotplug (current of a maximum), maxMemory for DIMMs, then NUMA
  * cells over the vCPUs and their numatune. */
-static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct be_vm_spec *spec)
+static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                       struct be_vm_spec *spec)
 {
     /* the reference sets it on the guest's disk (set_vm_disk's driver_cache) */
     if (o->disk_cache && spec->ndisks) {
@@ -485,22 +516,31 @@ static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct be
     }
     if (!o->with_numa)
         return 0;
-    /* vtrun binds to host node 0, which every Linux host has; the reference takes
-     * the source's online nodes with enough free memory, two at most */
     struct mig_numa_conf c = {
         .pin = o->numa_pin, .memory_mode = numa_mode_words[o->memory_mode].word,
         .placement = o->memory_placement,
         .memnode_mode = { numa_mode_words[o->memnode_mode[0]].word,
                           numa_mode_words[o->memnode_mode[1]].word },
-        .host_nodes = { "0", NULL },
     };
-    if (mig_numa_apply(spec, &c) < 0)
+    char *nodes[2] = { NULL, NULL };
+    if (o->numa_pin) {
+        int rc = host_nodes(ctx, st, spec, nodes);
+        if (rc <= 0)
+            return rc;
+        c.host_nodes[0] = nodes[0];
+        c.host_nodes[1] = nodes[1];
+    }
+    int rc = mig_numa_apply(spec, &c);
+    free(nodes[0]);
+    free(nodes[1]);
+    if (rc < 0)
         return run_error(ctx, "TestSetupError", "guest NUMA: %s", err_msg());
     for (size_t k = 0; k < spec->nnuma; k++)
-        run_log(ctx, "guest NUMA cell %zu: vCPUs %s, %lu KiB%s%s%s", k, spec->numa[k].cpus,
+        run_log(ctx, "guest NUMA cell %zu: vCPUs %s, %lu KiB%s%s%s%s", k, spec->numa[k].cpus,
                 spec->numa[k].mem_kib, spec->numa[k].mode ? ", memnode " : "",
                 spec->numa[k].mode ? spec->numa[k].mode : "",
-                spec->numa[k].mode ? " on host node 0" : "");
+                spec->numa[k].mode ? " on host node " : "",
+                spec->numa[k].mode ? spec->numa[k].nodeset : "");
     if (spec->numatune.mode)
         run_log(ctx, "numatune memory: mode %s, placement %s, nodeset %s",
                 spec->numatune.mode, spec->numatune.placement, spec->numatune.nodeset);
@@ -970,7 +1010,7 @@ static int vmig_run(struct run_ctx *ctx)
         rc = run_error(ctx, "ConfigError", "%s", err_msg());
         goto out;
     }
-    if (guest_edits(ctx, o, vms->vm[i].spec) < 0 ||
+    if (guest_edits(ctx, o, st, vms->vm[i].spec) < 0 ||
         scsi_disk(ctx, o, st, vms->vm[i].spec) < 0) {
         rc = -1;
         goto out;
