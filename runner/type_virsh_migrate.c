@@ -957,6 +957,10 @@ static int postcopy_setup(struct run_ctx *ctx, const struct vmig_opts *o, struct
     free(w);
     if (rc < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
+    /* one deadline action per hop: the switch takes the place of a --timeout of the
+     * case's (the reference's virsh would also suspend at it, once in postcopy) */
+    if (mo->timeout_s > 0)
+        run_log(ctx, "migrate-postcopy at 3 s replaces --timeout %g", mo->timeout_s);
     mo->timeout_s = 3;
     mo->timeout_action = BE_TIMEOUT_POSTCOPY;
     double end = clock_now() + (double)o->postcopy_timeout;
