@@ -110,6 +110,7 @@ void be_vm_spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
         d->disks[i].bus = dup_or_null(s->disks[i].bus);
         d->disks[i].target = dup_or_null(s->disks[i].target);
         d->disks[i].cache = dup_or_null(s->disks[i].cache);
+        d->disks[i].device = dup_or_null(s->disks[i].device);
     }
     d->numa = s->nnuma ? xcalloc(s->nnuma, sizeof(*d->numa)) : NULL;
     for (size_t i = 0; i < s->nnuma; i++) {
@@ -141,6 +142,7 @@ void be_vm_spec_free(struct be_vm_spec *s)
         free(s->disks[i].bus);
         free(s->disks[i].target);
         free(s->disks[i].cache);
+        free(s->disks[i].device);
     }
     for (size_t i = 0; s->nics && i < s->nnics; i++) {
         free(s->nics[i].mode);

@@ -62,6 +62,7 @@ struct be_disk {
     char *bus;          /* virtio (default), scsi, ide, sata */
     char *target;       /* vda, sda ...; NULL = vd<a+index> for virtio, sd<..> else */
     char *cache;        /* none (default: migration-safe), writeback, unsafe ... */
+    char *device;       /* disk (default) or lun (SCSI commands passed through) */
     bool readonly;
 };
 
@@ -116,6 +117,7 @@ struct be_vm_spec {
     size_t ndisks;
     struct be_nic *nics;
     size_t nnics;
+    bool virtio_scsi;   /* SCSI disks on a virtio-scsi controller (else libvirt's model) */
 };
 
 enum be_mig_flag {

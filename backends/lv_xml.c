@@ -65,7 +65,7 @@ static void add_disk(xmlNodePtr devs, const struct be_disk *d, size_t index)
     char *target = disk_target(d, index);
 
     prop(disk, "type", "file");
-    prop(disk, "device", "disk");
+    prop(disk, "device", d->device ? d->device : "disk");
     n = child(disk, "driver", NULL);
     prop(n, "name", "qemu");
     prop(n, "type", d->format ? d->format : "qcow2");
@@ -300,6 +300,12 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     devs = child(dom, "devices", NULL);
     if (spec->emulator)
         child(devs, "emulator", spec->emulator);
+    if (spec->virtio_scsi) {
+        n = child(devs, "controller", NULL);
+        prop(n, "type", "scsi");
+        prop(n, "index", "0");
+        prop(n, "model", "virtio-scsi");
+    }
     for (size_t i = 0; i < spec->ndisks; i++)
         add_disk(devs, &spec->disks[i], i);
     for (size_t i = 0; i < spec->nnics; i++)
