@@ -228,8 +228,9 @@ static int check_disks(struct run_ctx *ctx, const struct vsm_opts *o, struct vsm
         strbuf_addf(&cmd, " /dev/%s", t);
         free(t);
     }
-    strbuf_addstr(&cmd, "; do dd if=/dev/urandom of=$d bs=1 count=1024 2>/dev/null "
-                        "|| echo \"failed: $d\"; done; echo checked");
+    /* a block device, or dd would make a plain file of that name and succeed */
+    strbuf_addstr(&cmd, "; do { [ -b $d ] && dd if=/dev/urandom of=$d bs=1 count=1024 "
+                        "2>/dev/null; } || echo \"failed: $d\"; done; echo checked");
     if (virt_vms_exec(&st->vms, i, cmd.buf, 120, &out, &status) < 0)
         rc = run_fail(ctx, "PostMigrationCheck", "checking the disks: %s", err_msg());
     else if (status || !strstr(out.buf, "checked") || strstr(out.buf, "failed:"))
