@@ -305,6 +305,9 @@ struct virt_vms;
  * cancel flag and deadline, hops reported into the results.  Cleanup turns the set's
  * own after-test verdict (a clone check) into ERROR or WARN. */
 int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms);
+/* The same from params p instead of the case's (a type's own view of them, e.g. one
+ * more default); p must live until run_vmset_cleanup(). */
+int run_vmset_setup_params(struct run_ctx *ctx, struct virt_vms *vms, const struct params *p);
 void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms);
 
 /* setup / cleanup of types whose state (ctx->data) is just the VM set of the test:

@@ -45,6 +45,11 @@ static struct virt_host *vmset_link(void *ud, int h)
 
 int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms)
 {
+    return run_vmset_setup_params(ctx, vms, ctx->params);
+}
+
+int run_vmset_setup_params(struct run_ctx *ctx, struct virt_vms *vms, const struct params *p)
+{
     struct virt_vms_host *hosts = xcalloc(ctx->nhosts + 1, sizeof(*hosts));
     for (size_t h = 0; h < ctx->nhosts; h++) {
         const struct run_host *rh = &ctx->hosts[h];
@@ -58,7 +63,7 @@ int run_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms)
         free(remote);
     }
     struct virt_vms_conf conf = {
-        .params = ctx->params, .backend = ctx->backend, .hosts = hosts,
+        .params = p, .backend = ctx->backend, .hosts = hosts,
         .nhosts = ctx->nhosts, .job_id = ctx->job_id, .slot = ctx->slot,
         .outdir = ctx->outdir,
         .vctx = { .log = vlog, .log_ud = ctx, .cancel = ctx->cancel,
