@@ -117,7 +117,7 @@ struct be_vm_spec {
     size_t ndisks;
     struct be_nic *nics;
     size_t nnics;
-    bool virtio_scsi;   /* SCSI disks on a virtio-scsi controller (else libvirt's model) */
+    bool virtio_scsi;   /* SCSI disks on virtio-scsi controllers (else libvirt's model) */
 };
 
 enum be_mig_flag {

@@ -15,6 +15,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,28 @@ static void add_disk(xmlNodePtr devs, const struct be_disk *d, size_t index)
     if (d->readonly)
         child(disk, "readonly", NULL);
     free(target);
+}
+
+/* Libvirt puts SCSI disk sdX on controller index(X) / 7 (7 units a controller) and
+ * adds any controller missing with its default model, which a guest with only
+ * virtio drivers cannot see: every one is declared virtio-scsi here. */
+#define LV_SCSI_UNITS 7
+
+static void add_scsi_controllers(xmlNodePtr devs, const struct be_vm_spec *spec)
+{
+    size_t nscsi = 0;
+    for (size_t i = 0; i < spec->ndisks; i++)
+        if (spec->disks[i].bus && !strcmp(spec->disks[i].bus, "scsi"))
+            nscsi++;
+    size_t n = nscsi ? (nscsi + LV_SCSI_UNITS - 1) / LV_SCSI_UNITS : 1;
+    for (size_t c = 0; c < n; c++) {
+        char idx[24];
+        xmlNodePtr ctl = child(devs, "controller", NULL);
+        snprintf(idx, sizeof(idx), "%zu", c);
+        prop(ctl, "type", "scsi");
+        prop(ctl, "index", idx);
+        prop(ctl, "model", "virtio-scsi");
+    }
 }
 
 static void add_nic(xmlNodePtr devs, const struct be_nic *nic)
@@ -300,12 +323,8 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     devs = child(dom, "devices", NULL);
     if (spec->emulator)
         child(devs, "emulator", spec->emulator);
-    if (spec->virtio_scsi) {
-        n = child(devs, "controller", NULL);
-        prop(n, "type", "scsi");
-        prop(n, "index", "0");
-        prop(n, "model", "virtio-scsi");
-    }
+    if (spec->virtio_scsi)
+        add_scsi_controllers(devs, spec);
     for (size_t i = 0; i < spec->ndisks; i++)
         add_disk(devs, &spec->disks[i], i);
     for (size_t i = 0; i < spec->nnics; i++)

@@ -8,6 +8,7 @@
  * and the definition libvirt gets for added SCSI disks (lv_xml).
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,7 +232,23 @@ START_TEST(test_lv_xml_scsi_lun_disk)
     ck_assert_msg(strstr(xml, "<disk type=\"file\" device=\"lun\">") &&
                   strstr(xml, "<disk type=\"file\" device=\"disk\">") &&
                   strstr(xml, "<target dev=\"sda\" bus=\"scsi\"/>"), "%s", xml);
+    ck_assert_msg(!strstr(xml, "index=\"1\""), "%s", xml);
     free(xml);
+    /* 8 SCSI disks: sdh is on a second controller, virtio-scsi too */
+    struct be_disk many[8];
+    char names[8][4];
+    for (int k = 0; k < 8; k++) {
+        snprintf(names[k], sizeof(names[k]), "sd%c", 'a' + k);
+        many[k] = (struct be_disk){ .path = "/s/x.raw", .bus = "scsi", .target = names[k] };
+    }
+    s.disks = many;
+    s.ndisks = 8;
+    xml = lv_xml_build(&s);
+    ck_assert_msg(strstr(xml, "<controller type=\"scsi\" index=\"1\" model=\"virtio-scsi\"/>") &&
+                  !strstr(xml, "index=\"2\""), "%s", xml);
+    free(xml);
+    s.disks = d;
+    s.ndisks = 2;
     s.virtio_scsi = false;
     xml = lv_xml_build(&s);
     ck_assert_msg(!strstr(xml, "<controller"), "%s", xml);
