@@ -207,8 +207,9 @@ static int add_disks(struct run_ctx *ctx, const struct vsm_opts *o, struct vsm_s
             .device = xstrdup(device_words[o->device].word) };
     }
     if (rc == 0)
-        run_log(ctx, "%ld %s disk(s) of %s bytes (%s, %s) on virtio-scsi in %s", o->count,
-                device_words[o->device].word, size, fmt, source_words[o->source].word, dir);
+        run_log(ctx, "%ld added disk(s), device %s, %s bytes (%s, %s) on virtio-scsi in %s",
+                o->count, device_words[o->device].word, size, fmt,
+                source_words[o->source].word, dir);
     free(dir);
     return rc;
 }
