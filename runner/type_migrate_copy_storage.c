@@ -13,10 +13,11 @@
  * the guest must run, be reached over its network, and read back what it wrote to its
  * disk before the hop (the copy holds the data).
  *
- * error_test: migration_interupted (thread_timeout so short the hop is aborted) must
- * fail first, then migrate again within 120 s and pass the same checks.
- * space_occupied and nonexist_image are not built (ERROR naming abnormal_type); lvm
- * disks need an iSCSI target (CANCEL without the hosts' capability).
+ * error_test: the first hop must fail -- migration_interupted: thread_timeout so short
+ * the hop is aborted; not_exist_file: no disk made on the destination for it -- then,
+ * repaired, migrate again (within 120 s) and pass the same checks.  space_occupied is
+ * not built (ERROR naming abnormal_type); lvm disks need an iSCSI target (CANCEL
+ * without the hosts' capability).
  */
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -76,8 +77,9 @@ static const struct run_param cps_params[] = {
     { "status_error", AT(BOOL, status_error), .def = "no",
       .doc = "with migrate_again: the first hop fails" },
     { "abnormal_type", AT(ENUM, abnormal, abnormal_words),
-      .doc = "what makes the first hop fail: migration_interupted (thread_timeout); "
-             "occupied_disk, not_exist_file (not built yet: ERROR)" },
+      .doc = "what makes the first hop fail: migration_interupted (thread_timeout), "
+             "not_exist_file (no disk made on the destination); occupied_disk (not "
+             "built yet: ERROR)" },
     { NULL },
 };
 #undef AT
@@ -116,7 +118,7 @@ static bool lvm_applies(const struct params *p)
 static bool not_built_applies(const struct params *p)
 {
     const char *v = params_get(p, "abnormal_type");
-    return v && (!strcmp(v, "occupied_disk") || !strcmp(v, "not_exist_file"));
+    return v && !strcmp(v, "occupied_disk");
 }
 
 static int not_built_met(const struct run_need *n, const struct params *p,
@@ -189,7 +191,7 @@ static void cps_cleanup(struct run_ctx *ctx)
  * hop copies into the destination's), defined with the guest.  0, or -1 with the
  * test's error set. */
 static int add_disks(struct run_ctx *ctx, const struct cps_opts *o, struct cps_state *st,
-                     struct be_vm_spec *spec)
+                     struct be_vm_spec *spec, int nhosts)
 {
     size_t n = (size_t)o->count - 1;
     if (!n)
@@ -210,15 +212,32 @@ static int add_disks(struct run_ctx *ctx, const struct cps_opts *o, struct cps_s
                                slash ? (int)(slash - img + 1) : 0, img, ctx->job_id,
                                ctx->slot, k);
         st->images[st->nimages++] = path;
-        for (int h = 0; h < 2; h++)
+        for (int h = 0; h < nhosts; h++)
             if (virt_image_create(link[h], path, "qcow2", size, &st->vms.conf.vctx) < 0)
                 return run_error(ctx, "TestSetupError", "added disk %s on %s: %s", path,
                                  ctx->hosts[h].name, err_msg());
         spec->disks[spec->ndisks++] = (struct be_disk){
             .path = xstrdup(path), .format = xstrdup("qcow2"), .cache = xstrdup("none") };
     }
-    run_log(ctx, "%zu added disk(s) of %s bytes beside %s, made on both hosts", n, size,
-            img);
+    run_log(ctx, "%zu added disk(s) of %s bytes beside %s, made on %s", n, size, img,
+            nhosts == 2 ? "both hosts" : ctx->hosts[0].name);
+    return 0;
+}
+
+/* not_exist_file's repair: the added disks made on the destination too, as the
+ * reference's RemoteDiskManager does after the failed hop. */
+static int dest_disks(struct run_ctx *ctx, const struct cps_opts *o, struct cps_state *st)
+{
+    struct virt_host *link = run_host_link(ctx, 1);
+    unsigned long long bytes = (unsigned long long)ceil(o->size_gib * 2097152.0) * 512ULL;
+    char size[32];
+
+    snprintf(size, sizeof(size), "%llu", bytes);
+    for (size_t k = 0; k < st->nimages; k++)
+        if (!link || virt_image_create(link, st->images[k], "qcow2", size,
+                                       &st->vms.conf.vctx) < 0)
+            return run_error(ctx, "TestSetupError", "added disk %s on %s: %s",
+                             st->images[k], ctx->hosts[1].name, err_msg());
     return 0;
 }
 
@@ -266,7 +285,8 @@ static int cps_run(struct run_ctx *ctx)
     char *cmd = NULL;
     int rc;
 
-    if (add_disks(ctx, o, st, vms->vm[i].spec) < 0) {
+    bool no_dest = o->migrate_again && o->abnormal == CPS_NO_IMAGE;
+    if (add_disks(ctx, o, st, vms->vm[i].spec, no_dest ? 1 : 2) < 0) {
         rc = -1;
         goto out;
     }
@@ -288,13 +308,22 @@ static int cps_run(struct run_ctx *ctx)
             vms->vm[i].spec->disks[0].path, mark);
     if (o->migrate_again) {
         struct mig_expect fail = { .status_error = true, .cancel_unsupported = true };
+        if (no_dest)
+            run_log(ctx, "hop 1: no disk made on %s for it (not_exist_file)",
+                    ctx->hosts[1].name);
+        vms->copy_no_dest_disks = no_dest;
         rc = hop(ctx, o, st, i, 1, o->thread_timeout, &fail);
+        vms->copy_no_dest_disks = false;
         if (rc <= 0 && ctx->status != RUN_PASS)
             goto out;
         if (rc > 0) {
             rc = run_fail(ctx, "MigrationError", "Migration succeed, but not expected! "
                           "(abnormal_type %s, thread_timeout %g s)",
                           abnormal_words[o->abnormal].word, o->thread_timeout);
+            goto out;
+        }
+        if (no_dest && dest_disks(ctx, o, st) < 0) {
+            rc = -1;
             goto out;
         }
     }

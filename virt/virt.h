@@ -612,6 +612,9 @@ struct virt_vms {
     struct virt_vm *vm;
     size_t n;
     void *priv;                 /* virt_vms.c's own state */
+    /* copy-storage hops make no disk on the destination while set: a test of what
+     * libvirt does without one (tp-libvirt's nonexist_image) */
+    bool copy_no_dest_disks;
 };
 
 int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms);

@@ -1126,7 +1126,8 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
         return -1;
     drop_session(vms, i);
     unsigned copy = opts->flags & (BE_MIG_COPY_STORAGE_ALL | BE_MIG_COPY_STORAGE_INC);
-    if (copy && create_dest_disks(vms, i, vm->host, to, copy == BE_MIG_COPY_STORAGE_INC) < 0) {
+    if (copy && !vms->copy_no_dest_disks &&
+        create_dest_disks(vms, i, vm->host, to, copy == BE_MIG_COPY_STORAGE_INC) < 0) {
         err_prefix("%s: migration %s -> %s", vm->name, virt_vms_host_name(vms, vm->host),
                    virt_vms_host_name(vms, to));
         return -1;
