@@ -300,7 +300,8 @@ struct be_host_conf {
 };
 
 struct be_host;
-struct be_job;              /* a migration in flight: migrate_start() .. migrate_finish() */
+struct be_job;
+struct strbuf;              /* a migration in flight: migrate_start() .. migrate_finish() */
 
 struct be_ops {
     const char *name;
@@ -369,6 +370,18 @@ struct be_ops {
     /* Pause / resume the guest's vCPUs (virsh suspend / resume). */
     int (*suspend)(struct be_host *h, const char *vm);
     int (*resume)(struct be_host *h, const char *vm);
+    /* virsh save / restore: vm's state into the file path on h (written by the host's
+     * daemon; the VM stops, its definition stays), and vm running again from it.  NULL
+     * in a driver that cannot (qemu). */
+    int (*save)(struct be_host *h, const char *vm, const char *path);
+    int (*restore)(struct be_host *h, const char *vm, const char *path);
+    /* virsh list: whether vm is among h's running domains.  NULL: ask state(). */
+    int (*listed)(struct be_host *h, const char *vm, bool *out);
+    /* Evidence of a failed test (NULL where the driver has none): the definition h
+     * runs vm with now (virsh dumpxml), and its last completed job, one "name: value"
+     * line per figure (virsh domjobinfo --completed).  Appended to out. */
+    int (*dump_xml)(struct be_host *h, const char *vm, struct strbuf *out);
+    int (*job_info)(struct be_host *h, const char *vm, struct strbuf *out);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the

@@ -536,4 +536,29 @@ int mig_vms_postcheck(struct virt_vms *vms, const struct mig_pc_env *env,
 int mig_vms_check_after_hop(struct virt_vms *vms, size_t i, int from, int to,
                             double login_timeout_s);
 
+/* ===================================================================================
+ * Guest administration after the last hop (mig_admin.c)
+ * =================================================================================== */
+/*
+ * `post_migration_admin = yes`: on the host VM i landed on, the steps destroy, start
+ * (the definition that host has), login, listed running, save, restore (then a login:
+ * the guest goes on without a boot), suspend, resume (then a command runs), in this
+ * order.  Each step is reported with its time (report: PASS, FAIL with the message, or
+ * SKIP: save / restore where the backend cannot); the first failure stops the run:
+ * -1 with err_msg() "guest administration: <step>: <why>".  The save file is written
+ * in save_dir on that host and removed afterwards.
+ */
+struct mig_admin_opts {
+    const char *save_dir;           /* on the guest's host */
+    double login_timeout_s;
+    double cmd_timeout_s;
+};
+
+int mig_admin_run(struct virt_vms *vms, size_t i, const struct mig_admin_opts *o,
+                  void (*report)(void *ud, const char *step, enum mig_pc_verdict v,
+                                 double secs, const char *msg),
+                  void *ud);
+/* The name of step k in run order; NULL past the last. */
+const char *mig_admin_step_name(size_t k);
+
 #endif

@@ -89,6 +89,7 @@ struct ms_opts {
     const char *vm_bytes;
     bool stress_host, stress_remote, stress_vms;
     const char *after_hop_cmd;
+    bool admin;                     /* post_migration_admin */
 };
 
 struct ms_state {
@@ -102,6 +103,7 @@ struct ms_state {
     bool *guest_stress;                     /* per VM */
     double *uptime;                         /* per VM, before the next hop; -1 unknown */
     unsigned hop_serial;
+    double t_start;                         /* wall clock at setup: evidence since */
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -217,6 +219,7 @@ static const struct run_param ms_params[] = {
     { "after_hop_guest_cmd", AT(STR, after_hop_cmd),
       .doc = "guest command run after each hop before the post-checks (fault injection "
              "in tests, e.g. echo c > /proc/sysrq-trigger)" },
+    RUN_MIG_ADMIN_ROW(struct ms_opts, admin),
     { NULL },
 };
 #undef AT
@@ -252,6 +255,7 @@ static int ms_setup(struct run_ctx *ctx)
     const struct ms_opts *o = ctx->opts;
     ctx->data = st;
     st->o = o;
+    st->t_start = clock_wall();
     if (mig_plan_build(params_strv_len(ctx->common->vms), (enum mig_plan_type)o->type,
                        (unsigned)o->rounds, o->back, &st->plan) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
@@ -833,7 +837,7 @@ static int ms_run(struct run_ctx *ctx)
         if (rc < 0)
             return -1;
     }
-    return 0;
+    return o->admin ? run_mig_admin(ctx, &st->vms) : 0;
 }
 
 static void ms_cleanup(struct run_ctx *ctx)
@@ -847,8 +851,10 @@ static void ms_cleanup(struct run_ctx *ctx)
             guest_stress_stop(ctx, st, i);
     host_stress_stop(ctx, st, 0);
     host_stress_stop(ctx, st, 1);
-    if (st->vms_ready)
+    if (st->vms_ready) {
+        run_evidence(ctx, &st->vms, st->t_start);
         run_vmset_cleanup(ctx, &st->vms);
+    }
     mig_plan_free(&st->plan);
     free(st->guest_stress);
     free(st->uptime);
