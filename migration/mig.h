@@ -277,6 +277,17 @@ struct mig_pmc_host {
     const struct mig_pmc_id *ids;       /* mig_pmc_ids_parse; ids_known false: unknown */
     size_t nids;
     bool ids_known;
+    /* services: the daemon answered (its host facts came); /dev/kvm usable (a
+     * character device QEMU can open): 1 yes, -1 no, 0 unknown */
+    int daemon_answers;
+    int kvm_usable;
+    /* `nft list ruleset` of the host; NULL unknown (no nft, not allowed) */
+    const char *ruleset;
+    /* security module confining QEMU: "selinux", "apparmor", "none"; NULL unknown;
+     * denials: its audit lines (AVC denied / apparmor="DENIED") naming a VM's domain
+     * or disk, one per line, "" none; NULL when no audit log could be read */
+    const char *lsm;
+    const char *denials;
 };
 
 struct mig_pmc_disk {
@@ -292,6 +303,8 @@ struct mig_pmc_vm {
     unsigned long long mem_bytes;
     const struct mig_pmc_disk *disks;
     size_t ndisks;
+    const char *domain;         /* its name on the hosts (audit lines); NULL = name */
+    const char *accel;          /* "kvm" or "tcg" (resolved); NULL = tcg */
 };
 
 struct mig_pmc_input {
@@ -300,6 +313,9 @@ struct mig_pmc_input {
     const struct mig_pmc_vm *vms;      /* the VMs that will land on dst */
     size_t nvms;
     unsigned mig_flags;                 /* enum be_mig_flag (BE_MIG_UNSAFE allows caches) */
+    /* the destination's QEMU migration ports (qemu.conf migration_port_min/max);
+     * 0: libvirt's defaults 49152-49215 */
+    unsigned port_min, port_max;
 };
 
 struct mig_pmc_check {
@@ -325,6 +341,25 @@ void mig_pmc_outcomes_free(struct mig_pmc_outcome *o, size_t n);
 const char *mig_pmc_result_name(enum mig_pmc_result r);
 /* pmc_policy's words: enforce, warn, off. */
 extern const struct params_word mig_pmc_policy_words[];
+
+/* What the policy makes of a run's outcomes: MIG_PMC_FAIL when the test must stop
+ * (enforce, a FAIL), MIG_PMC_WARNING when it goes on warned (warn, a FAIL), else
+ * MIG_PMC_SUCCESS (warnings alone never change a test).  off: SUCCESS. */
+enum mig_pmc_result mig_pmc_decide(const struct mig_pmc_outcome *o, size_t n,
+                                   enum mig_pmc_policy policy);
+
+/* The destination's firewall against the migration ports: the lines of an nftables
+ * ruleset that drop or reject TCP to a port in [min, max] (a port, a range or a set
+ * after dport), appended to bad one per line ("chain input: tcp dport 49152-49215
+ * drop").  Returns their number. */
+size_t mig_pmc_fw_blocking(const char *ruleset, unsigned min, unsigned max,
+                           struct strbuf *bad);
+
+/* The host scripts of the service and security rows, run through the host transport
+ * with fixed text (arguments: the VMs' domain names, never shell): the first prints
+ * "lsm NAME" then matching audit lines; kvm prints yes or no. */
+extern const char mig_pmc_lsm_script[];
+extern const char mig_pmc_kvm_script[];
 
 /* Dotted version compare (strverscmp-like on digit runs): <0, 0, >0. */
 int mig_pmc_vercmp(const char *a, const char *b);
