@@ -383,6 +383,8 @@ int mig_pmc_vercmp(const char *a, const char *b);
  *            once;
  *   ping     the guest answers ping from the target host (unless
  *            check_network_accessibility_after_mig = no);
+ *   gateway  the guest reaches its gateway: ping from inside (check_guest_gateway_after_mig
+ *            = yes; guest_gateway, else the guest's default route);
  *   disk     a line written to disk_check_file reads back after a cache drop.
  *
  * Checks talk to the world only through struct mig_pc_env (filled by the test type
@@ -411,6 +413,10 @@ struct mig_pc_opts {
     bool check_dmesg;
     bool check_ping;                /* also off when env->ping is NULL */
     unsigned ping_count;
+    /* guest network reach: the guest pings its gateway (gateway, else its default
+     * route's) ping_count times, each answer awaited 2 s at most */
+    bool check_gateway;
+    const char *gateway;            /* NULL: the guest's default route */
     bool check_disk;
     const char *disk_file;
     const char *expected_dmesg;     /* PCRE2 or NULL */

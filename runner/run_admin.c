@@ -44,6 +44,8 @@ int run_mig_admin(struct run_ctx *ctx, struct virt_vms *vms)
     int ret = 0;
     for (size_t i = 0; i < vms->n && ret == 0; i++) {
         int h = vms->vm[i].host;
+        if (h < 0)
+            continue;       /* never started (migrate moves main_vm only) */
         const char *dir = ADMIN_SAVE_DIR;
         if (vms->be->local_hosts)
             dir = ctx->outdir ? ctx->outdir : "/tmp";

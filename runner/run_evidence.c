@@ -134,6 +134,11 @@ void run_evidence(struct run_ctx *ctx, struct virt_vms *vms, double since_wall)
         return;
     if (!ctx->outdir || !vms->be)
         return;
+    size_t reached = 0;
+    for (size_t h = 0; h < vms->nhosts; h++)
+        reached += virt_vms_opened(vms, (int)h);
+    if (!reached)
+        return;         /* nothing ran anywhere: nothing to explain */
     char since[32];
     time_t t = (time_t)since_wall;
     struct tm tm;

@@ -43,8 +43,8 @@ void run_mig_options_release(void *field);
       .doc = "after the last hop, on the destination: destroy, start, login, listed "   \
              "running, save, restore, suspend, resume; each step a check with its time" }
 
-/* Guest administration (migration/mig.h mig_admin_run) of every VM of the set where it
- * runs now, each step a check "admin.<step>.<vm>" with its time, in the phase "admin".
+/* Guest administration (migration/mig.h mig_admin_run) of every running VM of the set
+ * where it runs now, each step a check "admin.<step>.<vm>" with its time, in the phase "admin".
  * 0, or -1 with the outcome FAIL ("AdminStepFailed") naming the VM and the step. */
 int run_mig_admin(struct run_ctx *ctx, struct virt_vms *vms);
 
