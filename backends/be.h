@@ -371,8 +371,8 @@ struct be_ops {
     int (*suspend)(struct be_host *h, const char *vm);
     int (*resume)(struct be_host *h, const char *vm);
     /* virsh save / restore: vm's state into the file path on h (written by the host's
-     * daemon; the VM stops, its definition stays), and vm running again from it.  NULL
-     * in a driver that cannot (qemu). */
+     * daemon, or by QEMU itself; the VM stops, its definition stays), and vm running
+     * again from it, where it was. */
     int (*save)(struct be_host *h, const char *vm, const char *path);
     int (*restore)(struct be_host *h, const char *vm, const char *path);
     /* virsh list: whether vm is among h's running domains.  NULL: ask state(). */

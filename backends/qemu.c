@@ -49,6 +49,9 @@
 
 #define QMP_TIMEOUT_S 30.0
 #define START_TIMEOUT_S 20.0
+/* a save or restore streams the guest's memory through a file: seconds for 128 MiB guests,
+ * a minute for a few GiB */
+#define SAVE_TIMEOUT_S 120.0
 /* QEMU's default max-bandwidth is 32 MiB/s; "unlimited" means this */
 #define UNLIMITED_BW (10ULL << 30)
 /* QEMU's (and libvirt's) default downtime-limit */
@@ -1264,15 +1267,10 @@ static int dest_running(struct be_job *j)
     }
 }
 
-/* The source is paused for good: quit it, then the destination may take the host
- * port of each SSH forward. */
-static int take_over(struct be_job *j)
+/* The SSH forward of each user-mode NIC on p, which was started -incoming (the ports
+ * were another QEMU's until now). */
+static int add_hostfwds(struct qproc *p, const struct be_vm_spec *spec)
 {
-    const struct be_vm_spec *spec = &j->v->spec;
-
-    qmp_do(j->sp, "quit", NULL);
-    if (!proc_wait_exit(j->sp, 5.0))
-        proc_kill(j->sp);
     for (size_t i = 0; i < spec->nnics; i++) {
         const struct be_nic *n = &spec->nics[i];
         char *hmp;
@@ -1280,7 +1278,7 @@ static int take_over(struct be_job *j)
         if (!nic_is_user(n) || !n->hostfwd_port)
             continue;
         hmp = xasprintf("hostfwd_add net%zu tcp:127.0.0.1:%u-:22", i, n->hostfwd_port);
-        hr = qmp_cmd(j->dp, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
+        hr = qmp_cmd(p, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
         free(hmp);
         /* HMP reports failure as text in the return value */
         if (!hr || (json_string_value(hr) && *json_string_value(hr))) {
@@ -1291,6 +1289,113 @@ static int take_over(struct be_job *j)
         }
         json_decref(hr);
     }
+    return 0;
+}
+
+/* The source is paused for good: quit it, then the destination may take the host
+ * port of each SSH forward. */
+static int take_over(struct be_job *j)
+{
+    qmp_do(j->sp, "quit", NULL);
+    if (!proc_wait_exit(j->sp, 5.0))
+        proc_kill(j->sp);
+    return add_hostfwds(j->dp, &j->v->spec);
+}
+
+/* The migration job of p (out to a file, or in from one) until it ends: 0 completed,
+ * -1 + err otherwise or after timeout_s. */
+static int file_job_done(struct qproc *p, double timeout_s)
+{
+    for (double until = clock_now() + timeout_s;;) {
+        json_t *r = qmp_cmd(p, "query-migrate", NULL);
+        const char *st = json_string_value(json_object_get(r, "status"));
+        bool done = st && !strcmp(st, "completed");
+        char *why = st && ended_status(st) && !done ? xstrdup(st) : NULL;
+        const char *desc = json_string_value(json_object_get(r, "error-desc"));
+        if (why && desc) {
+            free(why);
+            why = xstrdup(desc);
+        }
+        json_decref(r);
+        if (done)
+            return 0;
+        if (!r || why || clock_now() >= until) {
+            if (r)
+                err_set("%s", why ? why : "not done in time");
+            free(why);
+            return -1;
+        }
+        clock_sleep(0.01);
+    }
+}
+
+/* exec:cat > 'PATH' (or < for a restore): QEMU's own way to stream state into a file;
+ * PATH single-quoted for the shell QEMU runs it with. */
+static char *file_uri(const char *path, bool out)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, out ? "exec:cat > " : "exec:cat < ");
+    strbuf_add_sq(&sb, path);
+    return strbuf_detach(&sb, NULL);
+}
+
+/* virsh save: the guest paused, its state streamed into path, its QEMU ended. */
+static int q_save(struct be_host *h, const char *vm, const char *path)
+{
+    struct qproc *p = running_proc(h, vm, "save");
+    char *uri;
+    int rc;
+
+    if (!p)
+        return -1;
+    uri = file_uri(path, true);
+    rc = qmp_do(p, "stop", NULL) < 0 ||
+         qmp_do(p, "migrate", json_pack("{s:s}", "uri", uri)) < 0 ||
+         file_job_done(p, SAVE_TIMEOUT_S) < 0 ? -1 : 0;
+    free(uri);
+    if (rc < 0) {
+        err_prefix("VM %s on %s: save to %s", vm, h->uri, path);
+        qmp_do(p, "cont", NULL);    /* the guest goes on as it was */
+        return -1;
+    }
+    qmp_do(p, "quit", NULL);
+    if (!proc_wait_exit(p, 5.0))
+        proc_kill(p);
+    find(h, vm);    /* reaps it: shut off */
+    err_clear();
+    return 0;
+}
+
+/* virsh restore: a new QEMU of the definition loads the state saved in path and runs. */
+static int q_restore(struct be_host *h, const char *vm, const char *path)
+{
+    struct qvm *v = find(h, vm);
+    struct qproc *p;
+    char *uri;
+    int rc;
+
+    if (!v)
+        return -1;
+    if (v->proc) {
+        err_set("VM %s on %s: restore: already running", vm, h->uri);
+        return -1;
+    }
+    if (!(p = proc_spawn(h, &v->spec, true))) {
+        err_prefix("restore on %s", h->uri);
+        return -1;
+    }
+    uri = file_uri(path, false);
+    rc = qmp_do(p, "migrate-incoming", json_pack("{s:s}", "uri", uri)) < 0 ||
+         file_job_done(p, SAVE_TIMEOUT_S) < 0 || qmp_do(p, "cont", NULL) < 0 ||
+         add_hostfwds(p, &v->spec) < 0 ? -1 : 0;
+    free(uri);
+    if (rc < 0) {
+        err_prefix("VM %s on %s: restore from %s", vm, h->uri, path);
+        proc_kill(p);
+        proc_free(p);
+        return -1;
+    }
+    v->proc = p;
     return 0;
 }
 
@@ -1416,6 +1521,8 @@ const struct be_ops be_qemu_ops = {
     .abort_postcopy = q_abort_postcopy,
     .suspend = q_suspend,
     .resume = q_resume,
+    .save = q_save,
+    .restore = q_restore,
     .console_path = q_console_path,
     .render = q_render,
     .host_info = q_host_info,

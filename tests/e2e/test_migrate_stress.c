@@ -563,7 +563,8 @@ START_TEST(test_firewalled_migration_ports_cancel_before_any_hop_naming_the_rule
     assert_status(&r, "CANCEL");
     ck_assert_msg(strstr(reason(&r), "migration ports not firewalled") &&
                   strstr(reason(&r), "host2 drops migration ports 49152-49215") &&
-                  strstr(reason(&r), "dport 49152-49215 drop"),
+                  strstr(reason(&r), "chain input: tcp dport 49152-49215 ") &&
+                  strstr(reason(&r), " drop"),
                   "fw_blocked: the reason does not name the rule: %s", reason(&r));
     ck_assert_uint_eq(json_array_size(r.hops), 0);
     ck_assert_msg(undo == 0, "undo: %s", undo_err);
