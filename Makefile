@@ -133,12 +133,18 @@ conformance: all
 # The harness links the engine's sources directly (not libvtrun.a, which is built
 # without the fuzzer's instrumentation); tests/fuzz/run SECONDS runs it.
 FUZZ_SRCS := $(wildcard cfg/*.c lib/*.c)
-fuzz: $(BUILD)/fuzz-cfg
+fuzz: $(BUILD)/fuzz-cfg $(BUILD)/fuzz-act
 $(BUILD)/fuzz-cfg: tests/fuzz/fuzz_cfg.c $(FUZZ_SRCS) $(wildcard cfg/*.h lib/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -pthread -fsanitize=fuzzer,address,undefined \
 	    $(shell pkg-config --cflags libpcre2-8) -o $@ $(filter %.c,$^) \
 	    $(shell pkg-config --libs libpcre2-8) -lm
+# the actions of tp-libvirt configs (action_during_mig): lib/pylit + migration/mig_act
+$(BUILD)/fuzz-act: tests/fuzz/fuzz_act.c lib/pylit.c lib/params.c lib/strbuf.c lib/err.c \
+                   migration/mig_act.c $(wildcard lib/*.h) migration/mig_act.h
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	    -o $@ $(filter %.c,$^) -lm
 
 # The README's main job: a slice of the migration stress matrix on the local lab.
 DEMO_CONFIG ?= examples/migrate_stress.cfg

@@ -23,6 +23,24 @@ static int check_backend(const void *field)
     return virt_backend_check(*(const char *const *)field);
 }
 
+/* A VM's name becomes a domain name, file names, SSH known-hosts entries and the
+ * suffix of its params (mem_vm2): letters, digits, '_', '.', '-' only, as every name
+ * of avocado-vt's and tp-libvirt's configs is.  Anything else (`vms = "vm1 x;id;"`)
+ * stops the case before a command could carry it anywhere. */
+static int check_vm_names(const void *field)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789_.-";
+    for (char *const *v = *(char *const *const *)field; v && *v; v++) {
+        if (!**v || strspn(*v, ok) != strlen(*v) || (*v)[0] == '-' || (*v)[0] == '.') {
+            err_set("VM name '%s': letters, digits, '_', '.' and '-' only, not first '-' "
+                    "or '.'", *v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int check_clone_dir(const void *field)
 {
     const char *v = *(const char *const *)field;
@@ -43,7 +61,8 @@ const struct run_param run_common_params[] = {
     { "vm_type", AT(STR, vm_type), .check = check_backend, .expect = "a backend",
       .doc = "the backend, libvirt or qemu [default: --backend, else the settings' "
              "backend]" },
-    { "vms", AT(LIST, vms),
+    { "vms", AT(LIST, vms), .check = check_vm_names,
+      .expect = "VM names of letters, digits, '_', '.', '-'",
       .doc = "the VMs of the test; per-VM params take the _<vm> suffix (mem_vm2)" },
     { "main_vm", AT(STR, main_vm), .doc = "the test's main VM [default: the first of vms]" },
     { "virsh_migrate_connect_uri", AT(STR, virsh_migrate_connect_uri),

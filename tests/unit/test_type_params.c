@@ -335,6 +335,16 @@ START_TEST(test_common_bad_values_are_errors_naming_them)
           "to 65535" },
         { "keep_image_clones", "maybe", "param keep_image_clones = 'maybe': expected yes or "
           "no (or on/off, true/false)" },
+        /* issue 15: a hostile VM name stops the case before any command could carry it */
+        { "vms", "vm1 x;id;", "param vms = 'vm1 x;id;': expected VM names of letters, "
+          "digits, '_', '.', '-' (VM name 'x;id;': letters, digits, '_', '.' and '-' only, "
+          "not first '-' or '.')" },
+        { "vms", "vm1 $(reboot)", "param vms = 'vm1 $(reboot)': expected VM names of "
+          "letters, digits, '_', '.', '-' (VM name '$(reboot)': letters, digits, '_', '.' "
+          "and '-' only, not first '-' or '.')" },
+        { "vms", "-rf", "param vms = '-rf': expected VM names of letters, digits, '_', '.', "
+          "'-' (VM name '-rf': letters, digits, '_', '.' and '-' only, not first '-' or "
+          "'.')" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct params *p = params_new();
@@ -357,6 +367,7 @@ START_TEST(test_common_good_values)
     ck_assert_str_eq(C.vm_type, "qemu");
     ck_assert_int_eq(common_with("vms", "vm1 vm2"), 0);
     ck_assert_str_eq(C.vms[1], "vm2");
+    ck_assert_int_eq(common_with("vms", "avocado-vt-vm1 virt_tests.vm2"), 0);
     ck_assert_int_eq(common_with("virsh_migrate_desturi", "qemu+tcp://b/system"), 0);
     ck_assert_str_eq(C.virsh_migrate_desturi, "qemu+tcp://b/system");
 }
