@@ -1239,14 +1239,14 @@ static int dest_loaded(struct be_job *j)
     }
 }
 
-/* The destination runs the guest once the stream is in.  Like libvirt, it is resumed
- * when the source was paused during the hop (the stream then says "paused"). */
-static int dest_running(struct be_job *j)
+/* An incoming QEMU runs the guest once the stream is in and finalized.  Like libvirt,
+ * it is resumed when the source was paused (the stream then says "paused"). */
+static int proc_resumed(struct qproc *p)
 {
     bool cont = false;
 
     for (double until = clock_now() + QMP_TIMEOUT_S;;) {
-        json_t *s = qmp_cmd(j->dp, "query-status", NULL);
+        json_t *s = qmp_cmd(p, "query-status", NULL);
         const char *st = json_string_value(json_object_get(s, "status"));
         bool running = s && json_is_true(json_object_get(s, "running"));
         bool paused = st && !strcmp(st, "paused");
@@ -1255,7 +1255,7 @@ static int dest_running(struct be_job *j)
             return 0;
         if (paused && !cont) {
             cont = true;
-            if (qmp_do(j->dp, "cont", NULL) < 0)
+            if (qmp_do(p, "cont", NULL) < 0)
                 return -1;
             continue;
         }
@@ -1265,6 +1265,11 @@ static int dest_running(struct be_job *j)
         }
         clock_sleep(0.005);
     }
+}
+
+static int dest_running(struct be_job *j)
+{
+    return proc_resumed(j->dp);
 }
 
 /* The SSH forward of each user-mode NIC on p, which was started -incoming (the ports
@@ -1349,13 +1354,20 @@ static int q_save(struct be_host *h, const char *vm, const char *path)
     if (!p)
         return -1;
     uri = file_uri(path, true);
-    rc = qmp_do(p, "stop", NULL) < 0 ||
+    /* a plain stream at full speed, whatever the last hop into this QEMU set (postcopy
+     * needs a return path a file has not) */
+    rc = set_caps(p, 0) < 0 ||
+         qmp_do(p, "migrate-set-parameters",
+                json_pack("{s:I}", "max-bandwidth", (json_int_t)UNLIMITED_BW)) < 0 ||
+         qmp_do(p, "stop", NULL) < 0 ||
          qmp_do(p, "migrate", json_pack("{s:s}", "uri", uri)) < 0 ||
          file_job_done(p, SAVE_TIMEOUT_S) < 0 ? -1 : 0;
     free(uri);
     if (rc < 0) {
-        err_prefix("VM %s on %s: save to %s", vm, h->uri, path);
+        char *why = xasprintf("VM %s on %s: save to %s: %s", vm, h->uri, path, err_msg());
         qmp_do(p, "cont", NULL);    /* the guest goes on as it was */
+        err_set("%s", why);
+        free(why);
         return -1;
     }
     qmp_do(p, "quit", NULL);
@@ -1386,7 +1398,7 @@ static int q_restore(struct be_host *h, const char *vm, const char *path)
     }
     uri = file_uri(path, false);
     rc = qmp_do(p, "migrate-incoming", json_pack("{s:s}", "uri", uri)) < 0 ||
-         file_job_done(p, SAVE_TIMEOUT_S) < 0 || qmp_do(p, "cont", NULL) < 0 ||
+         file_job_done(p, SAVE_TIMEOUT_S) < 0 || proc_resumed(p) < 0 ||
          add_hostfwds(p, &v->spec) < 0 ? -1 : 0;
     free(uri);
     if (rc < 0) {
