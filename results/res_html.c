@@ -167,7 +167,8 @@ static void hop_title(struct strbuf *sb, const struct res_hop_rec *h, double t0)
 static const struct { const char *kind, *fill; } phase_fills[] = {
     { "setup", "#b0bec5" }, { "clone", "#90a4ae" }, { "start", "#8d6e63" },
     { "login", "#26a69a" }, { "pre-checks", "#ffb74d" }, { "stress", "#e57373" },
-    { "hop", FILL_PRECOPY }, { "post-checks", "#81c784" }, { "cleanup", "#bdbdbd" },
+    { "hop", FILL_PRECOPY }, { "post-checks", "#81c784" }, { "admin", "#9575cd" },
+    { "cleanup", "#bdbdbd" },
 };
 
 static const char *phase_fill(const char *name)

@@ -151,5 +151,6 @@ void run_evidence(struct run_ctx *ctx, struct virt_vms *vms, double since_wall)
     for (size_t h = 0; h < vms->nhosts; h++)
         if (virt_vms_opened(vms, (int)h))
             host_evidence(ctx, vms, (int)h, since);
-    run_phase(ctx, "evidence", t0);
+    /* inside the cleanup phase (phases never overlap): its time in the log only */
+    run_log(ctx, "evidence kept in %.2f s", run_now() - t0);
 }

@@ -484,7 +484,7 @@ static void assert_failure_evidence(const struct run *r)
         free(job);
         free(xml);
     }
-    assert_log_has(r, "PHASE evidence");
+    assert_log_has(r, "evidence of the failure: from every host the test reached");
 }
 
 START_TEST(test_guest_panic_after_the_hop_fails_naming_the_console_check)
