@@ -350,8 +350,9 @@ enum mig_pmc_result mig_pmc_decide(const struct mig_pmc_outcome *o, size_t n,
 
 /* The destination's firewall against the migration ports: the lines of an nftables
  * ruleset that drop or reject TCP to a port in [min, max] (a port, a range or a set
- * after dport), appended to bad one per line ("chain input: tcp dport 49152-49215
- * drop").  Returns their number. */
+ * after dport), and the input chains whose policy drops with no rule accepting such a
+ * port, appended to bad ("chain input: tcp dport 49152-49215 drop; chain filter_in:
+ * policy drop, no rule accepts the ports").  Returns their number. */
 size_t mig_pmc_fw_blocking(const char *ruleset, unsigned min, unsigned max,
                            struct strbuf *bad);
 

@@ -441,18 +441,38 @@ static bool dport_overlaps(const char *p, unsigned min, unsigned max)
     }
 }
 
+/* An input chain whose policy drops what no rule accepted: blocking unless one of its
+ * rules accepts a migration port. */
+static void policy_end(struct strbuf *chain, bool drops, bool accepted, struct strbuf *bad,
+                       size_t *n)
+{
+    if (!drops || accepted)
+        return;
+    strbuf_addf(bad, "%schain %s: policy drop, no rule accepts the ports", *n ? "; " : "",
+                chain->buf);
+    (*n)++;
+}
+
 size_t mig_pmc_fw_blocking(const char *ruleset, unsigned min, unsigned max,
                            struct strbuf *bad)
 {
     struct strbuf chain = STRBUF_INIT;
     size_t n = 0;
+    bool drops = false, accepted = false;
     for (const char *p = ruleset ? ruleset : ""; *p;) {
         size_t len = strcspn(p, "\n");
         char *line = xstrndup(p, len), *s = line + strspn(line, " \t");
         const char *dp = strstr(s, "dport ");
         if (!strncmp(s, "chain ", 6)) {
+            policy_end(&chain, drops, accepted, bad, &n);
+            drops = accepted = false;
             strbuf_reset(&chain);
             strbuf_add(&chain, s + 6, strcspn(s + 6, " {"));
+        } else if (strstr(s, "hook input") && strstr(s, "policy drop")) {
+            drops = true;
+        } else if (dp && !strstr(s, "udp dport") && strstr(s, " accept") &&
+                   dport_overlaps(dp + 6, min, max)) {
+            accepted = true;
         } else if (dp && !strstr(s, "udp dport") && (strstr(s, " drop") || strstr(s, " reject"))
                    && dport_overlaps(dp + 6, min, max)) {
             /* the rule as nft prints it, without its handle comment */
@@ -465,6 +485,7 @@ size_t mig_pmc_fw_blocking(const char *ruleset, unsigned min, unsigned max,
         free(line);
         p += len + (p[len] == '\n');
     }
+    policy_end(&chain, drops, accepted, bad, &n);
     strbuf_release(&chain);
     return n;
 }

@@ -397,6 +397,16 @@ START_TEST(test_firewall_ports_sets_ranges_and_verdicts)
                                           "tcp dport { 80, 443 } drop\n", 49152, 49215, &bad),
                       1);
     ck_assert_uint_eq(mig_pmc_fw_blocking("", 49152, 49215, &bad), 0);
+    /* a default-deny input chain blocks unless a rule lets the ports in */
+    strbuf_reset(&bad);
+    ck_assert_uint_eq(mig_pmc_fw_blocking("chain in {\n type filter hook input priority 0; "
+                                          "policy drop;\n tcp dport 22 accept\n}\n"
+                                          "chain out {\n type filter hook output priority 0; "
+                                          "policy drop;\n}\n", 49152, 49215, &bad), 1);
+    ck_assert_str_eq(bad.buf, "chain in: policy drop, no rule accepts the ports");
+    ck_assert_uint_eq(mig_pmc_fw_blocking("chain in {\n type filter hook input priority 0; "
+                                          "policy drop;\n tcp dport 49152-49215 accept\n}\n",
+                                          49152, 49215, &bad), 0);
     strbuf_release(&bad);
 }
 END_TEST
