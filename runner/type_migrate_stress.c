@@ -504,6 +504,20 @@ static unsigned long long vms_bytes(const struct ms_state *st)
     return b;
 }
 
+
+/* The start script's "died: WORDS" (the tool exited at once, e.g. refusing its
+ * arguments): the case FAILs with the tool's own words, as avocado-vt's stress load
+ * fails the test.  True when it did. */
+static bool stress_died(struct run_ctx *ctx, const char *out, const char *where,
+                        const char *who)
+{
+    const char *d = strstr(out, "died: ");
+    if (!d)
+        return false;
+    run_fail(ctx, "StressError", "stress %s %s exited at once: %.*s", where, who,
+             (int)strcspn(d + 6, "\n"), d + 6);
+    return true;
+}
 static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 {
     const char *args = st->o->tool_args[st->o->tool];
@@ -535,8 +549,10 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
         /* marked before it runs: a start that half happened is still stopped in
          * cleanup (the stop script is harmless when nothing runs) */
         st->remote_started[h] = true;
-        if (!script || host_script(ctx, h, script, 60, &out, &status) < 0 || status
-            || !strstr(out.buf, "started")) {
+        if (script && host_script(ctx, h, script, 60, &out, &status) == 0 &&
+            stress_died(ctx, out.buf, "on host", host_name(ctx, h)))
+            goto cleanup;
+        if (!script || status || !strstr(out.buf, "started")) {
             err_set("host %s: stress did not start: %s", host_name(ctx, h), out.buf);
             goto fail;
         }
@@ -609,6 +625,8 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
     st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
     if (virt_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
         goto fail;
+    if (stress_died(ctx, out.buf, "in", vm->name))
+        goto cleanup;
     if (status || !strstr(out.buf, "started")) {
         err_set("start script exited %d: %s", status, out.buf);
         goto fail;

@@ -177,6 +177,35 @@ START_TEST(test_fallback_loop_starts_and_stops_completely)
 }
 END_TEST
 
+/* A tool that refuses its arguments: the start script says its own words and exits 3,
+ * and leaves no pid file behind (issue 15: bad stress_args FAIL with the tool's
+ * message). */
+START_TEST(test_a_tool_that_exits_at_once_is_reported_with_its_words)
+{
+    char *argv[] = { "sh", "-c", "echo 'stress: FAIL: unrecognized option: --vm-bogus' >&2; "
+                     "exit 1", NULL };
+    char tag[64];
+    snprintf(tag, sizeof(tag), "unit-died-%d", (int)getpid());
+    char *start = mig_stress_start_script(argv, tag);
+    char *stop = mig_stress_stop_script(tag);
+    struct strbuf out = STRBUF_INIT;
+    ck_assert_int_eq(run_sh(start, &out), 3);
+    ck_assert_msg(strstr(out.buf, "died: stress: FAIL: unrecognized option: --vm-bogus"),
+                  "%s", out.buf);
+    char *pidf = xasprintf("/tmp/vtrun-stress-%s.pid", tag);
+    ck_assert_int_ne(access(pidf, F_OK), 0);
+    strbuf_reset(&out);
+    ck_assert_int_eq(run_sh(stop, &out), 0);
+    char *logf = xasprintf("/tmp/vtrun-stress-%s.log", tag);
+    ck_assert_int_ne(access(logf, F_OK), 0);
+    free(pidf);
+    free(logf);
+    free(start);
+    free(stop);
+    strbuf_release(&out);
+}
+END_TEST
+
 /* CI's host stress: one CPU worker, 32 MiB, 2 s timeout; stop leaves nothing. */
 START_TEST(test_small_host_stress_runs_and_is_gone_after_stop)
 {
@@ -235,6 +264,7 @@ int main(void)
     TCase *real = tcase_create("real");
     tcase_set_timeout(real, 30);
     tcase_add_test(real, test_fallback_loop_starts_and_stops_completely);
+    tcase_add_test(real, test_a_tool_that_exits_at_once_is_reported_with_its_words);
     tcase_add_test(real, test_small_host_stress_runs_and_is_gone_after_stop);
     tcase_add_test(real, test_host_stress_that_ends_by_itself_is_reaped);
     tcase_add_test(real, test_missing_host_tool_is_an_error_not_a_download);

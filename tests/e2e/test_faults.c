@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Faults on the lab, with real VMs (issue 15's fault suite, the part built so far): a
+ * QEMU killed mid-hop on the destination or on the source, a hostile VM name, stress
+ * arguments the tool refuses.  Each asserts the test's status and reason, the exit
+ * bits, valid results and that nothing is left behind (domains on every host, QEMU
+ * processes, clones).  Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set), from the top
+ * of the repository.
+ */
+
+#include "tests/support.h"
+
+#include <check.h>
+#include <libgen.h>
+
+/* A 1 MiB/s migration of a 128 MiB guest: a hop that lasts long enough to hit. */
+#define MIG_SLOW "migrate_options = --live --p2p --persistent --undefinesource --unsafe " \
+                 "--bandwidth 1"
+
+static struct ts_e2e E;
+
+static void setup(void)
+{
+    ts_e2e_init(&E);
+}
+
+static void teardown(void)
+{
+    ts_e2e_free(&E);
+}
+
+/* The job id's first 7 characters: the end of the running job's directory name
+ * (results/res_job.c: job-STAMP-ID7). */
+static char *running_id7(void)
+{
+    char *job = ts_job_dir(&E);
+    ck_assert_msg(job != NULL, "no job directory yet");
+    const char *base = basename(job);
+    size_t n = strlen(base);
+    ck_assert_uint_gt(n, 7);
+    char *id7 = xstrdup(base + n - 7);
+    free(job);
+    return id7;
+}
+
+/* The pid of job id7's QEMU that is the destination of a migration (its command line
+ * has -incoming) or the source (it has not), 0 when there is none. */
+static pid_t qemu_pid(const char *id7, bool destination)
+{
+    struct strbuf procs = STRBUF_INIT;
+    ts_procs("qemu-system", id7, &procs);
+    pid_t found = 0;
+    for (const char *p = procs.buf; !found && (p = strstr(p, "pid ")); p++) {
+        pid_t pid = (pid_t)atol(p + 4);
+        char path[64], buf[16384];
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        if ((memmem(buf, n, "-incoming", 9) != NULL) == destination)
+            found = pid;
+    }
+    strbuf_release(&procs);
+    return found;
+}
+
+/* Once the migration job runs (the destination QEMU exists, waiting for the stream),
+ * SIGKILL the destination's QEMU or the source's. */
+static void kill_qemu_mid_hop(const char *id7, bool destination)
+{
+    pid_t victim = 0;
+    for (double end = ts_now() + 60; !qemu_pid(id7, true) && ts_now() < end;)
+        usleep(100 * 1000);
+    ck_assert_msg(qemu_pid(id7, true) > 0, "no incoming QEMU of job %s within 60 s", id7);
+    usleep(500 * 1000);     /* the stream is flowing */
+    victim = qemu_pid(id7, destination);
+    ck_assert_msg(victim > 0, "no %s QEMU of job %s", destination ? "destination" : "source",
+                  id7);
+    ck_assert_int_eq(kill(victim, SIGKILL), 0);
+}
+
+/* The one test of the latest job ended STATUS (one of "FAIL ERROR") with a reason
+ * holding WHY; the job exit status had the test-failed bit; results valid; nothing of
+ * the job left.  Returns nothing: the test fails otherwise. */
+static void assert_ended(const char *statuses, const char *why)
+{
+    json_t *r;
+    json_t *t = ts_only_test(&E, &r);
+    const char *st = ts_jstr(t, "status"), *reason = ts_jstr(t, "fail_reason");
+    ck_assert_msg(strstr(statuses, st), "status %s, expected one of %s (%s)\n%s", st,
+                  statuses, reason, E.out);
+    ck_assert_msg(reason && strstr(reason, why), "reason '%s' does not say '%s'", reason,
+                  why);
+    ck_assert_msg(E.status & 1, "exit %d has no test-failed bit\n%s\n%s", E.status, E.out,
+                  E.err);
+    char *job = ts_job_dir(&E);
+    ts_assert_junit(job);
+    ts_assert_no_password(job);
+    free(job);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+
+/* Killed where it runs next, the hop fails with libvirt's reason; the source guest is
+ * cleaned up with everything else. */
+START_TEST(test_destination_qemu_killed_mid_hop_fails_the_hop_and_cleans_up)
+{
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
+                                         "there.precopy", "--set", MIG_SLOW));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 150), "the hop never started");
+    char *id7 = running_id7();
+    kill_qemu_mid_hop(id7, true);
+    ts_e2e_wait(&E, pid, 180);
+    assert_ended("FAIL ERROR", "migration");
+    free(id7);
+}
+END_TEST
+
+START_TEST(test_source_qemu_killed_mid_hop_fails_the_hop_and_cleans_up)
+{
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
+                                         "there.precopy", "--set", MIG_SLOW));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 150), "the hop never started");
+    char *id7 = running_id7();
+    kill_qemu_mid_hop(id7, false);
+    ts_e2e_wait(&E, pid, 180);
+    assert_ended("FAIL ERROR", "migration");
+    free(id7);
+}
+END_TEST
+
+/* `vms = "vm1 x;id;"`: an ERROR naming the param before anything exists, so no
+ * command could run anywhere with it. */
+START_TEST(test_hostile_vm_name_is_an_error_before_anything_starts)
+{
+    ts_e2e_vtrun(&E, 120, "--config", "tests/e2e/migrate_stress.cfg", "--only", "orderly",
+                 "--set", "vms = \"vm1 x;id;\"");
+    json_t *r;
+    json_t *t = ts_only_test(&E, &r);
+    ck_assert_str_eq(ts_jstr(t, "status"), "ERROR");
+    ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "VM name 'x;id;'"), "reason: %s",
+                  ts_jstr(t, "fail_reason"));
+    ck_assert_msg(!ts_debug_log_has(&E, "define domain"), "a domain was defined");
+    ck_assert_msg(E.status & 1, "exit %d", E.status);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+/* Stress the tool refuses: the case fails with the tool's own words. */
+START_TEST(test_bad_stress_args_fail_with_the_tools_message)
+{
+    ts_e2e_vtrun(&E, 240, "--config", "tests/e2e/migrate_stress.cfg", "--only",
+                 "stress_in_guests", "--set", "stress_args = --vm-bogus 1 --timeout 417");
+    assert_ended("FAIL ERROR", "unrecognized option");
+    ck_assert_int_eq(ts_count_procs("--timeout 417"), 0);
+}
+END_TEST
+
+static Suite *faults_suite(void)
+{
+    Suite *s = suite_create("faults");
+    TCase *tc = tcase_create("faults");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_hostile_vm_name_is_an_error_before_anything_starts);
+    tcase_add_test(tc, test_destination_qemu_killed_mid_hop_fails_the_hop_and_cleans_up);
+    tcase_add_test(tc, test_source_qemu_killed_mid_hop_fails_the_hop_and_cleans_up);
+    tcase_add_test(tc, test_bad_stress_args_fail_with_the_tools_message);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(faults_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
