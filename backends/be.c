@@ -111,6 +111,16 @@ void be_vm_spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
         d->disks[i].target = dup_or_null(s->disks[i].target);
         d->disks[i].cache = dup_or_null(s->disks[i].cache);
     }
+    d->numa = s->nnuma ? xcalloc(s->nnuma, sizeof(*d->numa)) : NULL;
+    for (size_t i = 0; i < s->nnuma; i++) {
+        d->numa[i] = s->numa[i];
+        d->numa[i].cpus = dup_or_null(s->numa[i].cpus);
+        d->numa[i].mode = dup_or_null(s->numa[i].mode);
+        d->numa[i].nodeset = dup_or_null(s->numa[i].nodeset);
+    }
+    d->numatune.mode = dup_or_null(s->numatune.mode);
+    d->numatune.placement = dup_or_null(s->numatune.placement);
+    d->numatune.nodeset = dup_or_null(s->numatune.nodeset);
     d->nics = s->nnics ? xcalloc(s->nnics, sizeof(*d->nics)) : NULL;
     for (size_t i = 0; i < s->nnics; i++) {
         d->nics[i] = s->nics[i];
@@ -138,6 +148,15 @@ void be_vm_spec_free(struct be_vm_spec *s)
         free(s->nics[i].model);
         free(s->nics[i].mac);
     }
+    for (size_t i = 0; s->numa && i < s->nnuma; i++) {
+        free(s->numa[i].cpus);
+        free(s->numa[i].mode);
+        free(s->numa[i].nodeset);
+    }
+    free(s->numa);
+    free(s->numatune.mode);
+    free(s->numatune.placement);
+    free(s->numatune.nodeset);
     free(s->disks);
     free(s->nics);
     free(s->name);
@@ -169,6 +188,10 @@ void be_host_info_free(struct be_host_info *info)
     for (char **m = info->cpu_models; m && *m; m++)
         free(*m);
     free(info->cpu_models);
+    for (char **m = info->numa_nodes; m && *m; m++)
+        free(*m);
+    free(info->numa_nodes);
+    free(info->numa_free_bytes);
     memset(info, 0, sizeof(*info));
 }
 

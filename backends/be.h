@@ -75,10 +75,35 @@ struct be_nic {
     unsigned short hostfwd_port;
 };
 
+/* A guest NUMA cell (libvirt <cpu><numa><cell>) and the host nodes its memory is
+ * bound to (<numatune><memnode>). */
+struct be_numa_cell {
+    char *cpus;             /* the cell's vCPUs, e.g. "0-3" */
+    unsigned long mem_kib;
+    char *mode;             /* memnode mode: strict, interleave, preferred; NULL none */
+    char *nodeset;          /* memnode host nodes, e.g. "0"; with mode */
+};
+
+/* The guest's memory binding to host nodes as a whole (<numatune><memory>). */
+struct be_numatune {
+    char *mode;             /* strict, interleave, preferred; NULL = no <numatune> */
+    char *placement;        /* static (default), auto */
+    char *nodeset;          /* host nodes, e.g. "0" */
+};
+
 struct be_vm_spec {
     char *name;
     unsigned long mem_mib;
-    unsigned smp;       /* 0 = 1 */
+    unsigned smp;       /* 0 = 1; the vCPUs online at start */
+    /* vCPUs the guest may have (hotplug up to it); 0 = smp */
+    unsigned max_vcpus;
+    /* memory hotplug: the most memory the guest may have and its DIMM slots
+     * (<maxMemory>); 0 = none */
+    unsigned long max_mem_kib;
+    unsigned mem_slots;
+    struct be_numa_cell *numa;  /* guest NUMA cells; none = no NUMA topology */
+    size_t nnuma;
+    struct be_numatune numatune;
     char *accel;        /* "kvm" or "tcg" (virt/ resolves "auto" before); NULL = tcg */
     char *machine;      /* e.g. pc, q35; NULL = default */
     char *cpu_model;    /* NULL = default (host-model for kvm, qemu64 for tcg) */
@@ -279,6 +304,10 @@ struct be_host_info {
     unsigned ncpus;
     char *host_cpu_model;               /* libvirt: capabilities' host CPU model */
     char **cpu_models;                  /* usable guest CPU models, NULL-terminated */
+    /* the host's NUMA nodes (capabilities' cells: ids, NULL-terminated) and the free
+     * memory of each (bytes, 0 unknown); NULL when the driver cannot tell */
+    char **numa_nodes;
+    unsigned long long *numa_free_bytes;
 };
 
 void be_host_info_free(struct be_host_info *info);
@@ -300,8 +329,8 @@ struct be_host_conf {
 };
 
 struct be_host;
-struct be_job;
-struct strbuf;              /* a migration in flight: migrate_start() .. migrate_finish() */
+struct be_job;              /* a migration in flight: migrate_start() .. migrate_finish() */
+struct strbuf;
 
 struct be_ops {
     const char *name;
@@ -382,6 +411,23 @@ struct be_ops {
      * line per figure (virsh domjobinfo --completed).  Appended to out. */
     int (*dump_xml)(struct be_host *h, const char *vm, struct strbuf *out);
     int (*job_info)(struct be_host *h, const char *vm, struct strbuf *out);
+    /* vCPU hot(un)plug of the running guest (virsh setvcpus --live), and the count
+     * of its enabled vCPUs (the live XML's <vcpu current>).  NULL: not supported. */
+    int (*set_vcpus)(struct be_host *h, const char *vm, unsigned n);
+    int (*vcpus)(struct be_host *h, const char *vm, unsigned *out);
+    /* DIMM hotplug into the running guest (virsh attach-device --live of a
+     * <memory model='dimm'>) on guest NUMA node `node` (-1: none), and the guest's
+     * current memory (<currentMemory>, DIMMs included).  NULL: not supported. */
+    int (*attach_dimm)(struct be_host *h, const char *vm, unsigned long size_kib, int node);
+    int (*memory)(struct be_host *h, const char *vm, unsigned long *cur_kib);
+    /* Attach NIC nic (its mac set) to the running guest and its persistent
+     * definition (virsh attach-interface --live --config). */
+    int (*attach_nic)(struct be_host *h, const char *vm, const struct be_nic *nic);
+    /* The domain's definition as text for a hop's BE_MP_DEST_XML (libvirt: dumpxml
+     * --migratable --security-info), its name changed to `rename` when set; and
+     * whether the live definition on h holds a NIC with MAC `mac` (1 yes, 0 no). */
+    char *(*migratable_def)(struct be_host *h, const char *vm, const char *rename);
+    int (*has_mac)(struct be_host *h, const char *vm, const char *mac);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the

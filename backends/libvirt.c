@@ -541,6 +541,23 @@ static bool uri_is_local(const char *uri)
     return p && p[3] == '/';
 }
 
+/* The free memory of each NUMA node in out->numa_nodes (virsh freecell). */
+static void numa_free(struct be_host *h, struct be_host_info *out)
+{
+    size_t n = 0;
+    while (out->numa_nodes && out->numa_nodes[n])
+        n++;
+    if (!n)
+        return;
+    out->numa_free_bytes = xcalloc(n, sizeof(*out->numa_free_bytes));
+    for (size_t i = 0; i < n; i++) {
+        unsigned long long b = 0;
+        int cell = atoi(out->numa_nodes[i]);
+        if (virNodeGetCellsFreeMemory(h->conn, &b, cell, 1) == 1)
+            out->numa_free_bytes[i] = b;
+    }
+}
+
 static int lv_host_info(struct be_host *h, struct be_host_info *out)
 {
     const char *type;
@@ -567,8 +584,11 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
         out->host_cpu_model = lv_xml_xpath_string(caps,
                                                     "string(/capabilities/host/cpu/model)");
         out->host_uuid = lv_xml_xpath_string(caps, "string(/capabilities/host/uuid)");
+        out->numa_nodes = lv_xml_xpath_strings(caps,
+                                               "/capabilities/host/topology/cells/cell/@id");
         free(caps);
     }
+    numa_free(h, out);
     if (virNodeGetInfo(h->conn, &ni) == 0) {
         out->total_mem_bytes = (unsigned long long)ni.memory * 1024;
         out->ncpus = ni.cpus;
@@ -1032,6 +1052,150 @@ static int lv_resume(struct be_host *h, const char *vm)
     return on_domain(h, vm, &op_resume);
 }
 
+static int lv_set_vcpus(struct be_host *h, const char *vm, unsigned n)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainSetVcpusFlags(dom, n, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        err_set("VM %s on %s: setvcpus %u --live: %s", vm, h->uri, n, lverr());
+        rc = -1;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_vcpus(struct be_host *h, const char *vm, unsigned *out)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int n;
+
+    if (!dom)
+        return -1;
+    n = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE);
+    virDomainFree(dom);
+    if (n < 0) {
+        err_set("VM %s on %s: vcpucount --live: %s", vm, h->uri, lverr());
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int lv_attach_dimm(struct be_host *h, const char *vm, unsigned long size_kib, int node)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml = lv_xml_dimm(size_kib, node);
+    int rc = 0;
+
+    if (!dom || !xml) {
+        free(xml);
+        if (dom)
+            virDomainFree(dom);
+        return -1;
+    }
+    if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        err_set("VM %s on %s: attach-device --live (DIMM %lu KiB): %s", vm, h->uri,
+                size_kib, lverr());
+        rc = -1;
+    }
+    free(xml);
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_memory(struct be_host *h, const char *vm, unsigned long *cur_kib)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    virDomainInfo info;
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainGetInfo(dom, &info) < 0) {
+        err_set("VM %s on %s: dominfo: %s", vm, h->uri, lverr());
+        rc = -1;
+    } else {
+        *cur_kib = info.memory;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
+static int lv_attach_nic(struct be_host *h, const char *vm, const struct be_nic *nic)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml = lv_xml_nic(nic);
+    int rc = 0;
+
+    if (!dom || !xml) {
+        free(xml);
+        if (dom)
+            virDomainFree(dom);
+        return -1;
+    }
+    if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE |
+                                   VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        err_set("VM %s on %s: attach-interface --live --config: %s", vm, h->uri, lverr());
+        rc = -1;
+    }
+    free(xml);
+    virDomainFree(dom);
+    return rc;
+}
+
+/* The domain's XML with flags; NULL + err. */
+static char *xml_desc(struct be_host *h, const char *vm, unsigned flags)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml;
+
+    if (!dom)
+        return NULL;
+    xml = virDomainGetXMLDesc(dom, flags);
+    virDomainFree(dom);
+    if (!xml)
+        err_set("VM %s on %s: XML: %s", vm, h->uri, lverr());
+    return xml;
+}
+
+static char *lv_migratable_def(struct be_host *h, const char *vm, const char *rename)
+{
+    char *xml = xml_desc(h, vm, VIR_DOMAIN_XML_MIGRATABLE | VIR_DOMAIN_XML_SECURE), *out;
+
+    if (!xml || !rename)
+        return xml;
+    out = lv_xml_rename(xml, rename);
+    free(xml);
+    return out;
+}
+
+static int lv_has_mac(struct be_host *h, const char *vm, const char *mac)
+{
+    char *xml = xml_desc(h, vm, 0), *expr;
+    char **found;
+    int rc;
+
+    if (!xml)
+        return -1;
+    expr = xasprintf("/domain/devices/interface/mac[translate(@address,'ABCDEF','abcdef')"
+                     "=translate('%s','ABCDEF','abcdef')]/@address", mac);
+    found = lv_xml_xpath_strings(xml, expr);
+    free(expr);
+    free(xml);
+    if (!found) {
+        err_set("VM %s on %s: XML does not parse", vm, h->uri);
+        return -1;
+    }
+    rc = found[0] != NULL;
+    for (size_t i = 0; found[i]; i++)
+        free(found[i]);
+    free(found);
+    return rc;
+}
+
 /* virsh save: the guest's memory and device state into path on h (written by the
  * daemon there); the domain stops, its definition stays. */
 static int lv_save(struct be_host *h, const char *vm, const char *path)
@@ -1174,6 +1338,13 @@ const struct be_ops be_libvirt_ops = {
     .abort_postcopy = lv_abort_postcopy,
     .suspend = lv_suspend,
     .resume = lv_resume,
+    .set_vcpus = lv_set_vcpus,
+    .vcpus = lv_vcpus,
+    .attach_dimm = lv_attach_dimm,
+    .memory = lv_memory,
+    .attach_nic = lv_attach_nic,
+    .migratable_def = lv_migratable_def,
+    .has_mac = lv_has_mac,
     .save = lv_save,
     .restore = lv_restore,
     .listed = lv_listed,

@@ -125,6 +125,71 @@ static void add_serial_pty(xmlNodePtr devs)
     prop(n, "port", "0");
 }
 
+/* <cpu><numa><cell id cpus memory unit='KiB'/>...</numa></cpu>, into cpu. */
+static void add_numa_cells(xmlNodePtr cpu, const struct be_vm_spec *spec)
+{
+    xmlNodePtr numa = child(cpu, "numa", NULL), n;
+    char num[32];
+
+    for (size_t i = 0; i < spec->nnuma; i++) {
+        n = child(numa, "cell", NULL);
+        snprintf(num, sizeof(num), "%zu", i);
+        prop(n, "id", num);
+        prop(n, "cpus", spec->numa[i].cpus);
+        snprintf(num, sizeof(num), "%lu", spec->numa[i].mem_kib);
+        prop(n, "memory", num);
+        prop(n, "unit", "KiB");
+    }
+}
+
+/* <numatune>: the memory binding as a whole, then each cell's (<memnode>). */
+static void add_numatune(xmlNodePtr dom, const struct be_vm_spec *spec)
+{
+    const struct be_numatune *t = &spec->numatune;
+    xmlNodePtr tune, n;
+    char num[32];
+
+    if (!t->mode)
+        return;
+    tune = child(dom, "numatune", NULL);
+    n = child(tune, "memory", NULL);
+    prop(n, "mode", t->mode);
+    if (t->placement)
+        prop(n, "placement", t->placement);
+    if (t->nodeset)
+        prop(n, "nodeset", t->nodeset);
+    for (size_t i = 0; i < spec->nnuma; i++) {
+        if (!spec->numa[i].mode)
+            continue;
+        n = child(tune, "memnode", NULL);
+        snprintf(num, sizeof(num), "%zu", i);
+        prop(n, "cellid", num);
+        prop(n, "mode", spec->numa[i].mode);
+        prop(n, "nodeset", spec->numa[i].nodeset);
+    }
+}
+
+/* What libvirt would refuse of the spec's vCPUs and NUMA cells, said before it. */
+static int check_cpus(const struct be_vm_spec *spec)
+{
+    unsigned smp = spec->smp ? spec->smp : 1;
+
+    if (spec->max_vcpus && spec->max_vcpus < smp) {
+        err_set("domain XML: VM %s: %u vCPUs at start, more than its maximum %u",
+                spec->name, smp, spec->max_vcpus);
+        return -1;
+    }
+    for (size_t i = 0; i < spec->nnuma; i++)
+        if (!spec->numa[i].cpus || !spec->numa[i].mem_kib ||
+            (spec->numa[i].mode && !spec->numa[i].nodeset)) {
+            err_set("domain XML: VM %s: NUMA cell %zu without %s", spec->name, i,
+                    !spec->numa[i].cpus ? "vCPUs" : !spec->numa[i].mem_kib ? "memory" :
+                    "a host nodeset for its memnode");
+            return -1;
+        }
+    return 0;
+}
+
 static void add_kvmclock(xmlNodePtr clock)
 {
     xmlNodePtr t = child(clock, "timer", NULL);
@@ -154,6 +219,8 @@ char *lv_xml_build(const struct be_vm_spec *spec)
             err_set("domain XML: VM %s: disk %zu without a path", spec->name, i);
             return NULL;
         }
+    if (check_cpus(spec) < 0)
+        return NULL;
     for (size_t i = 0; i < spec->nnics; i++)
         if (spec->nics[i].mode && !strcmp(spec->nics[i].mode, "bridge") &&
             !spec->nics[i].bridge) {
@@ -171,8 +238,24 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     snprintf(num, sizeof(num), "%lu", spec->mem_mib);
     n = child(dom, "memory", num);
     prop(n, "unit", "MiB");
-    snprintf(num, sizeof(num), "%u", spec->smp ? spec->smp : 1);
-    child(dom, "vcpu", num);
+    if (spec->max_vcpus) {
+        /* hotplug: the maximum, with those online at start as current */
+        snprintf(num, sizeof(num), "%u", spec->max_vcpus);
+        n = child(dom, "vcpu", num);
+        snprintf(num, sizeof(num), "%u", spec->smp ? spec->smp : 1);
+        prop(n, "current", num);
+    } else {
+        snprintf(num, sizeof(num), "%u", spec->smp ? spec->smp : 1);
+        child(dom, "vcpu", num);
+    }
+    if (spec->max_mem_kib) {
+        snprintf(num, sizeof(num), "%lu", spec->max_mem_kib);
+        n = child(dom, "maxMemory", num);
+        prop(n, "unit", "KiB");
+        snprintf(num, sizeof(num), "%u", spec->mem_slots);
+        prop(n, "slots", num);
+    }
+    add_numatune(dom, spec);
 
     os = child(dom, "os", NULL);
     n = child(os, "type", "hvm");
@@ -192,15 +275,18 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     n = child(dom, "features", NULL);
     child(n, "acpi", NULL);
 
-    if (spec->cpu_model) {
-        n = child(dom, "cpu", NULL);
-        prop(n, "mode", "custom");
-        prop(n, "match", "exact");
-        n = child(n, "model", spec->cpu_model);
-        prop(n, "fallback", "allow");
-    } else if (kvm) {
-        n = child(dom, "cpu", NULL);
-        prop(n, "mode", "host-model");
+    if (spec->cpu_model || kvm || spec->nnuma) {
+        xmlNodePtr cpu = child(dom, "cpu", NULL);
+        if (spec->cpu_model) {
+            prop(cpu, "mode", "custom");
+            prop(cpu, "match", "exact");
+            n = child(cpu, "model", spec->cpu_model);
+            prop(n, "fallback", "allow");
+        } else if (kvm) {
+            prop(cpu, "mode", "host-model");
+        }
+        if (spec->nnuma)
+            add_numa_cells(cpu, spec);
     }
 
     n = child(dom, "clock", NULL);
@@ -231,6 +317,52 @@ char *lv_xml_build(const struct be_vm_spec *spec)
     prop(n, "model", "virtio");
     prop(child(n, "backend", "/dev/urandom"), "model", "random");
 
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *lv_xml_nic(const struct be_nic *nic)
+{
+    xmlDocPtr doc = xmlNewDoc(X("1.0"));
+    xmlNodePtr holder = xmlNewNode(NULL, X("devices"));
+    char *out = NULL;
+
+    if (nic->mode && !strcmp(nic->mode, "bridge") && !nic->bridge) {
+        err_set("interface XML: bridge mode without a bridge");
+        xmlFreeNode(holder);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlDocSetRootElement(doc, holder);
+    add_nic(holder, nic);
+    /* the <interface> alone is the document */
+    xmlNodePtr iface = holder->children;
+    xmlUnlinkNode(iface);
+    xmlDocSetRootElement(doc, iface);
+    xmlFreeNode(holder);
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *lv_xml_dimm(unsigned long size_kib, int node)
+{
+    xmlDocPtr doc = xmlNewDoc(X("1.0"));
+    xmlNodePtr mem = xmlNewNode(NULL, X("memory")), target, n;
+    char num[32];
+    char *out;
+
+    xmlDocSetRootElement(doc, mem);
+    prop(mem, "model", "dimm");
+    target = child(mem, "target", NULL);
+    snprintf(num, sizeof(num), "%lu", size_kib);
+    n = child(target, "size", num);
+    prop(n, "unit", "KiB");
+    if (node >= 0) {
+        snprintf(num, sizeof(num), "%d", node);
+        child(target, "node", num);
+    }
     out = dump(doc);
     xmlFreeDoc(doc);
     return out;
@@ -378,6 +510,24 @@ char *lv_xml_normalize(const char *xml, const char *console_log)
     normalize_disks(devs);
     normalize_nics(devs);
     normalize_console(devs, console_log);
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *lv_xml_rename(const char *xml, const char *name)
+{
+    xmlDocPtr doc = parse(xml);
+    xmlNodePtr n;
+    char *out;
+
+    if (!doc)
+        return NULL;
+    n = first_child(xmlDocGetRootElement(doc), "name");
+    if (!n)
+        n = child(xmlDocGetRootElement(doc), "name", NULL);
+    xmlNodeSetContent(n, NULL);
+    xmlNodeAddContent(n, X(name));
     out = dump(doc);
     xmlFreeDoc(doc);
     return out;

@@ -16,6 +16,14 @@
  * fixed tap names (source and destination taps coexist during a hop). */
 char *lv_xml_build(const struct be_vm_spec *spec);
 
+/* <interface> of nic for attach-device (the domain XML's own rendering). */
+char *lv_xml_nic(const struct be_nic *nic);
+/* xml with its /domain/name set to name. */
+char *lv_xml_rename(const char *xml, const char *name);
+
+/* A DIMM of size_kib KiB on guest NUMA node `node` (-1: none), for attach-device. */
+char *lv_xml_dimm(unsigned long size_kib, int node);
+
 /* The migration normalisation of openQA's parallel_guest_migration_base, applied to
  * an existing domain XML: kvm-clock present, every disk's cache mode 'none', a
  * serial console (to console_log when given; else an existing serial port is kept

@@ -644,6 +644,14 @@ static int q_define(struct be_host *h, const struct be_vm_spec *spec)
                 spec->name && *spec->name ? "memory size" : "a name");
         return -1;
     }
+    /* not built in this driver: refused rather than started without them */
+    if (spec->nnuma || spec->numatune.mode || spec->max_vcpus || spec->max_mem_kib) {
+        err_set("qemu backend: VM %s: %s not supported (the libvirt backend has it)",
+                spec->name, spec->max_vcpus ? "vCPU hotplug (a maximum of vCPUs)" :
+                spec->max_mem_kib ? "memory hotplug (a maximum of memory)" :
+                "guest NUMA cells and numatune");
+        return -1;
+    }
     pthread_mutex_lock(&h->lock);
     pp = find_locked(h, spec->name);
     if (pp && (*pp)->proc) {

@@ -136,12 +136,32 @@ void mig_opts_release(struct be_migrate_opts *opts);
 int mig_opts_load_files(struct be_migrate_opts *opts);
 /* The first string value of param id (e.g. BE_MP_DEST_NAME for --dname), or NULL. */
 const char *mig_opts_param_value(const struct be_migrate_opts *opts, enum be_mig_param id);
+/* One more string param with its text (a file's content already read: --xml's). */
+void mig_opts_add_text(struct be_migrate_opts *opts, enum be_mig_param id, const char *text);
 /* Is word (without a value) one of virsh migrate's known words? */
 bool mig_opts_word_known(const char *word);
 
 /* The options as virsh words, for logs ("--live --p2p ... --dname x"); parses back to
  * the same options.  Caller frees. */
 char *mig_opts_format(const struct be_migrate_opts *opts);
+
+/* ===================================================================================
+ * tp-libvirt virsh_migrate's guest NUMA topology (mig_numa.c)
+ * =================================================================================== */
+
+struct mig_numa_conf {
+    bool pin;                       /* virsh_migrate_with_numa_pin: add <numatune> */
+    const char *memory_mode;        /* memory_mode: strict, interleave, preferred */
+    const char *placement;          /* memory_placement; NULL = static */
+    const char *memnode_mode[2];    /* memnode_mode_1, _2; NULL = preferred */
+    /* the host nodes to bind to: [0], and [1] when the host has two (NULL else) */
+    const char *host_nodes[2];
+};
+
+/* Give spec the guest NUMA cells of its vCPUs (its maximum when it hotplugs) and
+ * memory, and with c->pin its numatune.  -1 with err_set() on a spec that has cells
+ * already or a pin without mode or node. */
+int mig_numa_apply(struct be_vm_spec *spec, const struct mig_numa_conf *c);
 
 /* ===================================================================================
  * The verdict on a virsh migrate call (mig_result.c)

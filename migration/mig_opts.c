@@ -376,6 +376,11 @@ int mig_opts_load_files(struct be_migrate_opts *opts)
     return 0;
 }
 
+void mig_opts_add_text(struct be_migrate_opts *opts, enum be_mig_param id, const char *text)
+{
+    add_param(opts, id, text, 0);
+}
+
 const char *mig_opts_param_value(const struct be_migrate_opts *opts, enum be_mig_param id)
 {
     for (size_t i = 0; i < opts->nparams; i++)

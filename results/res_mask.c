@@ -29,10 +29,14 @@ static bool word_is_secret(const char *w, size_t n)
 }
 
 /* The words of a key are separated by '_', '-' or '.', so "guest_password",
- * "--password" and "vm1.root-pwd" are secret but "passwordless" is not. */
+ * "--password" and "vm1.root-pwd" are secret but "passwordless" is not.  Of a dotted
+ * key only the last part names what it is: a case name such as
+ * "...graphic_passwd.p2p.precopy.live" followed by ": PASS" is no secret. */
 static bool key_is_secret_n(const char *key, size_t len)
 {
-    size_t i = 0;
+    size_t i = len;
+    while (i > 0 && key[i - 1] != '.')
+        i--;
     while (i < len) {
         size_t j = i;
         while (j < len && key[j] != '_' && key[j] != '-' && key[j] != '.')

@@ -339,6 +339,10 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
         const char *v = over[i].uri;
         if (!v)
             continue;
+        /* no URI at all (tp-libvirt's negative desturi 'xyz'): it names no host; the
+         * settings' stays, and the test type meets the word as virsh would */
+        if (!strchr(v, ':'))
+            continue;
         /* the source's own daemon as tp-libvirt names it (qemu:///system: no host, the
          * machine the test runs on): the settings' source host */
         if (!over[i].dest && strstr(v, ":///") && !strchr(v, '+'))

@@ -144,12 +144,15 @@ static bool yes(const struct params *p, const char *key)
 }
 
 /* virsh_migrate.py: numatune with memory_mode preferred over the two guest NUMA cells
- * it makes when the guest has more than one vCPU. */
+ * it makes when the guest has more than one vCPU (with vCPU hotplug: its maximum,
+ * virsh_migrate_vcpus). */
 static bool numatune_preferred(const struct params *p)
 {
+    long vcpus = yes(p, "virsh_migrate_cpu_hotplug") ?
+        params_get_int(p, "virsh_migrate_vcpus", 64, NULL) : params_get_int(p, "smp", 1, NULL);
     return yes(p, "virsh_migrate_with_numa_pin")
         && !strcmp(params_get_or(p, "memory_mode", "strict"), "preferred")
-        && params_get_int(p, "smp", 1, NULL) > 1;
+        && vcpus > 1;
 }
 
 /* migrate_options_shared.py: a negative case of an unsafe cache mode. */

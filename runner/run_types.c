@@ -7,7 +7,7 @@
 extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_stress,
     run_type_migrate_set_get_speed, run_type_setspeed_and_getspeed,
     run_type_migrate_compcache, run_type_migrate_setmaxdowntime, run_type_migrate_multi_vms,
-    run_type_virsh_migrate, run_type_virsh_migration;
+    run_type_virsh_migrate, run_type_virsh_migration, run_type_virsh_migrate_option_mix;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -20,6 +20,7 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_multi_vms,
     &run_type_virsh_migrate,
     &run_type_virsh_migration,
+    &run_type_virsh_migrate_option_mix,
     NULL,
 };
 

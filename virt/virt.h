@@ -644,6 +644,32 @@ int virt_vms_remove_domain(struct virt_vms *vms, int h, const char *name);
 /* Pause / resume VM i's vCPUs where it runs (virsh suspend / resume). */
 int virt_vms_suspend(struct virt_vms *vms, size_t i);
 int virt_vms_resume(struct virt_vms *vms, size_t i);
+/* vCPU hot(un)plug of running VM i (virsh setvcpus --live), and the count of its
+ * enabled vCPUs as the hypervisor sees it (the live XML's). */
+int virt_vms_set_vcpus(struct virt_vms *vms, size_t i, unsigned n);
+int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out);
+/* DIMM hotplug into running VM i on guest NUMA node `node` (-1: none), and its
+ * current memory as the hypervisor sees it (DIMMs included). */
+int virt_vms_attach_dimm(struct virt_vms *vms, size_t i, unsigned long size_kib, int node);
+int virt_vms_memory(struct virt_vms *vms, size_t i, unsigned long *cur_kib);
+/* Attach a NIC like VM i's first (a new random MAC, *mac: caller frees) to the running
+ * guest and its definition (virsh attach-interface --live --config). */
+int virt_vms_attach_nic(struct virt_vms *vms, size_t i, char **mac);
+/* VM i's definition where it runs, as text for --xml (its name changed to `rename`
+ * when set); caller frees, NULL + err. */
+char *virt_vms_migratable_def(struct virt_vms *vms, size_t i, const char *rename);
+/* Whether domain `name`'s live definition on host h holds a NIC with MAC mac: 1, 0,
+ * or -1 + err. */
+int virt_vms_has_mac(struct virt_vms *vms, int h, const char *name, const char *mac);
+/* Define a copy of VM i's spec named `name` on host h (shut off, its own console);
+ * the caller removes it (virt_vms_remove_domain). */
+int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name);
+/* Drop the connection to host h; the next use opens a new one (after its daemon was
+ * stopped and started again). */
+void virt_vms_reconnect(struct virt_vms *vms, int h);
+/* Open (and close) a connection of the VM set's backend to `uri`: -1 with the
+ * driver's words when it cannot (a destination URI that names nothing). */
+int virt_vms_open_uri(struct virt_vms *vms, const char *uri);
 /* Define VM i on host h (shut off; cleanup undefines it). */
 int virt_vms_define(struct virt_vms *vms, size_t i, int h);
 /* Define and start VM i on host h. */

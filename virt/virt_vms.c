@@ -91,6 +91,24 @@ bool virt_vms_should_stop(const struct virt_vms *vms)
 
 /* Open host h on first use.  The qemu backend's hosts are all the local machine,
  * each with its own run directory (QMP sockets) under the test's directory. */
+/* Keep VM vm's definition (domain XML, command line) with the results, as the test
+ * saw it: at setup, and again at each define (a test may edit the spec between). */
+static void keep_definition(struct virt_vms *vms, const struct virt_vm *vm)
+{
+    const char *ext = NULL;
+    char *text = vms->be->render ? vms->be->render(vm->spec, &ext) : NULL;
+    if (!text)
+        return;
+    char *path = xasprintf("%s/%s.%s", vms->conf.outdir, vm->domain, ext);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    free(path);
+    free(text);
+}
+
 static struct be_host *host(struct virt_vms *vms, int h)
 {
     if (h < 0 || (size_t)h >= vms->nhosts) {
@@ -230,20 +248,7 @@ static int setup_vm(struct virt_vms *vms, size_t i)
     }
     if (vp->login.host)
         vm->address = xstrdup(vp->login.host);
-    /* keep the definition (domain XML, command line) with the results, as the test
-     * saw it */
-    const char *ext = NULL;
-    char *text = vms->be->render ? vms->be->render(vm->spec, &ext) : NULL;
-    if (text) {
-        char *path = xasprintf("%s/%s.%s", cf->outdir, vm->domain, ext);
-        FILE *f = fopen(path, "w");
-        if (f) {
-            fputs(text, f);
-            fclose(f);
-        }
-        free(path);
-        free(text);
-    }
+    keep_definition(vms, vm);
     return 0;
 }
 
@@ -546,6 +551,166 @@ int virt_vms_resume(struct virt_vms *vms, size_t i)
     return bh ? vms->be->resume(bh, vms->vm[i].domain) : -1;
 }
 
+int virt_vms_set_vcpus(struct virt_vms *vms, size_t i, unsigned n)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->set_vcpus) {
+        err_set("%s: vCPU hotplug: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    vlog(vms, "%s: setvcpus %u --live on %s", vms->vm[i].name, n,
+         virt_vms_host_name(vms, vms->vm[i].host));
+    return vms->be->set_vcpus(bh, vms->vm[i].domain, n);
+}
+
+int virt_vms_vcpus(struct virt_vms *vms, size_t i, unsigned *out)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->vcpus) {
+        err_set("%s: vCPU count: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    return vms->be->vcpus(bh, vms->vm[i].domain, out);
+}
+
+int virt_vms_attach_dimm(struct virt_vms *vms, size_t i, unsigned long size_kib, int node)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->attach_dimm) {
+        err_set("%s: memory hotplug: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    vlog(vms, "%s: attach a DIMM of %lu KiB on guest node %d", vms->vm[i].name, size_kib,
+         node);
+    return vms->be->attach_dimm(bh, vms->vm[i].domain, size_kib, node);
+}
+
+int virt_vms_memory(struct virt_vms *vms, size_t i, unsigned long *cur_kib)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return -1;
+    if (!vms->be->memory) {
+        err_set("%s: current memory: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    return vms->be->memory(bh, vms->vm[i].domain, cur_kib);
+}
+
+int virt_vms_attach_nic(struct virt_vms *vms, size_t i, char **mac)
+{
+    struct be_vm_spec *spec = vms->vm[i].spec;
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    unsigned char r[3] = { 0 };
+    FILE *f;
+
+    *mac = NULL;
+    if (!bh)
+        return -1;
+    if (!vms->be->attach_nic) {
+        err_set("%s: NIC hotplug: not supported by the %s backend", vms->vm[i].name,
+                vms->be->name);
+        return -1;
+    }
+    /* a locally administered QEMU MAC of its own, so the check after finds it */
+    f = fopen("/dev/urandom", "rb");
+    if (!f || fread(r, 1, sizeof(r), f) != sizeof(r)) {
+        if (f)
+            fclose(f);
+        err_set("%s: NIC hotplug: no random MAC (/dev/urandom)", vms->vm[i].name);
+        return -1;
+    }
+    fclose(f);
+    struct be_nic nic = { .mode = "user" };
+    if (spec->nnics)
+        nic = (struct be_nic){ .mode = spec->nics[0].mode, .bridge = spec->nics[0].bridge,
+                               .model = spec->nics[0].model };
+    *mac = xasprintf("52:54:00:%02x:%02x:%02x", r[0], r[1], r[2]);
+    nic.mac = *mac;
+    vlog(vms, "%s: attach a NIC %s (%s %s) --live --config", vms->vm[i].name, *mac,
+         nic.mode ? nic.mode : "user", nic.bridge ? nic.bridge : "");
+    if (vms->be->attach_nic(bh, vms->vm[i].domain, &nic) < 0) {
+        free(*mac);
+        *mac = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+char *virt_vms_migratable_def(struct virt_vms *vms, size_t i, const char *rename)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    if (!bh)
+        return NULL;
+    if (!vms->be->migratable_def) {
+        err_set("%s: definition for --xml: not supported by the %s backend",
+                vms->vm[i].name, vms->be->name);
+        return NULL;
+    }
+    return vms->be->migratable_def(bh, vms->vm[i].domain, rename);
+}
+
+int virt_vms_has_mac(struct virt_vms *vms, int h, const char *name, const char *mac)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    if (!vms->be->has_mac) {
+        err_set("NIC lookup: not supported by the %s backend", vms->be->name);
+        return -1;
+    }
+    return vms->be->has_mac(bh, name, mac);
+}
+
+int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name)
+{
+    struct be_host *bh = host(vms, h);
+    struct be_vm_spec copy;
+    int rc;
+
+    if (!bh)
+        return -1;
+    be_vm_spec_copy(&copy, vms->vm[i].spec);
+    free(copy.name);
+    copy.name = xstrdup(name);
+    /* its own console file: two domains appending to one would mix their lines */
+    free(copy.console_log);
+    copy.console_log = NULL;
+    vlog(vms, "%s: define a copy named %s on %s", vms->vm[i].name, name,
+         virt_vms_host_name(vms, h));
+    rc = vms->be->define(bh, &copy);
+    be_vm_spec_free(&copy);
+    return rc;
+}
+
+void virt_vms_reconnect(struct virt_vms *vms, int h)
+{
+    if (h < 0 || (size_t)h >= vms->nhosts || !vms->hosts[h])
+        return;
+    vms->be->close(vms->hosts[h]);
+    vms->hosts[h] = NULL;
+}
+
+int virt_vms_open_uri(struct virt_vms *vms, const char *uri)
+{
+    struct be_host_conf conf = { .uri = uri };
+    struct be_host *bh = vms->be->open(&conf);
+    if (!bh)
+        return -1;
+    vms->be->close(bh);
+    return 0;
+}
+
 static void drop_session(struct virt_vms *vms, size_t i);
 
 int virt_vms_define(struct virt_vms *vms, size_t i, int h)
@@ -558,6 +723,7 @@ int virt_vms_define(struct virt_vms *vms, size_t i, int h)
         return -1;
     vlog(vms, "%s: define domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     console_visit(vms, i, h);
+    keep_definition(vms, vm);
     if (vms->be->define(bh, vm->spec) < 0)
         return -1;
     if (!V(vms, i)->leftover) {
@@ -1066,7 +1232,14 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
     bool marked = (opts->flags & BE_MIG_P2P) && link_of(vms, vm->host, &link) == 0 && link &&
                   !virt_host_is_local(link) && virt_hostop_log_mark(link, LIBVIRTD_LOG, &mark) == 0;
     err_clear();
-    int rc = be_migrate(vms->be, src, dst, vm->domain, opts, m);
+    /* the test's SIGINT and test_timeout reach every hop, whatever type asked for it:
+     * a hop blocked on a stopped daemon is aborted, then abandoned, at the deadline */
+    struct be_migrate_opts o = *opts;
+    if (!o.cancel)
+        o.cancel = vms->conf.vctx.cancel;
+    if (!o.hard_deadline)
+        o.hard_deadline = vms->conf.vctx.deadline;
+    int rc = be_migrate(vms->be, src, dst, vm->domain, &o, m);
     if (rc < 0) {
         char *why = marked ? daemon_first_error(link, &mark) : NULL;
         if (why && !strstr(err_msg(), why))

@@ -11,7 +11,10 @@
 #include "tests/support.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 /* A 1 MiB/s migration of a 128 MiB guest: a hop that lasts long enough to hit. */
 #define MIG_SLOW "migrate_options = --live --p2p --persistent --undefinesource --unsafe " \
@@ -131,6 +134,95 @@ START_TEST(test_source_qemu_killed_mid_hop_fails_the_hop_and_cleans_up)
 }
 END_TEST
 
+/* The libvirtd of lab host i (1-based): the one whose network namespace is the
+ * host's.  0 when there is none. */
+static pid_t host_libvirtd(int i)
+{
+    char *ns = ts_lab_host_netns(getenv("VTRUN_SETTINGS"), i);
+    char *path = xasprintf("/run/netns/%s", ns);
+    struct stat want;
+    pid_t found = 0;
+    ck_assert_msg(stat(path, &want) == 0, "no %s", path);
+    DIR *d = opendir("/proc");
+    for (struct dirent *de; !found && d && (de = readdir(d));) {
+        char comm[64] = "", file[300];
+        struct stat have;
+        snprintf(file, sizeof(file), "/proc/%s/comm", de->d_name);
+        FILE *f = fopen(file, "r");
+        if (!f)
+            continue;
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = 0;
+        fclose(f);
+        snprintf(file, sizeof(file), "/proc/%s/ns/net", de->d_name);
+        if (!strcmp(comm, "libvirtd\n") && stat(file, &have) == 0 &&
+            have.st_ino == want.st_ino && have.st_dev == want.st_dev)
+            found = (pid_t)atol(de->d_name);
+    }
+    if (d)
+        closedir(d);
+    free(path);
+    free(ns);
+    return found;
+}
+
+/* A destination daemon that stops answering (SIGSTOP) mid-hop: test_timeout still
+ * ends the test INTERRUPTED at its deadline (the blocked migration call is aborted,
+ * then abandoned), cleanup runs within its own bound, and once the daemon runs again
+ * nothing of the job is left. */
+START_TEST(test_stopped_destination_daemon_is_bounded_by_test_timeout)
+{
+    pid_t daemon = host_libvirtd(2);
+    ck_assert_msg(daemon > 0, "no libvirtd of lab host 2");
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
+                                         "there.precopy", "--set", MIG_SLOW,
+                                         "--set", "test_timeout = 30"));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 150), "the hop never started");
+    char *id7 = running_id7();
+    for (double end = ts_now() + 60; !qemu_pid(id7, true) && ts_now() < end;)
+        usleep(100 * 1000);
+    /* whatever happens to this test, the lab's daemon runs again within 150 s */
+    pid_t guard = fork();
+    if (guard == 0) {
+        sleep(150);
+        kill(daemon, SIGCONT);
+        _exit(0);
+    }
+    ck_assert_int_eq(kill(daemon, SIGSTOP), 0);
+    double t0 = ts_now();
+    /* at most: what is left of the 30 s, the abandon grace and the cleanup's bounds */
+    int rc = ts_e2e_wait(&E, pid, 120);
+    double dt = ts_now() - t0;
+    kill(daemon, SIGCONT);
+    kill(guard, SIGKILL);
+    waitpid(guard, NULL, 0);
+    (void)rc;
+    json_t *r;
+    json_t *t = ts_only_test(&E, &r);
+    ck_assert_msg(!strcmp(ts_jstr(t, "status"), "INTERRUPTED"), "status %s (%s)",
+                  ts_jstr(t, "status"), ts_jstr(t, "fail_reason"));
+    ck_assert_msg(strstr(ts_jstr(t, "fail_reason"), "test_timeout"), "reason %s",
+                  ts_jstr(t, "fail_reason"));
+    ck_assert_msg(dt < 90, "vtrun took %.1f s after the daemon stopped", dt);
+    ck_assert_msg(E.status & 1, "exit %d", E.status);
+    char *job = ts_job_dir(&E);
+    ts_assert_junit(job);
+    free(job);
+    /* libvirt finishes the aborted incoming side once its daemon runs again */
+    for (double end = ts_now() + 30; ts_now() < end; usleep(500 * 1000)) {
+        char *q = ts_qemu_of(id7), *dom = ts_lab_domains();
+        bool gone = !*q && !strstr(dom, id7);
+        free(q);
+        free(dom);
+        if (gone)
+            break;
+    }
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+    free(id7);
+}
+END_TEST
+
 /* `vms = "vm1 x;id;"`: an ERROR naming the param before anything exists, so no
  * command could run anywhere with it. */
 START_TEST(test_hostile_vm_name_is_an_error_before_anything_starts)
@@ -169,6 +261,7 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, test_destination_qemu_killed_mid_hop_fails_the_hop_and_cleans_up);
     tcase_add_test(tc, test_source_qemu_killed_mid_hop_fails_the_hop_and_cleans_up);
     tcase_add_test(tc, test_bad_stress_args_fail_with_the_tools_message);
+    tcase_add_test(tc, test_stopped_destination_daemon_is_bounded_by_test_timeout);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,12 +8,23 @@
  *  - there_migrateuri_nonexist: `--migrateuri xyz` with status_error = yes: libvirt
  *    refuses it, and the case passes because it failed, as tp-libvirt's does;
  *  - virsh_migration's migrate_precopy.live: `--live --undefinesource --persistent`,
- *    the guest running and persistent on the destination, gone from the source.
+ *    the guest running and persistent on the destination, gone from the source;
+ *  - virsh_migrate_option_mix's live p2p case with --persistent, --persistent-xml,
+ *    --xml, --dname and a display password: peer to peer over qemu+tls:// to the
+ *    destination's certificate name; PASS needs the new name running and persistent
+ *    there, the source shut off and still defined, both titles and the password in
+ *    both XMLs, a login after the hop, and the domain defined after a destroy.
+ *  - there_live_with_numa...strict_memory_mode: two guest NUMA cells (one vCPU and
+ *    512 MiB each) with numatune strict and memnodes strict / interleave on host node
+ *    0, defined so by libvirt, migrated live and checked on the destination;
+ *  - there_xml: a NIC attached to the running guest, its definition passed with --xml,
+ *    the NIC's MAC found in the destination's live definition.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
  */
 #include "tests/support.h"
 
 #include <check.h>
+#include <glob.h>
 
 static struct ts_e2e E;
 
@@ -71,6 +82,71 @@ START_TEST(test_virsh_migration_live_passes)
 }
 END_TEST
 
+START_TEST(test_option_mix_live_p2p_tls_passes)
+{
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_option_mix.cfg");
+    json_t *r, *t = ts_only_test(&E, &r);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    /* the words of the booleans, to the case's TLS destination, and what was seen */
+    ck_assert(ts_debug_log_has(&E, "--live --p2p --persistent --timeout 120 "
+                                   "--timeout-suspend --dname guest-new-name --xml "));
+    ck_assert(ts_debug_log_has(&E, " qemu+tls://"));
+    ck_assert(ts_debug_log_has(&E, "after the hop: guest-new-name running (persistent) on "
+                                   "host2, avocado-vt-vm1"));
+    ck_assert(ts_debug_log_has(&E, " shut off (persistent) on host1"));
+    /* the display's password stays out of what the job leaves */
+    ck_assert(!ts_debug_log_has(&E, "abc12!@#"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_numa_pinned_guest_migrates)
+{
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_numa.cfg");
+    json_t *r, *t = ts_only_test(&E, &r);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert(ts_debug_log_has(&E, "guest NUMA cell 1: vCPUs 1, 524288 KiB, memnode "
+                                   "interleave on host node 0"));
+    ck_assert(ts_debug_log_has(&E, "running on host2"));
+    /* the definition libvirt was given, kept with the results */
+    char *job = ts_job_dir(&E);
+    char *pat = xasprintf("%s/test-results/1-*/avocado-vt-vm1-*.xml", job);
+    glob_t g;
+    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
+    char *xml = ts_read(g.gl_pathv[0]);
+    ck_assert_msg(strstr(xml, "<cell id=\"1\" cpus=\"1\" memory=\"524288\" unit=\"KiB\"/>") &&
+                  strstr(xml, "<memory mode=\"strict\" placement=\"static\" nodeset=\"0\"/>") &&
+                  strstr(xml, "<memnode cellid=\"1\" mode=\"interleave\" nodeset=\"0\"/>"),
+                  "no NUMA cells or numatune:\n%s", xml);
+    free(xml);
+    globfree(&g);
+    free(pat);
+    free(job);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_xml_option_carries_a_new_nic)
+{
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_xml.cfg");
+    json_t *r, *t = ts_only_test(&E, &r);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    /* the definition went with the hop; the NIC it added is on the destination */
+    ck_assert(ts_debug_log_has(&E, "virsh migrate avocado-vt-vm1 --live --xml '<domain"));
+    ck_assert(ts_debug_log_has(&E, "--xml: NIC 52:54:00:"));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virsh_migrate");
@@ -80,6 +156,9 @@ int main(void)
     tcase_add_test(tc, test_persistent_live_migration_passes);
     tcase_add_test(tc, test_expected_failure_passes_with_libvirts_error);
     tcase_add_test(tc, test_virsh_migration_live_passes);
+    tcase_add_test(tc, test_option_mix_live_p2p_tls_passes);
+    tcase_add_test(tc, test_numa_pinned_guest_migrates);
+    tcase_add_test(tc, test_xml_option_carries_a_new_nic);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -431,6 +431,130 @@ START_TEST(test_build_output_passes_libvirt_schema)
 }
 END_TEST
 
+/* tp-libvirt's virsh_migrate NUMA guest: cells in <cpu><numa>, numatune with memnodes,
+ * a vCPU maximum with the ones online at start as current */
+static struct be_numa_cell numa_cells[2] = {
+    { .cpus = "0-31", .mem_kib = 65536, .mode = "strict", .nodeset = "0" },
+    { .cpus = "32-63", .mem_kib = 65536, .mode = "interleave", .nodeset = "0" },
+};
+
+static struct be_vm_spec numa_spec(void)
+{
+    struct be_vm_spec s = spec();
+    s.smp = 8;
+    s.max_vcpus = 64;
+    s.numa = numa_cells;
+    s.nnuma = 2;
+    s.numatune = (struct be_numatune){ .mode = "strict", .placement = "static",
+                                       .nodeset = "0" };
+    return s;
+}
+
+START_TEST(test_build_numa_cells_numatune_and_vcpu_maximum)
+{
+    struct be_vm_spec s = numa_spec();
+    char *x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("string(/domain/vcpu)", "64");
+    ck_xpath_eq("string(/domain/vcpu/@current)", "8");
+    ck_xpath_eq("count(/domain/cpu/numa/cell)", "2");
+    ck_xpath_eq("string(/domain/cpu/numa/cell[1]/@id)", "0");
+    ck_xpath_eq("string(/domain/cpu/numa/cell[1]/@cpus)", "0-31");
+    ck_xpath_eq("string(/domain/cpu/numa/cell[2]/@id)", "1");
+    ck_xpath_eq("string(/domain/cpu/numa/cell[2]/@cpus)", "32-63");
+    ck_xpath_eq("string(/domain/cpu/numa/cell[2]/@memory)", "65536");
+    ck_xpath_eq("string(/domain/cpu/numa/cell[2]/@unit)", "KiB");
+    /* TCG without a CPU model: the <cpu> holds the cells alone */
+    ck_xpath_eq("count(/domain/cpu/@mode)", "0");
+    ck_xpath_eq("string(/domain/numatune/memory/@mode)", "strict");
+    ck_xpath_eq("string(/domain/numatune/memory/@placement)", "static");
+    ck_xpath_eq("string(/domain/numatune/memory/@nodeset)", "0");
+    ck_xpath_eq("count(/domain/numatune/memnode)", "2");
+    ck_xpath_eq("string(/domain/numatune/memnode[2]/@cellid)", "1");
+    ck_xpath_eq("string(/domain/numatune/memnode[2]/@mode)", "interleave");
+    ck_xpath_eq("string(/domain/numatune/memnode[2]/@nodeset)", "0");
+    ck_valid_domain(x);
+    free(x);
+    /* with a CPU model the cells go in the same <cpu>; without numatune, none */
+    s.cpu_model = "Haswell";
+    s.numatune.mode = NULL;
+    x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/cpu)", "1");
+    ck_xpath_eq("string(/domain/cpu/model)", "Haswell");
+    ck_xpath_eq("count(/domain/cpu/numa/cell)", "2");
+    ck_xpath_eq("count(/domain/numatune)", "0");
+    ck_valid_domain(x);
+    free(x);
+    /* no maximum: a plain <vcpu> */
+    s = spec();
+    x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/vcpu/@current)", "0");
+    ck_xpath_eq("count(/domain/cpu)", "0");
+    free(x);
+}
+END_TEST
+
+START_TEST(test_build_rejects_bad_vcpus_and_cells)
+{
+    struct be_vm_spec s = numa_spec();
+    s.max_vcpus = 4;
+    ck_assert_ptr_null(lv_xml_build(&s));
+    ck_assert_msg(strstr(err_msg(), "8 vCPUs at start, more than its maximum 4"), "%s",
+                  err_msg());
+    struct be_numa_cell bad[1] = { { .cpus = "0", .mem_kib = 1024, .mode = "strict" } };
+    s = numa_spec();
+    s.numa = bad;
+    s.nnuma = 1;
+    ck_assert_ptr_null(lv_xml_build(&s));
+    ck_assert_msg(strstr(err_msg(), "NUMA cell 0 without a host nodeset"), "%s", err_msg());
+}
+END_TEST
+
+/* memory hotplug: <maxMemory> with its slots; the DIMM attach-device takes; the NIC
+ * of --xml; a definition renamed for --xml with --dname */
+START_TEST(test_build_max_memory_dimm_nic_and_rename)
+{
+    struct be_vm_spec s = numa_spec();
+    s.max_mem_kib = 8 * 1024 * 1024 + 128 * 1024;
+    s.mem_slots = 32;
+    char *x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("string(/domain/maxMemory)", "8519680");
+    ck_xpath_eq("string(/domain/maxMemory/@unit)", "KiB");
+    ck_xpath_eq("string(/domain/maxMemory/@slots)", "32");
+    ck_valid_domain(x);
+    char *y = lv_xml_rename(x, "guest-new-name");
+    load(y);
+    ck_xpath_eq("string(/domain/name)", "guest-new-name");
+    ck_xpath_eq("count(/domain/name)", "1");
+    ck_xpath_eq("string(/domain/maxMemory/@slots)", "32");
+    free(y);
+    free(x);
+    x = lv_xml_dimm(262144, 1);
+    load(x);
+    ck_xpath_eq("string(/memory/@model)", "dimm");
+    ck_xpath_eq("string(/memory/target/size)", "262144");
+    ck_xpath_eq("string(/memory/target/size/@unit)", "KiB");
+    ck_xpath_eq("string(/memory/target/node)", "1");
+    free(x);
+    x = lv_xml_dimm(1024, -1);
+    load(x);
+    ck_xpath_eq("count(/memory/target/node)", "0");
+    free(x);
+    x = lv_xml_nic(&nic_br);
+    load(x);
+    ck_xpath_eq("string(/interface/@type)", "bridge");
+    ck_xpath_eq("string(/interface/source/@bridge)", "vtbr0");
+    ck_xpath_eq("string(/interface/mac/@address)", "52:54:00:00:00:01");
+    ck_xpath_eq("count(/interface/target)", "0");
+    free(x);
+    struct be_nic bad = { .mode = "bridge" };
+    ck_assert_ptr_null(lv_xml_nic(&bad));
+}
+END_TEST
+
 START_TEST(test_normalize_output_passes_libvirt_schema)
 {
     struct be_vm_spec s = spec();
@@ -464,6 +588,9 @@ int main(void)
     tcase_add_test(b, test_build_rejects_spec_without_name_or_memory);
     tcase_add_test(b, test_build_rejects_bridge_nic_without_bridge);
     tcase_add_test(b, test_build_output_passes_libvirt_schema);
+    tcase_add_test(b, test_build_numa_cells_numatune_and_vcpu_maximum);
+    tcase_add_test(b, test_build_rejects_bad_vcpus_and_cells);
+    tcase_add_test(b, test_build_max_memory_dimm_nic_and_rename);
     tcase_add_test(n, test_normalize_turns_kvmclock_on_and_keeps_other_timers);
     tcase_add_test(n, test_normalize_adds_clock_when_missing);
     tcase_add_test(n, test_normalize_sets_cache_none_on_disks_only);

@@ -544,6 +544,9 @@ START_TEST(test_mask_key_value_forms)
         { "passwordless=yes password_file_path", "passwordless=yes password_file_path" },
         { "the password is weak", "the password is weak" },
         { "vm1.secret-key=abc", "vm1.secret-key=****" },
+        /* a case name naming a password variant, then its status */
+        { "(1/2) virsh.migrate_option_mix.graphic_passwd.p2p.precopy.live: PASS (9 s)",
+          "(1/2) virsh.migrate_option_mix.graphic_passwd.p2p.precopy.live: PASS (9 s)" },
         { "no secrets here", "no secrets here" },
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

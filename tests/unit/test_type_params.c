@@ -525,6 +525,70 @@ START_TEST(test_virsh_migrate_params)
 }
 END_TEST
 
+/* virsh_migrate's guest NUMA and vCPU hotplug: their declared defaults (the
+ * reference's), and the values checked before anything starts. */
+START_TEST(test_virsh_migrate_numa_and_hotplug_params)
+{
+    params_set(P, "vms", "vm1");
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
+    assert_has("virsh_migrate_with_numa = no\n");
+    assert_has("memory_mode = strict\n");
+    assert_has("memory_placement = static\n");
+    assert_has("memnode_mode_1 = preferred\n");
+    assert_has("virsh_migrate_vcpus_current = 8\n");
+    assert_has("virsh_migrate_vcpus = 64\n");
+    params_set(P, "virsh_migrate_with_numa", "yes");
+    params_set(P, "virsh_migrate_with_numa_pin", "yes");
+    params_set(P, "memnode_mode_2", "interleave");
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
+    params_set(P, "memnode_mode_2", "loose");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "memnode_mode_2 = 'loose'"), "%s", err_msg());
+    params_set(P, "memnode_mode_2", "");
+    params_set(P, "virsh_migrate_cpu_hotplug", "yes");
+    params_set(P, "virsh_migrate_vcpus_current", "4");
+    params_set(P, "virsh_migrate_vcpus", "2");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "virsh_migrate_vcpus_current = 4: more than "
+                         "virsh_migrate_vcpus = 2"), "%s", err_msg());
+    params_set(P, "virsh_migrate_vcpus", "0");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "virsh_migrate_vcpus = '0'"), "%s", err_msg());
+}
+END_TEST
+
+/* virsh_migrate's other setups: their words are libvirt's and virsh's, checked
+ * before anything starts. */
+START_TEST(test_virsh_migrate_setup_params)
+{
+    params_set(P, "vms", "vm1");
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
+    assert_has("virsh_migrate_disk_cache = none\n");
+    assert_has("virsh_migrate_libvirtd_state = on\n");
+    assert_has("unsupported_conf = no\n");
+    assert_has("virsh_migrate_max_dimm_slots = 32\n");
+    assert_has("postcopy_migration_timeout = 180\n");
+    params_set(P, "virsh_migrate_disk_cache", "writeback");
+    params_set(P, "virsh_migrate_libvirtd_state", "off");
+    params_set(P, "virsh_migrate_hotplug_mem_unit", "MiB");
+    params_set(P, "virsh_postcopy_cmd", "migrate-postcopy");
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
+    params_set(P, "virsh_migrate_disk_cache", "fast");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "virsh_migrate_disk_cache = 'fast'"), "%s", err_msg());
+    params_set(P, "virsh_migrate_disk_cache", "");
+    params_set(P, "virsh_migrate_libvirtd_state", "sleeping");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    params_set(P, "virsh_migrate_libvirtd_state", "");
+    params_set(P, "virsh_migrate_hotplug_mem_unit", "TB");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    params_set(P, "virsh_migrate_hotplug_mem_unit", "");
+    params_set(P, "virsh_postcopy_cmd", "migrate-precopy");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "only migrate-postcopy is known"), "%s", err_msg());
+}
+END_TEST
+
 START_TEST(test_boot_needs_vms)
 {
     ck_assert_int_eq(type_parse("boot"), 0);
@@ -668,6 +732,8 @@ int main(void)
     tcase_add_checked_fixture(tc, type_setup, type_teardown);
     tcase_add_test(tc, test_boot_defaults_and_errors);
     tcase_add_test(tc, test_virsh_migrate_params);
+    tcase_add_test(tc, test_virsh_migrate_numa_and_hotplug_params);
+    tcase_add_test(tc, test_virsh_migrate_setup_params);
     tcase_add_test(tc, test_virsh_migration_params);
     tcase_add_test(tc, test_boot_needs_vms);
     tcase_add_test(tc, test_migrate_defaults_to_the_one_definition_of_the_flag_words);
