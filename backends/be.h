@@ -332,6 +332,7 @@ struct be_host_conf {
 
 struct be_host;
 struct be_job;              /* a migration in flight: migrate_start() .. migrate_finish() */
+struct strbuf;
 
 struct be_ops {
     const char *name;
@@ -400,6 +401,18 @@ struct be_ops {
     /* Pause / resume the guest's vCPUs (virsh suspend / resume). */
     int (*suspend)(struct be_host *h, const char *vm);
     int (*resume)(struct be_host *h, const char *vm);
+    /* virsh save / restore: vm's state into the file path on h (written by the host's
+     * daemon, or by QEMU itself; the VM stops, its definition stays), and vm running
+     * again from it, where it was. */
+    int (*save)(struct be_host *h, const char *vm, const char *path);
+    int (*restore)(struct be_host *h, const char *vm, const char *path);
+    /* virsh list: whether vm is among h's running domains.  NULL: ask state(). */
+    int (*listed)(struct be_host *h, const char *vm, bool *out);
+    /* Evidence of a failed test (NULL where the driver has none): the definition h
+     * runs vm with now (virsh dumpxml), and its last completed job, one "name: value"
+     * line per figure (virsh domjobinfo --completed).  Appended to out. */
+    int (*dump_xml)(struct be_host *h, const char *vm, struct strbuf *out);
+    int (*job_info)(struct be_host *h, const char *vm, struct strbuf *out);
     /* vCPU hot(un)plug of the running guest (virsh setvcpus --live), and the count
      * of its enabled vCPUs (the live XML's <vcpu current>).  NULL: not supported. */
     int (*set_vcpus)(struct be_host *h, const char *vm, unsigned n);

@@ -1196,6 +1196,122 @@ static int lv_has_mac(struct be_host *h, const char *vm, const char *mac)
     return rc;
 }
 
+/* virsh save: the guest's memory and device state into path on h (written by the
+ * daemon there); the domain stops, its definition stays. */
+static int lv_save(struct be_host *h, const char *vm, const char *path)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    int rc = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainSave(dom, path) < 0) {
+        err_set("VM %s on %s: save to %s: %s", vm, h->uri, path, lverr());
+        rc = -1;
+    }
+    virDomainFree(dom);
+    return rc;
+}
+
+/* virsh restore: the domain saved in path (on h) runs again, as it was. */
+static int lv_restore(struct be_host *h, const char *vm, const char *path)
+{
+    virDomainPtr dom;
+    int rc;
+
+    if (virDomainRestore(h->conn, path) < 0) {
+        err_set("VM %s on %s: restore from %s: %s", vm, h->uri, path, lverr());
+        return -1;
+    }
+    if (!(dom = lookup(h, vm, NULL)))
+        return -1;
+    rc = add_hostfwds(h, dom, vm);
+    virDomainFree(dom);
+    return rc;
+}
+
+/* virsh list: whether vm is among the running domains of h. */
+static int lv_listed(struct be_host *h, const char *vm, bool *out)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(h->conn, &doms, VIR_CONNECT_LIST_DOMAINS_RUNNING);
+
+    if (n < 0) {
+        err_set("%s: list domains: %s", h->uri, lverr());
+        return -1;
+    }
+    *out = false;
+    for (int i = 0; i < n; i++) {
+        const char *name = virDomainGetName(doms[i]);
+        if (name && !strcmp(name, vm))
+            *out = true;
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return 0;
+}
+
+/* virsh dumpxml: the live definition (what the host runs now), secure fields left
+ * out as libvirt does without VIR_DOMAIN_XML_SECURE. */
+static int lv_dump_xml(struct be_host *h, const char *vm, struct strbuf *out)
+{
+    virDomainPtr dom = lookup(h, vm, NULL);
+    char *xml;
+
+    if (!dom)
+        return -1;
+    xml = virDomainGetXMLDesc(dom, 0);
+    if (!xml)
+        err_set("VM %s on %s: dumpxml: %s", vm, h->uri, lverr());
+    else
+        strbuf_addstr(out, xml);
+    free(xml);
+    virDomainFree(dom);
+    return xml ? 0 : -1;
+}
+
+/* virsh domjobinfo --completed: every typed parameter of the last completed job,
+ * one "name: value" line each, as libvirt names them. */
+static int lv_job_info(struct be_host *h, const char *vm, struct strbuf *out)
+{
+    static const char *const types[] = {
+        [VIR_DOMAIN_JOB_NONE] = "None", [VIR_DOMAIN_JOB_BOUNDED] = "Bounded",
+        [VIR_DOMAIN_JOB_UNBOUNDED] = "Unbounded", [VIR_DOMAIN_JOB_COMPLETED] = "Completed",
+        [VIR_DOMAIN_JOB_FAILED] = "Failed", [VIR_DOMAIN_JOB_CANCELLED] = "Cancelled",
+    };
+    virDomainPtr dom = lookup(h, vm, NULL);
+    virTypedParameterPtr p = NULL;
+    int n = 0, type = 0;
+
+    if (!dom)
+        return -1;
+    if (virDomainGetJobStats(dom, &type, &p, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+        err_set("VM %s on %s: completed job stats: %s", vm, h->uri, lverr());
+        virDomainFree(dom);
+        return -1;
+    }
+    strbuf_addf(out, "type: %s\n", type >= 0 && (size_t)type < ARRAY_SIZE(types) &&
+                types[type] ? types[type] : "?");
+    for (int i = 0; i < n; i++) {
+        const virTypedParameter *t = &p[i];
+        strbuf_addf(out, "%s: ", t->field);
+        switch (t->type) {
+        case VIR_TYPED_PARAM_INT: strbuf_addf(out, "%d", t->value.i); break;
+        case VIR_TYPED_PARAM_UINT: strbuf_addf(out, "%u", t->value.ui); break;
+        case VIR_TYPED_PARAM_LLONG: strbuf_addf(out, "%lld", t->value.l); break;
+        case VIR_TYPED_PARAM_ULLONG: strbuf_addf(out, "%llu", t->value.ul); break;
+        case VIR_TYPED_PARAM_DOUBLE: strbuf_addf(out, "%g", t->value.d); break;
+        case VIR_TYPED_PARAM_BOOLEAN: strbuf_addstr(out, t->value.b ? "yes" : "no"); break;
+        case VIR_TYPED_PARAM_STRING: strbuf_addstr(out, t->value.s ? t->value.s : ""); break;
+        default: strbuf_addch(out, '?');
+        }
+        strbuf_addch(out, '\n');
+    }
+    virTypedParamsFree(p, n);
+    virDomainFree(dom);
+    return 0;
+}
+
 static char *lv_render(const struct be_vm_spec *spec, const char **ext)
 {
     *ext = "xml";
@@ -1229,6 +1345,11 @@ const struct be_ops be_libvirt_ops = {
     .attach_nic = lv_attach_nic,
     .migratable_def = lv_migratable_def,
     .has_mac = lv_has_mac,
+    .save = lv_save,
+    .restore = lv_restore,
+    .listed = lv_listed,
+    .dump_xml = lv_dump_xml,
+    .job_info = lv_job_info,
     .console_path = lv_console_path,
     .render = lv_render,
     .host_info = lv_host_info,

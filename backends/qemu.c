@@ -49,6 +49,9 @@
 
 #define QMP_TIMEOUT_S 30.0
 #define START_TIMEOUT_S 20.0
+/* a save or restore streams the guest's memory through a file: seconds for 128 MiB guests,
+ * a minute for a few GiB */
+#define SAVE_TIMEOUT_S 120.0
 /* QEMU's default max-bandwidth is 32 MiB/s; "unlimited" means this */
 #define UNLIMITED_BW (10ULL << 30)
 /* QEMU's (and libvirt's) default downtime-limit */
@@ -1244,14 +1247,14 @@ static int dest_loaded(struct be_job *j)
     }
 }
 
-/* The destination runs the guest once the stream is in.  Like libvirt, it is resumed
- * when the source was paused during the hop (the stream then says "paused"). */
-static int dest_running(struct be_job *j)
+/* An incoming QEMU runs the guest once the stream is in and finalized.  Like libvirt,
+ * it is resumed when the source was paused (the stream then says "paused"). */
+static int proc_resumed(struct qproc *p)
 {
     bool cont = false;
 
     for (double until = clock_now() + QMP_TIMEOUT_S;;) {
-        json_t *s = qmp_cmd(j->dp, "query-status", NULL);
+        json_t *s = qmp_cmd(p, "query-status", NULL);
         const char *st = json_string_value(json_object_get(s, "status"));
         bool running = s && json_is_true(json_object_get(s, "running"));
         bool paused = st && !strcmp(st, "paused");
@@ -1260,7 +1263,7 @@ static int dest_running(struct be_job *j)
             return 0;
         if (paused && !cont) {
             cont = true;
-            if (qmp_do(j->dp, "cont", NULL) < 0)
+            if (qmp_do(p, "cont", NULL) < 0)
                 return -1;
             continue;
         }
@@ -1272,15 +1275,15 @@ static int dest_running(struct be_job *j)
     }
 }
 
-/* The source is paused for good: quit it, then the destination may take the host
- * port of each SSH forward. */
-static int take_over(struct be_job *j)
+static int dest_running(struct be_job *j)
 {
-    const struct be_vm_spec *spec = &j->v->spec;
+    return proc_resumed(j->dp);
+}
 
-    qmp_do(j->sp, "quit", NULL);
-    if (!proc_wait_exit(j->sp, 5.0))
-        proc_kill(j->sp);
+/* The SSH forward of each user-mode NIC on p, which was started -incoming (the ports
+ * were another QEMU's until now). */
+static int add_hostfwds(struct qproc *p, const struct be_vm_spec *spec)
+{
     for (size_t i = 0; i < spec->nnics; i++) {
         const struct be_nic *n = &spec->nics[i];
         char *hmp;
@@ -1288,7 +1291,7 @@ static int take_over(struct be_job *j)
         if (!nic_is_user(n) || !n->hostfwd_port)
             continue;
         hmp = xasprintf("hostfwd_add net%zu tcp:127.0.0.1:%u-:22", i, n->hostfwd_port);
-        hr = qmp_cmd(j->dp, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
+        hr = qmp_cmd(p, "human-monitor-command", json_pack("{s:s}", "command-line", hmp));
         free(hmp);
         /* HMP reports failure as text in the return value */
         if (!hr || (json_string_value(hr) && *json_string_value(hr))) {
@@ -1299,6 +1302,120 @@ static int take_over(struct be_job *j)
         }
         json_decref(hr);
     }
+    return 0;
+}
+
+/* The source is paused for good: quit it, then the destination may take the host
+ * port of each SSH forward. */
+static int take_over(struct be_job *j)
+{
+    qmp_do(j->sp, "quit", NULL);
+    if (!proc_wait_exit(j->sp, 5.0))
+        proc_kill(j->sp);
+    return add_hostfwds(j->dp, &j->v->spec);
+}
+
+/* The migration job of p (out to a file, or in from one) until it ends: 0 completed,
+ * -1 + err otherwise or after timeout_s. */
+static int file_job_done(struct qproc *p, double timeout_s)
+{
+    for (double until = clock_now() + timeout_s;;) {
+        json_t *r = qmp_cmd(p, "query-migrate", NULL);
+        const char *st = json_string_value(json_object_get(r, "status"));
+        bool done = st && !strcmp(st, "completed");
+        char *why = st && ended_status(st) && !done ? xstrdup(st) : NULL;
+        const char *desc = json_string_value(json_object_get(r, "error-desc"));
+        if (why && desc) {
+            free(why);
+            why = xstrdup(desc);
+        }
+        json_decref(r);
+        if (done)
+            return 0;
+        if (!r || why || clock_now() >= until) {
+            if (r)
+                err_set("%s", why ? why : "not done in time");
+            free(why);
+            return -1;
+        }
+        clock_sleep(0.01);
+    }
+}
+
+/* exec:cat > 'PATH' (or < for a restore): QEMU's own way to stream state into a file;
+ * PATH single-quoted for the shell QEMU runs it with. */
+static char *file_uri(const char *path, bool out)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, out ? "exec:cat > " : "exec:cat < ");
+    strbuf_add_sq(&sb, path);
+    return strbuf_detach(&sb, NULL);
+}
+
+/* virsh save: the guest paused, its state streamed into path, its QEMU ended. */
+static int q_save(struct be_host *h, const char *vm, const char *path)
+{
+    struct qproc *p = running_proc(h, vm, "save");
+    char *uri;
+    int rc;
+
+    if (!p)
+        return -1;
+    uri = file_uri(path, true);
+    /* a plain stream at full speed, whatever the last hop into this QEMU set (postcopy
+     * needs a return path a file has not) */
+    rc = set_caps(p, 0) < 0 ||
+         qmp_do(p, "migrate-set-parameters",
+                json_pack("{s:I}", "max-bandwidth", (json_int_t)UNLIMITED_BW)) < 0 ||
+         qmp_do(p, "stop", NULL) < 0 ||
+         qmp_do(p, "migrate", json_pack("{s:s}", "uri", uri)) < 0 ||
+         file_job_done(p, SAVE_TIMEOUT_S) < 0 ? -1 : 0;
+    free(uri);
+    if (rc < 0) {
+        char *why = xasprintf("VM %s on %s: save to %s: %s", vm, h->uri, path, err_msg());
+        qmp_do(p, "cont", NULL);    /* the guest goes on as it was */
+        err_set("%s", why);
+        free(why);
+        return -1;
+    }
+    qmp_do(p, "quit", NULL);
+    if (!proc_wait_exit(p, 5.0))
+        proc_kill(p);
+    find(h, vm);    /* reaps it: shut off */
+    err_clear();
+    return 0;
+}
+
+/* virsh restore: a new QEMU of the definition loads the state saved in path and runs. */
+static int q_restore(struct be_host *h, const char *vm, const char *path)
+{
+    struct qvm *v = find(h, vm);
+    struct qproc *p;
+    char *uri;
+    int rc;
+
+    if (!v)
+        return -1;
+    if (v->proc) {
+        err_set("VM %s on %s: restore: already running", vm, h->uri);
+        return -1;
+    }
+    if (!(p = proc_spawn(h, &v->spec, true))) {
+        err_prefix("restore on %s", h->uri);
+        return -1;
+    }
+    uri = file_uri(path, false);
+    rc = qmp_do(p, "migrate-incoming", json_pack("{s:s}", "uri", uri)) < 0 ||
+         file_job_done(p, SAVE_TIMEOUT_S) < 0 || proc_resumed(p) < 0 ||
+         add_hostfwds(p, &v->spec) < 0 ? -1 : 0;
+    free(uri);
+    if (rc < 0) {
+        err_prefix("VM %s on %s: restore from %s", vm, h->uri, path);
+        proc_kill(p);
+        proc_free(p);
+        return -1;
+    }
+    v->proc = p;
     return 0;
 }
 
@@ -1424,6 +1541,8 @@ const struct be_ops be_qemu_ops = {
     .abort_postcopy = q_abort_postcopy,
     .suspend = q_suspend,
     .resume = q_resume,
+    .save = q_save,
+    .restore = q_restore,
     .console_path = q_console_path,
     .render = q_render,
     .host_info = q_host_info,

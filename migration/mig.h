@@ -297,6 +297,17 @@ struct mig_pmc_host {
     const struct mig_pmc_id *ids;       /* mig_pmc_ids_parse; ids_known false: unknown */
     size_t nids;
     bool ids_known;
+    /* services: the daemon answered (its host facts came); /dev/kvm usable (a
+     * character device QEMU can open): 1 yes, -1 no, 0 unknown */
+    int daemon_answers;
+    int kvm_usable;
+    /* `nft list ruleset` of the host; NULL unknown (no nft, not allowed) */
+    const char *ruleset;
+    /* security module confining QEMU: "selinux", "apparmor", "none"; NULL unknown;
+     * denials: its audit lines (AVC denied / apparmor="DENIED") naming a VM's domain
+     * or disk, one per line, "" none; NULL when no audit log could be read */
+    const char *lsm;
+    const char *denials;
 };
 
 struct mig_pmc_disk {
@@ -312,6 +323,8 @@ struct mig_pmc_vm {
     unsigned long long mem_bytes;
     const struct mig_pmc_disk *disks;
     size_t ndisks;
+    const char *domain;         /* its name on the hosts (audit lines); NULL = name */
+    const char *accel;          /* "kvm" or "tcg" (resolved); NULL = tcg */
 };
 
 struct mig_pmc_input {
@@ -320,6 +333,9 @@ struct mig_pmc_input {
     const struct mig_pmc_vm *vms;      /* the VMs that will land on dst */
     size_t nvms;
     unsigned mig_flags;                 /* enum be_mig_flag (BE_MIG_UNSAFE allows caches) */
+    /* the destination's QEMU migration ports (qemu.conf migration_port_min/max);
+     * 0: libvirt's defaults 49152-49215 */
+    unsigned port_min, port_max;
 };
 
 struct mig_pmc_check {
@@ -346,6 +362,26 @@ const char *mig_pmc_result_name(enum mig_pmc_result r);
 /* pmc_policy's words: enforce, warn, off. */
 extern const struct params_word mig_pmc_policy_words[];
 
+/* What the policy makes of a run's outcomes: MIG_PMC_FAIL when the test must stop
+ * (enforce, a FAIL), MIG_PMC_WARNING when it goes on warned (warn, a FAIL), else
+ * MIG_PMC_SUCCESS (warnings alone never change a test).  off: SUCCESS. */
+enum mig_pmc_result mig_pmc_decide(const struct mig_pmc_outcome *o, size_t n,
+                                   enum mig_pmc_policy policy);
+
+/* The destination's firewall against the migration ports: the lines of an nftables
+ * ruleset that drop or reject TCP to a port in [min, max] (a port, a range or a set
+ * after dport), and the input chains whose policy drops with no rule accepting such a
+ * port, appended to bad ("chain input: tcp dport 49152-49215 drop; chain filter_in:
+ * policy drop, no rule accepts the ports").  Returns their number. */
+size_t mig_pmc_fw_blocking(const char *ruleset, unsigned min, unsigned max,
+                           struct strbuf *bad);
+
+/* The host scripts of the service and security rows, run through the host transport
+ * with fixed text (arguments: the VMs' domain names, never shell): the first prints
+ * "lsm NAME" then matching audit lines; kvm prints yes or no. */
+extern const char mig_pmc_lsm_script[];
+extern const char mig_pmc_kvm_script[];
+
 /* Dotted version compare (strverscmp-like on digit runs): <0, 0, >0. */
 int mig_pmc_vercmp(const char *a, const char *b);
 
@@ -368,6 +404,8 @@ int mig_pmc_vercmp(const char *a, const char *b);
  *            once;
  *   ping     the guest answers ping from the target host (unless
  *            check_network_accessibility_after_mig = no);
+ *   gateway  the guest reaches its gateway: ping from inside (check_guest_gateway_after_mig
+ *            = yes; guest_gateway, else the guest's default route);
  *   disk     a line written to disk_check_file reads back after a cache drop.
  *
  * Checks talk to the world only through struct mig_pc_env (filled by the test type
@@ -396,6 +434,10 @@ struct mig_pc_opts {
     bool check_dmesg;
     bool check_ping;                /* also off when env->ping is NULL */
     unsigned ping_count;
+    /* guest network reach: the guest pings its gateway (gateway, else its default
+     * route's) ping_count times, each answer awaited 2 s at most */
+    bool check_gateway;
+    const char *gateway;            /* NULL: the guest's default route */
     bool check_disk;
     const char *disk_file;
     const char *expected_dmesg;     /* PCRE2 or NULL */
@@ -555,5 +597,30 @@ int mig_vms_postcheck(struct virt_vms *vms, const struct mig_pc_env *env,
  * naming the failed check. */
 int mig_vms_check_after_hop(struct virt_vms *vms, size_t i, int from, int to,
                             double login_timeout_s);
+
+/* ===================================================================================
+ * Guest administration after the last hop (mig_admin.c)
+ * =================================================================================== */
+/*
+ * `post_migration_admin = yes`: on the host VM i landed on, the steps destroy, start
+ * (the definition that host has), login, listed running, save, restore (then a login:
+ * the guest goes on without a boot), suspend, resume (then a command runs), in this
+ * order.  Each step is reported with its time (report: PASS, FAIL with the message, or
+ * SKIP: save / restore where the backend cannot); the first failure stops the run:
+ * -1 with err_msg() "guest administration: <step>: <why>".  The save file is written
+ * in save_dir on that host and removed afterwards.
+ */
+struct mig_admin_opts {
+    const char *save_dir;           /* on the guest's host */
+    double login_timeout_s;
+    double cmd_timeout_s;
+};
+
+int mig_admin_run(struct virt_vms *vms, size_t i, const struct mig_admin_opts *o,
+                  void (*report)(void *ud, const char *step, enum mig_pc_verdict v,
+                                 double secs, const char *msg),
+                  void *ud);
+/* The name of step k in run order; NULL past the last. */
+const char *mig_admin_step_name(size_t k);
 
 #endif

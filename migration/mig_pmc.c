@@ -357,6 +357,198 @@ static enum mig_pmc_result check_ids(const struct mig_pmc_input *in, struct strb
     return r > r2 ? r : r2;
 }
 
+/* ---- services, firewall, security module (openQA's check_host_virtualization,
+ * config_host_security) ---- */
+
+const char mig_pmc_kvm_script[] =
+    "if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo yes; else echo no; fi";
+
+/* The module first, then its denials naming one of the arguments (domains, disks):
+ * the audit log when auditd keeps one, else the kernel's ring buffer (AppArmor and
+ * SELinux print there without auditd). */
+const char mig_pmc_lsm_script[] =
+    "if [ -r /sys/fs/selinux/enforce ] && [ \"$(cat /sys/fs/selinux/enforce)\" = 1 ]; then"
+    " echo 'lsm selinux';"
+    " elif [ -r /sys/kernel/security/apparmor/profiles ] &&"
+    " [ -s /sys/kernel/security/apparmor/profiles ]; then echo 'lsm apparmor';"
+    " else echo 'lsm none'; exit 0; fi;"
+    " if [ -r /var/log/audit/audit.log ]; then src='cat /var/log/audit/audit.log';"
+    " elif dmesg >/dev/null 2>&1; then src=dmesg; else echo 'log none'; exit 0; fi;"
+    " echo 'log ok';"
+    " for a in \"$@\"; do $src | grep -F -e \"$a\" | grep -E 'avc: +denied|apparmor=\"DENIED\"'"
+    " | tail -n 5; done; exit 0";
+
+static const char *vm_dom(const struct mig_pmc_vm *v)
+{
+    return v->domain ? v->domain : v->name;
+}
+
+static enum mig_pmc_result check_services(const struct mig_pmc_input *in,
+                                          struct strbuf *msg)
+{
+    const struct mig_pmc_host *d = in->dst;
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
+    bool kvm = false;
+    for (size_t i = 0; i < in->nvms; i++)
+        kvm |= in->vms[i].accel && !strcmp(in->vms[i].accel, "kvm");
+    if (d->daemon_answers < 0) {
+        strbuf_addf(msg, "the daemon of %s does not answer", nm(d, "the destination"));
+        r = MIG_PMC_FAIL;
+    } else if (!d->daemon_answers) {
+        strbuf_addf(msg, "the daemon of %s: cannot tell", nm(d, "the destination"));
+        r = MIG_PMC_WARNING;
+    } else {
+        strbuf_addf(msg, "the daemon of %s answers", nm(d, "the destination"));
+    }
+    if (!kvm) {
+        strbuf_addstr(msg, "; TCG: no /dev/kvm needed");
+    } else if (d->kvm_usable > 0) {
+        strbuf_addstr(msg, "; /dev/kvm usable for the kvm guests");
+    } else if (d->kvm_usable < 0) {
+        strbuf_addstr(msg, "; no usable /dev/kvm for the kvm guests");
+        r = MIG_PMC_FAIL;
+    } else {
+        strbuf_addstr(msg, "; /dev/kvm unknown");
+        if (r == MIG_PMC_SUCCESS)
+            r = MIG_PMC_WARNING;
+    }
+    return r;
+}
+
+/* The ports after "dport" on a rule line: "N", "N-M" or "{ N, N-M, ... }".  Whether
+ * one overlaps [min, max]. */
+static bool dport_overlaps(const char *p, unsigned min, unsigned max)
+{
+    bool set = false;
+    p += strspn(p, " ");
+    if (*p == '{') {
+        set = true;
+        p++;
+    }
+    for (;;) {
+        p += strspn(p, " ,");
+        if (!isdigit((unsigned char)*p))
+            return false;       /* a named service or a variable: not judged */
+        char *e;
+        unsigned long a = strtoul(p, &e, 10), b = a;
+        if (*e == '-' && isdigit((unsigned char)e[1]))
+            b = strtoul(e + 1, &e, 10);
+        if (a <= max && b >= min)
+            return true;
+        p = e;
+        if (!set || *p == '}')
+            return false;
+    }
+}
+
+/* An input chain whose policy drops what no rule accepted: blocking unless one of its
+ * rules accepts a migration port. */
+static void policy_end(struct strbuf *chain, bool drops, bool accepted, struct strbuf *bad,
+                       size_t *n)
+{
+    if (!drops || accepted)
+        return;
+    strbuf_addf(bad, "%schain %s: policy drop, no rule accepts the ports", *n ? "; " : "",
+                chain->buf);
+    (*n)++;
+}
+
+size_t mig_pmc_fw_blocking(const char *ruleset, unsigned min, unsigned max,
+                           struct strbuf *bad)
+{
+    struct strbuf chain = STRBUF_INIT;
+    size_t n = 0;
+    bool drops = false, accepted = false;
+    for (const char *p = ruleset ? ruleset : ""; *p;) {
+        size_t len = strcspn(p, "\n");
+        char *line = xstrndup(p, len), *s = line + strspn(line, " \t");
+        const char *dp = strstr(s, "dport ");
+        if (!strncmp(s, "chain ", 6)) {
+            policy_end(&chain, drops, accepted, bad, &n);
+            drops = accepted = false;
+            strbuf_reset(&chain);
+            strbuf_add(&chain, s + 6, strcspn(s + 6, " {"));
+        } else if (strstr(s, "hook input") && strstr(s, "policy drop")) {
+            drops = true;
+        } else if (dp && !strstr(s, "udp dport") && strstr(s, " accept") &&
+                   dport_overlaps(dp + 6, min, max)) {
+            accepted = true;
+        } else if (dp && !strstr(s, "udp dport") && (strstr(s, " drop") || strstr(s, " reject"))
+                   && dport_overlaps(dp + 6, min, max)) {
+            /* the rule as nft prints it, without its handle comment */
+            char *h = strstr(s, " # handle");
+            if (h)
+                *h = '\0';
+            strbuf_addf(bad, "%schain %s: %s", n ? "; " : "", chain.len ? chain.buf : "?", s);
+            n++;
+        }
+        free(line);
+        p += len + (p[len] == '\n');
+    }
+    policy_end(&chain, drops, accepted, bad, &n);
+    strbuf_release(&chain);
+    return n;
+}
+
+static enum mig_pmc_result check_firewall(const struct mig_pmc_input *in,
+                                          struct strbuf *msg)
+{
+    unsigned min = in->port_min ? in->port_min : 49152;
+    unsigned max = in->port_max ? in->port_max : 49215;
+    const struct mig_pmc_host *d = in->dst;
+    if (in->mig_flags & BE_MIG_TUNNELLED) {
+        strbuf_addstr(msg, "tunnelled: the data goes over the daemons' connection");
+        return MIG_PMC_SUCCESS;
+    }
+    if (!d->ruleset) {
+        strbuf_addf(msg, "firewall of %s unknown (nft list ruleset): cannot tell",
+                    nm(d, "the destination"));
+        return MIG_PMC_WARNING;
+    }
+    struct strbuf bad = STRBUF_INIT;
+    size_t n = mig_pmc_fw_blocking(d->ruleset, min, max, &bad);
+    if (n)
+        strbuf_addf(msg, "%s drops migration ports %u-%u: %s", nm(d, "the destination"),
+                    min, max, bad.buf);
+    else
+        strbuf_addf(msg, "no rule of %s drops migration ports %u-%u",
+                    nm(d, "the destination"), min, max);
+    strbuf_release(&bad);
+    return n ? MIG_PMC_FAIL : MIG_PMC_SUCCESS;
+}
+
+static enum mig_pmc_result check_security(const struct mig_pmc_input *in,
+                                          struct strbuf *msg)
+{
+    enum mig_pmc_result r = MIG_PMC_SUCCESS;
+    const struct mig_pmc_host *hosts[] = { in->src, in->dst };
+    for (size_t k = 0; k < ARRAY_SIZE(hosts); k++) {
+        const struct mig_pmc_host *h = hosts[k];
+        const char *hn = nm(h, k ? "the destination" : "the source");
+        strbuf_addstr(msg, k ? "; " : "");
+        if (!h->lsm) {
+            strbuf_addf(msg, "%s: security module unknown", hn);
+            if (r == MIG_PMC_SUCCESS)
+                r = MIG_PMC_WARNING;
+        } else if (!strcmp(h->lsm, "none")) {
+            strbuf_addf(msg, "%s: no security module confines QEMU", hn);
+        } else if (!h->denials) {
+            strbuf_addf(msg, "%s: %s, no audit log readable: cannot tell", hn, h->lsm);
+            if (r == MIG_PMC_SUCCESS)
+                r = MIG_PMC_WARNING;
+        } else if (*h->denials) {
+            size_t len = strcspn(h->denials, "\n");
+            strbuf_addf(msg, "%s: %s denied a guest: %.*s", hn, h->lsm, (int)len, h->denials);
+            r = MIG_PMC_FAIL;
+        } else {
+            strbuf_addf(msg, "%s: %s, no denial for", hn, h->lsm);
+            for (size_t i = 0; i < in->nvms; i++)
+                strbuf_addf(msg, " %s", vm_dom(&in->vms[i]));
+        }
+    }
+    return r;
+}
+
 const struct mig_pmc_check mig_pmc_checks[] = {
     { "libvirt version equal",            MIG_PMC_WARNING, check_libvirt_version },
     { "hypervisor type equal",            MIG_PMC_FAIL,    check_hypervisor },
@@ -367,6 +559,9 @@ const struct mig_pmc_check mig_pmc_checks[] = {
     { "images reachable from destination", MIG_PMC_FAIL,   check_images },
     { "free memory on destination",       MIG_PMC_FAIL,    check_memory },
     { "QEMU user and group ids equal",    MIG_PMC_FAIL,    check_ids },
+    { "virtualization services up",       MIG_PMC_FAIL,    check_services },
+    { "migration ports not firewalled",   MIG_PMC_FAIL,    check_firewall },
+    { "no security module denial",        MIG_PMC_FAIL,    check_security },
     { NULL, MIG_PMC_SUCCESS, NULL },
 };
 
@@ -399,6 +594,17 @@ void mig_pmc_outcomes_free(struct mig_pmc_outcome *o, size_t n)
     for (size_t i = 0; i < n; i++)
         free(o[i].msg);
     free(o);
+}
+
+enum mig_pmc_result mig_pmc_decide(const struct mig_pmc_outcome *o, size_t n,
+                                   enum mig_pmc_policy policy)
+{
+    bool failed = false;
+    for (size_t i = 0; i < n; i++)
+        failed |= o[i].result == MIG_PMC_FAIL;
+    if (!failed || policy == MIG_PMC_OFF)
+        return MIG_PMC_SUCCESS;
+    return policy == MIG_PMC_ENFORCE ? MIG_PMC_FAIL : MIG_PMC_WARNING;
 }
 
 const char *mig_pmc_result_name(enum mig_pmc_result r)

@@ -286,6 +286,43 @@ cleanup:
     return v;
 }
 
+/* The guest reaches out, not only the host in (openQA's test_guest_network): ping
+ * from inside, to the gateway it routes through.  Bounded by ping's own -c and -W. */
+static enum mig_pc_verdict pc_gateway(const struct mig_pc_env *env, const struct mig_pc_opts *o,
+                                      struct mig_pc_vm *vm, struct strbuf *msg)
+{
+    if (!o->check_gateway || !guest_checks(o))
+        return MIG_PC_SKIP;
+    unsigned n = o->ping_count ? o->ping_count : 1;
+    struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
+    int status = -1;
+    enum mig_pc_verdict v = MIG_PC_PASS;
+    if (o->gateway) {
+        /* from params: single-quoted for the guest shell */
+        strbuf_addstr(&cmd, "gw=");
+        strbuf_add_sq(&cmd, o->gateway);
+    } else {
+        strbuf_addstr(&cmd, "gw=$(ip route 2>/dev/null | sed -n 's/^default via \\([^ ]*\\).*/\\1/p'"
+                            " | head -n 1)");
+    }
+    strbuf_addf(&cmd, "; [ -n \"$gw\" ] || { echo 'no default route'; exit 2; };"
+                " o=$(ping -c %u -W 2 \"$gw\" 2>&1); r=$?; echo \"$gw: $o\" | tail -n 2;"
+                " exit $r", n);
+    if (env->exec(env->ud, vm->vm, cmd.buf, 5.0 + 3.0 * n, &out, &status) < 0) {
+        strbuf_addf(msg, "cannot ping the gateway from the guest: %s", err_msg());
+        v = MIG_PC_RETRY;
+    } else if (status != 0) {
+        while (out.len && strchr("\r\n", out.buf[out.len - 1]))
+            strbuf_setlen(&out, out.len - 1);
+        strbuf_addf(msg, "the guest does not reach its gateway %s: %s",
+                    o->gateway ? o->gateway : "(default route)", out.buf);
+        v = MIG_PC_RETRY;
+    }
+    strbuf_release(&cmd);
+    strbuf_release(&out);
+    return v;
+}
+
 const struct mig_postcheck mig_postchecks[] = {
     { "state",   pc_state },
     { "console", pc_console },
@@ -293,6 +330,7 @@ const struct mig_postcheck mig_postchecks[] = {
     { "uptime",  pc_uptime },
     { "dmesg",   pc_dmesg },
     { "ping",    pc_ping },
+    { "gateway", pc_gateway },
     { "disk",    pc_disk },
     { NULL, NULL },
 };

@@ -223,6 +223,12 @@ void res_test_vlog(struct res_test *t, const char *fmt, va_list ap)
 void res_test_check(struct res_test *t, const char *name, const char *severity,
                     enum res_status status, const char *message);
 
+/* A file the test kept in its directory (path relative to it) as evidence of a
+ * failure: listed in debug.log, results.json "files" and linked from the HTML. */
+void res_test_file(struct res_test *t, const char *path, const char *what);
+/* text with the job's secrets masked (res_job_mask); caller frees. */
+char *res_test_mask(struct res_test *t, const char *text);
+
 /* Free text shown in results.json "whiteboard" (avocado's whiteboard). */
 void res_test_whiteboard(struct res_test *t, const char *text);
 

@@ -167,7 +167,8 @@ static void hop_title(struct strbuf *sb, const struct res_hop_rec *h, double t0)
 static const struct { const char *kind, *fill; } phase_fills[] = {
     { "setup", "#b0bec5" }, { "clone", "#90a4ae" }, { "start", "#8d6e63" },
     { "login", "#26a69a" }, { "pre-checks", "#ffb74d" }, { "stress", "#e57373" },
-    { "hop", FILL_PRECOPY }, { "post-checks", "#81c784" }, { "cleanup", "#bdbdbd" },
+    { "hop", FILL_PRECOPY }, { "post-checks", "#81c784" }, { "admin", "#9575cd" },
+    { "cleanup", "#bdbdbd" },
 };
 
 static const char *phase_fill(const char *name)
@@ -294,6 +295,27 @@ static void timeline(struct strbuf *sb, const struct res_rec *r)
     free(vms);
 }
 
+/* The test's checks (pre-migration rows, guest administration steps) in their order. */
+static void check_table(struct strbuf *sb, const struct res_rec *r)
+{
+    if (!r->nchecks)
+        return;
+    strbuf_addstr(sb, "<table class=\"checks\"><tr><th>check</th><th>severity</th>"
+                      "<th>result</th><th>message</th></tr>\n");
+    for (size_t i = 0; i < r->nchecks; i++) {
+        const struct res_check_rec *c = &r->checks[i];
+        strbuf_addf(sb, "<tr class=\"%s\"><td>", status_class(c->status));
+        esc(sb, c->name);
+        strbuf_addstr(sb, "</td><td>");
+        esc(sb, c->severity);
+        strbuf_addf(sb, "</td><td class=\"status %s\">%s</td><td>", status_class(c->status),
+                    res_status_name(c->status));
+        esc(sb, c->message);
+        strbuf_addstr(sb, "</td></tr>\n");
+    }
+    strbuf_addstr(sb, "</table>\n");
+}
+
 static void hop_table(struct strbuf *sb, const struct res_rec *r)
 {
     double t0 = INFINITY;
@@ -358,6 +380,20 @@ const char *res_rec_html(struct res_rec *r)
     strbuf_addstr(&sb, "/\">files</a>");
     if (r->nhops)
         strbuf_addf(&sb, " <a href=\"#hops-%u\">hops</a>", r->index);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        strbuf_addstr(&sb, i ? " " : "<div class=\"evidence\">evidence:");
+        strbuf_addstr(&sb, " <a href=\"");
+        esc_href(&sb, r->link);
+        strbuf_addch(&sb, '/');
+        esc_href(&sb, r->files[i].path);
+        strbuf_addstr(&sb, "\" title=\"");
+        esc(&sb, r->files[i].what);
+        strbuf_addstr(&sb, "\">");
+        esc(&sb, r->files[i].path);
+        strbuf_addstr(&sb, "</a>");
+    }
+    if (r->nfiles)
+        strbuf_addstr(&sb, "</div>");
     strbuf_addstr(&sb, "</td></tr>\n");
     strbuf_addch(&sb, '\0');
     if (r->nhops) {
@@ -368,6 +404,7 @@ const char *res_rec_html(struct res_rec *r)
                     res_status_name(r->status));
         timeline(&sb, r);
         hop_table(&sb, r);
+        check_table(&sb, r);
         strbuf_addstr(&sb, "</div>\n");
     }
     r->html = strbuf_detach(&sb, NULL);

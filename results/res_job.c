@@ -830,6 +830,29 @@ void res_test_check(struct res_test *t, const char *name, const char *severity,
     pthread_mutex_unlock(&t->job->lock);
 }
 
+void res_test_file(struct res_test *t, const char *path, const char *what)
+{
+    struct res_rec *r = t->rec;
+    char *line;
+    pthread_mutex_lock(&t->job->lock);
+    r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof(*r->files));
+    r->files[r->nfiles].path = res_str(path);
+    r->files[r->nfiles].what = res_str(what);
+    line = xasprintf("FILE %s: %s", r->files[r->nfiles].path, r->files[r->nfiles].what);
+    r->nfiles++;
+    log_line_locked(t->job, t->debuglog, r->id, line);
+    free(line);
+    pthread_mutex_unlock(&t->job->lock);
+}
+
+char *res_test_mask(struct res_test *t, const char *text)
+{
+    pthread_mutex_lock(&t->job->lock);
+    char *m = res_mask_with(text, t->job->secrets, t->job->nsecrets);
+    pthread_mutex_unlock(&t->job->lock);
+    return m;
+}
+
 void res_test_whiteboard(struct res_test *t, const char *text)
 {
     pthread_mutex_lock(&t->job->lock);

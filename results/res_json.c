@@ -45,7 +45,7 @@ static json_t *phases_json(const struct res_rec *r)
 
 static json_t *test_json(const struct res_rec *r)
 {
-    json_t *params = json_object(), *checks = json_array();
+    json_t *params = json_object(), *checks = json_array(), *files = json_array();
     char *logfile = xasprintf("%s/debug.log", r->logdir);
     json_t *o;
     for (size_t i = 0; i < r->nparams; i++)
@@ -56,6 +56,9 @@ static json_t *test_json(const struct res_rec *r)
                                                 r->checks[i].severity, "status",
                                                 res_status_name(r->checks[i].status),
                                                 "message", r->checks[i].message));
+    for (size_t i = 0; i < r->nfiles; i++)
+        json_array_append_new(files, json_pack("{s:s, s:s}", "path", r->files[i].path,
+                                               "what", r->files[i].what));
     /* avocado's keys first (jobs show reads id, status, time, end; diff id and
      * status), then vtrun's */
     o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s,"
@@ -72,6 +75,7 @@ static json_t *test_json(const struct res_rec *r)
                   "classname", r->classname, "status_openqa",
                   res_status_openqa(r->status), "params", params, "checks", checks,
                   "hops", hops_json(r), "phases", phases_json(r));
+    json_object_set_new(o, "files", files);
     free(logfile);
     return o;
 }
@@ -274,6 +278,13 @@ static struct res_rec *rec_from_json(json_t *t, const char *job_dir, size_t suit
         c->severity = jstr(v, "severity");
         c->status = cs < 0 ? RES_ERROR : (enum res_status)cs;
         c->message = jstr(v, "message");
+    }
+    a = json_object_get(t, "files");
+    r->files = xcalloc(json_array_size(a) + 1, sizeof(*r->files));
+    json_array_foreach(a, i, v) {
+        struct res_file_rec *f = &r->files[r->nfiles++];
+        f->path = jstr(v, "path");
+        f->what = jstr(v, "what");
     }
     a = json_object_get(t, "hops");
     r->hops = xcalloc(json_array_size(a) + 1, sizeof(*r->hops));

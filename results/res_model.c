@@ -139,6 +139,11 @@ void res_rec_free(struct res_rec *r)
         free(r->checks[i].message);
     }
     free(r->checks);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        free(r->files[i].path);
+        free(r->files[i].what);
+    }
+    free(r->files);
     for (size_t i = 0; i < r->nhops; i++) {
         free(r->hops[i].vm);
         free(r->hops[i].from);

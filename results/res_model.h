@@ -25,6 +25,12 @@ struct res_check_rec {
     char *message; /* "" when none */
 };
 
+/* A file kept in the test's directory as evidence (res_test_file). */
+struct res_file_rec {
+    char *path;    /* relative to the test directory */
+    char *what;    /* "QEMU log of vm1 on host2" */
+};
+
 struct res_hop_rec {
     char *vm;
     unsigned hop;
@@ -59,6 +65,8 @@ struct res_rec {
     char **pkeys, **pvals; /* the properties (params that matter), masked */
     size_t nchecks;
     struct res_check_rec *checks;
+    size_t nfiles;
+    struct res_file_rec *files;
     size_t nhops;
     struct res_hop_rec *hops;
     size_t nphases;

@@ -632,7 +632,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
         .need_hosts = t && t->needs.hosts > 1 ? t->needs.hosts : 1,
         .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
-        .known_hosts = j->known_hosts, .status = RUN_PASS,
+        .known_hosts = j->known_hosts, .status = RUN_PASS, .started_wall = clock_wall(),
     };
     pthread_mutex_lock(&j->lock);
     j->cur_name = name;

@@ -50,6 +50,24 @@ int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, i
  * -1 with the test failed. */
 int run_mig_landed(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int to);
 
+/* post_migration_admin, the same in every migration type. */
+#define RUN_MIG_ADMIN_ROW(T, f)                                                        \
+    { "post_migration_admin", RUN_PARAM_BOOL_AT(T, f), .def = "no",                     \
+      .doc = "after the last hop, on the destination: destroy, start, login, listed "   \
+             "running, save, restore, suspend, resume; each step a check with its time" }
+
+/* Guest administration (migration/mig.h mig_admin_run) of every running VM of the set
+ * where it runs now, each step a check "admin.<step>.<vm>" with its time, in the phase "admin".
+ * 0, or -1 with the outcome FAIL ("AdminStepFailed") naming the VM and the step. */
+int run_mig_admin(struct run_ctx *ctx, struct virt_vms *vms);
+
+/* On FAIL, ERROR or INTERRUPTED (else nothing): the evidence of every host the test
+ * reached into its results directory (runner/run_evidence.c): per VM the QEMU log,
+ * the daemon's log lines about the domain since since_wall (epoch seconds), the last
+ * completed job, the domain XML.  Call before the VM set's cleanup (which ends the
+ * domains and their job figures). */
+void run_evidence(struct run_ctx *ctx, struct virt_vms *vms, double since_wall);
+
 /* ---- one wave of a plan (runner/run_wave.c) ---------------------------------------- */
 
 struct run_wave_conf {

@@ -92,6 +92,8 @@ struct run_ctx {
                                        derived from it never collide between slots */
     const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
+    double started_wall;            /* when the test started: epoch seconds (the daemon
+                                       log lines of failure evidence are those since) */
     atomic_bool *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
     const char *known_hosts;        /* the job's known_hosts file (host transport) */
     struct run_links *links;        /* run_host_link(): opened on first use, per host */

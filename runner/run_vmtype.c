@@ -5,6 +5,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "results/res.h"
+#include "runner/run_mig.h"
 #include "runner/run_type.h"
 #include "virt/virt.h"
 
@@ -80,6 +81,8 @@ int run_vmset_setup_params(struct run_ctx *ctx, struct virt_vms *vms, const stru
 
 void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms)
 {
+    /* while the domains and their job figures still exist */
+    run_evidence(ctx, vms, ctx->started_wall);
     int rc = virt_vms_cleanup(vms);
     if (rc < 0)
         run_error(ctx, virt_err_name(virt_err_last()), "after the test: %s", err_msg());

@@ -15,6 +15,7 @@ struct migrate_opts {
     struct be_migrate_opts mo;      /* migrate_options, with the timeout below */
     double timeout;
     bool back;
+    bool admin;                     /* post_migration_admin */
     long main_vm;                   /* index of main_vm in vms */
 };
 
@@ -22,6 +23,7 @@ struct migrate_opts {
 static const struct run_param migrate_params[] = {
     RUN_MIG_OPTIONS_ROW(struct migrate_opts, mo),
     RUN_MIG_BACK_ROW(struct migrate_opts, back),
+    RUN_MIG_ADMIN_ROW(struct migrate_opts, admin),
     /* tp-libvirt's one-shot virsh migrate tests pass no --timeout unless the case's
      * words do: none by default (virsh_migrate_stress has its own, 60) */
     { "virsh_migrate_timeout", AT(FLOAT, timeout), .def = "0", RUN_PARAM_MIN(0),
@@ -89,7 +91,7 @@ static int migrate_run(struct run_ctx *ctx)
         return -1;
     if (o->back && hop(ctx, vms, i, 2, 1, 0, &mo, login) < 0)
         return -1;
-    return 0;
+    return o->admin ? run_mig_admin(ctx, vms) : 0;
 }
 
 const struct run_type run_type_migrate = {

@@ -77,7 +77,7 @@ struct ms_opts {
     int pmc;                        /* enum mig_pmc_policy */
     /* post-checks: the params, then the whole struct derived by ms_check */
     int dest_state;                 /* enum be_state */
-    bool check_ping, check_disk;
+    bool check_ping, check_disk, check_gateway;
     long ping_count, dmesg_level, retries;
     const char *disk_file;
     const char *expected_dmesg;
@@ -89,6 +89,7 @@ struct ms_opts {
     const char *vm_bytes;
     bool stress_host, stress_remote, stress_vms;
     const char *after_hop_cmd;
+    bool admin;                     /* post_migration_admin */
 };
 
 struct ms_state {
@@ -185,6 +186,8 @@ static const struct run_param ms_params[] = {
       .def = "running", .doc = "state expected on the target after each hop" },
     { "check_network_accessibility_after_mig", AT(BOOL, check_ping), .def = "yes",
       .doc = "ping the guest from the target host after each hop" },
+    { "check_guest_gateway_after_mig", AT(BOOL, check_gateway), .def = "no",
+      .doc = "the guest pings its gateway (its default route) from inside after each hop" },
     { "ping_count", AT(INT, ping_count), .def = "3", RUN_PARAM_MIN(1),
       .doc = "pings per check" },
     { "simple_disk_check_after_mig", AT(BOOL, check_disk), .def = "yes",
@@ -217,6 +220,7 @@ static const struct run_param ms_params[] = {
     { "after_hop_guest_cmd", AT(STR, after_hop_cmd),
       .doc = "guest command run after each hop before the post-checks (fault injection "
              "in tests, e.g. echo c > /proc/sysrq-trigger)" },
+    RUN_MIG_ADMIN_ROW(struct ms_opts, admin),
     { NULL },
 };
 #undef AT
@@ -238,6 +242,7 @@ static int ms_check(const struct run_common *c, void *opts)
     o->pc.check_ping = o->check_ping;
     o->pc.ping_count = (unsigned)o->ping_count;
     o->pc.check_disk = o->check_disk;
+    o->pc.check_gateway = o->check_gateway;
     o->pc.disk_file = o->disk_file;
     o->pc.expected_dmesg = o->expected_dmesg;
     o->pc.dmesg_level = (int)o->dmesg_level;
@@ -281,6 +286,7 @@ struct host_facts {
     struct mig_pmc_host h;
     struct be_host_info info;
     struct mig_pmc_id *ids;
+    struct strbuf ruleset, lsm;
 };
 
 /* The QEMU user's and groups' ids of host idx, over the host transport. */
@@ -299,15 +305,65 @@ static void host_ids(struct run_ctx *ctx, int idx, struct host_facts *f)
     strbuf_release(&out);
 }
 
+/* Services, firewall and security module of host idx, over the host transport: what
+ * cannot be read stays unknown (a WARNING of its row). */
+static void host_guards(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
+{
+    struct strbuf out = STRBUF_INIT;
+    int status = -1;
+    if (host_script(ctx, idx, mig_pmc_kvm_script, 15, &out, &status) == 0 && status == 0)
+        f->h.kvm_usable = strstr(out.buf, "yes") ? 1 : -1;
+    const char *nft[] = { "nft", "list", "ruleset", NULL };
+    if (host_run(ctx, idx, nft, 15, &f->ruleset, &status) == 0 && status == 0)
+        f->h.ruleset = f->ruleset.buf;
+    else
+        run_log(ctx, "pre-migration checks: firewall of %s unknown", host_name(ctx, idx));
+    /* the audit lines that matter name a domain or a disk of the test */
+    size_t n = 4;
+    for (size_t i = 0; i < st->vms.n; i++)
+        n += 1 + (st->vms.vm[i].spec ? st->vms.vm[i].spec->ndisks : 0);
+    const char **argv = xcalloc(n, sizeof(*argv));
+    size_t k = 0;
+    argv[k++] = "sh";
+    argv[k++] = "-c";
+    argv[k++] = mig_pmc_lsm_script;
+    argv[k++] = "sh";
+    for (size_t i = 0; i < st->vms.n; i++) {
+        argv[k++] = st->vms.vm[i].domain;
+        for (size_t d = 0; st->vms.vm[i].spec && d < st->vms.vm[i].spec->ndisks; d++)
+            argv[k++] = st->vms.vm[i].spec->disks[d].path;
+    }
+    argv[k] = NULL;
+    if (host_run(ctx, idx, argv, 30, &f->lsm, &status) == 0 && status == 0 &&
+        !strncmp(f->lsm.buf, "lsm ", 4)) {
+        char *nl = strchr(f->lsm.buf, '\n');
+        const char *rest = nl ? nl + 1 : "";
+        if (nl)
+            *nl = '\0';
+        f->h.lsm = f->lsm.buf + 4;
+        if (!strncmp(rest, "log ok\n", 7))
+            f->h.denials = rest + 7;
+        else if (!strcmp(f->h.lsm, "none"))
+            f->h.denials = "";
+    }
+    free(argv);
+    strbuf_release(&out);
+}
+
 static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
 {
     memset(f, 0, sizeof(*f));
+    strbuf_init(&f->ruleset, 0);
+    strbuf_init(&f->lsm, 0);
     f->h.name = host_name(ctx, idx);
     host_ids(ctx, idx, f);
+    host_guards(ctx, st, idx, f);
     if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
         run_log(ctx, "pre-migration checks: %s", err_msg());
+        f->h.daemon_answers = -1;
         return;
     }
+    f->h.daemon_answers = 1;
     f->h.libvirt_version = f->info.libvirt_version;
     f->h.hypervisor = f->info.hypervisor;
     f->h.hv_version = f->info.hv_version;
@@ -370,6 +426,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
             continue;
         struct mig_pmc_vm *v = &vms[nv++];
         v->name = st->vms.vm[i].name;
+        v->domain = st->vms.vm[i].domain;
+        v->accel = sp->accel;
         v->cpu_model = sp->cpu_model;
         v->mem_bytes = (unsigned long long)sp->mem_mib * MiB;
         v->disks = &disks[nd];
@@ -382,7 +440,7 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
             v->ndisks++;
         }
     }
-    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->o->mig.flags };
+    struct mig_pmc_input in = { &fs.h, &fd.h, vms, nv, st->o->mig.flags, 0, 0 };
     struct mig_pmc_outcome *o;
     size_t no = mig_pmc_run(&in, &o);
     int nfail = 0;
@@ -402,6 +460,10 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     be_host_info_free(&fd.info);
     mig_pmc_ids_free(fs.ids, fs.h.nids);
     mig_pmc_ids_free(fd.ids, fd.h.nids);
+    strbuf_release(&fs.ruleset);
+    strbuf_release(&fd.ruleset);
+    strbuf_release(&fs.lsm);
+    strbuf_release(&fd.lsm);
     free(disks);
     free(vms);
     return nfail;
@@ -419,9 +481,12 @@ static int pre_migration_checks(struct run_ctx *ctx, struct ms_state *st)
     if (st->o->type == MIG_CROSS)
         nfail += pmc_direction(ctx, st, 1, 0, &fails, &warns);
     int ret = 0;
-    if (nfail && pol == MIG_PMC_ENFORCE)
+    /* the policy's verdict (mig_pmc_decide) over the FAIL rows counted here */
+    struct mig_pmc_outcome one = { NULL, nfail ? MIG_PMC_FAIL : MIG_PMC_SUCCESS, NULL };
+    enum mig_pmc_result v = mig_pmc_decide(&one, 1, pol);
+    if (v == MIG_PMC_FAIL)
         ret = run_cancel(ctx, "pre-migration checks failed: %s", fails.buf);
-    else if (nfail)
+    else if (v == MIG_PMC_WARNING)
         run_warn(ctx, "pre-migration checks failed (pmc_policy = warn): %s", fails.buf);
     strbuf_release(&fails);
     strbuf_release(&warns);
@@ -851,7 +916,7 @@ static int ms_run(struct run_ctx *ctx)
         if (rc < 0)
             return -1;
     }
-    return 0;
+    return o->admin ? run_mig_admin(ctx, &st->vms) : 0;
 }
 
 static void ms_cleanup(struct run_ctx *ctx)

@@ -697,6 +697,20 @@ int virt_vms_migrate(struct virt_vms *vms, size_t i, int to,
  * the log when there is none. */
 void virt_vms_record_hop(struct virt_vms *vms, size_t i, unsigned hop, int from, int to,
                          const struct be_hop_metrics *m, bool ok, const char *error);
+/* Guest administration where VM i runs (or, start_defined, on host h): start the
+ * definition h has (virsh start, no redefinition from the spec), save its state to a
+ * file of that host and restore it (virsh save / restore: -1 naming the backend when
+ * it cannot), and whether it is among the host's running domains (virsh list). */
+int virt_vms_start_defined(struct virt_vms *vms, size_t i, int h);
+int virt_vms_save(struct virt_vms *vms, size_t i, const char *path);
+int virt_vms_restore(struct virt_vms *vms, size_t i, const char *path);
+int virt_vms_listed(struct virt_vms *vms, size_t i, bool *out);
+/* Evidence of a failed test from host h: VM i's live domain XML, its last completed
+ * job (one "name: value" line per figure); appended to out. */
+int virt_vms_dump_xml(struct virt_vms *vms, size_t i, int h, struct strbuf *out);
+int virt_vms_job_info(struct virt_vms *vms, size_t i, int h, struct strbuf *out);
+/* Whether host h was reached during the test (its backend connection opened). */
+bool virt_vms_opened(const struct virt_vms *vms, int h);
 /* Shut down (graceful, then destroy) VM i. */
 int virt_vms_stop(struct virt_vms *vms, size_t i);
 /* Tear everything down.  0 clean; 1 a warning (err_msg(): qemu-img check of a clone);

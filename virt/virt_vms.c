@@ -761,6 +761,97 @@ int virt_vms_destroy(struct virt_vms *vms, size_t i)
     return 0;
 }
 
+/* ---- guest administration on the host a VM landed on (virsh start / save / restore /
+ * list), and what a failed test leaves as evidence ---- */
+
+int virt_vms_start_defined(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    vlog(vms, "%s: start domain %s as defined on %s", vm->name, vm->domain,
+         virt_vms_host_name(vms, h));
+    drop_session(vms, i);
+    if (vms->be->start(bh, vm->domain) < 0)
+        return -1;
+    vm->host = h;
+    return 0;
+}
+
+static struct be_host *admin_host(struct virt_vms *vms, size_t i, bool has_op)
+{
+    if (!has_op) {
+        err_set("%s: the %s backend cannot do this", vms->vm[i].name, vms->be->name);
+        return NULL;
+    }
+    return host(vms, vms->vm[i].host);
+}
+
+int virt_vms_save(struct virt_vms *vms, size_t i, const char *path)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct be_host *bh = admin_host(vms, i, vms->be->save != NULL);
+    if (!bh)
+        return -1;
+    vlog(vms, "%s: save domain %s to %s", vm->name, vm->domain, path);
+    drop_session(vms, i);
+    return vms->be->save(bh, vm->domain, path);
+}
+
+int virt_vms_restore(struct virt_vms *vms, size_t i, const char *path)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct be_host *bh = admin_host(vms, i, vms->be->restore != NULL);
+    if (!bh)
+        return -1;
+    vlog(vms, "%s: restore domain %s from %s", vm->name, vm->domain, path);
+    return vms->be->restore(bh, vm->domain, path);
+}
+
+int virt_vms_listed(struct virt_vms *vms, size_t i, bool *out)
+{
+    struct be_host *bh = host(vms, vms->vm[i].host);
+    enum be_state st;
+    if (!bh)
+        return -1;
+    if (vms->be->listed)
+        return vms->be->listed(bh, vms->vm[i].domain, out);
+    if (vms->be->state(bh, vms->vm[i].domain, &st) < 0)
+        return -1;
+    *out = st == BE_STATE_RUNNING;
+    return 0;
+}
+
+int virt_vms_dump_xml(struct virt_vms *vms, size_t i, int h, struct strbuf *out)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    if (!vms->be->dump_xml) {
+        err_set("the %s backend has no domain XML", vms->be->name);
+        return -1;
+    }
+    return vms->be->dump_xml(bh, vms->vm[i].domain, out);
+}
+
+int virt_vms_job_info(struct virt_vms *vms, size_t i, int h, struct strbuf *out)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    if (!vms->be->job_info) {
+        err_set("the %s backend keeps no completed job", vms->be->name);
+        return -1;
+    }
+    return vms->be->job_info(bh, vms->vm[i].domain, out);
+}
+
+bool virt_vms_opened(const struct virt_vms *vms, int h)
+{
+    return h >= 0 && (size_t)h < vms->nhosts && vms->hosts && vms->hosts[h];
+}
+
 static void drop_session(struct virt_vms *vms, size_t i)
 {
     if (V(vms, i)->ssh) {
@@ -948,13 +1039,17 @@ int virt_vms_console_crash(struct virt_vms *vms, size_t i)
 
 /* libvirt's own log of the domain on host h (the QEMU command line, its errors, the
  * migration's end) into the results as qemu-<vm>.<host>.log, and off the host: the
- * domain is gone, and a night of tests would pile them up there. */
+ * domain is gone, and a night of tests would pile them up there.  A failed test's
+ * evidence (runner/run_evidence.c) has taken it already, masked: that copy stays. */
 static void domain_log_collect(struct virt_vms *vms, size_t i, int h, struct virt_host *link)
 {
     char *remote = xasprintf("%s/%s.log", VIRT_HOST_CONSOLE_DIR, vms->vm[i].domain);
     char *host = file_part(virt_vms_host_name(vms, h));
     char *local = xasprintf("%s/qemu-%s.%s.log", vms->conf.outdir, vms->vm[i].name, host);
-    if (virt_host_get(link, remote, local) < 0)
+    struct stat st;
+    if (stat(local, &st) == 0)
+        virt_image_remove(link, remote, VC(vms));
+    else if (virt_host_get(link, remote, local) < 0)
         vlog(vms, "%s: libvirt's log of %s not copied: %s", vms->vm[i].name,
              vms->vm[i].domain, err_msg());
     else

@@ -854,6 +854,34 @@ START_TEST(test_poweroff_restart_destroy_undefine_leave_nothing)
 }
 END_TEST
 
+/* virsh save / restore (guest administration after a hop): the guest stops into a file
+ * of its host and goes on from it where it was, not from a new boot. */
+START_TEST(test_save_and_restore_go_on_where_the_guest_was)
+{
+    int h = running();
+    double up = uptime();
+    /* where every lab host and this test see the same file (a host's /tmp is its own) */
+    char *path = xasprintf("%s/%s.save", dir, R->vm);
+    unlink(path);
+    ck_assert_msg(ops->save(H[h], R->vm, path) == 0, "%s", err_msg());
+    ck_assert_int_eq(state_on(h), BE_STATE_SHUTOFF);
+    ck_assert_msg(access(path, F_OK) == 0, "no save file %s", path);
+    assert_no_procs(R->vm);
+    ck_assert_msg(ops->restore(H[h], R->vm, path) == 0, "%s", err_msg());
+    ck_assert_int_eq(state_on(h), BE_STATE_RUNNING);
+    double after = uptime();
+    ck_assert_msg(after >= up, "uptime %.1f s after the restore, %.1f s before: rebooted",
+                  after, up);
+    if (ops->listed) {
+        bool listed = false;
+        ck_assert_msg(ops->listed(H[h], R->vm, &listed) == 0, "%s", err_msg());
+        ck_assert_msg(listed, "%s not listed running after the restore", R->vm);
+    }
+    ck_assert_int_eq(unlink(path), 0);
+    free(path);
+}
+END_TEST
+
 /* ---- what only one driver has ---------------------------------------------------------- */
 
 START_TEST(test_libvirt_open_of_a_bad_uri_names_it)
@@ -967,6 +995,7 @@ static TCase *row_case(const char *name, void (*setup)(void), bool supervisor,
     tcase_add_test(tc, test_defined_vm_starts_and_shows_its_console_and_network);
     tcase_add_test(tc, test_precopy_hop_moves_the_running_guest_with_its_figures);
     tcase_add_test(tc, test_timeout_with_postcopy_switches_and_the_hop_completes);
+    tcase_add_test(tc, test_save_and_restore_go_on_where_the_guest_was);
     if (extras)
         extras(tc);
     if (!supervisor)

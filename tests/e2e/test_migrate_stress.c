@@ -7,8 +7,12 @@
  * machine afterwards: no domain on either lab host, no QEMU of the job's domains, no
  * stress process of the case.
  */
+#include "lib/err.h"
 #include "lib/strbuf.h"
+#include "migration/mig.h"
+#include "runner/run_settings.h"
 #include "tests/support.h"
+#include "virt/virt.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -426,6 +430,63 @@ START_TEST(test_stress_on_both_hosts_over_ssh_runs_and_nothing_is_left)
 }
 END_TEST
 
+/* A file of the test's results directory, read whole; asserted non-empty. */
+static void read_evidence(const struct run *r, const char *file, struct strbuf *out)
+{
+    const char *dir = json_string_value(json_object_get(r->test, "logdir"));
+    char *path = xasprintf("%s/%s", dir, file);
+    ck_assert_msg(strbuf_read_file(out, path, 0) > 0, "%s: no evidence %s: %s", r->name, path,
+                  strerror(errno));
+    free(path);
+}
+
+/* Evidence kept, listed in debug.log and results.json, linked from the HTML. */
+static void assert_evidence(const struct run *r, const char *file, const char *needle)
+{
+    struct strbuf sb = STRBUF_INIT;
+    read_evidence(r, file, &sb);
+    if (needle)
+        ck_assert_msg(strstr(sb.buf, needle), "%s: %s lacks '%s'", r->name, file, needle);
+    strbuf_release(&sb);
+    char *line = xasprintf("FILE %s: ", file);
+    assert_log_has(r, line);
+    free(line);
+    char *href = xasprintf("/%s\"", file);
+    ck_assert_msg(strstr(r->html.buf, href), "%s: the HTML does not link %s", r->name, file);
+    free(href);
+    json_t *files = json_object_get(r->test, "files"), *f;
+    size_t i;
+    bool listed = false;
+    json_array_foreach(files, i, f)
+        listed |= !strcmp(json_string_value(json_object_get(f, "path")), file);
+    ck_assert_msg(listed, "%s: results.json files lacks %s", r->name, file);
+}
+
+/* A failed case's evidence (issue 17): the QEMU log of each VM from the source and
+ * from the destination, the completed job where the VMs landed, the destination's
+ * domain XML. */
+static void assert_failure_evidence(const struct run *r)
+{
+    /* the QEMU log of each VM from the source and from the destination, the completed
+     * job where the VMs landed, the destination's domain XML */
+    static const char *const vms[] = { "vm1", "vm2" };
+    for (size_t i = 0; i < 2; i++) {
+        char *f1 = xasprintf("qemu-%s.host1.log", vms[i]);
+        char *f2 = xasprintf("qemu-%s.host2.log", vms[i]);
+        char *job = xasprintf("jobinfo-%s.host2.txt", vms[i]);
+        char *xml = xasprintf("domain-%s.host2.xml", vms[i]);
+        assert_evidence(r, f1, "qemu");
+        assert_evidence(r, f2, "-incoming");
+        assert_evidence(r, job, "type: Completed");
+        assert_evidence(r, xml, "<domain");
+        free(f1);
+        free(f2);
+        free(job);
+        free(xml);
+    }
+    assert_log_has(r, "evidence of the failure: from every host the test reached");
+}
+
 START_TEST(test_guest_panic_after_the_hop_fails_naming_the_console_check)
 {
     struct run r;
@@ -437,7 +498,78 @@ START_TEST(test_guest_panic_after_the_hop_fails_naming_the_console_check)
                   "not name the console check: %s", reason(&r));
     ck_assert_msg(strstr(reason(&r), "Kernel panic") != NULL, "guest_panic: the reason does "
                   "not show the panic line: %s", reason(&r));
+    assert_failure_evidence(&r);
     run_free(&r);
+}
+END_TEST
+
+START_TEST(test_admin_steps_pass_on_the_destination_each_with_its_time)
+{
+    struct run r;
+    run_case("admin", &r);
+    assert_status(&r, "PASS");
+    static const char *const vms[] = { "vm1", "vm2" };
+    for (size_t i = 0; i < 2; i++)
+        for (size_t k = 0; mig_admin_step_name(k); k++) {
+            char *name = xasprintf("admin.%s.%s", mig_admin_step_name(k), vms[i]);
+            char *line = xasprintf("CHECK %s [error]: PASS: ", name);
+            assert_log_has(&r, line);
+            ck_assert_msg(strstr(r.html.buf, name), "admin: the HTML lacks %s", name);
+            /* its time follows: "PASS: 0.24 s" */
+            const char *t = strstr(r.debug.buf, line) + strlen(line);
+            ck_assert_msg(strtod(t, NULL) >= 0 && strstr(t, " s") - t < 12,
+                          "admin: %s has no time: %.40s", name, t);
+            free(line);
+            free(name);
+        }
+    assert_log_has(&r, "PHASE admin");
+    assert_log_has(&r, "guest administration of vm1 on host2");
+    run_free(&r);
+}
+END_TEST
+
+/* ---- the lab's host2 with a firewall rule --------------------------------------------- */
+
+static void print_log(void *ud, enum virt_log_level level, const char *msg)
+{
+    (void)ud;
+    printf("migrate_stress: [%s] %s\n", virt_log_level_name(level), msg);
+}
+
+static const struct virt_ctx vctx = { .log = print_log };
+
+START_TEST(test_firewalled_migration_ports_cancel_before_any_hop_naming_the_rule)
+{
+    struct run_settings s;
+    ts_lab(&s);
+    const struct run_host *rh = &s.hosts[1];
+    struct virt_host_conf conf = {
+        .name = rh->name, .address = rh->address, .port = rh->ssh_port, .user = rh->ssh_user,
+        .key_file = rh->ssh_key, .hostkey = VIRT_HOSTKEY_STRICT,
+        .known_hosts = rh->ssh_known_hosts_file,
+    };
+    struct virt_host *h2 = virt_host_open(&conf, &vctx);
+    ck_assert_msg(h2 != NULL, "%s", err_msg());
+    struct virt_hostops *ops = virt_hostops_new("e2efw", &vctx);
+    /* QEMU's migration ports (qemu.conf migration_port_min/max), dropped */
+    ck_assert_msg(virt_hostop_fw_add(ops, h2, &(struct virt_fw_rule){
+                      .port_min = 49152, .port_max = 49215 }) == 0, "%s", err_msg());
+    struct run r;
+    run_case("fw_blocked", &r);
+    int undo = virt_hostops_undo(ops);
+    char *undo_err = undo < 0 ? xstrdup(err_msg()) : NULL;
+    virt_hostops_free(ops);
+    virt_host_close(h2);
+    assert_status(&r, "CANCEL");
+    ck_assert_msg(strstr(reason(&r), "migration ports not firewalled") &&
+                  strstr(reason(&r), "host2 drops migration ports 49152-49215") &&
+                  strstr(reason(&r), "chain input: tcp dport 49152-49215 ") &&
+                  strstr(reason(&r), " drop"),
+                  "fw_blocked: the reason does not name the rule: %s", reason(&r));
+    ck_assert_uint_eq(json_array_size(r.hops), 0);
+    ck_assert_msg(undo == 0, "undo: %s", undo_err);
+    run_free(&r);
+    run_settings_free(&s);
 }
 END_TEST
 
@@ -514,6 +646,8 @@ int main(void)
     tcase_add_test(tc, test_stress_on_both_hosts_over_ssh_runs_and_nothing_is_left);
     tcase_add_test(tc, test_guest_panic_after_the_hop_fails_naming_the_console_check);
     tcase_add_test(tc, test_throttled_migration_past_its_timeout_is_aborted_and_fails);
+    tcase_add_test(tc, test_admin_steps_pass_on_the_destination_each_with_its_time);
+    tcase_add_test(tc, test_firewalled_migration_ports_cancel_before_any_hop_naming_the_rule);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,6 +6,7 @@
 
 #include "backends/be.h"
 #include "lib/err.h"
+#include "lib/strbuf.h"
 #include "migration/mig.h"
 
 #define MiB (1024ULL * 1024ULL)
@@ -19,6 +20,25 @@ static struct mig_pmc_disk disks[2];
 static struct mig_pmc_vm vms[2];
 static struct mig_pmc_input in;
 
+/* `nft list ruleset` of a host that lets migration through (SSH rate-limited only). */
+#define RULESET_OPEN                                                                   \
+    "table inet filter {\n"                                                             \
+    "\tchain input {\n"                                                                 \
+    "\t\ttype filter hook input priority filter; policy accept;\n"                       \
+    "\t\ttcp dport 22 limit rate over 10/second drop\n"                                  \
+    "\t\tudp dport 49152-49215 drop\n"                                                   \
+    "\t}\n"                                                                              \
+    "}\n"
+/* What virt_hostop_fw_add() leaves on a host: QEMU's migration ports dropped. */
+#define RULESET_BLOCKED                                                                \
+    RULESET_OPEN                                                                       \
+    "table inet vtrun_e2efw {\n"                                                        \
+    "\tchain input {\n"                                                                 \
+    "\t\ttype filter hook input priority filter - 1; policy accept;\n"                   \
+    "\t\ttcp dport 49152-49215 drop # handle 3\n"                                        \
+    "\t}\n"                                                                              \
+    "}\n"
+
 /* Two identical healthy hosts and two small VMs: every check passes. */
 static void setup(void)
 {
@@ -27,6 +47,8 @@ static void setup(void)
         .arch = "x86_64", .os_id = "debian", .os_version = "12",
         .kernel_release = "6.1.0-18-amd64", .free_mem_bytes = 4096 * MiB,
         .host_cpu_model = "Skylake-Client", .cpu_models = models,
+        .daemon_answers = 1, .kvm_usable = 1, .ruleset = RULESET_OPEN, .lsm = "apparmor",
+        .denials = "",
     };
     src = h;
     src.name = "hostA";
@@ -40,9 +62,10 @@ static void setup(void)
     src.ids_known = dst.ids_known = true;
     disks[0] = (struct mig_pmc_disk){ "/var/lib/vtrun/vm1.qcow2", "none", false, 1 };
     disks[1] = (struct mig_pmc_disk){ "/var/lib/vtrun/vm2.qcow2", NULL, false, 1 };
-    vms[0] = (struct mig_pmc_vm){ "vm1", NULL, 128 * MiB, &disks[0], 1 };
-    vms[1] = (struct mig_pmc_vm){ "vm2", "Haswell", 128 * MiB, &disks[1], 1 };
-    in = (struct mig_pmc_input){ &src, &dst, vms, 2, BE_MIG_LIVE };
+    vms[0] = (struct mig_pmc_vm){ "vm1", NULL, 128 * MiB, &disks[0], 1, "vm1-abc1234-0",
+                                  "kvm" };
+    vms[1] = (struct mig_pmc_vm){ "vm2", "Haswell", 128 * MiB, &disks[1], 1, NULL, NULL };
+    in = (struct mig_pmc_input){ &src, &dst, vms, 2, BE_MIG_LIVE, 0, 0 };
 }
 
 /* The outcome of the check named `name`; its message into *msg (static copy). */
@@ -79,7 +102,7 @@ START_TEST(test_identical_hosts_pass_every_check)
 {
     struct mig_pmc_outcome *o;
     size_t n = mig_pmc_run(&in, &o);
-    ck_assert_uint_eq(n, 9);
+    ck_assert_uint_eq(n, 12);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(o[i].result == MIG_PMC_SUCCESS, "%s: %s", o[i].check->name, o[i].msg);
     mig_pmc_outcomes_free(o, n);
@@ -98,6 +121,9 @@ START_TEST(test_table_has_the_severities_of_the_issue)
         { "images reachable from destination", MIG_PMC_FAIL },
         { "free memory on destination", MIG_PMC_FAIL },
         { "QEMU user and group ids equal", MIG_PMC_FAIL },
+        { "virtualization services up", MIG_PMC_FAIL },
+        { "migration ports not firewalled", MIG_PMC_FAIL },
+        { "no security module denial", MIG_PMC_FAIL },
     };
     size_t i;
     for (i = 0; mig_pmc_checks[i].name; i++) {
@@ -284,6 +310,123 @@ START_TEST(test_unknown_facts_never_fail)
 }
 END_TEST
 
+/* The policy over a run's outcomes: a uid/gid mismatch stops the test under enforce,
+ * warns it under warn, is not looked at under off. */
+static enum mig_pmc_result decide(enum mig_pmc_policy pol)
+{
+    struct mig_pmc_outcome *o;
+    size_t n = mig_pmc_run(&in, &o);
+    enum mig_pmc_result r = mig_pmc_decide(o, n, pol);
+    mig_pmc_outcomes_free(o, n);
+    return r;
+}
+
+START_TEST(test_id_mismatch_fails_under_enforce_and_warns_under_warn)
+{
+    ck_assert_int_eq(decide(MIG_PMC_ENFORCE), MIG_PMC_SUCCESS);
+    ids_b[0].id = 107;      /* libvirt-qemu's uid differs */
+    ck_assert_int_eq(decide(MIG_PMC_ENFORCE), MIG_PMC_FAIL);
+    ck_assert_int_eq(decide(MIG_PMC_WARN), MIG_PMC_WARNING);
+    ck_assert_int_eq(decide(MIG_PMC_OFF), MIG_PMC_SUCCESS);
+    ids_b[0].id = 64055;
+    ids_b[1].id = 36;       /* kvm's gid differs */
+    ck_assert_int_eq(decide(MIG_PMC_ENFORCE), MIG_PMC_FAIL);
+    ck_assert_int_eq(decide(MIG_PMC_WARN), MIG_PMC_WARNING);
+}
+END_TEST
+
+START_TEST(test_warnings_alone_never_stop_a_test)
+{
+    dst.ids_known = false;
+    dst.ruleset = NULL;
+    ck_assert_int_eq(decide(MIG_PMC_ENFORCE), MIG_PMC_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_services_daemon_and_kvm)
+{
+    assert_result("virtualization services up", MIG_PMC_SUCCESS, "/dev/kvm usable");
+    dst.kvm_usable = -1;
+    assert_result("virtualization services up", MIG_PMC_FAIL, "no usable /dev/kvm");
+    vms[0].accel = "tcg";   /* no kvm guest: /dev/kvm is not needed */
+    assert_result("virtualization services up", MIG_PMC_SUCCESS, "TCG: no /dev/kvm needed");
+    dst.daemon_answers = -1;
+    assert_result("virtualization services up", MIG_PMC_FAIL,
+                  "the daemon of hostB does not answer");
+    dst.daemon_answers = 0;
+    assert_result("virtualization services up", MIG_PMC_WARNING, "cannot tell");
+}
+END_TEST
+
+START_TEST(test_firewall_rule_on_the_migration_ports_fails_naming_it)
+{
+    assert_result("migration ports not firewalled", MIG_PMC_SUCCESS,
+                  "no rule of hostB drops migration ports 49152-49215");
+    dst.ruleset = RULESET_BLOCKED;
+    assert_result("migration ports not firewalled", MIG_PMC_FAIL,
+                  "hostB drops migration ports 49152-49215: chain input: "
+                  "tcp dport 49152-49215 drop");
+    /* the handle comment is not part of the rule */
+    char *msg = NULL;
+    result_of("migration ports not firewalled", &msg);
+    ck_assert_msg(!strstr(msg, "handle"), "%s", msg);
+    free(msg);
+    /* tunnelled data goes over the daemons' connection */
+    in.mig_flags |= BE_MIG_TUNNELLED;
+    assert_result("migration ports not firewalled", MIG_PMC_SUCCESS, "tunnelled");
+    in.mig_flags &= ~(unsigned)BE_MIG_TUNNELLED;
+    /* other configured ports */
+    in.port_min = 50000;
+    in.port_max = 50063;
+    assert_result("migration ports not firewalled", MIG_PMC_SUCCESS, "50000-50063");
+    dst.ruleset = NULL;
+    assert_result("migration ports not firewalled", MIG_PMC_WARNING, "cannot tell");
+}
+END_TEST
+
+START_TEST(test_firewall_ports_sets_ranges_and_verdicts)
+{
+    struct strbuf bad = STRBUF_INIT;
+    ck_assert_uint_eq(mig_pmc_fw_blocking("chain in {\n tcp dport { 22, 49160 } reject\n}",
+                                          49152, 49215, &bad), 1);
+    ck_assert_msg(strstr(bad.buf, "chain in: tcp dport { 22, 49160 } reject"), "%s", bad.buf);
+    strbuf_reset(&bad);
+    ck_assert_uint_eq(mig_pmc_fw_blocking("tcp dport 49100-49152 drop\n"
+                                          "tcp dport 49216 drop\n"
+                                          "tcp dport 49200 accept\n"
+                                          "tcp dport { 80, 443 } drop\n", 49152, 49215, &bad),
+                      1);
+    ck_assert_uint_eq(mig_pmc_fw_blocking("", 49152, 49215, &bad), 0);
+    /* a default-deny input chain blocks unless a rule lets the ports in */
+    strbuf_reset(&bad);
+    ck_assert_uint_eq(mig_pmc_fw_blocking("chain in {\n type filter hook input priority 0; "
+                                          "policy drop;\n tcp dport 22 accept\n}\n"
+                                          "chain out {\n type filter hook output priority 0; "
+                                          "policy drop;\n}\n", 49152, 49215, &bad), 1);
+    ck_assert_str_eq(bad.buf, "chain in: policy drop, no rule accepts the ports");
+    ck_assert_uint_eq(mig_pmc_fw_blocking("chain in {\n type filter hook input priority 0; "
+                                          "policy drop;\n tcp dport 49152-49215 accept\n}\n",
+                                          49152, 49215, &bad), 0);
+    strbuf_release(&bad);
+}
+END_TEST
+
+START_TEST(test_security_module_denial_fails_naming_it)
+{
+    assert_result("no security module denial", MIG_PMC_SUCCESS,
+                  "hostB: apparmor, no denial for vm1-abc1234-0 vm2");
+    dst.denials = "type=AVC msg=audit(1.2:3): apparmor=\"DENIED\" operation=\"open\" "
+                  "profile=\"libvirt-4da4\" name=\"/var/lib/vtrun/vm1.qcow2\"\n";
+    assert_result("no security module denial", MIG_PMC_FAIL,
+                  "hostB: apparmor denied a guest: type=AVC");
+    src.lsm = "none";
+    dst.lsm = "selinux";
+    dst.denials = NULL;
+    assert_result("no security module denial", MIG_PMC_WARNING,
+                  "hostA: no security module confines QEMU; hostB: selinux, no audit log");
+}
+END_TEST
+
 START_TEST(test_policy_words)
 {
     const struct params_word *w = mig_pmc_policy_words;
@@ -329,6 +472,12 @@ int main(void)
     tcase_add_test(tc, test_too_little_free_memory_on_destination_fails);
     tcase_add_test(tc, test_unknown_facts_never_fail);
     tcase_add_test(tc, test_policy_words);
+    tcase_add_test(tc, test_id_mismatch_fails_under_enforce_and_warns_under_warn);
+    tcase_add_test(tc, test_warnings_alone_never_stop_a_test);
+    tcase_add_test(tc, test_services_daemon_and_kvm);
+    tcase_add_test(tc, test_firewall_rule_on_the_migration_ports_fails_naming_it);
+    tcase_add_test(tc, test_firewall_ports_sets_ranges_and_verdicts);
+    tcase_add_test(tc, test_security_module_denial_fails_naming_it);
     tcase_add_test(tc, test_vercmp_compares_numbers_not_text);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -72,6 +72,8 @@ struct fake {
     double uptime;
     const char *dmesg;
     bool ping_fails;
+    bool gateway_fails;
+    int gateway_pings;          /* gateway commands run */
     bool disk_lies;
     struct strbuf last_cmd;     /* the last disk check command */
     struct strbuf log;
@@ -120,6 +122,15 @@ static int f_exec(void *ud, size_t vm, const char *cmd, double t, struct strbuf 
     *status = 0;
     if (!strncmp(cmd, "dmesg", 5)) {
         strbuf_addstr(out, f->dmesg ? f->dmesg : "");
+    } else if (!strncmp(cmd, "gw=", 3)) {
+        /* the gateway check: ping from inside, bounded by -c and -W */
+        f->gateway_pings++;
+        ck_assert_ptr_nonnull(strstr(cmd, "ping -c 3 -W 2 \"$gw\""));
+        if (f->gateway_fails) {
+            strbuf_addstr(out, "192.168.126.1: 3 packets transmitted, 0 packets received, "
+                               "100% packet loss\n");
+            *status = 1;
+        }
     } else {
         /* the disk check: echo back the token it wrote, single-quoted (or a stale
          * line) */
@@ -215,6 +226,23 @@ START_TEST(test_healthy_vm_passes_all_checks_in_order)
         p = hit;
     }
     ck_assert(vm.uptime_before == 100);     /* recorded for the next hop */
+    free(why);
+}
+END_TEST
+
+START_TEST(test_gateway_reach_is_pinged_from_inside_and_named_on_failure)
+{
+    opts.check_gateway = true;
+    char *why = run();
+    ck_assert_str_eq(why, "");
+    ck_assert_int_eq(F.gateway_pings, 1);
+    ck_assert_ptr_nonnull(strstr(F.log.buf, "post-check vm1 gateway: PASS"));
+    free(why);
+    F.gateway_fails = true;
+    why = run();
+    ck_assert_msg(strstr(why, "gateway: the guest does not reach its gateway (default route): "
+                         "192.168.126.1: 3 packets transmitted, 0 packets received"),
+                  "%s", why);
     free(why);
 }
 END_TEST
@@ -368,6 +396,7 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_healthy_vm_passes_all_checks_in_order);
     tcase_add_test(t, test_state_is_retried_until_the_hop_settles);
+    tcase_add_test(t, test_gateway_reach_is_pinged_from_inside_and_named_on_failure);
     tcase_add_test(t, test_vm_left_running_on_source_fails_state);
     tcase_add_test(t, test_shut_off_copy_on_source_is_fine_without_undefinesource);
     tcase_add_test(t, test_guest_panic_fails_the_console_check_by_name);

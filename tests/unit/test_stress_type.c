@@ -95,6 +95,7 @@ START_TEST(test_descriptor_declares_every_param_of_the_issue)
         "stress_tool", "stress_args", "stress-ng_args", "stress_vm_bytes",
         "check_network_accessibility_after_mig", "guest_dmesg_level",
         "expected_guest_dmesg", "pmc_policy", "login_timeout", "ping_count",
+        "post_migration_admin", "check_guest_gateway_after_mig",
     };
     const struct run_param *const tables[] = { T->params, run_common_params };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -121,6 +122,9 @@ START_TEST(test_defaults)
     assert_has("virsh_migrate_there_and_back = 1\n");
     assert_has("start_migration_vms = yes\n");
     assert_has("pmc_policy = enforce\n");
+    /* issue 17's additions are off unless asked for */
+    assert_has("post_migration_admin = no\n");
+    assert_has("check_guest_gateway_after_mig = no\n");
     assert_has("virsh_migrate_dest_state = running\n");
     assert_has("check_network_accessibility_after_mig = yes\n");
     assert_has("ping_count = 3\n");
