@@ -319,7 +319,7 @@ static void host_guards(struct run_ctx *ctx, struct ms_state *st, int idx, struc
     else
         run_log(ctx, "pre-migration checks: firewall of %s unknown", host_name(ctx, idx));
     /* the audit lines that matter name a domain or a disk of the test */
-    size_t n = 4;
+    size_t n = 4 + 1;               /* sh -c SCRIPT sh ... NULL */
     for (size_t i = 0; i < st->vms.n; i++)
         n += 1 + (st->vms.vm[i].spec ? st->vms.vm[i].spec->ndisks : 0);
     const char **argv = xcalloc(n, sizeof(*argv));
