@@ -728,9 +728,10 @@ END_TEST
 START_TEST(test_cancel_flag_aborts_a_running_job)
 {
     static atomic_bool cancel;
-    struct bg_hop b = { .vm = R->vm };
+    static struct bg_hop b;         /* static: see the parallel hops' test */
     int from = running(), to = !from;
 
+    b = (struct bg_hop){ .vm = R->vm };
     atomic_store(&cancel, false);
     b.src = H[from];
     b.dst = H[to];
@@ -751,9 +752,10 @@ END_TEST
 
 START_TEST(test_abort_job_from_another_thread_fails_the_hop)
 {
-    struct bg_hop b = { .vm = R->vm };
+    static struct bg_hop b;         /* static: see the parallel hops' test */
     int from = running(), to = !from;
 
+    b = (struct bg_hop){ .vm = R->vm };
     b.src = H[from];
     b.dst = H[to];
     b.opts = (struct be_migrate_opts){ .flags = hop_flags(), .bandwidth_mib = 1 };
@@ -912,9 +914,13 @@ static void *own_connections_hop(void *arg)
 START_TEST(test_libvirt_parallel_hops_on_their_own_connections)
 {
     static atomic_bool cancel;
-    struct bg_hop w1 = { .vm = R->vm }, w2 = { .vm = R->vm2 };
+    /* static: should an assertion end this test while its hops still run, they must
+     * not write into the stack of the next test (check runs them in one process) */
+    static struct bg_hop w1, w2;
     enum be_state st;
 
+    w1 = (struct bg_hop){ .vm = R->vm };
+    w2 = (struct bg_hop){ .vm = R->vm2 };
     /* both start on host 1 */
     if (where() != 0) {
         remove_everywhere(R->vm);
