@@ -39,7 +39,10 @@ bridge=$(param netdst); subnet=$(param guest_subnet); gw=$(param guest_gateway)
 addr="${subnet%.*/*}.62"
 cmdline="$kparams vtrun.ip=$addr/${subnet#*/} vtrun.gw=$gw"
 
-work=$(mktemp -d /tmp/vtrun-hop-XXXXXX)
+# the disk and the console log live where both hosts and this script see them: the
+# settings' shared directory (a lab host's /tmp is its own)
+shared=$(host_field 1 shared_dir)
+work=$(mktemp -d "${shared:-/tmp}/vtrun-hop-XXXXXX")
 drv=$PWD/build/bench/hop
 cleanup() {
     for u in "$uri1" "$uri2"; do
