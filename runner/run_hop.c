@@ -10,7 +10,8 @@
 #include <string.h>
 
 int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
-                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo)
+                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
+                struct be_hop_metrics *out)
 {
     struct be_hop_metrics m;
     struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
@@ -48,6 +49,8 @@ int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, i
     }
     strbuf_release(&text);
     strbuf_release(&why);
+    if (out)
+        *out = m;
     return rc;
 }
 

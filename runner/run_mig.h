@@ -42,9 +42,11 @@ void run_mig_options_release(void *field);
 /* virsh migrate of VM i of vms from host `from` to `to` with mo, recorded as hop n
  * and judged by e as tp-libvirt does (status_error, err_msg, "unsupported
  * configuration" CANCELs).  1: migrated, go on with the checks; 0: failed as
- * expected (the verdict stays PASS); -1: the test's verdict is set. */
+ * expected (the verdict stays PASS); -1: the test's verdict is set.  The hop's figures
+ * into *out when it is not NULL. */
 int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
-                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo);
+                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
+                struct be_hop_metrics *out);
 /* After a hop of VM i to `to`: its domain running there, no panic on its console, the
  * guest logged into over its network (the reference's check_dest_vm_network).  0, or
  * -1 with the test failed. */

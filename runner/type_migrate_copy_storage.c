@@ -269,7 +269,7 @@ static int hop(struct run_ctx *ctx, const struct cps_opts *o, struct cps_state *
     mo.hard_deadline = clock_now() + timeout;
     if (ctx->deadline && ctx->deadline < mo.hard_deadline)
         mo.hard_deadline = ctx->deadline;
-    rc = run_mig_hop(ctx, &st->vms, i, 0, 1, n, e, &mo);
+    rc = run_mig_hop(ctx, &st->vms, i, 0, 1, n, e, &mo, NULL);
     mig_opts_release(&mo);
     return rc;
 }

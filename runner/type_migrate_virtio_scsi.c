@@ -274,7 +274,7 @@ static int vsm_run(struct run_ctx *ctx)
         return run_error(ctx, "ConfigError", "%s", err_msg());
     mo.cancel = ctx->cancel;
     mo.hard_deadline = ctx->deadline;
-    rc = run_mig_hop(ctx, vms, i, 0, 1, 1, &e, &mo);
+    rc = run_mig_hop(ctx, vms, i, 0, 1, 1, &e, &mo, NULL);
     mig_opts_release(&mo);
     if (rc <= 0)
         return rc;

@@ -694,47 +694,13 @@ static int call(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from, 
                 bool *suspended)
 {
     struct be_hop_metrics m;
-    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
-    char *fmt = mig_opts_format(mo);
-    int rc;
-
-    memset(&m, 0, sizeof(m));
     /* --dname: whatever the hop does, cleanup removes that name from the destination */
     const char *dname = mig_opts_param_value(mo, BE_MP_DEST_NAME);
     if (dname && !st->renamed)
         st->renamed = xstrdup(dname);
-    run_log(ctx, "hop %u: virsh migrate %s %s (%s -> %s)", n, st->vms.vm[i].name, fmt,
-            ctx->hosts[from].name, ctx->hosts[to].name);
-    free(fmt);
-    bool ok = virt_vms_migrate(&st->vms, i, to, mo, &m) == 0;
-    if (!ok) {
-        run_log(ctx, "hop %u: %s", n, err_msg());
-        mig_virsh_error(m.hv_error, &text);
-    }
-    virt_vms_record_hop(&st->vms, i, n, from, to, &m, ok, ok ? NULL : text.buf);
+    int rc = run_mig_hop(ctx, &st->vms, i, from, to, n, e, mo, &m);
     *suspended = m.suspended;
     st->postcopy = m.postcopy;
-    switch (mig_result_judge(e, ok, text.buf, &why)) {
-    case MIG_V_OK:
-        rc = 1;
-        break;
-    case MIG_V_EXPECTED_FAILURE:
-        run_log(ctx, "hop %u failed as expected: %s", n, text.buf);
-        rc = 0;
-        break;
-    case MIG_V_CANCEL:
-        rc = run_cancel(ctx, "%s", why.buf);
-        break;
-    case MIG_V_ERROR:
-        rc = run_error(ctx, "ConfigError", "%s", why.buf);
-        break;
-    default:
-        rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
-                      why.buf);
-        break;
-    }
-    strbuf_release(&text);
-    strbuf_release(&why);
     return rc;
 }
 
