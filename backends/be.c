@@ -122,6 +122,7 @@ void be_vm_spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
     d->numatune.mode = dup_or_null(s->numatune.mode);
     d->numatune.placement = dup_or_null(s->numatune.placement);
     d->numatune.nodeset = dup_or_null(s->numatune.nodeset);
+    d->hugepages.nodeset = dup_or_null(s->hugepages.nodeset);
     d->nics = s->nnics ? xcalloc(s->nnics, sizeof(*d->nics)) : NULL;
     for (size_t i = 0; i < s->nnics; i++) {
         d->nics[i] = s->nics[i];
@@ -159,6 +160,7 @@ void be_vm_spec_free(struct be_vm_spec *s)
     free(s->numatune.mode);
     free(s->numatune.placement);
     free(s->numatune.nodeset);
+    free(s->hugepages.nodeset);
     free(s->disks);
     free(s->nics);
     free(s->name);

@@ -85,6 +85,15 @@ struct be_numa_cell {
     char *nodeset;          /* memnode host nodes, e.g. "0"; with mode */
 };
 
+/* The guest's memory on the host's huge pages (libvirt <memoryBacking><hugepages>):
+ * with page_kib, one <page> of that size for the guest NUMA cells in nodeset (NULL:
+ * all); without, the host's default huge page size for all of it. */
+struct be_hugepages {
+    bool on;
+    unsigned long page_kib;     /* 0 = the host's default size, no <page> */
+    char *nodeset;              /* guest cells, e.g. "0" or "0-1"; with page_kib */
+};
+
 /* The guest's memory binding to host nodes as a whole (<numatune><memory>). */
 struct be_numatune {
     char *mode;             /* strict, interleave, preferred; NULL = no <numatune> */
@@ -105,6 +114,7 @@ struct be_vm_spec {
     struct be_numa_cell *numa;  /* guest NUMA cells; none = no NUMA topology */
     size_t nnuma;
     struct be_numatune numatune;
+    struct be_hugepages hugepages;
     char *accel;        /* "kvm" or "tcg" (virt/ resolves "auto" before); NULL = tcg */
     char *machine;      /* e.g. pc, q35; NULL = default */
     char *cpu_model;    /* NULL = default (host-model for kvm, qemu64 for tcg) */
@@ -430,6 +440,9 @@ struct be_ops {
      * whether the live definition on h holds a NIC with MAC `mac` (1 yes, 0 no). */
     char *(*migratable_def)(struct be_host *h, const char *vm, const char *rename);
     int (*has_mac)(struct be_host *h, const char *vm, const char *mac);
+    /* Whether vm runs on h with its memory on huge pages: the live definition's
+     * <memoryBacking><hugepages> (1 yes, 0 no, -1 err). */
+    int (*on_hugepages)(struct be_host *h, const char *vm);
     /* The serial console log file of vm (caller frees); NULL + err when none. */
     char *(*console_path)(struct be_host *h, const char *vm);
     /* What the driver makes of spec, as text kept with a test's results (libvirt: the

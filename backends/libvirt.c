@@ -1196,6 +1196,24 @@ static int lv_has_mac(struct be_host *h, const char *vm, const char *mac)
     return rc;
 }
 
+static int lv_on_hugepages(struct be_host *h, const char *vm)
+{
+    char *xml = xml_desc(h, vm, 0), *n;
+    int rc;
+
+    if (!xml)
+        return -1;
+    n = lv_xml_xpath_string(xml, "count(/domain/memoryBacking/hugepages)");
+    free(xml);
+    if (!n) {
+        err_set("VM %s on %s: XML does not parse", vm, h->uri);
+        return -1;
+    }
+    rc = strcmp(n, "0") != 0;
+    free(n);
+    return rc;
+}
+
 /* virsh save: the guest's memory and device state into path on h (written by the
  * daemon there); the domain stops, its definition stays. */
 static int lv_save(struct be_host *h, const char *vm, const char *path)
@@ -1345,6 +1363,7 @@ const struct be_ops be_libvirt_ops = {
     .attach_nic = lv_attach_nic,
     .migratable_def = lv_migratable_def,
     .has_mac = lv_has_mac,
+    .on_hugepages = lv_on_hugepages,
     .save = lv_save,
     .restore = lv_restore,
     .listed = lv_listed,

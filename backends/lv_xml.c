@@ -192,6 +192,27 @@ static void add_numatune(xmlNodePtr dom, const struct be_vm_spec *spec)
     }
 }
 
+/* <memoryBacking><hugepages>[<page size unit='KiB' nodeset/>]</hugepages>: QEMU maps
+ * the guest's RAM from a file on the host's hugetlbfs (memory-backend-file). */
+static void add_hugepages(xmlNodePtr dom, const struct be_vm_spec *spec)
+{
+    const struct be_hugepages *hp = &spec->hugepages;
+    xmlNodePtr hps, n;
+    char num[32];
+
+    if (!hp->on)
+        return;
+    hps = child(child(dom, "memoryBacking", NULL), "hugepages", NULL);
+    if (!hp->page_kib)
+        return;
+    n = child(hps, "page", NULL);
+    snprintf(num, sizeof(num), "%lu", hp->page_kib);
+    prop(n, "size", num);
+    prop(n, "unit", "KiB");
+    if (hp->nodeset)
+        prop(n, "nodeset", hp->nodeset);
+}
+
 /* What libvirt would refuse of the spec's vCPUs and NUMA cells, said before it. */
 static int check_cpus(const struct be_vm_spec *spec)
 {
@@ -278,6 +299,7 @@ char *lv_xml_build(const struct be_vm_spec *spec)
         snprintf(num, sizeof(num), "%u", spec->mem_slots);
         prop(n, "slots", num);
     }
+    add_hugepages(dom, spec);
     add_numatune(dom, spec);
 
     os = child(dom, "os", NULL);

@@ -164,6 +164,30 @@ struct mig_numa_conf {
 int mig_numa_apply(struct be_vm_spec *spec, const struct mig_numa_conf *c);
 
 /* ===================================================================================
+ * tp-libvirt virsh_migrate's guest memory on huge pages (mig_hugepages.c)
+ * =================================================================================== */
+
+struct mig_hp_conf {
+    bool hp;                /* virsh_migrate_with_HP: <hugepages/>, the default size */
+    /* virsh_migrate_with_HP_pin: with guest NUMA cells, one <page> of page_kib for
+     * cell 0 (pin_nodes 1, or one cell) or cells 0-1 (HP_pin_node_count) */
+    bool pin;
+    long pin_nodes;
+    unsigned long page_kib;
+};
+
+/* Give spec (its NUMA cells laid out already) the memory backing c asks for; a pin
+ * without cells backs nothing, as in the reference.  -1 with err_set() for a pin
+ * without a page size. */
+int mig_hugepages_apply(struct be_vm_spec *spec, const struct mig_hp_conf *c);
+/* The page size a kernel_hp_file names (".../hugepages-1048576kB/nr_hugepages":
+ * 1048576); 0 for one that names none (/proc/sys/vm/nr_hugepages: the default). */
+unsigned long mig_hp_file_page_kib(const char *file);
+/* Pages of page_kib the guest's memory takes, as the reference reserves them:
+ * memory / page + 1. */
+unsigned long mig_hp_pages(const struct be_vm_spec *spec, unsigned long page_kib);
+
+/* ===================================================================================
  * The verdict on a virsh migrate call (mig_result.c)
  * =================================================================================== */
 /*

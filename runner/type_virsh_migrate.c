@@ -98,6 +98,11 @@ struct vmig_opts {
     bool with_numa, numa_pin;
     int memory_mode, memnode_mode[2];       /* numa_mode_words */
     const char *memory_placement;
+    /* the guest's memory on huge pages (migration/mig_hugepages.c); the page size
+     * of kernel_hp_file, else the source host's default */
+    bool with_hp, hp_pin;
+    long hp_pin_nodes;
+    const char *kernel_hp_file;
     /* vCPU hot(un)plug: the guest starts with vcpus_current of vcpus_max online;
      * hotplug sets vcpus_max, hotunplug vcpus_current, before and/or after the hop */
     bool cpu_hotplug, cpu_hotunplug, plug_before, plug_after, unplug_before, unplug_after;
@@ -168,6 +173,17 @@ static const struct run_param vmig_params[] = {
       .doc = "numatune's mode of the first guest cell" },
     { "memnode_mode_2", AT(ENUM, memnode_mode[1], numa_mode_words), .def = "preferred",
       .doc = "numatune's mode of the second guest cell" },
+    { "virsh_migrate_with_HP", AT(BOOL, with_hp), .def = "no",
+      .doc = "the guest's memory on the hosts' huge pages of the default size" },
+    { "virsh_migrate_with_HP_pin", AT(BOOL, hp_pin), .def = "no",
+      .doc = "with virsh_migrate_with_numa: huge pages of the source's size for guest "
+             "NUMA cell 0 or cells 0-1 (<page size nodeset>)" },
+    { "HP_pin_node_count", AT(INT, hp_pin_nodes), .def = "2", RUN_PARAM_RANGE(1, 2),
+      .doc = "guest NUMA cells virsh_migrate_with_HP_pin pins (1: cell 0; 2: 0-1, "
+             "or 0 when the guest has one)" },
+    { "kernel_hp_file", AT(STR, kernel_hp_file), .def = "/proc/sys/vm/nr_hugepages",
+      .doc = "the pool of the huge page size (.../hugepages-<N>kB/nr_hugepages: N KiB; "
+             "else the source host's Hugepagesize)" },
     { "virsh_migrate_cpu_hotplug", AT(BOOL, cpu_hotplug), .def = "no",
       .doc = "vCPU hotplug (setvcpus --live) around the hop; the guest may have "
              "virsh_migrate_vcpus, starts with virsh_migrate_vcpus_current" },
@@ -493,29 +509,75 @@ static int host_nodes(struct run_ctx *ctx, struct vmig_state *st,
     return 1;
 }
 
-/* The reference's edits of the guest's definition before it starts: the disk's cache
- * mode, vCPUs for hotplug (current of a maximum), maxMemory for DIMMs, then NUMA
- * cells over the vCPUs and their numatune. */
-static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
-                       struct be_vm_spec *spec)
+/* One number from a file on host h (a line "Key: N" of it when key is set); -1 with
+ * err. */
+static int host_number(struct run_ctx *ctx, int h, const char *file, const char *key,
+                       unsigned long *out)
 {
-    /* the reference sets it on the guest's disk (set_vm_disk's driver_cache) */
-    if (o->disk_cache && spec->ndisks) {
-        free(spec->disks[0].cache);
-        spec->disks[0].cache = xstrdup(disk_cache_words[o->disk_cache].word);
-        run_log(ctx, "disk %s: cache %s", spec->disks[0].path, spec->disks[0].cache);
+    struct virt_host *link = run_host_link(ctx, h);
+    struct strbuf buf = STRBUF_INIT;
+    size_t klen = key ? strlen(key) + 1 : 0;        /* "Key:" */
+    int rc = -1;
+
+    if (!link)
+        return -1;
+    if (virt_host_run(link, (const char *[]){ "cat", file, NULL }, 30, &buf, NULL, NULL) == 0) {
+        const char *p = buf.buf;
+        while (key && p && (strncmp(p, key, klen - 1) || p[klen - 1] != ':'))
+            p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+        char *end = NULL;
+        if (p)
+            *out = strtoul(p + klen, &end, 10);
+        if (end && end != p + klen)
+            rc = 0;
+        else
+            err_set("%s: no %s%snumber in it", file, key ? key : "", key ? " " : "");
     }
-    if (o->cpu_hotplug) {
-        spec->smp = (unsigned)o->vcpus_current;
-        spec->max_vcpus = (unsigned)o->vcpus_max;
+    strbuf_release(&buf);
+    return rc;
+}
+
+/* The huge pages of the guest (mig_hugepages.c): the page size -- kernel_hp_file's,
+ * else the source's default, as the reference's HugePageConfig reads them -- and
+ * enough of them free on both hosts for the guest (the reference's memory / page + 1;
+ * it fills the pool itself, vtrun leaves the pool to the hosts' admin: the lab
+ * reserves one).  1, or the test's verdict: CANCEL naming the size and the count. */
+static int guest_hugepages(struct run_ctx *ctx, const struct vmig_opts *o,
+                           struct be_vm_spec *spec)
+{
+    if (!o->with_hp && !o->hp_pin)
+        return 1;
+    unsigned long kib = mig_hp_file_page_kib(o->kernel_hp_file);
+    if (!kib && host_number(ctx, 0, "/proc/meminfo", "Hugepagesize", &kib) < 0)
+        return run_cancel(ctx, "HP not supported/configured: source host: %s", err_msg());
+    unsigned long need = mig_hp_pages(spec, kib);
+    for (int h = 0; h < 2; h++) {
+        char *file = xasprintf("/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages", kib);
+        unsigned long free_pages = 0;
+        int rc = host_number(ctx, h, file, NULL, &free_pages);
+        free(file);
+        if (rc < 0 || free_pages < need)
+            return run_cancel(ctx, "HP not supported/configured: the %s host has %lu free "
+                              "huge pages of %lu KiB, the guest needs %lu", h ? "destination" :
+                              "source", rc < 0 ? 0 : free_pages, kib, need);
     }
-    if (o->mem_hotplug) {
-        /* the reference's maxMemory: 256 MiB per slot over the guest's memory */
-        spec->max_mem_kib = 256UL * 1024 * (unsigned long)o->dimm_slots + spec->mem_mib * 1024;
-        spec->mem_slots = (unsigned)o->dimm_slots;
-    }
-    if (!o->with_numa)
-        return 0;
+    struct mig_hp_conf c = { .hp = o->with_hp, .pin = o->hp_pin,
+                             .pin_nodes = o->hp_pin_nodes, .page_kib = kib };
+    if (mig_hugepages_apply(spec, &c) < 0)
+        return run_error(ctx, "TestSetupError", "huge pages: %s", err_msg());
+    if (spec->hugepages.on)
+        run_log(ctx, "memory backing: huge pages of %lu KiB%s%s (%lu free on each host, "
+                "the guest needs %lu)", kib,
+                spec->hugepages.nodeset ? " for guest NUMA cells " : "",
+                spec->hugepages.nodeset ? spec->hugepages.nodeset : "", need, need);
+    return 1;
+}
+
+/* virsh_migrate_with_numa: NUMA cells over the vCPUs (the hotplug maximum) and with
+ * pinning their numatune.  0, or -1 with the test's verdict. */
+static int guest_numa(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                      struct be_vm_spec *spec)
+{
     struct mig_numa_conf c = {
         .pin = o->numa_pin, .memory_mode = numa_mode_words[o->memory_mode].word,
         .placement = o->memory_placement,
@@ -545,6 +607,32 @@ static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct vm
         run_log(ctx, "numatune memory: mode %s, placement %s, nodeset %s",
                 spec->numatune.mode, spec->numatune.placement, spec->numatune.nodeset);
     return 0;
+}
+
+/* The reference's edits of the guest's definition before it starts: the disk's cache
+ * mode, vCPUs for hotplug (current of a maximum), maxMemory for DIMMs, then NUMA
+ * cells over the vCPUs and their numatune, then the memory's huge pages. */
+static int guest_edits(struct run_ctx *ctx, const struct vmig_opts *o, struct vmig_state *st,
+                       struct be_vm_spec *spec)
+{
+    /* the reference sets it on the guest's disk (set_vm_disk's driver_cache) */
+    if (o->disk_cache && spec->ndisks) {
+        free(spec->disks[0].cache);
+        spec->disks[0].cache = xstrdup(disk_cache_words[o->disk_cache].word);
+        run_log(ctx, "disk %s: cache %s", spec->disks[0].path, spec->disks[0].cache);
+    }
+    if (o->cpu_hotplug) {
+        spec->smp = (unsigned)o->vcpus_current;
+        spec->max_vcpus = (unsigned)o->vcpus_max;
+    }
+    if (o->mem_hotplug) {
+        /* the reference's maxMemory: 256 MiB per slot over the guest's memory */
+        spec->max_mem_kib = 256UL * 1024 * (unsigned long)o->dimm_slots + spec->mem_mib * 1024;
+        spec->mem_slots = (unsigned)o->dimm_slots;
+    }
+    if (o->with_numa && guest_numa(ctx, o, st, spec) < 0)
+        return -1;
+    return guest_hugepages(ctx, o, spec) < 0 ? -1 : 0;
 }
 
 /* attach_scsi_disk: the reference makes a qcow2 image beside the guest's (on the
@@ -1059,6 +1147,17 @@ static int vmig_run(struct run_ctx *ctx)
             goto out;
         }
         run_log(ctx, "--xml: NIC %s on the destination", st->xml_mac);
+    }
+    /* the guest's memory still on huge pages where it runs now */
+    if (vms->vm[i].spec->hugepages.on && o->dest_state == MIG_DOM_RUNNING) {
+        int on = virt_vms_on_hugepages(vms, 1, vms->vm[i].domain);
+        if (on <= 0) {
+            rc = on < 0 ? run_error(ctx, "PostMigrationCheck", "huge pages: %s", err_msg()) :
+                 run_fail(ctx, "PostMigrationCheck", "the guest's memory is not on huge "
+                          "pages on the destination");
+            goto out;
+        }
+        run_log(ctx, "memory backing: huge pages on the destination");
     }
     rc = 0;
     if (o->back && o->dest_state == MIG_DOM_RUNNING) {

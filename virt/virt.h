@@ -664,6 +664,8 @@ char *virt_vms_migratable_def(struct virt_vms *vms, size_t i, const char *rename
 /* Whether domain `name`'s live definition on host h holds a NIC with MAC mac: 1, 0,
  * or -1 + err. */
 int virt_vms_has_mac(struct virt_vms *vms, int h, const char *name, const char *mac);
+/* Whether domain `name` runs on host h with its memory on huge pages: 1, 0, -1 + err. */
+int virt_vms_on_hugepages(struct virt_vms *vms, int h, const char *name);
 /* Define a copy of VM i's spec named `name` on host h (shut off, its own console);
  * the caller removes it (virt_vms_remove_domain). */
 int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name);

@@ -672,6 +672,18 @@ int virt_vms_has_mac(struct virt_vms *vms, int h, const char *name, const char *
     return vms->be->has_mac(bh, name, mac);
 }
 
+int virt_vms_on_hugepages(struct virt_vms *vms, int h, const char *name)
+{
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    if (!vms->be->on_hugepages) {
+        err_set("huge pages lookup: not supported by the %s backend", vms->be->name);
+        return -1;
+    }
+    return vms->be->on_hugepages(bh, name);
+}
+
 int virt_vms_define_as(struct virt_vms *vms, size_t i, int h, const char *name)
 {
     struct be_host *bh = host(vms, h);
