@@ -205,6 +205,15 @@ const struct run_need run_needs_generic[] = {
                 { "mem_backing", .eq = "hugepage" }, { "mem_pagesize", .eq = "hugepage" },
                 { ANY, .has = "'hugepages' \"hugepages\"" } },
       .text = "hugepages on the hosts" },
+    /* a pool is not all: of the setups on it vtrun builds virsh_migrate_with_HP and
+     * _HP_pin (runner/type_virsh_migrate.c); a case that reserves or mounts them
+     * itself, or backs the guest from a memory_backing dict, would run without */
+    { "hugepages_setup",
+      .when = { { "setup_hugepages", .eq = "yes" },
+                { "mem_backing", .eq = "hugepage" }, { "mem_pagesize", .eq = "hugepage" },
+                { ANY, .has = "'hugepages' \"hugepages\"" } },
+      .text = "hugepages the test sets up itself (vtrun builds only virsh_migrate's "
+              "virsh_migrate_with_HP and virsh_migrate_with_HP_pin)" },
     { "ceph", .capability = "ceph", .when = { { ANY, .eq = "rbd ceph" } },
       .text = "a Ceph cluster (rbd disks)" },
     { "gluster", .capability = "gluster",

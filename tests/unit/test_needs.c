@@ -125,9 +125,21 @@ START_TEST(test_hugepages_rows)
 {
     capability_row("virsh_migrate_with_HP", "yes", "hugepages", "hugepages");
     capability_row("virsh_migrate_with_HP_pin", "yes", "hugepages", "hugepages");
-    capability_row("setup_hugepages", "yes", "hugepages", "hugepages");
-    capability_row("memory_backing", "{'hugepages': {}}", "hugepages", "hugepages");
-    capability_row("mem_backing", "hugepage", "hugepages", "hugepages");
+    /* a pool on the hosts, and a setup on it vtrun does not build */
+    static const char *const setup[][2] = {
+        { "setup_hugepages", "yes" }, { "memory_backing", "{'hugepages': {}}" },
+        { "mem_backing", "hugepage" },
+    };
+    for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
+        struct params *p = base();
+        params_set(p, setup[i][0], setup[i][1]);
+        ASSERT_NEEDS(&t_other, p, "hugepages");
+        caps[0] = "hugepages";
+        ASSERT_NEEDS(&t_other, p, "hugepages_setup");
+        ck_assert_msg(strstr(err_msg(), setup[i][0]), "%s", err_msg());
+        caps[0] = NULL;
+        params_free(p);
+    }
 }
 END_TEST
 
