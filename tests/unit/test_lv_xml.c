@@ -496,6 +496,35 @@ START_TEST(test_build_numa_cells_numatune_and_vcpu_maximum)
 }
 END_TEST
 
+/* virsh_migrate_with_HP: <memoryBacking><hugepages/>; _HP_pin: one <page> for the
+ * guest cells named */
+START_TEST(test_build_memory_backing_on_hugepages)
+{
+    struct be_vm_spec s = spec();
+    char *x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/memoryBacking)", "0");
+    free(x);
+    s.hugepages.on = true;
+    x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/memoryBacking/hugepages)", "1");
+    ck_xpath_eq("count(/domain/memoryBacking/hugepages/page)", "0");
+    ck_valid_domain(x);
+    free(x);
+    s = numa_spec();
+    s.hugepages = (struct be_hugepages){ .on = true, .page_kib = 2048, .nodeset = "0-1" };
+    x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/memoryBacking/hugepages/page)", "1");
+    ck_xpath_eq("string(/domain/memoryBacking/hugepages/page/@size)", "2048");
+    ck_xpath_eq("string(/domain/memoryBacking/hugepages/page/@unit)", "KiB");
+    ck_xpath_eq("string(/domain/memoryBacking/hugepages/page/@nodeset)", "0-1");
+    ck_valid_domain(x);
+    free(x);
+}
+END_TEST
+
 START_TEST(test_build_rejects_bad_vcpus_and_cells)
 {
     struct be_vm_spec s = numa_spec();
@@ -590,6 +619,7 @@ int main(void)
     tcase_add_test(b, test_build_output_passes_libvirt_schema);
     tcase_add_test(b, test_build_numa_cells_numatune_and_vcpu_maximum);
     tcase_add_test(b, test_build_rejects_bad_vcpus_and_cells);
+    tcase_add_test(b, test_build_memory_backing_on_hugepages);
     tcase_add_test(b, test_build_max_memory_dimm_nic_and_rename);
     tcase_add_test(n, test_normalize_turns_kvmclock_on_and_keeps_other_timers);
     tcase_add_test(n, test_normalize_adds_clock_when_missing);
