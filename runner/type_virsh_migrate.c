@@ -550,7 +550,7 @@ static int guest_hugepages(struct run_ctx *ctx, const struct vmig_opts *o,
     unsigned long kib = mig_hp_file_page_kib(o->kernel_hp_file);
     if (!kib && host_number(ctx, 0, "/proc/meminfo", "Hugepagesize", &kib) < 0)
         return run_cancel(ctx, "HP not supported/configured: source host: %s", err_msg());
-    unsigned long need = mig_hp_pages(spec, kib);
+    unsigned long need = mig_hp_pages(spec, kib), least = 0;
     for (int h = 0; h < 2; h++) {
         char *file = xasprintf("/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages", kib);
         unsigned long free_pages = 0;
@@ -560,16 +560,17 @@ static int guest_hugepages(struct run_ctx *ctx, const struct vmig_opts *o,
             return run_cancel(ctx, "HP not supported/configured: the %s host has %lu free "
                               "huge pages of %lu KiB, the guest needs %lu", h ? "destination" :
                               "source", rc < 0 ? 0 : free_pages, kib, need);
+        least = h && free_pages > least ? least : free_pages;
     }
     struct mig_hp_conf c = { .hp = o->with_hp, .pin = o->hp_pin,
                              .pin_nodes = o->hp_pin_nodes, .page_kib = kib };
     if (mig_hugepages_apply(spec, &c) < 0)
         return run_error(ctx, "TestSetupError", "huge pages: %s", err_msg());
     if (spec->hugepages.on)
-        run_log(ctx, "memory backing: huge pages of %lu KiB%s%s (%lu free on each host, "
-                "the guest needs %lu)", kib,
+        run_log(ctx, "memory backing: huge pages of %lu KiB%s%s (at least %lu free on each "
+                "host, the guest needs %lu)", kib,
                 spec->hugepages.nodeset ? " for guest NUMA cells " : "",
-                spec->hugepages.nodeset ? spec->hugepages.nodeset : "", need, need);
+                spec->hugepages.nodeset ? spec->hugepages.nodeset : "", least, need);
     return 1;
 }
 
