@@ -17,6 +17,10 @@
  *  - there_live_with_numa...strict_memory_mode: two guest NUMA cells (one vCPU and
  *    512 MiB each) with numatune strict and memnodes strict / interleave on host node
  *    0, defined so by libvirt, migrated live and checked on the destination;
+ *  - there_live_with_numa...with_HP_pin.HP_pin_with_both_numa_node: the guest's two
+ *    NUMA cells on 2 MiB huge pages of the lab's pool (<page size='2048'
+ *    nodeset='0-1'>), migrated live; the destination's live definition still on huge
+ *    pages and its QEMU mapping the guest's RAM from the host's hugetlbfs;
  *  - there_xml: a NIC attached to the running guest, its definition passed with --xml,
  *    the NIC's MAC found in the destination's live definition.
  * Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set); from the top of the repository.
@@ -132,6 +136,41 @@ START_TEST(test_numa_pinned_guest_migrates)
 }
 END_TEST
 
+START_TEST(test_hugepage_pinned_guest_migrates)
+{
+    ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_hugepages.cfg");
+    json_t *r, *t = ts_only_test(&E, &r);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert(ts_debug_log_has(&E, "memory backing: huge pages of 2048 KiB for guest NUMA "
+                                   "cells 0-1"));
+    ck_assert(ts_debug_log_has(&E, "memory backing: huge pages on the destination"));
+    char *job = ts_job_dir(&E);
+    char *pat = xasprintf("%s/test-results/1-*/avocado-vt-vm1-*.xml", job);
+    glob_t g;
+    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
+    char *xml = ts_read(g.gl_pathv[0]);
+    ck_assert_msg(strstr(xml, "<page size=\"2048\" unit=\"KiB\" nodeset=\"0-1\"/>"),
+                  "no huge pages in the definition:\n%s", xml);
+    free(xml);
+    globfree(&g);
+    free(pat);
+    /* the destination's QEMU: the guest's RAM a file on hugetlbfs */
+    pat = xasprintf("%s/test-results/1-*/qemu-avocado-vt-vm1.host2.log", job);
+    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
+    char *log = ts_read(g.gl_pathv[0]);
+    ck_assert_msg(strstr(log, "memory-backend-file") && strstr(log, "/hugepages/libvirt/qemu/"),
+                  "the destination's QEMU is not on hugetlbfs:\n%s", log);
+    free(log);
+    globfree(&g);
+    free(pat);
+    free(job);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
 START_TEST(test_xml_option_carries_a_new_nic)
 {
     ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_xml.cfg");
@@ -158,6 +197,7 @@ int main(void)
     tcase_add_test(tc, test_virsh_migration_live_passes);
     tcase_add_test(tc, test_option_mix_live_p2p_tls_passes);
     tcase_add_test(tc, test_numa_pinned_guest_migrates);
+    tcase_add_test(tc, test_hugepage_pinned_guest_migrates);
     tcase_add_test(tc, test_xml_option_carries_a_new_nic);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);

@@ -557,6 +557,28 @@ START_TEST(test_virsh_migrate_numa_and_hotplug_params)
 }
 END_TEST
 
+/* virsh_migrate's huge pages: the reference's defaults, and a pin count it knows. */
+START_TEST(test_virsh_migrate_hugepage_params)
+{
+    params_set(P, "vms", "vm1");
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
+    assert_has("virsh_migrate_with_HP = no\n");
+    assert_has("virsh_migrate_with_HP_pin = no\n");
+    assert_has("HP_pin_node_count = 2\n");
+    assert_has("kernel_hp_file = /proc/sys/vm/nr_hugepages\n");
+    params_set(P, "virsh_migrate_with_HP_pin", "yes");
+    params_set(P, "HP_pin_node_count", "1");
+    ck_assert_int_eq(type_parse("virsh_migrate"), 0);
+    params_set(P, "HP_pin_node_count", "3");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "HP_pin_node_count"), "%s", err_msg());
+    params_set(P, "HP_pin_node_count", "2");
+    params_set(P, "virsh_migrate_with_HP", "maybe");
+    ck_assert_int_eq(type_parse("virsh_migrate"), -1);
+    ck_assert_msg(strstr(err_msg(), "virsh_migrate_with_HP = 'maybe'"), "%s", err_msg());
+}
+END_TEST
+
 /* virsh_migrate's other setups: their words are libvirt's and virsh's, checked
  * before anything starts. */
 START_TEST(test_virsh_migrate_setup_params)
@@ -733,6 +755,7 @@ int main(void)
     tcase_add_test(tc, test_boot_defaults_and_errors);
     tcase_add_test(tc, test_virsh_migrate_params);
     tcase_add_test(tc, test_virsh_migrate_numa_and_hotplug_params);
+    tcase_add_test(tc, test_virsh_migrate_hugepage_params);
     tcase_add_test(tc, test_virsh_migrate_setup_params);
     tcase_add_test(tc, test_virsh_migration_params);
     tcase_add_test(tc, test_boot_needs_vms);
