@@ -598,6 +598,9 @@ void virt_machine_unlock(int fd);
  * process: a flock on <runtime>/slots/N, held through *fd_out until closed (or the
  * process dies).  -1 + err when all are taken. */
 int virt_slot_take(const bool *avoid, unsigned max, int *fd_out);
+/* Destroy and undefine domain name at uri through backend (a dead job's leftover, from
+ * its ledger): 0 also when there is no such domain. */
+int virt_reap_domain(const char *backend, const char *uri, const char *name);
 
 /* ===================================================================================
  * The VM set of a test (virt_vms.c)
@@ -648,7 +651,8 @@ struct virt_vms_conf {
     const struct virt_vms_host *hosts;
     size_t nhosts;
     const char *job_id;             /* its first 7 hex make names job-unique */
-    unsigned slot;                  /* worker slot: names, addresses never collide */
+    unsigned slot;                  /* worker slot: names never collide */
+    unsigned addr_slot;             /* machine-wide slot: addresses never collide */
     const char *outdir;             /* the test's result directory */
     struct virt_ctx vctx;           /* log, cancel flag, deadline */
     void (*on_hop)(void *ud, const struct virt_hop_record *h);  /* may be NULL */
