@@ -10,6 +10,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/params.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 
 #include <arpa/inet.h>
@@ -823,10 +824,50 @@ int virt_vms_define(struct virt_vms *vms, size_t i, int h)
     return vms->be->define(bh, vm->spec);
 }
 
+/* Whether VM i reaches the network through a bridge (its address is on a LAN other
+ * guests share), rather than user-mode networking behind a private forward. */
+static bool bridged(const struct virt_vms *vms, size_t i)
+{
+    const struct be_vm_spec *sp = vms->vm[i].spec;
+    for (size_t n = 0; sp && n < sp->nnics; n++)
+        if (sp->nics[n].mode && !strcmp(sp->nics[n].mode, "bridge"))
+            return true;
+    return false;
+}
+
+/* Before VM i starts: nobody answers at its address.  Something that does is
+ * another guest (a dead job's leftover, another job's VM, a static address on the
+ * LAN), and logging into it would test the wrong machine.  One ICMP echo, 0.3 s. */
+static int address_free(struct virt_vms *vms, size_t i)
+{
+    const char *ip = V(vms, i)->login.host;
+    if (!ip || !bridged(vms, i))
+        return 0;
+    struct spawn *c = spawn_new("ping");
+    struct strbuf out = STRBUF_INIT;
+    int st = -1;
+    spawn_args(c, "-c", "1", "-W", "0.3", "-q", "-n", "--", ip, NULL);
+    spawn_set_output(c, &out, &out);
+    spawn_set_timeout(c, 5);
+    int rc = spawn_run(c, &st);
+    spawn_free(c);
+    strbuf_release(&out);
+    if (rc < 0) {
+        vlog(vms, "%s: address %s not probed: %s", vms->vm[i].name, ip, err_msg());
+        err_clear();
+        return 0;
+    }
+    if (st == 0)
+        return virt_failf(VIRT_ERR_ADDRESS, vms->vm[i].name, "address %s answers before "
+                          "%s is started: another machine holds it (a leftover guest?); "
+                          "not started", ip, vms->vm[i].domain);
+    return 0;
+}
+
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
-    if (virt_vms_define(vms, i, h) < 0)
+    if (address_free(vms, i) < 0 || virt_vms_define(vms, i, h) < 0)
         return -1;
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
@@ -946,6 +987,44 @@ static void drop_session(struct virt_vms *vms, size_t i)
     }
 }
 
+/* After a login at a bridged address: the guest that answered has a NIC of VM i's
+ * domain (its MAC), else it is some other machine at that address and the test would
+ * judge the wrong guest.  The guest's MACs over SSH, the domain's from the backend. */
+static int its_own_guest(struct virt_vms *vms, size_t i)
+{
+    struct vm_priv *vp = V(vms, i);
+    const struct virt_vm *vm = &vms->vm[i];
+    struct strbuf out = STRBUF_INIT;
+    int st = -1, rc = 0;
+    if (!bridged(vms, i) || vm->host < 0 || !vms->be->has_mac)
+        return 0;
+    if (virt_ssh_exec(vp->ssh, "cat /sys/class/net/*/address", 10, &st, &out, NULL) < 0 || st) {
+        vlog(vms, "%s: the guest's MACs not read: %s", vm->name, st > 0 ? out.buf : err_msg());
+        err_clear();
+        strbuf_release(&out);
+        return 0;
+    }
+    bool ours = false;
+    for (char *save = NULL, *mac = strtok_r(out.buf, "\n", &save); mac && !ours;
+         mac = strtok_r(NULL, "\n", &save)) {
+        if (!strcmp(mac, "00:00:00:00:00:00"))
+            continue;
+        ours = virt_vms_has_mac(vms, vm->host, vm->domain, mac) > 0;
+    }
+    err_clear();
+    if (!ours) {
+        drop_session(vms, i);
+        rc = virt_failf(VIRT_ERR_ADDRESS, vm->name, "the guest at %s is not %s (none of its "
+                        "MACs is the domain's): another machine holds the address",
+                        vp->login.host, vm->domain);
+    } else {
+        vlog(vms, "%s: the guest at %s is domain %s (MAC checked)", vm->name, vp->login.host,
+             vm->domain);
+    }
+    strbuf_release(&out);
+    return rc;
+}
+
 int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
 {
     struct vm_priv *vp = V(vms, i);
@@ -960,7 +1039,7 @@ int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
         return -1;
     vlog(vms, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,
             vp->login.host, vp->login.port, clock_now() - t0);
-    return 0;
+    return its_own_guest(vms, i);
 }
 
 int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
