@@ -109,7 +109,8 @@ static const char *where(const struct virt_res *res)
 static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsigned nslots)
 {
     unsigned left = 0;
-    for (size_t e = 0; e < l->n; e++) {
+    /* from the last: a domain goes before the clone its QEMU still writes */
+    for (size_t e = l->n; e-- > 0;) {
         const struct virt_res *res = &l->v[e].res;
         if (res->kind == VIRT_RES_SLOT) {
             char *end;

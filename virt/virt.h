@@ -553,7 +553,8 @@ struct virt_ledger_entry {
     unsigned long id;
     struct virt_res res;
 };
-/* A job's ledger as read back: the entries not struck. */
+/* A job's ledger as read back: the entries not struck, in the order they were
+ * noted (undo them from the last: a domain before the clone it runs on). */
 struct virt_ledger {
     char *path;
     char *job_id;

@@ -205,7 +205,9 @@ static void strike(struct virt_ledger *l, unsigned long id)
     for (size_t i = 0; i < l->n; i++) {
         if (l->v[i].id == id) {
             virt_res_free(&l->v[i].res);
-            l->v[i] = l->v[--l->n];
+            /* the order stays the order of creation: undone from the last */
+            memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+            l->n--;
             return;
         }
     }

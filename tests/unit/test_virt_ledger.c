@@ -138,6 +138,19 @@ START_TEST(test_bad_ledgers_are_clear_errors)
 }
 END_TEST
 
+START_TEST(test_entries_keep_their_order_after_strikes)
+{
+    struct virt_ledger l;
+    ck_assert_int_eq(parse("vtrun-ledger 1\njob j 7 9\n+ 1 clone - - c1\n+ 2 domain x h d1\n"
+                           "+ 3 clone - - c2\n+ 4 domain x h d2\n- 2\n", &l), 0);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.v[0].res.name, "c1");
+    ck_assert_str_eq(l.v[1].res.name, "c2");
+    ck_assert_str_eq(l.v[2].res.name, "d2");
+    virt_ledger_free(&l);
+}
+END_TEST
+
 START_TEST(test_a_line_cut_by_a_kill_is_ignored)
 {
     struct virt_ledger l;
@@ -267,6 +280,7 @@ int main(void)
     tcase_add_test(tc, test_a_clean_job_leaves_no_ledger);
     tcase_add_test(tc, test_bad_ledgers_are_clear_errors);
     tcase_add_test(tc, test_a_line_cut_by_a_kill_is_ignored);
+    tcase_add_test(tc, test_entries_keep_their_order_after_strikes);
     tcase_add_test(tc, test_mutated_ledgers_never_crash);
     tcase_add_test(tc, test_a_file_that_is_not_a_ledger_is_named_and_skipped);
     tcase_add_test(tc, test_a_dead_or_reused_pid_is_not_alive);
