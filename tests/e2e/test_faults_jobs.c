@@ -137,6 +137,55 @@ START_TEST(test_sigkilled_job_is_reaped_and_the_next_tests_its_own_guest)
 }
 END_TEST
 
+/* A guest that holds the address a job would give its own, and that no ledger of the
+ * job's machine knows (a vtrun of another machine, one with another runtime
+ * directory, a static address on the LAN): the job's test is an ERROR naming the
+ * address, its guest is never started, the stranger is not touched. */
+START_TEST(test_address_held_by_a_stranger_is_an_error_naming_it)
+{
+    char *other = xasprintf("%s/other-run", E.dir);
+    setenv("VTRUN_RUNTIME_DIR", other, 1);
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
+                                         "there.precopy", "--set", MIG_SLOW));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    char *id7 = running_id7();
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ts_e2e_wait(&E, pid, 30);
+    setenv("VTRUN_RUNTIME_DIR", runtime, 1);
+
+    ts_e2e_vtrun(&E, 60, "--config", "examples/boot.cfg", "--only", "one_vm");
+    json_t *r;
+    json_t *t = ts_only_test(&E, &r);
+    const char *why = ts_jstr(t, "fail_reason");
+    ck_assert_msg(!strcmp(ts_jstr(t, "status"), "ERROR"), "status %s (%s)",
+                  ts_jstr(t, "status"), why);
+    ck_assert_msg(why && strstr(why, "VMAddressError") && strstr(why, ".10 answers before"),
+                  "reason: %s", why);
+    ck_assert_msg(E.status & 1, "exit %d", E.status);
+    ck_assert_msg(!strstr(E.out, "LEFTOVER"), "another machine's guest was reaped:\n%s", E.out);
+    char *job = ts_job_dir(&E);
+    ts_assert_junit(job);
+    free(job);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    assert_no_ledger();
+    json_decref(r);
+    char *doms = ts_lab_domains();
+    ck_assert_msg(strstr(doms, id7), "the stranger's domain was touched:\n%s", doms);
+    free(doms);
+
+    /* its own machine's next job reaps it (a case that starts nothing) */
+    setenv("VTRUN_RUNTIME_DIR", other, 1);
+    ts_e2e_vtrun(&E, 60, "--config", "examples/boot.cfg", "--only", "one_vm",
+                 "--set", "type = no_such_type");
+    setenv("VTRUN_RUNTIME_DIR", runtime, 1);
+    ck_assert_msg(strstr(E.out, "LEFTOVER") && !strstr(E.out, "NOT removed"),
+                  "not reaped:\n%s\n%s", E.out, E.err);
+    ts_assert_nothing_left(id7);
+    free(id7);
+    free(other);
+}
+END_TEST
+
 /* A file of the user's where the config names the clone: an ERROR naming it, before
  * any domain exists, and the file is not touched. */
 START_TEST(test_existing_file_at_a_config_named_clone_is_an_error_and_kept)
@@ -233,6 +282,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_existing_file_at_a_config_named_clone_is_an_error_and_kept);
     tcase_add_test(tc, test_two_jobs_naming_one_clone_never_remove_each_others);
     tcase_add_test(tc, test_sigkilled_job_is_reaped_and_the_next_tests_its_own_guest);
+    tcase_add_test(tc, test_address_held_by_a_stranger_is_an_error_naming_it);
     suite_add_tcase(s, tc);
     return s;
 }
