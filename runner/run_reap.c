@@ -63,6 +63,20 @@ static bool host_uri_known(const struct run_reap_conf *c, const char *uri)
     return false;
 }
 
+/* Whether res is on a host this job can reach: this machine, or a settings host. */
+static bool reachable(const struct run_reap_conf *c, const struct virt_res *res)
+{
+    switch (res->kind) {
+    case VIRT_RES_DOMAIN:
+        return host_uri_known(c, res->host);
+    case VIRT_RES_CLONE:
+    case VIRT_RES_FILE:
+        return !*res->host || host_named(c, res->host) >= 0;
+    default:
+        return true;
+    }
+}
+
 /* Domain: destroyed and undefined on every host of the settings (it may have
  * migrated; its name is unique to its job, so no other domain has it). */
 static int reap_domain(struct reap *r, const struct virt_res *res)
@@ -108,7 +122,7 @@ static const char *where(const struct virt_res *res)
 /* One dead job's ledger: clean (or report) each entry, strike what is gone. */
 static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsigned nslots)
 {
-    unsigned left = 0;
+    unsigned left = 0, strange = 0;
     /* from the last: a domain goes before the clone its QEMU still writes */
     for (size_t e = l->n; e-- > 0;) {
         const struct virt_res *res = &l->v[e].res;
@@ -123,6 +137,11 @@ static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsi
             continue;
         }
         const char *kind = virt_res_kind_name(res->kind);
+        if (!reachable(r->conf, res)) {
+            strange++;      /* said once below: another lab's, another settings' */
+            left++;
+            continue;
+        }
         if (r->conf->keep) {
             say(r, "job %s (vtrun pid %ld, gone) left %s %s on %s: kept (--keep-leftovers)",
                 l->job_id, l->pid, kind, res->name, where(res));
@@ -142,6 +161,9 @@ static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsi
             left++;
         }
     }
+    if (strange)
+        say(r, "job %s (vtrun pid %ld, gone) left %u resource(s) on hosts not in this "
+            "job's settings: not touched (ledger %s)", l->job_id, l->pid, strange, l->path);
     if (!left && unlink(l->path) < 0)
         say(r, "cannot remove the ledger %s", l->path);
 }
