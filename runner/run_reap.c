@@ -45,22 +45,19 @@ static void say(struct reap *r, const char *fmt, ...)
     strbuf_release(&sb);
 }
 
-/* The settings host called name (a clone's host), -1 when none is. */
-static int host_named(const struct run_reap_conf *c, const char *name)
+/* The settings host whose daemon is at uri (how the ledger names hosts: their names
+ * repeat between labs and settings files), -1 when none is. */
+static int host_of_uri(const struct run_reap_conf *c, const char *uri)
 {
     for (size_t h = 0; h < c->nhosts; h++)
-        if (c->hosts[h].name && !strcmp(c->hosts[h].name, name))
+        if (c->hosts[h].uri && !strcmp(c->hosts[h].uri, uri))
             return (int)h;
     return -1;
 }
 
-/* Whether the settings name the daemon at uri. */
 static bool host_uri_known(const struct run_reap_conf *c, const char *uri)
 {
-    for (size_t h = 0; h < c->nhosts; h++)
-        if (c->hosts[h].uri && !strcmp(c->hosts[h].uri, uri))
-            return true;
-    return false;
+    return host_of_uri(c, uri) >= 0;
 }
 
 /* Whether res is on a host this job can reach: this machine, or a settings host. */
@@ -71,7 +68,7 @@ static bool reachable(const struct run_reap_conf *c, const struct virt_res *res)
         return host_uri_known(c, res->host);
     case VIRT_RES_CLONE:
     case VIRT_RES_FILE:
-        return !*res->host || host_named(c, res->host) >= 0;
+        return !*res->host || host_uri_known(c, res->host);
     default:
         return true;
     }
@@ -102,7 +99,7 @@ static int reap_file(struct reap *r, const struct virt_res *res)
 {
     struct virt_host *link = NULL;
     if (*res->host) {
-        int h = host_named(r->conf, res->host);
+        int h = host_of_uri(r->conf, res->host);
         if (h < 0) {
             err_set("host %s is not in this job's settings", res->host);
             return -1;

@@ -438,9 +438,19 @@ static void grow_clone_leftovers(struct vms_priv *pv)
     }
 }
 
-/* Another running job's ledger that holds path (on host hname): its description
+/* Which host a file on link is on, for the ledger: its daemon's URI in the settings
+ * (host names repeat between labs and settings files; the URI names the machine),
+ * "" for this machine. */
+static const char *file_host(struct virt_vms *vms, int h, struct virt_host *link)
+{
+    if (!link || virt_host_is_local(link) || h < 0 || (size_t)h >= vms->conf.nhosts)
+        return "";
+    return P(vms)->hosts[h].uri ? P(vms)->hosts[h].uri : virt_host_name(link);
+}
+
+/* Another running job's ledger that holds path (on host hkey): its description
  * into who.  Called under the machine lock, so two jobs cannot both claim a path. */
-static bool claimed_elsewhere(const char *hname, const char *path, struct strbuf *who)
+static bool claimed_elsewhere(const char *hkey, const char *path, struct strbuf *who)
 {
     struct virt_ledger *all;
     size_t n;
@@ -455,7 +465,7 @@ static bool claimed_elsewhere(const char *hname, const char *path, struct strbuf
         for (size_t e = 0; !found && all[l].alive && all[l].pid != (long)getpid() && e < all[l].n; e++) {
             const struct virt_res *r = &all[l].v[e].res;
             if (r->kind == VIRT_RES_CLONE && !strcmp(r->name, path) &&
-                (!*r->host || !*hname || !strcmp(r->host, hname))) {
+                (!*r->host || !*hkey || !strcmp(r->host, hkey))) {
                 strbuf_addf(who, "job %s (vtrun pid %ld)", all[l].job_id, all[l].pid);
                 found = true;
             }
@@ -469,7 +479,8 @@ static bool claimed_elsewhere(const char *hname, const char *path, struct strbuf
 
 /* A clone (or copy) at path on link into the leftovers and the ledger, before it is
  * made: its handle, 0 + err when the ledger cannot record it. */
-static unsigned long note_clone(struct virt_vms *vms, struct virt_host *link, const char *path)
+static unsigned long note_clone(struct virt_vms *vms, int h, struct virt_host *link,
+                                const char *path)
 {
     bool remote = link && !virt_host_is_local(link);
     const char *hname = remote ? virt_host_name(link) : "";
@@ -477,12 +488,13 @@ static unsigned long note_clone(struct virt_vms *vms, struct virt_host *link, co
                         : xasprintf("image clone %s", path);
     char *rm = xasprintf("rm -f %s", path);
     char *how = virt_host_hint(remote ? link : NULL, rm);
-    struct virt_res r = { VIRT_RES_CLONE, (char *)vms->be->name, (char *)hname, (char *)path };
-    unsigned long h = virt_leftover_add_res(&r, what, how);
+    struct virt_res r = { VIRT_RES_CLONE, (char *)vms->be->name,
+                          (char *)file_host(vms, h, link), (char *)path };
+    unsigned long handle = virt_leftover_add_res(&r, what, how);
     free(rm);
     free(what);
     free(how);
-    return h;
+    return handle;
 }
 
 /*
@@ -492,7 +504,7 @@ static unsigned long note_clone(struct virt_vms *vms, struct virt_host *link, co
  * (force_image_clone): vtrun never removes a file it did not create in this job.
  * Then the clone goes into the ledger before it exists.
  */
-static int claim_clone(struct virt_vms *vms, size_t c, struct virt_host *link)
+static int claim_clone(struct virt_vms *vms, size_t c, int h, struct virt_host *link)
 {
     struct vms_priv *pv = P(vms);
     const struct virt_clone *cl = &pv->clones.v[c];
@@ -506,7 +518,7 @@ static int claim_clone(struct virt_vms *vms, size_t c, struct virt_host *link)
     int lock = virt_machine_lock(), rc = 0;
     if (lock < 0) {
         rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "clone %s: %s", cl->path, err_msg());
-    } else if (claimed_elsewhere(hname, cl->path, &who)) {
+    } else if (claimed_elsewhere(file_host(vms, h, link), cl->path, &who)) {
         rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "clone %s%s%s is in use by running %s: "
                         "not touched (give each job its own image_name_%s)", cl->path,
                         remote ? " on " : "", hname, who.buf, cl->vm);
@@ -515,7 +527,7 @@ static int claim_clone(struct virt_vms *vms, size_t c, struct virt_host *link)
                         "by this job: not re-used or removed (remove it, or set "
                         "force_image_clone = yes to overwrite it)", cl->path,
                         remote ? " on " : "", hname);
-    } else if (!(pv->clone_leftover[c] = note_clone(vms, link, cl->path))) {
+    } else if (!(pv->clone_leftover[c] = note_clone(vms, h, link, cl->path))) {
         rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "%s", err_msg());
     }
     virt_machine_unlock(lock);
@@ -536,7 +548,7 @@ static int make_clones(struct virt_vms *vms, size_t i, int h)
     for (size_t c = 0; c < pv->clones.n; c++) {
         const struct virt_clone *cl = &pv->clones.v[c];
         if (cl->owned && !cl->made && !pv->clone_leftover[c] &&
-            !strcmp(cl->vm, vms->vm[i].name) && claim_clone(vms, c, link) < 0)
+            !strcmp(cl->vm, vms->vm[i].name) && claim_clone(vms, c, h, link) < 0)
             return -1;
     }
     return virt_images_make(vms->conf.params, &pv->clones, vms->vm[i].name, link, VC(vms));
@@ -1320,7 +1332,7 @@ static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, b
                 continue;
             }
         }
-        unsigned long noted = note_clone(vms, dst, dk->path);
+        unsigned long noted = note_clone(vms, to, dst, dk->path);
         if (!noted)
             return virt_failf(VIRT_ERR_CREATE, vms->vm[i].name, "%s", err_msg());
         int rc;
