@@ -462,7 +462,8 @@ static bool claimed_elsewhere(const char *hkey, const char *path, struct strbuf 
         all = NULL;
     }
     for (size_t l = 0; l < n; l++) {
-        for (size_t e = 0; !found && all[l].alive && all[l].pid != (long)getpid() && e < all[l].n; e++) {
+        bool other = all[l].alive && all[l].pid != (long)getpid();
+        for (size_t e = 0; !found && other && e < all[l].n; e++) {
             const struct virt_res *r = &all[l].v[e].res;
             if (r->kind == VIRT_RES_CLONE && !strcmp(r->name, path) &&
                 (!*r->host || !*hkey || !strcmp(r->host, hkey))) {
@@ -1016,12 +1017,20 @@ static int its_own_guest(struct virt_vms *vms, size_t i)
         strbuf_release(&out);
         return 0;
     }
-    bool ours = false;
+    bool ours = false, unknown = false;
     for (char *save = NULL, *mac = strtok_r(out.buf, "\n", &save); mac && !ours;
          mac = strtok_r(NULL, "\n", &save)) {
         if (!strcmp(mac, "00:00:00:00:00:00"))
             continue;
-        ours = virt_vms_has_mac(vms, vm->host, vm->domain, mac) > 0;
+        int has = virt_vms_has_mac(vms, vm->host, vm->domain, mac);
+        ours = has > 0;
+        unknown |= has < 0;
+    }
+    if (!ours && unknown) {
+        /* the daemon could not say (a connection lost): that is no proof of a
+         * stranger; what follows will meet the daemon's failure itself */
+        vlog(vms, "%s: the domain's MACs not read: %s", vm->name, err_msg());
+        ours = true;
     }
     err_clear();
     if (!ours) {
