@@ -111,9 +111,12 @@ static int reap_file(struct reap *r, const struct virt_res *res)
     return virt_image_remove(link, res->name, &vctx);
 }
 
-static const char *where(const struct virt_res *res)
+/* Where res is, for the user: the settings' name of its host, else its URI. */
+static const char *where(const struct reap *r, const struct virt_res *res)
 {
-    return *res->host ? res->host : "this machine";
+    int h = *res->host ? host_of_uri(r->conf, res->host) : -1;
+    return !*res->host ? "this machine" : h >= 0 && r->conf->hosts[h].name
+           ? r->conf->hosts[h].name : res->host;
 }
 
 /* One dead job's ledger: clean (or report) each entry, strike what is gone. */
@@ -141,7 +144,7 @@ static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsi
         }
         if (r->conf->keep) {
             say(r, "job %s (vtrun pid %ld, gone) left %s %s on %s: kept (--keep-leftovers)",
-                l->job_id, l->pid, kind, res->name, where(res));
+                l->job_id, l->pid, kind, res->name, where(r, res));
             left++;
             continue;
         }
@@ -150,11 +153,11 @@ static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsi
                : (err_set("cannot remove a %s", kind), -1);
         if (rc == 0) {
             say(r, "job %s (vtrun pid %ld, gone) left %s %s on %s: removed", l->job_id,
-                l->pid, kind, res->name, where(res));
+                l->pid, kind, res->name, where(r, res));
             virt_ledger_strike_in(l->path, l->v[e].id);
         } else {
             say(r, "job %s (vtrun pid %ld, gone) left %s %s on %s: NOT removed: %s",
-                l->job_id, l->pid, kind, res->name, where(res), err_msg());
+                l->job_id, l->pid, kind, res->name, where(r, res), err_msg());
             left++;
         }
     }

@@ -602,7 +602,12 @@ static void console_visit(struct virt_vms *vms, size_t i, int h)
     char *rm = xasprintf("rm -f %s", vms->vm[i].console_log);
     char *how = virt_host_hint(link, rm);
     free(rm);
-    c->leftover = virt_leftover_add(what, how);
+    struct virt_res r = { VIRT_RES_FILE, (char *)vms->be->name,
+                          (char *)file_host(vms, h, link), vms->vm[i].console_log };
+    /* no transport: where the file is cannot be written down, only said */
+    c->leftover = link ? virt_leftover_add_res(&r, what, how) : 0;
+    if (!c->leftover)       /* the ledger failed: still said at a skipped cleanup */
+        c->leftover = virt_leftover_add(what, how);
     free(what);
     free(how);
 }
