@@ -10,6 +10,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,10 +39,10 @@ unsigned long mig_hp_file_page_kib(const char *file)
     const char *p = file ? strstr(file, "hugepages-") : NULL;
     char *end;
 
-    if (!p)
+    if (!p || !isdigit((unsigned char)p[strlen("hugepages-")]))
         return 0;
     unsigned long kib = strtoul(p + strlen("hugepages-"), &end, 10);
-    return end != p + strlen("hugepages-") && !strncmp(end, "kB", 2) ? kib : 0;
+    return !strncmp(end, "kB", 2) ? kib : 0;
 }
 
 unsigned long mig_hp_pages(const struct be_vm_spec *spec, unsigned long page_kib)

@@ -88,6 +88,7 @@ START_TEST(test_page_size_of_kernel_hp_file_and_pages_needed)
     ck_assert_uint_eq(mig_hp_file_page_kib(
         "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"), 2048);
     ck_assert_uint_eq(mig_hp_file_page_kib("/x/hugepages-kB/nr"), 0);
+    ck_assert_uint_eq(mig_hp_file_page_kib("/x/hugepages--5kB/nr"), 0);
     struct be_vm_spec s = { .mem_mib = 128 };
     ck_assert_uint_eq(mig_hp_pages(&s, 2048), 65);        /* memory / page + 1 */
     ck_assert_uint_eq(mig_hp_pages(&s, 1048576), 1);
