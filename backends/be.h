@@ -255,6 +255,9 @@ struct be_hop_metrics {
     bool suspended;                 /* the guest was paused at the deadline */
     bool aborted;                   /* the job was aborted (timeout, cancel, abort_job()) */
     bool timed_out;                 /* ... at the deadline */
+    /* a failed hop lost a connection to a daemon on the way (one was killed, hung or
+     * restarted): infrastructure, an ERROR of the test rather than its FAIL */
+    bool conn_lost;
     /* a failed hop: the hypervisor's (driver's) own message, without vtrun's words
      * around it -- what virsh prints after "error: " (tp-libvirt's err_msg regexes
      * are written against it); "" when the hop did not fail there */

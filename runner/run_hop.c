@@ -43,8 +43,12 @@ int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, i
         rc = run_error(ctx, "ConfigError", "%s", why.buf);
         break;
     default:
-        rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
-                      why.buf);
+        /* a daemon that went away is the lab's failure, not the migration's */
+        if (m.conn_lost)
+            rc = run_error(ctx, "ConnectionLost", "%s", why.buf);
+        else
+            rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
+                          why.buf);
         break;
     }
     strbuf_release(&text);

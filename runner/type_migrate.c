@@ -56,7 +56,10 @@ static int hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, unsigned n, 
     if (rc < 0) {
         char *why = xstrdup(err_msg());
         virt_vms_record_hop(vms, i, n, from, to, &m, false, why);
-        run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s", why);
+        if (m.conn_lost)    /* a daemon went away: the lab's failure, not the hop's */
+            run_error(ctx, "ConnectionLost", "%s", why);
+        else
+            run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s", why);
         free(why);
         return -1;
     }

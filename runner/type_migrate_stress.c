@@ -692,11 +692,19 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
         const struct virt_vm *vm = &st->vms.vm[mv->vm];
         record_hop(ctx, st, hopno, hop, mv, &res[k].m, res[k].rc, res[k].err);
         if (res[k].rc < 0) {
-            bool late = res[k].m.aborted || res[k].late;
-            run_fail(ctx, late ? "MigrationTimeout" : "MigrationFailed",
-                     "%s hop %u %s -> %s: migration %s: %s", vm->name, hopno,
-                     host_name(ctx, mv->from), host_name(ctx, mv->to),
-                     late ? "aborted (timeout)" : "failed", res[k].err ? res[k].err : "");
+            /* a hop aborted by SIGINT is interrupted, not late; one that lost a
+             * daemon is the lab's failure (ERROR), not the migration's */
+            bool signalled = ctx->cancel && *ctx->cancel;
+            bool late = !signalled && (res[k].m.aborted || res[k].late);
+            const char *how = signalled ? "interrupted" : late ? "aborted (timeout)"
+                              : "failed";
+            int (*outcome)(struct run_ctx *, const char *, const char *, ...) =
+                res[k].m.conn_lost && !signalled ? run_error : run_fail;
+            outcome(ctx, res[k].m.conn_lost ? "ConnectionLost"
+                         : late ? "MigrationTimeout" : "MigrationFailed",
+                    "%s hop %u %s -> %s: migration %s: %s", vm->name, hopno,
+                    host_name(ctx, mv->from), host_name(ctx, mv->to), how,
+                    res[k].err ? res[k].err : "");
         }
     }
     run_wave_release(res, wave->n);
