@@ -137,6 +137,8 @@ static virDomainPtr lookup(struct be_host *h, const char *vm, bool *missing)
 {
     virDomainPtr dom = virDomainLookupByName(CONN(h), vm);
 
+    if (missing)
+        *missing = false;
     /* a connection lost since the last call (daemon restarted): reopened here, so
      * every operation that starts with a lookup comes back with it */
     if (!dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
@@ -145,9 +147,6 @@ static virDomainPtr lookup(struct be_host *h, const char *vm, bool *missing)
             return NULL;
         dom = virDomainLookupByName(CONN(h), vm);
     }
-
-    if (missing)
-        *missing = false;
     if (dom)
         return dom;
     if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
