@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The libvirt backend: the only file of vtrun that includes libvirt's headers.
+ * The libvirt backend: with its connections (backends/lv_conn.c), the only files of
+ * vtrun that include libvirt's headers.
  *
- * One struct be_host is one virConnectPtr.  libvirt connections are thread-safe, so
- * while a migration call blocks in the job's own thread (migrate_start) the
- * supervisor (be_migrate.c) keeps using the same connection to look at the job and
- * to control it (abort, postcopy switch, suspend).
+ * One struct be_host is one libvirt connection, reopened when it is lost (a daemon
+ * killed or restarted: backends/lv_conn.h; the calls that retry on the reopened one
+ * are at the end of this file).  libvirt connections are thread-safe, so while a
+ * migration call blocks in the job's own thread (migrate_start) the supervisor
+ * (be_migrate.c) keeps using the same connection to look at the job and to control
+ * it (abort, postcopy switch, suspend).
  *
  * Migration goes through virDomainMigrateToURI3 (peer-to-peer: the source daemon
  * opens the destination URI itself, which is how the lab's daemons must talk: their

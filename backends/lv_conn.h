@@ -12,8 +12,8 @@
  * restarted, keepalive gave up on it: "client socket is closed", "End of file while
  * reading data") calls lv_conn_recover(): the connection is reopened, and the caller
  * calls again.  Reopening gets LV_RECONNECT_BUDGET_S of trying per connection between
- * two successes, so a host that stays away costs a bounded time in all, and its
- * later calls fail at once.
+ * two successes, so a host that stays away costs a bounded time in all; after that
+ * each later call tries once more, for 2 s at most (the host may be back).
  *
  * The connection is shared by threads (the migration supervisor's calls while a hop
  * runs); a connection replaced by a new one stays open until lv_conn_close(), since
