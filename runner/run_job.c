@@ -51,8 +51,25 @@ static void on_signal(int sig)
     }
 }
 
+/* In every child vtrun forks: a process group of its own.  Ctrl-C at a terminal signals
+ * the whole foreground group, and that group holds the ssh processes libvirt forks for
+ * qemu+ssh:// connections: they died with the first SIGINT, and cleanup then found its
+ * connections closed and left the VMs running on the hosts.  vtrun's own children
+ * (lib/spawn) already get their own group; this reaches the ones libvirt forks. */
+static void child_own_group(void)
+{
+    setpgid(0, 0);
+}
+
+static void install_atfork(void)
+{
+    pthread_atfork(NULL, NULL, child_own_group);
+}
+
 static void install_signals(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_atfork);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

@@ -71,6 +71,30 @@ START_TEST(test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results)
 }
 END_TEST
 
+/* Ctrl-C at a terminal signals the whole foreground process group: vtrun and the ssh
+ * processes libvirt runs for its qemu+ssh:// connections.  Cleanup must still reach the
+ * hosts through those connections and leave nothing behind. */
+START_TEST(test_ctrl_c_to_the_process_group_during_a_hop_still_cleans_up_the_hosts)
+{
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/migrate.cfg", "--only",
+                                     "there.precopy", "--set", MIG_SLOW));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    usleep(300 * 1000);
+    ck_assert_int_eq(getpgid(pid), pid);    /* vtrun leads its group, as in a shell */
+    kill(-pid, SIGINT);
+    ts_e2e_wait(&E, pid, 150);
+    ck_assert_msg(E.status & 8, "exit %d has no interrupted bit 8\n%s\n%s", E.status, E.out,
+                  E.err);
+    char *job = ts_job_dir(&E);
+    json_t *r = assert_interrupted(job, "signal");
+    ck_assert_msg(!ts_debug_log_has(&E, "client socket is closed"),
+                  "the signal closed vtrun's connections to the hosts before cleanup");
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+    free(job);
+}
+END_TEST
+
 /* 25 s: boot and login take ~5 s (more on a loaded machine), so the deadline falls in
  * the 1 MiB/s hop, which must then be aborted. */
 START_TEST(test_test_timeout_interrupts_a_slow_hop_and_cleans_up)
@@ -233,6 +257,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 200);
     tcase_add_test(tc, test_sigint_during_a_hop_interrupts_cleans_up_and_writes_results);
+    tcase_add_test(tc, test_ctrl_c_to_the_process_group_during_a_hop_still_cleans_up_the_hosts);
     tcase_add_test(tc, test_test_timeout_interrupts_a_slow_hop_and_cleans_up);
     tcase_add_test(tc, test_short_test_timeout_interrupts_the_login_wait_and_cleans_up);
     tcase_add_test(tc, test_sigterm_during_boot_interrupts_and_cleans_up);
