@@ -442,6 +442,9 @@ struct be_ops {
     /* Facts of the host (out is zeroed first; free with be_host_info_free). */
     int (*host_info)(struct be_host *h, struct be_host_info *out);
     const char *(*uri)(struct be_host *h);
+    /* Whether h's connection is gone and did not come back (libvirt: its daemon was
+     * killed, hung or unreachable past the reconnects); NULL: never. */
+    bool (*lost)(struct be_host *h);
     void (*close)(struct be_host *h);
 };
 

@@ -134,6 +134,11 @@ static const char *lv_uri(struct be_host *h)
     return h->uri;
 }
 
+static bool lv_lost(struct be_host *h)
+{
+    return lv_conn_lost(h->lc);
+}
+
 /* The domain vm on h; NULL with *missing set when it does not exist, NULL with
  * err_set() on other errors. */
 static virDomainPtr lookup(struct be_host *h, const char *vm, bool *missing)
@@ -1495,5 +1500,6 @@ const struct be_ops be_libvirt_ops = {
     .render = lv_render,
     .host_info = rt_host_info,
     .uri = lv_uri,
+    .lost = lv_lost,
     .close = lv_close,
 };

@@ -816,10 +816,17 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     for (k = 0; k < n; k++) {
         const struct pc_job *j = &jobs[k];
         st->uptime[j->mv->vm] = j->pv.uptime_before;
-        if (j->rc < 0 && ret == 0)      /* the first VM in the plan's order names it */
-            ret = run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
-                           j->pv.name, hopno, host_name(ctx, j->mv->from),
-                           host_name(ctx, j->mv->to), j->err);
+        /* the first VM in the plan's order names it; a destination whose daemon is
+         * gone is the lab's failure (ERROR), not the guest's */
+        if (j->rc < 0 && ret == 0) {
+            bool lost = virt_vms_host_lost(&st->vms, j->mv->to);
+            ret = (lost ? run_error : run_fail)(ctx, lost ? "ConnectionLost"
+                                                : "PostMigrationCheck",
+                                                "%s after hop %u (%s -> %s): %s",
+                                                j->pv.name, hopno,
+                                                host_name(ctx, j->mv->from),
+                                                host_name(ctx, j->mv->to), j->err);
+        }
         else if (j->rc < 0)
             run_log(ctx, "%s after hop %u: also failed: %s", j->pv.name, hopno, j->err);
         free(j->err);

@@ -712,6 +712,9 @@ int virt_vms_dump_xml(struct virt_vms *vms, size_t i, int h, struct strbuf *out)
 int virt_vms_job_info(struct virt_vms *vms, size_t i, int h, struct strbuf *out);
 /* Whether host h was reached during the test (its backend connection opened). */
 bool virt_vms_opened(const struct virt_vms *vms, int h);
+/* Whether host h's backend connection was opened and is gone now (the reconnects
+ * gave up): a check that failed there failed on the lab, not on the guest. */
+bool virt_vms_host_lost(const struct virt_vms *vms, int h);
 /* Shut down (graceful, then destroy) VM i. */
 int virt_vms_stop(struct virt_vms *vms, size_t i);
 /* Tear everything down.  0 clean; 1 a warning (err_msg(): qemu-img check of a clone);

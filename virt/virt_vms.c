@@ -852,6 +852,11 @@ bool virt_vms_opened(const struct virt_vms *vms, int h)
     return h >= 0 && (size_t)h < vms->nhosts && vms->hosts && vms->hosts[h];
 }
 
+bool virt_vms_host_lost(const struct virt_vms *vms, int h)
+{
+    return virt_vms_opened(vms, h) && vms->be->lost && vms->be->lost(vms->hosts[h]);
+}
+
 static void drop_session(struct virt_vms *vms, size_t i)
 {
     if (V(vms, i)->ssh) {
