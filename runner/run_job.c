@@ -21,6 +21,7 @@
 #include "runner/run_dispo.h"
 #include "runner/run_needs.h"
 #include "runner/run_port.h"
+#include "runner/run_reap.h"
 #include "runner/run_settings.h"
 #include "runner/run_type.h"
 
@@ -32,6 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Address slots of the machine (virt_slot_take): a VM's host number is
+ * 10 + 20 * slot + i, so 12 slots of up to 20 VMs fill .10-.249 of a /24. */
+#define RUN_ADDR_SLOTS 12
 
 /* Cleanup gets its own time, whatever happened to the test's deadline. */
 #define CLEANUP_TIME_S 300.0
@@ -124,6 +129,7 @@ struct job {
     struct run_name_set *names; /* reported names so far, */
     unsigned shared_names;      /* and how many cases got a name already given */
     char *first_reason;         /* why the first case that did not run did not */
+    bool avoid[RUN_ADDR_SLOTS]; /* address slots of leftovers kept (--keep-leftovers) */
 };
 
 /* What a worker is doing, for the watchdog. */
@@ -140,6 +146,9 @@ enum slot_phase { SLOT_IDLE, SLOT_TEST, SLOT_CLEANUP };
 struct worker {
     struct job *job;
     unsigned slot;
+    unsigned addr_slot;         /* machine-wide (virt_slot_take) */
+    int slot_fd;                /* holds addr_slot; -1: none */
+    unsigned long slot_note;    /* its ledger entry */
     pthread_t tid;
     atomic_bool cancel;
     enum slot_phase phase;
@@ -647,7 +656,8 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
         .params = p, .common = &common, .name = name, .shortname = c->shortname,
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
         .need_hosts = t && t->needs.hosts > 1 ? t->needs.hosts : 1,
-        .backend = backend_of(j, &common), .slot = w->slot, .job_id = res_job_id(j->res),
+        .backend = backend_of(j, &common), .slot = w->slot, .addr_slot = w->addr_slot,
+        .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
         .known_hosts = j->known_hosts, .status = RUN_PASS, .started_wall = clock_wall(),
     };
@@ -875,6 +885,38 @@ static int dry_run(struct job *j)
     return 0;
 }
 
+/* Each worker's address slot, machine-wide: another vtrun job's guests (this lab or
+ * another) never get the same address.  Without a runtime directory (not root) the
+ * worker's index, as before. */
+static int take_slots(struct job *j, struct worker *w, long jobs)
+{
+    for (long i = 0; i < jobs; i++) {
+        int s = virt_slot_take(j->avoid, RUN_ADDR_SLOTS, &w[i].slot_fd);
+        if (s < 0 && !virt_ledger_active()) {
+            err_clear();
+            w[i].addr_slot = (unsigned)i;
+            continue;
+        }
+        if (s < 0)
+            return -1;
+        w[i].addr_slot = (unsigned)s;
+        char num[16];
+        snprintf(num, sizeof(num), "%d", s);
+        struct virt_res r = { VIRT_RES_SLOT, "", "", num };
+        w[i].slot_note = virt_ledger_note(&r);
+    }
+    return 0;
+}
+
+static void release_slots(struct worker *w, long jobs)
+{
+    for (long i = 0; i < jobs; i++) {
+        virt_ledger_strike(w[i].slot_note);
+        if (w[i].slot_fd >= 0)
+            close(w[i].slot_fd);
+    }
+}
+
 static int run_all(struct job *j)
 {
     long jobs = j->o->jobs ? j->o->jobs : j->set.jobs;
@@ -887,7 +929,13 @@ static int run_all(struct job *j)
     if (j->shard)
         run_shard_rewind(j->shard);
     for (long i = 0; i < jobs; i++)
-        w[i] = (struct worker){ .job = j, .slot = (unsigned)i };
+        w[i] = (struct worker){ .job = j, .slot = (unsigned)i, .slot_fd = -1 };
+    long nslots = jobs;
+    if (take_slots(j, w, jobs) < 0) {
+        fprintf(stderr, "vtrun: %s\n", err_msg());
+        j->job_flags |= RES_EXIT_JOB_ERROR;
+        jobs = 0;
+    }
     j->workers = w;
     j->nworkers = jobs;
     /* no watchdog, no timeouts or signals: run nothing rather than run unstoppable */
@@ -916,8 +964,34 @@ static int run_all(struct job *j)
     skipped_rest(j);
     j->stop = true;
     cfg_iter_free(j->it);
+    release_slots(w, nslots);
     free(w);
     return 0;
+}
+
+/* Before the first case: what dead jobs left is reaped (or kept and avoided), then
+ * this job's own ledger is opened, under the machine lock so two jobs starting at
+ * once do not reap the same ledger.  A machine where vtrun cannot keep a ledger (no
+ * /run/vtrun for this user) runs the job without one, saying so. */
+static void open_ledger(struct job *j)
+{
+    int lock = virt_machine_lock();
+    if (lock < 0) {
+        fprintf(stderr, "vtrun: warning: no ledger (what this job creates is not recorded "
+                "for the next job): %s\n", err_msg());
+        res_job_log(j->res, "no ledger: %s", err_msg());
+        return;
+    }
+    struct run_reap_conf rc = { .hosts = j->set.hosts, .nhosts = j->set.nhosts,
+                                .known_hosts = j->known_hosts, .res = j->res,
+                                .keep = j->o->keep_leftovers };
+    if (run_reap(&rc, j->avoid, RUN_ADDR_SLOTS) < 0)
+        fprintf(stderr, "vtrun: warning: leftovers of earlier jobs not read: %s\n", err_msg());
+    if (virt_ledger_begin(res_job_id(j->res)) < 0) {
+        fprintf(stderr, "vtrun: warning: no ledger: %s\n", err_msg());
+        res_job_log(j->res, "no ledger: %s", err_msg());
+    }
+    virt_machine_unlock(lock);
 }
 
 /* The hosts' facts for the needs: the settings', the rest asked from the hosts once. */
@@ -1090,7 +1164,7 @@ static void meta_init(struct job_meta *jm, const struct job *j)
     }
     const struct { bool on; const char *opt; } flags[] = {
         { o->failfast, "--failfast" }, { o->full_names, "--full-names" },
-        { o->allow_empty, "--allow-empty" },
+        { o->allow_empty, "--allow-empty" }, { o->keep_leftovers, "--keep-leftovers" },
     };
     for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
         if (flags[i].on)
@@ -1226,6 +1300,7 @@ int run_job(const struct run_opts *o)
     fputs(head, stdout);
     free(head);
     say_shard(&j);
+    open_ledger(&j);
     run_all(&j);
     if (g_cancel)
         j.job_flags |= RES_EXIT_INTERRUPTED;
@@ -1243,6 +1318,7 @@ int run_job(const struct run_opts *o)
         if (!virt_leftover_print(stdout))
             printf("  nothing was left behind.\n");
     }
+    virt_ledger_end();      /* kept when something is left: the next job reaps it */
     rc = res_job_exit_bits(j.res);
 cleanup:
     if (j.res)

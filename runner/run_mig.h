@@ -59,8 +59,10 @@ int run_mig_landed(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int to);
              "running, save, restore, suspend, resume; each step a check with its time" }
 
 /* Guest administration (migration/mig.h mig_admin_run) of every running VM of the set
- * where it runs now, each step a check "admin.<step>.<vm>" with its time, in the phase "admin".
- * 0, or -1 with the outcome FAIL ("AdminStepFailed") naming the VM and the step. */
+ * where it runs now, the VMs at once (one thread each), each step a check
+ * "admin.<step>.<vm>" with its time, recorded in VM order, in the phase "admin".
+ * 0, or -1 with the outcome FAIL ("AdminStepFailed") naming the first VM (in the
+ * set's order) that failed and its step; the others' failures are logged. */
 int run_mig_admin(struct run_ctx *ctx, struct virt_vms *vms);
 
 /* On FAIL, ERROR or INTERRUPTED (else nothing): the evidence of every host the test

@@ -315,6 +315,8 @@ static const struct run_opt opts[] = {
       set_flag, FIELD(full_names) },
     { "allow-empty", NULL, "exit 0 even when no case ran (all CANCEL/SKIP)",
       set_flag, FIELD(allow_empty) },
+    { "keep-leftovers", NULL, "report what dead vtrun jobs left (their ledgers) and "
+      "avoid it, instead of removing it", set_flag, FIELD(keep_leftovers) },
     { "junit-params", "relevant|all", "JUnit properties: the params that matter, or all",
       set_choice, FIELD(junit_params) },
     { "junit-flavour", "full|strict", "results.xml for openQA/GitLab, or strict xunit",
@@ -548,7 +550,7 @@ void run_opts_help(FILE *out)
           "             [--shard-by name|time] [--jobs N] [--dry-run] [--failfast]\n"
           "             [--rerun-failed JOB] [--backend NAME] [--job-results-dir DIR]\n"
           "             [--full-names] [--allow-empty] [--junit-params relevant|all]\n"
-          "             [--junit-flavour full|strict]\n"
+          "             [--junit-flavour full|strict] [--keep-leftovers]\n"
           "       vtrun run [OPTIONS] [REF]...       (avocado's spelling of a job)\n"
           "       vtrun list [OPTIONS] [REF]...      (the test names a job would report)\n"
           "       vtrun --list-types\n"

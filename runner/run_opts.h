@@ -64,6 +64,7 @@ struct run_opts {
     const char *results_dir;  /* --job-results-dir DIR, over the settings' */
     bool full_names;        /* --full-names: report Cartesian names, not avocado-vt's */
     bool allow_empty;       /* --allow-empty: a job where no case ran exits 0 */
+    bool keep_leftovers;    /* --keep-leftovers: dead jobs' resources reported, kept */
     const char *junit_params; /* --junit-params relevant|all; NULL: the settings' */
     const char *junit_flavour; /* --junit-flavour full|strict; NULL: the settings' */
     /* `vtrun run|list REF...`: avocado's test references, kept as one statement

@@ -90,6 +90,9 @@ struct run_ctx {
     const char *backend;            /* "libvirt" or "qemu" (vm_type / --backend / settings) */
     unsigned slot;                  /* worker slot (--jobs): VM names, ports, paths
                                        derived from it never collide between slots */
+    unsigned addr_slot;             /* the machine-wide address slot of the worker
+                                       (virt_slot_take): guest addresses of every
+                                       vtrun job on the machine never collide */
     const char *job_id;             /* 40 hex; its first 7 make names job-unique */
     double deadline;                /* monotonic seconds; 0 = none */
     double started_wall;            /* when the test started: epoch seconds (the daemon

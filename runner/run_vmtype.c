@@ -66,7 +66,7 @@ int run_vmset_setup_params(struct run_ctx *ctx, struct virt_vms *vms, const stru
     }
     struct virt_vms_conf conf = {
         .params = p, .backend = ctx->backend, .hosts = hosts,
-        .nhosts = ctx->nhosts, .job_id = ctx->job_id, .slot = ctx->slot,
+        .nhosts = ctx->nhosts, .job_id = ctx->job_id, .slot = ctx->slot, .addr_slot = ctx->addr_slot,
         .outdir = ctx->outdir,
         .vctx = { .log = vlog, .log_ud = ctx, .cancel = ctx->cancel,
                   .deadline = ctx->deadline },

@@ -527,6 +527,82 @@ unsigned long virt_leftover_add(const char *what, const char *how);
 void virt_leftover_drop(unsigned long handle);
 /* Print every registered resource with its removal hint; returns their number. */
 unsigned virt_leftover_print(FILE *out);
+/* As virt_leftover_add, and written to the job's ledger first (virt_ledger_note):
+ * 0 (err set) when the ledger is on and cannot record it: create nothing then. */
+struct virt_res;
+unsigned long virt_leftover_add_res(const struct virt_res *r, const char *what, const char *how);
+
+/* ===================================================================================
+ * The ledger (virt_ledger.c): what each job created, on disk, for the next job
+ * =================================================================================== */
+
+/* One resource: a domain (backend, connection URI, name), a clone or other file
+ * (host name, "" for this machine; path), a process (host; "PID START"), an address
+ * slot (name: the slot number). */
+enum virt_res_kind { VIRT_RES_DOMAIN, VIRT_RES_CLONE, VIRT_RES_FILE, VIRT_RES_PROCESS,
+                     VIRT_RES_SLOT };
+struct virt_res {
+    enum virt_res_kind kind;
+    char *backend;
+    char *host;
+    char *name;
+};
+const char *virt_res_kind_name(enum virt_res_kind k);
+void virt_res_free(struct virt_res *r);
+
+struct virt_ledger_entry {
+    unsigned long id;
+    struct virt_res res;
+};
+/* A job's ledger as read back: the entries not struck, in the order they were
+ * noted (undo them from the last: a domain before the clone it runs on). */
+struct virt_ledger {
+    char *path;
+    char *job_id;
+    long pid;
+    unsigned long long start;   /* the process's start time (/proc/PID/stat field 22) */
+    bool alive;                 /* that very process still runs */
+    struct virt_ledger_entry *v;
+    size_t n;
+};
+
+/* $VTRUN_RUNTIME_DIR, else /run/vtrun: ledgers, the machine lock, address slots. */
+const char *virt_runtime_dir(void);
+/* Parse a ledger's text (what names it in errors).  -1 with err "WHAT:LINE: ..." for
+ * anything but a ledger; a last line cut short (a kill mid-write) is ignored. */
+int virt_ledger_parse(const char *text, size_t len, const char *what, struct virt_ledger *out);
+int virt_ledger_read(const char *path, struct virt_ledger *out);
+void virt_ledger_free(struct virt_ledger *l);
+/* Every ledger of the machine into *out (*n of them); files that are not ledgers are
+ * named in bad (one line each) and skipped.  -1 only when the directory is unreadable. */
+int virt_ledger_scan(struct virt_ledger **out, size_t *n, struct strbuf *bad);
+/* Strike entry id in another job's ledger (a dead one whose resource was removed). */
+int virt_ledger_strike_in(const char *path, unsigned long id);
+
+/* This process's ledger, <runtime>/ledger/<job_id>, created (exclusively) and
+ * fsync'd.  note: one entry, before the resource is created (0 when not recorded);
+ * strike: after it is removed; end: closes it, and removes it when nothing is left. */
+int virt_ledger_begin(const char *job_id);
+bool virt_ledger_active(void);
+unsigned long virt_ledger_note(const struct virt_res *r);
+void virt_ledger_strike(unsigned long id);
+void virt_ledger_end(void);
+
+/* A process's start time; whether pid is still the process that started then. */
+int virt_proc_start(long pid, unsigned long long *start);
+bool virt_proc_alive(long pid, unsigned long long start);
+
+/* The lock every vtrun job of the machine takes around ledger scans and claims:
+ * a flock on <runtime>/lock.  Returns the fd for virt_machine_unlock, -1 + err. */
+int virt_machine_lock(void);
+void virt_machine_unlock(int fd);
+/* The lowest address slot < max not in avoid (may be NULL) and not held by another
+ * process: a flock on <runtime>/slots/N, held through *fd_out until closed (or the
+ * process dies).  -1 + err when all are taken. */
+int virt_slot_take(const bool *avoid, unsigned max, int *fd_out);
+/* Destroy and undefine domain name at uri through backend (a dead job's leftover, from
+ * its ledger): 0 also when there is no such domain. */
+int virt_reap_domain(const char *backend, const char *uri, const char *name);
 
 /* ===================================================================================
  * The VM set of a test (virt_vms.c)
@@ -577,7 +653,8 @@ struct virt_vms_conf {
     const struct virt_vms_host *hosts;
     size_t nhosts;
     const char *job_id;             /* its first 7 hex make names job-unique */
-    unsigned slot;                  /* worker slot: names, addresses never collide */
+    unsigned slot;                  /* worker slot: names never collide */
+    unsigned addr_slot;             /* machine-wide slot: addresses never collide */
     const char *outdir;             /* the test's result directory */
     struct virt_ctx vctx;           /* log, cancel flag, deadline */
     void (*on_hop)(void *ud, const struct virt_hop_record *h);  /* may be NULL */

@@ -21,7 +21,7 @@ static const struct {
     [VIRT_ERR_IMAGE_CHECK]       = { "VMImageCheckError", "image check error" },
     [VIRT_ERR_DEAD]              = { "VMDeadError", "VM is dead" },
     [VIRT_ERR_KERNEL_CRASH]      = { "VMDeadKernelCrashError", "kernel crash found on the console" },
-    [VIRT_ERR_ADDRESS]           = { "VMAddressError", "guest address missing" },
+    [VIRT_ERR_ADDRESS]           = { "VMAddressError", "guest address error" },
     [VIRT_ERR_LOGIN]             = { "LoginError", "login failed" },
     [VIRT_ERR_MIGRATE_TIMEOUT]   = { "VMMigrateTimeoutError", "migration timed out" },
     [VIRT_ERR_MIGRATE_CANCELLED] = { "VMMigrateCancelError", "migration cancelled" },

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "virt/virt.h"
+#include "lib/err.h"
 #include "lib/strbuf.h"
 
 #include <pthread.h>
@@ -8,6 +9,7 @@
 struct leftover {
     unsigned long id;
     char *what, *how;
+    unsigned long ledger;       /* its ledger entry; 0: none */
     struct leftover *next;
 };
 
@@ -15,9 +17,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct leftover *head;
 static unsigned long next_id = 1;
 
-unsigned long virt_leftover_add(const char *what, const char *how)
+static unsigned long add(const char *what, const char *how, unsigned long ledger)
 {
     struct leftover *l = xcalloc(1, sizeof(*l));
+    l->ledger = ledger;
     l->what = xstrdup(what);
     l->how = xstrdup(how ? how : "");
     pthread_mutex_lock(&lock);
@@ -28,6 +31,21 @@ unsigned long virt_leftover_add(const char *what, const char *how)
     return l->id;
 }
 
+unsigned long virt_leftover_add(const char *what, const char *how)
+{
+    return add(what, how, 0);
+}
+
+unsigned long virt_leftover_add_res(const struct virt_res *r, const char *what, const char *how)
+{
+    unsigned long ledger = 0;
+    if (virt_ledger_active() && !(ledger = virt_ledger_note(r))) {
+        err_prefix("cannot record %s in the job's ledger", what);
+        return 0;
+    }
+    return add(what, how, ledger);
+}
+
 void virt_leftover_drop(unsigned long id)
 {
     pthread_mutex_lock(&lock);
@@ -35,6 +53,7 @@ void virt_leftover_drop(unsigned long id)
         struct leftover *l = *pp;
         if (l->id == id) {
             *pp = l->next;
+            virt_ledger_strike(l->ledger);
             free(l->what);
             free(l->how);
             free(l);

@@ -10,6 +10,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/params.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 
 #include <arpa/inet.h>
@@ -174,7 +175,8 @@ static int free_port(void)
 }
 
 /* guest_ip_<vm> from guest_subnet when the config did not set one: host numbers
- * 10 + 20 * slot + i, so parallel job slots never share an address. */
+ * 10 + 20 * slot + i, where slot is the machine-wide address slot (virt_slot_take),
+ * so parallel workers of every vtrun job on the machine never share an address. */
 static int assign_address(struct virt_vms *vms, size_t i)
 {
     const struct params *p = vms->conf.params;
@@ -189,7 +191,7 @@ static int assign_address(struct virt_vms *vms, size_t i)
         char *slash = strchr(net, '/');
         if (slash)
             *slash = '\0';
-        unsigned n = 10 + 20 * vms->conf.slot + (unsigned)i;
+        unsigned n = 10 + 20 * vms->conf.addr_slot + (unsigned)i;
         if (inet_pton(AF_INET, net, &a) != 1 || n > 250) {
             err_set("guest_subnet '%s': cannot give %s an address", subnet, vm);
             rc = -1;
@@ -424,10 +426,9 @@ static int check_clone_dir(struct virt_vms *vms)
     return rc;
 }
 
-/* Register every clone made since the last call as a leftover, until removed. */
-static void note_clones(struct virt_vms *vms)
+/* Grow the per-clone leftover handles to the clones planned so far. */
+static void grow_clone_leftovers(struct vms_priv *pv)
 {
-    struct vms_priv *pv = P(vms);
     if (pv->nclone_leftover < pv->clones.n) {
         pv->clone_leftover = xrealloc(pv->clone_leftover,
                                       pv->clones.n * sizeof(*pv->clone_leftover));
@@ -435,21 +436,106 @@ static void note_clones(struct virt_vms *vms)
                (pv->clones.n - pv->nclone_leftover) * sizeof(*pv->clone_leftover));
         pv->nclone_leftover = pv->clones.n;
     }
-    for (size_t c = 0; c < pv->clones.n; c++) {
-        const struct virt_clone *cl = &pv->clones.v[c];
-        if (!cl->owned || !cl->made || pv->clone_leftover[c])
-            continue;
-        bool remote = cl->host && !virt_host_is_local(cl->host);
-        char *what = remote ? xasprintf("image clone %s on host %s", cl->path,
-                                        virt_host_name(cl->host))
-                            : xasprintf("image clone %s", cl->path);
-        char *rm = xasprintf("rm -f %s", cl->path);
-        char *how = virt_host_hint(remote ? cl->host : NULL, rm);
-        free(rm);
-        pv->clone_leftover[c] = virt_leftover_add(what, how);
-        free(what);
-        free(how);
+}
+
+/* Which host a file on link is on, for the ledger: its daemon's URI in the settings
+ * (host names repeat between labs and settings files; the URI names the machine),
+ * "" for this machine. */
+static const char *file_host(struct virt_vms *vms, int h, struct virt_host *link)
+{
+    if (!link || virt_host_is_local(link) || h < 0 || (size_t)h >= vms->conf.nhosts)
+        return "";
+    return P(vms)->hosts[h].uri ? P(vms)->hosts[h].uri : virt_host_name(link);
+}
+
+/* Another running job's ledger that holds path (on host hkey): its description
+ * into who.  Called under the machine lock, so two jobs cannot both claim a path. */
+static bool claimed_elsewhere(const char *hkey, const char *path, struct strbuf *who)
+{
+    struct virt_ledger *all;
+    size_t n;
+    struct strbuf bad = STRBUF_INIT;
+    bool found = false;
+    if (virt_ledger_scan(&all, &n, &bad) < 0) {
+        err_clear();
+        n = 0;
+        all = NULL;
     }
+    for (size_t l = 0; l < n; l++) {
+        bool other = all[l].alive && all[l].pid != (long)getpid();
+        for (size_t e = 0; !found && other && e < all[l].n; e++) {
+            const struct virt_res *r = &all[l].v[e].res;
+            if (r->kind == VIRT_RES_CLONE && !strcmp(r->name, path) &&
+                (!*r->host || !*hkey || !strcmp(r->host, hkey))) {
+                strbuf_addf(who, "job %s (vtrun pid %ld)", all[l].job_id, all[l].pid);
+                found = true;
+            }
+        }
+        virt_ledger_free(&all[l]);
+    }
+    free(all);
+    strbuf_release(&bad);
+    return found;
+}
+
+/* A clone (or copy) at path on link into the leftovers and the ledger, before it is
+ * made: its handle, 0 + err when the ledger cannot record it. */
+static unsigned long note_clone(struct virt_vms *vms, int h, struct virt_host *link,
+                                const char *path)
+{
+    bool remote = link && !virt_host_is_local(link);
+    const char *hname = remote ? virt_host_name(link) : "";
+    char *what = remote ? xasprintf("image clone %s on host %s", path, hname)
+                        : xasprintf("image clone %s", path);
+    char *rm = xasprintf("rm -f %s", path);
+    char *how = virt_host_hint(remote ? link : NULL, rm);
+    struct virt_res r = { VIRT_RES_CLONE, (char *)vms->be->name,
+                          (char *)file_host(vms, h, link), (char *)path };
+    unsigned long handle = virt_leftover_add_res(&r, what, how);
+    free(rm);
+    free(what);
+    free(how);
+    return handle;
+}
+
+/*
+ * Before clone c is made on link: prove the path is ours to write and later remove.
+ * A path another running job holds is refused; a file already there is refused
+ * unless the config asks to re-use kept clones (keep_image_clones) or to overwrite
+ * (force_image_clone): vtrun never removes a file it did not create in this job.
+ * Then the clone goes into the ledger before it exists.
+ */
+static int claim_clone(struct virt_vms *vms, size_t c, int h, struct virt_host *link)
+{
+    struct vms_priv *pv = P(vms);
+    const struct virt_clone *cl = &pv->clones.v[c];
+    bool remote = link && !virt_host_is_local(link);
+    const char *hname = remote ? virt_host_name(link) : "";
+    struct params *vmp = params_object(vms->conf.params, cl->vm);
+    struct params *ip = params_object(vmp, cl->image);
+    bool keep = params_get_bool(ip, "keep_image_clones", false, NULL);
+    bool force = params_get_bool(ip, "force_image_clone", false, NULL);
+    struct strbuf who = STRBUF_INIT;
+    int lock = virt_machine_lock(), rc = 0;
+    if (lock < 0) {
+        rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "clone %s: %s", cl->path, err_msg());
+    } else if (claimed_elsewhere(file_host(vms, h, link), cl->path, &who)) {
+        rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "clone %s%s%s is in use by running %s: "
+                        "not touched (give each job its own image_name_%s)", cl->path,
+                        remote ? " on " : "", hname, who.buf, cl->vm);
+    } else if (!keep && !force && virt_image_exists(link, cl->path, VC(vms)) == 1) {
+        rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "clone %s%s%s exists and was not created "
+                        "by this job: not re-used or removed (remove it, or set "
+                        "force_image_clone = yes to overwrite it)", cl->path,
+                        remote ? " on " : "", hname);
+    } else if (!(pv->clone_leftover[c] = note_clone(vms, h, link, cl->path))) {
+        rc = virt_failf(VIRT_ERR_CREATE, cl->vm, "%s", err_msg());
+    }
+    virt_machine_unlock(lock);
+    strbuf_release(&who);
+    params_free(ip);
+    params_free(vmp);
+    return rc;
 }
 
 /* VM i's clones not made yet, made on host h (where it starts). */
@@ -458,9 +544,15 @@ static int make_clones(struct virt_vms *vms, size_t i, int h)
     struct virt_host *link;
     if (link_of(vms, h, &link) < 0)
         return -1;
-    int rc = virt_images_make(vms->conf.params, &P(vms)->clones, vms->vm[i].name, link, VC(vms));
-    note_clones(vms);
-    return rc;
+    struct vms_priv *pv = P(vms);
+    grow_clone_leftovers(pv);
+    for (size_t c = 0; c < pv->clones.n; c++) {
+        const struct virt_clone *cl = &pv->clones.v[c];
+        if (cl->owned && !cl->made && !pv->clone_leftover[c] &&
+            !strcmp(cl->vm, vms->vm[i].name) && claim_clone(vms, c, h, link) < 0)
+            return -1;
+    }
+    return virt_images_make(vms->conf.params, &pv->clones, vms->vm[i].name, link, VC(vms));
 }
 
 int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out)
@@ -510,7 +602,12 @@ static void console_visit(struct virt_vms *vms, size_t i, int h)
     char *rm = xasprintf("rm -f %s", vms->vm[i].console_log);
     char *how = virt_host_hint(link, rm);
     free(rm);
-    c->leftover = virt_leftover_add(what, how);
+    struct virt_res r = { VIRT_RES_FILE, (char *)vms->be->name,
+                          (char *)file_host(vms, h, link), vms->vm[i].console_log };
+    /* no transport: where the file is cannot be written down, only said */
+    c->leftover = link ? virt_leftover_add_res(&r, what, how) : 0;
+    if (!c->leftover)       /* the ledger failed: still said at a skipped cleanup */
+        c->leftover = virt_leftover_add(what, how);
     free(what);
     free(how);
 }
@@ -713,6 +810,22 @@ int virt_vms_open_uri(struct virt_vms *vms, const char *uri)
 
 static void drop_session(struct virt_vms *vms, size_t i);
 
+/* Domain name on bh into the leftovers and (for daemons that outlive vtrun: not the
+ * qemu backend's QEMUs on this machine) the ledger, before it is defined. */
+static unsigned long note_domain(struct virt_vms *vms, struct be_host *bh, const char *name)
+{
+    const char *uri = vms->be->uri(bh);
+    char *what = xasprintf("domain %s on %s", name, uri);
+    char *how = xasprintf("virsh -c '%s' destroy %s; virsh -c '%s' undefine %s",
+                          uri, name, uri, name);
+    struct virt_res r = { VIRT_RES_DOMAIN, (char *)vms->be->name, (char *)uri, (char *)name };
+    unsigned long h = local_hosts(vms) ? virt_leftover_add(what, how)
+                                       : virt_leftover_add_res(&r, what, how);
+    free(what);
+    free(how);
+    return h;
+}
+
 int virt_vms_define(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
@@ -724,23 +837,55 @@ int virt_vms_define(struct virt_vms *vms, size_t i, int h)
     vlog(vms, "%s: define domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     console_visit(vms, i, h);
     keep_definition(vms, vm);
-    if (vms->be->define(bh, vm->spec) < 0)
-        return -1;
-    if (!V(vms, i)->leftover) {
-        char *what = xasprintf("domain %s on %s", vm->domain, vms->be->uri(bh));
-        char *how = xasprintf("virsh -c '%s' destroy %s; virsh -c '%s' undefine %s",
-                              vms->be->uri(bh), vm->domain, vms->be->uri(bh), vm->domain);
-        V(vms, i)->leftover = virt_leftover_add(what, how);
-        free(what);
-        free(how);
+    if (!V(vms, i)->leftover && !(V(vms, i)->leftover = note_domain(vms, bh, vm->domain)))
+        return virt_failf(VIRT_ERR_CREATE, vm->name, "%s", err_msg());
+    return vms->be->define(bh, vm->spec);
+}
+
+/* Whether VM i reaches the network through a bridge (its address is on a LAN other
+ * guests share), rather than user-mode networking behind a private forward. */
+static bool bridged(const struct virt_vms *vms, size_t i)
+{
+    const struct be_vm_spec *sp = vms->vm[i].spec;
+    for (size_t n = 0; sp && n < sp->nnics; n++)
+        if (sp->nics[n].mode && !strcmp(sp->nics[n].mode, "bridge"))
+            return true;
+    return false;
+}
+
+/* Before VM i starts: nobody answers at its address.  Something that does is
+ * another guest (a dead job's leftover, another job's VM, a static address on the
+ * LAN), and logging into it would test the wrong machine.  One ICMP echo, 0.3 s. */
+static int address_free(struct virt_vms *vms, size_t i)
+{
+    const char *ip = V(vms, i)->login.host;
+    if (!ip || !bridged(vms, i))
+        return 0;
+    struct spawn *c = spawn_new("ping");
+    struct strbuf out = STRBUF_INIT;
+    int st = -1;
+    spawn_args(c, "-c", "1", "-W", "0.3", "-q", "-n", "--", ip, NULL);
+    spawn_set_output(c, &out, &out);
+    spawn_set_timeout(c, 5);
+    int rc = spawn_run(c, &st);
+    spawn_free(c);
+    strbuf_release(&out);
+    if (rc < 0) {
+        vlog(vms, "%s: address %s not probed: %s", vms->vm[i].name, ip, err_msg());
+        err_clear();
+        return 0;
     }
+    if (st == 0)
+        return virt_failf(VIRT_ERR_ADDRESS, vms->vm[i].name, "address %s answers before "
+                          "%s is started: another machine holds it (a leftover guest?); "
+                          "not started", ip, vms->vm[i].domain);
     return 0;
 }
 
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
-    if (virt_vms_define(vms, i, h) < 0)
+    if (address_free(vms, i) < 0 || virt_vms_define(vms, i, h) < 0)
         return -1;
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
@@ -865,6 +1010,52 @@ static void drop_session(struct virt_vms *vms, size_t i)
     }
 }
 
+/* After a login at a bridged address: the guest that answered has a NIC of VM i's
+ * domain (its MAC), else it is some other machine at that address and the test would
+ * judge the wrong guest.  The guest's MACs over SSH, the domain's from the backend. */
+static int its_own_guest(struct virt_vms *vms, size_t i)
+{
+    struct vm_priv *vp = V(vms, i);
+    const struct virt_vm *vm = &vms->vm[i];
+    struct strbuf out = STRBUF_INIT;
+    int st = -1, rc = 0;
+    if (!bridged(vms, i) || vm->host < 0 || !vms->be->has_mac)
+        return 0;
+    if (virt_ssh_exec(vp->ssh, "cat /sys/class/net/*/address", 10, &st, &out, NULL) < 0 || st) {
+        vlog(vms, "%s: the guest's MACs not read: %s", vm->name, st > 0 ? out.buf : err_msg());
+        err_clear();
+        strbuf_release(&out);
+        return 0;
+    }
+    bool ours = false, unknown = false;
+    for (char *save = NULL, *mac = strtok_r(out.buf, "\n", &save); mac && !ours;
+         mac = strtok_r(NULL, "\n", &save)) {
+        if (!strcmp(mac, "00:00:00:00:00:00"))
+            continue;
+        int has = virt_vms_has_mac(vms, vm->host, vm->domain, mac);
+        ours = has > 0;
+        unknown |= has < 0;
+    }
+    if (!ours && unknown) {
+        /* the daemon could not say (a connection lost): that is no proof of a
+         * stranger; what follows will meet the daemon's failure itself */
+        vlog(vms, "%s: the domain's MACs not read: %s", vm->name, err_msg());
+        ours = true;
+    }
+    err_clear();
+    if (!ours) {
+        drop_session(vms, i);
+        rc = virt_failf(VIRT_ERR_ADDRESS, vm->name, "the guest at %s is not %s (none of its "
+                        "MACs is the domain's): another machine holds the address",
+                        vp->login.host, vm->domain);
+    } else {
+        vlog(vms, "%s: the guest at %s is domain %s (MAC checked)", vm->name, vp->login.host,
+             vm->domain);
+    }
+    strbuf_release(&out);
+    return rc;
+}
+
 int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
 {
     struct vm_priv *vp = V(vms, i);
@@ -879,7 +1070,7 @@ int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
         return -1;
     vlog(vms, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,
             vp->login.host, vp->login.port, clock_now() - t0);
-    return 0;
+    return its_own_guest(vms, i);
 }
 
 int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
@@ -1160,6 +1351,9 @@ static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, b
                 continue;
             }
         }
+        unsigned long noted = note_clone(vms, to, dst, dk->path);
+        if (!noted)
+            return virt_failf(VIRT_ERR_CREATE, vms->vm[i].name, "%s", err_msg());
         int rc;
         if (inc) {
             if (!c || !c->master || !c->linked)
@@ -1179,11 +1373,15 @@ static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, b
                  dk->path, sz, dname);
             rc = virt_image_create(dst, dk->path, fmt, sz, VC(vms));
         }
-        if (rc < 0)
+        if (rc < 0) {
+            if (virt_image_exists(dst, dk->path, VC(vms)) == 0)
+                virt_leftover_drop(noted);
             return -1;
+        }
         virt_clones_add_copy(&P(vms)->clones, vms->vm[i].name, c ? c->image : "disk",
                              dk->path, fmt, dst);
-        note_clones(vms);
+        grow_clone_leftovers(P(vms));
+        P(vms)->clone_leftover[P(vms)->clones.n - 1] = noted;
     }
     return 0;
 }
@@ -1410,5 +1608,21 @@ int virt_vms_cleanup(struct virt_vms *vms)
     free(vms->hosts);
     free(vms->vm);
     memset(vms, 0, sizeof(*vms));
+    return rc;
+}
+
+int virt_reap_domain(const char *backend, const char *uri, const char *name)
+{
+    const struct be_ops *be = be_lookup(backend);
+    if (!be || be->local_hosts) {
+        err_set("domain %s: backend '%s' cannot be reached again", name, backend);
+        return -1;
+    }
+    struct be_host_conf conf = { .uri = uri };
+    struct be_host *bh = be->open(&conf);
+    if (!bh)
+        return -1;
+    int rc = be->destroy(bh, name) < 0 || be->undefine(bh, name) < 0 ? -1 : 0;
+    be->close(bh);
     return rc;
 }

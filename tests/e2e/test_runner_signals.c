@@ -87,9 +87,9 @@ START_TEST(test_ctrl_c_to_the_process_group_during_a_hop_still_cleans_up_the_hos
                   E.err);
     char *job = ts_job_dir(&E);
     json_t *r = assert_interrupted(job, "signal");
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     ck_assert_msg(!ts_debug_log_has(&E, "client socket is closed"),
                   "the signal closed vtrun's connections to the hosts before cleanup");
-    ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
     free(job);
 }

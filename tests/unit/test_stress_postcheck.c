@@ -125,7 +125,7 @@ static int f_exec(void *ud, size_t vm, const char *cmd, double t, struct strbuf 
     } else if (!strncmp(cmd, "gw=", 3)) {
         /* the gateway check: ping from inside, bounded by -c and -W */
         f->gateway_pings++;
-        ck_assert_ptr_nonnull(strstr(cmd, "ping -c 3 -W 2 \"$gw\""));
+        ck_assert_ptr_nonnull(strstr(cmd, "ping -c 3 -i 0.2 -W 2 \"$gw\""));
         if (f->gateway_fails) {
             strbuf_addstr(out, "192.168.126.1: 3 packets transmitted, 0 packets received, "
                                "100% packet loss\n");
