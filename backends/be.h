@@ -265,6 +265,9 @@ struct be_hop_metrics {
     bool suspended;                 /* the guest was paused at the deadline */
     bool aborted;                   /* the job was aborted (timeout, cancel, abort_job()) */
     bool timed_out;                 /* ... at the deadline */
+    /* a failed hop lost a connection to a daemon on the way (one was killed, hung or
+     * restarted): infrastructure, an ERROR of the test rather than its FAIL */
+    bool conn_lost;
     /* a failed hop: the hypervisor's (driver's) own message, without vtrun's words
      * around it -- what virsh prints after "error: " (tp-libvirt's err_msg regexes
      * are written against it); "" when the hop did not fail there */
@@ -452,6 +455,9 @@ struct be_ops {
     /* Facts of the host (out is zeroed first; free with be_host_info_free). */
     int (*host_info)(struct be_host *h, struct be_host_info *out);
     const char *(*uri)(struct be_host *h);
+    /* Whether h's connection is gone and did not come back (libvirt: its daemon was
+     * killed, hung or unreachable past the reconnects); NULL: never. */
+    bool (*lost)(struct be_host *h);
     void (*close)(struct be_host *h);
 };
 

@@ -256,6 +256,7 @@ int be_migrate(const struct be_ops *be, struct be_host *src, struct be_host *dst
         bool paused = s.suspended && be->resume(src, vm) < 0;
         m.aborted = fin.aborted || s.aborted || s.abandoned;
         m.timed_out = s.timed_out && !s.cancelled && !s.hard;
+        m.conn_lost = fin.conn_lost;
         snprintf(m.hv_error, sizeof(m.hv_error), "%s", why);
         report(&s, why);
         free(why);

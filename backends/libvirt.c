@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The libvirt backend: the only file of vtrun that includes libvirt's headers.
+ * The libvirt backend: with its connections (backends/lv_conn.c), the only files of
+ * vtrun that include libvirt's headers.
  *
- * One struct be_host is one virConnectPtr.  libvirt connections are thread-safe, so
- * while a migration call blocks in the job's own thread (migrate_start) the
- * supervisor (be_migrate.c) keeps using the same connection to look at the job and
- * to control it (abort, postcopy switch, suspend).
+ * One struct be_host is one libvirt connection, reopened when it is lost (a daemon
+ * killed or restarted: backends/lv_conn.h; the calls that retry on the reopened one
+ * are at the end of this file).  libvirt connections are thread-safe, so while a
+ * migration call blocks in the job's own thread (migrate_start) the supervisor
+ * (be_migrate.c) keeps using the same connection to look at the job and to control
+ * it (abort, postcopy switch, suspend).
  *
  * Migration goes through virDomainMigrateToURI3 (peer-to-peer: the source daemon
  * opens the destination URI itself, which is how the lab's daemons must talk: their
@@ -21,6 +24,7 @@
  * any process holding only the VM's name can re-add them.
  */
 #include "backends/be.h"
+#include "backends/lv_conn.h"
 #include "backends/lv_xml.h"
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -35,11 +39,14 @@
 #include <time.h>
 
 struct be_host {
-    virConnectPtr conn;
+    struct lv_conn *lc;         /* reopened when lost (backends/lv_conn.h) */
     char *uri;
     char *migrate_desturi;
     char *migrate_uri;
 };
+
+/* The host's connection now (it changes when it is reopened). */
+#define CONN(h) lv_conn_get((h)->lc)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -99,15 +106,12 @@ static struct be_host *lv_open(const struct be_host_conf *conf)
         return NULL;
     }
     h = xcalloc(1, sizeof(*h));
-    h->conn = virConnectOpen(conf->uri);
-    if (!h->conn) {
-        err_set("libvirt: cannot connect to %s: %s", conf->uri, lverr());
+    h->lc = lv_conn_open(conf->uri);
+    if (!h->lc) {
+        err_prefix("libvirt");
         free(h);
         return NULL;
     }
-    /* with the event loop running, a daemon that dies mid-call fails the call
-     * within ~20 s instead of hanging vtrun (5 s interval, 3 missed answers) */
-    virConnectSetKeepAlive(h->conn, 5, 3);
     h->uri = xstrdup(conf->uri);
     h->migrate_desturi = conf->migrate_desturi ? xstrdup(conf->migrate_desturi) : NULL;
     h->migrate_uri = conf->migrate_uri ? xstrdup(conf->migrate_uri) : NULL;
@@ -118,8 +122,7 @@ static void lv_close(struct be_host *h)
 {
     if (!h)
         return;
-    if (h->conn)
-        virConnectClose(h->conn);
+    lv_conn_close(h->lc);
     free(h->uri);
     free(h->migrate_desturi);
     free(h->migrate_uri);
@@ -131,14 +134,27 @@ static const char *lv_uri(struct be_host *h)
     return h->uri;
 }
 
+static bool lv_lost(struct be_host *h)
+{
+    return lv_conn_lost(h->lc);
+}
+
 /* The domain vm on h; NULL with *missing set when it does not exist, NULL with
  * err_set() on other errors. */
 static virDomainPtr lookup(struct be_host *h, const char *vm, bool *missing)
 {
-    virDomainPtr dom = virDomainLookupByName(h->conn, vm);
+    virDomainPtr dom = virDomainLookupByName(CONN(h), vm);
 
     if (missing)
         *missing = false;
+    /* a connection lost since the last call (daemon restarted): reopened here, so
+     * every operation that starts with a lookup comes back with it */
+    if (!dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+        err_set("VM %s on %s: lookup: %s", vm, h->uri, lverr());
+        if (lv_conn_recover(h->lc) == 0)
+            return NULL;
+        dom = virDomainLookupByName(CONN(h), vm);
+    }
     if (dom)
         return dom;
     if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
@@ -251,7 +267,7 @@ static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
         err_prefix("VM %s on %s: define", spec->name ? spec->name : "?", h->uri);
         return -1;
     }
-    dom = virDomainDefineXML(h->conn, xml);
+    dom = virDomainDefineXML(CONN(h), xml);
     free(xml);
     if (!dom) {
         err_set("VM %s on %s: define: %s", spec->name, h->uri, lverr());
@@ -553,7 +569,7 @@ static void numa_free(struct be_host *h, struct be_host_info *out)
     for (size_t i = 0; i < n; i++) {
         unsigned long long b = 0;
         int cell = atoi(out->numa_nodes[i]);
-        if (virNodeGetCellsFreeMemory(h->conn, &b, cell, 1) == 1)
+        if (virNodeGetCellsFreeMemory(CONN(h), &b, cell, 1) == 1)
             out->numa_free_bytes[i] = b;
     }
 }
@@ -567,18 +583,18 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
     char *caps, *dcaps;
 
     memset(out, 0, sizeof(*out));
-    out->hostname = virConnectGetHostname(h->conn);
+    out->hostname = virConnectGetHostname(CONN(h));
     if (!out->hostname) {
         err_set("host %s: hostname: %s", h->uri, lverr());
         return -1;
     }
-    if (virConnectGetLibVersion(h->conn, &v) == 0)
+    if (virConnectGetLibVersion(CONN(h), &v) == 0)
         out->libvirt_version = v;
-    type = virConnectGetType(h->conn);
+    type = virConnectGetType(CONN(h));
     out->hypervisor = type ? xstrdup(type) : NULL;
-    if (virConnectGetVersion(h->conn, &v) == 0)
+    if (virConnectGetVersion(CONN(h), &v) == 0)
         out->hv_version = v;
-    caps = virConnectGetCapabilities(h->conn);
+    caps = virConnectGetCapabilities(CONN(h));
     if (caps) {
         out->arch = lv_xml_xpath_string(caps, "string(/capabilities/host/cpu/arch)");
         out->host_cpu_model = lv_xml_xpath_string(caps,
@@ -589,14 +605,14 @@ static int lv_host_info(struct be_host *h, struct be_host_info *out)
         free(caps);
     }
     numa_free(h, out);
-    if (virNodeGetInfo(h->conn, &ni) == 0) {
+    if (virNodeGetInfo(CONN(h), &ni) == 0) {
         out->total_mem_bytes = (unsigned long long)ni.memory * 1024;
         out->ncpus = ni.cpus;
     }
-    free_b = virNodeGetFreeMemory(h->conn);
+    free_b = virNodeGetFreeMemory(CONN(h));
     out->free_mem_bytes = free_b;
     /* the models a guest of this driver's default virt type can use */
-    dcaps = virConnectGetDomainCapabilities(h->conn, NULL, out->arch, NULL, NULL, 0);
+    dcaps = virConnectGetDomainCapabilities(CONN(h), NULL, out->arch, NULL, NULL, 0);
     if (dcaps) {
         out->cpu_models = lv_xml_xpath_strings(
             dcaps, "/domainCapabilities/cpu/mode[@name='custom']/model[@usable='yes']");
@@ -648,6 +664,7 @@ struct be_job {
     char *vm;
     char *dest_vm;                  /* its name on dst (BE_MP_DEST_NAME), else NULL */
     int cb_id;
+    virConnectPtr cb_conn;          /* where cb_id is registered (a reference) */
     pthread_t tid;
 };
 
@@ -679,6 +696,20 @@ static void job_unref(struct be_job *j)
 static void job_event_free(void *opaque)
 {
     job_unref(opaque);
+}
+
+/* The job-completed registration goes, from the connection it was made on (the
+ * host's may have been reopened since).  The caller still holds its reference. */
+static void event_release(struct be_job *j)
+{
+    virConnectPtr c = j->cb_conn;
+
+    if (j->cb_id >= 0)
+        virConnectDomainEventDeregisterAny(c, j->cb_id);
+    j->cb_id = -1;
+    j->cb_conn = NULL;
+    if (c)
+        virConnectClose(c);
 }
 
 /* The completed job's statistics, from the job-completed event or from
@@ -843,7 +874,7 @@ static int mig_call_setup(struct be_job *j, struct be_host *dst,
         j->desturi = xstrdup(opts->dest_uri ? opts->dest_uri
                              : dst->migrate_desturi ? dst->migrate_desturi : dst->uri);
     } else {
-        j->dconn = dst->conn;
+        j->dconn = CONN(dst);
         virConnectRef(j->dconn);
     }
     return 0;
@@ -865,12 +896,12 @@ static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
     j->dst = dst;
     j->vm = xstrdup(vm);
     j->cb_id = -1;
-    j->conn = virConnectOpen(src->uri);
-    if (!j->conn) {
-        err_set("cannot connect to %s: %s", src->uri, lverr());
+    /* a source connection lost since the last call comes back before the hop */
+    if (lv_conn_lost(src->lc) && lv_conn_recover(src->lc) == 0)
         goto fail;
-    }
-    virConnectSetKeepAlive(j->conn, 5, 3);
+    j->conn = lv_conn_open_bounded(src->uri, LV_CONNECT_TIMEOUT_S);
+    if (!j->conn)
+        goto fail;
     j->dom = virDomainLookupByName(j->conn, vm);
     if (!j->dom) {
         err_set("lookup on %s: %s", src->uri, lverr());
@@ -884,7 +915,9 @@ static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
         err_set("max downtime %lu ms: %s", opts->max_downtime_ms, lverr());
         goto fail;
     }
-    j->cb_id = virConnectDomainEventRegisterAny(src->conn, NULL,
+    j->cb_conn = CONN(src);
+    virConnectRef(j->cb_conn);
+    j->cb_id = virConnectDomainEventRegisterAny(j->cb_conn, NULL,
                                                 VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
                                                 VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
                                                 j, job_event_free);
@@ -898,8 +931,7 @@ static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
     }
     return j;
 fail:
-    if (j->cb_id >= 0)
-        virConnectDomainEventDeregisterAny(src->conn, j->cb_id);
+    event_release(j);
     job_unref(j);
     return NULL;
 }
@@ -931,7 +963,7 @@ static bool completed_stats(struct be_host *src, struct be_host *dst, const char
     bool found = false;
 
     for (size_t i = 0; i < ARRAY_SIZE(hosts); i++) {
-        virDomainPtr dom = virDomainLookupByName(hosts[i]->conn, vm);
+        virDomainPtr dom = virDomainLookupByName(CONN(hosts[i]), vm);
         virTypedParameterPtr p = NULL;
         int n = 0, type = 0;
         bool ok;
@@ -988,6 +1020,13 @@ static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
     m->postcopy = virDomainGetState(j->dom, &st, &reason, 0) == 0 &&
                   st == VIR_DOMAIN_PAUSED && (reason == VIR_DOMAIN_PAUSED_POSTCOPY ||
                                               reason == VIR_DOMAIN_PAUSED_POSTCOPY_FAILED);
+    /* a daemon of the hop went away (killed, restarted, hung until keepalive gave
+     * up) when vtrun's own connection to it is dead too.  Not every RPC error of a
+     * peer-to-peer hop: a destination refusing QEMU's migration port also ends in
+     * "End of file while reading data" between the daemons, and that is the hop's
+     * failure (tests/e2e/test_remote.c) */
+    m->conn_lost = virConnectIsAlive(j->conn) != 1 || lv_conn_lost(j->src->lc) ||
+                   lv_conn_lost(j->dst->lc);
     err_clear();
     err_set("%s", j->err);
 }
@@ -996,11 +1035,11 @@ static void failed_metrics(struct be_job *j, struct be_hop_metrics *m)
 static int arrived(struct be_job *j)
 {
     const char *name = j->dest_vm ? j->dest_vm : j->vm;
-    virDomainPtr ddom = virDomainLookupByName(j->dst->conn, name);
+    virDomainPtr ddom = lookup(j->dst, name, NULL);
     int rc;
 
     if (!ddom) {
-        err_set("after migration: not found on %s: %s", j->dst->uri, lverr());
+        err_prefix("after migration");
         return -1;
     }
     rc = add_hostfwds(j->dst, ddom, name);
@@ -1029,8 +1068,7 @@ static int lv_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
     final_metrics(j, &m);
     rc = arrived(j);
 out:
-    if (j->cb_id >= 0)
-        virConnectDomainEventDeregisterAny(j->src->conn, j->cb_id);
+    event_release(j);
     job_unref(j);
     if (out)
         *out = m;
@@ -1237,7 +1275,7 @@ static int lv_restore(struct be_host *h, const char *vm, const char *path)
     virDomainPtr dom;
     int rc;
 
-    if (virDomainRestore(h->conn, path) < 0) {
+    if (virDomainRestore(CONN(h), path) < 0) {
         err_set("VM %s on %s: restore from %s: %s", vm, h->uri, path, lverr());
         return -1;
     }
@@ -1252,7 +1290,7 @@ static int lv_restore(struct be_host *h, const char *vm, const char *path)
 static int lv_listed(struct be_host *h, const char *vm, bool *out)
 {
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(h->conn, &doms, VIR_CONNECT_LIST_DOMAINS_RUNNING);
+    int n = virConnectListAllDomains(CONN(h), &doms, VIR_CONNECT_LIST_DOMAINS_RUNNING);
 
     if (n < 0) {
         err_set("%s: list domains: %s", h->uri, lverr());
@@ -1336,22 +1374,135 @@ static char *lv_render(const struct be_vm_spec *spec, const char **ext)
     return lv_xml_build(spec);
 }
 
+/* ---- calls that come back --------------------------------------------------------
+ *
+ * A call that failed because its connection was lost (lookup() already reopens one
+ * lost before the call) is made again on the reopened connection: cleanup's destroy
+ * and undefine above all, which otherwise leave the domain running on a host whose
+ * daemon merely restarted.  At most CALL_TRIES calls in all, so a daemon that dies at
+ * every call does not loop.  Only calls that are safe to repeat: the migration call,
+ * save/restore and suspend/resume are not. */
+#define CALL_TRIES 3
+
+static bool again(struct be_host *h, int rc, int *tries)
+{
+    return rc < 0 && ++*tries < CALL_TRIES && lv_conn_recover(h->lc) == 1;
+}
+
+#define RETRYING(h, call)                                   \
+    do {                                                    \
+        int rc_, tries_ = 0;                                \
+        while (again((h), rc_ = (call), &tries_))           \
+            ;                                               \
+        return rc_;                                         \
+    } while (0)
+
+static int rt_define(struct be_host *h, const struct be_vm_spec *spec)
+{
+    RETRYING(h, lv_define(h, spec));
+}
+
+/* A start whose answer was lost may have started the domain: running is success. */
+static int rt_start(struct be_host *h, const char *vm)
+{
+    int rc, tries = 0;
+    enum be_state st;
+
+    while (again(h, rc = lv_start(h, vm), &tries)) {
+        if (lv_state(h, vm, &st) == 0 && st == BE_STATE_RUNNING) {
+            virDomainPtr dom = lookup(h, vm, NULL);
+            rc = dom ? add_hostfwds(h, dom, vm) : -1;
+            if (dom)
+                virDomainFree(dom);
+            break;
+        }
+    }
+    return rc;
+}
+
+static int rt_shutdown(struct be_host *h, const char *vm, double timeout_s)
+{
+    RETRYING(h, lv_shutdown(h, vm, timeout_s));
+}
+
+static int rt_destroy(struct be_host *h, const char *vm)
+{
+    RETRYING(h, lv_destroy(h, vm));
+}
+
+static int rt_undefine(struct be_host *h, const char *vm)
+{
+    RETRYING(h, lv_undefine(h, vm));
+}
+
+static int rt_state(struct be_host *h, const char *vm, enum be_state *out)
+{
+    RETRYING(h, lv_state(h, vm, out));
+}
+
+static int rt_persistent(struct be_host *h, const char *vm, bool *out)
+{
+    RETRYING(h, lv_persistent(h, vm, out));
+}
+
+static int rt_job_stats(struct be_host *h, const char *vm, struct be_job_stats *out)
+{
+    RETRYING(h, lv_job_stats(h, vm, out));
+}
+
+static int rt_abort_job(struct be_host *h, const char *vm)
+{
+    RETRYING(h, lv_abort_job(h, vm));
+}
+
+static int rt_listed(struct be_host *h, const char *vm, bool *out)
+{
+    RETRYING(h, lv_listed(h, vm, out));
+}
+
+static int rt_dump_xml(struct be_host *h, const char *vm, struct strbuf *out)
+{
+    size_t len = out->len;
+    RETRYING(h, (strbuf_setlen(out, len), lv_dump_xml(h, vm, out)));
+}
+
+static int rt_job_info(struct be_host *h, const char *vm, struct strbuf *out)
+{
+    size_t len = out->len;
+    RETRYING(h, (strbuf_setlen(out, len), lv_job_info(h, vm, out)));
+}
+
+static int rt_has_mac(struct be_host *h, const char *vm, const char *mac)
+{
+    RETRYING(h, lv_has_mac(h, vm, mac));
+}
+
+static int rt_on_hugepages(struct be_host *h, const char *vm)
+{
+    RETRYING(h, lv_on_hugepages(h, vm));
+}
+
+static int rt_host_info(struct be_host *h, struct be_host_info *out)
+{
+    RETRYING(h, lv_host_info(h, out));
+}
+
 const struct be_ops be_libvirt_ops = {
     .name = "libvirt",
     .emulator_param = "emulator_path",
     .open = lv_open,
-    .define = lv_define,
-    .start = lv_start,
-    .shutdown = lv_shutdown,
-    .destroy = lv_destroy,
-    .undefine = lv_undefine,
-    .state = lv_state,
-    .persistent = lv_persistent,
+    .define = rt_define,
+    .start = rt_start,
+    .shutdown = rt_shutdown,
+    .destroy = rt_destroy,
+    .undefine = rt_undefine,
+    .state = rt_state,
+    .persistent = rt_persistent,
     .migrate_start = lv_migrate_start,
     .migrate_wait = lv_migrate_wait,
     .migrate_finish = lv_migrate_finish,
-    .job_stats = lv_job_stats,
-    .abort_job = lv_abort_job,
+    .job_stats = rt_job_stats,
+    .abort_job = rt_abort_job,
     .start_postcopy = lv_start_postcopy,
     .abort_postcopy = lv_abort_postcopy,
     .suspend = lv_suspend,
@@ -1362,16 +1513,17 @@ const struct be_ops be_libvirt_ops = {
     .memory = lv_memory,
     .attach_nic = lv_attach_nic,
     .migratable_def = lv_migratable_def,
-    .has_mac = lv_has_mac,
-    .on_hugepages = lv_on_hugepages,
+    .has_mac = rt_has_mac,
+    .on_hugepages = rt_on_hugepages,
     .save = lv_save,
     .restore = lv_restore,
-    .listed = lv_listed,
-    .dump_xml = lv_dump_xml,
-    .job_info = lv_job_info,
+    .listed = rt_listed,
+    .dump_xml = rt_dump_xml,
+    .job_info = rt_job_info,
     .console_path = lv_console_path,
     .render = lv_render,
-    .host_info = lv_host_info,
+    .host_info = rt_host_info,
     .uri = lv_uri,
+    .lost = lv_lost,
     .close = lv_close,
 };

@@ -75,6 +75,26 @@ int run_interrupt(struct run_ctx *ctx, const char *fmt, ...)
     return -1;
 }
 
+static const char *const status_names[] = {
+    [RUN_PASS] = "PASS", [RUN_ERROR] = "ERROR", [RUN_FAIL] = "FAIL", [RUN_SKIP] = "SKIP",
+    [RUN_WARN] = "WARN", [RUN_INTERRUPTED] = "INTERRUPTED", [RUN_CANCEL] = "CANCEL",
+};
+
+int run_left_behind(struct run_ctx *ctx, const char *what)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "left behind: %s", what);
+    if (ctx->status != RUN_PASS && ctx->reason)
+        strbuf_addf(&sb, " (the test was %s: %s)", status_names[ctx->status], ctx->reason);
+    free(ctx->reason);
+    free(ctx->fail_type);
+    ctx->reason = strbuf_detach(&sb, NULL);
+    ctx->fail_type = xstrdup("LeftBehindError");
+    ctx->status = RUN_ERROR;
+    run_log(ctx, "ERROR: %s", ctx->reason);
+    return -1;
+}
+
 int run_skip(struct run_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;

@@ -43,8 +43,12 @@ int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, i
         rc = run_error(ctx, "ConfigError", "%s", why.buf);
         break;
     default:
-        rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
-                      why.buf);
+        /* a daemon that went away is the lab's failure, not the migration's */
+        if (m.conn_lost)
+            rc = run_error(ctx, "ConnectionLost", "%s", why.buf);
+        else
+            rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
+                          why.buf);
         break;
     }
     strbuf_release(&text);
@@ -60,7 +64,9 @@ int run_mig_landed(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int to)
     bool persistent = false;
 
     if (virt_vms_domain(vms, to, vms->vm[i].domain, &state, &persistent) < 0)
-        return run_error(ctx, "PostMigrationCheck", "domain state: %s", err_msg());
+        return run_error(ctx, virt_vms_host_lost(vms, to) ? "ConnectionLost"
+                                                           : "PostMigrationCheck",
+                         "domain state: %s", err_msg());
     if (state != BE_STATE_RUNNING)
         return run_fail(ctx, "PostMigrationCheck", "%s is %s on %s after the hop, not "
                         "running", vms->vm[i].domain, be_state_name(state),

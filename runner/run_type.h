@@ -353,6 +353,10 @@ int run_skip(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(pr
 /* Timeout or signal: the runner calls it; it overrides any earlier outcome. */
 int run_interrupt(struct run_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Cleanup could not remove `what` (e.g. "domain D on host2"): ERROR "left behind:
+ * WHAT", over any earlier outcome, INTERRUPTED included (which stays in the reason):
+ * a test that leaves the lab changed is not done, whatever it found. */
+int run_left_behind(struct run_ctx *ctx, const char *what);
 void run_warn(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A line in the test's debug.log (and job.log), secrets masked. */
 void run_log(struct run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@
 #include "virt/virt.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void vlog(void *ud, enum virt_log_level level, const char *msg)
 {
@@ -84,7 +85,10 @@ void run_vmset_cleanup(struct run_ctx *ctx, struct virt_vms *vms)
     /* while the domains and their job figures still exist */
     run_evidence(ctx, vms, ctx->started_wall);
     int rc = virt_vms_cleanup(vms);
-    if (rc < 0)
+    const char *left = strstr(err_msg(), "left behind: ");
+    if (rc < 0 && virt_err_last() == VIRT_ERR_LEFT_BEHIND && left)
+        run_left_behind(ctx, left + strlen("left behind: "));
+    else if (rc < 0)
         run_error(ctx, virt_err_name(virt_err_last()), "after the test: %s", err_msg());
     else if (rc > 0)
         run_warn(ctx, "%s", err_msg());

@@ -56,7 +56,10 @@ static int hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, unsigned n, 
     if (rc < 0) {
         char *why = xstrdup(err_msg());
         virt_vms_record_hop(vms, i, n, from, to, &m, false, why);
-        run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s", why);
+        if (m.conn_lost)    /* a daemon went away: the lab's failure, not the hop's */
+            run_error(ctx, "ConnectionLost", "%s", why);
+        else
+            run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s", why);
         free(why);
         return -1;
     }
@@ -64,6 +67,8 @@ static int hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, unsigned n, 
     t0 = run_now();
     rc = mig_vms_check_after_hop(vms, i, from, to, login);
     run_phase(ctx, "post-checks", t0);
+    if (rc < 0 && virt_vms_host_lost(vms, to))     /* the lab's failure */
+        return run_error(ctx, "ConnectionLost", "after hop %u: %s", n, err_msg());
     if (rc < 0)
         return run_fail(ctx, "PostMigrationCheck", "after hop %u: %s", n, err_msg());
     return 0;

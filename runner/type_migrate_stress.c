@@ -692,11 +692,19 @@ static int run_wave(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
         const struct virt_vm *vm = &st->vms.vm[mv->vm];
         record_hop(ctx, st, hopno, hop, mv, &res[k].m, res[k].rc, res[k].err);
         if (res[k].rc < 0) {
-            bool late = res[k].m.aborted || res[k].late;
-            run_fail(ctx, late ? "MigrationTimeout" : "MigrationFailed",
-                     "%s hop %u %s -> %s: migration %s: %s", vm->name, hopno,
-                     host_name(ctx, mv->from), host_name(ctx, mv->to),
-                     late ? "aborted (timeout)" : "failed", res[k].err ? res[k].err : "");
+            /* a hop aborted by SIGINT is interrupted, not late; one that lost a
+             * daemon is the lab's failure (ERROR), not the migration's */
+            bool signalled = ctx->cancel && *ctx->cancel;
+            bool late = !signalled && (res[k].m.aborted || res[k].late);
+            const char *how = signalled ? "interrupted" : late ? "aborted (timeout)"
+                              : "failed";
+            int (*outcome)(struct run_ctx *, const char *, const char *, ...) =
+                res[k].m.conn_lost && !signalled ? run_error : run_fail;
+            outcome(ctx, res[k].m.conn_lost ? "ConnectionLost"
+                         : late ? "MigrationTimeout" : "MigrationFailed",
+                    "%s hop %u %s -> %s: migration %s: %s", vm->name, hopno,
+                    host_name(ctx, mv->from), host_name(ctx, mv->to), how,
+                    res[k].err ? res[k].err : "");
         }
     }
     run_wave_release(res, wave->n);
@@ -808,10 +816,17 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
     for (k = 0; k < n; k++) {
         const struct pc_job *j = &jobs[k];
         st->uptime[j->mv->vm] = j->pv.uptime_before;
-        if (j->rc < 0 && ret == 0)      /* the first VM in the plan's order names it */
-            ret = run_fail(ctx, "PostMigrationCheck", "%s after hop %u (%s -> %s): %s",
-                           j->pv.name, hopno, host_name(ctx, j->mv->from),
-                           host_name(ctx, j->mv->to), j->err);
+        /* the first VM in the plan's order names it; a destination whose daemon is
+         * gone is the lab's failure (ERROR), not the guest's */
+        if (j->rc < 0 && ret == 0) {
+            bool lost = virt_vms_host_lost(&st->vms, j->mv->to);
+            ret = (lost ? run_error : run_fail)(ctx, lost ? "ConnectionLost"
+                                                : "PostMigrationCheck",
+                                                "%s after hop %u (%s -> %s): %s",
+                                                j->pv.name, hopno,
+                                                host_name(ctx, j->mv->from),
+                                                host_name(ctx, j->mv->to), j->err);
+        }
         else if (j->rc < 0)
             run_log(ctx, "%s after hop %u: also failed: %s", j->pv.name, hopno, j->err);
         free(j->err);

@@ -691,8 +691,11 @@ static int hop(struct run_ctx *ctx, struct omix_state *st, size_t i,
         rc = run_cancel(ctx, "%s", why.buf);
         break;
     default:
-        rc = run_fail(ctx, m->timed_out ? "MigrationTimeout" : "MigrationError", "%s",
-                      why.buf);
+        if (m->conn_lost)   /* a daemon went away: the lab's failure, not the hop's */
+            rc = run_error(ctx, "ConnectionLost", "%s", why.buf);
+        else
+            rc = run_fail(ctx, m->timed_out ? "MigrationTimeout" : "MigrationError", "%s",
+                          why.buf);
         break;
     }
     strbuf_release(&text);

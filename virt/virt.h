@@ -70,6 +70,7 @@ enum virt_err_kind {
     VIRT_ERR_MIGRATE_FAILED,     /* VMMigrateFailedError */
     VIRT_ERR_MIGRATE_STATE,      /* VMMigrateStateMismatchError: src/dst hashes */
     VIRT_ERR_COMMAND,            /* a guest/host command failed: command, status, output */
+    VIRT_ERR_LEFT_BEHIND,        /* cleanup could not remove what the test made */
     VIRT_ERR__COUNT
 };
 
@@ -790,11 +791,17 @@ int virt_vms_dump_xml(struct virt_vms *vms, size_t i, int h, struct strbuf *out)
 int virt_vms_job_info(struct virt_vms *vms, size_t i, int h, struct strbuf *out);
 /* Whether host h was reached during the test (its backend connection opened). */
 bool virt_vms_opened(const struct virt_vms *vms, int h);
+/* Whether host h's backend connection was opened and is gone now (the reconnects
+ * gave up): a check that failed there failed on the lab, not on the guest. */
+bool virt_vms_host_lost(const struct virt_vms *vms, int h);
 /* Shut down (graceful, then destroy) VM i. */
 int virt_vms_stop(struct virt_vms *vms, size_t i);
 /* Tear everything down.  0 clean; 1 a warning (err_msg(): qemu-img check of a clone);
  * -1 an error after the test (err_msg(): a clone check failed or could not be removed;
- * virt_err_last() its kind).  The struct is zeroed either way. */
+ * virt_err_last() its kind).  A domain that could not be destroyed and undefined on
+ * some host (after the backend's reconnects) is VIRT_ERR_LEFT_BEHIND, err_msg() "...:
+ * domain D on HOST[, its disk PATH]; ...", and its clones stay (a running domain's
+ * disk is not deleted under it).  The struct is zeroed either way. */
 int virt_vms_cleanup(struct virt_vms *vms);
 
 #endif

@@ -29,6 +29,7 @@ static const struct {
     [VIRT_ERR_MIGRATE_STATE]     = { "VMMigrateStateMismatchError",
                                      "VM state differs before and after migration" },
     [VIRT_ERR_COMMAND]           = { "CmdError", "command failed" },
+    [VIRT_ERR_LEFT_BEHIND]       = { "LeftBehindError", "left behind" },
 };
 
 static _Thread_local enum virt_err_kind last_kind;

@@ -324,6 +324,12 @@ static int build_cmdline(const struct params *vmp, const char *vm,
 
     if (kp && *kp)
         strbuf_addstr(&sb, kp);
+    /* A guest whose first NIC is QEMU's user-mode network gets that network's fixed
+     * address (10.0.2.15, what the tiny guest takes when given none) and is reached
+     * through the SSH forward: an address for the lab's bridge would leave it
+     * unreachable. */
+    if (s->nnics && s->nics[0].mode && !strcmp(s->nics[0].mode, "user"))
+        ip = NULL;
     if (ip && *ip) {
         const char *subnet = params_get_or(vmp, "guest_subnet", "");
         const char *gw = params_get(vmp, "guest_gateway");
@@ -374,8 +380,8 @@ int virt_vm_spec_from_params(const struct params *p, const char *vm,
                                                                         : "qemu_binary"));
     if (console_dir && *console_dir)
         out->console_log = xasprintf("%s/serial-%s.log", console_dir, vm);
-    if (build_cmdline(vmp, vm, d, out) < 0 || add_disks(vmp, vm, d, out) < 0 ||
-        add_nics(vmp, vm, out) < 0)
+    if (add_nics(vmp, vm, out) < 0 || build_cmdline(vmp, vm, d, out) < 0 ||
+        add_disks(vmp, vm, d, out) < 0)
         goto cleanup;
     ret = 0;
 cleanup:

@@ -1009,6 +1009,11 @@ bool virt_vms_opened(const struct virt_vms *vms, int h)
     return h >= 0 && (size_t)h < vms->nhosts && vms->hosts && vms->hosts[h];
 }
 
+bool virt_vms_host_lost(const struct virt_vms *vms, int h)
+{
+    return virt_vms_opened(vms, h) && vms->be->lost && vms->be->lost(vms->hosts[h]);
+}
+
 static void drop_session(struct virt_vms *vms, size_t i)
 {
     if (V(vms, i)->ssh) {
@@ -1513,9 +1518,23 @@ int virt_vms_stop(struct virt_vms *vms, size_t i)
     return 0;
 }
 
+/* The clones of VM `name` stay: its domain still runs on them.  They stay listed as
+ * leftovers too (their files exist). */
+static void keep_clones_of(struct vms_priv *pv, const char *name, struct strbuf *left)
+{
+    for (size_t c = 0; c < pv->clones.n; c++) {
+        struct virt_clone *cl = &pv->clones.v[c];
+        if (cl->owned && cl->made && cl->vm && !strcmp(cl->vm, name)) {
+            cl->made = false;
+            strbuf_addf(left, ", its disk %s", cl->path);
+        }
+    }
+}
+
 int virt_vms_cleanup(struct virt_vms *vms)
 {
     struct vms_priv *pv = vms->priv;
+    struct strbuf left = STRBUF_INIT;   /* what could not be removed */
     int rc = 0;
     if (!pv)
         return 0;
@@ -1527,14 +1546,25 @@ int virt_vms_cleanup(struct virt_vms *vms)
             bool clean = true;
             for (size_t h = 0; vm->domain && h < vms->nhosts; h++) {
                 struct be_host *bh = (vm->host >= 0 || vms->hosts[h]) ? host(vms, (int)h) : NULL;
+                if (!bh && vm->host == (int)h) {
+                    /* where it runs, and no way to reach it */
+                    vlog(vms, "cleanup of %s: %s", vm->domain, err_msg());
+                    strbuf_addf(&left, "%sdomain %s on %s", left.len ? "; " : "",
+                                vm->domain, virt_vms_host_name(vms, (int)h));
+                    clean = false;
+                }
                 if (!bh)
                     continue;
                 if (vms->be->destroy(bh, vm->domain) < 0 || vms->be->undefine(bh, vm->domain) < 0) {
                     vlog(vms, "cleanup of %s on %s: %s", vm->domain,
                             virt_vms_host_name(vms, (int)h), err_msg());
+                    strbuf_addf(&left, "%sdomain %s on %s", left.len ? "; " : "", vm->domain,
+                                virt_vms_host_name(vms, (int)h));
                     clean = false;
                 }
             }
+            if (!clean)
+                keep_clones_of(pv, vm->name, &left);
             if (clean && V(vms, i)->leftover)
                 virt_leftover_drop(V(vms, i)->leftover);
             console_collect(vms, i);
@@ -1567,6 +1597,12 @@ int virt_vms_cleanup(struct virt_vms *vms)
         if (pv->clone_leftover[c] && (keep || virt_image_exists(cl->host, cl->path, VC(vms)) == 0))
             virt_leftover_drop(pv->clone_leftover[c]);
     }
+    /* the one outcome that outranks the others: the lab is not as the test found it */
+    if (left.len) {
+        virt_failf(VIRT_ERR_LEFT_BEHIND, NULL, "%s", left.buf);
+        rc = -1;
+    }
+    strbuf_release(&left);
     for (size_t h = 0; h < vms->nhosts; h++)
         if (vms->hosts[h])
             vms->be->close(vms->hosts[h]);

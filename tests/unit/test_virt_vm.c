@@ -97,9 +97,14 @@ START_TEST(test_netmask_subnet_and_user_networking)
     params_set(p, "guest_subnet", "255.255.0.0");
     params_del(p, "kernel_params");
     params_del(p, "guest_gateway");
-    params_set(p, "nettype", "user");
     ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), 0);
     ck_assert_str_eq(s.cmdline, "vtrun.ip=192.168.123.11/16");
+    be_vm_spec_free(&s);
+    /* user-mode networking: the guest keeps QEMU's own address (the SSH forward's
+     * target), no bridge address */
+    params_set(p, "nettype", "user");
+    ck_assert_int_eq(virt_vm_spec_from_params(p, "vm1", NULL, NULL, NULL, &s), 0);
+    ck_assert_ptr_null(s.cmdline);
     ck_assert_str_eq(s.nics[0].mode, "user");
     ck_assert_ptr_null(s.nics[0].bridge);
     be_vm_spec_free(&s);
