@@ -107,6 +107,21 @@ START_TEST(test_option_mix_live_p2p_tls_passes)
 }
 END_TEST
 
+/* A file of the job's one test kept with its results (`name` may hold a glob, e.g. the
+ * domain's XML with its job-unique name), read whole; asserted to exist. */
+static char *kept_file(const char *name)
+{
+    char *job = ts_job_dir(&E);
+    char *pat = xasprintf("%s/test-results/1-*/%s", job, name);
+    glob_t g;
+    ck_assert_msg(glob(pat, 0, NULL, &g) == 0, "no %s", pat);
+    char *text = ts_read(g.gl_pathv[0]);
+    globfree(&g);
+    free(pat);
+    free(job);
+    return text;
+}
+
 START_TEST(test_numa_pinned_guest_migrates)
 {
     ts_e2e_vtrun(&E, 300, "--config", "tests/e2e/tp-libvirt/virsh_migrate_numa.cfg");
@@ -118,19 +133,12 @@ START_TEST(test_numa_pinned_guest_migrates)
                                    "interleave on host node 0"));
     ck_assert(ts_debug_log_has(&E, "running on host2"));
     /* the definition libvirt was given, kept with the results */
-    char *job = ts_job_dir(&E);
-    char *pat = xasprintf("%s/test-results/1-*/avocado-vt-vm1-*.xml", job);
-    glob_t g;
-    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
-    char *xml = ts_read(g.gl_pathv[0]);
+    char *xml = kept_file("avocado-vt-vm1-*.xml");
     ck_assert_msg(strstr(xml, "<cell id=\"1\" cpus=\"1\" memory=\"524288\" unit=\"KiB\"/>") &&
                   strstr(xml, "<memory mode=\"strict\" placement=\"static\" nodeset=\"0\"/>") &&
                   strstr(xml, "<memnode cellid=\"1\" mode=\"interleave\" nodeset=\"0\"/>"),
                   "no NUMA cells or numatune:\n%s", xml);
     free(xml);
-    globfree(&g);
-    free(pat);
-    free(job);
     ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
 }
@@ -146,26 +154,15 @@ START_TEST(test_hugepage_pinned_guest_migrates)
     ck_assert(ts_debug_log_has(&E, "memory backing: huge pages of 2048 KiB for guest NUMA "
                                    "cells 0-1"));
     ck_assert(ts_debug_log_has(&E, "memory backing: huge pages on the destination"));
-    char *job = ts_job_dir(&E);
-    char *pat = xasprintf("%s/test-results/1-*/avocado-vt-vm1-*.xml", job);
-    glob_t g;
-    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
-    char *xml = ts_read(g.gl_pathv[0]);
+    char *xml = kept_file("avocado-vt-vm1-*.xml");
     ck_assert_msg(strstr(xml, "<page size=\"2048\" unit=\"KiB\" nodeset=\"0-1\"/>"),
                   "no huge pages in the definition:\n%s", xml);
     free(xml);
-    globfree(&g);
-    free(pat);
     /* the destination's QEMU: the guest's RAM a file on hugetlbfs */
-    pat = xasprintf("%s/test-results/1-*/qemu-avocado-vt-vm1.host2.log", job);
-    ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
-    char *log = ts_read(g.gl_pathv[0]);
+    char *log = kept_file("qemu-avocado-vt-vm1.host2.log");
     ck_assert_msg(strstr(log, "memory-backend-file") && strstr(log, "/hugepages/libvirt/qemu/"),
                   "the destination's QEMU is not on hugetlbfs:\n%s", log);
     free(log);
-    globfree(&g);
-    free(pat);
-    free(job);
     ts_assert_nothing_left(ts_jstr(r, "job_id"));
     json_decref(r);
 }
