@@ -5,6 +5,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,18 @@ const struct be_ops *be_lookup(const char *name)
     err_set("unknown backend (vm_type) '%s'; known: %s", name ? name : "(none)", known.buf);
     strbuf_release(&known);
     return NULL;
+}
+
+static atomic_ulong daemon_epoch;
+
+unsigned long be_daemon_epoch(void)
+{
+    return atomic_load(&daemon_epoch);
+}
+
+void be_daemon_epoch_bump(void)
+{
+    atomic_fetch_add(&daemon_epoch, 1);
 }
 
 /* libvirt's names are the vocabulary of the typed parameters (other drivers read

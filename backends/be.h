@@ -341,6 +341,9 @@ struct be_host_conf {
     /* qemu driver: directory for QMP sockets and pid files; NULL = a private
      * directory under $TMPDIR, removed by close() */
     const char *run_dir;
+    /* libvirt: VMs will migrate from this host: the connection of its first hop's
+     * migration call is opened in the background now, not when the hop starts */
+    bool migrates;
 };
 
 struct be_host;
@@ -400,6 +403,12 @@ struct be_ops {
                                     const char *vm, const struct be_migrate_opts *opts);
     int (*migrate_wait)(struct be_job *job, double timeout_s);
     int (*migrate_finish)(struct be_job *job, struct be_hop_metrics *out);
+    /* The pass over memory the job is in, as the hypervisor's events say (libvirt's
+     * migration-iteration event; QEMU's MIGRATION_PASS): what postcopy after the
+     * first pass waits for, without asking the job every slice as job_stats does
+     * (each look is a monitor round trip competing with the migration).  -1: no
+     * event seen (yet); NULL: the driver has none. */
+    long (*migrate_iteration)(struct be_job *job);
     /* The running job of vm on h (the migration source). */
     int (*job_stats)(struct be_host *h, const char *vm, struct be_job_stats *out);
     /* Abort the job: fails until the job has left its setup phase, and in postcopy
@@ -454,6 +463,10 @@ struct be_ops {
     char *(*render)(const struct be_vm_spec *spec, const char **ext);
     /* Facts of the host (out is zeroed first; free with be_host_info_free). */
     int (*host_info)(struct be_host *h, struct be_host_info *out);
+    /* host_info's free_mem_bytes alone, asked now: one call, so facts read once per
+     * job (runner/run_hostcache.c) keep the one that changes fresh per case, and
+     * the answer shows the daemon still answers.  NULL: use host_info. */
+    int (*free_mem)(struct be_host *h, unsigned long long *bytes);
     const char *(*uri)(struct be_host *h);
     /* Whether h's connection is gone and did not come back (libvirt: its daemon was
      * killed, hung or unreachable past the reconnects); NULL: never. */
@@ -463,6 +476,13 @@ struct be_ops {
 
 /* "libvirt" or "qemu" (avocado-vt's vm_type); NULL + err_set() when unknown. */
 const struct be_ops *be_lookup(const char *name);
+
+/* A count of the daemon restarts this process has seen: a driver bumps it when it
+ * reopened a connection that was lost (the daemon was killed or restarted), virt/
+ * when it started, stopped, restarted or killed a daemon.  Facts of a host kept
+ * across cases (runner/run_hostcache.c) are read again once it moved. */
+unsigned long be_daemon_epoch(void);
+void be_daemon_epoch_bump(void);
 
 /* Migrate vm from src to dst: the one migration supervisor (backends/be_migrate.c)
  * over be's primitives.  Blocks until the hop completed (0) or failed (-1,

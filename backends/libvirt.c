@@ -38,11 +38,14 @@
 #include <string.h>
 #include <time.h>
 
+struct mig_conns;
+
 struct be_host {
     struct lv_conn *lc;         /* reopened when lost (backends/lv_conn.h) */
     char *uri;
     char *migrate_desturi;
     char *migrate_uri;
+    struct mig_conns *mc;       /* its migration calls' connections */
 };
 
 /* The host's connection now (it changes when it is reopened). */
@@ -92,6 +95,121 @@ static const char *lverr(void)
     return m ? m : "unknown libvirt error";
 }
 
+/*
+ * The connections of a host's migration calls (struct be_job: each call has one of
+ * its own).  A call that returned gives its connection back for the next hop from
+ * this host, and the first is opened in the background when the host is opened for
+ * migrations (be_host_conf.migrates): before, every hop opened one as it started,
+ * which over qemu+ssh is an SSH login (0.1-0.5 s) on the hop's path.  Shared with
+ * the background opener, so reference counted; the host's close lets go of it and an
+ * opener that finishes later closes what it opened.
+ */
+#define MIG_CONNS_IDLE 2        /* two VMs of a simultaneous hop leave from one host */
+
+struct mig_conns {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* the background open ended */
+    int refs;
+    bool opening;
+    bool closed;                /* the host is gone: keep nothing */
+    char *uri;
+    virConnectPtr idle[MIG_CONNS_IDLE];
+    size_t nidle;
+};
+
+static void mc_unref(struct mig_conns *mc)
+{
+    pthread_mutex_lock(&mc->lock);
+    bool last = --mc->refs == 0;
+    pthread_mutex_unlock(&mc->lock);
+    if (!last)
+        return;
+    for (size_t i = 0; i < mc->nidle; i++)
+        virConnectClose(mc->idle[i]);
+    pthread_cond_destroy(&mc->cond);
+    pthread_mutex_destroy(&mc->lock);
+    free(mc->uri);
+    free(mc);
+}
+
+/* Keep c for the next call (or close it: dead, the host closed, enough kept). */
+static void mc_give(struct mig_conns *mc, virConnectPtr c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&mc->lock);
+    bool keep = !mc->closed && mc->nidle < MIG_CONNS_IDLE && virConnectIsAlive(c) == 1;
+    if (keep)
+        mc->idle[mc->nidle++] = c;
+    pthread_mutex_unlock(&mc->lock);
+    if (!keep)
+        virConnectClose(c);
+}
+
+static void *mc_open_main(void *arg)
+{
+    struct mig_conns *mc = arg;
+    virConnectPtr c = lv_conn_open_bounded(mc->uri, LV_CONNECT_TIMEOUT_S);
+    err_clear();        /* the hop that needs one opens its own and says why it failed */
+    mc_give(mc, c);
+    pthread_mutex_lock(&mc->lock);
+    mc->opening = false;
+    pthread_cond_broadcast(&mc->cond);
+    pthread_mutex_unlock(&mc->lock);
+    mc_unref(mc);
+    return NULL;
+}
+
+static struct mig_conns *mc_new(const char *uri, bool prefetch)
+{
+    struct mig_conns *mc = xcalloc(1, sizeof(*mc));
+    pthread_t tid;
+
+    pthread_mutex_init(&mc->lock, NULL);
+    pthread_cond_init(&mc->cond, NULL);
+    mc->refs = 1;
+    mc->uri = xstrdup(uri);
+    if (prefetch) {
+        mc->refs++;
+        mc->opening = true;
+        if (pthread_create(&tid, NULL, mc_open_main, mc) == 0) {
+            pthread_detach(tid);
+        } else {
+            mc->refs--;
+            mc->opening = false;
+        }
+    }
+    return mc;
+}
+
+/* A connection for a migration call: a kept one that is alive (waiting for the
+ * background open when it is under way), else a new one; NULL + err_set(). */
+static virConnectPtr mc_take(struct mig_conns *mc)
+{
+    virConnectPtr c = NULL;
+
+    pthread_mutex_lock(&mc->lock);
+    while (mc->opening && !mc->nidle)
+        pthread_cond_wait(&mc->cond, &mc->lock);
+    while (!c && mc->nidle) {
+        c = mc->idle[--mc->nidle];
+        if (virConnectIsAlive(c) != 1) {    /* its daemon restarted since */
+            virConnectClose(c);
+            c = NULL;
+        }
+    }
+    pthread_mutex_unlock(&mc->lock);
+    return c ? c : lv_conn_open_bounded(mc->uri, LV_CONNECT_TIMEOUT_S);
+}
+
+static void mc_close(struct mig_conns *mc)
+{
+    pthread_mutex_lock(&mc->lock);
+    mc->closed = true;
+    pthread_mutex_unlock(&mc->lock);
+    mc_unref(mc);
+}
+
 static struct be_host *lv_open(const struct be_host_conf *conf)
 {
     struct be_host *h;
@@ -115,6 +233,7 @@ static struct be_host *lv_open(const struct be_host_conf *conf)
     h->uri = xstrdup(conf->uri);
     h->migrate_desturi = conf->migrate_desturi ? xstrdup(conf->migrate_desturi) : NULL;
     h->migrate_uri = conf->migrate_uri ? xstrdup(conf->migrate_uri) : NULL;
+    h->mc = mc_new(conf->uri, conf->migrates);
     return h;
 }
 
@@ -122,6 +241,7 @@ static void lv_close(struct be_host *h)
 {
     if (!h)
         return;
+    mc_close(h->mc);
     lv_conn_close(h->lc);
     free(h->uri);
     free(h->migrate_desturi);
@@ -664,6 +784,8 @@ struct be_job {
     char *vm;
     char *dest_vm;                  /* its name on dst (BE_MP_DEST_NAME), else NULL */
     int cb_id;
+    int iter_cb_id;                 /* the migration-iteration event's */
+    long iteration;                 /* its last pass number; -1 none seen */
     virConnectPtr cb_conn;          /* where cb_id is registered (a reference) */
     pthread_t tid;
 };
@@ -706,7 +828,9 @@ static void event_release(struct be_job *j)
 
     if (j->cb_id >= 0)
         virConnectDomainEventDeregisterAny(c, j->cb_id);
-    j->cb_id = -1;
+    if (j->iter_cb_id >= 0)
+        virConnectDomainEventDeregisterAny(c, j->iter_cb_id);
+    j->cb_id = j->iter_cb_id = -1;
     j->cb_conn = NULL;
     if (c)
         virConnectClose(c);
@@ -743,6 +867,27 @@ static void on_job_completed(virConnectPtr conn, virDomainPtr dom,
     j->seen = true;
     stats_to_metrics(p, n, &j->ev);
     pthread_mutex_unlock(&j->lock);
+}
+
+static void on_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, void *opaque)
+{
+    struct be_job *j = opaque;
+    const char *name = virDomainGetName(dom);
+
+    (void)conn;
+    if (!name || strcmp(name, j->vm))
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->iteration = iteration;
+    pthread_mutex_unlock(&j->lock);
+}
+
+static long lv_migrate_iteration(struct be_job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    long it = j->iteration;
+    pthread_mutex_unlock(&j->lock);
+    return it;
 }
 
 static void *mig_thread(void *arg)
@@ -895,11 +1040,12 @@ static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
     j->src = src;
     j->dst = dst;
     j->vm = xstrdup(vm);
-    j->cb_id = -1;
+    j->cb_id = j->iter_cb_id = -1;
+    j->iteration = -1;
     /* a source connection lost since the last call comes back before the hop */
     if (lv_conn_lost(src->lc) && lv_conn_recover(src->lc) == 0)
         goto fail;
-    j->conn = lv_conn_open_bounded(src->uri, LV_CONNECT_TIMEOUT_S);
+    j->conn = mc_take(src->mc);
     if (!j->conn)
         goto fail;
     j->dom = virDomainLookupByName(j->conn, vm);
@@ -922,6 +1068,12 @@ static struct be_job *lv_migrate_start(struct be_host *src, struct be_host *dst,
                                                 VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
                                                 j, job_event_free);
     if (j->cb_id >= 0)
+        j->refs++;
+    j->iter_cb_id = virConnectDomainEventRegisterAny(j->cb_conn, NULL,
+                                                     VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+                                                     VIR_DOMAIN_EVENT_CALLBACK(on_iteration),
+                                                     j, job_event_free);
+    if (j->iter_cb_id >= 0)
         j->refs++;
     j->refs++;      /* the thread's */
     if (pthread_create(&j->tid, NULL, mig_thread, j) != 0) {
@@ -1053,6 +1205,7 @@ static int lv_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
 {
     struct be_hop_metrics m = { .time_ms = -1, .downtime_ms = -1, .setup_ms = -1 };
     int rc = -1;
+    bool joined = false;
 
     if (!lv_migrate_wait(j, 0)) {
         /* the call is blocked in libvirt: its thread keeps the job until it returns */
@@ -1061,6 +1214,7 @@ static int lv_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
         goto out;
     }
     pthread_join(j->tid, NULL);
+    joined = true;
     if (j->rc < 0) {
         failed_metrics(j, &m);
         goto out;
@@ -1069,6 +1223,13 @@ static int lv_migrate_finish(struct be_job *j, struct be_hop_metrics *out)
     rc = arrived(j);
 out:
     event_release(j);
+    if (joined) {
+        /* the call returned: its connection serves the source's next hop */
+        virDomainFree(j->dom);
+        j->dom = NULL;
+        mc_give(j->src->mc, j->conn);
+        j->conn = NULL;
+    }
     job_unref(j);
     if (out)
         *out = m;
@@ -1487,6 +1648,20 @@ static int rt_host_info(struct be_host *h, struct be_host_info *out)
     RETRYING(h, lv_host_info(h, out));
 }
 
+static int lv_free_mem(struct be_host *h, unsigned long long *bytes)
+{
+    *bytes = virNodeGetFreeMemory(CONN(h));
+    if (*bytes)
+        return 0;
+    err_set("host %s: free memory: %s", h->uri, lverr());
+    return -1;
+}
+
+static int rt_free_mem(struct be_host *h, unsigned long long *bytes)
+{
+    RETRYING(h, lv_free_mem(h, bytes));
+}
+
 const struct be_ops be_libvirt_ops = {
     .name = "libvirt",
     .emulator_param = "emulator_path",
@@ -1501,6 +1676,7 @@ const struct be_ops be_libvirt_ops = {
     .migrate_start = lv_migrate_start,
     .migrate_wait = lv_migrate_wait,
     .migrate_finish = lv_migrate_finish,
+    .migrate_iteration = lv_migrate_iteration,
     .job_stats = rt_job_stats,
     .abort_job = rt_abort_job,
     .start_postcopy = lv_start_postcopy,
@@ -1523,6 +1699,7 @@ const struct be_ops be_libvirt_ops = {
     .console_path = lv_console_path,
     .render = lv_render,
     .host_info = rt_host_info,
+    .free_mem = rt_free_mem,
     .uri = lv_uri,
     .lost = lv_lost,
     .close = lv_close,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lv_conn: a libvirt connection that comes back (backends/lv_conn.h). */
+#include "backends/be.h"
 #include "backends/lv_conn.h"
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -161,6 +162,7 @@ static int reopen_locked(struct lv_conn *c)
             c->retired = xrealloc(c->retired, (c->nretired + 1) * sizeof(*c->retired));
             c->retired[c->nretired++] = atomic_exchange(&c->conn, n);
             c->spent = 0;
+            be_daemon_epoch_bump();     /* the daemon went away and is back */
             return 1;
         }
         free(c->last_err);

@@ -16,9 +16,10 @@
 #include <string.h>
 
 static struct be_host *open_host(const struct be_ops *ops, const char *uri,
-                                 const char *desturi, const char *muri)
+                                 const char *desturi, const char *muri, bool migrates)
 {
-    struct be_host_conf c = { .uri = uri, .migrate_desturi = desturi, .migrate_uri = muri };
+    struct be_host_conf c = { .uri = uri, .migrate_desturi = desturi, .migrate_uri = muri,
+                              .migrates = migrates };
     struct be_host *h = ops->open(&c);
     if (!h) {
         fprintf(stderr, "hop: %s\n", err_msg());
@@ -42,12 +43,12 @@ int main(int argc, char **argv)
             .initrd = argv[5], .cmdline = argv[6], .console_log = argv[8],
             .disks = &d, .ndisks = 1, .nics = &n, .nnics = 1,
         };
-        struct be_host *h = open_host(ops, argv[2], NULL, NULL);
+        struct be_host *h = open_host(ops, argv[2], NULL, NULL, false);
         rc = ops->define(h, &s) || ops->start(h, s.name);
         ops->close(h);
     } else if (!strcmp(argv[1], "migrate") && (argc == 7 || argc == 8)) {
-        struct be_host *src = open_host(ops, argv[2], NULL, NULL);
-        struct be_host *dst = open_host(ops, argv[3], argv[4], argv[5]);
+        struct be_host *src = open_host(ops, argv[2], NULL, NULL, true);
+        struct be_host *dst = open_host(ops, argv[3], argv[4], argv[5], false);
         struct be_migrate_opts o = {
             .flags = BE_MIG_LIVE | BE_MIG_P2P | BE_MIG_UNSAFE | BE_MIG_PERSISTENT |
                      BE_MIG_UNDEFINE_SOURCE,
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
         ops->close(src);
         ops->close(dst);
     } else if (!strcmp(argv[1], "destroy") && argc == 4) {
-        struct be_host *h = open_host(ops, argv[2], NULL, NULL);
+        struct be_host *h = open_host(ops, argv[2], NULL, NULL, false);
         rc = ops->destroy(h, argv[3]) || ops->undefine(h, argv[3]);
         ops->close(h);
     } else {

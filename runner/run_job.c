@@ -18,6 +18,7 @@
 #include "runner/run_name.h"
 #include "runner/run_shard.h"
 #include "virt/virt.h"
+#include "runner/run_cache.h"
 #include "runner/run_dispo.h"
 #include "runner/run_needs.h"
 #include "runner/run_port.h"
@@ -97,6 +98,7 @@ struct job {
     struct run_settings set;
     struct run_port *port;      /* settings' hosts, override, --set: a case's params */
     struct run_facts facts;     /* what the hosts are, for the needs */
+    struct run_cache *cache;    /* what cases keep for later ones (host facts) */
     struct run_facts_hosts probe;
     struct cfg *cfg;
     struct res_job *res;
@@ -660,6 +662,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
         .job_id = res_job_id(j->res),
         .deadline = timeout > 0 ? t0 + timeout : 0, .cancel = &w->cancel,
         .known_hosts = j->known_hosts, .status = RUN_PASS, .started_wall = clock_wall(),
+        .cache = j->cache,
     };
     pthread_mutex_lock(&j->lock);
     j->cur_name = name;
@@ -1205,6 +1208,7 @@ int run_job(const struct run_opts *o)
 
     run_settings_init(&j.set);
     run_facts_init(&j.facts);
+    j.cache = run_cache_new();
     install_signals();
     /* a usage error, not a per-test ERROR: no case could run with it */
     if (o->backend && virt_backend_check(o->backend) < 0) {
@@ -1332,6 +1336,7 @@ cleanup:
     free(j.known_hosts);
     run_port_free(j.port);
     run_facts_release(&j.facts);
+    run_cache_free(j.cache);
     cfg_free(j.cfg);
     run_settings_free(&j.set);
     return rc;

@@ -100,6 +100,8 @@ struct run_ctx {
     atomic_bool *cancel;  /* set on SIGINT/SIGTERM/timeout: stop soon */
     const char *known_hosts;        /* the job's known_hosts file (host transport) */
     struct run_links *links;        /* run_host_link(): opened on first use, per host */
+    struct run_cache *cache;        /* the job's, shared by its cases and workers
+                                       (runner/run_cache.h); NULL: keep nothing */
     void *data;                     /* the type's own state from setup to cleanup */
     /* set through run_fail() & co. */
     enum run_status status;

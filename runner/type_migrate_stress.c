@@ -33,6 +33,7 @@
 #include "lib/params.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "runner/run_cache.h"
 #include "runner/run_mig.h"
 #include "runner/run_type.h"
 #include "virt/virt.h"
@@ -129,6 +130,68 @@ static int host_script(struct run_ctx *ctx, int h, const char *script, double ti
 {
     const char *argv[] = { "sh", "-c", script, NULL };
     return host_run(ctx, h, argv, timeout_s, out, status);
+}
+
+/* ---- the VMs at once ------------------------------------------------------------------ */
+
+/*
+ * fn for every VM of the set at once, one thread each, where the VMs would otherwise
+ * wait for each other (QEMU starting, a login, a stress start): each VM has its own
+ * domain and SSH session, the backends' connections are thread-safe, and the host
+ * links and connections the VMs share were opened before (their disks were made on
+ * their start hosts).  fn returns 0, or non-zero with err set, and reports nothing:
+ * the caller reports the first VM in the set's order that failed (its index; *rc its
+ * fn's value, *why its error, heap) so the outcome does not depend on which thread
+ * ended first.  -1: none failed.
+ */
+typedef int (*vm_fn)(struct run_ctx *ctx, struct ms_state *st, size_t i);
+
+struct vm_thread {
+    struct run_ctx *ctx;
+    struct ms_state *st;
+    size_t i;
+    vm_fn fn;
+    int rc;
+    char *err;
+    pthread_t th;
+    bool threaded;
+};
+
+static void *vm_thread_main(void *arg)
+{
+    struct vm_thread *t = arg;
+    t->rc = t->fn(t->ctx, t->st, t->i);
+    if (t->rc)
+        t->err = xstrdup(err_msg());
+    return NULL;
+}
+
+static long each_vm(struct run_ctx *ctx, struct ms_state *st, vm_fn fn, int *rc, char **why)
+{
+    size_t n = st->vms.n;
+    struct vm_thread *t = xcalloc(n ? n : 1, sizeof(*t));
+    long bad = -1;
+    for (size_t i = 0; i < n; i++) {
+        t[i] = (struct vm_thread){ .ctx = ctx, .st = st, .i = i, .fn = fn };
+        t[i].threaded = n > 1 && pthread_create(&t[i].th, NULL, vm_thread_main, &t[i]) == 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].threaded)
+            pthread_join(t[i].th, NULL);
+        else
+            vm_thread_main(&t[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].rc && bad < 0) {
+            bad = (long)i;
+            *rc = t[i].rc;
+            *why = t[i].err;
+        } else {
+            free(t[i].err);
+        }
+    }
+    free(t);
+    return bad;
 }
 
 /* ---- per-hop metrics --------------------------------------------------------------- */
@@ -279,25 +342,52 @@ static int ms_setup(struct run_ctx *ctx)
 
 /* ---- pre-migration checks ------------------------------------------------------------- */
 
-/* Facts of host idx for the checks: the backend's host_info, with what libvirt does not
- * tell (OS, kernel) read on the host through its transport (virt_vms_host_info).  What
- * stays unknown is a WARNING, never a FAIL. */
-struct host_facts {
-    struct mig_pmc_host h;
+/* What host idx is, for the checks: the backend's host_info, with what libvirt does
+ * not tell (OS, kernel) read on the host through its transport (virt_vms_host_info),
+ * the QEMU user's ids, /dev/kvm and the firewall.  Read once per job per host and
+ * kept in the job's cache (ctx->cache): a matrix of cases between the same hosts
+ * asked them the same dozen questions per case.  Read again after a daemon restart
+ * (be_daemon_epoch) or a check of this host that did not pass.  What changes from
+ * case to case is asked every time: free memory (which also shows the daemon still
+ * answers), the security module's denials naming this case's domains and disks,
+ * whether its images are reachable.  What stays unknown is a WARNING, never a FAIL. */
+struct ms_hostinfo {
+    unsigned long epoch;            /* be_daemon_epoch() when read */
+    bool info_ok;                   /* the daemon answered: info holds its facts */
     struct be_host_info info;
     struct mig_pmc_id *ids;
-    struct strbuf ruleset, lsm;
+    size_t nids;
+    bool ids_known;
+    int kvm_usable;
+    char *ruleset;                  /* NULL: unknown */
+};
+
+static void hostinfo_free(void *p)
+{
+    struct ms_hostinfo *hi = p;
+    be_host_info_free(&hi->info);
+    mig_pmc_ids_free(hi->ids, hi->nids);
+    free(hi->ruleset);
+    free(hi);
+}
+
+/* The facts of one host in one case: the job's (hi) and the case's own. */
+struct host_facts {
+    struct mig_pmc_host h;
+    const struct ms_hostinfo *hi;
+    struct ms_hostinfo *own;        /* read here and not kept: freed with the facts */
+    char *key;                      /* in ctx->cache */
+    struct strbuf lsm;
 };
 
 /* The QEMU user's and groups' ids of host idx, over the host transport. */
-static void host_ids(struct run_ctx *ctx, int idx, struct host_facts *f)
+static void host_ids(struct run_ctx *ctx, int idx, struct ms_hostinfo *hi)
 {
     struct strbuf out = STRBUF_INIT;
     int status = -1;
     if (host_script(ctx, idx, mig_pmc_ids_script, 15, &out, &status) == 0 && status == 0) {
-        f->h.nids = mig_pmc_ids_parse(out.buf, &f->ids);
-        f->h.ids = f->ids;
-        f->h.ids_known = true;
+        hi->nids = mig_pmc_ids_parse(out.buf, &hi->ids);
+        hi->ids_known = true;
     } else {
         run_log(ctx, "pre-migration checks: users and groups of %s: %s", host_name(ctx, idx),
                 status < 0 ? err_msg() : "getent failed");
@@ -305,20 +395,28 @@ static void host_ids(struct run_ctx *ctx, int idx, struct host_facts *f)
     strbuf_release(&out);
 }
 
-/* Services, firewall and security module of host idx, over the host transport: what
- * cannot be read stays unknown (a WARNING of its row). */
-static void host_guards(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
+/* /dev/kvm and the firewall of host idx, over the host transport: what cannot be read
+ * stays unknown (a WARNING of its row). */
+static void host_guards(struct run_ctx *ctx, int idx, struct ms_hostinfo *hi)
 {
     struct strbuf out = STRBUF_INIT;
     int status = -1;
     if (host_script(ctx, idx, mig_pmc_kvm_script, 15, &out, &status) == 0 && status == 0)
-        f->h.kvm_usable = strstr(out.buf, "yes") ? 1 : -1;
+        hi->kvm_usable = strstr(out.buf, "yes") ? 1 : -1;
+    strbuf_reset(&out);
     const char *nft[] = { "nft", "list", "ruleset", NULL };
-    if (host_run(ctx, idx, nft, 15, &f->ruleset, &status) == 0 && status == 0)
-        f->h.ruleset = f->ruleset.buf;
+    if (host_run(ctx, idx, nft, 15, &out, &status) == 0 && status == 0)
+        hi->ruleset = strbuf_detach(&out, NULL);
     else
         run_log(ctx, "pre-migration checks: firewall of %s unknown", host_name(ctx, idx));
-    /* the audit lines that matter name a domain or a disk of the test */
+    strbuf_release(&out);
+}
+
+/* The security module of host idx and its audit lines that name a domain or a disk of
+ * this case: asked every case. */
+static void host_lsm(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
+{
+    int status = -1;
     size_t n = 4 + 1;               /* sh -c SCRIPT sh ... NULL */
     for (size_t i = 0; i < st->vms.n; i++)
         n += 1 + (st->vms.vm[i].spec ? st->vms.vm[i].spec->ndisks : 0);
@@ -347,33 +445,87 @@ static void host_guards(struct run_ctx *ctx, struct ms_state *st, int idx, struc
             f->h.denials = "";
     }
     free(argv);
-    strbuf_release(&out);
 }
 
+static struct ms_hostinfo *hostinfo_read(struct run_ctx *ctx, struct ms_state *st, int idx)
+{
+    struct ms_hostinfo *hi = xcalloc(1, sizeof(*hi));
+    /* before the reads: a restart while they run makes them stale, not current */
+    hi->epoch = be_daemon_epoch();
+    host_ids(ctx, idx, hi);
+    host_guards(ctx, idx, hi);
+    if (virt_vms_host_info(&st->vms, idx, &hi->info) < 0)
+        run_log(ctx, "pre-migration checks: %s", err_msg());
+    else
+        hi->info_ok = true;
+    return hi;
+}
+
+/* The job's facts of host idx: kept ones while no daemon restarted since, else read
+ * now (and kept when the daemon answered). */
 static void host_facts(struct run_ctx *ctx, struct ms_state *st, int idx, struct host_facts *f)
 {
+    const struct run_host *rh = &ctx->hosts[idx];
     memset(f, 0, sizeof(*f));
-    strbuf_init(&f->ruleset, 0);
     strbuf_init(&f->lsm, 0);
     f->h.name = host_name(ctx, idx);
-    host_ids(ctx, idx, f);
-    host_guards(ctx, st, idx, f);
-    if (virt_vms_host_info(&st->vms, idx, &f->info) < 0) {
-        run_log(ctx, "pre-migration checks: %s", err_msg());
-        f->h.daemon_answers = -1;
-        return;
+    f->key = xasprintf("pmc-host %s|%s|%s|%s|%d", ctx->backend ? ctx->backend : "",
+                       rh->name ? rh->name : "", rh->uri ? rh->uri : "",
+                       rh->address ? rh->address : "", rh->ssh_port);
+    struct ms_hostinfo *hi = ctx->cache ? run_cache_get(ctx->cache, f->key) : NULL;
+    bool kept = hi && hi->epoch == be_daemon_epoch();
+    if (kept) {
+        run_log(ctx, "pre-migration checks: facts of %s as read earlier in this job",
+                f->h.name);
+        /* what changes between cases, and the proof the daemon answers now */
+        unsigned long long free_b = 0;
+        if (virt_vms_host_free_mem(&st->vms, idx, &free_b) < 0) {
+            run_log(ctx, "pre-migration checks: %s", err_msg());
+            run_cache_drop(ctx->cache, f->key);
+            kept = false;
+        } else {
+            f->h.free_mem_bytes = free_b;
+        }
     }
-    f->h.daemon_answers = 1;
-    f->h.libvirt_version = f->info.libvirt_version;
-    f->h.hypervisor = f->info.hypervisor;
-    f->h.hv_version = f->info.hv_version;
-    f->h.arch = f->info.arch;
-    f->h.os_id = f->info.os_id;
-    f->h.os_version = f->info.os_version;
-    f->h.kernel_release = f->info.kernel_release;
-    f->h.free_mem_bytes = f->info.free_mem_bytes;
-    f->h.host_cpu_model = f->info.host_cpu_model;
-    f->h.cpu_models = (const char *const *)f->info.cpu_models;
+    if (!kept) {
+        hi = hostinfo_read(ctx, st, idx);
+        f->h.free_mem_bytes = hi->info.free_mem_bytes;
+        if (ctx->cache && hi->info_ok)
+            run_cache_set(ctx->cache, f->key, hi, hostinfo_free);
+        else
+            f->own = hi;
+    }
+    f->hi = hi;
+    host_lsm(ctx, st, idx, f);
+    f->h.ids = hi->ids;
+    f->h.nids = hi->nids;
+    f->h.ids_known = hi->ids_known;
+    f->h.kvm_usable = hi->kvm_usable;
+    f->h.ruleset = hi->ruleset;
+    f->h.daemon_answers = hi->info_ok ? 1 : -1;
+    if (!hi->info_ok)
+        return;
+    f->h.libvirt_version = hi->info.libvirt_version;
+    f->h.hypervisor = hi->info.hypervisor;
+    f->h.hv_version = hi->info.hv_version;
+    f->h.arch = hi->info.arch;
+    f->h.os_id = hi->info.os_id;
+    f->h.os_version = hi->info.os_version;
+    f->h.kernel_release = hi->info.kernel_release;
+    f->h.host_cpu_model = hi->info.host_cpu_model;
+    f->h.cpu_models = (const char *const *)hi->info.cpu_models;
+}
+
+/* After a check of the host did not pass: its facts are read again next time (the
+ * operator may have fixed what the check found). */
+static void host_facts_release(struct run_ctx *ctx, struct host_facts *f, bool reread)
+{
+    if (reread && ctx->cache && !f->own)
+        run_cache_drop(ctx->cache, f->key);
+    if (f->own)
+        hostinfo_free(f->own);
+    free(f->key);
+    strbuf_release(&f->lsm);
 }
 
 /* 1 when `path` can be read on host h (through its transport), 0 not, -1 cannot tell. */
@@ -444,7 +596,9 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
     struct mig_pmc_outcome *o;
     size_t no = mig_pmc_run(&in, &o);
     int nfail = 0;
+    bool reread = false;        /* a check did not pass: the facts are read again */
     for (size_t i = 0; i < no; i++) {
+        reread |= o[i].result != MIG_PMC_SUCCESS;
         run_log(ctx, "pre-migration check %s -> %s: %s: %s - %s", host_name(ctx, from),
                 host_name(ctx, to), o[i].check->name, mig_pmc_result_name(o[i].result),
                 o[i].msg);
@@ -456,14 +610,8 @@ static int pmc_direction(struct run_ctx *ctx, struct ms_state *st, int from, int
         nfail += o[i].result == MIG_PMC_FAIL;
     }
     mig_pmc_outcomes_free(o, no);
-    be_host_info_free(&fs.info);
-    be_host_info_free(&fd.info);
-    mig_pmc_ids_free(fs.ids, fs.h.nids);
-    mig_pmc_ids_free(fd.ids, fd.h.nids);
-    strbuf_release(&fs.ruleset);
-    strbuf_release(&fd.ruleset);
-    strbuf_release(&fs.lsm);
-    strbuf_release(&fd.lsm);
+    host_facts_release(ctx, &fs, reread);
+    host_facts_release(ctx, &fd, reread);
     free(disks);
     free(vms);
     return nfail;
@@ -602,9 +750,10 @@ static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
     }
 }
 
-static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i)
+/* Start the stress in VM i: 0, -1 with err, or 1 when the tool exited at once (err:
+ * its words).  Reports nothing: it runs in a thread of each_vm. */
+static int guest_stress_begin(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
-    struct virt_vm *vm = &st->vms.vm[i];
     const char *args = st->o->tool_args[st->o->tool];
     struct strbuf out = STRBUF_INIT;
     struct mig_meminfo mi = { 0 };
@@ -615,41 +764,62 @@ static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st, size_t i
     if (strstr(args, "%s")) {
         if (virt_vms_exec(&st->vms, i, "cat /proc/meminfo", 30, &out, &status) < 0 || status
             || mig_meminfo_parse(out.buf, &mi) < 0)
-            goto fail;
+            goto out;
     }
     argv = mig_stress_argv(st->o->tool_name, args, st->o->vm_bytes, &mi, 0, true);
     script = argv ? mig_stress_start_script(argv, GUEST_STRESS_TAG) : NULL;
     strbuf_reset(&out);
     if (!script)
-        goto fail;
+        goto out;
     st->guest_stress[i] = true;     /* before it runs, so cleanup stops a half start */
     if (virt_vms_exec(&st->vms, i, script, 60, &out, &status) < 0)
-        goto fail;
-    if (stress_died(ctx, out.buf, "in", vm->name))
-        goto cleanup;
+        goto out;
+    const char *d = strstr(out.buf, "died: ");
+    if (d) {
+        err_set("%.*s", (int)strcspn(d + 6, "\n"), d + 6);
+        ret = 1;
+        goto out;
+    }
     if (status || !strstr(out.buf, "started")) {
         err_set("start script exited %d: %s", status, out.buf);
-        goto fail;
+        goto out;
     }
-    run_log(ctx, "stress in %s: %s", vm->name, out.buf);
+    run_log(ctx, "stress in %s: %s", st->vms.vm[i].name, out.buf);
     ret = 0;
-    goto cleanup;
-fail:
-    run_error(ctx, "StressError", "stress in %s: %s", vm->name, err_msg());
-cleanup:
+out:
     mig_stress_argv_free(argv);
     free(script);
     strbuf_release(&out);
     return ret;
 }
 
-static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i)
+/* The stress in every VM, started at once; the first VM in the set's order that
+ * failed names the outcome (the tool's own words FAIL the case, as avocado-vt's
+ * stress load does; anything else is an ERROR). */
+static int guest_stress_start(struct run_ctx *ctx, struct ms_state *st)
+{
+    char *why = NULL;
+    int rc = 0;
+    long bad = each_vm(ctx, st, guest_stress_begin, &rc, &why);
+    if (bad < 0)
+        return 0;
+    if (rc == 1)
+        run_fail(ctx, "StressError", "stress in %s exited at once: %s",
+                 st->vms.vm[bad].name, why);
+    else
+        run_error(ctx, "StressError", "stress in %s: %s", st->vms.vm[bad].name, why);
+    free(why);
+    return -1;
+}
+
+/* A vm_fn: what fails is only logged (the VM is destroyed next). */
+static int guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i)
 {
     if (!st->guest_stress[i])
-        return;
+        return 0;
     st->guest_stress[i] = false;
     if (st->vms.vm[i].host < 0)
-        return;         /* not running: nothing of it is left */
+        return 0;       /* not running: nothing of it is left */
     char *script = mig_stress_stop_script(GUEST_STRESS_TAG);
     struct strbuf out = STRBUF_INIT;
     int status = -1;
@@ -659,7 +829,7 @@ static void guest_stress_stop(struct run_ctx *ctx, struct ms_state *st, size_t i
     else
         run_log(ctx, "stress in %s: stopped", st->vms.vm[i].name);
     strbuf_release(&out);
-    free(script);
+    free(script);    return 0;
 }
 
 /* Reboot the guest in the background so the hop's migration meets a booting kernel. */
@@ -837,25 +1007,45 @@ static int post_checks(struct run_ctx *ctx, struct ms_state *st, unsigned hopno,
 
 /* ---- run ------------------------------------------------------------------------------ */
 
+/* vm_fns of start_vms: VM i defined and started on its start host; logged in. */
+static int start_vm(struct run_ctx *ctx, struct ms_state *st, size_t i)
+{
+    (void)ctx;
+    return virt_vms_start(&st->vms, i, st->plan.start_host[i]);
+}
+
+static int login_vm(struct run_ctx *ctx, struct ms_state *st, size_t i)
+{
+    double up;
+    if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0)
+        return -1;
+    if (virt_vms_uptime(&st->vms, i, &up) == 0)
+        st->uptime[i] = up;
+    return 0;
+}
+
+/* The VMs defined and started together, then logged into together: QEMU's start and
+ * the guests' boots overlap instead of queueing. */
 static int start_vms(struct run_ctx *ctx, struct ms_state *st, bool wait_login)
 {
     double t0 = run_now();
-    for (size_t i = 0; i < st->vms.n; i++)
-        if (virt_vms_start(&st->vms, i, st->plan.start_host[i]) < 0)
-            return run_error(ctx, "VMStartError", "%s", err_msg());
+    char *why = NULL;
+    int rc;
+    long bad = each_vm(ctx, st, start_vm, &rc, &why);
+    if (bad >= 0) {
+        run_error(ctx, "VMStartError", "%s", why);
+        free(why);
+        return -1;
+    }
     run_phase(ctx, "start", t0);
     if (!wait_login)
         return 0;
     t0 = run_now();
-    for (size_t i = 0; i < st->vms.n; i++) {
-        if (virt_vms_wait_login(&st->vms, i, ctx->common->login_timeout) < 0) {
-            if (run_should_stop(ctx))
-                return -1;
-            return run_error(ctx, "LoginTimeout", "%s", err_msg());
-        }
-        double up;
-        if (virt_vms_uptime(&st->vms, i, &up) == 0)
-            st->uptime[i] = up;
+    bad = each_vm(ctx, st, login_vm, &rc, &why);
+    if (bad >= 0) {
+        rc = run_should_stop(ctx) ? -1 : run_error(ctx, "LoginTimeout", "%s", why);
+        free(why);
+        return rc;
     }
     run_phase(ctx, "login", t0);
     return 0;
@@ -892,9 +1082,8 @@ static int ms_run(struct run_ctx *ctx)
             return -1;
         if (o->tool_name && o->stress_vms) {
             t0 = run_now();
-            for (size_t i = 0; i < st->vms.n; i++)
-                if (guest_stress_start(ctx, st, i) < 0)
-                    return -1;
+            if (guest_stress_start(ctx, st) < 0)
+                return -1;
             run_phase(ctx, "stress", t0);
         }
     }
@@ -940,9 +1129,12 @@ static void ms_cleanup(struct run_ctx *ctx)
     if (!st)
         return;
     /* stress first, while the guests still run and can be told to stop */
-    if (st->guest_stress)
-        for (size_t i = 0; i < st->vms.n; i++)
-            guest_stress_stop(ctx, st, i);
+    if (st->guest_stress) {
+        int rc;
+        char *why = NULL;
+        (void)each_vm(ctx, st, guest_stress_stop, &rc, &why);
+        free(why);
+    }
     host_stress_stop(ctx, st, 0);
     host_stress_stop(ctx, st, 1);
     if (st->vms_ready)

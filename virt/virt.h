@@ -710,6 +710,10 @@ const char *virt_vms_host_name(const struct virt_vms *vms, int h);
 bool virt_vms_should_stop(const struct virt_vms *vms);
 /* Facts of host h (backend host_info); free with be_host_info_free. */
 int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out);
+/* Host h's free memory now, in bytes (the backend's free_mem, else its host_info): what
+ * changes between cases, for facts otherwise read once per job.  -1 with err naming
+ * the host (its daemon did not answer). */
+int virt_vms_host_free_mem(struct virt_vms *vms, int h, unsigned long long *bytes);
 /* State of VM i's domain on host h. */
 int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out);
 /* Make VM i's disks (its clones) on host h, where it will start: what pre-migration

@@ -201,6 +201,8 @@ int virt_hostop_daemon(struct virt_hostops *ops, struct virt_host *h, const char
               verbs[action], action == VIRT_DAEMON_KILL ? "-s " : "",
               action == VIRT_DAEMON_KILL ? sig : "", action == VIRT_DAEMON_KILL ? " " : "");
     struct undo *stopped = undo_find(ops, UNDO_DAEMON, h, unit);
+    /* whatever came of it, the daemon may be another process now */
+    be_daemon_epoch_bump();
     if (run(h, argv, DAEMON_TIMEOUT, NULL) < 0)
         return -1;
     if (action == VIRT_DAEMON_START || action == VIRT_DAEMON_RESTART) {
@@ -465,6 +467,7 @@ static int undo_one(struct virt_hostops *ops, struct undo *u)
         rc = run(u->h, mv, CMD_TIMEOUT, NULL);
         if (rc == 0 && u->applied) {
             const char *restart[] = { "systemctl", "restart", u->c, NULL };
+            be_daemon_epoch_bump();
             rc = run(u->h, restart, DAEMON_TIMEOUT, NULL);
         }
         break;
@@ -473,6 +476,7 @@ static int undo_one(struct virt_hostops *ops, struct undo *u)
         const char *start[] = { "systemctl", "start", u->a, NULL };
         virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: systemctl start %s",
                   virt_host_name(u->h), u->a);
+        be_daemon_epoch_bump();
         rc = run(u->h, start, DAEMON_TIMEOUT, NULL);
         break;
     }

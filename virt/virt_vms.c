@@ -126,6 +126,8 @@ static struct be_host *host(struct virt_vms *vms, int h)
         conf.uri = P(vms)->hosts[h].uri;
         conf.migrate_desturi = P(vms)->hosts[h].migrate_desturi;
         conf.migrate_uri = P(vms)->hosts[h].migrate_uri;
+        /* a set of several hosts migrates between them */
+        conf.migrates = vms->nhosts > 1;
     }
     vms->hosts[h] = vms->be->open(&conf);
     if (!vms->hosts[h])
@@ -576,6 +578,27 @@ int virt_vms_host_info(struct virt_vms *vms, int h, struct be_host_info *out)
         vlog(vms, "host %s: OS facts unknown: %s", virt_vms_host_name(vms, h), err_msg());
     err_clear();
     return 0;
+}
+
+int virt_vms_host_free_mem(struct virt_vms *vms, int h, unsigned long long *bytes)
+{
+    struct be_host *bh = host(vms, h);
+    struct be_host_info info;
+    int rc;
+    if (!bh)
+        return -1;
+    if (vms->be->free_mem) {
+        rc = vms->be->free_mem(bh, bytes);
+    } else if (!vms->be->host_info) {
+        err_set("backend %s cannot describe a host", vms->be->name);
+        rc = -1;
+    } else if ((rc = vms->be->host_info(bh, &info)) == 0) {
+        *bytes = info.free_mem_bytes;
+        be_host_info_free(&info);
+    }
+    if (rc < 0)
+        err_prefix("host %s", virt_vms_host_name(vms, h));
+    return rc;
 }
 
 int virt_vms_state(struct virt_vms *vms, size_t i, int h, enum be_state *out)
