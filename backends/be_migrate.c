@@ -22,14 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The wait slice: how soon a flag or a deadline is acted on.  While postcopy after
- * the first pass is pending, the job is looked at every slice too, so the switch
- * comes within this of the second pass starting. */
+/* The wait slice: how soon a flag, a deadline or the driver's event of the second
+ * pass (postcopy after the first one) is acted on.  A driver without that event has
+ * the job looked at every slice while the switch is pending, so it comes within this
+ * of the second pass starting. */
 #define POLL_S 0.02
-/* How often the job is looked at otherwise (its figures, the postcopy phase), and
- * always right before a control: looks are hypervisor round trips that compete with
- * the migration for the daemon and the monitor. */
-#define LOOK_S 0.1
+/* How often the job is looked at otherwise (its figures: how far a hop that fails on
+ * its own got), and always right before a control: looks are hypervisor round trips
+ * (libvirt: three, one of them to QEMU's monitor) that compete with the migration for
+ * the daemon and the monitor, so a plain hop looks seldom, as a bare `virsh migrate`
+ * does not look at all. */
+#define LOOK_S 0.5
 
 /* One hop under supervision. */
 struct sup {
@@ -37,6 +40,7 @@ struct sup {
     struct be_host *src, *dst;
     const char *vm;
     const struct be_migrate_opts *o;
+    struct be_job *job;
     enum be_timeout_action action;  /* resolved: never _DEFAULT */
     double deadline;                /* clock_now() of timeout_s; 0 = none */
     struct be_job_stats last;       /* the last look at the running job */
@@ -116,10 +120,20 @@ static void on_deadline(struct sup *s)
     }
 }
 
-/* The first pass over memory is done once the second has begun. */
+/* The pass the job is in from the driver's events; -1 when they do not say (yet). */
+static long iteration(const struct sup *s)
+{
+    return s->be->migrate_iteration && s->job ? s->be->migrate_iteration(s->job) : -1;
+}
+
+/* The first pass over memory is done once the second has begun: the driver's events
+ * say so (as virsh migrate --postcopy-after-precopy waits for libvirt's
+ * migration-iteration event), else a look at the job. */
 static void after_precopy(struct sup *s)
 {
-    if (!s->postcopy_asked && !s->in_postcopy && s->seen && s->last.mem_iterations >= 2)
+    long it = iteration(s);
+    bool second = it >= 0 ? it >= 2 : s->seen && s->last.mem_iterations >= 2;
+    if (!s->postcopy_asked && !s->in_postcopy && second)
         s->postcopy_asked = accepted(s->be->start_postcopy(s->src, s->vm));
 }
 
@@ -134,8 +148,10 @@ static bool due(const struct sup *s, double now)
         return !s->aborted;
     if (s->deadline && now >= s->deadline)
         return !s->deadline_done;
+    /* postcopy after the first pass: looked at every slice unless events tell the
+     * pass (the switch itself needs no look: a postcopy job is not aborted) */
     return o->postcopy_after_precopy && (o->flags & BE_MIG_POSTCOPY) &&
-           !s->postcopy_asked && !s->in_postcopy;
+           !s->postcopy_asked && !s->in_postcopy && iteration(s) < 0;
 }
 
 /* One round of policy over a job that is still running; false: stop waiting. */
@@ -245,6 +261,7 @@ int be_migrate(const struct be_ops *be, struct be_host *src, struct be_host *dst
         free(why);
         goto out;
     }
+    s.job = job;
     rc = supervise(&s, job, &fin);
     figures(&s, &fin, &m);
     m.postcopy = fin.postcopy || s.in_postcopy || s.postcopy_asked;

@@ -439,15 +439,42 @@ START_TEST(test_hard_deadline_abandons_a_job_that_does_not_end)
 }
 END_TEST
 
-START_TEST(test_looks_are_routine_only_every_tenth_of_a_second)
+START_TEST(test_looks_are_routine_only_every_half_second)
 {
     struct be_migrate_opts o = { .flags = BE_MIG_LIVE };
     struct be_hop_metrics m;
 
     F.complete_s = 1.0;
     ck_assert_int_eq(hop(&o, &m), 0);
-    /* 1 s at one look per 0.1 s: a hypervisor round trip every 20 ms would be 50 */
-    ck_assert_msg(F.looks >= 8 && F.looks <= 12, "%d looks", F.looks);
+    /* 1 s at one look per 0.5 s: a hypervisor round trip every 20 ms would be 50 */
+    ck_assert_msg(F.looks >= 2 && F.looks <= 3, "%d looks", F.looks);
+}
+END_TEST
+
+/* A driver whose events tell the pass (libvirt's migration-iteration event). */
+static long fk_iteration(struct be_job *j)
+{
+    (void)j;
+    return since() >= F.pass2_s ? 2 : 1;
+}
+
+START_TEST(test_postcopy_after_precopy_follows_the_pass_events_without_looking)
+{
+    struct be_ops ev = fake_ops;
+    struct be_migrate_opts o = { .flags = BE_MIG_LIVE | BE_MIG_POSTCOPY,
+                                 .postcopy_after_precopy = true };
+    struct be_hop_metrics m;
+
+    ev.migrate_iteration = fk_iteration;
+    F.complete_s = NEVER;
+    memset(&m, 0x5a, sizeof(m));
+    ck_assert_msg(be_migrate(&ev, &A, &B, "vm1", &o, &m) == 0, "%s", err_msg());
+    ck_assert(m.postcopy);
+    ck_assert_msg(F.postcopy_at >= 0.15 && F.postcopy_at < 0.15 + 0.05,
+                  "switched at %.3f s", F.postcopy_at);
+    ck_assert_int_eq(F.postcopies, 1);
+    /* the routine ones only: not one every slice until the second pass */
+    ck_assert_msg(F.looks <= 1, "%d looks", F.looks);
 }
 END_TEST
 
@@ -475,7 +502,8 @@ int main(void)
     tcase_add_test(tc, test_a_job_that_cannot_start_fails_naming_both_hosts);
     tcase_add_test(tc, test_hard_deadline_aborts_a_running_job);
     tcase_add_test(tc, test_hard_deadline_abandons_a_job_that_does_not_end);
-    tcase_add_test(tc, test_looks_are_routine_only_every_tenth_of_a_second);
+    tcase_add_test(tc, test_looks_are_routine_only_every_half_second);
+    tcase_add_test(tc, test_postcopy_after_precopy_follows_the_pass_events_without_looking);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
