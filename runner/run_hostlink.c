@@ -7,6 +7,7 @@
 #include "virt/virt.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,19 +147,25 @@ struct run_links {
 
 struct virt_host *run_host_link(struct run_ctx *ctx, int h)
 {
-    struct run_links *l = ctx->links;
+    struct run_links *l;
 
     if (h < 0 || (size_t)h >= ctx->nhosts) {
         err_set("host %d: no such host (the test has %zu)", h, ctx->nhosts);
         return NULL;
     }
-    if (!l) {
-        l = ctx->links = xcalloc(1, sizeof(*l));
+    /* the VM set connects its hosts at once (virt_vms_connect): one thread makes the
+     * table, each opens its own host's link */
+    static pthread_mutex_t make = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&make);
+    if (!(l = ctx->links)) {
+        l = xcalloc(1, sizeof(*l));
         l->host = xcalloc(ctx->nhosts, sizeof(*l->host));
         /* no deadline: the runner's watchdog turns the test's deadline into the cancel
          * flag, and cleanup (with its own bound) still needs the links */
         l->vctx = (struct virt_ctx){ .log = vlog, .log_ud = ctx, .cancel = ctx->cancel };
+        ctx->links = l;
     }
+    pthread_mutex_unlock(&make);
     if (!l->host[h])
         l->host[h] = open_link(ctx, &ctx->hosts[h], &l->vctx);
     return l->host[h];

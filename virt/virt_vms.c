@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -395,14 +396,53 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
     return 0;
 }
 
+/* Host h's transport and daemon connection, in a thread of virt_vms_connect. */
+struct connect_job {
+    struct virt_vms *vms;
+    int h;
+    int rc;
+    char *err;
+    pthread_t tid;
+    bool threaded;
+};
+
+static void *connect_main(void *arg)
+{
+    struct connect_job *c = arg;
+    struct virt_host *link;
+    c->rc = link_of(c->vms, c->h, &link) < 0 || !host(c->vms, c->h) ? -1 : 0;
+    if (c->rc < 0)
+        c->err = xstrdup(err_msg());
+    return NULL;
+}
+
+/* The hosts at once, one thread each: each is an SSH login and a daemon connection
+ * (over qemu+ssh another SSH login), which queued host after host in every test's
+ * setup.  The first host in order that failed names the error. */
 int virt_vms_connect(struct virt_vms *vms, size_t n)
 {
-    for (size_t h = 0; h < n && h < vms->nhosts; h++) {
-        struct virt_host *link;
-        if (link_of(vms, (int)h, &link) < 0 || !host(vms, (int)h))
-            return -1;
+    n = n < vms->nhosts ? n : vms->nhosts;
+    struct connect_job *c = xcalloc(n ? n : 1, sizeof(*c));
+    int rc = 0;
+    for (size_t h = 0; h < n; h++) {
+        c[h] = (struct connect_job){ .vms = vms, .h = (int)h };
+        c[h].threaded = n > 1 && pthread_create(&c[h].tid, NULL, connect_main, &c[h]) == 0;
     }
-    return 0;
+    for (size_t h = 0; h < n; h++) {
+        if (c[h].threaded)
+            pthread_join(c[h].tid, NULL);
+        else
+            connect_main(&c[h]);
+    }
+    for (size_t h = 0; h < n; h++) {
+        if (c[h].rc < 0 && rc == 0) {
+            err_set("%s", c[h].err);
+            rc = -1;
+        }
+        free(c[h].err);
+    }
+    free(c);
+    return rc;
 }
 
 /* image_clone_dir = images_dir | shared_dir needs the settings to say where that is. */
