@@ -493,6 +493,11 @@ struct mig_postcheck {
     const char *name;
     enum mig_pc_verdict (*run)(const struct mig_pc_env *env, const struct mig_pc_opts *o,
                                 struct mig_pc_vm *vm, struct strbuf *msg);
+    /* A check that needs nothing of the guest session (the target host pinging the
+     * guest) names the earlier check once which has passed it starts, in a thread,
+     * while the checks between run; its verdict is still taken, logged and judged in
+     * its turn, and a retry runs in its turn as before.  NULL: it runs in its turn. */
+    const char *early_after;
 };
 
 extern const struct mig_postcheck mig_postchecks[];  /* NULL-name terminated */

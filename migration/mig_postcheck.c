@@ -6,6 +6,7 @@
 #include <pcre2.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -327,30 +328,80 @@ static enum mig_pc_verdict pc_gateway(const struct mig_pc_env *env, const struct
 }
 
 const struct mig_postcheck mig_postchecks[] = {
-    { "state",   pc_state },
-    { "console", pc_console },
-    { "ssh",     pc_ssh },
-    { "uptime",  pc_uptime },
-    { "dmesg",   pc_dmesg },
-    { "ping",    pc_ping },
-    { "gateway", pc_gateway },
-    { "disk",    pc_disk },
-    { NULL, NULL },
+    { "state",   pc_state,    NULL },
+    { "console", pc_console,  NULL },
+    { "ssh",     pc_ssh,      NULL },
+    { "uptime",  pc_uptime,   NULL },
+    { "dmesg",   pc_dmesg,    NULL },
+    { "ping",    pc_ping,     "ssh" },
+    { "gateway", pc_gateway,  NULL },
+    { "disk",    pc_disk,     NULL },
+    { NULL, NULL, NULL },
 };
 
+
+/* A check started ahead of its turn (mig_postcheck.early_after). */
+struct early {
+    const struct mig_postcheck *c;
+    const struct mig_pc_env *env;
+    const struct mig_pc_opts *o;
+    struct mig_pc_vm *vm;
+    enum mig_pc_verdict v;
+    struct strbuf msg;
+    pthread_t th;
+    bool started;
+};
+
+static void *early_main(void *arg)
+{
+    struct early *e = arg;
+    e->v = e->c->run(e->env, e->o, e->vm, &e->msg);
+    return NULL;
+}
+
+/* The checks that may start once check `after` passed, started. */
+static void start_early(struct early *early, const char *after)
+{
+    for (size_t i = 0; mig_postchecks[i].name; i++) {
+        struct early *e = &early[i];
+        if (mig_postchecks[i].early_after && !strcmp(mig_postchecks[i].early_after, after))
+            e->started = pthread_create(&e->th, NULL, early_main, e) == 0;
+    }
+}
+
+/* One attempt at check i: the early one's verdict when it started early. */
+static enum mig_pc_verdict attempt_check(struct early *e, unsigned attempt, struct strbuf *msg)
+{
+    if (attempt == 0 && e->started) {
+        pthread_join(e->th, NULL);
+        e->started = false;
+        strbuf_addstr(msg, e->msg.buf);
+        return e->v;
+    }
+    return e->c->run(e->env, e->o, e->vm, msg);
+}
 
 int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
                        struct mig_pc_vm *vm, struct strbuf *why,
                        void (*log)(void *ud, const char *line), void *log_ud)
 {
-    for (size_t i = 0; mig_postchecks[i].name; i++) {
+    size_t n = 0;
+    while (mig_postchecks[n].name)
+        n++;
+    struct early *early = xcalloc(n, sizeof(*early));
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        early[i] = (struct early){ .c = &mig_postchecks[i], .env = env, .o = o, .vm = vm };
+        strbuf_init(&early[i].msg, 0);
+    }
+    for (size_t i = 0; i < n; i++) {
         const struct mig_postcheck *c = &mig_postchecks[i];
         struct strbuf msg = STRBUF_INIT;
         enum mig_pc_verdict v;
         unsigned attempt = 0;
         for (;;) {
             strbuf_reset(&msg);
-            v = c->run(env, o, vm, &msg);
+            v = attempt_check(&early[i], attempt, &msg);
             if (v != MIG_PC_RETRY || attempt >= o->retries
                 || (env->should_stop && env->should_stop(env->ud)))
                 break;
@@ -368,9 +419,20 @@ int mig_postcheck_run(const struct mig_pc_env *env, const struct mig_pc_opts *o,
         if (v != MIG_PC_PASS && v != MIG_PC_SKIP) {
             strbuf_addf(why, "%s: %s", c->name, msg.buf);
             strbuf_release(&msg);
-            return -1;
+            rc = -1;
+            break;
         }
         strbuf_release(&msg);
+        if (v == MIG_PC_PASS)
+            start_early(early, c->name);
     }
-    return 0;
+    /* a check started early whose turn did not come (an earlier one failed) ends
+     * before the VM's state goes: its verdict is not used */
+    for (size_t i = 0; i < n; i++) {
+        if (early[i].started)
+            pthread_join(early[i].th, NULL);
+        strbuf_release(&early[i].msg);
+    }
+    free(early);
+    return rc;
 }

@@ -5,9 +5,11 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/clock.h"
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 
@@ -77,6 +79,10 @@ struct fake {
     bool disk_lies;
     struct strbuf last_cmd;     /* the last disk check command */
     struct strbuf log;
+    /* the host's ping started (set by f_ping); the dmesg check waits for it up to
+     * 2 s when wait_ping, and says whether it came */
+    atomic_bool ping_started;
+    bool wait_ping, dmesg_saw_ping;
 };
 
 static int f_state(void *ud, size_t vm, int host, enum be_state *out)
@@ -121,6 +127,9 @@ static int f_exec(void *ud, size_t vm, const char *cmd, double t, struct strbuf 
     (void)t;
     *status = 0;
     if (!strncmp(cmd, "dmesg", 5)) {
+        for (int i = 0; f->wait_ping && !atomic_load(&f->ping_started) && i < 200; i++)
+            clock_sleep(0.01);
+        f->dmesg_saw_ping = atomic_load(&f->ping_started);
         strbuf_addstr(out, f->dmesg ? f->dmesg : "");
     } else if (!strncmp(cmd, "gw=", 3)) {
         /* the gateway check: ping from inside, bounded by -c and -W */
@@ -164,6 +173,7 @@ static int f_ping(void *ud, size_t vm, int host, unsigned n)
     (void)vm;
     (void)n;
     ck_assert_int_eq(host, 1);      /* from the target host */
+    atomic_store(&f->ping_started, true);
     if (f->ping_fails) {
         err_set("100%% packet loss");
         return -1;
@@ -226,6 +236,25 @@ START_TEST(test_healthy_vm_passes_all_checks_in_order)
         p = hit;
     }
     ck_assert(vm.uptime_before == 100);     /* recorded for the next hop */
+    free(why);
+}
+END_TEST
+
+/* The host's ping of the guest needs no guest session: it starts once the login
+ * passed and runs while the guest's own checks do, its line still in its turn. */
+START_TEST(test_host_ping_runs_beside_the_guest_checks)
+{
+    F.wait_ping = true;
+    char *why = run();
+    ck_assert_str_eq(why, "");
+    ck_assert_msg(F.dmesg_saw_ping, "the ping waited for the guest checks before it");
+    free(why);
+    teardown();
+    setup();
+    F.wait_ping = true;
+    F.login_fails = true;       /* no login: no ping, early or not */
+    why = run();
+    ck_assert(!atomic_load(&F.ping_started));
     free(why);
 }
 END_TEST
@@ -395,6 +424,7 @@ int main(void)
     TCase *t = tcase_create("table");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_healthy_vm_passes_all_checks_in_order);
+    tcase_add_test(t, test_host_ping_runs_beside_the_guest_checks);
     tcase_add_test(t, test_state_is_retried_until_the_hop_settles);
     tcase_add_test(t, test_gateway_reach_is_pinged_from_inside_and_named_on_failure);
     tcase_add_test(t, test_vm_left_running_on_source_fails_state);
