@@ -3,6 +3,7 @@
 #include "migration/mig_timeline.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,13 +191,29 @@ static bool tl_wait_start(struct tl *t)
 struct tl_thread {
     const struct mig_tl_ops *ops;
     int rc;
+    atomic_bool done;
 };
 
 static void *tl_migrate_main(void *arg)
 {
     struct tl_thread *th = arg;
     th->rc = th->ops->migrate(th->ops->ud);
+    atomic_store(&th->done, true);
     return NULL;
+}
+
+/* Wait for the migration thread, telling it to stop once the test must (SIGINT, the
+ * test's timeout), then join it. */
+static void tl_join(struct tl *t, struct tl_thread *th, pthread_t tid, bool cancelled)
+{
+    while (!atomic_load(&th->done)) {
+        if (!cancelled && tl_stop(t) && t->ops->cancel) {
+            t->ops->cancel(t->ops->ud);
+            cancelled = true;
+        }
+        clock_sleep(tl_poll(t) < 0.05 ? tl_poll(t) : 0.05);
+    }
+    pthread_join(tid, NULL);
 }
 
 static bool tl_any(const struct mig_actions *acts, bool before_pause)
@@ -213,6 +230,7 @@ int mig_timeline_run(const struct mig_tl_conf *conf, const struct mig_actions *a
     static const struct mig_actions none = { 0 };
     struct tl t = { .conf = conf, .ops = ops, .res = res };
     struct tl_thread th = { .ops = ops, .rc = -1 };
+    atomic_init(&th.done, false);
     pthread_t tid;
 
     memset(res, 0, sizeof(*res));
@@ -233,9 +251,10 @@ int mig_timeline_run(const struct mig_tl_conf *conf, const struct mig_actions *a
             v = tl_phase(&t, acts, false);
         }
     }
-    if (v != MIG_TL_OK && ops->cancel)
+    bool cancel = v != MIG_TL_OK && ops->cancel;
+    if (cancel)
         ops->cancel(ops->ud);
-    pthread_join(tid, NULL);
+    tl_join(&t, &th, tid, cancel);
     res->mig_rc = th.rc;
     return 0;
 }

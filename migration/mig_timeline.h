@@ -14,7 +14,8 @@
  *      wait_for_after_event_timeout (30 s) for its after_event regex to be found in the
  *      events seen so far (not found: ERROR "Unable to find event"), is an ERROR when
  *      its before_event regex is found already, then runs;
- *   5. the migration thread is joined.
+ *   5. the migration thread is joined; while it runs on, a test that must stop
+ *      (should_stop: SIGINT, its timeout) tells it to (ops->cancel).
  *
  * An action that fails or errs ends the timeline there: the migration is told to stop
  * (ops->cancel) and joined, and the action's verdict is the timeline's.

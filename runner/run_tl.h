@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * run_tl: one judged migration of a tp-libvirt case with the actions its config runs
+ * during it (action_during_mig, migration/mig_act.h), on the timeline engine
+ * (migration/mig_timeline.h), as avocado-vt's MigrationTest.do_migration does it:
+ *
+ *  - the domain events of the source, in `virsh event --loop --all`'s text (virsh run
+ *    on this machine with the source's client URI, from an argv), collected while the
+ *    migration runs when an action waits for one, so the configs' regexes match them
+ *    unchanged;
+ *  - the migration in its own thread (virt_vms_migrate, bounded by 900 s and the
+ *    test's deadline; the test's cancel flag aborts it);
+ *  - the destination's state read with `virsh domstate` there;
+ *  - the steps vtrun has (run_tl_step_built) run with virsh or ss on a host, from argv
+ *    arrays through the host transport;
+ *  - the migration judged by status_error / err_msg (run_mig_hop_judge).
+ *
+ * A step vtrun does not have yet is decided before the case starts (the type's need
+ * rows, run_tl_actions_built): such a case is an ERROR naming the func, never a RUN.
+ */
+#ifndef VTRUN_RUN_TL_H
+#define VTRUN_RUN_TL_H
+
+#include <stdbool.h>
+
+#include "migration/mig_act.h"
+#include "runner/run_mig.h"
+
+struct virt_vms;
+
+/* Whether vtrun runs step s during a migration. */
+bool run_tl_step_built(enum mig_step s);
+/* NULL when every action of the param `key` of p can be run (or it is unset / does not
+ * read: the type's parse reports that), else the first func vtrun cannot run (static
+ * storage of the table). */
+const char *run_tl_actions_unbuilt(const struct params *p, const char *key);
+
+struct run_tl_hop {
+    /* in */
+    struct virt_vms *vms;
+    size_t vm;
+    int from, to;
+    unsigned n;                         /* the hop's number in the results */
+    const struct mig_expect *expect;
+    const struct be_migrate_opts *opts;
+    const struct mig_actions *acts;     /* may be NULL / empty */
+    /* out: the port libvirt_network.check_established returned last (0: none) */
+    long port;
+    bool migrated;                      /* the hop itself succeeded */
+};
+
+/* The hop with its actions.  1: migrated, go on with the checks; 0: failed as expected;
+ * -1: the test's verdict is set (an action's FAIL/ERROR, the hop's). */
+int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h);
+
+#endif
