@@ -42,11 +42,27 @@ struct tl_run {
 typedef enum mig_tl_verdict (*tl_step_fn)(struct tl_run *t, const struct mig_action *a,
                                           struct strbuf *why);
 
+/* text split at blanks, every word kept (params_split drops repeated words: "0 0"
+ * would lose a column).  NULL-terminated; params_strv_free(). */
+static char **tl_split(const char *text)
+{
+    size_t n = 0;
+    char **w = xcalloc(strlen(text ? text : "") / 2 + 2, sizeof(*w));
+    for (const char *s = text ? text : ""; *s;) {
+        s += strspn(s, " \t\r\n");
+        size_t len = strcspn(s, " \t\r\n");
+        if (len)
+            w[n++] = xasprintf("%.*s", (int)len, s);
+        s += len;
+    }
+    return w;
+}
+
 /* The argument words of a '%s ...' func_param, the main VM's name filled in. */
 static char **tl_words(struct tl_run *t, const struct mig_action *a)
 {
     char *text = mig_act_text(a, t->view);
-    char **w = params_split(text);
+    char **w = tl_split(text);
     free(text);
     return w;
 }
@@ -149,7 +165,7 @@ static int tl_established(struct tl_run *t, int host, struct strbuf *out)
     for (const char *l = ss.buf; *l;) {
         size_t len = strcspn(l, "\n");
         char *line = xasprintf("%.*s", (int)len, l);
-        char **w = params_split(line);
+        char **w = tl_split(line);
         if (params_strv_len(w) >= 4) {
             const char *users = params_strv_len(w) >= 5 ? w[4] : "";
             const char *q = strstr(users, "((\"");
@@ -370,6 +386,26 @@ static void tl_events_stop(struct tl_run *t)
             t->h->n, t->ev_out.buf);
 }
 
+/* A failed peer-to-peer hop in the lab reports libvirt's last error, the dropped
+ * connection between the daemons ("End of file while reading data"), where two real
+ * hosts report why the job ended ("operation aborted: job 'migration out' canceled by
+ * client"); virt_vms_migrate put the source daemon's first error in its message as
+ * "(libvirtd on HOST: WHY)".  WHY goes to the error text too, as a second "error: "
+ * line, so err_msg is matched against both. */
+static void tl_daemon_error(struct tl_run *t)
+{
+    const char *p = t->err ? strstr(t->err, "(libvirtd on ") : NULL;
+    const char *why = p ? strstr(p, ": ") : NULL;
+    if (!why || strstr(t->m.hv_error, why + 2))
+        return;
+    size_t len = strlen(why + 2);
+    if (len && why[2 + len - 1] == ')')
+        len--;
+    size_t used = strlen(t->m.hv_error);
+    snprintf(t->m.hv_error + used, sizeof(t->m.hv_error) - used, "\nerror: %.*s", (int)len,
+             why + 2);
+}
+
 int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
 {
     struct tl_run t = { .ctx = ctx, .h = h, .ev_out = STRBUF_INIT };
@@ -413,8 +449,10 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
         goto out;
     }
     tl_events_stop(&t);
-    if (!t.ok)
+    if (!t.ok) {
         run_log(ctx, "hop %u: %s", h->n, t.err ? t.err : "failed");
+        tl_daemon_error(&t);
+    }
     h->migrated = t.ok;
     if (res.verdict != MIG_TL_OK) {
         /* the action's verdict is the test's; the hop is recorded as it went */
