@@ -242,6 +242,34 @@ out:
     return v;
 }
 
+/* avocado-vt's libvirt_service.kill_service(params): kill -9 of the daemon on the
+ * source, or the destination with service_on_dst.  The lab's hosts run the monolithic
+ * libvirtd, which is what virtqemud's jobs are on a modular host. */
+static enum mig_tl_verdict step_kill_daemon(struct tl_run *t, const struct mig_action *a,
+                                            struct strbuf *why)
+{
+    const char *svc = params_get_or(t->view, "service_name", "libvirtd");
+    bool dst = !strcmp(params_get_or(t->view, "service_on_dst", "no"), "yes");
+    int host = dst ? t->h->to : t->h->from;
+    (void)a;
+    if (strcmp(svc, "libvirtd") && strcmp(svc, "virtqemud")) {
+        strbuf_addf(why, "service_name = '%s': only libvirtd (virtqemud) is built", svc);
+        return MIG_TL_ERROR;
+    }
+    struct virt_host *link = t->h->ops ? run_host_link(t->ctx, host) : NULL;
+    if (!link) {
+        strbuf_addf(why, "%s", t->h->ops ? err_msg() : "no host record for a daemon kill");
+        return MIG_TL_ERROR;
+    }
+    if (virt_hostop_daemon(t->h->ops, link, "libvirtd", VIRT_DAEMON_KILL, "KILL") < 0) {
+        strbuf_addf(why, "%s", err_msg());
+        return MIG_TL_ERROR;
+    }
+    t->h->killed = host;
+    run_log(t->ctx, "libvirtd killed (SIGKILL) on %s", t->ctx->hosts[host].name);
+    return MIG_TL_OK;
+}
+
 /* The steps vtrun runs, by the vocabulary of migration/mig_act.h. */
 static const struct {
     enum mig_step step;
@@ -251,6 +279,7 @@ static const struct {
     { MIG_STEP_JOB_ABORT, step_jobabort },
     { MIG_STEP_DESTROY, step_destroy },
     { MIG_STEP_SWITCH_POSTCOPY, step_postcopy },
+    { MIG_STEP_KILL_DAEMON, step_kill_daemon },
 };
 
 static tl_step_fn tl_step_fn_of(enum mig_step s)
@@ -415,6 +444,7 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
 
     h->port = 0;
     h->migrated = false;
+    h->killed = -1;
     t.view = params_dup(ctx->params);
     params_set(t.view, "migrate_main_vm", dom);
     params_set(t.view, "main_vm", dom);
@@ -473,5 +503,31 @@ out:
     free(t.err);
     strbuf_release(&t.ev_out);
     params_free(t.view);
+    return rc;
+}
+
+int run_tl_guest_stress(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *tool,
+                        const char *args)
+{
+    struct mig_meminfo mi = { 0 };
+    struct strbuf out = STRBUF_INIT;
+    char *script = NULL;
+    int status = -1, rc;
+
+    char **argv = mig_stress_argv(tool, args, NULL, &mi, 0, true);
+    if (argv)
+        script = mig_stress_start_script(argv, "vtrun-tl");
+    if (!script || virt_vms_exec(vms, i, script, 60, &out, &status) < 0)
+        rc = run_error(ctx, "StressError", "stress in the guest: %s", err_msg());
+    else if (status || !strstr(out.buf, "started"))
+        rc = run_error(ctx, "StressError", "stress in the guest: exit %d: %s", status,
+                       out.buf);
+    else {
+        run_log(ctx, "stress in the guest: %s %s", tool, args ? args : "");
+        rc = 0;
+    }
+    mig_stress_argv_free(argv);
+    free(script);
+    strbuf_release(&out);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include "runner/run_mig.h"
 
 struct virt_vms;
+struct virt_hostops;
 
 /* Whether vtrun runs step s during a migration. */
 bool run_tl_step_built(enum mig_step s);
@@ -44,13 +45,23 @@ struct run_tl_hop {
     const struct mig_expect *expect;
     const struct be_migrate_opts *opts;
     const struct mig_actions *acts;     /* may be NULL / empty */
+    /* where steps that change a host record it (a daemon killed: started again by
+     * the undo); NULL: such a step is an ERROR */
+    struct virt_hostops *ops;
     /* out: the port libvirt_network.check_established returned last (0: none) */
     long port;
     bool migrated;                      /* the hop itself succeeded */
+    int killed;                         /* the host whose daemon a step killed, or -1 */
 };
 
 /* The hop with its actions.  1: migrated, go on with the checks; 0: failed as expected;
  * -1: the test's verdict is set (an action's FAIL/ERROR, the hop's). */
 int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h);
+
+/* avocado-vt's run_stress_in_vm: `tool args` started detached in guest i (the tool,
+ * else a shell loop doing the same work: migration/mig.h mig_stress).  0, or -1 with
+ * the test's ERROR. */
+int run_tl_guest_stress(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *tool,
+                        const char *args);
 
 #endif
