@@ -119,6 +119,106 @@ static enum mig_tl_verdict step_postcopy(struct tl_run *t, const struct mig_acti
     return step_virsh_src(t, a, why, "migrate-postcopy");
 }
 
+/* `virsh CMD DOMAIN WORDS...` on the source, its exit status and stdout back (-1: it
+ * could not be run, why set). */
+static int tl_virsh_dom(struct tl_run *t, const char *cmd, const char *const *more,
+                        struct run_virsh *r, struct strbuf *why)
+{
+    const char *words[8] = { cmd, t->h->vms->vm[t->h->vm].domain };
+    for (size_t k = 0; more && more[k] && k + 3 < ARRAY_SIZE(words); k++)
+        words[k + 2] = more[k];
+    if (run_virsh_words(t->ctx, t->h->from, words, r) < 0) {
+        strbuf_addf(why, "virsh %s: %s", cmd, err_msg());
+        return -1;
+    }
+    return 0;
+}
+
+/* virsh migrate-setspeed DOMAIN SPEED [--postcopy], ignore_status=False as
+ * avocado-vt's control_migrate_speed and tp-libvirt's set_bandwidth call it: a
+ * refusal is the test's ERROR (CmdError). */
+static enum mig_tl_verdict tl_setspeed(struct tl_run *t, const char *speed, bool postcopy,
+                                       struct strbuf *why)
+{
+    struct run_virsh r = RUN_VIRSH_INIT;
+    const char *more[] = { speed, postcopy ? "--postcopy" : NULL, NULL };
+    enum mig_tl_verdict v = MIG_TL_OK;
+    if (tl_virsh_dom(t, "migrate-setspeed", more, &r, why) < 0)
+        v = MIG_TL_ERROR;
+    else if (r.status) {
+        strbuf_addf(why, "virsh migrate-setspeed %s%s: exit %d: %s", speed,
+                    postcopy ? " --postcopy" : "", r.status, r.err.buf);
+        v = MIG_TL_ERROR;
+    }
+    run_virsh_release(&r);
+    return v;
+}
+
+/* tp-libvirt's set_migrate_speed_to_high(params): migrate_speed_high (precopy, and
+ * postcopy too when the case has postcopy_options). */
+static enum mig_tl_verdict step_speed_high(struct tl_run *t, const struct mig_action *a,
+                                           struct strbuf *why)
+{
+    const char *high = params_get_or(t->view, "migrate_speed_high", "8796093022207");
+    const char *pc = params_get(t->view, "postcopy_options");
+    (void)a;
+    enum mig_tl_verdict v = tl_setspeed(t, high, false, why);
+    if (v == MIG_TL_OK && pc && *pc)
+        v = tl_setspeed(t, high, true, why);
+    return v;
+}
+
+/* tp-libvirt's set_bandwidth(params): postcopy_bandwidth (--postcopy), then
+ * precopy_bandwidth. */
+static enum mig_tl_verdict step_set_speed(struct tl_run *t, const struct mig_action *a,
+                                          struct strbuf *why)
+{
+    const char *post = params_get(t->view, "postcopy_bandwidth");
+    const char *pre = params_get(t->view, "precopy_bandwidth");
+    enum mig_tl_verdict v = MIG_TL_OK;
+    if (a->arg != MIG_ARG_PARAMS && a->arg != MIG_ARG_NONE) {
+        strbuf_addf(why, "its func_param is not params");
+        return MIG_TL_ERROR;
+    }
+    if (post && *post)
+        v = tl_setspeed(t, post, true, why);
+    if (v == MIG_TL_OK && pre && *pre)
+        v = tl_setspeed(t, pre, false, why);
+    return v;
+}
+
+/* tp-libvirt's set_maxdowntime_during_mig(params): migrate-setmaxdowntime to
+ * compared_value, read back with migrate-getmaxdowntime; either not so is a FAIL. */
+static enum mig_tl_verdict step_maxdowntime(struct tl_run *t, const struct mig_action *a,
+                                            struct strbuf *why)
+{
+    const char *value = params_get_or(t->view, "compared_value", "");
+    struct run_virsh r = RUN_VIRSH_INIT;
+    const char *more[] = { value, NULL };
+    enum mig_tl_verdict v = MIG_TL_OK;
+    (void)a;
+    if (tl_virsh_dom(t, "migrate-setmaxdowntime", more, &r, why) < 0)
+        v = MIG_TL_ERROR;
+    else if (r.status) {
+        strbuf_addstr(why, "Set maxdowntime during migration failed.");
+        v = MIG_TL_FAIL;
+    } else if (tl_virsh_dom(t, "migrate-getmaxdowntime", NULL, &r, why) < 0)
+        v = MIG_TL_ERROR;
+    else {
+        size_t len = r.out.len;
+        while (len && strchr(" \t\r\n", r.out.buf[len - 1]))
+            len--;
+        const char *s = r.out.buf + strspn(r.out.buf, " \t\r\n");
+        len -= (size_t)(s - r.out.buf);
+        if (len != strlen(value) || strncmp(s, value, len)) {
+            strbuf_addf(why, "Get maxdowntime error: %.*s", (int)len, s);
+            v = MIG_TL_FAIL;
+        }
+    }
+    run_virsh_release(&r);
+    return v;
+}
+
 /* The capture group 1 of re in the first line of text that matches (*cap gets it, may
  * be NULL), or the count of matching lines: netstat's lines searched as avocado-vt does
  * (Python's '.' stops at a newline). */
@@ -270,29 +370,36 @@ static enum mig_tl_verdict step_kill_daemon(struct tl_run *t, const struct mig_a
     return MIG_TL_OK;
 }
 
-/* The steps vtrun runs, by the vocabulary of migration/mig_act.h. */
+/* The steps vtrun runs, by the vocabulary of migration/mig_act.h; a row with a func
+ * runs only that func of the step (the others of the step read their argument
+ * otherwise and are not built). */
 static const struct {
     enum mig_step step;
     tl_step_fn fn;
+    const char *func;
 } tl_steps[] = {
-    { MIG_STEP_CHECK_ESTABLISHED, step_established },
-    { MIG_STEP_JOB_ABORT, step_jobabort },
-    { MIG_STEP_DESTROY, step_destroy },
-    { MIG_STEP_SWITCH_POSTCOPY, step_postcopy },
-    { MIG_STEP_KILL_DAEMON, step_kill_daemon },
+    { MIG_STEP_CHECK_ESTABLISHED, step_established, "libvirt_network.check_established" },
+    { MIG_STEP_JOB_ABORT, step_jobabort, NULL },
+    { MIG_STEP_DESTROY, step_destroy, NULL },
+    { MIG_STEP_SWITCH_POSTCOPY, step_postcopy, NULL },
+    { MIG_STEP_KILL_DAEMON, step_kill_daemon, NULL },
+    { MIG_STEP_SPEED_HIGH, step_speed_high, NULL },
+    { MIG_STEP_SET_SPEED, step_set_speed, "set_bandwidth" },
+    { MIG_STEP_SET_MAXDOWNTIME, step_maxdowntime, "set_maxdowntime_during_mig" },
 };
 
-static tl_step_fn tl_step_fn_of(enum mig_step s)
+static tl_step_fn tl_step_fn_of(const struct mig_action *a)
 {
     for (size_t k = 0; k < ARRAY_SIZE(tl_steps); k++)
-        if (tl_steps[k].step == s)
+        if (tl_steps[k].step == a->step &&
+            (!tl_steps[k].func || !strcmp(tl_steps[k].func, a->func)))
             return tl_steps[k].fn;
     return NULL;
 }
 
-bool run_tl_step_built(enum mig_step s)
+bool run_tl_action_built(const struct mig_action *a)
 {
-    return tl_step_fn_of(s) != NULL;
+    return tl_step_fn_of(a) != NULL;
 }
 
 const char *run_tl_actions_unbuilt(const struct params *p, const char *key)
@@ -302,7 +409,7 @@ const char *run_tl_actions_unbuilt(const struct params *p, const char *key)
     if (mig_act_parse(params_get(p, key), &acts) < 0)
         return NULL;
     for (size_t k = 0; k < acts.n && !bad; k++)
-        if (!run_tl_step_built(acts.a[k].step))
+        if (!run_tl_action_built(&acts.a[k]))
             bad = acts.a[k].func;
     mig_act_release(&acts);
     return bad;
@@ -345,7 +452,7 @@ static int cb_dest_state(void *ud, const char *state)
 static enum mig_tl_verdict cb_step(void *ud, const struct mig_action *a, struct strbuf *why)
 {
     struct tl_run *t = ud;
-    tl_step_fn fn = tl_step_fn_of(a->step);
+    tl_step_fn fn = tl_step_fn_of(a);
     if (!fn) {
         strbuf_addf(why, "step %s: not built yet", mig_act_step_name(a->step));
         return MIG_TL_ERROR;

@@ -11,7 +11,7 @@
  *  - the migration in its own thread (virt_vms_migrate, bounded by 900 s and the
  *    test's deadline; the test's cancel flag aborts it);
  *  - the destination's state read with `virsh domstate` there;
- *  - the steps vtrun has (run_tl_step_built) run with virsh or ss on a host, from argv
+ *  - the steps vtrun has (run_tl_action_built) run with virsh or ss on a host, from argv
  *    arrays through the host transport;
  *  - the migration judged by status_error / err_msg (run_mig_hop_judge).
  *
@@ -29,8 +29,8 @@
 struct virt_vms;
 struct virt_hostops;
 
-/* Whether vtrun runs step s during a migration. */
-bool run_tl_step_built(enum mig_step s);
+/* Whether vtrun runs action a (its step, for its func) during a migration. */
+bool run_tl_action_built(const struct mig_action *a);
 /* NULL when every action of the param `key` of p can be run (or it is unset / does not
  * read: the type's parse reports that), else the first func vtrun cannot run (static
  * storage of the table). */
