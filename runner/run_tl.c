@@ -249,20 +249,10 @@ static long tl_lines_match(const char *re, const char *text, char **cap)
     return count;
 }
 
-/* The host's established TCP connections as netstat -tunap prints them ("LOCAL PEER
- * ESTABLISHED PID/PROGRAM"), from ss (netstat is not on every host), so avocado-vt's
- * patterns read them unchanged. */
-static int tl_established(struct tl_run *t, int host, struct strbuf *out)
+void run_tl_ss_netstat(const char *ss, struct strbuf *out)
 {
-    struct virt_host *link = run_host_link(t->ctx, host);
-    struct strbuf ss = STRBUF_INIT;
-    if (!link || virt_host_run(link, (const char *[]){ "ss", "-tnpH", "state", "established",
-                               NULL }, TL_CMD_TIMEOUT_S, &ss, NULL, NULL) < 0) {
-        strbuf_release(&ss);
-        return -1;
-    }
     /* ss -H with a state filter: Recv-Q Send-Q Local Peer [users:(("prog",pid=N,fd=M))] */
-    for (const char *l = ss.buf; *l;) {
+    for (const char *l = ss; *l;) {
         size_t len = strcspn(l, "\n");
         char *line = xasprintf("%.*s", (int)len, l);
         char **w = tl_split(line);
@@ -278,6 +268,21 @@ static int tl_established(struct tl_run *t, int host, struct strbuf *out)
         free(line);
         l += len + (l[len] == '\n');
     }
+}
+
+/* The host's established TCP connections as netstat -tunap prints them ("LOCAL PEER
+ * ESTABLISHED PID/PROGRAM"), from ss (netstat is not on every host), so avocado-vt's
+ * patterns read them unchanged. */
+static int tl_established(struct tl_run *t, int host, struct strbuf *out)
+{
+    struct virt_host *link = run_host_link(t->ctx, host);
+    struct strbuf ss = STRBUF_INIT;
+    if (!link || virt_host_run(link, (const char *[]){ "ss", "-tnpH", "state", "established",
+                               NULL }, TL_CMD_TIMEOUT_S, &ss, NULL, NULL) < 0) {
+        strbuf_release(&ss);
+        return -1;
+    }
+    run_tl_ss_netstat(ss.buf, out);
     strbuf_release(&ss);
     run_log(t->ctx, "established TCP connections on %s:\n%s", t->ctx->hosts[host].name,
             out->buf);
@@ -637,4 +642,19 @@ int run_tl_guest_stress(struct run_ctx *ctx, struct virt_vms *vms, size_t i, con
     free(script);
     strbuf_release(&out);
     return rc;
+}
+
+int run_tl_start_on_source(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
+{
+    enum be_state st = BE_STATE_NONE;
+    bool persistent = false;
+    if (virt_vms_domain(vms, 0, vms->vm[i].domain, &st, &persistent) < 0)
+        return run_error(ctx, "VMCreateError", "the source's domain: %s", err_msg());
+    if (st == BE_STATE_RUNNING)
+        return 0;
+    int rc = st == BE_STATE_NONE ? virt_vms_start(vms, i, 0) : virt_vms_start_defined(vms, i, 0);
+    if (rc < 0)
+        return run_error(ctx, "VMCreateError", "start again on the source: %s", err_msg());
+    run_log(ctx, "%s started again on %s", vms->vm[i].domain, ctx->hosts[0].name);
+    return 0;
 }

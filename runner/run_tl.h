@@ -58,6 +58,16 @@ struct run_tl_hop {
  * -1: the test's verdict is set (an action's FAIL/ERROR, the hop's). */
 int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h);
 
+/* base_steps' "if not vm.is_alive(): vm.start()" before a second migration: VM i
+ * running on the source, its definition there started when it has one (shut off after
+ * a destroy), else defined and started.  0, or -1 with the test's ERROR. */
+int run_tl_start_on_source(struct run_ctx *ctx, struct virt_vms *vms, size_t i);
+
+/* `ss -tnpH state established` output as `netstat -tunap` prints the same
+ * connections ("tcp 0 0 LOCAL PEER ESTABLISHED PID/PROGRAM" lines), so avocado-vt's
+ * check_established patterns read them unchanged; appended to out. */
+void run_tl_ss_netstat(const char *ss, struct strbuf *out);
+
 /* avocado-vt's run_stress_in_vm: `tool args` started detached in guest i (the tool,
  * else a shell loop doing the same work: migration/mig.h mig_stress).  0, or -1 with
  * the test's ERROR. */

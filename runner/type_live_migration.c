@@ -365,12 +365,8 @@ static int lm_run(struct run_ctx *ctx)
                 return run_error(ctx, "TestSetupError", "destroy on the destination: %s",
                                  err_msg());
         }
-        enum be_state st = BE_STATE_NONE;
-        if (virt_vms_state(vms, i, 0, &st) < 0 || st != BE_STATE_RUNNING) {
-            if (virt_vms_start(vms, i, 0) < 0)
-                return run_error(ctx, "VMCreateError", "start again on the source: %s",
-                                 err_msg());
-        }
+        if (run_tl_start_on_source(ctx, vms, i) < 0)
+            return -1;
         if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
             return run_error(ctx, "LoginError", "before the second migration: %s",
                              err_msg());

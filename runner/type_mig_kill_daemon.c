@@ -430,10 +430,8 @@ static int kd_run(struct run_ctx *ctx)
         (o->check_params && kd_migration_params(ctx, o, vms, i) < 0))
         return -1;
     if (o->migrate_again) {
-        enum be_state s = BE_STATE_NONE;
-        if (!migrated && (virt_vms_state(vms, i, 0, &s) < 0 || s != BE_STATE_RUNNING) &&
-            virt_vms_start(vms, i, 0) < 0)
-            return run_error(ctx, "VMCreateError", "start again on the source: %s", err_msg());
+        if (!migrated && run_tl_start_on_source(ctx, vms, i) < 0)
+            return -1;
         if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
             return run_error(ctx, "LoginError", "before the second migration: %s", err_msg());
         if ((rc = kd_hop(ctx, o, st, i, true, true)) < 0)
