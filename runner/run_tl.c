@@ -249,6 +249,17 @@ static long tl_lines_match(const char *re, const char *text, char **cap)
     return count;
 }
 
+/* ss's "[::ffff:1.2.3.4]:49152" as netstat prints it, "::ffff:1.2.3.4:49152" (the
+ * configs' patterns look for "IP:PORT"); "1.2.3.4:22" as is. */
+static void tl_netstat_addr(const char *w, struct strbuf *out)
+{
+    const char *close = w[0] == '[' ? strstr(w, "]:") : NULL;
+    if (close)
+        strbuf_addf(out, "%.*s%s", (int)(close - w - 1), w + 1, close + 1);
+    else
+        strbuf_addstr(out, w);
+}
+
 void run_tl_ss_netstat(const char *ss, struct strbuf *out)
 {
     /* ss -H with a state filter: Recv-Q Send-Q Local Peer [users:(("prog",pid=N,fd=M))] */
@@ -261,8 +272,13 @@ void run_tl_ss_netstat(const char *ss, struct strbuf *out)
             const char *q = strstr(users, "((\"");
             const char *pid = strstr(users, "pid=");
             size_t plen = q ? strcspn(q + 3, "\"") : 0;
-            strbuf_addf(out, "tcp 0 0 %s %s ESTABLISHED %ld/%.*s\n", w[2], w[3],
-                        pid ? strtol(pid + 4, NULL, 10) : 0L, (int)plen, q ? q + 3 : "");
+            bool v6 = w[2][0] == '[';
+            strbuf_addstr(out, v6 ? "tcp6 0 0 " : "tcp 0 0 ");
+            tl_netstat_addr(w[2], out);
+            strbuf_addch(out, ' ');
+            tl_netstat_addr(w[3], out);
+            strbuf_addf(out, " ESTABLISHED %ld/%.*s\n", pid ? strtol(pid + 4, NULL, 10) : 0L,
+                        (int)plen, q ? q + 3 : "");
         }
         params_strv_free(w);
         free(line);

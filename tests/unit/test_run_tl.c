@@ -18,7 +18,9 @@
 static const char ss_text[] =
     "0      0      192.168.127.2:22    192.168.127.254:60114 users:((\"sshd\",pid=279,fd=4))     \n"
     "0      0      192.168.127.2:45610 192.168.127.3:49152 users:((\"qemu-system-x86\",pid=233,fd=24))\n"
-    "0      2571   192.168.127.2:49151   192.168.127.1:24007 users:((\"glusterfs\",pid=141,fd=8))\n";
+    "0      2571   192.168.127.2:49151   192.168.127.1:24007 users:((\"glusterfs\",pid=141,fd=8))\n"
+    "0      0      [::ffff:192.168.127.2]:49152 [::ffff:192.168.127.3]:49136 "
+    "users:((\"qemu-system-x86\",pid=739,fd=30))\n";
 
 START_TEST(test_ss_reads_as_netstat)
 {
@@ -27,12 +29,17 @@ START_TEST(test_ss_reads_as_netstat)
     ck_assert_str_eq(out.buf,
         "tcp 0 0 192.168.127.2:22 192.168.127.254:60114 ESTABLISHED 279/sshd\n"
         "tcp 0 0 192.168.127.2:45610 192.168.127.3:49152 ESTABLISHED 233/qemu-system-x86\n"
-        "tcp 0 0 192.168.127.2:49151 192.168.127.1:24007 ESTABLISHED 141/glusterfs\n");
+        "tcp 0 0 192.168.127.2:49151 192.168.127.1:24007 ESTABLISHED 141/glusterfs\n"
+        "tcp6 0 0 ::ffff:192.168.127.2:49152 ::ffff:192.168.127.3:49136 ESTABLISHED "
+        "739/qemu-system-x86\n");
     /* avocado-vt's pattern for the port used, with vtrun's name of the QEMU */
     ck_assert_int_eq(mig_tl_search(".*192.168.127.3:(\\d*).*ESTABLISHED.*"
                                    "(?:qemu-kvm|qemu-system).*", out.buf), 1);
     ck_assert_int_eq(mig_tl_search(".*192.168.127.3:(\\d*).*ESTABLISHED.*glusterfs.*",
                                    out.buf), 0);
+    /* the incoming side of a dual-stack socket, as the destination sees it */
+    ck_assert_int_eq(mig_tl_search(".*192.168.127.2:(\\d*).*ESTABLISHED.*"
+                                   "(?:qemu-kvm|qemu-system).*", strstr(out.buf, "tcp6")), 1);
     strbuf_release(&out);
 }
 END_TEST
