@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* mig_timeline: the migration thread and its actions (migration/mig_timeline.h). */
-#include "migration/mig_timeline.h"
+/* mig_timeline: the migration thread and its actions (migration/mig.h). */
+#include "migration/mig.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -12,7 +12,7 @@
 #include "lib/params.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
-#include "migration/mig_timeline.h"
+#include "migration/mig.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 

@@ -2,7 +2,7 @@
 /*
  * run_tl: one judged migration of a tp-libvirt case with the actions its config runs
  * during it (action_during_mig, migration/mig_act.h), on the timeline engine
- * (migration/mig_timeline.h), as avocado-vt's MigrationTest.do_migration does it:
+ * (migration/mig.h), as avocado-vt's MigrationTest.do_migration does it:
  *
  *  - the domain events of the source, in `virsh event --loop --all`'s text (virsh run
  *    on this machine with the source's client URI, from an argv), collected while the
@@ -23,7 +23,6 @@
 
 #include <stdbool.h>
 
-#include "migration/mig_act.h"
 #include "runner/run_mig.h"
 
 struct virt_vms;

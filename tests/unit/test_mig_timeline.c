@@ -15,7 +15,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
-#include "migration/mig_timeline.h"
+#include "migration/mig.h"
 
 /* The fake: the migration lasts `dur` s unless cancelled; the destination shows
  * "paused" from `paused_at` s on; events[k] appears at times[k] s. */

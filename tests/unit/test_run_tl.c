@@ -11,7 +11,7 @@
 
 #include "lib/params.h"
 #include "lib/strbuf.h"
-#include "migration/mig_timeline.h"
+#include "migration/mig.h"
 #include "runner/run_tl.h"
 
 /* as `ss -tnpH state established` prints them on a lab host */
