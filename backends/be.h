@@ -419,6 +419,11 @@ struct be_ops {
      * again from it, where it was. */
     int (*save)(struct be_host *h, const char *vm, const char *path);
     int (*restore)(struct be_host *h, const char *vm, const char *path);
+    /* The state saved in path (another domain's: same guest, other name and disk
+     * files) running as spec's domain, defined by spec: its name, its disks (overlays
+     * over the saved guest's, same devices in the same order) and console.  For
+     * restore-instead-of-boot (virt/virt_saved.c).  NULL: not supported. */
+    int (*restore_as)(struct be_host *h, const struct be_vm_spec *spec, const char *path);
     /* virsh list: whether vm is among h's running domains.  NULL: ask state(). */
     int (*listed)(struct be_host *h, const char *vm, bool *out);
     /* Evidence of a failed test (NULL where the driver has none): the definition h

@@ -1419,6 +1419,13 @@ static int q_restore(struct be_host *h, const char *vm, const char *path)
     return 0;
 }
 
+/* virsh restore --xml: QEMU's device state names no file, so the state saved in path
+ * loads into a QEMU of spec's own definition (its name, disk overlays, console). */
+static int q_restore_as(struct be_host *h, const struct be_vm_spec *spec, const char *path)
+{
+    return q_define(h, spec) < 0 ? -1 : q_restore(h, spec->name, path);
+}
+
 /* The VM lives in the destination QEMU now, and in dst's registry. */
 static void move_vm(struct be_job *j)
 {
@@ -1543,6 +1550,7 @@ const struct be_ops be_qemu_ops = {
     .resume = q_resume,
     .save = q_save,
     .restore = q_restore,
+    .restore_as = q_restore_as,
     .console_path = q_console_path,
     .render = q_render,
     .host_info = q_host_info,

@@ -954,6 +954,13 @@ static void ms_cleanup(struct run_ctx *ctx)
     ctx->data = NULL;
 }
 
+/* vm_boot_mode = restore: the booting_* cells test a guest that boots. */
+static const char *ms_boot_cold(const void *opts)
+{
+    const struct ms_opts *o = opts;
+    return o->booting ? "migration_stress_type tests a booting guest" : NULL;
+}
+
 const struct run_type run_type_migrate_stress = {
     .name = "virsh_migrate_stress",
     .alias = "migrate_stress",
@@ -966,4 +973,5 @@ const struct run_type run_type_migrate_stress = {
     .setup = ms_setup,
     .run = ms_run,
     .cleanup = ms_cleanup,
+    .boot_cold = ms_boot_cold,
 };

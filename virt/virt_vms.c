@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Per-test private state behind struct virt_vms. */
@@ -34,6 +35,8 @@ struct vms_priv {
     char *known_hosts;
     char **run_dirs;            /* qemu backend: one run directory per host */
     bool host_consoles;         /* console logs on the hosts (a host is remote) */
+    bool restore;               /* vm_boot_mode = restore (virt_vms_boot_restore) */
+    char *why_cold;             /* ... but the test boots cold, for this reason */
 };
 
 /* A VM's serial console on one host (host consoles): the host's file copied into
@@ -56,6 +59,11 @@ struct vm_priv {
     unsigned console_line;
     struct console_copy *con;   /* host consoles: per host */
     double uptime_seen;         /* largest uptime read so far */
+    /* restore boots: the saved guest's cache entry (NULL: boots cold); seed: none was
+     * there, this VM boots and is saved after its login; restored: it runs a
+     * restored guest, whose clock is set after the first login (clock_set) */
+    char *saved_entry;
+    bool started, seed, restored, clock_set;
 };
 
 static struct vms_priv *P(struct virt_vms *vms)
@@ -894,10 +902,221 @@ static int address_free(struct virt_vms *vms, size_t i)
     return 0;
 }
 
+/* ---- restore boots (vm_boot_mode = restore; the cache is virt/virt_saved.c) ---- */
+
+void virt_vms_boot_restore(struct virt_vms *vms, const char *why_cold)
+{
+    P(vms)->restore = true;
+    free(P(vms)->why_cold);
+    P(vms)->why_cold = why_cold ? xstrdup(why_cold) : NULL;
+}
+
+bool virt_vms_restored(const struct virt_vms *vms, size_t i)
+{
+    return ((const struct vm_priv *)vms->vm[i].priv)->restored;
+}
+
+/* The clone standing for disk path of VM i, NULL when none (the disk is not ours). */
+static struct virt_clone *disk_clone(struct virt_vms *vms, size_t i, const char *path)
+{
+    struct virt_clones *cl = &P(vms)->clones;
+    for (size_t c = 0; c < cl->n; c++)
+        if (!strcmp(cl->v[c].vm, vms->vm[i].name) && !strcmp(cl->v[c].path, path))
+            return &cl->v[c];
+    return NULL;
+}
+
+/* Why VM i's guest cannot be saved once and restored in other cases as it is (caller
+ * frees); NULL: it can.  Devices a test adds or reshapes make another guest, and
+ * only a disk that is a fresh overlay on a master can take a saved overlay's place. */
+static char *unrestorable(struct virt_vms *vms, size_t i)
+{
+    const struct be_vm_spec *sp = vms->vm[i].spec;
+    if (!vms->be->save || !vms->be->restore_as)
+        return xasprintf("the %s backend cannot restore a saved guest", vms->be->name);
+    if (sp->nnuma || sp->numatune.mode)
+        return xstrdup("the test sets guest NUMA cells or a NUMA binding");
+    if (sp->hugepages.on)
+        return xstrdup("the guest's memory is on huge pages");
+    if (sp->max_mem_kib || (sp->max_vcpus && sp->max_vcpus != sp->smp))
+        return xstrdup("the guest has memory or vCPU hotplug room");
+    if (sp->nnics > 1 || sp->ndisks != 1)
+        return xasprintf("the guest has %zu disks and %zu NICs (one of each is restored)",
+                         sp->ndisks, sp->nnics);
+    const struct virt_clone *c = disk_clone(vms, i, sp->disks[0].path);
+    if (!c || !c->owned || !c->linked || !c->master || c->made)
+        return xasprintf("disk %s is not a fresh linked clone of a qcow2 master",
+                         sp->disks[0].path);
+    return NULL;
+}
+
+/* At VM i's first start on h: its saved guest's entry, or the reason it boots cold
+ * (logged). */
+static void plan_restore(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    char *why = P(vms)->why_cold ? xstrdup(P(vms)->why_cold) : unrestorable(vms, i);
+    struct virt_host *link = NULL;
+    if (!why && link_of(vms, h, &link) < 0)
+        why = xasprintf("host %s: %s", virt_vms_host_name(vms, h), err_msg());
+    if (!why) {
+        const char *master = disk_clone(vms, i, vm->spec->disks[0].path)->master;
+        char *key = virt_saved_key(vms->be, vm->spec, &master, link);
+        if (key)
+            V(vms, i)->saved_entry = virt_saved_entry(master, key);
+        else
+            why = xasprintf("no key for its guest: %s", err_msg());
+        free(key);
+    }
+    if (why)
+        virt_logf(VC(vms), VIRT_LOG_INFO, "%s: cold boot (vm_boot_mode = restore): %s",
+                  vm->name, why);
+    err_clear();
+    free(why);
+}
+
+/* VM i from its saved guest on h: a fresh overlay over the saved one (a clone of this
+ * test, in the ledger as any), the domain restored as VM i's own. */
+static int start_restored(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    struct virt_clone *c = disk_clone(vms, i, vm->spec->disks[0].path);
+    char *master = c->master, *saved = virt_saved_file(vp->saved_entry, 0);
+    c->master = saved;          /* the clone's master for this one make */
+    int rc = make_clones(vms, i, h);
+    c->master = master;
+    free(saved);
+    if (rc < 0)
+        return -1;
+    virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s on %s from the saved guest %s",
+              vm->name, vm->domain, virt_vms_host_name(vms, h), vp->saved_entry);
+    console_visit(vms, i, h);
+    keep_definition(vms, vm);
+    if (!vp->leftover && !(vp->leftover = note_domain(vms, bh, vm->domain)))
+        return virt_failf(VIRT_ERR_CREATE, vm->name, "%s", err_msg());
+    char *mem = virt_saved_file(vp->saved_entry, -1);
+    vm->host = h;
+    rc = vms->be->restore_as(bh, vm->spec, mem);
+    free(mem);
+    vp->restored = rc == 0;
+    return rc;
+}
+
+/* mv FROM TO on link. */
+static int move_file(struct virt_host *link, const char *from, const char *to, bool dir)
+{
+    const char *argv[] = { "mv", dir ? "-T" : "-f", "--", from, to, NULL };
+    return virt_saved_run(link, argv, NULL);
+}
+
+static void remove_tree(struct virt_host *link, const char *path)
+{
+    const char *argv[] = { "rm", "-rf", "--", path, NULL };
+    if (virt_saved_run(link, argv, NULL) < 0)
+        err_clear();
+}
+
+/*
+ * The seed: VM i booted and is logged into.  Its memory is saved and its overlay moved
+ * into a temporary entry, renamed into place whole (a worker that lost the race drops
+ * its own and uses the winner's: the same guest); then VM i runs on a fresh overlay
+ * restored from the entry, as every later case will.
+ */
+static int seed_saved(struct virt_vms *vms, size_t i)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    struct be_host *bh = host(vms, vm->host);
+    struct virt_host *link;
+    const char *disk = vm->spec->disks[0].path;
+    int h = vm->host;
+    vp->seed = false;
+    if (!bh || link_of(vms, h, &link) < 0)
+        return -1;
+    char *tmp = xasprintf("%s.tmp-%ld-%u", vp->saved_entry, (long)getpid(), vms->conf.slot);
+    char *tmem = virt_saved_file(tmp, -1), *tdisk = virt_saved_file(tmp, 0);
+    char *mem = virt_saved_file(vp->saved_entry, -1), *sdisk = virt_saved_file(vp->saved_entry, 0);
+    const char *mkdir_argv[] = { "mkdir", "-p", "--", tmp, NULL };
+    int rc = -1;
+    virt_logf(VC(vms), VIRT_LOG_INFO, "%s: no saved guest yet: save the booted guest as %s",
+              vm->name, vp->saved_entry);
+    drop_session(vms, i);
+    if (virt_saved_run(link, mkdir_argv, NULL) < 0 || vms->be->save(bh, vm->domain, tmem) < 0) {
+        /* the guest runs on as booted (a failed save leaves it running) */
+        virt_logf(VC(vms), VIRT_LOG_WARN, "%s: guest not saved: %s", vm->name, err_msg());
+        err_clear();
+        rc = 0;
+        goto out;
+    }
+    vm->host = -1;
+    if (move_file(link, disk, tdisk, false) < 0)
+        goto out;
+    if (move_file(link, tmp, vp->saved_entry, true) < 0) {
+        virt_logf(VC(vms), VIRT_LOG_INFO, "%s: %s was saved by another worker meanwhile: "
+                  "that one is used", vm->name, vp->saved_entry);
+        err_clear();
+    }
+    if (virt_image_clone_linked(link, sdisk, "qcow2", disk, VC(vms)) < 0)
+        goto out;
+    virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s from the saved guest %s",
+              vm->name, vm->domain, vp->saved_entry);
+    vm->host = h;
+    rc = vms->be->restore_as(bh, vm->spec, mem);
+    vp->restored = rc == 0;
+out:
+    if (rc < 0)
+        err_prefix("%s: save and restore of the booted guest", vm->name);
+    remove_tree(link, tmp);
+    free(tmp);
+    free(tmem);
+    free(tdisk);
+    free(mem);
+    free(sdisk);
+    return rc;
+}
+
+/* A restored guest's clock is where it was saved: set from the host's, so what the
+ * guest reports after a hop (dmesg times, file times) is not from the past.  Its
+ * uptime goes on from the saved one, and the post-hop checks compare it with the
+ * uptime read after this login. */
+static void set_guest_clock(struct virt_vms *vms, size_t i)
+{
+    char cmd[64];
+    int st = -1;
+    V(vms, i)->clock_set = true;
+    snprintf(cmd, sizeof(cmd), "date -u -s @%lld >/dev/null", (long long)time(NULL));
+    if (virt_vms_exec(vms, i, cmd, 10, NULL, &st) < 0 || st != 0) {
+        virt_logf(VC(vms), VIRT_LOG_WARN, "%s: restored guest's clock not set (exit %d): %s",
+                  vms->vm[i].name, st, err_msg());
+        err_clear();
+    }
+}
+
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
-    if (address_free(vms, i) < 0 || virt_vms_define(vms, i, h) < 0)
+    struct vm_priv *vp = V(vms, i);
+    if (address_free(vms, i) < 0)
+        return -1;
+    /* only the first start has a fresh overlay a saved guest may take */
+    if (P(vms)->restore && !vp->started) {
+        vp->started = true;
+        plan_restore(vms, i, h);
+        if (vp->saved_entry) {
+            struct virt_host *link;
+            if (link_of(vms, h, &link) < 0)
+                return -1;
+            if (virt_saved_exists(link, vp->saved_entry))
+                return start_restored(vms, i, h);
+            vp->seed = true;
+        }
+    }
+    vp->started = true;
+    if (virt_vms_define(vms, i, h) < 0)
         return -1;
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
@@ -1082,7 +1301,16 @@ int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
         return -1;
     vlog(vms, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,
             vp->login.host, vp->login.port, clock_now() - t0);
-    return its_own_guest(vms, i);
+    if (its_own_guest(vms, i) < 0)
+        return -1;
+    if (vp->seed) {
+        if (seed_saved(vms, i) < 0)
+            return -1;
+        return virt_vms_wait_login(vms, i, timeout_s);
+    }
+    if (vp->restored && !vp->clock_set)
+        set_guest_clock(vms, i);
+    return 0;
 }
 
 int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
@@ -1572,6 +1800,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
             free(V(vms, i)->guest_ip);
             free(V(vms, i)->clone_name);
             free(V(vms, i)->clone_master);
+            free(V(vms, i)->saved_entry);
             free(vm->priv);
         }
         if (vm->spec) {
@@ -1614,6 +1843,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
     virt_clones_free(&pv->clones);
     free(pv->clone_leftover);
     free(pv->known_hosts);
+    free(pv->why_cold);
     free(pv->names);
     free(pv->hosts);
     free(pv);
