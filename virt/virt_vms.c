@@ -944,8 +944,8 @@ static char *unrestorable(struct virt_vms *vms, size_t i)
         return xasprintf("the guest has %zu disks and %zu NICs (one of each is restored)",
                          sp->ndisks, sp->nnics);
     const struct virt_clone *c = disk_clone(vms, i, sp->disks[0].path);
-    if (!c || !c->owned || !c->linked || !c->master || c->made)
-        return xasprintf("disk %s is not a fresh linked clone of a qcow2 master",
+    if (!c || !c->owned || !c->linked || !c->master)
+        return xasprintf("disk %s is not a linked clone of a qcow2 master",
                          sp->disks[0].path);
     return NULL;
 }
@@ -962,9 +962,16 @@ static void plan_restore(struct virt_vms *vms, size_t i, int h)
     if (!why) {
         const char *master = disk_clone(vms, i, vm->spec->disks[0].path)->master;
         char *key = virt_saved_key(vms->be, vm->spec, &master, link);
-        if (key)
+        if (key) {
             V(vms, i)->saved_entry = virt_saved_entry(master, key);
-        else
+            /* a saved state restores under the name it was saved with (libvirt checks
+             * it): one name per saved guest.  Still unique among running domains: the
+             * key holds the guest's address, which no two running guests share. */
+            free(vm->domain);
+            vm->domain = xasprintf("%s-saved-%.12s", vm->name, key);
+            free(vm->spec->name);
+            vm->spec->name = xstrdup(vm->domain);
+        } else
             why = xasprintf("no key for its guest: %s", err_msg());
         free(key);
     }
@@ -985,6 +992,14 @@ static int start_restored(struct virt_vms *vms, size_t i, int h)
     if (!bh)
         return -1;
     struct virt_clone *c = disk_clone(vms, i, vm->spec->disks[0].path);
+    struct virt_host *link;
+    if (link_of(vms, h, &link) < 0)
+        return -1;
+    /* made over the master before the first start (pre-checks): never used, so
+     * replaced; its ledger entry stays */
+    if (c->made && virt_image_remove(link, c->path, VC(vms)) < 0)
+        return -1;
+    c->made = false;
     char *master = c->master, *saved = virt_saved_file(vp->saved_entry, 0);
     c->master = saved;          /* the clone's master for this one make */
     int rc = make_clones(vms, i, h);
