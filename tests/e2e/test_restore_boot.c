@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vm_boot_mode = restore on the lab (tests/e2e/run brings it up): the orderly case of
+ * tests/e2e/migrate_stress.cfg (two guests, there and back, every post-check) with the
+ * guest kernel a copy of the lab's, private to this test, so the saved guests are its
+ * own.  The first run boots and saves each guest; the second restores them and must
+ * migrate and pass every post-check as a booted guest does; a new mtime of the kernel
+ * file is another guest: the third run boots again.  The saved entries the runs made
+ * are removed at the end (they are keyed by the private kernel: nobody else's).
+ */
+#include "tests/support.h"
+#include "lib/strbuf.h"
+#include "virt/virt.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static char *cfg_path, *kernel;
+static struct strbuf entries = STRBUF_INIT;     /* saved entries made, one per line */
+
+struct run {
+    struct ts_e2e e;
+    json_t *root, *test;
+    char *log;
+};
+
+/* The orderly case with restore boots and the private kernel. */
+static void run_orderly(struct run *r)
+{
+    char *kset = xasprintf("kernel = %s", kernel);
+    memset(r, 0, sizeof(*r));
+    ts_e2e_init(&r->e);
+    ts_e2e_vtrun(&r->e, 400, "--config", cfg_path, "--only", "orderly",
+                 "--set", "vm_boot_mode = restore", "--set", kset);
+    free(kset);
+    r->test = ts_only_test(&r->e, &r->root);
+    const char *log = ts_jstr(r->test, "logfile");
+    r->log = ts_read(log);
+    ck_assert_msg(r->log, "%s: %s", log, strerror(errno));
+    /* remember what was saved, for the cleanup */
+    for (const char *p = r->log; (p = strstr(p, "save the booted guest as ")); ) {
+        p += strlen("save the booted guest as ");
+        strbuf_add(&entries, p, strcspn(p, "\n"));
+        strbuf_addch(&entries, '\n');
+    }
+    printf("restore_boot: %s: %s in %.1f s\n", ts_jstr(r->test, "name"),
+           ts_jstr(r->test, "status"), json_real_value(json_object_get(r->test, "time")));
+}
+
+static void run_free(struct run *r)
+{
+    json_decref(r->root);
+    free(r->log);
+    ts_e2e_free(&r->e);
+}
+
+static void assert_pass(const struct run *r)
+{
+    ck_assert_msg(!strcmp(ts_jstr(r->test, "status"), "PASS"), "status %s: %s\nlog:\n%s",
+                  ts_jstr(r->test, "status"), ts_jstr(r->test, "fail_reason"), r->log);
+}
+
+/* Seconds of the phases named start and login: the guests' boot. */
+static double boot_s(const struct run *r)
+{
+    json_t *ph = json_object_get(r->test, "phases"), *p;
+    size_t i;
+    double s = 0;
+    json_array_foreach(ph, i, p) {
+        const char *n = ts_jstr(p, "name");
+        if (!strcmp(n, "start") || !strcmp(n, "login"))
+            s += json_real_value(json_object_get(p, "time"));
+    }
+    return s;
+}
+
+/* Every post-check of both guests after both hops passed, none failed or is missing. */
+static void assert_post_checks(const struct run *r)
+{
+    static const char *const checks[] = { "ssh", "state", "uptime", "ping", "gateway",
+                                          "disk", "dmesg", "console" };
+    static const char *const vms[] = { "vm1", "vm2" };
+    for (size_t v = 0; v < 2; v++)
+        for (size_t c = 0; c < sizeof(checks) / sizeof(*checks); c++) {
+            char *line = xasprintf("post-check %s %s: PASS", vms[v], checks[c]);
+            ck_assert_msg(ts_count(r->log, line) == 2, "'%s' %zu times (want 2, one per hop)"
+                          "\nlog:\n%s", line, ts_count(r->log, line), r->log);
+            free(line);
+        }
+    ck_assert_msg(!strstr(r->log, ": FAIL"), "a check failed:\n%s", r->log);
+    json_t *hops = json_object_get(r->test, "hops");
+    ck_assert_uint_eq(json_array_size(hops), 4);
+}
+
+START_TEST(test_a_restored_guest_migrates_and_passes_every_post_check)
+{
+    struct run seed, rest;
+    run_orderly(&seed);
+    assert_pass(&seed);
+    /* nothing saved for this kernel yet: each guest boots, then is saved */
+    ck_assert_msg(ts_count(seed.log, "no saved guest yet: save the booted guest as") == 2,
+                  "seed run:\n%s", seed.log);
+    run_orderly(&rest);
+    assert_pass(&rest);
+    ck_assert_msg(!strstr(rest.log, "no saved guest yet") && !strstr(rest.log, "cold boot"),
+                  "the second run booted:\n%s", rest.log);
+    ck_assert_msg(ts_count(rest.log, "from the saved guest") == 2, "not restored:\n%s",
+                  rest.log);
+    assert_post_checks(&rest);
+    printf("restore_boot: boot phases: cold + save %.2f s, restore %.2f s\n", boot_s(&seed),
+           boot_s(&rest));
+    run_free(&seed);
+    run_free(&rest);
+}
+END_TEST
+
+START_TEST(test_a_changed_kernel_file_boots_cold_again)
+{
+    struct run r;
+    /* the same bytes, another mtime: another guest file as far as anyone can tell */
+    struct timeval tv[2];
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec += 60;
+    tv[1] = tv[0];
+    ck_assert_msg(utimes(kernel, tv) == 0, "%s: %s", kernel, strerror(errno));
+    size_t before = ts_count(entries.buf, "\n");
+    run_orderly(&r);
+    assert_pass(&r);
+    ck_assert_msg(ts_count(r.log, "no saved guest yet: save the booted guest as") == 2,
+                  "the changed kernel did not invalidate the saved guests:\n%s", r.log);
+    /* new entries, not the ones the first test saved */
+    ck_assert_uint_eq(ts_count(entries.buf, "\n"), before + 2);
+    for (char *l = entries.buf; before && *l; l = strchr(l, '\n') + 1, before--) {
+        size_t n = strcspn(l, "\n");
+        char *old = xasprintf("save the booted guest as %.*s\n", (int)n, l);
+        ck_assert_msg(!strstr(r.log, old), "entry re-used: %s", old);
+        free(old);
+    }
+    run_free(&r);
+}
+END_TEST
+
+/* The saved entries of this test's kernel: removed (they are the cache's, and
+ * keyed by a file that goes with the test). */
+static void remove_entries(void)
+{
+    for (char *l = entries.buf; l && *l; ) {
+        char *nl = strchr(l, '\n');
+        *nl = '\0';
+        ts_rmtree(l);
+        l = nl + 1;
+    }
+}
+
+int main(void)
+{
+    double t0 = ts_now();
+    const char *settings = getenv("VTRUN_SETTINGS");
+    if (!getenv("VTRUN") || !settings || !*settings) {
+        fprintf(stderr, "test_restore_boot: VTRUN and VTRUN_SETTINGS must be set: run it "
+                "with tests/e2e/run (which brings the lab up)\n");
+        return 1;
+    }
+    char *src = xstrdup(__FILE__);
+    cfg_path = xasprintf("%s/migrate_stress.cfg", dirname(src));
+    free(src);
+    /* the lab's hosts see this machine's /tmp: the private kernel copy lives there */
+    char tmpl[] = "/tmp/vtrun-e2e-restore-XXXXXX";
+    if (!mkdtemp(tmpl) || chmod(tmpl, 0755) < 0) {
+        perror("mkdtemp");
+        return 1;
+    }
+    kernel = xasprintf("%s/vmlinuz", tmpl);
+    char *lab_kernel = ts_guest_file("vmlinuz");
+    char *data = NULL;
+    size_t len;
+    if (!(data = ts_read_len(lab_kernel, &len))) {
+        perror(lab_kernel);
+        return 1;
+    }
+    FILE *f = fopen(kernel, "w");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        perror(kernel);
+        return 1;
+    }
+    free(data);
+    free(lab_kernel);
+
+    Suite *s = suite_create("restore_boot_e2e");
+    TCase *tc = tcase_create("lab");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_a_restored_guest_migrates_and_passes_every_post_check);
+    tcase_add_test(tc, test_a_changed_kernel_file_boots_cold_again);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);     /* the entries list outlives a test */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    remove_entries();
+    ts_rmtree(tmpl);
+    printf("test_restore_boot: %.1f s\n", ts_now() - t0);
+    strbuf_release(&entries);
+    free(kernel);
+    free(cfg_path);
+    return failed ? 1 : 0;
+}
