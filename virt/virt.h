@@ -822,9 +822,10 @@ int virt_vms_cleanup(struct virt_vms *vms);
 #define VIRT_SAVED_DIR "vtrun-saved"
 /* The key of the guest spec defines (be's rendering, each disk as its master
  * masters[d]) and of its files' identity on link (NULL: here): 32 hex digits, caller
- * frees; NULL + err. */
+ * frees; NULL + err.  what (may be NULL) gets the text hashed, for a look at why a
+ * saved guest was not used. */
 char *virt_saved_key(const struct be_ops *be, const struct be_vm_spec *spec,
-                     const char *const *masters, struct virt_host *link);
+                     const char *const *masters, struct virt_host *link, struct strbuf *what);
 /* The entry of key beside master (<dir>/vtrun-saved/<key>), and a file in it: disk
  * -1 the memory image, else the disk's overlay.  Caller frees. */
 char *virt_saved_entry(const char *master, const char *key);

@@ -83,7 +83,7 @@ static int identities(struct virt_host *link, const char *const *files, size_t n
 }
 
 char *virt_saved_key(const struct be_ops *be, const struct be_vm_spec *spec,
-                     const char *const *masters, struct virt_host *link)
+                     const char *const *masters, struct virt_host *link, struct strbuf *what)
 {
     struct be_vm_spec s;
     const char *ext;
@@ -123,6 +123,8 @@ char *virt_saved_key(const struct be_ops *be, const struct be_vm_spec *spec,
         strbuf_release(&sb);
         return NULL;
     }
+    if (what)
+        strbuf_add(what, sb.buf, sb.len);
     uint64_t h1 = fnv1a(sb.buf, sb.len, 0xcbf29ce484222325ULL);
     uint64_t h2 = fnv1a(sb.buf, sb.len, 0x84222325cbf29ce4ULL);
     strbuf_release(&sb);

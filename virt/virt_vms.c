@@ -950,6 +950,20 @@ static char *unrestorable(struct virt_vms *vms, size_t i)
     return NULL;
 }
 
+/* What the saved guest's key of vm hashes, kept with the results as
+ * <vm>.saved-key.txt: two runs' files say why one did not find the other's guest. */
+static void keep_key_text(struct virt_vms *vms, const struct virt_vm *vm,
+                          const struct strbuf *what)
+{
+    char *path = xasprintf("%s/%s.saved-key.txt", vms->conf.outdir, vm->name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fwrite(what->buf, 1, what->len, f);
+        fclose(f);
+    }
+    free(path);
+}
+
 /* At VM i's first start on h: its saved guest's entry, or the reason it boots cold
  * (logged). */
 static void plan_restore(struct virt_vms *vms, size_t i, int h)
@@ -961,7 +975,10 @@ static void plan_restore(struct virt_vms *vms, size_t i, int h)
         why = xasprintf("host %s: %s", virt_vms_host_name(vms, h), err_msg());
     if (!why) {
         const char *master = disk_clone(vms, i, vm->spec->disks[0].path)->master;
-        char *key = virt_saved_key(vms->be, vm->spec, &master, link);
+        struct strbuf what = STRBUF_INIT;
+        char *key = virt_saved_key(vms->be, vm->spec, &master, link, &what);
+        keep_key_text(vms, vm, &what);
+        strbuf_release(&what);
         if (key) {
             V(vms, i)->saved_entry = virt_saved_entry(master, key);
             /* a saved state restores under the name it was saved with (libvirt checks
