@@ -106,8 +106,9 @@ static double boot_s(const struct run *r)
 /* Every post-check of both guests after both hops passed, none failed or is missing. */
 static void assert_post_checks(const struct run *r)
 {
-    static const char *const checks[] = { "ssh", "state", "uptime", "ping", "gateway",
-                                          "disk", "dmesg", "console" };
+    /* (the gateway check is off in this cfg: the lab's guests have no gateway) */
+    static const char *const checks[] = { "ssh", "state", "uptime", "ping", "disk",
+                                          "dmesg", "console" };
     static const char *const vms[] = { "vm1", "vm2" };
     for (size_t v = 0; v < 2; v++)
         for (size_t c = 0; c < sizeof(checks) / sizeof(*checks); c++) {
@@ -221,6 +222,16 @@ int main(void)
     }
     spawn_free(c);
     free(lab_kernel);
+    /* an mtime set after the copy: the shared volume's write-behind may otherwise give
+     * the file a later one once its last write lands, another key between two runs */
+    struct timeval tv[2];
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= 10;
+    tv[1] = tv[0];
+    if (utimes(kernel, tv) < 0) {
+        perror(kernel);
+        return 1;
+    }
 
     Suite *s = suite_create("restore_boot_e2e");
     TCase *tc = tcase_create("lab");
