@@ -999,6 +999,33 @@ static void plan_restore(struct virt_vms *vms, size_t i, int h)
     free(why);
 }
 
+/* A saved guest that does not restore (the hosts' QEMU changed since, the entry was
+ * damaged): dropped from the cache, and VM i boots cold on a fresh clone of its master
+ * and is saved anew after its login. */
+static int restore_failed(struct virt_vms *vms, size_t i, int h, struct virt_host *link,
+                          struct virt_clone *c)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    const char *rm_argv[] = { "rm", "-rf", "--", vp->saved_entry, NULL };
+    virt_logf(VC(vms), VIRT_LOG_WARN, "%s: the saved guest %s does not restore (%s): "
+              "removed; cold boot, saved anew", vm->name, vp->saved_entry, err_msg());
+    err_clear();
+    vp->restored = false;
+    vm->host = -1;
+    if (vms->be->destroy(host(vms, h), vm->domain) < 0 ||
+        vms->be->undefine(host(vms, h), vm->domain) < 0 ||
+        virt_saved_run(link, rm_argv, NULL) < 0 ||
+        virt_image_remove(link, c->path, VC(vms)) < 0)
+        return -1;
+    c->made = false;
+    vp->seed = true;
+    if (virt_vms_define(vms, i, h) < 0)
+        return -1;
+    vm->host = h;
+    return vms->be->start(host(vms, h), vm->domain);
+}
+
 /* VM i from its saved guest on h: a fresh overlay over the saved one (a clone of this
  * test, in the ledger as any), the domain restored as VM i's own. */
 static int start_restored(struct virt_vms *vms, size_t i, int h)
@@ -1035,7 +1062,7 @@ static int start_restored(struct virt_vms *vms, size_t i, int h)
     rc = vms->be->restore_as(bh, vm->spec, mem);
     free(mem);
     vp->restored = rc == 0;
-    return rc;
+    return rc < 0 ? restore_failed(vms, i, h, link, c) : 0;
 }
 
 /* mv FROM TO on link. */
