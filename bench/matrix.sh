@@ -99,4 +99,4 @@ awk -v c="$cold_s" -v j="$jobs2_s" -v n="$n" -v t="$total" 'BEGIN {
         printf "jobs 2: not run (--quick)\n" }'
 awk -v c="$cold_s" -v r="$rest_s" -v o="$cold_over" -v ro="$rest_over" -v n="$n" -v t="$total" 'BEGIN {
     printf "matrix: overhead cold %.1f %% | overhead restore %.1f %% | speed-up %.1fx | %d cases cold %.1f h, restore %.1f h\n",
-           o, ro, r > 0 ? c / r : 0, t, c / n * t / 3600, r / n * t / 3600 }'
+           o, ro, (r > 0 ? c / r : 0), t, c / n * t / 3600, r / n * t / 3600 }'
