@@ -25,6 +25,7 @@
  * background (argv, no shell, own process group, dies with vtrun) and stops it.
  */
 #include "backends/be.h"
+#include "backends/qemu_tap.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
@@ -133,8 +134,11 @@ static char *qesc(const char *s)
     return strbuf_detach(&sb, NULL);
 }
 
+/* taps: the descriptor of each NIC's tap (qtap_open, bridge NICs), NULL when none
+ * is open (q_render): a bridge NIC is then written as QEMU's bridge helper would make
+ * it, which does by hand what vtrun does. */
 static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *qmp,
-                       bool incoming)
+                       bool incoming, const int *taps)
 {
     bool kvm = s->accel && !strcmp(s->accel, "kvm");
 
@@ -193,6 +197,8 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
                                  n->hostfwd_port));
             else
                 arg(a, xasprintf("user,id=net%zu", i));
+        } else if (taps) {
+            arg(a, xasprintf("tap,id=net%zu,fd=%d", i, taps[i]));
         } else {
             char *br = qesc(n->bridge ? n->bridge : "");
             arg(a, xasprintf("bridge,id=net%zu,br=%s", i, br));
@@ -465,6 +471,37 @@ static int log_start(struct qproc *p, const char *vm)
     return 0;
 }
 
+/* A tap on its bridge for each bridge NIC of spec (-1 for the others); NULL + err. */
+static int *taps_open(const struct be_vm_spec *spec)
+{
+    int *taps = xcalloc(spec->nnics + 1, sizeof(*taps));
+
+    for (size_t i = 0; i < spec->nnics; i++)
+        taps[i] = -1;
+    for (size_t i = 0; i < spec->nnics; i++) {
+        if (nic_is_user(&spec->nics[i]))
+            continue;
+        if ((taps[i] = qtap_open(spec->nics[i].bridge)) < 0) {
+            err_prefix("VM %s: NIC %zu", spec->name, i + 1);
+            for (size_t k = 0; k < i; k++)
+                if (taps[k] >= 0)
+                    close(taps[k]);
+            free(taps);
+            return NULL;
+        }
+    }
+    return taps;
+}
+
+/* vtrun's copies, once QEMU holds its own (or never will): the taps go with QEMU. */
+static void taps_close(int *taps, size_t n)
+{
+    for (size_t i = 0; taps && i < n; i++)
+        if (taps[i] >= 0)
+            close(taps[i]);
+    free(taps);
+}
+
 /* Start QEMU for spec in the background and connect to its QMP socket.  QEMU runs in
  * its own process group (a ^C at the terminal reaches vtrun, which cleans up) and dies
  * with vtrun (pdeathsig), also when a migration worker thread started it. */
@@ -473,6 +510,7 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
 {
     struct qproc *p = xcalloc(1, sizeof(*p));
     struct argv a = { 0 };
+    int *taps = NULL;
     unsigned seq;
 
     pthread_mutex_init(&p->lock, NULL);
@@ -487,8 +525,13 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
         goto fail;
     }
     unlink(p->qmp_path);
-    build_argv(&a, spec, p->qmp_path, incoming);
+    if (!(taps = taps_open(spec)))
+        goto fail;
+    build_argv(&a, spec, p->qmp_path, incoming, taps);
     p->sp = spawn_newv((const char *const *)a.v);
+    for (size_t i = 0; i < spec->nnics; i++)
+        if (taps[i] >= 0)
+            spawn_keep_fd(p->sp, taps[i]);
     spawn_set_output_file(p->sp, p->log_path);
     spawn_set_pdeathsig(p->sp, SIGKILL);
     if (log_start(p, spec->name) < 0)
@@ -497,6 +540,8 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
         err_prefix("VM %s", spec->name);
         goto fail;
     }
+    taps_close(taps, spec->nnics);
+    taps = NULL;
     argv_free(&a);
     if (qmp_connect(p, clock_now() + START_TIMEOUT_S) < 0) {
         /* QEMU listens on QMP before it loads kernel and disks: a start-up failure
@@ -513,6 +558,7 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     }
     return p;
 fail:
+    taps_close(taps, spec->nnics);
     argv_free(&a);
     proc_free(p);
     return NULL;
@@ -1510,7 +1556,7 @@ static char *q_render(const struct be_vm_spec *spec, const char **ext)
 {
     struct argv a = { 0 };
     struct strbuf line = STRBUF_INIT;
-    build_argv(&a, spec, NULL, false);
+    build_argv(&a, spec, NULL, false, NULL);
     struct spawn *c = spawn_newv((const char *const *)a.v);
     spawn_to_string(c, &line);
     strbuf_addch(&line, '\n');
