@@ -64,6 +64,10 @@ struct qproc {
     int fd;
     char *qmp_path;
     char *log_path;
+    char *pid_path;     /* -pidfile: its identity for the ledger (be_host_conf.proc_note) */
+    unsigned long note; /* the proc_note handle, 0: none */
+    void (*gone)(void *ud, unsigned long handle);
+    void *gone_ud;
     char *buf;          /* unparsed bytes read from QMP */
     size_t blen, balloc;
     pthread_mutex_t lock; /* one command/response exchange at a time */
@@ -83,7 +87,9 @@ struct qvm {
 struct be_host {
     char *uri;
     char *run_dir;
-    bool own_run_dir;
+    unsigned long (*proc_note)(void *ud, const char *pidfile);
+    void (*proc_gone)(void *ud, unsigned long handle);
+    void *proc_ud;
     char *migrate_uri;
     unsigned seq;
     pthread_mutex_t lock;     /* the registry */
@@ -138,7 +144,7 @@ static char *qesc(const char *s)
  * is open (q_render): a bridge NIC is then written as QEMU's bridge helper would make
  * it, which does by hand what vtrun does. */
 static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *qmp,
-                       bool incoming, const int *taps)
+                       bool incoming, const int *taps, const char *pidfile)
 {
     bool kvm = s->accel && !strcmp(s->accel, "kvm");
 
@@ -228,6 +234,10 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
         arg(a, xstrdup("-qmp"));
         arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
     }
+    if (pidfile) {
+        arg(a, xstrdup("-pidfile"));
+        arg(a, xstrdup(pidfile));
+    }
     if (incoming) {
         arg(a, xstrdup("-incoming"));
         arg(a, xstrdup("defer"));
@@ -272,12 +282,20 @@ static void proc_free(struct qproc *p)
         return;
     if (p->fd >= 0)
         close(p->fd);
+    /* ended and reaped before its ledger entry goes (a no-op when it already is) */
+    if (p->sp && spawn_pid(p->sp) && spawn_stop(p->sp, 0) < 0)
+        p->note = 0;    /* it survived: the ledger keeps it for the next job */
     if (p->qmp_path)
         unlink(p->qmp_path);
     if (p->log_path)
         unlink(p->log_path);
+    if (p->pid_path)
+        unlink(p->pid_path);
+    if (p->note && p->gone)
+        p->gone(p->gone_ud, p->note);
     free(p->qmp_path);
     free(p->log_path);
+    free(p->pid_path);
     free(p->buf);
     spawn_free(p->sp);
     pthread_mutex_destroy(&p->lock);
@@ -520,14 +538,25 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     pthread_mutex_unlock(&h->lock);
     p->qmp_path = xasprintf("%s/%s.%u.qmp", h->run_dir, spec->name, seq);
     p->log_path = xasprintf("%s/%s.%u.log", h->run_dir, spec->name, seq);
+    p->pid_path = xasprintf("%s/%s.%u.pid", h->run_dir, spec->name, seq);
     if (strlen(p->qmp_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         err_set("VM %s: QMP socket path too long: %s", spec->name, p->qmp_path);
         goto fail;
     }
     unlink(p->qmp_path);
+    unlink(p->pid_path);
+    /* in the caller's ledger before it exists (its pidfile names it) */
+    if (h->proc_note) {
+        if (!(p->note = h->proc_note(h->proc_ud, p->pid_path))) {
+            err_prefix("VM %s", spec->name);
+            goto fail;
+        }
+        p->gone = h->proc_gone;
+        p->gone_ud = h->proc_ud;
+    }
     if (!(taps = taps_open(spec)))
         goto fail;
-    build_argv(&a, spec, p->qmp_path, incoming, taps);
+    build_argv(&a, spec, p->qmp_path, incoming, taps, p->pid_path);
     p->sp = spawn_newv((const char *const *)a.v);
     for (size_t i = 0; i < spec->nnics; i++)
         if (taps[i] >= 0)
@@ -575,6 +604,11 @@ static struct be_host *q_open(const struct be_host_conf *conf)
     h = xcalloc(1, sizeof(*h));
     pthread_mutex_init(&h->lock, NULL);
     h->uri = xstrdup(conf && conf->uri ? conf->uri : "qemu:///local");
+    if (conf) {
+        h->proc_note = conf->proc_note;
+        h->proc_gone = conf->proc_gone;
+        h->proc_ud = conf->proc_ud;
+    }
     h->migrate_uri = conf && conf->migrate_uri ? xstrdup(conf->migrate_uri) : NULL;
     if (conf && conf->run_dir) {
         h->run_dir = xstrdup(conf->run_dir);
@@ -589,7 +623,6 @@ static struct be_host *q_open(const struct be_host_conf *conf)
             err_set("qemu backend: mkdtemp %s: %s", h->run_dir, strerror(errno));
             goto fail;
         }
-        h->own_run_dir = true;
     }
     return h;
 fail:
@@ -631,8 +664,7 @@ static void q_close(struct be_host *h)
         h->vms = v->next;
         vm_free(v);
     }
-    if (h->own_run_dir)
-        rmdir(h->run_dir);
+    rmdir(h->run_dir);      /* once empty: a run directory of the caller's, too */
     free(h->uri);
     free(h->migrate_uri);
     free(h->run_dir);
@@ -1556,7 +1588,7 @@ static char *q_render(const struct be_vm_spec *spec, const char **ext)
 {
     struct argv a = { 0 };
     struct strbuf line = STRBUF_INIT;
-    build_argv(&a, spec, NULL, false, NULL);
+    build_argv(&a, spec, NULL, false, NULL, NULL);
     struct spawn *c = spawn_newv((const char *const *)a.v);
     spawn_to_string(c, &line);
     strbuf_addch(&line, '\n');

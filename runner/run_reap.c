@@ -2,7 +2,8 @@
 /*
  * What dead vtrun jobs left (virt/virt_ledger.c), at the start of a job: each ledger
  * whose vtrun is gone (its pid dead, or reused by another process) is read; its
- * domains are destroyed and undefined, its clones removed, and each is said on stdout
+ * domains are destroyed and undefined, its clones removed, its QEMU processes (the qemu
+ * backend's, on this machine) killed, and each is said on stdout
  * and in job.log.  --keep-leftovers says the same and removes nothing; the job then
  * avoids their addresses.  A ledger of a running job is left alone.
  *
@@ -69,6 +70,8 @@ static bool reachable(const struct run_reap_conf *c, const struct virt_res *res)
     case VIRT_RES_CLONE:
     case VIRT_RES_FILE:
         return !*res->host || host_uri_known(c, res->host);
+    case VIRT_RES_PROCESS:
+        return !*res->host;     /* the qemu backend's QEMUs: this machine only */
     default:
         return true;
     }
@@ -150,6 +153,7 @@ static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsi
         }
         int rc = res->kind == VIRT_RES_DOMAIN ? reap_domain(r, res)
                : res->kind == VIRT_RES_CLONE || res->kind == VIRT_RES_FILE ? reap_file(r, res)
+               : res->kind == VIRT_RES_PROCESS ? virt_reap_process(res->name)
                : (err_set("cannot remove a %s", kind), -1);
         if (rc == 0) {
             say(r, "job %s (vtrun pid %ld, gone) left %s %s on %s: removed", l->job_id,
