@@ -1242,13 +1242,33 @@ static bool ended_status(const char *st)
     return false;
 }
 
+/* How an ended QEMU ended, for a reason. */
+static char *proc_how(struct qproc *p)
+{
+    switch (spawn_end(p->sp)) {
+    case SPAWN_EXITED:
+        return xasprintf("exit status %d", spawn_exit_status(p->sp));
+    case SPAWN_SIGNALED:
+        return xstrdup("killed by a signal");
+    default:
+        return xstrdup("stopped");
+    }
+}
+
 /* One look at the source's job. */
 static void job_poll(struct be_job *j)
 {
     json_t *r = qmp_cmd(j->sp, "query-migrate", NULL);
 
     if (!r) {
-        j->qmp_err = xstrdup(err_msg());
+        /* QMP closes as QEMU ends: then that is the reason, not the closed socket */
+        if (proc_wait_exit(j->sp, 2.0)) {
+            char *how = proc_how(j->sp);
+            j->qmp_err = xasprintf("the source QEMU ended during the migration (%s)", how);
+            free(how);
+        } else {
+            j->qmp_err = xstrdup(err_msg());
+        }
         j->ended = true;
         return;
     }
