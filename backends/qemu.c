@@ -19,7 +19,12 @@
  *
  * User-mode NICs get the SSH port forward (hostfwd) on the command line at start;
  * during a hop the source still holds the host port, so the destination starts
- * without it and gets it through HMP `hostfwd_add` once the source has quit.
+ * without it and gets it through HMP `hostfwd_add` once the source has quit.  A bridge
+ * NIC is a tap vtrun opens and puts on the bridge (qemu_tap.c), QEMU's fd=N.
+ *
+ * Each QEMU writes a pidfile in the run directory, and the caller hears of it before
+ * it starts and after it is reaped (be_host_conf.proc_note/proc_gone: vtrun's ledger,
+ * so a QEMU that outlives a killed vtrun is found by the next job).
  *
  * QEMU is a long-running child watched by QMP: lib/spawn starts it in the
  * background (argv, no shell, own process group, dies with vtrun) and stops it.
