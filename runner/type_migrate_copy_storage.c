@@ -15,9 +15,17 @@
  *
  * error_test: the first hop must fail -- migration_interupted: thread_timeout so short
  * the hop is aborted; not_exist_file: no disk made on the destination for it -- then,
- * repaired, migrate again (within 120 s) and pass the same checks.  space_occupied is
- * not built (ERROR naming abnormal_type); lvm disks need an iSCSI target (CANCEL
- * without the hosts' capability).
+ * repaired, migrate again (within 120 s) and pass the same checks; occupied_disk: the
+ * destination's image file system filled (one fallocated file, as the reference's
+ * occupy_space) so that half of what the hop copies stays free, removed for the second
+ * hop.  The reference leaves half the disk's virtual size in whole GiB (0 for a disk
+ * under 1 GiB); vtrun leaves half the data the hop writes (`qemu-img measure` of the
+ * chain for --copy-storage-all, the overlay's allocation for -inc), so that a small or
+ * sparse guest disk cannot fit and the first hop fails on every guest, as the case
+ * means.  Filling a host's file system is destructive to its other users: the hosts
+ * must say they allow it (capability fill_images_dir; the lab's image directories are
+ * file systems of their own).  lvm disks need an iSCSI target (CANCEL without the
+ * hosts' capability).
  */
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -78,8 +86,8 @@ static const struct run_param cps_params[] = {
       .doc = "with migrate_again: the first hop fails" },
     { "abnormal_type", AT(ENUM, abnormal, abnormal_words),
       .doc = "what makes the first hop fail: migration_interupted (thread_timeout), "
-             "not_exist_file (no disk made on the destination); occupied_disk (not "
-             "built yet: ERROR)" },
+             "not_exist_file (no disk made on the destination); occupied_disk (the "
+             "destination's image file system filled)" },
     { NULL },
 };
 #undef AT
@@ -115,34 +123,19 @@ static bool lvm_applies(const struct params *p)
     return v && !strcmp(v, "lvm");
 }
 
-static bool not_built_applies(const struct params *p)
+static bool occupied_applies(const struct params *p)
 {
     const char *v = params_get(p, "abnormal_type");
     return v && !strcmp(v, "occupied_disk");
-}
-
-static int not_built_met(const struct run_need *n, const struct params *p,
-                         struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)f;
-    (void)why;
-    err_set("abnormal_type = '%s': vtrun does not build this failure of tp-libvirt's "
-            "virsh_migrate_copy_storage yet", params_get(p, "abnormal_type"));
-    return -1;
 }
 
 /* lvm: the reference makes a volume group on an iSCSI LUN on each host */
 static const struct run_need cps_needs[] = {
     { "iscsi", .capability = "iscsi", .applies = lvm_applies,
       .text = "an iSCSI target (copy_storage_type = lvm)" },
-    { NULL },
-};
-
-static const struct run_need cps_needs_last[] = {
-    { "not built", .applies = not_built_applies, .met = not_built_met,
-      .met_doc = "a setup vtrun does not build yet (ERROR)",
-      .text = "a setup of the reference vtrun does not build yet" },
+    { "fill_images_dir", .capability = "fill_images_dir", .applies = occupied_applies,
+      .text = "leave to fill the destination's image file system (abnormal_type = "
+              "occupied_disk: tp-libvirt's occupy_space)" },
     { NULL },
 };
 
@@ -151,6 +144,7 @@ struct cps_state {
     struct params *params;          /* the case's, with the clone in images_dir */
     char **images;                  /* added disks, made on both hosts */
     size_t nimages;
+    struct virt_hostops *fill;      /* occupied_disk: the destination's file system */
 };
 
 static int cps_setup(struct run_ctx *ctx)
@@ -172,6 +166,9 @@ static void cps_cleanup(struct run_ctx *ctx)
     if (!st)
         return;
     run_vmset_cleanup(ctx, &st->vms);
+    if (st->fill && virt_hostops_undo(st->fill) < 0)
+        run_log(ctx, "cleanup of the filled file system: %s", err_msg());
+    virt_hostops_free(st->fill);
     for (int h = 0; h < 2 && st->nimages; h++) {
         struct virt_host *link = run_host_link(ctx, h);
         for (size_t k = 0; k < st->nimages; k++)
@@ -239,6 +236,61 @@ static int dest_disks(struct run_ctx *ctx, const struct cps_opts *o, struct cps_
             return run_error(ctx, "TestSetupError", "added disk %s on %s: %s",
                              st->images[k], ctx->hosts[1].name, err_msg());
     return 0;
+}
+
+/* What the hop writes to the destination for the guest's disk, in bytes: a qcow2
+ * image of its whole chain for --copy-storage-all, the overlay's allocation for -inc
+ * (the destination's overlay shares the master). */
+static int copy_bytes(struct run_ctx *ctx, const char *disk, bool inc,
+                      unsigned long long *out)
+{
+    struct virt_host *link = run_host_link(ctx, 0);
+    const char *measure[] = { "qemu-img", "measure", "-U", "-O", "qcow2", "--", disk, NULL };
+    const char *du[] = { "du", "-B1", "--", disk, NULL };
+    struct strbuf sb = STRBUF_INIT;
+    const char *p = NULL;
+    int rc = link ? virt_host_run(link, inc ? du : measure, 60, &sb, NULL, NULL) : -1;
+    if (rc == 0) {
+        p = inc ? sb.buf : strstr(sb.buf, "required size:");
+        if (p && !inc)
+            p += strlen("required size:");
+        *out = p ? strtoull(p, NULL, 10) : 0;
+        if (!*out) {
+            err_set("host %s: no size for %s in '%s'", ctx->hosts[0].name, disk, sb.buf);
+            rc = -1;
+        }
+    }
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* occupied_disk: the destination's file system of the guest's disk filled, half of
+ * what the hop writes left free; undone (the file removed) as the repair. */
+static int occupy(struct run_ctx *ctx, const struct cps_opts *o, struct cps_state *st,
+                  const char *disk)
+{
+    struct virt_host *link = run_host_link(ctx, 1);
+    unsigned long long need = 0;
+    const char *slash = strrchr(disk, '/');
+    char *dir = slash ? xstrndup(disk, (size_t)(slash - disk) + 1) : xstrdup(".");
+    char *tag = xasprintf("%.7s-%u", ctx->job_id, ctx->slot);
+    char *path = NULL;
+    int rc = -1;
+
+    if (!link || copy_bytes(ctx, disk, strstr(o->option, "-inc") != NULL, &need) < 0)
+        goto out;
+    st->fill = virt_hostops_new(tag, &st->vms.conf.vctx);
+    struct virt_res res = { VIRT_RES_FILE, (char *)st->vms.be->name, ctx->hosts[1].uri, NULL };
+    rc = virt_hostop_fill(st->fill, link, dir, need / 2, &res, &path);
+    if (rc == 0)
+        run_log(ctx, "hop 1: %s on %s filled by %s, %llu bytes left free: half of the %llu "
+                "the hop writes (occupied_disk)", dir, ctx->hosts[1].name,
+                path ? path : "nothing (already short)", need / 2, need);
+out:
+    free(path);
+    free(tag);
+    free(dir);
+    return rc < 0 ? run_error(ctx, "TestSetupError", "occupied_disk: %s", err_msg()) : 0;
 }
 
 /* Run cmd in the guest: 0 with its output in out, or -1 with err set. */
@@ -311,6 +363,11 @@ static int cps_run(struct run_ctx *ctx)
         if (no_dest)
             run_log(ctx, "hop 1: no disk made on %s for it (not_exist_file)",
                     ctx->hosts[1].name);
+        if (o->abnormal == CPS_OCCUPIED &&
+            occupy(ctx, o, st, vms->vm[i].spec->disks[0].path) < 0) {
+            rc = -1;
+            goto out;
+        }
         vms->copy_no_dest_disks = no_dest;
         rc = hop(ctx, o, st, i, 1, o->thread_timeout, &fail);
         vms->copy_no_dest_disks = false;
@@ -325,6 +382,13 @@ static int cps_run(struct run_ctx *ctx)
         if (no_dest && dest_disks(ctx, o, st) < 0) {
             rc = -1;
             goto out;
+        }
+        if (st->fill) {
+            if (virt_hostops_undo(st->fill) < 0) {
+                rc = run_error(ctx, "TestSetupError", "occupied_disk repair: %s", err_msg());
+                goto out;
+            }
+            run_log(ctx, "hop 2: the file filling %s removed", ctx->hosts[1].name);
         }
     }
     struct mig_expect ok = { .cancel_unsupported = true };
@@ -356,7 +420,7 @@ const struct run_type run_type_virsh_migrate_copy_storage = {
     .summary = "tp-libvirt's virsh_migrate_copy_storage: the guest's disks in the "
                "source's private directory, copied by a --live --copy-storage-all/-inc "
                "hop, the guest and its data checked on the destination",
-    .needs = { .vms = 1, .hosts = 2, .rows = cps_needs, .rows_last = cps_needs_last },
+    .needs = { .vms = 1, .hosts = 2, .rows = cps_needs },
     .params = cps_params,
     .opts_size = sizeof(struct cps_opts),
     .check = cps_check,

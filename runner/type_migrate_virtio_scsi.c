@@ -14,17 +14,28 @@
  * disk_device_type = lun over a file is refused by libvirt: the reference expects
  * that failure (status_error), and so does vtrun -- a case expecting a failure that
  * does not come FAILs.  disk_source_type = block needs an iSCSI target (a need: CANCEL
- * without the hosts' capability); migrate_in_advance (disks hot-plugged while the
- * migration runs) is not built: ERROR naming it, never a PASS that skipped it.
+ * without the hosts' capability).
+ *
+ * migrate_in_advance: the guest starts without the added disks, the hop runs in the
+ * background, and the disks are attached to the running domain (virsh attach-disk,
+ * live) while it migrates: libvirt must refuse (the case says status_error).  The
+ * reference sleeps 2 s and attaches; vtrun paces the hop and attaches once the source
+ * shows the migration job, so the attach meets a migration in progress rather than a
+ * domain already gone.  An attach that works and a hop that lands FAIL ("Migration
+ * before attaching successfully, but not expected"), as the reference's.
  */
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
+#include "runner/run_virsh.h"
 #include "virt/virt.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +83,7 @@ static const struct run_param vsm_params[] = {
     { "checked_count", AT(INT, checked_count), .def = "0", RUN_PARAM_MIN(0),
       .doc = "the reference's subset of disks it writes to; vtrun writes to all of them" },
     { "migrate_in_advance", AT(BOOL, in_advance), .def = "no",
-      .doc = "attach the disks while the migration runs (not built yet: ERROR)" },
+      .doc = "attach the disks (live) while the migration runs: libvirt must refuse" },
     { "status_error", AT(BOOL, status_error), .def = "no",
       .doc = "the setup or the migration must fail (implied by lun over a file)" },
     { NULL },
@@ -95,34 +106,10 @@ static bool block_applies(const struct params *p)
     return v && !strcmp(v, "block");
 }
 
-static bool in_advance_applies(const struct params *p)
-{
-    return params_get_bool(p, "migrate_in_advance", false, NULL);
-}
-
-static int not_built_met(const struct run_need *n, const struct params *p,
-                         struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)p;
-    (void)f;
-    (void)why;
-    err_set("migrate_in_advance = 'yes': attaching the disks while the migration runs "
-            "is not built yet");
-    return -1;
-}
-
 /* block sources: the reference logs both hosts into an iSCSI target it makes */
 static const struct run_need vsm_needs[] = {
     { "iscsi", .capability = "iscsi", .applies = block_applies,
       .text = "an iSCSI target (disk_source_type = block)" },
-    { NULL },
-};
-
-static const struct run_need vsm_needs_last[] = {
-    { "not built", .applies = in_advance_applies, .met = not_built_met,
-      .met_doc = "a setup vtrun does not build yet (ERROR)",
-      .text = "a setup of the reference vtrun does not build yet" },
     { NULL },
 };
 
@@ -167,10 +154,10 @@ static char *scsi_target(size_t k)
     return xasprintf("sd%c%c", (char)('a' + k / 26), (char)('a' + k % 26));
 }
 
-/* The added disks: images made on the shared storage and defined with the guest on
- * its virtio-scsi controller.  0, or -1 with the test's error set. */
+/* The added disks: images made on the shared storage and (define) defined with the
+ * guest on its virtio-scsi controller.  0, or -1 with the test's error set. */
 static int add_disks(struct run_ctx *ctx, const struct vsm_opts *o, struct vsm_state *st,
-                     struct be_vm_spec *spec)
+                     struct be_vm_spec *spec, bool define)
 {
     const char *fmt = format_words[o->format].word;
     const char *img = spec->ndisks ? spec->disks[0].path : "";
@@ -191,7 +178,7 @@ static int add_disks(struct run_ctx *ctx, const struct vsm_opts *o, struct vsm_s
     st->images = xcalloc((size_t)o->count, sizeof(*st->images));
     spec->disks = xrealloc(spec->disks, (spec->ndisks + (size_t)o->count) *
                                         sizeof(*spec->disks));
-    spec->virtio_scsi = true;
+    spec->virtio_scsi = true;       /* the controller, even when the disks come later */
     for (size_t k = 0; k < (size_t)o->count && rc == 0; k++) {
         char *path = xasprintf("%s/vsmtest-%.7s-%u-%zu.%s", dir, ctx->job_id, ctx->slot, k,
                                fmt);
@@ -201,15 +188,17 @@ static int add_disks(struct run_ctx *ctx, const struct vsm_opts *o, struct vsm_s
             break;
         }
         st->images[st->nimages++] = path;
-        spec->disks[spec->ndisks++] = (struct be_disk){
-            .path = xstrdup(path), .format = xstrdup(fmt), .bus = xstrdup("scsi"),
-            .target = scsi_target(k), .cache = xstrdup("none"),
-            .device = xstrdup(device_words[o->device].word) };
+        if (define)
+            spec->disks[spec->ndisks++] = (struct be_disk){
+                .path = xstrdup(path), .format = xstrdup(fmt), .bus = xstrdup("scsi"),
+                .target = scsi_target(k), .cache = xstrdup("none"),
+                .device = xstrdup(device_words[o->device].word) };
     }
     if (rc == 0)
-        run_log(ctx, "%ld added disk(s), device %s, %s bytes (%s, %s) on virtio-scsi in %s",
+        run_log(ctx, "%ld added disk(s), device %s, %s bytes (%s, %s) on virtio-scsi in %s%s",
                 o->count, device_words[o->device].word, size, fmt,
-                source_words[o->source].word, dir);
+                source_words[o->source].word, dir,
+                define ? "" : ": attached while the migration runs");
     free(dir);
     return rc;
 }
@@ -252,6 +241,130 @@ static int expected(struct run_ctx *ctx, const char *what)
     return 0;
 }
 
+/* ---- migrate_in_advance: the disks attached while the hop runs ------------------ */
+
+/* MiB/s of the background hop: an idle TCG guest's ~50-100 MiB take seconds, so the
+ * attach meets the migration still running (unpaced it can be over in one second). */
+#define VSM_PACE_MIB 16
+/* How long the source may take to show the migration job. */
+#define VSM_JOB_WAIT_S 10.0
+
+struct vsm_mig {
+    struct virt_vms *vms;
+    size_t vm;
+    struct be_migrate_opts mo;
+    struct be_hop_metrics m;
+    int rc;
+    char *err;
+};
+
+static void *vsm_mig_main(void *arg)
+{
+    struct vsm_mig *bg = arg;
+    bg->rc = virt_vms_migrate(bg->vms, bg->vm, 1, &bg->mo, &bg->m);
+    if (bg->rc < 0)
+        bg->err = xstrdup(err_msg());
+    return NULL;
+}
+
+/* Until the source shows the domain's migration job (domjobinfo "Unbounded"), at most
+ * VSM_JOB_WAIT_S: true when seen. */
+static bool job_seen(struct run_ctx *ctx, const char *domain)
+{
+    const char *words[] = { "domjobinfo", domain, NULL };
+    bool seen = false;
+    for (double end = clock_now() + VSM_JOB_WAIT_S; !seen && clock_now() < end &&
+                                                    !run_should_stop(ctx);) {
+        struct run_virsh r = RUN_VIRSH_INIT;
+        seen = run_virsh_words(ctx, 0, words, &r) == 0 && r.status == 0 &&
+               strstr(r.out.buf, "Unbounded");
+        run_virsh_release(&r);
+        if (!seen)
+            clock_sleep(0.2);
+    }
+    return seen;
+}
+
+/* virsh attach-disk of every added image to the running domain (live, as the
+ * reference's attach_disks with attach_disk_config = no).  0 when all attached, 1 when
+ * one was refused (its error in err_msg()), -1 when virsh could not run. */
+static int attach_live(struct run_ctx *ctx, const struct vsm_opts *o, struct vsm_state *st,
+                       const char *domain)
+{
+    for (size_t k = 0; k < st->nimages; k++) {
+        struct run_virsh r = RUN_VIRSH_INIT;
+        char *target = scsi_target(k);
+        const char *words[] = { "attach-disk", domain, st->images[k], target,
+                                "--targetbus", "scsi", "--subdriver",
+                                format_words[o->format].word,
+                                o->device == VSM_LUN ? "--type" : NULL, "lun", NULL };
+        int rc = run_virsh_words(ctx, 0, words, &r);
+        if (rc == 0 && r.status) {
+            err_set("virsh attach-disk %s %s: exit %d: %s", target, st->images[k], r.status,
+                    r.err.buf);
+            rc = 1;
+        }
+        free(target);
+        run_virsh_release(&r);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int vsm_run_in_advance(struct run_ctx *ctx, const struct vsm_opts *o,
+                              struct vsm_state *st, size_t i)
+{
+    struct virt_vms *vms = &st->vms;
+    struct vsm_mig bg = { .vms = vms, .vm = i, .rc = -1 };
+    pthread_t tid;
+
+    if (mig_opts_parse(VSM_OPTIONS, &bg.mo) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    bg.mo.cancel = ctx->cancel;
+    bg.mo.hard_deadline = ctx->deadline;
+    bg.mo.bandwidth_mib = VSM_PACE_MIB;
+    bg.mo.dest_uri = ctx->common->virsh_migrate_desturi;
+    if (pthread_create(&tid, NULL, vsm_mig_main, &bg) != 0) {
+        mig_opts_release(&bg.mo);
+        return run_error(ctx, "ThreadError", "cannot start the migration thread");
+    }
+    run_log(ctx, "hop 1: virsh migrate %s " VSM_OPTIONS " (host %s -> %s) in the background, "
+            "paced at %d MiB/s", vms->vm[i].name, ctx->hosts[0].name, ctx->hosts[1].name,
+            VSM_PACE_MIB);
+    bool running = job_seen(ctx, vms->vm[i].domain);
+    if (!running)
+        run_log(ctx, "the source showed no migration job within %g s: attaching anyway",
+                VSM_JOB_WAIT_S);
+    int att = attach_live(ctx, o, st, vms->vm[i].domain);
+    char *att_err = att ? xstrdup(err_msg()) : NULL;
+    pthread_join(tid, NULL);
+    virt_vms_record_hop(vms, i, 1, 0, 1, &bg.m, bg.rc == 0, bg.err);
+    mig_opts_release(&bg.mo);
+
+    int rc = 0;
+    if (att < 0) {
+        rc = run_error(ctx, "CmdError", "%s", att_err);
+    } else if (att > 0 && o->status_error) {
+        run_log(ctx, "expected failure: attaching while %s: %s",
+                running ? "the migration runs" : "the domain migrates", att_err);
+    } else if (att > 0) {
+        rc = run_fail(ctx, "AttachError", "%s", att_err);
+    } else if (bg.rc < 0 && o->status_error) {
+        run_log(ctx, "expected failure: the hop: %s", bg.err);
+    } else if (bg.rc < 0) {
+        rc = run_fail(ctx, "MigrationError", "%s", bg.err);
+    } else if (run_mig_landed(ctx, vms, i, 1) < 0 || check_disks(ctx, o, st, i) < 0) {
+        rc = -1;
+    } else {
+        rc = run_fail(ctx, "MigrationError", "Migration before attaching successfully, but "
+                      "not expected: the disks were attached during the hop");
+    }
+    free(att_err);
+    free(bg.err);
+    return rc;
+}
+
 static int vsm_run(struct run_ctx *ctx)
 {
     const struct vsm_opts *o = ctx->opts;
@@ -262,7 +375,7 @@ static int vsm_run(struct run_ctx *ctx)
     struct be_migrate_opts mo = { 0 };
     int rc;
 
-    if (add_disks(ctx, o, st, vms->vm[i].spec) < 0)
+    if (add_disks(ctx, o, st, vms->vm[i].spec, !o->in_advance) < 0)
         return -1;
     if (virt_vms_start(vms, i, 0) < 0)
         return o->status_error ? expected(ctx, "start with the added disks") :
@@ -270,6 +383,8 @@ static int vsm_run(struct run_ctx *ctx)
     if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
         return run_fail(ctx, "LoginError", "%s did not respond after attaching new "
                         "devices: %s", vms->vm[i].name, err_msg());
+    if (o->in_advance)
+        return vsm_run_in_advance(ctx, o, st, i);
     if (mig_opts_parse(VSM_OPTIONS, &mo) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
     mo.cancel = ctx->cancel;
@@ -291,7 +406,7 @@ const struct run_type run_type_virsh_migrate_virtio_scsi = {
     .summary = "tp-libvirt's virsh_migrate_virtio_scsi: the guest's added virtio-scsi "
                "disks on shared storage, one --live --unsafe hop, each disk written to "
                "on the destination",
-    .needs = { .vms = 1, .hosts = 2, .rows = vsm_needs, .rows_last = vsm_needs_last },
+    .needs = { .vms = 1, .hosts = 2, .rows = vsm_needs },
     .params = vsm_params,
     .opts_size = sizeof(struct vsm_opts),
     .check = vsm_check,

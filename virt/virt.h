@@ -472,6 +472,15 @@ struct virt_fw_rule {
 int virt_hostop_fw_add(struct virt_hostops *ops, struct virt_host *h,
                        const struct virt_fw_rule *r);
 
+/* Fill the file system holding dir on h so that `leave` bytes stay free to its
+ * writers (df's Avail): one file, dir/vtrun-occupied-TAG, fallocated (tp-libvirt's
+ * RemoteDiskManager.occupy_space).  Recorded before it is made (res: its backend and
+ * host key, for the job's ledger; NULL: a leftover only) and removed by the undo.  The
+ * path into *path_out (caller frees); NULL there when the space was already short. */
+struct virt_res;
+int virt_hostop_fill(struct virt_hostops *ops, struct virt_host *h, const char *dir,
+                     unsigned long long leave, const struct virt_res *res, char **path_out);
+
 /* A log file on a host read from a mark on: what a daemon wrote during a step. */
 struct virt_log_mark {
     char *path;

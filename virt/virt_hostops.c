@@ -29,6 +29,7 @@ enum undo_kind {
     UNDO_CONF,          /* a: the file, b: its backup, c: the daemon reading it */
     UNDO_DAEMON,        /* a: the unit, stopped or killed */
     UNDO_FW,            /* a: the nftables table */
+    UNDO_FILE,          /* a: a file the test made (a file system filled) */
 };
 
 struct undo {
@@ -59,20 +60,33 @@ struct virt_hostops *virt_hostops_new(const char *tag, const struct virt_ctx *ct
     return ops;
 }
 
+/* Recorded as a leftover until undone; with res also in the job's ledger, so that the
+ * next job removes it when this one dies (NULL with err when the ledger cannot
+ * record it: make nothing then). */
+static struct undo *undo_add_res(struct virt_hostops *ops, enum undo_kind kind,
+                                 struct virt_host *h, const char *a, const char *b,
+                                 const char *c, const char *what, const char *how,
+                                 const struct virt_res *res)
+{
+    char *w = xasprintf("%s on host %s", what, virt_host_name(h));
+    char *hw = virt_host_hint(h, how);
+    unsigned long leftover = res ? virt_leftover_add_res(res, w, hw) : virt_leftover_add(w, hw);
+    free(w);
+    free(hw);
+    if (!leftover)
+        return NULL;
+    ops->u = xrealloc(ops->u, (ops->n + 1) * sizeof(*ops->u));
+    struct undo *u = &ops->u[ops->n++];
+    *u = (struct undo){ .kind = kind, .h = h, .a = xstrdup(a), .b = b ? xstrdup(b) : NULL,
+                        .c = c ? xstrdup(c) : NULL, .leftover = leftover };
+    return u;
+}
+
 static struct undo *undo_add(struct virt_hostops *ops, enum undo_kind kind,
                              struct virt_host *h, const char *a, const char *b,
                              const char *c, const char *what, const char *how)
 {
-    ops->u = xrealloc(ops->u, (ops->n + 1) * sizeof(*ops->u));
-    struct undo *u = &ops->u[ops->n++];
-    *u = (struct undo){ .kind = kind, .h = h, .a = xstrdup(a), .b = b ? xstrdup(b) : NULL,
-                        .c = c ? xstrdup(c) : NULL };
-    char *w = xasprintf("%s on host %s", what, virt_host_name(h));
-    char *hw = virt_host_hint(h, how);
-    u->leftover = virt_leftover_add(w, hw);
-    free(w);
-    free(hw);
-    return u;
+    return undo_add_res(ops, kind, h, a, b, c, what, how, NULL);
 }
 
 static struct undo *undo_find(struct virt_hostops *ops, enum undo_kind kind,
@@ -414,6 +428,62 @@ out:
     return rc;
 }
 
+/* ---- filling a file system -------------------------------------------------------- */
+
+/* Bytes free to an unprivileged writer in the file system holding dir (df's Avail). */
+static int fs_avail(struct virt_host *h, const char *dir, unsigned long long *out)
+{
+    const char *argv[] = { "df", "-B1", "--output=avail", "--", dir, NULL };
+    struct strbuf sb = STRBUF_INIT;
+    int rc = run(h, argv, CMD_TIMEOUT, &sb);
+    const char *num = rc == 0 ? strchr(sb.buf, '\n') : NULL;   /* after the "Avail" title */
+    char *end = NULL;
+    if (rc == 0 && num)
+        *out = strtoull(num + 1, &end, 10);
+    if (rc == 0 && (!num || end == num + 1)) {
+        err_set("host %s: df of %s printed no size: '%s'", virt_host_name(h), dir, sb.buf);
+        rc = -1;
+    }
+    strbuf_release(&sb);
+    return rc;
+}
+
+int virt_hostop_fill(struct virt_hostops *ops, struct virt_host *h, const char *dir,
+                     unsigned long long leave, const struct virt_res *res, char **path_out)
+{
+    unsigned long long avail = 0;
+    *path_out = NULL;
+    if (fs_avail(h, dir, &avail) < 0)
+        return -1;
+    if (avail <= leave) {
+        virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s has %llu bytes free, no more than "
+                  "the %llu to leave: nothing to fill", virt_host_name(h), dir, avail, leave);
+        return 0;
+    }
+    char *path = xasprintf("%s%svtrun-occupied-%s", dir,
+                           dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", ops->tag);
+    char *size = xasprintf("%llu", avail - leave);
+    char *how = xasprintf("rm -f %s", path);
+    struct virt_res r = { VIRT_RES_FILE, res ? res->backend : NULL, res ? res->host : NULL,
+                          path };
+    int rc = -1;
+    /* noted first: a job killed during fallocate still has its file removed */
+    if (!undo_add_res(ops, UNDO_FILE, h, path, NULL, NULL, "file filling its file system",
+                      how, res ? &r : NULL))
+        goto out;
+    virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: fallocate -l %s %s (leaves %llu bytes free "
+              "of %llu)", virt_host_name(h), size, path, leave, avail);
+    const char *argv[] = { "fallocate", "-l", size, "--", path, NULL };
+    rc = run(h, argv, CMD_TIMEOUT, NULL);
+    if (rc == 0)
+        *path_out = xstrdup(path);
+out:
+    free(how);
+    free(size);
+    free(path);
+    return rc;
+}
+
 /* ---- logs ------------------------------------------------------------------------- */
 
 int virt_hostop_log_mark(struct virt_host *h, const char *path, struct virt_log_mark *m)
@@ -481,6 +551,12 @@ static int undo_one(struct virt_hostops *ops, struct undo *u)
         virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: nft delete table inet %s",
                   virt_host_name(u->h), u->a);
         rc = run(u->h, del, CMD_TIMEOUT, NULL);
+        break;
+    }
+    case UNDO_FILE: {
+        const char *rm[] = { "rm", "-f", "--", u->a, NULL };
+        virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: rm -f %s", virt_host_name(u->h), u->a);
+        rc = run(u->h, rm, CMD_TIMEOUT, NULL);
         break;
     }
     }
