@@ -614,8 +614,8 @@ int virt_slot_take(const bool *avoid, unsigned max, int *fd_out);
 int virt_reap_domain(const char *backend, const char *uri, const char *name);
 /* Kill the process on this machine started with `-pidfile PIDFILE` (a dead job's QEMU,
  * from its ledger; identified by that argument, never by a pid alone) and remove the
- * qemu backend's files beside the pidfile: 0 also when no such process runs
- * (virt_proc_reap.c). */
+ * qemu backend's files beside the pidfile (only under <runtime>/qemu/): 0 also when
+ * no such process runs (virt_proc_reap.c). */
 int virt_reap_process(const char *pidfile);
 
 /* ===================================================================================

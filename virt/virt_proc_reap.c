@@ -74,7 +74,11 @@ static void remove_files(const char *pidfile)
 {
     static const char *const ext[] = { ".pid", ".qmp", ".log" };
     size_t len = strlen(pidfile);
-    if (len < 4 || strcmp(pidfile + len - 4, ".pid"))
+    char *top = xasprintf("%s/qemu/", virt_runtime_dir());
+    /* only where the qemu backend puts them: a ledger names no other file to remove */
+    bool ours = !strncmp(pidfile, top, strlen(top)) && !strstr(pidfile, "/../");
+    free(top);
+    if (!ours || len < 4 || strcmp(pidfile + len - 4, ".pid"))
         return;
     for (size_t i = 0; i < ARRAY_SIZE(ext); i++) {
         char *f = xasprintf("%.*s%s", (int)(len - 4), pidfile, ext[i]);

@@ -310,7 +310,8 @@ static bool reaped_dead(pid_t pid)
  * files beside the pidfile and the emptied run directory go. */
 START_TEST(test_a_leftover_process_is_known_by_its_pidfile_argument)
 {
-    char *run = xasprintf("%s/qemu-run", dir);
+    char *top = xasprintf("%s/qemu", dir), *run = xasprintf("%s/qemu/abcdef0-0-local-a", dir);
+    ck_assert_int_eq(mkdir(top, 0700), 0);
     ck_assert_int_eq(mkdir(run, 0700), 0);
     char *pidfile = xasprintf("%s/vm1-abcdef0-0.1.pid", run);
     char *qmp = xasprintf("%s/vm1-abcdef0-0.1.qmp", run);
@@ -331,8 +332,16 @@ START_TEST(test_a_leftover_process_is_known_by_its_pidfile_argument)
     ck_assert_int_eq(access(run, F_OK), -1);
     /* nothing runs with it any more: still fine */
     ck_assert_int_eq(virt_reap_process(pidfile), 0);
-    kill(-decoy, SIGKILL);
-    waitpid(decoy, NULL, 0);
+    /* a process is known by its argument wherever the file is; a file outside the
+     * qemu backend's run directories is never removed */
+    ck_assert_int_eq(virt_reap_process(other), 0);
+    usleep(50 * 1000);
+    ck_assert(reaped_dead(decoy));
+    f = fopen(other, "w");
+    fclose(f);
+    ck_assert_int_eq(virt_reap_process(other), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    free(top);
     free(run);
     free(pidfile);
     free(qmp);
