@@ -9,7 +9,8 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
     run_type_migrate_compcache, run_type_migrate_setmaxdowntime, run_type_migrate_multi_vms,
     run_type_virsh_migrate, run_type_virsh_migration, run_type_virsh_migrate_option_mix,
     run_type_virsh_migrate_virtio_scsi,
-    run_type_virsh_migrate_copy_storage;
+    run_type_virsh_migrate_copy_storage, run_type_migrate_compcache_cmd,
+    run_type_setmaxdowntime_and_getmaxdowntime;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -25,6 +26,8 @@ const struct run_type *const run_types[] = {
     &run_type_virsh_migrate_option_mix,
     &run_type_virsh_migrate_virtio_scsi,
     &run_type_virsh_migrate_copy_storage,
+    &run_type_migrate_compcache_cmd,
+    &run_type_setmaxdowntime_and_getmaxdowntime,
     NULL,
 };
 

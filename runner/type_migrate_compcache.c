@@ -270,3 +270,136 @@ const struct run_type run_type_migrate_compcache = {
     .run = cc_run,
     .cleanup = run_vmtype_cleanup,
 };
+
+/* ===================================================================================
+ * migrate_compcache: tp-libvirt's migration_cmd/migrate_compcache.py
+ * =================================================================================== */
+/*
+ * Get the cache, set compression_cache, get it again, on a running or shut off VM:
+ * a set that fails must fail with err_msg (status_error) and leave the cache as it
+ * was; a set that works must read back as the size given.  On a shut off VM both
+ * commands must fail with err_msg.
+ */
+
+enum mc_status { MC_RUNNING, MC_SHUTOFF };
+static const struct params_word mc_status_words[] = {
+    { "vm_running", MC_RUNNING },
+    { "vm_shutoff", MC_SHUTOFF },
+    { NULL, 0 },
+};
+
+struct mc_opts {
+    const char *size;
+    bool status_error;
+    const char *err_msg;
+    int vm_status;
+    bool start_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mc_opts, __VA_ARGS__)
+static const struct run_param mc_params[] = {
+    { "compression_cache", AT(STR, size), .def = "",
+      .doc = "bytes for --size, as virsh takes them (virsh's own range errors included)" },
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the set must fail with err_msg" },
+    { "err_msg", AT(REGEX, err_msg), .doc = "the error a failing command must print" },
+    { "vm_status", AT(ENUM, vm_status, mc_status_words), .def = "vm_running",
+      .doc = "the VM's state the case is about" },
+    { "start_vm", AT(BOOL, start_vm), .def = "yes",
+      .doc = "start the VM first (and log in), else only define it" },
+    { NULL },
+};
+#undef AT
+
+/* The number before the unit of "Compression cache: 64.000 MiB", as text. */
+static char *cache_number(const char *text)
+{
+    const char *p = strstr(text, "Compression cache:");
+    if (!p)
+        return NULL;
+    p += strlen("Compression cache:");
+    p += strspn(p, " \t");
+    return xstrndup(p, strcspn(p, " \t\n"));
+}
+
+/* migrate-compcache domain [--size N] into r; -1 with the outcome set when virsh
+ * could not run. */
+static int mc_cmd(struct run_ctx *ctx, const char *domain, const char *size,
+                  struct run_virsh *r)
+{
+    const char *words[] = { "migrate-compcache", domain, size ? "--size" : NULL, size, NULL };
+    if (run_virsh_words(ctx, 0, words, r) < 0)
+        return run_error(ctx, "CmdError", "%s", err_msg());
+    return 0;
+}
+
+static int mc_run(struct run_ctx *ctx)
+{
+    const struct mc_opts *o = ctx->opts;
+    struct virt_vms *vms = ctx->data;
+    size_t i = (size_t)run_common_main_vm(ctx->common);
+    const char *domain = vms->vm[i].domain;
+    struct run_virsh get = RUN_VIRSH_INIT, set = RUN_VIRSH_INIT, again = RUN_VIRSH_INIT;
+    char *orig = NULL, *now = NULL;
+    int rc = -1;
+
+    if (run_vmtype_prepare(ctx, vms, i, o->start_vm, o->start_vm) < 0)
+        return -1;
+    if (mc_cmd(ctx, domain, NULL, &get) < 0)
+        goto out;
+    if (get.status && o->vm_status != MC_SHUTOFF) {
+        run_fail(ctx, "CmdError", "Get compression cache fail: %s", get.err.buf);
+        goto out;
+    }
+    if (get.status && run_virsh_expect("migrate-compcache", &get, true, o->err_msg) < 0) {
+        run_fail(ctx, "CmdError", "%s", err_msg());
+        goto out;
+    }
+    orig = get.status ? NULL : cache_number(get.out.buf);
+    if (mc_cmd(ctx, domain, o->size, &set) < 0)
+        goto out;
+    if (set.status && !o->status_error) {
+        run_fail(ctx, "CmdError", "Set compression cache fail: %s", set.err.buf);
+        goto out;
+    }
+    if (set.status && run_virsh_expect("migrate-compcache --size", &set, true, o->err_msg) < 0) {
+        run_fail(ctx, "CmdError", "%s", err_msg());
+        goto out;
+    }
+    if (o->vm_status == MC_SHUTOFF) {
+        rc = 0;
+        goto out;
+    }
+    if (mc_cmd(ctx, domain, NULL, &again) < 0)
+        goto out;
+    now = again.status ? NULL : cache_number(again.out.buf);
+    if (o->status_error && (!orig || !now || strcmp(orig, now)))
+        run_fail(ctx, "CompcacheMismatch", "For failed setting, compression cache is not "
+                 "match with orig size: %s before, %s after", orig ? orig : "?",
+                 now ? now : again.err.buf);
+    else if (!o->status_error && cache_is(again.out.buf, o->size) != 1)
+        run_fail(ctx, "CompcacheMismatch", "For successful setting, compression cache is "
+                 "not match with set: %s bytes set, migrate-compcache says '%s'", o->size,
+                 again.status ? again.err.buf : again.out.buf);
+    else
+        rc = 0;
+out:
+    free(orig);
+    free(now);
+    run_virsh_release(&get);
+    run_virsh_release(&set);
+    run_virsh_release(&again);
+    return rc;
+}
+
+const struct run_type run_type_migrate_compcache_cmd = {
+    .name = "migrate_compcache",
+    .summary = "virsh migrate-compcache get, set, get again on a running or shut off VM "
+               "(tp-libvirt's migration_cmd)",
+    .needs = { .vms = 1, .hosts = 1 },
+    .params = mc_params,
+    .opts_size = sizeof(struct mc_opts),
+    .setup = run_vmtype_setup,
+    .run = mc_run,
+    .cleanup = run_vmtype_cleanup,
+};

@@ -278,3 +278,140 @@ const struct run_type run_type_migrate_setmaxdowntime = {
     .run = md_run,
     .cleanup = md_cleanup,
 };
+
+/* ===================================================================================
+ * setmaxdowntime_and_getmaxdowntime: tp-libvirt's migration_cmd/
+ * setmaxdowntime_and_getmaxdowntime.py
+ * =================================================================================== */
+/*
+ * No migration: on a running VM, migrate-setmaxdowntime <downtime> then
+ * migrate-getmaxdowntime must say it (0: refused with err_msg, the value kept); on a
+ * shut off VM both commands must fail with err_msg.
+ */
+
+enum sgm_status { SGM_RUNNING, SGM_SHUTOFF };
+static const struct params_word sgm_status_words[] = {
+    { "vm_running", SGM_RUNNING },
+    { "vm_shutoff", SGM_SHUTOFF },
+    { NULL, 0 },
+};
+
+struct sgm_opts {
+    const char *downtime;
+    bool status_error;
+    const char *err_msg;
+    int vm_status;
+    bool start_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct sgm_opts, __VA_ARGS__)
+static const struct run_param sgm_params[] = {
+    { "downtime", AT(STR, downtime), .def = "",
+      .doc = "milliseconds for migrate-setmaxdowntime, as virsh takes them" },
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the command must fail with err_msg" },
+    { "err_msg", AT(REGEX, err_msg), .doc = "the error a failing command must print" },
+    { "vm_status", AT(ENUM, vm_status, sgm_status_words), .def = "vm_running",
+      .doc = "the VM's state the case is about" },
+    { "start_vm", AT(BOOL, start_vm), .def = "yes",
+      .doc = "start the VM first (and log in), else only define it" },
+    { NULL },
+};
+#undef AT
+
+/* migrate-getmaxdowntime's number into *ms: 1, 0 when it failed (r says why), -1 with
+ * the outcome set when virsh could not run. */
+static int sgm_get(struct run_ctx *ctx, const char *domain, struct run_virsh *r,
+                   long long *ms)
+{
+    const char *words[] = { "migrate-getmaxdowntime", domain, NULL };
+    char *end = NULL;
+    if (run_virsh_words(ctx, 0, words, r) < 0)
+        return run_error(ctx, "CmdError", "%s", err_msg());
+    if (r->status)
+        return 0;
+    *ms = strtoll(r->out.buf, &end, 10);
+    if (end == r->out.buf)
+        return run_fail(ctx, "CmdError", "migrate-getmaxdowntime printed no number: '%s'",
+                        r->out.buf);
+    return 1;
+}
+
+/* A command that must fail with err_msg did (0), or the outcome FAIL (-1). */
+static int sgm_must_fail(struct run_ctx *ctx, const char *what, const struct run_virsh *r,
+                         const char *err)
+{
+    if (!r->status)
+        return run_fail(ctx, "CmdError", "Expect to fail but succeed: %s", what);
+    if (run_virsh_expect(what, r, true, err) < 0)
+        return run_fail(ctx, "CmdError", "%s", err_msg());
+    return 0;
+}
+
+static int sgm_run(struct run_ctx *ctx)
+{
+    const struct sgm_opts *o = ctx->opts;
+    struct virt_vms *vms = ctx->data;
+    size_t i = (size_t)run_common_main_vm(ctx->common);
+    const char *domain = vms->vm[i].domain;
+    struct run_virsh get = RUN_VIRSH_INIT, set = RUN_VIRSH_INIT, again = RUN_VIRSH_INIT;
+    const char *setw[] = { "migrate-setmaxdowntime", domain, o->downtime, NULL };
+    long long orig = 0, now = 0;
+    bool zero = !strcmp(o->downtime, "0");
+    int rc = -1, got;
+
+    if (run_vmtype_prepare(ctx, vms, i, o->start_vm, o->start_vm) < 0)
+        return -1;
+    if ((got = sgm_get(ctx, domain, &get, &orig)) < 0)
+        goto out;
+    if (o->vm_status == SGM_SHUTOFF) {
+        if (sgm_must_fail(ctx, "migrate-getmaxdowntime", &get, o->err_msg) == 0 &&
+            run_virsh_words(ctx, 0, setw, &set) == 0 &&
+            sgm_must_fail(ctx, "migrate-setmaxdowntime", &set, o->err_msg) == 0)
+            rc = 0;
+        goto out;
+    }
+    if (!got) {
+        run_fail(ctx, "CmdError", "migrate-getmaxdowntime failed: %s", get.err.buf);
+        goto out;
+    }
+    if (run_virsh_words(ctx, 0, setw, &set) < 0) {
+        run_error(ctx, "CmdError", "%s", err_msg());
+        goto out;
+    }
+    if (set.status && !(o->status_error && zero)) {
+        run_fail(ctx, "CmdError", "Set downtime fail: %s", set.err.buf);
+        goto out;
+    }
+    if (set.status && sgm_must_fail(ctx, "migrate-setmaxdowntime", &set, o->err_msg) < 0)
+        goto out;
+    if ((got = sgm_get(ctx, domain, &again, &now)) <= 0) {
+        if (got == 0)
+            run_fail(ctx, "CmdError", "migrate-getmaxdowntime failed: %s", again.err.buf);
+        goto out;
+    }
+    if (zero && now != orig)
+        run_fail(ctx, "DowntimeMismatch", "For downtime=0, maxdowntime should keep its "
+                 "original value: %lld before, %lld after", orig, now);
+    else if (!zero && now != strtoll(o->downtime, NULL, 10))
+        run_fail(ctx, "DowntimeMismatch", "Set maxdowntime fail: %lld", now);
+    else
+        rc = 0;
+out:
+    run_virsh_release(&get);
+    run_virsh_release(&set);
+    run_virsh_release(&again);
+    return rc;
+}
+
+const struct run_type run_type_setmaxdowntime_and_getmaxdowntime = {
+    .name = "setmaxdowntime_and_getmaxdowntime",
+    .summary = "virsh migrate-setmaxdowntime then migrate-getmaxdowntime on a running or "
+               "shut off VM (tp-libvirt's migration_cmd)",
+    .needs = { .vms = 1, .hosts = 1 },
+    .params = sgm_params,
+    .opts_size = sizeof(struct sgm_opts),
+    .setup = run_vmtype_setup,
+    .run = sgm_run,
+    .cleanup = run_vmtype_cleanup,
+};

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The one-host migration command types (virsh_migrate_set_get_speed,
- * setspeed_and_getspeed, virsh_migrate_compcache, virsh_migrate_setmaxdowntime) and
+ * setspeed_and_getspeed, virsh_migrate_compcache, virsh_migrate_setmaxdowntime,
+ * migrate_compcache, setmaxdowntime_and_getmaxdowntime) and
  * virsh_migrate_multi_vms: their declared params (defaults, tp-libvirt's names, the
  * error naming each bad value), their needs (the cases tp-libvirt itself cancels or
  * skips), and the status_error / err_msg rule of runner/run_virsh.c.  No backend,
@@ -189,6 +190,35 @@ START_TEST(test_setmaxdowntime_params_and_needs)
 }
 END_TEST
 
+/* ---- migration_cmd: migrate_compcache, setmaxdowntime_and_getmaxdowntime ----------- */
+
+START_TEST(test_migration_cmd_params)
+{
+    ck_assert_int_eq(type_parse("migrate_compcache"), 0);
+    assert_has("vm_status = vm_running\n");
+    assert_has("status_error = no\n");
+    assert_has("start_vm = yes\n");
+    ck_assert_ptr_null(needs(1));           /* one host: no migration */
+    params_set(P, "compression_cache", "18446744073709551616");
+    params_set(P, "err_msg", "for <size> option is malformed or out of range");
+    ck_assert_int_eq(type_parse("migrate_compcache"), 0);
+    assert_has("compression_cache = 18446744073709551616\n");
+    params_set(P, "vm_status", "vm_paused");
+    ck_assert_int_eq(type_parse("migrate_compcache"), -1);
+    ck_assert_str_eq(err_msg(), "param vm_status = 'vm_paused': expected one of vm_running, "
+                     "vm_shutoff");
+    params_del(P, "vm_status");
+    params_set(P, "downtime", "100");
+    ck_assert_int_eq(type_parse("setmaxdowntime_and_getmaxdowntime"), 0);
+    assert_has("downtime = 100\n");
+    ck_assert_ptr_null(needs(1));
+    params_set(P, "err_msg", "migrate: (Invalid downtime");
+    ck_assert_int_eq(type_parse("setmaxdowntime_and_getmaxdowntime"), -1);
+    ck_assert_msg(strstr(err_msg(), "param err_msg = 'migrate: (Invalid downtime': expected "
+                         "a PCRE2 regular expression"), "%s", err_msg());
+}
+END_TEST
+
 /* ---- virsh_migrate_multi_vms ------------------------------------------------------------ */
 
 /* tp-libvirt's cfg leaves migrate_vms empty; the test skips "No multi vms provided."
@@ -292,6 +322,7 @@ int main(void)
     tcase_add_test(tc, test_setspeed_and_getspeed_params);
     tcase_add_test(tc, test_compcache_params);
     tcase_add_test(tc, test_setmaxdowntime_params_and_needs);
+    tcase_add_test(tc, test_migration_cmd_params);
     tcase_add_test(tc, test_multi_vms_without_migrate_vms_cancels);
     tcase_add_test(tc, test_multi_vms_vms_and_option_words);
     tcase_add_test(tc, test_status_error_and_err_msg);
