@@ -3,7 +3,8 @@
  * Faults between jobs on the lab (issue 15, points 1, 2 and 5): a vtrun SIGKILLed
  * mid-hop, then a new job (also with stress on the hosts, and with the qemu backend);
  * two vtrun jobs at once naming the same clone; a file of the user at a config-named
- * clone path.  Each asserts status, exit bits, that nothing is
+ * clone path; the results disk filling up during a job.  Each asserts status, exit
+ * bits, that nothing is
  * left behind (domains on every host, QEMU processes, clones, ledgers) and valid
  * results.  The jobs share one runtime directory of the test's own
  * ($VTRUN_RUNTIME_DIR: ledgers, address slots), so other jobs on the machine are
@@ -15,7 +16,10 @@
 #include <check.h>
 #include <dirent.h>
 #include <libgen.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 /* A 1 MiB/s migration of a 128 MiB guest: a hop that lasts long enough to hit. */
@@ -339,6 +343,65 @@ START_TEST(test_sigkilled_qemu_backend_job_is_reaped_by_the_next_job)
 }
 END_TEST
 
+/* ---- a full results disk ---------------------------------------------------------- */
+
+static bool results_mounted;
+
+static void disk_teardown(void)
+{
+    if (results_mounted)
+        umount2(E.results, MNT_DETACH);
+    results_mounted = false;
+    teardown();
+}
+
+/* Fill the file system of dir to its last byte: one file, allocated. */
+static void fill(const char *dir)
+{
+    struct statvfs sv;
+    char *path = xasprintf("%s/filler", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstatvfs(fd, &sv), 0);
+    off_t left = (off_t)sv.f_bavail * (off_t)sv.f_frsize;
+    /* what tmpfs still gives, a block at a time at the end */
+    while (left > 0 && posix_fallocate(fd, 0, left) != 0)
+        left -= (off_t)sv.f_frsize;
+    ck_assert_int_eq(fstatvfs(fd, &sv), 0);
+    ck_assert_uint_eq(sv.f_bavail, 0);
+    close(fd);
+    free(path);
+}
+
+/* The results disk fills up while a test runs: the test's guest is still cleaned up,
+ * and the job says its results could not be written and exits with the job-error
+ * bit, not 0 (the test itself may pass). */
+START_TEST(test_results_disk_full_mid_job_is_a_job_error)
+{
+    ck_assert_int_eq(mkdir(E.results, 0755), 0);
+    ck_assert_msg(mount("vtrun-e2e-full", E.results, "tmpfs", MS_NOSUID | MS_NODEV,
+                        "size=8m,mode=0755") == 0, "mount tmpfs on %s: %s", E.results,
+                  strerror(errno));
+    results_mounted = true;
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/boot.cfg", "--only",
+                                         "one_vm"));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "Waiting for login", 120),
+                  "the guest never started");
+    char *id7 = running_id7();
+    fill(E.results);
+    ts_e2e_wait(&E, pid, 180);
+    ck_assert_msg(E.status & 2, "exit %d without the job-error bit on a full results "
+                  "disk:\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(!(E.status & 4), "vtrun crashed (exit %d):\n%s", E.status, E.err);
+    ck_assert_msg(strstr(E.out, "WRITE ERROR") || strstr(E.err, "WRITE ERROR"),
+                  "the job did not say its results could not be written:\n%s\n%s", E.out,
+                  E.err);
+    ts_assert_nothing_left(id7);
+    assert_no_ledger();
+    free(id7);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("faults_jobs");
@@ -349,6 +412,12 @@ static Suite *suite(void)
     tcase_add_test(tc, test_two_jobs_naming_one_clone_never_remove_each_others);
     tcase_add_test(tc, test_sigkilled_job_is_reaped_and_the_next_tests_its_own_guest);
     tcase_add_test(tc, test_address_held_by_a_stranger_is_an_error_naming_it);
+    suite_add_tcase(s, tc);
+    /* the results disk: a tmpfs of the test's own on the results directory */
+    tc = tcase_create("disk");
+    tcase_add_checked_fixture(tc, setup, disk_teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_results_disk_full_mid_job_is_a_job_error);
     suite_add_tcase(s, tc);
     /* processes a killed job left: QEMUs of the qemu backend, stress on hosts */
     tc = tcase_create("processes");
