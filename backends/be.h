@@ -338,9 +338,18 @@ struct be_host_conf {
     /* migration data channel into this host, e.g. tcp://127.0.0.1 (no DNS in the
      * lab); NULL = driver's default */
     const char *migrate_uri;
-    /* qemu driver: directory for QMP sockets and pid files; NULL = a private
-     * directory under $TMPDIR, removed by close() */
+    /* qemu driver: directory for QMP sockets and pid files (removed by close() once
+     * empty); NULL = a private directory under $TMPDIR */
     const char *run_dir;
+    /* qemu driver: proc_note is told each QEMU process before it starts (pidfile: the
+     * file it writes its pid to, also on its command line: -pidfile PATH) and returns
+     * a handle (0: not recorded, err set: the process is not started); proc_gone gets
+     * the handle once that process has ended and been reaped.  The caller's ledger
+     * (virt/): a QEMU that outlives a killed vtrun is found by the next job.  NULL:
+     * none. */
+    unsigned long (*proc_note)(void *ud, const char *pidfile);
+    void (*proc_gone)(void *ud, unsigned long handle);
+    void *proc_ud;
 };
 
 struct be_host;

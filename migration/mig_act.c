@@ -321,7 +321,7 @@ int mig_act_parse(const char *text, struct mig_actions *out)
     struct pylit v;
     out->a = NULL;
     out->n = 0;
-    if (!text[strspn(text, " \t\r\n")])
+    if (!text || !text[strspn(text, " \t\r\n")])
         return 0;
     if (pylit_parse(text, &v) < 0)
         return -1;

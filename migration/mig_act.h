@@ -94,7 +94,7 @@ struct mig_actions {
     size_t n;
 };
 
-/* Read TEXT (the param's value; empty means no action) into *OUT.  -1 with
+/* Read TEXT (the param's value; NULL or empty means no action) into *OUT.  -1 with
  * err_set(...) naming the offset or the func on anything tp-libvirt would not run or
  * vtrun does not know; *OUT is then empty. */
 int mig_act_parse(const char *text, struct mig_actions *out);

@@ -9,25 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
-                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
-                struct be_hop_metrics *out)
+int run_mig_hop_judge(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
+                      unsigned n, const struct mig_expect *e, bool ok,
+                      const struct be_hop_metrics *m)
 {
-    struct be_hop_metrics m;
     struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
-    char *fmt = mig_opts_format(mo);
     int rc;
 
-    memset(&m, 0, sizeof(m));
-    run_log(ctx, "hop %u: virsh migrate %s %s (%s -> %s)", n, vms->vm[i].name, fmt,
-            ctx->hosts[from].name, ctx->hosts[to].name);
-    free(fmt);
-    bool ok = virt_vms_migrate(vms, i, to, mo, &m) == 0;
-    if (!ok) {
-        run_log(ctx, "hop %u: %s", n, err_msg());
-        mig_virsh_error(m.hv_error, &text);
-    }
-    virt_vms_record_hop(vms, i, n, from, to, &m, ok, ok ? NULL : text.buf);
+    if (!ok)
+        mig_virsh_error(m->hv_error, &text);
+    virt_vms_record_hop(vms, i, n, from, to, m, ok, ok ? NULL : text.buf);
     switch (mig_result_judge(e, ok, text.buf, &why)) {
     case MIG_V_OK:
         rc = 1;
@@ -44,15 +35,33 @@ int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, i
         break;
     default:
         /* a daemon that went away is the lab's failure, not the migration's */
-        if (m.conn_lost)
+        if (m->conn_lost)
             rc = run_error(ctx, "ConnectionLost", "%s", why.buf);
         else
-            rc = run_fail(ctx, m.timed_out ? "MigrationTimeout" : "MigrationError", "%s",
+            rc = run_fail(ctx, m->timed_out ? "MigrationTimeout" : "MigrationError", "%s",
                           why.buf);
         break;
     }
     strbuf_release(&text);
     strbuf_release(&why);
+    return rc;
+}
+
+int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
+                unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
+                struct be_hop_metrics *out)
+{
+    struct be_hop_metrics m;
+    char *fmt = mig_opts_format(mo);
+
+    memset(&m, 0, sizeof(m));
+    run_log(ctx, "hop %u: virsh migrate %s %s (%s -> %s)", n, vms->vm[i].name, fmt,
+            ctx->hosts[from].name, ctx->hosts[to].name);
+    free(fmt);
+    bool ok = virt_vms_migrate(vms, i, to, mo, &m) == 0;
+    if (!ok)
+        run_log(ctx, "hop %u: %s", n, err_msg());
+    int rc = run_mig_hop_judge(ctx, vms, i, from, to, n, e, ok, &m);
     if (out)
         *out = m;
     return rc;

@@ -47,6 +47,11 @@ void run_mig_options_release(void *field);
 int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
                 unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
                 struct be_hop_metrics *out);
+/* The verdict on a hop run elsewhere (ok, its figures m, m->hv_error when it failed),
+ * recorded as hop n and judged as run_mig_hop() does, with the same return values. */
+int run_mig_hop_judge(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
+                      unsigned n, const struct mig_expect *e, bool ok,
+                      const struct be_hop_metrics *m);
 /* After a hop of VM i to `to`: its domain running there, no panic on its console, the
  * guest logged into over its network (the reference's check_dest_vm_network).  0, or
  * -1 with the test failed. */

@@ -612,6 +612,11 @@ int virt_slot_take(const bool *avoid, unsigned max, int *fd_out);
 /* Destroy and undefine domain name at uri through backend (a dead job's leftover, from
  * its ledger): 0 also when there is no such domain. */
 int virt_reap_domain(const char *backend, const char *uri, const char *name);
+/* Kill the process on this machine started with `-pidfile PIDFILE` (a dead job's QEMU,
+ * from its ledger; identified by that argument, never by a pid alone) and remove the
+ * qemu backend's files beside the pidfile (only under <runtime>/qemu/): 0 also when
+ * no such process runs (virt_proc_reap.c). */
+int virt_reap_process(const char *pidfile);
 
 /* ===================================================================================
  * The VM set of a test (virt_vms.c)

@@ -118,6 +118,28 @@ static void keep_definition(struct virt_vms *vms, const struct virt_vm *vm)
     free(text);
 }
 
+/* A QEMU process of the qemu backend into the leftovers and the job's ledger before
+ * it starts (be_host_conf.proc_note): named by its pidfile, which its command line
+ * holds too, so the next job can tell it from any process that reuses its pid
+ * (runner/run_reap.c).  Its guest's stress runs inside it and dies with it. */
+static unsigned long note_qemu(void *ud, const char *pidfile)
+{
+    (void)ud;
+    char *what = xasprintf("QEMU process (pid in %s)", pidfile);
+    char *how = xasprintf("kill $(cat '%s')", pidfile);
+    struct virt_res r = { VIRT_RES_PROCESS, "qemu", "", (char *)pidfile };
+    unsigned long h = virt_leftover_add_res(&r, what, how);
+    free(what);
+    free(how);
+    return h;
+}
+
+static void qemu_gone(void *ud, unsigned long handle)
+{
+    (void)ud;
+    virt_leftover_drop(handle);
+}
+
 static struct be_host *host(struct virt_vms *vms, int h)
 {
     if (h < 0 || (size_t)h >= vms->nhosts) {
@@ -130,6 +152,8 @@ static struct be_host *host(struct virt_vms *vms, int h)
     if (local_hosts(vms)) {
         conf.uri = "qemu:///local";
         conf.run_dir = P(vms)->run_dirs[h];
+        conf.proc_note = note_qemu;
+        conf.proc_gone = qemu_gone;
     } else {
         conf.uri = P(vms)->hosts[h].uri;
         conf.migrate_desturi = P(vms)->hosts[h].migrate_desturi;
@@ -351,6 +375,32 @@ int virt_backend_check(const char *name)
     return be_lookup(name) ? 0 : -1;
 }
 
+/* The qemu backend's run directories (QMP sockets, pidfiles, QEMU's own log while it
+ * runs): <runtime>/qemu/<job7>-<slot>-local-a|b.  Short, whatever the results path
+ * (a UNIX socket's path has 108 bytes), and on the machine's runtime tmpfs beside the
+ * ledgers that name the pidfiles in them. */
+static int qemu_run_dirs(struct virt_vms *vms)
+{
+    const struct virt_vms_conf *conf = &vms->conf;
+    char *top = xasprintf("%s/qemu", virt_runtime_dir());
+    int rc = 0;
+    if ((mkdir(virt_runtime_dir(), 0700) < 0 && errno != EEXIST) ||
+        (mkdir(top, 0700) < 0 && errno != EEXIST))
+        rc = virt_failf(VIRT_ERR_CREATE, NULL, "qemu backend: cannot create %s: %s", top,
+                        strerror(errno));
+    P(vms)->run_dirs = xcalloc(2, sizeof(char *));
+    for (int h = 0; h < 2; h++) {
+        if (conf->job_id)
+            P(vms)->run_dirs[h] = xasprintf("%s/%.7s-%u-%s", top, conf->job_id, conf->slot,
+                                            virt_vms_host_name(vms, h));
+        else
+            P(vms)->run_dirs[h] = xasprintf("%s/pid%ld-%u-%s", top, (long)getpid(),
+                                            conf->slot, virt_vms_host_name(vms, h));
+    }
+    free(top);
+    return rc;
+}
+
 int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
 {
     struct vms_priv *pv = xcalloc(1, sizeof(*pv));
@@ -369,11 +419,8 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
     }
     vms->nhosts = local_hosts(vms) ? 2 : conf->nhosts;
     vms->hosts = xcalloc(vms->nhosts ? vms->nhosts : 1, sizeof(*vms->hosts));
-    if (local_hosts(vms)) {
-        pv->run_dirs = xcalloc(2, sizeof(char *));
-        for (int h = 0; h < 2; h++)
-            pv->run_dirs[h] = xasprintf("%s/qemu-%s", conf->outdir, virt_vms_host_name(vms, h));
-    }
+    if (local_hosts(vms) && qemu_run_dirs(vms) < 0)
+        return -1;
     char **names = params_objects(conf->params, "vms");
     vms->n = params_strv_len(names);
     vms->vm = xcalloc(vms->n ? vms->n : 1, sizeof(*vms->vm));

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * run_tl: one judged migration of a tp-libvirt case with the actions its config runs
+ * during it (action_during_mig, migration/mig_act.h), on the timeline engine
+ * (migration/mig.h), as avocado-vt's MigrationTest.do_migration does it:
+ *
+ *  - the domain events of the source, in `virsh event --loop --all`'s text (virsh run
+ *    on this machine with the source's client URI, from an argv), collected while the
+ *    migration runs when an action waits for one, so the configs' regexes match them
+ *    unchanged;
+ *  - the migration in its own thread (virt_vms_migrate, bounded by 900 s and the
+ *    test's deadline; the test's cancel flag aborts it);
+ *  - the destination's state read with `virsh domstate` there;
+ *  - the steps vtrun has (run_tl_action_built) run with virsh or ss on a host, from argv
+ *    arrays through the host transport;
+ *  - the migration judged by status_error / err_msg (run_mig_hop_judge).
+ *
+ * A step vtrun does not have yet is decided before the case starts (the type's need
+ * rows, run_tl_actions_built): such a case is an ERROR naming the func, never a RUN.
+ */
+#ifndef VTRUN_RUN_TL_H
+#define VTRUN_RUN_TL_H
+
+#include <stdbool.h>
+
+#include "runner/run_mig.h"
+
+struct virt_vms;
+struct virt_hostops;
+
+/* Whether vtrun runs action a (its step, for its func) during a migration. */
+bool run_tl_action_built(const struct mig_action *a);
+/* NULL when every action of the param `key` of p can be run (or it is unset / does not
+ * read: the type's parse reports that), else the first func vtrun cannot run (static
+ * storage of the table). */
+const char *run_tl_actions_unbuilt(const struct params *p, const char *key);
+
+struct run_tl_hop {
+    /* in */
+    struct virt_vms *vms;
+    size_t vm;
+    int from, to;
+    unsigned n;                         /* the hop's number in the results */
+    const struct mig_expect *expect;
+    const struct be_migrate_opts *opts;
+    const struct mig_actions *acts;     /* may be NULL / empty */
+    /* where steps that change a host record it (a daemon killed: started again by
+     * the undo); NULL: such a step is an ERROR */
+    struct virt_hostops *ops;
+    /* out: the port libvirt_network.check_established returned last (0: none) */
+    long port;
+    bool migrated;                      /* the hop itself succeeded */
+    int killed;                         /* the host whose daemon a step killed, or -1 */
+};
+
+/* The hop with its actions.  1: migrated, go on with the checks; 0: failed as expected;
+ * -1: the test's verdict is set (an action's FAIL/ERROR, the hop's). */
+int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h);
+
+/* base_steps' "if not vm.is_alive(): vm.start()" before a second migration: VM i
+ * running on the source, its definition there started when it has one (shut off after
+ * a destroy), else defined and started.  0, or -1 with the test's ERROR. */
+int run_tl_start_on_source(struct run_ctx *ctx, struct virt_vms *vms, size_t i);
+
+/* `ss -tnpH state established` output as `netstat -tunap` prints the same
+ * connections ("tcp 0 0 LOCAL PEER ESTABLISHED PID/PROGRAM" lines), so avocado-vt's
+ * check_established patterns read them unchanged; appended to out. */
+void run_tl_ss_netstat(const char *ss, struct strbuf *out);
+
+/* avocado-vt's run_stress_in_vm: `tool args` started detached in guest i (the tool,
+ * else a shell loop doing the same work: migration/mig.h mig_stress).  0, or -1 with
+ * the test's ERROR. */
+int run_tl_guest_stress(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *tool,
+                        const char *args);
+
+#endif

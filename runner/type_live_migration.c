@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type `live_migration`: tp-libvirt's libvirt/tests/src/migration/live_migration.py
+ * on the timeline engine (runner/run_tl.h).
+ *
+ * One VM starts on the source and is logged into; the migration speed is set
+ * (migrate_speed, MiB/s); the VM migrates with virsh_migrate_options +
+ * virsh_migrate_extra + postcopy_options while action_during_mig runs around it
+ * (avocado-vt's do_migration: events, the destination paused, the actions in order),
+ * judged by status_error / err_msg.  Then, as the reference does:
+ *  - return_port: the port check_established saw;
+ *  - vm_state_after_abort ({'source': S, 'target': T}): S on the source, the domain
+ *    persistent there, T on the destination ('nonexist': no such domain);
+ *  - migrate_again: the VM (destroyed on the destination when the first hop was to
+ *    succeed, started on the source when it is not running) migrates again with
+ *    action_during_mig_again, virsh_migrate_extra_mig_again, migrate_speed_again,
+ *    judged by migrate_again_status_error; with return_port on the same port;
+ *  - after a last hop that succeeded: the destination's state
+ *    (virsh_migrate_dest_state), the guest reached there and a line written to its
+ *    disk (simple_disk_check_after_mig).
+ *
+ * The reference's other setups (qemu.conf edits and daemon restarts, TLS, IPv6,
+ * /etc/hosts, stress in the guest, an occupied port, loop block devices, powering the
+ * guest off through its session, virsh options, the post-migration event wait) and
+ * the actions vtrun has no step for are not built: such a case is an ERROR naming
+ * what, decided before any VM starts (--dry-run shows it).
+ */
+#include "lib/err.h"
+#include "lib/pylit.h"
+#include "lib/strbuf.h"
+#include "runner/run_mig.h"
+#include "runner/run_needs.h"
+#include "runner/run_tl.h"
+#include "runner/run_type.h"
+#include "virt/virt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lm_opts {
+    const char *options, *extra, *postcopy, *extra_again;
+    bool status_error, again_status_error, migrate_again, return_port;
+    const char *err_msg;                /* of both migrations, as the reference keeps it */
+    long speed, speed_again;            /* MiB/s; 0: not set */
+    const char *state_after_abort;      /* a dict literal */
+    int dest_state;                     /* enum mig_dom_state */
+    bool disk_check;
+    long main_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct lm_opts, __VA_ARGS__)
+static const struct run_param lm_params[] = {
+    { "virsh_migrate_options", AT(STR, options), .def = "--live --p2p --persistent --verbose",
+      .doc = "virsh migrate option words (migration/mig.h)" },
+    { "virsh_migrate_extra", AT(STR, extra), .doc = "more words after the options" },
+    { "postcopy_options", AT(STR, postcopy), .doc = "more words, after the extra ones" },
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the first migration must fail" },
+    { "err_msg", AT(REGEX, err_msg),
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    { "migrate_speed", AT(INT, speed), RUN_PARAM_MIN(1), .unit = "MiB/s",
+      .doc = "the migration's bandwidth (virsh migrate-setspeed before it)" },
+    { "return_port", AT(BOOL, return_port), .def = "no",
+      .doc = "check_established's port; the second migration must use the same" },
+    { "vm_state_after_abort", AT(STR, state_after_abort),
+      .doc = "{'source': STATE, 'target': STATE|'nonexist'} after the first migration" },
+    { "migrate_again", AT(BOOL, migrate_again), .def = "no",
+      .doc = "migrate a second time" },
+    { "migrate_again_status_error", AT(BOOL, again_status_error), .def = "no",
+      .doc = "the second migration must fail" },
+    { "virsh_migrate_extra_mig_again", AT(STR, extra_again),
+      .doc = "the second migration's extra words (instead of extra + postcopy_options)" },
+    { "migrate_speed_again", AT(INT, speed_again), RUN_PARAM_MIN(1), .unit = "MiB/s",
+      .doc = "the second migration's bandwidth" },
+    { "virsh_migrate_dest_state", AT(ENUM, dest_state, mig_dom_state_words),
+      .def = "running", .doc = "state expected on the destination after a migration "
+      "that succeeded" },
+    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
+      .doc = "write a line to the guest's disk on the destination after the migration" },
+    { NULL },
+};
+#undef AT
+
+/* The words of a migration: options, then the extra words. */
+static char *lm_words(const struct lm_opts *o, bool again)
+{
+    if (again && o->extra_again)
+        return xasprintf("%s %s", o->options ? o->options : "", o->extra_again);
+    return xasprintf("%s %s %s", o->options ? o->options : "", o->extra ? o->extra : "",
+                     o->postcopy ? o->postcopy : "");
+}
+
+/* The reference's setups vtrun does not build: a case with one set is an ERROR naming
+ * it.  `unless`: the value that asks for nothing (NULL: "no"). */
+static const struct {
+    const char *param, *unless;
+} lm_unbuilt_rows[] = {
+    { "setup_tls", NULL },
+    { "qemu_conf_dest", "{}" },
+    { "qemu_conf_src", "{}" },
+    { "qemu_conf_list", "[]" },
+    { "migrate_tls_force_default", NULL },
+    { "set_migration_host", NULL },
+    { "check_port", NULL },
+    { "ipv6_config", NULL },
+    { "exec_statistics_cmd", NULL },
+    { "poweroff_src_vm", NULL },
+    { "stress_package", "" },
+    { "virsh_options", "" },
+    { "wait_for_event", "False" },
+    { "check_socket_num", NULL },
+    { "scp_list_client_again", "" },
+};
+
+/* The first unbuilt param of p, or NULL; *val its value. */
+static const char *lm_unbuilt_param(const struct params *p, const char **val)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(lm_unbuilt_rows); k++) {
+        const char *v = params_get(p, lm_unbuilt_rows[k].param);
+        const char *unless = lm_unbuilt_rows[k].unless ? lm_unbuilt_rows[k].unless : "no";
+        if (!v || !*v || !strcmp(v, unless) || (!strcmp(unless, "False") && !strcmp(v, "no")))
+            continue;
+        *val = v;
+        return lm_unbuilt_rows[k].param;
+    }
+    return NULL;
+}
+
+static const char *const lm_action_params[] = { "action_during_mig", "action_during_mig_again" };
+
+static bool lm_unbuilt_applies(const struct params *p)
+{
+    const char *v;
+    if (lm_unbuilt_param(p, &v))
+        return true;
+    for (size_t k = 0; k < ARRAY_SIZE(lm_action_params); k++)
+        if (run_tl_actions_unbuilt(p, lm_action_params[k]))
+            return true;
+    return false;
+}
+
+static int lm_unbuilt_met(const struct run_need *n, const struct params *p,
+                          struct run_facts *f, struct strbuf *why)
+{
+    const char *v, *param = lm_unbuilt_param(p, &v);
+    (void)n;
+    (void)f;
+    (void)why;
+    if (param) {
+        err_set("%s = '%s': vtrun does not build this setup of tp-libvirt's live_migration "
+                "yet", param, v);
+        return -1;
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(lm_action_params); k++) {
+        const char *func = run_tl_actions_unbuilt(p, lm_action_params[k]);
+        if (func) {
+            err_set("%s: vtrun has no step for func '%s' during a migration yet",
+                    lm_action_params[k], func);
+            return -1;
+        }
+    }
+    return 1;
+}
+
+static const struct run_need lm_needs_last[] = {
+    { "not built", .applies = lm_unbuilt_applies, .met = lm_unbuilt_met,
+      .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
+      .text = "a setup of the reference vtrun does not build yet" },
+    { NULL },
+};
+
+/* A vm_state_after_abort state: virsh's words ('shutoff' is virsh's 'shut off'). */
+static int lm_state_word(const char *s, enum mig_dom_state *out)
+{
+    const struct params_word *w = params_word_find(mig_dom_state_words, s);
+    if (!w)
+        return -1;
+    *out = (enum mig_dom_state)w->value;
+    return 0;
+}
+
+struct lm_after_abort {
+    enum mig_dom_state source, target;
+};
+
+static int lm_after_abort_parse(const char *text, struct lm_after_abort *out)
+{
+    struct pylit d;
+    int rc = -1;
+    if (pylit_parse(text, &d) < 0) {
+        err_prefix("vm_state_after_abort");
+        return -1;
+    }
+    const struct pylit *s = pylit_get(&d, "source"), *t = pylit_get(&d, "target");
+    if (s && t && s->kind == PYLIT_STR && t->kind == PYLIT_STR &&
+        lm_state_word(s->s, &out->source) == 0 && lm_state_word(t->s, &out->target) == 0)
+        rc = 0;
+    else
+        err_set("vm_state_after_abort = '%s': expected {'source': STATE, 'target': STATE} "
+                "with running, paused, shut off (shutoff) or nonexist", text);
+    pylit_release(&d);
+    return rc;
+}
+
+static int lm_check(const struct run_common *c, void *opts)
+{
+    struct lm_opts *o = opts;
+    for (int again = 0; again < 2; again++) {
+        struct be_migrate_opts mo = { 0 };
+        char *words = lm_words(o, again);
+        int rc = mig_opts_parse(words, &mo);
+        if (rc < 0)
+            err_prefix("virsh migrate words '%s'", words);
+        mig_opts_release(&mo);
+        free(words);
+        if (rc < 0)
+            return -1;
+    }
+    struct lm_after_abort aa;
+    if (o->state_after_abort && lm_after_abort_parse(o->state_after_abort, &aa) < 0)
+        return -1;
+    o->main_vm = run_common_main_vm(c);
+    return o->main_vm < 0 ? -1 : 0;
+}
+
+/* The options of migration `again` (0 first, 1 second).  0, or -1 with err. */
+static int lm_opts_of(struct run_ctx *ctx, const struct lm_opts *o, bool again,
+                      struct be_migrate_opts *mo)
+{
+    char *words = lm_words(o, again);
+    int rc = mig_opts_parse(words, mo);
+    free(words);
+    long speed = again && o->speed_again ? o->speed_again : o->speed;
+    mo->bandwidth_mib = speed > 0 ? (unsigned long)speed : 0;
+    mo->cancel = ctx->cancel;
+    mo->hard_deadline = ctx->deadline;
+    return rc;
+}
+
+/* vm_state_after_abort: the reference's check_vm_state_after_abort. */
+static int lm_after_abort(struct run_ctx *ctx, const struct lm_opts *o, struct virt_vms *vms,
+                          size_t i)
+{
+    struct lm_after_abort aa;
+    const char *dom = vms->vm[i].domain;
+    if (lm_after_abort_parse(o->state_after_abort, &aa) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    static const struct {
+        int host;
+        const char *side;
+    } sides[] = { { 0, "source" }, { 1, "target" } };
+    for (size_t k = 0; k < ARRAY_SIZE(sides); k++) {
+        enum mig_dom_state want = k ? aa.target : aa.source;
+        enum be_state st;
+        bool persistent = false;
+        if (virt_vms_domain(vms, sides[k].host, dom, &st, &persistent) < 0)
+            return run_error(ctx, "PostMigrationCheck", "%s: %s", sides[k].side, err_msg());
+        bool ok = want == MIG_DOM_NONEXIST ? st == BE_STATE_NONE :
+                  want == MIG_DOM_RUNNING ? st == BE_STATE_RUNNING :
+                  want == MIG_DOM_PAUSED ? st == BE_STATE_PAUSED :
+                  want == MIG_DOM_SHUTOFF ? st == BE_STATE_SHUTOFF : false;
+        if (!ok)
+            return run_fail(ctx, "PostMigrationCheck", "the guest is %s on the %s host, "
+                            "expected %s", be_state_name(st), sides[k].side,
+                            mig_dom_state_name(want));
+        if (!k && !persistent)
+            return run_fail(ctx, "PostMigrationCheck", "The guest is expected to be "
+                            "persistent on source host, but it isn't");
+        run_log(ctx, "after the first migration: %s on the %s host", be_state_name(st),
+                sides[k].side);
+    }
+    return 0;
+}
+
+/* The actions of param key, read (mig_act_parse).  -1 with the test's ERROR. */
+static int lm_actions(struct run_ctx *ctx, const char *key, struct mig_actions *acts)
+{
+    if (mig_act_parse(params_get(ctx->params, key), acts) < 0)
+        return run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
+    return 0;
+}
+
+/* One migration of VM i from 0 to 1 with its actions: run_tl_hop's returns. */
+static int lm_hop(struct run_ctx *ctx, const struct lm_opts *o, struct virt_vms *vms,
+                  size_t i, bool again, long *port)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    struct mig_expect e = {
+        .status_error = again ? o->again_status_error : o->status_error,
+        .err_msg = o->err_msg,
+        .cancel_unsupported = true,
+    };
+    int rc;
+    if (lm_opts_of(ctx, o, again, &mo) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s", err_msg());
+        goto out;
+    }
+    if (lm_actions(ctx, again ? "action_during_mig_again" : "action_during_mig", &acts) < 0) {
+        rc = -1;
+        goto out;
+    }
+    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
+                            .expect = &e, .opts = &mo, .acts = &acts };
+    rc = run_tl_hop(ctx, &h);
+    *port = h.port;
+out:
+    mig_act_release(&acts);
+    mig_opts_release(&mo);
+    return rc;
+}
+
+/* post_migration_check after a migration that succeeded. */
+static int lm_post_check(struct run_ctx *ctx, const struct lm_opts *o, struct virt_vms *vms,
+                         size_t i)
+{
+    enum be_state st;
+    bool persistent;
+    const char *dom = vms->vm[i].domain;
+    if (virt_vms_domain(vms, 1, dom, &st, &persistent) < 0)
+        return run_error(ctx, "PostMigrationCheck", "destination: %s", err_msg());
+    if (o->dest_state == MIG_DOM_NONEXIST) {
+        if (st != BE_STATE_NONE)
+            return run_fail(ctx, "PostMigrationCheck", "Expected the VM not to exist, bug "
+                            "it exists.");
+        return 0;
+    }
+    if (o->dest_state != MIG_DOM_RUNNING)
+        return run_fail(ctx, "PostMigrationCheck", "Got the wrong VM state: %s, expected %s",
+                        be_state_name(st), mig_dom_state_name(o->dest_state));
+    if (run_mig_landed(ctx, vms, i, 1) < 0)
+        return -1;
+    if (o->disk_check) {
+        int status = -1;
+        if (virt_vms_exec(vms, i, "echo libvirt_simple_disk_check >> "
+                          "/tmp/libvirt_simple_disk_check", 60, NULL, &status) < 0 || status)
+            return run_fail(ctx, "PostMigrationCheck", "simple disk check on the "
+                            "destination: %s", status > 0 ? "the write failed" : err_msg());
+        run_log(ctx, "simple disk check: a line written to the guest's disk on the "
+                "destination");
+    }
+    return 0;
+}
+
+static int lm_run(struct run_ctx *ctx)
+{
+    const struct lm_opts *o = ctx->opts;
+    struct virt_vms *vms = ctx->data;
+    size_t i = (size_t)o->main_vm;
+    long port = 0, port2 = 0;
+
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    int rc = lm_hop(ctx, o, vms, i, false, &port);
+    if (rc < 0)
+        return -1;
+    bool migrated = rc == 1;
+    if (o->state_after_abort && lm_after_abort(ctx, o, vms, i) < 0)
+        return -1;
+    if (o->migrate_again) {
+        /* the reference: destroyed where it went when the first was to succeed, then
+         * started on the source when it is not running there */
+        if (migrated) {
+            if (virt_vms_destroy(vms, i) < 0)
+                return run_error(ctx, "TestSetupError", "destroy on the destination: %s",
+                                 err_msg());
+        }
+        if (run_tl_start_on_source(ctx, vms, i) < 0)
+            return -1;
+        if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
+            return run_error(ctx, "LoginError", "before the second migration: %s",
+                             err_msg());
+        rc = lm_hop(ctx, o, vms, i, true, &port2);
+        if (rc < 0)
+            return -1;
+        migrated = rc == 1;
+        if (o->return_port) {
+            if (port != port2)
+                return run_fail(ctx, "PortMismatch", "Expect same port '%ld' is used as "
+                                "previous one, but found new one '%ld'", port, port2);
+            run_log(ctx, "Same port '%ld' was used as expected", port2);
+        }
+    }
+    if (migrated)
+        return lm_post_check(ctx, o, vms, i);
+    return 0;
+}
+
+const struct run_type run_type_live_migration = {
+    .name = "live_migration",
+    .summary = "tp-libvirt's live_migration: one VM migrates with actions during the "
+               "migration (events, domjobabort, destroy, check_established ...), its state "
+               "after an abort, optionally again on the same port",
+    .needs = { .vms = 1, .hosts = 2, .rows_last = lm_needs_last },
+    .params = lm_params,
+    .opts_size = sizeof(struct lm_opts),
+    .check = lm_check,
+    .setup = run_vmtype_setup,
+    .run = lm_run,
+    .cleanup = run_vmtype_cleanup,
+};
