@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 static char *cfg_path, *kernel;
+static char subnet[32];    /* the lab's guest subnet's first three numbers */
 static struct strbuf entries = STRBUF_INIT;     /* saved entries made, one per line */
 
 struct run {
@@ -33,11 +34,18 @@ struct run {
 static void run_orderly(struct run *r)
 {
     char *kset = xasprintf("kernel = %s", kernel);
+    /* fixed addresses: a guest's address is part of it (the saved key), and the one
+     * vtrun picks follows the machine-wide slot, which other jobs may hold */
+    char *ip1 = xasprintf("guest_ip_vm1 = %s.201", subnet);
+    char *ip2 = xasprintf("guest_ip_vm2 = %s.202", subnet);
     memset(r, 0, sizeof(*r));
     ts_e2e_init(&r->e);
     ts_e2e_vtrun(&r->e, 400, "--config", cfg_path, "--only", "orderly",
-                 "--set", "vm_boot_mode = restore", "--set", kset);
+                 "--set", "vm_boot_mode = restore", "--set", kset, "--set", ip1,
+                 "--set", ip2);
     free(kset);
+    free(ip1);
+    free(ip2);
     r->test = ts_only_test(&r->e, &r->root);
     const char *log = ts_jstr(r->test, "logfile");
     r->log = ts_read(log);
@@ -195,6 +203,24 @@ int main(void)
     if (!getenv("VTRUN") || !settings || !*settings) {
         fprintf(stderr, "test_restore_boot: VTRUN and VTRUN_SETTINGS must be set: run it "
                 "with tests/e2e/run (which brings the lab up)\n");
+        return 1;
+    }
+    /* guest_subnet = "A.B.C.0/24" of the lab's settings */
+    FILE *sf = fopen(settings, "r");
+    char line[512];
+    while (sf && fgets(line, sizeof(line), sf)) {
+        char *g = strstr(line, "guest_subnet = \"");
+        if (g && sscanf(g + strlen("guest_subnet = \""), "%31[0-9.]", subnet) == 1) {
+            char *dot = strrchr(subnet, '.');
+            if (dot)
+                *dot = '\0';
+            break;
+        }
+    }
+    if (sf)
+        fclose(sf);
+    if (!*subnet) {
+        fprintf(stderr, "test_restore_boot: no guest_subnet in %s\n", settings);
         return 1;
     }
     char *src = xstrdup(__FILE__);
