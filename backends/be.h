@@ -338,12 +338,21 @@ struct be_host_conf {
     /* migration data channel into this host, e.g. tcp://127.0.0.1 (no DNS in the
      * lab); NULL = driver's default */
     const char *migrate_uri;
-    /* qemu driver: directory for QMP sockets and pid files; NULL = a private
-     * directory under $TMPDIR, removed by close() */
+    /* qemu driver: directory for QMP sockets and pid files (removed by close() once
+     * empty); NULL = a private directory under $TMPDIR */
     const char *run_dir;
     /* libvirt: VMs will migrate from this host: the connection of its first hop's
      * migration call is opened in the background now, not when the hop starts */
     bool migrates;
+    /* qemu driver: proc_note is told each QEMU process before it starts (pidfile: the
+     * file it writes its pid to, also on its command line: -pidfile PATH) and returns
+     * a handle (0: not recorded, err set: the process is not started); proc_gone gets
+     * the handle once that process has ended and been reaped.  The caller's ledger
+     * (virt/): a QEMU that outlives a killed vtrun is found by the next job.  NULL:
+     * none. */
+    unsigned long (*proc_note)(void *ud, const char *pidfile);
+    void (*proc_gone)(void *ud, unsigned long handle);
+    void *proc_ud;
 };
 
 struct be_host;
@@ -428,6 +437,11 @@ struct be_ops {
      * again from it, where it was. */
     int (*save)(struct be_host *h, const char *vm, const char *path);
     int (*restore)(struct be_host *h, const char *vm, const char *path);
+    /* The state saved in path (another domain's: same guest, other name and disk
+     * files) running as spec's domain, defined by spec: its name, its disks (overlays
+     * over the saved guest's, same devices in the same order) and console.  For
+     * restore-instead-of-boot (virt/virt_saved.c).  NULL: not supported. */
+    int (*restore_as)(struct be_host *h, const struct be_vm_spec *spec, const char *path);
     /* virsh list: whether vm is among h's running domains.  NULL: ask state(). */
     int (*listed)(struct be_host *h, const char *vm, bool *out);
     /* Evidence of a failed test (NULL where the driver has none): the definition h

@@ -376,9 +376,29 @@ cleanup:
     return rc;
 }
 
+/* The user-mode forwards of spec into dom's persistent metadata (add_hostfwds reads
+ * them after each start). */
+static int set_fwd_meta(struct be_host *h, virDomainPtr dom, const struct be_vm_spec *spec)
+{
+    char *ports = fwd_ports_string(spec), *meta;
+    int rc = 0;
+
+    if (!ports)
+        return 0;
+    meta = xasprintf("<hostfwd ports='%s'/>", ports);
+    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, meta, FWD_NS_KEY,
+                             FWD_NS_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        err_set("VM %s on %s: define: hostfwd metadata: %s", spec->name, h->uri, lverr());
+        rc = -1;
+    }
+    free(meta);
+    free(ports);
+    return rc;
+}
+
 static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
 {
-    char *xml, *ports, *meta;
+    char *xml;
     virDomainPtr dom;
     int rc = 0;
 
@@ -393,18 +413,7 @@ static int lv_define(struct be_host *h, const struct be_vm_spec *spec)
         err_set("VM %s on %s: define: %s", spec->name, h->uri, lverr());
         return -1;
     }
-    ports = fwd_ports_string(spec);
-    if (ports) {
-        meta = xasprintf("<hostfwd ports='%s'/>", ports);
-        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, meta, FWD_NS_KEY,
-                                 FWD_NS_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-            err_set("VM %s on %s: define: hostfwd metadata: %s", spec->name, h->uri,
-                    lverr());
-            rc = -1;
-        }
-        free(meta);
-        free(ports);
-    }
+    rc = set_fwd_meta(h, dom, spec);
     virDomainFree(dom);
     return rc;
 }
@@ -1447,6 +1456,43 @@ static int lv_restore(struct be_host *h, const char *vm, const char *path)
     return rc;
 }
 
+/* virsh restore --xml: the state saved in path runs as spec's domain.  The saved
+ * definition (virsh save-image-dumpxml) keeps what libvirt checks for ABI stability
+ * (uuid, devices, addresses); spec gives the name, the disk files (fresh overlays)
+ * and the console file.  Defined first, so the domain is persistent as a started
+ * one is. */
+static int lv_restore_as(struct be_host *h, const struct be_vm_spec *spec, const char *path)
+{
+    char *saved = virDomainSaveImageGetXMLDesc(CONN(h), path, VIR_DOMAIN_SAVE_IMAGE_XML_SECURE);
+    char *xml;
+    virDomainPtr dom;
+    int rc;
+
+    if (!saved) {
+        err_set("VM %s on %s: restore from %s: %s", spec->name, h->uri, path, lverr());
+        return -1;
+    }
+    xml = lv_xml_restore_as(saved, spec);
+    free(saved);
+    if (!xml)
+        return -1;
+    if (!(dom = virDomainDefineXML(CONN(h), xml))) {
+        err_set("VM %s on %s: define from %s: %s", spec->name, h->uri, path, lverr());
+        free(xml);
+        return -1;
+    }
+    rc = set_fwd_meta(h, dom, spec);
+    if (rc == 0 && virDomainRestoreFlags(CONN(h), path, xml, VIR_DOMAIN_SAVE_RUNNING) < 0) {
+        err_set("VM %s on %s: restore from %s: %s", spec->name, h->uri, path, lverr());
+        rc = -1;
+    }
+    free(xml);
+    if (rc == 0)
+        rc = add_hostfwds(h, dom, spec->name);
+    virDomainFree(dom);
+    return rc;
+}
+
 /* virsh list: whether vm is among the running domains of h. */
 static int lv_listed(struct be_host *h, const char *vm, bool *out)
 {
@@ -1693,6 +1739,7 @@ const struct be_ops be_libvirt_ops = {
     .on_hugepages = rt_on_hugepages,
     .save = lv_save,
     .restore = lv_restore,
+    .restore_as = lv_restore_as,
     .listed = rt_listed,
     .dump_xml = rt_dump_xml,
     .job_info = rt_job_info,

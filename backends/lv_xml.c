@@ -672,3 +672,56 @@ char **lv_xml_xpath_strings(const char *xml, const char *expr)
     xmlFreeDoc(doc);
     return out;
 }
+
+/* Point every file-backed <serial>/<console> of devs at path. */
+static void retarget_console(xmlNodePtr devs, const char *path)
+{
+    static const char *const kinds[] = { "serial", "console" };
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+        for (xmlNodePtr s = first_child(devs, kinds[k]); s; s = next_sibling(s, kinds[k])) {
+            xmlNodePtr src = first_child(s, "source");
+            xmlChar *type = xmlGetProp(s, X("type"));
+            if (src && type && !xmlStrcmp(type, X("file")))
+                prop(src, "path", path);
+            xmlFree(type);
+        }
+}
+
+char *lv_xml_restore_as(const char *saved, const struct be_vm_spec *spec)
+{
+    xmlDocPtr doc = parse(saved);
+    xmlNodePtr dom, devs, n;
+    size_t d = 0;
+    char *out;
+
+    if (!doc)
+        return NULL;
+    dom = xmlDocGetRootElement(doc);
+    n = first_child(dom, "name");
+    if (!n)
+        n = child(dom, "name", NULL);
+    xmlNodeSetContent(n, NULL);
+    xmlNodeAddContent(n, X(spec->name));
+    devs = first_child(dom, "devices");
+    /* the disks in the order the spec rendered them (lv_xml_build) */
+    for (n = devs ? first_child(devs, "disk") : NULL; n; n = next_sibling(n, "disk")) {
+        xmlNodePtr src = first_child(n, "source");
+        if (d >= spec->ndisks || !src || !xmlHasProp(src, X("file"))) {
+            err_set("VM %s: saved disk %zu does not match the spec's disks", spec->name, d);
+            xmlFreeDoc(doc);
+            return NULL;
+        }
+        prop(src, "file", spec->disks[d++].path);
+    }
+    if (d != spec->ndisks) {
+        err_set("VM %s: the saved state has %zu disks, the spec %zu", spec->name, d,
+                spec->ndisks);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    if (devs && spec->console_log)
+        retarget_console(devs, spec->console_log);
+    out = dump(doc);
+    xmlFreeDoc(doc);
+    return out;
+}

@@ -21,6 +21,12 @@ char *lv_xml_nic(const struct be_nic *nic);
 /* xml with its /domain/name set to name. */
 char *lv_xml_rename(const char *xml, const char *name);
 
+/* The domain XML of a saved state (virsh save-image-dumpxml) as spec's guest: its
+ * name, its disks' files in order (the same disks, each over its own overlay) and
+ * its file console; the rest -- uuid, devices, addresses -- is the saved guest's, as
+ * libvirt's restore with an alternative XML wants it. */
+char *lv_xml_restore_as(const char *saved, const struct be_vm_spec *spec);
+
 /* A DIMM of size_kib KiB on guest NUMA node `node` (-1: none), for attach-device. */
 char *lv_xml_dimm(unsigned long size_kib, int node);
 

@@ -19,12 +19,18 @@
  *
  * User-mode NICs get the SSH port forward (hostfwd) on the command line at start;
  * during a hop the source still holds the host port, so the destination starts
- * without it and gets it through HMP `hostfwd_add` once the source has quit.
+ * without it and gets it through HMP `hostfwd_add` once the source has quit.  A bridge
+ * NIC is a tap vtrun opens and puts on the bridge (qemu_tap.c), QEMU's fd=N.
+ *
+ * Each QEMU writes a pidfile in the run directory, and the caller hears of it before
+ * it starts and after it is reaped (be_host_conf.proc_note/proc_gone: vtrun's ledger,
+ * so a QEMU that outlives a killed vtrun is found by the next job).
  *
  * QEMU is a long-running child watched by QMP: lib/spawn starts it in the
  * background (argv, no shell, own process group, dies with vtrun) and stops it.
  */
 #include "backends/be.h"
+#include "backends/qemu_tap.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/spawn.h"
@@ -63,6 +69,10 @@ struct qproc {
     int fd;
     char *qmp_path;
     char *log_path;
+    char *pid_path;     /* -pidfile: its identity for the ledger (be_host_conf.proc_note) */
+    unsigned long note; /* the proc_note handle, 0: none */
+    void (*gone)(void *ud, unsigned long handle);
+    void *gone_ud;
     char *buf;          /* unparsed bytes read from QMP */
     size_t blen, balloc;
     pthread_mutex_t lock; /* one command/response exchange at a time */
@@ -82,7 +92,9 @@ struct qvm {
 struct be_host {
     char *uri;
     char *run_dir;
-    bool own_run_dir;
+    unsigned long (*proc_note)(void *ud, const char *pidfile);
+    void (*proc_gone)(void *ud, unsigned long handle);
+    void *proc_ud;
     char *migrate_uri;
     unsigned seq;
     pthread_mutex_t lock;     /* the registry */
@@ -133,8 +145,11 @@ static char *qesc(const char *s)
     return strbuf_detach(&sb, NULL);
 }
 
+/* taps: the descriptor of each NIC's tap (qtap_open, bridge NICs), NULL when none
+ * is open (q_render): a bridge NIC is then written as QEMU's bridge helper would make
+ * it, which does by hand what vtrun does. */
 static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *qmp,
-                       bool incoming)
+                       bool incoming, const int *taps, const char *pidfile)
 {
     bool kvm = s->accel && !strcmp(s->accel, "kvm");
 
@@ -193,6 +208,8 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
                                  n->hostfwd_port));
             else
                 arg(a, xasprintf("user,id=net%zu", i));
+        } else if (taps) {
+            arg(a, xasprintf("tap,id=net%zu,fd=%d", i, taps[i]));
         } else {
             char *br = qesc(n->bridge ? n->bridge : "");
             arg(a, xasprintf("bridge,id=net%zu,br=%s", i, br));
@@ -221,6 +238,10 @@ static void build_argv(struct argv *a, const struct be_vm_spec *s, const char *q
     if (qmp) {
         arg(a, xstrdup("-qmp"));
         arg(a, xasprintf("unix:%s,server=on,wait=off", qmp));
+    }
+    if (pidfile) {
+        arg(a, xstrdup("-pidfile"));
+        arg(a, xstrdup(pidfile));
     }
     if (incoming) {
         arg(a, xstrdup("-incoming"));
@@ -266,12 +287,20 @@ static void proc_free(struct qproc *p)
         return;
     if (p->fd >= 0)
         close(p->fd);
+    /* ended and reaped before its ledger entry goes (a no-op when it already is) */
+    if (p->sp && spawn_pid(p->sp) && spawn_stop(p->sp, 0) < 0)
+        p->note = 0;    /* it survived: the ledger keeps it for the next job */
     if (p->qmp_path)
         unlink(p->qmp_path);
     if (p->log_path)
         unlink(p->log_path);
+    if (p->pid_path)
+        unlink(p->pid_path);
+    if (p->note && p->gone)
+        p->gone(p->gone_ud, p->note);
     free(p->qmp_path);
     free(p->log_path);
+    free(p->pid_path);
     free(p->buf);
     spawn_free(p->sp);
     pthread_mutex_destroy(&p->lock);
@@ -465,6 +494,37 @@ static int log_start(struct qproc *p, const char *vm)
     return 0;
 }
 
+/* A tap on its bridge for each bridge NIC of spec (-1 for the others); NULL + err. */
+static int *taps_open(const struct be_vm_spec *spec)
+{
+    int *taps = xcalloc(spec->nnics + 1, sizeof(*taps));
+
+    for (size_t i = 0; i < spec->nnics; i++)
+        taps[i] = -1;
+    for (size_t i = 0; i < spec->nnics; i++) {
+        if (nic_is_user(&spec->nics[i]))
+            continue;
+        if ((taps[i] = qtap_open(spec->nics[i].bridge)) < 0) {
+            err_prefix("VM %s: NIC %zu", spec->name, i + 1);
+            for (size_t k = 0; k < i; k++)
+                if (taps[k] >= 0)
+                    close(taps[k]);
+            free(taps);
+            return NULL;
+        }
+    }
+    return taps;
+}
+
+/* vtrun's copies, once QEMU holds its own (or never will): the taps go with QEMU. */
+static void taps_close(int *taps, size_t n)
+{
+    for (size_t i = 0; taps && i < n; i++)
+        if (taps[i] >= 0)
+            close(taps[i]);
+    free(taps);
+}
+
 /* Start QEMU for spec in the background and connect to its QMP socket.  QEMU runs in
  * its own process group (a ^C at the terminal reaches vtrun, which cleans up) and dies
  * with vtrun (pdeathsig), also when a migration worker thread started it. */
@@ -473,6 +533,7 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
 {
     struct qproc *p = xcalloc(1, sizeof(*p));
     struct argv a = { 0 };
+    int *taps = NULL;
     unsigned seq;
 
     pthread_mutex_init(&p->lock, NULL);
@@ -482,13 +543,29 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     pthread_mutex_unlock(&h->lock);
     p->qmp_path = xasprintf("%s/%s.%u.qmp", h->run_dir, spec->name, seq);
     p->log_path = xasprintf("%s/%s.%u.log", h->run_dir, spec->name, seq);
+    p->pid_path = xasprintf("%s/%s.%u.pid", h->run_dir, spec->name, seq);
     if (strlen(p->qmp_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         err_set("VM %s: QMP socket path too long: %s", spec->name, p->qmp_path);
         goto fail;
     }
     unlink(p->qmp_path);
-    build_argv(&a, spec, p->qmp_path, incoming);
+    unlink(p->pid_path);
+    /* in the caller's ledger before it exists (its pidfile names it) */
+    if (h->proc_note) {
+        if (!(p->note = h->proc_note(h->proc_ud, p->pid_path))) {
+            err_prefix("VM %s", spec->name);
+            goto fail;
+        }
+        p->gone = h->proc_gone;
+        p->gone_ud = h->proc_ud;
+    }
+    if (!(taps = taps_open(spec)))
+        goto fail;
+    build_argv(&a, spec, p->qmp_path, incoming, taps, p->pid_path);
     p->sp = spawn_newv((const char *const *)a.v);
+    for (size_t i = 0; i < spec->nnics; i++)
+        if (taps[i] >= 0)
+            spawn_keep_fd(p->sp, taps[i]);
     spawn_set_output_file(p->sp, p->log_path);
     spawn_set_pdeathsig(p->sp, SIGKILL);
     if (log_start(p, spec->name) < 0)
@@ -497,6 +574,8 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
         err_prefix("VM %s", spec->name);
         goto fail;
     }
+    taps_close(taps, spec->nnics);
+    taps = NULL;
     argv_free(&a);
     if (qmp_connect(p, clock_now() + START_TIMEOUT_S) < 0) {
         /* QEMU listens on QMP before it loads kernel and disks: a start-up failure
@@ -513,6 +592,7 @@ static struct qproc *proc_spawn(struct be_host *h, const struct be_vm_spec *spec
     }
     return p;
 fail:
+    taps_close(taps, spec->nnics);
     argv_free(&a);
     proc_free(p);
     return NULL;
@@ -529,6 +609,11 @@ static struct be_host *q_open(const struct be_host_conf *conf)
     h = xcalloc(1, sizeof(*h));
     pthread_mutex_init(&h->lock, NULL);
     h->uri = xstrdup(conf && conf->uri ? conf->uri : "qemu:///local");
+    if (conf) {
+        h->proc_note = conf->proc_note;
+        h->proc_gone = conf->proc_gone;
+        h->proc_ud = conf->proc_ud;
+    }
     h->migrate_uri = conf && conf->migrate_uri ? xstrdup(conf->migrate_uri) : NULL;
     if (conf && conf->run_dir) {
         h->run_dir = xstrdup(conf->run_dir);
@@ -543,7 +628,6 @@ static struct be_host *q_open(const struct be_host_conf *conf)
             err_set("qemu backend: mkdtemp %s: %s", h->run_dir, strerror(errno));
             goto fail;
         }
-        h->own_run_dir = true;
     }
     return h;
 fail:
@@ -585,8 +669,7 @@ static void q_close(struct be_host *h)
         h->vms = v->next;
         vm_free(v);
     }
-    if (h->own_run_dir)
-        rmdir(h->run_dir);
+    rmdir(h->run_dir);      /* once empty: a run directory of the caller's, too */
     free(h->uri);
     free(h->migrate_uri);
     free(h->run_dir);
@@ -1164,13 +1247,33 @@ static bool ended_status(const char *st)
     return false;
 }
 
+/* How an ended QEMU ended, for a reason. */
+static char *proc_how(struct qproc *p)
+{
+    switch (spawn_end(p->sp)) {
+    case SPAWN_EXITED:
+        return xasprintf("exit status %d", spawn_exit_status(p->sp));
+    case SPAWN_SIGNALED:
+        return xstrdup("killed by a signal");
+    default:
+        return xstrdup("stopped");
+    }
+}
+
 /* One look at the source's job. */
 static void job_poll(struct be_job *j)
 {
     json_t *r = qmp_cmd(j->sp, "query-migrate", NULL);
 
     if (!r) {
-        j->qmp_err = xstrdup(err_msg());
+        /* QMP closes as QEMU ends: then that is the reason, not the closed socket */
+        if (proc_wait_exit(j->sp, 2.0)) {
+            char *how = proc_how(j->sp);
+            j->qmp_err = xasprintf("the source QEMU ended during the migration (%s)", how);
+            free(how);
+        } else {
+            j->qmp_err = xstrdup(err_msg());
+        }
         j->ended = true;
         return;
     }
@@ -1419,6 +1522,13 @@ static int q_restore(struct be_host *h, const char *vm, const char *path)
     return 0;
 }
 
+/* virsh restore --xml: QEMU's device state names no file, so the state saved in path
+ * loads into a QEMU of spec's own definition (its name, disk overlays, console). */
+static int q_restore_as(struct be_host *h, const struct be_vm_spec *spec, const char *path)
+{
+    return q_define(h, spec) < 0 ? -1 : q_restore(h, spec->name, path);
+}
+
 /* The VM lives in the destination QEMU now, and in dst's registry. */
 static void move_vm(struct be_job *j)
 {
@@ -1510,7 +1620,7 @@ static char *q_render(const struct be_vm_spec *spec, const char **ext)
 {
     struct argv a = { 0 };
     struct strbuf line = STRBUF_INIT;
-    build_argv(&a, spec, NULL, false);
+    build_argv(&a, spec, NULL, false, NULL, NULL);
     struct spawn *c = spawn_newv((const char *const *)a.v);
     spawn_to_string(c, &line);
     strbuf_addch(&line, '\n');
@@ -1543,6 +1653,7 @@ const struct be_ops be_qemu_ops = {
     .resume = q_resume,
     .save = q_save,
     .restore = q_restore,
+    .restore_as = q_restore_as,
     .console_path = q_console_path,
     .render = q_render,
     .host_info = q_host_info,

@@ -50,6 +50,10 @@ static int check_clone_dir(const void *field)
     return -1;
 }
 
+static const struct params_word boot_mode_words[] = {
+    { "cold", RUN_BOOT_COLD }, { "restore", RUN_BOOT_RESTORE }, { NULL, 0 },
+};
+
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct run_common, __VA_ARGS__)
 
 const struct run_param run_common_params[] = {
@@ -58,6 +62,11 @@ const struct run_param run_common_params[] = {
              "[default: the settings' test_timeout]" },
     { "login_timeout", AT(FLOAT, login_timeout), .def = "240", RUN_PARAM_MIN(0),
       .unit = "seconds", .doc = "seconds to wait for an SSH login into a guest" },
+    { "vm_boot_mode", AT(ENUM, boot_mode, boot_mode_words), .def = "cold",
+      .doc = "cold: each case boots its guests; restore (vtrun extension): a guest is "
+             "booted and saved once in the image cache (beside its master image, keyed "
+             "by what defines it) and later cases restore it, logged in at once; cases "
+             "that test booting or reshape the guest's devices boot cold and say why" },
     { "vm_type", AT(STR, vm_type), .check = check_backend, .expect = "a backend",
       .doc = "the backend, libvirt or qemu [default: --backend, else the settings' "
              "backend]" },

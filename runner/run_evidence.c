@@ -42,10 +42,12 @@ static void keep(struct run_ctx *ctx, const char *file, const char *what, const 
     char *path = xasprintf("%s/%s", ctx->outdir, file);
     char *masked = ctx->res ? res_test_mask(ctx->res, text) : xstrdup(text);
     FILE *f = fopen(path, "w");
-    if (!f || fputs(masked, f) < 0 || fclose(f) != 0) {
+    bool ok = f && fputs(masked, f) >= 0;
+    /* fclose frees the stream even when it fails (a full disk fails the last flush) */
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
         run_log(ctx, "evidence: cannot write %s", path);
-        if (f)
-            fclose(f);
     } else if (ctx->res) {
         res_test_file(ctx->res, file, what);
     } else {

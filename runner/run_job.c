@@ -655,7 +655,7 @@ static void run_case(struct job *j, struct job_case *c, struct worker *w)
     }
     double t0 = run_now();
     struct run_ctx ctx = {
-        .params = p, .common = &common, .name = name, .shortname = c->shortname,
+        .params = p, .common = &common, .type = t, .name = name, .shortname = c->shortname,
         .outdir = res_test_dir(rt), .res = rt, .hosts = hosts, .nhosts = nhosts,
         .need_hosts = t && t->needs.hosts > 1 ? t->needs.hosts : 1,
         .backend = backend_of(j, &common), .slot = w->slot, .addr_slot = w->addr_slot,

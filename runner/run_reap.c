@@ -2,7 +2,9 @@
 /*
  * What dead vtrun jobs left (virt/virt_ledger.c), at the start of a job: each ledger
  * whose vtrun is gone (its pid dead, or reused by another process) is read; its
- * domains are destroyed and undefined, its clones removed, and each is said on stdout
+ * domains are destroyed and undefined, its clones removed, its QEMU processes (the qemu
+ * backend's, on this machine) killed, its stress on hosts stopped, and each is said on
+ * stdout
  * and in job.log.  --keep-leftovers says the same and removes nothing; the job then
  * avoids their addresses.  A ledger of a running job is left alone.
  *
@@ -13,6 +15,7 @@
 #include "runner/run_reap.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "migration/mig.h"
 #include "results/res.h"
 #include "runner/run_type.h"
 
@@ -69,6 +72,8 @@ static bool reachable(const struct run_reap_conf *c, const struct virt_res *res)
     case VIRT_RES_CLONE:
     case VIRT_RES_FILE:
         return !*res->host || host_uri_known(c, res->host);
+    case VIRT_RES_PROCESS:
+        return !*res->host || host_uri_known(c, res->host);
     default:
         return true;
     }
@@ -111,6 +116,38 @@ static int reap_file(struct reap *r, const struct virt_res *res)
     return virt_image_remove(link, res->name, &vctx);
 }
 
+/* A process: on this machine a qemu-backend QEMU, known by its pidfile argument; on a
+ * host, stress started over SSH, stopped by its tag's script (migration/mig_stress.c). */
+static int reap_process(struct reap *r, const struct virt_res *res)
+{
+    if (!*res->host)
+        return virt_reap_process(res->name);
+    int h = host_of_uri(r->conf, res->host);
+    if (h < 0) {
+        err_set("host %s is not in this job's settings", res->host);
+        return -1;
+    }
+    if (strcmp(res->backend, "stress")) {
+        err_set("cannot stop a %s process on a host", res->backend);
+        return -1;
+    }
+    struct virt_host *link = run_host_link(&r->ctx, h);
+    char *script = mig_stress_stop_script(res->name);
+    struct strbuf out = STRBUF_INIT;
+    int status = -1, rc = -1;
+    if (link && script) {
+        const char *argv[] = { "sh", "-c", script, NULL };
+        rc = virt_host_run(link, argv, 60, &out, NULL, &status);
+        if (rc == 0 && status) {
+            err_set("its stop script: exit %d: %s", status, out.buf);
+            rc = -1;
+        }
+    }
+    strbuf_release(&out);
+    free(script);
+    return rc;
+}
+
 /* Where res is, for the user: the settings' name of its host, else its URI. */
 static const char *where(const struct reap *r, const struct virt_res *res)
 {
@@ -150,6 +187,7 @@ static void reap_ledger(struct reap *r, struct virt_ledger *l, bool *avoid, unsi
         }
         int rc = res->kind == VIRT_RES_DOMAIN ? reap_domain(r, res)
                : res->kind == VIRT_RES_CLONE || res->kind == VIRT_RES_FILE ? reap_file(r, res)
+               : res->kind == VIRT_RES_PROCESS ? reap_process(r, res)
                : (err_set("cannot remove a %s", kind), -1);
         if (rc == 0) {
             say(r, "job %s (vtrun pid %ld, gone) left %s %s on %s: removed", l->job_id,

@@ -77,6 +77,7 @@ struct run_ctx {
     const struct params *params;    /* the case; read-only.  Types read their parsed
                                        options (opts, common) instead */
     const struct run_common *common;    /* the params every case has, parsed */
+    const struct run_type *type;    /* the case's type; NULL for a helper context */
     void *opts;                     /* the type's options struct, parsed (opts_size) */
     const char *name;               /* full case name */
     const char *shortname;
@@ -239,6 +240,13 @@ struct run_common {
     const char *migrate_source_host;        /* the source: a settings host */
     const char *remote_user;                /* the destination's SSH user */
     const char *remote_pwd;                 /* the destination's SSH password */
+    int boot_mode;                          /* enum run_boot_mode (vm_boot_mode) */
+};
+
+/* vm_boot_mode: how a case's guests come up. */
+enum run_boot_mode {
+    RUN_BOOT_COLD,          /* define and boot each guest (avocado-vt's way) */
+    RUN_BOOT_RESTORE,       /* from a guest saved after its first boot (virt_vms_boot_restore) */
 };
 
 /* The rows of struct run_common; the per-VM and per-image rows virt/ reads for its VM
@@ -289,6 +297,10 @@ struct run_type {
     int (*setup)(struct run_ctx *ctx);    /* may be NULL; 0 ok, -1 → status set */
     int (*run)(struct run_ctx *ctx);      /* 0 pass (or status already set), -1 failed */
     void (*cleanup)(struct run_ctx *ctx); /* may be NULL; must be idempotent */
+    /* vm_boot_mode = restore: NULL when the case's guests may start from saved ones,
+     * else why they boot cold (the case tests booting).  NULL hook: the type's guests
+     * always boot cold (it reshapes or reboots them itself). */
+    const char *(*boot_cold)(const void *opts);
 };
 
 /* NULL-terminated table of every type (runner/run_types.c). */

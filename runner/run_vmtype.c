@@ -75,6 +75,15 @@ int run_vmset_setup_params(struct run_ctx *ctx, struct virt_vms *vms, const stru
     };
     int rc = virt_vms_setup(&conf, vms);     /* it keeps a copy of hosts */
     free(hosts);
+    if (rc == 0 && ctx->common->boot_mode == RUN_BOOT_RESTORE) {
+        const struct run_type *t = ctx->type;
+        char *why = !t || !t->boot_cold
+                  ? xasprintf("test type %s starts its guests its own way",
+                              t ? t->name : "?")
+                  : t->boot_cold(ctx->opts) ? xstrdup(t->boot_cold(ctx->opts)) : NULL;
+        virt_vms_boot_restore(vms, why);
+        free(why);
+    }
     if (rc == 0)
         rc = virt_vms_connect(vms, ctx->need_hosts);
     return rc;

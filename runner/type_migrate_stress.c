@@ -101,6 +101,7 @@ struct ms_state {
     /* stress: what was started, so cleanup stops exactly that */
     struct mig_stress_proc host_proc[2];   /* local hosts */
     bool remote_started[2];                 /* remote hosts (ssh) */
+    unsigned long remote_note[2];           /* their leftover and ledger entries */
     bool *guest_stress;                     /* per VM */
     double *uptime;                         /* per VM, before the next hop; -1 unknown */
     unsigned hop_serial;
@@ -666,6 +667,21 @@ static bool stress_died(struct run_ctx *ctx, const char *out, const char *where,
              (int)strcspn(d + 6, "\n"), d + 6);
     return true;
 }
+/* Stress tagged tag on remote host h into the leftovers and the job's ledger (kind
+ * process, backend "stress", the host's URI, the tag its stop script takes): 0 + err
+ * when it cannot be recorded. */
+static unsigned long note_host_stress(struct run_ctx *ctx, int h, const char *tag)
+{
+    struct virt_res r = { VIRT_RES_PROCESS, "stress", ctx->hosts[h].uri, (char *)tag };
+    char *what = xasprintf("stress on host %s (tag %s)", host_name(ctx, h), tag);
+    char *how = xasprintf("on %s: kill -9 -$(cat /tmp/vtrun-stress-%s.pid)",
+                          host_name(ctx, h), tag);
+    unsigned long n = virt_leftover_add_res(&r, what, how);
+    free(what);
+    free(how);
+    return n;
+}
+
 static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
 {
     const char *args = st->o->tool_args[st->o->tool];
@@ -692,8 +708,13 @@ static int host_stress_start(struct run_ctx *ctx, struct ms_state *st, int h)
     if (remote) {
         char *tag = xasprintf("host%d-%ld", h, (long)getpid());
         script = mig_stress_start_script(argv, tag);
-        free(tag);
         strbuf_reset(&out);
+        /* in the ledger before it runs: stress on a host outlives a killed vtrun (a
+         * guest's dies with its guest); the next job stops it (runner/run_reap.c) */
+        st->remote_note[h] = note_host_stress(ctx, h, tag);
+        free(tag);
+        if (!st->remote_note[h])
+            goto fail;
         /* marked before it runs: a start that half happened is still stopped in
          * cleanup (the stop script is harmless when nothing runs) */
         st->remote_started[h] = true;
@@ -738,11 +759,14 @@ static void host_stress_stop(struct run_ctx *ctx, struct ms_state *st, int h)
         char *script = mig_stress_stop_script(tag);
         struct strbuf out = STRBUF_INIT;
         int status;
-        if (host_script(ctx, h, script, 30, &out, &status) < 0 || status)
+        if (host_script(ctx, h, script, 30, &out, &status) < 0 || status) {
             run_warn(ctx, "host %s: stress may still run: %s%s", host_name(ctx, h),
                      out.buf, err_msg());
-        else
+        } else {
             run_log(ctx, "stress on host %s: stopped", host_name(ctx, h));
+            virt_leftover_drop(st->remote_note[h]);
+            st->remote_note[h] = 0;
+        }
         st->remote_started[h] = false;
         strbuf_release(&out);
         free(script);
@@ -1146,6 +1170,13 @@ static void ms_cleanup(struct run_ctx *ctx)
     ctx->data = NULL;
 }
 
+/* vm_boot_mode = restore: the booting_* cells test a guest that boots. */
+static const char *ms_boot_cold(const void *opts)
+{
+    const struct ms_opts *o = opts;
+    return o->booting ? "migration_stress_type tests a booting guest" : NULL;
+}
+
 const struct run_type run_type_migrate_stress = {
     .name = "virsh_migrate_stress",
     .alias = "migrate_stress",
@@ -1158,4 +1189,5 @@ const struct run_type run_type_migrate_stress = {
     .setup = ms_setup,
     .run = ms_run,
     .cleanup = ms_cleanup,
+    .boot_cold = ms_boot_cold,
 };

@@ -612,6 +612,11 @@ int virt_slot_take(const bool *avoid, unsigned max, int *fd_out);
 /* Destroy and undefine domain name at uri through backend (a dead job's leftover, from
  * its ledger): 0 also when there is no such domain. */
 int virt_reap_domain(const char *backend, const char *uri, const char *name);
+/* Kill the process on this machine started with `-pidfile PIDFILE` (a dead job's QEMU,
+ * from its ledger; identified by that argument, never by a pid alone) and remove the
+ * qemu backend's files beside the pidfile (only under <runtime>/qemu/): 0 also when
+ * no such process runs (virt_proc_reap.c). */
+int virt_reap_process(const char *pidfile);
 
 /* ===================================================================================
  * The VM set of a test (virt_vms.c)
@@ -768,8 +773,20 @@ void virt_vms_reconnect(struct virt_vms *vms, int h);
 int virt_vms_open_uri(struct virt_vms *vms, const char *uri);
 /* Define VM i on host h (shut off; cleanup undefines it). */
 int virt_vms_define(struct virt_vms *vms, size_t i, int h);
-/* Define and start VM i on host h. */
+/* Define and start VM i on host h.  With restore boots on (virt_vms_boot_restore),
+ * a guest saved before (virt/virt_saved.c) is restored instead: its disks fresh
+ * overlays over the saved ones, running where it was saved, logged into at once. */
 int virt_vms_start(struct virt_vms *vms, size_t i, int h);
+/* vm_boot_mode = restore for this test: each VM whose guest can be saved and restored
+ * as it is (disks all linked qcow2 clones; no NUMA, huge pages, memory or vCPU
+ * hotplug room, at most one NIC) starts from the saved guest when the image cache
+ * has it, and else boots and is saved after its first login (then restored, so
+ * every case runs a restored guest).  why_cold: the test's reason to boot cold
+ * anyway (it tests booting), logged with each VM; NULL: none.  Each VM that boots
+ * cold logs why. */
+void virt_vms_boot_restore(struct virt_vms *vms, const char *why_cold);
+/* Whether VM i runs a restored guest (its clock was set from the host's after it). */
+bool virt_vms_restored(const struct virt_vms *vms, size_t i);
 /* Power VM i off at once (virsh destroy); it stays defined on its host. */
 int virt_vms_destroy(struct virt_vms *vms, size_t i);
 /* Retry SSH login until it works or timeout_s passes (or the test must stop). */
@@ -816,5 +833,24 @@ int virt_vms_stop(struct virt_vms *vms, size_t i);
  * domain D on HOST[, its disk PATH]; ...", and its clones stay (a running domain's
  * disk is not deleted under it).  The struct is zeroed either way. */
 int virt_vms_cleanup(struct virt_vms *vms);
+
+/* ---- saved guests: the image cache of restore boots (virt/virt_saved.c) ---- */
+
+/* The directory beside a master image that holds the saved guests over it. */
+#define VIRT_SAVED_DIR "vtrun-saved"
+/* The key of the guest spec defines (be's rendering, each disk as its master
+ * masters[d]) and of its files' identity on link (NULL: here): 32 hex digits, caller
+ * frees; NULL + err.  what (may be NULL) gets the text hashed, for a look at why a
+ * saved guest was not used. */
+char *virt_saved_key(const struct be_ops *be, const struct be_vm_spec *spec,
+                     const char *const *masters, struct virt_host *link, struct strbuf *what);
+/* The entry of key beside master (<dir>/vtrun-saved/<key>), and a file in it: disk
+ * -1 the memory image, else the disk's overlay.  Caller frees. */
+char *virt_saved_entry(const char *master, const char *key);
+char *virt_saved_file(const char *entry, int disk);
+/* 1 when the whole entry is there (it is renamed into place complete), else 0. */
+int virt_saved_exists(struct virt_host *link, const char *entry);
+/* argv on link (NULL: this machine): 0 when it exited 0, else -1 with err. */
+int virt_saved_run(struct virt_host *link, const char *const *argv, struct strbuf *out);
 
 #endif

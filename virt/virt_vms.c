@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Per-test private state behind struct virt_vms. */
@@ -35,6 +36,8 @@ struct vms_priv {
     char *known_hosts;
     char **run_dirs;            /* qemu backend: one run directory per host */
     bool host_consoles;         /* console logs on the hosts (a host is remote) */
+    bool restore;               /* vm_boot_mode = restore (virt_vms_boot_restore) */
+    char *why_cold;             /* ... but the test boots cold, for this reason */
 };
 
 /* A VM's serial console on one host (host consoles): the host's file copied into
@@ -57,6 +60,11 @@ struct vm_priv {
     unsigned console_line;
     struct console_copy *con;   /* host consoles: per host */
     double uptime_seen;         /* largest uptime read so far */
+    /* restore boots: the saved guest's cache entry (NULL: boots cold); seed: none was
+     * there, this VM boots and is saved after its login; restored: it runs a
+     * restored guest, whose clock is set after the first login (clock_set) */
+    char *saved_entry;
+    bool started, seed, restored, clock_set;
 };
 
 static struct vms_priv *P(struct virt_vms *vms)
@@ -111,6 +119,28 @@ static void keep_definition(struct virt_vms *vms, const struct virt_vm *vm)
     free(text);
 }
 
+/* A QEMU process of the qemu backend into the leftovers and the job's ledger before
+ * it starts (be_host_conf.proc_note): named by its pidfile, which its command line
+ * holds too, so the next job can tell it from any process that reuses its pid
+ * (runner/run_reap.c).  Its guest's stress runs inside it and dies with it. */
+static unsigned long note_qemu(void *ud, const char *pidfile)
+{
+    (void)ud;
+    char *what = xasprintf("QEMU process (pid in %s)", pidfile);
+    char *how = xasprintf("kill $(cat '%s')", pidfile);
+    struct virt_res r = { VIRT_RES_PROCESS, "qemu", "", (char *)pidfile };
+    unsigned long h = virt_leftover_add_res(&r, what, how);
+    free(what);
+    free(how);
+    return h;
+}
+
+static void qemu_gone(void *ud, unsigned long handle)
+{
+    (void)ud;
+    virt_leftover_drop(handle);
+}
+
 static struct be_host *host(struct virt_vms *vms, int h)
 {
     if (h < 0 || (size_t)h >= vms->nhosts) {
@@ -123,6 +153,8 @@ static struct be_host *host(struct virt_vms *vms, int h)
     if (local_hosts(vms)) {
         conf.uri = "qemu:///local";
         conf.run_dir = P(vms)->run_dirs[h];
+        conf.proc_note = note_qemu;
+        conf.proc_gone = qemu_gone;
     } else {
         conf.uri = P(vms)->hosts[h].uri;
         conf.migrate_desturi = P(vms)->hosts[h].migrate_desturi;
@@ -346,6 +378,32 @@ int virt_backend_check(const char *name)
     return be_lookup(name) ? 0 : -1;
 }
 
+/* The qemu backend's run directories (QMP sockets, pidfiles, QEMU's own log while it
+ * runs): <runtime>/qemu/<job7>-<slot>-local-a|b.  Short, whatever the results path
+ * (a UNIX socket's path has 108 bytes), and on the machine's runtime tmpfs beside the
+ * ledgers that name the pidfiles in them. */
+static int qemu_run_dirs(struct virt_vms *vms)
+{
+    const struct virt_vms_conf *conf = &vms->conf;
+    char *top = xasprintf("%s/qemu", virt_runtime_dir());
+    int rc = 0;
+    if ((mkdir(virt_runtime_dir(), 0700) < 0 && errno != EEXIST) ||
+        (mkdir(top, 0700) < 0 && errno != EEXIST))
+        rc = virt_failf(VIRT_ERR_CREATE, NULL, "qemu backend: cannot create %s: %s", top,
+                        strerror(errno));
+    P(vms)->run_dirs = xcalloc(2, sizeof(char *));
+    for (int h = 0; h < 2; h++) {
+        if (conf->job_id)
+            P(vms)->run_dirs[h] = xasprintf("%s/%.7s-%u-%s", top, conf->job_id, conf->slot,
+                                            virt_vms_host_name(vms, h));
+        else
+            P(vms)->run_dirs[h] = xasprintf("%s/pid%ld-%u-%s", top, (long)getpid(),
+                                            conf->slot, virt_vms_host_name(vms, h));
+    }
+    free(top);
+    return rc;
+}
+
 int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
 {
     struct vms_priv *pv = xcalloc(1, sizeof(*pv));
@@ -364,11 +422,8 @@ int virt_vms_setup(const struct virt_vms_conf *conf, struct virt_vms *vms)
     }
     vms->nhosts = local_hosts(vms) ? 2 : conf->nhosts;
     vms->hosts = xcalloc(vms->nhosts ? vms->nhosts : 1, sizeof(*vms->hosts));
-    if (local_hosts(vms)) {
-        pv->run_dirs = xcalloc(2, sizeof(char *));
-        for (int h = 0; h < 2; h++)
-            pv->run_dirs[h] = xasprintf("%s/qemu-%s", conf->outdir, virt_vms_host_name(vms, h));
-    }
+    if (local_hosts(vms) && qemu_run_dirs(vms) < 0)
+        return -1;
     char **names = params_objects(conf->params, "vms");
     vms->n = params_strv_len(names);
     vms->vm = xcalloc(vms->n ? vms->n : 1, sizeof(*vms->vm));
@@ -957,10 +1012,280 @@ static int address_free(struct virt_vms *vms, size_t i)
     return 0;
 }
 
+/* ---- restore boots (vm_boot_mode = restore; the cache is virt/virt_saved.c) ---- */
+
+void virt_vms_boot_restore(struct virt_vms *vms, const char *why_cold)
+{
+    P(vms)->restore = true;
+    free(P(vms)->why_cold);
+    P(vms)->why_cold = why_cold ? xstrdup(why_cold) : NULL;
+}
+
+bool virt_vms_restored(const struct virt_vms *vms, size_t i)
+{
+    return ((const struct vm_priv *)vms->vm[i].priv)->restored;
+}
+
+/* The clone standing for disk path of VM i, NULL when none (the disk is not ours). */
+static struct virt_clone *disk_clone(struct virt_vms *vms, size_t i, const char *path)
+{
+    struct virt_clones *cl = &P(vms)->clones;
+    for (size_t c = 0; c < cl->n; c++)
+        if (!strcmp(cl->v[c].vm, vms->vm[i].name) && !strcmp(cl->v[c].path, path))
+            return &cl->v[c];
+    return NULL;
+}
+
+/* Why VM i's guest cannot be saved once and restored in other cases as it is (caller
+ * frees); NULL: it can.  Devices a test adds or reshapes make another guest, and
+ * only a disk that is a fresh overlay on a master can take a saved overlay's place. */
+static char *unrestorable(struct virt_vms *vms, size_t i)
+{
+    const struct be_vm_spec *sp = vms->vm[i].spec;
+    if (!vms->be->save || !vms->be->restore_as)
+        return xasprintf("the %s backend cannot restore a saved guest", vms->be->name);
+    if (sp->nnuma || sp->numatune.mode)
+        return xstrdup("the test sets guest NUMA cells or a NUMA binding");
+    if (sp->hugepages.on)
+        return xstrdup("the guest's memory is on huge pages");
+    if (sp->max_mem_kib || (sp->max_vcpus && sp->max_vcpus != sp->smp))
+        return xstrdup("the guest has memory or vCPU hotplug room");
+    if (sp->nnics > 1 || sp->ndisks != 1)
+        return xasprintf("the guest has %zu disks and %zu NICs (one of each is restored)",
+                         sp->ndisks, sp->nnics);
+    const struct virt_clone *c = disk_clone(vms, i, sp->disks[0].path);
+    if (!c || !c->owned || !c->linked || !c->master)
+        return xasprintf("disk %s is not a linked clone of a qcow2 master",
+                         sp->disks[0].path);
+    return NULL;
+}
+
+/* What the saved guest's key of vm hashes, kept with the results as
+ * <vm>.saved-key.txt: two runs' files say why one did not find the other's guest. */
+static void keep_key_text(struct virt_vms *vms, const struct virt_vm *vm,
+                          const struct strbuf *what)
+{
+    char *path = xasprintf("%s/%s.saved-key.txt", vms->conf.outdir, vm->name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fwrite(what->buf, 1, what->len, f);
+        fclose(f);
+    }
+    free(path);
+}
+
+/* At VM i's first start on h: its saved guest's entry, or the reason it boots cold
+ * (logged). */
+static void plan_restore(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    char *why = P(vms)->why_cold ? xstrdup(P(vms)->why_cold) : unrestorable(vms, i);
+    struct virt_host *link = NULL;
+    if (!why && link_of(vms, h, &link) < 0)
+        why = xasprintf("host %s: %s", virt_vms_host_name(vms, h), err_msg());
+    if (!why) {
+        const char *master = disk_clone(vms, i, vm->spec->disks[0].path)->master;
+        struct strbuf what = STRBUF_INIT;
+        char *key = virt_saved_key(vms->be, vm->spec, &master, link, &what);
+        keep_key_text(vms, vm, &what);
+        strbuf_release(&what);
+        if (key) {
+            V(vms, i)->saved_entry = virt_saved_entry(master, key);
+            /* a saved state restores under the name it was saved with (libvirt checks
+             * it): one name per saved guest.  Still unique among running domains: the
+             * key holds the guest's address, which no two running guests share. */
+            free(vm->domain);
+            vm->domain = xasprintf("%s-saved-%.12s", vm->name, key);
+            free(vm->spec->name);
+            vm->spec->name = xstrdup(vm->domain);
+        } else
+            why = xasprintf("no key for its guest: %s", err_msg());
+        free(key);
+    }
+    if (why)
+        virt_logf(VC(vms), VIRT_LOG_INFO, "%s: cold boot (vm_boot_mode = restore): %s",
+                  vm->name, why);
+    err_clear();
+    free(why);
+}
+
+/* A saved guest that does not restore (the hosts' QEMU changed since, the entry was
+ * damaged): dropped from the cache, and VM i boots cold on a fresh clone of its master
+ * and is saved anew after its login. */
+static int restore_failed(struct virt_vms *vms, size_t i, int h, struct virt_host *link,
+                          struct virt_clone *c)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    const char *rm_argv[] = { "rm", "-rf", "--", vp->saved_entry, NULL };
+    virt_logf(VC(vms), VIRT_LOG_WARN, "%s: the saved guest %s does not restore (%s): "
+              "removed; cold boot, saved anew", vm->name, vp->saved_entry, err_msg());
+    err_clear();
+    vp->restored = false;
+    vm->host = -1;
+    if (vms->be->destroy(host(vms, h), vm->domain) < 0 ||
+        vms->be->undefine(host(vms, h), vm->domain) < 0 ||
+        virt_saved_run(link, rm_argv, NULL) < 0 ||
+        virt_image_remove(link, c->path, VC(vms)) < 0)
+        return -1;
+    c->made = false;
+    vp->seed = true;
+    if (virt_vms_define(vms, i, h) < 0)
+        return -1;
+    vm->host = h;
+    return vms->be->start(host(vms, h), vm->domain);
+}
+
+/* VM i from its saved guest on h: a fresh overlay over the saved one (a clone of this
+ * test, in the ledger as any), the domain restored as VM i's own. */
+static int start_restored(struct virt_vms *vms, size_t i, int h)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    struct be_host *bh = host(vms, h);
+    if (!bh)
+        return -1;
+    struct virt_clone *c = disk_clone(vms, i, vm->spec->disks[0].path);
+    struct virt_host *link;
+    if (link_of(vms, h, &link) < 0)
+        return -1;
+    /* made over the master before the first start (pre-checks): never used, so
+     * replaced; its ledger entry stays */
+    if (c->made && virt_image_remove(link, c->path, VC(vms)) < 0)
+        return -1;
+    c->made = false;
+    char *master = c->master, *saved = virt_saved_file(vp->saved_entry, 0);
+    c->master = saved;          /* the clone's master for this one make */
+    int rc = make_clones(vms, i, h);
+    c->master = master;
+    free(saved);
+    if (rc < 0)
+        return -1;
+    virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s on %s from the saved guest %s",
+              vm->name, vm->domain, virt_vms_host_name(vms, h), vp->saved_entry);
+    console_visit(vms, i, h);
+    keep_definition(vms, vm);
+    if (!vp->leftover && !(vp->leftover = note_domain(vms, bh, vm->domain)))
+        return virt_failf(VIRT_ERR_CREATE, vm->name, "%s", err_msg());
+    char *mem = virt_saved_file(vp->saved_entry, -1);
+    vm->host = h;
+    rc = vms->be->restore_as(bh, vm->spec, mem);
+    free(mem);
+    vp->restored = rc == 0;
+    return rc < 0 ? restore_failed(vms, i, h, link, c) : 0;
+}
+
+/* mv FROM TO on link. */
+static int move_file(struct virt_host *link, const char *from, const char *to, bool dir)
+{
+    const char *argv[] = { "mv", dir ? "-T" : "-f", "--", from, to, NULL };
+    return virt_saved_run(link, argv, NULL);
+}
+
+static void remove_tree(struct virt_host *link, const char *path)
+{
+    const char *argv[] = { "rm", "-rf", "--", path, NULL };
+    if (virt_saved_run(link, argv, NULL) < 0)
+        err_clear();
+}
+
+/*
+ * The seed: VM i booted and is logged into.  Its memory is saved and its overlay moved
+ * into a temporary entry, renamed into place whole (a worker that lost the race drops
+ * its own and uses the winner's: the same guest); then VM i runs on a fresh overlay
+ * restored from the entry, as every later case will.
+ */
+static int seed_saved(struct virt_vms *vms, size_t i)
+{
+    struct virt_vm *vm = &vms->vm[i];
+    struct vm_priv *vp = V(vms, i);
+    struct be_host *bh = host(vms, vm->host);
+    struct virt_host *link;
+    const char *disk = vm->spec->disks[0].path;
+    int h = vm->host;
+    vp->seed = false;
+    if (!bh || link_of(vms, h, &link) < 0)
+        return -1;
+    char *tmp = xasprintf("%s.tmp-%ld-%u", vp->saved_entry, (long)getpid(), vms->conf.slot);
+    char *tmem = virt_saved_file(tmp, -1), *tdisk = virt_saved_file(tmp, 0);
+    char *mem = virt_saved_file(vp->saved_entry, -1), *sdisk = virt_saved_file(vp->saved_entry, 0);
+    const char *mkdir_argv[] = { "mkdir", "-p", "--", tmp, NULL };
+    int rc = -1;
+    virt_logf(VC(vms), VIRT_LOG_INFO, "%s: no saved guest yet: save the booted guest as %s",
+              vm->name, vp->saved_entry);
+    drop_session(vms, i);
+    if (virt_saved_run(link, mkdir_argv, NULL) < 0 || vms->be->save(bh, vm->domain, tmem) < 0) {
+        /* the guest runs on as booted (a failed save leaves it running) */
+        virt_logf(VC(vms), VIRT_LOG_WARN, "%s: guest not saved: %s", vm->name, err_msg());
+        err_clear();
+        rc = 0;
+        goto out;
+    }
+    vm->host = -1;
+    if (move_file(link, disk, tdisk, false) < 0)
+        goto out;
+    if (move_file(link, tmp, vp->saved_entry, true) < 0) {
+        virt_logf(VC(vms), VIRT_LOG_INFO, "%s: %s was saved by another worker meanwhile: "
+                  "that one is used", vm->name, vp->saved_entry);
+        err_clear();
+    }
+    if (virt_image_clone_linked(link, sdisk, "qcow2", disk, VC(vms)) < 0)
+        goto out;
+    virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s from the saved guest %s",
+              vm->name, vm->domain, vp->saved_entry);
+    vm->host = h;
+    rc = vms->be->restore_as(bh, vm->spec, mem);
+    vp->restored = rc == 0;
+out:
+    if (rc < 0)
+        err_prefix("%s: save and restore of the booted guest", vm->name);
+    remove_tree(link, tmp);
+    free(tmp);
+    free(tmem);
+    free(tdisk);
+    free(mem);
+    free(sdisk);
+    return rc;
+}
+
+/* A restored guest's clock is where it was saved: set from the host's, so what the
+ * guest reports after a hop (dmesg times, file times) is not from the past.  Its
+ * uptime goes on from the saved one, and the post-hop checks compare it with the
+ * uptime read after this login. */
+static void set_guest_clock(struct virt_vms *vms, size_t i)
+{
+    char cmd[64];
+    int st = -1;
+    V(vms, i)->clock_set = true;
+    snprintf(cmd, sizeof(cmd), "date -u -s @%lld >/dev/null", (long long)time(NULL));
+    if (virt_vms_exec(vms, i, cmd, 10, NULL, &st) < 0 || st != 0) {
+        virt_logf(VC(vms), VIRT_LOG_WARN, "%s: restored guest's clock not set (exit %d): %s",
+                  vms->vm[i].name, st, err_msg());
+        err_clear();
+    }
+}
+
 int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
-    if (address_free(vms, i) < 0 || virt_vms_define(vms, i, h) < 0)
+    struct vm_priv *vp = V(vms, i);
+    if (address_free(vms, i) < 0)
+        return -1;
+    /* only the first start has a fresh overlay a saved guest may take */
+    if (P(vms)->restore && !vp->started) {
+        vp->started = true;
+        plan_restore(vms, i, h);
+        if (vp->saved_entry) {
+            struct virt_host *link;
+            if (link_of(vms, h, &link) < 0)
+                return -1;
+            if (virt_saved_exists(link, vp->saved_entry))
+                return start_restored(vms, i, h);
+            vp->seed = true;
+        }
+    }
+    vp->started = true;
+    if (virt_vms_define(vms, i, h) < 0)
         return -1;
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
@@ -1145,7 +1470,16 @@ int virt_vms_wait_login(struct virt_vms *vms, size_t i, double timeout_s)
         return -1;
     vlog(vms, "%s: logged in at %s:%d after %.2f s", vms->vm[i].name,
             vp->login.host, vp->login.port, clock_now() - t0);
-    return its_own_guest(vms, i);
+    if (its_own_guest(vms, i) < 0)
+        return -1;
+    if (vp->seed) {
+        if (seed_saved(vms, i) < 0)
+            return -1;
+        return virt_vms_wait_login(vms, i, timeout_s);
+    }
+    if (vp->restored && !vp->clock_set)
+        set_guest_clock(vms, i);
+    return 0;
 }
 
 int virt_vms_exec(struct virt_vms *vms, size_t i, const char *cmd, double timeout_s,
@@ -1635,6 +1969,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
             free(V(vms, i)->guest_ip);
             free(V(vms, i)->clone_name);
             free(V(vms, i)->clone_master);
+            free(V(vms, i)->saved_entry);
             free(vm->priv);
         }
         if (vm->spec) {
@@ -1677,6 +2012,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
     virt_clones_free(&pv->clones);
     free(pv->clone_leftover);
     free(pv->known_hosts);
+    free(pv->why_cold);
     free(pv->names);
     free(pv->hosts);
     free(pv);

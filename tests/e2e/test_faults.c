@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Faults on the lab, with real VMs (issue 15's fault suite, the part built so far): a
- * QEMU killed mid-hop on the destination or on the source, a hostile VM name, stress
+ * QEMU killed mid-hop on the destination or on the source (the source also with the
+ * qemu backend, which has a plain passing hop too), a hostile VM name, stress
  * arguments the tool refuses.  Each asserts the test's status and reason, the exit
  * bits, valid results and that nothing is left behind (domains on every host, QEMU
  * processes, clones).  Run by tests/e2e/run (VTRUN, VTRUN_SETTINGS set), from the top
@@ -405,6 +406,77 @@ START_TEST(test_bad_stress_args_fail_with_the_tools_message)
 }
 END_TEST
 
+/* ---- the qemu backend: QEMU started by vtrun on this machine ------------------------ */
+
+/* Nothing of job id7's qemu backend is left on this machine: no run directory
+ * (<runtime>/qemu/<id7>-...: QMP sockets, pidfiles), no ledger, no tap on the bridge
+ * of vtrun's namespace (the lab's netdst) but the lab's uplink. */
+static void assert_no_qemu_runtime_left(const char *job_id)
+{
+    const char *rt = getenv("VTRUN_RUNTIME_DIR");
+    char *top = xasprintf("%s/qemu", rt && *rt ? rt : "/run/vtrun");
+    char *ledger = xasprintf("%s/ledger/%s", rt && *rt ? rt : "/run/vtrun", job_id);
+    DIR *d = opendir(top);
+    for (struct dirent *de; d && (de = readdir(d));)
+        ck_assert_msg(strncmp(de->d_name, job_id, 7), "run directory %s/%s left", top,
+                      de->d_name);
+    if (d)
+        closedir(d);
+    ck_assert_msg(access(ledger, F_OK) < 0, "ledger %s left", ledger);
+    struct run_settings s;
+    ts_lab(&s);
+    const char *br = params_get(s.params, "netdst");
+    ck_assert_msg(br != NULL, "lab settings have no netdst");
+    struct strbuf out = STRBUF_INIT;
+    ck_assert_int_eq(ts_run(TS_ARGS("ip", "-o", "link", "show", "master", br), &out, 30), 0);
+    ck_assert_msg(!strstr(out.buf, "vtrtap"), "taps left on %s:\n%s", br, out.buf);
+    strbuf_release(&out);
+    run_settings_free(&s);
+    free(ledger);
+    free(top);
+}
+
+/* The qemu backend on the lab: the guest's NIC is a tap on the bridge of vtrun's own
+ * namespace, at its lab address; a plain hop PASSes and leaves nothing. */
+START_TEST(test_qemu_backend_hop_passes_and_leaves_nothing)
+{
+    ts_e2e_vtrun(&E, 240, "--backend", "qemu", "--config", "examples/migrate.cfg", "--only",
+                 "there.precopy");
+    json_t *r;
+    json_t *t = ts_only_test(&E, &r);
+    ck_assert_msg(!strcmp(ts_jstr(t, "status"), "PASS"), "status %s (%s)\n%s",
+                  ts_jstr(t, "status"), ts_jstr(t, "fail_reason"), E.out);
+    ck_assert_msg(E.status == 0, "exit %d", E.status);
+    ck_assert_msg(ts_debug_log_has(&E, "HOP vm1 #1 local-a -> local-b: ok"), "no hop");
+    char *job = ts_job_dir(&E);
+    ts_assert_junit(job);
+    free(job);
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    assert_no_qemu_runtime_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
+/* The source QEMU SIGKILLed mid-hop, qemu backend: FAIL saying so (not a closed
+ * socket, not vtrun dying of SIGPIPE), the destination QEMU and the clone removed. */
+START_TEST(test_qemu_backend_source_killed_mid_hop_fails_and_cleans_up)
+{
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--backend", "qemu", "--config",
+                                         "examples/migrate.cfg", "--only", "there.precopy",
+                                         "--set", MIG_SLOW));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 150), "the hop never started");
+    char *id7 = running_id7();
+    kill_qemu_mid_hop(id7, false);
+    ts_e2e_wait(&E, pid, 180);
+    assert_ended("FAIL", "the source QEMU ended during the migration (killed by a signal)");
+    json_t *r;
+    ts_only_test(&E, &r);
+    assert_no_qemu_runtime_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+    free(id7);
+}
+END_TEST
+
 /* One test case per fault, named after it, so one row can be run alone
  * (CK_RUN_CASE=daemon_killed tests/e2e/run ... or the binary itself). */
 static const struct {
@@ -419,6 +491,8 @@ static const struct {
     { "daemon_killed", &test_destination_daemon_killed_mid_hop_is_an_error_and_cleaned },
     { "daemon_restarted", &test_destination_daemon_restarted_after_the_hop_is_reconnected },
     { "left_behind", &test_unreachable_leftover_is_an_error_naming_it },
+    { "qemu_backend_hop", &test_qemu_backend_hop_passes_and_leaves_nothing },
+    { "qemu_src_killed", &test_qemu_backend_source_killed_mid_hop_fails_and_cleans_up },
 };
 
 static Suite *faults_suite(void)

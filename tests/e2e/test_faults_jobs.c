@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Faults between jobs on the lab (issue 15, points 1, 2 and 5): a vtrun SIGKILLed
- * mid-hop, then a new job; two vtrun jobs at once naming the same clone; a file of the
- * user at a config-named clone path.  Each asserts status, exit bits, that nothing is
+ * mid-hop, then a new job (also with stress on the hosts, and with the qemu backend);
+ * two vtrun jobs at once naming the same clone; a file of the user at a config-named
+ * clone path; the results disk filling up during a job.  Each asserts status, exit
+ * bits, that nothing is
  * left behind (domains on every host, QEMU processes, clones, ledgers) and valid
  * results.  The jobs share one runtime directory of the test's own
  * ($VTRUN_RUNTIME_DIR: ledgers, address slots), so other jobs on the machine are
@@ -14,7 +16,10 @@
 #include <check.h>
 #include <dirent.h>
 #include <libgen.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 /* A 1 MiB/s migration of a 128 MiB guest: a hop that lasts long enough to hit. */
@@ -273,6 +278,130 @@ START_TEST(test_two_jobs_naming_one_clone_never_remove_each_others)
 }
 END_TEST
 
+/* The next job after a SIGKILLed one, built to end at once (an ERROR before anything
+ * is made): it reaps; its stdout. */
+static void run_next_job(void)
+{
+    ts_e2e_vtrun(&E, 120, "--config", "tests/e2e/migrate_stress.cfg", "--only", "orderly",
+                 "--set", "vms = \"vm1 x;id;\"");
+    ck_assert_msg(!strstr(E.out, "NOT removed"), "a leftover stayed:\n%s", E.out);
+}
+
+/* Stress on both hosts over SSH (setsid'd there: it outlives vtrun) and vtrun
+ * SIGKILLed: the next job stops it through the ledger, says so, and none is left. */
+START_TEST(test_sigkilled_jobs_stress_on_hosts_is_stopped_by_the_next_job)
+{
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "tests/e2e/migrate_stress.cfg",
+                                         "--only", "stress_on_hosts"));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "stress on host host2: started", 150),
+                  "stress never started on host2");
+    char *id7 = running_id7();
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ts_e2e_wait(&E, pid, 30);
+    ck_assert_msg(ts_count_procs("--timeout 417") > 0, "no stress outlived vtrun");
+    run_next_job();
+    ck_assert_msg(strstr(E.out, "left process host0-") && strstr(E.out, "left process host1-"),
+                  "the stress of both hosts not said:\n%s", E.out);
+    ck_assert_int_eq(ts_count_procs("--timeout 417"), 0);
+    ts_assert_nothing_left(id7);
+    assert_no_ledger();
+    free(id7);
+}
+END_TEST
+
+/* The qemu backend's QEMUs are ledger entries too (named by their -pidfile): with
+ * vtrun SIGKILLed mid-hop they die with it (PR_SET_PDEATHSIG); the next job finds
+ * the entries, kills whatever still runs with that pidfile argument, removes the run
+ * directories, and nothing is left. */
+START_TEST(test_sigkilled_qemu_backend_job_is_reaped_by_the_next_job)
+{
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--backend", "qemu", "--config",
+                                         "examples/migrate.cfg", "--only", "there.precopy",
+                                         "--set", MIG_SLOW));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "hop 1: vm1 from", 120), "the hop never started");
+    char *id7 = running_id7();
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ts_e2e_wait(&E, pid, 30);
+    char *l = ledgers();
+    ck_assert_msg(*l, "the killed job left no ledger");
+    free(l);
+    run_next_job();
+    char *pidfile = xasprintf("left process %s/qemu/%s-", runtime, id7);
+    ck_assert_msg(strstr(E.out, pidfile) && strstr(E.out, ".pid on this machine: removed"),
+                  "its QEMU not said:\n%s", E.out);
+    free(pidfile);
+    ts_assert_nothing_left(id7);
+    char *top = xasprintf("%s/qemu", runtime);
+    DIR *d = opendir(top);
+    for (struct dirent *de; d && (de = readdir(d));)
+        ck_assert_msg(de->d_name[0] == '.', "run directory %s/%s left", top, de->d_name);
+    if (d)
+        closedir(d);
+    free(top);
+    assert_no_ledger();
+    free(id7);
+}
+END_TEST
+
+/* ---- a full results disk ---------------------------------------------------------- */
+
+static bool results_mounted;
+
+static void disk_teardown(void)
+{
+    if (results_mounted)
+        umount2(E.results, MNT_DETACH);
+    results_mounted = false;
+    teardown();
+}
+
+/* Fill the file system of dir to its last byte: one file, allocated. */
+static void fill(const char *dir)
+{
+    struct statvfs sv;
+    char *path = xasprintf("%s/filler", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstatvfs(fd, &sv), 0);
+    off_t left = (off_t)sv.f_bavail * (off_t)sv.f_frsize;
+    /* what tmpfs still gives, a block at a time at the end */
+    while (left > 0 && posix_fallocate(fd, 0, left) != 0)
+        left -= (off_t)sv.f_frsize;
+    ck_assert_int_eq(fstatvfs(fd, &sv), 0);
+    ck_assert_uint_eq(sv.f_bavail, 0);
+    close(fd);
+    free(path);
+}
+
+/* The results disk fills up while a test runs: the test's guest is still cleaned up,
+ * and the job says its results could not be written and exits with the job-error
+ * bit, not 0 (the test itself may pass). */
+START_TEST(test_results_disk_full_mid_job_is_a_job_error)
+{
+    ck_assert_int_eq(mkdir(E.results, 0755), 0);
+    ck_assert_msg(mount("vtrun-e2e-full", E.results, "tmpfs", MS_NOSUID | MS_NODEV,
+                        "size=8m,mode=0755") == 0, "mount tmpfs on %s: %s", E.results,
+                  strerror(errno));
+    results_mounted = true;
+    pid_t pid = ts_e2e_start(&E, TS_ARGS("--config", "examples/boot.cfg", "--only",
+                                         "one_vm"));
+    ck_assert_msg(ts_e2e_wait_log(&E, pid, "Waiting for login", 120),
+                  "the guest never started");
+    char *id7 = running_id7();
+    fill(E.results);
+    ts_e2e_wait(&E, pid, 180);
+    ck_assert_msg(E.status & 2, "exit %d without the job-error bit on a full results "
+                  "disk:\n%s\n%s", E.status, E.out, E.err);
+    ck_assert_msg(!(E.status & 4), "vtrun crashed (exit %d):\n%s", E.status, E.err);
+    ck_assert_msg(strstr(E.out, "WRITE ERROR") || strstr(E.err, "WRITE ERROR"),
+                  "the job did not say its results could not be written:\n%s\n%s", E.out,
+                  E.err);
+    ts_assert_nothing_left(id7);
+    assert_no_ledger();
+    free(id7);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("faults_jobs");
@@ -283,6 +412,19 @@ static Suite *suite(void)
     tcase_add_test(tc, test_two_jobs_naming_one_clone_never_remove_each_others);
     tcase_add_test(tc, test_sigkilled_job_is_reaped_and_the_next_tests_its_own_guest);
     tcase_add_test(tc, test_address_held_by_a_stranger_is_an_error_naming_it);
+    suite_add_tcase(s, tc);
+    /* the results disk: a tmpfs of the test's own on the results directory */
+    tc = tcase_create("disk");
+    tcase_add_checked_fixture(tc, setup, disk_teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_results_disk_full_mid_job_is_a_job_error);
+    suite_add_tcase(s, tc);
+    /* processes a killed job left: QEMUs of the qemu backend, stress on hosts */
+    tc = tcase_create("processes");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_sigkilled_jobs_stress_on_hosts_is_stopped_by_the_next_job);
+    tcase_add_test(tc, test_sigkilled_qemu_backend_job_is_reaped_by_the_next_job);
     suite_add_tcase(s, tc);
     return s;
 }

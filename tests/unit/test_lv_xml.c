@@ -361,6 +361,42 @@ START_TEST(test_normalize_is_idempotent)
 }
 END_TEST
 
+/* A saved state's XML as another case's guest: its name, disks and console are the
+ * case's; uuid and devices stay the saved guest's (libvirt's ABI check). */
+START_TEST(test_restore_as_takes_the_cases_name_disks_and_console_and_keeps_the_rest)
+{
+    struct be_vm_spec s = spec();
+    char *built = lv_xml_build(&s);
+    char *saved = lv_xml_restore_as(built, &s);     /* the identity */
+    ck_assert_msg(saved != NULL, "%s", err_msg());
+    load(saved);
+    struct be_disk d2[2] = { disk0, disk1 };
+    d2[0].path = "/img/case7-vm1.qcow2";
+    d2[1].path = "/img/case7-data.raw";
+    struct be_vm_spec c = s;
+    c.name = "vm1-saved-abc";
+    c.disks = d2;
+    c.console_log = "/res/case7/serial-vm1.log";
+    char *x = lv_xml_restore_as(saved, &c);
+    ck_assert_msg(x != NULL, "%s", err_msg());
+    load(x);
+    ck_xpath_eq("string(/domain/name)", "vm1-saved-abc");
+    ck_xpath_eq("string(/domain/devices/disk[1]/source/@file)", "/img/case7-vm1.qcow2");
+    ck_xpath_eq("string(/domain/devices/disk[2]/source/@file)", "/img/case7-data.raw");
+    ck_xpath_eq("string(/domain/devices/serial/source/@path)", "/res/case7/serial-vm1.log");
+    ck_xpath_eq("string(/domain/os/kernel)", "/cache/vmlinuz");
+    ck_xpath_eq("string(/domain/memory)", "128");
+    ck_xpath_eq("count(/domain/devices/interface)", "2");
+    free(x);
+    /* another number of disks is another guest */
+    c.ndisks = 1;
+    ck_assert_ptr_null(lv_xml_restore_as(saved, &c));
+    ck_assert_msg(strstr(err_msg(), "does not match the spec's disks"), "%s", err_msg());
+    free(saved);
+    free(built);
+}
+END_TEST
+
 START_TEST(test_xpath_reads_strings_and_node_lists_of_any_document)
 {
     const char *caps = "<domainCapabilities><cpu><mode name='custom'>"
@@ -631,6 +667,7 @@ int main(void)
     tcase_add_test(n, test_normalize_is_idempotent);
     tcase_add_test(n, test_normalize_output_passes_libvirt_schema);
     tcase_add_test(n, test_xpath_reads_strings_and_node_lists_of_any_document);
+    tcase_add_test(n, test_restore_as_takes_the_cases_name_disks_and_console_and_keeps_the_rest);
     suite_add_tcase(s, b);
     suite_add_tcase(s, n);
     sr = srunner_create(s);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* virt_ledger: write, read back, parse errors, mutated files, process identity, slots. */
+/* virt_ledger: write, read back, parse errors, mutated files, process identity, slots,
+ * a dead job's process found by its pidfile argument. */
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "virt/virt.h"
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,6 +274,81 @@ START_TEST(test_slots_are_not_shared_between_processes)
 }
 END_TEST
 
+/* A shell whose command line holds `-pidfile path` (as a QEMU's does), in a process
+ * group of its own. */
+static pid_t started_with_pidfile(const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        execl("/bin/sh", "sh", "-c", "sleep 30; :", "sh", "-pidfile", path, (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_gt(pid, 0);
+    for (int i = 0; i < 200; i++) {     /* exec'd: its command line is the shell's */
+        char f[64], buf[256] = "";
+        snprintf(f, sizeof(f), "/proc/%d/cmdline", (int)pid);
+        FILE *fp = fopen(f, "r");
+        size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+        if (fp)
+            fclose(fp);
+        if (n && !strcmp(buf, "sh"))
+            break;
+        usleep(10 * 1000);
+    }
+    return pid;
+}
+
+static bool reaped_dead(pid_t pid)
+{
+    int st;
+    return waitpid(pid, &st, WNOHANG) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+/* A dead job's QEMU is killed by the pidfile its command line names, never by a pid
+ * alone: a pidfile holding another process's pid (reused) kills that one not; the
+ * files beside the pidfile and the emptied run directory go. */
+START_TEST(test_a_leftover_process_is_known_by_its_pidfile_argument)
+{
+    char *top = xasprintf("%s/qemu", dir), *run = xasprintf("%s/qemu/abcdef0-0-local-a", dir);
+    ck_assert_int_eq(mkdir(top, 0700), 0);
+    ck_assert_int_eq(mkdir(run, 0700), 0);
+    char *pidfile = xasprintf("%s/vm1-abcdef0-0.1.pid", run);
+    char *qmp = xasprintf("%s/vm1-abcdef0-0.1.qmp", run);
+    char *other = xasprintf("%s/other.pid", dir);
+    pid_t mine = started_with_pidfile(pidfile), decoy = started_with_pidfile(other);
+    /* the pidfile names the decoy: a pid reused since */
+    FILE *f = fopen(pidfile, "w");
+    fprintf(f, "%d\n", (int)decoy);
+    fclose(f);
+    f = fopen(qmp, "w");
+    fclose(f);
+    ck_assert_int_eq(virt_reap_process(pidfile), 0);
+    usleep(50 * 1000);
+    ck_assert(reaped_dead(mine));
+    ck_assert_int_eq(kill(decoy, 0), 0);
+    ck_assert_int_eq(access(pidfile, F_OK), -1);
+    ck_assert_int_eq(access(qmp, F_OK), -1);
+    ck_assert_int_eq(access(run, F_OK), -1);
+    /* nothing runs with it any more: still fine */
+    ck_assert_int_eq(virt_reap_process(pidfile), 0);
+    /* a process is known by its argument wherever the file is; a file outside the
+     * qemu backend's run directories is never removed */
+    ck_assert_int_eq(virt_reap_process(other), 0);
+    usleep(50 * 1000);
+    ck_assert(reaped_dead(decoy));
+    f = fopen(other, "w");
+    fclose(f);
+    ck_assert_int_eq(virt_reap_process(other), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    free(top);
+    free(run);
+    free(pidfile);
+    free(qmp);
+    free(other);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virt_ledger");
@@ -285,6 +363,7 @@ int main(void)
     tcase_add_test(tc, test_a_file_that_is_not_a_ledger_is_named_and_skipped);
     tcase_add_test(tc, test_a_dead_or_reused_pid_is_not_alive);
     tcase_add_test(tc, test_slots_are_not_shared_between_processes);
+    tcase_add_test(tc, test_a_leftover_process_is_known_by_its_pidfile_argument);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
