@@ -436,6 +436,36 @@ const char *run_tl_actions_unbuilt(const struct params *p, const char *key)
     return bad;
 }
 
+static const char *const tl_action_params[] = { "action_during_mig",
+                                                "action_during_mig_again" };
+
+bool run_tl_any_action_unbuilt(const struct params *p)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(tl_action_params); k++)
+        if (run_tl_actions_unbuilt(p, tl_action_params[k]))
+            return true;
+    return false;
+}
+
+int run_tl_unbuilt_verdict(const char *type, const char *param, const char *val,
+                           const struct params *p)
+{
+    if (param) {
+        err_set("%s = '%s': vtrun does not build this setup of tp-libvirt's %s yet", param,
+                val, type);
+        return -1;
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(tl_action_params); k++) {
+        const char *func = run_tl_actions_unbuilt(p, tl_action_params[k]);
+        if (func) {
+            err_set("%s: vtrun has no step for func '%s' during a migration yet",
+                    tl_action_params[k], func);
+            return -1;
+        }
+    }
+    return 1;
+}
+
 /* ---- the engine's callbacks ------------------------------------------------------ */
 
 static int cb_migrate(void *ud)

@@ -34,6 +34,14 @@ bool run_tl_action_built(const struct mig_action *a);
  * read: the type's parse reports that), else the first func vtrun cannot run (static
  * storage of the table). */
 const char *run_tl_actions_unbuilt(const struct params *p, const char *key);
+/* Whether action_during_mig or action_during_mig_again names a func vtrun cannot run. */
+bool run_tl_any_action_unbuilt(const struct params *p);
+/* The "not built" need of a type on the engine: with param (the type's first setup
+ * vtrun does not build, its value val) -1 with err naming it and the type; else -1
+ * with err naming the first action param and func vtrun has no step for; 1 (met)
+ * when neither. */
+int run_tl_unbuilt_verdict(const char *type, const char *param, const char *val,
+                           const struct params *p);
 
 struct run_tl_hop {
     /* in */

@@ -138,40 +138,20 @@ static const char *kd_unbuilt_param(const struct params *p, const char **val)
     return NULL;
 }
 
-static const char *const kd_action_params[] = { "action_during_mig", "action_during_mig_again" };
-
 static bool kd_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    if (kd_unbuilt_param(p, &v))
-        return true;
-    for (size_t k = 0; k < ARRAY_SIZE(kd_action_params); k++)
-        if (run_tl_actions_unbuilt(p, kd_action_params[k]))
-            return true;
-    return false;
+    return kd_unbuilt_param(p, &v) || run_tl_any_action_unbuilt(p);
 }
 
 static int kd_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
-    const char *v, *param = kd_unbuilt_param(p, &v);
+    const char *v = NULL, *param = kd_unbuilt_param(p, &v);
     (void)n;
     (void)f;
     (void)why;
-    if (param) {
-        err_set("%s = '%s': vtrun does not build this setup of tp-libvirt's "
-                "migration_kill_libvirt_daemon yet", param, v);
-        return -1;
-    }
-    for (size_t k = 0; k < ARRAY_SIZE(kd_action_params); k++) {
-        const char *func = run_tl_actions_unbuilt(p, kd_action_params[k]);
-        if (func) {
-            err_set("%s: vtrun has no step for func '%s' during a migration yet",
-                    kd_action_params[k], func);
-            return -1;
-        }
-    }
-    return 1;
+    return run_tl_unbuilt_verdict("migration_kill_libvirt_daemon", param, v, p);
 }
 
 static const struct run_need kd_needs_last[] = {
