@@ -67,6 +67,43 @@ struct vm_priv {
     bool started, seed, restored, clock_set;
 };
 
+/* ---- QEMU launches, one at a time ---------------------------------------------------- */
+
+/*
+ * Every start and restore of a domain in this process, one after another (a lock):
+ * two QEMUs of one host opening the same backing file at once on the lab's GlusterFS
+ * FUSE mount hung that mount (its client got no answer for 42 s, then never
+ * reconnected, and the start never returned; local CI, stop 22).  A launch takes a
+ * fraction of a second; the guests still boot, log in and migrate in parallel.
+ */
+static pthread_mutex_t launch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int launch_start(struct virt_vms *vms, struct be_host *bh, const char *domain)
+{
+    pthread_mutex_lock(&launch_lock);
+    int rc = vms->be->start(bh, domain);
+    pthread_mutex_unlock(&launch_lock);
+    return rc;
+}
+
+static int launch_restore(struct virt_vms *vms, struct be_host *bh, const char *domain,
+                          const char *path)
+{
+    pthread_mutex_lock(&launch_lock);
+    int rc = vms->be->restore(bh, domain, path);
+    pthread_mutex_unlock(&launch_lock);
+    return rc;
+}
+
+static int launch_restore_as(struct virt_vms *vms, struct be_host *bh,
+                             const struct be_vm_spec *spec, const char *mem)
+{
+    pthread_mutex_lock(&launch_lock);
+    int rc = vms->be->restore_as(bh, spec, mem);
+    pthread_mutex_unlock(&launch_lock);
+    return rc;
+}
+
 static struct vms_priv *P(struct virt_vms *vms)
 {
     return vms->priv;
@@ -1133,7 +1170,7 @@ static int restore_failed(struct virt_vms *vms, size_t i, int h, struct virt_hos
     if (virt_vms_define(vms, i, h) < 0)
         return -1;
     vm->host = h;
-    return vms->be->start(host(vms, h), vm->domain);
+    return launch_start(vms, host(vms, h), vm->domain);
 }
 
 /* VM i from its saved guest on h: a fresh overlay over the saved one (a clone of this
@@ -1169,7 +1206,7 @@ static int start_restored(struct virt_vms *vms, size_t i, int h)
         return virt_failf(VIRT_ERR_CREATE, vm->name, "%s", err_msg());
     char *mem = virt_saved_file(vp->saved_entry, -1);
     vm->host = h;
-    rc = vms->be->restore_as(bh, vm->spec, mem);
+    rc = launch_restore_as(vms, bh, vm->spec, mem);
     free(mem);
     vp->restored = rc == 0;
     return rc < 0 ? restore_failed(vms, i, h, link, c) : 0;
@@ -1234,7 +1271,7 @@ static int seed_saved(struct virt_vms *vms, size_t i)
     virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s from the saved guest %s",
               vm->name, vm->domain, vp->saved_entry);
     vm->host = h;
-    rc = vms->be->restore_as(bh, vm->spec, mem);
+    rc = launch_restore_as(vms, bh, vm->spec, mem);
     vp->restored = rc == 0;
 out:
     if (rc < 0)
@@ -1289,7 +1326,7 @@ int virt_vms_start(struct virt_vms *vms, size_t i, int h)
         return -1;
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
-    return vms->be->start(host(vms, h), vm->domain);
+    return launch_start(vms, host(vms, h), vm->domain);
 }
 
 int virt_vms_destroy(struct virt_vms *vms, size_t i)
@@ -1318,7 +1355,7 @@ int virt_vms_start_defined(struct virt_vms *vms, size_t i, int h)
     vlog(vms, "%s: start domain %s as defined on %s", vm->name, vm->domain,
          virt_vms_host_name(vms, h));
     drop_session(vms, i);
-    if (vms->be->start(bh, vm->domain) < 0)
+    if (launch_start(vms, bh, vm->domain) < 0)
         return -1;
     vm->host = h;
     return 0;
@@ -1351,7 +1388,7 @@ int virt_vms_restore(struct virt_vms *vms, size_t i, const char *path)
     if (!bh)
         return -1;
     vlog(vms, "%s: restore domain %s from %s", vm->name, vm->domain, path);
-    return vms->be->restore(bh, vm->domain, path);
+    return launch_restore(vms, bh, vm->domain, path);
 }
 
 int virt_vms_listed(struct virt_vms *vms, size_t i, bool *out)
