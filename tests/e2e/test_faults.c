@@ -248,6 +248,9 @@ START_TEST(test_destination_daemon_restarted_after_the_hop_is_reconnected)
     host_systemctl(2, "restart");
     ck_assert_int_eq(kill(pid, SIGCONT), 0);
     ts_e2e_wait(&E, pid, 180);
+    /* a vtrun that died (no results) says why here, not as "0 tests" */
+    ck_assert_msg(!(E.status & 4) && E.status >= 0, "vtrun exit %d\n%s\n%s", E.status,
+                  E.out, E.err);
     json_t *r;
     json_t *t = ts_only_test(&E, &r);
     ck_assert_msg(!strcmp(ts_jstr(t, "status"), "PASS"), "status %s (%s)\n%s",
