@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type `migrate_vm`: tp-libvirt's legacy grab-bag
+ * libvirt/tests/src/migration/migrate_vm.py, the scenarios vtrun builds.
+ *
+ * As the reference does it: the VM starts on the source and is logged into (pause_vm:
+ * then paused); `virsh migrate VM virsh_options[ postcopy_options] DESTURI` with
+ * DESTURI = qemu+TRANSPORT://TARGET[uri_port]/uri_path, TARGET being target_ip, else
+ * server_cn, else server_ip (the reference's order for IPv4); the result judged by
+ * status_error / err_msg (check_output: the expected error must match err_msg when
+ * one is given; a known "unsupported" error CANCELs).  After a migration that
+ * succeeded: pause_vm -> the domain is paused on the destination (the reference's
+ * check), else running there; migrate_vm_back -> the same virsh migrate from the
+ * destination back to migration_source_uri, which must succeed.
+ *
+ * The destination URI is what the source's daemon dials (--p2p, --tunnelled); without
+ * --p2p vtrun's own client connection to the destination (the settings' URI of the
+ * second host) drives the migration, where virsh would open DESTURI from the source.
+ * The reference's `--verbose` output pattern (".*100 %") is the migration's success.
+ *
+ * What the hosts inherently lack (SELinux booleans, RHEL releases, a second CPU
+ * vendor, a guest installed beforehand on the destination) CANCELs naming it; the
+ * reference's other setups (background migrations with job info, compression cache,
+ * stress, devices, storage migration, daemons stopped or restarted, CPU models, ...)
+ * are an ERROR naming the param, decided before any VM starts.
+ */
+#include "lib/err.h"
+#include "lib/params.h"
+#include "lib/strbuf.h"
+#include "runner/run_mig.h"
+#include "runner/run_needs.h"
+#include "runner/run_tl.h"
+#include "runner/run_type.h"
+#include "runner/type_migrate_vm.h"
+#include "virt/virt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mvm_opts {
+    const char *options, *postcopy;     /* virsh_options, postcopy_options */
+    const char *transport, *uri_port, *uri_path, *driver;
+    const char *target_ip, *server_ip, *server_cn, *client_cn;
+    const char *client_ifname, *server_ifname;
+    const char *source_uri;             /* migration_source_uri: the way back */
+    const char *err_msg;
+    bool status_error, back, pause_vm;
+    double timeout;                     /* migration_timeout, seconds */
+    long main_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mvm_opts, __VA_ARGS__)
+static const struct run_param mvm_params[] = {
+    { "virsh_options", AT(STR, options), .def = "--verbose --live",
+      .doc = "virsh migrate option words (migration/mig.h)" },
+    { "postcopy_options", AT(STR, postcopy),
+      .doc = "more words, added unless virsh_options holds them already" },
+    { "transport", AT(STR, transport), .def = "ssh",
+      .doc = "the destination URI's transport: qemu+TRANSPORT://" },
+    { "uri_port", AT(STR, uri_port), .def = ":22", .doc = "':PORT' of the destination URI" },
+    { "uri_path", AT(STR, uri_path), .def = "/system", .doc = "the destination URI's path" },
+    { "test_driver", AT(STR, driver), .def = "qemu", .doc = "the destination URI's driver" },
+    { "target_ip", AT(STR, target_ip),
+      .doc = "the destination URI's host (over server_cn and server_ip)" },
+    { "server_ip", AT(STR, server_ip), .doc = "the destination host's address" },
+    { "server_cn", AT(STR, server_cn),
+      .doc = "the destination's TLS certificate name; the URI's host when set" },
+    { "client_cn", AT(STR, client_cn), .doc = "the source's TLS certificate name" },
+    { "client_ifname", AT(STR, client_ifname),
+      .doc = "the source's interface for IPv6 (a placeholder CANCELs, as the reference)" },
+    { "server_ifname", AT(STR, server_ifname),
+      .doc = "the destination's interface for IPv6 (a placeholder CANCELs)" },
+    { "migration_source_uri", AT(STR, source_uri), .def = "qemu:///system",
+      .doc = "the URI the way back migrates to (migrate_vm_back)" },
+    { "status_error", AT(BOOL, status_error), .def = "no", .doc = "the migration must fail" },
+    { "err_msg", AT(REGEX, err_msg),
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    { "migrate_vm_back", AT(BOOL, back), .def = "no",
+      .doc = "after the migration, migrate back from the destination" },
+    { "pause_vm", AT(BOOL, pause_vm), .def = "no",
+      .doc = "pause the guest before migrating; it must be paused on the destination" },
+    { "migration_timeout", AT(FLOAT, timeout), RUN_PARAM_MIN(1), .def = "30",
+      .unit = "seconds", .doc = "how long the virsh migrate command may run" },
+    { NULL },
+};
+#undef AT
+
+/* The migration's words: virsh_options, then postcopy_options unless already in. */
+char *mvm_words(const char *options, const char *postcopy)
+{
+    const char *o = options ? options : "";
+    if (postcopy && *postcopy && !strstr(o, postcopy))
+        return xasprintf("%s %s", o, postcopy);
+    return xstrdup(o);
+}
+
+/* The reference's desturi: DRIVER+TRANSPORT://TARGET[uri_port]URI_PATH, TARGET being
+ * target_ip, else server_cn, else server_ip. */
+char *mvm_desturi(const char *driver, const char *transport, const char *target_ip,
+                  const char *server_cn, const char *server_ip, const char *uri_port,
+                  const char *uri_path)
+{
+    const char *host = target_ip && *target_ip ? target_ip
+                       : server_cn && *server_cn ? server_cn
+                       : server_ip ? server_ip : "";
+    return xasprintf("%s+%s://%s%s%s", driver, transport, host, uri_port ? uri_port : "",
+                     uri_path ? uri_path : "");
+}
+
+/* ---- needs ---------------------------------------------------------------------- */
+
+/* What the hosts inherently lack, or cases the reference cancels itself. */
+static const struct run_need mvm_needs[] = {
+    { "selinux", .capability = "selinux",
+      .when = { { "remote_boolean_value", .eq = "off" } },
+      .text = "SELinux on the destination (the case turns its virt_use_nfs boolean off)" },
+    { "rhel_release", .when = { { "os_ver_from" }, { "os_ver_to" } },
+      .text = "RHEL hosts of the releases the case names in os_ver_from / os_ver_to "
+              "(/etc/redhat-release; tp-libvirt cancels on others)" },
+    { "cpu_vendor", .when = { { "diff_cpu_vendor", .eq = "yes" } },
+      .text = "hosts of different CPU vendors (tp-libvirt cancels: the lab's hosts share "
+              "one CPU)" },
+    { "remote_guest", .when = { { "target_vm_name" } },
+      .text = "a guest installed on the destination beforehand (tp-libvirt cancels "
+              "without it)" },
+    { NULL },
+};
+
+/* The reference's setups vtrun does not build: a case with one set is an ERROR naming
+ * it.  `unless`: the value that asks for nothing (NULL: "no"). */
+static const struct {
+    const char *param, *unless;
+} mvm_unbuilt_rows[] = {
+    { "run_migrate_cmd_in_back", NULL },    /* background migration + job info checks */
+    { "run_migrate_cmd_in_front", "yes" },
+    { "reboot_vm", NULL },
+    { "cpu_set", NULL },
+    { "driver_iothread", "" },
+    { "enable_stress_test", NULL },
+    { "netperf_network", NULL },
+    { "gluster_disk", NULL },
+    { "config_ipv6", NULL },
+    { "nbd_port", "" },
+    { "migrate_disks", NULL },
+    { "disk_port", "" },
+    { "create_target_image", NULL },
+    { "local_disk_image", "" },
+    { "cdrom_device_type", "" },
+    { "floppy_device_type", "" },
+    { "guest_cmd", "" },
+    { "attach_iface_times", "0" },
+    { "del_vm_video_dev", NULL },
+    { "iface_address", "" },
+    { "sound_model", "" },
+    { "blkdevio_device", "" },
+    { "watchdog_model", "" },
+    { "smartcard_mode", "" },
+    { "pm_suspend_target", "" },
+    { "cpu_model_name", "" },
+    { "stop_libvirtd_remotely", NULL },
+    { "restart_libvirtd_remotely", NULL },
+    { "su_user", "" },
+    { "config_libvirtd", NULL },
+    { "memtune_options", "" },
+    { "update_disk_source", NULL },
+    { "disk_shareable", NULL },
+    { "mb_enable", NULL },
+    { "iscsi_setup", NULL },
+    { "create_local_disk_backfile_cmd", "" },
+    { "new_disk_source", "" },
+    { "run_cmd_in_vm", "" },
+    { "check_image_size", NULL },
+};
+
+/* The first unbuilt param of p, or NULL; *val its value. */
+const char *mvm_unbuilt_param(const struct params *p, const char **val)
+{
+    /* nfs_mount_dir given empty: the guest's disk stays on the source's private
+     * storage (the reference moves it to NFS otherwise; vtrun's is shared) */
+    const char *nfs = params_get(p, "nfs_mount_dir");
+    if (nfs && !nfs[strspn(nfs, " \t")]) {
+        *val = nfs;
+        return "nfs_mount_dir";
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(mvm_unbuilt_rows); k++) {
+        const char *v = params_get(p, mvm_unbuilt_rows[k].param);
+        const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";
+        if (!v || !*v || !strcmp(v, unless))
+            continue;
+        *val = v;
+        return mvm_unbuilt_rows[k].param;
+    }
+    return NULL;
+}
+
+static bool mvm_unbuilt_applies(const struct params *p)
+{
+    const char *v;
+    return mvm_unbuilt_param(p, &v) != NULL;
+}
+
+static int mvm_unbuilt_met(const struct run_need *n, const struct params *p,
+                           struct run_facts *f, struct strbuf *why)
+{
+    const char *v = NULL, *param = mvm_unbuilt_param(p, &v);
+    (void)n, (void)f, (void)why;
+    return run_tl_unbuilt_verdict("migrate_vm", param, v, p);
+}
+
+static const struct run_need mvm_needs_last[] = {
+    { "not built", .applies = mvm_unbuilt_applies, .met = mvm_unbuilt_met,
+      .met_doc = "a setup vtrun does not build yet (ERROR)",
+      .text = "a setup of the reference vtrun does not build yet" },
+    { NULL },
+};
+
+/* ---- the test ------------------------------------------------------------------- */
+
+static int mvm_check(const struct run_common *c, void *opts)
+{
+    struct mvm_opts *o = opts;
+    struct be_migrate_opts mo = { 0 };
+    char *words = mvm_words(o->options, o->postcopy);
+    int rc = mig_opts_parse(words, &mo);
+    if (rc == -1)           /* -2: virsh refuses the words, the case may expect it */
+        err_prefix("virsh_options '%s'", words);
+    mig_opts_release(&mo);
+    free(words);
+    if (rc == -1)
+        return -1;
+    o->main_vm = run_common_main_vm(c);
+    return o->main_vm < 0 ? -1 : 0;
+}
+
+/* A migration that failed before it started (virsh refused its words or a file),
+ * judged as the reference's check_output: 0 expected, -1 the verdict set. */
+static int mvm_refused(struct run_ctx *ctx, const struct mig_expect *e, const char *msg)
+{
+    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+    int rc;
+    if (strncmp(msg, "error: ", 7))
+        strbuf_addstr(&text, "error: ");
+    strbuf_addstr(&text, msg);
+    run_log(ctx, "virsh migrate refuses: %s", text.buf);
+    switch (mig_result_judge(e, false, text.buf, &why)) {
+    case MIG_V_EXPECTED_FAILURE:
+        rc = 0;
+        break;
+    case MIG_V_CANCEL:
+        rc = run_cancel(ctx, "%s", why.buf);
+        break;
+    case MIG_V_ERROR:
+        rc = run_error(ctx, "ConfigError", "%s", why.buf);
+        break;
+    default:
+        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
+        break;
+    }
+    strbuf_release(&text);
+    strbuf_release(&why);
+    return rc;
+}
+
+/* One virsh migrate of VM i from `from` to `to`, the source's daemon dialling uri:
+ * run_mig_hop's returns. */
+static int mvm_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
+                   unsigned n, const char *uri, const struct mig_expect *e)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct be_migrate_opts mo = { 0 };
+    char *words = mvm_words(o->options, o->postcopy);
+    int rc = mig_opts_parse(words, &mo);
+    free(words);
+    if (rc == 0 && mig_opts_load_files(&mo) < 0)
+        rc = -2;
+    if (rc < 0) {
+        rc = mvm_refused(ctx, e, err_msg());
+        goto out;
+    }
+    if (mo.timeout_s > 0 && mo.timeout_action == BE_TIMEOUT_DEFAULT)
+        mo.timeout_action = BE_TIMEOUT_SUSPEND;     /* virsh's default */
+    mo.dest_uri = uri;
+    mo.cancel = ctx->cancel;
+    double bound = run_now() + o->timeout;
+    mo.hard_deadline = ctx->deadline && ctx->deadline < bound ? ctx->deadline : bound;
+    run_log(ctx, "hop %u: desturi %s", n, uri);
+    rc = run_mig_hop(ctx, vms, i, from, to, n, e, &mo, NULL);
+out:
+    mig_opts_release(&mo);
+    return rc;
+}
+
+/* After a migration that succeeded: the domain paused on `to` (pause_vm), else
+ * running there.  0, or -1 with the verdict. */
+static int mvm_landed(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int to)
+{
+    const struct mvm_opts *o = ctx->opts;
+    enum be_state st = BE_STATE_NONE, want = o->pause_vm ? BE_STATE_PAUSED : BE_STATE_RUNNING;
+    bool persistent = false;
+    if (virt_vms_domain(vms, to, vms->vm[i].domain, &st, &persistent) < 0)
+        return run_error(ctx, "PostMigrationCheck", "domstate on %s: %s", ctx->hosts[to].name,
+                         err_msg());
+    if (st != want)
+        return run_fail(ctx, "PostMigrationCheck", "the guest is %s on %s after the "
+                        "migration, expected %s", be_state_name(st), ctx->hosts[to].name,
+                        be_state_name(want));
+    run_log(ctx, "the guest is %s on %s", be_state_name(st), ctx->hosts[to].name);
+    return 0;
+}
+
+static int mvm_run(struct run_ctx *ctx)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct virt_vms *vms = ctx->data;
+    size_t i = (size_t)o->main_vm;
+    struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg,
+                            .cancel_unsupported = true };
+
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    if (o->pause_vm && virt_vms_suspend(vms, i) < 0)
+        return run_error(ctx, "TestSetupError", "Guest state should be paused after "
+                         "started because of init guest state: %s", err_msg());
+    char *uri = mvm_desturi(o->driver, o->transport, o->target_ip, o->server_cn,
+                            o->server_ip, o->uri_port, o->uri_path);
+    int rc = mvm_hop(ctx, vms, i, 0, 1, 1, uri, &e);
+    free(uri);
+    if (rc != 1)
+        return rc < 0 ? -1 : 0;
+    if (mvm_landed(ctx, vms, i, 1) < 0)
+        return -1;
+    if (!o->back)
+        return 0;
+    struct mig_expect back = { .cancel_unsupported = false };
+    rc = mvm_hop(ctx, vms, i, 1, 0, 2, o->source_uri, &back);
+    if (rc != 1)
+        return rc < 0 ? -1 : run_fail(ctx, "MigrationError", "the migration back failed");
+    return mvm_landed(ctx, vms, i, 0);
+}
+
+const struct run_type run_type_migrate_vm = {
+    .name = "migrate_vm",
+    .summary = "tp-libvirt's migrate_vm: virsh migrate over ssh/tcp/tls (live, p2p, "
+               "tunnelled, listen address), judged by status_error/err_msg, paused guests, "
+               "migration back",
+    .needs = { .vms = 1, .hosts = 2, .rows = mvm_needs, .rows_last = mvm_needs_last },
+    .params = mvm_params,
+    .opts_size = sizeof(struct mvm_opts),
+    .check = mvm_check,
+    .setup = run_vmtype_setup,
+    .run = mvm_run,
+    .cleanup = run_vmtype_cleanup,
+};
