@@ -25,11 +25,13 @@
  * are an ERROR naming the param, decided before any VM starts.
  */
 #include "lib/err.h"
+#include "migration/mig_act.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
+#include "runner/run_virsh.h"
 #include "runner/run_type.h"
 #include "runner/type_migrate_vm.h"
 #include "virt/virt.h"
@@ -46,6 +48,10 @@ struct mvm_opts {
     const char *err_msg;
     bool status_error, back, pause_vm;
     double timeout;                     /* migration_timeout, seconds */
+    long speed;                         /* set_migration_speed, MiB/s; 0: none */
+    bool in_back, abort_job, complete_job, get_cache;
+    const char *cache_size;             /* set_migrate_compcache_size, bytes */
+    const char *default_cache;          /* "64.000 MiB": in the completed job info */
     long main_vm;
 };
 
@@ -81,6 +87,22 @@ static const struct run_param mvm_params[] = {
       .doc = "pause the guest before migrating; it must be paused on the destination" },
     { "migration_timeout", AT(FLOAT, timeout), RUN_PARAM_MIN(1), .def = "30",
       .unit = "seconds", .doc = "how long the virsh migrate command may run" },
+    { "set_migration_speed", AT(INT, speed), RUN_PARAM_MIN(1), .unit = "MiB/s",
+      .doc = "virsh migrate-setspeed before the migration" },
+    { "run_migrate_cmd_in_back", AT(BOOL, in_back), .def = "no",
+      .doc = "the migration runs in the background while the job is watched" },
+    { "abort_job", AT(BOOL, abort_job), .def = "no",
+      .doc = "in the background: virsh domjobabort once the job runs; the error must "
+             "match err_msg" },
+    { "check_complete_job", AT(BOOL, complete_job), .def = "no",
+      .doc = "in the background: wait for the migration, then the completed job info "
+             "of both hosts must agree" },
+    { "get_migrate_compcache", AT(BOOL, get_cache), .def = "no",
+      .doc = "virsh migrate-compcache before the migration" },
+    { "set_migrate_compcache_size", AT(STR, cache_size), .unit = "bytes",
+      .doc = "virsh migrate-compcache --size before the migration" },
+    { "default_cache", AT(STR, default_cache),
+      .doc = "'Compression cache: VALUE' must be in the source's completed job info" },
     { NULL },
 };
 #undef AT
@@ -131,8 +153,11 @@ static const struct run_need mvm_needs[] = {
 static const struct {
     const char *param, *unless;
 } mvm_unbuilt_rows[] = {
-    { "run_migrate_cmd_in_back", NULL },    /* background migration + job info checks */
-    { "run_migrate_cmd_in_front", "yes" },
+    { "ctrl_c", NULL },
+    { "restart_src_libvirtd", NULL },
+    { "block_ip_addr", "" },
+    { "check_domain_state", NULL },
+    { "max_down_time", "" },
     { "reboot_vm", NULL },
     { "cpu_set", NULL },
     { "driver_iothread", "" },
@@ -160,7 +185,7 @@ static const struct {
     { "stop_libvirtd_remotely", NULL },
     { "restart_libvirtd_remotely", NULL },
     { "su_user", "" },
-    { "config_libvirtd", NULL },
+    { "host_uuid", "" },
     { "memtune_options", "" },
     { "update_disk_source", NULL },
     { "disk_shareable", NULL },
@@ -181,6 +206,13 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
     if (nfs && !nfs[strspn(nfs, " \t")]) {
         *val = nfs;
         return "nfs_mount_dir";
+    }
+    /* neither in front nor in the background: the disk-port thread */
+    const char *front = params_get(p, "run_migrate_cmd_in_front");
+    const char *back = params_get(p, "run_migrate_cmd_in_back");
+    if (front && !strcmp(front, "no") && !(back && !strcmp(back, "yes"))) {
+        *val = front;
+        return "run_migrate_cmd_in_front";
     }
     for (size_t k = 0; k < ARRAY_SIZE(mvm_unbuilt_rows); k++) {
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
@@ -261,10 +293,12 @@ static int mvm_refused(struct run_ctx *ctx, const struct mig_expect *e, const ch
     return rc;
 }
 
-/* One virsh migrate of VM i from `from` to `to`, the source's daemon dialling uri:
+/* One virsh migrate of VM i from `from` to `to`, the source's daemon dialling uri, at
+ * speed MiB/s (0: unlimited), with the actions acts around it (NULL: none):
  * run_mig_hop's returns. */
 static int mvm_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
-                   unsigned n, const char *uri, const struct mig_expect *e)
+                   unsigned n, const char *uri, long speed, const struct mig_actions *acts,
+                   const struct mig_expect *e)
 {
     const struct mvm_opts *o = ctx->opts;
     struct be_migrate_opts mo = { 0 };
@@ -280,13 +314,121 @@ static int mvm_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from
     if (mo.timeout_s > 0 && mo.timeout_action == BE_TIMEOUT_DEFAULT)
         mo.timeout_action = BE_TIMEOUT_SUSPEND;     /* virsh's default */
     mo.dest_uri = uri;
+    mo.bandwidth_mib = speed > 0 ? (unsigned long)speed : 0;
     mo.cancel = ctx->cancel;
     double bound = run_now() + o->timeout;
     mo.hard_deadline = ctx->deadline && ctx->deadline < bound ? ctx->deadline : bound;
-    run_log(ctx, "hop %u: desturi %s", n, uri);
-    rc = run_mig_hop(ctx, vms, i, from, to, n, e, &mo, NULL);
+    run_log(ctx, "hop %u: desturi %s%s", n, uri, acts ? ", in the background" : "");
+    if (acts) {
+        struct run_tl_hop h = { .vms = vms, .vm = i, .from = from, .to = to, .n = n,
+                                .expect = e, .opts = &mo, .acts = acts };
+        rc = run_tl_hop(ctx, &h);
+    } else {
+        rc = run_mig_hop(ctx, vms, i, from, to, n, e, &mo, NULL);
+    }
 out:
     mig_opts_release(&mo);
+    return rc;
+}
+
+/* The value of line "key: value" of virsh domjobinfo text, trimmed, into out. */
+static bool jobinfo_value(const char *text, const char *key, size_t klen, struct strbuf *out)
+{
+    for (const char *l = text; l && *l;) {
+        const char *end = strchrnul(l, '\n');
+        const char *k = l + strspn(l, " \t");
+        if ((size_t)(end - k) > klen && !strncmp(k, key, klen) && k[klen] == ':') {
+            const char *v = k + klen + 1;
+            v += strspn(v, " \t");
+            const char *ve = end;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+                ve--;
+            strbuf_reset(out);
+            strbuf_add(out, v, (size_t)(ve - v));
+            return true;
+        }
+        l = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+int mvm_jobinfo_compare(const char *src, const char *dst, struct strbuf *why)
+{
+    static const char *const own[] = { "Time elapsed", "Time elapsed w/o network",
+                                       "Operation" };
+    struct strbuf sv = STRBUF_INIT, dv = STRBUF_INIT, key = STRBUF_INIT;
+    int rc = 0;
+    for (const char *l = src; *l && !rc;) {
+        const char *end = strchrnul(l, '\n');
+        const char *k = l + strspn(l, " \t");
+        const char *colon = memchr(k, ':', (size_t)(end - k));
+        l = *end ? end + 1 : end;
+        if (!colon || colon == k)
+            continue;
+        strbuf_reset(&key);
+        strbuf_add(&key, k, (size_t)(colon - k));
+        if (!strcmp(key.buf, "Job type") || !strcmp(key.buf, "Expected downtime"))
+            continue;
+        if (!jobinfo_value(dst, key.buf, key.len, &dv)) {
+            strbuf_addf(why, "The domjobinfo on target host does not has the field: '%s'",
+                        key.buf);
+            rc = -1;
+            break;
+        }
+        bool skip = false;
+        for (size_t m = 0; m < ARRAY_SIZE(own); m++)
+            skip |= !strcmp(key.buf, own[m]);
+        jobinfo_value(src, key.buf, key.len, &sv);
+        if (!skip && strcmp(sv.buf, dv.buf)) {
+            strbuf_addf(why, "The value '%s' for '%s' on source host should be equal to "
+                        "the value '%s' on target host", sv.buf, key.buf, dv.buf);
+            rc = -1;
+        }
+    }
+    strbuf_release(&sv);
+    strbuf_release(&dv);
+    strbuf_release(&key);
+    return rc;
+}
+
+/* check_complete_job: `virsh domjobinfo VM --completed` on both hosts; the source's
+ * holds "Compression cache: default_cache" when the case names one, and both agree
+ * (the reference's check_domjobinfo_on_complete).  0, or -1 with the verdict. */
+static int mvm_completed_job(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
+{
+    const struct mvm_opts *o = ctx->opts;
+    const char *words[] = { "domjobinfo", vms->vm[i].domain, "--completed", NULL };
+    struct run_virsh src = RUN_VIRSH_INIT, dst = RUN_VIRSH_INIT;
+    struct strbuf why = STRBUF_INIT;
+    int rc = 0;
+    if (run_virsh_words(ctx, 0, words, &src) < 0 || run_virsh_words(ctx, 1, words, &dst) < 0)
+        rc = run_error(ctx, "TestSetupError", "virsh domjobinfo --completed: %s", err_msg());
+    else if (src.status || dst.status)
+        rc = run_fail(ctx, "JobInfo", "Failed to run 'virsh domjobinfo %s --completed' on "
+                      "the %s: %s", vms->vm[i].domain, src.status ? "source" : "remote",
+                      src.status ? src.err.buf : dst.err.buf);
+    if (!rc && o->default_cache) {
+        char *want = xasprintf("Compression cache: %s", o->default_cache);
+        bool found = strstr(src.out.buf, want) != NULL;
+        if (!found) {
+            /* virsh pads the key: "Compression cache: " may be followed by blanks */
+            struct strbuf v = STRBUF_INIT;
+            found = jobinfo_value(src.out.buf, "Compression cache", 17, &v) &&
+                    !strcmp(v.buf, o->default_cache);
+            strbuf_release(&v);
+        }
+        free(want);
+        if (!found)
+            rc = run_fail(ctx, "JobInfo", "Failed to find default compression cache %s",
+                          o->default_cache);
+    }
+    if (!rc && mvm_jobinfo_compare(src.out.buf, dst.out.buf, &why) < 0)
+        rc = run_fail(ctx, "JobInfo", "%s", why.buf);
+    if (!rc)
+        run_log(ctx, "the completed job info of both hosts agrees");
+    strbuf_release(&why);
+    run_virsh_release(&src);
+    run_virsh_release(&dst);
     return rc;
 }
 
@@ -308,6 +450,43 @@ static int mvm_landed(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int t
     return 0;
 }
 
+/* virsh migrate-compcache VM [--size N] on the source: logged, as the reference
+ * does (the completed job info shows its effect). */
+static void mvm_compcache(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                          const char *size)
+{
+    const char *words[] = { "migrate-compcache", vms->vm[i].domain, size ? "--size" : NULL,
+                            size, NULL };
+    struct run_virsh r = RUN_VIRSH_INIT;
+    if (run_virsh_words(ctx, 0, words, &r) < 0)
+        run_log(ctx, "virsh migrate-compcache: %s", err_msg());
+    run_virsh_release(&r);
+}
+
+/* run_migrate_cmd_in_back without check_complete_job: the job must run (the
+ * reference's domjobinfo poll); the engine waits for it to start on the destination,
+ * then virsh domjobabort ends it (abort_job: its error must match err_msg; else, as
+ * the reference's cleanup ends the migration it left running, any end is fine). */
+static int mvm_background(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                          const char *uri)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct mig_actions acts = { 0 };
+    struct mig_expect e = { .status_error = true,
+                            .err_msg = o->abort_job ? o->err_msg : NULL };
+    if (mig_act_parse("[{\"func\": \"virsh.domjobabort\"}]", &acts) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    int rc = mvm_hop(ctx, vms, i, 0, 1, 1, uri, o->speed, &acts, &e);
+    mig_act_release(&acts);
+    if (rc < 0)
+        return -1;
+    if (rc == 1 && o->abort_job)
+        return run_fail(ctx, "MigrationError", "the migration completed before "
+                        "domjobabort");
+    run_log(ctx, "the migration job ran; %s", rc ? "it completed" : "domjobabort ended it");
+    return 0;
+}
+
 static int mvm_run(struct run_ctx *ctx)
 {
     const struct mvm_opts *o = ctx->opts;
@@ -321,18 +500,32 @@ static int mvm_run(struct run_ctx *ctx)
     if (o->pause_vm && virt_vms_suspend(vms, i) < 0)
         return run_error(ctx, "TestSetupError", "Guest state should be paused after "
                          "started because of init guest state: %s", err_msg());
+    if (o->get_cache)
+        mvm_compcache(ctx, vms, i, NULL);
+    if (o->cache_size)
+        mvm_compcache(ctx, vms, i, o->cache_size);
     char *uri = mvm_desturi(o->driver, o->transport, o->target_ip, o->server_cn,
                             o->server_ip, o->uri_port, o->uri_path);
-    int rc = mvm_hop(ctx, vms, i, 0, 1, 1, uri, &e);
+    int rc;
+    if (o->in_back && !o->complete_job) {
+        rc = mvm_background(ctx, vms, i, uri);
+        free(uri);
+        return rc;
+    }
+    if (o->in_back)     /* check_complete_job: "Failed to run migration" otherwise */
+        e = (struct mig_expect){ .cancel_unsupported = true };
+    rc = mvm_hop(ctx, vms, i, 0, 1, 1, uri, o->speed, NULL, &e);
     free(uri);
     if (rc != 1)
         return rc < 0 ? -1 : 0;
     if (mvm_landed(ctx, vms, i, 1) < 0)
         return -1;
+    if (o->in_back && mvm_completed_job(ctx, vms, i) < 0)
+        return -1;
     if (!o->back)
         return 0;
     struct mig_expect back = { .cancel_unsupported = false };
-    rc = mvm_hop(ctx, vms, i, 1, 0, 2, o->source_uri, &back);
+    rc = mvm_hop(ctx, vms, i, 1, 0, 2, o->source_uri, 0, NULL, &back);
     if (rc != 1)
         return rc < 0 ? -1 : run_fail(ctx, "MigrationError", "the migration back failed");
     return mvm_landed(ctx, vms, i, 0);

@@ -8,6 +8,7 @@
 #define VTRUN_TYPE_MIGRATE_VM_H
 
 struct params;
+struct strbuf;
 
 /* virsh_options, then postcopy_options unless virsh_options holds it already (the
  * reference's str.count).  Caller frees. */
@@ -20,5 +21,11 @@ char *mvm_desturi(const char *driver, const char *transport, const char *target_
 /* The first param of p naming a setup vtrun does not build (its value in *val), or
  * NULL. */
 const char *mvm_unbuilt_param(const struct params *p, const char **val);
+
+/* The reference's check_domjobinfo_on_complete over `virsh domjobinfo --completed`
+ * of the source (src) and the destination (dst): every field of src but the job type
+ * and the expected downtime is in dst, with the same value but the times elapsed and
+ * the operation.  0, or -1 with why (the reference's words). */
+int mvm_jobinfo_compare(const char *src, const char *dst, struct strbuf *why);
 
 #endif
