@@ -200,13 +200,6 @@ static const struct {
 /* The first unbuilt param of p, or NULL; *val its value. */
 const char *mvm_unbuilt_param(const struct params *p, const char **val)
 {
-    /* nfs_mount_dir given empty: the guest's disk stays on the source's private
-     * storage (the reference moves it to NFS otherwise; vtrun's is shared) */
-    const char *nfs = params_get(p, "nfs_mount_dir");
-    if (nfs && !nfs[strspn(nfs, " \t")]) {
-        *val = nfs;
-        return "nfs_mount_dir";
-    }
     /* neither in front nor in the background: the disk-port thread */
     const char *front = params_get(p, "run_migrate_cmd_in_front");
     const char *back = params_get(p, "run_migrate_cmd_in_back");
@@ -487,10 +480,49 @@ static int mvm_background(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
     return 0;
 }
 
+/* The test's state: the VM set first (run_vmtype_* see it as theirs), the params it
+ * was made from. */
+struct mvm_state {
+    struct virt_vms vms;
+    struct params *params;
+};
+
+/* nfs_mount_dir given empty: the reference leaves the guest's disk in the source's own
+ * image directory (it moves it to the NFS mount otherwise), so the clone goes to the
+ * settings' images_dir of the source instead of the shared directory. */
+static bool mvm_private_disk(const struct params *p)
+{
+    const char *nfs = params_get(p, "nfs_mount_dir");
+    return nfs && !nfs[strspn(nfs, " \t")];
+}
+
+static int mvm_setup(struct run_ctx *ctx)
+{
+    struct mvm_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    st->params = params_dup(ctx->params);
+    if (mvm_private_disk(ctx->params) && !params_get(st->params, "image_clone_dir"))
+        params_set(st->params, "image_clone_dir", "images_dir");
+    if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    return 0;
+}
+
+static void mvm_cleanup(struct run_ctx *ctx)
+{
+    struct mvm_state *st = ctx->data;
+    if (!st)
+        return;
+    run_vmset_cleanup(ctx, &st->vms);
+    params_free(st->params);
+    free(st);
+    ctx->data = NULL;
+}
+
 static int mvm_run(struct run_ctx *ctx)
 {
     const struct mvm_opts *o = ctx->opts;
-    struct virt_vms *vms = ctx->data;
+    struct virt_vms *vms = &((struct mvm_state *)ctx->data)->vms;
     size_t i = (size_t)o->main_vm;
     struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg,
                             .cancel_unsupported = true };
@@ -540,7 +572,7 @@ const struct run_type run_type_migrate_vm = {
     .params = mvm_params,
     .opts_size = sizeof(struct mvm_opts),
     .check = mvm_check,
-    .setup = run_vmtype_setup,
+    .setup = mvm_setup,
     .run = mvm_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = mvm_cleanup,
 };

@@ -168,6 +168,7 @@ static const struct {
     { "pause_vm", "yes", RUN_PASS, NULL },
     { "target_ip", "11.22.33.44", RUN_PASS, NULL },
     { "attach_iface_times", "0", RUN_PASS, NULL },
+    { "nfs_mount_dir", "", RUN_PASS, NULL },    /* the disk in the source's images_dir */
     { "run_migrate_cmd_in_back", "no", RUN_PASS, NULL },
     { "run_migrate_cmd_in_back", "yes", RUN_PASS, NULL },
     { "abort_job", "yes", RUN_PASS, NULL },
@@ -188,8 +189,9 @@ static const struct {
     { "virsh_options", "--live --verbose --migrateuri rdma://192.168.124.3", RUN_CANCEL,
       "needs rdma" },
     /* not built yet: ERROR naming the param */
-    { "nfs_mount_dir", "", RUN_ERROR,
-      "nfs_mount_dir = '': vtrun does not build this setup of tp-libvirt's migrate_vm yet" },
+    { "create_target_image", "yes", RUN_ERROR,
+      "create_target_image = 'yes': vtrun does not build this setup of tp-libvirt's "
+      "migrate_vm yet" },
     { "run_migrate_cmd_in_front", "no", RUN_ERROR, "run_migrate_cmd_in_front = 'no'" },
     { "ctrl_c", "yes", RUN_ERROR, "ctrl_c = 'yes'" },
     { "restart_src_libvirtd", "yes", RUN_ERROR, "restart_src_libvirtd = 'yes'" },
@@ -242,9 +244,10 @@ START_TEST(test_unbuilt_param_order)
     const char *v = NULL;
     ck_assert_ptr_null(mvm_unbuilt_param(p, &v));
     params_set(p, "cpu_set", "yes");
-    params_set(p, "nfs_mount_dir", "");
-    ck_assert_str_eq(mvm_unbuilt_param(p, &v), "nfs_mount_dir");
-    params_set(p, "nfs_mount_dir", "/var/lib/libvirt/images");
+    params_set(p, "run_migrate_cmd_in_front", "no");
+    ck_assert_str_eq(mvm_unbuilt_param(p, &v), "run_migrate_cmd_in_front");
+    /* in the background: built */
+    params_set(p, "run_migrate_cmd_in_back", "yes");
     ck_assert_str_eq(mvm_unbuilt_param(p, &v), "cpu_set");
     ck_assert_str_eq(v, "yes");
     params_free(p);
