@@ -25,7 +25,6 @@
  * are an ERROR naming the param, decided before any VM starts.
  */
 #include "lib/err.h"
-#include "migration/mig_act.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"

@@ -497,10 +497,10 @@ START_TEST(test_dispositions_of_crafted_cases)
     run_dispo_count(k, &d, "t");
     run_dispo_release(&d);
 
-    decide("migrate_vm", p, &d);
+    decide("no_such_type", p, &d);
     ck_assert_int_eq(d.status, RUN_ERROR);
     ck_assert_str_eq(d.fail_type, "UnknownTestType");
-    ck_assert_msg(strstr(d.reason, "unknown test type 'migrate_vm'"), "%s", d.reason);
+    ck_assert_msg(strstr(d.reason, "unknown test type 'no_such_type'"), "%s", d.reason);
     run_dispo_count(k, &d, "t");
     run_dispo_release(&d);
 
