@@ -206,6 +206,14 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
         *val = front;
         return "run_migrate_cmd_in_front";
     }
+    /* storage copied to no image made beforehand: vtrun's migration makes the
+     * destination's image itself (as tp-libvirt's prepare_disks_remote) */
+    const char *opts = params_get(p, "virsh_options");
+    const char *made = params_get(p, "create_target_image");
+    if (opts && strstr(opts, "--copy-storage") && made && !strcmp(made, "no")) {
+        *val = made;
+        return "create_target_image";
+    }
     for (size_t k = 0; k < ARRAY_SIZE(mvm_unbuilt_rows); k++) {
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
         const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";

@@ -246,6 +246,13 @@ START_TEST(test_unbuilt_param_order)
     params_set(p, "cpu_set", "yes");
     params_set(p, "run_migrate_cmd_in_front", "no");
     ck_assert_str_eq(mvm_unbuilt_param(p, &v), "run_migrate_cmd_in_front");
+    params_set(p, "run_migrate_cmd_in_front", "yes");
+    params_set(p, "virsh_options", "--live --verbose --copy-storage-all");
+    params_set(p, "create_target_image", "no");
+    ck_assert_str_eq(mvm_unbuilt_param(p, &v), "create_target_image");
+    params_set(p, "virsh_options", "--live --verbose");
+    ck_assert_str_eq(mvm_unbuilt_param(p, &v), "cpu_set");
+    params_set(p, "run_migrate_cmd_in_front", "no");
     /* in the background: built */
     params_set(p, "run_migrate_cmd_in_back", "yes");
     ck_assert_str_eq(mvm_unbuilt_param(p, &v), "cpu_set");
