@@ -13,6 +13,14 @@
  * check), else running there; migrate_vm_back -> the same virsh migrate from the
  * destination back to migration_source_uri, which must succeed.
  *
+ * run_migrate_cmd_in_back (at set_migration_speed): with check_complete_job the
+ * migration must complete and `virsh domjobinfo --completed` of both hosts agree
+ * (default_cache: the compression cache shown; migrate-compcache before it when the
+ * case asks); else the job must start (abort_job: virsh domjobabort's error must match
+ * err_msg) and domjobabort ends it, as the reference's cleanup ends what it left
+ * running.  nfs_mount_dir given empty keeps the guest's disk in the source's own image
+ * directory.
+ *
  * The destination URI is what the source's daemon dials (--p2p, --tunnelled); without
  * --p2p vtrun's own client connection to the destination (the settings' URI of the
  * second host) drives the migration, where virsh would open DESTURI from the source.
@@ -20,9 +28,9 @@
  *
  * What the hosts inherently lack (SELinux booleans, RHEL releases, a second CPU
  * vendor, a guest installed beforehand on the destination) CANCELs naming it; the
- * reference's other setups (background migrations with job info, compression cache,
- * stress, devices, storage migration, daemons stopped or restarted, CPU models, ...)
- * are an ERROR naming the param, decided before any VM starts.
+ * reference's other setups (stress, devices, storage migration to images or pools it
+ * makes, daemons stopped or restarted, CPU models, Ctrl-C of the client, ...) are an
+ * ERROR naming the param, decided before any VM starts.
  */
 #include "lib/err.h"
 #include "lib/params.h"
@@ -574,7 +582,8 @@ const struct run_type run_type_migrate_vm = {
     .name = "migrate_vm",
     .summary = "tp-libvirt's migrate_vm: virsh migrate over ssh/tcp/tls (live, p2p, "
                "tunnelled, listen address), judged by status_error/err_msg, paused guests, "
-               "migration back",
+               "migration back, background migrations (timeout, job abort, completed job "
+               "info, compression cache)",
     .needs = { .vms = 1, .hosts = 2, .rows = mvm_needs, .rows_last = mvm_needs_last },
     .params = mvm_params,
     .opts_size = sizeof(struct mvm_opts),
