@@ -213,11 +213,6 @@ const struct run_need run_needs_generic[] = {
       .met = met_cache_unsafe, .met_doc = "libvirt < 5.6 or QEMU < 4.0",
       .text = "All the cache modes are safe on current libvirtd & qemu version, skip "
               "negative tests (tp-libvirt cancels them)" },
-    { "kvm", .types = "migrate_options_shared", .applies = mos_unthrottled_actions,
-      .capability = "kvm",
-      .text = "KVM guests: its action words run during a migration it does not slow down "
-              "(no low_speed), which only a guest dirtying memory faster than the link "
-              "(KVM, under stress) keeps going past the first 3 s" },
     /* what the hosts have or not */
     { "hugepages", .capability = "hugepages",
       .when = { { "virsh_migrate_with_HP", .eq = "yes" },
@@ -258,6 +253,11 @@ const struct run_need run_needs_generic[] = {
     { "modular_daemons", .capability = "modular_daemons",
       .when = { { ANY, .eq = "virtproxyd" }, { ANY, .has = "_virtproxyd" } },
       .text = "libvirt's modular daemons (virtproxyd); the hosts run a monolithic libvirtd" },
+    { "kvm", .types = "migrate_options_shared", .applies = mos_unthrottled_actions,
+      .capability = "kvm",
+      .text = "KVM guests: its action words run during a migration it does not slow down "
+              "(no low_speed), which only a guest dirtying memory faster than the link "
+              "(KVM, under stress) keeps going past the first 3 s" },
     { NULL },
 };
 
