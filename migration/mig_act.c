@@ -71,7 +71,7 @@ static const struct act_func {
     { "mos.setspeed", MIG_STEP_SET_SPEED },
     { "mos.converge", MIG_STEP_AUTOCONVERGE_CHECK },
     { "mos.domjobinfo_output_all", MIG_STEP_JOBINFO_OUTPUT },
-    { "mos.setmigratepostcopy", MIG_STEP_SWITCH_POSTCOPY },
+    { "mos.setmigratepostcopy", MIG_STEP_SWITCH_POSTCOPY_WAIT },
     { "mos.checkdomstats", MIG_STEP_STATISTICS },
     { "mos.drop_network_connection", MIG_STEP_FIREWALL_ADD },
     { "mos.suspendvm", MIG_STEP_SUSPEND },
@@ -124,6 +124,7 @@ static const char *const step_names[] = {
     [MIG_STEP_NETPERF] = "netperf",
     [MIG_STEP_CHANGE_QUEUES] = "change NIC queues",
     [MIG_STEP_KILL_QEMU] = "kill QEMU",
+    [MIG_STEP_SWITCH_POSTCOPY_WAIT] = "switch to postcopy and wait for it",
 };
 
 /* `signal.X` names a func_param may give (the client gets it as from a terminal). */

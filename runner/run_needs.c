@@ -180,6 +180,13 @@ static bool mos_unthrottled_actions(const struct params *p)
     return built && yes(p, "asynch_migrate") && acts && *acts && (!low || !*low);
 }
 
+/* migrate_options_shared's negative xbzrle + --parallel: a refusal libvirt has since 9.4 */
+static bool mos_xbzrle_parallel(const struct params *p)
+{
+    const char *extra = params_get(p, "virsh_migrate_extra");
+    return yes(p, "status_error") && extra && strstr(extra, "xbzrle") && strstr(extra, "parallel");
+}
+
 /* ---- the rows ------------------------------------------------------------------------ */
 
 #define ANY "*"
@@ -258,6 +265,11 @@ const struct run_need run_needs_generic[] = {
       .text = "KVM guests: its action words run during a migration it does not slow down "
               "(no low_speed), which only a guest dirtying memory faster than the link "
               "(KVM, under stress) keeps going past the first 3 s" },
+    { "xbzrle_parallel_refused", .types = "migrate_options_shared",
+      .applies = mos_xbzrle_parallel, .met = run_need_libvirt_since, .since = "9.4.0",
+      .met_doc = "the source host's libvirt >= 9.4.0",
+      .text = "libvirt's refusal of xbzrle with parallel migration (libvirt 9.4.0), the "
+              "error the case expects" },
     { NULL },
 };
 

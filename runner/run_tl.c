@@ -412,7 +412,7 @@ static const struct {
     { MIG_STEP_SET_MAXDOWNTIME, run_tl_mos_maxdowntime, "mos.setmaxdowntime" },
     { MIG_STEP_JOBINFO_CHECK, run_tl_mos_jobinfo, "mos.domjobinfo" },
     { MIG_STEP_SET_SPEED, run_tl_mos_setspeed, "mos.setspeed" },
-    { MIG_STEP_SWITCH_POSTCOPY, run_tl_mos_postcopy, "mos.setmigratepostcopy" },
+    { MIG_STEP_SWITCH_POSTCOPY_WAIT, run_tl_mos_postcopy, "mos.setmigratepostcopy" },
     { MIG_STEP_STATISTICS, run_tl_mos_domstats, "mos.checkdomstats" },
     { MIG_STEP_SUSPEND, run_tl_mos_suspend, "mos.suspendvm" },
     { MIG_STEP_KILL_QEMU, run_tl_mos_kill_qemu, "mos.killqemutarget" },

@@ -112,6 +112,13 @@ START_TEST(test_every_word_has_a_row)
     for (size_t k = 0; k < sizeof(unbuilt) / sizeof(*unbuilt); k++)
         ck_assert_msg(!word_built(unbuilt[k]), "%s", unbuilt[k]);
     ck_assert_ptr_null(run_mos_word_func("setspeeds"));
+    /* the word's own step, not virsh.migrate_postcopy's (which reads a domain arg) */
+    struct mig_actions acts;
+    char *lit = run_mos_actions_literal("setmigratepostcopy", NULL);
+    ck_assert_int_eq(mig_act_parse(lit, &acts), 0);
+    ck_assert_int_eq(acts.a[0].step, MIG_STEP_SWITCH_POSTCOPY_WAIT);
+    mig_act_release(&acts);
+    free(lit);
 }
 END_TEST
 
