@@ -35,6 +35,7 @@
 
 #include "lib/err.h"
 #include "lib/params.h"
+#include "lib/pylit.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_tl.h"
@@ -53,6 +54,7 @@ struct mos_opts {
     const char *jobinfo_item, *compare_to_value, *migrate_maxdowntime, *migrate_speed;
     double diff_rate;
     bool jobinfo_remote;
+    const char *confs[4];               /* mos_conf_params' values, in its order */
     long main_vm;
 };
 
@@ -101,6 +103,12 @@ static const struct run_param mos_params[] = {
     { "diff_rate", AT(FLOAT, diff_rate), .def = "0", .doc = "the difference allowed" },
     { "check_domjobinfo_remote", AT(BOOL, jobinfo_remote), .def = "no",
       .doc = "domjobinfo on the destination too" },
+    { "libvirtd_conf_dict", AT(STR, confs[0]),
+      .doc = "the source's libvirtd.conf: {\"key\": \"value as the file writes it\"}" },
+    { "log_conf_dict", AT(STR, confs[1]), .doc = "the same (the log settings)" },
+    { "libvirtd_conf_dest_dict", AT(STR, confs[2]),
+      .doc = "the destination's: {r\"key\\s*=.*\": 'key=value'}" },
+    { "log_conf_dest_dict", AT(STR, confs[3]), .doc = "the same (the log settings)" },
     { "migrate_vm_back", AT(BOOL, migrate_back), .def = "no",
       .doc = "migrate back with virsh_migrate_options after a migration that succeeded" },
     { NULL },
@@ -194,22 +202,12 @@ static const struct {
 } mos_unbuilt_rows[] = {
     { "qemu_conf_dict", "{}" },
     { "qemu_conf_dest_dict", "{}" },
-    { "libvirtd_conf_dict", "{}" },
-    { "libvirtd_conf_dest_dict", "{}" },
-    { "log_conf_dict", "{}" },
-    { "log_conf_dest_dict", "{}" },
-    { "grep_str_local_log", "" },
-    { "grep_str_local_log_1", "" },
-    { "grep_str_remote_log", "" },
-    { "grep_str_not_in_local_log", "" },
-    { "grep_str_not_in_remote_log", "" },
     { "qemu_tls", NULL },
     { "check_tls_destination", NULL },
     { "tpm_args", "{}" },
     { "add_channel", NULL },
     { "check_event_output", NULL },
     { "timer_migration", NULL },
-    { "comp_cache_size", "" },
     { "concurrent_migration", NULL },
     { "break_network_connection", NULL },
     { "check_domjobinfo_results", NULL },
@@ -423,6 +421,9 @@ static void mos_plan(struct run_ctx *ctx, const struct mos_opts *o, struct mos_r
     r->words = strbuf_detach(&w, NULL);
 }
 
+/* The conf dicts read (mos_confs), before anything starts.  0 or -1 with err. */
+static int mos_check_confs(const struct mos_opts *o);
+
 static int mos_check(const struct run_common *c, void *opts)
 {
     struct mos_opts *o = opts;
@@ -443,7 +444,7 @@ static int mos_check(const struct run_common *c, void *opts)
         err_prefix("virsh migrate words '%s'", w.buf);
     mig_opts_release(&mo);
     strbuf_release(&w);
-    if (rc < 0)
+    if (rc < 0 || mos_check_confs(o) < 0)
         return -1;
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
@@ -620,15 +621,21 @@ static int mos_after(struct run_ctx *ctx, const struct mos_opts *o, const struct
                      struct virt_vms *vms, size_t i)
 {
     const char *dom = vms->vm[i].domain;
-    bool paused = o->pause_before || (o->actions && strstr(o->actions, "suspendvm"));
+    /* suspended during the migration: paused there after precopy, running after a
+     * switch to postcopy (the reference checks neither) */
+    bool suspended = o->actions && strstr(o->actions, "suspendvm");
     enum be_state st;
     bool persistent;
     if (virt_vms_domain(vms, 1, dom, &st, &persistent) < 0)
         return run_error(ctx, "PostMigrationCheck", "destination: %s", err_msg());
-    if (st != (paused ? BE_STATE_PAUSED : BE_STATE_RUNNING))
+    bool ok = o->pause_before ? st == BE_STATE_PAUSED
+            : suspended ? st == BE_STATE_PAUSED || st == BE_STATE_RUNNING
+            : st == BE_STATE_RUNNING;
+    if (!ok)
         return run_fail(ctx, "PostMigrationCheck", "VM is %s on destination, expected %s",
-                        be_state_name(st), paused ? "paused" : "running");
-    if (!paused && run_mig_landed(ctx, vms, i, 1) < 0)
+                        be_state_name(st), o->pause_before ? "paused" : "running");
+    run_log(ctx, "the guest is %s on the destination", be_state_name(st));
+    if (st == BE_STATE_RUNNING && run_mig_landed(ctx, vms, i, 1) < 0)
         return -1;
     if (o->complete_job && mos_complete_job(ctx, o, r, dom) < 0)
         return -1;
@@ -680,21 +687,269 @@ static int mos_after(struct run_ctx *ctx, const struct mos_opts *o, const struct
     return 0;
 }
 
+/* The test's VMs and what it changed on the hosts (daemon config files). */
+struct mos_state {
+    struct virt_vms vms;            /* first: run_vmtype_prepare's view */
+    struct virt_hostops *ops;
+};
+
+static int mos_setup(struct run_ctx *ctx)
+{
+    struct mos_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    if (run_vmset_setup(ctx, &st->vms) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    st->ops = virt_hostops_new("mos", &st->vms.conf.vctx);
+    return 0;
+}
+
+static void mos_cleanup(struct run_ctx *ctx)
+{
+    struct mos_state *st = ctx->data;
+    if (!st)
+        return;
+    if (st->ops) {
+        /* the files back, the daemons restarted in place when they read the edit */
+        if (virt_hostops_undo(st->ops) < 0)
+            run_error(ctx, "TestSetupError", "restore the daemons' config: %s", err_msg());
+        for (int h = 0; h < 2; h++)
+            virt_vms_reconnect(&st->vms, h);
+        virt_hostops_free(st->ops);
+    }
+    run_vmset_cleanup(ctx, &st->vms);
+    free(st);
+    ctx->data = NULL;
+}
+
+/* The daemon's config edits of the case, per host: libvirtd_conf_dict and
+ * log_conf_dict on the source ({"key": "value as the file writes it"}), their _dest_
+ * forms on the destination ({r"key\s*=.*": 'key=value'}, the reference's
+ * substitute-else-add); a modular daemon's file is the monolithic libvirtd.conf here,
+ * as avocado-vt maps it.  The daemon restarted in place on each host edited, as the
+ * reference's update_conf_on_local_and_remote does. */
+static const struct {
+    const char *param;
+    int host;
+    bool regex_keys;
+} mos_conf_params[] = {
+    { "libvirtd_conf_dict", 0, false },
+    { "log_conf_dict", 0, false },
+    { "libvirtd_conf_dest_dict", 1, true },
+    { "log_conf_dest_dict", 1, true },
+};
+
+/* One pair of a conf dict as a key and the value the file gets; -1 when it does not
+ * read so. */
+static int mos_conf_pair(const struct pylit *k, const struct pylit *v, bool regex_keys,
+                         char **key, char **val)
+{
+    if (k->kind != PYLIT_STR || v->kind != PYLIT_STR)
+        return -1;
+    if (!regex_keys) {
+        *key = xstrdup(k->s);
+        *val = xstrdup(v->s);
+        return 0;
+    }
+    size_t n = strspn(k->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    const char *eq = strchr(v->s, '=');
+    if (!n || !eq || strncmp(v->s, k->s, n))
+        return -1;
+    *key = xasprintf("%.*s", (int)n, k->s);
+    *val = xstrdup(eq + 1);
+    return 0;
+}
+
+int run_mos_conf_edits(const char *param, const char *text, bool regex_keys,
+                       char ***keys, char ***vals)
+{
+    struct pylit d;
+    size_t n = 0;
+    *keys = *vals = NULL;
+    if (pylit_parse(text, &d) < 0) {
+        err_prefix("%s", param);
+        return -1;
+    }
+    if (d.kind != PYLIT_DICT) {
+        pylit_release(&d);
+        err_set("%s = '%s': expected a dict", param, text);
+        return -1;
+    }
+    *keys = xcalloc(d.n + 1, sizeof(char *));
+    *vals = xcalloc(d.n + 1, sizeof(char *));
+    for (size_t k = 0; k < d.n; k++) {
+        if (mos_conf_pair(&d.items[2 * k], &d.items[2 * k + 1], regex_keys, &(*keys)[n],
+                          &(*vals)[n]) < 0) {
+            err_set("%s = '%s': pair %zu is not %s", param, text, k + 1, regex_keys
+                    ? "r\"KEY\\s*=.*\": 'KEY=VALUE'" : "\"KEY\": \"VALUE\"");
+            params_strv_free(*keys);
+            params_strv_free(*vals);
+            *keys = *vals = NULL;
+            pylit_release(&d);
+            return -1;
+        }
+        n++;
+    }
+    pylit_release(&d);
+    return 0;
+}
+
+static int mos_check_confs(const struct mos_opts *o)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(mos_conf_params); k++) {
+        const char *text = o->confs[k];
+        char **keys, **vals;
+        if (!text || !*text || !strcmp(text, "{}"))
+            continue;
+        if (run_mos_conf_edits(mos_conf_params[k].param, text, mos_conf_params[k].regex_keys,
+                               &keys, &vals) < 0)
+            return -1;
+        params_strv_free(keys);
+        params_strv_free(vals);
+    }
+    return 0;
+}
+
+static const char *mos_log_file(const struct run_ctx *ctx)
+{
+    return params_get_or(ctx->params, "libvirt_log", "/var/log/libvirt/libvirtd.log");
+}
+
+/* cleanup_libvirtd_log, then the edits and the restarts. */
+static int mos_confs(struct run_ctx *ctx, struct mos_state *st)
+{
+    bool edited[2] = { false, false };
+    for (int h = 0; h < 2; h++) {
+        struct virt_host *link = run_host_link(ctx, h);
+        int status = -1;
+        if (!link || virt_host_run(link, (const char *[]){ "rm", "-f", mos_log_file(ctx), NULL },
+                                   30, NULL, NULL, &status) < 0 || status)
+            return run_error(ctx, "TestSetupError", "rm -f %s on %s: %s", mos_log_file(ctx),
+                             ctx->hosts[h].name, status > 0 ? "failed" : err_msg());
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(mos_conf_params); k++) {
+        const char *text = params_get(ctx->params, mos_conf_params[k].param);
+        char **keys, **vals;
+        int h = mos_conf_params[k].host;
+        if (!text || !*text || !strcmp(text, "{}"))
+            continue;
+        if (run_mos_conf_edits(mos_conf_params[k].param, text, mos_conf_params[k].regex_keys,
+                               &keys, &vals) < 0)
+            return run_error(ctx, "ConfigError", "%s", err_msg());
+        struct virt_host *link = run_host_link(ctx, h);
+        int rc = link ? 0 : -1;
+        for (size_t j = 0; keys[j] && rc == 0; j++) {
+            rc = virt_hostop_conf_set(st->ops, link, "libvirtd", "/etc/libvirt/libvirtd.conf",
+                                      keys[j], vals[j]);
+            if (rc == 0)
+                run_log(ctx, "%s: libvirtd.conf %s = %s", ctx->hosts[h].name, keys[j], vals[j]);
+        }
+        params_strv_free(keys);
+        params_strv_free(vals);
+        if (rc < 0)
+            return run_error(ctx, "TestSetupError", "%s on %s: %s", mos_conf_params[k].param,
+                             ctx->hosts[h].name, err_msg());
+        edited[h] = true;
+    }
+    for (int h = 0; h < 2; h++) {
+        if (!edited[h])
+            continue;
+        if (virt_hostop_daemon(st->ops, run_host_link(ctx, h), "libvirtd", VIRT_DAEMON_RESTART,
+                               NULL) < 0)
+            return run_error(ctx, "TestSetupError", "restart libvirtd on %s: %s",
+                             ctx->hosts[h].name, err_msg());
+        virt_vms_reconnect(&st->vms, h);
+        run_log(ctx, "libvirtd restarted on %s", ctx->hosts[h].name);
+    }
+    return 0;
+}
+
+/* libvirt.check_logfile: the daemon's log on host h has (or has not) a match of the
+ * regex (grep -P: Perl's syntax, as Python's re reads these patterns). */
+static int mos_log_check(struct run_ctx *ctx, int h, const char *re, bool want)
+{
+    struct virt_host *link = run_host_link(ctx, h);
+    int status = -1;
+    if (!link || virt_host_run(link, (const char *[]){ "grep", "-P", "-q", "-e", re,
+                               mos_log_file(ctx), NULL }, 60, NULL, NULL, &status) < 0 ||
+        status > 1)
+        return run_error(ctx, "LogCheck", "grep %s on %s: %s", mos_log_file(ctx),
+                         ctx->hosts[h].name, status > 1 ? "failed" : err_msg());
+    if ((status == 0) != want)
+        return run_fail(ctx, "LogCheck", "'%s' %s in %s on %s", re,
+                        want ? "not found" : "found", mos_log_file(ctx), ctx->hosts[h].name);
+    run_log(ctx, "%s on %s: '%s' %s, as expected", mos_log_file(ctx), ctx->hosts[h].name, re,
+            want ? "found" : "absent");
+    return 0;
+}
+
+static int mos_logs(struct run_ctx *ctx)
+{
+    static const struct {
+        const char *param;
+        int host;
+        bool want;
+    } rows[] = {
+        { "grep_str_local_log", 0, true }, { "grep_str_local_log_1", 0, true },
+        { "grep_str_not_in_local_log", 0, false }, { "grep_str_remote_log", 1, true },
+        { "grep_str_not_in_remote_log", 1, false },
+    };
+    for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
+        const char *re = params_get(ctx->params, rows[k].param);
+        if (re && *re && mos_log_check(ctx, rows[k].host, re, rows[k].want) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* comp_cache_size: migrate-compcache --size before the migration, its answer checked
+ * ("Compression cache: %.3f M"). */
+static int mos_compcache(struct run_ctx *ctx, const char *size, const char *dom)
+{
+    char *end = NULL;
+    unsigned long long n = strtoull(size, &end, 10);
+    if (*end || !n || (n & (n - 1)) || n <= (unsigned long long)sysconf(_SC_PAGESIZE))
+        return run_error(ctx, "ConfigError", "%s is not power of 2 or smaller than default "
+                         "pagesize.", size);
+    const char *words[] = { "migrate-compcache", dom, "--size", size, NULL };
+    struct run_virsh r = RUN_VIRSH_INIT;
+    int rc = run_virsh_words(ctx, 0, words, &r);
+    char *want = xasprintf("Compression cache: %.3f M", (double)n / (1024 * 1024));
+    if (rc < 0 || r.status)
+        rc = run_error(ctx, "CmdError", "virsh migrate-compcache: %s",
+                       rc < 0 ? err_msg() : r.err.buf);
+    else if (!strstr(r.out.buf, want))
+        rc = run_fail(ctx, "CompCache", "Failed to find '%s' in '%s'.", want, r.out.buf);
+    else
+        run_log(ctx, "%s", want);
+    free(want);
+    run_virsh_release(&r);
+    return rc;
+}
+
 static int mos_run(struct run_ctx *ctx)
 {
     const struct mos_opts *o = ctx->opts;
-    struct virt_vms *vms = ctx->data;
+    struct mos_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     struct mos_run r = { 0 };
     int rc;
 
+    if (mos_confs(ctx, st) < 0)
+        return -1;
     mos_edits(ctx, o, vms->vm[i].spec);
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    const char *cc = params_get(ctx->params, "comp_cache_size");
+    if (cc && *cc && mos_compcache(ctx, cc, vms->vm[i].domain) < 0)
         return -1;
     if (mos_before(ctx, o, vms, i) < 0)
         return -1;
     mos_plan(ctx, o, &r);
     rc = mos_hop(ctx, o, &r, vms, i);
+    /* the reference checks the logs whatever the migration did */
+    if (rc >= 0 && mos_logs(ctx) < 0)
+        rc = -1;
     if (rc == 1)
         rc = mos_after(ctx, o, &r, vms, i);
     free(r.words);
@@ -710,7 +965,7 @@ const struct run_type run_type_migrate_options_shared = {
     .params = mos_params,
     .opts_size = sizeof(struct mos_opts),
     .check = mos_check,
-    .setup = run_vmtype_setup,
+    .setup = mos_setup,
     .run = mos_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = mos_cleanup,
 };

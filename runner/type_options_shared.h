@@ -6,6 +6,8 @@
 #ifndef VTRUN_TYPE_OPTIONS_SHARED_H
 #define VTRUN_TYPE_OPTIONS_SHARED_H
 
+#include <stdbool.h>
+
 struct params;
 struct strbuf;
 
@@ -19,5 +21,11 @@ char *run_mos_actions_literal(const char *words, const char *extra);
 /* 0 when vtrun builds all a case p asks for; else -1 with why naming the first param
  * or word it does not. */
 int run_mos_unbuilt(const struct params *p, struct strbuf *why);
+
+/* A conf dict of the case (libvirtd_conf_dict's {"key": "value"}, or with regex_keys
+ * the _dest_ form {r"key\s*=.*": 'key=value'}) as keys and the values the file gets
+ * (NULL-terminated; params_strv_free()).  -1 with err naming param. */
+int run_mos_conf_edits(const char *param, const char *text, bool regex_keys,
+                       char ***keys, char ***vals);
 
 #endif
