@@ -190,13 +190,53 @@ START_TEST(test_what_is_not_built_is_named)
     ASSERT_UNBUILT("actions_after_migration: vtrun does not build 'save_restore'");
     params_set(P, "actions_after_migration", "");
     params_set(P, "grep_str_local_log", "qemuProcessHandleMigrationStatus");
-    ASSERT_UNBUILT("grep_str_local_log = 'qemuProcessHandleMigrationStatus'");
-    params_set(P, "grep_str_local_log", "");
+    params_set(P, "log_conf_dict", "{\"log_level\": \"1\"}");
+    ck_assert_ptr_null(unbuilt());
+    params_set(P, "tpm_args", "{\"tpm_model\": \"tpm-crb\"}");
+    ASSERT_UNBUILT("tpm_args = '{\"tpm_model\": \"tpm-crb\"}'");
+    params_set(P, "tpm_args", "");
     params_set(P, "virsh_migrate_extra", "--tls --tls-destination x");
     ASSERT_UNBUILT("--tls");
     params_set(P, "virsh_migrate_extra", "");
     params_set(P, "concurrent_migration", "yes");
     ASSERT_UNBUILT("concurrent_migration = 'yes'");
+}
+END_TEST
+
+START_TEST(test_conf_dicts_as_the_reference_writes_them)
+{
+    char **k, **v;
+    /* the source's form: keys, values as the file writes them */
+    ck_assert_int_eq(run_mos_conf_edits("libvirtd_conf_dict", "{\"log_level\": \"1\", "
+                                        "\"log_outputs\": \"\\\"1:file:/var/log/l.log\\\"\"}",
+                                        false, &k, &v), 0);
+    ck_assert_str_eq(k[0], "log_level");
+    ck_assert_str_eq(v[0], "1");
+    ck_assert_str_eq(k[1], "log_outputs");
+    ck_assert_str_eq(v[1], "\"1:file:/var/log/l.log\"");
+    ck_assert_ptr_null(k[2]);
+    params_strv_free(k);
+    params_strv_free(v);
+    /* the destination's: a regex per key, 'key=value' */
+    ck_assert_int_eq(run_mos_conf_edits("log_conf_dest_dict", "{r\"log_level\\s*=.*\": "
+                                        "'log_level=1', r\"log_outputs\\s*=.*\": "
+                                        "'log_outputs=\"1:file:/x.log\"'}", true, &k, &v), 0);
+    ck_assert_str_eq(k[0], "log_level");
+    ck_assert_str_eq(v[0], "1");
+    ck_assert_str_eq(k[1], "log_outputs");
+    ck_assert_str_eq(v[1], "\"1:file:/x.log\"");
+    params_strv_free(k);
+    params_strv_free(v);
+    /* a value for another key, or not a dict, is named */
+    ck_assert_int_eq(run_mos_conf_edits("log_conf_dest_dict", "{r\"log_level\\s*=.*\": "
+                                        "'level=1'}", true, &k, &v), -1);
+    ck_assert_msg(strstr(err_msg(), "log_conf_dest_dict"), "%s", err_msg());
+    ck_assert_int_eq(run_mos_conf_edits("libvirtd_conf_dict", "[1]", false, &k, &v), -1);
+    ck_assert_msg(strstr(err_msg(), "expected a dict"), "%s", err_msg());
+    /* and a case with one does not parse */
+    params_set(P, "libvirtd_conf_dict", "{\"log_level\": 1}");
+    ck_assert_int_eq(parse(), -1);
+    ck_assert_msg(strstr(err_msg(), "libvirtd_conf_dict"), "%s", err_msg());
 }
 END_TEST
 
@@ -210,6 +250,7 @@ int main(void)
     tcase_add_test(tc, test_every_word_has_a_row);
     tcase_add_test(tc, test_literal_the_engine_reads);
     tcase_add_test(tc, test_what_is_not_built_is_named);
+    tcase_add_test(tc, test_conf_dicts_as_the_reference_writes_them);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
