@@ -63,6 +63,21 @@ static const struct act_func {
     { "utils_test.run_file_transfer", MIG_STEP_FILE_TRANSFER },
     { "network_base.exec_netperf_test", MIG_STEP_NETPERF },
     { "change_queues_continuously_during_mig", MIG_STEP_CHANGE_QUEUES },
+    /* migrate_options_shared's own words (actions_during_migration), as its adapter
+     * (runner/type_options_shared.c) names them */
+    { "mos.checkestablished", MIG_STEP_CHECK_ESTABLISHED },
+    { "mos.setmaxdowntime", MIG_STEP_SET_MAXDOWNTIME },
+    { "mos.domjobinfo", MIG_STEP_JOBINFO_CHECK },
+    { "mos.setspeed", MIG_STEP_SET_SPEED },
+    { "mos.converge", MIG_STEP_AUTOCONVERGE_CHECK },
+    { "mos.domjobinfo_output_all", MIG_STEP_JOBINFO_OUTPUT },
+    { "mos.setmigratepostcopy", MIG_STEP_SWITCH_POSTCOPY_WAIT },
+    { "mos.checkdomstats", MIG_STEP_STATISTICS },
+    { "mos.drop_network_connection", MIG_STEP_FIREWALL_ADD },
+    { "mos.suspendvm", MIG_STEP_SUSPEND },
+    { "mos.cancel_concurrent_migration", MIG_STEP_MIGRATE },
+    { "mos.killqemutarget", MIG_STEP_KILL_QEMU },
+    { "mos.timeout_postcopy", MIG_STEP_STATE_CHECK },
 };
 
 static const char *const step_names[] = {
@@ -108,6 +123,8 @@ static const char *const step_names[] = {
     [MIG_STEP_FILE_TRANSFER] = "file transfer",
     [MIG_STEP_NETPERF] = "netperf",
     [MIG_STEP_CHANGE_QUEUES] = "change NIC queues",
+    [MIG_STEP_KILL_QEMU] = "kill QEMU",
+    [MIG_STEP_SWITCH_POSTCOPY_WAIT] = "switch to postcopy and wait for it",
 };
 
 /* `signal.X` names a func_param may give (the client gets it as from a terminal). */

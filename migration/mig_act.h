@@ -65,6 +65,8 @@ enum mig_step {
     MIG_STEP_FILE_TRANSFER,         /* a file transfer to the guest */
     MIG_STEP_NETPERF,               /* netperf against the guest */
     MIG_STEP_CHANGE_QUEUES,         /* change NIC queues in the guest, repeatedly */
+    MIG_STEP_KILL_QEMU,             /* kill -9 the domain's QEMU on a host */
+    MIG_STEP_SWITCH_POSTCOPY_WAIT,  /* migrate-postcopy, then the source paused (post-copy) */
 };
 
 /* How the func's argument is given. */

@@ -5,6 +5,7 @@
  * says it needs hugepages, Ceph, ... and which cases tp-libvirt cancels itself.
  */
 #include "runner/run_needs.h"
+#include "runner/type_options_shared.h"
 #include "runner/run_port.h"
 #include "lib/err.h"
 #include "lib/params.h"
@@ -164,6 +165,28 @@ static bool cache_negative(const struct params *p)
             || (cache && *cache && strcmp(cache, "none") && strcmp(cache, "directsync")));
 }
 
+/* migrate_options_shared: action words run during a migration the case does not slow
+ * down (no low_speed): only a guest that dirties its memory faster than the hosts' link
+ * (KVM, under the case's stress) keeps the migration going past the reference's 3 s
+ * settle; a TCG guest's migration is over before the first word runs. */
+static bool mos_unthrottled_actions(const struct params *p)
+{
+    const char *acts = params_get(p, "actions_during_migration");
+    const char *low = params_get(p, "low_speed");
+    struct strbuf why = STRBUF_INIT;
+    /* what vtrun does not build stays an ERROR (the type's row), never hidden here */
+    bool built = run_mos_unbuilt(p, &why) == 0;
+    strbuf_release(&why);
+    return built && yes(p, "asynch_migrate") && acts && *acts && (!low || !*low);
+}
+
+/* migrate_options_shared's negative xbzrle + --parallel: a refusal libvirt has since 9.4 */
+static bool mos_xbzrle_parallel(const struct params *p)
+{
+    const char *extra = params_get(p, "virsh_migrate_extra");
+    return yes(p, "status_error") && extra && strstr(extra, "xbzrle") && strstr(extra, "parallel");
+}
+
 /* ---- the rows ------------------------------------------------------------------------ */
 
 #define ANY "*"
@@ -237,6 +260,16 @@ const struct run_need run_needs_generic[] = {
     { "modular_daemons", .capability = "modular_daemons",
       .when = { { ANY, .eq = "virtproxyd" }, { ANY, .has = "_virtproxyd" } },
       .text = "libvirt's modular daemons (virtproxyd); the hosts run a monolithic libvirtd" },
+    { "kvm", .types = "migrate_options_shared", .applies = mos_unthrottled_actions,
+      .capability = "kvm",
+      .text = "KVM guests: its action words run during a migration it does not slow down "
+              "(no low_speed), which only a guest dirtying memory faster than the link "
+              "(KVM, under stress) keeps going past the first 3 s" },
+    { "xbzrle_parallel_refused", .types = "migrate_options_shared",
+      .applies = mos_xbzrle_parallel, .met = run_need_libvirt_since, .since = "9.4.0",
+      .met_doc = "the source host's libvirt >= 9.4.0",
+      .text = "libvirt's refusal of xbzrle with parallel migration (libvirt 9.4.0), the "
+              "error the case expects" },
     { NULL },
 };
 

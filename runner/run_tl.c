@@ -407,6 +407,16 @@ static const struct {
     { MIG_STEP_SPEED_HIGH, step_speed_high, NULL },
     { MIG_STEP_SET_SPEED, step_set_speed, "set_bandwidth" },
     { MIG_STEP_SET_MAXDOWNTIME, step_maxdowntime, "set_maxdowntime_during_mig" },
+    /* migrate_options_shared's action words (runner/run_tl_mos.c) */
+    { MIG_STEP_CHECK_ESTABLISHED, run_tl_mos_established, "mos.checkestablished" },
+    { MIG_STEP_SET_MAXDOWNTIME, run_tl_mos_maxdowntime, "mos.setmaxdowntime" },
+    { MIG_STEP_JOBINFO_CHECK, run_tl_mos_jobinfo, "mos.domjobinfo" },
+    { MIG_STEP_SET_SPEED, run_tl_mos_setspeed, "mos.setspeed" },
+    { MIG_STEP_SWITCH_POSTCOPY_WAIT, run_tl_mos_postcopy, "mos.setmigratepostcopy" },
+    { MIG_STEP_STATISTICS, run_tl_mos_domstats, "mos.checkdomstats" },
+    { MIG_STEP_SUSPEND, run_tl_mos_suspend, "mos.suspendvm" },
+    { MIG_STEP_KILL_QEMU, run_tl_mos_kill_qemu, "mos.killqemutarget" },
+    { MIG_STEP_STATE_CHECK, run_tl_mos_timeout_postcopy, "mos.timeout_postcopy" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)
@@ -464,6 +474,22 @@ int run_tl_unbuilt_verdict(const char *type, const char *param, const char *val,
         }
     }
     return 1;
+}
+
+/* What a step of another file reads of its run (runner/run_tl.h). */
+struct run_ctx *run_tl_run_ctx(struct tl_run *t)
+{
+    return t->ctx;
+}
+
+struct run_tl_hop *run_tl_run_hop(struct tl_run *t)
+{
+    return t->h;
+}
+
+struct params *run_tl_run_params(struct tl_run *t)
+{
+    return t->view;
 }
 
 /* ---- the engine's callbacks ------------------------------------------------------ */

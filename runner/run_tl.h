@@ -81,4 +81,32 @@ void run_tl_ss_netstat(const char *ss, struct strbuf *out);
 int run_tl_guest_stress(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *tool,
                         const char *args);
 
+/* A step of the engine's table defined in another file (migrate_options_shared's
+ * adapter: runner/run_tl_mos.c) reads its run through these. */
+struct tl_run;
+struct strbuf;
+struct mig_action;
+struct run_ctx *run_tl_run_ctx(struct tl_run *t);
+struct run_tl_hop *run_tl_run_hop(struct tl_run *t);
+/* the case's params with the main VM's names set to the domain; a step may set more */
+struct params *run_tl_run_params(struct tl_run *t);
+
+/* migrate_options_shared's action words as engine steps (runner/run_tl_mos.c); their
+ * returns are enum mig_tl_verdict. */
+#define RUN_TL_MOS_STEP(name)                                                             \
+    enum mig_tl_verdict name(struct tl_run *t, const struct mig_action *a, struct strbuf *why)
+RUN_TL_MOS_STEP(run_tl_mos_established);
+RUN_TL_MOS_STEP(run_tl_mos_maxdowntime);
+RUN_TL_MOS_STEP(run_tl_mos_jobinfo);
+RUN_TL_MOS_STEP(run_tl_mos_setspeed);
+RUN_TL_MOS_STEP(run_tl_mos_postcopy);
+RUN_TL_MOS_STEP(run_tl_mos_domstats);
+RUN_TL_MOS_STEP(run_tl_mos_suspend);
+RUN_TL_MOS_STEP(run_tl_mos_kill_qemu);
+RUN_TL_MOS_STEP(run_tl_mos_timeout_postcopy);
+/* check_domjobinfo's reading of `virsh domjobinfo` text: item's number against
+ * compare (diff_rate), logged (the reference never fails on it: see the source). */
+void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,
+                             const char *compare, double diff_rate);
+
 #endif

@@ -14,6 +14,7 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
     run_type_migration_kill_libvirt_daemon, run_type_unattended_install,
     run_type_migration_retain_sparsity;
 extern const struct run_type run_type_migrate_vm;
+extern const struct run_type run_type_migrate_options_shared;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -36,6 +37,7 @@ const struct run_type *const run_types[] = {
     &run_type_unattended_install,
     &run_type_migration_retain_sparsity,
     &run_type_migrate_vm,
+    &run_type_migrate_options_shared,
     NULL,
 };
 
