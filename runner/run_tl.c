@@ -417,6 +417,7 @@ static const struct {
     { MIG_STEP_SUSPEND, run_tl_mos_suspend, "mos.suspendvm" },
     { MIG_STEP_KILL_QEMU, run_tl_mos_kill_qemu, "mos.killqemutarget" },
     { MIG_STEP_STATE_CHECK, run_tl_mos_timeout_postcopy, "mos.timeout_postcopy" },
+    { MIG_STEP_FIREWALL_ADD, run_tl_mos_drop_network, "mos.drop_network_connection" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

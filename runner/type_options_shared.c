@@ -54,7 +54,7 @@ struct mos_opts {
     const char *jobinfo_item, *compare_to_value, *migrate_maxdowntime, *migrate_speed;
     double diff_rate;
     bool jobinfo_remote;
-    const char *confs[4];               /* mos_conf_params' values, in its order */
+    const char *confs[6];               /* mos_conf_params' values, in its order */
     long main_vm;
 };
 
@@ -109,6 +109,10 @@ static const struct run_param mos_params[] = {
     { "libvirtd_conf_dest_dict", AT(STR, confs[2]),
       .doc = "the destination's: {r\"key\\s*=.*\": 'key=value'}" },
     { "log_conf_dest_dict", AT(STR, confs[3]), .doc = "the same (the log settings)" },
+    { "qemu_conf_dict", AT(STR, confs[4]),
+      .doc = "the source's qemu.conf: {\"key\": \"value as the file writes it\"}" },
+    { "qemu_conf_dest_dict", AT(STR, confs[5]),
+      .doc = "the destination's qemu.conf: {r\"key\\s*=.*\": 'key=value'}" },
     { "migrate_vm_back", AT(BOOL, migrate_back), .def = "no",
       .doc = "migrate back with virsh_migrate_options after a migration that succeeded" },
     { NULL },
@@ -200,8 +204,6 @@ char *run_mos_actions_literal(const char *words, const char *extra)
 static const struct {
     const char *param, *unless;
 } mos_unbuilt_rows[] = {
-    { "qemu_conf_dict", "{}" },
-    { "qemu_conf_dest_dict", "{}" },
     { "qemu_tls", NULL },
     { "check_tls_destination", NULL },
     { "tpm_args", "{}" },
@@ -209,7 +211,6 @@ static const struct {
     { "check_event_output", NULL },
     { "timer_migration", NULL },
     { "concurrent_migration", NULL },
-    { "break_network_connection", NULL },
     { "check_domjobinfo_results", NULL },
     { "cmd_in_vm_after_migration", "" },
 };
@@ -721,9 +722,9 @@ static void mos_cleanup(struct run_ctx *ctx)
     ctx->data = NULL;
 }
 
-/* The daemon's config edits of the case, per host: libvirtd_conf_dict and
- * log_conf_dict on the source ({"key": "value as the file writes it"}), their _dest_
- * forms on the destination ({r"key\s*=.*": 'key=value'}, the reference's
+/* The daemon's config edits of the case, per host: libvirtd_conf_dict, log_conf_dict
+ * and qemu_conf_dict on the source ({"key": "value as the file writes it"}), their
+ * _dest_ forms on the destination ({r"key\s*=.*": 'key=value'}, the reference's
  * substitute-else-add); a modular daemon's file is the monolithic libvirtd.conf here,
  * as avocado-vt maps it.  The daemon restarted in place on each host edited, as the
  * reference's update_conf_on_local_and_remote does. */
@@ -731,11 +732,14 @@ static const struct {
     const char *param;
     int host;
     bool regex_keys;
+    const char *path;
 } mos_conf_params[] = {
-    { "libvirtd_conf_dict", 0, false },
-    { "log_conf_dict", 0, false },
-    { "libvirtd_conf_dest_dict", 1, true },
-    { "log_conf_dest_dict", 1, true },
+    { "libvirtd_conf_dict", 0, false, "/etc/libvirt/libvirtd.conf" },
+    { "log_conf_dict", 0, false, "/etc/libvirt/libvirtd.conf" },
+    { "libvirtd_conf_dest_dict", 1, true, "/etc/libvirt/libvirtd.conf" },
+    { "log_conf_dest_dict", 1, true, "/etc/libvirt/libvirtd.conf" },
+    { "qemu_conf_dict", 0, false, "/etc/libvirt/qemu.conf" },
+    { "qemu_conf_dest_dict", 1, true, "/etc/libvirt/qemu.conf" },
 };
 
 /* One pair of a conf dict as a key and the value the file gets; -1 when it does not
@@ -848,10 +852,11 @@ static int mos_confs(struct run_ctx *ctx, struct mos_state *st)
         struct virt_host *link = run_host_link(ctx, h);
         int rc = link ? 0 : -1;
         for (size_t j = 0; keys[j] && rc == 0; j++) {
-            rc = virt_hostop_conf_set(st->ops, link, "libvirtd", "/etc/libvirt/libvirtd.conf",
+            rc = virt_hostop_conf_set(st->ops, link, "libvirtd", mos_conf_params[k].path,
                                       keys[j], vals[j]);
             if (rc == 0)
-                run_log(ctx, "%s: libvirtd.conf %s = %s", ctx->hosts[h].name, keys[j], vals[j]);
+                run_log(ctx, "%s: %s %s = %s", ctx->hosts[h].name, mos_conf_params[k].path,
+                        keys[j], vals[j]);
         }
         params_strv_free(keys);
         params_strv_free(vals);
