@@ -13,6 +13,7 @@
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "migration/mig.h"
+#include "runner/run_base.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -391,6 +392,16 @@ static enum mig_tl_verdict step_kill_daemon(struct tl_run *t, const struct mig_a
     return MIG_TL_OK;
 }
 
+/* migration_base.do_common_check(params): job info, states, statistics
+ * (runner/run_base.h). */
+static enum mig_tl_verdict step_common_check(struct tl_run *t, const struct mig_action *a,
+                                             struct strbuf *why)
+{
+    (void)a;
+    return run_base_common_check(t->ctx, t->h->from, t->h->to,
+                                 t->h->vms->vm[t->h->vm].domain, t->view, why);
+}
+
 /* The steps vtrun runs, by the vocabulary of migration/mig_act.h; a row with a func
  * runs only that func of the step (the others of the step read their argument
  * otherwise and are not built). */
@@ -407,6 +418,7 @@ static const struct {
     { MIG_STEP_SPEED_HIGH, step_speed_high, NULL },
     { MIG_STEP_SET_SPEED, step_set_speed, "set_bandwidth" },
     { MIG_STEP_SET_MAXDOWNTIME, step_maxdowntime, "set_maxdowntime_during_mig" },
+    { MIG_STEP_COMMON_CHECK, step_common_check, "do_common_check" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)
