@@ -204,6 +204,43 @@ START_TEST(test_abort_case_dispositions)
 }
 END_TEST
 
+/* abort_job.abort_in_storage_copy_phase.without_tls.copy_storage_all.tcp.p2p */
+START_TEST(test_abort_job_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "abort_job");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "--copy-storage-all");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "yes");
+    params_set(p, "migrate_again", "yes");
+    params_set(p, "domjobabort_on_src", "yes");
+    params_set(p, "err_msg", "operation aborted: migration out: canceled by client");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"func_param\": "
+               "\"params\", \"need_sleep_time\": \"3\"}, {\"func\": \"do_domjobabort\", "
+               "\"func_param\": \"params\"}]");
+    params_set(p, "action_during_mig_again",
+               "[{\"func\": \"libvirt_network.check_established\", \"func_param\": "
+               "\"params\", \"need_sleep_time\": \"1\"}]");
+    params_set(p, "expected_event_target", "[\"lifecycle.*Stopped Failed\"]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_extra", "--copy-storage-inc --tls");
+    params_set(p, "transport_type", "tls");
+    ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
+    params_set(p, "transport_type", "");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: migrate_desturi_type = 'unix_proxy'");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "virsh_migrate_extra", "--copy-storage-inc --copy-storage-synchronous-writes "
+               "--bogus");
+    ASSERT_DISPO(p, "ERROR: virsh migrate words");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("base_types");
@@ -213,6 +250,7 @@ int main(void)
     tcase_add_test(tc, test_pause_case_needs_the_guest_agent);
     tcase_add_test(tc, test_pause_case_bad_params);
     tcase_add_test(tc, test_abort_case_dispositions);
+    tcase_add_test(tc, test_abort_job_dispositions);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
