@@ -18,12 +18,13 @@
  * before the pause (do_common_check, the speed set high), judged by
  * migrate_again_status_error.  verify_test: dominfo on the destination matches
  * dominfo_check, `virsh domtime` there succeeds (the guest agent), then verify_default's
- * post_migration_check (undefinesource: the source's domain gone) and the event lists.
+ * post_migration_check and the event lists.
  *
  * `virsh domtime` needs the QEMU guest agent in the guest and its channel in the domain:
  * a case CANCELs for `guest_agent` unless the settings declare it, and is an ERROR when
  * they do (vtrun's domain XML has no agent channel yet).  Variants vtrun does not build
- * (dname, xml, persistent, postcopy_bandwidth, a TLS transport) are ERRORs naming them.
+ * (dname, xml, persistent, postcopy_bandwidth, undefinesource, a TLS transport) are
+ * ERRORs naming them.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -76,7 +77,7 @@ static const struct run_param pr_params[] = {
     { "dominfo_check", AT(REGEX, dominfo_check),
       .doc = "a regex `virsh dominfo` on the destination must match" },
     { "migration_options", AT(STR, migration_options),
-      .doc = "the variant: migrateuri, undefinesource, no_options (built); dname, xml, "
+      .doc = "the variant: migrateuri, no_options (built); dname, xml, undefinesource, "
              "persistent, postcopy_bandwidth (not yet)" },
     { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
       .doc = "the destination's state after a migration that succeeded" },
@@ -98,7 +99,9 @@ static const struct run_param pr_params[] = {
 static const struct {
     const char *param, *values;     /* values: blank-separated; NULL: any but "no" */
 } pr_unbuilt_rows[] = {
-    { "migration_options", "dname xml persistent postcopy_bandwidth" },
+    /* undefinesource: after the recovery the source keeps its definition on the lab
+     * (libvirt 9.0; the resume's words have no --undefinesource): not verified yet */
+    { "migration_options", "dname xml persistent postcopy_bandwidth undefinesource" },
     { "transport_type", "tls unix_proxy ssh" },
     { "migrate_desturi_type", "tls unix_proxy" },
     { "set_remote_libvirtd_log", NULL },

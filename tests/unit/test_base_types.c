@@ -158,6 +158,8 @@ START_TEST(test_pause_case_needs_the_guest_agent)
     params_set(p, "migration_options", "dname");
     ASSERT_DISPO(p, "ERROR: migration_options = 'dname'");
     params_set(p, "migration_options", "undefinesource");
+    ASSERT_DISPO(p, "ERROR: migration_options = 'undefinesource'");
+    params_set(p, "migration_options", "migrateuri");
     params_set(p, "transport_type", "tls");
     ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
     params_free(p);
