@@ -13,6 +13,7 @@
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "migration/mig.h"
+#include "runner/run_base.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -391,6 +392,50 @@ static enum mig_tl_verdict step_kill_daemon(struct tl_run *t, const struct mig_a
     return MIG_TL_OK;
 }
 
+/* migration_base.do_common_check(params): job info, states, statistics
+ * (runner/run_base.h). */
+static enum mig_tl_verdict step_common_check(struct tl_run *t, const struct mig_action *a,
+                                             struct strbuf *why)
+{
+    (void)a;
+    return run_base_common_check(t->ctx, t->h->from, t->h->to,
+                                 t->h->vms->vm[t->h->vm].domain, t->view, why);
+}
+
+/* migration_base.do_domjobabort(params): virsh domjobabort [domjobabort_options] on the
+ * source (domjobabort_on_src) or the destination; it must succeed, or fail with
+ * domjobabort_err_msg when that is set (libvirt.check_result). */
+static enum mig_tl_verdict step_jobabort_params(struct tl_run *t, const struct mig_action *a,
+                                                struct strbuf *why)
+{
+    const struct params *p = t->view;
+    bool src = !strcmp(params_get_or(p, "domjobabort_on_src", "no"), "yes");
+    const char *want_err = params_get(p, "domjobabort_err_msg");
+    char **extra = tl_split(params_get_or(p, "domjobabort_options", ""));
+    size_t n = params_strv_len(extra);
+    const char **words = xcalloc(n + 3, sizeof(*words));
+    struct run_virsh r = RUN_VIRSH_INIT;
+    enum mig_tl_verdict v = MIG_TL_OK;
+    (void)a;
+    words[0] = "domjobabort";
+    words[1] = t->h->vms->vm[t->h->vm].domain;
+    for (size_t k = 0; k < n; k++)
+        words[k + 2] = extra[k];
+    if (run_virsh_words(t->ctx, src ? t->h->from : t->h->to, words, &r) < 0) {
+        strbuf_addf(why, "virsh domjobabort: %s", err_msg());
+        v = MIG_TL_ERROR;
+    } else if (want_err && *want_err ? !r.status || !strstr(r.err.buf, want_err) : r.status) {
+        strbuf_addf(why, "virsh domjobabort on the %s: exit %d: %s%s", src ? "source"
+                    : "destination", r.status, r.err.buf,
+                    want_err && *want_err ? " (expected to fail with that)" : "");
+        v = MIG_TL_FAIL;
+    }
+    run_virsh_release(&r);
+    free(words);
+    params_strv_free(extra);
+    return v;
+}
+
 /* The steps vtrun runs, by the vocabulary of migration/mig_act.h; a row with a func
  * runs only that func of the step (the others of the step read their argument
  * otherwise and are not built). */
@@ -418,6 +463,8 @@ static const struct {
     { MIG_STEP_KILL_QEMU, run_tl_mos_kill_qemu, "mos.killqemutarget" },
     { MIG_STEP_STATE_CHECK, run_tl_mos_timeout_postcopy, "mos.timeout_postcopy" },
     { MIG_STEP_FIREWALL_ADD, run_tl_mos_drop_network, "mos.drop_network_connection" },
+    { MIG_STEP_COMMON_CHECK, step_common_check, "do_common_check" },
+    { MIG_STEP_JOB_ABORT_PARAMS, step_jobabort_params, "do_domjobabort" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

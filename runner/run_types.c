@@ -15,6 +15,9 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
     run_type_migration_retain_sparsity;
 extern const struct run_type run_type_migrate_vm;
 extern const struct run_type run_type_migrate_options_shared;
+extern const struct run_type run_type_pause_by_domjobabort_and_recover;
+extern const struct run_type run_type_abort_precopy_migration;
+extern const struct run_type run_type_abort_job;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -38,6 +41,9 @@ const struct run_type *const run_types[] = {
     &run_type_migration_retain_sparsity,
     &run_type_migrate_vm,
     &run_type_migrate_options_shared,
+    &run_type_pause_by_domjobabort_and_recover,
+    &run_type_abort_precopy_migration,
+    &run_type_abort_job,
     NULL,
 };
 

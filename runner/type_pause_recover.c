@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type `pause_by_domjobabort_and_recover`: tp-libvirt's
+ * libvirt/tests/src/migration/pause_postcopy_migration_and_recover/
+ * pause_by_domjobabort_and_recover.py (a MigrationBase case) on the timeline engine
+ * (runner/run_tl.h) with base_steps' shared steps (runner/run_base.h).
+ *
+ * The VM starts on the source and is logged into; `virsh event --loop --all` runs on
+ * the source (expected_event_src) and the destination (expected_event_target) for the
+ * whole test.  run_migration: migrate-setspeed migrate_speed (precopy and postcopy),
+ * stress in the guest, then the postcopy migration (virsh_migrate_options + extra +
+ * postcopy_options) with action_during_mig: check_established after "iteration: '1'",
+ * `domjobabort --postcopy` 5 s later, do_common_check (domjobinfo Unbounded / Outgoing
+ * migration on the source, the source paused and the destination running, the
+ * statistics commands).  The migration must fail with err_msg: the postcopy is paused
+ * on both sides.  run_migration_again with postcopy_resume_migration: no VM start, the
+ * words of virsh_migrate_extra_mig_again (--postcopy-resume), action_during_mig_again
+ * before the pause (do_common_check, the speed set high), judged by
+ * migrate_again_status_error.  verify_test: dominfo on the destination matches
+ * dominfo_check, `virsh domtime` there succeeds (the guest agent), then verify_default's
+ * post_migration_check and the event lists.
+ *
+ * `virsh domtime` needs the QEMU guest agent in the guest and its channel in the domain:
+ * a case CANCELs for `guest_agent` unless the settings declare it, and is an ERROR when
+ * they do (vtrun's domain XML has no agent channel yet).  Variants vtrun does not build
+ * (dname, xml, persistent, postcopy_bandwidth, undefinesource, a TLS transport) are
+ * ERRORs naming them.
+ */
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "runner/run_base.h"
+#include "runner/run_mig.h"
+#include "runner/run_needs.h"
+#include "runner/run_tl.h"
+#include "runner/run_type.h"
+#include "runner/run_virsh.h"
+#include "virt/virt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pr_opts {
+    struct run_base_mig mig;
+    bool status_error, again_status_error, migrate_again, resume;
+    const char *err_msg, *err_msg_again;
+    const char *speed, *speed_again;
+    const char *stress_tool, *stress_args;
+    const char *dominfo_check, *migration_options;
+    const char *dest_state, *src_state;
+    const char *events_src, *events_dst;
+    bool network_check, disk_check;
+    long main_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct pr_opts, __VA_ARGS__)
+static const struct run_param pr_params[] = {
+    RUN_BASE_MIG_ROWS(struct pr_opts, mig),
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the first migration must fail (the postcopy paused)" },
+    { "err_msg", AT(REGEX, err_msg),
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    { "migrate_speed", AT(STR, speed), .doc = "MiB/s set before the migration (precopy, "
+      "and postcopy with postcopy_options)" },
+    { "stress_package", AT(STR, stress_tool),
+      .doc = "a stress tool run in the guest before the migration" },
+    { "stress_args", AT(STR, stress_args), .def = "--cpu 4 --io 4 --vm 2 --vm-bytes 256M",
+      .doc = "its arguments" },
+    { "migrate_again", AT(BOOL, migrate_again), .def = "no", .doc = "migrate again" },
+    { "postcopy_resume_migration", AT(BOOL, resume), .def = "no",
+      .doc = "the second migration resumes the paused postcopy (no VM start)" },
+    { "migrate_again_status_error", AT(BOOL, again_status_error), .def = "no",
+      .doc = "the second migration must fail" },
+    { "err_msg_again", AT(REGEX, err_msg_again),
+      .doc = "the second migration's error regex (else err_msg)" },
+    { "migrate_speed_again", AT(STR, speed_again),
+      .doc = "MiB/s set before the second migration" },
+    { "dominfo_check", AT(REGEX, dominfo_check),
+      .doc = "a regex `virsh dominfo` on the destination must match" },
+    { "migration_options", AT(STR, migration_options),
+      .doc = "the variant: migrateuri, no_options (built); dname, xml, undefinesource, "
+             "persistent, postcopy_bandwidth (not yet)" },
+    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
+      .doc = "the destination's state after a migration that succeeded" },
+    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
+      .doc = "the source's state after it ('failed to get domain': none)" },
+    { "expected_event_src", AT(STR, events_src),
+      .doc = "a list of regexes the source's events must show" },
+    { "expected_event_target", AT(STR, events_dst),
+      .doc = "a list of regexes the destination's events must show" },
+    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
+      .doc = "the guest reached over its network after the migration" },
+    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
+      .doc = "a line written to the guest's disk after the migration" },
+    { NULL },
+};
+#undef AT
+
+/* The variants and setups of the reference vtrun does not build: an ERROR naming them. */
+static const struct {
+    const char *param, *values;     /* values: blank-separated; NULL: any but "no" */
+} pr_unbuilt_rows[] = {
+    /* undefinesource: after the recovery the source keeps its definition on the lab
+     * (libvirt 9.0; the resume's words have no --undefinesource): not verified yet */
+    { "migration_options", "dname xml persistent postcopy_bandwidth undefinesource" },
+    { "transport_type", "tls unix_proxy ssh" },
+    { "migrate_desturi_type", "tls unix_proxy" },
+    { "set_remote_libvirtd_log", NULL },
+    { "check_cont_ping", NULL },
+    { "do_migration_during_mig", NULL },
+};
+
+static bool pr_word_in(const char *w, const char *words)
+{
+    size_t n = strlen(w);
+    for (const char *s = words; (s = strstr(s, w)); s += n)
+        if ((s == words || s[-1] == ' ') && (s[n] == ' ' || !s[n]))
+            return true;
+    return false;
+}
+
+static const char *pr_unbuilt_param(const struct params *p, const char **val)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(pr_unbuilt_rows); k++) {
+        const char *v = params_get(p, pr_unbuilt_rows[k].param);
+        if (!v || !*v || (pr_unbuilt_rows[k].values ? !pr_word_in(v, pr_unbuilt_rows[k].values)
+                                                    : !strcmp(v, "no")))
+            continue;
+        *val = v;
+        return pr_unbuilt_rows[k].param;
+    }
+    return NULL;
+}
+
+static bool pr_always(const struct params *p)
+{
+    (void)p;
+    return true;
+}
+
+static int pr_unbuilt_met(const struct run_need *n, const struct params *p,
+                          struct run_facts *f, struct strbuf *why)
+{
+    const char *v = NULL, *param = pr_unbuilt_param(p, &v);
+    (void)n;
+    (void)f;
+    (void)why;
+    if (run_base_actions_read(p) < 0)
+        return -1;
+    int rc = run_tl_unbuilt_verdict("pause_by_domjobabort_and_recover", param, v, p);
+    if (rc < 0)
+        return -1;
+    /* the guest_agent capability row passed: the hosts' guests have the agent, but the
+     * domain vtrun defines has no channel to it */
+    err_set("virsh domtime: vtrun's domain XML has no QEMU guest agent channel "
+            "(org.qemu.guest_agent.0) yet");
+    return -1;
+}
+
+static const struct run_need pr_needs[] = {
+    { "guest_agent", .when = { { "type" } }, .capability = "guest_agent",
+      .text = "virsh domtime on the destination needs the QEMU guest agent (qemu-ga) in "
+              "the guest" },
+    { NULL },
+};
+
+static const struct run_need pr_needs_last[] = {
+    { "not built", .applies = pr_always, .met = pr_unbuilt_met,
+      .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
+      .text = "a setup of the reference vtrun does not build yet" },
+    { NULL },
+};
+
+static int pr_check(const struct run_common *c, void *opts)
+{
+    struct pr_opts *o = opts;
+    if (run_base_words_check(&o->mig) < 0)
+        return -1;
+    o->main_vm = run_common_main_vm(c);
+    return o->main_vm < 0 ? -1 : 0;
+}
+
+struct pr_state {
+    struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
+    struct run_base_events *ev_src, *ev_dst;
+};
+
+static int pr_setup(struct run_ctx *ctx)
+{
+    struct pr_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    if (run_vmset_setup(ctx, &st->vms) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    return 0;
+}
+
+static void pr_cleanup(struct run_ctx *ctx)
+{
+    struct pr_state *st = ctx->data;
+    if (!st)
+        return;
+    run_base_events_free(st->ev_src);
+    run_base_events_free(st->ev_dst);
+    run_vmset_cleanup(ctx, &st->vms);
+    free(st);
+    ctx->data = NULL;
+}
+
+/* One migration with its actions: run_tl_hop's returns. */
+static int pr_hop(struct run_ctx *ctx, const struct pr_opts *o, struct pr_state *st, size_t i,
+                  bool again)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    const char *key = again ? "action_during_mig_again" : "action_during_mig";
+    struct mig_expect e = {
+        .status_error = again ? o->again_status_error : o->status_error,
+        .err_msg = again && o->err_msg_again ? o->err_msg_again : o->err_msg,
+        .cancel_unsupported = true,
+    };
+    char *words = run_base_words(&o->mig, again);
+    int rc = mig_opts_parse(words, &mo);
+    free(words);
+    if (rc < 0) {
+        rc = run_error(ctx, "ConfigError", "%s", err_msg());
+        goto out;
+    }
+    if (mig_act_parse(params_get(ctx->params, key), &acts) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
+        goto out;
+    }
+    struct run_tl_hop h = { .vms = &st->vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
+                            .expect = &e, .opts = &mo, .acts = &acts };
+    rc = run_tl_hop(ctx, &h);
+out:
+    mig_act_release(&acts);
+    mig_opts_release(&mo);
+    return rc;
+}
+
+/* verify_test's dominfo and domtime on the destination. */
+static int pr_dest_checks(struct run_ctx *ctx, const struct pr_opts *o, const char *dom)
+{
+    struct run_virsh r = RUN_VIRSH_INIT;
+    int rc = 0;
+    if (o->dominfo_check) {
+        const char *words[] = { "dominfo", dom, NULL };
+        if (run_virsh_words(ctx, 1, words, &r) < 0)
+            rc = run_error(ctx, "CmdError", "virsh dominfo: %s", err_msg());
+        else if (r.status || mig_tl_search(o->dominfo_check, r.out.buf) != 1)
+            rc = run_fail(ctx, "DominfoCheck", "virsh dominfo %s on the destination (exit "
+                          "%d) does not match '%s': %s%s", dom, r.status, o->dominfo_check,
+                          r.out.buf, r.err.buf);
+        else
+            run_log(ctx, "dominfo on the destination matches '%s'", o->dominfo_check);
+        run_virsh_release(&r);
+        r = (struct run_virsh)RUN_VIRSH_INIT;
+    }
+    if (rc == 0) {
+        const char *words[] = { "domtime", dom, NULL };
+        if (run_virsh_words(ctx, 1, words, &r) < 0)
+            rc = run_error(ctx, "CmdError", "virsh domtime: %s", err_msg());
+        else if (r.status)
+            rc = run_fail(ctx, "DomtimeCheck", "virsh domtime %s on the destination: exit "
+                          "%d: %s", dom, r.status, r.err.buf);
+        else
+            run_log(ctx, "domtime on the destination: %s", r.out.buf);
+    }
+    run_virsh_release(&r);
+    return rc;
+}
+
+static int pr_run(struct run_ctx *ctx)
+{
+    const struct pr_opts *o = ctx->opts;
+    struct pr_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
+    size_t i = (size_t)o->main_vm;
+    const char *dom = vms->vm[i].domain;
+    bool both = o->mig.postcopy && *o->mig.postcopy;
+
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    if ((o->events_src && !(st->ev_src = run_base_events_start(ctx, 0))) ||
+        (o->events_dst && !(st->ev_dst = run_base_events_start(ctx, 1))))
+        return -1;
+    /* run_migration: the speed, stress in the guest, the migration with its actions */
+    if (o->speed && run_base_setspeed(ctx, 0, dom, o->speed, both) < 0)
+        return -1;
+    if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
+        return -1;
+    int rc = pr_hop(ctx, o, st, i, false);
+    if (rc < 0)
+        return -1;
+    bool migrated = rc == 1;
+    if (o->migrate_again) {
+        if (!o->resume) {
+            if (run_tl_start_on_source(ctx, vms, i) < 0)
+                return -1;
+            if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
+                return run_error(ctx, "LoginError", "before the second migration: %s",
+                                 err_msg());
+        }
+        if (o->speed_again && run_base_setspeed(ctx, 0, dom, o->speed_again, both) < 0)
+            return -1;
+        if ((rc = pr_hop(ctx, o, st, i, true)) < 0)
+            return -1;
+        migrated = rc == 1;
+    }
+    /* verify_test */
+    if (pr_dest_checks(ctx, o, dom) < 0)
+        return -1;
+    if (migrated && run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
+                                        o->network_check, o->disk_check) < 0)
+        return -1;
+    if ((st->ev_src && run_base_events_check(ctx, st->ev_src, "expected_event_src",
+                                             o->events_src) < 0) ||
+        (st->ev_dst && run_base_events_check(ctx, st->ev_dst, "expected_event_target",
+                                             o->events_dst) < 0))
+        return -1;
+    return 0;
+}
+
+const struct run_type run_type_pause_by_domjobabort_and_recover = {
+    .name = "pause_by_domjobabort_and_recover",
+    .summary = "tp-libvirt's pause_by_domjobabort_and_recover: a postcopy migration paused "
+               "by domjobabort --postcopy (job info, states, statistics checked while "
+               "paused), recovered with --postcopy-resume; dominfo, domtime, events",
+    .needs = { .vms = 1, .hosts = 2, .rows = pr_needs, .rows_last = pr_needs_last },
+    .params = pr_params,
+    .opts_size = sizeof(struct pr_opts),
+    .check = pr_check,
+    .setup = pr_setup,
+    .run = pr_run,
+    .cleanup = pr_cleanup,
+};

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The MigrationBase types on run_base (pause_by_domjobabort_and_recover,
+ * abort_precopy_migration) without VMs: their declared params read from cases as the
+ * composition writes them, base_steps' migration words, and each case's disposition
+ * (RUN, CANCEL for what the hosts lack, ERROR naming what vtrun does not build).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/params.h"
+#include "runner/run_base.h"
+#include "runner/run_needs.h"
+#include "runner/run_tl.h"
+#include "runner/run_type.h"
+
+static struct run_facts F;
+static char *caps[4];
+
+static void setup(void)
+{
+    run_facts_init(&F);
+    memset(caps, 0, sizeof(caps));
+    F.capabilities = caps;
+    F.libvirt_version = 9000000;
+    F.qemu_version = 7002000;
+    F.arch = "x86_64";
+}
+
+static void teardown(void)
+{
+    run_facts_release(&F);
+}
+
+/* pause_by_domjobabort_and_recover.no_options.tcp.p2p's own params */
+static struct params *pause_case(void)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "pause_by_domjobabort_and_recover");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "main_vm", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "");
+    params_set(p, "postcopy_options", "--timeout 4 --timeout-postcopy --postcopy");
+    params_set(p, "virsh_migrate_extra_mig_again",
+               "--timeout 4 --timeout-postcopy --postcopy --postcopy-resume");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "migration_options", "no_options");
+    params_set(p, "status_error", "yes");
+    params_set(p, "migrate_speed", "15");
+    params_set(p, "migrate_again", "yes");
+    params_set(p, "postcopy_resume_migration", "yes");
+    params_set(p, "err_msg", "job 'migration in' failed in post-copy phase");
+    params_set(p, "dominfo_check", "Persistent:     no");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"virsh.domjobabort\", \"func_param\": \"'%s --postcopy' % "
+               "params.get('migrate_main_vm')\", \"need_sleep_time\": \"5\"}, {\"func\": "
+               "\"do_common_check\", \"func_param\": \"params\"}]");
+    params_set(p, "action_during_mig_again",
+               "[{\"func\": \"do_common_check\", \"before_pause\": \"yes\", \"func_param\": "
+               "\"params\"}, {\"func\": \"set_migrate_speed_to_high\", \"before_pause\": "
+               "\"yes\", \"func_param\": \"params\"}]");
+    params_set(p, "expected_event_src", "[\"event 'lifecycle' for domain.*: Stopped Migrated\"]");
+    return p;
+}
+
+/* abort_precopy_migration.without_multifd.abort_before_vm_downtime.domjobabort.tcp.p2p */
+static struct params *abort_case(void)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "abort_precopy_migration");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "yes");
+    params_set(p, "migrate_speed", "15");
+    params_set(p, "abort_mig", "abort_before_vm_downtime");
+    params_set(p, "abort_method", "domjobabort");
+    params_set(p, "expected_dest_state", "nonexist");
+    params_set(p, "expected_src_state", "running");
+    params_set(p, "job_type_list", "[\"None\", \"Unbounded\", \"Cancelled\", \"None\"]");
+    params_set(p, "err_msg", "operation aborted: job 'migration out' canceled by client");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"virsh.domjobabort\", \"after_event\": \"migration-iteration\", "
+               "\"before_event\": \"Suspended Migrated\", \"func_param\": \"'%s' % "
+               "params.get('migrate_main_vm')\"}]");
+    return p;
+}
+
+/* The disposition of p: "RUN", the CANCEL's label, or "ERROR: why". */
+static char *dispo(const struct params *p)
+{
+    const struct run_type *t = run_type_lookup(params_get(p, "type"));
+    struct run_common c = { 0 };
+    const char *label = NULL;
+    void *opts = NULL;
+    char *out;
+    ck_assert_ptr_nonnull(t);
+    ck_assert_msg(run_common_parse(p, &c) == 0, "%s", err_msg());
+    if (run_type_parse(t, p, &c, &opts) < 0) {
+        out = xasprintf("ERROR: %s", err_msg());
+        run_common_release(&c);
+        return out;
+    }
+    int rc = run_needs_check(t, p, &c, 2, &F, &label);
+    out = rc == 0 ? xstrdup("RUN") : rc == -1 ? xstrdup(label)
+                                              : xasprintf("ERROR: %s", err_msg());
+    run_type_opts_free(t, opts);
+    run_common_release(&c);
+    return out;
+}
+
+#define ASSERT_DISPO(p, want)                                                          \
+    do {                                                                               \
+        char *got_ = dispo(p);                                                         \
+        ck_assert_msg(strstr(got_, want) == got_, "want '%s', got '%s'", want, got_);  \
+        free(got_);                                                                    \
+    } while (0)
+
+START_TEST(test_words_as_base_steps_builds_them)
+{
+    struct run_base_mig m = { .options = "--live --p2p", .extra = "--dname x",
+                              .postcopy = "--postcopy", .copy_storage = "--copy-storage-all",
+                              .extra_again = NULL };
+    char *w = run_base_words(&m, false);
+    ck_assert_str_eq(w, "--live --p2p --dname x --postcopy --copy-storage-all");
+    free(w);
+    /* no extra for the second migration: the same words */
+    w = run_base_words(&m, true);
+    ck_assert_str_eq(w, "--live --p2p --dname x --postcopy --copy-storage-all");
+    free(w);
+    m.extra_again = "--postcopy --postcopy-resume";
+    w = run_base_words(&m, true);
+    ck_assert_str_eq(w, "--live --p2p --postcopy --postcopy-resume --copy-storage-all");
+    free(w);
+    ck_assert_int_eq(run_base_words_check(&m), 0);
+    m.extra = "--no-such-word";
+    ck_assert_int_eq(run_base_words_check(&m), -1);
+    ck_assert_ptr_nonnull(strstr(err_msg(), "--no-such-word"));
+}
+END_TEST
+
+START_TEST(test_pause_case_needs_the_guest_agent)
+{
+    struct params *p = pause_case();
+    /* every action is a step vtrun runs */
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    /* domtime: the agent in the guest, else CANCEL */
+    ASSERT_DISPO(p, "guest_agent");
+    /* declared: the domain vtrun defines has no channel to it yet */
+    caps[0] = "guest_agent";
+    ASSERT_DISPO(p, "ERROR: virsh domtime");
+    params_set(p, "migration_options", "dname");
+    ASSERT_DISPO(p, "ERROR: migration_options = 'dname'");
+    params_set(p, "migration_options", "undefinesource");
+    ASSERT_DISPO(p, "ERROR: migration_options = 'undefinesource'");
+    params_set(p, "migration_options", "migrateuri");
+    params_set(p, "transport_type", "tls");
+    ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_pause_case_bad_params)
+{
+    struct params *p = pause_case();
+    params_set(p, "virsh_migrate_extra_mig_again", "--postcopy-resume");
+    ASSERT_DISPO(p, "ERROR: virsh migrate words '--live --p2p --verbose --postcopy-resume ");
+    params_set(p, "virsh_migrate_extra_mig_again", "--postcopy --postcopy-resume");
+    params_set(p, "dominfo_check", "Persistent: (no");
+    ASSERT_DISPO(p, "ERROR: param dominfo_check");
+    params_set(p, "dominfo_check", "Persistent:     no");
+    params_set(p, "migrate_again", "maybe");
+    ASSERT_DISPO(p, "ERROR: param migrate_again");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_abort_case_dispositions)
+{
+    struct params *p = abort_case();
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_options", "--live --verbose");
+    ASSERT_DISPO(p, "RUN");
+    /* the switchover of the lab's guests is too short to abort in */
+    params_set(p, "abort_mig", "abort_during_vm_downtime");
+    ASSERT_DISPO(p, "downtime_window");
+    caps[0] = "downtime_window";
+    ASSERT_DISPO(p, "RUN");
+    /* Ctrl-C: its err_msg is a substring, not a regex; the variant is not built */
+    params_set(p, "abort_method", "ctrl_c");
+    params_set(p, "err_msg", "Migration: [");
+    ASSERT_DISPO(p, "ERROR: abort_method = 'ctrl_c'");
+    params_set(p, "abort_method", "domjobabort");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: migrate_desturi_type = 'unix_proxy'");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "action_during_mig", "[{\"func\": \"no_such_func\"}]");
+    ASSERT_DISPO(p, "ERROR");
+    params_free(p);
+}
+END_TEST
+
+/* abort_job.abort_in_storage_copy_phase.without_tls.copy_storage_all.tcp.p2p */
+START_TEST(test_abort_job_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "abort_job");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "--copy-storage-all");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "yes");
+    params_set(p, "migrate_again", "yes");
+    params_set(p, "domjobabort_on_src", "yes");
+    params_set(p, "err_msg", "operation aborted: migration out: canceled by client");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"func_param\": "
+               "\"params\", \"need_sleep_time\": \"3\"}, {\"func\": \"do_domjobabort\", "
+               "\"func_param\": \"params\"}]");
+    params_set(p, "action_during_mig_again",
+               "[{\"func\": \"libvirt_network.check_established\", \"func_param\": "
+               "\"params\", \"need_sleep_time\": \"1\"}]");
+    params_set(p, "expected_event_target", "[\"lifecycle.*Stopped Failed\"]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_extra", "--copy-storage-inc --tls");
+    params_set(p, "transport_type", "tls");
+    ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
+    params_set(p, "transport_type", "");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: migrate_desturi_type = 'unix_proxy'");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "virsh_migrate_extra", "--copy-storage-inc --copy-storage-synchronous-writes "
+               "--bogus");
+    ASSERT_DISPO(p, "ERROR: virsh migrate words");
+    params_free(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("base_types");
+    TCase *tc = tcase_create("params");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_words_as_base_steps_builds_them);
+    tcase_add_test(tc, test_pause_case_needs_the_guest_agent);
+    tcase_add_test(tc, test_pause_case_bad_params);
+    tcase_add_test(tc, test_abort_case_dispositions);
+    tcase_add_test(tc, test_abort_job_dispositions);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
