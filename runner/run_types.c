@@ -12,6 +12,7 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
     run_type_virsh_migrate_copy_storage, run_type_migrate_compcache_cmd,
     run_type_setmaxdowntime_and_getmaxdowntime, run_type_live_migration,
     run_type_migration_kill_libvirt_daemon;
+extern const struct run_type run_type_tls;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -31,6 +32,7 @@ const struct run_type *const run_types[] = {
     &run_type_setmaxdowntime_and_getmaxdowntime,
     &run_type_live_migration,
     &run_type_migration_kill_libvirt_daemon,
+    &run_type_tls,
     NULL,
 };
 

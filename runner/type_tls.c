@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type `tls`: tp-libvirt's libvirt/tests/src/migration_with_copy_storage/
+ * network_data_transport/tls.py (a MigrationBase case, provider/migration/base_steps.py)
+ * on the timeline engine (runner/run_tl.h): a copy-storage migration whose memory and
+ * NBD streams go over QEMU's native TLS (--tls).
+ *
+ * setup_connection with transport_type = tls and qemu_tls: certificates made as
+ * avocado-vt's TLSConnection makes them (server_cn, client_cn, the server's IP unless
+ * set_ip_addr = no) into custom_pki_path on both hosts, the hosts' own moved aside
+ * (runner/run_tl_tls.h); test_case wrong_cert_configuration then removes cert_path on
+ * the source (no_client_cert_on_src) or the destination (no_server_cert_on_target).
+ * With check_str_local_log the source daemon logs at libvirtd_debug_level
+ * (libvirtd.conf, restarted in place) and base_steps' check_local_and_remote_log reads
+ * what it wrote.  The guest's disk is the source's own (its private image directory);
+ * the hop makes the destination's disk first (prepare_disks_remote).
+ *
+ * The VM migrates with virsh_migrate_options + virsh_migrate_extra + postcopy_options +
+ * copy_storage_option, judged by status_error / err_msg; with migrate_again again with
+ * virsh_migrate_extra_mig_again (+ copy_storage_option), migrate_again_status_error,
+ * err_msg_again; after a last migration that succeeded the guest runs on the
+ * destination (virsh_migrate_dest_state), the source's domain is virsh_migrate_src_state,
+ * the guest is reached and writes to its disk.  Every host change is undone on every
+ * path (certificates, configuration, the daemon restarted again).
+ */
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "runner/run_mig.h"
+#include "runner/run_needs.h"
+#include "runner/run_tl.h"
+#include "runner/run_tl_tls.h"
+#include "runner/run_type.h"
+#include "virt/virt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum tls_case { TC_TLS, TC_DESTINATION, TC_WRONG_CERT };
+static const struct params_word tls_case_words[] = {
+    { "tls", TC_TLS }, { "tls_destination", TC_DESTINATION },
+    { "wrong_cert_configuration", TC_WRONG_CERT }, { NULL, 0 },
+};
+enum tls_cert_conf { CC_NONE, CC_NO_CLIENT_SRC, CC_NO_SERVER_DST, CC_WRONG_CN };
+static const struct params_word tls_cert_words[] = {
+    { "no_client_cert_on_src", CC_NO_CLIENT_SRC }, { "no_server_cert_on_target", CC_NO_SERVER_DST },
+    { "wrong_cn_in_cert", CC_WRONG_CN }, { NULL, 0 },
+};
+
+struct tls_opts {
+    const char *options, *extra, *postcopy, *copy_storage, *extra_again;
+    bool status_error, again_status_error, migrate_again;
+    const char *err_msg, *err_msg_again;
+    long speed;
+    int test_case, cert_conf;
+    const char *cert_path, *pki_dir, *scp_server, *scp_client;
+    const char *str_log, *no_str_log;
+    bool qemu_tls;
+    int dest_state, src_state;
+    bool network_check, disk_check;
+    long main_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct tls_opts, __VA_ARGS__)
+static const struct run_param tls_params[] = {
+    { "virsh_migrate_options", AT(STR, options), .def = "--live --verbose",
+      .doc = "virsh migrate option words (migration/mig.h)" },
+    { "virsh_migrate_extra", AT(STR, extra), .doc = "more words after the options (--tls)" },
+    { "postcopy_options", AT(STR, postcopy), .doc = "more words, after the extra ones" },
+    { "copy_storage_option", AT(STR, copy_storage),
+      .doc = "--copy-storage-all or --copy-storage-inc, last" },
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the first migration must fail" },
+    { "err_msg", AT(REGEX, err_msg),
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    { "migrate_speed", AT(INT, speed), RUN_PARAM_MIN(1), .unit = "MiB/s",
+      .doc = "the migration's bandwidth" },
+    { "test_case", AT(ENUM, test_case, tls_case_words), .def = "tls",
+      .doc = "tls, tls_destination (--tls-destination) or wrong_cert_configuration" },
+    { "cert_configuration", AT(ENUM, cert_conf, tls_cert_words),
+      .doc = "wrong_cert_configuration: which certificate is missing or wrong" },
+    { "cert_path", AT(STR, cert_path),
+      .doc = "the certificate removed (no_client_cert_on_src, no_server_cert_on_target)" },
+    { "qemu_tls", AT(BOOL, qemu_tls), .def = "no",
+      .doc = "the certificates are QEMU's (ca-cert.pem ...) in custom_pki_path" },
+    { "custom_pki_path", AT(STR, pki_dir), .def = "/etc/pki/qemu",
+      .doc = "where the certificates go on both hosts (the hosts' own moved aside)" },
+    { "scp_list_server", AT(STR, scp_server), .def = "cacert,cakey,servercert,serverkey",
+      .doc = "the credentials put on the destination" },
+    { "scp_list_client", AT(STR, scp_client), .def = "cacert,cakey,clientcert,clientkey",
+      .doc = "the credentials put on the source" },
+    { "check_str_local_log", AT(STR, str_log),
+      .doc = "regexes (a list literal) the source daemon's debug log must show" },
+    { "check_no_str_local_log", AT(STR, no_str_log),
+      .doc = "regexes (a list literal) it must not show" },
+    { "migrate_again", AT(BOOL, migrate_again), .def = "no", .doc = "migrate again" },
+    { "migrate_again_status_error", AT(BOOL, again_status_error), .def = "no",
+      .doc = "the second migration must fail" },
+    { "err_msg_again", AT(REGEX, err_msg_again),
+      .doc = "the second migration's error regex (else err_msg)" },
+    { "virsh_migrate_extra_mig_again", AT(STR, extra_again),
+      .doc = "the second migration's extra words (+ copy_storage_option)" },
+    { "virsh_migrate_dest_state", AT(ENUM, dest_state, mig_dom_state_words),
+      .def = "running", .doc = "the destination's state after a migration that succeeded" },
+    { "virsh_migrate_src_state", AT(ENUM, src_state, mig_dom_state_words),
+      .def = "shut off", .doc = "the source's state after a migration that succeeded" },
+    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
+      .doc = "the guest reached over its network after the migration" },
+    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
+      .doc = "a line written to the guest's disk after the migration" },
+    { NULL },
+};
+#undef AT
+
+/* The reference's setups vtrun does not build: a case with one set is an ERROR. */
+static const char *tls_unbuilt_param(const struct params *p, const char **val)
+{
+    static const char *const unbuilt[] = {
+        "check_str_remote_log", "check_no_str_remote_log", "set_remote_libvirtd_log",
+        "stress_package", "action_during_mig", "action_during_mig_again",
+    };
+    const char *t = params_get(p, "transport_type");
+    if (t && *t && strcmp(t, "tls")) {
+        *val = t;
+        return "transport_type";
+    }
+    t = params_get(p, "qemu_tls");
+    if (!t || strcmp(t, "yes")) {
+        *val = t ? t : "no";
+        return "qemu_tls";     /* TLS of the daemons' connection only: not built */
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(unbuilt); k++) {
+        const char *v = params_get(p, unbuilt[k]);
+        if (v && *v && strcmp(v, "no") && strcmp(v, "[]")) {
+            *val = v;
+            return unbuilt[k];
+        }
+    }
+    return NULL;
+}
+
+static bool tls_unbuilt_applies(const struct params *p)
+{
+    const char *v;
+    return tls_unbuilt_param(p, &v) != NULL;
+}
+
+static int tls_unbuilt_met(const struct run_need *n, const struct params *p,
+                           struct run_facts *f, struct strbuf *why)
+{
+    const char *v = NULL, *param = tls_unbuilt_param(p, &v);
+    (void)n;
+    (void)f;
+    (void)why;
+    return run_tl_unbuilt_verdict("tls", param, v, p);
+}
+
+static const struct run_need tls_needs_last[] = {
+    { "not built", .applies = tls_unbuilt_applies, .met = tls_unbuilt_met,
+      .met_doc = "a setup vtrun does not build yet (ERROR)",
+      .text = "a setup of the reference vtrun does not build yet" },
+    { NULL },
+};
+
+static char *tls_words(const struct tls_opts *o, bool again)
+{
+    const char *cs = o->copy_storage ? o->copy_storage : "";
+    if (again && o->extra_again)
+        return xasprintf("%s %s %s", o->options ? o->options : "", o->extra_again, cs);
+    return xasprintf("%s %s %s %s", o->options ? o->options : "", o->extra ? o->extra : "",
+                     o->postcopy ? o->postcopy : "", cs);
+}
+
+static int tls_check(const struct run_common *c, void *opts)
+{
+    struct tls_opts *o = opts;
+    for (int again = 0; again < 2; again++) {
+        struct be_migrate_opts mo = { 0 };
+        char *words = tls_words(o, again);
+        int rc = mig_opts_parse(words, &mo);
+        if (rc < 0)
+            err_prefix("virsh migrate words '%s'", words);
+        mig_opts_release(&mo);
+        free(words);
+        if (rc < 0)
+            return -1;
+    }
+    if (run_tls_scp_list_check(o->scp_server) < 0) {
+        err_prefix("scp_list_server");
+        return -1;
+    }
+    if (run_tls_scp_list_check(o->scp_client) < 0) {
+        err_prefix("scp_list_client");
+        return -1;
+    }
+    if (run_tls_regex_list_check("check_str_local_log", o->str_log) < 0 ||
+        run_tls_regex_list_check("check_no_str_local_log", o->no_str_log) < 0)
+        return -1;
+    if (o->test_case == TC_WRONG_CERT && o->cert_conf != CC_WRONG_CN &&
+        (!o->cert_path || o->cert_path[0] != '/' || strstr(o->cert_path, ".."))) {
+        err_set("cert_path = '%s': expected the absolute path of the certificate to remove",
+                o->cert_path ? o->cert_path : "");
+        return -1;
+    }
+    o->main_vm = run_common_main_vm(c);
+    return o->main_vm < 0 ? -1 : 0;
+}
+
+struct tls_state {
+    struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
+    struct params *params;          /* the case's, the guest's disk in images_dir */
+    struct virt_hostops *ops;       /* certificates, configuration, restarts */
+};
+
+static int tls_setup(struct run_ctx *ctx)
+{
+    struct tls_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    st->params = params_dup(ctx->params);
+    /* copy storage is the point: the guest's disk is the source's own */
+    if (!params_get(st->params, "image_clone_dir"))
+        params_set(st->params, "image_clone_dir", "images_dir");
+    if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    char *tag = xasprintf("tls%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
+    st->ops = virt_hostops_new(tag, &st->vms.conf.vctx);
+    free(tag);
+    return 0;
+}
+
+static void tls_cleanup(struct run_ctx *ctx)
+{
+    struct tls_state *st = ctx->data;
+    if (!st)
+        return;
+    if (st->ops) {
+        if (virt_hostops_undo(st->ops) < 0)
+            run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
+        for (int h = 0; h < 2; h++)
+            virt_vms_reconnect(&st->vms, h);
+        virt_hostops_free(st->ops);
+    }
+    run_vmset_cleanup(ctx, &st->vms);
+    params_free(st->params);
+    free(st);
+    ctx->data = NULL;
+}
+
+/* setup_connection (+ setup_wrong_cert_configuration). */
+static int tls_connection(struct run_ctx *ctx, const struct tls_opts *o, struct tls_state *st)
+{
+    struct run_tls_pki k;
+    run_tls_pki_of(ctx->params, NULL, &k);
+    k.dir = o->pki_dir;
+    k.scp_server = o->scp_server;
+    k.scp_client = o->scp_client;
+    if (run_tls_pki_setup(ctx, st->ops, &k) < 0)
+        return -1;
+    if (o->test_case != TC_WRONG_CERT || o->cert_conf == CC_WRONG_CN || o->cert_conf == CC_NONE)
+        return 0;
+    int h = o->cert_conf == CC_NO_CLIENT_SRC ? 0 : 1;
+    struct virt_host *link = run_host_link(ctx, h);
+    const char *rm[] = { "rm", "-f", "--", o->cert_path, NULL };
+    if (!link || virt_host_run(link, rm, 30, NULL, NULL, NULL) < 0)
+        return run_error(ctx, "TestSetupError", "rm -f %s on %s: %s", o->cert_path,
+                         ctx->hosts[h].name, err_msg());
+    run_log(ctx, "%s removed on %s", o->cert_path, ctx->hosts[h].name);
+    return 0;
+}
+
+static int tls_hop(struct run_ctx *ctx, const struct tls_opts *o, struct tls_state *st,
+                   size_t i, bool again)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_expect e = {
+        .status_error = again ? o->again_status_error : o->status_error,
+        .err_msg = again && o->err_msg_again ? o->err_msg_again : o->err_msg,
+        .cancel_unsupported = true,
+    };
+    char *words = tls_words(o, again);
+    int rc = mig_opts_parse(words, &mo);
+    free(words);
+    if (rc < 0) {
+        rc = run_error(ctx, "ConfigError", "%s", err_msg());
+        goto out;
+    }
+    mo.bandwidth_mib = !again && o->speed > 0 ? (unsigned long)o->speed : 0;
+    struct run_tl_hop h = { .vms = &st->vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
+                            .expect = &e, .opts = &mo, .ops = st->ops };
+    rc = run_tl_hop(ctx, &h);
+out:
+    mig_opts_release(&mo);
+    return rc;
+}
+
+static int tls_state_is(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int h, int want,
+                        const char *side)
+{
+    static const enum be_state of[] = {
+        [MIG_DOM_RUNNING] = BE_STATE_RUNNING, [MIG_DOM_PAUSED] = BE_STATE_PAUSED,
+        [MIG_DOM_SHUTOFF] = BE_STATE_SHUTOFF, [MIG_DOM_NONEXIST] = BE_STATE_NONE,
+    };
+    enum be_state st;
+    bool persistent;
+    if (virt_vms_domain(vms, h, vms->vm[i].domain, &st, &persistent) < 0)
+        return run_error(ctx, "PostMigrationCheck", "%s: %s", side, err_msg());
+    if (want > MIG_DOM_NONEXIST || st != of[want])
+        return run_fail(ctx, "PostMigrationCheck", "the guest is %s on the %s, expected %s",
+                        be_state_name(st), side, mig_dom_state_name(want));
+    run_log(ctx, "the guest is %s on the %s, as expected", be_state_name(st), side);
+    return 0;
+}
+
+/* post_migration_check after a migration that succeeded. */
+static int tls_post_check(struct run_ctx *ctx, const struct tls_opts *o, struct virt_vms *vms,
+                          size_t i)
+{
+    if (tls_state_is(ctx, vms, i, 1, o->dest_state, "destination") < 0 ||
+        tls_state_is(ctx, vms, i, 0, o->src_state, "source") < 0)
+        return -1;
+    if (o->dest_state != MIG_DOM_RUNNING)
+        return 0;
+    if (run_mig_landed(ctx, vms, i, 1) < 0)
+        return -1;
+    if (o->network_check && virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
+        return run_fail(ctx, "PostMigrationCheck", "the guest is not reached over its "
+                        "network: %s", err_msg());
+    if (o->disk_check) {
+        int status = -1;
+        if (virt_vms_exec(vms, i, "echo libvirt_simple_disk_check >> "
+                          "/tmp/libvirt_simple_disk_check", 60, NULL, &status) < 0 || status)
+            return run_fail(ctx, "PostMigrationCheck", "simple disk check: %s",
+                            status > 0 ? "the write failed" : err_msg());
+        run_log(ctx, "simple disk check: a line written to the guest's disk");
+    }
+    return 0;
+}
+
+static int tls_run(struct run_ctx *ctx)
+{
+    const struct tls_opts *o = ctx->opts;
+    struct tls_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
+    size_t i = (size_t)o->main_vm;
+    struct virt_log_mark mark = { 0 };
+    bool logs = o->str_log || o->no_str_log;
+    int rc = -1;
+
+    if (tls_connection(ctx, o, st) < 0 ||
+        (logs && run_tls_debug_log(ctx, st->ops, vms, 0, &mark) < 0))
+        goto out;
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        goto out;
+    int hop = tls_hop(ctx, o, st, i, false);
+    if (hop < 0)
+        goto out;
+    if (o->migrate_again) {
+        if (hop != 1 && run_tl_start_on_source(ctx, vms, i) < 0)
+            goto out;
+        if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+            run_error(ctx, "LoginError", "before the second migration: %s", err_msg());
+            goto out;
+        }
+        if ((hop = tls_hop(ctx, o, st, i, true)) < 0)
+            goto out;
+    }
+    if (hop == 1 && tls_post_check(ctx, o, vms, i) < 0)
+        goto out;
+    if (logs && run_tls_log_check(ctx, 0, &mark) < 0)
+        goto out;
+    rc = 0;
+out:
+    virt_log_mark_free(&mark);
+    return rc;
+}
+
+const struct run_type run_type_tls = {
+    .name = "tls",
+    .summary = "tp-libvirt's copy-storage migration over QEMU's native TLS (--tls): "
+               "certificates made per test, --tls-destination, missing or wrong "
+               "certificates refused",
+    .needs = { .vms = 1, .hosts = 2, .rows_last = tls_needs_last },
+    .params = tls_params,
+    .opts_size = sizeof(struct tls_opts),
+    .check = tls_check,
+    .setup = tls_setup,
+    .run = tls_run,
+    .cleanup = tls_cleanup,
+};
