@@ -155,7 +155,7 @@ static int install(struct run_ctx *ctx, struct virt_hostops *ops, int h, const c
                    const char *list, const struct run_tls_pki *k)
 {
     struct virt_host *link = run_host_link(ctx, h);
-    if (!link || virt_hostop_dir_replace(ops, link, k->dir) < 0)
+    if (!link || (!k->keep_dir && virt_hostop_dir_replace(ops, link, k->dir) < 0))
         return -1;
     for (const char *p = list; *p;) {
         p += strspn(p, " ,");
@@ -309,6 +309,46 @@ int run_tls_qemu_conf_dict(struct run_ctx *ctx, struct virt_hostops *ops, int h,
     return conf_dict_each(text, regex_form, conf_one, &u);
 }
 
+static bool conf_key_ok(const char *k)
+{
+    if (!*k)
+        return false;
+    for (; *k; k++)
+        if (!(*k == '_' || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')))
+            return false;
+    return true;
+}
+
+int run_tls_key_list_check(const char *text)
+{
+    struct pylit l;
+    int rc = 0;
+    if (pylit_parse(text, &l) < 0)
+        return -1;
+    if (l.kind != PYLIT_LIST)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        if (l.items[i].kind != PYLIT_STR || !conf_key_ok(l.items[i].s))
+            rc = -1;
+    if (rc < 0)
+        err_set("'%s': expected a list of qemu.conf keys", text);
+    pylit_release(&l);
+    return rc;
+}
+
+int run_tls_qemu_conf_keys_unset(struct run_ctx *ctx, struct virt_hostops *ops, int h,
+                                 const char *text)
+{
+    struct pylit l;
+    int rc = 0;
+    if (run_tls_key_list_check(text) < 0 || pylit_parse(text, &l) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        rc = run_tls_qemu_conf(ctx, ops, h, l.items[i].s, NULL);
+    pylit_release(&l);
+    return rc;
+}
+
 int run_tls_restart(struct run_ctx *ctx, struct virt_hostops *ops, struct virt_vms *vms, int h)
 {
     struct virt_host *link = run_host_link(ctx, h);
@@ -400,12 +440,13 @@ static bool found(const char *re, const char *text)
     return hit;
 }
 
-int run_tls_log_check(struct run_ctx *ctx, int h, const struct virt_log_mark *m)
+int run_tls_log_check(struct run_ctx *ctx, int h, const char *side,
+                      const struct virt_log_mark *m)
 {
     static const struct {
-        const char *key;
+        const char *fmt;
         bool present;
-    } lists[] = { { "check_str_local_log", true }, { "check_no_str_local_log", false } };
+    } lists[] = { { "check_str_%s_log", true }, { "check_no_str_%s_log", false } };
     struct strbuf log = STRBUF_INIT;
     struct virt_host *link = run_host_link(ctx, h);
     int rc = 0;
@@ -415,12 +456,14 @@ int run_tls_log_check(struct run_ctx *ctx, int h, const struct virt_log_mark *m)
         goto out;
     }
     for (size_t k = 0; rc == 0 && k < ARRAY_SIZE(lists); k++) {
-        const char *text = params_get(ctx->params, lists[k].key);
+        char key[64];
+        snprintf(key, sizeof(key), lists[k].fmt, side);
+        const char *text = params_get(ctx->params, key);
         struct pylit l;
         if (!text || !*text)
             continue;
         if (pylit_parse(text, &l) < 0) {
-            rc = run_error(ctx, "ConfigError", "%s: %s", lists[k].key, err_msg());
+            rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
             break;
         }
         for (size_t i = 0; rc == 0 && i < l.n; i++) {

@@ -33,6 +33,8 @@ struct run_tls_pki {
     bool set_ip_addr;
     const char *dir;                /* custom_pki_path */
     const char *scp_server, *scp_client;    /* "cacert,cakey,servercert,serverkey" ... */
+    bool keep_dir;                  /* put the files beside those there (a second CA's
+                                       server certificate: signed_by_diff_cert) */
 };
 
 /* The pki of the case's params: server_cn, client_cn, ca_cn, server_ip (else
@@ -56,6 +58,11 @@ int run_tls_qemu_conf(struct run_ctx *ctx, struct virt_hostops *ops, int h, cons
 int run_tls_conf_dict_check(const char *text, bool regex_form);
 int run_tls_qemu_conf_dict(struct run_ctx *ctx, struct virt_hostops *ops, int h,
                            const char *text, bool regex_form);
+/* A list literal of qemu.conf keys (remove_key_in_conf's value_list): 0, else -1. */
+int run_tls_key_list_check(const char *text);
+/* Each key of the list removed from qemu.conf of host h. */
+int run_tls_qemu_conf_keys_unset(struct run_ctx *ctx, struct virt_hostops *ops, int h,
+                                 const char *text);
 /* libvirtd restarted in place on host h, the VM set's connection to it reopened. */
 int run_tls_restart(struct run_ctx *ctx, struct virt_hostops *ops, struct virt_vms *vms, int h);
 
@@ -64,9 +71,11 @@ int run_tls_restart(struct run_ctx *ctx, struct virt_hostops *ops, struct virt_v
  * the log's end. */
 int run_tls_debug_log(struct run_ctx *ctx, struct virt_hostops *ops, struct virt_vms *vms,
                       int h, struct virt_log_mark *m);
-/* check_str_local_log / check_no_str_local_log of p: each regex of the list literal
- * found (absent) in what the log of host h got since m.  0, or -1 with FAIL/ERROR. */
-int run_tls_log_check(struct run_ctx *ctx, int h, const struct virt_log_mark *m);
+/* check_str_SIDE_log / check_no_str_SIDE_log of p (side "local" or "remote"): each
+ * regex of the list literal found (absent) in what the log of host h got since m.
+ * 0, or -1 with FAIL/ERROR. */
+int run_tls_log_check(struct run_ctx *ctx, int h, const char *side,
+                      const struct virt_log_mark *m);
 /* Whether a list literal of regexes reads: 0, else -1 with err. */
 int run_tls_regex_list_check(const char *what, const char *text);
 

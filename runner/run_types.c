@@ -12,7 +12,8 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
     run_type_virsh_migrate_copy_storage, run_type_migrate_compcache_cmd,
     run_type_setmaxdowntime_and_getmaxdowntime, run_type_live_migration,
     run_type_migration_kill_libvirt_daemon;
-extern const struct run_type run_type_tls;
+extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
+    run_type_tls_migrate_tls_x509_verify;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -33,6 +34,8 @@ const struct run_type *const run_types[] = {
     &run_type_live_migration,
     &run_type_migration_kill_libvirt_daemon,
     &run_type_tls,
+    &run_type_migration_network_data_transport_tls,
+    &run_type_tls_migrate_tls_x509_verify,
     NULL,
 };
 

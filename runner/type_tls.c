@@ -35,15 +35,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum tls_case { TC_TLS, TC_DESTINATION, TC_WRONG_CERT };
+enum tls_case { TC_TLS, TC_DESTINATION, TC_WRONG_CERT, TC_TLS_FORCE, TC_X509_SRC, TC_X509_DST };
 static const struct params_word tls_case_words[] = {
-    { "tls", TC_TLS }, { "tls_destination", TC_DESTINATION },
-    { "wrong_cert_configuration", TC_WRONG_CERT }, { NULL, 0 },
+    { "tls", TC_TLS }, { "default", TC_TLS }, { "tls_destination", TC_DESTINATION },
+    { "wrong_cert_configuration", TC_WRONG_CERT }, { "migrate_tls_force", TC_TLS_FORCE },
+    { "migrate_tls_x509_verify_on_src", TC_X509_SRC },
+    { "migrate_tls_x509_verify_on_target", TC_X509_DST }, { NULL, 0 },
 };
-enum tls_cert_conf { CC_NONE, CC_NO_CLIENT_SRC, CC_NO_SERVER_DST, CC_WRONG_CN };
+enum tls_cert_conf { CC_NONE, CC_NO_CLIENT_SRC, CC_NO_SERVER_DST, CC_WRONG_CN, CC_DIFF_CA };
 static const struct params_word tls_cert_words[] = {
     { "no_client_cert_on_src", CC_NO_CLIENT_SRC }, { "no_server_cert_on_target", CC_NO_SERVER_DST },
-    { "wrong_cn_in_cert", CC_WRONG_CN }, { NULL, 0 },
+    { "wrong_cn_in_cert", CC_WRONG_CN }, { "wrong_hostname_in_cert", CC_WRONG_CN },
+    { "signed_by_diff_cert", CC_DIFF_CA }, { NULL, 0 },
 };
 
 struct tls_opts {
@@ -58,6 +61,12 @@ struct tls_opts {
     int dest_state, src_state;
     bool network_check, disk_check;
     long main_vm;
+    const char *stress_tool, *stress_args;
+    const char *default_conf;
+    bool remote_log;
+    const char *conf_src, *conf_dest, *new_ca_cn;
+    const char *transport, *transport_again;
+    const char *str_remote_log, *no_str_remote_log;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct tls_opts, __VA_ARGS__)
@@ -107,6 +116,29 @@ static const struct run_param tls_params[] = {
       .doc = "the guest reached over its network after the migration" },
     { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
       .doc = "a line written to the guest's disk after the migration" },
+    { "stress_package", AT(STR, stress_tool),
+      .doc = "a stress tool run in the guest before the migration" },
+    { "stress_args", AT(STR, stress_args), .def = "--cpu 4 --io 4 --vm 2 --vm-bytes 256M",
+      .doc = "its arguments" },
+    { "transport_type", AT(STR, transport),
+      .doc = "tls: certificates made for the migration (setup_connection)" },
+    { "transport_type_again", AT(STR, transport_again),
+      .doc = "tls: certificates made (for the second migration)" },
+    { "default_qemu_conf", AT(STR, default_conf), .def = "no",
+      .doc = "yes: migrate_tls_force removed from both hosts' qemu.conf; a list literal: "
+             "these keys removed from the destination's" },
+    { "qemu_conf_src", AT(STR, conf_src),
+      .doc = "migrate_tls_force: {key: value} set in the source's qemu.conf" },
+    { "qemu_conf_dest", AT(STR, conf_dest),
+      .doc = "migrate_tls_force: {regex: 'key=value'} set in the destination's qemu.conf" },
+    { "new_ca_cn", AT(STR, new_ca_cn), .def = "NEWCERT.VIRT",
+      .doc = "signed_by_diff_cert: the other CA signing the destination's certificate" },
+    { "set_remote_libvirtd_log", AT(BOOL, remote_log), .def = "no",
+      .doc = "the destination daemon logs at libvirtd_debug_level" },
+    { "check_str_remote_log", AT(STR, str_remote_log),
+      .doc = "regexes (a list literal) the destination daemon's debug log must show" },
+    { "check_no_str_remote_log", AT(STR, no_str_remote_log),
+      .doc = "regexes (a list literal) it must not show" },
     { NULL },
 };
 #undef AT
@@ -115,16 +147,20 @@ static const struct run_param tls_params[] = {
 static const char *tls_unbuilt_param(const struct params *p, const char **val)
 {
     static const char *const unbuilt[] = {
-        "check_str_remote_log", "check_no_str_remote_log", "set_remote_libvirtd_log",
-        "stress_package", "action_during_mig", "action_during_mig_again",
+        "check_cont_ping", "check_vm_conn_before_migration", "do_migration_during_mig",
     };
-    const char *t = params_get(p, "transport_type");
-    if (t && *t && strcmp(t, "tls")) {
-        *val = t;
-        return "transport_type";
+    static const char *const transports[] = { "transport_type", "transport_type_again" };
+    bool certs = false;
+    for (size_t k = 0; k < ARRAY_SIZE(transports); k++) {
+        const char *t = params_get(p, transports[k]);
+        if (t && *t && strcmp(t, "tls")) {
+            *val = t;
+            return transports[k];
+        }
+        certs |= t && !strcmp(t, "tls");
     }
-    t = params_get(p, "qemu_tls");
-    if (!t || strcmp(t, "yes")) {
+    const char *t = params_get(p, "qemu_tls");
+    if (certs && (!t || strcmp(t, "yes"))) {
         *val = t ? t : "no";
         return "qemu_tls";     /* TLS of the daemons' connection only: not built */
     }
@@ -141,7 +177,7 @@ static const char *tls_unbuilt_param(const struct params *p, const char **val)
 static bool tls_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    return tls_unbuilt_param(p, &v) != NULL;
+    return tls_unbuilt_param(p, &v) != NULL || run_tl_any_action_unbuilt(p);
 }
 
 static int tls_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -151,7 +187,8 @@ static int tls_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
-    return run_tl_unbuilt_verdict("tls", param, v, p);
+    return run_tl_unbuilt_verdict("TLS migration cases (tls, "
+                                  "migration_network_data_transport_tls)", param, v, p);
 }
 
 static const struct run_need tls_needs_last[] = {
@@ -193,9 +230,26 @@ static int tls_check(const struct run_common *c, void *opts)
         return -1;
     }
     if (run_tls_regex_list_check("check_str_local_log", o->str_log) < 0 ||
-        run_tls_regex_list_check("check_no_str_local_log", o->no_str_log) < 0)
+        run_tls_regex_list_check("check_no_str_local_log", o->no_str_log) < 0 ||
+        run_tls_regex_list_check("check_str_remote_log", o->str_remote_log) < 0 ||
+        run_tls_regex_list_check("check_no_str_remote_log", o->no_str_remote_log) < 0)
         return -1;
-    if (o->test_case == TC_WRONG_CERT && o->cert_conf != CC_WRONG_CN &&
+    if (o->conf_src && run_tls_conf_dict_check(o->conf_src, false) < 0) {
+        err_prefix("qemu_conf_src");
+        return -1;
+    }
+    if (strcmp(o->default_conf, "yes") && strcmp(o->default_conf, "no") &&
+        run_tls_key_list_check(o->default_conf) < 0) {
+        err_prefix("default_qemu_conf");
+        return -1;
+    }
+    if (o->conf_dest && run_tls_conf_dict_check(o->conf_dest, true) < 0) {
+        err_prefix("qemu_conf_dest");
+        return -1;
+    }
+    if (((o->test_case == TC_WRONG_CERT &&
+          (o->cert_conf == CC_NO_CLIENT_SRC || o->cert_conf == CC_NO_SERVER_DST)) ||
+         o->test_case == TC_X509_DST) &&
         (!o->cert_path || o->cert_path[0] != '/' || strstr(o->cert_path, ".."))) {
         err_set("cert_path = '%s': expected the absolute path of the certificate to remove",
                 o->cert_path ? o->cert_path : "");
@@ -215,9 +269,10 @@ static int tls_setup(struct run_ctx *ctx)
 {
     struct tls_state *st = xcalloc(1, sizeof(*st));
     ctx->data = st;
+    const char *cs = params_get(ctx->params, "copy_storage_option");
     st->params = params_dup(ctx->params);
-    /* copy storage is the point: the guest's disk is the source's own */
-    if (!params_get(st->params, "image_clone_dir"))
+    /* a copy-storage migration copies the source's own disk (prepare_disks_remote) */
+    if (cs && strstr(cs, "--copy-storage") && !params_get(st->params, "image_clone_dir"))
         params_set(st->params, "image_clone_dir", "images_dir");
     if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
@@ -245,18 +300,88 @@ static void tls_cleanup(struct run_ctx *ctx)
     ctx->data = NULL;
 }
 
+/* The references' update_qemu_conf(_on_src/_on_target): default_qemu_conf = yes removes
+ * migrate_tls_force on both hosts (and nothing else changes), a list removes those
+ * keys on the destination; qemu_conf_dest, qemu_conf_src; one restart of each host
+ * edited. */
+static int tls_conf(struct run_ctx *ctx, const struct tls_opts *o, struct tls_state *st)
+{
+    bool all_default = !strcmp(o->default_conf, "yes");
+    bool edited[2] = { all_default, all_default };
+    for (int h = 0; all_default && h < 2; h++)
+        if (run_tls_qemu_conf(ctx, st->ops, h, "migrate_tls_force", NULL) < 0)
+            return -1;
+    if (!all_default && strcmp(o->default_conf, "no")) {
+        if (run_tls_qemu_conf_keys_unset(ctx, st->ops, 1, o->default_conf) < 0)
+            return -1;
+        edited[1] = true;
+    }
+    if (!all_default && o->conf_dest) {
+        if (run_tls_qemu_conf_dict(ctx, st->ops, 1, o->conf_dest, true) < 0)
+            return -1;
+        edited[1] = true;
+    }
+    if (!all_default && o->conf_src) {
+        if (run_tls_qemu_conf_dict(ctx, st->ops, 0, o->conf_src, false) < 0)
+            return -1;
+        edited[0] = true;
+    }
+    for (int h = 0; h < 2; h++)
+        if (edited[h] && run_tls_restart(ctx, st->ops, &st->vms, h) < 0)
+            return -1;
+    return 0;
+}
+
+/* migrate_tls_x509_verify_on_target: the source's cert_path moved away for the first
+ * migration, back for the second.  The reference moves it to tmp_cert_path; vtrun keeps
+ * it beside itself in the test's certificate directory (a host's /tmp may be shared),
+ * which the undo restores whole. */
+static int tls_client_cert_aside(struct run_ctx *ctx, const struct tls_opts *o, bool away)
+{
+    struct virt_host *link = run_host_link(ctx, 0);
+    char *aside = xasprintf("%s.vtrun-aside", o->cert_path);
+    const char *mv[] = { "mv", "-f", "--", away ? o->cert_path : aside,
+                         away ? aside : o->cert_path, NULL };
+    int rc = 0;
+    if (!link || virt_host_run(link, mv, 30, NULL, NULL, NULL) < 0)
+        rc = run_error(ctx, "TestSetupError", "%s on %s: %s", o->cert_path,
+                       ctx->hosts[0].name, err_msg());
+    else
+        run_log(ctx, "%s %s on %s", o->cert_path, away ? "moved away" : "put back",
+                ctx->hosts[0].name);
+    free(aside);
+    return rc;
+}
+
 /* setup_connection (+ setup_wrong_cert_configuration). */
 static int tls_connection(struct run_ctx *ctx, const struct tls_opts *o, struct tls_state *st)
 {
     struct run_tls_pki k;
+    bool certs = (o->transport && !strcmp(o->transport, "tls")) ||
+                 (o->transport_again && !strcmp(o->transport_again, "tls"));
+    if ((o->test_case == TC_TLS_FORCE || o->test_case == TC_X509_SRC ||
+         o->test_case == TC_X509_DST) && tls_conf(ctx, o, st) < 0)
+        return -1;
+    if (!certs)
+        return 0;
     run_tls_pki_of(ctx->params, NULL, &k);
     k.dir = o->pki_dir;
     k.scp_server = o->scp_server;
     k.scp_client = o->scp_client;
     if (run_tls_pki_setup(ctx, st->ops, &k) < 0)
         return -1;
+    if (o->test_case == TC_X509_DST)
+        return tls_client_cert_aside(ctx, o, true);
     if (o->test_case != TC_WRONG_CERT || o->cert_conf == CC_WRONG_CN || o->cert_conf == CC_NONE)
         return 0;
+    if (o->cert_conf == CC_DIFF_CA) {
+        /* a server certificate of another CA, the CA certificates left as they are */
+        k.ca_cn = o->new_ca_cn;
+        k.scp_server = "servercert,serverkey";
+        k.scp_client = "";
+        k.keep_dir = true;
+        return run_tls_pki_setup(ctx, st->ops, &k);
+    }
     int h = o->cert_conf == CC_NO_CLIENT_SRC ? 0 : 1;
     struct virt_host *link = run_host_link(ctx, h);
     const char *rm[] = { "rm", "-f", "--", o->cert_path, NULL };
@@ -271,6 +396,8 @@ static int tls_hop(struct run_ctx *ctx, const struct tls_opts *o, struct tls_sta
                    size_t i, bool again)
 {
     struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    const char *key = again ? "action_during_mig_again" : "action_during_mig";
     struct mig_expect e = {
         .status_error = again ? o->again_status_error : o->status_error,
         .err_msg = again && o->err_msg_again ? o->err_msg_again : o->err_msg,
@@ -283,11 +410,17 @@ static int tls_hop(struct run_ctx *ctx, const struct tls_opts *o, struct tls_sta
         rc = run_error(ctx, "ConfigError", "%s", err_msg());
         goto out;
     }
-    mo.bandwidth_mib = !again && o->speed > 0 ? (unsigned long)o->speed : 0;
+    if (mig_act_parse(params_get(ctx->params, key), &acts) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
+        goto out;
+    }
+    /* migrate-setspeed persists on the domain: the second migration keeps it */
+    mo.bandwidth_mib = o->speed > 0 ? (unsigned long)o->speed : 0;
     struct run_tl_hop h = { .vms = &st->vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
-                            .expect = &e, .opts = &mo, .ops = st->ops };
+                            .expect = &e, .opts = &mo, .acts = &acts, .ops = st->ops };
     rc = run_tl_hop(ctx, &h);
 out:
+    mig_act_release(&acts);
     mig_opts_release(&mo);
     return rc;
 }
@@ -341,14 +474,18 @@ static int tls_run(struct run_ctx *ctx)
     struct tls_state *st = ctx->data;
     struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
-    struct virt_log_mark mark = { 0 };
+    struct virt_log_mark mark = { 0 }, rmark = { 0 };
     bool logs = o->str_log || o->no_str_log;
+    bool rlogs = o->remote_log && (o->str_remote_log || o->no_str_remote_log);
     int rc = -1;
 
     if (tls_connection(ctx, o, st) < 0 ||
-        (logs && run_tls_debug_log(ctx, st->ops, vms, 0, &mark) < 0))
+        (logs && run_tls_debug_log(ctx, st->ops, vms, 0, &mark) < 0) ||
+        (o->remote_log && run_tls_debug_log(ctx, st->ops, vms, 1, &rmark) < 0))
         goto out;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        goto out;
+    if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
         goto out;
     int hop = tls_hop(ctx, o, st, i, false);
     if (hop < 0)
@@ -360,16 +497,21 @@ static int tls_run(struct run_ctx *ctx)
             run_error(ctx, "LoginError", "before the second migration: %s", err_msg());
             goto out;
         }
+        if (o->test_case == TC_X509_DST && tls_client_cert_aside(ctx, o, false) < 0)
+            goto out;
         if ((hop = tls_hop(ctx, o, st, i, true)) < 0)
             goto out;
     }
     if (hop == 1 && tls_post_check(ctx, o, vms, i) < 0)
         goto out;
-    if (logs && run_tls_log_check(ctx, 0, &mark) < 0)
+    if (logs && run_tls_log_check(ctx, 0, "local", &mark) < 0)
+        goto out;
+    if (rlogs && run_tls_log_check(ctx, 1, "remote", &rmark) < 0)
         goto out;
     rc = 0;
 out:
     virt_log_mark_free(&mark);
+    virt_log_mark_free(&rmark);
     return rc;
 }
 
@@ -378,6 +520,42 @@ const struct run_type run_type_tls = {
     .summary = "tp-libvirt's copy-storage migration over QEMU's native TLS (--tls): "
                "certificates made per test, --tls-destination, missing or wrong "
                "certificates refused",
+    .needs = { .vms = 1, .hosts = 2, .rows_last = tls_needs_last },
+    .params = tls_params,
+    .opts_size = sizeof(struct tls_opts),
+    .check = tls_check,
+    .setup = tls_setup,
+    .run = tls_run,
+    .cleanup = tls_cleanup,
+};
+
+/* tp-libvirt's migration/migration_uri/migration_network_data_transport_tls.py: the
+ * same base_steps TLS setups without copy storage (the guest's disk shared), stress in
+ * the guest, migrate_tls_force's qemu.conf matrix, the other CA's certificate, both
+ * daemons' debug logs. */
+const struct run_type run_type_migration_network_data_transport_tls = {
+    .name = "migration_network_data_transport_tls",
+    .summary = "tp-libvirt's migration over QEMU's native TLS: certificates per test, "
+               "--tls-destination, migrate_tls_force in qemu.conf, missing, misnamed or "
+               "foreign certificates refused",
+    .needs = { .vms = 1, .hosts = 2, .rows_last = tls_needs_last },
+    .params = tls_params,
+    .opts_size = sizeof(struct tls_opts),
+    .check = tls_check,
+    .setup = tls_setup,
+    .run = tls_run,
+    .cleanup = tls_cleanup,
+};
+
+/* tp-libvirt's migration/migration_uri/tls_migrate_tls_x509_verify.py:
+ * default_tls_x509_verify / migrate_tls_x509_verify in the source's qemu.conf (the
+ * client verifies the server's name whatever they say) or the destination's (a client
+ * without its certificate refused when verifying, then migrating with it). */
+const struct run_type run_type_tls_migrate_tls_x509_verify = {
+    .name = "tls_migrate_tls_x509_verify",
+    .summary = "tp-libvirt's x509 verification of QEMU's native TLS migration: "
+               "default_tls_x509_verify / migrate_tls_x509_verify on the source or the "
+               "destination",
     .needs = { .vms = 1, .hosts = 2, .rows_last = tls_needs_last },
     .params = tls_params,
     .opts_size = sizeof(struct tls_opts),
