@@ -510,14 +510,25 @@ int virt_hostop_dir_replace(struct virt_hostops *ops, struct virt_host *h, const
         virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s emptied", virt_host_name(h), dir);
         return run(h, rm, CMD_TIMEOUT, NULL) < 0 ? -1 : run(h, mkdir, CMD_TIMEOUT, NULL);
     }
-    char *aside = xasprintf("%s.vtrun-%s.orig", dir, ops->tag);
-    char *what = xasprintf("%s replaced (original in %s)", dir, aside);
-    char *how = xasprintf("rm -rf %s; mv -f %s %s", dir, aside, dir);
+    const char *test[] = { "test", "-e", dir, NULL };
+    int absent = 0;
+    if (virt_host_run(h, test, CMD_TIMEOUT, NULL, NULL, &absent) < 0)
+        return -1;
+    /* a directory that was not there is only removed again */
+    char *aside = absent ? NULL : xasprintf("%s.vtrun-%s.orig", dir, ops->tag);
+    char *what = aside ? xasprintf("%s replaced (original in %s)", dir, aside)
+                       : xasprintf("%s made", dir);
+    char *how = aside ? xasprintf("rm -rf %s; mv -f %s %s", dir, aside, dir)
+                      : xasprintf("rm -rf %s", dir);
     const char *mv[] = { "mv", "-f", "--", dir, aside, NULL };
     int rc = -1;
-    virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s moved aside to %s, an empty one made",
-              virt_host_name(h), dir, aside);
-    if (run(h, mv, CMD_TIMEOUT, NULL) == 0) {
+    virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s%s%s, an empty one made",
+              virt_host_name(h), dir, aside ? " moved aside to " : " absent",
+              aside ? aside : "");
+    /* recorded first when made: a job killed meanwhile still has it removed */
+    if (!aside && undo_add(ops, UNDO_DIR, h, dir, NULL, NULL, what, how))
+        rc = run(h, mkdir, CMD_TIMEOUT, NULL);
+    else if (aside && run(h, mv, CMD_TIMEOUT, NULL) == 0) {
         undo_add(ops, UNDO_DIR, h, dir, aside, NULL, what, how);
         rc = run(h, mkdir, CMD_TIMEOUT, NULL);
     }
@@ -609,7 +620,7 @@ static int undo_one(struct virt_hostops *ops, struct undo *u)
         const char *mv[] = { "mv", "-f", "--", u->b, u->a, NULL };
         virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s restored", virt_host_name(u->h), u->a);
         rc = run(u->h, rm, CMD_TIMEOUT, NULL);
-        if (rc == 0)
+        if (rc == 0 && u->b)
             rc = run(u->h, mv, CMD_TIMEOUT, NULL);
         break;
     }
