@@ -11,7 +11,8 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
     run_type_virsh_migrate_virtio_scsi,
     run_type_virsh_migrate_copy_storage, run_type_migrate_compcache_cmd,
     run_type_setmaxdowntime_and_getmaxdowntime, run_type_live_migration,
-    run_type_migration_kill_libvirt_daemon;
+    run_type_migration_kill_libvirt_daemon, run_type_unattended_install,
+    run_type_migration_retain_sparsity;
 extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
     run_type_tls_migrate_tls_x509_verify;
 
@@ -33,6 +34,8 @@ const struct run_type *const run_types[] = {
     &run_type_setmaxdowntime_and_getmaxdowntime,
     &run_type_live_migration,
     &run_type_migration_kill_libvirt_daemon,
+    &run_type_unattended_install,
+    &run_type_migration_retain_sparsity,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
     &run_type_tls_migrate_tls_x509_verify,

@@ -415,6 +415,51 @@ START_TEST(test_virsh_migrate_dispositions)
 }
 END_TEST
 
+/* unattended_install: medium = import runs (with or without the background
+ * migration); an install from any other medium needs an installation source (CANCEL),
+ * and with one listed it is an install vtrun does not drive (ERROR naming the medium).
+ * migration_retain_sparsity: CANCEL on libvirt 9.0 (detect-zeroes), ERROR past it. */
+START_TEST(test_install_and_sparsity_dispositions)
+{
+    struct run_dispo d;
+    struct params *p = base();
+    params_set(p, "medium", "import");
+    params_set(p, "migrate_background", "yes");
+    decide("unattended_install", p, &d);
+    ck_assert_msg(d.status == RUN_PASS, "%s", d.reason);
+    run_dispo_release(&d);
+
+    static const char *const media[] = { "url", "cdrom", "nfs", "pxe", "kernel_initrd" };
+    for (size_t k = 0; k < sizeof(media) / sizeof(media[0]); k++) {
+        params_set(p, "medium", media[k]);
+        decide("unattended_install", p, &d);
+        ck_assert_int_eq(d.status, RUN_CANCEL);
+        ck_assert_str_eq(d.label, "install_media");
+        run_dispo_release(&d);
+    }
+    caps[0] = "install_media";
+    decide("unattended_install", p, &d);
+    caps[0] = NULL;
+    ck_assert_int_eq(d.status, RUN_ERROR);
+    ck_assert_msg(strstr(d.reason, "medium = 'kernel_initrd'"), "%s", d.reason);
+    run_dispo_release(&d);
+    params_free(p);
+
+    p = base();
+    params_set(p, "virsh_migrate_options", "--live --p2p --migrate-disks-detect-zeroes sda");
+    decide("migration_retain_sparsity", p, &d);
+    ck_assert_int_eq(d.status, RUN_CANCEL);
+    ck_assert_str_eq(d.label, "detect_zeroes");
+    run_dispo_release(&d);
+    F.libvirt_version = 10010000;
+    decide("migration_retain_sparsity", p, &d);
+    ck_assert_int_eq(d.status, RUN_ERROR);
+    ck_assert_msg(strstr(d.reason, "retain_sparsity"), "%s", d.reason);
+    run_dispo_release(&d);
+    params_free(p);
+}
+END_TEST
+
 START_TEST(test_dispositions_of_crafted_cases)
 {
     struct run_dispo_counts *k = run_dispo_counts_new();
@@ -513,6 +558,7 @@ int main(void)
     tcase_add_test(tc, test_a_types_own_rows_are_checked_with_the_rest);
     tcase_add_test(tc, test_dispositions_of_crafted_cases);
     tcase_add_test(tc, test_virsh_migrate_dispositions);
+    tcase_add_test(tc, test_install_and_sparsity_dispositions);
     tcase_add_test(tc, test_versions_and_capability_words);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
