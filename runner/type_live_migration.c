@@ -423,14 +423,14 @@ static void lm_cleanup(struct run_ctx *ctx)
     struct lm_state *st = ctx->data;
     if (!st)
         return;
+    /* the guests go first: a daemon restarted by the restore reconnects to its
+     * running domains in the background, and one looked up meanwhile is not found */
+    run_vmset_cleanup(ctx, &st->vms);
     if (st->ops) {
         if (virt_hostops_undo(st->ops) < 0)
             run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
-        for (int h = 0; h < 2; h++)
-            virt_vms_reconnect(&st->vms, h);
         virt_hostops_free(st->ops);
     }
-    run_vmset_cleanup(ctx, &st->vms);
     params_free(st->params);
     free(st);
     ctx->data = NULL;
