@@ -157,9 +157,50 @@ START_TEST(test_tls_unbuilt_setups_are_errors)
     ck_assert_str_eq(needs(), "ERROR");
     assert_err("transport_type = 'unix_proxy'");
     params_set(P, "transport_type", "tls");
-    params_set(P, "check_str_remote_log", "[\"x\"]");
+    params_set(P, "check_cont_ping", "yes");
     ck_assert_str_eq(needs(), "ERROR");
-    assert_err("check_str_remote_log");
+    assert_err("check_cont_ping");
+    params_del(P, "check_cont_ping");
+    params_set(P, "action_during_mig", "[{\"func\": \"check_qemu_mem_lock_hard_limit\", "
+               "\"func_param\": 'params'}]");
+    ck_assert_str_eq(needs(), "ERROR");
+    assert_err("check_qemu_mem_lock_hard_limit");
+}
+END_TEST
+
+/* migration_network_data_transport_tls and tls_migrate_tls_x509_verify: the same
+ * table; default_qemu_conf is yes/no or a list of keys, the qemu.conf dicts checked. */
+START_TEST(test_network_and_x509_types)
+{
+    params_set(P, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(P, "virsh_migrate_extra", "--tls");
+    params_set(P, "qemu_tls", "yes");
+    params_set(P, "transport_type", "tls");
+    params_set(P, "test_case", "migrate_tls_x509_verify_on_target");
+    params_set(P, "cert_path", "/etc/pki/qemu/client-cert.pem");
+    params_set(P, "default_qemu_conf", "[\"default_tls_x509_verify\", \"migrate_tls_x509_verify\"]");
+    params_set(P, "qemu_conf_dest", "{r\".*default_tls_x509_verify\\s*=.*\": \"default_tls_x509_verify=0\"}");
+    ck_assert_int_eq(parse("tls_migrate_tls_x509_verify"), 0);
+    ck_assert_ptr_null(needs());
+    params_set(P, "default_qemu_conf", "[\"not a key\"]");
+    ck_assert_int_eq(parse("tls_migrate_tls_x509_verify"), -1);
+    assert_err("default_qemu_conf");
+    params_set(P, "default_qemu_conf", "yes");
+    params_set(P, "test_case", "migrate_tls_force");
+    params_set(P, "stress_package", "stress");
+    params_set(P, "set_remote_libvirtd_log", "yes");
+    params_set(P, "check_str_remote_log", "['\"endpoint\":\"server\",\"verify-peer\":true']");
+    ck_assert_int_eq(parse("migration_network_data_transport_tls"), 0);
+    assert_has("default_qemu_conf = yes\n");
+    assert_has("new_ca_cn = NEWCERT.VIRT\n");
+    ck_assert_ptr_null(needs());
+    params_set(P, "test_case", "wrong_cert_configuration");
+    params_set(P, "cert_configuration", "signed_by_diff_cert");
+    params_del(P, "cert_path");
+    ck_assert_int_eq(parse("migration_network_data_transport_tls"), 0);
+    params_set(P, "transport_type_again", "unix_proxy");
+    ck_assert_str_eq(needs(), "ERROR");
+    assert_err("transport_type_again = 'unix_proxy'");
 }
 END_TEST
 
@@ -233,6 +274,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_tls_defaults_and_run);
     tcase_add_test(tc, test_tls_bad_values_name_the_param);
     tcase_add_test(tc, test_tls_unbuilt_setups_are_errors);
+    tcase_add_test(tc, test_network_and_x509_types);
     tcase_add_test(tc, test_live_migration_tls_setups);
     tcase_add_test(tc, test_conf_dicts);
     suite_add_tcase(s, tc);
