@@ -563,7 +563,14 @@ static int tls_run(struct run_ctx *ctx)
     if (hop < 0)
         goto out;
     if (o->migrate_again) {
-        if (hop != 1 && run_tl_start_on_source(ctx, vms, i) < 0)
+        /* the configs migrate again after a first migration that failed; after one
+         * that succeeded the reference would start a second guest on the source */
+        if (hop == 1) {
+            run_error(ctx, "ConfigError", "migrate_again after a first migration that "
+                      "succeeded: vtrun does not build this setup of the reference");
+            goto out;
+        }
+        if (run_tl_start_on_source(ctx, vms, i) < 0)
             goto out;
         if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
             run_error(ctx, "LoginError", "before the second migration: %s", err_msg());
