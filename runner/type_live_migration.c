@@ -398,6 +398,7 @@ struct lm_state {
     struct virt_vms vms;            /* first: the VM set */
     struct params *params;          /* the case's, with a private disk for copy storage */
     struct virt_hostops *ops;       /* configuration, restarts, certificates */
+    struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
 };
 
 static int lm_setup(struct run_ctx *ctx)
@@ -413,7 +414,8 @@ static int lm_setup(struct run_ctx *ctx)
     if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
     char *tag = xasprintf("lm%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
-    st->ops = virt_hostops_new(tag, &st->vms.conf.vctx);
+    st->vctx = st->vms.conf.vctx;
+    st->ops = virt_hostops_new(tag, &st->vctx);
     free(tag);
     return 0;
 }

@@ -282,6 +282,7 @@ struct tls_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct params *params;          /* the case's, the guest's disk in images_dir */
     struct virt_hostops *ops;       /* certificates, configuration, restarts */
+    struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
 };
 
 static int tls_setup(struct run_ctx *ctx)
@@ -296,7 +297,8 @@ static int tls_setup(struct run_ctx *ctx)
     if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
     char *tag = xasprintf("tls%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
-    st->ops = virt_hostops_new(tag, &st->vms.conf.vctx);
+    st->vctx = st->vms.conf.vctx;
+    st->ops = virt_hostops_new(tag, &st->vctx);
     free(tag);
     return 0;
 }
