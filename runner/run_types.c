@@ -18,6 +18,8 @@ extern const struct run_type run_type_migrate_options_shared;
 extern const struct run_type run_type_pause_by_domjobabort_and_recover;
 extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
+extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
+    run_type_tls_migrate_tls_x509_verify;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -44,6 +46,9 @@ const struct run_type *const run_types[] = {
     &run_type_pause_by_domjobabort_and_recover,
     &run_type_abort_precopy_migration,
     &run_type_abort_job,
+    &run_type_tls,
+    &run_type_migration_network_data_transport_tls,
+    &run_type_tls_migrate_tls_x509_verify,
     NULL,
 };
 

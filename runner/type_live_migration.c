@@ -19,9 +19,21 @@
  *    (virsh_migrate_dest_state), the guest reached there and a line written to its
  *    disk (simple_disk_check_after_mig).
  *
- * The reference's other setups (qemu.conf edits and daemon restarts, TLS, IPv6,
- * /etc/hosts, stress in the guest, an occupied port, loop block devices, powering the
- * guest off through its session, virsh options, the post-migration event wait) and
+ * Before the VM starts, the hosts are set up as the reference does, every change
+ * undone on every path (runner/run_tl_tls.h): migrate_tls_force_default removes
+ * migrate_tls_force from both hosts' qemu.conf; qemu_conf_dest (update_remote_file's
+ * {regex: line}) edits the destination's; default_tls_x509_verify,
+ * migrate_tls_x509_verify and qemu_conf_src ({key: value}) edit both hosts' (only the
+ * source's when qemu_conf_src is set, as update_local_or_both_conf_file); each edited
+ * host's libvirtd restarts in place.  setup_tls (qemu_tls) makes certificates as
+ * TLSConnection does into custom_pki_path (scp_list_server on the destination,
+ * scp_list_client on the source); scp_list_client_again makes them again before the
+ * second migration.  A migration with --copy-storage-all copies the guest's disk from
+ * the source's private image directory (create_remote_disk_by_same_metadata).
+ *
+ * The reference's other setups (IPv6, /etc/hosts, stress in the guest, an occupied
+ * port, loop block devices, powering the guest off through its session, virsh
+ * options, the post-migration event wait, TLS of the daemons' connection only) and
  * the actions vtrun has no step for are not built: such a case is an ERROR naming
  * what, decided before any VM starts (--dry-run shows it).
  */
@@ -31,9 +43,11 @@
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
+#include "runner/run_tl_tls.h"
 #include "runner/run_type.h"
 #include "virt/virt.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +60,11 @@ struct lm_opts {
     int dest_state;                     /* enum mig_dom_state */
     bool disk_check;
     long main_vm;
+    /* host setups */
+    bool setup_tls, qemu_tls, tls_force_default;
+    const char *conf_src, *conf_dest;   /* dict literals */
+    const char *x509_default, *x509_migrate;
+    const char *pki_dir, *scp_server, *scp_client, *scp_client_again;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct lm_opts, __VA_ARGS__)
@@ -77,6 +96,28 @@ static const struct run_param lm_params[] = {
       "that succeeded" },
     { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
       .doc = "write a line to the guest's disk on the destination after the migration" },
+    { "setup_tls", AT(BOOL, setup_tls), .def = "no",
+      .doc = "make TLS certificates for the migration (avocado-vt's TLSConnection)" },
+    { "qemu_tls", AT(BOOL, qemu_tls), .def = "no",
+      .doc = "with setup_tls: QEMU's (ca-cert.pem ...) in custom_pki_path" },
+    { "custom_pki_path", AT(STR, pki_dir), .def = "/etc/pki/qemu",
+      .doc = "where the certificates go on both hosts (the hosts' own moved aside)" },
+    { "scp_list_server", AT(STR, scp_server), .def = "cacert,cakey,servercert,serverkey",
+      .doc = "the credentials put on the destination" },
+    { "scp_list_client", AT(STR, scp_client), .def = "cacert,cakey,clientcert,clientkey",
+      .doc = "the credentials put on the source" },
+    { "scp_list_client_again", AT(STR, scp_client_again),
+      .doc = "certificates made again with these on the source before the second migration" },
+    { "migrate_tls_force_default", AT(BOOL, tls_force_default), .def = "no",
+      .doc = "migrate_tls_force removed from both hosts' qemu.conf (libvirt's default)" },
+    { "qemu_conf_src", AT(STR, conf_src),
+      .doc = "{key: value} set in the source's qemu.conf (then only there the x509 keys)" },
+    { "qemu_conf_dest", AT(STR, conf_dest),
+      .doc = "{regex: 'key=value'} lines set in the destination's qemu.conf" },
+    { "default_tls_x509_verify", AT(STR, x509_default),
+      .doc = "set in qemu.conf (both hosts, or the source's with qemu_conf_src)" },
+    { "migrate_tls_x509_verify", AT(STR, x509_migrate),
+      .doc = "set in qemu.conf (both hosts, or the source's with qemu_conf_src)" },
     { NULL },
 };
 #undef AT
@@ -95,11 +136,7 @@ static char *lm_words(const struct lm_opts *o, bool again)
 static const struct {
     const char *param, *unless;
 } lm_unbuilt_rows[] = {
-    { "setup_tls", NULL },
-    { "qemu_conf_dest", "{}" },
-    { "qemu_conf_src", "{}" },
     { "qemu_conf_list", "[]" },
-    { "migrate_tls_force_default", NULL },
     { "set_migration_host", NULL },
     { "check_port", NULL },
     { "ipv6_config", NULL },
@@ -109,12 +146,16 @@ static const struct {
     { "virsh_options", "" },
     { "wait_for_event", "False" },
     { "check_socket_num", NULL },
-    { "scp_list_client_again", "" },
 };
 
 /* The first unbuilt param of p, or NULL; *val its value. */
 static const char *lm_unbuilt_param(const struct params *p, const char **val)
 {
+    const char *tls = params_get(p, "setup_tls"), *qt = params_get(p, "qemu_tls");
+    if (tls && !strcmp(tls, "yes") && (!qt || strcmp(qt, "yes"))) {
+        *val = qt ? qt : "no";
+        return "qemu_tls";  /* TLSConnection for the daemons' connection: not built */
+    }
     for (size_t k = 0; k < ARRAY_SIZE(lm_unbuilt_rows); k++) {
         const char *v = params_get(p, lm_unbuilt_rows[k].param);
         const char *unless = lm_unbuilt_rows[k].unless ? lm_unbuilt_rows[k].unless : "no";
@@ -199,6 +240,37 @@ static int lm_check(const struct run_common *c, void *opts)
     struct lm_after_abort aa;
     if (o->state_after_abort && lm_after_abort_parse(o->state_after_abort, &aa) < 0)
         return -1;
+    static const struct {
+        const char *name;
+        size_t off;
+    } lists[] = {
+        { "scp_list_server", offsetof(struct lm_opts, scp_server) },
+        { "scp_list_client", offsetof(struct lm_opts, scp_client) },
+        { "scp_list_client_again", offsetof(struct lm_opts, scp_client_again) },
+    };
+    for (size_t k = 0; k < ARRAY_SIZE(lists); k++) {
+        const char *v = *(const char *const *)((const char *)o + lists[k].off);
+        if (v && run_tls_scp_list_check(v) < 0) {
+            err_prefix("%s", lists[k].name);
+            return -1;
+        }
+    }
+    if (o->conf_src && run_tls_conf_dict_check(o->conf_src, false) < 0) {
+        err_prefix("qemu_conf_src");
+        return -1;
+    }
+    if (o->conf_dest && run_tls_conf_dict_check(o->conf_dest, true) < 0) {
+        err_prefix("qemu_conf_dest");
+        return -1;
+    }
+    static const char *const verify[] = { "0", "1" };
+    for (int k = 0; k < 2; k++) {
+        const char *v = k ? o->x509_migrate : o->x509_default;
+        if (v && strcmp(v, verify[0]) && strcmp(v, verify[1])) {
+            err_set("%s_tls_x509_verify = '%s': expected 0 or 1", k ? "migrate" : "default", v);
+            return -1;
+        }
+    }
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
 }
@@ -322,13 +394,111 @@ static int lm_post_check(struct run_ctx *ctx, const struct lm_opts *o, struct vi
     return 0;
 }
 
+struct lm_state {
+    struct virt_vms vms;            /* first: the VM set */
+    struct params *params;          /* the case's, with a private disk for copy storage */
+    struct virt_hostops *ops;       /* configuration, restarts, certificates */
+    struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
+};
+
+static int lm_setup(struct run_ctx *ctx)
+{
+    struct lm_state *st = xcalloc(1, sizeof(*st));
+    const char *extra = params_get(ctx->params, "virsh_migrate_extra");
+    ctx->data = st;
+    st->params = params_dup(ctx->params);
+    /* create_remote_disk_by_same_metadata: a storage migration copies the source's
+     * own disk (set_vm_disk, the shared one, is for the others) */
+    if (extra && strstr(extra, "--copy-storage-all") && !params_get(st->params, "image_clone_dir"))
+        params_set(st->params, "image_clone_dir", "images_dir");
+    if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    char *tag = xasprintf("lm%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
+    st->vctx = st->vms.conf.vctx;
+    st->ops = virt_hostops_new(tag, &st->vctx);
+    free(tag);
+    return 0;
+}
+
+static void lm_cleanup(struct run_ctx *ctx)
+{
+    struct lm_state *st = ctx->data;
+    if (!st)
+        return;
+    /* the guests go first: a daemon restarted by the restore reconnects to its
+     * running domains in the background, and one looked up meanwhile is not found */
+    run_vmset_cleanup(ctx, &st->vms);
+    if (st->ops) {
+        if (virt_hostops_undo(st->ops) < 0)
+            run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
+        virt_hostops_free(st->ops);
+    }
+    params_free(st->params);
+    free(st);
+    ctx->data = NULL;
+}
+
+/* The certificates of setup_tls, the source's list scp_client. */
+static int lm_tls(struct run_ctx *ctx, const struct lm_opts *o, struct lm_state *st,
+                  const char *scp_client)
+{
+    struct run_tls_pki k;
+    run_tls_pki_of(ctx->params, scp_client, &k);
+    k.dir = o->pki_dir;
+    k.scp_server = o->scp_server;
+    return run_tls_pki_setup(ctx, st->ops, &k);
+}
+
+/* The reference's configuration of both hosts, then one restart of each edited. */
+static int lm_host_setup(struct run_ctx *ctx, const struct lm_opts *o, struct lm_state *st)
+{
+    bool edited[2] = { false, false };
+    bool both = !o->conf_src;       /* update_local_or_both_conf_file's mode */
+    for (int h = 0; h < 2; h++) {
+        if (o->tls_force_default) {
+            if (run_tls_qemu_conf(ctx, st->ops, h, "migrate_tls_force", NULL) < 0)
+                return -1;
+            edited[h] = true;
+        }
+        if (h == 1 && o->conf_dest) {
+            if (run_tls_qemu_conf_dict(ctx, st->ops, h, o->conf_dest, true) < 0)
+                return -1;
+            edited[h] = true;
+        }
+        if (h == 1 && !both)
+            continue;
+        if (o->x509_migrate) {
+            if (run_tls_qemu_conf(ctx, st->ops, h, "migrate_tls_x509_verify", o->x509_migrate) < 0)
+                return -1;
+            edited[h] = true;
+        }
+        if (o->x509_default) {
+            if (run_tls_qemu_conf(ctx, st->ops, h, "default_tls_x509_verify", o->x509_default) < 0)
+                return -1;
+            edited[h] = true;
+        }
+        if (h == 0 && o->conf_src) {
+            if (run_tls_qemu_conf_dict(ctx, st->ops, h, o->conf_src, false) < 0)
+                return -1;
+            edited[h] = true;
+        }
+    }
+    for (int h = 0; h < 2; h++)
+        if (edited[h] && run_tls_restart(ctx, st->ops, &st->vms, h) < 0)
+            return -1;
+    return o->setup_tls ? lm_tls(ctx, o, st, NULL) : 0;
+}
+
 static int lm_run(struct run_ctx *ctx)
 {
     const struct lm_opts *o = ctx->opts;
-    struct virt_vms *vms = ctx->data;
+    struct lm_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     long port = 0, port2 = 0;
 
+    if (lm_host_setup(ctx, o, st) < 0)
+        return -1;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
     int rc = lm_hop(ctx, o, vms, i, false, &port);
@@ -350,6 +520,9 @@ static int lm_run(struct run_ctx *ctx)
         if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
             return run_error(ctx, "LoginError", "before the second migration: %s",
                              err_msg());
+        /* the reference makes a new TLS connection object: new certificates */
+        if (o->setup_tls && o->scp_client_again && lm_tls(ctx, o, st, o->scp_client_again) < 0)
+            return -1;
         rc = lm_hop(ctx, o, vms, i, true, &port2);
         if (rc < 0)
             return -1;
@@ -375,7 +548,7 @@ const struct run_type run_type_live_migration = {
     .params = lm_params,
     .opts_size = sizeof(struct lm_opts),
     .check = lm_check,
-    .setup = run_vmtype_setup,
+    .setup = lm_setup,
     .run = lm_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = lm_cleanup,
 };

@@ -460,6 +460,10 @@ int virt_hostop_daemon(struct virt_hostops *ops, struct virt_host *h, const char
 int virt_hostop_conf_set(struct virt_hostops *ops, struct virt_host *h, const char *daemon,
                          const char *path, const char *key, const char *value);
 
+/* Replace directory dir on h by an empty one (mode 0755), the original moved aside
+ * until the undo puts it back (tp-libvirt's TLSConnection writes its own certificates
+ * into custom_pki_path); replaced again in the same test: emptied. */
+int virt_hostop_dir_replace(struct virt_hostops *ops, struct virt_host *h, const char *dir);
 /* One nftables rule in the host's own network namespace, in table inet vtrun_TAG (one
  * per ops and host, deleted whole by the undo: exactly the test's rules go). */
 struct virt_fw_rule {

@@ -30,6 +30,7 @@ enum undo_kind {
     UNDO_DAEMON,        /* a: the unit, stopped or killed */
     UNDO_FW,            /* a: the nftables table */
     UNDO_FILE,          /* a: a file the test made (a file system filled) */
+    UNDO_DIR,           /* a: a directory replaced by an empty one, b: the original */
 };
 
 struct undo {
@@ -217,8 +218,13 @@ int virt_hostop_daemon(struct virt_hostops *ops, struct virt_host *h, const char
     struct undo *stopped = undo_find(ops, UNDO_DAEMON, h, unit);
     /* whatever came of it, the daemon may be another process now */
     be_daemon_epoch_bump();
-    if (run(h, argv, DAEMON_TIMEOUT, NULL) < 0)
+    if (run(h, argv, DAEMON_TIMEOUT, NULL) < 0) {
+        /* a daemon that would not (re)start with an edit may be down now: restoring
+         * the edit starts it again */
+        if (action == VIRT_DAEMON_START || action == VIRT_DAEMON_RESTART)
+            mark_applied(ops, h, unit);
         return -1;
+    }
     if (action == VIRT_DAEMON_START || action == VIRT_DAEMON_RESTART) {
         if (stopped)
             undo_done(stopped);
@@ -486,6 +492,52 @@ out:
     return rc;
 }
 
+/* ---- directories ------------------------------------------------------------------ */
+
+int virt_hostop_dir_replace(struct virt_hostops *ops, struct virt_host *h, const char *dir)
+{
+    /* an absolute path of plain names: what rm -rf may remove must be that directory */
+    if (!dir || dir[0] != '/' || strstr(dir, "/.") || strpbrk(dir, " \t\n*?") ||
+        !dir[1] || dir[strlen(dir) - 1] == '/') {
+        err_set("host %s: '%s' is not a directory path vtrun replaces", virt_host_name(h),
+                dir ? dir : "");
+        return -1;
+    }
+    const char *mkdir[] = { "mkdir", "-m", "0755", "-p", "--", dir, NULL };
+    if (undo_find(ops, UNDO_DIR, h, dir)) {
+        /* replaced before in this test: emptied again, the original stays aside */
+        const char *rm[] = { "rm", "-rf", "--", dir, NULL };
+        virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s emptied", virt_host_name(h), dir);
+        return run(h, rm, CMD_TIMEOUT, NULL) < 0 ? -1 : run(h, mkdir, CMD_TIMEOUT, NULL);
+    }
+    const char *test[] = { "test", "-e", dir, NULL };
+    int absent = 0;
+    if (virt_host_run(h, test, CMD_TIMEOUT, NULL, NULL, &absent) < 0)
+        return -1;
+    /* a directory that was not there is only removed again */
+    char *aside = absent ? NULL : xasprintf("%s.vtrun-%s.orig", dir, ops->tag);
+    char *what = aside ? xasprintf("%s replaced (original in %s)", dir, aside)
+                       : xasprintf("%s made", dir);
+    char *how = aside ? xasprintf("rm -rf %s; mv -f %s %s", dir, aside, dir)
+                      : xasprintf("rm -rf %s", dir);
+    const char *mv[] = { "mv", "-f", "--", dir, aside, NULL };
+    int rc = -1;
+    virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s%s%s, an empty one made",
+              virt_host_name(h), dir, aside ? " moved aside to " : " absent",
+              aside ? aside : "");
+    /* recorded first when made: a job killed meanwhile still has it removed */
+    if (!aside && undo_add(ops, UNDO_DIR, h, dir, NULL, NULL, what, how))
+        rc = run(h, mkdir, CMD_TIMEOUT, NULL);
+    else if (aside && run(h, mv, CMD_TIMEOUT, NULL) == 0) {
+        undo_add(ops, UNDO_DIR, h, dir, aside, NULL, what, how);
+        rc = run(h, mkdir, CMD_TIMEOUT, NULL);
+    }
+    free(aside);
+    free(what);
+    free(how);
+    return rc;
+}
+
 /* ---- logs ------------------------------------------------------------------------- */
 
 int virt_hostop_log_mark(struct virt_host *h, const char *path, struct virt_log_mark *m)
@@ -561,6 +613,15 @@ static int undo_one(struct virt_hostops *ops, struct undo *u)
         const char *rm[] = { "rm", "-f", "--", u->a, NULL };
         virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: rm -f %s", virt_host_name(u->h), u->a);
         rc = run(u->h, rm, CMD_TIMEOUT, NULL);
+        break;
+    }
+    case UNDO_DIR: {
+        const char *rm[] = { "rm", "-rf", "--", u->a, NULL };
+        const char *mv[] = { "mv", "-f", "--", u->b, u->a, NULL };
+        virt_logf(ops->ctx, VIRT_LOG_INFO, "host %s: %s restored", virt_host_name(u->h), u->a);
+        rc = run(u->h, rm, CMD_TIMEOUT, NULL);
+        if (rc == 0 && u->b)
+            rc = run(u->h, mv, CMD_TIMEOUT, NULL);
         break;
     }
     }
