@@ -13,7 +13,9 @@
 #include "lib/params.h"
 #include "lib/pylit.h"
 #include "lib/spawn.h"
+#include "migration/mig_act.h"
 #include "runner/run_mig.h"
+#include "runner/run_tl.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -501,4 +503,33 @@ int run_base_post_check(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int
         run_log(ctx, "simple disk check: a line written to the guest's disk");
     }
     return 0;
+}
+
+int run_base_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                 const struct run_base_mig *m, bool again, bool status_error,
+                 const char *expected)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    const char *key = again ? "action_during_mig_again" : "action_during_mig";
+    struct mig_expect e = { .status_error = status_error, .err_msg = expected,
+                            .cancel_unsupported = true };
+    char *words = run_base_words(m, again);
+    int rc = mig_opts_parse(words, &mo);
+    free(words);
+    if (rc < 0) {
+        rc = run_error(ctx, "ConfigError", "%s", err_msg());
+        goto out;
+    }
+    if (mig_act_parse(params_get(ctx->params, key), &acts) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
+        goto out;
+    }
+    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
+                            .expect = &e, .opts = &mo, .acts = &acts };
+    rc = run_tl_hop(ctx, &h);
+out:
+    mig_act_release(&acts);
+    mig_opts_release(&mo);
+    return rc;
 }

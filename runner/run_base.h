@@ -53,6 +53,14 @@ char *run_base_words(const struct run_base_mig *m, bool again);
 /* Both migrations' words read (mig_opts_parse): 0, or -1 with err naming them. */
 int run_base_words_check(const struct run_base_mig *m);
 
+/* run_migration / run_migration_again of VM i, source (host 0) to destination (host
+ * 1), on the timeline engine: the words of m, the actions of action_during_mig (again:
+ * action_during_mig_again), judged by status_error and expected, err_msg's regex (an "unsupported
+ * configuration" error CANCELs).  run_tl_hop's returns. */
+int run_base_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                 const struct run_base_mig *m, bool again, bool status_error,
+                 const char *expected);
+
 /* action_during_mig and action_during_mig_again read (mig_act_parse): 0, or -1 with err
  * naming the param and what is wrong, so such a case is an ERROR before it starts. */
 int run_base_actions_read(const struct params *p);

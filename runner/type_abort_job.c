@@ -167,32 +167,9 @@ static void aj_cleanup(struct run_ctx *ctx)
 static int aj_hop(struct run_ctx *ctx, const struct aj_opts *o, struct aj_state *st, size_t i,
                   bool again)
 {
-    struct be_migrate_opts mo = { 0 };
-    struct mig_actions acts = { 0 };
-    const char *key = again ? "action_during_mig_again" : "action_during_mig";
-    struct mig_expect e = {
-        .status_error = again ? o->again_status_error : o->status_error,
-        .err_msg = again && o->err_msg_again ? o->err_msg_again : o->err_msg,
-        .cancel_unsupported = true,
-    };
-    char *words = run_base_words(&o->mig, again);
-    int rc = mig_opts_parse(words, &mo);
-    free(words);
-    if (rc < 0) {
-        rc = run_error(ctx, "ConfigError", "%s", err_msg());
-        goto out;
-    }
-    if (mig_act_parse(params_get(ctx->params, key), &acts) < 0) {
-        rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
-        goto out;
-    }
-    struct run_tl_hop h = { .vms = &st->vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
-                            .expect = &e, .opts = &mo, .acts = &acts };
-    rc = run_tl_hop(ctx, &h);
-out:
-    mig_act_release(&acts);
-    mig_opts_release(&mo);
-    return rc;
+    return run_base_hop(ctx, &st->vms, i, &o->mig, again,
+                        again ? o->again_status_error : o->status_error,
+                        again && o->err_msg_again ? o->err_msg_again : o->err_msg);
 }
 
 static int aj_run(struct run_ctx *ctx)

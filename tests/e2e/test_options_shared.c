@@ -44,6 +44,23 @@ START_TEST(test_kill_qemu_target_passes)
 }
 END_TEST
 
+START_TEST(test_network_dropped_by_the_firewall_fails_the_migration)
+{
+    ts_e2e_vtrun(&E, 400, "--config",
+                 "tests/e2e/tp-libvirt/migrate_options_shared_drop_network.cfg");
+    json_t *r, *t = ts_only_test(&E, &r);
+    ck_assert_msg(E.status == 0 && !strcmp(ts_jstr(t, "status"), "PASS"),
+                  "exit %d, %s: %s\n%s%s", E.status, ts_jstr(t, "status"),
+                  ts_jstr(t, "fail_reason"), E.out, E.err);
+    ck_assert(ts_debug_log_has(&E, "/etc/libvirt/qemu.conf keepalive_interval = -1"));
+    ck_assert(ts_debug_log_has(&E, "for 40 s"));
+    ck_assert(ts_debug_log_has(&E, "back on host1"));
+    ck_assert(ts_debug_log_has(&E, "hop 1 failed as expected: error: "));
+    ts_assert_nothing_left(ts_jstr(r, "job_id"));
+    json_decref(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("options_shared");
@@ -51,6 +68,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 500);
     tcase_add_test(tc, test_kill_qemu_target_passes);
+    tcase_add_test(tc, test_network_dropped_by_the_firewall_fails_the_migration);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
