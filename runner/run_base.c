@@ -13,7 +13,6 @@
 #include "lib/params.h"
 #include "lib/pylit.h"
 #include "lib/spawn.h"
-#include "migration/mig_act.h"
 #include "runner/run_mig.h"
 #include "runner/run_tl.h"
 #include "runner/run_virsh.h"
