@@ -115,6 +115,24 @@ static int aj_unbuilt_met(const struct run_need *n, const struct params *p,
     return run_tl_unbuilt_verdict("abort_job", param, v, p);
 }
 
+/* Its actions (check_established, then the abort) run while the migration is on, and
+ * the case does not slow it down (no migrate_speed): a TCG guest's migration is over
+ * before they run (the lab's: 1-2 s), so only hosts running KVM guests, which say so
+ * with the capability, run it.  What is not built stays an ERROR (checked first). */
+static bool aj_unthrottled(const struct params *p)
+{
+    const char *speed = params_get(p, "migrate_speed");
+    const char *v;
+    return !aj_unbuilt_param(p, &v) && (!speed || !*speed);
+}
+
+static const struct run_need aj_needs[] = {
+    { "kvm", .applies = aj_unthrottled, .capability = "kvm",
+      .text = "KVM guests: its actions run during a migration the case does not slow down "
+              "(no migrate_speed), which a TCG guest's migration ends before they run" },
+    { NULL },
+};
+
 static const struct run_need aj_needs_last[] = {
     { "not built", .applies = aj_unbuilt_applies, .met = aj_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
@@ -222,7 +240,7 @@ const struct run_type run_type_abort_job = {
     .name = "abort_job",
     .summary = "tp-libvirt's abort_job: a copy-storage migration aborted (domjobabort) in "
                "its storage or memory copy; a second migration succeeds; events",
-    .needs = { .vms = 1, .hosts = 2, .rows_last = aj_needs_last },
+    .needs = { .vms = 1, .hosts = 2, .rows = aj_needs, .rows_last = aj_needs_last },
     .params = aj_params,
     .opts_size = sizeof(struct aj_opts),
     .check = aj_check,

@@ -228,7 +228,11 @@ START_TEST(test_abort_job_dispositions)
                "\"params\", \"need_sleep_time\": \"1\"}]");
     params_set(p, "expected_event_target", "[\"lifecycle.*Stopped Failed\"]");
     ck_assert(!run_tl_any_action_unbuilt(p));
+    /* its actions run during a migration it does not slow down: KVM guests only */
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "migrate_speed", "5");
     ASSERT_DISPO(p, "RUN");
+    params_set(p, "migrate_speed", "");
     params_set(p, "virsh_migrate_extra", "--copy-storage-inc --tls");
     params_set(p, "transport_type", "tls");
     ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
