@@ -61,10 +61,43 @@ static void opener_unref(struct opener *o)
     free(o);
 }
 
+/*
+ * In an AddressSanitizer build, one connection opens at a time.  libvirt forks the
+ * ssh of a qemu+ssh URI from virConnectOpen and, in the child before exec, allocates
+ * (opendir, to close the inherited descriptors).  GCC 12's ASan allocator is not
+ * locked around fork: a child forked while another thread held one of its size-class
+ * locks (another open doing the same) waits on it forever, holding copies of every
+ * descriptor -- the job's locks among them, so the next job waits too (seen in CI's
+ * sanitizer run).  glibc's malloc is fork-safe, so other builds open in parallel.  The
+ * wait is bounded: an open that hangs (a stopped daemon) delays the others by that
+ * much, never for good.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define LV_OPEN_SERIAL_WAIT_S 3
+static pthread_mutex_t open_serial = PTHREAD_MUTEX_INITIALIZER;
+
+static virConnectPtr open_one(const char *uri)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += LV_OPEN_SERIAL_WAIT_S;
+    bool held = pthread_mutex_timedlock(&open_serial, &until) == 0;
+    virConnectPtr c = virConnectOpen(uri);
+    if (held)
+        pthread_mutex_unlock(&open_serial);
+    return c;
+}
+#else
+static virConnectPtr open_one(const char *uri)
+{
+    return virConnectOpen(uri);
+}
+#endif
+
 static void *open_thread(void *arg)
 {
     struct opener *o = arg;
-    virConnectPtr c = virConnectOpen(o->uri);
+    virConnectPtr c = open_one(o->uri);
 
     if (c)
         virConnectSetKeepAlive(c, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT);
