@@ -124,6 +124,7 @@ void be_vm_spec_copy(struct be_vm_spec *d, const struct be_vm_spec *s)
         d->disks[i].target = dup_or_null(s->disks[i].target);
         d->disks[i].cache = dup_or_null(s->disks[i].cache);
         d->disks[i].device = dup_or_null(s->disks[i].device);
+        d->disks[i].startup_policy = dup_or_null(s->disks[i].startup_policy);
     }
     d->numa = s->nnuma ? xcalloc(s->nnuma, sizeof(*d->numa)) : NULL;
     for (size_t i = 0; i < s->nnuma; i++) {
@@ -157,6 +158,7 @@ void be_vm_spec_free(struct be_vm_spec *s)
         free(s->disks[i].target);
         free(s->disks[i].cache);
         free(s->disks[i].device);
+        free(s->disks[i].startup_policy);
     }
     for (size_t i = 0; s->nics && i < s->nnics; i++) {
         free(s->nics[i].mode);

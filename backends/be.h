@@ -64,6 +64,13 @@ struct be_disk {
     char *cache;        /* none (default: migration-safe), writeback, unsafe ... */
     char *device;       /* disk (default) or lun (SCSI commands passed through) */
     bool readonly;
+    /* <shareable/>: the disk is used by several guests (never copied by
+     * --copy-storage-*, libvirt then wants it on shared storage) */
+    bool shareable;
+    /* <source startupPolicy=...>: optional, requisite or mandatory (cdroms, floppies);
+     * NULL none */
+    char *startup_policy;
+    /* a cdrom or floppy (device) with path NULL has no <source>: an empty drive */
 };
 
 struct be_nic {

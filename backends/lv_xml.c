@@ -60,6 +60,12 @@ static char *disk_target(const struct be_disk *d, size_t index)
     return xasprintf("%s%c%c", pfx, (char)('a' + index / 26 - 1), (char)('a' + index % 26));
 }
 
+/* A cdrom or floppy: the drives that may be empty (no <source>). */
+static bool lv_disk_removable(const struct be_disk *d)
+{
+    return d->device && (!strcmp(d->device, "cdrom") || !strcmp(d->device, "floppy"));
+}
+
 static void add_disk(xmlNodePtr devs, const struct be_disk *d, size_t index)
 {
     xmlNodePtr disk = child(devs, "disk", NULL), n;
@@ -72,13 +78,19 @@ static void add_disk(xmlNodePtr devs, const struct be_disk *d, size_t index)
     prop(n, "type", d->format ? d->format : "qcow2");
     /* cache='none' is what makes a live migration safe without a cluster FS */
     prop(n, "cache", d->cache ? d->cache : "none");
-    n = child(disk, "source", NULL);
-    prop(n, "file", d->path);
+    if (d->path) {
+        n = child(disk, "source", NULL);
+        prop(n, "file", d->path);
+        if (d->startup_policy)
+            prop(n, "startupPolicy", d->startup_policy);
+    }
     n = child(disk, "target", NULL);
     prop(n, "dev", target);
     prop(n, "bus", d->bus ? d->bus : "virtio");
     if (d->readonly)
         child(disk, "readonly", NULL);
+    if (d->shareable)
+        child(disk, "shareable", NULL);
     free(target);
 }
 
@@ -259,7 +271,7 @@ char *lv_xml_build(const struct be_vm_spec *spec)
         return NULL;
     }
     for (size_t i = 0; i < spec->ndisks; i++)
-        if (!spec->disks[i].path) {
+        if (!spec->disks[i].path && !lv_disk_removable(&spec->disks[i])) {
             err_set("domain XML: VM %s: disk %zu without a path", spec->name, i);
             return NULL;
         }

@@ -20,6 +20,8 @@ extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
     run_type_tls_migrate_tls_x509_verify;
+extern const struct run_type run_type_autoskipped_disks;
+extern const struct run_type run_type_migrate_disks;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -49,6 +51,8 @@ const struct run_type *const run_types[] = {
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
     &run_type_tls_migrate_tls_x509_verify,
+    &run_type_autoskipped_disks,
+    &run_type_migrate_disks,
     NULL,
 };
 

@@ -1779,6 +1779,9 @@ static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, b
         const struct virt_clone *c = clone_of(vms, i, dk->path);
         if (dk->readonly)
             continue;
+        /* shareable and empty drives are never copied (qemuMigrationAnyCopyDisk) */
+        if (dk->shareable || !dk->path)
+            continue;
         if (under_dir(dk->path, P(vms)->hosts[to].shared_dir)) {
             vlog(vms, "%s: %s is on %s's shared storage: no copy made", vms->vm[i].name,
                  dk->path, dname);
