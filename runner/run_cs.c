@@ -4,6 +4,7 @@
 #include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
+#include "migration/mig.h"
 #include "runner/run_base.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
@@ -90,4 +91,47 @@ void run_cs_files_remove(struct run_ctx *ctx, struct run_cs_files *f,
     free(f->path);
     free(f->hosts);
     memset(f, 0, sizeof(*f));
+}
+
+/* The line without its "(...)" parts (re.sub('\(.*?\)', '', line)). */
+static char *cs_unparen(const char *line)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (const char *p = line; *p;) {
+        const char *close = *p == '(' ? strchr(p, ')') : NULL;
+        if (close) {
+            p = close + 1;
+            continue;
+        }
+        strbuf_addch(&sb, *p++);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* check_image_info (see run_cs.h): 1 when every line of src (but those the reference skips) is found
+ * as a regex in dst, else 0 with the first missing in *missing (caller frees). */
+int run_cs_image_info_match(const char *src, const char *dst, bool qcow2, char **missing)
+{
+    char *copy = xstrdup(src), *save = NULL;
+    int ok = 1;
+    for (char *l = strtok_r(copy, "\n", &save); l && ok; l = strtok_r(NULL, "\n", &save)) {
+        if (strstr(l, "disk size:") || (qcow2 && strstr(l, "file length:")) ||
+            (!qcow2 && (strstr(l, "Format specific information:") ||
+                        strstr(l, "extent size hint"))))
+            continue;
+        bool sized = strstr(l, "virtual size:") || strstr(l, "file length:");
+        char *re = sized ? cs_unparen(l) : xstrdup(l);
+        int m = mig_tl_search(re, dst);
+        /* a line that is no regex (Python's re would raise): its text, literally */
+        if (m < 0)
+            m = strstr(dst, re) != NULL;
+        if (!m) {
+            *missing = re;
+            ok = 0;
+        } else {
+            free(re);
+        }
+    }
+    free(copy);
+    return ok;
 }

@@ -46,4 +46,11 @@ const char *run_cs_files_add(struct run_ctx *ctx, struct run_cs_files *f, const 
 void run_cs_files_remove(struct run_ctx *ctx, struct run_cs_files *f,
                          const struct virt_ctx *vctx);
 
+/* precreate_none_target_disk's check_image_info: every line of src (`qemu-img info -U`
+ * of the source's image) searched as a regex in dst (the destination's), but the disk
+ * size, for qcow2 the file length, for raw the format specific lines; a size line
+ * without its "(N bytes)".  1 when all are found, else 0 with the first missing one in
+ * *missing (caller frees). */
+int run_cs_image_info_match(const char *src, const char *dst, bool qcow2, char **missing);
+
 #endif

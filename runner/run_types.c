@@ -22,6 +22,7 @@ extern const struct run_type run_type_tls, run_type_migration_network_data_trans
     run_type_tls_migrate_tls_x509_verify;
 extern const struct run_type run_type_autoskipped_disks;
 extern const struct run_type run_type_migrate_disks;
+extern const struct run_type run_type_precreate_none_target_disk;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -53,6 +54,7 @@ const struct run_type *const run_types[] = {
     &run_type_tls_migrate_tls_x509_verify,
     &run_type_autoskipped_disks,
     &run_type_migrate_disks,
+    &run_type_precreate_none_target_disk,
     NULL,
 };
 

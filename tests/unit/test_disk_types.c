@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The copy-storage types about added drives (autoskipped_disks, migrate_disks) without
- * VMs: the disk dicts of their cases read as the composition writes them
+ * The copy-storage types about drives (autoskipped_disks, migrate_disks,
+ * precreate_none_target_disk) without VMs: the disk dicts of their cases read as the composition writes them
  * (runner/run_diskdict.h), the drives they give the domain XML (empty, shareable,
  * startupPolicy), and each case's disposition (RUN, or ERROR naming what vtrun does
- * not build or a malformed param).
+ * not build or a malformed param); precreate_none_target_disk's check_image_info.
  */
 #include <check.h>
 #include <libxml/parser.h>
@@ -17,6 +17,7 @@
 #include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
+#include "runner/run_cs.h"
 #include "runner/run_diskdict.h"
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
@@ -288,6 +289,102 @@ START_TEST(test_migrate_disks_dispositions)
 }
 END_TEST
 
+/* ---- precreate_none_target_disk -------------------------------------------------- */
+
+/* qemu-img 7.2's `info -U` of a raw image and of the copy libvirt made of it */
+static const char raw_src[] =
+    "image: /var/lib/libvirt/migrate/d/no_precreate_target_disk.img\n"
+    "file format: raw\n"
+    "virtual size: 64 MiB (67108864 bytes)\n"
+    "disk size: 20.5 MiB\n"
+    "Child node '/file':\n"
+    "    filename: /var/lib/libvirt/migrate/d/no_precreate_target_disk.img\n"
+    "    protocol type: file\n"
+    "    file length: 64 MiB (67108864 bytes)\n"
+    "    disk size: 20.5 MiB\n"
+    "    Format specific information:\n"
+    "        extent size hint: 1048576\n";
+
+START_TEST(test_image_info_match_as_check_image_info)
+{
+    char *missing = NULL;
+    /* the destination's: another disk size, no extent size hint, byte counts */
+    const char *dst =
+        "image: /var/lib/libvirt/migrate/d/no_precreate_target_disk.img\n"
+        "file format: raw\n"
+        "virtual size: 64 MiB (67108864 bytes)\n"
+        "disk size: 64 MiB\n"
+        "Child node '/file':\n"
+        "    filename: /var/lib/libvirt/migrate/d/no_precreate_target_disk.img\n"
+        "    protocol type: file\n"
+        "    file length: 64 MiB (67108864 bytes)\n"
+        "    disk size: 64 MiB\n";
+    ck_assert_int_eq(run_cs_image_info_match(raw_src, dst, false, &missing), 1);
+    /* another virtual size is found missing, without its byte count */
+    char *smaller = xstrdup(dst);
+    memcpy(strstr(smaller, "64 MiB (67108864"), "32", 2);
+    ck_assert_int_eq(run_cs_image_info_match(raw_src, smaller, false, &missing), 0);
+    ck_assert_str_eq(missing, "virtual size: 64 MiB ");
+    free(missing);
+    free(smaller);
+    /* qcow2: the file length may differ (the copy is not preallocated alike) */
+    const char *q_src = "file format: qcow2\nvirtual size: 64 MiB (67108864 bytes)\n"
+                        "cluster_size: 65536\n    file length: 20 MiB (20971520 bytes)\n";
+    const char *q_dst = "file format: qcow2\nvirtual size: 64 MiB (67108864 bytes)\n"
+                        "cluster_size: 65536\n    file length: 64 MiB (67108864 bytes)\n";
+    ck_assert_int_eq(run_cs_image_info_match(q_src, q_dst, true, &missing), 1);
+    ck_assert_int_eq(run_cs_image_info_match(q_src, q_dst, false, &missing), 0);
+    ck_assert_str_eq(missing, "    file length: 20 MiB ");
+    free(missing);
+    /* a line that is no regex is looked for as text */
+    ck_assert_int_eq(run_cs_image_info_match("a (b\n", "x a (b y", false, &missing), 1);
+}
+END_TEST
+
+/* precreate_none_target_disk.copy_storage_inc.qcow2_format.p2p */
+static struct params *pn_case(void)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "precreate_none_target_disk");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "main_vm", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "copy_storage_option", "--copy-storage-inc");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "disk_format", "qcow2");
+    params_set(p, "target_pool_name", "no_precreate_target_disk_pool");
+    params_set(p, "target_pool_target", "/var/lib/libvirt/migrate/");
+    params_set(p, "target_pool_type", "dir");
+    params_set(p, "disk_source_name", "/var/lib/libvirt/migrate/no_precreate_target_disk.img");
+    params_set(p, "status_error", "yes");
+    params_set(p, "err_msg", "Operation not supported: pre-creation of storage targets for "
+               "incremental storage migration is not supported");
+    return p;
+}
+
+START_TEST(test_precreate_dispositions)
+{
+    struct params *p = pn_case();
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "target_pool_type", "logical");
+    ASSERT_DISPO(p, "ERROR: target_pool_type = 'logical'");
+    params_set(p, "target_pool_type", "dir");
+    params_set(p, "target_pool_target", "/var/lib/libvirt/images");
+    ASSERT_DISPO(p, "ERROR: target_pool_target = '/var/lib/libvirt/images': expected "
+                 "disk_source_name's directory (/var/lib/libvirt/migrate)");
+    params_set(p, "target_pool_target", "/var/lib/libvirt/migrate");
+    params_set(p, "disk_source_name", "relative.img");
+    ASSERT_DISPO(p, "ERROR: disk_source_name = 'relative.img'");
+    params_set(p, "disk_source_name", "/var/lib/libvirt/migrate/x.img");
+    params_set(p, "disk_format", "vmdk");
+    ASSERT_DISPO(p, "ERROR: disk_format = 'vmdk'");
+    params_set(p, "disk_format", "raw");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: ");
+    params_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("disk_types");
@@ -299,6 +396,8 @@ static Suite *suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_autoskipped_dispositions);
     tcase_add_test(t, test_migrate_disks_dispositions);
+    tcase_add_test(t, test_precreate_dispositions);
+    tcase_add_test(d, test_image_info_match_as_check_image_info);
     suite_add_tcase(s, d);
     suite_add_tcase(s, x);
     suite_add_tcase(s, t);
