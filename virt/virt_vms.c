@@ -1775,12 +1775,12 @@ static int create_dest_disks(struct virt_vms *vms, size_t i, int from, int to, b
         return -1;
     for (size_t d = 0; d < sp->ndisks; d++) {
         const struct be_disk *dk = &sp->disks[d];
+        /* shareable and empty drives are never copied (qemuMigrationAnyCopyDisk) */
+        if (dk->shareable || !dk->path)
+            continue;
         const char *fmt = dk->format ? dk->format : "qcow2";
         const struct virt_clone *c = clone_of(vms, i, dk->path);
         if (dk->readonly)
-            continue;
-        /* shareable and empty drives are never copied (qemuMigrationAnyCopyDisk) */
-        if (dk->shareable || !dk->path)
             continue;
         if (under_dir(dk->path, P(vms)->hosts[to].shared_dir)) {
             vlog(vms, "%s: %s is on %s's shared storage: no copy made", vms->vm[i].name,
