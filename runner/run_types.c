@@ -23,6 +23,7 @@ extern const struct run_type run_type_tls, run_type_migration_network_data_trans
 extern const struct run_type run_type_autoskipped_disks;
 extern const struct run_type run_type_migrate_disks;
 extern const struct run_type run_type_precreate_none_target_disk;
+extern const struct run_type run_type_target_image_larger_than_source;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -55,6 +56,7 @@ const struct run_type *const run_types[] = {
     &run_type_autoskipped_disks,
     &run_type_migrate_disks,
     &run_type_precreate_none_target_disk,
+    &run_type_target_image_larger_than_source,
     NULL,
 };
 

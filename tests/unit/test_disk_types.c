@@ -385,6 +385,25 @@ START_TEST(test_precreate_dispositions)
 }
 END_TEST
 
+START_TEST(test_target_larger_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "target_image_larger_than_source");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "disk_type", "file");
+    params_set(p, "target_disk_type", "block");
+    ASSERT_DISPO(p, "iscsi");
+    params_set(p, "target_disk_type", "file");
+    ASSERT_DISPO(p, "ERROR: target_image_larger_than_source: src_disk_dict's source.slices");
+    /* hosts with an iSCSI target: still not built */
+    caps[0] = "iscsi";
+    params_set(p, "disk_type", "block");
+    ASSERT_DISPO(p, "ERROR: target_image_larger_than_source: ");
+    caps[0] = NULL;
+    params_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("disk_types");
@@ -397,6 +416,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_autoskipped_dispositions);
     tcase_add_test(t, test_migrate_disks_dispositions);
     tcase_add_test(t, test_precreate_dispositions);
+    tcase_add_test(t, test_target_larger_dispositions);
     tcase_add_test(d, test_image_info_match_as_check_image_info);
     suite_add_tcase(s, d);
     suite_add_tcase(s, x);
