@@ -64,14 +64,39 @@ int run_cs_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms, struct params 
     return 0;
 }
 
-const char *run_cs_files_add(struct run_ctx *ctx, struct run_cs_files *f, const char *dir,
-                             const char *name, unsigned mask)
+const char *run_cs_files_add(struct run_ctx *ctx, struct run_cs_files *f,
+                             const struct virt_vms *vms, const char *dir, const char *name,
+                             unsigned mask)
 {
     f->path = xrealloc(f->path, (f->n + 1) * sizeof(*f->path));
     f->hosts = xrealloc(f->hosts, (f->n + 1) * sizeof(*f->hosts));
-    f->path[f->n] = xasprintf("%s/%.7s-%u-%s", dir, ctx->job_id, ctx->slot, name);
+    f->noted = xrealloc(f->noted, (f->n + 1) * sizeof(*f->noted));
+    char *path = xasprintf("%s/%.7s-%u-%s", dir, ctx->job_id, ctx->slot, name);
+    f->path[f->n] = path;
     f->hosts[f->n] = mask;
-    return f->path[f->n++];
+    f->noted[f->n][0] = f->noted[f->n][1] = 0;
+    f->n++;
+    for (int h = 0; h < 2; h++) {
+        if (!(mask & (1u << h)))
+            continue;
+        struct virt_res r = { VIRT_RES_FILE, (char *)vms->be->name, ctx->hosts[h].uri, path };
+        char *what = xasprintf("file %s on host %s", path, ctx->hosts[h].name);
+        char *how = xasprintf("rm -f %s", path);
+        unsigned long noted = virt_leftover_add_res(&r, what, how);
+        free(what);
+        free(how);
+        if (!noted) {
+            /* nothing is made: nothing to remove, nothing left noted */
+            run_error(ctx, "TestSetupError", "%s", err_msg());
+            if (f->noted[f->n - 1][0])
+                virt_leftover_drop(f->noted[f->n - 1][0]);
+            f->noted[f->n - 1][0] = 0;
+            f->hosts[f->n - 1] = 0;
+            return NULL;
+        }
+        f->noted[f->n - 1][h] = noted;
+    }
+    return path;
 }
 
 void run_cs_files_remove(struct run_ctx *ctx, struct run_cs_files *f,
@@ -85,11 +110,14 @@ void run_cs_files_remove(struct run_ctx *ctx, struct run_cs_files *f,
             if (!link || virt_image_remove(link, f->path[k], vctx) < 0)
                 run_log(ctx, "cleanup of %s on %s: %s", f->path[k], ctx->hosts[h].name,
                         err_msg());
+            else if (f->noted[k][h])
+                virt_leftover_drop(f->noted[k][h]);
         }
         free(f->path[k]);
     }
     free(f->path);
     free(f->hosts);
+    free(f->noted);
     memset(f, 0, sizeof(*f));
 }
 

@@ -33,16 +33,21 @@ int run_cs_unbuilt_met(const struct run_need *n, const struct params *p, struct 
  * test's ERROR. */
 int run_cs_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms, struct params **owned);
 
-/* Files made on hosts for a case, removed (virt_image_remove) on every path. */
+/* Files made on hosts for a case, removed (virt_image_remove) on every path; written to
+ * the job's ledger first, so that a job killed before its cleanup leaves them to the
+ * next job's reaping (runner/run_reap.h). */
 struct run_cs_files {
     char **path;
     unsigned *hosts;        /* bit h: made on host h */
+    unsigned long (*noted)[2];  /* their ledger handles, per host */
     size_t n;
 };
 /* `<dir>/<job 7>-<slot>-<name>`, job- and slot-unique (parallel tests share the
- * shared storage), noted as made on the hosts of mask.  Owned by f. */
-const char *run_cs_files_add(struct run_ctx *ctx, struct run_cs_files *f, const char *dir,
-                             const char *name, unsigned mask);
+ * shared storage), noted as made on the hosts of mask by the backend of vms.  Owned
+ * by f; NULL with the test's ERROR when the ledger cannot record it (make nothing). */
+const char *run_cs_files_add(struct run_ctx *ctx, struct run_cs_files *f,
+                             const struct virt_vms *vms, const char *dir, const char *name,
+                             unsigned mask);
 void run_cs_files_remove(struct run_ctx *ctx, struct run_cs_files *f,
                          const struct virt_ctx *vctx);
 

@@ -165,7 +165,9 @@ static int asd_make_source(struct run_ctx *ctx, const struct asd_opts *o,
     struct virt_host *link = run_host_link(ctx, 0);
     if (!link)
         return run_error(ctx, "TestSetupError", "%s", err_msg());
-    const char *file = run_cs_files_add(ctx, &st->files, dir, o->disk_name, 1u);
+    const char *file = run_cs_files_add(ctx, &st->files, &st->vms, dir, o->disk_name, 1u);
+    if (!file)
+        return -1;
     *path = file;
     if (o->test_case != ASD_CDROM_POLICY) {
         if (virt_image_create(link, file, "raw", ASD_RAW_SIZE, &st->vms.conf.vctx) < 0)
@@ -175,7 +177,9 @@ static int asd_make_source(struct run_ctx *ctx, const struct asd_opts *o,
                 ctx->hosts[0].name);
         return 0;
     }
-    const char *data = run_cs_files_add(ctx, &st->files, dir, "test.iso", 1u);
+    const char *data = run_cs_files_add(ctx, &st->files, &st->vms, dir, "test.iso", 1u);
+    if (!data)
+        return -1;
     char *of = xasprintf("of=%s", data);
     const char *dd[] = { "dd", "if=/dev/urandom", of, "bs=1M", "count=10", NULL };
     const char *iso[] = { "mkisofs", "-quiet", "-o", file, data, NULL };

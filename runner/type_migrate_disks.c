@@ -166,7 +166,10 @@ static int md_add(struct run_ctx *ctx, const struct md_opts *o, struct md_state 
         goto out;
     }
     bool both = w == MD_BESIDE;
-    const char *file = run_cs_files_add(ctx, &st->files, dir, m->name, both ? 3u : 1u);
+    const char *file = run_cs_files_add(ctx, &st->files, &st->vms, dir, m->name,
+                                        both ? 3u : 1u);
+    if (!file)
+        goto out;
     for (int h = 0; h < (both ? 2 : 1); h++) {
         struct virt_host *link = run_host_link(ctx, h);
         if (!link || virt_image_create(link, file, o->disk_format, MD_DISK_SIZE,
