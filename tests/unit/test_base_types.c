@@ -277,14 +277,18 @@ START_TEST(test_tcp_dispositions)
     ASSERT_DISPO(p, "kvm");
     caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
-    /* after the block-job event (tcp_migrateuri_and_disks_port): no timing need */
+    /* after the block-job event (tcp_migrateuri_and_disks_port): the same, unless the
+     * migration is slowed down */
     caps[0] = NULL;
     params_set(p, "action_during_mig",
                "[{\"func\": \"libvirt_network.check_sockets_statistics\", \"after_event\": "
                "\"block-job\", \"func_param\": {\"server_ip\": \"192.168.126.3\", "
                "\"check_patterns\": \"[r'ESTAB .*192.168.126.3\\]:49777']\"}, "
                "\"wait_for_after_event_timeout\": \"600\"}]");
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "migrate_speed", "20");
     ASSERT_DISPO(p, "RUN");
+    params_set(p, "migrate_speed", "");
     /* a check_patterns that is not a list of regexes, a func_param without the host */
     params_set(p, "action_during_mig",
                "[{\"func\": \"libvirt_network.check_sockets_statistics\", \"func_param\": "
