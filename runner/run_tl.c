@@ -465,6 +465,7 @@ static const struct {
     { MIG_STEP_FIREWALL_ADD, run_tl_mos_drop_network, "mos.drop_network_connection" },
     { MIG_STEP_COMMON_CHECK, step_common_check, "do_common_check" },
     { MIG_STEP_JOB_ABORT_PARAMS, step_jobabort_params, "do_domjobabort" },
+    { MIG_STEP_CHECK_SOCKETS, run_tl_tcp_sockets, NULL },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

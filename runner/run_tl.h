@@ -106,6 +106,14 @@ RUN_TL_MOS_STEP(run_tl_mos_kill_qemu);
 RUN_TL_MOS_STEP(run_tl_mos_timeout_postcopy);
 /* drop_network_connection (runner/run_tl_mos_net.c) */
 RUN_TL_MOS_STEP(run_tl_mos_drop_network);
+/* libvirt_network.check_sockets_statistics (runner/run_tl_tcp.c) */
+RUN_TL_MOS_STEP(run_tl_tcp_sockets);
+/* Its func_param read (a dict with server_ip and check_patterns, a list of regexes):
+ * 0 (also for an action of another step), or -1 with err naming what is wrong. */
+int run_tl_tcp_sockets_arg_check(const struct mig_action *a);
+/* The lines of `ss -tnap` output of the hypervisor's process (qemu-kvm,
+ * qemu-system-ARCH), as `grep qemu-kvm` keeps them on a RHEL host; appended to out. */
+void run_tl_tcp_qemu_lines(const char *ss, struct strbuf *out);
 /* check_domjobinfo's reading of `virsh domjobinfo` text: item's number against
  * compare (diff_rate), logged (the reference never fails on it: see the source). */
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,

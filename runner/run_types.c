@@ -18,6 +18,8 @@ extern const struct run_type run_type_migrate_options_shared;
 extern const struct run_type run_type_pause_by_domjobabort_and_recover;
 extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
+extern const struct run_type run_type_tcp;
+extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
     run_type_tls_migrate_tls_x509_verify;
 extern const struct run_type run_type_autoskipped_disks;
@@ -50,6 +52,8 @@ const struct run_type *const run_types[] = {
     &run_type_pause_by_domjobabort_and_recover,
     &run_type_abort_precopy_migration,
     &run_type_abort_job,
+    &run_type_tcp,
+    &run_type_tcp_migrateuri_and_disks_port,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
     &run_type_tls_migrate_tls_x509_verify,

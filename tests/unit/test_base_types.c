@@ -251,6 +251,94 @@ START_TEST(test_abort_job_dispositions)
 }
 END_TEST
 
+/* tcp.tcp_disks_uri.tcp.ipv4_addr_and_port.without_migrateuri_and_listen_addr.
+ * copy_storage_all.non_p2p, its placeholders filled */
+static struct params *tcp_case(void)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "tcp");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --verbose");
+    params_set(p, "virsh_migrate_extra", "--disks-uri tcp://192.168.126.3:49160");
+    params_set(p, "copy_storage_option", "--copy-storage-all");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "no");
+    params_set(p, "check_patterns", "[r'ESTAB .*192.168.126.3:49160', "
+               "r'LISTEN .*192.168.126.3:49160']");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_sockets_statistics\", \"func_param\": "
+               "{\"server_ip\": \"192.168.126.3\", \"server_user\": \"root\", \"server_pwd\": "
+               "\"x\", \"check_patterns\": \"[r'ESTAB .*192.168.126.3:49160', "
+               "r'LISTEN .*192.168.126.3:49160']\"}, \"need_sleep_time\": \"5\"}]");
+    return p;
+}
+
+START_TEST(test_tcp_dispositions)
+{
+    struct params *p = tcp_case();
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    /* the ss check 5 s into a migration not slowed down: KVM guests */
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    /* after the block-job event (tcp_migrateuri_and_disks_port): the same, unless the
+     * migration is slowed down */
+    caps[0] = NULL;
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_sockets_statistics\", \"after_event\": "
+               "\"block-job\", \"func_param\": {\"server_ip\": \"192.168.126.3\", "
+               "\"check_patterns\": \"[r'ESTAB .*192.168.126.3\\]:49777']\"}, "
+               "\"wait_for_after_event_timeout\": \"600\"}]");
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "migrate_speed", "20");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "migrate_speed", "");
+    /* a check_patterns that is not a list of regexes, a func_param without the host */
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_sockets_statistics\", \"func_param\": "
+               "{\"server_ip\": \"192.168.126.3\", \"check_patterns\": \"[r'ESTAB (']\"}}]");
+    ASSERT_DISPO(p, "ERROR: action_during_mig: check_patterns");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_sockets_statistics\", \"func_param\": "
+               "'params'}]");
+    ASSERT_DISPO(p, "ERROR: action_during_mig: libvirt_network.check_sockets_statistics: "
+                 "expected func_param to be a dict");
+    params_set(p, "action_during_mig", "");
+    /* invalid_hostname: a resolver that answers */
+    params_set(p, "status_error", "yes");
+    params_set(p, "err_msg", "address resolution failed for .*: Name or service not known");
+    ASSERT_DISPO(p, "dns");
+    params_set(p, "err_msg", "Failed to bind socket: Cannot assign requested address");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: migrate_desturi_type = 'unix_proxy'");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "virsh_migrate_extra", "--no-such-word");
+    ASSERT_DISPO(p, "ERROR: virsh migrate words");
+    params_free(p);
+}
+END_TEST
+
+/* `ss -tnap | grep qemu-kvm` as a Debian host's QEMU is named */
+START_TEST(test_tcp_qemu_lines)
+{
+    struct strbuf out = STRBUF_INIT;
+    run_tl_tcp_qemu_lines(
+        "State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=5,fd=3))\n"
+        "LISTEN 0 1 *:49777 *:* users:((\"qemu-system-x86\",pid=631,fd=11))\n"
+        "ESTAB 0 0 [::ffff:10.0.0.3]:49777 [::ffff:10.0.0.2]:5 users:((\"qemu-kvm\",pid=7,fd=1))",
+        &out);
+    ck_assert_str_eq(out.buf,
+        "LISTEN 0 1 *:49777 *:* users:((\"qemu-system-x86\",pid=631,fd=11))\n"
+        "ESTAB 0 0 [::ffff:10.0.0.3]:49777 [::ffff:10.0.0.2]:5 users:((\"qemu-kvm\",pid=7,fd=1))\n");
+    ck_assert_int_eq(mig_tl_search("ESTAB .*10.0.0.3\\]:49777", out.buf), 1);
+    ck_assert_int_eq(mig_tl_search("LISTEN .*\\*", out.buf), 1);
+    ck_assert_int_eq(mig_tl_search("ESTAB .*10.0.0.3:49777", out.buf), 0);
+    strbuf_release(&out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("base_types");
@@ -261,6 +349,8 @@ int main(void)
     tcase_add_test(tc, test_pause_case_bad_params);
     tcase_add_test(tc, test_abort_case_dispositions);
     tcase_add_test(tc, test_abort_job_dispositions);
+    tcase_add_test(tc, test_tcp_dispositions);
+    tcase_add_test(tc, test_tcp_qemu_lines);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
