@@ -682,6 +682,10 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
     params_set(t.view, "migrate_main_vm", dom);
     params_set(t.view, "main_vm", dom);
     t.mo = *h->opts;
+    /* the words are virsh's: its --timeout alone suspends the guest (virsh's default
+     * action), where vtrun's own default aborts (backends/be.h) */
+    if (t.mo.timeout_s > 0 && t.mo.timeout_action == BE_TIMEOUT_DEFAULT)
+        t.mo.timeout_action = BE_TIMEOUT_SUSPEND;
     atomic_init(&t.stop, false);
     t.mo.cancel = &t.stop;
     double bound = clock_now() + TL_THREAD_TIMEOUT_S;
