@@ -465,6 +465,8 @@ static const struct {
     { MIG_STEP_FIREWALL_ADD, run_tl_mos_drop_network, "mos.drop_network_connection" },
     { MIG_STEP_COMMON_CHECK, step_common_check, "do_common_check" },
     { MIG_STEP_JOB_ABORT_PARAMS, step_jobabort_params, "do_domjobabort" },
+    { MIG_STEP_STATE_CHECK, run_tl_perf_vm_status, "check_vm_status_during_mig" },
+    { MIG_STEP_COMPCACHE, run_tl_perf_compcache, "virsh.migrate_compcache" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -106,6 +106,9 @@ RUN_TL_MOS_STEP(run_tl_mos_kill_qemu);
 RUN_TL_MOS_STEP(run_tl_mos_timeout_postcopy);
 /* drop_network_connection (runner/run_tl_mos_net.c) */
 RUN_TL_MOS_STEP(run_tl_mos_drop_network);
+/* migration_performance_tuning's actions (runner/run_tl_perf.c) */
+RUN_TL_MOS_STEP(run_tl_perf_vm_status);
+RUN_TL_MOS_STEP(run_tl_perf_compcache);
 /* check_domjobinfo's reading of `virsh domjobinfo` text: item's number against
  * compare (diff_rate), logged (the reference never fails on it: see the source). */
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,

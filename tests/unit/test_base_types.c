@@ -247,6 +247,94 @@ START_TEST(test_abort_job_dispositions)
 }
 END_TEST
 
+/* migration_performance_tuning's cases as the composition writes them */
+static struct params *perf_case(const char *test_case)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_performance_tuning");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "no");
+    params_set(p, "test_case", test_case);
+    return p;
+}
+
+START_TEST(test_perf_parallel_connections)
+{
+    struct params *p = perf_case("parallel_connections");
+    params_set(p, "stress_package", "stress");
+    params_set(p, "parallel_conn_options", "--parallel --parallel-connections 100");
+    params_set(p, "expected_network_conn_num", "101");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"set_migrate_speed_to_high\", \"func_param\": \"params\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    /* counted after the first iteration of a migration it does not slow down */
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
+    /* the refused counts: no action, RUN */
+    params_set(p, "action_during_mig", "");
+    params_set(p, "status_error", "yes");
+    params_set(p, "parallel_conn_options", "--parallel --parallel-connections 0");
+    ASSERT_DISPO(p, "RUN");
+    /* its words are read with parallel_conn_options after the extra ones */
+    params_set(p, "parallel_conn_options", "--parallel --no-such-word");
+    ASSERT_DISPO(p, "ERROR: virsh migrate words");
+    params_set(p, "parallel_conn_options", "--parallel");
+    params_set(p, "transport_type", "tls");
+    ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
+    params_set(p, "transport_type", "unix_proxy");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: migrate_desturi_type = 'unix_proxy'");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_perf_compression_and_timeout)
+{
+    struct params *p = perf_case("memory_compression");
+    params_set(p, "virsh_migrate_extra", "--compressed --comp-methods xbzrle");
+    params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
+    params_set(p, "cache_size", "536870912");
+    params_set(p, "check_compression_list", "[\"Compression cache\", \"Compressed data\"]");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "cache_size", "512M");
+    ASSERT_DISPO(p, "ERROR: cache_size = '512M'");
+    params_set(p, "cache_size", "536870912");
+    /* migrate-compcache during the migration, slowed down by migrate_speed */
+    params_set(p, "migrate_speed", "15");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"virsh.migrate_compcache\", \"func_param\": \"'%s --size 536870912' % "
+               "params.get('migrate_main_vm')\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    params_free(p);
+
+    p = perf_case("");
+    params_set(p, "virsh_migrate_extra", "--timeout 8 --timeout-suspend");
+    params_set(p, "migrate_speed", "5");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_vm_status_during_mig\", \"after_event\": \"iteration: "
+               "'1'\", \"func_param\": {\"vm_name\": \"avocado-vt-vm1\", \"dest_state\": "
+               "\"paused\", \"src_state\":\"paused\"}, \"need_sleep_time\": \"8\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    /* a func the engine has no step for: an ERROR naming it */
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_auto_converge_during_mig\", \"func_param\": 'params'}]");
+    ASSERT_DISPO(p, "ERROR: action_during_mig: vtrun has no step for func "
+                    "'check_auto_converge_during_mig'");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("base_types");
@@ -257,6 +345,8 @@ int main(void)
     tcase_add_test(tc, test_pause_case_bad_params);
     tcase_add_test(tc, test_abort_case_dispositions);
     tcase_add_test(tc, test_abort_job_dispositions);
+    tcase_add_test(tc, test_perf_parallel_connections);
+    tcase_add_test(tc, test_perf_compression_and_timeout);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
