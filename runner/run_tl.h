@@ -109,6 +109,13 @@ RUN_TL_MOS_STEP(run_tl_mos_drop_network);
 /* migration_performance_tuning's actions (runner/run_tl_perf.c) */
 RUN_TL_MOS_STEP(run_tl_perf_vm_status);
 RUN_TL_MOS_STEP(run_tl_perf_compcache);
+RUN_TL_MOS_STEP(run_tl_perf_memlock);
+/* The hard limit of the "Max locked memory" line of a /proc/PID/limits text appended to
+ * hard (a number of bytes or "unlimited"): 0, else -1 with err. */
+int run_perf_limits_memlock(const char *limits, struct strbuf *hard);
+/* avocado-vt's get_qemu_process_memlock_hard_limit for domain dom on host h (its QEMU's
+ * /proc/PID/limits): 0 with hard set, else -1 with err. */
+int run_perf_memlock(struct run_ctx *ctx, int h, const char *dom, struct strbuf *hard);
 /* check_domjobinfo's reading of `virsh domjobinfo` text: item's number against
  * compare (diff_rate), logged (the reference never fails on it: see the source). */
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,

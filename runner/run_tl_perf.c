@@ -135,3 +135,120 @@ RUN_TL_MOS_STEP(run_tl_perf_compcache)
     free(text);
     return v;
 }
+
+int run_perf_limits_memlock(const char *limits, struct strbuf *hard)
+{
+    static const char key[] = "Max locked memory";
+    for (const char *l = limits; l && *l; l += strcspn(l, "\n"), l += *l == '\n') {
+        if (strncmp(l, key, sizeof(key) - 1))
+            continue;
+        /* the soft limit, then the hard one: numbers or "unlimited" */
+        const char *s = l + sizeof(key) - 1;
+        s += strspn(s, " \t");
+        s += strcspn(s, " \t\n");
+        s += strspn(s, " \t");
+        size_t n = strcspn(s, " \t\n");
+        if (!n)
+            break;
+        strbuf_add(hard, s, n);
+        return 0;
+    }
+    err_set("no 'Max locked memory' line with soft and hard limits");
+    return -1;
+}
+
+int run_perf_memlock(struct run_ctx *ctx, int h, const char *dom, struct strbuf *hard)
+{
+    struct virt_host *link = run_host_link(ctx, h);
+    struct strbuf pid = STRBUF_INIT, limits = STRBUF_INIT;
+    int status = -1, rc = -1;
+    char *pidfile = xasprintf("/run/libvirt/qemu/%s.pid", dom);
+    if (!link)
+        err_set("no connection to %s", ctx->hosts[h].name);
+    else if (virt_host_run(link, (const char *[]){ "cat", "--", pidfile, NULL }, 30, &pid,
+                           NULL, &status) < 0 || status)
+        err_set("the QEMU of %s on %s: no %s", dom, ctx->hosts[h].name, pidfile);
+    else {
+        while (pid.len && strchr(" \t\r\n", pid.buf[pid.len - 1]))
+            strbuf_setlen(&pid, pid.len - 1);
+        char *proc = xasprintf("/proc/%s/limits", pid.buf);
+        if (strspn(pid.buf, "0123456789") != pid.len || !pid.len)
+            err_set("%s on %s: '%s' is no PID", pidfile, ctx->hosts[h].name, pid.buf);
+        else if (virt_host_run(link, (const char *[]){ "cat", "--", proc, NULL }, 30, &limits,
+                               NULL, &status) < 0 || status)
+            err_set("%s on %s cannot be read", proc, ctx->hosts[h].name);
+        else if (run_perf_limits_memlock(limits.buf, hard) == 0) {
+            run_log(ctx, "QEMU %s of %s on %s: memlock hard limit %s", pid.buf, dom,
+                    ctx->hosts[h].name, hard->buf);
+            rc = 0;
+        } else
+            err_prefix("%s on %s", proc, ctx->hosts[h].name);
+        free(proc);
+    }
+    free(pidfile);
+    strbuf_release(&pid);
+    strbuf_release(&limits);
+    return rc;
+}
+
+/* The domain's <currentMemory> (KiB) on host h, as vm_xml's current_mem reads it. */
+static int perf_current_mem(struct tl_run *t, int h, unsigned long long *kib,
+                            struct strbuf *why)
+{
+    struct run_ctx *ctx = run_tl_run_ctx(t);
+    const char *words[] = { "dumpxml", perf_dom(t), NULL };
+    struct run_virsh r = RUN_VIRSH_INIT;
+    int rc = -1;
+    if (run_virsh_words(ctx, h, words, &r) < 0 || r.status)
+        strbuf_addf(why, "virsh dumpxml on %s: %s", ctx->hosts[h].name,
+                    r.status ? r.err.buf : err_msg());
+    else {
+        const char *s = strstr(r.out.buf, "<currentMemory");
+        s = s ? strchr(s, '>') : NULL;
+        char *end = NULL;
+        *kib = s ? strtoull(s + 1, &end, 10) : 0;
+        /* vtrun's domains give the unit as libvirt writes it back: KiB */
+        if (!s || end == s + 1 || !strstr(r.out.buf, "<currentMemory unit='KiB'>"))
+            strbuf_addf(why, "no <currentMemory unit='KiB'> in the domain XML on %s",
+                        ctx->hosts[h].name);
+        else
+            rc = 0;
+    }
+    run_virsh_release(&r);
+    return rc;
+}
+
+/* check_qemu_mem_lock_hard_limit(params): the source QEMU's memlock hard limit is
+ * expect_hard_limit KiB (migration_zerocopy's setup: hard_limit with memtune, else the
+ * domain's current memory) and is not compared_hard_limit KiB. */
+RUN_TL_MOS_STEP(run_tl_perf_memlock)
+{
+    struct run_ctx *ctx = run_tl_run_ctx(t);
+    struct run_tl_hop *h = run_tl_run_hop(t);
+    const struct params *p = run_tl_run_params(t);
+    const char *hard_limit = params_get(p, "hard_limit");
+    const char *compared = params_get(p, "compared_hard_limit");
+    struct strbuf hard = STRBUF_INIT;
+    unsigned long long expect = 0;
+    enum mig_tl_verdict v = MIG_TL_OK;
+    (void)a;
+    if (hard_limit && *hard_limit && !strcmp(params_get_or(p, "test_case", ""), "with_memtune"))
+        expect = strtoull(hard_limit, NULL, 10);
+    else if (perf_current_mem(t, h->from, &expect, why) < 0)
+        return MIG_TL_ERROR;
+    if (run_perf_memlock(ctx, h->from, perf_dom(t), &hard) < 0) {
+        strbuf_addstr(why, err_msg());
+        strbuf_release(&hard);
+        return MIG_TL_ERROR;
+    }
+    unsigned long long got = strtoull(hard.buf, NULL, 10);
+    if (!strcmp(hard.buf, "unlimited") || got != expect * 1024) {
+        strbuf_addf(why, "'%s' is not matched expect hard limit '%llu'", hard.buf, expect);
+        v = MIG_TL_FAIL;
+    } else if (compared && *compared && got == strtoull(compared, NULL, 10) * 1024) {
+        strbuf_addf(why, "'%s' is matched hard limit '%s'", hard.buf, compared);
+        v = MIG_TL_FAIL;
+    }
+    strbuf_release(&hard);
+    return v;
+}

@@ -335,6 +335,64 @@ START_TEST(test_perf_compression_and_timeout)
 }
 END_TEST
 
+START_TEST(test_perf_memlock_limits_line)
+{
+    static const char limits[] =
+        "Limit                     Soft Limit           Hard Limit           Units     \n"
+        "Max processes             63619                63619                processes \n"
+        "Max locked memory         1074790400           10737418240          bytes     \n";
+    struct strbuf hard = STRBUF_INIT;
+    ck_assert_int_eq(run_perf_limits_memlock(limits, &hard), 0);
+    ck_assert_str_eq(hard.buf, "10737418240");
+    strbuf_reset(&hard);
+    ck_assert_int_eq(run_perf_limits_memlock("Max locked memory unlimited unlimited bytes",
+                                             &hard), 0);
+    ck_assert_str_eq(hard.buf, "unlimited");
+    strbuf_reset(&hard);
+    ck_assert_int_eq(run_perf_limits_memlock("Max locked memory 65536\n", &hard), -1);
+    ck_assert_int_eq(run_perf_limits_memlock("Max processes 1 1 processes\n", &hard), -1);
+    ck_assert_int_eq(run_perf_limits_memlock("", &hard), -1);
+    strbuf_release(&hard);
+}
+END_TEST
+
+/* migration_zerocopy_abort.with_memtune.with_precopy.p2p and the refused combinations */
+START_TEST(test_zerocopy_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_zerocopy");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "--zerocopy --parallel");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "yes");
+    params_set(p, "migrate_again", "yes");
+    params_set(p, "check_hard_limit", "yes");
+    params_set(p, "migrate_speed", "5");
+    params_set(p, "test_case", "with_memtune");
+    params_set(p, "hard_limit", "10485760");
+    params_set(p, "memtune_options", "--hard-limit 10485760");
+    params_set(p, "func_supported_since_libvirt_ver", "(8, 0, 0)");
+    params_set(p, "check_str_local_log", "['\"capability\":\"zero-copy-send\",\"state\":true']");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_qemu_mem_lock_hard_limit\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"virsh.domjobabort\", \"func_param\": \"'%s' % "
+               "params.get('migrate_main_vm')\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "check_str_local_log", "['(']");
+    ASSERT_DISPO(p, "ERROR");
+    params_set(p, "check_str_local_log", "[]");
+    params_set(p, "virsh_migrate_extra", "--zerocopy --parallel --tls");
+    ASSERT_DISPO(p, "ERROR: virsh_migrate_extra = '--zerocopy --parallel --tls'");
+    params_set(p, "virsh_migrate_extra", "--zerocopy --parallel --compressed --comp-methods zlib");
+    params_set(p, "func_supported_since_libvirt_ver", "(9, 4, 0)");
+    ASSERT_DISPO(p, "libvirt_version");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("base_types");
@@ -347,6 +405,8 @@ int main(void)
     tcase_add_test(tc, test_abort_job_dispositions);
     tcase_add_test(tc, test_perf_parallel_connections);
     tcase_add_test(tc, test_perf_compression_and_timeout);
+    tcase_add_test(tc, test_perf_memlock_limits_line);
+    tcase_add_test(tc, test_zerocopy_dispositions);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
