@@ -110,6 +110,13 @@ RUN_TL_MOS_STEP(run_tl_mos_drop_network);
 RUN_TL_MOS_STEP(run_tl_perf_vm_status);
 RUN_TL_MOS_STEP(run_tl_perf_compcache);
 RUN_TL_MOS_STEP(run_tl_perf_memlock);
+RUN_TL_MOS_STEP(run_tl_perf_jobinfo);
+/* avocado-vt's check_domjobinfo judgement of a `virsh domjobinfo` text: the first number
+ * of item's first line against compare, floor(|got - compare| / compare) > diff_rate is
+ * 1 (why says it), else 0 (the item absent too); -1 when compare is 0 or the line has
+ * no number. */
+int run_perf_jobinfo_judge(const char *jobinfo, const char *item, const char *compare,
+                           double diff_rate, struct strbuf *why);
 /* The hard limit of the "Max locked memory" line of a /proc/PID/limits text appended to
  * hard (a number of bytes or "unlimited"): 0, else -1 with err. */
 int run_perf_limits_memlock(const char *limits, struct strbuf *hard);

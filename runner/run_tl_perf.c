@@ -24,6 +24,7 @@
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,5 +251,74 @@ RUN_TL_MOS_STEP(run_tl_perf_memlock)
         v = MIG_TL_FAIL;
     }
     strbuf_release(&hard);
+    return v;
+}
+
+int run_perf_jobinfo_judge(const char *jobinfo, const char *item, const char *compare,
+                           double diff_rate, struct strbuf *why)
+{
+    for (const char *l = jobinfo; l && *l; l += strcspn(l, "\n"), l += *l == '\n') {
+        size_t len = strcspn(l, "\n");
+        char *line = xstrndup(l, len);
+        if (!strstr(line, item)) {
+            free(line);
+            continue;
+        }
+        /* the first run of digits and dots on the line, as re.findall('[0-9.]+') */
+        const char *num = line + strcspn(line, "0123456789.");
+        double got = strtod(num, NULL), want = strtod(compare, NULL);
+        int rc = 0;
+        if (!*num || want == 0)
+            rc = -1;
+        else if (floor(fabs(got - want) / want) > diff_rate)
+            rc = 1;
+        if (rc)
+            strbuf_addf(why, "%s %.*s has too much difference from %s", item,
+                        (int)strspn(num, "0123456789."), num, compare);
+        free(line);
+        return rc;
+    }
+    return 0;   /* the item absent: the reference's loop finds nothing to judge */
+}
+
+/* check_domjobinfo_during_mig(params) (avocado-vt's check_domjobinfo): `virsh
+ * domjobinfo` on the source, jobinfo_item's number against compare_to_value
+ * (diff_rate); with domjob_ignore_status set (any text, as Python reads it) a
+ * difference is logged, not failed. */
+RUN_TL_MOS_STEP(run_tl_perf_jobinfo)
+{
+    struct run_ctx *ctx = run_tl_run_ctx(t);
+    struct run_tl_hop *h = run_tl_run_hop(t);
+    const struct params *p = run_tl_run_params(t);
+    const char *item = params_get(p, "jobinfo_item");
+    const char *cmp = params_get(p, "compare_to_value");
+    const char *ignore = params_get(p, "domjob_ignore_status");
+    double rate = strtod(params_get_or(p, "diff_rate", "0"), NULL);
+    const char *words[] = { "domjobinfo", perf_dom(t), NULL };
+    struct run_virsh r = RUN_VIRSH_INIT;
+    enum mig_tl_verdict v = MIG_TL_OK;
+    (void)a;
+    if (!item || !*item || !cmp || !*cmp)
+        return MIG_TL_OK;
+    if (run_virsh_words(ctx, h->from, words, &r) < 0) {
+        strbuf_addf(why, "virsh domjobinfo: %s", err_msg());
+        run_virsh_release(&r);
+        return MIG_TL_ERROR;
+    }
+    run_log(ctx, "domjobinfo on %s:\n%s%s", ctx->hosts[h->from].name, r.out.buf, r.err.buf);
+    struct strbuf off = STRBUF_INIT;
+    int rc = run_perf_jobinfo_judge(r.out.buf, item, cmp, rate, &off);
+    if (rc < 0) {
+        strbuf_addf(why, "compare_to_value = '%s': %s", cmp, off.buf);
+        v = MIG_TL_ERROR;
+    } else if (rc > 0 && ignore && *ignore)
+        run_log(ctx, "%s (domjob_ignore_status: logged only)", off.buf);
+    else if (rc > 0) {
+        strbuf_addstr(why, off.buf);
+        v = MIG_TL_FAIL;
+    } else
+        run_log(ctx, "domjobinfo %s within %g of %s", item, rate, cmp);
+    strbuf_release(&off);
+    run_virsh_release(&r);
     return v;
 }

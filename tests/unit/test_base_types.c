@@ -393,6 +393,60 @@ START_TEST(test_zerocopy_dispositions)
 }
 END_TEST
 
+START_TEST(test_perf_jobinfo_judge)
+{
+    static const char info[] = "Job type:         Unbounded\n"
+                               "Memory bandwidth: 9.751 MiB/s\n"
+                               "Dirty rate:       0 pages/s\n";
+    struct strbuf why = STRBUF_INIT;
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "10", 0.5, &why), 0);
+    /* floor(|9.751 - 20| / 20) = 0: within any rate, as the reference's // reads it */
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "20", 0, &why), 0);
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "4", 0.5, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.buf, "Memory bandwidth: 9.751 has too much difference "
+                                 "from 4"));
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Auto converge throttle:", "4", 0, &why), 0);
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "0", 0, &why), -1);
+    strbuf_release(&why);
+}
+END_TEST
+
+/* migration_precopy_bandwidth's five test cases */
+START_TEST(test_precopy_bandwidth_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_precopy_bandwidth");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "precopy_bandwidth", "10");
+    params_set(p, "check_str_local_log", "['migrate-set-parameters.*\"max-bandwidth\":10485760']");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_domjobinfo_during_mig\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"set_migrate_speed_to_high\", \"func_param\": \"params\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    params_set(p, "test_case", "default_bandwidth");
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "test_case", "set_bandwidth_when_vm_shutoff");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "precopy_bandwidth", "");
+    ASSERT_DISPO(p, "ERROR: test_case = 'set_bandwidth_when_vm_shutoff' needs");
+    params_set(p, "precopy_bandwidth", "10");
+    params_set(p, "test_case", "set_bandwidth_when_vm_running");
+    params_set(p, "migrate_speed", "10");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "migrate_speed", "");
+    params_set(p, "test_case", "set_bandwidth_when_initiating_live_migration");
+    params_set(p, "virsh_migrate_extra", "--bandwidth 10");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_extra", "");
+    params_set(p, "test_case", "set_bandwidth_during_live_migration");
+    ASSERT_DISPO(p, "kvm");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("base_types");
@@ -407,6 +461,8 @@ int main(void)
     tcase_add_test(tc, test_perf_compression_and_timeout);
     tcase_add_test(tc, test_perf_memlock_limits_line);
     tcase_add_test(tc, test_zerocopy_dispositions);
+    tcase_add_test(tc, test_perf_jobinfo_judge);
+    tcase_add_test(tc, test_precopy_bandwidth_dispositions);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
