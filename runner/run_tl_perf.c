@@ -18,7 +18,7 @@
 #include "lib/params.h"
 #include "lib/pylit.h"
 #include "lib/strbuf.h"
-#include "migration/mig_act.h"
+#include "migration/mig.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
