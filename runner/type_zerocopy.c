@@ -123,6 +123,33 @@ static int zc_unbuilt_met(const struct run_need *n, const struct params *p,
     return run_tl_unbuilt_verdict("migration_zerocopy", param, v, p);
 }
 
+/* --zerocopy: libvirt raises the QEMU's locked-memory limit to the guest's memory (or
+ * hard_limit) first, on the source, whatever else the case expects; hosts where the
+ * daemon may not (the lab's: "cannot limit locked memory of process N: Operation not
+ * permitted") say so by leaving the capability out. */
+static bool zc_zerocopy(const struct params *p)
+{
+    const char *extra = params_get_or(p, "virsh_migrate_extra", "");
+    return !zc_unbuilt_applies(p) && strstr(extra, "--zerocopy");
+}
+
+static bool zc_memtune_case(const struct params *p)
+{
+    const char *tc = params_get_or(p, "test_case", "");
+    const char *opts = params_get(p, "memtune_options");
+    return !zc_unbuilt_applies(p) && !strcmp(tc, "with_memtune") && opts && *opts;
+}
+
+static const struct run_need zc_needs[] = {
+    { "memory_cgroup", .applies = zc_memtune_case, .capability = "memory_cgroup",
+      .text = "the cgroup memory controller for the source's domains (virsh memtune "
+              "--hard-limit)" },
+    { "memlock", .applies = zc_zerocopy, .capability = "memlock",
+      .text = "hosts whose libvirt daemon may raise a QEMU's locked-memory limit (a "
+              "zero-copy migration pins the guest's memory)" },
+    { NULL },
+};
+
 static const struct run_need zc_needs_last[] = {
     { "not built", .applies = zc_unbuilt_applies, .met = zc_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
@@ -342,7 +369,7 @@ const struct run_type run_type_migration_zerocopy = {
     .summary = "tp-libvirt's migration_zerocopy: --zerocopy --parallel migrations, the "
                "source QEMU's memlock hard limit during and after them, the capability in "
                "the daemon's log, the combinations QEMU refuses",
-    .needs = { .vms = 1, .hosts = 2, .rows_last = zc_needs_last },
+    .needs = { .vms = 1, .hosts = 2, .rows = zc_needs, .rows_last = zc_needs_last },
     .params = zc_params,
     .opts_size = sizeof(struct zc_opts),
     .check = zc_check,

@@ -380,6 +380,11 @@ START_TEST(test_zerocopy_dispositions)
                "\"virsh.domjobabort\", \"func_param\": \"'%s' % "
                "params.get('migrate_main_vm')\"}]");
     ck_assert(!run_tl_any_action_unbuilt(p));
+    /* hosts that may raise a QEMU's memlock limit, with a memory cgroup: RUN */
+    ASSERT_DISPO(p, "memory_cgroup");
+    caps[0] = "memory_cgroup";
+    ASSERT_DISPO(p, "memlock");
+    caps[1] = "memlock";
     ASSERT_DISPO(p, "RUN");
     params_set(p, "check_str_local_log", "['(']");
     ASSERT_DISPO(p, "ERROR");
