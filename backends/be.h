@@ -128,6 +128,10 @@ struct be_vm_spec {
     struct be_nic *nics;
     size_t nnics;
     bool virtio_scsi;   /* SCSI disks on virtio-scsi controllers (else libvirt's model) */
+    /* a virtio-serial port named org.qemu.guest_agent.0 for the guest's QEMU guest agent
+     * (libvirt: <channel type='unix'>, its socket path chosen by libvirt); virt-install
+     * adds it to avocado-vt's VMs, vtrun only for types that talk to the agent */
+    bool guest_agent;
 };
 
 enum be_mig_flag {

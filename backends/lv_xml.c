@@ -148,6 +148,18 @@ static void add_serial_pty(xmlNodePtr devs)
     prop(n, "port", "0");
 }
 
+/* The guest agent's port; no <source>: libvirt picks a per-domain socket path on each
+ * host, so the domain migrates without a path that exists on one host only. */
+static void add_agent_channel(xmlNodePtr devs)
+{
+    xmlNodePtr c = child(devs, "channel", NULL), n;
+
+    prop(c, "type", "unix");
+    n = child(c, "target", NULL);
+    prop(n, "type", "virtio");
+    prop(n, "name", "org.qemu.guest_agent.0");
+}
+
 /* <cpu><numa><cell id cpus memory unit='KiB'/>...</numa></cpu>, into cpu. */
 static void add_numa_cells(xmlNodePtr cpu, const struct be_vm_spec *spec)
 {
@@ -355,6 +367,8 @@ char *lv_xml_build(const struct be_vm_spec *spec)
         add_serial_file(devs, spec->console_log);
     else
         add_serial_pty(devs);
+    if (spec->guest_agent)
+        add_agent_channel(devs);
     /* fewer devices to emulate and to migrate; tests never balloon */
     n = child(devs, "memballoon", NULL);
     prop(n, "model", "none");

@@ -89,6 +89,19 @@ static const struct mig_word {
     { "--tls-destination", W_STRING, .param = BE_MP_TLS_DESTINATION },
 };
 
+/* What a bare word (no leading "--") fills: the first of these not given yet, as
+ * virsh's parser does for the options with a value, in the order cmdMigrate declares
+ * them (opts_migrate of tools/virsh-domain.c, libvirt 9.0), after <domain> and
+ * <desturi>, which vtrun gives.  tp-libvirt relies on it: live_migration's
+ * unreachable_migrateuri passes "tcp://192.168.5.123" alone as the migration URI. */
+static const char *const positional[] = {
+    "--migrateuri", "--graphicsuri", "--listen-address", "--dname", "--timeout", "--xml",
+    "--migrate-disks", "--disks-port", "--disks-uri", "--comp-methods", "--comp-mt-level",
+    "--comp-mt-threads", "--comp-mt-dthreads", "--comp-xbzrle-cache",
+    "--auto-converge-initial", "--auto-converge-increment", "--persistent-xml",
+    "--postcopy-bandwidth", "--parallel-connections", "--bandwidth", "--tls-destination",
+};
+
 /* Words that take a value (written "--w V" or "--w=V"). */
 static bool takes_value(enum word_kind k)
 {
@@ -179,11 +192,19 @@ static int apply(const struct mig_word *mw, const char *val, struct be_migrate_o
         free(copy);
         return 0;
     }
-    case W_INT:
-        if (parse_num(mw->word, val, INT_MAX, &n) < 0)
+    case W_INT: {
+        /* vshCommandOptInt: a signed int ("--parallel-connections -1" reaches libvirt,
+         * whose answer tp-libvirt's set_minus checks) */
+        errno = 0;
+        long v = val && *val ? strtol(val, &end, 10) : 0;
+        if (!val || !*val || errno || *end || v < INT_MIN || v > INT_MAX) {
+            err_set("migrate options: %s: numeric value '%s' is malformed or out of range",
+                    mw->word, val ? val : "");
             return -1;
-        add_param(o, mw->param, NULL, (long long)n);
+        }
+        add_param(o, mw->param, NULL, (long long)v);
         return 0;
+    }
     case W_ULL:
         if (parse_num(mw->word, val, LLONG_MAX, &n) < 0)
             return -1;
@@ -309,16 +330,36 @@ int mig_opts_parse(const char *text, struct be_migrate_opts *opts)
     o.nparams = 0;
     for (size_t i = 0; i < opts->nparams; i++)
         add_param(&o, opts->params[i].id, opts->params[i].str, opts->params[i].num);
+    bool seen[ARRAY_SIZE(words)] = { false };
     for (size_t i = 0; i < argc; i++) {
         const char *w = argv[i];
         const char *eq = strchr(w, '=');
-        const struct mig_word *mw = lookup(w, eq ? (size_t)(eq - w) : strlen(w));
+        const struct mig_word *mw = NULL;
         const char *val = NULL;
 
+        if (strncmp(w, "--", 2)) {
+            for (size_t k = 0; k < ARRAY_SIZE(positional) && !mw; k++) {
+                mw = lookup(positional[k], strlen(positional[k]));
+                mw = seen[mw - words] ? NULL : mw;
+            }
+            if (!mw) {
+                err_set("migrate options: unexpected data '%s'", w);
+                usage = true;
+                goto cleanup;
+            }
+            seen[mw - words] = true;
+            if (apply(mw, w, &o, &after_precopy, &has_timeout) < 0) {
+                usage = true;
+                goto cleanup;
+            }
+            continue;
+        }
+        mw = lookup(w, eq ? (size_t)(eq - w) : strlen(w));
         if (!mw) {
             err_set("migrate options: unknown word '%s'", w);
             goto cleanup;
         }
+        seen[mw - words] = true;
         if (takes_value(mw->kind)) {
             val = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
             if (!val) {

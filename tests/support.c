@@ -121,6 +121,112 @@ int ts_spawn_status(const struct spawn *c)
     }
 }
 
+/* ---- a vtrun that hangs: why, in the log, before it is stopped ------------------- */
+
+/* The processes under pid (children, theirs, ...), each with its state, the kernel
+ * function it sleeps in and its command line: a child stuck in a pipe or a lock names
+ * itself here. */
+static void ts_dump_tree(pid_t top, FILE *o)
+{
+    pid_t want[256] = { top };
+    size_t n = 1;
+    for (size_t at = 0; at < n; at++) {
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        while (d && (de = readdir(d)) && n < 256) {
+            char path[64], buf[512];
+            pid_t p = (pid_t)atoi(de->d_name), pp;
+            char st;
+            snprintf(path, sizeof(path), "/proc/%d/stat", (int)p);
+            FILE *f = p > 0 ? fopen(path, "r") : NULL;
+            if (!f)
+                continue;
+            size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+            buf[len] = '\0';
+            char *rp = strrchr(buf, ')');   /* the name may hold spaces and parens */
+            if (rp && sscanf(rp + 1, " %c %d", &st, &pp) == 2 && pp == want[at])
+                want[n++] = p;
+        }
+        if (d)
+            closedir(d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char path[64], wchan[64] = "", cmd[300] = "", state[64] = "";
+        snprintf(path, sizeof(path), "/proc/%d/wchan", (int)want[i]);
+        FILE *f = fopen(path, "r");
+        if (f && !fgets(wchan, sizeof(wchan), f))
+            wchan[0] = '\0';
+        if (f)
+            fclose(f);
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)want[i]);
+        f = fopen(path, "r");
+        size_t len = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        for (size_t k = 0; k < len; k++)
+            cmd[k] = cmd[k] ? cmd[k] : ' ';
+        cmd[len] = '\0';
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)want[i]);
+        f = fopen(path, "r");
+        while (f && fgets(state, sizeof(state), f) && strncmp(state, "State:", 6))
+            ;
+        if (f)
+            fclose(f);
+        state[strcspn(state, "\n")] = '\0';
+        fprintf(o, "  pid %d %s wchan %s: %s\n", (int)want[i], state + 6, wchan, cmd);
+    }
+}
+
+/* The last lines of the newest debug.log under results (NULL: none). */
+static void ts_dump_debug_log(const char *results, FILE *o)
+{
+    if (!results)
+        return;
+    char *pat = xasprintf("%s/*/test-results/*/debug.log", results);
+    glob_t g;
+    const char *newest = NULL;
+    time_t t = 0;
+    if (glob(pat, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            struct stat sb;
+            if (stat(g.gl_pathv[i], &sb) == 0 && sb.st_mtime >= t) {
+                t = sb.st_mtime;
+                newest = g.gl_pathv[i];
+            }
+        }
+    }
+    if (newest) {
+        const char *argv[] = { "tail", "-n", "40", newest, NULL };
+        struct strbuf sb = STRBUF_INIT;
+        ts_run(argv, &sb, 10);
+        fprintf(o, "the last lines of %s:\n%s", newest, sb.buf);
+        strbuf_release(&sb);
+    }
+    if (g.gl_pathc)
+        globfree(&g);
+    free(pat);
+}
+
+void ts_dump_stuck(pid_t pid, const char *results)
+{
+    char *spid = xasprintf("%d", (int)pid);
+    const char *gdb[] = { "gdb", "-p", spid, "-batch", "-nx", "-ex", "info threads",
+                          "-ex", "thread apply all bt 25", NULL };
+    struct strbuf sb = STRBUF_INIT;
+    fprintf(stderr, "=== pid %d did not end in time; its processes:\n", (int)pid);
+    ts_dump_tree(pid, stderr);
+    if (access("/usr/bin/gdb", X_OK) == 0) {
+        ts_run(gdb, &sb, 60);
+        fprintf(stderr, "its threads (gdb):\n%s", sb.buf);
+    }
+    ts_dump_debug_log(results, stderr);
+    fprintf(stderr, "=== end of pid %d\n", (int)pid);
+    fflush(stderr);
+    strbuf_release(&sb);
+    free(spid);
+}
+
 int ts_run(const char *const *argv, struct strbuf *out, double timeout_s)
 {
     struct spawn *c = spawn_newv(argv);
@@ -227,6 +333,7 @@ int ts_vtrun_run(struct ts_vtrun *r, const char *const *args,
         }
         ts_keep_tail(&r->out, o->keep_tail);
         if (ts_now() > end) {
+            ts_dump_stuck(spawn_pid(c), o->results);
             spawn_stop(c, 0);
             spawn_free(c);
             ck_abort_msg("%s %s did not finish within %.0f s; stdout:\n%.2000s\nstderr:\n"
@@ -316,7 +423,7 @@ int ts_e2e_run(struct ts_e2e *e, bool settings, int timeout_s,
 {
     struct ts_vtrun r;
     struct ts_vtrun_opts o = { .settings = settings ? e->settings : NULL,
-                               .timeout_s = timeout_s };
+                               .timeout_s = timeout_s, .results = e->results };
     ts_vtrun_run(&r, args, &o);
     ts_e2e_keep(e, &r.out, &r.err, r.status);
     return e->status;
@@ -344,6 +451,7 @@ int ts_e2e_wait(struct ts_e2e *e, pid_t pid, double timeout_s)
     ck_assert(e->bg && spawn_pid(e->bg) == pid);
     while (!ts_ended(pid)) {
         if (ts_now() > end) {
+            ts_dump_stuck(pid, e->results);
             spawn_stop(e->bg, 0);
             ck_abort_msg("vtrun did not exit within %g s; stdout:\n%s\nstderr:\n%s",
                          timeout_s, e->bg_out.buf, e->bg_err.buf);

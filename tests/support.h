@@ -137,6 +137,7 @@ struct ts_vtrun_opts {
     int sigint_after_ms;            /* SIGINT this long after the start */
     size_t keep_tail;               /* once stdout holds more, drop it up to its last
                                        newline (a streaming listing's memory) */
+    const char *results;            /* its results_dir: a hang prints its debug.log */
 };
 
 struct ts_vtrun {
@@ -148,6 +149,11 @@ struct ts_vtrun {
 };
 
 void ts_vtrun_release(struct ts_vtrun *r);
+
+/* A process that did not end in time (before it is stopped), on stderr: its process
+ * tree with each one's state and wait channel, its threads' stacks (gdb), and the tail
+ * of the newest debug.log under results (NULL: none) -- the CI log keeps why it hung. */
+void ts_dump_stuck(pid_t pid, const char *results);
 
 /* Run vtrun with args (argv[0] excluded) to its end: the one way a test runs it. */
 int ts_vtrun_run(struct ts_vtrun *r, const char *const *args,

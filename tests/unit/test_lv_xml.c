@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 static xmlDocPtr doc;
+static void ck_valid_domain(const char *xml);
 
 static void load(const char *xml)
 {
@@ -140,6 +141,27 @@ START_TEST(test_build_gives_the_guest_a_virtio_rng_from_urandom)
     load(x);
     ck_xpath_eq("string(/domain/devices/rng/@model)", "virtio");
     ck_xpath_eq("string(/domain/devices/rng/backend[@model='random'])", "/dev/urandom");
+    free(x);
+}
+END_TEST
+
+START_TEST(test_build_agent_channel_only_when_asked_and_schema_valid)
+{
+    struct be_vm_spec s = spec();
+    char *x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/devices/channel)", "0");
+    free(x);
+    s.guest_agent = true;
+    x = lv_xml_build(&s);
+    load(x);
+    ck_xpath_eq("count(/domain/devices/channel)", "1");
+    ck_xpath_eq("string(/domain/devices/channel/@type)", "unix");
+    ck_xpath_eq("string(/domain/devices/channel/target/@type)", "virtio");
+    ck_xpath_eq("string(/domain/devices/channel/target/@name)", "org.qemu.guest_agent.0");
+    /* no socket path: libvirt picks one per host, so the domain migrates */
+    ck_xpath_eq("count(/domain/devices/channel/source)", "0");
+    ck_valid_domain(x);
     free(x);
 }
 END_TEST
@@ -640,6 +662,7 @@ int main(void)
     tcase_add_checked_fixture(b, NULL, teardown);
     tcase_add_checked_fixture(n, NULL, teardown);
     tcase_add_test(b, test_build_tcg_spec_gives_qemu_domain_type);
+    tcase_add_test(b, test_build_agent_channel_only_when_asked_and_schema_valid);
     tcase_add_test(b, test_build_kvm_spec_gives_kvm_domain_with_host_model_cpu);
     tcase_add_test(b, test_build_disk_cache_defaults_to_none_and_keeps_explicit_mode);
     tcase_add_test(b, test_build_has_kvmclock_timer);
