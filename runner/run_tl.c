@@ -466,6 +466,10 @@ static const struct {
     { MIG_STEP_COMMON_CHECK, step_common_check, "do_common_check" },
     { MIG_STEP_JOB_ABORT_PARAMS, step_jobabort_params, "do_domjobabort" },
     { MIG_STEP_CHECK_SOCKETS, run_tl_tcp_sockets, NULL },
+    { MIG_STEP_STATE_CHECK, run_tl_perf_vm_status, "check_vm_status_during_mig" },
+    { MIG_STEP_COMPCACHE, run_tl_perf_compcache, "virsh.migrate_compcache" },
+    { MIG_STEP_MEMLOCK_CHECK, run_tl_perf_memlock, "check_qemu_mem_lock_hard_limit" },
+    { MIG_STEP_JOBINFO_CHECK, run_tl_perf_jobinfo, "check_domjobinfo_during_mig" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)
