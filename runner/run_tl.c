@@ -466,6 +466,10 @@ static const struct {
     { MIG_STEP_COMMON_CHECK, step_common_check, "do_common_check" },
     { MIG_STEP_JOB_ABORT_PARAMS, step_jobabort_params, "do_domjobabort" },
     { MIG_STEP_CHECK_SOCKETS, run_tl_tcp_sockets, NULL },
+    { MIG_STEP_STATE_CHECK, run_tl_perf_vm_status, "check_vm_status_during_mig" },
+    { MIG_STEP_COMPCACHE, run_tl_perf_compcache, "virsh.migrate_compcache" },
+    { MIG_STEP_MEMLOCK_CHECK, run_tl_perf_memlock, "check_qemu_mem_lock_hard_limit" },
+    { MIG_STEP_JOBINFO_CHECK, run_tl_perf_jobinfo, "check_domjobinfo_during_mig" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)
@@ -682,6 +686,10 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
     params_set(t.view, "migrate_main_vm", dom);
     params_set(t.view, "main_vm", dom);
     t.mo = *h->opts;
+    /* the words are virsh's: its --timeout alone suspends the guest (virsh's default
+     * action), where vtrun's own default aborts (backends/be.h) */
+    if (t.mo.timeout_s > 0 && t.mo.timeout_action == BE_TIMEOUT_DEFAULT)
+        t.mo.timeout_action = BE_TIMEOUT_SUSPEND;
     atomic_init(&t.stop, false);
     t.mo.cancel = &t.stop;
     double bound = clock_now() + TL_THREAD_TIMEOUT_S;

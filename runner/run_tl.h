@@ -114,6 +114,23 @@ int run_tl_tcp_sockets_arg_check(const struct mig_action *a);
 /* The lines of `ss -tnap` output of the hypervisor's process (qemu-kvm,
  * qemu-system-ARCH), as `grep qemu-kvm` keeps them on a RHEL host; appended to out. */
 void run_tl_tcp_qemu_lines(const char *ss, struct strbuf *out);
+/* migration_performance_tuning's actions (runner/run_tl_perf.c) */
+RUN_TL_MOS_STEP(run_tl_perf_vm_status);
+RUN_TL_MOS_STEP(run_tl_perf_compcache);
+RUN_TL_MOS_STEP(run_tl_perf_memlock);
+RUN_TL_MOS_STEP(run_tl_perf_jobinfo);
+/* avocado-vt's check_domjobinfo judgement of a `virsh domjobinfo` text: the first number
+ * of item's first line against compare, floor(|got - compare| / compare) > diff_rate is
+ * 1 (why says it), else 0 (the item absent too); -1 when compare is 0 or the line has
+ * no number. */
+int run_perf_jobinfo_judge(const char *jobinfo, const char *item, const char *compare,
+                           double diff_rate, struct strbuf *why);
+/* The hard limit of the "Max locked memory" line of a /proc/PID/limits text appended to
+ * hard (a number of bytes or "unlimited"): 0, else -1 with err. */
+int run_perf_limits_memlock(const char *limits, struct strbuf *hard);
+/* avocado-vt's get_qemu_process_memlock_hard_limit for domain dom on host h (its QEMU's
+ * /proc/PID/limits): 0 with hard set, else -1 with err. */
+int run_perf_memlock(struct run_ctx *ctx, int h, const char *dom, struct strbuf *hard);
 /* check_domjobinfo's reading of `virsh domjobinfo` text: item's number against
  * compare (diff_rate), logged (the reference never fails on it: see the source). */
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,

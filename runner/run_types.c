@@ -20,6 +20,9 @@ extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
+extern const struct run_type run_type_migration_performance_tuning;
+extern const struct run_type run_type_migration_zerocopy;
+extern const struct run_type run_type_migration_precopy_bandwidth;
 extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
     run_type_tls_migrate_tls_x509_verify;
 extern const struct run_type run_type_autoskipped_disks;
@@ -61,6 +64,9 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_disks,
     &run_type_precreate_none_target_disk,
     &run_type_target_image_larger_than_source,
+    &run_type_migration_performance_tuning,
+    &run_type_migration_zerocopy,
+    &run_type_migration_precopy_bandwidth,
     NULL,
 };
 

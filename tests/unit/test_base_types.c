@@ -339,6 +339,211 @@ START_TEST(test_tcp_qemu_lines)
 }
 END_TEST
 
+/* migration_performance_tuning's cases as the composition writes them */
+static struct params *perf_case(const char *test_case)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_performance_tuning");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "no");
+    params_set(p, "test_case", test_case);
+    return p;
+}
+
+START_TEST(test_perf_parallel_connections)
+{
+    struct params *p = perf_case("parallel_connections");
+    params_set(p, "stress_package", "stress");
+    params_set(p, "parallel_conn_options", "--parallel --parallel-connections 100");
+    params_set(p, "expected_network_conn_num", "101");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"set_migrate_speed_to_high\", \"func_param\": \"params\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    /* counted after the first iteration of a migration it does not slow down */
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
+    /* the refused counts: no action, RUN */
+    params_set(p, "action_during_mig", "");
+    params_set(p, "status_error", "yes");
+    params_set(p, "parallel_conn_options", "--parallel --parallel-connections 0");
+    ASSERT_DISPO(p, "RUN");
+    /* its words are read with parallel_conn_options after the extra ones */
+    params_set(p, "parallel_conn_options", "--parallel --no-such-word");
+    ASSERT_DISPO(p, "ERROR: virsh migrate words");
+    params_set(p, "parallel_conn_options", "--parallel");
+    params_set(p, "transport_type", "tls");
+    ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
+    params_set(p, "transport_type", "unix_proxy");
+    params_set(p, "migrate_desturi_type", "unix_proxy");
+    ASSERT_DISPO(p, "ERROR: migrate_desturi_type = 'unix_proxy'");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_perf_compression_and_timeout)
+{
+    struct params *p = perf_case("memory_compression");
+    params_set(p, "virsh_migrate_extra", "--compressed --comp-methods xbzrle");
+    params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
+    params_set(p, "cache_size", "536870912");
+    params_set(p, "check_compression_list", "[\"Compression cache\", \"Compressed data\"]");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "cache_size", "512M");
+    ASSERT_DISPO(p, "ERROR: cache_size = '512M'");
+    params_set(p, "cache_size", "536870912");
+    /* migrate-compcache during the migration, slowed down by migrate_speed */
+    params_set(p, "migrate_speed", "15");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"virsh.migrate_compcache\", \"func_param\": \"'%s --size 536870912' % "
+               "params.get('migrate_main_vm')\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    params_free(p);
+
+    p = perf_case("");
+    params_set(p, "virsh_migrate_extra", "--timeout 8 --timeout-suspend");
+    params_set(p, "migrate_speed", "5");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_vm_status_during_mig\", \"after_event\": \"iteration: "
+               "'1'\", \"func_param\": {\"vm_name\": \"avocado-vt-vm1\", \"dest_state\": "
+               "\"paused\", \"src_state\":\"paused\"}, \"need_sleep_time\": \"8\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    /* a func the engine has no step for: an ERROR naming it */
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_auto_converge_during_mig\", \"func_param\": 'params'}]");
+    ASSERT_DISPO(p, "ERROR: action_during_mig: vtrun has no step for func "
+                    "'check_auto_converge_during_mig'");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_perf_memlock_limits_line)
+{
+    static const char limits[] =
+        "Limit                     Soft Limit           Hard Limit           Units     \n"
+        "Max processes             63619                63619                processes \n"
+        "Max locked memory         1074790400           10737418240          bytes     \n";
+    struct strbuf hard = STRBUF_INIT;
+    ck_assert_int_eq(run_perf_limits_memlock(limits, &hard), 0);
+    ck_assert_str_eq(hard.buf, "10737418240");
+    strbuf_reset(&hard);
+    ck_assert_int_eq(run_perf_limits_memlock("Max locked memory unlimited unlimited bytes",
+                                             &hard), 0);
+    ck_assert_str_eq(hard.buf, "unlimited");
+    strbuf_reset(&hard);
+    ck_assert_int_eq(run_perf_limits_memlock("Max locked memory 65536\n", &hard), -1);
+    ck_assert_int_eq(run_perf_limits_memlock("Max processes 1 1 processes\n", &hard), -1);
+    ck_assert_int_eq(run_perf_limits_memlock("", &hard), -1);
+    strbuf_release(&hard);
+}
+END_TEST
+
+/* migration_zerocopy_abort.with_memtune.with_precopy.p2p and the refused combinations */
+START_TEST(test_zerocopy_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_zerocopy");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "virsh_migrate_extra", "--zerocopy --parallel");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "status_error", "yes");
+    params_set(p, "migrate_again", "yes");
+    params_set(p, "check_hard_limit", "yes");
+    params_set(p, "migrate_speed", "5");
+    params_set(p, "test_case", "with_memtune");
+    params_set(p, "hard_limit", "10485760");
+    params_set(p, "memtune_options", "--hard-limit 10485760");
+    params_set(p, "func_supported_since_libvirt_ver", "(8, 0, 0)");
+    params_set(p, "check_str_local_log", "['\"capability\":\"zero-copy-send\",\"state\":true']");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_qemu_mem_lock_hard_limit\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"virsh.domjobabort\", \"func_param\": \"'%s' % "
+               "params.get('migrate_main_vm')\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    /* hosts that may raise a QEMU's memlock limit, with a memory cgroup: RUN */
+    ASSERT_DISPO(p, "memory_cgroup");
+    caps[0] = "memory_cgroup";
+    ASSERT_DISPO(p, "memlock");
+    caps[1] = "memlock";
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "check_str_local_log", "['(']");
+    ASSERT_DISPO(p, "ERROR");
+    params_set(p, "check_str_local_log", "[]");
+    params_set(p, "virsh_migrate_extra", "--zerocopy --parallel --tls");
+    ASSERT_DISPO(p, "ERROR: virsh_migrate_extra = '--zerocopy --parallel --tls'");
+    params_set(p, "virsh_migrate_extra", "--zerocopy --parallel --compressed --comp-methods zlib");
+    params_set(p, "func_supported_since_libvirt_ver", "(9, 4, 0)");
+    ASSERT_DISPO(p, "libvirt_version");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_perf_jobinfo_judge)
+{
+    static const char info[] = "Job type:         Unbounded\n"
+                               "Memory bandwidth: 9.751 MiB/s\n"
+                               "Dirty rate:       0 pages/s\n";
+    struct strbuf why = STRBUF_INIT;
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "10", 0.5, &why), 0);
+    /* floor(|9.751 - 20| / 20) = 0: within any rate, as the reference's // reads it */
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "20", 0, &why), 0);
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "4", 0.5, &why), 1);
+    ck_assert_ptr_nonnull(strstr(why.buf, "Memory bandwidth: 9.751 has too much difference "
+                                 "from 4"));
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Auto converge throttle:", "4", 0, &why), 0);
+    ck_assert_int_eq(run_perf_jobinfo_judge(info, "Memory bandwidth:", "0", 0, &why), -1);
+    strbuf_release(&why);
+}
+END_TEST
+
+/* migration_precopy_bandwidth's five test cases */
+START_TEST(test_precopy_bandwidth_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_precopy_bandwidth");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "precopy_bandwidth", "10");
+    params_set(p, "check_str_local_log", "['migrate-set-parameters.*\"max-bandwidth\":10485760']");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_domjobinfo_during_mig\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"set_migrate_speed_to_high\", \"func_param\": \"params\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    params_set(p, "test_case", "default_bandwidth");
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "test_case", "set_bandwidth_when_vm_shutoff");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "precopy_bandwidth", "");
+    ASSERT_DISPO(p, "ERROR: test_case = 'set_bandwidth_when_vm_shutoff' needs");
+    params_set(p, "precopy_bandwidth", "10");
+    params_set(p, "test_case", "set_bandwidth_when_vm_running");
+    params_set(p, "migrate_speed", "10");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "migrate_speed", "");
+    params_set(p, "test_case", "set_bandwidth_when_initiating_live_migration");
+    params_set(p, "virsh_migrate_extra", "--bandwidth 10");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_extra", "");
+    params_set(p, "test_case", "set_bandwidth_during_live_migration");
+    ASSERT_DISPO(p, "kvm");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("base_types");
@@ -351,6 +556,12 @@ int main(void)
     tcase_add_test(tc, test_abort_job_dispositions);
     tcase_add_test(tc, test_tcp_dispositions);
     tcase_add_test(tc, test_tcp_qemu_lines);
+    tcase_add_test(tc, test_perf_parallel_connections);
+    tcase_add_test(tc, test_perf_compression_and_timeout);
+    tcase_add_test(tc, test_perf_memlock_limits_line);
+    tcase_add_test(tc, test_zerocopy_dispositions);
+    tcase_add_test(tc, test_perf_jobinfo_judge);
+    tcase_add_test(tc, test_precopy_bandwidth_dispositions);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
