@@ -89,7 +89,27 @@ static const struct run_param asd_params[] = {
 };
 #undef AT
 
+static bool asd_no_drive(const struct params *p)
+{
+    const char *v = params_get(p, "second_disk_dict");
+    return !v || !v[strspn(v, " \t")];
+}
+
+static int asd_no_drive_met(const struct run_need *n, const struct params *p,
+                            struct run_facts *f, struct strbuf *why)
+{
+    (void)n;
+    (void)p;
+    (void)f;
+    (void)why;
+    err_set("second_disk_dict: not set (the second drive)");
+    return -1;
+}
+
 static const struct run_need asd_needs_last[] = {
+    { "second drive", .applies = asd_no_drive, .met = asd_no_drive_met,
+      .met_doc = "never: a case without second_disk_dict is an ERROR",
+      .text = "second_disk_dict" },
     RUN_CS_NEED_UNBUILT,
     { NULL },
 };
@@ -106,10 +126,9 @@ static int asd_check(const struct run_common *c, void *opts)
 
     if (run_base_words_check(&o->mig) < 0)
         return -1;
-    if (!o->disk_dict) {
-        err_set("second_disk_dict: not set (the second drive)");
-        return -1;
-    }
+    /* unset: the "second drive" need below (a type parses with nothing set) */
+    if (!o->disk_dict)
+        return 0;
     if (run_diskdict_parse(o->disk_dict, &d) < 0) {
         err_prefix("second_disk_dict");
         return -1;

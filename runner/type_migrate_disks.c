@@ -83,7 +83,26 @@ static const struct run_param md_params[] = {
 #undef MD_DISK_ROWS
 #undef AT
 
+static bool md_no_disk2(const struct params *p)
+{
+    const char *v = params_get(p, "disk2_dict");
+    return !v || !v[strspn(v, " \t")];
+}
+
+static int md_no_disk2_met(const struct run_need *n, const struct params *p,
+                           struct run_facts *f, struct strbuf *why)
+{
+    (void)n;
+    (void)p;
+    (void)f;
+    (void)why;
+    err_set("disk2_dict: not set (every case adds disk2)");
+    return -1;
+}
+
 static const struct run_need md_needs_last[] = {
+    { "disk2", .applies = md_no_disk2, .met = md_no_disk2_met,
+      .met_doc = "never: a case without disk2_dict is an ERROR", .text = "disk2_dict" },
     RUN_CS_NEED_UNBUILT,
     { NULL },
 };
@@ -112,10 +131,6 @@ static int md_check(const struct run_common *c, void *opts)
             err_set("disk%d_name = '%s': expected a file name", k + 2, m->name ? m->name : "");
             return -1;
         }
-    }
-    if (!o->disk[0].dict) {
-        err_set("disk2_dict: not set (every case adds disk2)");
-        return -1;
     }
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
