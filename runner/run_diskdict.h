@@ -12,7 +12,7 @@
 #ifndef VTRUN_RUN_DISKDICT_H
 #define VTRUN_RUN_DISKDICT_H
 
-#include "backends/be.h"
+#include "virt/virt.h"     /* struct be_disk, be_vm_spec (runner reaches backends through virt) */
 
 /* Read text into *d (zeroed first; its strings owned: be_disk_release).  The source
  * file (source.attrs.file) goes to d->path, may be absent (NULL).  0, or -1 with
