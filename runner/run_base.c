@@ -90,6 +90,34 @@ int run_base_setspeed(struct run_ctx *ctx, int host, const char *dom, const char
 
 /* ---- events ------------------------------------------------------------------------ */
 
+/* ---- what is not built: an ERROR before any VM starts ------------------------------- */
+
+const char *run_base_unbuilt_param(const struct run_base_unbuilt *rows, size_t n,
+                                   const struct params *p, const char **val)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *v = params_get(p, rows[k].param);
+        if (v && !strcmp(v, rows[k].value)) {
+            *val = v;
+            return rows[k].param;
+        }
+    }
+    return NULL;
+}
+
+bool run_base_actions_unbuilt(const struct params *p)
+{
+    return run_tl_any_action_unbuilt(p) || run_base_actions_read(p) < 0;
+}
+
+int run_base_unbuilt_verdict(const char *type, const char *param, const char *val,
+                             const struct params *p)
+{
+    if (run_base_actions_read(p) < 0)
+        return -1;
+    return run_tl_unbuilt_verdict(type, param, val, p);
+}
+
 struct run_base_events {
     struct spawn *sp;
     struct strbuf out;

@@ -47,6 +47,18 @@ struct run_base_mig {
     { "virsh_migrate_extra_mig_again", RUN_PARAM_STR_AT(T, f.extra_again),                \
       .doc = "the second migration's words after the options (+ copy_storage_option)" }
 
+/* verify_default's post_migration_check params, bound by field name: T has
+ * const char *dest_state, *src_state and bool network_check, disk_check. */
+#define RUN_BASE_POST_ROWS(T)                                                             \
+    { "virsh_migrate_dest_state", RUN_PARAM_STR_AT(T, dest_state), .def = "running",      \
+      .doc = "the destination's state after a migration that succeeded" },                \
+    { "virsh_migrate_src_state", RUN_PARAM_STR_AT(T, src_state), .def = "shut off",       \
+      .doc = "the source's state after it" },                                             \
+    { "check_network_accessibility_after_mig", RUN_PARAM_BOOL_AT(T, network_check),       \
+      .def = "no", .doc = "the guest reached over its network after the migration" },     \
+    { "simple_disk_check_after_mig", RUN_PARAM_BOOL_AT(T, disk_check), .def = "yes",      \
+      .doc = "a line written to the guest's disk after the migration" }
+
 /* base_steps' words of a migration: again with extra_again set, that (+ copy_storage);
  * else options + extra + postcopy + copy_storage.  Caller frees. */
 char *run_base_words(const struct run_base_mig *m, bool again);
@@ -64,6 +76,21 @@ int run_base_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
 /* action_during_mig and action_during_mig_again read (mig_act_parse): 0, or -1 with err
  * naming the param and what is wrong, so such a case is an ERROR before it starts. */
 int run_base_actions_read(const struct params *p);
+
+/* The setups of the reference a base_steps type does not build (param = value rows):
+ * the first one p sets, or NULL; *val its value. */
+struct run_base_unbuilt {
+    const char *param, *value;
+};
+const char *run_base_unbuilt_param(const struct run_base_unbuilt *rows, size_t n,
+                                   const struct params *p, const char **val);
+/* Whether a case of such a type is an ERROR for its actions: a func without a step, or
+ * an action list that does not read. */
+bool run_base_actions_unbuilt(const struct params *p);
+/* The "not built" need's verdict for a case of `type` whose first unbuilt setup is
+ * param = val (NULL: none): -1 with err naming what is not built, else 1. */
+int run_base_unbuilt_verdict(const char *type, const char *param, const char *val,
+                             const struct params *p);
 
 /* control_migrate_speed(vm, speed, mode): `virsh migrate-setspeed DOM SPEED` on host,
  * and with --postcopy too when both.  0, or -1 with the test's ERROR (ignore_status

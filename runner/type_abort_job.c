@@ -64,21 +64,12 @@ static const struct run_param aj_params[] = {
       .doc = "a list of regexes the source's events must show" },
     { "expected_event_target", AT(STR, events_dst),
       .doc = "a list of regexes the destination's events must show" },
-    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
-      .doc = "the destination's state after a migration that succeeded" },
-    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
-      .doc = "the source's state after it" },
-    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
-      .doc = "the guest reached over its network after the migration" },
-    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
-      .doc = "a line written to the guest's disk after the migration" },
+    RUN_BASE_POST_ROWS(struct aj_opts),
     { NULL },
 };
 #undef AT
 
-static const struct {
-    const char *param, *value;
-} aj_unbuilt_rows[] = {
+static const struct run_base_unbuilt aj_unbuilt_rows[] = {
     { "migrate_desturi_type", "unix_proxy" },
     { "transport_type", "tls" },
     { "transport_type", "unix_proxy" },
@@ -86,21 +77,13 @@ static const struct {
 
 static const char *aj_unbuilt_param(const struct params *p, const char **val)
 {
-    for (size_t k = 0; k < ARRAY_SIZE(aj_unbuilt_rows); k++) {
-        const char *v = params_get(p, aj_unbuilt_rows[k].param);
-        if (v && !strcmp(v, aj_unbuilt_rows[k].value)) {
-            *val = v;
-            return aj_unbuilt_rows[k].param;
-        }
-    }
-    return NULL;
+    return run_base_unbuilt_param(aj_unbuilt_rows, ARRAY_SIZE(aj_unbuilt_rows), p, val);
 }
 
 static bool aj_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    return aj_unbuilt_param(p, &v) || run_tl_any_action_unbuilt(p) ||
-           run_base_actions_read(p) < 0;
+    return aj_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
 }
 
 static int aj_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -110,9 +93,7 @@ static int aj_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
-    if (run_base_actions_read(p) < 0)
-        return -1;
-    return run_tl_unbuilt_verdict("abort_job", param, v, p);
+    return run_base_unbuilt_verdict("abort_job", param, v, p);
 }
 
 /* Its actions (check_established, then the abort) run while the migration is on, and

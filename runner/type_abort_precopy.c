@@ -82,9 +82,7 @@ static const struct run_param ap_params[] = {
 };
 #undef AT
 
-static const struct {
-    const char *param, *value;
-} ap_unbuilt_rows[] = {
+static const struct run_base_unbuilt ap_unbuilt_rows[] = {
     { "abort_method", "ctrl_c" },            /* SIGINT to the migrating virsh */
     { "migrate_desturi_type", "unix_proxy" },
     { "transport_type", "unix_proxy" },
@@ -93,21 +91,13 @@ static const struct {
 
 static const char *ap_unbuilt_param(const struct params *p, const char **val)
 {
-    for (size_t k = 0; k < ARRAY_SIZE(ap_unbuilt_rows); k++) {
-        const char *v = params_get(p, ap_unbuilt_rows[k].param);
-        if (v && !strcmp(v, ap_unbuilt_rows[k].value)) {
-            *val = v;
-            return ap_unbuilt_rows[k].param;
-        }
-    }
-    return NULL;
+    return run_base_unbuilt_param(ap_unbuilt_rows, ARRAY_SIZE(ap_unbuilt_rows), p, val);
 }
 
 static bool ap_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    return ap_unbuilt_param(p, &v) || run_tl_any_action_unbuilt(p) ||
-           run_base_actions_read(p) < 0;
+    return ap_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
 }
 
 static int ap_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -117,9 +107,7 @@ static int ap_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
-    if (run_base_actions_read(p) < 0)
-        return -1;
-    return run_tl_unbuilt_verdict("abort_precopy_migration", param, v, p);
+    return run_base_unbuilt_verdict("abort_precopy_migration", param, v, p);
 }
 
 static const struct run_need ap_needs_last[] = {

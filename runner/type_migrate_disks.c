@@ -70,14 +70,7 @@ static const struct run_param md_params[] = {
     MD_DISK_ROWS(4, 2, "on the shared storage"),
     { "disk5_dict", AT(STR, disk[3].dict),
       .doc = "disk5, an empty drive, as create_vm_device_by_type reads it" },
-    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
-      .doc = "the destination's state after a migration that succeeded" },
-    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
-      .doc = "the source's state after it" },
-    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
-      .doc = "the guest reached over its network after the migration" },
-    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
-      .doc = "a line written to the guest's disk after the migration" },
+    RUN_BASE_POST_ROWS(struct md_opts),
     { NULL },
 };
 #undef MD_DISK_ROWS

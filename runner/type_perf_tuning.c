@@ -77,21 +77,12 @@ static const struct run_param pt_params[] = {
     { "err_msg_again", AT(REGEX, err_msg_again), .doc = "the second migration's error regex" },
     { "migrate_speed_again", AT(STR, speed_again),
       .doc = "MiB/s set before the second migration" },
-    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
-      .doc = "the destination's state after a migration that succeeded" },
-    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
-      .doc = "the source's state after it" },
-    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
-      .doc = "the guest reached over its network after the migration" },
-    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
-      .doc = "a line written to the guest's disk after the migration" },
+    RUN_BASE_POST_ROWS(struct pt_opts),
     { NULL },
 };
 #undef AT
 
-static const struct {
-    const char *param, *value;
-} pt_unbuilt_rows[] = {
+static const struct run_base_unbuilt pt_unbuilt_rows[] = {
     { "migrate_desturi_type", "unix_proxy" },
     { "transport_type", "tls" },
     { "transport_type", "unix_proxy" },
@@ -99,21 +90,13 @@ static const struct {
 
 static const char *pt_unbuilt_param(const struct params *p, const char **val)
 {
-    for (size_t k = 0; k < ARRAY_SIZE(pt_unbuilt_rows); k++) {
-        const char *v = params_get(p, pt_unbuilt_rows[k].param);
-        if (v && !strcmp(v, pt_unbuilt_rows[k].value)) {
-            *val = v;
-            return pt_unbuilt_rows[k].param;
-        }
-    }
-    return NULL;
+    return run_base_unbuilt_param(pt_unbuilt_rows, ARRAY_SIZE(pt_unbuilt_rows), p, val);
 }
 
 static bool pt_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    return pt_unbuilt_param(p, &v) || run_tl_any_action_unbuilt(p) ||
-           run_base_actions_read(p) < 0;
+    return pt_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
 }
 
 static int pt_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -123,9 +106,7 @@ static int pt_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
-    if (run_base_actions_read(p) < 0)
-        return -1;
-    return run_tl_unbuilt_verdict("migration_performance_tuning", param, v, p);
+    return run_base_unbuilt_verdict("migration_performance_tuning", param, v, p);
 }
 
 /* parallel_connections' check_established runs after the first iteration of a

@@ -55,14 +55,7 @@ static const struct run_param pb_params[] = {
       .doc = "its arguments" },
     { "check_str_local_log", AT(STR, str_log),
       .doc = "a list of regexes the source daemon's debug log must show" },
-    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
-      .doc = "the destination's state after a migration that succeeded" },
-    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
-      .doc = "the source's state after it" },
-    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
-      .doc = "the guest reached over its network after the migration" },
-    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
-      .doc = "a line written to the guest's disk after the migration" },
+    RUN_BASE_POST_ROWS(struct pb_opts),
     { NULL },
 };
 #undef AT
@@ -78,9 +71,7 @@ static int pb_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
-    if (run_base_actions_read(p) < 0)
-        return -1;
-    return run_tl_unbuilt_verdict("migration_precopy_bandwidth", NULL, NULL, p);
+    return run_base_unbuilt_verdict("migration_precopy_bandwidth", NULL, NULL, p);
 }
 
 /* Its actions run after the first iteration: a migration not slowed down before that

@@ -58,14 +58,7 @@ static const struct run_param pn_params[] = {
     { "target_pool_type", AT(STR, pool_type), .def = "dir", .doc = "its type: dir" },
     { "target_pool_target", AT(STR, pool_target), .def = "/var/lib/libvirt/migrate/",
       .doc = "its target path: disk_source_name's directory" },
-    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
-      .doc = "the destination's state after a migration that succeeded" },
-    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
-      .doc = "the source's state after it" },
-    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
-      .doc = "the guest reached over its network after the migration" },
-    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
-      .doc = "a line written to the guest's disk after the migration" },
+    RUN_BASE_POST_ROWS(struct pn_opts),
     { NULL },
 };
 #undef AT

@@ -73,14 +73,7 @@ static const struct run_param zc_params[] = {
       .doc = "MiB/s set before the second migration" },
     { "check_str_local_log", AT(STR, str_log),
       .doc = "a list of regexes the source daemon's debug log must show" },
-    { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
-      .doc = "the destination's state after a migration that succeeded" },
-    { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
-      .doc = "the source's state after it" },
-    { "check_network_accessibility_after_mig", AT(BOOL, network_check), .def = "no",
-      .doc = "the guest reached over its network after the migration" },
-    { "simple_disk_check_after_mig", AT(BOOL, disk_check), .def = "yes",
-      .doc = "a line written to the guest's disk after the migration" },
+    RUN_BASE_POST_ROWS(struct zc_opts),
     { NULL },
 };
 #undef AT
@@ -107,8 +100,7 @@ static const char *zc_unbuilt_param(const struct params *p, const char **val)
 static bool zc_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    return zc_unbuilt_param(p, &v) || run_tl_any_action_unbuilt(p) ||
-           run_base_actions_read(p) < 0;
+    return zc_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
 }
 
 static int zc_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -118,9 +110,7 @@ static int zc_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
-    if (run_base_actions_read(p) < 0)
-        return -1;
-    return run_tl_unbuilt_verdict("migration_zerocopy", param, v, p);
+    return run_base_unbuilt_verdict("migration_zerocopy", param, v, p);
 }
 
 /* --zerocopy: libvirt raises the QEMU's locked-memory limit to the guest's memory (or
