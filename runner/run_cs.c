@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *param, *value;
-} cs_unbuilt_rows[] = {
+static const struct run_base_unbuilt cs_unbuilt_rows[] = {
     { "migrate_desturi_type", "unix_proxy" },
     { "migrate_desturi_type", "tls" },
     { "transport_type", "tls" },
@@ -24,21 +22,13 @@ static const struct {
 
 static const char *cs_unbuilt_param(const struct params *p, const char **val)
 {
-    for (size_t k = 0; k < ARRAY_SIZE(cs_unbuilt_rows); k++) {
-        const char *v = params_get(p, cs_unbuilt_rows[k].param);
-        if (v && !strcmp(v, cs_unbuilt_rows[k].value)) {
-            *val = v;
-            return cs_unbuilt_rows[k].param;
-        }
-    }
-    return NULL;
+    return run_base_unbuilt_param(cs_unbuilt_rows, ARRAY_SIZE(cs_unbuilt_rows), p, val);
 }
 
 bool run_cs_unbuilt_applies(const struct params *p)
 {
     const char *v;
-    return cs_unbuilt_param(p, &v) || run_tl_any_action_unbuilt(p) ||
-           run_base_actions_read(p) < 0;
+    return cs_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
 }
 
 int run_cs_unbuilt_met(const struct run_need *n, const struct params *p, struct run_facts *f,
@@ -49,9 +39,7 @@ int run_cs_unbuilt_met(const struct run_need *n, const struct params *p, struct 
     (void)n;
     (void)f;
     (void)why;
-    if (run_base_actions_read(p) < 0)
-        return -1;
-    return run_tl_unbuilt_verdict(type ? type : "?", param, v, p);
+    return run_base_unbuilt_verdict(type ? type : "?", param, v, p);
 }
 
 int run_cs_vmset_setup(struct run_ctx *ctx, struct virt_vms *vms, struct params **owned)
