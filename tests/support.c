@@ -6,6 +6,8 @@
 #include "tests/support.h"
 
 #include "tests/support_sshd.h"
+#include "runner/run_needs.h"
+#include "runner/run_type.h"
 
 #include <libgen.h>
 #include <sched.h>
@@ -119,6 +121,28 @@ int ts_spawn_status(const struct spawn *c)
     default:
         return -1;
     }
+}
+
+char *ts_dispo(const struct params *p, struct run_facts *f)
+{
+    const struct run_type *t = run_type_lookup(params_get(p, "type"));
+    struct run_common c = { 0 };
+    const char *label = NULL;
+    void *opts = NULL;
+    char *out;
+    ck_assert_ptr_nonnull(t);
+    ck_assert_msg(run_common_parse(p, &c) == 0, "%s", err_msg());
+    if (run_type_parse(t, p, &c, &opts) < 0) {
+        out = xasprintf("ERROR: %s", err_msg());
+        run_common_release(&c);
+        return out;
+    }
+    int rc = run_needs_check(t, p, &c, 2, f, &label);
+    out = rc == 0 ? xstrdup("RUN") : rc == -1 ? xstrdup(label)
+                                              : xasprintf("ERROR: %s", err_msg());
+    run_type_opts_free(t, opts);
+    run_common_release(&c);
+    return out;
 }
 
 /* ---- a vtrun that hangs: why, in the log, before it is stopped ------------------- */

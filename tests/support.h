@@ -155,6 +155,18 @@ void ts_vtrun_release(struct ts_vtrun *r);
  * of the newest debug.log under results (NULL: none) -- the CI log keeps why it hung. */
 void ts_dump_stuck(pid_t pid, const char *results);
 
+/* A case's disposition as --dry-run decides it, with host facts f: "RUN", the label
+ * of the CANCEL's need, or "ERROR: why".  Caller frees. */
+struct run_facts;
+char *ts_dispo(const struct params *p, struct run_facts *f);
+/* The disposition starts with want. */
+#define TS_ASSERT_DISPO(p, f, want)                                                    \
+    do {                                                                               \
+        char *got_ = ts_dispo(p, f);                                                   \
+        ck_assert_msg(strstr(got_, want) == got_, "want '%s', got '%s'", want, got_);  \
+        free(got_);                                                                    \
+    } while (0)
+
 /* Run vtrun with args (argv[0] excluded) to its end: the one way a test runs it. */
 int ts_vtrun_run(struct ts_vtrun *r, const char *const *args,
                  const struct ts_vtrun_opts *o);

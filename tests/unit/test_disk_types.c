@@ -21,6 +21,7 @@
 #include "runner/run_diskdict.h"
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
+#include "tests/support.h"
 
 static struct run_facts F;
 static char *caps[4];
@@ -159,34 +160,7 @@ END_TEST
 
 /* ---- dispositions ---------------------------------------------------------------- */
 
-static char *dispo(const struct params *p)
-{
-    const struct run_type *t = run_type_lookup(params_get(p, "type"));
-    struct run_common c = { 0 };
-    const char *label = NULL;
-    void *opts = NULL;
-    char *out;
-    ck_assert_ptr_nonnull(t);
-    ck_assert_msg(run_common_parse(p, &c) == 0, "%s", err_msg());
-    if (run_type_parse(t, p, &c, &opts) < 0) {
-        out = xasprintf("ERROR: %s", err_msg());
-        run_common_release(&c);
-        return out;
-    }
-    int rc = run_needs_check(t, p, &c, 2, &F, &label);
-    out = rc == 0 ? xstrdup("RUN") : rc == -1 ? xstrdup(label)
-                                              : xasprintf("ERROR: %s", err_msg());
-    run_type_opts_free(t, opts);
-    run_common_release(&c);
-    return out;
-}
-
-#define ASSERT_DISPO(p, want)                                                          \
-    do {                                                                               \
-        char *got_ = dispo(p);                                                         \
-        ck_assert_msg(strstr(got_, want) == got_, "want '%s', got '%s'", want, got_);  \
-        free(got_);                                                                    \
-    } while (0)
+#define ASSERT_DISPO(p, want) TS_ASSERT_DISPO(p, &F, want)
 
 /* autoskipped_disks.disk_with_shareable.copy_storage_all.local_storage.p2p */
 static struct params *asd_case(void)
