@@ -145,12 +145,6 @@ static char *pt_extra(const struct pt_opts *o)
     if (!strcmp(o->test_case, "parallel_connections") && o->parallel_opts &&
         *o->parallel_opts)
         strbuf_addf(&sb, " %s", o->parallel_opts);
-    /* virsh's --timeout without an action suspends the guest (its default); vtrun's
-     * words alone would abort the job at the timeout */
-    const char *pc = o->mig.postcopy ? o->mig.postcopy : "";
-    if (strstr(sb.buf, "--timeout ") && !strstr(sb.buf, "--timeout-") &&
-        !strstr(pc, "--timeout-"))
-        strbuf_addstr(&sb, " --timeout-suspend");
     return strbuf_detach(&sb, NULL);
 }
 
