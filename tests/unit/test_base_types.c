@@ -3,7 +3,8 @@
  * The MigrationBase types on run_base (pause_by_domjobabort_and_recover,
  * abort_precopy_migration) without VMs: their declared params read from cases as the
  * composition writes them, base_steps' migration words, and each case's disposition
- * (RUN, CANCEL for what the hosts lack, ERROR naming what vtrun does not build).
+ * (RUN, CANCEL for what the hosts lack, ERROR naming what vtrun does not build); and
+ * virsh_migrate's vCPU hot-unplug need.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -482,6 +483,29 @@ START_TEST(test_perf_jobinfo_judge)
 END_TEST
 
 /* migration_precopy_bandwidth's five test cases */
+/* virsh_migrate's vCPU hot-unplug CANCELs without KVM guests (QEMU 7.2 under TCG never
+ * reports the vCPU deleted); the hotplug alone, or a KVM lab, RUNs. */
+START_TEST(test_virsh_migrate_vcpu_unplug_needs_kvm)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "virsh_migrate");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_cpu_hotplug", "yes");
+    params_set(p, "virsh_hotplug_cpu_before", "yes");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_cpu_hotunplug", "yes");
+    ASSERT_DISPO(p, "RUN");             /* neither before nor after: no unplug */
+    params_set(p, "virsh_hotunplug_cpu_after", "yes");
+    ASSERT_DISPO(p, "vcpu_unplug");
+    params_set(p, "virsh_hotunplug_cpu_after", "no");
+    params_set(p, "virsh_hotunplug_cpu_before", "yes");
+    ASSERT_DISPO(p, "vcpu_unplug");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    params_free(p);
+}
+END_TEST
+
 START_TEST(test_precopy_bandwidth_dispositions)
 {
     struct params *p = params_new();
@@ -535,6 +559,7 @@ int main(void)
     tcase_add_test(tc, test_zerocopy_dispositions);
     tcase_add_test(tc, test_perf_jobinfo_judge);
     tcase_add_test(tc, test_precopy_bandwidth_dispositions);
+    tcase_add_test(tc, test_virsh_migrate_vcpu_unplug_needs_kvm);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
