@@ -652,6 +652,19 @@ static void tl_events_stop(struct tl_run *t)
             t->h->n, t->ev_out.buf);
 }
 
+/* EventTracker.wait_event's wait: 1 when re matched the source's events within
+ * seconds, 0 not, -1 (err) a bad regex. */
+static int tl_wait_event(struct tl_run *t, const char *re, double seconds)
+{
+    double end = clock_now() + seconds;
+    for (;;) {
+        int seen = mig_tl_search(re, t->ev_out.buf ? t->ev_out.buf : "");
+        if (seen != 0 || clock_now() >= end || run_should_stop(t->ctx))
+            return seen;
+        spawn_pump(t->ev, 200);
+    }
+}
+
 /* A failed peer-to-peer hop in the lab reports libvirt's last error, the dropped
  * connection between the daemons ("End of file while reading data"), where two real
  * hosts report why the job ended ("operation aborted: job 'migration out' canceled by
@@ -700,7 +713,7 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
             h->vms->vm[h->vm].name, fmt, ctx->hosts[h->from].name, ctx->hosts[h->to].name,
             h->acts ? h->acts->n : 0);
     free(fmt);
-    if (tl_wants_events(h->acts) && tl_events_start(&t) < 0) {
+    if ((tl_wants_events(h->acts) || h->wait_event) && tl_events_start(&t) < 0) {
         rc = run_error(ctx, "TestSetupError", "virsh event on %s: %s",
                        ctx->hosts[h->from].name, err_msg());
         goto out;
@@ -719,7 +732,14 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
         rc = run_error(ctx, "ThreadError", "%s", err_msg());
         goto out;
     }
+    int seen = h->wait_event ? tl_wait_event(&t, h->wait_event, h->wait_event_s) : 1;
     tl_events_stop(&t);
+    /* the wait wraps the migration: its ERROR comes before the hop is judged */
+    if (seen < 0)
+        run_error(ctx, "ConfigError", "event_type: %s", err_msg());
+    else if (seen == 0)
+        run_error(ctx, "TestError", "Not found event %s after %g seconds", h->wait_event,
+                  h->wait_event_s);
     if (!t.ok) {
         run_log(ctx, "hop %u: %s", h->n, t.err ? t.err : "failed");
         tl_daemon_error(&t);
@@ -740,6 +760,8 @@ int run_tl_hop(struct run_ctx *ctx, struct run_tl_hop *h)
                                &t.m);
     }
     mig_tl_result_release(&res);
+    if (seen <= 0)
+        rc = -1;
 out:
     free(t.err);
     strbuf_release(&t.ev_out);

@@ -55,6 +55,11 @@ struct run_tl_hop {
     /* where steps that change a host record it (a daemon killed: started again by
      * the undo); NULL: such a step is an ERROR */
     struct virt_hostops *ops;
+    /* avocado-vt's EventTracker.wait_event around the migration: after it, whatever its
+     * result, an event of the source matching this regex (virsh event's text) within
+     * wait_event_s seconds, else the test is an ERROR.  NULL: no wait. */
+    const char *wait_event;
+    double wait_event_s;
     /* out: the port libvirt_network.check_established returned last (0: none) */
     long port;
     bool migrated;                      /* the hop itself succeeded */

@@ -4,7 +4,7 @@
  * abort_precopy_migration) without VMs: their declared params read from cases as the
  * composition writes them, base_steps' migration words, and each case's disposition
  * (RUN, CANCEL for what the hosts lack, ERROR naming what vtrun does not build); and
- * virsh_migrate's vCPU hot-unplug need.
+ * virsh_migrate's vCPU hot-unplug need and live_migration's wait_for_event.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -506,6 +506,36 @@ START_TEST(test_virsh_migrate_vcpu_unplug_needs_kvm)
 }
 END_TEST
 
+/* live_migration's wait_for_event: a migration that is to fail is waited for as
+ * avocado-vt waits (RUN; its ERROR then is the reference's), one that is to succeed
+ * needs a precopy still running at --timeout (KVM guests); a bad event_type is the
+ * case's ERROR. */
+START_TEST(test_live_migration_wait_for_event)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "live_migration");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
+    params_set(p, "event_type", "Post-copy");
+    params_set(p, "wait_for_event", "True");
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "migrate_speed", "20");
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "status_error", "yes");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "event_timeout", "0");
+    ASSERT_DISPO(p, "ERROR: param event_timeout = '0'");
+    params_set(p, "event_timeout", "7");
+    params_set(p, "wait_for_event", "False");
+    params_set(p, "status_error", "no");
+    ASSERT_DISPO(p, "RUN");
+    caps[0] = "kvm";
+    params_set(p, "wait_for_event", "True");
+    ASSERT_DISPO(p, "RUN");
+    params_free(p);
+}
+END_TEST
+
 START_TEST(test_precopy_bandwidth_dispositions)
 {
     struct params *p = params_new();
@@ -560,6 +590,7 @@ int main(void)
     tcase_add_test(tc, test_perf_jobinfo_judge);
     tcase_add_test(tc, test_precopy_bandwidth_dispositions);
     tcase_add_test(tc, test_virsh_migrate_vcpu_unplug_needs_kvm);
+    tcase_add_test(tc, test_live_migration_wait_for_event);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
