@@ -21,7 +21,7 @@ extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
-    run_type_tcp_migration_host;
+    run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
 extern const struct run_type run_type_migration_precopy_bandwidth;
@@ -62,6 +62,8 @@ const struct run_type *const run_types[] = {
     &run_type_tcp_common,
     &run_type_tcp_migration_address,
     &run_type_tcp_migration_host,
+    &run_type_tcp_migration_port_reuse,
+    &run_type_tcp_port_reuse,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
     &run_type_tls_migrate_tls_x509_verify,

@@ -14,15 +14,13 @@
  *  - setup_connection (migrate_desturi_type tcp: the daemons' TCP listener the lab's
  *    hosts have), the VM started and logged into;
  *  - tcp_common's test_case tcp_common: the source's /var/log/libvirt/qemu/VM.log
- *    emptied before, and "shutting down" must not be in it after the migration;
+ *    emptied before, and "shutting down, reason=migrated" must be in it after the
+ *    migration (upstream's tcp_common.py since 9c613b9: it migrates nowhere back);
  *  - check_str_local_log / check_no_str_local_log: the source daemon's debug log;
  *  - run_migration: migrate_speed, stress_package in the guest, the words
  *    (--migrateuri, --listen-address ...) and action_during_mig
  *    (libvirt_network.check_established after "iteration: '1'",
- *    set_migrate_speed_to_high), judged by status_error / err_msg; verify_default;
- *  - tcp_common's run_migration_back (migrate_vm_back, default yes, whatever the first
- *    migration did): `virsh migrate VM OPTIONS SOURCE EXTRA` from the destination,
- *    which must succeed.
+ *    set_migrate_speed_to_high), judged by status_error / err_msg; verify_default.
  *
  * Not built, an ERROR naming it: ipv4_env_on_target (NetworkManager stopped and the
  * destination's IPv6 addresses removed), set_migration_host (/etc/hosts of both hosts
@@ -45,10 +43,11 @@
 #include <string.h>
 
 #define QEMU_LOG_DIR "/var/log/libvirt/qemu"
+#define QEMU_LOG_STOPPED "shutting down, reason=migrated"
 
 struct tc_opts {
     struct run_base_mig mig;
-    bool status_error, back, default_conf;
+    bool status_error, default_conf;
     const char *err_msg, *speed, *stress_tool, *stress_args, *test_case;
     const char *conf_dest, *hosts_conf;
     const char *str_log, *no_str_log;
@@ -71,8 +70,6 @@ static const struct run_param tc_params[] = {
       .doc = "its arguments" },
     { "test_case", AT(STR, test_case),
       .doc = "tcp_common: the source's QEMU log must not say 'shutting down'" },
-    { "migrate_vm_back", AT(BOOL, back), .def = "yes",
-      .doc = "tcp_common: migrate back from the destination afterwards (must succeed)" },
     { "qemu_conf_dest", AT(STR, conf_dest),
       .doc = "{r\"KEY\\s*=.*\": \"KEY=VALUE\"} lines set in the destination's qemu.conf" },
     { "default_qemu_conf", AT(BOOL, default_conf), .def = "no",
@@ -198,50 +195,26 @@ static int tc_dest_conf(struct run_ctx *ctx, const struct tc_opts *o, struct tc_
 }
 
 /* The VM's QEMU log on the source: emptied (the reference's `echo > LOG`), or, with
- * check, searched for "shutting down" (libvirt.check_logfile, str_in_log False). */
+ * check, searched for what libvirt writes when the migrated QEMU stops
+ * (libvirt.check_logfile, str_in_log True). */
 static int tc_qemu_log(struct run_ctx *ctx, const char *dom, bool check)
 {
     struct virt_host *link = run_host_link(ctx, 0);
     char *path = xasprintf("%s/%s.log", QEMU_LOG_DIR, dom);
     const char *empty[] = { "truncate", "-s", "0", path, NULL };
-    const char *grep[] = { "grep", "-E", "-q", "shutting down", path, NULL };
+    const char *grep[] = { "grep", "-E", "-q", QEMU_LOG_STOPPED, path, NULL };
     int status = -1, rc = 0;
     if (!link || virt_host_run(link, check ? grep : empty, 30, NULL, NULL, &status) < 0 ||
         status > (check ? 1 : 0))
         rc = run_error(ctx, "TestSetupError", "%s %s on %s: %s", check ? "grep" : "truncate",
                        path, ctx->hosts[0].name, status > 0 ? "failed" : err_msg());
-    else if (check && status == 0)
-        rc = run_fail(ctx, "LogCheck", "'shutting down' found in %s on %s", path,
+    else if (check && status == 1)
+        rc = run_fail(ctx, "LogCheck", "'%s' not found in %s on %s", QEMU_LOG_STOPPED, path,
                       ctx->hosts[0].name);
     else if (check)
-        run_log(ctx, "'shutting down' not in %s, as expected", path);
+        run_log(ctx, "'%s' in %s, as expected", QEMU_LOG_STOPPED, path);
     free(path);
     return rc;
-}
-
-/* run_migration_back: `virsh migrate VM OPTIONS SOURCE EXTRA` run on the destination;
- * failing (the VM not there too) is the test's FAIL, as the reference's is. */
-static int tc_back(struct run_ctx *ctx, const struct tc_opts *o, struct virt_vms *vms, size_t i)
-{
-    struct be_migrate_opts mo = { 0 };
-    char *words = xasprintf("%s %s", o->mig.options ? o->mig.options : "",
-                            o->mig.extra ? o->mig.extra : "");
-    int rc = mig_opts_parse(words, &mo);
-    if (rc < 0) {
-        rc = run_error(ctx, "ConfigError", "the migration back: %s", err_msg());
-        goto out;
-    }
-    mo.cancel = ctx->cancel;
-    mo.hard_deadline = ctx->deadline;
-    struct mig_expect e = { .status_error = false };
-    run_log(ctx, "the migration back: virsh migrate %s %s", vms->vm[i].domain, words);
-    rc = run_mig_hop(ctx, vms, i, 1, 0, 3, &e, &mo, NULL);
-    if (rc == 0)    /* cannot be: status_error is false */
-        rc = run_fail(ctx, "MigrationError", "Failed to run the migration back");
-out:
-    mig_opts_release(&mo);
-    free(words);
-    return rc < 0 ? -1 : 0;
 }
 
 static int tc_flow(struct run_ctx *ctx, bool common)
@@ -282,8 +255,6 @@ static int tc_flow(struct run_ctx *ctx, bool common)
         goto out;
     if (qemu_log && tc_qemu_log(ctx, dom, true) < 0)
         goto out;
-    if (common && o->back && tc_back(ctx, o, vms, i) < 0)
-        goto out;
     rc = 0;
 out:
     virt_log_mark_free(&mark);
@@ -303,7 +274,7 @@ static int tc_run_conf(struct run_ctx *ctx)
 const struct run_type run_type_tcp_common = {
     .name = "tcp_common",
     .summary = "tp-libvirt's live migration over TCP: --migrateuri, --listen-address, the "
-               "connection seen with ss, the source's QEMU log, the migration back",
+               "connection seen with ss, the source's QEMU log",
     .needs = { .vms = 1, .hosts = 2, .rows_last = tc_needs_last },
     .params = tc_params,
     .opts_size = sizeof(struct tc_opts),
