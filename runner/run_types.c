@@ -22,6 +22,7 @@ extern const struct run_type run_type_tcp;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
     run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
+extern const struct run_type run_type_p2p_keepalive;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
 extern const struct run_type run_type_migration_precopy_bandwidth;
@@ -64,6 +65,7 @@ const struct run_type *const run_types[] = {
     &run_type_tcp_migration_host,
     &run_type_tcp_migration_port_reuse,
     &run_type_tcp_port_reuse,
+    &run_type_p2p_keepalive,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
     &run_type_tls_migrate_tls_x509_verify,

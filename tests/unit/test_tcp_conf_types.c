@@ -195,6 +195,30 @@ START_TEST(test_port_reuse)
 }
 END_TEST
 
+START_TEST(test_p2p_keepalive_names_what_is_not_built)
+{
+    struct params *p = tcp_case("p2p_keepalive");
+    params_set(p, "virsh_migrate_options", "--live --p2p --timeout 2 --timeout-suspend --verbose");
+    params_set(p, "virsh_migrate_extra", "--bandwidth 10");
+    params_set(p, "default_conf_on_src", "[\"keepalive_interval\", \"keepalive_count\"]");
+    params_set(p, "src_conf_type", "qemu");
+    params_set(p, "status_error", "yes");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.setup_firewall_rule\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": \"params\", \"need_sleep_time\": \"5\"}]");
+    /* desturi_ssh: a second sshd port first */
+    params_set(p, "new_ssh_port", "6666");
+    ASSERT_DISPO(p, "ERROR: new_ssh_port = '6666'");
+    /* desturi_tcp on a monolithic daemon's host: the firewall step is not built */
+    params_set(p, "new_ssh_port", "");
+    ASSERT_DISPO(p, "ERROR: action_during_mig");
+    /* with no unbuilt action left, the keepalive checks are still named */
+    params_set(p, "action_during_mig", "");
+    ASSERT_DISPO(p, "ERROR: p2p_keepalive: the keepalive checks");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcp_conf_types");
@@ -205,6 +229,7 @@ int main(void)
     tcase_add_test(tc, test_bad_params_are_errors);
     tcase_add_test(tc, test_migration_address_and_host);
     tcase_add_test(tc, test_port_reuse);
+    tcase_add_test(tc, test_p2p_keepalive_names_what_is_not_built);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
