@@ -166,6 +166,11 @@ START_TEST(test_port_reuse)
     params_set(p, "action_during_mig_again",
                "[{\"func\": \"libvirt_network.check_established\", \"before_pause\": "
                "\"yes\", \"func_param\": \"params\"}]");
+    /* the second migration's check before the destination pauses: run at once by the
+     * engine, before QEMU's connection exists */
+    ASSERT_DISPO(p, "ERROR: action_during_mig_again: libvirt_network.check_established "
+                    "before_pause");
+    params_set(p, "action_during_mig_again", "");
     ASSERT_DISPO(p, "RUN");
     params_free(p);
 
