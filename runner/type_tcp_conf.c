@@ -32,7 +32,6 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
-#include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_tl_tls.h"
