@@ -20,6 +20,9 @@ extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
+extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
+    run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
+extern const struct run_type run_type_p2p_keepalive;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
 extern const struct run_type run_type_migration_precopy_bandwidth;
@@ -57,6 +60,12 @@ const struct run_type *const run_types[] = {
     &run_type_abort_job,
     &run_type_tcp,
     &run_type_tcp_migrateuri_and_disks_port,
+    &run_type_tcp_common,
+    &run_type_tcp_migration_address,
+    &run_type_tcp_migration_host,
+    &run_type_tcp_migration_port_reuse,
+    &run_type_tcp_port_reuse,
+    &run_type_p2p_keepalive,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
     &run_type_tls_migrate_tls_x509_verify,
