@@ -35,7 +35,9 @@
  * second migration.  A migration with --copy-storage-all copies the guest's disk from
  * the source's private image directory (create_remote_disk_by_same_metadata).
  *
- * The reference's other setups (IPv6, /etc/hosts, stress in the guest, an occupied
+ * stress_package: started in the guest before the migration (run_stress_in_vm).
+ *
+ * The reference's other setups (IPv6, /etc/hosts, an occupied
  * port, loop block devices, powering the guest off through its session, virsh
  * options, TLS of the daemons' connection only) and
  * the actions vtrun has no step for are not built: such a case is an ERROR naming
@@ -69,6 +71,7 @@ struct lm_opts {
     const char *conf_src, *conf_dest;   /* dict literals */
     const char *x509_default, *x509_migrate;
     const char *pki_dir, *scp_server, *scp_client, *scp_client_again;
+    const char *stress_tool, *stress_args;  /* run_stress_in_vm before the migration */
     /* avocado-vt's EventTracker.wait_event around each migration */
     const char *wait_for_event, *event_type;
     long event_timeout;
@@ -125,6 +128,10 @@ static const struct run_param lm_params[] = {
       .doc = "set in qemu.conf (both hosts, or the source's with qemu_conf_src)" },
     { "migrate_tls_x509_verify", AT(STR, x509_migrate),
       .doc = "set in qemu.conf (both hosts, or the source's with qemu_conf_src)" },
+    { "stress_package", AT(STR, stress_tool),
+      .doc = "a stress tool started in the guest before the migration (stress_args)" },
+    { "stress_args", AT(STR, stress_args), .def = "--cpu 4 --io 4 --vm 2 --vm-bytes 256M",
+      .doc = "its arguments" },
     { "wait_for_event", AT(STR, wait_for_event), .def = "False",
       .doc = "True: after each migration, whatever its result, an event matching "
              "event_type on the source within event_timeout, else ERROR" },
@@ -156,7 +163,6 @@ static const struct {
     { "ipv6_config", NULL },
     { "exec_statistics_cmd", NULL },
     { "poweroff_src_vm", NULL },
-    { "stress_package", "" },
     { "virsh_options", "" },
     { "check_socket_num", NULL },
 };
@@ -197,16 +203,17 @@ static int lm_unbuilt_met(const struct run_need *n, const struct params *p,
 }
 
 /* wait_for_event on a migration that is to succeed: the event (Post-copy) comes only
- * when the precopy still runs at --timeout (10 s), which a TCG guest's never does, even
- * at the cases' 10-20 MiB/s (its memory is mostly zero pages; seen on the lab).  A
- * migration that is to fail is waited for as avocado-vt waits, to its ERROR. */
+ * when the precopy still runs at --timeout (10 s), which an idle TCG guest's never does,
+ * even at the cases' 10-20 MiB/s (its memory is mostly zero pages; seen on the lab).
+ * With stress_package in the guest it does (seen: PASS).  A migration that is to fail
+ * is waited for as avocado-vt waits, to its ERROR. */
 static bool lm_event_needs_long_precopy(const struct params *p)
 {
     const char *wait = params_get(p, "wait_for_event"), *err = params_get(p, "status_error");
-    const char *v;
+    const char *stress = params_get(p, "stress_package"), *v;
     return wait && (!strcmp(wait, "True") || !strcmp(wait, "yes")) &&
-           !(err && !strcmp(err, "yes")) && !lm_unbuilt_param(p, &v) &&
-           !run_tl_any_action_unbuilt(p);
+           !(err && !strcmp(err, "yes")) && !(stress && *stress) &&
+           !lm_unbuilt_param(p, &v) && !run_tl_any_action_unbuilt(p);
 }
 
 static const struct run_need lm_needs[] = {
@@ -546,6 +553,9 @@ static int lm_run(struct run_ctx *ctx)
     if (lm_host_setup(ctx, o, st) < 0)
         return -1;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    if (o->stress_tool && *o->stress_tool &&
+        run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
         return -1;
     int rc = lm_hop(ctx, o, vms, i, false, &port);
     if (rc < 0)

@@ -521,6 +521,9 @@ START_TEST(test_live_migration_wait_for_event)
     ASSERT_DISPO(p, "kvm");
     params_set(p, "migrate_speed", "20");
     ASSERT_DISPO(p, "kvm");
+    params_set(p, "stress_package", "stress");    /* keeps the precopy going */
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "stress_package", "");
     params_set(p, "status_error", "yes");
     ASSERT_DISPO(p, "RUN");
     params_set(p, "event_timeout", "0");
