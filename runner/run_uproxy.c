@@ -137,7 +137,7 @@ static int clear_stale(struct run_ctx *ctx, const char *path)
     return host_cmd(ctx, 0, (const char *[]){ "rm", "-f", "--", path, NULL }, NULL, NULL);
 }
 
-/* socat a b detached on host h (start-stop-daemon: own session, pidfile in the
+/* socat a b detached on host h (start-stop-daemon: detached, pidfile in the
  * host's /run), registered as a leftover until stopped. */
 static int start_socat(struct run_ctx *ctx, struct run_uproxy *px, int h, const char *a,
                        const char *b)
@@ -148,7 +148,8 @@ static int start_socat(struct run_ctx *ctx, struct run_uproxy *px, int h, const 
     pr->pidfile = xasprintf("/run/vtrun-uproxy-%.7s-%u-%zu.pid",
                             ctx->job_id ? ctx->job_id : "job", ctx->slot, px->nproc);
     px->nproc++;
-    char *stop = xasprintf("kill -TERM -- -$(cat %s); rm -f %s", pr->pidfile, pr->pidfile);
+    char *stop = xasprintf("pkill -P $(cat %s); kill $(cat %s); rm -f %s", pr->pidfile,
+                           pr->pidfile, pr->pidfile);
     char *how = link ? virt_host_hint(link, stop) : xstrdup(stop);
     char *what = xasprintf("socat %s %s on %s", a, b, ctx->hosts[h].name);
     pr->leftover = virt_leftover_add(what, how);
@@ -268,8 +269,8 @@ int run_uproxy_setup(struct run_ctx *ctx, const struct params *p, struct run_upr
     return 0;
 }
 
-/* The socat's whole process group (its per-connection children too) ended, the
- * pidfile removed. */
+/* The socat and its per-connection children ended (start-stop-daemon forks twice:
+ * the pid is not its session's nor its group's), the pidfile removed. */
 static void stop_proc(struct run_ctx *ctx, struct uproxy_proc *pr)
 {
     struct strbuf pid = STRBUF_INIT;
@@ -279,10 +280,20 @@ static void stop_proc(struct run_ctx *ctx, struct uproxy_proc *pr)
         while (pid.len && strchr(" \t\r\n", pid.buf[pid.len - 1]))
             strbuf_setlen(&pid, pid.len - 1);
         if (pid.len && strspn(pid.buf, "0123456789") == pid.len) {
-            char *grp = xasprintf("-%s", pid.buf);
-            host_cmd(ctx, pr->host, (const char *[]){ "kill", "-TERM", "--", grp, NULL },
+            /* its per-connection children first: they outlive the listener */
+            host_cmd(ctx, pr->host, (const char *[]){ "pkill", "-TERM", "-P", pid.buf, NULL },
                      NULL, &st);
-            free(grp);
+            host_cmd(ctx, pr->host, (const char *[]){ "kill", "-TERM", pid.buf, NULL }, NULL,
+                     &st);
+            for (int tries = 20; tries > 0; tries--) {
+                if (host_cmd(ctx, pr->host, (const char *[]){ "kill", "-0", pid.buf, NULL },
+                             NULL, &st) < 0 || st)
+                    break;
+                if (tries == 1)
+                    host_cmd(ctx, pr->host, (const char *[]){ "kill", "-KILL", pid.buf, NULL },
+                             NULL, &st);
+                nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+            }
         }
     }
     if (host_cmd(ctx, pr->host, (const char *[]){ "rm", "-f", "--", pr->pidfile, NULL },

@@ -20,8 +20,8 @@
  * Not built (nothing to build on the lab's hosts): the SELinux context of the source's
  * listeners (svirt_socket_t) and the qemu-kvm policy module, the firewalld ports (the
  * hosts run none: their ports are open).  Every socat runs detached with a pidfile in
- * the host's /run; cleanup kills each one's process group (its per-connection children
- * too) and removes the source's sockets, on every path.
+ * the host's /run; cleanup ends each one and its per-connection children and removes
+ * the source's sockets, on every path.
  */
 #ifndef VTRUN_RUN_UPROXY_H
 #define VTRUN_RUN_UPROXY_H
