@@ -243,8 +243,12 @@ static int start_all(struct run_ctx *ctx, struct run_uproxy *px, const struct pa
 int run_uproxy_setup(struct run_ctx *ctx, const struct params *p, struct run_uproxy **out)
 {
     *out = NULL;
-    if (!run_uproxy_wanted(p))
-        return 0;
+    return run_uproxy_wanted(p) ? run_uproxy_start(ctx, p, out) : 0;
+}
+
+int run_uproxy_start(struct run_ctx *ctx, const struct params *p, struct run_uproxy **out)
+{
+    *out = NULL;
     if (ctx->nhosts < 2)
         return run_error(ctx, "ConfigError", "unix_proxy: needs a destination host");
     if (run_uproxy_check(p) < 0)

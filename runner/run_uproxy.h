@@ -46,6 +46,10 @@ int run_uproxy_check(const struct params *p);
  * (what was started is stopped again). */
 int run_uproxy_setup(struct run_ctx *ctx, const struct params *p, struct run_uproxy **out);
 
+/* The same proxies whatever the case's transport params say (migrate_over_unix makes
+ * its UNIXSocketConnection itself): 0 with *out, or -1 with the test's ERROR set. */
+int run_uproxy_start(struct run_ctx *ctx, const struct params *p, struct run_uproxy **out);
+
 /* cleanup_connection: every proxy stopped, the source's sockets removed; px freed
  * (NULL: nothing). */
 void run_uproxy_cleanup(struct run_ctx *ctx, struct run_uproxy *px);
