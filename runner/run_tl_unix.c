@@ -78,7 +78,10 @@ RUN_TL_MOS_STEP(run_tl_unix_sockets)
             strbuf_release(&ss);
             return MIG_TL_ERROR;
         }
-        found = run_tl_unix_connected(ss.buf);
+        size_t now = run_tl_unix_connected(ss.buf);
+        if (now != found || tries == UNIX_CHECK_TIMEOUT_S * 2)
+            run_log(ctx, "check_socket: %zu connected now", now);
+        found = now;
         if ((long)found == want)
             break;
         nanosleep(&(struct timespec){ 0, 500000000 }, NULL);
