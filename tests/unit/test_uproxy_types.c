@@ -162,6 +162,15 @@ static struct params *over_unix_case(void)
 START_TEST(test_over_unix_dispositions)
 {
     struct params *p = over_unix_case();
+    /* its check during a migration at 50 MiB/s: over first on a TCG guest */
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
+    /* migrate_uri: at 20 MiB/s */
+    params_set(p, "virsh_migrate_extra",
+               "--migrateuri unix:///var/lib/libvirt/qemu/migrateuri-socket --bandwidth 20");
+    params_set(p, "expected_socket_num", "");
     ASSERT_DISPO(p, "RUN");
     /* check_socket counts virsh's own desturi connection without --p2p */
     params_set(p, "virsh_migrate_options", "--live --verbose");
@@ -174,9 +183,13 @@ START_TEST(test_over_unix_dispositions)
     ASSERT_DISPO(p, "ERROR: action_during_mig = 'no_such_func'");
     /* negative_test.domjobabort.normal_migration */
     params_set(p, "action_during_mig", "virsh.domjobabort");
+    params_set(p, "virsh_migrate_extra",
+               "--migrateuri unix:///var/lib/libvirt/qemu/migrateuri-socket --bandwidth 50");
     params_set(p, "action_during_mig_params", "'%s' % params.get('migrate_main_vm')");
     params_set(p, "status_error", "yes");
     params_set(p, "migrate_again", "yes");
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
     /* storage_migration: update_disk's extra disks */
     params_set(p, "storage_type", "");
