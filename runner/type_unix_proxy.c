@@ -15,6 +15,7 @@
  * checks both sides and the guest after a migration that succeeded; cleanup_connection
  * stops the proxies.
  *
+ * CANCEL: selinux (unix_socket_path_non_exist's err_msg matches only SELinux's text).
  * A hop without --p2p: vtrun's own connection to the destination is the client's
  * (virsh's desturi connection goes through the proxy in the reference); the migration's
  * streams go through the proxies the same.
@@ -81,6 +82,25 @@ static int up_unbuilt_met(const struct run_need *n, const struct params *p,
         return -1;
     return run_base_unbuilt_verdict("unix_proxy", param, v, p);
 }
+
+/* unix_socket_path_non_exist's err_msg: "unable to stat: PATH>: No such file..." (the
+ * '>' is in no libvirt message) or SELinux's "unable to set security context ... on
+ * 'PATH'": only a host whose libvirt runs the SELinux driver prints a match (the lab's,
+ * without it: "unable to stat: PATH: No such file or directory", tp-libvirt's FAIL). */
+static bool up_selinux_msg(const struct params *p)
+{
+    const char *m = params_get(p, "err_msg"), *v;
+    return m && strstr(m, "unable to set security context") && !up_unbuilt_param(p, &v) &&
+           run_uproxy_check(p) == 0;
+}
+
+static const struct run_need up_needs[] = {
+    { "selinux", .applies = up_selinux_msg, .capability = "selinux",
+      .text = "hosts running libvirt's SELinux driver: the only err_msg alternative a "
+              "libvirt prints is its 'unable to set security context' (the other has a "
+              "stray '>')" },
+    { NULL },
+};
 
 static const struct run_need up_needs_last[] = {
     { "not built", .applies = up_unbuilt_applies, .met = up_unbuilt_met,
@@ -157,7 +177,7 @@ const struct run_type run_type_unix_proxy = {
     .summary = "tp-libvirt's network_data_transport unix_proxy: a copy-storage migration "
                "over UNIX sockets bridged by socat proxies (desturi, --migrateuri, "
                "--disks-uri)",
-    .needs = { .vms = 1, .hosts = 2, .rows_last = up_needs_last },
+    .needs = { .vms = 1, .hosts = 2, .rows = up_needs, .rows_last = up_needs_last },
     .params = up_params,
     .opts_size = sizeof(struct up_opts),
     .check = up_check,

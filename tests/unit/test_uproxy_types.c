@@ -126,6 +126,13 @@ START_TEST(test_unix_proxy_dispositions)
     params_set(p, "status_error", "yes");
     params_set(p, "err_msg", "unable to stat: /var/lib/libvirt/qemu/non-exist>: No such file");
     ASSERT_DISPO(p, "RUN");
+    /* the composition's: only SELinux's alternative can match */
+    params_set(p, "err_msg", "unable to stat: /q/n>: No such file or directory|unable to set "
+               "security context.*on '/q/n': No such file or directory");
+    ASSERT_DISPO(p, "selinux");
+    caps[0] = "selinux";
+    ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
     params_set(p, "transport_type", "tls");
     ASSERT_DISPO(p, "ERROR: transport_type = 'tls'");
     params_set(p, "transport_type", "unix_proxy");
