@@ -375,6 +375,14 @@ static struct run_host *case_hosts(const struct job *j, const struct run_common 
          * machine the test runs on): the settings' source host */
         if (!over[i].dest && strstr(v, ":///") && !strchr(v, '+'))
             continue;
+        /* a destination URI naming no host (qemu+unix:///system?socket=PATH, the
+         * unix_proxy transport's listener, runner/run_uproxy.h) is a socket the
+         * source dials, which only exists once the test made it: the settings'
+         * destination stays, the source's daemon dials v (virsh_migrate_desturi) */
+        if (over[i].dest && strstr(v, ":///") && strstr(v, "+unix")) {
+            set_str(&h[over[i].host].migrate_desturi, v);
+            continue;
+        }
         /* a URI the settings give a host: that host, as the settings describe it */
         const struct run_host *s = settings_host(j, v, over[i].host, uri_names);
         if (s) {

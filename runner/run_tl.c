@@ -470,6 +470,7 @@ static const struct {
     { MIG_STEP_COMPCACHE, run_tl_perf_compcache, "virsh.migrate_compcache" },
     { MIG_STEP_MEMLOCK_CHECK, run_tl_perf_memlock, "check_qemu_mem_lock_hard_limit" },
     { MIG_STEP_JOBINFO_CHECK, run_tl_perf_jobinfo, "check_domjobinfo_during_mig" },
+    { MIG_STEP_CHECK_LISTEN, run_tl_unix_sockets, "check_socket" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -119,6 +119,11 @@ int run_tl_tcp_sockets_arg_check(const struct mig_action *a);
 /* The lines of `ss -tnap` output of the hypervisor's process (qemu-kvm,
  * qemu-system-ARCH), as `grep qemu-kvm` keeps them on a RHEL host; appended to out. */
 void run_tl_tcp_qemu_lines(const char *ss, struct strbuf *out);
+/* migrate_over_unix's check_socket (runner/run_tl_unix.c) */
+RUN_TL_MOS_STEP(run_tl_unix_sockets);
+/* The connected UNIX sockets of the unix_proxy's desturi-socket or migrateuri-socket in
+ * `ss -xanp` output (netstat -xanp's CONNECTED lines of those paths). */
+size_t run_tl_unix_connected(const char *ss);
 /* migration_performance_tuning's actions (runner/run_tl_perf.c) */
 RUN_TL_MOS_STEP(run_tl_perf_vm_status);
 RUN_TL_MOS_STEP(run_tl_perf_compcache);

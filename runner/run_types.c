@@ -26,6 +26,8 @@ extern const struct run_type run_type_p2p_keepalive;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
 extern const struct run_type run_type_migration_precopy_bandwidth;
+extern const struct run_type run_type_unix_proxy;
+extern const struct run_type run_type_migrate_over_unix;
 extern const struct run_type run_type_tls, run_type_migration_network_data_transport_tls,
     run_type_tls_migrate_tls_x509_verify;
 extern const struct run_type run_type_autoskipped_disks;
@@ -76,6 +78,8 @@ const struct run_type *const run_types[] = {
     &run_type_migration_performance_tuning,
     &run_type_migration_zerocopy,
     &run_type_migration_precopy_bandwidth,
+    &run_type_unix_proxy,
+    &run_type_migrate_over_unix,
     NULL,
 };
 

@@ -17,7 +17,8 @@
  * verify_default (the states on both sides, the guest reached, a line written to its
  * disk) and the event lists of both hosts.
  *
- * Not built yet, an ERROR naming it: the UNIX-socket proxy and TLS transports.
+ * setup_connection's unix_proxy: runner/run_uproxy.h.  Not built yet, an ERROR naming it:
+ * the TLS transport.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -26,6 +27,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
+#include "runner/run_uproxy.h"
 #include "virt/virt.h"
 
 #include <stdlib.h>
@@ -70,9 +72,7 @@ static const struct run_param aj_params[] = {
 #undef AT
 
 static const struct run_base_unbuilt aj_unbuilt_rows[] = {
-    { "migrate_desturi_type", "unix_proxy" },
     { "transport_type", "tls" },
-    { "transport_type", "unix_proxy" },
 };
 
 static const char *aj_unbuilt_param(const struct params *p, const char **val)
@@ -132,6 +132,7 @@ static int aj_check(const struct run_common *c, void *opts)
 
 struct aj_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
+    struct run_uproxy *proxy;       /* setup_connection's unix_proxy */
     struct params *params;          /* the case's, with the clone in images_dir */
     struct run_base_events *ev_src, *ev_dst;
 };
@@ -147,7 +148,7 @@ static int aj_setup(struct run_ctx *ctx)
         params_set(st->params, "image_clone_dir", "images_dir");
     if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
+    return run_uproxy_setup(ctx, ctx->params, &st->proxy);
 }
 
 static void aj_cleanup(struct run_ctx *ctx)
@@ -158,6 +159,7 @@ static void aj_cleanup(struct run_ctx *ctx)
     run_base_events_free(st->ev_src);
     run_base_events_free(st->ev_dst);
     run_vmset_cleanup(ctx, &st->vms);
+    run_uproxy_cleanup(ctx, st->proxy);
     params_free(st->params);
     free(st);
     ctx->data = NULL;

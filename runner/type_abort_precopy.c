@@ -18,8 +18,8 @@
  * migrates again (migrate_again_status_error) and verify_default checks both sides and
  * the guest on the destination.
  *
- * Not built yet, an ERROR naming it: the Ctrl-C of the migrating virsh (abort_method
- * ctrl_c) and the UNIX-socket proxy transport.
+ * setup_connection's unix_proxy: runner/run_uproxy.h.  Not built yet, an ERROR naming
+ * it: the Ctrl-C of the migrating virsh (abort_method ctrl_c).
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -28,6 +28,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
+#include "runner/run_uproxy.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -84,8 +85,6 @@ static const struct run_param ap_params[] = {
 
 static const struct run_base_unbuilt ap_unbuilt_rows[] = {
     { "abort_method", "ctrl_c" },            /* SIGINT to the migrating virsh */
-    { "migrate_desturi_type", "unix_proxy" },
-    { "transport_type", "unix_proxy" },
     { "transport_type", "tls" },
 };
 
@@ -140,6 +139,7 @@ static int ap_check(const struct run_common *c, void *opts)
 
 struct ap_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
+    struct run_uproxy *proxy;       /* setup_connection's unix_proxy */
     struct run_base_events *ev_src, *ev_dst;
     struct run_base_jobpoll *jobs;
 };
@@ -150,7 +150,7 @@ static int ap_setup(struct run_ctx *ctx)
     ctx->data = st;
     if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
+    return run_uproxy_setup(ctx, ctx->params, &st->proxy);
 }
 
 static void ap_cleanup(struct run_ctx *ctx)
@@ -162,6 +162,7 @@ static void ap_cleanup(struct run_ctx *ctx)
     run_base_events_free(st->ev_src);
     run_base_events_free(st->ev_dst);
     run_vmset_cleanup(ctx, &st->vms);
+    run_uproxy_cleanup(ctx, st->proxy);
     free(st);
     ctx->data = NULL;
 }

@@ -19,8 +19,8 @@
  * migrate_again runs run_migration_again; verify_default checks both sides and the
  * guest where it runs.
  *
- * Not built yet, an ERROR naming it: the TLS and UNIX-socket proxy transports, and the
- * actions the engine has no step for (runner/run_tl.c).
+ * setup_connection's unix_proxy: runner/run_uproxy.h.  Not built yet, an ERROR naming
+ * it: the TLS transport, and the actions the engine has no step for (runner/run_tl.c).
  */
 #include "lib/err.h"
 #include "lib/pylit.h"
@@ -30,6 +30,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
+#include "runner/run_uproxy.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -83,9 +84,7 @@ static const struct run_param pt_params[] = {
 #undef AT
 
 static const struct run_base_unbuilt pt_unbuilt_rows[] = {
-    { "migrate_desturi_type", "unix_proxy" },
     { "transport_type", "tls" },
-    { "transport_type", "unix_proxy" },
 };
 
 static const char *pt_unbuilt_param(const struct params *p, const char **val)
@@ -169,6 +168,7 @@ static int pt_check(const struct run_common *c, void *opts)
 
 struct pt_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
+    struct run_uproxy *proxy;       /* setup_connection's unix_proxy */
 };
 
 static int pt_setup(struct run_ctx *ctx)
@@ -177,7 +177,7 @@ static int pt_setup(struct run_ctx *ctx)
     ctx->data = st;
     if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
+    return run_uproxy_setup(ctx, ctx->params, &st->proxy);
 }
 
 static void pt_cleanup(struct run_ctx *ctx)
@@ -186,6 +186,7 @@ static void pt_cleanup(struct run_ctx *ctx)
     if (!st)
         return;
     run_vmset_cleanup(ctx, &st->vms);
+    run_uproxy_cleanup(ctx, st->proxy);
     free(st);
     ctx->data = NULL;
 }
