@@ -141,6 +141,10 @@ static int bl_setup(struct run_ctx *ctx)
     st->params = params_dup(ctx->params);
     if (!params_get(st->params, "image_clone_dir"))
         params_set(st->params, "image_clone_dir", "images_dir");
+    /* base_steps' run_migration hands do_migration update_virsh_migrate_extra_args'
+     * dict, which has no migrate_start_state: the config's "running" never reaches
+     * wait_for_migration_start, whose default (the incoming domain paused) applies */
+    params_del(st->params, "migrate_start_state");
     if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
     return 0;
@@ -184,7 +188,10 @@ static int bl_run(struct run_ctx *ctx)
     if (!strcmp(o->set_bandwidth, "setspeed_before_migration") &&
         bl_setspeed(ctx, vms->vm[i].domain, o->bandwidth) < 0)
         return -1;
+    const struct params *own = ctx->params;
+    ctx->params = st->params;
     int rc = run_base_hop(ctx, vms, i, &o->mig, false, o->status_error, o->err_msg);
+    ctx->params = own;
     if (rc < 0)
         return -1;
     if (rc == 1 && run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
