@@ -300,10 +300,8 @@ static int mb_run(struct run_ctx *ctx)
         goto out;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         goto out;
-    if (o->events_src && *o->events_src && !(st->ev = run_base_events_start(ctx, 0))) {
-        run_error(ctx, "TestSetupError", "virsh event on the source: %s", err_msg());
-        goto out;
-    }
+    if (o->events_src && *o->events_src && !(st->ev = run_base_events_start(ctx, 0)))
+        goto out;               /* its ERROR set */
     if (mb_setup_case(ctx, o, dom) < 0)
         goto out;
     if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test type `memory_copy_mode`: tp-libvirt's
+ * libvirt/tests/src/migration/memory_copy_mode/memory_copy_mode.py (a MigrationBase
+ * case: precopy, and postcopy's default / migrate-postcopy / --postcopy-after-precopy /
+ * --timeout-postcopy variants) on the timeline engine (runner/run_tl.h) with base_steps'
+ * shared steps (runner/run_base.h).
+ *
+ * setup_connection; monitor_event: `virsh event --loop --all` on the source
+ * (expected_event_src) and the destination (expected_event_target) for the whole
+ * test; the source daemon logs at debug level when the case reads its log
+ * (check_str_local_log, check_no_str_local_log: libvirtd.conf, restarted in place,
+ * restored after).  run_migration: migrate_speed set first, stress in the guest, the
+ * migration with action_during_mig (check_established, migrate-postcopy,
+ * set_migrate_speed_to_high).  verify_default (states, network, disk, the daemon log),
+ * then check_event_output on both sides.  test_case postcopy's verify_postcopy also
+ * looks for /dev/userfaultfd in the destination QEMU's namespace on libvirt >= 10.1.0;
+ * the hosts' libvirt is older (settings' libvirt_version), so it does not run there
+ * either -- with a newer libvirt the case is an ERROR naming it (not built yet).
+ */
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "runner/run_base.h"
+#include "runner/run_mig.h"
+#include "runner/run_needs.h"
+#include "runner/run_tl.h"
+#include "runner/run_tl_tls.h"
+#include "runner/run_type.h"
+#include "virt/virt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mc_opts {
+    struct run_base_mig mig;
+    const char *test_case;
+    bool status_error;
+    const char *err_msg, *speed, *stress_tool, *stress_args;
+    const char *events_src, *events_dst;
+    const char *dest_state, *src_state;
+    bool network_check, disk_check;
+    long main_vm;
+};
+
+#define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mc_opts, __VA_ARGS__)
+static const struct run_param mc_params[] = {
+    RUN_BASE_MIG_ROWS(struct mc_opts, mig),
+    { "test_case", AT(STR, test_case), .def = "",
+      .doc = "postcopy: verify_postcopy after verify_default" },
+    { "status_error", AT(BOOL, status_error), .def = "no",
+      .doc = "the migration must fail" },
+    { "err_msg", AT(REGEX, err_msg),
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    { "migrate_speed", AT(STR, speed), .doc = "MiB/s set before the migration" },
+    { "stress_package", AT(STR, stress_tool),
+      .doc = "a stress tool run in the guest before the migration" },
+    { "stress_args", AT(STR, stress_args), .def = "--cpu 4 --io 4 --vm 2 --vm-bytes 256M",
+      .doc = "its arguments" },
+    { "expected_event_src", AT(STR, events_src),
+      .doc = "a list of regexes the source's events must show" },
+    { "expected_event_target", AT(STR, events_dst),
+      .doc = "a list of regexes the destination's events must show" },
+    RUN_BASE_POST_ROWS(struct mc_opts),
+    { NULL },
+};
+#undef AT
+
+static const struct run_base_unbuilt mc_unbuilt_rows[] = {
+    { "migrate_desturi_type", "unix_proxy" },
+    { "migrate_desturi_type", "tls" },
+    { "transport_type", "tls" },
+    { "transport_type", "unix_proxy" },
+};
+
+static const char *mc_unbuilt_param(const struct params *p, const char **val)
+{
+    return run_base_unbuilt_param(mc_unbuilt_rows, ARRAY_SIZE(mc_unbuilt_rows), p, val);
+}
+
+static bool mc_unbuilt_applies(const struct params *p)
+{
+    const char *v;
+    return mc_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
+}
+
+static int mc_unbuilt_met(const struct run_need *n, const struct params *p,
+                          struct run_facts *f, struct strbuf *why)
+{
+    const char *v = NULL, *param = mc_unbuilt_param(p, &v);
+    (void)n;
+    (void)why;
+    /* verify_postcopy's lsof of /dev/userfaultfd in the QEMU's namespace */
+    if (!param && !strcmp(params_get_or(p, "test_case", ""), "postcopy") &&
+        f->libvirt_version >= 10001000) {
+        param = "test_case";
+        v = "postcopy (verify_postcopy's /dev/userfaultfd check, libvirt >= 10.1.0)";
+    }
+    return run_base_unbuilt_verdict("memory_copy_mode", param, v, p);
+}
+
+/* The case expects the switch to post-copy (a "Post-copy" event) or runs actions after
+ * the first iteration, on a migration not slowed down (no migrate_speed): a TCG guest's
+ * migration ends in 1-2 s, before migrate-postcopy, --timeout 2/10 or the second pass
+ * --postcopy-after-precopy switches on; only hosts running KVM guests under stress,
+ * which say so with the capability, run it. */
+static bool mc_unthrottled(const struct params *p)
+{
+    const char *speed = params_get_or(p, "migrate_speed", "");
+    const char *acts = params_get_or(p, "action_during_mig", "");
+    const char *src = params_get_or(p, "expected_event_src", "");
+    const char *dst = params_get_or(p, "expected_event_target", "");
+    if (mc_unbuilt_applies(p) || *speed)
+        return false;
+    return *acts || strstr(src, "Post-copy") || strstr(dst, "Post-copy");
+}
+
+static const struct run_need mc_needs[] = {
+    { "kvm", .applies = mc_unthrottled, .capability = "kvm",
+      .text = "KVM guests: the case needs a migration still running when it switches to "
+              "post-copy or runs its actions, which a TCG guest's migration ends before" },
+    { NULL },
+};
+
+static const struct run_need mc_needs_last[] = {
+    { "not built", .applies = mc_unbuilt_applies, .met = mc_unbuilt_met,
+      .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
+      .text = "a setup of the reference vtrun does not build yet" },
+    { NULL },
+};
+
+static int mc_check(const struct run_common *c, void *opts)
+{
+    struct mc_opts *o = opts;
+    if (run_base_words_check(&o->mig) < 0 ||
+        run_tls_regex_list_check("expected_event_src", o->events_src) < 0 ||
+        run_tls_regex_list_check("expected_event_target", o->events_dst) < 0)
+        return -1;
+    o->main_vm = run_common_main_vm(c);
+    return o->main_vm < 0 ? -1 : 0;
+}
+
+struct mc_state {
+    struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
+    struct virt_hostops *ops;       /* the daemon's log configuration */
+    struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
+    struct run_base_events *ev_src, *ev_dst;
+};
+
+static int mc_setup(struct run_ctx *ctx)
+{
+    struct mc_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    if (run_vmset_setup(ctx, &st->vms) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    char *tag = xasprintf("mc%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
+    st->vctx = st->vms.conf.vctx;
+    st->ops = virt_hostops_new(tag, &st->vctx);
+    free(tag);
+    return 0;
+}
+
+static void mc_cleanup(struct run_ctx *ctx)
+{
+    struct mc_state *st = ctx->data;
+    if (!st)
+        return;
+    run_base_events_free(st->ev_src);
+    run_base_events_free(st->ev_dst);
+    /* the guests first: a daemon restarted by the restore reconnects to them */
+    run_vmset_cleanup(ctx, &st->vms);
+    if (st->ops) {
+        if (virt_hostops_undo(st->ops) < 0)
+            run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
+        virt_hostops_free(st->ops);
+    }
+    free(st);
+    ctx->data = NULL;
+}
+
+static bool mc_reads_log(const struct run_ctx *ctx)
+{
+    const char *in = params_get_or(ctx->params, "check_str_local_log", "");
+    const char *out = params_get_or(ctx->params, "check_no_str_local_log", "");
+    return *in || *out;
+}
+
+static int mc_run(struct run_ctx *ctx)
+{
+    const struct mc_opts *o = ctx->opts;
+    struct mc_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
+    size_t i = (size_t)o->main_vm;
+    struct virt_log_mark mark = { 0 };
+    bool logs = mc_reads_log(ctx);
+    bool both = o->mig.postcopy && *o->mig.postcopy;
+    int rc = -1;
+
+    if (logs && run_tls_debug_log(ctx, st->ops, vms, 0, &mark) < 0)
+        goto out;
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        goto out;
+    if ((o->events_src && *o->events_src && !(st->ev_src = run_base_events_start(ctx, 0))) ||
+        (o->events_dst && *o->events_dst && !(st->ev_dst = run_base_events_start(ctx, 1))))
+        goto out;               /* its ERROR set */
+    if (o->speed && *o->speed &&
+        run_base_setspeed(ctx, 0, vms->vm[i].domain, o->speed, both) < 0)
+        goto out;
+    if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
+        goto out;
+    int hop = run_base_hop(ctx, vms, i, &o->mig, false, o->status_error, o->err_msg);
+    if (hop < 0)
+        goto out;
+    if (hop == 1 && run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
+                                        o->network_check, o->disk_check) < 0)
+        goto out;
+    if (logs && run_tls_log_check(ctx, 0, "local", &mark) < 0)
+        goto out;
+    if ((st->ev_src && run_base_events_check(ctx, st->ev_src, "expected_event_src",
+                                             o->events_src) < 0) ||
+        (st->ev_dst && run_base_events_check(ctx, st->ev_dst, "expected_event_target",
+                                             o->events_dst) < 0))
+        goto out;
+    rc = 0;
+out:
+    virt_log_mark_free(&mark);
+    return rc;
+}
+
+const struct run_type run_type_memory_copy_mode = {
+    .name = "memory_copy_mode",
+    .summary = "tp-libvirt's memory_copy_mode: precopy and postcopy migrations (default, "
+               "migrate-postcopy, --postcopy-after-precopy, --timeout-postcopy) judged by "
+               "the events of both sides and the daemon log",
+    .needs = { .vms = 1, .hosts = 2, .rows = mc_needs, .rows_last = mc_needs_last },
+    .params = mc_params,
+    .opts_size = sizeof(struct mc_opts),
+    .check = mc_check,
+    .setup = mc_setup,
+    .run = mc_run,
+    .cleanup = mc_cleanup,
+};
