@@ -22,6 +22,7 @@ extern const struct run_type run_type_tcp;
 extern const struct run_type run_type_migration_bandwidth_limit;
 extern const struct run_type run_type_migration_bandwidth;
 extern const struct run_type run_type_memory_copy_mode;
+extern const struct run_type run_type_migration_maxdowntime;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
@@ -62,6 +63,7 @@ const struct run_type *const run_types[] = {
     &run_type_migration_bandwidth_limit,
     &run_type_migration_bandwidth,
     &run_type_memory_copy_mode,
+    &run_type_migration_maxdowntime,
     &run_type_tcp_migrateuri_and_disks_port,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
