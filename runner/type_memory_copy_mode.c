@@ -83,6 +83,13 @@ static bool mc_unbuilt_applies(const struct params *p)
     return mc_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
 }
 
+/* The row also looks at test_case postcopy's verify_postcopy, which needs the hosts'
+ * libvirt version (a fact) to say whether it runs. */
+static bool mc_unbuilt_row_applies(const struct params *p)
+{
+    return mc_unbuilt_applies(p) || !strcmp(params_get_or(p, "test_case", ""), "postcopy");
+}
+
 static int mc_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
@@ -114,7 +121,35 @@ static bool mc_unthrottled(const struct params *p)
     return *acts || strstr(src, "Post-copy") || strstr(dst, "Post-copy");
 }
 
+/* check_str_local_log looks for the postcopy-preempt capability libvirt turns on for
+ * --postcopy when QEMU has it under that name: QEMU 8.0 (7.x spells it
+ * x-postcopy-preempt, which libvirt does not use). */
+static bool mc_preempt_applies(const struct params *p)
+{
+    return !mc_unbuilt_applies(p) &&
+           strstr(params_get_or(p, "check_str_local_log", ""), "postcopy-preempt");
+}
+
+static int mc_preempt_met(const struct run_need *n, const struct params *p,
+                          struct run_facts *f, struct strbuf *why)
+{
+    (void)n;
+    (void)p;
+    if (!f->qemu_version)
+        run_facts_need_hosts(f);
+    if (!f->qemu_version || f->qemu_version >= 8000000)
+        return 1;
+    strbuf_addf(why, "QEMU >= 8.0.0 (the postcopy-preempt capability the daemon log must "
+                "show), the source host has %llu.%llu.%llu", f->qemu_version / 1000000,
+                f->qemu_version / 1000 % 1000, f->qemu_version % 1000);
+    return 0;
+}
+
 static const struct run_need mc_needs[] = {
+    { "postcopy_preempt", .applies = mc_preempt_applies, .met = mc_preempt_met,
+      .met_doc = "the source host's QEMU >= 8.0.0 (settings' qemu_version)",
+      .text = "QEMU's postcopy-preempt migration capability (QEMU >= 8.0.0), which the case "
+              "looks for in the daemon log" },
     { "kvm", .applies = mc_unthrottled, .capability = "kvm",
       .text = "KVM guests: the case needs a migration still running when it switches to "
               "post-copy or runs its actions, which a TCG guest's migration ends before" },
@@ -122,7 +157,7 @@ static const struct run_need mc_needs[] = {
 };
 
 static const struct run_need mc_needs_last[] = {
-    { "not built", .applies = mc_unbuilt_applies, .met = mc_unbuilt_met,
+    { "not built", .applies = mc_unbuilt_row_applies, .met = mc_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
       .text = "a setup of the reference vtrun does not build yet" },
     { NULL },

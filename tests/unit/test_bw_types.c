@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The bandwidth types (migration_bandwidth_limit, migration_bandwidth) without VMs:
+ * The bandwidth types (migration_bandwidth_limit, migration_bandwidth) and
+ * memory_copy_mode, migration_maxdowntime without VMs:
  * each case's disposition as the composition writes it (RUN when the migration is
  * slowed down before its actions, CANCEL kvm when not, libvirt_version for
  * set_bandwidth_by_blockjob's func, ERROR for what is not built), their actions' steps
@@ -186,6 +187,87 @@ START_TEST(test_blockjob_judge)
 }
 END_TEST
 
+/* memory_copy_mode's cases as the composition writes them */
+static struct params *mc_case(void)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "memory_copy_mode");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "main_vm", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "expected_event_src", "[\"lifecycle.*Suspended Migrated\", "
+               "\"lifecycle.*Stopped Migrated\", \"job-completed\"]");
+    params_set(p, "expected_event_target", "[\"event 'lifecycle'.*: Started Migrated\", "
+               "\"event 'lifecycle'.*: Resumed Migrated\"]");
+    return p;
+}
+
+START_TEST(test_memory_copy_mode_dispositions)
+{
+    struct params *p = mc_case();
+    /* precopy: slowed down to 10 MiB/s before its check_established */
+    params_set(p, "migrate_speed", "10");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"libvirt_network.check_established\", \"after_event\": "
+               "\"iteration: \\'1\\'\", \"func_param\": \"params\"}, {\"func\": "
+               "\"set_migrate_speed_to_high\", \"func_param\": \"params\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "RUN");
+    params_del(p, "migrate_speed");
+    ASSERT_DISPO(p, "kvm");
+    params_del(p, "action_during_mig");
+    /* postcopy: default_postcopy never switches; the others expect post-copy */
+    params_set(p, "test_case", "postcopy");
+    params_set(p, "postcopy_options", "--postcopy");
+    params_set(p, "check_str_local_log", "['{\"capability\":\"postcopy-preempt\"']");
+    ASSERT_DISPO(p, "postcopy_preempt");     /* QEMU 7.2 calls it x-postcopy-preempt */
+    F.qemu_version = 8002000;
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
+    params_set(p, "expected_event_src", "[\"lifecycle.*Suspended Post-copy\"]");
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    /* verify_postcopy's userfaultfd check on libvirt >= 10.1.0 is not built */
+    F.libvirt_version = 10001000;
+    ASSERT_DISPO(p, "ERROR");
+    F.libvirt_version = 9000000;
+    caps[0] = NULL;
+    params_set(p, "expected_event_target", "not a list");
+    ASSERT_DISPO(p, "ERROR");
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_maxdowntime_dispositions)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migration_maxdowntime");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
+    params_set(p, "migrate_desturi_type", "tcp");
+    params_set(p, "compared_value", "300");
+    params_set(p, "test_case", "default_maxdowntime");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"set_maxdowntime_during_mig\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}, {\"func\": "
+               "\"check_domjobinfo_during_mig\", \"after_event\": \"iteration: '1'\", "
+               "\"func_param\": 'params'}, {\"func\": \"set_migrate_speed_to_high\", "
+               "\"func_param\": \"params\"}]");
+    ck_assert(!run_tl_any_action_unbuilt(p));
+    ASSERT_DISPO(p, "kvm");
+    params_set(p, "migrate_speed", "5");
+    ASSERT_DISPO(p, "RUN");
+    params_del(p, "migrate_speed");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "transport_type", "tls");
+    ASSERT_DISPO(p, "ERROR");
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bw_types");
@@ -194,6 +276,8 @@ int main(void)
     tcase_add_test(tc, test_bandwidth_limit_dispositions);
     tcase_add_test(tc, test_migration_bandwidth_dispositions);
     tcase_add_test(tc, test_blockjob_judge);
+    tcase_add_test(tc, test_memory_copy_mode_dispositions);
+    tcase_add_test(tc, test_maxdowntime_dispositions);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
