@@ -20,6 +20,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_bw.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -56,32 +57,13 @@ static const struct run_param bl_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt bl_unbuilt_rows[] = {
-    { "migrate_desturi_type", "unix_proxy" },
-    { "migrate_desturi_type", "tls" },
-    { "transport_type", "tls" },
-    { "transport_type", "unix_proxy" },
-};
-
-static const char *bl_unbuilt_param(const struct params *p, const char **val)
-{
-    return run_base_unbuilt_param(bl_unbuilt_rows, ARRAY_SIZE(bl_unbuilt_rows), p, val);
-}
-
-static bool bl_unbuilt_applies(const struct params *p)
-{
-    const char *v;
-    return bl_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
-}
-
 static int bl_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
-    const char *v = NULL, *param = bl_unbuilt_param(p, &v);
     (void)n;
     (void)f;
     (void)why;
-    return run_base_unbuilt_verdict("migration_bandwidth_limit", param, v, p);
+    return run_bw_unbuilt_verdict("migration_bandwidth_limit", p);
 }
 
 /* The migration is slowed down from its start by --bandwidth or by the speed set
@@ -95,7 +77,7 @@ static bool bl_unthrottled(const struct params *p)
     const char *extra = params_get_or(p, "virsh_migrate_extra", "");
     const char *opts = params_get_or(p, "virsh_migrate_options", "");
     const char *sb = params_get_or(p, "set_bandwidth", "");
-    return !bl_unbuilt_applies(p) && !strstr(extra, "--bandwidth") &&
+    return !run_bw_unbuilt_applies(p) && !strstr(extra, "--bandwidth") &&
            !strstr(opts, "--bandwidth") && strcmp(sb, "setspeed_before_migration");
 }
 
@@ -107,7 +89,7 @@ static const struct run_need bl_needs[] = {
 };
 
 static const struct run_need bl_needs_last[] = {
-    { "not built", .applies = bl_unbuilt_applies, .met = bl_unbuilt_met,
+    { "not built", .applies = run_bw_unbuilt_applies, .met = bl_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
       .text = "a setup of the reference vtrun does not build yet" },
     { NULL },

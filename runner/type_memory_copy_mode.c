@@ -21,6 +21,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_bw.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -65,44 +66,26 @@ static const struct run_param mc_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt mc_unbuilt_rows[] = {
-    { "migrate_desturi_type", "unix_proxy" },
-    { "migrate_desturi_type", "tls" },
-    { "transport_type", "tls" },
-    { "transport_type", "unix_proxy" },
-};
-
-static const char *mc_unbuilt_param(const struct params *p, const char **val)
-{
-    return run_base_unbuilt_param(mc_unbuilt_rows, ARRAY_SIZE(mc_unbuilt_rows), p, val);
-}
-
-static bool mc_unbuilt_applies(const struct params *p)
-{
-    const char *v;
-    return mc_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
-}
-
 /* The row also looks at test_case postcopy's verify_postcopy, which needs the hosts'
  * libvirt version (a fact) to say whether it runs. */
 static bool mc_unbuilt_row_applies(const struct params *p)
 {
-    return mc_unbuilt_applies(p) || !strcmp(params_get_or(p, "test_case", ""), "postcopy");
+    return run_bw_unbuilt_applies(p) || !strcmp(params_get_or(p, "test_case", ""), "postcopy");
 }
 
 static int mc_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
-    const char *v = NULL, *param = mc_unbuilt_param(p, &v);
+    const char *v = NULL;
     (void)n;
     (void)why;
     /* verify_postcopy's lsof of /dev/userfaultfd in the QEMU's namespace */
-    if (!param && !strcmp(params_get_or(p, "test_case", ""), "postcopy") &&
-        f->libvirt_version >= 10001000) {
-        param = "test_case";
-        v = "postcopy (verify_postcopy's /dev/userfaultfd check, libvirt >= 10.1.0)";
-    }
-    return run_base_unbuilt_verdict("memory_copy_mode", param, v, p);
+    if (!run_bw_unbuilt_param(p, &v) && !strcmp(params_get_or(p, "test_case", ""), "postcopy") &&
+        f->libvirt_version >= 10001000)
+        return run_base_unbuilt_verdict("memory_copy_mode", "test_case", "postcopy "
+                                        "(verify_postcopy's /dev/userfaultfd check, libvirt "
+                                        ">= 10.1.0)", p);
+    return run_bw_unbuilt_verdict("memory_copy_mode", p);
 }
 
 /* The case expects the switch to post-copy (a "Post-copy" event) or runs actions after
@@ -116,7 +99,7 @@ static bool mc_unthrottled(const struct params *p)
     const char *acts = params_get_or(p, "action_during_mig", "");
     const char *src = params_get_or(p, "expected_event_src", "");
     const char *dst = params_get_or(p, "expected_event_target", "");
-    if (mc_unbuilt_applies(p) || *speed)
+    if (run_bw_unbuilt_applies(p) || *speed)
         return false;
     return *acts || strstr(src, "Post-copy") || strstr(dst, "Post-copy");
 }
@@ -126,7 +109,7 @@ static bool mc_unthrottled(const struct params *p)
  * x-postcopy-preempt, which libvirt does not use). */
 static bool mc_preempt_applies(const struct params *p)
 {
-    return !mc_unbuilt_applies(p) &&
+    return !run_bw_unbuilt_applies(p) &&
            strstr(params_get_or(p, "check_str_local_log", ""), "postcopy-preempt");
 }
 
@@ -174,42 +157,9 @@ static int mc_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
-struct mc_state {
-    struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
-    struct virt_hostops *ops;       /* the daemon's log configuration */
-    struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
-    struct run_base_events *ev_src, *ev_dst;
-};
-
 static int mc_setup(struct run_ctx *ctx)
 {
-    struct mc_state *st = xcalloc(1, sizeof(*st));
-    ctx->data = st;
-    if (run_vmset_setup(ctx, &st->vms) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
-    char *tag = xasprintf("mc%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
-    st->vctx = st->vms.conf.vctx;
-    st->ops = virt_hostops_new(tag, &st->vctx);
-    free(tag);
-    return 0;
-}
-
-static void mc_cleanup(struct run_ctx *ctx)
-{
-    struct mc_state *st = ctx->data;
-    if (!st)
-        return;
-    run_base_events_free(st->ev_src);
-    run_base_events_free(st->ev_dst);
-    /* the guests first: a daemon restarted by the restore reconnects to them */
-    run_vmset_cleanup(ctx, &st->vms);
-    if (st->ops) {
-        if (virt_hostops_undo(st->ops) < 0)
-            run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
-        virt_hostops_free(st->ops);
-    }
-    free(st);
-    ctx->data = NULL;
+    return run_bw_setup(ctx, "mc");
 }
 
 static bool mc_reads_log(const struct run_ctx *ctx)
@@ -222,7 +172,7 @@ static bool mc_reads_log(const struct run_ctx *ctx)
 static int mc_run(struct run_ctx *ctx)
 {
     const struct mc_opts *o = ctx->opts;
-    struct mc_state *st = ctx->data;
+    struct run_bw_state *st = ctx->data;
     struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     struct virt_log_mark mark = { 0 };
@@ -234,9 +184,8 @@ static int mc_run(struct run_ctx *ctx)
         goto out;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         goto out;
-    if ((o->events_src && *o->events_src && !(st->ev_src = run_base_events_start(ctx, 0))) ||
-        (o->events_dst && *o->events_dst && !(st->ev_dst = run_base_events_start(ctx, 1))))
-        goto out;               /* its ERROR set */
+    if (run_bw_events_start(ctx, st, o->events_src, o->events_dst) < 0)
+        goto out;
     if (o->speed && *o->speed &&
         run_base_setspeed(ctx, 0, vms->vm[i].domain, o->speed, both) < 0)
         goto out;
@@ -250,10 +199,7 @@ static int mc_run(struct run_ctx *ctx)
         goto out;
     if (logs && run_tls_log_check(ctx, 0, "local", &mark) < 0)
         goto out;
-    if ((st->ev_src && run_base_events_check(ctx, st->ev_src, "expected_event_src",
-                                             o->events_src) < 0) ||
-        (st->ev_dst && run_base_events_check(ctx, st->ev_dst, "expected_event_target",
-                                             o->events_dst) < 0))
+    if (run_bw_events_check(ctx, st, o->events_src, o->events_dst) < 0)
         goto out;
     rc = 0;
 out:
@@ -272,5 +218,5 @@ const struct run_type run_type_memory_copy_mode = {
     .check = mc_check,
     .setup = mc_setup,
     .run = mc_run,
-    .cleanup = mc_cleanup,
+    .cleanup = run_bw_cleanup,
 };

@@ -26,6 +26,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_bw.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -78,32 +79,13 @@ static const struct run_param mb_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt mb_unbuilt_rows[] = {
-    { "migrate_desturi_type", "unix_proxy" },
-    { "migrate_desturi_type", "tls" },
-    { "transport_type", "tls" },
-    { "transport_type", "unix_proxy" },
-};
-
-static const char *mb_unbuilt_param(const struct params *p, const char **val)
-{
-    return run_base_unbuilt_param(mb_unbuilt_rows, ARRAY_SIZE(mb_unbuilt_rows), p, val);
-}
-
-static bool mb_unbuilt_applies(const struct params *p)
-{
-    const char *v;
-    return mb_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
-}
-
 static int mb_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
-    const char *v = NULL, *param = mb_unbuilt_param(p, &v);
     (void)n;
     (void)f;
     (void)why;
-    return run_base_unbuilt_verdict("migration_bandwidth", param, v, p);
+    return run_bw_unbuilt_verdict("migration_bandwidth", p);
 }
 
 /* Its actions run after the first iteration.  A precopy not slowed down before that
@@ -116,7 +98,7 @@ static bool mb_unthrottled(const struct params *p)
                                          "postcopy_options" };
     const char *tc = params_get_or(p, "test_case", "");
     const char *pre = params_get_or(p, "precopy_bandwidth", "");
-    if (mb_unbuilt_applies(p) || (!strcmp(tc, "set_bandwidth_when_vm_running") && *pre))
+    if (run_bw_unbuilt_applies(p) || (!strcmp(tc, "set_bandwidth_when_vm_running") && *pre))
         return false;
     for (size_t k = 0; k < ARRAY_SIZE(words); k++)
         if (strstr(params_get_or(p, words[k], ""), "--bandwidth"))
@@ -132,7 +114,7 @@ static const struct run_need mb_needs[] = {
 };
 
 static const struct run_need mb_needs_last[] = {
-    { "not built", .applies = mb_unbuilt_applies, .met = mb_unbuilt_met,
+    { "not built", .applies = run_bw_unbuilt_applies, .met = mb_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
       .text = "a setup of the reference vtrun does not build yet" },
     { NULL },
@@ -149,41 +131,9 @@ static int mb_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
-struct mb_state {
-    struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
-    struct virt_hostops *ops;       /* the daemon's log configuration */
-    struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
-    struct run_base_events *ev;     /* monitor_event's session on the source */
-};
-
 static int mb_setup(struct run_ctx *ctx)
 {
-    struct mb_state *st = xcalloc(1, sizeof(*st));
-    ctx->data = st;
-    if (run_vmset_setup(ctx, &st->vms) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
-    char *tag = xasprintf("mb%.7s_%u", ctx->job_id ? ctx->job_id : "", ctx->slot);
-    st->vctx = st->vms.conf.vctx;
-    st->ops = virt_hostops_new(tag, &st->vctx);
-    free(tag);
-    return 0;
-}
-
-static void mb_cleanup(struct run_ctx *ctx)
-{
-    struct mb_state *st = ctx->data;
-    if (!st)
-        return;
-    run_base_events_free(st->ev);
-    /* the guests first: a daemon restarted by the restore reconnects to them */
-    run_vmset_cleanup(ctx, &st->vms);
-    if (st->ops) {
-        if (virt_hostops_undo(st->ops) < 0)
-            run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
-        virt_hostops_free(st->ops);
-    }
-    free(st);
-    ctx->data = NULL;
+    return run_bw_setup(ctx, "mb");
 }
 
 /* `virsh WORDS` on the source, exit 0 required (ignore_status False); out in r. */
@@ -288,7 +238,7 @@ static int mb_setup_case(struct run_ctx *ctx, const struct mb_opts *o, const cha
 static int mb_run(struct run_ctx *ctx)
 {
     const struct mb_opts *o = ctx->opts;
-    struct mb_state *st = ctx->data;
+    struct run_bw_state *st = ctx->data;
     struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     const char *dom = vms->vm[i].domain;
@@ -300,8 +250,8 @@ static int mb_run(struct run_ctx *ctx)
         goto out;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         goto out;
-    if (o->events_src && *o->events_src && !(st->ev = run_base_events_start(ctx, 0)))
-        goto out;               /* its ERROR set */
+    if (run_bw_events_start(ctx, st, o->events_src, NULL) < 0)
+        goto out;
     if (mb_setup_case(ctx, o, dom) < 0)
         goto out;
     if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
@@ -316,7 +266,7 @@ static int mb_run(struct run_ctx *ctx)
         goto out;
     if (o->postcopy_log && *o->postcopy_log && mb_postcopy_log(ctx, o->postcopy_log, &mark) < 0)
         goto out;
-    if (st->ev && run_base_events_check(ctx, st->ev, "expected_event_src", o->events_src) < 0)
+    if (run_bw_events_check(ctx, st, o->events_src, NULL) < 0)
         goto out;
     rc = 0;
 out:
@@ -335,5 +285,5 @@ const struct run_type run_type_migration_bandwidth = {
     .check = mb_check,
     .setup = mb_setup,
     .run = mb_run,
-    .cleanup = mb_cleanup,
+    .cleanup = run_bw_cleanup,
 };

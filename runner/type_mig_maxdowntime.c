@@ -18,6 +18,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_bw.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -64,32 +65,13 @@ static const struct run_param md_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt md_unbuilt_rows[] = {
-    { "migrate_desturi_type", "unix_proxy" },
-    { "migrate_desturi_type", "tls" },
-    { "transport_type", "tls" },
-    { "transport_type", "unix_proxy" },
-};
-
-static const char *md_unbuilt_param(const struct params *p, const char **val)
-{
-    return run_base_unbuilt_param(md_unbuilt_rows, ARRAY_SIZE(md_unbuilt_rows), p, val);
-}
-
-static bool md_unbuilt_applies(const struct params *p)
-{
-    const char *v;
-    return md_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
-}
-
 static int md_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
-    const char *v = NULL, *param = md_unbuilt_param(p, &v);
     (void)n;
     (void)f;
     (void)why;
-    return run_base_unbuilt_verdict("migration_maxdowntime", param, v, p);
+    return run_bw_unbuilt_verdict("migration_maxdowntime", p);
 }
 
 /* Its actions run after the first iteration of a migration not slowed down (no
@@ -100,7 +82,7 @@ static bool md_unthrottled(const struct params *p)
 {
     const char *speed = params_get_or(p, "migrate_speed", "");
     const char *acts = params_get_or(p, "action_during_mig", "");
-    return !md_unbuilt_applies(p) && !*speed && *acts;
+    return !run_bw_unbuilt_applies(p) && !*speed && *acts;
 }
 
 static const struct run_need md_needs[] = {
@@ -111,7 +93,7 @@ static const struct run_need md_needs[] = {
 };
 
 static const struct run_need md_needs_last[] = {
-    { "not built", .applies = md_unbuilt_applies, .met = md_unbuilt_met,
+    { "not built", .applies = run_bw_unbuilt_applies, .met = md_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
       .text = "a setup of the reference vtrun does not build yet" },
     { NULL },
