@@ -128,7 +128,33 @@ static int mc_preempt_met(const struct run_need *n, const struct params *p,
     return 0;
 }
 
+/* check_established with check_local_port and service_to_check virsh (non_p2p) looks
+ * on the source for the virsh client's connection to the destination daemon: avocado-vt
+ * runs virsh on the source host, vtrun's migration client runs on the machine vtrun
+ * runs on, so the source has no such connection to find. */
+static bool mc_client_applies(const struct params *p)
+{
+    return !run_bw_unbuilt_applies(p) &&
+           strstr(params_get_or(p, "action_during_mig", ""), "check_established") &&
+           !strcmp(params_get_or(p, "check_local_port", "no"), "yes") &&
+           !strcmp(params_get_or(p, "service_to_check", ""), "virsh");
+}
+
+static int mc_client_met(const struct run_need *n, const struct params *p,
+                         struct run_facts *f, struct strbuf *why)
+{
+    (void)n;
+    (void)p;
+    (void)f;
+    strbuf_addstr(why, "vtrun's migration client does not run on the source host");
+    return 0;
+}
+
 static const struct run_need mc_needs[] = {
+    { "client_on_source", .applies = mc_client_applies, .met = mc_client_met,
+      .met_doc = "never: vtrun migrates from the machine it runs on",
+      .text = "the migration's virsh client running on the source host, whose connection "
+              "to the destination daemon check_established looks for there" },
     { "postcopy_preempt", .applies = mc_preempt_applies, .met = mc_preempt_met,
       .met_doc = "the source host's QEMU >= 8.0.0 (settings' qemu_version)",
       .text = "QEMU's postcopy-preempt migration capability (QEMU >= 8.0.0), which the case "

@@ -213,7 +213,12 @@ START_TEST(test_memory_copy_mode_dispositions)
                "\"iteration: \\'1\\'\", \"func_param\": \"params\"}, {\"func\": "
                "\"set_migrate_speed_to_high\", \"func_param\": \"params\"}]");
     ck_assert(!run_tl_any_action_unbuilt(p));
+    params_set(p, "check_local_port", "yes");
+    params_set(p, "service_to_check", "virtqemud|libvirtd");
     ASSERT_DISPO(p, "RUN");
+    params_set(p, "service_to_check", "virsh");         /* non_p2p: the client's */
+    ASSERT_DISPO(p, "client_on_source");
+    params_set(p, "service_to_check", "virtqemud|libvirtd");
     params_del(p, "migrate_speed");
     ASSERT_DISPO(p, "kvm");
     params_del(p, "action_during_mig");
