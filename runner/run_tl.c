@@ -471,6 +471,9 @@ static const struct {
     { MIG_STEP_MEMLOCK_CHECK, run_tl_perf_memlock, "check_qemu_mem_lock_hard_limit" },
     { MIG_STEP_JOBINFO_CHECK, run_tl_perf_jobinfo, "check_domjobinfo_during_mig" },
     { MIG_STEP_CHECK_LISTEN, run_tl_unix_sockets, "check_socket" },
+    { MIG_STEP_BLOCKJOB_CHECK, run_tl_bw_blockjob_check, "libvirt_disk.check_item_by_blockjob" },
+    { MIG_STEP_BLOCKJOB, run_tl_bw_blockjob, "virsh.blockjob" },
+    { MIG_STEP_JOBINFO_PRECOPY, run_tl_bw_jobinfo_precopy, "check_domjobinfo_precopy" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

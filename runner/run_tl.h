@@ -141,6 +141,15 @@ int run_perf_limits_memlock(const char *limits, struct strbuf *hard);
 /* avocado-vt's get_qemu_process_memlock_hard_limit for domain dom on host h (its QEMU's
  * /proc/PID/limits): 0 with hard set, else -1 with err. */
 int run_perf_memlock(struct run_ctx *ctx, int h, const char *dom, struct strbuf *hard);
+/* the bandwidth types' actions (runner/run_tl_bw.c) */
+RUN_TL_MOS_STEP(run_tl_bw_blockjob_check);
+RUN_TL_MOS_STEP(run_tl_bw_blockjob);
+RUN_TL_MOS_STEP(run_tl_bw_jobinfo_precopy);
+/* utils_test.libvirt.check_blockjob's reading of `virsh blockjob DOM DEV --info`
+ * (stdout out, stderr err) for item none / progress / bandwidth against value: 1 when
+ * it holds, 0 when not, -1 for another item. */
+int run_bw_blockjob_judge(const char *out, const char *err, const char *item,
+                          const char *value);
 /* check_domjobinfo's reading of `virsh domjobinfo` text: item's number against
  * compare (diff_rate), logged (the reference never fails on it: see the source). */
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,

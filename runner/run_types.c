@@ -19,6 +19,10 @@ extern const struct run_type run_type_pause_by_domjobabort_and_recover;
 extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
+extern const struct run_type run_type_migration_bandwidth_limit;
+extern const struct run_type run_type_migration_bandwidth;
+extern const struct run_type run_type_memory_copy_mode;
+extern const struct run_type run_type_migration_maxdowntime;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
     run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
@@ -61,6 +65,10 @@ const struct run_type *const run_types[] = {
     &run_type_abort_precopy_migration,
     &run_type_abort_job,
     &run_type_tcp,
+    &run_type_migration_bandwidth_limit,
+    &run_type_migration_bandwidth,
+    &run_type_memory_copy_mode,
+    &run_type_migration_maxdowntime,
     &run_type_tcp_migrateuri_and_disks_port,
     &run_type_tcp_common,
     &run_type_tcp_migration_address,
