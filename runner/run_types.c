@@ -29,6 +29,7 @@ extern const struct run_type run_type_autoskipped_disks;
 extern const struct run_type run_type_migrate_disks;
 extern const struct run_type run_type_precreate_none_target_disk;
 extern const struct run_type run_type_target_image_larger_than_source;
+extern const struct run_type run_type_change_dst_vm_conf;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -67,6 +68,7 @@ const struct run_type *const run_types[] = {
     &run_type_migration_performance_tuning,
     &run_type_migration_zerocopy,
     &run_type_migration_precopy_bandwidth,
+    &run_type_change_dst_vm_conf,
     NULL,
 };
 
