@@ -30,6 +30,9 @@ extern const struct run_type run_type_migrate_disks;
 extern const struct run_type run_type_precreate_none_target_disk;
 extern const struct run_type run_type_target_image_larger_than_source;
 extern const struct run_type run_type_change_dst_vm_conf;
+extern const struct run_type run_type_migration_desturi;
+extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
+    run_type_persist_target_vm_and_undefine_src_vm_and_abort;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -69,6 +72,9 @@ const struct run_type *const run_types[] = {
     &run_type_migration_zerocopy,
     &run_type_migration_precopy_bandwidth,
     &run_type_change_dst_vm_conf,
+    &run_type_migration_desturi,
+    &run_type_persist_target_vm_and_undefine_src_vm,
+    &run_type_persist_target_vm_and_undefine_src_vm_and_abort,
     NULL,
 };
 
