@@ -10,6 +10,7 @@
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 #include "migration/mig_act.h"
+#include "runner/run_settings.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
@@ -226,4 +227,38 @@ int run_vmconf_exists(struct run_ctx *ctx, int h, const char *dom)
         rc = r.status == 0;
     run_virsh_release(&r);
     return rc;
+}
+
+void run_vmconf_hosts_swap(struct run_ctx *ctx, struct run_vmconf_hosts *save)
+{
+    const char *desturi = ctx->common->virsh_migrate_desturi;
+    memset(save, 0, sizeof(*save));
+    if (ctx->nhosts < 2 || !desturi || !ctx->hosts[1].uri ||
+        strcmp(ctx->hosts[1].uri, desturi) || !ctx->hosts[1].address)
+        return;
+    const struct run_host *d = &ctx->hosts[1];
+    save->orig = ctx->hosts;
+    save->n = ctx->nhosts;
+    save->copy = xcalloc(save->n, sizeof(*save->copy));
+    for (size_t k = 0; k < save->n; k++)
+        run_host_copy(&save->copy[k], &ctx->hosts[k]);
+    free(save->copy[1].uri);
+    save->copy[1].uri = xasprintf("qemu+ssh://%s@%s/system?%s%s%sno_tty=1",
+                                  d->ssh_user ? d->ssh_user : "root", d->address,
+                                  d->ssh_key ? "keyfile=" : "", d->ssh_key ? d->ssh_key : "",
+                                  d->ssh_key ? "&" : "");
+    run_log(ctx, "the destination's client URI: %s (the case's %s is what the source "
+            "daemon dials)", save->copy[1].uri, desturi);
+    ctx->hosts = save->copy;
+}
+
+void run_vmconf_hosts_restore(struct run_ctx *ctx, struct run_vmconf_hosts *save)
+{
+    if (!save->copy)
+        return;
+    ctx->hosts = save->orig;
+    for (size_t k = 0; k < save->n; k++)
+        run_host_free(&save->copy[k]);
+    free(save->copy);
+    save->copy = NULL;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 struct run_ctx;
+struct run_host;
 struct virt_vms;
 
 /* xml with its first <devices>/<graphics> given autoport (and port when non-NULL, else
@@ -57,5 +58,19 @@ int run_vmconf_expect_out(struct run_ctx *ctx, int h, const char *const *words,
 
 /* Whether domain dom exists on host h (virsh domstate): 1, 0, -1 + err. */
 int run_vmconf_exists(struct run_ctx *ctx, int h, const char *dom);
+
+/* The case's virsh_migrate_desturi (qemu+tls://, qemu+ssh://, a wrong one) is what the
+ * source daemon dials; vtrun's own connection to the destination (its checks, a
+ * non-p2p hop) stays one this machine can open: the host's SSH login
+ * (qemu+ssh://USER@ADDRESS/system with its key).  swap points ctx->hosts at such a
+ * copy when the case's URI replaced the destination's (run before the VM set is
+ * made); restore puts the runner's back (after it is torn down). */
+struct run_vmconf_hosts {
+    const struct run_host *orig;
+    struct run_host *copy;
+    size_t n;
+};
+void run_vmconf_hosts_swap(struct run_ctx *ctx, struct run_vmconf_hosts *save);
+void run_vmconf_hosts_restore(struct run_ctx *ctx, struct run_vmconf_hosts *save);
 
 #endif

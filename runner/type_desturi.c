@@ -166,10 +166,37 @@ static int du_src_state(struct run_ctx *ctx, const char *dom, const char *want)
     return rc;
 }
 
+struct du_state {
+    struct virt_vms vms;
+    struct run_vmconf_hosts hosts;
+};
+
+static int du_setup(struct run_ctx *ctx)
+{
+    struct du_state *st = xcalloc(1, sizeof(*st));
+    ctx->data = st;
+    run_vmconf_hosts_swap(ctx, &st->hosts);
+    if (run_vmset_setup(ctx, &st->vms) < 0)
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    return 0;
+}
+
+static void du_cleanup(struct run_ctx *ctx)
+{
+    struct du_state *st = ctx->data;
+    if (!st)
+        return;
+    run_vmset_cleanup(ctx, &st->vms);
+    run_vmconf_hosts_restore(ctx, &st->hosts);
+    free(st);
+    ctx->data = NULL;
+}
+
 static int du_run(struct run_ctx *ctx)
 {
     const struct du_opts *o = ctx->opts;
-    struct virt_vms *vms = ctx->data;
+    struct du_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     const char *dom = vms->vm[i].domain;
 
@@ -205,7 +232,7 @@ const struct run_type run_type_migration_desturi = {
     .params = du_params,
     .opts_size = sizeof(struct du_opts),
     .check = du_check,
-    .setup = run_vmtype_setup,
+    .setup = du_setup,
     .run = du_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = du_cleanup,
 };
