@@ -10,6 +10,7 @@
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 #include "migration/mig_act.h"
+#include "runner/run_base.h"
 #include "runner/run_settings.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
@@ -211,6 +212,21 @@ int run_vmconf_expect_out(struct run_ctx *ctx, int h, const char *const *words,
     else
         run_log(ctx, "%s: '%s' found", what, want);
     run_virsh_release(&r);
+    return rc;
+}
+
+int run_vmconf_state_is(struct run_ctx *ctx, int h, const char *name, const char *want,
+                        const char *what)
+{
+    struct strbuf st = STRBUF_INIT;
+    bool gone;
+    int rc = run_base_domstate(ctx, h, name, &st, &gone);
+    if (rc < 0)
+        rc = run_error(ctx, "TestError", "%s", err_msg());
+    else if (strcmp(st.buf, want))
+        rc = run_fail(ctx, "CheckError", "%s: %s is %s, expected %s", what, name,
+                      gone ? "absent" : st.buf, want);
+    strbuf_release(&st);
     return rc;
 }
 

@@ -56,6 +56,11 @@ int run_vmconf_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const ch
 int run_vmconf_expect_out(struct run_ctx *ctx, int h, const char *const *words,
                           const char *want, const char *what);
 
+/* libvirt.check_vm_state(name, want, uri): the state of domain name on host h is want
+ * ("shut off", "running"), else the test's FAIL "what: NAME is STATE, expected WANT". */
+int run_vmconf_state_is(struct run_ctx *ctx, int h, const char *name, const char *want,
+                        const char *what);
+
 /* Whether domain dom exists on host h (virsh domstate): 1, 0, -1 + err. */
 int run_vmconf_exists(struct run_ctx *ctx, int h, const char *dom);
 

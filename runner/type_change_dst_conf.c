@@ -159,22 +159,6 @@ static int dcf_extra(struct run_ctx *ctx, const char *dom, struct strbuf *extra)
     return 0;
 }
 
-/* libvirt.check_vm_state(name, want, uri): FAIL with what when it is not. */
-static int dcf_state_is(struct run_ctx *ctx, int h, const char *name, const char *want,
-                        const char *what)
-{
-    struct strbuf st = STRBUF_INIT;
-    bool gone;
-    int rc = run_base_domstate(ctx, h, name, &st, &gone);
-    if (rc < 0)
-        rc = run_error(ctx, "TestError", "%s", err_msg());
-    else if (strcmp(st.buf, want))
-        rc = run_fail(ctx, "CheckError", "%s: '%s' is '%s', expected '%s'", what, name,
-                      gone ? "absent" : st.buf, want);
-    strbuf_release(&st);
-    return rc;
-}
-
 /* verify_test after a migration that succeeded. */
 static int dcf_verify(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
 {
@@ -187,9 +171,9 @@ static int dcf_verify(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
         if (virt_vms_exec(vms, i, "true", 60, NULL, &status) < 0 || status)
             return run_fail(ctx, "PostMigrationCheck", "the guest is not reached after the "
                             "migration: %s", status > 0 ? "login failed" : err_msg());
-        if (dcf_state_is(ctx, 0, dom, o->src_state,
+        if (run_vmconf_state_is(ctx, 0, dom, o->src_state,
                          "When with '--dname', check source vm state failed") < 0 ||
-            dcf_state_is(ctx, 1, o->dname, o->dest_state,
+            run_vmconf_state_is(ctx, 1, o->dname, o->dest_state,
                          "When with '--dname', check dest vm state failed") < 0)
             return -1;
     } else if (run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
@@ -216,7 +200,7 @@ static int dcf_verify(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
         return on ? run_fail(ctx, "CheckError", "The domain is found on the target host, but "
                              "expected not.") : 0;
     }
-    if (dcf_state_is(ctx, 1, name, "shut off", "When migration with '--persistent', check "
+    if (run_vmconf_state_is(ctx, 1, name, "shut off", "When migration with '--persistent', check "
                      "dest vm state failed") < 0)
         return -1;
     const char *list[] = { "list", "--all", NULL };

@@ -151,21 +151,6 @@ static int du_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
-/* verify_desturi's first check: the source's state. */
-static int du_src_state(struct run_ctx *ctx, const char *dom, const char *want)
-{
-    struct strbuf st = STRBUF_INIT;
-    bool gone;
-    int rc = run_base_domstate(ctx, 0, dom, &st, &gone);
-    if (rc < 0)
-        rc = run_error(ctx, "TestError", "%s", err_msg());
-    else if (strcmp(st.buf, want))
-        rc = run_fail(ctx, "CheckError", "Migrated VM failed to be in %s state at source "
-                      "(it is %s)", want, gone ? "absent" : st.buf);
-    strbuf_release(&st);
-    return rc;
-}
-
 struct du_state {
     struct virt_vms vms;
     struct run_vmconf_hosts hosts;
@@ -215,9 +200,10 @@ static int du_run(struct run_ctx *ctx)
     if (rc < 0)
         return -1;
     if (o->test_case && !strcmp(o->test_case, "desturi") &&
-        du_src_state(ctx, dom, o->src_state) < 0)
+        run_vmconf_state_is(ctx, 0, dom, o->src_state,
+                            "Migrated VM failed to be in the expected state at source") < 0)
         return -1;
-    /* verify_default: post_migration_check only after a migration that succeeded */
+    /* then verify_default: post_migration_check only after a migration that succeeded */
     if (rc == 1 && run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
                                        o->network_check, o->disk_check) < 0)
         return -1;
