@@ -167,6 +167,11 @@ START_TEST(test_desturi_negatives)
     ASSERT_DISPO(p, "silent_drop_route");
     caps[0] = "silent_drop_route";
     ASSERT_DISPO(p, "RUN");
+    /* without --p2p: what vtrun does not build, once the hosts meet the case */
+    params_set(p, "virsh_migrate_options", "--live --verbose");
+    ASSERT_DISPO(p, "ERROR: virsh_migrate_options");
+    caps[0] = NULL;
+    ASSERT_DISPO(p, "silent_drop_route");
     params_free(p);
 }
 END_TEST
