@@ -38,6 +38,10 @@ extern const struct run_type run_type_autoskipped_disks;
 extern const struct run_type run_type_migrate_disks;
 extern const struct run_type run_type_precreate_none_target_disk;
 extern const struct run_type run_type_target_image_larger_than_source;
+extern const struct run_type run_type_change_dst_vm_conf;
+extern const struct run_type run_type_migration_desturi;
+extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
+    run_type_persist_target_vm_and_undefine_src_vm_and_abort;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -88,6 +92,10 @@ const struct run_type *const run_types[] = {
     &run_type_migration_precopy_bandwidth,
     &run_type_unix_proxy,
     &run_type_migrate_over_unix,
+    &run_type_change_dst_vm_conf,
+    &run_type_migration_desturi,
+    &run_type_persist_target_vm_and_undefine_src_vm,
+    &run_type_persist_target_vm_and_undefine_src_vm_and_abort,
     NULL,
 };
 

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * run_vmconf: the steps tp-libvirt's vm_configuration_and_status cases and
+ * migration_desturi share (runner/run_vmconf.h).
+ */
+#include "runner/run_vmconf.h"
+
+#include "lib/err.h"
+#include "lib/params.h"
+#include "lib/strbuf.h"
+#include "migration/mig.h"
+#include "migration/mig_act.h"
+#include "runner/run_base.h"
+#include "runner/run_settings.h"
+#include "runner/run_tl.h"
+#include "runner/run_type.h"
+#include "runner/run_virsh.h"
+#include "virt/virt.h"
+
+#include <fcntl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static xmlNodePtr first_child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
+            return c;
+    return NULL;
+}
+
+char *run_vmconf_xml_graphics(const char *xml, const char *autoport, const char *port)
+{
+    xmlDocPtr d = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL;
+    if (!root) {
+        xmlFreeDoc(d);
+        err_set("domain XML does not parse");
+        return NULL;
+    }
+    xmlNodePtr devs = first_child(root, "devices");
+    if (!devs)
+        devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
+    xmlNodePtr g = first_child(devs, "graphics");
+    if (!g) {
+        g = xmlNewChild(devs, NULL, BAD_CAST "graphics", NULL);
+        xmlSetProp(g, BAD_CAST "type", BAD_CAST "vnc");
+    }
+    xmlSetProp(g, BAD_CAST "autoport", BAD_CAST autoport);
+    if (port)
+        xmlSetProp(g, BAD_CAST "port", BAD_CAST port);
+    else
+        xmlUnsetProp(g, BAD_CAST "port");
+    xmlChar *buf = NULL;
+    int len = 0;
+    xmlDocDumpMemory(d, &buf, &len);
+    char *out = xstrndup((const char *)buf, (size_t)len);
+    xmlFree(buf);
+    xmlFreeDoc(d);
+    return out;
+}
+
+int run_vmconf_virsh(struct run_ctx *ctx, int h, const char *const *words, char **out)
+{
+    struct run_virsh r = RUN_VIRSH_INIT;
+    int rc = run_virsh_words(ctx, h, words, &r);
+    if (rc == 0 && r.status != 0) {
+        err_set("virsh %s %s: %s", words[0], words[1] ? words[1] : "",
+                r.err.len ? r.err.buf : "failed");
+        rc = -1;
+    }
+    if (rc == 0 && out)
+        *out = strbuf_detach(&r.out, NULL);
+    run_virsh_release(&r);
+    return rc;
+}
+
+char *run_vmconf_file(struct run_ctx *ctx, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", ctx->outdir, name);
+    FILE *f = fopen(path, "we");
+    bool ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        err_set("cannot write %s", path);
+        unlink(path);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+int run_vmconf_define(struct run_ctx *ctx, int h, const char *dom, const char *xml,
+                      bool create)
+{
+    char *name = xasprintf("vmconf-%s.xml", dom);
+    char *local = run_vmconf_file(ctx, name, xml);
+    char *remote = xasprintf("/tmp/vtrun-vmconf-%s.xml", dom);
+    struct virt_host *link = run_host_link(ctx, h);
+    int rc = -1;
+
+    if (local && link && virt_host_put(link, local, remote, 0600) == 0) {
+        const char *def[] = { create ? "create" : "define", remote, NULL };
+        const char *rm[] = { "rm", "-f", remote, NULL };
+        rc = run_vmconf_virsh(ctx, h, def, NULL);
+        virt_host_run(link, rm, 30, NULL, NULL, NULL);
+    }
+    free(name);
+    free(local);
+    free(remote);
+    return rc;
+}
+
+int run_vmconf_define_vnc(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
+{
+    const char *dom = vms->vm[i].domain;
+    const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
+    char *xml = NULL, *edited = NULL;
+    int rc = virt_vms_define(vms, i, 0) < 0 || run_vmconf_virsh(ctx, 0, dump, &xml) < 0 ? -1 : 0;
+    if (rc == 0 && !(edited = run_vmconf_xml_graphics(xml, "yes", NULL)))
+        rc = -1;
+    if (rc == 0)
+        rc = run_vmconf_define(ctx, 0, dom, edited, false);
+    free(xml);
+    free(edited);
+    if (rc < 0)
+        return run_error(ctx, "VMCreateError", "the VM with its VNC display: %s", err_msg());
+    return 0;
+}
+
+/* The words' --xml / --persistent-xml files read as virsh reads them: 0, 1 with the
+ * error virsh prints in text (a missing file: the migration's failure), -1 + err. */
+static int load_files(struct be_migrate_opts *mo, struct strbuf *text)
+{
+    if (mig_opts_load_files(mo) == 0)
+        return 0;
+    strbuf_addstr(text, err_msg());
+    return 1;
+}
+
+int run_vmconf_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *words,
+                   bool again, bool status_error, const char *err_msg_re, const char *desturi)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+    const char *key = again ? "action_during_mig_again" : "action_during_mig";
+    struct mig_expect e = { .status_error = status_error, .err_msg = err_msg_re,
+                            .cancel_unsupported = true };
+    int rc;
+
+    if (mig_opts_parse(words, &mo) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s", err_msg());
+        goto out;
+    }
+    if (load_files(&mo, &text)) {
+        /* virsh stops before it connects: the migration's failure, judged */
+        run_log(ctx, "virsh migrate %s: %s", words, text.buf);
+        switch (mig_result_judge(&e, false, text.buf, &why)) {
+        case MIG_V_EXPECTED_FAILURE:
+            rc = 0;
+            break;
+        case MIG_V_ERROR:
+            rc = run_error(ctx, "ConfigError", "%s", why.buf);
+            break;
+        default:
+            rc = run_fail(ctx, "MigrationError", "%s", why.buf);
+            break;
+        }
+        goto out;
+    }
+    if (mig_act_parse(params_get(ctx->params, key), &acts) < 0) {
+        rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
+        goto out;
+    }
+    /* peer to peer the source daemon dials the case's URI (virsh's desturi); else
+     * vtrun's own connection to the destination is the client's */
+    if (desturi && *desturi && (mo.flags & BE_MIG_P2P))
+        mo.dest_uri = desturi;
+    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
+                            .expect = &e, .opts = &mo, .acts = &acts };
+    rc = run_tl_hop(ctx, &h);
+out:
+    strbuf_release(&text);
+    strbuf_release(&why);
+    mig_act_release(&acts);
+    mig_opts_release(&mo);
+    return rc;
+}
+
+int run_vmconf_expect_out(struct run_ctx *ctx, int h, const char *const *words,
+                          const char *want, const char *what)
+{
+    struct run_virsh r = RUN_VIRSH_INIT;
+    if (run_virsh_words(ctx, h, words, &r) < 0) {
+        run_virsh_release(&r);
+        return run_error(ctx, "TestError", "%s: %s", what, err_msg());
+    }
+    int rc = 0;
+    if (r.status != 0)
+        rc = run_fail(ctx, "CheckError", "%s: virsh %s exit %d: %s", what, words[0], r.status,
+                      r.err.buf);
+    else if (!strstr(r.out.buf, want))
+        rc = run_fail(ctx, "CheckError", "%s: '%s' not found in the output of virsh %s", what,
+                      want, words[0]);
+    else
+        run_log(ctx, "%s: '%s' found", what, want);
+    run_virsh_release(&r);
+    return rc;
+}
+
+int run_vmconf_state_is(struct run_ctx *ctx, int h, const char *name, const char *want,
+                        const char *what)
+{
+    struct strbuf st = STRBUF_INIT;
+    bool gone;
+    int rc = run_base_domstate(ctx, h, name, &st, &gone);
+    if (rc < 0)
+        rc = run_error(ctx, "TestError", "%s", err_msg());
+    else if (strcmp(st.buf, want))
+        rc = run_fail(ctx, "CheckError", "%s: %s is %s, expected %s", what, name,
+                      gone ? "absent" : st.buf, want);
+    strbuf_release(&st);
+    return rc;
+}
+
+int run_vmconf_exists(struct run_ctx *ctx, int h, const char *dom)
+{
+    struct run_virsh r = RUN_VIRSH_INIT;
+    const char *words[] = { "domstate", dom, NULL };
+    int rc = run_virsh_words(ctx, h, words, &r);
+    if (rc == 0 && r.status != 0 && !strstr(r.err.buf, "failed to get domain")) {
+        err_set("virsh domstate %s: %s", dom, r.err.buf);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = r.status == 0;
+    run_virsh_release(&r);
+    return rc;
+}
+
+void run_vmconf_hosts_swap(struct run_ctx *ctx, struct run_vmconf_hosts *save)
+{
+    const char *desturi = ctx->common->virsh_migrate_desturi;
+    memset(save, 0, sizeof(*save));
+    if (ctx->nhosts < 2 || !desturi || !ctx->hosts[1].uri ||
+        strcmp(ctx->hosts[1].uri, desturi) || !ctx->hosts[1].address)
+        return;
+    const struct run_host *d = &ctx->hosts[1];
+    save->orig = ctx->hosts;
+    save->n = ctx->nhosts;
+    save->copy = xcalloc(save->n, sizeof(*save->copy));
+    for (size_t k = 0; k < save->n; k++)
+        run_host_copy(&save->copy[k], &ctx->hosts[k]);
+    free(save->copy[1].uri);
+    save->copy[1].uri = xasprintf("qemu+ssh://%s@%s/system?%s%s%sno_tty=1",
+                                  d->ssh_user ? d->ssh_user : "root", d->address,
+                                  d->ssh_key ? "keyfile=" : "", d->ssh_key ? d->ssh_key : "",
+                                  d->ssh_key ? "&" : "");
+    run_log(ctx, "the destination's client URI: %s (the case's %s is what the source "
+            "daemon dials)", save->copy[1].uri, desturi);
+    ctx->hosts = save->copy;
+}
+
+void run_vmconf_hosts_restore(struct run_ctx *ctx, struct run_vmconf_hosts *save)
+{
+    if (!save->copy)
+        return;
+    ctx->hosts = save->orig;
+    for (size_t k = 0; k < save->n; k++)
+        run_host_free(&save->copy[k]);
+    free(save->copy);
+    save->copy = NULL;
+}
