@@ -9,7 +9,6 @@
 #include "lib/params.h"
 #include "lib/strbuf.h"
 #include "migration/mig.h"
-#include "migration/mig_act.h"
 #include "runner/run_base.h"
 #include "runner/run_settings.h"
 #include "runner/run_tl.h"
