@@ -470,6 +470,9 @@ static const struct {
     { MIG_STEP_COMPCACHE, run_tl_perf_compcache, "virsh.migrate_compcache" },
     { MIG_STEP_MEMLOCK_CHECK, run_tl_perf_memlock, "check_qemu_mem_lock_hard_limit" },
     { MIG_STEP_JOBINFO_CHECK, run_tl_perf_jobinfo, "check_domjobinfo_during_mig" },
+    /* libvirt_network's firewall rules (runner/run_tl_fw.c) */
+    { MIG_STEP_FIREWALL_ADD, run_tl_fw_setup, "libvirt_network.setup_firewall_rule" },
+    { MIG_STEP_FIREWALL_REMOVE, run_tl_fw_cleanup, "libvirt_network.cleanup_firewall_rule" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -16,6 +16,7 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
 extern const struct run_type run_type_migrate_vm;
 extern const struct run_type run_type_migrate_options_shared;
 extern const struct run_type run_type_pause_by_domjobabort_and_recover;
+extern const struct run_type run_type_pause_by_network_and_recover;
 extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
@@ -53,6 +54,7 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_vm,
     &run_type_migrate_options_shared,
     &run_type_pause_by_domjobabort_and_recover,
+    &run_type_pause_by_network_and_recover,
     &run_type_abort_precopy_migration,
     &run_type_abort_job,
     &run_type_tcp,
