@@ -17,6 +17,7 @@ extern const struct run_type run_type_migrate_vm;
 extern const struct run_type run_type_migrate_options_shared;
 extern const struct run_type run_type_pause_by_domjobabort_and_recover;
 extern const struct run_type run_type_pause_by_network_and_recover;
+extern const struct run_type run_type_no_paused_during_recover_migration;
 extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
@@ -55,6 +56,7 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_options_shared,
     &run_type_pause_by_domjobabort_and_recover,
     &run_type_pause_by_network_and_recover,
+    &run_type_no_paused_during_recover_migration,
     &run_type_abort_precopy_migration,
     &run_type_abort_job,
     &run_type_tcp,

@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Test type `pause_by_network_and_recover`: tp-libvirt's
- * libvirt/tests/src/migration/pause_postcopy_migration_and_recover/
- * pause_by_network_and_recover.py (a MigrationBase case) on the timeline engine
- * (runner/run_tl.h) with base_steps' shared steps (runner/run_base.h).
+ * Two MigrationBase types of tp-libvirt's
+ * libvirt/tests/src/migration/pause_postcopy_migration_and_recover/ that are
+ * base_steps' run_migration then run_migration_again (a --postcopy-resume), on the
+ * timeline engine (runner/run_tl.h) with base_steps' shared steps (runner/run_base.h).
  *
+ * `no_paused_during_recover_migration` (no_paused_during_recover_migration.py):
+ * setup_connection, run_migration, run_migration_again, verify_default.  no_vm_migration:
+ * a --postcopy --postcopy-resume of a VM not being migrated must fail ("not being
+ * migrated"), then a plain migration (virsh_migrate_extra_mig_again is " ": the words
+ * are the options alone, as base_steps takes any non-empty value) must succeed, and
+ * post_migration_check.  vm_migration_running is an ERROR: its resume is a nested
+ * migration during the migration (do_migration_during_mig), not built.
+ *
+ * `pause_by_network_and_recover` (pause_by_network_and_recover.py):
  * setup_network_data_transport (--tls before the first migration's extra words for the
  * tls data transport), then libvirt_network.change_tcp_config(tcp_config_list) on the
  * source -- its five net.ipv4 TCP timers, so a connection whose peer went quiet times
@@ -144,6 +153,8 @@ static const struct run_base_unbuilt pn_unbuilt_rows[] = {
     { "transport_type", "ssh" },
     { "migrate_desturi_type", "unix_proxy" },
     { "migrate_desturi_type", "tls" },
+    /* a nested --postcopy-resume migration run as an action during the migration */
+    { "do_migration_during_mig", "yes" },
 };
 
 static bool pn_always(const struct params *p)
@@ -163,7 +174,7 @@ static int pn_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)why;
     if (run_base_actions_read(p) < 0 || run_tl_fw_params_check(p) < 0)
         return -1;
-    return run_tl_unbuilt_verdict("pause_by_network_and_recover", param, v, p);
+    return run_tl_unbuilt_verdict(params_get_or(p, "type", "?"), param, v, p);
 }
 
 static const struct run_need pn_needs[] = {
@@ -173,12 +184,18 @@ static const struct run_need pn_needs[] = {
     { NULL },
 };
 
+static const struct run_need pn_needs_none[] = {
+    { NULL },
+};
+
 static const struct run_need pn_needs_last[] = {
     { "not built", .applies = pn_always, .met = pn_unbuilt_met,
       .met_doc = "a setup, rule or action vtrun does not build yet (ERROR)",
       .text = "a setup of the reference vtrun does not build yet" },
     { NULL },
 };
+
+extern const struct run_type run_type_pause_by_network_and_recover;
 
 struct pn_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
@@ -274,8 +291,15 @@ static int pn_setup(struct run_ctx *ctx)
     ctx->data = st;
     if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
-    st->vms.vm[o->main_vm].spec->guest_agent = true;    /* verify_test's domtime */
+    if (ctx->type == &run_type_pause_by_network_and_recover)
+        st->vms.vm[o->main_vm].spec->guest_agent = true;    /* verify_test's domtime */
     st->mig = o->mig;
+    /* base_steps takes any non-empty virsh_migrate_extra_mig_again, " " too (the words
+     * of the second migration are then the options alone); the param rows read a blank
+     * value as unset */
+    const char *again = params_get(ctx->params, "virsh_migrate_extra_mig_again");
+    if (again && *again && !st->mig.extra_again)
+        st->mig.extra_again = " ";
     if (pn_is(o->data_transport, "tls")) {
         st->tls_extra = xasprintf("--tls %s", o->mig.extra ? o->mig.extra : "");
         st->mig.extra = st->tls_extra;
@@ -408,7 +432,8 @@ static int pn_run(struct run_ctx *ctx)
         rc = pn_again(ctx, o, st, dom, both);
     if (rc < 0)
         return -1;
-    if (pn_dest_checks(ctx, o, dom) < 0)
+    /* verify_test of pause_by_network_and_recover; the other verifies by default only */
+    if (ctx->type == &run_type_pause_by_network_and_recover && pn_dest_checks(ctx, o, dom) < 0)
         return -1;
     if (rc == 1 && run_base_post_check(ctx, &st->vms, i, 0, 1, o->dest_state, o->src_state,
                                        o->network_check, o->disk_check) < 0)
@@ -428,6 +453,19 @@ const struct run_type run_type_pause_by_network_and_recover = {
                "source's TCP timers shortened, recovered with --postcopy-resume; dominfo, "
                "domtime, events",
     .needs = { .vms = 1, .hosts = 2, .rows = pn_needs, .rows_last = pn_needs_last },
+    .params = pn_params,
+    .opts_size = sizeof(struct pn_opts),
+    .check = pn_check,
+    .setup = pn_setup,
+    .run = pn_run,
+    .cleanup = pn_cleanup,
+};
+
+const struct run_type run_type_no_paused_during_recover_migration = {
+    .name = "no_paused_during_recover_migration",
+    .summary = "tp-libvirt's no_paused_during_recover_migration: --postcopy-resume of a "
+               "migration that is not paused must fail; then a migration succeeds",
+    .needs = { .vms = 1, .hosts = 2, .rows = pn_needs_none, .rows_last = pn_needs_last },
     .params = pn_params,
     .opts_size = sizeof(struct pn_opts),
     .check = pn_check,
