@@ -251,6 +251,8 @@ static int pn_tcp_set(struct run_ctx *ctx, struct pn_state *st, const char *text
     int rc = link ? pn_tcp_values(text, &d, vals) : -1;
     if (!link)
         return run_error(ctx, "HostError", "%s", err_msg());
+    if (rc < 0)
+        run_error(ctx, "ConfigError", "%s", err_msg());
     for (size_t k = 0; k < PN_NTCP && rc == 0; k++)
         if ((rc = pn_tcp_read(ctx, link, k, &st->tcp_orig[k])) == 0 &&
             (rc = pn_tcp_write(link, k, vals[k])) < 0)
