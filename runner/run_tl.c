@@ -474,6 +474,9 @@ static const struct {
     { MIG_STEP_BLOCKJOB_CHECK, run_tl_bw_blockjob_check, "libvirt_disk.check_item_by_blockjob" },
     { MIG_STEP_BLOCKJOB, run_tl_bw_blockjob, "virsh.blockjob" },
     { MIG_STEP_JOBINFO_PRECOPY, run_tl_bw_jobinfo_precopy, "check_domjobinfo_precopy" },
+    /* libvirt_network's firewall rules (runner/run_tl_fw.c) */
+    { MIG_STEP_FIREWALL_ADD, run_tl_fw_setup, "libvirt_network.setup_firewall_rule" },
+    { MIG_STEP_FIREWALL_REMOVE, run_tl_fw_cleanup, "libvirt_network.cleanup_firewall_rule" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -155,4 +155,20 @@ int run_bw_blockjob_judge(const char *out, const char *err, const char *item,
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,
                              const char *compare, double diff_rate);
 
+/* libvirt_network.setup_firewall_rule / cleanup_firewall_rule (runner/run_tl_fw.c):
+ * firewall_rule_on_dest on the destination, firewall_rule_on_src on the source, in the
+ * record the type attached to its test (else the steps are an ERROR). */
+RUN_TL_MOS_STEP(run_tl_fw_setup);
+RUN_TL_MOS_STEP(run_tl_fw_cleanup);
+struct virt_fw_rule;
+/* A rule as firewall-cmd --direct takes it ("ipv4 filter INPUT 0 -p tcp --dport 49155
+ * -j DROP"): 0, or -1 with err naming what vtrun does not read. */
+int run_tl_fw_rule_parse(const char *text, struct virt_fw_rule *out);
+/* firewall_rule_on_dest and firewall_rule_on_src of p read: 0, or -1 with err. */
+int run_tl_fw_params_check(const struct params *p);
+/* The test's record of host rules the steps add to (its undo removes them), until
+ * detached; ops stays the caller's.  -1 with err when too many tests hold one. */
+int run_tl_fw_attach(const struct run_ctx *ctx, struct virt_hostops *ops);
+void run_tl_fw_detach(const struct run_ctx *ctx);
+
 #endif

@@ -16,6 +16,11 @@ extern const struct run_type run_type_boot, run_type_migrate, run_type_migrate_s
 extern const struct run_type run_type_migrate_vm;
 extern const struct run_type run_type_migrate_options_shared;
 extern const struct run_type run_type_pause_by_domjobabort_and_recover;
+extern const struct run_type run_type_pause_by_network_and_recover;
+extern const struct run_type run_type_no_paused_during_recover_migration;
+extern const struct run_type run_type_pause_and_recover_and_disruptive,
+    run_type_pause_and_disruptive_and_recover, run_type_unattended_migration_and_disruptive,
+    run_type_pause_and_recover_twice, run_type_unattended_migration;
 extern const struct run_type run_type_abort_precopy_migration;
 extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
@@ -66,6 +71,13 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_vm,
     &run_type_migrate_options_shared,
     &run_type_pause_by_domjobabort_and_recover,
+    &run_type_pause_by_network_and_recover,
+    &run_type_no_paused_during_recover_migration,
+    &run_type_pause_and_recover_and_disruptive,
+    &run_type_pause_and_disruptive_and_recover,
+    &run_type_unattended_migration_and_disruptive,
+    &run_type_pause_and_recover_twice,
+    &run_type_unattended_migration,
     &run_type_abort_precopy_migration,
     &run_type_abort_job,
     &run_type_tcp,

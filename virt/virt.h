@@ -471,6 +471,7 @@ struct virt_fw_rule {
     const char *proto;          /* "tcp" (default) or "udp" */
     unsigned port_min, port_max;    /* destination port or range; 0: any */
     const char *saddr;          /* source IPv4/IPv6 address; NULL: any */
+    unsigned sport;             /* source port; 0: any (iptables' --sport) */
     bool reject;                /* answer (TCP reset, ICMP) instead of dropping */
 };
 int virt_hostop_fw_add(struct virt_hostops *ops, struct virt_host *h,

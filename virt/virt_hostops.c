@@ -395,6 +395,8 @@ static int fw_words(const struct virt_fw_rule *r, struct strbuf *sb)
         strbuf_addf(sb, " %s dport %u-%u", proto, r->port_min, r->port_max);
     else if (r->port_min)
         strbuf_addf(sb, " %s dport %u", proto, r->port_min);
+    if (r->sport)
+        strbuf_addf(sb, " %s sport %u", proto, r->sport);
     strbuf_addf(sb, " counter %s", !r->reject ? "drop"
                 : !strcmp(proto, "tcp") ? "reject with tcp reset" : "reject");
     return 0;
