@@ -89,6 +89,11 @@ START_TEST(test_network_case_dispositions)
     /* verify_test's domtime: the guest agent, else CANCEL */
     ASSERT_DISPO(p, "guest_agent");
     caps[0] = "guest_agent";
+    /* qemu_layer (QEMU's stream port dropped) leaves a job on the lab: not built */
+    ASSERT_DISPO(p, "ERROR: firewall_rule_on_dest");
+    /* libvirt_layer: the daemons' port */
+    params_set(p, "firewall_rule_on_dest", "ipv4 filter INPUT 0 -p tcp --dport 16509 -j DROP");
+    params_set(p, "firewall_rule_on_src", "ipv4 filter INPUT 0 -p tcp --sport 16509 -j DROP");
     ASSERT_DISPO(p, "RUN");
     params_set(p, "transport_type", "tls");
     ASSERT_DISPO(p, "RUN");
@@ -98,7 +103,7 @@ START_TEST(test_network_case_dispositions)
     /* a rule vtrun cannot read is an ERROR before anything starts */
     params_set(p, "firewall_rule_on_src", "ipv4 filter INPUT 0 -m state --state NEW -j DROP");
     ASSERT_DISPO(p, "ERROR: firewall_rule_on_src");
-    params_set(p, "firewall_rule_on_src", "ipv4 filter INPUT 0 -p tcp --sport 49155 -j DROP");
+    params_set(p, "firewall_rule_on_src", "ipv4 filter INPUT 0 -p tcp --sport 16509 -j DROP");
     /* tcp_config_list must be a dict of numbers */
     params_set(p, "tcp_config_list", "{\"tcp_retries2\": \"many\"}");
     ASSERT_DISPO(p, "ERROR");
