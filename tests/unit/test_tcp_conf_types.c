@@ -214,10 +214,10 @@ START_TEST(test_p2p_keepalive_names_what_is_not_built)
     /* desturi_ssh: a second sshd port first */
     params_set(p, "new_ssh_port", "6666");
     ASSERT_DISPO(p, "ERROR: new_ssh_port = '6666'");
-    /* desturi_tcp on a monolithic daemon's host: the firewall step is not built */
+    /* desturi_tcp on a monolithic daemon's host: the firewall step is the engine's
+     * (runner/run_tl_fw.c), the keepalive checks are still named */
     params_set(p, "new_ssh_port", "");
-    ASSERT_DISPO(p, "ERROR: action_during_mig");
-    /* with no unbuilt action left, the keepalive checks are still named */
+    ASSERT_DISPO(p, "ERROR: p2p_keepalive: the keepalive checks");
     params_set(p, "action_during_mig", "");
     ASSERT_DISPO(p, "ERROR: p2p_keepalive: the keepalive checks");
     params_free(p);
