@@ -22,6 +22,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_cs.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -213,11 +214,8 @@ static int tcp_setup(struct run_ctx *ctx)
     ctx->data = st;
     /* the disk is the source's own (storage_type ""): a copy-storage migration copies
      * it into the destination's images_dir */
-    st->params = params_dup(ctx->params);
-    if (!params_get(st->params, "image_clone_dir"))
-        params_set(st->params, "image_clone_dir", "images_dir");
-    if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    if (run_cs_vmset_setup(ctx, &st->vms, &st->params) < 0)
+        return -1;
     return 0;
 }
 

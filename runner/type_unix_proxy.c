@@ -23,6 +23,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_cs.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -129,11 +130,8 @@ static int up_setup(struct run_ctx *ctx)
     struct up_state *st = xcalloc(1, sizeof(*st));
     ctx->data = st;
     /* the disk is the source's own: the migration copies it (copy_storage_option) */
-    st->params = params_dup(ctx->params);
-    if (!params_get(st->params, "image_clone_dir"))
-        params_set(st->params, "image_clone_dir", "images_dir");
-    if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    if (run_cs_vmset_setup(ctx, &st->vms, &st->params) < 0)
+        return -1;
     return run_uproxy_setup(ctx, ctx->params, &st->proxy);
 }
 
