@@ -868,8 +868,10 @@ static int dry_run(struct job *j)
         free(name);
         for (size_t i = 0; i < params_count(p); i++) {
             const char *key = params_key_at(p, i);
-            printf("    %s = %s\n", key,
-                   res_key_is_secret(key) ? "****" : params_value_at(p, i));
+            /* a value may hold a secret of its own ("server_pwd": "..." in a dict) */
+            char *v = res_key_is_secret(key) ? NULL : res_mask(params_value_at(p, i));
+            printf("    %s = %s\n", key, v ? v : "****");
+            free(v);
         }
         run_dispo_count(counts, &d, tname);
         free(why);

@@ -302,6 +302,22 @@ START_TEST(test_dry_run_lists_the_job_without_running_it)
 }
 END_TEST
 
+/* The params --dry-run prints hide secrets: a secret key's value, and one inside
+ * another value (tp-libvirt's func_param dicts carry server_pwd). */
+START_TEST(test_dry_run_masks_secrets)
+{
+    struct ts_vtrun r = RUN("--config", "tests/cfg/basic.cfg", "--dry-run", "--set",
+                            "migrate_dest_pwd = hunter2secret", "--set",
+                            "action_during_mig = [{\"func_param\": {\"server_pwd\": "
+                            "\"hunter2secret\"}}]");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "    migrate_dest_pwd = ****\n"));
+    ck_assert_ptr_nonnull(strstr(r.out.buf, "\"server_pwd\": \"****\""));
+    ck_assert_ptr_null(strstr(r.out.buf, "hunter2secret"));
+    ts_vtrun_release(&r);
+}
+END_TEST
+
 /* ---- config errors ---------------------------------------------------------------------- */
 
 START_TEST(test_missing_config_file_exits_2_naming_it)
@@ -984,6 +1000,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_config_given_twice_exits_2);
     tcase_add_test(tc, test_empty_expand_exits_2);
     tcase_add_test(tc, test_dry_run_lists_the_job_without_running_it);
+    tcase_add_test(tc, test_dry_run_masks_secrets);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config_errors");
