@@ -155,9 +155,13 @@ void ts_vtrun_release(struct ts_vtrun *r);
  * of the newest debug.log under results (NULL: none) -- the CI log keeps why it hung. */
 void ts_dump_stuck(pid_t pid, const char *results);
 
+struct run_facts;
+/* Host facts as the lab's hosts give them (libvirt 9.0.0, QEMU 7.2, x86_64), with
+ * capabilities caps (ncaps slots, emptied: a test sets caps[k] to grant one).  Release
+ * f with run_facts_release(). */
+void ts_lab_facts(struct run_facts *f, char **caps, size_t ncaps);
 /* A case's disposition as --dry-run decides it, with host facts f: "RUN", the label
  * of the CANCEL's need, or "ERROR: why".  Caller frees. */
-struct run_facts;
 char *ts_dispo(const struct params *p, struct run_facts *f);
 /* The disposition starts with want. */
 #define TS_ASSERT_DISPO(p, f, want)                                                    \

@@ -23,12 +23,7 @@ static char *caps[4];
 
 static void setup(void)
 {
-    run_facts_init(&F);
-    memset(caps, 0, sizeof(caps));
-    F.capabilities = caps;
-    F.libvirt_version = 9000000;
-    F.qemu_version = 7002000;
-    F.arch = "x86_64";
+    ts_lab_facts(&F, caps, sizeof(caps) / sizeof(caps[0]));
 }
 
 static void teardown(void)
