@@ -3,6 +3,7 @@
 #include "backends/be.h"
 #include "backends/lv_conn.h"
 #include "lib/clock.h"
+#include "lib/forkstuck.h"
 #include "lib/err.h"
 #include "lib/strbuf.h"
 
@@ -151,7 +152,11 @@ virConnectPtr lv_conn_open_bounded(const char *uri, double timeout_s)
     } else if (o->done) {
         err_set("cannot connect to %s: %s", uri, o->err);
     } else {
-        err_set("cannot connect to %s: no answer within %.0f s", uri, timeout_s);
+        /* An open hangs for good when the ssh libvirt forked for it is stuck before
+         * its exec; killing that child ends the open (EOF) and frees its thread. */
+        int stuck = forkstuck_kill(2.0);
+        err_set("cannot connect to %s: no answer within %.0f s%s", uri, timeout_s,
+                stuck ? " (a child stuck before its exec was killed)" : "");
     }
     pthread_mutex_unlock(&o->lock);
     opener_unref(o);

@@ -7,6 +7,7 @@
  */
 #include "runner/run.h"
 #include "runner/run_main.h"
+#include "lib/forkstuck.h"
 
 #include <signal.h>
 #include <string.h>
@@ -47,5 +48,9 @@ int main(int argc, char **argv)
      * results; test_faults daemon_restarted).  virsh ignores it the same way; the
      * programs vtrun starts get the default back (lib/spawn.c). */
     signal(SIGPIPE, SIG_IGN);
-    return run_main(argc, argv, &full);
+    int rc = run_main(argc, argv, &full);
+    /* A child still this executable a second on is stuck before its exec (libvirt's
+     * hung open left it, lib/forkstuck.h): it must not outlive the job. */
+    forkstuck_kill(1.0);
+    return rc;
 }
