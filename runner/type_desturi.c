@@ -20,9 +20,11 @@
  * CANCEL, what the lab's hosts are not: an IPv6 address (its placeholder left in
  * virsh_migrate_desturi), a DNS resolver that says a name does not exist (dns), a
  * route that drops packets silently so a connection times out (silent_drop_route).
- * ERROR, not built: without --p2p virsh itself (on the source host) connects to the
- * URI; vtrun's client connection to the destination is the settings' one, so the
- * URI's transport and check_established's `virsh` connection are not what runs.
+ * Without --p2p virsh itself, on the source host, connects to the URI, and
+ * check_established looks there for that connection: vtrun's client runs on its own
+ * machine (CANCEL client_on_source).  ERROR, not built: without --p2p, a URI whose
+ * transport the client refuses (wrong_protocol) -- vtrun's client connection to the
+ * destination is the settings' one, not the URI.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -104,6 +106,19 @@ static bool du_timeout(const struct params *p)
     return du_err_has(p, "Connection timed out");
 }
 
+/* Without --p2p, check_established (check_local_port, service_to_check virsh or its
+ * ssh) looks on the source for virsh's own connection to the destination: avocado-vt
+ * runs virsh on the source host; vtrun's migration client runs on the machine vtrun
+ * runs on, so the source has no such connection to find. */
+static bool du_client_on_source(const struct params *p)
+{
+    /* a migration meant to fail ends before the event check_established waits for */
+    return !du_p2p(p) && du_known_transport(p) &&
+           strcmp(params_get_or(p, "status_error", "no"), "yes") &&
+           strstr(params_get_or(p, "action_during_mig", ""), "check_established") &&
+           !strcmp(params_get_or(p, "check_local_port", "no"), "yes");
+}
+
 static const struct run_need du_needs[] = {
     { "dns", .applies = du_nxdomain, .capability = "dns",
       .text = "a DNS resolver answering that a name does not exist ('Name or service not "
@@ -113,6 +128,10 @@ static const struct run_need du_needs[] = {
       .text = "a route to the case's unreachable address whose packets are dropped "
               "silently, so the connection times out ('Connection timed out', the error the "
               "case expects; without a route: 'Network is unreachable')" },
+    { "client_on_source", .applies = du_client_on_source,
+      .text = "the migration's virsh client running on the source host, whose connection "
+              "to the destination (virsh, or its ssh) check_established looks for there "
+              "(vtrun migrates from the machine it runs on)" },
     { NULL },
 };
 
@@ -128,10 +147,10 @@ static int du_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)f;
     (void)why;
     if (!du_p2p(p)) {
-        err_set("virsh_migrate_options = '%s' (no --p2p): vtrun does not build virsh's own "
-                "connection from the source host to virsh_migrate_desturi yet (its transport "
-                "and check_established's 'virsh' connection there)",
-                params_get_or(p, "virsh_migrate_options", ""));
+        err_set("virsh_migrate_options = '%s' (no --p2p): vtrun's client does not open "
+                "virsh_migrate_desturi itself yet (transport '%s': its refusal or failure "
+                "is the client's)", params_get_or(p, "virsh_migrate_options", ""),
+                params_get_or(p, "migrate_desturi_type", "tcp"));
         return -1;
     }
     return run_base_unbuilt_verdict("migration_desturi", NULL, NULL, p);
