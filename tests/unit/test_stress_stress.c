@@ -206,6 +206,27 @@ START_TEST(test_a_tool_that_exits_at_once_is_reported_with_its_words)
 }
 END_TEST
 
+/* A tool that ran its course (exit 0) before the start script looked: started, not
+ * died -- a guest's hogs can starve the script's short sleeps past a --timeout. */
+START_TEST(test_a_tool_that_ended_with_status_zero_has_started)
+{
+    char *argv[] = { "sh", "-c", "echo 'stress: info: successful run completed in 0s'", NULL };
+    char tag[64];
+    snprintf(tag, sizeof(tag), "unit-done-%d", (int)getpid());
+    char *start = mig_stress_start_script(argv, tag);
+    char *stop = mig_stress_stop_script(tag);
+    struct strbuf out = STRBUF_INIT;
+    ck_assert_int_eq(run_sh(start, &out), 0);
+    ck_assert_msg(strstr(out.buf, "started ") && strstr(out.buf, "ended by itself"), "%s",
+                  out.buf);
+    strbuf_reset(&out);
+    ck_assert_int_eq(run_sh(stop, &out), 0);
+    free(start);
+    free(stop);
+    strbuf_release(&out);
+}
+END_TEST
+
 /* CI's host stress: one CPU worker, 32 MiB, 2 s timeout; stop leaves nothing. */
 START_TEST(test_small_host_stress_runs_and_is_gone_after_stop)
 {
@@ -265,6 +286,7 @@ int main(void)
     tcase_set_timeout(real, 30);
     tcase_add_test(real, test_fallback_loop_starts_and_stops_completely);
     tcase_add_test(real, test_a_tool_that_exits_at_once_is_reported_with_its_words);
+    tcase_add_test(real, test_a_tool_that_ended_with_status_zero_has_started);
     tcase_add_test(real, test_small_host_stress_runs_and_is_gone_after_stop);
     tcase_add_test(real, test_host_stress_that_ends_by_itself_is_reaped);
     tcase_add_test(real, test_missing_host_tool_is_an_error_not_a_download);
