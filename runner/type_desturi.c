@@ -22,9 +22,11 @@
  * route that drops packets silently so a connection times out (silent_drop_route).
  * Without --p2p virsh itself, on the source host, connects to the URI, and
  * check_established looks there for that connection: vtrun's client runs on its own
- * machine (CANCEL client_on_source).  ERROR, not built: without --p2p, a URI whose
- * transport the client refuses (wrong_protocol) -- vtrun's client connection to the
- * destination is the settings' one, not the URI.
+ * machine (CANCEL client_on_source).  A transport libvirt does not know
+ * (wrong_protocol) fails in the client's own open, before anything migrates:
+ * run_vmconf_hop opens it as virsh does.  ERROR, not built: without --p2p, a known
+ * transport's connection failure from the source host (a wrong name or address, on
+ * hosts that meet dns / silent_drop_route).
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -135,9 +137,11 @@ static const struct run_need du_needs[] = {
     { NULL },
 };
 
+/* Without --p2p, a URI whose transport libvirt knows is opened by virsh on the source
+ * (run_vmconf_hop opens only one it refuses, as virsh's client would). */
 static bool du_unbuilt_applies(const struct params *p)
 {
-    return !du_p2p(p) || run_base_actions_unbuilt(p);
+    return (!du_p2p(p) && du_known_transport(p)) || run_base_actions_unbuilt(p);
 }
 
 static int du_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -148,8 +152,9 @@ static int du_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)why;
     if (!du_p2p(p)) {
         err_set("virsh_migrate_options = '%s' (no --p2p): vtrun's client does not open "
-                "virsh_migrate_desturi itself yet (transport '%s': its refusal or failure "
-                "is the client's)", params_get_or(p, "virsh_migrate_options", ""),
+                "virsh_migrate_desturi over '%s' from the source host yet (where that "
+                "connection fails as the case expects)",
+                params_get_or(p, "virsh_migrate_options", ""),
                 params_get_or(p, "migrate_desturi_type", "tcp"));
         return -1;
     }
