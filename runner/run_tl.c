@@ -111,6 +111,8 @@ static enum mig_tl_verdict step_jobabort(struct tl_run *t, const struct mig_acti
 static enum mig_tl_verdict step_destroy(struct tl_run *t, const struct mig_action *a,
                                         struct strbuf *why)
 {
+    if (a->arg == MIG_ARG_DICT)
+        return run_tl_destroy_dict(t, a, why);
     return step_virsh_src(t, a, why, "destroy");
 }
 
@@ -374,6 +376,8 @@ static enum mig_tl_verdict step_kill_daemon(struct tl_run *t, const struct mig_a
     bool dst = !strcmp(params_get_or(t->view, "service_on_dst", "no"), "yes");
     int host = dst ? t->h->to : t->h->from;
     (void)a;
+    if (!strcmp(svc, "qemu-kvm"))
+        return run_tl_kill_qemu_service(t, a, why);
     if (strcmp(svc, "libvirtd") && strcmp(svc, "virtqemud")) {
         strbuf_addf(why, "service_name = '%s': only libvirtd (virtqemud) is built", svc);
         return MIG_TL_ERROR;

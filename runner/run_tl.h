@@ -155,6 +155,12 @@ int run_bw_blockjob_judge(const char *out, const char *err, const char *item,
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,
                              const char *compare, double diff_rate);
 
+/* the PerformPhase cases' destructive steps (runner/run_tl_perform.c): kill_service of
+ * service_name qemu-kvm (the domain's QEMU killed on a host), virsh.destroy with a dict
+ * func_param ({"name": ..., "uri": desturi}: on the host the URI names) */
+RUN_TL_MOS_STEP(run_tl_kill_qemu_service);
+RUN_TL_MOS_STEP(run_tl_destroy_dict);
+
 /* libvirt_network.setup_firewall_rule / cleanup_firewall_rule (runner/run_tl_fw.c):
  * firewall_rule_on_dest on the destination, firewall_rule_on_src on the source, in the
  * record the type attached to its test (else the steps are an ERROR). */
