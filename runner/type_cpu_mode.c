@@ -89,25 +89,31 @@ static const char *cm_boot_cold(const void *opts)
     return "the test defines the guest with its own <cpu> and boots it";
 }
 
-/* sync_cpu_for_mig: the destination's and the source's domcapabilities, one file, the
- * source's baseline of it (--migratable). */
-static char *cm_baseline(struct run_ctx *ctx)
+/* sync_cpu_for_mig: the destination's and the source's domcapabilities, one file on
+ * the source (where its virsh reads it), the source's baseline of it (--migratable). */
+static char *cm_baseline(struct run_ctx *ctx, const char *dom)
 {
     const char *caps[] = { "domcapabilities", NULL };
-    char *dst = NULL, *src = NULL, *path = NULL, *out = NULL;
-    if (run_vmconf_virsh(ctx, 1, caps, &dst) == 0 && run_vmconf_virsh(ctx, 0, caps, &src) == 0) {
+    char *dst = NULL, *src = NULL, *local = NULL, *out = NULL;
+    char *remote = xasprintf("/tmp/vtrun-cpu-%s.xml", dom);
+    struct virt_host *link = run_host_link(ctx, 0);
+    if (link && run_vmconf_virsh(ctx, 1, caps, &dst) == 0 &&
+        run_vmconf_virsh(ctx, 0, caps, &src) == 0) {
         char *both = xasprintf("%s%s", dst, src);
-        path = run_vmconf_file(ctx, "cpu_xml", both);
+        local = run_vmconf_file(ctx, "cpu_xml", both);
         free(both);
     }
-    if (path) {
-        const char *base[] = { "hypervisor-cpu-baseline", path, "--migratable", NULL };
+    if (local && virt_host_put(link, local, remote, 0600) == 0) {
+        const char *base[] = { "hypervisor-cpu-baseline", remote, "--migratable", NULL };
+        const char *rm[] = { "rm", "-f", remote, NULL };
         if (run_vmconf_virsh(ctx, 0, base, &out) < 0)
             out = NULL;
+        virt_host_run(link, rm, 30, NULL, NULL, NULL);
     }
     free(dst);
     free(src);
-    free(path);
+    free(local);
+    free(remote);
     return out;
 }
 
@@ -118,7 +124,7 @@ static int cm_define(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
     const char *dom = vms->vm[i].domain;
     if (run_vmconf_define_vnc(ctx, vms, i) < 0)
         return -1;
-    char *cpu = cm_host_model(o) ? run_cpuxml_from_attrs(o->vm_attrs) : cm_baseline(ctx);
+    char *cpu = cm_host_model(o) ? run_cpuxml_from_attrs(o->vm_attrs) : cm_baseline(ctx, dom);
     const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
     char *xml = NULL, *edited = NULL;
     int rc = cpu && run_vmconf_virsh(ctx, 0, dump, &xml) == 0 ? 0 : -1;

@@ -24,7 +24,11 @@
  *    migration_template): an rng device (builtin, /dev/random, egd over udp or tcp with
  *    `nc` sources on the hosts) hot-plugged, checked in the XML and in the guest's
  *    /sys/devices/virtual/misc/hw_random/rng_available, migrated (precopy or postcopy),
- *    checked again and hot-unplugged.  migration_template's steps are not built.
+ *    checked again and hot-unplugged.  migration_template cancels any case one of
+ *    whose params still holds "EXAMPLE", and the composition leaves
+ *    migrate_shared_storage = SHARED_IMAGE.EXAMPLE: every case CANCELs the same way
+ *    (need "placeholder") until the settings fill it.  Then migration_template's
+ *    steps are not built (ERROR).
  */
 #include "lib/err.h"
 #include "lib/params.h"
@@ -101,7 +105,30 @@ static const struct run_need cu_needs_hugepages[] = {
     { NULL },
 };
 
-static const struct run_need cu_needs_none[] = {
+/* migration_template's __init__ cancels a case any of whose params still holds
+ * "EXAMPLE" ("Please set real value for ..."): the composition leaves
+ * migrate_shared_storage = SHARED_IMAGE.EXAMPLE, which no settings host fact fills. */
+static int cu_no_placeholder_met(const struct run_need *n, const struct params *p,
+                                 struct run_facts *f, struct strbuf *why)
+{
+    (void)n;
+    (void)f;
+    for (size_t i = 0; i < params_count(p); i++) {
+        const char *v = params_value_at(p, i);
+        if (!strstr(v, "EXAMPLE"))
+            continue;
+        strbuf_addf(why, "param %s = '%.80s' (migration_template cancels: \"Please set "
+                    "real value for\" it; set %s in the settings' params or override)",
+                    params_key_at(p, i), v, params_key_at(p, i));
+        return 0;
+    }
+    return 1;
+}
+
+static const struct run_need cu_needs_template[] = {
+    { "placeholder", .applies = cu_always, .met = cu_no_placeholder_met,
+      .met_doc = "no param holds EXAMPLE (avocado-vt's migration_template cancels)",
+      .text = "every param set to a real value" },
     { NULL },
 };
 
@@ -131,6 +158,6 @@ CU_TYPE(migration_with_special_cpu, 2, cu_needs_nested,
 CU_TYPE(migration_with_memory_devices, 1, cu_needs_hugepages,
         "tp-libvirt's migration_with_memory_devices: dimm / virtio-mem / nvdimm memory "
         "devices, defined and hot-plugged, migrated with the hosts on huge pages");
-CU_TYPE(migrate_with_virtual_devices, 1, cu_needs_none,
+CU_TYPE(migrate_with_virtual_devices, 1, cu_needs_template,
         "tp-libvirt's migrate_with_virtual_devices: an rng device hot-plugged, migrated "
         "and hot-unplugged");

@@ -162,6 +162,11 @@ START_TEST(test_virtual_devices)
     params_set(p, "vms", "avocado-vt-vm1");
     params_set(p, "device_type", "rng");
     params_set(p, "backend_model", "builtin");
+    /* as the composition leaves it: migration_template cancels on the placeholder */
+    params_set(p, "migrate_shared_storage", "SHARED_IMAGE.EXAMPLE");
+    ASSERT_DISPO(p, "placeholder");
+    /* filled by the settings: what is not built */
+    params_set(p, "migrate_shared_storage", "/run/vtrun-lab4/shared");
     ASSERT_DISPO(p, "ERROR: tp-libvirt's migrate_with_virtual_devices");
     params_set(p, "postcopy", "True");
     ASSERT_DISPO(p, "ERROR: tp-libvirt's migrate_with_virtual_devices");
