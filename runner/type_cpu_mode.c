@@ -172,23 +172,9 @@ static int cm_run(struct run_ctx *ctx)
 
     if (cm_define(ctx, vms, i) < 0)
         goto out;
-    if (virt_vms_start_defined(vms, i, 0) < 0) {
-        run_error(ctx, "VMStartError", "%s", err_msg());
+    if (run_vmconf_start_login(ctx, vms, i) < 0 || cm_extra(ctx, dom, &extra) < 0)
         goto out;
-    }
-    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
-        if (!run_should_stop(ctx))
-            run_error(ctx, "LoginError", "%s", err_msg());
-        goto out;
-    }
-    if (cm_extra(ctx, dom, &extra) < 0)
-        goto out;
-    struct run_base_mig m = o->mig;
-    m.extra = extra.buf;
-    char *words = run_base_words(&m, false);
-    rc = run_vmconf_hop(ctx, vms, i, words, false, o->status_error, o->err_msg,
-                        ctx->common->virsh_migrate_desturi);
-    free(words);
+    rc = run_vmconf_hop_extra(ctx, vms, i, &o->mig, extra.buf, o->status_error, o->err_msg);
     if (rc == 1)
         rc = run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
                                  o->network_check, o->disk_check);

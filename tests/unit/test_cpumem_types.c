@@ -38,23 +38,6 @@ static void teardown(void)
     "{'cpu': {'mode': 'host-model', 'check': 'partial', 'numa_cell': [{'cpus': '0-1', " \
     "'memory': '2097152', 'unit': 'KiB'}]}}"
 
-static int parsed(const struct params *p, struct strbuf *out)
-{
-    const struct run_type *t = run_type_lookup(params_get(p, "type"));
-    struct run_common c;
-    void *opts = NULL;
-    ck_assert_ptr_nonnull(t);
-    memset(&c, 0, sizeof(c));
-    ck_assert_int_eq(run_common_parse(p, &c), 0);
-    int rc = run_type_parse(t, p, &c, &opts);
-    if (rc == 0) {
-        run_param_format(t->params, opts, out);
-        run_type_opts_free(t, opts);
-    }
-    run_common_release(&c);
-    return rc;
-}
-
 static struct params *base_case(const char *type, const char *options)
 {
     struct params *p = params_new();
@@ -89,7 +72,7 @@ START_TEST(test_cpu_mode_cases)
     struct params *p = base_case("migration_with_cpu_mode", "--live --p2p --verbose");
     params_set(p, "cpu_mode", "host_model");
     params_set(p, "vm_attrs", HOST_MODEL_ATTRS);
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     ck_assert_ptr_nonnull(strstr(out.buf, "cpu_mode = host_model"));
     ck_assert_ptr_nonnull(strstr(out.buf, "virsh_migrate_dest_state = running"));
     ck_assert_ptr_nonnull(strstr(out.buf, "simple_disk_check_after_mig = yes"));
