@@ -28,6 +28,9 @@ extern const struct run_type run_type_migration_bandwidth_limit;
 extern const struct run_type run_type_migration_bandwidth;
 extern const struct run_type run_type_memory_copy_mode;
 extern const struct run_type run_type_migration_maxdowntime;
+extern const struct run_type run_type_migration_with_cpu_mode;
+extern const struct run_type run_type_migration_with_special_cpu,
+    run_type_migration_with_memory_devices, run_type_migrate_with_virtual_devices;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
     run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
@@ -115,6 +118,10 @@ const struct run_type *const run_types[] = {
     &run_type_destroy_vm_during_performphase,
     &run_type_disk_io_load_in_vm,
     &run_type_migration_numatune,
+    &run_type_migration_with_cpu_mode,
+    &run_type_migration_with_special_cpu,
+    &run_type_migration_with_memory_devices,
+    &run_type_migrate_with_virtual_devices,
     NULL,
 };
 

@@ -253,6 +253,31 @@ out:
     return rc;
 }
 
+int run_vmconf_start_login(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
+{
+    if (virt_vms_start_defined(vms, i, 0) < 0)
+        return run_error(ctx, "VMStartError", "%s", err_msg());
+    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+        if (!run_should_stop(ctx))
+            run_error(ctx, "LoginError", "%s", err_msg());
+        return -1;
+    }
+    return 0;
+}
+
+int run_vmconf_hop_extra(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                         const struct run_base_mig *m, const char *extra, bool status_error,
+                         const char *err_msg_re)
+{
+    struct run_base_mig with = *m;
+    with.extra = extra;
+    char *words = run_base_words(&with, false);
+    int rc = run_vmconf_hop(ctx, vms, i, words, false, status_error, err_msg_re,
+                            ctx->common->virsh_migrate_desturi);
+    free(words);
+    return rc;
+}
+
 int run_vmconf_expect_out(struct run_ctx *ctx, int h, const char *const *words,
                           const char *want, const char *what)
 {

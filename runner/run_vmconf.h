@@ -51,6 +51,18 @@ char *run_vmconf_file(struct run_ctx *ctx, const char *name, const char *text);
 int run_vmconf_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *words,
                    bool again, bool status_error, const char *err_msg, const char *desturi);
 
+/* VM i, defined on the source, started there and logged into (avocado-vt's vm.start();
+ * vm.wait_for_login()).  0, or -1 with the test's ERROR (none when it was stopped). */
+int run_vmconf_start_login(struct run_ctx *ctx, struct virt_vms *vms, size_t i);
+
+/* run_migration of VM i with the case's words m and extra in place of m's extra,
+ * judged by status_error / err_msg, peer to peer to the case's virsh_migrate_desturi
+ * (run_vmconf_hop's returns). */
+struct run_base_mig;
+int run_vmconf_hop_extra(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                         const struct run_base_mig *m, const char *extra, bool status_error,
+                         const char *err_msg);
+
 /* libvirt.check_result(virsh ..., expected_match=want): `virsh words` on host h must
  * exit 0 with want in its stdout (the cases' patterns are plain text: autoport='no', Persistent:     yes); else the test's FAIL saying what. */
 int run_vmconf_expect_out(struct run_ctx *ctx, int h, const char *const *words,

@@ -133,6 +133,22 @@ void ts_lab_facts(struct run_facts *f, char **caps, size_t ncaps)
     f->arch = "x86_64";
 }
 
+int ts_type_params(const struct params *p, struct strbuf *out)
+{
+    const struct run_type *t = run_type_lookup(params_get(p, "type"));
+    struct run_common c = { 0 };
+    void *opts = NULL;
+    ck_assert_ptr_nonnull(t);
+    ck_assert_msg(run_common_parse(p, &c) == 0, "%s", err_msg());
+    int rc = run_type_parse(t, p, &c, &opts);
+    if (rc == 0) {
+        run_param_format(t->params, opts, out);
+        run_type_opts_free(t, opts);
+    }
+    run_common_release(&c);
+    return rc;
+}
+
 char *ts_dispo(const struct params *p, struct run_facts *f)
 {
     const struct run_type *t = run_type_lookup(params_get(p, "type"));

@@ -163,6 +163,11 @@ void ts_lab_facts(struct run_facts *f, char **caps, size_t ncaps);
 /* A case's disposition as --dry-run decides it, with host facts f: "RUN", the label
  * of the CANCEL's need, or "ERROR: why".  Caller frees. */
 char *ts_dispo(const struct params *p, struct run_facts *f);
+/* The case's type's declared params parsed from p (run_type_parse) and formatted
+ * ("name = value" lines, run_param_format) into out: 0, or -1 with err_msg() naming the
+ * param. */
+struct strbuf;
+int ts_type_params(const struct params *p, struct strbuf *out);
 /* The disposition starts with want. */
 #define TS_ASSERT_DISPO(p, f, want)                                                    \
     do {                                                                               \
