@@ -33,24 +33,6 @@ static void teardown(void)
 
 #define ASSERT_DISPO(p, want) TS_ASSERT_DISPO(p, &F, want)
 
-/* A case's params and its type's formatted values ("name = value" lines): 0 or -1. */
-static int parsed(const struct params *p, struct strbuf *out)
-{
-    const struct run_type *t = run_type_lookup(params_get(p, "type"));
-    struct run_common c;
-    void *opts = NULL;
-    ck_assert_ptr_nonnull(t);
-    memset(&c, 0, sizeof(c));
-    ck_assert_int_eq(run_common_parse(p, &c), 0);
-    int rc = run_type_parse(t, p, &c, &opts);
-    if (rc == 0) {
-        run_param_format(t->params, opts, out);
-        run_type_opts_free(t, opts);
-    }
-    run_common_release(&c);
-    return rc;
-}
-
 static struct params *base_case(const char *type, const char *options)
 {
     struct params *p = params_new();
@@ -77,7 +59,7 @@ START_TEST(test_change_dst_conf)
     params_set(p, "xml_path", "xml_exist");
     params_set(p, "dname", "change_dst_name");
     params_set(p, "check_network_accessibility_after_mig", "yes");
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     ck_assert_ptr_nonnull(strstr(out.buf, "dname = change_dst_name"));
     ck_assert_ptr_nonnull(strstr(out.buf, "virsh_migrate_src_state = shut off"));
     ck_assert_ptr_nonnull(strstr(out.buf, "check_network_accessibility_after_mig = yes"));
@@ -90,7 +72,7 @@ START_TEST(test_change_dst_conf)
     ASSERT_DISPO(p, "RUN");
     /* a regex that does not compile, a word virsh does not know: ERRORs naming them */
     params_set(p, "err_msg", "(");
-    ck_assert_int_eq(parsed(p, &out), -1);
+    ck_assert_int_eq(ts_type_params(p, &out), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "err_msg"));
     params_set(p, "err_msg", "No such file");
     params_set(p, "virsh_migrate_extra", "--bogus");
@@ -189,11 +171,11 @@ START_TEST(test_persist_target)
     params_set(p, "virsh_migrate_extra", "--undefinesource");
     params_set(p, "persistent_option", "--persistent");
     params_set(p, "src_config", "transient");
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     ck_assert_ptr_nonnull(strstr(out.buf, "src_config = transient"));
     ASSERT_DISPO(p, "RUN");
     params_set(p, "src_config", "paused");
-    ck_assert_int_eq(parsed(p, &out), -1);
+    ck_assert_int_eq(ts_type_params(p, &out), -1);
     ck_assert_ptr_nonnull(strstr(err_msg(), "src_config"));
     params_free(p);
 
@@ -207,7 +189,7 @@ START_TEST(test_persist_target)
                "\"virsh.domjobabort\", \"func_param\": \"'%s' % "
                "params.get('migrate_main_vm')\", \"need_sleep_time\": \"5\"}]");
     strbuf_reset(&out);
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     ck_assert_ptr_nonnull(strstr(out.buf, "migrate_again_status_error = no"));
     ASSERT_DISPO(p, "RUN");
     /* a func vtrun has no step for: ERROR naming it */
