@@ -39,6 +39,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_virsh.h"
+#include "runner/run_vmconf.h"
 #include "runner/run_type.h"
 #include "runner/type_migrate_vm.h"
 #include "virt/virt.h"
@@ -60,6 +61,14 @@ struct mvm_opts {
     const char *cache_size;             /* set_migrate_compcache_size, bytes */
     const char *default_cache;          /* "64.000 MiB": in the completed job info */
     long main_vm;
+    /* custom_cpu() when cpu_model_name and cpu_vendor are both given */
+    const char *cpu_mode, *cpu_match, *cpu_model, *cpu_fallback, *cpu_vendor;
+    const char *cpu_features;           /* cpu_feature_dict */
+    const char *start_filter;           /* start_filter_string: a failed start CANCELs */
+    /* add_disk_xml(): cdrom and floppy disks attached --config before the start */
+    const char *cdrom, *floppy;         /* cdrom_device_type, floppy_device_type */
+    const char *cdrom_size, *floppy_size;
+    const char *policy, *disk_source, *cdrom_disk_type;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mvm_opts, __VA_ARGS__)
@@ -110,6 +119,30 @@ static const struct run_param mvm_params[] = {
       .doc = "virsh migrate-compcache --size before the migration" },
     { "default_cache", AT(STR, default_cache),
       .doc = "'Compression cache: VALUE' must be in the source's completed job info" },
+    { "cpu_model_name", AT(STR, cpu_model),
+      .doc = "with cpu_vendor: the guest's <cpu> model (custom_cpu)" },
+    { "cpu_vendor", AT(STR, cpu_vendor), .doc = "with cpu_model_name: the <cpu> vendor" },
+    { "cpu_mode", AT(STR, cpu_mode), .def = "custom", .doc = "the <cpu> mode" },
+    { "cpu_match", AT(STR, cpu_match), .def = "exact", .doc = "the <cpu> match" },
+    { "cpu_model_fallback", AT(STR, cpu_fallback), .def = "allow",
+      .doc = "the <cpu><model> fallback" },
+    { "cpu_feature_dict", AT(STR, cpu_features), .def = "{}",
+      .doc = "the <cpu> features, a Python dict: {'xsave': 'require'}" },
+    { "start_filter_string", AT(REGEX, start_filter),
+      .doc = "a failed start whose error matches this regex CANCELs (else FAIL)" },
+    { "cdrom_device_type", AT(STR, cdrom),
+      .doc = "cdrom: a cdrom disk (scsi sdb) attached --config before the start" },
+    { "floppy_device_type", AT(STR, floppy),
+      .doc = "floppy: a floppy disk (fdc fda) attached --config before the start" },
+    { "cdrom_image_size", AT(STR, cdrom_size),
+      .doc = "qemu-img size of the cdrom's raw image on the shared storage" },
+    { "floppy_image_size", AT(STR, floppy_size),
+      .doc = "qemu-img size of the floppy's raw image on the shared storage" },
+    { "startup_policy", AT(STR, policy), .doc = "the added disks' startupPolicy" },
+    { "disk_source_file", AT(STR, disk_source),
+      .doc = "the first added disk's source (else virt_DEVICE.img on the shared storage)" },
+    { "cdrom_disk_type", AT(STR, cdrom_disk_type),
+      .doc = "the disk type of an added disk without an image size (file, block)" },
     { NULL },
 };
 #undef AT
@@ -177,8 +210,6 @@ static const struct {
     { "disk_port", "" },
     { "create_target_image", NULL },
     { "local_disk_image", "" },
-    { "cdrom_device_type", "" },
-    { "floppy_device_type", "" },
     { "guest_cmd", "" },
     { "attach_iface_times", "0" },
     { "del_vm_video_dev", NULL },
@@ -188,7 +219,6 @@ static const struct {
     { "watchdog_model", "" },
     { "smartcard_mode", "" },
     { "pm_suspend_target", "" },
-    { "cpu_model_name", "" },
     { "stop_libvirtd_remotely", NULL },
     { "restart_libvirtd_remotely", NULL },
     { "su_user", "" },
@@ -202,6 +232,8 @@ static const struct {
     { "new_disk_source", "" },
     { "run_cmd_in_vm", "" },
     { "check_image_size", NULL },
+    /* the host's own optical drive as the cdrom's source */
+    { "pass_through_cdrom", NULL },
 };
 
 /* The first unbuilt param of p, or NULL; *val its value. */
@@ -268,6 +300,10 @@ static int mvm_check(const struct run_common *c, void *opts)
     free(words);
     if (rc == -1)
         return -1;
+    struct mvm_features f;
+    if (mvm_feature_dict(o->cpu_features, &f) < 0)
+        return -1;
+    mvm_features_release(&f);
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
 }
@@ -500,7 +536,148 @@ static int mvm_background(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
 struct mvm_state {
     struct virt_vms vms;
     struct params *params;
+    char *images[2];            /* the added disks' images vtrun made (source host) */
 };
+
+/* ---- the guest's XML edits before its start (custom_cpu, add_disk_xml) ------------- */
+
+static bool mvm_custom_cpu(const struct mvm_opts *o)
+{
+    return o->cpu_model && *o->cpu_model && o->cpu_vendor && *o->cpu_vendor;
+}
+
+static bool mvm_edits(const struct mvm_opts *o)
+{
+    return mvm_custom_cpu(o) || (o->cdrom && *o->cdrom) || (o->floppy && *o->floppy);
+}
+
+/* The inactive definition of VM i on the source into *xml (replaced). */
+static int mvm_dumpxml(struct run_ctx *ctx, const char *dom, char **xml)
+{
+    const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
+    char *out = NULL;
+    if (run_vmconf_virsh(ctx, 0, dump, &out) < 0)
+        return -1;
+    free(*xml);
+    *xml = out;
+    return 0;
+}
+
+/* custom_cpu(): the definition with the case's <cpu>; vmxml.sync() failing is the
+ * reference's error. */
+static int mvm_define_cpu(struct run_ctx *ctx, const char *dom, char **xml)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct mvm_cpu c = { .mode = o->cpu_mode, .match = o->cpu_match, .model = o->cpu_model,
+                         .fallback = o->cpu_fallback, .vendor = o->cpu_vendor };
+    if (mvm_feature_dict(o->cpu_features, &c.features) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    char *edited = mvm_xml_cpu(*xml, &c);
+    mvm_features_release(&c.features);
+    if (!edited || run_vmconf_define(ctx, 0, dom, edited, false) < 0) {
+        free(edited);
+        return run_error(ctx, "TestSetupError", "custom CPU %s (%s): %s", o->cpu_model,
+                         o->cpu_vendor, err_msg());
+    }
+    run_log(ctx, "the guest's CPU: %s %s, mode %s, match %s, fallback %s, features %s",
+            o->cpu_vendor, o->cpu_model, o->cpu_mode, o->cpu_match, o->cpu_fallback,
+            o->cpu_features);
+    free(*xml);
+    *xml = edited;
+    return 0;
+}
+
+/* add_disk_xml() of device dev and its `virsh attach-device --config`: with a size,
+ * the raw image made on the shared storage (the reference's NFS mount) first.  The
+ * reference ignores the attach's status, so a definition libvirt refuses leaves the
+ * guest without the disk (logged).  0, or -1 with the test's error. */
+static int mvm_add_disk(struct run_ctx *ctx, struct mvm_state *st, const char *dom,
+                        const char *dev, const char *size, const char *source, char **xml)
+{
+    const struct mvm_opts *o = ctx->opts;
+    char *path = NULL;
+    if (source && *source) {
+        path = xstrdup(source);
+    } else {
+        const char *dir = ctx->hosts[0].shared_dir;
+        if (!dir)
+            return run_error(ctx, "TestSetupError", "the %s's image: host %s has no "
+                             "shared_dir", dev, ctx->hosts[0].name);
+        path = xasprintf("%s/virt_%s-%.7s-%u.img", dir, dev, ctx->job_id, ctx->slot);
+    }
+    if (size && *size) {
+        struct virt_host *link = run_host_link(ctx, 0);
+        if (!link || virt_image_create(link, path, "raw", size, &st->vms.conf.vctx) < 0) {
+            int rc = run_error(ctx, "TestSetupError", "qemu-img create %s %s: %s", path,
+                               size, err_msg());
+            free(path);
+            return rc;
+        }
+        st->images[!strcmp(dev, "floppy")] = xstrdup(path);
+    }
+    char *edited = mvm_xml_disk(*xml, dev, path, o->policy,
+                                size && *size ? "file" : o->cdrom_disk_type);
+    if (!edited) {
+        int rc = run_cancel(ctx, "%s", err_msg());     /* add_disk_xml's test.cancel */
+        free(path);
+        return rc;
+    }
+    if (run_vmconf_define(ctx, 0, dom, edited, false) < 0) {
+        run_log(ctx, "attach-device --config of the %s failed (the reference goes on): %s",
+                dev, err_msg());
+        free(edited);
+    } else {
+        run_log(ctx, "%s %s attached --config, startupPolicy %s", dev, path,
+                o->policy && *o->policy ? o->policy : "(none)");
+        free(*xml);
+        *xml = edited;
+    }
+    free(path);
+    return 0;
+}
+
+/* The guest defined with the reference's edits, started from that definition (a
+ * failed start: CANCEL when start_filter_string matches its error, else FAIL, as
+ * VMStartError does there) and logged into. */
+static int mvm_start_edited(struct run_ctx *ctx, struct mvm_state *st, size_t i)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct virt_vms *vms = &st->vms;
+    const char *dom = vms->vm[i].domain;
+    char *xml = NULL;
+    int rc = 0;
+    if (virt_vms_define(vms, i, 0) < 0 || mvm_dumpxml(ctx, dom, &xml) < 0) {
+        free(xml);
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    }
+    if (mvm_custom_cpu(o))
+        rc = mvm_define_cpu(ctx, dom, &xml);
+    const char *source = o->disk_source;
+    if (rc == 0 && o->cdrom && *o->cdrom) {
+        rc = mvm_add_disk(ctx, st, dom, o->cdrom, o->cdrom_size, source, &xml);
+        source = NULL;      /* the reference's source_file is the first device's only */
+    }
+    if (rc == 0 && o->floppy && *o->floppy)
+        rc = mvm_add_disk(ctx, st, dom, o->floppy, o->floppy_size, source, &xml);
+    free(xml);
+    if (rc < 0)
+        return -1;
+    if (virt_vms_start_defined(vms, i, 0) < 0) {
+        char *why = xstrdup(err_msg());
+        if (o->start_filter && mig_tl_search(o->start_filter, why) == 1)
+            rc = run_cancel(ctx, "Failed to start VM: %s", why);
+        else
+            rc = run_fail(ctx, "VMStartError", "Failed to start VM: %s", why);
+        free(why);
+        return rc;
+    }
+    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+        if (run_should_stop(ctx))
+            return -1;
+        return run_error(ctx, "LoginError", "%s", err_msg());
+    }
+    return 0;
+}
 
 /* nfs_mount_dir given empty: the reference leaves the guest's disk in the source's own
  * image directory (it moves it to the NFS mount otherwise), so the clone goes to the
@@ -528,6 +705,13 @@ static void mvm_cleanup(struct run_ctx *ctx)
     struct mvm_state *st = ctx->data;
     if (!st)
         return;
+    struct virt_host *link = st->images[0] || st->images[1] ? run_host_link(ctx, 0) : NULL;
+    for (size_t k = 0; k < ARRAY_SIZE(st->images); k++) {
+        if (st->images[k] && link && virt_image_remove(link, st->images[k],
+                                                       &st->vms.conf.vctx) < 0)
+            run_log(ctx, "rm %s: %s", st->images[k], err_msg());
+        free(st->images[k]);
+    }
     run_vmset_cleanup(ctx, &st->vms);
     params_free(st->params);
     free(st);
@@ -537,12 +721,14 @@ static void mvm_cleanup(struct run_ctx *ctx)
 static int mvm_run(struct run_ctx *ctx)
 {
     const struct mvm_opts *o = ctx->opts;
-    struct virt_vms *vms = &((struct mvm_state *)ctx->data)->vms;
+    struct mvm_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg,
                             .cancel_unsupported = true };
 
-    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+    if (mvm_edits(o) ? mvm_start_edited(ctx, st, i) < 0
+                     : run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
     if (o->pause_vm && virt_vms_suspend(vms, i) < 0)
         return run_error(ctx, "TestSetupError", "Guest state should be paused after "

@@ -7,6 +7,9 @@
 #ifndef VTRUN_TYPE_MIGRATE_VM_H
 #define VTRUN_TYPE_MIGRATE_VM_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct params;
 struct strbuf;
 
@@ -27,5 +30,32 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val);
  * and the expected downtime is in dst, with the same value but the times elapsed and
  * the operation.  0, or -1 with why (the reference's words). */
 int mvm_jobinfo_compare(const char *src, const char *dst, struct strbuf *why);
+
+/* ---- type_migrate_vm_xml.c: the guest XML edits ---------------------------------- */
+
+#define MVM_FEATURES_MAX 16
+/* cpu_feature_dict, a Python dict literal of quoted names to quoted policies. */
+struct mvm_features {
+    char *name[MVM_FEATURES_MAX], *policy[MVM_FEATURES_MAX];
+    size_t n;
+};
+/* 0, or -1 + err (NULL text: none). */
+int mvm_feature_dict(const char *text, struct mvm_features *out);
+void mvm_features_release(struct mvm_features *f);
+
+/* custom_cpu(): cpu_mode, cpu_match, cpu_model_name, cpu_model_fallback, cpu_vendor. */
+struct mvm_cpu {
+    const char *mode, *match, *model, *fallback, *vendor;
+    struct mvm_features features;
+};
+/* xml with its <cpu> replaced by c's (as VMCPUXML sets vmxml['cpu']).  NULL + err
+ * when xml does not parse.  Caller frees. */
+char *mvm_xml_cpu(const char *xml, const struct mvm_cpu *c);
+/* xml with add_disk_xml()'s disk added: device cdrom (scsi sdb) or floppy (fdc fda,
+ * cache none), driver qemu, its source the file (disk_type block: the device) source
+ * with startupPolicy policy (NULL/empty: none).  NULL + err for another device or an
+ * xml that does not parse.  Caller frees. */
+char *mvm_xml_disk(const char *xml, const char *device, const char *source,
+                   const char *policy, const char *disk_type);
 
 #endif
