@@ -69,6 +69,8 @@ struct mvm_opts {
     const char *cdrom, *floppy;         /* cdrom_device_type, floppy_device_type */
     const char *cdrom_size, *floppy_size;
     const char *policy, *disk_source, *cdrom_disk_type;
+    const char *qemu_filter;            /* target_qemu_filter: on the destination after */
+    const char *blkdevio_dev;           /* blkdevio_device (the limits: type_migrate_vm_io.c) */
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mvm_opts, __VA_ARGS__)
@@ -141,6 +143,11 @@ static const struct run_param mvm_params[] = {
     { "startup_policy", AT(STR, policy), .doc = "the added disks' startupPolicy" },
     { "disk_source_file", AT(STR, disk_source),
       .doc = "the first added disk's source (else virt_DEVICE.img on the shared storage)" },
+    { "target_qemu_filter", AT(STR, qemu_filter),
+      .doc = "'ps auxf | grep qemu-kvm | grep REGEX': after the migration a hypervisor "
+             "process of the destination must match" },
+    { "blkdevio_device", AT(STR, blkdevio_dev),
+      .doc = "with a blkdevio_* limit: virsh blkdeviotune of this disk before migrating" },
     { "cdrom_disk_type", AT(STR, cdrom_disk_type),
       .doc = "the disk type of an added disk without an image size (file, block)" },
     { NULL },
@@ -215,7 +222,6 @@ static const struct {
     { "del_vm_video_dev", NULL },
     { "iface_address", "" },
     { "sound_model", "" },
-    { "blkdevio_device", "" },
     { "watchdog_model", "" },
     { "smartcard_mode", "" },
     { "pm_suspend_target", "" },
@@ -304,6 +310,12 @@ static int mvm_check(const struct run_common *c, void *opts)
     if (mvm_feature_dict(o->cpu_features, &f) < 0)
         return -1;
     mvm_features_release(&f);
+    char **greps = o->qemu_filter && *o->qemu_filter ? mvm_filter_parse(o->qemu_filter)
+                                                     : NULL;
+    bool bad_filter = o->qemu_filter && *o->qemu_filter && !greps;
+    params_strv_free(greps);
+    if (bad_filter)
+        return -1;
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
 }
@@ -563,6 +575,29 @@ static int mvm_dumpxml(struct run_ctx *ctx, const char *dom, char **xml)
     return 0;
 }
 
+/* The lab's hypervisor must provide the case's model: one domcapabilities of the
+ * guest's virt type lists as usable='no' (TCG lacks its features: the guest would run
+ * a different CPU, or not boot) CANCELs naming it.  A model it does not list goes to
+ * the start, where the reference's start_filter_string judges it.  0 go on, -1 the
+ * verdict set. */
+static int mvm_cpu_provided(struct run_ctx *ctx, const char *xml)
+{
+    const struct mvm_opts *o = ctx->opts;
+    char *vt = mvm_xml_virt_type(xml);
+    const char *words[] = { "domcapabilities", "--virttype", vt ? vt : "kvm", NULL };
+    char *dcaps = NULL;
+    int rc = 0;
+    if (run_vmconf_virsh(ctx, 0, words, &dcaps) < 0)
+        rc = run_error(ctx, "TestSetupError", "%s", err_msg());
+    else if (mvm_cpu_usable(dcaps, o->cpu_model) == 0)
+        rc = run_cancel(ctx, "needs cpu_model: a guest CPU %s the hypervisor provides "
+                        "(domcapabilities of virt type %s on %s: usable='no')",
+                        o->cpu_model, vt ? vt : "kvm", ctx->hosts[0].name);
+    free(vt);
+    free(dcaps);
+    return rc;
+}
+
 /* custom_cpu(): the definition with the case's <cpu>; vmxml.sync() failing is the
  * reference's error. */
 static int mvm_define_cpu(struct run_ctx *ctx, const char *dom, char **xml)
@@ -651,7 +686,7 @@ static int mvm_start_edited(struct run_ctx *ctx, struct mvm_state *st, size_t i)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
     }
     if (mvm_custom_cpu(o))
-        rc = mvm_define_cpu(ctx, dom, &xml);
+        rc = mvm_cpu_provided(ctx, xml) < 0 ? -1 : mvm_define_cpu(ctx, dom, &xml);
     const char *source = o->disk_source;
     if (rc == 0 && o->cdrom && *o->cdrom) {
         rc = mvm_add_disk(ctx, st, dom, o->cdrom, o->cdrom_size, source, &xml);
@@ -718,6 +753,49 @@ static void mvm_cleanup(struct run_ctx *ctx)
     ctx->data = NULL;
 }
 
+/* virsh.blkdeviotune before the migration; libvirt.check_exit_status: it must
+ * succeed. */
+static int mvm_blkdevio(struct run_ctx *ctx, const char *dom)
+{
+    char **w = mvm_blkdevio_argv(ctx->params, dom);
+    struct run_virsh r = RUN_VIRSH_INIT;
+    int rc = 0;
+    if (run_virsh_words(ctx, 0, (const char *const *)w, &r) < 0)
+        rc = run_error(ctx, "TestSetupError", "virsh blkdeviotune: %s", err_msg());
+    else if (r.status)
+        rc = run_fail(ctx, "CmdError", "virsh blkdeviotune %s failed: %s", dom, r.err.buf);
+    else
+        run_log(ctx, "virsh blkdeviotune %s:\n%s", dom, r.out.buf);
+    run_virsh_release(&r);
+    params_strv_free(w);
+    return rc;
+}
+
+/* target_qemu_filter on the destination after the migration: a line must remain. */
+static int mvm_qemu_filter(struct run_ctx *ctx, int h)
+{
+    const struct mvm_opts *o = ctx->opts;
+    static const char *const ps[] = { "ps", "-eo", "args", NULL };
+    struct strbuf out = STRBUF_INIT, kept = STRBUF_INIT;
+    char **greps = mvm_filter_parse(o->qemu_filter);
+    struct virt_host *link = run_host_link(ctx, h);
+    int rc = 0, n;
+    if (!greps || !link || virt_host_run(link, ps, 60, &out, NULL, NULL) < 0)
+        rc = run_error(ctx, "TestSetupError", "target_qemu_filter: %s", err_msg());
+    else if ((n = mvm_filter_apply(out.buf, greps, &kept)) < 0)
+        rc = run_error(ctx, "ConfigError", "target_qemu_filter: %s", err_msg());
+    else if (n == 0)
+        rc = run_fail(ctx, "PostMigrationCheck", "Failed to run '%s' on remote: no "
+                      "hypervisor process of %s matches", o->qemu_filter,
+                      ctx->hosts[h].name);
+    else
+        run_log(ctx, "The filtered result:\n%s", kept.buf);
+    params_strv_free(greps);
+    strbuf_release(&out);
+    strbuf_release(&kept);
+    return rc;
+}
+
 static int mvm_run(struct run_ctx *ctx)
 {
     const struct mvm_opts *o = ctx->opts;
@@ -735,6 +813,8 @@ static int mvm_run(struct run_ctx *ctx)
                          "started because of init guest state: %s", err_msg());
     if (o->get_cache)
         mvm_compcache(ctx, vms, i, NULL);
+    if (mvm_blkdevio_wanted(ctx->params) && mvm_blkdevio(ctx, vms->vm[i].domain) < 0)
+        return -1;
     if (o->cache_size)
         mvm_compcache(ctx, vms, i, o->cache_size);
     char *uri = mvm_desturi(o->driver, o->transport, o->target_ip, o->server_cn,
@@ -751,6 +831,9 @@ static int mvm_run(struct run_ctx *ctx)
     free(uri);
     if (rc != 1)
         return rc < 0 ? -1 : 0;
+    /* the reference's order: the filter, then the paused state */
+    if (o->qemu_filter && *o->qemu_filter && mvm_qemu_filter(ctx, 1) < 0)
+        return -1;
     if (mvm_landed(ctx, vms, i, 1) < 0)
         return -1;
     if (o->in_back && mvm_completed_job(ctx, vms, i) < 0)

@@ -57,5 +57,26 @@ char *mvm_xml_cpu(const char *xml, const struct mvm_cpu *c);
  * xml that does not parse.  Caller frees. */
 char *mvm_xml_disk(const char *xml, const char *device, const char *source,
                    const char *policy, const char *disk_type);
+/* The domain's virt type (<domain type=...>, default kvm); NULL + err when xml does
+ * not parse.  Caller frees. */
+char *mvm_xml_virt_type(const char *xml);
+/* Whether `virsh domcapabilities` text lists CPU model as usable: 1 yes, 0 no
+ * (usable='no'), -1 not listed with a usable flag. */
+int mvm_cpu_usable(const char *dcaps, const char *model);
+
+/* ---- type_migrate_vm_io.c: with_io_throttling ---------------------------------- */
+
+/* Whether p asks for the reference's blkdeviotune (blkdevio_device and a limit). */
+bool mvm_blkdevio_wanted(const struct params *p);
+/* virsh.blkdeviotune's words for domain dom: blkdeviotune DOM [blkdevio_options]
+ * --device DEV and the limits the reference's params dict holds.  NULL-terminated;
+ * params_strv_free(). */
+char **mvm_blkdevio_argv(const struct params *p, const char *dom);
+/* The greps of target_qemu_filter "ps ... | grep A | grep B" (NULL-terminated,
+ * params_strv_free()), or NULL + err for a filter of another shape. */
+char **mvm_filter_parse(const char *filter);
+/* The lines of ps text all greps keep ("qemu-kvm": the hypervisor's, by any name),
+ * appended to out; their count, or -1 + err for a regex that does not compile. */
+int mvm_filter_apply(const char *ps, char *const *greps, struct strbuf *out);
 
 #endif

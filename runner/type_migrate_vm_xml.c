@@ -192,3 +192,32 @@ char *mvm_xml_disk(const char *xml, const char *device, const char *source,
     prop(tgt, "dev", targets[t].dev);
     return dump(d);
 }
+
+char *mvm_xml_virt_type(const char *xml)
+{
+    xmlNodePtr root;
+    xmlDocPtr d = parse(xml, &root);
+    if (!d)
+        return NULL;
+    xmlChar *t = xmlGetProp(root, BAD_CAST "type");
+    char *out = xstrdup(t ? (const char *)t : "kvm");
+    xmlFree(t);
+    xmlFreeDoc(d);
+    return out;
+}
+
+int mvm_cpu_usable(const char *dcaps, const char *model)
+{
+    char *want = xasprintf(">%s</model>", model);
+    int rc = -1;
+    for (const char *l = dcaps ? dcaps : ""; *l && rc < 0;) {
+        size_t len = strcspn(l, "\n");
+        char *line = xstrndup(l, len);
+        if (strstr(line, "<model") && strstr(line, want) && strstr(line, "usable="))
+            rc = strstr(line, "usable='no'") || strstr(line, "usable=\"no\"") ? 0 : 1;
+        free(line);
+        l += len + (l[len] == '\n');
+    }
+    free(want);
+    return rc;
+}

@@ -104,6 +104,82 @@ START_TEST(test_cdrom_and_floppy_as_add_disk_xml)
 }
 END_TEST
 
+
+START_TEST(test_cpu_usable_from_domcapabilities)
+{
+    static const char dcaps[] =
+        "<cpu>\n<mode name='custom' supported='yes'>\n"
+        "      <model usable='no' vendor='AMD'>Opteron_G5</model>\n"
+        "      <model usable='yes' vendor='AMD'>Opteron_G1</model>\n"
+        "      <model usable='no' vendor='Intel'>SandyBridge-IBRS</model>\n"
+        "      <model usable='yes' vendor='Intel'>SandyBridge</model>\n"
+        "</mode>\n</cpu>\n";
+    ck_assert_int_eq(mvm_cpu_usable(dcaps, "Opteron_G5"), 0);
+    ck_assert_int_eq(mvm_cpu_usable(dcaps, "Opteron_G1"), 1);
+    ck_assert_int_eq(mvm_cpu_usable(dcaps, "SandyBridge"), 1);     /* not -IBRS's */
+    ck_assert_int_eq(mvm_cpu_usable(dcaps, "Hasswell"), -1);
+    char *t = mvm_xml_virt_type(dom_xml);
+    ck_assert_str_eq(t, "qemu");
+    free(t);
+}
+END_TEST
+
+START_TEST(test_blkdevio_words_as_the_reference_dict)
+{
+    struct params *p = params_new();
+    params_set(p, "blkdevio_device", "vda");
+    ck_assert(!mvm_blkdevio_wanted(p));
+    params_set(p, "blkdevio_write_bytes_sec", "1048576");
+    ck_assert(mvm_blkdevio_wanted(p));
+    char **w = mvm_blkdevio_argv(p, "vm1");
+    const char *want[] = { "blkdeviotune", "vm1", "--device", "vda", "--write-bytes-sec",
+                           "1048576", NULL };
+    for (size_t k = 0; want[k]; k++)
+        ck_assert_str_eq(w[k], want[k]);
+    ck_assert_ptr_null(w[6]);
+    params_strv_free(w);
+    /* total_bytes_sec asks for the call, but the reference's dict never passes it */
+    params_set(p, "blkdevio_write_bytes_sec", "");
+    params_set(p, "blkdevio_total_bytes_sec", "41943040");
+    params_set(p, "blkdevio_options", "--live");
+    ck_assert(mvm_blkdevio_wanted(p));
+    w = mvm_blkdevio_argv(p, "vm1");
+    ck_assert_str_eq(w[2], "--live");
+    ck_assert_str_eq(w[4], "vda");
+    ck_assert_ptr_null(w[5]);
+    params_strv_free(w);
+    params_free(p);
+}
+END_TEST
+
+START_TEST(test_qemu_filter_greps)
+{
+    char **g = mvm_filter_parse("ps auxf | grep qemu-kvm | grep bps[-_]wr.*=1048576");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_str_eq(g[0], "qemu-kvm");
+    ck_assert_str_eq(g[1], "bps[-_]wr.*=1048576");
+    ck_assert_ptr_null(g[2]);
+    static const char ps[] =
+        "/usr/sbin/libvirtd --timeout 120\n"
+        "/usr/bin/qemu-system-x86_64 -name guest=vm1 -blockdev throttle,bps-write=1048576\n"
+        "/usr/libexec/qemu-kvm -name guest=vm2 -drive bps_wr=1048576\n"
+        "grep bps-wr=1048576\n";
+    struct strbuf out = STRBUF_INIT;
+    ck_assert_int_eq(mvm_filter_apply(ps, g, &out), 2);
+    ck_assert_ptr_null(strstr(out.buf, "libvirtd"));
+    ck_assert_ptr_null(strstr(out.buf, "grep bps"));
+    strbuf_reset(&out);
+    ck_assert_int_eq(mvm_filter_apply("/usr/bin/qemu-system-x86_64 -name vm1\n", g, &out), 0);
+    params_strv_free(g);
+    strbuf_release(&out);
+    ck_assert_ptr_null(mvm_filter_parse("cat /proc/1/cmdline | grep x"));
+    ck_assert_ptr_null(mvm_filter_parse("ps auxf | grep -v qemu"));
+    ck_assert_ptr_null(mvm_filter_parse("ps auxf | wc -l"));
+    ck_assert_ptr_null(mvm_filter_parse("ps auxf"));
+    ck_assert_ptr_nonnull(strstr(err_msg(), "target_qemu_filter"));
+}
+END_TEST
+
 /* ---- dispositions -------------------------------------------------------------- */
 
 static struct run_facts F;
@@ -222,11 +298,24 @@ START_TEST(test_startup_policy_cases_run)
 }
 END_TEST
 
+START_TEST(test_io_throttling_cases_run)
+{
+    struct params *p = basic();
+    params_set(p, "blkdevio_device", "vda");
+    params_set(p, "blkdevio_write_bytes_sec", "1048576");
+    params_set(p, "target_qemu_filter", "ps auxf | grep qemu-kvm | grep bps[-_]wr.*=1048576");
+    assert_dispo(p, RUN_PASS, NULL);
+    params_set(p, "target_qemu_filter", "ps auxf | grep qemu-kvm | wc -l");
+    assert_dispo(p, RUN_ERROR, "target_qemu_filter");
+    params_free(p);
+}
+END_TEST
+
 /* The setups still not built stay an ERROR naming them, with a built one beside. */
 static const struct {
     const char *key, *value;
 } still_unbuilt[] = {
-    { "enable_stress_test", "yes" }, { "blkdevio_device", "vda" },
+    { "enable_stress_test", "yes" },
     { "migrate_disks", "yes" },      { "local_disk_image", "/x/virt_iso.img" },
     { "ctrl_c", "yes" },             { "restart_src_libvirtd", "yes" },
     { "create_target_image", "yes" },
@@ -254,11 +343,15 @@ static Suite *suite(void)
     tcase_add_test(tc, test_feature_dict_as_python_evals_it);
     tcase_add_test(tc, test_cpu_replaced_whole);
     tcase_add_test(tc, test_cdrom_and_floppy_as_add_disk_xml);
+    tcase_add_test(tc, test_cpu_usable_from_domcapabilities);
+    tcase_add_test(tc, test_blkdevio_words_as_the_reference_dict);
+    tcase_add_test(tc, test_qemu_filter_greps);
     suite_add_tcase(s, tc);
     tc = tcase_create("dispositions");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cpu_model_cases_run);
     tcase_add_test(tc, test_startup_policy_cases_run);
+    tcase_add_test(tc, test_io_throttling_cases_run);
     tcase_add_loop_test(tc, test_unbuilt_still_error, 0,
                         (int)(sizeof(still_unbuilt) / sizeof(still_unbuilt[0])));
     suite_add_tcase(s, tc);
