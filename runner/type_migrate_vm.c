@@ -32,8 +32,10 @@
  * makes, daemons stopped or restarted, CPU models, Ctrl-C of the client, ...) are an
  * ERROR naming the param, decided before any VM starts.
  */
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/params.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
@@ -44,6 +46,8 @@
 #include "runner/type_migrate_vm.h"
 #include "virt/virt.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +74,10 @@ struct mvm_opts {
     const char *cdrom_size, *floppy_size;
     const char *policy, *disk_source, *cdrom_disk_type;
     const char *qemu_filter;            /* target_qemu_filter: on the destination after */
-    const char *blkdevio_dev;           /* blkdevio_device (the limits: type_migrate_vm_io.c) */
+    const char *blkdevio_dev;
+    bool ctrl_c, check_state;           /* ctrl_c, check_domain_state */
+    const char *expected_state;         /* expected_domain_state */
+    double delay;                       /* delay_time, seconds */           /* blkdevio_device (the limits: type_migrate_vm_io.c) */
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mvm_opts, __VA_ARGS__)
@@ -148,6 +155,15 @@ static const struct run_param mvm_params[] = {
              "process of the destination must match" },
     { "blkdevio_device", AT(STR, blkdevio_dev),
       .doc = "with a blkdevio_* limit: virsh blkdeviotune of this disk before migrating" },
+    { "ctrl_c", AT(BOOL, ctrl_c), .def = "no",
+      .doc = "in the background: the migrating virsh is killed (SIGKILL) delay_time "
+             "seconds after it started" },
+    { "delay_time", AT(FLOAT, delay), RUN_PARAM_MIN(0), .def = "10", .unit = "seconds",
+      .doc = "ctrl_c: the wait before the kill and after it" },
+    { "check_domain_state", AT(BOOL, check_state), .def = "no",
+      .doc = "ctrl_c: then the source's domain state must be expected_domain_state" },
+    { "expected_domain_state", AT(STR, expected_state),
+      .doc = "the state virsh domstate must print (running)" },
     { "cdrom_disk_type", AT(STR, cdrom_disk_type),
       .doc = "the disk type of an added disk without an image size (file, block)" },
     { NULL },
@@ -200,9 +216,9 @@ static const struct run_need mvm_needs[] = {
 static const struct {
     const char *param, *unless;
 } mvm_unbuilt_rows[] = {
-    { "ctrl_c", NULL },
     { "restart_src_libvirtd", NULL },
     { "block_ip_addr", "" },
+    /* ctrl_c's check only: with ctrl_c it is built (mvm_unbuilt_param) */
     { "check_domain_state", NULL },
     { "max_down_time", "" },
     { "reboot_vm", NULL },
@@ -260,7 +276,11 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
         *val = made;
         return "create_target_image";
     }
+    const char *cc = params_get(p, "ctrl_c");
+    bool ctrl_c = cc && !strcmp(cc, "yes");
     for (size_t k = 0; k < ARRAY_SIZE(mvm_unbuilt_rows); k++) {
+        if (ctrl_c && !strcmp(mvm_unbuilt_rows[k].param, "check_domain_state"))
+            continue;
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
         const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";
         if (!v || !*v || !strcmp(v, unless))
@@ -796,6 +816,93 @@ static int mvm_qemu_filter(struct run_ctx *ctx, int h)
     return rc;
 }
 
+/* time.sleep(s), cut short when the test is stopped. */
+static void mvm_sleep(struct run_ctx *ctx, double s)
+{
+    for (double end = run_now() + s; run_now() < end && !run_should_stop(ctx);)
+        clock_sleep(0.2);
+}
+
+/* ctrl_c: `virsh migrate` started on this machine (Popen there), killed with
+ * SIGKILL (utils_misc.safe_kill) delay_time seconds later; after delay_time more the
+ * source's domain must be in expected_domain_state (check_domain_state).  Its
+ * domjobinfo poll only logs there, so is not run.  Without --p2p the virsh client
+ * opens the destination itself: the settings' URI of the second host, as mvm_hop. */
+static int mvm_ctrl_c(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *uri)
+{
+    const struct mvm_opts *o = ctx->opts;
+    const char *dom = vms->vm[i].domain;
+    char *words = mvm_words(o->options, o->postcopy);
+    char **w = params_split(words);
+    bool p2p = false;
+    for (char **k = w; *k; k++)
+        p2p |= !strcmp(*k, "--p2p");
+    struct spawn *c = spawn_newv((const char *[]){ "virsh", "-c", ctx->hosts[0].uri,
+                                                   "migrate", NULL });
+    for (char **k = w; *k; k++)
+        spawn_arg(c, *k);
+    spawn_args(c, dom, p2p ? uri : ctx->hosts[1].uri, NULL);
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, state = STRBUF_INIT;
+    spawn_set_output(c, &out, &err);
+    spawn_set_pdeathsig(c, SIGKILL);
+    int rc = 0;
+    if (o->speed > 0) {
+        char sp[32];
+        snprintf(sp, sizeof(sp), "%ld", o->speed);
+        const char *set[] = { "migrate-setspeed", dom, sp, NULL };
+        if (run_vmconf_virsh(ctx, 0, set, NULL) < 0)
+            run_log(ctx, "%s", err_msg());          /* its status is not checked there */
+    }
+    if (spawn_start(c) < 0) {
+        rc = run_error(ctx, "TestSetupError", "virsh migrate: %s", err_msg());
+        goto out;
+    }
+    run_log(ctx, "virsh migrate %s %s started (pid %d)", dom, words, (int)spawn_pid(c));
+    mvm_sleep(ctx, o->delay);
+    if (!spawn_alive(c)) {
+        spawn_wait(c, NULL);
+        rc = run_fail(ctx, "MigrationError", "Migration process is dead: %s", err.buf);
+        goto out;
+    }
+    if (spawn_stop(c, 0) < 0) {
+        rc = run_error(ctx, "TestError", "Fail to cancel migration: %s", err_msg());
+        goto out;
+    }
+    run_log(ctx, "Succeed to cancel migration (SIGKILL)");
+    mvm_sleep(ctx, o->delay);
+    if (run_should_stop(ctx)) {
+        rc = -1;
+        goto out;
+    }
+    if (o->check_state) {
+        const char *ds[] = { "domstate", dom, NULL };
+        char *st = NULL;
+        if (run_vmconf_virsh(ctx, 0, ds, &st) < 0) {
+            rc = run_error(ctx, "TestError", "%s", err_msg());
+            goto out;
+        }
+        size_t len = strlen(st);
+        while (len && (st[len - 1] == '\n' || st[len - 1] == ' '))
+            len--;
+        strbuf_add(&state, st, len);
+        free(st);
+        if (strcmp(state.buf, o->expected_state ? o->expected_state : ""))
+            rc = run_fail(ctx, "StateError", "The domain state is not expected: %s",
+                          state.buf);
+        else
+            run_log(ctx, "the domain is %s on the source", state.buf);
+    }
+out:
+    spawn_stop(c, 0);
+    spawn_free(c);
+    strbuf_release(&out);
+    strbuf_release(&err);
+    strbuf_release(&state);
+    params_strv_free(w);
+    free(words);
+    return rc;
+}
+
 static int mvm_run(struct run_ctx *ctx)
 {
     const struct mvm_opts *o = ctx->opts;
@@ -820,6 +927,11 @@ static int mvm_run(struct run_ctx *ctx)
     char *uri = mvm_desturi(o->driver, o->transport, o->target_ip, o->server_cn,
                             o->server_ip, o->uri_port, o->uri_path);
     int rc;
+    if (o->in_back && o->ctrl_c) {
+        rc = mvm_ctrl_c(ctx, vms, i, uri);
+        free(uri);
+        return rc;
+    }
     if (o->in_back && !o->complete_job) {
         rc = mvm_background(ctx, vms, i, uri);
         free(uri);

@@ -311,13 +311,46 @@ START_TEST(test_io_throttling_cases_run)
 }
 END_TEST
 
+/* negative_testing.live_migration.cancel_migration; the storage ones stay unbuilt */
+START_TEST(test_ctrl_c_cases)
+{
+    struct params *p = basic();
+    params_set(p, "status_error", "yes");
+    params_set(p, "ctrl_c", "yes");
+    params_set(p, "delay_time", "5");
+    params_set(p, "set_migration_speed", "1");
+    params_set(p, "run_migrate_cmd_in_front", "no");
+    params_set(p, "run_migrate_cmd_in_back", "yes");
+    params_set(p, "check_domain_state", "yes");
+    params_set(p, "expected_domain_state", "running");
+    assert_dispo(p, RUN_PASS, NULL);
+    params_set(p, "delay_time", "-1");
+    assert_dispo(p, RUN_ERROR, "delay_time");
+    params_free(p);
+
+    p = basic();
+    params_set(p, "ctrl_c", "yes");
+    params_set(p, "create_target_image", "yes");
+    params_set(p, "run_migrate_cmd_in_back", "yes");
+    params_set(p, "virsh_options", "--live --verbose --persistent --copy-storage-all");
+    assert_dispo(p, RUN_ERROR, "create_target_image = 'yes'");
+    params_free(p);
+
+    /* check_domain_state without ctrl_c is still not built */
+    p = basic();
+    params_set(p, "check_domain_state", "yes");
+    assert_dispo(p, RUN_ERROR, "check_domain_state = 'yes'");
+    params_free(p);
+}
+END_TEST
+
 /* The setups still not built stay an ERROR naming them, with a built one beside. */
 static const struct {
     const char *key, *value;
 } still_unbuilt[] = {
     { "enable_stress_test", "yes" },
     { "migrate_disks", "yes" },      { "local_disk_image", "/x/virt_iso.img" },
-    { "ctrl_c", "yes" },             { "restart_src_libvirtd", "yes" },
+    { "restart_src_libvirtd", "yes" },
     { "create_target_image", "yes" },
 };
 
@@ -352,6 +385,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cpu_model_cases_run);
     tcase_add_test(tc, test_startup_policy_cases_run);
     tcase_add_test(tc, test_io_throttling_cases_run);
+    tcase_add_test(tc, test_ctrl_c_cases);
     tcase_add_loop_test(tc, test_unbuilt_still_error, 0,
                         (int)(sizeof(still_unbuilt) / sizeof(still_unbuilt[0])));
     suite_add_tcase(s, tc);
