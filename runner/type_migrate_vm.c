@@ -76,6 +76,7 @@ struct mvm_opts {
     const char *qemu_filter;            /* target_qemu_filter: on the destination after */
     const char *blkdevio_dev;
     bool ctrl_c, check_state;           /* ctrl_c, check_domain_state */
+    bool restart_src, restart_vm;       /* restart_src_libvirtd, restart_vm */
     const char *expected_state;         /* expected_domain_state */
     double delay;                       /* delay_time, seconds */           /* blkdevio_device (the limits: type_migrate_vm_io.c) */
 };
@@ -158,6 +159,11 @@ static const struct run_param mvm_params[] = {
     { "ctrl_c", AT(BOOL, ctrl_c), .def = "no",
       .doc = "in the background: the migrating virsh is killed (SIGKILL) delay_time "
              "seconds after it started" },
+    { "restart_src_libvirtd", AT(BOOL, restart_src), .def = "no",
+      .doc = "in the background: the source's libvirtd restarted while the migration "
+             "runs" },
+    { "restart_vm", AT(BOOL, restart_vm), .def = "no",
+      .doc = "after that: the guest destroyed, started and logged into again" },
     { "delay_time", AT(FLOAT, delay), RUN_PARAM_MIN(0), .def = "10", .unit = "seconds",
       .doc = "ctrl_c: the wait before the kill and after it" },
     { "check_domain_state", AT(BOOL, check_state), .def = "no",
@@ -216,7 +222,6 @@ static const struct run_need mvm_needs[] = {
 static const struct {
     const char *param, *unless;
 } mvm_unbuilt_rows[] = {
-    { "restart_src_libvirtd", NULL },
     { "block_ip_addr", "" },
     /* ctrl_c's check only: with ctrl_c it is built (mvm_unbuilt_param) */
     { "check_domain_state", NULL },
@@ -569,6 +574,7 @@ struct mvm_state {
     struct virt_vms vms;
     struct params *params;
     char *images[2];            /* the added disks' images vtrun made (source host) */
+    struct virt_hostops *ops;   /* the daemon restarted: started again if it stopped */
 };
 
 /* ---- the guest's XML edits before its start (custom_cpu, add_disk_xml) ------------- */
@@ -767,6 +773,10 @@ static void mvm_cleanup(struct run_ctx *ctx)
             run_log(ctx, "rm %s: %s", st->images[k], err_msg());
         free(st->images[k]);
     }
+    if (st->ops && virt_hostops_undo(st->ops) < 0)
+        run_log(ctx, "undo: %s", err_msg());
+    if (st->ops)
+        virt_hostops_free(st->ops);
     run_vmset_cleanup(ctx, &st->vms);
     params_free(st->params);
     free(st);
@@ -823,6 +833,44 @@ static void mvm_sleep(struct run_ctx *ctx, double s)
         clock_sleep(0.2);
 }
 
+/* `virsh migrate` of dom started on this machine as the reference Popens it, after
+ * virsh.migrate_setspeed (set_migration_speed; its status unchecked there).  Without
+ * --p2p the virsh client opens the destination itself: the settings' URI of the
+ * second host, as mvm_hop; with it, uri.  NULL + err. */
+static struct spawn *mvm_virsh_migrate(struct run_ctx *ctx, const char *dom, const char *uri,
+                                       struct strbuf *out, struct strbuf *err)
+{
+    const struct mvm_opts *o = ctx->opts;
+    char *words = mvm_words(o->options, o->postcopy);
+    char **w = params_split(words);
+    bool p2p = false;
+    for (char **k = w; *k; k++)
+        p2p |= !strcmp(*k, "--p2p");
+    if (o->speed > 0) {
+        char sp[32];
+        snprintf(sp, sizeof(sp), "%ld", o->speed);
+        const char *set[] = { "migrate-setspeed", dom, sp, NULL };
+        if (run_vmconf_virsh(ctx, 0, set, NULL) < 0)
+            run_log(ctx, "%s", err_msg());
+    }
+    struct spawn *c = spawn_newv((const char *[]){ "virsh", "-c", ctx->hosts[0].uri,
+                                                   "migrate", NULL });
+    for (char **k = w; *k; k++)
+        spawn_arg(c, *k);
+    spawn_args(c, dom, p2p ? uri : ctx->hosts[1].uri, NULL);
+    spawn_set_output(c, out, err);
+    spawn_set_pdeathsig(c, SIGKILL);
+    if (spawn_start(c) < 0) {
+        spawn_free(c);
+        c = NULL;
+    } else {
+        run_log(ctx, "virsh migrate %s %s started (pid %d)", dom, words, (int)spawn_pid(c));
+    }
+    params_strv_free(w);
+    free(words);
+    return c;
+}
+
 /* ctrl_c: `virsh migrate` started on this machine (Popen there), killed with
  * SIGKILL (utils_misc.safe_kill) delay_time seconds later; after delay_time more the
  * source's domain must be in expected_domain_state (check_domain_state).  Its
@@ -832,32 +880,13 @@ static int mvm_ctrl_c(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const
 {
     const struct mvm_opts *o = ctx->opts;
     const char *dom = vms->vm[i].domain;
-    char *words = mvm_words(o->options, o->postcopy);
-    char **w = params_split(words);
-    bool p2p = false;
-    for (char **k = w; *k; k++)
-        p2p |= !strcmp(*k, "--p2p");
-    struct spawn *c = spawn_newv((const char *[]){ "virsh", "-c", ctx->hosts[0].uri,
-                                                   "migrate", NULL });
-    for (char **k = w; *k; k++)
-        spawn_arg(c, *k);
-    spawn_args(c, dom, p2p ? uri : ctx->hosts[1].uri, NULL);
     struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, state = STRBUF_INIT;
-    spawn_set_output(c, &out, &err);
-    spawn_set_pdeathsig(c, SIGKILL);
+    struct spawn *c = mvm_virsh_migrate(ctx, dom, uri, &out, &err);
     int rc = 0;
-    if (o->speed > 0) {
-        char sp[32];
-        snprintf(sp, sizeof(sp), "%ld", o->speed);
-        const char *set[] = { "migrate-setspeed", dom, sp, NULL };
-        if (run_vmconf_virsh(ctx, 0, set, NULL) < 0)
-            run_log(ctx, "%s", err_msg());          /* its status is not checked there */
-    }
-    if (spawn_start(c) < 0) {
+    if (!c) {
         rc = run_error(ctx, "TestSetupError", "virsh migrate: %s", err_msg());
         goto out;
     }
-    run_log(ctx, "virsh migrate %s %s started (pid %d)", dom, words, (int)spawn_pid(c));
     mvm_sleep(ctx, o->delay);
     if (!spawn_alive(c)) {
         spawn_wait(c, NULL);
@@ -893,13 +922,85 @@ static int mvm_ctrl_c(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const
             run_log(ctx, "the domain is %s on the source", state.buf);
     }
 out:
-    spawn_stop(c, 0);
+    if (c)
+        spawn_stop(c, 0);
     spawn_free(c);
     strbuf_release(&out);
     strbuf_release(&err);
     strbuf_release(&state);
-    params_strv_free(w);
-    free(words);
+    return rc;
+}
+
+/* check_listening_port_remote_by_service(server_ip, ..., 'ssh', '22', listen_addr)
+ * for the ssh transport: something listens on port 22 of the destination.  (The
+ * reference reads port 22 for libvirtd too on other transports: not built.) */
+static int mvm_ssh_listens(struct run_ctx *ctx, int h)
+{
+    static const char *const ss[] = { "ss", "-Htln", "sport", "=", ":22", NULL };
+    struct strbuf out = STRBUF_INIT;
+    struct virt_host *link = run_host_link(ctx, h);
+    int rc = 0;
+    if (!link || virt_host_run(link, ss, 30, &out, NULL, NULL) < 0)
+        rc = run_error(ctx, "TestSetupError", "ss on %s: %s", ctx->hosts[h].name, err_msg());
+    else if (!strstr(out.buf, "LISTEN"))
+        rc = run_fail(ctx, "CheckError", "ssh does not listen on port 22 of %s",
+                      ctx->hosts[h].name);
+    strbuf_release(&out);
+    return rc;
+}
+
+/* restart_src_libvirtd: virsh migrate Popen'ed (at set_migration_speed), delay_time
+ * seconds, then utils_libvirtd.Libvirtd().restart() on the source while it runs;
+ * restart_vm: vm.destroy(), vm.start(), vm.wait_for_login().  Nothing is judged of
+ * the migration (run_migrate_cmd_in_front = no). */
+static int mvm_restart_src(struct run_ctx *ctx, struct mvm_state *st, size_t i,
+                           const char *uri)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct virt_vms *vms = &st->vms;
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct virt_host *link = run_host_link(ctx, 0);
+    int rc = 0;
+    if (!strcmp(o->transport, "ssh") && mvm_ssh_listens(ctx, 1) < 0)
+        return -1;
+    struct spawn *c = mvm_virsh_migrate(ctx, vms->vm[i].domain, uri, &out, &err);
+    if (!c || !link) {
+        rc = run_error(ctx, "TestSetupError", "%s", err_msg());
+        goto out;
+    }
+    mvm_sleep(ctx, o->delay);
+    if (!st->ops)
+        st->ops = virt_hostops_new("mvm", &vms->conf.vctx);
+    if (virt_hostop_daemon(st->ops, link, "libvirtd", VIRT_DAEMON_RESTART, NULL) < 0) {
+        rc = run_error(ctx, "TestError", "libvirtd restart on %s: %s", ctx->hosts[0].name,
+                       err_msg());
+        goto out;
+    }
+    run_log(ctx, "libvirtd restarted on %s while the migration ran", ctx->hosts[0].name);
+    virt_vms_reconnect(vms, 0);
+    if (o->restart_vm) {
+        if (virt_vms_destroy(vms, i) < 0) {
+            rc = run_error(ctx, "TestError", "vm.destroy(): %s", err_msg());
+            goto out;
+        }
+        if (run_tl_start_on_source(ctx, vms, i) < 0) {     /* the verdict is set */
+            rc = -1;
+            goto out;
+        }
+        if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+            rc = run_should_stop(ctx) ? -1 : run_error(ctx, "LoginError", "%s", err_msg());
+            goto out;
+        }
+        run_log(ctx, "the guest was destroyed, started and logged into again");
+    }
+out:
+    if (c) {
+        spawn_stop(c, 0);
+        run_log(ctx, "virsh migrate: %s", err.len ? err.buf : "(no error)");
+    }
+    spawn_free(c);
+    strbuf_release(&out);
+    strbuf_release(&err);
     return rc;
 }
 
@@ -927,6 +1028,11 @@ static int mvm_run(struct run_ctx *ctx)
     char *uri = mvm_desturi(o->driver, o->transport, o->target_ip, o->server_cn,
                             o->server_ip, o->uri_port, o->uri_path);
     int rc;
+    if (o->in_back && o->restart_src) {
+        rc = mvm_restart_src(ctx, st, i, uri);
+        free(uri);
+        return rc;
+    }
     if (o->in_back && o->ctrl_c) {
         rc = mvm_ctrl_c(ctx, vms, i, uri);
         free(uri);

@@ -344,13 +344,33 @@ START_TEST(test_ctrl_c_cases)
 }
 END_TEST
 
+/* negative_testing.*.restart_local_libvirtd */
+START_TEST(test_restart_src_libvirtd_cases)
+{
+    struct params *p = basic();
+    params_set(p, "status_error", "yes");
+    params_set(p, "set_migration_speed", "1");
+    params_set(p, "run_migrate_cmd_in_front", "no");
+    params_set(p, "run_migrate_cmd_in_back", "yes");
+    params_set(p, "restart_src_libvirtd", "yes");
+    params_set(p, "restart_vm", "yes");
+    assert_dispo(p, RUN_PASS, NULL);
+    params_set(p, "restart_vm", "");
+    params_set(p, "virsh_options",
+               "--persistent --undefinesource --live --p2p --tunnelled --verbose");
+    assert_dispo(p, RUN_PASS, NULL);
+    params_set(p, "restart_vm", "maybe");
+    assert_dispo(p, RUN_ERROR, "restart_vm");
+    params_free(p);
+}
+END_TEST
+
 /* The setups still not built stay an ERROR naming them, with a built one beside. */
 static const struct {
     const char *key, *value;
 } still_unbuilt[] = {
     { "enable_stress_test", "yes" },
     { "migrate_disks", "yes" },      { "local_disk_image", "/x/virt_iso.img" },
-    { "restart_src_libvirtd", "yes" },
     { "create_target_image", "yes" },
 };
 
@@ -386,6 +406,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_startup_policy_cases_run);
     tcase_add_test(tc, test_io_throttling_cases_run);
     tcase_add_test(tc, test_ctrl_c_cases);
+    tcase_add_test(tc, test_restart_src_libvirtd_cases);
     tcase_add_loop_test(tc, test_unbuilt_still_error, 0,
                         (int)(sizeof(still_unbuilt) / sizeof(still_unbuilt[0])));
     suite_add_tcase(s, tc);
