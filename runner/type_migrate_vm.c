@@ -26,11 +26,21 @@
  * second host) drives the migration, where virsh would open DESTURI from the source.
  * The reference's `--verbose` output pattern (".*100 %") is the migration's success.
  *
+ * Before the start, the guest's definition edited as the reference does
+ * (type_migrate_vm_xml.c): custom_cpu (cpu_model_name + cpu_vendor; a model the
+ * hypervisor lists usable='no' CANCELs, a failed start CANCELs when
+ * start_filter_string matches, else FAILs) and the cdrom/floppy disks of
+ * startup_policy on images made on the shared storage.  with_io_throttling
+ * (type_migrate_vm_io.c): blkdeviotune before, target_qemu_filter after.  In the
+ * background, a real `virsh migrate` on this machine: ctrl_c SIGKILLs it (the source's
+ * domain state checked), restart_src_libvirtd restarts the source's daemon under it
+ * (restart_vm: the guest destroyed, started, logged into).
+ *
  * What the hosts inherently lack (SELinux booleans, RHEL releases, a second CPU
  * vendor, a guest installed beforehand on the destination) CANCELs naming it; the
- * reference's other setups (stress, devices, storage migration to images or pools it
- * makes, daemons stopped or restarted, CPU models, Ctrl-C of the client, ...) are an
- * ERROR naming the param, decided before any VM starts.
+ * reference's other setups (stress, storage migration to images or pools it makes,
+ * migrate_disks, attached local disks, daemons stopped, ...) are an ERROR naming the
+ * param, decided before any VM starts.
  */
 #include "lib/clock.h"
 #include "lib/err.h"

@@ -12,9 +12,9 @@
 #include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
-#include "runner/run_dispo.h"
 #include "runner/run_needs.h"
 #include "runner/type_migrate_vm.h"
+#include "tests/support.h"
 
 static const char dom_xml[] =
     "<domain type='qemu'><name>vm1</name><memory unit='KiB'>131072</memory>"
@@ -187,12 +187,7 @@ static char *caps[4];
 
 static void setup(void)
 {
-    run_facts_init(&F);
-    memset(caps, 0, sizeof(caps));
-    F.capabilities = caps;
-    F.libvirt_version = 9000000;
-    F.qemu_version = 7002000;
-    F.arch = "x86_64";
+    ts_lab_facts(&F, caps, 4);
 }
 
 static void teardown(void)
@@ -208,39 +203,20 @@ static struct params *basic(void)
     params_set(p, "main_vm", "avocado-vt-vm1");
     params_set(p, "virsh_options", "--live --verbose");
     params_set(p, "postcopy_options", "");
-    params_set(p, "transport", "ssh");
-    params_set(p, "uri_port", ":22");
     params_set(p, "server_ip", "192.168.124.3");
     params_set(p, "client_ip", "192.168.124.2");
-    params_set(p, "status_error", "no");
     params_set(p, "run_migrate_cmd_in_front", "yes");
     params_set(p, "migration_timeout", "600");
     return p;
 }
 
-static void decide(struct params *p, struct run_dispo *d)
+/* An ERROR whose reason holds text. */
+static void assert_error(struct params *p, const char *text)
 {
-    struct run_common c = { 0 };
-    void *opts = NULL;
-    const struct run_type *t = run_type_lookup("migrate_vm");
-    ck_assert_ptr_nonnull(t);
-    char *bad = run_common_parse(p, &c) < 0 ? xstrdup(err_msg()) : NULL;
-    run_dispo_decide(t, "migrate_vm", p, &c, bad, 2, &F, &opts, d);
-    run_type_opts_free(t, opts);
-    run_common_release(&c);
-    free(bad);
-}
-
-static void assert_dispo(struct params *p, int status, const char *text)
-{
-    struct run_dispo d;
-    decide(p, &d);
-    ck_assert_msg((int)d.status == status, "status %d: %s", d.status,
-                  d.reason ? d.reason : "");
-    if (text)
-        ck_assert_msg(d.reason && strstr(d.reason, text), "'%s' not in '%s'", text,
-                      d.reason ? d.reason : "");
-    run_dispo_release(&d);
+    char *got = ts_dispo(p, &F);
+    ck_assert_msg(!strncmp(got, "ERROR", 5) && strstr(got, text), "want ERROR '%s', got "
+                  "'%s'", text, got);
+    free(got);
 }
 
 /* The cfg's with_cpu_model variants, as the composition writes them. */
@@ -254,20 +230,20 @@ START_TEST(test_cpu_model_cases_run)
     params_set(p, "cpu_vendor", "Intel");
     params_set(p, "cpu_model_name", "SandyBridge");
     params_set(p, "cpu_feature_dict", "{'xsave': 'require'}");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     params_set(p, "cpu_model_name", "Hasswell");
     params_set(p, "start_filter_string", "Unknown CPU model");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     params_set(p, "cpu_vendor", "AuthenticAMD");
     params_set(p, "cpu_model_name", "Opteron_G1");
     params_set(p, "cpu_feature_dict", "{}");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     /* a dict vtrun cannot read is the param's error */
     params_set(p, "cpu_feature_dict", "{'xsave': require}");
-    assert_dispo(p, RUN_ERROR, "cpu_feature_dict");
+    assert_error(p, "cpu_feature_dict");
     params_set(p, "cpu_feature_dict", "{}");
     params_set(p, "start_filter_string", "(unclosed");
-    assert_dispo(p, RUN_ERROR, "start_filter_string");
+    assert_error(p, "start_filter_string");
     params_free(p);
 }
 END_TEST
@@ -280,12 +256,12 @@ START_TEST(test_startup_policy_cases_run)
         params_set(p, "startup_policy", policies[k]);
         params_set(p, "cdrom_device_type", "cdrom");
         params_set(p, "cdrom_image_size", "10M");
-        assert_dispo(p, RUN_PASS, NULL);
+        TS_ASSERT_DISPO(p, &F, "RUN");
         params_set(p, "floppy_device_type", "floppy");
         params_set(p, "floppy_image_size", "1.44M");
-        assert_dispo(p, RUN_PASS, NULL);
+        TS_ASSERT_DISPO(p, &F, "RUN");
         params_set(p, "cdrom_device_type", "");
-        assert_dispo(p, RUN_PASS, NULL);
+        TS_ASSERT_DISPO(p, &F, "RUN");
         params_free(p);
     }
     /* the host's own drive is not built */
@@ -293,7 +269,7 @@ START_TEST(test_startup_policy_cases_run)
     params_set(p, "pass_through_cdrom", "yes");
     params_set(p, "cdrom_device_type", "cdrom");
     params_set(p, "cdrom_disk_type", "block");
-    assert_dispo(p, RUN_ERROR, "pass_through_cdrom = 'yes'");
+    assert_error(p, "pass_through_cdrom = 'yes'");
     params_free(p);
 }
 END_TEST
@@ -304,9 +280,9 @@ START_TEST(test_io_throttling_cases_run)
     params_set(p, "blkdevio_device", "vda");
     params_set(p, "blkdevio_write_bytes_sec", "1048576");
     params_set(p, "target_qemu_filter", "ps auxf | grep qemu-kvm | grep bps[-_]wr.*=1048576");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     params_set(p, "target_qemu_filter", "ps auxf | grep qemu-kvm | wc -l");
-    assert_dispo(p, RUN_ERROR, "target_qemu_filter");
+    assert_error(p, "target_qemu_filter");
     params_free(p);
 }
 END_TEST
@@ -323,9 +299,9 @@ START_TEST(test_ctrl_c_cases)
     params_set(p, "run_migrate_cmd_in_back", "yes");
     params_set(p, "check_domain_state", "yes");
     params_set(p, "expected_domain_state", "running");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     params_set(p, "delay_time", "-1");
-    assert_dispo(p, RUN_ERROR, "delay_time");
+    assert_error(p, "delay_time");
     params_free(p);
 
     p = basic();
@@ -333,13 +309,13 @@ START_TEST(test_ctrl_c_cases)
     params_set(p, "create_target_image", "yes");
     params_set(p, "run_migrate_cmd_in_back", "yes");
     params_set(p, "virsh_options", "--live --verbose --persistent --copy-storage-all");
-    assert_dispo(p, RUN_ERROR, "create_target_image = 'yes'");
+    assert_error(p, "create_target_image = 'yes'");
     params_free(p);
 
     /* check_domain_state without ctrl_c is still not built */
     p = basic();
     params_set(p, "check_domain_state", "yes");
-    assert_dispo(p, RUN_ERROR, "check_domain_state = 'yes'");
+    assert_error(p, "check_domain_state = 'yes'");
     params_free(p);
 }
 END_TEST
@@ -354,13 +330,13 @@ START_TEST(test_restart_src_libvirtd_cases)
     params_set(p, "run_migrate_cmd_in_back", "yes");
     params_set(p, "restart_src_libvirtd", "yes");
     params_set(p, "restart_vm", "yes");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     params_set(p, "restart_vm", "");
     params_set(p, "virsh_options",
                "--persistent --undefinesource --live --p2p --tunnelled --verbose");
-    assert_dispo(p, RUN_PASS, NULL);
+    TS_ASSERT_DISPO(p, &F, "RUN");
     params_set(p, "restart_vm", "maybe");
-    assert_dispo(p, RUN_ERROR, "restart_vm");
+    assert_error(p, "restart_vm");
     params_free(p);
 }
 END_TEST
@@ -383,7 +359,7 @@ START_TEST(test_unbuilt_still_error)
     params_set(p, still_unbuilt[_i].key, still_unbuilt[_i].value);
     char *want = xasprintf("%s = '%s': vtrun does not build this setup of tp-libvirt's "
                            "migrate_vm yet", still_unbuilt[_i].key, still_unbuilt[_i].value);
-    assert_dispo(p, RUN_ERROR, want);
+    assert_error(p, want);
     free(want);
     params_free(p);
 }
