@@ -26,23 +26,38 @@
  * second host) drives the migration, where virsh would open DESTURI from the source.
  * The reference's `--verbose` output pattern (".*100 %") is the migration's success.
  *
+ * Before the start, the guest's definition edited as the reference does
+ * (type_migrate_vm_xml.c): custom_cpu (cpu_model_name + cpu_vendor; a model the
+ * hypervisor lists usable='no' CANCELs, a failed start CANCELs when
+ * start_filter_string matches, else FAILs) and the cdrom/floppy disks of
+ * startup_policy on images made on the shared storage.  with_io_throttling
+ * (type_migrate_vm_io.c): blkdeviotune before, target_qemu_filter after.  In the
+ * background, a real `virsh migrate` on this machine: ctrl_c SIGKILLs it (the source's
+ * domain state checked), restart_src_libvirtd restarts the source's daemon under it
+ * (restart_vm: the guest destroyed, started, logged into).
+ *
  * What the hosts inherently lack (SELinux booleans, RHEL releases, a second CPU
  * vendor, a guest installed beforehand on the destination) CANCELs naming it; the
- * reference's other setups (stress, devices, storage migration to images or pools it
- * makes, daemons stopped or restarted, CPU models, Ctrl-C of the client, ...) are an
- * ERROR naming the param, decided before any VM starts.
+ * reference's other setups (stress, storage migration to images or pools it makes,
+ * migrate_disks, attached local disks, daemons stopped, ...) are an ERROR naming the
+ * param, decided before any VM starts.
  */
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/params.h"
+#include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_virsh.h"
+#include "runner/run_vmconf.h"
 #include "runner/run_type.h"
 #include "runner/type_migrate_vm.h"
 #include "virt/virt.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +75,20 @@ struct mvm_opts {
     const char *cache_size;             /* set_migrate_compcache_size, bytes */
     const char *default_cache;          /* "64.000 MiB": in the completed job info */
     long main_vm;
+    /* custom_cpu() when cpu_model_name and cpu_vendor are both given */
+    const char *cpu_mode, *cpu_match, *cpu_model, *cpu_fallback, *cpu_vendor;
+    const char *cpu_features;           /* cpu_feature_dict */
+    const char *start_filter;           /* start_filter_string: a failed start CANCELs */
+    /* add_disk_xml(): cdrom and floppy disks attached --config before the start */
+    const char *cdrom, *floppy;         /* cdrom_device_type, floppy_device_type */
+    const char *cdrom_size, *floppy_size;
+    const char *policy, *disk_source, *cdrom_disk_type;
+    const char *qemu_filter;            /* target_qemu_filter: on the destination after */
+    const char *blkdevio_dev;
+    bool ctrl_c, check_state;           /* ctrl_c, check_domain_state */
+    bool restart_src, restart_vm;       /* restart_src_libvirtd, restart_vm */
+    const char *expected_state;         /* expected_domain_state */
+    double delay;                       /* delay_time, seconds */           /* blkdevio_device (the limits: type_migrate_vm_io.c) */
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mvm_opts, __VA_ARGS__)
@@ -110,6 +139,49 @@ static const struct run_param mvm_params[] = {
       .doc = "virsh migrate-compcache --size before the migration" },
     { "default_cache", AT(STR, default_cache),
       .doc = "'Compression cache: VALUE' must be in the source's completed job info" },
+    { "cpu_model_name", AT(STR, cpu_model),
+      .doc = "with cpu_vendor: the guest's <cpu> model (custom_cpu)" },
+    { "cpu_vendor", AT(STR, cpu_vendor), .doc = "with cpu_model_name: the <cpu> vendor" },
+    { "cpu_mode", AT(STR, cpu_mode), .def = "custom", .doc = "the <cpu> mode" },
+    { "cpu_match", AT(STR, cpu_match), .def = "exact", .doc = "the <cpu> match" },
+    { "cpu_model_fallback", AT(STR, cpu_fallback), .def = "allow",
+      .doc = "the <cpu><model> fallback" },
+    { "cpu_feature_dict", AT(STR, cpu_features), .def = "{}",
+      .doc = "the <cpu> features, a Python dict: {'xsave': 'require'}" },
+    { "start_filter_string", AT(REGEX, start_filter),
+      .doc = "a failed start whose error matches this regex CANCELs (else FAIL)" },
+    { "cdrom_device_type", AT(STR, cdrom),
+      .doc = "cdrom: a cdrom disk (scsi sdb) attached --config before the start" },
+    { "floppy_device_type", AT(STR, floppy),
+      .doc = "floppy: a floppy disk (fdc fda) attached --config before the start" },
+    { "cdrom_image_size", AT(STR, cdrom_size),
+      .doc = "qemu-img size of the cdrom's raw image on the shared storage" },
+    { "floppy_image_size", AT(STR, floppy_size),
+      .doc = "qemu-img size of the floppy's raw image on the shared storage" },
+    { "startup_policy", AT(STR, policy), .doc = "the added disks' startupPolicy" },
+    { "disk_source_file", AT(STR, disk_source),
+      .doc = "the first added disk's source (else virt_DEVICE.img on the shared storage)" },
+    { "target_qemu_filter", AT(STR, qemu_filter),
+      .doc = "'ps auxf | grep qemu-kvm | grep REGEX': after the migration a hypervisor "
+             "process of the destination must match" },
+    { "blkdevio_device", AT(STR, blkdevio_dev),
+      .doc = "with a blkdevio_* limit: virsh blkdeviotune of this disk before migrating" },
+    { "ctrl_c", AT(BOOL, ctrl_c), .def = "no",
+      .doc = "in the background: the migrating virsh is killed (SIGKILL) delay_time "
+             "seconds after it started" },
+    { "restart_src_libvirtd", AT(BOOL, restart_src), .def = "no",
+      .doc = "in the background: the source's libvirtd restarted while the migration "
+             "runs" },
+    { "restart_vm", AT(BOOL, restart_vm), .def = "no",
+      .doc = "after that: the guest destroyed, started and logged into again" },
+    { "delay_time", AT(FLOAT, delay), RUN_PARAM_MIN(0), .def = "10", .unit = "seconds",
+      .doc = "ctrl_c: the wait before the kill and after it" },
+    { "check_domain_state", AT(BOOL, check_state), .def = "no",
+      .doc = "ctrl_c: then the source's domain state must be expected_domain_state" },
+    { "expected_domain_state", AT(STR, expected_state),
+      .doc = "the state virsh domstate must print (running)" },
+    { "cdrom_disk_type", AT(STR, cdrom_disk_type),
+      .doc = "the disk type of an added disk without an image size (file, block)" },
     { NULL },
 };
 #undef AT
@@ -160,9 +232,8 @@ static const struct run_need mvm_needs[] = {
 static const struct {
     const char *param, *unless;
 } mvm_unbuilt_rows[] = {
-    { "ctrl_c", NULL },
-    { "restart_src_libvirtd", NULL },
     { "block_ip_addr", "" },
+    /* ctrl_c's check only: with ctrl_c it is built (mvm_unbuilt_param) */
     { "check_domain_state", NULL },
     { "max_down_time", "" },
     { "reboot_vm", NULL },
@@ -177,18 +248,14 @@ static const struct {
     { "disk_port", "" },
     { "create_target_image", NULL },
     { "local_disk_image", "" },
-    { "cdrom_device_type", "" },
-    { "floppy_device_type", "" },
     { "guest_cmd", "" },
     { "attach_iface_times", "0" },
     { "del_vm_video_dev", NULL },
     { "iface_address", "" },
     { "sound_model", "" },
-    { "blkdevio_device", "" },
     { "watchdog_model", "" },
     { "smartcard_mode", "" },
     { "pm_suspend_target", "" },
-    { "cpu_model_name", "" },
     { "stop_libvirtd_remotely", NULL },
     { "restart_libvirtd_remotely", NULL },
     { "su_user", "" },
@@ -202,6 +269,8 @@ static const struct {
     { "new_disk_source", "" },
     { "run_cmd_in_vm", "" },
     { "check_image_size", NULL },
+    /* the host's own optical drive as the cdrom's source */
+    { "pass_through_cdrom", NULL },
 };
 
 /* The first unbuilt param of p, or NULL; *val its value. */
@@ -222,7 +291,11 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
         *val = made;
         return "create_target_image";
     }
+    const char *cc = params_get(p, "ctrl_c");
+    bool ctrl_c = cc && !strcmp(cc, "yes");
     for (size_t k = 0; k < ARRAY_SIZE(mvm_unbuilt_rows); k++) {
+        if (ctrl_c && !strcmp(mvm_unbuilt_rows[k].param, "check_domain_state"))
+            continue;
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
         const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";
         if (!v || !*v || !strcmp(v, unless))
@@ -267,6 +340,16 @@ static int mvm_check(const struct run_common *c, void *opts)
     mig_opts_release(&mo);
     free(words);
     if (rc == -1)
+        return -1;
+    struct mvm_features f;
+    if (mvm_feature_dict(o->cpu_features, &f) < 0)
+        return -1;
+    mvm_features_release(&f);
+    char **greps = o->qemu_filter && *o->qemu_filter ? mvm_filter_parse(o->qemu_filter)
+                                                     : NULL;
+    bool bad_filter = o->qemu_filter && *o->qemu_filter && !greps;
+    params_strv_free(greps);
+    if (bad_filter)
         return -1;
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
@@ -500,7 +583,172 @@ static int mvm_background(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
 struct mvm_state {
     struct virt_vms vms;
     struct params *params;
+    char *images[2];            /* the added disks' images vtrun made (source host) */
+    struct virt_hostops *ops;   /* the daemon restarted: started again if it stopped */
 };
+
+/* ---- the guest's XML edits before its start (custom_cpu, add_disk_xml) ------------- */
+
+static bool mvm_custom_cpu(const struct mvm_opts *o)
+{
+    return o->cpu_model && *o->cpu_model && o->cpu_vendor && *o->cpu_vendor;
+}
+
+static bool mvm_edits(const struct mvm_opts *o)
+{
+    return mvm_custom_cpu(o) || (o->cdrom && *o->cdrom) || (o->floppy && *o->floppy);
+}
+
+/* The inactive definition of VM i on the source into *xml (replaced). */
+static int mvm_dumpxml(struct run_ctx *ctx, const char *dom, char **xml)
+{
+    const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
+    char *out = NULL;
+    if (run_vmconf_virsh(ctx, 0, dump, &out) < 0)
+        return -1;
+    free(*xml);
+    *xml = out;
+    return 0;
+}
+
+/* The lab's hypervisor must provide the case's model: one domcapabilities of the
+ * guest's virt type lists as usable='no' (TCG lacks its features: the guest would run
+ * a different CPU, or not boot) CANCELs naming it.  A model it does not list goes to
+ * the start, where the reference's start_filter_string judges it.  0 go on, -1 the
+ * verdict set. */
+static int mvm_cpu_provided(struct run_ctx *ctx, const char *xml)
+{
+    const struct mvm_opts *o = ctx->opts;
+    char *vt = mvm_xml_virt_type(xml);
+    const char *words[] = { "domcapabilities", "--virttype", vt ? vt : "kvm", NULL };
+    char *dcaps = NULL;
+    int rc = 0;
+    if (run_vmconf_virsh(ctx, 0, words, &dcaps) < 0)
+        rc = run_error(ctx, "TestSetupError", "%s", err_msg());
+    else if (mvm_cpu_usable(dcaps, o->cpu_model) == 0)
+        rc = run_cancel(ctx, "needs cpu_model: a guest CPU %s the hypervisor provides "
+                        "(domcapabilities of virt type %s on %s: usable='no')",
+                        o->cpu_model, vt ? vt : "kvm", ctx->hosts[0].name);
+    free(vt);
+    free(dcaps);
+    return rc;
+}
+
+/* custom_cpu(): the definition with the case's <cpu>; vmxml.sync() failing is the
+ * reference's error. */
+static int mvm_define_cpu(struct run_ctx *ctx, const char *dom, char **xml)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct mvm_cpu c = { .mode = o->cpu_mode, .match = o->cpu_match, .model = o->cpu_model,
+                         .fallback = o->cpu_fallback, .vendor = o->cpu_vendor };
+    if (mvm_feature_dict(o->cpu_features, &c.features) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    char *edited = mvm_xml_cpu(*xml, &c);
+    mvm_features_release(&c.features);
+    if (!edited || run_vmconf_define(ctx, 0, dom, edited, false) < 0) {
+        free(edited);
+        return run_error(ctx, "TestSetupError", "custom CPU %s (%s): %s", o->cpu_model,
+                         o->cpu_vendor, err_msg());
+    }
+    run_log(ctx, "the guest's CPU: %s %s, mode %s, match %s, fallback %s, features %s",
+            o->cpu_vendor, o->cpu_model, o->cpu_mode, o->cpu_match, o->cpu_fallback,
+            o->cpu_features);
+    free(*xml);
+    *xml = edited;
+    return 0;
+}
+
+/* add_disk_xml() of device dev and its `virsh attach-device --config`: with a size,
+ * the raw image made on the shared storage (the reference's NFS mount) first.  The
+ * reference ignores the attach's status, so a definition libvirt refuses leaves the
+ * guest without the disk (logged).  0, or -1 with the test's error. */
+static int mvm_add_disk(struct run_ctx *ctx, struct mvm_state *st, const char *dom,
+                        const char *dev, const char *size, const char *source, char **xml)
+{
+    const struct mvm_opts *o = ctx->opts;
+    char *path = NULL;
+    if (source && *source) {
+        path = xstrdup(source);
+    } else {
+        const char *dir = ctx->hosts[0].shared_dir;
+        if (!dir)
+            return run_error(ctx, "TestSetupError", "the %s's image: host %s has no "
+                             "shared_dir", dev, ctx->hosts[0].name);
+        path = xasprintf("%s/virt_%s-%.7s-%u.img", dir, dev, ctx->job_id, ctx->slot);
+    }
+    if (size && *size) {
+        struct virt_host *link = run_host_link(ctx, 0);
+        if (!link || virt_image_create(link, path, "raw", size, &st->vms.conf.vctx) < 0) {
+            int rc = run_error(ctx, "TestSetupError", "qemu-img create %s %s: %s", path,
+                               size, err_msg());
+            free(path);
+            return rc;
+        }
+        st->images[!strcmp(dev, "floppy")] = xstrdup(path);
+    }
+    char *edited = mvm_xml_disk(*xml, dev, path, o->policy,
+                                size && *size ? "file" : o->cdrom_disk_type);
+    if (!edited) {
+        int rc = run_cancel(ctx, "%s", err_msg());     /* add_disk_xml's test.cancel */
+        free(path);
+        return rc;
+    }
+    if (run_vmconf_define(ctx, 0, dom, edited, false) < 0) {
+        run_log(ctx, "attach-device --config of the %s failed (the reference goes on): %s",
+                dev, err_msg());
+        free(edited);
+    } else {
+        run_log(ctx, "%s %s attached --config, startupPolicy %s", dev, path,
+                o->policy && *o->policy ? o->policy : "(none)");
+        free(*xml);
+        *xml = edited;
+    }
+    free(path);
+    return 0;
+}
+
+/* The guest defined with the reference's edits, started from that definition (a
+ * failed start: CANCEL when start_filter_string matches its error, else FAIL, as
+ * VMStartError does there) and logged into. */
+static int mvm_start_edited(struct run_ctx *ctx, struct mvm_state *st, size_t i)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct virt_vms *vms = &st->vms;
+    const char *dom = vms->vm[i].domain;
+    char *xml = NULL;
+    int rc = 0;
+    if (virt_vms_define(vms, i, 0) < 0 || mvm_dumpxml(ctx, dom, &xml) < 0) {
+        free(xml);
+        return run_error(ctx, "VMCreateError", "%s", err_msg());
+    }
+    if (mvm_custom_cpu(o))
+        rc = mvm_cpu_provided(ctx, xml) < 0 ? -1 : mvm_define_cpu(ctx, dom, &xml);
+    const char *source = o->disk_source;
+    if (rc == 0 && o->cdrom && *o->cdrom) {
+        rc = mvm_add_disk(ctx, st, dom, o->cdrom, o->cdrom_size, source, &xml);
+        source = NULL;      /* the reference's source_file is the first device's only */
+    }
+    if (rc == 0 && o->floppy && *o->floppy)
+        rc = mvm_add_disk(ctx, st, dom, o->floppy, o->floppy_size, source, &xml);
+    free(xml);
+    if (rc < 0)
+        return -1;
+    if (virt_vms_start_defined(vms, i, 0) < 0) {
+        char *why = xstrdup(err_msg());
+        if (o->start_filter && mig_tl_search(o->start_filter, why) == 1)
+            rc = run_cancel(ctx, "Failed to start VM: %s", why);
+        else
+            rc = run_fail(ctx, "VMStartError", "Failed to start VM: %s", why);
+        free(why);
+        return rc;
+    }
+    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+        if (run_should_stop(ctx))
+            return -1;
+        return run_error(ctx, "LoginError", "%s", err_msg());
+    }
+    return 0;
+}
 
 /* nfs_mount_dir given empty: the reference leaves the guest's disk in the source's own
  * image directory (it moves it to the NFS mount otherwise), so the clone goes to the
@@ -528,32 +776,278 @@ static void mvm_cleanup(struct run_ctx *ctx)
     struct mvm_state *st = ctx->data;
     if (!st)
         return;
+    struct virt_host *link = st->images[0] || st->images[1] ? run_host_link(ctx, 0) : NULL;
+    for (size_t k = 0; k < ARRAY_SIZE(st->images); k++) {
+        if (st->images[k] && link && virt_image_remove(link, st->images[k],
+                                                       &st->vms.conf.vctx) < 0)
+            run_log(ctx, "rm %s: %s", st->images[k], err_msg());
+        free(st->images[k]);
+    }
+    if (st->ops && virt_hostops_undo(st->ops) < 0)
+        run_log(ctx, "undo: %s", err_msg());
+    if (st->ops)
+        virt_hostops_free(st->ops);
     run_vmset_cleanup(ctx, &st->vms);
     params_free(st->params);
     free(st);
     ctx->data = NULL;
 }
 
+/* virsh.blkdeviotune before the migration; libvirt.check_exit_status: it must
+ * succeed. */
+static int mvm_blkdevio(struct run_ctx *ctx, const char *dom)
+{
+    char **w = mvm_blkdevio_argv(ctx->params, dom);
+    struct run_virsh r = RUN_VIRSH_INIT;
+    int rc = 0;
+    if (run_virsh_words(ctx, 0, (const char *const *)w, &r) < 0)
+        rc = run_error(ctx, "TestSetupError", "virsh blkdeviotune: %s", err_msg());
+    else if (r.status)
+        rc = run_fail(ctx, "CmdError", "virsh blkdeviotune %s failed: %s", dom, r.err.buf);
+    else
+        run_log(ctx, "virsh blkdeviotune %s:\n%s", dom, r.out.buf);
+    run_virsh_release(&r);
+    params_strv_free(w);
+    return rc;
+}
+
+/* target_qemu_filter on the destination after the migration: a line must remain. */
+static int mvm_qemu_filter(struct run_ctx *ctx, int h)
+{
+    const struct mvm_opts *o = ctx->opts;
+    static const char *const ps[] = { "ps", "-eo", "args", NULL };
+    struct strbuf out = STRBUF_INIT, kept = STRBUF_INIT;
+    char **greps = mvm_filter_parse(o->qemu_filter);
+    struct virt_host *link = run_host_link(ctx, h);
+    int rc = 0, n;
+    if (!greps || !link || virt_host_run(link, ps, 60, &out, NULL, NULL) < 0)
+        rc = run_error(ctx, "TestSetupError", "target_qemu_filter: %s", err_msg());
+    else if ((n = mvm_filter_apply(out.buf, greps, &kept)) < 0)
+        rc = run_error(ctx, "ConfigError", "target_qemu_filter: %s", err_msg());
+    else if (n == 0)
+        rc = run_fail(ctx, "PostMigrationCheck", "Failed to run '%s' on remote: no "
+                      "hypervisor process of %s matches", o->qemu_filter,
+                      ctx->hosts[h].name);
+    else
+        run_log(ctx, "The filtered result:\n%s", kept.buf);
+    params_strv_free(greps);
+    strbuf_release(&out);
+    strbuf_release(&kept);
+    return rc;
+}
+
+/* time.sleep(s), cut short when the test is stopped. */
+static void mvm_sleep(struct run_ctx *ctx, double s)
+{
+    for (double end = run_now() + s; run_now() < end && !run_should_stop(ctx);)
+        clock_sleep(0.2);
+}
+
+/* `virsh migrate` of dom started on this machine as the reference Popens it, after
+ * virsh.migrate_setspeed (set_migration_speed; its status unchecked there).  Without
+ * --p2p the virsh client opens the destination itself: the settings' URI of the
+ * second host, as mvm_hop; with it, uri.  NULL + err. */
+static struct spawn *mvm_virsh_migrate(struct run_ctx *ctx, const char *dom, const char *uri,
+                                       struct strbuf *out, struct strbuf *err)
+{
+    const struct mvm_opts *o = ctx->opts;
+    char *words = mvm_words(o->options, o->postcopy);
+    char **w = params_split(words);
+    bool p2p = false;
+    for (char **k = w; *k; k++)
+        p2p |= !strcmp(*k, "--p2p");
+    if (o->speed > 0) {
+        char sp[32];
+        snprintf(sp, sizeof(sp), "%ld", o->speed);
+        const char *set[] = { "migrate-setspeed", dom, sp, NULL };
+        if (run_vmconf_virsh(ctx, 0, set, NULL) < 0)
+            run_log(ctx, "%s", err_msg());
+    }
+    struct spawn *c = spawn_newv((const char *[]){ "virsh", "-c", ctx->hosts[0].uri,
+                                                   "migrate", NULL });
+    for (char **k = w; *k; k++)
+        spawn_arg(c, *k);
+    spawn_args(c, dom, p2p ? uri : ctx->hosts[1].uri, NULL);
+    spawn_set_output(c, out, err);
+    spawn_set_pdeathsig(c, SIGKILL);
+    if (spawn_start(c) < 0) {
+        spawn_free(c);
+        c = NULL;
+    } else {
+        run_log(ctx, "virsh migrate %s %s started (pid %d)", dom, words, (int)spawn_pid(c));
+    }
+    params_strv_free(w);
+    free(words);
+    return c;
+}
+
+/* ctrl_c: `virsh migrate` started on this machine (Popen there), killed with
+ * SIGKILL (utils_misc.safe_kill) delay_time seconds later; after delay_time more the
+ * source's domain must be in expected_domain_state (check_domain_state).  Its
+ * domjobinfo poll only logs there, so is not run.  Without --p2p the virsh client
+ * opens the destination itself: the settings' URI of the second host, as mvm_hop. */
+static int mvm_ctrl_c(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *uri)
+{
+    const struct mvm_opts *o = ctx->opts;
+    const char *dom = vms->vm[i].domain;
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, state = STRBUF_INIT;
+    struct spawn *c = mvm_virsh_migrate(ctx, dom, uri, &out, &err);
+    int rc = 0;
+    if (!c) {
+        rc = run_error(ctx, "TestSetupError", "virsh migrate: %s", err_msg());
+        goto out;
+    }
+    mvm_sleep(ctx, o->delay);
+    if (!spawn_alive(c)) {
+        spawn_wait(c, NULL);
+        rc = run_fail(ctx, "MigrationError", "Migration process is dead: %s", err.buf);
+        goto out;
+    }
+    if (spawn_stop(c, 0) < 0) {
+        rc = run_error(ctx, "TestError", "Fail to cancel migration: %s", err_msg());
+        goto out;
+    }
+    run_log(ctx, "Succeed to cancel migration (SIGKILL)");
+    mvm_sleep(ctx, o->delay);
+    if (run_should_stop(ctx)) {
+        rc = -1;
+        goto out;
+    }
+    if (o->check_state) {
+        const char *ds[] = { "domstate", dom, NULL };
+        char *st = NULL;
+        if (run_vmconf_virsh(ctx, 0, ds, &st) < 0) {
+            rc = run_error(ctx, "TestError", "%s", err_msg());
+            goto out;
+        }
+        size_t len = strlen(st);
+        while (len && (st[len - 1] == '\n' || st[len - 1] == ' '))
+            len--;
+        strbuf_add(&state, st, len);
+        free(st);
+        if (strcmp(state.buf, o->expected_state ? o->expected_state : ""))
+            rc = run_fail(ctx, "StateError", "The domain state is not expected: %s",
+                          state.buf);
+        else
+            run_log(ctx, "the domain is %s on the source", state.buf);
+    }
+out:
+    if (c)
+        spawn_stop(c, 0);
+    spawn_free(c);
+    strbuf_release(&out);
+    strbuf_release(&err);
+    strbuf_release(&state);
+    return rc;
+}
+
+/* check_listening_port_remote_by_service(server_ip, ..., 'ssh', '22', listen_addr)
+ * for the ssh transport: something listens on port 22 of the destination.  (The
+ * reference reads port 22 for libvirtd too on other transports: not built.) */
+static int mvm_ssh_listens(struct run_ctx *ctx, int h)
+{
+    static const char *const ss[] = { "ss", "-Htln", "sport", "=", ":22", NULL };
+    struct strbuf out = STRBUF_INIT;
+    struct virt_host *link = run_host_link(ctx, h);
+    int rc = 0;
+    if (!link || virt_host_run(link, ss, 30, &out, NULL, NULL) < 0)
+        rc = run_error(ctx, "TestSetupError", "ss on %s: %s", ctx->hosts[h].name, err_msg());
+    else if (!strstr(out.buf, "LISTEN"))
+        rc = run_fail(ctx, "CheckError", "ssh does not listen on port 22 of %s",
+                      ctx->hosts[h].name);
+    strbuf_release(&out);
+    return rc;
+}
+
+/* restart_src_libvirtd: virsh migrate Popen'ed (at set_migration_speed), delay_time
+ * seconds, then utils_libvirtd.Libvirtd().restart() on the source while it runs;
+ * restart_vm: vm.destroy(), vm.start(), vm.wait_for_login().  Nothing is judged of
+ * the migration (run_migrate_cmd_in_front = no). */
+static int mvm_restart_src(struct run_ctx *ctx, struct mvm_state *st, size_t i,
+                           const char *uri)
+{
+    const struct mvm_opts *o = ctx->opts;
+    struct virt_vms *vms = &st->vms;
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct virt_host *link = run_host_link(ctx, 0);
+    int rc = 0;
+    if (!strcmp(o->transport, "ssh") && mvm_ssh_listens(ctx, 1) < 0)
+        return -1;
+    struct spawn *c = mvm_virsh_migrate(ctx, vms->vm[i].domain, uri, &out, &err);
+    if (!c || !link) {
+        rc = run_error(ctx, "TestSetupError", "%s", err_msg());
+        goto out;
+    }
+    mvm_sleep(ctx, o->delay);
+    if (!st->ops)
+        st->ops = virt_hostops_new("mvm", &vms->conf.vctx);
+    if (virt_hostop_daemon(st->ops, link, "libvirtd", VIRT_DAEMON_RESTART, NULL) < 0) {
+        rc = run_error(ctx, "TestError", "libvirtd restart on %s: %s", ctx->hosts[0].name,
+                       err_msg());
+        goto out;
+    }
+    run_log(ctx, "libvirtd restarted on %s while the migration ran", ctx->hosts[0].name);
+    virt_vms_reconnect(vms, 0);
+    if (o->restart_vm) {
+        if (virt_vms_destroy(vms, i) < 0) {
+            rc = run_error(ctx, "TestError", "vm.destroy(): %s", err_msg());
+            goto out;
+        }
+        if (run_tl_start_on_source(ctx, vms, i) < 0) {     /* the verdict is set */
+            rc = -1;
+            goto out;
+        }
+        if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0) {
+            rc = run_should_stop(ctx) ? -1 : run_error(ctx, "LoginError", "%s", err_msg());
+            goto out;
+        }
+        run_log(ctx, "the guest was destroyed, started and logged into again");
+    }
+out:
+    if (c) {
+        spawn_stop(c, 0);
+        run_log(ctx, "virsh migrate: %s", err.len ? err.buf : "(no error)");
+    }
+    spawn_free(c);
+    strbuf_release(&out);
+    strbuf_release(&err);
+    return rc;
+}
+
 static int mvm_run(struct run_ctx *ctx)
 {
     const struct mvm_opts *o = ctx->opts;
-    struct virt_vms *vms = &((struct mvm_state *)ctx->data)->vms;
+    struct mvm_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
     struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg,
                             .cancel_unsupported = true };
 
-    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+    if (mvm_edits(o) ? mvm_start_edited(ctx, st, i) < 0
+                     : run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
     if (o->pause_vm && virt_vms_suspend(vms, i) < 0)
         return run_error(ctx, "TestSetupError", "Guest state should be paused after "
                          "started because of init guest state: %s", err_msg());
     if (o->get_cache)
         mvm_compcache(ctx, vms, i, NULL);
+    if (mvm_blkdevio_wanted(ctx->params) && mvm_blkdevio(ctx, vms->vm[i].domain) < 0)
+        return -1;
     if (o->cache_size)
         mvm_compcache(ctx, vms, i, o->cache_size);
     char *uri = mvm_desturi(o->driver, o->transport, o->target_ip, o->server_cn,
                             o->server_ip, o->uri_port, o->uri_path);
     int rc;
+    if (o->in_back && o->restart_src) {
+        rc = mvm_restart_src(ctx, st, i, uri);
+        free(uri);
+        return rc;
+    }
+    if (o->in_back && o->ctrl_c) {
+        rc = mvm_ctrl_c(ctx, vms, i, uri);
+        free(uri);
+        return rc;
+    }
     if (o->in_back && !o->complete_job) {
         rc = mvm_background(ctx, vms, i, uri);
         free(uri);
@@ -565,6 +1059,9 @@ static int mvm_run(struct run_ctx *ctx)
     free(uri);
     if (rc != 1)
         return rc < 0 ? -1 : 0;
+    /* the reference's order: the filter, then the paused state */
+    if (o->qemu_filter && *o->qemu_filter && mvm_qemu_filter(ctx, 1) < 0)
+        return -1;
     if (mvm_landed(ctx, vms, i, 1) < 0)
         return -1;
     if (o->in_back && mvm_completed_job(ctx, vms, i) < 0)

@@ -7,6 +7,9 @@
 #ifndef VTRUN_TYPE_MIGRATE_VM_H
 #define VTRUN_TYPE_MIGRATE_VM_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct params;
 struct strbuf;
 
@@ -27,5 +30,53 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val);
  * and the expected downtime is in dst, with the same value but the times elapsed and
  * the operation.  0, or -1 with why (the reference's words). */
 int mvm_jobinfo_compare(const char *src, const char *dst, struct strbuf *why);
+
+/* ---- type_migrate_vm_xml.c: the guest XML edits ---------------------------------- */
+
+#define MVM_FEATURES_MAX 16
+/* cpu_feature_dict, a Python dict literal of quoted names to quoted policies. */
+struct mvm_features {
+    char *name[MVM_FEATURES_MAX], *policy[MVM_FEATURES_MAX];
+    size_t n;
+};
+/* 0, or -1 + err (NULL text: none). */
+int mvm_feature_dict(const char *text, struct mvm_features *out);
+void mvm_features_release(struct mvm_features *f);
+
+/* custom_cpu(): cpu_mode, cpu_match, cpu_model_name, cpu_model_fallback, cpu_vendor. */
+struct mvm_cpu {
+    const char *mode, *match, *model, *fallback, *vendor;
+    struct mvm_features features;
+};
+/* xml with its <cpu> replaced by c's (as VMCPUXML sets vmxml['cpu']).  NULL + err
+ * when xml does not parse.  Caller frees. */
+char *mvm_xml_cpu(const char *xml, const struct mvm_cpu *c);
+/* xml with add_disk_xml()'s disk added: device cdrom (scsi sdb) or floppy (fdc fda,
+ * cache none), driver qemu, its source the file (disk_type block: the device) source
+ * with startupPolicy policy (NULL/empty: none).  NULL + err for another device or an
+ * xml that does not parse.  Caller frees. */
+char *mvm_xml_disk(const char *xml, const char *device, const char *source,
+                   const char *policy, const char *disk_type);
+/* The domain's virt type (<domain type=...>, default kvm); NULL + err when xml does
+ * not parse.  Caller frees. */
+char *mvm_xml_virt_type(const char *xml);
+/* Whether `virsh domcapabilities` text lists CPU model as usable: 1 yes, 0 no
+ * (usable='no'), -1 not listed with a usable flag. */
+int mvm_cpu_usable(const char *dcaps, const char *model);
+
+/* ---- type_migrate_vm_io.c: with_io_throttling ---------------------------------- */
+
+/* Whether p asks for the reference's blkdeviotune (blkdevio_device and a limit). */
+bool mvm_blkdevio_wanted(const struct params *p);
+/* virsh.blkdeviotune's words for domain dom: blkdeviotune DOM [blkdevio_options]
+ * --device DEV and the limits the reference's params dict holds.  NULL-terminated;
+ * params_strv_free(). */
+char **mvm_blkdevio_argv(const struct params *p, const char *dom);
+/* The greps of target_qemu_filter "ps ... | grep A | grep B" (NULL-terminated,
+ * params_strv_free()), or NULL + err for a filter of another shape. */
+char **mvm_filter_parse(const char *filter);
+/* The lines of ps text all greps keep ("qemu-kvm": the hypervisor's, by any name),
+ * appended to out; their count, or -1 + err for a regex that does not compile. */
+int mvm_filter_apply(const char *ps, char *const *greps, struct strbuf *out);
 
 #endif
