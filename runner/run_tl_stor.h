@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * run_tl_stor: what the legacy MigrationTest types migrate_bandwidth and migrate_storage
+ * (tp-libvirt's libvirt/tests/src/migration/migrate_bandwidth.py, migrate_storage.py)
+ * run during their migration, as engine steps (runner/run_tl.c's table):
+ *
+ *  - stor.check_bandwidth: migrate_bandwidth's check_bandwidth(params), the func its
+ *    do_migration runs 3 s after the destination domain shows up paused;
+ *  - the expected speeds of exp_migrate_speed and its get_speed, also run before the
+ *    migration by the type.
+ */
+#ifndef VTRUN_RUN_TL_STOR_H
+#define VTRUN_RUN_TL_STOR_H
+
+#include "migration/mig.h"
+#include "runner/run_tl.h"
+
+struct run_ctx;
+struct strbuf;
+
+/* exp_migrate_speed = "{'precopy_speed': '5', 'postcopy_speed': '0'}": the strings the
+ * two migrate-getspeed calls must print; NULL when the key is absent or empty (Python's
+ * falsy: not compared). */
+struct run_stor_speeds {
+    char *pre, *post;
+};
+/* text (NULL: none) read: 0, or -1 with err naming what is wrong. */
+int run_stor_speeds_read(const char *text, struct run_stor_speeds *s);
+void run_stor_speeds_release(struct run_stor_speeds *s);
+
+/* get_speed: `virsh migrate-getspeed DOM` on host h against s->pre, then with --postcopy
+ * against s->post.  MIG_TL_OK, FAIL with the reference's words, ERROR (virsh did not run). */
+enum mig_tl_verdict run_stor_get_speed(struct run_ctx *ctx, int h, const char *dom,
+                                       const struct run_stor_speeds *s, struct strbuf *why);
+
+/* `virsh migrate-setspeed DOM SPEED [--postcopy]` on host h, its exit status only logged
+ * (the reference's virsh_args have no ignore_status: virsh's default, True).  -1 when
+ * virsh could not run (err). */
+int run_stor_setspeed(struct run_ctx *ctx, int h, const char *dom, const char *speed,
+                      bool postcopy);
+
+RUN_TL_MOS_STEP(run_tl_stor_check_bandwidth);
+
+#endif
