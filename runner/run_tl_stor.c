@@ -6,6 +6,9 @@
  */
 #include "runner/run_tl_stor.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,4 +249,33 @@ enum mig_tl_verdict run_tl_stor_check_bandwidth(struct tl_run *t, const struct m
     free(extra);
     run_stor_speeds_release(&s);
     return v;
+}
+
+int run_stor_log_check(struct run_ctx *ctx, int h, const char *re,
+                       const struct virt_log_mark *m)
+{
+    struct strbuf log = STRBUF_INIT;
+    struct virt_host *link = run_host_link(ctx, h);
+    int rc = 0, ec;
+    PCRE2_SIZE off;
+    if (!link || virt_hostop_log_read(link, m, &log) < 0) {
+        rc = run_error(ctx, "TestSetupError", "the daemon log of %s: %s", ctx->hosts[h].name,
+                       err_msg());
+        strbuf_release(&log);
+        return rc;
+    }
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE,
+                                     &ec, &off, NULL);
+    pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
+    if (!code)
+        rc = run_error(ctx, "ConfigError", "check_str_local_log '%s' is no regex", re);
+    else if (pcre2_match(code, (PCRE2_SPTR)log.buf, log.len, 0, 0, md, NULL) < 0)
+        rc = run_fail(ctx, "LogCheck", "Failed to find expected string '%s' in the daemon "
+                      "log of %s (%s)", re, ctx->hosts[h].name, m->path);
+    else
+        run_log(ctx, "daemon log of %s: '%s' found", ctx->hosts[h].name, re);
+    pcre2_match_data_free(md);
+    pcre2_code_free(code);
+    strbuf_release(&log);
+    return rc;
 }

@@ -7,7 +7,8 @@
  *  - stor.check_bandwidth: migrate_bandwidth's check_bandwidth(params), the func its
  *    do_migration runs 3 s after the destination domain shows up paused;
  *  - the expected speeds of exp_migrate_speed and its get_speed, also run before the
- *    migration by the type.
+ *    migration by the type;
+ *  - libvirt.check_logfile of one regex over the daemon's debug log.
  */
 #ifndef VTRUN_RUN_TL_STOR_H
 #define VTRUN_RUN_TL_STOR_H
@@ -40,5 +41,12 @@ int run_stor_setspeed(struct run_ctx *ctx, int h, const char *dom, const char *s
                       bool postcopy);
 
 RUN_TL_MOS_STEP(run_tl_stor_check_bandwidth);
+
+struct virt_log_mark;
+/* libvirt.check_logfile(re, log_file): the regex found in what the daemon's log on
+ * host h got since m (the test turned its debug log on there).  0, or -1 with the
+ * test's FAIL (not found) or ERROR. */
+int run_stor_log_check(struct run_ctx *ctx, int h, const char *re,
+                       const struct virt_log_mark *m);
 
 #endif

@@ -28,6 +28,7 @@ extern const struct run_type run_type_migration_bandwidth_limit;
 extern const struct run_type run_type_migration_bandwidth;
 extern const struct run_type run_type_migrate_bandwidth;
 extern const struct run_type run_type_migration_with_backingchain;
+extern const struct run_type run_type_migrate_storage;
 extern const struct run_type run_type_memory_copy_mode;
 extern const struct run_type run_type_migration_maxdowntime;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
@@ -112,6 +113,7 @@ const struct run_type *const run_types[] = {
     &run_type_persist_target_vm_and_undefine_src_vm_and_abort,
     &run_type_migrate_bandwidth,
     &run_type_migration_with_backingchain,
+    &run_type_migrate_storage,
     NULL,
 };
 

@@ -38,8 +38,6 @@
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,36 +210,6 @@ static int mbw_setup(struct run_ctx *ctx)
     return run_bw_setup(ctx, "mbw");
 }
 
-/* libvirt.check_logfile(check_str_local_log, log_file): the regex in what the source
- * daemon's log got since m. */
-static int mbw_log_check(struct run_ctx *ctx, const char *re, const struct virt_log_mark *m)
-{
-    struct strbuf log = STRBUF_INIT;
-    struct virt_host *link = run_host_link(ctx, 0);
-    int rc = 0, ec;
-    PCRE2_SIZE off;
-    if (!link || virt_hostop_log_read(link, m, &log) < 0) {
-        rc = run_error(ctx, "TestSetupError", "the daemon log of %s: %s", ctx->hosts[0].name,
-                       err_msg());
-        strbuf_release(&log);
-        return rc;
-    }
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE,
-                                     &ec, &off, NULL);
-    pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
-    if (!code)
-        rc = run_error(ctx, "ConfigError", "check_str_local_log '%s' is no regex", re);
-    else if (pcre2_match(code, (PCRE2_SPTR)log.buf, log.len, 0, 0, md, NULL) < 0)
-        rc = run_fail(ctx, "LogCheck", "Failed to find expected string '%s' in the daemon "
-                      "log of %s (%s)", re, ctx->hosts[0].name, m->path);
-    else
-        run_log(ctx, "daemon log of %s: '%s' found", ctx->hosts[0].name, re);
-    pcre2_match_data_free(md);
-    pcre2_code_free(code);
-    strbuf_release(&log);
-    return rc;
-}
-
 /* set_precopy_speed_before_vm_start: destroyed, the speed set, started and logged into. */
 static int mbw_speed_shut_off(struct run_ctx *ctx, const char *speed, struct virt_vms *vms,
                               size_t i)
@@ -346,7 +314,7 @@ static int mbw_run(struct run_ctx *ctx)
     /* ping_vm(uri=dest_uri) after a migration that exited 0 */
     if (hop == 1 && run_mig_landed(ctx, vms, i, 1) < 0)
         goto out;
-    if (logs && mbw_log_check(ctx, o->str_log, &mark) < 0)
+    if (logs && run_stor_log_check(ctx, 0, o->str_log, &mark) < 0)
         goto out;
     rc = 0;
 out:
