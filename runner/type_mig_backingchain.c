@@ -288,11 +288,10 @@ static int bc_drives(struct run_ctx *ctx, const struct bc_opts *o, struct be_vm_
 
 /* setup_with_backing_chain: the chains on both hosts, vda's top over the guest's disk. */
 static int bc_setup_with(struct run_ctx *ctx, const struct bc_opts *o, struct bc_state *st,
-                         struct be_vm_spec *spec, bool inc)
+                         struct be_vm_spec *spec, const char *source, bool inc)
 {
     char **p = st->path;
     const char *fmt = o->disk_format;
-    const char *source = spec->disks[0].path;
     unsigned long long vsize = 0;
     struct virt_host *src = run_host_link(ctx, 0);
     if (!src || virt_image_virtual_size(src, source, &vsize, &st->vms.conf.vctx) < 0)
@@ -301,7 +300,6 @@ static int bc_setup_with(struct run_ctx *ctx, const struct bc_opts *o, struct bc
     snprintf(size, sizeof(size), "%lluM", vsize / MIB);
     /* the destination's stand-in of the guest's disk, at its path, noted in the ledger
      * before it is made */
-    const char *copy = source;
     struct virt_res res = { VIRT_RES_FILE, (char *)st->vms.be->name, ctx->hosts[1].uri,
                             (char *)source };
     char *what = xasprintf("file %s on host %s", source, ctx->hosts[1].name);
@@ -312,6 +310,7 @@ static int bc_setup_with(struct run_ctx *ctx, const struct bc_opts *o, struct bc
     if (!st->src_noted)
         return run_error(ctx, "TestSetupError", "%s", err_msg());
     st->src_copy = xstrdup(source);
+    const char *copy = st->src_copy;
     if (bc_img(ctx, 0, fmt, NULL, p[BC_BASE1], o->disk_size) < 0 ||
         bc_img(ctx, 0, fmt, p[BC_BASE1], p[BC_TOP1], o->disk_size) < 0 ||
         bc_img(ctx, 0, fmt, NULL, p[BC_BASE2], o->disk_size) < 0 ||
@@ -476,7 +475,7 @@ static int bc_run(struct run_ctx *ctx)
         run_error(ctx, "VMCreateError", "%s", err_msg());
         goto out;
     }
-    if (o->test_case == BC_WITH ? bc_setup_with(ctx, o, st, spec, inc) < 0
+    if (o->test_case == BC_WITH ? bc_setup_with(ctx, o, st, spec, source, inc) < 0
                                 : bc_setup_without(ctx, o, st, spec) < 0)
         goto out;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
