@@ -268,7 +268,7 @@ int run_stor_log_check(struct run_ctx *ctx, int h, const char *re,
                                      &ec, &off, NULL);
     pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
     if (!code)
-        rc = run_error(ctx, "ConfigError", "check_str_local_log '%s' is no regex", re);
+        rc = run_error(ctx, "ConfigError", "'%s' is no regex", re);
     else if (pcre2_match(code, (PCRE2_SPTR)log.buf, log.len, 0, 0, md, NULL) < 0)
         rc = run_fail(ctx, "LogCheck", "Failed to find expected string '%s' in the daemon "
                       "log of %s (%s)", re, ctx->hosts[h].name, m->path);

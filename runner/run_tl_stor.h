@@ -42,6 +42,26 @@ int run_stor_setspeed(struct run_ctx *ctx, int h, const char *dom, const char *s
 
 RUN_TL_MOS_STEP(run_tl_stor_check_bandwidth);
 
+/* The "not built" need row of a legacy type whose unbuilt setups PARAM_FN names
+ * (const char *PARAM_FN(const struct params *p, const char **val): the first param
+ * set to what vtrun does not build, or NULL): defines PREFIX_unbuilt_applies and
+ * PREFIX_unbuilt_met for the row (run_tl_unbuilt_verdict's words, TYPE named). */
+#define RUN_STOR_UNBUILT_FNS(prefix, type, param_fn)                                    \
+    static bool prefix##_unbuilt_applies(const struct params *p)                        \
+    {                                                                                   \
+        const char *v_;                                                                 \
+        return param_fn(p, &v_) != NULL;                                                \
+    }                                                                                   \
+    static int prefix##_unbuilt_met(const struct run_need *n, const struct params *p,   \
+                                    struct run_facts *f, struct strbuf *why)            \
+    {                                                                                   \
+        const char *v_ = NULL, *param_ = param_fn(p, &v_);                              \
+        (void)n;                                                                        \
+        (void)f;                                                                        \
+        (void)why;                                                                      \
+        return run_tl_unbuilt_verdict(type, param_, v_, p);                             \
+    }
+
 struct virt_log_mark;
 /* libvirt.check_logfile(re, log_file): the regex found in what the daemon's log on
  * host h got since m (the test turned its debug log on there).  0, or -1 with the

@@ -128,21 +128,7 @@ static const char *mbw_unbuilt_param(const struct params *p, const char **val)
     return NULL;
 }
 
-static bool mbw_unbuilt_applies(const struct params *p)
-{
-    const char *v;
-    return mbw_unbuilt_param(p, &v) != NULL;
-}
-
-static int mbw_unbuilt_met(const struct run_need *n, const struct params *p,
-                           struct run_facts *f, struct strbuf *why)
-{
-    const char *v = NULL, *param = mbw_unbuilt_param(p, &v);
-    (void)n;
-    (void)f;
-    (void)why;
-    return run_tl_unbuilt_verdict("migrate_bandwidth", param, v, p);
-}
+RUN_STOR_UNBUILT_FNS(mbw, "migrate_bandwidth", mbw_unbuilt_param)
 
 static bool mbw_words_have(const struct params *p, const char *word)
 {

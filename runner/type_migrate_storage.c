@@ -112,24 +112,8 @@ static const char *ms_unbuilt_param(const struct params *p, const char **val)
     return NULL;
 }
 
-static bool ms_unbuilt_applies(const struct params *p)
-{
-    const char *v;
-    return ms_unbuilt_param(p, &v) != NULL;
-}
+RUN_STOR_UNBUILT_FNS(ms, "migrate_storage", ms_unbuilt_param)
 
-static int ms_unbuilt_met(const struct run_need *n, const struct params *p,
-                          struct run_facts *f, struct strbuf *why)
-{
-    const char *v = NULL, *param = ms_unbuilt_param(p, &v);
-    (void)n;
-    (void)f;
-    (void)why;
-    return run_tl_unbuilt_verdict("migrate_storage", param, v, p);
-}
-
-/* check_established 3 s after the destination shows the domain: the cfg's --bandwidth
- * 200 keeps a 1 GiB KVM guest's migration going that long, a TCG guest's is over. */
 static bool ms_check_outrun(const struct params *p)
 {
     return !ms_unbuilt_applies(p) &&
