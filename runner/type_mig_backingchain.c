@@ -278,7 +278,7 @@ static int bc_drives(struct run_ctx *ctx, const struct bc_opts *o, struct be_vm_
         spec->ndisks = 0;
     }
     for (int k = 0; k < n; k++) {
-        char param[16];
+        char param[32];
         snprintf(param, sizeof(param), "disk%d_dict", k + 1);
         if (run_diskdict_add(ctx, spec, param, o->dict[k], paths[k]) < 0)
             return -1;
