@@ -18,6 +18,7 @@
 #include "lib/params.h"
 #include "lib/pylit.h"
 #include "lib/strbuf.h"
+#include "runner/run_base.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
@@ -277,5 +278,27 @@ int run_stor_log_check(struct run_ctx *ctx, int h, const char *re,
     pcre2_match_data_free(md);
     pcre2_code_free(code);
     strbuf_release(&log);
+    return rc;
+}
+
+int run_stor_hop(struct run_ctx *ctx, const struct run_base_mig *m, bool status_error,
+                 const char *err_msg_re, const char *acts_lit, struct virt_vms *vms, size_t i)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    struct mig_expect e = { .status_error = status_error, .err_msg = err_msg_re };
+    char *words = run_base_words(m, false);
+    int rc;
+    if (mig_opts_parse(words, &mo) < 0 || mig_act_parse(acts_lit, &acts) < 0) {
+        rc = run_error(ctx, "ConfigError", "'%s': %s", words, err_msg());
+        goto out;
+    }
+    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = 1, .expect = &e,
+                            .opts = &mo, .acts = &acts };
+    rc = run_tl_hop(ctx, &h);
+out:
+    free(words);
+    mig_act_release(&acts);
+    mig_opts_release(&mo);
     return rc;
 }

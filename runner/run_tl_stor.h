@@ -62,6 +62,15 @@ RUN_TL_MOS_STEP(run_tl_stor_check_bandwidth);
         return run_tl_unbuilt_verdict(type, param_, v_, p);                             \
     }
 
+struct run_base_mig;
+struct virt_vms;
+/* MigrationTest.do_migration of VM i, source to destination, with the words of m
+ * (options, extra, postcopy_options, copy_storage_option) and the func(s) of acts_lit
+ * (an action_during_mig literal, NULL none), judged by check_result (status_error,
+ * err_msg_re): run_tl_hop's returns. */
+int run_stor_hop(struct run_ctx *ctx, const struct run_base_mig *m, bool status_error,
+                 const char *err_msg_re, const char *acts_lit, struct virt_vms *vms, size_t i);
+
 struct virt_log_mark;
 /* libvirt.check_logfile(re, log_file): the regex found in what the daemon's log on
  * host h got since m (the test turned its debug log on there).  0, or -1 with the

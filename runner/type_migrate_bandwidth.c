@@ -248,30 +248,6 @@ static int mbw_speed_before(struct run_ctx *ctx, const struct mbw_opts *o, const
     return rc;
 }
 
-/* do_migration(func=check_bandwidth): run_tl_hop's returns. */
-static int mbw_hop(struct run_ctx *ctx, const struct mbw_opts *o, struct virt_vms *vms,
-                   size_t i)
-{
-    struct be_migrate_opts mo = { 0 };
-    struct mig_actions acts = { 0 };
-    struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg };
-    char *words = run_base_words(&o->mig, false);
-    int rc;
-    if (mig_opts_parse(words, &mo) < 0 ||
-        mig_act_parse("[{'func': 'stor.check_bandwidth', 'func_param': 'params'}]", &acts) < 0) {
-        rc = run_error(ctx, "ConfigError", "'%s': %s", words, err_msg());
-        goto out;
-    }
-    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = 1, .expect = &e,
-                            .opts = &mo, .acts = &acts };
-    rc = run_tl_hop(ctx, &h);
-out:
-    free(words);
-    mig_act_release(&acts);
-    mig_opts_release(&mo);
-    return rc;
-}
-
 static int mbw_run(struct run_ctx *ctx)
 {
     const struct mbw_opts *o = ctx->opts;
@@ -294,7 +270,9 @@ static int mbw_run(struct run_ctx *ctx)
         goto out;
     if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
         goto out;
-    int hop = mbw_hop(ctx, o, vms, i);
+    /* do_migration(func=check_bandwidth) */
+    int hop = run_stor_hop(ctx, &o->mig, o->status_error, o->err_msg,
+                           "[{'func': 'stor.check_bandwidth', 'func_param': 'params'}]", vms, i);
     if (hop < 0)
         goto out;
     /* ping_vm(uri=dest_uri) after a migration that exited 0 */

@@ -234,31 +234,6 @@ static int ms_nfs_backing(struct run_ctx *ctx, const struct ms_opts *o, struct m
     return 0;
 }
 
-/* do_migration(func=check_established when check_disks_port): run_tl_hop's returns. */
-static int ms_hop(struct run_ctx *ctx, const struct ms_opts *o, struct virt_vms *vms, size_t i)
-{
-    struct be_migrate_opts mo = { 0 };
-    struct mig_actions acts = { 0 };
-    struct mig_expect e = { .status_error = o->status_error, .err_msg = o->err_msg };
-    char *words = run_base_words(&o->mig, false);
-    const char *lit = o->check_disks_port
-                      ? "[{'func': 'libvirt_network.check_established', 'func_param': 'params'}]"
-                      : NULL;
-    int rc;
-    if (mig_opts_parse(words, &mo) < 0 || mig_act_parse(lit, &acts) < 0) {
-        rc = run_error(ctx, "ConfigError", "'%s': %s", words, err_msg());
-        goto out;
-    }
-    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = 1, .expect = &e,
-                            .opts = &mo, .acts = &acts };
-    rc = run_tl_hop(ctx, &h);
-out:
-    free(words);
-    mig_act_release(&acts);
-    mig_opts_release(&mo);
-    return rc;
-}
-
 static bool ms_words_have(const struct ms_opts *o, const char *word)
 {
     const char *w[] = { o->mig.options, o->mig.extra, o->mig.copy_storage };
@@ -296,7 +271,10 @@ static int ms_run(struct run_ctx *ctx)
     }
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         goto out;
-    int hop = ms_hop(ctx, o, vms, i);
+    /* do_migration(func=check_established when check_disks_port) */
+    int hop = run_stor_hop(ctx, &o->mig, o->status_error, o->err_msg,
+                           o->check_disks_port ? "[{'func': 'libvirt_network.check_established', "
+                           "'func_param': 'params'}]" : NULL, vms, i);
     if (hop < 0)
         goto out;
     /* post_migration_check([vm], params, dest_uri=dest_uri): the source is not looked at */
