@@ -78,6 +78,8 @@ static const struct act_func {
     { "mos.cancel_concurrent_migration", MIG_STEP_MIGRATE },
     { "mos.killqemutarget", MIG_STEP_KILL_QEMU },
     { "mos.timeout_postcopy", MIG_STEP_STATE_CHECK },
+    /* the legacy types' funcs, as their types name them (runner/run_tl_stor.h) */
+    { "stor.check_bandwidth", MIG_STEP_JOBINFO_CHECK },
 };
 
 static const char *const step_names[] = {

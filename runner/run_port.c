@@ -62,6 +62,7 @@ static const struct token {
     { "ENTER.YOUR.MIGRATE_SOURCE_CN.EXAMPLE.COM", SRC, F_HOSTNAME },
     { "ENTER.YOUR.EXAMPLE.CLIENT_CN",            SRC, F_HOSTNAME },
     { "ENTER.YOUR.CLIENT_CN",                    SRC, F_HOSTNAME },
+    { "ENTER.DEST.HOSTNAME",                     DST, F_HOSTNAME },
     { "PASSWORD.DEST.EXAMPLE",                   DST, F_PASSWORD },
     { "PASSWORD.SOURCE.EXAMPLE",                 SRC, F_PASSWORD },
 };

@@ -14,6 +14,7 @@
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 #include "runner/run_base.h"
+#include "runner/run_tl_stor.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -478,6 +479,8 @@ static const struct {
     { MIG_STEP_BLOCKJOB_CHECK, run_tl_bw_blockjob_check, "libvirt_disk.check_item_by_blockjob" },
     { MIG_STEP_BLOCKJOB, run_tl_bw_blockjob, "virsh.blockjob" },
     { MIG_STEP_JOBINFO_PRECOPY, run_tl_bw_jobinfo_precopy, "check_domjobinfo_precopy" },
+    /* migrate_bandwidth's and migrate_storage's funcs (runner/run_tl_stor.c) */
+    { MIG_STEP_JOBINFO_CHECK, run_tl_stor_check_bandwidth, "stor.check_bandwidth" },
     /* libvirt_network's firewall rules (runner/run_tl_fw.c) */
     { MIG_STEP_FIREWALL_ADD, run_tl_fw_setup, "libvirt_network.setup_firewall_rule" },
     { MIG_STEP_FIREWALL_REMOVE, run_tl_fw_cleanup, "libvirt_network.cleanup_firewall_rule" },

@@ -26,6 +26,9 @@ extern const struct run_type run_type_abort_job;
 extern const struct run_type run_type_tcp;
 extern const struct run_type run_type_migration_bandwidth_limit;
 extern const struct run_type run_type_migration_bandwidth;
+extern const struct run_type run_type_migrate_bandwidth;
+extern const struct run_type run_type_migration_with_backingchain;
+extern const struct run_type run_type_migrate_storage;
 extern const struct run_type run_type_memory_copy_mode;
 extern const struct run_type run_type_migration_maxdowntime;
 extern const struct run_type run_type_migration_with_cpu_mode;
@@ -122,6 +125,9 @@ const struct run_type *const run_types[] = {
     &run_type_migration_with_special_cpu,
     &run_type_migration_with_memory_devices,
     &run_type_migrate_with_virtual_devices,
+    &run_type_migrate_bandwidth,
+    &run_type_migration_with_backingchain,
+    &run_type_migrate_storage,
     NULL,
 };
 

@@ -21,7 +21,6 @@
  * Not built yet, an ERROR naming it: another transport than tcp, and the actions the
  * engine has no step for (runner/run_tl.c).
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -30,12 +29,12 @@
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
+#include "runner/run_tl_stor.h"
 #include "runner/run_tl_tls.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,36 +195,6 @@ static int mb_default_speed(struct run_ctx *ctx, const struct mb_opts *o, const 
     return rc;
 }
 
-/* libvirt.check_logfile(check_postcopy_log, log_file): the regex found in what the
- * source daemon's log got since m. */
-static int mb_postcopy_log(struct run_ctx *ctx, const char *re, const struct virt_log_mark *m)
-{
-    struct strbuf log = STRBUF_INIT;
-    struct virt_host *link = run_host_link(ctx, 0);
-    int rc = 0, ec;
-    PCRE2_SIZE off;
-    if (!link || virt_hostop_log_read(link, m, &log) < 0) {
-        rc = run_error(ctx, "TestSetupError", "the daemon log of %s: %s", ctx->hosts[0].name,
-                       err_msg());
-        strbuf_release(&log);
-        return rc;
-    }
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE,
-                                     &ec, &off, NULL);
-    pcre2_match_data *md = code ? pcre2_match_data_create_from_pattern(code, NULL) : NULL;
-    if (!code)
-        rc = run_error(ctx, "ConfigError", "check_postcopy_log '%s' is no regex", re);
-    else if (pcre2_match(code, (PCRE2_SPTR)log.buf, log.len, 0, 0, md, NULL) < 0)
-        rc = run_fail(ctx, "LogCheck", "Failed to find expected string '%s' in the daemon "
-                      "log of %s (%s)", re, ctx->hosts[0].name, m->path);
-    else
-        run_log(ctx, "daemon log of %s: '%s' found", ctx->hosts[0].name, re);
-    pcre2_match_data_free(md);
-    pcre2_code_free(code);
-    strbuf_release(&log);
-    return rc;
-}
-
 static int mb_setup_case(struct run_ctx *ctx, const struct mb_opts *o, const char *dom)
 {
     if (!strcmp(o->test_case, "default_bandwidth"))
@@ -264,7 +233,7 @@ static int mb_run(struct run_ctx *ctx)
         goto out;
     if (o->str_log && *o->str_log && run_tls_log_check(ctx, 0, "local", &mark) < 0)
         goto out;
-    if (o->postcopy_log && *o->postcopy_log && mb_postcopy_log(ctx, o->postcopy_log, &mark) < 0)
+    if (o->postcopy_log && *o->postcopy_log && run_stor_log_check(ctx, 0, o->postcopy_log, &mark) < 0)
         goto out;
     if (run_bw_events_check(ctx, st, o->events_src, NULL) < 0)
         goto out;
