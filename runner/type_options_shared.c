@@ -22,7 +22,13 @@
  * (guest_xml_check_after_mig with vcpu_num), actions_after_migration (checkdomstate),
  * migrate_vm_back (virsh_migrate_options from the destination back).
  *
- * What vtrun does not build yet -- daemon/qemu.conf edits and daemon-log checks, TLS,
+ * native_tls: with --tls in the extra words, TLSConnection(params)'s certificates
+ * (qemu_tls: QEMU's, server_cn / client_cn, into custom_pki_path on both hosts, the
+ * hosts' own put back afterwards; runner/run_tl_tls.h) before the daemons' edits; the
+ * words virsh itself refuses (an empty --tls-destination, --tls-destination without
+ * --tls) fail with virsh's text, before any call, as under avocado-vt.
+ *
+ * What vtrun does not build yet -- the daemons' own TLS (--tls without qemu_tls),
  * vTPM, the pty channel, events, the timer check, compcache, concurrent migrations,
  * a dropped network, and the words without a step -- is an ERROR naming the param or
  * word, decided before any VM starts.  The ppc-only cases and the cache negatives
@@ -39,6 +45,7 @@
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_tl.h"
+#include "runner/run_tl_tls.h"
 #include "runner/run_type.h"
 #include "runner/run_needs.h"
 #include "runner/run_virsh.h"
@@ -204,8 +211,6 @@ char *run_mos_actions_literal(const char *words, const char *extra)
 static const struct {
     const char *param, *unless;
 } mos_unbuilt_rows[] = {
-    { "qemu_tls", NULL },
-    { "check_tls_destination", NULL },
     { "tpm_args", "{}" },
     { "add_channel", NULL },
     { "check_event_output", NULL },
@@ -268,6 +273,14 @@ static char *mos_unbuilt_after(const char *words)
     return bad;
 }
 
+/* The reference makes TLSConnection(params) for an extra with --tls (a word starting
+ * so: --tls-destination too), unless tls_auto_recovery = no. */
+static bool mos_tls(const struct params *p)
+{
+    return strstr(params_get_or(p, "virsh_migrate_extra", ""), "--tls") &&
+           strcmp(params_get_or(p, "tls_auto_recovery", "yes"), "yes") == 0;
+}
+
 int run_mos_unbuilt(const struct params *p, struct strbuf *why)
 {
     const char *v = NULL, *param = mos_unbuilt_param(p, &v);
@@ -278,9 +291,10 @@ int run_mos_unbuilt(const struct params *p, struct strbuf *why)
                     "migrate_options_shared yet", param, v);
         return -1;
     }
-    if (strstr(params_get_or(p, "virsh_migrate_extra", ""), "--tls")) {
-        strbuf_addstr(why, "virsh_migrate_extra --tls: vtrun does not build the TLS setup "
-                      "of migrate_options_shared yet");
+    if (mos_tls(p) && strcmp(params_get_or(p, "qemu_tls", "no"), "yes")) {
+        strbuf_addf(why, "qemu_tls = '%s' with --tls: vtrun does not build TLSConnection's "
+                    "TLS of the daemons' connection for migrate_options_shared yet",
+                    params_get_or(p, "qemu_tls", "no"));
         return -1;
     }
     if (params_get(p, "hpt_resize") || params_get(p, "htm_state") ||
@@ -549,6 +563,43 @@ static int mos_before(struct run_ctx *ctx, const struct mos_opts *o, struct virt
     return 0;
 }
 
+/* virsh's own checks: an empty --tls-destination (vshCommandOptStringReq),
+ * --tls-destination without --tls (VSH_REQUIRE_OPTION). */
+const char *run_mos_virsh_refusal(const struct be_migrate_opts *mo)
+{
+    const char *td = mig_opts_param_value(mo, BE_MP_TLS_DESTINATION);
+    if (td && !*td)
+        return "error: Failed to get option 'tls-destination': Option argument is empty";
+    if (td && !(mo->flags & BE_MIG_TLS))
+        return "error: Option --tls is required by option --tls-destination";
+    return NULL;
+}
+
+/* The verdict on virsh's refusal text: 0 (failed as expected) or -1 with the outcome. */
+static int mos_judge_refusal(struct run_ctx *ctx, const struct mig_expect *e, const char *text)
+{
+    struct strbuf why = STRBUF_INIT;
+    int rc;
+    run_log(ctx, "virsh migrate refuses its words: %s", text);
+    switch (mig_result_judge(e, false, text, &why)) {
+    case MIG_V_EXPECTED_FAILURE:
+        run_log(ctx, "migration failed as expected: %s", text);
+        rc = 0;
+        break;
+    case MIG_V_CANCEL:
+        rc = run_cancel(ctx, "%s", why.buf);
+        break;
+    case MIG_V_ERROR:
+        rc = run_error(ctx, "ConfigError", "%s", why.buf);
+        break;
+    default:
+        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
+        break;
+    }
+    strbuf_release(&why);
+    return rc;
+}
+
 /* The migration with its actions: run_tl_hop's returns. */
 static int mos_hop(struct run_ctx *ctx, const struct mos_opts *o, const struct mos_run *r,
                    struct virt_vms *vms, size_t i)
@@ -564,6 +615,11 @@ static int mos_hop(struct run_ctx *ctx, const struct mos_opts *o, const struct m
     }
     mo.cancel = ctx->cancel;
     mo.hard_deadline = ctx->deadline;
+    const char *refused = run_mos_virsh_refusal(&mo);
+    if (refused) {
+        rc = mos_judge_refusal(ctx, &e, refused);
+        goto out;
+    }
     if (o->asynch && !r->no_actions) {
         char *lit = run_mos_actions_literal(o->actions, o->extra);
         rc = lit ? mig_act_parse(lit, &acts) : -1;
@@ -941,6 +997,19 @@ static int mos_compcache(struct run_ctx *ctx, const char *size, const char *dom)
     return rc;
 }
 
+/* TLSConnection(params).conn_setup() with qemu_tls: QEMU's certificates on both hosts
+ * (custom_pki_path, /etc/pki/qemu by default), undone with the other host edits. */
+static int mos_tls_setup(struct run_ctx *ctx, struct mos_state *st)
+{
+    struct run_tls_pki k;
+    run_tls_pki_of(ctx->params, NULL, &k);
+    if (!k.dir)
+        k.dir = "/etc/pki/qemu";
+    if (run_tls_scp_list_check(k.scp_server) < 0 || run_tls_scp_list_check(k.scp_client) < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    return run_tls_pki_setup(ctx, st->ops, &k);
+}
+
 static int mos_run(struct run_ctx *ctx)
 {
     const struct mos_opts *o = ctx->opts;
@@ -950,6 +1019,8 @@ static int mos_run(struct run_ctx *ctx)
     struct mos_run r = { 0 };
     int rc;
 
+    if (mos_tls(ctx->params) && mos_tls_setup(ctx, st) < 0)
+        return -1;
     if (mos_confs(ctx, st) < 0)
         return -1;
     mos_edits(ctx, o, vms->vm[i].spec);

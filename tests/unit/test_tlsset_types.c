@@ -3,15 +3,19 @@
  * base_steps' setup_connection for a tls transport with qemu_tls (runner/run_tlsconn.h)
  * in abort_job and migration_performance_tuning, without VMs: which params ask for
  * QEMU's certificates, which tls setups stay ERRORs naming qemu_tls, and the
- * dispositions of the with_tls / tls variants as the composition writes them.
+ * dispositions of the with_tls / tls variants as the composition writes them; and
+ * migrate_options_shared's native_tls (TLSConnection for --tls, virsh's own refusals
+ * of the tls-destination words).
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/params.h"
+#include "migration/mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tlsconn.h"
+#include "runner/type_options_shared.h"
 #include "tests/support.h"
 
 static struct run_facts F;
@@ -154,6 +158,78 @@ START_TEST(test_perf_tuning_tls)
 }
 END_TEST
 
+/* migrate_options_shared.positive_test.native_tls.verify_client.no_post_after_precopy.
+ * without_postcopy, its placeholders filled */
+static struct params *mos_tls_case(void)
+{
+    struct params *p = params_new();
+    params_set(p, "type", "migrate_options_shared");
+    params_set(p, "vms", "avocado-vt-vm1");
+    params_set(p, "virsh_migrate_options", "--live --verbose");
+    params_set(p, "virsh_migrate_extra", "--tls");
+    params_set(p, "custom_pki_path", "/etc/pki/qemu");
+    params_set(p, "qemu_tls", "yes");
+    params_set(p, "server_cn", "lab-host2");
+    params_set(p, "client_cn", "lab-host1");
+    params_set(p, "log_conf_dict", "{\"log_level\": \"1\", \"log_outputs\": "
+               "\"\\\"1:file:/var/log/libvirt/libvirtd.log\\\"\"}");
+    params_set(p, "log_conf_type", "virtqemud");
+    params_set(p, "log_conf_dest_dict", "{r\"log_level\\s*=.*\": 'log_level=1', "
+               "r\"log_outputs\\s*=.*\": 'log_outputs=\"1:file:/var/log/libvirt/"
+               "libvirtd.log\"'}");
+    params_set(p, "qemu_conf_dest_dict",
+               "{r\"migrate_tls_x509_verify\\s*=.*\": 'migrate_tls_x509_verify=1'}");
+    params_set(p, "grep_str_local_log",
+               "\"dir\":\"/etc/pki/qemu\",\"endpoint\":\"client\",\"verify-peer\":true");
+    params_set(p, "grep_str_remote_log",
+               "\"dir\":\"/etc/pki/qemu\",\"endpoint\":\"server\",\"verify-peer\":true");
+    return p;
+}
+
+START_TEST(test_options_shared_native_tls)
+{
+    struct params *p = mos_tls_case();
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "virsh_migrate_extra", "--tls --tls-destination lab-host2");
+    params_set(p, "check_tls_destination", "yes");
+    ASSERT_DISPO(p, "RUN");
+    /* the daemons' own TLS: not built */
+    params_set(p, "qemu_tls", "no");
+    ASSERT_DISPO(p, "ERROR: qemu_tls = 'no' with --tls");
+    /* no TLSConnection at all without auto recovery: nothing to build */
+    params_set(p, "tls_auto_recovery", "no");
+    ASSERT_DISPO(p, "RUN");
+    params_free(p);
+}
+END_TEST
+
+/* The words virsh refuses before any call, with virsh's text. */
+START_TEST(test_options_shared_virsh_refusals)
+{
+    static const struct {
+        const char *words, *refusal;
+    } rows[] = {
+        { "--live --verbose --tls", NULL },
+        { "--live --verbose --tls --tls-destination lab-host2", NULL },
+        { "--live --verbose --tls --tls-destination ''",
+          "error: Failed to get option 'tls-destination': Option argument is empty" },
+        { "--live --verbose --tls-destination lab-host2",
+          "error: Option --tls is required by option --tls-destination" },
+    };
+    for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+        struct be_migrate_opts mo = { 0 };
+        ck_assert_int_eq(mig_opts_parse(rows[k].words, &mo), 0);
+        const char *got = run_mos_virsh_refusal(&mo);
+        if (rows[k].refusal)
+            ck_assert_msg(got && !strcmp(got, rows[k].refusal), "%s: got '%s'",
+                          rows[k].words, got ? got : "(none)");
+        else
+            ck_assert_msg(!got, "%s: refused '%s'", rows[k].words, got);
+        mig_opts_release(&mo);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tlsset_types");
@@ -162,6 +238,8 @@ int main(void)
     tcase_add_test(tc, test_tlsconn_wanted_and_unbuilt);
     tcase_add_test(tc, test_abort_job_with_tls);
     tcase_add_test(tc, test_perf_tuning_tls);
+    tcase_add_test(tc, test_options_shared_native_tls);
+    tcase_add_test(tc, test_options_shared_virsh_refusals);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
