@@ -5,7 +5,8 @@
  * QEMU's certificates, which tls setups stay ERRORs naming qemu_tls, and the
  * dispositions of the with_tls / tls variants as the composition writes them; and
  * migrate_options_shared's native_tls (TLSConnection for --tls, virsh's own refusals
- * of the tls-destination words).
+ * of the tls-destination words); check_auto_converge_during_mig's reading of
+ * domjobinfo (runner/run_tl_autoconv.c).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 
 #include "lib/params.h"
 #include "migration/mig.h"
+#include "lib/strbuf.h"
 #include "runner/run_needs.h"
+#include "runner/run_tl.h"
 #include "runner/run_tlsconn.h"
 #include "runner/type_options_shared.h"
 #include "tests/support.h"
@@ -154,6 +157,20 @@ START_TEST(test_perf_tuning_tls)
     ASSERT_DISPO(p, "RUN");
     params_set(p, "qemu_tls", "no");
     ASSERT_DISPO(p, "ERROR: qemu_tls = 'no'");
+    /* migration_vm_cpu_auto_converge.default_throttle: its step is built, the
+     * migration slowed down (migrate_speed) */
+    caps[0] = NULL;
+    params_set(p, "transport_type", "");
+    params_set(p, "virsh_migrate_extra", "--auto-converge");
+    params_set(p, "test_case", "auto_converge");
+    params_set(p, "parallel_conn_options", "");
+    params_set(p, "migrate_speed", "50");
+    params_set(p, "initial_throttle", "20");
+    params_set(p, "increment", "10");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"check_auto_converge_during_mig\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": 'params'}]");
+    ASSERT_DISPO(p, "RUN");
     params_free(p);
 }
 END_TEST
@@ -230,6 +247,64 @@ START_TEST(test_options_shared_virsh_refusals)
 }
 END_TEST
 
+/* The domjobinfo lines the step reads, as virsh prints them. */
+static const char *jobinfo(const char *type, const char *throttle)
+{
+    static char buf[256];
+    snprintf(buf, sizeof(buf), "Job type:         %s\nOperation:        Outgoing migration\n"
+             "%s%s%s", type, throttle ? "Auto converge throttle: " : "",
+             throttle ? throttle : "", throttle ? "\n" : "");
+    return buf;
+}
+
+START_TEST(test_autoconverge_reading)
+{
+    struct params *p = params_new();
+    struct run_autoconv ac;
+    struct strbuf why = STRBUF_INIT;
+    /* default_throttle: 20, 30 ... 90 and 99 allowed */
+    params_set(p, "initial_throttle", "20");
+    params_set(p, "increment", "10");
+    ck_assert_int_eq(run_autoconv_init(&ac, p), 0);
+    ck_assert_int_eq(ac.max_converge, 99);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", NULL), &why),
+                     RUN_AUTOCONV_GO_ON);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", "20"), &why),
+                     RUN_AUTOCONV_GO_ON);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", "90"), &why),
+                     RUN_AUTOCONV_GO_ON);
+    /* the throttle seen is kept when the job ends: done */
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Completed", NULL), &why),
+                     RUN_AUTOCONV_DONE);
+    ck_assert_int_eq(run_autoconv_init(&ac, p), 0);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", "99"), &why),
+                     RUN_AUTOCONV_DONE);
+    /* a value off the sequence */
+    ck_assert_int_eq(run_autoconv_init(&ac, p), 0);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", "25"), &why),
+                     RUN_AUTOCONV_FAIL);
+    ck_assert_str_eq(why.buf, "Invalid auto converge throttle value '25'");
+    strbuf_reset(&why);
+    /* the job over without any throttle: FAIL */
+    ck_assert_int_eq(run_autoconv_init(&ac, p), 0);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("None", NULL), &why), RUN_AUTOCONV_FAIL);
+    ck_assert_str_eq(why.buf, "'Auto converge throttle' is not found in the domjobinfo");
+    strbuf_reset(&why);
+    /* specified_initial_throttle_and_incremental: 30, 45, 60, 75, 90, 99 */
+    params_set(p, "initial_throttle", "30");
+    params_set(p, "increment", "15");
+    ck_assert_int_eq(run_autoconv_init(&ac, p), 0);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", "75"), &why),
+                     RUN_AUTOCONV_GO_ON);
+    ck_assert_int_eq(run_autoconv_read(&ac, jobinfo("Unbounded", "80"), &why),
+                     RUN_AUTOCONV_FAIL);
+    params_set(p, "increment", "ten");
+    ck_assert_int_eq(run_autoconv_init(&ac, p), -1);
+    strbuf_release(&why);
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tlsset_types");
@@ -240,6 +315,7 @@ int main(void)
     tcase_add_test(tc, test_perf_tuning_tls);
     tcase_add_test(tc, test_options_shared_native_tls);
     tcase_add_test(tc, test_options_shared_virsh_refusals);
+    tcase_add_test(tc, test_autoconverge_reading);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
