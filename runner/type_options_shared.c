@@ -564,7 +564,7 @@ static int mos_before(struct run_ctx *ctx, const struct mos_opts *o, struct virt
 }
 
 /* virsh's own checks: an empty --tls-destination (vshCommandOptStringReq),
- * --tls-destination without --tls (VSH_REQUIRE_OPTION). */
+ * --tls-destination without --tls (VSH_REQUIRE_OPTION); every text starts "error: ". */
 const char *run_mos_virsh_refusal(const struct be_migrate_opts *mo)
 {
     const char *td = mig_opts_param_value(mo, BE_MP_TLS_DESTINATION);
@@ -573,31 +573,6 @@ const char *run_mos_virsh_refusal(const struct be_migrate_opts *mo)
     if (td && !(mo->flags & BE_MIG_TLS))
         return "error: Option --tls is required by option --tls-destination";
     return NULL;
-}
-
-/* The verdict on virsh's refusal text: 0 (failed as expected) or -1 with the outcome. */
-static int mos_judge_refusal(struct run_ctx *ctx, const struct mig_expect *e, const char *text)
-{
-    struct strbuf why = STRBUF_INIT;
-    int rc;
-    run_log(ctx, "virsh migrate refuses its words: %s", text);
-    switch (mig_result_judge(e, false, text, &why)) {
-    case MIG_V_EXPECTED_FAILURE:
-        run_log(ctx, "migration failed as expected: %s", text);
-        rc = 0;
-        break;
-    case MIG_V_CANCEL:
-        rc = run_cancel(ctx, "%s", why.buf);
-        break;
-    case MIG_V_ERROR:
-        rc = run_error(ctx, "ConfigError", "%s", why.buf);
-        break;
-    default:
-        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
-        break;
-    }
-    strbuf_release(&why);
-    return rc;
 }
 
 /* The migration with its actions: run_tl_hop's returns. */
@@ -617,7 +592,11 @@ static int mos_hop(struct run_ctx *ctx, const struct mos_opts *o, const struct m
     mo.hard_deadline = ctx->deadline;
     const char *refused = run_mos_virsh_refusal(&mo);
     if (refused) {
-        rc = mos_judge_refusal(ctx, &e, refused);
+        /* judged as a failed hop: virsh's text is the whole error */
+        struct be_hop_metrics m = { 0 };
+        run_log(ctx, "virsh migrate refuses its words: %s", refused);
+        snprintf(m.hv_error, sizeof(m.hv_error), "%s", refused + strlen("error: "));
+        rc = run_mig_hop_judge(ctx, vms, i, 0, 1, 1, &e, false, &m);
         goto out;
     }
     if (o->asynch && !r->no_actions) {
