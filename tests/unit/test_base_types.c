@@ -391,9 +391,9 @@ START_TEST(test_perf_compression_and_timeout)
     ASSERT_DISPO(p, "RUN");
     /* a func the engine has no step for: an ERROR naming it */
     params_set(p, "action_during_mig",
-               "[{\"func\": \"check_auto_converge_during_mig\", \"func_param\": 'params'}]");
+               "[{\"func\": \"utils_test.run_file_transfer\", \"func_param\": 'params'}]");
     ASSERT_DISPO(p, "ERROR: action_during_mig: vtrun has no step for func "
-                    "'check_auto_converge_during_mig'");
+                    "'utils_test.run_file_transfer'");
     params_free(p);
 }
 END_TEST
