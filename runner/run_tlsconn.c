@@ -57,7 +57,6 @@ const char *run_tlsconn_unbuilt(const struct params *p, const char **val)
 int run_tlsconn_setup(struct run_ctx *ctx, const struct virt_vms *vms,
                       struct run_tlsconn **out)
 {
-    struct run_tls_pki k;
     *out = NULL;
     if (!run_tlsconn_wanted(ctx->params))
         return 0;
@@ -67,13 +66,19 @@ int run_tlsconn_setup(struct run_ctx *ctx, const struct virt_vms *vms,
     c->ops = virt_hostops_new(tag, &c->vctx);
     free(tag);
     *out = c;
+    return run_tlsconn_pki(ctx, c->ops);
+}
+
+int run_tlsconn_pki(struct run_ctx *ctx, struct virt_hostops *ops)
+{
+    struct run_tls_pki k;
     /* TLSConnection's defaults: server_cn, client_cn, custom_pki_path /etc/pki/qemu */
     run_tls_pki_of(ctx->params, NULL, &k);
     if (!k.dir)
         k.dir = "/etc/pki/qemu";
     if (run_tls_scp_list_check(k.scp_server) < 0 || run_tls_scp_list_check(k.scp_client) < 0)
         return run_error(ctx, "ConfigError", "%s", err_msg());
-    return run_tls_pki_setup(ctx, c->ops, &k);
+    return run_tls_pki_setup(ctx, ops, &k);
 }
 
 void run_tlsconn_cleanup(struct run_ctx *ctx, struct run_tlsconn *c)

@@ -32,6 +32,11 @@ const char *run_tlsconn_unbuilt(const struct params *p, const char **val);
  * host links).  0, or -1 with the test's ERROR (*out set: clean it up). */
 int run_tlsconn_setup(struct run_ctx *ctx, const struct virt_vms *vms,
                       struct run_tlsconn **out);
+/* The certificates of the case's params (TLSConnection's: server_cn, client_cn,
+ * custom_pki_path else /etc/pki/qemu, scp_list_server / scp_list_client) made and
+ * installed on both hosts, recorded in ops.  0, or -1 with the test's ERROR. */
+struct virt_hostops;
+int run_tlsconn_pki(struct run_ctx *ctx, struct virt_hostops *ops);
 /* The hosts' own certificates back (an ERROR "CleanupError" when that fails); NULL is
  * fine.  After the VM set's cleanup. */
 void run_tlsconn_cleanup(struct run_ctx *ctx, struct run_tlsconn *c);

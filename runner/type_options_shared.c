@@ -45,7 +45,7 @@
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_tl.h"
-#include "runner/run_tl_tls.h"
+#include "runner/run_tlsconn.h"
 #include "runner/run_type.h"
 #include "runner/run_needs.h"
 #include "runner/run_virsh.h"
@@ -976,19 +976,6 @@ static int mos_compcache(struct run_ctx *ctx, const char *size, const char *dom)
     return rc;
 }
 
-/* TLSConnection(params).conn_setup() with qemu_tls: QEMU's certificates on both hosts
- * (custom_pki_path, /etc/pki/qemu by default), undone with the other host edits. */
-static int mos_tls_setup(struct run_ctx *ctx, struct mos_state *st)
-{
-    struct run_tls_pki k;
-    run_tls_pki_of(ctx->params, NULL, &k);
-    if (!k.dir)
-        k.dir = "/etc/pki/qemu";
-    if (run_tls_scp_list_check(k.scp_server) < 0 || run_tls_scp_list_check(k.scp_client) < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    return run_tls_pki_setup(ctx, st->ops, &k);
-}
-
 static int mos_run(struct run_ctx *ctx)
 {
     const struct mos_opts *o = ctx->opts;
@@ -998,7 +985,8 @@ static int mos_run(struct run_ctx *ctx)
     struct mos_run r = { 0 };
     int rc;
 
-    if (mos_tls(ctx->params) && mos_tls_setup(ctx, st) < 0)
+    /* TLSConnection(params).conn_setup(): QEMU's certificates, undone with the rest */
+    if (mos_tls(ctx->params) && run_tlsconn_pki(ctx, st->ops) < 0)
         return -1;
     if (mos_confs(ctx, st) < 0)
         return -1;
