@@ -475,6 +475,7 @@ static const struct {
     { MIG_STEP_COMPCACHE, run_tl_perf_compcache, "virsh.migrate_compcache" },
     { MIG_STEP_MEMLOCK_CHECK, run_tl_perf_memlock, "check_qemu_mem_lock_hard_limit" },
     { MIG_STEP_JOBINFO_CHECK, run_tl_perf_jobinfo, "check_domjobinfo_during_mig" },
+    { MIG_STEP_AUTOCONVERGE_CHECK, run_tl_autoconv_check, "check_auto_converge_during_mig" },
     { MIG_STEP_CHECK_LISTEN, run_tl_unix_sockets, "check_socket" },
     { MIG_STEP_BLOCKJOB_CHECK, run_tl_bw_blockjob_check, "libvirt_disk.check_item_by_blockjob" },
     { MIG_STEP_BLOCKJOB, run_tl_bw_blockjob, "virsh.blockjob" },

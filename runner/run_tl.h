@@ -129,6 +129,20 @@ RUN_TL_MOS_STEP(run_tl_perf_vm_status);
 RUN_TL_MOS_STEP(run_tl_perf_compcache);
 RUN_TL_MOS_STEP(run_tl_perf_memlock);
 RUN_TL_MOS_STEP(run_tl_perf_jobinfo);
+/* check_auto_converge_during_mig (runner/run_tl_autoconv.c) */
+RUN_TL_MOS_STEP(run_tl_autoconv_check);
+/* Its state between two looks at `virsh domjobinfo`. */
+struct run_autoconv {
+    int initial, increment, max_converge;   /* initial_throttle, increment, max_converge */
+    int throttle;                           /* the last "Auto converge throttle", 0 none */
+    char jobtype[32];                       /* the last "Job type" ("None" before any) */
+};
+/* Its params read (max_converge 99 by default): 0, or -1 with err naming one. */
+int run_autoconv_init(struct run_autoconv *ac, const struct params *p);
+enum run_autoconv_state { RUN_AUTOCONV_GO_ON, RUN_AUTOCONV_DONE, RUN_AUTOCONV_FAIL };
+/* One domjobinfo text read into ac: look again, done, or FAIL with why. */
+enum run_autoconv_state run_autoconv_read(struct run_autoconv *ac, const char *jobinfo,
+                                          struct strbuf *why);
 /* avocado-vt's check_domjobinfo judgement of a `virsh domjobinfo` text: the first number
  * of item's first line against compare, floor(|got - compare| / compare) > diff_rate is
  * 1 (why says it), else 0 (the item absent too); -1 when compare is 0 or the line has

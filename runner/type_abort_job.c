@@ -17,8 +17,8 @@
  * verify_default (the states on both sides, the guest reached, a line written to its
  * disk) and the event lists of both hosts.
  *
- * setup_connection's unix_proxy: runner/run_uproxy.h.  Not built yet, an ERROR naming it:
- * the TLS transport.
+ * setup_connection's unix_proxy: runner/run_uproxy.h; its tls transport (with_tls:
+ * QEMU's certificates, qemu_tls): runner/run_tlsconn.h.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -27,6 +27,7 @@
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
+#include "runner/run_tlsconn.h"
 #include "runner/run_type.h"
 #include "runner/run_uproxy.h"
 #include "virt/virt.h"
@@ -72,13 +73,10 @@ static const struct run_param aj_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt aj_unbuilt_rows[] = {
-    { "transport_type", "tls" },
-};
-
+/* The reference's setups vtrun does not build: a tls transport without qemu_tls. */
 static const char *aj_unbuilt_param(const struct params *p, const char **val)
 {
-    return run_base_unbuilt_param(aj_unbuilt_rows, ARRAY_SIZE(aj_unbuilt_rows), p, val);
+    return run_tlsconn_unbuilt(p, val);
 }
 
 static bool aj_unbuilt_applies(const struct params *p)
@@ -134,6 +132,7 @@ static int aj_check(const struct run_common *c, void *opts)
 struct aj_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct run_uproxy *proxy;       /* setup_connection's unix_proxy */
+    struct run_tlsconn *tls;        /* setup_connection's tls (qemu_tls) */
     struct params *params;          /* the case's, with the clone in images_dir */
     struct run_base_events *ev_src, *ev_dst;
 };
@@ -146,7 +145,9 @@ static int aj_setup(struct run_ctx *ctx)
      * onto itself, the destination's export of it is read-only */
     if (run_cs_vmset_setup(ctx, &st->vms, &st->params) < 0)
         return -1;
-    return run_uproxy_setup(ctx, ctx->params, &st->proxy);
+    if (run_uproxy_setup(ctx, ctx->params, &st->proxy) < 0)
+        return -1;
+    return run_tlsconn_setup(ctx, &st->vms, &st->tls);
 }
 
 static void aj_cleanup(struct run_ctx *ctx)
@@ -158,6 +159,7 @@ static void aj_cleanup(struct run_ctx *ctx)
     run_base_events_free(st->ev_dst);
     run_vmset_cleanup(ctx, &st->vms);
     run_uproxy_cleanup(ctx, st->proxy);
+    run_tlsconn_cleanup(ctx, st->tls);
     params_free(st->params);
     free(st);
     ctx->data = NULL;

@@ -22,7 +22,13 @@
  * (guest_xml_check_after_mig with vcpu_num), actions_after_migration (checkdomstate),
  * migrate_vm_back (virsh_migrate_options from the destination back).
  *
- * What vtrun does not build yet -- daemon/qemu.conf edits and daemon-log checks, TLS,
+ * native_tls: with --tls in the extra words, TLSConnection(params)'s certificates
+ * (qemu_tls: QEMU's, server_cn / client_cn, into custom_pki_path on both hosts, the
+ * hosts' own put back afterwards; runner/run_tl_tls.h) before the daemons' edits; the
+ * words virsh itself refuses (an empty --tls-destination, --tls-destination without
+ * --tls) fail with virsh's text, before any call, as under avocado-vt.
+ *
+ * What vtrun does not build yet -- the daemons' own TLS (--tls without qemu_tls),
  * vTPM, the pty channel, events, the timer check, compcache, concurrent migrations,
  * a dropped network, and the words without a step -- is an ERROR naming the param or
  * word, decided before any VM starts.  The ppc-only cases and the cache negatives
@@ -39,6 +45,7 @@
 #include "lib/strbuf.h"
 #include "runner/run_mig.h"
 #include "runner/run_tl.h"
+#include "runner/run_tlsconn.h"
 #include "runner/run_type.h"
 #include "runner/run_needs.h"
 #include "runner/run_virsh.h"
@@ -204,8 +211,6 @@ char *run_mos_actions_literal(const char *words, const char *extra)
 static const struct {
     const char *param, *unless;
 } mos_unbuilt_rows[] = {
-    { "qemu_tls", NULL },
-    { "check_tls_destination", NULL },
     { "tpm_args", "{}" },
     { "add_channel", NULL },
     { "check_event_output", NULL },
@@ -268,6 +273,14 @@ static char *mos_unbuilt_after(const char *words)
     return bad;
 }
 
+/* The reference makes TLSConnection(params) for an extra with --tls (a word starting
+ * so: --tls-destination too), unless tls_auto_recovery = no. */
+static bool mos_tls(const struct params *p)
+{
+    return strstr(params_get_or(p, "virsh_migrate_extra", ""), "--tls") &&
+           strcmp(params_get_or(p, "tls_auto_recovery", "yes"), "yes") == 0;
+}
+
 int run_mos_unbuilt(const struct params *p, struct strbuf *why)
 {
     const char *v = NULL, *param = mos_unbuilt_param(p, &v);
@@ -278,9 +291,10 @@ int run_mos_unbuilt(const struct params *p, struct strbuf *why)
                     "migrate_options_shared yet", param, v);
         return -1;
     }
-    if (strstr(params_get_or(p, "virsh_migrate_extra", ""), "--tls")) {
-        strbuf_addstr(why, "virsh_migrate_extra --tls: vtrun does not build the TLS setup "
-                      "of migrate_options_shared yet");
+    if (mos_tls(p) && strcmp(params_get_or(p, "qemu_tls", "no"), "yes")) {
+        strbuf_addf(why, "qemu_tls = '%s' with --tls: vtrun does not build TLSConnection's "
+                    "TLS of the daemons' connection for migrate_options_shared yet",
+                    params_get_or(p, "qemu_tls", "no"));
         return -1;
     }
     if (params_get(p, "hpt_resize") || params_get(p, "htm_state") ||
@@ -549,6 +563,18 @@ static int mos_before(struct run_ctx *ctx, const struct mos_opts *o, struct virt
     return 0;
 }
 
+/* virsh's own checks: an empty --tls-destination (vshCommandOptStringReq),
+ * --tls-destination without --tls (VSH_REQUIRE_OPTION); every text starts "error: ". */
+const char *run_mos_virsh_refusal(const struct be_migrate_opts *mo)
+{
+    const char *td = mig_opts_param_value(mo, BE_MP_TLS_DESTINATION);
+    if (td && !*td)
+        return "error: Failed to get option 'tls-destination': Option argument is empty";
+    if (td && !(mo->flags & BE_MIG_TLS))
+        return "error: Option --tls is required by option --tls-destination";
+    return NULL;
+}
+
 /* The migration with its actions: run_tl_hop's returns. */
 static int mos_hop(struct run_ctx *ctx, const struct mos_opts *o, const struct mos_run *r,
                    struct virt_vms *vms, size_t i)
@@ -564,6 +590,15 @@ static int mos_hop(struct run_ctx *ctx, const struct mos_opts *o, const struct m
     }
     mo.cancel = ctx->cancel;
     mo.hard_deadline = ctx->deadline;
+    const char *refused = run_mos_virsh_refusal(&mo);
+    if (refused) {
+        /* judged as a failed hop: virsh's text is the whole error */
+        struct be_hop_metrics m = { 0 };
+        run_log(ctx, "virsh migrate refuses its words: %s", refused);
+        snprintf(m.hv_error, sizeof(m.hv_error), "%s", refused + strlen("error: "));
+        rc = run_mig_hop_judge(ctx, vms, i, 0, 1, 1, &e, false, &m);
+        goto out;
+    }
     if (o->asynch && !r->no_actions) {
         char *lit = run_mos_actions_literal(o->actions, o->extra);
         rc = lit ? mig_act_parse(lit, &acts) : -1;
@@ -950,6 +985,9 @@ static int mos_run(struct run_ctx *ctx)
     struct mos_run r = { 0 };
     int rc;
 
+    /* TLSConnection(params).conn_setup(): QEMU's certificates, undone with the rest */
+    if (mos_tls(ctx->params) && run_tlsconn_pki(ctx, st->ops) < 0)
+        return -1;
     if (mos_confs(ctx, st) < 0)
         return -1;
     mos_edits(ctx, o, vms->vm[i].spec);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+struct be_migrate_opts;
 struct params;
 struct strbuf;
 
@@ -27,5 +28,9 @@ int run_mos_unbuilt(const struct params *p, struct strbuf *why);
  * (NULL-terminated; params_strv_free()).  -1 with err naming param. */
 int run_mos_conf_edits(const char *param, const char *text, bool regex_keys,
                        char ***keys, char ***vals);
+
+/* The text virsh refuses the words mo with before any call (its own option checks), or
+ * NULL: an empty --tls-destination, --tls-destination without --tls. */
+const char *run_mos_virsh_refusal(const struct be_migrate_opts *mo);
 
 #endif

@@ -19,8 +19,10 @@
  * migrate_again runs run_migration_again; verify_default checks both sides and the
  * guest where it runs.
  *
- * setup_connection's unix_proxy: runner/run_uproxy.h.  Not built yet, an ERROR naming
- * it: the TLS transport, and the actions the engine has no step for (runner/run_tl.c).
+ * setup_connection's unix_proxy: runner/run_uproxy.h; its tls transport (QEMU's
+ * certificates, qemu_tls): runner/run_tlsconn.h.  Not built yet, an ERROR naming it: a
+ * tls transport without qemu_tls, and the actions the engine has no step for
+ * (runner/run_tl.c).
  */
 #include "lib/err.h"
 #include "lib/pylit.h"
@@ -29,6 +31,7 @@
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
+#include "runner/run_tlsconn.h"
 #include "runner/run_type.h"
 #include "runner/run_uproxy.h"
 #include "runner/run_virsh.h"
@@ -83,13 +86,10 @@ static const struct run_param pt_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt pt_unbuilt_rows[] = {
-    { "transport_type", "tls" },
-};
-
+/* The reference's setups vtrun does not build: a tls transport without qemu_tls. */
 static const char *pt_unbuilt_param(const struct params *p, const char **val)
 {
-    return run_base_unbuilt_param(pt_unbuilt_rows, ARRAY_SIZE(pt_unbuilt_rows), p, val);
+    return run_tlsconn_unbuilt(p, val);
 }
 
 static bool pt_unbuilt_applies(const struct params *p)
@@ -169,6 +169,7 @@ static int pt_check(const struct run_common *c, void *opts)
 struct pt_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct run_uproxy *proxy;       /* setup_connection's unix_proxy */
+    struct run_tlsconn *tls;        /* setup_connection's tls (qemu_tls) */
 };
 
 static int pt_setup(struct run_ctx *ctx)
@@ -177,7 +178,9 @@ static int pt_setup(struct run_ctx *ctx)
     ctx->data = st;
     if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return run_uproxy_setup(ctx, ctx->params, &st->proxy);
+    if (run_uproxy_setup(ctx, ctx->params, &st->proxy) < 0)
+        return -1;
+    return run_tlsconn_setup(ctx, &st->vms, &st->tls);
 }
 
 static void pt_cleanup(struct run_ctx *ctx)
@@ -187,6 +190,7 @@ static void pt_cleanup(struct run_ctx *ctx)
         return;
     run_vmset_cleanup(ctx, &st->vms);
     run_uproxy_cleanup(ctx, st->proxy);
+    run_tlsconn_cleanup(ctx, st->tls);
     free(st);
     ctx->data = NULL;
 }

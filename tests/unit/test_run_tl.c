@@ -75,10 +75,10 @@ START_TEST(test_which_actions_run)
                                "\"func_param\": \"params\"}]"));
     ck_assert_ptr_null(unbuilt("[{\"func\": \"set_maxdowntime_during_mig\", "
                                "\"func_param\": \"params\"}]"));
-    ck_assert_str_eq(unbuilt("[{\"func\": \"check_auto_converge_during_mig\", "
+    ck_assert_str_eq(unbuilt("[{\"func\": \"utils_test.run_file_transfer\", "
                              "\"func_param\": 'params'}, {\"func\": "
                              "\"libvirt_service.kill_service\", \"func_param\": \"params\"}]"),
-                     "check_auto_converge_during_mig");
+                     "utils_test.run_file_transfer");
     /* the same step as a built func, another reading of its argument: not built */
     ck_assert_str_eq(unbuilt("[{\"func\": \"virsh.migrate_setmaxdowntime\", "
                              "\"func_param\": \"'%s 100' % params.get('main_vm')\"}]"),

@@ -161,10 +161,10 @@ START_TEST(test_tls_unbuilt_setups_are_errors)
     ck_assert_str_eq(needs(), "ERROR");
     assert_err("check_cont_ping");
     params_del(P, "check_cont_ping");
-    params_set(P, "action_during_mig", "[{\"func\": \"check_auto_converge_during_mig\", "
+    params_set(P, "action_during_mig", "[{\"func\": \"utils_test.run_file_transfer\", "
                "\"func_param\": 'params'}]");
     ck_assert_str_eq(needs(), "ERROR");
-    assert_err("check_auto_converge_during_mig");
+    assert_err("utils_test.run_file_transfer");
 }
 END_TEST
 
