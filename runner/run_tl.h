@@ -155,6 +155,10 @@ int run_bw_blockjob_judge(const char *out, const char *err, const char *item,
 void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const char *item,
                              const char *compare, double diff_rate);
 
+/* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
+RUN_TL_MOS_STEP(run_tl_guest_poweroff);
+RUN_TL_MOS_STEP(run_tl_guest_statistics);
+
 /* libvirt_network.setup_firewall_rule / cleanup_firewall_rule (runner/run_tl_fw.c):
  * firewall_rule_on_dest on the destination, firewall_rule_on_src on the source, in the
  * record the type attached to its test (else the steps are an ERROR). */

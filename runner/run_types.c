@@ -47,6 +47,8 @@ extern const struct run_type run_type_change_dst_vm_conf;
 extern const struct run_type run_type_migration_desturi;
 extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
     run_type_persist_target_vm_and_undefine_src_vm_and_abort;
+extern const struct run_type run_type_offline_migration, run_type_migration_poweroff_vm,
+    run_type_query_info_during_migration, run_type_guest_suspend;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -108,6 +110,10 @@ const struct run_type *const run_types[] = {
     &run_type_migration_desturi,
     &run_type_persist_target_vm_and_undefine_src_vm,
     &run_type_persist_target_vm_and_undefine_src_vm_and_abort,
+    &run_type_offline_migration,
+    &run_type_migration_poweroff_vm,
+    &run_type_query_info_during_migration,
+    &run_type_guest_suspend,
     NULL,
 };
 
