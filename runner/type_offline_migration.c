@@ -195,6 +195,7 @@ static int offl_run(struct run_ctx *ctx)
                           "%s no shared_dir", ctx->hosts[0].name);
     if (run_vmtype_prepare(ctx, vms, i, o->start_vm, o->start_vm) < 0)
         return -1;
+    vms->vm[i].host = 0;            /* defined there, running or not: what migrates */
     char *src_xml = NULL;
     if (offl_xml(ctx, 0, vms->vm[i].domain, &src_xml) < 0)
         return run_error(ctx, "CmdError", "the source's XML: %s", err_msg());
