@@ -118,6 +118,9 @@ START_TEST(test_poweroff_vm_runs)
     params_set(p, "virsh_migrate_src_state", "shut off");
     params_set(p, "err_msg", "error: operation failed: domain is not running");
     params_set(p, "virsh_migrate_extra", "--bandwidth 5 --copy-storage-all --migrate-disks vda");
+    /* the poweroff 70 s in comes after a small TCG guest's migration */
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
     params_set(p, "postcopy_options",
                "--postcopy --timeout 5 --timeout-postcopy --postcopy-bandwidth 5");
@@ -156,6 +159,9 @@ START_TEST(test_query_info_runs)
     params_set(p, "migrate_speed", "15");
     params_set(p, "loop_time", "10");
     params_set(p, "check_network_accessibility_after_mig", "yes");
+    /* the statistics loop outlasts a small TCG guest's migration */
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
     params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
     ASSERT_DISPO(p, "RUN");
