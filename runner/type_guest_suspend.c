@@ -139,13 +139,17 @@ static int gs_exec(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const ch
     return 0;
 }
 
-/* session.sendline(cmd): started and left running in the guest. */
+/* session.sendline(cmd): started and left running in the guest, in its own session
+ * so that it outlives the login (the reference keeps that session open). */
 static int gs_send(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const char *cmd)
 {
-    char *bg = xasprintf("(%s) </dev/null >/dev/null 2>&1 &", cmd);
+    struct strbuf bg = STRBUF_INIT;
+    strbuf_addstr(&bg, "setsid sh -c ");
+    strbuf_add_sq(&bg, cmd);
+    strbuf_addstr(&bg, " </dev/null >/dev/null 2>&1 &");
     int status = -1;
-    int rc = gs_exec(ctx, vms, i, bg, &status, NULL);
-    free(bg);
+    int rc = gs_exec(ctx, vms, i, bg.buf, &status, NULL);
+    strbuf_release(&bg);
     return rc;
 }
 
