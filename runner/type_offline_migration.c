@@ -27,6 +27,7 @@
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 #include "runner/run_base.h"
+#include "runner/run_cs.h"
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
@@ -72,24 +73,8 @@ static int offl_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
-static bool offl_unbuilt_applies(const struct params *p)
-{
-    return run_base_actions_unbuilt(p);
-}
-
-static int offl_unbuilt_met(const struct run_need *n, const struct params *p,
-                            struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)f;
-    (void)why;
-    return run_base_unbuilt_verdict("offline_migration", NULL, NULL, p);
-}
-
 static const struct run_need offl_needs_last[] = {
-    { "not built", .applies = offl_unbuilt_applies, .met = offl_unbuilt_met,
-      .met_doc = "an action vtrun does not build yet (ERROR)",
-      .text = "an action of the reference vtrun does not build yet" },
+    RUN_CS_NEED_UNBUILT,
     { NULL },
 };
 

@@ -73,20 +73,6 @@ static int pov_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
-static bool pov_unbuilt_applies(const struct params *p)
-{
-    return run_base_actions_unbuilt(p);
-}
-
-static int pov_unbuilt_met(const struct run_need *n, const struct params *p,
-                           struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)f;
-    (void)why;
-    return run_base_unbuilt_verdict("migration_poweroff_vm", NULL, NULL, p);
-}
-
 static bool pov_poweroff_late(const struct params *p)
 {
     const char *acts = params_get(p, "action_during_mig");
@@ -105,9 +91,7 @@ static const struct run_need pov_needs[] = {
 };
 
 static const struct run_need pov_needs_last[] = {
-    { "not built", .applies = pov_unbuilt_applies, .met = pov_unbuilt_met,
-      .met_doc = "an action vtrun does not build yet (ERROR)",
-      .text = "an action of the reference vtrun does not build yet" },
+    RUN_CS_NEED_UNBUILT,
     { NULL },
 };
 

@@ -67,20 +67,6 @@ static int qi_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
-static bool qi_unbuilt_applies(const struct params *p)
-{
-    return run_base_actions_unbuilt(p);
-}
-
-static int qi_unbuilt_met(const struct run_need *n, const struct params *p,
-                          struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)f;
-    (void)why;
-    return run_base_unbuilt_verdict("query_info_during_migration", NULL, NULL, p);
-}
-
 static bool qi_statistics_loop(const struct params *p)
 {
     const char *acts = params_get(p, "action_during_mig");
@@ -100,9 +86,7 @@ static const struct run_need qi_needs[] = {
 };
 
 static const struct run_need qi_needs_last[] = {
-    { "not built", .applies = qi_unbuilt_applies, .met = qi_unbuilt_met,
-      .met_doc = "an action vtrun does not build yet (ERROR)",
-      .text = "an action of the reference vtrun does not build yet" },
+    RUN_CS_NEED_UNBUILT,
     { NULL },
 };
 
