@@ -51,7 +51,6 @@ struct gs_opts {
     int type;
     bool negative;
     double services_up_s;
-    long smp;
     const char *os_type;
     /* the s3_ ([0]) / s4_ ([1]) commands */
     const char *support_chk[2], *bg_setup[2], *bg_chk[2], *bg_kill[2], *start[2], *log_chk[2];
@@ -77,8 +76,6 @@ static const struct run_param gs_params[] = {
       .doc = "the guest must not support it (only the support check runs)" },
     { "services_up_timeout", AT(FLOAT, services_up_s), .def = "30", RUN_PARAM_MIN(0),
       .unit = "seconds", .doc = "wait before the background program starts" },
-    { "smp", AT(INT, smp), .def = "1", RUN_PARAM_MIN(1),
-      .doc = "the guest's vCPUs: 240 + 60 each seconds for it to go down" },
     { "os_type", AT(STR, os_type), .def = "linux",
       .doc = "windows: 50 s more before resuming" },
     GS_CMD_ROWS(3, 0),
@@ -91,11 +88,6 @@ static const struct run_param gs_params[] = {
 static int gs_check(const struct run_common *c, void *opts)
 {
     struct gs_opts *o = opts;
-    if (!o->type) {
-        err_set("guest_suspend_type: Unknown guest suspend type, Check your "
-                "'guest_suspend_type' config.");
-        return -1;
-    }
     o->main_vm = run_common_main_vm(c);
     return o->main_vm < 0 ? -1 : 0;
 }
@@ -166,8 +158,9 @@ static int gs_bg_alive(struct run_ctx *ctx, struct virt_vms *vms, size_t i, cons
 /* verify_guest_down: the domain shut off within 240 + 60 * smp s. */
 static int gs_wait_down(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
 {
-    const struct gs_opts *o = ctx->opts;
-    double end = clock_now() + 240 + 60.0 * (double)o->smp;
+    /* smp: the VM model's param (run_vm_params), 240 + 60 s per vCPU */
+    long smp = strtol(params_get_or(ctx->params, "smp", "1"), NULL, 10);
+    double end = clock_now() + 240 + 60.0 * (double)(smp > 0 ? smp : 1);
     while (!run_should_stop(ctx)) {
         enum be_state st = BE_STATE_RUNNING;
         if (virt_vms_state(vms, i, 0, &st) < 0)
@@ -195,6 +188,10 @@ static int gs_run(struct run_ctx *ctx)
                          ctx->backend);
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
+    /* the reference's test.error, once the guest is up */
+    if (!o->type)
+        return run_error(ctx, "ConfigError", "Unknown guest suspend type, Check your "
+                         "'guest_suspend_type' config.");
     int rc = gs_exec(ctx, vms, i, o->support_chk[t], &status, &out);
     if (rc == 0 && o->negative && !status)
         rc = run_fail(ctx, "SuspendError", "Guest reports support Suspend even if it's "
