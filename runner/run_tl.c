@@ -485,6 +485,9 @@ static const struct {
     /* libvirt_network's firewall rules (runner/run_tl_fw.c) */
     { MIG_STEP_FIREWALL_ADD, run_tl_fw_setup, "libvirt_network.setup_firewall_rule" },
     { MIG_STEP_FIREWALL_REMOVE, run_tl_fw_cleanup, "libvirt_network.cleanup_firewall_rule" },
+    /* migration_base's guest poweroff and statistics commands (runner/run_tl_guest.c) */
+    { MIG_STEP_POWEROFF, run_tl_guest_poweroff, "poweroff_vm" },
+    { MIG_STEP_STATISTICS, run_tl_guest_statistics, "execute_statistics_command" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -174,6 +174,9 @@ void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const cha
  * func_param ({"name": ..., "uri": desturi}: on the host the URI names) */
 RUN_TL_MOS_STEP(run_tl_kill_qemu_service);
 RUN_TL_MOS_STEP(run_tl_destroy_dict);
+/* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
+RUN_TL_MOS_STEP(run_tl_guest_poweroff);
+RUN_TL_MOS_STEP(run_tl_guest_statistics);
 
 /* libvirt_network.setup_firewall_rule / cleanup_firewall_rule (runner/run_tl_fw.c):
  * firewall_rule_on_dest on the destination, firewall_rule_on_src on the source, in the

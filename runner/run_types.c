@@ -56,6 +56,8 @@ extern const struct run_type run_type_kill_qemu_during_performphase,
     run_type_migration_numatune;
 extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
     run_type_persist_target_vm_and_undefine_src_vm_and_abort;
+extern const struct run_type run_type_offline_migration, run_type_migration_poweroff_vm,
+    run_type_query_info_during_migration, run_type_guest_suspend;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -128,6 +130,10 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_bandwidth,
     &run_type_migration_with_backingchain,
     &run_type_migrate_storage,
+    &run_type_offline_migration,
+    &run_type_migration_poweroff_vm,
+    &run_type_query_info_during_migration,
+    &run_type_guest_suspend,
     NULL,
 };
 
