@@ -155,7 +155,7 @@ START_TEST(test_kill_qemu_bad_and_unbuilt)
     params_set(p, "check_cont_ping", "yes");
     ASSERT_DISPO(p, "ERROR: check_cont_ping = 'yes'");
     params_set(p, "check_cont_ping", "no");
-    params_set(p, "action_during_mig", "[{\"func\": \"poweroff_vm\"}]");
+    params_set(p, "action_during_mig", "[{\"func\": \"migration_base.no_such_step\"}]");
     ASSERT_DISPO(p, "ERROR: action_during_mig");
     params_free(p);
 }
