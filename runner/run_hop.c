@@ -47,6 +47,36 @@ int run_mig_hop_judge(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int f
     return rc;
 }
 
+int run_mig_refused(struct run_ctx *ctx, const struct mig_expect *e, const char *what,
+                    const char *msg)
+{
+    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
+    int rc;
+
+    if (strncmp(msg, "error: ", 7))
+        strbuf_addstr(&text, "error: ");
+    strbuf_addstr(&text, msg);
+    run_log(ctx, "%s: %s", what, text.buf);
+    switch (mig_result_judge(e, false, text.buf, &why)) {
+    case MIG_V_EXPECTED_FAILURE:
+        run_log(ctx, "hop 1 failed as expected: %s", text.buf);
+        rc = 0;
+        break;
+    case MIG_V_CANCEL:
+        rc = run_cancel(ctx, "%s", why.buf);
+        break;
+    case MIG_V_ERROR:
+        rc = run_error(ctx, "ConfigError", "%s", why.buf);
+        break;
+    default:
+        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
+        break;
+    }
+    strbuf_release(&text);
+    strbuf_release(&why);
+    return rc < 0 ? -1 : 0;
+}
+
 int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
                 unsigned n, const struct mig_expect *e, const struct be_migrate_opts *mo,
                 struct be_hop_metrics *out)

@@ -52,6 +52,13 @@ int run_mig_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, i
 int run_mig_hop_judge(struct run_ctx *ctx, struct virt_vms *vms, size_t i, int from, int to,
                       unsigned n, const struct mig_expect *e, bool ok,
                       const struct be_hop_metrics *m);
+/* A virsh migrate that fails before any migration starts (virsh refusing its words or
+ * a file, no such domain, a destination it cannot open), judged as a failed hop:
+ * `what` for the log, msg what virsh prints ("error: " added when missing).  0 when
+ * that was expected, else -1 with the verdict set (an "unsupported configuration"
+ * CANCELs). */
+int run_mig_refused(struct run_ctx *ctx, const struct mig_expect *e, const char *what,
+                    const char *msg);
 /* After a hop of VM i to `to`: its domain running there, no panic on its console, the
  * guest logged into over its network (the reference's check_dest_vm_network).  0, or
  * -1 with the test failed. */

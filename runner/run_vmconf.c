@@ -10,6 +10,7 @@
 #include "lib/strbuf.h"
 #include "migration/mig.h"
 #include "runner/run_base.h"
+#include "runner/run_mig.h"
 #include "runner/run_settings.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
@@ -143,29 +144,6 @@ static int load_files(struct be_migrate_opts *mo, struct strbuf *text)
     return 1;
 }
 
-/* virsh's failure before any migration (text: what it prints), judged as the
- * migration's: 0 expected, -1 with the test's FAIL or ERROR set. */
-static int judge_refusal(struct run_ctx *ctx, const struct mig_expect *e, const char *words,
-                         const char *text)
-{
-    struct strbuf why = STRBUF_INIT;
-    int rc;
-    run_log(ctx, "virsh migrate %s: %s", words, text);
-    switch (mig_result_judge(e, false, text, &why)) {
-    case MIG_V_EXPECTED_FAILURE:
-        rc = 0;
-        break;
-    case MIG_V_ERROR:
-        rc = run_error(ctx, "ConfigError", "%s", why.buf);
-        break;
-    default:
-        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
-        break;
-    }
-    strbuf_release(&why);
-    return rc;
-}
-
 /* A URI's transport libvirt's remote driver knows ("qemu+X://": X), or none given. */
 static bool uri_transport_known(const char *uri)
 {
@@ -192,7 +170,7 @@ static bool any_before_pause(const struct mig_actions *acts)
 /* Without --p2p virsh opens the destination URI itself before anything migrates; one
  * whose transport libvirt does not know fails there (the destination never shows the
  * domain, so no action after the start runs).  1: not such a case; else judged. */
-static int client_open(struct run_ctx *ctx, struct virt_vms *vms, const char *words,
+static int client_open(struct run_ctx *ctx, struct virt_vms *vms,
                        const struct be_migrate_opts *mo, const struct mig_actions *acts,
                        const struct mig_expect *e, const char *desturi)
 {
@@ -208,7 +186,7 @@ static int client_open(struct run_ctx *ctx, struct virt_vms *vms, const char *wo
     if (at && !strncmp(at + strlen(desturi), ": ", 2))
         m = at + strlen(desturi) + 2;
     char *text = xasprintf("error: failed to connect to the hypervisor\nerror: %s", m);
-    int rc = judge_refusal(ctx, e, words, text);
+    int rc = run_mig_refused(ctx, e, "virsh migrate: its destination", text);
     free(text);
     return rc;
 }
@@ -230,14 +208,14 @@ int run_vmconf_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i, const ch
     }
     if (load_files(&mo, &text)) {
         /* virsh stops before it connects: the migration's failure, judged */
-        rc = judge_refusal(ctx, &e, words, text.buf);
+        rc = run_mig_refused(ctx, &e, words, text.buf);
         goto out;
     }
     if (mig_act_parse(params_get(ctx->params, key), &acts) < 0) {
         rc = run_error(ctx, "ConfigError", "%s: %s", key, err_msg());
         goto out;
     }
-    if ((rc = client_open(ctx, vms, words, &mo, &acts, &e, desturi)) != 1)
+    if ((rc = client_open(ctx, vms, &mo, &acts, &e, desturi)) != 1)
         goto out;
     /* peer to peer the source daemon dials the case's URI (virsh's desturi); else
      * vtrun's own connection to the destination is the client's */

@@ -359,29 +359,7 @@ static int mvm_check(const struct run_common *c, void *opts)
  * judged as the reference's check_output: 0 expected, -1 the verdict set. */
 static int mvm_refused(struct run_ctx *ctx, const struct mig_expect *e, const char *msg)
 {
-    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
-    int rc;
-    if (strncmp(msg, "error: ", 7))
-        strbuf_addstr(&text, "error: ");
-    strbuf_addstr(&text, msg);
-    run_log(ctx, "virsh migrate refuses: %s", text.buf);
-    switch (mig_result_judge(e, false, text.buf, &why)) {
-    case MIG_V_EXPECTED_FAILURE:
-        rc = 0;
-        break;
-    case MIG_V_CANCEL:
-        rc = run_cancel(ctx, "%s", why.buf);
-        break;
-    case MIG_V_ERROR:
-        rc = run_error(ctx, "ConfigError", "%s", why.buf);
-        break;
-    default:
-        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
-        break;
-    }
-    strbuf_release(&text);
-    strbuf_release(&why);
-    return rc;
+    return run_mig_refused(ctx, e, "virsh migrate refuses", msg);
 }
 
 /* One virsh migrate of VM i from `from` to `to`, the source's daemon dialling uri, at

@@ -871,29 +871,7 @@ static int after(struct run_ctx *ctx, struct vmig_state *st, size_t i, int from,
 static int refused(struct run_ctx *ctx, const struct mig_expect *e, const char *what,
                    const char *msg)
 {
-    struct strbuf text = STRBUF_INIT, why = STRBUF_INIT;
-    int rc;
-
-    strbuf_addf(&text, "error: %s", msg);
-    run_log(ctx, "%s: %s", what, text.buf);
-    switch (mig_result_judge(e, false, text.buf, &why)) {
-    case MIG_V_EXPECTED_FAILURE:
-        run_log(ctx, "hop 1 failed as expected: %s", text.buf);
-        rc = 0;
-        break;
-    case MIG_V_CANCEL:
-        rc = run_cancel(ctx, "%s", why.buf);
-        break;
-    case MIG_V_ERROR:
-        rc = run_error(ctx, "ConfigError", "%s", why.buf);
-        break;
-    default:
-        rc = run_fail(ctx, "MigrationError", "%s", why.buf);
-        break;
-    }
-    strbuf_release(&text);
-    strbuf_release(&why);
-    return rc < 0 ? -1 : 0;
+    return run_mig_refused(ctx, e, what, msg);
 }
 
 /* The reference's negative cases that leave out an argument virsh requires: vm_ref
