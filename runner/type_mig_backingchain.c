@@ -141,6 +141,15 @@ static int bc_check(const struct run_common *c, void *opts)
         err_set("disk_format = '%s': expected qcow2 (the chains' -F)", o->disk_format);
         return -1;
     }
+    /* a guest device name: it goes into the check's guest shell line */
+    const char *tg[] = { o->target1, o->target2 };
+    for (size_t k = 0; k < 2; k++)
+        if (!tg[k] || !*tg[k] || strspn(tg[k], "abcdefghijklmnopqrstuvwxyz0123456789") !=
+                                     strlen(tg[k])) {
+            err_set("disk_target%zu = '%s': expected a guest disk name such as vdb",
+                    k + 1, tg[k] ? tg[k] : "");
+            return -1;
+        }
     o->main_vm = run_common_main_vm(c);
     if (o->test_case == BC_NONE || o->main_vm < 0)
         return o->main_vm < 0 ? -1 : 0;

@@ -231,6 +231,11 @@ START_TEST(test_backingchain_bad_params_are_errors)
     params_set(p, "test_case", "with_other_chain");
     ASSERT_DISPO(p, "ERROR");
     params_free(p);
+    /* a drive name goes into the guest's shell line: names only */
+    p = bc_case(true);
+    params_set(p, "disk_target2", "vdc; reboot");
+    ASSERT_DISPO(p, "ERROR: disk_target2 = 'vdc; reboot': expected a guest disk name");
+    params_free(p);
 }
 END_TEST
 
