@@ -31,24 +31,6 @@ static void teardown(void)
 
 #define ASSERT_DISPO(p, want) TS_ASSERT_DISPO(p, &F, want)
 
-/* A case's type params formatted ("name = value" lines): 0, or -1 with err_msg(). */
-static int parsed(const struct params *p, struct strbuf *out)
-{
-    const struct run_type *t = run_type_lookup(params_get(p, "type"));
-    struct run_common c;
-    void *opts = NULL;
-    ck_assert_ptr_nonnull(t);
-    memset(&c, 0, sizeof(c));
-    ck_assert_int_eq(run_common_parse(p, &c), 0);
-    int rc = run_type_parse(t, p, &c, &opts);
-    if (rc == 0) {
-        run_param_format(t->params, opts, out);
-        run_type_opts_free(t, opts);
-    }
-    run_common_release(&c);
-    return rc;
-}
-
 static void assert_has(const struct strbuf *out, const char *line)
 {
     ck_assert_msg(strstr(out->buf, line), "'%s' not in:\n%s", line, out->buf);
@@ -82,7 +64,7 @@ START_TEST(test_offline_migration_runs)
     params_set(p, "virsh_migrate_src_state", "failed to get domain");
     params_set(p, "src_vm_persistency_state", "nonexist");
     ASSERT_DISPO(p, "RUN");
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     assert_has(&out, "start_vm = no");
     assert_has(&out, "src_vm_persistency_state = nonexist");
     assert_has(&out, "virsh_migrate_dest_state = shut off");
@@ -130,7 +112,7 @@ START_TEST(test_poweroff_vm_runs)
     params_set(p, "poweroff_vm_dest", "yes");
     params_set(p, "virsh_migrate_src_state", "paused");
     ASSERT_DISPO(p, "RUN");
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     assert_has(&out, "poweroff_vm_dest = yes");
     assert_has(&out, "test_case = poweroff_vm");
     assert_has(&out, "virsh_migrate_src_state = paused");
@@ -165,7 +147,7 @@ START_TEST(test_query_info_runs)
     ASSERT_DISPO(p, "RUN");
     params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
     ASSERT_DISPO(p, "RUN");
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     assert_has(&out, "target_dev = vdb");
     assert_has(&out, "migrate_speed = 15");
     assert_has(&out, "check_network_accessibility_after_mig = yes");
@@ -209,7 +191,7 @@ START_TEST(test_guest_suspend_dispositions)
     params_free(p);
     p = suspend_case("disk", NULL);
     ASSERT_DISPO(p, "RUN");
-    ck_assert_int_eq(parsed(p, &out), 0);
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
     assert_has(&out, "guest_suspend_type = disk");
     assert_has(&out, "s4_start_cmd = echo disk > /sys/power/state");
     assert_has(&out, "negative_test = no");

@@ -92,15 +92,8 @@ static struct params *destroy_dst_case(void)
  * rows' formatted values). */
 static char *formatted(const struct params *p)
 {
-    const struct run_type *t = run_type_lookup(params_get(p, "type"));
-    struct run_common c = { 0 };
-    void *opts = NULL;
     struct strbuf out = STRBUF_INIT;
-    ck_assert_int_eq(run_common_parse(p, &c), 0);
-    ck_assert_msg(run_type_parse(t, p, &c, &opts) == 0, "%s", err_msg());
-    run_param_format(t->params, opts, &out);
-    run_type_opts_free(t, opts);
-    run_common_release(&c);
+    ck_assert_msg(ts_type_params(p, &out) == 0, "%s", err_msg());
     return strbuf_detach(&out, NULL);
 }
 

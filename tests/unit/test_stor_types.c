@@ -125,20 +125,12 @@ END_TEST
 
 START_TEST(test_migrate_bandwidth_param_defaults)
 {
-    const struct run_type *t = run_type_lookup("migrate_bandwidth");
     struct params *p = mbw_case();
-    struct run_common c = { 0 };
-    void *opts = NULL;
-    ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(run_common_parse(p, &c), 0);
-    ck_assert_msg(run_type_parse(t, p, &c, &opts) == 0, "%s", err_msg());
     struct strbuf out = STRBUF_INIT;
-    run_param_format(t->params, opts, &out);
+    ck_assert_msg(ts_type_params(p, &out) == 0, "%s", err_msg());
     ck_assert_ptr_nonnull(strstr(out.buf, "migrate_postcopy_cmd = yes"));
     ck_assert_ptr_nonnull(strstr(out.buf, "stress_args = --cpu 4 --io 4 --vm 2 --vm-bytes 256M"));
     strbuf_release(&out);
-    run_type_opts_free(t, opts);
-    run_common_release(&c);
     params_free(p);
 }
 END_TEST
