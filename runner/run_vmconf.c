@@ -25,7 +25,30 @@
 #include <string.h>
 #include <unistd.h>
 
-static xmlNodePtr first_child(xmlNodePtr n, const char *name)
+xmlDocPtr run_vmconf_xml_read(const char *xml)
+{
+    xmlDocPtr d = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!d || !xmlDocGetRootElement(d)) {
+        xmlFreeDoc(d);
+        err_set("domain XML does not parse");
+        return NULL;
+    }
+    return d;
+}
+
+char *run_vmconf_xml_take(xmlDocPtr d)
+{
+    xmlChar *buf = NULL;
+    int len = 0;
+    xmlDocDumpMemory(d, &buf, &len);
+    char *out = xstrndup((const char *)buf, (size_t)len);
+    xmlFree(buf);
+    xmlFreeDoc(d);
+    return out;
+}
+
+xmlNodePtr run_vmconf_xml_child(xmlNodePtr n, const char *name)
 {
     for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
@@ -35,18 +58,14 @@ static xmlNodePtr first_child(xmlNodePtr n, const char *name)
 
 char *run_vmconf_xml_graphics(const char *xml, const char *autoport, const char *port)
 {
-    xmlDocPtr d = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL;
-    if (!root) {
-        xmlFreeDoc(d);
-        err_set("domain XML does not parse");
+    xmlDocPtr d = run_vmconf_xml_read(xml);
+    if (!d)
         return NULL;
-    }
-    xmlNodePtr devs = first_child(root, "devices");
+    xmlNodePtr root = xmlDocGetRootElement(d);
+    xmlNodePtr devs = run_vmconf_xml_child(root, "devices");
     if (!devs)
         devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
-    xmlNodePtr g = first_child(devs, "graphics");
+    xmlNodePtr g = run_vmconf_xml_child(devs, "graphics");
     if (!g) {
         g = xmlNewChild(devs, NULL, BAD_CAST "graphics", NULL);
         xmlSetProp(g, BAD_CAST "type", BAD_CAST "vnc");
@@ -56,13 +75,7 @@ char *run_vmconf_xml_graphics(const char *xml, const char *autoport, const char 
         xmlSetProp(g, BAD_CAST "port", BAD_CAST port);
     else
         xmlUnsetProp(g, BAD_CAST "port");
-    xmlChar *buf = NULL;
-    int len = 0;
-    xmlDocDumpMemory(d, &buf, &len);
-    char *out = xstrndup((const char *)buf, (size_t)len);
-    xmlFree(buf);
-    xmlFreeDoc(d);
-    return out;
+    return run_vmconf_xml_take(d);
 }
 
 int run_vmconf_virsh(struct run_ctx *ctx, int h, const char *const *words, char **out)

@@ -23,6 +23,16 @@ struct run_ctx;
 struct run_host;
 struct virt_vms;
 
+/* The domain XML edits' libxml2 steps, one copy for every type that edits a guest's
+ * XML as text: xml parsed (no network, no messages) with a root element, or NULL with
+ * err set; the document's text, the document freed; n's first element child named
+ * name, or NULL. */
+struct _xmlDoc;
+struct _xmlNode;
+struct _xmlDoc *run_vmconf_xml_read(const char *xml);
+char *run_vmconf_xml_take(struct _xmlDoc *d);
+struct _xmlNode *run_vmconf_xml_child(struct _xmlNode *n, const char *name);
+
 /* xml with its first <devices>/<graphics> given autoport (and port when non-NULL, else
  * its port removed); with none, a VNC one with them is added.  NULL + err when xml
  * does not parse.  Caller frees. */

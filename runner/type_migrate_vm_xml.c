@@ -14,6 +14,7 @@
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
+#include "runner/run_vmconf.h"
 #include "runner/type_migrate_vm.h"
 
 #include <libxml/parser.h>
@@ -23,34 +24,9 @@
 
 static xmlDocPtr parse(const char *xml, xmlNodePtr *root)
 {
-    xmlDocPtr d = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDocPtr d = run_vmconf_xml_read(xml);
     *root = d ? xmlDocGetRootElement(d) : NULL;
-    if (!*root) {
-        xmlFreeDoc(d);
-        err_set("domain XML does not parse");
-        return NULL;
-    }
     return d;
-}
-
-static char *dump(xmlDocPtr d)
-{
-    xmlChar *buf = NULL;
-    int len = 0;
-    xmlDocDumpMemory(d, &buf, &len);
-    char *out = xstrndup((const char *)buf, (size_t)len);
-    xmlFree(buf);
-    xmlFreeDoc(d);
-    return out;
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
-            return c;
-    return NULL;
 }
 
 static void prop(xmlNodePtr n, const char *name, const char *v)
@@ -133,7 +109,7 @@ char *mvm_xml_cpu(const char *xml, const struct mvm_cpu *c)
     if (!d)
         return NULL;
     /* VMCPUXML replaces the whole element: what was in it (topology, NUMA) goes */
-    xmlNodePtr old = child(root, "cpu");
+    xmlNodePtr old = run_vmconf_xml_child(root, "cpu");
     xmlNodePtr cpu = xmlNewNode(NULL, BAD_CAST "cpu");
     if (old) {
         xmlReplaceNode(old, cpu);
@@ -151,7 +127,7 @@ char *mvm_xml_cpu(const char *xml, const struct mvm_cpu *c)
         prop(f, "policy", c->features.policy[k]);
         prop(f, "name", c->features.name[k]);
     }
-    return dump(d);
+    return run_vmconf_xml_take(d);
 }
 
 char *mvm_xml_disk(const char *xml, const char *device, const char *source,
@@ -175,7 +151,7 @@ char *mvm_xml_disk(const char *xml, const char *device, const char *source,
     xmlDocPtr d = parse(xml, &root);
     if (!d)
         return NULL;
-    xmlNodePtr devs = child(root, "devices");
+    xmlNodePtr devs = run_vmconf_xml_child(root, "devices");
     if (!devs)
         devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
     xmlNodePtr disk = xmlNewChild(devs, NULL, BAD_CAST "disk", NULL);
@@ -190,7 +166,7 @@ char *mvm_xml_disk(const char *xml, const char *device, const char *source,
     xmlNodePtr tgt = xmlNewChild(disk, NULL, BAD_CAST "target", NULL);
     prop(tgt, "bus", targets[t].bus);
     prop(tgt, "dev", targets[t].dev);
-    return dump(d);
+    return run_vmconf_xml_take(d);
 }
 
 char *mvm_xml_virt_type(const char *xml)

@@ -33,6 +33,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
+#include "runner/run_vmconf.h"
 #include "virt/virt.h"
 
 #include <fcntl.h>
@@ -134,67 +135,36 @@ char *omix_desturi(const struct omix_opts *o, const char *dest_host)
 
 /* ---- the domain XML ----------------------------------------------------------------- */
 
-static xmlDocPtr xml_parse(const char *xml)
-{
-    xmlDocPtr d = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!d || !xmlDocGetRootElement(d)) {
-        xmlFreeDoc(d);
-        err_set("domain XML does not parse");
-        return NULL;
-    }
-    return d;
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
-            return c;
-    return NULL;
-}
-
-static char *xml_dump(xmlDocPtr d)
-{
-    xmlChar *buf = NULL;
-    int len = 0;
-    xmlDocDumpMemory(d, &buf, &len);
-    char *out = xstrndup((const char *)buf, (size_t)len);
-    xmlFree(buf);
-    xmlFreeDoc(d);
-    return out;
-}
-
 char *omix_xml_set_title(const char *xml, const char *title)
 {
-    xmlDocPtr d = xml_parse(xml);
+    xmlDocPtr d = run_vmconf_xml_read(xml);
     if (!d)
         return NULL;
-    xmlNodePtr root = xmlDocGetRootElement(d), t = child(root, "title");
+    xmlNodePtr root = xmlDocGetRootElement(d), t = run_vmconf_xml_child(root, "title");
     if (t) {
         xmlNodeSetContent(t, NULL);
         xmlNodeAddContent(t, BAD_CAST title);
     } else {
         t = xmlNewNode(NULL, BAD_CAST "title");
         xmlNodeAddContent(t, BAD_CAST title);
-        xmlNodePtr name = child(root, "name");
+        xmlNodePtr name = run_vmconf_xml_child(root, "name");
         if (name)
             xmlAddNextSibling(name, t);
         else
             xmlAddChild(root, t);
     }
-    return xml_dump(d);
+    return run_vmconf_xml_take(d);
 }
 
 char *omix_xml_set_graphics(const char *xml, const char *passwd)
 {
-    xmlDocPtr d = xml_parse(xml);
+    xmlDocPtr d = run_vmconf_xml_read(xml);
     if (!d)
         return NULL;
-    xmlNodePtr root = xmlDocGetRootElement(d), devs = child(root, "devices");
+    xmlNodePtr root = xmlDocGetRootElement(d), devs = run_vmconf_xml_child(root, "devices");
     if (!devs)
         devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
-    xmlNodePtr g = child(devs, "graphics");
+    xmlNodePtr g = run_vmconf_xml_child(devs, "graphics");
     if (!g) {
         g = xmlNewChild(devs, NULL, BAD_CAST "graphics", NULL);
         xmlSetProp(g, BAD_CAST "type", BAD_CAST "spice");
@@ -202,18 +172,18 @@ char *omix_xml_set_graphics(const char *xml, const char *passwd)
     }
     if (passwd && *passwd)
         xmlSetProp(g, BAD_CAST "passwd", BAD_CAST passwd);   /* escaped by libxml2 */
-    return xml_dump(d);
+    return run_vmconf_xml_take(d);
 }
 
 int omix_xml_facts(const char *xml, char **title, bool *has_graphics, char **passwd)
 {
-    xmlDocPtr d = xml_parse(xml);
+    xmlDocPtr d = run_vmconf_xml_read(xml);
     *title = *passwd = NULL;
     *has_graphics = false;
     if (!d)
         return -1;
-    xmlNodePtr root = xmlDocGetRootElement(d), t = child(root, "title");
-    xmlNodePtr g = child(child(root, "devices"), "graphics");
+    xmlNodePtr root = xmlDocGetRootElement(d), t = run_vmconf_xml_child(root, "title");
+    xmlNodePtr g = run_vmconf_xml_child(run_vmconf_xml_child(root, "devices"), "graphics");
     if (t) {
         xmlChar *s = xmlNodeGetContent(t);
         *title = xstrdup(s ? (const char *)s : "");
