@@ -65,42 +65,103 @@ struct vm_priv {
      * restored guest, whose clock is set after the first login (clock_set) */
     char *saved_entry;
     bool started, seed, restored, clock_set;
+    /* restore boots: planned once (plan_first); on_saved: the overlay is made over the
+     * saved guest's disk */
+    bool planned, on_saved;
+    /* the address probe of the start under way (address_probe), NULL when none */
+    struct spawn *probe;
 };
 
 /* ---- QEMU launches, one at a time ---------------------------------------------------- */
 
 /*
- * Every start and restore of a domain in this process, one after another (a lock):
- * two QEMUs of one host opening the same backing file at once on the lab's GlusterFS
- * FUSE mount hung that mount (its client got no answer for 42 s, then never
- * reconnected, and the start never returned; local CI, stop 22).  A launch takes a
- * fraction of a second; the guests still boot, log in and migrate in parallel.
+ * Starts and restores of domains whose disks are on a FUSE mount, one after another (a
+ * lock): two QEMUs of one host opening the same backing file at once on the lab's
+ * GlusterFS FUSE mount hung that mount (its client got no answer for 42 s, then never
+ * reconnected, and the start never returned; local CI, stop 22).  Elsewhere launches
+ * overlap: two restored VMs took 1.2 s one after the other and about half of it
+ * together, the whole of a restored case's start phase (issue 16).
  */
 static pthread_mutex_t launch_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int launch_start(struct virt_vms *vms, struct be_host *bh, const char *domain)
+static int link_of(struct virt_vms *vms, int h, struct virt_host **out);
+
+/* Whether VM i's launch on h takes the lock: one of its disks is on a FUSE file system
+ * there, or that is not known (stat -f failed: the safe side). */
+static bool launch_serial(struct virt_vms *vms, size_t i, int h)
 {
-    pthread_mutex_lock(&launch_lock);
-    int rc = vms->be->start(bh, domain);
-    pthread_mutex_unlock(&launch_lock);
+    const struct be_vm_spec *sp = vms->vm[i].spec;
+    struct virt_host *link;
+    if (!sp || !sp->ndisks)
+        return false;
+    if (link_of(vms, h, &link) < 0) {
+        err_clear();
+        return true;
+    }
+    const char **argv = xcalloc(sp->ndisks + 6, sizeof(*argv));
+    size_t n = 0;
+    argv[n++] = "stat";
+    argv[n++] = "-f";
+    argv[n++] = "-c";
+    argv[n++] = "%T";
+    argv[n++] = "--";
+    for (size_t d = 0; d < sp->ndisks; d++)
+        if (sp->disks[d].path && sp->disks[d].path[0] == '/')
+            argv[n++] = sp->disks[d].path;
+    struct strbuf out = STRBUF_INIT;
+    bool serial = n == 5 ? false : virt_saved_run(link, argv, &out) < 0 ||
+                  strstr(out.buf ? out.buf : "", "fuse") != NULL;
+    err_clear();
+    strbuf_release(&out);
+    free(argv);
+    return serial;
+}
+
+/* Around a launch of VM i on h: the lock taken when launch_serial says so. */
+static bool launch_begin(struct virt_vms *vms, size_t i, int h)
+{
+    bool serial = launch_serial(vms, i, h);
+    if (serial)
+        pthread_mutex_lock(&launch_lock);
+    return serial;
+}
+
+static void launch_end(bool serial)
+{
+    if (serial)
+        pthread_mutex_unlock(&launch_lock);
+}
+
+static struct be_host *host(struct virt_vms *vms, int h);
+
+static int address_free(struct virt_vms *vms, size_t i);
+
+static int launch_start(struct virt_vms *vms, size_t i, int h)
+{
+    if (address_free(vms, i) < 0)
+        return -1;
+    bool serial = launch_begin(vms, i, h);
+    struct be_host *bh = host(vms, h);
+    int rc = bh ? vms->be->start(bh, vms->vm[i].domain) : -1;
+    launch_end(serial);
     return rc;
 }
 
-static int launch_restore(struct virt_vms *vms, struct be_host *bh, const char *domain,
-                          const char *path)
+static int launch_restore(struct virt_vms *vms, size_t i, int h, const char *path)
 {
-    pthread_mutex_lock(&launch_lock);
-    int rc = vms->be->restore(bh, domain, path);
-    pthread_mutex_unlock(&launch_lock);
+    bool serial = launch_begin(vms, i, h);
+    struct be_host *bh = host(vms, h);
+    int rc = bh ? vms->be->restore(bh, vms->vm[i].domain, path) : -1;
+    launch_end(serial);
     return rc;
 }
 
-static int launch_restore_as(struct virt_vms *vms, struct be_host *bh,
-                             const struct be_vm_spec *spec, const char *mem)
+static int launch_restore_as(struct virt_vms *vms, size_t i, int h, const char *mem)
 {
-    pthread_mutex_lock(&launch_lock);
-    int rc = vms->be->restore_as(bh, spec, mem);
-    pthread_mutex_unlock(&launch_lock);
+    bool serial = launch_begin(vms, i, h);
+    struct be_host *bh = host(vms, h);
+    int rc = bh ? vms->be->restore_as(bh, vms->vm[i].spec, mem) : -1;
+    launch_end(serial);
     return rc;
 }
 
@@ -767,9 +828,20 @@ static void console_visit(struct virt_vms *vms, size_t i, int h)
     free(how);
 }
 
+static int plan_first(struct virt_vms *vms, size_t i, int h);
+static void address_probe(struct virt_vms *vms, size_t i);
+static int make_on_saved(struct virt_vms *vms, size_t i, int h);
+
 int virt_vms_prepare_disks(struct virt_vms *vms, size_t i, int h)
 {
-    return host(vms, h) ? make_clones(vms, i, h) : -1;
+    struct vm_priv *vp = V(vms, i);
+    if (!host(vms, h) || plan_first(vms, i, h) < 0)
+        return -1;
+    /* the start follows the pre-checks: its address probe overlaps them */
+    address_probe(vms, i);
+    if (vp->saved_entry && !vp->seed && !vp->on_saved && !vp->started)
+        return make_on_saved(vms, i, h);
+    return make_clones(vms, i, h);
 }
 
 int virt_vms_domain(struct virt_vms *vms, int h, const char *name, enum be_state *st,
@@ -1022,21 +1094,38 @@ static bool bridged(const struct virt_vms *vms, size_t i)
 
 /* Before VM i starts: nobody answers at its address.  Something that does is
  * another guest (a dead job's leftover, another job's VM, a static address on the
- * LAN), and logging into it would test the wrong machine.  One ICMP echo, 0.3 s. */
-static int address_free(struct virt_vms *vms, size_t i)
+ * LAN), and logging into it would test the wrong machine.  One ICMP echo with 0.3 s
+ * for its answer, sent when the disks are prepared or the start begins: the wait
+ * overlaps the pre-checks or the making of the disks, and address_free() reads the
+ * verdict just before the launch. */
+static void address_probe(struct virt_vms *vms, size_t i)
 {
     const char *ip = V(vms, i)->login.host;
-    if (!ip || !bridged(vms, i))
-        return 0;
+    if (!ip || !bridged(vms, i) || V(vms, i)->probe)
+        return;
     struct spawn *c = spawn_new("ping");
-    struct strbuf out = STRBUF_INIT;
-    int st = -1;
     spawn_args(c, "-c", "1", "-W", "0.3", "-q", "-n", "--", ip, NULL);
-    spawn_set_output(c, &out, &out);
+    spawn_set_output_file(c, "/dev/null");
     spawn_set_timeout(c, 5);
-    int rc = spawn_run(c, &st);
+    if (spawn_start(c) < 0) {
+        vlog(vms, "%s: address %s not probed: %s", vms->vm[i].name, ip, err_msg());
+        err_clear();
+        spawn_free(c);
+        return;
+    }
+    V(vms, i)->probe = c;
+}
+
+static int address_free(struct virt_vms *vms, size_t i)
+{
+    struct spawn *c = V(vms, i)->probe;
+    const char *ip = V(vms, i)->login.host;
+    int st = -1;
+    if (!c)
+        return 0;
+    V(vms, i)->probe = NULL;
+    int rc = spawn_wait(c, &st);
     spawn_free(c);
-    strbuf_release(&out);
     if (rc < 0) {
         vlog(vms, "%s: address %s not probed: %s", vms->vm[i].name, ip, err_msg());
         err_clear();
@@ -1166,11 +1255,47 @@ static int restore_failed(struct virt_vms *vms, size_t i, int h, struct virt_hos
         virt_image_remove(link, c->path, VC(vms)) < 0)
         return -1;
     c->made = false;
+    vp->on_saved = false;
     vp->seed = true;
     if (virt_vms_define(vms, i, h) < 0)
         return -1;
     vm->host = h;
-    return launch_start(vms, host(vms, h), vm->domain);
+    return launch_start(vms, i, h);
+}
+
+/* VM i's overlay made over its saved guest's disk: the clone's master swapped for this
+ * one make. */
+static int make_on_saved(struct virt_vms *vms, size_t i, int h)
+{
+    struct vm_priv *vp = V(vms, i);
+    struct virt_clone *c = disk_clone(vms, i, vms->vm[i].spec->disks[0].path);
+    char *master = c->master, *saved = virt_saved_file(vp->saved_entry, 0);
+    c->master = saved;
+    int rc = make_clones(vms, i, h);
+    c->master = master;
+    free(saved);
+    vp->on_saved = rc == 0;
+    return rc;
+}
+
+/* The restore plan of VM i, made once, at its first disk preparation or start: its
+ * saved guest's entry (vp->saved_entry; NULL: it boots cold) and whether that is yet
+ * to be made (vp->seed).  Made before the disks, the overlay is made once, over the
+ * saved disk, not first over the master and again. */
+static int plan_first(struct virt_vms *vms, size_t i, int h)
+{
+    struct vm_priv *vp = V(vms, i);
+    struct virt_host *link;
+    if (!P(vms)->restore || vp->planned || vp->started)
+        return 0;
+    vp->planned = true;
+    plan_restore(vms, i, h);
+    if (!vp->saved_entry)
+        return 0;
+    if (link_of(vms, h, &link) < 0)
+        return -1;
+    vp->seed = !virt_saved_exists(link, vp->saved_entry);
+    return 0;
 }
 
 /* VM i from its saved guest on h: a fresh overlay over the saved one (a clone of this
@@ -1186,27 +1311,27 @@ static int start_restored(struct virt_vms *vms, size_t i, int h)
     struct virt_host *link;
     if (link_of(vms, h, &link) < 0)
         return -1;
-    /* made over the master before the first start (pre-checks): never used, so
-     * replaced; its ledger entry stays */
-    if (c->made && virt_image_remove(link, c->path, VC(vms)) < 0)
-        return -1;
-    c->made = false;
-    char *master = c->master, *saved = virt_saved_file(vp->saved_entry, 0);
-    c->master = saved;          /* the clone's master for this one make */
-    int rc = make_clones(vms, i, h);
-    c->master = master;
-    free(saved);
-    if (rc < 0)
-        return -1;
+    /* made over the master before the first start (by a caller that prepared the
+     * disks before the plan): never used, so replaced; its ledger entry stays */
+    if (!vp->on_saved) {
+        if (c->made && virt_image_remove(link, c->path, VC(vms)) < 0)
+            return -1;
+        c->made = false;
+        if (make_on_saved(vms, i, h) < 0)
+            return -1;
+    }
     virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s on %s from the saved guest %s",
               vm->name, vm->domain, virt_vms_host_name(vms, h), vp->saved_entry);
     console_visit(vms, i, h);
     keep_definition(vms, vm);
     if (!vp->leftover && !(vp->leftover = note_domain(vms, bh, vm->domain)))
         return virt_failf(VIRT_ERR_CREATE, vm->name, "%s", err_msg());
+    /* an address taken is this start's failure, not the saved guest's */
+    if (address_free(vms, i) < 0)
+        return -1;
     char *mem = virt_saved_file(vp->saved_entry, -1);
     vm->host = h;
-    rc = launch_restore_as(vms, bh, vm->spec, mem);
+    int rc = launch_restore_as(vms, i, h, mem);
     free(mem);
     vp->restored = rc == 0;
     return rc < 0 ? restore_failed(vms, i, h, link, c) : 0;
@@ -1224,6 +1349,27 @@ static void remove_tree(struct virt_host *link, const char *path)
     const char *argv[] = { "rm", "-rf", "--", path, NULL };
     if (virt_saved_run(link, argv, NULL) < 0)
         err_clear();
+}
+
+/* The guest's free memory zeroed before its save.  QEMU writes every non-zero page of
+ * guest RAM into the saved image and a zero page as a flag; the boot leaves most free
+ * pages dirty (the kernel's and the initrd's unpacking), so a just-booted 128 MiB guest
+ * saves as ~108 MB that every restore reads and loads.  One buffer of most of the free
+ * memory filled from /dev/zero and freed leaves those pages zero; what the guest runs
+ * is untouched, and the saved image holds what it uses.  Best effort: a guest without
+ * these tools is saved as it is. */
+static void zero_free_memory(struct virt_vms *vms, size_t i)
+{
+    static const char cmd[] =
+        "sync; echo 3 > /proc/sys/vm/drop_caches; "
+        "kb=$(awk '/^MemFree:/ { print int($2 * 0.8) }' /proc/meminfo) && "
+        "dd if=/dev/zero of=/dev/null bs=\"$kb\"k count=1 2>/dev/null";
+    int st = -1;
+    if (virt_vms_exec(vms, i, cmd, 30, NULL, &st) < 0 || st != 0) {
+        virt_logf(VC(vms), VIRT_LOG_INFO, "%s: free memory not zeroed before the save "
+                  "(exit %d): %s", vms->vm[i].name, st, err_msg());
+        err_clear();
+    }
 }
 
 /*
@@ -1250,6 +1396,7 @@ static int seed_saved(struct virt_vms *vms, size_t i)
     int rc = -1;
     virt_logf(VC(vms), VIRT_LOG_INFO, "%s: no saved guest yet: save the booted guest as %s",
               vm->name, vp->saved_entry);
+    zero_free_memory(vms, i);
     drop_session(vms, i);
     if (virt_saved_run(link, mkdir_argv, NULL) < 0 || vms->be->save(bh, vm->domain, tmem) < 0) {
         /* the guest runs on as booted (a failed save leaves it running) */
@@ -1271,7 +1418,7 @@ static int seed_saved(struct virt_vms *vms, size_t i)
     virt_logf(VC(vms), VIRT_LOG_INFO, "%s: restore domain %s from the saved guest %s",
               vm->name, vm->domain, vp->saved_entry);
     vm->host = h;
-    rc = launch_restore_as(vms, bh, vm->spec, mem);
+    rc = launch_restore_as(vms, i, h, mem);
     vp->restored = rc == 0;
 out:
     if (rc < 0)
@@ -1306,27 +1453,19 @@ int virt_vms_start(struct virt_vms *vms, size_t i, int h)
 {
     struct virt_vm *vm = &vms->vm[i];
     struct vm_priv *vp = V(vms, i);
-    if (address_free(vms, i) < 0)
+    address_probe(vms, i);
+    if (plan_first(vms, i, h) < 0)
         return -1;
     /* only the first start has a fresh overlay a saved guest may take */
-    if (P(vms)->restore && !vp->started) {
-        vp->started = true;
-        plan_restore(vms, i, h);
-        if (vp->saved_entry) {
-            struct virt_host *link;
-            if (link_of(vms, h, &link) < 0)
-                return -1;
-            if (virt_saved_exists(link, vp->saved_entry))
-                return start_restored(vms, i, h);
-            vp->seed = true;
-        }
-    }
+    bool first = !vp->started;
     vp->started = true;
+    if (first && vp->saved_entry && !vp->seed)
+        return start_restored(vms, i, h);
     if (virt_vms_define(vms, i, h) < 0)
         return -1;
     vlog(vms, "%s: start domain %s on %s", vm->name, vm->domain, virt_vms_host_name(vms, h));
     vm->host = h;
-    return launch_start(vms, host(vms, h), vm->domain);
+    return launch_start(vms, i, h);
 }
 
 int virt_vms_destroy(struct virt_vms *vms, size_t i)
@@ -1355,7 +1494,7 @@ int virt_vms_start_defined(struct virt_vms *vms, size_t i, int h)
     vlog(vms, "%s: start domain %s as defined on %s", vm->name, vm->domain,
          virt_vms_host_name(vms, h));
     drop_session(vms, i);
-    if (launch_start(vms, bh, vm->domain) < 0)
+    if (launch_start(vms, i, h) < 0)
         return -1;
     vm->host = h;
     return 0;
@@ -1388,7 +1527,7 @@ int virt_vms_restore(struct virt_vms *vms, size_t i, const char *path)
     if (!bh)
         return -1;
     vlog(vms, "%s: restore domain %s from %s", vm->name, vm->domain, path);
-    return launch_restore(vms, bh, vm->domain, path);
+    return launch_restore(vms, i, vm->host, path);
 }
 
 int virt_vms_listed(struct virt_vms *vms, size_t i, bool *out)
@@ -2010,6 +2149,7 @@ int virt_vms_cleanup(struct virt_vms *vms)
             free(V(vms, i)->clone_name);
             free(V(vms, i)->clone_master);
             free(V(vms, i)->saved_entry);
+            spawn_free(V(vms, i)->probe);
             free(vm->priv);
         }
         if (vm->spec) {
