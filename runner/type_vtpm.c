@@ -32,6 +32,13 @@
  *
  * vtrun's guest is busybox: it has no tpm2-tools (guest_tpm2_tools), and the lab's hosts
  * run no SELinux, share one machine's CPU and keep /var/lib/libvirt per host.
+ *
+ * The secret mismatch (diff_secret_on_src_and_dst, migrate_options_shared's negative
+ * vtpm_emulator) fails on the lab as the reference wants, but libvirt 9.0 tells the
+ * client only "operation failed: job 'migration out' unexpectedly failed"; QEMU's
+ * "tpm-emulator: Setting the stateblob (type 1) failed ... decryption error" is in the
+ * destination's QEMU log, prefixed qemu-system-x86_64, so err_msg ("qemu-kvm: ...")
+ * would not match there either.
  */
 #include <stdbool.h>
 #include <string.h>
