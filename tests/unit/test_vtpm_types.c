@@ -33,6 +33,22 @@ static void teardown(void)
 
 #define ASSERT_DISPO(p, want) TS_ASSERT_DISPO(p, &F, want)
 
+/* Grant needs[] one by one: each is the CANCEL until granted, then err is the ERROR;
+ * the capabilities are taken back after. */
+static void assert_needs_then(const struct params *p, const char *const *needs,
+                              const char *err)
+{
+    size_t k = 0;
+    for (; needs[k]; k++) {
+        ASSERT_DISPO(p, needs[k]);
+        caps[k] = (char *)needs[k];
+    }
+    ASSERT_DISPO(p, err);
+    memset(caps, 0, sizeof(caps));
+}
+
+#define NEEDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 #define TPM_DICT                                                                         \
     "{'tpm_model': 'tpm-crb', 'backend': {'backend_type': 'emulator', 'backend_version': " \
     "'2.0', 'encryption_secret': '0051c505-1ad0-4d77-9b3e-360c8f5e3b86'}}"
@@ -62,14 +78,8 @@ START_TEST(test_vtpm_dev)
         params_set(p, "status_error", "yes");
         params_set(p, "migrate_again", "yes");
         /* check_cpu_for_mig: one CPU on both hosts cancels */
-        ASSERT_DISPO(p, "different_host_cpus");
-        caps[0] = "different_host_cpus";
-        ASSERT_DISPO(p, "selinux");
-        caps[1] = "selinux";
-        ASSERT_DISPO(p, "guest_tpm2_tools");
-        caps[2] = "guest_tpm2_tools";
-        ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_vtpm_dev: the vTPM secrets");
-        caps[0] = caps[1] = caps[2] = NULL;
+        assert_needs_then(p, NEEDS("different_host_cpus", "selinux", "guest_tpm2_tools"),
+                          "ERROR: tp-libvirt's migration_with_vtpm_dev: the vTPM secrets");
         params_free(p);
     }
     /* diff_secret runs on one CPU; no migrate_again: no check in the guest */
@@ -77,9 +87,7 @@ START_TEST(test_vtpm_dev)
     params_set(p, "test_case", "diff_secret_on_src_and_dst");
     params_set(p, "status_error", "yes");
     params_set(p, "migrate_again", "no");
-    ASSERT_DISPO(p, "selinux");
-    caps[0] = "selinux";
-    ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_vtpm_dev");
+    assert_needs_then(p, NEEDS("selinux"), "ERROR: tp-libvirt's migration_with_vtpm_dev");
     params_free(p);
 }
 END_TEST
@@ -89,18 +97,14 @@ START_TEST(test_shared_tpm)
     struct params *p = vtpm_case("migration_with_shared_tpm", "--live --verbose");
     params_set(p, "func_supported_since_libvirt_ver", "(9, 0, 0)");
     params_set(p, "shared_storage_type", "nfs");
-    ASSERT_DISPO(p, "nfs_swtpm");
-    caps[0] = "nfs_swtpm";
-    ASSERT_DISPO(p, "selinux");
-    caps[1] = "selinux";
-    ASSERT_DISPO(p, "guest_tpm2_tools");
-    caps[2] = "guest_tpm2_tools";
-    ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_shared_tpm: the shared");
+    assert_needs_then(p, NEEDS("nfs_swtpm", "selinux", "guest_tpm2_tools"),
+                      "ERROR: tp-libvirt's migration_with_shared_tpm: the shared");
     /* ceph: the cluster first, whatever else the hosts have */
     params_set(p, "shared_storage_type", "ceph");
     params_set(p, "mon_host", "EXAMPLE_MON_HOST");
-    ASSERT_DISPO(p, "ceph");
-    caps[0] = caps[1] = caps[2] = NULL;
+    caps[0] = "nfs_swtpm";
+    caps[1] = "selinux";
+    caps[2] = "guest_tpm2_tools";
     ASSERT_DISPO(p, "ceph");
     params_free(p);
 }
@@ -112,11 +116,8 @@ START_TEST(test_external_tpm)
     params_set(p, "func_supported_since_libvirt_ver", "(9, 0, 0)");
     params_set(p, "transient_vm", "yes");
     params_set(p, "statedir", "/var/tmp/mytpm");
-    ASSERT_DISPO(p, "selinux");
-    caps[0] = "selinux";
-    ASSERT_DISPO(p, "guest_tpm2_tools");
-    caps[1] = "guest_tpm2_tools";
-    ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_external_tpm: swtpm started");
+    assert_needs_then(p, NEEDS("selinux", "guest_tpm2_tools"),
+                      "ERROR: tp-libvirt's migration_with_external_tpm: swtpm started");
     params_free(p);
 }
 END_TEST
@@ -133,13 +134,8 @@ START_TEST(test_state_on_block_dev)
     ASSERT_DISPO(p, "libvirt_version");
     F.libvirt_version = 10010000;
     caps[0] = caps[1] = NULL;
-    ASSERT_DISPO(p, "iscsi");
-    caps[0] = "iscsi";
-    ASSERT_DISPO(p, "selinux");
-    caps[1] = "selinux";
-    ASSERT_DISPO(p, "guest_tpm2_tools");
-    caps[2] = "guest_tpm2_tools";
-    ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_vtpm_state_on_block_dev");
+    assert_needs_then(p, NEEDS("iscsi", "selinux", "guest_tpm2_tools"),
+                      "ERROR: tp-libvirt's migration_with_vtpm_state_on_block_dev");
     params_free(p);
 }
 END_TEST
@@ -152,10 +148,7 @@ START_TEST(test_options_shared_vtpm)
                "\"backend_version\": \"2.0\"}");
     params_set(p, "update_tpm_secret", "yes");
     params_set(p, "cmd_in_vm_after_migration", "tpm2_getrandom 10");
-    ASSERT_DISPO(p, "guest_tpm2_tools");
-    caps[0] = "guest_tpm2_tools";
-    ASSERT_DISPO(p, "ERROR: tpm_args = ");
-    caps[0] = NULL;
+    assert_needs_then(p, NEEDS("guest_tpm2_tools"), "ERROR: tpm_args = ");
     /* the negative case sets no command but still installs the tools */
     params_set(p, "cmd_in_vm_after_migration", "");
     params_set(p, "status_error", "yes");
