@@ -270,6 +270,12 @@ const struct run_need run_needs_generic[] = {
       .met_doc = "the source host's libvirt >= 9.4.0",
       .text = "libvirt's refusal of xbzrle with parallel migration (libvirt 9.4.0), the "
               "error the case expects" },
+    /* with tpm_args the test installs tpm2-tools in the guest (test.error when it cannot)
+     * and runs cmd_in_vm_after_migration (tpm2_getrandom) there */
+    { "guest_tpm2_tools", .types = "migrate_options_shared", .when = { { "tpm_args" } },
+      .capability = "guest_tpm2_tools",
+      .text = "tpm2-tools in the guest (with tpm_args the case installs them in the guest "
+              "and runs tpm2_getrandom there; vtrun's busybox guest has none)" },
     { NULL },
 };
 

@@ -34,6 +34,8 @@ extern const struct run_type run_type_migration_maxdowntime;
 extern const struct run_type run_type_migration_with_cpu_mode;
 extern const struct run_type run_type_migration_with_special_cpu,
     run_type_migration_with_memory_devices, run_type_migrate_with_virtual_devices;
+extern const struct run_type run_type_migration_with_vtpm_dev, run_type_migration_with_shared_tpm,
+    run_type_migration_with_external_tpm, run_type_migration_with_vtpm_state_on_block_dev;
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
     run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
@@ -127,6 +129,10 @@ const struct run_type *const run_types[] = {
     &run_type_migration_with_special_cpu,
     &run_type_migration_with_memory_devices,
     &run_type_migrate_with_virtual_devices,
+    &run_type_migration_with_vtpm_dev,
+    &run_type_migration_with_shared_tpm,
+    &run_type_migration_with_external_tpm,
+    &run_type_migration_with_vtpm_state_on_block_dev,
     &run_type_migrate_bandwidth,
     &run_type_migration_with_backingchain,
     &run_type_migrate_storage,
