@@ -4,9 +4,11 @@
 # backend next to a bare `virsh migrate` of the same guest with the same flags
 # (--live --p2p --unsafe --persistent --undefinesource, the settings' migrate URI),
 # RUNS round trips each (default 10), then the same with postcopy enabled and switched
-# on after the first pass.  The tools take turns going first (odd rounds vtrun, even
-# rounds virsh) so neither always meets a guest just moved.  Prints every hop and, per
-# mode, the median round trip of each tool and their ratio.
+# on after the first pass.  vtrun hops as in a job: one process with both hosts
+# connected once (bench/hop.c serve), each hop a be_migrate() call; vtrun-proc is a
+# process per hop that connects first, as virsh does.  The tools take turns going
+# first (the order rotates each round) so none always meets a guest just moved.
+# Prints every hop and, per mode, the median round trip of each tool and the ratios.
 #
 # Uses the lab of $VTRUN_SETTINGS, else lab ${VTRUN_LAB_ID:-0} (started, and stopped
 # at the end, when it is not up).  The driver, bench/hop.c, is built by `make bench`.
@@ -45,6 +47,7 @@ shared=$(host_field 1 shared_dir)
 work=$(mktemp -d "${shared:-/tmp}/vtrun-hop-XXXXXX")
 drv=$PWD/build/bench/hop
 cleanup() {
+    [ -z "${HOPD_PID:-}" ] || kill "$HOPD_PID" 2>/dev/null || true
     for u in "$uri1" "$uri2"; do
         [ -x "$drv" ] && "$drv" destroy "$u" "$vm" 2>/dev/null || true
     done
@@ -67,7 +70,7 @@ ssh_up() {
         cut -d' ' -f1
 }
 echo "guest $vm at $addr, uptime $(ssh_up) s; $runs round trips per tool"
-printf '%-7s %-9s %-5s %8s %9s %11s %10s %5s\n' tool mode dir wall_s total_ms downtime_ms MiB iters
+printf '%-10s %-9s %-5s %8s %9s %11s %10s %5s\n' tool mode dir wall_s total_ms downtime_ms MiB iters
 
 declare -A trips     # "TOOL.MODE" -> round-trip seconds, one per line
 # virsh's completed-job figures: the destination keeps them (cookie from the source)
@@ -84,6 +87,14 @@ hop() {   # hop TOOL MODE FROM_URI TO_URI TO_DESTURI TO_MIGRATE_URI DIR
     local tool=$1 mode=$2 from=$3 to=$4 todest=$5 muri=$6 dir=$7 t0 t1 out wall
     t0=$(now)
     if [ "$tool" = vtrun ]; then
+        echo "$mode $dir" >&"${HOPD[1]}"
+        read -r out <&"${HOPD[0]}"
+        t1=$(now)
+        [ "${out%% *}" != FAIL ] || { echo "hop.sh: vtrun hop $dir: ${out#FAIL }" >&2; exit 1; }
+        read -r _ tms dms bytes iters pc <<<"$out"
+        mib=$(awk "BEGIN{printf \"%.1f\", $bytes/1048576}")
+        [ "$pc" = 1 ] && iters="$iters+pc"
+    elif [ "$tool" = vtrun-proc ]; then
         if [ "$mode" = postcopy ]; then
             out=$("$drv" migrate "$from" "$to" "$todest" "$muri" "$vm" postcopy)
         else
@@ -102,15 +113,18 @@ hop() {   # hop TOOL MODE FROM_URI TO_URI TO_DESTURI TO_MIGRATE_URI DIR
         read -r tms dms mib iters <<<"$(virsh_stats "$to")"
     fi
     wall=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")
-    printf '%-7s %-9s %-5s %8s %9s %11s %10s %5s\n' "$tool" "$mode" "$dir" "$wall" "$tms" "$dms" "$mib" "$iters"
+    printf '%-10s %-9s %-5s %8s %9s %11s %10s %5s\n' "$tool" "$mode" "$dir" "$wall" "$tms" "$dms" "$mib" "$iters"
     trip=$(awk "BEGIN{print ${trip:-0} + $wall}")
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# vtrun's hops in a job: one process, the hosts connected once
+coproc HOPD { "$drv" serve "$uri1" "$dest1" "$muri1" "$uri2" "$dest2" "$muri2" "$vm"; }
+tools=(vtrun virsh vtrun-proc)
 for mode in precopy postcopy; do
     for ((r = 1; r <= runs; r++)); do
-        order=(vtrun virsh)
-        (( r % 2 )) || order=(virsh vtrun)
+        k=$(( r % 3 ))
+        order=("${tools[@]:k}" "${tools[@]:0:k}")
         for tool in "${order[@]}"; do
             trip=0
             hop "$tool" "$mode" "$uri1" "$uri2" "$dest2" "$muri2" "1->2"
@@ -120,8 +134,14 @@ for mode in precopy postcopy; do
     done
 done
 echo "guest uptime after all hops: $(ssh_up) s"
+exec {HOPD[1]}>&-
+wait "$HOPD_PID" 2>/dev/null || true
+HOPD_PID=
 for mode in precopy postcopy; do
     a=$(printf '%s' "${trips[vtrun.$mode]}" | median)
     b=$(printf '%s' "${trips[virsh.$mode]}" | median)
-    echo "$mode: median round trip vtrun $a s, virsh $b s, ratio vtrun/virsh $(awk "BEGIN{printf \"%.3f\", $a / $b}")"
+    c=$(printf '%s' "${trips[vtrun-proc.$mode]}" | median)
+    echo "$mode: median round trip vtrun $a s, virsh $b s, vtrun-proc $c s," \
+         "ratio vtrun/virsh $(awk "BEGIN{printf \"%.3f\", $a / $b}")," \
+         "vtrun-proc/virsh $(awk "BEGIN{printf \"%.3f\", $c / $b}")"
 done
