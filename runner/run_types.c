@@ -58,6 +58,10 @@ extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
     run_type_persist_target_vm_and_undefine_src_vm_and_abort;
 extern const struct run_type run_type_offline_migration, run_type_migration_poweroff_vm,
     run_type_query_info_during_migration, run_type_guest_suspend;
+extern const struct run_type run_type_async_job, run_type_migration_domjobinfo,
+    run_type_non_live_migration, run_type_pause_resume_vm_during_migration,
+    run_type_suspend_virsh_during_migration, run_type_migration_vm_configuration_and_status,
+    run_type_migrate_paused_vm, run_type_query_domain_job_info;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -134,6 +138,14 @@ const struct run_type *const run_types[] = {
     &run_type_migration_poweroff_vm,
     &run_type_query_info_during_migration,
     &run_type_guest_suspend,
+    &run_type_async_job,
+    &run_type_migration_domjobinfo,
+    &run_type_non_live_migration,
+    &run_type_pause_resume_vm_during_migration,
+    &run_type_suspend_virsh_during_migration,
+    &run_type_migration_vm_configuration_and_status,
+    &run_type_migrate_paused_vm,
+    &run_type_query_domain_job_info,
     NULL,
 };
 

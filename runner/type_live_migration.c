@@ -162,7 +162,6 @@ static const struct {
     { "check_port", NULL },
     { "ipv6_config", NULL },
     { "exec_statistics_cmd", NULL },
-    { "poweroff_src_vm", NULL },
     { "virsh_options", "" },
     { "check_socket_num", NULL },
 };
