@@ -19,7 +19,11 @@
  *    destination migrates it back (options + extra, no actions) and the source's
  *    domain must be src_state;
  *  - `query_domain_job_info` (migration_with_copy_storage/async_job/): its guest's disk
- *    is the source's own (storage_type file), copied by the migration.
+ *    is the source's own (storage_type file), copied by the migration;
+ *  - `migrate_event` (migration/migrate_event.py, not a MigrationBase case but the
+ *    same steps): monitor_event, the migration to the destination host's URI, then
+ *    check_event_output and post_migration_check (its default options, '--live --p2p
+ *    --persistent --verbose', are not kept: its cases all set theirs).
  *
  * run_migration (runner/run_base.h): migrate_speed (and for postcopy too), stress in
  * the guest (stress_package), the migration with action_during_mig on the timeline
@@ -70,6 +74,7 @@ static const struct bc_kind bc_kinds[] = {
     { "migration_vm_configuration_and_status", false, false, BC_VERIFY_SUSPEND_TARGET },
     { "migrate_paused_vm", true, false, BC_VERIFY_MIGRATE_BACK },
     { "query_domain_job_info", false, false, BC_VERIFY_DEFAULT },
+    { "migrate_event", false, true, BC_VERIFY_DEFAULT },
 };
 
 static const struct bc_kind *bc_kind_of(const struct run_ctx *ctx)
@@ -292,5 +297,7 @@ BC_TYPE(migration_vm_configuration_and_status,
         "paused on the destination, resumed there");
 BC_TYPE(migrate_paused_vm, "tp-libvirt's migrate_paused_vm: a paused guest migrates (and "
                            "back) paused, or its migration is aborted");
+BC_TYPE(migrate_event, "tp-libvirt's migrate_event: the events of both sides around a "
+                       "migration aborted in its perform phase");
 BC_TYPE(query_domain_job_info, "tp-libvirt's query_domain_job_info: domjobinfo during a "
                                "copy-storage migration");
