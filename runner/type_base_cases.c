@@ -133,6 +133,26 @@ static int bc_check(const struct run_common *c, void *opts)
     return o->main_vm < 0 ? -1 : 0;
 }
 
+static bool bc_resume_during(const struct params *p)
+{
+    const char *acts = params_get(p, "action_during_mig");
+    return acts && strstr(acts, "check_resume");
+}
+
+/* check_resume's `virsh resume` waits libvirt's 30 s for the migration job's state
+ * change lock and must fail with "cannot acquire state change lock (held by
+ * ...Migrate...)": the migration has to outlast that wait.  The case's guest at
+ * migrate_speed 5 MiB/s does; the TCG lab's (about 126 MB sent) is done within about
+ * 25 s, and the resume then fails with "domain is not running" (seen on the lab). */
+static const struct run_need bc_needs[] = {
+    { "kvm", .types = "pause_resume_vm_during_migration", .applies = bc_resume_during,
+      .capability = "kvm",
+      .text = "KVM guests of the case's memory: check_resume's resume must time out on "
+              "the migration job's lock (30 s), which the small TCG guest's migration "
+              "does not outlast" },
+    { NULL },
+};
+
 static const struct run_need bc_needs_last[] = {
     RUN_CS_NEED_UNBUILT,
     { NULL },
@@ -272,7 +292,7 @@ static int bc_run(struct run_ctx *ctx)
     const struct run_type run_type_##id = {                                               \
         .name = #id,                                                                      \
         .summary = summ,                                                                  \
-        .needs = { .vms = 1, .hosts = 2, .rows_last = bc_needs_last },                    \
+        .needs = { .vms = 1, .hosts = 2, .rows = bc_needs, .rows_last = bc_needs_last },                    \
         .params = bc_params,                                                              \
         .opts_size = sizeof(struct bc_opts),                                              \
         .check = bc_check,                                                                \

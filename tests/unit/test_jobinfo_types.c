@@ -130,7 +130,10 @@ START_TEST(test_pause_resume_steps_built)
                "\"func_param\": {\"name\": \"avocado-vt-vm1\"}}, {\"func\": "
                "\"check_resume\", \"func_param\": \"params\"}]");
     params_set(p, "expected_event_src", "[\"lifecycle.*: Suspended Migrated\"]");
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
     params_free(p);
 }
 END_TEST
