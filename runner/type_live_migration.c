@@ -215,7 +215,20 @@ static bool lm_event_needs_long_precopy(const struct params *p)
            !lm_unbuilt_param(p, &v) && !run_tl_any_action_unbuilt(p);
 }
 
+/* poweroff_src_vm: `poweroff` in the guest after iteration 1 must end the source's
+ * QEMU before the migration at migrate_speed 10 MiB/s ends (status_error).  The case's
+ * guest migrates for minutes; the TCG lab's migration is over within about 13 s, before
+ * its guest has powered off (seen: "Migration success is unexpected result", 4 of 4). */
+static bool lm_poweroff_src(const struct params *p)
+{
+    const char *v = params_get(p, "poweroff_src_vm"), *u;
+    return v && !strcmp(v, "yes") && !lm_unbuilt_param(p, &u) && !run_tl_any_action_unbuilt(p);
+}
+
 static const struct run_need lm_needs[] = {
+    { "kvm", .applies = lm_poweroff_src, .capability = "kvm",
+      .text = "KVM guests of the case's memory: the guest's poweroff must end the source's "
+              "QEMU before the migration ends, which the small TCG guest's ends first" },
     { "kvm", .applies = lm_event_needs_long_precopy, .capability = "kvm",
       .text = "KVM guests: the event it waits for after the migration (postcopy after "
               "--timeout) needs a precopy still running then, which a TCG guest's "

@@ -178,7 +178,10 @@ START_TEST(test_live_migration_poweroff_src_vm)
     params_set(p, "action_during_mig",
                "[{\"func\": \"poweroff_vm\", \"after_event\": \"iteration: '1'\", "
                "\"func_param\": \"params\"}]");
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
     params_set(p, "exec_statistics_cmd", "yes");
     ASSERT_DISPO(p, "ERROR: exec_statistics_cmd = 'yes'");
     params_free(p);
