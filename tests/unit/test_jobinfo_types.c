@@ -3,7 +3,8 @@
  * The base-steps types of runner/type_base_cases.c (async_job, non_live_migration,
  * migrate_paused_vm, migration_vm_configuration_and_status, pause_resume_vm_during_
  * migration, suspend_virsh_during_migration, migration_domjobinfo,
- * query_domain_job_info, migrate_event) and live_migration's poweroff_src_vm, without
+ * query_domain_job_info, migrate_event) and live_migration's poweroff_src_vm and
+ * exec_statistics_cmd, without
  * VMs: their params read from cases as the composition writes them and each case's
  * disposition (RUN, ERROR naming the action vtrun has no step for).
  */
@@ -163,7 +164,7 @@ START_TEST(test_unbuilt_actions_are_errors)
 }
 END_TEST
 
-START_TEST(test_live_migration_poweroff_src_vm)
+START_TEST(test_live_migration_setups)
 {
     struct params *p = params_new();
     params_set(p, "type", "live_migration");
@@ -182,8 +183,17 @@ START_TEST(test_live_migration_poweroff_src_vm)
     caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
     caps[0] = NULL;
+    params_set(p, "poweroff_src_vm", "no");
     params_set(p, "exec_statistics_cmd", "yes");
-    ASSERT_DISPO(p, "ERROR: exec_statistics_cmd = 'yes'");
+    ASSERT_DISPO(p, "ERROR: exec_statistics_cmd = yes needs block_device_name");
+    params_set(p, "block_device_name", "migration_test_disk.img");
+    params_set(p, "target_dev", "vdb");
+    params_set(p, "loop_disk_type", "block");
+    params_set(p, "action_during_mig",
+               "[{\"func\": \"execute_statistics_command\", \"after_event\": "
+               "\"iteration: '1'\", \"func_param\": \"params\"}]");
+    ASSERT_DISPO(p, "RUN");
+    assert_param(p, "target_dev = vdb");
     params_free(p);
 }
 END_TEST
@@ -198,7 +208,7 @@ int main(void)
     tcase_add_test(tc, test_migrate_paused_vm);
     tcase_add_test(tc, test_pause_resume_steps_built);
     tcase_add_test(tc, test_unbuilt_actions_are_errors);
-    tcase_add_test(tc, test_live_migration_poweroff_src_vm);
+    tcase_add_test(tc, test_live_migration_setups);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
