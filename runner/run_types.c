@@ -62,6 +62,7 @@ extern const struct run_type run_type_async_job, run_type_migration_domjobinfo,
     run_type_non_live_migration, run_type_pause_resume_vm_during_migration,
     run_type_suspend_virsh_during_migration, run_type_migration_vm_configuration_and_status,
     run_type_migrate_paused_vm, run_type_query_domain_job_info, run_type_migrate_event;
+extern const struct run_type run_type_migration_xml_update;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -147,6 +148,7 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_paused_vm,
     &run_type_query_domain_job_info,
     &run_type_migrate_event,
+    &run_type_migration_xml_update,
     NULL,
 };
 
