@@ -488,6 +488,9 @@ static const struct {
     /* migration_base's guest poweroff and statistics commands (runner/run_tl_guest.c) */
     { MIG_STEP_POWEROFF, run_tl_guest_poweroff, "poweroff_vm" },
     { MIG_STEP_STATISTICS, run_tl_guest_statistics, "execute_statistics_command" },
+    /* pause_resume_vm_during_migration's suspend and resumes (runner/run_tl_pause.c) */
+    { MIG_STEP_SUSPEND, run_tl_pause_suspend, "virsh.suspend" },
+    { MIG_STEP_CHECK_RESUME, run_tl_pause_check_resume, "check_resume" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -177,6 +177,9 @@ RUN_TL_MOS_STEP(run_tl_destroy_dict);
 /* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
 RUN_TL_MOS_STEP(run_tl_guest_poweroff);
 RUN_TL_MOS_STEP(run_tl_guest_statistics);
+/* virsh.suspend and migration_base.check_resume (runner/run_tl_pause.c) */
+RUN_TL_MOS_STEP(run_tl_pause_suspend);
+RUN_TL_MOS_STEP(run_tl_pause_check_resume);
 
 /* libvirt_network.setup_firewall_rule / cleanup_firewall_rule (runner/run_tl_fw.c):
  * firewall_rule_on_dest on the destination, firewall_rule_on_src on the source, in the

@@ -60,6 +60,11 @@ extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
     run_type_persist_target_vm_and_undefine_src_vm_and_abort;
 extern const struct run_type run_type_offline_migration, run_type_migration_poweroff_vm,
     run_type_query_info_during_migration, run_type_guest_suspend;
+extern const struct run_type run_type_async_job, run_type_migration_domjobinfo,
+    run_type_non_live_migration, run_type_pause_resume_vm_during_migration,
+    run_type_suspend_virsh_during_migration, run_type_migration_vm_configuration_and_status,
+    run_type_migrate_paused_vm, run_type_query_domain_job_info, run_type_migrate_event;
+extern const struct run_type run_type_migration_xml_update;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -140,6 +145,16 @@ const struct run_type *const run_types[] = {
     &run_type_migration_poweroff_vm,
     &run_type_query_info_during_migration,
     &run_type_guest_suspend,
+    &run_type_async_job,
+    &run_type_migration_domjobinfo,
+    &run_type_non_live_migration,
+    &run_type_pause_resume_vm_during_migration,
+    &run_type_suspend_virsh_during_migration,
+    &run_type_migration_vm_configuration_and_status,
+    &run_type_migrate_paused_vm,
+    &run_type_query_domain_job_info,
+    &run_type_migrate_event,
+    &run_type_migration_xml_update,
     NULL,
 };
 

@@ -37,15 +37,18 @@
  *
  * stress_package: started in the guest before the migration (run_stress_in_vm).
  *
- * The reference's other setups (IPv6, /etc/hosts, an occupied
- * port, loop block devices, powering the guest off through its session, virsh
- * options, TLS of the daemons' connection only) and
+ * exec_statistics_cmd: prepare_block_device's loop-device disk, attached after the
+ * login (runner/run_loopdisk.h); poweroff_src_vm: the poweroff_vm step in the guest.
+ *
+ * The reference's other setups (IPv6, /etc/hosts, an occupied port, virsh options,
+ * TLS of the daemons' connection only) and
  * the actions vtrun has no step for are not built: such a case is an ERROR naming
  * what, decided before any VM starts (--dry-run shows it).
  */
 #include "lib/err.h"
 #include "lib/pylit.h"
 #include "lib/strbuf.h"
+#include "runner/run_loopdisk.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -75,6 +78,9 @@ struct lm_opts {
     /* avocado-vt's EventTracker.wait_event around each migration */
     const char *wait_for_event, *event_type;
     long event_timeout;
+    /* exec_statistics_cmd: prepare_block_device's loop-device disk (runner/run_loopdisk.h) */
+    bool exec_stats;
+    const char *block_device, *target_dev;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct lm_opts, __VA_ARGS__)
@@ -139,6 +145,13 @@ static const struct run_param lm_params[] = {
       .doc = "the event's regex over virsh event --loop --all's text" },
     { "event_timeout", AT(INT, event_timeout), RUN_PARAM_MIN(1), .def = "7", .unit = "s",
       .doc = "how long wait_for_event waits" },
+    { "exec_statistics_cmd", AT(BOOL, exec_stats), .def = "no",
+      .doc = "a loop-device disk (block_device_name on the shared storage) attached to the "
+             "guest as target_dev before the migration" },
+    { "block_device_name", AT(STR, block_device), .def = "",
+      .doc = "exec_statistics_cmd: the loop devices' file, on the shared storage" },
+    { "target_dev", AT(STR, target_dev), .def = "",
+      .doc = "exec_statistics_cmd: the loop device's target in the guest" },
     { NULL },
 };
 #undef AT
@@ -161,8 +174,6 @@ static const struct {
     { "set_migration_host", NULL },
     { "check_port", NULL },
     { "ipv6_config", NULL },
-    { "exec_statistics_cmd", NULL },
-    { "poweroff_src_vm", NULL },
     { "virsh_options", "" },
     { "check_socket_num", NULL },
 };
@@ -216,7 +227,20 @@ static bool lm_event_needs_long_precopy(const struct params *p)
            !lm_unbuilt_param(p, &v) && !run_tl_any_action_unbuilt(p);
 }
 
+/* poweroff_src_vm: `poweroff` in the guest after iteration 1 must end the source's
+ * QEMU before the migration at migrate_speed 10 MiB/s ends (status_error).  The case's
+ * guest migrates for minutes; the TCG lab's migration is over within about 13 s, before
+ * its guest has powered off (seen: "Migration success is unexpected result", 4 of 4). */
+static bool lm_poweroff_src(const struct params *p)
+{
+    const char *v = params_get(p, "poweroff_src_vm"), *u;
+    return v && !strcmp(v, "yes") && !lm_unbuilt_param(p, &u) && !run_tl_any_action_unbuilt(p);
+}
+
 static const struct run_need lm_needs[] = {
+    { "kvm", .applies = lm_poweroff_src, .capability = "kvm",
+      .text = "KVM guests of the case's memory: the guest's poweroff must end the source's "
+              "QEMU before the migration ends, which the small TCG guest's ends first" },
     { "kvm", .applies = lm_event_needs_long_precopy, .capability = "kvm",
       .text = "KVM guests: the event it waits for after the migration (postcopy after "
               "--timeout) needs a precopy still running then, which a TCG guest's "
@@ -267,6 +291,10 @@ static int lm_after_abort_parse(const char *text, struct lm_after_abort *out)
 static int lm_check(const struct run_common *c, void *opts)
 {
     struct lm_opts *o = opts;
+    if (o->exec_stats && (!*o->block_device || !*o->target_dev)) {
+        err_set("exec_statistics_cmd = yes needs block_device_name and target_dev");
+        return -1;
+    }
     for (int again = 0; again < 2; again++) {
         struct be_migrate_opts mo = { 0 };
         char *words = lm_words(o, again);
@@ -452,6 +480,7 @@ struct lm_state {
     struct params *params;          /* the case's, with a private disk for copy storage */
     struct virt_hostops *ops;       /* configuration, restarts, certificates */
     struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
+    struct run_loopdisk disk;       /* exec_statistics_cmd's loop devices and file */
 };
 
 static int lm_setup(struct run_ctx *ctx)
@@ -459,6 +488,9 @@ static int lm_setup(struct run_ctx *ctx)
     struct lm_state *st = xcalloc(1, sizeof(*st));
     const char *extra = params_get(ctx->params, "virsh_migrate_extra");
     ctx->data = st;
+    if (((const struct lm_opts *)ctx->opts)->exec_stats && !ctx->hosts[0].shared_dir)
+        return run_cancel(ctx, "shared storage (exec_statistics_cmd's nfs_mount_dir): the "
+                          "settings give host %s no shared_dir", ctx->hosts[0].name);
     st->params = params_dup(ctx->params);
     /* create_remote_disk_by_same_metadata: a storage migration copies the source's
      * own disk (set_vm_disk, the shared one, is for the others) */
@@ -481,6 +513,7 @@ static void lm_cleanup(struct run_ctx *ctx)
     /* the guests go first: a daemon restarted by the restore reconnects to its
      * running domains in the background, and one looked up meanwhile is not found */
     run_vmset_cleanup(ctx, &st->vms);
+    run_loopdisk_cleanup(ctx, &st->disk, &st->vms);
     if (st->ops) {
         if (virt_hostops_undo(st->ops) < 0)
             run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
@@ -553,6 +586,9 @@ static int lm_run(struct run_ctx *ctx)
     if (lm_host_setup(ctx, o, st) < 0)
         return -1;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    if (o->exec_stats &&
+        run_loopdisk_setup(ctx, &st->disk, vms, i, o->block_device, o->target_dev) < 0)
         return -1;
     if (o->stress_tool && *o->stress_tool &&
         run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)

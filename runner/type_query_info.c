@@ -15,9 +15,7 @@
  * verify_default (post_migration_check).  Cleanup: both loop devices detached, and
  * (the reference leaves it) the file removed.
  *
- * The hosts of the lab are namespaces of one machine: loop devices are the machine's,
- * so the destination's device of the file is another /dev/loopN beside the source's
- * one, both of the same file, as on two hosts mounting the same export.
+ * The loop-device disk: runner/run_loopdisk.h.
  */
 #include "lib/err.h"
 #include "lib/params.h"
@@ -25,6 +23,7 @@
 #include "runner/run_base.h"
 #include "runner/run_needs.h"
 #include "runner/run_cs.h"
+#include "runner/run_loopdisk.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
 #include "runner/run_vmconf.h"
@@ -32,8 +31,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-#define QI_HOST_TIMEOUT_S 60
 
 struct qi_opts {
     struct run_base_mig mig;
@@ -92,8 +89,7 @@ static const struct run_need qi_needs_last[] = {
 
 struct qi_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
-    struct run_cs_files files;      /* the loop devices' file on the shared storage */
-    char *loop[2];                  /* the loop device of each host, NULL: none */
+    struct run_loopdisk disk;       /* the loop devices and their file */
 };
 
 static int qi_setup(struct run_ctx *ctx)
@@ -108,24 +104,6 @@ static int qi_setup(struct run_ctx *ctx)
     return 0;
 }
 
-/* `losetup -d DEV` on host h; logged, never the test's outcome but a leftover. */
-static void qi_loop_detach(struct run_ctx *ctx, struct qi_state *st, int h)
-{
-    if (!st->loop[h])
-        return;
-    struct virt_host *link = run_host_link(ctx, h);
-    const char *argv[] = { "losetup", "-d", st->loop[h], NULL };
-    if (!link || virt_host_run(link, argv, QI_HOST_TIMEOUT_S, NULL, NULL, NULL) < 0) {
-        char *what = xasprintf("loop device %s on %s", st->loop[h], ctx->hosts[h].name);
-        run_left_behind(ctx, what);
-        free(what);
-    } else {
-        run_log(ctx, "loop device %s on %s detached", st->loop[h], ctx->hosts[h].name);
-    }
-    free(st->loop[h]);
-    st->loop[h] = NULL;
-}
-
 static void qi_cleanup(struct run_ctx *ctx)
 {
     struct qi_state *st = ctx->data;
@@ -133,57 +111,9 @@ static void qi_cleanup(struct run_ctx *ctx)
         return;
     /* the guest (holding the source's device) first */
     run_vmset_cleanup(ctx, &st->vms);
-    for (int h = 0; h < 2; h++)
-        qi_loop_detach(ctx, st, h);
-    run_cs_files_remove(ctx, &st->files, &st->vms.conf.vctx);
+    run_loopdisk_cleanup(ctx, &st->disk, &st->vms);
     free(st);
     ctx->data = NULL;
-}
-
-/* `losetup --find --show FILE` on host h (the reference's find, then attach, in one
- * call so that another job's losetup cannot take the device in between). */
-static int qi_loop_attach(struct run_ctx *ctx, struct qi_state *st, int h, const char *file)
-{
-    struct virt_host *link = run_host_link(ctx, h);
-    struct strbuf out = STRBUF_INIT;
-    const char *argv[] = { "losetup", "--find", "--show", file, NULL };
-    int rc = 0;
-    if (!link || virt_host_run(link, argv, QI_HOST_TIMEOUT_S, &out, NULL, NULL) < 0)
-        rc = run_error(ctx, "TestSetupError", "losetup on %s: %s", ctx->hosts[h].name,
-                       err_msg());
-    else {
-        while (out.len && strchr(" \t\r\n", out.buf[out.len - 1]))
-            out.buf[--out.len] = '\0';
-        st->loop[h] = strbuf_detach(&out, NULL);
-        run_log(ctx, "loop dev: %s on %s", st->loop[h], ctx->hosts[h].name);
-    }
-    strbuf_release(&out);
-    return rc;
-}
-
-/* setup_test after setup_connection: the file, both loop devices, the disk attached. */
-static int qi_setup_disk(struct run_ctx *ctx, struct qi_state *st, size_t i)
-{
-    const struct qi_opts *o = ctx->opts;
-    const char *slash = strrchr(o->block_device, '/');
-    const char *name = slash ? slash + 1 : o->block_device;
-    struct virt_host *link = run_host_link(ctx, 0);
-    if (!link)
-        return run_error(ctx, "TestSetupError", "%s", err_msg());
-    const char *file = run_cs_files_add(ctx, &st->files, &st->vms, ctx->hosts[0].shared_dir,
-                                        name, 1u);
-    if (!file)
-        return -1;
-    if (virt_image_create(link, file, "qcow2", "1G", &st->vms.conf.vctx) < 0)
-        return run_error(ctx, "TestSetupError", "%s on %s: %s", file, ctx->hosts[0].name,
-                         err_msg());
-    if (qi_loop_attach(ctx, st, 0, file) < 0 || qi_loop_attach(ctx, st, 1, file) < 0)
-        return -1;
-    const char *attach[] = { "attach-disk", st->vms.vm[i].domain, st->loop[0], o->target_dev,
-                             NULL };
-    if (run_vmconf_virsh(ctx, 0, attach, NULL) < 0)
-        return run_fail(ctx, "CmdError", "%s", err_msg());
-    return 0;
 }
 
 static int qi_run(struct run_ctx *ctx)
@@ -193,7 +123,9 @@ static int qi_run(struct run_ctx *ctx)
     struct virt_vms *vms = &st->vms;
     size_t i = (size_t)o->main_vm;
 
-    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0 || qi_setup_disk(ctx, st, i) < 0)
+    /* setup_test after setup_connection: the file, both loop devices, the disk */
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0 ||
+        run_loopdisk_setup(ctx, &st->disk, vms, i, o->block_device, o->target_dev) < 0)
         return -1;
     if (o->speed && *o->speed &&
         run_base_setspeed(ctx, 0, vms->vm[i].domain, o->speed,
