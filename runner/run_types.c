@@ -58,6 +58,12 @@ extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
     run_type_persist_target_vm_and_undefine_src_vm_and_abort;
 extern const struct run_type run_type_offline_migration, run_type_migration_poweroff_vm,
     run_type_query_info_during_migration, run_type_guest_suspend;
+extern const struct run_type run_type_target_image_smaller_than_source,
+    run_type_copy_storage_synchronous_writes, run_type_migration_vm_has_no_disk,
+    run_type_migrate_vm_disk_on_shared_storage, run_type_no_sufficient_disk_space_on_target,
+    run_type_block_disk, run_type_migration_with_different_disks,
+    run_type_canonical_paths_in_shared_filesystems,
+    run_type_non_canonical_paths_in_shared_filesystems;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -134,6 +140,15 @@ const struct run_type *const run_types[] = {
     &run_type_migration_poweroff_vm,
     &run_type_query_info_during_migration,
     &run_type_guest_suspend,
+    &run_type_target_image_smaller_than_source,
+    &run_type_copy_storage_synchronous_writes,
+    &run_type_migration_vm_has_no_disk,
+    &run_type_migrate_vm_disk_on_shared_storage,
+    &run_type_no_sufficient_disk_space_on_target,
+    &run_type_block_disk,
+    &run_type_migration_with_different_disks,
+    &run_type_canonical_paths_in_shared_filesystems,
+    &run_type_non_canonical_paths_in_shared_filesystems,
     NULL,
 };
 
