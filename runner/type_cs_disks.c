@@ -92,6 +92,7 @@ struct csd_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct params *params;          /* the case's, with the clone in images_dir */
     char *dest_image;               /* made on the destination by the test, or NULL */
+    unsigned long dest_noted;       /* its ledger handle (a killed job's reaping) */
 };
 
 static int csd_setup_kind(struct run_ctx *ctx, bool own_dir)
@@ -129,6 +130,8 @@ static void csd_cleanup(struct run_ctx *ctx)
         if (!link || virt_image_remove(link, st->dest_image, &st->vms.conf.vctx) < 0)
             run_log(ctx, "cleanup of %s on %s: %s", st->dest_image, ctx->hosts[1].name,
                     err_msg());
+        else if (st->dest_noted)
+            virt_leftover_drop(st->dest_noted);
         free(st->dest_image);
     }
     params_free(st->params);
@@ -169,6 +172,17 @@ static int csd_make_smaller(struct run_ctx *ctx, const struct csd_opts *o,
     free(dir);
     if (rc < 0)
         return -1;
+    /* in the job's ledger before it is made: a job killed before its cleanup leaves it
+     * to the next job's reaping */
+    struct virt_res r = { VIRT_RES_FILE, (char *)st->vms.be->name, ctx->hosts[1].uri,
+                          (char *)path };
+    char *what = xasprintf("file %s on host %s", path, ctx->hosts[1].name);
+    char *how = xasprintf("rm -f %s", path);
+    st->dest_noted = virt_leftover_add_res(&r, what, how);
+    free(what);
+    free(how);
+    if (!st->dest_noted)
+        return run_error(ctx, "TestSetupError", "%s", err_msg());
     st->dest_image = xstrdup(path);
     if (virt_image_create(link, path, "qcow2", o->disk_size, &st->vms.conf.vctx) < 0)
         return run_error(ctx, "TestSetupError", "%s on %s: %s", path, ctx->hosts[1].name,
