@@ -20,9 +20,8 @@
  *    FUSE), --copy-storage-* must fail with err_msg (QEMU on the destination cannot
  *    export an image the source holds).  Without a shared_dir on both hosts: CANCEL.
  *
- * Not built: no_sufficient_disk_space_on_target.py (a loop-device ext3 file system of
- * disk_size mounted over the destination's image directory): every case is an ERROR
- * naming it.  The UNIX-socket proxy and TLS transports (RUN_CS_NEED_UNBUILT) too.
+ * Not built: the UNIX-socket proxy and TLS transports (RUN_CS_NEED_UNBUILT).
+ * no_sufficient_disk_space_on_target is decided only (runner/type_disks_decided.c).
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -47,27 +46,26 @@ struct csd_opts {
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct csd_opts, __VA_ARGS__)
+/* every type's: run_migration's words and result, verify_default's checks */
+#define CSD_COMMON_ROWS                                                                  \
+    RUN_BASE_MIG_ROWS(struct csd_opts, mig),                                             \
+    { "status_error", AT(BOOL, status_error), .def = "no",                               \
+      .doc = "the migration must fail" },                                                \
+    { "err_msg", AT(REGEX, err_msg),                                                     \
+      .doc = "with status_error: a regex the error text ('error: ...') must match" },    \
+    RUN_BASE_POST_ROWS(struct csd_opts)
 static const struct run_param csd_params[] = {
-    RUN_BASE_MIG_ROWS(struct csd_opts, mig),
-    { "status_error", AT(BOOL, status_error), .def = "no",
-      .doc = "the migration must fail" },
-    { "err_msg", AT(REGEX, err_msg),
-      .doc = "with status_error: a regex the error text ('error: ...') must match" },
-    RUN_BASE_POST_ROWS(struct csd_opts),
+    CSD_COMMON_ROWS,
     { NULL },
 };
-/* target_image_smaller_than_source: the same and the destination image's size */
+/* target_image_smaller_than_source: the destination image's size too */
 static const struct run_param csd_smaller_params[] = {
-    RUN_BASE_MIG_ROWS(struct csd_opts, mig),
-    { "status_error", AT(BOOL, status_error), .def = "no",
-      .doc = "the migration must fail" },
-    { "err_msg", AT(REGEX, err_msg),
-      .doc = "with status_error: a regex the error text ('error: ...') must match" },
+    CSD_COMMON_ROWS,
     { "disk_size", AT(STR, disk_size), .def = "2G",
       .doc = "the size of the qcow2 made on the destination at the guest disk's path" },
-    RUN_BASE_POST_ROWS(struct csd_opts),
     { NULL },
 };
+#undef CSD_COMMON_ROWS
 #undef AT
 
 static const struct run_need csd_needs_last[] = {
@@ -283,50 +281,3 @@ CSD_TYPE(run_type_migrate_vm_disk_on_shared_storage, "migrate_vm_disk_on_shared_
          "tp-libvirt's migrate_vm_disk_on_shared_storage: a copy-storage migration of a "
          "guest whose disk is on the shared storage must fail",
          csd_params, csd_setup_shared, csd_run_shared);
-
-/* no_sufficient_disk_space_on_target: decided only */
-static bool csd_always(const struct params *p)
-{
-    (void)p;
-    return true;
-}
-
-static int csd_nospace_unbuilt(const struct run_need *n, const struct params *p,
-                               struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)p;
-    (void)f;
-    (void)why;
-    err_set("no_sufficient_disk_space_on_target: block_path's loop-device ext3 file system "
-            "of disk_size mounted over the destination's image directory is not built yet");
-    return -1;
-}
-
-static const struct run_need csd_nospace_last[] = {
-    RUN_CS_NEED_UNBUILT,
-    { "not built", .applies = csd_always, .met = csd_nospace_unbuilt,
-      .met_doc = "never: the destination's small loop-device file system is not built "
-                 "(ERROR)",
-      .text = "a setup of the reference vtrun does not build yet" },
-    { NULL },
-};
-
-static const struct run_param csd_none_params[] = {
-    { NULL },
-};
-
-/* Not reached: every case is decided before it starts. */
-static int csd_run_nospace(struct run_ctx *ctx)
-{
-    return run_error(ctx, "ConfigError", "no_sufficient_disk_space_on_target is not built");
-}
-
-const struct run_type run_type_no_sufficient_disk_space_on_target = {
-    .name = "no_sufficient_disk_space_on_target",
-    .summary = "tp-libvirt's no_sufficient_disk_space_on_target: decided only (an ERROR "
-               "naming the destination file system vtrun does not build)",
-    .needs = { .vms = 1, .hosts = 2, .rows_last = csd_nospace_last },
-    .params = csd_none_params,
-    .run = csd_run_nospace,
-};

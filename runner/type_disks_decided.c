@@ -15,12 +15,17 @@
  *    shared_filesystems: CANCEL without capability nfs (the lab's kernel has no NFS
  *    client; its shared storage is GlusterFS over FUSE).
  *
+ *  - no_sufficient_disk_space_on_target (migration_with_copy_storage/): a loop-device
+ *    ext3 file system of disk_size (block_path) mounted over the destination's image
+ *    directory, for the copy to run out of space: an ERROR naming it.
+ *
  * On hosts that have what a case needs, the case is an ERROR naming the setup vtrun
  * does not build yet.
  */
 #include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
+#include "runner/run_cs.h"
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
 
@@ -103,6 +108,22 @@ const struct run_type run_type_migration_with_different_disks = {
     .summary = "tp-libvirt's migration_with_different_disks: decided only (block disks "
                "need iSCSI, NBD disks are not built)",
     .needs = { .vms = 1, .hosts = 2, .rows = wd_needs, .rows_last = wd_last },
+    .params = dd_params,
+    .run = dd_run,
+};
+
+static const struct run_need ns_last[] = {
+    RUN_CS_NEED_UNBUILT,
+    DD_UNBUILT("block_path's loop-device ext3 file system of disk_size mounted over the "
+               "destination's image directory"),
+    { NULL },
+};
+
+const struct run_type run_type_no_sufficient_disk_space_on_target = {
+    .name = "no_sufficient_disk_space_on_target",
+    .summary = "tp-libvirt's no_sufficient_disk_space_on_target: decided only (an ERROR "
+               "naming the destination file system vtrun does not build)",
+    .needs = { .vms = 1, .hosts = 2, .rows_last = ns_last },
     .params = dd_params,
     .run = dd_run,
 };
