@@ -65,6 +65,12 @@ extern const struct run_type run_type_async_job, run_type_migration_domjobinfo,
     run_type_suspend_virsh_during_migration, run_type_migration_vm_configuration_and_status,
     run_type_migrate_paused_vm, run_type_query_domain_job_info, run_type_migrate_event;
 extern const struct run_type run_type_migration_xml_update;
+extern const struct run_type run_type_target_image_smaller_than_source,
+    run_type_copy_storage_synchronous_writes, run_type_migration_vm_has_no_disk,
+    run_type_migrate_vm_disk_on_shared_storage, run_type_no_sufficient_disk_space_on_target,
+    run_type_block_disk, run_type_migration_with_different_disks,
+    run_type_canonical_paths_in_shared_filesystems,
+    run_type_non_canonical_paths_in_shared_filesystems;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -155,6 +161,15 @@ const struct run_type *const run_types[] = {
     &run_type_query_domain_job_info,
     &run_type_migrate_event,
     &run_type_migration_xml_update,
+    &run_type_target_image_smaller_than_source,
+    &run_type_copy_storage_synchronous_writes,
+    &run_type_migration_vm_has_no_disk,
+    &run_type_migrate_vm_disk_on_shared_storage,
+    &run_type_no_sufficient_disk_space_on_target,
+    &run_type_block_disk,
+    &run_type_migration_with_different_disks,
+    &run_type_canonical_paths_in_shared_filesystems,
+    &run_type_non_canonical_paths_in_shared_filesystems,
     NULL,
 };
 

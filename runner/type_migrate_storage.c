@@ -11,7 +11,8 @@
  * destination.  --copy-storage-all with precreation: the destination's disk is an empty
  * image of the source's virtual size (made by the hop).  daemon_conf_dict's debug log
  * on the source when check_str_local_log is set.  --tls: avocado-vt's TLSConnection
- * (qemu_tls) certificates in custom_pki_path on both hosts (runner/run_tl_tls.h).  The
+ * (qemu_tls) certificates in custom_pki_path on both hosts (runner/run_tl_tls.h), the
+ * server's for server_info_ip's address when the case gives one.  The
  * guest starts and is logged into (ping_vm before: the login is over its network), then
  * migrates with virsh_migrate_options, virsh_migrate_extra + copy_storage_option, with
  * check_disks_port libvirt_network.check_established during it (port_to_check on the
@@ -22,8 +23,7 @@
  *
  * Not built yet, an ERROR naming it: cancel_migration (do_cancel: SIGKILL to the
  * `virsh migrate` client; vtrun migrates through the API, there is no client to kill),
- * server_info_ip (TLSConnection's server certificate for another address), migrate_again,
- * another backingfile_type than nfs, virsh_options.  CANCEL kvm: check_disks_port during
+ * migrate_again, another backingfile_type than nfs, virsh_options.  CANCEL kvm: check_disks_port during
  * a migration at 200 MiB/s, which a TCG guest ends before the check runs.
  */
 #include "lib/err.h"
@@ -89,7 +89,6 @@ static const struct {
     const char *param, *unless;
 } ms_unbuilt_rows[] = {
     { "cancel_migration", NULL },
-    { "server_info_ip", "" },
     { "migrate_again", NULL },
     { "virsh_options", "" },
 };
@@ -264,6 +263,10 @@ static int ms_run(struct run_ctx *ctx)
     if (ms_words_have(o, "--tls")) {
         struct run_tls_pki k;
         run_tls_pki_of(ctx->params, NULL, &k);
+        /* TLSConnection's server_info_ip: the server certificate's address instead */
+        const char *info_ip = params_get(ctx->params, "server_info_ip");
+        if (info_ip && *info_ip)
+            k.server_ip = info_ip;
         if (!k.dir)
             k.dir = "/etc/pki/qemu";
         if (run_tls_pki_setup(ctx, st->ops, &k) < 0)
