@@ -29,10 +29,10 @@
  * migration_options: xml (setup_xml: the live --migratable definition, its title
  * update_xml_title, as --xml FILE after the first migration's extra words),
  * persistent (setup_persistent: the inactive definition titled update_persist_title
- * as --persistent --persistent-xml FILE), postcopy_bandwidth (its postcopy_options
- * only: the variant's jobinfo params are read by no step of this type).  Variants
- * vtrun does not build (dname: verify_test's post_migration_check of the VM under its
- * old name; a unix_proxy or ssh transport) are ERRORs naming them; undefinesource
+ * as --persistent --persistent-xml FILE), read as virsh reads them.  Variants vtrun
+ * does not build (dname: verify_test's post_migration_check of the VM under its old
+ * name; postcopy_bandwidth: do_common_check's check_domjobinfo of the postcopy
+ * bandwidth; a unix_proxy or ssh transport) are ERRORs naming them; undefinesource
  * CANCELs (resume_undefinesource: no libvirt leaves the source undefined as it
  * expects).
  */
@@ -91,8 +91,8 @@ static const struct run_param pr_params[] = {
     { "dominfo_check", AT(REGEX, dominfo_check),
       .doc = "a regex `virsh dominfo` on the destination must match" },
     { "migration_options", AT(STR, migration_options),
-      .doc = "the variant: migrateuri, no_options, xml, persistent, postcopy_bandwidth "
-             "(built); dname (not yet); undefinesource (CANCEL)" },
+      .doc = "the variant: migrateuri, no_options, xml, persistent (built); dname, "
+             "postcopy_bandwidth (not yet); undefinesource (CANCEL)" },
     { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
       .doc = "the destination's state after a migration that succeeded" },
     { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
@@ -120,7 +120,7 @@ static const struct run_param pr_params[] = {
 static const struct {
     const char *param, *values;     /* values: blank-separated; NULL: any but "no" */
 } pr_unbuilt_rows[] = {
-    { "migration_options", "dname" },
+    { "migration_options", "dname postcopy_bandwidth" },
     { "transport_type", "unix_proxy ssh" },
     { "migrate_desturi_type", "tls unix_proxy" },
     { "set_remote_libvirtd_log", NULL },
@@ -266,6 +266,14 @@ static void pr_cleanup(struct run_ctx *ctx)
 static int pr_hop(struct run_ctx *ctx, const struct pr_opts *o, struct pr_state *st, size_t i,
                   bool again)
 {
+    /* the xml / persistent variant's file is read as virsh reads it (run_vmconf) */
+    if (!again && st->opt_extra) {
+        char *words = run_base_words(&st->mig, false);
+        int rc = run_vmconf_hop(ctx, &st->vms, i, words, false, o->status_error, o->err_msg,
+                                NULL);
+        free(words);
+        return rc;
+    }
     return run_base_hop(ctx, &st->vms, i, &st->mig, again,
                         again ? o->again_status_error : o->status_error,
                         again && o->err_msg_again ? o->err_msg_again : o->err_msg);

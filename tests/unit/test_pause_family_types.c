@@ -179,6 +179,12 @@ START_TEST(test_no_paused_dispositions)
                "\"func_param\": 'params'}, {\"func\": \"set_migrate_speed_to_high\", "
                "\"func_param\": \"params\"}]");
     ASSERT_DISPO(p, "RUN");
+    /* not peer to peer the lab's timing misses the client's Perform call */
+    params_set(p, "virsh_migrate_options", "--live --verbose");
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
+    ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
     params_free(p);
 }
 END_TEST
