@@ -514,58 +514,33 @@ static int pn_run(struct run_ctx *ctx)
     return 0;
 }
 
-const struct run_type run_type_pause_by_network_and_recover = {
-    .name = "pause_by_network_and_recover",
-    .summary = "tp-libvirt's pause_by_network_and_recover: a postcopy migration paused by "
-               "firewall rules on both hosts (the QEMU stream's port or the daemons'), the "
-               "source's TCP timers shortened, recovered with --postcopy-resume; dominfo, "
-               "domtime, events",
-    .needs = { .vms = 1, .hosts = 2, .rows = pn_needs, .rows_last = pn_needs_last },
-    .params = pn_params,
-    .opts_size = sizeof(struct pn_opts),
-    .check = pn_check,
-    .setup = pn_setup,
-    .run = pn_run,
-    .cleanup = pn_cleanup,
-};
+/* The types on these steps differ in their name, summary and need rows only. */
+#define PN_TYPE(id, need_rows, text)                                                     \
+    const struct run_type run_type_##id = {                                              \
+        .name = #id,                                                                     \
+        .summary = text,                                                                 \
+        .needs = { .vms = 1, .hosts = 2, .rows = need_rows, .rows_last = pn_needs_last }, \
+        .params = pn_params,                                                             \
+        .opts_size = sizeof(struct pn_opts),                                             \
+        .check = pn_check,                                                               \
+        .setup = pn_setup,                                                               \
+        .run = pn_run,                                                                   \
+        .cleanup = pn_cleanup,                                                           \
+    }
 
-const struct run_type run_type_no_paused_during_recover_migration = {
-    .name = "no_paused_during_recover_migration",
-    .summary = "tp-libvirt's no_paused_during_recover_migration: --postcopy-resume of a "
-               "migration that is not paused must fail; then a migration succeeds",
-    .needs = { .vms = 1, .hosts = 2, .rows = pn_needs_nested, .rows_last = pn_needs_last },
-    .params = pn_params,
-    .opts_size = sizeof(struct pn_opts),
-    .check = pn_check,
-    .setup = pn_setup,
-    .run = pn_run,
-    .cleanup = pn_cleanup,
-};
-
-const struct run_type run_type_pause_and_recover_and_disruptive = {
-    .name = "pause_and_recover_and_disruptive",
-    .summary = "tp-libvirt's pause_and_recover_and_disruptive: a postcopy paused by "
-               "domjobabort, recovered by a --postcopy-resume run during it while a "
-               "disruptive action hits the recovery",
-    .needs = { .vms = 1, .hosts = 2, .rows = pd_needs, .rows_last = pn_needs_last },
-    .params = pn_params,
-    .opts_size = sizeof(struct pn_opts),
-    .check = pn_check,
-    .setup = pn_setup,
-    .run = pn_run,
-    .cleanup = pn_cleanup,
-};
-
-const struct run_type run_type_pause_and_disruptive_and_recover = {
-    .name = "pause_and_disruptive_and_recover",
-    .summary = "tp-libvirt's pause_and_disruptive_and_recover: a postcopy paused by "
-               "domjobabort, a disruptive action on a host, then the --postcopy-resume "
-               "run during the first migration",
-    .needs = { .vms = 1, .hosts = 2, .rows = pn_needs_none, .rows_last = pn_needs_last },
-    .params = pn_params,
-    .opts_size = sizeof(struct pn_opts),
-    .check = pn_check,
-    .setup = pn_setup,
-    .run = pn_run,
-    .cleanup = pn_cleanup,
-};
+PN_TYPE(pause_by_network_and_recover, pn_needs,
+        "tp-libvirt's pause_by_network_and_recover: a postcopy migration paused by "
+        "firewall rules on both hosts (the QEMU stream's port or the daemons'), the "
+        "source's TCP timers shortened, recovered with --postcopy-resume; dominfo, "
+        "domtime, events");
+PN_TYPE(no_paused_during_recover_migration, pn_needs_nested,
+        "tp-libvirt's no_paused_during_recover_migration: --postcopy-resume of a "
+        "migration that is not paused must fail; then a migration succeeds");
+PN_TYPE(pause_and_recover_and_disruptive, pd_needs,
+        "tp-libvirt's pause_and_recover_and_disruptive: a postcopy paused by "
+        "domjobabort, recovered by a --postcopy-resume run during it while a "
+        "disruptive action hits the recovery");
+PN_TYPE(pause_and_disruptive_and_recover, pn_needs_none,
+        "tp-libvirt's pause_and_disruptive_and_recover: a postcopy paused by "
+        "domjobabort, a disruptive action on a host, then the --postcopy-resume "
+        "run during the first migration");
