@@ -43,6 +43,13 @@ bool run_tl_any_action_unbuilt(const struct params *p);
 int run_tl_unbuilt_verdict(const char *type, const char *param, const char *val,
                            const struct params *p);
 
+/* avocado-vt's MigrationTest keeps one `ret`: the result of whichever migration of the
+ * test finished last, and every check_result of the test reads it.  A migration run as
+ * an action of another (do_migration, resume_migration_again: runner/run_tl_nested.c)
+ * finishes after the one it recovers, so the outer hop is judged by the nested one's
+ * result; the hops of one nest share this record. */
+struct run_tl_last;
+
 struct run_tl_hop {
     /* in */
     struct virt_vms *vms;
@@ -60,6 +67,8 @@ struct run_tl_hop {
      * wait_event_s seconds, else the test is an ERROR.  NULL: no wait. */
     const char *wait_event;
     double wait_event_s;
+    /* the nest's shared last result (NULL: the hop's own; run_tl_nested.c sets it) */
+    struct run_tl_last *last;
     /* out: the port libvirt_network.check_established returned last (0: none) */
     long port;
     bool migrated;                      /* the hop itself succeeded */
@@ -95,6 +104,8 @@ struct run_ctx *run_tl_run_ctx(struct tl_run *t);
 struct run_tl_hop *run_tl_run_hop(struct tl_run *t);
 /* the case's params with the main VM's names set to the domain; a step may set more */
 struct params *run_tl_run_params(struct tl_run *t);
+/* the record of the nest's last finished migration the run shares */
+struct run_tl_last *run_tl_run_last(struct tl_run *t);
 
 /* migrate_options_shared's action words as engine steps (runner/run_tl_mos.c); their
  * returns are enum mig_tl_verdict. */
@@ -174,6 +185,10 @@ void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const cha
  * func_param ({"name": ..., "uri": desturi}: on the host the URI names) */
 RUN_TL_MOS_STEP(run_tl_kill_qemu_service);
 RUN_TL_MOS_STEP(run_tl_destroy_dict);
+/* base_steps' do_migration_during_mig and migration_base.resume_migration_again: a
+ * migration run as an action of the running one (runner/run_tl_nested.c) */
+RUN_TL_MOS_STEP(run_tl_nested_migrate);
+RUN_TL_MOS_STEP(run_tl_nested_resume_again);
 /* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
 RUN_TL_MOS_STEP(run_tl_guest_poweroff);
 RUN_TL_MOS_STEP(run_tl_guest_statistics);

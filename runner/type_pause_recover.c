@@ -26,9 +26,15 @@
  * avocado-vt's VMs.  The tls variant: certificates made into custom_pki_path on both
  * hosts as TLSConnection makes them (runner/run_tl_tls.h; undone on every path) and
  * --tls before the first migration's extra words (setup_network_data_transport).
- * Variants vtrun does not build (dname, xml, persistent, postcopy_bandwidth, a
- * unix_proxy or ssh transport) are ERRORs naming them; undefinesource CANCELs
- * (resume_undefinesource: no libvirt leaves the source undefined as it expects).
+ * migration_options: xml (setup_xml: the live --migratable definition, its title
+ * update_xml_title, as --xml FILE after the first migration's extra words),
+ * persistent (setup_persistent: the inactive definition titled update_persist_title
+ * as --persistent --persistent-xml FILE), read as virsh reads them.  Variants vtrun
+ * does not build (dname: verify_test's post_migration_check of the VM under its old
+ * name; postcopy_bandwidth: do_common_check's check_domjobinfo of the postcopy
+ * bandwidth; a unix_proxy or ssh transport) are ERRORs naming them; undefinesource
+ * CANCELs (resume_undefinesource: no libvirt leaves the source undefined as it
+ * expects).
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -39,6 +45,8 @@
 #include "runner/run_tl_tls.h"
 #include "runner/run_type.h"
 #include "runner/run_virsh.h"
+#include "runner/run_vmconf.h"
+#include "runner/type_option_mix.h"
 #include "virt/virt.h"
 
 #include <stdlib.h>
@@ -83,7 +91,7 @@ static const struct run_param pr_params[] = {
     { "dominfo_check", AT(REGEX, dominfo_check),
       .doc = "a regex `virsh dominfo` on the destination must match" },
     { "migration_options", AT(STR, migration_options),
-      .doc = "the variant: migrateuri, no_options (built); dname, xml, persistent, "
+      .doc = "the variant: migrateuri, no_options, xml, persistent (built); dname, "
              "postcopy_bandwidth (not yet); undefinesource (CANCEL)" },
     { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
       .doc = "the destination's state after a migration that succeeded" },
@@ -112,7 +120,7 @@ static const struct run_param pr_params[] = {
 static const struct {
     const char *param, *values;     /* values: blank-separated; NULL: any but "no" */
 } pr_unbuilt_rows[] = {
-    { "migration_options", "dname xml persistent postcopy_bandwidth" },
+    { "migration_options", "dname postcopy_bandwidth" },
     { "transport_type", "unix_proxy ssh" },
     { "migrate_desturi_type", "tls unix_proxy" },
     { "set_remote_libvirtd_log", NULL },
@@ -200,6 +208,7 @@ struct pr_state {
     struct run_base_events *ev_src, *ev_dst;
     struct run_base_mig mig;        /* the options' words, extra with --tls */
     char *tls_extra;
+    char *opt_extra;                /* extra with the xml / persistent variant's file */
     struct virt_hostops *ops;       /* the TLS certificates */
     struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
 };
@@ -248,6 +257,7 @@ static void pr_cleanup(struct run_ctx *ctx)
         virt_hostops_free(st->ops);
     }
     free(st->tls_extra);
+    free(st->opt_extra);
     free(st);
     ctx->data = NULL;
 }
@@ -256,6 +266,14 @@ static void pr_cleanup(struct run_ctx *ctx)
 static int pr_hop(struct run_ctx *ctx, const struct pr_opts *o, struct pr_state *st, size_t i,
                   bool again)
 {
+    /* the xml / persistent variant's file is read as virsh reads it (run_vmconf) */
+    if (!again && st->opt_extra) {
+        char *words = run_base_words(&st->mig, false);
+        int rc = run_vmconf_hop(ctx, &st->vms, i, words, false, o->status_error, o->err_msg,
+                                NULL);
+        free(words);
+        return rc;
+    }
     return run_base_hop(ctx, &st->vms, i, &st->mig, again,
                         again ? o->again_status_error : o->status_error,
                         again && o->err_msg_again ? o->err_msg_again : o->err_msg);
@@ -293,6 +311,37 @@ static int pr_dest_checks(struct run_ctx *ctx, const struct pr_opts *o, const ch
     return rc;
 }
 
+/* setup_xml / setup_persistent: the domain's definition (xml: the live one,
+ * --migratable; persistent: the inactive one) with the variant's title, written to a
+ * file named after the extra words: "--xml FILE" or "--persistent --persistent-xml
+ * FILE".  0 (also for the other variants), or -1 with the test's ERROR. */
+static int pr_xml_extra(struct run_ctx *ctx, const struct pr_opts *o, struct pr_state *st,
+                        const char *dom)
+{
+    bool xml = pr_is(o->migration_options, "xml");
+    if (!xml && !pr_is(o->migration_options, "persistent"))
+        return 0;
+    const char *title = params_get_or(ctx->params, xml ? "update_xml_title"
+                                                       : "update_persist_title", "");
+    const char *dump[] = { "dumpxml", "--security-info", xml ? "--migratable" : "--inactive",
+                           dom, NULL };
+    const char *word = xml ? "--xml" : "--persistent --persistent-xml";
+    char *text = NULL, *edited = NULL, *path = NULL;
+    if (run_vmconf_virsh(ctx, 0, dump, &text) == 0 && (edited = omix_xml_set_title(text, title)))
+        path = run_vmconf_file(ctx, xml ? "pr-xml.xml" : "pr-persistent-xml.xml", edited);
+    free(text);
+    free(edited);
+    if (!path)
+        return run_error(ctx, "TestSetupError", "the %s file: %s", word, err_msg());
+    free(st->opt_extra);
+    /* split as a shell splits it (mig_opts_parse) */
+    st->opt_extra = xasprintf("%s %s '%s'", st->mig.extra ? st->mig.extra : "", word, path);
+    st->mig.extra = st->opt_extra;
+    run_log(ctx, "migration_options = %s: %s", o->migration_options, st->opt_extra);
+    free(path);
+    return 0;
+}
+
 static int pr_run(struct run_ctx *ctx)
 {
     const struct pr_opts *o = ctx->opts;
@@ -309,7 +358,7 @@ static int pr_run(struct run_ctx *ctx)
         if (run_tls_pki_setup(ctx, st->ops, &k) < 0)
             return -1;
     }
-    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0 || pr_xml_extra(ctx, o, st, dom) < 0)
         return -1;
     if ((o->events_src && !(st->ev_src = run_base_events_start(ctx, 0))) ||
         (o->events_dst && !(st->ev_dst = run_base_events_start(ctx, 1))))

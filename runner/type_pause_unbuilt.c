@@ -5,13 +5,12 @@
  * (or a CANCEL the generic needs decide first: virtproxyd on monolithic hosts), never
  * "unknown test type" and never a RUN.
  *
- *  - pause_and_recover_and_disruptive, pause_and_disruptive_and_recover,
- *    unattended_migration_and_disruptive: the recovery is base_steps'
- *    do_migration_during_mig -- a second `virsh migrate ... --postcopy-resume` started
- *    as an action of the first migration, with its own actions (action_during_do_mig:
- *    poweroff_vm, kill_service, resume_migration_again, firewall rules, clear_pmsocat)
- *    and verdict (status_error_during_mig, err_msg_during_mig).  The timeline engine
- *    runs one migration per hop; a nested hop is not built.
+ *  - unattended_migration_and_disruptive: the recovery is base_steps'
+ *    do_migration_during_mig (runner/run_tl_nested.c) with action_during_do_mig
+ *    around an unattended migration (check_event_before_unattended,
+ *    wait_for_unattended_mig: see unattended_migration below), not built.
+ *    (pause_and_recover_and_disruptive and pause_and_disruptive_and_recover are
+ *    runner/type_pause_resume.c's.)
  *  - pause_and_recover_twice: avocado-vt's MigrationTest.do_migration for test_case =
  *    pause_and_recover_twice resumes the paused migration twice
  *    (migration_base.resume_migration: action_during_mig_resume with
@@ -34,15 +33,10 @@
 static const struct {
     const char *type, *missing;
 } pu_rows[] = {
-    { "pause_and_recover_and_disruptive",
-      "do_migration_during_mig (the --postcopy-resume recovery as a nested migration "
-      "during the first, with action_during_do_mig) is not built" },
-    { "pause_and_disruptive_and_recover",
-      "do_migration_during_mig (the --postcopy-resume recovery as a nested migration "
-      "after the disruptive action) and libvirt_service.control_service are not built" },
     { "unattended_migration_and_disruptive",
-      "do_migration_during_mig (a nested --postcopy-resume migration with "
-      "action_during_do_mig) is not built" },
+      "the type's steps around its nested --postcopy-resume migration (the unattended "
+      "migration after libvirt_service.kill_service, the type's own verify) are not "
+      "built; the nested migration itself is (runner/run_tl_nested.c)" },
     { "pause_and_recover_twice",
       "avocado-vt's two resumes of the paused postcopy (resume_migration with "
       "action_during_mig_resume, status_error_resume, status_error_resume_again) and "
@@ -111,12 +105,6 @@ static int pu_run(struct run_ctx *ctx)
         .run = pu_run,                                                                   \
     }
 
-PU_TYPE(pause_and_recover_and_disruptive,
-        "tp-libvirt's pause_and_recover_and_disruptive: a paused postcopy recovered while "
-        "a disruptive action hits the recovery");
-PU_TYPE(pause_and_disruptive_and_recover,
-        "tp-libvirt's pause_and_disruptive_and_recover: a paused postcopy, a disruptive "
-        "action, then the recovery");
 PU_TYPE(unattended_migration_and_disruptive,
         "tp-libvirt's unattended_migration_and_disruptive: an unattended postcopy hit by "
         "a disruptive action, then recovered");
