@@ -40,7 +40,7 @@ extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address
 extern const struct run_type run_type_migration_with_host_uuid,
     run_type_migration_with_host_hostname, run_type_migrate_with_various_hostname,
     run_type_tcp_migration_port_allocation_port_occupied_by_other_app,
-    run_type_migration_network_data_transport;
+    run_type_migration_network_data_transport, run_type_migrate_network;
 extern const struct run_type run_type_p2p_keepalive;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
@@ -111,6 +111,7 @@ const struct run_type *const run_types[] = {
     &run_type_migrate_with_various_hostname,
     &run_type_tcp_migration_port_allocation_port_occupied_by_other_app,
     &run_type_migration_network_data_transport,
+    &run_type_migrate_network,
     &run_type_p2p_keepalive,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,
