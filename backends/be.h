@@ -238,7 +238,8 @@ struct be_migrate_opts {
      * host's be_host_conf.migrate_desturi, else its uri */
     const char *dest_uri;
     /* data channel, e.g. tcp://127.0.0.1; NULL = the dest host's
-     * be_host_conf.migrate_uri, else the driver's default */
+     * be_host_conf.migrate_uri, else the driver's default; "": the driver's
+     * default even when the host has one (libvirt: the destination's hostname) */
     const char *migrate_uri;
     unsigned long bandwidth_mib;    /* MiB/s, 0 = unlimited */
     /* the longest pause the switch-over may take (virsh migrate-setmaxdowntime);

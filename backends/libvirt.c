@@ -999,7 +999,7 @@ static int mig_call_setup(struct be_job *j, struct be_host *dst,
      * channel is not used there (libvirt refuses a URI "not supported by tunnelled
      * migration"), while one the hop names still reaches libvirt, as virsh's */
     const char *muri = has_param(opts, BE_MP_URI) ? NULL
-                       : opts->migrate_uri ? opts->migrate_uri
+                       : opts->migrate_uri ? (*opts->migrate_uri ? opts->migrate_uri : NULL)
                        : (opts->flags & BE_MIG_TUNNELLED) ? NULL : dst->migrate_uri;
     int maxp = 0;
 

@@ -39,6 +39,10 @@ extern const struct run_type run_type_migration_with_vtpm_dev, run_type_migratio
 extern const struct run_type run_type_tcp_migrateuri_and_disks_port;
 extern const struct run_type run_type_tcp_common, run_type_tcp_migration_address,
     run_type_tcp_migration_host, run_type_tcp_migration_port_reuse, run_type_tcp_port_reuse;
+extern const struct run_type run_type_migration_with_host_uuid,
+    run_type_migration_with_host_hostname, run_type_migrate_with_various_hostname,
+    run_type_tcp_migration_port_allocation_port_occupied_by_other_app,
+    run_type_migration_network_data_transport, run_type_migrate_network;
 extern const struct run_type run_type_p2p_keepalive;
 extern const struct run_type run_type_migration_performance_tuning;
 extern const struct run_type run_type_migration_zerocopy;
@@ -115,6 +119,12 @@ const struct run_type *const run_types[] = {
     &run_type_tcp_migration_host,
     &run_type_tcp_migration_port_reuse,
     &run_type_tcp_port_reuse,
+    &run_type_migration_with_host_uuid,
+    &run_type_migration_with_host_hostname,
+    &run_type_migrate_with_various_hostname,
+    &run_type_tcp_migration_port_allocation_port_occupied_by_other_app,
+    &run_type_migration_network_data_transport,
+    &run_type_migrate_network,
     &run_type_p2p_keepalive,
     &run_type_tls,
     &run_type_migration_network_data_transport_tls,

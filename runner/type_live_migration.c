@@ -39,9 +39,12 @@
  *
  * exec_statistics_cmd: prepare_block_device's loop-device disk, attached after the
  * login (runner/run_loopdisk.h); poweroff_src_vm: the poweroff_vm step in the guest.
+ * set_migration_host: migration_host removed from the destination's qemu.conf and
+ * src_hosts_conf mapped in the source's /etc/hosts (runner/run_etchosts.h), both put
+ * back on every path.
  *
- * The reference's other setups (IPv6, /etc/hosts, an occupied port, virsh options,
- * TLS of the daemons' connection only) and
+ * The reference's other setups (IPv6, an occupied port, virsh options, TLS of the
+ * daemons' connection only) and
  * the actions vtrun has no step for are not built: such a case is an ERROR naming
  * what, decided before any VM starts (--dry-run shows it).
  */
@@ -49,6 +52,7 @@
 #include "lib/pylit.h"
 #include "lib/strbuf.h"
 #include "runner/run_loopdisk.h"
+#include "runner/run_etchosts.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
@@ -70,7 +74,8 @@ struct lm_opts {
     bool disk_check;
     long main_vm;
     /* host setups */
-    bool setup_tls, qemu_tls, tls_force_default;
+    bool setup_tls, qemu_tls, tls_force_default, set_host;
+    const char *hosts_conf;             /* set_migration_host's {name: address} */
     const char *conf_src, *conf_dest;   /* dict literals */
     const char *x509_default, *x509_migrate;
     const char *pki_dir, *scp_server, *scp_client, *scp_client_again;
@@ -124,6 +129,11 @@ static const struct run_param lm_params[] = {
       .doc = "the credentials put on the source" },
     { "scp_list_client_again", AT(STR, scp_client_again),
       .doc = "certificates made again with these on the source before the second migration" },
+    { "set_migration_host", AT(BOOL, set_host), .def = "no",
+      .doc = "migration_host removed from the destination's qemu.conf, src_hosts_conf "
+             "mapped in the source's /etc/hosts" },
+    { "src_hosts_conf", AT(STR, hosts_conf),
+      .doc = "set_migration_host: {name: address} lines for the source's /etc/hosts" },
     { "migrate_tls_force_default", AT(BOOL, tls_force_default), .def = "no",
       .doc = "migrate_tls_force removed from both hosts' qemu.conf (libvirt's default)" },
     { "qemu_conf_src", AT(STR, conf_src),
@@ -171,7 +181,6 @@ static const struct {
     const char *param, *unless;
 } lm_unbuilt_rows[] = {
     { "qemu_conf_list", "[]" },
-    { "set_migration_host", NULL },
     { "check_port", NULL },
     { "ipv6_config", NULL },
     { "virsh_options", "" },
@@ -324,6 +333,8 @@ static int lm_check(const struct run_common *c, void *opts)
             return -1;
         }
     }
+    if (o->set_host && o->hosts_conf && run_etchosts_check(o->hosts_conf) < 0)
+        return -1;
     if (o->conf_src && run_tls_conf_dict_check(o->conf_src, false) < 0) {
         err_prefix("qemu_conf_src");
         return -1;
@@ -481,6 +492,7 @@ struct lm_state {
     struct virt_hostops *ops;       /* configuration, restarts, certificates */
     struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
     struct run_loopdisk disk;       /* exec_statistics_cmd's loop devices and file */
+    struct run_etchosts *etchosts;  /* set_migration_host's /etc/hosts of the source */
 };
 
 static int lm_setup(struct run_ctx *ctx)
@@ -514,6 +526,7 @@ static void lm_cleanup(struct run_ctx *ctx)
      * running domains in the background, and one looked up meanwhile is not found */
     run_vmset_cleanup(ctx, &st->vms);
     run_loopdisk_cleanup(ctx, &st->disk, &st->vms);
+    run_etchosts_restore(ctx, st->etchosts);
     if (st->ops) {
         if (virt_hostops_undo(st->ops) < 0)
             run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
@@ -540,6 +553,12 @@ static int lm_host_setup(struct run_ctx *ctx, const struct lm_opts *o, struct lm
 {
     bool edited[2] = { false, false };
     bool both = !o->conf_src;       /* update_local_or_both_conf_file's mode */
+    if (o->set_host) {
+        if (run_tls_qemu_conf(ctx, st->ops, 1, "migration_host", NULL) < 0 ||
+            run_etchosts_map(ctx, 0, o->hosts_conf, &st->etchosts) < 0)
+            return -1;
+        edited[1] = true;
+    }
     for (int h = 0; h < 2; h++) {
         if (o->tls_force_default) {
             if (run_tls_qemu_conf(ctx, st->ops, h, "migrate_tls_force", NULL) < 0)

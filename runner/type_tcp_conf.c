@@ -22,9 +22,12 @@
  *    (libvirt_network.check_established after "iteration: '1'",
  *    set_migrate_speed_to_high), judged by status_error / err_msg; verify_default.
  *
+ *  - set_migration_host: migration_host removed from the destination's qemu.conf
+ *    (remove_key_in_conf, libvirtd restarted there) and src_hosts_conf mapped in the
+ *    source's /etc/hosts (runner/run_etchosts.h), both put back on every path.
+ *
  * Not built, an ERROR naming it: ipv4_env_on_target (NetworkManager stopped and the
- * destination's IPv6 addresses removed), set_migration_host (/etc/hosts of both hosts
- * edited), ipv6_config (check_established on ipv6_addr_des), transports other than
+ * destination's IPv6 addresses removed), ipv6_config (check_established on ipv6_addr_des), transports other than
  * tcp.  IPv6 cases whose words or qemu.conf lines name the destination's IPv6 address
  * CANCEL first when the settings give no address6 (placeholders); ipv6_addr_des itself
  * is read only with ipv6_config, an ERROR.
@@ -32,6 +35,7 @@
 #include "lib/err.h"
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
+#include "runner/run_etchosts.h"
 #include "runner/run_needs.h"
 #include "runner/run_tl.h"
 #include "runner/run_tl_tls.h"
@@ -46,7 +50,7 @@
 
 struct tc_opts {
     struct run_base_mig mig;
-    bool status_error, default_conf;
+    bool status_error, default_conf, set_host;
     const char *err_msg, *speed, *stress_tool, *stress_args, *test_case;
     const char *conf_dest, *hosts_conf;
     const char *str_log, *no_str_log;
@@ -74,6 +78,9 @@ static const struct run_param tc_params[] = {
     { "default_qemu_conf", AT(BOOL, default_conf), .def = "no",
       .doc = "tcp_migration_address: migration_address removed from the destination's "
              "qemu.conf (libvirt's default)" },
+    { "set_migration_host", AT(BOOL, set_host), .def = "no",
+      .doc = "migration_host removed from the destination's qemu.conf, src_hosts_conf "
+             "mapped in the source's /etc/hosts" },
     { "src_hosts_conf", AT(STR, hosts_conf),
       .doc = "set_migration_host: {name: address} lines for the source's /etc/hosts" },
     { "check_str_local_log", AT(STR, str_log),
@@ -87,7 +94,6 @@ static const struct run_param tc_params[] = {
 
 static const struct run_base_unbuilt tc_unbuilt_rows[] = {
     { "ipv4_env_on_target", "yes" },
-    { "set_migration_host", "yes" },
     { "ipv6_config", "yes" },
     { "migrate_desturi_type", "ssh" },
     { "migrate_desturi_type", "tls" },
@@ -134,6 +140,8 @@ static int tc_check(const struct run_common *c, void *opts)
         err_prefix("qemu_conf_dest");
         return -1;
     }
+    if (o->set_host && o->hosts_conf && run_etchosts_check(o->hosts_conf) < 0)
+        return -1;
     if (run_tls_regex_list_check("check_str_local_log", o->str_log) < 0 ||
         run_tls_regex_list_check("check_no_str_local_log", o->no_str_log) < 0)
         return -1;
@@ -145,6 +153,7 @@ struct tc_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct virt_hostops *ops;       /* qemu.conf of the destination, the debug log */
     struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
+    struct run_etchosts *etchosts;  /* set_migration_host's /etc/hosts of the source */
 };
 
 static int tc_setup(struct run_ctx *ctx)
@@ -167,6 +176,7 @@ static void tc_cleanup(struct run_ctx *ctx)
         return;
     /* the guests first: the daemon restarted by the restore finds none of them */
     run_vmset_cleanup(ctx, &st->vms);
+    run_etchosts_restore(ctx, st->etchosts);
     if (st->ops) {
         if (virt_hostops_undo(st->ops) < 0)
             run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
@@ -181,6 +191,13 @@ static void tc_cleanup(struct run_ctx *ctx)
 static int tc_dest_conf(struct run_ctx *ctx, const struct tc_opts *o, struct tc_state *st)
 {
     bool edited = false;
+    /* setup_migration_host: the key removed, then the source's /etc/hosts mapped */
+    if (o->set_host) {
+        if (run_tls_qemu_conf(ctx, st->ops, 1, "migration_host", NULL) < 0 ||
+            run_etchosts_map(ctx, 0, o->hosts_conf, &st->etchosts) < 0)
+            return -1;
+        edited = true;
+    }
     if (o->default_conf) {
         if (run_tls_qemu_conf(ctx, st->ops, 1, "migration_address", NULL) < 0)
             return -1;

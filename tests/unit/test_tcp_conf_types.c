@@ -137,11 +137,16 @@ START_TEST(test_migration_address_and_host)
     params_set(p, "qemu_conf_dest", "{r\".*migration_host\\s*=.*\": "
                "\"migration_host='192.168.127.3'\"}");
     ASSERT_DISPO(p, "RUN");
-    /* /etc/hosts edited on both hosts: not built */
+    /* the source's /etc/hosts mapped (run_etchosts); an IPv6 address the settings do
+     * not give CANCELs; a pair that is no hostname / address is an ERROR */
     params_set(p, "qemu_conf_dest", "");
     params_set(p, "set_migration_host", "yes");
     params_set(p, "src_hosts_conf", "{\"host2\": \"192.168.127.3\"}");
-    ASSERT_DISPO(p, "ERROR: set_migration_host = 'yes'");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "src_hosts_conf", "{\"host2\": \"ENTER.YOUR.IPv6.DESTINATION\"}");
+    ASSERT_DISPO(p, "placeholder");
+    params_set(p, "src_hosts_conf", "{\"host2\": \"1.2.3.4; reboot\"}");
+    ASSERT_DISPO(p, "ERROR: src_hosts_conf");
     params_free(p);
 }
 END_TEST
