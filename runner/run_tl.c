@@ -488,6 +488,8 @@ static const struct {
     /* migration_base's guest poweroff and statistics commands (runner/run_tl_guest.c) */
     { MIG_STEP_POWEROFF, run_tl_guest_poweroff, "poweroff_vm" },
     { MIG_STEP_STATISTICS, run_tl_guest_statistics, "execute_statistics_command" },
+    /* libvirt_service.control_service (runner/run_tl_daemon.c) */
+    { MIG_STEP_CONTROL_DAEMON, run_tl_control_service, "libvirt_service.control_service" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -174,6 +174,9 @@ void run_tl_mos_jobinfo_look(struct run_ctx *ctx, const char *jobinfo, const cha
  * func_param ({"name": ..., "uri": desturi}: on the host the URI names) */
 RUN_TL_MOS_STEP(run_tl_kill_qemu_service);
 RUN_TL_MOS_STEP(run_tl_destroy_dict);
+/* libvirt_service.control_service: service_operations on service_name (virtqemud:
+ * libvirtd) of the source or (service_on_dst) the destination (runner/run_tl_daemon.c) */
+RUN_TL_MOS_STEP(run_tl_control_service);
 /* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
 RUN_TL_MOS_STEP(run_tl_guest_poweroff);
 RUN_TL_MOS_STEP(run_tl_guest_statistics);
