@@ -488,6 +488,8 @@ static const struct {
     /* migration_base's guest poweroff and statistics commands (runner/run_tl_guest.c) */
     { MIG_STEP_POWEROFF, run_tl_guest_poweroff, "poweroff_vm" },
     { MIG_STEP_STATISTICS, run_tl_guest_statistics, "execute_statistics_command" },
+    /* base_steps' do_migration (runner/run_tl_again.c) */
+    { MIG_STEP_MIGRATE, run_tl_migrate_again, "do_migration" },
     /* libvirt_service.control_service (runner/run_tl_daemon.c) */
     { MIG_STEP_CONTROL_DAEMON, run_tl_control_service, "libvirt_service.control_service" },
 };

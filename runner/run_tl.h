@@ -177,6 +177,8 @@ RUN_TL_MOS_STEP(run_tl_destroy_dict);
 /* libvirt_service.control_service: service_operations on service_name (virtqemud:
  * libvirtd) of the source or (service_on_dst) the destination (runner/run_tl_daemon.c) */
 RUN_TL_MOS_STEP(run_tl_control_service);
+/* base_steps' do_migration during the migration (runner/run_tl_again.c) */
+RUN_TL_MOS_STEP(run_tl_migrate_again);
 /* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
 RUN_TL_MOS_STEP(run_tl_guest_poweroff);
 RUN_TL_MOS_STEP(run_tl_guest_statistics);
