@@ -190,11 +190,12 @@ static bool pp_built(const struct params *p)
  *    check the source paused (post-copy) 5 s later: the reference's 1 GiB KVM guest
  *    is still in postcopy then, the lab's 128 MiB TCG guest was migrated (seen: the
  *    check found it 'shut off (migrated)');
- *  - stop_virtqemud's err_msg is what the virsh client on the source host
- *    (qemu:///system) and the qemu+tcp destination connection print when the daemon
- *    goes; vtrun's client reaches the hosts over SSH, whose end reads otherwise (seen:
- *    "End of file while reading data: virt-ssh-helper ...", "client socket is
- *    closed"). */
+ *  - stop_virtqemud's err_msg is how a stopped virtqemud's connections end under
+ *    systemd on a modular host (the virsh client on the source with qemu:///system,
+ *    the source's qemu+tcp connection to the destination); the lab's monolithic
+ *    libvirtd, stopped by its stand-in, and vtrun's client over SSH read otherwise
+ *    (seen: "End of file while reading data: virt-ssh-helper ...", "internal error:
+ *    client socket is closed"). */
 #define PP_NEEDS_ROW(id, type, row)                                                       \
     static const struct run_need id##_needs[] = { row, { NULL } };                        \
     static const struct run_need id##_needs_last[] = {                                    \
@@ -211,12 +212,13 @@ static bool pp_built(const struct params *p)
               "guest's migration has finished by then" }
 PP_NEEDS_ROW(kf, "kill_qemu_during_finishphase", PP_FINISH_KVM);
 PP_NEEDS_ROW(df, "destroy_vm_during_finishphase", PP_FINISH_KVM);
-#define PP_CLIENT_ON_SOURCE                                                               \
-    { "client_on_source", .applies = pp_built, .capability = "client_on_source",          \
-      .text = "the migrating virsh client on the source host (qemu:///system) and a "    \
-              "qemu+tcp destination: the case's err_msg is how those connections end "   \
-              "when the daemon stops; vtrun's client reaches the hosts over SSH" }
-PP_NEEDS_ROW(sv, "stop_virtqemud_during_performphase", PP_CLIENT_ON_SOURCE);
+#define PP_STOPPED_VIRTQEMUD                                                              \
+    { "modular_daemons", .applies = pp_built, .capability = "modular_daemons",            \
+      .text = "libvirt's modular daemons (virtqemud stopped under systemd), and the "    \
+              "migrating virsh client on the source host (qemu:///system): the case's "  \
+              "err_msg is how their connections end; the lab's monolithic libvirtd and " \
+              "vtrun's client over SSH end them otherwise" }
+PP_NEEDS_ROW(sv, "stop_virtqemud_during_performphase", PP_STOPPED_VIRTQEMUD);
 
 static int pp_check(const struct run_common *c, void *opts)
 {

@@ -106,8 +106,8 @@ START_TEST(test_stop_daemon)
     ck_assert_int_eq(acts.a[0].step, MIG_STEP_CONTROL_DAEMON);
     ck_assert(run_tl_action_built(&acts.a[0]));
     mig_act_release(&acts);
-    ASSERT_DISPO(p, "client_on_source");
-    caps[0] = "client_on_source";
+    ASSERT_DISPO(p, "modular_daemons");
+    caps[0] = "modular_daemons";
     ASSERT_DISPO(p, "RUN");
     params_set(p, "service_name", "virtproxyd");
     ASSERT_DISPO(p, "ERROR: param service_name = 'virtproxyd'");
@@ -125,7 +125,10 @@ START_TEST(test_base_flow_types)
     params_set(p, "func_supported_since_libvirt_ver", "(8, 5, 0)");
     params_set(p, "action_during_mig", "[{\"func\": \"do_domjobabort\", \"after_event\": "
                "\"iteration: '1'\", \"func_param\": \"params\", \"need_sleep_time\": \"10\"}]");
+    ASSERT_DISPO(p, "kvm");
+    caps[0] = "kvm";
     ASSERT_DISPO(p, "RUN");
+    caps[0] = NULL;
     params_free(p);
 
     /* migrate_vm_again_during_migration.non_p2p */
