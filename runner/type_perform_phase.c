@@ -161,14 +161,8 @@ static bool pp_unthrottled(const struct params *p)
            (bw <= 0 || bw > PP_THROTTLED_MIBS);
 }
 
-#define PP_NEEDS(id, type)                                                                \
-    static const struct run_need id##_needs[] = {                                         \
-        { "kvm", .applies = pp_unthrottled, .capability = "kvm",                          \
-          .text = "KVM guests: its action runs during a migration the case does not "    \
-                  "slow down (virsh --bandwidth above 25 MiB/s or none), which a TCG "    \
-                  "guest's migration ends before it runs" },                              \
-        { NULL },                                                                         \
-    };                                                                                    \
+#define PP_NEEDS_ROW(id, type, row)                                                       \
+    static const struct run_need id##_needs[] = { row, { NULL } };                        \
     static const struct run_need id##_needs_last[] = {                                    \
         { "not built", .types = type, .applies = pp_unbuilt_applies,                      \
           .met = pp_unbuilt_met,                                                          \
@@ -176,16 +170,23 @@ static bool pp_unthrottled(const struct params *p)
           .text = "a setup of the reference vtrun does not build yet" },                  \
         { NULL },                                                                         \
     }
+#define PP_UNTHROTTLED_KVM                                                                \
+    { "kvm", .applies = pp_unthrottled, .capability = "kvm",                              \
+      .text = "KVM guests: its action runs during a migration the case does not slow "   \
+              "down (virsh --bandwidth above 25 MiB/s or none), which a TCG guest's "     \
+              "migration ends before it runs" }
+#define PP_NEEDS(id, type) PP_NEEDS_ROW(id, type, PP_UNTHROTTLED_KVM)
 
 PP_NEEDS(kq, "kill_qemu_during_performphase");
 PP_NEEDS(dv, "destroy_vm_during_performphase");
+
 static bool pp_built(const struct params *p)
 {
     return !pp_unbuilt_applies(p);
 }
 
-/* The needs of the types added after the PerformPhase ones: their row, then "not
- * built".  On the lab their reading of the run does not hold:
+/* The needs of the types added after the PerformPhase ones.  On the lab their
+ * reading of the run does not hold:
  *  - the FinishPhase cases switch to postcopy 10 s into a migration at 10 MiB/s and
  *    check the source paused (post-copy) 5 s later: the reference's 1 GiB KVM guest
  *    is still in postcopy then, the lab's 128 MiB TCG guest was migrated (seen: the
@@ -196,15 +197,6 @@ static bool pp_built(const struct params *p)
  *    libvirtd, stopped by its stand-in, and vtrun's client over SSH read otherwise
  *    (seen: "End of file while reading data: virt-ssh-helper ...", "internal error:
  *    client socket is closed"). */
-#define PP_NEEDS_ROW(id, type, row)                                                       \
-    static const struct run_need id##_needs[] = { row, { NULL } };                        \
-    static const struct run_need id##_needs_last[] = {                                    \
-        { "not built", .types = type, .applies = pp_unbuilt_applies,                      \
-          .met = pp_unbuilt_met,                                                          \
-          .met_doc = "a setup or an action vtrun does not build yet (ERROR)",             \
-          .text = "a setup of the reference vtrun does not build yet" },                  \
-        { NULL },                                                                         \
-    }
 #define PP_FINISH_KVM                                                                     \
     { "kvm", .applies = pp_built, .capability = "kvm",                                    \
       .text = "KVM guests with the reference's memory: its check of the source paused "  \
