@@ -536,6 +536,13 @@ int run_base_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
                  const struct run_base_mig *m, bool again, bool status_error,
                  const char *expected)
 {
+    return run_base_hop_ops(ctx, vms, i, m, again, status_error, expected, NULL);
+}
+
+int run_base_hop_ops(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                     const struct run_base_mig *m, bool again, bool status_error,
+                     const char *expected, struct virt_hostops *ops)
+{
     struct be_migrate_opts mo = { 0 };
     struct mig_actions acts = { 0 };
     const char *key = again ? "action_during_mig_again" : "action_during_mig";
@@ -553,7 +560,7 @@ int run_base_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
         goto out;
     }
     struct run_tl_hop h = { .vms = vms, .vm = i, .from = 0, .to = 1, .n = again ? 2 : 1,
-                            .expect = &e, .opts = &mo, .acts = &acts };
+                            .expect = &e, .opts = &mo, .acts = &acts, .ops = ops };
     rc = run_tl_hop(ctx, &h);
 out:
     mig_act_release(&acts);

@@ -73,6 +73,13 @@ int run_base_hop(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
                  const struct run_base_mig *m, bool again, bool status_error,
                  const char *expected);
 
+/* run_base_hop with the host record its actions change hosts in (a daemon stopped or
+ * killed: started again by the record's undo); NULL: such an action is an ERROR. */
+struct virt_hostops;
+int run_base_hop_ops(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                     const struct run_base_mig *m, bool again, bool status_error,
+                     const char *expected, struct virt_hostops *ops);
+
 /* action_during_mig and action_during_mig_again read (mig_act_parse): 0, or -1 with err
  * naming the param and what is wrong, so such a case is an ERROR before it starts. */
 int run_base_actions_read(const struct params *p);

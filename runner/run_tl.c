@@ -515,6 +515,8 @@ static const struct {
     /* a migration as an action of the running one (runner/run_tl_nested.c) */
     { MIG_STEP_MIGRATE, run_tl_nested_migrate, "do_migration" },
     { MIG_STEP_RESUME_AGAIN, run_tl_nested_resume_again, "resume_migration_again" },
+    /* libvirt_service.control_service (runner/run_tl_daemon.c) */
+    { MIG_STEP_CONTROL_DAEMON, run_tl_control_service, "libvirt_service.control_service" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

@@ -189,6 +189,9 @@ RUN_TL_MOS_STEP(run_tl_destroy_dict);
  * migration run as an action of the running one (runner/run_tl_nested.c) */
 RUN_TL_MOS_STEP(run_tl_nested_migrate);
 RUN_TL_MOS_STEP(run_tl_nested_resume_again);
+/* libvirt_service.control_service: service_operations on service_name (virtqemud:
+ * libvirtd) of the source or (service_on_dst) the destination (runner/run_tl_daemon.c) */
+RUN_TL_MOS_STEP(run_tl_control_service);
 /* migration_base.poweroff_vm and execute_statistics_command (runner/run_tl_guest.c) */
 RUN_TL_MOS_STEP(run_tl_guest_poweroff);
 RUN_TL_MOS_STEP(run_tl_guest_statistics);

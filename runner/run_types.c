@@ -59,6 +59,10 @@ extern const struct run_type run_type_change_dst_vm_conf;
 extern const struct run_type run_type_migration_desturi;
 extern const struct run_type run_type_kill_qemu_during_performphase,
     run_type_destroy_vm_during_performphase, run_type_disk_io_load_in_vm,
+    run_type_kill_qemu_during_finishphase, run_type_destroy_vm_during_finishphase,
+    run_type_stop_virtqemud_during_performphase, run_type_abort_by_domjobabort_on_target,
+    run_type_migrate_vm_again_during_migration, run_type_qemu_err_incoming_migration,
+    run_type_abort_before_qemu_layer_mig_start,
     run_type_migration_numatune;
 extern const struct run_type run_type_persist_target_vm_and_undefine_src_vm,
     run_type_persist_target_vm_and_undefine_src_vm_and_abort;
@@ -144,6 +148,13 @@ const struct run_type *const run_types[] = {
     &run_type_persist_target_vm_and_undefine_src_vm_and_abort,
     &run_type_kill_qemu_during_performphase,
     &run_type_destroy_vm_during_performphase,
+    &run_type_kill_qemu_during_finishphase,
+    &run_type_destroy_vm_during_finishphase,
+    &run_type_stop_virtqemud_during_performphase,
+    &run_type_abort_by_domjobabort_on_target,
+    &run_type_migrate_vm_again_during_migration,
+    &run_type_qemu_err_incoming_migration,
+    &run_type_abort_before_qemu_layer_mig_start,
     &run_type_disk_io_load_in_vm,
     &run_type_migration_numatune,
     &run_type_migration_with_cpu_mode,

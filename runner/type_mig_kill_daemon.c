@@ -154,6 +154,21 @@ static int kd_unbuilt_met(const struct run_need *n, const struct params *p,
     return run_tl_unbuilt_verdict("migration_kill_libvirt_daemon", param, v, p);
 }
 
+/* zerocopy_option's --zerocopy pins the guest's memory: a host whose libvirt daemon
+ * cannot raise QEMU's locked-memory limit refuses it (as migration_zerocopy's cases) */
+static bool kd_zerocopy(const struct params *p)
+{
+    const char *extra = params_get(p, "virsh_migrate_extra");
+    return extra && strstr(extra, "--zerocopy");
+}
+
+static const struct run_need kd_needs[] = {
+    { "memlock", .applies = kd_zerocopy, .capability = "memlock",
+      .text = "hosts whose libvirt daemon may raise a QEMU's locked-memory limit (a "
+              "zero-copy migration pins the guest's memory)" },
+    { NULL },
+};
+
 static const struct run_need kd_needs_last[] = {
     { "not built", .applies = kd_unbuilt_applies, .met = kd_unbuilt_met,
       .met_doc = "a setup or an action vtrun does not build yet (ERROR)",
@@ -435,7 +450,7 @@ const struct run_type run_type_migration_kill_libvirt_daemon = {
                "libvirtd killed during the migration; the guest stays on the source, the "
                "destination has nothing, the job's parameters reset, a second migration "
                "succeeds",
-    .needs = { .vms = 1, .hosts = 2, .rows_last = kd_needs_last },
+    .needs = { .vms = 1, .hosts = 2, .rows = kd_needs, .rows_last = kd_needs_last },
     .params = kd_params,
     .opts_size = sizeof(struct kd_opts),
     .check = kd_check,

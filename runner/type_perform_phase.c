@@ -161,14 +161,8 @@ static bool pp_unthrottled(const struct params *p)
            (bw <= 0 || bw > PP_THROTTLED_MIBS);
 }
 
-#define PP_NEEDS(id, type)                                                                \
-    static const struct run_need id##_needs[] = {                                         \
-        { "kvm", .applies = pp_unthrottled, .capability = "kvm",                          \
-          .text = "KVM guests: its action runs during a migration the case does not "    \
-                  "slow down (virsh --bandwidth above 25 MiB/s or none), which a TCG "    \
-                  "guest's migration ends before it runs" },                              \
-        { NULL },                                                                         \
-    };                                                                                    \
+#define PP_NEEDS_ROW(id, type, row)                                                       \
+    static const struct run_need id##_needs[] = { row, { NULL } };                        \
     static const struct run_need id##_needs_last[] = {                                    \
         { "not built", .types = type, .applies = pp_unbuilt_applies,                      \
           .met = pp_unbuilt_met,                                                          \
@@ -176,9 +170,47 @@ static bool pp_unthrottled(const struct params *p)
           .text = "a setup of the reference vtrun does not build yet" },                  \
         { NULL },                                                                         \
     }
+#define PP_UNTHROTTLED_KVM                                                                \
+    { "kvm", .applies = pp_unthrottled, .capability = "kvm",                              \
+      .text = "KVM guests: its action runs during a migration the case does not slow "   \
+              "down (virsh --bandwidth above 25 MiB/s or none), which a TCG guest's "     \
+              "migration ends before it runs" }
+#define PP_NEEDS(id, type) PP_NEEDS_ROW(id, type, PP_UNTHROTTLED_KVM)
 
 PP_NEEDS(kq, "kill_qemu_during_performphase");
 PP_NEEDS(dv, "destroy_vm_during_performphase");
+
+static bool pp_built(const struct params *p)
+{
+    return !pp_unbuilt_applies(p);
+}
+
+/* The needs of the types added after the PerformPhase ones.  On the lab their
+ * reading of the run does not hold:
+ *  - the FinishPhase cases switch to postcopy 10 s into a migration at 10 MiB/s and
+ *    check the source paused (post-copy) 5 s later: the reference's 1 GiB KVM guest
+ *    is still in postcopy then, the lab's 128 MiB TCG guest was migrated (seen: the
+ *    check found it 'shut off (migrated)');
+ *  - stop_virtqemud's err_msg is how a stopped virtqemud's connections end under
+ *    systemd on a modular host (the virsh client on the source with qemu:///system,
+ *    the source's qemu+tcp connection to the destination); the lab's monolithic
+ *    libvirtd, stopped by its stand-in, and vtrun's client over SSH read otherwise
+ *    (seen: "End of file while reading data: virt-ssh-helper ...", "internal error:
+ *    client socket is closed"). */
+#define PP_FINISH_KVM                                                                     \
+    { "kvm", .applies = pp_built, .capability = "kvm",                                    \
+      .text = "KVM guests with the reference's memory: its check of the source paused "  \
+              "in postcopy 15 s into a migration at 10 MiB/s, which a 128 MiB TCG "      \
+              "guest's migration has finished by then" }
+PP_NEEDS_ROW(kf, "kill_qemu_during_finishphase", PP_FINISH_KVM);
+PP_NEEDS_ROW(df, "destroy_vm_during_finishphase", PP_FINISH_KVM);
+#define PP_STOPPED_VIRTQEMUD                                                              \
+    { "modular_daemons", .applies = pp_built, .capability = "modular_daemons",            \
+      .text = "libvirt's modular daemons (virtqemud stopped under systemd), and the "    \
+              "migrating virsh client on the source host (qemu:///system): the case's "  \
+              "err_msg is how their connections end; the lab's monolithic libvirtd and " \
+              "vtrun's client over SSH end them otherwise" }
+PP_NEEDS_ROW(sv, "stop_virtqemud_during_performphase", PP_STOPPED_VIRTQEMUD);
 
 static int pp_check(const struct run_common *c, void *opts)
 {
@@ -198,6 +230,7 @@ static int pp_check(const struct run_common *c, void *opts)
 struct pp_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct run_base_events *ev_src, *ev_dst;
+    struct virt_hostops *ops;       /* stop_virtqemud's daemon stopped: started again */
 };
 
 static int pp_setup(struct run_ctx *ctx)
@@ -206,6 +239,18 @@ static int pp_setup(struct run_ctx *ctx)
     ctx->data = st;
     if (run_vmset_setup(ctx, &st->vms) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
+    st->ops = virt_hostops_new("ppsvc", &st->vms.conf.vctx);
+    return 0;
+}
+
+/* Start the daemon a step stopped and reconnect to both hosts. */
+static int pp_daemons_back(struct run_ctx *ctx, struct pp_state *st)
+{
+    if (virt_hostops_undo(st->ops) < 0)
+        return run_error(ctx, "TestSetupError", "start the stopped daemon again: %s",
+                         err_msg());
+    for (int h = 0; h < 2; h++)
+        virt_vms_reconnect(&st->vms, h);
     return 0;
 }
 
@@ -216,6 +261,10 @@ static void pp_cleanup(struct run_ctx *ctx)
         return;
     run_base_events_free(st->ev_src);
     run_base_events_free(st->ev_dst);
+    if (st->ops) {
+        pp_daemons_back(ctx, st);
+        virt_hostops_free(st->ops);
+    }
     run_vmset_cleanup(ctx, &st->vms);
     free(st);
     ctx->data = NULL;
@@ -223,7 +272,10 @@ static void pp_cleanup(struct run_ctx *ctx)
 
 static bool pp_is_kill(const struct run_ctx *ctx)
 {
-    return !strcmp(ctx->type->name, "kill_qemu_during_performphase");
+    /* kill_qemu_during_{perform,finish}phase and stop_virtqemud_during_performphase
+     * word their checks alike (virsh.domain_exists on the destination) */
+    return !strncmp(ctx->type->name, "kill_qemu_", 10) ||
+           !strncmp(ctx->type->name, "stop_virtqemud_", 15);
 }
 
 /* libvirt.check_vm_state on the source: its state's words are want's. */
@@ -305,6 +357,29 @@ static int pp_again(struct run_ctx *ctx, const struct pp_opts *o, struct pp_stat
     return 0;
 }
 
+/* The guest up and logged into, the events watched (monitor_event, for the whole
+ * test), the speed set, stress started, then the first migration with its actions
+ * (ops: the record a daemon's stop goes to): run_tl_hop's returns. */
+static int pp_first_hop(struct run_ctx *ctx, const struct pp_opts *o, struct pp_state *st,
+                        size_t i, struct virt_hostops *ops)
+{
+    struct virt_vms *vms = &st->vms;
+    const char *dom = vms->vm[i].domain;
+    if (o->test_case)
+        run_log(ctx, "test_case %s", o->test_case);
+    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
+        return -1;
+    if ((o->events_src && *o->events_src && !(st->ev_src = run_base_events_start(ctx, 0))) ||
+        (o->events_dst && *o->events_dst && !(st->ev_dst = run_base_events_start(ctx, 1))))
+        return -1;
+    bool both = o->mig.postcopy && *o->mig.postcopy;
+    if (o->speed && *o->speed && run_base_setspeed(ctx, 0, dom, o->speed, both) < 0)
+        return -1;
+    if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
+        return -1;
+    return run_base_hop_ops(ctx, vms, i, &o->mig, false, o->status_error, o->err_msg, ops);
+}
+
 static int pp_run(struct run_ctx *ctx)
 {
     const struct pp_opts *o = ctx->opts;
@@ -314,20 +389,7 @@ static int pp_run(struct run_ctx *ctx)
     const char *dom = vms->vm[i].domain;
     bool kill = pp_is_kill(ctx);
 
-    if (o->test_case)
-        run_log(ctx, "test_case %s", o->test_case);
-    if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
-        return -1;
-    /* monitor_event: before the migration, for the whole test */
-    if ((o->events_src && *o->events_src && !(st->ev_src = run_base_events_start(ctx, 0))) ||
-        (o->events_dst && *o->events_dst && !(st->ev_dst = run_base_events_start(ctx, 1))))
-        return -1;
-    bool both = o->mig.postcopy && *o->mig.postcopy;
-    if (o->speed && *o->speed && run_base_setspeed(ctx, 0, dom, o->speed, both) < 0)
-        return -1;
-    if (o->stress_tool && run_tl_guest_stress(ctx, vms, i, o->stress_tool, o->stress_args) < 0)
-        return -1;
-    int rc = run_base_hop(ctx, vms, i, &o->mig, false, o->status_error, o->err_msg);
+    int rc = pp_first_hop(ctx, o, st, i, NULL);
     if (rc < 0)
         return -1;
     /* verify_test */
@@ -357,7 +419,110 @@ static int pp_run(struct run_ctx *ctx)
     return pp_events_check(ctx, o, st);
 }
 
-#define PP_TYPE(id, tname, text)                                                          \
+/* libvirt.check_vm_state on the destination (an expected state other than nonexist),
+ * then, when it is running there, virsh destroy of it there (the FinishPhase cases'
+ * verify_test; destroy's wait for the domain to show again is not judged). */
+static int pp_dest_running(struct run_ctx *ctx, const char *dom, const char *want)
+{
+    struct strbuf state = STRBUF_INIT;
+    struct run_virsh r = RUN_VIRSH_INIT;
+    bool gone;
+    int rc = 0;
+    if (!want || !strcmp(want, "nonexist"))
+        return 0;
+    if (run_base_domstate(ctx, 1, dom, &state, &gone) < 0)
+        rc = run_error(ctx, "CmdError", "%s", err_msg());
+    else if (gone || strcmp(state.buf, want))
+        rc = run_fail(ctx, "StateCheck", "Migrated VM failed to be in %s state at dest "
+                      "(it is %s).", want, gone ? "absent" : state.buf);
+    else if (!strcmp(want, "running") &&
+             run_virsh_words(ctx, 1, (const char *[]){ "destroy", dom, NULL }, &r) < 0)
+        rc = run_error(ctx, "CmdError", "virsh destroy on the destination: %s", err_msg());
+    else
+        run_log(ctx, "the guest is %s on the destination, as expected", state.buf);
+    run_virsh_release(&r);
+    strbuf_release(&state);
+    return rc;
+}
+
+/* The source's guest up again after the first migration: destroyed first when it is
+ * not shut off (destroy_vm's vm.destroy(), kill_qemu's paused source), then started
+ * and logged into. */
+static int pp_source_again(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                           bool destroy)
+{
+    struct run_virsh r = RUN_VIRSH_INIT;
+    if (destroy) {
+        int rc = run_virsh_words(ctx, 0, (const char *[]){ "destroy", vms->vm[i].domain,
+                                                           NULL }, &r);
+        run_virsh_release(&r);
+        if (rc < 0)
+            return run_error(ctx, "CmdError", "virsh destroy on the source: %s", err_msg());
+    }
+    if (run_tl_start_on_source(ctx, vms, i) < 0)
+        return -1;
+    if (virt_vms_wait_login(vms, i, ctx->common->login_timeout) < 0)
+        return run_error(ctx, "LoginError", "after the start: %s", err_msg());
+    return 0;
+}
+
+/* kill_qemu_during_finishphase / destroy_vm_during_finishphase: the migration switched
+ * to postcopy, its source checked paused (post-copy), then the QEMU killed or the
+ * domain destroyed; verify_test, then kill: the events, run_migration_again and
+ * verify_default; destroy: run_migration_again, verify_default, then the events. */
+static int pp_finish_run(struct run_ctx *ctx)
+{
+    const struct pp_opts *o = ctx->opts;
+    struct pp_state *st = ctx->data;
+    struct virt_vms *vms = &st->vms;
+    size_t i = (size_t)o->main_vm;
+    const char *dom = vms->vm[i].domain;
+    bool kill = pp_is_kill(ctx);
+    bool src_off = o->src_expect && !strcmp(o->src_expect, "shut off");
+
+    int rc = pp_first_hop(ctx, o, st, i, NULL);
+    if (rc < 0)
+        return -1;
+    if (pp_src_state(ctx, dom, o->src_expect) < 0 || pp_dest_gone(ctx, dom, o->dest_expect) < 0 ||
+        pp_dest_running(ctx, dom, o->dest_expect) < 0)
+        return -1;
+    /* kill: a source shut off is started, a paused one destroyed first; destroy: the
+     * source's guest destroyed and started whatever its state */
+    bool destroy = kill ? o->src_expect && !strcmp(o->src_expect, "paused") : true;
+    if ((!kill || src_off || destroy) && pp_source_again(ctx, vms, i, destroy) < 0)
+        return -1;
+    if (kill && pp_events_check(ctx, o, st) < 0)
+        return -1;
+    if (kill && !o->migrate_again)
+        return rc == 1 && run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
+                                              o->network_check, o->disk_check) < 0 ? -1 : 0;
+    if (pp_again(ctx, o, st, i) < 0)
+        return -1;
+    return kill ? 0 : pp_events_check(ctx, o, st);
+}
+
+/* stop_virtqemud_during_performphase: the daemon stopped on a host at the migration's
+ * first iteration (libvirt_service.control_service); verify_test starts it again (and
+ * vtrun reconnects), the destination has no domain, the source's is
+ * expected_src_state; then run_migration_again and verify_default. */
+static int pp_stop_run(struct run_ctx *ctx)
+{
+    const struct pp_opts *o = ctx->opts;
+    struct pp_state *st = ctx->data;
+    size_t i = (size_t)o->main_vm;
+    const char *dom = st->vms.vm[i].domain;
+
+    if (pp_first_hop(ctx, o, st, i, st->ops) < 0 || pp_daemons_back(ctx, st) < 0)
+        return -1;
+    if (pp_dest_gone(ctx, dom, o->dest_expect) < 0 || pp_src_state(ctx, dom, o->src_expect) < 0)
+        return -1;
+    return pp_again(ctx, o, st, i);
+}
+
+#define PP_TYPE(id, tname, text) PP_TYPE_RUN(id, tname, pp_run, text)
+
+/* a type of this family with its own run */
+#define PP_TYPE_RUN(id, tname, runfn, text)                                               \
     const struct run_type run_type_##tname = {                                            \
         .name = #tname,                                                                   \
         .summary = text,                                                                  \
@@ -366,7 +531,7 @@ static int pp_run(struct run_ctx *ctx)
         .opts_size = sizeof(struct pp_opts),                                              \
         .check = pp_check,                                                                \
         .setup = pp_setup,                                                                \
-        .run = pp_run,                                                                    \
+        .run = runfn,                                                                     \
         .cleanup = pp_cleanup,                                                            \
     }
 
@@ -379,3 +544,19 @@ PP_TYPE(dv, destroy_vm_during_performphase,
         "tp-libvirt's destroy_vm_during_performphase: the domain destroyed on the "
         "destination or the source during the migration's PerformPhase; the migration "
         "fails, the states and events as expected, a second migration succeeds");
+PP_TYPE_RUN(kf, kill_qemu_during_finishphase, pp_finish_run,
+            "tp-libvirt's kill_qemu_during_finishphase: the source's or destination's QEMU "
+            "killed once a postcopy migration switched to postcopy (source paused "
+            "post-copy); the migration fails, the states and events as expected, a "
+            "second migration succeeds");
+PP_TYPE_RUN(df, destroy_vm_during_finishphase, pp_finish_run,
+            "tp-libvirt's destroy_vm_during_finishphase: the domain destroyed on the "
+            "destination or the source once a postcopy migration switched to postcopy; "
+            "the migration fails, the states as expected, a second migration succeeds, "
+            "the events as expected");
+PP_TYPE_RUN(sv, stop_virtqemud_during_performphase, pp_stop_run,
+            "tp-libvirt's stop_virtqemud_during_performphase: libvirt's QEMU daemon "
+            "(libvirtd on a monolithic host) stopped on the source or destination at the "
+            "migration's first iteration; the migration fails, the daemon started again, "
+            "the destination has no domain, the source's runs, a second migration "
+            "succeeds");
