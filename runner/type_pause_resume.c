@@ -445,11 +445,14 @@ static int pn_dest_checks(struct run_ctx *ctx, const struct pn_opts *o, const ch
     return rc;
 }
 
+/* The host record of the hop is the firewall's: a daemon an action stops
+ * (libvirt_service.control_service) is started again by its undo. */
 static int pn_hop(struct run_ctx *ctx, const struct pn_opts *o, struct pn_state *st, bool again)
 {
-    return run_base_hop(ctx, &st->vms, (size_t)o->main_vm, &st->mig, again,
-                        again ? o->again_status_error : o->status_error,
-                        again && o->err_msg_again ? o->err_msg_again : o->err_msg);
+    return run_base_hop_ops(ctx, &st->vms, (size_t)o->main_vm, &st->mig, again,
+                            again ? o->again_status_error : o->status_error,
+                            again && o->err_msg_again ? o->err_msg_again : o->err_msg,
+                            st->fw_ops);
 }
 
 /* run_migration_again: the VM started again unless the postcopy is resumed. */
