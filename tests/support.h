@@ -176,6 +176,21 @@ int ts_type_params(const struct params *p, struct strbuf *out);
         free(got_);                                                                    \
     } while (0)
 
+/* A dispositions test's fixture: the lab's host facts F with NCAPS capability slots
+ * caps[] (ts_lab_facts), setup() and teardown() for tcase_add_checked_fixture; a test
+ * file then defines ASSERT_DISPO(p, want) as TS_ASSERT_DISPO(p, &F, want). */
+#define TS_DISPO_FIXTURE(NCAPS)                                                        \
+    static struct run_facts F;                                                         \
+    static char *caps[NCAPS];                                                          \
+    static void setup(void)                                                            \
+    {                                                                                  \
+        ts_lab_facts(&F, caps, sizeof(caps) / sizeof(caps[0]));                        \
+    }                                                                                  \
+    static void teardown(void)                                                         \
+    {                                                                                  \
+        run_facts_release(&F);                                                         \
+    }
+
 /* Run vtrun with args (argv[0] excluded) to its end: the one way a test runs it. */
 int ts_vtrun_run(struct ts_vtrun *r, const char *const *args,
                  const struct ts_vtrun_opts *o);

@@ -18,18 +18,7 @@
 #include "runner/run_type.h"
 #include "tests/support.h"
 
-static struct run_facts F;
-static char *caps[4];
-
-static void setup(void)
-{
-    ts_lab_facts(&F, caps, sizeof(caps) / sizeof(caps[0]));
-}
-
-static void teardown(void)
-{
-    run_facts_release(&F);
-}
+TS_DISPO_FIXTURE(4)
 
 #define ASSERT_DISPO(p, want) TS_ASSERT_DISPO(p, &F, want)
 
