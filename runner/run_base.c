@@ -44,6 +44,14 @@ int run_base_words_check(const struct run_base_mig *m)
     return 0;
 }
 
+int run_base_check(const struct run_common *c, const struct run_base_mig *m, long *main_vm)
+{
+    if (run_base_words_check(m) < 0)
+        return -1;
+    *main_vm = run_common_main_vm(c);
+    return *main_vm < 0 ? -1 : 0;
+}
+
 int run_base_actions_read(const struct params *p)
 {
     static const char *const keys[] = { "action_during_mig", "action_during_mig_again" };

@@ -64,6 +64,9 @@ struct run_base_mig {
 char *run_base_words(const struct run_base_mig *m, bool again);
 /* Both migrations' words read (mig_opts_parse): 0, or -1 with err naming them. */
 int run_base_words_check(const struct run_base_mig *m);
+/* A MigrationBase type's .check: both migrations' words read and the main VM's index
+ * in vms found (*main_vm): 0, or -1 with err naming what is wrong. */
+int run_base_check(const struct run_common *c, const struct run_base_mig *m, long *main_vm);
 
 /* run_migration / run_migration_again of VM i, source (host 0) to destination (host
  * 1), on the timeline engine: the words of m, the actions of action_during_mig (again:

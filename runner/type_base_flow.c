@@ -138,10 +138,7 @@ BF_NEEDS(ab, "abort_before_qemu_layer_mig_start", NEEDS_NONE);
 static int bf_check(const struct run_common *c, void *opts)
 {
     struct bf_opts *o = opts;
-    if (run_base_words_check(&o->mig) < 0)
-        return -1;
-    o->main_vm = run_common_main_vm(c);
-    return o->main_vm < 0 ? -1 : 0;
+    return run_base_check(c, &o->mig, &o->main_vm);
 }
 
 static int bf_setup(struct run_ctx *ctx)

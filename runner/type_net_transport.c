@@ -98,10 +98,7 @@ static const struct run_need nt_needs_last[] = {
 static int nt_check(const struct run_common *c, void *opts)
 {
     struct nt_opts *o = opts;
-    if (run_base_words_check(&o->mig) < 0)
-        return -1;
-    o->main_vm = run_common_main_vm(c);
-    return o->main_vm < 0 ? -1 : 0;
+    return run_base_check(c, &o->mig, &o->main_vm);
 }
 
 static int nt_setup(struct run_ctx *ctx)

@@ -75,10 +75,7 @@ static unsigned po_port(const char *cmd)
 static int po_check(const struct run_common *c, void *opts)
 {
     struct po_opts *o = opts;
-    if (run_base_words_check(&o->mig) < 0)
-        return -1;
-    o->main_vm = run_common_main_vm(c);
-    return o->main_vm < 0 ? -1 : 0;
+    return run_base_check(c, &o->mig, &o->main_vm);
 }
 
 static bool po_unbuilt_applies(const struct params *p)

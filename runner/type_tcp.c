@@ -197,10 +197,7 @@ static const struct run_need tcp_needs_last[] = {
 static int tcp_check(const struct run_common *c, void *opts)
 {
     struct tcp_opts *o = opts;
-    if (run_base_words_check(&o->mig) < 0)
-        return -1;
-    o->main_vm = run_common_main_vm(c);
-    return o->main_vm < 0 ? -1 : 0;
+    return run_base_check(c, &o->mig, &o->main_vm);
 }
 
 struct tcp_state {
