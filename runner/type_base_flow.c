@@ -141,25 +141,6 @@ static int bf_check(const struct run_common *c, void *opts)
     return run_base_check(c, &o->mig, &o->main_vm);
 }
 
-static int bf_setup(struct run_ctx *ctx)
-{
-    struct virt_vms *vms = xcalloc(1, sizeof(*vms));
-    ctx->data = vms;
-    if (run_vmset_setup(ctx, vms) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
-}
-
-static void bf_cleanup(struct run_ctx *ctx)
-{
-    struct virt_vms *vms = ctx->data;
-    if (!vms)
-        return;
-    run_vmset_cleanup(ctx, vms);
-    free(vms);
-    ctx->data = NULL;
-}
-
 static int bf_run(struct run_ctx *ctx)
 {
     const struct bf_opts *o = ctx->opts;
@@ -188,9 +169,9 @@ static int bf_run(struct run_ctx *ctx)
         .params = bf_params,                                                              \
         .opts_size = sizeof(struct bf_opts),                                              \
         .check = bf_check,                                                                \
-        .setup = bf_setup,                                                                \
+        .setup = run_vmtype_setup,                                                                \
         .run = bf_run,                                                                    \
-        .cleanup = bf_cleanup,                                                            \
+        .cleanup = run_vmtype_cleanup,                                                            \
     }
 
 BF_TYPE(ja, abort_by_domjobabort_on_target,

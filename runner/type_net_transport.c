@@ -101,25 +101,6 @@ static int nt_check(const struct run_common *c, void *opts)
     return run_base_check(c, &o->mig, &o->main_vm);
 }
 
-static int nt_setup(struct run_ctx *ctx)
-{
-    struct virt_vms *vms = xcalloc(1, sizeof(*vms));
-    ctx->data = vms;
-    if (run_vmset_setup(ctx, vms) < 0)
-        return run_error(ctx, "VMCreateError", "%s", err_msg());
-    return 0;
-}
-
-static void nt_cleanup(struct run_ctx *ctx)
-{
-    struct virt_vms *vms = ctx->data;
-    if (!vms)
-        return;
-    run_vmset_cleanup(ctx, vms);
-    free(vms);
-    ctx->data = NULL;
-}
-
 /* run_migration_back: virsh migrate with options + extra from the destination to the
  * source; its failure is the test's FAIL (the reference's test.fail). */
 static int nt_back(struct run_ctx *ctx, const struct nt_opts *o, struct virt_vms *vms,
@@ -188,7 +169,7 @@ const struct run_type run_type_migration_network_data_transport = {
     .params = nt_params,
     .opts_size = sizeof(struct nt_opts),
     .check = nt_check,
-    .setup = nt_setup,
+    .setup = run_vmtype_setup,
     .run = nt_run,
-    .cleanup = nt_cleanup,
+    .cleanup = run_vmtype_cleanup,
 };
