@@ -169,9 +169,9 @@ static int bf_run(struct run_ctx *ctx)
         .params = bf_params,                                                              \
         .opts_size = sizeof(struct bf_opts),                                              \
         .check = bf_check,                                                                \
-        .setup = run_vmtype_setup,                                                                \
+        .setup = run_vmtype_setup,                                                        \
         .run = bf_run,                                                                    \
-        .cleanup = run_vmtype_cleanup,                                                            \
+        .cleanup = run_vmtype_cleanup,                                                    \
     }
 
 BF_TYPE(ja, abort_by_domjobabort_on_target,
