@@ -410,6 +410,15 @@ static void config_named_clone(struct virt_vms *vms, size_t i, const char *image
     const char *slash = master ? strrchr(master, '/') : NULL;
     if (slash && clone[0] != '/' && master[0] == '/' && !params_get(vip, "images_base_dir"))
         vp->clone_name = xasprintf("%.*s/%s", (int)(slash - master), master, clone);
+    /* With --jobs, every worker but the first adds its slot: two workers cloning the
+     * one name the config gives would write one file.  The first worker (and a job
+     * without --jobs) keeps the config's name, as avocado-vt would use it. */
+    if (vms->conf.slot > 0) {
+        char *own = xasprintf("%s-w%u", vp->clone_name ? vp->clone_name : clone,
+                              vms->conf.slot);
+        free(vp->clone_name);
+        vp->clone_name = own;
+    }
     params_free(ip);
     params_free(vip);
     params_free(vmp);
@@ -435,7 +444,8 @@ static char *clone_dir_name(struct virt_vms *vms, const struct params *ip, const
 }
 
 /* Clone names unique to the job and slot (<image_name>_<vm>-<id7>-<slot>) unless the
- * config names them or clones are kept for reuse: with --jobs, two slots cloning
+ * config names them (then <name>-w<slot> from the second worker on) or clones are
+ * kept for reuse: with --jobs, two slots cloning
  * "image_vm1" at once would share one file.  The names go to virt_images_clone(),
  * never into the params. */
 static void unique_clone_names(struct virt_vms *vms)

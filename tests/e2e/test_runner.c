@@ -275,7 +275,10 @@ END_TEST
 
 START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
 {
-    ts_e2e_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2");
+    /* vm1's clone is named by the config, as migrate_stress.cfg names its clones: the
+     * first slot keeps the name, the second adds -w1 */
+    ts_e2e_vtrun(&E, 170, "--config", "examples/boot.cfg", "--jobs", "2", "--set",
+                 "image_name_vm1 = boot-named-vm1");
     ck_assert_msg(E.status == 0, "exit %d\n%s\n%s", E.status, E.out, E.err);
     char *job = ts_job_dir(&E);
     json_t *r = ts_results_json(job);
@@ -289,11 +292,11 @@ START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
     ck_assert_msg(sa > 0 && sb > 0, "no actual_time_start");
     ck_assert_msg(sa < sb + tb && sb < sa + ta, "not parallel: [%f +%f] [%f +%f]", sa, ta, sb,
                   tb);
-    /* vm1 of each case: distinct domain and clone (the worker slot is in the name);
-     * each case ran in one slot */
+    /* vm1 of each case: distinct domain and clone (the worker slot is in the domain's
+     * name, the config's clone name gets -w1 in slot 1); each case ran in one slot */
     char *id = xstrdup(ts_jstr(r, "job_id"));
     char *d0 = xasprintf("domain vm1-%.7s-0 ", id), *d1 = xasprintf("domain vm1-%.7s-1 ", id);
-    char *c0 = xasprintf("base_vm1-%.7s-0.qcow2", id), *c1 = xasprintf("base_vm1-%.7s-1.qcow2", id);
+    char *c0 = xstrdup("/boot-named-vm1.qcow2"), *c1 = xstrdup("/boot-named-vm1-w1.qcow2");
     char *p1 = xasprintf("%s/test-results/1-one_vm/debug.log", job);
     char *p2 = xasprintf("%s/test-results/2-two_vms/debug.log", job);
     char *l1 = ts_read(p1), *l2 = ts_read(p2);
@@ -301,7 +304,8 @@ START_TEST(test_jobs_2_runs_two_boot_cases_at_once_with_distinct_names)
     const char *log0 = one_in_0 ? l1 : l2, *log1 = one_in_0 ? l2 : l1;
     ck_assert_msg(strstr(log0, d0) && !strstr(log0, d1), "slot 0 log:\n%s", log0);
     ck_assert_msg(strstr(log1, d1) && !strstr(log1, d0), "slot 1 log:\n%s", log1);
-    ck_assert_msg(strstr(log0, c0) && strstr(log1, c1), "clones not distinct per slot");
+    ck_assert_msg(strstr(log0, c0) && strstr(log1, c1) && !strstr(log0, c1) &&
+                  !strstr(log1, c0), "clones not distinct per slot:\n%s\n%s", log0, log1);
     ts_assert_nothing_left(id);
     free(p1);
     free(p2);
