@@ -22,23 +22,9 @@
  *    loop on it would change nothing) and share this machine's QEMU binary with every
  *    other lab, whose mode the test must not flip.
  */
-#include "lib/err.h"
-#include "lib/strbuf.h"
 #include "runner/type_qemu_cancel.h"
 
 #include <stddef.h>
-
-static int ls_unbuilt_met(const struct run_need *n, const struct params *p, struct run_facts *f,
-                          struct strbuf *why)
-{
-    (void)n;
-    (void)p;
-    (void)f;
-    (void)why;
-    err_set("mem_load: MigrationBase with stress --vm 12 --vm-bytes 100M and an action after "
-            "migration iteration 50 is not built");
-    return -1;
-}
 
 static const struct run_need ls_needs[] = {
     { "guest_package_manager", .types = "disk_io_load", .applies = qc_always,
@@ -55,9 +41,10 @@ static const struct run_need ls_needs[] = {
 };
 
 static const struct run_need ls_needs_last[] = {
-    { "not built", .types = "mem_load", .applies = qc_always, .met = ls_unbuilt_met,
+    { "not built", .types = "mem_load", .applies = qc_always, .met = qc_not_built,
       .met_doc = "never: mem_load's run is not built (ERROR)",
-      .text = "a setup of the reference vtrun does not build yet" },
+      .text = "mem_load: MigrationBase with stress --vm 12 --vm-bytes 100M and an action "
+              "after migration iteration 50 is not built" },
     { NULL },
 };
 

@@ -16,6 +16,10 @@
 
 /* A need row's .applies for rows that hold for every case of their .types. */
 bool qc_always(const struct params *p);
+/* A "not built" row's .met (in .rows_last): never met, an ERROR saying the row's .text
+ * (what of the reference vtrun does not build). */
+int qc_not_built(const struct run_need *n, const struct params *p, struct run_facts *f,
+                 struct strbuf *why);
 /* The run hook of a type whose every case CANCELs (an ERROR if it is ever reached). */
 int qc_unreached(struct run_ctx *ctx);
 

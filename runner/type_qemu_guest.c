@@ -26,7 +26,8 @@
  *  - ioquit (generic/tests/ioquit.py): kills the VM through vm.process.get_pid(),
  *    a QEMU VM attribute avocado-vt's libvirt VM lacks (qemu_vm), after GNU du / sort -h.
  *  - iofuzz (generic/tests/iofuzz.py): writes random bytes to every I/O port of
- *    /proc/ioports; an unresponsive guest is judged through vm.process.is_alive() and
+ *    /proc/ioports (fuzz_count + 2 guest commands per port, the PCI bus windows
+ *    included); an unresponsive guest is judged through vm.process.is_alive() and
  *    rebooted with system_reset, which avocado-vt's libvirt VM lacks (qemu_vm).
  *  - linux_s3: tp-qemu keeps its cfg (generic/tests/cfg/linux_s3.cfg) but has no
  *    module of that name any more: avocado-vt cannot load the reference test.
@@ -37,6 +38,7 @@
  *    server from git in a second guest and runs jobs through it.
  *  - os_update (generic/tests/os_update.py): `yum update -y` / apt in every guest.
  */
+#include "lib/err.h"
 #include "runner/type_qemu_cancel.h"
 
 #include <stddef.h>
@@ -45,6 +47,16 @@ bool qc_always(const struct params *p)
 {
     (void)p;
     return true;
+}
+
+int qc_not_built(const struct run_need *n, const struct params *p, struct run_facts *f,
+                 struct strbuf *why)
+{
+    (void)p;
+    (void)f;
+    (void)why;
+    err_set("%s", n->text);
+    return -1;
 }
 
 int qc_unreached(struct run_ctx *ctx)

@@ -24,7 +24,6 @@
  *    and checks that every earlier guest still answers alive_test_cmd: not built, an
  *    ERROR naming it.
  */
-#include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
 #include "runner/type_qemu_cancel.h"
@@ -68,22 +67,11 @@ static const struct run_need qs_needs[] = {
     { NULL },
 };
 
-static int qs_unbuilt_met(const struct run_need *n, const struct params *p, struct run_facts *f,
-                          struct strbuf *why)
-{
-    (void)n;
-    (void)p;
-    (void)f;
-    (void)why;
-    err_set("stress_boot: booting max_vms clones of the VM (vm.clone, each with the host's "
-            "free memory / max_vms) and alive_test_cmd in each is not built");
-    return -1;
-}
-
 static const struct run_need qs_needs_last[] = {
-    { "not built", .types = "stress_boot", .applies = qc_always,
-      .met = qs_unbuilt_met, .met_doc = "never: the clones' boot is not built (ERROR)",
-      .text = "a setup of the reference vtrun does not build yet" },
+    { "not built", .types = "stress_boot", .applies = qc_always, .met = qc_not_built,
+      .met_doc = "never: the clones' boot is not built (ERROR)",
+      .text = "stress_boot: booting max_vms clones of the VM (vm.clone, each with the "
+              "host's free memory / max_vms) and alive_test_cmd in each is not built" },
     { NULL },
 };
 
