@@ -11,13 +11,16 @@
  *    kdumpctl reset-crashkernel), the kdump service (systemctl / chkconfig), kexec,
  *    then echo c > /proc/sysrq-trigger (or an NMI) and a vmcore under /var/crash;
  *    kdump_with_stress also builds its stress tool in the guest (install_cmd).
- *  - dd_test (generic/tests/dd_test.py): the data disk stg1 (20G, created for the case,
- *    serial TARGET_DISK0) is found by utils_misc.get_linux_drive_path, which reads
- *    `udevadm info` of every /sys/block device; busybox has mdev, no udevadm, so the
- *    reference itself ends "Failed to get 'stg1' drive path".  The multiple variants
- *    also partition it (parted).
+ *  - dd_test (generic/tests/dd_test.py): the data disk stg1 (20G, created for the case)
+ *    is found by the serial its blk_extra_params gives it (TARGET_DISK0), through
+ *    utils_misc.get_linux_drive_path (`udevadm info` of every /sys/block device).
+ *    avocado-vt's libvirt VM does not pass blk_extra_params (virt-install --disk gets
+ *    path, bus, size, format, cache), so on it the reference itself ends "Failed to get
+ *    'stg1' drive path" (qemu_vm); the busybox guest has no udevadm either.  The
+ *    multiple variants also partition it (parted).
  *  - lvm (generic/tests/lvm.py; lvm_fill and lvm_ioquit are fillup_disk and ioquit):
- *    pvcreate / vgcreate / lvcreate / mkfs / fsck on two data disks found by udevadm.
+ *    pvcreate / vgcreate / lvcreate / mkfs / fsck on two data disks found by serial,
+ *    as dd_test's (qemu_vm).
  *  - linux_stress (generic/tests/linux_stress.py): utils_test.VMStress builds stress,
  *    stress-ng or stressapptest from a tarball in the guest (gcc, make).
  *  - fillup_disk (generic/tests/fillup_disk.py): fills guest_testdir (/tmp) until "No
@@ -70,11 +73,11 @@ static const struct run_need qg_needs[] = {
               "(grubby / kdumpctl), the kdump service (systemctl / chkconfig), kexec-tools "
               "and /var/crash for the vmcore; the busybox guest boots a fixed initramfs "
               "with none of them" },
-    { "guest_udevadm", .types = "dd_test lvm", .applies = qc_always,
-      .text = "udevadm in the guest: the reference finds its data disks by serial "
-              "(utils_misc.get_linux_drive_path reads `udevadm info` of /sys/block/*); "
-              "the busybox guest has mdev, no udevadm, and vtrun creates no extra "
-              "image for the case (force_create_image_stg1, blk_extra_params serial)" },
+    { "qemu_vm", .types = "dd_test lvm", .applies = qc_always,
+      .text = "avocado-vt's QEMU VM: the reference finds its data disks by the serial "
+              "blk_extra_params gives them, which avocado-vt's libvirt VM does not pass "
+              "(virt-install --disk); and udevadm in the guest to read it "
+              "(utils_misc.get_linux_drive_path), which the busybox guest lacks" },
     { "guest_lvm_tools", .types = "lvm", .applies = qc_always,
       .text = "LVM tools in the guest (pvcreate, vgcreate, lvcreate, mkfs.ext4, fsck)" },
     { "guest_stress_build", .types = "linux_stress", .applies = qc_always,
@@ -107,9 +110,9 @@ QC_TYPE(kdump, "tp-qemu's kdump: a guest kernel crash caught by kdump (CANCEL: n
 QC_TYPE(kdump_with_stress, "tp-qemu's kdump_with_stress: kdump under a stress tool built in "
                            "the guest (CANCEL: no kdump in the busybox guest)", qg_needs);
 QC_TYPE(dd_test, "tp-qemu's dd_test: dd between /dev/zero, /dev/null and a data disk found by "
-                 "serial (CANCEL: no udevadm in the busybox guest)", qg_needs);
-QC_TYPE(lvm, "tp-qemu's lvm: a volume group on two data disks, an ext4 LV mounted and "
-             "checked (CANCEL: no LVM tools in the busybox guest)", qg_needs);
+                 "serial (CANCEL: the libvirt VM gives it none)", qg_needs);
+QC_TYPE(lvm, "tp-qemu's lvm: a volume group on two data disks found by serial, an ext4 LV "
+             "mounted and checked (CANCEL: the libvirt VM gives them none)", qg_needs);
 QC_TYPE(linux_stress, "tp-qemu's linux_stress: a stress tool built from a tarball in every "
                       "guest (CANCEL: no compiler in the busybox guest)", qg_needs);
 QC_TYPE(fillup_disk, "tp-qemu's fillup_disk: dd until the guest's disk is full (CANCEL: the "

@@ -51,8 +51,8 @@ static const struct {
 } cancels[] = {
     { "kdump", "guest_kdump" },
     { "kdump_with_stress", "guest_kdump" },
-    { "dd_test", "guest_udevadm" },
-    { "lvm", "guest_udevadm" },
+    { "dd_test", "qemu_vm" },
+    { "lvm", "qemu_vm" },
     { "linux_stress", "guest_stress_build" },
     { "fillup_disk", "guest_root_on_image" },
     { "ioquit", "qemu_vm" },
