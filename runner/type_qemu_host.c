@@ -17,35 +17,10 @@
  *  - image_copy (generic/tests/image_copy.py, utils_test.run_image_copy): avocado-vt's
  *    setup step that copies the guest's pristine image (JeOS 27 here) from images_good
  *    (NFS) or downloads it as avocado-vt's asset into the data dir.
- *  - stress_boot (generic/tests/stress_boot.py): cancels itself when the machine it runs
- *    on has no more CPUs than max_vms ("No enough physical cpus to pin all guests"),
- *    which vtrun decides the same way (this machine's online CPUs); on a bigger machine
- *    it boots max_vms clones of the VM, each with the host's free memory / max_vms,
- *    and checks that every earlier guest still answers alive_test_cmd: not built, an
- *    ERROR naming it.
  */
-#include "lib/params.h"
-#include "lib/strbuf.h"
 #include "runner/type_qemu_cancel.h"
 
 #include <stddef.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-/* stress_boot: host_cpu_cnt_cmd (the processors of /proc/cpuinfo of the machine the
- * test runs on) must exceed max_vms. */
-static int qs_cpus_met(const struct run_need *n, const struct params *p, struct run_facts *f,
-                       struct strbuf *why)
-{
-    (void)n;
-    (void)f;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long max_vms = strtol(params_get_or(p, "max_vms", "0"), NULL, 10);
-    if (cpus > max_vms)
-        return 1;
-    strbuf_addf(why, "%ld CPUs here, max_vms = %ld", cpus, max_vms);
-    return 0;
-}
 
 static const struct run_need qs_needs[] = {
     { "host_nfs_server", .types = "nfs_corrupt", .applies = qc_always,
@@ -60,18 +35,6 @@ static const struct run_need qs_needs[] = {
       .text = "avocado-vt's pristine guest image (JeOS 27) from images_good (NFS) or its "
               "asset download, copied into the data dir; the lab's guests are a busybox "
               "initramfs on a blank qcow2" },
-    { "host_cpus", .types = "stress_boot", .applies = qc_always, .met = qs_cpus_met,
-      .met_doc = "this machine's CPUs > max_vms",
-      .text = "more CPUs than max_vms on this machine (the reference cancels: No enough "
-              "physical cpus to pin all guests)" },
-    { NULL },
-};
-
-static const struct run_need qs_needs_last[] = {
-    { "not built", .types = "stress_boot", .applies = qc_always, .met = qc_not_built,
-      .met_doc = "never: the clones' boot is not built (ERROR)",
-      .text = "stress_boot: booting max_vms clones of the VM (vm.clone, each with the "
-              "host's free memory / max_vms) and alive_test_cmd in each is not built" },
     { NULL },
 };
 
@@ -83,11 +46,3 @@ QC_TYPE(pxe_query_cpus, "tp-qemu's pxe_query_cpus: info cpus polled during a PXE
                         "(CANCEL: no PXE server in the lab)", qs_needs);
 QC_TYPE(image_copy, "avocado-vt's image_copy setup: the pristine guest image copied into the "
                     "data dir (CANCEL: no such image in the lab)", qs_needs);
-
-const struct run_type run_type_stress_boot = {
-    .name = "stress_boot",
-    .summary = "tp-qemu's stress_boot: max_vms clones booted until one stops answering "
-               "(CANCEL without more CPUs than max_vms, as the reference; else not built)",
-    .needs = { .vms = 1, .hosts = 1, .rows = qs_needs, .rows_last = qs_needs_last },
-    .run = qc_unreached,
-};

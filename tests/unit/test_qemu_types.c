@@ -98,20 +98,31 @@ START_TEST(test_mem_load)
 }
 END_TEST
 
-/* stress_boot: CANCEL with no more CPUs here than max_vms, as the reference; else an
- * ERROR naming the clones' boot. */
+/* stress_boot: CANCEL with no more CPUs here than max_vms, as the reference; else RUN
+ * (max_vms guests of the case's VM); max_vms and alive_test_cmd are needed. */
 START_TEST(test_stress_boot)
 {
     char more[32];
+    struct strbuf out = STRBUF_INIT;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     struct params *p = qcase("stress_boot", "avocado-vt-vm1");
     params_set(p, "start_vm", "no");
+    params_set(p, "alive_test_cmd", "uname -a");
     snprintf(more, sizeof(more), "%ld", cpus);
     params_set(p, "max_vms", more);
     ASSERT_DISPO(p, "host_cpus");
-    snprintf(more, sizeof(more), "%ld", cpus - 1);
+    snprintf(more, sizeof(more), "%ld", cpus > 1 ? cpus - 1 : 1);
     params_set(p, "max_vms", more);
-    ASSERT_DISPO(p, "ERROR: stress_boot");
+    if (cpus > 1)
+        ASSERT_DISPO(p, "RUN");
+    ck_assert_int_eq(ts_type_params(p, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out.buf, "alive_test_cmd = uname -a"));
+    params_set(p, "max_vms", "0");
+    ASSERT_DISPO(p, "ERROR: param max_vms");
+    params_set(p, "max_vms", "1");
+    params_del(p, "alive_test_cmd");
+    ASSERT_DISPO(p, "ERROR: stress_boot needs");
+    strbuf_release(&out);
     params_free(p);
 }
 END_TEST
