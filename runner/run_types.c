@@ -80,6 +80,22 @@ extern const struct run_type run_type_target_image_smaller_than_source,
     run_type_canonical_paths_in_shared_filesystems,
     run_type_non_canonical_paths_in_shared_filesystems;
 
+/* tp-qemu's (and a few tp-libvirt) tests of the composition: runner/type_qemu_*.c,
+   type_lv_stress.c */
+extern const struct run_type run_type_kdump, run_type_kdump_with_stress, run_type_dd_test,
+    run_type_lvm, run_type_linux_stress, run_type_fillup_disk, run_type_ioquit,
+    run_type_iofuzz, run_type_linux_s3, run_type_guest_test, run_type_autotest_regression,
+    run_type_os_update;
+extern const struct run_type run_type_trans_hugepage, run_type_trans_hugepage_swapping,
+    run_type_trans_hugepage_relocated, run_type_trans_hugepage_memory_stress,
+    run_type_trans_hugepage_defrag, run_type_ksm_services;
+extern const struct run_type run_type_nfs_corrupt, run_type_pxe_boot, run_type_pxe_query_cpus,
+    run_type_image_copy, run_type_stress_boot;
+extern const struct run_type run_type_remove_guest, run_type_module_probe,
+    run_type_downgrade_qcow2_version;
+extern const struct run_type run_type_disk_io_load, run_type_mem_load,
+    run_type_qemu_binary_change;
+
 const struct run_type *const run_types[] = {
     &run_type_boot,
     &run_type_migrate,
@@ -191,6 +207,35 @@ const struct run_type *const run_types[] = {
     &run_type_migration_with_different_disks,
     &run_type_canonical_paths_in_shared_filesystems,
     &run_type_non_canonical_paths_in_shared_filesystems,
+    &run_type_kdump,
+    &run_type_kdump_with_stress,
+    &run_type_dd_test,
+    &run_type_lvm,
+    &run_type_linux_stress,
+    &run_type_fillup_disk,
+    &run_type_ioquit,
+    &run_type_iofuzz,
+    &run_type_linux_s3,
+    &run_type_guest_test,
+    &run_type_autotest_regression,
+    &run_type_os_update,
+    &run_type_trans_hugepage,
+    &run_type_trans_hugepage_swapping,
+    &run_type_trans_hugepage_relocated,
+    &run_type_trans_hugepage_memory_stress,
+    &run_type_trans_hugepage_defrag,
+    &run_type_ksm_services,
+    &run_type_nfs_corrupt,
+    &run_type_pxe_boot,
+    &run_type_pxe_query_cpus,
+    &run_type_image_copy,
+    &run_type_stress_boot,
+    &run_type_remove_guest,
+    &run_type_module_probe,
+    &run_type_downgrade_qcow2_version,
+    &run_type_disk_io_load,
+    &run_type_mem_load,
+    &run_type_qemu_binary_change,
     NULL,
 };
 
