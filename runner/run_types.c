@@ -80,6 +80,11 @@ extern const struct run_type run_type_target_image_smaller_than_source,
     run_type_canonical_paths_in_shared_filesystems,
     run_type_non_canonical_paths_in_shared_filesystems;
 
+extern const struct run_type run_type_netstress_kill_guest, run_type_qemu_mac_change,
+    run_type_qemu_jumbo, run_type_qemu_multicast, run_type_qemu_migration, run_type_qemu_netperf,
+    run_type_qemu_netperf_stress_guest_suspend, run_type_qemu_vlan, run_type_qemu_ethtool,
+    run_type_qemu_nic_promisc, run_type_qemu_nicdriver_unload;
+
 const struct run_type *const run_types[] = {
     &run_type_boot,
     &run_type_migrate,
@@ -191,6 +196,17 @@ const struct run_type *const run_types[] = {
     &run_type_migration_with_different_disks,
     &run_type_canonical_paths_in_shared_filesystems,
     &run_type_non_canonical_paths_in_shared_filesystems,
+    &run_type_netstress_kill_guest,
+    &run_type_qemu_mac_change,
+    &run_type_qemu_jumbo,
+    &run_type_qemu_multicast,
+    &run_type_qemu_migration,
+    &run_type_qemu_netperf,
+    &run_type_qemu_netperf_stress_guest_suspend,
+    &run_type_qemu_vlan,
+    &run_type_qemu_ethtool,
+    &run_type_qemu_nic_promisc,
+    &run_type_qemu_nicdriver_unload,
     NULL,
 };
 
