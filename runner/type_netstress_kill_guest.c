@@ -142,7 +142,8 @@ static void nsk_rounds_cmd(const char *mods, long repeat, struct strbuf *cmd)
         strbuf_add_sq(&list, one.buf);
         strbuf_release(&one);
     }
-    strbuf_addf(&sh, "rm -f %s; i=0; while [ $i -lt %ld ]; do echo nsk round $i; for m in %s; do "
+    /* sleep 1: the SSH command that starts it returns before the NIC goes away */
+    strbuf_addf(&sh, "rm -f %s; sleep 1; i=0; while [ $i -lt %ld ]; do echo nsk round $i; for m in %s; do "
                 "rmmod $m; done; for m in %s; do modprobe $m; done; i=$((i+1)); done; "
                 "touch %s", NSK_MARKER, repeat, list.buf, list.buf, NSK_MARKER);
     strbuf_addstr(cmd, "setsid sh -c ");
