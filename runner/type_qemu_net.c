@@ -31,8 +31,12 @@
  *  - guest_ethtool: ethtool (generic/tests/ethtool.py) errors without ethtool.
  *  - guest_file_transfer: nic_promisc (generic/tests/nic_promisc.py) and
  *    nicdriver_unload (generic/tests/nicdriver_unload.py) copy files of filesize MB
- *    (400, 512; nicdriver_unload 5 sessions each way) in and out with scp: the lab
- *    guest's dropbear has no scp and it runs from a 128 MiB initramfs.
+ *    (400, 512; nicdriver_unload 5 sessions each way) in and out with scp
+ *    (file_transfer_client): the lab guest's dropbear has no scp, and it runs from
+ *    RAM (mem = 1024 in these cases: 6 x 512 MB do not fit).
+ *
+ * Checked in the lab's guest: no ethtool, scp, netperf, dhcpcd, dhclient, python,
+ * tcpdump; `ip link add link eth0 name eth0.5 type vlan id 5` fails (no 8021q).
  *
  * `type = netperf_stress guest_suspend`: avocado-vt's VirtTest splits the value and
  * runs the modules one after the other in one test (the first failure ends it).
@@ -100,13 +104,12 @@ QN_GUEST(vlan, "guest_8021q",
          "the lab's initramfs carries only the virtio modules)");
 QN_GUEST(ethtool, "guest_ethtool", "ethtool in the guest (the test errors without it)");
 QN_GUEST(promisc, "guest_file_transfer",
-         "scp and filesize (400) MB free in the guest's /var/tmp (run_file_transfer "
-         "copies the file in and out; the lab guest's dropbear has no scp, it runs from "
-         "a 128 MiB initramfs)");
+         "scp in the guest (run_file_transfer copies a filesize (400) MB file in and out "
+         "with file_transfer_client = scp; the lab guest's dropbear has no scp)");
 QN_GUEST(unload, "guest_file_transfer",
-         "scp and 6 x filesize (512) MB free in the guest's /home (5 transfer sessions "
-         "each way while the driver is unloaded; the lab guest's dropbear has no scp, it "
-         "runs from a 128 MiB initramfs)");
+         "scp in the guest and 6 x filesize (512) MB free in its /home (5 transfer "
+         "sessions each way while the driver is unloaded; the lab guest's dropbear has no "
+         "scp, and it runs from RAM: 1024 MiB in this case)");
 
 static const struct run_param qn_params[] = {
     { NULL },
