@@ -165,8 +165,9 @@ static void nsk_wait_rounds(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
         }
         clock_sleep(2);
     }
-    run_log(ctx, "no marker over SSH after %d s: the guest's NIC stayed down (modprobe "
-            "failed); its rounds are long done", NSK_ROUNDS_WAIT_S);
+    if (!run_should_stop(ctx))
+        run_log(ctx, "no marker over SSH after %d s: the guest's NIC stayed down (modprobe "
+                "failed); its rounds are long done", NSK_ROUNDS_WAIT_S);
 }
 
 /* kill_and_check: destroy, then dead within NSK_DEAD_S. */
