@@ -95,6 +95,10 @@ extern const struct run_type run_type_remove_guest, run_type_module_probe,
     run_type_downgrade_qcow2_version;
 extern const struct run_type run_type_disk_io_load, run_type_mem_load,
     run_type_qemu_binary_change;
+extern const struct run_type run_type_netstress_kill_guest, run_type_qemu_mac_change,
+    run_type_qemu_jumbo, run_type_qemu_multicast, run_type_qemu_migration, run_type_qemu_netperf,
+    run_type_qemu_netperf_stress_guest_suspend, run_type_qemu_vlan, run_type_qemu_ethtool,
+    run_type_qemu_nic_promisc, run_type_qemu_nicdriver_unload;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -236,6 +240,17 @@ const struct run_type *const run_types[] = {
     &run_type_disk_io_load,
     &run_type_mem_load,
     &run_type_qemu_binary_change,
+    &run_type_netstress_kill_guest,
+    &run_type_qemu_mac_change,
+    &run_type_qemu_jumbo,
+    &run_type_qemu_multicast,
+    &run_type_qemu_migration,
+    &run_type_qemu_netperf,
+    &run_type_qemu_netperf_stress_guest_suspend,
+    &run_type_qemu_vlan,
+    &run_type_qemu_ethtool,
+    &run_type_qemu_nic_promisc,
+    &run_type_qemu_nicdriver_unload,
     NULL,
 };
 
