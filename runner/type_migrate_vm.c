@@ -246,9 +246,16 @@ static const struct run_need mvm_needs[] = {
     { "cpu_vendor", .when = { { "diff_cpu_vendor", .eq = "yes" } },
       .text = "hosts of different CPU vendors (tp-libvirt cancels: the lab's hosts share "
               "one CPU)" },
-    { "guest_yum", .when = { { "no_swap", .eq = "yes" } },
-      .text = "a guest with yum and memhog (the case installs numactl in the guest; the "
-              "lab's busybox guest has no package manager)" },
+    { "guest_yum", .when = { { "no_swap", .eq = "yes" },
+                             { "stress_type", .eq = "iozone_in_vms" },
+                             { "stress_type", .eq = "stress_in_vms" } },
+      .text = "a guest with yum (the case installs numactl or patch in the guest for its "
+              "load; the lab's busybox guest has no package manager)" },
+    { "guest_watchdog_module", .when = { { "watchdog_model", .eq = "ib700" },
+                                         { "watchdog_model", .eq = "i6300esb" } },
+      .text = "a guest with the watchdog's kernel module (prepare_guest_watchdog runs "
+              "modprobe ib700wdt / i6300esb in the guest; the busybox guest's initrd "
+              "ships only virtio and scsi modules)" },
     { "netperf", .capability = "netperf", .when = { { "netperf_network", .eq = "yes" } },
       .text = "netperf and netserver on both hosts (the case installs them with the "
               "hosts' package manager and stops firewalld)" },
@@ -332,6 +339,9 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
         if (!strcmp(mvm_unbuilt_rows[k].param, "create_target_image") && mvm_stor_built(p))
             continue;
         if (!strcmp(mvm_unbuilt_rows[k].param, "enable_stress_test") && mvm_stress_built(p))
+            continue;
+        /* built in type_migrate_vm_stor.c */
+        if (!strcmp(mvm_unbuilt_rows[k].param, "stop_libvirtd_remotely"))
             continue;
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
         const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";
@@ -806,6 +816,8 @@ static void mvm_cleanup(struct run_ctx *ctx)
     mvm_extra_cleanup(ctx, &st->vms.conf.vctx, &st->extra);
     if (st->ops && virt_hostops_undo(st->ops) < 0)
         run_log(ctx, "undo: %s", err_msg());
+    if (st->ops && mvm_yes(ctx->params, "stop_libvirtd_remotely"))
+        virt_vms_reconnect(&st->vms, 1);    /* its daemon was stopped and started */
     if (st->ops)
         virt_hostops_free(st->ops);
     run_vmset_cleanup(ctx, &st->vms);
@@ -1048,6 +1060,9 @@ static int mvm_run(struct run_ctx *ctx)
                      : run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
     if (mvm_stor_built(ctx->params) && mvm_stor_prepare(ctx, vms, i, &st->extra) < 0)
+        return -1;
+    if (mvm_yes(ctx->params, "stop_libvirtd_remotely") &&
+        mvm_stop_remote_daemon(ctx, vms, &st->ops) < 0)
         return -1;
     if (o->pause_vm && virt_vms_suspend(vms, i) < 0)
         return run_error(ctx, "TestSetupError", "Guest state should be paused after "

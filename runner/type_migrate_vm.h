@@ -92,6 +92,8 @@ struct mvm_extra {
     bool stress;                /* stress started on the source host */
     unsigned long stress_note;  /* its leftover handle */
 };
+/* Whether p's key is "yes". */
+bool mvm_yes(const struct params *p, const char *key);
 /* Whether p's create_target_image / enable_stress_test is a setup vtrun builds. */
 bool mvm_stor_built(const struct params *p);
 bool mvm_stress_built(const struct params *p);
@@ -100,6 +102,10 @@ bool mvm_stress_built(const struct params *p);
 int mvm_stor_prepare(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
                      struct mvm_extra *x);
 int mvm_stress_start(struct run_ctx *ctx, struct mvm_extra *x);
+struct virt_hostops;
+/* stop_libvirtd_remotely: 0, or -1 with the test's verdict; *ops undone at cleanup. */
+int mvm_stop_remote_daemon(struct run_ctx *ctx, struct virt_vms *vms,
+                           struct virt_hostops **ops);
 /* Every path: stress stopped, pool destroyed, the destination's image removed. */
 void mvm_extra_cleanup(struct run_ctx *ctx, const struct virt_ctx *vctx, struct mvm_extra *x);
 

@@ -18,6 +18,9 @@
  * avocado runs on, the source), stopped at cleanup.  Its other stress types and
  * no_swap's memhog (it installs packages in the guest) are not built here: the needs
  * in type_migrate_vm.c name what they ask for.
+ *
+ * stop_libvirtd_remotely: the destination's libvirtd stopped before the migration
+ * (started again at cleanup).
  */
 #include "lib/err.h"
 #include "lib/params.h"
@@ -33,7 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool yes(const struct params *p, const char *key)
+bool mvm_yes(const struct params *p, const char *key)
 {
     const char *v = params_get(p, key);
     return v && !strcmp(v, "yes");
@@ -50,21 +53,21 @@ static bool set(const struct params *p, const char *key)
 bool mvm_stor_built(const struct params *p)
 {
     const char *nfs = params_get(p, "nfs_mount_dir");
-    return yes(p, "create_target_image") && !yes(p, "run_migrate_cmd_in_back") && nfs &&
+    return mvm_yes(p, "create_target_image") && !mvm_yes(p, "run_migrate_cmd_in_back") && nfs &&
            !nfs[strspn(nfs, " \t")];
 }
 
 bool mvm_stress_built(const struct params *p)
 {
     const char *t = params_get(p, "stress_type");
-    return yes(p, "enable_stress_test") && t && !strcmp(t, "stress_on_host") &&
-           set(p, "stress_args") && !yes(p, "no_swap") && !yes(p, "netperf_network");
+    return mvm_yes(p, "enable_stress_test") && t && !strcmp(t, "stress_on_host") &&
+           set(p, "stress_args") && !mvm_yes(p, "no_swap") && !mvm_yes(p, "netperf_network");
 }
 
 /* The pool branch: target_pool_name given and no_create_pool not yes. */
 static bool pool_wanted(const struct params *p)
 {
-    return set(p, "target_pool_name") && !yes(p, "no_create_pool");
+    return set(p, "target_pool_name") && !mvm_yes(p, "no_create_pool");
 }
 
 static char *dir_of(const char *path)
@@ -206,6 +209,23 @@ out:
     free(script);
     free(tag);
     return rc;
+}
+
+/* ---- stop_libvirtd_remotely ----------------------------------------------------- */
+
+/* libvirt.remotely_control_libvirtd(..., "stop"): the destination's daemon stopped
+ * before the migration, started again by the undo of *ops at cleanup. */
+int mvm_stop_remote_daemon(struct run_ctx *ctx, struct virt_vms *vms,
+                           struct virt_hostops **ops)
+{
+    struct virt_host *link = run_host_link(ctx, 1);
+    if (!*ops)
+        *ops = virt_hostops_new("mvm", &vms->conf.vctx);
+    if (!link || virt_hostop_daemon(*ops, link, "libvirtd", VIRT_DAEMON_STOP, NULL) < 0)
+        return run_error(ctx, "TestSetupError", "stop libvirtd on %s: %s",
+                         ctx->hosts[1].name, err_msg());
+    run_log(ctx, "libvirtd stopped on %s", ctx->hosts[1].name);
+    return 0;
 }
 
 /* ---- cleanup ------------------------------------------------------------------- */

@@ -101,8 +101,11 @@ START_TEST(test_stress_cases)
     params_set(p, "stress_args", "--cpu 8 --timeout 1000s");
     ck_assert(mvm_stress_built(p));
     TS_ASSERT_DISPO(p, &F, "RUN");
-    /* iozone in the guest: not built */
+    /* iozone in the guest: it installs packages there */
     params_set(p, "stress_type", "iozone_in_vms");
+    TS_ASSERT_DISPO(p, &F, "guest_yum");
+    /* another load on the host: not built */
+    params_set(p, "stress_type", "netperf_on_host");
     assert_error(p, "enable_stress_test = 'yes'");
     params_free(p);
 
@@ -127,6 +130,21 @@ START_TEST(test_stress_cases)
 }
 END_TEST
 
+START_TEST(test_watchdog_and_remote_daemon)
+{
+    struct params *p = basic();
+    params_set(p, "watchdog_model", "ib700");
+    TS_ASSERT_DISPO(p, &F, "guest_watchdog_module");
+    params_set(p, "watchdog_model", "i6300esb");
+    TS_ASSERT_DISPO(p, &F, "guest_watchdog_module");
+    params_set(p, "watchdog_model", "");
+    params_set(p, "status_error", "yes");
+    params_set(p, "stop_libvirtd_remotely", "yes");
+    TS_ASSERT_DISPO(p, &F, "RUN");
+    params_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mvm_stor");
@@ -135,6 +153,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_create_target_image_cases_run);
     tcase_add_test(tc, test_create_target_image_unbuilt);
     tcase_add_test(tc, test_stress_cases);
+    tcase_add_test(tc, test_watchdog_and_remote_daemon);
     suite_add_tcase(s, tc);
     return s;
 }
