@@ -343,6 +343,8 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
         /* built in type_migrate_vm_stor.c */
         if (!strcmp(mvm_unbuilt_rows[k].param, "stop_libvirtd_remotely"))
             continue;
+        if (!strcmp(mvm_unbuilt_rows[k].param, "su_user") && mvm_su_user_built(p))
+            continue;
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
         const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";
         if (!v || !*v || !strcmp(v, unless))
@@ -1090,6 +1092,13 @@ static int mvm_run(struct run_ctx *ctx)
     }
     if (o->in_back && !o->complete_job) {
         rc = mvm_background(ctx, vms, i, uri);
+        free(uri);
+        return rc;
+    }
+    if (params_get(ctx->params, "su_user") && *params_get(ctx->params, "su_user")) {
+        char *words = mvm_words(o->options, o->postcopy);
+        rc = mvm_su_user_migrate(ctx, vms->vm[i].domain, words, uri, &e, &st->extra);
+        free(words);
         free(uri);
         return rc;
     }

@@ -91,6 +91,7 @@ struct mvm_extra {
     char *pool;                 /* the transient pool made on the destination */
     bool stress;                /* stress started on the source host */
     unsigned long stress_note;  /* its leftover handle */
+    char *user;                 /* su_user added on the source */
 };
 /* Whether p's key is "yes". */
 bool mvm_yes(const struct params *p, const char *key);
@@ -106,6 +107,12 @@ struct virt_hostops;
 /* stop_libvirtd_remotely: 0, or -1 with the test's verdict; *ops undone at cleanup. */
 int mvm_stop_remote_daemon(struct run_ctx *ctx, struct virt_vms *vms,
                            struct virt_hostops **ops);
+struct mig_expect;
+bool mvm_su_user_built(const struct params *p);
+/* su_user: virsh migrate WORDS DOM URI as that user on the source (added first),
+ * judged by e.  0, or -1 with the verdict. */
+int mvm_su_user_migrate(struct run_ctx *ctx, const char *dom, const char *words,
+                        const char *uri, const struct mig_expect *e, struct mvm_extra *x);
 /* Every path: stress stopped, pool destroyed, the destination's image removed. */
 void mvm_extra_cleanup(struct run_ctx *ctx, const struct virt_ctx *vctx, struct mvm_extra *x);
 

@@ -20,12 +20,14 @@
  * in type_migrate_vm.c name what they ask for.
  *
  * stop_libvirtd_remotely: the destination's libvirtd stopped before the migration
- * (started again at cleanup).
+ * (started again at cleanup).  su_user: the user added on the source
+ * (adduser_cmd), `virsh migrate` run as that user there, the user deleted at cleanup.
  */
 #include "lib/err.h"
 #include "lib/params.h"
 #include "lib/strbuf.h"
 #include "migration/mig.h"
+#include "runner/run_mig.h"
 #include "runner/run_type.h"
 #include "runner/run_vmconf.h"
 #include "runner/type_migrate_vm.h"
@@ -228,6 +230,81 @@ int mvm_stop_remote_daemon(struct run_ctx *ctx, struct virt_vms *vms,
     return 0;
 }
 
+/* ---- su_user ------------------------------------------------------------------- */
+
+/* Built when adduser_cmd is `useradd SU_USER` (the cfg's), the user made as it says. */
+bool mvm_su_user_built(const struct params *p)
+{
+    const char *u = params_get(p, "su_user"), *add = params_get(p, "adduser_cmd");
+    char *want = u ? xasprintf("useradd %s", u) : NULL;
+    bool ok = want && add && !strcmp(add, want);
+    free(want);
+    return ok;
+}
+
+/* adduser_cmd (useradd USER) on the source, the machine the reference runs on; the
+ * user removed at cleanup (deluser_cmd: userdel -r USER). */
+static int su_user_add(struct run_ctx *ctx, struct mvm_extra *x, const char *user)
+{
+    const char *add[] = { "useradd", user, NULL };
+    struct virt_host *link = run_host_link(ctx, 0);
+    int status = 0;
+    if (!link || virt_host_run(link, add, 60, NULL, NULL, &status) < 0)
+        return run_error(ctx, "TestSetupError", "useradd %s: %s", user, err_msg());
+    if (status) {   /* ignore_status there: an existing user is not removed after */
+        run_log(ctx, "useradd %s: exit status %d", user, status);
+        return 0;
+    }
+    x->user = xstrdup(user);
+    return 0;
+}
+
+/* libvirt.do_migration(su_user=USER): virsh migrate run as USER on the source (its
+ * default connection, as `su - USER -c virsh ...`; runuser -u here), judged by status_error / err_msg
+ * (check_output).  0 or -1 with the verdict. */
+int mvm_su_user_migrate(struct run_ctx *ctx, const char *dom, const char *words,
+                        const char *uri, const struct mig_expect *e, struct mvm_extra *x)
+{
+    const char *user = params_get(ctx->params, "su_user");
+    if (su_user_add(ctx, x, user) < 0)
+        return -1;
+    char **w = params_split(words);
+    struct { const char **v; size_t n; } a = { 0 };
+    size_t nw = 0;
+    while (w[nw])
+        nw++;
+    a.v = xcalloc(nw + 8, sizeof(*a.v));
+    a.v[a.n++] = "runuser";
+    a.v[a.n++] = "-u";          /* the program itself, not a login shell's script */
+    a.v[a.n++] = user;
+    a.v[a.n++] = "--";
+    a.v[a.n++] = "virsh";
+    a.v[a.n++] = "migrate";
+    for (size_t k = 0; k < nw; k++)
+        a.v[a.n++] = w[k];
+    a.v[a.n++] = dom;
+    a.v[a.n++] = uri;
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    struct virt_host *link = run_host_link(ctx, 0);
+    int status = 0, rc = 0;
+    if (!link || virt_host_run(link, a.v, 600, &out, &err, &status) < 0) {
+        rc = run_error(ctx, "TestError", "virsh migrate as %s: %s", user, err_msg());
+    } else if (status == 0) {
+        run_log(ctx, "virsh migrate as %s:\n%s", user, out.buf);
+        if (e->status_error)
+            rc = run_fail(ctx, "MigrationError", "Migration succeeded as %s, but it "
+                          "should have failed", user);
+    } else {
+        run_log(ctx, "virsh migrate as %s (exit %d):\n%s%s", user, status, out.buf, err.buf);
+        rc = run_mig_refused(ctx, e, "virsh migrate as the user fails", err.buf);
+    }
+    strbuf_release(&out);
+    strbuf_release(&err);
+    free(a.v);
+    params_strv_free(w);
+    return rc;
+}
+
 /* ---- cleanup ------------------------------------------------------------------- */
 
 static void stress_stop(struct run_ctx *ctx, struct mvm_extra *x)
@@ -249,6 +326,13 @@ static void stress_stop(struct run_ctx *ctx, struct mvm_extra *x)
 
 void mvm_extra_cleanup(struct run_ctx *ctx, const struct virt_ctx *vctx, struct mvm_extra *x)
 {
+    if (x->user) {
+        const char *del[] = { "userdel", "-r", x->user, NULL };
+        struct virt_host *link = run_host_link(ctx, 0);
+        if (!link || virt_host_run(link, del, 60, NULL, NULL, NULL) < 0)
+            run_log(ctx, "userdel -r %s: %s", x->user, err_msg());
+        free(x->user);
+    }
     if (x->stress)
         stress_stop(ctx, x);
     if (x->pool) {

@@ -145,6 +145,21 @@ START_TEST(test_watchdog_and_remote_daemon)
 }
 END_TEST
 
+/* unprivileged_user: built when adduser_cmd makes su_user */
+START_TEST(test_su_user)
+{
+    struct params *p = basic();
+    params_set(p, "status_error", "yes");
+    params_set(p, "su_user", "bob");
+    params_set(p, "adduser_cmd", "useradd bob");
+    params_set(p, "virsh_options", "--live --verbose --xml no_exist_xml");
+    TS_ASSERT_DISPO(p, &F, "RUN");
+    params_set(p, "adduser_cmd", "useradd -G libvirt bob");
+    assert_error(p, "su_user = 'bob'");
+    params_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mvm_stor");
@@ -154,6 +169,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_create_target_image_unbuilt);
     tcase_add_test(tc, test_stress_cases);
     tcase_add_test(tc, test_watchdog_and_remote_daemon);
+    tcase_add_test(tc, test_su_user);
     suite_add_tcase(s, tc);
     return s;
 }
