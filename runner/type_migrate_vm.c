@@ -259,6 +259,10 @@ static const struct run_need mvm_needs[] = {
     { "netperf", .capability = "netperf", .when = { { "netperf_network", .eq = "yes" } },
       .text = "netperf and netserver on both hosts (the case installs them with the "
               "hosts' package manager and stops firewalld)" },
+    { "virbr0", .capability = "virbr0",
+      .when = { { "attach_iface_options", .has = "--source virbr0" } },
+      .text = "libvirt's default network bridge virbr0 on both hosts (the case attaches "
+              "interfaces to it and fails when attach-interface does)" },
     { "remote_guest", .when = { { "target_vm_name" } },
       .text = "a guest installed on the destination beforehand (tp-libvirt cancels "
               "without it)" },

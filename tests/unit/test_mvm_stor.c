@@ -138,6 +138,12 @@ START_TEST(test_watchdog_and_remote_daemon)
     params_set(p, "watchdog_model", "i6300esb");
     TS_ASSERT_DISPO(p, &F, "guest_watchdog_module");
     params_set(p, "watchdog_model", "");
+    params_set(p, "attach_iface_times", "7");
+    params_set(p, "attach_iface_options", "--type bridge --source virbr0");
+    TS_ASSERT_DISPO(p, &F, "virbr0");
+    caps[0] = "virbr0";
+    assert_error(p, "attach_iface_times = '7'");
+    params_set(p, "attach_iface_times", "0");
     params_set(p, "status_error", "yes");
     params_set(p, "stop_libvirtd_remotely", "yes");
     TS_ASSERT_DISPO(p, &F, "RUN");
