@@ -38,9 +38,10 @@
  *
  * What the hosts inherently lack (SELinux booleans, RHEL releases, a second CPU
  * vendor, a guest installed beforehand on the destination) CANCELs naming it; the
- * reference's other setups (stress, storage migration to images or pools it makes,
- * migrate_disks, attached local disks, daemons stopped, ...) are an ERROR naming the
- * param, decided before any VM starts.
+ * reference's other setups (stress in the guest, migrate_disks, attached local disks,
+ * ...) are an ERROR naming the param, decided before any VM starts.
+ * type_migrate_vm_stor.c builds create_target_image, stress_on_host,
+ * stop_libvirtd_remotely and su_user.
  */
 #include "lib/clock.h"
 #include "lib/err.h"
