@@ -38,9 +38,10 @@
  *
  * What the hosts inherently lack (SELinux booleans, RHEL releases, a second CPU
  * vendor, a guest installed beforehand on the destination) CANCELs naming it; the
- * reference's other setups (stress, storage migration to images or pools it makes,
- * migrate_disks, attached local disks, daemons stopped, ...) are an ERROR naming the
- * param, decided before any VM starts.
+ * reference's other setups (stress in the guest, migrate_disks, attached local disks,
+ * ...) are an ERROR naming the param, decided before any VM starts.
+ * type_migrate_vm_stor.c builds create_target_image, stress_on_host,
+ * stop_libvirtd_remotely and su_user.
  */
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -89,6 +90,11 @@ struct mvm_opts {
     bool restart_src, restart_vm;       /* restart_src_libvirtd, restart_vm */
     const char *expected_state;         /* expected_domain_state */
     double delay;                       /* delay_time, seconds */           /* blkdevio_device (the limits: type_migrate_vm_io.c) */
+    /* type_migrate_vm_stor.c reads them from the params; declared for their docs */
+    bool target_image, no_pool;         /* create_target_image, no_create_pool */
+    const char *pool_name, *pool_type, *image_format, *image_size, *image_source;
+    bool stress;                        /* enable_stress_test */
+    const char *stress_type, *stress_args, *disk_cache;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct mvm_opts, __VA_ARGS__)
@@ -182,6 +188,26 @@ static const struct run_param mvm_params[] = {
       .doc = "the state virsh domstate must print (running)" },
     { "cdrom_disk_type", AT(STR, cdrom_disk_type),
       .doc = "the disk type of an added disk without an image size (file, block)" },
+    { "create_target_image", AT(BOOL, target_image), .def = "no",
+      .doc = "pre-create the storage target on the destination (a pool, else an image)" },
+    { "target_pool_name", AT(STR, pool_name),
+      .doc = "with create_target_image: the destination's pool over the disk's directory" },
+    { "target_pool_type", AT(STR, pool_type), .def = "dir", .doc = "that pool's type" },
+    { "no_create_pool", AT(BOOL, no_pool), .def = "no",
+      .doc = "with create_target_image: no pool, the image made by qemu-img create" },
+    { "target_image_format", AT(STR, image_format),
+      .doc = "the pre-created image's format (else the source image's)" },
+    { "target_image_size", AT(STR, image_size),
+      .doc = "the pre-created image's size (else the source image's virtual size)" },
+    { "target_image_source", AT(STR, image_source),
+      .doc = "the pre-created image's path (else the guest's first disk's)" },
+    { "enable_stress_test", AT(BOOL, stress), .def = "no",
+      .doc = "stress during the migration (stress_type, stress_args)" },
+    { "stress_type", AT(STR, stress_type),
+      .doc = "stress_on_host: `stress stress_args` on the source host" },
+    { "stress_args", AT(STR, stress_args), .doc = "the stress tool's words" },
+    { "disk_driver_cache", AT(STR, disk_cache), .def = "none",
+      .doc = "the cache mode of the guest's first disk" },
     { NULL },
 };
 #undef AT
@@ -221,6 +247,23 @@ static const struct run_need mvm_needs[] = {
     { "cpu_vendor", .when = { { "diff_cpu_vendor", .eq = "yes" } },
       .text = "hosts of different CPU vendors (tp-libvirt cancels: the lab's hosts share "
               "one CPU)" },
+    { "guest_yum", .when = { { "no_swap", .eq = "yes" },
+                             { "stress_type", .eq = "iozone_in_vms" },
+                             { "stress_type", .eq = "stress_in_vms" } },
+      .text = "a guest with yum (the case installs numactl or patch in the guest for its "
+              "load; the lab's busybox guest has no package manager)" },
+    { "guest_watchdog_module", .when = { { "watchdog_model", .eq = "ib700" },
+                                         { "watchdog_model", .eq = "i6300esb" } },
+      .text = "a guest with the watchdog's kernel module (prepare_guest_watchdog runs "
+              "modprobe ib700wdt / i6300esb in the guest; the busybox guest's initrd "
+              "ships only virtio and scsi modules)" },
+    { "netperf", .capability = "netperf", .when = { { "netperf_network", .eq = "yes" } },
+      .text = "netperf and netserver on both hosts (the case installs them with the "
+              "hosts' package manager and stops firewalld)" },
+    { "virbr0", .capability = "virbr0",
+      .when = { { "attach_iface_options", .has = "--source virbr0" } },
+      .text = "libvirt's default network bridge virbr0 on both hosts (the case attaches "
+              "interfaces to it and fails when attach-interface does)" },
     { "remote_guest", .when = { { "target_vm_name" } },
       .text = "a guest installed on the destination beforehand (tp-libvirt cancels "
               "without it)" },
@@ -269,6 +312,8 @@ static const struct {
     { "new_disk_source", "" },
     { "run_cmd_in_vm", "" },
     { "check_image_size", NULL },
+    /* in the guest: packages it installs (yum), so a need; on the hosts: netperf */
+    { "no_swap", NULL },
     /* the host's own optical drive as the cdrom's source */
     { "pass_through_cdrom", NULL },
 };
@@ -295,6 +340,15 @@ const char *mvm_unbuilt_param(const struct params *p, const char **val)
     bool ctrl_c = cc && !strcmp(cc, "yes");
     for (size_t k = 0; k < ARRAY_SIZE(mvm_unbuilt_rows); k++) {
         if (ctrl_c && !strcmp(mvm_unbuilt_rows[k].param, "check_domain_state"))
+            continue;
+        if (!strcmp(mvm_unbuilt_rows[k].param, "create_target_image") && mvm_stor_built(p))
+            continue;
+        if (!strcmp(mvm_unbuilt_rows[k].param, "enable_stress_test") && mvm_stress_built(p))
+            continue;
+        /* built in type_migrate_vm_stor.c */
+        if (!strcmp(mvm_unbuilt_rows[k].param, "stop_libvirtd_remotely"))
+            continue;
+        if (!strcmp(mvm_unbuilt_rows[k].param, "su_user") && mvm_su_user_built(p))
             continue;
         const char *v = params_get(p, mvm_unbuilt_rows[k].param);
         const char *unless = mvm_unbuilt_rows[k].unless ? mvm_unbuilt_rows[k].unless : "no";
@@ -563,6 +617,7 @@ struct mvm_state {
     struct params *params;
     char *images[2];            /* the added disks' images vtrun made (source host) */
     struct virt_hostops *ops;   /* the daemon restarted: started again if it stopped */
+    struct mvm_extra extra;     /* type_migrate_vm_stor.c's pool, image, stress */
 };
 
 /* ---- the guest's XML edits before its start (custom_cpu, add_disk_xml) ------------- */
@@ -744,6 +799,10 @@ static int mvm_setup(struct run_ctx *ctx)
     st->params = params_dup(ctx->params);
     if (mvm_private_disk(ctx->params) && !params_get(st->params, "image_clone_dir"))
         params_set(st->params, "image_clone_dir", "images_dir");
+    /* update_disk_driver(): the first disk's cache mode (none unless the case says) */
+    const char *cache = params_get(ctx->params, "disk_driver_cache");
+    if (cache && *cache)
+        params_set(st->params, "drive_cache", cache);
     if (run_vmset_setup_params(ctx, &st->vms, st->params) < 0)
         return run_error(ctx, "VMCreateError", "%s", err_msg());
     return 0;
@@ -761,8 +820,11 @@ static void mvm_cleanup(struct run_ctx *ctx)
             run_log(ctx, "rm %s: %s", st->images[k], err_msg());
         free(st->images[k]);
     }
+    mvm_extra_cleanup(ctx, &st->vms.conf.vctx, &st->extra);
     if (st->ops && virt_hostops_undo(st->ops) < 0)
         run_log(ctx, "undo: %s", err_msg());
+    if (st->ops && mvm_yes(ctx->params, "stop_libvirtd_remotely"))
+        virt_vms_reconnect(&st->vms, 1);    /* its daemon was stopped and started */
     if (st->ops)
         virt_hostops_free(st->ops);
     run_vmset_cleanup(ctx, &st->vms);
@@ -1004,12 +1066,19 @@ static int mvm_run(struct run_ctx *ctx)
     if (mvm_edits(o) ? mvm_start_edited(ctx, st, i) < 0
                      : run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
+    if (mvm_stor_built(ctx->params) && mvm_stor_prepare(ctx, vms, i, &st->extra) < 0)
+        return -1;
+    if (mvm_yes(ctx->params, "stop_libvirtd_remotely") &&
+        mvm_stop_remote_daemon(ctx, vms, &st->ops) < 0)
+        return -1;
     if (o->pause_vm && virt_vms_suspend(vms, i) < 0)
         return run_error(ctx, "TestSetupError", "Guest state should be paused after "
                          "started because of init guest state: %s", err_msg());
     if (o->get_cache)
         mvm_compcache(ctx, vms, i, NULL);
     if (mvm_blkdevio_wanted(ctx->params) && mvm_blkdevio(ctx, vms->vm[i].domain) < 0)
+        return -1;
+    if (mvm_stress_built(ctx->params) && mvm_stress_start(ctx, &st->extra) < 0)
         return -1;
     if (o->cache_size)
         mvm_compcache(ctx, vms, i, o->cache_size);
@@ -1028,6 +1097,13 @@ static int mvm_run(struct run_ctx *ctx)
     }
     if (o->in_back && !o->complete_job) {
         rc = mvm_background(ctx, vms, i, uri);
+        free(uri);
+        return rc;
+    }
+    if (params_get(ctx->params, "su_user") && *params_get(ctx->params, "su_user")) {
+        char *words = mvm_words(o->options, o->postcopy);
+        rc = mvm_su_user_migrate(ctx, vms->vm[i].domain, words, uri, &e, &st->extra);
+        free(words);
         free(uri);
         return rc;
     }

@@ -79,4 +79,41 @@ char **mvm_filter_parse(const char *filter);
  * appended to out; their count, or -1 + err for a regex that does not compile. */
 int mvm_filter_apply(const char *ps, char *const *greps, struct strbuf *out);
 
+/* ---- type_migrate_vm_stor.c: create_target_image, stress_on_host ---------------- */
+
+struct run_ctx;
+struct virt_vms;
+struct virt_ctx;
+/* What the case made on the hosts, undone by mvm_extra_cleanup. */
+struct mvm_extra {
+    char *image;                /* the destination's image (remote_image_list) */
+    bool image_made;
+    char *pool;                 /* the transient pool made on the destination */
+    bool stress;                /* stress started on the source host */
+    unsigned long stress_note;  /* its leftover handle */
+    char *user;                 /* su_user added on the source */
+};
+/* Whether p's key is "yes". */
+bool mvm_yes(const struct params *p, const char *key);
+/* Whether p's create_target_image / enable_stress_test is a setup vtrun builds. */
+bool mvm_stor_built(const struct params *p);
+bool mvm_stress_built(const struct params *p);
+/* Before the migration: the target pool or image (create_target_image); stress on
+ * the source host.  0, or -1 with the test's verdict. */
+int mvm_stor_prepare(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                     struct mvm_extra *x);
+int mvm_stress_start(struct run_ctx *ctx, struct mvm_extra *x);
+struct virt_hostops;
+/* stop_libvirtd_remotely: 0, or -1 with the test's verdict; *ops undone at cleanup. */
+int mvm_stop_remote_daemon(struct run_ctx *ctx, struct virt_vms *vms,
+                           struct virt_hostops **ops);
+struct mig_expect;
+bool mvm_su_user_built(const struct params *p);
+/* su_user: virsh migrate WORDS DOM URI as that user on the source (added first),
+ * judged by e.  0, or -1 with the verdict. */
+int mvm_su_user_migrate(struct run_ctx *ctx, const char *dom, const char *words,
+                        const char *uri, const struct mig_expect *e, struct mvm_extra *x);
+/* Every path: stress stopped, pool destroyed, the destination's image removed. */
+void mvm_extra_cleanup(struct run_ctx *ctx, const struct virt_ctx *vctx, struct mvm_extra *x);
+
 #endif
