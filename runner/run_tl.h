@@ -215,4 +215,20 @@ int run_tl_fw_params_check(const struct params *p);
 int run_tl_fw_attach(const struct run_ctx *ctx, struct virt_hostops *ops);
 void run_tl_fw_detach(const struct run_ctx *ctx);
 
+/* libvirt_monitor.check_domjobinfo_output (runner/run_tl_jobinfo.c) */
+RUN_TL_MOS_STEP(run_tl_jobinfo_output);
+struct pylit;
+/* Its judgement of one side's `virsh domjobinfo` (stdout out, stderr err) against that
+ * side's expected items (a dict: error_msg, all_items, str_items, int_items,
+ * sum_items); drop_downtime: a postcopy case on libvirt >= 9.3.0.  MIG_TL_OK, FAIL or
+ * ERROR (where the reference raises other than TestFail) with why. */
+enum mig_tl_verdict run_jobinfo_judge(const struct pylit *exp, const char *out, const char *err,
+                                      bool drop_downtime, struct strbuf *why);
+/* The whole check: domjobinfo DOM OPTIONS on host from for exp's src_items, on host to
+ * for its dest_items; postcopy_options as the reference's (NULL: none). */
+enum mig_tl_verdict run_jobinfo_check(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                                      int from, int to, const struct pylit *exp,
+                                      const char *options, const char *postcopy_options,
+                                      struct strbuf *why);
+
 #endif
