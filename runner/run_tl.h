@@ -217,6 +217,8 @@ void run_tl_fw_detach(const struct run_ctx *ctx);
 
 /* libvirt_monitor.check_domjobinfo_output (runner/run_tl_jobinfo.c) */
 RUN_TL_MOS_STEP(run_tl_jobinfo_output);
+/* migration_base.destroy_dest_vm (runner/run_tl_dest.c) */
+RUN_TL_MOS_STEP(run_tl_destroy_dest);
 struct pylit;
 /* Its judgement of one side's `virsh domjobinfo` (stdout out, stderr err) against that
  * side's expected items (a dict: error_msg, all_items, str_items, int_items,
