@@ -160,6 +160,11 @@ enum run_autoconv_state run_autoconv_read(struct run_autoconv *ac, const char *j
  * no number. */
 int run_perf_jobinfo_judge(const char *jobinfo, const char *item, const char *compare,
                            double diff_rate, struct strbuf *why);
+/* avocado-vt's check_domjobinfo(vm, params) on host for domain dom: jobinfo_item's
+ * number in `virsh domjobinfo` against compare_to_value (diff_rate), a difference
+ * the test's FAIL unless domjob_ignore_status; nothing when either is unset. */
+enum mig_tl_verdict run_perf_jobinfo_check(struct run_ctx *ctx, int host, const char *dom,
+                                           const struct params *p, struct strbuf *why);
 /* The hard limit of the "Max locked memory" line of a /proc/PID/limits text appended to
  * hard (a number of bytes or "unlimited"): 0, else -1 with err. */
 int run_perf_limits_memlock(const char *limits, struct strbuf *hard);
