@@ -470,9 +470,11 @@ enum mig_tl_verdict run_base_common_check(struct run_ctx *ctx, int from, int to,
                                           struct strbuf *why)
 {
     const char *opt = params_get_or(p, "migration_options", "");
+    /* the postcopy bandwidth: jobinfo_item against compare_to_value (second_bandwidth) */
     if (!strcmp(opt, "postcopy_bandwidth") && params_get(p, "second_bandwidth")) {
-        strbuf_addstr(why, "check_domjobinfo of the postcopy bandwidth: not built yet");
-        return MIG_TL_ERROR;
+        enum mig_tl_verdict bw = run_perf_jobinfo_check(ctx, from, dom, p, why);
+        if (bw != MIG_TL_OK)
+            return bw;
     }
     if (params_get(p, "loop_disk_type")) {
         strbuf_addstr(why, "loop_disk_type: statistics of block disks not built yet");

@@ -276,6 +276,11 @@ const struct run_need run_needs_generic[] = {
       .capability = "guest_tpm2_tools",
       .text = "tpm2-tools in the guest (with tpm_args the case installs them in the guest "
               "and runs tpm2_getrandom there; vtrun's busybox guest has none)" },
+    /* ipv6_config: check_established looks for the migration's connection on the
+     * destination's IPv6 address (ipv6_addr_des) */
+    { "ipv6", .capability = "ipv6", .when = { { "ipv6_config", .eq = "yes" } },
+      .text = "hosts with IPv6 addresses between them (ipv6_config: the migration's "
+              "connection checked on the destination's IPv6 address)" },
     { NULL },
 };
 

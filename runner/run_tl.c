@@ -517,6 +517,10 @@ static const struct {
     { MIG_STEP_RESUME_AGAIN, run_tl_nested_resume_again, "resume_migration_again" },
     /* libvirt_service.control_service (runner/run_tl_daemon.c) */
     { MIG_STEP_CONTROL_DAEMON, run_tl_control_service, "libvirt_service.control_service" },
+    /* libvirt_monitor.check_domjobinfo_output (runner/run_tl_jobinfo.c) */
+    { MIG_STEP_JOBINFO_OUTPUT, run_tl_jobinfo_output, "libvirt_monitor.check_domjobinfo_output" },
+    /* migration_base.destroy_dest_vm (runner/run_tl_dest.c) */
+    { MIG_STEP_DESTROY_DEST, run_tl_destroy_dest, "destroy_dest_vm" },
 };
 
 static tl_step_fn tl_step_fn_of(const struct mig_action *a)

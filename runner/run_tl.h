@@ -160,6 +160,11 @@ enum run_autoconv_state run_autoconv_read(struct run_autoconv *ac, const char *j
  * no number. */
 int run_perf_jobinfo_judge(const char *jobinfo, const char *item, const char *compare,
                            double diff_rate, struct strbuf *why);
+/* avocado-vt's check_domjobinfo(vm, params) on host for domain dom: jobinfo_item's
+ * number in `virsh domjobinfo` against compare_to_value (diff_rate), a difference
+ * the test's FAIL unless domjob_ignore_status; nothing when either is unset. */
+enum mig_tl_verdict run_perf_jobinfo_check(struct run_ctx *ctx, int host, const char *dom,
+                                           const struct params *p, struct strbuf *why);
 /* The hard limit of the "Max locked memory" line of a /proc/PID/limits text appended to
  * hard (a number of bytes or "unlimited"): 0, else -1 with err. */
 int run_perf_limits_memlock(const char *limits, struct strbuf *hard);
@@ -214,5 +219,23 @@ int run_tl_fw_params_check(const struct params *p);
  * detached; ops stays the caller's.  -1 with err when too many tests hold one. */
 int run_tl_fw_attach(const struct run_ctx *ctx, struct virt_hostops *ops);
 void run_tl_fw_detach(const struct run_ctx *ctx);
+
+/* libvirt_monitor.check_domjobinfo_output (runner/run_tl_jobinfo.c) */
+RUN_TL_MOS_STEP(run_tl_jobinfo_output);
+/* migration_base.destroy_dest_vm (runner/run_tl_dest.c) */
+RUN_TL_MOS_STEP(run_tl_destroy_dest);
+struct pylit;
+/* Its judgement of one side's `virsh domjobinfo` (stdout out, stderr err) against that
+ * side's expected items (a dict: error_msg, all_items, str_items, int_items,
+ * sum_items); drop_downtime: a postcopy case on libvirt >= 9.3.0.  MIG_TL_OK, FAIL or
+ * ERROR (where the reference raises other than TestFail) with why. */
+enum mig_tl_verdict run_jobinfo_judge(const struct pylit *exp, const char *out, const char *err,
+                                      bool drop_downtime, struct strbuf *why);
+/* The whole check: domjobinfo DOM OPTIONS on host from for exp's src_items, on host to
+ * for its dest_items; postcopy_options as the reference's (NULL: none). */
+enum mig_tl_verdict run_jobinfo_check(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                                      int from, int to, const struct pylit *exp,
+                                      const char *options, const char *postcopy_options,
+                                      struct strbuf *why);
 
 #endif

@@ -285,27 +285,24 @@ int run_perf_jobinfo_judge(const char *jobinfo, const char *item, const char *co
  * domjobinfo` on the source, jobinfo_item's number against compare_to_value
  * (diff_rate); with domjob_ignore_status set (any text, as Python reads it) a
  * difference is logged, not failed. */
-RUN_TL_MOS_STEP(run_tl_perf_jobinfo)
+enum mig_tl_verdict run_perf_jobinfo_check(struct run_ctx *ctx, int host, const char *dom,
+                                           const struct params *p, struct strbuf *why)
 {
-    struct run_ctx *ctx = run_tl_run_ctx(t);
-    struct run_tl_hop *h = run_tl_run_hop(t);
-    const struct params *p = run_tl_run_params(t);
     const char *item = params_get(p, "jobinfo_item");
     const char *cmp = params_get(p, "compare_to_value");
     const char *ignore = params_get(p, "domjob_ignore_status");
     double rate = strtod(params_get_or(p, "diff_rate", "0"), NULL);
-    const char *words[] = { "domjobinfo", perf_dom(t), NULL };
+    const char *words[] = { "domjobinfo", dom, NULL };
     struct run_virsh r = RUN_VIRSH_INIT;
     enum mig_tl_verdict v = MIG_TL_OK;
-    (void)a;
     if (!item || !*item || !cmp || !*cmp)
         return MIG_TL_OK;
-    if (run_virsh_words(ctx, h->from, words, &r) < 0) {
+    if (run_virsh_words(ctx, host, words, &r) < 0) {
         strbuf_addf(why, "virsh domjobinfo: %s", err_msg());
         run_virsh_release(&r);
         return MIG_TL_ERROR;
     }
-    run_log(ctx, "domjobinfo on %s:\n%s%s", ctx->hosts[h->from].name, r.out.buf, r.err.buf);
+    run_log(ctx, "domjobinfo on %s:\n%s%s", ctx->hosts[host].name, r.out.buf, r.err.buf);
     struct strbuf off = STRBUF_INIT;
     int rc = run_perf_jobinfo_judge(r.out.buf, item, cmp, rate, &off);
     if (rc < 0) {
@@ -321,4 +318,11 @@ RUN_TL_MOS_STEP(run_tl_perf_jobinfo)
     strbuf_release(&off);
     run_virsh_release(&r);
     return v;
+}
+
+RUN_TL_MOS_STEP(run_tl_perf_jobinfo)
+{
+    (void)a;
+    return run_perf_jobinfo_check(run_tl_run_ctx(t), run_tl_run_hop(t)->from, perf_dom(t),
+                                  run_tl_run_params(t), why);
 }

@@ -43,8 +43,14 @@
  * src_hosts_conf mapped in the source's /etc/hosts (runner/run_etchosts.h), both put
  * back on every path.
  *
- * The reference's other setups (IPv6, an occupied port, virsh options, TLS of the
- * daemons' connection only) and
+ * check_port (migration_minport_occupied): qemu_conf_list's keys (migration_port_min
+ * / max) removed from the destination's qemu.conf and its libvirtd restarted, min_port
+ * taken there by a listener (runner/run_occupy.h: socat for the reference's nc, stopped
+ * on every path where the reference leaves it running), the port check_established
+ * returns must be min_port + 1.
+ *
+ * The reference's other setups (IPv6, virsh options, TLS of the daemons' connection
+ * only) and
  * the actions vtrun has no step for are not built: such a case is an ERROR naming
  * what, decided before any VM starts (--dry-run shows it).
  */
@@ -55,6 +61,7 @@
 #include "runner/run_etchosts.h"
 #include "runner/run_mig.h"
 #include "runner/run_needs.h"
+#include "runner/run_occupy.h"
 #include "runner/run_tl.h"
 #include "runner/run_tl_tls.h"
 #include "runner/run_type.h"
@@ -86,6 +93,11 @@ struct lm_opts {
     /* exec_statistics_cmd: prepare_block_device's loop-device disk (runner/run_loopdisk.h) */
     bool exec_stats;
     const char *block_device, *target_dev;
+    /* check_port: qemu_conf_list's keys removed from the destination's qemu.conf,
+     * min_port taken there; check_established must see min_port + 1 */
+    bool check_port;
+    const char *conf_list;
+    long min_port;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct lm_opts, __VA_ARGS__)
@@ -162,6 +174,13 @@ static const struct run_param lm_params[] = {
       .doc = "exec_statistics_cmd: the loop devices' file, on the shared storage" },
     { "target_dev", AT(STR, target_dev), .def = "",
       .doc = "exec_statistics_cmd: the loop device's target in the guest" },
+    { "check_port", AT(BOOL, check_port), .def = "no",
+      .doc = "qemu_conf_list's keys removed from the destination's qemu.conf, min_port "
+             "taken by a listener there: the migration must use min_port + 1" },
+    { "qemu_conf_list", AT(STR, conf_list), .def = "[]",
+      .doc = "check_port: a list literal of qemu.conf keys removed on the destination" },
+    { "min_port", AT(INT, min_port), RUN_PARAM_MIN(1), .def = "49152",
+      .doc = "check_port: the port taken (libvirt's default migration_port_min)" },
     { NULL },
 };
 #undef AT
@@ -180,8 +199,6 @@ static char *lm_words(const struct lm_opts *o, bool again)
 static const struct {
     const char *param, *unless;
 } lm_unbuilt_rows[] = {
-    { "qemu_conf_list", "[]" },
-    { "check_port", NULL },
     { "ipv6_config", NULL },
     { "virsh_options", "" },
     { "check_socket_num", NULL },
@@ -304,6 +321,8 @@ static int lm_check(const struct run_common *c, void *opts)
         err_set("exec_statistics_cmd = yes needs block_device_name and target_dev");
         return -1;
     }
+    if (o->check_port && run_tls_key_list_check(o->conf_list) < 0)
+        return -1;
     for (int again = 0; again < 2; again++) {
         struct be_migrate_opts mo = { 0 };
         char *words = lm_words(o, again);
@@ -493,6 +512,7 @@ struct lm_state {
     struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
     struct run_loopdisk disk;       /* exec_statistics_cmd's loop devices and file */
     struct run_etchosts *etchosts;  /* set_migration_host's /etc/hosts of the source */
+    struct run_occupy occupy;       /* check_port's listener on min_port */
 };
 
 static int lm_setup(struct run_ctx *ctx)
@@ -527,6 +547,9 @@ static void lm_cleanup(struct run_ctx *ctx)
     run_vmset_cleanup(ctx, &st->vms);
     run_loopdisk_cleanup(ctx, &st->disk, &st->vms);
     run_etchosts_restore(ctx, st->etchosts);
+    if (run_occupy_release(ctx, &st->occupy) < 0)
+        run_error(ctx, "CleanupError", "stopping the listener on %s: %s", ctx->hosts[1].name,
+                  err_msg());
     if (st->ops) {
         if (virt_hostops_undo(st->ops) < 0)
             run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
@@ -556,6 +579,11 @@ static int lm_host_setup(struct run_ctx *ctx, const struct lm_opts *o, struct lm
     if (o->set_host) {
         if (run_tls_qemu_conf(ctx, st->ops, 1, "migration_host", NULL) < 0 ||
             run_etchosts_map(ctx, 0, o->hosts_conf, &st->etchosts) < 0)
+            return -1;
+        edited[1] = true;
+    }
+    if (o->check_port) {
+        if (run_tls_qemu_conf_keys_unset(ctx, st->ops, 1, o->conf_list) < 0)
             return -1;
         edited[1] = true;
     }
@@ -594,6 +622,19 @@ static int lm_host_setup(struct run_ctx *ctx, const struct lm_opts *o, struct lm
     return o->setup_tls ? lm_tls(ctx, o, st, NULL) : 0;
 }
 
+/* check_port: the port check_established returned is the one after the taken
+ * min_port (none returned: the reference's int(None) raises). */
+static int lm_port_check(struct run_ctx *ctx, const struct lm_opts *o, long port)
+{
+    if (!port)
+        return run_error(ctx, "TypeError", "check_port: check_established returned no port");
+    if (port != o->min_port + 1)
+        return run_fail(ctx, "TestFail", "Wrong port for migration.  (%ld, not %ld)", port,
+                        o->min_port + 1);
+    run_log(ctx, "the migration used port %ld, the one after the taken %ld", port, o->min_port);
+    return 0;
+}
+
 static int lm_run(struct run_ctx *ctx)
 {
     const struct lm_opts *o = ctx->opts;
@@ -603,6 +644,8 @@ static int lm_run(struct run_ctx *ctx)
     long port = 0, port2 = 0;
 
     if (lm_host_setup(ctx, o, st) < 0)
+        return -1;
+    if (o->check_port && run_occupy_port(ctx, &st->occupy, 1, (unsigned)o->min_port) < 0)
         return -1;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
@@ -616,6 +659,8 @@ static int lm_run(struct run_ctx *ctx)
     if (rc < 0)
         return -1;
     bool migrated = rc == 1;
+    if (o->check_port && lm_port_check(ctx, o, port) < 0)
+        return -1;
     if (o->state_after_abort && lm_after_abort(ctx, o, vms, i) < 0)
         return -1;
     if (o->migrate_again) {

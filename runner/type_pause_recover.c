@@ -29,10 +29,11 @@
  * migration_options: xml (setup_xml: the live --migratable definition, its title
  * update_xml_title, as --xml FILE after the first migration's extra words),
  * persistent (setup_persistent: the inactive definition titled update_persist_title
- * as --persistent --persistent-xml FILE), read as virsh reads them.  Variants vtrun
+ * as --persistent --persistent-xml FILE), read as virsh reads them; postcopy_bandwidth
+ * (--postcopy-bandwidth initiating_bandwidth; do_common_check's check_domjobinfo of
+ * jobinfo_item against second_bandwidth, run_perf_jobinfo_check).  Variants vtrun
  * does not build (dname: verify_test's post_migration_check of the VM under its old
- * name; postcopy_bandwidth: do_common_check's check_domjobinfo of the postcopy
- * bandwidth; a unix_proxy or ssh transport) are ERRORs naming them; undefinesource
+ * name; a unix_proxy or ssh transport) are ERRORs naming them; undefinesource
  * CANCELs (resume_undefinesource: no libvirt leaves the source undefined as it
  * expects).
  */
@@ -91,8 +92,8 @@ static const struct run_param pr_params[] = {
     { "dominfo_check", AT(REGEX, dominfo_check),
       .doc = "a regex `virsh dominfo` on the destination must match" },
     { "migration_options", AT(STR, migration_options),
-      .doc = "the variant: migrateuri, no_options, xml, persistent (built); dname, "
-             "postcopy_bandwidth (not yet); undefinesource (CANCEL)" },
+      .doc = "the variant: migrateuri, no_options, xml, persistent, postcopy_bandwidth "
+             "(built); dname (not yet); undefinesource (CANCEL)" },
     { "virsh_migrate_dest_state", AT(STR, dest_state), .def = "running",
       .doc = "the destination's state after a migration that succeeded" },
     { "virsh_migrate_src_state", AT(STR, src_state), .def = "shut off",
@@ -120,7 +121,7 @@ static const struct run_param pr_params[] = {
 static const struct {
     const char *param, *values;     /* values: blank-separated; NULL: any but "no" */
 } pr_unbuilt_rows[] = {
-    { "migration_options", "dname postcopy_bandwidth" },
+    { "migration_options", "dname" },
     { "transport_type", "unix_proxy ssh" },
     { "migrate_desturi_type", "tls unix_proxy" },
     { "set_remote_libvirtd_log", NULL },

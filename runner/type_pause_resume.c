@@ -25,9 +25,9 @@
  * host) the --postcopy-resume as the action do_migration with action_during_do_mig
  * (poweroff_vm, domjobabort then resume_migration_again, firewall rules),
  * status_error_during_mig -- then verify_default: post_migration_check when the last
- * migration to finish succeeded.  Funcs vtrun has no step for (kill_service's
- * unattended wait, clear_pmsocat, control_service, destroy_dest_vm) are ERRORs naming
- * them, as the unix_proxy transport is.
+ * migration to finish succeeded (destroy_dest_vm: runner/run_tl_dest.c).  Funcs vtrun
+ * has no step for (kill_service's unattended wait, clear_pmsocat, control_service) are
+ * ERRORs naming them, as the unix_proxy transport is.
  *
  * `pause_by_network_and_recover` (pause_by_network_and_recover.py):
  * setup_network_data_transport (--tls before the first migration's extra words for the

@@ -23,6 +23,7 @@
 #include "lib/strbuf.h"
 #include "runner/run_base.h"
 #include "runner/run_needs.h"
+#include "runner/run_occupy.h"
 #include "runner/run_tl.h"
 #include "runner/run_type.h"
 #include "virt/virt.h"
@@ -30,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct po_opts {
     struct run_base_mig mig;
@@ -104,8 +104,7 @@ static const struct run_need po_needs_last[] = {
 
 struct po_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
-    char *pidfile;                  /* the listener's on the destination (NULL: none) */
-    unsigned long leftover;
+    struct run_occupy occupy;       /* occupy_port_cmd's listener on the destination */
 };
 
 static int po_setup(struct run_ctx *ctx)
@@ -117,87 +116,17 @@ static int po_setup(struct run_ctx *ctx)
     return 0;
 }
 
-/* The listener stopped and its pidfile removed.  -1 with err. */
-static int po_release(struct run_ctx *ctx, struct po_state *st)
-{
-    struct virt_host *link = run_host_link(ctx, 1);
-    int status = -1;
-    if (!st->pidfile)
-        return 0;
-    /* exit 1: none ran (it never started, or ended) */
-    if (!link || virt_host_run(link, (const char *[]){ "start-stop-daemon", "--stop",
-                               "--quiet", "--retry", "TERM/5/KILL/5", "--pidfile",
-                               st->pidfile, "--remove-pidfile", NULL }, 30, NULL, NULL,
-                               &status) < 0 || status > 1)
-        return -1;
-    virt_host_run(link, (const char *[]){ "rm", "-f", "--", st->pidfile, NULL }, 30, NULL,
-                  NULL, NULL);
-    run_log(ctx, "the listener on %s stopped", ctx->hosts[1].name);
-    virt_leftover_drop(st->leftover);
-    free(st->pidfile);
-    st->pidfile = NULL;
-    return 0;
-}
-
 static void po_cleanup(struct run_ctx *ctx)
 {
     struct po_state *st = ctx->data;
     if (!st)
         return;
     run_vmset_cleanup(ctx, &st->vms);
-    if (po_release(ctx, st) < 0)
-        run_error(ctx, "CleanupError", "stopping the listener on %s (%s): %s",
-                  ctx->hosts[1].name, st->pidfile, err_msg());
-    free(st->pidfile);
+    if (run_occupy_release(ctx, &st->occupy) < 0)
+        run_error(ctx, "CleanupError", "stopping the listener on %s: %s",
+                  ctx->hosts[1].name, err_msg());
     free(st);
     ctx->data = NULL;
-}
-
-/* occupy_port_cmd on the destination: a detached listener on the port, registered
- * as a leftover until stopped, then seen listening. */
-static int po_occupy(struct run_ctx *ctx, struct po_state *st, unsigned port)
-{
-    struct virt_host *link = run_host_link(ctx, 1);
-    if (!link)
-        return run_error(ctx, "TestSetupError", "%s: %s", ctx->hosts[1].name, err_msg());
-    st->pidfile = xasprintf("/run/vtrun-occupy-%.7s-%u.pid", ctx->job_id ? ctx->job_id : "job",
-                            ctx->slot);
-    char *stop = xasprintf("start-stop-daemon --stop --pidfile %s --remove-pidfile",
-                           st->pidfile);
-    char *how = virt_host_hint(link, stop);
-    char *what = xasprintf("a listener on port %u of %s", port, ctx->hosts[1].name);
-    st->leftover = virt_leftover_add(what, how);
-    free(stop);
-    free(how);
-    free(what);
-    /* reuseaddr as nc sets it: the port may still hold an earlier migration's
-     * connection in TIME_WAIT, which a listener without it cannot bind past */
-    char *listen = xasprintf("TCP-LISTEN:%u,fork,reuseaddr", port);
-    int rc = virt_host_run(link, (const char *[]){ "start-stop-daemon", "--start", "--quiet",
-                           "--background", "--make-pidfile", "--pidfile", st->pidfile,
-                           "--exec", "/usr/bin/socat", "--", "-u", listen, "OPEN:/dev/null",
-                           NULL }, 30, NULL, NULL, NULL);
-    free(listen);
-    if (rc < 0)
-        return run_error(ctx, "TestSetupError", "occupy_port_cmd on %s: %s",
-                         ctx->hosts[1].name, err_msg());
-    char *filter = xasprintf("sport = :%u", port);
-    for (int tries = 50; tries > 0; tries--) {
-        struct strbuf out = STRBUF_INIT;
-        int status = 1;
-        bool up = virt_host_run(link, (const char *[]){ "ss", "-Hltn", filter, NULL }, 30,
-                                &out, NULL, &status) == 0 && status == 0 && out.len > 0;
-        strbuf_release(&out);
-        if (up) {
-            free(filter);
-            run_log(ctx, "port %u of %s taken by a listener", port, ctx->hosts[1].name);
-            return 0;
-        }
-        nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-    }
-    free(filter);
-    return run_error(ctx, "TestSetupError", "the listener on port %u of %s did not start in "
-                     "5 s", port, ctx->hosts[1].name);
 }
 
 static int po_run(struct run_ctx *ctx)
@@ -211,7 +140,7 @@ static int po_run(struct run_ctx *ctx)
 
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0)
         return -1;
-    if (po_occupy(ctx, st, po_port(o->occupy)) < 0)
+    if (run_occupy_port(ctx, &st->occupy, 1, po_port(o->occupy)) < 0)
         return -1;
     if (o->speed && *o->speed && run_base_setspeed(ctx, 0, dom, o->speed, both) < 0)
         return -1;

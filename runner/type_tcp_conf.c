@@ -29,8 +29,9 @@
  * Not built, an ERROR naming it: ipv4_env_on_target (NetworkManager stopped and the
  * destination's IPv6 addresses removed), ipv6_config (check_established on ipv6_addr_des), transports other than
  * tcp.  IPv6 cases whose words or qemu.conf lines name the destination's IPv6 address
- * CANCEL first when the settings give no address6 (placeholders); ipv6_addr_des itself
- * is read only with ipv6_config, an ERROR.
+ * CANCEL first when the settings give no address6 (placeholders); ipv6_config CANCELs
+ * for the `ipv6` need (runner/run_needs.c) unless the settings declare the hosts'
+ * IPv6, then it is the ERROR.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"

@@ -18,8 +18,11 @@
  * limit back to what it was (check_hard_limit), a second migration.  verify_default
  * after a migration that succeeded; the log's strings last.
  *
- * Not built yet, an ERROR naming it: the TLS transport (--tls) and the UNIX-socket
- * migrateuri.
+ * setup_connection's transport: transport_type tls makes QEMU's certificates as
+ * TLSConnection does into custom_pki_path on both hosts (runner/run_tl_tls.h, undone
+ * on every path), unix_proxy the UNIX-socket proxies of --migrateuri unix://...
+ * (runner/run_uproxy.h); the combinations QEMU refuses then fail with err_msg and the
+ * second migration (--zerocopy --parallel) must succeed.
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -29,6 +32,7 @@
 #include "runner/run_tl.h"
 #include "runner/run_tl_tls.h"
 #include "runner/run_type.h"
+#include "runner/run_uproxy.h"
 #include "runner/run_virsh.h"
 #include "virt/virt.h"
 
@@ -78,39 +82,18 @@ static const struct run_param zc_params[] = {
 };
 #undef AT
 
-/* A setup vtrun does not build: its param, the value set (*val). */
-static const char *zc_unbuilt_param(const struct params *p, const char **val)
-{
-    static const char *const keys[] = { "virsh_migrate_extra", "virsh_migrate_extra_mig_again" };
-    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
-        const char *v = params_get(p, keys[k]);
-        if (v && (strstr(v, "--tls") || strstr(v, "unix:"))) {
-            *val = v;
-            return keys[k];
-        }
-    }
-    const char *t = params_get(p, "transport_type");
-    if (t && (!strcmp(t, "tls") || !strcmp(t, "unix_proxy"))) {
-        *val = t;
-        return "transport_type";
-    }
-    return NULL;
-}
-
 static bool zc_unbuilt_applies(const struct params *p)
 {
-    const char *v;
-    return zc_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
+    return run_base_actions_unbuilt(p);
 }
 
 static int zc_unbuilt_met(const struct run_need *n, const struct params *p,
                           struct run_facts *f, struct strbuf *why)
 {
-    const char *v = NULL, *param = zc_unbuilt_param(p, &v);
     (void)n;
     (void)f;
     (void)why;
-    return run_base_unbuilt_verdict("migration_zerocopy", param, v, p);
+    return run_base_unbuilt_verdict("migration_zerocopy", NULL, NULL, p);
 }
 
 /* --zerocopy: libvirt raises the QEMU's locked-memory limit to the guest's memory (or
@@ -161,6 +144,7 @@ struct zc_state {
     struct virt_vms vms;            /* first: run_vmtype_cleanup's view */
     struct virt_hostops *ops;       /* the daemon's log configuration */
     struct virt_ctx vctx;           /* ops' log: the VM set's, kept past its cleanup */
+    struct run_uproxy *proxy;       /* setup_connection's unix_proxy */
     /* setup_params' verdicts for the QEMU of the source */
     bool status_error, again_status_error;
     const char *err_msg;
@@ -187,6 +171,7 @@ static void zc_cleanup(struct run_ctx *ctx)
         return;
     /* the guests first: a daemon restarted by the restore reconnects to them */
     run_vmset_cleanup(ctx, &st->vms);
+    run_uproxy_cleanup(ctx, st->proxy);
     if (st->ops) {
         if (virt_hostops_undo(st->ops) < 0)
             run_error(ctx, "CleanupError", "restoring the hosts: %s", err_msg());
@@ -318,6 +303,19 @@ static int zc_again(struct run_ctx *ctx, const struct zc_opts *o, struct zc_stat
     return zc_hop(ctx, o, st, i, true);
 }
 
+/* setup_connection's transport: TLSConnection (qemu_tls) for transport_type tls, the
+ * UNIX-socket proxies for unix_proxy. */
+static int zc_connection(struct run_ctx *ctx, struct zc_state *st)
+{
+    const char *t = params_get_or(ctx->params, "transport_type", "");
+    if (!strcmp(t, "tls")) {
+        struct run_tls_pki k;
+        run_tls_pki_of(ctx->params, NULL, &k);
+        return run_tls_pki_setup(ctx, st->ops, &k);
+    }
+    return run_uproxy_setup(ctx, ctx->params, &st->proxy);
+}
+
 static int zc_run(struct run_ctx *ctx)
 {
     const struct zc_opts *o = ctx->opts;
@@ -334,6 +332,8 @@ static int zc_run(struct run_ctx *ctx)
         goto out;
     bool logs = o->str_log && *o->str_log && !st->no_log;
     if (logs && run_tls_debug_log(ctx, st->ops, vms, 0, &mark) < 0)
+        goto out;
+    if (zc_connection(ctx, st) < 0)
         goto out;
     if (run_vmtype_prepare(ctx, vms, i, true, true) < 0 || zc_memtune(ctx, o, dom, &old) < 0)
         goto out;

@@ -73,9 +73,12 @@ START_TEST(test_tcp_common_ipv6_cancels_or_errs)
     params_set(p, "ipv6_addr_des", "ENTER.YOUR.IPv6.DESTINATION");
     params_set(p, "virsh_migrate_extra", "--migrateuri tcp://[ENTER.YOUR.IPv6.DESTINATION]");
     ASSERT_DISPO(p, "placeholder");
-    /* an address: ipv6_config's check on it is not built */
+    /* an address: ipv6_config needs hosts declared with IPv6, then its check on it is
+     * not built */
     params_set(p, "virsh_migrate_extra", "--migrateuri tcp://[fd00::3]");
     params_set(p, "ipv6_config", "yes");
+    ASSERT_DISPO(p, "ipv6");
+    caps[0] = "ipv6";
     ASSERT_DISPO(p, "ERROR: ipv6_config = 'yes'");
     params_free(p);
 }
