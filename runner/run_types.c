@@ -95,7 +95,7 @@ extern const struct run_type run_type_migrate_mem,
     run_type_migration_with_internally_launched_virtiofs_dev,
     run_type_migration_with_externally_launched_virtiofs_dev,
     run_type_kill_virtiofsd_during_performphase,
-    run_type_migration_after_hotplug,
+    run_type_migration_after_hotplug, /* runner/type_mig_after_hotplug.c */
     run_type_migrate_with_panic_device,
     run_type_migrate_graphics;
 

@@ -30,9 +30,6 @@
  *    migration_with_externally_launched_virtiofs_dev (migration/migration_with_virtiofs/),
  *    kill_virtiofsd_during_performphase (migration/destructive_operations_around_live_
  *    migration/): vDPA / vhost-user / virtiofs devices (their generic needs);
- *  - migration_after_hotplug (migration/migration_with_disk/): a file disk on the NFS
- *    mount hot-plugged (attach-device), migrated, detached on the destination, migrated
- *    back, gone from the guest;
  *  - migrate_with_panic_device (migration/): an isa pvpanic device and on_crash
  *    coredump-restart, the guest crashed by sysrq after the migration, domstate
  *    --reason "crashed (panicked)" and a dump file on the destination;
@@ -87,9 +84,6 @@ static const struct {
       "the virtiofs filesystem device on an externally started virtiofsd is not built" },
     { "kill_virtiofsd_during_performphase",
       "virtiofsd killed during the perform phase is not built" },
-    { "migration_after_hotplug",
-      "the disk hot-plugged before the migration, detached on the destination and "
-      "migrated back (run_migration_back) is not built" },
     { "migrate_with_panic_device",
       "the panic device with on_crash coredump-restart, the guest crashed by sysrq on "
       "the destination and its dump file checked, is not built" },
@@ -187,9 +181,6 @@ LU_TYPE(migration_with_externally_launched_virtiofs_dev,
 LU_TYPE(kill_virtiofsd_during_performphase,
         "tp-libvirt's kill_virtiofsd_during_performphase: virtiofsd killed during the "
         "perform phase");
-LU_TYPE(migration_after_hotplug,
-        "tp-libvirt's migration_after_hotplug: a hot-plugged disk migrated, detached, "
-        "migrated back");
 LU_TYPE(migrate_with_panic_device,
         "tp-libvirt's migrate_with_panic_device: a panic device crashing the migrated guest");
 LU_TYPE(migrate_graphics,
