@@ -129,6 +129,16 @@ static const struct run_need lu_needs_none[] = {
     { NULL },
 };
 
+/* migrate_gluster sets up a GlusterFS volume on the source itself
+ * (libvirt.setup_or_cleanup_gluster: glusterd, a brick, the volume mounted at
+ * gluster_mount_dir); no param of its cases says "gluster" for the generic row. */
+static const struct run_need lu_needs_gluster[] = {
+    { "gluster", .applies = lu_always, .capability = "gluster",
+      .text = "GlusterFS on the hosts (the test creates a volume, mounts it and puts the "
+              "guest's disk there)" },
+    { NULL },
+};
+
 static const struct run_param lu_params[] = {
     { NULL },
 };
@@ -140,21 +150,21 @@ static int lu_run(struct run_ctx *ctx)
     return run_error(ctx, "NotBuilt", "%s", missing ? missing : "not built");
 }
 
-#define LU_TYPE(id, text)                                                                \
+#define LU_TYPE_ROWS(id, own, text)                                                      \
     const struct run_type run_type_##id = {                                              \
         .name = #id,                                                                     \
         .summary = text " (not built yet: a case CANCELs for its need or is an ERROR)",  \
-        .needs = { .vms = 1, .hosts = 2, .rows = lu_needs_none,                          \
-                   .rows_last = lu_needs_last },                                         \
+        .needs = { .vms = 1, .hosts = 2, .rows = (own), .rows_last = lu_needs_last },    \
         .params = lu_params,                                                             \
         .run = lu_run,                                                                   \
     }
+#define LU_TYPE(id, text) LU_TYPE_ROWS(id, lu_needs_none, text)
 
 LU_TYPE(migrate_mem, "tp-libvirt's migrate_mem: memory devices, balloon, nvdimm, large guests");
 LU_TYPE(migrate_service_control,
         "tp-libvirt's migrate_service_control: libvirtd / QEMU killed or restarted during "
         "the migration, then a migration again");
-LU_TYPE(migrate_gluster, "tp-libvirt's migrate_gluster: the guest's disk on GlusterFS");
+LU_TYPE_ROWS(migrate_gluster, lu_needs_gluster, "tp-libvirt's migrate_gluster: the guest's disk on GlusterFS");
 LU_TYPE(migrate_ceph, "tp-libvirt's migrate_ceph: the guest's disk on Ceph rbd");
 LU_TYPE(migration_with_various_memory_backing,
         "tp-libvirt's migration_with_various_memory_backing: hugepage, file, anonymous "
