@@ -86,7 +86,7 @@ extern const struct run_type run_type_migrate_mem,
     run_type_migrate_gluster,
     run_type_migrate_ceph,
     run_type_migration_with_various_memory_backing,
-    run_type_migration_with_various_memory_allocation,
+    run_type_migration_with_various_memory_allocation, /* runner/type_mig_balloon.c */
     run_type_migration_with_various_balloon_models, /* runner/type_mig_balloon.c */
     run_type_pause_by_proxy_and_recover,
     run_type_pause_and_io_error_and_recover,

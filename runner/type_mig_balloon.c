@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Test type `migration_with_various_balloon_models`: tp-libvirt's
+ * Test types `migration_with_various_balloon_models` and
+ * `migration_with_various_memory_allocation`: tp-libvirt's
  * libvirt/tests/src/migration/migration_with_memory/
- * migration_with_various_balloon_models.py (a MigrationBase case) with base_steps'
- * shared steps (runner/run_base.h, runner/run_vmconf.h).
+ * migration_with_various_balloon_models.py and migration_with_various_memory_allocation.py
+ * (MigrationBase cases, the same steps) with base_steps' shared steps
+ * (runner/run_base.h, runner/run_vmconf.h).
  *
- * The guest's definition gets mem_attrs (<memory> and <currentMemory> with their
- * units) and its <memballoon> replaced by memballoon_dict's (model, autodeflate,
- * freePageReporting, <alias name>, <stats period>); it is (re)started with it and
- * logged into.  run_migration (the words, peer to peer to virsh_migrate_desturi,
+ * The guest's definition gets mem_attrs (balloon models) or vm_attrs (memory
+ * allocation): <memory> and <currentMemory> with their units, <maxMemory> (max_mem_rt,
+ * its slots and unit), <vcpu>, and a <cpu> of NUMA cells (cpu = {'numa_cell': [...]}:
+ * the cells' id, cpus, memory, unit); with a memballoon_dict its <memballoon> is
+ * replaced by that one (model, autodeflate, freePageReporting, <alias name>, <stats
+ * period>).  It is (re)started with it and logged into.  run_migration (the words, peer to peer to virsh_migrate_desturi,
  * status_error / err_msg), verify_default's post_migration_check; then on the
  * destination the live XML is checked against every xpath of expect_xpath (each
  * dict's element_attrs found, its text when it gives one: the test's FAIL otherwise)
@@ -47,29 +51,44 @@
 struct bm_opts {
     struct run_base_mig mig;
     bool status_error;
-    const char *err_msg, *mem_attrs, *balloon, *xpaths, *dominfo;
+    const char *err_msg, *mem_attrs, *vm_attrs, *balloon, *xpaths, *dominfo;
     const char *dest_state, *src_state;     /* RUN_BASE_POST_ROWS */
     bool network_check, disk_check;
     long main_vm;
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct bm_opts, __VA_ARGS__)
+/* The rows both types read. */
+#define BM_COMMON_ROWS                                                                   \
+    RUN_BASE_MIG_ROWS(struct bm_opts, mig),                                              \
+    RUN_BASE_POST_ROWS(struct bm_opts),                                                  \
+    { "status_error", AT(BOOL, status_error), .def = "no",                               \
+      .doc = "the migration must fail" },                                                \
+    { "err_msg", AT(REGEX, err_msg),                                                     \
+      .doc = "with status_error: a regex the error text must match" },                   \
+    { "expect_xpath", AT(STR, xpaths), .def = "[]",                                      \
+      .doc = "a list of {'element_attrs': [xpath...], 'text': T} checked in the "        \
+             "destination's XML" }
+
+/* migration_with_various_balloon_models */
 static const struct run_param bm_params[] = {
-    RUN_BASE_MIG_ROWS(struct bm_opts, mig),
-    RUN_BASE_POST_ROWS(struct bm_opts),
-    { "status_error", AT(BOOL, status_error), .def = "no", .doc = "the migration must fail" },
-    { "err_msg", AT(REGEX, err_msg),
-      .doc = "with status_error: a regex the error text must match" },
+    BM_COMMON_ROWS,
     { "mem_attrs", AT(STR, mem_attrs), .def = "{}",
       .doc = "memory, memory_unit, current_mem, current_mem_unit of the guest" },
     { "memballoon_dict", AT(STR, balloon), .def = "{}",
       .doc = "the <memballoon>: model, autodeflate, freepage_reporting, stats_period, "
              "alias_name" },
-    { "expect_xpath", AT(STR, xpaths), .def = "[]",
-      .doc = "a list of {'element_attrs': [xpath...], 'text': T} checked in the "
-             "destination's XML" },
     { "dominfo_check", AT(STR, dominfo), .doc = "a regex `virsh dominfo` on the "
                                                 "destination must match" },
+    { NULL },
+};
+
+/* migration_with_various_memory_allocation (its mem_attrs is a fragment of vm_attrs) */
+static const struct run_param ma_params[] = {
+    BM_COMMON_ROWS,
+    { "vm_attrs", AT(STR, vm_attrs), .def = "{}",
+      .doc = "memory, memory_unit, current_mem, current_mem_unit, max_mem_rt(_slots, "
+             "_unit), vcpu, cpu {'numa_cell': [...]}" },
     { NULL },
 };
 #undef AT
@@ -86,11 +105,43 @@ static char *bm_scalar(const struct pylit *v)
     return NULL;
 }
 
-/* Every key of dict text `val` (param `param`) one of keys, each a string or integer:
- * 0, or -1 with err naming the first other one. */
+/* vm_attrs' cpu dict as vtrun builds it: {'numa_cell': [{id, cpus, memory, unit}...]}. */
+static bool bm_cpu_built(const struct pylit *cpu)
+{
+    static const char *const cell_keys[] = { "id", "cpus", "memory", "unit" };
+    const struct pylit *cells = pylit_get(cpu, "numa_cell");
+    if (cpu->kind != PYLIT_DICT || cpu->n != 1 || !cells || cells->kind != PYLIT_LIST)
+        return false;
+    for (size_t c = 0; c < cells->n; c++) {
+        const struct pylit *cell = &cells->items[c];
+        if (cell->kind != PYLIT_DICT)
+            return false;
+        for (size_t k = 0; k < cell->n; k++) {
+            const struct pylit *key = &cell->items[2 * k];
+            bool known = false;
+            for (size_t j = 0; key->kind == PYLIT_STR && j < ARRAY_SIZE(cell_keys); j++)
+                known = known || !strcmp(key->s, cell_keys[j]);
+            if (!known)
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool bm_value_built(const struct pylit *key, const struct pylit *v)
+{
+    if (!strcmp(key->s, "cpu"))
+        return bm_cpu_built(v);
+    return v->kind == PYLIT_STR || v->kind == PYLIT_INT;
+}
+
+/* Every key of dict text `val` (param `param`) one of keys, each a string or integer
+ * (cpu: bm_cpu_built): 0, or -1 with err naming the first other one. */
 static int bm_dict_keys(const char *param, const char *val, const char *const *keys,
                         size_t nkeys, struct pylit *out)
 {
+    if (!val)
+        val = "{}";     /* a param the type does not read */
     if (pylit_parse(val, out) < 0 || out->kind != PYLIT_DICT) {
         err_set("%s = '%.80s': not a dict literal", param, val);
         pylit_release(out);
@@ -101,7 +152,7 @@ static int bm_dict_keys(const char *param, const char *val, const char *const *k
         bool known = false;
         for (size_t j = 0; key->kind == PYLIT_STR && j < nkeys; j++)
             known = known || !strcmp(key->s, keys[j]);
-        if (!known || (v->kind != PYLIT_STR && v->kind != PYLIT_INT)) {
+        if (!known || !bm_value_built(key, v)) {
             err_set("%s key '%s' is not built", param,
                     key->kind == PYLIT_STR ? key->s : "?");
             pylit_release(out);
@@ -113,6 +164,9 @@ static int bm_dict_keys(const char *param, const char *val, const char *const *k
 
 static const char *const bm_mem_keys[] = { "memory", "memory_unit", "current_mem",
                                            "current_mem_unit" };
+static const char *const bm_vm_keys[] = { "memory", "memory_unit", "current_mem",
+                                          "current_mem_unit", "max_mem_rt", "max_mem_rt_slots",
+                                          "max_mem_rt_unit", "vcpu", "cpu" };
 static const char *const bm_balloon_keys[] = { "model", "autodeflate", "freepage_reporting",
                                                "stats_period", "alias_name" };
 
@@ -142,16 +196,19 @@ bad:
 static int bm_check(const struct run_common *c, void *opts)
 {
     struct bm_opts *o = opts;
-    struct pylit a = { 0 }, b = { 0 }, x = { 0 };
+    struct pylit a = { 0 }, v = { 0 }, b = { 0 }, x = { 0 };
     if (bm_dict_keys("mem_attrs", o->mem_attrs, bm_mem_keys, ARRAY_SIZE(bm_mem_keys), &a) < 0 ||
+        bm_dict_keys("vm_attrs", o->vm_attrs, bm_vm_keys, ARRAY_SIZE(bm_vm_keys), &v) < 0 ||
         bm_dict_keys("memballoon_dict", o->balloon, bm_balloon_keys,
                      ARRAY_SIZE(bm_balloon_keys), &b) < 0 ||
         bm_xpaths_read(o->xpaths, &x) < 0) {
         pylit_release(&a);
+        pylit_release(&v);
         pylit_release(&b);
         return -1;
     }
     pylit_release(&a);
+    pylit_release(&v);
     pylit_release(&b);
     pylit_release(&x);
     if (o->dominfo && mig_regex_check("dominfo_check", o->dominfo) < 0)
@@ -198,20 +255,79 @@ static void bm_balloon_child(xmlNodePtr mb, const struct pylit *d, const char *k
     free(v);
 }
 
+/* <maxMemory slots=S unit=U>N</maxMemory> and <vcpu>N</vcpu> of an attrs dict. */
+static void bm_set_max_vcpu(xmlNodePtr root, const struct pylit *a)
+{
+    bm_set_mem(root, "maxMemory", pylit_get(a, "max_mem_rt"), pylit_get(a, "max_mem_rt_unit"));
+    char *slots = bm_scalar(pylit_get(a, "max_mem_rt_slots")), *vcpu = bm_scalar(pylit_get(a, "vcpu"));
+    xmlNodePtr max = run_vmconf_xml_child(root, "maxMemory");
+    if (slots && max)
+        xmlSetProp(max, BAD_CAST "slots", BAD_CAST slots);
+    if (vcpu) {
+        xmlNodePtr n = run_vmconf_xml_child(root, "vcpu");
+        if (!n)
+            n = xmlNewChild(root, NULL, BAD_CAST "vcpu", NULL);
+        xmlNodeSetContent(n, BAD_CAST vcpu);
+    }
+    free(slots);
+    free(vcpu);
+}
+
+/* root's <cpu> replaced by one holding the cpu dict's NUMA cells (VMCPUXML.setup_attrs:
+ * a new element, the old one gone). */
+static void bm_set_cpu(xmlNodePtr root, const struct pylit *cpu)
+{
+    static const char *const attrs[] = { "id", "cpus", "memory", "unit" };
+    const struct pylit *cells = cpu ? pylit_get(cpu, "numa_cell") : NULL;
+    xmlNodePtr old;
+    if (!cells)
+        return;
+    while ((old = run_vmconf_xml_child(root, "cpu"))) {
+        xmlUnlinkNode(old);
+        xmlFreeNode(old);
+    }
+    xmlNodePtr numa = xmlNewChild(xmlNewChild(root, NULL, BAD_CAST "cpu", NULL), NULL,
+                                  BAD_CAST "numa", NULL);
+    for (size_t c = 0; c < cells->n; c++) {
+        xmlNodePtr cell = xmlNewChild(numa, NULL, BAD_CAST "cell", NULL);
+        for (size_t k = 0; k < ARRAY_SIZE(attrs); k++) {
+            char *v = bm_scalar(pylit_get(&cells->items[c], attrs[k]));
+            if (v)
+                xmlSetProp(cell, BAD_CAST attrs[k], BAD_CAST v);
+            free(v);
+        }
+    }
+}
+
+/* The memory keys of an attrs dict (mem_attrs or vm_attrs) on root. */
+static void bm_apply_attrs(xmlNodePtr root, const struct pylit *a)
+{
+    bm_set_mem(root, "memory", pylit_get(a, "memory"), pylit_get(a, "memory_unit"));
+    bm_set_mem(root, "currentMemory", pylit_get(a, "current_mem"),
+               pylit_get(a, "current_mem_unit"));
+    bm_set_max_vcpu(root, a);
+    bm_set_cpu(root, pylit_get(a, "cpu"));
+}
+
 /* domxml with mem_attrs and memballoon_dict applied (vmxml.setup_attrs, del_device +
  * a new Memballoon).  Caller frees; NULL + err. */
 static char *bm_edit(const struct bm_opts *o, const char *domxml)
 {
-    struct pylit a = { 0 }, b = { 0 };
+    struct pylit a = { 0 }, v = { 0 }, b = { 0 };
     xmlDocPtr d = NULL;
     char *out = NULL;
-    if (pylit_parse(o->mem_attrs, &a) < 0 || pylit_parse(o->balloon, &b) < 0 ||
+    if (pylit_parse(o->mem_attrs ? o->mem_attrs : "{}", &a) < 0 ||
+        pylit_parse(o->vm_attrs ? o->vm_attrs : "{}", &v) < 0 ||
+        pylit_parse(o->balloon ? o->balloon : "{}", &b) < 0 ||
         !(d = run_vmconf_xml_read(domxml)))
         goto done;
     xmlNodePtr root = xmlDocGetRootElement(d);
-    bm_set_mem(root, "memory", pylit_get(&a, "memory"), pylit_get(&a, "memory_unit"));
-    bm_set_mem(root, "currentMemory", pylit_get(&a, "current_mem"),
-               pylit_get(&a, "current_mem_unit"));
+    bm_apply_attrs(root, &a);
+    bm_apply_attrs(root, &v);
+    if (!b.n) {             /* no memballoon_dict: the guest's balloon kept */
+        out = run_vmconf_xml_take(d);
+        goto done;
+    }
     xmlNodePtr devs = run_vmconf_xml_child(root, "devices"), old;
     if (!devs)
         devs = xmlNewChild(root, NULL, BAD_CAST "devices", NULL);
@@ -228,6 +344,7 @@ static char *bm_edit(const struct bm_opts *o, const char *domxml)
     out = run_vmconf_xml_take(d);
 done:
     pylit_release(&a);
+    pylit_release(&v);
     pylit_release(&b);
     return out;
 }
@@ -344,23 +461,35 @@ static bool bm_always(const struct params *p)
 }
 
 static const struct run_need bm_needs[] = {
-    { "guest_virtio_balloon", .applies = bm_always, .capability = "guest_virtio_balloon",
+    { "guest_virtio_balloon", .types = "migration_with_various_balloon_models",
+      .applies = bm_always, .capability = "guest_virtio_balloon",
       .text = "a virtio_balloon driver in the guest (the test checks the destination's "
               "<currentMemory> and dominfo's Used memory, which follow the balloon the "
               "guest's driver inflates to current_mem; the lab's busybox guest has none)" },
     { NULL },
 };
 
-const struct run_type run_type_migration_with_various_balloon_models = {
-    .name = "migration_with_various_balloon_models",
-    .summary = "tp-libvirt's migration_with_various_balloon_models: a guest with a "
-               "memballoon model (autodeflate, free page reporting, stats, alias) and its "
-               "memory migrated, its XML and dominfo checked on the destination",
-    .needs = { .vms = 1, .hosts = 2, .rows = bm_needs },
-    .params = bm_params,
-    .opts_size = sizeof(struct bm_opts),
-    .check = bm_check,
-    .setup = run_vmtype_setup,
-    .run = bm_run,
-    .cleanup = run_vmtype_cleanup,
+#define BM_TYPE(id, own, tparams, text)                                                         \
+    const struct run_type run_type_##id = {                                              \
+        .name = #id,                                                                     \
+        .summary = text,                                                                 \
+        .needs = { .vms = 1, .hosts = 2, .rows = (own) },                                \
+        .params = (tparams),                                                             \
+        .opts_size = sizeof(struct bm_opts),                                             \
+        .check = bm_check,                                                               \
+        .setup = run_vmtype_setup,                                                       \
+        .run = bm_run,                                                                   \
+        .cleanup = run_vmtype_cleanup,                                                   \
+    }
+
+static const struct run_need bm_needs_none[] = {
+    { NULL },
 };
+
+BM_TYPE(migration_with_various_balloon_models, bm_needs, bm_params,
+        "tp-libvirt's migration_with_various_balloon_models: a guest with a memballoon "
+        "model (autodeflate, free page reporting, stats, alias) and its memory migrated, "
+        "its XML and dominfo checked on the destination");
+BM_TYPE(migration_with_various_memory_allocation, bm_needs_none, ma_params,
+        "tp-libvirt's migration_with_various_memory_allocation: a guest with <memory>, "
+        "<maxMemory> (slots) and NUMA cells migrated, its XML checked on the destination");

@@ -105,12 +105,37 @@ START_TEST(test_balloon)
 }
 END_TEST
 
+/* The memory allocation cases: vm_attrs with <maxMemory> and NUMA cells RUN; a cpu dict
+ * beyond numa_cell is an ERROR; mem_attrs (a fragment of vm_attrs there) is not read. */
+START_TEST(test_memory_allocation)
+{
+    struct params *p = base_case("migration_with_various_memory_allocation");
+    params_set(p, "mem_attrs", "'memory_unit':'KiB','memory':8388608");
+    params_set(p, "vm_attrs", "{'memory_unit':'KiB','memory':8388608,'current_mem':8388608,"
+                              "'current_mem_unit':'KiB', 'max_mem_rt': 10485760, "
+                              "'max_mem_rt_slots': 16, 'max_mem_rt_unit': 'KiB', 'vcpu': 4, "
+                              "'cpu': {'numa_cell': [{'id': '0', 'cpus': '0-1', 'memory': "
+                              "'4194304', 'unit': 'KiB'}]}}");
+    params_set(p, "expect_xpath", "[{'element_attrs':[\".//maxMemory[@slots='16']\"],"
+                                  "'text':'10485760'}]");
+    ASSERT_DISPO(p, "RUN");
+    params_set(p, "func_supported_since_libvirt_ver", "(9, 5, 0)");
+    ASSERT_DISPO(p, "libvirt_version");
+    params_set(p, "func_supported_since_libvirt_ver", "");
+    params_set(p, "vm_attrs", "{'cpu': {'mode': 'host-model', 'numa_cell': []}}");
+    ASSERT_DISPO(p, "ERROR: vm_attrs key 'cpu'");
+    params_set(p, "vm_attrs", "{'memory': 1048576, 'mb': {'hugepages': {}}}");
+    ASSERT_DISPO(p, "ERROR: vm_attrs key 'mb'");
+    params_free(p);
+}
+END_TEST
+
 /* Types known but not built: never "unknown test type", never a RUN. */
 START_TEST(test_unbuilt_known)
 {
     static const char *const types[] = {
         "migrate_mem", "migrate_service_control", "migrate_gluster", "migrate_ceph",
-        "migration_with_various_memory_backing", "migration_with_various_memory_allocation",
+        "migration_with_various_memory_backing",
         "pause_by_proxy_and_recover",
         "pause_and_io_error_and_recover", "migration_with_vhostvdpa",
         "migration_with_vhostuser", "migration_with_internally_launched_virtiofs_dev",
@@ -172,6 +197,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_after_hotplug);
     tcase_add_test(tc, test_balloon);
+    tcase_add_test(tc, test_memory_allocation);
     tcase_add_test(tc, test_unbuilt_known);
     tcase_add_test(tc, test_unbuilt_needs);
     suite_add_tcase(s, tc);
