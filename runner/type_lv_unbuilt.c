@@ -130,6 +130,16 @@ static const struct run_need lu_needs_gluster[] = {
     { NULL },
 };
 
+/* migrate_with_panic_device crashes the migrated guest (sysrq c) and expects domstate
+ * "crashed (panicked)": the guest's kernel must tell QEMU through its pvpanic driver;
+ * the lab's busybox guest loads no pvpanic module, so QEMU never sees the panic. */
+static const struct run_need lu_needs_pvpanic[] = {
+    { "guest_pvpanic", .applies = lu_always, .capability = "guest_pvpanic",
+      .text = "a pvpanic driver in the guest (the test crashes the migrated guest and "
+              "expects domstate 'crashed (panicked)'; the lab's busybox guest has none)" },
+    { NULL },
+};
+
 static const struct run_param lu_params[] = {
     { NULL },
 };
@@ -176,7 +186,7 @@ LU_TYPE(migration_with_externally_launched_virtiofs_dev,
 LU_TYPE(kill_virtiofsd_during_performphase,
         "tp-libvirt's kill_virtiofsd_during_performphase: virtiofsd killed during the "
         "perform phase");
-LU_TYPE(migrate_with_panic_device,
+LU_TYPE_ROWS(migrate_with_panic_device, lu_needs_pvpanic,
         "tp-libvirt's migrate_with_panic_device: a panic device crashing the migrated guest");
 LU_TYPE(migrate_graphics,
         "tp-libvirt's migrate_graphics: graphics on a socket followed across the migration");

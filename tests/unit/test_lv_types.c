@@ -185,7 +185,10 @@ START_TEST(test_unbuilt_needs)
     params_free(p);
 
     p = base_case("migrate_with_panic_device");
+    ASSERT_DISPO(p, "guest_pvpanic");
+    caps[0] = "guest_pvpanic";
     ASSERT_DISPO(p, "ERROR: tp-libvirt's migrate_with_panic_device: the panic device");
+    caps[0] = NULL;
     params_free(p);
 }
 END_TEST
