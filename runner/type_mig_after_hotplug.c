@@ -195,27 +195,6 @@ static int ah_has_target(struct run_ctx *ctx, int h, const char *dom, const char
     return found;
 }
 
-/* run_migration_back: `virsh migrate DOM OPTIONS SRC EXTRA` on the destination (no
- * postcopy words, no actions); 1 migrated, 0 not, -1 outcome set. */
-static int ah_migrate_back(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
-{
-    const struct ah_opts *o = ctx->opts;
-    struct be_migrate_opts mo = { 0 };
-    struct mig_actions acts = { 0 };
-    struct mig_expect e = { .status_error = false, .cancel_unsupported = false };
-    char *words = xasprintf("%s %s", o->mig.options ? o->mig.options : "",
-                            o->mig.extra ? o->mig.extra : "");
-    int rc = mig_opts_parse(words, &mo);
-    free(words);
-    if (rc < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 1, .to = 0, .n = 2,
-                            .expect = &e, .opts = &mo, .acts = &acts };
-    rc = run_tl_hop(ctx, &h);
-    mig_opts_release(&mo);
-    return rc;
-}
-
 /* After verify_default: the disk detached on the destination, the guest migrated
  * back without it. */
 static int ah_back(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
@@ -226,7 +205,7 @@ static int ah_back(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
     if (run_vmconf_virsh(ctx, 1, detach, NULL) < 0)
         return run_error(ctx, "CmdError", "%s", err_msg());
     if (o->migrate_back) {
-        int rc = ah_migrate_back(ctx, vms, i);
+        int rc = run_base_migrate_back(ctx, vms, i, &o->mig);
         if (rc < 0)
             return -1;
         if (rc == 0)
