@@ -577,3 +577,21 @@ out:
     mig_opts_release(&mo);
     return rc;
 }
+
+int run_base_migrate_back(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                          const struct run_base_mig *m)
+{
+    struct be_migrate_opts mo = { 0 };
+    struct mig_actions acts = { 0 };
+    struct mig_expect e = { .status_error = false, .cancel_unsupported = false };
+    char *words = xasprintf("%s %s", m->options ? m->options : "", m->extra ? m->extra : "");
+    int rc = mig_opts_parse(words, &mo);
+    free(words);
+    if (rc < 0)
+        return run_error(ctx, "ConfigError", "%s", err_msg());
+    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 1, .to = 0, .n = 2,
+                            .expect = &e, .opts = &mo, .acts = &acts };
+    rc = run_tl_hop(ctx, &h);
+    mig_opts_release(&mo);
+    return rc;
+}

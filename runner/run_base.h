@@ -83,6 +83,13 @@ int run_base_hop_ops(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
                      const struct run_base_mig *m, bool again, bool status_error,
                      const char *expected, struct virt_hostops *ops);
 
+/* base_steps.run_migration_back of VM i: `virsh migrate DOM OPTIONS SRC EXTRA` from the
+ * destination (host 1) back to the source (host 0), m's options and extra words only
+ * (no postcopy words, no actions), which must succeed.  run_tl_hop's returns: 1
+ * migrated, 0 not, -1 outcome set. */
+int run_base_migrate_back(struct run_ctx *ctx, struct virt_vms *vms, size_t i,
+                          const struct run_base_mig *m);
+
 /* action_during_mig and action_during_mig_again read (mig_act_parse): 0, or -1 with err
  * naming the param and what is wrong, so such a case is an ERROR before it starts. */
 int run_base_actions_read(const struct params *p);

@@ -99,6 +99,24 @@ extern const struct run_type run_type_netstress_kill_guest, run_type_qemu_mac_ch
     run_type_qemu_jumbo, run_type_qemu_multicast, run_type_qemu_migration, run_type_qemu_netperf,
     run_type_qemu_netperf_stress_guest_suspend, run_type_qemu_vlan, run_type_qemu_ethtool,
     run_type_qemu_nic_promisc, run_type_qemu_nicdriver_unload;
+/* runner/type_lv_unbuilt.c */
+extern const struct run_type run_type_migrate_mem,
+    run_type_migrate_service_control,
+    run_type_migrate_gluster,
+    run_type_migrate_ceph,
+    run_type_migration_with_various_memory_backing,
+    run_type_migration_with_various_memory_allocation, /* runner/type_mig_balloon.c */
+    run_type_migration_with_various_balloon_models, /* runner/type_mig_balloon.c */
+    run_type_pause_by_proxy_and_recover,
+    run_type_pause_and_io_error_and_recover,
+    run_type_migration_with_vhostvdpa,
+    run_type_migration_with_vhostuser,
+    run_type_migration_with_internally_launched_virtiofs_dev,
+    run_type_migration_with_externally_launched_virtiofs_dev,
+    run_type_kill_virtiofsd_during_performphase,
+    run_type_migration_after_hotplug, /* runner/type_mig_after_hotplug.c */
+    run_type_migrate_with_panic_device,
+    run_type_migrate_graphics;
 
 const struct run_type *const run_types[] = {
     &run_type_boot,
@@ -251,6 +269,23 @@ const struct run_type *const run_types[] = {
     &run_type_qemu_ethtool,
     &run_type_qemu_nic_promisc,
     &run_type_qemu_nicdriver_unload,
+    &run_type_migrate_mem,
+    &run_type_migrate_service_control,
+    &run_type_migrate_gluster,
+    &run_type_migrate_ceph,
+    &run_type_migration_with_various_memory_backing,
+    &run_type_migration_with_various_memory_allocation,
+    &run_type_migration_with_various_balloon_models,
+    &run_type_pause_by_proxy_and_recover,
+    &run_type_pause_and_io_error_and_recover,
+    &run_type_migration_with_vhostvdpa,
+    &run_type_migration_with_vhostuser,
+    &run_type_migration_with_internally_launched_virtiofs_dev,
+    &run_type_migration_with_externally_launched_virtiofs_dev,
+    &run_type_kill_virtiofsd_during_performphase,
+    &run_type_migration_after_hotplug,
+    &run_type_migrate_with_panic_device,
+    &run_type_migrate_graphics,
     NULL,
 };
 

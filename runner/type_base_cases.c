@@ -219,27 +219,6 @@ static int bc_virsh_dom(struct run_ctx *ctx, int h, const char *word, const char
     return 0;
 }
 
-/* run_migration_back: `virsh migrate DOM OPTIONS SRC EXTRA` on the destination (no
- * postcopy words, no actions), which must succeed. */
-static int bc_migrate_back(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
-{
-    const struct bc_opts *o = ctx->opts;
-    struct be_migrate_opts mo = { 0 };
-    struct mig_actions acts = { 0 };
-    struct mig_expect e = { .status_error = false, .cancel_unsupported = false };
-    char *words = xasprintf("%s %s", o->mig.options ? o->mig.options : "",
-                            o->mig.extra ? o->mig.extra : "");
-    int rc = mig_opts_parse(words, &mo);
-    free(words);
-    if (rc < 0)
-        return run_error(ctx, "ConfigError", "%s", err_msg());
-    struct run_tl_hop h = { .vms = vms, .vm = i, .from = 1, .to = 0, .n = 2,
-                            .expect = &e, .opts = &mo, .acts = &acts };
-    rc = run_tl_hop(ctx, &h);
-    mig_opts_release(&mo);
-    return rc;
-}
-
 /* verify_test's libvirt_monitor.check_domjobinfo_output(options="--completed") with
  * expected_domjobinfo_complete (runner/run_tl_jobinfo.c). */
 static int bc_jobinfo_complete(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
@@ -281,7 +260,7 @@ static int bc_verify(struct run_ctx *ctx, const struct bc_kind *k, struct virt_v
     if (k->verify == BC_VERIFY_JOBINFO_AFTER && bc_jobinfo_complete(ctx, vms, i) < 0)
         return -1;
     if (k->verify == BC_VERIFY_MIGRATE_BACK && o->migrate_back) {
-        int rc = bc_migrate_back(ctx, vms, i);
+        int rc = run_base_migrate_back(ctx, vms, i, &o->mig);
         if (rc < 0)
             return -1;
         if (rc == 0)
