@@ -407,13 +407,14 @@ struct bs_opts {
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct bs_opts, __VA_ARGS__)
+/* -1: unset, which the reference reads as params[key] (a KeyError: ERROR) */
 static const struct run_param bs_params[] = {
-    { "savevm_delay", AT(FLOAT, delay), RUN_PARAM_MIN(0), .unit = "seconds",
-      .doc = "run time before each pause" },
-    { "savevm_login_delay", AT(FLOAT, login_delay), RUN_PARAM_MIN(0), .unit = "seconds",
-      .doc = "a login within it ends the test" },
-    { "savevm_timeout", AT(FLOAT, timeout), RUN_PARAM_MIN(0), .unit = "seconds",
-      .doc = "no login by then: FAIL" },
+    { "savevm_delay", AT(FLOAT, delay), .def = "-1", .unit = "seconds",
+      .doc = "run time before each pause (required)" },
+    { "savevm_login_delay", AT(FLOAT, login_delay), .def = "-1", .unit = "seconds",
+      .doc = "a login within it ends the test (required)" },
+    { "savevm_timeout", AT(FLOAT, timeout), .def = "-1", .unit = "seconds",
+      .doc = "no login by then: FAIL (required)" },
     { "savevm_statedir", AT(STR, statedir), .def = "/tmp",
       .doc = "directory of the save file on the host" },
     { NULL },
@@ -423,6 +424,14 @@ static const struct run_param bs_params[] = {
 static int bs_check(const struct run_common *c, void *opts)
 {
     struct bs_opts *o = opts;
+    const char *unset = o->delay < 0 ? "savevm_delay"
+                        : o->login_delay < 0 ? "savevm_login_delay"
+                        : o->timeout < 0 ? "savevm_timeout" : NULL;
+    if (unset) {
+        err_set("param %s: unset or negative (the reference reads params['%s'])", unset,
+                unset);
+        return -1;
+    }
     return ql_check_main_vm(c, &o->main_vm);
 }
 
