@@ -38,5 +38,8 @@ void qemu_host_remove(struct run_ctx *ctx, const char *path);
 
 /* .applies of need rows every case of their types needs. */
 bool qemu_need_always(const struct params *p);
+/* .met of a "not built" row: never met, the ERROR "type T: not built: <.text>". */
+int qemu_need_unbuilt(const struct run_need *n, const struct params *p, struct run_facts *f,
+                      struct strbuf *why);
 
 #endif

@@ -92,18 +92,6 @@ static bool sc_bg(const struct params *p)
     return !strcmp(params_get_or(p, "start_bg_process", "no"), "yes");
 }
 
-static int sc_bg_unbuilt(const struct run_need *n, const struct params *p,
-                         struct run_facts *f, struct strbuf *why)
-{
-    (void)n;
-    (void)p;
-    (void)f;
-    (void)why;
-    err_set("param start_bg_process = yes: bg_cmd in a second session during the stop "
-            "(utils_test.BackgroundTest) is not built");
-    return -1;
-}
-
 static const struct run_need sc_needs[] = {
     { "guest_space", .applies = sc_big_file, .capability = "guest_space",
       .text = "1 GiB free in the guest's /tmp for prepare_op's file (twice, with its "
@@ -112,8 +100,10 @@ static const struct run_need sc_needs[] = {
 };
 
 static const struct run_need sc_needs_last[] = {
-    { "not built", .applies = sc_bg, .met = sc_bg_unbuilt,
-      .met_doc = "start_bg_process of the reference (ERROR)", .text = "start_bg_process" },
+    { "not built", .applies = sc_bg, .met = qemu_need_unbuilt,
+      .met_doc = "start_bg_process of the reference (ERROR)",
+      .text = "start_bg_process = yes (bg_cmd in a second session during the stop, "
+              "utils_test.BackgroundTest)" },
     { NULL },
 };
 

@@ -245,20 +245,10 @@ static const struct run_need ft_needs[] = {
     { NULL },
 };
 
-static int ft_unbuilt(const struct run_need *n, const struct params *p, struct run_facts *f,
-                      struct strbuf *why)
-{
-    (void)n;
-    (void)p;
-    (void)f;
-    (void)why;
-    err_set("file_transfer: the host <-> guest copy (vm.copy_files_to/from) is not built");
-    return -1;
-}
-
 static const struct run_need ft_needs_last[] = {
-    { "not built", .applies = qemu_need_always, .met = ft_unbuilt,
-      .met_doc = "the copy of the reference (ERROR)", .text = "the copy of the reference" },
+    { "not built", .applies = qemu_need_always, .met = qemu_need_unbuilt,
+      .met_doc = "the copy of the reference (ERROR)",
+      .text = "the host <-> guest copy (vm.copy_files_to / copy_files_from)" },
     { NULL },
 };
 

@@ -46,18 +46,8 @@ static const struct run_need qt_needs[] = {
 };
 #undef QT_NEED
 
-static int qt_unbuilt(const struct run_need *n, const struct params *p, struct run_facts *f,
-                      struct strbuf *why)
-{
-    (void)n;
-    (void)f;
-    (void)why;
-    err_set("type %s: the steps of the reference are not built", params_get_or(p, "type", "?"));
-    return -1;
-}
-
 static const struct run_need qt_needs_last[] = {
-    { "not built", .applies = qemu_need_always, .met = qt_unbuilt,
+    { "not built", .applies = qemu_need_always, .met = qemu_need_unbuilt,
       .met_doc = "the steps of the reference (ERROR)", .text = "the steps of the reference" },
     { NULL },
 };

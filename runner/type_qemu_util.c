@@ -4,6 +4,7 @@
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/params.h"
 #include "lib/strbuf.h"
 
 #include <stdlib.h>
@@ -95,4 +96,13 @@ bool qemu_need_always(const struct params *p)
 {
     (void)p;
     return true;
+}
+
+int qemu_need_unbuilt(const struct run_need *n, const struct params *p, struct run_facts *f,
+                      struct strbuf *why)
+{
+    (void)f;
+    (void)why;
+    err_set("type %s: not built: %s", params_get_or(p, "type", "?"), n->text);
+    return -1;
 }

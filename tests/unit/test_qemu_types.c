@@ -87,7 +87,7 @@ START_TEST(test_file_transfer)
     params_set(p, "filesize", "4000");
     ASSERT_DISPO(p, "guest_space");
     caps[0] = "guest_space";
-    ASSERT_DISPO(p, "ERROR: file_transfer: the host <-> guest copy");
+    ASSERT_DISPO(p, "ERROR: type file_transfer: not built: the host");
     caps[0] = NULL;
     params_free(p);
 }
@@ -106,7 +106,7 @@ START_TEST(test_stop_continue)
     params_set(p, "bg_cmd", "rm -rf /tmp/new; cp /tmp/origin /tmp/new");
     ASSERT_DISPO(p, "guest_space");
     caps[0] = "guest_space";
-    ASSERT_DISPO(p, "ERROR: param start_bg_process");
+    ASSERT_DISPO(p, "ERROR: type stop_continue: not built: start_bg_process");
     caps[0] = NULL;
     strbuf_release(&out);
     params_free(p);
