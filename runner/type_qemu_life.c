@@ -288,7 +288,28 @@ static int ql_cycle(struct run_ctx *ctx, size_t i, const char *path, double rest
     return rc == 0 ? qemu_verify_no_crash(ctx, i) : rc;
 }
 
+/* The save file of VM i in dir: one name per domain, so that cleanup finds it again. */
+static char *ql_save_path(struct run_ctx *ctx, const char *dir, long i, const char *suffix)
+{
+    struct virt_vms *vms = ctx->data;
+    return xasprintf("%s/%s%s", dir, vms->vm[i].domain, suffix);
+}
+
+/* cleanup: a save file an interrupted cycle left (its own removal is refused once the
+ * test is cancelled; cleanup runs with the flag cleared), then the VM set's. */
+static void ql_cleanup(struct run_ctx *ctx, const char *dir, long i, const char *suffix)
+{
+    if (ctx->data && ctx->opts) {
+        char *path = ql_save_path(ctx, dir, i, suffix);
+        qemu_host_remove(ctx, path);
+        free(path);
+    }
+    run_vmtype_cleanup(ctx);
+}
+
 /* ---- save_restore --------------------------------------------------------------------- */
+
+#define SR_SUFFIX "-vtrun.save"
 
 /* check_system's login */
 #define SR_CHECK_S 120
@@ -342,7 +363,7 @@ static int sr_run(struct run_ctx *ctx)
         return -1;
     if (*o->bg && qemu_guest_send(ctx, i, o->bg, &pid) < 0)
         return -1;
-    char *path = xasprintf("%s/%s-vtrun.save", o->path, vms->vm[i].domain);
+    char *path = ql_save_path(ctx, o->path, o->main_vm, SR_SUFFIX);
     double now = clock_now(), stop = now + o->duration;
     int rc = 0;
     while (rc == 0 && !run_should_stop(ctx)) {
@@ -375,6 +396,12 @@ static int sr_run(struct run_ctx *ctx)
     return rc;
 }
 
+static void sr_cleanup(struct run_ctx *ctx)
+{
+    const struct sr_opts *o = ctx->opts;
+    ql_cleanup(ctx, o->path, o->main_vm, SR_SUFFIX);
+}
+
 const struct run_type run_type_save_restore = {
     .name = "save_restore",
     .summary = "tp-qemu's generic save_restore on avocado-vt's libvirt VM: virsh save / "
@@ -385,10 +412,12 @@ const struct run_type run_type_save_restore = {
     .check = sr_check,
     .setup = run_vmtype_setup,
     .run = sr_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = sr_cleanup,
 };
 
 /* ---- boot_savevm ----------------------------------------------------------------------- */
+
+#define BS_SUFFIX "-vtrun-savevm.img"
 
 struct bs_opts {
     double delay, login_delay, timeout;
@@ -437,6 +466,12 @@ static const struct run_need bs_needs[] = {
     { NULL },
 };
 
+static void bs_cleanup(struct run_ctx *ctx)
+{
+    const struct bs_opts *o = ctx->opts;
+    ql_cleanup(ctx, o->statedir, o->main_vm, BS_SUFFIX);
+}
+
 static int bs_run(struct run_ctx *ctx)
 {
     const struct bs_opts *o = ctx->opts;
@@ -444,7 +479,7 @@ static int bs_run(struct run_ctx *ctx)
     size_t i = (size_t)o->main_vm;
     if (run_vmtype_prepare(ctx, vms, i, true, false) < 0)
         return -1;
-    char *path = xasprintf("%s/%s-vtrun-savevm.img", o->statedir, vms->vm[i].domain);
+    char *path = ql_save_path(ctx, o->statedir, o->main_vm, BS_SUFFIX);
     double start = clock_now();
     long cycles = 0;
     bool in = false;
@@ -479,5 +514,5 @@ const struct run_type run_type_boot_savevm = {
     .check = bs_check,
     .setup = run_vmtype_setup,
     .run = bs_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = bs_cleanup,
 };
