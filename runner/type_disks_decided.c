@@ -17,7 +17,12 @@
  *
  *  - no_sufficient_disk_space_on_target (migration_with_copy_storage/): a loop-device
  *    ext3 file system of disk_size (block_path) mounted over the destination's image
- *    directory, for the copy to run out of space: an ERROR naming it.
+ *    directory, for the copy to run out of space.  The copy writes only the guest
+ *    disk's data, so it runs out of a disk_size (200M) file system only for a guest
+ *    disk holding more than that (the reference's distro images); the lab's busybox
+ *    guest disk is 64 MiB with under 1 MiB of data, the migration would succeed and
+ *    the case FAIL for the guest, not for libvirt: CANCEL without capability
+ *    big_guest_disk, an ERROR naming the loop-device file system with it.
  *
  * On hosts that have what a case needs, the case is an ERROR naming the setup vtrun
  * does not build yet.
@@ -112,6 +117,13 @@ const struct run_type run_type_migration_with_different_disks = {
     .run = dd_run,
 };
 
+static const struct run_need ns_needs[] = {
+    { "big_guest_disk", .capability = "big_guest_disk", .applies = dd_always,
+      .text = "a guest disk holding more data than disk_size, for the copy to run out of "
+              "the destination's file system of that size; the lab's busybox guest disk "
+              "is 64 MiB with under 1 MiB of data" },
+    { NULL },
+};
 static const struct run_need ns_last[] = {
     RUN_CS_NEED_UNBUILT,
     DD_UNBUILT("block_path's loop-device ext3 file system of disk_size mounted over the "
@@ -121,9 +133,10 @@ static const struct run_need ns_last[] = {
 
 const struct run_type run_type_no_sufficient_disk_space_on_target = {
     .name = "no_sufficient_disk_space_on_target",
-    .summary = "tp-libvirt's no_sufficient_disk_space_on_target: decided only (an ERROR "
-               "naming the destination file system vtrun does not build)",
-    .needs = { .vms = 1, .hosts = 2, .rows_last = ns_last },
+    .summary = "tp-libvirt's no_sufficient_disk_space_on_target: decided only (CANCEL "
+               "without a guest disk larger than disk_size; with one, an ERROR naming the "
+               "destination file system vtrun does not build)",
+    .needs = { .vms = 1, .hosts = 2, .rows = ns_needs, .rows_last = ns_last },
     .params = dd_params,
     .run = dd_run,
 };

@@ -103,7 +103,9 @@ START_TEST(test_decided_dispositions)
     params_set(p, "status_error", "yes");
     params_set(p, "disk_size", "200M");
     params_set(p, "block_path", "/var/tmp/no_sufficient_disk_space.qcow2");
+    caps[0] = "big_guest_disk"; /* the ERROR is for guests whose disk can fill it */
     ASSERT_DISPO(p, "ERROR: no_sufficient_disk_space_on_target: block_path's loop-device");
+    caps[0] = NULL;
     params_free(p);
 
     p = cs_case("block_disk");

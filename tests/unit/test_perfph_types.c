@@ -194,6 +194,7 @@ START_TEST(test_disk_io_load_is_an_error_naming_fio)
     params_set(p, "virsh_migrate_options", "--live --p2p --verbose");
     params_set(p, "virsh_migrate_extra", "--copy-storage-synchronous-writes");
     params_set(p, "copy_storage_option", "--copy-storage-all");
+    caps[0] = "guest_package_manager"; /* the ERROR is for guests that have one */
     ASSERT_DISPO(p, "ERROR: tp-libvirt's disk_io_load_in_vm: the guest's disk I/O load");
     params_set(p, "copy_storage_option", "--copy-storage-nope");
     ASSERT_DISPO(p, "ERROR: virsh migrate words");
