@@ -32,8 +32,18 @@
  * as --persistent --persistent-xml FILE), read as virsh reads them; postcopy_bandwidth
  * (--postcopy-bandwidth initiating_bandwidth; do_common_check's check_domjobinfo of
  * jobinfo_item against second_bandwidth, run_perf_jobinfo_check).  Variants vtrun
- * does not build (dname: verify_test's post_migration_check of the VM under its old
- * name; a unix_proxy or ssh transport) are ERRORs naming them; undefinesource
+ * does not build (dname; a unix_proxy or ssh transport) are ERRORs naming them.
+ * What dname would have to do, settled from the reference: the first migration's
+ * extra is --dname dname_value (do_common_check then looks at the destination's
+ * domain under that name, run_base's jobinfo check already does), the recovery's
+ * words repeat it; verify_test runs dominfo and domtime on dname_value on the
+ * destination, then, when the recovery's virsh exited 0, avocado-vt's
+ * post_migration_check([vm], dest_uri=...) checks the VM under its OLD name is
+ * virsh_migrate_dest_state (running) on the destination: that domain does not exist
+ * there, so the reference always ends in TestFail("Got the wrong VM state.") before
+ * its domstate and event checks.  Building it needs run_tl_hop to follow a renamed
+ * domain through the paused and resumed hops and the cleanup to remove dname_value
+ * from the destination (as type_option_mix.c's renamed does).  undefinesource
  * CANCELs (resume_undefinesource: no libvirt leaves the source undefined as it
  * expects).
  */
