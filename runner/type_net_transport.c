@@ -21,7 +21,9 @@
  * no proxy to go through, in the reference as here.
  *
  * Not built, an ERROR naming it: the daemons' own TLS connection (desturi_tls:
- * migrate_desturi_type tls without qemu_tls, runner/run_tlsconn.h).
+ * migrate_desturi_type tls without qemu_tls, runner/run_tlsconn.h); check_socket_num
+ * without --p2p (the reference counts virsh's own desturi-socket connection, which
+ * vtrun's client, connected to the destination directly, does not make).
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -71,8 +73,17 @@ static const char *nt_unbuilt_param(const struct params *p, const char **val)
     return run_tlsconn_unbuilt(p, val);
 }
 
+/* check_socket_num without --p2p: the desturi-socket connection counted is virsh's */
+static bool nt_client_socket(const struct params *p)
+{
+    return !strcmp(params_get_or(p, "check_socket_num", "no"), "yes") &&
+           !strstr(params_get_or(p, "virsh_migrate_options", "--live --verbose"), "--p2p");
+}
+
 static bool nt_unbuilt_applies(const struct params *p)
 {
+    if (nt_client_socket(p))
+        return true;
     const char *v;
     return nt_unbuilt_param(p, &v) || run_base_actions_unbuilt(p) || run_uproxy_check(p) < 0;
 }
@@ -86,6 +97,12 @@ static int nt_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)why;
     if (run_uproxy_check(p) < 0)
         return -1;
+    if (!param && nt_client_socket(p)) {
+        err_set("check_socket_num = 'yes' without --p2p: the reference counts virsh's "
+                "own connection through /tmp/desturi-socket; vtrun's client reaches the "
+                "destination directly, so one socket fewer is there (not built)");
+        return -1;
+    }
     return run_base_unbuilt_verdict("migration_network_data_transport", param, v, p);
 }
 

@@ -51,8 +51,9 @@ START_TEST(test_nt_unix_proxy_runs)
     ASSERT_DISPO(p, "RUN");
     params_set(p, "postcopy_options", "--postcopy --timeout 10 --timeout-postcopy");
     ASSERT_DISPO(p, "RUN");
+    /* without --p2p the socket the reference's virsh makes is not there */
     params_set(p, "virsh_migrate_options", "--live --verbose");
-    ASSERT_DISPO(p, "RUN");
+    ASSERT_DISPO(p, "ERROR: check_socket_num = 'yes' without --p2p");
     params_free(p);
 }
 END_TEST
