@@ -347,7 +347,10 @@ static enum mig_tl_verdict step_established(struct tl_run *t, const struct mig_a
     enum mig_tl_verdict v = MIG_TL_OK;
     char *re = NULL, *cap = NULL;
 
-    (void)a;
+    bool sock_done;
+    enum mig_tl_verdict sv = run_tl_socknum_pre(t, a, why, &sock_done);
+    if (sock_done)
+        return sv;
     /* the QEMU of a RHEL host is qemu-kvm; Debian's is qemu-system-<arch> */
     char *svc_re = !strcmp(svc, "qemu-kvm") ? xstrdup("(?:qemu-kvm|qemu-system)")
                                             : xstrdup(svc);

@@ -132,6 +132,10 @@ int run_tl_tcp_sockets_arg_check(const struct mig_action *a);
 void run_tl_tcp_qemu_lines(const char *ss, struct strbuf *out);
 /* migrate_over_unix's check_socket (runner/run_tl_unix.c) */
 RUN_TL_MOS_STEP(run_tl_unix_sockets);
+/* check_established's check_socket_num part first (runner/run_tl_socknum.c): *done
+ * when its verdict is the step's (a FAIL, or nothing else to look at). */
+enum mig_tl_verdict run_tl_socknum_pre(struct tl_run *t, const struct mig_action *a,
+                                       struct strbuf *why, bool *done);
 /* The connected UNIX sockets of the unix_proxy's desturi-socket or migrateuri-socket in
  * `ss -xanp` output (netstat -xanp's CONNECTED lines of those paths). */
 size_t run_tl_unix_connected(const char *ss);

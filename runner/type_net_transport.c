@@ -14,10 +14,16 @@
  * run_migration_back (unless migrate_vm_back = no): the same options and extra, from
  * the destination back to the source, which must succeed.
  *
+ * unix_proxy cases: setup_connection's UNIX-socket proxies (runner/run_uproxy.h),
+ * check_established's check_socket_num (runner/run_tl_socknum.c).  The proxies are
+ * one-way (source listens, destination connects) as avocado-vt's
+ * UNIXSocketConnection's are, so run_migration_back with --migrateuri unix://... has
+ * no proxy to go through, in the reference as here.
+ *
  * Not built, an ERROR naming it: the daemons' own TLS connection (desturi_tls:
- * migrate_desturi_type tls without qemu_tls, runner/run_tlsconn.h) and the
- * unix_proxy cases' check_socket_num (the socket count of base_steps' run_migration,
- * with a migration back through one-way proxies).
+ * migrate_desturi_type tls without qemu_tls, runner/run_tlsconn.h); check_socket_num
+ * without --p2p (the reference counts virsh's own desturi-socket connection, which
+ * vtrun's client, connected to the destination directly, does not make).
  */
 #include "lib/err.h"
 #include "lib/strbuf.h"
@@ -27,6 +33,7 @@
 #include "runner/run_tl.h"
 #include "runner/run_tlsconn.h"
 #include "runner/run_type.h"
+#include "runner/run_uproxy.h"
 #include "virt/virt.h"
 
 #include <stdlib.h>
@@ -39,6 +46,7 @@ struct nt_opts {
     const char *dest_state, *src_state;
     bool network_check, disk_check;
     long main_vm;
+    struct run_uproxy *proxy;       /* setup_connection's, when the case wants it */
 };
 
 #define AT(kind, ...) RUN_PARAM_##kind##_AT(struct nt_opts, __VA_ARGS__)
@@ -60,22 +68,24 @@ static const struct run_param nt_params[] = {
 };
 #undef AT
 
-static const struct run_base_unbuilt nt_unbuilt_rows[] = {
-    { "check_socket_num", "yes" },
-    { "migrate_desturi_type", "unix_proxy" },
-};
-
 static const char *nt_unbuilt_param(const struct params *p, const char **val)
 {
-    const char *tls = run_tlsconn_unbuilt(p, val);
-    return tls ? tls : run_base_unbuilt_param(nt_unbuilt_rows, ARRAY_SIZE(nt_unbuilt_rows),
-                                              p, val);
+    return run_tlsconn_unbuilt(p, val);
+}
+
+/* check_socket_num without --p2p: the desturi-socket connection counted is virsh's */
+static bool nt_client_socket(const struct params *p)
+{
+    return !strcmp(params_get_or(p, "check_socket_num", "no"), "yes") &&
+           !strstr(params_get_or(p, "virsh_migrate_options", "--live --verbose"), "--p2p");
 }
 
 static bool nt_unbuilt_applies(const struct params *p)
 {
+    if (nt_client_socket(p))
+        return true;
     const char *v;
-    return nt_unbuilt_param(p, &v) || run_base_actions_unbuilt(p);
+    return nt_unbuilt_param(p, &v) || run_base_actions_unbuilt(p) || run_uproxy_check(p) < 0;
 }
 
 static int nt_unbuilt_met(const struct run_need *n, const struct params *p,
@@ -85,6 +95,14 @@ static int nt_unbuilt_met(const struct run_need *n, const struct params *p,
     (void)n;
     (void)f;
     (void)why;
+    if (run_uproxy_check(p) < 0)
+        return -1;
+    if (!param && nt_client_socket(p)) {
+        err_set("check_socket_num = 'yes' without --p2p: the reference counts virsh's "
+                "own connection through /tmp/desturi-socket; vtrun's client reaches the "
+                "destination directly, so one socket fewer is there (not built)");
+        return -1;
+    }
     return run_base_unbuilt_verdict("migration_network_data_transport", param, v, p);
 }
 
@@ -99,6 +117,24 @@ static int nt_check(const struct run_common *c, void *opts)
 {
     struct nt_opts *o = opts;
     return run_base_check(c, &o->mig, &o->main_vm);
+}
+
+/* setup_connection: the proxies (unix_proxy cases), then setup_default's VM. */
+static int nt_setup(struct run_ctx *ctx)
+{
+    struct nt_opts *o = ctx->opts;
+    if (run_uproxy_setup(ctx, ctx->params, &o->proxy) < 0)
+        return -1;
+    return run_vmtype_setup(ctx);
+}
+
+/* cleanup_connection: cleanup_default's VMs, then the proxies. */
+static void nt_cleanup(struct run_ctx *ctx)
+{
+    struct nt_opts *o = ctx->opts;
+    run_vmtype_cleanup(ctx);
+    run_uproxy_cleanup(ctx, o->proxy);
+    o->proxy = NULL;
 }
 
 /* run_migration_back: virsh migrate with options + extra from the destination to the
@@ -169,7 +205,7 @@ const struct run_type run_type_migration_network_data_transport = {
     .params = nt_params,
     .opts_size = sizeof(struct nt_opts),
     .check = nt_check,
-    .setup = run_vmtype_setup,
+    .setup = nt_setup,
     .run = nt_run,
-    .cleanup = run_vmtype_cleanup,
+    .cleanup = nt_cleanup,
 };
