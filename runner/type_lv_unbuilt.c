@@ -15,10 +15,6 @@
  *    image's ownership checked, then a migration again that must succeed;
  *  - migrate_gluster, migrate_ceph (migration/): the guest's disk on a GlusterFS
  *    volume / a Ceph rbd image (the gluster and ceph needs);
- *  - migration_with_various_memory_backing (migration/migration_with_memory/):
- *    hugepages with NUMA, file / anonymous / memfd memory backing checked in QEMU's
- *    command line (_balloon_models and _memory_allocation are built:
- *    runner/type_mig_balloon.c);
  *  - pause_by_proxy_and_recover, pause_and_io_error_and_recover
  *    (migration/pause_postcopy_migration_and_recover/): a postcopy migration over a
  *    unix-socket proxy the test kills, or a disk on a device-mapper target switched to
@@ -58,9 +54,6 @@ static const struct {
       "for this type" },
     { "migrate_gluster", "the guest's disk on a GlusterFS volume is not built" },
     { "migrate_ceph", "the guest's disk on a Ceph rbd image (auth secret) is not built" },
-    { "migration_with_various_memory_backing",
-      "the memory backing setups (hugepages with NUMA, file / anonymous / memfd source "
-      "checked in QEMU's command line) are not built" },
     { "pause_by_proxy_and_recover",
       "the postcopy migration over a unix-socket proxy killed to pause it, then "
       "--postcopy-resume, is not built" },
@@ -167,9 +160,6 @@ LU_TYPE(migrate_service_control,
         "the migration, then a migration again");
 LU_TYPE_ROWS(migrate_gluster, lu_needs_gluster, "tp-libvirt's migrate_gluster: the guest's disk on GlusterFS");
 LU_TYPE(migrate_ceph, "tp-libvirt's migrate_ceph: the guest's disk on Ceph rbd");
-LU_TYPE(migration_with_various_memory_backing,
-        "tp-libvirt's migration_with_various_memory_backing: hugepage, file, anonymous "
-        "and memfd memory backing");
 LU_TYPE(pause_by_proxy_and_recover,
         "tp-libvirt's pause_by_proxy_and_recover: postcopy paused by killing a proxy, "
         "recovered");

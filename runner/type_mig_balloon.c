@@ -40,6 +40,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
 #include "runner/run_vmconf.h"
+#include "runner/type_mig_balloon.h"
 #include "virt/virt.h"
 
 #include <libxml/parser.h>
@@ -171,7 +172,7 @@ static const char *const bm_balloon_keys[] = { "model", "autodeflate", "freepage
                                                "stats_period", "alias_name" };
 
 /* expect_xpath: a list of dicts with element_attrs (a list of strings) and maybe text. */
-static int bm_xpaths_read(const char *val, struct pylit *out)
+int bm_xpaths_read(const char *val, struct pylit *out)
 {
     if (pylit_parse(val, out) < 0 || out->kind != PYLIT_LIST)
         goto bad;
@@ -375,7 +376,7 @@ static int bm_define_start(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
 
 /* check_guest_xml_by_xpaths: each xpath found (from the root element), its first
  * node's text the dict's text when given.  0, or -1 with the test's FAIL. */
-static int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pylit *list)
+int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pylit *list)
 {
     xmlDocPtr d = run_vmconf_xml_read(xml);
     if (!d)
