@@ -2,7 +2,8 @@
 /*
  * migration_with_various_memory_backing (runner/type_mig_membacking.c) without VMs:
  * the file / anonymous / memfd cases RUN with their params read, the hugepage cases
- * CANCEL for hugepages first, a vm_attrs key vtrun does not build is an ERROR naming it.
+ * CANCEL for hugepages first, a vm_attrs key vtrun does not build is an ERROR naming it;
+ * migrate_mem's and migration_with_memory_devices' cases needing a guest driver CANCEL.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -95,6 +96,42 @@ START_TEST(test_bad_xpath)
 }
 END_TEST
 
+/* migrate_mem and migration_with_memory_devices (runner/type_lv_unbuilt.c,
+ * runner/type_cpumem_unbuilt.c): the cases needing a guest driver CANCEL naming it,
+ * the others stay an ERROR naming what is not built. */
+static struct params *unbuilt_case(const char *type, const char *key, const char *val)
+{
+    struct params *p = base_case("{}");
+    params_set(p, "type", type);
+    params_set(p, key, val);
+    return p;
+}
+
+START_TEST(test_mem_guest_drivers)
+{
+    struct params *p = unbuilt_case("migrate_mem", "case", "mem_balloon");
+    ASSERT_DISPO(p, "guest_virtio_balloon");
+    params_set(p, "case", "mem_nvdimm");
+    ASSERT_DISPO(p, "guest_nvdimm");
+    params_set(p, "case", "mem_device");
+    ASSERT_DISPO(p, "ERROR: tp-libvirt's migrate_mem: mem_device's steps");
+    params_set(p, "case", "large_mem_vm");
+    ASSERT_DISPO(p, "ERROR: tp-libvirt's migrate_mem");
+    params_free(p);
+
+    p = unbuilt_case("migration_with_memory_devices", "mem_model", "virtio-mem");
+    ASSERT_DISPO(p, "hugepages");
+    caps[0] = "hugepages";
+    ASSERT_DISPO(p, "guest_virtio_mem");
+    params_set(p, "mem_model", "nvdimm");
+    ASSERT_DISPO(p, "guest_nvdimm");
+    params_set(p, "mem_model", "dimm");
+    ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_memory_devices");
+    caps[0] = NULL;
+    params_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("membacking_types");
@@ -103,6 +140,7 @@ int main(void)
     tcase_add_test(tc, test_backings_run);
     tcase_add_test(tc, test_hugepage_cancels_then_errors);
     tcase_add_test(tc, test_bad_xpath);
+    tcase_add_test(tc, test_mem_guest_drivers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
