@@ -408,19 +408,25 @@ int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pylit *lis
     return rc;
 }
 
-static int bm_verify_dest(struct run_ctx *ctx, const char *dom)
+int bm_dest_xpaths(struct run_ctx *ctx, const char *dom, const char *xpaths)
 {
-    const struct bm_opts *o = ctx->opts;
     const char *dump[] = { "dumpxml", dom, NULL };
     char *xml = NULL;
     struct pylit list = { 0 };
     if (run_vmconf_virsh(ctx, 1, dump, &xml) < 0)
         return run_error(ctx, "CmdError", "%s", err_msg());
-    int rc = bm_xpaths_read(o->xpaths, &list) < 0
+    int rc = bm_xpaths_read(xpaths, &list) < 0
                  ? run_error(ctx, "ConfigError", "%s", err_msg())
                  : bm_xpath_check(ctx, xml, &list);
     pylit_release(&list);
     free(xml);
+    return rc;
+}
+
+static int bm_verify_dest(struct run_ctx *ctx, const char *dom)
+{
+    const struct bm_opts *o = ctx->opts;
+    int rc = bm_dest_xpaths(ctx, dom, o->xpaths);
     if (rc < 0 || !o->dominfo || !*o->dominfo)
         return rc;
     /* virsh_remote.dominfo(ignore_status=True): its output searched whatever it exits */

@@ -13,5 +13,8 @@ int bm_xpaths_read(const char *val, struct pylit *out);
 /* Every xpath of list found in xml, its first node's text the dict's text when given:
  * 0, or -1 with the test's FAIL / ERROR set on ctx. */
 int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pylit *list);
+/* The destination's live XML of dom (`virsh dumpxml`) checked against expect_xpath
+ * text xpaths: 0, or -1 with the FAIL / ERROR set on ctx. */
+int bm_dest_xpaths(struct run_ctx *ctx, const char *dom, const char *xpaths);
 
 #endif

@@ -274,23 +274,6 @@ static int mb_define_start(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
     return run_vmconf_start_login(ctx, vms, i);
 }
 
-/* TEST_STEP4: the destination's XML checked by expect_xpath. */
-static int mb_verify_dest(struct run_ctx *ctx, const char *dom)
-{
-    const struct mb_opts *o = ctx->opts;
-    const char *dump[] = { "dumpxml", dom, NULL };
-    char *xml = NULL;
-    struct pylit list = { 0 };
-    if (run_vmconf_virsh(ctx, 1, dump, &xml) < 0)
-        return run_error(ctx, "CmdError", "%s", err_msg());
-    int rc = bm_xpaths_read(o->xpaths, &list) < 0
-                 ? run_error(ctx, "ConfigError", "%s", err_msg())
-                 : bm_xpath_check(ctx, xml, &list);
-    pylit_release(&list);
-    free(xml);
-    return rc;
-}
-
 static int mb_run(struct run_ctx *ctx)
 {
     const struct mb_opts *o = ctx->opts;
@@ -305,7 +288,8 @@ static int mb_run(struct run_ctx *ctx)
     if (rc == 1 && run_base_post_check(ctx, vms, i, 0, 1, o->dest_state, o->src_state,
                                        o->network_check, o->disk_check) < 0)
         return -1;
-    return rc == 1 ? mb_verify_dest(ctx, vms->vm[i].domain) : 0;
+    /* TEST_STEP4: the destination's XML checked by expect_xpath */
+    return rc == 1 ? bm_dest_xpaths(ctx, vms->vm[i].domain, o->xpaths) : 0;
 }
 
 const struct run_type run_type_migration_with_various_memory_backing = {
