@@ -19,7 +19,8 @@
  *    `hugepages` capability.  With it, the guest of 3 GiB over two NUMA cells with a
  *    dimm / virtio-mem / nvdimm defined and one hot-plugged, their XML checked by
  *    xpath on both hosts and nvdimm files written and read back in the guest, are not
- *    built.
+ *    built.  Its virtio-mem / nvdimm cases need the guest's virtio_mem / libnvdimm
+ *    drivers (guest_virtio_mem, guest_nvdimm: CANCEL on the lab's busybox guest).
  *  - migrate_with_virtual_devices (migration/migrate_with_virtual_devices.py, avocado-vt's
  *    migration_template): an rng device (builtin, /dev/random, egd over udp or tcp with
  *    `nc` sources on the hosts) hot-plugged, checked in the XML and in the guest's
@@ -97,11 +98,36 @@ static const struct run_need cu_needs_nested[] = {
     { NULL },
 };
 
-/* migration_with_memory_devices: setup_hugepage runs for every case. */
+static bool cu_model_is(const struct params *p, const char *model)
+{
+    const char *m = params_get(p, "mem_model");
+    return m && !strcmp(m, model);
+}
+
+static bool cu_virtio_mem(const struct params *p)
+{
+    return cu_model_is(p, "virtio-mem");
+}
+
+static bool cu_nvdimm(const struct params *p)
+{
+    return cu_model_is(p, "nvdimm");
+}
+
+/* migration_with_memory_devices: setup_hugepage runs for every case.  Then the guest's
+ * drivers: a virtio-mem device's <current> (checked by xpath) is what the guest's
+ * virtio_mem driver plugs, and the nvdimm files are written on the guest's /dev/pmem
+ * (libnvdimm, nd_pmem); the lab's busybox initrd loads neither module. */
 static const struct run_need cu_needs_hugepages[] = {
     { "hugepages", .applies = cu_always, .capability = "hugepages",
       .text = "hugepages on the hosts (the test sets hp_num pages of hp_size KiB on both "
               "for every memory backing)" },
+    { "guest_virtio_mem", .applies = cu_virtio_mem, .capability = "guest_virtio_mem",
+      .text = "a virtio_mem driver in the guest (the destination's <current> of the "
+              "virtio-mem device is what the guest plugs; the lab's busybox guest has none)" },
+    { "guest_nvdimm", .applies = cu_nvdimm, .capability = "guest_nvdimm",
+      .text = "libnvdimm / nd_pmem in the guest (the test writes and reads files on the "
+              "nvdimm's /dev/pmem; the lab's busybox guest has neither)" },
     { NULL },
 };
 

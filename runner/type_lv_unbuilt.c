@@ -8,17 +8,14 @@
  *
  *  - migrate_mem (migration/migrate_mem.py): a dimm hot-plugged into a 2-cell NUMA
  *    guest and QEMU's command line checked, a ballooned guest (setmem) whose balloon
- *    must survive, an nvdimm backed by a file on NFS, a 4 GiB guest;
+ *    must survive, an nvdimm backed by a file on NFS, a 4 GiB guest (balloon and
+ *    nvdimm CANCEL for the guest's drivers);
  *  - migrate_service_control (migration/migrate_service_control.py): libvirtd / QEMU
  *    killed on a host (libvirt_service.kill_service) or libvirtd restarted on the
  *    source during the migration, the states checked (vm_state_after_abort), the
  *    image's ownership checked, then a migration again that must succeed;
  *  - migrate_gluster, migrate_ceph (migration/): the guest's disk on a GlusterFS
  *    volume / a Ceph rbd image (the gluster and ceph needs);
- *  - migration_with_various_memory_backing (migration/migration_with_memory/):
- *    hugepages with NUMA, file / anonymous / memfd memory backing checked in QEMU's
- *    command line (_balloon_models and _memory_allocation are built:
- *    runner/type_mig_balloon.c);
  *  - pause_by_proxy_and_recover, pause_and_io_error_and_recover
  *    (migration/pause_postcopy_migration_and_recover/): a postcopy migration over a
  *    unix-socket proxy the test kills, or a disk on a device-mapper target switched to
@@ -50,17 +47,16 @@ static const struct {
     const char *type, *missing;
 } lu_rows[] = {
     { "migrate_mem",
-      "the memory steps (a dimm hot-plugged into a 2-cell NUMA guest and QEMU's command "
-      "line checked, a ballooned guest, an nvdimm on NFS, a 4 GiB guest) are not built" },
+      "mem_device's steps (a dimm defined in a 2-cell NUMA guest, QEMU's command line "
+      "checked on the destination, the libvirtd debug log searched) are not built; "
+      "large_mem_vm has no setup_test_large_mem_vm in the reference (it ends in a "
+      "NameError there)" },
     { "migrate_service_control",
       "libvirt_service.kill_service / libvirtd_restart during the migration, "
       "vm_state_after_abort, the image ownership check and migrate_again are not built "
       "for this type" },
     { "migrate_gluster", "the guest's disk on a GlusterFS volume is not built" },
     { "migrate_ceph", "the guest's disk on a Ceph rbd image (auth secret) is not built" },
-    { "migration_with_various_memory_backing",
-      "the memory backing setups (hugepages with NUMA, file / anonymous / memfd source "
-      "checked in QEMU's command line) are not built" },
     { "pause_by_proxy_and_recover",
       "the postcopy migration over a unix-socket proxy killed to pause it, then "
       "--postcopy-resume, is not built" },
@@ -140,6 +136,36 @@ static const struct run_need lu_needs_pvpanic[] = {
     { NULL },
 };
 
+static bool lu_case_is(const struct params *p, const char *c)
+{
+    const char *v = params_get(p, "case");
+    return v && !strcmp(v, c);
+}
+
+static bool lu_mem_balloon(const struct params *p)
+{
+    return lu_case_is(p, "mem_balloon");
+}
+
+static bool lu_mem_nvdimm(const struct params *p)
+{
+    return lu_case_is(p, "mem_nvdimm");
+}
+
+/* migrate_mem: mem_balloon sets the memory on the destination and waits for
+ * dommemstat's actual to reach it (the guest's virtio_balloon driver); mem_nvdimm
+ * makes an xfs on the guest's /dev/pmem0 and mounts it with dax. */
+static const struct run_need lu_needs_mem[] = {
+    { "guest_virtio_balloon", .applies = lu_mem_balloon, .capability = "guest_virtio_balloon",
+      .text = "a virtio_balloon driver in the guest (the test sets the destination's "
+              "memory and waits for dommemstat's actual to follow; the lab's busybox "
+              "guest has none)" },
+    { "guest_nvdimm", .applies = lu_mem_nvdimm, .capability = "guest_nvdimm",
+      .text = "libnvdimm / nd_pmem and mkfs.xfs in the guest (the test makes an xfs on "
+              "/dev/pmem0 and mounts it with dax; the lab's busybox guest has neither)" },
+    { NULL },
+};
+
 static const struct run_param lu_params[] = {
     { NULL },
 };
@@ -161,15 +187,12 @@ static int lu_run(struct run_ctx *ctx)
     }
 #define LU_TYPE(id, text) LU_TYPE_ROWS(id, lu_needs_none, text)
 
-LU_TYPE(migrate_mem, "tp-libvirt's migrate_mem: memory devices, balloon, nvdimm, large guests");
+LU_TYPE_ROWS(migrate_mem, lu_needs_mem, "tp-libvirt's migrate_mem: memory devices, balloon, nvdimm, large guests");
 LU_TYPE(migrate_service_control,
         "tp-libvirt's migrate_service_control: libvirtd / QEMU killed or restarted during "
         "the migration, then a migration again");
 LU_TYPE_ROWS(migrate_gluster, lu_needs_gluster, "tp-libvirt's migrate_gluster: the guest's disk on GlusterFS");
 LU_TYPE(migrate_ceph, "tp-libvirt's migrate_ceph: the guest's disk on Ceph rbd");
-LU_TYPE(migration_with_various_memory_backing,
-        "tp-libvirt's migration_with_various_memory_backing: hugepage, file, anonymous "
-        "and memfd memory backing");
 LU_TYPE(pause_by_proxy_and_recover,
         "tp-libvirt's pause_by_proxy_and_recover: postcopy paused by killing a proxy, "
         "recovered");

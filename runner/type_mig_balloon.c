@@ -40,6 +40,7 @@
 #include "runner/run_needs.h"
 #include "runner/run_type.h"
 #include "runner/run_vmconf.h"
+#include "runner/type_mig_balloon.h"
 #include "virt/virt.h"
 
 #include <libxml/parser.h>
@@ -171,7 +172,7 @@ static const char *const bm_balloon_keys[] = { "model", "autodeflate", "freepage
                                                "stats_period", "alias_name" };
 
 /* expect_xpath: a list of dicts with element_attrs (a list of strings) and maybe text. */
-static int bm_xpaths_read(const char *val, struct pylit *out)
+int bm_xpaths_read(const char *val, struct pylit *out)
 {
     if (pylit_parse(val, out) < 0 || out->kind != PYLIT_LIST)
         goto bad;
@@ -375,7 +376,7 @@ static int bm_define_start(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
 
 /* check_guest_xml_by_xpaths: each xpath found (from the root element), its first
  * node's text the dict's text when given.  0, or -1 with the test's FAIL. */
-static int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pylit *list)
+int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pylit *list)
 {
     xmlDocPtr d = run_vmconf_xml_read(xml);
     if (!d)
@@ -407,19 +408,25 @@ static int bm_xpath_check(struct run_ctx *ctx, const char *xml, const struct pyl
     return rc;
 }
 
-static int bm_verify_dest(struct run_ctx *ctx, const char *dom)
+int bm_dest_xpaths(struct run_ctx *ctx, const char *dom, const char *xpaths)
 {
-    const struct bm_opts *o = ctx->opts;
     const char *dump[] = { "dumpxml", dom, NULL };
     char *xml = NULL;
     struct pylit list = { 0 };
     if (run_vmconf_virsh(ctx, 1, dump, &xml) < 0)
         return run_error(ctx, "CmdError", "%s", err_msg());
-    int rc = bm_xpaths_read(o->xpaths, &list) < 0
+    int rc = bm_xpaths_read(xpaths, &list) < 0
                  ? run_error(ctx, "ConfigError", "%s", err_msg())
                  : bm_xpath_check(ctx, xml, &list);
     pylit_release(&list);
     free(xml);
+    return rc;
+}
+
+static int bm_verify_dest(struct run_ctx *ctx, const char *dom)
+{
+    const struct bm_opts *o = ctx->opts;
+    int rc = bm_dest_xpaths(ctx, dom, o->xpaths);
     if (rc < 0 || !o->dominfo || !*o->dominfo)
         return rc;
     /* virsh_remote.dominfo(ignore_status=True): its output searched whatever it exits */

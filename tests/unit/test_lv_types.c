@@ -135,7 +135,6 @@ START_TEST(test_unbuilt_known)
 {
     static const char *const types[] = {
         "migrate_mem", "migrate_service_control", "migrate_gluster", "migrate_ceph",
-        "migration_with_various_memory_backing",
         "pause_by_proxy_and_recover",
         "pause_and_io_error_and_recover", "migration_with_vhostvdpa",
         "migration_with_vhostuser", "migration_with_internally_launched_virtiofs_dev",
@@ -175,13 +174,6 @@ START_TEST(test_unbuilt_needs)
 
     p = base_case("migration_with_vhostuser");
     ASSERT_DISPO(p, "vhost_user");
-    params_free(p);
-
-    p = base_case("migration_with_various_memory_backing");
-    params_set(p, "mb_attrs", "{'mb': {'hugepages': {'pages': [{'size': '2048'}]}}}");
-    ASSERT_DISPO(p, "hugepages");
-    params_set(p, "mb_attrs", "{'mb': {'source_type': 'memfd'}}");
-    ASSERT_DISPO(p, "ERROR: tp-libvirt's migration_with_various_memory_backing");
     params_free(p);
 
     p = base_case("migrate_with_panic_device");
