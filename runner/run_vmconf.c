@@ -130,19 +130,31 @@ int run_vmconf_define(struct run_ctx *ctx, int h, const char *dom, const char *x
     return rc;
 }
 
-int run_vmconf_define_vnc(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
+int run_vmconf_redefine(struct run_ctx *ctx, int h, const char *dom,
+                        char *(*edit)(const void *arg, const char *xml), const void *arg)
 {
-    const char *dom = vms->vm[i].domain;
     const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
     char *xml = NULL, *edited = NULL;
-    int rc = virt_vms_define(vms, i, 0) < 0 || run_vmconf_virsh(ctx, 0, dump, &xml) < 0 ? -1 : 0;
-    if (rc == 0 && !(edited = run_vmconf_xml_graphics(xml, "yes", NULL)))
+    int rc = run_vmconf_virsh(ctx, h, dump, &xml);
+    if (rc == 0 && !(edited = edit(arg, xml)))
         rc = -1;
     if (rc == 0)
-        rc = run_vmconf_define(ctx, 0, dom, edited, false);
+        rc = run_vmconf_define(ctx, h, dom, edited, false);
     free(xml);
     free(edited);
-    if (rc < 0)
+    return rc;
+}
+
+static char *vnc_edit(const void *arg, const char *xml)
+{
+    (void)arg;
+    return run_vmconf_xml_graphics(xml, "yes", NULL);
+}
+
+int run_vmconf_define_vnc(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
+{
+    if (virt_vms_define(vms, i, 0) < 0 ||
+        run_vmconf_redefine(ctx, 0, vms->vm[i].domain, vnc_edit, NULL) < 0)
         return run_error(ctx, "VMCreateError", "the VM with its VNC display: %s", err_msg());
     return 0;
 }

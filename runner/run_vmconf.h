@@ -46,6 +46,12 @@ int run_vmconf_virsh(struct run_ctx *ctx, int h, const char *const *words, char 
 int run_vmconf_define(struct run_ctx *ctx, int h, const char *dom, const char *xml,
                       bool create);
 
+/* Domain dom's inactive XML on host h (`virsh dumpxml --inactive --security-info`)
+ * through edit (a new document, caller frees; NULL + err), defined again: 0, -1 +
+ * err. */
+int run_vmconf_redefine(struct run_ctx *ctx, int h, const char *dom,
+                        char *(*edit)(const void *arg, const char *xml), const void *arg);
+
 /* VM i defined on the source with avocado-vt's VNC display (autoport), shut off; the
  * VM set's cleanup undefines it.  0, or -1 with the test's ERROR. */
 int run_vmconf_define_vnc(struct run_ctx *ctx, struct virt_vms *vms, size_t i);

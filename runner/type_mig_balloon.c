@@ -312,8 +312,9 @@ static void bm_apply_attrs(xmlNodePtr root, const struct pylit *a)
 
 /* domxml with mem_attrs and memballoon_dict applied (vmxml.setup_attrs, del_device +
  * a new Memballoon).  Caller frees; NULL + err. */
-static char *bm_edit(const struct bm_opts *o, const char *domxml)
+static char *bm_edit(const void *arg, const char *domxml)
 {
+    const struct bm_opts *o = arg;
     struct pylit a = { 0 }, v = { 0 }, b = { 0 };
     xmlDocPtr d = NULL;
     char *out = NULL;
@@ -353,20 +354,9 @@ done:
 /* The guest defined with the case's memory and balloon, started, logged into. */
 static int bm_define_start(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
 {
-    const struct bm_opts *o = ctx->opts;
-    const char *dom = vms->vm[i].domain;
     if (run_vmconf_define_vnc(ctx, vms, i) < 0)
         return -1;
-    const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
-    char *xml = NULL, *edited = NULL;
-    int rc = run_vmconf_virsh(ctx, 0, dump, &xml);
-    if (rc == 0 && !(edited = bm_edit(o, xml)))
-        rc = -1;
-    if (rc == 0)
-        rc = run_vmconf_define(ctx, 0, dom, edited, false);
-    free(xml);
-    free(edited);
-    if (rc < 0)
+    if (run_vmconf_redefine(ctx, 0, vms->vm[i].domain, bm_edit, ctx->opts) < 0)
         return run_error(ctx, "VMCreateError", "the guest with mem_attrs and "
                          "memballoon_dict: %s", err_msg());
     return run_vmconf_start_login(ctx, vms, i);

@@ -233,8 +233,9 @@ static void mb_set_backing(xmlNodePtr root, const struct pylit *mb)
 }
 
 /* domxml with vm_attrs applied.  Caller frees; NULL + err. */
-static char *mb_edit(const struct mb_opts *o, const char *domxml)
+static char *mb_edit(const void *arg, const char *domxml)
 {
+    const struct mb_opts *o = arg;
     struct pylit a = { 0 };
     xmlDocPtr d = NULL;
     char *out = NULL;
@@ -256,20 +257,9 @@ static char *mb_edit(const struct mb_opts *o, const char *domxml)
 /* TEST_STEP1/2: the guest defined with vm_attrs, started, logged into. */
 static int mb_define_start(struct run_ctx *ctx, struct virt_vms *vms, size_t i)
 {
-    const struct mb_opts *o = ctx->opts;
-    const char *dom = vms->vm[i].domain;
     if (run_vmconf_define_vnc(ctx, vms, i) < 0)
         return -1;
-    const char *dump[] = { "dumpxml", "--inactive", "--security-info", dom, NULL };
-    char *xml = NULL, *edited = NULL;
-    int rc = run_vmconf_virsh(ctx, 0, dump, &xml);
-    if (rc == 0 && !(edited = mb_edit(o, xml)))
-        rc = -1;
-    if (rc == 0)
-        rc = run_vmconf_define(ctx, 0, dom, edited, false);
-    free(xml);
-    free(edited);
-    if (rc < 0)
+    if (run_vmconf_redefine(ctx, 0, vms->vm[i].domain, mb_edit, ctx->opts) < 0)
         return run_error(ctx, "VMCreateError", "the guest with vm_attrs: %s", err_msg());
     return run_vmconf_start_login(ctx, vms, i);
 }
